@@ -1,0 +1,24 @@
+"""The append-only, hash-chained access log."""
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from app.core.db import ts_field, utcnow
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = ts_field(default_factory=utcnow, index=True)
+    actor_id: str | None = Field(default=None, max_length=40, index=True)
+    actor_kind: str = Field(max_length=10)
+    action: str = Field(max_length=40)
+    resource_type: str = Field(max_length=40)
+    resource_id: str | None = Field(default=None, max_length=40)
+    outcome: str = Field(max_length=10)  # allowed | denied
+    ip: str | None = Field(default=None, max_length=64)
+    detail: str | None = Field(default=None, max_length=2000)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64, unique=True)

@@ -1,0 +1,74 @@
+"""Login throttling: in memory for one process, in Redis when several share the work."""
+
+import time
+from collections import defaultdict, deque
+from typing import Protocol
+
+
+class Limiter(Protocol):
+    async def hit(self, key: str, limit: int, window: int) -> int | None:
+        """Count one attempt; return seconds to wait if over the limit, else None."""
+
+    async def reset(self, key: str) -> None: ...
+
+
+class MemoryLimiter:
+    def __init__(self) -> None:
+        self._hits: dict[str, deque[float]] = defaultdict(deque)
+
+    async def hit(self, key: str, limit: int, window: int) -> int | None:
+        now = time.monotonic()
+        q = self._hits[key]
+        while q and q[0] <= now - window:
+            q.popleft()
+        if len(q) >= limit:
+            return max(1, int(q[0] + window - now) + 1)
+        q.append(now)
+        return None
+
+    async def reset(self, key: str) -> None:
+        self._hits.pop(key, None)
+
+
+class RedisLimiter:
+    def __init__(self, url: str) -> None:
+        from redis.asyncio import Redis
+
+        self._redis = Redis.from_url(url)
+
+    async def hit(self, key: str, limit: int, window: int) -> int | None:
+        k = f"ratelimit:{key}"
+        try:
+            count = await self._redis.incr(k)
+            if count == 1:
+                await self._redis.expire(k, window)
+            if count > limit:
+                ttl = await self._redis.ttl(k)
+                return max(1, int(ttl))
+        except Exception:
+            return None  # Redis down: do not lock everybody out
+        return None
+
+    async def reset(self, key: str) -> None:
+        try:
+            await self._redis.delete(f"ratelimit:{key}")
+        except Exception:
+            pass
+
+
+_limiter: Limiter | None = None
+
+
+def get_limiter() -> Limiter:
+    global _limiter
+    if _limiter is None:
+        from app.core.config import get_settings
+
+        url = get_settings().redis_url
+        _limiter = RedisLimiter(url) if url else MemoryLimiter()
+    return _limiter
+
+
+def reset_limiter() -> None:
+    global _limiter
+    _limiter = None

@@ -1,0 +1,39 @@
+"""Start-up data: the first admin, and the demo programme on a new, empty database."""
+
+import logging
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth import service as auth_service
+from app.auth.models import Role, User
+from app.core.config import Settings
+
+log = logging.getLogger("app.bootstrap")
+
+DEMO_PASSWORD = "demo-password-1"
+
+
+async def ensure_admin(session: AsyncSession, s: Settings) -> None:
+    if not (s.bootstrap_admin_email and s.bootstrap_admin_password):
+        return
+    has_admin = await session.scalar(select(User.id).where(User.role == Role.admin.value).limit(1))
+    if has_admin:
+        return
+    await auth_service.create_user(session, None, {
+        "email": s.bootstrap_admin_email, "name": "Administrator", "role": Role.admin.value,
+        "password": s.bootstrap_admin_password})
+    log.info("created the bootstrap admin")
+
+
+async def is_empty(session: AsyncSession) -> bool:
+    from app.organizations.models import Organization
+
+    return not await session.scalar(select(func.count()).select_from(Organization))
+
+
+async def load_demo(session: AsyncSession) -> list[tuple[str, str]]:
+    """A small programme: facilities in several countries and zones, specialists, staff."""
+    from app.demo import load
+
+    return await load(session, DEMO_PASSWORD)

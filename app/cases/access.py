@@ -1,0 +1,74 @@
+"""Who may see which case, and how much of it: decided here and nowhere else.
+
+- admin, coordinator: every case, in full.
+- clinician, and a facility's API client with cases:read: their facility's cases, in full.
+- specialist: in full once assigned or added as a participant; only the summary (no patient
+  reference, no attachments, no messages) while a pending offer stands.
+- interpreter: in full, only the cases they were added to.
+"""
+
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import and_, exists, false, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.models import Role
+from app.cases.models import Case, CaseParticipant
+from app.core.principal import Principal
+from app.matching.models import Offer, OfferStatus
+
+
+class View(StrEnum):
+    full = "full"
+    summary = "summary"
+
+
+def _participant() -> Any:
+    return exists().where(CaseParticipant.case_id == Case.id)
+
+
+def full_access(p: Principal) -> Any:
+    """WHERE clause: cases this principal sees in full."""
+    if p.kind == "client":
+        return Case.organization_id == p.organization_id if p.has_scope("cases:read") else false()
+    if p.role in (Role.admin, Role.coordinator):
+        return true()
+    if p.role == Role.clinician:
+        return Case.organization_id == p.organization_id
+    is_participant = exists().where(CaseParticipant.case_id == Case.id,
+                                    CaseParticipant.user_id == p.id)
+    if p.role == Role.specialist:
+        return or_(Case.assigned_specialist_id == p.id, is_participant)
+    return is_participant  # interpreter
+
+
+def summary_access(p: Principal) -> Any:
+    """WHERE clause: cases this principal sees at least the summary of."""
+    if p.kind == "user" and p.role == Role.specialist:
+        offered = exists().where(Offer.case_id == Case.id, Offer.specialist_id == p.id,
+                                 Offer.status == OfferStatus.pending.value)
+        return or_(full_access(p), offered)
+    return full_access(p)
+
+
+async def view_of(session: AsyncSession, p: Principal, case_id: str) -> tuple[Case, View] | None:
+    """The case and how much of it the principal may see, or None when they may not."""
+    full = full_access(p)
+    stmt = select(Case, and_(true(), full).label("full")).where(
+        Case.id == case_id, summary_access(p))
+    row = (await session.execute(stmt)).first()
+    if row is None:
+        return None
+    return row[0], View.full if row[1] else View.summary
+
+
+def can_act_as_local(p: Principal, case: Case) -> bool:
+    """The case's own facility (its clinicians and apps with cases:write) leads the case."""
+    if p.kind == "client":
+        return p.organization_id == case.organization_id and p.has_scope("cases:write")
+    return p.role == Role.clinician and p.organization_id == case.organization_id
+
+
+def is_staff(p: Principal) -> bool:
+    return p.kind == "user" and p.role in (Role.admin, Role.coordinator)

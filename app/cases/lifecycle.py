@@ -1,0 +1,65 @@
+"""The case lifecycle, in one place. Every transition not listed here is a 409."""
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.cases.models import Case, CaseStatus
+from app.core.db import utcnow
+from app.core.errors import InvalidTransition
+from app.events.service import emit
+
+S = CaseStatus
+TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
+    S.submitted: frozenset({S.offered, S.assigned, S.unmatched, S.cancelled}),
+    S.offered: frozenset({S.offered, S.assigned, S.unmatched, S.cancelled}),
+    # A coordinator can re-offer an unmatched case once someone new is available.
+    S.unmatched: frozenset({S.offered, S.assigned, S.cancelled}),
+    S.assigned: frozenset({S.answered, S.cancelled}),
+    S.answered: frozenset({S.closed}),
+    S.closed: frozenset(),
+    S.cancelled: frozenset(),
+}
+
+# Events partners and the live hub hear of (see the contract's event names).
+EVENT_FOR: dict[CaseStatus, str] = {
+    S.offered: "case.offered",
+    S.assigned: "case.assigned",
+    S.answered: "case.answered",
+    S.unmatched: "case.unmatched",
+    S.closed: "case.closed",
+    S.cancelled: "case.cancelled",
+}
+
+OPEN_STATUSES = (S.submitted, S.offered, S.assigned, S.answered, S.unmatched)
+
+
+def can_transition(current: str, to: CaseStatus) -> bool:
+    return to in TRANSITIONS[CaseStatus(current)]
+
+
+def audience(case: Case) -> list[str]:
+    """Users who hear of this case's changes directly (besides its facility)."""
+    people = [case.submitted_by_id, case.assigned_specialist_id]
+    return [p for p in people if p]
+
+
+async def transition(session: AsyncSession, case: Case, to: CaseStatus,
+                     actor_id: str | None = None, **payload: Any) -> None:
+    """Move the case, stamp the time, and write the event in the same transaction."""
+    if not can_transition(case.status, to):
+        raise InvalidTransition(f"A case that is {case.status} cannot become {to.value}.",
+                                current_status=case.status, requested_status=to.value)
+    previous = case.status
+    now = utcnow()
+    case.status = to.value
+    case.updated_at = now
+    case.version += 1
+    stamp = {S.assigned: "assigned_at", S.answered: "answered_at", S.closed: "closed_at",
+             S.cancelled: "cancelled_at"}.get(to)
+    if stamp:
+        setattr(case, stamp, now)
+    await emit(session, EVENT_FOR[to], "case", case.id, organization_id=case.organization_id,
+               audience=audience(case),
+               payload={"case_id": case.id, "status": to.value, "previous_status": previous,
+                        "actor_id": actor_id, **payload})

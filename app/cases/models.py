@@ -1,0 +1,75 @@
+"""Cases (consult requests) and the people added to them."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.core.db import Timestamped, json_field, new_id, ts_field, utcnow
+
+
+class CaseStatus(StrEnum):
+    submitted = "submitted"
+    offered = "offered"
+    assigned = "assigned"
+    answered = "answered"
+    closed = "closed"
+    unmatched = "unmatched"
+    cancelled = "cancelled"
+
+
+class Urgency(StrEnum):
+    routine = "routine"
+    urgent = "urgent"
+    emergency = "emergency"
+
+
+class Case(Timestamped, table=True):
+    __tablename__ = "case"
+    __table_args__ = (
+        Index("ix_case_org_id", "organization_id", "id"),
+        Index("ix_case_status_id", "status", "id"),
+    )
+
+    id: str = Field(default_factory=lambda: new_id("case"), primary_key=True, max_length=40)
+    organization_id: str = Field(foreign_key="organization.id", max_length=40)
+    submitted_by_id: str | None = Field(default=None, foreign_key="user.id", max_length=40)
+    # Set when an API client submitted on the facility's behalf.
+    submitted_by_client_id: str | None = Field(default=None, max_length=40)
+    specialty: str = Field(max_length=60, index=True)
+    urgency: str = Field(max_length=12)
+    question: str = Field(max_length=4000)
+    summary: str = Field(default="", max_length=20000)
+    patient_reference: str = Field(max_length=100)
+    patient_age_years: float | None = None
+    patient_sex: str | None = Field(default=None, max_length=10)
+    languages: list[str] = json_field()
+    interpreter_needed: bool = False
+    consent_method: str = Field(max_length=40)
+    follow_up_of_id: str | None = Field(default=None, foreign_key="case.id", max_length=40)
+    status: str = Field(default=CaseStatus.submitted.value, max_length=12)
+    respond_by: datetime = ts_field()
+    assigned_specialist_id: str | None = Field(
+        default=None, foreign_key="user.id", index=True, max_length=40)
+    assigned_at: datetime | None = ts_field(default=None)
+    answered_at: datetime | None = ts_field(default=None)
+    closed_at: datetime | None = ts_field(default=None)
+    cancelled_at: datetime | None = ts_field(default=None)
+    outcome: str | None = Field(default=None, max_length=4000)
+    # Bumped on every change; the ETag of the case.
+    version: int = 1
+
+
+class CaseParticipant(SQLModel, table=True):
+    """An interpreter or second specialist added to one case: they see that case, no other."""
+
+    __tablename__ = "case_participant"
+    __table_args__ = (UniqueConstraint("case_id", "user_id", name="uq_case_participant_user"),)
+
+    id: str = Field(default_factory=lambda: new_id("cp"), primary_key=True, max_length=40)
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=40)
+    user_id: str = Field(foreign_key="user.id", index=True, max_length=40)
+    role: str = Field(max_length=20)  # interpreter | specialist
+    added_by_id: str | None = Field(default=None, max_length=40)
+    created_at: datetime = ts_field(default_factory=utcnow)

@@ -1,0 +1,231 @@
+"""Domain errors and their one rendering: RFC 9457 application/problem+json."""
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM = "application/problem+json"
+TYPE_BASE = "https://consult.example.org/problems/"
+
+
+class AppError(Exception):
+    """Base of every error the service reports to a caller."""
+
+    status: int = 400
+    code: str = "bad-request"
+    title: str = "Bad request"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        errors: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail or self.title)
+        if "code" in extra:
+            self.code = str(extra.pop("code"))
+        self.detail = detail or self.title
+        self.errors = errors
+        self.headers = headers or {}
+        self.extra = extra
+
+
+class BadRequest(AppError):
+    """The request is malformed."""
+
+
+class Unauthorized(AppError):
+    """No valid credentials."""
+
+    status, code, title = 401, "unauthorized", "Authentication required"
+
+    def __init__(self, detail: str | None = None, **kw: Any) -> None:
+        kw.setdefault("headers", {"WWW-Authenticate": "Bearer"})
+        super().__init__(detail, **kw)
+
+
+class Forbidden(AppError):
+    """Authenticated, but this role may not take this action."""
+
+    status, code, title = 403, "forbidden", "Forbidden"
+
+
+class NotFound(AppError):
+    """No such object, or the caller may not see it."""
+
+    status, code, title = 404, "not-found", "Not found"
+
+
+class Conflict(AppError):
+    """The object's state does not allow this."""
+
+    status, code, title = 409, "conflict", "Conflict"
+
+
+class InvalidTransition(Conflict):
+    """The lifecycle state machine forbids this transition."""
+
+    code, title = "invalid-transition", "Illegal state transition"
+
+
+class PreconditionFailed(AppError):
+    """If-Match does not match the current version."""
+
+    status, code, title = 412, "precondition-failed", "Precondition failed"
+
+
+class PreconditionRequired(AppError):
+    """The change needs If-Match."""
+
+    status, code, title = 428, "precondition-required", "Precondition required"
+
+
+class PayloadTooLarge(AppError):
+    """The body is larger than allowed."""
+
+    status, code, title = 413, "payload-too-large", "Payload too large"
+
+
+class UnsupportedMediaType(AppError):
+    """The content type is not accepted here."""
+
+    status, code, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
+class Unprocessable(AppError):
+    """A field is well-formed but not acceptable."""
+
+    status, code, title = 422, "validation-error", "Validation failed"
+
+
+class RateLimited(AppError):
+    """Too many attempts."""
+
+    status, code, title = 429, "rate-limited", "Too many requests"
+
+
+class ProblemError(BaseModel):
+    pointer: str
+    detail: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[ProblemError] | None = None
+
+
+def problem_response(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    *,
+    instance: str | None = None,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    if errors is not None:
+        body["errors"] = errors
+    if extra:
+        body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _pointer(loc: tuple[Any, ...]) -> str:
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        where = parts.pop(0)
+        if where != "body":
+            return f"#{where}/" + "/".join(str(p) for p in parts)
+    return "/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+async def _app_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return problem_response(
+        exc.status,
+        exc.code,
+        exc.title,
+        exc.detail,
+        instance=request.url.path,
+        errors=exc.errors,
+        headers=exc.headers,
+        extra=exc.extra,
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errs = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errs):
+        return problem_response(
+            400, "malformed-body", "Malformed body", "The body is not valid JSON.",
+            instance=request.url.path,
+        )
+    pointers = [{"pointer": _pointer(tuple(e.get("loc", ()))), "detail": str(e.get("msg"))}
+                for e in errs]
+    return problem_response(
+        422, "validation-error", "Validation failed",
+        f"{len(pointers)} field(s) are invalid.", instance=request.url.path, errors=pointers,
+    )
+
+
+_HTTP_CODES = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthorized", "Authentication required"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    413: ("payload-too-large", "Payload too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+}
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code, title = _HTTP_CODES.get(exc.status_code, ("error", "Error"))
+    detail = exc.detail if isinstance(exc.detail, str) else title
+    return problem_response(exc.status_code, code, title, detail, instance=request.url.path,
+                            headers=getattr(exc, "headers", None))
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    return problem_response(500, "internal", "Internal error",
+                            "Something went wrong; it has been logged.",
+                            instance=request.url.path)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the errors a route can give, all in the problem+json shape."""
+    return {s: {"model": Problem, "content": {PROBLEM: {}}, "description": _HTTP_CODES.get(
+        s, (None, {409: "Conflict", 412: "Precondition failed", 422: "Validation failed",
+                   428: "Precondition required", 429: "Rate limited"}.get(s, "Error")))[1]}
+            for s in statuses}

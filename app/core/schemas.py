@@ -1,0 +1,55 @@
+"""Shared schema pieces: strict request bodies and validated value types."""
+
+import re
+from datetime import datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+
+
+class RequestBody(BaseModel):
+    """Request bodies reject unknown fields: a partner app's typo is an error, not silence."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ReadModel(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Stamped(ReadModel):
+    id: str
+    created_at: datetime
+    updated_at: datetime
+
+
+_ZONES: set[str] | None = None
+
+
+def _check_zone(v: str) -> str:
+    global _ZONES
+    if _ZONES is None:
+        _ZONES = available_timezones()
+    if v not in _ZONES:
+        raise ValueError(f"unknown IANA time zone {v!r}")
+    try:
+        ZoneInfo(v)
+    except ZoneInfoNotFoundError as e:
+        raise ValueError(f"unknown IANA time zone {v!r}") from e
+    return v
+
+
+_BCP47 = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
+
+
+def _check_lang(v: str) -> str:
+    if not _BCP47.match(v):
+        raise ValueError(f"{v!r} is not a BCP 47 language tag")
+    parts = v.split("-")
+    return "-".join([parts[0].lower(), *parts[1:]])
+
+
+TimeZoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(_check_zone)]
+LanguageTag = Annotated[str, StringConstraints(max_length=35), AfterValidator(_check_lang)]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]

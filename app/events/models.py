@@ -1,0 +1,24 @@
+"""The outbox: events written in the same transaction as the change they announce."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Field, SQLModel
+
+from app.core.db import json_field, ts_field, utcnow
+
+
+class OutboxEvent(SQLModel, table=True):
+    __tablename__ = "outbox_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    type: str = Field(max_length=60, index=True)
+    resource_type: str = Field(max_length=40)
+    resource_id: str = Field(max_length=40, index=True)
+    # Who may hear of it: the facility it belongs to, and users it concerns directly.
+    organization_id: str | None = Field(default=None, max_length=40, index=True)
+    audience: list[str] = json_field()
+    payload: dict[str, Any] = json_field(default_factory=dict)
+    created_at: datetime = ts_field(default_factory=utcnow)
+    # Set by the relay once the event was handed to pub/sub.
+    published_at: datetime | None = ts_field(default=None, index=True)

@@ -1,0 +1,118 @@
+"""create_app(): lifespan (engine, http client, worker), middleware, error handlers."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import Response
+
+from app import bootstrap, worker
+from app.api import api_router
+from app.core.config import get_settings
+from app.core.db import dispose_engine, init_engine, sessionmaker
+from app.core.errors import PROBLEM, Problem, install_error_handlers
+from app.core.idempotency import IdempotentReplay, replay_response
+from app.core.middleware import BodyLimitMiddleware, MetricsMiddleware
+from app.core.migrations import code_heads, database_heads
+from app.ops.router import ops_router
+
+log = logging.getLogger("app")
+
+
+class SchemaBehind(RuntimeError):
+    """The database has not been migrated to the code's head."""
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    s = get_settings()
+    engine = init_engine(s.database_url)
+    have, want = await database_heads(engine), code_heads()
+    if have != want:
+        await dispose_engine()
+        raise SchemaBehind(f"database at {sorted(have)}, code at {sorted(want)}: "
+                           "run `alembic upgrade head`")
+    async with sessionmaker()() as session:
+        await bootstrap.ensure_admin(session, s)
+        if s.demo_data and await bootstrap.is_empty(session):
+            logins = await bootstrap.load_demo(session)
+            log.warning("demo programme loaded; password for every demo login: %s",
+                        bootstrap.DEMO_PASSWORD)
+            for email, role in logins:
+                log.warning("  %-14s %s", role, email)
+        await session.commit()
+    app.state.http = httpx.AsyncClient(timeout=10, follow_redirects=False)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run_forever(stop)) if s.run_worker else None
+    try:
+        yield
+    finally:
+        stop.set()
+        if task:
+            await task
+        await app.state.http.aclose()
+        await dispose_engine()
+
+
+async def _replay(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, IdempotentReplay)
+    return replay_response(exc.record)
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """Document every error, request validation included, as problem+json."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                         routes=app.routes)
+    comps = schema.setdefault("components", {}).setdefault("schemas", {})
+    comps.setdefault("Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}"))
+    for defn in Problem.model_json_schema(ref_template="#/components/schemas/{model}").get(
+            "$defs", {}).items():
+        comps.setdefault(*defn)
+    comps.get("Problem", {}).pop("$defs", None)
+    ref = {"$ref": "#/components/schemas/Problem"}
+    for path in schema.get("paths", {}).values():
+        for op in path.values():
+            responses = op.get("responses", {})
+            for code, resp in list(responses.items()):
+                if code.startswith(("4", "5")):
+                    resp["content"] = {PROBLEM: {"schema": ref}}
+            for code in ("400", "413", "415", "500"):
+                if op.get("requestBody") or code == "500":
+                    responses.setdefault(code, {"description": "Problem",
+                                                "content": {PROBLEM: {"schema": ref}}})
+    for name in ("HTTPValidationError", "ValidationError"):
+        comps.pop(name, None)
+    app.openapi_schema = schema
+    return schema
+
+
+def create_app() -> FastAPI:
+    s = get_settings()
+    app = FastAPI(
+        title="Consult backend",
+        version="1.0.0",
+        description="Telemedicine consults for rural clinics and mission hospitals.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.add_exception_handler(IdempotentReplay, _replay)
+    app.add_middleware(BodyLimitMiddleware)
+    if s.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=s.cors_origins, allow_methods=["*"],
+                           allow_headers=["*"], expose_headers=["Location", "ETag"])
+    app.add_middleware(MetricsMiddleware)
+    app.include_router(ops_router)
+    app.include_router(api_router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+app = create_app()

@@ -1,0 +1,93 @@
+"""Operations at the root: health, readiness, Prometheus metrics, the audit log."""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
+from sqlalchemy import select, text
+
+from app.audit import service as audit
+from app.audit.models import AuditEntry
+from app.core.db import get_engine
+from app.core.deps import AdminPrincipal, SessionDep
+from app.core.errors import problem_responses
+from app.core.migrations import schema_is_current
+from app.core.pagination import Cursor, Limit, Page, keyset_page
+from app.core.schemas import ReadModel
+
+ops_router = APIRouter(tags=["operations"])
+
+
+@ops_router.get("/healthz", summary="The process is up")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@ops_router.get("/readyz", summary="Database reachable and schema at the migrations' head",
+            responses={503: {"description": "Not ready"}})
+async def readyz(response: Response) -> dict[str, object]:
+    checks: dict[str, object] = {}
+    try:
+        async with get_engine().connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+        checks["migrations"] = "ok" if await schema_is_current(get_engine()) else "behind"
+    except Exception:
+        checks["database"] = "unreachable"
+    ready = checks.get("database") == "ok" and checks.get("migrations") == "ok"
+    response.status_code = 200 if ready else 503
+    return {"status": "ready" if ready else "not ready", "checks": checks}
+
+
+@ops_router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+async def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+class AuditRead(ReadModel):
+    id: int
+    at: datetime
+    actor_id: str | None
+    actor_kind: str
+    action: str
+    resource_type: str
+    resource_id: str | None
+    outcome: str
+    ip: str | None
+    detail: str | None
+    prev_hash: str
+    hash: str
+
+
+class AuditVerification(BaseModel):
+    valid: bool
+    checked: int
+    first_broken_id: int | None
+
+
+@ops_router.get("/audit", response_model=Page[AuditRead], summary="Who read or changed what",
+            responses=problem_responses(401, 403))
+async def list_audit(
+    session: SessionDep, p: AdminPrincipal, limit: Limit = 50, cursor: Cursor = None,
+    resource_type: Annotated[str | None, Query(max_length=40)] = None,
+    resource_id: Annotated[str | None, Query(max_length=40)] = None,
+    actor_id: Annotated[str | None, Query(max_length=40)] = None,
+) -> object:
+    stmt = select(AuditEntry)
+    if resource_type:
+        stmt = stmt.where(AuditEntry.resource_type == resource_type)
+    if resource_id:
+        stmt = stmt.where(AuditEntry.resource_id == resource_id)
+    if actor_id:
+        stmt = stmt.where(AuditEntry.actor_id == actor_id)
+    items, nxt = await keyset_page(session, stmt, AuditEntry.id, limit, cursor)
+    return {"items": items, "next_cursor": nxt}
+
+
+@ops_router.get("/audit/verify", response_model=AuditVerification,
+            summary="Check the hash chain; points at the first broken link",
+            responses=problem_responses(401, 403))
+async def verify_audit(session: SessionDep, p: AdminPrincipal) -> object:
+    return await audit.verify(session)

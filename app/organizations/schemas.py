@@ -1,0 +1,38 @@
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from app.core.schemas import LanguageTag, RequestBody, ShortText, Stamped, TimeZoneName
+
+Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$", to_upper=True)]
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=60)]
+
+
+class LocalResources(RequestBody):
+    """What the facility has on site, so advice fits what exists there."""
+
+    text: str = Field(default="", max_length=4000)
+    tags: list[Tag] = Field(default_factory=list, max_length=100)
+
+
+class OrganizationCreate(RequestBody):
+    name: ShortText
+    country: Country = Field(description="ISO 3166-1 alpha-2")
+    timezone: TimeZoneName
+    languages: list[LanguageTag] = Field(default_factory=list, max_length=20)
+    local_resources: LocalResources = Field(default_factory=LocalResources)
+
+
+class OrganizationUpdate(RequestBody):
+    name: ShortText | None = None
+    timezone: TimeZoneName | None = None
+    languages: list[LanguageTag] | None = Field(default=None, max_length=20)
+    local_resources: LocalResources | None = None
+
+
+class OrganizationRead(Stamped):
+    name: str
+    country: str
+    timezone: str
+    languages: list[str]
+    local_resources: dict[str, object]

@@ -1,0 +1,59 @@
+"""Facilities. Anyone signed in may see a facility and what it has, except that a
+facility's own staff and apps see only their own."""
+
+from typing import Any
+
+from sqlalchemy import select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.models import Role
+from app.core.db import utcnow
+from app.core.errors import Forbidden, NotFound
+from app.core.pagination import keyset_page
+from app.core.principal import Principal
+from app.organizations.models import Organization
+
+
+def visible_organizations(p: Principal) -> Any:
+    if p.kind == "client" or p.role == Role.clinician:
+        return Organization.id == p.organization_id
+    return true()
+
+
+async def create(session: AsyncSession, actor: Principal, data: dict[str, Any]) -> Organization:
+    if actor.kind != "user" or actor.role not in (Role.admin, Role.coordinator):
+        raise Forbidden("Only coordinators and admins register facilities.")
+    org = Organization(**data)
+    session.add(org)
+    await session.flush()
+    return org
+
+
+async def get(session: AsyncSession, actor: Principal, org_id: str) -> Organization:
+    org = await session.scalar(select(Organization).where(
+        Organization.id == org_id, visible_organizations(actor)))
+    if org is None:
+        raise NotFound("No such organization.")
+    return org
+
+
+async def list_(session: AsyncSession, actor: Principal, limit: int, cursor: str | None,
+                country: str | None = None) -> tuple[list[Organization], str | None]:
+    stmt = select(Organization).where(visible_organizations(actor))
+    if country:
+        stmt = stmt.where(Organization.country == country.upper())
+    return await keyset_page(session, stmt, Organization.id, limit, cursor)
+
+
+async def update(session: AsyncSession, actor: Principal, org_id: str,
+                 data: dict[str, Any]) -> Organization:
+    org = await get(session, actor, org_id)
+    # Local clinicians keep their own facility's resources current; staff may edit any.
+    own = actor.kind == "user" and actor.role == Role.clinician and actor.organization_id == org.id
+    if not (own or (actor.kind == "user" and actor.role in (Role.admin, Role.coordinator))):
+        raise Forbidden("You may not change this facility.")
+    for k, v in data.items():
+        setattr(org, k, v)
+    org.updated_at = utcnow()
+    await session.flush()
+    return org

@@ -1,0 +1,26 @@
+from app.auth.models import Role
+from tests.matrix_support import Row, World
+
+API = "/api/v1"
+
+
+async def _clinician_a(w: World):
+    u = await w.f.make_user(Role.clinician, organization_id=w.org_a.id)
+    return f"{API}/users/{u.id}", None
+
+
+async def _patch_clinician_a(w: World):
+    u = await w.f.make_user(Role.clinician, organization_id=w.org_a.id)
+    return f"{API}/users/{u.id}", {"name": "Renamed"}
+
+
+ROWS = [
+    Row("GET", f"{API}/users/{{user_id}}", _clinician_a, {
+        "anonymous": 401, "admin": 200, "coordinator": 200, "clinician_a": 200,
+        "clinician_b": 404, "specialist": 404, "interpreter": 404, "client_a": 200,
+        "client_b": 404}),
+    Row("PATCH", f"{API}/users/{{user_id}}", _patch_clinician_a, {
+        "anonymous": 401, "admin": 200, "coordinator": 200, "clinician_a": 403,
+        "clinician_b": 404, "specialist": 404, "interpreter": 404, "client_a": 403,
+        "client_b": 404}),
+]

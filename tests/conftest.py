@@ -1,0 +1,134 @@
+"""Test set-up: one database per run (a SQLite file, or a fresh PostgreSQL database that is
+dropped afterwards), migrated with Alembic, emptied between tests."""
+
+import asyncio
+import os
+import secrets
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+_TMP = Path(tempfile.mkdtemp(prefix="consult-tests-"))
+BASE_URL = os.environ.get("DATABASE_URL", "")
+IS_PG = BASE_URL.startswith("postgresql")
+_PG_DB = f"test_consult_{os.getpid()}_{secrets.token_hex(3)}"
+
+if IS_PG:
+    TEST_URL = BASE_URL.rsplit("/", 1)[0] + "/" + _PG_DB
+else:
+    TEST_URL = f"sqlite+aiosqlite:///{_TMP / 'test.db'}"
+
+os.environ.update({
+    "ENVIRONMENT": "test",
+    "DATABASE_URL": TEST_URL,
+    "SECRET_KEY": "test-secret-key-" + "x" * 32,
+    "ARGON2_TIME_COST": "1",
+    "ARGON2_MEMORY_KIB": "8192",
+    "RUN_WORKER": "false",
+    "DEMO_DATA": "false",
+    "DATA_DIR": str(_TMP / "data"),
+    "WEBHOOK_ALLOW_PRIVATE": "true",
+})
+os.environ.pop("BOOTSTRAP_ADMIN_EMAIL", None)
+os.environ.pop("BOOTSTRAP_ADMIN_PASSWORD", None)
+
+
+def _pg_admin_url() -> str:
+    # asyncpg wants a plain postgresql:// URL to the server's maintenance database.
+    return BASE_URL.replace("postgresql+asyncpg://", "postgresql://").rsplit("/", 1)[0] + "/postgres"
+
+
+async def _pg(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(_pg_admin_url())
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def _migrate(url: str) -> None:
+    from alembic import command
+
+    from app.core.migrations import alembic_config
+
+    cfg = alembic_config(url)
+    cfg.attributes["skip_logging"] = True
+    command.upgrade(cfg, "heads")
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    return TEST_URL
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def _database() -> AsyncIterator[None]:
+    if IS_PG:
+        await _pg(f'CREATE DATABASE "{_PG_DB}"')
+    await asyncio.to_thread(_migrate, TEST_URL)
+    yield
+    if IS_PG:
+        from app.core.db import dispose_engine
+
+        await dispose_engine()
+        await _pg(f'DROP DATABASE IF EXISTS "{_PG_DB}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+async def app(_database: None) -> AsyncIterator[Any]:
+    from app.main import create_app
+
+    application = create_app()
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(autouse=True)
+async def _clean(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    yield
+    if "app" not in request.fixturenames:
+        return
+    from sqlalchemy import text
+
+    from app.auth.ratelimit import reset_limiter
+    from app.core.db import get_engine, metadata
+
+    reset_limiter()
+    engine = get_engine()
+    tables = [t.name for t in reversed(metadata.sorted_tables)]
+    async with engine.begin() as conn:
+        if IS_PG:
+            await conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
+                                    + " RESTART IDENTITY CASCADE"))
+        else:
+            for t in tables:
+                await conn.execute(text(f'DELETE FROM "{t}"'))
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[Any]:
+    import httpx
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+async def db(app: Any) -> AsyncIterator[Any]:
+    from app.core.db import sessionmaker
+
+    async with sessionmaker()() as s:
+        yield s
+
+
+@pytest.fixture
+def factory(app: Any) -> Any:
+    from tests.factories import Factory
+
+    return Factory()
