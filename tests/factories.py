@@ -1,12 +1,16 @@
 """Test data factories: make_org(**overrides), make_user(role, **overrides), tokens."""
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.auth.models import ApiClient, Role, User
 from app.core.db import new_id, sessionmaker
 from app.core.security import create_token, hash_secret
 from app.organizations.models import Organization
+
+if TYPE_CHECKING:
+    from app.cases.models import Case
+    from app.matching.models import Offer
 
 API = "/api/v1"
 
@@ -69,3 +73,50 @@ class Factory:
         else:
             tok = self.token(who)
         return {"Authorization": f"Bearer {tok}"}
+
+    async def make_case(self, organization_id: str, **overrides: Any) -> "Case":
+        """A case row as intake would write it; pass status=/assigned_specialist_id= to jump
+        ahead in the lifecycle without going through matching."""
+        from datetime import UTC, datetime
+
+        from app.cases.models import Case
+
+        data: dict[str, Any] = {
+            "organization_id": organization_id, "specialty": "dermatology",
+            "urgency": "routine", "question": "Spreading rash on both forearms; treatment?",
+            "summary": "Three weeks, itchy, no fever.",
+            "patient_reference": "MRN-" + new_id("p")[-6:],
+            "patient_age_years": 34, "patient_sex": "female", "languages": ["es"],
+            "consent_method": "verbal", "respond_by": datetime.now(UTC) + timedelta(hours=72),
+        }
+        data.update(overrides)
+        if data.get("assigned_specialist_id") and "status" not in overrides:
+            data["status"] = "assigned"
+        if data.get("status") in ("assigned", "answered", "closed"):
+            data.setdefault("assigned_at", datetime.now(UTC))
+        async with sessionmaker()() as s:
+            case = Case(**data)
+            s.add(case)
+            await s.commit()
+            return case
+
+    async def add_participant(self, case_id: str, user_id: str, role: str = "interpreter") -> None:
+        from app.cases.models import CaseParticipant
+
+        async with sessionmaker()() as s:
+            s.add(CaseParticipant(case_id=case_id, user_id=user_id, role=role))
+            await s.commit()
+
+    async def make_offer(self, case_id: str, specialist_id: str, **overrides: Any) -> "Offer":
+        from datetime import UTC, datetime
+
+        from app.matching.models import Offer
+
+        data: dict[str, Any] = {"case_id": case_id, "specialist_id": specialist_id,
+                                "expires_at": datetime.now(UTC) + timedelta(hours=2)}
+        data.update(overrides)
+        async with sessionmaker()() as s:
+            offer = Offer(**data)
+            s.add(offer)
+            await s.commit()
+            return offer
