@@ -20,6 +20,7 @@ from app.core.errors import PROBLEM, Problem, install_error_handlers
 from app.core.idempotency import IdempotentReplay, replay_response
 from app.core.middleware import BodyLimitMiddleware, MetricsMiddleware
 from app.core.migrations import code_heads, database_heads
+from app.core.registry import domain_modules
 from app.ops.router import ops_router
 
 log = logging.getLogger("app")
@@ -51,7 +52,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run_forever(stop)) if s.run_worker else None
     try:
-        yield
+        # Each domain may run something for the app's lifetime (app/<domain>/lifespan.py,
+        # `lifespan(app)` an async context manager): the live hub's relay, for one.
+        async with contextlib.AsyncExitStack() as stack:
+            for module in domain_modules("lifespan"):
+                await stack.enter_async_context(module.lifespan(app))
+            yield
     finally:
         stop.set()
         if task:
