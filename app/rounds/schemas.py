@@ -1,0 +1,166 @@
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
+
+from app.core.schemas import ReadModel, RequestBody, ShortText, Stamped, TimeZoneName
+from app.specialists.vocabulary import is_specialty
+
+LocalWallTime = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$"),
+                          Field(description="Wall time in the series' zone, YYYY-MM-DDTHH:MM",
+                                examples=["2026-10-06T09:00"])]
+RuleText = Annotated[str, StringConstraints(min_length=6, max_length=500),
+                     Field(description="An RFC 5545 RRULE value, e.g. FREQ=WEEKLY;BYDAY=TU",
+                           examples=["FREQ=WEEKLY;BYDAY=TU"])]
+JoinUrl = Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=1000)]
+Duration = Annotated[int, Field(ge=5, le=720, description="Minutes")]
+
+
+def _check_specialty(v: str) -> str:
+    if not is_specialty(v):
+        raise ValueError(f"unknown specialty {v!r} (see GET /specialties)")
+    return v
+
+
+Specialty = Annotated[str, AfterValidator(_check_specialty)]
+ParticipantRoleName = Literal["local_team", "specialist", "interpreter"]
+
+
+class RoundCreate(RequestBody):
+    title: ShortText
+    host_organization_id: str = Field(max_length=40)
+    timezone: TimeZoneName | None = Field(
+        default=None, description="IANA zone; the host facility's when left out")
+    starts_at_local: LocalWallTime
+    duration_minutes: Duration = 60
+    rrule: RuleText
+    specialty: Specialty
+    teaching_topic: str = Field(default="", max_length=500)
+    join_url: JoinUrl | None = None
+
+
+class RoundUpdate(RequestBody):
+    title: ShortText | None = None
+    timezone: TimeZoneName | None = None
+    starts_at_local: LocalWallTime | None = None
+    duration_minutes: Duration | None = None
+    rrule: RuleText | None = None
+    specialty: Specialty | None = None
+    teaching_topic: str | None = Field(default=None, max_length=500)
+    join_url: JoinUrl | None = None
+    effective_from: AwareDatetime | None = Field(
+        default=None,
+        description="Apply the change to occurrences from this instant on. When occurrences "
+                    "before it exist, the series ends before it (UNTIL) and a new series "
+                    "carries on; schedule changes without it take effect from now.")
+
+
+class RoundRead(Stamped):
+    title: str
+    host_organization_id: str
+    timezone: str
+    starts_at_local: str
+    starts_at: datetime
+    ends_at: datetime | None
+    duration_minutes: int
+    rrule: str
+    specialty: str
+    teaching_topic: str
+    join_url: str | None
+    created_by_id: str | None
+    previous_series_id: str | None
+    next_series_id: str | None
+    version: int
+
+
+class OccurrenceRead(ReadModel):
+    round_id: str
+    start: datetime = Field(description="Start in UTC (after a move)")
+    end: datetime
+    start_local: str = Field(description="Start in the series' wall time")
+    end_local: str
+    timezone: str
+    original_start: datetime = Field(
+        description="The scheduled start in UTC: the occurrence's id (RECURRENCE-ID)")
+    cancelled: bool
+    moved: bool
+
+
+class OccurrenceCancel(RequestBody):
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class OccurrenceMove(RequestBody):
+    starts_at_local: LocalWallTime
+    duration_minutes: Duration | None = None
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class ParticipantCreate(RequestBody):
+    user_id: str = Field(max_length=40)
+    role: ParticipantRoleName
+    allow_conflict: bool = False
+
+
+class ParticipantRead(ReadModel):
+    id: str
+    series_id: str
+    user_id: str
+    role: str
+    allow_conflict: bool
+    added_by_id: str | None
+    created_at: datetime
+
+
+class AgendaCreate(RequestBody):
+    case_id: str = Field(max_length=40)
+    presenter_id: str = Field(max_length=40)
+    position: int | None = Field(default=None, ge=0, le=1000)
+
+
+class AgendaUpdate(RequestBody):
+    recommendation: str | None = Field(default=None, min_length=1, max_length=8000)
+    presenter_id: str | None = Field(default=None, max_length=40)
+    position: int | None = Field(default=None, ge=0, le=1000)
+
+
+class AgendaItemRead(Stamped):
+    series_id: str
+    occurrence_start: datetime
+    case_id: str
+    presenter_id: str
+    position: int
+    recommendation: str | None
+    recommended_at: datetime | None
+    recommended_by_id: str | None
+    added_by_id: str | None
+    version: int
+
+
+class SuggestedCase(ReadModel):
+    case_id: str
+    specialty: str
+    urgency: str
+    status: str
+    question: str
+    submitted_at: datetime
+    waiting_minutes: int
+
+
+class AttendanceCreate(RequestBody):
+    user_id: str = Field(max_length=40)
+    attended: bool
+
+
+class AttendanceRead(Stamped):
+    series_id: str
+    occurrence_start: datetime
+    user_id: str
+    attended: bool
+    local: bool
+    recorded_by_id: str | None
+
+
+class CalendarTokenRead(ReadModel):
+    feed_token: str = Field(description="Shown once; the old token stops working")
+    feed_path: str = Field(description="Path of the feed under the API base")
