@@ -57,6 +57,7 @@ class Case(Timestamped, table=True):
     closed_at: datetime | None = ts_field(default=None)
     cancelled_at: datetime | None = ts_field(default=None)
     outcome: str | None = Field(default=None, max_length=4000)
+    cancel_reason: str | None = Field(default=None, max_length=1000)
     # Bumped on every change; the ETag of the case.
     version: int = 1
 
@@ -73,3 +74,23 @@ class CaseParticipant(SQLModel, table=True):
     role: str = Field(max_length=20)  # interpreter | specialist
     added_by_id: str | None = Field(default=None, max_length=40)
     created_at: datetime = ts_field(default_factory=utcnow)
+
+
+class Attachment(Timestamped, table=True):
+    """A file sent with a case (a photo of a rash, an ECG, a lab PDF), stored under data_dir.
+
+    The bytes live on disk at `storage_key` (relative to Settings.data_dir, named by id, never
+    by the uploaded name); the type is the one detected from the bytes."""
+
+    __tablename__ = "attachment"
+    __table_args__ = (Index("ix_attachment_case_id_id", "case_id", "id"),)
+
+    id: str = Field(default_factory=lambda: new_id("att"), primary_key=True, max_length=40)
+    case_id: str = Field(foreign_key="case.id", max_length=40)
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=60)
+    size_bytes: int
+    sha256: str = Field(max_length=64)
+    description: str | None = Field(default=None, max_length=500)
+    storage_key: str = Field(max_length=200)
+    uploaded_by_id: str | None = Field(default=None, max_length=40)

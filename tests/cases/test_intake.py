@@ -1,0 +1,271 @@
+"""POST /cases: who may submit, every contract field, and bad input leaving nothing behind."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from app.audit.models import AuditEntry
+from app.auth.models import Role
+from app.cases.models import Case
+from app.events.models import OutboxEvent
+from tests.cases.support import API, case_body, count, rows
+
+
+@pytest.fixture
+async def facility(factory):
+    org = await factory.make_org()
+    clinician = await factory.make_user(Role.clinician, organization_id=org.id)
+    return org, clinician
+
+
+async def test_clinician_submits_a_case(client, factory, facility):
+    org, clinician = facility
+    before = datetime.now(UTC)
+    r = await client.post(f"{API}/cases", json=case_body(), headers=factory.headers(clinician))
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert r.headers["location"] == f"{API}/cases/{body['id']}"
+    assert r.headers["etag"] == '"1"'
+    assert body["status"] == "submitted"
+    assert body["view"] == "full"
+    assert body["organization_id"] == org.id
+    assert body["submitted_by_id"] == clinician.id
+    assert body["patient"] == {"reference": "MRN-004211", "age_years": 34.0, "sex": "female"}
+    assert body["consent"] == {"obtained": True, "method": "verbal"}
+    assert body["languages"] == ["es"] and body["interpreter_needed"] is False
+    assert body["follow_up_of"] is None
+    respond_by = datetime.fromisoformat(body["respond_by"])
+    assert before + timedelta(hours=72) <= respond_by <= datetime.now(UTC) + timedelta(hours=72)
+    for k in ("id", "created_at", "updated_at"):
+        assert body[k]
+
+    # The event and the audit row were written with the case.
+    events = await rows(OutboxEvent.__table__.select().where(
+        OutboxEvent.resource_id == body["id"]))
+    assert [e.type for e in events] == ["case.submitted"]
+    assert events[0].organization_id == org.id
+    assert events[0].payload["urgency"] == "routine"
+    assert await count(AuditEntry, AuditEntry.action == "case.create",
+                       AuditEntry.resource_id == body["id"],
+                       AuditEntry.actor_id == clinician.id) == 1
+
+    # And it reads back the same.
+    got = await client.get(f"{API}/cases/{body['id']}", headers=factory.headers(clinician))
+    assert got.status_code == 200
+    assert got.json() == body
+    assert got.headers["etag"] == '"1"'
+
+
+@pytest.mark.parametrize("urgency,minutes", [("emergency", 60), ("urgent", 24 * 60),
+                                             ("routine", 72 * 60)])
+async def test_respond_by_follows_urgency(client, factory, facility, urgency, minutes):
+    _, clinician = facility
+    before = datetime.now(UTC)
+    r = await client.post(f"{API}/cases", json=case_body(urgency=urgency),
+                          headers=factory.headers(clinician))
+    assert r.status_code == 201
+    respond_by = datetime.fromisoformat(r.json()["respond_by"])
+    assert before + timedelta(minutes=minutes) <= respond_by
+    assert respond_by <= datetime.now(UTC) + timedelta(minutes=minutes)
+
+
+async def test_respond_by_is_configurable(client, factory, facility, monkeypatch):
+    from app.core.config import get_settings
+
+    _, clinician = facility
+    monkeypatch.setitem(get_settings().respond_by_minutes, "emergency", 15)
+    before = datetime.now(UTC)
+    r = await client.post(f"{API}/cases", json=case_body(urgency="emergency"),
+                          headers=factory.headers(clinician))
+    respond_by = datetime.fromisoformat(r.json()["respond_by"])
+    assert before + timedelta(minutes=15) <= respond_by <= before + timedelta(minutes=16)
+
+
+async def test_api_client_submits_for_its_facility(client, factory, facility):
+    org, _ = facility
+    app_client = await factory.make_client(org.id, ["cases:read", "cases:write"])
+    r = await client.post(f"{API}/cases", json=case_body(), headers=factory.headers(app_client))
+    assert r.status_code == 201, r.text
+    assert r.json()["organization_id"] == org.id
+    assert r.json()["submitted_by_client_id"] == app_client.id
+    assert r.json()["submitted_by_id"] is None
+
+
+async def test_api_client_without_write_scope_is_refused(client, factory, facility):
+    org, _ = facility
+    reader = await factory.make_client(org.id, ["cases:read"])
+    r = await client.post(f"{API}/cases", json=case_body(), headers=factory.headers(reader))
+    assert r.status_code == 403
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert await count(Case) == 0
+
+
+@pytest.mark.parametrize("role", [Role.coordinator, Role.admin])
+async def test_staff_submit_on_behalf_of_a_facility(client, factory, facility, role):
+    org, _ = facility
+    staff = await factory.make_user(role)
+    r = await client.post(f"{API}/cases", json=case_body(organization_id=org.id),
+                          headers=factory.headers(staff))
+    assert r.status_code == 201, r.text
+    assert r.json()["organization_id"] == org.id
+
+    missing = await client.post(f"{API}/cases", json=case_body(), headers=factory.headers(staff))
+    assert missing.status_code == 422
+    assert missing.json()["errors"][0]["pointer"] == "/organization_id"
+    unknown = await client.post(f"{API}/cases", json=case_body(organization_id="org_nope"),
+                                headers=factory.headers(staff))
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"][0]["pointer"] == "/organization_id"
+    assert await count(Case) == 1
+
+
+async def test_clinician_cannot_submit_for_another_facility(client, factory, facility):
+    _, clinician = facility
+    other = await factory.make_org()
+    r = await client.post(f"{API}/cases", json=case_body(organization_id=other.id),
+                          headers=factory.headers(clinician))
+    assert r.status_code == 403
+    same = await client.post(f"{API}/cases",
+                             json=case_body(organization_id=clinician.organization_id),
+                             headers=factory.headers(clinician))
+    assert same.status_code == 201
+
+
+@pytest.mark.parametrize("role", [Role.specialist, Role.interpreter])
+async def test_specialists_and_interpreters_do_not_submit(client, factory, role):
+    user = await factory.make_user(role)
+    r = await client.post(f"{API}/cases", json=case_body(), headers=factory.headers(user))
+    assert r.status_code == 403
+    assert await count(Case) == 0
+
+
+async def test_anonymous_is_401(client):
+    r = await client.post(f"{API}/cases", json=case_body())
+    assert r.status_code == 401
+    assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def _patient(**kw):
+    p = {"reference": "MRN-1", "age_years": 30, "sex": "male"}
+    p.update(kw)
+    return p
+
+
+BAD = [
+    ("unknown specialty", {"specialty": "astrology"}, "/specialty"),
+    ("specialty in the wrong case", {"specialty": "Dermatology"}, "/specialty"),
+    ("empty question", {"question": ""}, "/question"),
+    ("blank question", {"question": "   \n  "}, "/question"),
+    ("over-long question", {"question": "x" * 4001}, "/question"),
+    ("over-long summary", {"summary": "x" * 20001}, "/summary"),
+    ("negative age", {"patient": _patient(age_years=-1)}, "/patient/age_years"),
+    ("absurd age", {"patient": _patient(age_years=400)}, "/patient/age_years"),
+    ("no patient reference", {"patient": {"age_years": 3}}, "/patient/reference"),
+    ("over-long reference", {"patient": _patient(reference="R" * 101)}, "/patient/reference"),
+    ("a name smuggled in", {"patient": _patient(name="Maria Lopez")}, "/patient/name"),
+    ("unknown sex code", {"patient": _patient(sex="f")}, "/patient/sex"),
+    ("unknown urgency", {"urgency": "asap"}, "/urgency"),
+    ("bad language tag", {"languages": ["Spanish!"]}, "/languages/0"),
+    ("consent missing", {"consent": None}, "/consent"),
+    ("consent not obtained", {"consent": {"obtained": False, "method": "verbal"}},
+     "/consent/obtained"),
+    ("consent without method", {"consent": {"obtained": True}}, "/consent/method"),
+    ("unknown field", {"priority": "high"}, "/priority"),
+]
+
+
+@pytest.mark.parametrize("what,change,pointer", BAD, ids=[b[0] for b in BAD])
+async def test_bad_input_is_a_clear_problem_and_writes_nothing(client, factory, facility, what,
+                                                              change, pointer):
+    _, clinician = facility
+    body = case_body(**change)
+    if change.get("consent", 0) is None:
+        body.pop("consent")
+    r = await client.post(f"{API}/cases", json=body, headers=factory.headers(clinician))
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    problem = r.json()
+    assert problem["status"] == 422 and problem["title"] and problem["detail"]
+    assert pointer in [e["pointer"] for e in problem["errors"]], problem
+    assert await count(Case) == 0
+    assert await count(OutboxEvent) == 0
+    assert await count(AuditEntry, AuditEntry.action == "case.create") == 0
+
+
+async def test_consent_refusal_has_its_own_problem_type(client, factory, facility):
+    _, clinician = facility
+    r = await client.post(f"{API}/cases", json=case_body(
+        consent={"obtained": False, "method": "verbal"}), headers=factory.headers(clinician))
+    assert r.json()["type"].endswith("/consent-required")
+
+
+async def test_malformed_json_is_400_and_wrong_content_type_415(client, factory, facility):
+    _, clinician = facility
+    h = factory.headers(clinician)
+    r = await client.post(f"{API}/cases", content=b"{not json",
+                          headers={**h, "content-type": "application/json"})
+    assert r.status_code == 400
+    r = await client.post(f"{API}/cases", content=b"specialty=dermatology",
+                          headers={**h, "content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 415
+    assert await count(Case) == 0
+
+
+async def test_follow_up_of_links_an_earlier_case_of_the_same_patient(client, factory, facility):
+    org, clinician = facility
+    earlier = await factory.make_case(org.id, patient_reference="MRN-004211", status="closed")
+    r = await client.post(f"{API}/cases", json=case_body(follow_up_of=earlier.id),
+                          headers=factory.headers(clinician))
+    assert r.status_code == 201, r.text
+    assert r.json()["follow_up_of"] == earlier.id
+
+
+async def test_follow_up_of_another_facility_or_patient_is_refused(client, factory, facility):
+    org, clinician = facility
+    other = await factory.make_org()
+    theirs = await factory.make_case(other.id, patient_reference="MRN-004211")
+    other_patient = await factory.make_case(org.id, patient_reference="MRN-999999")
+    for target, detail in ((theirs.id, "not a case of this facility"),
+                           ("case_doesnotexist", "not a case of this facility"),
+                           (other_patient.id, "another patient's case")):
+        r = await client.post(f"{API}/cases", json=case_body(follow_up_of=target),
+                              headers=factory.headers(clinician))
+        assert r.status_code == 422, r.text
+        assert r.json()["type"].endswith("/invalid-follow-up")
+        assert r.json()["errors"] == [{"pointer": "/follow_up_of", "detail": detail}]
+    assert await count(Case) == 2
+    assert await count(OutboxEvent) == 0
+
+
+async def test_idempotent_retry_creates_one_case(client, factory, facility):
+    _, clinician = facility
+    h = {**factory.headers(clinician), "Idempotency-Key": "intake-1"}
+    first = await client.post(f"{API}/cases", json=case_body(), headers=h)
+    again = await client.post(f"{API}/cases", json=case_body(), headers=h)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["location"] == first.headers["location"]
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert await count(Case) == 1
+    assert await count(OutboxEvent, OutboxEvent.type == "case.submitted") == 1
+    other = await client.post(f"{API}/cases", json=case_body(question="Another question?"),
+                              headers=h)
+    assert other.status_code == 422
+
+
+async def test_a_rolled_back_intake_leaves_no_case_and_no_event(client, factory, facility,
+                                                                monkeypatch):
+    """The event is in the request's transaction: a failure after it was written undoes it."""
+    from app.cases import service
+    from app.core.errors import Conflict
+
+    _, clinician = facility
+
+    async def failing_audit(*a, **kw):
+        raise Conflict("the audit log refused the entry")
+
+    monkeypatch.setattr(service.audit, "append", failing_audit)
+    r = await client.post(f"{API}/cases", json=case_body(), headers=factory.headers(clinician))
+    assert r.status_code == 409
+    assert await count(Case) == 0
+    assert await count(OutboxEvent) == 0
