@@ -1,0 +1,134 @@
+"""The live room of one case: frames in, frames out (protocol in docs/consults.md)."""
+
+import logging
+from typing import Any
+
+from fastapi import WebSocket
+from pydantic import ValidationError
+
+from app.audit import service as audit
+from app.cases.access import View, view_of
+from app.consults import service
+from app.consults.schemas import MessageCreate
+from app.core.db import sessionmaker
+from app.realtime import codes
+from app.realtime.hub import Conn
+from app.realtime.protocol import (
+    authenticate,
+    close,
+    error,
+    hub_of,
+    receive_loop,
+    schedule_expiry,
+)
+
+log = logging.getLogger("app.consults")
+
+MAX_SIGNAL_CHARS = 32 * 1024
+
+
+async def serve_room(ws: WebSocket, case_id: str) -> None:
+    auth = await authenticate(ws)
+    if auth is None:
+        return
+    p, token, first = auth
+    async with sessionmaker()() as s:
+        found = await view_of(s, p, case_id)
+    if found is None or found[1] != View.full:
+        await audit.append_denied(p, "case.read_full", "case", case_id[:40],
+                                  detail="live room")
+        await close(ws, codes.NOT_FOUND)
+        return
+    hub = hub_of(ws)
+    conn = Conn(hub, ws, p, token, case_id)
+    # Subscribe before reading where the case stands: nothing committed in between is lost.
+    hub.attach(conn)
+    try:
+        async with sessionmaker()() as s:
+            last = await service.last_seq(s, case_id)
+            await audit.append(s, p, "consult.join", "case", case_id)
+            await s.commit()
+        after = first.get("after_seq")
+        resume = after if isinstance(after, int) and not isinstance(after, bool) else None
+        conn.cursor = last
+        await ws.send_text(service_ready(conn, last))
+        schedule_expiry(conn)
+        hub.joined(conn)
+        if resume is not None and resume >= 0:
+            conn.start(resume_to=resume)
+        await receive_loop(conn, _handle)
+    finally:
+        conn.cancel_timers()
+        if not conn.closing:
+            conn.closing = True
+            hub.detach(conn)
+        hub.left(conn)
+
+
+def service_ready(conn: Conn, last: int) -> str:
+    from app.realtime.hub import dumps
+
+    return dumps({"type": "ready", "case_id": conn.case_id, "user_id": conn.user_id,
+                  "conn_id": conn.id, "last_seq": last})
+
+
+async def _handle(conn: Conn, frame: dict[str, Any]) -> None:
+    kind = frame.get("type")
+    if kind == "resume":
+        after = frame.get("after_seq")
+        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+            error(conn, "invalid-frame", "after_seq must be a non-negative integer.")
+            return
+        conn.start(resume_to=after)
+    elif kind == "message":
+        await _message(conn, frame)
+    elif kind == "typing":
+        assert conn.case_id is not None
+        conn.hub.to_room(conn.case_id, {"type": "typing", "user_id": conn.user_id,
+                                        "state": bool(frame.get("state", True))}, but=conn.id)
+    elif kind == "signal":
+        _signal(conn, frame)
+    else:
+        error(conn, "unknown-type", f"Unknown frame type {str(kind)[:40]!r}.")
+
+
+async def _message(conn: Conn, frame: dict[str, Any]) -> None:
+    assert conn.case_id is not None
+    ref = frame.get("client_msg_id")
+    try:
+        body = MessageCreate.model_validate({k: v for k, v in frame.items() if k != "type"})
+    except ValidationError as e:
+        error(conn, "invalid-frame", "; ".join(
+            f"/{'/'.join(str(x) for x in d['loc'])}: {d['msg']}" for d in e.errors())[:500],
+            client_msg_id=ref if isinstance(ref, str) else None)
+        return
+    async with sessionmaker()() as s:
+        found = await view_of(s, conn.principal, conn.case_id)
+        if found is None or found[1] != View.full:
+            await s.rollback()
+            conn.kill(*codes.ACCESS_REVOKED)
+            return
+        msg, created = await service.post_message(s, conn.principal, found[0], body.body,
+                                                  body.client_msg_id)
+        await s.commit()
+    conn.send_soon({"type": "ack", "client_msg_id": msg.client_msg_id, "id": msg.id,
+                    "seq": msg.seq, "duplicate": not created})
+
+
+def _signal(conn: Conn, frame: dict[str, Any]) -> None:
+    assert conn.case_id is not None
+    to, data = frame.get("to"), frame.get("data")
+    if not isinstance(to, str) or not to or not isinstance(data, dict):
+        error(conn, "invalid-frame", "A signal needs `to` (a user id) and `data` (an object).")
+        return
+    if to == conn.user_id:
+        error(conn, "invalid-frame", "A signal goes to another participant.")
+        return
+    from app.realtime.hub import dumps
+
+    if len(dumps(data)) > MAX_SIGNAL_CHARS:
+        error(conn, "invalid-frame", "The signal's data is too large.")
+        return
+    # Relayed, never stored: it reaches the addressee's sockets in this room, in any process.
+    conn.hub.to_room(conn.case_id, {"type": "signal", "from": conn.user_id,
+                                    "from_conn": conn.id, "data": data}, to_user=to)

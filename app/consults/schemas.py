@@ -1,0 +1,34 @@
+"""Request and response shapes of the consult room's store-and-forward path."""
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import StringConstraints, computed_field
+
+from app.core.schemas import ReadModel, RequestBody
+
+MessageBody = Annotated[str, StringConstraints(min_length=1, max_length=8000)]
+ClientMsgId = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
+class MessageCreate(RequestBody):
+    body: MessageBody
+    # Chosen by the client (a UUID): a resend after a drop returns the stored message.
+    client_msg_id: ClientMsgId
+
+
+class MessageRead(ReadModel):
+    id: str
+    case_id: str
+    seq: int
+    sender_id: str
+    sender_role: str
+    body: str
+    client_msg_id: str
+    created_at: datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def updated_at(self) -> datetime:
+        # Messages never change once stored.
+        return self.created_at

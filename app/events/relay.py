@@ -1,0 +1,140 @@
+"""The outbox relay: hands committed events to pub/sub, in id order, and marks them published.
+
+Nothing is announced before it commits (events are read from the table, after commit) and
+nothing committed stays silent (a row stays unpublished until a publish succeeded; a crash
+between publishing and marking publishes it again: at least once, and the live hub skips
+what a socket already has). Each process publishes the events it committed itself the
+moment they commit (an `after_commit` session hook wakes the relay with their ids); any
+process's fallback poll publishes events older than a grace period, so events committed
+by a process that died, or by a standalone worker, go out too. On PostgreSQL rows are
+claimed with FOR UPDATE SKIP LOCKED, so two processes never publish the same row at once;
+SQLite's single writer lock does the same.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
+
+from app.core.db import is_postgres, sessionmaker, utcnow
+from app.events.models import OutboxEvent
+
+log = logging.getLogger("app.events.relay")
+
+Publish = Callable[[list[dict[str, Any]]], Awaitable[None]]
+_KEY = "outbox_ids"
+
+
+def as_message(e: OutboxEvent) -> dict[str, Any]:
+    return {"id": e.id, "type": e.type, "resource_type": e.resource_type,
+            "resource_id": e.resource_id, "organization_id": e.organization_id,
+            "audience": list(e.audience or []), "payload": e.payload or {},
+            "created_at": e.created_at.isoformat()}
+
+
+class Relay:
+    def __init__(self, publish: Publish, *, poll_seconds: float = 1.0,
+                 grace_seconds: float = 2.0, batch: int = 500) -> None:
+        self.publish = publish
+        self.poll_seconds, self.grace_seconds, self.batch = poll_seconds, grace_seconds, batch
+        self._wake = asyncio.Event()
+        self._pending: list[int] = []
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def notify(self, ids: list[int]) -> None:
+        """Called right after a commit in this process: publish these now."""
+        self._pending.extend(ids)
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._task:
+            with contextlib.suppress(BaseException):
+                await self._task
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_poll = loop.time()
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(max(0.0, next_poll - loop.time())):
+                    await self._wake.wait()
+            self._wake.clear()
+            try:
+                while self._pending:
+                    ids, self._pending = self._pending[:self.batch], self._pending[self.batch:]
+                    await self.publish_claimed(OutboxEvent.id.in_(ids))  # type: ignore[union-attr]
+                if loop.time() >= next_poll:
+                    next_poll = loop.time() + self.poll_seconds
+                    await self.publish_stale()
+            except Exception:
+                log.exception("outbox relay pass failed; retrying on the next poll")
+                next_poll = loop.time() + self.poll_seconds
+
+    async def publish_stale(self) -> int:
+        """Events nobody published within the grace period, oldest first."""
+        total = 0
+        cutoff = utcnow() - timedelta(seconds=self.grace_seconds)
+        while n := await self.publish_claimed(OutboxEvent.created_at < cutoff):
+            total += n
+            if n < self.batch:
+                break
+        return total
+
+    async def publish_claimed(self, where: Any) -> int:
+        async with sessionmaker()() as s:
+            stmt = (select(OutboxEvent)
+                    .where(OutboxEvent.published_at.is_(None), where)  # type: ignore[union-attr]
+                    .order_by(OutboxEvent.id).limit(self.batch))  # type: ignore[arg-type]
+            if is_postgres(s):
+                stmt = stmt.with_for_update(skip_locked=True)
+            rows = list((await s.scalars(stmt)).all())
+            if not rows:
+                await s.rollback()
+                return 0
+            await self.publish([as_message(r) for r in rows])
+            await s.execute(update(OutboxEvent).where(
+                OutboxEvent.id.in_([r.id for r in rows]))  # type: ignore[union-attr]
+                .values(published_at=utcnow()))
+            await s.commit()
+            return len(rows)
+
+
+_relay: Relay | None = None
+
+
+def install(relay: Relay | None) -> None:
+    """Make `relay` the one woken by this process's commits (None: no relay running)."""
+    global _relay
+    _relay = relay
+
+
+@event.listens_for(Session, "after_flush")
+def _remember_outbox_rows(session: Session, _ctx: Any) -> None:
+    if _relay is None:
+        return
+    ids = [o.id for o in session.new if isinstance(o, OutboxEvent)]
+    if ids:
+        session.info.setdefault(_KEY, []).extend(ids)
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_relay(session: Session) -> None:
+    ids = session.info.pop(_KEY, None)
+    if ids and _relay is not None:
+        _relay.notify(ids)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(_KEY, None)

@@ -1,0 +1,35 @@
+"""Runs the live hub for the app's lifetime: pub/sub, the outbox relay, the access sweep."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from app.core.config import get_settings
+from app.events import relay as outbox_relay
+from app.realtime.hub import Hub
+from app.realtime.pubsub import make_pubsub
+from app.realtime.settings import get_realtime_settings
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    rs = get_realtime_settings()
+    hub = Hub(make_pubsub(get_settings().redis_url), queue_limit=rs.send_queue)
+    await hub.start()
+    app.state.hub = hub
+    relay = outbox_relay.Relay(hub.publish_events, poll_seconds=rs.relay_poll_seconds,
+                               grace_seconds=rs.relay_grace_seconds)
+    outbox_relay.install(relay)
+    await relay.start()
+    sweep = asyncio.create_task(hub.sweep_forever(rs.recheck_seconds))
+    try:
+        yield
+    finally:
+        sweep.cancel()
+        with contextlib.suppress(BaseException):
+            await sweep
+        outbox_relay.install(None)
+        await relay.stop()
+        await hub.stop()
