@@ -4,9 +4,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Index
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field
 
+from app.cases.models import Case
 from app.core.db import Timestamped, json_field, new_id, ts_field
 
 
@@ -23,6 +24,8 @@ class Offer(Timestamped, table=True):
     __table_args__ = (
         Index("ix_offer_specialist_status", "specialist_id", "status"),
         Index("ix_offer_status_expires", "status", "expires_at"),
+        # A specialist is offered a case at most once: re-offers go down the ranking.
+        UniqueConstraint("case_id", "specialist_id", name="uq_offer_case_specialist"),
     )
 
     id: str = Field(default_factory=lambda: new_id("off"), primary_key=True, max_length=40)
@@ -37,3 +40,10 @@ class Offer(Timestamped, table=True):
     expires_at: datetime = ts_field()
     responded_at: datetime | None = ts_field(default=None)
     decline_reason: str | None = Field(default=None, max_length=1000)
+
+
+# Matching counts each specialist's open and past cases for load, responsiveness and
+# fairness; this index turns each count into an index-only probe.
+_case = Case.__table__  # type: ignore[attr-defined]
+Index("ix_case_specialist_status", _case.c.assigned_specialist_id, _case.c.status,
+      _case.c.assigned_at)

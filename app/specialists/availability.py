@@ -1,0 +1,70 @@
+"""Weekly windows and time off, as plain functions (no database, no FastAPI).
+
+A window is kept as minutes from Monday 00:00 in the specialist's own zone, so "is she
+available now" is one comparison per window once the local minute of the week is known,
+and that minute is computed once per time zone, not once per specialist.
+"""
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+MINUTES_PER_DAY = 24 * 60
+MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
+
+
+def hhmm_to_minutes(value: str) -> int:
+    hours, minutes = value.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def window_span(weekday: int, start: str, end: str) -> tuple[int, int]:
+    """(start, end) minutes from Monday 00:00 local; end is exclusive."""
+    base = weekday * MINUTES_PER_DAY
+    return base + hhmm_to_minutes(start), base + hhmm_to_minutes(end)
+
+
+def overlapping(windows: list[dict[str, Any]]) -> list[int]:
+    """Indexes of windows that overlap an earlier one (so the caller can point at them)."""
+    spans = sorted((window_span(w["weekday"], w["start"], w["end"]), i)
+                   for i, w in enumerate(windows))
+    bad: list[int] = []
+    last_end = -1
+    for (start, end), i in spans:
+        if start < last_end:
+            bad.append(i)
+        last_end = max(last_end, end)
+    return sorted(bad)
+
+
+def minute_of_week(at: datetime, zone: str) -> int:
+    local = at.astimezone(ZoneInfo(zone))
+    return local.weekday() * MINUTES_PER_DAY + local.hour * 60 + local.minute
+
+
+def available_at(spans: list[tuple[int, int]], mow: int) -> bool:
+    return any(start <= mow < end for start, end in spans)
+
+
+def minutes_until_next_window(spans: list[tuple[int, int]], mow: int) -> int | None:
+    """Minutes until a window is open (0 if one is open now), None if there is none."""
+    if not spans:
+        return None
+    if available_at(spans, mow):
+        return 0
+    return min((start - mow) % MINUTES_PER_WEEK for start, _ in spans)
+
+
+def time_off_span(start: date | datetime, end: date | datetime, zone: str) -> tuple[datetime,
+                                                                                   datetime]:
+    """A span in UTC. Dates are whole local days in the specialist's zone, the end day
+    included; times must carry an offset."""
+    tz = ZoneInfo(zone)
+
+    def to_utc(v: date | datetime, is_end: bool) -> datetime:
+        if isinstance(v, datetime):
+            return v.astimezone(UTC)
+        day = v + timedelta(days=1) if is_end else v
+        return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+
+    return to_utc(start, False), to_utc(end, True)

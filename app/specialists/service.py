@@ -1,0 +1,228 @@
+"""Specialist profiles: who may see and write them, and the directory queries.
+
+- Staff (admin, coordinator) see every specialist, verified or not, active or not.
+- Everyone else signed in (clinicians, specialists, interpreters, and facility apps with
+  cases:read) sees the directory of active, verified specialists, plus their own profile.
+- A specialist writes their own profile; staff write any; only staff change `verified`.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, false, insert, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.auth.models import Role, User
+from app.cases.access import is_staff
+from app.core.db import utcnow
+from app.core.errors import Forbidden, NotFound, PreconditionFailed, Unprocessable
+from app.core.pagination import keyset_page
+from app.core.principal import Principal
+from app.specialists import repository as repo
+from app.specialists.availability import overlapping, time_off_span, window_span
+from app.specialists.models import (
+    SpecialistLanguage,
+    SpecialistProfile,
+    SpecialistSpecialty,
+    SpecialistTimeOff,
+    SpecialistWindow,
+)
+from app.specialists.vocabulary import SPECIALTIES, is_specialty
+
+P = SpecialistProfile
+
+
+class SpecialistNotFound(NotFound):
+    """No such specialist, or the caller may not see them."""
+
+
+class UnknownSpecialty(Unprocessable):
+    """The specialty code is not in the vocabulary."""
+
+    code = "unknown-specialty"
+
+
+class VerificationIsForCoordinators(Forbidden):
+    """Only a coordinator (or admin) sets `verified`."""
+
+    code = "verified-by-coordinator-only"
+
+
+def list_specialties() -> list[dict[str, str]]:
+    return [{"code": c, "name": n} for c, n in SPECIALTIES.items()]
+
+
+def check_specialty(code: str | None, pointer: str = "#query/specialty") -> None:
+    if code is not None and not is_specialty(code):
+        raise UnknownSpecialty(f"Unknown specialty {code!r}; see GET /specialties.",
+                               errors=[{"pointer": pointer, "detail": "unknown specialty"}])
+
+
+def visible_specialists(p: Principal) -> Any:
+    """WHERE clause over User (outer-joined to the profile): specialists p may see."""
+    base = User.role == Role.specialist.value
+    if p.kind == "client":
+        if not p.has_scope("cases:read"):
+            return false()
+        return base & User.active & (P.verified == true())  # type: ignore[operator]
+    if is_staff(p):
+        return base
+    return base & or_(User.id == p.id, User.active & (P.verified == true()))  # type: ignore[operator]
+
+
+def _select() -> Any:
+    # The bare id column is the keyset pagination key.
+    return (select(User, P, repo.active_cases(User.id).label("active_cases"),
+                   User.id.label("id"))  # type: ignore[attr-defined]
+            .outerjoin(P, P.user_id == User.id))
+
+
+def _read(user: User, profile: SpecialistProfile | None, active: int, *_: Any) -> dict[str, Any]:
+    prof = profile or SpecialistProfile(user_id=user.id, created_at=user.created_at,
+                                        updated_at=user.updated_at)
+    return {
+        "id": user.id, "name": user.name, "active": user.active,
+        "specialties": prof.specialties, "languages": prof.languages,
+        "timezone": prof.timezone, "availability": prof.availability,
+        "time_off": prof.time_off, "max_active_cases": prof.max_active_cases,
+        "active_cases": int(active or 0), "accepting": prof.accepting,
+        "verified": prof.verified, "created_at": prof.created_at,
+        "updated_at": prof.updated_at, "version": prof.version,
+    }
+
+
+async def get(session: AsyncSession, p: Principal, user_id: str) -> dict[str, Any]:
+    row = (await session.execute(_select().where(User.id == user_id,
+                                                 visible_specialists(p)))).first()
+    if row is None:
+        raise SpecialistNotFound("No such specialist.")
+    return _read(*row)
+
+
+async def list_(session: AsyncSession, p: Principal, *, specialty: str | None,
+                language: str | None, accepting: bool | None, limit: int,
+                cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    check_specialty(specialty)
+    stmt = _select().where(visible_specialists(p))
+    if specialty:
+        stmt = stmt.where(select(SpecialistSpecialty.user_id).where(
+            SpecialistSpecialty.user_id == User.id,
+            SpecialistSpecialty.specialty == specialty).exists())
+    if language:
+        stmt = stmt.where(repo.speaks_any(User.id, repo.primary_subtags([language])))
+    if accepting is not None:
+        stmt = stmt.where(P.accepting == accepting)
+    rows, nxt = await keyset_page(session, stmt, User.id, limit, cursor, descending=False,
+                                  scalars=False)
+    return [_read(*r) for r in rows], nxt
+
+
+async def on_duty(session: AsyncSession, p: Principal, *, specialty: str | None, limit: int,
+                  cursor: str | None, now: datetime | None = None
+                  ) -> tuple[list[dict[str, Any]], str | None]:
+    """Inside a weekly window right now in their own zone, not on time off, under capacity,
+    accepting, verified and active."""
+    check_specialty(specialty)
+    now = now or utcnow()
+    ready = (P.verified == true()) & (P.accepting == true())  # type: ignore[operator]
+    if specialty:
+        ready = ready & select(SpecialistSpecialty.user_id).where(
+            SpecialistSpecialty.user_id == P.user_id,
+            SpecialistSpecialty.specialty == specialty).exists()
+    clock = repo.zone_clock(await repo.zones_in_play(session, ready), now)
+    stmt = (_select().join(clock, clock.c.zone == P.timezone)
+            .where(visible_specialists(p), User.active == true(), ready,
+                   repo.in_window(P.user_id, clock.c.mow),
+                   ~repo.on_time_off(P.user_id, now),
+                   repo.active_cases(P.user_id) < P.max_active_cases))
+    rows, nxt = await keyset_page(session, stmt, User.id, limit, cursor, descending=False,
+                                  scalars=False)
+    return [_read(*r) for r in rows], nxt
+
+
+def etag(version: int) -> str:
+    return f'"sp-{version}"'
+
+
+async def put_profile(session: AsyncSession, p: Principal, user_id: str, data: dict[str, Any],
+                      if_match: str | None = None) -> dict[str, Any]:
+    user = await session.scalar(select(User).outerjoin(P, P.user_id == User.id)
+                                .where(User.id == user_id, visible_specialists(p)))
+    if user is None:
+        raise SpecialistNotFound("No such specialist.")
+    own = p.kind == "user" and p.id == user.id
+    if not (own or is_staff(p)):
+        raise Forbidden("A specialist writes their own profile; coordinators write any.")
+    profile = await session.get(P, user.id, with_for_update=True)
+    if if_match is not None:
+        current = etag(profile.version if profile else 0)
+        if "*" not in {t.strip() for t in if_match.split(",")} and current not in if_match:
+            raise PreconditionFailed("The profile changed since you read it.",
+                                     current_etag=current)
+    windows = [w for w in data["availability"]]
+    bad = overlapping(windows)
+    if bad:
+        raise Unprocessable("Availability windows overlap.", code="overlapping-windows",
+                            errors=[{"pointer": f"/availability/{i}",
+                                     "detail": "overlaps another window on the same day"}
+                                    for i in bad])
+    spans = []
+    for i, t in enumerate(data["time_off"]):
+        start, end = time_off_span(t["start"], t["end"], data["timezone"])
+        if end <= start:
+            raise Unprocessable("Time off must end after it starts.", code="bad-time-off",
+                                errors=[{"pointer": f"/time_off/{i}/end",
+                                         "detail": "must be after start"}])
+        spans.append((start, end))
+
+    now = utcnow()
+    created = profile is None
+    if profile is None:
+        profile = SpecialistProfile(user_id=user.id, created_at=now, version=0)
+        session.add(profile)
+    requested = data.get("verified")
+    if requested is not None and requested != profile.verified:
+        if not is_staff(p):
+            raise VerificationIsForCoordinators("Only a coordinator sets verified.")
+        profile.verified = requested
+        profile.verified_by_id = p.id if requested else None
+        profile.verified_at = now if requested else None
+    elif own and not is_staff(p) and profile.verified and \
+            not set(data["specialties"]) <= set(profile.specialties):
+        # A new specialty has not been checked: back to the coordinator for verification.
+        profile.verified = False
+        profile.verified_by_id = None
+        profile.verified_at = None
+    profile.specialties = list(dict.fromkeys(data["specialties"]))
+    profile.languages = list(dict.fromkeys(data["languages"]))
+    profile.timezone = data["timezone"]
+    profile.availability = [{"weekday": w["weekday"], "start": w["start"], "end": w["end"]}
+                            for w in sorted(windows, key=lambda w: window_span(
+                                w["weekday"], w["start"], w["end"]))]
+    profile.time_off = [{"start": s.isoformat(), "end": e.isoformat()} for s, e in sorted(spans)]
+    profile.max_active_cases = data["max_active_cases"]
+    profile.accepting = data["accepting"]
+    profile.updated_at = now
+    profile.version += 1
+    await session.flush()
+
+    # The side tables are rebuilt from the profile: small per specialist, and always in step.
+    for table in (SpecialistSpecialty, SpecialistLanguage, SpecialistWindow, SpecialistTimeOff):
+        await session.execute(delete(table).where(table.user_id == user.id))  # type: ignore[attr-defined]
+    await session.execute(insert(SpecialistSpecialty), [
+        {"user_id": user.id, "specialty": s} for s in profile.specialties])
+    await session.execute(insert(SpecialistLanguage), [
+        {"user_id": user.id, "language": lang}
+        for lang in repo.primary_subtags(profile.languages)])
+    if windows:
+        await session.execute(insert(SpecialistWindow), [
+            {"user_id": user.id, "start_minute": a, "end_minute": b}
+            for a, b in (window_span(w["weekday"], w["start"], w["end"]) for w in windows)])
+    if spans:
+        await session.execute(insert(SpecialistTimeOff), [
+            {"user_id": user.id, "start_at": a, "end_at": b} for a, b in spans])
+    await audit.append(session, p, "specialist.profile." + ("create" if created else "update"),
+                       "specialist", user.id)
+    active = await session.scalar(select(repo.active_cases(user.id)))
+    return _read(user, profile, active or 0)
