@@ -1,5 +1,6 @@
 """Appending to and verifying the hash-chained audit log."""
 
+import asyncio
 import hashlib
 import json
 from datetime import datetime
@@ -9,7 +10,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditEntry
-from app.core.db import is_postgres, sessionmaker, utcnow
+from app.core.db import get_engine, is_postgres, sessionmaker, utcnow
 from app.core.principal import Principal
 
 GENESIS = "0" * 64
@@ -66,10 +67,30 @@ async def append(
 async def append_denied(actor: Principal | None, action: str, resource_type: str,
                         resource_id: str | None, detail: str | None = None) -> None:
     """A denied attempt is kept even though the request itself rolls back."""
-    async with sessionmaker()() as s:
-        await append(s, actor, action, resource_type, resource_id, outcome="denied",
-                     detail=detail)
-        await s.commit()
+
+    async def write() -> None:
+        async with sessionmaker()() as s:
+            await append(s, actor, action, resource_type, resource_id, outcome="denied",
+                         detail=detail)
+            await s.commit()
+
+    if get_engine().dialect.name == "sqlite":
+        # The request's own transaction holds SQLite's one write lock (and its one pooled
+        # connection) until it rolls back: write once it has, not while waiting for it.
+        task = asyncio.get_running_loop().create_task(write())
+        _pending_denied.add(task)
+        task.add_done_callback(_pending_denied.discard)
+        return
+    await write()
+
+
+_pending_denied: set["asyncio.Task[None]"] = set()
+
+
+async def drain_denied() -> None:
+    """Wait for deferred denied-access entries (SQLite) to be written; for tests and shutdown."""
+    while _pending_denied:
+        await asyncio.gather(*list(_pending_denied), return_exceptions=True)
 
 
 async def verify(session: AsyncSession, batch: int = 5000) -> dict[str, Any]:

@@ -1,0 +1,58 @@
+"""Follow-up tasks on a case, and the referring clinicians' feedback."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field
+
+from app.core.db import Timestamped, json_field, new_id, ts_field
+
+
+class FollowUpStatus(StrEnum):
+    open = "open"
+    done = "done"
+    missed = "missed"
+    cancelled = "cancelled"
+
+
+class FollowUp(Timestamped, table=True):
+    __tablename__ = "follow_up"
+    __table_args__ = (
+        Index("ix_follow_up_case_id", "case_id"),
+        Index("ix_follow_up_status_due", "status", "due_at"),
+        Index("ix_follow_up_assignee", "assignee_id", "status"),
+    )
+
+    id: str = Field(default_factory=lambda: new_id("fu"), primary_key=True, max_length=40)
+    case_id: str = Field(foreign_key="case.id", max_length=40)
+    due_at: datetime = ts_field()
+    description: str = Field(max_length=4000)
+    assignee_id: str = Field(foreign_key="user.id", max_length=40)
+    status: str = Field(default=FollowUpStatus.open.value, max_length=10)
+    outcome: str | None = Field(default=None, max_length=4000)
+    completed_at: datetime | None = ts_field(default=None)
+    created_by_id: str | None = Field(default=None, max_length=40)
+    # Set once the owner was told it fell due, so the reminder goes out once.
+    due_notified_at: datetime | None = ts_field(default=None)
+    version: int = 1
+
+
+class Feedback(Timestamped, table=True):
+    """One clinician's view of one consult; a second answer replaces the first."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("case_id", "author_id", name="uq_feedback_case_author"),)
+
+    id: str = Field(default_factory=lambda: new_id("fb"), primary_key=True, max_length=40)
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=40)
+    # A clinician, or the facility's API client answering on a clinician's behalf.
+    author_id: str = Field(max_length=40)
+    usefulness: int
+    changed_management: bool
+    comment: str | None = Field(default=None, max_length=4000)
+    revision: int = 1
+    # Earlier answers this one replaced, oldest first: [{usefulness, changed_management,
+    # comment, answered_at}].
+    replaced: list[dict[str, Any]] = json_field()

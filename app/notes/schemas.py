@@ -1,0 +1,60 @@
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import StringConstraints
+
+from app.core.schemas import ReadModel, RequestBody, Stamped
+from app.notes.models import NoteKind
+
+LongText = Annotated[str, StringConstraints(max_length=20000)]
+MidText = Annotated[str, StringConstraints(max_length=10000)]
+
+
+class NoteCreate(RequestBody):
+    kind: NoteKind
+    assessment: LongText = ""
+    recommendations: LongText = ""
+    follow_up_plan: MidText = ""
+    red_flags: MidText = ""
+    referral_advice: MidText = ""
+    amends_id: str | None = None
+
+
+class NoteUpdate(RequestBody):
+    assessment: LongText | None = None
+    recommendations: LongText | None = None
+    follow_up_plan: MidText | None = None
+    red_flags: MidText | None = None
+    referral_advice: MidText | None = None
+
+
+class NoteRead(Stamped):
+    case_id: str
+    kind: str
+    status: str
+    author_id: str
+    amends_id: str | None
+    assessment: str
+    recommendations: str
+    follow_up_plan: str
+    red_flags: str
+    referral_advice: str
+    version: int
+    signed_at: datetime | None
+    signed_by_id: str | None
+    acknowledged_at: datetime | None
+    acknowledged_by_id: str | None
+
+
+class NoteVersionRead(ReadModel):
+    id: str
+    note_id: str
+    version: int
+    status: str
+    author_id: str
+    assessment: str
+    recommendations: str
+    follow_up_plan: str
+    red_flags: str
+    referral_advice: str
+    created_at: datetime
