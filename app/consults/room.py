@@ -58,10 +58,7 @@ async def serve_room(ws: WebSocket, case_id: str) -> None:
             conn.start(resume_to=resume)
         await receive_loop(conn, _handle)
     finally:
-        conn.cancel_timers()
-        if not conn.closing:
-            conn.closing = True
-            hub.detach(conn)
+        await conn.finish()
         hub.left(conn)
 
 

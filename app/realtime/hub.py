@@ -48,7 +48,7 @@ class Conn:
     """One authenticated socket (a room's or an inbox's)."""
 
     __slots__ = ("id", "hub", "ws", "principal", "token", "case_id", "buf", "cursor", "ready",
-                 "closing", "sender", "resume_to", "expiry", "__weakref__")
+                 "closing", "sender", "resume_to", "expiry", "closer", "__weakref__")
 
     def __init__(self, hub: "Hub", ws: WebSocket, principal: Principal, token: str,
                  case_id: str | None) -> None:
@@ -62,6 +62,7 @@ class Conn:
         self.sender: asyncio.Task[None] | None = None
         self.resume_to: int | None = None
         self.expiry: asyncio.TimerHandle | None = None
+        self.closer: asyncio.Task[None] | None = None
 
     @property
     def user_id(self) -> str:
@@ -145,7 +146,7 @@ class Conn:
             return
         self.closing = True
         self.hub.detach(self)
-        task = asyncio.create_task(self._close(code, reason))
+        task = self.closer = asyncio.create_task(self._close(code, reason))
         self.hub.closing.add(task)
         task.add_done_callback(self.hub.closing.discard)
 
@@ -155,6 +156,18 @@ class Conn:
         with contextlib.suppress(Exception):
             async with asyncio.timeout(5):
                 await self.ws.close(code, reason)
+
+    async def finish(self) -> None:
+        """The endpoint is done: stop timers, leave the hub, let a pending close go out."""
+        self.cancel_timers()
+        if not self.closing:
+            self.closing = True
+            self.hub.detach(self)
+        if self.sender is not None:
+            self.sender.cancel()
+        if self.closer is not None:
+            with contextlib.suppress(BaseException):
+                await self.closer
 
     def cancel_timers(self) -> None:
         if self.expiry is not None:

@@ -16,7 +16,7 @@ from app.realtime.settings import get_realtime_settings
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     rs = get_realtime_settings()
-    hub = Hub(make_pubsub(get_settings().redis_url), queue_limit=rs.send_queue)
+    hub = Hub(make_pubsub(get_settings().redis_url, rs.channel), queue_limit=rs.send_queue)
     await hub.start()
     app.state.hub = hub
     relay = outbox_relay.Relay(hub.publish_events, poll_seconds=rs.relay_poll_seconds,

@@ -120,5 +120,5 @@ class RedisPubSub(PubSub):
                 await client.aclose()
 
 
-def make_pubsub(redis_url: str | None) -> PubSub:
-    return RedisPubSub(redis_url) if redis_url else MemoryPubSub()
+def make_pubsub(redis_url: str | None, channel: str = "consult:live") -> PubSub:
+    return RedisPubSub(redis_url, channel) if redis_url else MemoryPubSub()

@@ -27,9 +27,7 @@ async def inbox(websocket: WebSocket) -> None:
         conn.start()
         await receive_loop(conn, _handle)
     finally:
-        conn.cancel_timers()
-        conn.closing = True
-        hub.detach(conn)
+        await conn.finish()
 
 
 async def _handle(conn: Conn, frame: dict[str, Any]) -> None:
