@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field
 
-from app.core.db import Timestamped, json_field, new_id, ts_field
+from app.core.db import Timestamped, json_field, new_id, ts_field, utcnow
 
 
 class FollowUpStatus(StrEnum):
@@ -37,6 +37,11 @@ class FollowUp(Timestamped, table=True):
     # Set once the owner was told it fell due, so the reminder goes out once.
     due_notified_at: datetime | None = ts_field(default=None)
     version: int = 1
+
+    @property
+    def overdue(self) -> bool:
+        """Still open after its due time."""
+        return self.status == FollowUpStatus.open and self.due_at <= utcnow()
 
 
 class Feedback(Timestamped, table=True):

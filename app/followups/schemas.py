@@ -1,0 +1,57 @@
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, Field, StringConstraints
+
+from app.core.schemas import RequestBody, Stamped
+
+Text4k = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+
+
+class FollowUpCreate(RequestBody):
+    due_at: AwareDatetime
+    description: Text4k
+    assignee_id: str = Field(max_length=40)
+
+
+class FollowUpClosing(StrEnum):
+    done = "done"
+    missed = "missed"
+    cancelled = "cancelled"
+
+
+class FollowUpUpdate(RequestBody):
+    status: FollowUpClosing | None = None
+    outcome: Annotated[str, StringConstraints(max_length=4000)] | None = None
+
+
+class FollowUpRead(Stamped):
+    case_id: str
+    due_at: datetime
+    description: str
+    assignee_id: str
+    status: str
+    outcome: str | None
+    completed_at: datetime | None
+    created_by_id: str | None
+    overdue: bool
+    version: int
+
+
+class FeedbackCreate(RequestBody):
+    usefulness: int = Field(ge=1, le=5, description="How useful the consult was, 1 (not) to 5.")
+    changed_management: bool
+    comment: Annotated[str, StringConstraints(max_length=4000)] | None = None
+
+
+class FeedbackRead(Stamped):
+    case_id: str
+    author_id: str
+    usefulness: int
+    changed_management: bool
+    comment: str | None
+    revision: int
+    replaced: list[dict[str, Any]]
+
+

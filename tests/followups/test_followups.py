@@ -1,0 +1,134 @@
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from app.auth.models import Role
+from app.events.models import OutboxEvent
+from app.followups.jobs import followups_due
+from tests.notes.helpers import API, note_world, rows
+
+
+def _due(hours: float) -> str:
+    return (datetime.now(UTC) + timedelta(hours=hours)).isoformat()
+
+
+async def _follow_up(client, factory, w, hours=24.0, assignee=None, who=None) -> dict:
+    r = await client.post(f"{API}/cases/{w.case.id}/follow-ups",
+                          headers=factory.headers(who or w.specialist),
+                          json={"due_at": _due(hours), "description": "Review the rash",
+                                "assignee_id": (assignee or w.clinician).id})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+async def test_a_follow_up_has_a_due_date_an_owner_and_starts_open(client, factory):
+    w = await note_world(factory)
+    fu = await _follow_up(client, factory, w)
+    assert fu["status"] == "open" and fu["assignee_id"] == w.clinician.id
+    assert fu["overdue"] is False and fu["created_by_id"] == w.specialist.id
+    r = await client.get(f"{API}/follow-ups/{fu['id']}", headers=factory.headers(w.clinician))
+    assert r.status_code == 200 and r.headers["ETag"] == '"1"'
+
+
+async def test_the_owner_must_see_the_case(client, factory):
+    w = await note_world(factory)
+    outsider = await factory.make_user(Role.clinician,
+                                       organization_id=(await factory.make_org()).id)
+    r = await client.post(f"{API}/cases/{w.case.id}/follow-ups",
+                          headers=factory.headers(w.specialist),
+                          json={"due_at": _due(1), "description": "x",
+                                "assignee_id": outsider.id})
+    assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "/assignee_id"
+    r = await client.post(f"{API}/cases/{w.case.id}/follow-ups",
+                          headers=factory.headers(w.specialist),
+                          json={"due_at": "2026-01-01T10:00:00", "description": "naive time",
+                                "assignee_id": w.clinician.id})
+    assert r.status_code == 422
+
+
+async def test_an_interpreter_on_the_case_may_not_plan_follow_up(client, factory):
+    w = await note_world(factory)
+    interp = await factory.make_user(Role.interpreter)
+    await factory.add_participant(w.case.id, interp.id)
+    r = await client.post(f"{API}/cases/{w.case.id}/follow-ups", headers=factory.headers(interp),
+                          json={"due_at": _due(1), "description": "x",
+                                "assignee_id": w.clinician.id})
+    assert r.status_code == 403
+
+
+async def test_no_follow_up_on_a_closed_case(client, factory):
+    w = await note_world(factory, status="closed")
+    r = await client.post(f"{API}/cases/{w.case.id}/follow-ups",
+                          headers=factory.headers(w.specialist),
+                          json={"due_at": _due(1), "description": "x",
+                                "assignee_id": w.clinician.id})
+    assert r.status_code == 409
+
+
+async def test_overdue_lists_the_late_ones_and_lists_follow_visibility(client, factory):
+    w = await note_world(factory)
+    late = await _follow_up(client, factory, w, hours=-2)
+    soon = await _follow_up(client, factory, w, hours=+2)
+    h = factory.headers(w.clinician)
+    r = await client.get(f"{API}/follow-ups", params={"overdue": "true"}, headers=h)
+    assert [f["id"] for f in r.json()["items"]] == [late["id"]]
+    assert r.json()["items"][0]["overdue"] is True
+    r = await client.get(f"{API}/follow-ups", params={"status": "open"}, headers=h)
+    assert {f["id"] for f in r.json()["items"]} == {late["id"], soon["id"]}
+    # Another facility's clinician sees none of them, in the list as in a read.
+    other = await factory.make_user(Role.clinician, organization_id=(await factory.make_org()).id)
+    r = await client.get(f"{API}/follow-ups", headers=factory.headers(other))
+    assert r.status_code == 200 and r.json()["items"] == []
+    r = await client.get(f"{API}/follow-ups/{late['id']}", headers=factory.headers(other))
+    assert r.status_code == 404
+    # Paginated, newest first, stable.
+    r = await client.get(f"{API}/follow-ups", params={"limit": 1}, headers=h)
+    page1 = r.json()
+    assert len(page1["items"]) == 1 and page1["next_cursor"]
+    r = await client.get(f"{API}/follow-ups", params={"limit": 1, "cursor": page1["next_cursor"]},
+                         headers=h)
+    assert [f["id"] for f in page1["items"] + r.json()["items"]] == [soon["id"], late["id"]]
+    assert r.json()["next_cursor"] is None
+
+
+async def test_closing_a_follow_up_records_its_outcome_once(client, factory):
+    w = await note_world(factory)
+    fu = await _follow_up(client, factory, w, hours=-1)
+    url, h = f"{API}/follow-ups/{fu['id']}", factory.headers(w.clinician)
+    r = await client.patch(url, json={"status": "open"}, headers=h)
+    assert r.status_code == 422
+    r = await client.patch(url, json={"status": "done"}, headers={**h, "If-Match": '"7"'})
+    assert r.status_code == 412
+    r = await client.patch(url, json={"status": "done", "outcome": "Rash resolved"},
+                           headers={**h, "If-Match": '"1"'})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["status"] == "done" and body["outcome"] == "Rash resolved"
+    assert body["completed_at"] and body["overdue"] is False and r.headers["ETag"] == '"2"'
+    r = await client.patch(url, json={"status": "missed"}, headers=h)
+    assert r.status_code == 409
+    r = await client.get(f"{API}/follow-ups", params={"overdue": "true"}, headers=h)
+    assert r.json()["items"] == []
+    r = await client.get(f"{API}/follow-ups", params={"status": "done"}, headers=h)
+    assert [f["id"] for f in r.json()["items"]] == [fu["id"]]
+
+
+async def test_the_owner_hears_once_when_a_follow_up_falls_due(client, factory):
+    w = await note_world(factory)
+    late = await _follow_up(client, factory, w, hours=-1, assignee=w.specialist)
+    await _follow_up(client, factory, w, hours=+5)
+    await followups_due()
+    await followups_due()
+    events = await rows(select(OutboxEvent).where(OutboxEvent.type == "followup.due"))
+    assert len(events) == 1
+    assert events[0].resource_id == late["id"] and events[0].audience == [w.specialist.id]
+    assert events[0].payload["case_id"] == w.case.id
+
+
+async def test_a_closed_follow_up_is_not_announced_as_due(client, factory):
+    w = await note_world(factory)
+    fu = await _follow_up(client, factory, w, hours=-1)
+    await client.patch(f"{API}/follow-ups/{fu['id']}", json={"status": "cancelled"},
+                       headers=factory.headers(w.clinician))
+    await followups_due()
+    assert await rows(select(OutboxEvent).where(OutboxEvent.type == "followup.due")) == []
