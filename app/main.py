@@ -18,7 +18,7 @@ from app.core.config import get_settings
 from app.core.db import dispose_engine, init_engine, sessionmaker
 from app.core.errors import PROBLEM, Problem, install_error_handlers
 from app.core.idempotency import IdempotentReplay, replay_response
-from app.core.middleware import BodyLimitMiddleware, MetricsMiddleware
+from app.core.middleware import BodyLimitMiddleware, MetricsMiddleware, UnhandledErrorMiddleware
 from app.core.migrations import code_heads, database_heads
 from app.core.registry import domain_modules
 from app.ops.router import ops_router
@@ -115,6 +115,7 @@ def create_app() -> FastAPI:
         app.add_middleware(CORSMiddleware, allow_origins=s.cors_origins, allow_methods=["*"],
                            allow_headers=["*"], expose_headers=["Location", "ETag"])
     app.add_middleware(MetricsMiddleware)
+    app.add_middleware(UnhandledErrorMiddleware)  # outermost: nothing escapes unrendered
     app.include_router(ops_router)
     app.include_router(api_router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -39,9 +39,9 @@ class RedisLimiter:
     async def hit(self, key: str, limit: int, window: int) -> int | None:
         k = f"ratelimit:{key}"
         try:
-            count = await self._redis.incr(k)
-            if count == 1:
-                await self._redis.expire(k, window)
+            async with self._redis.pipeline(transaction=True) as pipe:
+                # The window starts at the first attempt; NX keeps later hits from extending it.
+                count, _ = await pipe.incr(k).expire(k, window, nx=True).execute()
             if count > limit:
                 ttl = await self._redis.ttl(k)
                 return max(1, int(ttl))
@@ -70,5 +70,21 @@ def get_limiter() -> Limiter:
 
 
 def reset_limiter() -> None:
+    """Forget the limiter and every count (tests call it between tests)."""
     global _limiter
     _limiter = None
+    from app.core.config import get_settings
+
+    url = get_settings().redis_url
+    if url:
+        import redis
+
+        r = redis.Redis.from_url(url)
+        try:
+            keys = list(r.scan_iter("ratelimit:*"))
+            if keys:
+                r.delete(*keys)
+        except redis.RedisError:
+            pass
+        finally:
+            r.close()

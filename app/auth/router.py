@@ -13,7 +13,7 @@ from app.auth.schemas import (
     UserRead,
     UserUpdate,
 )
-from app.core.deps import AdminPrincipal, CurrentPrincipal, SessionDep, client_ip
+from app.core.deps import AdminPrincipal, CasesRead, CurrentPrincipal, SessionDep, client_ip
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
 from app.core.routing import make_router
@@ -71,8 +71,8 @@ async def create_user(session: SessionDep, p: CurrentPrincipal, body: UserCreate
 
 
 @users.get("/users", response_model=Page[UserRead], summary="List users you may see",
-           responses=problem_responses(401))
-async def list_users(session: SessionDep, p: CurrentPrincipal, limit: Limit = 50,
+           responses=problem_responses(401, 403))
+async def list_users(session: SessionDep, p: CasesRead, limit: Limit = 50,
                      cursor: Cursor = None, role: Role | None = None,
                      organization_id: str | None = None) -> object:
     items, nxt = await service.list_users(session, p, limit, cursor, role, organization_id)
@@ -80,8 +80,8 @@ async def list_users(session: SessionDep, p: CurrentPrincipal, limit: Limit = 50
 
 
 @users.get("/users/{user_id}", response_model=UserRead, summary="One user",
-           responses=problem_responses(401, 404))
-async def get_user(session: SessionDep, p: CurrentPrincipal, user_id: str) -> object:
+           responses=problem_responses(401, 403, 404))
+async def get_user(session: SessionDep, p: CasesRead, user_id: str) -> object:
     return await service.get_user(session, p, user_id)
 
 

@@ -82,12 +82,23 @@ def require_roles(*roles: Role) -> Callable[..., Any]:
 
 
 def require_scope(scope: str) -> Callable[..., Any]:
+    """Users pass (their role decides); an API client needs the scope in its token."""
+
     async def dep(p: CurrentPrincipal) -> Principal:
         if not p.has_scope(scope):
-            raise Forbidden(f"This API client lacks the scope {scope}.")
+            raise Forbidden(f"This API client lacks the scope {scope}.", code="insufficient-scope")
         return p
 
     return dep
+
+
+# Take one of these instead of CurrentPrincipal on any route an API client may call:
+# `async def list_cases(p: CasesRead, ...)`. The role rules still apply inside the service.
+CasesRead = Annotated[Principal, Depends(require_scope("cases:read"))]
+CasesWrite = Annotated[Principal, Depends(require_scope("cases:write"))]
+RoundsRead = Annotated[Principal, Depends(require_scope("rounds:read"))]
+RoundsWrite = Annotated[Principal, Depends(require_scope("rounds:write"))]
+WebhooksManage = Annotated[Principal, Depends(require_scope("webhooks:manage"))]
 
 
 AdminPrincipal = Annotated[Principal, Depends(require_roles(Role.admin))]

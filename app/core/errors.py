@@ -1,5 +1,7 @@
 """Domain errors and their one rendering: RFC 9457 application/problem+json."""
 
+import logging
+import traceback
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -210,10 +212,24 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
                             headers=getattr(exc, "headers", None))
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+log = logging.getLogger("app.errors")
+
+
+def log_unexpected(method: str, path: str, exc: BaseException) -> None:
+    """The exception's message may carry patient data (a driver error quotes the row's
+    values): log its type and where it was raised, never its text or the request body."""
+    log.error("unhandled %s on %s %s\n%s", type(exc).__name__, method, path,
+              "".join(traceback.format_tb(exc.__traceback__)))
+
+
+def internal_error(path: str) -> JSONResponse:
     return problem_response(500, "internal", "Internal error",
-                            "Something went wrong; it has been logged.",
-                            instance=request.url.path)
+                            "Something went wrong; it has been logged.", instance=path)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log_unexpected(request.method, request.url.path, exc)
+    return internal_error(request.url.path)
 
 
 def install_error_handlers(app: FastAPI) -> None:

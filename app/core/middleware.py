@@ -4,10 +4,11 @@ import time
 from typing import Any
 
 from prometheus_client import Counter, Histogram
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.config import get_settings
-from app.core.errors import problem_response
+from app.core.errors import internal_error, log_unexpected, problem_response
 
 REQUESTS = Counter("http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("http_request_duration_seconds", "HTTP request latency", ["method", "route"],
@@ -62,8 +63,40 @@ class BodyLimitMiddleware:
         await resp(scope, receive, send)
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    """Raised from receive(): FastAPI passes HTTPExceptions from body parsing through, so a
+    streamed body over the limit is 413 whether this middleware or the route sees it first."""
+
+    def __init__(self) -> None:
+        super().__init__(413, "The body is too large.")
+
+
+class UnhandledErrorMiddleware:
+    """The last word on a crash: a problem+json 500 and a log line without the exception's
+    text. (Starlette's own server-error path re-raises, and the server would then log the
+    message, which may quote patient data.)"""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_wrapper(msg: Message) -> None:
+            nonlocal started
+            if msg["type"] == "http.response.start":
+                started = True
+            await send(msg)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except Exception as exc:
+            log_unexpected(scope["method"], scope["path"], exc)
+            if not started:
+                await internal_error(scope["path"])(scope, receive, send)
 
 
 class MetricsMiddleware:

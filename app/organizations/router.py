@@ -1,4 +1,4 @@
-from app.core.deps import CurrentPrincipal, SessionDep
+from app.core.deps import CasesRead, CurrentPrincipal, SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
 from app.core.routing import make_router
@@ -16,16 +16,16 @@ async def create_organization(session: SessionDep, p: CurrentPrincipal,
 
 
 @router.get("/organizations", response_model=Page[OrganizationRead],
-            summary="List facilities you may see", responses=problem_responses(401))
-async def list_organizations(session: SessionDep, p: CurrentPrincipal, limit: Limit = 50,
+            summary="List facilities you may see", responses=problem_responses(401, 403))
+async def list_organizations(session: SessionDep, p: CasesRead, limit: Limit = 50,
                              cursor: Cursor = None, country: str | None = None) -> object:
     items, nxt = await service.list_(session, p, limit, cursor, country)
     return {"items": items, "next_cursor": nxt}
 
 
 @router.get("/organizations/{organization_id}", response_model=OrganizationRead,
-            summary="One facility", responses=problem_responses(401, 404))
-async def get_organization(session: SessionDep, p: CurrentPrincipal,
+            summary="One facility", responses=problem_responses(401, 403, 404))
+async def get_organization(session: SessionDep, p: CasesRead,
                            organization_id: str) -> object:
     return await service.get(session, p, organization_id)
 

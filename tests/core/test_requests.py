@@ -1,0 +1,136 @@
+"""Request bodies: unknown fields, wrong content types, oversized and malformed bodies."""
+
+import json
+
+from app.auth.models import Role
+from app.core.config import get_settings
+from tests.core.helpers import API, ORG, assert_problem
+
+
+async def _admin_headers(factory):
+    return factory.headers(await factory.make_user(Role.admin))
+
+
+async def test_a_good_body_is_accepted(client, factory):
+    r = await client.post(f"{API}/organizations", json=ORG, headers=await _admin_headers(factory))
+    assert r.status_code == 201, r.text
+    assert r.json()["languages"] == ["es", "qu"] and r.json()["id"]
+
+
+async def test_unknown_field_is_422_with_a_json_pointer(client, factory):
+    h = await _admin_headers(factory)
+    r = await client.post(f"{API}/organizations", json={**ORG, "contry": "AR"}, headers=h)
+    body = assert_problem(r, 422, "validation-error")
+    assert {"pointer": "/contry", "detail": "Extra inputs are not permitted"} in body["errors"]
+    nested = {**ORG, "local_resources": {"text": "x", "tag": ["cbc"]}}
+    body = assert_problem(await client.post(f"{API}/organizations", json=nested, headers=h), 422)
+    assert [e["pointer"] for e in body["errors"]] == ["/local_resources/tag"]
+    # A wrong value in a list points at its index.
+    bad_lang = {**ORG, "languages": ["es", "not a tag!"]}
+    body = assert_problem(await client.post(f"{API}/organizations", json=bad_lang, headers=h), 422)
+    assert [e["pointer"] for e in body["errors"]] == ["/languages/1"]
+    # Query parameters are pointed at too.
+    body = assert_problem(await client.get(f"{API}/organizations?limit=0", headers=h), 422)
+    assert body["errors"][0]["pointer"] == "#query/limit"
+
+
+async def test_patch_rejects_unknown_fields(client, factory):
+    h = await _admin_headers(factory)
+    org = await factory.make_org()
+    r = await client.patch(f"{API}/organizations/{org.id}", json={"nmae": "x"}, headers=h)
+    assert assert_problem(r, 422)["errors"][0]["pointer"] == "/nmae"
+
+
+async def test_wrong_content_type_is_415(client, factory):
+    h = await _admin_headers(factory)
+    for ctype, content in (("text/plain", json.dumps(ORG)),
+                           ("application/x-www-form-urlencoded", "name=Clinic&country=AR"),
+                           ("application/xml", "<org/>")):
+        r = await client.post(f"{API}/organizations", content=content,
+                              headers={**h, "Content-Type": ctype})
+        assert_problem(r, 415, "unsupported-media-type")
+    # JSON with a charset or a +json type is fine.
+    r = await client.post(f"{API}/organizations", content=json.dumps(ORG),
+                          headers={**h, "Content-Type": "application/json; charset=utf-8"})
+    assert r.status_code == 201
+
+
+async def test_oversized_body_is_413(client, factory):
+    h = await _admin_headers(factory)
+    limit = get_settings().max_body_bytes
+    big = {**ORG, "local_resources": {"text": "x" * (limit + 10), "tags": []}}
+    r = await client.post(f"{API}/organizations", json=big, headers=h)
+    assert_problem(r, 413, "payload-too-large")
+
+    # A streamed body that never announced its length is cut off as it goes.
+    async def chunks():
+        payload = json.dumps(big).encode()
+        for i in range(0, len(payload), 65536):
+            yield payload[i:i + 65536]
+
+    r = await client.post(f"{API}/organizations", content=chunks(),
+                          headers={**h, "Content-Type": "application/json"})
+    assert_problem(r, 413)
+    # Even before authentication: the limit protects the server, not a route.
+    r = await client.post(f"{API}/organizations", json=big)
+    assert_problem(r, 413)
+
+
+async def test_malformed_json_is_400(client, factory):
+    h = await _admin_headers(factory)
+    for content in ('{"name": ', "not json at all", '{"name": "x",}'):
+        r = await client.post(f"{API}/organizations", content=content,
+                              headers={**h, "Content-Type": "application/json"})
+        assert_problem(r, 400, "malformed-body")
+
+
+async def test_every_error_is_problem_json(client, factory):
+    assert_problem(await client.get(f"{API}/no-such-route"), 404, "not-found")
+    assert_problem(await client.delete(f"{API}/organizations"), 405)
+    assert_problem(await client.get(f"{API}/organizations"), 401, "unauthorized")
+    h = factory.headers(await factory.make_user(Role.specialist))
+    assert_problem(await client.post(f"{API}/organizations", json=ORG, headers=h), 403)
+    assert_problem(await client.get(f"{API}/organizations/org_missing",
+                                    headers=await _admin_headers(factory)), 404)
+
+
+async def test_openapi_documents_problem_json(client):
+    schema = (await client.get("/openapi.json")).json()
+    assert "Problem" in schema["components"]["schemas"]
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+    op = schema["paths"]["/api/v1/organizations"]["post"]
+    for code in ("401", "403", "413", "415", "422"):
+        content = op["responses"][code]["content"]
+        assert list(content) == ["application/problem+json"], (code, content)
+        assert content["application/problem+json"]["schema"] == {
+            "$ref": "#/components/schemas/Problem"}
+    problem = schema["components"]["schemas"]["Problem"]
+    assert {"type", "title", "status", "detail"} <= set(problem["required"])
+
+
+async def test_unhandled_errors_are_problem_json_and_leak_nothing(caplog):
+    """A crash is a problem+json 500; neither the response nor the log quotes the error."""
+    import httpx
+    from fastapi import FastAPI
+
+    from app.core.errors import install_error_handlers
+    from app.core.middleware import UnhandledErrorMiddleware
+
+    mini = FastAPI()
+    install_error_handlers(mini)
+    mini.add_middleware(UnhandledErrorMiddleware)
+
+    marker = "MRN-" + str(445566)  # built at run time: tracebacks quote source lines
+
+    @mini.get("/boom")
+    async def boom() -> None:
+        raise ValueError(f"patient {marker} Juana Pérez")
+
+    transport = httpx.ASGITransport(app=mini)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        with caplog.at_level("DEBUG"):
+            r = await c.get("/boom")
+    body = assert_problem(r, 500, "internal")
+    assert marker not in r.text and marker not in caplog.text
+    assert "ValueError" in caplog.text and "/boom" in caplog.text
+    assert body["instance"] == "/boom"
