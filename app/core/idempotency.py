@@ -72,7 +72,8 @@ async def idempotency_guard(request: Request, session: SessionDep) -> AsyncItera
     # Unauthenticated POSTs (the token endpoint) are scoped by address instead.
     principal_id = subject or f"ip:{client_ip(request)}"
     fingerprint = _fingerprint(request, await request.body())
-    name = f"{principal_id}\x00{key}"
+    # Not NUL: PostgreSQL text (hashtext) refuses it. Principal ids never contain "|".
+    name = f"{principal_id}|{key}"
     if not await _try_lock(session, name):
         raise Conflict("A request with this Idempotency-Key is still in progress.",
                        code="idempotency-in-flight")
