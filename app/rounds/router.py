@@ -25,7 +25,7 @@ from app.rounds.schemas import (
     RoundCreate,
     RoundRead,
     RoundUpdate,
-    SuggestedCase,
+    SuggestedAgendaCase,
 )
 
 router = make_router(tags=["rounds"])
@@ -177,7 +177,7 @@ async def update_agenda_item(session: SessionDep, p: CurrentPrincipal, series: V
                                             body.model_dump(exclude_unset=True))
 
 
-@router.get(OCC + "/suggested-agenda", response_model=Page[SuggestedCase],
+@router.get(OCC + "/suggested-agenda", response_model=Page[SuggestedAgendaCase],
             summary="The host's open cases in the series' specialty: unmatched first, then "
                     "longest waiting",
             responses=problem_responses(401, 403, 404, 409))

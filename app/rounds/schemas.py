@@ -137,7 +137,7 @@ class AgendaItemRead(Stamped):
     version: int
 
 
-class SuggestedCase(ReadModel):
+class SuggestedAgendaCase(ReadModel):
     case_id: str
     specialty: str
     urgency: str

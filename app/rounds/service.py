@@ -63,6 +63,12 @@ class ScheduleConflict(Conflict):
     code, title = "round-conflict", "Schedule conflict"
 
 
+class OccurrenceNotStarted(Conflict):
+    """Attendance is recorded once the occurrence has begun."""
+
+    code, title = "occurrence-not-started", "Occurrence not started"
+
+
 class AgendaItemNotFound(NotFound):
     """No such agenda item on this occurrence."""
 
@@ -702,7 +708,13 @@ async def suggested_agenda(session: AsyncSession, p: Principal, series: RoundSer
 
 async def record_attendance(session: AsyncSession, p: Principal, series: RoundSeries,
                             start: str, data: dict[str, Any]) -> tuple[RoundAttendance, bool]:
-    original = await _live_occurrence(session, series, start)
+    original, exc = await resolve_occurrence(session, series, start)
+    if exc is not None and exc.cancelled:
+        raise OccurrenceCancelled("That occurrence was cancelled.")
+    begins = exc.moved_to if exc is not None and exc.moved_to else original
+    if begins > utcnow():
+        # Counting people in a round not yet held would inflate the programme's figures.
+        raise OccurrenceNotStarted("Record attendance once the occurrence has begun.")
     user = await session.get(User, data["user_id"])
     if user is None:
         raise Unprocessable("No such user.", errors=[{"pointer": "/user_id",

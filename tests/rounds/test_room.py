@@ -182,3 +182,16 @@ async def test_reminder_once_per_occurrence_to_its_participants(factory, db, hos
     assert events[0].resource_id == rnd.id
     assert set(events[0].audience) == {spec.id, clin.id}
     assert events[0].payload["start_local"] == soon.strftime("%Y-%m-%dT%H:%M")
+
+
+async def test_attendance_waits_for_the_occurrence(client, factory, host):
+    org, clin = host
+    h = factory.headers(clin)
+    start = (datetime.now(UTC) + timedelta(days=3)).astimezone(ZoneInfo("America/New_York"))
+    rnd = await make_round(org.id, rrule="FREQ=DAILY",
+                           starts_at_local=start.strftime("%Y-%m-%dT%H:%M"))
+    r = await client.post(
+        f"{API}/rounds/{rnd.id}/occurrences/{rnd.starts_at.isoformat()}/attendance".replace(
+            "+00:00", "Z"), headers=h, json={"user_id": clin.id, "attended": True})
+    assert r.status_code == 409, r.text
+    assert r.json()["type"].endswith("/occurrence-not-started")
