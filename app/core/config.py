@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     run_worker: bool = True
     worker_interval_seconds: float = 1.0
     idempotency_ttl_hours: int = 24
+    # How long before a round occurrence its participants are reminded.
+    round_reminder_minutes: int = 60
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "Settings":
