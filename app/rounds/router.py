@@ -1,7 +1,7 @@
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Response
+from pydantic import AwareDatetime
 
 from app.core.deps import CurrentPrincipal, SessionDep
 from app.core.errors import Forbidden, problem_responses
@@ -106,9 +106,10 @@ async def delete_round(session: SessionDep, series: EditableRound) -> Response:
             responses=problem_responses(401, 404, 422))
 async def list_occurrences(
     session: SessionDep, series: VisibleRound, limit: Limit = 50, cursor: Cursor = None,
-    from_: Annotated[datetime | None, Query(alias="from", description="RFC 3339; default now")]
+    from_: Annotated[AwareDatetime | None, Query(alias="from",
+                                                  description="RFC 3339; default now")]
     = None,
-    to: Annotated[datetime | None, Query(description="RFC 3339; default from + 90 days")]
+    to: Annotated[AwareDatetime | None, Query(description="RFC 3339; default from + 90 days")]
     = None,
     include_cancelled: Annotated[bool, Query(description="List cancelled ones, flagged")]
     = False,

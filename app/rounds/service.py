@@ -249,7 +249,9 @@ def _last_before(rule: rrule, instant: datetime) -> datetime | None:
 async def update(session: AsyncSession, p: Principal, series: RoundSeries,
                  data: dict[str, Any]) -> RoundSeries:
     effective_from: datetime | None = data.pop("effective_from", None)
-    changed = {k: v for k, v in data.items() if v is not None and getattr(series, k) != v}
+    # null clears the join URL; for the other fields it means "leave as is".
+    changed = {k: v for k, v in data.items()
+               if (v is not None or k == "join_url") and getattr(series, k) != v}
     schedule_change = any(k in changed for k in SCHEDULE_FIELDS)
     split_at = effective_from.astimezone(UTC) if effective_from else (
         utcnow() if schedule_change else None)

@@ -276,3 +276,63 @@ async def test_delete(client, factory, ny):
     assert r.status_code == 204
     r = await client.get(f"{API}/rounds/{rnd.id}", headers=factory.headers(coord))
     assert r.status_code == 404
+
+
+async def test_an_occurrence_on_a_skipped_wall_time_starts_when_the_clocks_resume(
+        client, factory, ny):
+    org, coord, _ = ny
+    h = factory.headers(coord)
+    r = await client.post(f"{API}/rounds", headers=h, json=_body(
+        org.id, starts_at_local="2027-03-07T02:30", rrule="FREQ=WEEKLY;BYDAY=SU;COUNT=3"))
+    assert r.status_code == 201, r.text
+    r = await client.get(f"{API}/rounds/{r.json()['id']}/occurrences", headers=h, params={
+        "from": "2027-03-01T00:00:00Z", "to": "2027-04-01T00:00:00Z"})
+    items = r.json()["items"]
+    # 14 March has no 02:30; that occurrence begins at 03:30 EDT, the same UTC instant
+    # 02:30 EST would have been. The series keeps 02:30 on the other Sundays.
+    assert [(o["start"], o["start_local"]) for o in items] == [
+        ("2027-03-07T07:30:00Z", "2027-03-07T02:30"),
+        ("2027-03-14T07:30:00Z", "2027-03-14T03:30"),
+        ("2027-03-21T06:30:00Z", "2027-03-21T02:30")]
+    assert r.status_code == 200
+
+
+async def test_occurrence_windows_need_zoned_times(client, factory, ny):
+    org, coord, _ = ny
+    rnd = await make_round(org.id)
+    h = factory.headers(coord)
+    r = await client.get(f"{API}/rounds/{rnd.id}/occurrences", headers=h,
+                         params={"from": "2026-10-01T00:00:00"})
+    assert r.status_code == 422
+    r = await client.get(f"{API}/rounds/{rnd.id}/occurrences", headers=h, params={
+        "from": "2026-10-01T00:00:00Z", "to": "2026-09-01T00:00:00Z"})
+    assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "#query/to"
+
+
+async def test_clearing_the_join_url(client, factory, ny):
+    org, _, clin = ny
+    rnd = await make_round(org.id)
+    r = await client.patch(f"{API}/rounds/{rnd.id}", headers=factory.headers(clin),
+                           json={"join_url": None})
+    assert r.status_code == 200 and r.json()["join_url"] is None
+
+
+async def test_splitting_a_counted_series_keeps_the_count(client, factory, ny):
+    org, _, clin = ny
+    h = factory.headers(clin)
+    rnd = await make_round(org.id, starts_at_local="2026-10-06T09:00",
+                           rrule="FREQ=WEEKLY;BYDAY=TU;COUNT=10")
+    # Four were held in October; six are left when the title changes from 1 November on.
+    r = await client.patch(f"{API}/rounds/{rnd.id}", headers=h, json={
+        "title": "Skin rounds", "effective_from": "2026-11-01T00:00:00Z"})
+    assert r.status_code == 200, r.text
+    new = r.json()
+    assert new["id"] != rnd.id and new["title"] == "Skin rounds"
+    assert "COUNT=6" in new["rrule"]
+    r = await client.get(f"{API}/rounds/{new['id']}/occurrences", headers=h, params={
+        "from": "2026-10-01T00:00:00Z", "to": "2027-06-01T00:00:00Z"})
+    assert [o["start_local"][:10] for o in r.json()["items"]] == [
+        "2026-11-03", "2026-11-10", "2026-11-17", "2026-11-24", "2026-12-01", "2026-12-08"]
+    old = (await client.get(f"{API}/rounds/{rnd.id}", headers=h)).json()
+    assert old["title"] == "Dermatology rounds"  # the past keeps its name
+    assert old["ends_at"] == "2026-10-27T14:00:00Z"
