@@ -91,7 +91,7 @@ async def test_resume_replays_what_was_missed_then_live_without_gap_or_duplicate
     assert (await b.next("message"))["seq"] == 10
     # Nothing more arrives: no duplicate at the seam.
     with pytest.raises(TimeoutError):
-        await b.next("message", timeout=0.5)
+        await b.next("message", within=0.5)
     await b.close()
 
 
@@ -189,7 +189,7 @@ async def test_an_expiring_token_disconnects_and_a_new_auth_frame_extends(host, 
     b = await open_socket(host, f"/ws/cases/{case.id}", short, after_seq=0)
     await b.send({"type": "auth", "token": factory.token(clinician)})
     assert (await b.next("auth"))["status"] == "ok"
-    code, reason = await a.closed(timeout=6)
+    code, reason = await a.closed(within=6)
     assert code == 4401 and "expired" in reason
     await b.send({"type": "ping"})
     assert (await b.next("pong"))["type"] == "pong"
@@ -238,7 +238,7 @@ async def test_idle_socket_that_ignores_pings_is_closed(host, factory, monkeypat
                 await b.send({"type": "pong"})
 
     keeper = asyncio.create_task(answer_pings())
-    code, _ = await a.closed(timeout=5)
+    code, _ = await a.closed(within=5)
     assert code == 4504
     assert [f for f in a.frames if f["type"] == "ping"]
     assert not keeper.done()  # the socket that answers stays open

@@ -6,7 +6,6 @@ import contextlib
 import json
 import os
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -45,7 +44,7 @@ async def inprocess_server(app: Any) -> AsyncIterator[str]:
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off",
                                            log_level="warning", ws_per_message_deflate=False))
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 (uvicorn offers no event)
         await asyncio.sleep(0.02)
     try:
         yield f"127.0.0.1:{port}"
@@ -66,21 +65,20 @@ class ServerProcess:
                 self.env.pop(k, None)
             else:
                 self.env[k] = v
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.proc: asyncio.subprocess.Process | None = None
 
     @property
     def host(self) -> str:
         return f"127.0.0.1:{self.port}"
 
     async def __aenter__(self) -> "ServerProcess":
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
-             "--port", str(self.port), "--log-level", "warning"],
-            cwd=ROOT, env=self.env)
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
+            "--port", str(self.port), "--log-level", "warning", cwd=ROOT, env=self.env)
         deadline = time.monotonic() + 30
         async with httpx.AsyncClient() as c:
             while time.monotonic() < deadline:
-                if self.proc.poll() is not None:
+                if self.proc.returncode is not None:
                     raise RuntimeError("uvicorn exited at start-up")
                 with contextlib.suppress(httpx.HTTPError):
                     if (await c.get(f"http://{self.host}/healthz")).status_code == 200:
@@ -90,11 +88,14 @@ class ServerProcess:
 
     async def __aexit__(self, *exc: object) -> None:
         assert self.proc is not None
-        self.proc.terminate()
+        if self.proc.returncode is None:
+            self.proc.terminate()
         try:
-            await asyncio.to_thread(self.proc.wait, 15)
-        except subprocess.TimeoutExpired:
+            async with asyncio.timeout(15):
+                await self.proc.wait()
+        except TimeoutError:
             self.proc.kill()
+            await self.proc.wait()
 
 
 class RedisProcess:
@@ -102,16 +103,16 @@ class RedisProcess:
 
     def __init__(self) -> None:
         self.port = free_port()
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.proc: asyncio.subprocess.Process | None = None
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
     async def start(self) -> None:
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"], stdout=subprocess.DEVNULL)
+        self.proc = await asyncio.create_subprocess_exec(
+            "redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", "no", stdout=asyncio.subprocess.DEVNULL)
         for _ in range(100):
             with contextlib.suppress(OSError), socket.create_connection(
                     ("127.0.0.1", self.port), timeout=0.2):
@@ -122,7 +123,7 @@ class RedisProcess:
     async def stop(self) -> None:
         if self.proc is not None:
             self.proc.terminate()
-            await asyncio.to_thread(self.proc.wait, 10)
+            await self.proc.wait()
             self.proc = None
 
 
@@ -137,21 +138,21 @@ class Client:
     async def send(self, frame: dict[str, Any]) -> None:
         await self.ws.send(json.dumps(frame))
 
-    async def next(self, type_: str | None = None, timeout: float = 5) -> dict[str, Any]:
-        async with asyncio.timeout(timeout):
+    async def next(self, type_: str | None = None, within: float = 5) -> dict[str, Any]:
+        async with asyncio.timeout(within):
             while True:
                 frame = json.loads(await self.ws.recv())
                 self.frames.append(frame)
                 if type_ is None or frame["type"] == type_:
                     return frame
 
-    async def messages(self, n: int, timeout: float = 10) -> list[dict[str, Any]]:
-        return [await self.next("message", timeout) for _ in range(n)]
+    async def messages(self, n: int, within: float = 10) -> list[dict[str, Any]]:
+        return [await self.next("message", within) for _ in range(n)]
 
-    async def closed(self, timeout: float = 10) -> tuple[int | None, str | None]:
+    async def closed(self, within: float = 10) -> tuple[int | None, str | None]:
         """Read until the server closes; the close code and reason."""
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(within):
                 while True:
                     self.frames.append(json.loads(await self.ws.recv()))
         except ConnectionClosed as e:
