@@ -36,7 +36,6 @@ def upgrade() -> None:
     sa.Column('offers_accepted', sa.Integer(), nullable=False),
     sa.Column('offers_declined', sa.Integer(), nullable=False),
     sa.Column('offers_expired', sa.Integer(), nullable=False),
-    sa.Column('last_assigned_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_specialist_profile_user_id_user')),
     sa.PrimaryKeyConstraint('user_id', name=op.f('pk_specialist_profile'))

@@ -132,7 +132,8 @@ async def rank(session: AsyncSession, case_row: Case, *, limit: int = 20,
         select(
             uid.label("sid"), _user.c.name, _prof.c.timezone, _prof.c.max_active_cases,
             _prof.c.offers_accepted, _prof.c.offers_declined, _prof.c.offers_expired,
-            _prof.c.last_assigned_at,
+            select(func.max(_case.c.assigned_at)).where(_case.c.assigned_specialist_id == uid)
+            .scalar_subquery().label("last_assigned_at"),
             repo.active_cases(uid).label("active"),
             count_cases.where(_case.c.status.in_(ANSWERED)).scalar_subquery().label("answered"),
             count_cases.scalar_subquery().label("assigned"),

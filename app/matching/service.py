@@ -316,8 +316,7 @@ async def accept(session: AsyncSession, p: Principal, offer_id: str,
                          active_cases=active,
                          max_active_cases=profile.max_active_cases if profile else 0)
     await session.execute(update(SpecialistProfile).where(SpecialistProfile.user_id == p.id)
-                          .values(offers_accepted=SpecialistProfile.offers_accepted + 1,
-                                  last_assigned_at=now))
+                          .values(offers_accepted=SpecialistProfile.offers_accepted + 1))
     case_row = await session.scalar(select(Case).where(Case.id == offer.case_id)
                                     .execution_options(populate_existing=True))
     assert case_row is not None

@@ -39,7 +39,6 @@ class SpecialistProfile(Timestamped, table=True):
     offers_accepted: int = 0
     offers_declined: int = 0
     offers_expired: int = 0
-    last_assigned_at: datetime | None = ts_field(default=None)
     version: int = 1
 
 

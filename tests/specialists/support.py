@@ -9,7 +9,7 @@ from app.specialists import service
 from tests.factories import Factory
 
 ALL_WEEK = [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)]
-_SYSTEM = Principal(id="system", kind="user", role=Role.admin, organization_id=None)
+SYSTEM = Principal(id="system", kind="user", role=Role.admin, organization_id=None)
 
 
 async def make_specialist(f: Factory, *, specialties: list[str] | None = None,
@@ -20,7 +20,7 @@ async def make_specialist(f: Factory, *, specialties: list[str] | None = None,
                           verified: bool = True, **user_kw: Any) -> User:
     user = await f.make_user(Role.specialist, **user_kw)
     async with sessionmaker()() as s:
-        await service.put_profile(s, _SYSTEM, user.id, {
+        await service.put_profile(s, SYSTEM, user.id, {
             "specialties": specialties or ["dermatology"], "languages": languages or ["en"],
             "timezone": timezone,
             "availability": ALL_WEEK if availability is None else availability,
