@@ -138,6 +138,7 @@ class _Receiver:
         self.file_chunks: list[bytes] = []
         self.finished_parts: list[_Part] = []
         self.in_file = False
+        self.open_part = False
         self.parser = MultipartParser(boundary, {
             "on_part_begin": self._begin, "on_part_data": self._data,
             "on_part_end": self._end, "on_header_field": self._hfield,
@@ -148,6 +149,7 @@ class _Receiver:
     def _begin(self) -> None:
         self.part = _Part()
         self.in_file = False
+        self.open_part = True
 
     def _hfield(self, data: bytes, start: int, end: int) -> None:
         self.header_name += data[start:end]
@@ -183,6 +185,7 @@ class _Receiver:
 
     def _end(self) -> None:
         self.finished_parts.append(self.part)
+        self.open_part = False
 
 
 def _boundary(content_type: str | None) -> bytes:
@@ -265,6 +268,8 @@ async def receive_upload(stream: AsyncIterator[bytes], content_type: str | None)
             rx.parser.finalize()
         except Exception as e:
             raise MalformedUpload("The multipart body ended early.") from e
+        if rx.open_part:
+            raise MalformedUpload("The multipart body ended inside a part.")
         if files_seen == 0:
             raise Unprocessable("No file: send it in a part named 'file'.", errors=[
                 {"pointer": "/file", "detail": "required"}])
