@@ -48,6 +48,27 @@ def _fingerprint(request: Request, body: bytes) -> str:
     return h.hexdigest()
 
 
+async def _body_digest(request: Request) -> bytes:
+    """The body as sent; for form and multipart routes FastAPI has already consumed the
+    stream, so the parsed form (files hashed in chunks) stands in for it."""
+    try:
+        return await request.body()
+    except RuntimeError:  # "Stream consumed": a Form()/File() route
+        form = await request.form()  # parsed already, returned from Starlette's cache
+        h = hashlib.sha256()
+        for name, value in form.multi_items():
+            h.update(name.encode() + b"\x00")
+            if isinstance(value, str):
+                h.update(value.encode())
+            else:
+                h.update((value.filename or "").encode() + b"\x00")
+                while chunk := await value.read(1 << 20):
+                    h.update(chunk)
+                await value.seek(0)
+            h.update(b"\x00")
+        return h.digest()
+
+
 async def _try_lock(session: AsyncSession, name: str) -> bool:
     if is_postgres(session):
         got = await session.scalar(text("SELECT pg_try_advisory_xact_lock(hashtext(:k))"),
@@ -71,7 +92,7 @@ async def idempotency_guard(request: Request, session: SessionDep) -> AsyncItera
     subject = peek_subject(auth[7:]) if auth.lower().startswith("bearer ") else None
     # Unauthenticated POSTs (the token endpoint) are scoped by address instead.
     principal_id = subject or f"ip:{client_ip(request)}"
-    fingerprint = _fingerprint(request, await request.body())
+    fingerprint = _fingerprint(request, await _body_digest(request))
     # Not NUL: PostgreSQL text (hashtext) refuses it. Principal ids never contain "|".
     name = f"{principal_id}|{key}"
     if not await _try_lock(session, name):

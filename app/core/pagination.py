@@ -57,7 +57,7 @@ async def keyset_page(
     scalars: bool = True,
 ) -> tuple[list[Any], str | None]:
     """One page ordered by a unique, time-sortable key; new rows never shift older pages."""
-    if cursor is not None:
+    if cursor:  # `?cursor=` (empty) is the first page, as a partner would expect
         after = decode_cursor(cursor)
         stmt = stmt.where(key_column < after if descending else key_column > after)
     stmt = stmt.order_by(key_column.desc() if descending else key_column.asc()).limit(limit + 1)

@@ -1,0 +1,137 @@
+"""Idempotency-Key on POST: replay, reuse with another body, concurrent duplicates, expiry."""
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+
+from app.auth.models import Role
+from app.core.idempotency_models import IdempotencyRecord
+from app.organizations.models import Organization
+from tests.core.helpers import API, ORG, assert_problem
+
+
+async def _count_orgs(db) -> int:
+    return int(await db.scalar(select(func.count()).select_from(Organization)))
+
+
+async def test_replay_returns_the_first_answer_without_doing_the_work_again(client, factory, db):
+    h = {**factory.headers(await factory.make_user(Role.admin)), "Idempotency-Key": "k-1"}
+    first = await client.post(f"{API}/organizations", json=ORG, headers=h)
+    assert first.status_code == 201
+    again = await client.post(f"{API}/organizations", json=ORG, headers=h)
+    assert again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.headers["content-type"] == first.headers["content-type"]
+    assert await _count_orgs(db) == 1
+
+
+async def test_a_refused_request_stores_no_answer(client, factory, db):
+    h = {**factory.headers(await factory.make_user(Role.specialist)), "Idempotency-Key": "k-403"}
+    first = await client.post(f"{API}/organizations", json=ORG, headers=h)
+    assert_problem(first, 403)
+    # A 403 raised by the service rolls back: nothing stored, so the retry runs again and
+    # gives the same answer for the same reason.
+    again = await client.post(f"{API}/organizations", json=ORG, headers=h)
+    assert again.status_code == 403 and again.json() == first.json()
+    assert await _count_orgs(db) == 0
+
+
+async def test_same_key_with_another_body_is_422(client, factory, db):
+    h = {**factory.headers(await factory.make_user(Role.admin)), "Idempotency-Key": "k-2"}
+    assert (await client.post(f"{API}/organizations", json=ORG, headers=h)).status_code == 201
+    r = await client.post(f"{API}/organizations", json={**ORG, "name": "Other"}, headers=h)
+    body = assert_problem(r, 422, "idempotency-key-reused")
+    assert body["errors"][0]["pointer"] == "#header/Idempotency-Key"
+    assert await _count_orgs(db) == 1
+
+
+async def test_keys_are_scoped_to_the_caller(client, factory, db):
+    a = factory.headers(await factory.make_user(Role.admin))
+    b = factory.headers(await factory.make_user(Role.coordinator))
+    for h in (a, b):
+        r = await client.post(f"{API}/organizations", json=ORG,
+                              headers={**h, "Idempotency-Key": "shared"})
+        assert r.status_code == 201 and "idempotent-replayed" not in r.headers
+    assert await _count_orgs(db) == 2
+
+
+async def test_without_a_key_every_post_does_the_work(client, factory, db):
+    h = factory.headers(await factory.make_user(Role.admin))
+    for _ in range(2):
+        assert (await client.post(f"{API}/organizations", json=ORG, headers=h)).status_code == 201
+    assert await _count_orgs(db) == 2
+
+
+async def test_overlong_key_is_422(client, factory):
+    h = {**factory.headers(await factory.make_user(Role.admin)), "Idempotency-Key": "k" * 256}
+    assert_problem(await client.post(f"{API}/organizations", json=ORG, headers=h), 422)
+
+
+async def test_concurrent_duplicate_in_flight_is_409(client, factory, db, monkeypatch):
+    from app.organizations import service
+
+    entered, release = asyncio.Event(), asyncio.Event()
+    real_create = service.create
+    calls = 0
+
+    async def held_create(*args, **kw):
+        nonlocal calls
+        calls += 1
+        entered.set()
+        await release.wait()  # the first request is now inside the handler, uncommitted
+        return await real_create(*args, **kw)
+
+    monkeypatch.setattr(service, "create", held_create)
+    h = {**factory.headers(await factory.make_user(Role.admin)), "Idempotency-Key": "k-3"}
+    first = asyncio.create_task(client.post(f"{API}/organizations", json=ORG, headers=h))
+    await asyncio.wait_for(entered.wait(), 10)
+    dup = await asyncio.wait_for(client.post(f"{API}/organizations", json=ORG, headers=h), 10)
+    assert_problem(dup, 409, "idempotency-in-flight")
+    release.set()
+    r1 = await asyncio.wait_for(first, 10)
+    assert r1.status_code == 201, r1.text
+    # Once the first has finished, the duplicate is a plain replay.
+    again = await client.post(f"{API}/organizations", json=ORG, headers=h)
+    assert again.status_code == 201 and again.json() == r1.json()
+    assert calls == 1 and await _count_orgs(db) == 1
+
+
+async def test_keys_expire_after_the_ttl(client, factory, db):
+    from app.core.config import get_settings
+    from app.core.db import utcnow
+    from app.worker import purge_idempotency_keys
+
+    assert get_settings().idempotency_ttl_hours == 24
+    h = {**factory.headers(await factory.make_user(Role.admin)), "Idempotency-Key": "k-4"}
+    first = await client.post(f"{API}/organizations", json=ORG, headers=h)
+    # 23 hours on: still a replay.
+    await db.execute(update(IdempotencyRecord).values(created_at=utcnow() - timedelta(hours=23)))
+    await db.commit()
+    r = await client.post(f"{API}/organizations", json=ORG, headers=h)
+    assert r.headers.get("idempotent-replayed") == "true" and r.json() == first.json()
+    # 25 hours on: the key is forgotten, so the same request is new work.
+    await db.execute(update(IdempotencyRecord).values(created_at=utcnow() - timedelta(hours=25)))
+    await db.commit()
+    r = await client.post(f"{API}/organizations", json=ORG, headers=h)
+    assert r.status_code == 201 and "idempotent-replayed" not in r.headers
+    assert r.json()["id"] != first.json()["id"]
+    assert await _count_orgs(db) == 2
+    # The worker's purge removes expired keys and keeps live ones.
+    await db.execute(update(IdempotencyRecord).values(created_at=utcnow() - timedelta(hours=25)))
+    await db.commit()
+    await purge_idempotency_keys()
+    assert await db.scalar(select(func.count()).select_from(IdempotencyRecord)) == 0
+
+
+async def test_token_endpoint_keys_are_scoped_by_address(client, factory):
+    u = await factory.make_user(Role.specialist, password="correct-horse-battery")
+    form = {"grant_type": "password", "username": u.email, "password": "correct-horse-battery"}
+    h = {"Idempotency-Key": "login-1"}
+    first = await client.post(f"{API}/auth/token", data=form, headers=h)
+    again = await client.post(f"{API}/auth/token", data=form, headers=h)
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json()
+    r = await client.post(f"{API}/auth/token", data={**form, "password": "x" * 12}, headers=h)
+    assert_problem(r, 422, "idempotency-key-reused")
