@@ -1,0 +1,337 @@
+"""The webhook dispatcher: outbox -> delivery rows -> signed HTTP requests, retried.
+
+Two steps, each safe to run in several workers at once:
+1. fan-out: read the outbox in id order from our own cursor (never past the commit
+   watermark), and write one delivery row per matching subscription, in the same
+   transaction that moves the cursor: every committed event is fanned out exactly once.
+2. send: claim endpoints whose oldest pending delivery is due (FOR UPDATE SKIP LOCKED on
+   PostgreSQL, then a lease), and send their deliveries one by one in event order; an
+   endpoint's next event waits while an earlier one waits for its retry.
+"""
+
+import asyncio
+import email.utils
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.models import ApiClient, Role, User
+from app.core.config import get_settings
+from app.core.db import is_postgres, new_id, sessionmaker, utcnow
+from app.core.errors import AppError
+from app.core.principal import Principal
+from app.events.models import OutboxEvent
+from app.partners.feed import FANOUT, _cursor_row, may_see, watermark, webhook_payload
+from app.partners.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from app.partners.service import active_secrets
+from app.partners.signing import signature_header
+from app.partners.urls import check_url
+
+log = logging.getLogger("app.partners")
+
+# Standard Webhooks' schedule: the wait after the 1st, 2nd, ... failed attempt.
+SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 36000)
+DISABLE_AFTER = timedelta(days=5)  # an endpoint failing without a break this long is disabled
+LEASE = timedelta(seconds=60)
+MAX_RETRY_AFTER = 24 * 3600
+SEND_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+BATCH = 200
+
+
+def backoff(attempts: int) -> float | None:
+    """Seconds to wait after `attempts` failed attempts (None: give up), with ±10 % jitter."""
+    if attempts > len(SCHEDULE):
+        return None
+    return SCHEDULE[attempts - 1] * random.uniform(0.9, 1.1)
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    try:
+        return min(max(float(value), 0.0), MAX_RETRY_AFTER)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return min(max((when - utcnow()).total_seconds(), 0.0), MAX_RETRY_AFTER)
+
+
+# ----------------------------------------------------------------------------- fan-out
+
+async def _owners(s: AsyncSession, endpoints: list[WebhookEndpoint]) -> dict[str, Principal]:
+    """Each endpoint's owner as a principal, as it is now (a revoked client gets nothing)."""
+    out: dict[str, Principal] = {}
+    client_ids = [e.owner_id for e in endpoints if e.owner_kind == "client"]
+    user_ids = [e.owner_id for e in endpoints if e.owner_kind == "user"]
+    if client_ids:
+        for c in await s.scalars(select(ApiClient).where(ApiClient.id.in_(client_ids))):
+            if c.active:
+                out[c.id] = Principal(id=c.id, kind="client", role=Role.clinician,
+                                      organization_id=c.organization_id,
+                                      scopes=frozenset(c.scopes))
+    if user_ids:
+        for u in await s.scalars(select(User).where(User.id.in_(user_ids))):
+            if u.active and u.role == Role.admin:
+                out[u.id] = Principal(id=u.id, kind="user", role=Role.admin,
+                                      organization_id=u.organization_id)
+    return out
+
+
+async def fanout(batch: int = 2000) -> int:
+    """One pass: turn committed outbox events into delivery rows. Returns rows written."""
+    safe = await watermark()
+    async with sessionmaker()() as s:
+        cur = await _cursor_row(s, FANOUT, lock=True)  # serialises fan-out between workers
+        if cur.position >= safe:
+            await s.rollback()
+            return 0
+        events = list((await s.scalars(select(OutboxEvent).where(
+            OutboxEvent.id > cur.position, OutboxEvent.id <= safe).order_by(
+            OutboxEvent.id).limit(batch))).all())
+        endpoints = list((await s.scalars(select(WebhookEndpoint).where(
+            WebhookEndpoint.active))).all())
+        owners = await _owners(s, endpoints)
+        now = utcnow()
+        rows: list[dict[str, Any]] = []
+        for ev in events:
+            for ep in endpoints:
+                owner = owners.get(ep.owner_id)
+                if owner is None or ev.type not in ep.events or not may_see(owner, ev):
+                    continue
+                rows.append({"id": new_id("whd"), "endpoint_id": ep.id, "event_id": ev.id,
+                             "event_type": ev.type, "payload": webhook_payload(ev),
+                             "status": DeliveryStatus.pending, "attempts": 0,
+                             "next_attempt_at": now, "created_at": now, "updated_at": now})
+        if rows:
+            await s.execute(insert(WebhookDelivery), rows)
+        cur.position = int(events[-1].id or 0) if len(events) == batch else safe
+        cur.updated_at = now
+        await s.commit()
+        return len(rows)
+
+
+# ----------------------------------------------------------------------------- sending
+
+@dataclass
+class Outcome:
+    delivery: WebhookDelivery
+    at: datetime
+    status_code: int | None
+    error: str | None
+    ms: int
+    retry_after: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+async def _claim(worker: str, limit: int) -> list[str]:
+    """Endpoints whose oldest pending delivery is due, leased to this worker."""
+    now = utcnow()
+    async with sessionmaker()() as s:
+        heads = select(WebhookDelivery.endpoint_id.label("endpoint_id"),
+                       func.min(WebhookDelivery.event_id).label("head")).where(
+            WebhookDelivery.status == DeliveryStatus.pending).group_by(
+            WebhookDelivery.endpoint_id).subquery()
+        stmt = (select(WebhookEndpoint.id)
+                .join(heads, heads.c.endpoint_id == WebhookEndpoint.id)
+                .join(WebhookDelivery, and_(WebhookDelivery.endpoint_id == WebhookEndpoint.id,
+                                            WebhookDelivery.event_id == heads.c.head))
+                .where(WebhookEndpoint.active,
+                       or_(WebhookEndpoint.lease_until.is_(None),
+                           WebhookEndpoint.lease_until < now),
+                       WebhookDelivery.next_attempt_at <= now)
+                .order_by(WebhookDelivery.next_attempt_at).limit(limit))
+        if is_postgres(s):
+            stmt = stmt.with_for_update(skip_locked=True, of=WebhookEndpoint)
+        ids = list((await s.scalars(stmt)).all())
+        if ids:
+            await s.execute(update(WebhookEndpoint).where(WebhookEndpoint.id.in_(ids)).values(
+                lease_until=now + LEASE, lease_owner=worker))
+        await s.commit()
+        return ids
+
+
+async def _send(http: httpx.AsyncClient, ep: WebhookEndpoint, secrets: list[str],
+                d: WebhookDelivery) -> Outcome:
+    at = utcnow()
+    t0 = time.perf_counter()
+    body = json.dumps(d.payload, separators=(",", ":")).encode()
+    ts = int(time.time())
+    headers = {"content-type": "application/json", "user-agent": "consult-webhooks/1",
+               "webhook-id": d.id, "webhook-timestamp": str(ts),
+               "webhook-signature": signature_header(secrets, d.id, ts, body)}
+    try:
+        r = await http.post(ep.url, content=body, headers=headers, timeout=SEND_TIMEOUT,
+                            follow_redirects=False)
+    except httpx.HTTPError as e:
+        return Outcome(d, at, None, f"{type(e).__name__}: {e}"[:500],
+                       int((time.perf_counter() - t0) * 1000))
+    ms = int((time.perf_counter() - t0) * 1000)
+    err = None if 200 <= r.status_code < 300 else f"HTTP {r.status_code}"
+    if 300 <= r.status_code < 400:
+        err = f"HTTP {r.status_code}: redirects are not followed"
+    return Outcome(d, at, r.status_code, err, ms, retry_after(r.headers.get("retry-after")))
+
+
+async def _record(ep_id: str, worker: str, outcomes: list[Outcome],
+                  release: bool) -> None:
+    now = utcnow()
+    async with sessionmaker()() as s:
+        ep = await s.get(WebhookEndpoint, ep_id)
+        if ep is None:  # deleted while we were sending
+            await s.commit()
+            return
+        changes: list[dict[str, Any]] = []
+        for o in outcomes:
+            d = o.delivery
+            n = d.attempts + 1
+            row: dict[str, Any] = {"id": d.id, "attempts": n, "last_status_code": o.status_code,
+                                   "last_error": o.error, "updated_at": now}
+            if o.ok:
+                row.update(status=DeliveryStatus.delivered, delivered_at=o.at)
+                ep.failing_since = None
+            else:
+                ep.failing_since = ep.failing_since or o.at
+                if o.status_code == 410:
+                    row["status"] = DeliveryStatus.failed
+                    ep.active, ep.disabled_at = False, now
+                    ep.disabled_reason = "the endpoint answered 410 Gone"
+                else:
+                    wait = o.retry_after if o.retry_after is not None else backoff(n)
+                    if wait is None:
+                        row["status"] = DeliveryStatus.failed  # schedule exhausted: move on
+                    else:
+                        row["next_attempt_at"] = now + timedelta(seconds=wait)
+                    if now - ep.failing_since > DISABLE_AFTER:
+                        ep.active, ep.disabled_at = False, now
+                        ep.disabled_reason = f"failing since {ep.failing_since.isoformat()}"
+            changes.append(row)
+        if changes:
+            await s.execute(update(WebhookDelivery), changes)
+            await s.execute(insert(WebhookAttempt), [
+                {"delivery_id": o.delivery.id, "at": o.at, "status_code": o.status_code,
+                 "error": o.error, "duration_ms": o.ms} for o in outcomes])
+        if ep.lease_owner == worker:
+            ep.lease_until = None if release else now + LEASE
+            if release:
+                ep.lease_owner = None
+        await s.commit()
+
+
+async def _drain(http: httpx.AsyncClient, ep_id: str, worker: str, budget: float) -> int:
+    """Send an endpoint's due deliveries in event order until one fails or time is up;
+    returns the attempts made."""
+    deadline = time.monotonic() + budget
+    sent = 0
+    allow_private = get_settings().webhook_allow_private
+    while True:
+        now = utcnow()
+        async with sessionmaker()() as s:
+            ep = await s.get(WebhookEndpoint, ep_id)
+            batch = [] if ep is None or not ep.active or ep.lease_owner != worker else list(
+                (await s.scalars(select(WebhookDelivery).where(
+                    WebhookDelivery.endpoint_id == ep_id,
+                    WebhookDelivery.status == DeliveryStatus.pending).order_by(
+                    WebhookDelivery.event_id).limit(BATCH))).all())
+        if ep is None or not batch or batch[0].next_attempt_at > now:
+            await _release(ep_id, worker)
+            return sent
+        outcomes: list[Outcome] = []
+        try:
+            await check_url(ep.url, allow_private)  # again at each delivery: DNS may change
+            unsafe = None
+        except AppError as e:
+            unsafe = e.detail
+        secrets = active_secrets(ep)
+        for d in batch:
+            if unsafe:
+                outcomes.append(Outcome(d, utcnow(), None, unsafe[:500], 0))
+                break
+            o = await _send(http, ep, secrets, d)
+            outcomes.append(o)
+            if not o.ok or time.monotonic() > deadline:
+                break
+        done = not outcomes[-1].ok or time.monotonic() > deadline
+        await _record(ep_id, worker, outcomes, release=done)
+        sent += len(outcomes)
+        if done:
+            return sent
+
+
+async def _release(ep_id: str, worker: str) -> None:
+    async with sessionmaker()() as s:
+        await s.execute(update(WebhookEndpoint).where(
+            WebhookEndpoint.id == ep_id, WebhookEndpoint.lease_owner == worker).values(
+            lease_until=None, lease_owner=None))
+        await s.commit()
+
+
+async def deliver_due(http: httpx.AsyncClient, worker: str | None = None,
+                      endpoints: int = 20, budget: float = 5.0) -> int:
+    """One pass: claim due endpoints and send to them concurrently. Returns attempts made."""
+    worker = worker or new_id("wk")
+    claimed = await _claim(worker, endpoints)
+    if not claimed:
+        return 0
+    done = await asyncio.gather(*(_drain(http, ep, worker, budget) for ep in claimed))
+    return sum(done)
+
+
+async def run(stop: asyncio.Event, http: httpx.AsyncClient | None = None,
+              idle: float = 0.05) -> None:
+    """The dispatcher loop: fan out and send until stopped, polling briefly when idle."""
+    own = http is None
+    client = http or httpx.AsyncClient(follow_redirects=False, timeout=SEND_TIMEOUT)
+    worker = new_id("wk")
+    try:
+        while not stop.is_set():
+            try:
+                busy = await fanout() + await deliver_due(client, worker)
+            except Exception:
+                log.exception("webhook dispatcher pass failed")
+                busy = 0
+            if not busy:
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=idle)
+                except TimeoutError:
+                    pass
+    finally:
+        if own:
+            await client.aclose()
+
+
+def main() -> None:
+    """`python -m app.partners.dispatcher`: a standalone dispatcher beside the app."""
+    import signal
+
+    from app.core.db import init_engine
+
+    logging.basicConfig(level=logging.INFO)
+
+    async def _main() -> None:
+        init_engine(get_settings().database_url)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run(stop)
+
+    asyncio.run(_main())
+
+
+if __name__ == "__main__":
+    main()

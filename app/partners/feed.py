@@ -1,0 +1,201 @@
+"""Reading the outbox safely: the commit watermark, who may see an event, thin payloads,
+and the changes feed.
+
+Why a watermark: on PostgreSQL outbox ids come from a sequence when the row is inserted, so
+a transaction holding id 7 may commit after one holding id 8. A reader that served 8 and then
+moved its cursor past it would never see 7. So readers only go up to the *watermark*: an id
+below which every transaction that could still add a row has ended. An INSERT takes its
+ROW EXCLUSIVE lock on outbox_event before it draws an id and keeps it to the end of its
+transaction; so after reading the sequence's last value, the transactions holding that lock
+(pg_locks) are the only ones that may still commit an id up to it. Once they have all ended,
+every id up to that value is final (committed, or rolled back for good). On SQLite writers
+are serialised (BEGIN IMMEDIATE), so id order is commit order and the watermark is max(id).
+"""
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import String, cast, func, or_, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.models import Role
+from app.core.db import is_postgres, sessionmaker, utcnow
+from app.core.principal import Principal
+from app.events.models import OutboxEvent
+from app.partners.models import PartnerCursor
+
+WATERMARK = "watermark"
+FANOUT = "fanout"
+_WATERMARK_LOCK = 0x5741544D  # "WATM": one advancer at a time; the others just read
+
+# Contract event names a partner may subscribe to.
+EVENTS = ("case.submitted", "case.offered", "case.assigned", "case.unmatched", "case.closed",
+          "message.created", "note.signed", "followup.due", "round.updated")
+
+# Payload keys a partner may receive: ids, states and times, never clinical text.
+THIN_KEYS = ("case_id", "status", "previous_status", "seq", "message_id", "note_id", "kind",
+             "follow_up_id", "followup_id", "due_at", "round_id", "series_id",
+             "occurrence_start", "start", "urgency", "specialty", "offer_id", "version",
+             "change")
+
+
+async def _cursor_row(session: AsyncSession, name: str, lock: bool = False) -> PartnerCursor:
+    stmt = select(PartnerCursor).where(PartnerCursor.name == name)
+    if lock and is_postgres(session):
+        stmt = stmt.with_for_update()
+    row = (await session.execute(stmt)).scalar_one_or_none()
+    if row is None:
+        # Two first callers may race to create it: whoever loses simply reads the winner's.
+        dialect = pg_insert if is_postgres(session) else sqlite_insert
+        await session.execute(dialect(PartnerCursor).values(
+            name=name, position=0, pending_xids=[], updated_at=utcnow()
+        ).on_conflict_do_nothing())
+        row = (await session.execute(stmt)).scalar_one()
+    return row
+
+
+async def _holders(s: AsyncSession) -> list[str]:
+    """Transactions (other than ours) that hold the insert lock on the outbox."""
+    return [str(x) for x in (await s.scalars(text(
+        "SELECT DISTINCT virtualtransaction FROM pg_locks WHERE locktype = 'relation' "
+        "AND relation = 'outbox_event'::regclass AND mode = 'RowExclusiveLock' "
+        "AND pid <> pg_backend_pid()"))).all()]
+
+
+async def watermark(patience: int = 10) -> int:
+    """Advance (when nobody else is) and return the highest outbox id safe to read up to."""
+    async with sessionmaker()() as s:
+        if not is_postgres(s):
+            return int(await s.scalar(select(func.max(OutboxEvent.id))) or 0)
+        if not await s.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"),
+                              {"k": _WATERMARK_LOCK}):
+            row = await _cursor_row(s, WATERMARK)
+            return row.position
+        # The sequence first, the lock holders second: whoever drew an id up to `last` took
+        # the table lock before drawing it, so it has ended or is among `holders`.
+        seq = (await s.execute(text(
+            "SELECT last_value, is_called FROM outbox_event_id_seq"))).one()
+        last = int(seq[0]) if seq[1] else 0
+        holders = await _holders(s)
+        # Writers' transactions are short: waiting a moment for them keeps the feed fresh.
+        for _ in range(patience):
+            if not holders:
+                break
+            await asyncio.sleep(0.01)
+            holders = [h for h in await _holders(s) if h in holders]
+        row = await _cursor_row(s, WATERMARK, lock=True)
+        safe = row.position
+        pending, waiting = row.pending_position, set(row.pending_xids or [])
+        if pending is not None:
+            waiting &= set(holders)
+            if not waiting:
+                safe, pending = max(safe, pending), None
+        if not holders:
+            safe, pending, waiting = max(safe, last), None, set()
+        elif pending is None and last > safe:
+            pending, waiting = last, set(holders)
+        if (safe, pending, sorted(waiting)) != (row.position, row.pending_position,
+                                                sorted(row.pending_xids or [])):
+            row.position, row.pending_position = safe, pending
+            row.pending_xids = sorted(waiting)
+            row.updated_at = utcnow()
+        await s.commit()
+        return safe
+
+
+def _needed_scope(ev: OutboxEvent) -> str:
+    return "rounds:read" if ev.resource_type == "round" or ev.type.startswith("round.") \
+        else "cases:read"
+
+
+def may_see(p: Principal, ev: OutboxEvent) -> bool:
+    """The same reach as the API: staff all, a facility its own, anyone what names them."""
+    if p.kind == "user" and p.role in (Role.admin, Role.coordinator):
+        return True
+    if p.kind == "client":
+        return ev.organization_id == p.organization_id and p.has_scope(_needed_scope(ev))
+    if p.role == Role.clinician and p.organization_id and ev.organization_id == p.organization_id:
+        return True
+    return p.id in (ev.audience or [])
+
+
+def prefilter(p: Principal) -> Any:
+    """A SQL superset of may_see, so a page scan skips most of what is not the caller's."""
+    if p.kind == "user" and p.role in (Role.admin, Role.coordinator):
+        return None
+    if p.kind == "client":
+        return OutboxEvent.organization_id == p.organization_id
+    named = cast(OutboxEvent.audience, String).contains(f'"{p.id}"')
+    if p.role == Role.clinician and p.organization_id:
+        return or_(OutboxEvent.organization_id == p.organization_id, named)
+    return named
+
+
+def event_ref(event_id: int) -> str:
+    return f"evt_{event_id}"
+
+
+def _iso(t: datetime) -> str:
+    return t.isoformat().replace("+00:00", "Z")
+
+
+def thin_data(ev: OutboxEvent) -> dict[str, Any]:
+    data: dict[str, Any] = {"event_id": event_ref(int(ev.id or 0)),
+                            "resource_type": ev.resource_type, "resource_id": ev.resource_id}
+    if ev.organization_id:
+        data["organization_id"] = ev.organization_id
+    for k in THIN_KEYS:
+        v = (ev.payload or {}).get(k)
+        if v is not None and isinstance(v, str | int | float | bool):
+            data[k] = v
+    return data
+
+
+def webhook_payload(ev: OutboxEvent) -> dict[str, Any]:
+    """The Standard Webhooks body: type, timestamp, and thin data."""
+    return {"type": ev.type, "timestamp": _iso(ev.created_at), "data": thin_data(ev)}
+
+
+def change_item(ev: OutboxEvent) -> dict[str, Any]:
+    return {"id": event_ref(int(ev.id or 0)), "type": ev.type,
+            "resource_type": ev.resource_type, "resource_id": ev.resource_id,
+            "occurred_at": ev.created_at, "data": thin_data(ev)}
+
+
+async def changes(session: AsyncSession, p: Principal, after: int, limit: int,
+                  scan_budget: int = 5000) -> tuple[list[dict[str, Any]], int, bool]:
+    """Changes the caller may see with ids in (after, watermark], oldest first.
+
+    Returns (items, resume position, more): the position is the last id *scanned*, so the
+    next page starts after what this one skipped as invisible and never re-reads it."""
+    safe = await watermark()
+    where = prefilter(p)
+    items: list[dict[str, Any]] = []
+    position, scanned = after, 0
+    while len(items) < limit and scanned < scan_budget and position < safe:
+        stmt = select(OutboxEvent).where(OutboxEvent.id > position, OutboxEvent.id <= safe)
+        if where is not None:
+            stmt = stmt.where(where)
+        batch = (await session.scalars(stmt.order_by(OutboxEvent.id).limit(
+            min(500, scan_budget - scanned)))).all()
+        if not batch:
+            position = safe
+            break
+        for ev in batch:
+            scanned += 1
+            position = int(ev.id or 0)
+            if may_see(p, ev):
+                items.append(change_item(ev))
+                if len(items) == limit:
+                    break
+    more = position < safe and (
+        await session.scalar(select(func.count()).select_from(
+            select(OutboxEvent.id).where(OutboxEvent.id > position, OutboxEvent.id <= safe,
+                                         *( [where] if where is not None else [])
+                                         ).limit(1).subquery())) or 0) > 0
+    if not more and position < safe:
+        position = safe
+    return items, position, more

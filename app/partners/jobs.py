@@ -1,0 +1,17 @@
+"""Webhook work for the background worker: one bounded pass each (app/worker.py)."""
+
+import httpx
+
+from app.partners.dispatcher import SEND_TIMEOUT, deliver_due, fanout
+
+
+async def fan_out_events() -> None:
+    await fanout()
+
+
+async def send_due_deliveries() -> None:
+    async with httpx.AsyncClient(follow_redirects=False, timeout=SEND_TIMEOUT) as http:
+        await deliver_due(http)
+
+
+JOBS = {"partners.fanout": fan_out_events, "partners.deliver": send_due_deliveries}

@@ -1,0 +1,162 @@
+"""Webhooks, the changes feed and the FHIR views (thin: parse, authorise, one service call)."""
+
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, Query, Response, status
+
+from app.audit import service as audit
+from app.cases.access import View, view_of
+from app.cases.models import Case
+from app.core.deps import CurrentPrincipal, SessionDep
+from app.core.errors import BadRequest, NotFound, problem_responses
+from app.core.pagination import Cursor, Limit, Page, decode_cursor, encode_cursor
+from app.core.principal import Principal
+from app.core.routing import make_router
+from app.partners import feed, fhir, service
+from app.partners.schemas import (
+    ChangesPage,
+    DeliveryRead,
+    WebhookCreate,
+    WebhookRead,
+    WebhookWithSecret,
+)
+
+router = make_router()
+FHIR_JSON = "application/fhir+json"
+
+
+class FhirResponse(Response):
+    media_type = FHIR_JSON
+
+    def render(self, content: Any) -> bytes:
+        import json
+
+        return json.dumps(content, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+# ----------------------------------------------------------------------------- webhooks
+
+@router.post("/webhooks", response_model=WebhookWithSecret, status_code=status.HTTP_201_CREATED,
+             tags=["partners"], summary="Subscribe a URL to events (the secret is shown once)",
+             responses=problem_responses(401, 403, 409, 422))
+async def create_webhook(body: WebhookCreate, session: SessionDep, p: CurrentPrincipal,
+                         response: Response) -> object:
+    ep = await service.create(session, p, body.url, list(body.events), body.description)
+    response.headers["Location"] = f"/api/v1/webhooks/{ep.id}"
+    return ep
+
+
+@router.get("/webhooks", response_model=Page[WebhookRead], tags=["partners"],
+            summary="Your webhook subscriptions (an admin sees all)",
+            responses=problem_responses(401, 403))
+async def list_webhooks(session: SessionDep, p: CurrentPrincipal, limit: Limit = 50,
+                        cursor: Cursor = None) -> object:
+    items, nxt = await service.list_mine(session, p, limit, cursor)
+    return {"items": items, "next_cursor": nxt}
+
+
+@router.get("/webhooks/{webhook_id}", response_model=WebhookRead, tags=["partners"],
+            summary="One webhook subscription", responses=problem_responses(401, 403, 404))
+async def get_webhook(webhook_id: str, session: SessionDep, p: CurrentPrincipal) -> object:
+    return await service.get(session, p, webhook_id)
+
+
+@router.delete("/webhooks/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT,
+               tags=["partners"], summary="Unsubscribe (pending deliveries are dropped)",
+               responses=problem_responses(401, 403, 404))
+async def delete_webhook(webhook_id: str, session: SessionDep, p: CurrentPrincipal) -> Response:
+    await service.delete(session, p, webhook_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/webhooks/{webhook_id}/rotate-secret", response_model=WebhookWithSecret,
+             tags=["partners"],
+             summary="New signing secret; the old one keeps signing for 24 h beside it",
+             responses=problem_responses(401, 403, 404))
+async def rotate_secret(webhook_id: str, session: SessionDep, p: CurrentPrincipal) -> object:
+    return await service.rotate_secret(session, p, webhook_id)
+
+
+@router.get("/webhooks/{webhook_id}/deliveries", response_model=Page[DeliveryRead],
+            tags=["partners"], summary="The delivery log, newest first, with every attempt",
+            responses=problem_responses(401, 403, 404))
+async def list_deliveries(webhook_id: str, session: SessionDep, p: CurrentPrincipal,
+                          limit: Limit = 50, cursor: Cursor = None,
+                          status: Literal["pending", "delivered", "failed"] | None = None
+                          ) -> object:
+    items, nxt = await service.deliveries(session, p, webhook_id, status, limit, cursor)
+    logs = await service.attempts_of(session, [d.id for d in items])
+    return {"items": [DeliveryRead.model_validate(d).model_copy(
+        update={"attempt_log": logs[d.id]}) for d in items], "next_cursor": nxt}
+
+
+@router.post("/webhooks/{webhook_id}/deliveries/{delivery_id}/retry",
+             response_model=DeliveryRead, status_code=status.HTTP_202_ACCEPTED,
+             tags=["partners"], summary="Send one delivery again now",
+             responses=problem_responses(401, 403, 404, 409))
+async def retry_delivery(webhook_id: str, delivery_id: str, session: SessionDep,
+                         p: CurrentPrincipal) -> object:
+    return await service.retry(session, p, webhook_id, delivery_id)
+
+
+# ----------------------------------------------------------------------------- changes
+
+@router.get("/changes", response_model=ChangesPage, tags=["partners"],
+            summary="Every change you may see, oldest first, resumable from a cursor",
+            responses=problem_responses(400, 401))
+async def changes(session: SessionDep, p: CurrentPrincipal,
+                  since: Annotated[str | None, Query(
+                      max_length=500, description="`next_cursor` of the previous page; "
+                      "omit to start from the beginning.")] = None,
+                  limit: Limit = 100) -> object:
+    after = _position(since, p)
+    items, position, more = await feed.changes(session, p, after, limit)
+    return {"items": items, "has_more": more,
+            "next_cursor": encode_cursor({"p": position, "w": p.id})}
+
+
+def _position(since: str | None, p: Principal) -> int:
+    if since is None:
+        return 0
+    value = decode_cursor(since)
+    if not isinstance(value, dict) or not isinstance(value.get("p"), int) or value.get("w") != p.id:
+        raise BadRequest("The cursor is invalid or was issued to someone else.",
+                         code="invalid-cursor")
+    return int(value["p"])
+
+
+# ----------------------------------------------------------------------------- FHIR
+
+class FhirNotFound(NotFound):
+    """No such FHIR resource, or the caller may not see it."""
+
+
+async def fhir_case(case_id: str, session: SessionDep, p: CurrentPrincipal) -> tuple[Case, View]:
+    """The same rule as GET /cases/{id}: 404 (and a denied audit row) for anyone else."""
+    found = await view_of(session, p, fhir.our_id(case_id))
+    if found is None:
+        await audit.append_denied(p, "case.read", "case", case_id[:40], detail="fhir")
+        raise FhirNotFound("No such case.")
+    return found
+
+
+FhirCase = Annotated[tuple[Case, View], Depends(fhir_case)]
+
+
+@router.get("/fhir/ServiceRequest/{case_id}", response_class=FhirResponse, tags=["fhir"],
+            summary="The case as a FHIR R4 ServiceRequest",
+            responses={200: {"content": {FHIR_JSON: {}}}, **problem_responses(401, 404)})
+async def fhir_service_request(found: FhirCase, session: SessionDep,
+                               p: CurrentPrincipal) -> FhirResponse:
+    case, view = found
+    await audit.append(session, p, "case.read", "case", case.id, detail="fhir ServiceRequest")
+    return FhirResponse(fhir.service_request(case, view == View.full))
+
+
+@router.get("/fhir/Task/{case_id}", response_class=FhirResponse, tags=["fhir"],
+            summary="The case's progress as a FHIR R4 Task",
+            responses={200: {"content": {FHIR_JSON: {}}}, **problem_responses(401, 404)})
+async def fhir_task(found: FhirCase, session: SessionDep, p: CurrentPrincipal) -> FhirResponse:
+    case, view = found
+    await audit.append(session, p, "case.read", "case", case.id, detail="fhir Task")
+    return FhirResponse(fhir.task(case, view == View.full))

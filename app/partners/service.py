@@ -1,0 +1,147 @@
+"""Webhook subscriptions: who owns them, who may see them, creating, rotating, retrying."""
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.models import Role
+from app.core.config import get_settings
+from app.core.db import utcnow
+from app.core.errors import Conflict, Forbidden, NotFound
+from app.core.pagination import keyset_page
+from app.core.principal import Principal
+from app.partners import signing
+from app.partners.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from app.partners.urls import check_url
+
+# Old and new secrets both sign for this long after a rotation.
+ROTATION_GRACE = timedelta(hours=24)
+
+
+class WebhookNotFound(NotFound):
+    """No such webhook, or it is not the caller's."""
+
+
+class DeliveryNotFound(NotFound):
+    """No such delivery for this webhook."""
+
+
+class WebhookDisabled(Conflict):
+    """The webhook was disabled; create a new one to receive events again."""
+
+    code = "webhook-disabled"
+
+
+def may_manage(p: Principal) -> None:
+    """Admins, and API clients holding webhooks:manage; no other role."""
+    if p.kind == "client":
+        if not p.has_scope("webhooks:manage"):
+            raise Forbidden("This API client lacks the scope webhooks:manage.")
+        return
+    if p.role != Role.admin:
+        raise Forbidden("Only admins and API clients manage webhooks.")
+
+
+def _mine(p: Principal):  # type: ignore[no-untyped-def]
+    """Admins see every subscription; a client only its own."""
+    if p.kind == "user" and p.role == Role.admin:
+        return None
+    return WebhookEndpoint.owner_id == p.id
+
+
+async def create(session: AsyncSession, p: Principal, url: str, events: list[str],
+                 description: str | None) -> WebhookEndpoint:
+    may_manage(p)
+    await check_url(url, get_settings().webhook_allow_private)
+    ep = WebhookEndpoint(owner_kind=p.kind, owner_id=p.id,
+                         organization_id=p.organization_id if p.kind == "client" else None,
+                         url=url, events=sorted(set(events)), description=description,
+                         secret=signing.new_secret())
+    session.add(ep)
+    await session.flush()
+    return ep
+
+
+async def get(session: AsyncSession, p: Principal, webhook_id: str) -> WebhookEndpoint:
+    may_manage(p)
+    stmt = select(WebhookEndpoint).where(WebhookEndpoint.id == webhook_id)
+    mine = _mine(p)
+    if mine is not None:
+        stmt = stmt.where(mine)
+    ep = (await session.execute(stmt)).scalar_one_or_none()
+    if ep is None:
+        raise WebhookNotFound("No such webhook.")
+    return ep
+
+
+async def list_mine(session: AsyncSession, p: Principal, limit: int,
+                    cursor: str | None) -> tuple[list[WebhookEndpoint], str | None]:
+    may_manage(p)
+    stmt = select(WebhookEndpoint)
+    mine = _mine(p)
+    if mine is not None:
+        stmt = stmt.where(mine)
+    return await keyset_page(session, stmt, WebhookEndpoint.id, limit, cursor)
+
+
+async def delete(session: AsyncSession, p: Principal, webhook_id: str) -> None:
+    ep = await get(session, p, webhook_id)
+    await session.delete(ep)
+    await session.flush()
+
+
+async def rotate_secret(session: AsyncSession, p: Principal, webhook_id: str) -> WebhookEndpoint:
+    ep = await get(session, p, webhook_id)
+    now = utcnow()
+    ep.previous_secret, ep.previous_secret_expires_at = ep.secret, now + ROTATION_GRACE
+    ep.secret = signing.new_secret()
+    ep.updated_at = now
+    await session.flush()
+    return ep
+
+
+async def deliveries(session: AsyncSession, p: Principal, webhook_id: str, status: str | None,
+                     limit: int, cursor: str | None) -> tuple[list[WebhookDelivery], str | None]:
+    ep = await get(session, p, webhook_id)
+    stmt = select(WebhookDelivery).where(WebhookDelivery.endpoint_id == ep.id)
+    if status:
+        stmt = stmt.where(WebhookDelivery.status == status)
+    return await keyset_page(session, stmt, WebhookDelivery.id, limit, cursor)
+
+
+async def attempts_of(session: AsyncSession,
+                      delivery_ids: list[str]) -> dict[str, list[WebhookAttempt]]:
+    out: dict[str, list[WebhookAttempt]] = {d: [] for d in delivery_ids}
+    if delivery_ids:
+        rows = await session.scalars(select(WebhookAttempt).where(
+            WebhookAttempt.delivery_id.in_(delivery_ids)).order_by(WebhookAttempt.id))
+        for a in rows:
+            out[a.delivery_id].append(a)
+    return out
+
+
+async def retry(session: AsyncSession, p: Principal, webhook_id: str,
+                delivery_id: str) -> WebhookDelivery:
+    """Queue one delivery to be sent again now (whatever its state)."""
+    ep = await get(session, p, webhook_id)
+    if not ep.active:
+        raise WebhookDisabled(f"The webhook was disabled: {ep.disabled_reason}.")
+    d = (await session.execute(select(WebhookDelivery).where(
+        WebhookDelivery.id == delivery_id, WebhookDelivery.endpoint_id == ep.id))
+    ).scalar_one_or_none()
+    if d is None:
+        raise DeliveryNotFound("No such delivery for this webhook.")
+    now = utcnow()
+    d.status, d.next_attempt_at, d.updated_at = DeliveryStatus.pending, now, now
+    await session.flush()
+    return d
+
+
+def active_secrets(ep: WebhookEndpoint) -> list[str]:
+    keys = [ep.secret]
+    if ep.previous_secret and ep.previous_secret_expires_at and \
+            ep.previous_secret_expires_at > utcnow():
+        keys.append(ep.previous_secret)
+    return keys
+

@@ -1,0 +1,294 @@
+"""Deliveries: Standard Webhooks signatures, thin payloads, facility reach, retries and
+their order, Retry-After, 410, redirects, the URL rule at send time, retry, rotation."""
+
+import asyncio
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
+
+from app.auth.models import Role
+from app.core.config import get_settings
+from app.core.db import sessionmaker, utcnow
+from app.events.service import emit
+from app.partners.dispatcher import SCHEDULE, backoff, retry_after
+from app.partners.models import WebhookDelivery, WebhookEndpoint
+from tests.partners.helpers import commit_event, dispatch, subscribe
+from tests.partners.support import API
+
+
+def verified(receiver, secret: str) -> list[dict]:
+    """Check every received request as a partner would, with the standardwebhooks library."""
+    wh = Webhook(secret)
+    return [wh.verify(c.body, c.headers) for c in receiver.calls]
+
+
+async def test_signed_thin_delivery_verifies_with_standardwebhooks(client, factory, receiver,
+                                                                   http):
+    org = await factory.make_org()
+    cl = await factory.make_client(org.id)
+    w = await subscribe(client, factory.headers(cl), receiver.url, ["case.submitted"])
+    ev_id = await commit_event("case.submitted", org.id, "case_abc", status="submitted",
+                               patient_reference="MRN-SECRET", question="rash?",
+                               specialty="dermatology")
+    assert await dispatch(http) == 1
+    [call] = receiver.calls
+    assert call.headers["webhook-id"].startswith("whd_")
+    assert call.headers["webhook-signature"].startswith("v1,")
+    assert call.headers["content-type"] == "application/json"
+    [body] = verified(receiver, w["secret"])
+    assert body["type"] == "case.submitted"
+    assert body["timestamp"].endswith("Z")
+    assert body["data"] == {"event_id": f"evt_{ev_id}", "resource_type": "case",
+                            "resource_id": "case_abc", "organization_id": org.id,
+                            "case_id": "case_abc", "status": "submitted",
+                            "specialty": "dermatology"}
+    assert b"MRN-SECRET" not in call.body and b"rash" not in call.body
+    with pytest.raises(WebhookVerificationError):
+        Webhook("whsec_" + "A" * 43).verify(call.body, call.headers)
+    log = (await client.get(f"{API}/webhooks/{w['id']}/deliveries",
+                            headers=factory.headers(cl))).json()["items"]
+    assert log[0]["status"] == "delivered" and log[0]["attempts"] == 1
+    assert log[0]["attempt_log"][0]["status_code"] == 200
+
+
+async def test_each_subscriber_gets_only_what_its_facility_may_see(client, factory, receiver,
+                                                                    http):
+    org_a, org_b = await factory.make_org(), await factory.make_org()
+    a, b = await factory.make_client(org_a.id), await factory.make_client(org_b.id)
+    rounds_only = await factory.make_client(org_a.id, scopes=["rounds:read", "webhooks:manage"])
+    admin = await factory.make_user(Role.admin)
+    every = ["case.submitted", "case.closed", "round.updated"]
+    subs = {}
+    for name, who in {"a": a, "b": b, "rounds": rounds_only, "admin": admin}.items():
+        receiver.path = f"/{name}"
+        subs[name] = await subscribe(client, factory.headers(who), receiver.url, every)
+    await commit_event("case.submitted", org_a.id, "case_1")
+    await commit_event("case.closed", org_b.id, "case_2")
+    await commit_event("round.updated", org_a.id, "rnd_1", resource_type="round")
+    await commit_event("case.answered", org_a.id, "case_1")  # nobody subscribed to it
+    await dispatch(http)
+    got: dict[str, list[str]] = {}
+    async with sessionmaker()() as s:
+        rows = (await s.execute(select(WebhookDelivery.endpoint_id, WebhookDelivery.payload)
+                                .order_by(WebhookDelivery.event_id))).all()
+    by_endpoint = {v["id"]: k for k, v in subs.items()}
+    for endpoint_id, payload in rows:
+        got.setdefault(by_endpoint[endpoint_id], []).append(payload["data"]["resource_id"])
+    assert got == {"a": ["case_1", "rnd_1"], "b": ["case_2"], "rounds": ["rnd_1"],
+                   "admin": ["case_1", "case_2", "rnd_1"]}
+    assert len(receiver.calls) == 7
+
+
+async def test_retry_after_is_honoured_and_later_events_wait_their_turn(client, factory,
+                                                                        receiver, http):
+    org = await factory.make_org()
+    cl = await factory.make_client(org.id)
+    w = await subscribe(client, factory.headers(cl), receiver.url, ["case.submitted"])
+    receiver.answers = [(503, {"Retry-After": "1"})]
+    await commit_event("case.submitted", org.id, "case_1")
+    await dispatch(http)
+    await commit_event("case.submitted", org.id, "case_2")
+    await dispatch(http)
+    # The second event is not sent while the first waits for its retry.
+    assert len(receiver.calls) == 1
+    async with sessionmaker()() as s:
+        first = (await s.scalars(select(WebhookDelivery).order_by(WebhookDelivery.event_id))
+                 ).first()
+    wait = (first.next_attempt_at - first.updated_at).total_seconds()
+    assert 0.5 < wait < 1.5, wait  # Retry-After, not the 5 s of the schedule
+    await asyncio.sleep(1.1)
+    await dispatch(http)
+    order = [b["data"]["resource_id"] for b in verified(receiver, w["secret"])]
+    assert order == ["case_1", "case_1", "case_2"]
+    log = (await client.get(f"{API}/webhooks/{w['id']}/deliveries",
+                            headers=factory.headers(cl))).json()["items"]
+    oldest = log[-1]
+    assert [a["status_code"] for a in oldest["attempt_log"]] == [503, 200]
+    assert oldest["attempt_log"][0]["error"] == "HTTP 503"
+
+
+async def test_failures_follow_the_schedule_with_jitter(client, factory, receiver, http):
+    org = await factory.make_org()
+    cl = await factory.make_client(org.id)
+    await subscribe(client, factory.headers(cl), receiver.url, ["case.closed"])
+    receiver.answers = [(500, {})]
+    await commit_event("case.closed", org.id, "case_1")
+    await dispatch(http)
+    async with sessionmaker()() as s:
+        d = (await s.scalars(select(WebhookDelivery))).one()
+    assert d.status == "pending" and d.attempts == 1 and d.last_status_code == 500
+    assert 4.4 < (d.next_attempt_at - d.updated_at).total_seconds() < 5.6
+    assert SCHEDULE == (5, 300, 1800, 7200, 18000, 36000, 36000)
+    waits = [backoff(n) for n in range(1, 8)]
+    assert all(0.9 * s <= w <= 1.1 * s for w, s in zip(waits, SCHEDULE, strict=True))
+    assert backoff(8) is None
+    assert retry_after("120") == 120 and retry_after("soon") is None
+    assert 50 < retry_after((utcnow() + timedelta(minutes=1)).strftime(
+        "%a, %d %b %Y %H:%M:%S GMT")) <= 60
+
+
+async def test_schedule_exhausted_marks_failed_and_the_queue_moves_on(client, factory,
+                                                                      receiver, http):
+    org = await factory.make_org()
+    cl = await factory.make_client(org.id)
+    w = await subscribe(client, factory.headers(cl), receiver.url, ["case.closed"])
+    await commit_event("case.closed", org.id, "case_1")
+    await commit_event("case.closed", org.id, "case_2")
+    await dispatch(http, passes=1)  # fan out only what is there, send both
+    receiver.calls.clear()
+    async with sessionmaker()() as s:
+        await s.execute(update(WebhookDelivery).values(status="pending", attempts=7))
+        await s.commit()
+    receiver.answers = [(500, {})]
+    await dispatch(http)
+    statuses = {d["payload"]["data"]["resource_id"]: d["status"] for d in (await client.get(
+        f"{API}/webhooks/{w['id']}/deliveries", headers=factory.headers(cl))).json()["items"]}
+    assert statuses == {"case_1": "failed", "case_2": "delivered"}
+
+
+async def test_410_disables_the_endpoint(client, factory, receiver, http):
+    org = await factory.make_org()
+    cl = await factory.make_client(org.id)
+    h = factory.headers(cl)
+    w = await subscribe(client, h, receiver.url, ["case.closed"])
+    receiver.answers = [(410, {})]
+    await commit_event("case.closed", org.id, "case_1")
+    await dispatch(http)
+    await commit_event("case.closed", org.id, "case_2")
+    await dispatch(http)
+    assert len(receiver.calls) == 1
+    got = (await client.get(f"{API}/webhooks/{w['id']}", headers=h)).json()
+    assert got["active"] is False and "410" in got["disabled_reason"]
+    d = (await client.get(f"{API}/webhooks/{w['id']}/deliveries", headers=h)).json()["items"]
+    r = await client.post(f"{API}/webhooks/{w['id']}/deliveries/{d[0]['id']}/retry", headers=h)
+    assert r.status_code == 409 and r.json()["type"].endswith("webhook-disabled")
+
+
+async def test_an_endpoint_failing_for_days_is_disabled(client, factory, receiver, http):
+    org = await factory.make_org()
+    cl = await factory.make_client(org.id)
+    w = await subscribe(client, factory.headers(cl), receiver.url, ["case.closed"])
+    async with sessionmaker()() as s:
+        await s.execute(update(WebhookEndpoint).values(failing_since=utcnow() - timedelta(days=6)))
+        await s.commit()
+    receiver.answers = [(500, {})]
+    await commit_event("case.closed", org.id, "case_1")
+    await dispatch(http)
+    got = (await client.get(f"{API}/webhooks/{w['id']}", headers=factory.headers(cl))).json()
+    assert got["active"] is False and got["disabled_reason"].startswith("failing since")
+
+
+async def test_redirects_are_not_followed(client, factory, receiver, http):
+    org = await factory.make_org()
+    cl = await factory.make_client(org.id)
+    w = await subscribe(client, factory.headers(cl), receiver.url, ["case.closed"])
+    receiver.answers = [(302, {"Location": "http://169.254.169.254/"})]
+    await commit_event("case.closed", org.id, "case_1")
+    await dispatch(http)
+    assert len(receiver.calls) == 1
+    d = (await client.get(f"{API}/webhooks/{w['id']}/deliveries",
+                          headers=factory.headers(cl))).json()["items"][0]
+    assert d["status"] == "pending" and "redirects are not followed" in d["last_error"]
+
+
+async def test_the_url_rule_is_checked_again_at_each_delivery(client, factory, receiver, http,
+                                                              monkeypatch):
+    org = await factory.make_org()
+    cl = await factory.make_client(org.id)
+    w = await subscribe(client, factory.headers(cl), receiver.url, ["case.closed"])
+    monkeypatch.setattr(get_settings(), "webhook_allow_private", False)
+    await commit_event("case.closed", org.id, "case_1")
+    await dispatch(http)
+    assert receiver.calls == []
+    d = (await client.get(f"{API}/webhooks/{w['id']}/deliveries",
+                          headers=factory.headers(cl))).json()["items"][0]
+    assert d["status"] == "pending" and "https" in d["last_error"]
+
+
+async def test_retry_sends_one_delivery_again(client, factory, receiver, http):
+    org = await factory.make_org()
+    cl = await factory.make_client(org.id)
+    h = factory.headers(cl)
+    w = await subscribe(client, h, receiver.url, ["case.closed"])
+    await commit_event("case.closed", org.id, "case_1")
+    await dispatch(http)
+    d = (await client.get(f"{API}/webhooks/{w['id']}/deliveries", headers=h)).json()["items"][0]
+    r = await client.post(f"{API}/webhooks/{w['id']}/deliveries/{d['id']}/retry", headers=h)
+    assert r.status_code == 202 and r.json()["status"] == "pending"
+    await dispatch(http)
+    assert [c.headers["webhook-id"] for c in receiver.calls] == [d["id"], d["id"]]
+    assert len(verified(receiver, w["secret"])) == 2
+    other = await factory.make_client(org.id)
+    r = await client.post(f"{API}/webhooks/{w['id']}/deliveries/{d['id']}/retry",
+                          headers=factory.headers(other))
+    assert r.status_code == 404
+    r = await client.post(f"{API}/webhooks/{w['id']}/deliveries/whd_nope/retry", headers=h)
+    assert r.status_code == 404
+
+
+async def test_after_rotation_old_and_new_secrets_both_verify(client, factory, receiver, http):
+    org = await factory.make_org()
+    cl = await factory.make_client(org.id)
+    h = factory.headers(cl)
+    w = await subscribe(client, h, receiver.url, ["case.closed"])
+    new = (await client.post(f"{API}/webhooks/{w['id']}/rotate-secret", headers=h)).json()
+    await commit_event("case.closed", org.id, "case_1")
+    await dispatch(http)
+    [call] = receiver.calls
+    assert len(call.headers["webhook-signature"].split(" ")) == 2
+    assert Webhook(w["secret"]).verify(call.body, call.headers)["type"] == "case.closed"
+    assert Webhook(new["secret"]).verify(call.body, call.headers)["type"] == "case.closed"
+    # After the grace period only the new secret signs.
+    async with sessionmaker()() as s:
+        await s.execute(update(WebhookEndpoint).values(
+            previous_secret_expires_at=utcnow() - timedelta(seconds=1)))
+        await s.commit()
+    await commit_event("case.closed", org.id, "case_2")
+    await dispatch(http)
+    last = receiver.calls[-1]
+    assert len(last.headers["webhook-signature"].split(" ")) == 1
+    Webhook(new["secret"]).verify(last.body, last.headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(w["secret"]).verify(last.body, last.headers)
+
+
+async def test_a_rolled_back_change_is_never_delivered(client, factory, receiver, http):
+    org = await factory.make_org()
+    cl = await factory.make_client(org.id)
+    w = await subscribe(client, factory.headers(cl), receiver.url, ["case.closed"])
+    async with sessionmaker()() as s:
+        await emit(s, "case.closed", "case", "case_rolled_back", organization_id=org.id,
+                   payload={"case_id": "case_rolled_back"})
+        await s.flush()
+        await s.rollback()
+    await commit_event("case.closed", org.id, "case_committed")
+    await dispatch(http)
+    assert [b["data"]["resource_id"] for b in verified(receiver, w["secret"])] == [
+        "case_committed"]
+
+
+async def test_deleting_a_webhook_stops_deliveries(client, factory, receiver, http):
+    org = await factory.make_org()
+    cl = await factory.make_client(org.id)
+    h = factory.headers(cl)
+    w = await subscribe(client, h, receiver.url, ["case.closed"])
+    assert (await client.delete(f"{API}/webhooks/{w['id']}", headers=h)).status_code == 204
+    await commit_event("case.closed", org.id, "case_1")
+    await dispatch(http)
+    assert receiver.calls == []
+
+
+async def test_payload_is_json_with_the_spec_fields(client, factory, receiver, http):
+    org = await factory.make_org()
+    cl = await factory.make_client(org.id)
+    await subscribe(client, factory.headers(cl), receiver.url, ["message.created"])
+    await commit_event("message.created", org.id, "msg_1", resource_type="message",
+                       audience=[], seq=4, body="the patient's words", sender_id="usr_1")
+    await dispatch(http)
+    body = json.loads(receiver.calls[0].body)
+    assert set(body) == {"type", "timestamp", "data"}
+    assert body["data"]["seq"] == 4 and "body" not in body["data"]
