@@ -2,7 +2,7 @@
 fhir.resources. FHIR ids allow no underscore, so `case_abc` is served as `case-abc`
 (both spellings are accepted on the way in)."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from app.cases.models import Case, CaseStatus
@@ -111,3 +111,78 @@ def task(case: Case, full: bool) -> dict[str, Any]:
     if case.status == CaseStatus.closed and case.outcome and full:
         t["output"] = [{"type": {"text": "outcome"}, "valueString": case.outcome}]
     return t
+
+
+def _actor(user_id: str) -> dict[str, str]:
+    kind = "Device" if user_id.startswith("cli_") else "Practitioner"  # an API client's app
+    return {"reference": f"{kind}/{fhir_id(user_id)}"}
+
+
+def communication(case: Case, m: Any) -> dict[str, Any]:
+    """One consult-room message (app.consults.models.Message)."""
+    return {
+        "resourceType": "Communication",
+        "id": fhir_id(m.id),
+        "identifier": [{"system": f"{SYSTEM}/case/{case.id}/message-seq", "value": str(m.seq)}],
+        "basedOn": [{"reference": f"ServiceRequest/{fhir_id(case.id)}"}],
+        "status": "completed",
+        "subject": subject(case, True),
+        "sent": instant(m.created_at),
+        "sender": _actor(m.sender_id),
+        "payload": [{"contentString": m.body}],
+    }
+
+
+def bundle(self_url: str, resources: list[dict[str, Any]], base: str,
+           next_url: str | None = None) -> dict[str, Any]:
+    links = [{"relation": "self", "url": self_url}]
+    if next_url:
+        links.append({"relation": "next", "url": next_url})
+    return {"resourceType": "Bundle", "type": "searchset", "total": len(resources),
+            "link": links,
+            "entry": [{"fullUrl": f"{base}/{r['resourceType']}/{r['id']}", "resource": r,
+                       "search": {"mode": "match"}} for r in resources]}
+
+
+def occurrence_id(series_id: str, original_start: datetime) -> str:
+    return f"{fhir_id(series_id)}-{original_start.strftime('%Y%m%dT%H%M%SZ')}"
+
+
+def parse_occurrence_id(value: str) -> tuple[str, datetime] | None:
+    """`rnd-<id>-20261124T140000Z` -> (series id, original start in UTC)."""
+    head, _, stamp = value.rpartition("-")
+    try:
+        start = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    return (our_id(head), start) if head else None
+
+
+def appointment(series: Any, original: datetime, start: datetime, end: datetime,
+                cancelled: bool, participants: list[Any], now: datetime) -> dict[str, Any]:
+    """One occurrence of a round series (app.rounds.models.RoundSeries)."""
+    status = "cancelled" if cancelled else ("fulfilled" if end <= now else "booked")
+    people = [{"actor": _actor(p.user_id), "type": [{"text": p.role}], "required": "required",
+               "status": "accepted"} for p in participants]
+    people.append({"type": [{"text": "host facility team"}], "required": "required",
+                   "status": "accepted"})
+    appt: dict[str, Any] = {
+        "resourceType": "Appointment",
+        "id": occurrence_id(series.id, original),
+        "meta": {"versionId": str(series.version), "lastUpdated": instant(series.updated_at)},
+        "identifier": [{"system": f"{SYSTEM}/round/{series.id}/occurrence",
+                        "value": instant(original)}],
+        "status": status,
+        "serviceType": [{"coding": [{"system": f"{SYSTEM}/specialty",
+                                     "code": series.specialty}],
+                         "text": f"Virtual round: {series.specialty.replace('_', ' ')}"}],
+        "description": series.title,
+        "start": instant(start),
+        "end": instant(end),
+        "minutesDuration": max(1, int((end - start).total_seconds() // 60)),
+        "created": instant(series.created_at),
+        "participant": people,
+    }
+    if series.teaching_topic:
+        appt["comment"] = series.teaching_topic
+    return appt

@@ -2,17 +2,14 @@
 
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, Query, Response, status
+from fastapi import Query, Request, Response, status
 
-from app.audit import service as audit
-from app.cases.access import View, view_of
-from app.cases.models import Case
 from app.core.deps import CurrentPrincipal, SessionDep
-from app.core.errors import BadRequest, NotFound, problem_responses
+from app.core.errors import BadRequest, problem_responses
 from app.core.pagination import Cursor, Limit, Page, decode_cursor, encode_cursor
 from app.core.principal import Principal
 from app.core.routing import make_router
-from app.partners import feed, fhir, service
+from app.partners import feed, fhir_service, service
 from app.partners.schemas import (
     ChangesPage,
     DeliveryRead,
@@ -127,36 +124,39 @@ def _position(since: str | None, p: Principal) -> int:
 
 # ----------------------------------------------------------------------------- FHIR
 
-class FhirNotFound(NotFound):
-    """No such FHIR resource, or the caller may not see it."""
-
-
-async def fhir_case(case_id: str, session: SessionDep, p: CurrentPrincipal) -> tuple[Case, View]:
-    """The same rule as GET /cases/{id}: 404 (and a denied audit row) for anyone else."""
-    found = await view_of(session, p, fhir.our_id(case_id))
-    if found is None:
-        await audit.append_denied(p, "case.read", "case", case_id[:40], detail="fhir")
-        raise FhirNotFound("No such case.")
-    return found
-
-
-FhirCase = Annotated[tuple[Case, View], Depends(fhir_case)]
-
-
 @router.get("/fhir/ServiceRequest/{case_id}", response_class=FhirResponse, tags=["fhir"],
             summary="The case as a FHIR R4 ServiceRequest",
             responses={200: {"content": {FHIR_JSON: {}}}, **problem_responses(401, 404)})
-async def fhir_service_request(found: FhirCase, session: SessionDep,
+async def fhir_service_request(case_id: str, session: SessionDep,
                                p: CurrentPrincipal) -> FhirResponse:
-    case, view = found
-    await audit.append(session, p, "case.read", "case", case.id, detail="fhir ServiceRequest")
-    return FhirResponse(fhir.service_request(case, view == View.full))
+    return FhirResponse(await fhir_service.service_request(session, p, case_id))
 
 
 @router.get("/fhir/Task/{case_id}", response_class=FhirResponse, tags=["fhir"],
             summary="The case's progress as a FHIR R4 Task",
             responses={200: {"content": {FHIR_JSON: {}}}, **problem_responses(401, 404)})
-async def fhir_task(found: FhirCase, session: SessionDep, p: CurrentPrincipal) -> FhirResponse:
-    case, view = found
-    await audit.append(session, p, "case.read", "case", case.id, detail="fhir Task")
-    return FhirResponse(fhir.task(case, view == View.full))
+async def fhir_task(case_id: str, session: SessionDep, p: CurrentPrincipal) -> FhirResponse:
+    return FhirResponse(await fhir_service.task(session, p, case_id))
+
+
+@router.get("/fhir/Communication", response_class=FhirResponse, tags=["fhir"],
+            summary="A case's messages as a Bundle of FHIR R4 Communication",
+            responses={200: {"content": {FHIR_JSON: {}}}, **problem_responses(400, 401, 404)})
+async def fhir_communications(
+        request: Request, session: SessionDep, p: CurrentPrincipal,
+        based_on: Annotated[str, Query(alias="based-on", max_length=100,
+                                       description="ServiceRequest/{case_id}")],
+        count: Annotated[int, Query(alias="_count", ge=1, le=500)] = 100,
+        after_seq: Annotated[int, Query(alias="_after-seq", ge=0)] = 0) -> FhirResponse:
+    base = str(request.base_url).rstrip("/") + "/api/v1/fhir"
+    return FhirResponse(await fhir_service.communications(
+        session, p, based_on, count, after_seq, str(request.url), base))
+
+
+@router.get("/fhir/Appointment/{occurrence_id}", response_class=FhirResponse, tags=["fhir"],
+            summary="A round occurrence as a FHIR R4 Appointment "
+                    "(id: `{round id, _ as -}-{original start, YYYYMMDDTHHMMSSZ}`)",
+            responses={200: {"content": {FHIR_JSON: {}}}, **problem_responses(401, 404)})
+async def fhir_appointment(occurrence_id: str, session: SessionDep,
+                           p: CurrentPrincipal) -> FhirResponse:
+    return FhirResponse(await fhir_service.appointment(session, p, occurrence_id))
