@@ -78,6 +78,14 @@ def _invalid(e: rec.RecurrenceError) -> Unprocessable:
                          code="invalid-schedule")
 
 
+async def _flush_unique(session: AsyncSession, what: str) -> None:
+    """A unique key lost to a concurrent request is a 409, not a 500 (the request rolls back)."""
+    try:
+        await session.flush()
+    except IntegrityError as e:
+        raise Conflict(f"{what} changed at the same moment; send the request again.") from e
+
+
 # ---- who may do what ---------------------------------------------------------------------
 
 def _is_staff(p: Principal) -> bool:
@@ -486,7 +494,7 @@ async def cancel_occurrence(session: AsyncSession, p: Principal, series: RoundSe
     exc.cancelled, exc.reason, exc.changed_by_id = True, reason, p.id
     exc.updated_at = utcnow()
     series.version += 1
-    await session.flush()
+    await _flush_unique(session, "This occurrence")
     await _announce(session, series, "occurrence_cancelled", occurrence_start=original)
     return _single(series, original, exc)
 
@@ -514,7 +522,7 @@ async def move_occurrence(session: AsyncSession, p: Principal, series: RoundSeri
     exc.moved_duration_minutes = data.get("duration_minutes")
     exc.reason, exc.changed_by_id, exc.updated_at = data.get("reason"), p.id, utcnow()
     series.version += 1
-    await session.flush()
+    await _flush_unique(session, "This occurrence")
     await _announce(session, series, "occurrence_moved", occurrence_start=original,
                     new_start=new_start)
     return _single(series, original, exc)
@@ -594,7 +602,7 @@ async def add_participant(session: AsyncSession, p: Principal, series: RoundSeri
     part = RoundParticipant(series_id=series.id, user_id=user.id, role=role,
                             allow_conflict=bool(data.get("allow_conflict")), added_by_id=p.id)
     session.add(part)
-    await session.flush()
+    await _flush_unique(session, "The participant list")
     return part
 
 
@@ -624,7 +632,7 @@ async def add_agenda_item(session: AsyncSession, p: Principal, series: RoundSeri
                            presenter_id=data["presenter_id"], position=position,
                            added_by_id=p.id)
     session.add(item)
-    await session.flush()
+    await _flush_unique(session, "The agenda")
     await audit.append(session, p, "round_agenda.add", "case", case.id,
                        detail=f"round {series.id} at {original.isoformat()}")
     return item
@@ -732,12 +740,7 @@ async def record_attendance(session: AsyncSession, p: Principal, series: RoundSe
     row.local = user.role == Role.clinician and user.organization_id == \
         series.host_organization_id
     row.recorded_by_id, row.updated_at = p.id, utcnow()
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as e:
-        raise Conflict("Attendance for this person was recorded at the same moment; "
-                       "send it again.") from e
+    await _flush_unique(session, "Attendance for this person")
     return row, created
 
 
