@@ -1,5 +1,6 @@
 """Async engine, the per-request session, and the pieces every table shares."""
 
+import logging
 import os
 import secrets
 import time
@@ -74,14 +75,22 @@ _engine: AsyncEngine | None = None
 _sessionmaker: async_sessionmaker[AsyncSession] | None = None
 
 
+def quiet_data_loggers() -> None:
+    """Statement parameters are patient data: keep the drivers' debug logs (which quote them)
+    off even when the root logger is at DEBUG. hide_parameters below covers error messages."""
+    for name in ("aiosqlite", "sqlalchemy.engine", "sqlalchemy.pool"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def make_engine(url: str) -> AsyncEngine:
+    quiet_data_loggers()
     if url.startswith("sqlite"):
         # Every transaction takes SQLite's write lock up front (BEGIN IMMEDIATE below), so in
         # one process they run one at a time anyway. One pooled connection makes them queue
         # in the pool (handed over at once) instead of in SQLite's busy handler, which polls
         # with sleeps of up to 100 ms: same safety, a fraction of the latency.
         engine = create_async_engine(url, connect_args={"timeout": 30}, pool_size=1,
-                                     max_overflow=0, pool_timeout=30)
+                                     max_overflow=0, pool_timeout=30, hide_parameters=True)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _: Any) -> None:
@@ -101,7 +110,8 @@ def make_engine(url: str) -> AsyncEngine:
 
         return engine
     pool_size = int(os.environ.get("DB_POOL_SIZE", "10"))
-    return create_async_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+    return create_async_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True,
+                               hide_parameters=True)
 
 
 def init_engine(url: str) -> AsyncEngine:

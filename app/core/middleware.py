@@ -118,7 +118,10 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
+            # The route's full template (FastAPI keeps included routers nested, so the
+            # route's own path lacks the /api/v1 prefix); never the concrete URL with ids.
+            ctx = (scope.get("fastapi") or {}).get("effective_route_context")
             route: Any = scope.get("route")
-            name = getattr(route, "path", "unmatched")
+            name = getattr(ctx, "path_format", None) or getattr(route, "path", "unmatched")
             REQUESTS.labels(scope["method"], name, str(status["code"])).inc()
             LATENCY.labels(scope["method"], name).observe(time.perf_counter() - start)
