@@ -114,9 +114,12 @@ class Conn:
                             continue
                     self.cursor = seq
                 await self.ws.send_text(text)
-        except Exception as e:  # the peer went away mid-send
-            log.debug("socket %s send failed: %s", self.id, e)
-            self.closing = True
+        except Exception as e:
+            # The peer went away mid-send, or a catch-up read failed: either way the client
+            # must not stay on a socket that silently stopped; it reconnects and resumes.
+            log.info("socket %s stopped sending: %r", self.id, e)
+            self.sender = None
+            self.kill(*codes.INTERNAL)
         finally:
             self.sender = None
         if self.buf and not self.closing:

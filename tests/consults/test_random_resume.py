@@ -107,9 +107,13 @@ async def test_random_drops_and_resumes_end_with_the_stored_sequence(app, factor
             previous, stored = stored, await _stored(case.id)
         assert [s for s, _ in stored] == list(range(1, len(stored) + 1))
         assert len({b for _, b in stored}) == len(stored)
-        async with asyncio.timeout(20):
-            while any(p.last < len(stored) for p in peers):  # noqa: ASYNC110
-                await asyncio.sleep(0.05)
+        try:
+            async with asyncio.timeout(30):
+                while any(p.last < len(stored) for p in peers):  # noqa: ASYNC110
+                    await asyncio.sleep(0.05)
+        except TimeoutError:
+            pytest.fail(f"seed {seed}: clients stopped at {[p.last for p in peers]}, "
+                        f"{len(stored)} stored; open: {[p.sock is not None for p in peers]}")
         for p in peers:
             assert p.seen == stored, f"seed {seed}: a client saw another sequence"
             await p.drop()
