@@ -50,3 +50,24 @@ async def get(model: Any, id: str) -> Any:
 
     async with sessionmaker()() as s:
         return await s.get(model, id)
+
+
+async def make_note(case_id: str, author_id: str, *, kind: str = "consult",
+                    signed: bool = False) -> Any:
+    """A note as the API would leave it (with its first version row), without the API."""
+    from datetime import UTC, datetime
+
+    from app.core.db import sessionmaker
+    from app.notes.models import Note, NoteVersion
+
+    now = datetime.now(UTC)
+    async with sessionmaker()() as s:
+        note = Note(case_id=case_id, author_id=author_id, kind=kind, assessment="Assessment",
+                    status="signed" if signed else "draft", signed_at=now if signed else None,
+                    signed_by_id=author_id if signed else None)
+        s.add(note)
+        await s.flush()
+        s.add(NoteVersion(note_id=note.id, version=1, status=note.status, author_id=author_id,
+                          assessment=note.assessment))
+        await s.commit()
+        return note
