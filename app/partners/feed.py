@@ -65,8 +65,12 @@ async def _holders(s: AsyncSession) -> list[str]:
         "AND pid <> pg_backend_pid()"))).all()]
 
 
-async def watermark(patience: int = 10) -> int:
-    """Advance (when nobody else is) and return the highest outbox id safe to read up to."""
+async def watermark(patience: int = 10, reader: AsyncSession | None = None) -> int:
+    """Advance (when nobody else is) and return the highest outbox id safe to read up to.
+
+    On SQLite the reader's own session answers (its snapshot is what it will read)."""
+    if reader is not None and not is_postgres(reader):
+        return int(await reader.scalar(select(func.max(OutboxEvent.id))) or 0)
     async with sessionmaker()() as s:
         if not is_postgres(s):
             return int(await s.scalar(select(func.max(OutboxEvent.id))) or 0)
@@ -171,7 +175,7 @@ async def changes(session: AsyncSession, p: Principal, after: int, limit: int,
 
     Returns (items, resume position, more): the position is the last id *scanned*, so the
     next page starts after what this one skipped as invisible and never re-reads it."""
-    safe = await watermark()
+    safe = await watermark(reader=session)
     where = prefilter(p)
     items: list[dict[str, Any]] = []
     position, scanned = after, 0
