@@ -36,6 +36,7 @@ def upgrade() -> None:
     sa.Column('offers_accepted', sa.Integer(), nullable=False),
     sa.Column('offers_declined', sa.Integer(), nullable=False),
     sa.Column('offers_expired', sa.Integer(), nullable=False),
+    sa.Column('last_assigned_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_specialist_profile_user_id_user')),
     sa.PrimaryKeyConstraint('user_id', name=op.f('pk_specialist_profile'))
@@ -54,13 +55,25 @@ def upgrade() -> None:
         batch_op.create_index('ix_specialist_language_code_user', ['language', 'user_id'], unique=False)
 
     op.create_table('specialist_specialty',
-    sa.Column('user_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('specialty', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('user_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('ready', sa.Boolean(), nullable=False),
+    sa.Column('timezone', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('max_active_cases', sa.Integer(), nullable=False),
+    sa.Column('language_key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('hours_0', sa.BigInteger(), nullable=False),
+    sa.Column('hours_1', sa.BigInteger(), nullable=False),
+    sa.Column('hours_2', sa.BigInteger(), nullable=False),
+    sa.Column('offers_accepted', sa.Integer(), nullable=False),
+    sa.Column('offers_declined', sa.Integer(), nullable=False),
+    sa.Column('offers_expired', sa.Integer(), nullable=False),
+    sa.Column('last_assigned_at', app.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['specialist_profile.user_id'], name=op.f('fk_specialist_specialty_user_id_specialist_profile')),
-    sa.PrimaryKeyConstraint('user_id', 'specialty', name=op.f('pk_specialist_specialty'))
+    sa.PrimaryKeyConstraint('specialty', 'user_id', name=op.f('pk_specialist_specialty')),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('specialist_specialty', schema=None) as batch_op:
-        batch_op.create_index('ix_specialist_specialty_code_user', ['specialty', 'user_id'], unique=False)
+        batch_op.create_index('ix_specialist_specialty_user', ['user_id'], unique=False)
 
     op.create_table('specialist_time_off',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -85,7 +98,9 @@ def upgrade() -> None:
         batch_op.create_index('ix_specialist_window_user_start', ['user_id', 'start_minute', 'end_minute'], unique=False)
 
     with op.batch_alter_table('case', schema=None) as batch_op:
-        batch_op.create_index('ix_case_specialist_status', ['assigned_specialist_id', 'status', 'assigned_at'], unique=False)
+        batch_op.create_index('ix_case_specialist_status', ['assigned_specialist_id', 'status', 'organization_id'], unique=False)
+        batch_op.create_index('ix_case_status_specialist', ['status', 'assigned_specialist_id'], unique=False)
+        batch_op.create_index('ix_case_org_specialist', ['organization_id', 'assigned_specialist_id'], unique=False)
 
     with op.batch_alter_table('offer', schema=None) as batch_op:
         batch_op.create_unique_constraint('uq_offer_case_specialist', ['case_id', 'specialist_id'])
@@ -97,6 +112,8 @@ def downgrade() -> None:
 
     with op.batch_alter_table('case', schema=None) as batch_op:
         batch_op.drop_index('ix_case_specialist_status')
+        batch_op.drop_index('ix_case_status_specialist')
+        batch_op.drop_index('ix_case_org_specialist')
 
     op.drop_table('specialist_window')
     op.drop_table('specialist_time_off')

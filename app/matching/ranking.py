@@ -8,7 +8,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Float, and_, case, cast, false, func, literal_column, select, true
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    and_,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
@@ -16,22 +29,31 @@ from app.cases.models import Case, CaseStatus
 from app.core.db import utcnow
 from app.matching import scoring
 from app.specialists import repository as repo
-from app.specialists.availability import MINUTES_PER_WEEK
+from app.specialists.availability import HOURS_PER_WORD, MINUTES_PER_WEEK
 from app.specialists.models import SpecialistProfile, SpecialistSpecialty, SpecialistWindow
 
 _case = Case.__table__  # type: ignore[attr-defined]
 _user = User.__table__  # type: ignore[attr-defined]
 _prof = SpecialistProfile.__table__  # type: ignore[attr-defined]
-_spec = SpecialistSpecialty.__table__  # type: ignore[attr-defined]
+_ros = SpecialistSpecialty.__table__  # type: ignore[attr-defined]
 _win = SpecialistWindow.__table__  # type: ignore[attr-defined]
 
 ANSWERED = (CaseStatus.answered.value, CaseStatus.closed.value)
 EXPLAIN_LIMIT = 100
+# The first shortlist scored exactly; it grows fourfold until the bound proves the top k.
+SHORTLIST_MIN, SHORTLIST_PER_RESULT = 200, 10
 
 
 def _f(v: float) -> Any:
-    """A float constant rendered inline, so both drivers divide in floating point."""
-    return literal_column(repr(float(v)))
+    """A float constant rendered inline as a double (a bare 1.0 is NUMERIC on PostgreSQL,
+    whose arithmetic is several times slower), so both databases compute in floating
+    point."""
+    return cast(literal_column(repr(float(v))), Float)
+
+
+def _i(v: int) -> Any:
+    """A (possibly 64-bit) integer constant rendered inline, typed by the database."""
+    return literal_column(str(int(v)), BigInteger)
 
 
 @dataclass
@@ -63,27 +85,56 @@ class Ranking:
     excluded_total: int = 0
 
 
-def _sql_score(c: Any, deadline: float, now: datetime, has_languages: bool) -> Any:
-    """scoring.total(scoring.parts(features)) as one SQL expression over the feature columns."""
+def _weighted(parts: dict[str, Any]) -> Any:
     w = scoring.WEIGHTS
-    language = case((c.speaks, _f(1.0)), else_=_f(0.0)) if has_languages else _f(1.0)
-    later = _f(scoring.LATER_WINDOW_CAP) * (_f(1.0) - cast(c.mins, Float) / _f(deadline)) \
-        if deadline > 0 else _f(0.0)
-    availability = case((c.mins.is_(None), _f(0.0)), (c.mins == 0, _f(1.0)),
-                        (cast(c.mins, Float) >= _f(deadline), _f(0.0)), else_=later)
-    load = _f(1.0) - cast(c.active, Float) / cast(c.max_active_cases, Float)
-    continuity = case((c.follow, _f(1.0)), (c.helped, _f(0.5)), else_=_f(0.0))
-    responsiveness = (
-        _f(0.5) * (c.offers_accepted + _f(1.0))
-        / (c.offers_accepted + c.offers_declined + c.offers_expired + _f(2.0))
-        + _f(0.5) * (c.answered + _f(1.0)) / (c.assigned + _f(2.0)))
+    return sum((_f(w[k]) * parts[k] for k in w), _f(0.0)) / _f(scoring.WEIGHT_SUM)
+
+
+def _accepting(c: Any) -> Any:
+    return ((c.offers_accepted + _f(1.0))
+            / (c.offers_accepted + c.offers_declined + c.offers_expired + _f(2.0)))
+
+
+def _fairness(c: Any, now: datetime) -> Any:
     steps = [(c.last_assigned_at <= now - timedelta(hours=h), _f(v))
              for h, v in scoring.FAIRNESS_STEPS]
-    fairness = case((c.last_assigned_at.is_(None), _f(1.0)), *steps, else_=_f(0.0))
-    weighted = (_f(w["language"]) * language + _f(w["availability"]) * availability
-                + _f(w["load"]) * load + _f(w["continuity"]) * continuity
-                + _f(w["responsiveness"]) * responsiveness + _f(w["fairness"]) * fairness)
-    return weighted / _f(scoring.WEIGHT_SUM)
+    return case((c.last_assigned_at.is_(None), _f(1.0)), *steps, else_=_f(0.0))
+
+
+def _language(c: Any, has_languages: bool) -> Any:
+    return case((c.speaks, _f(1.0)), else_=_f(0.0)) if has_languages else _f(1.0)
+
+
+def _sql_score(c: Any, deadline: float, now: datetime, has_languages: bool) -> Any:
+    """scoring.total(scoring.parts(features)) as one SQL expression over the feature columns."""
+    # The deadline is a bound parameter (it changes every call); the statement's shape does
+    # not, so SQLAlchemy compiles it once and reuses it.
+    d = literal(deadline, Float)
+    later = _f(scoring.LATER_WINDOW_CAP) * (_f(1.0) - cast(c.mins, Float) / d) \
+        if deadline > 0 else _f(0.0)
+    return _weighted({
+        "language": _language(c, has_languages),
+        "availability": case((c.mins.is_(None), _f(0.0)), (c.mins == 0, _f(1.0)),
+                             (cast(c.mins, Float) >= d, _f(0.0)), else_=later),
+        "load": _f(1.0) - cast(c.active, Float) / cast(c.max_active_cases, Float),
+        "continuity": case((c.follow, _f(1.0)), (c.helped, _f(0.5)), else_=_f(0.0)),
+        "responsiveness": _f(0.5) * _accepting(c)
+        + _f(0.5) * (c.answered + _f(1.0)) / (c.assigned + _f(2.0)),
+        "fairness": _fairness(c, now),
+    })
+
+
+def _sql_bound(c: Any, now: datetime, has_languages: bool) -> Any:
+    """scoring.upper_bound() over the shortlist columns."""
+    return _weighted({
+        "language": _language(c, has_languages),
+        "availability": case((c.hour_bit == _i(1), _f(1.0)),
+                             else_=_f(scoring.LATER_WINDOW_CAP)),
+        "load": _f(1.0) - cast(c.active, Float) / cast(c.max_active_cases, Float),
+        "continuity": case((c.follow, _f(1.0)), (c.helped, _f(0.5)), else_=_f(0.0)),
+        "responsiveness": _f(0.5) * _accepting(c) + _f(0.5),
+        "fairness": _fairness(c, now),
+    })
 
 
 async def follow_up_specialist(session: AsyncSession, case_row: Case) -> str | None:
@@ -91,6 +142,23 @@ async def follow_up_specialist(session: AsyncSession, case_row: Case) -> str | N
         return None
     return await session.scalar(select(_case.c.assigned_specialist_id).where(
         _case.c.id == case_row.follow_up_of_id))
+
+
+# One probe of the case index per candidate gives four numbers, packed into one integer
+# (open assigned cases, whether they helped this facility, answered cases, all cases):
+# a correlated subquery returns one value, and four probes per row cost four times one.
+_ACTIVE, _HELPED, _ANSWERED = 10**13, 10**12, 10**6
+
+
+def _case_stats(uid: Any, case_row: Case) -> Any:
+    c = _case.c
+    weight = case((c.status.in_(repo.ACTIVE_STATUSES), _i(_ACTIVE)),
+                  (c.status.in_(ANSWERED), _i(_ANSWERED)), else_=_i(0)) + _i(1)
+    # (The case being ranked is unassigned, so it never counts as help given.)
+    helped = case((c.organization_id == case_row.organization_id, _i(_HELPED)), else_=_i(0))
+    return (select(cast(func.coalesce(func.sum(weight), _i(0))
+                        + func.coalesce(func.max(helped), _i(0)), BigInteger))
+            .where(c.assigned_specialist_id == uid).scalar_subquery())
 
 
 async def rank(session: AsyncSession, case_row: Case, *, limit: int = 20,
@@ -103,55 +171,42 @@ async def rank(session: AsyncSession, case_row: Case, *, limit: int = 20,
     deadline = max(0.0, (case_row.respond_by - now).total_seconds() / 60.0)
     follow_sid = await follow_up_specialist(session, case_row)
 
-    uid = _spec.c.user_id
-    roster = _spec.join(_prof, _prof.c.user_id == uid).join(_user, _user.c.id == uid)
-    scope = [_spec.c.specialty == case_row.specialty]
+    uid = _ros.c.user_id
+    scope = [_ros.c.specialty == case_row.specialty]
     if only is not None:
         scope.append(uid.in_(only))
-    ready = [_user.c.active == true(), _prof.c.verified == true(), _prof.c.accepting == true(),
-             ~repo.on_time_off(uid, now)]
+    zones = list((await session.scalars(
+        select(_ros.c.timezone).where(*scope, _ros.c.ready == true()).distinct())).all())
+    ready = [_ros.c.ready == true(), ~repo.on_time_off(uid, now)]
     if exclude:
         ready.append(uid.not_in(exclude))
+    speaks = or_(*[_ros.c.language_key.like(f"%,{lang},%") for lang in languages]) \
+        if languages else false()
+    follow = ((uid == follow_sid) if follow_sid else false()).label("follow")
+    def exact(extra: list[Any]) -> Any:
+        return _exact_query(case_row, [*scope, *extra], ready, zones, speaks, follow, now,
+                            deadline, bool(languages))
 
-    zones = list((await session.scalars(
-        select(_prof.c.timezone).select_from(roster).where(*scope, *ready[:3]).distinct()
-    )).all())
-    clock = repo.zone_clock(zones, now)
-    mow = clock.c.mow
-    mins = (select(func.min(case(
-        (and_(_win.c.start_minute <= mow, _win.c.end_minute > mow), 0),
-        else_=(_win.c.start_minute - mow + MINUTES_PER_WEEK) % MINUTES_PER_WEEK)))
-        .where(_win.c.user_id == uid).scalar_subquery())
-    count_cases = select(func.count()).select_from(_case).where(
-        _case.c.assigned_specialist_id == uid)
-    helped = select(_case.c.id).where(
-        _case.c.assigned_specialist_id == uid,
-        _case.c.organization_id == case_row.organization_id,
-        _case.c.id != case_row.id).exists()
-    features = (
-        select(
-            uid.label("sid"), _user.c.name, _prof.c.timezone, _prof.c.max_active_cases,
-            _prof.c.offers_accepted, _prof.c.offers_declined, _prof.c.offers_expired,
-            select(func.max(_case.c.assigned_at)).where(_case.c.assigned_specialist_id == uid)
-            .scalar_subquery().label("last_assigned_at"),
-            repo.active_cases(uid).label("active"),
-            count_cases.where(_case.c.status.in_(ANSWERED)).scalar_subquery().label("answered"),
-            count_cases.scalar_subquery().label("assigned"),
-            helped.label("helped"),
-            mins.label("mins"),
-            (repo.speaks_any(uid, languages) if languages else false()).label("speaks"),
-            ((uid == follow_sid) if follow_sid else false()).label("follow"),
-        )
-        .select_from(roster.join(clock, clock.c.zone == _prof.c.timezone))
-        .where(*scope, *ready)
-        # A fence: each feature subquery runs once per row, not again in the outer query.
-        .offset(0)
-        .subquery("features"))
-    c = features.c
-    score = _sql_score(c, deadline, now, bool(languages)).label("score")
-    stmt = (select(features, score).where(c.active < c.max_active_cases)
-            .order_by(score.desc(), c.sid).limit(limit))
-    rows = (await session.execute(stmt)).all()
+    if only is not None:
+        rows, users = await _fetch(session, exact([]), limit)
+    else:
+        # Shortlist, then score exactly (the threshold algorithm): rank the roster by an
+        # upper bound that needs no probes, score the top of that list exactly, and stop
+        # once the k-th exact score beats the bound of everyone left out. Exact, and the
+        # per-row probes run for a few hundred rows instead of thousands.
+        size = max(SHORTLIST_MIN, SHORTLIST_PER_RESULT * limit)
+        while True:
+            short = (await session.execute(_bound_query(
+                case_row, scope, ready, zones, speaks, follow, now, bool(languages), size + 1)
+            )).all()
+            rows, users = await _fetch(
+                session, exact([uid.in_([r.sid for r in short[:size]])]), limit)
+            if len(short) <= size:
+                break
+            if len(rows) >= limit and float(rows[limit - 1].score) > float(short[size].bound):
+                break
+            size *= 4
+    rows = rows[:limit]
 
     out: list[Candidate] = []
     for r in rows:
@@ -166,12 +221,95 @@ async def rank(session: AsyncSession, case_row: Case, *, limit: int = 20,
             cases_assigned=r.assigned,
             hours_since_last_assignment=None if last is None else _hours(now, last))
         p = scoring.parts(f)
-        out.append(Candidate(r.sid, r.name, r.timezone, scoring.total(p), p, f,
+        out.append(Candidate(r.sid, users[r.sid].name, r.timezone, scoring.total(p), p, f,
                              float(r.score)))
     ranking = Ranking(out)
     if explain:
+        roster = _ros.join(_prof, _prof.c.user_id == uid).join(_user, _user.c.id == uid)
         await _explain(session, ranking, roster, scope, uid, now, exclude)
     return ranking
+
+
+def _bound_query(case_row: Case, scope: list[Any], ready: list[Any], zones: list[str],
+                 speaks: Any, follow: Any, now: datetime, has_languages: bool,
+                 limit: int) -> Any:
+    """Every roster row that passes the hard filters, with its upper bound, best first.
+    Load and help given are computed set-wise (one grouped pass, one hashed IN), the
+    current hour's bit from the roster row: no lookups per row."""
+    c = _case.c
+    open_cases = (select(c.assigned_specialist_id.label("sid"), func.count().label("n"))
+                  .where(c.status.in_(repo.ACTIVE_STATUSES),
+                         c.assigned_specialist_id.is_not(None))
+                  .group_by(c.assigned_specialist_id).subquery("open_cases"))
+    helpers = select(c.assigned_specialist_id).where(
+        c.organization_id == case_row.organization_id, c.assigned_specialist_id.is_not(None))
+    uid = _ros.c.user_id
+    hour = repo.local_minute(zones, now, _ros.c.timezone) // _i(60)
+    word = case((hour < _i(HOURS_PER_WORD), _ros.c.hours_0),
+                (hour < _i(2 * HOURS_PER_WORD), _ros.c.hours_1), else_=_ros.c.hours_2)
+    bit = word.op(">>")(hour % _i(HOURS_PER_WORD)).self_group().op("&")(_i(1))
+    active = func.coalesce(open_cases.c.n, _i(0))
+    sub = (select(uid.label("sid"), _ros.c.max_active_cases, _ros.c.offers_accepted,
+                  _ros.c.offers_declined, _ros.c.offers_expired, _ros.c.last_assigned_at,
+                  speaks.label("speaks"), follow, uid.in_(helpers).label("helped"),
+                  active.label("active"), bit.label("hour_bit"))
+           .select_from(_ros.outerjoin(open_cases, open_cases.c.sid == uid))
+           .where(*scope, *ready, active < _ros.c.max_active_cases)
+           .offset(0).subquery("roster"))
+    bound = _sql_bound(sub.c, now, has_languages).label("bound")
+    return select(sub.c.sid, bound).order_by(bound.desc(), sub.c.sid).limit(limit)
+
+
+def _exact_query(case_row: Case, scope: list[Any], ready: list[Any], zones: list[str],
+                 speaks: Any, follow: Any, now: datetime, deadline: float,
+                 has_languages: bool) -> Any:
+    """The exact score of every row in scope; callers add a WHERE and a LIMIT."""
+    uid = _ros.c.user_id
+    # Layer 1: the roster rows that pass the hard filters, each with its local minute of
+    # the week and its packed case counts.
+    base = (select(uid.label("sid"), _ros.c.timezone, _ros.c.max_active_cases,
+                   _ros.c.offers_accepted, _ros.c.offers_declined, _ros.c.offers_expired,
+                   _ros.c.last_assigned_at,
+                   repo.local_minute(zones, now, _ros.c.timezone).label("mow"),
+                   _case_stats(uid, case_row).label("packed"),
+                   speaks.label("speaks"), follow)
+            .where(*scope, *ready)
+            # A fence: the subqueries above run once per row, not once per use.
+            .offset(0).subquery("base"))
+    b = base.c
+    mins = (select(func.min(case(
+        (and_(_win.c.start_minute <= b.mow, _win.c.end_minute > b.mow), 0),
+        else_=(_win.c.start_minute - b.mow + MINUTES_PER_WEEK) % MINUTES_PER_WEEK)))
+        .where(_win.c.user_id == b.sid).scalar_subquery())
+    # Layer 2: decode the counts, find the next window.
+    features = (select(
+        b.sid, b.timezone, b.max_active_cases, b.offers_accepted, b.offers_declined,
+        b.offers_expired, b.last_assigned_at, b.speaks, b.follow,
+        (b.packed // _i(_ACTIVE)).label("active"),
+        ((b.packed // _i(_HELPED)) % _i(10) > _i(0)).label("helped"),
+        ((b.packed // _i(_ANSWERED)) % _i(_ANSWERED)).label("answered"),
+        (b.packed % _i(_ANSWERED)).label("assigned"),
+        mins.label("mins")).offset(0).subquery("features"))
+    c = features.c
+    score = _sql_score(c, deadline, now, has_languages).label("score")
+    return select(features, score).where(c.active < c.max_active_cases) \
+        .order_by(score.desc(), c.sid)
+
+
+async def _fetch(session: AsyncSession, exact: Any,
+                 limit: int) -> tuple[list[Any], dict[str, Any]]:
+    """The top `limit` rows of the exact query whose accounts are active."""
+    fetch = limit + 5
+    while True:
+        rows = (await session.execute(exact.limit(fetch))).all()
+        # Deactivated accounts are rare: dropped here rather than joined for every row.
+        users = {u.id: u for u in (await session.execute(
+            select(_user.c.id, _user.c.name, _user.c.active)
+            .where(_user.c.id.in_([r.sid for r in rows])))).all()}
+        kept = [r for r in rows if users[r.sid].active]
+        if len(kept) >= limit or len(rows) < fetch:
+            return kept, users
+        fetch *= 4
 
 
 def _hours(now: datetime, then: Any) -> float:

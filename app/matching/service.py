@@ -29,6 +29,7 @@ from app.matching import scoring
 from app.matching.models import Offer, OfferStatus
 from app.matching.ranking import Ranking, rank
 from app.specialists import repository as specialist_repo
+from app.specialists import service as specialists
 from app.specialists.models import SpecialistProfile
 
 OFFERABLE = (CaseStatus.submitted.value, CaseStatus.offered.value, CaseStatus.unmatched.value)
@@ -315,8 +316,7 @@ async def accept(session: AsyncSession, p: Principal, offer_id: str,
         raise AtCapacity("You already have as many active cases as your profile allows.",
                          active_cases=active,
                          max_active_cases=profile.max_active_cases if profile else 0)
-    await session.execute(update(SpecialistProfile).where(SpecialistProfile.user_id == p.id)
-                          .values(offers_accepted=SpecialistProfile.offers_accepted + 1))
+    await specialists.record_offer_outcome(session, p.id, "offers_accepted", assigned_at=now)
     case_row = await session.scalar(select(Case).where(Case.id == offer.case_id)
                                     .execution_options(populate_existing=True))
     assert case_row is not None
@@ -360,8 +360,7 @@ async def decline(session: AsyncSession, p: Principal, offer_id: str, reason: st
     if done.rowcount != 1:  # type: ignore[attr-defined]
         await session.refresh(offer)
         raise _not_pending(offer, now)
-    await session.execute(update(SpecialistProfile).where(SpecialistProfile.user_id == p.id)
-                          .values(offers_declined=SpecialistProfile.offers_declined + 1))
+    await specialists.record_offer_outcome(session, p.id, "offers_declined")
     if case_row.status == CaseStatus.offered.value:
         await offer_next(session, case_row, 1, None, now)
     await session.refresh(offer)
@@ -412,9 +411,7 @@ async def expire_due(session: AsyncSession, *, batch: int = 50,
             await session.execute(update(Offer).where(Offer.id == o.id)
                                   .values(status=OfferStatus.expired.value, updated_at=now)
                                   .execution_options(synchronize_session=False))
-            await session.execute(
-                update(SpecialistProfile).where(SpecialistProfile.user_id == o.specialist_id)
-                .values(offers_expired=SpecialistProfile.offers_expired + 1))
+            await specialists.record_offer_outcome(session, o.specialist_id, "offers_expired")
             await emit(session, "offer.expired", "offer", o.id, audience=[o.specialist_id],
                        payload={"offer_id": o.id, "case_id": case_id})
             await audit.append(session, None, "offer.expire", "offer", o.id,

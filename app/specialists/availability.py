@@ -68,3 +68,16 @@ def time_off_span(start: date | datetime, end: date | datetime, zone: str) -> tu
         return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
 
     return to_utc(start, False), to_utc(end, True)
+
+
+HOURS_PER_WORD = 56
+
+
+def hour_masks(spans: list[tuple[int, int]]) -> tuple[int, int, int]:
+    """Bits for the hours of the week (local) that any window touches, 56 to a word."""
+    bits = 0
+    for start, end in spans:
+        for hour in range(start // 60, (end - 1) // 60 + 1):
+            bits |= 1 << hour
+    mask = (1 << HOURS_PER_WORD) - 1
+    return (bits & mask, (bits >> HOURS_PER_WORD) & mask, (bits >> 2 * HOURS_PER_WORD) & mask)

@@ -9,7 +9,7 @@ per time-off span (UTC).
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index
+from sqlalchemy import BigInteger, Index
 from sqlmodel import Field, SQLModel
 
 from app.core.db import Timestamped, json_field, ts_field
@@ -39,16 +39,39 @@ class SpecialistProfile(Timestamped, table=True):
     offers_accepted: int = 0
     offers_declined: int = 0
     offers_expired: int = 0
+    last_assigned_at: datetime | None = ts_field(default=None)
     version: int = 1
 
 
 class SpecialistSpecialty(SQLModel, table=True):
-    __tablename__ = "specialist_specialty"
-    __table_args__ = (Index("ix_specialist_specialty_code_user", "specialty", "user_id"),)
+    """The matching roster: one row per (specialty, specialist) carrying what ranking reads,
+    so ranking one specialty is a range scan of this table (clustered by specialty on
+    SQLite) plus a few index probes per row, with no join. Rebuilt from the profile on
+    every write; the counters are copied from the profile and bumped with it."""
 
+    __tablename__ = "specialist_specialty"
+    __table_args__ = (
+        Index("ix_specialist_specialty_user", "user_id"),
+        {"sqlite_with_rowid": False},
+    )
+
+    specialty: str = Field(primary_key=True, max_length=60)
     user_id: str = Field(foreign_key="specialist_profile.user_id", primary_key=True,
                          max_length=40)
-    specialty: str = Field(primary_key=True, max_length=60)
+    ready: bool = False  # verified and accepting
+    timezone: str = Field(default="UTC", max_length=64)
+    max_active_cases: int = 3
+    # Primary language subtags as ",es,en,": a LIKE per row instead of a probe per row.
+    language_key: str = Field(default=",", max_length=200)
+    # The weekly windows as hours of the week (local) touched by a window, 56 per word:
+    # a bit test tells "maybe available this hour" without a lookup per row.
+    hours_0: int = Field(default=0, sa_type=BigInteger)
+    hours_1: int = Field(default=0, sa_type=BigInteger)
+    hours_2: int = Field(default=0, sa_type=BigInteger)
+    offers_accepted: int = 0
+    offers_declined: int = 0
+    offers_expired: int = 0
+    last_assigned_at: datetime | None = ts_field(default=None)
 
 
 class SpecialistLanguage(SQLModel, table=True):

@@ -7,12 +7,11 @@ from typing import Any
 
 from sqlalchemy import (
     Integer,
-    String,
+    case,
     exists,
     func,
     literal,
     select,
-    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -58,15 +57,14 @@ def speaks_any(user_id_col: Any, languages: list[str]) -> Any:
     return exists().where(_lang.c.user_id == user_id_col, _lang.c.language.in_(languages))
 
 
-def zone_clock(zones: Iterable[str], at: datetime) -> Any:
-    """A small derived table (zone, mow): the local minute of the week in each zone at `at`.
-    Computed in Python once per zone in play, then joined on the profile's zone."""
-    rows = [select(literal(z, String(64)).label("zone"),
-                   literal(minute_of_week(at, z), Integer).label("mow")) for z in sorted(zones)]
-    if not rows:
-        rows = [select(literal("", String(64)).label("zone"), literal(-1, Integer).label("mow"))]
-    body = rows[0] if len(rows) == 1 else union_all(*rows)
-    return body.subquery("zone_clock")
+def local_minute(zones: Iterable[str], at: datetime, zone_col: Any) -> Any:
+    """The local minute of the week at `at` in the row's own zone, as a CASE over the zones
+    in play (computed in Python once per zone, not once per specialist). A CASE rather than
+    a join, so the planner keeps driving the query from the specialty index."""
+    whens = [(zone_col == z, minute_of_week(at, z)) for z in sorted(set(zones))]
+    if not whens:
+        return literal(-1, Integer)
+    return case(*whens, else_=-1)
 
 
 async def zones_in_play(session: AsyncSession, where: Any) -> list[str]:

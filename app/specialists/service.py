@@ -9,7 +9,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, false, insert, or_, select, true
+from sqlalchemy import delete, false, insert, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
@@ -20,7 +20,7 @@ from app.core.errors import Forbidden, NotFound, PreconditionFailed, Unprocessab
 from app.core.pagination import keyset_page
 from app.core.principal import Principal
 from app.specialists import repository as repo
-from app.specialists.availability import overlapping, time_off_span, window_span
+from app.specialists.availability import hour_masks, overlapping, time_off_span, window_span
 from app.specialists.models import (
     SpecialistLanguage,
     SpecialistProfile,
@@ -130,10 +130,10 @@ async def on_duty(session: AsyncSession, p: Principal, *, specialty: str | None,
         ready = ready & select(SpecialistSpecialty.user_id).where(
             SpecialistSpecialty.user_id == P.user_id,
             SpecialistSpecialty.specialty == specialty).exists()
-    clock = repo.zone_clock(await repo.zones_in_play(session, ready), now)
-    stmt = (_select().join(clock, clock.c.zone == P.timezone)
+    mow = repo.local_minute(await repo.zones_in_play(session, ready), now, P.timezone)
+    stmt = (_select()
             .where(visible_specialists(p), User.active == true(), ready,
-                   repo.in_window(P.user_id, clock.c.mow),
+                   repo.in_window(P.user_id, mow),
                    ~repo.on_time_off(P.user_id, now),
                    repo.active_cases(P.user_id) < P.max_active_cases))
     rows, nxt = await keyset_page(session, stmt, User.id, limit, cursor, descending=False,
@@ -210,8 +210,16 @@ async def put_profile(session: AsyncSession, p: Principal, user_id: str, data: d
     # The side tables are rebuilt from the profile: small per specialist, and always in step.
     for table in (SpecialistSpecialty, SpecialistLanguage, SpecialistWindow, SpecialistTimeOff):
         await session.execute(delete(table).where(table.user_id == user.id))  # type: ignore[attr-defined]
+    h0, h1, h2 = hour_masks([window_span(w["weekday"], w["start"], w["end"]) for w in windows])
+    roster = {
+        "user_id": user.id, "ready": profile.verified and profile.accepting,
+        "hours_0": h0, "hours_1": h1, "hours_2": h2,
+        "timezone": profile.timezone, "max_active_cases": profile.max_active_cases,
+        "language_key": "," + ",".join(repo.primary_subtags(profile.languages)) + ",",
+        "offers_accepted": profile.offers_accepted, "offers_declined": profile.offers_declined,
+        "offers_expired": profile.offers_expired, "last_assigned_at": profile.last_assigned_at}
     await session.execute(insert(SpecialistSpecialty), [
-        {"user_id": user.id, "specialty": s} for s in profile.specialties])
+        {**roster, "specialty": s} for s in profile.specialties])
     await session.execute(insert(SpecialistLanguage), [
         {"user_id": user.id, "language": lang}
         for lang in repo.primary_subtags(profile.languages)])
@@ -226,3 +234,18 @@ async def put_profile(session: AsyncSession, p: Principal, user_id: str, data: d
                        "specialist", user.id)
     active = await session.scalar(select(repo.active_cases(user.id)))
     return _read(user, profile, active or 0)
+
+
+OUTCOMES = ("offers_accepted", "offers_declined", "offers_expired")
+
+
+async def record_offer_outcome(session: AsyncSession, user_id: str, outcome: str,
+                               assigned_at: datetime | None = None) -> None:
+    """Count an answered or lapsed offer (and an assignment) on the profile and on the
+    roster rows ranking reads, in one step with the change that caused it."""
+    assert outcome in OUTCOMES
+    for table in (SpecialistProfile, SpecialistSpecialty):
+        values: dict[str, Any] = {outcome: getattr(table, outcome) + 1}
+        if assigned_at is not None:
+            values["last_assigned_at"] = assigned_at
+        await session.execute(update(table).where(table.user_id == user_id).values(**values))

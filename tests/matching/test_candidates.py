@@ -130,3 +130,38 @@ async def test_who_may_see_candidates(client, factory):
     assert (await _get(client, factory, interp, case.id)).status_code == 403
     assert (await _get(client, factory, await factory.make_user(Role.specialist),
                        case.id)).status_code == 404
+
+
+async def test_the_shortlist_gives_exactly_the_full_ranking(factory, monkeypatch):
+    """With a shortlist of one, ranking must grow it until the bound proves the top three:
+    the answer is the same as scoring everybody."""
+    from zoneinfo import ZoneInfo
+
+    from app.matching import ranking as ranking_module
+
+    org, elsewhere = await factory.make_org(), await factory.make_org()
+    now = datetime.now(UTC)
+    local = now.astimezone(ZoneInfo("Asia/Tokyo"))
+    this_hour = [{"weekday": local.weekday(), "start": f"{local.hour:02d}:00",
+                  "end": "24:00" if local.hour == 23 else f"{local.hour + 1:02d}:00"}]
+    later_today = [{"weekday": (local.weekday() + 1) % 7, "start": "00:00", "end": "01:00"}]
+    people = []
+    for i in range(12):
+        sp = await make_specialist(
+            factory, languages=["es"] if i % 3 else ["en"], timezone="Asia/Tokyo",
+            availability=this_hour if i % 2 else later_today, max_active_cases=2 + i % 3)
+        people.append(sp)
+        if i % 4 == 0:
+            await factory.make_case(elsewhere.id, assigned_specialist_id=sp.id)
+        if i % 5 == 0:
+            await factory.make_case(org.id, status="closed", assigned_specialist_id=sp.id)
+    case = await factory.make_case(org.id, languages=["es"])
+    async with sessionmaker()() as s:
+        case_row = await s.get(Case, case.id)
+        everyone = await rank(s, case_row, limit=3, only_ids=[p.id for p in people], now=now)
+        monkeypatch.setattr(ranking_module, "SHORTLIST_MIN", 1)
+        monkeypatch.setattr(ranking_module, "SHORTLIST_PER_RESULT", 0)
+        shortlisted = await rank(s, case_row, limit=3, now=now)
+    assert [c.specialist_id for c in shortlisted.candidates] == \
+        [c.specialist_id for c in everyone.candidates]
+    assert [c.score for c in shortlisted.candidates] == [c.score for c in everyone.candidates]

@@ -113,3 +113,11 @@ def test_a_more_recent_assignment_never_raises_the_score(f, hours):
     recent = replace(f, hours_since_last_assignment=max(0.0, f.hours_since_last_assignment
                                                          - hours))
     assert scoring.score(recent) <= scoring.score(f)
+
+
+@given(features(), st.booleans())
+def test_the_shortlist_bound_is_never_below_the_score(f, window_this_hour):
+    # Ranking shortlists by upper_bound and scores only the shortlist exactly: if the bound
+    # could fall below the score, a better candidate could be left out.
+    window_this_hour = window_this_hour or f.minutes_to_window == 0
+    assert scoring.upper_bound(f, window_this_hour) >= scoring.score(f) - 1e-12
