@@ -285,9 +285,9 @@ async def main_async(args: argparse.Namespace) -> None:
 
     cfg = alembic_config(url)
     cfg.attributes["skip_logging"] = True
-    command.upgrade(cfg, "heads")
+    await asyncio.to_thread(command.upgrade, cfg, "heads")  # alembic runs its own loop
     data = await seed(url, rooms=100)
-    sizes = [50, 200] if args.quick else [200, 1000]
+    sizes = args.sizes or ([50, 200] if args.quick else [200, 1000])
     idle = 1000 if args.quick else args.idle
     redis_url = os.environ.get("REDIS_URL")
     rows: list[str] = []
@@ -312,7 +312,7 @@ async def main_async(args: argparse.Namespace) -> None:
                     show(f"[{tag}] {size:5d} sockets  bare relay: {fmt(b)}")
                     show(f"[{tag}] {size:5d} sockets  app (auth+stored): {fmt(a)}  "
                          f"p99 ratio {a['p99'] / b['p99']:.2f}")
-                if not deflate or args.idle_deflate:
+                if not args.no_idle and (not deflate or args.idle_deflate):
                     n = idle if not deflate else min(idle, 2000)
                     ib = await idle_run(bare.host, bare.proc.pid, data, n, deflate, False)
                     ia = await idle_run(app.host, app.proc.pid, data, n, deflate, True)
@@ -357,6 +357,8 @@ def main() -> None:
     p.add_argument("--messages", type=int, default=40)
     p.add_argument("--gap", type=float, default=0.15, help="seconds between messages")
     p.add_argument("--idle", type=int, default=10_000)
+    p.add_argument("--sizes", type=int, nargs="*", help="room sizes (default 200 1000)")
+    p.add_argument("--no-idle", action="store_true", help="skip the idle-memory run")
     p.add_argument("--deflate", action="store_true",
                    help="also measure with permessage-deflate negotiated")
     p.add_argument("--idle-deflate", action="store_true",

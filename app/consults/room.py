@@ -5,17 +5,18 @@ from typing import Any
 
 from fastapi import WebSocket
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.cases.access import View, view_of
 from app.consults import service
 from app.consults.schemas import MessageCreate
 from app.core.db import sessionmaker
+from app.core.principal import Principal
 from app.realtime import codes
 from app.realtime.hub import Conn
 from app.realtime.protocol import (
     authenticate,
-    close,
     error,
     hub_of,
     receive_loop,
@@ -27,27 +28,39 @@ log = logging.getLogger("app.consults")
 MAX_SIGNAL_CHARS = 32 * 1024
 
 
-async def serve_room(ws: WebSocket, case_id: str) -> None:
-    auth = await authenticate(ws)
-    if auth is None:
-        return
-    p, token, first = auth
-    async with sessionmaker()() as s:
-        found = await view_of(s, p, case_id)
+async def _admit(s: AsyncSession, p: Principal, case_id: str) -> int | None:
+    """The case's last seq when `p` sees it in full; None otherwise (a denied read)."""
+    found = await view_of(s, p, case_id)
     if found is None or found[1] != View.full:
         await audit.append_denied(p, "case.read_full", "case", case_id[:40],
                                   detail="live room")
-        await close(ws, codes.NOT_FOUND)
-        return
+        return None
+    last = await service.last_seq(s, case_id)
+    await audit.append(s, p, "consult.join", "case", case_id)
+    return last
+
+
+async def serve_room(ws: WebSocket, case_id: str) -> None:
     hub = hub_of(ws)
-    conn = Conn(hub, ws, p, token, case_id)
-    # Subscribe before reading where the case stands: nothing committed in between is lost.
-    hub.attach(conn)
+    # Subscribe before reading where the case stands (inside admit): nothing committed in
+    # between can be missed, and the cursor skips what was already counted.
+    pending: list[Conn] = []
+
+    async def admit(s: AsyncSession, p: Principal) -> int | None:
+        conn = Conn(hub, ws, p, "", case_id)
+        hub.attach(conn)
+        pending.append(conn)
+        return await _admit(s, p, case_id)
+
+    auth = await authenticate(ws, admit)
+    if auth is None:
+        for c in pending:
+            hub.detach(c)
+        return
+    p, token, first, last = auth
+    conn = pending[0]
+    conn.token = token
     try:
-        async with sessionmaker()() as s:
-            last = await service.last_seq(s, case_id)
-            await audit.append(s, p, "consult.join", "case", case_id)
-            await s.commit()
         after = first.get("after_seq")
         resume = after if isinstance(after, int) and not isinstance(after, bool) else None
         conn.cursor = last

@@ -1,14 +1,14 @@
 """The outbox relay: hands committed events to pub/sub, in id order, and marks them published.
 
-Nothing is announced before it commits (events are read from the table, after commit) and
-nothing committed stays silent (a row stays unpublished until a publish succeeded; a crash
-between publishing and marking publishes it again: at least once, and the live hub skips
-what a socket already has). Each process publishes the events it committed itself the
-moment they commit (an `after_commit` session hook wakes the relay with their ids); any
-process's fallback poll publishes events older than a grace period, so events committed
-by a process that died, or by a standalone worker, go out too. On PostgreSQL rows are
-claimed with FOR UPDATE SKIP LOCKED, so two processes never publish the same row at once;
-SQLite's single writer lock does the same.
+Nothing is announced before it commits and nothing committed stays silent:
+- Events this process commits are handed over by an `after_commit` session hook (their
+  rows as flushed, minus any rolled back with a savepoint) and published at once, without
+  reading them back; then their rows are marked published.
+- A fallback poll, in every process, publishes rows still unmarked after a grace period:
+  events of a process that died between commit and marking, or committed by a standalone
+  worker. On PostgreSQL it claims rows with FOR UPDATE SKIP LOCKED, so two processes never
+  publish one row at once; SQLite's single writer lock does the same.
+Delivery is at least once; the live hub drops what a socket already has (by `seq`).
 """
 
 import asyncio
@@ -43,13 +43,13 @@ class Relay:
         self.publish = publish
         self.poll_seconds, self.grace_seconds, self.batch = poll_seconds, grace_seconds, batch
         self._wake = asyncio.Event()
-        self._pending: list[int] = []
+        self._pending: list[dict[str, Any]] = []
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
-    def notify(self, ids: list[int]) -> None:
+    def notify(self, events: list[dict[str, Any]]) -> None:
         """Called right after a commit in this process: publish these now."""
-        self._pending.extend(ids)
+        self._pending.extend(events)
         self._wake.set()
 
     async def start(self) -> None:
@@ -72,14 +72,23 @@ class Relay:
             self._wake.clear()
             try:
                 while self._pending:
-                    ids, self._pending = self._pending[:self.batch], self._pending[self.batch:]
-                    await self.publish_claimed(OutboxEvent.id.in_(ids))  # type: ignore[union-attr]
+                    events, self._pending = self._pending, []
+                    await self.publish(events)
+                    await self._mark([e["id"] for e in events])
                 if loop.time() >= next_poll:
                     next_poll = loop.time() + self.poll_seconds
                     await self.publish_stale()
             except Exception:
                 log.exception("outbox relay pass failed; retrying on the next poll")
                 next_poll = loop.time() + self.poll_seconds
+
+    async def _mark(self, ids: list[int]) -> None:
+        async with sessionmaker()() as s:
+            for i in range(0, len(ids), self.batch):
+                await s.execute(update(OutboxEvent).where(
+                    OutboxEvent.id.in_(ids[i:i + self.batch]))  # type: ignore[union-attr]
+                    .values(published_at=utcnow()))
+            await s.commit()
 
     async def publish_stale(self) -> int:
         """Events nobody published within the grace period, oldest first."""
@@ -119,22 +128,44 @@ def install(relay: Relay | None) -> None:
     _relay = relay
 
 
+def _innermost(session: Session) -> Any:
+    return session.get_nested_transaction() or session.get_transaction()
+
+
 @event.listens_for(Session, "after_flush")
 def _remember_outbox_rows(session: Session, _ctx: Any) -> None:
     if _relay is None:
         return
-    ids = [o.id for o in session.new if isinstance(o, OutboxEvent)]
-    if ids:
-        session.info.setdefault(_KEY, []).extend(ids)
+    rows = [o for o in session.new if isinstance(o, OutboxEvent)]
+    if rows:
+        tx = _innermost(session)
+        session.info.setdefault(_KEY, []).extend((tx, as_message(o)) for o in rows)
+
+
+def _within(tx: Any, ancestor: Any) -> bool:
+    while tx is not None:
+        if tx is ancestor:
+            return True
+        tx = tx.parent
+    return False
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget(session: Session, previous: Any) -> None:
+    kept = session.info.get(_KEY)
+    if not kept:
+        return
+    if not previous.nested:
+        session.info.pop(_KEY, None)
+        return
+    # A savepoint rolled back: only the events flushed inside it are gone.
+    session.info[_KEY] = [(tx, ev) for tx, ev in kept if not _within(tx, previous)]
 
 
 @event.listens_for(Session, "after_commit")
-def _wake_relay(session: Session) -> None:
-    ids = session.info.pop(_KEY, None)
-    if ids and _relay is not None:
-        _relay.notify(ids)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget(session: Session) -> None:
-    session.info.pop(_KEY, None)
+def _hand_over(session: Session) -> None:
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint was released; the real commit comes later
+    rows = session.info.pop(_KEY, None)
+    if rows and _relay is not None:
+        _relay.notify([ev for _tx, ev in rows])

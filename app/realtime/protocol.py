@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import WebSocket
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.websockets import WebSocketDisconnect
 
 from app.core.config import get_settings
@@ -64,8 +65,14 @@ async def read_frame(ws: WebSocket) -> dict[str, Any] | None | tuple[int, str]:
     return data if isinstance(data, dict) else {"type": "__invalid__"}
 
 
-async def authenticate(ws: WebSocket) -> tuple[Principal, str, dict[str, Any]] | None:
-    """Accept, then require {"type": "auth", "token": ...} in time. None: already closed."""
+Admit = Callable[[AsyncSession, Principal], Awaitable[Any]]
+
+
+async def authenticate(ws: WebSocket, admit: Admit | None = None
+                       ) -> tuple[Principal, str, dict[str, Any], Any] | None:
+    """Accept, then require {"type": "auth", "token": ...} in time; `admit` decides, in the
+    same short transaction, whether this principal may have the socket (None: refused, the
+    socket is closed 4404). Returns None when the socket was already closed."""
     if not origin_allowed(ws):
         await ws.close(*codes.ORIGIN_REFUSED)  # before accept: the handshake gets 403
         return None
@@ -92,13 +99,20 @@ async def authenticate(ws: WebSocket) -> tuple[Principal, str, dict[str, Any]] |
         await close(ws, codes.UNAUTHORIZED)
         return None
     ip = ws.client.host if ws.client else None
+    admitted: Any = True
     try:
         async with sessionmaker()() as s:
             p = await resolve_principal(s, token, ip)
+            if admit is not None:
+                admitted = await admit(s, p)
+            await s.commit()
     except Unauthorized:
         await close(ws, codes.UNAUTHORIZED)
         return None
-    return p, token, first
+    if admitted is None:
+        await close(ws, codes.NOT_FOUND)
+        return None
+    return p, token, first, admitted
 
 
 def schedule_expiry(conn: Conn) -> None:

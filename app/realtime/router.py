@@ -17,7 +17,7 @@ async def inbox(websocket: WebSocket) -> None:
     auth = await authenticate(websocket)
     if auth is None:
         return
-    p, token, _ = auth
+    p, token, _, _ = auth
     hub = hub_of(websocket)
     conn = Conn(hub, websocket, p, token, None)
     hub.attach(conn)
