@@ -43,7 +43,7 @@ DISABLE_AFTER = timedelta(days=5)  # an endpoint failing without a break this lo
 LEASE = timedelta(seconds=60)
 MAX_RETRY_AFTER = 24 * 3600
 SEND_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
-BATCH = 200
+BATCH = 500
 
 
 def backoff(attempts: int) -> float | None:
@@ -265,7 +265,8 @@ async def _drain(http: httpx.AsyncClient, ep_id: str, worker: str, budget: float
             outcomes.append(o)
             if not o.ok or time.monotonic() > deadline:
                 break
-        done = not outcomes[-1].ok or time.monotonic() > deadline
+        # A short batch was the whole queue: release now rather than look again.
+        done = not outcomes[-1].ok or time.monotonic() > deadline or len(batch) < BATCH
         await _record(ep_id, worker, outcomes, release=done)
         sent += len(outcomes)
         if done:
@@ -281,7 +282,7 @@ async def _release(ep_id: str, worker: str) -> None:
 
 
 async def deliver_due(http: httpx.AsyncClient, worker: str | None = None,
-                      endpoints: int = 20, budget: float = 5.0) -> int:
+                      endpoints: int = 20, budget: float = 10.0) -> int:
     """One pass: claim due endpoints and send to them concurrently. Returns attempts made."""
     worker = worker or new_id("wk")
     claimed = await _claim(worker, endpoints)
@@ -321,6 +322,7 @@ def main() -> None:
     from app.core.db import init_engine
 
     logging.basicConfig(level=logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise
 
     async def _main() -> None:
         init_engine(get_settings().database_url)
