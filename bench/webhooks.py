@@ -206,9 +206,10 @@ async def bench(url: str, args: argparse.Namespace) -> dict[str, Any]:
     await served.start()
     org, partner = await _setup(served.port)
     env = {**os.environ, "DATABASE_URL": url}
+    log = await asyncio.to_thread(open, args.dispatcher_log, "wb")
     dispatcher = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "app.partners.dispatcher", cwd=ROOT, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=open(args.dispatcher_log, "wb"))
+        stdout=asyncio.subprocess.DEVNULL, stderr=log)
     try:
         await asyncio.sleep(2)  # let the dispatcher start
         out: dict[str, Any] = {"latency": await latency(org.id, rec, args.rate, args.seconds)}
@@ -226,6 +227,7 @@ async def bench(url: str, args: argparse.Namespace) -> dict[str, Any]:
     finally:
         dispatcher.terminate()
         await dispatcher.wait()
+        log.close()
         await served.stop()
         await dispose_engine()
 
