@@ -227,3 +227,32 @@ async def test_openapi_documents_both_views(app):
     comps = schema["components"]["schemas"]
     assert "reference" not in comps["PatientSummary"]["properties"]
     assert "reference" in comps["PatientRead"]["properties"]
+
+
+async def test_fast_serialised_answers_match_their_documented_schema(client, factory, world):
+    """Reads and lists skip response validation for speed: prove the shapes still match."""
+    import json
+
+    from pydantic import TypeAdapter
+
+    from app.cases.schemas import CaseView
+    from app.core.pagination import Page
+
+    case = await factory.make_case(world["org_a"].id, status="offered")
+    await factory.make_offer(case.id, world["specialist"].id)
+    one, page = TypeAdapter(CaseView), TypeAdapter(Page[CaseView])
+    for who, view in (("clinician_a", "full"), ("specialist", "summary")):
+        h = factory.headers(world[who])
+        r = await client.get(f"{API}/cases/{case.id}", headers=h)
+        assert r.headers["content-type"] == "application/json"
+        model = one.validate_json(r.content)
+        assert model.view == view
+        assert json.loads(one.dump_json(model)) == r.json()
+        listed = await client.get(f"{API}/cases", headers=h)
+        assert json.loads(page.dump_json(page.validate_json(listed.content))) == listed.json()
+    created = await client.post(f"{API}/cases", json={
+        "specialty": "dermatology", "urgency": "urgent", "question": "Q?",
+        "patient": {"reference": "R-1"}, "consent": {"obtained": True, "method": "written"}},
+        headers=factory.headers(world["clinician_a"]))
+    assert created.status_code == 201
+    assert json.loads(one.dump_json(one.validate_json(created.content))) == created.json()
