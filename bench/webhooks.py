@@ -238,7 +238,7 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=50.0)
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--backlog", type=int, default=10_000)
-    ap.add_argument("--outage", type=float, default=3.0,
+    ap.add_argument("--outage", type=float, default=0.0,
                     help="receiver down this long (the 5 s retry then finds it back)")
     ap.add_argument("--dispatcher-log", default="/tmp/bench-webhooks-dispatcher.log")
     ap.add_argument("--long-outage", type=float, default=15.0,
