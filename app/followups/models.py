@@ -23,10 +23,16 @@ class FollowUp(Timestamped, table=True):
         Index("ix_follow_up_case_id", "case_id"),
         Index("ix_follow_up_status_due", "status", "due_at"),
         Index("ix_follow_up_assignee", "assignee_id", "status"),
+        # The measures count one facility's (or specialty's) follow-ups by status and due time.
+        Index("ix_follow_up_org_status_due", "organization_id", "status", "due_at"),
+        Index("ix_follow_up_specialty_status_due", "specialty", "status", "due_at"),
     )
 
     id: str = Field(default_factory=lambda: new_id("fu"), primary_key=True, max_length=40)
     case_id: str = Field(foreign_key="case.id", max_length=40)
+    # Copied from the case (neither changes after intake) so counts need no join.
+    organization_id: str = Field(max_length=40)
+    specialty: str = Field(max_length=60)
     due_at: datetime = ts_field()
     description: str = Field(max_length=4000)
     assignee_id: str = Field(foreign_key="user.id", max_length=40)

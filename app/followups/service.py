@@ -18,6 +18,7 @@ from app.events.service import emit
 from app.followups.models import Feedback, FollowUp, FollowUpStatus
 from app.notes import etag
 from app.notes.service import is_case_specialist
+from app.reporting import rollup as case_timing
 
 OPEN_CASE = (CaseStatus.submitted, CaseStatus.offered, CaseStatus.assigned, CaseStatus.answered,
              CaseStatus.unmatched)
@@ -68,8 +69,9 @@ async def create(session: AsyncSession, p: Principal, case: Case,
         raise Unprocessable("The owner must be an active user who can see this case.",
                             errors=[{"pointer": "/assignee_id",
                                      "detail": "no such user, or they cannot see this case"}])
-    fu = FollowUp(case_id=case.id, due_at=data["due_at"], description=data["description"],
-                  assignee_id=assignee.id, created_by_id=p.id)
+    fu = FollowUp(case_id=case.id, organization_id=case.organization_id,
+                  specialty=case.specialty, due_at=data["due_at"],
+                  description=data["description"], assignee_id=assignee.id, created_by_id=p.id)
     session.add(fu)
     await session.flush()
     await emit(session, "followup.created", "follow_up", fu.id,
@@ -193,6 +195,7 @@ async def give_feedback(session: AsyncSession, p: Principal, case: Case,
         fb = Feedback(case_id=case.id, author_id=p.id, **data)
         session.add(fb)
         await session.flush()
+        await case_timing.recompute(session, [case.id])
         await audit.append(session, p, "feedback.create", "feedback", fb.id)
         return fb, True
     earlier = {"usefulness": existing.usefulness,
@@ -204,6 +207,7 @@ async def give_feedback(session: AsyncSession, p: Principal, case: Case,
     existing.revision += 1
     existing.updated_at = utcnow()
     await session.flush()
+    await case_timing.recompute(session, [case.id])
     await audit.append(session, p, "feedback.replace", "feedback", existing.id,
                        detail=f"revision {existing.revision} replaces revision "
                               f"{existing.revision - 1}")

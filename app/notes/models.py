@@ -29,6 +29,8 @@ class Note(Timestamped, table=True):
     __table_args__ = (
         # Serves "first signed consult note of a case" (record, metrics) from the index alone.
         Index("ix_note_case_kind_signed", "case_id", "kind", "signed_at"),
+        # The share of signed notes acknowledged, counted from the index alone.
+        Index("ix_note_status_ack", "status", "acknowledged_at"),
     )
 
     id: str = Field(default_factory=lambda: new_id("note"), primary_key=True, max_length=40)

@@ -20,6 +20,7 @@ from app.core.principal import Principal
 from app.events.service import emit
 from app.notes import etag
 from app.notes.models import CONTENT_FIELDS, Note, NoteKind, NoteStatus, NoteVersion
+from app.reporting import rollup as case_timing
 
 WRITABLE_CASE = (CaseStatus.assigned.value, CaseStatus.answered.value)
 
@@ -183,6 +184,7 @@ async def sign(session: AsyncSession, p: Principal, note_id: str, if_match: str 
                audience=await referring_clinicians(session, case),
                payload={"note_id": note.id, "case_id": case.id, "kind": note.kind,
                         "version": note.version, "signed_by_id": p.id})
+    await case_timing.recompute(session, [case.id])
     await audit.append(session, p, "note.sign", "note", note.id, detail=f"version {note.version}")
     return note
 
@@ -204,5 +206,6 @@ async def acknowledge(session: AsyncSession, p: Principal, note_id: str,
                    organization_id=case.organization_id, audience=[note.author_id],
                    payload={"note_id": note.id, "case_id": case.id, "acknowledged_by_id": p.id})
         await session.flush()
+        await case_timing.recompute(session, [case.id])
         await audit.append(session, p, "note.acknowledge", "note", note.id)
     return note

@@ -26,8 +26,9 @@ async def _follow_up(w: World):
 
     case = await _case(w, status="assigned")
     async with sessionmaker()() as s:
-        fu = FollowUp(case_id=case.id, due_at=datetime.now(UTC), description="Recheck",
-                      assignee_id=w.users["clinician_a"].id)
+        fu = FollowUp(case_id=case.id, organization_id=case.organization_id,
+                      specialty=case.specialty, due_at=datetime.now(UTC),
+                      description="Recheck", assignee_id=w.users["clinician_a"].id)
         s.add(fu)
         await s.commit()
     return f"{API}/follow-ups/{fu.id}", None

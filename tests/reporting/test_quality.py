@@ -91,8 +91,9 @@ async def history(factory):
                Feedback(case_id=c3.id, author_id=clin.id, usefulness=4, changed_management=True))
 
     def fu(case, due, status="open"):
-        return FollowUp(case_id=case.id, due_at=due, description="check", assignee_id=clin.id,
-                        status=status)
+        return FollowUp(case_id=case.id, organization_id=case.organization_id,
+                        specialty=case.specialty, due_at=due, description="check",
+                        assignee_id=clin.id, status=status)
 
     await _add(fu(c1, T + 7 * 24 * H, "done"), fu(c2, T + 7 * 24 * H, "missed"),
                fu(c3, T + 3 * 24 * H), fu(c3, datetime(2099, 1, 1, tzinfo=UTC)),

@@ -1,0 +1,157 @@
+"""Keeping `case_timing` current.
+
+A case's row is recomputed from its sources (the case, its first specialist message, its
+signed notes and their acknowledgement, its feedback) whenever something may have changed it:
+- signing or acknowledging a note and giving feedback recompute the case's row at once;
+- a case, message or note created since the last pass (their ids start with the creation
+  time in milliseconds, so "created since" is a primary-key range scan), looking back
+  OVERLAP_MS further so a transaction that committed late is not missed;
+- a case the outbox announced a change of (every lifecycle transition writes one), looking
+  back EVENT_OVERLAP events for the same reason.
+Recomputing is idempotent, so looking back twice costs a little work and never a wrong row.
+The first pass on a database (or `rebuild`) fills the table from every case.
+"""
+
+import time
+from typing import Any
+
+from sqlalchemy import BigInteger, cast, delete, func, insert, select, text, true, union
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.models import Role
+from app.cases.models import Case
+from app.core.db import is_postgres
+from app.events.models import OutboxEvent
+from app.followups.models import Feedback
+from app.notes.models import Note, NoteKind, NoteStatus
+from app.reporting.models import CaseTiming, ReportingState
+
+try:  # the live-consult domain's messages; without them nobody's first response is timed
+    from app.consults.models import Message
+except ImportError:  # pragma: no cover - depends on which domains are installed
+    Message = None  # type: ignore[assignment,misc]
+
+OVERLAP_MS = 5 * 60 * 1000
+EVENT_OVERLAP = 1000
+CHUNK = 500
+_LOCK = 0x5245504F5254  # "REPORT": one catch-up at a time on PostgreSQL
+
+
+def seconds(col: Any, pg: bool) -> Any:
+    """Whole seconds since 1970 (UTC), truncated: the same integer on both databases."""
+    if pg:
+        return cast(func.floor(func.extract("epoch", col)), BigInteger)
+    # SQLite keeps 'YYYY-MM-DD HH:MM:SS.ffffff'; its date functions would round the fraction
+    # to milliseconds (and so sometimes up to the next second): drop the fraction first.
+    return cast(func.strftime("%s", func.substr(col, 1, 19)), BigInteger)
+
+
+def _timing_select(pg: bool, where: Any) -> Any:
+    first_signed = (select(func.min(Note.signed_at))
+                    .where(Note.case_id == Case.id, Note.kind == NoteKind.consult.value,
+                           Note.signed_at.is_not(None))  # type: ignore[union-attr]
+                    .scalar_subquery())
+    if Message is not None:
+        first_msg: Any = (select(func.min(Message.created_at))
+                          .where(Message.case_id == Case.id,
+                                 Message.sender_role == Role.specialist.value)
+                          .scalar_subquery())
+    else:
+        first_msg = None
+    signed_notes = (select(func.count()).where(
+        Note.case_id == Case.id, Note.status == NoteStatus.signed.value).scalar_subquery())
+    acknowledged = (select(func.count()).where(
+        Note.case_id == Case.id, Note.status == NoteStatus.signed.value,
+        Note.acknowledged_at.is_not(None)).scalar_subquery())  # type: ignore[union-attr]
+    fb = select(Feedback).where(Feedback.case_id == Case.id)
+    feedback_count = fb.with_only_columns(func.count()).scalar_subquery()
+    usefulness = fb.with_only_columns(func.coalesce(func.sum(Feedback.usefulness), 0)
+                                      ).scalar_subquery()
+    changed = fb.with_only_columns(func.count()).where(
+        Feedback.changed_management.is_(True)).scalar_subquery()  # type: ignore[attr-defined]
+    created = seconds(Case.created_at, pg)
+    assigned = seconds(Case.assigned_at, pg)
+    response = seconds(first_msg, pg) if first_msg is not None else cast(None, BigInteger)
+    signed = seconds(first_signed, pg)
+    return select(
+        Case.id, Case.organization_id, Case.specialty, Case.status, created,
+        seconds(Case.respond_by, pg), assigned, response, signed,
+        assigned - created, response - created, signed - created,
+        signed_notes, acknowledged, feedback_count, usefulness, changed,
+    ).where(where)
+
+
+_COLUMNS = ["case_id", "organization_id", "specialty", "status", "created_s", "respond_by_s",
+            "assigned_s", "first_response_s", "first_signed_s", "accept_s", "response_s",
+            "signed_s", "signed_notes", "acknowledged_notes", "feedback_count", "usefulness_sum",
+            "changed_management_count"]
+
+
+async def recompute(session: AsyncSession, case_ids: list[str] | None) -> int:
+    """Rewrite the rows of these cases (all cases when None) from their sources."""
+    pg = is_postgres(session)
+    if pg:
+        # Two writers of one case's row must not interleave their delete and insert.
+        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
+    table = CaseTiming.__table__  # type: ignore[attr-defined]
+    if case_ids is None:
+        await session.execute(delete(CaseTiming))
+        await session.execute(insert(table).from_select(_COLUMNS, _timing_select(pg, true())))
+        return -1
+    for i in range(0, len(case_ids), CHUNK):
+        chunk = case_ids[i:i + CHUNK]
+        await session.execute(delete(CaseTiming).where(
+            CaseTiming.case_id.in_(chunk)))  # type: ignore[attr-defined]
+        await session.execute(insert(table).from_select(
+            _COLUMNS, _timing_select(pg, Case.id.in_(chunk))))  # type: ignore[attr-defined]
+    return len(case_ids)
+
+
+def _since(prefix: str, ms: int) -> str:
+    return f"{prefix}_{max(ms, 0):012x}"
+
+
+async def _state(session: AsyncSession) -> dict[str, int]:
+    return {k: v for k, v in (await session.execute(
+        select(ReportingState.key, ReportingState.value))).all()}
+
+
+async def _save(session: AsyncSession, values: dict[str, int]) -> None:
+    await session.execute(delete(ReportingState).where(
+        ReportingState.key.in_(list(values))))  # type: ignore[attr-defined]
+    await session.execute(insert(ReportingState), [{"key": k, "value": v}
+                                                   for k, v in values.items()])
+
+
+async def catch_up(session: AsyncSession, *, rebuild: bool = False) -> int:
+    """Bring case_timing up to date; returns how many cases were recomputed (-1: all)."""
+    if is_postgres(session):
+        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
+    await session.flush()
+    started_ms = int(time.time() * 1000)
+    last_event = int(await session.scalar(select(func.coalesce(func.max(OutboxEvent.id), 0)))
+                     or 0)
+    state = await _state(session)
+    if rebuild or "last_run_ms" not in state:
+        done = await recompute(session, None)
+    else:
+        since = state["last_run_ms"] - OVERLAP_MS
+        sources = [
+            select(Case.id.label("case_id")).where(Case.id >= _since("case", since)),
+            select(OutboxEvent.resource_id.label("case_id")).where(
+                OutboxEvent.id > state.get("last_event_id", 0) - EVENT_OVERLAP,  # type: ignore[operator]
+                OutboxEvent.resource_type == "case"),
+            select(Note.case_id.label("case_id")).where(
+                Note.id >= _since("note", since),
+                Note.status == NoteStatus.signed.value),
+            select(Feedback.case_id.label("case_id")).where(Feedback.id >= _since("fb", since)),
+        ]
+        if Message is not None:
+            sources.append(select(Message.case_id.label("case_id")).where(
+                Message.id >= _since("msg", since),
+                Message.sender_role == Role.specialist.value))
+        ids = sorted(set((await session.scalars(union(*sources))).all()))
+        done = await recompute(session, ids)
+    await _save(session, {"last_run_ms": started_ms, "last_event_id": last_event})
+    await session.flush()
+    return done
