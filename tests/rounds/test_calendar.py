@@ -70,10 +70,13 @@ async def test_personal_feed_with_rounds_and_due_follow_ups(client, factory):
     await make_round(other.id, title="Not mine")
     case = await factory.make_case(org.id)
     async with sessionmaker()() as s:
-        s.add(FollowUp(case_id=case.id, due_at=datetime.now(UTC) + timedelta(days=3),
+        # The facility and specialty are the case's (the follow-ups domain copies them).
+        of_case = {"case_id": case.id, "organization_id": case.organization_id,
+                   "specialty": case.specialty}
+        s.add(FollowUp(**of_case, due_at=datetime.now(UTC) + timedelta(days=3),
                        description="Recheck the rash; patient name stays out of calendars",
                        assignee_id=spec.id))
-        s.add(FollowUp(case_id=case.id, due_at=datetime.now(UTC) + timedelta(days=1),
+        s.add(FollowUp(**of_case, due_at=datetime.now(UTC) + timedelta(days=1),
                        description="done one", assignee_id=spec.id, status="done"))
         await s.commit()
     r = await client.post(f"{API}/me/calendar-token", headers=factory.headers(spec))
