@@ -113,7 +113,8 @@ def _roster(n: int, rng: random.Random) -> dict[str, list[dict[str, Any]]]:
                          "end_at": now + timedelta(days=rng.randint(1, 10))})
     return {"user": users, "specialist_profile": profiles, "specialist_specialty": specs,
             "specialist_language": langs, "specialist_window": windows,
-            "specialist_time_off": offs}
+            "specialist_time_off": offs,
+            "specialist_zone": [{"timezone": z} for z in ZONES]}
 
 
 def _cases(org_ids: list[str], specialist_ids: list[str], n: int,
@@ -205,8 +206,10 @@ async def run(db: str, n: int, runs: int, seed: int, keep: bool = False) -> dict
         await _bulk(engine, {"organization": orgs}, pg)
         await _bulk(engine, roster, pg)
         await _bulk(engine, {"case": history}, pg)
-        async with engine.begin() as conn:
-            await conn.execute(text("ANALYZE"))
+        async with engine.connect() as conn:
+            # Fresh statistics and visibility map, as autovacuum keeps them in production.
+            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await auto.execute(text("VACUUM ANALYZE" if pg else "ANALYZE"))
         load_s = time.perf_counter() - t0
 
         case = Case(organization_id=orgs[0]["id"], specialty="dermatology", urgency="urgent",

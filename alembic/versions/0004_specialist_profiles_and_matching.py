@@ -97,6 +97,10 @@ def upgrade() -> None:
     with op.batch_alter_table('specialist_window', schema=None) as batch_op:
         batch_op.create_index('ix_specialist_window_user_start', ['user_id', 'start_minute', 'end_minute'], unique=False)
 
+    op.create_table('specialist_zone',
+    sa.Column('timezone', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('timezone', name=op.f('pk_specialist_zone'))
+    )
     with op.batch_alter_table('case', schema=None) as batch_op:
         batch_op.create_index('ix_case_specialist_status', ['assigned_specialist_id', 'status', 'organization_id'], unique=False)
         batch_op.create_index('ix_case_status_specialist', ['status', 'assigned_specialist_id'], unique=False)
@@ -115,6 +119,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_case_status_specialist')
         batch_op.drop_index('ix_case_org_specialist')
 
+    op.drop_table('specialist_zone')
     op.drop_table('specialist_window')
     op.drop_table('specialist_time_off')
     op.drop_table('specialist_specialty')

@@ -42,6 +42,8 @@ ANSWERED = (CaseStatus.answered.value, CaseStatus.closed.value)
 EXPLAIN_LIMIT = 100
 # The first shortlist scored exactly; it grows fourfold until the bound proves the top k.
 SHORTLIST_MIN, SHORTLIST_PER_RESULT = 200, 10
+# The best score a candidate who shares no language with the case could reach.
+NON_SPEAKER_BEST = (scoring.WEIGHT_SUM - scoring.WEIGHTS["language"]) / scoring.WEIGHT_SUM
 
 
 def _f(v: float) -> Any:
@@ -175,8 +177,8 @@ async def rank(session: AsyncSession, case_row: Case, *, limit: int = 20,
     scope = [_ros.c.specialty == case_row.specialty]
     if only is not None:
         scope.append(uid.in_(only))
-    zones = list((await session.scalars(
-        select(_ros.c.timezone).where(*scope, _ros.c.ready == true()).distinct())).all())
+    # The local minute of the week in each row's own zone, built once for both queries.
+    mow = repo.local_minute(await repo.zones_in_play(session), now, _ros.c.timezone)
     ready = [_ros.c.ready == true(), ~repo.on_time_off(uid, now)]
     if exclude:
         ready.append(uid.not_in(exclude))
@@ -184,28 +186,23 @@ async def rank(session: AsyncSession, case_row: Case, *, limit: int = 20,
         if languages else false()
     follow = ((uid == follow_sid) if follow_sid else false()).label("follow")
     def exact(extra: list[Any]) -> Any:
-        return _exact_query(case_row, [*scope, *extra], ready, zones, speaks, follow, now,
+        return _exact_query(case_row, [*scope, *extra], ready, mow, speaks, follow, now,
                             deadline, bool(languages))
 
     if only is not None:
         rows, users = await _fetch(session, exact([]), limit)
     else:
-        # Shortlist, then score exactly (the threshold algorithm): rank the roster by an
-        # upper bound that needs no probes, score the top of that list exactly, and stop
-        # once the k-th exact score beats the bound of everyone left out. Exact, and the
-        # per-row probes run for a few hundred rows instead of thousands.
-        size = max(SHORTLIST_MIN, SHORTLIST_PER_RESULT * limit)
-        while True:
-            short = (await session.execute(_bound_query(
-                case_row, scope, ready, zones, speaks, follow, now, bool(languages), size + 1)
-            )).all()
-            rows, users = await _fetch(
-                session, exact([uid.in_([r.sid for r in short[:size]])]), limit)
-            if len(short) <= size:
+        # Language first: when k speakers score above the best any non-speaker could reach,
+        # the non-speakers need not be looked at; otherwise (nobody, or too few, speak it)
+        # everyone is ranked and the best are marked interpreter_needed.
+        passes = [[speaks], []] if languages else [[]]
+        for extra in passes:
+            rows, users = await _shortlisted(session, case_row, [*scope, *extra], ready, mow,
+                                             speaks, follow, now, bool(languages), limit,
+                                             exact)
+            if not extra or (len(rows) >= limit
+                             and float(rows[limit - 1].score) > NON_SPEAKER_BEST):
                 break
-            if len(rows) >= limit and float(rows[limit - 1].score) > float(short[size].bound):
-                break
-            size *= 4
     rows = rows[:limit]
 
     out: list[Candidate] = []
@@ -230,37 +227,32 @@ async def rank(session: AsyncSession, case_row: Case, *, limit: int = 20,
     return ranking
 
 
-def _bound_query(case_row: Case, scope: list[Any], ready: list[Any], zones: list[str],
+def _bound_query(case_row: Case, scope: list[Any], ready: list[Any], mow: Any,
                  speaks: Any, follow: Any, now: datetime, has_languages: bool,
                  limit: int) -> Any:
     """Every roster row that passes the hard filters, with its upper bound, best first.
-    Load and help given are computed set-wise (one grouped pass, one hashed IN), the
-    current hour's bit from the roster row: no lookups per row."""
+    Help given is one hashed IN for all rows, the current hour's bit comes from the roster
+    row; only the open-case count is a (covering index) probe per row."""
     c = _case.c
-    open_cases = (select(c.assigned_specialist_id.label("sid"), func.count().label("n"))
-                  .where(c.status.in_(repo.ACTIVE_STATUSES),
-                         c.assigned_specialist_id.is_not(None))
-                  .group_by(c.assigned_specialist_id).subquery("open_cases"))
     helpers = select(c.assigned_specialist_id).where(
         c.organization_id == case_row.organization_id, c.assigned_specialist_id.is_not(None))
     uid = _ros.c.user_id
-    hour = repo.local_minute(zones, now, _ros.c.timezone) // _i(60)
+    hour = mow // _i(60)
     word = case((hour < _i(HOURS_PER_WORD), _ros.c.hours_0),
                 (hour < _i(2 * HOURS_PER_WORD), _ros.c.hours_1), else_=_ros.c.hours_2)
     bit = word.op(">>")(hour % _i(HOURS_PER_WORD)).self_group().op("&")(_i(1))
-    active = func.coalesce(open_cases.c.n, _i(0))
     sub = (select(uid.label("sid"), _ros.c.max_active_cases, _ros.c.offers_accepted,
                   _ros.c.offers_declined, _ros.c.offers_expired, _ros.c.last_assigned_at,
                   speaks.label("speaks"), follow, uid.in_(helpers).label("helped"),
-                  active.label("active"), bit.label("hour_bit"))
-           .select_from(_ros.outerjoin(open_cases, open_cases.c.sid == uid))
-           .where(*scope, *ready, active < _ros.c.max_active_cases)
+                  repo.active_cases(uid).label("active"), bit.label("hour_bit"))
+           .where(*scope, *ready)
            .offset(0).subquery("roster"))
     bound = _sql_bound(sub.c, now, has_languages).label("bound")
-    return select(sub.c.sid, bound).order_by(bound.desc(), sub.c.sid).limit(limit)
+    return (select(sub.c.sid, bound).where(sub.c.active < sub.c.max_active_cases)
+            .order_by(bound.desc(), sub.c.sid).limit(limit))
 
 
-def _exact_query(case_row: Case, scope: list[Any], ready: list[Any], zones: list[str],
+def _exact_query(case_row: Case, scope: list[Any], ready: list[Any], mow: Any,
                  speaks: Any, follow: Any, now: datetime, deadline: float,
                  has_languages: bool) -> Any:
     """The exact score of every row in scope; callers add a WHERE and a LIMIT."""
@@ -270,7 +262,7 @@ def _exact_query(case_row: Case, scope: list[Any], ready: list[Any], zones: list
     base = (select(uid.label("sid"), _ros.c.timezone, _ros.c.max_active_cases,
                    _ros.c.offers_accepted, _ros.c.offers_declined, _ros.c.offers_expired,
                    _ros.c.last_assigned_at,
-                   repo.local_minute(zones, now, _ros.c.timezone).label("mow"),
+                   mow.label("mow"),
                    _case_stats(uid, case_row).label("packed"),
                    speaks.label("speaks"), follow)
             .where(*scope, *ready)
@@ -310,6 +302,27 @@ async def _fetch(session: AsyncSession, exact: Any,
         if len(kept) >= limit or len(rows) < fetch:
             return kept, users
         fetch *= 4
+
+
+async def _shortlisted(session: AsyncSession, case_row: Case, scope: list[Any],
+                       ready: list[Any], mow: Any, speaks: Any, follow: Any,
+                       now: datetime, has_languages: bool, limit: int,
+                       exact: Any) -> tuple[list[Any], dict[str, Any]]:
+    """Shortlist, then score exactly (the threshold algorithm): rank the rows by an upper
+    bound that needs no per-row lookups, score the top of that list exactly, and stop once
+    the k-th exact score beats the bound of everyone left out; else grow the shortlist."""
+    uid = _ros.c.user_id
+    size = max(SHORTLIST_MIN, SHORTLIST_PER_RESULT * limit)
+    while True:
+        short = (await session.execute(_bound_query(
+            case_row, scope, ready, mow, speaks, follow, now, has_languages, size + 1))).all()
+        extra = [uid.in_([r.sid for r in short[:size]])]
+        rows, users = await _fetch(session, exact(extra), limit)
+        if len(short) <= size:
+            return rows, users
+        if len(rows) >= limit and float(rows[limit - 1].score) > float(short[size].bound):
+            return rows, users
+        size *= 4
 
 
 def _hours(now: datetime, then: Any) -> float:

@@ -6,6 +6,7 @@ and that minute is computed once per time zone, not once per specialist.
 """
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,8 +38,14 @@ def overlapping(windows: list[dict[str, Any]]) -> list[int]:
     return sorted(bad)
 
 
+@lru_cache(maxsize=1024)
+def _zone(name: str) -> ZoneInfo:
+    # ZoneInfo's own cache keeps only a few zones strongly; matching touches dozens per call.
+    return ZoneInfo(name)
+
+
 def minute_of_week(at: datetime, zone: str) -> int:
-    local = at.astimezone(ZoneInfo(zone))
+    local = at.astimezone(_zone(zone))
     return local.weekday() * MINUTES_PER_DAY + local.hour * 60 + local.minute
 
 

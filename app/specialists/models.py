@@ -107,3 +107,12 @@ class SpecialistTimeOff(SQLModel, table=True):
     user_id: str = Field(foreign_key="specialist_profile.user_id", max_length=40)
     start_at: datetime = ts_field()
     end_at: datetime = ts_field()
+
+
+class SpecialistZone(SQLModel, table=True):
+    """Every time zone a specialist has used: ranking computes the local time once per zone
+    from this short list instead of scanning the roster for its distinct zones."""
+
+    __tablename__ = "specialist_zone"
+
+    timezone: str = Field(primary_key=True, max_length=64)

@@ -22,6 +22,7 @@ from app.specialists.models import (
     SpecialistProfile,
     SpecialistTimeOff,
     SpecialistWindow,
+    SpecialistZone,
 )
 
 P = SpecialistProfile
@@ -67,8 +68,9 @@ def local_minute(zones: Iterable[str], at: datetime, zone_col: Any) -> Any:
     return case(*whens, else_=-1)
 
 
-async def zones_in_play(session: AsyncSession, where: Any) -> list[str]:
-    return list((await session.scalars(select(_prof.c.timezone).where(where).distinct())).all())
+async def zones_in_play(session: AsyncSession) -> list[str]:
+    """Every zone any specialist uses (a short list kept beside the profiles)."""
+    return list((await session.scalars(select(SpecialistZone.timezone))).all())
 
 
 def primary_subtags(tags: Iterable[str]) -> list[str]:

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, false, insert, or_, select, true, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
@@ -27,6 +28,7 @@ from app.specialists.models import (
     SpecialistSpecialty,
     SpecialistTimeOff,
     SpecialistWindow,
+    SpecialistZone,
 )
 from app.specialists.vocabulary import SPECIALTIES, is_specialty
 
@@ -130,7 +132,7 @@ async def on_duty(session: AsyncSession, p: Principal, *, specialty: str | None,
         ready = ready & select(SpecialistSpecialty.user_id).where(
             SpecialistSpecialty.user_id == P.user_id,
             SpecialistSpecialty.specialty == specialty).exists()
-    mow = repo.local_minute(await repo.zones_in_play(session, ready), now, P.timezone)
+    mow = repo.local_minute(await repo.zones_in_play(session), now, P.timezone)
     stmt = (_select()
             .where(visible_specialists(p), User.active == true(), ready,
                    repo.in_window(P.user_id, mow),
@@ -230,6 +232,12 @@ async def put_profile(session: AsyncSession, p: Principal, user_id: str, data: d
     if spans:
         await session.execute(insert(SpecialistTimeOff), [
             {"user_id": user.id, "start_at": a, "end_at": b} for a, b in spans])
+    if await session.get(SpecialistZone, profile.timezone) is None:
+        try:
+            async with session.begin_nested():
+                session.add(SpecialistZone(timezone=profile.timezone))
+        except IntegrityError:
+            pass  # another profile write added the same zone meanwhile
     await audit.append(session, p, "specialist.profile." + ("create" if created else "update"),
                        "specialist", user.id)
     active = await session.scalar(select(repo.active_cases(user.id)))
