@@ -26,7 +26,7 @@ from app.audit import service as audit
 from app.cases.access import full_access
 from app.cases.models import Attachment, Case, CaseStatus
 from app.core.config import get_settings
-from app.core.db import new_id
+from app.core.db import new_id, utcnow
 from app.core.errors import (
     BadRequest,
     Conflict,
@@ -335,7 +335,9 @@ async def store(session: AsyncSession, actor: Principal, case: Case,
         _check_open(await session.scalar(select(Case.status).where(Case.id == case.id)))
         await asyncio.to_thread(_promote, up.tmp_path, final)
         _remove_on_rollback(session, final)
+        now = utcnow()
         att = Attachment(id=att_id, case_id=case.id, filename=up.filename,
+                         created_at=now, updated_at=now,
                          content_type=up.content_type or "", size_bytes=up.size,
                          sha256=up.sha256, description=up.description, storage_key=key,
                          uploaded_by_id=actor.id)

@@ -32,7 +32,10 @@ class IdempotentReplay(AppError):
 
     def __init__(self, record: IdempotencyRecord) -> None:
         super().__init__("replay")
-        self.record = record
+        # A detached copy: the request's rollback expires the loaded row before the handler
+        # renders it.
+        self.record = IdempotencyRecord(status_code=record.status_code, body=record.body,
+                                        headers=dict(record.headers))
 
 
 def replay_response(record: IdempotencyRecord) -> Response:
@@ -48,11 +51,21 @@ def _fingerprint(request: Request, body: bytes) -> str:
     return h.hexdigest()
 
 
+def _without_boundary(request: Request, body: bytes) -> bytes:
+    """Most clients pick a fresh multipart boundary for every retry of the same upload."""
+    ctype = request.headers.get("content-type", "")
+    if ctype.lower().startswith("multipart/") and "boundary=" in ctype:
+        boundary = ctype.split("boundary=", 1)[1].split(";", 1)[0].strip().strip('"')
+        if boundary:
+            return body.replace(boundary.encode("latin-1"), b"")
+    return body
+
+
 async def _body_digest(request: Request) -> bytes:
     """The body as sent; for form and multipart routes FastAPI has already consumed the
     stream, so the parsed form (files hashed in chunks) stands in for it."""
     try:
-        return await request.body()
+        return _without_boundary(request, await request.body())
     except RuntimeError:  # "Stream consumed": a Form()/File() route
         form = await request.form()  # parsed already, returned from Starlette's cache
         h = hashlib.sha256()

@@ -294,3 +294,16 @@ def test_safe_filename():
     assert attachments.safe_filename("") == "attachment"
     assert attachments.safe_filename("..") == "attachment"
     assert len(attachments.safe_filename("x" * 1000)) == 255
+
+
+async def test_an_idempotent_upload_retry_stores_one_file(client, factory, people):
+    case = await factory.make_case(people["org"].id)
+    h = {**factory.headers(people["clinician"]), "Idempotency-Key": "upload-1"}
+    files = {"file": ("ecg.pdf", PDF, "application/pdf")}
+    first = await client.post(f"{API}/cases/{case.id}/attachments", files=files, headers=h)
+    again = await client.post(f"{API}/cases/{case.id}/attachments", files=files, headers=h)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert await count(Attachment) == 1
+    assert files_on_disk() == [f"{case.id}/{first.json()['id']}"]
