@@ -140,6 +140,12 @@ async def test_agenda_suggestions_recommendations_and_the_case_record(client, fa
     assert entries[0]["recommendation"] == "Punch biopsy; start topical steroid."
     assert isinstance(entries[0]["at"], datetime) and entries[0]["round_id"] == rnd.id
     assert await record_entries(db, old) == []
+    await db.rollback()  # hand the connection back before the next request
+    # ...and the case's record, as its facility reads it, shows it beside the notes.
+    r = await client.get(f"{API}/cases/{unmatched.id}/record", headers=h)
+    assert r.status_code == 200, r.text
+    shown = [e for e in r.json()["entries"] if e["type"] == "round_recommendation"]
+    assert [e["recommendation"] for e in shown] == ["Punch biopsy; start topical steroid."]
 
 
 async def test_attendance_counts_local_clinicians(client, factory, host):
