@@ -127,6 +127,8 @@ def upgrade() -> None:
     sa.Column('accept_s', sa.BigInteger(), nullable=True),
     sa.Column('response_s', sa.BigInteger(), nullable=True),
     sa.Column('signed_s', sa.BigInteger(), nullable=True),
+    sa.Column('offers_accepted', sa.Integer(), nullable=False),
+    sa.Column('offers_answered', sa.Integer(), nullable=False),
     sa.Column('signed_notes', sa.Integer(), nullable=False),
     sa.Column('acknowledged_notes', sa.Integer(), nullable=False),
     sa.Column('feedback_count', sa.Integer(), nullable=False),

@@ -37,6 +37,9 @@ class CaseTiming(SQLModel, table=True):
     response_s: int | None = Field(default=None, sa_column=Column(BigInteger))
     signed_s: int | None = Field(default=None, sa_column=Column(BigInteger))
     # Counts the shares are made of, so a filtered request reads only this table.
+    offers_accepted: int = 0
+    # Accepted, declined or expired (pending and withdrawn offers say nothing of willingness).
+    offers_answered: int = 0
     signed_notes: int = 0
     acknowledged_notes: int = 0
     feedback_count: int = 0

@@ -1,13 +1,16 @@
 """Keeping `case_timing` current.
 
-A case's row is recomputed from its sources (the case, its first specialist message, its
-signed notes and their acknowledgement, its feedback) whenever something may have changed it:
+A case's row is recomputed from its sources (the case, its offers, its first specialist
+message, its signed notes and their acknowledgement, its feedback) whenever something may
+have changed it:
 - signing or acknowledging a note and giving feedback recompute the case's row at once;
 - a case, message or note created since the last pass (their ids start with the creation
   time in milliseconds, so "created since" is a primary-key range scan), looking back
   OVERLAP_MS further so a transaction that committed late is not missed;
-- a case the outbox announced a change of (every lifecycle transition writes one), looking
-  back EVENT_OVERLAP events for the same reason.
+- a case (or an offer of a case) the outbox announced a change of: every lifecycle
+  transition writes one, and so do offers created, expired and withdrawn (a decline is
+  followed by a re-offer or the case going unmatched, which write theirs), looking back
+  EVENT_OVERLAP events for the same reason.
 Recomputing is idempotent, so looking back twice costs a little work and never a wrong row.
 The first pass on a database (or `rebuild`) fills the table from every case.
 """
@@ -23,6 +26,7 @@ from app.cases.models import Case
 from app.core.db import is_postgres
 from app.events.models import OutboxEvent
 from app.followups.models import Feedback
+from app.matching.models import Offer, OfferStatus
 from app.notes.models import Note, NoteKind, NoteStatus
 from app.reporting.models import CaseTiming, ReportingState
 
@@ -31,6 +35,8 @@ try:  # the live-consult domain's messages; without them nobody's first response
 except ImportError:  # pragma: no cover - depends on which domains are installed
     Message = None  # type: ignore[assignment,misc]
 
+ANSWERED_OFFERS = (OfferStatus.accepted.value, OfferStatus.declined.value,
+                   OfferStatus.expired.value)
 OVERLAP_MS = 5 * 60 * 1000
 EVENT_OVERLAP = 1000
 CHUNK = 500
@@ -69,6 +75,9 @@ def _timing_select(pg: bool, where: Any) -> Any:
                                       ).scalar_subquery()
     changed = fb.with_only_columns(func.count()).where(
         Feedback.changed_management.is_(True)).scalar_subquery()  # type: ignore[attr-defined]
+    offers = select(func.count()).where(Offer.case_id == Case.id)
+    accepted = offers.where(Offer.status == OfferStatus.accepted.value).scalar_subquery()
+    answered = offers.where(Offer.status.in_(ANSWERED_OFFERS)).scalar_subquery()  # type: ignore[attr-defined]
     created = seconds(Case.created_at, pg)
     assigned = seconds(Case.assigned_at, pg)
     response = seconds(first_msg, pg) if first_msg is not None else cast(None, BigInteger)
@@ -77,14 +86,14 @@ def _timing_select(pg: bool, where: Any) -> Any:
         Case.id, Case.organization_id, Case.specialty, Case.status, created,
         seconds(Case.respond_by, pg), assigned, response, signed,
         assigned - created, response - created, signed - created,
-        signed_notes, acknowledged, feedback_count, usefulness, changed,
+        accepted, answered, signed_notes, acknowledged, feedback_count, usefulness, changed,
     ).where(where)
 
 
 _COLUMNS = ["case_id", "organization_id", "specialty", "status", "created_s", "respond_by_s",
             "assigned_s", "first_response_s", "first_signed_s", "accept_s", "response_s",
-            "signed_s", "signed_notes", "acknowledged_notes", "feedback_count", "usefulness_sum",
-            "changed_management_count"]
+            "signed_s", "offers_accepted", "offers_answered", "signed_notes",
+            "acknowledged_notes", "feedback_count", "usefulness_sum", "changed_management_count"]
 
 
 async def recompute(session: AsyncSession, case_ids: list[str] | None) -> int:
@@ -145,6 +154,12 @@ async def catch_up(session: AsyncSession, *, rebuild: bool = False) -> int:
                 Note.id >= _since("note", since),
                 Note.status == NoteStatus.signed.value),
             select(Feedback.case_id.label("case_id")).where(Feedback.id >= _since("fb", since)),
+            select(Offer.case_id.label("case_id")).where(Offer.id >= _since("off", since)),
+            # Offers that changed (expired, withdrawn, ...): their events name the offer.
+            select(Offer.case_id.label("case_id")).join(
+                OutboxEvent, OutboxEvent.resource_id == Offer.id).where(
+                OutboxEvent.id > state.get("last_event_id", 0) - EVENT_OVERLAP,  # type: ignore[operator]
+                OutboxEvent.resource_type == "offer"),
         ]
         if Message is not None:
             sources.append(select(Message.case_id.label("case_id")).where(

@@ -27,7 +27,6 @@ from app.core.db import is_postgres, utcnow
 from app.core.errors import Forbidden, NotFound
 from app.core.principal import Principal
 from app.followups.models import FollowUp, FollowUpStatus
-from app.matching.models import Offer, OfferStatus
 from app.reporting.models import CaseTiming
 from app.reporting.rollup import Message, catch_up
 
@@ -126,6 +125,8 @@ async def _case_figures(session: AsyncSession, conds: list[Any],
         _count_if(or_(signed, and_(t.created_s + SECONDS_72H < now_s,
                                    not_cancelled))).label("h72_n"),
         _count_if(and_(signed, t.signed_s <= SECONDS_72H)).label("h72_ok"),
+        func.coalesce(func.sum(t.offers_accepted), 0).label("offers_accepted"),
+        func.coalesce(func.sum(t.offers_answered), 0).label("offers_answered"),
         func.coalesce(func.sum(t.signed_notes), 0).label("notes_signed"),
         func.coalesce(func.sum(t.acknowledged_notes), 0).label("notes_acknowledged"),
         func.coalesce(func.sum(t.feedback_count), 0).label("feedback_n"),
@@ -146,23 +147,52 @@ async def _case_figures(session: AsyncSession, conds: list[Any],
                          **{p: row[f"{name}_p{int(p * 100)}"] for p in PERCENTILES}}
     else:
         row = (await session.execute(select(*agg_cols).where(*where))).one()._mapping
-        for name, d in durations.items():
-            n = row[f"{name}_n"]
-            out[name] = {"n": n}
-            for p in PERCENTILES:
-                lo = hi = None
-                if n:
-                    # The values at 0-based positions floor(r) and floor(r) + 1, read in
-                    # order from the duration's index.
-                    picked = (await session.scalars(
-                        select(d).where(*where, d.is_not(None)).order_by(d)
-                        .limit(2).offset(floor(p * (n - 1))))).all()
-                    lo = picked[0]
-                    hi = picked[1] if len(picked) > 1 else None
-                out[name][p] = _percentile(p, n, lo, hi)
+        out.update(await _sqlite_percentiles(session, conds, durations, row))
     out["counts"] = {k: int(row[k]) for k in (
-        "submitted", "unmatched", "sla_n", "sla_ok", "h72_n", "h72_ok", "notes_signed",
+        "submitted", "unmatched", "sla_n", "sla_ok", "h72_n", "h72_ok", "offers_accepted",
+        "offers_answered", "notes_signed",
         "notes_acknowledged", "feedback_n", "usefulness_sum", "changed_n")}
+    return out
+
+
+async def _sqlite_percentiles(session: AsyncSession, conds: list[Any], durations: dict[str, Any],
+                              counts: Any) -> dict[str, Any]:
+    """The values at 0-based positions floor(r) and floor(r) + 1 of each sorted duration.
+
+    Programme-wide they are read in order from each duration's index; for a facility, a
+    specialty or a period the matching rows are read once into a temporary table and each
+    position is picked from it, so the filter is not applied twelve times."""
+    source: Any = CaseTiming
+    cols = dict(durations)
+    if conds:
+        picked = select(*durations.values()).where(*conds).cte("filtered").prefix_with(
+            "MATERIALIZED")
+        source = picked
+        cols = {name: picked.c[d.key] for name, d in durations.items()}
+    positions: list[Any] = []
+    labels: list[tuple[str, float, int]] = []
+    for name, d in cols.items():
+        n = counts[f"{name}_n"]
+        if not n:
+            continue
+        for p in PERCENTILES:
+            k = floor(p * (n - 1))
+            for extra in (0, 1):
+                positions.append(select(d).select_from(source).where(d.is_not(None))
+                                 .order_by(d).limit(1).offset(k + extra).scalar_subquery()
+                                 .label(f"{name}_{int(p * 100)}_{extra}"))
+                labels.append((name, p, extra))
+    values: Any = {}
+    if positions:
+        values = (await session.execute(select(*positions))).one()._mapping
+    out: dict[str, Any] = {}
+    for name in durations:
+        n = counts[f"{name}_n"]
+        out[name] = {"n": n}
+        for p in PERCENTILES:
+            lo = values.get(f"{name}_{int(p * 100)}_0") if n else None
+            hi = values.get(f"{name}_{int(p * 100)}_1") if n else None
+            out[name][p] = _percentile(p, n, lo, hi)
     return out
 
 
@@ -208,12 +238,6 @@ async def quality(session: AsyncSession, p: Principal, *, organization_id: str |
     figures = await _case_figures(session, conds, now)
     counts = figures["counts"]
 
-    # Answered or lapsed offers (pending and withdrawn ones say nothing of willingness).
-    offers = (await session.execute(
-        select(_count_if(Offer.status == OfferStatus.accepted.value), func.count())
-        .where(*_of_cases(Offer.case_id, conds),
-               Offer.status.in_([OfferStatus.accepted.value,  # type: ignore[attr-defined]
-                                 OfferStatus.declined.value, OfferStatus.expired.value])))).one()
     # Follow-ups are counted by when they fell due (not when their case was submitted).
     fu_conds: list[Any] = []
     if org:
@@ -245,7 +269,7 @@ async def quality(session: AsyncSession, p: Principal, *, organization_id: str |
         "time_to_signed_note": _durations(figures["signed"]),
         "answered_within_sla_rate": _rate(counts["sla_ok"], counts["sla_n"]),
         "answered_within_72h_rate": _rate(counts["h72_ok"], counts["h72_n"]),
-        "offer_acceptance_rate": _rate(offers[0], offers[1]),
+        "offer_acceptance_rate": _rate(counts["offers_accepted"], counts["offers_answered"]),
         "unmatched": counts["unmatched"],
         "follow_ups": {"due": fu[0], "done": fu[1], "missed": fu[2], "overdue": fu[3]},
         "notes_acknowledged_rate": _rate(counts["notes_acknowledged"], counts["notes_signed"]),
