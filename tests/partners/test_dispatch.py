@@ -292,3 +292,23 @@ async def test_payload_is_json_with_the_spec_fields(client, factory, receiver, h
     body = json.loads(receiver.calls[0].body)
     assert set(body) == {"type", "timestamp", "data"}
     assert body["data"]["seq"] == 4 and "body" not in body["data"]
+
+
+async def test_the_background_worker_jobs_deliver(client, factory, receiver):
+    from app.partners.jobs import JOBS
+    from tests.partners.helpers import caught_up
+
+    org = await factory.make_org()
+    cl = await factory.make_client(org.id)
+    h = factory.headers(cl)
+    w = await subscribe(client, h, receiver.url, ["case.closed"])
+    await commit_event("case.closed", org.id, "case_1")
+    await caught_up()
+    await JOBS["partners.fanout"]()
+    await JOBS["partners.deliver"]()
+    assert [b["data"]["resource_id"] for b in verified(receiver, w["secret"])] == ["case_1"]
+    delivered = await client.get(f"{API}/webhooks/{w['id']}/deliveries?status=delivered",
+                                 headers=h)
+    pending = await client.get(f"{API}/webhooks/{w['id']}/deliveries?status=pending",
+                               headers=h)
+    assert len(delivered.json()["items"]) == 1 and pending.json()["items"] == []
