@@ -71,6 +71,30 @@ async def _replay(request: Request, exc: Exception) -> Response:
     return replay_response(exc.record)
 
 
+_IMPLIED = {
+    "400": "Malformed body or invalid cursor", "401": "No valid access token",
+    "409": "A request with this Idempotency-Key is still in flight",
+    "413": "Body too large", "415": "Body is not JSON",
+    "422": "Validation failed (or Idempotency-Key reused with another body)",
+    "500": "Internal error",
+}
+
+
+def _implied_errors(op: dict[str, Any]) -> list[str]:
+    """Errors the shared machinery can give on any route, documented where they apply."""
+    codes = ["500"]
+    params = {p.get("name") for p in op.get("parameters", [])}
+    if op.get("requestBody"):
+        codes += ["400", "413", "415", "422"]
+    if "cursor" in params:
+        codes.append("400")  # a tampered cursor
+    if params:
+        codes.append("422")
+    if op.get("security"):
+        codes.append("401")
+    return codes
+
+
 def _openapi(app: FastAPI) -> dict[str, Any]:
     """Document every error, request validation included, as problem+json."""
     if app.openapi_schema:
@@ -85,15 +109,17 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     comps.get("Problem", {}).pop("$defs", None)
     ref = {"$ref": "#/components/schemas/Problem"}
     for path in schema.get("paths", {}).values():
-        for op in path.values():
+        for method, op in path.items():
+            if method == "post":  # the Idempotency-Key guard on every POST
+                for code in ("409", "422"):
+                    op.setdefault("responses", {}).setdefault(code, {"description": _IMPLIED[code]})
             responses = op.get("responses", {})
             for code, resp in list(responses.items()):
                 if code.startswith(("4", "5")):
                     resp["content"] = {PROBLEM: {"schema": ref}}
-            for code in ("400", "413", "415", "500"):
-                if op.get("requestBody") or code == "500":
-                    responses.setdefault(code, {"description": "Problem",
-                                                "content": {PROBLEM: {"schema": ref}}})
+            for code in _implied_errors(op):
+                responses.setdefault(code, {"description": _IMPLIED[code],
+                                            "content": {PROBLEM: {"schema": ref}}})
     for name in ("HTTPValidationError", "ValidationError"):
         comps.pop(name, None)
     app.openapi_schema = schema

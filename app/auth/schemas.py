@@ -16,14 +16,14 @@ class UserCreate(RequestBody):
     email: EmailStr
     name: ShortText
     role: Role
-    organization_id: str | None = Field(default=None, max_length=40)
+    organization_id: str | None = Field(default=None, min_length=1, max_length=40)
     password: str = Field(min_length=10, max_length=200)
     active: bool = True
 
 
 class UserUpdate(RequestBody):
     name: ShortText | None = None
-    organization_id: str | None = Field(default=None, max_length=40)
+    organization_id: str | None = Field(default=None, min_length=1, max_length=40)
     password: str | None = Field(default=None, min_length=10, max_length=200)
     active: bool | None = None
     role: Role | None = None
@@ -39,7 +39,7 @@ class UserRead(Stamped):
 
 class ApiClientCreate(RequestBody):
     name: ShortText
-    organization_id: str = Field(max_length=40)
+    organization_id: str = Field(min_length=1, max_length=40)
     scopes: list[str] = Field(min_length=1, max_length=5)
 
 

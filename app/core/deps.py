@@ -1,5 +1,6 @@
 """Typed dependencies every router uses: the session and the calling principal."""
 
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
@@ -16,7 +17,11 @@ from app.core.security import InvalidToken, decode_token
 
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
-    async for s in session_scope():
+    # Delegate with `async with`, not `async for`: an exception thrown in at the yield must
+    # reach session_scope's rollback now. Leaving an `async for` by exception would leave
+    # the inner generator suspended until garbage collection, so the rollback (and the
+    # release of its locks: the Idempotency-Key lock, SQLite's write lock) came late.
+    async with contextlib.asynccontextmanager(session_scope)() as s:
         request.state.session = s
         yield s
 

@@ -232,7 +232,19 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return internal_error(request.url.path)
 
 
+async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
+    # A constraint the service did not check first (two requests racing past a uniqueness
+    # check, say). The driver's message quotes the row, so it is neither shown nor logged.
+    log.warning("integrity error on %s %s", request.method, request.url.path)
+    return problem_response(409, "conflict", "Conflict",
+                            "The change conflicts with existing data.",
+                            instance=request.url.path)
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -135,3 +135,14 @@ async def test_token_endpoint_keys_are_scoped_by_address(client, factory):
     assert again.json() == first.json()
     r = await client.post(f"{API}/auth/token", data={**form, "password": "x" * 12}, headers=h)
     assert_problem(r, 422, "idempotency-key-reused")
+
+
+async def test_a_refused_request_releases_its_key_before_answering(client, factory):
+    """The request's rollback (which frees the key's lock) runs before the answer is sent; it
+    once ran later, when the garbage collector closed the session, so a prompt retry saw 409."""
+    h = factory.headers(await factory.make_user(Role.specialist))
+    for i in range(25):
+        key = {"Idempotency-Key": f"retry-{i}"}
+        first = await client.post(f"{API}/organizations", json=ORG, headers={**h, **key})
+        again = await client.post(f"{API}/organizations", json=ORG, headers={**h, **key})
+        assert (first.status_code, again.status_code) == (403, 403), again.text
