@@ -236,3 +236,27 @@ async def test_percentile_matches_postgres_definition():
     assert _percentile(0.9, 2, 45.0, 300.0) == pytest.approx(274.5)
     assert _percentile(0.5, 4, 30.0, 90.0) == 60.0
     assert _percentile(0.5, 0, None, None) is None
+
+
+async def test_random_durations_match_type_7_percentiles_to_the_second(client, factory):
+    """Timestamps with arbitrary microseconds: the database answer equals the definition
+    (whole seconds per timestamp, type-7 interpolation) computed here in Python."""
+    import random
+    import statistics
+
+    rnd = random.Random(7)
+    org = await factory.make_org()
+    coord = await factory.make_user(Role.coordinator)
+    seconds = []
+    for _ in range(23):
+        created = T + timedelta(minutes=rnd.randint(0, 5000), microseconds=rnd.randint(0, 999999))
+        assigned = created + timedelta(seconds=rnd.randint(1, 200000),
+                                       microseconds=rnd.randint(0, 999999))
+        await factory.make_case(org.id, created_at=created, assigned_at=assigned,
+                                status="assigned", respond_by=created + 72 * H)
+        seconds.append(int(assigned.timestamp() // 1) - int(created.timestamp() // 1))
+    median = statistics.quantiles(seconds, n=2, method="inclusive")[0]
+    p90 = statistics.quantiles(seconds, n=10, method="inclusive")[8]
+    r = await client.get(f"{API}/metrics/quality", headers=factory.headers(coord))
+    assert r.json()["time_to_accept"] == {"median_minutes": round(median / 60, 2),
+                                          "p90_minutes": round(p90 / 60, 2), "count": 23}
