@@ -11,12 +11,13 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Float,
+    Integer,
     and_,
+    bindparam,
     case,
     cast,
     false,
     func,
-    literal,
     literal_column,
     or_,
     select,
@@ -26,10 +27,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
 from app.cases.models import Case, CaseStatus
-from app.core.db import utcnow
+from app.core.db import UTCDateTime, utcnow
 from app.matching import scoring
 from app.specialists import repository as repo
-from app.specialists.availability import HOURS_PER_WORD, MINUTES_PER_WEEK
+from app.specialists.availability import HOURS_PER_WORD, MINUTES_PER_WEEK, minute_of_week
 from app.specialists.models import SpecialistProfile, SpecialistSpecialty, SpecialistWindow
 
 _case = Case.__table__  # type: ignore[attr-defined]
@@ -97,9 +98,9 @@ def _accepting(c: Any) -> Any:
             / (c.offers_accepted + c.offers_declined + c.offers_expired + _f(2.0)))
 
 
-def _fairness(c: Any, now: datetime) -> Any:
-    steps = [(c.last_assigned_at <= now - timedelta(hours=h), _f(v))
-             for h, v in scoring.FAIRNESS_STEPS]
+def _fairness(c: Any) -> Any:
+    steps = [(c.last_assigned_at <= bindparam(f"r_fair{i}", type_=UTCDateTime), _f(v))
+             for i, (_, v) in enumerate(scoring.FAIRNESS_STEPS)]
     return case((c.last_assigned_at.is_(None), _f(1.0)), *steps, else_=_f(0.0))
 
 
@@ -107,13 +108,11 @@ def _language(c: Any, has_languages: bool) -> Any:
     return case((c.speaks, _f(1.0)), else_=_f(0.0)) if has_languages else _f(1.0)
 
 
-def _sql_score(c: Any, deadline: float, now: datetime, has_languages: bool) -> Any:
+def _sql_score(c: Any, deadline_positive: bool, has_languages: bool) -> Any:
     """scoring.total(scoring.parts(features)) as one SQL expression over the feature columns."""
-    # The deadline is a bound parameter (it changes every call); the statement's shape does
-    # not, so SQLAlchemy compiles it once and reuses it.
-    d = literal(deadline, Float)
+    d = bindparam("r_deadline", type_=Float)
     later = _f(scoring.LATER_WINDOW_CAP) * (_f(1.0) - cast(c.mins, Float) / d) \
-        if deadline > 0 else _f(0.0)
+        if deadline_positive else _f(0.0)
     return _weighted({
         "language": _language(c, has_languages),
         "availability": case((c.mins.is_(None), _f(0.0)), (c.mins == 0, _f(1.0)),
@@ -122,11 +121,11 @@ def _sql_score(c: Any, deadline: float, now: datetime, has_languages: bool) -> A
         "continuity": case((c.follow, _f(1.0)), (c.helped, _f(0.5)), else_=_f(0.0)),
         "responsiveness": _f(0.5) * _accepting(c)
         + _f(0.5) * (c.answered + _f(1.0)) / (c.assigned + _f(2.0)),
-        "fairness": _fairness(c, now),
+        "fairness": _fairness(c),
     })
 
 
-def _sql_bound(c: Any, now: datetime, has_languages: bool) -> Any:
+def _sql_bound(c: Any, has_languages: bool) -> Any:
     """scoring.upper_bound() over the shortlist columns."""
     return _weighted({
         "language": _language(c, has_languages),
@@ -135,7 +134,7 @@ def _sql_bound(c: Any, now: datetime, has_languages: bool) -> Any:
         "load": _f(1.0) - cast(c.active, Float) / cast(c.max_active_cases, Float),
         "continuity": case((c.follow, _f(1.0)), (c.helped, _f(0.5)), else_=_f(0.0)),
         "responsiveness": _f(0.5) * _accepting(c) + _f(0.5),
-        "fairness": _fairness(c, now),
+        "fairness": _fairness(c),
     })
 
 
@@ -152,12 +151,12 @@ async def follow_up_specialist(session: AsyncSession, case_row: Case) -> str | N
 _ACTIVE, _HELPED, _ANSWERED = 10**13, 10**12, 10**6
 
 
-def _case_stats(uid: Any, case_row: Case) -> Any:
+def _case_stats(uid: Any, org: Any) -> Any:
     c = _case.c
     weight = case((c.status.in_(repo.ACTIVE_STATUSES), _i(_ACTIVE)),
                   (c.status.in_(ANSWERED), _i(_ANSWERED)), else_=_i(0)) + _i(1)
     # (The case being ranked is unassigned, so it never counts as help given.)
-    helped = case((c.organization_id == case_row.organization_id, _i(_HELPED)), else_=_i(0))
+    helped = case((c.organization_id == org, _i(_HELPED)), else_=_i(0))
     return (select(cast(func.coalesce(func.sum(weight), _i(0))
                         + func.coalesce(func.max(helped), _i(0)), BigInteger))
             .where(c.assigned_specialist_id == uid).scalar_subquery())
@@ -173,35 +172,30 @@ async def rank(session: AsyncSession, case_row: Case, *, limit: int = 20,
     deadline = max(0.0, (case_row.respond_by - now).total_seconds() / 60.0)
     follow_sid = await follow_up_specialist(session, case_row)
 
-    uid = _ros.c.user_id
-    scope = [_ros.c.specialty == case_row.specialty]
+    zones = sorted(await repo.zones_in_play(session))
+    key = (len(zones), len(languages), follow_sid is not None, only is not None, bool(exclude),
+           deadline > 0)
+    stmts = _statements(key)
+    params: dict[str, Any] = {
+        "r_now": now, "r_specialty": case_row.specialty, "r_org": case_row.organization_id,
+        "r_deadline": deadline, "r_follow": follow_sid, "r_only": only, "r_exclude": exclude,
+        **{f"r_fair{i}": now - timedelta(hours=h)
+           for i, (h, _) in enumerate(scoring.FAIRNESS_STEPS)},
+        **{f"r_zone{i}": z for i, z in enumerate(zones)},
+        # The local minute of the week, once per zone in use rather than once per row.
+        **{f"r_mow{i}": minute_of_week(now, z) for i, z in enumerate(zones)},
+        **{f"r_lang{i}": f"%,{lang},%" for i, lang in enumerate(languages)},
+    }
     if only is not None:
-        scope.append(uid.in_(only))
-    # The local minute of the week in each row's own zone, built once for both queries.
-    mow = repo.local_minute(await repo.zones_in_play(session), now, _ros.c.timezone)
-    ready = [_ros.c.ready == true(), ~repo.on_time_off(uid, now)]
-    if exclude:
-        ready.append(uid.not_in(exclude))
-    speaks = or_(*[_ros.c.language_key.like(f"%,{lang},%") for lang in languages]) \
-        if languages else false()
-    follow = ((uid == follow_sid) if follow_sid else false()).label("follow")
-    def exact(extra: list[Any]) -> Any:
-        return _exact_query(case_row, [*scope, *extra], ready, mow, speaks, follow, now,
-                            deadline, bool(languages))
-
-    if only is not None:
-        rows, users = await _fetch(session, exact([]), limit)
+        rows, users = await _fetch(session, stmts["exact"], params, limit)
     else:
         # Language first: when k speakers score above the best any non-speaker could reach,
         # the non-speakers need not be looked at; otherwise (nobody, or too few, speak it)
         # everyone is ranked and the best are marked interpreter_needed.
-        passes = [[speaks], []] if languages else [[]]
-        for extra in passes:
-            rows, users = await _shortlisted(session, case_row, [*scope, *extra], ready, mow,
-                                             speaks, follow, now, bool(languages), limit,
-                                             exact)
-            if not extra or (len(rows) >= limit
-                             and float(rows[limit - 1].score) > NON_SPEAKER_BEST):
+        for speakers in ([True, False] if languages else [False]):
+            rows, users = await _shortlisted(session, stmts, params, limit, speakers)
+            if not speakers or (len(rows) >= limit
+                                and float(rows[limit - 1].score) > NON_SPEAKER_BEST):
                 break
     rows = rows[:limit]
 
@@ -222,20 +216,60 @@ async def rank(session: AsyncSession, case_row: Case, *, limit: int = 20,
                              float(r.score)))
     ranking = Ranking(out)
     if explain:
+        uid = _ros.c.user_id
+        scope = [_ros.c.specialty == case_row.specialty]
+        if only is not None:
+            scope.append(uid.in_(only))
         roster = _ros.join(_prof, _prof.c.user_id == uid).join(_user, _user.c.id == uid)
         await _explain(session, ranking, roster, scope, uid, now, exclude)
     return ranking
 
 
-def _bound_query(case_row: Case, scope: list[Any], ready: list[Any], mow: Any,
-                 speaks: Any, follow: Any, now: datetime, has_languages: bool,
-                 limit: int) -> Any:
+_STATEMENTS: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+
+def _statements(key: tuple[Any, ...]) -> dict[str, Any]:
+    """The ranking statements for one shape of request (how many zones and languages,
+    whether there is a follow-up, a restriction, exclusions). Every value is a bound
+    parameter, so each shape is built and compiled once per process, then reused."""
+    if key in _STATEMENTS:
+        return _STATEMENTS[key]
+    n_zones, n_langs, has_follow, has_only, has_exclude, deadline_positive = key
+    uid = _ros.c.user_id
+    now = bindparam("r_now", type_=UTCDateTime)
+    scope = [_ros.c.specialty == bindparam("r_specialty")]
+    if has_only:
+        scope.append(uid.in_(bindparam("r_only", expanding=True)))
+    ready = [_ros.c.ready == true(), ~repo.on_time_off(uid, now)]
+    if has_exclude:
+        ready.append(uid.not_in(bindparam("r_exclude", expanding=True)))
+    mow = case(*[(_ros.c.timezone == bindparam(f"r_zone{i}"),
+                  bindparam(f"r_mow{i}", type_=Integer)) for i in range(n_zones)],
+               else_=_i(-1)) if n_zones else _i(-1)
+    speaks = or_(*[_ros.c.language_key.like(bindparam(f"r_lang{i}"))
+                   for i in range(n_langs)]) if n_langs else false()
+    follow = ((uid == bindparam("r_follow")) if has_follow else false()).label("follow")
+    org = bindparam("r_org")
+    shortlist = uid.in_(bindparam("r_ids", expanding=True))
+    common = (ready, mow, speaks, follow, org)
+    stmts = {
+        "exact": _exact_query(scope, *common, deadline_positive, n_langs > 0),
+        "exact_ids": _exact_query([*scope, shortlist], *common, deadline_positive, n_langs > 0),
+        "bound": _bound_query(scope, *common, n_langs > 0),
+        "bound_speakers": _bound_query([*scope, speaks], *common, n_langs > 0),
+    }
+    _STATEMENTS[key] = stmts
+    return stmts
+
+
+def _bound_query(scope: list[Any], ready: list[Any], mow: Any, speaks: Any, follow: Any,
+                 org: Any, has_languages: bool) -> Any:
     """Every roster row that passes the hard filters, with its upper bound, best first.
     Help given is one hashed IN for all rows, the current hour's bit comes from the roster
     row; only the open-case count is a (covering index) probe per row."""
     c = _case.c
     helpers = select(c.assigned_specialist_id).where(
-        c.organization_id == case_row.organization_id, c.assigned_specialist_id.is_not(None))
+        c.organization_id == org, c.assigned_specialist_id.is_not(None))
     uid = _ros.c.user_id
     hour = mow // _i(60)
     word = case((hour < _i(HOURS_PER_WORD), _ros.c.hours_0),
@@ -247,24 +281,21 @@ def _bound_query(case_row: Case, scope: list[Any], ready: list[Any], mow: Any,
                   repo.active_cases(uid).label("active"), bit.label("hour_bit"))
            .where(*scope, *ready)
            .offset(0).subquery("roster"))
-    bound = _sql_bound(sub.c, now, has_languages).label("bound")
+    bound = _sql_bound(sub.c, has_languages).label("bound")
     return (select(sub.c.sid, bound).where(sub.c.active < sub.c.max_active_cases)
-            .order_by(bound.desc(), sub.c.sid).limit(limit))
+            .order_by(bound.desc(), sub.c.sid).limit(bindparam("r_limit", type_=Integer)))
 
 
-def _exact_query(case_row: Case, scope: list[Any], ready: list[Any], mow: Any,
-                 speaks: Any, follow: Any, now: datetime, deadline: float,
-                 has_languages: bool) -> Any:
-    """The exact score of every row in scope; callers add a WHERE and a LIMIT."""
+def _exact_query(scope: list[Any], ready: list[Any], mow: Any, speaks: Any, follow: Any,
+                 org: Any, deadline_positive: bool, has_languages: bool) -> Any:
+    """The exact score of every row in scope, best first."""
     uid = _ros.c.user_id
     # Layer 1: the roster rows that pass the hard filters, each with its local minute of
     # the week and its packed case counts.
     base = (select(uid.label("sid"), _ros.c.timezone, _ros.c.max_active_cases,
                    _ros.c.offers_accepted, _ros.c.offers_declined, _ros.c.offers_expired,
-                   _ros.c.last_assigned_at,
-                   mow.label("mow"),
-                   _case_stats(uid, case_row).label("packed"),
-                   speaks.label("speaks"), follow)
+                   _ros.c.last_assigned_at, mow.label("mow"),
+                   _case_stats(uid, org).label("packed"), speaks.label("speaks"), follow)
             .where(*scope, *ready)
             # A fence: the subqueries above run once per row, not once per use.
             .offset(0).subquery("base"))
@@ -283,17 +314,17 @@ def _exact_query(case_row: Case, scope: list[Any], ready: list[Any], mow: Any,
         (b.packed % _i(_ANSWERED)).label("assigned"),
         mins.label("mins")).offset(0).subquery("features"))
     c = features.c
-    score = _sql_score(c, deadline, now, has_languages).label("score")
-    return select(features, score).where(c.active < c.max_active_cases) \
-        .order_by(score.desc(), c.sid)
+    score = _sql_score(c, deadline_positive, has_languages).label("score")
+    return (select(features, score).where(c.active < c.max_active_cases)
+            .order_by(score.desc(), c.sid).limit(bindparam("r_limit", type_=Integer)))
 
 
-async def _fetch(session: AsyncSession, exact: Any,
+async def _fetch(session: AsyncSession, stmt: Any, params: dict[str, Any],
                  limit: int) -> tuple[list[Any], dict[str, Any]]:
-    """The top `limit` rows of the exact query whose accounts are active."""
+    """The top `limit` rows of an exact query whose accounts are active."""
     fetch = limit + 5
     while True:
-        rows = (await session.execute(exact.limit(fetch))).all()
+        rows = (await session.execute(stmt, {**params, "r_limit": fetch})).all()
         # Deactivated accounts are rare: dropped here rather than joined for every row.
         users = {u.id: u for u in (await session.execute(
             select(_user.c.id, _user.c.name, _user.c.active)
@@ -304,20 +335,17 @@ async def _fetch(session: AsyncSession, exact: Any,
         fetch *= 4
 
 
-async def _shortlisted(session: AsyncSession, case_row: Case, scope: list[Any],
-                       ready: list[Any], mow: Any, speaks: Any, follow: Any,
-                       now: datetime, has_languages: bool, limit: int,
-                       exact: Any) -> tuple[list[Any], dict[str, Any]]:
+async def _shortlisted(session: AsyncSession, stmts: dict[str, Any], params: dict[str, Any],
+                       limit: int, speakers: bool) -> tuple[list[Any], dict[str, Any]]:
     """Shortlist, then score exactly (the threshold algorithm): rank the rows by an upper
     bound that needs no per-row lookups, score the top of that list exactly, and stop once
     the k-th exact score beats the bound of everyone left out; else grow the shortlist."""
-    uid = _ros.c.user_id
     size = max(SHORTLIST_MIN, SHORTLIST_PER_RESULT * limit)
+    bound = stmts["bound_speakers" if speakers else "bound"]
     while True:
-        short = (await session.execute(_bound_query(
-            case_row, scope, ready, mow, speaks, follow, now, has_languages, size + 1))).all()
-        extra = [uid.in_([r.sid for r in short[:size]])]
-        rows, users = await _fetch(session, exact(extra), limit)
+        short = (await session.execute(bound, {**params, "r_limit": size + 1})).all()
+        rows, users = await _fetch(session, stmts["exact_ids"],
+                                   {**params, "r_ids": [r.sid for r in short[:size]]}, limit)
         if len(short) <= size:
             return rows, users
         if len(rows) >= limit and float(rows[limit - 1].score) > float(short[size].bound):
