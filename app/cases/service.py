@@ -182,6 +182,8 @@ async def create_case(session: AsyncSession, actor: Principal, body: CaseCreate)
                payload={"case_id": case.id, "status": case.status, "specialty": case.specialty,
                         "urgency": case.urgency, "respond_by": case.respond_by.isoformat(),
                         "follow_up_of": case.follow_up_of_id})
+    # Write the event before the audit append takes the chain's lock, not inside it.
+    await session.flush()
     await audit.append(session, actor, "case.create", "case", case.id)
     return case
 
