@@ -45,3 +45,16 @@ async def test_feedback_rules(client, factory):
                 {"usefulness": 3}, {**good, "stars": 5}):
         r = await client.post(url, json=bad, headers=factory.headers(w.clinician))
         assert r.status_code == 422, bad
+
+
+async def test_two_first_answers_at_once_one_creates_the_other_replaces(client, factory):
+    import asyncio
+
+    w = await note_world(factory, status="answered", answered_at=datetime.now(UTC))
+    url, h = f"{API}/cases/{w.case.id}/feedback", factory.headers(w.clinician)
+    a, b = await asyncio.gather(
+        client.post(url, json={"usefulness": 4, "changed_management": True}, headers=h),
+        client.post(url, json={"usefulness": 2, "changed_management": False}, headers=h))
+    assert sorted([a.status_code, b.status_code]) == [200, 201], (a.text, b.text)
+    assert a.json()["id"] == b.json()["id"]
+    assert max(a.json()["revision"], b.json()["revision"]) == 2
