@@ -307,3 +307,17 @@ async def test_an_idempotent_upload_retry_stores_one_file(client, factory, peopl
     assert again.headers.get("idempotent-replayed") == "true"
     assert await count(Attachment) == 1
     assert files_on_disk() == [f"{case.id}/{first.json()['id']}"]
+
+
+async def test_api_client_needs_write_scope_to_upload(client, factory, people):
+    case = await factory.make_case(people["org"].id)
+    reader = await factory.make_client(people["org"].id, ["cases:read"])
+    writer = await factory.make_client(people["org"].id, ["cases:read", "cases:write"])
+    assert (await _upload(client, factory, reader, case.id, PNG)).status_code == 403
+    ok = await _upload(client, factory, writer, case.id, PNG)
+    assert ok.status_code == 201
+    assert ok.json()["uploaded_by_id"] == writer.id
+    listed = await client.get(f"{API}/cases/{case.id}/attachments",
+                              headers=factory.headers(reader))
+    assert [a["id"] for a in listed.json()["items"]] == [ok.json()["id"]]
+    assert files_on_disk() == [f"{case.id}/{ok.json()['id']}"]
