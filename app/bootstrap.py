@@ -4,6 +4,7 @@ import logging
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.auth import service as auth_service
 from app.auth.models import Role, User
@@ -17,12 +18,21 @@ DEMO_PASSWORD = "demo-password-1"
 async def ensure_admin(session: AsyncSession, s: Settings) -> None:
     if not (s.bootstrap_admin_email and s.bootstrap_admin_password):
         return
-    has_admin = await session.scalar(select(User.id).where(User.role == Role.admin.value).limit(1))
+    has_admin = await session.scalar(
+        select(col(User.id)).where(col(User.role) == Role.admin.value).limit(1)
+    )
     if has_admin:
         return
-    await auth_service.create_user(session, None, {
-        "email": s.bootstrap_admin_email, "name": "Administrator", "role": Role.admin.value,
-        "password": s.bootstrap_admin_password})
+    await auth_service.create_user(
+        session,
+        None,
+        {
+            "email": s.bootstrap_admin_email,
+            "name": "Administrator",
+            "role": Role.admin.value,
+            "password": s.bootstrap_admin_password,
+        },
+    )
     log.info("created the bootstrap admin")
 
 

@@ -37,14 +37,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     have, want = await database_heads(engine), code_heads()
     if have != want:
         await dispose_engine()
-        raise SchemaBehind(f"database at {sorted(have)}, code at {sorted(want)}: "
-                           "run `alembic upgrade head`")
+        raise SchemaBehind(
+            f"database at {sorted(have)}, code at {sorted(want)}: run `alembic upgrade head`"
+        )
     async with sessionmaker()() as session:
         await bootstrap.ensure_admin(session, s)
         if s.demo_data and await bootstrap.is_empty(session):
             logins = await bootstrap.load_demo(session)
-            log.warning("demo programme loaded; password for every demo login: %s",
-                        bootstrap.DEMO_PASSWORD)
+            log.warning(
+                "demo programme loaded; password for every demo login: %s", bootstrap.DEMO_PASSWORD
+            )
             for email, role in logins:
                 log.warning("  %-14s %s", role, email)
         await session.commit()
@@ -72,9 +74,11 @@ async def _replay(request: Request, exc: Exception) -> Response:
 
 
 _IMPLIED = {
-    "400": "Malformed body or invalid cursor", "401": "No valid access token",
+    "400": "Malformed body or invalid cursor",
+    "401": "No valid access token",
     "409": "A request with this Idempotency-Key is still in flight",
-    "413": "Body too large", "415": "Body is not JSON",
+    "413": "Body too large",
+    "415": "Body is not JSON",
     "422": "Validation failed (or Idempotency-Key reused with another body)",
     "500": "Internal error",
 }
@@ -99,12 +103,18 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     """Document every error, request validation included, as problem+json."""
     if app.openapi_schema:
         return app.openapi_schema
-    schema = get_openapi(title=app.title, version=app.version, description=app.description,
-                         routes=app.routes)
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
     comps = schema.setdefault("components", {}).setdefault("schemas", {})
-    comps.setdefault("Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}"))
-    for defn in Problem.model_json_schema(ref_template="#/components/schemas/{model}").get(
-            "$defs", {}).items():
+    comps.setdefault(
+        "Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    )
+    for defn in (
+        Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        .get("$defs", {})
+        .items()
+    ):
         comps.setdefault(*defn)
     comps.get("Problem", {}).pop("$defs", None)
     ref = {"$ref": "#/components/schemas/Problem"}
@@ -118,8 +128,9 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                 if code.startswith(("4", "5")):
                     resp["content"] = {PROBLEM: {"schema": ref}}
             for code in _implied_errors(op):
-                responses.setdefault(code, {"description": _IMPLIED[code],
-                                            "content": {PROBLEM: {"schema": ref}}})
+                responses.setdefault(
+                    code, {"description": _IMPLIED[code], "content": {PROBLEM: {"schema": ref}}}
+                )
     for name in ("HTTPValidationError", "ValidationError"):
         comps.pop(name, None)
     app.openapi_schema = schema
@@ -138,8 +149,13 @@ def create_app() -> FastAPI:
     app.add_exception_handler(IdempotentReplay, _replay)
     app.add_middleware(BodyLimitMiddleware)
     if s.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=s.cors_origins, allow_methods=["*"],
-                           allow_headers=["*"], expose_headers=["Location", "ETag"])
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=s.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["Location", "ETag"],
+        )
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(UnhandledErrorMiddleware)  # outermost: nothing escapes unrendered
     app.include_router(ops_router)

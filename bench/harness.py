@@ -111,8 +111,17 @@ def run_wrk(base: str, t: Target, args: argparse.Namespace, workdir: Path) -> Re
     nonce = secrets.token_hex(4)
     script = workdir / f"{nonce}.lua"
     script.write_text(wrk_script(t, nonce))
-    cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s",
-           "--timeout", "10s", "-s", str(script), base]
+    cmd = [
+        "wrk",
+        f"-t{args.threads}",
+        f"-c{args.connections}",
+        f"-d{args.duration}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        base,
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
     out = proc.stdout
     line = next((ln for ln in out.splitlines() if ln.startswith("BENCH_JSON ")), None)
@@ -121,8 +130,15 @@ def run_wrk(base: str, t: Target, args: argparse.Namespace, workdir: Path) -> Re
     d = json.loads(line.removeprefix("BENCH_JSON "))
     seconds = d["duration_us"] / 1e6
     errors = sum(d[k] for k in ("connect", "read", "write", "status", "timeout"))
-    return Result(t.name, t.method, d["requests"] / seconds, d["p50_us"] / 1000,
-                  d["p99_us"] / 1000, d["requests"], errors)
+    return Result(
+        t.name,
+        t.method,
+        d["requests"] / seconds,
+        d["p50_us"] / 1000,
+        d["p99_us"] / 1000,
+        d["requests"],
+        errors,
+    )
 
 
 def preflight(base: str, t: Target) -> None:
@@ -137,8 +153,9 @@ def preflight(base: str, t: Target) -> None:
         headers.setdefault("Content-Type", "application/json")
     if t.method == "POST" and t.idempotency_key:
         headers["Idempotency-Key"] = u
-    req = urllib.request.Request(base + t.path.replace(UNIQUE, u), data=data,
-                                 headers=headers, method=t.method)
+    req = urllib.request.Request(
+        base + t.path.replace(UNIQUE, u), data=data, headers=headers, method=t.method
+    )
     try:
         with urllib.request.urlopen(req, timeout=30) as resp:
             status = resp.status
@@ -150,6 +167,7 @@ def preflight(base: str, t: Target) -> None:
 
 # --- processes -----------------------------------------------------------------------------
 
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -157,8 +175,21 @@ def free_port() -> int:
 
 
 def start_uvicorn(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
-           "--workers", "1", "--no-access-log", "--log-level", "warning"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
     return subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
 
 
@@ -187,6 +218,7 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 # --- database ------------------------------------------------------------------------------
 
+
 def _pg_admin_url(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://").rsplit("/", 1)[0] + "/postgres"
 
@@ -205,8 +237,11 @@ def make_database(args: argparse.Namespace, workdir: Path) -> tuple[str, str | N
     """Returns (url, PostgreSQL database to drop afterwards or None)."""
     env_url = os.environ.get("DATABASE_URL", "")
     if args.db == "postgres" or env_url.startswith("postgresql"):
-        base = env_url if env_url.startswith("postgresql") else \
-            "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+        base = (
+            env_url
+            if env_url.startswith("postgresql")
+            else "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+        )
         name = f"bench_{os.getpid()}_{secrets.token_hex(3)}"
         asyncio.run(_pg(base, f'CREATE DATABASE "{name}"'))
         return base.rsplit("/", 1)[0] + "/" + name, name
@@ -256,30 +291,51 @@ async def seed(url: str, scenarios: list[Any]) -> list[Target]:
 
 # --- report --------------------------------------------------------------------------------
 
+
 def report(echo: dict[str, Result], results: list[Result]) -> str:
-    lines = [f"{'endpoint':<44} {'req/s':>9} {'p99 ms':>8} {'req/s ÷ echo':>13} "
-             f"{'p99 ÷ echo':>10} {'errors':>7}"]
+    lines = [
+        f"{'endpoint':<44} {'req/s':>9} {'p99 ms':>8} {'req/s ÷ echo':>13} "
+        f"{'p99 ÷ echo':>10} {'errors':>7}"
+    ]
     for r in echo.values():
-        lines.append(f"{'echo ' + r.method + ' (baseline)':<44} {r.rps:>9.0f} {r.p99_ms:>8.1f} "
-                     f"{1.0:>13.2f} {1.0:>10.2f} {r.errors:>7}")
+        lines.append(
+            f"{'echo ' + r.method + ' (baseline)':<44} {r.rps:>9.0f} {r.p99_ms:>8.1f} "
+            f"{1.0:>13.2f} {1.0:>10.2f} {r.errors:>7}"
+        )
     for r in results:
         base = echo["POST" if r.method in ("POST", "PUT", "PATCH") else "GET"]
-        lines.append(f"{r.name:<44} {r.rps:>9.0f} {r.p99_ms:>8.1f} {r.rps / base.rps:>13.2f} "
-                     f"{r.p99_ms / base.p99_ms:>10.2f} {r.errors:>7}")
+        lines.append(
+            f"{r.name:<44} {r.rps:>9.0f} {r.p99_ms:>8.1f} {r.rps / base.rps:>13.2f} "
+            f"{r.p99_ms / base.p99_ms:>10.2f} {r.errors:>7}"
+        )
     return "\n".join(lines)
 
 
 def _average(a: Result, b: Result) -> Result:
-    return Result(a.name, a.method, (a.rps + b.rps) / 2, (a.p50_ms + b.p50_ms) / 2,
-                  (a.p99_ms + b.p99_ms) / 2, a.requests + b.requests, a.errors + b.errors)
+    return Result(
+        a.name,
+        a.method,
+        (a.rps + b.rps) / 2,
+        (a.p50_ms + b.p50_ms) / 2,
+        (a.p99_ms + b.p99_ms) / 2,
+        a.requests + b.requests,
+        a.errors + b.errors,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite",
-                    help="database for the run (DATABASE_URL=postgresql+asyncpg://... also "
-                         "selects PostgreSQL; a database is created and dropped)")
+    ap = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument(
+        "--db",
+        choices=("sqlite", "postgres"),
+        default="sqlite",
+        help="database for the run (DATABASE_URL=postgresql+asyncpg://... also "
+        "selects PostgreSQL; a database is created and dropped)",
+    )
     ap.add_argument("--duration", type=int, default=10, help="seconds of load per endpoint")
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--threads", type=int, default=1, help="wrk threads")
@@ -314,14 +370,20 @@ def main(argv: list[str] | None = None) -> int:
         app_base, echo_base = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{echo_port}"
         wait_ready(app_base + "/healthz", procs[0])
         wait_ready(echo_base + "/echo", procs[1])
-        echo_targets = [Target("echo GET", "GET", "/echo"),
-                        Target("echo POST", "POST", "/echo",
-                               body={"name": "Clinic", "country": "KE", "n": UNIQUE})]
+        echo_targets = [
+            Target("echo GET", "GET", "/echo"),
+            Target(
+                "echo POST", "POST", "/echo", body={"name": "Clinic", "country": "KE", "n": UNIQUE}
+            ),
+        ]
         for t in targets:
             preflight(app_base, t)
         db = "postgresql" if pg_db else "sqlite"
-        print(f"# {len(targets)} endpoints, {args.duration}s each, {args.connections} "
-              f"connections, {args.threads} wrk thread(s), database {db}", flush=True)
+        print(
+            f"# {len(targets)} endpoints, {args.duration}s each, {args.connections} "
+            f"connections, {args.threads} wrk thread(s), database {db}",
+            flush=True,
+        )
         before = {t.method: run_wrk(echo_base, t, args, workdir) for t in echo_targets}
         results = []
         for t in targets:
@@ -331,10 +393,18 @@ def main(argv: list[str] | None = None) -> int:
         echo = {m: _average(before[m], after[m]) for m in before}
         print(report(echo, results))
         if args.json:
-            args.json.write_text(json.dumps({
-                "database": db, "duration_s": args.duration, "connections": args.connections,
-                "echo": {m: vars(r) for m, r in echo.items()},
-                "results": [vars(r) for r in results]}, indent=2))
+            args.json.write_text(
+                json.dumps(
+                    {
+                        "database": db,
+                        "duration_s": args.duration,
+                        "connections": args.connections,
+                        "echo": {m: vars(r) for m, r in echo.items()},
+                        "results": [vars(r) for r in results],
+                    },
+                    indent=2,
+                )
+            )
         return 1 if any(r.errors for r in results) else 0
     finally:
         for p in procs:

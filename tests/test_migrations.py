@@ -14,8 +14,16 @@ from app.core.db import get_engine, metadata
 from app.core.migrations import code_heads, database_heads
 from app.core.registry import import_all_models
 
-FOUNDATION_TABLES = {"user", "refresh_token", "revoked_access_token", "api_client",
-                     "organization", "audit_entry", "idempotency_record", "outbox_event"}
+FOUNDATION_TABLES = {
+    "user",
+    "refresh_token",
+    "revoked_access_token",
+    "api_client",
+    "organization",
+    "audit_entry",
+    "idempotency_record",
+    "outbox_event",
+}
 
 
 def _table_of(diff: Any) -> str | None:
@@ -36,8 +44,9 @@ async def _drift() -> list[Any]:
     import_all_models()
 
     def compare(conn: Any) -> list[Any]:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True,
-                                                     "compare_server_default": False})
+        ctx = MigrationContext.configure(
+            conn, opts={"compare_type": True, "compare_server_default": False}
+        )
         return list(compare_metadata(ctx, metadata))
 
     async with get_engine().connect() as conn:
@@ -71,10 +80,14 @@ async def test_constraints_carry_the_naming_convention(app):
             out += [("fk", fk["name"]) for fk in insp.get_foreign_keys(t)]
             out += [("uq", uq["name"]) for uq in insp.get_unique_constraints(t)]
             # PostgreSQL lists a unique constraint's own index too; that one is uq_ named.
-            out += [("ix", ix["name"]) for ix in insp.get_indexes(t)
-                    if not ix.get("duplicates_constraint")]
-            out += [("pk", insp.get_pk_constraint(t)["name"])] if conn.dialect.name != "sqlite" \
-                else []
+            out += [
+                ("ix", ix["name"])
+                for ix in insp.get_indexes(t)
+                if not ix.get("duplicates_constraint")
+            ]
+            out += (
+                [("pk", insp.get_pk_constraint(t)["name"])] if conn.dialect.name != "sqlite" else []
+            )
         return out
 
     async with get_engine().connect() as conn:

@@ -14,7 +14,6 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hyp_settings
@@ -28,11 +27,24 @@ from schemathesis.checks import (
 from app.auth.models import Role
 
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "8"))
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 # The foundation's own operations (auth, users, API clients, facilities, operations).
-FOUNDATION_PREFIXES = ("/api/v1/auth", "/api/v1/me", "/api/v1/users", "/api/v1/api-clients",
-                       "/api/v1/organizations", "/healthz", "/readyz", "/metrics", "/audit")
+FOUNDATION_PREFIXES = (
+    "/api/v1/auth",
+    "/api/v1/me",
+    "/api/v1/users",
+    "/api/v1/api-clients",
+    "/api/v1/organizations",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/audit",
+)
 # Streams and binary downloads are not JSON-schema checkable; WebSockets are not in OpenAPI.
 SKIP_PATHS = ("/calendar", ".ics", "/content")
 
@@ -54,14 +66,19 @@ def _bridge(app: Any, loop: asyncio.AbstractEventLoop) -> Any:
         async def send_there(message: Any) -> None:
             await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(send(message), here))
 
-        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(
-            app(scope, receive_there, send_there), loop))
+        await asyncio.wrap_future(
+            asyncio.run_coroutine_threadsafe(app(scope, receive_there, send_there), loop)
+        )
 
     return asgi
 
 
-def _run(app: Any, loop: asyncio.AbstractEventLoop, headers: dict[str, str],
-         select: Callable[[str], bool]) -> tuple[list[str], int]:
+def _run(
+    app: Any,
+    loop: asyncio.AbstractEventLoop,
+    headers: dict[str, str],
+    select: Callable[[str], bool],
+) -> tuple[list[str], int]:
     from schemathesis.python.asgi import shutdown_lifespans
 
     schema = schemathesis.openapi.from_asgi("/openapi.json", _bridge(app, loop))
@@ -75,9 +92,14 @@ def _run(app: Any, loop: asyncio.AbstractEventLoop, headers: dict[str, str],
             checked += 1
 
             @given(case=op.as_strategy())
-            @hyp_settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-                          phases=[Phase.explicit, Phase.generate],
-                          suppress_health_check=list(HealthCheck))
+            @hyp_settings(
+                max_examples=EXAMPLES,
+                deadline=None,
+                database=None,
+                derandomize=True,
+                phases=[Phase.explicit, Phase.generate],
+                suppress_health_check=list(HealthCheck),
+            )
             def check(case: Any) -> None:
                 response = case.call(headers=headers)
                 case.validate_response(response, checks=CHECKS)

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.audit.models import AuditEntry
 from app.core.db import get_engine, is_postgres, sessionmaker, utcnow
@@ -19,8 +20,18 @@ _AUDIT_LOCK = 0x4155444954  # "AUDIT": serialises appends so the chain never for
 
 def _digest(prev: str, e: AuditEntry) -> str:
     body = json.dumps(
-        [prev, e.at.isoformat(), e.actor_id, e.actor_kind, e.action, e.resource_type,
-         e.resource_id, e.outcome, e.ip, e.detail],
+        [
+            prev,
+            e.at.isoformat(),
+            e.actor_id,
+            e.actor_kind,
+            e.action,
+            e.resource_type,
+            e.resource_id,
+            e.outcome,
+            e.ip,
+            e.detail,
+        ],
         separators=(",", ":"),
     )
     return hashlib.sha256(body.encode()).hexdigest()
@@ -42,7 +53,7 @@ async def append(
     if is_postgres(session):
         await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _AUDIT_LOCK})
     prev = await session.scalar(
-        select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)  # type: ignore[union-attr]
+        select(col(AuditEntry.hash)).order_by(col(AuditEntry.id).desc()).limit(1)
     )
     entry = AuditEntry(
         at=at or utcnow(),
@@ -64,14 +75,20 @@ async def append(
     return entry
 
 
-async def append_denied(actor: Principal | None, action: str, resource_type: str,
-                        resource_id: str | None, detail: str | None = None) -> None:
+async def append_denied(
+    actor: Principal | None,
+    action: str,
+    resource_type: str,
+    resource_id: str | None,
+    detail: str | None = None,
+) -> None:
     """A denied attempt is kept even though the request itself rolls back."""
 
     async def write() -> None:
         async with sessionmaker()() as s:
-            await append(s, actor, action, resource_type, resource_id, outcome="denied",
-                         detail=detail)
+            await append(
+                s, actor, action, resource_type, resource_id, outcome="denied", detail=detail
+            )
             await s.commit()
 
     if get_engine().dialect.name == "sqlite":
@@ -99,10 +116,18 @@ async def verify(session: AsyncSession, batch: int = 5000) -> dict[str, Any]:
     checked = 0
     last_id = 0
     while True:
-        rows = (await session.execute(
-            select(AuditEntry).where(AuditEntry.id > last_id)  # type: ignore[operator]
-            .order_by(AuditEntry.id).limit(batch)  # type: ignore[arg-type]
-        )).scalars().all()
+        rows = (
+            (
+                await session.execute(
+                    select(AuditEntry)
+                    .where(col(AuditEntry.id) > last_id)
+                    .order_by(col(AuditEntry.id))
+                    .limit(batch)  # type: ignore[arg-type]
+                )
+            )
+            .scalars()
+            .all()
+        )
         if not rows:
             return {"valid": True, "checked": checked, "first_broken_id": None}
         for e in rows:

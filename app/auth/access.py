@@ -3,6 +3,7 @@
 from typing import Any
 
 from sqlalchemy import false, true
+from sqlmodel import col
 
 from app.auth.models import Role, User
 from app.core.errors import Forbidden
@@ -12,15 +13,19 @@ from app.core.principal import Principal
 def visible_users(p: Principal) -> Any:
     """The WHERE clause for users this principal may see."""
     if p.kind == "client":
-        return User.organization_id == p.organization_id if p.has_scope("cases:read") else false()
+        return (
+            col(User.organization_id) == p.organization_id if p.has_scope("cases:read") else false()
+        )
     if p.role in (Role.admin, Role.coordinator):
         return true()
     if p.role == Role.clinician:
         # A clinician sees their colleagues, and the remote people cases are routed to.
-        return (User.organization_id == p.organization_id) | User.role.in_(  # type: ignore[attr-defined]
-            [Role.specialist.value, Role.interpreter.value, Role.coordinator.value])
-    return (User.id == p.id) | User.role.in_(  # type: ignore[attr-defined]
-        [Role.coordinator.value, Role.specialist.value])
+        return (col(User.organization_id) == p.organization_id) | col(User.role).in_(
+            [Role.specialist.value, Role.interpreter.value, Role.coordinator.value]
+        )
+    return (col(User.id) == p.id) | col(User.role).in_(
+        [Role.coordinator.value, Role.specialist.value]
+    )
 
 
 def can_create(p: Principal, role: Role) -> None:

@@ -41,7 +41,9 @@ class RedisLimiter:
         try:
             async with self._redis.pipeline(transaction=True) as pipe:
                 # The window starts at the first attempt; NX keeps later hits from extending it.
-                count, _ = await pipe.incr(k).expire(k, window, nx=True).execute()
+                pipe.incr(k)
+                pipe.expire(k, window, nx=True)
+                count, _ = await pipe.execute()
             if count > limit:
                 ttl = await self._redis.ttl(k)
                 return max(1, int(ttl))

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.audit import service as audit
 from app.auth.access import can_create, can_update, visible_users
@@ -49,28 +50,46 @@ class InvalidScope(AppError):
 
 def _tokens_for_user(user: User, family_id: str) -> tuple[dict[str, Any], RefreshToken]:
     s = get_settings()
-    access, _ = create_token(user.id, "access", timedelta(minutes=s.access_token_minutes),
-                             tv=user.token_version, role=user.role)
-    refresh, rjti = create_token(user.id, "refresh", timedelta(days=s.refresh_token_days),
-                                 fam=family_id)
-    row = RefreshToken(family_id=family_id, user_id=user.id, token_hash=hash_secret(rjti),
-                       expires_at=utcnow() + timedelta(days=s.refresh_token_days))
-    return {"access_token": access, "token_type": "bearer",
-            "expires_in": s.access_token_minutes * 60, "refresh_token": refresh}, row
+    access, _ = create_token(
+        user.id,
+        "access",
+        timedelta(minutes=s.access_token_minutes),
+        tv=user.token_version,
+        role=user.role,
+    )
+    refresh, rjti = create_token(
+        user.id, "refresh", timedelta(days=s.refresh_token_days), fam=family_id
+    )
+    row = RefreshToken(
+        family_id=family_id,
+        user_id=user.id,
+        token_hash=hash_secret(rjti),
+        expires_at=utcnow() + timedelta(days=s.refresh_token_days),
+    )
+    return {
+        "access_token": access,
+        "token_type": "bearer",
+        "expires_in": s.access_token_minutes * 60,
+        "refresh_token": refresh,
+    }, row
 
 
-async def password_grant(session: AsyncSession, email: str, password: str,
-                         ip: str | None) -> dict[str, Any]:
+async def password_grant(
+    session: AsyncSession, email: str, password: str, ip: str | None
+) -> dict[str, Any]:
     s = get_settings()
     limiter = get_limiter()
     email = email.strip().lower()
-    for key, limit in ((f"acct:{email}", s.login_attempts_per_account),
-                       (f"addr:{ip}", s.login_attempts_per_address)):
+    for key, limit in (
+        (f"acct:{email}", s.login_attempts_per_account),
+        (f"addr:{ip}", s.login_attempts_per_address),
+    ):
         wait = await limiter.hit(key, limit, s.login_window_seconds)
         if wait is not None:
-            raise RateLimited("Too many sign-in attempts; try again later.",
-                              headers={"Retry-After": str(wait)})
-    user = await session.scalar(select(User).where(User.email == email))
+            raise RateLimited(
+                "Too many sign-in attempts; try again later.", headers={"Retry-After": str(wait)}
+            )
+    user = await session.scalar(select(User).where(col(User.email) == email))
     # An unknown email still costs one full hash: no timing difference tells them apart.
     ok = await verify_password(password, user.password_hash if user else None)
     if not ok or user is None or not user.active:
@@ -86,22 +105,30 @@ async def refresh_grant(session: AsyncSession, token: str) -> dict[str, Any]:
         claims = decode_token(token, "refresh")
     except InvalidToken as e:
         raise InvalidGrant("The refresh token is invalid or expired.") from e
-    row = await session.scalar(select(RefreshToken).where(
-        RefreshToken.token_hash == hash_secret(claims["jti"])))
+    row = await session.scalar(
+        select(RefreshToken).where(col(RefreshToken.token_hash) == hash_secret(claims["jti"]))
+    )
     if row is None:
         raise InvalidGrant("Unknown refresh token.")
     if row.used_at is not None or row.revoked_at is not None:
         # A spent token came back: someone holds a copy. End the whole family.
         await revoke_family(session, row.family_id)
-        raise InvalidGrant("This refresh token was already used; the session is ended.",
-                           code="refresh-token-reused")
+        raise InvalidGrant(
+            "This refresh token was already used; the session is ended.",
+            code="refresh-token-reused",
+        )
     user = await session.get(User, row.user_id)
     if user is None or not user.active:
         raise InvalidGrant("The account is inactive.")
     # Conditional update: of two concurrent refreshes with one token, only one wins.
-    res = await session.execute(update(RefreshToken).where(
-        RefreshToken.id == row.id, RefreshToken.used_at.is_(None)  # type: ignore[union-attr]
-    ).values(used_at=utcnow()))
+    res = await session.execute(
+        update(RefreshToken)
+        .where(
+            col(RefreshToken.id) == row.id,
+            col(RefreshToken.used_at).is_(None),
+        )
+        .values(used_at=utcnow())
+    )
     if getattr(res, "rowcount", 1) != 1:
         await revoke_family(session, row.family_id)
         raise InvalidGrant("This refresh token was already used.", code="refresh-token-reused")
@@ -110,29 +137,44 @@ async def refresh_grant(session: AsyncSession, token: str) -> dict[str, Any]:
     return body
 
 
-async def client_credentials_grant(session: AsyncSession, client_id: str, client_secret: str,
-                                   scope: str | None) -> dict[str, Any]:
-    client = await session.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
+async def client_credentials_grant(
+    session: AsyncSession, client_id: str, client_secret: str, scope: str | None
+) -> dict[str, Any]:
+    client = await session.scalar(select(ApiClient).where(col(ApiClient.client_id) == client_id))
     expected = client.secret_hash if client else hash_secret(secrets.token_hex(8))
-    if client is None or not client.active or not hmac.compare_digest(
-            expected, hash_secret(client_secret)):
-        raise InvalidClient("Unknown client or wrong secret.",
-                            headers={"WWW-Authenticate": "Basic"})
+    if (
+        client is None
+        or not client.active
+        or not hmac.compare_digest(expected, hash_secret(client_secret))
+    ):
+        raise InvalidClient(
+            "Unknown client or wrong secret.", headers={"WWW-Authenticate": "Basic"}
+        )
     wanted = set(scope.split()) if scope else set(client.scopes)
     if not wanted <= set(client.scopes):
         raise InvalidScope(f"Not granted: {' '.join(sorted(wanted - set(client.scopes)))}")
     s = get_settings()
     granted = " ".join(sorted(wanted))
-    access, _ = create_token(client.id, "access", timedelta(minutes=s.access_token_minutes),
-                             kind="client", scope=granted)
-    return {"access_token": access, "token_type": "bearer",
-            "expires_in": s.access_token_minutes * 60, "scope": granted}
+    access, _ = create_token(
+        client.id, "access", timedelta(minutes=s.access_token_minutes), kind="client", scope=granted
+    )
+    return {
+        "access_token": access,
+        "token_type": "bearer",
+        "expires_in": s.access_token_minutes * 60,
+        "scope": granted,
+    }
 
 
 async def revoke_family(session: AsyncSession, family_id: str) -> None:
-    await session.execute(update(RefreshToken).where(
-        RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None)  # type: ignore[union-attr]
-    ).values(revoked_at=utcnow()))
+    await session.execute(
+        update(RefreshToken)
+        .where(
+            col(RefreshToken.family_id) == family_id,
+            col(RefreshToken.revoked_at).is_(None),
+        )
+        .values(revoked_at=utcnow())
+    )
     # Persist the revocation even though the caller's request fails.
     await session.commit()
 
@@ -141,8 +183,9 @@ async def revoke(session: AsyncSession, token: str) -> None:
     """RFC 7009: revoke a refresh token (its family) or an access token; unknown is fine."""
     try:
         claims = decode_token(token, "refresh")
-        row = await session.scalar(select(RefreshToken).where(
-            RefreshToken.token_hash == hash_secret(claims["jti"])))
+        row = await session.scalar(
+            select(RefreshToken).where(col(RefreshToken.token_hash) == hash_secret(claims["jti"]))
+        )
         if row is not None:
             await revoke_family(session, row.family_id)
         return
@@ -155,27 +198,39 @@ async def revoke(session: AsyncSession, token: str) -> None:
     from datetime import UTC, datetime
 
     if await session.get(RevokedAccessToken, claims["jti"]) is None:
-        session.add(RevokedAccessToken(jti=claims["jti"],
-                                       expires_at=datetime.fromtimestamp(claims["exp"], UTC)))
+        session.add(
+            RevokedAccessToken(
+                jti=claims["jti"], expires_at=datetime.fromtimestamp(claims["exp"], UTC)
+            )
+        )
 
 
 async def end_sessions(session: AsyncSession, user: User) -> None:
     """Every token the user holds stops working: access tokens by version, refresh by revocation."""
     user.token_version += 1
-    await session.execute(update(RefreshToken).where(
-        RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None)  # type: ignore[union-attr]
-    ).values(revoked_at=utcnow()))
+    await session.execute(
+        update(RefreshToken)
+        .where(
+            col(RefreshToken.user_id) == user.id,
+            col(RefreshToken.revoked_at).is_(None),
+        )
+        .values(revoked_at=utcnow())
+    )
 
 
 # --- users -----------------------------------------------------------------------------
 
+
 async def _check_org(session: AsyncSession, role: Role, org_id: str | None) -> None:
     if role == Role.clinician and not org_id:
-        raise Unprocessable("A clinician belongs to a facility.",
-                            errors=[{"pointer": "/organization_id", "detail": "required"}])
+        raise Unprocessable(
+            "A clinician belongs to a facility.",
+            errors=[{"pointer": "/organization_id", "detail": "required"}],
+        )
     if org_id and await session.get(Organization, org_id) is None:
-        raise Unprocessable("No such organization.",
-                            errors=[{"pointer": "/organization_id", "detail": "unknown"}])
+        raise Unprocessable(
+            "No such organization.", errors=[{"pointer": "/organization_id", "detail": "unknown"}]
+        )
 
 
 async def create_user(session: AsyncSession, actor: Principal | None, data: dict[str, Any]) -> User:
@@ -184,43 +239,59 @@ async def create_user(session: AsyncSession, actor: Principal | None, data: dict
         can_create(actor, role)
     await _check_org(session, role, data.get("organization_id"))
     email = str(data["email"]).lower()
-    if await session.scalar(select(User.id).where(User.email == email)):
-        raise Unprocessable("A user with this email exists.", code="email-taken",
-                            errors=[{"pointer": "/email", "detail": "already registered"}])
-    user = User(email=email, name=data["name"], role=role.value,
-                organization_id=data.get("organization_id"),
-                password_hash=await hash_password(data["password"]),
-                active=data.get("active", True))
+    if await session.scalar(select(col(User.id)).where(col(User.email) == email)):
+        raise Unprocessable(
+            "A user with this email exists.",
+            code="email-taken",
+            errors=[{"pointer": "/email", "detail": "already registered"}],
+        )
+    user = User(
+        email=email,
+        name=data["name"],
+        role=role.value,
+        organization_id=data.get("organization_id"),
+        password_hash=await hash_password(data["password"]),
+        active=data.get("active", True),
+    )
     session.add(user)
     await session.flush()
     return user
 
 
-async def list_users(session: AsyncSession, actor: Principal, limit: int, cursor: str | None,
-                     role: Role | None = None,
-                     organization_id: str | None = None) -> tuple[list[User], str | None]:
+async def list_users(
+    session: AsyncSession,
+    actor: Principal,
+    limit: int,
+    cursor: str | None,
+    role: Role | None = None,
+    organization_id: str | None = None,
+) -> tuple[list[User], str | None]:
     stmt = select(User).where(visible_users(actor))
     if role:
-        stmt = stmt.where(User.role == role.value)
+        stmt = stmt.where(col(User.role) == role.value)
     if organization_id:
-        stmt = stmt.where(User.organization_id == organization_id)
+        stmt = stmt.where(col(User.organization_id) == organization_id)
     return await keyset_page(session, stmt, User.id, limit, cursor)
 
 
 async def get_user(session: AsyncSession, actor: Principal, user_id: str) -> User:
-    user = await session.scalar(select(User).where(User.id == user_id, visible_users(actor)))
+    user = await session.scalar(select(User).where(col(User.id) == user_id, visible_users(actor)))
     if user is None:
         raise NotFound("No such user.")
     return user
 
 
-async def update_user(session: AsyncSession, actor: Principal, user_id: str,
-                      data: dict[str, Any]) -> User:
+async def update_user(
+    session: AsyncSession, actor: Principal, user_id: str, data: dict[str, Any]
+) -> User:
     user = await get_user(session, actor, user_id)
     can_update(actor, user, set(data))
     if "organization_id" in data or "role" in data:
-        await _check_org(session, Role(data.get("role") or user.role),
-                         data.get("organization_id", user.organization_id))
+        await _check_org(
+            session,
+            Role(data.get("role") or user.role),
+            data.get("organization_id", user.organization_id),
+        )
     ends_sessions = False
     for k in ("name", "organization_id", "role"):
         if k in data and data[k] is not None:
@@ -235,34 +306,49 @@ async def update_user(session: AsyncSession, actor: Principal, user_id: str,
         await end_sessions(session, user)
     user.updated_at = utcnow()
     await session.flush()
-    await audit.append(session, actor, "user.update", "user", user.id,
-                       detail=",".join(sorted(k for k in data if k != "password")) +
-                       (",password" if "password" in data else ""))
+    await audit.append(
+        session,
+        actor,
+        "user.update",
+        "user",
+        user.id,
+        detail=",".join(sorted(k for k in data if k != "password"))
+        + (",password" if "password" in data else ""),
+    )
     return user
 
 
 # --- API clients --------------------------------------------------------------------------
 
-async def create_api_client(session: AsyncSession, actor: Principal,
-                            data: dict[str, Any]) -> tuple[ApiClient, str]:
+
+async def create_api_client(
+    session: AsyncSession, actor: Principal, data: dict[str, Any]
+) -> tuple[ApiClient, str]:
     bad = [s for s in data["scopes"] if s not in SCOPES]
     if bad:
-        raise Unprocessable(f"Unknown scope(s): {', '.join(bad)}",
-                            errors=[{"pointer": "/scopes", "detail": f"allowed: {SCOPES}"}])
+        raise Unprocessable(
+            f"Unknown scope(s): {', '.join(bad)}",
+            errors=[{"pointer": "/scopes", "detail": f"allowed: {SCOPES}"}],
+        )
     if await session.get(Organization, data["organization_id"]) is None:
-        raise Unprocessable("No such organization.",
-                            errors=[{"pointer": "/organization_id", "detail": "unknown"}])
+        raise Unprocessable(
+            "No such organization.", errors=[{"pointer": "/organization_id", "detail": "unknown"}]
+        )
     secret = new_secret("cs_")
-    client = ApiClient(client_id=new_id("ci"), secret_hash=hash_secret(secret),
-                       name=data["name"], organization_id=data["organization_id"],
-                       scopes=sorted(set(data["scopes"])))
+    client = ApiClient(
+        client_id=new_id("ci"),
+        secret_hash=hash_secret(secret),
+        name=data["name"],
+        organization_id=data["organization_id"],
+        scopes=sorted(set(data["scopes"])),
+    )
     session.add(client)
     await session.flush()
     await audit.append(session, actor, "api_client.create", "api_client", client.id)
     return client, secret
 
 
-async def list_api_clients(session: AsyncSession, limit: int,
-                           cursor: str | None) -> tuple[list[ApiClient], str | None]:
+async def list_api_clients(
+    session: AsyncSession, limit: int, cursor: str | None
+) -> tuple[list[ApiClient], str | None]:
     return await keyset_page(session, select(ApiClient), ApiClient.id, limit, cursor)
-

@@ -89,8 +89,14 @@ def make_engine(url: str) -> AsyncEngine:
         # one process they run one at a time anyway. One pooled connection makes them queue
         # in the pool (handed over at once) instead of in SQLite's busy handler, which polls
         # with sleeps of up to 100 ms: same safety, a fraction of the latency.
-        engine = create_async_engine(url, connect_args={"timeout": 30}, pool_size=1,
-                                     max_overflow=0, pool_timeout=30, hide_parameters=True)
+        engine = create_async_engine(
+            url,
+            connect_args={"timeout": 30},
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=30,
+            hide_parameters=True,
+        )
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _: Any) -> None:
@@ -110,8 +116,9 @@ def make_engine(url: str) -> AsyncEngine:
 
         return engine
     pool_size = int(os.environ.get("DB_POOL_SIZE", "10"))
-    return create_async_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True,
-                               hide_parameters=True)
+    return create_async_engine(
+        url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True, hide_parameters=True
+    )
 
 
 def init_engine(url: str) -> AsyncEngine:

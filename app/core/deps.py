@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.auth.models import ApiClient, RevokedAccessToken, Role, User
 from app.core.db import session_scope
@@ -42,26 +43,44 @@ async def resolve_principal(session: AsyncSession, token: str, ip: str | None) -
         claims = decode_token(token, "access")
     except InvalidToken as e:
         raise Unauthorized("The access token is invalid or expired.") from e
-    revoked = exists().where(RevokedAccessToken.jti == claims["jti"])
+    revoked = exists().where(col(RevokedAccessToken.jti) == claims["jti"])
     if claims.get("kind") == "client":
-        row = (await session.execute(select(ApiClient, revoked).where(
-            ApiClient.id == claims["sub"]))).first()
+        row = (
+            await session.execute(
+                select(ApiClient, revoked).where(col(ApiClient.id) == claims["sub"])
+            )
+        ).first()
         if row is None or not row[0].active or row[1]:
             raise Unauthorized("The API client is unknown or disabled.")
         cl: ApiClient = row[0]
         granted = set(str(claims.get("scope", "")).split()) & set(cl.scopes)
-        return Principal(id=cl.id, kind="client", role=Role.clinician,
-                         organization_id=cl.organization_id, scopes=frozenset(granted),
-                         jti=claims["jti"], exp=claims["exp"], ip=ip)
-    row = (await session.execute(select(User, revoked).where(User.id == claims["sub"]))).first()
-    if row is None or row[1]:
+        return Principal(
+            id=cl.id,
+            kind="client",
+            role=Role.clinician,
+            organization_id=cl.organization_id,
+            scopes=frozenset(granted),
+            jti=claims["jti"],
+            exp=claims["exp"],
+            ip=ip,
+        )
+    urow = (
+        await session.execute(select(User, revoked).where(col(User.id) == claims["sub"]))
+    ).first()
+    if urow is None or urow[1]:
         raise Unauthorized("The session has ended.")
-    user: User = row[0]
+    user: User = urow[0]
     if not user.active or claims.get("tv") != user.token_version:
         raise Unauthorized("The session has ended.")
-    return Principal(id=user.id, kind="user", role=Role(user.role),
-                     organization_id=user.organization_id, jti=claims["jti"],
-                     exp=claims["exp"], ip=ip)
+    return Principal(
+        id=user.id,
+        kind="user",
+        role=Role(user.role),
+        organization_id=user.organization_id,
+        jti=claims["jti"],
+        exp=claims["exp"],
+        ip=ip,
+    )
 
 
 async def current_principal(

@@ -182,14 +182,22 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     errs = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errs):
         return problem_response(
-            400, "malformed-body", "Malformed body", "The body is not valid JSON.",
+            400,
+            "malformed-body",
+            "Malformed body",
+            "The body is not valid JSON.",
             instance=request.url.path,
         )
-    pointers = [{"pointer": _pointer(tuple(e.get("loc", ()))), "detail": str(e.get("msg"))}
-                for e in errs]
+    pointers = [
+        {"pointer": _pointer(tuple(e.get("loc", ()))), "detail": str(e.get("msg"))} for e in errs
+    ]
     return problem_response(
-        422, "validation-error", "Validation failed",
-        f"{len(pointers)} field(s) are invalid.", instance=request.url.path, errors=pointers,
+        422,
+        "validation-error",
+        "Validation failed",
+        f"{len(pointers)} field(s) are invalid.",
+        instance=request.url.path,
+        errors=pointers,
     )
 
 
@@ -208,8 +216,14 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code, title = _HTTP_CODES.get(exc.status_code, ("error", "Error"))
     detail = exc.detail if isinstance(exc.detail, str) else title
-    return problem_response(exc.status_code, code, title, detail, instance=request.url.path,
-                            headers=getattr(exc, "headers", None))
+    return problem_response(
+        exc.status_code,
+        code,
+        title,
+        detail,
+        instance=request.url.path,
+        headers=getattr(exc, "headers", None),
+    )
 
 
 log = logging.getLogger("app.errors")
@@ -218,13 +232,23 @@ log = logging.getLogger("app.errors")
 def log_unexpected(method: str, path: str, exc: BaseException) -> None:
     """The exception's message may carry patient data (a driver error quotes the row's
     values): log its type and where it was raised, never its text or the request body."""
-    log.error("unhandled %s on %s %s\n%s", type(exc).__name__, method, path,
-              "".join(traceback.format_tb(exc.__traceback__)))
+    log.error(
+        "unhandled %s on %s %s\n%s",
+        type(exc).__name__,
+        method,
+        path,
+        "".join(traceback.format_tb(exc.__traceback__)),
+    )
 
 
 def internal_error(path: str) -> JSONResponse:
-    return problem_response(500, "internal", "Internal error",
-                            "Something went wrong; it has been logged.", instance=path)
+    return problem_response(
+        500,
+        "internal",
+        "Internal error",
+        "Something went wrong; it has been logged.",
+        instance=path,
+    )
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -236,9 +260,13 @@ async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
     # A constraint the service did not check first (two requests racing past a uniqueness
     # check, say). The driver's message quotes the row, so it is neither shown nor logged.
     log.warning("integrity error on %s %s", request.method, request.url.path)
-    return problem_response(409, "conflict", "Conflict",
-                            "The change conflicts with existing data.",
-                            instance=request.url.path)
+    return problem_response(
+        409,
+        "conflict",
+        "Conflict",
+        "The change conflicts with existing data.",
+        instance=request.url.path,
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -253,7 +281,23 @@ def install_error_handlers(app: FastAPI) -> None:
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the errors a route can give, all in the problem+json shape."""
-    return {s: {"model": Problem, "content": {PROBLEM: {}}, "description": _HTTP_CODES.get(
-        s, (None, {409: "Conflict", 412: "Precondition failed", 422: "Validation failed",
-                   428: "Precondition required", 429: "Rate limited"}.get(s, "Error")))[1]}
-            for s in statuses}
+    return {
+        s: {
+            "model": Problem,
+            "content": {PROBLEM: {}},
+            "description": _HTTP_CODES.get(
+                s,
+                (
+                    None,
+                    {
+                        409: "Conflict",
+                        412: "Precondition failed",
+                        422: "Validation failed",
+                        428: "Precondition required",
+                        429: "Rate limited",
+                    }.get(s, "Error"),
+                ),
+            )[1],
+        }
+        for s in statuses
+    }

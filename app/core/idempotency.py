@@ -15,6 +15,7 @@ from fastapi import Request, Response
 from sqlalchemy import delete, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.core.config import get_settings
 from app.core.db import is_postgres, utcnow
@@ -34,8 +35,9 @@ class IdempotentReplay(AppError):
         super().__init__("replay")
         # A detached copy: the request's rollback expires the loaded row before the handler
         # renders it.
-        self.record = IdempotencyRecord(status_code=record.status_code, body=record.body,
-                                        headers=dict(record.headers))
+        self.record = IdempotencyRecord.model_construct(
+            status_code=record.status_code, body=record.body, headers=dict(record.headers)
+        )
 
 
 def replay_response(record: IdempotencyRecord) -> Response:
@@ -84,8 +86,9 @@ async def _body_digest(request: Request) -> bytes:
 
 async def _try_lock(session: AsyncSession, name: str) -> bool:
     if is_postgres(session):
-        got = await session.scalar(text("SELECT pg_try_advisory_xact_lock(hashtext(:k))"),
-                                   {"k": name})
+        got = await session.scalar(
+            text("SELECT pg_try_advisory_xact_lock(hashtext(:k))"), {"k": name}
+        )
         return bool(got)
     if name in _in_flight:
         return False
@@ -99,8 +102,10 @@ async def idempotency_guard(request: Request, session: SessionDep) -> AsyncItera
         yield
         return
     if len(key) > 255:
-        raise Unprocessable("Idempotency-Key is at most 255 characters.",
-                            errors=[{"pointer": "#header/Idempotency-Key", "detail": "too long"}])
+        raise Unprocessable(
+            "Idempotency-Key is at most 255 characters.",
+            errors=[{"pointer": "#header/Idempotency-Key", "detail": "too long"}],
+        )
     auth = request.headers.get("authorization", "")
     subject = peek_subject(auth[7:]) if auth.lower().startswith("bearer ") else None
     # Unauthenticated POSTs (the token endpoint) are scoped by address instead.
@@ -109,12 +114,18 @@ async def idempotency_guard(request: Request, session: SessionDep) -> AsyncItera
     # Not NUL: PostgreSQL text (hashtext) refuses it. Principal ids never contain "|".
     name = f"{principal_id}|{key}"
     if not await _try_lock(session, name):
-        raise Conflict("A request with this Idempotency-Key is still in progress.",
-                       code="idempotency-in-flight")
+        raise Conflict(
+            "A request with this Idempotency-Key is still in progress.",
+            code="idempotency-in-flight",
+        )
     try:
         ttl = timedelta(hours=get_settings().idempotency_ttl_hours)
-        existing = await session.scalar(select(IdempotencyRecord).where(
-            IdempotencyRecord.principal_id == principal_id, IdempotencyRecord.key == key))
+        existing = await session.scalar(
+            select(IdempotencyRecord).where(
+                col(IdempotencyRecord.principal_id) == principal_id,
+                col(IdempotencyRecord.key) == key,
+            )
+        )
         if existing is not None and existing.created_at < utcnow() - ttl:
             await session.delete(existing)
             await session.flush()
@@ -124,30 +135,41 @@ async def idempotency_guard(request: Request, session: SessionDep) -> AsyncItera
                 raise Unprocessable(
                     "This Idempotency-Key was used with a different request body.",
                     code="idempotency-key-reused",
-                    errors=[{"pointer": "#header/Idempotency-Key",
-                             "detail": "reused with another body"}])
+                    errors=[
+                        {"pointer": "#header/Idempotency-Key", "detail": "reused with another body"}
+                    ],
+                )
             raise IdempotentReplay(existing)
         yield
         response: Response | None = getattr(request.state, "response", None)
         if response is not None and response.status_code < 500 and hasattr(response, "body"):
             headers = {k: v for k, v in response.headers.items() if k in REPLAY_HEADERS}
-            session.add(IdempotencyRecord(
-                principal_id=principal_id, key=key, fingerprint=fingerprint,
-                status_code=response.status_code, body=bytes(response.body).decode(),
-                headers=headers))
+            session.add(
+                IdempotencyRecord(
+                    principal_id=principal_id,
+                    key=key,
+                    fingerprint=fingerprint,
+                    status_code=response.status_code,
+                    body=bytes(response.body).decode(),
+                    headers=headers,
+                )
+            )
             try:
                 await session.flush()
             except IntegrityError as e:
-                raise Conflict("A request with this Idempotency-Key was just completed.",
-                               code="idempotency-in-flight") from e
+                raise Conflict(
+                    "A request with this Idempotency-Key was just completed.",
+                    code="idempotency-in-flight",
+                ) from e
     finally:
         _in_flight.discard(name)
 
 
 async def purge_expired(session: AsyncSession) -> int:
     cutoff = utcnow() - timedelta(hours=get_settings().idempotency_ttl_hours)
-    res = await session.execute(delete(IdempotencyRecord).where(
-        IdempotencyRecord.created_at < cutoff))
+    res = await session.execute(
+        delete(IdempotencyRecord).where(col(IdempotencyRecord.created_at) < cutoff)
+    )
     return int(getattr(res, "rowcount", 0) or 0)
 
 

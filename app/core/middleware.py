@@ -11,8 +11,12 @@ from app.core.config import get_settings
 from app.core.errors import internal_error, log_unexpected, problem_response
 
 REQUESTS = Counter("http_requests_total", "HTTP requests", ["method", "route", "status"])
-LATENCY = Histogram("http_request_duration_seconds", "HTTP request latency", ["method", "route"],
-                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+LATENCY = Histogram(
+    "http_request_duration_seconds",
+    "HTTP request latency",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
 
 
 class BodyLimitMiddleware:
@@ -58,8 +62,13 @@ class BodyLimitMiddleware:
             await self._reject(scope, receive, send, limit)
 
     async def _reject(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
-        resp = problem_response(413, "payload-too-large", "Payload too large",
-                                f"The body exceeds {limit} bytes.", instance=scope["path"])
+        resp = problem_response(
+            413,
+            "payload-too-large",
+            "Payload too large",
+            f"The body exceeds {limit} bytes.",
+            instance=scope["path"],
+        )
         await resp(scope, receive, send)
 
 

@@ -16,14 +16,18 @@ class AppRoute(APIRoute):
     def __init__(self, path: str, endpoint: Callable[..., Any], **kw: Any) -> None:
         methods = {m.upper() for m in (kw.get("methods") or ())}
         if "POST" in methods:
-            kw["dependencies"] = [Depends(idempotency_guard, scope="function"), *(kw.get("dependencies") or [])]
+            kw["dependencies"] = [
+                Depends(idempotency_guard, scope="function"),
+                *(kw.get("dependencies") or []),
+            ]
         super().__init__(path, endpoint, **kw)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         body_params = self.dependant.body_params
         expects_json = bool(body_params) and not any(
-            isinstance(p.field_info, (params.Form, params.File)) for p in body_params)
+            isinstance(p.field_info, (params.Form, params.File)) for p in body_params
+        )
 
         async def route_handler(request: Request) -> Response:
             if expects_json and request.method in ("POST", "PUT", "PATCH"):

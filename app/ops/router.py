@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from sqlalchemy import select, text
+from sqlmodel import col
 
 from app.audit import service as audit
 from app.audit.models import AuditEntry
@@ -25,8 +26,11 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@ops_router.get("/readyz", summary="Database reachable and schema at the migrations' head",
-            responses={503: {"description": "Not ready"}})
+@ops_router.get(
+    "/readyz",
+    summary="Database reachable and schema at the migrations' head",
+    responses={503: {"description": "Not ready"}},
+)
 async def readyz(response: Response) -> dict[str, object]:
     checks: dict[str, object] = {}
     try:
@@ -67,27 +71,37 @@ class AuditVerification(BaseModel):
     first_broken_id: int | None
 
 
-@ops_router.get("/audit", response_model=Page[AuditRead], summary="Who read or changed what",
-            responses=problem_responses(401, 403))
+@ops_router.get(
+    "/audit",
+    response_model=Page[AuditRead],
+    summary="Who read or changed what",
+    responses=problem_responses(401, 403),
+)
 async def list_audit(
-    session: SessionDep, p: AdminPrincipal, limit: Limit = 50, cursor: Cursor = None,
+    session: SessionDep,
+    p: AdminPrincipal,
+    limit: Limit = 50,
+    cursor: Cursor = None,
     resource_type: Annotated[str | None, Query(max_length=40)] = None,
     resource_id: Annotated[str | None, Query(max_length=40)] = None,
     actor_id: Annotated[str | None, Query(max_length=40)] = None,
 ) -> object:
     stmt = select(AuditEntry)
     if resource_type:
-        stmt = stmt.where(AuditEntry.resource_type == resource_type)
+        stmt = stmt.where(col(AuditEntry.resource_type) == resource_type)
     if resource_id:
-        stmt = stmt.where(AuditEntry.resource_id == resource_id)
+        stmt = stmt.where(col(AuditEntry.resource_id) == resource_id)
     if actor_id:
-        stmt = stmt.where(AuditEntry.actor_id == actor_id)
+        stmt = stmt.where(col(AuditEntry.actor_id) == actor_id)
     items, nxt = await keyset_page(session, stmt, AuditEntry.id, limit, cursor)
     return {"items": items, "next_cursor": nxt}
 
 
-@ops_router.get("/audit/verify", response_model=AuditVerification,
-            summary="Check the hash chain; points at the first broken link",
-            responses=problem_responses(401, 403))
+@ops_router.get(
+    "/audit/verify",
+    response_model=AuditVerification,
+    summary="Check the hash chain; points at the first broken link",
+    responses=problem_responses(401, 403),
+)
 async def verify_audit(session: SessionDep, p: AdminPrincipal) -> object:
     return await audit.verify(session)

@@ -8,31 +8,53 @@ from app.organizations.schemas import OrganizationCreate, OrganizationRead, Orga
 router = make_router(tags=["organizations"])
 
 
-@router.post("/organizations", response_model=OrganizationRead, status_code=201,
-             summary="Register a facility", responses=problem_responses(401, 403, 422))
-async def create_organization(session: SessionDep, p: CurrentPrincipal,
-                              body: OrganizationCreate) -> object:
+@router.post(
+    "/organizations",
+    response_model=OrganizationRead,
+    status_code=201,
+    summary="Register a facility",
+    responses=problem_responses(401, 403, 422),
+)
+async def create_organization(
+    session: SessionDep, p: CurrentPrincipal, body: OrganizationCreate
+) -> object:
     return await service.create(session, p, body.model_dump())
 
 
-@router.get("/organizations", response_model=Page[OrganizationRead],
-            summary="List facilities you may see", responses=problem_responses(401, 403))
-async def list_organizations(session: SessionDep, p: CasesRead, limit: Limit = 50,
-                             cursor: Cursor = None, country: str | None = None) -> object:
+@router.get(
+    "/organizations",
+    response_model=Page[OrganizationRead],
+    summary="List facilities you may see",
+    responses=problem_responses(401, 403),
+)
+async def list_organizations(
+    session: SessionDep,
+    p: CasesRead,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    country: str | None = None,
+) -> object:
     items, nxt = await service.list_(session, p, limit, cursor, country)
     return {"items": items, "next_cursor": nxt}
 
 
-@router.get("/organizations/{organization_id}", response_model=OrganizationRead,
-            summary="One facility", responses=problem_responses(401, 403, 404))
-async def get_organization(session: SessionDep, p: CasesRead,
-                           organization_id: str) -> object:
+@router.get(
+    "/organizations/{organization_id}",
+    response_model=OrganizationRead,
+    summary="One facility",
+    responses=problem_responses(401, 403, 404),
+)
+async def get_organization(session: SessionDep, p: CasesRead, organization_id: str) -> object:
     return await service.get(session, p, organization_id)
 
 
-@router.patch("/organizations/{organization_id}", response_model=OrganizationRead,
-              summary="Update a facility (its own clinicians keep local_resources current)",
-              responses=problem_responses(401, 403, 404, 422))
-async def update_organization(session: SessionDep, p: CurrentPrincipal, organization_id: str,
-                              body: OrganizationUpdate) -> object:
+@router.patch(
+    "/organizations/{organization_id}",
+    response_model=OrganizationRead,
+    summary="Update a facility (its own clinicians keep local_resources current)",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def update_organization(
+    session: SessionDep, p: CurrentPrincipal, organization_id: str, body: OrganizationUpdate
+) -> object:
     return await service.update(session, p, organization_id, body.model_dump(exclude_unset=True))

@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy import select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.auth.models import Role
 from app.core.db import utcnow
@@ -16,7 +17,7 @@ from app.organizations.models import Organization
 
 def visible_organizations(p: Principal) -> Any:
     if p.kind == "client" or p.role == Role.clinician:
-        return Organization.id == p.organization_id
+        return col(Organization.id) == p.organization_id
     return true()
 
 
@@ -30,23 +31,30 @@ async def create(session: AsyncSession, actor: Principal, data: dict[str, Any]) 
 
 
 async def get(session: AsyncSession, actor: Principal, org_id: str) -> Organization:
-    org = await session.scalar(select(Organization).where(
-        Organization.id == org_id, visible_organizations(actor)))
+    org = await session.scalar(
+        select(Organization).where(col(Organization.id) == org_id, visible_organizations(actor))
+    )
     if org is None:
         raise NotFound("No such organization.")
     return org
 
 
-async def list_(session: AsyncSession, actor: Principal, limit: int, cursor: str | None,
-                country: str | None = None) -> tuple[list[Organization], str | None]:
+async def list_(
+    session: AsyncSession,
+    actor: Principal,
+    limit: int,
+    cursor: str | None,
+    country: str | None = None,
+) -> tuple[list[Organization], str | None]:
     stmt = select(Organization).where(visible_organizations(actor))
     if country:
-        stmt = stmt.where(Organization.country == country.upper())
+        stmt = stmt.where(col(Organization.country) == country.upper())
     return await keyset_page(session, stmt, Organization.id, limit, cursor)
 
 
-async def update(session: AsyncSession, actor: Principal, org_id: str,
-                 data: dict[str, Any]) -> Organization:
+async def update(
+    session: AsyncSession, actor: Principal, org_id: str, data: dict[str, Any]
+) -> Organization:
     org = await get(session, actor, org_id)
     # Local clinicians keep their own facility's resources current; staff may edit any.
     own = actor.kind == "user" and actor.role == Role.clinician and actor.organization_id == org.id

@@ -53,8 +53,9 @@ def _load(module: ModuleType) -> Scenario | None:
     fn = getattr(module, "targets", None)
     if fn is None:
         return None
-    return Scenario(name=module.__name__.rsplit(".", 1)[-1], targets=fn,
-                    env=dict(getattr(module, "ENV", {})))
+    return Scenario(
+        name=module.__name__.rsplit(".", 1)[-1], targets=fn, env=dict(getattr(module, "ENV", {}))
+    )
 
 
 def discover(only: list[str] | None = None) -> list[Scenario]:

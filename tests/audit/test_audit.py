@@ -45,8 +45,11 @@ async def test_reading_a_case_writes_one_row_and_a_refused_read_a_denied_row(cli
 async def test_changes_are_recorded_without_secrets(client, factory, db):
     admin = await factory.make_user(Role.admin)
     u = await factory.make_user(Role.specialist)
-    r = await client.patch(f"{API}/users/{u.id}", headers=factory.headers(admin),
-                           json={"name": "Dr Ana Ruiz", "password": "a-new-password-1"})
+    r = await client.patch(
+        f"{API}/users/{u.id}",
+        headers=factory.headers(admin),
+        json={"name": "Dr Ana Ruiz", "password": "a-new-password-1"},
+    )
     assert r.status_code == 200
     [row] = await _entries(db, resource_id=u.id)
     assert row.action == "user.update" and row.actor_id == admin.id
@@ -75,11 +78,14 @@ async def test_audit_api_filters_and_is_admin_only(client, factory, db):
     assert await ids(actor_id="usr_a") == ["note_1", "case_1"]
     assert await ids(actor_id="usr_a", resource_type="case") == ["case_1"]
     page = (await client.get("/audit", params={"limit": 3}, headers=h)).json()
-    rest = (await client.get("/audit", params={"limit": 3, "cursor": page["next_cursor"]},
-                             headers=h)).json()
+    rest = (
+        await client.get("/audit", params={"limit": 3, "cursor": page["next_cursor"]}, headers=h)
+    ).json()
     assert len(page["items"]) == 3 and len(rest["items"]) == 1 and rest["next_cursor"] is None
     item = page["items"][0]
-    assert {"at", "actor_id", "actor_kind", "action", "outcome", "ip", "hash", "prev_hash"} <= set(item)
+    assert {"at", "actor_id", "actor_kind", "action", "outcome", "ip", "hash", "prev_hash"} <= set(
+        item
+    )
 
     for who in (Role.coordinator, Role.clinician, Role.specialist):
         org = await factory.make_org()
@@ -87,8 +93,9 @@ async def test_audit_api_filters_and_is_admin_only(client, factory, db):
         assert_problem(await client.get("/audit", headers=factory.headers(u)), 403)
         assert_problem(await client.get("/audit/verify", headers=factory.headers(u)), 403)
     org = await factory.make_org()
-    assert_problem(await client.get("/audit", headers=factory.headers(
-        await factory.make_client(org.id))), 403)
+    assert_problem(
+        await client.get("/audit", headers=factory.headers(await factory.make_client(org.id))), 403
+    )
     assert_problem(await client.get("/audit"), 401)
 
 
@@ -102,7 +109,9 @@ async def _chain(db, n: int) -> list[int]:
 
 async def test_verify_reports_an_intact_chain(client, factory, db):
     ids = await _chain(db, 5)
-    r = await client.get("/audit/verify", headers=factory.headers(await factory.make_user(Role.admin)))
+    r = await client.get(
+        "/audit/verify", headers=factory.headers(await factory.make_user(Role.admin))
+    )
     assert r.status_code == 200
     assert r.json() == {"valid": True, "checked": 5, "first_broken_id": None}
     assert len(ids) == 5
@@ -110,12 +119,16 @@ async def test_verify_reports_an_intact_chain(client, factory, db):
 
 async def test_verify_points_at_an_edited_row(client, factory, db):
     ids = await _chain(db, 6)
-    await db.execute(update(AuditEntry).where(AuditEntry.id == ids[3]).values(
-        actor_id="usr_someone_else"))
+    await db.execute(
+        update(AuditEntry).where(AuditEntry.id == ids[3]).values(actor_id="usr_someone_else")
+    )
     await db.commit()
     h = factory.headers(await factory.make_user(Role.admin))
     assert (await client.get("/audit/verify", headers=h)).json() == {
-        "valid": False, "checked": 3, "first_broken_id": ids[3]}
+        "valid": False,
+        "checked": 3,
+        "first_broken_id": ids[3],
+    }
 
 
 async def test_verify_points_at_the_row_after_a_deleted_one(client, factory, db):
@@ -127,8 +140,9 @@ async def test_verify_points_at_the_row_after_a_deleted_one(client, factory, db)
     assert body == {"valid": False, "checked": 2, "first_broken_id": ids[3]}
 
 
-async def test_verify_catches_a_recomputed_hash_whose_successor_no_longer_links(client, factory,
-                                                                               db):
+async def test_verify_catches_a_recomputed_hash_whose_successor_no_longer_links(
+    client, factory, db
+):
     """An editor who also recomputes the edited row's hash still breaks the next link."""
     ids = await _chain(db, 4)
     row = await db.get(AuditEntry, ids[1])

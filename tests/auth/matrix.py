@@ -15,12 +15,36 @@ async def _patch_clinician_a(w: World):
 
 
 ROWS = [
-    Row("GET", f"{API}/users/{{user_id}}", _clinician_a, {
-        "anonymous": 401, "admin": 200, "coordinator": 200, "clinician_a": 200,
-        "clinician_b": 404, "specialist": 404, "interpreter": 404, "client_a": 200,
-        "client_b": 404}),
-    Row("PATCH", f"{API}/users/{{user_id}}", _patch_clinician_a, {
-        "anonymous": 401, "admin": 200, "coordinator": 200, "clinician_a": 403,
-        "clinician_b": 404, "specialist": 404, "interpreter": 404, "client_a": 403,
-        "client_b": 404}),
+    Row(
+        "GET",
+        f"{API}/users/{{user_id}}",
+        _clinician_a,
+        {
+            "anonymous": 401,
+            "admin": 200,
+            "coordinator": 200,
+            "clinician_a": 200,
+            "clinician_b": 404,
+            "specialist": 404,
+            "interpreter": 404,
+            "client_a": 200,
+            "client_b": 404,
+        },
+    ),
+    Row(
+        "PATCH",
+        f"{API}/users/{{user_id}}",
+        _patch_clinician_a,
+        {
+            "anonymous": 401,
+            "admin": 200,
+            "coordinator": 200,
+            "clinician_a": 403,
+            "clinician_b": 404,
+            "specialist": 404,
+            "interpreter": 404,
+            "client_a": 403,
+            "client_b": 404,
+        },
+    ),
 ]

@@ -18,8 +18,10 @@ PASSWORD = "correct-horse-battery"
 
 
 async def _login(client, email: str, password: str):
-    return await client.post(f"{API}/auth/token", data={
-        "grant_type": "password", "username": email, "password": password})
+    return await client.post(
+        f"{API}/auth/token",
+        data={"grant_type": "password", "username": email, "password": password},
+    )
 
 
 def _assert_429(r) -> None:

@@ -28,8 +28,11 @@ def _problem(r, status: int, code: str | None = None) -> dict:
 
 
 async def _login(client, email: str, password: str = PASSWORD, **kw):
-    return await client.post(f"{API}/auth/token", data={
-        "grant_type": "password", "username": email, "password": password}, **kw)
+    return await client.post(
+        f"{API}/auth/token",
+        data={"grant_type": "password", "username": email, "password": password},
+        **kw,
+    )
 
 
 def _bearer(tok: str) -> dict[str, str]:
@@ -101,32 +104,44 @@ async def test_inactive_user_cannot_sign_in(client, factory):
 
 async def test_refresh_rotates_and_reuse_revokes_the_whole_family(client, user):
     first = (await _login(client, user.email)).json()
-    r = await client.post(f"{API}/auth/token", data={
-        "grant_type": "refresh_token", "refresh_token": first["refresh_token"]})
+    r = await client.post(
+        f"{API}/auth/token",
+        data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"]},
+    )
     assert r.status_code == 200, r.text
     second = r.json()
     assert second["refresh_token"] != first["refresh_token"]
-    assert (await client.get(f"{API}/me", headers=_bearer(second["access_token"]))).status_code == 200
+    assert (
+        await client.get(f"{API}/me", headers=_bearer(second["access_token"]))
+    ).status_code == 200
 
     # The spent token comes back (a thief's copy): the whole family ends, the new one too.
-    reuse = await client.post(f"{API}/auth/token", data={
-        "grant_type": "refresh_token", "refresh_token": first["refresh_token"]})
+    reuse = await client.post(
+        f"{API}/auth/token",
+        data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"]},
+    )
     _problem(reuse, 400, "refresh-token-reused")
-    r = await client.post(f"{API}/auth/token", data={
-        "grant_type": "refresh_token", "refresh_token": second["refresh_token"]})
+    r = await client.post(
+        f"{API}/auth/token",
+        data={"grant_type": "refresh_token", "refresh_token": second["refresh_token"]},
+    )
     _problem(r, 400)
 
     # Another sign-in is another family and is unaffected.
     other = (await _login(client, user.email)).json()
-    r = await client.post(f"{API}/auth/token", data={
-        "grant_type": "refresh_token", "refresh_token": other["refresh_token"]})
+    r = await client.post(
+        f"{API}/auth/token",
+        data={"grant_type": "refresh_token", "refresh_token": other["refresh_token"]},
+    )
     assert r.status_code == 200
 
 
 async def test_refresh_needs_a_refresh_token(client, user):
     tokens = (await _login(client, user.email)).json()
-    r = await client.post(f"{API}/auth/token", data={
-        "grant_type": "refresh_token", "refresh_token": tokens["access_token"]})
+    r = await client.post(
+        f"{API}/auth/token",
+        data={"grant_type": "refresh_token", "refresh_token": tokens["access_token"]},
+    )
     _problem(r, 400, "invalid-grant")
     r = await client.post(f"{API}/auth/token", data={"grant_type": "refresh_token"})
     _problem(r, 400, "invalid-grant")
@@ -136,8 +151,10 @@ async def test_revoke_refresh_token_ends_its_family(client, user):
     tokens = (await _login(client, user.email)).json()
     r = await client.post(f"{API}/auth/revoke", data={"token": tokens["refresh_token"]})
     assert r.status_code == 200
-    r = await client.post(f"{API}/auth/token", data={
-        "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]})
+    r = await client.post(
+        f"{API}/auth/token",
+        data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+    )
     _problem(r, 400)
 
 
@@ -162,8 +179,10 @@ async def test_deactivation_and_password_change_end_sessions(client, factory, us
     r = await client.patch(f"{API}/users/{user.id}", json=change, headers=factory.headers(admin))
     assert r.status_code == 200, r.text
     _problem(await client.get(f"{API}/me", headers=h), 401)
-    r = await client.post(f"{API}/auth/token", data={
-        "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]})
+    r = await client.post(
+        f"{API}/auth/token",
+        data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+    )
     _problem(r, 400)
     if "password" in change:
         _problem(await _login(client, user.email), 400)
@@ -176,28 +195,40 @@ async def test_deactivation_and_password_change_end_sessions(client, factory, us
 async def test_own_password_change_ends_own_sessions(client, user):
     tokens = (await _login(client, user.email)).json()
     h = _bearer(tokens["access_token"])
-    r = await client.patch(f"{API}/users/{user.id}", json={"password": "my-new-password-2"},
-                           headers=h)
+    r = await client.patch(
+        f"{API}/users/{user.id}", json={"password": "my-new-password-2"}, headers=h
+    )
     assert r.status_code == 200, r.text
     _problem(await client.get(f"{API}/me", headers=h), 401)
 
 
 # --- API clients ------------------------------------------------------------------------------
 
+
 async def test_api_client_secret_shown_once_and_client_credentials(client, factory):
     admin = await factory.make_user(Role.admin)
     org = await factory.make_org()
-    r = await client.post(f"{API}/api-clients", headers=factory.headers(admin), json={
-        "name": "Partner EMR", "organization_id": org.id, "scopes": ["cases:read"]})
+    r = await client.post(
+        f"{API}/api-clients",
+        headers=factory.headers(admin),
+        json={"name": "Partner EMR", "organization_id": org.id, "scopes": ["cases:read"]},
+    )
     assert r.status_code == 201, r.text
     created = r.json()
     secret = created["client_secret"]
     listed = await client.get(f"{API}/api-clients", headers=factory.headers(admin))
-    assert secret not in listed.text and listed.json()["items"][0]["client_id"] == created["client_id"]
+    assert (
+        secret not in listed.text and listed.json()["items"][0]["client_id"] == created["client_id"]
+    )
 
-    r = await client.post(f"{API}/auth/token", data={
-        "grant_type": "client_credentials", "client_id": created["client_id"],
-        "client_secret": secret})
+    r = await client.post(
+        f"{API}/auth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": created["client_id"],
+            "client_secret": secret,
+        },
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["scope"] == "cases:read" and "refresh_token" not in body
@@ -208,23 +239,48 @@ async def test_api_client_secret_shown_once_and_client_credentials(client, facto
     other = await factory.make_org()
     _problem(await client.get(f"{API}/organizations/{other.id}", headers=h), 404)
 
-    _problem(await client.post(f"{API}/auth/token", data={
-        "grant_type": "client_credentials", "client_id": created["client_id"],
-        "client_secret": "wrong"}), 401, "invalid-client")
-    _problem(await client.post(f"{API}/auth/token", data={
-        "grant_type": "client_credentials", "client_id": created["client_id"],
-        "client_secret": secret, "scope": "cases:read webhooks:manage"}), 400, "invalid-scope")
+    _problem(
+        await client.post(
+            f"{API}/auth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": created["client_id"],
+                "client_secret": "wrong",
+            },
+        ),
+        401,
+        "invalid-client",
+    )
+    _problem(
+        await client.post(
+            f"{API}/auth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": created["client_id"],
+                "client_secret": secret,
+                "scope": "cases:read webhooks:manage",
+            },
+        ),
+        400,
+        "invalid-scope",
+    )
 
 
 async def test_api_client_unknown_scope_refused(client, factory):
     admin = await factory.make_user(Role.admin)
     org = await factory.make_org()
-    r = await client.post(f"{API}/api-clients", headers=factory.headers(admin), json={
-        "name": "Partner", "organization_id": org.id, "scopes": ["everything"]})
+    r = await client.post(
+        f"{API}/api-clients",
+        headers=factory.headers(admin),
+        json={"name": "Partner", "organization_id": org.id, "scopes": ["everything"]},
+    )
     _problem(r, 422)
     clinician = await factory.make_user(Role.clinician, organization_id=org.id)
-    r = await client.post(f"{API}/api-clients", headers=factory.headers(clinician), json={
-        "name": "Partner", "organization_id": org.id, "scopes": ["cases:read"]})
+    r = await client.post(
+        f"{API}/api-clients",
+        headers=factory.headers(clinician),
+        json={"name": "Partner", "organization_id": org.id, "scopes": ["cases:read"]},
+    )
     _problem(r, 403)
 
 
@@ -234,14 +290,21 @@ async def test_scopes_are_enforced_per_route(client, factory):
     narrow = await factory.make_client(org.id, scopes=["rounds:read"])
     wide = await factory.make_client(org.id, scopes=["cases:read"])
     for path in (f"/organizations/{org.id}", "/organizations", "/users"):
-        body = _problem(await client.get(API + path, headers=factory.headers(narrow)), 403,
-                        "insufficient-scope")
+        body = _problem(
+            await client.get(API + path, headers=factory.headers(narrow)), 403, "insufficient-scope"
+        )
         assert "cases:read" in body["detail"]
         assert (await client.get(API + path, headers=factory.headers(wide))).status_code == 200
     # A token asking for fewer scopes than the client holds gets only those.
-    r = await client.post(f"{API}/auth/token", data={
-        "grant_type": "client_credentials", "client_id": wide.client_id,
-        "client_secret": "cs_test-secret", "scope": ""})
+    r = await client.post(
+        f"{API}/auth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": wide.client_id,
+            "client_secret": "cs_test-secret",
+            "scope": "",
+        },
+    )
     assert r.status_code == 200 and r.json()["scope"] == "cases:read"
 
 
@@ -260,12 +323,21 @@ async def test_disabled_client_token_stops_working(client, factory, db):
 
 # --- bad tokens -------------------------------------------------------------------------------
 
+
 def _claims(user, **over) -> dict:
     s = get_settings()
     now = int(time.time())
-    c = {"sub": user.id, "typ": "access", "iat": now, "exp": now + 600, "aud": s.jwt_audience,
-         "iss": s.jwt_issuer, "jti": uuid.uuid4().hex, "tv": user.token_version,
-         "role": user.role}
+    c = {
+        "sub": user.id,
+        "typ": "access",
+        "iat": now,
+        "exp": now + 600,
+        "aud": s.jwt_audience,
+        "iss": s.jwt_issuer,
+        "jti": uuid.uuid4().hex,
+        "tv": user.token_version,
+        "role": user.role,
+    }
     c.update(over)
     return {k: v for k, v in c.items() if v is not None}
 
@@ -294,10 +366,10 @@ BAD_TOKENS = {
     "no aud": lambda u: _sign(_claims(u, aud=None)),
     "wrong iss": lambda u: _sign(_claims(u, iss="https://evil.example")),
     "no iss": lambda u: _sign(_claims(u, iss=None)),
-    "refresh as access": lambda u: create_token(u.id, "refresh", timedelta(days=1),
-                                                fam="fam_x")[0],
-    "expired": lambda u: create_token(u.id, "access", timedelta(seconds=-120),
-                                      tv=u.token_version)[0],
+    "refresh as access": lambda u: create_token(u.id, "refresh", timedelta(days=1), fam="fam_x")[0],
+    "expired": lambda u: create_token(u.id, "access", timedelta(seconds=-120), tv=u.token_version)[
+        0
+    ],
     "other key": lambda u: _sign(_claims(u), key="another-secret-" + "y" * 32),
     "old token version": lambda u: _sign(_claims(u, tv=u.token_version - 1)),
     "unknown subject": lambda u: _sign(_claims(u, sub="usr_doesnotexist")),

@@ -2,8 +2,13 @@
 
 API = "/api/v1"
 
-ORG = {"name": "Hospital San Roque", "country": "AR", "timezone": "America/Argentina/Salta",
-       "languages": ["es", "qu"], "local_resources": {"text": "X-ray weekdays", "tags": ["x-ray"]}}
+ORG = {
+    "name": "Hospital San Roque",
+    "country": "AR",
+    "timezone": "America/Argentina/Salta",
+    "languages": ["es", "qu"],
+    "local_resources": {"text": "X-ray weekdays", "tags": ["x-ray"]},
+}
 
 
 def assert_problem(r, status: int, code: str | None = None) -> dict:

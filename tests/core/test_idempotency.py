@@ -51,8 +51,9 @@ async def test_keys_are_scoped_to_the_caller(client, factory, db):
     a = factory.headers(await factory.make_user(Role.admin))
     b = factory.headers(await factory.make_user(Role.coordinator))
     for h in (a, b):
-        r = await client.post(f"{API}/organizations", json=ORG,
-                              headers={**h, "Idempotency-Key": "shared"})
+        r = await client.post(
+            f"{API}/organizations", json=ORG, headers={**h, "Idempotency-Key": "shared"}
+        )
         assert r.status_code == 201 and "idempotent-replayed" not in r.headers
     assert await _count_orgs(db) == 2
 

@@ -26,18 +26,24 @@ async def test_readyz_is_503_when_the_schema_is_behind(client, app):
 
     engine = get_engine()
     async with engine.begin() as conn:
-        heads = [row[0] for row in await conn.execute(text("SELECT version_num FROM alembic_version"))]
+        heads = [
+            row[0] for row in await conn.execute(text("SELECT version_num FROM alembic_version"))
+        ]
         # Pretend one branch was never migrated past the first revision.
-        await conn.execute(text("UPDATE alembic_version SET version_num = '0001' "
-                                "WHERE version_num = :h"), {"h": heads[0]})
+        await conn.execute(
+            text("UPDATE alembic_version SET version_num = '0001' WHERE version_num = :h"),
+            {"h": heads[0]},
+        )
     try:
         r = await client.get("/readyz")
         assert r.status_code == 503
         assert r.json()["checks"] == {"database": "ok", "migrations": "behind"}
     finally:
         async with engine.begin() as conn:
-            await conn.execute(text("UPDATE alembic_version SET version_num = :h "
-                                    "WHERE version_num = '0001'"), {"h": heads[0]})
+            await conn.execute(
+                text("UPDATE alembic_version SET version_num = :h WHERE version_num = '0001'"),
+                {"h": heads[0]},
+            )
     assert (await client.get("/readyz")).status_code == 200
 
 
@@ -62,8 +68,9 @@ def test_settings_refuse_the_default_secret_outside_development(environment):
 
 
 def test_settings_allow_the_default_secret_in_development():
-    assert Settings(environment="development", secret_key=DEFAULT_SECRET).environment == \
-        "development"
+    assert (
+        Settings(environment="development", secret_key=DEFAULT_SECRET).environment == "development"
+    )
 
 
 def test_settings_come_from_the_environment(monkeypatch):
@@ -78,7 +85,6 @@ def test_settings_come_from_the_environment(monkeypatch):
 async def test_start_up_refuses_a_database_whose_schema_is_behind(tmp_path, monkeypatch):
     """An empty database (never migrated) and one a revision behind are both refused."""
     from alembic import command
-
     from app import main
     from app.core import db
     from app.core.migrations import alembic_config
@@ -93,9 +99,11 @@ async def test_start_up_refuses_a_database_whose_schema_is_behind(tmp_path, monk
                 import asyncio
 
                 await asyncio.to_thread(command.upgrade, cfg, target)
-            monkeypatch.setattr(main, "get_settings",
-                                lambda u=url: Settings(database_url=u, secret_key="s" * 32,
-                                                       run_worker=False))
+            monkeypatch.setattr(
+                main,
+                "get_settings",
+                lambda u=url: Settings(database_url=u, secret_key="s" * 32, run_worker=False),
+            )
             application = main.create_app()
             with pytest.raises(main.SchemaBehind, match="alembic upgrade head"):
                 async with main.lifespan(application):
@@ -110,17 +118,30 @@ async def test_no_patient_data_or_secrets_in_logs(client, factory, caplog):
     secret_pw = "Sup3r-secret-pass-" + "9" * 4
     marker = "MRN-" + "77" * 3
     with caplog.at_level("DEBUG"):
-        await client.post(f"{API}/auth/token", data={
-            "grant_type": "password", "username": "x@example.org", "password": secret_pw})
-        r = await client.post(f"{API}/users", headers=admin, json={
-            "email": "new.user@example.org", "name": f"Patient {marker}", "role": "specialist",
-            "password": secret_pw})
+        await client.post(
+            f"{API}/auth/token",
+            data={"grant_type": "password", "username": "x@example.org", "password": secret_pw},
+        )
+        r = await client.post(
+            f"{API}/users",
+            headers=admin,
+            json={
+                "email": "new.user@example.org",
+                "name": f"Patient {marker}",
+                "role": "specialist",
+                "password": secret_pw,
+            },
+        )
         assert r.status_code == 201
-        r = await client.post(f"{API}/organizations", headers=admin,
-                              json={**ORG, "name": marker, "unknown": marker})
+        r = await client.post(
+            f"{API}/organizations", headers=admin, json={**ORG, "name": marker, "unknown": marker}
+        )
         assert_problem(r, 422)
-        r = await client.post(f"{API}/organizations", content=f'{{"x": "{marker}"',
-                              headers={**admin, "Content-Type": "application/json"})
+        r = await client.post(
+            f"{API}/organizations",
+            content=f'{{"x": "{marker}"',
+            headers={**admin, "Content-Type": "application/json"},
+        )
         assert_problem(r, 400)
         # A database error quoting the row: two users with one email race past the check.
         from sqlalchemy.exc import IntegrityError

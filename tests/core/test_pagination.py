@@ -60,10 +60,16 @@ async def test_tampered_cursor_is_400(client, factory):
     cursor = page["next_cursor"]
     data, sig = cursor.rsplit(".", 1)
     forged_value = base64.urlsafe_b64encode(b'"org_zzzzzzzzzzzz"').decode().rstrip("=")
-    for bad in (forged_value + "." + sig, data + "." + sig[:-1] + ("0" if sig[-1] != "0" else "1"),
-                data, "garbage", "", "%%%.abc", encode_cursor("x").replace(".", "")):
-        r = await client.get(f"{API}/organizations", params={"limit": 1, "cursor": bad},
-                             headers=h)
+    for bad in (
+        forged_value + "." + sig,
+        data + "." + sig[:-1] + ("0" if sig[-1] != "0" else "1"),
+        data,
+        "garbage",
+        "",
+        "%%%.abc",
+        encode_cursor("x").replace(".", ""),
+    ):
+        r = await client.get(f"{API}/organizations", params={"limit": 1, "cursor": bad}, headers=h)
         if bad == "":
             assert r.status_code == 200  # an empty cursor is the first page
             continue

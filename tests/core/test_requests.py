@@ -43,15 +43,21 @@ async def test_patch_rejects_unknown_fields(client, factory):
 
 async def test_wrong_content_type_is_415(client, factory):
     h = await _admin_headers(factory)
-    for ctype, content in (("text/plain", json.dumps(ORG)),
-                           ("application/x-www-form-urlencoded", "name=Clinic&country=AR"),
-                           ("application/xml", "<org/>")):
-        r = await client.post(f"{API}/organizations", content=content,
-                              headers={**h, "Content-Type": ctype})
+    for ctype, content in (
+        ("text/plain", json.dumps(ORG)),
+        ("application/x-www-form-urlencoded", "name=Clinic&country=AR"),
+        ("application/xml", "<org/>"),
+    ):
+        r = await client.post(
+            f"{API}/organizations", content=content, headers={**h, "Content-Type": ctype}
+        )
         assert_problem(r, 415, "unsupported-media-type")
     # JSON with a charset or a +json type is fine.
-    r = await client.post(f"{API}/organizations", content=json.dumps(ORG),
-                          headers={**h, "Content-Type": "application/json; charset=utf-8"})
+    r = await client.post(
+        f"{API}/organizations",
+        content=json.dumps(ORG),
+        headers={**h, "Content-Type": "application/json; charset=utf-8"},
+    )
     assert r.status_code == 201
 
 
@@ -66,10 +72,11 @@ async def test_oversized_body_is_413(client, factory):
     async def chunks():
         payload = json.dumps(big).encode()
         for i in range(0, len(payload), 65536):
-            yield payload[i:i + 65536]
+            yield payload[i : i + 65536]
 
-    r = await client.post(f"{API}/organizations", content=chunks(),
-                          headers={**h, "Content-Type": "application/json"})
+    r = await client.post(
+        f"{API}/organizations", content=chunks(), headers={**h, "Content-Type": "application/json"}
+    )
     assert_problem(r, 413)
     # Even before authentication: the limit protects the server, not a route.
     r = await client.post(f"{API}/organizations", json=big)
@@ -79,8 +86,11 @@ async def test_oversized_body_is_413(client, factory):
 async def test_malformed_json_is_400(client, factory):
     h = await _admin_headers(factory)
     for content in ('{"name": ', "not json at all", '{"name": "x",}'):
-        r = await client.post(f"{API}/organizations", content=content,
-                              headers={**h, "Content-Type": "application/json"})
+        r = await client.post(
+            f"{API}/organizations",
+            content=content,
+            headers={**h, "Content-Type": "application/json"},
+        )
         assert_problem(r, 400, "malformed-body")
 
 
@@ -90,8 +100,10 @@ async def test_every_error_is_problem_json(client, factory):
     assert_problem(await client.get(f"{API}/organizations"), 401, "unauthorized")
     h = factory.headers(await factory.make_user(Role.specialist))
     assert_problem(await client.post(f"{API}/organizations", json=ORG, headers=h), 403)
-    assert_problem(await client.get(f"{API}/organizations/org_missing",
-                                    headers=await _admin_headers(factory)), 404)
+    assert_problem(
+        await client.get(f"{API}/organizations/org_missing", headers=await _admin_headers(factory)),
+        404,
+    )
 
 
 async def test_openapi_documents_problem_json(client):
@@ -103,7 +115,8 @@ async def test_openapi_documents_problem_json(client):
         content = op["responses"][code]["content"]
         assert list(content) == ["application/problem+json"], (code, content)
         assert content["application/problem+json"]["schema"] == {
-            "$ref": "#/components/schemas/Problem"}
+            "$ref": "#/components/schemas/Problem"
+        }
     problem = schema["components"]["schemas"]["Problem"]
     assert {"type", "title", "status", "detail"} <= set(problem["required"])
 

@@ -12,12 +12,36 @@ async def _rename_org_a(w: World):
 
 
 ROWS = [
-    Row("GET", f"{API}/organizations/{{organization_id}}", _org_a, {
-        "anonymous": 401, "admin": 200, "coordinator": 200, "clinician_a": 200,
-        "clinician_b": 404, "specialist": 200, "interpreter": 200, "client_a": 200,
-        "client_b": 404}),
-    Row("PATCH", f"{API}/organizations/{{organization_id}}", _rename_org_a, {
-        "anonymous": 401, "admin": 200, "coordinator": 200, "clinician_a": 200,
-        "clinician_b": 404, "specialist": 403, "interpreter": 403, "client_a": 403,
-        "client_b": 404}),
+    Row(
+        "GET",
+        f"{API}/organizations/{{organization_id}}",
+        _org_a,
+        {
+            "anonymous": 401,
+            "admin": 200,
+            "coordinator": 200,
+            "clinician_a": 200,
+            "clinician_b": 404,
+            "specialist": 200,
+            "interpreter": 200,
+            "client_a": 200,
+            "client_b": 404,
+        },
+    ),
+    Row(
+        "PATCH",
+        f"{API}/organizations/{{organization_id}}",
+        _rename_org_a,
+        {
+            "anonymous": 401,
+            "admin": 200,
+            "coordinator": 200,
+            "clinician_a": 200,
+            "clinician_b": 404,
+            "specialist": 403,
+            "interpreter": 403,
+            "client_a": 403,
+            "client_b": 404,
+        },
+    ),
 ]
