@@ -8,8 +8,8 @@ exactly the same numbers.
 Percentiles are the continuous percentile ("type 7", PostgreSQL's `percentile_cont`): over
 the n values sorted ascending and numbered 0..n-1, take r = p * (n - 1), lo = value[floor(r)],
 hi = value[floor(r) + 1] (lo when there is none), and answer lo + (hi - lo) * (r - floor(r)).
-PostgreSQL computes it with `percentile_cont`; SQLite numbers the sorted rows with
-`ROW_NUMBER()` and returns lo, hi and n, combined here with the same double arithmetic
+PostgreSQL computes it with `percentile_cont`; on SQLite n comes from the aggregate and lo
+and hi from `ORDER BY d LIMIT 1 OFFSET k`, combined here with the same double arithmetic
 PostgreSQL uses, so both give the same number. Minutes are rounded to 2 decimals, rates and
 means to 4.
 """
