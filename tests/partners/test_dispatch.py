@@ -312,3 +312,20 @@ async def test_the_background_worker_jobs_deliver(client, factory, receiver):
     pending = await client.get(f"{API}/webhooks/{w['id']}/deliveries?status=pending",
                                headers=h)
     assert len(delivered.json()["items"]) == 1 and pending.json()["items"] == []
+
+
+async def test_the_app_runs_the_dispatcher_loop_in_embedded_mode(app, client, factory, receiver,
+                                                                 monkeypatch):
+    from app.partners.lifespan import lifespan
+
+    org = await factory.make_org()
+    cl = await factory.make_client(org.id)
+    w = await subscribe(client, factory.headers(cl), receiver.url, ["case.closed"])
+    monkeypatch.setattr(get_settings(), "run_worker", True)
+    async with lifespan(app):
+        await commit_event("case.closed", org.id, "case_1")
+        for _ in range(200):
+            if receiver.calls:
+                break
+            await asyncio.sleep(0.025)
+    assert [b["data"]["resource_id"] for b in verified(receiver, w["secret"])] == ["case_1"]
