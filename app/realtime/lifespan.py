@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
@@ -24,6 +25,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     outbox_relay.install(relay)
     await relay.start()
     sweep = asyncio.create_task(hub.sweep_forever(rs.recheck_seconds))
+    # Fan-out allocates many short-lived objects; measured (docs/consults.md), the cyclic
+    # GC walking every start-up object (SQLAlchemy, pydantic, routes) on each older-
+    # generation pass was a large share of delivery p99. Freeze what start-up built, and
+    # collect the young generation less often.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(rs.gc_gen0_threshold, 20, 20)
     try:
         yield
     finally:

@@ -25,6 +25,8 @@ class RealtimeSettings(BaseSettings):
     # (not only the one that committed it) may publish it.
     relay_poll_seconds: float = 1.0
     relay_grace_seconds: float = 2.0
+    # Allocations between young-generation collections (CPython's default is 700).
+    gc_gen0_threshold: int = 20_000
     # The Redis channel every process of one deployment shares.
     channel: str = "consult:live"
 
