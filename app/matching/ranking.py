@@ -98,6 +98,19 @@ def _accepting(c: Any) -> Any:
             / (c.offers_accepted + c.offers_declined + c.offers_expired + _f(2.0)))
 
 
+def _load(c: Any) -> Any:
+    return _f(1.0) - cast(c.active, Float) / cast(c.max_active_cases, Float)
+
+
+def _continuity(c: Any) -> Any:
+    return case((c.follow, _f(1.0)), (c.helped, _f(0.5)), else_=_f(0.0))
+
+
+def _responsiveness(c: Any) -> Any:
+    return (_f(0.5) * _accepting(c)
+            + _f(0.5) * (c.answered + _f(1.0)) / (c.assigned + _f(2.0)))
+
+
 def _fairness(c: Any) -> Any:
     steps = [(c.last_assigned_at <= bindparam(f"r_fair{i}", type_=UTCDateTime), _f(v))
              for i, (_, v) in enumerate(scoring.FAIRNESS_STEPS)]
@@ -117,23 +130,22 @@ def _sql_score(c: Any, deadline_positive: bool, has_languages: bool) -> Any:
         "language": _language(c, has_languages),
         "availability": case((c.mins.is_(None), _f(0.0)), (c.mins == 0, _f(1.0)),
                              (cast(c.mins, Float) >= d, _f(0.0)), else_=later),
-        "load": _f(1.0) - cast(c.active, Float) / cast(c.max_active_cases, Float),
-        "continuity": case((c.follow, _f(1.0)), (c.helped, _f(0.5)), else_=_f(0.0)),
-        "responsiveness": _f(0.5) * _accepting(c)
-        + _f(0.5) * (c.answered + _f(1.0)) / (c.assigned + _f(2.0)),
+        "load": _load(c),
+        "continuity": _continuity(c),
+        "responsiveness": _responsiveness(c),
         "fairness": _fairness(c),
     })
 
 
 def _sql_bound(c: Any, has_languages: bool) -> Any:
-    """scoring.upper_bound() over the shortlist columns."""
+    """scoring.upper_bound(): the exact score with availability from the hour bit."""
     return _weighted({
         "language": _language(c, has_languages),
         "availability": case((c.hour_bit == _i(1), _f(1.0)),
                              else_=_f(scoring.LATER_WINDOW_CAP)),
-        "load": _f(1.0) - cast(c.active, Float) / cast(c.max_active_cases, Float),
-        "continuity": case((c.follow, _f(1.0)), (c.helped, _f(0.5)), else_=_f(0.0)),
-        "responsiveness": _f(0.5) * _accepting(c) + _f(0.5),
+        "load": _load(c),
+        "continuity": _continuity(c),
+        "responsiveness": _responsiveness(c),
         "fairness": _fairness(c),
     })
 
@@ -264,26 +276,36 @@ def _statements(key: tuple[Any, ...]) -> dict[str, Any]:
 
 def _bound_query(scope: list[Any], ready: list[Any], mow: Any, speaks: Any, follow: Any,
                  org: Any, has_languages: bool) -> Any:
-    """Every roster row that passes the hard filters, with its upper bound, best first.
-    Help given is one hashed IN for all rows, the current hour's bit comes from the roster
-    row; only the open-case count is a (covering index) probe per row."""
-    c = _case.c
-    helpers = select(c.assigned_specialist_id).where(
-        c.organization_id == org, c.assigned_specialist_id.is_not(None))
+    """Every roster row that passes the hard filters, with its upper bound, best first: the
+    exact score but for availability, which comes from the roster row's bit for the current
+    hour instead of a lookup of its windows."""
     uid = _ros.c.user_id
     hour = mow // _i(60)
     word = case((hour < _i(HOURS_PER_WORD), _ros.c.hours_0),
                 (hour < _i(2 * HOURS_PER_WORD), _ros.c.hours_1), else_=_ros.c.hours_2)
     bit = word.op(">>")(hour % _i(HOURS_PER_WORD)).self_group().op("&")(_i(1))
-    sub = (select(uid.label("sid"), _ros.c.max_active_cases, _ros.c.offers_accepted,
-                  _ros.c.offers_declined, _ros.c.offers_expired, _ros.c.last_assigned_at,
-                  speaks.label("speaks"), follow, uid.in_(helpers).label("helped"),
-                  repo.active_cases(uid).label("active"), bit.label("hour_bit"))
-           .where(*scope, *ready)
-           .offset(0).subquery("roster"))
-    bound = _sql_bound(sub.c, has_languages).label("bound")
-    return (select(sub.c.sid, bound).where(sub.c.active < sub.c.max_active_cases)
-            .order_by(bound.desc(), sub.c.sid).limit(bindparam("r_limit", type_=Integer)))
+    base = (select(uid.label("sid"), _ros.c.max_active_cases, _ros.c.offers_accepted,
+                   _ros.c.offers_declined, _ros.c.offers_expired, _ros.c.last_assigned_at,
+                   speaks.label("speaks"), follow, _case_stats(uid, org).label("packed"),
+                   bit.label("hour_bit"))
+            .where(*scope, *ready)
+            .offset(0).subquery("roster"))
+    c = _decoded(base)
+    bound = _sql_bound(c, has_languages).label("bound")
+    return (select(c.sid, bound).where(c.active < c.max_active_cases)
+            .order_by(bound.desc(), c.sid).limit(bindparam("r_limit", type_=Integer)))
+
+
+def _decoded(base: Any, *extra: Any) -> Any:
+    """The packed case counts of a fenced subquery, unpacked into columns."""
+    b = base.c
+    return select(
+        *[col for col in b if col.name != "packed"],
+        (b.packed // _i(_ACTIVE)).label("active"),
+        ((b.packed // _i(_HELPED)) % _i(10) > _i(0)).label("helped"),
+        ((b.packed // _i(_ANSWERED)) % _i(_ANSWERED)).label("answered"),
+        (b.packed % _i(_ANSWERED)).label("assigned"),
+        *extra).offset(0).subquery("features").c
 
 
 def _exact_query(scope: list[Any], ready: list[Any], mow: Any, speaks: Any, follow: Any,
@@ -305,17 +327,9 @@ def _exact_query(scope: list[Any], ready: list[Any], mow: Any, speaks: Any, foll
         else_=(_win.c.start_minute - b.mow + MINUTES_PER_WEEK) % MINUTES_PER_WEEK)))
         .where(_win.c.user_id == b.sid).scalar_subquery())
     # Layer 2: decode the counts, find the next window.
-    features = (select(
-        b.sid, b.timezone, b.max_active_cases, b.offers_accepted, b.offers_declined,
-        b.offers_expired, b.last_assigned_at, b.speaks, b.follow,
-        (b.packed // _i(_ACTIVE)).label("active"),
-        ((b.packed // _i(_HELPED)) % _i(10) > _i(0)).label("helped"),
-        ((b.packed // _i(_ANSWERED)) % _i(_ANSWERED)).label("answered"),
-        (b.packed % _i(_ANSWERED)).label("assigned"),
-        mins.label("mins")).offset(0).subquery("features"))
-    c = features.c
+    c = _decoded(base, mins.label("mins"))
     score = _sql_score(c, deadline_positive, has_languages).label("score")
-    return (select(features, score).where(c.active < c.max_active_cases)
+    return (select(*c, score).where(c.active < c.max_active_cases)
             .order_by(score.desc(), c.sid).limit(bindparam("r_limit", type_=Integer)))
 
 

@@ -122,14 +122,12 @@ def score(f: Features) -> float:
 
 
 def upper_bound(f: Features, window_this_hour: bool) -> float:
-    """The best score f could have, knowing only whether a window touches the current hour
-    and not its answering record: ranking shortlists by this (no per-row lookups), then
-    scores only the shortlist exactly. `window_this_hour` is true whenever f is inside a
-    window now."""
+    """The best score f could have knowing only whether a window touches the current hour
+    (not the minute, nor when the next window opens): ranking shortlists by this without
+    looking up anyone's windows, then scores only the shortlist exactly.
+    `window_this_hour` is true whenever f is inside a window now."""
     best = parts(f)
-    best.update(availability=1.0 if window_this_hour else LATER_WINDOW_CAP,
-                responsiveness=0.5 * (f.offers_accepted + 1.0)
-                / (f.offers_accepted + f.offers_declined + f.offers_expired + 2.0) + 0.5)
+    best["availability"] = 1.0 if window_this_hour else LATER_WINDOW_CAP
     return total(best)
 
 
