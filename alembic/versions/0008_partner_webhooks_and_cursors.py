@@ -62,6 +62,7 @@ def upgrade() -> None:
     sa.Column('payload', sa.JSON(), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('failures', sa.Integer(), nullable=False),
     sa.Column('next_attempt_at', app.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('last_status_code', sa.Integer(), nullable=True),
     sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),

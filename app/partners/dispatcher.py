@@ -43,6 +43,9 @@ DISABLE_AFTER = timedelta(days=5)  # an endpoint failing without a break this lo
 LEASE = timedelta(seconds=60)
 MAX_RETRY_AFTER = 24 * 3600
 SEND_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+# An endpoint that refuses connections (or cannot be reached) never saw the message: it is
+# probed this often, without using up the schedule, so it is found soon after it is back.
+PROBE_SECONDS = 10.0
 BATCH = 500
 
 
@@ -112,7 +115,7 @@ async def fanout(batch: int = 2000) -> int:
                     continue
                 rows.append({"id": new_id("whd"), "endpoint_id": ep.id, "event_id": ev.id,
                              "event_type": ev.type, "payload": webhook_payload(ev),
-                             "status": DeliveryStatus.pending, "attempts": 0,
+                             "status": DeliveryStatus.pending, "attempts": 0, "failures": 0,
                              "next_attempt_at": now, "created_at": now, "updated_at": now})
         if rows:
             await s.execute(insert(WebhookDelivery), rows)
@@ -132,6 +135,7 @@ class Outcome:
     error: str | None
     ms: int
     retry_after: float | None = None
+    unreachable: bool = False
 
     @property
     def ok(self) -> bool:
@@ -179,7 +183,8 @@ async def _send(http: httpx.AsyncClient, ep: WebhookEndpoint, secrets: list[str]
                             follow_redirects=False)
     except httpx.HTTPError as e:
         return Outcome(d, at, None, f"{type(e).__name__}: {e}"[:500],
-                       int((time.perf_counter() - t0) * 1000))
+                       int((time.perf_counter() - t0) * 1000),
+                       unreachable=isinstance(e, httpx.ConnectError | httpx.ConnectTimeout))
     ms = int((time.perf_counter() - t0) * 1000)
     err = None if 200 <= r.status_code < 300 else f"HTTP {r.status_code}"
     if 300 <= r.status_code < 400:
@@ -198,9 +203,9 @@ async def _record(ep_id: str, worker: str, outcomes: list[Outcome],
         changes: list[dict[str, Any]] = []
         for o in outcomes:
             d = o.delivery
-            n = d.attempts + 1
-            row: dict[str, Any] = {"id": d.id, "attempts": n, "last_status_code": o.status_code,
-                                   "last_error": o.error, "updated_at": now}
+            row: dict[str, Any] = {"id": d.id, "attempts": d.attempts + 1,
+                                   "last_status_code": o.status_code, "last_error": o.error,
+                                   "updated_at": now}
             if o.ok:
                 row.update(status=DeliveryStatus.delivered, delivered_at=o.at)
                 ep.failing_since = None
@@ -211,7 +216,14 @@ async def _record(ep_id: str, worker: str, outcomes: list[Outcome],
                     ep.active, ep.disabled_at = False, now
                     ep.disabled_reason = "the endpoint answered 410 Gone"
                 else:
-                    wait = o.retry_after if o.retry_after is not None else backoff(n)
+                    failures = d.failures + (0 if o.unreachable else 1)
+                    row["failures"] = failures
+                    if o.retry_after is not None:
+                        wait: float | None = o.retry_after
+                    elif o.unreachable:
+                        wait = PROBE_SECONDS * random.uniform(0.9, 1.1)
+                    else:
+                        wait = backoff(failures)
                     if wait is None:
                         row["status"] = DeliveryStatus.failed  # schedule exhausted: move on
                     else:

@@ -59,6 +59,9 @@ class WebhookDelivery(Timestamped, table=True):
     payload: dict[str, Any] = json_field(default_factory=dict)
     status: str = Field(default=DeliveryStatus.pending, max_length=12)
     attempts: int = 0
+    # Failures counted against the retry schedule: answers other than 2xx, and errors
+    # after connecting. An endpoint that cannot be reached at all is probed instead.
+    failures: int = 0
     next_attempt_at: datetime = ts_field(default_factory=utcnow)
     last_status_code: int | None = None
     last_error: str | None = Field(default=None, max_length=500)

@@ -49,6 +49,8 @@ class DeliveryRead(Stamped):
     event_type: str
     status: Literal["pending", "delivered", "failed"]
     attempts: int
+    failures: int = Field(description="Failed attempts counted against the retry schedule "
+                                      "(an unreachable endpoint is probed without them).")
     next_attempt_at: datetime
     last_status_code: int | None
     last_error: str | None

@@ -3,7 +3,7 @@ their order, Retry-After, 410, redirects, the URL rule at send time, retry, rota
 
 import asyncio
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -141,7 +141,8 @@ async def test_schedule_exhausted_marks_failed_and_the_queue_moves_on(client, fa
     await dispatch(http, passes=1)  # fan out only what is there, send both
     receiver.calls.clear()
     async with sessionmaker()() as s:
-        await s.execute(update(WebhookDelivery).values(status="pending", attempts=7))
+        await s.execute(update(WebhookDelivery).values(status="pending", attempts=7,
+                                                       failures=7))
         await s.commit()
     receiver.answers = [(500, {})]
     await dispatch(http)
@@ -329,3 +330,29 @@ async def test_the_app_runs_the_dispatcher_loop_in_embedded_mode(app, client, fa
                 break
             await asyncio.sleep(0.025)
     assert [b["data"]["resource_id"] for b in verified(receiver, w["secret"])] == ["case_1"]
+
+
+async def test_an_unreachable_endpoint_is_probed_without_using_up_the_schedule(client, factory,
+                                                                               http):
+    from tests.partners.support import free_socket
+
+    sock = free_socket()  # bound, never listening: connections are refused
+    port = sock.getsockname()[1]
+    org = await factory.make_org()
+    cl = await factory.make_client(org.id)
+    w = await subscribe(client, factory.headers(cl), f"http://127.0.0.1:{port}/hook",
+                        ["case.closed"])
+    await commit_event("case.closed", org.id, "case_1")
+    for i in range(3):
+        if i:  # skip the probe interval
+            async with sessionmaker()() as s:
+                await s.execute(update(WebhookDelivery).values(next_attempt_at=utcnow()))
+                await s.commit()
+        await dispatch(http)
+    sock.close()
+    d = (await client.get(f"{API}/webhooks/{w['id']}/deliveries",
+                          headers=factory.headers(cl))).json()["items"][0]
+    assert d["status"] == "pending" and d["attempts"] >= 3 and d["failures"] == 0
+    assert d["last_error"].startswith("ConnectError")
+    assert 8 < (datetime.fromisoformat(d["next_attempt_at"]) - datetime.fromisoformat(
+        d["updated_at"])).total_seconds() < 12
