@@ -25,18 +25,49 @@ from pathlib import Path
 from typing import Any
 
 SPECIALTIES_USED = None  # filled from the vocabulary
-LANGS = ["en", "es", "fr", "pt", "ar", "sw", "hi", "ne", "zh", "de", "it", "ru", "ht", "qu",
-         "so"]
-ZONES = ["UTC", "Europe/London", "Europe/Madrid", "Europe/Berlin", "Europe/Paris",
-         "Europe/Rome", "Europe/Athens", "Europe/Moscow", "Africa/Nairobi", "Africa/Lagos",
-         "Africa/Johannesburg", "Africa/Cairo", "Asia/Kolkata", "Asia/Kathmandu", "Asia/Dubai",
-         "Asia/Karachi", "Asia/Dhaka", "Asia/Bangkok", "Asia/Singapore", "Asia/Shanghai",
-         "Asia/Tokyo", "Asia/Manila", "Australia/Sydney", "Australia/Perth",
-         "Pacific/Auckland", "America/New_York", "America/Chicago", "America/Denver",
-         "America/Los_Angeles", "America/Vancouver", "America/Toronto", "America/Montreal",
-         "America/Mexico_City", "America/Bogota", "America/Lima", "America/Sao_Paulo",
-         "America/Argentina/Salta", "America/Argentina/Buenos_Aires", "America/Santiago",
-         "America/Port-au-Prince"]
+LANGS = ["en", "es", "fr", "pt", "ar", "sw", "hi", "ne", "zh", "de", "it", "ru", "ht", "qu", "so"]
+ZONES = [
+    "UTC",
+    "Europe/London",
+    "Europe/Madrid",
+    "Europe/Berlin",
+    "Europe/Paris",
+    "Europe/Rome",
+    "Europe/Athens",
+    "Europe/Moscow",
+    "Africa/Nairobi",
+    "Africa/Lagos",
+    "Africa/Johannesburg",
+    "Africa/Cairo",
+    "Asia/Kolkata",
+    "Asia/Kathmandu",
+    "Asia/Dubai",
+    "Asia/Karachi",
+    "Asia/Dhaka",
+    "Asia/Bangkok",
+    "Asia/Singapore",
+    "Asia/Shanghai",
+    "Asia/Tokyo",
+    "Asia/Manila",
+    "Australia/Sydney",
+    "Australia/Perth",
+    "Pacific/Auckland",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "America/Vancouver",
+    "America/Toronto",
+    "America/Montreal",
+    "America/Mexico_City",
+    "America/Bogota",
+    "America/Lima",
+    "America/Sao_Paulo",
+    "America/Argentina/Salta",
+    "America/Argentina/Buenos_Aires",
+    "America/Santiago",
+    "America/Port-au-Prince",
+]
 
 
 def _urls(db: str) -> tuple[str, str | None]:
@@ -77,63 +108,132 @@ def _roster(n: int, rng: random.Random) -> dict[str, list[dict[str, Any]]]:
     users, profiles, specs, langs, windows, offs = [], [], [], [], [], []
     for i in range(n):
         uid = f"usr_bench{i:09d}"
-        users.append({"id": uid, "email": f"sp{i}@bench.example", "name": f"Specialist {i}",
-                      "role": "specialist", "organization_id": None, "password_hash": None,
-                      "active": rng.random() > 0.01, "token_version": 0,
-                      "calendar_token_hash": None, "created_at": now, "updated_at": now})
+        users.append(
+            {
+                "id": uid,
+                "email": f"sp{i}@bench.example",
+                "name": f"Specialist {i}",
+                "role": "specialist",
+                "organization_id": None,
+                "password_hash": None,
+                "active": rng.random() > 0.01,
+                "token_version": 0,
+                "calendar_token_hash": None,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
         sp = rng.sample(codes, rng.choice((1, 1, 2)))
         lg = rng.sample(LANGS, rng.choice((1, 2, 2, 3)))
         zone = rng.choice(ZONES)
         start = rng.choice((6, 7, 8, 9, 12, 14, 17))
         days = rng.sample(range(7), rng.choice((3, 4, 5)))
-        av = [{"weekday": d, "start": f"{start:02d}:00", "end": f"{start + 6:02d}:00"}
-              for d in sorted(days)]
-        profiles.append(p := {
-            "user_id": uid, "specialties": sp, "languages": lg, "timezone": zone,
-            "availability": av, "time_off": [], "max_active_cases": rng.randint(2, 6),
-            "accepting": rng.random() < 0.85, "verified": rng.random() < 0.9,
-            "verified_by_id": None, "verified_at": None, "offers_accepted": rng.randint(0, 20),
-            "offers_declined": rng.randint(0, 10), "offers_expired": rng.randint(0, 5),
-            "last_assigned_at": None, "version": 1, "created_at": now, "updated_at": now})
+        av = [
+            {"weekday": d, "start": f"{start:02d}:00", "end": f"{start + 6:02d}:00"}
+            for d in sorted(days)
+        ]
+        profiles.append(
+            p := {
+                "user_id": uid,
+                "specialties": sp,
+                "languages": lg,
+                "timezone": zone,
+                "availability": av,
+                "time_off": [],
+                "max_active_cases": rng.randint(2, 6),
+                "accepting": rng.random() < 0.85,
+                "verified": rng.random() < 0.9,
+                "verified_by_id": None,
+                "verified_at": None,
+                "offers_accepted": rng.randint(0, 20),
+                "offers_declined": rng.randint(0, 10),
+                "offers_expired": rng.randint(0, 5),
+                "last_assigned_at": None,
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
         h0, h1, h2 = hour_masks([window_span(w["weekday"], w["start"], w["end"]) for w in av])
-        specs += [{"user_id": uid, "specialty": s, "ready": p["verified"] and p["accepting"],
-                   "hours_0": h0, "hours_1": h1, "hours_2": h2,
-                   "timezone": zone, "max_active_cases": p["max_active_cases"],
-                   "language_key": "," + ",".join(sorted(lg)) + ",",
-                   "offers_accepted": p["offers_accepted"],
-                   "offers_declined": p["offers_declined"],
-                   "offers_expired": p["offers_expired"], "last_assigned_at": None}
-                  for s in sp]
+        specs += [
+            {
+                "user_id": uid,
+                "specialty": s,
+                "ready": p["verified"] and p["accepting"],
+                "hours_0": h0,
+                "hours_1": h1,
+                "hours_2": h2,
+                "timezone": zone,
+                "max_active_cases": p["max_active_cases"],
+                "language_key": "," + ",".join(sorted(lg)) + ",",
+                "offers_accepted": p["offers_accepted"],
+                "offers_declined": p["offers_declined"],
+                "offers_expired": p["offers_expired"],
+                "last_assigned_at": None,
+            }
+            for s in sp
+        ]
         langs += [{"user_id": uid, "language": la} for la in lg]
         for w in av:
             a, b = window_span(w["weekday"], w["start"], w["end"])
             windows.append({"user_id": uid, "start_minute": a, "end_minute": b})
         if rng.random() < 0.02:
-            offs.append({"user_id": uid, "start_at": now - timedelta(days=1),
-                         "end_at": now + timedelta(days=rng.randint(1, 10))})
-    return {"user": users, "specialist_profile": profiles, "specialist_specialty": specs,
-            "specialist_language": langs, "specialist_window": windows,
-            "specialist_time_off": offs,
-            "specialist_zone": [{"timezone": z} for z in ZONES]}
+            offs.append(
+                {
+                    "user_id": uid,
+                    "start_at": now - timedelta(days=1),
+                    "end_at": now + timedelta(days=rng.randint(1, 10)),
+                }
+            )
+    return {
+        "user": users,
+        "specialist_profile": profiles,
+        "specialist_specialty": specs,
+        "specialist_language": langs,
+        "specialist_window": windows,
+        "specialist_time_off": offs,
+        "specialist_zone": [{"timezone": z} for z in ZONES],
+    }
 
 
-def _cases(org_ids: list[str], specialist_ids: list[str], n: int,
-           rng: random.Random) -> list[dict[str, Any]]:
+def _cases(
+    org_ids: list[str], specialist_ids: list[str], n: int, rng: random.Random
+) -> list[dict[str, Any]]:
     now = datetime.now(UTC)
     rows = []
     for i in range(n):
         status = rng.choices(("assigned", "answered", "closed"), (2, 1, 7))[0]
         at = now - timedelta(hours=rng.randint(1, 24 * 180))
-        rows.append({
-            "id": f"case_bench{i:09d}", "organization_id": rng.choice(org_ids),
-            "submitted_by_id": None, "submitted_by_client_id": None,
-            "specialty": "dermatology", "urgency": "routine", "question": "q", "summary": "",
-            "patient_reference": f"P{i}", "patient_age_years": 30.0, "patient_sex": None,
-            "languages": ["es"], "interpreter_needed": False, "consent_method": "verbal",
-            "follow_up_of_id": None, "status": status, "respond_by": at + timedelta(days=3),
-            "assigned_specialist_id": rng.choice(specialist_ids), "assigned_at": at,
-            "answered_at": None, "closed_at": None, "cancelled_at": None, "outcome": None,
-            "version": 1, "created_at": at, "updated_at": at})
+        rows.append(
+            {
+                "id": f"case_bench{i:09d}",
+                "organization_id": rng.choice(org_ids),
+                "submitted_by_id": None,
+                "submitted_by_client_id": None,
+                "specialty": "dermatology",
+                "urgency": "routine",
+                "question": "q",
+                "summary": "",
+                "patient_reference": f"P{i}",
+                "patient_age_years": 30.0,
+                "patient_sex": None,
+                "languages": ["es"],
+                "interpreter_needed": False,
+                "consent_method": "verbal",
+                "follow_up_of_id": None,
+                "status": status,
+                "respond_by": at + timedelta(days=3),
+                "assigned_specialist_id": rng.choice(specialist_ids),
+                "assigned_at": at,
+                "answered_at": None,
+                "closed_at": None,
+                "cancelled_at": None,
+                "outcome": None,
+                "version": 1,
+                "created_at": at,
+                "updated_at": at,
+            }
+        )
     return rows
 
 
@@ -165,7 +265,7 @@ async def _bulk(engine: Any, table_rows: dict[str, list[dict[str, Any]]], pg: bo
                 await raw.copy_records_to_table(name, records=records, columns=cols)
             else:
                 for i in range(0, len(rows), 5000):
-                    await conn.execute(insert(table), rows[i:i + 5000])
+                    await conn.execute(insert(table), rows[i : i + 5000])
 
 
 async def run(db: str, n: int, runs: int, seed: int, keep: bool = False) -> dict[str, Any]:
@@ -189,10 +289,19 @@ async def run(db: str, n: int, runs: int, seed: int, keep: bool = False) -> dict
         t0 = time.perf_counter()
         roster = await asyncio.to_thread(_roster, n, rng)
         now = datetime.now(UTC)
-        orgs = [{"id": f"org_bench{i:03d}", "name": f"Clinic {i}", "country": "KE",
-                 "timezone": "Africa/Nairobi", "languages": ["sw", "en"],
-                 "local_resources": {"text": "", "tags": []}, "created_at": now,
-                 "updated_at": now} for i in range(20)]
+        orgs = [
+            {
+                "id": f"org_bench{i:03d}",
+                "name": f"Clinic {i}",
+                "country": "KE",
+                "timezone": "Africa/Nairobi",
+                "languages": ["sw", "en"],
+                "local_resources": {"text": "", "tags": []},
+                "created_at": now,
+                "updated_at": now,
+            }
+            for i in range(20)
+        ]
         cols = {c.name for c in Organization.__table__.columns}  # type: ignore[attr-defined]
         orgs = [{k: v for k, v in o.items() if k in cols} for o in orgs]
         ids = [u["id"] for u in roster["user"]]
@@ -212,39 +321,60 @@ async def run(db: str, n: int, runs: int, seed: int, keep: bool = False) -> dict
             await auto.execute(text("VACUUM ANALYZE" if pg else "ANALYZE"))
         load_s = time.perf_counter() - t0
 
-        case = Case(organization_id=orgs[0]["id"], specialty="dermatology", urgency="urgent",
-                    question="Spreading rash", patient_reference="P-bench",
-                    languages=["es", "qu"], consent_method="verbal",
-                    follow_up_of_id=history[0]["id"],
-                    respond_by=datetime.now(UTC) + timedelta(hours=24))
+        case = Case(
+            organization_id=orgs[0]["id"],
+            specialty="dermatology",
+            urgency="urgent",
+            question="Spreading rash",
+            patient_reference="P-bench",
+            languages=["es", "qu"],
+            consent_method="verbal",
+            follow_up_of_id=history[0]["id"],
+            respond_by=datetime.now(UTC) + timedelta(hours=24),
+        )
         maker = async_sessionmaker(engine, expire_on_commit=False)
         async with maker() as s:
             s.add(case)
             await s.commit()
             pool = await s.scalar(
-                select(func.count()).select_from(text("specialist_specialty"))
-                .where(text("specialty = 'dermatology'")))
+                select(func.count())
+                .select_from(text("specialist_specialty"))
+                .where(text("specialty = 'dermatology'"))
+            )
         # The worst case too: a language nobody on the roster speaks, so the speakers-first
         # pass finds no one and everybody of the specialty is ranked.
-        nobody = Case(organization_id=orgs[1]["id"], specialty="dermatology", urgency="routine",
-                      question="Rash", patient_reference="P-bench-2", languages=["ay"],
-                      consent_method="verbal",
-                      respond_by=datetime.now(UTC) + timedelta(hours=72))
+        nobody = Case(
+            organization_id=orgs[1]["id"],
+            specialty="dermatology",
+            urgency="routine",
+            question="Rash",
+            patient_reference="P-bench-2",
+            languages=["ay"],
+            consent_method="verbal",
+            respond_by=datetime.now(UTC) + timedelta(hours=72),
+        )
         async with maker() as s:
             s.add(nobody)
             await s.commit()
         timings, cpu, top = await _time(maker, case.id, runs, rank)
         timings2, _, top2 = await _time(maker, nobody.id, runs, rank)
         await engine.dispose()
-        return {"db": db, "specialists": n, "in_specialty": pool, "runs": runs,
-                "median_ms": statistics.median(timings),
-                "p90_ms": timings[int(len(timings) * 0.9) - 1],
-                "min_ms": timings[0], "load_s": load_s, "cpu_ms": statistics.median(cpu),
-                "loadavg": os.getloadavg()[0],
-                "top": [(c.specialist_id, round(c.score, 3)) for c in top.candidates[:3]],
-                "nobody_median_ms": statistics.median(timings2),
-                "nobody_interpreter": all(c.interpreter_needed for c in top2.candidates)
-                and len(top2.candidates) == 20}
+        return {
+            "db": db,
+            "specialists": n,
+            "in_specialty": pool,
+            "runs": runs,
+            "median_ms": statistics.median(timings),
+            "p90_ms": timings[int(len(timings) * 0.9) - 1],
+            "min_ms": timings[0],
+            "load_s": load_s,
+            "cpu_ms": statistics.median(cpu),
+            "loadavg": os.getloadavg()[0],
+            "top": [(c.specialist_id, round(c.score, 3)) for c in top.candidates[:3]],
+            "nobody_median_ms": statistics.median(timings2),
+            "nobody_interpreter": all(c.interpreter_needed for c in top2.candidates)
+            and len(top2.candidates) == 20,
+        }
     finally:
         if pg and keep:
             print(f"kept database {pg_name}")
@@ -252,8 +382,9 @@ async def run(db: str, n: int, runs: int, seed: int, keep: bool = False) -> dict
             await _pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
 
 
-async def _time(maker: Any, case_id: str, runs: int,
-                rank: Any) -> tuple[list[float], list[float], Any]:
+async def _time(
+    maker: Any, case_id: str, runs: int, rank: Any
+) -> tuple[list[float], list[float], Any]:
     from app.cases.models import Case
 
     timings: list[float] = []
@@ -284,17 +415,25 @@ def main() -> None:
     args = ap.parse_args()
     os.environ.setdefault("SECRET_KEY", "bench-secret-key-" + "x" * 32)
     r = asyncio.run(run(args.db, args.specialists, args.runs, args.seed, args.keep))
-    print(f"ranking on {r['db']}: {r['specialists']:,} specialists "
-          f"({r['in_specialty']:,} in the case's specialty), loaded in {r['load_s']:.1f} s")
-    print(f"  rank() top 20 over {r['runs']} runs: median {r['median_ms']:.1f} ms, "
-          f"p90 {r['p90_ms']:.1f} ms, min {r['min_ms']:.1f} ms "
-          f"({'PASS' if r['median_ms'] < 50 else 'FAIL'}: target median < 50 ms)")
-    print(f"  this process's CPU per ranking (median): {r['cpu_ms']:.1f} ms "
-          f"({'all of the work on SQLite' if r['db'] == 'sqlite' else 'Python side only'}); "
-          f"1-min load average during the run: {r['loadavg']:.1f} on {os.cpu_count()} cores")
+    print(
+        f"ranking on {r['db']}: {r['specialists']:,} specialists "
+        f"({r['in_specialty']:,} in the case's specialty), loaded in {r['load_s']:.1f} s"
+    )
+    print(
+        f"  rank() top 20 over {r['runs']} runs: median {r['median_ms']:.1f} ms, "
+        f"p90 {r['p90_ms']:.1f} ms, min {r['min_ms']:.1f} ms "
+        f"({'PASS' if r['median_ms'] < 50 else 'FAIL'}: target median < 50 ms)"
+    )
+    print(
+        f"  this process's CPU per ranking (median): {r['cpu_ms']:.1f} ms "
+        f"({'all of the work on SQLite' if r['db'] == 'sqlite' else 'Python side only'}); "
+        f"1-min load average during the run: {r['loadavg']:.1f} on {os.cpu_count()} cores"
+    )
     print(f"  top 3: {r['top']}")
-    print(f"  a case in a language nobody speaks (everyone ranked, all marked "
-          f"interpreter_needed: {r['nobody_interpreter']}): median {r['nobody_median_ms']:.1f} ms")
+    print(
+        f"  a case in a language nobody speaks (everyone ranked, all marked "
+        f"interpreter_needed: {r['nobody_interpreter']}): median {r['nobody_median_ms']:.1f} ms"
+    )
 
 
 if __name__ == "__main__":

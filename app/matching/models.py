@@ -45,8 +45,12 @@ class Offer(Timestamped, table=True):
 # Matching counts each specialist's open and past cases for load, responsiveness and
 # fairness; this index turns each count into an index-only probe.
 _case = Case.__table__  # type: ignore[attr-defined]
-Index("ix_case_specialist_status", _case.c.assigned_specialist_id, _case.c.status,
-      _case.c.organization_id)
+Index(
+    "ix_case_specialist_status",
+    _case.c.assigned_specialist_id,
+    _case.c.status,
+    _case.c.organization_id,
+)
 # Set-wise: who has open cases (load), who has helped a facility (continuity).
 Index("ix_case_status_specialist", _case.c.status, _case.c.assigned_specialist_id)
 Index("ix_case_org_specialist", _case.c.organization_id, _case.c.assigned_specialist_id)

@@ -80,6 +80,8 @@ class CandidateList(BaseModel):
     weights: dict[str, float]
     items: list[CandidateRead]
     excluded: list[ExcludedRead] | None = Field(
-        default=None, description="With ?explain=true: specialists of the specialty left out, "
-                                  "and why (at most 100)")
+        default=None,
+        description="With ?explain=true: specialists of the specialty left out, "
+        "and why (at most 100)",
+    )
     excluded_total: int | None = None

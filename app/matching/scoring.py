@@ -33,7 +33,11 @@ WEIGHT_SUM = sum(WEIGHTS.values())
 
 # Hours since the last assignment -> fairness part (first threshold met wins).
 FAIRNESS_STEPS: tuple[tuple[float, float], ...] = (
-    (14 * 24, 1.0), (7 * 24, 0.75), (3 * 24, 0.5), (24, 0.25))
+    (14 * 24, 1.0),
+    (7 * 24, 0.75),
+    (3 * 24, 0.5),
+    (24, 0.25),
+)
 # Availability before respond_by is worth at most this much of being available now.
 LATER_WINDOW_CAP = 0.5
 
@@ -82,8 +86,9 @@ def continuity_part(answered_follow_up: bool, helped_facility: bool) -> float:
     return 0.5 if helped_facility else 0.0
 
 
-def responsiveness_part(accepted: int, declined: int, expired: int, answered: int,
-                        assigned: int) -> float:
+def responsiveness_part(
+    accepted: int, declined: int, expired: int, answered: int, assigned: int
+) -> float:
     # Laplace smoothing: a newcomer starts at 0.5, not at 0 or 1.
     accepting = (accepted + 1.0) / (accepted + declined + expired + 2.0)
     answering = (min(answered, assigned) + 1.0) / (assigned + 2.0)
@@ -105,9 +110,13 @@ def parts(f: Features) -> dict[str, float]:
         "availability": availability_part(f.minutes_to_window, f.minutes_to_deadline),
         "load": load_part(f.active_cases, f.max_active_cases),
         "continuity": continuity_part(f.answered_follow_up, f.helped_facility),
-        "responsiveness": responsiveness_part(f.offers_accepted, f.offers_declined,
-                                              f.offers_expired, f.cases_answered,
-                                              f.cases_assigned),
+        "responsiveness": responsiveness_part(
+            f.offers_accepted,
+            f.offers_declined,
+            f.offers_expired,
+            f.cases_answered,
+            f.cases_assigned,
+        ),
         "fairness": fairness_part(f.hours_since_last_assignment),
     }
 

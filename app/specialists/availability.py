@@ -27,8 +27,9 @@ def window_span(weekday: int, start: str, end: str) -> tuple[int, int]:
 
 def overlapping(windows: list[dict[str, Any]]) -> list[int]:
     """Indexes of windows that overlap an earlier one (so the caller can point at them)."""
-    spans = sorted((window_span(w["weekday"], w["start"], w["end"]), i)
-                   for i, w in enumerate(windows))
+    spans = sorted(
+        (window_span(w["weekday"], w["start"], w["end"]), i) for i, w in enumerate(windows)
+    )
     bad: list[int] = []
     last_end = -1
     for (start, end), i in spans:
@@ -62,8 +63,9 @@ def minutes_until_next_window(spans: list[tuple[int, int]], mow: int) -> int | N
     return min((start - mow) % MINUTES_PER_WEEK for start, _ in spans)
 
 
-def time_off_span(start: date | datetime, end: date | datetime, zone: str) -> tuple[datetime,
-                                                                                   datetime]:
+def time_off_span(
+    start: date | datetime, end: date | datetime, zone: str
+) -> tuple[datetime, datetime]:
     """A span in UTC. Dates are whole local days in the specialist's zone, the end day
     included; times must carry an offset."""
     tz = ZoneInfo(zone)

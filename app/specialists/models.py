@@ -43,9 +43,18 @@ class SpecialistProfile(Timestamped, table=True):
     version: int = 1
 
 
-ROSTER_COLUMNS = ("language_key", "timezone", "max_active_cases", "hours_0", "hours_1",
-                  "hours_2", "offers_accepted", "offers_declined", "offers_expired",
-                  "last_assigned_at")
+ROSTER_COLUMNS = (
+    "language_key",
+    "timezone",
+    "max_active_cases",
+    "hours_0",
+    "hours_1",
+    "hours_2",
+    "offers_accepted",
+    "offers_declined",
+    "offers_expired",
+    "last_assigned_at",
+)
 
 
 class SpecialistSpecialty(SQLModel, table=True):
@@ -60,14 +69,19 @@ class SpecialistSpecialty(SQLModel, table=True):
         # PostgreSQL does not cluster rows: this covering index gives ranking an index-only
         # scan of one specialty. SQLite's WITHOUT ROWID table already is that scan, so there
         # the index is an empty partial one (same schema names on both, nothing to keep).
-        Index("ix_specialist_specialty_roster", "specialty", "ready", "user_id",
-              postgresql_include=list(ROSTER_COLUMNS), sqlite_where=text("0")),
+        Index(
+            "ix_specialist_specialty_roster",
+            "specialty",
+            "ready",
+            "user_id",
+            postgresql_include=list(ROSTER_COLUMNS),
+            sqlite_where=text("0"),
+        ),
         {"sqlite_with_rowid": False},
     )
 
     specialty: str = Field(primary_key=True, max_length=60)
-    user_id: str = Field(foreign_key="specialist_profile.user_id", primary_key=True,
-                         max_length=40)
+    user_id: str = Field(foreign_key="specialist_profile.user_id", primary_key=True, max_length=40)
     ready: bool = False  # verified and accepting
     timezone: str = Field(default="UTC", max_length=64)
     max_active_cases: int = 3
@@ -90,8 +104,7 @@ class SpecialistLanguage(SQLModel, table=True):
     __tablename__ = "specialist_language"
     __table_args__ = (Index("ix_specialist_language_code_user", "language", "user_id"),)
 
-    user_id: str = Field(foreign_key="specialist_profile.user_id", primary_key=True,
-                         max_length=40)
+    user_id: str = Field(foreign_key="specialist_profile.user_id", primary_key=True, max_length=40)
     language: str = Field(primary_key=True, max_length=8)
 
 
@@ -99,8 +112,9 @@ class SpecialistWindow(SQLModel, table=True):
     """A weekly window in the specialist's own zone, as minutes from Monday 00:00."""
 
     __tablename__ = "specialist_window"
-    __table_args__ = (Index("ix_specialist_window_user_start", "user_id", "start_minute",
-                            "end_minute"),)
+    __table_args__ = (
+        Index("ix_specialist_window_user_start", "user_id", "start_minute", "end_minute"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: str = Field(foreign_key="specialist_profile.user_id", max_length=40)
@@ -110,8 +124,7 @@ class SpecialistWindow(SQLModel, table=True):
 
 class SpecialistTimeOff(SQLModel, table=True):
     __tablename__ = "specialist_time_off"
-    __table_args__ = (Index("ix_specialist_time_off_user_span", "user_id", "start_at",
-                            "end_at"),)
+    __table_args__ = (Index("ix_specialist_time_off_user_span", "user_id", "start_at", "end_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: str = Field(foreign_key="specialist_profile.user_id", max_length=40)

@@ -38,20 +38,22 @@ ACTIVE_STATUSES = (CaseStatus.assigned.value,)
 
 def active_cases(user_id_col: Any) -> Any:
     """Scalar subquery: the specialist's open assigned cases (index-only probe)."""
-    return (select(func.count()).select_from(_case)
-            .where(_case.c.assigned_specialist_id == user_id_col,
-                   _case.c.status.in_(ACTIVE_STATUSES))
-            .scalar_subquery())
+    return (
+        select(func.count())
+        .select_from(_case)
+        .where(_case.c.assigned_specialist_id == user_id_col, _case.c.status.in_(ACTIVE_STATUSES))
+        .scalar_subquery()
+    )
 
 
 def on_time_off(user_id_col: Any, at: datetime) -> Any:
-    return exists().where(_off.c.user_id == user_id_col, _off.c.start_at <= at,
-                          _off.c.end_at > at)
+    return exists().where(_off.c.user_id == user_id_col, _off.c.start_at <= at, _off.c.end_at > at)
 
 
 def in_window(user_id_col: Any, mow_col: Any) -> Any:
-    return exists().where(_win.c.user_id == user_id_col, _win.c.start_minute <= mow_col,
-                          _win.c.end_minute > mow_col)
+    return exists().where(
+        _win.c.user_id == user_id_col, _win.c.start_minute <= mow_col, _win.c.end_minute > mow_col
+    )
 
 
 def speaks_any(user_id_col: Any, languages: list[str]) -> Any:

@@ -15,8 +15,13 @@ def _check_specialty(v: str) -> str:
 
 
 SpecialtyCode = Annotated[str, Field(max_length=60), AfterValidator(_check_specialty)]
-HHMM = Annotated[str, Field(pattern=r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$",
-                            description="Local wall time HH:MM (24:00 ends a day)")]
+HHMM = Annotated[
+    str,
+    Field(
+        pattern=r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$",
+        description="Local wall time HH:MM (24:00 ends a day)",
+    ),
+]
 
 
 class Window(RequestBody):
@@ -29,8 +34,10 @@ class Window(RequestBody):
     @model_validator(mode="after")
     def _ordered(self) -> "Window":
         if hhmm_to_minutes(self.end) <= hhmm_to_minutes(self.start):
-            raise ValueError("end must be after start; split a window that crosses "
-                             "midnight into two (…-24:00 and 00:00-…)")
+            raise ValueError(
+                "end must be after start; split a window that crosses "
+                "midnight into two (…-24:00 and 00:00-…)"
+            )
         return self
 
 
@@ -50,7 +57,8 @@ class ProfileWrite(RequestBody):
     max_active_cases: int = Field(default=3, ge=1, le=100)
     accepting: bool = True
     verified: bool | None = Field(
-        default=None, description="Only a coordinator (or admin) may change it; omit to keep.")
+        default=None, description="Only a coordinator (or admin) may change it; omit to keep."
+    )
 
 
 class TimeOffRead(BaseModel):

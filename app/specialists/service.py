@@ -57,8 +57,10 @@ def list_specialties() -> list[dict[str, str]]:
 
 def check_specialty(code: str | None, pointer: str = "#query/specialty") -> None:
     if code is not None and not is_specialty(code):
-        raise UnknownSpecialty(f"Unknown specialty {code!r}; see GET /specialties.",
-                               errors=[{"pointer": pointer, "detail": "unknown specialty"}])
+        raise UnknownSpecialty(
+            f"Unknown specialty {code!r}; see GET /specialties.",
+            errors=[{"pointer": pointer, "detail": "unknown specialty"}],
+        )
 
 
 def visible_specialists(p: Principal) -> Any:
@@ -75,71 +77,108 @@ def visible_specialists(p: Principal) -> Any:
 
 def _select() -> Any:
     # The bare id column is the keyset pagination key.
-    return (select(User, P, repo.active_cases(User.id).label("active_cases"),
-                   User.id.label("id"))  # type: ignore[attr-defined]
-            .outerjoin(P, P.user_id == User.id))
+    return select(
+        User, P, repo.active_cases(User.id).label("active_cases"), User.id.label("id")
+    ).outerjoin(P, P.user_id == User.id)  # type: ignore[attr-defined]
 
 
 def _read(user: User, profile: SpecialistProfile | None, active: int, *_: Any) -> dict[str, Any]:
-    prof = profile or SpecialistProfile(user_id=user.id, created_at=user.created_at,
-                                        updated_at=user.updated_at)
+    prof = profile or SpecialistProfile(
+        user_id=user.id, created_at=user.created_at, updated_at=user.updated_at
+    )
     return {
-        "id": user.id, "name": user.name, "active": user.active,
-        "specialties": prof.specialties, "languages": prof.languages,
-        "timezone": prof.timezone, "availability": prof.availability,
-        "time_off": prof.time_off, "max_active_cases": prof.max_active_cases,
-        "active_cases": int(active or 0), "accepting": prof.accepting,
-        "verified": prof.verified, "created_at": prof.created_at,
-        "updated_at": prof.updated_at, "version": prof.version,
+        "id": user.id,
+        "name": user.name,
+        "active": user.active,
+        "specialties": prof.specialties,
+        "languages": prof.languages,
+        "timezone": prof.timezone,
+        "availability": prof.availability,
+        "time_off": prof.time_off,
+        "max_active_cases": prof.max_active_cases,
+        "active_cases": int(active or 0),
+        "accepting": prof.accepting,
+        "verified": prof.verified,
+        "created_at": prof.created_at,
+        "updated_at": prof.updated_at,
+        "version": prof.version,
     }
 
 
 async def get(session: AsyncSession, p: Principal, user_id: str) -> dict[str, Any]:
-    row = (await session.execute(_select().where(User.id == user_id,
-                                                 visible_specialists(p)))).first()
+    row = (
+        await session.execute(_select().where(User.id == user_id, visible_specialists(p)))
+    ).first()
     if row is None:
         raise SpecialistNotFound("No such specialist.")
     return _read(*row)
 
 
-async def list_(session: AsyncSession, p: Principal, *, specialty: str | None,
-                language: str | None, accepting: bool | None, limit: int,
-                cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+async def list_(
+    session: AsyncSession,
+    p: Principal,
+    *,
+    specialty: str | None,
+    language: str | None,
+    accepting: bool | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[dict[str, Any]], str | None]:
     check_specialty(specialty)
     stmt = _select().where(visible_specialists(p))
     if specialty:
-        stmt = stmt.where(select(SpecialistSpecialty.user_id).where(
-            SpecialistSpecialty.user_id == User.id,
-            SpecialistSpecialty.specialty == specialty).exists())
+        stmt = stmt.where(
+            select(SpecialistSpecialty.user_id)
+            .where(
+                SpecialistSpecialty.user_id == User.id, SpecialistSpecialty.specialty == specialty
+            )
+            .exists()
+        )
     if language:
         stmt = stmt.where(repo.speaks_any(User.id, repo.primary_subtags([language])))
     if accepting is not None:
         stmt = stmt.where(P.accepting == accepting)
-    rows, nxt = await keyset_page(session, stmt, User.id, limit, cursor, descending=False,
-                                  scalars=False)
+    rows, nxt = await keyset_page(
+        session, stmt, User.id, limit, cursor, descending=False, scalars=False
+    )
     return [_read(*r) for r in rows], nxt
 
 
-async def on_duty(session: AsyncSession, p: Principal, *, specialty: str | None, limit: int,
-                  cursor: str | None, now: datetime | None = None
-                  ) -> tuple[list[dict[str, Any]], str | None]:
+async def on_duty(
+    session: AsyncSession,
+    p: Principal,
+    *,
+    specialty: str | None,
+    limit: int,
+    cursor: str | None,
+    now: datetime | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
     """Inside a weekly window right now in their own zone, not on time off, under capacity,
     accepting, verified and active."""
     check_specialty(specialty)
     now = now or utcnow()
     ready = (P.verified == true()) & (P.accepting == true())  # type: ignore[operator]
     if specialty:
-        ready = ready & select(SpecialistSpecialty.user_id).where(
-            SpecialistSpecialty.user_id == P.user_id,
-            SpecialistSpecialty.specialty == specialty).exists()
+        ready = (
+            ready
+            & select(SpecialistSpecialty.user_id)
+            .where(
+                SpecialistSpecialty.user_id == P.user_id, SpecialistSpecialty.specialty == specialty
+            )
+            .exists()
+        )
     mow = repo.local_minute(await repo.zones_in_play(session), now, P.timezone)
-    stmt = (_select()
-            .where(visible_specialists(p), User.active == true(), ready,
-                   repo.in_window(P.user_id, mow),
-                   ~repo.on_time_off(P.user_id, now),
-                   repo.active_cases(P.user_id) < P.max_active_cases))
-    rows, nxt = await keyset_page(session, stmt, User.id, limit, cursor, descending=False,
-                                  scalars=False)
+    stmt = _select().where(
+        visible_specialists(p),
+        User.active == true(),
+        ready,
+        repo.in_window(P.user_id, mow),
+        ~repo.on_time_off(P.user_id, now),
+        repo.active_cases(P.user_id) < P.max_active_cases,
+    )
+    rows, nxt = await keyset_page(
+        session, stmt, User.id, limit, cursor, descending=False, scalars=False
+    )
     return [_read(*r) for r in rows], nxt
 
 
@@ -147,10 +186,18 @@ def etag(version: int) -> str:
     return f'"sp-{version}"'
 
 
-async def put_profile(session: AsyncSession, p: Principal, user_id: str, data: dict[str, Any],
-                      if_match: str | None = None) -> dict[str, Any]:
-    user = await session.scalar(select(User).outerjoin(P, P.user_id == User.id)
-                                .where(User.id == user_id, visible_specialists(p)))
+async def put_profile(
+    session: AsyncSession,
+    p: Principal,
+    user_id: str,
+    data: dict[str, Any],
+    if_match: str | None = None,
+) -> dict[str, Any]:
+    user = await session.scalar(
+        select(User)
+        .outerjoin(P, P.user_id == User.id)
+        .where(User.id == user_id, visible_specialists(p))
+    )
     if user is None:
         raise SpecialistNotFound("No such specialist.")
     own = p.kind == "user" and p.id == user.id
@@ -160,22 +207,30 @@ async def put_profile(session: AsyncSession, p: Principal, user_id: str, data: d
     if if_match is not None:
         current = etag(profile.version if profile else 0)
         if "*" not in {t.strip() for t in if_match.split(",")} and current not in if_match:
-            raise PreconditionFailed("The profile changed since you read it.",
-                                     current_etag=current)
+            raise PreconditionFailed("The profile changed since you read it.", current_etag=current)
     windows = [w for w in data["availability"]]
     bad = overlapping(windows)
     if bad:
-        raise Unprocessable("Availability windows overlap.", code="overlapping-windows",
-                            errors=[{"pointer": f"/availability/{i}",
-                                     "detail": "overlaps another window on the same day"}
-                                    for i in bad])
+        raise Unprocessable(
+            "Availability windows overlap.",
+            code="overlapping-windows",
+            errors=[
+                {
+                    "pointer": f"/availability/{i}",
+                    "detail": "overlaps another window on the same day",
+                }
+                for i in bad
+            ],
+        )
     spans = []
     for i, t in enumerate(data["time_off"]):
         start, end = time_off_span(t["start"], t["end"], data["timezone"])
         if end <= start:
-            raise Unprocessable("Time off must end after it starts.", code="bad-time-off",
-                                errors=[{"pointer": f"/time_off/{i}/end",
-                                         "detail": "must be after start"}])
+            raise Unprocessable(
+                "Time off must end after it starts.",
+                code="bad-time-off",
+                errors=[{"pointer": f"/time_off/{i}/end", "detail": "must be after start"}],
+            )
         spans.append((start, end))
 
     now = utcnow()
@@ -190,8 +245,12 @@ async def put_profile(session: AsyncSession, p: Principal, user_id: str, data: d
         profile.verified = requested
         profile.verified_by_id = p.id if requested else None
         profile.verified_at = now if requested else None
-    elif own and not is_staff(p) and profile.verified and \
-            not set(data["specialties"]) <= set(profile.specialties):
+    elif (
+        own
+        and not is_staff(p)
+        and profile.verified
+        and not set(data["specialties"]) <= set(profile.specialties)
+    ):
         # A new specialty has not been checked: back to the coordinator for verification.
         profile.verified = False
         profile.verified_by_id = None
@@ -199,9 +258,10 @@ async def put_profile(session: AsyncSession, p: Principal, user_id: str, data: d
     profile.specialties = list(dict.fromkeys(data["specialties"]))
     profile.languages = list(dict.fromkeys(data["languages"]))
     profile.timezone = data["timezone"]
-    profile.availability = [{"weekday": w["weekday"], "start": w["start"], "end": w["end"]}
-                            for w in sorted(windows, key=lambda w: window_span(
-                                w["weekday"], w["start"], w["end"]))]
+    profile.availability = [
+        {"weekday": w["weekday"], "start": w["start"], "end": w["end"]}
+        for w in sorted(windows, key=lambda w: window_span(w["weekday"], w["start"], w["end"]))
+    ]
     profile.time_off = [{"start": s.isoformat(), "end": e.isoformat()} for s, e in sorted(spans)]
     profile.max_active_cases = data["max_active_cases"]
     profile.accepting = data["accepting"]
@@ -214,32 +274,55 @@ async def put_profile(session: AsyncSession, p: Principal, user_id: str, data: d
         await session.execute(delete(table).where(table.user_id == user.id))  # type: ignore[attr-defined]
     h0, h1, h2 = hour_masks([window_span(w["weekday"], w["start"], w["end"]) for w in windows])
     roster = {
-        "user_id": user.id, "ready": profile.verified and profile.accepting,
-        "hours_0": h0, "hours_1": h1, "hours_2": h2,
-        "timezone": profile.timezone, "max_active_cases": profile.max_active_cases,
+        "user_id": user.id,
+        "ready": profile.verified and profile.accepting,
+        "hours_0": h0,
+        "hours_1": h1,
+        "hours_2": h2,
+        "timezone": profile.timezone,
+        "max_active_cases": profile.max_active_cases,
         "language_key": "," + ",".join(repo.primary_subtags(profile.languages)) + ",",
-        "offers_accepted": profile.offers_accepted, "offers_declined": profile.offers_declined,
-        "offers_expired": profile.offers_expired, "last_assigned_at": profile.last_assigned_at}
-    await session.execute(insert(SpecialistSpecialty), [
-        {**roster, "specialty": s} for s in profile.specialties])
-    await session.execute(insert(SpecialistLanguage), [
-        {"user_id": user.id, "language": lang}
-        for lang in repo.primary_subtags(profile.languages)])
+        "offers_accepted": profile.offers_accepted,
+        "offers_declined": profile.offers_declined,
+        "offers_expired": profile.offers_expired,
+        "last_assigned_at": profile.last_assigned_at,
+    }
+    await session.execute(
+        insert(SpecialistSpecialty), [{**roster, "specialty": s} for s in profile.specialties]
+    )
+    await session.execute(
+        insert(SpecialistLanguage),
+        [
+            {"user_id": user.id, "language": lang}
+            for lang in repo.primary_subtags(profile.languages)
+        ],
+    )
     if windows:
-        await session.execute(insert(SpecialistWindow), [
-            {"user_id": user.id, "start_minute": a, "end_minute": b}
-            for a, b in (window_span(w["weekday"], w["start"], w["end"]) for w in windows)])
+        await session.execute(
+            insert(SpecialistWindow),
+            [
+                {"user_id": user.id, "start_minute": a, "end_minute": b}
+                for a, b in (window_span(w["weekday"], w["start"], w["end"]) for w in windows)
+            ],
+        )
     if spans:
-        await session.execute(insert(SpecialistTimeOff), [
-            {"user_id": user.id, "start_at": a, "end_at": b} for a, b in spans])
+        await session.execute(
+            insert(SpecialistTimeOff),
+            [{"user_id": user.id, "start_at": a, "end_at": b} for a, b in spans],
+        )
     if await session.get(SpecialistZone, profile.timezone) is None:
         try:
             async with session.begin_nested():
                 session.add(SpecialistZone(timezone=profile.timezone))
         except IntegrityError:
             pass  # another profile write added the same zone meanwhile
-    await audit.append(session, p, "specialist.profile." + ("create" if created else "update"),
-                       "specialist", user.id)
+    await audit.append(
+        session,
+        p,
+        "specialist.profile." + ("create" if created else "update"),
+        "specialist",
+        user.id,
+    )
     active = await session.scalar(select(repo.active_cases(user.id)))
     return _read(user, profile, active or 0)
 
@@ -247,8 +330,9 @@ async def put_profile(session: AsyncSession, p: Principal, user_id: str, data: d
 OUTCOMES = ("offers_accepted", "offers_declined", "offers_expired")
 
 
-async def record_offer_outcome(session: AsyncSession, user_id: str, outcome: str,
-                               assigned_at: datetime | None = None) -> None:
+async def record_offer_outcome(
+    session: AsyncSession, user_id: str, outcome: str, assigned_at: datetime | None = None
+) -> None:
     """Count an answered or lapsed offer (and an assignment) on the profile and on the
     roster rows ranking reads, in one step with the change that caused it."""
     assert outcome in OUTCOMES

@@ -19,8 +19,13 @@ async def events(type_: str, resource_id: str | None = None) -> list[OutboxEvent
 
 async def offers_of(case_id: str) -> list[Offer]:
     async with sessionmaker()() as s:
-        return list((await s.scalars(select(Offer).where(Offer.case_id == case_id)
-                                     .order_by(Offer.rank, Offer.id))).all())
+        return list(
+            (
+                await s.scalars(
+                    select(Offer).where(Offer.case_id == case_id).order_by(Offer.rank, Offer.id)
+                )
+            ).all()
+        )
 
 
 async def case_status(case_id: str) -> Any:

@@ -9,8 +9,9 @@ from tests.specialists.support import make_specialist
 
 
 async def _get(client, factory, who, case_id, **params):
-    return await client.get(f"{API}/cases/{case_id}/candidates", params=params,
-                            headers=factory.headers(who))
+    return await client.get(
+        f"{API}/cases/{case_id}/candidates", params=params, headers=factory.headers(who)
+    )
 
 
 async def test_candidates_are_ranked_with_every_part_visible(client, factory):
@@ -29,8 +30,15 @@ async def test_candidates_are_ranked_with_every_part_visible(client, factory):
     body = r.json()
     assert [c["specialist_id"] for c in body["items"]] == [es.id, busy_es.id, en.id]
     top, busy, other = body["items"]
-    assert set(top["parts"]) == {"specialty", "language", "availability", "load", "continuity",
-                                 "responsiveness", "fairness"}
+    assert set(top["parts"]) == {
+        "specialty",
+        "language",
+        "availability",
+        "load",
+        "continuity",
+        "responsiveness",
+        "fairness",
+    }
     assert top["parts"]["language"] == 1.0 and not top["interpreter_needed"]
     assert busy["parts"]["load"] == 0.5 and busy["active_cases"] == 1
     assert other["parts"]["language"] == 0.0 and other["interpreter_needed"]
@@ -59,8 +67,7 @@ async def test_continuity_prefers_who_answered_the_earlier_case(client, factory)
     first = await make_specialist(factory)
     earlier_helper = await make_specialist(factory)
     stranger = await make_specialist(factory)
-    earlier = await factory.make_case(org.id, status="closed",
-                                      assigned_specialist_id=first.id)
+    earlier = await factory.make_case(org.id, status="closed", assigned_specialist_id=first.id)
     await factory.make_case(org.id, status="closed", assigned_specialist_id=earlier_helper.id)
     case = await factory.make_case(org.id, follow_up_of_id=earlier.id, languages=[])
     items = (await _get(client, factory, clin, case.id)).json()["items"]
@@ -77,8 +84,9 @@ async def test_explain_says_why_each_specialist_was_left_out(client, factory):
     unverified = await make_specialist(factory, verified=False)
     closed = await make_specialist(factory, accepting=False)
     now = datetime.now(UTC)
-    away = await make_specialist(factory, time_off=[{"start": now - timedelta(days=1),
-                                                     "end": now + timedelta(days=1)}])
+    away = await make_specialist(
+        factory, time_off=[{"start": now - timedelta(days=1), "end": now + timedelta(days=1)}]
+    )
     full = await make_specialist(factory, max_active_cases=1)
     await factory.make_case(org.id, assigned_specialist_id=full.id)
     gone = await make_specialist(factory, active=False)
@@ -87,8 +95,13 @@ async def test_explain_says_why_each_specialist_was_left_out(client, factory):
     body = (await _get(client, factory, coord, case.id, explain="true")).json()
     assert [c["specialist_id"] for c in body["items"]] == [ok.id]
     why = {e["specialist_id"]: e["reasons"] for e in body["excluded"]}
-    assert why == {unverified.id: ["unverified"], closed.id: ["not_accepting"],
-                   away.id: ["on_time_off"], full.id: ["at_capacity"], gone.id: ["inactive"]}
+    assert why == {
+        unverified.id: ["unverified"],
+        closed.id: ["not_accepting"],
+        away.id: ["on_time_off"],
+        full.id: ["at_capacity"],
+        gone.id: ["inactive"],
+    }
     assert body["excluded_total"] == 5
 
 
@@ -98,14 +111,21 @@ async def test_sql_order_and_python_parts_agree(factory):
     people = [
         await make_specialist(factory, languages=["es"], max_active_cases=4),
         await make_specialist(factory, languages=["en"], availability=[]),
-        await make_specialist(factory, languages=["es"], timezone="Asia/Tokyo",
-                              availability=[{"weekday": d, "start": "00:00", "end": "00:30"}
-                                            for d in range(7)]),
+        await make_specialist(
+            factory,
+            languages=["es"],
+            timezone="Asia/Tokyo",
+            availability=[{"weekday": d, "start": "00:00", "end": "00:30"} for d in range(7)],
+        ),
         await make_specialist(factory, languages=["es"], max_active_cases=5),
     ]
     await factory.make_case(org.id, assigned_specialist_id=people[0].id)
-    await factory.make_case(org.id, status="closed", assigned_specialist_id=people[3].id,
-                            assigned_at=now - timedelta(days=4))
+    await factory.make_case(
+        org.id,
+        status="closed",
+        assigned_specialist_id=people[3].id,
+        assigned_at=now - timedelta(days=4),
+    )
     await factory.make_case(org.id, status="answered", assigned_specialist_id=people[3].id)
     case = await factory.make_case(org.id, languages=["es"])
     async with sessionmaker()() as s:
@@ -128,8 +148,9 @@ async def test_who_may_see_candidates(client, factory):
     # They can see the case, but the ranking is for coordinators and the facility.
     assert (await _get(client, factory, sp, case.id)).status_code == 403
     assert (await _get(client, factory, interp, case.id)).status_code == 403
-    assert (await _get(client, factory, await factory.make_user(Role.specialist),
-                       case.id)).status_code == 404
+    assert (
+        await _get(client, factory, await factory.make_user(Role.specialist), case.id)
+    ).status_code == 404
 
 
 async def test_the_shortlist_gives_exactly_the_full_ranking(factory, monkeypatch):
@@ -142,14 +163,23 @@ async def test_the_shortlist_gives_exactly_the_full_ranking(factory, monkeypatch
     org, elsewhere = await factory.make_org(), await factory.make_org()
     now = datetime.now(UTC)
     local = now.astimezone(ZoneInfo("Asia/Tokyo"))
-    this_hour = [{"weekday": local.weekday(), "start": f"{local.hour:02d}:00",
-                  "end": "24:00" if local.hour == 23 else f"{local.hour + 1:02d}:00"}]
+    this_hour = [
+        {
+            "weekday": local.weekday(),
+            "start": f"{local.hour:02d}:00",
+            "end": "24:00" if local.hour == 23 else f"{local.hour + 1:02d}:00",
+        }
+    ]
     later_today = [{"weekday": (local.weekday() + 1) % 7, "start": "00:00", "end": "01:00"}]
     people = []
     for i in range(12):
         sp = await make_specialist(
-            factory, languages=["es"] if i % 3 else ["en"], timezone="Asia/Tokyo",
-            availability=this_hour if i % 2 else later_today, max_active_cases=2 + i % 3)
+            factory,
+            languages=["es"] if i % 3 else ["en"],
+            timezone="Asia/Tokyo",
+            availability=this_hour if i % 2 else later_today,
+            max_active_cases=2 + i % 3,
+        )
         people.append(sp)
         if i % 4 == 0:
             await factory.make_case(elsewhere.id, assigned_specialist_id=sp.id)
@@ -162,6 +192,7 @@ async def test_the_shortlist_gives_exactly_the_full_ranking(factory, monkeypatch
         monkeypatch.setattr(ranking_module, "SHORTLIST_MIN", 1)
         monkeypatch.setattr(ranking_module, "SHORTLIST_PER_RESULT", 0)
         shortlisted = await rank(s, case_row, limit=3, now=now)
-    assert [c.specialist_id for c in shortlisted.candidates] == \
-        [c.specialist_id for c in everyone.candidates]
+    assert [c.specialist_id for c in shortlisted.candidates] == [
+        c.specialist_id for c in everyone.candidates
+    ]
     assert [c.score for c in shortlisted.candidates] == [c.score for c in everyone.candidates]

@@ -6,13 +6,15 @@ from tests.specialists.support import make_specialist
 
 
 async def _offer(client, factory, who, case_id, body):
-    return await client.post(f"{API}/cases/{case_id}/offers", json=body,
-                             headers=factory.headers(who))
+    return await client.post(
+        f"{API}/cases/{case_id}/offers", json=body, headers=factory.headers(who)
+    )
 
 
 async def _answer(client, factory, who, offer_id, verb, body=None):
-    return await client.post(f"{API}/offers/{offer_id}/{verb}", json=body,
-                             headers=factory.headers(who))
+    return await client.post(
+        f"{API}/offers/{offer_id}/{verb}", json=body, headers=factory.headers(who)
+    )
 
 
 async def test_clinic_sends_auto_offers_and_the_first_accept_wins(client, factory):
@@ -40,8 +42,9 @@ async def test_clinic_sends_auto_offers_and_the_first_accept_wins(client, factor
     assert len(await events("case.offered", case.id)) == 1
 
     # Each specialist's inbox holds their own offer only.
-    inbox = await client.get(f"{API}/offers", params={"status": "pending"},
-                             headers=factory.headers(a))
+    inbox = await client.get(
+        f"{API}/offers", params={"status": "pending"}, headers=factory.headers(a)
+    )
     assert [o["id"] for o in inbox.json()["items"]] == [first["id"]]
     assert (await client.get(f"{API}/offers", headers=factory.headers(c))).json()["items"] == []
 
@@ -85,8 +88,13 @@ async def test_coordinator_chooses_specialists_and_bad_choices_are_422(client, f
     await factory.make_case(org.id, assigned_specialist_id=full.id)
     case = await factory.make_case(org.id)
 
-    r = await _offer(client, factory, coord, case.id,
-                     {"specialist_ids": [derm.id, cardio.id, full.id, "usr_nobody"]})
+    r = await _offer(
+        client,
+        factory,
+        coord,
+        case.id,
+        {"specialist_ids": [derm.id, cardio.id, full.id, "usr_nobody"]},
+    )
     assert r.status_code == 422, r.text
     problem = r.json()
     assert problem["type"].endswith("invalid-offer-target")
@@ -113,12 +121,18 @@ async def test_malformed_offer_requests(client, factory):
     org = await factory.make_org()
     coord = await factory.make_user(Role.coordinator)
     case = await factory.make_case(org.id)
-    for body in ({}, {"auto": True, "specialist_ids": ["x"]}, {"auto": False},
-                 {"auto": True, "count": 0}, {"auto": True, "colour": "red"}):
+    for body in (
+        {},
+        {"auto": True, "specialist_ids": ["x"]},
+        {"auto": False},
+        {"auto": True, "count": 0},
+        {"auto": True, "colour": "red"},
+    ):
         r = await _offer(client, factory, coord, case.id, body)
         assert r.status_code == 422, (body, r.text)
-    assigned = await factory.make_case(org.id, assigned_specialist_id=(
-        await make_specialist(factory)).id)
+    assigned = await factory.make_case(
+        org.id, assigned_specialist_id=(await make_specialist(factory)).id
+    )
     r = await _offer(client, factory, coord, assigned.id, {"auto": True})
     assert r.status_code == 409
     assert r.json()["type"].endswith("case-not-offerable")
@@ -140,7 +154,9 @@ async def test_decline_passes_the_case_down_the_ranking_then_unmatched(client, f
     assert r.json()["status"] == "declined" and r.json()["decline_reason"] == "on call"
     offers = await offers_of(case.id)
     assert [(o.specialist_id, o.status) for o in offers] == [
-        (first.id, "declined"), (second.id, "pending")]
+        (first.id, "declined"),
+        (second.id, "pending"),
+    ]
     assert offers[1].interpreter_needed
 
     r = await _answer(client, factory, second, offers[1].id, "decline", {})
@@ -150,8 +166,7 @@ async def test_decline_passes_the_case_down_the_ranking_then_unmatched(client, f
     assert alert.audience == [coord.id]
     assert len(await events("case.unmatched", case.id)) == 1
     # Declining again is a conflict.
-    assert (await _answer(client, factory, second, offers[1].id, "decline", {})
-            ).status_code == 409
+    assert (await _answer(client, factory, second, offers[1].id, "decline", {})).status_code == 409
 
 
 async def test_auto_offer_with_nobody_available_makes_the_case_unmatched(client, factory):
@@ -183,8 +198,9 @@ async def test_an_expired_offer_cannot_be_accepted(client, factory):
     org = await factory.make_org()
     sp = await make_specialist(factory)
     case = await factory.make_case(org.id, status="offered")
-    offer = await factory.make_offer(case.id, sp.id,
-                                     expires_at=datetime.now(UTC) - timedelta(minutes=1))
+    offer = await factory.make_offer(
+        case.id, sp.id, expires_at=datetime.now(UTC) - timedelta(minutes=1)
+    )
     r = await _answer(client, factory, sp, offer.id, "accept")
     assert r.status_code == 409
     assert "expired" in r.json()["detail"]
@@ -199,9 +215,9 @@ async def test_facility_and_staff_see_offers_of_their_cases(client, factory):
     own = await factory.make_user(Role.clinician, organization_id=org.id)
     foreign = await factory.make_user(Role.clinician, organization_id=other.id)
     coord = await factory.make_user(Role.coordinator)
-    for who, expected in ((own, [offer.id]), (foreign, []), (coord, [offer.id]),
-                          (sp, [offer.id])):
+    for who, expected in ((own, [offer.id]), (foreign, []), (coord, [offer.id]), (sp, [offer.id])):
         r = await client.get(f"{API}/offers", headers=factory.headers(who))
         assert [o["id"] for o in r.json()["items"]] == expected
-    assert (await client.get(f"{API}/offers/{offer.id}",
-                             headers=factory.headers(foreign))).status_code == 404
+    assert (
+        await client.get(f"{API}/offers/{offer.id}", headers=factory.headers(foreign))
+    ).status_code == 404

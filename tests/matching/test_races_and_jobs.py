@@ -18,11 +18,11 @@ async def test_twenty_concurrent_accepts_give_one_200_and_nineteen_409(client, f
     offers = [await factory.make_offer(case.id, sp.id) for sp in specialists]
 
     async def accept(sp, offer):
-        return await client.post(f"{API}/offers/{offer.id}/accept",
-                                 headers=factory.headers(sp))
+        return await client.post(f"{API}/offers/{offer.id}/accept", headers=factory.headers(sp))
 
-    results = await asyncio.gather(*(accept(sp, o) for sp, o in zip(specialists, offers,
-                                                                     strict=True)))
+    results = await asyncio.gather(
+        *(accept(sp, o) for sp, o in zip(specialists, offers, strict=True))
+    )
     codes = sorted(r.status_code for r in results)
     assert codes == [200] + [409] * 19, codes
     winner = next(sp for sp, r in zip(specialists, results, strict=True) if r.status_code == 200)
@@ -45,22 +45,30 @@ async def test_expiry_survives_a_restart_and_re_offers(client, factory, database
     first = await make_specialist(factory, languages=["es"])
     second = await make_specialist(factory, languages=["en"])
     case = await factory.make_case(org.id, languages=["es"], urgency="emergency")
-    r = await client.post(f"{API}/cases/{case.id}/offers", json={"auto": True, "count": 1},
-                          headers=factory.headers(coord))
+    r = await client.post(
+        f"{API}/cases/{case.id}/offers",
+        json={"auto": True, "count": 1},
+        headers=factory.headers(coord),
+    )
     (offer,) = r.json()["items"]
     assert offer["specialist_id"] == first.id
 
     await _restart(database_url)
     # Time passes while the process is down: the offer's deadline goes by.
     async with sessionmaker()() as s:
-        await s.execute(update(Offer).where(Offer.id == offer["id"]).values(
-            expires_at=datetime.now(UTC) - timedelta(minutes=1)))
+        await s.execute(
+            update(Offer)
+            .where(Offer.id == offer["id"])
+            .values(expires_at=datetime.now(UTC) - timedelta(minutes=1))
+        )
         await s.commit()
     await jobs.expire_offers()
 
     offers = await offers_of(case.id)
     assert [(o.specialist_id, o.status) for o in offers] == [
-        (first.id, "expired"), (second.id, "pending")]
+        (first.id, "expired"),
+        (second.id, "pending"),
+    ]
     assert offers[1].expires_at > datetime.now(UTC) + timedelta(minutes=9)
     assert [e.audience for e in await events("offer.expired")] == [[first.id]]
     assert (await case_status(case.id)).status == "offered"
@@ -74,8 +82,11 @@ async def test_expiry_survives_a_restart_and_re_offers(client, factory, database
 
     # When the last one lapses too, the case is unmatched and coordinators are told.
     async with sessionmaker()() as s:
-        await s.execute(update(Offer).where(Offer.id == offers[1].id).values(
-            expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+        await s.execute(
+            update(Offer)
+            .where(Offer.id == offers[1].id)
+            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
         await s.commit()
     await jobs.expire_offers()
     assert (await case_status(case.id)).status == "unmatched"

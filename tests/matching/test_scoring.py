@@ -16,31 +16,51 @@ def features(draw) -> Features:
     capacity = draw(st.integers(min_value=1, max_value=50))
     assigned = draw(counts)
     return Features(
-        shares_language=draw(st.booleans()), case_has_languages=draw(st.booleans()),
+        shares_language=draw(st.booleans()),
+        case_has_languages=draw(st.booleans()),
         minutes_to_window=draw(st.none() | st.integers(min_value=0, max_value=10080)),
-        minutes_to_deadline=draw(st.floats(min_value=-100, max_value=20000,
-                                           allow_nan=False)),
+        minutes_to_deadline=draw(st.floats(min_value=-100, max_value=20000, allow_nan=False)),
         active_cases=draw(st.integers(min_value=0, max_value=capacity)),
         max_active_cases=capacity,
-        answered_follow_up=draw(st.booleans()), helped_facility=draw(st.booleans()),
-        offers_accepted=draw(counts), offers_declined=draw(counts), offers_expired=draw(counts),
+        answered_follow_up=draw(st.booleans()),
+        helped_facility=draw(st.booleans()),
+        offers_accepted=draw(counts),
+        offers_declined=draw(counts),
+        offers_expired=draw(counts),
         cases_answered=draw(st.integers(min_value=0, max_value=assigned)),
         cases_assigned=assigned,
         hours_since_last_assignment=draw(st.none() | st.floats(min_value=0, max_value=10000)),
     )
 
 
-BASE = Features(shares_language=True, case_has_languages=True, minutes_to_window=0,
-                minutes_to_deadline=600, active_cases=0, max_active_cases=3,
-                answered_follow_up=False, helped_facility=False, offers_accepted=0,
-                offers_declined=0, offers_expired=0, cases_answered=0, cases_assigned=0,
-                hours_since_last_assignment=None)
+BASE = Features(
+    shares_language=True,
+    case_has_languages=True,
+    minutes_to_window=0,
+    minutes_to_deadline=600,
+    active_cases=0,
+    max_active_cases=3,
+    answered_follow_up=False,
+    helped_facility=False,
+    offers_accepted=0,
+    offers_declined=0,
+    offers_expired=0,
+    cases_answered=0,
+    cases_assigned=0,
+    hours_since_last_assignment=None,
+)
 
 
 def test_parts_by_example():
     p = scoring.parts(BASE)
-    assert p == {"language": 1.0, "availability": 1.0, "load": 1.0, "continuity": 0.0,
-                 "responsiveness": 0.5, "fairness": 1.0}
+    assert p == {
+        "language": 1.0,
+        "availability": 1.0,
+        "load": 1.0,
+        "continuity": 0.0,
+        "responsiveness": 0.5,
+        "fairness": 1.0,
+    }
     assert scoring.availability_part(300, 600) == 0.25  # halfway to the deadline
     assert scoring.availability_part(600, 600) == 0.0  # not before respond_by
     assert scoring.availability_part(None, 600) == 0.0  # no windows at all
@@ -78,8 +98,9 @@ def test_more_load_never_raises_the_score(f, more):
 
 @given(features())
 def test_a_shared_language_never_lowers_the_score(f):
-    assert scoring.score(replace(f, shares_language=True)) >= \
-        scoring.score(replace(f, shares_language=False))
+    assert scoring.score(replace(f, shares_language=True)) >= scoring.score(
+        replace(f, shares_language=False)
+    )
 
 
 @given(features(), st.integers(min_value=0, max_value=10080))
@@ -88,8 +109,9 @@ def test_being_free_sooner_never_lowers_the_score(f, sooner):
         return
     earlier = replace(f, minutes_to_window=max(0, f.minutes_to_window - sooner))
     assert scoring.score(earlier) >= scoring.score(f)
-    assert scoring.score(replace(f, minutes_to_window=0)) >= \
-        scoring.score(replace(f, minutes_to_window=None))
+    assert scoring.score(replace(f, minutes_to_window=0)) >= scoring.score(
+        replace(f, minutes_to_window=None)
+    )
 
 
 @given(features())
@@ -110,8 +132,7 @@ def test_a_more_recent_assignment_never_raises_the_score(f, hours):
     if f.hours_since_last_assignment is None:
         assert scoring.score(replace(f, hours_since_last_assignment=hours)) <= scoring.score(f)
         return
-    recent = replace(f, hours_since_last_assignment=max(0.0, f.hours_since_last_assignment
-                                                         - hours))
+    recent = replace(f, hours_since_last_assignment=max(0.0, f.hours_since_last_assignment - hours))
     assert scoring.score(recent) <= scoring.score(f)
 
 

@@ -22,12 +22,36 @@ async def _not_a_specialist(w: World):
 
 
 ROWS = [
-    Row("GET", f"{API}/specialists/{{specialist_id}}", _specialist, {
-        "anonymous": 401, "admin": 200, "coordinator": 200, "clinician_a": 200,
-        "clinician_b": 200, "specialist": 200, "interpreter": 200, "client_a": 200,
-        "client_b": 200}),
-    Row("PUT", f"{API}/specialists/{{specialist_id}}/profile", _profile, {
-        "anonymous": 401, "admin": 200, "coordinator": 200, "clinician_a": 403,
-        "clinician_b": 403, "specialist": 403, "interpreter": 403, "client_a": 403,
-        "client_b": 403}),
+    Row(
+        "GET",
+        f"{API}/specialists/{{specialist_id}}",
+        _specialist,
+        {
+            "anonymous": 401,
+            "admin": 200,
+            "coordinator": 200,
+            "clinician_a": 200,
+            "clinician_b": 200,
+            "specialist": 200,
+            "interpreter": 200,
+            "client_a": 200,
+            "client_b": 200,
+        },
+    ),
+    Row(
+        "PUT",
+        f"{API}/specialists/{{specialist_id}}/profile",
+        _profile,
+        {
+            "anonymous": 401,
+            "admin": 200,
+            "coordinator": 200,
+            "clinician_a": 403,
+            "clinician_b": 403,
+            "specialist": 403,
+            "interpreter": 403,
+            "client_a": 403,
+            "client_b": 403,
+        },
+    ),
 ]

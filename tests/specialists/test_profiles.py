@@ -19,8 +19,9 @@ async def test_specialty_vocabulary_needs_a_token(client, factory):
 async def test_specialist_writes_own_profile_and_coordinator_verifies(client, factory):
     sp = await factory.make_user(Role.specialist)
     coord = await factory.make_user(Role.coordinator)
-    r = await client.put(f"{API}/specialists/{sp.id}/profile", json=profile_body(),
-                         headers=factory.headers(sp))
+    r = await client.put(
+        f"{API}/specialists/{sp.id}/profile", json=profile_body(), headers=factory.headers(sp)
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["verified"] is False
@@ -30,28 +31,42 @@ async def test_specialist_writes_own_profile_and_coordinator_verifies(client, fa
     etag = r.headers["ETag"]
 
     # Only a coordinator sets verified.
-    r = await client.put(f"{API}/specialists/{sp.id}/profile",
-                         json=profile_body(verified=True), headers=factory.headers(sp))
+    r = await client.put(
+        f"{API}/specialists/{sp.id}/profile",
+        json=profile_body(verified=True),
+        headers=factory.headers(sp),
+    )
     assert r.status_code == 403
     assert r.json()["type"].endswith("verified-by-coordinator-only")
 
-    r = await client.put(f"{API}/specialists/{sp.id}/profile", json=profile_body(verified=True),
-                         headers={**factory.headers(coord), "If-Match": etag})
+    r = await client.put(
+        f"{API}/specialists/{sp.id}/profile",
+        json=profile_body(verified=True),
+        headers={**factory.headers(coord), "If-Match": etag},
+    )
     assert r.status_code == 200, r.text
     assert r.json()["verified"] is True
 
     # The first ETag is stale now.
-    r = await client.put(f"{API}/specialists/{sp.id}/profile", json=profile_body(),
-                         headers={**factory.headers(sp), "If-Match": etag})
+    r = await client.put(
+        f"{API}/specialists/{sp.id}/profile",
+        json=profile_body(),
+        headers={**factory.headers(sp), "If-Match": etag},
+    )
     assert r.status_code == 412
 
     # Keeping the same specialties keeps verification; adding one sends it back for checks.
-    r = await client.put(f"{API}/specialists/{sp.id}/profile",
-                         json=profile_body(max_active_cases=5), headers=factory.headers(sp))
+    r = await client.put(
+        f"{API}/specialists/{sp.id}/profile",
+        json=profile_body(max_active_cases=5),
+        headers=factory.headers(sp),
+    )
     assert r.json()["verified"] is True and r.json()["max_active_cases"] == 5
-    r = await client.put(f"{API}/specialists/{sp.id}/profile",
-                         json=profile_body(specialties=["dermatology", "cardiology"]),
-                         headers=factory.headers(sp))
+    r = await client.put(
+        f"{API}/specialists/{sp.id}/profile",
+        json=profile_body(specialties=["dermatology", "cardiology"]),
+        headers=factory.headers(sp),
+    )
     assert r.status_code == 200
     assert r.json()["verified"] is False
 
@@ -62,18 +77,23 @@ async def test_someone_else_may_not_write_a_profile(client, factory):
     org = await factory.make_org()
     clin = await factory.make_user(Role.clinician, organization_id=org.id)
     for who in (other, clin):
-        r = await client.put(f"{API}/specialists/{sp.id}/profile", json=profile_body(),
-                             headers=factory.headers(who))
+        r = await client.put(
+            f"{API}/specialists/{sp.id}/profile", json=profile_body(), headers=factory.headers(who)
+        )
         assert r.status_code == 403, who.role
     # A user who is not a specialist has no profile to write.
-    r = await client.put(f"{API}/specialists/{clin.id}/profile", json=profile_body(),
-                         headers=factory.headers(await factory.make_user(Role.coordinator)))
+    r = await client.put(
+        f"{API}/specialists/{clin.id}/profile",
+        json=profile_body(),
+        headers=factory.headers(await factory.make_user(Role.coordinator)),
+    )
     assert r.status_code == 404
 
 
 async def _assert_422(client, factory, who, body, pointer):
-    r = await client.put(f"{API}/specialists/{who.id}/profile", json=body,
-                         headers=factory.headers(who))
+    r = await client.put(
+        f"{API}/specialists/{who.id}/profile", json=body, headers=factory.headers(who)
+    )
     assert r.status_code == 422, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
     pointers = [e["pointer"] for e in r.json()["errors"]]
@@ -83,31 +103,57 @@ async def _assert_422(client, factory, who, body, pointer):
 
 async def test_bad_profiles_are_clear_problems_and_change_nothing(client, factory):
     sp = await make_specialist(factory, specialties=["cardiology"], timezone="Asia/Tokyo")
-    p = await _assert_422(client, factory, sp, profile_body(specialties=["wizardry"]),
-                          "/specialties/0")
+    p = await _assert_422(
+        client, factory, sp, profile_body(specialties=["wizardry"]), "/specialties/0"
+    )
     assert "GET /specialties" in p["errors"][0]["detail"]
-    await _assert_422(client, factory, sp, profile_body(timezone="Mars/Olympus_Mons"),
-                      "/timezone")
-    await _assert_422(client, factory, sp, profile_body(
-        availability=[{"weekday": 1, "start": "17:00", "end": "09:00"}]), "/availability/0")
-    await _assert_422(client, factory, sp, profile_body(
-        availability=[{"weekday": 7, "start": "09:00", "end": "10:00"}]),
-        "/availability/0/weekday")
-    await _assert_422(client, factory, sp, profile_body(
-        availability=[{"weekday": 1, "start": "25:00", "end": "26:00"}]),
-        "/availability/0/start")
-    p = await _assert_422(client, factory, sp, profile_body(availability=[
-        {"weekday": 2, "start": "09:00", "end": "12:00"},
-        {"weekday": 2, "start": "11:00", "end": "13:00"}]), "/availability/1")
+    await _assert_422(client, factory, sp, profile_body(timezone="Mars/Olympus_Mons"), "/timezone")
+    await _assert_422(
+        client,
+        factory,
+        sp,
+        profile_body(availability=[{"weekday": 1, "start": "17:00", "end": "09:00"}]),
+        "/availability/0",
+    )
+    await _assert_422(
+        client,
+        factory,
+        sp,
+        profile_body(availability=[{"weekday": 7, "start": "09:00", "end": "10:00"}]),
+        "/availability/0/weekday",
+    )
+    await _assert_422(
+        client,
+        factory,
+        sp,
+        profile_body(availability=[{"weekday": 1, "start": "25:00", "end": "26:00"}]),
+        "/availability/0/start",
+    )
+    p = await _assert_422(
+        client,
+        factory,
+        sp,
+        profile_body(
+            availability=[
+                {"weekday": 2, "start": "09:00", "end": "12:00"},
+                {"weekday": 2, "start": "11:00", "end": "13:00"},
+            ]
+        ),
+        "/availability/1",
+    )
     assert p["type"].endswith("overlapping-windows")
-    await _assert_422(client, factory, sp, profile_body(
-        time_off=[{"start": "2026-12-24", "end": "2026-12-20"}]), "/time_off/0/end")
-    await _assert_422(client, factory, sp, profile_body(max_active_cases=0),
-                      "/max_active_cases")
-    await _assert_422(client, factory, sp, profile_body(languages=["not a tag"]),
-                      "/languages/0")
-    await _assert_422(client, factory, sp, {**profile_body(), "favourite_colour": "blue"},
-                      "/favourite_colour")
+    await _assert_422(
+        client,
+        factory,
+        sp,
+        profile_body(time_off=[{"start": "2026-12-24", "end": "2026-12-20"}]),
+        "/time_off/0/end",
+    )
+    await _assert_422(client, factory, sp, profile_body(max_active_cases=0), "/max_active_cases")
+    await _assert_422(client, factory, sp, profile_body(languages=["not a tag"]), "/languages/0")
+    await _assert_422(
+        client, factory, sp, {**profile_body(), "favourite_colour": "blue"}, "/favourite_colour"
+    )
     # Nothing was half-written.
     r = await client.get(f"{API}/specialists/{sp.id}", headers=factory.headers(sp))
     assert r.json()["specialties"] == ["cardiology"]
@@ -116,9 +162,14 @@ async def test_bad_profiles_are_clear_problems_and_change_nothing(client, factor
 
 async def test_time_off_dates_are_whole_local_days(client, factory):
     sp = await factory.make_user(Role.specialist)
-    r = await client.put(f"{API}/specialists/{sp.id}/profile", headers=factory.headers(sp),
-                         json=profile_body(timezone="America/Argentina/Salta", time_off=[
-                             {"start": "2026-12-24", "end": "2026-12-25"}]))
+    r = await client.put(
+        f"{API}/specialists/{sp.id}/profile",
+        headers=factory.headers(sp),
+        json=profile_body(
+            timezone="America/Argentina/Salta",
+            time_off=[{"start": "2026-12-24", "end": "2026-12-25"}],
+        ),
+    )
     assert r.status_code == 200, r.text
     (span,) = r.json()["time_off"]
     # Salta is UTC-3: the 24th starts at 03:00 UTC, the 25th (included) ends at 03:00 on the 26th.
@@ -128,8 +179,9 @@ async def test_time_off_dates_are_whole_local_days(client, factory):
 
 async def test_directory_filters_and_visibility(client, factory):
     es = await make_specialist(factory, specialties=["dermatology"], languages=["es-AR", "en"])
-    fr = await make_specialist(factory, specialties=["dermatology", "pediatrics"],
-                               languages=["fr"], accepting=False)
+    fr = await make_specialist(
+        factory, specialties=["dermatology", "pediatrics"], languages=["fr"], accepting=False
+    )
     hidden = await make_specialist(factory, specialties=["dermatology"], verified=False)
     org = await factory.make_org()
     clin = await factory.make_user(Role.clinician, organization_id=org.id)
@@ -151,8 +203,9 @@ async def test_directory_filters_and_visibility(client, factory):
     r = await client.get(f"{API}/specialists/{hidden.id}", headers=factory.headers(clin))
     assert r.status_code == 404
 
-    r = await client.get(f"{API}/specialists", params={"specialty": "wizardry"},
-                         headers=factory.headers(clin))
+    r = await client.get(
+        f"{API}/specialists", params={"specialty": "wizardry"}, headers=factory.headers(clin)
+    )
     assert r.status_code == 422
     assert r.json()["type"].endswith("unknown-specialty")
 
@@ -179,27 +232,38 @@ def _window_around_now(zone: str, offset_days: int = 0) -> list[dict]:
 async def test_on_duty_is_inside_a_window_in_their_own_zone(client, factory):
     tokyo, salta = "Asia/Tokyo", "America/Argentina/Salta"
     on = await make_specialist(factory, timezone=tokyo, availability=_window_around_now(tokyo))
-    on_salta = await make_specialist(factory, timezone=salta,
-                                     availability=_window_around_now(salta))
+    on_salta = await make_specialist(
+        factory, timezone=salta, availability=_window_around_now(salta)
+    )
     # The same wall-clock window, but in a zone where it is not that time now.
-    wrong_zone = await make_specialist(factory, timezone=salta,
-                                       availability=_window_around_now(tokyo))
-    later = await make_specialist(factory, timezone=tokyo,
-                                  availability=_window_around_now(tokyo, offset_days=3))
+    wrong_zone = await make_specialist(
+        factory, timezone=salta, availability=_window_around_now(tokyo)
+    )
+    later = await make_specialist(
+        factory, timezone=tokyo, availability=_window_around_now(tokyo, offset_days=3)
+    )
     now = datetime.now(UTC)
-    away = await make_specialist(factory, timezone=tokyo, availability=_window_around_now(tokyo),
-                                 time_off=[{"start": now - timedelta(hours=1),
-                                            "end": now + timedelta(days=2)}])
-    full = await make_specialist(factory, timezone=tokyo, availability=_window_around_now(tokyo),
-                                 max_active_cases=1)
+    away = await make_specialist(
+        factory,
+        timezone=tokyo,
+        availability=_window_around_now(tokyo),
+        time_off=[{"start": now - timedelta(hours=1), "end": now + timedelta(days=2)}],
+    )
+    full = await make_specialist(
+        factory, timezone=tokyo, availability=_window_around_now(tokyo), max_active_cases=1
+    )
     org = await factory.make_org()
     await factory.make_case(org.id, assigned_specialist_id=full.id)
-    other_specialty = await make_specialist(factory, specialties=["cardiology"], timezone=tokyo,
-                                            availability=_window_around_now(tokyo))
+    other_specialty = await make_specialist(
+        factory, specialties=["cardiology"], timezone=tokyo, availability=_window_around_now(tokyo)
+    )
     clin = await factory.make_user(Role.clinician, organization_id=org.id)
 
-    r = await client.get(f"{API}/specialists/on-duty", params={"specialty": "dermatology"},
-                         headers=factory.headers(clin))
+    r = await client.get(
+        f"{API}/specialists/on-duty",
+        params={"specialty": "dermatology"},
+        headers=factory.headers(clin),
+    )
     assert r.status_code == 200, r.text
     got = {s["id"] for s in r.json()["items"]}
     if _window_around_now(tokyo)[0] != _window_around_now(salta)[0]:
