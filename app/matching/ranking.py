@@ -326,7 +326,7 @@ def _statements(key: tuple[Any, ...]) -> dict[str, Any]:
         else false()
     )
     follow = ((uid == bindparam("r_follow")) if has_follow else false()).label("follow")
-    org = bindparam("r_org")
+    org: Any = bindparam("r_org")
     shortlist = uid.in_(bindparam("r_ids", expanding=True))
     common = (ready, mow, speaks, follow, org)
     stmts = {

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.audit import service as audit
 from app.auth.models import Role, User
@@ -77,10 +78,10 @@ class InvalidOfferTarget(Unprocessable):
 def visible_offers(p: Principal) -> Any:
     """A specialist sees their own offers; staff all; a facility those of its cases."""
     if p.kind == "user" and p.role in (Role.specialist, Role.interpreter):
-        return Offer.specialist_id == p.id
+        return col(Offer.specialist_id) == p.id
     if is_staff(p):
-        return Offer.id.is_not(None)  # type: ignore[union-attr]
-    return exists().where(Case.id == Offer.case_id, full_access(p))
+        return col(Offer.id).is_not(None)  # type: ignore[union-attr]
+    return exists().where(col(Case.id) == col(Offer.case_id), full_access(p))
 
 
 def may_see_candidates(p: Principal, case_row: Case) -> bool:
@@ -109,7 +110,9 @@ async def candidates(
     offered = dict(
         (
             await session.execute(
-                select(Offer.specialist_id, Offer.status).where(Offer.case_id == case_row.id)
+                select(col(Offer.specialist_id), col(Offer.status)).where(
+                    col(Offer.case_id) == case_row.id
+                )
             )
         ).all()
     )
@@ -157,14 +160,14 @@ async def list_offers(
 ) -> tuple[list[Offer], str | None]:
     stmt = select(Offer).where(visible_offers(p))
     if status:
-        stmt = stmt.where(Offer.status == status)
+        stmt = stmt.where(col(Offer.status) == status)
     if case_id:
-        stmt = stmt.where(Offer.case_id == case_id)
-    return await keyset_page(session, stmt, Offer.id, limit, cursor)
+        stmt = stmt.where(col(Offer.case_id) == case_id)
+    return await keyset_page(session, stmt, col(Offer.id), limit, cursor)
 
 
 async def get_offer(session: AsyncSession, p: Principal, offer_id: str) -> Offer:
-    offer = await session.scalar(select(Offer).where(Offer.id == offer_id, visible_offers(p)))
+    offer = await session.scalar(select(Offer).where(col(Offer.id) == offer_id, visible_offers(p)))
     if offer is None:
         raise OfferNotFound("No such offer.")
     return offer
@@ -177,9 +180,13 @@ async def cases_for(session: AsyncSession, offers: list[Offer]) -> dict[str, dic
         return {}
     rows = (
         await session.execute(
-            select(Case.id, Case.specialty, Case.urgency, Case.respond_by, Case.status).where(
-                Case.id.in_(ids)
-            )
+            select(
+                col(Case.id),
+                col(Case.specialty),
+                col(Case.urgency),
+                col(Case.respond_by),
+                col(Case.status),
+            ).where(col(Case.id).in_(ids))
         )
     ).all()  # type: ignore[attr-defined]
     return {
@@ -200,7 +207,7 @@ async def cases_for(session: AsyncSession, offers: list[Offer]) -> dict[str, dic
 async def _lock_case(session: AsyncSession, case_id: str) -> Case:
     case_row = await session.scalar(
         select(Case)
-        .where(Case.id == case_id)
+        .where(col(Case.id) == case_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
@@ -211,7 +218,11 @@ async def _lock_case(session: AsyncSession, case_id: str) -> Case:
 
 async def _offered_ids(session: AsyncSession, case_id: str) -> list[str]:
     return list(
-        (await session.scalars(select(Offer.specialist_id).where(Offer.case_id == case_id))).all()
+        (
+            await session.scalars(
+                select(col(Offer.specialist_id)).where(col(Offer.case_id) == case_id)
+            )
+        ).all()
     )
 
 
@@ -220,7 +231,7 @@ async def _pending_count(session: AsyncSession, case_id: str) -> int:
         await session.scalar(
             select(func.count())
             .select_from(Offer)
-            .where(Offer.case_id == case_id, Offer.status == OfferStatus.pending.value)
+            .where(col(Offer.case_id) == case_id, col(Offer.status) == OfferStatus.pending.value)
         )
         or 0
     )
@@ -293,7 +304,9 @@ async def _notify_unmatched(session: AsyncSession, case_row: Case, actor_id: str
     coordinators = list(
         (
             await session.scalars(
-                select(User.id).where(User.role == Role.coordinator.value, User.active)
+                select(col(User.id)).where(
+                    col(User.role) == Role.coordinator.value, col(User.active)
+                )
             )
         ).all()
     )
@@ -416,9 +429,9 @@ async def accept(
     won = await session.execute(
         update(Case)
         .where(
-            Case.id == offer.case_id,
-            Case.status == CaseStatus.offered.value,
-            Case.assigned_specialist_id.is_(None),
+            col(Case.id) == offer.case_id,
+            col(Case.status) == CaseStatus.offered.value,
+            col(Case.assigned_specialist_id).is_(None),
         )  # type: ignore[union-attr]
         .values(assigned_specialist_id=p.id)
         .execution_options(synchronize_session=False)
@@ -429,7 +442,9 @@ async def accept(
     claimed = await session.execute(
         update(Offer)
         .where(
-            Offer.id == offer.id, Offer.status == OfferStatus.pending.value, Offer.expires_at > now
+            col(Offer.id) == offer.id,
+            col(Offer.status) == OfferStatus.pending.value,
+            col(Offer.expires_at) > now,
         )
         .values(status=OfferStatus.accepted.value, responded_at=now, updated_at=now)
         .execution_options(synchronize_session=False)
@@ -439,7 +454,7 @@ async def accept(
         raise _not_pending(offer, now)
     # 3. Capacity, with the specialist's profile row held so two cases cannot both squeeze in.
     profile = await session.scalar(
-        select(SpecialistProfile).where(SpecialistProfile.user_id == p.id).with_for_update()
+        select(SpecialistProfile).where(col(SpecialistProfile.user_id) == p.id).with_for_update()
     )
     active = int(await session.scalar(select(specialist_repo.active_cases(p.id))) or 0)
     if profile is None or active >= profile.max_active_cases:
@@ -450,7 +465,7 @@ async def accept(
         )
     await specialists.record_offer_outcome(session, p.id, "offers_accepted", assigned_at=now)
     case_row = await session.scalar(
-        select(Case).where(Case.id == offer.case_id).execution_options(populate_existing=True)
+        select(Case).where(col(Case.id) == offer.case_id).execution_options(populate_existing=True)
     )
     assert case_row is not None
     await lifecycle.transition(session, case_row, CaseStatus.assigned, p.id, offer_id=offer.id)
@@ -467,10 +482,10 @@ async def _withdraw_others(
 ) -> None:
     rows = (
         await session.execute(
-            select(Offer.id, Offer.specialist_id).where(
-                Offer.case_id == case_row.id,
-                Offer.status == OfferStatus.pending.value,
-                Offer.id != keep,
+            select(col(Offer.id), col(Offer.specialist_id)).where(
+                col(Offer.case_id) == case_row.id,
+                col(Offer.status) == OfferStatus.pending.value,
+                col(Offer.id) != keep,
             )
         )
     ).all()
@@ -478,7 +493,7 @@ async def _withdraw_others(
         return
     await session.execute(
         update(Offer)
-        .where(Offer.id.in_([r.id for r in rows]))  # type: ignore[attr-defined]
+        .where(col(Offer.id).in_([r.id for r in rows]))  # type: ignore[attr-defined]
         .values(status=OfferStatus.withdrawn.value, updated_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -506,7 +521,9 @@ async def decline(
     done = await session.execute(
         update(Offer)
         .where(
-            Offer.id == offer.id, Offer.status == OfferStatus.pending.value, Offer.expires_at > now
+            col(Offer.id) == offer.id,
+            col(Offer.status) == OfferStatus.pending.value,
+            col(Offer.expires_at) > now,
         )
         .values(
             status=OfferStatus.declined.value,
@@ -545,10 +562,10 @@ async def expire_due(session: AsyncSession, *, batch: int = 50, now: datetime | 
     due_cases = list(
         (
             await session.scalars(
-                select(Offer.case_id)
-                .where(Offer.status == OfferStatus.pending.value, Offer.expires_at <= now)
-                .group_by(Offer.case_id)
-                .order_by(func.min(Offer.expires_at))
+                select(col(Offer.case_id))
+                .where(col(Offer.status) == OfferStatus.pending.value, col(Offer.expires_at) <= now)
+                .group_by(col(Offer.case_id))
+                .order_by(func.min(col(Offer.expires_at)))
                 .limit(batch)
             )
         ).all()
@@ -556,13 +573,13 @@ async def expire_due(session: AsyncSession, *, batch: int = 50, now: datetime | 
     stale_cases = list(
         (
             await session.scalars(
-                select(Offer.case_id)
-                .join(Case, Case.id == Offer.case_id)
+                select(col(Offer.case_id))
+                .join(Case, col(Case.id) == col(Offer.case_id))
                 .where(
-                    Offer.status == OfferStatus.pending.value,
-                    Case.status != CaseStatus.offered.value,
+                    col(Offer.status) == OfferStatus.pending.value,
+                    col(Case.status) != CaseStatus.offered.value,
                 )
-                .group_by(Offer.case_id)
+                .group_by(col(Offer.case_id))
                 .limit(batch)
             )
         ).all()
@@ -570,7 +587,7 @@ async def expire_due(session: AsyncSession, *, batch: int = 50, now: datetime | 
     handled = 0
     for case_id in dict.fromkeys([*due_cases, *stale_cases]):
         case_row = await session.scalar(
-            _skip_locked(select(Case).where(Case.id == case_id), session).execution_options(
+            _skip_locked(select(Case).where(col(Case.id) == case_id), session).execution_options(
                 populate_existing=True
             )
         )
@@ -582,11 +599,11 @@ async def expire_due(session: AsyncSession, *, batch: int = 50, now: datetime | 
             continue
         expired = (
             await session.execute(
-                select(Offer.id, Offer.specialist_id)
+                select(col(Offer.id), col(Offer.specialist_id))
                 .where(
-                    Offer.case_id == case_id,
-                    Offer.status == OfferStatus.pending.value,
-                    Offer.expires_at <= now,
+                    col(Offer.case_id) == case_id,
+                    col(Offer.status) == OfferStatus.pending.value,
+                    col(Offer.expires_at) <= now,
                 )
                 .with_for_update()
             )
@@ -594,7 +611,7 @@ async def expire_due(session: AsyncSession, *, batch: int = 50, now: datetime | 
         for o in expired:
             await session.execute(
                 update(Offer)
-                .where(Offer.id == o.id)
+                .where(col(Offer.id) == o.id)
                 .values(status=OfferStatus.expired.value, updated_at=now)
                 .execution_options(synchronize_session=False)
             )
@@ -623,13 +640,13 @@ async def auto_offer_new(
     """One bounded pass: every submitted case nobody has been offered yet goes to the top of
     its ranking (or becomes unmatched at once, so a coordinator hears of it)."""
     now = now or utcnow()
-    no_offers = ~exists().where(Offer.case_id == Case.id)
+    no_offers = ~exists().where(col(Offer.case_id) == col(Case.id))
     ids = list(
         (
             await session.scalars(
-                select(Case.id)
-                .where(Case.status == CaseStatus.submitted.value, no_offers)
-                .order_by(Case.id)
+                select(col(Case.id))
+                .where(col(Case.status) == CaseStatus.submitted.value, no_offers)
+                .order_by(col(Case.id))
                 .limit(batch)
             )
         ).all()
@@ -639,7 +656,9 @@ async def auto_offer_new(
         case_row = await session.scalar(
             _skip_locked(
                 select(Case).where(
-                    Case.id == case_id, Case.status == CaseStatus.submitted.value, no_offers
+                    col(Case.id) == case_id,
+                    col(Case.status) == CaseStatus.submitted.value,
+                    no_offers,
                 ),
                 session,
             ).execution_options(populate_existing=True)

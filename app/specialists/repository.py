@@ -46,7 +46,7 @@ def active_cases(user_id_col: Any) -> Any:
     )
 
 
-def on_time_off(user_id_col: Any, at: datetime) -> Any:
+def on_time_off(user_id_col: Any, at: Any) -> Any:
     return exists().where(_off.c.user_id == user_id_col, _off.c.start_at <= at, _off.c.end_at > at)
 
 
@@ -72,7 +72,8 @@ def local_minute(zones: Iterable[str], at: datetime, zone_col: Any) -> Any:
 
 async def zones_in_play(session: AsyncSession) -> list[str]:
     """Every zone any specialist uses (a short list kept beside the profiles)."""
-    return list((await session.scalars(select(SpecialistZone.timezone))).all())
+    zone = SpecialistZone.__table__.c.timezone  # type: ignore[attr-defined]
+    return list((await session.scalars(select(zone))).all())
 
 
 def primary_subtags(tags: Iterable[str]) -> list[str]:

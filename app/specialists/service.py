@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import delete, false, insert, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.audit import service as audit
 from app.auth.models import Role, User
@@ -65,21 +66,21 @@ def check_specialty(code: str | None, pointer: str = "#query/specialty") -> None
 
 def visible_specialists(p: Principal) -> Any:
     """WHERE clause over User (outer-joined to the profile): specialists p may see."""
-    base = User.role == Role.specialist.value
+    base = col(User.role) == Role.specialist.value
     if p.kind == "client":
         if not p.has_scope("cases:read"):
             return false()
-        return base & User.active & (P.verified == true())  # type: ignore[operator]
+        return base & col(User.active) & (col(P.verified) == true())  # type: ignore[operator]
     if is_staff(p):
         return base
-    return base & or_(User.id == p.id, User.active & (P.verified == true()))  # type: ignore[operator]
+    return base & or_(col(User.id) == p.id, col(User.active) & (col(P.verified) == true()))  # type: ignore[operator]
 
 
 def _select() -> Any:
     # The bare id column is the keyset pagination key.
     return select(
-        User, P, repo.active_cases(User.id).label("active_cases"), User.id.label("id")
-    ).outerjoin(P, P.user_id == User.id)  # type: ignore[attr-defined]
+        User, P, repo.active_cases(col(User.id)).label("active_cases"), col(User.id).label("id")
+    ).outerjoin(P, col(P.user_id) == col(User.id))  # type: ignore[attr-defined]
 
 
 def _read(user: User, profile: SpecialistProfile | None, active: int, *_: Any) -> dict[str, Any]:
@@ -107,7 +108,7 @@ def _read(user: User, profile: SpecialistProfile | None, active: int, *_: Any) -
 
 async def get(session: AsyncSession, p: Principal, user_id: str) -> dict[str, Any]:
     row = (
-        await session.execute(_select().where(User.id == user_id, visible_specialists(p)))
+        await session.execute(_select().where(col(User.id) == user_id, visible_specialists(p)))
     ).first()
     if row is None:
         raise SpecialistNotFound("No such specialist.")
@@ -128,18 +129,19 @@ async def list_(
     stmt = _select().where(visible_specialists(p))
     if specialty:
         stmt = stmt.where(
-            select(SpecialistSpecialty.user_id)
+            select(col(SpecialistSpecialty.user_id))
             .where(
-                SpecialistSpecialty.user_id == User.id, SpecialistSpecialty.specialty == specialty
+                col(SpecialistSpecialty.user_id) == col(User.id),
+                col(SpecialistSpecialty.specialty) == specialty,
             )
             .exists()
         )
     if language:
-        stmt = stmt.where(repo.speaks_any(User.id, repo.primary_subtags([language])))
+        stmt = stmt.where(repo.speaks_any(col(User.id), repo.primary_subtags([language])))
     if accepting is not None:
-        stmt = stmt.where(P.accepting == accepting)
+        stmt = stmt.where(col(P.accepting) == accepting)
     rows, nxt = await keyset_page(
-        session, stmt, User.id, limit, cursor, descending=False, scalars=False
+        session, stmt, col(User.id), limit, cursor, descending=False, scalars=False
     )
     return [_read(*r) for r in rows], nxt
 
@@ -157,27 +159,28 @@ async def on_duty(
     accepting, verified and active."""
     check_specialty(specialty)
     now = now or utcnow()
-    ready = (P.verified == true()) & (P.accepting == true())  # type: ignore[operator]
+    ready = (col(P.verified) == true()) & (col(P.accepting) == true())  # type: ignore[operator]
     if specialty:
         ready = (
             ready
-            & select(SpecialistSpecialty.user_id)
+            & select(col(SpecialistSpecialty.user_id))
             .where(
-                SpecialistSpecialty.user_id == P.user_id, SpecialistSpecialty.specialty == specialty
+                col(SpecialistSpecialty.user_id) == col(P.user_id),
+                col(SpecialistSpecialty.specialty) == specialty,
             )
             .exists()
         )
-    mow = repo.local_minute(await repo.zones_in_play(session), now, P.timezone)
+    mow = repo.local_minute(await repo.zones_in_play(session), now, col(P.timezone))
     stmt = _select().where(
         visible_specialists(p),
-        User.active == true(),
+        col(User.active) == true(),
         ready,
-        repo.in_window(P.user_id, mow),
-        ~repo.on_time_off(P.user_id, now),
-        repo.active_cases(P.user_id) < P.max_active_cases,
+        repo.in_window(col(P.user_id), mow),
+        ~repo.on_time_off(col(P.user_id), now),
+        repo.active_cases(col(P.user_id)) < col(P.max_active_cases),
     )
     rows, nxt = await keyset_page(
-        session, stmt, User.id, limit, cursor, descending=False, scalars=False
+        session, stmt, col(User.id), limit, cursor, descending=False, scalars=False
     )
     return [_read(*r) for r in rows], nxt
 
@@ -195,8 +198,8 @@ async def put_profile(
 ) -> dict[str, Any]:
     user = await session.scalar(
         select(User)
-        .outerjoin(P, P.user_id == User.id)
-        .where(User.id == user_id, visible_specialists(p))
+        .outerjoin(P, col(P.user_id) == col(User.id))
+        .where(col(User.id) == user_id, visible_specialists(p))
     )
     if user is None:
         raise SpecialistNotFound("No such specialist.")
@@ -270,8 +273,9 @@ async def put_profile(
     await session.flush()
 
     # The side tables are rebuilt from the profile: small per specialist, and always in step.
-    for table in (SpecialistSpecialty, SpecialistLanguage, SpecialistWindow, SpecialistTimeOff):
-        await session.execute(delete(table).where(table.user_id == user.id))  # type: ignore[attr-defined]
+    for model in (SpecialistSpecialty, SpecialistLanguage, SpecialistWindow, SpecialistTimeOff):
+        side = model.__table__  # type: ignore[attr-defined,union-attr]
+        await session.execute(delete(side).where(side.c.user_id == user.id))
     h0, h1, h2 = hour_masks([window_span(w["weekday"], w["start"], w["end"]) for w in windows])
     roster = {
         "user_id": user.id,
@@ -336,8 +340,9 @@ async def record_offer_outcome(
     """Count an answered or lapsed offer (and an assignment) on the profile and on the
     roster rows ranking reads, in one step with the change that caused it."""
     assert outcome in OUTCOMES
-    for table in (SpecialistProfile, SpecialistSpecialty):
-        values: dict[str, Any] = {outcome: getattr(table, outcome) + 1}
+    for model in (SpecialistProfile, SpecialistSpecialty):
+        t = model.__table__  # type: ignore[attr-defined,union-attr]
+        values: dict[str, Any] = {outcome: t.c[outcome] + 1}
         if assigned_at is not None:
             values["last_assigned_at"] = assigned_at
-        await session.execute(update(table).where(table.user_id == user_id).values(**values))
+        await session.execute(update(t).where(t.c.user_id == user_id).values(**values))
