@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import WebSocket
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.websockets import WebSocketDisconnect
 
 from app.audit import service as audit
 from app.cases.access import View, view_of
@@ -70,6 +71,8 @@ async def serve_room(ws: WebSocket, case_id: str) -> None:
         if resume is not None and resume >= 0:
             conn.start(resume_to=resume)
         await receive_loop(conn, _handle)
+    except WebSocketDisconnect:
+        pass  # the peer left before `ready` went out
     finally:
         await conn.finish()
         hub.left(conn)

@@ -3,6 +3,7 @@
 from typing import Any
 
 from fastapi import WebSocket
+from starlette.websockets import WebSocketDisconnect
 
 from app.core.routing import make_router
 from app.realtime.hub import Conn, dumps
@@ -26,6 +27,8 @@ async def inbox(websocket: WebSocket) -> None:
         schedule_expiry(conn)
         conn.start()
         await receive_loop(conn, _handle)
+    except WebSocketDisconnect:
+        pass  # the peer left before `ready` went out
     finally:
         await conn.finish()
 

@@ -171,5 +171,5 @@ async def open_socket(host: str, path: str, token: str | None, *,
         if after_seq is not None:
             frame["after_seq"] = after_seq
         await c.send(frame)
-        c.ready = await c.next("ready")
+        c.ready = await c.next("ready", within=15)
     return c
