@@ -20,5 +20,6 @@ class AuditEntry(SQLModel, table=True):
     outcome: str = Field(max_length=10)  # allowed | denied
     ip: str | None = Field(default=None, max_length=64)
     detail: str | None = Field(default=None, max_length=2000)
-    prev_hash: str = Field(max_length=64)
-    hash: str = Field(max_length=64, unique=True)
+    # Empty until app.audit.service.seal chains the entry (appends take no lock).
+    prev_hash: str | None = Field(default=None, max_length=64)
+    hash: str | None = Field(default=None, max_length=64, unique=True)

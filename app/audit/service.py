@@ -1,24 +1,53 @@
-"""Appending to and verifying the hash-chained audit log."""
+"""Appending to, sealing and verifying the hash-chained audit log.
+
+Appending and chaining are separate steps so that audited requests never queue behind one
+another. `append` inserts the entry *unsealed* (no `prev_hash`, no `hash`) in the caller's
+transaction: one INSERT, no lock, no read of the previous entry. `seal` later chains the
+committed entries in id order: each gets the previous entry's hash and its own. It runs as
+a worker job (app/audit/jobs.py) and before the log is listed or verified, so what an admin
+sees and what `verify` checks is always the whole chain.
+
+Sealing in id order is only sound once no entry with a lower id can still appear. SQLite
+serialises writers, so every committed id is final. On PostgreSQL ids come from a sequence
+when the row is inserted and a transaction holding a lower id may commit after a higher
+one, so `seal` first finds a watermark the way app/partners/feed.py does for the outbox:
+it reads the sequence, then waits until the transactions that held the insert lock on
+audit_entry at that moment have ended; every id up to the value read is then final
+(committed or rolled back for good). One sealer at a time (an advisory lock).
+
+Tampering stays visible: sealed entries form a prefix of the log; an edited, deleted or
+inserted entry breaks a link or a hash, and an entry that loses its seal while a later one
+keeps its own is reported as broken too.
+"""
 
 import asyncio
 import hashlib
 import json
+import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from app.audit.models import AuditEntry
 from app.core.db import get_engine, is_postgres, sessionmaker, utcnow
 from app.core.principal import Principal
 
+log = logging.getLogger("app.audit")
+
 GENESIS = "0" * 64
-_AUDIT_LOCK = 0x4155444954  # "AUDIT": serialises appends so the chain never forks
+_SEAL_LOCK = 0x4155444954  # "AUDIT": one sealer at a time, so the chain never forks
+_TABLE = AuditEntry.__table__  # type: ignore[attr-defined]
+_INSERT = insert(_TABLE)
+_SEAL = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("row_id"))
+    .values(prev_hash=bindparam("p"), hash=bindparam("h"))
+)
 
 
-def _digest(prev: str, e: AuditEntry) -> str:
+def _digest(prev: str, e: Any) -> str:
     body = json.dumps(
         [
             prev,
@@ -48,31 +77,20 @@ async def append(
     detail: str | None = None,
     ip: str | None = None,
     at: datetime | None = None,
-) -> AuditEntry:
-    """Write one entry in the caller's transaction; call it last so the lock is held briefly."""
-    if is_postgres(session):
-        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _AUDIT_LOCK})
-    prev = await session.scalar(
-        select(col(AuditEntry.hash)).order_by(col(AuditEntry.id).desc()).limit(1)
-    )
-    entry = AuditEntry(
-        at=at or utcnow(),
-        actor_id=actor.id if actor else None,
-        actor_kind=actor.kind if actor else "anonymous",
-        action=action,
-        resource_type=resource_type,
-        resource_id=resource_id,
-        outcome=outcome,
-        ip=ip or (actor.ip if actor else None),
-        detail=detail[:2000] if detail else None,
-        prev_hash=prev or GENESIS,
-        hash="",
-    )
-    # Stored times lose sub-microsecond precision nowhere, but SQLite drops the zone: hash UTC.
-    entry.hash = _digest(entry.prev_hash, entry)
-    session.add(entry)
-    await session.flush()
-    return entry
+) -> None:
+    """Write one entry in the caller's transaction (one INSERT; `seal` chains it later)."""
+    values = {
+        "at": at or utcnow(),
+        "actor_id": actor.id if actor else None,
+        "actor_kind": actor.kind if actor else "anonymous",
+        "action": action,
+        "resource_type": resource_type,
+        "resource_id": resource_id,
+        "outcome": outcome,
+        "ip": ip or (actor.ip if actor else None),
+        "detail": detail[:2000] if detail else None,
+    }
+    await session.execute(_INSERT, [values])
 
 
 async def append_denied(
@@ -110,29 +128,120 @@ async def drain_denied() -> None:
         await asyncio.gather(*list(_pending_denied), return_exceptions=True)
 
 
+# ---------------------------------------------------------------- sealing
+
+
+async def _insert_lock_holders(s: AsyncSession) -> set[str]:
+    """Transactions (other than ours) that hold the insert lock on audit_entry."""
+    rows = await s.scalars(
+        text(
+            "SELECT DISTINCT virtualtransaction FROM pg_locks WHERE locktype = 'relation' "
+            "AND relation = 'audit_entry'::regclass AND mode = 'RowExclusiveLock' "
+            "AND pid <> pg_backend_pid()"
+        )
+    )
+    return {str(x) for x in rows.all()}
+
+
+async def _pg_watermark(s: AsyncSession, patience_s: float) -> int | None:
+    """The highest id below which no entry can still appear, or None if writers that may
+    hold a lower id did not finish within `patience_s` (the next pass will get them)."""
+    seq = (await s.execute(text("SELECT last_value, is_called FROM audit_entry_id_seq"))).one()
+    last = int(seq[0]) if seq[1] else 0
+    # Whoever drew an id up to `last` took the table's insert lock before drawing it and
+    # keeps it to its end: it has ended, or it is among these.
+    holders = await _insert_lock_holders(s)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + patience_s
+    while holders:
+        if loop.time() >= deadline:
+            return None
+        await asyncio.sleep(0.005)
+        holders &= await _insert_lock_holders(s)
+    return last
+
+
+async def _seal_in(s: AsyncSession, batch: int, patience_s: float) -> int:
+    limit: int | None = None
+    if is_postgres(s):
+        await s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SEAL_LOCK})
+        limit = await _pg_watermark(s, patience_s)
+        if limit is None:
+            log.warning("audit sealing postponed: writers still in flight")
+            return 0
+    last = (
+        await s.execute(
+            select(_TABLE.c.id, _TABLE.c.hash)
+            .where(_TABLE.c.hash.is_not(None))
+            .order_by(_TABLE.c.id.desc())
+            .limit(1)
+        )
+    ).first()
+    last_id, prev = (last[0], last[1]) if last else (0, GENESIS)
+    sealed = 0
+    while True:
+        stmt = select(_TABLE).where(_TABLE.c.id > last_id).order_by(_TABLE.c.id).limit(batch)
+        if limit is not None:
+            stmt = stmt.where(_TABLE.c.id <= limit)
+        rows = (await s.execute(stmt)).all()
+        if not rows:
+            return sealed
+        params = []
+        for r in rows:
+            h = _digest(prev, r)
+            params.append({"row_id": r.id, "p": prev, "h": h})
+            prev = h
+        await s.execute(_SEAL, params)
+        sealed += len(rows)
+        last_id = rows[-1].id
+        if len(rows) < batch:
+            return sealed
+
+
+async def seal(
+    session: AsyncSession | None = None, *, batch: int = 2000, patience_s: float = 2.0
+) -> int:
+    """Chain every final unsealed entry; returns how many were sealed.
+
+    With `session`, in the caller's transaction (its commit makes the seal durable; on
+    SQLite a request's session already holds the one write lock, so a second session would
+    wait for it); without, in a transaction of its own."""
+    if session is not None:
+        return await _seal_in(session, batch, patience_s)
+    async with sessionmaker()() as s:
+        n = await _seal_in(s, batch, patience_s)
+        await s.commit()
+        return n
+
+
 async def verify(session: AsyncSession, batch: int = 5000) -> dict[str, Any]:
-    """Walk the chain; report the first entry whose link or content does not hold."""
+    """Seal what is final, then walk the chain; report the first entry whose link or
+    content does not hold."""
+    await seal(session)
     prev = GENESIS
     checked = 0
     last_id = 0
+    unsealed_from: int | None = None
     while True:
         rows = (
-            (
-                await session.execute(
-                    select(AuditEntry)
-                    .where(col(AuditEntry.id) > last_id)
-                    .order_by(col(AuditEntry.id))
-                    .limit(batch)  # type: ignore[arg-type]
-                )
+            await session.execute(
+                select(_TABLE)
+                .where(_TABLE.c.id > last_id)
+                .order_by(_TABLE.c.id)
+                .limit(batch)
             )
-            .scalars()
-            .all()
-        )
+        ).all()
         if not rows:
             return {"valid": True, "checked": checked, "first_broken_id": None}
         for e in rows:
+            last_id = e.id
+            if e.hash is None:
+                # Not sealed yet (still in flight on PostgreSQL): fine only at the tail.
+                unsealed_from = unsealed_from or e.id
+                continue
+            if unsealed_from is not None:
+                return {"valid": False, "checked": checked, "first_broken_id": unsealed_from}
             if e.prev_hash != prev or _digest(e.prev_hash, e) != e.hash:
                 return {"valid": False, "checked": checked, "first_broken_id": e.id}
             prev = e.hash
             checked += 1
-            last_id = e.id or last_id

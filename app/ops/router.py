@@ -61,8 +61,9 @@ class AuditRead(ReadModel):
     outcome: str
     ip: str | None
     detail: str | None
-    prev_hash: str
-    hash: str
+    # None only for an entry committed while the list was being sealed (PostgreSQL).
+    prev_hash: str | None
+    hash: str | None
 
 
 class AuditVerification(BaseModel):
@@ -86,6 +87,7 @@ async def list_audit(
     resource_id: Annotated[str | None, Query(max_length=40)] = None,
     actor_id: Annotated[str | None, Query(max_length=40)] = None,
 ) -> object:
+    await audit.seal(session)  # entries are chained after commit: show them chained
     stmt = select(AuditEntry)
     if resource_type:
         stmt = stmt.where(col(AuditEntry.resource_type) == resource_type)

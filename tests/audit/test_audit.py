@@ -104,6 +104,7 @@ async def _chain(db, n: int) -> list[int]:
     for i in range(n):
         await audit.append(db, p, "case.read", "case", f"case_{i}", detail=f"#{i}")
     await db.commit()
+    await audit.seal()  # what the worker does after commits; tampering comes after
     return [e.id for e in await _entries(db)]
 
 
