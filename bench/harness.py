@@ -216,6 +216,30 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
+def profile_start(
+    args: argparse.Namespace, pid: int, t: Target
+) -> subprocess.Popen[bytes] | None:
+    """py-spy sampling the app (not wrk) while one target is loaded: where CPU time goes."""
+    if not args.profile:
+        return None
+    args.profile.mkdir(parents=True, exist_ok=True)
+    name = "".join(c if c.isalnum() else "_" for c in t.name).strip("_")
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    cmd = [spy, "record", "--pid", str(pid), "--format", "raw", "--rate", "250",
+           "--duration", str(args.duration), "--nonblocking",
+           "-o", str(args.profile / f"{name}.txt")]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def profile_stop(spy: subprocess.Popen[bytes] | None) -> None:
+    if spy is not None:
+        try:
+            spy.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            spy.kill()
+            spy.wait()
+
+
 # --- database ------------------------------------------------------------------------------
 
 
@@ -341,6 +365,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1, help="wrk threads")
     ap.add_argument("--scenario", action="append", help="run only these scenarios")
     ap.add_argument("--json", type=Path, help="also write the figures to this file")
+    ap.add_argument(
+        "--profile",
+        type=Path,
+        help="record each target's CPU profile with py-spy into this folder (collapsed "
+        "stacks, <target>.txt; summarise with `python -m bench.stacks FILE`)",
+    )
     args = ap.parse_args(argv)
     if shutil.which("wrk") is None:
         print("wrk is needed: apt-get install wrk (make bench installs it)", file=sys.stderr)
@@ -387,7 +417,9 @@ def main(argv: list[str] | None = None) -> int:
         before = {t.method: run_wrk(echo_base, t, args, workdir) for t in echo_targets}
         results = []
         for t in targets:
+            spy = profile_start(args, procs[0].pid, t)
             results.append(run_wrk(app_base, t, args, workdir))
+            profile_stop(spy)
             print(f"  {t.name}: {results[-1].rps:.0f} req/s", flush=True)
         after = {t.method: run_wrk(echo_base, t, args, workdir) for t in echo_targets}
         echo = {m: _average(before[m], after[m]) for m in before}
