@@ -2,8 +2,8 @@
 
 Visibility comes from app.cases.access (the one rule); status changes go through
 app.cases.lifecycle.transition (the one state machine). Every change writes its event in
-the request's transaction and appends its audit row last, so the audit chain's lock is
-held for as short a time as possible.
+the request's transaction and appends its audit row (one INSERT; app.audit.service chains
+it after the commit).
 """
 
 from datetime import timedelta
@@ -182,8 +182,6 @@ async def create_case(session: AsyncSession, actor: Principal, body: CaseCreate)
                payload={"case_id": case.id, "status": case.status, "specialty": case.specialty,
                         "urgency": case.urgency, "respond_by": case.respond_by.isoformat(),
                         "follow_up_of": case.follow_up_of_id})
-    # Write the event before the audit append takes the chain's lock, not inside it.
-    await session.flush()
     await audit.append(session, actor, "case.create", "case", case.id)
     return case
 

@@ -64,12 +64,21 @@ async def resolve_principal(session: AsyncSession, token: str, ip: str | None) -
             exp=claims["exp"],
             ip=ip,
         )
-    urow = (
-        await session.execute(select(User, revoked).where(col(User.id) == claims["sub"]))
+    # Plain columns, not an ORM entity: this runs on every request.
+    user = (
+        await session.execute(
+            select(
+                col(User.id),
+                col(User.role),
+                col(User.organization_id),
+                col(User.active),
+                col(User.token_version),
+                revoked.label("revoked"),
+            ).where(col(User.id) == claims["sub"])
+        )
     ).first()
-    if urow is None or urow[1]:
+    if user is None or user.revoked:
         raise Unauthorized("The session has ended.")
-    user: User = urow[0]
     if not user.active or claims.get("tv") != user.token_version:
         raise Unauthorized("The session has ended.")
     return Principal(

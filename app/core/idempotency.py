@@ -10,9 +10,10 @@ import hashlib
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 from fastapi import Request, Response
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -25,13 +26,14 @@ from app.core.idempotency_models import IdempotencyRecord
 from app.core.security import peek_subject
 
 _in_flight: set[str] = set()
+_T = IdempotencyRecord.__table__  # type: ignore[attr-defined]
 REPLAY_HEADERS = ("location", "etag", "content-type")
 
 
 class IdempotentReplay(AppError):
     """The same request was answered before; send that answer again."""
 
-    def __init__(self, record: IdempotencyRecord) -> None:
+    def __init__(self, record: Any) -> None:
         super().__init__("replay")
         # A detached copy: the request's rollback expires the loaded row before the handler
         # renders it.
@@ -120,15 +122,14 @@ async def idempotency_guard(request: Request, session: SessionDep) -> AsyncItera
         )
     try:
         ttl = timedelta(hours=get_settings().idempotency_ttl_hours)
-        existing = await session.scalar(
-            select(IdempotencyRecord).where(
-                col(IdempotencyRecord.principal_id) == principal_id,
-                col(IdempotencyRecord.key) == key,
+        # Core statements on plain rows: this runs on every POST.
+        existing = (
+            await session.execute(
+                select(_T).where(_T.c.principal_id == principal_id, _T.c.key == key)
             )
-        )
+        ).first()
         if existing is not None and existing.created_at < utcnow() - ttl:
-            await session.delete(existing)
-            await session.flush()
+            await session.execute(delete(_T).where(_T.c.id == existing.id))
             existing = None
         if existing is not None:
             if existing.fingerprint != fingerprint:
@@ -144,18 +145,19 @@ async def idempotency_guard(request: Request, session: SessionDep) -> AsyncItera
         response: Response | None = getattr(request.state, "response", None)
         if response is not None and response.status_code < 500 and hasattr(response, "body"):
             headers = {k: v for k, v in response.headers.items() if k in REPLAY_HEADERS}
-            session.add(
-                IdempotencyRecord(
-                    principal_id=principal_id,
-                    key=key,
-                    fingerprint=fingerprint,
-                    status_code=response.status_code,
-                    body=bytes(response.body).decode(),
-                    headers=headers,
-                )
-            )
+            values = {
+                "principal_id": principal_id,
+                "key": key,
+                "fingerprint": fingerprint,
+                "status_code": response.status_code,
+                "body": bytes(response.body).decode(),
+                "headers": headers,
+                "created_at": utcnow(),
+            }
             try:
-                await session.flush()
+                # A savepoint on PostgreSQL would cost two more round trips; a duplicate key
+                # here fails the request anyway (409), which rolls the transaction back.
+                await session.execute(insert(_T), [values])
             except IntegrityError as e:
                 raise Conflict(
                     "A request with this Idempotency-Key was just completed.",

@@ -150,8 +150,16 @@ def _innermost(session: Session) -> Any:
     return session.get_nested_transaction() or session.get_transaction()
 
 
+def remember(session: Session, event: OutboxEvent) -> None:
+    """An outbox row just inserted in `session` (app.events.service.emit): hand it to the
+    relay if its transaction commits."""
+    if _relay is not None:
+        session.info.setdefault(_KEY, []).append((_innermost(session), as_message(event)))
+
+
 @event.listens_for(Session, "after_flush")
 def _remember_outbox_rows(session: Session, _ctx: Any) -> None:
+    """Outbox rows added as ORM objects (emit inserts directly and calls `remember`)."""
     if _relay is None:
         return
     rows = [o for o in session.new if isinstance(o, OutboxEvent)]
