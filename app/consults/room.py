@@ -59,11 +59,13 @@ async def serve_room(ws: WebSocket, case_id: str) -> None:
             hub.detach(c)
         return
     p, token, first, last = auth
-    conn = pending[0]
+    conn = pending.pop()
     conn.token = token
+    after = first.get("after_seq")
+    resume = after if isinstance(after, int) and not isinstance(after, bool) else None
+    # An idle socket lives for hours: keep nothing in this frame it does not need.
+    del auth, first, after, p, token
     try:
-        after = first.get("after_seq")
-        resume = after if isinstance(after, int) and not isinstance(after, bool) else None
         conn.cursor = last
         await ws.send_text(service_ready(conn, last))
         schedule_expiry(conn)

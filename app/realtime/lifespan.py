@@ -31,7 +31,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # collect the young generation less often.
     gc.collect()
     gc.freeze()
-    gc.set_threshold(rs.gc_gen0_threshold, 20, 20)
+    gc.set_threshold(rs.gc_gen0_threshold, 10, 10)
     try:
         yield
     finally:

@@ -23,6 +23,8 @@ from app.realtime import codes
 from app.realtime.hub import Conn, Hub
 from app.realtime.settings import get_realtime_settings
 
+_admissions = asyncio.Semaphore(get_realtime_settings().admission_concurrency)
+
 
 def hub_of(ws: WebSocket) -> Hub:
     return ws.app.state.hub  # type: ignore[no-any-return]
@@ -101,7 +103,10 @@ async def authenticate(ws: WebSocket, admit: Admit | None = None
     ip = ws.client.host if ws.client else None
     admitted: Any = True
     try:
-        async with sessionmaker()() as s:
+        # A burst of reconnects (a clinic's link returning) queues here instead of holding
+        # a session and its buffers each: the database serves them one short transaction
+        # at a time anyway.
+        async with _admissions, sessionmaker()() as s:
             p = await resolve_principal(s, token, ip)
             if admit is not None:
                 admitted = await admit(s, p)

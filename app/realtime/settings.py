@@ -10,6 +10,8 @@ class RealtimeSettings(BaseSettings):
 
     # The auth frame must arrive this soon after the socket opens.
     auth_timeout_seconds: float = 5.0
+    # Sockets admitted (token, visibility, audit) at once; the rest wait their turn.
+    admission_concurrency: int = 16
     # Larger client frames close the socket (4413); uvicorn's --ws-max-size is the hard cap.
     max_frame_bytes: int = 64 * 1024
     # Frames waiting for a socket; a client that lets more pile up is closed (4429).
