@@ -31,7 +31,7 @@ run: migrate
 	@echo "    clinician.kisumu@demo.org, clinician.jumla@demo.org, clinician.gonaives@demo.org,"
 	@echo "    interpreter@demo.org, ana.ruiz@demo.org (dermatology), grace.otieno@demo.org (pediatrics), ..."
 	@echo ""
-	DEMO_DATA=$${DEMO_DATA:-1} $(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT)
+	DEMO_DATA=$${DEMO_DATA:-1} $(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT) --ws-per-message-deflate false
 
 worker: migrate
 	$(BIN)/python -m app.worker
