@@ -50,6 +50,32 @@ class Settings(BaseSettings):
         default_factory=lambda: {"emergency": 10, "urgent": 120, "routine": 720}
     )
 
+    # Live sockets (app/realtime).
+    # The auth frame must arrive this soon after the socket opens.
+    ws_auth_timeout_seconds: float = 5.0
+    # Sockets admitted (token, visibility, audit) at once; the rest wait their turn.
+    ws_admission_concurrency: int = 16
+    # Larger client frames close the socket (4413); uvicorn's --ws-max-size is the hard cap.
+    ws_max_frame_bytes: int = 64 * 1024
+    # Frames waiting for a socket; a client that lets more pile up is closed (4429).
+    ws_send_queue: int = 512
+    # A socket silent this long gets a ping frame; no answer within the timeout closes it.
+    ws_ping_interval_seconds: float = 30.0
+    ws_ping_timeout_seconds: float = 20.0
+    # Live messages wait this long after `ready` for a `resume` frame (none: live from now).
+    ws_resume_wait_seconds: float = 0.5
+    # How often every socket's token and access are checked again (besides case events).
+    ws_recheck_seconds: float = 60.0
+    # The outbox relay's fallback poll, and how old an event must be before any process
+    # (not only the one that committed it) may publish it.
+    ws_relay_poll_seconds: float = 1.0
+    ws_relay_grace_seconds: float = 2.0
+    # Allocations between young-generation collections (CPython's default is 700).
+    ws_gc_gen0_threshold: int = 20_000
+    # The Redis channel every process of one deployment shares.
+    ws_channel: str = "consult:live"
+
+
     webhook_allow_private: bool = False
     # Run the background worker inside the app process (embedded mode).
     run_worker: bool = True

@@ -11,27 +11,26 @@ from app.core.config import get_settings
 from app.events import relay as outbox_relay
 from app.realtime.hub import Hub
 from app.realtime.pubsub import make_pubsub
-from app.realtime.settings import get_realtime_settings
 
 
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    rs = get_realtime_settings()
-    hub = Hub(make_pubsub(get_settings().redis_url, rs.channel), queue_limit=rs.send_queue)
+    rs = get_settings()
+    hub = Hub(make_pubsub(get_settings().redis_url, rs.ws_channel), queue_limit=rs.ws_send_queue)
     await hub.start()
     app.state.hub = hub
-    relay = outbox_relay.Relay(hub.publish_events, poll_seconds=rs.relay_poll_seconds,
-                               grace_seconds=rs.relay_grace_seconds)
+    relay = outbox_relay.Relay(hub.publish_events, poll_seconds=rs.ws_relay_poll_seconds,
+                               grace_seconds=rs.ws_relay_grace_seconds)
     outbox_relay.install(relay)
     await relay.start()
-    sweep = asyncio.create_task(hub.sweep_forever(rs.recheck_seconds))
+    sweep = asyncio.create_task(hub.sweep_forever(rs.ws_recheck_seconds))
     # Fan-out allocates many short-lived objects; measured (docs/consults.md), the cyclic
     # GC walking every start-up object (SQLAlchemy, pydantic, routes) on each older-
     # generation pass was a large share of delivery p99. Freeze what start-up built, and
     # collect the young generation less often.
     gc.collect()
     gc.freeze()
-    gc.set_threshold(rs.gc_gen0_threshold, 10, 10)
+    gc.set_threshold(rs.ws_gc_gen0_threshold, 10, 10)
     try:
         yield
     finally:

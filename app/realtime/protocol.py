@@ -21,9 +21,8 @@ from app.core.errors import Unauthorized
 from app.core.principal import Principal
 from app.realtime import codes
 from app.realtime.hub import Conn, Hub
-from app.realtime.settings import get_realtime_settings
 
-_admissions = asyncio.Semaphore(get_realtime_settings().admission_concurrency)
+_admissions = asyncio.Semaphore(get_settings().ws_admission_concurrency)
 
 
 def hub_of(ws: WebSocket) -> Hub:
@@ -58,7 +57,7 @@ async def read_frame(ws: WebSocket) -> dict[str, Any] | None | tuple[int, str]:
         raw = msg["bytes"].decode("utf-8", "replace")
     if raw is None:
         return {}
-    if len(raw) > get_realtime_settings().max_frame_bytes:
+    if len(raw) > get_settings().ws_max_frame_bytes:
         return codes.FRAME_TOO_LARGE
     try:
         data = json.loads(raw)
@@ -79,9 +78,9 @@ async def authenticate(ws: WebSocket, admit: Admit | None = None
         await ws.close(*codes.ORIGIN_REFUSED)  # before accept: the handshake gets 403
         return None
     await ws.accept()
-    rs = get_realtime_settings()
+    rs = get_settings()
     try:
-        async with asyncio.timeout(rs.auth_timeout_seconds):
+        async with asyncio.timeout(rs.ws_auth_timeout_seconds):
             first = await read_frame(ws)
     except TimeoutError:
         await close(ws, codes.AUTH_TIMEOUT)
@@ -152,14 +151,14 @@ Handler = Callable[[Conn, dict[str, Any]], Awaitable[None]]
 
 async def receive_loop(conn: Conn, handle: Handler) -> None:
     """Read frames until the peer leaves or the socket is closed; ping the silent ones."""
-    rs = get_realtime_settings()
+    rs = get_settings()
     ws = conn.ws
     awaiting_pong = False
     while not conn.closing:
         if not conn.ready:
-            wait = rs.resume_wait_seconds
+            wait = rs.ws_resume_wait_seconds
         else:
-            wait = rs.ping_timeout_seconds if awaiting_pong else rs.ping_interval_seconds
+            wait = rs.ws_ping_timeout_seconds if awaiting_pong else rs.ws_ping_interval_seconds
         try:
             async with asyncio.timeout(wait):
                 frame = await read_frame(ws)

@@ -225,11 +225,11 @@ async def test_origin_allowlist(host, factory):
 
 
 async def test_idle_socket_that_ignores_pings_is_closed(host, factory, monkeypatch):
-    from app.realtime.settings import get_realtime_settings
+    from app.core.config import get_settings
 
-    rs = get_realtime_settings()
-    monkeypatch.setattr(rs, "ping_interval_seconds", 0.3)
-    monkeypatch.setattr(rs, "ping_timeout_seconds", 0.3)
+    rs = get_settings()
+    monkeypatch.setattr(rs, "ws_ping_interval_seconds", 0.3)
+    monkeypatch.setattr(rs, "ws_ping_timeout_seconds", 0.3)
     case, clinician, *_ = await _room(factory)
     a = await open_socket(host, f"/ws/cases/{case.id}", factory.token(clinician), after_seq=0)
     b = await open_socket(host, f"/ws/cases/{case.id}", factory.token(clinician), after_seq=0)
