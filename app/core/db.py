@@ -134,7 +134,10 @@ _BUSY_MS = 30000
 
 
 def _thread_only(fn: Any) -> bool:
-    return getattr(fn, "__name__", "") in ("close", "backup", "executescript", "iterdump")
+    """Closing the connection (not a cursor), backups, scripts: may wait or run long."""
+    return isinstance(getattr(fn, "__self__", None), sqlite3.Connection) and getattr(
+        fn, "__name__", ""
+    ) in ("close", "backup", "executescript", "iterdump")
 
 
 def _is_begin(fn: Any, args: tuple[Any, ...]) -> bool:

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -37,19 +37,29 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
+# Built once with bound parameters: constructing the statements cost more than running them.
+_REVOKED = exists().where(col(RevokedAccessToken.jti) == bindparam("jti"))
+_CLIENT_QUERY = select(ApiClient, _REVOKED).where(col(ApiClient.id) == bindparam("sub"))
+# Plain columns, not an ORM entity: this runs on every request.
+_USER_QUERY = select(
+    col(User.id),
+    col(User.role),
+    col(User.organization_id),
+    col(User.active),
+    col(User.token_version),
+    _REVOKED.label("revoked"),
+).where(col(User.id) == bindparam("sub"))
+
+
 async def resolve_principal(session: AsyncSession, token: str, ip: str | None) -> Principal:
     """Decode an access token and check its subject is still allowed in."""
     try:
         claims = decode_token(token, "access")
     except InvalidToken as e:
         raise Unauthorized("The access token is invalid or expired.") from e
-    revoked = exists().where(col(RevokedAccessToken.jti) == claims["jti"])
+    params = {"sub": claims["sub"], "jti": claims["jti"]}
     if claims.get("kind") == "client":
-        row = (
-            await session.execute(
-                select(ApiClient, revoked).where(col(ApiClient.id) == claims["sub"])
-            )
-        ).first()
+        row = (await session.execute(_CLIENT_QUERY, params)).first()
         if row is None or not row[0].active or row[1]:
             raise Unauthorized("The API client is unknown or disabled.")
         cl: ApiClient = row[0]
@@ -64,19 +74,7 @@ async def resolve_principal(session: AsyncSession, token: str, ip: str | None) -
             exp=claims["exp"],
             ip=ip,
         )
-    # Plain columns, not an ORM entity: this runs on every request.
-    user = (
-        await session.execute(
-            select(
-                col(User.id),
-                col(User.role),
-                col(User.organization_id),
-                col(User.active),
-                col(User.token_version),
-                revoked.label("revoked"),
-            ).where(col(User.id) == claims["sub"])
-        )
-    ).first()
+    user = (await session.execute(_USER_QUERY, params)).first()
     if user is None or user.revoked:
         raise Unauthorized("The session has ended.")
     if not user.active or claims.get("tv") != user.token_version:
