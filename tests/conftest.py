@@ -58,7 +58,7 @@ def _migrate(url: str) -> None:
 
     cfg = alembic_config(url)
     cfg.attributes["skip_logging"] = True
-    command.upgrade(cfg, "heads")
+    command.upgrade(cfg, "head")
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""The drift check: a database migrated with `alembic upgrade heads` matches the models.
+"""The drift check: a database migrated with `alembic upgrade head` matches the models.
 
 The suite's database (a fresh SQLite file, or a fresh PostgreSQL database) was migrated
 by conftest with exactly that command, so comparing it with the metadata is the check.
@@ -53,7 +53,12 @@ async def _drift() -> list[Any]:
         return await conn.run_sync(compare)
 
 
-async def test_database_is_at_every_head(app):
+def test_migrations_form_one_line():
+    """`alembic upgrade head` (the README's command) needs exactly one head."""
+    assert len(code_heads()) == 1, f"several heads: {sorted(code_heads())}; merge or rebase them"
+
+
+async def test_database_is_at_the_head(app):
     assert await database_heads(get_engine()) == code_heads()
 
 

@@ -1,7 +1,7 @@
 """notes, follow-ups, feedback and the measures' case timing
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0005
 Create Date: 2026-11-21 12:48:01.158779
 """
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 import app.core.db
 
 revision: str = '0006'
-down_revision: str | Sequence[str] | None = '0002'
+down_revision: str | Sequence[str] | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """virtual rounds
 
 Revision ID: 0007
-Revises: 0002
+Revises: 0006
 Create Date: 2026-11-21 12:49:43.419972
 """
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 import app.core.db
 
 revision: str = '0007'
-down_revision: str | Sequence[str] | None = '0002'
+down_revision: str | Sequence[str] | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

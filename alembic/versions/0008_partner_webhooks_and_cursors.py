@@ -1,7 +1,7 @@
 """partner webhooks and cursors
 
 Revision ID: 0008
-Revises: 0002
+Revises: 0007
 Create Date: 2026-11-21 12:48:30.869566
 """
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 import app.core.db
 
 revision: str = '0008'
-down_revision: str | Sequence[str] | None = '0002'
+down_revision: str | Sequence[str] | None = '0007'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

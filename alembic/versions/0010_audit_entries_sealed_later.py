@@ -1,7 +1,7 @@
 """audit entries are appended unsealed and chained later
 
 Revision ID: 0010
-Revises: 0002
+Revises: 0008
 Create Date: 2026-11-21 13:55:00
 """
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0010'
-down_revision: str | Sequence[str] | None = '0002'
+down_revision: str | Sequence[str] | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
