@@ -50,13 +50,15 @@ def rss_mb(pid: int) -> float:
 
 
 class Server:
+    ws_impl = "auto"  # uvicorn's --ws, the same for every server of a run
+
     def __init__(self, app: str, env: dict[str, str], deflate: bool) -> None:
         self.port = free_port()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port",
              str(self.port), "--log-level", "warning", "--no-access-log",
              "--ws-per-message-deflate", "true" if deflate else "false",
-             "--backlog", "4096"], cwd=ROOT, env=env)
+             "--backlog", "4096", "--ws", self.ws_impl], cwd=ROOT, env=env)
         import urllib.request
 
         deadline = time.monotonic() + 60
@@ -312,7 +314,7 @@ async def main_async(args: argparse.Namespace) -> None:
             bare = Server("bench.ws_baseline:app", env, deflate)
             app = Server("app.main:app", env, deflate)
             try:
-                for size in sizes:
+                for size in ([] if args.idle_only else sizes):
                     b = await bare_run(bare.host, size, args.messages, deflate, args.gap)
                     a = await room_run([app.host], data, size, args.messages, deflate,
                                        args.gap)
@@ -333,7 +335,7 @@ async def main_async(args: argparse.Namespace) -> None:
             finally:
                 app.stop()
                 bare.stop()
-        if redis_url:
+        if redis_url and not args.idle_only:
             renv = {**env, "REDIS_URL": redis_url}
             a1, a2 = Server("app.main:app", renv, False), Server("app.main:app", renv, False)
             single = Server("app.main:app", env, False)
@@ -366,12 +368,16 @@ def main() -> None:
     p.add_argument("--idle", type=int, default=10_000)
     p.add_argument("--sizes", type=int, nargs="*", help="room sizes (default 200 1000)")
     p.add_argument("--no-idle", action="store_true", help="skip the idle-memory run")
+    p.add_argument("--ws", default="auto", help="uvicorn's --ws implementation for every server")
+    p.add_argument("--idle-only", action="store_true",
+                   help="memory only: skip the delivery-latency rooms and the Redis rows")
     p.add_argument("--redis-only", action="store_true", help="only the two-process figures")
     p.add_argument("--deflate", action="store_true",
                    help="also measure with permessage-deflate negotiated")
     p.add_argument("--idle-deflate", action="store_true",
                    help="with --deflate, also measure idle memory with it (2,000 sockets)")
     args = p.parse_args()
+    Server.ws_impl = args.ws
     try:
         import uvloop
 

@@ -1,5 +1,6 @@
 """The live room of one case: frames in, frames out (protocol in docs/consults.md)."""
 
+import functools
 import logging
 from typing import Any
 
@@ -15,7 +16,7 @@ from app.consults.schemas import MessageCreate
 from app.core.db import sessionmaker
 from app.core.principal import Principal
 from app.realtime import codes
-from app.realtime.hub import Conn
+from app.realtime.hub import Conn, Hub
 from app.realtime.protocol import (
     authenticate,
     error,
@@ -41,19 +42,23 @@ async def _admit(s: AsyncSession, p: Principal, case_id: str) -> int | None:
     return last
 
 
-async def serve_room(ws: WebSocket, case_id: str) -> None:
+async def _attach_and_admit(hub: Hub, ws: WebSocket, case_id: str, pending: list[Conn],
+                            s: AsyncSession, p: Principal) -> int | None:
+    conn = Conn(hub, ws, p, "", case_id)
+    hub.attach(conn)
+    pending.append(conn)
+    return await _admit(s, p, case_id)
+
+
+async def serve_room(ws: WebSocket) -> None:
+    """The live room of the case in the path (WS /api/v1/ws/cases/{case_id})."""
+    case_id: str = ws.path_params["case_id"]
     hub = hub_of(ws)
     # Subscribe before reading where the case stands (inside admit): nothing committed in
     # between can be missed, and the cursor skips what was already counted.
     pending: list[Conn] = []
-
-    async def admit(s: AsyncSession, p: Principal) -> int | None:
-        conn = Conn(hub, ws, p, "", case_id)
-        hub.attach(conn)
-        pending.append(conn)
-        return await _admit(s, p, case_id)
-
-    auth = await authenticate(ws, admit)
+    # A partial, not a closure: nothing of it stays in this frame for the socket's life.
+    auth = await authenticate(ws, functools.partial(_attach_and_admit, hub, ws, case_id, pending))
     if auth is None:
         for c in pending:
             hub.detach(c)

@@ -12,7 +12,6 @@ from app.realtime.protocol import authenticate, error, hub_of, receive_loop, sch
 router = make_router(tags=["live"])
 
 
-@router.websocket("/ws/inbox")
 async def inbox(websocket: WebSocket) -> None:
     """Offers, status changes of one's cases, notes to acknowledge, follow-ups, rounds."""
     auth = await authenticate(websocket)
@@ -31,6 +30,10 @@ async def inbox(websocket: WebSocket) -> None:
         pass  # the peer left before `ready` went out
     finally:
         await conn.finish()
+
+
+# A plain Starlette route (see app/consults/router.py): no dependency machinery held per socket.
+router.add_websocket_route("/ws/inbox", inbox, name="inbox")
 
 
 async def _handle(conn: Conn, frame: dict[str, Any]) -> None:
