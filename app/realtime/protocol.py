@@ -4,8 +4,6 @@ between frames: each frame that needs one opens its own."""
 
 import asyncio
 import contextlib
-import ctypes
-import ctypes.util
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -25,36 +23,6 @@ from app.realtime import codes
 from app.realtime.hub import Conn, Hub
 
 _admissions = asyncio.Semaphore(get_settings().ws_admission_concurrency)
-
-
-def _find_malloc_trim() -> Callable[[int], int] | None:
-    with contextlib.suppress(OSError, AttributeError):
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim  # type: ignore[no-any-return]
-    return None  # not glibc: nothing to hand back this way
-
-
-_malloc_trim = _find_malloc_trim()
-_trim_timer: asyncio.TimerHandle | None = None
-
-
-def _trim_after_admissions() -> None:
-    """A burst of admissions (sessions, queries, audit rows) leaves freed heap behind that
-    glibc keeps; idle sockets never need it again. Hand it back to the OS once the burst
-    has been quiet for a second (measured: tens of MB at 10,000 sockets)."""
-    global _trim_timer
-    if _malloc_trim is None:
-        return
-    if _trim_timer is not None:
-        _trim_timer.cancel()
-    loop = asyncio.get_running_loop()
-    _trim_timer = loop.call_later(1.0, _start_trim, loop)
-
-
-def _start_trim(loop: asyncio.AbstractEventLoop) -> None:
-    global _trim_timer
-    _trim_timer = None
-    # In a worker thread: ctypes releases the GIL, so the loop keeps serving meanwhile.
-    loop.run_in_executor(None, _malloc_trim, 0)
 
 
 def hub_of(ws: WebSocket) -> Hub:
@@ -145,8 +113,6 @@ async def authenticate(ws: WebSocket, admit: Admit | None = None
     except Unauthorized:
         await close(ws, codes.UNAUTHORIZED)
         return None
-    finally:
-        _trim_after_admissions()
     if admitted is None:
         await close(ws, codes.NOT_FOUND)
         return None
