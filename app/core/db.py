@@ -1,11 +1,13 @@
 """Async engine, the per-request session, and the pieces every table shares."""
 
+import contextlib
 import logging
 import os
 import secrets
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -109,7 +111,7 @@ class _SqliteConnection(aiosqlite.Connection):
 
     async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         conn = self._connection
-        if conn is None or not self._running or _thread_only(fn):
+        if conn is None or not self._running or _thread_only(fn) or _ON_THREAD.get():
             return await super()._execute(fn, *args, **kwargs)
         if not _is_begin(fn, args):
             return fn(*args, **kwargs)
@@ -119,6 +121,20 @@ class _SqliteConnection(aiosqlite.Connection):
             if "locked" not in str(e) and "busy" not in str(e):
                 raise
         return await super()._execute(_patiently, conn, fn, *args, **kwargs)
+
+
+_ON_THREAD: ContextVar[bool] = ContextVar("sqlite_on_thread", default=False)
+
+
+@contextlib.contextmanager
+def long_statements() -> Iterator[None]:
+    """Statements in this block may scan many rows (reports, ranking): on SQLite they go to
+    aiosqlite's thread as usual, so the event loop keeps serving requests and sockets."""
+    token = _ON_THREAD.set(True)
+    try:
+        yield
+    finally:
+        _ON_THREAD.reset(token)
 
 
 def _patiently(conn: sqlite3.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import Role
 from app.cases.models import CaseStatus
-from app.core.db import is_postgres, utcnow
+from app.core.db import is_postgres, long_statements, utcnow
 from app.core.errors import Forbidden, NotFound
 from app.core.principal import Principal
 from app.followups.models import FollowUp, FollowUpStatus
@@ -231,6 +231,15 @@ async def _rounds(session: AsyncSession, organization_id: str | None, specialty:
 async def quality(session: AsyncSession, p: Principal, *, organization_id: str | None = None,
                   specialty: str | None = None, start: datetime | None = None,
                   end: datetime | None = None, now: datetime | None = None) -> dict[str, Any]:
+    # Hundreds of milliseconds over a large programme: keep the event loop free on SQLite.
+    with long_statements():
+        return await _quality(session, p, organization_id=organization_id, specialty=specialty,
+                              start=start, end=end, now=now)
+
+
+async def _quality(session: AsyncSession, p: Principal, *, organization_id: str | None,
+                   specialty: str | None, start: datetime | None, end: datetime | None,
+                   now: datetime | None) -> dict[str, Any]:
     org = scope(p, organization_id)
     await catch_up(session)
     now = now or utcnow()
