@@ -38,7 +38,8 @@ os.environ.pop("BOOTSTRAP_ADMIN_PASSWORD", None)
 
 def _pg_admin_url() -> str:
     # asyncpg wants a plain postgresql:// URL to the server's maintenance database.
-    return BASE_URL.replace("postgresql+asyncpg://", "postgresql://").rsplit("/", 1)[0] + "/postgres"
+    plain = BASE_URL.replace("postgresql+asyncpg://", "postgresql://")
+    return plain.rsplit("/", 1)[0] + "/postgres"
 
 
 async def _pg(sql: str) -> None:
@@ -53,7 +54,6 @@ async def _pg(sql: str) -> None:
 
 def _migrate(url: str) -> None:
     from alembic import command
-
     from app.core.migrations import alembic_config
 
     cfg = alembic_config(url)
