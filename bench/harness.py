@@ -216,18 +216,28 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
-def profile_start(
-    args: argparse.Namespace, pid: int, t: Target
-) -> subprocess.Popen[bytes] | None:
+def profile_start(args: argparse.Namespace, pid: int, t: Target) -> subprocess.Popen[bytes] | None:
     """py-spy sampling the app (not wrk) while one target is loaded: where CPU time goes."""
     if not args.profile:
         return None
     args.profile.mkdir(parents=True, exist_ok=True)
     name = "".join(c if c.isalnum() else "_" for c in t.name).strip("_")
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-    cmd = [spy, "record", "--pid", str(pid), "--format", "raw", "--rate", "250",
-           "--duration", str(args.duration), "--nonblocking",
-           "-o", str(args.profile / f"{name}.txt")]
+    cmd = [
+        spy,
+        "record",
+        "--pid",
+        str(pid),
+        "--format",
+        "raw",
+        "--rate",
+        "250",
+        "--duration",
+        str(args.duration),
+        "--nonblocking",
+        "-o",
+        str(args.profile / f"{name}.txt"),
+    ]
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

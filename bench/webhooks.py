@@ -54,8 +54,9 @@ class Served:
     def __init__(self, app: Receiver, port: int | None = None) -> None:
         self.sock = free_socket() if port is None else _bind(port)
         self.port = self.sock.getsockname()[1]
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off",
-                                                    access_log=False))
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+        )
         self.task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -96,9 +97,14 @@ async def _setup(port: int) -> tuple[Any, Any]:
     org = await f.make_org()
     partner = await f.make_client(org.id)
     async with sessionmaker()() as s:
-        ep = WebhookEndpoint(owner_kind="client", owner_id=partner.id,
-                             organization_id=org.id, url=f"http://127.0.0.1:{port}/hook",
-                             events=["case.submitted"], secret=new_secret())
+        ep = WebhookEndpoint(
+            owner_kind="client",
+            owner_id=partner.id,
+            organization_id=org.id,
+            url=f"http://127.0.0.1:{port}/hook",
+            events=["case.submitted"],
+            secret=new_secret(),
+        )
         s.add(ep)
         await s.commit()
     return org, partner
@@ -110,12 +116,24 @@ async def _commit_case(org_id: str, n: int) -> str:
     from app.events.service import emit
 
     async with sessionmaker()() as s:
-        case = Case(organization_id=org_id, specialty="dermatology", urgency="routine",
-                    question="Rash?", patient_reference=f"MRN-{n}", consent_method="verbal",
-                    respond_by=datetime.now(UTC) + timedelta(hours=72))
+        case = Case(
+            organization_id=org_id,
+            specialty="dermatology",
+            urgency="routine",
+            question="Rash?",
+            patient_reference=f"MRN-{n}",
+            consent_method="verbal",
+            respond_by=datetime.now(UTC) + timedelta(hours=72),
+        )
         s.add(case)
-        await emit(s, "case.submitted", "case", case.id, organization_id=org_id,
-                   payload={"case_id": case.id, "status": "submitted"})
+        await emit(
+            s,
+            "case.submitted",
+            "case",
+            case.id,
+            organization_id=org_id,
+            payload={"case_id": case.id, "status": "submitted"},
+        )
         await s.commit()
         return case.id
 
@@ -136,8 +154,14 @@ async def latency(org_id: str, rec: Receiver, rate: float, seconds: float) -> di
             break
         await asyncio.sleep(0.05)
     lat = [(rec.arrived[c] - t) * 1000 for c, t in committed.items() if c in rec.arrived]
-    return {"events": total, "rate": achieved, "delivered": len(lat),
-            "p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99), "max_ms": max(lat)}
+    return {
+        "events": total,
+        "rate": achieved,
+        "delivered": len(lat),
+        "p50_ms": pct(lat, 50),
+        "p99_ms": pct(lat, 99),
+        "max_ms": max(lat),
+    }
 
 
 async def _queue(org_id: str, n: int, tag: str) -> list[str]:
@@ -147,15 +171,29 @@ async def _queue(org_id: str, n: int, tag: str) -> list[str]:
     ids = [f"{tag}_{i:05d}" for i in range(n)]
     for chunk in range(0, n, 500):
         async with sessionmaker()() as s:
-            for rid in ids[chunk:chunk + 500]:
-                await emit(s, "case.submitted", "case", rid, organization_id=org_id,
-                           payload={"case_id": rid})
+            for rid in ids[chunk : chunk + 500]:
+                await emit(
+                    s,
+                    "case.submitted",
+                    "case",
+                    rid,
+                    organization_id=org_id,
+                    payload={"case_id": rid},
+                )
             await s.commit()
     return ids
 
 
-async def backlog(org_id: str, partner: Any, served: Served, rec: Receiver, n: int,
-                  outage: float, tag: str, partner_retries: bool) -> dict[str, float]:
+async def backlog(
+    org_id: str,
+    partner: Any,
+    served: Served,
+    rec: Receiver,
+    n: int,
+    outage: float,
+    tag: str,
+    partner_retries: bool,
+) -> dict[str, float]:
     from sqlalchemy import select
 
     from app.auth.models import Role
@@ -174,13 +212,21 @@ async def backlog(org_id: str, partner: Any, served: Served, rec: Receiver, n: i
     back = time.time()
     if partner_retries:
         # What a partner does when it is back: retry its oldest pending delivery.
-        p = Principal(id=partner.id, kind="client", role=Role.clinician,
-                      organization_id=partner.organization_id,
-                      scopes=frozenset(partner.scopes))
+        p = Principal(
+            id=partner.id,
+            kind="client",
+            role=Role.clinician,
+            organization_id=partner.organization_id,
+            scopes=frozenset(partner.scopes),
+        )
         async with sessionmaker()() as s:
-            head = (await s.scalars(select(WebhookDelivery).where(
-                WebhookDelivery.status == "pending").order_by(WebhookDelivery.event_id)
-            )).first()
+            head = (
+                await s.scalars(
+                    select(WebhookDelivery)
+                    .where(WebhookDelivery.status == "pending")
+                    .order_by(WebhookDelivery.event_id)
+                )
+            ).first()
             if head is not None:
                 await service.retry(s, p, head.endpoint_id, head.id)
                 await s.commit()
@@ -191,10 +237,16 @@ async def backlog(org_id: str, partner: Any, served: Served, rec: Receiver, n: i
     got = [rid for rid in rec.order if rid.startswith(tag)]
     first_seen = list(dict.fromkeys(got))
     last = max((rec.arrived[i] for i in ids if i in rec.arrived), default=float("nan"))
-    return {"events": n, "queued_in_s": queued_in, "outage_s": outage,
-            "delivered": sum(1 for i in ids if i in rec.arrived),
-            "in_order": float(first_seen == ids), "duplicates": len(got) - len(first_seen),
-            "drained_s_after_back": last - back, "server": back_served}
+    return {
+        "events": n,
+        "queued_in_s": queued_in,
+        "outage_s": outage,
+        "delivered": sum(1 for i in ids if i in rec.arrived),
+        "in_order": float(first_seen == ids),
+        "duplicates": len(got) - len(first_seen),
+        "drained_s_after_back": last - back,
+        "server": back_served,
+    }
 
 
 async def bench(url: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -208,19 +260,41 @@ async def bench(url: str, args: argparse.Namespace) -> dict[str, Any]:
     env = {**os.environ, "DATABASE_URL": url}
     log = await asyncio.to_thread(open, args.dispatcher_log, "wb")
     dispatcher = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "app.partners.dispatcher", cwd=ROOT, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=log)
+        sys.executable,
+        "-m",
+        "app.partners.dispatcher",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=log,
+    )
     try:
         await asyncio.sleep(2)  # let the dispatcher start
         out: dict[str, Any] = {"latency": await latency(org.id, rec, args.rate, args.seconds)}
         if args.outage:
-            short = await backlog(org.id, partner, served, rec, args.backlog, args.outage,
-                                  "outage", partner_retries=False)
+            short = await backlog(
+                org.id,
+                partner,
+                served,
+                rec,
+                args.backlog,
+                args.outage,
+                "outage",
+                partner_retries=False,
+            )
             served = short.pop("server")
             out["backlog_after_outage"] = short
         if args.long_outage:
-            long = await backlog(org.id, partner, served, rec, args.backlog, args.long_outage,
-                                 "long", partner_retries=True)
+            long = await backlog(
+                org.id,
+                partner,
+                served,
+                rec,
+                args.backlog,
+                args.long_outage,
+                "long",
+                partner_retries=True,
+            )
             served = long.pop("server")
             out["backlog_long_outage_partner_retry"] = long
         return out
@@ -238,17 +312,32 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=50.0)
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--backlog", type=int, default=10_000)
-    ap.add_argument("--outage", type=float, default=15.0,
-                    help="receiver down this long; the dispatcher finds it back by itself")
+    ap.add_argument(
+        "--outage",
+        type=float,
+        default=15.0,
+        help="receiver down this long; the dispatcher finds it back by itself",
+    )
     ap.add_argument("--dispatcher-log", default="/tmp/bench-webhooks-dispatcher.log")
-    ap.add_argument("--long-outage", type=float, default=0.0,
-                    help="a second outage after which the partner calls retry (0: skip)")
+    ap.add_argument(
+        "--long-outage",
+        type=float,
+        default=0.0,
+        help="a second outage after which the partner calls retry (0: skip)",
+    )
     args = ap.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="bench-webhooks-"))
     url, pg_name = make_database(args, workdir)
-    os.environ.update({"DATABASE_URL": url, "SECRET_KEY": SECRET, "RUN_WORKER": "false",
-                       "WEBHOOK_ALLOW_PRIVATE": "true", "DEMO_DATA": "false",
-                       "ENVIRONMENT": "development"})
+    os.environ.update(
+        {
+            "DATABASE_URL": url,
+            "SECRET_KEY": SECRET,
+            "RUN_WORKER": "false",
+            "WEBHOOK_ALLOW_PRIVATE": "true",
+            "DEMO_DATA": "false",
+            "ENVIRONMENT": "development",
+        }
+    )
     try:
         migrate(url)
         t0 = time.time()
@@ -264,10 +353,16 @@ def main() -> None:
         for key in ("backlog_after_outage", "backlog_long_outage_partner_retry"):
             if key in figures:
                 b = figures[key]
-                ok = ok and b["delivered"] == b["events"] and b["in_order"] == 1.0 and \
-                    b["drained_s_after_back"] < 60
-                verdict.append(f"{key}: {b['delivered']}/{b['events']} in "
-                               f"{b['drained_s_after_back']:.1f} s after the receiver was back")
+                ok = (
+                    ok
+                    and b["delivered"] == b["events"]
+                    and b["in_order"] == 1.0
+                    and b["drained_s_after_back"] < 60
+                )
+                verdict.append(
+                    f"{key}: {b['delivered']}/{b['events']} in "
+                    f"{b['drained_s_after_back']:.1f} s after the receiver was back"
+                )
         print("PASS" if ok else "FAIL", "; ".join(verdict))
     finally:
         if pg_name:

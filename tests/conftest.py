@@ -21,17 +21,19 @@ if IS_PG:
 else:
     TEST_URL = f"sqlite+aiosqlite:///{_TMP / 'test.db'}"
 
-os.environ.update({
-    "ENVIRONMENT": "test",
-    "DATABASE_URL": TEST_URL,
-    "SECRET_KEY": "test-secret-key-" + "x" * 32,
-    "ARGON2_TIME_COST": "1",
-    "ARGON2_MEMORY_KIB": "8192",
-    "RUN_WORKER": "false",
-    "DEMO_DATA": "false",
-    "DATA_DIR": str(_TMP / "data"),
-    "WEBHOOK_ALLOW_PRIVATE": "true",
-})
+os.environ.update(
+    {
+        "ENVIRONMENT": "test",
+        "DATABASE_URL": TEST_URL,
+        "SECRET_KEY": "test-secret-key-" + "x" * 32,
+        "ARGON2_TIME_COST": "1",
+        "ARGON2_MEMORY_KIB": "8192",
+        "RUN_WORKER": "false",
+        "DEMO_DATA": "false",
+        "DATA_DIR": str(_TMP / "data"),
+        "WEBHOOK_ALLOW_PRIVATE": "true",
+    }
+)
 os.environ.pop("BOOTSTRAP_ADMIN_EMAIL", None)
 os.environ.pop("BOOTSTRAP_ADMIN_PASSWORD", None)
 
@@ -103,8 +105,11 @@ async def _clean(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     tables = [t.name for t in reversed(metadata.sorted_tables)]
     async with engine.begin() as conn:
         if IS_PG:
-            await conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
-                                    + " RESTART IDENTITY CASCADE"))
+            await conn.execute(
+                text(
+                    "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+                )
+            )
         else:
             for t in tables:
                 await conn.execute(text(f'DELETE FROM "{t}"'))

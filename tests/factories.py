@@ -18,8 +18,11 @@ API = "/api/v1"
 class Factory:
     async def make_org(self, **overrides: Any) -> Organization:
         data: dict[str, Any] = {
-            "name": "Clinic " + new_id("x")[-6:], "country": "KE", "timezone": "Africa/Nairobi",
-            "languages": ["sw", "en"], "local_resources": {"text": "basic lab", "tags": ["cbc"]},
+            "name": "Clinic " + new_id("x")[-6:],
+            "country": "KE",
+            "timezone": "Africa/Nairobi",
+            "languages": ["sw", "en"],
+            "local_resources": {"text": "basic lab", "tags": ["cbc"]},
         }
         data.update(overrides)
         async with sessionmaker()() as s:
@@ -32,7 +35,8 @@ class Factory:
         role = Role(role)
         data: dict[str, Any] = {
             "email": f"{role.value}.{new_id('u')[-10:]}@example.org",
-            "name": f"Test {role.value}", "role": role.value,
+            "name": f"Test {role.value}",
+            "role": role.value,
             # A fixed, cheap hash is enough for users who never log in by password.
             "password_hash": None,
         }
@@ -47,29 +51,36 @@ class Factory:
             await s.commit()
             return user
 
-    async def make_client(self, organization_id: str, scopes: list[str] | None = None,
-                          secret: str = "cs_test-secret") -> ApiClient:
+    async def make_client(
+        self, organization_id: str, scopes: list[str] | None = None, secret: str = "cs_test-secret"
+    ) -> ApiClient:
         async with sessionmaker()() as s:
-            c = ApiClient(client_id=new_id("ci"), secret_hash=hash_secret(secret),
-                          name="Partner EMR", organization_id=organization_id,
-                          scopes=scopes or ["cases:read", "cases:write", "rounds:read",
-                                            "rounds:write", "webhooks:manage"])
+            c = ApiClient(
+                client_id=new_id("ci"),
+                secret_hash=hash_secret(secret),
+                name="Partner EMR",
+                organization_id=organization_id,
+                scopes=scopes
+                or ["cases:read", "cases:write", "rounds:read", "rounds:write", "webhooks:manage"],
+            )
             s.add(c)
             await s.commit()
             return c
 
     @staticmethod
     def token(user: User, minutes: int = 15) -> str:
-        tok, _ = create_token(user.id, "access", timedelta(minutes=minutes),
-                              tv=user.token_version, role=user.role)
+        tok, _ = create_token(
+            user.id, "access", timedelta(minutes=minutes), tv=user.token_version, role=user.role
+        )
         return tok
 
     def headers(self, who: User | ApiClient | None) -> dict[str, str]:
         if who is None:
             return {}
         if isinstance(who, ApiClient):
-            tok, _ = create_token(who.id, "access", timedelta(minutes=15), kind="client",
-                                  scope=" ".join(who.scopes))
+            tok, _ = create_token(
+                who.id, "access", timedelta(minutes=15), kind="client", scope=" ".join(who.scopes)
+            )
         else:
             tok = self.token(who)
         return {"Authorization": f"Bearer {tok}"}
@@ -82,12 +93,17 @@ class Factory:
         from app.cases.models import Case
 
         data: dict[str, Any] = {
-            "organization_id": organization_id, "specialty": "dermatology",
-            "urgency": "routine", "question": "Spreading rash on both forearms; treatment?",
+            "organization_id": organization_id,
+            "specialty": "dermatology",
+            "urgency": "routine",
+            "question": "Spreading rash on both forearms; treatment?",
             "summary": "Three weeks, itchy, no fever.",
             "patient_reference": "MRN-" + new_id("p")[-6:],
-            "patient_age_years": 34, "patient_sex": "female", "languages": ["es"],
-            "consent_method": "verbal", "respond_by": datetime.now(UTC) + timedelta(hours=72),
+            "patient_age_years": 34,
+            "patient_sex": "female",
+            "languages": ["es"],
+            "consent_method": "verbal",
+            "respond_by": datetime.now(UTC) + timedelta(hours=72),
         }
         data.update(overrides)
         if data.get("assigned_specialist_id") and "status" not in overrides:
@@ -112,8 +128,11 @@ class Factory:
 
         from app.matching.models import Offer
 
-        data: dict[str, Any] = {"case_id": case_id, "specialist_id": specialist_id,
-                                "expires_at": datetime.now(UTC) + timedelta(hours=2)}
+        data: dict[str, Any] = {
+            "case_id": case_id,
+            "specialist_id": specialist_id,
+            "expires_at": datetime.now(UTC) + timedelta(hours=2),
+        }
         data.update(overrides)
         async with sessionmaker()() as s:
             offer = Offer(**data)

@@ -14,8 +14,17 @@ from app.auth.models import ApiClient, Role, User
 from app.organizations.models import Organization
 from tests.factories import Factory
 
-PRINCIPALS = ("anonymous", "admin", "coordinator", "clinician_a", "clinician_b", "specialist",
-              "interpreter", "client_a", "client_b")
+PRINCIPALS = (
+    "anonymous",
+    "admin",
+    "coordinator",
+    "clinician_a",
+    "clinician_b",
+    "specialist",
+    "interpreter",
+    "client_a",
+    "client_b",
+)
 
 
 @dataclass

@@ -225,10 +225,7 @@ async def verify(session: AsyncSession, batch: int = 5000) -> dict[str, Any]:
     while True:
         rows = (
             await session.execute(
-                select(_TABLE)
-                .where(_TABLE.c.id > last_id)
-                .order_by(_TABLE.c.id)
-                .limit(batch)
+                select(_TABLE).where(_TABLE.c.id > last_id).order_by(_TABLE.c.id).limit(batch)
             )
         ).all()
         if not rows:

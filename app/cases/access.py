@@ -36,8 +36,9 @@ def full_access(p: Principal) -> Any:
         return true()
     if p.role == Role.clinician:
         return Case.organization_id == p.organization_id
-    is_participant = exists().where(CaseParticipant.case_id == Case.id,
-                                    CaseParticipant.user_id == p.id)
+    is_participant = exists().where(
+        CaseParticipant.case_id == Case.id, CaseParticipant.user_id == p.id
+    )
     if p.role == Role.specialist:
         return or_(Case.assigned_specialist_id == p.id, is_participant)
     return is_participant  # interpreter
@@ -46,8 +47,11 @@ def full_access(p: Principal) -> Any:
 def summary_access(p: Principal) -> Any:
     """WHERE clause: cases this principal sees at least the summary of."""
     if p.kind == "user" and p.role == Role.specialist:
-        offered = exists().where(Offer.case_id == Case.id, Offer.specialist_id == p.id,
-                                 Offer.status == OfferStatus.pending.value)
+        offered = exists().where(
+            Offer.case_id == Case.id,
+            Offer.specialist_id == p.id,
+            Offer.status == OfferStatus.pending.value,
+        )
         return or_(full_access(p), offered)
     return full_access(p)
 
@@ -56,7 +60,8 @@ async def view_of(session: AsyncSession, p: Principal, case_id: str) -> tuple[Ca
     """The case and how much of it the principal may see, or None when they may not."""
     full = full_access(p)
     stmt = select(Case, and_(true(), full).label("full")).where(
-        Case.id == case_id, summary_access(p))
+        Case.id == case_id, summary_access(p)
+    )
     row = (await session.execute(stmt)).first()
     if row is None:
         return None

@@ -41,8 +41,12 @@ from app.core.principal import Principal
 from app.events.service import emit
 
 ALLOWED = {
-    "image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP", "image/heic": "HEIC",
-    "image/heif": "HEIC", "application/pdf": "PDF",
+    "image/jpeg": "JPEG",
+    "image/png": "PNG",
+    "image/webp": "WebP",
+    "image/heic": "HEIC",
+    "image/heif": "HEIC",
+    "application/pdf": "PDF",
 }
 _HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs"}
 _HEIF_BRANDS = {b"mif1", b"msf1"}
@@ -139,12 +143,18 @@ class _Receiver:
         self.finished_parts: list[_Part] = []
         self.in_file = False
         self.open_part = False
-        self.parser = MultipartParser(boundary, {
-            "on_part_begin": self._begin, "on_part_data": self._data,
-            "on_part_end": self._end, "on_header_field": self._hfield,
-            "on_header_value": self._hvalue, "on_header_end": self._hend,
-            "on_headers_finished": self._hdone,
-        })
+        self.parser = MultipartParser(
+            boundary,
+            {
+                "on_part_begin": self._begin,
+                "on_part_data": self._data,
+                "on_part_end": self._end,
+                "on_header_field": self._hfield,
+                "on_header_value": self._hvalue,
+                "on_header_end": self._hend,
+                "on_headers_finished": self._hdone,
+            },
+        )
 
     def _begin(self) -> None:
         self.part = _Part()
@@ -171,8 +181,10 @@ class _Receiver:
             self.part.filename = opts[b"filename"].decode("utf-8", "replace")
         self.in_file = self.part.name == "file"
         if self.part.name not in ("file", "description"):
-            raise Unprocessable(f"Unknown form field {self.part.name!r}.", errors=[
-                {"pointer": f"/{self.part.name}", "detail": "unknown field"}])
+            raise Unprocessable(
+                f"Unknown form field {self.part.name!r}.",
+                errors=[{"pointer": f"/{self.part.name}", "detail": "unknown field"}],
+            )
 
     def _data(self, data: bytes, start: int, end: int) -> None:
         if self.in_file:
@@ -180,8 +192,10 @@ class _Receiver:
         else:
             self.part.data += data[start:end]
             if len(self.part.data) > _MAX_FIELD_BYTES:
-                raise Unprocessable("The description is too long.", errors=[
-                    {"pointer": f"/{self.part.name}", "detail": "at most 500 characters"}])
+                raise Unprocessable(
+                    "The description is too long.",
+                    errors=[{"pointer": f"/{self.part.name}", "detail": "at most 500 characters"}],
+                )
 
     def _end(self) -> None:
         self.finished_parts.append(self.part)
@@ -246,18 +260,19 @@ async def receive_upload(stream: AsyncIterator[bytes], content_type: str | None)
                     up.description = part.data.decode("utf-8", "replace").strip()[:500] or None
             rx.finished_parts.clear()
             if files_seen > 1:
-                raise Unprocessable("Send one file per request.", errors=[
-                    {"pointer": "/file", "detail": "only one file per request"}])
+                raise Unprocessable(
+                    "Send one file per request.",
+                    errors=[{"pointer": "/file", "detail": "only one file per request"}],
+                )
             for c in rx.file_chunks:
                 up.size += len(c)
                 if len(head) < SNIFF_BYTES:
-                    head += c[:SNIFF_BYTES - len(head)]
+                    head += c[: SNIFF_BYTES - len(head)]
                     # Refuse a wrong type as soon as its leading bytes are in, not after 20 MB.
                     if len(head) >= SNIFF_BYTES and detect_type(head) is None:
                         raise _not_allowed()
                 if up.size > limit:
-                    raise AttachmentTooLarge(f"The file exceeds {limit} bytes.",
-                                             max_bytes=limit)
+                    raise AttachmentTooLarge(f"The file exceeds {limit} bytes.", max_bytes=limit)
                 pending.append(c)
                 pending_bytes += len(c)
             rx.file_chunks.clear()
@@ -271,14 +286,17 @@ async def receive_upload(stream: AsyncIterator[bytes], content_type: str | None)
         if rx.open_part:
             raise MalformedUpload("The multipart body ended inside a part.")
         if files_seen == 0:
-            raise Unprocessable("No file: send it in a part named 'file'.", errors=[
-                {"pointer": "/file", "detail": "required"}])
+            raise Unprocessable(
+                "No file: send it in a part named 'file'.",
+                errors=[{"pointer": "/file", "detail": "required"}],
+            )
         if pending:
             await asyncio.to_thread(_write, fh, hasher, pending)
         await asyncio.to_thread(fh.close)
         if up.size == 0:
-            raise Unprocessable("The file is empty.", errors=[
-                {"pointer": "/file", "detail": "empty"}])
+            raise Unprocessable(
+                "The file is empty.", errors=[{"pointer": "/file", "detail": "empty"}]
+            )
         up.content_type = detect_type(head)
         if up.content_type is None:
             raise _not_allowed()
@@ -298,7 +316,9 @@ def _discard(fh: BinaryIO, path: Path) -> None:
 def _not_allowed() -> AttachmentTypeNotAllowed:
     return AttachmentTypeNotAllowed(
         "The file is not a JPEG, PNG, WebP, HEIC image or a PDF (judged by its bytes, not its "
-        "name or declared type).", allowed=sorted(set(ALLOWED.values())))
+        "name or declared type).",
+        allowed=sorted(set(ALLOWED.values())),
+    )
 
 
 def _promote(tmp: Path, final: Path) -> None:
@@ -312,12 +332,20 @@ def _remove_on_rollback(session: AsyncSession, path: Path) -> None:
     def _after_rollback(_: Any) -> None:
         _unlink(path)
 
-    event.listen(session.sync_session, "after_soft_rollback",
-                 lambda s, previous: _after_rollback(s) if previous.parent is None else None)
+    event.listen(
+        session.sync_session,
+        "after_soft_rollback",
+        lambda s, previous: _after_rollback(s) if previous.parent is None else None,
+    )
 
 
-async def store(session: AsyncSession, actor: Principal, case: Case,
-                stream: AsyncIterator[bytes], content_type: str | None) -> Attachment:
+async def store(
+    session: AsyncSession,
+    actor: Principal,
+    case: Case,
+    stream: AsyncIterator[bytes],
+    content_type: str | None,
+) -> Attachment:
     """Receive one file for a case the caller sees in full (FullCase), and record it."""
     if actor.kind == "client" and not actor.has_scope("cases:write"):
         raise Forbidden("This API client lacks the scope cases:write.")
@@ -336,19 +364,42 @@ async def store(session: AsyncSession, actor: Principal, case: Case,
         await asyncio.to_thread(_promote, up.tmp_path, final)
         _remove_on_rollback(session, final)
         now = utcnow()
-        att = Attachment(id=att_id, case_id=case.id, filename=up.filename,
-                         created_at=now, updated_at=now,
-                         content_type=up.content_type or "", size_bytes=up.size,
-                         sha256=up.sha256, description=up.description, storage_key=key,
-                         uploaded_by_id=actor.id)
+        att = Attachment(
+            id=att_id,
+            case_id=case.id,
+            filename=up.filename,
+            created_at=now,
+            updated_at=now,
+            content_type=up.content_type or "",
+            size_bytes=up.size,
+            sha256=up.sha256,
+            description=up.description,
+            storage_key=key,
+            uploaded_by_id=actor.id,
+        )
         session.add(att)
         await session.flush()
-        await emit(session, "case.attachment_added", "case", case.id,
-                   organization_id=case.organization_id,
-                   payload={"case_id": case.id, "attachment_id": att.id,
-                            "content_type": att.content_type, "size_bytes": att.size_bytes})
-        await audit.append(session, actor, "attachment.create", "attachment", att.id,
-                           detail=f"case:{case.id} sha256:{up.sha256}")
+        await emit(
+            session,
+            "case.attachment_added",
+            "case",
+            case.id,
+            organization_id=case.organization_id,
+            payload={
+                "case_id": case.id,
+                "attachment_id": att.id,
+                "content_type": att.content_type,
+                "size_bytes": att.size_bytes,
+            },
+        )
+        await audit.append(
+            session,
+            actor,
+            "attachment.create",
+            "attachment",
+            att.id,
+            detail=f"case:{case.id} sha256:{up.sha256}",
+        )
     except BaseException:
         await asyncio.to_thread(_unlink, up.tmp_path)
         await asyncio.to_thread(_unlink, final)
@@ -361,21 +412,24 @@ def _check_open(status: str | None) -> None:
         raise Conflict(f"The case is {status}; nothing more can be added.", code="case-closed")
 
 
-async def list_for_case(session: AsyncSession, actor: Principal, case: Case, limit: int,
-                        cursor: str | None) -> tuple[list[Attachment], str | None]:
+async def list_for_case(
+    session: AsyncSession, actor: Principal, case: Case, limit: int, cursor: str | None
+) -> tuple[list[Attachment], str | None]:
     stmt = select(Attachment).where(Attachment.case_id == case.id)
-    items, nxt = await keyset_page(session, stmt, Attachment.id, limit, cursor,
-                                   descending=False)
+    items, nxt = await keyset_page(session, stmt, Attachment.id, limit, cursor, descending=False)
     await audit.append(session, actor, "attachment.list", "case", case.id)
     return items, nxt
 
 
-async def open_content(session: AsyncSession, actor: Principal,
-                       attachment_id: str) -> tuple[Attachment, Path]:
+async def open_content(
+    session: AsyncSession, actor: Principal, attachment_id: str
+) -> tuple[Attachment, Path]:
     """The attachment and its file, for those who see its case in full; 404 for anyone else."""
     att = await session.scalar(
-        select(Attachment).join(Case, Case.id == Attachment.case_id).where(
-            Attachment.id == attachment_id, full_access(actor)))
+        select(Attachment)
+        .join(Case, Case.id == Attachment.case_id)
+        .where(Attachment.id == attachment_id, full_access(actor))
+    )
     if att is None:
         await audit.append_denied(actor, "attachment.read", "attachment", attachment_id[:40])
         raise AttachmentNotFound("No such attachment.")

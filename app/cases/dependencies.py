@@ -15,8 +15,9 @@ class CaseNotFound(NotFound):
     """No such case, or the caller may not see it."""
 
 
-async def get_visible_case(case_id: str, session: SessionDep,
-                           p: CurrentPrincipal) -> tuple[Case, View]:
+async def get_visible_case(
+    case_id: str, session: SessionDep, p: CurrentPrincipal
+) -> tuple[Case, View]:
     found = await view_of(session, p, case_id)
     if found is None:
         # Kept in the audit log although the request itself rolls back.
@@ -25,8 +26,9 @@ async def get_visible_case(case_id: str, session: SessionDep,
     return found
 
 
-async def get_full_case(visible: Annotated[tuple[Case, View], Depends(get_visible_case)],
-                        p: CurrentPrincipal) -> Case:
+async def get_full_case(
+    visible: Annotated[tuple[Case, View], Depends(get_visible_case)], p: CurrentPrincipal
+) -> Case:
     case, view = visible
     if view != View.full:
         await audit.append_denied(p, "case.read_full", "case", case.id)

@@ -44,22 +44,41 @@ def audience(case: Case) -> list[str]:
     return [p for p in people if p]
 
 
-async def transition(session: AsyncSession, case: Case, to: CaseStatus,
-                     actor_id: str | None = None, **payload: Any) -> None:
+async def transition(
+    session: AsyncSession, case: Case, to: CaseStatus, actor_id: str | None = None, **payload: Any
+) -> None:
     """Move the case, stamp the time, and write the event in the same transaction."""
     if not can_transition(case.status, to):
-        raise InvalidTransition(f"A case that is {case.status} cannot become {to.value}.",
-                                current_status=case.status, requested_status=to.value)
+        raise InvalidTransition(
+            f"A case that is {case.status} cannot become {to.value}.",
+            current_status=case.status,
+            requested_status=to.value,
+        )
     previous = case.status
     now = utcnow()
     case.status = to.value
     case.updated_at = now
     case.version += 1
-    stamp = {S.assigned: "assigned_at", S.answered: "answered_at", S.closed: "closed_at",
-             S.cancelled: "cancelled_at"}.get(to)
+    stamp = {
+        S.assigned: "assigned_at",
+        S.answered: "answered_at",
+        S.closed: "closed_at",
+        S.cancelled: "cancelled_at",
+    }.get(to)
     if stamp:
         setattr(case, stamp, now)
-    await emit(session, EVENT_FOR[to], "case", case.id, organization_id=case.organization_id,
-               audience=audience(case),
-               payload={"case_id": case.id, "status": to.value, "previous_status": previous,
-                        "actor_id": actor_id, **payload})
+    await emit(
+        session,
+        EVENT_FOR[to],
+        "case",
+        case.id,
+        organization_id=case.organization_id,
+        audience=audience(case),
+        payload={
+            "case_id": case.id,
+            "status": to.value,
+            "previous_status": previous,
+            "actor_id": actor_id,
+            **payload,
+        },
+    )

@@ -51,7 +51,8 @@ class Case(Timestamped, table=True):
     status: str = Field(default=CaseStatus.submitted.value, max_length=12)
     respond_by: datetime = ts_field()
     assigned_specialist_id: str | None = Field(
-        default=None, foreign_key="user.id", index=True, max_length=40)
+        default=None, foreign_key="user.id", index=True, max_length=40
+    )
     assigned_at: datetime | None = ts_field(default=None)
     answered_at: datetime | None = ts_field(default=None)
     closed_at: datetime | None = ts_field(default=None)

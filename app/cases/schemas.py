@@ -33,9 +33,11 @@ class PatientIn(RequestBody):
 
     reference: PatientReference = Field(
         description="The facility's local reference (record number); no names.",
-        examples=["MRN-004211"])
-    age_years: float | None = Field(default=None, ge=0, le=130,
-                                    description="Age in years; fractions for infants.")
+        examples=["MRN-004211"],
+    )
+    age_years: float | None = Field(
+        default=None, ge=0, le=130, description="Age in years; fractions for infants."
+    )
     sex: Sex | None = None
 
 
@@ -43,29 +45,38 @@ class ConsentIn(RequestBody):
     obtained: bool = Field(description="Must be true: a case without consent is refused.")
     method: Annotated[str, StringConstraints(min_length=1, max_length=40)] = Field(
         description="How consent was obtained (verbal, written, guardian, ...).",
-        examples=["verbal"])
+        examples=["verbal"],
+    )
 
 
 class CaseCreate(RequestBody):
-    specialty: SpecialtyCode = Field(description="A code from GET /specialties.",
-                                     examples=["dermatology"])
+    specialty: SpecialtyCode = Field(
+        description="A code from GET /specialties.", examples=["dermatology"]
+    )
     urgency: Urgency
     question: Annotated[str, StringConstraints(min_length=1, max_length=4000)] = Field(
-        description="What the clinician asks the specialist.")
+        description="What the clinician asks the specialist."
+    )
     summary: Annotated[str, StringConstraints(max_length=20000)] = Field(
-        default="", description="History, examination, investigations.")
+        default="", description="History, examination, investigations."
+    )
     patient: PatientIn
-    languages: list[LanguageTag] = Field(default_factory=list, max_length=10,
-                                         description="Languages the clinician and patient speak.")
+    languages: list[LanguageTag] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Languages the clinician and patient speak.",
+    )
     interpreter_needed: bool = False
     consent: ConsentIn
     follow_up_of: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = Field(
-        default=None, description="An earlier case of the same facility and the same patient.")
+        default=None, description="An earlier case of the same facility and the same patient."
+    )
     organization_id: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = Field(
         default=None,
         description="The facility the case is for. Coordinators and admins submitting on a "
-                    "facility's behalf must give it; for clinicians and API clients it is "
-                    "their own facility.")
+        "facility's behalf must give it; for clinicians and API clients it is "
+        "their own facility.",
+    )
 
 
 class CaseCancel(RequestBody):
@@ -74,13 +85,15 @@ class CaseCancel(RequestBody):
 
 class CaseClose(RequestBody):
     outcome: Annotated[str, StringConstraints(min_length=1, max_length=4000)] = Field(
-        description="What happened to the patient after the advice.")
+        description="What happened to the patient after the advice."
+    )
 
 
 class ParticipantCreate(RequestBody):
     user_id: Annotated[str, StringConstraints(min_length=1, max_length=40)]
     role: Literal["interpreter", "specialist"] = Field(
-        description="`interpreter`, or `specialist` for a second specialist.")
+        description="`interpreter`, or `specialist` for a second specialist."
+    )
 
 
 class PatientRead(BaseModel):

@@ -76,42 +76,61 @@ def check_if_match(case: Case, if_match: str | None) -> None:
         return
     tags = {t.strip() for t in if_match.split(",")}
     if "*" not in tags and etag(case) not in tags:
-        raise PreconditionFailed("The case has changed since you read it; read it again.",
-                                 current_etag=etag(case))
+        raise PreconditionFailed(
+            "The case has changed since you read it; read it again.", current_etag=etag(case)
+        )
 
 
 # ---------------------------------------------------------------- presentation
 
+
 def present(case: Any, view: View) -> dict[str, Any]:
     """The case (an ORM object or a row) as the caller may see it: see app.cases.schemas."""
     common = {
-        "id": case.id, "created_at": case.created_at, "updated_at": case.updated_at,
-        "organization_id": case.organization_id, "specialty": case.specialty,
-        "urgency": case.urgency, "question": case.question, "summary": case.summary,
-        "languages": case.languages, "interpreter_needed": case.interpreter_needed,
-        "status": case.status, "respond_by": case.respond_by,
+        "id": case.id,
+        "created_at": case.created_at,
+        "updated_at": case.updated_at,
+        "organization_id": case.organization_id,
+        "specialty": case.specialty,
+        "urgency": case.urgency,
+        "question": case.question,
+        "summary": case.summary,
+        "languages": case.languages,
+        "interpreter_needed": case.interpreter_needed,
+        "status": case.status,
+        "respond_by": case.respond_by,
     }
     if view == View.summary:
         common["view"] = "summary"
         common["patient"] = {"age_years": case.patient_age_years, "sex": case.patient_sex}
         return common
-    common.update({
-        "view": "full",
-        "patient": {"reference": case.patient_reference, "age_years": case.patient_age_years,
-                    "sex": case.patient_sex},
-        "consent": {"obtained": True, "method": case.consent_method},
-        "follow_up_of": case.follow_up_of_id,
-        "submitted_by_id": case.submitted_by_id,
-        "submitted_by_client_id": case.submitted_by_client_id,
-        "assigned_specialist_id": case.assigned_specialist_id,
-        "assigned_at": case.assigned_at, "answered_at": case.answered_at,
-        "closed_at": case.closed_at, "cancelled_at": case.cancelled_at,
-        "outcome": case.outcome, "cancel_reason": case.cancel_reason, "version": case.version,
-    })
+    common.update(
+        {
+            "view": "full",
+            "patient": {
+                "reference": case.patient_reference,
+                "age_years": case.patient_age_years,
+                "sex": case.patient_sex,
+            },
+            "consent": {"obtained": True, "method": case.consent_method},
+            "follow_up_of": case.follow_up_of_id,
+            "submitted_by_id": case.submitted_by_id,
+            "submitted_by_client_id": case.submitted_by_client_id,
+            "assigned_specialist_id": case.assigned_specialist_id,
+            "assigned_at": case.assigned_at,
+            "answered_at": case.answered_at,
+            "closed_at": case.closed_at,
+            "cancelled_at": case.cancelled_at,
+            "outcome": case.outcome,
+            "cancel_reason": case.cancel_reason,
+            "version": case.version,
+        }
+    )
     return common
 
 
 # ---------------------------------------------------------------- intake
+
 
 async def _facility_for(session: AsyncSession, actor: Principal, requested: str | None) -> str:
     """Which facility a new case belongs to, and whether the actor may submit for it."""
@@ -127,11 +146,14 @@ async def _facility_for(session: AsyncSession, actor: Principal, requested: str 
         if requested is None:
             raise Unprocessable(
                 "Coordinators and admins submit on a facility's behalf: give organization_id.",
-                errors=[{"pointer": "/organization_id", "detail": "required for staff"}])
+                errors=[{"pointer": "/organization_id", "detail": "required for staff"}],
+            )
         found = await session.scalar(select(Organization.id).where(Organization.id == requested))
         if found is None:
-            raise UnknownFacility("No such facility.", errors=[
-                {"pointer": "/organization_id", "detail": "no such facility"}])
+            raise UnknownFacility(
+                "No such facility.",
+                errors=[{"pointer": "/organization_id", "detail": "no such facility"}],
+            )
         return requested
     else:
         raise Forbidden("Only a facility's clinicians (or coordinators for them) submit cases.")
@@ -146,66 +168,105 @@ async def create_case(session: AsyncSession, actor: Principal, body: CaseCreate)
     if not body.consent.obtained:
         raise ConsentRequired(
             "The patient's consent must be obtained before a case is submitted.",
-            errors=[{"pointer": "/consent/obtained", "detail": "must be true"}])
+            errors=[{"pointer": "/consent/obtained", "detail": "must be true"}],
+        )
     if body.follow_up_of is not None:
-        earlier = (await session.execute(
-            select(Case.organization_id, Case.patient_reference).where(
-                Case.id == body.follow_up_of))).first()
+        earlier = (
+            await session.execute(
+                select(Case.organization_id, Case.patient_reference).where(
+                    Case.id == body.follow_up_of
+                )
+            )
+        ).first()
         # The same answer for "no such case" and "another facility's case": no existence leak.
         if earlier is None or earlier.organization_id != org_id:
-            raise InvalidFollowUp("follow_up_of is not a case of this facility.", errors=[
-                {"pointer": "/follow_up_of", "detail": "not a case of this facility"}])
+            raise InvalidFollowUp(
+                "follow_up_of is not a case of this facility.",
+                errors=[{"pointer": "/follow_up_of", "detail": "not a case of this facility"}],
+            )
         if earlier.patient_reference != body.patient.reference:
-            raise InvalidFollowUp("follow_up_of is a case of another patient.", errors=[
-                {"pointer": "/follow_up_of", "detail": "another patient's case"}])
+            raise InvalidFollowUp(
+                "follow_up_of is a case of another patient.",
+                errors=[{"pointer": "/follow_up_of", "detail": "another patient's case"}],
+            )
 
     now = utcnow()
     minutes = get_settings().respond_by_minutes[body.urgency.value]
     values: dict[str, Any] = {
-        "id": new_id("case"), "created_at": now, "updated_at": now,
+        "id": new_id("case"),
+        "created_at": now,
+        "updated_at": now,
         "organization_id": org_id,
         "submitted_by_id": actor.id if actor.kind == "user" else None,
         "submitted_by_client_id": actor.id if actor.kind == "client" else None,
-        "specialty": body.specialty, "urgency": body.urgency.value,
-        "question": body.question, "summary": body.summary,
+        "specialty": body.specialty,
+        "urgency": body.urgency.value,
+        "question": body.question,
+        "summary": body.summary,
         "patient_reference": body.patient.reference,
-        "patient_age_years": body.patient.age_years, "patient_sex": body.patient.sex,
-        "languages": body.languages, "interpreter_needed": body.interpreter_needed,
-        "consent_method": body.consent.method, "follow_up_of_id": body.follow_up_of,
-        "status": CaseStatus.submitted.value, "respond_by": now + timedelta(minutes=minutes),
+        "patient_age_years": body.patient.age_years,
+        "patient_sex": body.patient.sex,
+        "languages": body.languages,
+        "interpreter_needed": body.interpreter_needed,
+        "consent_method": body.consent.method,
+        "follow_up_of_id": body.follow_up_of,
+        "status": CaseStatus.submitted.value,
+        "respond_by": now + timedelta(minutes=minutes),
         "version": 1,
     }
     # One Core INSERT: the ORM's unit of work costs more than the row on this hot path.
     await session.execute(insert(Case), [values])
     case = Case(**values)
-    await emit(session, "case.submitted", "case", case.id, organization_id=org_id,
-               audience=lifecycle.audience(case),
-               payload={"case_id": case.id, "status": case.status, "specialty": case.specialty,
-                        "urgency": case.urgency, "respond_by": case.respond_by.isoformat(),
-                        "follow_up_of": case.follow_up_of_id})
+    await emit(
+        session,
+        "case.submitted",
+        "case",
+        case.id,
+        organization_id=org_id,
+        audience=lifecycle.audience(case),
+        payload={
+            "case_id": case.id,
+            "status": case.status,
+            "specialty": case.specialty,
+            "urgency": case.urgency,
+            "respond_by": case.respond_by.isoformat(),
+            "follow_up_of": case.follow_up_of_id,
+        },
+    )
     await audit.append(session, actor, "case.create", "case", case.id)
     return case
 
 
 # ---------------------------------------------------------------- reads
 
-async def read_case(session: AsyncSession, actor: Principal, case: Case,
-                    view: View) -> dict[str, Any]:
-    await audit.append(session, actor, "case.read" if view == View.full else "case.read_summary",
-                       "case", case.id)
+
+async def read_case(
+    session: AsyncSession, actor: Principal, case: Case, view: View
+) -> dict[str, Any]:
+    await audit.append(
+        session, actor, "case.read" if view == View.full else "case.read_summary", "case", case.id
+    )
     return present(case, view)
 
 
-async def list_cases(session: AsyncSession, actor: Principal, limit: int, cursor: str | None,
-                     *, status: str | None = None, specialty: str | None = None,
-                     urgency: str | None = None,
-                     organization_id: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+async def list_cases(
+    session: AsyncSession,
+    actor: Principal,
+    limit: int,
+    cursor: str | None,
+    *,
+    status: str | None = None,
+    specialty: str | None = None,
+    urgency: str | None = None,
+    organization_id: str | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
     """Newest first, built from the same rule as a read: never wider than GET /cases/{id}."""
     if actor.kind == "client" and not actor.has_scope("cases:read"):
         raise Forbidden("This API client lacks the scope cases:read.")
     # Plain rows, not ORM objects: the identity map costs more than the query for 50 cases.
     stmt = select(Case.__table__, and_(true(), full_access(actor)).label("full_view")).where(
-        summary_access(actor))
+        summary_access(actor)
+    )
     if status:
         stmt = stmt.where(Case.status == status)
     if specialty:
@@ -221,29 +282,39 @@ async def list_cases(session: AsyncSession, actor: Principal, limit: int, cursor
     cases = [SimpleNamespace(**dict(zip(keys, row, strict=True))) for row in rows]
     items = [present(c, View.full if c.full_view else View.summary) for c in cases]
     if items:
-        await audit.append(session, actor, "case.list", "case", None,
-                           detail=",".join(i["id"] for i in items))
+        await audit.append(
+            session, actor, "case.list", "case", None, detail=",".join(i["id"] for i in items)
+        )
     return items, nxt
 
 
 # ---------------------------------------------------------------- participants
 
-async def add_participant(session: AsyncSession, actor: Principal, case: Case, view: View,
-                          user_id: str, role: str) -> CaseParticipant:
-    if not (is_staff(actor) or can_act_as_local(actor, case)
-            or (view == View.full and actor.kind == "user"
-                and case.assigned_specialist_id == actor.id)):
-        raise Forbidden("Only coordinators, the case's facility or its assigned specialist "
-                        "add participants.")
+
+async def add_participant(
+    session: AsyncSession, actor: Principal, case: Case, view: View, user_id: str, role: str
+) -> CaseParticipant:
+    if not (
+        is_staff(actor)
+        or can_act_as_local(actor, case)
+        or (view == View.full and actor.kind == "user" and case.assigned_specialist_id == actor.id)
+    ):
+        raise Forbidden(
+            "Only coordinators, the case's facility or its assigned specialist add participants."
+        )
     if case.status in (CaseStatus.closed, CaseStatus.cancelled):
         raise CaseIsClosed(f"The case is {case.status}.")
     user = await session.scalar(select(User).where(User.id == user_id))
     if user is None or not user.active:
-        raise InvalidParticipant("No such active user.", errors=[
-            {"pointer": "/user_id", "detail": "no such active user"}])
+        raise InvalidParticipant(
+            "No such active user.",
+            errors=[{"pointer": "/user_id", "detail": "no such active user"}],
+        )
     if user.role != role:
-        raise InvalidParticipant(f"That user is not a {role}.", errors=[
-            {"pointer": "/role", "detail": f"the user's role is {user.role}"}])
+        raise InvalidParticipant(
+            f"That user is not a {role}.",
+            errors=[{"pointer": "/role", "detail": f"the user's role is {user.role}"}],
+        )
     if user.id == case.assigned_specialist_id:
         raise AlreadyParticipant("That specialist is already assigned to the case.")
     part = CaseParticipant(case_id=case.id, user_id=user.id, role=role, added_by_id=actor.id)
@@ -254,26 +325,34 @@ async def add_participant(session: AsyncSession, actor: Principal, case: Case, v
         raise AlreadyParticipant("That user already takes part in this case.") from e
     case.updated_at = part.created_at
     case.version += 1
-    await emit(session, "case.participant_added", "case", case.id,
-               organization_id=case.organization_id,
-               audience=[*lifecycle.audience(case), user.id],
-               payload={"case_id": case.id, "user_id": user.id, "role": role,
-                        "actor_id": actor.id})
-    await audit.append(session, actor, "case.participant.add", "case", case.id,
-                       detail=f"{role}:{user.id}")
+    await emit(
+        session,
+        "case.participant_added",
+        "case",
+        case.id,
+        organization_id=case.organization_id,
+        audience=[*lifecycle.audience(case), user.id],
+        payload={"case_id": case.id, "user_id": user.id, "role": role, "actor_id": actor.id},
+    )
+    await audit.append(
+        session, actor, "case.participant.add", "case", case.id, detail=f"{role}:{user.id}"
+    )
     return part
 
 
-async def list_participants(session: AsyncSession, actor: Principal, case: Case,
-                            limit: int, cursor: str | None) -> tuple[list[Any], str | None]:
+async def list_participants(
+    session: AsyncSession, actor: Principal, case: Case, limit: int, cursor: str | None
+) -> tuple[list[Any], str | None]:
     stmt = select(CaseParticipant).where(CaseParticipant.case_id == case.id)
     return await keyset_page(session, stmt, CaseParticipant.id, limit, cursor, descending=False)
 
 
 # ---------------------------------------------------------------- cancel and close
 
-async def cancel_case(session: AsyncSession, actor: Principal, case: Case,
-                      reason: str | None, if_match: str | None) -> Case:
+
+async def cancel_case(
+    session: AsyncSession, actor: Principal, case: Case, reason: str | None, if_match: str | None
+) -> Case:
     if not (is_staff(actor) or can_act_as_local(actor, case)):
         raise Forbidden("Only coordinators or the case's facility cancel a case.")
     check_if_match(case, if_match)
@@ -284,8 +363,9 @@ async def cancel_case(session: AsyncSession, actor: Principal, case: Case,
     return case
 
 
-async def close_case(session: AsyncSession, actor: Principal, case: Case, outcome: str,
-                     if_match: str | None) -> Case:
+async def close_case(
+    session: AsyncSession, actor: Principal, case: Case, outcome: str, if_match: str | None
+) -> Case:
     if not (is_staff(actor) or can_act_as_local(actor, case)):
         raise Forbidden("Only coordinators or the case's facility close a case.")
     check_if_match(case, if_match)

@@ -34,16 +34,16 @@ async def _admit(s: AsyncSession, p: Principal, case_id: str) -> int | None:
     """The case's last seq when `p` sees it in full; None otherwise (a denied read)."""
     found = await view_of(s, p, case_id)
     if found is None or found[1] != View.full:
-        await audit.append_denied(p, "case.read_full", "case", case_id[:40],
-                                  detail="live room")
+        await audit.append_denied(p, "case.read_full", "case", case_id[:40], detail="live room")
         return None
     last = await service.last_seq(s, case_id)
     await audit.append(s, p, "consult.join", "case", case_id)
     return last
 
 
-async def _attach_and_admit(hub: Hub, ws: WebSocket, case_id: str, pending: list[Conn],
-                            s: AsyncSession, p: Principal) -> int | None:
+async def _attach_and_admit(
+    hub: Hub, ws: WebSocket, case_id: str, pending: list[Conn], s: AsyncSession, p: Principal
+) -> int | None:
     conn = Conn(hub, ws, p, "", case_id)
     hub.attach(conn)
     pending.append(conn)
@@ -88,8 +88,15 @@ async def serve_room(ws: WebSocket) -> None:
 def service_ready(conn: Conn, last: int) -> str:
     from app.realtime.hub import dumps
 
-    return dumps({"type": "ready", "case_id": conn.case_id, "user_id": conn.user_id,
-                  "conn_id": conn.id, "last_seq": last})
+    return dumps(
+        {
+            "type": "ready",
+            "case_id": conn.case_id,
+            "user_id": conn.user_id,
+            "conn_id": conn.id,
+            "last_seq": last,
+        }
+    )
 
 
 async def _handle(conn: Conn, frame: dict[str, Any]) -> None:
@@ -104,8 +111,11 @@ async def _handle(conn: Conn, frame: dict[str, Any]) -> None:
         await _message(conn, frame)
     elif kind == "typing":
         assert conn.case_id is not None
-        conn.hub.to_room(conn.case_id, {"type": "typing", "user_id": conn.user_id,
-                                        "state": bool(frame.get("state", True))}, but=conn.id)
+        conn.hub.to_room(
+            conn.case_id,
+            {"type": "typing", "user_id": conn.user_id, "state": bool(frame.get("state", True))},
+            but=conn.id,
+        )
     elif kind == "signal":
         _signal(conn, frame)
     else:
@@ -118,9 +128,14 @@ async def _message(conn: Conn, frame: dict[str, Any]) -> None:
     try:
         body = MessageCreate.model_validate({k: v for k, v in frame.items() if k != "type"})
     except ValidationError as e:
-        error(conn, "invalid-frame", "; ".join(
-            f"/{'/'.join(str(x) for x in d['loc'])}: {d['msg']}" for d in e.errors())[:500],
-            client_msg_id=ref if isinstance(ref, str) else None)
+        error(
+            conn,
+            "invalid-frame",
+            "; ".join(f"/{'/'.join(str(x) for x in d['loc'])}: {d['msg']}" for d in e.errors())[
+                :500
+            ],
+            client_msg_id=ref if isinstance(ref, str) else None,
+        )
         return
     async with sessionmaker()() as s:
         found = await view_of(s, conn.principal, conn.case_id)
@@ -128,11 +143,19 @@ async def _message(conn: Conn, frame: dict[str, Any]) -> None:
             await s.rollback()
             conn.kill(*codes.ACCESS_REVOKED)
             return
-        msg, created = await service.post_message(s, conn.principal, found[0], body.body,
-                                                  body.client_msg_id)
+        msg, created = await service.post_message(
+            s, conn.principal, found[0], body.body, body.client_msg_id
+        )
         await s.commit()
-    conn.send_soon({"type": "ack", "client_msg_id": msg.client_msg_id, "id": msg.id,
-                    "seq": msg.seq, "duplicate": not created})
+    conn.send_soon(
+        {
+            "type": "ack",
+            "client_msg_id": msg.client_msg_id,
+            "id": msg.id,
+            "seq": msg.seq,
+            "duplicate": not created,
+        }
+    )
 
 
 def _signal(conn: Conn, frame: dict[str, Any]) -> None:
@@ -150,5 +173,8 @@ def _signal(conn: Conn, frame: dict[str, Any]) -> None:
         error(conn, "invalid-frame", "The signal's data is too large.")
         return
     # Relayed, never stored: it reaches the addressee's sockets in this room, in any process.
-    conn.hub.to_room(conn.case_id, {"type": "signal", "from": conn.user_id,
-                                    "from_conn": conn.id, "data": data}, to_user=to)
+    conn.hub.to_room(
+        conn.case_id,
+        {"type": "signal", "from": conn.user_id, "from_conn": conn.id, "data": data},
+        to_user=to,
+    )

@@ -18,22 +18,41 @@ router = make_router(tags=["consult sessions"])
 AfterSeq = Annotated[int, Query(ge=0, description="Only messages with a larger `seq`.")]
 
 
-@router.get("/cases/{case_id}/messages", response_model=Page[MessageRead],
-            summary="The case's messages in `seq` order (catch up after a drop)",
-            responses=problem_responses(401, 404))
-async def list_messages(session: SessionDep, p: CurrentPrincipal, case: FullCase,
-                        after_seq: AfterSeq = 0, limit: Limit = 50,
-                        cursor: Cursor = None) -> object:
+@router.get(
+    "/cases/{case_id}/messages",
+    response_model=Page[MessageRead],
+    summary="The case's messages in `seq` order (catch up after a drop)",
+    responses=problem_responses(401, 404),
+)
+async def list_messages(
+    session: SessionDep,
+    p: CurrentPrincipal,
+    case: FullCase,
+    after_seq: AfterSeq = 0,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> object:
     items, nxt = await service.list_messages(session, p, case, after_seq, limit, cursor)
     return {"items": items, "next_cursor": nxt}
 
 
-@router.post("/cases/{case_id}/messages", response_model=MessageRead, status_code=201,
-             summary="Send a message (a resend with the same client_msg_id returns it, 200)",
-             responses={200: {"description": "Already stored: the same message again",
-                              "model": MessageRead}, **problem_responses(401, 404, 422)})
-async def post_message(session: SessionDep, p: CurrentPrincipal, case: FullCase,
-                       body: MessageCreate, response: Response) -> object:
+@router.post(
+    "/cases/{case_id}/messages",
+    response_model=MessageRead,
+    status_code=201,
+    summary="Send a message (a resend with the same client_msg_id returns it, 200)",
+    responses={
+        200: {"description": "Already stored: the same message again", "model": MessageRead},
+        **problem_responses(401, 404, 422),
+    },
+)
+async def post_message(
+    session: SessionDep,
+    p: CurrentPrincipal,
+    case: FullCase,
+    body: MessageCreate,
+    response: Response,
+) -> object:
     msg, created = await service.post_message(session, p, case, body.body, body.client_msg_id)
     if not created:
         response.status_code = 200

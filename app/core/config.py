@@ -75,7 +75,6 @@ class Settings(BaseSettings):
     # The Redis channel every process of one deployment shares.
     ws_channel: str = "consult:live"
 
-
     webhook_allow_private: bool = False
     # Run the background worker inside the app process (embedded mode).
     run_worker: bool = True

@@ -31,16 +31,28 @@ _KEY = "outbox_ids"
 
 
 def as_message(e: OutboxEvent) -> dict[str, Any]:
-    return {"id": e.id, "type": e.type, "resource_type": e.resource_type,
-            "resource_id": e.resource_id, "organization_id": e.organization_id,
-            "audience": list(e.audience or []), "payload": e.payload or {},
-            "created_at": e.created_at.isoformat()}
+    return {
+        "id": e.id,
+        "type": e.type,
+        "resource_type": e.resource_type,
+        "resource_id": e.resource_id,
+        "organization_id": e.organization_id,
+        "audience": list(e.audience or []),
+        "payload": e.payload or {},
+        "created_at": e.created_at.isoformat(),
+    }
 
 
 class Relay:
-    def __init__(self, publish: Publish, *, poll_seconds: float = 1.0,
-                 grace_seconds: float = 2.0, batch: int = 500,
-                 mark_seconds: float = 0.2) -> None:
+    def __init__(
+        self,
+        publish: Publish,
+        *,
+        poll_seconds: float = 1.0,
+        grace_seconds: float = 2.0,
+        batch: int = 500,
+        mark_seconds: float = 0.2,
+    ) -> None:
         self.publish = publish
         self.poll_seconds, self.grace_seconds, self.batch = poll_seconds, grace_seconds, batch
         # Publishing is immediate; marking rows published is one write transaction for all
@@ -85,8 +97,11 @@ class Relay:
                     self._unmarked.extend(e["id"] for e in events)
                     if self._mark_due is None:
                         self._mark_due = loop.time() + self.mark_seconds
-                if self._unmarked and (self._stop.is_set() or len(self._unmarked) >= self.batch
-                                       or loop.time() >= (self._mark_due or 0)):
+                if self._unmarked and (
+                    self._stop.is_set()
+                    or len(self._unmarked) >= self.batch
+                    or loop.time() >= (self._mark_due or 0)
+                ):
                     await self._mark_unmarked()
                 if loop.time() >= next_poll:
                     next_poll = loop.time() + self.poll_seconds
@@ -103,9 +118,11 @@ class Relay:
     async def _mark(self, ids: list[int]) -> None:
         async with sessionmaker()() as s:
             for i in range(0, len(ids), self.batch):
-                await s.execute(update(OutboxEvent).where(
-                    OutboxEvent.id.in_(ids[i:i + self.batch]))  # type: ignore[union-attr]
-                    .values(published_at=utcnow()))
+                await s.execute(
+                    update(OutboxEvent)
+                    .where(OutboxEvent.id.in_(ids[i : i + self.batch]))  # type: ignore[union-attr]
+                    .values(published_at=utcnow())
+                )
             await s.commit()
 
     async def publish_stale(self) -> int:
@@ -120,9 +137,12 @@ class Relay:
 
     async def publish_claimed(self, where: Any) -> int:
         async with sessionmaker()() as s:
-            stmt = (select(OutboxEvent)
-                    .where(OutboxEvent.published_at.is_(None), where)  # type: ignore[union-attr]
-                    .order_by(OutboxEvent.id).limit(self.batch))  # type: ignore[arg-type]
+            stmt = (
+                select(OutboxEvent)
+                .where(OutboxEvent.published_at.is_(None), where)  # type: ignore[union-attr]
+                .order_by(OutboxEvent.id)
+                .limit(self.batch)
+            )  # type: ignore[arg-type]
             if is_postgres(s):
                 stmt = stmt.with_for_update(skip_locked=True)
             rows = list((await s.scalars(stmt)).all())
@@ -130,9 +150,11 @@ class Relay:
                 await s.rollback()
                 return 0
             await self.publish([as_message(r) for r in rows])
-            await s.execute(update(OutboxEvent).where(
-                OutboxEvent.id.in_([r.id for r in rows]))  # type: ignore[union-attr]
-                .values(published_at=utcnow()))
+            await s.execute(
+                update(OutboxEvent)
+                .where(OutboxEvent.id.in_([r.id for r in rows]))  # type: ignore[union-attr]
+                .values(published_at=utcnow())
+            )
             await s.commit()
             return len(rows)
 

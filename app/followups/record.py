@@ -11,18 +11,52 @@ from app.followups.models import Feedback, FollowUp
 
 async def record_entries(session: AsyncSession, case: Case) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for fu in (await session.scalars(select(FollowUp).where(FollowUp.case_id == case.id)
-                                     .order_by(FollowUp.created_at, FollowUp.id))).all():
-        out.append({"at": fu.created_at, "type": "follow_up", "id": fu.id,
-                    "due_at": fu.due_at, "description": fu.description,
-                    "assignee_id": fu.assignee_id, "created_by_id": fu.created_by_id})
+    for fu in (
+        await session.scalars(
+            select(FollowUp)
+            .where(FollowUp.case_id == case.id)
+            .order_by(FollowUp.created_at, FollowUp.id)
+        )
+    ).all():
+        out.append(
+            {
+                "at": fu.created_at,
+                "type": "follow_up",
+                "id": fu.id,
+                "due_at": fu.due_at,
+                "description": fu.description,
+                "assignee_id": fu.assignee_id,
+                "created_by_id": fu.created_by_id,
+            }
+        )
         if fu.completed_at:
-            out.append({"at": fu.completed_at, "type": "follow_up_outcome", "id": fu.id,
-                        "status": fu.status, "outcome": fu.outcome})
-    for fb in (await session.scalars(select(Feedback).where(Feedback.case_id == case.id)
-                                     .order_by(Feedback.updated_at, Feedback.id))).all():
-        out.append({"at": fb.updated_at, "type": "feedback", "id": fb.id,
-                    "author_id": fb.author_id, "usefulness": fb.usefulness,
-                    "changed_management": fb.changed_management, "comment": fb.comment,
-                    "revision": fb.revision, "replaces_earlier": fb.revision > 1})
+            out.append(
+                {
+                    "at": fu.completed_at,
+                    "type": "follow_up_outcome",
+                    "id": fu.id,
+                    "status": fu.status,
+                    "outcome": fu.outcome,
+                }
+            )
+    for fb in (
+        await session.scalars(
+            select(Feedback)
+            .where(Feedback.case_id == case.id)
+            .order_by(Feedback.updated_at, Feedback.id)
+        )
+    ).all():
+        out.append(
+            {
+                "at": fb.updated_at,
+                "type": "feedback",
+                "id": fb.id,
+                "author_id": fb.author_id,
+                "usefulness": fb.usefulness,
+                "changed_management": fb.changed_management,
+                "comment": fb.comment,
+                "revision": fb.revision,
+                "replaces_earlier": fb.revision > 1,
+            }
+        )
     return out

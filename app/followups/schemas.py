@@ -53,5 +53,3 @@ class FeedbackRead(Stamped):
     comment: str | None
     revision: int
     replaced: list[dict[str, Any]]
-
-

@@ -21,8 +21,13 @@ from app.notes import etag
 from app.notes.service import is_case_specialist
 from app.reporting import rollup as case_timing
 
-OPEN_CASE = (CaseStatus.submitted, CaseStatus.offered, CaseStatus.assigned, CaseStatus.answered,
-             CaseStatus.unmatched)
+OPEN_CASE = (
+    CaseStatus.submitted,
+    CaseStatus.offered,
+    CaseStatus.assigned,
+    CaseStatus.answered,
+    CaseStatus.unmatched,
+)
 
 
 class FollowUpNotFound(NotFound):
@@ -53,40 +58,59 @@ async def _may_work_on(session: AsyncSession, p: Principal, case: Case) -> bool:
 
 
 async def _sees_case(session: AsyncSession, user: User, case: Case) -> bool:
-    as_principal = Principal(id=user.id, kind="user", role=Role(user.role),
-                             organization_id=user.organization_id)
-    return bool(await session.scalar(select(exists().where(
-        Case.id == case.id, full_access(as_principal)))))
+    as_principal = Principal(
+        id=user.id, kind="user", role=Role(user.role), organization_id=user.organization_id
+    )
+    return bool(
+        await session.scalar(select(exists().where(Case.id == case.id, full_access(as_principal))))
+    )
 
 
-async def create(session: AsyncSession, p: Principal, case: Case,
-                 data: dict[str, Any]) -> FollowUp:
+async def create(session: AsyncSession, p: Principal, case: Case, data: dict[str, Any]) -> FollowUp:
     if not await _may_work_on(session, p, case):
         raise Forbidden("Your role may not plan follow-up on this case.")
     if case.status not in OPEN_CASE:
         raise CaseNotOpen(f"A case that is {case.status} takes no new follow-ups.")
     assignee = await session.get(User, data["assignee_id"])
     if assignee is None or not assignee.active or not await _sees_case(session, assignee, case):
-        raise Unprocessable("The owner must be an active user who can see this case.",
-                            errors=[{"pointer": "/assignee_id",
-                                     "detail": "no such user, or they cannot see this case"}])
-    fu = FollowUp(case_id=case.id, organization_id=case.organization_id,
-                  specialty=case.specialty, due_at=data["due_at"],
-                  description=data["description"], assignee_id=assignee.id, created_by_id=p.id)
+        raise Unprocessable(
+            "The owner must be an active user who can see this case.",
+            errors=[
+                {"pointer": "/assignee_id", "detail": "no such user, or they cannot see this case"}
+            ],
+        )
+    fu = FollowUp(
+        case_id=case.id,
+        organization_id=case.organization_id,
+        specialty=case.specialty,
+        due_at=data["due_at"],
+        description=data["description"],
+        assignee_id=assignee.id,
+        created_by_id=p.id,
+    )
     session.add(fu)
     await session.flush()
-    await emit(session, "followup.created", "follow_up", fu.id,
-               organization_id=case.organization_id, audience=[assignee.id],
-               payload={"follow_up_id": fu.id, "case_id": case.id,
-                        "due_at": fu.due_at.isoformat()})
+    await emit(
+        session,
+        "followup.created",
+        "follow_up",
+        fu.id,
+        organization_id=case.organization_id,
+        audience=[assignee.id],
+        payload={"follow_up_id": fu.id, "case_id": case.id, "due_at": fu.due_at.isoformat()},
+    )
     await audit.append(session, p, "follow_up.create", "follow_up", fu.id)
     return fu
 
 
 async def _visible(session: AsyncSession, p: Principal, fu_id: str) -> tuple[FollowUp, Case]:
-    row = (await session.execute(
-        select(FollowUp, Case).join(Case, Case.id == FollowUp.case_id)
-        .where(FollowUp.id == fu_id, full_access(p)))).first()
+    row = (
+        await session.execute(
+            select(FollowUp, Case)
+            .join(Case, Case.id == FollowUp.case_id)
+            .where(FollowUp.id == fu_id, full_access(p))
+        )
+    ).first()
     if row is None:
         await audit.append_denied(p, "follow_up.read", "follow_up", fu_id[:40])
         raise FollowUpNotFound("No such follow-up.")
@@ -99,9 +123,17 @@ async def read(session: AsyncSession, p: Principal, fu_id: str) -> FollowUp:
     return fu
 
 
-async def list_(session: AsyncSession, p: Principal, *, status: str | None, overdue: bool | None,
-                case_id: str | None, assignee_id: str | None, limit: int,
-                cursor: str | None) -> tuple[list[FollowUp], str | None]:
+async def list_(
+    session: AsyncSession,
+    p: Principal,
+    *,
+    status: str | None,
+    overdue: bool | None,
+    case_id: str | None,
+    assignee_id: str | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[FollowUp], str | None]:
     # The same rule as a single read: follow-ups of cases the caller sees in full.
     stmt = select(FollowUp).join(Case, Case.id == FollowUp.case_id).where(full_access(p))
     if status:
@@ -116,13 +148,15 @@ async def list_(session: AsyncSession, p: Principal, *, status: str | None, over
     if assignee_id:
         stmt = stmt.where(FollowUp.assignee_id == assignee_id)
     items, nxt = await keyset_page(session, stmt, FollowUp.id, limit, cursor)
-    await audit.append(session, p, "follow_up.list", "follow_up", None,
-                       detail=f"{len(items)} item(s)")
+    await audit.append(
+        session, p, "follow_up.list", "follow_up", None, detail=f"{len(items)} item(s)"
+    )
     return items, nxt
 
 
-async def change(session: AsyncSession, p: Principal, fu_id: str, if_match: str | None,
-                 data: dict[str, Any]) -> FollowUp:
+async def change(
+    session: AsyncSession, p: Principal, fu_id: str, if_match: str | None, data: dict[str, Any]
+) -> FollowUp:
     fu, case = await _visible(session, p, fu_id)
     if not (fu.assignee_id == p.id or await _may_work_on(session, p, case)):
         raise Forbidden("Only its owner, the case's team and coordinators change a follow-up.")
@@ -141,47 +175,73 @@ async def change(session: AsyncSession, p: Principal, fu_id: str, if_match: str 
         return fu
     now = utcnow()
     result = await session.execute(
-        update(FollowUp).where(FollowUp.id == fu.id, FollowUp.version == fu.version)  # type: ignore[arg-type]
+        update(FollowUp)
+        .where(FollowUp.id == fu.id, FollowUp.version == fu.version)  # type: ignore[arg-type]
         .values(version=fu.version + 1, updated_at=now, **values)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise FollowUpClosed("This follow-up changed meanwhile: read it again.")
     await session.refresh(fu)
     if new_status is not None:
-        await emit(session, "followup.updated", "follow_up", fu.id,
-                   organization_id=case.organization_id,
-                   audience=sorted({fu.assignee_id, *([fu.created_by_id] if fu.created_by_id
-                                                      else [])} - {p.id}),
-                   payload={"follow_up_id": fu.id, "case_id": case.id, "status": fu.status})
-    await audit.append(session, p, "follow_up.update", "follow_up", fu.id,
-                       detail=", ".join(sorted(values)))
+        await emit(
+            session,
+            "followup.updated",
+            "follow_up",
+            fu.id,
+            organization_id=case.organization_id,
+            audience=sorted(
+                {fu.assignee_id, *([fu.created_by_id] if fu.created_by_id else [])} - {p.id}
+            ),
+            payload={"follow_up_id": fu.id, "case_id": case.id, "status": fu.status},
+        )
+    await audit.append(
+        session, p, "follow_up.update", "follow_up", fu.id, detail=", ".join(sorted(values))
+    )
     return fu
 
 
-async def notify_due(session: AsyncSession, now: datetime | None = None,
-                     batch: int = 200) -> int:
+async def notify_due(session: AsyncSession, now: datetime | None = None, batch: int = 200) -> int:
     """Tell each owner once that their follow-up fell due. Several workers on PostgreSQL
     share the work: rows another worker holds are skipped, not waited for."""
     now = now or utcnow()
-    stmt = (select(FollowUp, Case.organization_id).join(Case, Case.id == FollowUp.case_id)
-            .where(FollowUp.status == FollowUpStatus.open.value, FollowUp.due_at <= now,
-                   FollowUp.due_notified_at.is_(None))  # type: ignore[union-attr]
-            .order_by(FollowUp.due_at).limit(batch))
+    stmt = (
+        select(FollowUp, Case.organization_id)
+        .join(Case, Case.id == FollowUp.case_id)
+        .where(
+            FollowUp.status == FollowUpStatus.open.value,
+            FollowUp.due_at <= now,
+            FollowUp.due_notified_at.is_(None),
+        )  # type: ignore[union-attr]
+        .order_by(FollowUp.due_at)
+        .limit(batch)
+    )
     if is_postgres(session):
         stmt = stmt.with_for_update(of=FollowUp, skip_locked=True)  # type: ignore[arg-type]
     rows = (await session.execute(stmt)).all()
     for fu, org_id in rows:
         fu.due_notified_at = now
-        await emit(session, "followup.due", "follow_up", fu.id, organization_id=org_id,
-                   audience=[fu.assignee_id],
-                   payload={"follow_up_id": fu.id, "case_id": fu.case_id,
-                            "due_at": fu.due_at.isoformat(), "description": fu.description})
+        await emit(
+            session,
+            "followup.due",
+            "follow_up",
+            fu.id,
+            organization_id=org_id,
+            audience=[fu.assignee_id],
+            payload={
+                "follow_up_id": fu.id,
+                "case_id": fu.case_id,
+                "due_at": fu.due_at.isoformat(),
+                "description": fu.description,
+            },
+        )
     await session.flush()
     return len(rows)
 
 
-async def give_feedback(session: AsyncSession, p: Principal, case: Case,
-                        data: dict[str, Any]) -> tuple[Feedback, bool]:
+async def give_feedback(
+    session: AsyncSession, p: Principal, case: Case, data: dict[str, Any]
+) -> tuple[Feedback, bool]:
     """One answer per clinician per case; a second replaces the first, which is kept in
     `replaced`. Returns (feedback, created)."""
     if not can_act_as_local(p, case):
@@ -207,9 +267,12 @@ async def give_feedback(session: AsyncSession, p: Principal, case: Case,
             await case_timing.recompute(session, [case.id])
             await audit.append(session, p, "feedback.create", "feedback", fb.id)
             return fb, True
-    earlier = {"usefulness": existing.usefulness,
-               "changed_management": existing.changed_management,
-               "comment": existing.comment, "answered_at": existing.updated_at.isoformat()}
+    earlier = {
+        "usefulness": existing.usefulness,
+        "changed_management": existing.changed_management,
+        "comment": existing.comment,
+        "answered_at": existing.updated_at.isoformat(),
+    }
     existing.replaced = [*existing.replaced, earlier]
     for k, v in data.items():
         setattr(existing, k, v)
@@ -217,7 +280,12 @@ async def give_feedback(session: AsyncSession, p: Principal, case: Case,
     existing.updated_at = utcnow()
     await session.flush()
     await case_timing.recompute(session, [case.id])
-    await audit.append(session, p, "feedback.replace", "feedback", existing.id,
-                       detail=f"revision {existing.revision} replaces revision "
-                              f"{existing.revision - 1}")
+    await audit.append(
+        session,
+        p,
+        "feedback.replace",
+        "feedback",
+        existing.id,
+        detail=f"revision {existing.revision} replaces revision {existing.revision - 1}",
+    )
     return existing, False

@@ -211,8 +211,15 @@ async def rank(
 ) -> Ranking:
     # Tens of milliseconds over a large roster: keep the event loop free on SQLite.
     with long_statements():
-        return await _rank(session, case_row, limit=limit, exclude_ids=exclude_ids,
-                           only_ids=only_ids, now=now, explain=explain)
+        return await _rank(
+            session,
+            case_row,
+            limit=limit,
+            exclude_ids=exclude_ids,
+            only_ids=only_ids,
+            now=now,
+            explain=explain,
+        )
 
 
 async def _rank(

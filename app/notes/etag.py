@@ -13,7 +13,8 @@ def expected_version(if_match: str | None, *, required: bool) -> int | None:
         if required:
             raise PreconditionRequired(
                 "Send If-Match with the ETag you last read: a lost update to a note harms a "
-                "patient.")
+                "patient."
+            )
         return None
     value = if_match.strip()
     if value == "*":
@@ -27,5 +28,7 @@ def expected_version(if_match: str | None, *, required: bool) -> int | None:
 
 def check(current: int, expected: int | None) -> None:
     if expected is not None and current != expected:
-        raise PreconditionFailed("If-Match does not match the current version: read it again.",
-                                 current_etag=etag(current))
+        raise PreconditionFailed(
+            "If-Match does not match the current version: read it again.",
+            current_etag=etag(current),
+        )

@@ -20,8 +20,7 @@ class NoteStatus(StrEnum):
     signed = "signed"
 
 
-CONTENT_FIELDS = ("assessment", "recommendations", "follow_up_plan", "red_flags",
-                  "referral_advice")
+CONTENT_FIELDS = ("assessment", "recommendations", "follow_up_plan", "red_flags", "referral_advice")
 
 
 class Note(Timestamped, table=True):

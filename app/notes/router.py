@@ -22,53 +22,93 @@ def _with_etag(response: Response, note: Note) -> Note:
     return note
 
 
-@router.post("/cases/{case_id}/notes", response_model=NoteRead, status_code=201,
-             summary="Start a note on a case (a draft, by the case's specialist)",
-             responses=problem_responses(401, 403, 404, 409, 422))
-async def create_note(session: SessionDep, p: CurrentPrincipal, case: FullCase,
-                      body: NoteCreate, response: Response) -> object:
+@router.post(
+    "/cases/{case_id}/notes",
+    response_model=NoteRead,
+    status_code=201,
+    summary="Start a note on a case (a draft, by the case's specialist)",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def create_note(
+    session: SessionDep, p: CurrentPrincipal, case: FullCase, body: NoteCreate, response: Response
+) -> object:
     note = await service.create(session, p, case, body.model_dump())
     response.headers["Location"] = f"/api/v1/notes/{note.id}"
     return _with_etag(response, note)
 
 
-@router.get("/notes/{note_id}", response_model=NoteRead, summary="One note (with its ETag)",
-            responses=problem_responses(401, 404))
-async def get_note(session: SessionDep, p: CurrentPrincipal, note_id: str,
-                   response: Response) -> object:
+@router.get(
+    "/notes/{note_id}",
+    response_model=NoteRead,
+    summary="One note (with its ETag)",
+    responses=problem_responses(401, 404),
+)
+async def get_note(
+    session: SessionDep, p: CurrentPrincipal, note_id: str, response: Response
+) -> object:
     return _with_etag(response, await service.read(session, p, note_id))
 
 
-@router.patch("/notes/{note_id}", response_model=NoteRead,
-              summary="Change a draft note (If-Match required; each change is a new version)",
-              responses=problem_responses(401, 403, 404, 409, 412, 422, 428))
-async def update_note(session: SessionDep, p: CurrentPrincipal, note_id: str, body: NoteUpdate,
-                      response: Response, if_match: IfMatch = None) -> object:
-    note = await service.change(session, p, note_id, if_match,
-                                body.model_dump(exclude_unset=True))
+@router.patch(
+    "/notes/{note_id}",
+    response_model=NoteRead,
+    summary="Change a draft note (If-Match required; each change is a new version)",
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+)
+async def update_note(
+    session: SessionDep,
+    p: CurrentPrincipal,
+    note_id: str,
+    body: NoteUpdate,
+    response: Response,
+    if_match: IfMatch = None,
+) -> object:
+    note = await service.change(session, p, note_id, if_match, body.model_dump(exclude_unset=True))
     return _with_etag(response, note)
 
 
-@router.get("/notes/{note_id}/versions", response_model=Page[NoteVersionRead],
-            summary="Every saved version of a note, oldest first, with author and time",
-            responses=problem_responses(401, 404))
-async def list_note_versions(session: SessionDep, p: CurrentPrincipal, note_id: str,
-                             limit: Limit = 50, cursor: Cursor = None) -> object:
+@router.get(
+    "/notes/{note_id}/versions",
+    response_model=Page[NoteVersionRead],
+    summary="Every saved version of a note, oldest first, with author and time",
+    responses=problem_responses(401, 404),
+)
+async def list_note_versions(
+    session: SessionDep, p: CurrentPrincipal, note_id: str, limit: Limit = 50, cursor: Cursor = None
+) -> object:
     items, nxt = await service.versions(session, p, note_id, limit, cursor)
     return {"items": items, "next_cursor": nxt}
 
 
-@router.post("/notes/{note_id}/sign", response_model=NoteRead, status_code=200,
-             summary="Sign a note: it becomes final; a signed consult note answers the case",
-             responses=problem_responses(401, 403, 404, 409, 412, 428))
-async def sign_note(session: SessionDep, p: CurrentPrincipal, note_id: str, response: Response,
-                    if_match: IfMatch = None) -> object:
+@router.post(
+    "/notes/{note_id}/sign",
+    response_model=NoteRead,
+    status_code=200,
+    summary="Sign a note: it becomes final; a signed consult note answers the case",
+    responses=problem_responses(401, 403, 404, 409, 412, 428),
+)
+async def sign_note(
+    session: SessionDep,
+    p: CurrentPrincipal,
+    note_id: str,
+    response: Response,
+    if_match: IfMatch = None,
+) -> object:
     return _with_etag(response, await service.sign(session, p, note_id, if_match))
 
 
-@router.post("/notes/{note_id}/acknowledge", response_model=NoteRead, status_code=200,
-             summary="The referring facility confirms it has read a signed note",
-             responses=problem_responses(401, 403, 404, 409, 412))
-async def acknowledge_note(session: SessionDep, p: CurrentPrincipal, note_id: str,
-                           response: Response, if_match: IfMatch = None) -> object:
+@router.post(
+    "/notes/{note_id}/acknowledge",
+    response_model=NoteRead,
+    status_code=200,
+    summary="The referring facility confirms it has read a signed note",
+    responses=problem_responses(401, 403, 404, 409, 412),
+)
+async def acknowledge_note(
+    session: SessionDep,
+    p: CurrentPrincipal,
+    note_id: str,
+    response: Response,
+    if_match: IfMatch = None,
+) -> object:
     return _with_etag(response, await service.acknowledge(session, p, note_id, if_match))

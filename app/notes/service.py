@@ -56,9 +56,17 @@ async def is_case_specialist(session: AsyncSession, p: Principal, case: Case) ->
         return False
     if case.assigned_specialist_id == p.id:
         return True
-    return bool(await session.scalar(select(exists().where(
-        CaseParticipant.case_id == case.id, CaseParticipant.user_id == p.id,
-        CaseParticipant.role == Role.specialist.value))))
+    return bool(
+        await session.scalar(
+            select(
+                exists().where(
+                    CaseParticipant.case_id == case.id,
+                    CaseParticipant.user_id == p.id,
+                    CaseParticipant.role == Role.specialist.value,
+                )
+            )
+        )
+    )
 
 
 async def referring_clinicians(session: AsyncSession, case: Case) -> list[str]:
@@ -66,16 +74,28 @@ async def referring_clinicians(session: AsyncSession, case: Case) -> list[str]:
     active clinicians."""
     if case.submitted_by_id:
         return [case.submitted_by_id]
-    rows = await session.scalars(select(User.id).where(
-        User.organization_id == case.organization_id, User.role == Role.clinician.value,
-        User.active.is_(True)).order_by(User.id).limit(50))  # type: ignore[attr-defined]
+    rows = await session.scalars(
+        select(User.id)
+        .where(
+            User.organization_id == case.organization_id,
+            User.role == Role.clinician.value,
+            User.active.is_(True),
+        )
+        .order_by(User.id)
+        .limit(50)
+    )  # type: ignore[attr-defined]
     return list(rows)
 
 
 def _snapshot(note: Note, author_id: str) -> NoteVersion:
-    return NoteVersion(note_id=note.id, version=note.version, status=note.status,
-                       author_id=author_id, created_at=note.updated_at,
-                       **{f: getattr(note, f) for f in CONTENT_FIELDS})
+    return NoteVersion(
+        note_id=note.id,
+        version=note.version,
+        status=note.status,
+        author_id=author_id,
+        created_at=note.updated_at,
+        **{f: getattr(note, f) for f in CONTENT_FIELDS},
+    )
 
 
 async def create(session: AsyncSession, p: Principal, case: Case, data: dict[str, Any]) -> Note:
@@ -85,15 +105,28 @@ async def create(session: AsyncSession, p: Principal, case: Case, data: dict[str
         raise CaseNotOpenForNotes(f"A case that is {case.status} takes no new notes.")
     amends_id = data.pop("amends_id", None)
     if amends_id is not None:
-        target = await session.scalar(select(Note).where(Note.id == amends_id,
-                                                         Note.case_id == case.id))
+        target = await session.scalar(
+            select(Note).where(Note.id == amends_id, Note.case_id == case.id)
+        )
         if target is None or data["kind"] != NoteKind.addendum:
-            raise Unprocessable("amends_id must name a note of this case, from an addendum.",
-                                errors=[{"pointer": "/amends_id",
-                                         "detail": "not a note of this case, or not an addendum"}])
+            raise Unprocessable(
+                "amends_id must name a note of this case, from an addendum.",
+                errors=[
+                    {
+                        "pointer": "/amends_id",
+                        "detail": "not a note of this case, or not an addendum",
+                    }
+                ],
+            )
     now = utcnow()
-    note = Note(case_id=case.id, author_id=p.id, amends_id=amends_id, created_at=now,
-                updated_at=now, **{**data, "kind": NoteKind(data["kind"]).value})
+    note = Note(
+        case_id=case.id,
+        author_id=p.id,
+        amends_id=amends_id,
+        created_at=now,
+        updated_at=now,
+        **{**data, "kind": NoteKind(data["kind"]).value},
+    )
     session.add(note)
     await session.flush()
     session.add(_snapshot(note, p.id))
@@ -103,9 +136,13 @@ async def create(session: AsyncSession, p: Principal, case: Case, data: dict[str
 
 async def get_visible(session: AsyncSession, p: Principal, note_id: str) -> tuple[Note, Case]:
     """The note and its case, if the caller sees the case in full; 404 otherwise."""
-    row = (await session.execute(
-        select(Note, Case).join(Case, Case.id == Note.case_id)
-        .where(Note.id == note_id, full_access(p)))).first()
+    row = (
+        await session.execute(
+            select(Note, Case)
+            .join(Case, Case.id == Note.case_id)
+            .where(Note.id == note_id, full_access(p))
+        )
+    ).first()
     if row is None:
         await audit.append_denied(p, "note.read", "note", note_id[:40])
         raise NoteNotFound("No such note.")
@@ -118,17 +155,25 @@ async def read(session: AsyncSession, p: Principal, note_id: str) -> Note:
     return note
 
 
-async def versions(session: AsyncSession, p: Principal, note_id: str, limit: int,
-                   cursor: str | None) -> tuple[list[NoteVersion], str | None]:
+async def versions(
+    session: AsyncSession, p: Principal, note_id: str, limit: int, cursor: str | None
+) -> tuple[list[NoteVersion], str | None]:
     note, _ = await get_visible(session, p, note_id)
-    page = await keyset_page(session, select(NoteVersion).where(NoteVersion.note_id == note.id),
-                             NoteVersion.version, limit, cursor, descending=False)
+    page = await keyset_page(
+        session,
+        select(NoteVersion).where(NoteVersion.note_id == note.id),
+        NoteVersion.version,
+        limit,
+        cursor,
+        descending=False,
+    )
     await audit.append(session, p, "note.versions.read", "note", note.id)
     return page
 
 
-async def _writable(session: AsyncSession, p: Principal, note_id: str,
-                    if_match: str | None) -> tuple[Note, Case, int]:
+async def _writable(
+    session: AsyncSession, p: Principal, note_id: str, if_match: str | None
+) -> tuple[Note, Case, int]:
     note, case = await get_visible(session, p, note_id)
     if not await is_case_specialist(session, p, case):
         raise NotCaseSpecialist("Only the case's specialists change its notes.")
@@ -141,30 +186,46 @@ async def _writable(session: AsyncSession, p: Principal, note_id: str,
     return note, case, seen
 
 
-async def _conditional_update(session: AsyncSession, note: Note, seen: int,
-                              values: dict[str, Any]) -> None:
+async def _conditional_update(
+    session: AsyncSession, note: Note, seen: int, values: dict[str, Any]
+) -> None:
     """Apply the change only if nobody changed the note since `seen` (412) or signed it (409)."""
     result = await session.execute(
-        update(Note).where(Note.id == note.id, Note.version == seen,  # type: ignore[arg-type]
-                           Note.status == NoteStatus.draft.value)
-        .values(version=seen + 1, **values).execution_options(synchronize_session=False))
+        update(Note)
+        .where(
+            Note.id == note.id,
+            Note.version == seen,  # type: ignore[arg-type]
+            Note.status == NoteStatus.draft.value,
+        )
+        .values(version=seen + 1, **values)
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         await session.refresh(note)
         if note.status == NoteStatus.signed:
             raise NoteIsSigned("This note was signed meanwhile; write an addendum.")
-        raise PreconditionFailed("Someone changed this note meanwhile: read it again.",
-                                 current_etag=etag.etag(note.version))
+        raise PreconditionFailed(
+            "Someone changed this note meanwhile: read it again.",
+            current_etag=etag.etag(note.version),
+        )
     await session.refresh(note)
 
 
-async def change(session: AsyncSession, p: Principal, note_id: str, if_match: str | None,
-                 data: dict[str, Any]) -> Note:
+async def change(
+    session: AsyncSession, p: Principal, note_id: str, if_match: str | None, data: dict[str, Any]
+) -> Note:
     note, _, seen = await _writable(session, p, note_id, if_match)
     values = {k: v for k, v in data.items() if k in CONTENT_FIELDS and v is not None}
     await _conditional_update(session, note, seen, {**values, "updated_at": utcnow()})
     session.add(_snapshot(note, p.id))
-    await audit.append(session, p, "note.update", "note", note.id,
-                       detail=f"version {note.version}: {', '.join(sorted(values)) or 'no fields'}")
+    await audit.append(
+        session,
+        p,
+        "note.update",
+        "note",
+        note.id,
+        detail=f"version {note.version}: {', '.join(sorted(values)) or 'no fields'}",
+    )
     return note
 
 
@@ -173,24 +234,44 @@ async def sign(session: AsyncSession, p: Principal, note_id: str, if_match: str 
     if case.status not in WRITABLE_CASE:
         raise CaseNotOpenForNotes(f"A case that is {case.status} cannot have notes signed.")
     now = utcnow()
-    await _conditional_update(session, note, seen, {
-        "status": NoteStatus.signed.value, "signed_at": now, "signed_by_id": p.id,
-        "updated_at": now})
+    await _conditional_update(
+        session,
+        note,
+        seen,
+        {
+            "status": NoteStatus.signed.value,
+            "signed_at": now,
+            "signed_by_id": p.id,
+            "updated_at": now,
+        },
+    )
     session.add(_snapshot(note, p.id))
     # The first signed consult note answers the case; later ones (and progress notes) do not.
     if note.kind == NoteKind.consult and case.status == CaseStatus.assigned:
         await transition(session, case, CaseStatus.answered, p.id, note_id=note.id)
-    await emit(session, "note.signed", "note", note.id, organization_id=case.organization_id,
-               audience=await referring_clinicians(session, case),
-               payload={"note_id": note.id, "case_id": case.id, "kind": note.kind,
-                        "version": note.version, "signed_by_id": p.id})
+    await emit(
+        session,
+        "note.signed",
+        "note",
+        note.id,
+        organization_id=case.organization_id,
+        audience=await referring_clinicians(session, case),
+        payload={
+            "note_id": note.id,
+            "case_id": case.id,
+            "kind": note.kind,
+            "version": note.version,
+            "signed_by_id": p.id,
+        },
+    )
     await case_timing.recompute(session, [case.id])
     await audit.append(session, p, "note.sign", "note", note.id, detail=f"version {note.version}")
     return note
 
 
-async def acknowledge(session: AsyncSession, p: Principal, note_id: str,
-                      if_match: str | None) -> Note:
+async def acknowledge(
+    session: AsyncSession, p: Principal, note_id: str, if_match: str | None
+) -> Note:
     note, case = await get_visible(session, p, note_id)
     if not can_act_as_local(p, case):
         raise Forbidden("Only the referring facility acknowledges a note.")
@@ -202,9 +283,15 @@ async def acknowledge(session: AsyncSession, p: Principal, note_id: str,
         # Acknowledgement is not a content change: the version (and ETag) stay.
         note.acknowledged_at = utcnow()
         note.acknowledged_by_id = p.id
-        await emit(session, "note.acknowledged", "note", note.id,
-                   organization_id=case.organization_id, audience=[note.author_id],
-                   payload={"note_id": note.id, "case_id": case.id, "acknowledged_by_id": p.id})
+        await emit(
+            session,
+            "note.acknowledged",
+            "note",
+            note.id,
+            organization_id=case.organization_id,
+            audience=[note.author_id],
+            payload={"note_id": note.id, "case_id": case.id, "acknowledged_by_id": p.id},
+        )
         await session.flush()
         await case_timing.recompute(session, [case.id])
         await audit.append(session, p, "note.acknowledge", "note", note.id)

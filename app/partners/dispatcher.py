@@ -73,6 +73,7 @@ def retry_after(value: str | None) -> float | None:
 
 # ----------------------------------------------------------------------------- fan-out
 
+
 async def _owners(s: AsyncSession, endpoints: list[WebhookEndpoint]) -> dict[str, Principal]:
     """Each endpoint's owner as a principal, as it is now (a revoked client gets nothing)."""
     out: dict[str, Principal] = {}
@@ -81,14 +82,19 @@ async def _owners(s: AsyncSession, endpoints: list[WebhookEndpoint]) -> dict[str
     if client_ids:
         for c in await s.scalars(select(ApiClient).where(ApiClient.id.in_(client_ids))):
             if c.active:
-                out[c.id] = Principal(id=c.id, kind="client", role=Role.clinician,
-                                      organization_id=c.organization_id,
-                                      scopes=frozenset(c.scopes))
+                out[c.id] = Principal(
+                    id=c.id,
+                    kind="client",
+                    role=Role.clinician,
+                    organization_id=c.organization_id,
+                    scopes=frozenset(c.scopes),
+                )
     if user_ids:
         for u in await s.scalars(select(User).where(User.id.in_(user_ids))):
             if u.active and u.role == Role.admin:
-                out[u.id] = Principal(id=u.id, kind="user", role=Role.admin,
-                                      organization_id=u.organization_id)
+                out[u.id] = Principal(
+                    id=u.id, kind="user", role=Role.admin, organization_id=u.organization_id
+                )
     return out
 
 
@@ -100,11 +106,19 @@ async def fanout(batch: int = 2000) -> int:
         if cur.position >= safe:
             await s.rollback()
             return 0
-        events = list((await s.scalars(select(OutboxEvent).where(
-            OutboxEvent.id > cur.position, OutboxEvent.id <= safe).order_by(
-            OutboxEvent.id).limit(batch))).all())
-        endpoints = list((await s.scalars(select(WebhookEndpoint).where(
-            WebhookEndpoint.active))).all())
+        events = list(
+            (
+                await s.scalars(
+                    select(OutboxEvent)
+                    .where(OutboxEvent.id > cur.position, OutboxEvent.id <= safe)
+                    .order_by(OutboxEvent.id)
+                    .limit(batch)
+                )
+            ).all()
+        )
+        endpoints = list(
+            (await s.scalars(select(WebhookEndpoint).where(WebhookEndpoint.active))).all()
+        )
         owners = await _owners(s, endpoints)
         now = utcnow()
         rows: list[dict[str, Any]] = []
@@ -113,10 +127,21 @@ async def fanout(batch: int = 2000) -> int:
                 owner = owners.get(ep.owner_id)
                 if owner is None or ev.type not in ep.events or not may_see(owner, ev):
                     continue
-                rows.append({"id": new_id("whd"), "endpoint_id": ep.id, "event_id": ev.id,
-                             "event_type": ev.type, "payload": webhook_payload(ev),
-                             "status": DeliveryStatus.pending, "attempts": 0, "failures": 0,
-                             "next_attempt_at": now, "created_at": now, "updated_at": now})
+                rows.append(
+                    {
+                        "id": new_id("whd"),
+                        "endpoint_id": ep.id,
+                        "event_id": ev.id,
+                        "event_type": ev.type,
+                        "payload": webhook_payload(ev),
+                        "status": DeliveryStatus.pending,
+                        "attempts": 0,
+                        "failures": 0,
+                        "next_attempt_at": now,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
         if rows:
             await s.execute(insert(WebhookDelivery), rows)
         cur.position = int(events[-1].id or 0) if len(events) == batch else safe
@@ -126,6 +151,7 @@ async def fanout(batch: int = 2000) -> int:
 
 
 # ----------------------------------------------------------------------------- sending
+
 
 @dataclass
 class Outcome:
@@ -146,45 +172,73 @@ async def _claim(worker: str, limit: int) -> list[str]:
     """Endpoints whose oldest pending delivery is due, leased to this worker."""
     now = utcnow()
     async with sessionmaker()() as s:
-        heads = select(WebhookDelivery.endpoint_id.label("endpoint_id"),
-                       func.min(WebhookDelivery.event_id).label("head")).where(
-            WebhookDelivery.status == DeliveryStatus.pending).group_by(
-            WebhookDelivery.endpoint_id).subquery()
-        stmt = (select(WebhookEndpoint.id)
-                .join(heads, heads.c.endpoint_id == WebhookEndpoint.id)
-                .join(WebhookDelivery, and_(WebhookDelivery.endpoint_id == WebhookEndpoint.id,
-                                            WebhookDelivery.event_id == heads.c.head))
-                .where(WebhookEndpoint.active,
-                       or_(WebhookEndpoint.lease_until.is_(None),
-                           WebhookEndpoint.lease_until < now),
-                       WebhookDelivery.next_attempt_at <= now)
-                .order_by(WebhookDelivery.next_attempt_at).limit(limit))
+        heads = (
+            select(
+                WebhookDelivery.endpoint_id.label("endpoint_id"),
+                func.min(WebhookDelivery.event_id).label("head"),
+            )
+            .where(WebhookDelivery.status == DeliveryStatus.pending)
+            .group_by(WebhookDelivery.endpoint_id)
+            .subquery()
+        )
+        stmt = (
+            select(WebhookEndpoint.id)
+            .join(heads, heads.c.endpoint_id == WebhookEndpoint.id)
+            .join(
+                WebhookDelivery,
+                and_(
+                    WebhookDelivery.endpoint_id == WebhookEndpoint.id,
+                    WebhookDelivery.event_id == heads.c.head,
+                ),
+            )
+            .where(
+                WebhookEndpoint.active,
+                or_(WebhookEndpoint.lease_until.is_(None), WebhookEndpoint.lease_until < now),
+                WebhookDelivery.next_attempt_at <= now,
+            )
+            .order_by(WebhookDelivery.next_attempt_at)
+            .limit(limit)
+        )
         if is_postgres(s):
             stmt = stmt.with_for_update(skip_locked=True, of=WebhookEndpoint)
         ids = list((await s.scalars(stmt)).all())
         if ids:
-            await s.execute(update(WebhookEndpoint).where(WebhookEndpoint.id.in_(ids)).values(
-                lease_until=now + LEASE, lease_owner=worker))
+            await s.execute(
+                update(WebhookEndpoint)
+                .where(WebhookEndpoint.id.in_(ids))
+                .values(lease_until=now + LEASE, lease_owner=worker)
+            )
         await s.commit()
         return ids
 
 
-async def _send(http: httpx.AsyncClient, ep: WebhookEndpoint, secrets: list[str],
-                d: WebhookDelivery) -> Outcome:
+async def _send(
+    http: httpx.AsyncClient, ep: WebhookEndpoint, secrets: list[str], d: WebhookDelivery
+) -> Outcome:
     at = utcnow()
     t0 = time.perf_counter()
     body = json.dumps(d.payload, separators=(",", ":")).encode()
     ts = int(time.time())
-    headers = {"content-type": "application/json", "user-agent": "consult-webhooks/1",
-               "webhook-id": d.id, "webhook-timestamp": str(ts),
-               "webhook-signature": signature_header(secrets, d.id, ts, body)}
+    headers = {
+        "content-type": "application/json",
+        "user-agent": "consult-webhooks/1",
+        "webhook-id": d.id,
+        "webhook-timestamp": str(ts),
+        "webhook-signature": signature_header(secrets, d.id, ts, body),
+    }
     try:
-        r = await http.post(ep.url, content=body, headers=headers, timeout=SEND_TIMEOUT,
-                            follow_redirects=False)
+        r = await http.post(
+            ep.url, content=body, headers=headers, timeout=SEND_TIMEOUT, follow_redirects=False
+        )
     except httpx.HTTPError as e:
-        return Outcome(d, at, None, f"{type(e).__name__}: {e}"[:500],
-                       int((time.perf_counter() - t0) * 1000),
-                       unreachable=isinstance(e, httpx.ConnectError | httpx.ConnectTimeout))
+        return Outcome(
+            d,
+            at,
+            None,
+            f"{type(e).__name__}: {e}"[:500],
+            int((time.perf_counter() - t0) * 1000),
+            unreachable=isinstance(e, httpx.ConnectError | httpx.ConnectTimeout),
+        )
     ms = int((time.perf_counter() - t0) * 1000)
     err = None if 200 <= r.status_code < 300 else f"HTTP {r.status_code}"
     if 300 <= r.status_code < 400:
@@ -192,8 +246,7 @@ async def _send(http: httpx.AsyncClient, ep: WebhookEndpoint, secrets: list[str]
     return Outcome(d, at, r.status_code, err, ms, retry_after(r.headers.get("retry-after")))
 
 
-async def _record(ep_id: str, worker: str, outcomes: list[Outcome],
-                  release: bool) -> None:
+async def _record(ep_id: str, worker: str, outcomes: list[Outcome], release: bool) -> None:
     now = utcnow()
     async with sessionmaker()() as s:
         ep = await s.get(WebhookEndpoint, ep_id)
@@ -203,9 +256,13 @@ async def _record(ep_id: str, worker: str, outcomes: list[Outcome],
         changes: list[dict[str, Any]] = []
         for o in outcomes:
             d = o.delivery
-            row: dict[str, Any] = {"id": d.id, "attempts": d.attempts + 1,
-                                   "last_status_code": o.status_code, "last_error": o.error,
-                                   "updated_at": now}
+            row: dict[str, Any] = {
+                "id": d.id,
+                "attempts": d.attempts + 1,
+                "last_status_code": o.status_code,
+                "last_error": o.error,
+                "updated_at": now,
+            }
             if o.ok:
                 row.update(status=DeliveryStatus.delivered, delivered_at=o.at)
                 ep.failing_since = None
@@ -234,9 +291,19 @@ async def _record(ep_id: str, worker: str, outcomes: list[Outcome],
             changes.append(row)
         if changes:
             await s.execute(update(WebhookDelivery), changes)
-            await s.execute(insert(WebhookAttempt), [
-                {"delivery_id": o.delivery.id, "at": o.at, "status_code": o.status_code,
-                 "error": o.error, "duration_ms": o.ms} for o in outcomes])
+            await s.execute(
+                insert(WebhookAttempt),
+                [
+                    {
+                        "delivery_id": o.delivery.id,
+                        "at": o.at,
+                        "status_code": o.status_code,
+                        "error": o.error,
+                        "duration_ms": o.ms,
+                    }
+                    for o in outcomes
+                ],
+            )
         if ep.lease_owner == worker:
             ep.lease_until = None if release else now + LEASE
             if release:
@@ -254,11 +321,23 @@ async def _drain(http: httpx.AsyncClient, ep_id: str, worker: str, budget: float
         now = utcnow()
         async with sessionmaker()() as s:
             ep = await s.get(WebhookEndpoint, ep_id)
-            batch = [] if ep is None or not ep.active or ep.lease_owner != worker else list(
-                (await s.scalars(select(WebhookDelivery).where(
-                    WebhookDelivery.endpoint_id == ep_id,
-                    WebhookDelivery.status == DeliveryStatus.pending).order_by(
-                    WebhookDelivery.event_id).limit(BATCH))).all())
+            batch = (
+                []
+                if ep is None or not ep.active or ep.lease_owner != worker
+                else list(
+                    (
+                        await s.scalars(
+                            select(WebhookDelivery)
+                            .where(
+                                WebhookDelivery.endpoint_id == ep_id,
+                                WebhookDelivery.status == DeliveryStatus.pending,
+                            )
+                            .order_by(WebhookDelivery.event_id)
+                            .limit(BATCH)
+                        )
+                    ).all()
+                )
+            )
         if ep is None or not batch or batch[0].next_attempt_at > now:
             await _release(ep_id, worker)
             return sent
@@ -287,14 +366,17 @@ async def _drain(http: httpx.AsyncClient, ep_id: str, worker: str, budget: float
 
 async def _release(ep_id: str, worker: str) -> None:
     async with sessionmaker()() as s:
-        await s.execute(update(WebhookEndpoint).where(
-            WebhookEndpoint.id == ep_id, WebhookEndpoint.lease_owner == worker).values(
-            lease_until=None, lease_owner=None))
+        await s.execute(
+            update(WebhookEndpoint)
+            .where(WebhookEndpoint.id == ep_id, WebhookEndpoint.lease_owner == worker)
+            .values(lease_until=None, lease_owner=None)
+        )
         await s.commit()
 
 
-async def deliver_due(http: httpx.AsyncClient, worker: str | None = None,
-                      endpoints: int = 20, budget: float = 10.0) -> int:
+async def deliver_due(
+    http: httpx.AsyncClient, worker: str | None = None, endpoints: int = 20, budget: float = 10.0
+) -> int:
     """One pass: claim due endpoints and send to them concurrently. Returns attempts made."""
     worker = worker or new_id("wk")
     claimed = await _claim(worker, endpoints)
@@ -304,8 +386,9 @@ async def deliver_due(http: httpx.AsyncClient, worker: str | None = None,
     return sum(done)
 
 
-async def run(stop: asyncio.Event, http: httpx.AsyncClient | None = None,
-              idle: float = 0.05) -> None:
+async def run(
+    stop: asyncio.Event, http: httpx.AsyncClient | None = None, idle: float = 0.05
+) -> None:
     """The dispatcher loop: fan out and send until stopped, polling briefly when idle."""
     own = http is None
     client = http or httpx.AsyncClient(follow_redirects=False, timeout=SEND_TIMEOUT)

@@ -32,14 +32,40 @@ FANOUT = "fanout"
 _WATERMARK_LOCK = 0x5741544D  # "WATM": one advancer at a time; the others just read
 
 # Contract event names a partner may subscribe to.
-EVENTS = ("case.submitted", "case.offered", "case.assigned", "case.unmatched", "case.closed",
-          "message.created", "note.signed", "followup.due", "round.updated")
+EVENTS = (
+    "case.submitted",
+    "case.offered",
+    "case.assigned",
+    "case.unmatched",
+    "case.closed",
+    "message.created",
+    "note.signed",
+    "followup.due",
+    "round.updated",
+)
 
 # Payload keys a partner may receive: ids, states and times, never clinical text.
-THIN_KEYS = ("case_id", "status", "previous_status", "seq", "message_id", "note_id", "kind",
-             "follow_up_id", "followup_id", "due_at", "round_id", "series_id",
-             "occurrence_start", "start", "urgency", "specialty", "offer_id", "version",
-             "change")
+THIN_KEYS = (
+    "case_id",
+    "status",
+    "previous_status",
+    "seq",
+    "message_id",
+    "note_id",
+    "kind",
+    "follow_up_id",
+    "followup_id",
+    "due_at",
+    "round_id",
+    "series_id",
+    "occurrence_start",
+    "start",
+    "urgency",
+    "specialty",
+    "offer_id",
+    "version",
+    "change",
+)
 
 
 async def _cursor_row(session: AsyncSession, name: str, lock: bool = False) -> PartnerCursor:
@@ -50,19 +76,29 @@ async def _cursor_row(session: AsyncSession, name: str, lock: bool = False) -> P
     if row is None:
         # Two first callers may race to create it: whoever loses simply reads the winner's.
         dialect = pg_insert if is_postgres(session) else sqlite_insert
-        await session.execute(dialect(PartnerCursor).values(
-            name=name, position=0, pending_xids=[], updated_at=utcnow()
-        ).on_conflict_do_nothing())
+        await session.execute(
+            dialect(PartnerCursor)
+            .values(name=name, position=0, pending_xids=[], updated_at=utcnow())
+            .on_conflict_do_nothing()
+        )
         row = (await session.execute(stmt)).scalar_one()
     return row
 
 
 async def _holders(s: AsyncSession) -> list[str]:
     """Transactions (other than ours) that hold the insert lock on the outbox."""
-    return [str(x) for x in (await s.scalars(text(
-        "SELECT DISTINCT virtualtransaction FROM pg_locks WHERE locktype = 'relation' "
-        "AND relation = 'outbox_event'::regclass AND mode = 'RowExclusiveLock' "
-        "AND pid <> pg_backend_pid()"))).all()]
+    return [
+        str(x)
+        for x in (
+            await s.scalars(
+                text(
+                    "SELECT DISTINCT virtualtransaction FROM pg_locks WHERE locktype = 'relation' "
+                    "AND relation = 'outbox_event'::regclass AND mode = 'RowExclusiveLock' "
+                    "AND pid <> pg_backend_pid()"
+                )
+            )
+        ).all()
+    ]
 
 
 async def watermark(patience: int = 10, reader: AsyncSession | None = None) -> int:
@@ -74,14 +110,12 @@ async def watermark(patience: int = 10, reader: AsyncSession | None = None) -> i
     async with sessionmaker()() as s:
         if not is_postgres(s):
             return int(await s.scalar(select(func.max(OutboxEvent.id))) or 0)
-        if not await s.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"),
-                              {"k": _WATERMARK_LOCK}):
+        if not await s.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _WATERMARK_LOCK}):
             row = await _cursor_row(s, WATERMARK)
             return row.position
         # The sequence first, the lock holders second: whoever drew an id up to `last` took
         # the table lock before drawing it, so it has ended or is among `holders`.
-        seq = (await s.execute(text(
-            "SELECT last_value, is_called FROM outbox_event_id_seq"))).one()
+        seq = (await s.execute(text("SELECT last_value, is_called FROM outbox_event_id_seq"))).one()
         last = int(seq[0]) if seq[1] else 0
         holders = await _holders(s)
         # Writers' transactions are short: waiting a moment for them keeps the feed fresh.
@@ -101,8 +135,11 @@ async def watermark(patience: int = 10, reader: AsyncSession | None = None) -> i
             safe, pending, waiting = max(safe, last), None, set()
         elif pending is None and last > safe:
             pending, waiting = last, set(holders)
-        if (safe, pending, sorted(waiting)) != (row.position, row.pending_position,
-                                                sorted(row.pending_xids or [])):
+        if (safe, pending, sorted(waiting)) != (
+            row.position,
+            row.pending_position,
+            sorted(row.pending_xids or []),
+        ):
             row.position, row.pending_position = safe, pending
             row.pending_xids = sorted(waiting)
             row.updated_at = utcnow()
@@ -111,8 +148,11 @@ async def watermark(patience: int = 10, reader: AsyncSession | None = None) -> i
 
 
 def _needed_scope(ev: OutboxEvent) -> str:
-    return "rounds:read" if ev.resource_type == "round" or ev.type.startswith("round.") \
+    return (
+        "rounds:read"
+        if ev.resource_type == "round" or ev.type.startswith("round.")
         else "cases:read"
+    )
 
 
 def may_see(p: Principal, ev: OutboxEvent) -> bool:
@@ -147,8 +187,11 @@ def _iso(t: datetime) -> str:
 
 
 def thin_data(ev: OutboxEvent) -> dict[str, Any]:
-    data: dict[str, Any] = {"event_id": event_ref(int(ev.id or 0)),
-                            "resource_type": ev.resource_type, "resource_id": ev.resource_id}
+    data: dict[str, Any] = {
+        "event_id": event_ref(int(ev.id or 0)),
+        "resource_type": ev.resource_type,
+        "resource_id": ev.resource_id,
+    }
     if ev.organization_id:
         data["organization_id"] = ev.organization_id
     for k in THIN_KEYS:
@@ -164,13 +207,19 @@ def webhook_payload(ev: OutboxEvent) -> dict[str, Any]:
 
 
 def change_item(ev: OutboxEvent) -> dict[str, Any]:
-    return {"id": event_ref(int(ev.id or 0)), "type": ev.type,
-            "resource_type": ev.resource_type, "resource_id": ev.resource_id,
-            "occurred_at": ev.created_at, "data": thin_data(ev)}
+    return {
+        "id": event_ref(int(ev.id or 0)),
+        "type": ev.type,
+        "resource_type": ev.resource_type,
+        "resource_id": ev.resource_id,
+        "occurred_at": ev.created_at,
+        "data": thin_data(ev),
+    }
 
 
-async def changes(session: AsyncSession, p: Principal, after: int, limit: int,
-                  scan_budget: int = 5000) -> tuple[list[dict[str, Any]], int, bool]:
+async def changes(
+    session: AsyncSession, p: Principal, after: int, limit: int, scan_budget: int = 5000
+) -> tuple[list[dict[str, Any]], int, bool]:
     """Changes the caller may see with ids in (after, watermark], oldest first.
 
     Returns (items, resume position, more): the position is the last id *scanned*, so the
@@ -183,8 +232,11 @@ async def changes(session: AsyncSession, p: Principal, after: int, limit: int,
         stmt = select(OutboxEvent).where(OutboxEvent.id > position, OutboxEvent.id <= safe)
         if where is not None:
             stmt = stmt.where(where)
-        batch = (await session.scalars(stmt.order_by(OutboxEvent.id).limit(
-            min(500, scan_budget - scanned)))).all()
+        batch = (
+            await session.scalars(
+                stmt.order_by(OutboxEvent.id).limit(min(500, scan_budget - scanned))
+            )
+        ).all()
         if not batch:
             position = safe
             break
@@ -195,11 +247,25 @@ async def changes(session: AsyncSession, p: Principal, after: int, limit: int,
                 items.append(change_item(ev))
                 if len(items) == limit:
                     break
-    more = position < safe and (
-        await session.scalar(select(func.count()).select_from(
-            select(OutboxEvent.id).where(OutboxEvent.id > position, OutboxEvent.id <= safe,
-                                         *( [where] if where is not None else [])
-                                         ).limit(1).subquery())) or 0) > 0
+    more = (
+        position < safe
+        and (
+            await session.scalar(
+                select(func.count()).select_from(
+                    select(OutboxEvent.id)
+                    .where(
+                        OutboxEvent.id > position,
+                        OutboxEvent.id <= safe,
+                        *([where] if where is not None else []),
+                    )
+                    .limit(1)
+                    .subquery()
+                )
+            )
+            or 0
+        )
+        > 0
+    )
     if not more and position < safe:
         position = safe
     return items, position, more

@@ -11,13 +11,13 @@ SYSTEM = "https://consult.example.org/fhir"
 
 # The case lifecycle mapped onto FHIR's Task state machine (one to one).
 TASK_STATUS = {
-    CaseStatus.submitted: "requested",   # waiting for the programme to act
-    CaseStatus.offered: "received",      # offered to specialists, nobody has taken it yet
-    CaseStatus.assigned: "accepted",     # a specialist took it
+    CaseStatus.submitted: "requested",  # waiting for the programme to act
+    CaseStatus.offered: "received",  # offered to specialists, nobody has taken it yet
+    CaseStatus.assigned: "accepted",  # a specialist took it
     CaseStatus.answered: "in-progress",  # consult note signed; follow-up until closed
     CaseStatus.closed: "completed",
     CaseStatus.cancelled: "cancelled",
-    CaseStatus.unmatched: "rejected",    # every offer lapsed or was declined
+    CaseStatus.unmatched: "rejected",  # every offer lapsed or was declined
 }
 REQUEST_STATUS = {CaseStatus.closed: "completed", CaseStatus.cancelled: "revoked"}
 PRIORITY = {"routine": "routine", "urgent": "urgent", "emergency": "stat"}
@@ -43,8 +43,12 @@ def _meta(case: Case) -> dict[str, Any]:
 def subject(case: Case, full: bool) -> dict[str, Any]:
     if not full:  # a specialist weighing an offer sees no patient reference
         return {"display": "Patient of the referring facility (withheld until assignment)"}
-    return {"identifier": {"system": f"{SYSTEM}/organization/{case.organization_id}/patient",
-                           "value": case.patient_reference}}
+    return {
+        "identifier": {
+            "system": f"{SYSTEM}/organization/{case.organization_id}/patient",
+            "value": case.patient_reference,
+        }
+    }
 
 
 def _identifier(case: Case) -> list[dict[str, str]]:
@@ -59,14 +63,24 @@ def service_request(case: Case, full: bool) -> dict[str, Any]:
         "identifier": _identifier(case),
         "status": REQUEST_STATUS.get(CaseStatus(case.status), "active"),
         "intent": "order",
-        "category": [{"coding": [{"system": "http://snomed.info/sct", "code": "11429006",
-                                  "display": "Consultation"}]}],
+        "category": [
+            {
+                "coding": [
+                    {
+                        "system": "http://snomed.info/sct",
+                        "code": "11429006",
+                        "display": "Consultation",
+                    }
+                ]
+            }
+        ],
         "priority": PRIORITY.get(case.urgency, "routine"),
-        "code": {"coding": [{"system": f"{SYSTEM}/specialty", "code": case.specialty}],
-                 "text": f"Teleconsultation: {case.specialty.replace('_', ' ')}"},
+        "code": {
+            "coding": [{"system": f"{SYSTEM}/specialty", "code": case.specialty}],
+            "text": f"Teleconsultation: {case.specialty.replace('_', ' ')}",
+        },
         "subject": subject(case, full),
-        "occurrencePeriod": {"start": instant(case.created_at),
-                             "end": instant(case.respond_by)},
+        "occurrencePeriod": {"start": instant(case.created_at), "end": instant(case.respond_by)},
         "authoredOn": instant(case.created_at),
         "requester": {"reference": f"Organization/{fhir_id(case.organization_id)}"},
         "reasonCode": [{"text": case.question}],
@@ -76,8 +90,12 @@ def service_request(case: Case, full: bool) -> dict[str, Any]:
     if case.summary:
         sr["note"] = [{"text": case.summary}]
     if case.languages:
-        sr["extension"] = [{"url": f"{SYSTEM}/StructureDefinition/languages",
-                            "valueString": " ".join(case.languages)}]
+        sr["extension"] = [
+            {
+                "url": f"{SYSTEM}/StructureDefinition/languages",
+                "valueString": " ".join(case.languages),
+            }
+        ]
     return sr
 
 
@@ -89,8 +107,10 @@ def task(case: Case, full: bool) -> dict[str, Any]:
         "identifier": _identifier(case),
         "basedOn": [{"reference": f"ServiceRequest/{fhir_id(case.id)}"}],
         "status": TASK_STATUS[CaseStatus(case.status)],
-        "businessStatus": {"coding": [{"system": f"{SYSTEM}/case-status",
-                                       "code": case.status}], "text": case.status},
+        "businessStatus": {
+            "coding": [{"system": f"{SYSTEM}/case-status", "code": case.status}],
+            "text": case.status,
+        },
         "intent": "order",
         "priority": PRIORITY.get(case.urgency, "routine"),
         "focus": {"reference": f"ServiceRequest/{fhir_id(case.id)}"},
@@ -133,15 +153,26 @@ def communication(case: Case, m: Any) -> dict[str, Any]:
     }
 
 
-def bundle(self_url: str, resources: list[dict[str, Any]], base: str,
-           next_url: str | None = None) -> dict[str, Any]:
+def bundle(
+    self_url: str, resources: list[dict[str, Any]], base: str, next_url: str | None = None
+) -> dict[str, Any]:
     links = [{"relation": "self", "url": self_url}]
     if next_url:
         links.append({"relation": "next", "url": next_url})
-    return {"resourceType": "Bundle", "type": "searchset", "total": len(resources),
-            "link": links,
-            "entry": [{"fullUrl": f"{base}/{r['resourceType']}/{r['id']}", "resource": r,
-                       "search": {"mode": "match"}} for r in resources]}
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": len(resources),
+        "link": links,
+        "entry": [
+            {
+                "fullUrl": f"{base}/{r['resourceType']}/{r['id']}",
+                "resource": r,
+                "search": {"mode": "match"},
+            }
+            for r in resources
+        ],
+    }
 
 
 def occurrence_id(series_id: str, original_start: datetime) -> str:
@@ -158,24 +189,43 @@ def parse_occurrence_id(value: str) -> tuple[str, datetime] | None:
     return (our_id(head), start) if head else None
 
 
-def appointment(series: Any, original: datetime, start: datetime, end: datetime,
-                cancelled: bool, participants: list[Any], now: datetime) -> dict[str, Any]:
+def appointment(
+    series: Any,
+    original: datetime,
+    start: datetime,
+    end: datetime,
+    cancelled: bool,
+    participants: list[Any],
+    now: datetime,
+) -> dict[str, Any]:
     """One occurrence of a round series (app.rounds.models.RoundSeries)."""
     status = "cancelled" if cancelled else ("fulfilled" if end <= now else "booked")
-    people = [{"actor": _actor(p.user_id), "type": [{"text": p.role}], "required": "required",
-               "status": "accepted"} for p in participants]
-    people.append({"type": [{"text": "host facility team"}], "required": "required",
-                   "status": "accepted"})
+    people = [
+        {
+            "actor": _actor(p.user_id),
+            "type": [{"text": p.role}],
+            "required": "required",
+            "status": "accepted",
+        }
+        for p in participants
+    ]
+    people.append(
+        {"type": [{"text": "host facility team"}], "required": "required", "status": "accepted"}
+    )
     appt: dict[str, Any] = {
         "resourceType": "Appointment",
         "id": occurrence_id(series.id, original),
         "meta": {"versionId": str(series.version), "lastUpdated": instant(series.updated_at)},
-        "identifier": [{"system": f"{SYSTEM}/round/{series.id}/occurrence",
-                        "value": instant(original)}],
+        "identifier": [
+            {"system": f"{SYSTEM}/round/{series.id}/occurrence", "value": instant(original)}
+        ],
         "status": status,
-        "serviceType": [{"coding": [{"system": f"{SYSTEM}/specialty",
-                                     "code": series.specialty}],
-                         "text": f"Virtual round: {series.specialty.replace('_', ' ')}"}],
+        "serviceType": [
+            {
+                "coding": [{"system": f"{SYSTEM}/specialty", "code": series.specialty}],
+                "text": f"Virtual round: {series.specialty.replace('_', ' ')}",
+            }
+        ],
         "description": series.title,
         "start": instant(start),
         "end": instant(end),

@@ -19,8 +19,9 @@ class FhirNotFound(NotFound):
     """No such FHIR resource, or the caller may not see it."""
 
 
-async def visible_case(session: AsyncSession, p: Principal, case_id: str,
-                       full: bool = False) -> tuple[Case, View]:
+async def visible_case(
+    session: AsyncSession, p: Principal, case_id: str, full: bool = False
+) -> tuple[Case, View]:
     """The rule of GET /cases/{id}: 404 (and a denied audit row) for anyone else."""
     found = await view_of(session, p, fhir.our_id(case_id))
     if found is None or (full and found[1] != View.full):
@@ -41,26 +42,44 @@ async def task(session: AsyncSession, p: Principal, case_id: str) -> dict[str, A
     return fhir.task(case, view == View.full)
 
 
-async def communications(session: AsyncSession, p: Principal, based_on: str, count: int,
-                         after_seq: int, self_url: str, base: str) -> dict[str, Any]:
+async def communications(
+    session: AsyncSession,
+    p: Principal,
+    based_on: str,
+    count: int,
+    after_seq: int,
+    self_url: str,
+    base: str,
+) -> dict[str, Any]:
     """A case's messages as a searchset Bundle; messages need the full view of the case."""
     from app.consults.models import Message
 
     kind, _, ref = based_on.partition("/")
     if kind != "ServiceRequest" or not ref:
-        raise BadRequest("based-on must be ServiceRequest/{id}.", code="invalid-search",
-                         errors=[{"pointer": "#query/based-on",
-                                  "detail": "expected ServiceRequest/{id}"}])
+        raise BadRequest(
+            "based-on must be ServiceRequest/{id}.",
+            code="invalid-search",
+            errors=[{"pointer": "#query/based-on", "detail": "expected ServiceRequest/{id}"}],
+        )
     case, _ = await visible_case(session, p, ref, full=True)
-    rows = list((await session.scalars(select(Message).where(
-        Message.case_id == case.id, Message.seq > after_seq).order_by(Message.seq).limit(
-        count + 1))).all())
+    rows = list(
+        (
+            await session.scalars(
+                select(Message)
+                .where(Message.case_id == case.id, Message.seq > after_seq)
+                .order_by(Message.seq)
+                .limit(count + 1)
+            )
+        ).all()
+    )
     more = len(rows) > count
     rows = rows[:count]
     nxt = None
     if more:
-        nxt = (f"{base}/Communication?based-on=ServiceRequest/{fhir.fhir_id(case.id)}"
-               f"&_count={count}&_after-seq={rows[-1].seq}")
+        nxt = (
+            f"{base}/Communication?based-on=ServiceRequest/{fhir.fhir_id(case.id)}"
+            f"&_count={count}&_after-seq={rows[-1].seq}"
+        )
     await audit.append(session, p, "message.read", "case", case.id, detail="fhir Communication")
     return fhir.bundle(self_url, [fhir.communication(case, m) for m in rows], base, nxt)
 
@@ -84,7 +103,15 @@ async def appointment(session: AsyncSession, p: Principal, occurrence: str) -> d
         cancelled = exc.cancelled
         begins = exc.moved_to or original
         minutes = exc.moved_duration_minutes or minutes
-    people = list((await session.scalars(select(RoundParticipant).where(
-        RoundParticipant.series_id == series.id).order_by(RoundParticipant.id))).all())
-    return fhir.appointment(series, original, begins, begins + timedelta(minutes=minutes),
-                            cancelled, people, utcnow())
+    people = list(
+        (
+            await session.scalars(
+                select(RoundParticipant)
+                .where(RoundParticipant.series_id == series.id)
+                .order_by(RoundParticipant.id)
+            )
+        ).all()
+    )
+    return fhir.appointment(
+        series, original, begins, begins + timedelta(minutes=minutes), cancelled, people, utcnow()
+    )

@@ -52,8 +52,7 @@ class WebhookDelivery(Timestamped, table=True):
     )
 
     id: str = Field(default_factory=lambda: new_id("whd"), primary_key=True, max_length=40)
-    endpoint_id: str = Field(foreign_key="webhook_endpoint.id", max_length=40,
-                             ondelete="CASCADE")
+    endpoint_id: str = Field(foreign_key="webhook_endpoint.id", max_length=40, ondelete="CASCADE")
     event_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     event_type: str = Field(max_length=60)
     payload: dict[str, Any] = json_field(default_factory=dict)
@@ -74,8 +73,9 @@ class WebhookAttempt(SQLModel, table=True):
     __tablename__ = "webhook_attempt"
 
     id: int | None = Field(default=None, primary_key=True)
-    delivery_id: str = Field(foreign_key="webhook_delivery.id", index=True, max_length=40,
-                             ondelete="CASCADE")
+    delivery_id: str = Field(
+        foreign_key="webhook_delivery.id", index=True, max_length=40, ondelete="CASCADE"
+    )
     at: datetime = ts_field(default_factory=utcnow)
     status_code: int | None = None
     error: str | None = Field(default=None, max_length=500)

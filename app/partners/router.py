@@ -33,83 +33,140 @@ class FhirResponse(Response):
 
 # ----------------------------------------------------------------------------- webhooks
 
-@router.post("/webhooks", response_model=WebhookWithSecret, status_code=status.HTTP_201_CREATED,
-             tags=["partners"], summary="Subscribe a URL to events (the secret is shown once)",
-             responses=problem_responses(401, 403, 409, 422))
-async def create_webhook(body: WebhookCreate, session: SessionDep, p: CurrentPrincipal,
-                         response: Response) -> object:
+
+@router.post(
+    "/webhooks",
+    response_model=WebhookWithSecret,
+    status_code=status.HTTP_201_CREATED,
+    tags=["partners"],
+    summary="Subscribe a URL to events (the secret is shown once)",
+    responses=problem_responses(401, 403, 409, 422),
+)
+async def create_webhook(
+    body: WebhookCreate, session: SessionDep, p: CurrentPrincipal, response: Response
+) -> object:
     ep = await service.create(session, p, body.url, list(body.events), body.description)
     response.headers["Location"] = f"/api/v1/webhooks/{ep.id}"
     return ep
 
 
-@router.get("/webhooks", response_model=Page[WebhookRead], tags=["partners"],
-            summary="Your webhook subscriptions (an admin sees all)",
-            responses=problem_responses(401, 403))
-async def list_webhooks(session: SessionDep, p: CurrentPrincipal, limit: Limit = 50,
-                        cursor: Cursor = None) -> object:
+@router.get(
+    "/webhooks",
+    response_model=Page[WebhookRead],
+    tags=["partners"],
+    summary="Your webhook subscriptions (an admin sees all)",
+    responses=problem_responses(401, 403),
+)
+async def list_webhooks(
+    session: SessionDep, p: CurrentPrincipal, limit: Limit = 50, cursor: Cursor = None
+) -> object:
     items, nxt = await service.list_mine(session, p, limit, cursor)
     return {"items": items, "next_cursor": nxt}
 
 
-@router.get("/webhooks/{webhook_id}", response_model=WebhookRead, tags=["partners"],
-            summary="One webhook subscription", responses=problem_responses(401, 403, 404))
+@router.get(
+    "/webhooks/{webhook_id}",
+    response_model=WebhookRead,
+    tags=["partners"],
+    summary="One webhook subscription",
+    responses=problem_responses(401, 403, 404),
+)
 async def get_webhook(webhook_id: str, session: SessionDep, p: CurrentPrincipal) -> object:
     return await service.get(session, p, webhook_id)
 
 
-@router.delete("/webhooks/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT,
-               tags=["partners"], summary="Unsubscribe (pending deliveries are dropped)",
-               responses=problem_responses(401, 403, 404))
+@router.delete(
+    "/webhooks/{webhook_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["partners"],
+    summary="Unsubscribe (pending deliveries are dropped)",
+    responses=problem_responses(401, 403, 404),
+)
 async def delete_webhook(webhook_id: str, session: SessionDep, p: CurrentPrincipal) -> Response:
     await service.delete(session, p, webhook_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/webhooks/{webhook_id}/rotate-secret", response_model=WebhookWithSecret,
-             tags=["partners"],
-             summary="New signing secret; the old one keeps signing for 24 h beside it",
-             responses=problem_responses(401, 403, 404))
+@router.post(
+    "/webhooks/{webhook_id}/rotate-secret",
+    response_model=WebhookWithSecret,
+    tags=["partners"],
+    summary="New signing secret; the old one keeps signing for 24 h beside it",
+    responses=problem_responses(401, 403, 404),
+)
 async def rotate_secret(webhook_id: str, session: SessionDep, p: CurrentPrincipal) -> object:
     return await service.rotate_secret(session, p, webhook_id)
 
 
-@router.get("/webhooks/{webhook_id}/deliveries", response_model=Page[DeliveryRead],
-            tags=["partners"], summary="The delivery log, newest first, with every attempt",
-            responses=problem_responses(401, 403, 404))
-async def list_deliveries(webhook_id: str, session: SessionDep, p: CurrentPrincipal,
-                          limit: Limit = 50, cursor: Cursor = None,
-                          status: Literal["pending", "delivered", "failed"] | None = None
-                          ) -> object:
+@router.get(
+    "/webhooks/{webhook_id}/deliveries",
+    response_model=Page[DeliveryRead],
+    tags=["partners"],
+    summary="The delivery log, newest first, with every attempt",
+    responses=problem_responses(401, 403, 404),
+)
+async def list_deliveries(
+    webhook_id: str,
+    session: SessionDep,
+    p: CurrentPrincipal,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    status: Literal["pending", "delivered", "failed"] | None = None,
+) -> object:
     items, nxt = await service.deliveries(session, p, webhook_id, status, limit, cursor)
     logs = await service.attempts_of(session, [d.id for d in items])
-    return {"items": [DeliveryRead.model_validate(d).model_copy(
-        update={"attempt_log": logs[d.id]}) for d in items], "next_cursor": nxt}
+    return {
+        "items": [
+            DeliveryRead.model_validate(d).model_copy(update={"attempt_log": logs[d.id]})
+            for d in items
+        ],
+        "next_cursor": nxt,
+    }
 
 
-@router.post("/webhooks/{webhook_id}/deliveries/{delivery_id}/retry",
-             response_model=DeliveryRead, status_code=status.HTTP_202_ACCEPTED,
-             tags=["partners"], summary="Send one delivery again now",
-             responses=problem_responses(401, 403, 404, 409))
-async def retry_delivery(webhook_id: str, delivery_id: str, session: SessionDep,
-                         p: CurrentPrincipal) -> object:
+@router.post(
+    "/webhooks/{webhook_id}/deliveries/{delivery_id}/retry",
+    response_model=DeliveryRead,
+    status_code=status.HTTP_202_ACCEPTED,
+    tags=["partners"],
+    summary="Send one delivery again now",
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def retry_delivery(
+    webhook_id: str, delivery_id: str, session: SessionDep, p: CurrentPrincipal
+) -> object:
     return await service.retry(session, p, webhook_id, delivery_id)
 
 
 # ----------------------------------------------------------------------------- changes
 
-@router.get("/changes", response_model=ChangesPage, tags=["partners"],
-            summary="Every change you may see, oldest first, resumable from a cursor",
-            responses=problem_responses(400, 401))
-async def changes(session: SessionDep, p: CurrentPrincipal,
-                  since: Annotated[str | None, Query(
-                      max_length=500, description="`next_cursor` of the previous page; "
-                      "omit to start from the beginning.")] = None,
-                  limit: Limit = 100) -> object:
+
+@router.get(
+    "/changes",
+    response_model=ChangesPage,
+    tags=["partners"],
+    summary="Every change you may see, oldest first, resumable from a cursor",
+    responses=problem_responses(400, 401),
+)
+async def changes(
+    session: SessionDep,
+    p: CurrentPrincipal,
+    since: Annotated[
+        str | None,
+        Query(
+            max_length=500,
+            description="`next_cursor` of the previous page; omit to start from the beginning.",
+        ),
+    ] = None,
+    limit: Limit = 100,
+) -> object:
     after = _position(since, p)
     items, position, more = await feed.changes(session, p, after, limit)
-    return {"items": items, "has_more": more,
-            "next_cursor": encode_cursor({"p": position, "w": p.id})}
+    return {
+        "items": items,
+        "has_more": more,
+        "next_cursor": encode_cursor({"p": position, "w": p.id}),
+    }
 
 
 def _position(since: str | None, p: Principal) -> int:
@@ -117,46 +174,73 @@ def _position(since: str | None, p: Principal) -> int:
         return 0
     value = decode_cursor(since)
     if not isinstance(value, dict) or not isinstance(value.get("p"), int) or value.get("w") != p.id:
-        raise BadRequest("The cursor is invalid or was issued to someone else.",
-                         code="invalid-cursor")
+        raise BadRequest(
+            "The cursor is invalid or was issued to someone else.", code="invalid-cursor"
+        )
     return int(value["p"])
 
 
 # ----------------------------------------------------------------------------- FHIR
 
-@router.get("/fhir/ServiceRequest/{case_id}", response_class=FhirResponse, tags=["fhir"],
-            summary="The case as a FHIR R4 ServiceRequest",
-            responses={200: {"content": {FHIR_JSON: {}}}, **problem_responses(401, 404)})
-async def fhir_service_request(case_id: str, session: SessionDep,
-                               p: CurrentPrincipal) -> FhirResponse:
+
+@router.get(
+    "/fhir/ServiceRequest/{case_id}",
+    response_class=FhirResponse,
+    tags=["fhir"],
+    summary="The case as a FHIR R4 ServiceRequest",
+    responses={200: {"content": {FHIR_JSON: {}}}, **problem_responses(401, 404)},
+)
+async def fhir_service_request(
+    case_id: str, session: SessionDep, p: CurrentPrincipal
+) -> FhirResponse:
     return FhirResponse(await fhir_service.service_request(session, p, case_id))
 
 
-@router.get("/fhir/Task/{case_id}", response_class=FhirResponse, tags=["fhir"],
-            summary="The case's progress as a FHIR R4 Task",
-            responses={200: {"content": {FHIR_JSON: {}}}, **problem_responses(401, 404)})
+@router.get(
+    "/fhir/Task/{case_id}",
+    response_class=FhirResponse,
+    tags=["fhir"],
+    summary="The case's progress as a FHIR R4 Task",
+    responses={200: {"content": {FHIR_JSON: {}}}, **problem_responses(401, 404)},
+)
 async def fhir_task(case_id: str, session: SessionDep, p: CurrentPrincipal) -> FhirResponse:
     return FhirResponse(await fhir_service.task(session, p, case_id))
 
 
-@router.get("/fhir/Communication", response_class=FhirResponse, tags=["fhir"],
-            summary="A case's messages as a Bundle of FHIR R4 Communication",
-            responses={200: {"content": {FHIR_JSON: {}}}, **problem_responses(400, 401, 404)})
+@router.get(
+    "/fhir/Communication",
+    response_class=FhirResponse,
+    tags=["fhir"],
+    summary="A case's messages as a Bundle of FHIR R4 Communication",
+    responses={200: {"content": {FHIR_JSON: {}}}, **problem_responses(400, 401, 404)},
+)
 async def fhir_communications(
-        request: Request, session: SessionDep, p: CurrentPrincipal,
-        based_on: Annotated[str, Query(alias="based-on", max_length=100,
-                                       description="ServiceRequest/{case_id}")],
-        count: Annotated[int, Query(alias="_count", ge=1, le=500)] = 100,
-        after_seq: Annotated[int, Query(alias="_after-seq", ge=0)] = 0) -> FhirResponse:
+    request: Request,
+    session: SessionDep,
+    p: CurrentPrincipal,
+    based_on: Annotated[
+        str, Query(alias="based-on", max_length=100, description="ServiceRequest/{case_id}")
+    ],
+    count: Annotated[int, Query(alias="_count", ge=1, le=500)] = 100,
+    after_seq: Annotated[int, Query(alias="_after-seq", ge=0)] = 0,
+) -> FhirResponse:
     base = str(request.base_url).rstrip("/") + "/api/v1/fhir"
-    return FhirResponse(await fhir_service.communications(
-        session, p, based_on, count, after_seq, str(request.url), base))
+    return FhirResponse(
+        await fhir_service.communications(
+            session, p, based_on, count, after_seq, str(request.url), base
+        )
+    )
 
 
-@router.get("/fhir/Appointment/{occurrence_id}", response_class=FhirResponse, tags=["fhir"],
-            summary="A round occurrence as a FHIR R4 Appointment "
-                    "(id: `{round id, _ as -}-{original start, YYYYMMDDTHHMMSSZ}`)",
-            responses={200: {"content": {FHIR_JSON: {}}}, **problem_responses(401, 404)})
-async def fhir_appointment(occurrence_id: str, session: SessionDep,
-                           p: CurrentPrincipal) -> FhirResponse:
+@router.get(
+    "/fhir/Appointment/{occurrence_id}",
+    response_class=FhirResponse,
+    tags=["fhir"],
+    summary="A round occurrence as a FHIR R4 Appointment "
+    "(id: `{round id, _ as -}-{original start, YYYYMMDDTHHMMSSZ}`)",
+    responses={200: {"content": {FHIR_JSON: {}}}, **problem_responses(401, 404)},
+)
+async def fhir_appointment(
+    occurrence_id: str, session: SessionDep, p: CurrentPrincipal
+) -> FhirResponse:
     return FhirResponse(await fhir_service.appointment(session, p, occurrence_id))

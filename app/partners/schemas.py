@@ -7,9 +7,17 @@ from pydantic import Field
 
 from app.core.schemas import ReadModel, RequestBody, Stamped
 
-EventName = Literal["case.submitted", "case.offered", "case.assigned", "case.unmatched",
-                    "case.closed", "message.created", "note.signed", "followup.due",
-                    "round.updated"]
+EventName = Literal[
+    "case.submitted",
+    "case.offered",
+    "case.assigned",
+    "case.unmatched",
+    "case.closed",
+    "message.created",
+    "note.signed",
+    "followup.due",
+    "round.updated",
+]
 
 
 class WebhookCreate(RequestBody):
@@ -49,8 +57,10 @@ class DeliveryRead(Stamped):
     event_type: str
     status: Literal["pending", "delivered", "failed"]
     attempts: int
-    failures: int = Field(description="Failed attempts counted against the retry schedule "
-                                      "(an unreachable endpoint is probed without them).")
+    failures: int = Field(
+        description="Failed attempts counted against the retry schedule "
+        "(an unreachable endpoint is probed without them)."
+    )
     next_attempt_at: datetime
     last_status_code: int | None
     last_error: str | None
@@ -70,6 +80,7 @@ class Change(ReadModel):
 
 class ChangesPage(ReadModel):
     items: list[Change]
-    next_cursor: str = Field(description="Send as `since` to continue; store it to resume "
-                                         "later (it is never null).")
+    next_cursor: str = Field(
+        description="Send as `since` to continue; store it to resume later (it is never null)."
+    )
     has_more: bool

@@ -50,14 +50,20 @@ def _mine(p: Principal):  # type: ignore[no-untyped-def]
     return WebhookEndpoint.owner_id == p.id
 
 
-async def create(session: AsyncSession, p: Principal, url: str, events: list[str],
-                 description: str | None) -> WebhookEndpoint:
+async def create(
+    session: AsyncSession, p: Principal, url: str, events: list[str], description: str | None
+) -> WebhookEndpoint:
     may_manage(p)
     await check_url(url, get_settings().webhook_allow_private)
-    ep = WebhookEndpoint(owner_kind=p.kind, owner_id=p.id,
-                         organization_id=p.organization_id if p.kind == "client" else None,
-                         url=url, events=sorted(set(events)), description=description,
-                         secret=signing.new_secret())
+    ep = WebhookEndpoint(
+        owner_kind=p.kind,
+        owner_id=p.id,
+        organization_id=p.organization_id if p.kind == "client" else None,
+        url=url,
+        events=sorted(set(events)),
+        description=description,
+        secret=signing.new_secret(),
+    )
     session.add(ep)
     await session.flush()
     return ep
@@ -75,8 +81,9 @@ async def get(session: AsyncSession, p: Principal, webhook_id: str) -> WebhookEn
     return ep
 
 
-async def list_mine(session: AsyncSession, p: Principal, limit: int,
-                    cursor: str | None) -> tuple[list[WebhookEndpoint], str | None]:
+async def list_mine(
+    session: AsyncSession, p: Principal, limit: int, cursor: str | None
+) -> tuple[list[WebhookEndpoint], str | None]:
     may_manage(p)
     stmt = select(WebhookEndpoint)
     mine = _mine(p)
@@ -101,8 +108,14 @@ async def rotate_secret(session: AsyncSession, p: Principal, webhook_id: str) ->
     return ep
 
 
-async def deliveries(session: AsyncSession, p: Principal, webhook_id: str, status: str | None,
-                     limit: int, cursor: str | None) -> tuple[list[WebhookDelivery], str | None]:
+async def deliveries(
+    session: AsyncSession,
+    p: Principal,
+    webhook_id: str,
+    status: str | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[WebhookDelivery], str | None]:
     ep = await get(session, p, webhook_id)
     stmt = select(WebhookDelivery).where(WebhookDelivery.endpoint_id == ep.id)
     if status:
@@ -110,25 +123,34 @@ async def deliveries(session: AsyncSession, p: Principal, webhook_id: str, statu
     return await keyset_page(session, stmt, WebhookDelivery.id, limit, cursor)
 
 
-async def attempts_of(session: AsyncSession,
-                      delivery_ids: list[str]) -> dict[str, list[WebhookAttempt]]:
+async def attempts_of(
+    session: AsyncSession, delivery_ids: list[str]
+) -> dict[str, list[WebhookAttempt]]:
     out: dict[str, list[WebhookAttempt]] = {d: [] for d in delivery_ids}
     if delivery_ids:
-        rows = await session.scalars(select(WebhookAttempt).where(
-            WebhookAttempt.delivery_id.in_(delivery_ids)).order_by(WebhookAttempt.id))
+        rows = await session.scalars(
+            select(WebhookAttempt)
+            .where(WebhookAttempt.delivery_id.in_(delivery_ids))
+            .order_by(WebhookAttempt.id)
+        )
         for a in rows:
             out[a.delivery_id].append(a)
     return out
 
 
-async def retry(session: AsyncSession, p: Principal, webhook_id: str,
-                delivery_id: str) -> WebhookDelivery:
+async def retry(
+    session: AsyncSession, p: Principal, webhook_id: str, delivery_id: str
+) -> WebhookDelivery:
     """Queue one delivery to be sent again now (whatever its state)."""
     ep = await get(session, p, webhook_id)
     if not ep.active:
         raise WebhookDisabled(f"The webhook was disabled: {ep.disabled_reason}.")
-    d = (await session.execute(select(WebhookDelivery).where(
-        WebhookDelivery.id == delivery_id, WebhookDelivery.endpoint_id == ep.id))
+    d = (
+        await session.execute(
+            select(WebhookDelivery).where(
+                WebhookDelivery.id == delivery_id, WebhookDelivery.endpoint_id == ep.id
+            )
+        )
     ).scalar_one_or_none()
     if d is None:
         raise DeliveryNotFound("No such delivery for this webhook.")
@@ -140,8 +162,10 @@ async def retry(session: AsyncSession, p: Principal, webhook_id: str,
 
 def active_secrets(ep: WebhookEndpoint) -> list[str]:
     keys = [ep.secret]
-    if ep.previous_secret and ep.previous_secret_expires_at and \
-            ep.previous_secret_expires_at > utcnow():
+    if (
+        ep.previous_secret
+        and ep.previous_secret_expires_at
+        and ep.previous_secret_expires_at > utcnow()
+    ):
         keys.append(ep.previous_secret)
     return keys
-

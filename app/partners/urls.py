@@ -17,8 +17,14 @@ class UnsafeWebhookUrl(Unprocessable):
 def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
-    return ip.is_global and not (ip.is_loopback or ip.is_private or ip.is_link_local
-                                 or ip.is_multicast or ip.is_reserved or ip.is_unspecified)
+    return ip.is_global and not (
+        ip.is_loopback
+        or ip.is_private
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+    )
 
 
 async def check_url(url: str, allow_private: bool) -> None:
@@ -46,14 +52,17 @@ async def check_url(url: str, allow_private: bool) -> None:
     else:
         try:
             infos = await asyncio.get_running_loop().getaddrinfo(
-                host, port or 443, type=socket.SOCK_STREAM)
+                host, port or 443, type=socket.SOCK_STREAM
+            )
         except OSError as e:
             raise _bad(f"The host {host} does not resolve.") from e
         addresses = [ipaddress.ip_address(i[4][0].split("%")[0]) for i in infos]
     blocked = [str(a) for a in addresses if not _is_public(a)]
     if not addresses or blocked:
-        raise _bad(f"The host {host} resolves to a non-public address ({', '.join(blocked)}); "
-                   "webhooks go only to public addresses.")
+        raise _bad(
+            f"The host {host} resolves to a non-public address ({', '.join(blocked)}); "
+            "webhooks go only to public addresses."
+        )
 
 
 def _bad(detail: str) -> UnsafeWebhookUrl:

@@ -1,7 +1,7 @@
 """Close codes of the live sockets: (code, reason). Documented in docs/consults.md."""
 
 ORIGIN_REFUSED = (4403, "origin not allowed")  # before the handshake completes: HTTP 403
-BAD_FIRST_FRAME = (4400, "the first frame must be {\"type\": \"auth\", \"token\": ...}")
+BAD_FIRST_FRAME = (4400, 'the first frame must be {"type": "auth", "token": ...}')
 UNAUTHORIZED = (4401, "invalid or expired access token")
 SESSION_ENDED = (4401, "session ended: token expired or revoked")
 NOT_FOUND = (4404, "no such case")

@@ -47,11 +47,27 @@ def message_frame(m: dict[str, Any]) -> str:
 class Conn:
     """One authenticated socket (a room's or an inbox's)."""
 
-    __slots__ = ("id", "hub", "ws", "principal", "token", "case_id", "buf", "cursor", "ready",
-                 "closing", "sender", "resume_to", "expiry", "closer", "__weakref__")
+    __slots__ = (
+        "id",
+        "hub",
+        "ws",
+        "principal",
+        "token",
+        "case_id",
+        "buf",
+        "cursor",
+        "ready",
+        "closing",
+        "sender",
+        "resume_to",
+        "expiry",
+        "closer",
+        "__weakref__",
+    )
 
-    def __init__(self, hub: "Hub", ws: WebSocket, principal: Principal, token: str,
-                 case_id: str | None) -> None:
+    def __init__(
+        self, hub: "Hub", ws: WebSocket, principal: Principal, token: str, case_id: str | None
+    ) -> None:
         self.id = f"{hub.pubsub.origin}.{next(hub.counter)}"
         self.hub, self.ws, self.principal, self.token = hub, ws, principal, token
         self.case_id = case_id
@@ -217,8 +233,11 @@ class Hub:
             self.inbox_orgs[p.organization_id].add(conn)
 
     def detach(self, conn: Conn) -> None:
-        for group, key in ((self.rooms, conn.case_id), (self.inbox_users, conn.user_id),
-                           (self.inbox_orgs, conn.principal.organization_id)):
+        for group, key in (
+            (self.rooms, conn.case_id),
+            (self.inbox_users, conn.user_id),
+            (self.inbox_orgs, conn.principal.organization_id),
+        ):
             if key is None or key not in group:
                 continue
             group[key].discard(conn)
@@ -226,8 +245,11 @@ class Hub:
                 del group[key]
 
     def local_users(self, case_id: str, but: Conn | None = None) -> dict[str, str]:
-        return {c.user_id: c.principal.role.value for c in self.rooms.get(case_id, ())
-                if c is not but and not c.closing}
+        return {
+            c.user_id: c.principal.role.value
+            for c in self.rooms.get(case_id, ())
+            if c is not but and not c.closing
+        }
 
     # -- publishing ----------------------------------------------------------------------
     async def publish_events(self, events: list[dict[str, Any]]) -> None:
@@ -239,28 +261,57 @@ class Hub:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    def to_room(self, case_id: str, frame: dict[str, Any], *, but: str | None = None,
-                to_user: str | None = None, to_conn: str | None = None) -> None:
+    def to_room(
+        self,
+        case_id: str,
+        frame: dict[str, Any],
+        *,
+        but: str | None = None,
+        to_user: str | None = None,
+        to_conn: str | None = None,
+    ) -> None:
         """An ephemeral frame (presence, typing, signal): straight to the bus, never stored."""
-        self.spawn(self.pubsub.publish({"kind": "room", "case_id": case_id, "frame": frame,
-                                        "but": but, "to_user": to_user, "to_conn": to_conn}))
+        self.spawn(
+            self.pubsub.publish(
+                {
+                    "kind": "room",
+                    "case_id": case_id,
+                    "frame": frame,
+                    "but": but,
+                    "to_user": to_user,
+                    "to_conn": to_conn,
+                }
+            )
+        )
 
     def joined(self, conn: Conn) -> None:
         assert conn.case_id is not None
         first = conn.user_id not in self.local_users(conn.case_id, but=conn)
-        self.spawn(self.pubsub.publish({"kind": "who", "case_id": conn.case_id,
-                                        "conn": conn.id}))
+        self.spawn(self.pubsub.publish({"kind": "who", "case_id": conn.case_id, "conn": conn.id}))
         if first:
-            self.to_room(conn.case_id, {"type": "presence", "state": "joined",
-                                        "user_id": conn.user_id,
-                                        "role": conn.principal.role.value}, but=conn.id)
+            self.to_room(
+                conn.case_id,
+                {
+                    "type": "presence",
+                    "state": "joined",
+                    "user_id": conn.user_id,
+                    "role": conn.principal.role.value,
+                },
+                but=conn.id,
+            )
 
     def left(self, conn: Conn) -> None:
         if conn.case_id is None or conn.user_id in self.local_users(conn.case_id, but=conn):
             return
-        self.to_room(conn.case_id, {"type": "presence", "state": "left",
-                                    "user_id": conn.user_id,
-                                    "role": conn.principal.role.value})
+        self.to_room(
+            conn.case_id,
+            {
+                "type": "presence",
+                "state": "left",
+                "user_id": conn.user_id,
+                "role": conn.principal.role.value,
+            },
+        )
 
     # -- receiving -----------------------------------------------------------------------
     def on_bus(self, msg: dict[str, Any]) -> None:
@@ -272,13 +323,21 @@ class Hub:
             self._on_room(msg)
         elif kind == "who":
             members = self.rooms.get(msg["case_id"], ())
-            users = {c.user_id: c.principal.role.value for c in members
-                     if c.id != msg["conn"] and not c.closing}
+            users = {
+                c.user_id: c.principal.role.value
+                for c in members
+                if c.id != msg["conn"] and not c.closing
+            }
             if users:
-                self.to_room(msg["case_id"], {"type": "presence", "state": "present",
-                                              "users": [{"user_id": u, "role": r}
-                                                        for u, r in users.items()]},
-                             to_conn=msg["conn"])
+                self.to_room(
+                    msg["case_id"],
+                    {
+                        "type": "presence",
+                        "state": "present",
+                        "users": [{"user_id": u, "role": r} for u, r in users.items()],
+                    },
+                    to_conn=msg["conn"],
+                )
 
     def _on_room(self, msg: dict[str, Any]) -> None:
         conns = self.rooms.get(msg["case_id"])
@@ -306,10 +365,16 @@ class Hub:
             conns = self.rooms.get(case_id)
             if conns:
                 if etype.startswith("case.") and "status" in payload:
-                    text = dumps({"type": "case", "event": etype, "case_id": case_id,
-                                  "status": payload["status"],
-                                  "previous_status": payload.get("previous_status"),
-                                  "at": ev.get("created_at")})
+                    text = dumps(
+                        {
+                            "type": "case",
+                            "event": etype,
+                            "case_id": case_id,
+                            "status": payload["status"],
+                            "previous_status": payload.get("previous_status"),
+                            "at": ev.get("created_at"),
+                        }
+                    )
                     for c in list(conns):
                         c.offer(None, text)
                 # Assignment, cancellation, participants: who may stay in the room may change.
@@ -328,9 +393,18 @@ class Hub:
             return
         payload = dict(ev.get("payload") or {})
         payload.pop("body", None)  # the inbox notifies; the room carries the conversation
-        text = dumps({"type": "event", "id": ev["id"], "event": ev["type"],
-                      "resource_type": ev["resource_type"], "resource_id": ev["resource_id"],
-                      "organization_id": org, "payload": payload, "at": ev.get("created_at")})
+        text = dumps(
+            {
+                "type": "event",
+                "id": ev["id"],
+                "event": ev["type"],
+                "resource_type": ev["resource_type"],
+                "resource_id": ev["resource_id"],
+                "organization_id": org,
+                "payload": payload,
+                "at": ev.get("created_at"),
+            }
+        )
         for c in targets:
             c.offer(None, text)
 
@@ -360,8 +434,13 @@ class Hub:
                 case_ids = {c.case_id for c in group if c.case_id}
                 allowed: set[str] = set()
                 if case_ids:
-                    allowed = set((await s.scalars(select(Case.id).where(
-                        Case.id.in_(case_ids), full_access(p)))).all())  # type: ignore[attr-defined]
+                    allowed = set(
+                        (
+                            await s.scalars(
+                                select(Case.id).where(Case.id.in_(case_ids), full_access(p))
+                            )
+                        ).all()
+                    )  # type: ignore[attr-defined]
                 for c in group:
                     if c.case_id and c.case_id not in allowed:
                         c.kill(*codes.ACCESS_REVOKED)

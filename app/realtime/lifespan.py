@@ -19,8 +19,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     hub = Hub(make_pubsub(get_settings().redis_url, rs.ws_channel), queue_limit=rs.ws_send_queue)
     await hub.start()
     app.state.hub = hub
-    relay = outbox_relay.Relay(hub.publish_events, poll_seconds=rs.ws_relay_poll_seconds,
-                               grace_seconds=rs.ws_relay_grace_seconds)
+    relay = outbox_relay.Relay(
+        hub.publish_events,
+        poll_seconds=rs.ws_relay_poll_seconds,
+        grace_seconds=rs.ws_relay_grace_seconds,
+    )
     outbox_relay.install(relay)
     await relay.start()
     sweep = asyncio.create_task(hub.sweep_forever(rs.ws_recheck_seconds))

@@ -69,8 +69,9 @@ async def read_frame(ws: WebSocket) -> dict[str, Any] | None | tuple[int, str]:
 Admit = Callable[[AsyncSession, Principal], Awaitable[Any]]
 
 
-async def authenticate(ws: WebSocket, admit: Admit | None = None
-                       ) -> tuple[Principal, str, dict[str, Any], Any] | None:
+async def authenticate(
+    ws: WebSocket, admit: Admit | None = None
+) -> tuple[Principal, str, dict[str, Any], Any] | None:
     """Accept, then require {"type": "auth", "token": ...} in time; `admit` decides, in the
     same short transaction, whether this principal may have the socket (None: refused, the
     socket is closed 4404). Returns None when the socket was already closed."""
@@ -123,8 +124,7 @@ def schedule_expiry(conn: Conn) -> None:
     """Disconnect when the access token expires (a new `auth` frame extends it)."""
     conn.cancel_timers()
     delay = max(0.0, conn.principal.exp - time.time())
-    conn.expiry = asyncio.get_running_loop().call_later(
-        delay, conn.kill, *codes.SESSION_ENDED)
+    conn.expiry = asyncio.get_running_loop().call_later(delay, conn.kill, *codes.SESSION_ENDED)
 
 
 async def reauth(conn: Conn, frame: dict[str, Any]) -> None:
@@ -138,8 +138,13 @@ async def reauth(conn: Conn, frame: dict[str, Any]) -> None:
         conn.kill(*codes.UNAUTHORIZED)
         return
     if p.id != conn.principal.id:
-        conn.send_soon({"type": "error", "code": "other-user",
-                        "detail": "A socket stays with the user who opened it."})
+        conn.send_soon(
+            {
+                "type": "error",
+                "code": "other-user",
+                "detail": "A socket stays with the user who opened it.",
+            }
+        )
         return
     conn.principal, conn.token = p, token
     schedule_expiry(conn)

@@ -100,8 +100,9 @@ class RedisPubSub(PubSub):
     async def publish(self, msg: dict[str, Any]) -> None:
         self._deliver(msg)
         try:
-            await self._pub.publish(self.channel, json.dumps({**msg, "origin": self.origin},
-                                                             default=str))
+            await self._pub.publish(
+                self.channel, json.dumps({**msg, "origin": self.origin}, default=str)
+            )
         except Exception as e:
             # Other processes miss it live; their sockets catch up when Redis returns.
             if self.healthy or not self._warned:

@@ -8,9 +8,12 @@ from app.records.schemas import CaseRecord
 router = make_router(tags=["cases"])
 
 
-@router.get("/cases/{case_id}/record", response_model=CaseRecord,
-            summary="The case's story in time order: intake, offers and assignment, signed "
-                    "notes, round recommendations, follow-ups and outcomes, feedback",
-            responses=problem_responses(401, 404))
+@router.get(
+    "/cases/{case_id}/record",
+    response_model=CaseRecord,
+    summary="The case's story in time order: intake, offers and assignment, signed "
+    "notes, round recommendations, follow-ups and outcomes, feedback",
+    responses=problem_responses(401, 404),
+)
 async def get_case_record(session: SessionDep, p: CurrentPrincipal, case: FullCase) -> object:
     return await service.case_record(session, p, case)

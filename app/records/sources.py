@@ -13,33 +13,72 @@ from app.matching.models import Offer, OfferStatus
 
 
 async def record_entries(session: AsyncSession, case: Case) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = [{
-        "at": case.created_at, "type": "intake", "id": case.id,
-        "submitted_by_id": case.submitted_by_id or case.submitted_by_client_id,
-        "specialty": case.specialty, "urgency": case.urgency, "question": case.question,
-        "summary": case.summary, "patient": {"reference": case.patient_reference,
-                                             "age_years": case.patient_age_years,
-                                             "sex": case.patient_sex},
-        "languages": case.languages, "interpreter_needed": case.interpreter_needed,
-        "respond_by": case.respond_by, "follow_up_of": case.follow_up_of_id,
-    }]
-    offers = (await session.scalars(select(Offer).where(Offer.case_id == case.id)
-                                    .order_by(Offer.created_at, Offer.id))).all()
+    out: list[dict[str, Any]] = [
+        {
+            "at": case.created_at,
+            "type": "intake",
+            "id": case.id,
+            "submitted_by_id": case.submitted_by_id or case.submitted_by_client_id,
+            "specialty": case.specialty,
+            "urgency": case.urgency,
+            "question": case.question,
+            "summary": case.summary,
+            "patient": {
+                "reference": case.patient_reference,
+                "age_years": case.patient_age_years,
+                "sex": case.patient_sex,
+            },
+            "languages": case.languages,
+            "interpreter_needed": case.interpreter_needed,
+            "respond_by": case.respond_by,
+            "follow_up_of": case.follow_up_of_id,
+        }
+    ]
+    offers = (
+        await session.scalars(
+            select(Offer).where(Offer.case_id == case.id).order_by(Offer.created_at, Offer.id)
+        )
+    ).all()
     for o in offers:
-        out.append({"at": o.created_at, "type": "offer", "id": o.id,
-                    "specialist_id": o.specialist_id, "rank": o.rank,
-                    "automatic": o.offered_by_id is None, "expires_at": o.expires_at})
+        out.append(
+            {
+                "at": o.created_at,
+                "type": "offer",
+                "id": o.id,
+                "specialist_id": o.specialist_id,
+                "rank": o.rank,
+                "automatic": o.offered_by_id is None,
+                "expires_at": o.expires_at,
+            }
+        )
         if o.status in (OfferStatus.accepted, OfferStatus.declined, OfferStatus.expired):
-            out.append({"at": o.responded_at or o.updated_at, "type": f"offer_{o.status}",
-                        "id": o.id, "specialist_id": o.specialist_id,
-                        "reason": o.decline_reason})
+            out.append(
+                {
+                    "at": o.responded_at or o.updated_at,
+                    "type": f"offer_{o.status}",
+                    "id": o.id,
+                    "specialist_id": o.specialist_id,
+                    "reason": o.decline_reason,
+                }
+            )
     if case.assigned_at and case.assigned_specialist_id:
-        out.append({"at": case.assigned_at, "type": "assignment", "id": case.id,
-                    "specialist_id": case.assigned_specialist_id})
+        out.append(
+            {
+                "at": case.assigned_at,
+                "type": "assignment",
+                "id": case.id,
+                "specialist_id": case.assigned_specialist_id,
+            }
+        )
     if case.cancelled_at:
-        out.append({"at": case.cancelled_at, "type": "cancelled", "id": case.id,
-                    "reason": getattr(case, "cancel_reason", None)})
+        out.append(
+            {
+                "at": case.cancelled_at,
+                "type": "cancelled",
+                "id": case.id,
+                "reason": getattr(case, "cancel_reason", None),
+            }
+        )
     if case.closed_at:
-        out.append({"at": case.closed_at, "type": "closed", "id": case.id,
-                    "outcome": case.outcome})
+        out.append({"at": case.closed_at, "type": "closed", "id": case.id, "outcome": case.outcome})
     return out

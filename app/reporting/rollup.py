@@ -35,8 +35,11 @@ try:  # the live-consult domain's messages; without them nobody's first response
 except ImportError:  # pragma: no cover - depends on which domains are installed
     Message = None  # type: ignore[assignment,misc]
 
-ANSWERED_OFFERS = (OfferStatus.accepted.value, OfferStatus.declined.value,
-                   OfferStatus.expired.value)
+ANSWERED_OFFERS = (
+    OfferStatus.accepted.value,
+    OfferStatus.declined.value,
+    OfferStatus.expired.value,
+)
 OVERLAP_MS = 5 * 60 * 1000
 EVENT_OVERLAP = 1000
 CHUNK = 500
@@ -53,28 +56,47 @@ def seconds(col: Any, pg: bool) -> Any:
 
 
 def _timing_select(pg: bool, where: Any) -> Any:
-    first_signed = (select(func.min(Note.signed_at))
-                    .where(Note.case_id == Case.id, Note.kind == NoteKind.consult.value,
-                           Note.signed_at.is_not(None))  # type: ignore[union-attr]
-                    .scalar_subquery())
+    first_signed = (
+        select(func.min(Note.signed_at))
+        .where(
+            Note.case_id == Case.id,
+            Note.kind == NoteKind.consult.value,
+            Note.signed_at.is_not(None),
+        )  # type: ignore[union-attr]
+        .scalar_subquery()
+    )
     if Message is not None:
-        first_msg: Any = (select(func.min(Message.created_at))
-                          .where(Message.case_id == Case.id,
-                                 Message.sender_role == Role.specialist.value)
-                          .scalar_subquery())
+        first_msg: Any = (
+            select(func.min(Message.created_at))
+            .where(Message.case_id == Case.id, Message.sender_role == Role.specialist.value)
+            .scalar_subquery()
+        )
     else:
         first_msg = None
-    signed_notes = (select(func.count()).where(
-        Note.case_id == Case.id, Note.status == NoteStatus.signed.value).scalar_subquery())
-    acknowledged = (select(func.count()).where(
-        Note.case_id == Case.id, Note.status == NoteStatus.signed.value,
-        Note.acknowledged_at.is_not(None)).scalar_subquery())  # type: ignore[union-attr]
+    signed_notes = (
+        select(func.count())
+        .where(Note.case_id == Case.id, Note.status == NoteStatus.signed.value)
+        .scalar_subquery()
+    )
+    acknowledged = (
+        select(func.count())
+        .where(
+            Note.case_id == Case.id,
+            Note.status == NoteStatus.signed.value,
+            Note.acknowledged_at.is_not(None),
+        )
+        .scalar_subquery()
+    )  # type: ignore[union-attr]
     fb = select(Feedback).where(Feedback.case_id == Case.id)
     feedback_count = fb.with_only_columns(func.count()).scalar_subquery()
-    usefulness = fb.with_only_columns(func.coalesce(func.sum(Feedback.usefulness), 0)
-                                      ).scalar_subquery()
-    changed = fb.with_only_columns(func.count()).where(
-        Feedback.changed_management.is_(True)).scalar_subquery()  # type: ignore[attr-defined]
+    usefulness = fb.with_only_columns(
+        func.coalesce(func.sum(Feedback.usefulness), 0)
+    ).scalar_subquery()
+    changed = (
+        fb.with_only_columns(func.count())
+        .where(Feedback.changed_management.is_(True))
+        .scalar_subquery()
+    )  # type: ignore[attr-defined]
     offers = select(func.count()).where(Offer.case_id == Case.id)
     accepted = offers.where(Offer.status == OfferStatus.accepted.value).scalar_subquery()
     answered = offers.where(Offer.status.in_(ANSWERED_OFFERS)).scalar_subquery()  # type: ignore[attr-defined]
@@ -83,17 +105,49 @@ def _timing_select(pg: bool, where: Any) -> Any:
     response = seconds(first_msg, pg) if first_msg is not None else cast(None, BigInteger)
     signed = seconds(first_signed, pg)
     return select(
-        Case.id, Case.organization_id, Case.specialty, Case.status, created,
-        seconds(Case.respond_by, pg), assigned, response, signed,
-        assigned - created, response - created, signed - created,
-        accepted, answered, signed_notes, acknowledged, feedback_count, usefulness, changed,
+        Case.id,
+        Case.organization_id,
+        Case.specialty,
+        Case.status,
+        created,
+        seconds(Case.respond_by, pg),
+        assigned,
+        response,
+        signed,
+        assigned - created,
+        response - created,
+        signed - created,
+        accepted,
+        answered,
+        signed_notes,
+        acknowledged,
+        feedback_count,
+        usefulness,
+        changed,
     ).where(where)
 
 
-_COLUMNS = ["case_id", "organization_id", "specialty", "status", "created_s", "respond_by_s",
-            "assigned_s", "first_response_s", "first_signed_s", "accept_s", "response_s",
-            "signed_s", "offers_accepted", "offers_answered", "signed_notes",
-            "acknowledged_notes", "feedback_count", "usefulness_sum", "changed_management_count"]
+_COLUMNS = [
+    "case_id",
+    "organization_id",
+    "specialty",
+    "status",
+    "created_s",
+    "respond_by_s",
+    "assigned_s",
+    "first_response_s",
+    "first_signed_s",
+    "accept_s",
+    "response_s",
+    "signed_s",
+    "offers_accepted",
+    "offers_answered",
+    "signed_notes",
+    "acknowledged_notes",
+    "feedback_count",
+    "usefulness_sum",
+    "changed_management_count",
+]
 
 
 async def recompute(session: AsyncSession, case_ids: list[str] | None) -> int:
@@ -108,11 +162,11 @@ async def recompute(session: AsyncSession, case_ids: list[str] | None) -> int:
         await session.execute(insert(table).from_select(_COLUMNS, _timing_select(pg, true())))
         return -1
     for i in range(0, len(case_ids), CHUNK):
-        chunk = case_ids[i:i + CHUNK]
-        await session.execute(delete(CaseTiming).where(
-            CaseTiming.case_id.in_(chunk)))  # type: ignore[attr-defined]
-        await session.execute(insert(table).from_select(
-            _COLUMNS, _timing_select(pg, Case.id.in_(chunk))))  # type: ignore[attr-defined]
+        chunk = case_ids[i : i + CHUNK]
+        await session.execute(delete(CaseTiming).where(CaseTiming.case_id.in_(chunk)))  # type: ignore[attr-defined]
+        await session.execute(
+            insert(table).from_select(_COLUMNS, _timing_select(pg, Case.id.in_(chunk)))
+        )  # type: ignore[attr-defined]
     return len(case_ids)
 
 
@@ -121,15 +175,17 @@ def _since(prefix: str, ms: int) -> str:
 
 
 async def _state(session: AsyncSession) -> dict[str, int]:
-    return {k: v for k, v in (await session.execute(
-        select(ReportingState.key, ReportingState.value))).all()}
+    return {
+        k: v
+        for k, v in (await session.execute(select(ReportingState.key, ReportingState.value))).all()
+    }
 
 
 async def _save(session: AsyncSession, values: dict[str, int]) -> None:
-    await session.execute(delete(ReportingState).where(
-        ReportingState.key.in_(list(values))))  # type: ignore[attr-defined]
-    await session.execute(insert(ReportingState), [{"key": k, "value": v}
-                                                   for k, v in values.items()])
+    await session.execute(delete(ReportingState).where(ReportingState.key.in_(list(values))))  # type: ignore[attr-defined]
+    await session.execute(
+        insert(ReportingState), [{"key": k, "value": v} for k, v in values.items()]
+    )
 
 
 async def catch_up(session: AsyncSession, *, rebuild: bool = False) -> int:
@@ -138,8 +194,7 @@ async def catch_up(session: AsyncSession, *, rebuild: bool = False) -> int:
         await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
     await session.flush()
     started_ms = int(time.time() * 1000)
-    last_event = int(await session.scalar(select(func.coalesce(func.max(OutboxEvent.id), 0)))
-                     or 0)
+    last_event = int(await session.scalar(select(func.coalesce(func.max(OutboxEvent.id), 0))) or 0)
     state = await _state(session)
     if rebuild or "last_run_ms" not in state:
         done = await recompute(session, None)
@@ -149,22 +204,27 @@ async def catch_up(session: AsyncSession, *, rebuild: bool = False) -> int:
             select(Case.id.label("case_id")).where(Case.id >= _since("case", since)),
             select(OutboxEvent.resource_id.label("case_id")).where(
                 OutboxEvent.id > state.get("last_event_id", 0) - EVENT_OVERLAP,  # type: ignore[operator]
-                OutboxEvent.resource_type == "case"),
+                OutboxEvent.resource_type == "case",
+            ),
             select(Note.case_id.label("case_id")).where(
-                Note.id >= _since("note", since),
-                Note.status == NoteStatus.signed.value),
+                Note.id >= _since("note", since), Note.status == NoteStatus.signed.value
+            ),
             select(Feedback.case_id.label("case_id")).where(Feedback.id >= _since("fb", since)),
             select(Offer.case_id.label("case_id")).where(Offer.id >= _since("off", since)),
             # Offers that changed (expired, withdrawn, ...): their events name the offer.
-            select(Offer.case_id.label("case_id")).join(
-                OutboxEvent, OutboxEvent.resource_id == Offer.id).where(
+            select(Offer.case_id.label("case_id"))
+            .join(OutboxEvent, OutboxEvent.resource_id == Offer.id)
+            .where(
                 OutboxEvent.id > state.get("last_event_id", 0) - EVENT_OVERLAP,  # type: ignore[operator]
-                OutboxEvent.resource_type == "offer"),
+                OutboxEvent.resource_type == "offer",
+            ),
         ]
         if Message is not None:
-            sources.append(select(Message.case_id.label("case_id")).where(
-                Message.id >= _since("msg", since),
-                Message.sender_role == Role.specialist.value))
+            sources.append(
+                select(Message.case_id.label("case_id")).where(
+                    Message.id >= _since("msg", since), Message.sender_role == Role.specialist.value
+                )
+            )
         ids = sorted(set((await session.scalars(union(*sources))).all()))
         done = await recompute(session, ids)
     await _save(session, {"last_run_ms": started_ms, "last_event_id": last_event})

@@ -13,19 +13,30 @@ from app.reporting.schemas import QualityMetrics
 router = make_router(tags=["measures"])
 
 
-@router.get("/metrics/quality", response_model=QualityMetrics, response_model_by_alias=True,
-            summary="The programme's quality measures over the cases submitted in a period",
-            responses=problem_responses(401, 403, 404, 422))
+@router.get(
+    "/metrics/quality",
+    response_model=QualityMetrics,
+    response_model_by_alias=True,
+    summary="The programme's quality measures over the cases submitted in a period",
+    responses=problem_responses(401, 403, 404, 422),
+)
 async def quality_metrics(
-    session: SessionDep, p: CurrentPrincipal,
-    organization_id: Annotated[str | None, Query(
-        description="One facility (a clinician's own is the default and the only one).")] = None,
+    session: SessionDep,
+    p: CurrentPrincipal,
+    organization_id: Annotated[
+        str | None,
+        Query(description="One facility (a clinician's own is the default and the only one)."),
+    ] = None,
     specialty: str | None = None,
-    from_: Annotated[AwareDatetime | None, Query(
-        alias="from", description="Cases submitted at or after this time.")] = None,
-    to: Annotated[AwareDatetime | None, Query(
-        description="Cases submitted before this time.")] = None,
+    from_: Annotated[
+        AwareDatetime | None,
+        Query(alias="from", description="Cases submitted at or after this time."),
+    ] = None,
+    to: Annotated[
+        AwareDatetime | None, Query(description="Cases submitted before this time.")
+    ] = None,
 ) -> object:
     start: datetime | None = from_
-    return await service.quality(session, p, organization_id=organization_id,
-                                 specialty=specialty, start=start, end=to)
+    return await service.quality(
+        session, p, organization_id=organization_id, specialty=specialty, start=start, end=to
+    )

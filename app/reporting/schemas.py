@@ -12,8 +12,10 @@ class Durations(BaseModel):
 
 
 class FollowUpCounts(BaseModel):
-    due: int = Field(description="Fell due (or were closed) in the period: done + missed + "
-                                 "overdue; cancelled ones are left out.")
+    due: int = Field(
+        description="Fell due (or were closed) in the period: done + missed + "
+        "overdue; cancelled ones are left out."
+    )
     done: int
     missed: int
     overdue: int = Field(description="Still open after their due time.")
@@ -40,12 +42,14 @@ class QualityMetrics(BaseModel):
     time_to_accept: Durations
     time_to_first_response: Durations | None = Field(
         description="To the first message a specialist wrote; null when this deployment has "
-                    "no message store.")
+        "no message store."
+    )
     time_to_signed_note: Durations
     answered_within_sla_rate: float | None
     answered_within_72h_rate: float | None = Field(
         description="Share answered (first consult note signed) within 72 h of submission: "
-                    "the figure the Swinfen network reports.")
+        "the figure the Swinfen network reports."
+    )
     offer_acceptance_rate: float | None
     unmatched: int
     follow_ups: FollowUpCounts

@@ -49,7 +49,8 @@ def scope(p: Principal, organization_id: str | None) -> str | None:
     if p.kind == "user" and p.role in (Role.admin, Role.coordinator):
         return organization_id
     local = (p.kind == "client" and p.has_scope("cases:read")) or (
-        p.kind == "user" and p.role == Role.clinician)
+        p.kind == "user" and p.role == Role.clinician
+    )
     if not local or p.organization_id is None:
         raise Forbidden("Only coordinators and a facility's own staff see its measures.")
     if organization_id is not None and organization_id != p.organization_id:
@@ -77,8 +78,9 @@ def _minutes(v: float | None) -> float | None:
     return None if v is None else round(v / 60, 2)
 
 
-def _timing_filter(organization_id: str | None, specialty: str | None, start: datetime | None,
-                   end: datetime | None) -> list[Any]:
+def _timing_filter(
+    organization_id: str | None, specialty: str | None, start: datetime | None, end: datetime | None
+) -> list[Any]:
     t = CaseTiming
     conds: list[Any] = []
     if organization_id:
@@ -105,8 +107,7 @@ def _of_cases(case_id_col: Any, conds: list[Any]) -> list[Any]:
     return [case_id_col.in_(select(CaseTiming.case_id).where(*conds))]
 
 
-async def _case_figures(session: AsyncSession, conds: list[Any],
-                        now: datetime) -> dict[str, Any]:
+async def _case_figures(session: AsyncSession, conds: list[Any], now: datetime) -> dict[str, Any]:
     """Counts, SLA shares and the three duration percentiles over the filtered cases."""
     pg = is_postgres(session)
     t = CaseTiming
@@ -122,8 +123,9 @@ async def _case_figures(session: AsyncSession, conds: list[Any],
         # Known SLA outcome: answered, or its deadline passed unanswered (cancelled aside).
         _count_if(or_(signed, and_(t.respond_by_s < now_s, not_cancelled))).label("sla_n"),
         _count_if(and_(signed, t.first_signed_s <= t.respond_by_s)).label("sla_ok"),
-        _count_if(or_(signed, and_(t.created_s + SECONDS_72H < now_s,
-                                   not_cancelled))).label("h72_n"),
+        _count_if(or_(signed, and_(t.created_s + SECONDS_72H < now_s, not_cancelled))).label(
+            "h72_n"
+        ),
         _count_if(and_(signed, t.signed_s <= SECONDS_72H)).label("h72_ok"),
         func.coalesce(func.sum(t.offers_accepted), 0).label("offers_accepted"),
         func.coalesce(func.sum(t.offers_answered), 0).label("offers_answered"),
@@ -139,24 +141,42 @@ async def _case_figures(session: AsyncSession, conds: list[Any],
     if pg:
         for name, d in durations.items():
             for p in PERCENTILES:
-                agg_cols.append(func.percentile_cont(p).within_group(d).label(
-                    f"{name}_p{int(p * 100)}"))
+                agg_cols.append(
+                    func.percentile_cont(p).within_group(d).label(f"{name}_p{int(p * 100)}")
+                )
         row = (await session.execute(select(*agg_cols).where(*where))).one()._mapping
         for name in durations:
-            out[name] = {"n": row[f"{name}_n"],
-                         **{p: row[f"{name}_p{int(p * 100)}"] for p in PERCENTILES}}
+            out[name] = {
+                "n": row[f"{name}_n"],
+                **{p: row[f"{name}_p{int(p * 100)}"] for p in PERCENTILES},
+            }
     else:
         row = (await session.execute(select(*agg_cols).where(*where))).one()._mapping
         out.update(await _sqlite_percentiles(session, conds, durations, row))
-    out["counts"] = {k: int(row[k]) for k in (
-        "submitted", "unmatched", "sla_n", "sla_ok", "h72_n", "h72_ok", "offers_accepted",
-        "offers_answered", "notes_signed",
-        "notes_acknowledged", "feedback_n", "usefulness_sum", "changed_n")}
+    out["counts"] = {
+        k: int(row[k])
+        for k in (
+            "submitted",
+            "unmatched",
+            "sla_n",
+            "sla_ok",
+            "h72_n",
+            "h72_ok",
+            "offers_accepted",
+            "offers_answered",
+            "notes_signed",
+            "notes_acknowledged",
+            "feedback_n",
+            "usefulness_sum",
+            "changed_n",
+        )
+    }
     return out
 
 
-async def _sqlite_percentiles(session: AsyncSession, conds: list[Any], durations: dict[str, Any],
-                              counts: Any) -> dict[str, Any]:
+async def _sqlite_percentiles(
+    session: AsyncSession, conds: list[Any], durations: dict[str, Any], counts: Any
+) -> dict[str, Any]:
     """The values at 0-based positions floor(r) and floor(r) + 1 of each sorted duration.
 
     Programme-wide they are read in order from each duration's index; for a facility, a
@@ -165,8 +185,9 @@ async def _sqlite_percentiles(session: AsyncSession, conds: list[Any], durations
     source: Any = CaseTiming
     cols = dict(durations)
     if conds:
-        picked = select(*durations.values()).where(*conds).cte("filtered").prefix_with(
-            "MATERIALIZED")
+        picked = (
+            select(*durations.values()).where(*conds).cte("filtered").prefix_with("MATERIALIZED")
+        )
         source = picked
         cols = {name: picked.c[d.key] for name, d in durations.items()}
     positions: list[Any] = []
@@ -178,9 +199,16 @@ async def _sqlite_percentiles(session: AsyncSession, conds: list[Any], durations
         for p in PERCENTILES:
             k = floor(p * (n - 1))
             for extra in (0, 1):
-                positions.append(select(d).select_from(source).where(d.is_not(None))
-                                 .order_by(d).limit(1).offset(k + extra).scalar_subquery()
-                                 .label(f"{name}_{int(p * 100)}_{extra}"))
+                positions.append(
+                    select(d)
+                    .select_from(source)
+                    .where(d.is_not(None))
+                    .order_by(d)
+                    .limit(1)
+                    .offset(k + extra)
+                    .scalar_subquery()
+                    .label(f"{name}_{int(p * 100)}_{extra}")
+                )
                 labels.append((name, p, extra))
     values: Any = {}
     if positions:
@@ -199,12 +227,20 @@ async def _sqlite_percentiles(session: AsyncSession, conds: list[Any], durations
 def _durations(fig: dict[str, Any] | None) -> dict[str, Any] | None:
     if fig is None:
         return None
-    return {"median_minutes": _minutes(fig[0.5]), "p90_minutes": _minutes(fig[0.9]),
-            "count": int(fig["n"] or 0)}
+    return {
+        "median_minutes": _minutes(fig[0.5]),
+        "p90_minutes": _minutes(fig[0.9]),
+        "count": int(fig["n"] or 0),
+    }
 
 
-async def _rounds(session: AsyncSession, organization_id: str | None, specialty: str | None,
-                  start: datetime | None, end: datetime | None) -> dict[str, Any]:
+async def _rounds(
+    session: AsyncSession,
+    organization_id: str | None,
+    specialty: str | None,
+    start: datetime | None,
+    end: datetime | None,
+) -> dict[str, Any]:
     if RoundAttendance is None or RoundSeries is None:
         return {"occurrences_held": None, "local_attendees_per_occurrence": None}
     conds = [RoundAttendance.attended.is_(True)]  # type: ignore[attr-defined]
@@ -217,29 +253,59 @@ async def _rounds(session: AsyncSession, organization_id: str | None, specialty:
     if end:
         conds.append(RoundAttendance.occurrence_start < end)
     # An occurrence was held when anyone is recorded as having attended it.
-    held = (select(RoundAttendance.series_id, RoundAttendance.occurrence_start,
-                   _count_if(RoundAttendance.local.is_(True)).label("local_n"))  # type: ignore[attr-defined]
-            .join(RoundSeries, RoundSeries.id == RoundAttendance.series_id)
-            .where(*conds)
-            .group_by(RoundAttendance.series_id, RoundAttendance.occurrence_start).subquery())
-    n, local = (await session.execute(
-        select(func.count(), func.coalesce(func.sum(held.c.local_n), 0)))).one()
-    return {"occurrences_held": n,
-            "local_attendees_per_occurrence": round(local / n, 4) if n else None}
+    held = (
+        select(
+            RoundAttendance.series_id,
+            RoundAttendance.occurrence_start,
+            _count_if(RoundAttendance.local.is_(True)).label("local_n"),
+        )  # type: ignore[attr-defined]
+        .join(RoundSeries, RoundSeries.id == RoundAttendance.series_id)
+        .where(*conds)
+        .group_by(RoundAttendance.series_id, RoundAttendance.occurrence_start)
+        .subquery()
+    )
+    n, local = (
+        await session.execute(select(func.count(), func.coalesce(func.sum(held.c.local_n), 0)))
+    ).one()
+    return {
+        "occurrences_held": n,
+        "local_attendees_per_occurrence": round(local / n, 4) if n else None,
+    }
 
 
-async def quality(session: AsyncSession, p: Principal, *, organization_id: str | None = None,
-                  specialty: str | None = None, start: datetime | None = None,
-                  end: datetime | None = None, now: datetime | None = None) -> dict[str, Any]:
+async def quality(
+    session: AsyncSession,
+    p: Principal,
+    *,
+    organization_id: str | None = None,
+    specialty: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
     # Hundreds of milliseconds over a large programme: keep the event loop free on SQLite.
     with long_statements():
-        return await _quality(session, p, organization_id=organization_id, specialty=specialty,
-                              start=start, end=end, now=now)
+        return await _quality(
+            session,
+            p,
+            organization_id=organization_id,
+            specialty=specialty,
+            start=start,
+            end=end,
+            now=now,
+        )
 
 
-async def _quality(session: AsyncSession, p: Principal, *, organization_id: str | None,
-                   specialty: str | None, start: datetime | None, end: datetime | None,
-                   now: datetime | None) -> dict[str, Any]:
+async def _quality(
+    session: AsyncSession,
+    p: Principal,
+    *,
+    organization_id: str | None,
+    specialty: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    now: datetime | None,
+) -> dict[str, Any]:
     org = scope(p, organization_id)
     await catch_up(session)
     now = now or utcnow()
@@ -258,15 +324,32 @@ async def _quality(session: AsyncSession, p: Principal, *, organization_id: str 
     if end:
         fu_conds.append(FollowUp.due_at < end)
     # Two index range counts rather than one OR (which SQLite answers row by row).
-    closed = dict((await session.execute(
-        select(FollowUp.status, func.count()).where(
-            *fu_conds, FollowUp.status.in_([FollowUpStatus.done.value,  # type: ignore[attr-defined]
-                                            FollowUpStatus.missed.value]))
-        .group_by(FollowUp.status))).all())
-    overdue = await session.scalar(select(func.count()).where(
-        *fu_conds, FollowUp.status == FollowUpStatus.open.value, FollowUp.due_at <= now))
-    done, missed = closed.get(FollowUpStatus.done.value, 0), closed.get(
-        FollowUpStatus.missed.value, 0)
+    closed = dict(
+        (
+            await session.execute(
+                select(FollowUp.status, func.count())
+                .where(
+                    *fu_conds,
+                    FollowUp.status.in_(
+                        [
+                            FollowUpStatus.done.value,  # type: ignore[attr-defined]
+                            FollowUpStatus.missed.value,
+                        ]
+                    ),
+                )
+                .group_by(FollowUp.status)
+            )
+        ).all()
+    )
+    overdue = await session.scalar(
+        select(func.count()).where(
+            *fu_conds, FollowUp.status == FollowUpStatus.open.value, FollowUp.due_at <= now
+        )
+    )
+    done, missed = (
+        closed.get(FollowUpStatus.done.value, 0),
+        closed.get(FollowUpStatus.missed.value, 0),
+    )
     fu = (done + missed + (overdue or 0), done, missed, overdue or 0)
 
     return {
@@ -286,5 +369,3 @@ async def _quality(session: AsyncSession, p: Principal, *, organization_id: str 
         "changed_management_rate": _rate(counts["changed_n"], counts["feedback_n"]),
         "rounds": await _rounds(session, org, specialty, start, end),
     }
-
-

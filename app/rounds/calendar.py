@@ -41,20 +41,27 @@ def _calendar(name: str) -> Calendar:
 
 def _timezone(tzid: str, first: date) -> Timezone:
     # Bounded to the years the series can touch, so the VTIMEZONE stays small.
-    return Timezone.from_tzid(tzid, first_date=first - timedelta(days=366),
-                              last_date=max(first, utcnow().date()) + timedelta(days=3660))
+    return Timezone.from_tzid(
+        tzid,
+        first_date=first - timedelta(days=366),
+        last_date=max(first, utcnow().date()) + timedelta(days=3660),
+    )
 
 
-def _series_events(series: RoundSeries, exceptions: list[RoundOccurrenceException]
-                   ) -> list[Event]:
+def _series_events(series: RoundSeries, exceptions: list[RoundOccurrenceException]) -> list[Event]:
     tz = rec.zone(series.timezone)
     dtstart = rec.parse_local(series.starts_at_local).replace(tzinfo=tz)
     duration = timedelta(minutes=series.duration_minutes)
     uid = f"{series.id}@{UID_DOMAIN}"
-    description = "\n".join(x for x in (
-        f"Teaching topic: {series.teaching_topic}" if series.teaching_topic else "",
-        f"Specialty: {series.specialty}",
-        f"Join: {series.join_url}" if series.join_url else "") if x)
+    description = "\n".join(
+        x
+        for x in (
+            f"Teaching topic: {series.teaching_topic}" if series.teaching_topic else "",
+            f"Specialty: {series.specialty}",
+            f"Join: {series.join_url}" if series.join_url else "",
+        )
+        if x
+    )
     ev = Event()
     ev.add("uid", uid)
     ev.add("dtstamp", series.updated_at)
@@ -81,8 +88,10 @@ def _series_events(series: RoundSeries, exceptions: list[RoundOccurrenceExceptio
         moved.add("summary", series.title)
         moved.add("description", description)
         moved.add("dtstart", x.moved_to.astimezone(tz))
-        moved.add("duration", timedelta(minutes=x.moved_duration_minutes) if
-                  x.moved_duration_minutes else duration)
+        moved.add(
+            "duration",
+            timedelta(minutes=x.moved_duration_minutes) if x.moved_duration_minutes else duration,
+        )
         moved.add("sequence", series.version)
         if series.join_url:
             moved.add("url", series.join_url)
@@ -90,22 +99,34 @@ def _series_events(series: RoundSeries, exceptions: list[RoundOccurrenceExceptio
     return events
 
 
-async def _exceptions_by_series(session: AsyncSession, ids: list[str]
-                                ) -> dict[str, list[RoundOccurrenceException]]:
+async def _exceptions_by_series(
+    session: AsyncSession, ids: list[str]
+) -> dict[str, list[RoundOccurrenceException]]:
     out: dict[str, list[RoundOccurrenceException]] = {i: [] for i in ids}
     if not ids:
         return out
-    rows = (await session.execute(select(RoundOccurrenceException).where(
-        RoundOccurrenceException.series_id.in_(ids))  # type: ignore[attr-defined]
-        .order_by(RoundOccurrenceException.occurrence_start))).scalars().all()
+    rows = (
+        (
+            await session.execute(
+                select(RoundOccurrenceException)
+                .where(RoundOccurrenceException.series_id.in_(ids))  # type: ignore[attr-defined]
+                .order_by(RoundOccurrenceException.occurrence_start)
+            )
+        )
+        .scalars()
+        .all()
+    )
     for r in rows:
         out[r.series_id].append(r)
     return out
 
 
-def _build(name: str, series_list: list[RoundSeries],
-           exceptions: dict[str, list[RoundOccurrenceException]],
-           extra: list[Event] | None = None) -> bytes:
+def _build(
+    name: str,
+    series_list: list[RoundSeries],
+    exceptions: dict[str, list[RoundOccurrenceException]],
+    extra: list[Event] | None = None,
+) -> bytes:
     cal = _calendar(name)
     zones: dict[str, date] = {}
     for s in series_list:
@@ -128,6 +149,7 @@ async def series_ics(session: AsyncSession, series: RoundSeries) -> bytes:
 
 # ---- the personal feed -------------------------------------------------------------------
 
+
 def _feed_hash(token: str) -> str:
     return hash_secret("calendar-feed:" + token)
 
@@ -149,8 +171,7 @@ async def rotate_token(session: AsyncSession, p: Principal) -> str:
 async def _user_for_token(session: AsyncSession, token: str) -> User:
     if not token.startswith("cal_") or len(token) > 100:
         raise FeedNotFound("No such calendar feed.")
-    user = await session.scalar(select(User).where(
-        User.calendar_token_hash == _feed_hash(token)))
+    user = await session.scalar(select(User).where(User.calendar_token_hash == _feed_hash(token)))
     # Looked up by a keyed hash of a 256-bit secret: nothing to learn from timing.
     if user is None or not user.active:
         raise FeedNotFound("No such calendar feed.")
@@ -160,9 +181,18 @@ async def _user_for_token(session: AsyncSession, token: str) -> User:
 async def _followup_events(session: AsyncSession, user: User) -> list[Event]:
     from app.followups.models import FollowUp  # the follow-ups domain owns the table
 
-    rows = (await session.execute(select(FollowUp).where(
-        FollowUp.assignee_id == user.id, FollowUp.status == "open")
-        .order_by(FollowUp.due_at).limit(500))).scalars().all()
+    rows = (
+        (
+            await session.execute(
+                select(FollowUp)
+                .where(FollowUp.assignee_id == user.id, FollowUp.status == "open")
+                .order_by(FollowUp.due_at)
+                .limit(500)
+            )
+        )
+        .scalars()
+        .all()
+    )
     events = []
     for f in rows:
         ev = Event()
@@ -185,9 +215,21 @@ async def personal_feed(session: AsyncSession, token: str) -> bytes:
     mine: Any = RoundSeries.id.in_(takes_part)  # type: ignore[attr-defined]
     if user.role == Role.clinician and user.organization_id:
         mine = or_(mine, RoundSeries.host_organization_id == user.organization_id)
-    series_list = list((await session.execute(select(RoundSeries).where(
-        mine, RoundSeries.deleted_at.is_(None))  # type: ignore[union-attr]
-        .order_by(RoundSeries.id))).scalars().all())
+    series_list = list(
+        (
+            await session.execute(
+                select(RoundSeries)
+                .where(mine, RoundSeries.deleted_at.is_(None))  # type: ignore[union-attr]
+                .order_by(RoundSeries.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
     exc = await _exceptions_by_series(session, [s.id for s in series_list])
-    return _build(f"Consult rounds and follow-ups ({user.name})", series_list, exc,
-                  await _followup_events(session, user))
+    return _build(
+        f"Consult rounds and follow-ups ({user.name})",
+        series_list,
+        exc,
+        await _followup_events(session, user),
+    )

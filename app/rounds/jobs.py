@@ -27,15 +27,31 @@ async def send_reminders() -> int:
     now = utcnow()
     sent = 0
     async with sessionmaker()() as session:
-        series_list = (await session.execute(select(RoundSeries).where(
-            RoundSeries.deleted_at.is_(None),  # type: ignore[union-attr]
-            RoundSeries.starts_at <= now + lead + timedelta(days=1),
-            or_(RoundSeries.ends_at.is_(None), RoundSeries.ends_at > now),  # type: ignore[union-attr]
-        ).order_by(RoundSeries.id).limit(5000))).scalars().all()
+        series_list = (
+            (
+                await session.execute(
+                    select(RoundSeries)
+                    .where(
+                        RoundSeries.deleted_at.is_(None),  # type: ignore[union-attr]
+                        RoundSeries.starts_at <= now + lead + timedelta(days=1),
+                        or_(RoundSeries.ends_at.is_(None), RoundSeries.ends_at > now),  # type: ignore[union-attr]
+                    )
+                    .order_by(RoundSeries.id)
+                    .limit(5000)
+                )
+            )
+            .scalars()
+            .all()
+        )
         for series in series_list:
             try:
-                due = rec.expand(rule_of(series), timedelta(minutes=series.duration_minutes),
-                                 now, now + lead, await _exceptions(session, series.id))
+                due = rec.expand(
+                    rule_of(series),
+                    timedelta(minutes=series.duration_minutes),
+                    now,
+                    now + lead,
+                    await _exceptions(session, series.id),
+                )
             except rec.RecurrenceError:
                 log.warning("round %s has an unreadable schedule", series.id)
                 continue
@@ -44,21 +60,30 @@ async def send_reminders() -> int:
                     continue
                 try:
                     async with session.begin_nested():
-                        session.add(RoundReminder(series_id=series.id,
-                                                  occurrence_start=occ.original_start))
+                        session.add(
+                            RoundReminder(series_id=series.id, occurrence_start=occ.original_start)
+                        )
                         await session.flush()
                 except IntegrityError:
                     continue  # already reminded
                 view = occurrence_view(series, occ)
-                await emit(session, "round.reminder", "round", series.id,
-                           organization_id=series.host_organization_id,
-                           audience=await _participant_ids(session, series.id),
-                           payload={"round_id": series.id, "title": series.title,
-                                    "join_url": series.join_url,
-                                    "start": occ.start.isoformat(),
-                                    "start_local": view["start_local"],
-                                    "timezone": series.timezone,
-                                    "original_start": occ.original_start.isoformat()})
+                await emit(
+                    session,
+                    "round.reminder",
+                    "round",
+                    series.id,
+                    organization_id=series.host_organization_id,
+                    audience=await _participant_ids(session, series.id),
+                    payload={
+                        "round_id": series.id,
+                        "title": series.title,
+                        "join_url": series.join_url,
+                        "start": occ.start.isoformat(),
+                        "start_local": view["start_local"],
+                        "timezone": series.timezone,
+                        "original_start": occ.original_start.isoformat(),
+                    },
+                )
                 sent += 1
         await session.commit()
     return sent

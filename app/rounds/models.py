@@ -19,8 +19,11 @@ class ParticipantRole:
     interpreter = "interpreter"
 
 
-PARTICIPANT_ROLES = (ParticipantRole.local_team, ParticipantRole.specialist,
-                     ParticipantRole.interpreter)
+PARTICIPANT_ROLES = (
+    ParticipantRole.local_team,
+    ParticipantRole.specialist,
+    ParticipantRole.interpreter,
+)
 
 
 class RoundSeries(Timestamped, table=True):
@@ -67,8 +70,9 @@ class RoundOccurrenceException(Timestamped, table=True):
     """One occurrence cancelled (an EXDATE) or moved (a RECURRENCE-ID override)."""
 
     __tablename__ = "round_occurrence_exception"
-    __table_args__ = (UniqueConstraint("series_id", "occurrence_start",
-                                       name="uq_round_occurrence_exception_occ"),)
+    __table_args__ = (
+        UniqueConstraint("series_id", "occurrence_start", name="uq_round_occurrence_exception_occ"),
+    )
 
     id: str = Field(default_factory=lambda: new_id("rox"), primary_key=True, max_length=40)
     series_id: str = Field(foreign_key="round_series.id", index=True, max_length=40)
@@ -83,8 +87,9 @@ class RoundOccurrenceException(Timestamped, table=True):
 class RoundAgendaItem(Timestamped, table=True):
     __tablename__ = "round_agenda_item"
     __table_args__ = (
-        UniqueConstraint("series_id", "occurrence_start", "case_id",
-                         name="uq_round_agenda_item_case"),
+        UniqueConstraint(
+            "series_id", "occurrence_start", "case_id", name="uq_round_agenda_item_case"
+        ),
         Index("ix_round_agenda_item_occ", "series_id", "occurrence_start"),
     )
 
@@ -104,8 +109,9 @@ class RoundAgendaItem(Timestamped, table=True):
 class RoundAttendance(Timestamped, table=True):
     __tablename__ = "round_attendance"
     __table_args__ = (
-        UniqueConstraint("series_id", "occurrence_start", "user_id",
-                         name="uq_round_attendance_user"),
+        UniqueConstraint(
+            "series_id", "occurrence_start", "user_id", name="uq_round_attendance_user"
+        ),
         Index("ix_round_attendance_occ", "series_id", "occurrence_start"),
     )
 
@@ -123,8 +129,9 @@ class RoundReminder(SQLModel, table=True):
     """One row per occurrence reminded: the unique key keeps two workers from reminding twice."""
 
     __tablename__ = "round_reminder"
-    __table_args__ = (UniqueConstraint("series_id", "occurrence_start",
-                                       name="uq_round_reminder_occ"),)
+    __table_args__ = (
+        UniqueConstraint("series_id", "occurrence_start", name="uq_round_reminder_occ"),
+    )
 
     id: str = Field(default_factory=lambda: new_id("rrm"), primary_key=True, max_length=40)
     series_id: str = Field(foreign_key="round_series.id", index=True, max_length=40)

@@ -13,20 +13,25 @@ from app.rounds.models import RoundAgendaItem, RoundSeries
 
 
 async def record_entries(session: AsyncSession, case: Case) -> list[dict[str, Any]]:
-    rows = (await session.execute(
-        select(RoundAgendaItem, RoundSeries.title, RoundSeries.timezone)
-        .join(RoundSeries, RoundSeries.id == RoundAgendaItem.series_id)
-        .where(RoundAgendaItem.case_id == case.id,
-               RoundAgendaItem.recommendation.is_not(None))  # type: ignore[union-attr]
-        .order_by(RoundAgendaItem.recommended_at, RoundAgendaItem.id))).all()
-    return [{
-        "at": item.recommended_at,
-        "type": "round_recommendation",
-        "id": item.id,
-        "round_id": item.series_id,
-        "round_title": title,
-        "occurrence_start": item.occurrence_start,
-        "presenter_id": item.presenter_id,
-        "recommendation": item.recommendation,
-        "recommended_by_id": item.recommended_by_id,
-    } for item, title, _tz in rows]
+    rows = (
+        await session.execute(
+            select(RoundAgendaItem, RoundSeries.title, RoundSeries.timezone)
+            .join(RoundSeries, RoundSeries.id == RoundAgendaItem.series_id)
+            .where(RoundAgendaItem.case_id == case.id, RoundAgendaItem.recommendation.is_not(None))  # type: ignore[union-attr]
+            .order_by(RoundAgendaItem.recommended_at, RoundAgendaItem.id)
+        )
+    ).all()
+    return [
+        {
+            "at": item.recommended_at,
+            "type": "round_recommendation",
+            "id": item.id,
+            "round_id": item.series_id,
+            "round_title": title,
+            "occurrence_start": item.occurrence_start,
+            "presenter_id": item.presenter_id,
+            "recommendation": item.recommendation,
+            "recommended_by_id": item.recommended_by_id,
+        }
+        for item, title, _tz in rows
+    ]

@@ -37,8 +37,7 @@ def parse_local(value: str) -> datetime:
     try:
         return datetime.strptime(value, LOCAL_FORMAT)
     except ValueError as e:
-        raise RecurrenceError("starts_at_local",
-                              "Give the wall time as YYYY-MM-DDTHH:MM.") from e
+        raise RecurrenceError("starts_at_local", "Give the wall time as YYYY-MM-DDTHH:MM.") from e
 
 
 def exists_in_zone(local: datetime, tz: ZoneInfo) -> bool:
@@ -54,7 +53,8 @@ def local_to_utc(local: datetime, tz: ZoneInfo) -> datetime:
         raise RecurrenceError(
             "starts_at_local",
             f"{local.strftime(LOCAL_FORMAT)} does not exist in {tz.key}: the clocks skip it "
-            "(daylight saving starts). Choose another time.")
+            "(daylight saving starts). Choose another time.",
+        )
     return local.replace(tzinfo=tz, fold=0).astimezone(UTC)
 
 
@@ -73,8 +73,11 @@ def parse_rule(text: str, dtstart_local: datetime, tz: ZoneInfo) -> rrule:
     """The rule bound to its start; every way it can fail is a RecurrenceError on `rrule`."""
     body = normalize_rule_text(text)
     if not body or any(c in body for c in "\r\n") or "DTSTART" in body or ":" in body:
-        raise RecurrenceError("rrule", "Give one RRULE value, e.g. FREQ=WEEKLY;BYDAY=TU "
-                                       "(no DTSTART: the start is starts_at_local).")
+        raise RecurrenceError(
+            "rrule",
+            "Give one RRULE value, e.g. FREQ=WEEKLY;BYDAY=TU "
+            "(no DTSTART: the start is starts_at_local).",
+        )
     try:
         rule = rrulestr(body, dtstart=dtstart_local.replace(tzinfo=tz))
     except (ValueError, TypeError, KeyError, IndexError) as e:
@@ -87,8 +90,9 @@ def parse_rule(text: str, dtstart_local: datetime, tz: ZoneInfo) -> rrule:
     if not isinstance(rule, rrule):
         raise RecurrenceError("rrule", "Give a single RRULE.")
     if rule._freq not in ALLOWED_FREQS:
-        raise RecurrenceError("rrule", "Rounds recur at most daily: use FREQ=DAILY, WEEKLY, "
-                                       "MONTHLY or YEARLY.")
+        raise RecurrenceError(
+            "rrule", "Rounds recur at most daily: use FREQ=DAILY, WEEKLY, MONTHLY or YEARLY."
+        )
     if rule._interval < 1:
         raise RecurrenceError("rrule", "INTERVAL must be 1 or more.")
     if rule._count is not None and not 1 <= rule._count <= 1000:
@@ -129,8 +133,9 @@ def first_occurrence(rule: rrule) -> datetime:
     until = rule._until if rule._until is not None and rule._until < horizon else horizon
     for d in rule.replace(count=None, until=until):
         return d
-    raise RecurrenceError("rrule", "The rule yields no occurrence within five years of "
-                                   "starts_at_local.")
+    raise RecurrenceError(
+        "rrule", "The rule yields no occurrence within five years of starts_at_local."
+    )
 
 
 def last_occurrence(rule: rrule) -> datetime | None:
@@ -152,9 +157,15 @@ class Occurrence:
     moved: bool
 
 
-def expand(rule: rrule, duration: timedelta, start: datetime, end: datetime,
-           exceptions: dict[datetime, tuple[bool, datetime | None, int | None]],
-           *, include_cancelled: bool = False) -> list[Occurrence]:
+def expand(
+    rule: rrule,
+    duration: timedelta,
+    start: datetime,
+    end: datetime,
+    exceptions: dict[datetime, tuple[bool, datetime | None, int | None]],
+    *,
+    include_cancelled: bool = False,
+) -> list[Occurrence]:
     """Occurrences whose (possibly moved) interval overlaps [start, end), in UTC, by start.
 
     `exceptions` maps an original UTC start to (cancelled, moved_to, moved_duration_minutes).

@@ -38,8 +38,12 @@ async def visible_round(round_id: str, session: SessionDep, p: CurrentPrincipal)
     return await service.get_series(session, p, round_id)
 
 
-async def editable_round(round_id: str, session: SessionDep, p: CurrentPrincipal,
-                         if_match: Annotated[str | None, Header()] = None) -> RoundSeries:
+async def editable_round(
+    round_id: str,
+    session: SessionDep,
+    p: CurrentPrincipal,
+    if_match: Annotated[str | None, Header()] = None,
+) -> RoundSeries:
     return await service.get_editable(session, p, round_id, if_match)
 
 
@@ -59,171 +63,281 @@ def _tagged(response: Response, series: RoundSeries) -> RoundSeries:
     return series
 
 
-@router.post("/rounds", response_model=RoundRead, status_code=201,
-             summary="Schedule a recurring round",
-             responses=problem_responses(401, 403, 409, 415, 422))
-async def create_round(session: SessionDep, p: CurrentPrincipal, body: RoundCreate,
-                       response: Response) -> object:
+@router.post(
+    "/rounds",
+    response_model=RoundRead,
+    status_code=201,
+    summary="Schedule a recurring round",
+    responses=problem_responses(401, 403, 409, 415, 422),
+)
+async def create_round(
+    session: SessionDep, p: CurrentPrincipal, body: RoundCreate, response: Response
+) -> object:
     return _tagged(response, await service.create(session, p, body.model_dump()))
 
 
-@router.get("/rounds", response_model=Page[RoundRead], summary="Rounds you may see",
-            responses=problem_responses(401, 403))
-async def list_rounds(session: SessionDep, p: RoundsReader, limit: Limit = 50,
-                      cursor: Cursor = None, organization_id: str | None = None,
-                      specialty: str | None = None) -> object:
-    items, nxt = await service.list_series(session, p, limit, cursor, organization_id,
-                                           specialty)
+@router.get(
+    "/rounds",
+    response_model=Page[RoundRead],
+    summary="Rounds you may see",
+    responses=problem_responses(401, 403),
+)
+async def list_rounds(
+    session: SessionDep,
+    p: RoundsReader,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    organization_id: str | None = None,
+    specialty: str | None = None,
+) -> object:
+    items, nxt = await service.list_series(session, p, limit, cursor, organization_id, specialty)
     return {"items": items, "next_cursor": nxt}
 
 
-@router.get("/rounds/{round_id}", response_model=RoundRead, summary="One round series",
-            responses=problem_responses(401, 404))
+@router.get(
+    "/rounds/{round_id}",
+    response_model=RoundRead,
+    summary="One round series",
+    responses=problem_responses(401, 404),
+)
 async def get_round(series: VisibleRound, response: Response) -> object:
     return _tagged(response, series)
 
 
-@router.patch("/rounds/{round_id}", response_model=RoundRead,
-              summary="Edit a series; schedule edits (or any edit with effective_from) split a "
-                      "series that already began: the old one ends, the answer is the new one",
-              responses=problem_responses(401, 403, 404, 412, 415, 422))
-async def update_round(session: SessionDep, p: CurrentPrincipal, series: EditableRound,
-                       body: RoundUpdate, response: Response) -> object:
-    return _tagged(response, await service.update(session, p, series,
-                                                  body.model_dump(exclude_unset=True)))
+@router.patch(
+    "/rounds/{round_id}",
+    response_model=RoundRead,
+    summary="Edit a series; schedule edits (or any edit with effective_from) split a "
+    "series that already began: the old one ends, the answer is the new one",
+    responses=problem_responses(401, 403, 404, 412, 415, 422),
+)
+async def update_round(
+    session: SessionDep,
+    p: CurrentPrincipal,
+    series: EditableRound,
+    body: RoundUpdate,
+    response: Response,
+) -> object:
+    return _tagged(
+        response, await service.update(session, p, series, body.model_dump(exclude_unset=True))
+    )
 
 
-@router.delete("/rounds/{round_id}", status_code=204, response_class=Response,
-               summary="Delete a series (its past recommendations stay in case records)",
-               responses=problem_responses(401, 403, 404, 412))
+@router.delete(
+    "/rounds/{round_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Delete a series (its past recommendations stay in case records)",
+    responses=problem_responses(401, 403, 404, 412),
+)
 async def delete_round(session: SessionDep, series: EditableRound) -> Response:
     await service.delete_series(session, series)
     return Response(status_code=204)
 
 
-@router.get("/rounds/{round_id}/occurrences", response_model=Page[OccurrenceRead],
-            summary="Occurrences in a window, in UTC and the series' wall time",
-            responses=problem_responses(401, 404, 422))
+@router.get(
+    "/rounds/{round_id}/occurrences",
+    response_model=Page[OccurrenceRead],
+    summary="Occurrences in a window, in UTC and the series' wall time",
+    responses=problem_responses(401, 404, 422),
+)
 async def list_occurrences(
-    session: SessionDep, series: VisibleRound, limit: Limit = 50, cursor: Cursor = None,
-    from_: Annotated[AwareDatetime | None, Query(alias="from",
-                                                  description="RFC 3339; default now")]
-    = None,
-    to: Annotated[AwareDatetime | None, Query(description="RFC 3339; default from + 90 days")]
-    = None,
-    include_cancelled: Annotated[bool, Query(description="List cancelled ones, flagged")]
-    = False,
+    session: SessionDep,
+    series: VisibleRound,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+    from_: Annotated[
+        AwareDatetime | None, Query(alias="from", description="RFC 3339; default now")
+    ] = None,
+    to: Annotated[
+        AwareDatetime | None, Query(description="RFC 3339; default from + 90 days")
+    ] = None,
+    include_cancelled: Annotated[bool, Query(description="List cancelled ones, flagged")] = False,
 ) -> object:
-    items, nxt = await service.occurrences(session, series, from_, to, limit, cursor,
-                                           include_cancelled)
+    items, nxt = await service.occurrences(
+        session, series, from_, to, limit, cursor, include_cancelled
+    )
     return {"items": items, "next_cursor": nxt}
 
 
-@router.post(OCC + "/cancel", response_model=OccurrenceRead, status_code=200,
-             summary="Cancel one occurrence (an EXDATE); the rest of the series is untouched",
-             responses=problem_responses(401, 403, 404, 409, 412, 415, 422))
-async def cancel_occurrence(session: SessionDep, p: CurrentPrincipal, series: EditableRound,
-                            start: str, body: OccurrenceCancel | None = None) -> object:
-    return await service.cancel_occurrence(session, p, series, start,
-                                           body.reason if body else None)
+@router.post(
+    OCC + "/cancel",
+    response_model=OccurrenceRead,
+    status_code=200,
+    summary="Cancel one occurrence (an EXDATE); the rest of the series is untouched",
+    responses=problem_responses(401, 403, 404, 409, 412, 415, 422),
+)
+async def cancel_occurrence(
+    session: SessionDep,
+    p: CurrentPrincipal,
+    series: EditableRound,
+    start: str,
+    body: OccurrenceCancel | None = None,
+) -> object:
+    return await service.cancel_occurrence(session, p, series, start, body.reason if body else None)
 
 
-@router.patch(OCC, response_model=OccurrenceRead,
-              summary="Move one occurrence (a RECURRENCE-ID override) to a new wall time",
-              responses=problem_responses(401, 403, 404, 409, 412, 415, 422))
-async def move_occurrence(session: SessionDep, p: CurrentPrincipal, series: EditableRound,
-                          start: str, body: OccurrenceMove) -> object:
-    return await service.move_occurrence(session, p, series, start,
-                                         body.model_dump(exclude_unset=True))
+@router.patch(
+    OCC,
+    response_model=OccurrenceRead,
+    summary="Move one occurrence (a RECURRENCE-ID override) to a new wall time",
+    responses=problem_responses(401, 403, 404, 409, 412, 415, 422),
+)
+async def move_occurrence(
+    session: SessionDep,
+    p: CurrentPrincipal,
+    series: EditableRound,
+    start: str,
+    body: OccurrenceMove,
+) -> object:
+    return await service.move_occurrence(
+        session, p, series, start, body.model_dump(exclude_unset=True)
+    )
 
 
-@router.get("/rounds/{round_id}/participants", response_model=Page[ParticipantRead],
-            summary="Who takes part", responses=problem_responses(401, 404))
+@router.get(
+    "/rounds/{round_id}/participants",
+    response_model=Page[ParticipantRead],
+    summary="Who takes part",
+    responses=problem_responses(401, 404),
+)
 async def list_participants(session: SessionDep, series: VisibleRound) -> object:
     return {"items": await service.list_participants(session, series), "next_cursor": None}
 
 
-@router.post("/rounds/{round_id}/participants", response_model=ParticipantRead,
-             status_code=201,
-             summary="Add a participant; a specialist's overlapping booking is 409 unless "
-                     "allow_conflict",
-             responses=problem_responses(401, 403, 404, 409, 415, 422))
-async def add_participant(session: SessionDep, p: CurrentPrincipal, series: EditableRound,
-                          body: ParticipantCreate) -> object:
+@router.post(
+    "/rounds/{round_id}/participants",
+    response_model=ParticipantRead,
+    status_code=201,
+    summary="Add a participant; a specialist's overlapping booking is 409 unless allow_conflict",
+    responses=problem_responses(401, 403, 404, 409, 415, 422),
+)
+async def add_participant(
+    session: SessionDep, p: CurrentPrincipal, series: EditableRound, body: ParticipantCreate
+) -> object:
     return await service.add_participant(session, p, series, body.model_dump())
 
 
-@router.post(OCC + "/agenda", response_model=AgendaItemRead, status_code=201,
-             summary="Put a case of the host facility on an occurrence's agenda",
-             responses=problem_responses(401, 403, 404, 409, 415, 422))
-async def add_agenda_item(session: SessionDep, p: CurrentPrincipal, series: EditableRound,
-                          start: str, body: AgendaCreate) -> object:
+@router.post(
+    OCC + "/agenda",
+    response_model=AgendaItemRead,
+    status_code=201,
+    summary="Put a case of the host facility on an occurrence's agenda",
+    responses=problem_responses(401, 403, 404, 409, 415, 422),
+)
+async def add_agenda_item(
+    session: SessionDep, p: CurrentPrincipal, series: EditableRound, start: str, body: AgendaCreate
+) -> object:
     return await service.add_agenda_item(session, p, series, start, body.model_dump())
 
 
-@router.get(OCC + "/agenda", response_model=Page[AgendaItemRead],
-            summary="An occurrence's agenda", responses=problem_responses(401, 404))
-async def get_agenda(session: SessionDep, p: CurrentPrincipal, series: VisibleRound,
-                     start: str) -> object:
+@router.get(
+    OCC + "/agenda",
+    response_model=Page[AgendaItemRead],
+    summary="An occurrence's agenda",
+    responses=problem_responses(401, 404),
+)
+async def get_agenda(
+    session: SessionDep, p: CurrentPrincipal, series: VisibleRound, start: str
+) -> object:
     return {"items": await service.agenda(session, p, series, start), "next_cursor": None}
 
 
-@router.patch(OCC + "/agenda/{item_id}", response_model=AgendaItemRead,
-              summary="Record the round's recommendation (it joins the case's record), or "
-                      "rearrange the item",
-              responses=problem_responses(401, 403, 404, 415, 422))
-async def update_agenda_item(session: SessionDep, p: CurrentPrincipal, series: VisibleRound,
-                             start: str, item_id: str, body: AgendaUpdate) -> object:
-    return await service.update_agenda_item(session, p, series, start, item_id,
-                                            body.model_dump(exclude_unset=True))
+@router.patch(
+    OCC + "/agenda/{item_id}",
+    response_model=AgendaItemRead,
+    summary="Record the round's recommendation (it joins the case's record), or rearrange the item",
+    responses=problem_responses(401, 403, 404, 415, 422),
+)
+async def update_agenda_item(
+    session: SessionDep,
+    p: CurrentPrincipal,
+    series: VisibleRound,
+    start: str,
+    item_id: str,
+    body: AgendaUpdate,
+) -> object:
+    return await service.update_agenda_item(
+        session, p, series, start, item_id, body.model_dump(exclude_unset=True)
+    )
 
 
-@router.get(OCC + "/suggested-agenda", response_model=Page[SuggestedAgendaCase],
-            summary="The host's open cases in the series' specialty: unmatched first, then "
-                    "longest waiting",
-            responses=problem_responses(401, 403, 404, 409))
-async def suggested_agenda(session: SessionDep, p: CurrentPrincipal, series: VisibleRound,
-                           start: str, limit: Limit = 20) -> object:
-    return {"items": await service.suggested_agenda(session, p, series, start, limit),
-            "next_cursor": None}
+@router.get(
+    OCC + "/suggested-agenda",
+    response_model=Page[SuggestedAgendaCase],
+    summary="The host's open cases in the series' specialty: unmatched first, then longest waiting",
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def suggested_agenda(
+    session: SessionDep, p: CurrentPrincipal, series: VisibleRound, start: str, limit: Limit = 20
+) -> object:
+    return {
+        "items": await service.suggested_agenda(session, p, series, start, limit),
+        "next_cursor": None,
+    }
 
 
-@router.post(OCC + "/attendance", response_model=AttendanceRead, status_code=201,
-             summary="Record whether someone attended (201 first time, 200 when corrected)",
-             responses=problem_responses(401, 403, 404, 409, 415, 422))
-async def record_attendance(session: SessionDep, p: CurrentPrincipal, series: EditableRound,
-                            start: str, body: AttendanceCreate, response: Response) -> object:
-    row, created = await service.record_attendance(session, p, series, start,
-                                                   body.model_dump())
+@router.post(
+    OCC + "/attendance",
+    response_model=AttendanceRead,
+    status_code=201,
+    summary="Record whether someone attended (201 first time, 200 when corrected)",
+    responses=problem_responses(401, 403, 404, 409, 415, 422),
+)
+async def record_attendance(
+    session: SessionDep,
+    p: CurrentPrincipal,
+    series: EditableRound,
+    start: str,
+    body: AttendanceCreate,
+    response: Response,
+) -> object:
+    row, created = await service.record_attendance(session, p, series, start, body.model_dump())
     response.status_code = 201 if created else 200
     return row
 
 
-@router.get(OCC + "/attendance", response_model=Page[AttendanceRead],
-            summary="Attendance recorded for an occurrence", responses=problem_responses(401, 404))
+@router.get(
+    OCC + "/attendance",
+    response_model=Page[AttendanceRead],
+    summary="Attendance recorded for an occurrence",
+    responses=problem_responses(401, 404),
+)
 async def list_attendance(session: SessionDep, series: VisibleRound, start: str) -> object:
     return {"items": await service.attendance(session, series, start), "next_cursor": None}
 
 
-@router.get("/rounds/{round_id}/calendar.ics", response_class=Response, responses={
-    **ICS_DOC, **problem_responses(401, 404)}, summary="The series as iCalendar")
+@router.get(
+    "/rounds/{round_id}/calendar.ics",
+    response_class=Response,
+    responses={**ICS_DOC, **problem_responses(401, 404)},
+    summary="The series as iCalendar",
+)
 async def round_calendar(session: SessionDep, series: VisibleRound) -> Response:
     body = await calendar.series_ics(session, series)
-    return Response(body, media_type=ICS, headers={
-        "Content-Disposition": f'inline; filename="{series.id}.ics"'})
+    return Response(
+        body, media_type=ICS, headers={"Content-Disposition": f'inline; filename="{series.id}.ics"'}
+    )
 
 
-@router.get("/calendar/{feed_token}.ics", response_class=Response, responses={
-    **ICS_DOC, **problem_responses(404)},
-    summary="A person's feed of rounds and due follow-ups (the token in the path is the key)")
+@router.get(
+    "/calendar/{feed_token}.ics",
+    response_class=Response,
+    responses={**ICS_DOC, **problem_responses(404)},
+    summary="A person's feed of rounds and due follow-ups (the token in the path is the key)",
+)
 async def personal_calendar(session: SessionDep, feed_token: str) -> Response:
     body = await calendar.personal_feed(session, feed_token)
     return Response(body, media_type=ICS, headers={"Cache-Control": "private, max-age=300"})
 
 
-@router.post("/me/calendar-token", response_model=CalendarTokenRead, status_code=201,
-             summary="Issue a new calendar feed token; the old one stops working",
-             responses=problem_responses(401, 403))
+@router.post(
+    "/me/calendar-token",
+    response_model=CalendarTokenRead,
+    status_code=201,
+    summary="Issue a new calendar feed token; the old one stops working",
+    responses=problem_responses(401, 403),
+)
 async def new_calendar_token(session: SessionDep, p: CurrentPrincipal) -> object:
     token = await calendar.rotate_token(session, p)
     return {"feed_token": token, "feed_path": f"/api/v1/calendar/{token}.ics"}

@@ -6,12 +6,21 @@ from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
 from app.core.schemas import ReadModel, RequestBody, ShortText, Stamped, TimeZoneName
 from app.specialists.vocabulary import is_specialty
 
-LocalWallTime = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$"),
-                          Field(description="Wall time in the series' zone, YYYY-MM-DDTHH:MM",
-                                examples=["2026-10-06T09:00"])]
-RuleText = Annotated[str, StringConstraints(min_length=6, max_length=500),
-                     Field(description="An RFC 5545 RRULE value, e.g. FREQ=WEEKLY;BYDAY=TU",
-                           examples=["FREQ=WEEKLY;BYDAY=TU"])]
+LocalWallTime = Annotated[
+    str,
+    StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$"),
+    Field(
+        description="Wall time in the series' zone, YYYY-MM-DDTHH:MM", examples=["2026-10-06T09:00"]
+    ),
+]
+RuleText = Annotated[
+    str,
+    StringConstraints(min_length=6, max_length=500),
+    Field(
+        description="An RFC 5545 RRULE value, e.g. FREQ=WEEKLY;BYDAY=TU",
+        examples=["FREQ=WEEKLY;BYDAY=TU"],
+    ),
+]
 JoinUrl = Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=1000)]
 Duration = Annotated[int, Field(ge=5, le=720, description="Minutes")]
 
@@ -30,7 +39,8 @@ class RoundCreate(RequestBody):
     title: ShortText
     host_organization_id: str = Field(max_length=40)
     timezone: TimeZoneName | None = Field(
-        default=None, description="IANA zone; the host facility's when left out")
+        default=None, description="IANA zone; the host facility's when left out"
+    )
     starts_at_local: LocalWallTime
     duration_minutes: Duration = 60
     rrule: RuleText
@@ -51,8 +61,9 @@ class RoundUpdate(RequestBody):
     effective_from: AwareDatetime | None = Field(
         default=None,
         description="Apply the change to occurrences from this instant on. When occurrences "
-                    "before it exist, the series ends before it (UNTIL) and a new series "
-                    "carries on; schedule changes without it take effect from now.")
+        "before it exist, the series ends before it (UNTIL) and a new series "
+        "carries on; schedule changes without it take effect from now.",
+    )
 
 
 class RoundRead(Stamped):
@@ -81,7 +92,8 @@ class OccurrenceRead(ReadModel):
     end_local: str
     timezone: str
     original_start: datetime = Field(
-        description="The scheduled start in UTC: the occurrence's id (RECURRENCE-ID)")
+        description="The scheduled start in UTC: the occurrence's id (RECURRENCE-ID)"
+    )
     cancelled: bool
     moved: bool
 

@@ -19,11 +19,13 @@ async def targets(ctx: Any) -> list[Target]:
         await ctx.f.make_case(other.id, patient_reference=f"MRN-{i:05d}")
     one = await ctx.f.make_case(org.id, patient_reference="MRN-ONE")
     body = {
-        "specialty": "dermatology", "urgency": "routine",
+        "specialty": "dermatology",
+        "urgency": "routine",
         "question": "Spreading rash on both forearms for three weeks; what treatment? " + UNIQUE,
         "summary": "Itchy, no fever. Tried topical hydrocortisone without effect.",
         "patient": {"reference": "MRN-004211", "age_years": 34, "sex": "female"},
-        "languages": ["es"], "interpreter_needed": False,
+        "languages": ["es"],
+        "interpreter_needed": False,
         "consent": {"obtained": True, "method": "verbal"},
     }
     h = ctx.headers(clinician)

@@ -34,22 +34,40 @@ async def people(factory):
     }
 
 
-async def _upload(client, factory, who, case_id, content, name="photo.jpg",
-                  ctype="image/jpeg", **extra):
-    return await client.post(f"{API}/cases/{case_id}/attachments",
-                             files={"file": (name, content, ctype)},
-                             headers=factory.headers(who), **extra)
+async def _upload(
+    client, factory, who, case_id, content, name="photo.jpg", ctype="image/jpeg", **extra
+):
+    return await client.post(
+        f"{API}/cases/{case_id}/attachments",
+        files={"file": (name, content, ctype)},
+        headers=factory.headers(who),
+        **extra,
+    )
 
 
-@pytest.mark.parametrize("data,expected", [
-    (JPEG, "image/jpeg"), (PNG, "image/png"), (WEBP, "image/webp"), (HEIC, "image/heic"),
-    (PDF, "application/pdf")])
+@pytest.mark.parametrize(
+    "data,expected",
+    [
+        (JPEG, "image/jpeg"),
+        (PNG, "image/png"),
+        (WEBP, "image/webp"),
+        (HEIC, "image/heic"),
+        (PDF, "application/pdf"),
+    ],
+)
 async def test_upload_list_and_download(client, factory, people, data, expected):
     case = await factory.make_case(people["org"].id)
     # The declared type and the name are ignored: the bytes decide.
-    r = await _upload(client, factory, people["clinician"], case.id, data,
-                      name="../../etc/scan.bin", ctype="application/octet-stream",
-                      data={"description": "Left forearm, day 21"})
+    r = await _upload(
+        client,
+        factory,
+        people["clinician"],
+        case.id,
+        data,
+        name="../../etc/scan.bin",
+        ctype="application/octet-stream",
+        data={"description": "Left forearm, day 21"},
+    )
     assert r.status_code == 201, r.text
     att = r.json()
     assert att["content_type"] == expected
@@ -61,8 +79,9 @@ async def test_upload_list_and_download(client, factory, people, data, expected)
     assert r.headers["location"] == att["content_url"] == f"{API}/attachments/{att['id']}/content"
     assert files_on_disk() == [f"{case.id}/{att['id']}"]
 
-    listed = await client.get(f"{API}/cases/{case.id}/attachments",
-                              headers=factory.headers(people["clinician"]))
+    listed = await client.get(
+        f"{API}/cases/{case.id}/attachments", headers=factory.headers(people["clinician"])
+    )
     assert listed.status_code == 200
     assert listed.json()["items"] == [att]
 
@@ -80,11 +99,12 @@ async def test_upload_list_and_download(client, factory, people, data, expected)
 
 async def test_a_file_that_lies_about_its_type_is_refused(client, factory, people):
     case = await factory.make_case(people["org"].id)
-    for data, name, ctype in ((EXE, "rash.jpg", "image/jpeg"),
-                              (b"<html><script>alert(1)</script></html>" * 3, "lab.pdf",
-                               "application/pdf"),
-                              (b"GIF89a" + PNG, "ecg.png", "image/png"),
-                              (b"%PD", "tiny.pdf", "application/pdf")):
+    for data, name, ctype in (
+        (EXE, "rash.jpg", "image/jpeg"),
+        (b"<html><script>alert(1)</script></html>" * 3, "lab.pdf", "application/pdf"),
+        (b"GIF89a" + PNG, "ecg.png", "image/png"),
+        (b"%PD", "tiny.pdf", "application/pdf"),
+    ):
         r = await _upload(client, factory, people["clinician"], case.id, data, name, ctype)
         assert r.status_code == 415, (name, r.text)
         problem = r.json()
@@ -113,16 +133,23 @@ async def test_too_large_is_413_and_leaves_nothing(client, factory, people, monk
     boundary = "b0undary"
 
     async def chunked():
-        yield (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
-               f"filename=\"s.png\"\r\nContent-Type: image/png\r\n\r\n").encode()
+        yield (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="s.png"\r\nContent-Type: image/png\r\n\r\n'
+        ).encode()
         yield PNG
         for _ in range(10):
             yield b"\0" * 65536
         yield f"\r\n--{boundary}--\r\n".encode()
 
-    r = await client.post(f"{API}/cases/{case.id}/attachments", content=chunked(),
-                          headers={**factory.headers(people["clinician"]),
-                                   "content-type": f"multipart/form-data; boundary={boundary}"})
+    r = await client.post(
+        f"{API}/cases/{case.id}/attachments",
+        content=chunked(),
+        headers={
+            **factory.headers(people["clinician"]),
+            "content-type": f"multipart/form-data; boundary={boundary}",
+        },
+    )
     assert r.status_code == 413
     assert files_on_disk() == [f"{case.id}/{ok.json()['id']}"]
     assert await count(Attachment) == 1
@@ -134,24 +161,41 @@ async def test_malformed_uploads(client, factory, people):
     url = f"{API}/cases/{case.id}/attachments"
     empty = await _upload(client, factory, people["clinician"], case.id, b"", "e.png")
     assert empty.status_code == 422
-    no_file = await client.post(url, data={"description": "nothing"}, files={"x": ("a", b"")},
-                                headers=h)
+    no_file = await client.post(
+        url, data={"description": "nothing"}, files={"x": ("a", b"")}, headers=h
+    )
     assert no_file.status_code == 422
-    only_field = await client.post(url, data={"description": "nothing"},
-                                   files={"file": ("a.png", PNG, "image/png"),
-                                          "file2": ("b.png", PNG, "image/png")}, headers=h)
+    only_field = await client.post(
+        url,
+        data={"description": "nothing"},
+        files={"file": ("a.png", PNG, "image/png"), "file2": ("b.png", PNG, "image/png")},
+        headers=h,
+    )
     assert only_field.status_code == 422
-    two = await client.post(url, files=[("file", ("a.png", PNG, "image/png")),
-                                        ("file", ("b.png", PNG, "image/png"))], headers=h)
+    two = await client.post(
+        url,
+        files=[("file", ("a.png", PNG, "image/png")), ("file", ("b.png", PNG, "image/png"))],
+        headers=h,
+    )
     assert two.status_code == 422
     json_body = await client.post(url, json={"file": "aGVsbG8="}, headers=h)
     assert json_body.status_code == 415
-    truncated = await client.post(url, content=b"--xx\r\nContent-Disposition: form-data; "
-                                  b"name=\"file\"; filename=\"a.png\"\r\n\r\n" + PNG,
-                                  headers={**h, "content-type": "multipart/form-data; boundary=xx"})
+    truncated = await client.post(
+        url,
+        content=b"--xx\r\nContent-Disposition: form-data; "
+        b'name="file"; filename="a.png"\r\n\r\n' + PNG,
+        headers={**h, "content-type": "multipart/form-data; boundary=xx"},
+    )
     assert truncated.status_code == 400
-    long_desc = await _upload(client, factory, people["clinician"], case.id, PNG, "a.png",
-                              data={"description": "d" * 2000})
+    long_desc = await _upload(
+        client,
+        factory,
+        people["clinician"],
+        case.id,
+        PNG,
+        "a.png",
+        data={"description": "d" * 2000},
+    )
     assert long_desc.status_code == 422
     for r in (empty, no_file, only_field, two, json_body, truncated, long_desc):
         assert r.headers["content-type"].startswith("application/problem+json")
@@ -184,17 +228,19 @@ async def test_a_rollback_after_the_row_was_flushed_removes_the_file(factory, pe
 
     case = await factory.make_case(people["org"].id)
     clinician = people["clinician"]
-    actor = Principal(id=clinician.id, kind="user", role=Role.clinician,
-                      organization_id=clinician.organization_id)
+    actor = Principal(
+        id=clinician.id, kind="user", role=Role.clinician, organization_id=clinician.organization_id
+    )
 
     async def body():
-        yield (b"--q\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n"
-               b"\r\n" + PNG + b"\r\n--q--\r\n")
+        yield (
+            b'--q\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n'
+            b"\r\n" + PNG + b"\r\n--q--\r\n"
+        )
 
     async with sessionmaker()() as s:
         loaded = await s.get(Case, case.id)
-        att = await attachments.store(s, actor, loaded, body(),
-                                      "multipart/form-data; boundary=q")
+        att = await attachments.store(s, actor, loaded, body(), "multipart/form-data; boundary=q")
         assert files_on_disk() == [f"{case.id}/{att.id}"]
         await s.rollback()
     assert files_on_disk() == []
@@ -217,11 +263,13 @@ async def test_only_full_viewers_see_attachments(client, factory, people):
     for who in ("specialist", "clinician_b", "interpreter"):
         h = factory.headers(people[who])
         assert (await client.get(url, headers=h)).status_code == 404, who
-        assert (await client.get(f"{API}/cases/{case.id}/attachments",
-                                 headers=h)).status_code == 404, who
+        assert (
+            await client.get(f"{API}/cases/{case.id}/attachments", headers=h)
+        ).status_code == 404, who
         assert (await _upload(client, factory, people[who], case.id, PNG)).status_code == 404
-    missing = await client.get(f"{API}/attachments/att_nothere/content",
-                               headers=factory.headers(people["clinician"]))
+    missing = await client.get(
+        f"{API}/attachments/att_nothere/content", headers=factory.headers(people["clinician"])
+    )
     assert missing.status_code == 404
     # Once assigned, the specialist sees them.
     from app.cases.models import Case
@@ -238,8 +286,9 @@ async def test_only_full_viewers_see_attachments(client, factory, people):
 async def test_large_upload_is_streamed_in_chunks(client, factory, people):
     case = await factory.make_case(people["org"].id)
     data = PDF + bytes(range(256)) * 12_000  # about 3 MB
-    r = await _upload(client, factory, people["clinician"], case.id, data, "labs.pdf",
-                      "application/pdf")
+    r = await _upload(
+        client, factory, people["clinician"], case.id, data, "labs.pdf", "application/pdf"
+    )
     assert r.status_code == 201
     assert r.json()["sha256"] == sha(data)
     got = await client.get(r.json()["content_url"], headers=factory.headers(people["clinician"]))
@@ -252,8 +301,9 @@ async def test_receive_upload_writes_to_disk_while_the_body_arrives():
     seen_on_disk: list[int] = []
 
     async def body():
-        yield (b"--zz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n"
-               b"\r\n" + PDF)
+        yield (
+            b'--zz\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n\r\n' + PDF
+        )
         for _ in range(8):
             yield b"\1" * 131072
             await asyncio.sleep(0)
@@ -261,8 +311,9 @@ async def test_receive_upload_writes_to_disk_while_the_body_arrives():
             seen_on_disk.append(sum(p.stat().st_size for p in incoming.glob("*.part")))
         yield b"\r\n--zz--\r\n"
 
-    up = await attachments.receive_upload(body(), "multipart/form-data; boundary=" +
-                                          boundary.decode())
+    up = await attachments.receive_upload(
+        body(), "multipart/form-data; boundary=" + boundary.decode()
+    )
     try:
         assert up.size == len(PDF) + 8 * 131072
         assert up.content_type == "application/pdf"
@@ -317,7 +368,6 @@ async def test_api_client_needs_write_scope_to_upload(client, factory, people):
     ok = await _upload(client, factory, writer, case.id, PNG)
     assert ok.status_code == 201
     assert ok.json()["uploaded_by_id"] == writer.id
-    listed = await client.get(f"{API}/cases/{case.id}/attachments",
-                              headers=factory.headers(reader))
+    listed = await client.get(f"{API}/cases/{case.id}/attachments", headers=factory.headers(reader))
     assert [a["id"] for a in listed.json()["items"]] == [ok.json()["id"]]
     assert files_on_disk() == [f"{case.id}/{ok.json()['id']}"]

@@ -40,14 +40,19 @@ async def test_clinician_submits_a_case(client, factory, facility):
         assert body[k]
 
     # The event and the audit row were written with the case.
-    events = await rows(OutboxEvent.__table__.select().where(
-        OutboxEvent.resource_id == body["id"]))
+    events = await rows(OutboxEvent.__table__.select().where(OutboxEvent.resource_id == body["id"]))
     assert [e.type for e in events] == ["case.submitted"]
     assert events[0].organization_id == org.id
     assert events[0].payload["urgency"] == "routine"
-    assert await count(AuditEntry, AuditEntry.action == "case.create",
-                       AuditEntry.resource_id == body["id"],
-                       AuditEntry.actor_id == clinician.id) == 1
+    assert (
+        await count(
+            AuditEntry,
+            AuditEntry.action == "case.create",
+            AuditEntry.resource_id == body["id"],
+            AuditEntry.actor_id == clinician.id,
+        )
+        == 1
+    )
 
     # And it reads back the same.
     got = await client.get(f"{API}/cases/{body['id']}", headers=factory.headers(clinician))
@@ -56,13 +61,15 @@ async def test_clinician_submits_a_case(client, factory, facility):
     assert got.headers["etag"] == '"1"'
 
 
-@pytest.mark.parametrize("urgency,minutes", [("emergency", 60), ("urgent", 24 * 60),
-                                             ("routine", 72 * 60)])
+@pytest.mark.parametrize(
+    "urgency,minutes", [("emergency", 60), ("urgent", 24 * 60), ("routine", 72 * 60)]
+)
 async def test_respond_by_follows_urgency(client, factory, facility, urgency, minutes):
     _, clinician = facility
     before = datetime.now(UTC)
-    r = await client.post(f"{API}/cases", json=case_body(urgency=urgency),
-                          headers=factory.headers(clinician))
+    r = await client.post(
+        f"{API}/cases", json=case_body(urgency=urgency), headers=factory.headers(clinician)
+    )
     assert r.status_code == 201
     respond_by = datetime.fromisoformat(r.json()["respond_by"])
     assert before + timedelta(minutes=minutes) <= respond_by
@@ -75,8 +82,9 @@ async def test_respond_by_is_configurable(client, factory, facility, monkeypatch
     _, clinician = facility
     monkeypatch.setitem(get_settings().respond_by_minutes, "emergency", 15)
     before = datetime.now(UTC)
-    r = await client.post(f"{API}/cases", json=case_body(urgency="emergency"),
-                          headers=factory.headers(clinician))
+    r = await client.post(
+        f"{API}/cases", json=case_body(urgency="emergency"), headers=factory.headers(clinician)
+    )
     respond_by = datetime.fromisoformat(r.json()["respond_by"])
     assert before + timedelta(minutes=15) <= respond_by <= before + timedelta(minutes=16)
 
@@ -104,16 +112,18 @@ async def test_api_client_without_write_scope_is_refused(client, factory, facili
 async def test_staff_submit_on_behalf_of_a_facility(client, factory, facility, role):
     org, _ = facility
     staff = await factory.make_user(role)
-    r = await client.post(f"{API}/cases", json=case_body(organization_id=org.id),
-                          headers=factory.headers(staff))
+    r = await client.post(
+        f"{API}/cases", json=case_body(organization_id=org.id), headers=factory.headers(staff)
+    )
     assert r.status_code == 201, r.text
     assert r.json()["organization_id"] == org.id
 
     missing = await client.post(f"{API}/cases", json=case_body(), headers=factory.headers(staff))
     assert missing.status_code == 422
     assert missing.json()["errors"][0]["pointer"] == "/organization_id"
-    unknown = await client.post(f"{API}/cases", json=case_body(organization_id="org_nope"),
-                                headers=factory.headers(staff))
+    unknown = await client.post(
+        f"{API}/cases", json=case_body(organization_id="org_nope"), headers=factory.headers(staff)
+    )
     assert unknown.status_code == 422
     assert unknown.json()["errors"][0]["pointer"] == "/organization_id"
     assert await count(Case) == 1
@@ -122,12 +132,15 @@ async def test_staff_submit_on_behalf_of_a_facility(client, factory, facility, r
 async def test_clinician_cannot_submit_for_another_facility(client, factory, facility):
     _, clinician = facility
     other = await factory.make_org()
-    r = await client.post(f"{API}/cases", json=case_body(organization_id=other.id),
-                          headers=factory.headers(clinician))
+    r = await client.post(
+        f"{API}/cases", json=case_body(organization_id=other.id), headers=factory.headers(clinician)
+    )
     assert r.status_code == 403
-    same = await client.post(f"{API}/cases",
-                             json=case_body(organization_id=clinician.organization_id),
-                             headers=factory.headers(clinician))
+    same = await client.post(
+        f"{API}/cases",
+        json=case_body(organization_id=clinician.organization_id),
+        headers=factory.headers(clinician),
+    )
     assert same.status_code == 201
 
 
@@ -167,16 +180,20 @@ BAD = [
     ("unknown urgency", {"urgency": "asap"}, "/urgency"),
     ("bad language tag", {"languages": ["Spanish!"]}, "/languages/0"),
     ("consent missing", {"consent": None}, "/consent"),
-    ("consent not obtained", {"consent": {"obtained": False, "method": "verbal"}},
-     "/consent/obtained"),
+    (
+        "consent not obtained",
+        {"consent": {"obtained": False, "method": "verbal"}},
+        "/consent/obtained",
+    ),
     ("consent without method", {"consent": {"obtained": True}}, "/consent/method"),
     ("unknown field", {"priority": "high"}, "/priority"),
 ]
 
 
 @pytest.mark.parametrize("what,change,pointer", BAD, ids=[b[0] for b in BAD])
-async def test_bad_input_is_a_clear_problem_and_writes_nothing(client, factory, facility, what,
-                                                              change, pointer):
+async def test_bad_input_is_a_clear_problem_and_writes_nothing(
+    client, factory, facility, what, change, pointer
+):
     _, clinician = facility
     body = case_body(**change)
     if change.get("consent", 0) is None:
@@ -194,19 +211,26 @@ async def test_bad_input_is_a_clear_problem_and_writes_nothing(client, factory, 
 
 async def test_consent_refusal_has_its_own_problem_type(client, factory, facility):
     _, clinician = facility
-    r = await client.post(f"{API}/cases", json=case_body(
-        consent={"obtained": False, "method": "verbal"}), headers=factory.headers(clinician))
+    r = await client.post(
+        f"{API}/cases",
+        json=case_body(consent={"obtained": False, "method": "verbal"}),
+        headers=factory.headers(clinician),
+    )
     assert r.json()["type"].endswith("/consent-required")
 
 
 async def test_malformed_json_is_400_and_wrong_content_type_415(client, factory, facility):
     _, clinician = facility
     h = factory.headers(clinician)
-    r = await client.post(f"{API}/cases", content=b"{not json",
-                          headers={**h, "content-type": "application/json"})
+    r = await client.post(
+        f"{API}/cases", content=b"{not json", headers={**h, "content-type": "application/json"}
+    )
     assert r.status_code == 400
-    r = await client.post(f"{API}/cases", content=b"specialty=dermatology",
-                          headers={**h, "content-type": "application/x-www-form-urlencoded"})
+    r = await client.post(
+        f"{API}/cases",
+        content=b"specialty=dermatology",
+        headers={**h, "content-type": "application/x-www-form-urlencoded"},
+    )
     assert r.status_code == 415
     assert await count(Case) == 0
 
@@ -214,8 +238,9 @@ async def test_malformed_json_is_400_and_wrong_content_type_415(client, factory,
 async def test_follow_up_of_links_an_earlier_case_of_the_same_patient(client, factory, facility):
     org, clinician = facility
     earlier = await factory.make_case(org.id, patient_reference="MRN-004211", status="closed")
-    r = await client.post(f"{API}/cases", json=case_body(follow_up_of=earlier.id),
-                          headers=factory.headers(clinician))
+    r = await client.post(
+        f"{API}/cases", json=case_body(follow_up_of=earlier.id), headers=factory.headers(clinician)
+    )
     assert r.status_code == 201, r.text
     assert r.json()["follow_up_of"] == earlier.id
 
@@ -225,11 +250,14 @@ async def test_follow_up_of_another_facility_or_patient_is_refused(client, facto
     other = await factory.make_org()
     theirs = await factory.make_case(other.id, patient_reference="MRN-004211")
     other_patient = await factory.make_case(org.id, patient_reference="MRN-999999")
-    for target, detail in ((theirs.id, "not a case of this facility"),
-                           ("case_doesnotexist", "not a case of this facility"),
-                           (other_patient.id, "another patient's case")):
-        r = await client.post(f"{API}/cases", json=case_body(follow_up_of=target),
-                              headers=factory.headers(clinician))
+    for target, detail in (
+        (theirs.id, "not a case of this facility"),
+        ("case_doesnotexist", "not a case of this facility"),
+        (other_patient.id, "another patient's case"),
+    ):
+        r = await client.post(
+            f"{API}/cases", json=case_body(follow_up_of=target), headers=factory.headers(clinician)
+        )
         assert r.status_code == 422, r.text
         assert r.json()["type"].endswith("/invalid-follow-up")
         assert r.json()["errors"] == [{"pointer": "/follow_up_of", "detail": detail}]
@@ -248,13 +276,15 @@ async def test_idempotent_retry_creates_one_case(client, factory, facility):
     assert again.headers.get("idempotent-replayed") == "true"
     assert await count(Case) == 1
     assert await count(OutboxEvent, OutboxEvent.type == "case.submitted") == 1
-    other = await client.post(f"{API}/cases", json=case_body(question="Another question?"),
-                              headers=h)
+    other = await client.post(
+        f"{API}/cases", json=case_body(question="Another question?"), headers=h
+    )
     assert other.status_code == 422
 
 
-async def test_a_rolled_back_intake_leaves_no_case_and_no_event(client, factory, facility,
-                                                                monkeypatch):
+async def test_a_rolled_back_intake_leaves_no_case_and_no_event(
+    client, factory, facility, monkeypatch
+):
     """The event is in the request's transaction: a failure after it was written undoes it."""
     from app.cases import service
     from app.core.errors import Conflict

@@ -15,11 +15,20 @@ from tests.cases.support import API, count, rows
 
 S = CaseStatus
 LEGAL = {
-    (S.submitted, S.offered), (S.submitted, S.assigned), (S.submitted, S.unmatched),
-    (S.submitted, S.cancelled), (S.offered, S.offered), (S.offered, S.assigned),
-    (S.offered, S.unmatched), (S.offered, S.cancelled), (S.unmatched, S.offered),
-    (S.unmatched, S.assigned), (S.unmatched, S.cancelled), (S.assigned, S.answered),
-    (S.assigned, S.cancelled), (S.answered, S.closed),
+    (S.submitted, S.offered),
+    (S.submitted, S.assigned),
+    (S.submitted, S.unmatched),
+    (S.submitted, S.cancelled),
+    (S.offered, S.offered),
+    (S.offered, S.assigned),
+    (S.offered, S.unmatched),
+    (S.offered, S.cancelled),
+    (S.unmatched, S.offered),
+    (S.unmatched, S.assigned),
+    (S.unmatched, S.cancelled),
+    (S.assigned, S.answered),
+    (S.assigned, S.cancelled),
+    (S.answered, S.closed),
 }
 PAIRS = list(itertools.product(list(S), [s for s in S if s != S.submitted]))
 
@@ -44,8 +53,9 @@ async def test_every_transition(factory, current, to):
                 await lifecycle.transition(s, loaded, to, actor_id="usr_test")
             assert err.value.status == 409
             await s.rollback()
-    events = await rows(select(OutboxEvent.type, OutboxEvent.payload).where(
-        OutboxEvent.resource_id == case.id))
+    events = await rows(
+        select(OutboxEvent.type, OutboxEvent.payload).where(OutboxEvent.resource_id == case.id)
+    )
     async with sessionmaker()() as s:
         after = await s.get(Case, case.id)
     if (current, to) in LEGAL:
@@ -74,8 +84,11 @@ CANCELLABLE = {S.submitted, S.offered, S.unmatched, S.assigned}
 @pytest.mark.parametrize("status", list(S))
 async def test_cancel_from_each_status(client, factory, people, status):
     case = await factory.make_case(people["org"].id, status=status.value)
-    r = await client.post(f"{API}/cases/{case.id}/cancel", json={"reason": "Patient referred"},
-                          headers=factory.headers(people["clinician"]))
+    r = await client.post(
+        f"{API}/cases/{case.id}/cancel",
+        json={"reason": "Patient referred"},
+        headers=factory.headers(people["clinician"]),
+    )
     n_events = await count(OutboxEvent, OutboxEvent.resource_id == case.id)
     if status in CANCELLABLE:
         assert r.status_code == 200, r.text
@@ -94,15 +107,19 @@ async def test_cancel_from_each_status(client, factory, people, status):
 @pytest.mark.parametrize("status", list(S))
 async def test_close_from_each_status(client, factory, people, status):
     case = await factory.make_case(people["org"].id, status=status.value)
-    r = await client.post(f"{API}/cases/{case.id}/close",
-                          json={"outcome": "Rash cleared with the advised treatment."},
-                          headers=factory.headers(people["clinician"]))
+    r = await client.post(
+        f"{API}/cases/{case.id}/close",
+        json={"outcome": "Rash cleared with the advised treatment."},
+        headers=factory.headers(people["clinician"]),
+    )
     if status == S.answered:
         assert r.status_code == 200, r.text
         assert r.json()["status"] == "closed" and r.json()["closed_at"]
         assert r.json()["outcome"] == "Rash cleared with the advised treatment."
-        types = [e.type for e in await rows(select(OutboxEvent.type).where(
-            OutboxEvent.resource_id == case.id))]
+        types = [
+            e.type
+            for e in await rows(select(OutboxEvent.type).where(OutboxEvent.resource_id == case.id))
+        ]
         assert types == ["case.closed"]
     else:
         assert r.status_code == 409
@@ -122,8 +139,9 @@ async def test_close_requires_an_outcome(client, factory, people):
 
 async def test_cancel_without_a_body(client, factory, people):
     case = await factory.make_case(people["org"].id)
-    r = await client.post(f"{API}/cases/{case.id}/cancel",
-                          headers=factory.headers(people["coordinator"]))
+    r = await client.post(
+        f"{API}/cases/{case.id}/cancel", headers=factory.headers(people["coordinator"])
+    )
     assert r.status_code == 200
     assert r.json()["cancel_reason"] is None
 
@@ -132,19 +150,22 @@ async def test_who_may_cancel_and_close(client, factory, people):
     spec = people["specialist"]
     offered = await factory.make_case(people["org"].id, status="offered")
     await factory.make_offer(offered.id, spec.id)
-    assigned = await factory.make_case(people["org"].id, assigned_specialist_id=spec.id,
-                                       status="answered")
+    assigned = await factory.make_case(
+        people["org"].id, assigned_specialist_id=spec.id, status="answered"
+    )
     h = factory.headers(spec)
     # The specialist sees both cases but may not cancel or close them.
     assert (await client.post(f"{API}/cases/{offered.id}/cancel", headers=h)).status_code == 403
-    r = await client.post(f"{API}/cases/{assigned.id}/close", json={"outcome": "Better"},
-                          headers=h)
+    r = await client.post(f"{API}/cases/{assigned.id}/close", json={"outcome": "Better"}, headers=h)
     assert r.status_code == 403
     reader = await factory.make_client(people["org"].id, ["cases:read"])
     r = await client.post(f"{API}/cases/{offered.id}/cancel", headers=factory.headers(reader))
     assert r.status_code == 403
-    r = await client.post(f"{API}/cases/{assigned.id}/close", json={"outcome": "Better"},
-                          headers=factory.headers(people["coordinator"]))
+    r = await client.post(
+        f"{API}/cases/{assigned.id}/close",
+        json={"outcome": "Better"},
+        headers=factory.headers(people["coordinator"]),
+    )
     assert r.status_code == 200
 
 
@@ -152,12 +173,14 @@ async def test_if_match_is_honoured(client, factory, people):
     case = await factory.make_case(people["org"].id, status="answered")
     h = factory.headers(people["clinician"])
     etag = (await client.get(f"{API}/cases/{case.id}", headers=h)).headers["etag"]
-    stale = await client.post(f"{API}/cases/{case.id}/close", json={"outcome": "Better"},
-                              headers={**h, "If-Match": '"0"'})
+    stale = await client.post(
+        f"{API}/cases/{case.id}/close", json={"outcome": "Better"}, headers={**h, "If-Match": '"0"'}
+    )
     assert stale.status_code == 412
     assert stale.json()["type"].endswith("/precondition-failed")
-    ok = await client.post(f"{API}/cases/{case.id}/close", json={"outcome": "Better"},
-                           headers={**h, "If-Match": etag})
+    ok = await client.post(
+        f"{API}/cases/{case.id}/close", json={"outcome": "Better"}, headers={**h, "If-Match": etag}
+    )
     assert ok.status_code == 200
     assert ok.headers["etag"] == '"2"'
 
@@ -172,8 +195,9 @@ async def test_a_rolled_back_cancel_leaves_no_event(client, factory, people, mon
         raise Conflict("the audit log refused the entry")
 
     monkeypatch.setattr(service.audit, "append", failing_audit)
-    r = await client.post(f"{API}/cases/{case.id}/cancel",
-                          headers=factory.headers(people["clinician"]))
+    r = await client.post(
+        f"{API}/cases/{case.id}/cancel", headers=factory.headers(people["clinician"])
+    )
     assert r.status_code == 409
     async with sessionmaker()() as s:
         assert (await s.get(Case, case.id)).status == "submitted"

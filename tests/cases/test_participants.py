@@ -28,11 +28,14 @@ async def people(factory):
 async def test_clinician_adds_an_interpreter_who_then_sees_the_case(client, factory, people):
     case = await factory.make_case(people["org"].id)
     interp = people["interpreter"]
-    assert (await client.get(f"{API}/cases/{case.id}",
-                             headers=factory.headers(interp))).status_code == 404
-    r = await client.post(f"{API}/cases/{case.id}/participants",
-                          json={"user_id": interp.id, "role": "interpreter"},
-                          headers=factory.headers(people["clinician"]))
+    assert (
+        await client.get(f"{API}/cases/{case.id}", headers=factory.headers(interp))
+    ).status_code == 404
+    r = await client.post(
+        f"{API}/cases/{case.id}/participants",
+        json={"user_id": interp.id, "role": "interpreter"},
+        headers=factory.headers(people["clinician"]),
+    )
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["user_id"] == interp.id and body["role"] == "interpreter"
@@ -40,22 +43,25 @@ async def test_clinician_adds_an_interpreter_who_then_sees_the_case(client, fact
     read = await client.get(f"{API}/cases/{case.id}", headers=factory.headers(interp))
     assert read.status_code == 200 and read.json()["view"] == "full"
     assert read.json()["version"] == 2
-    listed = await client.get(f"{API}/cases/{case.id}/participants",
-                              headers=factory.headers(interp))
+    listed = await client.get(
+        f"{API}/cases/{case.id}/participants", headers=factory.headers(interp)
+    )
     assert [p["user_id"] for p in listed.json()["items"]] == [interp.id]
-    events = await rows(select(OutboxEvent.type, OutboxEvent.audience).where(
-        OutboxEvent.resource_id == case.id))
+    events = await rows(
+        select(OutboxEvent.type, OutboxEvent.audience).where(OutboxEvent.resource_id == case.id)
+    )
     assert [e.type for e in events] == ["case.participant_added"]
     assert interp.id in events[0].audience
     assert await count(AuditEntry, AuditEntry.action == "case.participant.add") == 1
 
 
 async def test_assigned_specialist_adds_a_second_specialist(client, factory, people):
-    case = await factory.make_case(people["org"].id,
-                                   assigned_specialist_id=people["specialist"].id)
-    r = await client.post(f"{API}/cases/{case.id}/participants",
-                          json={"user_id": people["second"].id, "role": "specialist"},
-                          headers=factory.headers(people["specialist"]))
+    case = await factory.make_case(people["org"].id, assigned_specialist_id=people["specialist"].id)
+    r = await client.post(
+        f"{API}/cases/{case.id}/participants",
+        json={"user_id": people["second"].id, "role": "specialist"},
+        headers=factory.headers(people["specialist"]),
+    )
     assert r.status_code == 201, r.text
     read = await client.get(f"{API}/cases/{case.id}", headers=factory.headers(people["second"]))
     assert read.status_code == 200 and read.json()["view"] == "full"
@@ -67,22 +73,26 @@ async def test_who_may_not_add(client, factory, people):
     body = {"user_id": people["interpreter"].id, "role": "interpreter"}
     url = f"{API}/cases/{case.id}/participants"
     # Sees the summary, may not act: 403. Another facility: 404.
-    assert (await client.post(url, json=body,
-                              headers=factory.headers(people["specialist"]))).status_code == 403
-    assert (await client.post(url, json=body,
-                              headers=factory.headers(people["clinician_b"]))).status_code == 404
+    assert (
+        await client.post(url, json=body, headers=factory.headers(people["specialist"]))
+    ).status_code == 403
+    assert (
+        await client.post(url, json=body, headers=factory.headers(people["clinician_b"]))
+    ).status_code == 404
     # A participant interpreter may not add others.
     await factory.add_participant(case.id, people["interpreter"].id)
     other_interp = await factory.make_user(Role.interpreter)
-    r = await client.post(url, json={"user_id": other_interp.id, "role": "interpreter"},
-                          headers=factory.headers(people["interpreter"]))
+    r = await client.post(
+        url,
+        json={"user_id": other_interp.id, "role": "interpreter"},
+        headers=factory.headers(people["interpreter"]),
+    )
     assert r.status_code == 403
     assert await count(CaseParticipant) == 1
 
 
 async def test_bad_participants(client, factory, people):
-    case = await factory.make_case(people["org"].id,
-                                   assigned_specialist_id=people["specialist"].id)
+    case = await factory.make_case(people["org"].id, assigned_specialist_id=people["specialist"].id)
     url = f"{API}/cases/{case.id}/participants"
     h = factory.headers(people["coordinator"])
     inactive = await factory.make_user(Role.interpreter, active=False)
@@ -101,11 +111,13 @@ async def test_bad_participants(client, factory, people):
         if pointer:
             assert pointer in [e["pointer"] for e in r.json()["errors"]]
     assert await count(CaseParticipant) == 0
-    ok = await client.post(url, json={"user_id": people["interpreter"].id, "role": "interpreter"},
-                           headers=h)
+    ok = await client.post(
+        url, json={"user_id": people["interpreter"].id, "role": "interpreter"}, headers=h
+    )
     assert ok.status_code == 201
-    dup = await client.post(url, json={"user_id": people["interpreter"].id,
-                                       "role": "interpreter"}, headers=h)
+    dup = await client.post(
+        url, json={"user_id": people["interpreter"].id, "role": "interpreter"}, headers=h
+    )
     assert dup.status_code == 409
     assert dup.json()["type"].endswith("/already-participant")
     assert await count(CaseParticipant) == 1
@@ -115,8 +127,10 @@ async def test_bad_participants(client, factory, people):
 @pytest.mark.parametrize("status", ["closed", "cancelled"])
 async def test_no_participants_on_a_finished_case(client, factory, people, status):
     case = await factory.make_case(people["org"].id, status=status)
-    r = await client.post(f"{API}/cases/{case.id}/participants",
-                          json={"user_id": people["interpreter"].id, "role": "interpreter"},
-                          headers=factory.headers(people["coordinator"]))
+    r = await client.post(
+        f"{API}/cases/{case.id}/participants",
+        json={"user_id": people["interpreter"].id, "role": "interpreter"},
+        headers=factory.headers(people["coordinator"]),
+    )
     assert r.status_code == 409
     assert await count(CaseParticipant) == 0

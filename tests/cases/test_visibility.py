@@ -12,7 +12,8 @@ async def world(factory):
     a = await factory.make_org(name="Facility A")
     b = await factory.make_org(name="Facility B")
     w = {
-        "org_a": a, "org_b": b,
+        "org_a": a,
+        "org_b": b,
         "admin": await factory.make_user(Role.admin),
         "coordinator": await factory.make_user(Role.coordinator),
         "clinician_a": await factory.make_user(Role.clinician, organization_id=a.id),
@@ -49,8 +50,7 @@ async def test_facility_sees_its_case_in_full_others_get_404(client, factory, wo
 
 
 async def test_specialist_with_a_pending_offer_sees_the_summary_only(client, factory, world):
-    case = await factory.make_case(world["org_a"].id, status="offered",
-                                   follow_up_of_id=None)
+    case = await factory.make_case(world["org_a"].id, status="offered", follow_up_of_id=None)
     await factory.make_offer(case.id, world["specialist"].id)
     r = await _get(client, factory, world["specialist"], case.id)
     assert r.status_code == 200
@@ -65,8 +65,11 @@ async def test_specialist_with_a_pending_offer_sees_the_summary_only(client, fac
     assert r.headers["etag"] == '"1-summary"'
     # Attachments and participants are for full viewers only.
     for path in ("attachments", "participants"):
-        assert (await client.get(f"{API}/cases/{case.id}/{path}",
-                                 headers=factory.headers(world["specialist"]))).status_code == 404
+        assert (
+            await client.get(
+                f"{API}/cases/{case.id}/{path}", headers=factory.headers(world["specialist"])
+            )
+        ).status_code == 404
     # The other specialist, with no offer, sees nothing.
     assert (await _get(client, factory, world["other_specialist"], case.id)).status_code == 404
 
@@ -79,8 +82,7 @@ async def test_an_offer_no_longer_pending_shows_nothing(client, factory, world, 
 
 
 async def test_assigned_specialist_sees_the_whole_case(client, factory, world):
-    case = await factory.make_case(world["org_a"].id,
-                                   assigned_specialist_id=world["specialist"].id)
+    case = await factory.make_case(world["org_a"].id, assigned_specialist_id=world["specialist"].id)
     await factory.make_offer(case.id, world["specialist"].id, status="accepted")
     r = await _get(client, factory, world["specialist"], case.id)
     assert r.status_code == 200
@@ -90,12 +92,14 @@ async def test_assigned_specialist_sees_the_whole_case(client, factory, world):
 
 
 @pytest.mark.parametrize("role", ["interpreter", "other_specialist"])
-async def test_participants_see_the_case_they_were_added_to_and_no_other(client, factory,
-                                                                         world, role):
+async def test_participants_see_the_case_they_were_added_to_and_no_other(
+    client, factory, world, role
+):
     case = await factory.make_case(world["org_a"].id)
     other = await factory.make_case(world["org_a"].id)
-    await factory.add_participant(case.id, world[role].id,
-                                  "interpreter" if role == "interpreter" else "specialist")
+    await factory.add_participant(
+        case.id, world[role].id, "interpreter" if role == "interpreter" else "specialist"
+    )
     r = await _get(client, factory, world[role], case.id)
     assert r.status_code == 200 and r.json()["view"] == "full"
     assert (await _get(client, factory, world[role], other.id)).status_code == 404
@@ -107,13 +111,25 @@ async def test_denied_reads_are_audited(client, factory, world):
     case = await factory.make_case(world["org_a"].id)
     await _get(client, factory, world["clinician_b"], case.id)
     await drain_denied()
-    assert await count(AuditEntry, AuditEntry.outcome == "denied",
-                       AuditEntry.resource_id == case.id,
-                       AuditEntry.actor_id == world["clinician_b"].id) == 1
+    assert (
+        await count(
+            AuditEntry,
+            AuditEntry.outcome == "denied",
+            AuditEntry.resource_id == case.id,
+            AuditEntry.actor_id == world["clinician_b"].id,
+        )
+        == 1
+    )
     await _get(client, factory, world["clinician_a"], case.id)
-    assert await count(AuditEntry, AuditEntry.action == "case.read",
-                       AuditEntry.resource_id == case.id,
-                       AuditEntry.actor_id == world["clinician_a"].id) == 1
+    assert (
+        await count(
+            AuditEntry,
+            AuditEntry.action == "case.read",
+            AuditEntry.resource_id == case.id,
+            AuditEntry.actor_id == world["clinician_a"].id,
+        )
+        == 1
+    )
 
 
 async def _list_all(client, factory, who, **params):
@@ -147,9 +163,17 @@ async def test_the_list_is_never_wider_than_the_read(client, factory, world):
     await factory.add_participant(cases[4].id, world["interpreter"].id)
     await factory.add_participant(cases[5].id, other_spec.id, "specialist")
 
-    expected_counts = {"admin": 6, "coordinator": 6, "clinician_a": 3, "clinician_b": 3,
-                       "specialist": 3, "other_specialist": 1, "interpreter": 1,
-                       "client_a": 3, "client_b": 3}
+    expected_counts = {
+        "admin": 6,
+        "coordinator": 6,
+        "clinician_a": 3,
+        "clinician_b": 3,
+        "specialist": 3,
+        "other_specialist": 1,
+        "interpreter": 1,
+        "client_a": 3,
+        "client_b": 3,
+    }
     for who, n in expected_counts.items():
         listed = await _list_all(client, factory, world[who])
         assert len(listed) == n, who
@@ -183,10 +207,12 @@ async def test_list_filters(client, factory, world):
     assert await ids(urgency="emergency") == {c3.id}
     assert await ids(organization_id=a, urgency="emergency") == set()
     # A clinician asking for another facility's cases gets none, not theirs.
-    assert {i["id"] for i in await _list_all(client, factory, world["clinician_a"],
-                                             organization_id=b)} == set()
-    bad = await client.get(f"{API}/cases", params={"status": "lost"},
-                           headers=factory.headers(coord))
+    assert {
+        i["id"] for i in await _list_all(client, factory, world["clinician_a"], organization_id=b)
+    } == set()
+    bad = await client.get(
+        f"{API}/cases", params={"status": "lost"}, headers=factory.headers(coord)
+    )
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["pointer"] == "#query/status"
 
@@ -198,14 +224,16 @@ async def test_list_pagination_and_limits(client, factory, world):
     r = await client.get(f"{API}/cases", params={"limit": 3}, headers=h)
     page1 = r.json()
     assert [i["id"] for i in page1["items"]] == [c.id for c in reversed(made)][:3]
-    r2 = await client.get(f"{API}/cases", params={"limit": 3, "cursor": page1["next_cursor"]},
-                          headers=h)
+    r2 = await client.get(
+        f"{API}/cases", params={"limit": 3, "cursor": page1["next_cursor"]}, headers=h
+    )
     assert [i["id"] for i in r2.json()["items"]] == [made[1].id, made[0].id]
     assert r2.json()["next_cursor"] is None
     assert (await client.get(f"{API}/cases", params={"limit": 201}, headers=h)).status_code == 422
     tampered = page1["next_cursor"][:-2] + "00"
-    assert (await client.get(f"{API}/cases", params={"cursor": tampered},
-                             headers=h)).status_code == 400
+    assert (
+        await client.get(f"{API}/cases", params={"cursor": tampered}, headers=h)
+    ).status_code == 400
 
 
 async def test_client_without_read_scope_cannot_list(client, factory, world):
@@ -250,9 +278,16 @@ async def test_fast_serialised_answers_match_their_documented_schema(client, fac
         assert json.loads(one.dump_json(model)) == r.json()
         listed = await client.get(f"{API}/cases", headers=h)
         assert json.loads(page.dump_json(page.validate_json(listed.content))) == listed.json()
-    created = await client.post(f"{API}/cases", json={
-        "specialty": "dermatology", "urgency": "urgent", "question": "Q?",
-        "patient": {"reference": "R-1"}, "consent": {"obtained": True, "method": "written"}},
-        headers=factory.headers(world["clinician_a"]))
+    created = await client.post(
+        f"{API}/cases",
+        json={
+            "specialty": "dermatology",
+            "urgency": "urgent",
+            "question": "Q?",
+            "patient": {"reference": "R-1"},
+            "consent": {"obtained": True, "method": "written"},
+        },
+        headers=factory.headers(world["clinician_a"]),
+    )
     assert created.status_code == 201
     assert json.loads(one.dump_json(one.validate_json(created.content))) == created.json()

@@ -15,8 +15,9 @@ async def _setup(factory):
     org = await factory.make_org()
     clinician = await factory.make_user(Role.clinician, organization_id=org.id)
     specialist = await factory.make_user(Role.specialist)
-    case = await factory.make_case(org.id, assigned_specialist_id=specialist.id,
-                                   submitted_by_id=clinician.id)
+    case = await factory.make_case(
+        org.id, assigned_specialist_id=specialist.id, submitted_by_id=clinician.id
+    )
     return org, clinician, specialist, case
 
 
@@ -25,8 +26,9 @@ async def test_anonymous_and_other_facility_are_refused(client, factory):
     other = await factory.make_user(Role.clinician, organization_id=(await factory.make_org()).id)
     url = f"{API}/cases/{case.id}/messages"
     assert (await client.get(url)).status_code == 401
-    r = await client.post(url, json={"body": "x", "client_msg_id": "a"},
-                          headers=factory.headers(other))
+    r = await client.post(
+        url, json={"body": "x", "client_msg_id": "a"}, headers=factory.headers(other)
+    )
     assert r.status_code == 404
     assert r.headers["content-type"].startswith("application/problem+json")
 
@@ -44,8 +46,9 @@ async def test_messages_are_numbered_and_listed_in_order(client, factory):
     url = f"{API}/cases/{case.id}/messages"
     seqs = []
     for i, who in enumerate([clinician, specialist, clinician]):
-        r = await client.post(url, json={"body": f"m{i}", "client_msg_id": f"c{i}"},
-                              headers=factory.headers(who))
+        r = await client.post(
+            url, json={"body": f"m{i}", "client_msg_id": f"c{i}"}, headers=factory.headers(who)
+        )
         assert r.status_code == 201, r.text
         seqs.append(r.json()["seq"])
     assert seqs == [1, 2, 3]
@@ -53,8 +56,9 @@ async def test_messages_are_numbered_and_listed_in_order(client, factory):
     assert [m["body"] for m in body["items"]] == ["m0", "m1", "m2"]
     assert body["items"][1]["sender_role"] == "specialist"
     assert body["items"][0]["updated_at"] == body["items"][0]["created_at"]
-    after = (await client.get(url, params={"after_seq": 1},
-                              headers=factory.headers(clinician))).json()
+    after = (
+        await client.get(url, params={"after_seq": 1}, headers=factory.headers(clinician))
+    ).json()
     assert [m["seq"] for m in after["items"]] == [2, 3]
 
 
@@ -62,8 +66,11 @@ async def test_pages_follow_seq(client, factory):
     org, clinician, specialist, case = await _setup(factory)
     url = f"{API}/cases/{case.id}/messages"
     for i in range(5):
-        await client.post(url, json={"body": f"m{i}", "client_msg_id": f"c{i}"},
-                          headers=factory.headers(clinician))
+        await client.post(
+            url,
+            json={"body": f"m{i}", "client_msg_id": f"c{i}"},
+            headers=factory.headers(clinician),
+        )
     got, cursor = [], None
     while True:
         params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
@@ -84,8 +91,9 @@ async def test_a_resend_returns_the_stored_message(client, factory, db):
     assert first.status_code == 201 and again.status_code == 200
     assert again.json() == first.json()
     # The same client_msg_id from someone else is another message.
-    other = await client.post(url, json={"body": "ok", "client_msg_id": "same"},
-                              headers=factory.headers(specialist))
+    other = await client.post(
+        url, json={"body": "ok", "client_msg_id": "same"}, headers=factory.headers(specialist)
+    )
     assert other.status_code == 201 and other.json()["seq"] == 2
     rows = (await db.scalars(select(Message).where(Message.case_id == case.id))).all()
     assert len(rows) == 2
@@ -96,13 +104,13 @@ async def test_concurrent_posts_get_distinct_gapless_seqs(client, factory):
     url = f"{API}/cases/{case.id}/messages"
 
     async def send(i: int, who):
-        r = await client.post(url, json={"body": f"m{i}", "client_msg_id": f"c{i}"},
-                              headers=factory.headers(who))
+        r = await client.post(
+            url, json={"body": f"m{i}", "client_msg_id": f"c{i}"}, headers=factory.headers(who)
+        )
         assert r.status_code == 201, r.text
         return r.json()["seq"]
 
-    seqs = await asyncio.gather(*(send(i, clinician if i % 2 else specialist)
-                                  for i in range(20)))
+    seqs = await asyncio.gather(*(send(i, clinician if i % 2 else specialist) for i in range(20)))
     assert sorted(seqs) == list(range(1, 21))
 
 
@@ -110,8 +118,9 @@ async def test_concurrent_resends_store_once(client, factory, db):
     org, clinician, specialist, case = await _setup(factory)
     url = f"{API}/cases/{case.id}/messages"
     h = factory.headers(clinician)
-    rs = await asyncio.gather(*(client.post(url, json={"body": "x", "client_msg_id": "dup"},
-                                            headers=h) for _ in range(6)))
+    rs = await asyncio.gather(
+        *(client.post(url, json={"body": "x", "client_msg_id": "dup"}, headers=h) for _ in range(6))
+    )
     assert sorted(r.status_code for r in rs) == [200] * 5 + [201]
     assert len({r.json()["id"] for r in rs}) == 1
     rows = (await db.scalars(select(Message).where(Message.case_id == case.id))).all()
@@ -126,8 +135,9 @@ async def test_a_message_emits_one_event_for_the_case_people(client, factory, db
     h = factory.headers(specialist)
     await client.post(url, json={"body": "Start doxycycline", "client_msg_id": "a"}, headers=h)
     await client.post(url, json={"body": "Start doxycycline", "client_msg_id": "a"}, headers=h)
-    events = (await db.scalars(select(OutboxEvent).where(
-        OutboxEvent.type == "message.created"))).all()
+    events = (
+        await db.scalars(select(OutboxEvent).where(OutboxEvent.type == "message.created"))
+    ).all()
     assert len(events) == 1
     ev = events[0]
     assert ev.organization_id == org.id

@@ -30,8 +30,7 @@ class Peer:
         return self.seen[-1][0] if self.seen else 0
 
     async def connect(self, host: str, case_id: str) -> None:
-        self.sock = await open_socket(host, f"/ws/cases/{case_id}", self.token,
-                                      after_seq=self.last)
+        self.sock = await open_socket(host, f"/ws/cases/{case_id}", self.token, after_seq=self.last)
         self.reader = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
@@ -53,8 +52,9 @@ class Peer:
 
 async def _stored(case_id: str) -> list[tuple[int, str]]:
     async with sessionmaker()() as s:
-        rows = (await s.scalars(select(Message).where(Message.case_id == case_id)
-                                .order_by(Message.seq))).all()
+        rows = (
+            await s.scalars(select(Message).where(Message.case_id == case_id).order_by(Message.seq))
+        ).all()
     return [(m.seq, m.body) for m in rows]
 
 
@@ -65,13 +65,16 @@ async def test_random_drops_and_resumes_end_with_the_stored_sequence(app, factor
     clinician = await factory.make_user(Role.clinician, organization_id=org.id)
     specialist = await factory.make_user(Role.specialist)
     interpreter = await factory.make_user(Role.interpreter)
-    case = await factory.make_case(org.id, assigned_specialist_id=specialist.id,
-                                   submitted_by_id=clinician.id)
+    case = await factory.make_case(
+        org.id, assigned_specialist_id=specialist.id, submitted_by_id=clinician.id
+    )
     await factory.add_participant(case.id, interpreter.id)
     users = [clinician, specialist, interpreter]
     peers = [Peer(users[i % 3], factory.token(users[i % 3])) for i in range(6)]
-    async with inprocess_server(app) as host, httpx.AsyncClient(
-            base_url=f"http://{host}{API}") as http:
+    async with (
+        inprocess_server(app) as host,
+        httpx.AsyncClient(base_url=f"http://{host}{API}") as http,
+    ):
         for p in peers:
             await p.connect(host, case.id)
         for _step in range(90):
@@ -84,13 +87,16 @@ async def test_random_drops_and_resumes_end_with_the_stored_sequence(app, factor
                 else:
                     cmid = secrets.token_hex(6)
                     p.sent.append(cmid)
-                await p.sock.send({"type": "message", "body": f"{seed}:{cmid}",
-                                   "client_msg_id": cmid})
+                await p.sock.send(
+                    {"type": "message", "body": f"{seed}:{cmid}", "client_msg_id": cmid}
+                )
             elif action < 0.55:
                 cmid = secrets.token_hex(6)
-                r = await http.post(f"/cases/{case.id}/messages",
-                                    json={"body": f"{seed}:{cmid}", "client_msg_id": cmid},
-                                    headers=factory.headers(p.user))
+                r = await http.post(
+                    f"/cases/{case.id}/messages",
+                    json={"body": f"{seed}:{cmid}", "client_msg_id": cmid},
+                    headers=factory.headers(p.user),
+                )
                 assert r.status_code == 201, r.text
             elif action < 0.75 and p.sock is not None:
                 await p.drop()
@@ -112,8 +118,10 @@ async def test_random_drops_and_resumes_end_with_the_stored_sequence(app, factor
                 while any(p.last < len(stored) for p in peers):  # noqa: ASYNC110
                     await asyncio.sleep(0.05)
         except TimeoutError:
-            pytest.fail(f"seed {seed}: clients stopped at {[p.last for p in peers]}, "
-                        f"{len(stored)} stored; open: {[p.sock is not None for p in peers]}")
+            pytest.fail(
+                f"seed {seed}: clients stopped at {[p.last for p in peers]}, "
+                f"{len(stored)} stored; open: {[p.sock is not None for p in peers]}"
+            )
         for p in peers:
             assert p.seen == stored, f"seed {seed}: a client saw another sequence"
             await p.drop()

@@ -28,16 +28,22 @@ async def _room(factory):
     clinician = await factory.make_user(Role.clinician, organization_id=org.id)
     specialist = await factory.make_user(Role.specialist)
     interpreter = await factory.make_user(Role.interpreter)
-    case = await factory.make_case(org.id, assigned_specialist_id=specialist.id,
-                                   submitted_by_id=clinician.id)
+    case = await factory.make_case(
+        org.id, assigned_specialist_id=specialist.id, submitted_by_id=clinician.id
+    )
     await factory.add_participant(case.id, interpreter.id)
     return case, clinician, specialist, interpreter
 
 
 async def _stored(case_id: str) -> list[int]:
     async with sessionmaker()() as s:
-        return list((await s.scalars(select(Message.seq).where(
-            Message.case_id == case_id).order_by(Message.seq))).all())
+        return list(
+            (
+                await s.scalars(
+                    select(Message.seq).where(Message.case_id == case_id).order_by(Message.seq)
+                )
+            ).all()
+        )
 
 
 async def test_a_message_frame_is_stored_acked_and_broadcast(host, factory):
@@ -47,8 +53,13 @@ async def test_a_message_frame_is_stored_acked_and_broadcast(host, factory):
     assert a.ready["last_seq"] == 0 and a.ready["case_id"] == case.id
     await a.send({"type": "message", "body": "Fever 39.5 since Monday", "client_msg_id": "u1"})
     ack = await a.next("ack")
-    assert ack == {"type": "ack", "client_msg_id": "u1", "id": ack["id"], "seq": 1,
-                   "duplicate": False}
+    assert ack == {
+        "type": "ack",
+        "client_msg_id": "u1",
+        "id": ack["id"],
+        "seq": 1,
+        "duplicate": False,
+    }
     got = await b.next("message")
     assert got["seq"] == 1 and got["body"] == "Fever 39.5 since Monday"
     assert got["sender_id"] == clinician.id and got["sender_role"] == "clinician"
@@ -70,12 +81,16 @@ async def test_a_message_frame_is_stored_acked_and_broadcast(host, factory):
 
 
 async def test_resume_replays_what_was_missed_then_live_without_gap_or_duplicate(
-        host, factory, client):
+    host, factory, client
+):
     case, clinician, specialist, _ = await _room(factory)
     url = f"{API}/cases/{case.id}/messages"
     for i in range(5):
-        await client.post(url, json={"body": f"m{i}", "client_msg_id": f"c{i}"},
-                          headers=factory.headers(clinician))
+        await client.post(
+            url,
+            json={"body": f"m{i}", "client_msg_id": f"c{i}"},
+            headers=factory.headers(clinician),
+        )
     # `resume` as its own frame, right after auth.
     b = await open_socket(host, f"/ws/cases/{case.id}", factory.token(specialist))
     assert b.ready["last_seq"] == 5
@@ -83,8 +98,11 @@ async def test_resume_replays_what_was_missed_then_live_without_gap_or_duplicate
 
     async def more():
         for i in range(5, 10):
-            await client.post(url, json={"body": f"m{i}", "client_msg_id": f"c{i}"},
-                              headers=factory.headers(clinician))
+            await client.post(
+                url,
+                json={"body": f"m{i}", "client_msg_id": f"c{i}"},
+                headers=factory.headers(clinician),
+            )
 
     await more()
     got = await b.messages(7)
@@ -100,11 +118,13 @@ async def test_resume_replays_what_was_missed_then_live_without_gap_or_duplicate
 async def test_without_resume_live_traffic_starts_after_last_seq(host, factory, client):
     case, clinician, specialist, _ = await _room(factory)
     url = f"{API}/cases/{case.id}/messages"
-    await client.post(url, json={"body": "old", "client_msg_id": "o"},
-                      headers=factory.headers(clinician))
+    await client.post(
+        url, json={"body": "old", "client_msg_id": "o"}, headers=factory.headers(clinician)
+    )
     b = await open_socket(host, f"/ws/cases/{case.id}", factory.token(specialist))
-    await client.post(url, json={"body": "new", "client_msg_id": "n"},
-                      headers=factory.headers(clinician))
+    await client.post(
+        url, json={"body": "new", "client_msg_id": "n"}, headers=factory.headers(clinician)
+    )
     got = await b.next("message")
     assert (got["seq"], got["body"]) == (2, "new")
     await b.close()
@@ -185,8 +205,13 @@ async def test_too_large_frame_closes(host, factory):
 
 async def test_an_expiring_token_disconnects_and_a_new_auth_frame_extends(host, factory):
     case, clinician, *_ = await _room(factory)
-    short, _ = create_token(clinician.id, "access", timedelta(seconds=2),
-                            tv=clinician.token_version, role=clinician.role)
+    short, _ = create_token(
+        clinician.id,
+        "access",
+        timedelta(seconds=2),
+        tv=clinician.token_version,
+        role=clinician.role,
+    )
     a = await open_socket(host, f"/ws/cases/{case.id}", short, after_seq=0)
     b = await open_socket(host, f"/ws/cases/{case.id}", short, after_seq=0)
     await b.send({"type": "auth", "token": factory.token(clinician)})
@@ -204,8 +229,14 @@ async def test_a_removed_participant_is_disconnected(host, factory):
     a = await open_socket(host, f"/ws/cases/{case.id}", factory.token(clinician), after_seq=0)
     async with sessionmaker()() as s:
         await s.execute(delete(CaseParticipant).where(CaseParticipant.case_id == case.id))
-        await emit(s, "case.participant_removed", "case", case.id,
-                   organization_id=case.organization_id, payload={"user_id": interpreter.id})
+        await emit(
+            s,
+            "case.participant_removed",
+            "case",
+            case.id,
+            organization_id=case.organization_id,
+            payload={"user_id": interpreter.id},
+        )
         await s.commit()
     assert (await c.closed())[0] == 4403
     await a.send({"type": "ping"})
@@ -216,11 +247,11 @@ async def test_a_removed_participant_is_disconnected(host, factory):
 async def test_origin_allowlist(host, factory):
     case, clinician, *_ = await _room(factory)
     with pytest.raises(InvalidStatus) as e:
-        await open_socket(host, f"/ws/cases/{case.id}", None,
-                          origin="https://evil.example")
+        await open_socket(host, f"/ws/cases/{case.id}", None, origin="https://evil.example")
     assert e.value.response.status_code == 403
-    a = await open_socket(host, f"/ws/cases/{case.id}", factory.token(clinician),
-                          origin=f"http://{host}", after_seq=0)
+    a = await open_socket(
+        host, f"/ws/cases/{case.id}", factory.token(clinician), origin=f"http://{host}", after_seq=0
+    )
     await a.close()
 
 

@@ -26,4 +26,4 @@ async def test_long_statements_go_to_the_thread(app, monkeypatch):
             assert (await s.execute(text("SELECT 41 + 1"))).scalar() == 42
         await s.rollback()
     assert "execute" not in inline
-    assert "execute" in on_thread[len(inline):]
+    assert "execute" in on_thread[len(inline) :]

@@ -3,21 +3,30 @@ from datetime import UTC, datetime, timedelta
 from tests.matrix_support import Row, World
 
 API = "/api/v1"
-TEAM = {"anonymous": 401, "admin": 200, "coordinator": 200, "clinician_a": 200,
-        "clinician_b": 404, "specialist": 200, "interpreter": 404, "client_a": 200,
-        "client_b": 404}
+TEAM = {
+    "anonymous": 401,
+    "admin": 200,
+    "coordinator": 200,
+    "clinician_a": 200,
+    "clinician_b": 404,
+    "specialist": 200,
+    "interpreter": 404,
+    "client_a": 200,
+    "client_b": 404,
+}
 
 
 async def _case(w: World, **kw):
-    return await w.f.make_case(w.org_a.id, assigned_specialist_id=w.users["specialist"].id,
-                               **kw)
+    return await w.f.make_case(w.org_a.id, assigned_specialist_id=w.users["specialist"].id, **kw)
 
 
 async def _new_follow_up(w: World):
     case = await _case(w, status="assigned")
     return f"{API}/cases/{case.id}/follow-ups", {
         "due_at": (datetime.now(UTC) + timedelta(days=3)).isoformat(),
-        "description": "Recheck", "assignee_id": w.users["clinician_a"].id}
+        "description": "Recheck",
+        "assignee_id": w.users["clinician_a"].id,
+    }
 
 
 async def _follow_up(w: World):
@@ -26,9 +35,14 @@ async def _follow_up(w: World):
 
     case = await _case(w, status="assigned")
     async with sessionmaker()() as s:
-        fu = FollowUp(case_id=case.id, organization_id=case.organization_id,
-                      specialty=case.specialty, due_at=datetime.now(UTC),
-                      description="Recheck", assignee_id=w.users["clinician_a"].id)
+        fu = FollowUp(
+            case_id=case.id,
+            organization_id=case.organization_id,
+            specialty=case.specialty,
+            due_at=datetime.now(UTC),
+            description="Recheck",
+            assignee_id=w.users["clinician_a"].id,
+        )
         s.add(fu)
         await s.commit()
     return f"{API}/follow-ups/{fu.id}", None
@@ -45,12 +59,28 @@ async def _feedback(w: World):
 
 
 ROWS = [
-    Row("POST", f"{API}/cases/{{case_id}}/follow-ups", _new_follow_up,
-        {k: 201 if v == 200 else v for k, v in TEAM.items()}),
+    Row(
+        "POST",
+        f"{API}/cases/{{case_id}}/follow-ups",
+        _new_follow_up,
+        {k: 201 if v == 200 else v for k, v in TEAM.items()},
+    ),
     Row("GET", f"{API}/follow-ups/{{follow_up_id}}", _follow_up, TEAM),
     Row("PATCH", f"{API}/follow-ups/{{follow_up_id}}", _close_follow_up, TEAM),
-    Row("POST", f"{API}/cases/{{case_id}}/feedback", _feedback, {
-        "anonymous": 401, "admin": 403, "coordinator": 403, "clinician_a": 201,
-        "clinician_b": 404, "specialist": 403, "interpreter": 404, "client_a": 201,
-        "client_b": 404}),
+    Row(
+        "POST",
+        f"{API}/cases/{{case_id}}/feedback",
+        _feedback,
+        {
+            "anonymous": 401,
+            "admin": 403,
+            "coordinator": 403,
+            "clinician_a": 201,
+            "clinician_b": 404,
+            "specialist": 403,
+            "interpreter": 404,
+            "client_a": 201,
+            "client_b": 404,
+        },
+    ),
 ]

@@ -13,10 +13,15 @@ def _due(hours: float) -> str:
 
 
 async def _follow_up(client, factory, w, hours=24.0, assignee=None, who=None) -> dict:
-    r = await client.post(f"{API}/cases/{w.case.id}/follow-ups",
-                          headers=factory.headers(who or w.specialist),
-                          json={"due_at": _due(hours), "description": "Review the rash",
-                                "assignee_id": (assignee or w.clinician).id})
+    r = await client.post(
+        f"{API}/cases/{w.case.id}/follow-ups",
+        headers=factory.headers(who or w.specialist),
+        json={
+            "due_at": _due(hours),
+            "description": "Review the rash",
+            "assignee_id": (assignee or w.clinician).id,
+        },
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -32,17 +37,24 @@ async def test_a_follow_up_has_a_due_date_an_owner_and_starts_open(client, facto
 
 async def test_the_owner_must_see_the_case(client, factory):
     w = await note_world(factory)
-    outsider = await factory.make_user(Role.clinician,
-                                       organization_id=(await factory.make_org()).id)
-    r = await client.post(f"{API}/cases/{w.case.id}/follow-ups",
-                          headers=factory.headers(w.specialist),
-                          json={"due_at": _due(1), "description": "x",
-                                "assignee_id": outsider.id})
+    outsider = await factory.make_user(
+        Role.clinician, organization_id=(await factory.make_org()).id
+    )
+    r = await client.post(
+        f"{API}/cases/{w.case.id}/follow-ups",
+        headers=factory.headers(w.specialist),
+        json={"due_at": _due(1), "description": "x", "assignee_id": outsider.id},
+    )
     assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "/assignee_id"
-    r = await client.post(f"{API}/cases/{w.case.id}/follow-ups",
-                          headers=factory.headers(w.specialist),
-                          json={"due_at": "2026-01-01T10:00:00", "description": "naive time",
-                                "assignee_id": w.clinician.id})
+    r = await client.post(
+        f"{API}/cases/{w.case.id}/follow-ups",
+        headers=factory.headers(w.specialist),
+        json={
+            "due_at": "2026-01-01T10:00:00",
+            "description": "naive time",
+            "assignee_id": w.clinician.id,
+        },
+    )
     assert r.status_code == 422
 
 
@@ -50,18 +62,21 @@ async def test_an_interpreter_on_the_case_may_not_plan_follow_up(client, factory
     w = await note_world(factory)
     interp = await factory.make_user(Role.interpreter)
     await factory.add_participant(w.case.id, interp.id)
-    r = await client.post(f"{API}/cases/{w.case.id}/follow-ups", headers=factory.headers(interp),
-                          json={"due_at": _due(1), "description": "x",
-                                "assignee_id": w.clinician.id})
+    r = await client.post(
+        f"{API}/cases/{w.case.id}/follow-ups",
+        headers=factory.headers(interp),
+        json={"due_at": _due(1), "description": "x", "assignee_id": w.clinician.id},
+    )
     assert r.status_code == 403
 
 
 async def test_no_follow_up_on_a_closed_case(client, factory):
     w = await note_world(factory, status="closed")
-    r = await client.post(f"{API}/cases/{w.case.id}/follow-ups",
-                          headers=factory.headers(w.specialist),
-                          json={"due_at": _due(1), "description": "x",
-                                "assignee_id": w.clinician.id})
+    r = await client.post(
+        f"{API}/cases/{w.case.id}/follow-ups",
+        headers=factory.headers(w.specialist),
+        json={"due_at": _due(1), "description": "x", "assignee_id": w.clinician.id},
+    )
     assert r.status_code == 409
 
 
@@ -85,8 +100,9 @@ async def test_overdue_lists_the_late_ones_and_lists_follow_visibility(client, f
     r = await client.get(f"{API}/follow-ups", params={"limit": 1}, headers=h)
     page1 = r.json()
     assert len(page1["items"]) == 1 and page1["next_cursor"]
-    r = await client.get(f"{API}/follow-ups", params={"limit": 1, "cursor": page1["next_cursor"]},
-                         headers=h)
+    r = await client.get(
+        f"{API}/follow-ups", params={"limit": 1, "cursor": page1["next_cursor"]}, headers=h
+    )
     assert [f["id"] for f in page1["items"] + r.json()["items"]] == [soon["id"], late["id"]]
     assert r.json()["next_cursor"] is None
 
@@ -99,8 +115,9 @@ async def test_closing_a_follow_up_records_its_outcome_once(client, factory):
     assert r.status_code == 422
     r = await client.patch(url, json={"status": "done"}, headers={**h, "If-Match": '"7"'})
     assert r.status_code == 412
-    r = await client.patch(url, json={"status": "done", "outcome": "Rash resolved"},
-                           headers={**h, "If-Match": '"1"'})
+    r = await client.patch(
+        url, json={"status": "done", "outcome": "Rash resolved"}, headers={**h, "If-Match": '"1"'}
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["status"] == "done" and body["outcome"] == "Rash resolved"
@@ -128,7 +145,10 @@ async def test_the_owner_hears_once_when_a_follow_up_falls_due(client, factory):
 async def test_a_closed_follow_up_is_not_announced_as_due(client, factory):
     w = await note_world(factory)
     fu = await _follow_up(client, factory, w, hours=-1)
-    await client.patch(f"{API}/follow-ups/{fu['id']}", json={"status": "cancelled"},
-                       headers=factory.headers(w.clinician))
+    await client.patch(
+        f"{API}/follow-ups/{fu['id']}",
+        json={"status": "cancelled"},
+        headers=factory.headers(w.clinician),
+    )
     await followups_due()
     assert await rows(select(OutboxEvent).where(OutboxEvent.type == "followup.due")) == []

@@ -21,17 +21,24 @@ async def note_world(factory: Any, **case_kw: Any) -> NoteWorld:
     clinician = await factory.make_user(Role.clinician, organization_id=org.id)
     specialist = await factory.make_user(Role.specialist)
     case_kw.setdefault("status", "assigned")
-    case = await factory.make_case(org.id, assigned_specialist_id=specialist.id,
-                                   submitted_by_id=clinician.id, **case_kw)
+    case = await factory.make_case(
+        org.id, assigned_specialist_id=specialist.id, submitted_by_id=clinician.id, **case_kw
+    )
     return NoteWorld(org, clinician, specialist, case)
 
 
-async def write_note(client: Any, factory: Any, w: NoteWorld, kind: str = "consult",
-                     **fields: Any) -> dict[str, Any]:
-    body = {"kind": kind, "assessment": "Likely contact dermatitis.",
-            "recommendations": "Stop the new soap; hydrocortisone 1% twice daily.", **fields}
-    r = await client.post(f"{API}/cases/{w.case.id}/notes", json=body,
-                          headers=factory.headers(w.specialist))
+async def write_note(
+    client: Any, factory: Any, w: NoteWorld, kind: str = "consult", **fields: Any
+) -> dict[str, Any]:
+    body = {
+        "kind": kind,
+        "assessment": "Likely contact dermatitis.",
+        "recommendations": "Stop the new soap; hydrocortisone 1% twice daily.",
+        **fields,
+    }
+    r = await client.post(
+        f"{API}/cases/{w.case.id}/notes", json=body, headers=factory.headers(w.specialist)
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -52,8 +59,9 @@ async def get(model: Any, id: str) -> Any:
         return await s.get(model, id)
 
 
-async def make_note(case_id: str, author_id: str, *, kind: str = "consult",
-                    signed: bool = False) -> Any:
+async def make_note(
+    case_id: str, author_id: str, *, kind: str = "consult", signed: bool = False
+) -> Any:
     """A note as the API would leave it (with its first version row), without the API."""
     from datetime import UTC, datetime
 
@@ -62,12 +70,25 @@ async def make_note(case_id: str, author_id: str, *, kind: str = "consult",
 
     now = datetime.now(UTC)
     async with sessionmaker()() as s:
-        note = Note(case_id=case_id, author_id=author_id, kind=kind, assessment="Assessment",
-                    status="signed" if signed else "draft", signed_at=now if signed else None,
-                    signed_by_id=author_id if signed else None)
+        note = Note(
+            case_id=case_id,
+            author_id=author_id,
+            kind=kind,
+            assessment="Assessment",
+            status="signed" if signed else "draft",
+            signed_at=now if signed else None,
+            signed_by_id=author_id if signed else None,
+        )
         s.add(note)
         await s.flush()
-        s.add(NoteVersion(note_id=note.id, version=1, status=note.status, author_id=author_id,
-                          assessment=note.assessment))
+        s.add(
+            NoteVersion(
+                note_id=note.id,
+                version=1,
+                status=note.status,
+                author_id=author_id,
+                assessment=note.assessment,
+            )
+        )
         await s.commit()
         return note

@@ -2,17 +2,34 @@ from tests.matrix_support import Row, World
 from tests.notes.helpers import make_note
 
 API = "/api/v1"
-WRITE = {"anonymous": 401, "admin": 403, "coordinator": 403, "clinician_a": 403,
-         "clinician_b": 404, "specialist": 200, "interpreter": 404, "client_a": 403,
-         "client_b": 404}
-READ = {"anonymous": 401, "admin": 200, "coordinator": 200, "clinician_a": 200,
-        "clinician_b": 404, "specialist": 200, "interpreter": 404, "client_a": 200,
-        "client_b": 404}
+WRITE = {
+    "anonymous": 401,
+    "admin": 403,
+    "coordinator": 403,
+    "clinician_a": 403,
+    "clinician_b": 404,
+    "specialist": 200,
+    "interpreter": 404,
+    "client_a": 403,
+    "client_b": 404,
+}
+READ = {
+    "anonymous": 401,
+    "admin": 200,
+    "coordinator": 200,
+    "clinician_a": 200,
+    "clinician_b": 404,
+    "specialist": 200,
+    "interpreter": 404,
+    "client_a": 200,
+    "client_b": 404,
+}
 
 
 async def _case(w: World) -> str:
-    case = await w.f.make_case(w.org_a.id, assigned_specialist_id=w.users["specialist"].id,
-                               status="assigned")
+    case = await w.f.make_case(
+        w.org_a.id, assigned_specialist_id=w.users["specialist"].id, status="assigned"
+    )
     return case.id
 
 
@@ -48,13 +65,35 @@ async def _acknowledge(w: World):
 ROWS = [
     Row("POST", f"{API}/cases/{{case_id}}/notes", _new_note, {**WRITE, "specialist": 201}),
     Row("GET", f"{API}/notes/{{note_id}}", _draft, READ),
-    Row("PATCH", f"{API}/notes/{{note_id}}", _patch, WRITE,
-        request_kw={"headers": {"If-Match": '"1"'}}),
+    Row(
+        "PATCH",
+        f"{API}/notes/{{note_id}}",
+        _patch,
+        WRITE,
+        request_kw={"headers": {"If-Match": '"1"'}},
+    ),
     Row("GET", f"{API}/notes/{{note_id}}/versions", _versions, READ),
-    Row("POST", f"{API}/notes/{{note_id}}/sign", _sign, WRITE,
-        request_kw={"headers": {"If-Match": '"1"'}}),
-    Row("POST", f"{API}/notes/{{note_id}}/acknowledge", _acknowledge, {
-        "anonymous": 401, "admin": 403, "coordinator": 403, "clinician_a": 200,
-        "clinician_b": 404, "specialist": 403, "interpreter": 404, "client_a": 200,
-        "client_b": 404}),
+    Row(
+        "POST",
+        f"{API}/notes/{{note_id}}/sign",
+        _sign,
+        WRITE,
+        request_kw={"headers": {"If-Match": '"1"'}},
+    ),
+    Row(
+        "POST",
+        f"{API}/notes/{{note_id}}/acknowledge",
+        _acknowledge,
+        {
+            "anonymous": 401,
+            "admin": 403,
+            "coordinator": 403,
+            "clinician_a": 200,
+            "clinician_b": 404,
+            "specialist": 403,
+            "interpreter": 404,
+            "client_a": 200,
+            "client_b": 404,
+        },
+    ),
 ]

@@ -23,8 +23,9 @@ async def test_only_the_cases_specialists_write_notes(client, factory):
     body = {"kind": "consult", "assessment": "x"}
     url = f"{API}/cases/{w.case.id}/notes"
     assert (await client.post(url, json=body, headers=factory.headers(other))).status_code == 404
-    assert (await client.post(url, json=body,
-                              headers=factory.headers(w.clinician))).status_code == 403
+    assert (
+        await client.post(url, json=body, headers=factory.headers(w.clinician))
+    ).status_code == 403
     await factory.add_participant(w.case.id, other.id, role="specialist")
     r = await client.post(url, json=body, headers=factory.headers(other))
     assert r.status_code == 201 and r.json()["author_id"] == other.id
@@ -41,8 +42,11 @@ async def test_kind_is_checked_and_unknown_fields_refused(client, factory):
 
 async def test_no_notes_on_a_case_not_yet_assigned(client, factory):
     w = await note_world(factory, status="closed")
-    r = await client.post(f"{API}/cases/{w.case.id}/notes", json={"kind": "consult"},
-                          headers=factory.headers(w.specialist))
+    r = await client.post(
+        f"{API}/cases/{w.case.id}/notes",
+        json={"kind": "consult"},
+        headers=factory.headers(w.specialist),
+    )
     assert r.status_code == 409
 
 
@@ -60,8 +64,9 @@ async def test_patch_needs_if_match_and_refuses_a_stale_one(client, factory):
     r = await client.patch(url, json={"assessment": "v3"}, headers={**h, "If-Match": "garbage"})
     assert r.status_code == 412
     # Others who see the case may read it, but not change it.
-    r = await client.patch(url, json={"assessment": "x"},
-                           headers={**factory.headers(w.clinician), "If-Match": '"2"'})
+    r = await client.patch(
+        url, json={"assessment": "x"}, headers={**factory.headers(w.clinician), "If-Match": '"2"'}
+    )
     assert r.status_code == 403
 
 
@@ -71,11 +76,17 @@ async def test_every_change_is_a_version_with_author_and_time(client, factory):
     await factory.add_participant(w.case.id, second.id, role="specialist")
     note = await write_note(client, factory, w)
     url = f"{API}/notes/{note['id']}"
-    r = await client.patch(url, json={"assessment": "by second"},
-                           headers={**factory.headers(second), "If-Match": '"1"'})
+    r = await client.patch(
+        url,
+        json={"assessment": "by second"},
+        headers={**factory.headers(second), "If-Match": '"1"'},
+    )
     assert r.status_code == 200
-    r = await client.patch(url, json={"red_flags": "chest pain"},
-                           headers={**factory.headers(w.specialist), "If-Match": '"2"'})
+    r = await client.patch(
+        url,
+        json={"red_flags": "chest pain"},
+        headers={**factory.headers(w.specialist), "If-Match": '"2"'},
+    )
     assert r.status_code == 200
     r = await client.get(f"{url}/versions", headers=factory.headers(w.clinician))
     assert r.status_code == 200
@@ -95,13 +106,15 @@ async def test_two_concurrent_changes_from_one_etag_one_wins(client, factory):
     url, h = f"{API}/notes/{note['id']}", {**factory.headers(w.specialist), "If-Match": '"1"'}
     a, b = await asyncio.gather(
         client.patch(url, json={"assessment": "from tab A"}, headers=h),
-        client.patch(url, json={"assessment": "from tab B"}, headers=h))
+        client.patch(url, json={"assessment": "from tab B"}, headers=h),
+    )
     assert sorted([a.status_code, b.status_code]) == [200, 412], (a.text, b.text)
     winner = a if a.status_code == 200 else b
     r = await client.get(url, headers=factory.headers(w.specialist))
     assert r.json()["version"] == 2 and r.json()["assessment"] == winner.json()["assessment"]
-    versions = (await client.get(f"{url}/versions",
-                                 headers=factory.headers(w.specialist))).json()["items"]
+    versions = (await client.get(f"{url}/versions", headers=factory.headers(w.specialist))).json()[
+        "items"
+    ]
     assert [v["version"] for v in versions] == [1, 2]
 
 
@@ -109,13 +122,13 @@ async def test_two_concurrent_signatures_one_wins(client, factory):
     w = await note_world(factory)
     note = await write_note(client, factory, w)
     url, h = f"{API}/notes/{note['id']}", {**factory.headers(w.specialist), "If-Match": '"1"'}
-    a, b = await asyncio.gather(client.post(f"{url}/sign", headers=h),
-                                client.post(f"{url}/sign", headers=h))
+    a, b = await asyncio.gather(
+        client.post(f"{url}/sign", headers=h), client.post(f"{url}/sign", headers=h)
+    )
     assert sorted([a.status_code, b.status_code]) in ([200, 409], [200, 412]), (a.text, b.text)
 
 
-async def test_signing_a_consult_note_answers_the_case_and_tells_the_clinician(
-        client, factory):
+async def test_signing_a_consult_note_answers_the_case_and_tells_the_clinician(client, factory):
     w = await note_world(factory)
     note = await write_note(client, factory, w)
     url, h = f"{API}/notes/{note['id']}", factory.headers(w.specialist)
@@ -127,8 +140,9 @@ async def test_signing_a_consult_note_answers_the_case_and_tells_the_clinician(
     assert signed["version"] == 2 and r.headers["ETag"] == '"2"'
     case = await get(Case, w.case.id)
     assert case.status == "answered" and case.answered_at is not None
-    events = await rows(select(OutboxEvent).where(
-        OutboxEvent.resource_id.in_([note["id"], w.case.id])))
+    events = await rows(
+        select(OutboxEvent).where(OutboxEvent.resource_id.in_([note["id"], w.case.id]))
+    )
     by_type = {e.type: e for e in events}
     assert by_type["note.signed"].audience == [w.clinician.id]
     assert by_type["note.signed"].organization_id == w.org.id
@@ -143,24 +157,35 @@ async def test_a_signed_note_is_final_and_corrections_are_addenda(client, factor
     r = await client.patch(url, json={"assessment": "oops"}, headers={**h, "If-Match": '"2"'})
     assert r.status_code == 409
     assert (await client.post(f"{url}/sign", headers={**h, "If-Match": '"2"'})).status_code == 409
-    add = await write_note(client, factory, w, kind="addendum", amends_id=note["id"],
-                           assessment="Correction: 0.5% hydrocortisone for the face.")
+    add = await write_note(
+        client,
+        factory,
+        w,
+        kind="addendum",
+        amends_id=note["id"],
+        assessment="Correction: 0.5% hydrocortisone for the face.",
+    )
     assert add["amends_id"] == note["id"]
     r = await client.post(f"{API}/notes/{add['id']}/sign", headers={**h, "If-Match": '"1"'})
     assert r.status_code == 200
     # The case stays answered: only the first consult note answers it.
     assert (await get(Case, w.case.id)).status == "answered"
     # An amends_id on a consult note, or pointing elsewhere, is refused.
-    r = await client.post(f"{API}/cases/{w.case.id}/notes", headers=h,
-                          json={"kind": "consult", "amends_id": note["id"]})
+    r = await client.post(
+        f"{API}/cases/{w.case.id}/notes",
+        headers=h,
+        json={"kind": "consult", "amends_id": note["id"]},
+    )
     assert r.status_code == 422
 
 
 async def test_progress_note_signing_does_not_answer_the_case(client, factory):
     w = await note_world(factory)
     note = await write_note(client, factory, w, kind="progress")
-    r = await client.post(f"{API}/notes/{note['id']}/sign",
-                          headers={**factory.headers(w.specialist), "If-Match": '"1"'})
+    r = await client.post(
+        f"{API}/notes/{note['id']}/sign",
+        headers={**factory.headers(w.specialist), "If-Match": '"1"'},
+    )
     assert r.status_code == 200
     assert (await get(Case, w.case.id)).status == "assigned"
 
@@ -171,8 +196,7 @@ async def test_the_referring_facility_acknowledges_a_signed_note(client, factory
     url = f"{API}/notes/{note['id']}"
     ack_h = factory.headers(w.clinician)
     assert (await client.post(f"{url}/acknowledge", headers=ack_h)).status_code == 409
-    await client.post(f"{url}/sign",
-                      headers={**factory.headers(w.specialist), "If-Match": '"1"'})
+    await client.post(f"{url}/sign", headers={**factory.headers(w.specialist), "If-Match": '"1"'})
     r = await client.post(f"{url}/acknowledge", headers=factory.headers(w.specialist))
     assert r.status_code == 403
     r = await client.post(f"{url}/acknowledge", headers=ack_h)
@@ -196,8 +220,9 @@ async def test_notes_follow_the_cases_visibility(client, factory):
     assert (await client.get(url, headers=factory.headers(interpreter))).status_code == 404
     await factory.add_participant(w.case.id, interpreter.id)
     assert (await client.get(url, headers=factory.headers(interpreter))).status_code == 200
-    assert (await client.get(f"{API}/notes/note_nope",
-                             headers=factory.headers(w.clinician))).status_code == 404
+    assert (
+        await client.get(f"{API}/notes/note_nope", headers=factory.headers(w.clinician))
+    ).status_code == 404
     assert (await client.get(url)).status_code == 401
 
 
@@ -207,10 +232,16 @@ async def test_reads_and_changes_are_audited(client, factory):
     w = await note_world(factory)
     note = await write_note(client, factory, w)
     await client.get(f"{API}/notes/{note['id']}", headers=factory.headers(w.clinician))
-    await client.patch(f"{API}/notes/{note['id']}", json={"assessment": "b"},
-                       headers={**factory.headers(w.specialist), "If-Match": '"1"'})
-    entries = await rows(select(AuditEntry).where(AuditEntry.resource_id == note["id"])
-                         .order_by(AuditEntry.id))
+    await client.patch(
+        f"{API}/notes/{note['id']}",
+        json={"assessment": "b"},
+        headers={**factory.headers(w.specialist), "If-Match": '"1"'},
+    )
+    entries = await rows(
+        select(AuditEntry).where(AuditEntry.resource_id == note["id"]).order_by(AuditEntry.id)
+    )
     assert [(r.action, r.actor_id) for r in entries] == [
-        ("note.create", w.specialist.id), ("note.read", w.clinician.id),
-        ("note.update", w.specialist.id)]
+        ("note.create", w.specialist.id),
+        ("note.read", w.clinician.id),
+        ("note.update", w.specialist.id),
+    ]

@@ -11,12 +11,24 @@ from app.partners.dispatcher import deliver_due, fanout
 from app.partners.feed import watermark
 
 
-async def commit_event(type: str, organization_id: str | None, resource_id: str = "case_x",
-                       resource_type: str = "case", audience: list[str] | None = None,
-                       **payload: Any) -> int:
+async def commit_event(
+    type: str,
+    organization_id: str | None,
+    resource_id: str = "case_x",
+    resource_type: str = "case",
+    audience: list[str] | None = None,
+    **payload: Any,
+) -> int:
     async with sessionmaker()() as s:
-        ev = await emit(s, type, resource_type, resource_id, organization_id=organization_id,
-                        audience=audience, payload={"case_id": resource_id, **payload})
+        ev = await emit(
+            s,
+            type,
+            resource_type,
+            resource_id,
+            organization_id=organization_id,
+            audience=audience,
+            payload={"case_id": resource_id, **payload},
+        )
         await s.commit()
         return int(ev.id or 0)
 
@@ -44,9 +56,9 @@ async def dispatch(http: httpx.AsyncClient, passes: int = 3) -> int:
     return sent
 
 
-async def subscribe(client: Any, headers: dict[str, str], url: str,
-                    events: list[str]) -> dict[str, Any]:
-    r = await client.post("/api/v1/webhooks", headers=headers, json={"url": url,
-                                                                     "events": events})
+async def subscribe(
+    client: Any, headers: dict[str, str], url: str, events: list[str]
+) -> dict[str, Any]:
+    r = await client.post("/api/v1/webhooks", headers=headers, json={"url": url, "events": events})
     assert r.status_code == 201, r.text
     return r.json()

@@ -8,17 +8,30 @@ API = "/api/v1"
 
 # Managed by admins and by the owning API client; other roles may not (403); another
 # facility's client cannot see it (404).
-WEBHOOK = {"anonymous": 401, "admin": 200, "coordinator": 403, "clinician_a": 403,
-           "clinician_b": 403, "specialist": 403, "interpreter": 403, "client_a": 200,
-           "client_b": 404}
+WEBHOOK = {
+    "anonymous": 401,
+    "admin": 200,
+    "coordinator": 403,
+    "clinician_a": 403,
+    "clinician_b": 403,
+    "specialist": 403,
+    "interpreter": 403,
+    "client_a": 200,
+    "client_b": 404,
+}
 
 
 async def _webhook(w: World) -> WebhookEndpoint:
     client_a = w.users["client_a"]
     async with sessionmaker()() as s:
-        ep = WebhookEndpoint(owner_kind="client", owner_id=client_a.id,
-                             organization_id=w.org_a.id, url="https://93.184.215.14/h",
-                             events=["case.closed"], secret=new_secret())
+        ep = WebhookEndpoint(
+            owner_kind="client",
+            owner_id=client_a.id,
+            organization_id=w.org_a.id,
+            url="https://93.184.215.14/h",
+            events=["case.closed"],
+            secret=new_secret(),
+        )
         s.add(ep)
         await s.commit()
         return ep
@@ -27,8 +40,13 @@ async def _webhook(w: World) -> WebhookEndpoint:
 async def _delivery(w: World) -> tuple[WebhookEndpoint, WebhookDelivery]:
     ep = await _webhook(w)
     async with sessionmaker()() as s:
-        d = WebhookDelivery(endpoint_id=ep.id, event_id=1, event_type="case.closed",
-                            payload={"type": "case.closed"}, status="failed")
+        d = WebhookDelivery(
+            endpoint_id=ep.id,
+            event_id=1,
+            event_type="case.closed",
+            payload={"type": "case.closed"},
+            status="failed",
+        )
         s.add(d)
         await s.commit()
         return ep, d
@@ -69,29 +87,47 @@ async def _appointment(w: World):
     from app.rounds.models import RoundSeries
 
     async with sessionmaker()() as s:
-        series = RoundSeries(title="Round", host_organization_id=w.org_a.id,
-                             timezone="UTC", starts_at_local="2026-12-01T09:00",
-                             starts_at=datetime(2026, 12, 1, 9, tzinfo=UTC),
-                             duration_minutes=60, rrule="FREQ=WEEKLY;BYDAY=TU",
-                             specialty="dermatology")
+        series = RoundSeries(
+            title="Round",
+            host_organization_id=w.org_a.id,
+            timezone="UTC",
+            starts_at_local="2026-12-01T09:00",
+            starts_at=datetime(2026, 12, 1, 9, tzinfo=UTC),
+            duration_minutes=60,
+            rrule="FREQ=WEEKLY;BYDAY=TU",
+            specialty="dermatology",
+        )
         s.add(series)
         await s.commit()
     return f"{API}/fhir/Appointment/{occurrence_id(series.id, series.starts_at)}", None
 
 
 # Cases: staff and the facility (its clinicians and apps) see them; others 404.
-CASE = {"anonymous": 401, "admin": 200, "coordinator": 200, "clinician_a": 200,
-        "clinician_b": 404, "specialist": 404, "interpreter": 404, "client_a": 200,
-        "client_b": 404}
+CASE = {
+    "anonymous": 401,
+    "admin": 200,
+    "coordinator": 200,
+    "clinician_a": 200,
+    "clinician_b": 404,
+    "specialist": 404,
+    "interpreter": 404,
+    "client_a": 200,
+    "client_b": 404,
+}
 
 ROWS = [
     Row("GET", f"{API}/webhooks/{{webhook_id}}", _get, WEBHOOK),
-    Row("DELETE", f"{API}/webhooks/{{webhook_id}}", _get, {**WEBHOOK, "admin": 204,
-                                                           "client_a": 204}),
+    Row(
+        "DELETE", f"{API}/webhooks/{{webhook_id}}", _get, {**WEBHOOK, "admin": 204, "client_a": 204}
+    ),
     Row("GET", f"{API}/webhooks/{{webhook_id}}/deliveries", _deliveries, WEBHOOK),
     Row("POST", f"{API}/webhooks/{{webhook_id}}/rotate-secret", _rotate, WEBHOOK),
-    Row("POST", f"{API}/webhooks/{{webhook_id}}/deliveries/{{delivery_id}}/retry", _retry,
-        {**WEBHOOK, "admin": 202, "client_a": 202}),
+    Row(
+        "POST",
+        f"{API}/webhooks/{{webhook_id}}/deliveries/{{delivery_id}}/retry",
+        _retry,
+        {**WEBHOOK, "admin": 202, "client_a": 202},
+    ),
     Row("GET", f"{API}/fhir/ServiceRequest/{{case_id}}", _service_request, CASE),
     Row("GET", f"{API}/fhir/Task/{{case_id}}", _task, CASE),
     # Rounds: staff, the host facility and its apps (rounds:read); others 404.

@@ -45,8 +45,13 @@ class Receiver:
             more = msg.get("more_body", False)
         self.calls.append(Call({k.decode(): v.decode() for k, v in scope["headers"]}, body))
         status, headers = self.answers.pop(0) if self.answers else (200, {})
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(k.encode(), v.encode()) for k, v in headers.items()]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
+            }
+        )
         await send({"type": "http.response.body", "body": b"ok"})
 
 
@@ -64,8 +69,7 @@ class Served:
         self.receiver = receiver
         self.sock = free_socket()
         receiver.port = self.sock.getsockname()[1]
-        self.server = uvicorn.Server(uvicorn.Config(receiver, log_level="warning",
-                                                    lifespan="off"))
+        self.server = uvicorn.Server(uvicorn.Config(receiver, log_level="warning", lifespan="off"))
         self.task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Receiver:

@@ -78,17 +78,16 @@ async def test_a_tampered_cursor_is_400(client, factory):
     other = await factory.make_user(Role.clinician, organization_id=org.id)
     await commit_event("case.submitted", org.id, "case_1")
     cursor = (await client.get(f"{API}/changes", headers=factory.headers(clin))).json()[
-        "next_cursor"]
+        "next_cursor"
+    ]
     data, sig = cursor.rsplit(".", 1)
     for bad in (data[:-2] + "AA." + sig, data + "." + sig[::-1], "garbage", "x.y"):
-        r = await client.get(f"{API}/changes", headers=factory.headers(clin),
-                             params={"since": bad})
+        r = await client.get(f"{API}/changes", headers=factory.headers(clin), params={"since": bad})
         assert r.status_code == 400, bad
         assert r.headers["content-type"].startswith("application/problem+json")
         assert r.json()["type"].endswith("invalid-cursor")
     # A cursor is the caller's own: another user cannot replay it.
-    r = await client.get(f"{API}/changes", headers=factory.headers(other),
-                         params={"since": cursor})
+    r = await client.get(f"{API}/changes", headers=factory.headers(other), params={"since": cursor})
     assert r.status_code == 400
 
 

@@ -21,12 +21,18 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 async def _spawn(*args: str, **env: str) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, *args, cwd=ROOT, env={**os.environ, **env},
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+        sys.executable,
+        *args,
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
 
 
-async def test_a_committed_case_is_delivered_after_the_app_is_killed(client, factory, receiver,
-                                                                     http):
+async def test_a_committed_case_is_delivered_after_the_app_is_killed(
+    client, factory, receiver, http
+):
     org = await factory.make_org()
     clin = await factory.make_user(Role.clinician, organization_id=org.id)
     partner = await factory.make_client(org.id)
@@ -35,8 +41,16 @@ async def test_a_committed_case_is_delivered_after_the_app_is_killed(client, fac
     port = sock.getsockname()[1]
     sock.close()
     # RUN_WORKER=false: the app process never gets to dispatch anything itself.
-    app = await _spawn("-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port",
-                       str(port), RUN_WORKER="false")
+    app = await _spawn(
+        "-m",
+        "uvicorn",
+        "app.main:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        RUN_WORKER="false",
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient(base_url=base) as live:
@@ -47,11 +61,17 @@ async def test_a_committed_case_is_delivered_after_the_app_is_killed(client, fac
                 except httpx.TransportError:
                     pass
                 await asyncio.sleep(0.1)
-            r = await live.post(f"{API}/cases", headers=factory.headers(clin), json={
-                "specialty": "dermatology", "urgency": "urgent",
-                "question": "Spreading rash; which treatment?",
-                "patient": {"reference": "MRN-77", "age_years": 40, "sex": "male"},
-                "consent": {"obtained": True, "method": "verbal"}})
+            r = await live.post(
+                f"{API}/cases",
+                headers=factory.headers(clin),
+                json={
+                    "specialty": "dermatology",
+                    "urgency": "urgent",
+                    "question": "Spreading rash; which treatment?",
+                    "patient": {"reference": "MRN-77", "age_years": 40, "sex": "male"},
+                    "consent": {"obtained": True, "method": "verbal"},
+                },
+            )
             assert r.status_code == 201, r.text
             case_id = r.json()["id"]
         app.send_signal(signal.SIGKILL)  # right after the commit the 201 reports
@@ -70,8 +90,12 @@ async def test_two_dispatchers_never_send_a_delivery_twice(client, factory, rece
     orgs = [await factory.make_org() for _ in range(3)]
     for i, org in enumerate(orgs):
         receiver.path = f"/org{i}"
-        await subscribe(client, factory.headers(await factory.make_client(org.id)),
-                        receiver.url, ["case.submitted"])
+        await subscribe(
+            client,
+            factory.headers(await factory.make_client(org.id)),
+            receiver.url,
+            ["case.submitted"],
+        )
     for n in range(60):
         await commit_event("case.submitted", orgs[n % 3].id, f"case_{n:03d}")
     # One dispatcher in another process, one here: they share the endpoints.

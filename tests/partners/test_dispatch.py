@@ -26,14 +26,19 @@ def verified(receiver, secret: str) -> list[dict]:
     return [wh.verify(c.body, c.headers) for c in receiver.calls]
 
 
-async def test_signed_thin_delivery_verifies_with_standardwebhooks(client, factory, receiver,
-                                                                   http):
+async def test_signed_thin_delivery_verifies_with_standardwebhooks(client, factory, receiver, http):
     org = await factory.make_org()
     cl = await factory.make_client(org.id)
     w = await subscribe(client, factory.headers(cl), receiver.url, ["case.submitted"])
-    ev_id = await commit_event("case.submitted", org.id, "case_abc", status="submitted",
-                               patient_reference="MRN-SECRET", question="rash?",
-                               specialty="dermatology")
+    ev_id = await commit_event(
+        "case.submitted",
+        org.id,
+        "case_abc",
+        status="submitted",
+        patient_reference="MRN-SECRET",
+        question="rash?",
+        specialty="dermatology",
+    )
     assert await dispatch(http) == 1
     [call] = receiver.calls
     assert call.headers["webhook-id"].startswith("whd_")
@@ -42,21 +47,26 @@ async def test_signed_thin_delivery_verifies_with_standardwebhooks(client, facto
     [body] = verified(receiver, w["secret"])
     assert body["type"] == "case.submitted"
     assert body["timestamp"].endswith("Z")
-    assert body["data"] == {"event_id": f"evt_{ev_id}", "resource_type": "case",
-                            "resource_id": "case_abc", "organization_id": org.id,
-                            "case_id": "case_abc", "status": "submitted",
-                            "specialty": "dermatology"}
+    assert body["data"] == {
+        "event_id": f"evt_{ev_id}",
+        "resource_type": "case",
+        "resource_id": "case_abc",
+        "organization_id": org.id,
+        "case_id": "case_abc",
+        "status": "submitted",
+        "specialty": "dermatology",
+    }
     assert b"MRN-SECRET" not in call.body and b"rash" not in call.body
     with pytest.raises(WebhookVerificationError):
         Webhook("whsec_" + "A" * 43).verify(call.body, call.headers)
-    log = (await client.get(f"{API}/webhooks/{w['id']}/deliveries",
-                            headers=factory.headers(cl))).json()["items"]
+    log = (
+        await client.get(f"{API}/webhooks/{w['id']}/deliveries", headers=factory.headers(cl))
+    ).json()["items"]
     assert log[0]["status"] == "delivered" and log[0]["attempts"] == 1
     assert log[0]["attempt_log"][0]["status_code"] == 200
 
 
-async def test_each_subscriber_gets_only_what_its_facility_may_see(client, factory, receiver,
-                                                                    http):
+async def test_each_subscriber_gets_only_what_its_facility_may_see(client, factory, receiver, http):
     org_a, org_b = await factory.make_org(), await factory.make_org()
     a, b = await factory.make_client(org_a.id), await factory.make_client(org_b.id)
     rounds_only = await factory.make_client(org_a.id, scopes=["rounds:read", "webhooks:manage"])
@@ -73,18 +83,28 @@ async def test_each_subscriber_gets_only_what_its_facility_may_see(client, facto
     await dispatch(http)
     got: dict[str, list[str]] = {}
     async with sessionmaker()() as s:
-        rows = (await s.execute(select(WebhookDelivery.endpoint_id, WebhookDelivery.payload)
-                                .order_by(WebhookDelivery.event_id))).all()
+        rows = (
+            await s.execute(
+                select(WebhookDelivery.endpoint_id, WebhookDelivery.payload).order_by(
+                    WebhookDelivery.event_id
+                )
+            )
+        ).all()
     by_endpoint = {v["id"]: k for k, v in subs.items()}
     for endpoint_id, payload in rows:
         got.setdefault(by_endpoint[endpoint_id], []).append(payload["data"]["resource_id"])
-    assert got == {"a": ["case_1", "rnd_1"], "b": ["case_2"], "rounds": ["rnd_1"],
-                   "admin": ["case_1", "case_2", "rnd_1"]}
+    assert got == {
+        "a": ["case_1", "rnd_1"],
+        "b": ["case_2"],
+        "rounds": ["rnd_1"],
+        "admin": ["case_1", "case_2", "rnd_1"],
+    }
     assert len(receiver.calls) == 7
 
 
-async def test_retry_after_is_honoured_and_later_events_wait_their_turn(client, factory,
-                                                                        receiver, http):
+async def test_retry_after_is_honoured_and_later_events_wait_their_turn(
+    client, factory, receiver, http
+):
     org = await factory.make_org()
     cl = await factory.make_client(org.id)
     w = await subscribe(client, factory.headers(cl), receiver.url, ["case.submitted"])
@@ -96,16 +116,18 @@ async def test_retry_after_is_honoured_and_later_events_wait_their_turn(client, 
     # The second event is not sent while the first waits for its retry.
     assert len(receiver.calls) == 1
     async with sessionmaker()() as s:
-        first = (await s.scalars(select(WebhookDelivery).order_by(WebhookDelivery.event_id))
-                 ).first()
+        first = (
+            await s.scalars(select(WebhookDelivery).order_by(WebhookDelivery.event_id))
+        ).first()
     wait = (first.next_attempt_at - first.updated_at).total_seconds()
     assert 0.5 < wait < 1.5, wait  # Retry-After, not the 5 s of the schedule
     await asyncio.sleep(1.1)
     await dispatch(http)
     order = [b["data"]["resource_id"] for b in verified(receiver, w["secret"])]
     assert order == ["case_1", "case_1", "case_2"]
-    log = (await client.get(f"{API}/webhooks/{w['id']}/deliveries",
-                            headers=factory.headers(cl))).json()["items"]
+    log = (
+        await client.get(f"{API}/webhooks/{w['id']}/deliveries", headers=factory.headers(cl))
+    ).json()["items"]
     oldest = log[-1]
     assert [a["status_code"] for a in oldest["attempt_log"]] == [503, 200]
     assert oldest["attempt_log"][0]["error"] == "HTTP 503"
@@ -127,12 +149,16 @@ async def test_failures_follow_the_schedule_with_jitter(client, factory, receive
     assert all(0.9 * s <= w <= 1.1 * s for w, s in zip(waits, SCHEDULE, strict=True))
     assert backoff(8) is None
     assert retry_after("120") == 120 and retry_after("soon") is None
-    assert 50 < retry_after((utcnow() + timedelta(minutes=1)).strftime(
-        "%a, %d %b %Y %H:%M:%S GMT")) <= 60
+    assert (
+        50
+        < retry_after((utcnow() + timedelta(minutes=1)).strftime("%a, %d %b %Y %H:%M:%S GMT"))
+        <= 60
+    )
 
 
-async def test_schedule_exhausted_marks_failed_and_the_queue_moves_on(client, factory,
-                                                                      receiver, http):
+async def test_schedule_exhausted_marks_failed_and_the_queue_moves_on(
+    client, factory, receiver, http
+):
     org = await factory.make_org()
     cl = await factory.make_client(org.id)
     w = await subscribe(client, factory.headers(cl), receiver.url, ["case.closed"])
@@ -141,13 +167,16 @@ async def test_schedule_exhausted_marks_failed_and_the_queue_moves_on(client, fa
     await dispatch(http, passes=1)  # fan out only what is there, send both
     receiver.calls.clear()
     async with sessionmaker()() as s:
-        await s.execute(update(WebhookDelivery).values(status="pending", attempts=7,
-                                                       failures=7))
+        await s.execute(update(WebhookDelivery).values(status="pending", attempts=7, failures=7))
         await s.commit()
     receiver.answers = [(500, {})]
     await dispatch(http)
-    statuses = {d["payload"]["data"]["resource_id"]: d["status"] for d in (await client.get(
-        f"{API}/webhooks/{w['id']}/deliveries", headers=factory.headers(cl))).json()["items"]}
+    statuses = {
+        d["payload"]["data"]["resource_id"]: d["status"]
+        for d in (
+            await client.get(f"{API}/webhooks/{w['id']}/deliveries", headers=factory.headers(cl))
+        ).json()["items"]
+    }
     assert statuses == {"case_1": "failed", "case_2": "delivered"}
 
 
@@ -191,13 +220,15 @@ async def test_redirects_are_not_followed(client, factory, receiver, http):
     await commit_event("case.closed", org.id, "case_1")
     await dispatch(http)
     assert len(receiver.calls) == 1
-    d = (await client.get(f"{API}/webhooks/{w['id']}/deliveries",
-                          headers=factory.headers(cl))).json()["items"][0]
+    d = (
+        await client.get(f"{API}/webhooks/{w['id']}/deliveries", headers=factory.headers(cl))
+    ).json()["items"][0]
     assert d["status"] == "pending" and "redirects are not followed" in d["last_error"]
 
 
-async def test_the_url_rule_is_checked_again_at_each_delivery(client, factory, receiver, http,
-                                                              monkeypatch):
+async def test_the_url_rule_is_checked_again_at_each_delivery(
+    client, factory, receiver, http, monkeypatch
+):
     org = await factory.make_org()
     cl = await factory.make_client(org.id)
     w = await subscribe(client, factory.headers(cl), receiver.url, ["case.closed"])
@@ -205,8 +236,9 @@ async def test_the_url_rule_is_checked_again_at_each_delivery(client, factory, r
     await commit_event("case.closed", org.id, "case_1")
     await dispatch(http)
     assert receiver.calls == []
-    d = (await client.get(f"{API}/webhooks/{w['id']}/deliveries",
-                          headers=factory.headers(cl))).json()["items"][0]
+    d = (
+        await client.get(f"{API}/webhooks/{w['id']}/deliveries", headers=factory.headers(cl))
+    ).json()["items"][0]
     assert d["status"] == "pending" and "https" in d["last_error"]
 
 
@@ -224,8 +256,9 @@ async def test_retry_sends_one_delivery_again(client, factory, receiver, http):
     assert [c.headers["webhook-id"] for c in receiver.calls] == [d["id"], d["id"]]
     assert len(verified(receiver, w["secret"])) == 2
     other = await factory.make_client(org.id)
-    r = await client.post(f"{API}/webhooks/{w['id']}/deliveries/{d['id']}/retry",
-                          headers=factory.headers(other))
+    r = await client.post(
+        f"{API}/webhooks/{w['id']}/deliveries/{d['id']}/retry", headers=factory.headers(other)
+    )
     assert r.status_code == 404
     r = await client.post(f"{API}/webhooks/{w['id']}/deliveries/whd_nope/retry", headers=h)
     assert r.status_code == 404
@@ -245,8 +278,11 @@ async def test_after_rotation_old_and_new_secrets_both_verify(client, factory, r
     assert Webhook(new["secret"]).verify(call.body, call.headers)["type"] == "case.closed"
     # After the grace period only the new secret signs.
     async with sessionmaker()() as s:
-        await s.execute(update(WebhookEndpoint).values(
-            previous_secret_expires_at=utcnow() - timedelta(seconds=1)))
+        await s.execute(
+            update(WebhookEndpoint).values(
+                previous_secret_expires_at=utcnow() - timedelta(seconds=1)
+            )
+        )
         await s.commit()
     await commit_event("case.closed", org.id, "case_2")
     await dispatch(http)
@@ -262,14 +298,19 @@ async def test_a_rolled_back_change_is_never_delivered(client, factory, receiver
     cl = await factory.make_client(org.id)
     w = await subscribe(client, factory.headers(cl), receiver.url, ["case.closed"])
     async with sessionmaker()() as s:
-        await emit(s, "case.closed", "case", "case_rolled_back", organization_id=org.id,
-                   payload={"case_id": "case_rolled_back"})
+        await emit(
+            s,
+            "case.closed",
+            "case",
+            "case_rolled_back",
+            organization_id=org.id,
+            payload={"case_id": "case_rolled_back"},
+        )
         await s.flush()
         await s.rollback()
     await commit_event("case.closed", org.id, "case_committed")
     await dispatch(http)
-    assert [b["data"]["resource_id"] for b in verified(receiver, w["secret"])] == [
-        "case_committed"]
+    assert [b["data"]["resource_id"] for b in verified(receiver, w["secret"])] == ["case_committed"]
 
 
 async def test_deleting_a_webhook_stops_deliveries(client, factory, receiver, http):
@@ -287,8 +328,16 @@ async def test_payload_is_json_with_the_spec_fields(client, factory, receiver, h
     org = await factory.make_org()
     cl = await factory.make_client(org.id)
     await subscribe(client, factory.headers(cl), receiver.url, ["message.created"])
-    await commit_event("message.created", org.id, "msg_1", resource_type="message",
-                       audience=[], seq=4, body="the patient's words", sender_id="usr_1")
+    await commit_event(
+        "message.created",
+        org.id,
+        "msg_1",
+        resource_type="message",
+        audience=[],
+        seq=4,
+        body="the patient's words",
+        sender_id="usr_1",
+    )
     await dispatch(http)
     body = json.loads(receiver.calls[0].body)
     assert set(body) == {"type", "timestamp", "data"}
@@ -308,15 +357,14 @@ async def test_the_background_worker_jobs_deliver(client, factory, receiver):
     await JOBS["partners.fanout"]()
     await JOBS["partners.deliver"]()
     assert [b["data"]["resource_id"] for b in verified(receiver, w["secret"])] == ["case_1"]
-    delivered = await client.get(f"{API}/webhooks/{w['id']}/deliveries?status=delivered",
-                                 headers=h)
-    pending = await client.get(f"{API}/webhooks/{w['id']}/deliveries?status=pending",
-                               headers=h)
+    delivered = await client.get(f"{API}/webhooks/{w['id']}/deliveries?status=delivered", headers=h)
+    pending = await client.get(f"{API}/webhooks/{w['id']}/deliveries?status=pending", headers=h)
     assert len(delivered.json()["items"]) == 1 and pending.json()["items"] == []
 
 
-async def test_the_app_runs_the_dispatcher_loop_in_embedded_mode(app, client, factory, receiver,
-                                                                 monkeypatch):
+async def test_the_app_runs_the_dispatcher_loop_in_embedded_mode(
+    app, client, factory, receiver, monkeypatch
+):
     from app.partners.lifespan import lifespan
 
     org = await factory.make_org()
@@ -332,16 +380,18 @@ async def test_the_app_runs_the_dispatcher_loop_in_embedded_mode(app, client, fa
     assert [b["data"]["resource_id"] for b in verified(receiver, w["secret"])] == ["case_1"]
 
 
-async def test_an_unreachable_endpoint_is_probed_without_using_up_the_schedule(client, factory,
-                                                                               http):
+async def test_an_unreachable_endpoint_is_probed_without_using_up_the_schedule(
+    client, factory, http
+):
     from tests.partners.support import free_socket
 
     sock = free_socket()  # bound, never listening: connections are refused
     port = sock.getsockname()[1]
     org = await factory.make_org()
     cl = await factory.make_client(org.id)
-    w = await subscribe(client, factory.headers(cl), f"http://127.0.0.1:{port}/hook",
-                        ["case.closed"])
+    w = await subscribe(
+        client, factory.headers(cl), f"http://127.0.0.1:{port}/hook", ["case.closed"]
+    )
     await commit_event("case.closed", org.id, "case_1")
     for i in range(3):
         if i:  # skip the probe interval
@@ -350,9 +400,15 @@ async def test_an_unreachable_endpoint_is_probed_without_using_up_the_schedule(c
                 await s.commit()
         await dispatch(http)
     sock.close()
-    d = (await client.get(f"{API}/webhooks/{w['id']}/deliveries",
-                          headers=factory.headers(cl))).json()["items"][0]
+    d = (
+        await client.get(f"{API}/webhooks/{w['id']}/deliveries", headers=factory.headers(cl))
+    ).json()["items"][0]
     assert d["status"] == "pending" and d["attempts"] >= 3 and d["failures"] == 0
     assert d["last_error"].startswith("ConnectError")
-    assert 8 < (datetime.fromisoformat(d["next_attempt_at"]) - datetime.fromisoformat(
-        d["updated_at"])).total_seconds() < 12
+    assert (
+        8
+        < (
+            datetime.fromisoformat(d["next_attempt_at"]) - datetime.fromisoformat(d["updated_at"])
+        ).total_seconds()
+        < 12
+    )

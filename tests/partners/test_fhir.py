@@ -28,8 +28,9 @@ async def test_service_request_is_valid_r4(client, factory):
     clin = await factory.make_user(Role.clinician, organization_id=org.id)
     spec = await factory.make_user(Role.specialist)
     case = await factory.make_case(org.id, urgency="emergency", assigned_specialist_id=spec.id)
-    body = fhir_json(await client.get(f"{FHIR}/ServiceRequest/{case.id}",
-                                      headers=factory.headers(clin)))
+    body = fhir_json(
+        await client.get(f"{FHIR}/ServiceRequest/{case.id}", headers=factory.headers(clin))
+    )
     sr = ServiceRequest.model_validate(body)
     assert sr.id == fhir_id(case.id) and sr.status == "active" and sr.intent == "order"
     assert sr.priority == "stat"
@@ -37,30 +38,43 @@ async def test_service_request_is_valid_r4(client, factory):
     assert sr.performer[0].reference == f"Practitioner/{fhir_id(spec.id)}"
     assert sr.identifier[0].value == case.id
     # The FHIR spelling of the id works too.
-    again = await client.get(f"{FHIR}/ServiceRequest/{fhir_id(case.id)}",
-                             headers=factory.headers(clin))
+    again = await client.get(
+        f"{FHIR}/ServiceRequest/{fhir_id(case.id)}", headers=factory.headers(clin)
+    )
     assert again.json() == body
 
 
-@pytest.mark.parametrize(("status", "task_status"), [
-    ("submitted", "requested"), ("offered", "received"), ("assigned", "accepted"),
-    ("answered", "in-progress"), ("closed", "completed"), ("cancelled", "cancelled"),
-    ("unmatched", "rejected")])
+@pytest.mark.parametrize(
+    ("status", "task_status"),
+    [
+        ("submitted", "requested"),
+        ("offered", "received"),
+        ("assigned", "accepted"),
+        ("answered", "in-progress"),
+        ("closed", "completed"),
+        ("cancelled", "cancelled"),
+        ("unmatched", "rejected"),
+    ],
+)
 async def test_task_status_follows_the_case(client, factory, status, task_status):
     org = await factory.make_org()
     clin = await factory.make_user(Role.clinician, organization_id=org.id)
     spec = await factory.make_user(Role.specialist)
-    extra = {"assigned_specialist_id": spec.id} if status in (
-        "assigned", "answered", "closed") else {}
-    case = await factory.make_case(org.id, status=status, outcome="Improved on treatment",
-                                   **extra)
-    t = Task.model_validate(fhir_json(await client.get(f"{FHIR}/Task/{case.id}",
-                                                       headers=factory.headers(clin))))
+    extra = (
+        {"assigned_specialist_id": spec.id} if status in ("assigned", "answered", "closed") else {}
+    )
+    case = await factory.make_case(org.id, status=status, outcome="Improved on treatment", **extra)
+    t = Task.model_validate(
+        fhir_json(await client.get(f"{FHIR}/Task/{case.id}", headers=factory.headers(clin)))
+    )
     assert t.status == task_status
     assert t.businessStatus.text == status
     assert t.basedOn[0].reference == f"ServiceRequest/{fhir_id(case.id)}"
-    sr = ServiceRequest.model_validate(fhir_json(await client.get(
-        f"{FHIR}/ServiceRequest/{case.id}", headers=factory.headers(clin))))
+    sr = ServiceRequest.model_validate(
+        fhir_json(
+            await client.get(f"{FHIR}/ServiceRequest/{case.id}", headers=factory.headers(clin))
+        )
+    )
     assert sr.status == {"closed": "completed", "cancelled": "revoked"}.get(status, "active")
 
 
@@ -69,26 +83,37 @@ async def test_same_visibility_as_the_api(client, factory):
     case = await factory.make_case(org_a.id)
     offered = await factory.make_user(Role.specialist)
     await factory.make_offer(case.id, offered.id)
-    outsiders = [await factory.make_user(Role.clinician, organization_id=org_b.id),
-                 await factory.make_user(Role.specialist),
-                 await factory.make_user(Role.interpreter),
-                 await factory.make_client(org_b.id)]
+    outsiders = [
+        await factory.make_user(Role.clinician, organization_id=org_b.id),
+        await factory.make_user(Role.specialist),
+        await factory.make_user(Role.interpreter),
+        await factory.make_client(org_b.id),
+    ]
     for who in outsiders:
         for kind in ("ServiceRequest", "Task"):
             r = await client.get(f"{FHIR}/{kind}/{case.id}", headers=factory.headers(who))
             assert r.status_code == 404 and r.headers["content-type"].startswith(
-                "application/problem+json")
+                "application/problem+json"
+            )
     # A specialist weighing an offer sees the request, without the patient reference.
-    sr = fhir_json(await client.get(f"{FHIR}/ServiceRequest/{case.id}",
-                                    headers=factory.headers(offered)))
+    sr = fhir_json(
+        await client.get(f"{FHIR}/ServiceRequest/{case.id}", headers=factory.headers(offered))
+    )
     ServiceRequest.model_validate(sr)
     assert case.patient_reference not in str(sr)
-    assert (await client.get(f"{FHIR}/Communication?based-on=ServiceRequest/{case.id}",
-                             headers=factory.headers(offered))).status_code == 404
+    assert (
+        await client.get(
+            f"{FHIR}/Communication?based-on=ServiceRequest/{case.id}",
+            headers=factory.headers(offered),
+        )
+    ).status_code == 404
     assert (await client.get(f"{FHIR}/Task/{case.id}")).status_code == 401
-    assert (await client.get(f"{FHIR}/Task/case_missing",
-                             headers=factory.headers(await factory.make_user(Role.admin))
-                             )).status_code == 404
+    assert (
+        await client.get(
+            f"{FHIR}/Task/case_missing",
+            headers=factory.headers(await factory.make_user(Role.admin)),
+        )
+    ).status_code == 404
 
 
 async def test_communications_are_the_case_messages(client, factory):
@@ -99,11 +124,24 @@ async def test_communications_are_the_case_messages(client, factory):
     spec = await factory.make_user(Role.specialist)
     case = await factory.make_case(org.id, assigned_specialist_id=spec.id)
     async with sessionmaker()() as s:
-        for seq, (who, role, text) in enumerate([
-                (clin, "clinician", "Photos attached."), (spec, "specialist", "Try X."),
-                (clin, "clinician", "Thanks.")], start=1):
-            s.add(Message(case_id=case.id, seq=seq, sender_id=who.id, sender_role=role,
-                          body=text, client_msg_id=f"c{seq}"))
+        for seq, (who, role, text) in enumerate(
+            [
+                (clin, "clinician", "Photos attached."),
+                (spec, "specialist", "Try X."),
+                (clin, "clinician", "Thanks."),
+            ],
+            start=1,
+        ):
+            s.add(
+                Message(
+                    case_id=case.id,
+                    seq=seq,
+                    sender_id=who.id,
+                    sender_role=role,
+                    body=text,
+                    client_msg_id=f"c{seq}",
+                )
+            )
         await s.commit()
     url = f"{FHIR}/Communication?based-on=ServiceRequest/{case.id}&_count=2"
     b = Bundle.model_validate(fhir_json(await client.get(url, headers=factory.headers(clin))))
@@ -114,14 +152,15 @@ async def test_communications_are_the_case_messages(client, factory):
     assert first.basedOn[0].reference == f"ServiceRequest/{fhir_id(case.id)}"
     assert b.entry[1].resource.sender.reference == f"Practitioner/{fhir_id(spec.id)}"
     nxt = next(link.url for link in b.link if link.relation == "next")
-    rest = Bundle.model_validate(fhir_json(await client.get(
-        API + nxt.split("/api/v1", 1)[1],
-        headers=factory.headers(clin))))
+    rest = Bundle.model_validate(
+        fhir_json(await client.get(API + nxt.split("/api/v1", 1)[1], headers=factory.headers(clin)))
+    )
     assert [e.resource.payload[0].contentString for e in rest.entry] == ["Thanks."]
     other = await factory.make_user(Role.clinician, organization_id=(await factory.make_org()).id)
     assert (await client.get(url, headers=factory.headers(other))).status_code == 404
-    bad = await client.get(f"{FHIR}/Communication?based-on=Patient/1",
-                           headers=factory.headers(clin))
+    bad = await client.get(
+        f"{FHIR}/Communication?based-on=Patient/1", headers=factory.headers(clin)
+    )
     assert bad.status_code == 400 and bad.json()["errors"][0]["pointer"] == "#query/based-on"
 
 
@@ -130,27 +169,44 @@ async def test_round_occurrence_is_an_appointment(client, factory):
     other = await factory.make_org()
     clin = await factory.make_user(Role.clinician, organization_id=org.id)
     coordinator = await factory.make_user(Role.coordinator)
-    r = await client.post(f"{API}/rounds", headers=factory.headers(coordinator), json={
-        "title": "Dermatology round", "host_organization_id": org.id,
-        "timezone": "America/Argentina/Salta", "starts_at_local": "2026-12-01T09:00",
-        "duration_minutes": 60, "rrule": "FREQ=WEEKLY;BYDAY=TU", "specialty": "dermatology",
-        "teaching_topic": "Tinea", "join_url": "https://meet.example.org/derm"})
+    r = await client.post(
+        f"{API}/rounds",
+        headers=factory.headers(coordinator),
+        json={
+            "title": "Dermatology round",
+            "host_organization_id": org.id,
+            "timezone": "America/Argentina/Salta",
+            "starts_at_local": "2026-12-01T09:00",
+            "duration_minutes": 60,
+            "rrule": "FREQ=WEEKLY;BYDAY=TU",
+            "specialty": "dermatology",
+            "teaching_topic": "Tinea",
+            "join_url": "https://meet.example.org/derm",
+        },
+    )
     assert r.status_code == 201, r.text
     series = r.json()
-    occ = await client.get(f"{API}/rounds/{series['id']}/occurrences?from=2026-12-01T00:00:00Z"
-                           "&to=2026-12-20T00:00:00Z", headers=factory.headers(clin))
+    occ = await client.get(
+        f"{API}/rounds/{series['id']}/occurrences?from=2026-12-01T00:00:00Z"
+        "&to=2026-12-20T00:00:00Z",
+        headers=factory.headers(clin),
+    )
     first = occ.json()["items"][0]
     start = datetime.fromisoformat(first["start"].replace("Z", "+00:00"))
     appt_id = occurrence_id(series["id"], start)
-    a = Appointment.model_validate(fhir_json(await client.get(
-        f"{FHIR}/Appointment/{appt_id}", headers=factory.headers(clin))))
+    a = Appointment.model_validate(
+        fhir_json(await client.get(f"{FHIR}/Appointment/{appt_id}", headers=factory.headers(clin)))
+    )
     assert a.id == appt_id and a.status == "booked" and a.description == "Dermatology round"
     assert a.start == start and a.minutesDuration == 60
     outsider = await factory.make_user(Role.clinician, organization_id=other.id)
-    assert (await client.get(f"{FHIR}/Appointment/{appt_id}",
-                             headers=factory.headers(outsider))).status_code == 404
+    assert (
+        await client.get(f"{FHIR}/Appointment/{appt_id}", headers=factory.headers(outsider))
+    ).status_code == 404
     not_an_occurrence = occurrence_id(series["id"], start.replace(hour=start.hour - 1))
-    assert (await client.get(f"{FHIR}/Appointment/{not_an_occurrence}",
-                             headers=factory.headers(clin))).status_code == 404
-    assert (await client.get(f"{FHIR}/Appointment/garbage",
-                             headers=factory.headers(clin))).status_code == 404
+    assert (
+        await client.get(f"{FHIR}/Appointment/{not_an_occurrence}", headers=factory.headers(clin))
+    ).status_code == 404
+    assert (
+        await client.get(f"{FHIR}/Appointment/garbage", headers=factory.headers(clin))
+    ).status_code == 404

@@ -19,8 +19,9 @@ async def test_client_subscribes_and_sees_the_secret_once(client, factory):
     org = await factory.make_org()
     cl = await factory.make_client(org.id)
     h = factory.headers(cl)
-    r = await client.post(f"{API}/webhooks", headers=h, json={
-        "url": "http://127.0.0.1:9/hook", "events": CASE_EVENTS})
+    r = await client.post(
+        f"{API}/webhooks", headers=h, json={"url": "http://127.0.0.1:9/hook", "events": CASE_EVENTS}
+    )
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["secret"].startswith("whsec_")
@@ -36,29 +37,38 @@ async def test_client_subscribes_and_sees_the_secret_once(client, factory):
 
 async def test_unknown_event_name_is_422(client, factory):
     admin = await factory.make_user(Role.admin)
-    r = await client.post(f"{API}/webhooks", headers=factory.headers(admin), json={
-        "url": "https://example.org/hook", "events": ["case.submitted", "case.exploded"]})
+    r = await client.post(
+        f"{API}/webhooks",
+        headers=factory.headers(admin),
+        json={"url": "https://example.org/hook", "events": ["case.submitted", "case.exploded"]},
+    )
     assert r.status_code == 422
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["errors"][0]["pointer"] == "/events/1"
 
 
-@pytest.mark.parametrize("url", [
-    "http://example.org/hook",          # not https
-    "https://127.0.0.1/hook",           # loopback
-    "https://10.1.2.3/hook",            # private
-    "https://192.168.0.10/hook",
-    "https://169.254.169.254/latest",   # link-local (cloud metadata)
-    "https://[::1]/hook",
-    "https://[fe80::1]/hook",
-    "https://localhost/hook",           # resolves to loopback
-    "https://0.0.0.0/hook",
-    "ftp://example.org/hook",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.org/hook",  # not https
+        "https://127.0.0.1/hook",  # loopback
+        "https://10.1.2.3/hook",  # private
+        "https://192.168.0.10/hook",
+        "https://169.254.169.254/latest",  # link-local (cloud metadata)
+        "https://[::1]/hook",
+        "https://[fe80::1]/hook",
+        "https://localhost/hook",  # resolves to loopback
+        "https://0.0.0.0/hook",
+        "ftp://example.org/hook",
+    ],
+)
 async def test_unsafe_urls_are_refused(client, factory, strict, url):
     admin = await factory.make_user(Role.admin)
-    r = await client.post(f"{API}/webhooks", headers=factory.headers(admin), json={
-        "url": url, "events": ["case.submitted"]})
+    r = await client.post(
+        f"{API}/webhooks",
+        headers=factory.headers(admin),
+        json={"url": url, "events": ["case.submitted"]},
+    )
     assert r.status_code == 422, (url, r.text)
     problem = r.json()
     assert r.headers["content-type"].startswith("application/problem+json")
@@ -69,8 +79,11 @@ async def test_unsafe_urls_are_refused(client, factory, strict, url):
 async def test_public_https_url_is_accepted_when_strict(client, factory, strict):
     admin = await factory.make_user(Role.admin)
     # A literal public address needs no DNS, so the test does not depend on the network.
-    r = await client.post(f"{API}/webhooks", headers=factory.headers(admin), json={
-        "url": "https://93.184.215.14/hook", "events": ["case.closed"]})
+    r = await client.post(
+        f"{API}/webhooks",
+        headers=factory.headers(admin),
+        json={"url": "https://93.184.215.14/hook", "events": ["case.closed"]},
+    )
     assert r.status_code == 201, r.text
     assert r.json()["owner_kind"] == "user" and r.json()["organization_id"] is None
 
@@ -79,8 +92,9 @@ async def test_who_may_manage(client, factory):
     org = await factory.make_org()
     body = {"url": "https://93.184.215.14/h", "events": ["case.closed"]}
     for role in (Role.coordinator, Role.clinician, Role.specialist, Role.interpreter):
-        u = await factory.make_user(role, organization_id=org.id if role == Role.clinician
-                                    else None)
+        u = await factory.make_user(
+            role, organization_id=org.id if role == Role.clinician else None
+        )
         r = await client.post(f"{API}/webhooks", headers=factory.headers(u), json=body)
         assert r.status_code == 403, role
     no_scope = await factory.make_client(org.id, scopes=["cases:read"])
@@ -98,24 +112,33 @@ async def test_clients_see_only_their_own_and_admin_sees_all(client, factory):
     wb = (await client.post(f"{API}/webhooks", headers=factory.headers(b), json=body)).json()
     mine = await client.get(f"{API}/webhooks", headers=factory.headers(a))
     assert [w["id"] for w in mine.json()["items"]] == [wa["id"]]
-    assert (await client.get(f"{API}/webhooks/{wb['id']}",
-                             headers=factory.headers(a))).status_code == 404
+    assert (
+        await client.get(f"{API}/webhooks/{wb['id']}", headers=factory.headers(a))
+    ).status_code == 404
     everything = await client.get(f"{API}/webhooks", headers=factory.headers(admin))
     assert {w["id"] for w in everything.json()["items"]} == {wa["id"], wb["id"]}
-    assert (await client.delete(f"{API}/webhooks/{wb['id']}",
-                                headers=factory.headers(a))).status_code == 404
-    assert (await client.delete(f"{API}/webhooks/{wb['id']}",
-                                headers=factory.headers(b))).status_code == 204
-    assert (await client.get(f"{API}/webhooks/{wb['id']}",
-                             headers=factory.headers(admin))).status_code == 404
+    assert (
+        await client.delete(f"{API}/webhooks/{wb['id']}", headers=factory.headers(a))
+    ).status_code == 404
+    assert (
+        await client.delete(f"{API}/webhooks/{wb['id']}", headers=factory.headers(b))
+    ).status_code == 204
+    assert (
+        await client.get(f"{API}/webhooks/{wb['id']}", headers=factory.headers(admin))
+    ).status_code == 404
 
 
 async def test_rotation_returns_a_new_secret_and_keeps_the_old_one_for_a_while(client, factory):
     org = await factory.make_org()
     cl = await factory.make_client(org.id)
     h = factory.headers(cl)
-    w = (await client.post(f"{API}/webhooks", headers=h, json={
-        "url": "https://93.184.215.14/h", "events": ["case.closed"]})).json()
+    w = (
+        await client.post(
+            f"{API}/webhooks",
+            headers=h,
+            json={"url": "https://93.184.215.14/h", "events": ["case.closed"]},
+        )
+    ).json()
     r = await client.post(f"{API}/webhooks/{w['id']}/rotate-secret", headers=h)
     assert r.status_code == 200
     assert r.json()["secret"].startswith("whsec_") and r.json()["secret"] != w["secret"]

@@ -41,8 +41,16 @@ def redis_url() -> str | None:
 async def inprocess_server(app: Any) -> AsyncIterator[str]:
     """uvicorn serving the already-started test app (its lifespan runs in the app fixture)."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off",
-                                           log_level="warning", ws_per_message_deflate=False))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            lifespan="off",
+            log_level="warning",
+            ws_per_message_deflate=False,
+        )
+    )
     task = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 (uvicorn offers no event)
         await asyncio.sleep(0.02)
@@ -73,8 +81,19 @@ class ServerProcess:
 
     async def __aenter__(self) -> "ServerProcess":
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
-            "--port", str(self.port), "--log-level", "warning", cwd=ROOT, env=self.env)
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--log-level",
+            "warning",
+            cwd=ROOT,
+            env=self.env,
+        )
         deadline = time.monotonic() + 30
         async with httpx.AsyncClient() as c:
             while time.monotonic() < deadline:
@@ -111,11 +130,22 @@ class RedisProcess:
 
     async def start(self) -> None:
         self.proc = await asyncio.create_subprocess_exec(
-            "redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-            "--appendonly", "no", stdout=asyncio.subprocess.DEVNULL)
+            "redis-server",
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            stdout=asyncio.subprocess.DEVNULL,
+        )
         for _ in range(100):
-            with contextlib.suppress(OSError), socket.create_connection(
-                    ("127.0.0.1", self.port), timeout=0.2):
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2),
+            ):
                 return
             await asyncio.sleep(0.05)
         raise RuntimeError("redis-server did not start")
@@ -162,8 +192,9 @@ class Client:
         await self.ws.close()
 
 
-async def open_socket(host: str, path: str, token: str | None, *,
-                      after_seq: int | None = None, **kw: Any) -> Client:
+async def open_socket(
+    host: str, path: str, token: str | None, *, after_seq: int | None = None, **kw: Any
+) -> Client:
     ws = await connect(f"ws://{host}{API}{path}", open_timeout=10, compression=None, **kw)
     c = Client(ws)
     if token is not None:

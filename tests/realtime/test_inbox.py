@@ -24,15 +24,25 @@ async def test_the_inbox_hears_what_concerns_the_user_and_their_facility(host, f
     stranger = await factory.make_user(Role.clinician, organization_id=other_org.id)
     specialist = await factory.make_user(Role.specialist)
     bystander = await factory.make_user(Role.specialist)
-    case = await factory.make_case(org.id, assigned_specialist_id=specialist.id,
-                                   submitted_by_id=clinician.id)
-    inbox = {u.id: await open_socket(host, "/ws/inbox", factory.token(u))
-             for u in (clinician, colleague, stranger, specialist, bystander)}
+    case = await factory.make_case(
+        org.id, assigned_specialist_id=specialist.id, submitted_by_id=clinician.id
+    )
+    inbox = {
+        u.id: await open_socket(host, "/ws/inbox", factory.token(u))
+        for u in (clinician, colleague, stranger, specialist, bystander)
+    }
 
     # An offer for the bystander reaches only them.
     async with sessionmaker()() as s:
-        await emit(s, "offer.created", "offer", "off_1", organization_id=org.id,
-                   audience=[bystander.id], payload={"case_id": case.id})
+        await emit(
+            s,
+            "offer.created",
+            "offer",
+            "off_1",
+            organization_id=org.id,
+            audience=[bystander.id],
+            payload={"case_id": case.id},
+        )
         await s.commit()
     got = await inbox[bystander.id].next("event")
     assert got["event"] == "offer.created" and got["resource_id"] == "off_1"
@@ -46,9 +56,11 @@ async def test_the_inbox_hears_what_concerns_the_user_and_their_facility(host, f
         assert (ev["event"], ev["payload"]["status"]) == ("case.answered", "answered")
 
     # A message notifies the case's people; the body stays in the room.
-    r = await client.post(f"{API}/cases/{case.id}/messages",
-                          json={"body": "Patient reference MRN-1", "client_msg_id": "a"},
-                          headers=factory.headers(clinician))
+    r = await client.post(
+        f"{API}/cases/{case.id}/messages",
+        json={"body": "Patient reference MRN-1", "client_msg_id": "a"},
+        headers=factory.headers(clinician),
+    )
     assert r.status_code == 201
     ev = await inbox[specialist.id].next("event")
     assert ev["event"] == "message.created" and "body" not in ev["payload"]
@@ -56,8 +68,9 @@ async def test_the_inbox_hears_what_concerns_the_user_and_their_facility(host, f
 
     for who in (stranger, bystander):
         frames = inbox[who.id].frames
-        assert not [f for f in frames if f["type"] == "event"
-                    and f["event"] != "offer.created"], frames
+        assert not [f for f in frames if f["type"] == "event" and f["event"] != "offer.created"], (
+            frames
+        )
     for c in inbox.values():
         await c.close()
 
@@ -67,13 +80,15 @@ async def test_a_rolled_back_change_announces_nothing(host, factory):
     user = await factory.make_user(Role.clinician, organization_id=org.id)
     c = await open_socket(host, "/ws/inbox", factory.token(user))
     async with sessionmaker()() as s:
-        await emit(s, "followup.due", "follow_up", "fu_1", organization_id=org.id,
-                   audience=[user.id])
+        await emit(
+            s, "followup.due", "follow_up", "fu_1", organization_id=org.id, audience=[user.id]
+        )
         await s.flush()
         await s.rollback()
     async with sessionmaker()() as s:
-        await emit(s, "followup.due", "follow_up", "fu_2", organization_id=org.id,
-                   audience=[user.id])
+        await emit(
+            s, "followup.due", "follow_up", "fu_2", organization_id=org.id, audience=[user.id]
+        )
         await s.commit()
     ev = await c.next("event")
     assert ev["resource_id"] == "fu_2"

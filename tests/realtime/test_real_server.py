@@ -13,8 +13,7 @@ from tests.realtime.support import API, ServerProcess, open_socket
 
 @pytest.fixture(scope="module")
 async def server(database_url):
-    async with ServerProcess(database_url, WS_AUTH_TIMEOUT_SECONDS="0.5",
-                             WS_SEND_QUEUE="8") as srv:
+    async with ServerProcess(database_url, WS_AUTH_TIMEOUT_SECONDS="0.5", WS_SEND_QUEUE="8") as srv:
         yield srv
 
 
@@ -34,8 +33,9 @@ async def _close_code(server, path: str, *frames: str, origin: str | None = None
 async def test_auth_rejections(server, factory):
     org = await factory.make_org()
     clinician = await factory.make_user(Role.clinician, organization_id=org.id)
-    outsider = await factory.make_user(Role.clinician,
-                                       organization_id=(await factory.make_org()).id)
+    outsider = await factory.make_user(
+        Role.clinician, organization_id=(await factory.make_org()).id
+    )
     offered = await factory.make_user(Role.specialist)
     case = await factory.make_case(org.id)
     await factory.make_offer(case.id, offered.id)
@@ -62,8 +62,9 @@ async def test_auth_rejections(server, factory):
         await _close_code(server, room, frame, origin="https://attacker.example")
     assert e.value.response.status_code == 403
     # And the right person from the same host gets in.
-    c = await open_socket(server.host, room, factory.token(clinician),
-                          origin=f"http://{server.host}")
+    c = await open_socket(
+        server.host, room, factory.token(clinician), origin=f"http://{server.host}"
+    )
     assert c.ready["case_id"] == case.id
     await c.close()
 
@@ -74,13 +75,14 @@ async def test_a_slow_consumer_is_closed_and_resumes(server, factory, client):
     specialist = await factory.make_user(Role.specialist)
     case = await factory.make_case(org.id, assigned_specialist_id=specialist.id)
     room = f"/ws/cases/{case.id}"
-    r = await client.post(f"{API}/cases/{case.id}/messages",
-                          json={"body": "before", "client_msg_id": "b"},
-                          headers=factory.headers(clinician))
+    r = await client.post(
+        f"{API}/cases/{case.id}/messages",
+        json={"body": "before", "client_msg_id": "b"},
+        headers=factory.headers(clinician),
+    )
     assert r.status_code == 201
     # The specialist's client stops reading (its library buffers one frame at most).
-    slow = await open_socket(server.host, room, factory.token(specialist), after_seq=1,
-                             max_queue=1)
+    slow = await open_socket(server.host, room, factory.token(specialist), after_seq=1, max_queue=1)
     fast = await open_socket(server.host, room, factory.token(clinician), after_seq=1)
     data = {"candidate": "x" * 30_000}
     for _ in range(600):  # ~18 MB of WebRTC signals, more than the kernel buffers

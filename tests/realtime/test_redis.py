@@ -14,17 +14,20 @@ from tests.realtime.support import API, RedisProcess, ServerProcess, open_socket
 
 async def _post(host: str, factory, who, case_id: str, body: str) -> int:
     async with httpx.AsyncClient(base_url=f"http://{host}{API}") as c:
-        r = await c.post(f"/cases/{case_id}/messages",
-                         json={"body": body, "client_msg_id": secrets.token_hex(8)},
-                         headers=factory.headers(who))
+        r = await c.post(
+            f"/cases/{case_id}/messages",
+            json={"body": body, "client_msg_id": secrets.token_hex(8)},
+            headers=factory.headers(who),
+        )
     assert r.status_code == 201, r.text
     return int(r.json()["seq"])
 
 
 async def _stored(case_id: str) -> list[tuple[int, str]]:
     async with sessionmaker()() as s:
-        rows = (await s.scalars(select(Message).where(Message.case_id == case_id)
-                                .order_by(Message.seq))).all()
+        rows = (
+            await s.scalars(select(Message).where(Message.case_id == case_id).order_by(Message.seq))
+        ).all()
     return [(m.seq, m.body) for m in rows]
 
 
@@ -32,22 +35,24 @@ async def _people(factory):
     org = await factory.make_org()
     clinician = await factory.make_user(Role.clinician, organization_id=org.id)
     specialist = await factory.make_user(Role.specialist)
-    case = await factory.make_case(org.id, assigned_specialist_id=specialist.id,
-                                   submitted_by_id=clinician.id)
+    case = await factory.make_case(
+        org.id, assigned_specialist_id=specialist.id, submitted_by_id=clinician.id
+    )
     return case, clinician, specialist
 
 
-async def test_a_message_posted_on_one_process_reaches_a_socket_on_the_other(
-        database_url, factory):
+async def test_a_message_posted_on_one_process_reaches_a_socket_on_the_other(database_url, factory):
     url = redis_url()
     env = {"REDIS_URL": url, "WS_CHANNEL": "test:" + secrets.token_hex(4)}
     case, clinician, specialist = await _people(factory)
     async with ServerProcess(database_url, **env) as a, ServerProcess(database_url, **env) as b:
-        on_b = await open_socket(b.host, f"/ws/cases/{case.id}", factory.token(specialist),
-                                 after_seq=0)
+        on_b = await open_socket(
+            b.host, f"/ws/cases/{case.id}", factory.token(specialist), after_seq=0
+        )
         inbox_b = await open_socket(b.host, "/ws/inbox", factory.token(specialist))
-        on_a = await open_socket(a.host, f"/ws/cases/{case.id}", factory.token(clinician),
-                                 after_seq=0)
+        on_a = await open_socket(
+            a.host, f"/ws/cases/{case.id}", factory.token(clinician), after_seq=0
+        )
         # Presence crosses processes too.
         assert (await on_b.next("presence"))["user_id"] == clinician.id
         await _post(a.host, factory, clinician, case.id, "posted on A")
@@ -64,7 +69,8 @@ async def test_a_message_posted_on_one_process_reaches_a_socket_on_the_other(
 
 
 async def test_with_redis_stopped_each_process_serves_its_own_and_clients_catch_up(
-        database_url, factory):
+    database_url, factory
+):
     redis_url()  # the same rule as every Redis test: skipped without Redis, fails under CI
     redis = RedisProcess()
     await redis.start()
@@ -72,8 +78,7 @@ async def test_with_redis_stopped_each_process_serves_its_own_and_clients_catch_
     case, clinician, specialist = await _people(factory)
     room = f"/ws/cases/{case.id}"
     try:
-        async with ServerProcess(database_url, **env) as a, \
-                ServerProcess(database_url, **env) as b:
+        async with ServerProcess(database_url, **env) as a, ServerProcess(database_url, **env) as b:
             on_a = await open_socket(a.host, room, factory.token(clinician), after_seq=0)
             on_b = await open_socket(b.host, room, factory.token(specialist), after_seq=0)
             await _post(a.host, factory, clinician, case.id, "m1")

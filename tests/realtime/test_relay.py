@@ -65,30 +65,51 @@ async def test_stale_rows_are_published_once_even_by_several_relays(app):
         # Rows committed by "another process" (no hook saw them), older than the grace period.
         old = utcnow() - timedelta(seconds=30)
         async with sessionmaker()() as s:
-            await s.execute(insert(OutboxEvent), [
-                {"type": "test.orphan", "resource_type": "thing", "resource_id": f"o{i}",
-                 "audience": [], "payload": {}, "created_at": old} for i in range(40)])
+            await s.execute(
+                insert(OutboxEvent),
+                [
+                    {
+                        "type": "test.orphan",
+                        "resource_type": "thing",
+                        "resource_id": f"o{i}",
+                        "audience": [],
+                        "payload": {},
+                        "created_at": old,
+                    }
+                    for i in range(40)
+                ],
+            )
             await s.commit()
         await asyncio.gather(*(r.publish_stale() for r in relays))
     finally:
         running.publish = original
-    published = [e["resource_id"] for k in sinks for e in k.events
-                 if e["type"] == "test.orphan"]
+    published = [e["resource_id"] for k in sinks for e in k.events if e["type"] == "test.orphan"]
     assert sorted(published) == sorted(f"o{i}" for i in range(40))  # each exactly once
     for k in sinks:
         ids = [e["id"] for e in k.events]
         assert ids == sorted(ids)  # in id order within each relay
     async with sessionmaker()() as s:
-        left = await s.scalar(select(func.count()).select_from(OutboxEvent).where(
-            OutboxEvent.published_at.is_(None)))
+        left = await s.scalar(
+            select(func.count()).select_from(OutboxEvent).where(OutboxEvent.published_at.is_(None))
+        )
     assert left == 0
 
 
 async def test_fresh_rows_wait_for_their_own_process(app):
     async with sessionmaker()() as s:
-        await s.execute(insert(OutboxEvent), [
-            {"type": "test.fresh", "resource_type": "thing", "resource_id": "f1",
-             "audience": [], "payload": {}, "created_at": utcnow()}])
+        await s.execute(
+            insert(OutboxEvent),
+            [
+                {
+                    "type": "test.fresh",
+                    "resource_type": "thing",
+                    "resource_id": "f1",
+                    "audience": [],
+                    "payload": {},
+                    "created_at": utcnow(),
+                }
+            ],
+        )
         await s.commit()
     sink = Sink()
     await outbox_relay.Relay(sink, grace_seconds=60).publish_stale()

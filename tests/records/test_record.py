@@ -10,15 +10,28 @@ async def _round_recommendation(case_id: str, org_id: str, presenter_id: str) ->
 
     start = datetime.now(UTC) - timedelta(minutes=30)
     async with sessionmaker()() as s:
-        series = RoundSeries(title="Dermatology Tuesday", host_organization_id=org_id,
-                             timezone="UTC", starts_at_local=start.strftime("%Y-%m-%dT%H:%M"),
-                             starts_at=start, duration_minutes=60, rrule="FREQ=WEEKLY",
-                             specialty="dermatology")
+        series = RoundSeries(
+            title="Dermatology Tuesday",
+            host_organization_id=org_id,
+            timezone="UTC",
+            starts_at_local=start.strftime("%Y-%m-%dT%H:%M"),
+            starts_at=start,
+            duration_minutes=60,
+            rrule="FREQ=WEEKLY",
+            specialty="dermatology",
+        )
         s.add(series)
         await s.flush()
-        s.add(RoundAgendaItem(series_id=series.id, occurrence_start=start, case_id=case_id,
-                              presenter_id=presenter_id, recommendation="Biopsy if no better",
-                              recommended_at=datetime.now(UTC)))
+        s.add(
+            RoundAgendaItem(
+                series_id=series.id,
+                occurrence_start=start,
+                case_id=case_id,
+                presenter_id=presenter_id,
+                recommendation="Biopsy if no better",
+                recommended_at=datetime.now(UTC),
+            )
+        )
         await s.commit()
         return series.id
 
@@ -26,27 +39,46 @@ async def _round_recommendation(case_id: str, org_id: str, presenter_id: str) ->
 async def test_the_record_tells_the_whole_story_in_time_order(client, factory):
     t0 = datetime.now(UTC) - timedelta(hours=5)
     w = await note_world(factory, created_at=t0, assigned_at=t0 + timedelta(hours=1))
-    await factory.make_offer(w.case.id, w.specialist.id, status="accepted",
-                             created_at=t0 + timedelta(minutes=10),
-                             responded_at=t0 + timedelta(minutes=50))
+    await factory.make_offer(
+        w.case.id,
+        w.specialist.id,
+        status="accepted",
+        created_at=t0 + timedelta(minutes=10),
+        responded_at=t0 + timedelta(minutes=50),
+    )
     spec_h = factory.headers(w.specialist)
     note = await write_note(client, factory, w, assessment="Draft wording")
-    r = await client.patch(f"{API}/notes/{note['id']}", json={"assessment": "Signed wording"},
-                           headers={**spec_h, "If-Match": '"1"'})
+    r = await client.patch(
+        f"{API}/notes/{note['id']}",
+        json={"assessment": "Signed wording"},
+        headers={**spec_h, "If-Match": '"1"'},
+    )
     assert r.status_code == 200
     r = await client.post(f"{API}/notes/{note['id']}/sign", headers={**spec_h, "If-Match": '"2"'})
     assert r.status_code == 200
     draft = await write_note(client, factory, w, kind="progress", assessment="not signed yet")
     await _round_recommendation(w.case.id, w.org.id, w.clinician.id)
-    r = await client.post(f"{API}/cases/{w.case.id}/follow-ups", headers=spec_h, json={
-        "due_at": (datetime.now(UTC) + timedelta(days=7)).isoformat(),
-        "description": "Check response to treatment", "assignee_id": w.clinician.id})
+    r = await client.post(
+        f"{API}/cases/{w.case.id}/follow-ups",
+        headers=spec_h,
+        json={
+            "due_at": (datetime.now(UTC) + timedelta(days=7)).isoformat(),
+            "description": "Check response to treatment",
+            "assignee_id": w.clinician.id,
+        },
+    )
     fu = r.json()
-    r = await client.patch(f"{API}/follow-ups/{fu['id']}", json={
-        "status": "done", "outcome": "Improved"}, headers=factory.headers(w.clinician))
+    r = await client.patch(
+        f"{API}/follow-ups/{fu['id']}",
+        json={"status": "done", "outcome": "Improved"},
+        headers=factory.headers(w.clinician),
+    )
     assert r.status_code == 200
-    r = await client.post(f"{API}/cases/{w.case.id}/feedback", json={
-        "usefulness": 5, "changed_management": True}, headers=factory.headers(w.clinician))
+    r = await client.post(
+        f"{API}/cases/{w.case.id}/feedback",
+        json={"usefulness": 5, "changed_management": True},
+        headers=factory.headers(w.clinician),
+    )
     assert r.status_code == 201
 
     r = await client.get(f"{API}/cases/{w.case.id}/record", headers=factory.headers(w.clinician))
@@ -54,8 +86,17 @@ async def test_the_record_tells_the_whole_story_in_time_order(client, factory):
     rec = r.json()
     assert rec["case_id"] == w.case.id and rec["status"] == "answered"
     types = [e["type"] for e in rec["entries"]]
-    assert types == ["intake", "offer", "offer_accepted", "assignment", "note",
-                     "round_recommendation", "follow_up", "follow_up_outcome", "feedback"]
+    assert types == [
+        "intake",
+        "offer",
+        "offer_accepted",
+        "assignment",
+        "note",
+        "round_recommendation",
+        "follow_up",
+        "follow_up_outcome",
+        "feedback",
+    ]
     ats = [e["at"] for e in rec["entries"]]
     assert ats == sorted(ats, key=lambda a: datetime.fromisoformat(a))
     by_type = {e["type"]: e for e in rec["entries"]}
@@ -71,8 +112,9 @@ async def test_the_record_tells_the_whole_story_in_time_order(client, factory):
 
 async def test_the_record_follows_the_cases_full_view(client, factory):
     w = await note_world(factory)
-    stranger = await factory.make_user(Role.clinician,
-                                       organization_id=(await factory.make_org()).id)
+    stranger = await factory.make_user(
+        Role.clinician, organization_id=(await factory.make_org()).id
+    )
     offered = await factory.make_user(Role.specialist)
     case = await factory.make_case(w.org.id)
     await factory.make_offer(case.id, offered.id)

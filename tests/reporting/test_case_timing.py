@@ -32,16 +32,26 @@ async def test_changes_after_the_first_pass_are_picked_up(client, factory):
 
     # Signing answers the case (a lifecycle event): the next read knows.
     note = await write_note(client, factory, w)
-    r = await client.post(f"{API}/notes/{note['id']}/sign",
-                          headers={**factory.headers(w.specialist), "If-Match": '"1"'})
+    r = await client.post(
+        f"{API}/notes/{note['id']}/sign",
+        headers={**factory.headers(w.specialist), "If-Match": '"1"'},
+    )
     assert r.status_code == 200
     # A specialist's message, and a new case, both after the first pass.
     from app.consults.models import Message
 
     async with sessionmaker()() as s:
-        s.add(Message(case_id=w.case.id, seq=1, sender_id=w.specialist.id,
-                      sender_role="specialist", body="Hello", client_msg_id="a",
-                      created_at=start + timedelta(minutes=50)))
+        s.add(
+            Message(
+                case_id=w.case.id,
+                seq=1,
+                sender_id=w.specialist.id,
+                sender_role="specialist",
+                body="Hello",
+                client_msg_id="a",
+                created_at=start + timedelta(minutes=50),
+            )
+        )
         await s.commit()
     await factory.make_case(w.org.id, created_at=start)
 
@@ -49,17 +59,20 @@ async def test_changes_after_the_first_pass_are_picked_up(client, factory):
     assert m["cases_submitted"] == 2
     assert m["time_to_signed_note"]["count"] == 1
     assert 119 <= m["time_to_signed_note"]["median_minutes"] <= 121
-    assert m["time_to_first_response"] == {"median_minutes": 50.0, "p90_minutes": 50.0,
-                                           "count": 1}
+    assert m["time_to_first_response"] == {"median_minutes": 50.0, "p90_minutes": 50.0, "count": 1}
     assert m["answered_within_sla_rate"] == 1.0
     assert m["notes_acknowledged_rate"] == 0.0 and m["usefulness_mean"] is None
 
     # Acknowledging and feedback show at once too.
-    r = await client.post(f"{API}/notes/{note['id']}/acknowledge",
-                          headers=factory.headers(w.clinician))
+    r = await client.post(
+        f"{API}/notes/{note['id']}/acknowledge", headers=factory.headers(w.clinician)
+    )
     assert r.status_code == 200
-    r = await client.post(f"{API}/cases/{w.case.id}/feedback", headers=factory.headers(w.clinician),
-                          json={"usefulness": 4, "changed_management": True})
+    r = await client.post(
+        f"{API}/cases/{w.case.id}/feedback",
+        headers=factory.headers(w.clinician),
+        json={"usefulness": 4, "changed_management": True},
+    )
     assert r.status_code == 201
     m = await _metrics(client, factory, coord)
     assert m["notes_acknowledged_rate"] == 1.0

@@ -24,14 +24,32 @@ async def _add(*objs):
 async def _message(case_id, seq, sender, role, at):
     from app.consults.models import Message
 
-    await _add(Message(case_id=case_id, seq=seq, sender_id=sender.id, sender_role=role,
-                       body="...", client_msg_id=f"c{seq}", created_at=at))
+    await _add(
+        Message(
+            case_id=case_id,
+            seq=seq,
+            sender_id=sender.id,
+            sender_role=role,
+            body="...",
+            client_msg_id=f"c{seq}",
+            created_at=at,
+        )
+    )
 
 
 def _note(case, author, kind, signed_at, acknowledged=False):
-    return Note(case_id=case.id, author_id=author.id, kind=kind, status="signed", version=2,
-                signed_at=signed_at, signed_by_id=author.id, created_at=T, updated_at=signed_at,
-                acknowledged_at=signed_at + H if acknowledged else None)
+    return Note(
+        case_id=case.id,
+        author_id=author.id,
+        kind=kind,
+        status="signed",
+        version=2,
+        signed_at=signed_at,
+        signed_by_id=author.id,
+        created_at=T,
+        updated_at=signed_at,
+        acknowledged_at=signed_at + H if acknowledged else None,
+    )
 
 
 @pytest.fixture
@@ -52,17 +70,42 @@ async def history(factory):
     clin = await factory.make_user(Role.clinician, organization_id=org_a.id)
     spec = await factory.make_user(Role.specialist)
     mk = factory.make_case
-    c1 = await mk(org_a.id, created_at=T, assigned_at=T + 30 * M, status="answered",
-                  assigned_specialist_id=spec.id, respond_by=T + 72 * H)
-    c2 = await mk(org_a.id, created_at=T, assigned_at=T + 90 * M, status="answered",
-                  assigned_specialist_id=spec.id, respond_by=T + 72 * H)
-    c3 = await mk(org_a.id, created_at=T, assigned_at=T + 10 * M, status="answered",
-                  assigned_specialist_id=spec.id, respond_by=T + 12 * H, urgency="urgent")
+    c1 = await mk(
+        org_a.id,
+        created_at=T,
+        assigned_at=T + 30 * M,
+        status="answered",
+        assigned_specialist_id=spec.id,
+        respond_by=T + 72 * H,
+    )
+    c2 = await mk(
+        org_a.id,
+        created_at=T,
+        assigned_at=T + 90 * M,
+        status="answered",
+        assigned_specialist_id=spec.id,
+        respond_by=T + 72 * H,
+    )
+    c3 = await mk(
+        org_a.id,
+        created_at=T,
+        assigned_at=T + 10 * M,
+        status="answered",
+        assigned_specialist_id=spec.id,
+        respond_by=T + 12 * H,
+        urgency="urgent",
+    )
     c4 = await mk(org_a.id, created_at=T, status="unmatched", respond_by=T + 72 * H)
     c5 = await mk(org_a.id, created_at=T, status="cancelled", respond_by=T + 72 * H)
-    await mk(org_a.id, created_at=T, specialty="cardiology", status="assigned",
-               assigned_at=T + 1000 * M, assigned_specialist_id=spec.id,
-               respond_by=T + 72 * H)
+    await mk(
+        org_a.id,
+        created_at=T,
+        specialty="cardiology",
+        status="assigned",
+        assigned_at=T + 1000 * M,
+        assigned_specialist_id=spec.id,
+        respond_by=T + 72 * H,
+    )
     await mk(org_b.id, created_at=T, respond_by=T + 72 * H, status="submitted")
 
     await _message(c1.id, 1, clin, "clinician", T + 10 * M)
@@ -70,34 +113,51 @@ async def history(factory):
     await _message(c2.id, 1, spec, "specialist", T + 5 * H)
     await _message(c2.id, 2, spec, "specialist", T + 6 * H)
 
-    await _add(_note(c1, spec, "consult", T + 2 * H, acknowledged=True),
-               _note(c2, spec, "consult", T + 80 * H),
-               _note(c3, spec, "consult", T + 20 * H, acknowledged=True),
-               _note(c3, spec, "progress", T + 30 * H),
-               # A draft never counts.
-               Note(case_id=c4.id, author_id=spec.id, kind="consult", created_at=T,
-                    updated_at=T))
+    await _add(
+        _note(c1, spec, "consult", T + 2 * H, acknowledged=True),
+        _note(c2, spec, "consult", T + 80 * H),
+        _note(c3, spec, "consult", T + 20 * H, acknowledged=True),
+        _note(c3, spec, "progress", T + 30 * H),
+        # A draft never counts.
+        Note(case_id=c4.id, author_id=spec.id, kind="consult", created_at=T, updated_at=T),
+    )
 
     other = await factory.make_user(Role.specialist)
-    for case, sp, status in [(c1, spec, "accepted"), (c2, other, "declined"),
-                             (c2, spec, "accepted"), (c4, spec, "expired"),
-                             (c4, other, "expired"), (c5, spec, "pending"),
-                             (c5, other, "withdrawn")]:
+    for case, sp, status in [
+        (c1, spec, "accepted"),
+        (c2, other, "declined"),
+        (c2, spec, "accepted"),
+        (c4, spec, "expired"),
+        (c4, other, "expired"),
+        (c5, spec, "pending"),
+        (c5, other, "withdrawn"),
+    ]:
         await factory.make_offer(case.id, sp.id, status=status)
 
-    await _add(Feedback(case_id=c1.id, author_id=clin.id, usefulness=5, changed_management=True),
-               Feedback(case_id=c2.id, author_id=clin.id, usefulness=2,
-                        changed_management=False),
-               Feedback(case_id=c3.id, author_id=clin.id, usefulness=4, changed_management=True))
+    await _add(
+        Feedback(case_id=c1.id, author_id=clin.id, usefulness=5, changed_management=True),
+        Feedback(case_id=c2.id, author_id=clin.id, usefulness=2, changed_management=False),
+        Feedback(case_id=c3.id, author_id=clin.id, usefulness=4, changed_management=True),
+    )
 
     def fu(case, due, status="open"):
-        return FollowUp(case_id=case.id, organization_id=case.organization_id,
-                        specialty=case.specialty, due_at=due, description="check",
-                        assignee_id=clin.id, status=status)
+        return FollowUp(
+            case_id=case.id,
+            organization_id=case.organization_id,
+            specialty=case.specialty,
+            due_at=due,
+            description="check",
+            assignee_id=clin.id,
+            status=status,
+        )
 
-    await _add(fu(c1, T + 7 * 24 * H, "done"), fu(c2, T + 7 * 24 * H, "missed"),
-               fu(c3, T + 3 * 24 * H), fu(c3, datetime(2099, 1, 1, tzinfo=UTC)),
-               fu(c1, T + 24 * H, "cancelled"))
+    await _add(
+        fu(c1, T + 7 * 24 * H, "done"),
+        fu(c2, T + 7 * 24 * H, "missed"),
+        fu(c3, T + 3 * 24 * H),
+        fu(c3, datetime(2099, 1, 1, tzinfo=UTC)),
+        fu(c1, T + 24 * H, "cancelled"),
+    )
 
     await _rounds(org_a, clin, spec)
     return {"org_a": org_a, "org_b": org_b, "clinician": clin, "specialist": spec}
@@ -106,28 +166,41 @@ async def history(factory):
 async def _rounds(org, clin, spec):
     from app.rounds.models import RoundAttendance, RoundSeries
 
-    series = RoundSeries(title="Skin round", host_organization_id=org.id, timezone="UTC",
-                         starts_at_local="2026-03-03T08:00", starts_at=T + 24 * H,
-                         duration_minutes=60, rrule="FREQ=WEEKLY", specialty="dermatology")
+    series = RoundSeries(
+        title="Skin round",
+        host_organization_id=org.id,
+        timezone="UTC",
+        starts_at_local="2026-03-03T08:00",
+        starts_at=T + 24 * H,
+        duration_minutes=60,
+        rrule="FREQ=WEEKLY",
+        specialty="dermatology",
+    )
     await _add(series)
     o1, o2, o3 = T + 24 * H, T + 8 * 24 * H, T + 15 * 24 * H
     colleague = clin.id  # two local people attended o1: the clinician and a nurse account
     await _add(
-        RoundAttendance(series_id=series.id, occurrence_start=o1, user_id=colleague,
-                        attended=True, local=True),
-        RoundAttendance(series_id=series.id, occurrence_start=o1, user_id=spec.id,
-                        attended=True, local=False),
+        RoundAttendance(
+            series_id=series.id, occurrence_start=o1, user_id=colleague, attended=True, local=True
+        ),
+        RoundAttendance(
+            series_id=series.id, occurrence_start=o1, user_id=spec.id, attended=True, local=False
+        ),
     )
     nurse = await _nurse(org)
     await _add(
-        RoundAttendance(series_id=series.id, occurrence_start=o1, user_id=nurse,
-                        attended=True, local=True),
-        RoundAttendance(series_id=series.id, occurrence_start=o2, user_id=colleague,
-                        attended=True, local=True),
-        RoundAttendance(series_id=series.id, occurrence_start=o2, user_id=nurse,
-                        attended=False, local=True),
-        RoundAttendance(series_id=series.id, occurrence_start=o3, user_id=nurse,
-                        attended=False, local=True),
+        RoundAttendance(
+            series_id=series.id, occurrence_start=o1, user_id=nurse, attended=True, local=True
+        ),
+        RoundAttendance(
+            series_id=series.id, occurrence_start=o2, user_id=colleague, attended=True, local=True
+        ),
+        RoundAttendance(
+            series_id=series.id, occurrence_start=o2, user_id=nurse, attended=False, local=True
+        ),
+        RoundAttendance(
+            series_id=series.id, occurrence_start=o3, user_id=nurse, attended=False, local=True
+        ),
     )
 
 
@@ -138,10 +211,14 @@ async def _nurse(org):
 
 
 async def test_figures_match_the_hand_computed_ones(client, factory, history):
-    params = {"specialty": "dermatology", "from": (T - H).isoformat(),
-              "to": (T + 30 * 24 * H).isoformat()}
-    r = await client.get(f"{API}/metrics/quality", params=params,
-                         headers=factory.headers(history["clinician"]))
+    params = {
+        "specialty": "dermatology",
+        "from": (T - H).isoformat(),
+        "to": (T + 30 * 24 * H).isoformat(),
+    }
+    r = await client.get(
+        f"{API}/metrics/quality", params=params, headers=factory.headers(history["clinician"])
+    )
     assert r.status_code == 200, r.text
     m = r.json()
     assert m["filters"]["organization_id"] == history["org_a"].id  # a clinician's own, implied
@@ -153,12 +230,14 @@ async def test_figures_match_the_hand_computed_ones(client, factory, history):
     assert m["time_to_accept"] == {"median_minutes": 30.0, "p90_minutes": 78.0, "count": 3}
     # First specialist message: c1 45 min (the clinician's at 10 min does not count), c2 300.
     #   median: r = 0.5 -> 45 + 255 * 0.5 = 172.5;  p90: r = 0.9 -> 45 + 255 * 0.9 = 274.5
-    assert m["time_to_first_response"] == {"median_minutes": 172.5, "p90_minutes": 274.5,
-                                           "count": 2}
+    assert m["time_to_first_response"] == {
+        "median_minutes": 172.5,
+        "p90_minutes": 274.5,
+        "count": 2,
+    }
     # First signed consult note: c1 120, c3 1200, c2 4800 (c3's progress note is not one).
     #   median 1200; p90: r = 1.8 -> 1200 + (4800 - 1200) * 0.8 = 4080
-    assert m["time_to_signed_note"] == {"median_minutes": 1200.0, "p90_minutes": 4080.0,
-                                        "count": 3}
+    assert m["time_to_signed_note"] == {"median_minutes": 1200.0, "p90_minutes": 4080.0, "count": 3}
     # SLA known for c1, c2, c3 (signed) and c4 (deadline passed); c5 cancelled: n = 4.
     #   in time: only c1 (c3 signed at 20 h against 12 h) -> 1 / 4
     assert m["answered_within_sla_rate"] == 0.25
@@ -189,13 +268,17 @@ async def test_filters_and_an_empty_period(client, factory, history):
     assert m["cases_submitted"] == 6
     # [10, 30, 90, 1000]: median r = 1.5 -> 30 + 60 * 0.5 = 60; p90 r = 2.7 -> 90 + 910 * 0.7
     assert m["time_to_accept"] == {"median_minutes": 60.0, "p90_minutes": 727.0, "count": 4}
-    r = await client.get(f"{API}/metrics/quality", headers=h,
-                         params={"from": (T + H).isoformat()})
+    r = await client.get(f"{API}/metrics/quality", headers=h, params={"from": (T + H).isoformat()})
     m = r.json()
     assert m["cases_submitted"] == 0
     assert m["time_to_accept"] == {"median_minutes": None, "p90_minutes": None, "count": 0}
-    for k in ("answered_within_sla_rate", "offer_acceptance_rate", "notes_acknowledged_rate",
-              "usefulness_mean", "changed_management_rate"):
+    for k in (
+        "answered_within_sla_rate",
+        "offer_acceptance_rate",
+        "notes_acknowledged_rate",
+        "usefulness_mean",
+        "changed_management_rate",
+    ):
         assert m[k] is None, k
     # Follow-ups due from T+1h: the T+3d, T+7d (done, missed) ones still count.
     assert m["follow_ups"] == {"due": 3, "done": 1, "missed": 1, "overdue": 1}
@@ -208,8 +291,9 @@ async def test_who_sees_which_facility(client, factory, history):
     r = await client.get(url, headers=factory.headers(coord))
     assert r.status_code == 200 and r.json()["cases_submitted"] == 7
     assert r.json()["filters"]["organization_id"] is None
-    r = await client.get(url, headers=factory.headers(coord),
-                         params={"organization_id": history["org_b"].id})
+    r = await client.get(
+        url, headers=factory.headers(coord), params={"organization_id": history["org_b"].id}
+    )
     assert r.json()["cases_submitted"] == 1
     clin = factory.headers(history["clinician"])
     r = await client.get(url, headers=clin, params={"organization_id": history["org_b"].id})
@@ -221,8 +305,9 @@ async def test_who_sees_which_facility(client, factory, history):
     assert r.status_code == 200 and r.json()["cases_submitted"] == 6
     no_read = await factory.make_client(history["org_a"].id, scopes=["rounds:read"])
     assert (await client.get(url, headers=factory.headers(no_read))).status_code == 403
-    assert (await client.get(url, headers=factory.headers(history["specialist"]))).status_code \
-        == 403
+    assert (
+        await client.get(url, headers=factory.headers(history["specialist"]))
+    ).status_code == 403
     assert (await client.get(url)).status_code == 401
     r = await client.get(url, headers=clin, params={"from": "2026-03-01T00:00:00"})
     assert r.status_code == 422  # a time without an offset is ambiguous
@@ -250,13 +335,22 @@ async def test_random_durations_match_type_7_percentiles_to_the_second(client, f
     seconds = []
     for _ in range(23):
         created = T + timedelta(minutes=rnd.randint(0, 5000), microseconds=rnd.randint(0, 999999))
-        assigned = created + timedelta(seconds=rnd.randint(1, 200000),
-                                       microseconds=rnd.randint(0, 999999))
-        await factory.make_case(org.id, created_at=created, assigned_at=assigned,
-                                status="assigned", respond_by=created + 72 * H)
+        assigned = created + timedelta(
+            seconds=rnd.randint(1, 200000), microseconds=rnd.randint(0, 999999)
+        )
+        await factory.make_case(
+            org.id,
+            created_at=created,
+            assigned_at=assigned,
+            status="assigned",
+            respond_by=created + 72 * H,
+        )
         seconds.append(int(assigned.timestamp() // 1) - int(created.timestamp() // 1))
     median = statistics.quantiles(seconds, n=2, method="inclusive")[0]
     p90 = statistics.quantiles(seconds, n=10, method="inclusive")[8]
     r = await client.get(f"{API}/metrics/quality", headers=factory.headers(coord))
-    assert r.json()["time_to_accept"] == {"median_minutes": round(median / 60, 2),
-                                          "p90_minutes": round(p90 / 60, 2), "count": 23}
+    assert r.json()["time_to_accept"] == {
+        "median_minutes": round(median / 60, 2),
+        "p90_minutes": round(p90 / 60, 2),
+        "count": 23,
+    }

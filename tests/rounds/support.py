@@ -11,22 +11,33 @@ API = "/api/v1"
 
 async def make_round(organization_id: str, **overrides: Any) -> RoundSeries:
     data: dict[str, Any] = {
-        "title": "Dermatology rounds", "timezone": "America/New_York",
-        "starts_at_local": "2026-10-06T09:00", "duration_minutes": 60,
-        "rrule": "FREQ=WEEKLY;BYDAY=TU", "specialty": "dermatology",
-        "teaching_topic": "Rashes in the tropics", "join_url": "https://meet.example.org/derm",
+        "title": "Dermatology rounds",
+        "timezone": "America/New_York",
+        "starts_at_local": "2026-10-06T09:00",
+        "duration_minutes": 60,
+        "rrule": "FREQ=WEEKLY;BYDAY=TU",
+        "specialty": "dermatology",
+        "teaching_topic": "Rashes in the tropics",
+        "join_url": "https://meet.example.org/derm",
     }
     participants = overrides.pop("participants", [])
     data.update(overrides)
-    sched = _Schedule(data["timezone"], data["starts_at_local"], data["duration_minutes"],
-                      data["rrule"])
+    sched = _Schedule(
+        data["timezone"], data["starts_at_local"], data["duration_minutes"], data["rrule"]
+    )
     async with sessionmaker()() as s:
         series = RoundSeries(
-            title=data["title"], host_organization_id=organization_id,
-            specialty=data["specialty"], teaching_topic=data["teaching_topic"],
-            join_url=data["join_url"], timezone=sched.timezone,
-            starts_at_local=sched.starts_at_local, starts_at=sched.starts_at,
-            duration_minutes=sched.duration, rrule=sched.rule_text)
+            title=data["title"],
+            host_organization_id=organization_id,
+            specialty=data["specialty"],
+            teaching_topic=data["teaching_topic"],
+            join_url=data["join_url"],
+            timezone=sched.timezone,
+            starts_at_local=sched.starts_at_local,
+            starts_at=sched.starts_at,
+            duration_minutes=sched.duration,
+            rrule=sched.rule_text,
+        )
         sched.apply(series)
         s.add(series)
         await s.flush()

@@ -14,15 +14,17 @@ NY = ZoneInfo("America/New_York")
 
 
 async def test_series_ics_has_zone_rule_exdate_and_moved_occurrence(client, factory):
-    org = await factory.make_org(name="Bronx Free Clinic", country="US",
-                                 timezone="America/New_York")
+    org = await factory.make_org(
+        name="Bronx Free Clinic", country="US", timezone="America/New_York"
+    )
     clin = await factory.make_user(Role.clinician, organization_id=org.id)
     h = factory.headers(clin)
     rnd = await make_round(org.id, starts_at_local="2026-10-20T09:00")
     base = f"{API}/rounds/{rnd.id}/occurrences"
     assert (await client.post(f"{base}/2026-11-03T14:00:00Z/cancel", headers=h)).status_code == 200
-    r = await client.patch(f"{base}/2026-11-10T14:00:00Z", headers=h,
-                           json={"starts_at_local": "2026-11-12T10:30"})
+    r = await client.patch(
+        f"{base}/2026-11-10T14:00:00Z", headers=h, json={"starts_at_local": "2026-11-12T10:30"}
+    )
     assert r.status_code == 200
     r = await client.get(f"{API}/rounds/{rnd.id}/calendar.ics", headers=h)
     assert r.status_code == 200, r.text
@@ -39,21 +41,24 @@ async def test_series_ics_has_zone_rule_exdate_and_moved_occurrence(client, fact
     assert master.decoded("DURATION") == timedelta(hours=1)
     rule = master["RRULE"].to_ical().decode()
     assert "FREQ=WEEKLY" in rule and "BYDAY=TU" in rule
-    exdates = [d.dt for ex in (master["EXDATE"] if isinstance(master["EXDATE"], list)
-                               else [master["EXDATE"]]) for d in ex.dts]
+    exdates = [
+        d.dt
+        for ex in (master["EXDATE"] if isinstance(master["EXDATE"], list) else [master["EXDATE"]])
+        for d in ex.dts
+    ]
     assert [d.astimezone(UTC) for d in exdates] == [datetime(2026, 11, 3, 14, 0, tzinfo=UTC)]
     moved = [e for e in events if "RECURRENCE-ID" in e]
     assert len(moved) == 1 and str(moved[0]["UID"]) == str(master["UID"])
     assert moved[0].decoded("RECURRENCE-ID").astimezone(UTC) == datetime(
-        2026, 11, 10, 14, 0, tzinfo=UTC)
-    assert moved[0].decoded("DTSTART").astimezone(UTC) == datetime(
-        2026, 11, 12, 15, 30, tzinfo=UTC)
+        2026, 11, 10, 14, 0, tzinfo=UTC
+    )
+    assert moved[0].decoded("DTSTART").astimezone(UTC) == datetime(2026, 11, 12, 15, 30, tzinfo=UTC)
     # A calendar app expanding what it parsed sees 09:00 New York time on both sides of
     # the change, without the cancelled date.
     expanded = rrulestr(rule, dtstart=start).between(
-        datetime(2026, 10, 19, tzinfo=NY), datetime(2026, 11, 18, tzinfo=NY))
-    seen = [d for d in expanded if d.astimezone(UTC) not in
-            [x.astimezone(UTC) for x in exdates]]
+        datetime(2026, 10, 19, tzinfo=NY), datetime(2026, 11, 18, tzinfo=NY)
+    )
+    seen = [d for d in expanded if d.astimezone(UTC) not in [x.astimezone(UTC) for x in exdates]]
     assert [d.astimezone(UTC).hour for d in seen] == [13, 13, 14, 14]
     assert all(d.hour == 9 for d in seen)
 
@@ -65,19 +70,35 @@ async def test_personal_feed_with_rounds_and_due_follow_ups(client, factory):
     other = await factory.make_org(name="Elsewhere")
     clin = await factory.make_user(Role.clinician, organization_id=org.id)
     spec = await factory.make_user(Role.specialist)
-    taking_part = await make_round(org.id, title="Derm rounds",
-                                   participants=[(spec.id, "specialist")])
+    taking_part = await make_round(
+        org.id, title="Derm rounds", participants=[(spec.id, "specialist")]
+    )
     await make_round(other.id, title="Not mine")
     case = await factory.make_case(org.id)
     async with sessionmaker()() as s:
         # The facility and specialty are the case's (the follow-ups domain copies them).
-        of_case = {"case_id": case.id, "organization_id": case.organization_id,
-                   "specialty": case.specialty}
-        s.add(FollowUp(**of_case, due_at=datetime.now(UTC) + timedelta(days=3),
-                       description="Recheck the rash; patient name stays out of calendars",
-                       assignee_id=spec.id))
-        s.add(FollowUp(**of_case, due_at=datetime.now(UTC) + timedelta(days=1),
-                       description="done one", assignee_id=spec.id, status="done"))
+        of_case = {
+            "case_id": case.id,
+            "organization_id": case.organization_id,
+            "specialty": case.specialty,
+        }
+        s.add(
+            FollowUp(
+                **of_case,
+                due_at=datetime.now(UTC) + timedelta(days=3),
+                description="Recheck the rash; patient name stays out of calendars",
+                assignee_id=spec.id,
+            )
+        )
+        s.add(
+            FollowUp(
+                **of_case,
+                due_at=datetime.now(UTC) + timedelta(days=1),
+                description="done one",
+                assignee_id=spec.id,
+                status="done",
+            )
+        )
         await s.commit()
     r = await client.post(f"{API}/me/calendar-token", headers=factory.headers(spec))
     assert r.status_code == 201, r.text
@@ -95,7 +116,8 @@ async def test_personal_feed_with_rounds_and_due_follow_ups(client, factory):
     r = await client.post(f"{API}/me/calendar-token", headers=factory.headers(clin))
     r = await client.get(f"{API}/calendar/{r.json()['feed_token']}.ics")
     assert [str(e["SUMMARY"]) for e in Calendar.from_ical(r.content).walk("VEVENT")] == [
-        "Derm rounds"]
+        "Derm rounds"
+    ]
     # Rotating retires the old token.
     r = await client.post(f"{API}/me/calendar-token", headers=factory.headers(spec))
     fresh = r.json()["feed_token"]
