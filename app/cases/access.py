@@ -77,3 +77,29 @@ def can_act_as_local(p: Principal, case: Case) -> bool:
 
 def is_staff(p: Principal) -> bool:
     return p.kind == "user" and p.role in (Role.admin, Role.coordinator)
+
+
+async def load_case_child(
+    session: AsyncSession,
+    p: Principal,
+    model: Any,
+    child_id: str,
+    *,
+    resource: str,
+    not_found: Exception,
+) -> tuple[Any, Case]:
+    """A row that belongs to a case (its `case_id`), with that case, for those who see the
+    case in full. Anyone else gets `not_found` (a 404), and the denial is audited."""
+    row = (
+        await session.execute(
+            select(model, Case)
+            .join(Case, Case.id == model.case_id)
+            .where(model.id == child_id, full_access(p))
+        )
+    ).first()
+    if row is None:
+        from app.audit import service as audit
+
+        await audit.append_denied(p, f"{resource}.read", resource, child_id[:40])
+        raise not_found
+    return row[0], row[1]

@@ -23,7 +23,7 @@ from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
-from app.cases.access import full_access
+from app.cases.access import load_case_child
 from app.cases.models import Attachment, Case, CaseStatus
 from app.core.config import get_settings
 from app.core.db import new_id, utcnow
@@ -425,14 +425,14 @@ async def open_content(
     session: AsyncSession, actor: Principal, attachment_id: str
 ) -> tuple[Attachment, Path]:
     """The attachment and its file, for those who see its case in full; 404 for anyone else."""
-    att = await session.scalar(
-        select(Attachment)
-        .join(Case, Case.id == Attachment.case_id)
-        .where(Attachment.id == attachment_id, full_access(actor))
+    att, _ = await load_case_child(
+        session,
+        actor,
+        Attachment,
+        attachment_id,
+        resource="attachment",
+        not_found=AttachmentNotFound("No such attachment."),
     )
-    if att is None:
-        await audit.append_denied(actor, "attachment.read", "attachment", attachment_id[:40])
-        raise AttachmentNotFound("No such attachment.")
     path = path_of(att.storage_key)
     if not await asyncio.to_thread(path.is_file):
         raise AttachmentNotFound("The attachment's file is missing.")

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.auth.models import Role, User
-from app.cases.access import can_act_as_local, full_access, is_staff
+from app.cases.access import can_act_as_local, full_access, is_staff, load_case_child
 from app.cases.models import Case, CaseStatus
 from app.core.db import is_postgres, utcnow
 from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -104,17 +104,15 @@ async def create(session: AsyncSession, p: Principal, case: Case, data: dict[str
 
 
 async def _visible(session: AsyncSession, p: Principal, fu_id: str) -> tuple[FollowUp, Case]:
-    row = (
-        await session.execute(
-            select(FollowUp, Case)
-            .join(Case, Case.id == FollowUp.case_id)
-            .where(FollowUp.id == fu_id, full_access(p))
-        )
-    ).first()
-    if row is None:
-        await audit.append_denied(p, "follow_up.read", "follow_up", fu_id[:40])
-        raise FollowUpNotFound("No such follow-up.")
-    return row[0], row[1]
+    fu, case = await load_case_child(
+        session,
+        p,
+        FollowUp,
+        fu_id,
+        resource="follow_up",
+        not_found=FollowUpNotFound("No such follow-up."),
+    )
+    return fu, case
 
 
 async def read(session: AsyncSession, p: Principal, fu_id: str) -> FollowUp:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.auth.models import Role, User
-from app.cases.access import can_act_as_local, full_access
+from app.cases.access import can_act_as_local, load_case_child
 from app.cases.lifecycle import transition
 from app.cases.models import Case, CaseParticipant, CaseStatus
 from app.core.db import utcnow
@@ -136,17 +136,10 @@ async def create(session: AsyncSession, p: Principal, case: Case, data: dict[str
 
 async def get_visible(session: AsyncSession, p: Principal, note_id: str) -> tuple[Note, Case]:
     """The note and its case, if the caller sees the case in full; 404 otherwise."""
-    row = (
-        await session.execute(
-            select(Note, Case)
-            .join(Case, Case.id == Note.case_id)
-            .where(Note.id == note_id, full_access(p))
-        )
-    ).first()
-    if row is None:
-        await audit.append_denied(p, "note.read", "note", note_id[:40])
-        raise NoteNotFound("No such note.")
-    return row[0], row[1]
+    note, case = await load_case_child(
+        session, p, Note, note_id, resource="note", not_found=NoteNotFound("No such note.")
+    )
+    return note, case
 
 
 async def read(session: AsyncSession, p: Principal, note_id: str) -> Note:
