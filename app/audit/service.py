@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit.models import AuditEntry
 from app.core.db import get_engine, is_postgres, sessionmaker, utcnow
 from app.core.principal import Principal
+from app.core.rawdb import DriverDb, Sql
 
 log = logging.getLogger("app.audit")
 
@@ -66,8 +67,16 @@ def _digest(prev: str, e: Any) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+_APPEND = Sql(
+    "INSERT INTO audit_entry "
+    "(at, actor_id, actor_kind, action, resource_type, resource_id, outcome, ip, detail) "
+    "VALUES (:at, :actor_id, :actor_kind, :action, :resource_type, :resource_id, :outcome, "
+    ":ip, :detail)"
+)
+
+
 async def append(
-    session: AsyncSession,
+    session: AsyncSession | DriverDb,
     actor: Principal | None,
     action: str,
     resource_type: str,
@@ -78,7 +87,8 @@ async def append(
     ip: str | None = None,
     at: datetime | None = None,
 ) -> None:
-    """Write one entry in the caller's transaction (one INSERT; `seal` chains it later)."""
+    """Write one entry in the caller's transaction (one INSERT; `seal` chains it later):
+    an ORM session's, or a lean route's driver transaction (app.core.rawdb)."""
     values = {
         "at": at or utcnow(),
         "actor_id": actor.id if actor else None,
@@ -90,6 +100,10 @@ async def append(
         "ip": ip or (actor.ip if actor else None),
         "detail": detail[:2000] if detail else None,
     }
+    if isinstance(session, DriverDb):
+        values["at"] = session.ts(values["at"])
+        await session.execute(_APPEND, values)
+        return
     await session.execute(_INSERT, [values])
 
 

@@ -23,7 +23,7 @@ from app.cases.schemas import (
 from app.core.deps import CurrentPrincipal, SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
-from app.core.routing import make_router
+from app.core.routing import LeanDb, lean, make_router
 
 router = make_router(tags=["cases"])
 API = "/api/v1"
@@ -76,8 +76,9 @@ def _attachment(att: Any) -> dict[str, Any]:
     summary="Submit a case (consult request)",
     responses=problem_responses(401, 403, 409, 422),
 )
-async def create_case(session: SessionDep, p: CurrentPrincipal, body: CaseCreate) -> object:
-    case = await service.create_case(session, p, body)
+@lean
+async def create_case(db: LeanDb, p: CurrentPrincipal, body: CaseCreate) -> object:
+    case = await service.create_case(db, p, body)
     return _json(
         service.present(case, View.full),
         201,

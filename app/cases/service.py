@@ -10,7 +10,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import and_, insert, select, true
+from sqlalchemy import and_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,8 +25,8 @@ from app.core.db import new_id, utcnow
 from app.core.errors import Conflict, Forbidden, PreconditionFailed, Unprocessable
 from app.core.pagination import keyset_page
 from app.core.principal import Principal
+from app.core.rawdb import DriverDb, Sql
 from app.events.service import emit
-from app.organizations.models import Organization
 
 
 class ConsentRequired(Unprocessable):
@@ -132,7 +132,34 @@ def present(case: Any, view: View) -> dict[str, Any]:
 # ---------------------------------------------------------------- intake
 
 
-async def _facility_for(session: AsyncSession, actor: Principal, requested: str | None) -> str:
+_FACILITY = Sql("SELECT id FROM organization WHERE id = :id")
+_EARLIER = Sql('SELECT organization_id, patient_reference FROM "case" WHERE id = :id')
+_CASE_COLUMNS = (
+    "id",
+    "created_at",
+    "updated_at",
+    "organization_id",
+    "submitted_by_id",
+    "submitted_by_client_id",
+    "specialty",
+    "urgency",
+    "question",
+    "summary",
+    "patient_reference",
+    "patient_age_years",
+    "patient_sex",
+    "languages",
+    "interpreter_needed",
+    "consent_method",
+    "follow_up_of_id",
+    "status",
+    "respond_by",
+    "version",
+)
+_INSERT_CASE = Sql.insert("case", _CASE_COLUMNS)
+
+
+async def _facility_for(db: DriverDb, actor: Principal, requested: str | None) -> str:
     """Which facility a new case belongs to, and whether the actor may submit for it."""
     if actor.kind == "client":
         if not actor.has_scope("cases:write"):
@@ -148,8 +175,7 @@ async def _facility_for(session: AsyncSession, actor: Principal, requested: str 
                 "Coordinators and admins submit on a facility's behalf: give organization_id.",
                 errors=[{"pointer": "/organization_id", "detail": "required for staff"}],
             )
-        found = await session.scalar(select(Organization.id).where(Organization.id == requested))
-        if found is None:
+        if await db.fetchrow(_FACILITY, {"id": requested}) is None:
             raise UnknownFacility(
                 "No such facility.",
                 errors=[{"pointer": "/organization_id", "detail": "no such facility"}],
@@ -163,28 +189,24 @@ async def _facility_for(session: AsyncSession, actor: Principal, requested: str 
     return own
 
 
-async def create_case(session: AsyncSession, actor: Principal, body: CaseCreate) -> Case:
-    org_id = await _facility_for(session, actor, body.organization_id)
+async def create_case(db: DriverDb, actor: Principal, body: CaseCreate) -> SimpleNamespace:
+    """Intake on the lean path (app.core.routing.lean): plain SQL in the route's driver
+    transaction. Returns the new case's values (what `present` and `etag` read)."""
+    org_id = await _facility_for(db, actor, body.organization_id)
     if not body.consent.obtained:
         raise ConsentRequired(
             "The patient's consent must be obtained before a case is submitted.",
             errors=[{"pointer": "/consent/obtained", "detail": "must be true"}],
         )
     if body.follow_up_of is not None:
-        earlier = (
-            await session.execute(
-                select(Case.organization_id, Case.patient_reference).where(
-                    Case.id == body.follow_up_of
-                )
-            )
-        ).first()
+        earlier = await db.fetchrow(_EARLIER, {"id": body.follow_up_of})
         # The same answer for "no such case" and "another facility's case": no existence leak.
-        if earlier is None or earlier.organization_id != org_id:
+        if earlier is None or earlier[0] != org_id:
             raise InvalidFollowUp(
                 "follow_up_of is not a case of this facility.",
                 errors=[{"pointer": "/follow_up_of", "detail": "not a case of this facility"}],
             )
-        if earlier.patient_reference != body.patient.reference:
+        if earlier[1] != body.patient.reference:
             raise InvalidFollowUp(
                 "follow_up_of is a case of another patient.",
                 errors=[{"pointer": "/follow_up_of", "detail": "another patient's case"}],
@@ -192,38 +214,50 @@ async def create_case(session: AsyncSession, actor: Principal, body: CaseCreate)
 
     now = utcnow()
     minutes = get_settings().respond_by_minutes[body.urgency.value]
-    values: dict[str, Any] = {
-        "id": new_id("case"),
-        "created_at": now,
-        "updated_at": now,
-        "organization_id": org_id,
-        "submitted_by_id": actor.id if actor.kind == "user" else None,
-        "submitted_by_client_id": actor.id if actor.kind == "client" else None,
-        "specialty": body.specialty,
-        "urgency": body.urgency.value,
-        "question": body.question,
-        "summary": body.summary,
-        "patient_reference": body.patient.reference,
-        "patient_age_years": body.patient.age_years,
-        "patient_sex": body.patient.sex,
-        "languages": body.languages,
-        "interpreter_needed": body.interpreter_needed,
-        "consent_method": body.consent.method,
-        "follow_up_of_id": body.follow_up_of,
-        "status": CaseStatus.submitted.value,
-        "respond_by": now + timedelta(minutes=minutes),
-        "version": 1,
-    }
-    # One Core INSERT: the ORM's unit of work costs more than the row on this hot path.
-    await session.execute(insert(Case), [values])
-    case = Case(**values)
+    case = SimpleNamespace(
+        id=new_id("case"),
+        created_at=now,
+        updated_at=now,
+        organization_id=org_id,
+        submitted_by_id=actor.id if actor.kind == "user" else None,
+        submitted_by_client_id=actor.id if actor.kind == "client" else None,
+        specialty=body.specialty,
+        urgency=body.urgency.value,
+        question=body.question,
+        summary=body.summary,
+        patient_reference=body.patient.reference,
+        patient_age_years=body.patient.age_years,
+        patient_sex=body.patient.sex,
+        languages=body.languages,
+        interpreter_needed=body.interpreter_needed,
+        consent_method=body.consent.method,
+        follow_up_of_id=body.follow_up_of,
+        status=CaseStatus.submitted.value,
+        respond_by=now + timedelta(minutes=minutes),
+        version=1,
+        assigned_specialist_id=None,
+        assigned_at=None,
+        answered_at=None,
+        closed_at=None,
+        cancelled_at=None,
+        outcome=None,
+        cancel_reason=None,
+    )
+    row = {c: getattr(case, c) for c in _CASE_COLUMNS}
+    row.update(
+        created_at=db.ts(now),
+        updated_at=db.ts(now),
+        respond_by=db.ts(case.respond_by),
+        languages=db.json(case.languages),
+    )
+    await db.execute(_INSERT_CASE, row)
     await emit(
-        session,
+        db,
         "case.submitted",
         "case",
         case.id,
         organization_id=org_id,
-        audience=lifecycle.audience(case),
+        audience=lifecycle.audience(case),  # type: ignore[arg-type]
         payload={
             "case_id": case.id,
             "status": case.status,
@@ -233,7 +267,7 @@ async def create_case(session: AsyncSession, actor: Principal, body: CaseCreate)
             "follow_up_of": case.follow_up_of_id,
         },
     )
-    await audit.append(session, actor, "case.create", "case", case.id)
+    await audit.append(db, actor, "case.create", "case", case.id)
     return case
 
 

@@ -6,14 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
-from app.auth.models import ApiClient, RevokedAccessToken, Role, User
+from app.auth.models import Role
 from app.core.db import session_scope
 from app.core.errors import Forbidden, Unauthorized
 from app.core.principal import Principal
+from app.core.rawdb import Db, SessionDb, Sql, row_json
 from app.core.security import InvalidToken, decode_token
 
 
@@ -37,53 +36,53 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-# Built once with bound parameters: constructing the statements cost more than running them.
-_REVOKED = exists().where(col(RevokedAccessToken.jti) == bindparam("jti"))
-_CLIENT_QUERY = select(ApiClient, _REVOKED).where(col(ApiClient.id) == bindparam("sub"))
-# Plain columns, not an ORM entity: this runs on every request.
-_USER_QUERY = select(
-    col(User.id),
-    col(User.role),
-    col(User.organization_id),
-    col(User.active),
-    col(User.token_version),
-    _REVOKED.label("revoked"),
-).where(col(User.id) == bindparam("sub"))
+# Plain SQL, prepared once: this runs on every request (app.core.rawdb).
+_USER_SQL = Sql(
+    "SELECT u.id, u.role, u.organization_id, u.active, u.token_version, "
+    "EXISTS (SELECT 1 FROM revoked_access_token r WHERE r.jti = :jti) AS revoked "
+    'FROM "user" u WHERE u.id = :sub'
+)
+_CLIENT_SQL = Sql(
+    "SELECT c.id, c.organization_id, c.scopes, c.active, "
+    "EXISTS (SELECT 1 FROM revoked_access_token r WHERE r.jti = :jti) AS revoked "
+    "FROM api_client c WHERE c.id = :sub"
+)
 
 
-async def resolve_principal(session: AsyncSession, token: str, ip: str | None) -> Principal:
+async def resolve_principal(db: AsyncSession | Db, token: str, ip: str | None) -> Principal:
     """Decode an access token and check its subject is still allowed in."""
     try:
         claims = decode_token(token, "access")
     except InvalidToken as e:
         raise Unauthorized("The access token is invalid or expired.") from e
+    if isinstance(db, AsyncSession):
+        db = SessionDb(db)
     params = {"sub": claims["sub"], "jti": claims["jti"]}
     if claims.get("kind") == "client":
-        row = (await session.execute(_CLIENT_QUERY, params)).first()
-        if row is None or not row[0].active or row[1]:
+        row = await db.fetchrow(_CLIENT_SQL, params)
+        if row is None or not row[3] or row[4]:
             raise Unauthorized("The API client is unknown or disabled.")
-        cl: ApiClient = row[0]
-        granted = set(str(claims.get("scope", "")).split()) & set(cl.scopes)
+        granted = set(str(claims.get("scope", "")).split()) & set(row_json(row[2]))
         return Principal(
-            id=cl.id,
+            id=row[0],
             kind="client",
             role=Role.clinician,
-            organization_id=cl.organization_id,
+            organization_id=row[1],
             scopes=frozenset(granted),
             jti=claims["jti"],
             exp=claims["exp"],
             ip=ip,
         )
-    user = (await session.execute(_USER_QUERY, params)).first()
-    if user is None or user.revoked:
+    user = await db.fetchrow(_USER_SQL, params)
+    if user is None or user[5]:
         raise Unauthorized("The session has ended.")
-    if not user.active or claims.get("tv") != user.token_version:
+    if not user[3] or claims.get("tv") != user[4]:
         raise Unauthorized("The session has ended.")
     return Principal(
-        id=user.id,
+        id=user[0],
         kind="user",
-        role=Role(user.role),
-        organization_id=user.organization_id,
+        role=Role(user[1]),
+        organization_id=user[2],
         jti=claims["jti"],
         exp=claims["exp"],
         ip=ip,

@@ -9,24 +9,25 @@ embedded SQLite mode (one process) through an in-process set.
 import hashlib
 import json
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from fastapi import Request, Response
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.core.config import get_settings
-from app.core.db import is_postgres, utcnow
+from app.core.db import utcnow
 from app.core.deps import SessionDep, client_ip
 from app.core.errors import AppError, Conflict, Unprocessable
 from app.core.idempotency_models import IdempotencyRecord
+from app.core.rawdb import Db, SessionDb, Sql, row_json, row_ts
 from app.core.security import peek_subject
 
 _in_flight: set[str] = set()
-_T = IdempotencyRecord.__table__  # type: ignore[attr-defined]
 REPLAY_HEADERS = ("location", "etag", "content-type")
 
 
@@ -49,6 +50,7 @@ def replay_response(record: IdempotencyRecord) -> Response:
 
 
 def _fingerprint(request: Request, body: bytes) -> str:
+    """Method, path, query and body (or, for uploads, its digest)."""
     h = hashlib.sha256()
     h.update(f"{request.method} {request.url.path}?{request.url.query}\n".encode())
     h.update(body)
@@ -86,53 +88,68 @@ async def _body_digest(request: Request) -> bytes:
         return h.digest()
 
 
-async def _try_lock(session: AsyncSession, name: str) -> bool:
-    if is_postgres(session):
-        got = await session.scalar(
-            text("SELECT pg_try_advisory_xact_lock(hashtext(:k))"), {"k": name}
-        )
-        return bool(got)
+_LOCK = Sql("SELECT pg_try_advisory_xact_lock(hashtext(:k))")
+_FIND = Sql(
+    "SELECT id, fingerprint, status_code, body, headers, created_at FROM idempotency_record "
+    'WHERE principal_id = :principal_id AND "key" = :key'
+)
+_FORGET = Sql("DELETE FROM idempotency_record WHERE id = :id")
+_KEEP = Sql(
+    "INSERT INTO idempotency_record "
+    '(principal_id, "key", fingerprint, status_code, body, headers, created_at) '
+    "VALUES (:principal_id, :key, :fingerprint, :status_code, :body, :headers, :created_at)"
+)
+
+
+async def _try_lock(db: Db, name: str) -> bool:
+    if db.dialect == "postgresql":
+        return bool((await db.fetchrow(_LOCK, {"k": name}) or (False,))[0])
     if name in _in_flight:
         return False
     _in_flight.add(name)
     return True
 
 
-async def idempotency_guard(request: Request, session: SessionDep) -> AsyncIterator[None]:
+@dataclass
+class Claim:
+    """A POST's hold on its Idempotency-Key until its transaction ends."""
+
+    principal_id: str
+    key: str
+    fingerprint: str
+    lock: str
+
+
+async def claim(db: Db, request: Request, body: bytes, subject: str | None) -> Claim | None:
+    """Before the work: None without a key; raises IdempotentReplay when the same request
+    was answered before, 409 while it is in flight, 422 when the key was used with another
+    body. Call `release` when the transaction has ended, whatever happened."""
     key = request.headers.get("idempotency-key")
     if not key:
-        yield
-        return
+        return None
     if len(key) > 255:
         raise Unprocessable(
             "Idempotency-Key is at most 255 characters.",
             errors=[{"pointer": "#header/Idempotency-Key", "detail": "too long"}],
         )
-    auth = request.headers.get("authorization", "")
-    subject = peek_subject(auth[7:]) if auth.lower().startswith("bearer ") else None
     # Unauthenticated POSTs (the token endpoint) are scoped by address instead.
     principal_id = subject or f"ip:{client_ip(request)}"
-    fingerprint = _fingerprint(request, await _body_digest(request))
     # Not NUL: PostgreSQL text (hashtext) refuses it. Principal ids never contain "|".
     name = f"{principal_id}|{key}"
-    if not await _try_lock(session, name):
+    if not await _try_lock(db, name):
         raise Conflict(
             "A request with this Idempotency-Key is still in progress.",
             code="idempotency-in-flight",
         )
+    held = Claim(principal_id, key, _fingerprint(request, body), name)
     try:
+        existing = await db.fetchrow(_FIND, {"principal_id": principal_id, "key": key})
         ttl = timedelta(hours=get_settings().idempotency_ttl_hours)
-        # Core statements on plain rows: this runs on every POST.
-        existing = (
-            await session.execute(
-                select(_T).where(_T.c.principal_id == principal_id, _T.c.key == key)
-            )
-        ).first()
-        if existing is not None and existing.created_at < utcnow() - ttl:
-            await session.execute(delete(_T).where(_T.c.id == existing.id))
+        if existing is not None and row_ts(existing[5]) < utcnow() - ttl:  # type: ignore[operator]
+            await db.execute(_FORGET, {"id": existing[0]})
             existing = None
         if existing is not None:
-            if existing.fingerprint != fingerprint:
+            if existing[1] != held.fingerprint:
                 raise Unprocessable(
                     "This Idempotency-Key was used with a different request body.",
                     code="idempotency-key-reused",
@@ -140,31 +157,69 @@ async def idempotency_guard(request: Request, session: SessionDep) -> AsyncItera
                         {"pointer": "#header/Idempotency-Key", "detail": "reused with another body"}
                     ],
                 )
-            raise IdempotentReplay(existing)
+            raise IdempotentReplay(
+                IdempotencyRecord.model_construct(
+                    status_code=existing[2], body=existing[3], headers=row_json(existing[4])
+                )
+            )
+    except BaseException:
+        release(held)
+        raise
+    return held
+
+
+async def keep(db: Db, held: Claim, response: Response | None) -> None:
+    """In the work's transaction: store the answer so a retry gets it again."""
+    if response is None or response.status_code >= 500 or not hasattr(response, "body"):
+        return
+    headers = {k: v for k, v in response.headers.items() if k in REPLAY_HEADERS}
+    values = {
+        "principal_id": held.principal_id,
+        "key": held.key,
+        "fingerprint": held.fingerprint,
+        "status_code": response.status_code,
+        "body": bytes(response.body).decode(),
+        "headers": db.json(headers),
+        "created_at": db.ts(utcnow()),
+    }
+    try:
+        # A savepoint on PostgreSQL would cost two more round trips; a duplicate key
+        # here fails the request anyway (409), which rolls the transaction back.
+        await db.execute(_KEEP, values)
+    except (IntegrityError, *_driver_integrity_errors()) as e:
+        raise Conflict(
+            "A request with this Idempotency-Key was just completed.",
+            code="idempotency-in-flight",
+        ) from e
+
+
+def release(held: Claim | None) -> None:
+    if held is not None:
+        _in_flight.discard(held.lock)
+
+
+def _driver_integrity_errors() -> tuple[type[Exception], ...]:
+    import sqlite3
+
+    import asyncpg
+
+    return (sqlite3.IntegrityError, asyncpg.UniqueViolationError)
+
+
+async def idempotency_guard(request: Request, session: SessionDep) -> AsyncIterator[None]:
+    """The FastAPI dependency every POST gets (app.core.routing)."""
+    if not request.headers.get("idempotency-key"):
         yield
-        response: Response | None = getattr(request.state, "response", None)
-        if response is not None and response.status_code < 500 and hasattr(response, "body"):
-            headers = {k: v for k, v in response.headers.items() if k in REPLAY_HEADERS}
-            values = {
-                "principal_id": principal_id,
-                "key": key,
-                "fingerprint": fingerprint,
-                "status_code": response.status_code,
-                "body": bytes(response.body).decode(),
-                "headers": headers,
-                "created_at": utcnow(),
-            }
-            try:
-                # A savepoint on PostgreSQL would cost two more round trips; a duplicate key
-                # here fails the request anyway (409), which rolls the transaction back.
-                await session.execute(insert(_T), [values])
-            except IntegrityError as e:
-                raise Conflict(
-                    "A request with this Idempotency-Key was just completed.",
-                    code="idempotency-in-flight",
-                ) from e
+        return
+    auth = request.headers.get("authorization", "")
+    subject = peek_subject(auth[7:]) if auth.lower().startswith("bearer ") else None
+    db = SessionDb(session)
+    held = await claim(db, request, await _body_digest(request), subject)
+    try:
+        yield
+        await keep(db, held, getattr(request.state, "response", None))  # type: ignore[arg-type]
     finally:
-        _in_flight.discard(name)
+        release(held)
 
 
 async def purge_expired(session: AsyncSession) -> int:

@@ -6,14 +6,21 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import utcnow
+from app.core.rawdb import DriverDb, Sql
 from app.events import relay
 from app.events.models import OutboxEvent
 
 _TABLE = OutboxEvent.__table__  # type: ignore[attr-defined]
+_EMIT = Sql(
+    "INSERT INTO outbox_event "
+    "(type, resource_type, resource_id, organization_id, audience, payload, created_at) "
+    "VALUES (:type, :resource_type, :resource_id, :organization_id, :audience, :payload, "
+    ":created_at) RETURNING id"
+)
 
 
 async def emit(
-    session: AsyncSession,
+    session: AsyncSession | DriverDb,
     type: str,
     resource_type: str,
     resource_id: str,
@@ -26,7 +33,8 @@ async def emit(
 
     One Core INSERT now rather than an ORM object flushed later: the unit of work cost more
     than the row on every write path. The relay still hears of the event after the commit
-    (and forgets it if its transaction or savepoint rolls back)."""
+    (and forgets it if its transaction or savepoint rolls back). A lean route's driver
+    transaction (app.core.rawdb) hands it over the same way after its COMMIT."""
     values = {
         "type": type,
         "resource_type": resource_type,
@@ -37,6 +45,20 @@ async def emit(
         "created_at": utcnow(),
         "published_at": None,
     }
+    if isinstance(session, DriverDb):
+        row = await session.fetchrow(
+            _EMIT,
+            {
+                **values,
+                "audience": session.json(values["audience"]),
+                "payload": session.json(values["payload"]),
+                "created_at": session.ts(values["created_at"]),
+            },
+        )
+        assert row is not None
+        ev = OutboxEvent.model_construct(id=row[0], **values)
+        session.after_commit(lambda: relay.committed([ev]))
+        return ev
     result = await session.execute(insert(_TABLE).values(**values))
     ev = OutboxEvent.model_construct(id=result.inserted_primary_key[0], **values)
     relay.remember(session.sync_session, ev)

@@ -1,0 +1,200 @@
+"""Plain SQL on the pooled driver connection: the hottest routes' way to the database.
+
+Profiles of POST /cases and GET /cases (bench --profile) put most of a request in the ORM
+session's per-statement machinery (greenlet hop, compile cache, result setup: 60-100 µs a
+statement) and in building SQLAlchemy statements (~180 µs for the list's access rule).
+`Sql` is a statement written once with `:name` parameters; `DriverDb` runs it on the raw
+connection SQLAlchemy's pool hands out, so SQLite's one connection is still shared with
+sessions and queued in the pool. `SessionDb` runs the same `Sql` inside an ORM session, so
+a helper written against `Db` (the token check, the Idempotency-Key guard, the audit and
+outbox inserts) serves the lean routes and every other route alike.
+
+Values cross in the shapes SQLAlchemy's column types would use, so rows written either way
+read back the same: timestamps are naive UTC text on SQLite (`2026-11-21 10:00:00.000000`)
+and aware datetimes on PostgreSQL; JSON columns are text.
+"""
+
+import contextlib
+import json
+import re
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from sqlalchemy import TextClause, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.util import greenlet_spawn
+
+from app.core.db import get_engine
+
+_PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+class Sql:
+    """One statement with `:name` parameters, prepared for each driver once."""
+
+    __slots__ = ("sqlite", "pg", "names", "clause")
+
+    def __init__(self, sql: str) -> None:
+        self.sqlite = sql  # sqlite3 takes :name with a mapping as is
+        names: list[str] = []
+
+        def number(m: re.Match[str]) -> str:
+            if m.group(1) not in names:
+                names.append(m.group(1))
+            return f"${names.index(m.group(1)) + 1}"
+
+        self.pg = _PARAM.sub(number, sql)
+        self.names = tuple(names)
+        self.clause: TextClause = text(sql)
+
+    @classmethod
+    def insert(cls, table: str, columns: Sequence[str], returning: str | None = None) -> "Sql":
+        """INSERT of these columns, each from the parameter of the same name."""
+        names = ", ".join(f'"{c}"' for c in columns)
+        values = ", ".join(f":{c}" for c in columns)
+        tail = f" RETURNING {returning}" if returning else ""
+        return cls(f'INSERT INTO "{table}" ({names}) VALUES ({values}){tail}')
+
+
+def row_ts(value: Any) -> datetime | None:
+    """A timestamp column as read back: aware UTC whichever driver returned it."""
+    if value is None or isinstance(value, datetime):
+        return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def row_json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+class Db(Protocol):
+    dialect: str
+
+    def ts(self, value: datetime | None) -> Any: ...
+
+    async def fetchrow(
+        self, sql: Sql, params: Mapping[str, Any] | None = None
+    ) -> Sequence[Any] | None: ...
+
+    async def fetch(self, sql: Sql, params: Mapping[str, Any] | None = None) -> list[Any]: ...
+
+    async def execute(self, sql: Sql, params: Mapping[str, Any] | None = None) -> None: ...
+
+
+class _Values:
+    dialect: str
+
+    def ts(self, value: datetime | None) -> Any:
+        """A timestamp as the column stores it (UTCDateTime's rules)."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+        value = value.astimezone(UTC)
+        if self.dialect == "sqlite":
+            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+        return value
+
+    @staticmethod
+    def json(value: Any) -> str:
+        return json.dumps(value)
+
+
+class SessionDb(_Values):
+    """`Sql` inside an ORM session's transaction (the session commits it)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.dialect = session.get_bind().dialect.name
+
+    async def fetchrow(
+        self, sql: Sql, params: Mapping[str, Any] | None = None
+    ) -> Sequence[Any] | None:
+        return (await self.session.execute(sql.clause, params or {})).first()
+
+    async def fetch(self, sql: Sql, params: Mapping[str, Any] | None = None) -> list[Any]:
+        return list((await self.session.execute(sql.clause, params or {})).all())
+
+    async def execute(self, sql: Sql, params: Mapping[str, Any] | None = None) -> None:
+        await self.session.execute(sql.clause, params or {})
+
+
+class DriverDb(_Values):
+    """`Sql` straight on the driver connection, in a transaction `transaction()` opens."""
+
+    def __init__(self, dialect: str, conn: Any) -> None:
+        self.dialect = dialect
+        self.conn = conn  # sqlite3.Connection, or asyncpg.Connection
+        self._after: list[Callable[[], None]] = []
+
+    def _pg_args(self, sql: Sql, params: Mapping[str, Any] | None) -> list[Any]:
+        p = params or {}
+        return [p[n] for n in sql.names]
+
+    async def fetchrow(
+        self, sql: Sql, params: Mapping[str, Any] | None = None
+    ) -> Sequence[Any] | None:
+        if self.dialect == "sqlite":
+            # Inline on the loop: microseconds of work from the page cache (app.core.db).
+            cur = self.conn.execute(sql.sqlite, params or {})
+            row = cur.fetchone()
+            cur.close()
+            return row  # type: ignore[no-any-return]
+        return await self.conn.fetchrow(sql.pg, *self._pg_args(sql, params))  # type: ignore[no-any-return]
+
+    async def fetch(self, sql: Sql, params: Mapping[str, Any] | None = None) -> list[Any]:
+        if self.dialect == "sqlite":
+            return self.conn.execute(sql.sqlite, params or {}).fetchall()  # type: ignore[no-any-return]
+        return await self.conn.fetch(sql.pg, *self._pg_args(sql, params))  # type: ignore[no-any-return]
+
+    async def execute(self, sql: Sql, params: Mapping[str, Any] | None = None) -> None:
+        if self.dialect == "sqlite":
+            self.conn.execute(sql.sqlite, params or {}).close()
+            return
+        await self.conn.execute(sql.pg, *self._pg_args(sql, params))
+
+    def after_commit(self, fn: Callable[[], None]) -> None:
+        self._after.append(fn)
+
+
+@contextlib.asynccontextmanager
+async def transaction() -> AsyncIterator[DriverDb]:
+    """Check out the pooled connection, BEGIN, and COMMIT on success (ROLLBACK otherwise).
+    After-commit callbacks (the relay's wake-up) run once the COMMIT has returned."""
+    engine = get_engine()
+    dialect = engine.dialect.name
+    fairy = await engine.raw_connection()
+    driver: Any = fairy.driver_connection
+    conn = driver._connection if dialect == "sqlite" else driver
+    healthy = False
+    try:
+        if dialect == "sqlite":
+            # Through _SqliteConnection: inline unless another process holds the write lock.
+            await driver._execute(conn.execute, "BEGIN IMMEDIATE")
+        else:
+            await conn.execute("BEGIN")
+        db = DriverDb(dialect, conn)
+        try:
+            yield db
+        except BaseException:
+            await _end(dialect, conn, "ROLLBACK")
+            healthy = True
+            raise
+        await _end(dialect, conn, "COMMIT")
+        healthy = True
+    finally:
+        if not healthy:
+            # BEGIN, COMMIT or ROLLBACK failed: the connection's state is unknown.
+            fairy.invalidate()
+        # The pool's return path may await the driver (reset); it runs in a greenlet.
+        await greenlet_spawn(fairy.close)
+    for fn in db._after:
+        fn()
+
+
+async def _end(dialect: str, conn: Any, verb: str) -> None:
+    if dialect == "sqlite":
+        conn.execute(verb)
+    else:
+        await conn.execute(verb)
