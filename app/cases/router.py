@@ -94,8 +94,9 @@ async def create_case(db: LeanDb, p: CurrentPrincipal, body: CaseCreate) -> obje
     "you (no patient reference, no attachments).",
     responses=problem_responses(400, 401, 403),
 )
+@lean
 async def list_cases(
-    session: SessionDep,
+    db: LeanDb,
     p: CurrentPrincipal,
     limit: Limit = 50,
     cursor: Cursor = None,
@@ -105,7 +106,7 @@ async def list_cases(
     organization_id: Annotated[str | None, Query(max_length=40)] = None,
 ) -> object:
     items, nxt = await service.list_cases(
-        session,
+        db,
         p,
         limit,
         cursor,

@@ -10,22 +10,30 @@ from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import and_, select, true
+from sqlalchemy import and_, bindparam, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.auth.models import Role, User
 from app.cases import lifecycle
-from app.cases.access import View, can_act_as_local, full_access, is_staff, summary_access
+from app.cases.access import (
+    View,
+    access_params,
+    access_shape,
+    can_act_as_local,
+    full_access,
+    is_staff,
+    summary_access,
+)
 from app.cases.models import Case, CaseParticipant, CaseStatus
 from app.cases.schemas import CaseCreate
 from app.core.config import get_settings
-from app.core.db import new_id, utcnow
+from app.core.db import UTCDateTime, new_id, utcnow
 from app.core.errors import Conflict, Forbidden, PreconditionFailed, Unprocessable
-from app.core.pagination import keyset_page
+from app.core.pagination import decode_cursor, encode_cursor, keyset_page
 from app.core.principal import Principal
-from app.core.rawdb import DriverDb, Sql
+from app.core.rawdb import DriverDb, Sql, named_dialect, row_json, row_ts
 from app.events.service import emit
 
 
@@ -283,8 +291,63 @@ async def read_case(
     return present(case, view)
 
 
+_FILTERS = ("status", "specialty", "urgency", "organization_id")
+_list_sql: dict[tuple[Any, ...], tuple[Sql, dict[str, Any]]] = {}
+_CASE_TABLE: Any = Case.__table__
+
+
+def _list_statement(db: DriverDb, actor: Principal, filters: tuple[str, ...], after: bool) -> Any:
+    """The list's SQL for this shape of principal and filters, compiled once: building the
+    access rule's statement cost more than running it. Values go in as named parameters."""
+    key = (db.dialect, access_shape(actor), filters, after)
+    found = _list_sql.get(key)
+    if found is None:
+        stmt = select(_CASE_TABLE, and_(true(), full_access(actor)).label("full_view")).where(
+            summary_access(actor)
+        )
+        for name in filters:
+            stmt = stmt.where(_CASE_TABLE.c[name] == bindparam(f"f_{name}"))
+        if after:
+            stmt = stmt.where(_CASE_TABLE.c.id < bindparam("after"))
+        stmt = stmt.order_by(_CASE_TABLE.c.id.desc()).limit(bindparam("lim"))
+        compiled = stmt.compile(dialect=named_dialect(db.dialect))
+        found = _list_sql[key] = (Sql(compiled.string), dict(compiled.params))
+    return found
+
+
+def _reader() -> Any:
+    """Per column of a case row: how a raw driver value becomes the model's value."""
+    readers: list[Any] = []
+    for col in _CASE_TABLE.columns:
+        if isinstance(col.type, UTCDateTime):
+            readers.append(row_ts)
+        elif col.name == "languages":
+            readers.append(row_json)
+        elif col.name == "interpreter_needed":
+            readers.append(bool)
+        else:
+            readers.append(None)
+    names = [c.name for c in _CASE_TABLE.columns]
+    pairs = list(zip(names, readers, strict=True))
+
+    def read(row: Any) -> SimpleNamespace:
+        ns = SimpleNamespace(
+            **{
+                n: (f(v) if f is not None and v is not None else v)
+                for (n, f), v in zip(pairs, row, strict=False)
+            }
+        )
+        ns.full_view = bool(row[len(pairs)])
+        return ns
+
+    return read
+
+
+_read_case = _reader()
+
+
 async def list_cases(
-    session: AsyncSession,
+    db: DriverDb,
     actor: Principal,
     limit: int,
     cursor: str | None,
@@ -294,30 +357,24 @@ async def list_cases(
     urgency: str | None = None,
     organization_id: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Newest first, built from the same rule as a read: never wider than GET /cases/{id}."""
+    """Newest first, built from the same rule as a read: never wider than GET /cases/{id}.
+    Runs on the lean path (app.core.routing.lean)."""
     if actor.kind == "client" and not actor.has_scope("cases:read"):
         raise Forbidden("This API client lacks the scope cases:read.")
-    # Plain rows, not ORM objects: the identity map costs more than the query for 50 cases.
-    stmt = select(Case.__table__, and_(true(), full_access(actor)).label("full_view")).where(
-        summary_access(actor)
-    )
-    if status:
-        stmt = stmt.where(Case.status == status)
-    if specialty:
-        stmt = stmt.where(Case.specialty == specialty)
-    if urgency:
-        stmt = stmt.where(Case.urgency == urgency)
-    if organization_id:
-        stmt = stmt.where(Case.organization_id == organization_id)
-    rows, nxt = await keyset_page(session, stmt, Case.id, limit, cursor, scalars=False)
-    # Attribute access on a Row costs ~0.4 µs a field; a namespace built from the row's
-    # tuple in one go makes presenting a page of 50 several times cheaper.
-    keys = list(rows[0]._fields) if rows else []
-    cases = [SimpleNamespace(**dict(zip(keys, row, strict=True))) for row in rows]
+    given = {"status": status, "specialty": specialty, "urgency": urgency}
+    given["organization_id"] = organization_id
+    filters = tuple(n for n in _FILTERS if given[n])
+    after = decode_cursor(cursor) if cursor else None  # `?cursor=` (empty): the first page
+    sql, base = _list_statement(db, actor, filters, after is not None)
+    params = {**base, **access_params(actor), "lim": limit + 1, "after": after}
+    params.update({f"f_{n}": given[n] for n in filters})
+    rows = await db.fetch(sql, params)
+    cases = [_read_case(r) for r in rows[:limit]]
+    nxt = encode_cursor(cases[-1].id) if len(rows) > limit and cases else None
     items = [present(c, View.full if c.full_view else View.summary) for c in cases]
     if items:
         await audit.append(
-            session, actor, "case.list", "case", None, detail=",".join(i["id"] for i in items)
+            db, actor, "case.list", "case", None, detail=",".join(i["id"] for i in items)
         )
     return items, nxt
 

@@ -37,9 +37,20 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+_last_id = [0, 0]  # (ms, random part) of this process's latest id
+
+
 def new_id(prefix: str) -> str:
-    """Opaque id that sorts by creation time (ms), so keyset pagination is cheap and stable."""
-    return f"{prefix}_{int(time.time() * 1000):012x}{secrets.token_hex(6)}"
+    """Opaque id that sorts by creation time (ms), so keyset pagination is cheap and stable.
+    Within one millisecond a process counts up from the previous id's random part (as
+    monotonic ULIDs do), so its ids also sort in the order they were made."""
+    ms = int(time.time() * 1000)
+    if ms <= _last_id[0]:
+        ms, rnd = _last_id[0], _last_id[1] + 1
+    else:
+        rnd = secrets.randbits(47)  # headroom for counting up within the millisecond
+    _last_id[0], _last_id[1] = ms, rnd
+    return f"{prefix}_{ms:012x}{rnd:012x}"
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -57,6 +57,21 @@ class Sql:
         return cls(f'INSERT INTO "{table}" ({names}) VALUES ({values}){tail}')
 
 
+_named: dict[str, Any] = {}
+
+
+def named_dialect(name: str) -> Any:
+    """A dialect that renders `:name` parameters, to turn a SQLAlchemy statement into `Sql`
+    (compile once, run many times with new values)."""
+    if name not in _named:
+        if name == "sqlite":
+            from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite as cls
+        else:
+            from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg as cls
+        _named[name] = cls(paramstyle="named")
+    return _named[name]
+
+
 def row_ts(value: Any) -> datetime | None:
     """A timestamp column as read back: aware UTC whichever driver returned it."""
     if value is None or isinstance(value, datetime):
