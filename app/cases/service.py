@@ -6,6 +6,7 @@ the request's transaction and appends its audit row (one INSERT; app.audit.servi
 it after the commit).
 """
 
+from collections import namedtuple
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -33,7 +34,7 @@ from app.core.db import UTCDateTime, new_id, utcnow
 from app.core.errors import Conflict, Forbidden, PreconditionFailed, Unprocessable
 from app.core.pagination import decode_cursor, encode_cursor, keyset_page
 from app.core.principal import Principal
-from app.core.rawdb import DriverDb, Sql, named_dialect, row_json, row_ts
+from app.core.rawdb import DriverDb, Sql, json_list_for_json, named_dialect, ts_for_json
 from app.events.service import emit
 
 
@@ -316,29 +317,26 @@ def _list_statement(db: DriverDb, actor: Principal, filters: tuple[str, ...], af
 
 
 def _reader() -> Any:
-    """Per column of a case row: how a raw driver value becomes the model's value."""
-    readers: list[Any] = []
-    for col in _CASE_TABLE.columns:
-        if isinstance(col.type, UTCDateTime):
-            readers.append(row_ts)
-        elif col.name == "languages":
-            readers.append(row_json)
-        elif col.name == "interpreter_needed":
-            readers.append(bool)
-        else:
-            readers.append(None)
+    """A raw case row (its columns, then full_view) as `present` reads it. Timestamps and
+    languages come out ready for JSON: the list only serialises them."""
     names = [c.name for c in _CASE_TABLE.columns]
-    pairs = list(zip(names, readers, strict=True))
+    convert: list[tuple[int, Any]] = []
+    for i, col in enumerate(_CASE_TABLE.columns):
+        if isinstance(col.type, UTCDateTime):
+            convert.append((i, ts_for_json))
+        elif col.name == "languages":
+            convert.append((i, lambda v: json_list_for_json(v) if isinstance(v, str) else v))
+        elif col.name == "interpreter_needed":
+            convert.append((i, bool))
+    # A named tuple: attribute reads as `present` makes them, built in C from the row.
+    row_type = namedtuple("CaseRow", [*names, "full_view"])  # type: ignore[misc]  # noqa: PYI024
 
-    def read(row: Any) -> SimpleNamespace:
-        ns = SimpleNamespace(
-            **{
-                n: (f(v) if f is not None and v is not None else v)
-                for (n, f), v in zip(pairs, row, strict=False)
-            }
-        )
-        ns.full_view = bool(row[len(pairs)])
-        return ns
+    def read(row: Any) -> Any:
+        values = list(row)
+        for i, f in convert:
+            if values[i] is not None:
+                values[i] = f(values[i])
+        return row_type._make(values)
 
     return read
 
