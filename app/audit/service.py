@@ -102,7 +102,7 @@ async def append(
     }
     if isinstance(session, DriverDb):
         values["at"] = session.ts(values["at"])
-        await session.execute(_APPEND, values)
+        await session.write(_APPEND, values)
         return
     await session.execute(_INSERT, [values])
 

@@ -259,7 +259,7 @@ async def create_case(db: DriverDb, actor: Principal, body: CaseCreate) -> Simpl
         respond_by=db.ts(case.respond_by),
         languages=db.json(case.languages),
     )
-    await db.execute(_INSERT_CASE, row)
+    await db.write(_INSERT_CASE, row)
     await emit(
         db,
         "case.submitted",

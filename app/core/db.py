@@ -226,8 +226,12 @@ def make_engine(url: str) -> AsyncEngine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    pool_size = int(os.environ.get("DB_POOL_SIZE", "10"))
-    engine = create_async_engine(url, pool_size=pool_size, max_overflow=20, hide_parameters=True)
+    # The pool closes an overflow connection as soon as it is returned, and opening one
+    # (TCP, TLS attempt, a new server process) cost more than the requests it served:
+    # under 16 concurrent requests plus the background jobs, a pool of 10 spent ~12% of
+    # the app's CPU reconnecting (bench --profile). So most of the 30 are kept open.
+    pool_size = int(os.environ.get("DB_POOL_SIZE", "20"))
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=10, hide_parameters=True)
 
     # Instead of pool_pre_ping, whose round trip on every checkout was a measured 7% of a
     # request's CPU (GET /me): a connection the server closed (restart, idle timeout) is

@@ -270,9 +270,15 @@ async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    import sqlite3
+
+    import asyncpg
     from sqlalchemy.exc import IntegrityError
 
     app.add_exception_handler(IntegrityError, _integrity_error)
+    # The same, raised by the drivers themselves on the lean routes (app.core.rawdb).
+    app.add_exception_handler(sqlite3.IntegrityError, _integrity_error)
+    app.add_exception_handler(asyncpg.IntegrityConstraintViolationError, _integrity_error)
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

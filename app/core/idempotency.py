@@ -24,7 +24,7 @@ from app.core.db import utcnow
 from app.core.deps import SessionDep, client_ip
 from app.core.errors import AppError, Conflict, Unprocessable
 from app.core.idempotency_models import IdempotencyRecord
-from app.core.rawdb import Db, SessionDb, Sql, row_json, row_ts
+from app.core.rawdb import Db, DriverDb, SessionDb, Sql, row_json, row_ts
 from app.core.security import peek_subject
 
 _in_flight: set[str] = set()
@@ -93,21 +93,20 @@ _FIND = Sql(
     "SELECT id, fingerprint, status_code, body, headers, created_at FROM idempotency_record "
     'WHERE principal_id = :principal_id AND "key" = :key'
 )
+# The lean path on PostgreSQL runs without a transaction until its writes go out as one
+# statement (app.core.rawdb), so it takes a session-level lock in the same round trip as
+# the lookup, and releases it in the statement that writes.
+_LOCK_AND_FIND = Sql(
+    "SELECT pg_try_advisory_lock(hashtext(:k)), r.id, r.fingerprint, r.status_code, r.body, "
+    "r.headers, r.created_at FROM (SELECT 1) AS one LEFT JOIN idempotency_record r "
+    'ON r.principal_id = :principal_id AND r."key" = :key'
+)
 _FORGET = Sql("DELETE FROM idempotency_record WHERE id = :id")
 _KEEP = Sql(
     "INSERT INTO idempotency_record "
     '(principal_id, "key", fingerprint, status_code, body, headers, created_at) '
     "VALUES (:principal_id, :key, :fingerprint, :status_code, :body, :headers, :created_at)"
 )
-
-
-async def _try_lock(db: Db, name: str) -> bool:
-    if db.dialect == "postgresql":
-        return bool((await db.fetchrow(_LOCK, {"k": name}) or (False,))[0])
-    if name in _in_flight:
-        return False
-    _in_flight.add(name)
-    return True
 
 
 @dataclass
@@ -120,10 +119,10 @@ class Claim:
     lock: str
 
 
-async def claim(db: Db, request: Request, body: bytes, subject: str | None) -> Claim | None:
-    """Before the work: None without a key; raises IdempotentReplay when the same request
-    was answered before, 409 while it is in flight, 422 when the key was used with another
-    body. Call `release` when the transaction has ended, whatever happened."""
+def reserve(request: Request, body: bytes, subject: str | None) -> Claim | None:
+    """Before the work, before any database: None without a key; 422 for an over-long key;
+    409 when this process already has the same request in flight. `check` then asks the
+    database; call `release` when the transaction has ended, whatever happened."""
     key = request.headers.get("idempotency-key")
     if not key:
         return None
@@ -136,36 +135,55 @@ async def claim(db: Db, request: Request, body: bytes, subject: str | None) -> C
     principal_id = subject or f"ip:{client_ip(request)}"
     # Not NUL: PostgreSQL text (hashtext) refuses it. Principal ids never contain "|".
     name = f"{principal_id}|{key}"
-    if not await _try_lock(db, name):
-        raise Conflict(
-            "A request with this Idempotency-Key is still in progress.",
-            code="idempotency-in-flight",
-        )
-    held = Claim(principal_id, key, _fingerprint(request, body), name)
-    try:
-        existing = await db.fetchrow(_FIND, {"principal_id": principal_id, "key": key})
-        ttl = timedelta(hours=get_settings().idempotency_ttl_hours)
-        if existing is not None and row_ts(existing[5]) < utcnow() - ttl:  # type: ignore[operator]
-            await db.execute(_FORGET, {"id": existing[0]})
-            existing = None
-        if existing is not None:
-            if existing[1] != held.fingerprint:
-                raise Unprocessable(
-                    "This Idempotency-Key was used with a different request body.",
-                    code="idempotency-key-reused",
-                    errors=[
-                        {"pointer": "#header/Idempotency-Key", "detail": "reused with another body"}
-                    ],
-                )
-            raise IdempotentReplay(
-                IdempotencyRecord.model_construct(
-                    status_code=existing[2], body=existing[3], headers=row_json(existing[4])
-                )
+    if name in _in_flight:
+        raise _in_progress()
+    _in_flight.add(name)
+    return Claim(principal_id, key, _fingerprint(request, body), name)
+
+
+def _in_progress() -> Conflict:
+    return Conflict(
+        "A request with this Idempotency-Key is still in progress.",
+        code="idempotency-in-flight",
+    )
+
+
+async def check(db: Db, held: Claim) -> None:
+    """In the work's transaction: 409 while another process has the same request in flight
+    (PostgreSQL: an advisory lock), IdempotentReplay when it was answered before, 422 when
+    the key was used with another body."""
+    where = {"principal_id": held.principal_id, "key": held.key}
+    if db.dialect != "postgresql":
+        existing = await db.fetchrow(_FIND, where)  # one process: reserve() decided
+    elif isinstance(db, DriverDb) and not db.in_transaction:
+        row = await db.fetchrow(_LOCK_AND_FIND, {**where, "k": held.lock})
+        assert row is not None
+        if not row[0]:
+            raise _in_progress()
+        db.finally_select("pg_advisory_unlock(hashtext($1))", held.lock)
+        existing = row[1:] if row[1] is not None else None
+    else:
+        if not (await db.fetchrow(_LOCK, {"k": held.lock}) or (False,))[0]:
+            raise _in_progress()
+        existing = await db.fetchrow(_FIND, where)
+    ttl = timedelta(hours=get_settings().idempotency_ttl_hours)
+    if existing is not None and row_ts(existing[5]) < utcnow() - ttl:  # type: ignore[operator]
+        await db.execute(_FORGET, {"id": existing[0]})
+        existing = None
+    if existing is not None:
+        if existing[1] != held.fingerprint:
+            raise Unprocessable(
+                "This Idempotency-Key was used with a different request body.",
+                code="idempotency-key-reused",
+                errors=[
+                    {"pointer": "#header/Idempotency-Key", "detail": "reused with another body"}
+                ],
             )
-    except BaseException:
-        release(held)
-        raise
-    return held
+        raise IdempotentReplay(
+            IdempotencyRecord.model_construct(
+                status_code=existing[2], body=existing[3], headers=row_json(existing[4])
+            )
+        )
 
 
 async def keep(db: Db, held: Claim, response: Response | None) -> None:
@@ -185,8 +203,16 @@ async def keep(db: Db, held: Claim, response: Response | None) -> None:
     try:
         # A savepoint on PostgreSQL would cost two more round trips; a duplicate key
         # here fails the request anyway (409), which rolls the transaction back.
-        await db.execute(_KEEP, values)
+        if isinstance(db, DriverDb):
+            # The route's last write: on PostgreSQL its queued writes go out here, so a
+            # duplicate key is reported as such.
+            await db.write(_KEEP, values)
+            await db.flush(last=True)
+        else:
+            await db.execute(_KEEP, values)
     except (IntegrityError, *_driver_integrity_errors()) as e:
+        if "idempotency" not in str(getattr(e, "constraint_name", None) or e):
+            raise
         raise Conflict(
             "A request with this Idempotency-Key was just completed.",
             code="idempotency-in-flight",
@@ -213,9 +239,10 @@ async def idempotency_guard(request: Request, session: SessionDep) -> AsyncItera
         return
     auth = request.headers.get("authorization", "")
     subject = peek_subject(auth[7:]) if auth.lower().startswith("bearer ") else None
-    db = SessionDb(session)
-    held = await claim(db, request, await _body_digest(request), subject)
+    held = reserve(request, await _body_digest(request), subject)
     try:
+        db = SessionDb(session)
+        await check(db, held)  # type: ignore[arg-type]
         yield
         await keep(db, held, getattr(request.state, "response", None))  # type: ignore[arg-type]
     finally:

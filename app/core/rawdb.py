@@ -155,17 +155,37 @@ class SessionDb(_Values):
         await self.session.execute(sql.clause, params or {})
 
 
+_DOLLAR = re.compile(r"\$(\d+)")
+
+
 class DriverDb(_Values):
-    """`Sql` straight on the driver connection, in a transaction `transaction()` opens."""
+    """`Sql` straight on the driver connection, in the transaction `transaction()` manages.
+
+    SQLite: BEGIN IMMEDIATE up front and every statement inline (microseconds each).
+    PostgreSQL, where each statement is a network round trip: writes made with `write`
+    wait in a queue and go out together as one statement (each a data-modifying WITH
+    part) when the route ends, so an intake is one round trip for its four inserts, and
+    one statement needs no BEGIN/COMMIT of its own. A read, or a plain `execute`, while
+    writes wait sends them first inside a BEGIN, so nothing is ever half-written."""
 
     def __init__(self, dialect: str, conn: Any) -> None:
         self.dialect = dialect
         self.conn = conn  # sqlite3.Connection, or asyncpg.Connection
+        self.in_transaction = dialect == "sqlite"
         self._after: list[Callable[[], None]] = []
+        self._queue: list[tuple[Sql, list[Any], Callable[[Any], None] | None]] = []
+        self._final: list[tuple[str, list[Any]]] = []
+        self._writes_closed = False
 
     def _pg_args(self, sql: Sql, params: Mapping[str, Any] | None) -> list[Any]:
         p = params or {}
         return [p[n] for n in sql.names]
+
+    async def begin(self) -> None:
+        """Open the transaction now (PostgreSQL): for a lock that lasts until it ends."""
+        if not self.in_transaction:
+            await self.conn.execute("BEGIN")
+            self.in_transaction = True
 
     async def fetchrow(
         self, sql: Sql, params: Mapping[str, Any] | None = None
@@ -176,18 +196,81 @@ class DriverDb(_Values):
             row = cur.fetchone()
             cur.close()
             return row  # type: ignore[no-any-return]
+        await self.flush()
         return await self.conn.fetchrow(sql.pg, *self._pg_args(sql, params))  # type: ignore[no-any-return]
 
     async def fetch(self, sql: Sql, params: Mapping[str, Any] | None = None) -> list[Any]:
         if self.dialect == "sqlite":
             return self.conn.execute(sql.sqlite, params or {}).fetchall()  # type: ignore[no-any-return]
+        await self.flush()
         return await self.conn.fetch(sql.pg, *self._pg_args(sql, params))  # type: ignore[no-any-return]
 
     async def execute(self, sql: Sql, params: Mapping[str, Any] | None = None) -> None:
         if self.dialect == "sqlite":
             self.conn.execute(sql.sqlite, params or {}).close()
             return
+        await self.flush()
         await self.conn.execute(sql.pg, *self._pg_args(sql, params))
+
+    async def write(
+        self,
+        sql: Sql,
+        params: Mapping[str, Any] | None = None,
+        returned: Callable[[Any], None] | None = None,
+    ) -> None:
+        """An INSERT/UPDATE/DELETE whose effect nothing in this request reads back. With
+        `returned`, the statement has `RETURNING` one column of one row, handed over when
+        it has run (before COMMIT)."""
+        if self.dialect == "sqlite":
+            row = await self.fetchrow(sql, params)
+            if returned is not None:
+                assert row is not None
+                returned(row[0])
+            return
+        if self._writes_closed:
+            raise RuntimeError("the route's writes were already sent")
+        self._queue.append((sql, self._pg_args(sql, params), returned))
+
+    def finally_select(self, expression: str, *args: Any) -> None:
+        """PostgreSQL: evaluate `expression` ($1.. for args) in the statement that sends the
+        queued writes (releasing a session-level lock without a round trip of its own)."""
+        self._final.append((expression, list(args)))
+
+    async def flush(self, *, last: bool = False) -> None:
+        """Send the queued writes (PostgreSQL). Unless this is the route's `last` write,
+        a transaction is opened first: more writes may follow and must not be separate."""
+        if self.dialect == "sqlite" or not (self._queue or (last and self._final)):
+            return
+        if last:
+            self._writes_closed = True
+        elif not self.in_transaction:
+            await self.begin()
+        queue, self._queue = self._queue, []
+        final = self._final if last else []
+        args: list[Any] = []
+        parts: list[str] = []
+        picks: list[str] = []
+        for i, (sql, values, returned) in enumerate(queue):
+            parts.append(f"w{i} AS ({self._shift(sql.pg, len(args))})")
+            args.extend(values)
+            if returned is not None:
+                picks.append(f"(SELECT * FROM w{i})")
+        for expression, values in final:
+            picks.append(self._shift(expression, len(args)))
+            args.extend(values)
+        with_ = f"WITH {', '.join(parts)} " if parts else ""
+        row = await self.conn.fetchrow(f"{with_}SELECT {', '.join(picks) or '1'}", *args)
+        if last:
+            self._final = []  # sent; on failure `transaction` still has them to undo
+        at = 0
+        for _sql, _values, returned in queue:
+            if returned is not None:
+                returned(row[at])
+                at += 1
+
+    @staticmethod
+    def _shift(sql: str, by: int) -> str:
+        return _DOLLAR.sub(lambda m: f"${int(m.group(1)) + by}", sql) if by else sql
 
     def after_commit(self, fn: Callable[[], None]) -> None:
         self._after.append(fn)
@@ -195,8 +278,9 @@ class DriverDb(_Values):
 
 @contextlib.asynccontextmanager
 async def transaction() -> AsyncIterator[DriverDb]:
-    """Check out the pooled connection, BEGIN, and COMMIT on success (ROLLBACK otherwise).
-    After-commit callbacks (the relay's wake-up) run once the COMMIT has returned."""
+    """Check out the pooled connection and run the route's statements as one transaction:
+    committed on success, rolled back otherwise. After-commit callbacks (the relay's
+    wake-up) run once the commit has returned."""
     engine = get_engine()
     dialect = engine.dialect.name
     fairy = await engine.raw_connection()
@@ -207,16 +291,16 @@ async def transaction() -> AsyncIterator[DriverDb]:
         if dialect == "sqlite":
             # Through _SqliteConnection: inline unless another process holds the write lock.
             await driver._execute(conn.execute, "BEGIN IMMEDIATE")
-        else:
-            await conn.execute("BEGIN")
         db = DriverDb(dialect, conn)
         try:
             yield db
+            await db.flush(last=True)
         except BaseException:
-            await _end(dialect, conn, "ROLLBACK")
+            await _abandon(db)
             healthy = True
             raise
-        await _end(dialect, conn, "COMMIT")
+        if db.in_transaction:
+            await _end(dialect, conn, "COMMIT")
         healthy = True
     finally:
         if not healthy:
@@ -226,6 +310,13 @@ async def transaction() -> AsyncIterator[DriverDb]:
         await greenlet_spawn(fairy.close)
     for fn in db._after:
         fn()
+
+
+async def _abandon(db: DriverDb) -> None:
+    if db.in_transaction:
+        await _end(db.dialect, db.conn, "ROLLBACK")
+    for expression, values in db._final:  # session-level locks, say
+        await db.conn.execute(f"SELECT {expression}", *values)
 
 
 async def _end(dialect: str, conn: Any, verb: str) -> None:

@@ -21,6 +21,7 @@ from app.core.deps import client_ip, current_principal, resolve_principal
 from app.core.errors import Unauthorized, UnsupportedMediaType
 from app.core.idempotency import idempotency_guard
 from app.core.principal import Principal
+from app.core.security import peek_subject
 
 JSON_TYPES = ("application/json",)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -114,20 +115,26 @@ class AppRoute(APIRoute):
             auth = request.headers.get("authorization", "")
             if not auth[:7].lower() == "bearer " or not auth[7:].strip():
                 raise Unauthorized("Send a bearer access token.")
-            async with rawdb.transaction() as db:
-                p = await resolve_principal(db, auth[7:].strip(), client_ip(request))
-                request.state.principal = p
-                kwargs, errors = request_params_to_args(query_fields, request.query_params)
-                if body_fields:
-                    values, body_errors = await request_body_to_args(body_fields, body, embed)
-                    kwargs.update(values)
-                    errors.extend(body_errors)
-                if errors:
-                    raise RequestValidationError(errors, body=body)
-                held = None
-                if request.method == "POST":
-                    held = await idempotency.claim(db, request, raw, p.id)
-                try:
+            token = auth[7:].strip()
+            # Before the connection is taken: a duplicate in flight is 409 at once.
+            held = (
+                idempotency.reserve(request, raw, peek_subject(token))
+                if request.method == "POST"
+                else None
+            )
+            try:
+                async with rawdb.transaction() as db:
+                    p = await resolve_principal(db, token, client_ip(request))
+                    request.state.principal = p
+                    kwargs, errors = request_params_to_args(query_fields, request.query_params)
+                    if body_fields:
+                        values, body_errors = await request_body_to_args(body_fields, body, embed)
+                        kwargs.update(values)
+                        errors.extend(body_errors)
+                    if errors:
+                        raise RequestValidationError(errors, body=body)
+                    if held is not None:
+                        await idempotency.check(db, held)
                     kwargs[principal_arg] = p
                     kwargs[db_arg] = db
                     if request_arg:
@@ -135,8 +142,8 @@ class AppRoute(APIRoute):
                     response: Response = await endpoint(**kwargs)
                     if held is not None:
                         await idempotency.keep(db, held, response)
-                finally:
-                    idempotency.release(held)
+            finally:
+                idempotency.release(held)
             return response
 
         return lean_handler

@@ -28,13 +28,14 @@ async def emit(
     organization_id: str | None = None,
     audience: list[str] | None = None,
     payload: dict[str, Any] | None = None,
-) -> OutboxEvent:
+) -> OutboxEvent | None:
     """Record an event in the caller's transaction: it is announced only if the change commits.
 
     One Core INSERT now rather than an ORM object flushed later: the unit of work cost more
     than the row on every write path. The relay still hears of the event after the commit
     (and forgets it if its transaction or savepoint rolls back). A lean route's driver
-    transaction (app.core.rawdb) hands it over the same way after its COMMIT."""
+    transaction (app.core.rawdb) hands it over the same way after its COMMIT; there the
+    row may not be written yet when this returns, so there is no event to return."""
     values = {
         "type": type,
         "resource_type": resource_type,
@@ -46,7 +47,8 @@ async def emit(
         "published_at": None,
     }
     if isinstance(session, DriverDb):
-        row = await session.fetchrow(
+        made: list[OutboxEvent] = []
+        await session.write(
             _EMIT,
             {
                 **values,
@@ -54,11 +56,12 @@ async def emit(
                 "payload": session.json(values["payload"]),
                 "created_at": session.ts(values["created_at"]),
             },
+            # The id is known once the row is written (on PostgreSQL, with the route's
+            # other writes); the relay hears of the event after the COMMIT.
+            returned=lambda new_id: made.append(OutboxEvent.model_construct(id=new_id, **values)),
         )
-        assert row is not None
-        ev = OutboxEvent.model_construct(id=row[0], **values)
-        session.after_commit(lambda: relay.committed([ev]))
-        return ev
+        session.after_commit(lambda: relay.committed(made))
+        return None
     result = await session.execute(insert(_TABLE).values(**values))
     ev = OutboxEvent.model_construct(id=result.inserted_primary_key[0], **values)
     relay.remember(session.sync_session, ev)

@@ -299,3 +299,66 @@ async def test_a_rolled_back_intake_leaves_no_case_and_no_event(
     assert r.status_code == 409
     assert await count(Case) == 0
     assert await count(OutboxEvent) == 0
+
+
+async def test_concurrent_duplicate_intake_in_flight_is_409(client, factory, facility, monkeypatch):
+    """The contract's rule on the lean path too: a duplicate still in flight is 409, and
+    once the first has committed the same request is a replay."""
+    import asyncio
+
+    from app.cases import service
+
+    _, clinician = facility
+    entered, release = asyncio.Event(), asyncio.Event()
+    real_create = service.create_case
+
+    async def held_create(*args, **kw):
+        entered.set()
+        await release.wait()  # the first request is inside its transaction, uncommitted
+        return await real_create(*args, **kw)
+
+    monkeypatch.setattr(service, "create_case", held_create)
+    h = {**factory.headers(clinician), "Idempotency-Key": "intake-in-flight"}
+    first = asyncio.create_task(client.post(f"{API}/cases", json=case_body(), headers=h))
+    await asyncio.wait_for(entered.wait(), 10)
+    dup = await asyncio.wait_for(client.post(f"{API}/cases", json=case_body(), headers=h), 10)
+    assert dup.status_code == 409, dup.text
+    assert dup.json()["type"].endswith("/idempotency-in-flight")
+    release.set()
+    r1 = await asyncio.wait_for(first, 10)
+    assert r1.status_code == 201, r1.text
+    again = await client.post(f"{API}/cases", json=case_body(), headers=h)
+    assert again.status_code == 201 and again.json() == r1.json()
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert await count(Case) == 1
+
+
+async def test_a_failing_last_write_undoes_the_whole_intake(client, factory, facility, monkeypatch):
+    """On PostgreSQL the lean path sends its writes together at the end: the case, the
+    event and the audit row succeed or fail as one, and a constraint the driver reports
+    is a 409 problem, not a crash."""
+    from app.cases import service
+    from app.core.rawdb import Sql
+
+    _, clinician = facility
+    broken = Sql(
+        "INSERT INTO audit_entry (at, actor_kind, action, resource_type, outcome) "
+        "VALUES (NULL, 'user', 'x', 'x', 'x')"
+    )  # at is NOT NULL
+
+    async def broken_append(db, *a, **kw):
+        await db.write(broken)
+
+    monkeypatch.setattr(service.audit, "append", broken_append)
+    h = {**factory.headers(clinician), "Idempotency-Key": "intake-broken"}
+    r = await client.post(f"{API}/cases", json=case_body(), headers=h)
+    assert r.status_code == 409, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert "NULL" not in r.text and "audit_entry" not in r.text
+    assert await count(Case) == 0
+    assert await count(OutboxEvent) == 0
+    monkeypatch.undo()
+    # The key was not spent on the failure: the retry does the work once.
+    retry = await client.post(f"{API}/cases", json=case_body(), headers=h)
+    assert retry.status_code == 201, retry.text
+    assert await count(Case) == 1
