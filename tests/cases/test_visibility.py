@@ -291,3 +291,26 @@ async def test_fast_serialised_answers_match_their_documented_schema(client, fac
     )
     assert created.status_code == 201
     assert json.loads(one.dump_json(one.validate_json(created.content))) == created.json()
+
+
+@pytest.mark.parametrize("micro", [0, 120000, 999999, 1])
+async def test_list_timestamps_read_as_the_case_does(client, factory, world, micro):
+    """The list renders stored timestamps without building datetimes (in SQL on SQLite):
+    whole seconds, trailing zeros and set or empty times come out as a read gives them."""
+    from datetime import UTC, datetime
+
+    at = datetime(2026, 3, 1, 8, 30, 15, micro, tzinfo=UTC)
+    case = await factory.make_case(
+        world["org_a"].id,
+        created_at=at,
+        respond_by=at,
+        assigned_specialist_id=world["specialist"].id,
+        assigned_at=at,
+        status="assigned",
+    )
+    h = factory.headers(world["clinician_a"])
+    item = next(i for i in (await client.get(f"{API}/cases", headers=h)).json()["items"])
+    read = (await client.get(f"{API}/cases/{case.id}", headers=h)).json()
+    assert item == read
+    expected = at.isoformat().replace("+00:00", "Z")
+    assert item["created_at"] == item["assigned_at"] == expected and item["closed_at"] is None
