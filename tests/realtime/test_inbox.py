@@ -103,3 +103,28 @@ async def test_inbox_pings_and_rejects_other_frames(host, factory):
     await c.send({"type": "message", "body": "x", "client_msg_id": "y"})
     assert (await c.next("error"))["code"] == "unknown-type"
     await c.close()
+
+
+async def test_a_case_submitted_on_the_lean_path_reaches_the_facility(host, factory, client):
+    """POST /cases writes its event outside the ORM session (app.core.rawdb): the relay still
+    hears of it after the commit, and the facility's inbox gets it."""
+    org = await factory.make_org()
+    clinician = await factory.make_user(Role.clinician, organization_id=org.id)
+    colleague = await factory.make_user(Role.clinician, organization_id=org.id)
+    inbox = await open_socket(host, "/ws/inbox", factory.token(colleague))
+    r = await client.post(
+        f"{API}/cases",
+        json={
+            "specialty": "dermatology",
+            "urgency": "urgent",
+            "question": "Rash?",
+            "patient": {"reference": "MRN-7"},
+            "consent": {"obtained": True, "method": "verbal"},
+        },
+        headers=factory.headers(clinician),
+    )
+    assert r.status_code == 201, r.text
+    ev = await inbox.next("event")
+    assert ev["event"] == "case.submitted" and ev["resource_id"] == r.json()["id"]
+    assert isinstance(ev["id"], int) and ev["id"] > 0
+    await inbox.close()
