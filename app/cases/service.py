@@ -6,12 +6,12 @@ the request's transaction and appends its audit row (one INSERT; app.audit.servi
 it after the commit).
 """
 
-from collections import namedtuple
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import and_, bindparam, literal_column, select, true
+from sqlalchemy import Text, and_, bindparam, cast, literal_column, select, true
+from sqlalchemy import case as sql_case
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,7 +34,7 @@ from app.core.db import UTCDateTime, new_id, utcnow
 from app.core.errors import Conflict, Forbidden, PreconditionFailed, Unprocessable
 from app.core.pagination import decode_cursor, encode_cursor, keyset_page
 from app.core.principal import Principal
-from app.core.rawdb import DriverDb, Sql, json_list_for_json, named_dialect
+from app.core.rawdb import DriverDb, Sql, named_dialect
 from app.events.service import emit
 
 
@@ -93,49 +93,75 @@ def check_if_match(case: Case, if_match: str | None) -> None:
 # ---------------------------------------------------------------- presentation
 
 
+class Const:
+    """A fixed value in a shape (not a column)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+# The case as a caller sees it, once for both uses: output key -> column name, a nested
+# shape, or a Const. `present` walks it for one case; the list has the database write
+# the same JSON for a page (`_json_sql`). See app.cases.schemas for the documented shape.
+_COMMON: dict[str, Any] = {
+    "id": "id",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+    "organization_id": "organization_id",
+    "specialty": "specialty",
+    "urgency": "urgency",
+    "question": "question",
+    "summary": "summary",
+    "languages": "languages",
+    "interpreter_needed": "interpreter_needed",
+    "status": "status",
+    "respond_by": "respond_by",
+}
+SHAPES: dict[View, dict[str, Any]] = {
+    View.summary: {
+        **_COMMON,
+        "view": Const("summary"),
+        "patient": {"age_years": "patient_age_years", "sex": "patient_sex"},
+    },
+    View.full: {
+        **_COMMON,
+        "view": Const("full"),
+        "patient": {
+            "reference": "patient_reference",
+            "age_years": "patient_age_years",
+            "sex": "patient_sex",
+        },
+        "consent": {"obtained": Const(True), "method": "consent_method"},
+        "follow_up_of": "follow_up_of_id",
+        "submitted_by_id": "submitted_by_id",
+        "submitted_by_client_id": "submitted_by_client_id",
+        "assigned_specialist_id": "assigned_specialist_id",
+        "assigned_at": "assigned_at",
+        "answered_at": "answered_at",
+        "closed_at": "closed_at",
+        "cancelled_at": "cancelled_at",
+        "outcome": "outcome",
+        "cancel_reason": "cancel_reason",
+        "version": "version",
+    },
+}
+
+
+def _walk(case: Any, shape: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, source in shape.items():
+        if isinstance(source, str):
+            out[key] = getattr(case, source)
+        elif isinstance(source, Const):
+            out[key] = source.value
+        else:
+            out[key] = _walk(case, source)
+    return out
+
+
 def present(case: Any, view: View) -> dict[str, Any]:
-    """The case (an ORM object or a row) as the caller may see it: see app.cases.schemas."""
-    common = {
-        "id": case.id,
-        "created_at": case.created_at,
-        "updated_at": case.updated_at,
-        "organization_id": case.organization_id,
-        "specialty": case.specialty,
-        "urgency": case.urgency,
-        "question": case.question,
-        "summary": case.summary,
-        "languages": case.languages,
-        "interpreter_needed": case.interpreter_needed,
-        "status": case.status,
-        "respond_by": case.respond_by,
-    }
-    if view == View.summary:
-        common["view"] = "summary"
-        common["patient"] = {"age_years": case.patient_age_years, "sex": case.patient_sex}
-        return common
-    common.update(
-        {
-            "view": "full",
-            "patient": {
-                "reference": case.patient_reference,
-                "age_years": case.patient_age_years,
-                "sex": case.patient_sex,
-            },
-            "consent": {"obtained": True, "method": case.consent_method},
-            "follow_up_of": case.follow_up_of_id,
-            "submitted_by_id": case.submitted_by_id,
-            "submitted_by_client_id": case.submitted_by_client_id,
-            "assigned_specialist_id": case.assigned_specialist_id,
-            "assigned_at": case.assigned_at,
-            "answered_at": case.answered_at,
-            "closed_at": case.closed_at,
-            "cancelled_at": case.cancelled_at,
-            "outcome": case.outcome,
-            "cancel_reason": case.cancel_reason,
-            "version": case.version,
-        }
-    )
-    return common
+    """The case (an ORM object or a row) as the caller may see it: see SHAPES."""
+    return _walk(case, SHAPES[view])
 
 
 # ---------------------------------------------------------------- intake
@@ -297,73 +323,77 @@ _list_sql: dict[tuple[Any, ...], tuple[Sql, dict[str, Any]]] = {}
 _CASE_TABLE: Any = Case.__table__
 
 
-def _list_columns(dialect: str) -> list[Any]:
-    """The case's columns; on SQLite each timestamp already as the JSON text pydantic would
-    write for it (ts_for_json's rule, in SQL): 350 of them on a page of 50."""
-    if dialect != "sqlite":
-        return list(_CASE_TABLE.columns)
-    columns: list[Any] = []
-    for col in _CASE_TABLE.columns:
-        if not isinstance(col.type, UTCDateTime):
-            columns.append(col)
-            continue
-        c = f'"case".{col.name}'
-        columns.append(
-            literal_column(
-                f"CASE WHEN substr({c}, 21) = '000000' "
-                f"THEN substr({c}, 1, 10) || 'T' || substr({c}, 12, 8) || 'Z' "
-                f"ELSE substr({c}, 1, 10) || 'T' || substr({c}, 12) || 'Z' END"
-            ).label(col.name)
+def _ts_json_sql(dialect: str, c: str) -> str:
+    """A stored timestamp as the JSON text pydantic writes for it (`...T10:00:00.123456Z`,
+    no fraction when it is zero), computed by the database."""
+    if dialect == "sqlite":  # stored as `2026-11-21 10:00:00.123456`, UTC
+        return (
+            f"CASE WHEN substr({c}, 21) = '000000' "
+            f"THEN substr({c}, 1, 10) || 'T' || substr({c}, 12, 8) || 'Z' "
+            f"ELSE substr({c}, 1, 10) || 'T' || substr({c}, 12) || 'Z' END"
         )
-    return columns
+    utc = f"({c} AT TIME ZONE 'UTC')"
+    return (
+        f"CASE WHEN date_trunc('second', {c}) = {c} "
+        f"""THEN to_char({utc}, 'YYYY-MM-DD"T"HH24:MI:SS"Z"') """
+        f"""ELSE to_char({utc}, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') END"""
+    )
+
+
+def _json_sql(dialect: str, shape: dict[str, Any]) -> str:
+    """SQL that writes a case row as the JSON object `present` would give (SHAPES)."""
+    parts: list[str] = []
+    for key, source in shape.items():
+        if isinstance(source, dict):
+            value = _json_sql(dialect, source)
+        elif isinstance(source, Const):
+            if source.value is True:
+                value = "json('true')" if dialect == "sqlite" else "true"
+            else:
+                value = f"'{source.value}'" if dialect == "sqlite" else f"'{source.value}'::text"
+        else:
+            col = _CASE_TABLE.c[source]
+            c = f'"case".{source}'
+            if isinstance(col.type, UTCDateTime):
+                value = _ts_json_sql(dialect, c)
+            elif dialect == "sqlite" and source == "languages":
+                value = f"json({c})"  # stored as JSON text
+            elif dialect == "sqlite" and source == "interpreter_needed":
+                value = f"CASE WHEN {c} THEN json('true') ELSE json('false') END"
+            else:
+                value = c
+        parts.append(f"'{key}', {value}")
+    fn = "json_object" if dialect == "sqlite" else "json_build_object"
+    return f"{fn}({', '.join(parts)})"
 
 
 def _list_statement(db: DriverDb, actor: Principal, filters: tuple[str, ...], after: bool) -> Any:
     """The list's SQL for this shape of principal and filters, compiled once: building the
-    access rule's statement cost more than running it. Values go in as named parameters."""
+    access rule's statement cost more than running it. Values go in as named parameters.
+    Each row is the case's id and its JSON in the view the caller has of it: presenting
+    and serialising 50 cases in Python cost more than the query."""
     key = (db.dialect, access_shape(actor), filters, after)
     found = _list_sql.get(key)
     if found is None:
-        stmt = select(
-            *_list_columns(db.dialect), and_(true(), full_access(actor)).label("full_view")
-        ).where(summary_access(actor))
+        d = db.dialect
+        as_json = sql_case(
+            (
+                and_(true(), full_access(actor)),
+                literal_column(_json_sql(d, SHAPES[View.full])),
+            ),
+            else_=literal_column(_json_sql(d, SHAPES[View.summary])),
+        )
+        if d != "sqlite":
+            as_json = cast(as_json, Text)  # text, not decoded by the driver's json codec
+        stmt = select(_CASE_TABLE.c.id, as_json.label("json")).where(summary_access(actor))
         for name in filters:
             stmt = stmt.where(_CASE_TABLE.c[name] == bindparam(f"f_{name}"))
         if after:
             stmt = stmt.where(_CASE_TABLE.c.id < bindparam("after"))
         stmt = stmt.order_by(_CASE_TABLE.c.id.desc()).limit(bindparam("lim"))
-        compiled = stmt.compile(dialect=named_dialect(db.dialect))
+        compiled = stmt.compile(dialect=named_dialect(d))
         found = _list_sql[key] = (Sql(compiled.string), dict(compiled.params))
     return found
-
-
-def _reader(dialect: str) -> Any:
-    """A raw case row (its columns, then full_view) as `present` reads it. Timestamps and
-    languages come out ready for JSON: the list only serialises them. asyncpg already
-    returns aware datetimes and booleans; SQLite returns text and integers."""
-    names = [c.name for c in _CASE_TABLE.columns]
-    convert: list[tuple[int, Any]] = []
-    for i, col in enumerate(_CASE_TABLE.columns):
-        if col.name == "languages":
-            convert.append((i, lambda v: json_list_for_json(v) if isinstance(v, str) else v))
-        elif dialect != "sqlite":
-            continue
-        elif col.name == "interpreter_needed":
-            convert.append((i, bool))
-    # A named tuple: attribute reads as `present` makes them, built in C from the row.
-    row_type = namedtuple("CaseRow", [*names, "full_view"])  # type: ignore[misc]  # noqa: PYI024
-
-    def read(row: Any) -> Any:
-        values = list(row)
-        for i, f in convert:
-            if values[i] is not None:
-                values[i] = f(values[i])
-        return row_type._make(values)
-
-    return read
-
-
-_read_case = {"sqlite": _reader("sqlite"), "postgresql": _reader("postgresql")}
 
 
 async def list_cases(
@@ -376,9 +406,9 @@ async def list_cases(
     specialty: str | None = None,
     urgency: str | None = None,
     organization_id: str | None = None,
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> tuple[list[str], str | None]:
     """Newest first, built from the same rule as a read: never wider than GET /cases/{id}.
-    Runs on the lean path (app.core.routing.lean)."""
+    Runs on the lean path (app.core.routing.lean). Items are JSON texts."""
     if actor.kind == "client" and not actor.has_scope("cases:read"):
         raise Forbidden("This API client lacks the scope cases:read.")
     given = {"status": status, "specialty": specialty, "urgency": urgency}
@@ -389,15 +419,13 @@ async def list_cases(
     params = {**base, **access_params(actor), "lim": limit + 1, "after": after}
     params.update({f"f_{n}": given[n] for n in filters})
     rows = await db.fetch(sql, params)
-    read = _read_case[db.dialect]
-    cases = [read(r) for r in rows[:limit]]
-    nxt = encode_cursor(cases[-1].id) if len(rows) > limit and cases else None
-    items = [present(c, View.full if c.full_view else View.summary) for c in cases]
-    if items:
+    page = rows[:limit]
+    nxt = encode_cursor(page[-1][0]) if len(rows) > limit and page else None
+    if page:
         await audit.append(
-            db, actor, "case.list", "case", None, detail=",".join(i["id"] for i in items)
+            db, actor, "case.list", "case", None, detail=",".join(r[0] for r in page)
         )
-    return items, nxt
+    return [r[1] for r in page], nxt
 
 
 # ---------------------------------------------------------------- participants

@@ -15,7 +15,6 @@ and aware datetimes on PostgreSQL; JSON columns are text.
 """
 
 import contextlib
-import functools
 import json
 import re
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -82,25 +81,6 @@ def row_ts(value: Any) -> datetime | None:
 
 def row_json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
-
-
-def ts_for_json(value: Any) -> Any:
-    """A timestamp column read only to be sent as JSON: SQLite's stored text becomes the
-    string pydantic would render for the aware datetime (`2026-11-21T10:00:00.123456Z`,
-    no fraction when it is zero) without building the datetime; 50 cases hold 350 of
-    them. PostgreSQL's datetimes pass through for the serialiser."""
-    if isinstance(value, str):
-        if value.endswith(".000000"):
-            value = value[:-7]
-        return f"{value[:10]}T{value[11:]}Z"
-    return row_ts(value)
-
-
-@functools.lru_cache(maxsize=4096)
-def json_list_for_json(value: str) -> tuple[Any, ...]:
-    """A short JSON list column (languages) read only to be sent as JSON; few distinct
-    values recur on every page, so each is parsed once. A tuple: shared, so immutable."""
-    return tuple(json.loads(value))
 
 
 class Db(Protocol):
