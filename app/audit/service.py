@@ -89,8 +89,9 @@ async def append(
 ) -> None:
     """Write one entry in the caller's transaction (one INSERT; `seal` chains it later):
     an ORM session's, or a lean route's driver transaction (app.core.rawdb)."""
+    when = utcnow()
     values = {
-        "at": at or utcnow(),
+        "at": at or when,
         "actor_id": actor.id if actor else None,
         "actor_kind": actor.kind if actor else "anonymous",
         "action": action,
@@ -101,8 +102,7 @@ async def append(
         "detail": detail[:2000] if detail else None,
     }
     if isinstance(session, DriverDb):
-        values["at"] = session.ts(values["at"])
-        await session.write(_APPEND, values)
+        await session.write(_APPEND, {**values, "at": session.ts(at or when)})
         return
     await session.execute(_INSERT, [values])
 

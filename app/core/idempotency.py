@@ -8,11 +8,13 @@ embedded SQLite mode (one process) through an in-process set.
 
 import hashlib
 import json
+import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import asyncpg
 from fastapi import Request, Response
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
@@ -210,7 +212,7 @@ async def keep(db: Db, held: Claim, response: Response | None) -> None:
             await db.flush(last=True)
         else:
             await db.execute(_KEEP, values)
-    except (IntegrityError, *_driver_integrity_errors()) as e:
+    except _INTEGRITY_ERRORS as e:
         if "idempotency" not in str(getattr(e, "constraint_name", None) or e):
             raise
         raise Conflict(
@@ -224,12 +226,12 @@ def release(held: Claim | None) -> None:
         _in_flight.discard(held.lock)
 
 
-def _driver_integrity_errors() -> tuple[type[Exception], ...]:
-    import sqlite3
-
-    import asyncpg
-
-    return (sqlite3.IntegrityError, asyncpg.UniqueViolationError)
+# The ORM's, and the drivers' own on the lean path (app.core.rawdb).
+_INTEGRITY_ERRORS: tuple[type[Exception], ...] = (
+    IntegrityError,
+    sqlite3.IntegrityError,
+    asyncpg.UniqueViolationError,
+)
 
 
 async def idempotency_guard(request: Request, session: SessionDep) -> AsyncIterator[None]:

@@ -27,7 +27,8 @@ from sqlalchemy.util import greenlet_spawn
 
 from app.core.db import get_engine
 
-_PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+# A quoted literal (kept as it is), or a `:name` parameter (not `::type`).
+_PARAM = re.compile(r"'(?:[^']|'')*'|(?<![:\w]):([A-Za-z_]\w*)")
 
 
 class Sql:
@@ -40,6 +41,8 @@ class Sql:
         names: list[str] = []
 
         def number(m: re.Match[str]) -> str:
+            if m.group(1) is None:
+                return m.group(0)
             if m.group(1) not in names:
                 names.append(m.group(1))
             return f"${names.index(m.group(1)) + 1}"
@@ -64,10 +67,10 @@ def named_dialect(name: str) -> Any:
     """A dialect that renders `:name` parameters, to turn a SQLAlchemy statement into `Sql`
     (compile once, run many times with new values)."""
     if name not in _named:
-        if name == "sqlite":
-            from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite as cls
-        else:
-            from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg as cls
+        from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
+        from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
+
+        cls: Any = SQLiteDialect_aiosqlite if name == "sqlite" else PGDialect_asyncpg
         _named[name] = cls(paramstyle="named")
     return _named[name]
 
@@ -87,6 +90,8 @@ class Db(Protocol):
     dialect: str
 
     def ts(self, value: datetime | None) -> Any: ...
+
+    def json(self, value: Any) -> str: ...
 
     async def fetchrow(
         self, sql: Sql, params: Mapping[str, Any] | None = None

@@ -20,7 +20,6 @@ from app.core import idempotency, rawdb
 from app.core.deps import client_ip, current_principal, resolve_principal
 from app.core.errors import Unauthorized, UnsupportedMediaType
 from app.core.idempotency import idempotency_guard
-from app.core.principal import Principal
 from app.core.security import peek_subject
 
 JSON_TYPES = ("application/json",)
@@ -174,6 +173,3 @@ def _parse_json(raw: bytes, request: Request) -> Any:
 
 def make_router(**kw: Any) -> APIRouter:
     return APIRouter(route_class=AppRoute, **kw)
-
-
-__all__ = ["AppRoute", "LeanDb", "Principal", "lean", "make_router"]

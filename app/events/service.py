@@ -36,7 +36,7 @@ async def emit(
     (and forgets it if its transaction or savepoint rolls back). A lean route's driver
     transaction (app.core.rawdb) hands it over the same way after its COMMIT; there the
     row may not be written yet when this returns, so there is no event to return."""
-    values = {
+    values: dict[str, Any] = {
         "type": type,
         "resource_type": resource_type,
         "resource_id": resource_id,
