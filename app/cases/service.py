@@ -10,7 +10,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Text, and_, bindparam, cast, literal_column, select, true
+from sqlalchemy import Float, Text, and_, bindparam, cast, literal_column, select, true
 from sqlalchemy import case as sql_case
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -356,6 +356,9 @@ def _json_sql(dialect: str, shape: dict[str, Any]) -> str:
             c = f'"case".{source}'
             if isinstance(col.type, UTCDateTime):
                 value = _ts_json_sql(dialect, c)
+            elif dialect == "sqlite" and isinstance(col.type, Float):
+                # json_object writes REAL with 15 digits; 17 read back as the same float.
+                value = f"CASE WHEN {c} IS NULL THEN NULL ELSE json(printf('%!.17g', {c})) END"
             elif dialect == "sqlite" and source == "languages":
                 value = f"json({c})"  # stored as JSON text
             elif dialect == "sqlite" and source == "interpreter_needed":

@@ -2,8 +2,13 @@
 
 The stored answer is written in the same transaction as the work, so a replay can never
 report work that did not commit. A duplicate that arrives while the first is still in
-flight is 409: PostgreSQL tells us through a transaction-scoped advisory lock, and the
-embedded SQLite mode (one process) through an in-process set.
+flight is 409: this process knows from an in-process set (`reserve`); other processes on
+PostgreSQL from an advisory lock (`check`): transaction-scoped on session routes,
+session-scoped on the lean routes (app.core.rawdb), taken in the lookup's round trip and
+released in the statement that writes the work. In the short window between that release
+and the commit, a duplicate from another process can pass the lock and find no answer
+yet; it then does the work again, but its own answer cannot commit (the key is unique, and
+its insert waits for the first to commit), so it gets the same 409 and nothing of it stays.
 """
 
 import hashlib
@@ -113,7 +118,7 @@ _KEEP = Sql(
 
 @dataclass
 class Claim:
-    """A POST's hold on its Idempotency-Key until its transaction ends."""
+    """A POST's hold on its Idempotency-Key while it does the work."""
 
     principal_id: str
     key: str
@@ -151,9 +156,9 @@ def _in_progress() -> Conflict:
 
 
 async def check(db: Db, held: Claim) -> None:
-    """In the work's transaction: 409 while another process has the same request in flight
-    (PostgreSQL: an advisory lock), IdempotentReplay when it was answered before, 422 when
-    the key was used with another body."""
+    """Before the work, on its connection: 409 while another process has the same request
+    in flight (PostgreSQL: an advisory lock), IdempotentReplay when it was answered before,
+    422 when the key was used with another body."""
     where = {"principal_id": held.principal_id, "key": held.key}
     if db.dialect != "postgresql":
         existing = await db.fetchrow(_FIND, where)  # one process: reserve() decided
@@ -189,7 +194,7 @@ async def check(db: Db, held: Claim) -> None:
 
 
 async def keep(db: Db, held: Claim, response: Response | None) -> None:
-    """In the work's transaction: store the answer so a retry gets it again."""
+    """With the work's writes: store the answer so a retry gets it again."""
     if response is None or response.status_code >= 500 or not hasattr(response, "body"):
         return
     headers = {k: v for k, v in response.headers.items() if k in REPLAY_HEADERS}

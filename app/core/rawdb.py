@@ -11,7 +11,8 @@ outbox inserts) serves the lean routes and every other route alike.
 
 Values cross in the shapes SQLAlchemy's column types would use, so rows written either way
 read back the same: timestamps are naive UTC text on SQLite (`2026-11-21 10:00:00.000000`)
-and aware datetimes on PostgreSQL; JSON columns are text.
+and aware datetimes on PostgreSQL; JSON columns are written as text (read back as text on
+SQLite, decoded by the connection's codec on PostgreSQL: `row_json` takes either).
 """
 
 import contextlib
@@ -263,9 +264,10 @@ class DriverDb(_Values):
 
 @contextlib.asynccontextmanager
 async def transaction() -> AsyncIterator[DriverDb]:
-    """Check out the pooled connection and run the route's statements as one transaction:
-    committed on success, rolled back otherwise. After-commit callbacks (the relay's
-    wake-up) run once the commit has returned."""
+    """Check out the pooled connection and run the route's writes as one transaction:
+    committed on success, rolled back otherwise. (On PostgreSQL a read or plain `execute`
+    made before any write runs on its own, outside it.) After-commit callbacks (the
+    relay's wake-up) run once the commit has returned."""
     engine = get_engine()
     dialect = engine.dialect.name
     fairy = await engine.raw_connection()
@@ -280,17 +282,21 @@ async def transaction() -> AsyncIterator[DriverDb]:
         try:
             yield db
             await db.flush(last=True)
-        except BaseException:
-            await _abandon(db)
-            healthy = True
+        except BaseException as e:
+            # Cancelled while a PostgreSQL statement was on the wire, the server may hold a
+            # lock or a transaction for this connection that we never heard of: it is
+            # closed below instead (SQLite's statements run inline, never half-answered).
+            if dialect == "sqlite" or isinstance(e, Exception):
+                await _abandon(db)
+                healthy = True
             raise
         if db.in_transaction:
             await _end(dialect, conn, "COMMIT")
         healthy = True
     finally:
         if not healthy:
-            # BEGIN, COMMIT or ROLLBACK failed: the connection's state is unknown.
-            fairy.invalidate()
+            # BEGIN, COMMIT or ROLLBACK failed, or see above: the state is unknown.
+            await greenlet_spawn(fairy.invalidate)
         # The pool's return path may await the driver (reset); it runs in a greenlet.
         await greenlet_spawn(fairy.close)
     for fn in db._after:

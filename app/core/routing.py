@@ -3,8 +3,9 @@
 `@lean` endpoints (the two hottest: POST and GET /cases) keep their FastAPI signature, so
 the OpenAPI document and validation errors are the same as anywhere else, but run without
 FastAPI's dependency solving and the ORM session: one driver transaction (app.core.rawdb)
-checks the token, honours Idempotency-Key, runs the endpoint and commits. Profiles put
-dependency solving and the session's per-statement cost at over half of those requests.
+checks the token, honours Idempotency-Key, runs the endpoint and commits its writes
+together. Profiles put dependency solving and the session's per-statement cost at over
+half of those requests.
 """
 
 import json
@@ -156,6 +157,10 @@ def _parse_json(raw: bytes, request: Request) -> Any:
         return raw  # FastAPI's strict content type: not JSON, so the model refuses it
     try:
         return json.loads(raw)
+    except UnicodeDecodeError as e:  # not UTF-8: as malformed as bad JSON
+        raise RequestValidationError(
+            [{"type": "json_invalid", "loc": ("body", e.start), "msg": "JSON decode error"}]
+        ) from e
     except json.JSONDecodeError as e:
         raise RequestValidationError(
             [

@@ -362,3 +362,12 @@ async def test_a_failing_last_write_undoes_the_whole_intake(client, factory, fac
     retry = await client.post(f"{API}/cases", json=case_body(), headers=h)
     assert retry.status_code == 201, retry.text
     assert await count(Case) == 1
+
+
+async def test_a_body_that_is_not_utf8_is_400_and_writes_nothing(client, factory, facility):
+    _, clinician = facility
+    h = {**factory.headers(clinician), "Content-Type": "application/json"}
+    r = await client.post(f"{API}/cases", content=b'{"question": "\xff\xfe"}', headers=h)
+    assert r.status_code == 400, r.text
+    assert r.json()["type"].endswith("/malformed-body")
+    assert await count(Case) == 0

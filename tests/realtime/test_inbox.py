@@ -7,6 +7,7 @@ from app.cases.lifecycle import transition
 from app.cases.models import Case, CaseStatus
 from app.core.db import sessionmaker
 from app.events.service import emit
+from tests.cases.support import case_body
 from tests.realtime.support import API, inprocess_server, open_socket
 
 
@@ -112,17 +113,7 @@ async def test_a_case_submitted_on_the_lean_path_reaches_the_facility(host, fact
     clinician = await factory.make_user(Role.clinician, organization_id=org.id)
     colleague = await factory.make_user(Role.clinician, organization_id=org.id)
     inbox = await open_socket(host, "/ws/inbox", factory.token(colleague))
-    r = await client.post(
-        f"{API}/cases",
-        json={
-            "specialty": "dermatology",
-            "urgency": "urgent",
-            "question": "Rash?",
-            "patient": {"reference": "MRN-7"},
-            "consent": {"obtained": True, "method": "verbal"},
-        },
-        headers=factory.headers(clinician),
-    )
+    r = await client.post(f"{API}/cases", json=case_body(), headers=factory.headers(clinician))
     assert r.status_code == 201, r.text
     ev = await inbox.next("event")
     assert ev["event"] == "case.submitted" and ev["resource_id"] == r.json()["id"]
