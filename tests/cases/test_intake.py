@@ -371,3 +371,28 @@ async def test_a_body_that_is_not_utf8_is_400_and_writes_nothing(client, factory
     assert r.status_code == 400, r.text
     assert r.json()["type"].endswith("/malformed-body")
     assert await count(Case) == 0
+
+
+async def test_a_refused_intake_does_not_hold_its_key(client, factory, facility, db):
+    """A request that fails after taking its Idempotency-Key lets go of it: nothing stays
+    in flight in this process, and on PostgreSQL no advisory lock stays on a pooled
+    connection (a session-level lock would outlive the request there)."""
+    from sqlalchemy import text
+
+    from app.core import idempotency
+
+    _, clinician = facility
+    h = {**factory.headers(clinician), "Idempotency-Key": "intake-refused"}
+    refused = await client.post(
+        f"{API}/cases",
+        json=case_body(consent={"obtained": False, "method": "verbal"}),
+        headers=h,
+    )
+    assert refused.status_code == 422, refused.text
+    assert not idempotency._in_flight
+    if db.get_bind().dialect.name == "postgresql":
+        held = await db.scalar(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"))
+        assert held == 0
+    ok = await client.post(f"{API}/cases", json=case_body(), headers=h)
+    assert ok.status_code == 201, ok.text
+    assert await count(Case) == 1
