@@ -89,9 +89,25 @@ async def append(
 ) -> None:
     """Write one entry in the caller's transaction (one INSERT; `seal` chains it later):
     an ORM session's, or a lean route's driver transaction (app.core.rawdb)."""
-    when = utcnow()
-    values = {
-        "at": at or when,
+    values = _values(actor, action, resource_type, resource_id, outcome, ip, at or utcnow())
+    values["detail"] = detail[:2000] if detail else None
+    if isinstance(session, DriverDb):
+        await session.write(_APPEND, {**values, "at": session.ts(values["at"])})
+        return
+    await session.execute(_INSERT, [values])
+
+
+def _values(
+    actor: Principal | None,
+    action: str,
+    resource_type: str,
+    resource_id: str | None,
+    outcome: str,
+    ip: str | None,
+    at: datetime,
+) -> dict[str, Any]:
+    return {
+        "at": at,
         "actor_id": actor.id if actor else None,
         "actor_kind": actor.kind if actor else "anonymous",
         "action": action,
@@ -99,12 +115,29 @@ async def append(
         "resource_id": resource_id,
         "outcome": outcome,
         "ip": ip or (actor.ip if actor else None),
-        "detail": detail[:2000] if detail else None,
     }
-    if isinstance(session, DriverDb):
-        await session.write(_APPEND, {**values, "at": session.ts(at or when)})
-        return
-    await session.execute(_INSERT, [values])
+
+
+def listed_sql(source: str, order: str) -> str:
+    """`append`'s INSERT as one part of a PostgreSQL WITH statement that lists rows: the
+    entry's detail is the ids the statement lists (`source`, a query with an `id` column,
+    joined in `order`), written in the same round trip and only when it listed any. Its
+    values are the named parameters `listed_params` gives."""
+    return (
+        "INSERT INTO audit_entry "
+        "(at, actor_id, actor_kind, action, resource_type, resource_id, outcome, ip, detail) "
+        "SELECT :au_at, :au_actor_id, :au_actor_kind, :au_action, :au_resource_type, NULL, "
+        f"'allowed', :au_ip, left(string_agg(l.id, ',' ORDER BY {order}), 2000) "
+        f"FROM ({source}) AS l HAVING count(*) > 0"
+    )
+
+
+def listed_params(
+    db: DriverDb, actor: Principal, action: str, resource_type: str
+) -> dict[str, Any]:
+    values = _values(actor, action, resource_type, None, "allowed", None, utcnow())
+    values["at"] = db.ts(values["at"])
+    return {f"au_{k}": v for k, v in values.items() if k not in ("resource_id", "outcome")}
 
 
 async def append_denied(

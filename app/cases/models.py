@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.core.db import Timestamped, json_field, new_id, ts_field, utcnow
@@ -61,6 +61,17 @@ class Case(Timestamped, table=True):
     cancel_reason: str | None = Field(default=None, max_length=1000)
     # Bumped on every change; the ETag of the case.
     version: int = 1
+
+
+class CaseListing(SQLModel, table=True):
+    """Each case's JSON as GET /cases lists it, in both views, kept by the database: a
+    trigger rewrites the row whenever its case is written (app.cases.listing)."""
+
+    __tablename__ = "case_listing"
+
+    case_id: str = Field(foreign_key="case.id", primary_key=True, max_length=40, ondelete="CASCADE")
+    full_json: str = Field(sa_type=Text)
+    summary_json: str = Field(sa_type=Text)
 
 
 class CaseParticipant(SQLModel, table=True):

@@ -10,7 +10,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Float, Text, and_, bindparam, cast, literal_column, select, true
+from sqlalchemy import Float, and_, bindparam, select, true
 from sqlalchemy import case as sql_case
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,7 +27,7 @@ from app.cases.access import (
     is_staff,
     summary_access,
 )
-from app.cases.models import Case, CaseParticipant, CaseStatus
+from app.cases.models import Case, CaseListing, CaseParticipant, CaseStatus
 from app.cases.schemas import CaseCreate
 from app.core.config import get_settings
 from app.core.db import UTCDateTime, new_id, utcnow
@@ -101,8 +101,9 @@ class Const:
 
 
 # The case as a caller sees it, once for both uses: output key -> column name, a nested
-# shape, or a Const. `present` walks it for one case; the list has the database write
-# the same JSON for a page (`_json_sql`). See app.cases.schemas for the documented shape.
+# shape, or a Const. `present` walks it for one case; the database writes the same JSON
+# whenever a case is written, for the list (`json_sql`, app.cases.listing). See
+# app.cases.schemas for the documented shape.
 _COMMON: dict[str, Any] = {
     "id": "id",
     "created_at": "created_at",
@@ -321,6 +322,7 @@ async def read_case(
 _FILTERS = ("status", "specialty", "urgency", "organization_id")
 _list_sql: dict[tuple[Any, ...], tuple[Sql, dict[str, Any]]] = {}
 _CASE_TABLE: Any = Case.__table__
+_LISTING_TABLE: Any = CaseListing.__table__
 
 
 def _ts_json_sql(dialect: str, c: str) -> str:
@@ -340,12 +342,13 @@ def _ts_json_sql(dialect: str, c: str) -> str:
     )
 
 
-def _json_sql(dialect: str, shape: dict[str, Any]) -> str:
-    """SQL that writes a case row as the JSON object `present` would give (SHAPES)."""
+def json_sql(dialect: str, shape: dict[str, Any], row: str = '"case"') -> str:
+    """SQL that writes a case row (`row`: the table or a trigger's NEW) as the JSON object
+    `present` would give (SHAPES)."""
     parts: list[str] = []
     for key, source in shape.items():
         if isinstance(source, dict):
-            value = _json_sql(dialect, source)
+            value = json_sql(dialect, source, row)
         elif isinstance(source, Const):
             if source.value is True:
                 value = "json('true')" if dialect == "sqlite" else "true"
@@ -353,7 +356,7 @@ def _json_sql(dialect: str, shape: dict[str, Any]) -> str:
                 value = f"'{source.value}'" if dialect == "sqlite" else f"'{source.value}'::text"
         else:
             col = _CASE_TABLE.c[source]
-            c = f'"case".{source}'
+            c = f"{row}.{source}"
             if isinstance(col.type, UTCDateTime):
                 value = _ts_json_sql(dialect, c)
             elif dialect == "sqlite" and isinstance(col.type, Float):
@@ -373,29 +376,38 @@ def _json_sql(dialect: str, shape: dict[str, Any]) -> str:
 def _list_statement(db: DriverDb, actor: Principal, filters: tuple[str, ...], after: bool) -> Any:
     """The list's SQL for this shape of principal and filters, compiled once: building the
     access rule's statement cost more than running it. Values go in as named parameters.
-    Each row is the case's id and its JSON in the view the caller has of it: presenting
-    and serialising 50 cases in Python cost more than the query."""
+    Each row is the case's id and its JSON in the view the caller has of it, as the
+    database keeps it (app.cases.listing): presenting and serialising 50 cases in Python,
+    or building their JSON in this query, cost more than reading it."""
     key = (db.dialect, access_shape(actor), filters, after)
     found = _list_sql.get(key)
     if found is None:
         d = db.dialect
+        listed = _LISTING_TABLE.c
         as_json = sql_case(
-            (
-                and_(true(), full_access(actor)),
-                literal_column(_json_sql(d, SHAPES[View.full])),
-            ),
-            else_=literal_column(_json_sql(d, SHAPES[View.summary])),
+            (and_(true(), full_access(actor)), listed.full_json), else_=listed.summary_json
         )
-        if d != "sqlite":
-            as_json = cast(as_json, Text)  # text, not decoded by the driver's json codec
-        stmt = select(_CASE_TABLE.c.id, as_json.label("json")).where(summary_access(actor))
+        stmt = (
+            select(_CASE_TABLE.c.id, as_json.label("json"))
+            .join_from(_CASE_TABLE, _LISTING_TABLE, listed.case_id == _CASE_TABLE.c.id)
+            .where(summary_access(actor))
+        )
         for name in filters:
             stmt = stmt.where(_CASE_TABLE.c[name] == bindparam(f"f_{name}"))
         if after:
             stmt = stmt.where(_CASE_TABLE.c.id < bindparam("after"))
         stmt = stmt.order_by(_CASE_TABLE.c.id.desc()).limit(bindparam("lim"))
         compiled = stmt.compile(dialect=named_dialect(d))
-        found = _list_sql[key] = (Sql(compiled.string), dict(compiled.params))
+        sql = compiled.string
+        if d == "postgresql":
+            # The audit entry of what was listed goes out in the list's own statement: a
+            # round trip fewer, and still one transaction (bench: ~20% of the request).
+            page = "SELECT id FROM page ORDER BY id DESC LIMIT :page_size"
+            sql = (
+                f"WITH page AS ({sql}), logged AS ({audit.listed_sql(page, 'l.id DESC')}) "
+                "SELECT id, json FROM page ORDER BY id DESC"
+            )
+        found = _list_sql[key] = (Sql(sql), dict(compiled.params))
     return found
 
 
@@ -421,10 +433,12 @@ async def list_cases(
     sql, base = _list_statement(db, actor, filters, after is not None)
     params = {**base, **access_params(actor), "lim": limit + 1, "after": after}
     params.update({f"f_{n}": given[n] for n in filters})
+    if db.dialect == "postgresql":  # the statement writes the audit entry too
+        params.update(audit.listed_params(db, actor, "case.list", "case"), page_size=limit)
     rows = await db.fetch(sql, params)
     page = rows[:limit]
     nxt = encode_cursor(page[-1][0]) if len(rows) > limit and page else None
-    if page:
+    if page and db.dialect != "postgresql":
         await audit.append(
             db, actor, "case.list", "case", None, detail=",".join(r[0] for r in page)
         )

@@ -236,6 +236,43 @@ async def test_list_pagination_and_limits(client, factory, world):
     ).status_code == 400
 
 
+async def test_a_list_is_audited_with_the_ids_it_showed(client, factory, world):
+    """One entry per page listed, naming the cases shown in order (on PostgreSQL written by
+    the list's own statement); an empty page writes none."""
+    from sqlalchemy import select
+
+    from app.core.db import sessionmaker
+
+    a = world["org_a"].id
+    made = [await factory.make_case(a) for _ in range(3)]
+    who = world["clinician_a"]
+    r = await client.get(f"{API}/cases", params={"limit": 2}, headers=factory.headers(who))
+    assert r.status_code == 200
+    shown = [i["id"] for i in r.json()["items"]]
+    assert shown == [made[2].id, made[1].id]
+    async with sessionmaker()() as s:
+        rows = (
+            (
+                await s.execute(
+                    select(AuditEntry).where(
+                        AuditEntry.action == "case.list", AuditEntry.actor_id == who.id
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert len(rows) == 1
+    entry = rows[0]
+    assert entry.detail == ",".join(shown)
+    assert (entry.actor_kind, entry.resource_type, entry.outcome) == ("user", "case", "allowed")
+    assert entry.resource_id is None and entry.at is not None
+    # A filter that matches nothing lists nothing and logs nothing.
+    r = await client.get(f"{API}/cases", params={"status": "closed"}, headers=factory.headers(who))
+    assert r.status_code == 200 and r.json()["items"] == []
+    assert await count(AuditEntry, AuditEntry.action == "case.list") == 1
+
+
 async def test_client_without_read_scope_cannot_list(client, factory, world):
     await factory.make_case(world["org_a"].id)
     r = await client.get(f"{API}/cases", headers=factory.headers(world["client_a_noread"]))
