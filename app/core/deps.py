@@ -1,7 +1,7 @@
 """Typed dependencies every router uses: the session and the calling principal."""
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -51,15 +51,31 @@ _CLIENT_SQL = Sql(
 
 async def resolve_principal(db: AsyncSession | Db, token: str, ip: str | None) -> Principal:
     """Decode an access token and check its subject is still allowed in."""
-    try:
-        claims = decode_token(token, "access")
-    except InvalidToken as e:
-        raise Unauthorized("The access token is invalid or expired.") from e
+    claims = decode_access(token)
     if isinstance(db, AsyncSession):
         db = SessionDb(db)
+    return principal_from_row(claims, await db.fetchrow(*principal_read(claims)), ip)
+
+
+def decode_access(token: str) -> dict[str, Any]:
+    try:
+        return decode_token(token, "access")
+    except InvalidToken as e:
+        raise Unauthorized("The access token is invalid or expired.") from e
+
+
+def principal_read(claims: dict[str, Any]) -> tuple[Sql, dict[str, Any]]:
+    """The read that checks a decoded token's subject (a lean route may send it together
+    with another read: DriverDb.fetchrows)."""
     params = {"sub": claims["sub"], "jti": claims["jti"]}
+    return (_CLIENT_SQL if claims.get("kind") == "client" else _USER_SQL), params
+
+
+def principal_from_row(
+    claims: dict[str, Any], row: Sequence[Any] | None, ip: str | None
+) -> Principal:
+    """The principal, from the token's claims and the row `principal_read` found, or 401."""
     if claims.get("kind") == "client":
-        row = await db.fetchrow(_CLIENT_SQL, params)
         if row is None or not row[3] or row[4]:
             raise Unauthorized("The API client is unknown or disabled.")
         granted = set(str(claims.get("scope", "")).split()) & set(row_json(row[2]))
@@ -73,16 +89,15 @@ async def resolve_principal(db: AsyncSession | Db, token: str, ip: str | None) -
             exp=claims["exp"],
             ip=ip,
         )
-    user = await db.fetchrow(_USER_SQL, params)
-    if user is None or user[5]:
+    if row is None or row[5]:
         raise Unauthorized("The session has ended.")
-    if not user[3] or claims.get("tv") != user[4]:
+    if not row[3] or claims.get("tv") != row[4]:
         raise Unauthorized("The session has ended.")
     return Principal(
-        id=user[0],
+        id=row[0],
         kind="user",
-        role=Role(user[1]),
-        organization_id=user[2],
+        role=Role(row[1]),
+        organization_id=row[2],
         jti=claims["jti"],
         exp=claims["exp"],
         ip=ip,

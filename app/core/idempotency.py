@@ -102,12 +102,19 @@ _FIND = Sql(
 )
 # The lean path on PostgreSQL runs without a transaction until its writes go out as one
 # statement (app.core.rawdb), so it takes a session-level lock in the same round trip as
-# the lookup, and releases it in the statement that writes.
-_LOCK_AND_FIND = Sql(
-    "SELECT pg_try_advisory_lock(hashtext(:k)), r.id, r.fingerprint, r.status_code, r.body, "
-    "r.headers, r.created_at FROM (SELECT 1) AS one LEFT JOIN idempotency_record r "
-    'ON r.principal_id = :principal_id AND r."key" = :key'
-)
+# the lookup (and the token check: `lookup`), and releases it in the statement that writes.
+# On SQLite, one process: reserve() decided, so the lookup only finds.
+_LOCK_AND_FIND = {
+    dialect: Sql(
+        f"SELECT {lock}, r.id, r.fingerprint, r.status_code, r.body, r.headers, r.created_at "
+        "FROM (SELECT 1) AS one LEFT JOIN idempotency_record r "
+        'ON r.principal_id = :principal_id AND r."key" = :key'
+    )
+    for dialect, lock in (
+        ("postgresql", "pg_try_advisory_lock(hashtext(:k))"),
+        ("sqlite", "1"),
+    )
+}
 _FORGET = Sql("DELETE FROM idempotency_record WHERE id = :id")
 _KEEP = Sql(
     "INSERT INTO idempotency_record "
@@ -124,6 +131,9 @@ class Claim:
     key: str
     fingerprint: str
     lock: str
+    # A lean route's lookup, read with the token check (`lookup`, `found`): whether this
+    # request holds the lock, and the stored answer if there is one.
+    looked_up: tuple[bool, Any] | None = None
 
 
 def reserve(request: Request, body: bytes, subject: str | None) -> Claim | None:
@@ -155,20 +165,36 @@ def _in_progress() -> Conflict:
     )
 
 
+def lookup(db: DriverDb, held: Claim) -> tuple[Sql, dict[str, Any]]:
+    """A lean route's read of the key (on PostgreSQL with its lock), to send together with
+    the token check (DriverDb.fetchrows); hand the row to `found` as soon as it is read."""
+    params = {"principal_id": held.principal_id, "key": held.key, "k": held.lock}
+    return _LOCK_AND_FIND[db.dialect], params
+
+
+def found(db: DriverDb, held: Claim, row: Any) -> None:
+    """Take in what `lookup` read. A lock it took is released in the route's writing
+    statement, or when the route fails, whatever fails it (the token, validation)."""
+    locked = bool(row[0])
+    if locked and db.dialect == "postgresql":
+        db.finally_select("pg_advisory_unlock(hashtext($1))", held.lock)
+    held.looked_up = (locked, row[1:] if row[1] is not None else None)
+
+
 async def check(db: Db, held: Claim) -> None:
     """Before the work, on its connection: 409 while another process has the same request
     in flight (PostgreSQL: an advisory lock), IdempotentReplay when it was answered before,
     422 when the key was used with another body."""
     where = {"principal_id": held.principal_id, "key": held.key}
-    if db.dialect != "postgresql":
-        existing = await db.fetchrow(_FIND, where)  # one process: reserve() decided
-    elif isinstance(db, DriverDb) and not db.in_transaction:
-        row = await db.fetchrow(_LOCK_AND_FIND, {**where, "k": held.lock})
-        assert row is not None
-        if not row[0]:
+    if isinstance(db, DriverDb):
+        if held.looked_up is None:
+            found(db, held, await db.fetchrow(*lookup(db, held)))
+        assert held.looked_up is not None
+        locked, existing = held.looked_up
+        if not locked:
             raise _in_progress()
-        db.finally_select("pg_advisory_unlock(hashtext($1))", held.lock)
-        existing = row[1:] if row[1] is not None else None
+    elif db.dialect != "postgresql":
+        existing = await db.fetchrow(_FIND, where)  # one process: reserve() decided
     else:
         if not (await db.fetchrow(_LOCK, {"k": held.lock}) or (False,))[0]:
             raise _in_progress()

@@ -191,6 +191,35 @@ class DriverDb(_Values):
         await self.flush()
         return await self.conn.fetch(sql.pg, *self._pg_args(sql, params))  # type: ignore[no-any-return]
 
+    async def fetchrows(
+        self, *reads: tuple[Sql, Mapping[str, Any] | None]
+    ) -> list[Sequence[Any] | None]:
+        """The first row of each of several independent reads (or None), on PostgreSQL in
+        one round trip: each read becomes a LATERAL part of one SELECT."""
+        if self.dialect == "sqlite" or len(reads) < 2:
+            return [await self.fetchrow(sql, params) for sql, params in reads]
+        await self.flush()
+        args: list[Any] = []
+        parts: list[str] = []
+        for i, (sql, params) in enumerate(reads):
+            part = self._shift(sql.pg, len(args))
+            args.extend(self._pg_args(sql, params))
+            # "_<i>": where read i's columns begin, and (NULL) that it found no row.
+            parts.append(
+                f'LEFT JOIN LATERAL (SELECT true AS "_{i}", q.* FROM ({part}) AS q LIMIT 1) '
+                f"AS r{i} ON true"
+            )
+        picks = ", ".join(f"r{i}.*" for i in range(len(reads)))
+        row = await self.conn.fetchrow(
+            f"SELECT {picks} FROM (SELECT 1) AS one {' '.join(parts)}", *args
+        )
+        keys = list(row.keys())
+        starts = [keys.index(f"_{i}") for i in range(len(reads))] + [len(keys)]
+        return [
+            None if row[starts[i]] is None else tuple(row[starts[i] + 1 : starts[i + 1]])
+            for i in range(len(reads))
+        ]
+
     async def execute(self, sql: Sql, params: Mapping[str, Any] | None = None) -> None:
         if self.dialect == "sqlite":
             self.conn.execute(sql.sqlite, params or {}).close()

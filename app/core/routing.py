@@ -18,7 +18,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute, _effective_route_context_var
 
 from app.core import idempotency, rawdb
-from app.core.deps import client_ip, current_principal, resolve_principal
+from app.core.deps import (
+    client_ip,
+    current_principal,
+    decode_access,
+    principal_from_row,
+    principal_read,
+)
 from app.core.errors import Unauthorized, UnsupportedMediaType
 from app.core.idempotency import idempotency_guard
 from app.core.security import peek_subject
@@ -123,8 +129,16 @@ class AppRoute(APIRoute):
                 else None
             )
             try:
+                claims = decode_access(token)
                 async with rawdb.transaction() as db:
-                    p = await resolve_principal(db, token, client_ip(request))
+                    # The token check and the Idempotency-Key lookup: one round trip.
+                    reads = [principal_read(claims)]
+                    if held is not None:
+                        reads.append(idempotency.lookup(db, held))
+                    rows = await db.fetchrows(*reads)
+                    if held is not None:
+                        idempotency.found(db, held, rows[1])
+                    p = principal_from_row(claims, rows[0], client_ip(request))
                     request.state.principal = p
                     kwargs, errors = request_params_to_args(query_fields, request.query_params)
                     if body_fields:

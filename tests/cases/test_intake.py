@@ -373,26 +373,36 @@ async def test_a_body_that_is_not_utf8_is_400_and_writes_nothing(client, factory
     assert await count(Case) == 0
 
 
-async def test_a_refused_intake_does_not_hold_its_key(client, factory, facility, db):
+@pytest.mark.parametrize("refusal", ["consent", "invalid", "session-ended"])
+async def test_a_refused_intake_does_not_hold_its_key(client, factory, facility, db, refusal):
     """A request that fails after taking its Idempotency-Key lets go of it: nothing stays
     in flight in this process, and on PostgreSQL no advisory lock stays on a pooled
-    connection (a session-level lock would outlive the request there)."""
-    from sqlalchemy import text
+    connection (a session-level lock would outlive the request there). The lock is taken
+    in the token check's round trip, so a token refused there must release it too."""
+    from sqlalchemy import text, update
 
+    from app.auth.models import User
     from app.core import idempotency
 
     _, clinician = facility
     h = {**factory.headers(clinician), "Idempotency-Key": "intake-refused"}
-    refused = await client.post(
-        f"{API}/cases",
-        json=case_body(consent={"obtained": False, "method": "verbal"}),
-        headers=h,
-    )
-    assert refused.status_code == 422, refused.text
+    body = case_body()
+    if refusal == "consent":
+        body = case_body(consent={"obtained": False, "method": "verbal"})
+    elif refusal == "invalid":
+        body = case_body(question="")
+    else:
+        await db.execute(update(User).where(User.id == clinician.id).values(active=False))
+        await db.commit()
+    refused = await client.post(f"{API}/cases", json=body, headers=h)
+    assert refused.status_code == (401 if refusal == "session-ended" else 422), refused.text
     assert not idempotency._in_flight
     if db.get_bind().dialect.name == "postgresql":
         held = await db.scalar(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"))
         assert held == 0
+    if refusal == "session-ended":
+        await db.execute(update(User).where(User.id == clinician.id).values(active=True))
+        await db.commit()
     ok = await client.post(f"{API}/cases", json=case_body(), headers=h)
     assert ok.status_code == 201, ok.text
     assert await count(Case) == 1

@@ -104,3 +104,26 @@ async def test_an_exception_rolls_everything_back(db):
         pass
     found = (await db.scalars(select(AuditEntry).where(AuditEntry.action == "raw.rollback"))).all()
     assert found == []
+
+
+async def test_several_reads_in_one_go_each_get_their_first_row_or_none(db, factory):
+    """fetchrows: one round trip on PostgreSQL; parameters with the same name in two reads
+    stay apart, a read that finds nothing gives None, and one that finds a row of NULLs
+    still gives the row."""
+    org = await factory.make_org(name="Facility A")
+    other = await factory.make_org(name="Facility B")
+    by_id = Sql("SELECT id, name FROM organization WHERE id = :id")
+    nulls = Sql("SELECT NULL AS a, NULL AS b WHERE :x = 1")
+    async with rawdb.transaction() as tx:
+        rows = await tx.fetchrows(
+            (by_id, {"id": other.id}),
+            (by_id, {"id": "org_missing"}),
+            (nulls, {"x": 1}),
+            (by_id, {"id": org.id}),
+        )
+    assert [tuple(r) if r is not None else None for r in rows] == [
+        (other.id, "Facility B"),
+        None,
+        (None, None),
+        (org.id, "Facility A"),
+    ]
