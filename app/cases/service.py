@@ -36,6 +36,7 @@ from app.core.pagination import decode_cursor, encode_cursor, keyset_page
 from app.core.principal import Principal
 from app.core.rawdb import DriverDb, Sql, named_dialect
 from app.events.service import emit
+from app.matching import service as matching
 
 
 class ConsentRequired(Unprocessable):
@@ -512,9 +513,14 @@ async def cancel_case(
 ) -> Case:
     if not (is_staff(actor) or can_act_as_local(actor, case)):
         raise Forbidden("Only coordinators or the case's facility cancel a case.")
+    # Locked and read again: a specialist may be accepting one of its offers right now
+    # (accepting locks the case the same way), and If-Match must see the latest version.
+    await session.refresh(case, with_for_update=True)
     check_if_match(case, if_match)
     await lifecycle.transition(session, case, CaseStatus.cancelled, actor.id, reason=reason)
     case.cancel_reason = reason
+    # Its pending offers go in the same transaction, so no specialist still sees the case.
+    await matching.withdraw_pending(session, case)
     await session.flush()
     await audit.append(session, actor, "case.cancel", "case", case.id, detail=reason)
     return case

@@ -477,6 +477,12 @@ async def accept(
     return offer
 
 
+async def withdraw_pending(session: AsyncSession, case_row: Case) -> None:
+    """Withdraw every offer still pending on a case that is no longer offered (cancelled),
+    in the caller's transaction: its specialists stop seeing the case at once."""
+    await _withdraw_others(session, case_row, keep=None, now=utcnow())
+
+
 async def _withdraw_others(
     session: AsyncSession, case_row: Case, keep: str | None, now: datetime
 ) -> None:

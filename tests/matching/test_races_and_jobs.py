@@ -120,3 +120,55 @@ async def test_offers_left_on_a_cancelled_case_are_withdrawn(client, factory):
     assert (await offers_of(case.id))[0].status == "withdrawn"
     r = await client.post(f"{API}/offers/{offer.id}/accept", headers=factory.headers(sp))
     assert r.status_code == 409
+
+
+async def test_cancelling_withdraws_pending_offers_at_once(client, factory):
+    """No background pass needed: the specialists lose sight of the case in the cancel's
+    own transaction, and hear of it (offer.withdrawn)."""
+    org = await factory.make_org()
+    clinician = await factory.make_user(Role.clinician, organization_id=org.id)
+    case = await factory.make_case(org.id, status="offered")
+    specialists = [await make_specialist(factory) for _ in range(2)]
+    offers = [await factory.make_offer(case.id, sp.id) for sp in specialists]
+    sp_h = factory.headers(specialists[0])
+    assert (await client.get(f"{API}/cases/{case.id}", headers=sp_h)).status_code == 200
+    r = await client.post(
+        f"{API}/cases/{case.id}/cancel",
+        json={"reason": "Seen at the district hospital"},
+        headers=factory.headers(clinician),
+    )
+    assert r.status_code == 200, r.text
+    assert [o.status for o in await offers_of(case.id)] == ["withdrawn", "withdrawn"]
+    assert (await client.get(f"{API}/cases/{case.id}", headers=sp_h)).status_code == 404
+    listed = (await client.get(f"{API}/cases", headers=sp_h)).json()["items"]
+    assert case.id not in [i["id"] for i in listed]
+    withdrawn = await events("offer.withdrawn")
+    assert sorted(e.resource_id for e in withdrawn) == sorted(o.id for o in offers)
+    accepted = await client.post(
+        f"{API}/offers/{offers[1].id}/accept", headers=factory.headers(specialists[1])
+    )
+    assert accepted.status_code == 409
+
+
+async def test_cancel_racing_accepts_leaves_one_consistent_outcome(client, factory):
+    """A cancel and five accepts at once: the case ends cancelled, at most one offer was
+    accepted (before the cancel), and no offer is left pending."""
+    org = await factory.make_org()
+    clinician = await factory.make_user(Role.clinician, organization_id=org.id)
+    case = await factory.make_case(org.id, status="offered")
+    specialists = [await make_specialist(factory) for _ in range(5)]
+    offers = [await factory.make_offer(case.id, sp.id) for sp in specialists]
+
+    async def accept(sp, offer):
+        return await client.post(f"{API}/offers/{offer.id}/accept", headers=factory.headers(sp))
+
+    cancel = client.post(f"{API}/cases/{case.id}/cancel", headers=factory.headers(clinician))
+    results = await asyncio.gather(
+        cancel, *(accept(sp, o) for sp, o in zip(specialists, offers, strict=True))
+    )
+    assert results[0].status_code == 200, results[0].text
+    accepted = [r for r in results[1:] if r.status_code == 200]
+    assert len(accepted) <= 1 and all(r.status_code in (200, 409) for r in results[1:])
+    statuses = sorted(o.status for o in await offers_of(case.id))
+    assert "pending" not in statuses and statuses.count("accepted") == len(accepted)
+    assert (await case_status(case.id)).status == "cancelled"
