@@ -18,6 +18,9 @@ from app.cases.access import View
 from app.cases.service import SHAPES, json_sql
 
 FUNCTION = "case_listing_write"  # PostgreSQL: the trigger function and the trigger
+# PostgreSQL writes floats as the writing session's extra_float_digits says; the stored
+# JSON must not depend on who wrote the case (1, the default: the shortest exact form).
+FLOAT_DIGITS = "extra_float_digits = 1"
 SQLITE_TRIGGERS = ("case_listing_on_insert", "case_listing_on_update")
 
 
@@ -47,7 +50,7 @@ def trigger_sql(dialect: str) -> list[str]:
         ]
     return [
         f"CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger LANGUAGE plpgsql "
-        f"AS $body${function_body()}$body$",
+        f"SET {FLOAT_DIGITS} AS $body${function_body()}$body$",
         f'CREATE TRIGGER {FUNCTION} AFTER INSERT OR UPDATE ON "case" '
         f"FOR EACH ROW EXECUTE FUNCTION {FUNCTION}()",
     ]
@@ -62,8 +65,9 @@ def drop_sql(dialect: str) -> list[str]:
     ]
 
 
-def refresh_sql(dialect: str) -> str:
-    """Rewrite every case's stored JSON (after installing or changing the triggers)."""
+def refresh_sql(dialect: str) -> list[str]:
+    """Rewrite every case's stored JSON (after installing or changing the triggers), in a
+    transaction."""
     full, summary = (json_sql(dialect, SHAPES[v]) for v in (View.full, View.summary))
     if dialect != "sqlite":
         full, summary = f"CAST({full} AS TEXT)", f"CAST({summary} AS TEXT)"
@@ -72,7 +76,8 @@ def refresh_sql(dialect: str) -> str:
         "SET full_json = excluded.full_json, summary_json = excluded.summary_json"
     )
     # WHERE true: SQLite's parser needs it between INSERT ... SELECT and ON CONFLICT.
-    return (
+    insert = (
         "INSERT INTO case_listing (case_id, full_json, summary_json) "
         f'SELECT "case".id, {full}, {summary} FROM "case" WHERE true {upsert}'
     )
+    return [insert] if dialect == "sqlite" else [f"SET LOCAL {FLOAT_DIGITS}", insert]

@@ -27,6 +27,10 @@ async def test_the_installed_triggers_are_the_ones_the_code_writes(app):
                 text("SELECT prosrc FROM pg_proc WHERE proname = :f"), {"f": listing.FUNCTION}
             )
             assert body == listing.function_body(), "the trigger function is out of date"
+            config = await conn.scalar(
+                text("SELECT proconfig FROM pg_proc WHERE proname = :f"), {"f": listing.FUNCTION}
+            )
+            assert config == [listing.FLOAT_DIGITS.replace(" ", "")]
             fires = await conn.scalar(
                 text(
                     "SELECT count(*) FROM pg_trigger WHERE tgname = :f "
@@ -103,7 +107,8 @@ async def test_refresh_rewrites_what_a_trigger_would(app, factory):
             )
         ).one()
         await conn.execute(text("DELETE FROM case_listing"))
-        await conn.exec_driver_sql(listing.refresh_sql(conn.dialect.name))
+        for statement in listing.refresh_sql(conn.dialect.name):
+            await conn.exec_driver_sql(statement)
         after = (
             await conn.execute(
                 text("SELECT full_json, summary_json FROM case_listing WHERE case_id = :c"),
@@ -111,3 +116,21 @@ async def test_refresh_rewrites_what_a_trigger_would(app, factory):
             )
         ).one()
     assert tuple(after) == tuple(before)
+
+
+async def test_the_stored_json_does_not_depend_on_the_writers_settings(client, factory):
+    """PostgreSQL prints floats as the writing session's extra_float_digits says: a case
+    written by a session that lowered it still lists exactly as it reads."""
+    org = await factory.make_org(name="Facility")
+    clinician = await factory.make_user(Role.clinician, organization_id=org.id)
+    case = await factory.make_case(org.id, patient_age_years=1 / 3)
+    async with get_engine().begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text("SET LOCAL extra_float_digits = 0"))
+        await conn.execute(
+            text('UPDATE "case" SET question = :q WHERE id = :c'), {"q": "Q?", "c": case.id}
+        )
+    h = factory.headers(clinician)
+    listed = await _listed(client, h, case.id)
+    assert listed["patient"]["age_years"] == 1 / 3 and listed["question"] == "Q?"
+    assert listed == (await client.get(f"{API}/cases/{case.id}", headers=h)).json()
