@@ -402,7 +402,7 @@ def _list_statement(db: DriverDb, actor: Principal, filters: tuple[str, ...], af
         sql = compiled.string
         if d == "postgresql":
             # The audit entry of what was listed goes out in the list's own statement: a
-            # round trip fewer, and still one transaction (bench: ~20% of the request).
+            # round trip fewer, and still one transaction (the values are audit's own).
             page = "SELECT id FROM page ORDER BY id DESC LIMIT :page_size"
             sql = (
                 f"WITH page AS ({sql}), logged AS ({audit.listed_sql(page, 'l.id DESC')}) "

@@ -169,6 +169,8 @@ def lookup(db: DriverDb, held: Claim) -> tuple[Sql, dict[str, Any]]:
     """A lean route's read of the key (on PostgreSQL with its lock), to send together with
     the token check (DriverDb.fetchrows); hand the row to `found` as soon as it is read."""
     params = {"principal_id": held.principal_id, "key": held.key, "k": held.lock}
+    if db.dialect == "postgresql":
+        db.may_take_session_locks()
     return _LOCK_AND_FIND[db.dialect], params
 
 

@@ -162,6 +162,7 @@ class DriverDb(_Values):
         self._queue: list[tuple[Sql, list[Any], Callable[[Any], None] | None]] = []
         self._final: list[tuple[str, list[Any]]] = []
         self._writes_closed = False
+        self._session_locks = False
 
     def _pg_args(self, sql: Sql, params: Mapping[str, Any] | None) -> list[Any]:
         p = params or {}
@@ -251,6 +252,13 @@ class DriverDb(_Values):
         queued writes (releasing a session-level lock without a round trip of its own)."""
         self._final.append((expression, list(args)))
 
+    def may_take_session_locks(self) -> None:
+        """PostgreSQL: the next statement may take a session-level advisory lock. Should
+        the route then fail, before or after the lock is known to be held (a driver error,
+        a timeout), every such lock of the connection is released before it goes back to
+        the pool: between requests a pooled connection holds none."""
+        self._session_locks = True
+
     async def flush(self, *, last: bool = False) -> None:
         """Send the queued writes (PostgreSQL). Unless this is the route's `last` write,
         a transaction is opened first: more writes may follow and must not be separate."""
@@ -335,7 +343,10 @@ async def transaction() -> AsyncIterator[DriverDb]:
 async def _abandon(db: DriverDb) -> None:
     if db.in_transaction:
         await _end(db.dialect, db.conn, "ROLLBACK")
-    for expression, values in db._final:  # session-level locks, say
+    if db._session_locks:
+        await db.conn.execute("SELECT pg_advisory_unlock_all()")
+        return
+    for expression, values in db._final:
         await db.conn.execute(f"SELECT {expression}", *values)
 
 

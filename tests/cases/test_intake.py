@@ -406,3 +406,30 @@ async def test_a_refused_intake_does_not_hold_its_key(client, factory, facility,
     ok = await client.post(f"{API}/cases", json=case_body(), headers=h)
     assert ok.status_code == 201, ok.text
     assert await count(Case) == 1
+
+
+async def test_a_failure_right_after_the_key_lookup_leaves_no_lock(
+    client, factory, facility, db, monkeypatch
+):
+    """Should the request fail after the lookup took the lock but before the lock was
+    known to be held (a driver or decoding error, a timeout), the connection still goes
+    back to the pool without it, and the key is free for the retry."""
+    from sqlalchemy import text
+
+    from app.core import idempotency
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("lost while reading the lookup's row")
+
+    _, clinician = facility
+    h = {**factory.headers(clinician), "Idempotency-Key": "intake-broken"}
+    with monkeypatch.context() as m:
+        m.setattr(idempotency, "found", broken)
+        failed = await client.post(f"{API}/cases", json=case_body(), headers=h)
+    assert failed.status_code == 500
+    if db.get_bind().dialect.name == "postgresql":
+        held = await db.scalar(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"))
+        assert held == 0
+    ok = await client.post(f"{API}/cases", json=case_body(), headers=h)
+    assert ok.status_code == 201, ok.text
+    assert await count(Case) == 1
