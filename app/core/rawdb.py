@@ -142,6 +142,16 @@ class SessionDb(_Values):
 
 
 _DOLLAR = re.compile(r"\$(\d+)")
+# Combined statements by what they combine (DriverDb.flush, fetchrows). The lean routes
+# make a handful; the bound only guards against a caller that varies without end.
+_combined: dict[Any, str] = {}
+
+
+def _remember(key: Any, statement: str) -> str:
+    if len(_combined) >= 512:
+        _combined.clear()
+    _combined[key] = statement
+    return statement
 
 
 class DriverDb(_Values):
@@ -200,20 +210,22 @@ class DriverDb(_Values):
         if self.dialect == "sqlite" or len(reads) < 2:
             return [await self.fetchrow(sql, params) for sql, params in reads]
         await self.flush()
-        args: list[Any] = []
-        parts: list[str] = []
-        for i, (sql, params) in enumerate(reads):
-            part = self._shift(sql.pg, len(args))
-            args.extend(self._pg_args(sql, params))
-            # "_<i>": where read i's columns begin, and (NULL) that it found no row.
-            parts.append(
-                f'LEFT JOIN LATERAL (SELECT true AS "_{i}", q.* FROM ({part}) AS q LIMIT 1) '
-                f"AS r{i} ON true"
-            )
-        picks = ", ".join(f"r{i}.*" for i in range(len(reads)))
-        row = await self.conn.fetchrow(
-            f"SELECT {picks} FROM (SELECT 1) AS one {' '.join(parts)}", *args
-        )
+        key = tuple(sql.pg for sql, _ in reads)
+        statement = _combined.get(key)
+        if statement is None:
+            parts: list[str] = []
+            shift = 0
+            for i, (sql, _) in enumerate(reads):
+                # "_<i>": where read i's columns begin, and (NULL) that it found no row.
+                parts.append(
+                    f'LEFT JOIN LATERAL (SELECT true AS "_{i}", q.* '
+                    f"FROM ({self._shift(sql.pg, shift)}) AS q LIMIT 1) AS r{i} ON true"
+                )
+                shift += len(sql.names)
+            picks = ", ".join(f"r{i}.*" for i in range(len(reads)))
+            statement = _remember(key, f"SELECT {picks} FROM (SELECT 1) AS one {' '.join(parts)}")
+        args = [a for sql, params in reads for a in self._pg_args(sql, params)]
+        row = await self.conn.fetchrow(statement, *args)
         keys = list(row.keys())
         starts = [keys.index(f"_{i}") for i in range(len(reads))] + [len(keys)]
         return [
@@ -270,19 +282,29 @@ class DriverDb(_Values):
             await self.begin()
         queue, self._queue = self._queue, []
         final = self._final if last else []
-        args: list[Any] = []
-        parts: list[str] = []
-        picks: list[str] = []
-        for i, (sql, values, returned) in enumerate(queue):
-            parts.append(f"w{i} AS ({self._shift(sql.pg, len(args))})")
-            args.extend(values)
-            if returned is not None:
-                picks.append(f"(SELECT * FROM w{i})")
-        for expression, values in final:
-            picks.append(self._shift(expression, len(args)))
-            args.extend(values)
-        with_ = f"WITH {', '.join(parts)} " if parts else ""
-        row = await self.conn.fetchrow(f"{with_}SELECT {', '.join(picks) or '1'}", *args)
+        # The statement's text depends only on which statements are queued: made once.
+        key = (
+            tuple((sql.pg, returned is not None) for sql, _, returned in queue),
+            tuple((expression, len(values)) for expression, values in final),
+        )
+        statement = _combined.get(key)
+        if statement is None:
+            shift = 0
+            parts: list[str] = []
+            picks: list[str] = []
+            for i, (sql, values, returned) in enumerate(queue):
+                parts.append(f"w{i} AS ({self._shift(sql.pg, shift)})")
+                shift += len(values)
+                if returned is not None:
+                    picks.append(f"(SELECT * FROM w{i})")
+            for expression, values in final:
+                picks.append(self._shift(expression, shift))
+                shift += len(values)
+            with_ = f"WITH {', '.join(parts)} " if parts else ""
+            statement = _remember(key, f"{with_}SELECT {', '.join(picks) or '1'}")
+        args = [a for _, values, _ in queue for a in values]
+        args.extend(a for _, values in final for a in values)
+        row = await self.conn.fetchrow(statement, *args)
         if last:
             self._final = []  # sent; on failure `transaction` still has them to undo
         at = 0
