@@ -433,3 +433,65 @@ async def test_a_failure_right_after_the_key_lookup_leaves_no_lock(
     ok = await client.post(f"{API}/cases", json=case_body(), headers=h)
     assert ok.status_code == 201, ok.text
     assert await count(Case) == 1
+
+
+async def test_an_intake_cancelled_mid_statement_leaves_nothing_behind(
+    client, factory, facility, db
+):
+    """PostgreSQL: a request cancelled while its writing statement waits (a client gone,
+    a timeout) leaves no advisory lock on a pooled connection and commits nothing, and the
+    retry with the same key goes through. (app.core.rawdb closes such a connection; the
+    pool's own reset would also fail and close it, so this test does not tell the two
+    apart.)"""
+    import asyncio
+
+    from sqlalchemy import text
+
+    from app.core import idempotency
+    from app.core.db import get_engine
+
+    if db.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite runs each statement inline: nothing is ever half-answered")
+    _, clinician = facility
+    h = {**factory.headers(clinician), "Idempotency-Key": "intake-cancelled"}
+    # Another transaction holds the same key's row, uncommitted: the request's lookup does
+    # not see it, and its writing statement waits on the key's unique index.
+    blocker = await get_engine().connect()
+    await blocker.begin()
+    await blocker.execute(
+        text(
+            "INSERT INTO idempotency_record (principal_id, key, fingerprint, status_code, "
+            "body, headers, created_at) VALUES (:p, 'intake-cancelled', 'x', 201, '', '{}', now())"
+        ),
+        {"p": clinician.id},
+    )
+    request = asyncio.create_task(client.post(f"{API}/cases", json=case_body(), headers=h))
+    try:
+        for _ in range(100):
+            waiting = await db.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()"
+                )
+            )
+            if waiting:
+                break
+            await asyncio.sleep(0.05)
+        assert waiting == 1, "the request never reached its writing statement"
+        request.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await request
+    finally:
+        await blocker.rollback()
+        await blocker.close()
+    assert not idempotency._in_flight
+    for _ in range(100):  # the closed connection's backend exits, releasing its lock
+        held = await db.scalar(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"))
+        if not held:
+            break
+        await asyncio.sleep(0.05)
+    assert held == 0
+    assert await count(Case) == 0
+    retry = await client.post(f"{API}/cases", json=case_body(), headers=h)
+    assert retry.status_code == 201, retry.text
+    assert await count(Case) == 1
