@@ -7,11 +7,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
-from app.cases import lifecycle
+from app.cases import service
 from app.cases.models import Case
 from app.core.config import get_settings
 from app.core.db import utcnow
-from app.events.service import emit
 from app.organizations.models import Organization
 
 CASES = [
@@ -80,19 +79,4 @@ async def load(
         )
         session.add(case)
         await session.flush()
-        await emit(
-            session,
-            "case.submitted",
-            "case",
-            case.id,
-            organization_id=org.id,
-            audience=lifecycle.audience(case),
-            payload={
-                "case_id": case.id,
-                "status": case.status,
-                "specialty": case.specialty,
-                "urgency": case.urgency,
-                "respond_by": case.respond_by.isoformat(),
-                "follow_up_of": None,
-            },
-        )
+        await service.emit_submitted(session, case)

@@ -24,15 +24,25 @@ FLOAT_DIGITS = "extra_float_digits = 1"
 SQLITE_TRIGGERS = ("case_listing_on_insert", "case_listing_on_update")
 
 
-def _upsert(dialect: str, row: str) -> str:
+_UPSERT = (
+    "ON CONFLICT (case_id) DO UPDATE "
+    "SET full_json = excluded.full_json, summary_json = excluded.summary_json"
+)
+
+
+def _views(dialect: str, row: str) -> tuple[str, str]:
+    """SQL for the row's full and summary JSON, as text."""
     full, summary = (json_sql(dialect, SHAPES[v], row) for v in (View.full, View.summary))
     if dialect != "sqlite":  # json, stored as its text
         full, summary = f"CAST({full} AS TEXT)", f"CAST({summary} AS TEXT)"
+    return full, summary
+
+
+def _upsert(dialect: str, row: str) -> str:
+    full, summary = _views(dialect, row)
     return (
         "INSERT INTO case_listing (case_id, full_json, summary_json) "
-        f"VALUES ({row}.id, {full}, {summary}) "
-        "ON CONFLICT (case_id) DO UPDATE "
-        "SET full_json = excluded.full_json, summary_json = excluded.summary_json"
+        f"VALUES ({row}.id, {full}, {summary}) {_UPSERT}"
     )
 
 
@@ -68,16 +78,10 @@ def drop_sql(dialect: str) -> list[str]:
 def refresh_sql(dialect: str) -> list[str]:
     """Rewrite every case's stored JSON (after installing or changing the triggers), in a
     transaction."""
-    full, summary = (json_sql(dialect, SHAPES[v]) for v in (View.full, View.summary))
-    if dialect != "sqlite":
-        full, summary = f"CAST({full} AS TEXT)", f"CAST({summary} AS TEXT)"
-    upsert = (
-        "ON CONFLICT (case_id) DO UPDATE "
-        "SET full_json = excluded.full_json, summary_json = excluded.summary_json"
-    )
+    full, summary = _views(dialect, '"case"')
     # WHERE true: SQLite's parser needs it between INSERT ... SELECT and ON CONFLICT.
     insert = (
         "INSERT INTO case_listing (case_id, full_json, summary_json) "
-        f'SELECT "case".id, {full}, {summary} FROM "case" WHERE true {upsert}'
+        f'SELECT "case".id, {full}, {summary} FROM "case" WHERE true {_UPSERT}'
     )
     return [insert] if dialect == "sqlite" else [f"SET LOCAL {FLOAT_DIGITS}", insert]

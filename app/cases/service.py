@@ -288,13 +288,20 @@ async def create_case(db: DriverDb, actor: Principal, body: CaseCreate) -> Simpl
         languages=db.json(case.languages),
     )
     await db.write(_INSERT_CASE, row)
+    await emit_submitted(db, case)
+    await audit.append(db, actor, "case.create", "case", case.id)
+    return case
+
+
+async def emit_submitted(db: AsyncSession | DriverDb, case: Any) -> None:
+    """The case.submitted event of a new case, in the writer's transaction."""
     await emit(
         db,
         "case.submitted",
         "case",
         case.id,
-        organization_id=org_id,
-        audience=lifecycle.audience(case),  # type: ignore[arg-type]
+        organization_id=case.organization_id,
+        audience=lifecycle.audience(case),
         payload={
             "case_id": case.id,
             "status": case.status,
@@ -304,8 +311,6 @@ async def create_case(db: DriverDb, actor: Principal, body: CaseCreate) -> Simpl
             "follow_up_of": case.follow_up_of_id,
         },
     )
-    await audit.append(db, actor, "case.create", "case", case.id)
-    return case
 
 
 # ---------------------------------------------------------------- reads

@@ -31,19 +31,6 @@ WATERMARK = "watermark"
 FANOUT = "fanout"
 _WATERMARK_LOCK = 0x5741544D  # "WATM": one advancer at a time; the others just read
 
-# Contract event names a partner may subscribe to.
-EVENTS = (
-    "case.submitted",
-    "case.offered",
-    "case.assigned",
-    "case.unmatched",
-    "case.closed",
-    "message.created",
-    "note.signed",
-    "followup.due",
-    "round.updated",
-)
-
 # Payload keys a partner may receive: ids, states and times, never clinical text.
 THIN_KEYS = (
     "case_id",
