@@ -14,6 +14,7 @@ from fastapi.responses import Response
 
 from app import bootstrap, worker
 from app.api import api_router
+from app.core import clock
 from app.core.config import get_settings
 from app.core.db import dispose_engine, init_engine, sessionmaker
 from app.core.errors import PROBLEM, Problem, install_error_handlers
@@ -33,6 +34,7 @@ class SchemaBehind(RuntimeError):
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     s = get_settings()
+    clock.configure(s.clock_start, s.clock_speed)
     engine = init_engine(s.database_url)
     have, want = await database_heads(engine), code_heads()
     if have != want:

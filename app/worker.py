@@ -9,6 +9,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from app.core import clock
 from app.core.config import get_settings
 from app.core.db import init_engine, sessionmaker
 from app.core.idempotency import purge_expired
@@ -64,7 +65,9 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO)
     import app.main  # noqa: F401  (registers every domain's jobs)
 
-    init_engine(get_settings().database_url)
+    s = get_settings()
+    clock.configure(s.clock_start, s.clock_speed)
+    init_engine(s.database_url)
     asyncio.run(run_forever())
 
 

@@ -5,7 +5,7 @@ import asyncio
 import os
 import secrets
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,17 @@ def _migrate(url: str) -> None:
     cfg = alembic_config(url)
     cfg.attributes["skip_logging"] = True
     command.upgrade(cfg, "head")
+
+
+@pytest.fixture(autouse=True)
+def clock() -> Iterator[Any]:
+    """The programme's clock, at T0 and ticking (tests/timing.py)."""
+    from app.core.clock import clock as the_clock
+    from tests.timing import T0
+
+    the_clock.set(T0)
+    yield the_clock
+    the_clock.run()
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from app.auth.models import ApiClient, Role, User
+from app.core.clock import utcnow
 from app.core.db import new_id, sessionmaker
 from app.core.security import create_token, hash_secret
 from app.organizations.models import Organization
@@ -88,7 +89,6 @@ class Factory:
     async def make_case(self, organization_id: str, **overrides: Any) -> "Case":
         """A case row as intake would write it; pass status=/assigned_specialist_id= to jump
         ahead in the lifecycle without going through matching."""
-        from datetime import UTC, datetime
 
         from app.cases.models import Case
 
@@ -103,13 +103,13 @@ class Factory:
             "patient_sex": "female",
             "languages": ["es"],
             "consent_method": "verbal",
-            "respond_by": datetime.now(UTC) + timedelta(hours=72),
+            "respond_by": utcnow() + timedelta(hours=72),
         }
         data.update(overrides)
         if data.get("assigned_specialist_id") and "status" not in overrides:
             data["status"] = "assigned"
         if data.get("status") in ("assigned", "answered", "closed"):
-            data.setdefault("assigned_at", datetime.now(UTC))
+            data.setdefault("assigned_at", utcnow())
         async with sessionmaker()() as s:
             case = Case(**data)
             s.add(case)
@@ -124,14 +124,13 @@ class Factory:
             await s.commit()
 
     async def make_offer(self, case_id: str, specialist_id: str, **overrides: Any) -> "Offer":
-        from datetime import UTC, datetime
 
         from app.matching.models import Offer
 
         data: dict[str, Any] = {
             "case_id": case_id,
             "specialist_id": specialist_id,
-            "expires_at": datetime.now(UTC) + timedelta(hours=2),
+            "expires_at": utcnow() + timedelta(hours=2),
         }
         data.update(overrides)
         async with sessionmaker()() as s:

@@ -1,5 +1,6 @@
 """One place for every setting, read from the environment and an optional .env file."""
 
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -83,12 +84,20 @@ class Settings(BaseSettings):
     # How long before a round occurrence its participants are reminded.
     round_reminder_minutes: int = 60
 
+    # The programme's clock (app/core/clock.py): where it starts and how many times faster
+    # than real time it runs. Only for the simulated programme and tests; refused in
+    # production, where "now" is the real now.
+    clock_start: datetime | None = None
+    clock_speed: float = Field(default=1.0, gt=0)
+
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "Settings":
         if self.environment != "development" and self.secret_key == DEFAULT_SECRET:
             raise ValueError("SECRET_KEY must be set outside development")
         if len(self.secret_key) < 16:
             raise ValueError("SECRET_KEY must be at least 16 characters")
+        if self.environment == "production" and (self.clock_start or self.clock_speed != 1.0):
+            raise ValueError("CLOCK_START and CLOCK_SPEED are for simulations and tests only")
         return self
 
     @property

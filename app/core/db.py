@@ -5,7 +5,6 @@ import logging
 import os
 import secrets
 import sqlite3
-import time
 from collections.abc import AsyncIterator, Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -22,6 +21,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from app.core.clock import clock, utcnow
+
 # Constraint names must be the same on SQLite and PostgreSQL, or migrations drift.
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(column_0_label)s",
@@ -33,10 +34,6 @@ SQLModel.metadata.naming_convention = {
 metadata: MetaData = SQLModel.metadata
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 _last_id = [0, 0]  # (ms, random part) of this process's latest id
 
 
@@ -44,7 +41,7 @@ def new_id(prefix: str) -> str:
     """Opaque id that sorts by creation time (ms), so keyset pagination is cheap and stable.
     Within one millisecond a process counts up from the previous id's random part (as
     monotonic ULIDs do), so its ids also sort in the order they were made."""
-    ms = int(time.time() * 1000)
+    ms = int(clock.wall() * 1000)
     if ms <= _last_id[0]:
         ms, rnd = _last_id[0], _last_id[1] + 1
     else:

@@ -4,7 +4,6 @@ import asyncio
 import hashlib
 import hmac
 import secrets
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -13,6 +12,7 @@ from jose import JWTError, jwt
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
+from app.core.clock import clock
 from app.core.config import get_settings
 
 # Exactly one algorithm is accepted; "none" and asymmetric confusion are impossible.
@@ -27,7 +27,7 @@ class InvalidToken(Exception):
 
 def create_token(sub: str, typ: TokenType, ttl: timedelta, **claims: Any) -> tuple[str, str]:
     s = get_settings()
-    now = datetime.now(UTC)
+    now = datetime.fromtimestamp(int(clock.wall()), UTC)
     jti = uuid.uuid4().hex
     payload = {
         "sub": sub,
@@ -57,7 +57,7 @@ def decode_token(token: str, expected: TokenType) -> dict[str, Any]:
         if len(_verified) >= _VERIFIED_MAX:
             _verified.pop(next(iter(_verified)))  # the oldest
         _verified[key] = claims
-    elif claims["exp"] < time.time():  # python-jose's rule: valid up to and at exp
+    elif claims["exp"] < clock.wall():  # python-jose's rule: valid up to and at exp
         raise InvalidToken("Signature has expired.")
     if claims["typ"] != expected:
         raise InvalidToken("wrong token type")

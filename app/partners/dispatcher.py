@@ -24,6 +24,8 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import ApiClient, Role, User
+from app.core import clock as clock_setup
+from app.core.clock import clock
 from app.core.config import get_settings
 from app.core.db import is_postgres, new_id, sessionmaker, utcnow
 from app.core.errors import AppError
@@ -218,7 +220,7 @@ async def _send(
     at = utcnow()
     t0 = time.perf_counter()
     body = json.dumps(d.payload, separators=(",", ":")).encode()
-    ts = int(time.time())
+    ts = int(clock.wall())  # the receiver checks it against its own clock
     headers = {
         "content-type": "application/json",
         "user-agent": "consult-webhooks/1",
@@ -420,7 +422,9 @@ def main() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise
 
     async def _main() -> None:
-        init_engine(get_settings().database_url)
+        s = get_settings()
+        clock_setup.configure(s.clock_start, s.clock_speed)
+        init_engine(s.database_url)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

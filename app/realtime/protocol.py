@@ -5,7 +5,6 @@ between frames: each frame that needs one opens its own."""
 import asyncio
 import contextlib
 import json
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,6 +13,7 @@ from fastapi import WebSocket
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.websockets import WebSocketDisconnect
 
+from app.core.clock import clock
 from app.core.config import get_settings
 from app.core.db import sessionmaker
 from app.core.deps import resolve_principal
@@ -123,7 +123,7 @@ async def authenticate(
 def schedule_expiry(conn: Conn) -> None:
     """Disconnect when the access token expires (a new `auth` frame extends it)."""
     conn.cancel_timers()
-    delay = max(0.0, conn.principal.exp - time.time())
+    delay = max(0.0, conn.principal.exp - clock.wall())
     conn.expiry = asyncio.get_running_loop().call_later(delay, conn.kill, *codes.SESSION_ENDED)
 
 

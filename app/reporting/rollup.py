@@ -15,7 +15,6 @@ Recomputing is idempotent, so looking back twice costs a little work and never a
 The first pass on a database (or `rebuild`) fills the table from every case.
 """
 
-import time
 from typing import Any
 
 from sqlalchemy import BigInteger, cast, delete, func, insert, select, text, true, union
@@ -23,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import Role
 from app.cases.models import Case
+from app.core.clock import clock
 from app.core.db import is_postgres
 from app.events.models import OutboxEvent
 from app.followups.models import Feedback
@@ -193,7 +193,7 @@ async def catch_up(session: AsyncSession, *, rebuild: bool = False) -> int:
     if is_postgres(session):
         await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
     await session.flush()
-    started_ms = int(time.time() * 1000)
+    started_ms = int(clock.wall() * 1000)  # compared with ids, which carry wall time
     last_event = int(await session.scalar(select(func.coalesce(func.max(OutboxEvent.id), 0))) or 0)
     state = await _state(session)
     if rebuild or "last_run_ms" not in state:

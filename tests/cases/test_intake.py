@@ -1,12 +1,13 @@
 """POST /cases: who may submit, every contract field, and bad input leaving nothing behind."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
 from app.audit.models import AuditEntry
 from app.auth.models import Role
 from app.cases.models import Case
+from app.core.clock import utcnow
 from app.events.models import OutboxEvent
 from tests.cases.support import API, case_body, count, rows
 
@@ -20,7 +21,7 @@ async def facility(factory):
 
 async def test_clinician_submits_a_case(client, factory, facility):
     org, clinician = facility
-    before = datetime.now(UTC)
+    before = utcnow()
     r = await client.post(f"{API}/cases", json=case_body(), headers=factory.headers(clinician))
     assert r.status_code == 201, r.text
     body = r.json()
@@ -35,7 +36,7 @@ async def test_clinician_submits_a_case(client, factory, facility):
     assert body["languages"] == ["es"] and body["interpreter_needed"] is False
     assert body["follow_up_of"] is None
     respond_by = datetime.fromisoformat(body["respond_by"])
-    assert before + timedelta(hours=72) <= respond_by <= datetime.now(UTC) + timedelta(hours=72)
+    assert before + timedelta(hours=72) <= respond_by <= utcnow() + timedelta(hours=72)
     for k in ("id", "created_at", "updated_at"):
         assert body[k]
 
@@ -66,14 +67,14 @@ async def test_clinician_submits_a_case(client, factory, facility):
 )
 async def test_respond_by_follows_urgency(client, factory, facility, urgency, minutes):
     _, clinician = facility
-    before = datetime.now(UTC)
+    before = utcnow()
     r = await client.post(
         f"{API}/cases", json=case_body(urgency=urgency), headers=factory.headers(clinician)
     )
     assert r.status_code == 201
     respond_by = datetime.fromisoformat(r.json()["respond_by"])
     assert before + timedelta(minutes=minutes) <= respond_by
-    assert respond_by <= datetime.now(UTC) + timedelta(minutes=minutes)
+    assert respond_by <= utcnow() + timedelta(minutes=minutes)
 
 
 async def test_respond_by_is_configurable(client, factory, facility, monkeypatch):
@@ -81,7 +82,7 @@ async def test_respond_by_is_configurable(client, factory, facility, monkeypatch
 
     _, clinician = facility
     monkeypatch.setitem(get_settings().respond_by_minutes, "emergency", 15)
-    before = datetime.now(UTC)
+    before = utcnow()
     r = await client.post(
         f"{API}/cases", json=case_body(urgency="emergency"), headers=factory.headers(clinician)
     )

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app.audit.models import AuditEntry
 from app.core import rawdb
+from app.core.clock import utcnow
 from app.core.rawdb import Sql
 
 times = st.datetimes(
@@ -69,7 +70,7 @@ async def test_queued_writes_return_their_values_and_a_read_sees_them(db):
             await tx.write(
                 insert,
                 {
-                    "at": tx.ts(datetime.now(UTC)),
+                    "at": tx.ts(utcnow()),
                     "actor_kind": "user",
                     "action": "raw.queue",
                     "resource_type": "x",
@@ -90,7 +91,7 @@ async def test_an_exception_rolls_everything_back(db):
     try:
         async with rawdb.transaction() as tx:
             values = {
-                "at": tx.ts(datetime.now(UTC)),
+                "at": tx.ts(utcnow()),
                 "actor_kind": "user",
                 "action": "raw.rollback",
                 "resource_type": "x",

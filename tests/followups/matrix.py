@@ -1,5 +1,6 @@
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
+from app.core.clock import utcnow
 from tests.matrix_support import Row, World
 
 API = "/api/v1"
@@ -23,7 +24,7 @@ async def _case(w: World, **kw):
 async def _new_follow_up(w: World):
     case = await _case(w, status="assigned")
     return f"{API}/cases/{case.id}/follow-ups", {
-        "due_at": (datetime.now(UTC) + timedelta(days=3)).isoformat(),
+        "due_at": (utcnow() + timedelta(days=3)).isoformat(),
         "description": "Recheck",
         "assignee_id": w.users["clinician_a"].id,
     }
@@ -39,7 +40,7 @@ async def _follow_up(w: World):
             case_id=case.id,
             organization_id=case.organization_id,
             specialty=case.specialty,
-            due_at=datetime.now(UTC),
+            due_at=utcnow(),
             description="Recheck",
             assignee_id=w.users["clinician_a"].id,
         )
@@ -54,7 +55,7 @@ async def _close_follow_up(w: World):
 
 
 async def _feedback(w: World):
-    case = await _case(w, status="answered", answered_at=datetime.now(UTC))
+    case = await _case(w, status="answered", answered_at=utcnow())
     return f"{API}/cases/{case.id}/feedback", {"usefulness": 4, "changed_management": True}
 
 

@@ -1,14 +1,13 @@
-from datetime import UTC, datetime
-
 from sqlalchemy import select
 
 from app.audit.models import AuditEntry
 from app.auth.models import Role
+from app.core.clock import utcnow
 from tests.notes.helpers import API, note_world, rows
 
 
 async def test_feedback_once_per_clinician_a_second_replaces_the_first(client, factory):
-    w = await note_world(factory, status="answered", answered_at=datetime.now(UTC))
+    w = await note_world(factory, status="answered", answered_at=utcnow())
     url, h = f"{API}/cases/{w.case.id}/feedback", factory.headers(w.clinician)
     r = await client.post(
         url,
@@ -63,7 +62,7 @@ async def test_feedback_rules(client, factory):
 async def test_two_first_answers_at_once_one_creates_the_other_replaces(client, factory):
     import asyncio
 
-    w = await note_world(factory, status="answered", answered_at=datetime.now(UTC))
+    w = await note_world(factory, status="answered", answered_at=utcnow())
     url, h = f"{API}/cases/{w.case.id}/feedback", factory.headers(w.clinician)
     a, b = await asyncio.gather(
         client.post(url, json={"usefulness": 4, "changed_management": True}, headers=h),

@@ -1,15 +1,16 @@
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from app.auth.models import Role
+from app.core.clock import utcnow
 from app.events.models import OutboxEvent
 from app.followups.jobs import followups_due
 from tests.notes.helpers import API, note_world, rows
 
 
 def _due(hours: float) -> str:
-    return (datetime.now(UTC) + timedelta(hours=hours)).isoformat()
+    return (utcnow() + timedelta(hours=hours)).isoformat()
 
 
 async def _follow_up(client, factory, w, hours=24.0, assignee=None, who=None) -> dict:

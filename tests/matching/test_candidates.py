@@ -1,7 +1,8 @@
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from app.auth.models import Role
 from app.cases.models import Case
+from app.core.clock import utcnow
 from app.core.db import sessionmaker
 from app.matching.ranking import rank
 from tests.matching.support import API
@@ -83,7 +84,7 @@ async def test_explain_says_why_each_specialist_was_left_out(client, factory):
     ok = await make_specialist(factory)
     unverified = await make_specialist(factory, verified=False)
     closed = await make_specialist(factory, accepting=False)
-    now = datetime.now(UTC)
+    now = utcnow()
     away = await make_specialist(
         factory, time_off=[{"start": now - timedelta(days=1), "end": now + timedelta(days=1)}]
     )
@@ -107,7 +108,7 @@ async def test_explain_says_why_each_specialist_was_left_out(client, factory):
 
 async def test_sql_order_and_python_parts_agree(factory):
     org = await factory.make_org()
-    now = datetime.now(UTC)
+    now = utcnow()
     people = [
         await make_specialist(factory, languages=["es"], max_active_cases=4),
         await make_specialist(factory, languages=["en"], availability=[]),
@@ -161,7 +162,7 @@ async def test_the_shortlist_gives_exactly_the_full_ranking(factory, monkeypatch
     from app.matching import ranking as ranking_module
 
     org, elsewhere = await factory.make_org(), await factory.make_org()
-    now = datetime.now(UTC)
+    now = utcnow()
     local = now.astimezone(ZoneInfo("Asia/Tokyo"))
     this_hour = [
         {

@@ -1,6 +1,7 @@
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from app.auth.models import Role
+from app.core.clock import utcnow
 from tests.matching.support import API, case_status, events, offers_of
 from tests.specialists.support import make_specialist
 
@@ -34,7 +35,7 @@ async def test_clinic_sends_auto_offers_and_the_first_accept_wins(client, factor
     first = offered[a.id]
     assert first["status"] == "pending" and first["case"]["urgency"] == "urgent"
     expires = datetime.fromisoformat(first["expires_at"])
-    assert timedelta(minutes=119) < expires - datetime.now(UTC) <= timedelta(minutes=120)
+    assert timedelta(minutes=119) < expires - utcnow() <= timedelta(minutes=120)
     assert set(first["score_parts"]) >= {"language", "load", "availability"}
 
     created = await events("offer.created")
@@ -198,9 +199,7 @@ async def test_an_expired_offer_cannot_be_accepted(client, factory):
     org = await factory.make_org()
     sp = await make_specialist(factory)
     case = await factory.make_case(org.id, status="offered")
-    offer = await factory.make_offer(
-        case.id, sp.id, expires_at=datetime.now(UTC) - timedelta(minutes=1)
-    )
+    offer = await factory.make_offer(case.id, sp.id, expires_at=utcnow() - timedelta(minutes=1))
     r = await _answer(client, factory, sp, offer.id, "accept")
     assert r.status_code == 409
     assert "expired" in r.json()["detail"]

@@ -1,9 +1,10 @@
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import update
 
 from app.auth.models import Role
+from app.core.clock import utcnow
 from app.core.db import dispose_engine, init_engine, sessionmaker
 from app.matching import jobs
 from app.matching.models import Offer
@@ -59,7 +60,7 @@ async def test_expiry_survives_a_restart_and_re_offers(client, factory, database
         await s.execute(
             update(Offer)
             .where(Offer.id == offer["id"])
-            .values(expires_at=datetime.now(UTC) - timedelta(minutes=1))
+            .values(expires_at=utcnow() - timedelta(minutes=1))
         )
         await s.commit()
     await jobs.expire_offers()
@@ -69,7 +70,7 @@ async def test_expiry_survives_a_restart_and_re_offers(client, factory, database
         (first.id, "expired"),
         (second.id, "pending"),
     ]
-    assert offers[1].expires_at > datetime.now(UTC) + timedelta(minutes=9)
+    assert offers[1].expires_at > utcnow() + timedelta(minutes=9)
     assert [e.audience for e in await events("offer.expired")] == [[first.id]]
     assert (await case_status(case.id)).status == "offered"
     # The lapsed offer counts against responsiveness.
@@ -85,7 +86,7 @@ async def test_expiry_survives_a_restart_and_re_offers(client, factory, database
         await s.execute(
             update(Offer)
             .where(Offer.id == offers[1].id)
-            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+            .values(expires_at=utcnow() - timedelta(seconds=1))
         )
         await s.commit()
     await jobs.expire_offers()

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.auth.models import Role
+from app.core.clock import utcnow
 
 API = "/api/v1"
 
@@ -63,12 +64,11 @@ async def make_note(
     case_id: str, author_id: str, *, kind: str = "consult", signed: bool = False
 ) -> Any:
     """A note as the API would leave it (with its first version row), without the API."""
-    from datetime import UTC, datetime
 
     from app.core.db import sessionmaker
     from app.notes.models import Note, NoteVersion
 
-    now = datetime.now(UTC)
+    now = utcnow()
     async with sessionmaker()() as s:
         note = Note(
             case_id=case_id,

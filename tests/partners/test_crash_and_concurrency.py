@@ -15,6 +15,7 @@ from app.auth.models import Role
 from app.partners.dispatcher import run
 from tests.partners.helpers import commit_event, dispatch, subscribe
 from tests.partners.support import API, free_socket
+from tests.timing import clock_env
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -24,7 +25,7 @@ async def _spawn(*args: str, **env: str) -> asyncio.subprocess.Process:
         sys.executable,
         *args,
         cwd=ROOT,
-        env={**os.environ, **env},
+        env={**os.environ, **clock_env(), **env},
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )

@@ -1,7 +1,7 @@
 """FHIR R4 views, validated with fhir.resources (its R4B models: R4's resources unchanged),
 under the same visibility rules as the API."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from fhir.resources.R4B.appointment import Appointment
@@ -164,7 +164,8 @@ async def test_communications_are_the_case_messages(client, factory):
     assert bad.status_code == 400 and bad.json()["errors"][0]["pointer"] == "#query/based-on"
 
 
-async def test_round_occurrence_is_an_appointment(client, factory):
+async def test_round_occurrence_is_an_appointment(client, factory, clock):
+    day = (clock.now() + timedelta(days=8)).date()
     org = await factory.make_org(timezone="America/Argentina/Salta")
     other = await factory.make_org()
     clin = await factory.make_user(Role.clinician, organization_id=org.id)
@@ -176,7 +177,7 @@ async def test_round_occurrence_is_an_appointment(client, factory):
             "title": "Dermatology round",
             "host_organization_id": org.id,
             "timezone": "America/Argentina/Salta",
-            "starts_at_local": "2026-12-01T09:00",
+            "starts_at_local": f"{day}T09:00",
             "duration_minutes": 60,
             "rrule": "FREQ=WEEKLY;BYDAY=TU",
             "specialty": "dermatology",
@@ -187,8 +188,8 @@ async def test_round_occurrence_is_an_appointment(client, factory):
     assert r.status_code == 201, r.text
     series = r.json()
     occ = await client.get(
-        f"{API}/rounds/{series['id']}/occurrences?from=2026-12-01T00:00:00Z"
-        "&to=2026-12-20T00:00:00Z",
+        f"{API}/rounds/{series['id']}/occurrences?from={day}T00:00:00Z"
+        f"&to={day + timedelta(days=19)}T00:00:00Z",
         headers=factory.headers(clin),
     )
     first = occ.json()["items"][0]

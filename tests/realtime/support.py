@@ -18,6 +18,8 @@ import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from tests.timing import clock_env
+
 ROOT = Path(__file__).resolve().parents[2]
 API = "/api/v1"
 
@@ -73,7 +75,7 @@ class ServerProcess:
 
     def __init__(self, database_url: str, **env: str | None) -> None:
         self.port = free_port()
-        self.env = {**os.environ, "DATABASE_URL": database_url}
+        self.env = {**os.environ, **clock_env(), "DATABASE_URL": database_url}
         self.env.pop("REDIS_URL", None)
         for k, v in env.items():
             if v is None:

@@ -1,6 +1,7 @@
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from app.auth.models import Role
+from app.core.clock import utcnow
 from app.core.db import sessionmaker
 from tests.notes.helpers import API, note_world, write_note
 
@@ -8,7 +9,7 @@ from tests.notes.helpers import API, note_world, write_note
 async def _round_recommendation(case_id: str, org_id: str, presenter_id: str) -> str:
     from app.rounds.models import RoundAgendaItem, RoundSeries
 
-    start = datetime.now(UTC) - timedelta(minutes=30)
+    start = utcnow() - timedelta(minutes=30)
     async with sessionmaker()() as s:
         series = RoundSeries(
             title="Dermatology Tuesday",
@@ -29,7 +30,7 @@ async def _round_recommendation(case_id: str, org_id: str, presenter_id: str) ->
                 case_id=case_id,
                 presenter_id=presenter_id,
                 recommendation="Biopsy if no better",
-                recommended_at=datetime.now(UTC),
+                recommended_at=utcnow(),
             )
         )
         await s.commit()
@@ -37,7 +38,7 @@ async def _round_recommendation(case_id: str, org_id: str, presenter_id: str) ->
 
 
 async def test_the_record_tells_the_whole_story_in_time_order(client, factory):
-    t0 = datetime.now(UTC) - timedelta(hours=5)
+    t0 = utcnow() - timedelta(hours=5)
     w = await note_world(factory, created_at=t0, assigned_at=t0 + timedelta(hours=1))
     await factory.make_offer(
         w.case.id,
@@ -62,7 +63,7 @@ async def test_the_record_tells_the_whole_story_in_time_order(client, factory):
         f"{API}/cases/{w.case.id}/follow-ups",
         headers=spec_h,
         json={
-            "due_at": (datetime.now(UTC) + timedelta(days=7)).isoformat(),
+            "due_at": (utcnow() + timedelta(days=7)).isoformat(),
             "description": "Check response to treatment",
             "assignee_id": w.clinician.id,
         },

@@ -1,10 +1,11 @@
 """The timing table the measures read stays current as cases move, without a full rebuild."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from app.auth.models import Role
+from app.core.clock import utcnow
 from app.core.db import sessionmaker
 from app.reporting.models import CaseTiming
 from app.reporting.rollup import catch_up
@@ -23,7 +24,7 @@ async def _timing_rows():
 
 
 async def test_changes_after_the_first_pass_are_picked_up(client, factory):
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    start = utcnow().replace(microsecond=0) - timedelta(hours=2)
     w = await note_world(factory, created_at=start, assigned_at=start + timedelta(minutes=20))
     coord = await factory.make_user(Role.coordinator)
     m = await _metrics(client, factory, coord)

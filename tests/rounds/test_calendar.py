@@ -7,6 +7,7 @@ from dateutil.rrule import rrulestr
 from icalendar import Calendar
 
 from app.auth.models import Role
+from app.core.clock import utcnow
 from app.core.db import sessionmaker
 from tests.rounds.support import API, make_round
 
@@ -85,7 +86,7 @@ async def test_personal_feed_with_rounds_and_due_follow_ups(client, factory):
         s.add(
             FollowUp(
                 **of_case,
-                due_at=datetime.now(UTC) + timedelta(days=3),
+                due_at=utcnow() + timedelta(days=3),
                 description="Recheck the rash; patient name stays out of calendars",
                 assignee_id=spec.id,
             )
@@ -93,7 +94,7 @@ async def test_personal_feed_with_rounds_and_due_follow_ups(client, factory):
         s.add(
             FollowUp(
                 **of_case,
-                due_at=datetime.now(UTC) + timedelta(days=1),
+                due_at=utcnow() + timedelta(days=1),
                 description="done one",
                 assignee_id=spec.id,
                 status="done",

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from app.auth.models import Role
+from app.core.clock import utcnow
 from app.events.models import OutboxEvent
 from app.rounds.jobs import send_reminders
 from app.rounds.record import record_entries
@@ -25,7 +26,7 @@ async def test_booking_a_specialist_into_overlapping_rounds(client, factory, hos
     h = factory.headers(clin)
     spec = await factory.make_user(Role.specialist)
     # Tuesdays 09:00-10:00 in New York, from next week on.
-    first = (datetime.now(UTC) + timedelta(days=7)).strftime("%Y-%m-%dT09:00")
+    first = (utcnow() + timedelta(days=7)).strftime("%Y-%m-%dT09:00")
     booked = await make_round(org.id, starts_at_local=first, participants=[(spec.id, "specialist")])
     # Tuesdays 14:30 in London: 09:30 in New York on most weeks.
     clash = await make_round(
@@ -68,7 +69,7 @@ async def test_a_cancelled_overlap_is_no_conflict(client, factory, host):
     org, clin = host
     h = factory.headers(clin)
     spec = await factory.make_user(Role.specialist)
-    day = (datetime.now(UTC) + timedelta(days=10)).strftime("%Y-%m-%d")
+    day = (utcnow() + timedelta(days=10)).strftime("%Y-%m-%d")
     await make_round(
         org.id,
         starts_at_local=f"{day}T09:00",
@@ -216,7 +217,7 @@ async def test_reminder_once_per_occurrence_to_its_participants(factory, db, hos
     org, clin = host
     spec = await factory.make_user(Role.specialist)
     tz = ZoneInfo("Africa/Nairobi")
-    soon = (datetime.now(UTC) + timedelta(minutes=30)).astimezone(tz)
+    soon = (utcnow() + timedelta(minutes=30)).astimezone(tz)
     rnd = await make_round(
         org.id,
         timezone="Africa/Nairobi",
@@ -224,7 +225,7 @@ async def test_reminder_once_per_occurrence_to_its_participants(factory, db, hos
         starts_at_local=soon.strftime("%Y-%m-%dT%H:%M"),
         participants=[(spec.id, "specialist"), (clin.id, "local_team")],
     )
-    far = (datetime.now(UTC) + timedelta(hours=5)).astimezone(tz)
+    far = (utcnow() + timedelta(hours=5)).astimezone(tz)
     await make_round(
         org.id,
         timezone="Africa/Nairobi",
@@ -247,7 +248,7 @@ async def test_reminder_once_per_occurrence_to_its_participants(factory, db, hos
 async def test_attendance_waits_for_the_occurrence(client, factory, host):
     org, clin = host
     h = factory.headers(clin)
-    start = (datetime.now(UTC) + timedelta(days=3)).astimezone(ZoneInfo("America/New_York"))
+    start = (utcnow() + timedelta(days=3)).astimezone(ZoneInfo("America/New_York"))
     rnd = await make_round(
         org.id, rrule="FREQ=DAILY", starts_at_local=start.strftime("%Y-%m-%dT%H:%M")
     )

@@ -1,11 +1,12 @@
 """Series, occurrences across daylight-saving changes, exceptions, splits and bad input."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from app.auth.models import Role
+from app.core.clock import utcnow
 from app.events.models import OutboxEvent
 from tests.rounds.support import API, make_round
 
@@ -364,7 +365,7 @@ async def test_editing_from_a_date_splits_without_rewriting_the_past(client, fac
 async def test_a_series_that_has_not_begun_is_edited_in_place(client, factory, ny):
     org, _, clin = ny
     h = factory.headers(clin)
-    start = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%dT09:00")
+    start = (utcnow() + timedelta(days=30)).strftime("%Y-%m-%dT09:00")
     rnd = await make_round(org.id, starts_at_local=start, rrule="FREQ=DAILY;COUNT=3")
     r = await client.patch(
         f"{API}/rounds/{rnd.id}",

@@ -2,6 +2,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from app.auth.models import Role
+from app.core.clock import utcnow
 from tests.specialists.support import make_specialist, profile_body
 
 API = "/api/v1"
@@ -222,7 +223,7 @@ async def test_directory_filters_and_visibility(client, factory):
 
 
 def _window_around_now(zone: str, offset_days: int = 0) -> list[dict]:
-    now = datetime.now(ZoneInfo(zone))
+    now = utcnow().astimezone(ZoneInfo(zone))
     day = (now.weekday() + offset_days) % 7
     start = f"{now.hour:02d}:00"
     end = "24:00" if now.hour == 23 else f"{now.hour + 1:02d}:00"
@@ -242,7 +243,7 @@ async def test_on_duty_is_inside_a_window_in_their_own_zone(client, factory):
     later = await make_specialist(
         factory, timezone=tokyo, availability=_window_around_now(tokyo, offset_days=3)
     )
-    now = datetime.now(UTC)
+    now = utcnow()
     away = await make_specialist(
         factory,
         timezone=tokyo,

@@ -1,0 +1,75 @@
+"""The one clock. Every "now" in the server and the worker comes from here.
+
+Two readings, because they answer different questions:
+- `now()` is the programme's time: deadlines, offers expiring, follow-ups falling due,
+  rounds, reports. Tests set it and move it; the simulated programme runs it faster
+  (`CLOCK_SPEED`, `CLOCK_START`), so a year of consults passes in minutes.
+- `wall()` is the seconds that really pass: token lifetimes, signatures a partner checks
+  against its own clock, ids that sort by creation. Running the programme faster must not
+  expire every token in a second or make a partner refuse every webhook.
+"""
+
+import time
+from datetime import UTC, datetime, timedelta
+
+
+class Clock:
+    def __init__(self, start: datetime | None = None, speed: float = 1.0) -> None:
+        self._frozen: datetime | None = None
+        self.run(start, speed)
+
+    def run(self, start: datetime | None = None, speed: float = 1.0) -> None:
+        """Tick from `start` (default: the real now) at `speed` times real time."""
+        if speed <= 0:
+            raise ValueError("the clock's speed must be positive")
+        self._origin_real = time.time()
+        self._origin = (start or datetime.now(UTC)).astimezone(UTC)
+        self._speed = speed
+        self._frozen = None
+
+    def now(self) -> datetime:
+        if self._frozen is not None:
+            return self._frozen
+        elapsed = (time.time() - self._origin_real) * self._speed
+        return self._origin + timedelta(seconds=elapsed)
+
+    def wall(self) -> float:
+        """Real seconds since the epoch (see the module's docstring for when to use it)."""
+        return time.time()
+
+    @property
+    def speed(self) -> float:
+        return self._speed
+
+    # What tests use.
+    def set(self, instant: datetime) -> None:
+        """Jump to `instant` and keep ticking from there (at the same speed)."""
+        frozen = self._frozen is not None
+        self.run(instant, self._speed)
+        if frozen:
+            self._frozen = self._origin
+
+    def freeze(self, instant: datetime | None = None) -> None:
+        """Stop at `instant` (default: now) until `set`, `advance` or `run`."""
+        self._frozen = (instant or self.now()).astimezone(UTC)
+
+    def advance(self, delta: timedelta) -> datetime:
+        """Move forward by `delta` (frozen stays frozen); returns the new now."""
+        if self._frozen is not None:
+            self._frozen += delta
+        else:
+            self._origin += delta
+        return self.now()
+
+
+clock = Clock()
+
+
+def utcnow() -> datetime:
+    return clock.now()
+
+
+def configure(start: datetime | None, speed: float) -> None:
+    """Apply the CLOCK_START / CLOCK_SPEED settings (at start-up)."""
+    if start is not None or speed != 1.0:
+        clock.run(start, speed)
