@@ -7,8 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.auth import service as auth_service
-from app.auth.models import Role, User
+from app.auth.models import User
 from app.core.config import Settings
+from app.core.principal import Role
 
 log = logging.getLogger("app.bootstrap")
 

@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import service as auth_service
-from app.auth.models import Role
+from app.core.principal import Role
 from app.organizations.models import Organization
 
 FACILITIES = [

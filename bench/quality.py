@@ -325,9 +325,8 @@ async def run(db: str, n_cases: int, runs: int) -> dict[str, Any]:
 async def _run(url: str, db: str, n_cases: int, runs: int) -> dict[str, Any]:
     from sqlalchemy import text
 
-    from app.auth.models import Role
     from app.core.db import get_engine, init_engine, metadata, sessionmaker
-    from app.core.principal import Principal
+    from app.core.principal import Principal, Role
     from app.core.registry import import_all_models
     from app.reporting.rollup import catch_up
     from app.reporting.service import quality

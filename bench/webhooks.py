@@ -196,9 +196,8 @@ async def backlog(
 ) -> dict[str, float]:
     from sqlalchemy import select
 
-    from app.auth.models import Role
     from app.core.db import sessionmaker
-    from app.core.principal import Principal
+    from app.core.principal import Principal, Role
     from app.partners import service
     from app.partners.models import WebhookDelivery
 

@@ -105,9 +105,10 @@ class Server:
 
 
 async def seed(url: str, rooms: int) -> dict[str, Any]:
-    from app.auth.models import Role, User
+    from app.auth.models import User
     from app.cases.models import Case
     from app.core.db import dispose_engine, init_engine, sessionmaker, utcnow
+    from app.core.principal import Role
     from app.core.security import create_token
     from app.organizations.models import Organization
 

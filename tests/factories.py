@@ -3,9 +3,10 @@
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from app.auth.models import ApiClient, Role, User
+from app.auth.models import ApiClient, User
 from app.core.clock import utcnow
 from app.core.db import new_id, sessionmaker
+from app.core.principal import Role
 from app.core.security import create_token, hash_secret
 from app.organizations.models import Organization
 

@@ -10,7 +10,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.auth.models import ApiClient, Role, User
+from app.auth.models import ApiClient, User
+from app.core.principal import Role
 from app.organizations.models import Organization
 from tests.factories import Factory
 

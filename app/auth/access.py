@@ -5,9 +5,9 @@ from typing import Any
 from sqlalchemy import false, true
 from sqlmodel import col
 
-from app.auth.models import Role, User
+from app.auth.models import User
 from app.core.errors import Forbidden
-from app.core.principal import Principal
+from app.core.principal import Principal, Role
 
 
 def visible_users(p: Principal) -> Any:

@@ -1,22 +1,13 @@
 """Users, API clients and the refresh-token families that keep them signed in."""
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
 
 from app.core.db import Timestamped, json_field, new_id, ts_field, utcnow
+from app.core.principal import Scope
 
-
-class Role(StrEnum):
-    clinician = "clinician"
-    specialist = "specialist"
-    interpreter = "interpreter"
-    coordinator = "coordinator"
-    admin = "admin"
-
-
-SCOPES = ("cases:read", "cases:write", "rounds:read", "rounds:write", "webhooks:manage")
+SCOPES = tuple(s.value for s in Scope)
 
 
 class User(Timestamped, table=True):

@@ -3,7 +3,6 @@ from typing import Annotated, Literal
 from fastapi import Form, Request, status
 
 from app.auth import service
-from app.auth.models import Role
 from app.auth.schemas import (
     ApiClientCreate,
     ApiClientCreated,
@@ -16,6 +15,7 @@ from app.auth.schemas import (
 from app.core.deps import AdminPrincipal, CasesRead, CurrentPrincipal, SessionDep, client_ip
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
+from app.core.principal import Role
 from app.core.routing import make_router
 
 router = make_router(tags=["auth"])

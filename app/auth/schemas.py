@@ -1,6 +1,6 @@
 from pydantic import EmailStr, Field
 
-from app.auth.models import Role
+from app.core.principal import Role
 from app.core.schemas import ReadModel, RequestBody, ShortText, Stamped
 
 

@@ -11,13 +11,13 @@ from sqlmodel import col
 
 from app.audit import service as audit
 from app.auth.access import can_create, can_update, visible_users
-from app.auth.models import SCOPES, ApiClient, RefreshToken, RevokedAccessToken, Role, User
+from app.auth.models import SCOPES, ApiClient, RefreshToken, RevokedAccessToken, User
 from app.auth.ratelimit import get_limiter
 from app.core.config import get_settings
 from app.core.db import new_id, utcnow
 from app.core.errors import AppError, NotFound, RateLimited, Unprocessable
 from app.core.pagination import keyset_page
-from app.core.principal import Principal
+from app.core.principal import Principal, Role
 from app.core.security import (
     InvalidToken,
     create_token,

@@ -13,9 +13,8 @@ from typing import Any
 from sqlalchemy import and_, bindparam, exists, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Role
 from app.cases.models import Case, CaseParticipant
-from app.core.principal import Principal
+from app.core.principal import Principal, Role
 from app.matching.models import Offer, OfferStatus
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
-from app.auth.models import Role, User
+from app.auth.models import User
 from app.cases import lifecycle
 from app.cases.access import (
     View,
@@ -33,7 +33,7 @@ from app.core.config import get_settings
 from app.core.db import UTCDateTime, new_id, utcnow
 from app.core.errors import Conflict, Forbidden, PreconditionFailed, Unprocessable
 from app.core.pagination import decode_cursor, encode_cursor, keyset_page
-from app.core.principal import Principal
+from app.core.principal import Principal, Role
 from app.core.rawdb import DriverDb, Sql, named_dialect
 from app.events.service import emit
 from app.matching import service as matching

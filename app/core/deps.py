@@ -8,10 +8,9 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Role
 from app.core.db import session_scope
-from app.core.errors import Forbidden, Unauthorized
-from app.core.principal import Principal
+from app.core.errors import Unauthorized
+from app.core.principal import STAFF, Principal, PrincipalKind, Role, Scope
 from app.core.rawdb import Db, SessionDb, Sql, row_json
 from app.core.security import InvalidToken, decode_token
 
@@ -28,6 +27,8 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
 
 # scope="function": the commit happens before the response is sent, never after.
 SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
+
+_SCOPE_VALUES = frozenset(s.value for s in Scope)
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -81,10 +82,10 @@ def principal_from_row(
         granted = set(str(claims.get("scope", "")).split()) & set(row_json(row[2]))
         return Principal(
             id=row[0],
-            kind="client",
+            kind=PrincipalKind.client,
             role=Role.clinician,
             organization_id=row[1],
-            scopes=frozenset(granted),
+            scopes=frozenset(Scope(g) for g in granted if g in _SCOPE_VALUES),
             jti=claims["jti"],
             exp=claims["exp"],
             ip=ip,
@@ -95,7 +96,7 @@ def principal_from_row(
         raise Unauthorized("The session has ended.")
     return Principal(
         id=row[0],
-        kind="user",
+        kind=PrincipalKind.user,
         role=Role(row[1]),
         organization_id=row[2],
         jti=claims["jti"],
@@ -119,32 +120,34 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 def require_roles(*roles: Role) -> Callable[..., Any]:
     async def dep(p: CurrentPrincipal) -> Principal:
-        if p.kind != "user" or p.role not in roles:
-            raise Forbidden("Your role may not do this.")
+        p.require_role(*roles)
         return p
 
     return dep
 
 
-def require_scope(scope: str) -> Callable[..., Any]:
+def require_scope(scope: Scope) -> Callable[..., Any]:
     """Users pass (their role decides); an API client needs the scope in its token."""
 
     async def dep(p: CurrentPrincipal) -> Principal:
-        if not p.has_scope(scope):
-            raise Forbidden(f"This API client lacks the scope {scope}.", code="insufficient-scope")
+        p.require_scope(scope)
         return p
 
     return dep
 
 
-# Take one of these instead of CurrentPrincipal on any route an API client may call:
-# `async def list_cases(p: CasesRead, ...)`. The role rules still apply inside the service.
-CasesRead = Annotated[Principal, Depends(require_scope("cases:read"))]
-CasesWrite = Annotated[Principal, Depends(require_scope("cases:write"))]
-RoundsRead = Annotated[Principal, Depends(require_scope("rounds:read"))]
-RoundsWrite = Annotated[Principal, Depends(require_scope("rounds:write"))]
-WebhooksManage = Annotated[Principal, Depends(require_scope("webhooks:manage"))]
+async def _user(p: CurrentPrincipal) -> Principal:
+    p.require_role(*Role)
+    return p
 
 
+# Every route takes one of these (never a bare string check): `async def list_cases(p:
+# CasesRead, ...)`. Role rules that depend on the resource still apply inside the service.
+UserPrincipal = Annotated[Principal, Depends(_user)]  # any signed-in person, no API client
+CasesRead = Annotated[Principal, Depends(require_scope(Scope.cases_read))]
+CasesWrite = Annotated[Principal, Depends(require_scope(Scope.cases_write))]
+RoundsRead = Annotated[Principal, Depends(require_scope(Scope.rounds_read))]
+RoundsWrite = Annotated[Principal, Depends(require_scope(Scope.rounds_write))]
+WebhooksManage = Annotated[Principal, Depends(require_scope(Scope.webhooks_manage))]
 AdminPrincipal = Annotated[Principal, Depends(require_roles(Role.admin))]
-StaffPrincipal = Annotated[Principal, Depends(require_roles(Role.admin, Role.coordinator))]
+StaffPrincipal = Annotated[Principal, Depends(require_roles(*STAFF))]

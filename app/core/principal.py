@@ -1,25 +1,90 @@
-"""Who is calling: a user or a partner app's API client. No FastAPI here."""
+"""Who is calling, in one vocabulary: kinds of principal, roles and scopes. No FastAPI here.
+
+Every authorisation decision speaks these types; compare with them, never with strings.
+"""
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-from app.auth.models import Role
+from app.core.errors import Forbidden
+
+
+class PrincipalKind(StrEnum):
+    user = "user"  # a person signed in with a password
+    client = "client"  # a partner app's API client, bound to one facility
+
+
+class Role(StrEnum):
+    clinician = "clinician"
+    specialist = "specialist"
+    interpreter = "interpreter"
+    coordinator = "coordinator"
+    admin = "admin"
+
+
+class Scope(StrEnum):
+    cases_read = "cases:read"
+    cases_write = "cases:write"
+    rounds_read = "rounds:read"
+    rounds_write = "rounds:write"
+    webhooks_manage = "webhooks:manage"
+
+
+STAFF = frozenset({Role.admin, Role.coordinator})
+
+
+class InsufficientScope(Forbidden):
+    """The API client's token lacks the scope this action needs."""
+
+    code = "insufficient-scope"
+
+    def __init__(self, scope: Scope) -> None:
+        super().__init__(f"This API client lacks the scope {scope.value}.", scope=scope.value)
+
+
+class RoleForbidden(Forbidden):
+    """The caller's role (or being an API client) may not take this action."""
+
+    code = "forbidden"
+
+    def __init__(self, detail: str = "Your role may not do this.") -> None:
+        super().__init__(detail)
 
 
 @dataclass(frozen=True)
 class Principal:
     id: str
-    kind: str  # "user" | "client"
+    kind: PrincipalKind
     role: Role
     organization_id: str | None
-    scopes: frozenset[str] = field(default_factory=frozenset)
+    scopes: frozenset[Scope] = field(default_factory=frozenset)
     jti: str = ""
     exp: int = 0
     ip: str | None = None
 
     @property
     def is_client(self) -> bool:
-        return self.kind == "client"
+        return self.kind is PrincipalKind.client
 
-    def has_scope(self, scope: str) -> bool:
+    @property
+    def is_user(self) -> bool:
+        return self.kind is PrincipalKind.user
+
+    @property
+    def is_staff(self) -> bool:
+        """An admin or coordinator user (API clients never are)."""
+        return self.is_user and self.role in STAFF
+
+    def has_scope(self, scope: Scope) -> bool:
         # Users act with their role's rights; API clients only within their scopes.
-        return self.kind == "user" or scope in self.scopes
+        return self.is_user or scope in self.scopes
+
+    def require_scope(self, scope: Scope) -> None:
+        """Refuse an API client without `scope` (always 403 insufficient-scope)."""
+        if not self.has_scope(scope):
+            raise InsufficientScope(scope)
+
+    def require_role(self, *roles: Role) -> None:
+        """Only users with one of `roles` (API clients never pass)."""
+        if not self.is_user or self.role not in roles:
+            raise RoleForbidden()

@@ -8,13 +8,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
-from app.auth.models import Role, User
+from app.auth.models import User
 from app.cases.access import can_act_as_local, full_access, is_staff, load_case_child
 from app.cases.models import Case, CaseStatus
 from app.core.db import is_postgres, utcnow
 from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.core.pagination import keyset_page
-from app.core.principal import Principal
+from app.core.principal import Principal, Role
 from app.events.service import emit
 from app.followups.models import Feedback, FollowUp, FollowUpStatus
 from app.notes import etag

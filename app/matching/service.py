@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.audit import service as audit
-from app.auth.models import Role, User
+from app.auth.models import User
 from app.cases import lifecycle
 from app.cases.access import can_act_as_local, full_access, is_staff
 from app.cases.models import Case, CaseStatus
@@ -24,7 +24,7 @@ from app.core.config import get_settings
 from app.core.db import utcnow
 from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.core.pagination import keyset_page
-from app.core.principal import Principal
+from app.core.principal import Principal, Role
 from app.events.service import emit
 from app.matching import scoring
 from app.matching.models import Offer, OfferStatus

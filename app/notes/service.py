@@ -9,14 +9,14 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
-from app.auth.models import Role, User
+from app.auth.models import User
 from app.cases.access import can_act_as_local, load_case_child
 from app.cases.lifecycle import transition
 from app.cases.models import Case, CaseParticipant, CaseStatus
 from app.core.db import utcnow
 from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from app.core.pagination import keyset_page
-from app.core.principal import Principal
+from app.core.principal import Principal, Role
 from app.events.service import emit
 from app.notes import etag
 from app.notes.models import CONTENT_FIELDS, Note, NoteKind, NoteStatus, NoteVersion

@@ -7,11 +7,10 @@ from sqlalchemy import select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.auth.models import Role
 from app.core.db import utcnow
 from app.core.errors import Forbidden, NotFound
 from app.core.pagination import keyset_page
-from app.core.principal import Principal
+from app.core.principal import Principal, Role
 from app.organizations.models import Organization
 
 

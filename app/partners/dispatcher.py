@@ -23,13 +23,13 @@ import httpx
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import ApiClient, Role, User
+from app.auth.models import ApiClient, User
 from app.core import clock as clock_setup
 from app.core.clock import clock
 from app.core.config import get_settings
 from app.core.db import is_postgres, new_id, sessionmaker, utcnow
 from app.core.errors import AppError
-from app.core.principal import Principal
+from app.core.principal import Principal, Role
 from app.events.models import OutboxEvent
 from app.partners.feed import FANOUT, _cursor_row, may_see, watermark, webhook_payload
 from app.partners.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint

@@ -21,9 +21,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Role
 from app.core.db import is_postgres, sessionmaker, utcnow
-from app.core.principal import Principal
+from app.core.principal import Principal, Role
 from app.events.models import OutboxEvent
 from app.partners.models import PartnerCursor
 

@@ -18,14 +18,13 @@ from typing import Any
 from fastapi import WebSocket
 from sqlalchemy import select
 
-from app.auth.models import Role
 from app.cases.access import full_access
 from app.cases.models import Case
 from app.consults.service import messages_between
 from app.core.db import sessionmaker
 from app.core.deps import resolve_principal
 from app.core.errors import Unauthorized
-from app.core.principal import Principal
+from app.core.principal import Principal, Role
 from app.realtime import codes
 from app.realtime.pubsub import PubSub
 

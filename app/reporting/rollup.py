@@ -20,10 +20,10 @@ from typing import Any
 from sqlalchemy import BigInteger, cast, delete, func, insert, select, text, true, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Role
 from app.cases.models import Case
 from app.core.clock import clock
 from app.core.db import is_postgres
+from app.core.principal import Role
 from app.events.models import OutboxEvent
 from app.followups.models import Feedback
 from app.matching.models import Offer, OfferStatus

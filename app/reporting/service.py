@@ -21,11 +21,10 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Role
 from app.cases.models import CaseStatus
 from app.core.db import is_postgres, long_statements, utcnow
 from app.core.errors import Forbidden, NotFound
-from app.core.principal import Principal
+from app.core.principal import Principal, Role
 from app.followups.models import FollowUp, FollowUpStatus
 from app.reporting.models import CaseTiming
 from app.reporting.rollup import Message, catch_up

@@ -13,10 +13,10 @@ from icalendar import Calendar, Event, Timezone, vRecur
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Role, User
+from app.auth.models import User
 from app.core.db import utcnow
 from app.core.errors import Forbidden, NotFound
-from app.core.principal import Principal
+from app.core.principal import Principal, Role
 from app.core.security import hash_secret
 from app.rounds import recurrence as rec
 from app.rounds.models import RoundOccurrenceException, RoundParticipant, RoundSeries

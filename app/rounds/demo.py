@@ -6,8 +6,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Role, User
+from app.auth.models import User
 from app.core.db import utcnow
+from app.core.principal import Role
 from app.organizations.models import Organization
 from app.rounds.models import RoundParticipant, RoundSeries
 from app.rounds.service import _Schedule

@@ -18,14 +18,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
-from app.auth.models import Role, User
+from app.auth.models import User
 from app.cases.access import full_access
 from app.cases.lifecycle import OPEN_STATUSES
 from app.cases.models import Case, CaseStatus
 from app.core.db import utcnow
 from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from app.core.pagination import decode_cursor, encode_cursor, keyset_page
-from app.core.principal import Principal
+from app.core.principal import Principal, Role
 from app.events.service import emit
 from app.organizations.models import Organization
 from app.rounds import recurrence as rec

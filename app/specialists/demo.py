@@ -4,8 +4,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.models import Role, User
-from app.core.principal import Principal
+from app.auth.models import User
+from app.core.principal import Principal, Role
 from app.specialists import service
 
 # Demo data is written by the system itself, not by any signed-in person.

@@ -7,8 +7,7 @@ from bench.scenarios import Target
 
 
 async def targets(ctx: Any) -> list[Target]:
-    from app.auth.models import Role
-    from app.core.principal import Principal
+    from app.core.principal import Principal, Role
     from app.rounds.calendar import rotate_token
     from tests.rounds.support import make_round
 

@@ -5,8 +5,7 @@ from sqlalchemy import delete, select, text, update
 
 from app.audit import service as audit
 from app.audit.models import AuditEntry
-from app.auth.models import Role
-from app.core.principal import Principal
+from app.core.principal import Principal, Role
 from tests.core.helpers import API, assert_problem
 
 

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from jose import jwt
 
-from app.auth.models import Role
 from app.core.config import get_settings
+from app.core.principal import Role
 from app.core.security import ALGORITHM, create_token
 
 API = "/api/v1"

@@ -3,7 +3,7 @@
 The world's specialist holds a pending offer on the target case where that matters (so they
 see its summary and nothing more), and its interpreter is a participant where noted."""
 
-from app.auth.models import Role
+from app.core.principal import Role
 from tests.cases.factories import make_attachment
 from tests.cases.support import PNG
 from tests.matrix_support import Row, World

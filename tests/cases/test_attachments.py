@@ -5,10 +5,10 @@ import asyncio
 import pytest
 
 from app.audit.models import AuditEntry
-from app.auth.models import Role
 from app.cases import attachments
 from app.cases.models import Attachment
 from app.core.config import get_settings
+from app.core.principal import Role
 from app.events.models import OutboxEvent
 from tests.cases.factories import make_attachment
 from tests.cases.support import API, EXE, HEIC, JPEG, PDF, PNG, WEBP, count, sha

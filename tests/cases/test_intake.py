@@ -5,9 +5,9 @@ from datetime import datetime, timedelta
 import pytest
 
 from app.audit.models import AuditEntry
-from app.auth.models import Role
 from app.cases.models import Case
 from app.core.clock import utcnow
+from app.core.principal import Role
 from app.events.models import OutboxEvent
 from tests.cases.support import API, case_body, count, rows
 

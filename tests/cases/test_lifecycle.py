@@ -5,11 +5,11 @@ import itertools
 import pytest
 from sqlalchemy import select
 
-from app.auth.models import Role
 from app.cases import lifecycle
 from app.cases.models import Case, CaseStatus
 from app.core.db import sessionmaker
 from app.core.errors import InvalidTransition
+from app.core.principal import Role
 from app.events.models import OutboxEvent
 from tests.cases.support import API, count, rows
 

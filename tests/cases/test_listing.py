@@ -2,10 +2,10 @@
 
 from sqlalchemy import text, update
 
-from app.auth.models import Role
 from app.cases import listing
 from app.cases.models import Case
 from app.core.db import get_engine, sessionmaker
+from app.core.principal import Role
 from tests.cases.support import API, case_body
 
 

@@ -4,8 +4,8 @@ import pytest
 from sqlalchemy import select
 
 from app.audit.models import AuditEntry
-from app.auth.models import Role
 from app.cases.models import CaseParticipant
+from app.core.principal import Role
 from app.events.models import OutboxEvent
 from tests.cases.support import API, count, rows
 

@@ -3,7 +3,7 @@
 import pytest
 
 from app.audit.models import AuditEntry
-from app.auth.models import Role
+from app.core.principal import Role
 from tests.cases.support import API, count
 
 

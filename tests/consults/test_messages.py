@@ -4,8 +4,8 @@ import asyncio
 
 from sqlalchemy import select
 
-from app.auth.models import Role
 from app.consults.models import Message
+from app.core.principal import Role
 from app.events.models import OutboxEvent
 
 API = "/api/v1"

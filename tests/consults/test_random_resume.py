@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 from websockets.exceptions import ConnectionClosed
 
-from app.auth.models import Role
 from app.consults.models import Message
 from app.core.db import sessionmaker
+from app.core.principal import Role
 from tests.realtime.support import API, Client, inprocess_server, open_socket
 
 

@@ -7,11 +7,11 @@ import pytest
 from sqlalchemy import delete, select
 from websockets.exceptions import InvalidStatus
 
-from app.auth.models import Role
 from app.cases.lifecycle import transition
 from app.cases.models import Case, CaseParticipant, CaseStatus
 from app.consults.models import Message
 from app.core.db import sessionmaker
+from app.core.principal import Role
 from app.core.security import create_token
 from app.events.service import emit
 from tests.realtime.support import API, inprocess_server, open_socket

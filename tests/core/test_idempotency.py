@@ -5,8 +5,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from app.auth.models import Role
 from app.core.idempotency_models import IdempotencyRecord
+from app.core.principal import Role
 from app.organizations.models import Organization
 from tests.core.helpers import API, ORG, assert_problem
 

@@ -5,8 +5,8 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import text
 
-from app.auth.models import Role
 from app.core.config import DEFAULT_SECRET, Settings
+from app.core.principal import Role
 from tests.core.helpers import API, ORG, assert_problem
 
 

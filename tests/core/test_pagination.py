@@ -3,8 +3,8 @@
 import asyncio
 import base64
 
-from app.auth.models import Role
 from app.core.pagination import decode_cursor, encode_cursor
+from app.core.principal import Role
 from tests.core.helpers import API, assert_problem
 
 

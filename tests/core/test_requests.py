@@ -2,8 +2,8 @@
 
 import json
 
-from app.auth.models import Role
 from app.core.config import get_settings
+from app.core.principal import Role
 from tests.core.helpers import API, ORG, assert_problem
 
 

@@ -1,8 +1,8 @@
 from sqlalchemy import select
 
 from app.audit.models import AuditEntry
-from app.auth.models import Role
 from app.core.clock import utcnow
+from app.core.principal import Role
 from tests.notes.helpers import API, note_world, rows
 
 

@@ -2,8 +2,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app.auth.models import Role
 from app.core.clock import utcnow
+from app.core.principal import Role
 from app.events.models import OutboxEvent
 from app.followups.jobs import followups_due
 from tests.notes.helpers import API, note_world, rows

@@ -1,9 +1,9 @@
 from datetime import timedelta
 
-from app.auth.models import Role
 from app.cases.models import Case
 from app.core.clock import utcnow
 from app.core.db import sessionmaker
+from app.core.principal import Role
 from app.matching.ranking import rank
 from tests.matching.support import API
 from tests.specialists.support import make_specialist

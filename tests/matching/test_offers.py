@@ -1,7 +1,7 @@
 from datetime import datetime, timedelta
 
-from app.auth.models import Role
 from app.core.clock import utcnow
+from app.core.principal import Role
 from tests.matching.support import API, case_status, events, offers_of
 from tests.specialists.support import make_specialist
 

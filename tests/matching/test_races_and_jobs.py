@@ -3,9 +3,9 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from app.auth.models import Role
 from app.core.clock import utcnow
 from app.core.db import dispose_engine, init_engine, sessionmaker
+from app.core.principal import Role
 from app.matching import jobs
 from app.matching.models import Offer
 from tests.matching.support import API, case_status, events, offers_of

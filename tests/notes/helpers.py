@@ -3,8 +3,8 @@
 from dataclasses import dataclass
 from typing import Any
 
-from app.auth.models import Role
 from app.core.clock import utcnow
+from app.core.principal import Role
 
 API = "/api/v1"
 

@@ -2,8 +2,8 @@ import asyncio
 
 from sqlalchemy import select
 
-from app.auth.models import Role
 from app.cases.models import Case
+from app.core.principal import Role
 from app.events.models import OutboxEvent
 from tests.notes.helpers import API, get, note_world, rows, write_note
 

@@ -4,8 +4,8 @@ import asyncio
 
 import pytest
 
-from app.auth.models import Role
 from app.core.db import sessionmaker
+from app.core.principal import Role
 from app.events.service import emit
 from tests.conftest import IS_PG
 from tests.partners.helpers import caught_up, commit_event

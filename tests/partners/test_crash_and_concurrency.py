@@ -11,7 +11,7 @@ from collections import Counter
 import httpx
 from standardwebhooks import Webhook
 
-from app.auth.models import Role
+from app.core.principal import Role
 from app.partners.dispatcher import run
 from tests.partners.helpers import commit_event, dispatch, subscribe
 from tests.partners.support import API, free_socket

@@ -10,9 +10,9 @@ from sqlalchemy import select, update
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from app.auth.models import Role
 from app.core.config import get_settings
 from app.core.db import sessionmaker, utcnow
+from app.core.principal import Role
 from app.events.service import emit
 from app.partners.dispatcher import SCHEDULE, backoff, retry_after
 from app.partners.models import WebhookDelivery, WebhookEndpoint

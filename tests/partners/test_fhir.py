@@ -9,8 +9,8 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from fhir.resources.R4B.task import Task
 
-from app.auth.models import Role
 from app.core.db import sessionmaker
+from app.core.principal import Role
 from app.partners.fhir import fhir_id, occurrence_id
 from tests.partners.support import API
 

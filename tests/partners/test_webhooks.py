@@ -2,8 +2,8 @@
 
 import pytest
 
-from app.auth.models import Role
 from app.core.config import get_settings
+from app.core.principal import Role
 from tests.partners.support import API
 
 CASE_EVENTS = ["case.submitted", "case.assigned"]

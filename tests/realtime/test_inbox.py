@@ -2,10 +2,10 @@
 
 import pytest
 
-from app.auth.models import Role
 from app.cases.lifecycle import transition
 from app.cases.models import Case, CaseStatus
 from app.core.db import sessionmaker
+from app.core.principal import Role
 from app.events.service import emit
 from tests.cases.support import case_body
 from tests.realtime.support import API, inprocess_server, open_socket

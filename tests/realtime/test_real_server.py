@@ -7,7 +7,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from app.auth.models import Role
+from app.core.principal import Role
 from tests.realtime.support import API, ServerProcess, open_socket
 
 

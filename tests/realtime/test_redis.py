@@ -6,9 +6,9 @@ import secrets
 import httpx
 from sqlalchemy import select
 
-from app.auth.models import Role
 from app.consults.models import Message
 from app.core.db import sessionmaker
+from app.core.principal import Role
 from tests.realtime.support import API, RedisProcess, ServerProcess, open_socket, redis_url
 
 

@@ -1,8 +1,8 @@
 from datetime import datetime, timedelta
 
-from app.auth.models import Role
 from app.core.clock import utcnow
 from app.core.db import sessionmaker
+from app.core.principal import Role
 from tests.notes.helpers import API, note_world, write_note
 
 

@@ -4,9 +4,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app.auth.models import Role
 from app.core.clock import utcnow
 from app.core.db import sessionmaker
+from app.core.principal import Role
 from app.reporting.models import CaseTiming
 from app.reporting.rollup import catch_up
 from tests.notes.helpers import API, note_world, write_note

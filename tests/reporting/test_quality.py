@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.auth.models import Role
 from app.core.db import sessionmaker
+from app.core.principal import Role
 from app.followups.models import Feedback, FollowUp
 from app.notes.models import Note
 

@@ -3,7 +3,7 @@
 The world's specialist and interpreter take no part in it, so they may not see it (404).
 """
 
-from app.auth.models import Role
+from app.core.principal import Role
 from tests.matrix_support import Row, World
 from tests.rounds.support import API, make_round
 

@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import rrulestr
 from icalendar import Calendar
 
-from app.auth.models import Role
 from app.core.clock import utcnow
 from app.core.db import sessionmaker
+from app.core.principal import Role
 from tests.rounds.support import API, make_round
 
 NY = ZoneInfo("America/New_York")

@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from app.auth.models import Role
 from app.core.clock import utcnow
+from app.core.principal import Role
 from app.events.models import OutboxEvent
 from app.rounds.jobs import send_reminders
 from app.rounds.record import record_entries

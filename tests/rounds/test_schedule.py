@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.auth.models import Role
 from app.core.clock import utcnow
+from app.core.principal import Role
 from app.events.models import OutboxEvent
 from tests.rounds.support import API, make_round
 

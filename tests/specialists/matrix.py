@@ -1,4 +1,4 @@
-from app.auth.models import Role
+from app.core.principal import Role
 from tests.matrix_support import Row, World
 from tests.specialists.support import make_specialist, profile_body
 

@@ -2,9 +2,9 @@
 
 from typing import Any
 
-from app.auth.models import Role, User
+from app.auth.models import User
 from app.core.db import sessionmaker
-from app.core.principal import Principal
+from app.core.principal import Principal, Role
 from app.specialists import service
 from tests.factories import Factory
 

@@ -1,8 +1,8 @@
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from app.auth.models import Role
 from app.core.clock import utcnow
+from app.core.principal import Role
 from tests.specialists.support import make_specialist, profile_body
 
 API = "/api/v1"

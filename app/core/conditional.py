@@ -1,0 +1,82 @@
+"""Conditional requests (RFC 9110 §13), one way for every resource.
+
+One ETag format: a strong tag built from the resource's version, `"<version>"`, with the
+representation's variant after a dash where one resource has several (`"4-summary"`).
+Reads answer 304 when `If-None-Match` names the current tag (weak comparison); writes
+answer 412 when `If-Match` names none of the current tags (strong comparison), and 428
+when the resource requires `If-Match` and it is missing.
+
+Services call `check_if_match`; routers call `etag` and `not_modified`/`with_etag`. The
+header parameters are `IfMatch` and `IfNoneMatch`, so the OpenAPI schema says the same
+thing on every route.
+"""
+
+from typing import Annotated
+
+from fastapi import Header, Request, Response
+
+from app.core.errors import AppError, PreconditionFailed, PreconditionRequired
+
+IfMatch = Annotated[
+    str | None,
+    Header(description="The ETag from your last read; 412 when the resource changed since."),
+]
+IfNoneMatch = Annotated[
+    str | None,
+    Header(description="The ETag you hold; 304 with no body when it is still current."),
+]
+
+
+def etag(version: int | str, variant: str | None = None) -> str:
+    """The strong ETag of a resource at `version` (and of its `variant` representation)."""
+    return f'"{version}-{variant}"' if variant else f'"{version}"'
+
+
+def _tags(header: str) -> list[str]:
+    return [t.strip() for t in header.split(",") if t.strip()]
+
+
+def _opaque(tag: str) -> str:
+    return tag.removeprefix("W/")
+
+
+def check_if_match(
+    if_match: str | None, current: str, *, required: bool = False, what: str = "resource"
+) -> None:
+    """Refuse a write based on a stale read: 412 when `If-Match` does not name `current`
+    (or `*`), 428 when it is `required` and absent. Nothing is changed either way."""
+    if if_match is None or not if_match.strip():
+        if required:
+            raise PreconditionRequired(
+                f"Send If-Match with the ETag you last read of this {what}.",
+                current_etag=current,
+            )
+        return
+    tags = _tags(if_match)
+    # If-Match uses the strong comparison: a weak tag never matches (RFC 9110 §13.1.1).
+    if "*" in tags or current in tags:
+        return
+    raise PreconditionFailed(
+        f"The {what} has changed since you read it: read it again.", current_etag=current
+    )
+
+
+def matches_none(if_none_match: str | None, current: str) -> bool:
+    """True when `If-None-Match` names `current` (weak comparison) or is `*`."""
+    if if_none_match is None:
+        return False
+    tags = _tags(if_none_match)
+    return "*" in tags or _opaque(current) in {_opaque(t) for t in tags}
+
+
+class NotModified(AppError):
+    """The caller's copy is current (rendered as an empty 304 with the ETag)."""
+
+    status, code, title = 304, "not-modified", "Not modified"
+
+
+def with_etag(request: Request, response: Response, current: str) -> None:
+    """Set the ETag of a read; answer 304 instead when the caller's copy is current."""
+    if matches_none(request.headers.get("if-none-match"), current):
+        raise NotModified(headers={"ETag": current})
+    response.headers["ETag"] = current
