@@ -22,6 +22,7 @@ from app.core.idempotency import IdempotentReplay, replay_response
 from app.core.middleware import BodyLimitMiddleware, MetricsMiddleware, UnhandledErrorMiddleware
 from app.core.migrations import code_heads, database_heads
 from app.core.registry import domain_modules
+from app.events.service import load_listeners
 from app.ops.router import ops_router
 
 log = logging.getLogger("app")
@@ -141,6 +142,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 
 def create_app() -> FastAPI:
     s = get_settings()
+    load_listeners()
     app = FastAPI(
         title="Consult backend",
         version="1.0.0",

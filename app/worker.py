@@ -34,9 +34,11 @@ _discovered = False
 def _discover() -> None:
     global _discovered
     from app.core.registry import domain_modules
+    from app.events.service import load_listeners
 
     for module in domain_modules("jobs"):
         JOBS.update(getattr(module, "JOBS", {}))
+    load_listeners()
     _discovered = True
 
 

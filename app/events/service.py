@@ -1,5 +1,13 @@
-"""Writing outbox events. Readers (live hub, webhooks, changes feed) come later."""
+"""Writing outbox events, and the domains that react to them in the same transaction.
 
+A domain that must react to another's change before it commits (cancelling a case
+withdraws its pending offers) registers a listener here instead of being imported by the
+domain that changes: `@listen("case.cancelled")` in `app/<domain>/listeners.py`, which
+`load_listeners()` imports at start-up. Readers after the commit (live hub, webhooks,
+changes feed) read the outbox instead.
+"""
+
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import insert
@@ -7,8 +15,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import utcnow
 from app.core.rawdb import DriverDb, Sql
+from app.core.registry import domain_modules
 from app.events import relay
 from app.events.models import OutboxEvent
+
+Listener = Callable[[AsyncSession, OutboxEvent], Awaitable[None]]
+_listeners: dict[str, list[Listener]] = {}
+
+
+def listen(type: str) -> Callable[[Listener], Listener]:
+    """Run the decorated `fn(session, event)` inside every transaction that emits `type`."""
+
+    def register(fn: Listener) -> Listener:
+        _listeners.setdefault(type, []).append(fn)
+        return fn
+
+    return register
+
+
+def load_listeners() -> None:
+    """Import every domain's `listeners.py` (once per process; importing registers them)."""
+    domain_modules("listeners")
+
 
 _TABLE = OutboxEvent.__table__  # type: ignore[attr-defined]
 _EMIT = Sql(
@@ -47,6 +75,8 @@ async def emit(
         "published_at": None,
     }
     if isinstance(session, DriverDb):
+        if type in _listeners:
+            raise RuntimeError(f"{type} has listeners: emit it from an ORM session")
         made: list[OutboxEvent] = []
         await session.write(
             _EMIT,
@@ -65,4 +95,6 @@ async def emit(
     result = await session.execute(insert(_TABLE).values(**values))
     ev = OutboxEvent.model_construct(id=result.inserted_primary_key[0], **values)
     relay.remember(session.sync_session, ev)
+    for listener in _listeners.get(type, ()):
+        await listener(session, ev)
     return ev
