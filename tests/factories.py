@@ -11,8 +11,7 @@ from app.core.security import create_token, hash_secret
 from app.organizations.models import Organization
 
 if TYPE_CHECKING:
-    from app.cases.models import Case
-    from app.matching.models import Offer
+    from app.cases.models import Case, Offer
 
 API = "/api/v1"
 
@@ -126,7 +125,7 @@ class Factory:
 
     async def make_offer(self, case_id: str, specialist_id: str, **overrides: Any) -> "Offer":
 
-        from app.matching.models import Offer
+        from app.cases.models import Offer
 
         data: dict[str, Any] = {
             "case_id": case_id,

@@ -13,9 +13,8 @@ from typing import Any
 from sqlalchemy import and_, bindparam, exists, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.cases.models import Case, CaseParticipant
+from app.cases.models import Case, CaseParticipant, Offer, OfferStatus
 from app.core.principal import Principal, Role
-from app.matching.models import Offer, OfferStatus
 
 
 class View(StrEnum):

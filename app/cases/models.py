@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -106,3 +107,34 @@ class Attachment(Timestamped, table=True):
     description: str | None = Field(default=None, max_length=500)
     storage_key: str = Field(max_length=200)
     uploaded_by_id: str | None = Field(default=None, max_length=40)
+
+
+class OfferStatus(StrEnum):
+    pending = "pending"
+    accepted = "accepted"
+    declined = "declined"
+    expired = "expired"
+    withdrawn = "withdrawn"  # another specialist accepted first, or the case was cancelled
+
+
+class Offer(Timestamped, table=True):
+    __tablename__ = "offer"
+    __table_args__ = (
+        Index("ix_offer_specialist_status", "specialist_id", "status"),
+        Index("ix_offer_status_expires", "status", "expires_at"),
+        # A specialist is offered a case at most once: re-offers go down the ranking.
+        UniqueConstraint("case_id", "specialist_id", name="uq_offer_case_specialist"),
+    )
+
+    id: str = Field(default_factory=lambda: new_id("off"), primary_key=True, max_length=40)
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=40)
+    specialist_id: str = Field(foreign_key="user.id", max_length=40)
+    status: str = Field(default=OfferStatus.pending.value, max_length=12)
+    rank: int = 0
+    score: float = 0.0
+    score_parts: dict[str, Any] = json_field(default_factory=dict)
+    interpreter_needed: bool = False
+    offered_by_id: str | None = Field(default=None, max_length=40)  # None: automatic
+    expires_at: datetime = ts_field()
+    responded_at: datetime | None = ts_field(default=None)
+    decline_reason: str | None = Field(default=None, max_length=1000)

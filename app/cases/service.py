@@ -36,7 +36,6 @@ from app.core.pagination import decode_cursor, encode_cursor, keyset_page
 from app.core.principal import Principal, Role
 from app.core.rawdb import DriverDb, Sql, named_dialect
 from app.events.service import emit
-from app.matching import service as matching
 
 
 class ConsentRequired(Unprocessable):
@@ -524,8 +523,8 @@ async def cancel_case(
     check_if_match(case, if_match)
     await lifecycle.transition(session, case, CaseStatus.cancelled, actor.id, reason=reason)
     case.cancel_reason = reason
-    # Its pending offers go in the same transaction, so no specialist still sees the case.
-    await matching.withdraw_pending(session, case)
+    # Its pending offers are withdrawn in this transaction by matching, which listens to
+    # case.cancelled (app/matching/listeners.py).
     await session.flush()
     await audit.append(session, actor, "case.cancel", "case", case.id, detail=reason)
     return case

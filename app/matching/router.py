@@ -3,12 +3,12 @@ from typing import Annotated, Literal
 from fastapi import Query
 
 from app.cases.dependencies import VisibleCase
+from app.cases.models import Offer
 from app.core.deps import CurrentPrincipal, SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
 from app.core.routing import make_router
 from app.matching import service
-from app.matching.models import Offer
 from app.matching.schemas import CandidateList, OfferBatch, OfferCreate, OfferDecline, OfferRead
 
 router = make_router(tags=["matching"])

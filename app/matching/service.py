@@ -19,7 +19,7 @@ from app.audit import service as audit
 from app.auth.models import User
 from app.cases import lifecycle
 from app.cases.access import can_act_as_local, full_access, is_staff
-from app.cases.models import Case, CaseStatus
+from app.cases.models import Case, CaseStatus, Offer, OfferStatus
 from app.core.config import get_settings
 from app.core.db import utcnow
 from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -27,7 +27,6 @@ from app.core.pagination import keyset_page
 from app.core.principal import Principal, Role
 from app.events.service import emit
 from app.matching import scoring
-from app.matching.models import Offer, OfferStatus
 from app.matching.ranking import Ranking, rank
 from app.specialists import repository as specialist_repo
 from app.specialists import service as specialists

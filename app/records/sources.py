@@ -8,8 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.cases.models import Case
-from app.matching.models import Offer, OfferStatus
+from app.cases.models import Case, Offer, OfferStatus
 
 
 async def record_entries(session: AsyncSession, case: Case) -> list[dict[str, Any]]:

@@ -20,13 +20,12 @@ from typing import Any
 from sqlalchemy import BigInteger, cast, delete, func, insert, select, text, true, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.cases.models import Case
+from app.cases.models import Case, Offer, OfferStatus
 from app.core.clock import clock
 from app.core.db import is_postgres
 from app.core.principal import Role
 from app.events.models import OutboxEvent
 from app.followups.models import Feedback
-from app.matching.models import Offer, OfferStatus
 from app.notes.models import Note, NoteKind, NoteStatus
 from app.reporting.models import CaseTiming, ReportingState
 

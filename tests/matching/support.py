@@ -2,9 +2,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.cases.models import Offer
 from app.core.db import sessionmaker
 from app.events.models import OutboxEvent
-from app.matching.models import Offer
 
 API = "/api/v1"
 

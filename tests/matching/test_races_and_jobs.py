@@ -3,11 +3,11 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
+from app.cases.models import Offer
 from app.core.clock import utcnow
 from app.core.db import dispose_engine, init_engine, sessionmaker
 from app.core.principal import Role
 from app.matching import jobs
-from app.matching.models import Offer
 from tests.matching.support import API, case_status, events, offers_of
 from tests.specialists.support import make_specialist
 
