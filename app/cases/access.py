@@ -12,9 +12,10 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.cases.models import Case, CaseParticipant, Offer, OfferStatus
-from app.core.principal import Principal, Role
+from app.core.principal import Principal, Role, Scope
 
 
 class View(StrEnum):
@@ -29,7 +30,7 @@ class View(StrEnum):
 
 def access_shape(p: Principal) -> tuple[str, str, bool]:
     """What the rules below depend on besides the principal's ids."""
-    return (p.kind, p.role.value, p.has_scope("cases:read"))
+    return (p.kind, p.role.value, p.has_scope(Scope.cases_read))
 
 
 def access_params(p: Principal) -> dict[str, Any]:
@@ -42,8 +43,8 @@ def _me(p: Principal) -> Any:
 
 def full_access(p: Principal) -> Any:
     """WHERE clause: cases this principal sees in full."""
-    if p.kind == "client":
-        if not p.has_scope("cases:read"):
+    if p.is_client:
+        if not p.has_scope(Scope.cases_read):
             return false()
         return Case.organization_id == bindparam("acc_org", p.organization_id)
     if p.role in (Role.admin, Role.coordinator):
@@ -51,20 +52,20 @@ def full_access(p: Principal) -> Any:
     if p.role == Role.clinician:
         return Case.organization_id == bindparam("acc_org", p.organization_id)
     is_participant = exists().where(
-        CaseParticipant.case_id == Case.id, CaseParticipant.user_id == _me(p)
+        col(CaseParticipant.case_id) == col(Case.id), col(CaseParticipant.user_id) == _me(p)
     )
     if p.role == Role.specialist:
-        return or_(Case.assigned_specialist_id == _me(p), is_participant)
+        return or_(col(Case.assigned_specialist_id) == _me(p), is_participant)
     return is_participant  # interpreter
 
 
 def summary_access(p: Principal) -> Any:
     """WHERE clause: cases this principal sees at least the summary of."""
-    if p.kind == "user" and p.role == Role.specialist:
+    if p.is_user and p.role == Role.specialist:
         offered = exists().where(
-            Offer.case_id == Case.id,
-            Offer.specialist_id == _me(p),
-            Offer.status == OfferStatus.pending.value,
+            col(Offer.case_id) == col(Case.id),
+            col(Offer.specialist_id) == _me(p),
+            col(Offer.status) == OfferStatus.pending.value,
         )
         return or_(full_access(p), offered)
     return full_access(p)
@@ -74,7 +75,7 @@ async def view_of(session: AsyncSession, p: Principal, case_id: str) -> tuple[Ca
     """The case and how much of it the principal may see, or None when they may not."""
     full = full_access(p)
     stmt = select(Case, and_(true(), full).label("full")).where(
-        Case.id == case_id, summary_access(p)
+        col(Case.id) == case_id, summary_access(p)
     )
     row = (await session.execute(stmt)).first()
     if row is None:
@@ -84,13 +85,13 @@ async def view_of(session: AsyncSession, p: Principal, case_id: str) -> tuple[Ca
 
 def can_act_as_local(p: Principal, case: Case) -> bool:
     """The case's own facility (its clinicians and apps with cases:write) leads the case."""
-    if p.kind == "client":
-        return p.organization_id == case.organization_id and p.has_scope("cases:write")
+    if p.is_client:
+        return p.organization_id == case.organization_id and p.has_scope(Scope.cases_write)
     return p.role == Role.clinician and p.organization_id == case.organization_id
 
 
 def is_staff(p: Principal) -> bool:
-    return p.kind == "user" and p.role in (Role.admin, Role.coordinator)
+    return p.is_staff
 
 
 async def load_case_child(

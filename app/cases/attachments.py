@@ -21,6 +21,7 @@ from typing import Any, BinaryIO
 from python_multipart.multipart import MultipartParser, parse_options_header
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.audit import service as audit
 from app.cases.access import load_case_child
@@ -30,14 +31,13 @@ from app.core.db import new_id, utcnow
 from app.core.errors import (
     BadRequest,
     Conflict,
-    Forbidden,
     NotFound,
     PayloadTooLarge,
     Unprocessable,
     UnsupportedMediaType,
 )
 from app.core.pagination import keyset_page
-from app.core.principal import Principal
+from app.core.principal import Principal, Scope
 from app.events.service import emit
 
 ALLOWED = {
@@ -347,8 +347,7 @@ async def store(
     content_type: str | None,
 ) -> Attachment:
     """Receive one file for a case the caller sees in full (FullCase), and record it."""
-    if actor.kind == "client" and not actor.has_scope("cases:write"):
-        raise Forbidden("This API client lacks the scope cases:write.")
+    actor.require_scope(Scope.cases_write)
     _check_open(case.status)
     # The caller is authorised; end the read-only transaction before receiving the bytes, so
     # a slow clinic link does not hold a pooled connection (or SQLite's one write lock) for
@@ -360,7 +359,7 @@ async def store(
     final = path_of(key)
     try:
         # It may have been closed or cancelled while the file was arriving.
-        _check_open(await session.scalar(select(Case.status).where(Case.id == case.id)))
+        _check_open(await session.scalar(select(col(Case.status)).where(col(Case.id) == case.id)))
         await asyncio.to_thread(_promote, up.tmp_path, final)
         _remove_on_rollback(session, final)
         now = utcnow()
@@ -415,7 +414,7 @@ def _check_open(status: str | None) -> None:
 async def list_for_case(
     session: AsyncSession, actor: Principal, case: Case, limit: int, cursor: str | None
 ) -> tuple[list[Attachment], str | None]:
-    stmt = select(Attachment).where(Attachment.case_id == case.id)
+    stmt = select(Attachment).where(col(Attachment.case_id) == case.id)
     items, nxt = await keyset_page(session, stmt, Attachment.id, limit, cursor, descending=False)
     await audit.append(session, actor, "attachment.list", "case", case.id)
     return items, nxt

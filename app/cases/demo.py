@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.auth.models import User
 from app.cases import service
@@ -65,17 +66,19 @@ async def load(
 ) -> None:
     minutes = get_settings().respond_by_minutes
     for spec in CASES:
-        org = orgs[spec["org"]]
+        org = orgs[str(spec["org"])]
         clinician = await session.scalar(
-            select(User).where(User.email == f"clinician.{spec['org']}@demo.org")
+            select(User).where(col(User.email) == f"clinician.{spec['org']}@demo.org")
         )
         data = {k: v for k, v in spec.items() if k != "org"}
-        case = Case(
-            organization_id=org.id,
-            submitted_by_id=clinician.id if clinician else None,
-            consent_method="verbal",
-            respond_by=utcnow() + timedelta(minutes=minutes[spec["urgency"]]),
-            **data,
+        case = Case.model_validate(
+            {
+                **data,
+                "organization_id": org.id,
+                "submitted_by_id": clinician.id if clinician else None,
+                "consent_method": "verbal",
+                "respond_by": utcnow() + timedelta(minutes=minutes[str(spec["urgency"])]),
+            }
         )
         session.add(case)
         await session.flush()

@@ -7,7 +7,7 @@ database (bench), so it is built when a case is written instead: a trigger on `c
 writes both views of the row into `case_listing` on every INSERT and UPDATE, whether the
 ORM or plain SQL wrote it. The list joins it and picks the view the access rule gives.
 
-The JSON comes from the same SHAPES `present()` walks (app.cases.service.json_sql). The
+The JSON comes from the same SHAPES `present()` walks (app.cases.presentation.json_sql). The
 migration that installs the triggers holds their SQL as it was then; `trigger_sql()` is
 that SQL as the code would write it now, and a test fails when the two disagree. After a
 change to SHAPES, add a migration that runs `drop_sql()` then `trigger_sql()` with the
@@ -15,7 +15,7 @@ new text frozen in it, and rewrites the stored rows (`refresh_sql()`).
 """
 
 from app.cases.access import View
-from app.cases.service import SHAPES, json_sql
+from app.cases.presentation import SHAPES, json_sql
 
 FUNCTION = "case_listing_write"  # PostgreSQL: the trigger function and the trigger
 # PostgreSQL writes floats as the writing session's extra_float_digits says; the stored

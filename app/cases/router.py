@@ -3,13 +3,14 @@
 from typing import Annotated, Any
 
 import pydantic_core
-from fastapi import Header, Query, Request, Response
+from fastapi import Query, Request, Response
 from fastapi.responses import FileResponse
 
 from app.cases import attachments, service
 from app.cases.access import View
 from app.cases.dependencies import FullCase, VisibleCase
 from app.cases.models import CaseStatus, Urgency
+from app.cases.presentation import etag, present
 from app.cases.schemas import (
     AttachmentRead,
     CaseCancel,
@@ -20,14 +21,15 @@ from app.cases.schemas import (
     ParticipantCreate,
     ParticipantRead,
 )
-from app.core.deps import CurrentPrincipal, SessionDep
+from app.core import conditional
+from app.core.conditional import IfMatch, check_if_none_match
+from app.core.deps import CasesRead, CasesWrite, CurrentPrincipal, SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
 from app.core.routing import LeanDb, lean, make_router
 
 router = make_router(tags=["cases"])
 API = "/api/v1"
-IfMatch = Annotated[str | None, Header(description="An ETag from a read; 412 when stale.")]
 
 _UPLOAD_BODY: dict[str, Any] = {
     "required": True,
@@ -80,9 +82,9 @@ def _attachment(att: Any) -> dict[str, Any]:
 async def create_case(db: LeanDb, p: CurrentPrincipal, body: CaseCreate) -> object:
     case = await service.create_case(db, p, body)
     return _json(
-        service.present(case, View.full),
+        present(case, View.full),
         201,
-        {"Location": f"{API}/cases/{case.id}", "ETag": service.etag(case)},
+        {"Location": f"{API}/cases/{case.id}", "ETag": etag(case)},
     )
 
 
@@ -127,13 +129,18 @@ async def list_cases(
     description="The whole case (`view: full`), or its summary (`view: summary`: no "
     "patient reference, no attachments) for a specialist who only holds a "
     "pending offer.",
-    responses=problem_responses(401, 404),
+    responses={
+        304: {"description": "Not modified: your copy (If-None-Match) is current"},
+        **problem_responses(401, 403, 404),
+    },
 )
-async def get_case(session: SessionDep, p: CurrentPrincipal, visible: VisibleCase) -> object:
+async def get_case(
+    request: Request, session: SessionDep, p: CasesRead, visible: VisibleCase
+) -> object:
     case, view = visible
-    return _json(
-        await service.read_case(session, p, case, view), headers={"ETag": service.etag(case, view)}
-    )
+    tag = etag(case, view)
+    check_if_none_match(request, tag)
+    return _json(await service.read_case(session, p, case, view), headers={"ETag": tag})
 
 
 @router.post(
@@ -147,7 +154,7 @@ async def get_case(session: SessionDep, p: CurrentPrincipal, visible: VisibleCas
     responses=problem_responses(400, 401, 403, 404, 409, 413, 415, 422),
 )
 async def upload_attachment(
-    request: Request, session: SessionDep, p: CurrentPrincipal, case: FullCase, response: Response
+    request: Request, session: SessionDep, p: CasesWrite, case: FullCase, response: Response
 ) -> object:
     att = await attachments.store(
         session, p, case, request.stream(), request.headers.get("content-type")
@@ -164,7 +171,7 @@ async def upload_attachment(
 )
 async def list_attachments(
     session: SessionDep,
-    p: CurrentPrincipal,
+    p: CasesRead,
     case: FullCase,
     limit: Limit = 50,
     cursor: Cursor = None,
@@ -189,7 +196,7 @@ async def list_attachments(
     },
 )
 async def download_attachment(
-    session: SessionDep, p: CurrentPrincipal, attachment_id: str
+    session: SessionDep, p: CasesRead, attachment_id: str
 ) -> FileResponse:
     att, path = await attachments.open_content(session, p, attachment_id)
     return FileResponse(
@@ -198,7 +205,7 @@ async def download_attachment(
         filename=att.filename,
         content_disposition_type="attachment",
         headers={
-            "ETag": f'"{att.sha256}"',
+            "ETag": conditional.etag(att.sha256),
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "private, no-store",
         },
@@ -214,7 +221,7 @@ async def download_attachment(
 )
 async def add_participant(
     session: SessionDep,
-    p: CurrentPrincipal,
+    p: CasesWrite,
     visible: VisibleCase,
     body: ParticipantCreate,
     response: Response,
@@ -233,7 +240,7 @@ async def add_participant(
 )
 async def list_participants(
     session: SessionDep,
-    p: CurrentPrincipal,
+    p: CasesRead,
     case: FullCase,
     limit: Limit = 50,
     cursor: Cursor = None,
@@ -250,7 +257,7 @@ async def list_participants(
 )
 async def cancel_case(
     session: SessionDep,
-    p: CurrentPrincipal,
+    p: CasesWrite,
     visible: VisibleCase,
     response: Response,
     if_match: IfMatch = None,
@@ -258,8 +265,8 @@ async def cancel_case(
 ) -> object:
     case, _ = visible
     await service.cancel_case(session, p, case, body.reason if body else None, if_match)
-    response.headers["ETag"] = service.etag(case)
-    return service.present(case, View.full)
+    response.headers["ETag"] = etag(case)
+    return present(case, View.full)
 
 
 @router.post(
@@ -270,7 +277,7 @@ async def cancel_case(
 )
 async def close_case(
     session: SessionDep,
-    p: CurrentPrincipal,
+    p: CasesWrite,
     visible: VisibleCase,
     body: CaseClose,
     response: Response,
@@ -278,5 +285,5 @@ async def close_case(
 ) -> object:
     case, _ = visible
     await service.close_case(session, p, case, body.outcome, if_match)
-    response.headers["ETag"] = service.etag(case)
-    return service.present(case, View.full)
+    response.headers["ETag"] = etag(case)
+    return present(case, View.full)

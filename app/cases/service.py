@@ -10,10 +10,11 @@ from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Float, and_, bindparam, select, true
+from sqlalchemy import and_, bindparam, select, true
 from sqlalchemy import case as sql_case
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.audit import service as audit
 from app.auth.models import User
@@ -24,16 +25,17 @@ from app.cases.access import (
     access_shape,
     can_act_as_local,
     full_access,
-    is_staff,
     summary_access,
 )
 from app.cases.models import Case, CaseListing, CaseParticipant, CaseStatus
+from app.cases.presentation import etag, present
 from app.cases.schemas import CaseCreate
+from app.core import conditional
 from app.core.config import get_settings
-from app.core.db import UTCDateTime, new_id, utcnow
-from app.core.errors import Conflict, Forbidden, PreconditionFailed, Unprocessable
+from app.core.db import new_id, utcnow
+from app.core.errors import Conflict, Forbidden, Unprocessable
 from app.core.pagination import decode_cursor, encode_cursor, keyset_page
-from app.core.principal import Principal, Role
+from app.core.principal import Principal, Role, Scope
 from app.core.rawdb import DriverDb, Sql, named_dialect
 from app.events.service import emit
 
@@ -74,97 +76,6 @@ class InvalidParticipant(Unprocessable):
     code = "invalid-participant"
 
 
-def etag(case: Case, view: View = View.full) -> str:
-    """Strong ETag of the representation: the version, told apart by view."""
-    return f'"{case.version}"' if view == View.full else f'"{case.version}-summary"'
-
-
-def check_if_match(case: Case, if_match: str | None) -> None:
-    """Honour If-Match when sent: a stale version is 412, nothing is changed."""
-    if if_match is None:
-        return
-    tags = {t.strip() for t in if_match.split(",")}
-    if "*" not in tags and etag(case) not in tags:
-        raise PreconditionFailed(
-            "The case has changed since you read it; read it again.", current_etag=etag(case)
-        )
-
-
-# ---------------------------------------------------------------- presentation
-
-
-class Const:
-    """A fixed value in a shape (not a column)."""
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-
-# The case as a caller sees it, once for both uses: output key -> column name, a nested
-# shape, or a Const. `present` walks it for one case; the database writes the same JSON
-# whenever a case is written, for the list (`json_sql`, app.cases.listing). See
-# app.cases.schemas for the documented shape.
-_COMMON: dict[str, Any] = {
-    "id": "id",
-    "created_at": "created_at",
-    "updated_at": "updated_at",
-    "organization_id": "organization_id",
-    "specialty": "specialty",
-    "urgency": "urgency",
-    "question": "question",
-    "summary": "summary",
-    "languages": "languages",
-    "interpreter_needed": "interpreter_needed",
-    "status": "status",
-    "respond_by": "respond_by",
-}
-SHAPES: dict[View, dict[str, Any]] = {
-    View.summary: {
-        **_COMMON,
-        "view": Const("summary"),
-        "patient": {"age_years": "patient_age_years", "sex": "patient_sex"},
-    },
-    View.full: {
-        **_COMMON,
-        "view": Const("full"),
-        "patient": {
-            "reference": "patient_reference",
-            "age_years": "patient_age_years",
-            "sex": "patient_sex",
-        },
-        "consent": {"obtained": Const(True), "method": "consent_method"},
-        "follow_up_of": "follow_up_of_id",
-        "submitted_by_id": "submitted_by_id",
-        "submitted_by_client_id": "submitted_by_client_id",
-        "assigned_specialist_id": "assigned_specialist_id",
-        "assigned_at": "assigned_at",
-        "answered_at": "answered_at",
-        "closed_at": "closed_at",
-        "cancelled_at": "cancelled_at",
-        "outcome": "outcome",
-        "cancel_reason": "cancel_reason",
-        "version": "version",
-    },
-}
-
-
-def _walk(case: Any, shape: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, source in shape.items():
-        if isinstance(source, str):
-            out[key] = getattr(case, source)
-        elif isinstance(source, Const):
-            out[key] = source.value
-        else:
-            out[key] = _walk(case, source)
-    return out
-
-
-def present(case: Any, view: View) -> dict[str, Any]:
-    """The case (an ORM object or a row) as the caller may see it: see SHAPES."""
-    return _walk(case, SHAPES[view])
-
-
 # ---------------------------------------------------------------- intake
 
 
@@ -197,15 +108,14 @@ _INSERT_CASE = Sql.insert("case", _CASE_COLUMNS)
 
 async def _facility_for(db: DriverDb, actor: Principal, requested: str | None) -> str:
     """Which facility a new case belongs to, and whether the actor may submit for it."""
-    if actor.kind == "client":
-        if not actor.has_scope("cases:write"):
-            raise Forbidden("This API client lacks the scope cases:write.")
+    if actor.is_client:
+        actor.require_scope(Scope.cases_write)
         own = actor.organization_id
     elif actor.role == Role.clinician:
         own = actor.organization_id
         if own is None:
             raise Forbidden("You do not belong to a facility.")
-    elif is_staff(actor):
+    elif actor.is_staff:
         if requested is None:
             raise Unprocessable(
                 "Coordinators and admins submit on a facility's behalf: give organization_id.",
@@ -255,8 +165,8 @@ async def create_case(db: DriverDb, actor: Principal, body: CaseCreate) -> Simpl
         created_at=now,
         updated_at=now,
         organization_id=org_id,
-        submitted_by_id=actor.id if actor.kind == "user" else None,
-        submitted_by_client_id=actor.id if actor.kind == "client" else None,
+        submitted_by_id=actor.id if actor.is_user else None,
+        submitted_by_client_id=actor.id if actor.is_client else None,
         specialty=body.specialty,
         urgency=body.urgency.value,
         question=body.question,
@@ -326,56 +236,8 @@ async def read_case(
 
 _FILTERS = ("status", "specialty", "urgency", "organization_id")
 _list_sql: dict[tuple[Any, ...], tuple[Sql, dict[str, Any]]] = {}
-_CASE_TABLE: Any = Case.__table__
-_LISTING_TABLE: Any = CaseListing.__table__
-
-
-def _ts_json_sql(dialect: str, c: str) -> str:
-    """A stored timestamp as the JSON text pydantic writes for it (`...T10:00:00.123456Z`,
-    no fraction when it is zero), computed by the database."""
-    if dialect == "sqlite":  # stored as `2026-11-21 10:00:00.123456`, UTC
-        return (
-            f"CASE WHEN substr({c}, 21) = '000000' "
-            f"THEN substr({c}, 1, 10) || 'T' || substr({c}, 12, 8) || 'Z' "
-            f"ELSE substr({c}, 1, 10) || 'T' || substr({c}, 12) || 'Z' END"
-        )
-    utc = f"({c} AT TIME ZONE 'UTC')"
-    return (
-        f"CASE WHEN date_trunc('second', {c}) = {c} "
-        f"""THEN to_char({utc}, 'YYYY-MM-DD"T"HH24:MI:SS"Z"') """
-        f"""ELSE to_char({utc}, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') END"""
-    )
-
-
-def json_sql(dialect: str, shape: dict[str, Any], row: str = '"case"') -> str:
-    """SQL that writes a case row (`row`: the table or a trigger's NEW) as the JSON object
-    `present` would give (SHAPES)."""
-    parts: list[str] = []
-    for key, source in shape.items():
-        if isinstance(source, dict):
-            value = json_sql(dialect, source, row)
-        elif isinstance(source, Const):
-            if source.value is True:
-                value = "json('true')" if dialect == "sqlite" else "true"
-            else:
-                value = f"'{source.value}'" if dialect == "sqlite" else f"'{source.value}'::text"
-        else:
-            col = _CASE_TABLE.c[source]
-            c = f"{row}.{source}"
-            if isinstance(col.type, UTCDateTime):
-                value = _ts_json_sql(dialect, c)
-            elif dialect == "sqlite" and isinstance(col.type, Float):
-                # json_object writes REAL with 15 digits; 17 read back as the same float.
-                value = f"CASE WHEN {c} IS NULL THEN NULL ELSE json(printf('%!.17g', {c})) END"
-            elif dialect == "sqlite" and source == "languages":
-                value = f"json({c})"  # stored as JSON text
-            elif dialect == "sqlite" and source == "interpreter_needed":
-                value = f"CASE WHEN {c} THEN json('true') ELSE json('false') END"
-            else:
-                value = c
-        parts.append(f"'{key}', {value}")
-    fn = "json_object" if dialect == "sqlite" else "json_build_object"
-    return f"{fn}({', '.join(parts)})"
+_CASE_TABLE: Any = Case.__table__  # type: ignore[attr-defined]  # SQLModel types no __table__
+_LISTING_TABLE: Any = CaseListing.__table__  # type: ignore[attr-defined]
 
 
 def _list_statement(db: DriverDb, actor: Principal, filters: tuple[str, ...], after: bool) -> Any:
@@ -429,8 +291,7 @@ async def list_cases(
 ) -> tuple[list[str], str | None]:
     """Newest first, built from the same rule as a read: never wider than GET /cases/{id}.
     Runs on the lean path (app.core.routing.lean). Items are JSON texts."""
-    if actor.kind == "client" and not actor.has_scope("cases:read"):
-        raise Forbidden("This API client lacks the scope cases:read.")
+    actor.require_scope(Scope.cases_read)
     given = {"status": status, "specialty": specialty, "urgency": urgency}
     given["organization_id"] = organization_id
     filters = tuple(n for n in _FILTERS if given[n])
@@ -457,16 +318,16 @@ async def add_participant(
     session: AsyncSession, actor: Principal, case: Case, view: View, user_id: str, role: str
 ) -> CaseParticipant:
     if not (
-        is_staff(actor)
+        actor.is_staff
         or can_act_as_local(actor, case)
-        or (view == View.full and actor.kind == "user" and case.assigned_specialist_id == actor.id)
+        or (view == View.full and actor.is_user and case.assigned_specialist_id == actor.id)
     ):
         raise Forbidden(
             "Only coordinators, the case's facility or its assigned specialist add participants."
         )
     if case.status in (CaseStatus.closed, CaseStatus.cancelled):
         raise CaseIsClosed(f"The case is {case.status}.")
-    user = await session.scalar(select(User).where(User.id == user_id))
+    user = await session.get(User, user_id)
     if user is None or not user.active:
         raise InvalidParticipant(
             "No such active user.",
@@ -505,7 +366,7 @@ async def add_participant(
 async def list_participants(
     session: AsyncSession, actor: Principal, case: Case, limit: int, cursor: str | None
 ) -> tuple[list[Any], str | None]:
-    stmt = select(CaseParticipant).where(CaseParticipant.case_id == case.id)
+    stmt = select(CaseParticipant).where(col(CaseParticipant.case_id) == case.id)
     return await keyset_page(session, stmt, CaseParticipant.id, limit, cursor, descending=False)
 
 
@@ -515,12 +376,12 @@ async def list_participants(
 async def cancel_case(
     session: AsyncSession, actor: Principal, case: Case, reason: str | None, if_match: str | None
 ) -> Case:
-    if not (is_staff(actor) or can_act_as_local(actor, case)):
+    if not (actor.is_staff or can_act_as_local(actor, case)):
         raise Forbidden("Only coordinators or the case's facility cancel a case.")
     # Locked and read again: a specialist may be accepting one of its offers right now
     # (accepting locks the case the same way), and If-Match must see the latest version.
     await session.refresh(case, with_for_update=True)
-    check_if_match(case, if_match)
+    conditional.check_if_match(if_match, etag(case), what="case")
     await lifecycle.transition(session, case, CaseStatus.cancelled, actor.id, reason=reason)
     case.cancel_reason = reason
     # Its pending offers are withdrawn in this transaction by matching, which listens to
@@ -533,9 +394,9 @@ async def cancel_case(
 async def close_case(
     session: AsyncSession, actor: Principal, case: Case, outcome: str, if_match: str | None
 ) -> Case:
-    if not (is_staff(actor) or can_act_as_local(actor, case)):
+    if not (actor.is_staff or can_act_as_local(actor, case)):
         raise Forbidden("Only coordinators or the case's facility close a case.")
-    check_if_match(case, if_match)
+    conditional.check_if_match(if_match, etag(case), what="case")
     await lifecycle.transition(session, case, CaseStatus.closed, actor.id)
     case.outcome = outcome
     await session.flush()

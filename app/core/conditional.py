@@ -75,8 +75,13 @@ class NotModified(AppError):
     status, code, title = 304, "not-modified", "Not modified"
 
 
-def with_etag(request: Request, response: Response, current: str) -> None:
-    """Set the ETag of a read; answer 304 instead when the caller's copy is current."""
+def check_if_none_match(request: Request, current: str) -> None:
+    """Answer 304 (NotModified) when the caller's copy of a read is current."""
     if matches_none(request.headers.get("if-none-match"), current):
         raise NotModified(headers={"ETag": current})
+
+
+def with_etag(request: Request, response: Response, current: str) -> None:
+    """Set the ETag of a read; answer 304 instead when the caller's copy is current."""
+    check_if_none_match(request, current)
     response.headers["ETag"] = current

@@ -21,7 +21,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-from app.core.clock import clock, utcnow
+from app.core.clock import clock
+from app.core.clock import utcnow as utcnow  # re-exported: many modules read it here
 
 # Constraint names must be the same on SQLite and PostgreSQL, or migrations drift.
 SQLModel.metadata.naming_convention = {
@@ -120,7 +121,7 @@ class _SqliteConnection(aiosqlite.Connection):
     async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         conn = self._connection
         if conn is None or not self._running or _thread_only(fn) or _ON_THREAD.get():
-            return await super()._execute(fn, *args, **kwargs)
+            return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]  # aiosqlite leaves _execute unannotated
         if not _is_begin(fn, args):
             return fn(*args, **kwargs)
         try:
@@ -128,7 +129,7 @@ class _SqliteConnection(aiosqlite.Connection):
         except sqlite3.OperationalError as e:
             if "locked" not in str(e) and "busy" not in str(e):
                 raise
-        return await super()._execute(_patiently, conn, fn, *args, **kwargs)
+        return await super()._execute(_patiently, conn, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
 
 
 _ON_THREAD: ContextVar[bool] = ContextVar("sqlite_on_thread", default=False)

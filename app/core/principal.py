@@ -62,6 +62,12 @@ class Principal:
     exp: int = 0
     ip: str | None = None
 
+    def __post_init__(self) -> None:
+        # Built from a token, a row or a test: whatever spelled them, compare as enums.
+        object.__setattr__(self, "kind", PrincipalKind(self.kind))
+        object.__setattr__(self, "role", Role(self.role))
+        object.__setattr__(self, "scopes", frozenset(Scope(s) for s in self.scopes))
+
     @property
     def is_client(self) -> bool:
         return self.kind is PrincipalKind.client

@@ -70,7 +70,7 @@ def _decode(token: str) -> dict[str, Any]:
         header = jwt.get_unverified_header(token)
         if header.get("alg") != ALGORITHM:
             raise InvalidToken("unexpected algorithm")
-        claims = jwt.decode(
+        claims: dict[str, Any] = jwt.decode(
             token,
             s.secret_key,
             algorithms=[ALGORITHM],

@@ -185,6 +185,25 @@ async def test_if_match_is_honoured(client, factory, people):
     assert ok.headers["etag"] == '"2"'
 
 
+async def test_if_none_match_answers_304_until_the_case_changes(client, factory, people):
+    case = await factory.make_case(people["org"].id, status="answered")
+    h = factory.headers(people["clinician"])
+    url = f"{API}/cases/{case.id}"
+    etag = (await client.get(url, headers=h)).headers["etag"]
+    same = await client.get(url, headers={**h, "If-None-Match": etag})
+    assert same.status_code == 304 and same.content == b"" and same.headers["etag"] == etag
+    # A weak copy of the same tag still matches (If-None-Match compares weakly).
+    assert (await client.get(url, headers={**h, "If-None-Match": f"W/{etag}"})).status_code == 304
+    closed = await client.post(f"{url}/close", json={"outcome": "Better"}, headers=h)
+    assert closed.status_code == 200
+    fresh = await client.get(url, headers={**h, "If-None-Match": etag})
+    assert fresh.status_code == 200 and fresh.headers["etag"] == closed.headers["etag"] != etag
+    # The check comes after authorisation: another facility still gets 404, not 304.
+    other = await factory.make_user(Role.clinician, organization_id=(await factory.make_org()).id)
+    hidden = await client.get(url, headers={**factory.headers(other), "If-None-Match": etag})
+    assert hidden.status_code == 404
+
+
 async def test_a_rolled_back_cancel_leaves_no_event(client, factory, people, monkeypatch):
     from app.cases import service
     from app.core.errors import Conflict

@@ -39,10 +39,15 @@ async def test_facility_sees_its_case_in_full_others_get_404(client, factory, wo
         assert r.status_code == 200, who
         assert r.json()["view"] == "full"
         assert r.json()["patient"]["reference"] == case.patient_reference
-    for who in ("clinician_b", "client_b", "client_a_noread", "specialist", "interpreter"):
+    for who in ("clinician_b", "client_b", "specialist", "interpreter"):
         r = await _get(client, factory, world[who], case.id)
         assert r.status_code == 404, who
         assert r.json()["type"].endswith("/not-found")
+    # An API client without cases:read is refused for its token, whichever case it names.
+    for case_id in (case.id, "case_doesnotexist"):
+        r = await _get(client, factory, world["client_a_noread"], case_id)
+        assert r.status_code == 403
+        assert r.json()["type"].endswith("/insufficient-scope")
     # A case that does not exist answers exactly like one you may not see.
     missing = await _get(client, factory, world["clinician_b"], "case_doesnotexist")
     hidden = await _get(client, factory, world["clinician_b"], case.id)
