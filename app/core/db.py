@@ -282,5 +282,10 @@ async def session_scope() -> AsyncIterator[AsyncSession]:
             raise
 
 
+# The same unit of work outside a request: a background job's pass, a socket's frame.
+# `async with unit_of_work() as session:` commits when the block ends, rolls back on error.
+unit_of_work = contextlib.asynccontextmanager(session_scope)
+
+
 def is_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"

@@ -1,6 +1,5 @@
 """Typed dependencies every router uses: the session and the calling principal."""
 
-import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Annotated, Any
 
@@ -8,7 +7,7 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import session_scope
+from app.core.db import unit_of_work
 from app.core.errors import Unauthorized
 from app.core.principal import STAFF, Principal, PrincipalKind, Role, Scope
 from app.core.rawdb import Db, SessionDb, Sql, row_json
@@ -20,7 +19,7 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
     # reach session_scope's rollback now. Leaving an `async for` by exception would leave
     # the inner generator suspended until garbage collection, so the rollback (and the
     # release of its locks: the Idempotency-Key lock, SQLite's write lock) came late.
-    async with contextlib.asynccontextmanager(session_scope)() as s:
+    async with unit_of_work() as s:
         request.state.session = s
         yield s
 
