@@ -15,7 +15,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Depends, Request, Response, params
 from fastapi.dependencies.utils import request_body_to_args, request_params_to_args
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute, _effective_route_context_var
+from fastapi.routing import APIRoute
 
 from app.core import idempotency, rawdb
 from app.core.deps import (
@@ -85,13 +85,9 @@ class AppRoute(APIRoute):
         return route_handler
 
     def _lean_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        # As APIRoute does: under include_router the effective route (prefix, the including
-        # routers' dependencies) is handed over through FastAPI's context variable.
-        route: Any = self
-        effective = _effective_route_context_var.get()
-        if effective is not None and effective.original_route is self:
-            route = effective
-        d = route.dependant
+        # The endpoint's own dependant: a lean endpoint may not take router-level
+        # dependencies (refused below), so the including routers add nothing it needs.
+        d = self.dependant
         body_fields = list(d.body_params)
         query_fields = list(d.query_params)
         if d.path_params or d.header_params or d.cookie_params or len(body_fields) > 1:
@@ -108,7 +104,10 @@ class AppRoute(APIRoute):
             raise TypeError(f"{self.path}: a @lean endpoint takes CurrentPrincipal and LeanDb")
         request_arg = d.request_param_name
         endpoint = self.endpoint
-        embed = bool(route._embed_body_fields)
+        # FastAPI's rule: one body parameter is the body itself unless declared embedded.
+        embed = len(body_fields) > 1 or bool(
+            body_fields and getattr(body_fields[0].field_info, "embed", False)
+        )
 
         async def lean_handler(request: Request) -> Response:
             raw = b""
