@@ -80,9 +80,22 @@ class _TooLarge(HTTPException):
         super().__init__(413, "The body is too large.")
 
 
+# Every answer may carry patient data: no cache (a shared clinic computer, a proxy) keeps
+# it unless the route says otherwise, and no browser guesses a type the server did not say.
+_SAFE_HEADERS = ((b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff"))
+
+
+def _with_safe_headers(msg: Message) -> None:
+    headers = list(msg.get("headers", []))
+    present = {k.lower() for k, _ in headers}
+    headers.extend((k, v) for k, v in _SAFE_HEADERS if k not in present)
+    msg["headers"] = headers
+
+
 class UnhandledErrorMiddleware:
-    """The last word on a crash: a problem+json 500 and a log line without the exception's
-    text. (Starlette's own server-error path re-raises, and the server would then log the
+    """The last word on every answer: the headers every answer carries (`_SAFE_HEADERS`),
+    and on a crash a problem+json 500 and a log line without the exception's text.
+    (Starlette's own server-error path re-raises, and the server would then log the
     message, which may quote patient data.)"""
 
     def __init__(self, app: ASGIApp) -> None:
@@ -98,6 +111,7 @@ class UnhandledErrorMiddleware:
             nonlocal started
             if msg["type"] == "http.response.start":
                 started = True
+                _with_safe_headers(msg)
             await send(msg)
 
         try:
@@ -105,7 +119,7 @@ class UnhandledErrorMiddleware:
         except Exception as exc:
             log_unexpected(scope["method"], scope["path"], exc)
             if not started:
-                await internal_error(scope["path"])(scope, receive, send)
+                await internal_error(scope["path"])(scope, receive, send_wrapper)
 
 
 class MetricsMiddleware:

@@ -174,6 +174,10 @@ def _parse_json(raw: bytes, request: Request) -> Any:
         raise RequestValidationError(
             [{"type": "json_invalid", "loc": ("body", e.start), "msg": "JSON decode error"}]
         ) from e
+    except RecursionError as e:  # nested past the parser's depth: as malformed as bad JSON
+        raise RequestValidationError(
+            [{"type": "json_invalid", "loc": ("body", 0), "msg": "JSON nested too deeply"}]
+        ) from e
     except json.JSONDecodeError as e:
         raise RequestValidationError(
             [

@@ -374,6 +374,16 @@ async def test_a_body_that_is_not_utf8_is_400_and_writes_nothing(client, factory
     assert await count(Case) == 0
 
 
+async def test_json_nested_past_any_sense_is_400_and_writes_nothing(client, factory, facility):
+    _, clinician = facility
+    h = {**factory.headers(clinician), "Content-Type": "application/json"}
+    for body in ("[" * 100_000 + "]" * 100_000, '{"a":' * 5_000 + "1" + "}" * 5_000):
+        r = await client.post(f"{API}/cases", content=body, headers=h)
+        assert r.status_code == 400, r.text
+        assert r.json()["type"].endswith("/malformed-body")
+    assert await count(Case) == 0
+
+
 @pytest.mark.parametrize("refusal", ["consent", "invalid", "session-ended"])
 async def test_a_refused_intake_does_not_hold_its_key(client, factory, facility, db, refusal):
     """A request that fails after taking its Idempotency-Key lets go of it: nothing stays
