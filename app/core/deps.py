@@ -104,14 +104,27 @@ def principal_from_row(
     )
 
 
-async def current_principal(
+async def optional_principal(
     request: Request, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
-) -> Principal:
+) -> Principal | None:
+    """The caller, when the request carries a bearer token (401 when it is not valid).
+    Resolved once per request: the Idempotency-Key guard may have asked already."""
     if not token:
-        raise Unauthorized("Send a bearer access token.")
+        return None
+    known: Principal | None = getattr(request.state, "principal", None)
+    if known is not None:
+        return known
     principal = await resolve_principal(session, token, client_ip(request))
     request.state.principal = principal
     return principal
+
+
+async def current_principal(
+    p: Annotated[Principal | None, Depends(optional_principal)],
+) -> Principal:
+    if p is None:
+        raise Unauthorized("Send a bearer access token.")
+    return p
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

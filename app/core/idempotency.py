@@ -28,7 +28,7 @@ from sqlmodel import col
 
 from app.core.config import get_settings
 from app.core.db import utcnow
-from app.core.deps import SessionDep, client_ip
+from app.core.deps import SessionDep, client_ip, optional_principal
 from app.core.errors import AppError, Conflict, Unprocessable
 from app.core.idempotency_models import IdempotencyRecord
 from app.core.rawdb import Db, DriverDb, SessionDb, Sql, row_json, row_ts
@@ -268,14 +268,17 @@ _INTEGRITY_ERRORS: tuple[type[Exception], ...] = (
 
 
 async def idempotency_guard(request: Request, session: SessionDep) -> AsyncIterator[None]:
-    """The FastAPI dependency every POST gets (app.core.routing)."""
+    """The FastAPI dependency every POST gets (app.core.routing). A duplicate in flight is
+    refused before anything else (no connection taken); then the bearer token is checked,
+    so a revoked token gets 401, never the stored answer; then the answer is replayed."""
     if not request.headers.get("idempotency-key"):
         yield
         return
     auth = request.headers.get("authorization", "")
-    subject = peek_subject(auth[7:]) if auth.lower().startswith("bearer ") else None
-    held = reserve(request, await _body_digest(request), subject)
+    token = auth[7:].strip() if auth[:7].lower() == "bearer " else None
+    held = reserve(request, await _body_digest(request), peek_subject(token) if token else None)
     try:
+        await optional_principal(request, session, token)
         db = SessionDb(session)
         await check(db, held)  # type: ignore[arg-type]
         yield

@@ -135,10 +135,12 @@ class AppRoute(APIRoute):
                     if held is not None:
                         reads.append(idempotency.lookup(db, held))
                     rows = await db.fetchrows(*reads)
-                    if held is not None:
-                        idempotency.found(db, held, rows[1])
+                    # Authentication before replay: a revoked token gets 401, never the
+                    # stored answer.
                     p = principal_from_row(claims, rows[0], client_ip(request))
                     request.state.principal = p
+                    if held is not None:
+                        idempotency.found(db, held, rows[1])
                     kwargs, errors = request_params_to_args(query_fields, request.query_params)
                     if body_fields:
                         values, body_errors = await request_body_to_args(body_fields, body, embed)
