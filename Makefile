@@ -36,6 +36,10 @@ run: migrate
 worker: migrate
 	$(BIN)/python -m app.worker
 
+# Two workers (this machine has two cores); each has its own database, Redis key space and
+# live channel (tests/conftest.py). PYTEST_ARGS="-n 0" runs the suite serially.
+PYTEST_ARGS ?= -n 2
+
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -8,6 +8,7 @@ import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -34,6 +35,14 @@ os.environ.update(
         "WEBHOOK_ALLOW_PRIVATE": "true",
     }
 )
+# pytest-xdist runs several workers at once (`make test`): each has its own database (the
+# names above carry the pid), and on a shared Redis its own key space and live channel.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+os.environ["WS_CHANNEL"] = f"consult:test:{_WORKER}:{os.getpid()}"
+if os.environ.get("REDIS_URL"):
+    _redis = urlsplit(os.environ["REDIS_URL"])
+    _db = 1 + int(_WORKER.removeprefix("gw") or 0) % 15
+    os.environ["REDIS_URL"] = urlunsplit(_redis._replace(path=f"/{_db}"))
 os.environ.pop("BOOTSTRAP_ADMIN_EMAIL", None)
 os.environ.pop("BOOTSTRAP_ADMIN_PASSWORD", None)
 

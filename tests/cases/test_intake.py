@@ -374,6 +374,13 @@ async def test_a_body_that_is_not_utf8_is_400_and_writes_nothing(client, factory
     assert await count(Case) == 0
 
 
+# Advisory locks held in this test's database (other test workers use other databases).
+ADVISORY_LOCKS_HERE = (
+    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
+
+
 async def test_json_nested_past_any_sense_is_400_and_writes_nothing(client, factory, facility):
     _, clinician = facility
     h = {**factory.headers(clinician), "Content-Type": "application/json"}
@@ -409,7 +416,7 @@ async def test_a_refused_intake_does_not_hold_its_key(client, factory, facility,
     assert refused.status_code == (401 if refusal == "session-ended" else 422), refused.text
     assert not idempotency._in_flight
     if db.get_bind().dialect.name == "postgresql":
-        held = await db.scalar(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"))
+        held = await db.scalar(text(ADVISORY_LOCKS_HERE))
         assert held == 0
     if refusal == "session-ended":
         await db.execute(update(User).where(User.id == clinician.id).values(active=True))
@@ -439,7 +446,7 @@ async def test_a_failure_right_after_the_key_lookup_leaves_no_lock(
         failed = await client.post(f"{API}/cases", json=case_body(), headers=h)
     assert failed.status_code == 500
     if db.get_bind().dialect.name == "postgresql":
-        held = await db.scalar(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"))
+        held = await db.scalar(text(ADVISORY_LOCKS_HERE))
         assert held == 0
     ok = await client.post(f"{API}/cases", json=case_body(), headers=h)
     assert ok.status_code == 201, ok.text
@@ -485,6 +492,9 @@ async def test_an_intake_cancelled_mid_statement_leaves_nothing_behind(
                     "AND datname = current_database()"
                 )
             )
+            # pg_stat_activity is read once per transaction: end it, or every poll sees
+            # the first one's snapshot (this test was flaky for that).
+            await db.rollback()
             if waiting:
                 break
             await asyncio.sleep(0.05)
@@ -497,7 +507,7 @@ async def test_an_intake_cancelled_mid_statement_leaves_nothing_behind(
         await blocker.close()
     assert not idempotency._in_flight
     for _ in range(100):  # the closed connection's backend exits, releasing its lock
-        held = await db.scalar(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"))
+        held = await db.scalar(text(ADVISORY_LOCKS_HERE))
         if not held:
             break
         await asyncio.sleep(0.05)
