@@ -31,7 +31,8 @@ from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditEntry
-from app.core.db import get_engine, is_postgres, sessionmaker, utcnow
+from app.core.clock import utcnow
+from app.core.db import get_engine, is_postgres, sessionmaker
 from app.core.principal import Principal
 from app.core.rawdb import DriverDb, Sql
 
@@ -109,7 +110,7 @@ def _values(
     return {
         "at": at,
         "actor_id": actor.id if actor else None,
-        "actor_kind": actor.kind if actor else "anonymous",
+        "actor_kind": str(actor.kind) if actor else "anonymous",
         "action": action,
         "resource_type": resource_type,
         "resource_id": resource_id,
