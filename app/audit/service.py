@@ -40,7 +40,7 @@ log = logging.getLogger("app.audit")
 
 GENESIS = "0" * 64
 _SEAL_LOCK = 0x4155444954  # "AUDIT": one sealer at a time, so the chain never forks
-_TABLE = AuditEntry.__table__  # type: ignore[attr-defined]
+_TABLE = AuditEntry.metadata.tables[AuditEntry.__tablename__]  # typed, unlike __table__
 _INSERT = insert(_TABLE)
 _SEAL = (
     update(_TABLE)

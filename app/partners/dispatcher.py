@@ -32,7 +32,7 @@ from app.core.db import is_postgres, new_id, sessionmaker
 from app.core.errors import AppError
 from app.core.principal import Principal, PrincipalKind, Role, Scope
 from app.events.models import OutboxEvent
-from app.partners.feed import FANOUT, _cursor_row, may_see, watermark, webhook_payload
+from app.partners.feed import FANOUT, cursor_row, may_see, watermark, webhook_payload
 from app.partners.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.partners.service import active_secrets
 from app.partners.signing import signature_header
@@ -109,7 +109,7 @@ async def fanout(batch: int = 2000) -> int:
     """One pass: turn committed outbox events into delivery rows. Returns rows written."""
     safe = await watermark()
     async with sessionmaker()() as s:
-        cur = await _cursor_row(s, FANOUT, lock=True)  # serialises fan-out between workers
+        cur = await cursor_row(s, FANOUT, lock=True)  # serialises fan-out between workers
         if cur.position >= safe:
             await s.rollback()
             return 0

@@ -56,7 +56,7 @@ THIN_KEYS = (
 )
 
 
-async def _cursor_row(session: AsyncSession, name: str, lock: bool = False) -> PartnerCursor:
+async def cursor_row(session: AsyncSession, name: str, lock: bool = False) -> PartnerCursor:
     stmt = select(PartnerCursor).where(col(PartnerCursor.name) == name)
     if lock and is_postgres(session):
         stmt = stmt.with_for_update()
@@ -99,7 +99,7 @@ async def watermark(patience: int = 10, reader: AsyncSession | None = None) -> i
         if not is_postgres(s):
             return int(await s.scalar(select(func.max(col(OutboxEvent.id)))) or 0)
         if not await s.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _WATERMARK_LOCK}):
-            row = await _cursor_row(s, WATERMARK)
+            row = await cursor_row(s, WATERMARK)
             return row.position
         # The sequence first, the lock holders second: whoever drew an id up to `last` took
         # the table lock before drawing it, so it has ended or is among `holders`.
@@ -112,7 +112,7 @@ async def watermark(patience: int = 10, reader: AsyncSession | None = None) -> i
                 break
             await asyncio.sleep(0.01)
             holders = [h for h in await _holders(s) if h in holders]
-        row = await _cursor_row(s, WATERMARK, lock=True)
+        row = await cursor_row(s, WATERMARK, lock=True)
         safe = row.position
         pending, waiting = row.pending_position, set(row.pending_xids or [])
         if pending is not None:
