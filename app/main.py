@@ -164,6 +164,7 @@ def create_app() -> FastAPI:
     app.add_middleware(UnhandledErrorMiddleware)  # outermost: nothing escapes unrendered
     app.include_router(ops_router)
     app.include_router(api_router)
+    # FastAPI documents replacing the method; its stubs declare it a method, hence the ignore.
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -1,7 +1,8 @@
 """Background work: in the app process by default, or standalone as `python -m app.worker`.
 
 Each job is an async function taking no arguments that does one bounded pass and returns.
-Domains register theirs in JOBS; on PostgreSQL several workers may run the same job
+Domains declare theirs as `JOBS` in `app/<domain>/jobs.py`, found through the registry (the
+worker never imports the web app); on PostgreSQL several workers may run the same job
 because each job claims its rows with FOR UPDATE SKIP LOCKED.
 """
 
@@ -13,6 +14,8 @@ from app.core import clock
 from app.core.config import get_settings
 from app.core.db import init_engine, sessionmaker
 from app.core.idempotency import purge_expired
+from app.core.registry import domain_modules, import_all_models
+from app.events.service import load_listeners
 
 log = logging.getLogger("app.worker")
 
@@ -32,12 +35,12 @@ _discovered = False
 
 
 def _discover() -> None:
+    """Every domain's jobs, and its in-transaction listeners (a job's writes emit events)."""
     global _discovered
-    from app.core.registry import domain_modules
-    from app.events.service import load_listeners
-
+    import_all_models()  # every mapper known before the first query, as in the app
     for module in domain_modules("jobs"):
-        JOBS.update(getattr(module, "JOBS", {}))
+        jobs: dict[str, Job] = getattr(module, "JOBS", {})
+        JOBS.update(jobs)
     load_listeners()
     _discovered = True
 
@@ -65,11 +68,10 @@ async def run_forever(stop: asyncio.Event | None = None) -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO)
-    import app.main  # noqa: F401  (registers every domain's jobs)
-
     s = get_settings()
     clock.configure(s.clock_start, s.clock_speed)
     init_engine(s.database_url)
+    _discover()
     asyncio.run(run_forever())
 
 

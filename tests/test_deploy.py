@@ -88,6 +88,25 @@ def test_image_commands_are_the_readme_commands():
     assert (migrate, worker) == ("alembic upgrade head", "python -m app.worker")
 
 
+def test_the_worker_finds_every_job_without_the_web_app():
+    # `python -m app.worker` runs beside the API: it finds each domain's jobs through the
+    # registry and never imports app.main (which imports the worker: no cycle).
+    code = (
+        "import asyncio, sys, app.worker as w; "
+        "asyncio.run = lambda loop: loop.close(); "  # start up, but do not loop forever
+        "w.main(); "
+        "assert 'app.main' not in sys.modules, 'the worker imported the web app'; "
+        "print(' '.join(sorted(w.JOBS)))"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    jobs = set(r.stdout.split())
+    assert {"idempotency.purge", "audit.seal", "partners.fanout", "partners.deliver"} <= jobs
+    assert "matching.expire_offers" in jobs and "followups.due" in jobs
+
+
 def _compose() -> dict[str, Any]:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 

@@ -4,7 +4,8 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from app.core.db import ts_field, utcnow
+from app.core.clock import utcnow
+from app.core.db import ts_field
 
 
 class AuditEntry(SQLModel, table=True):

@@ -31,7 +31,8 @@ from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditEntry
-from app.core.db import get_engine, is_postgres, sessionmaker, utcnow
+from app.core.clock import utcnow
+from app.core.db import get_engine, is_postgres, sessionmaker
 from app.core.principal import Principal
 from app.core.rawdb import DriverDb, Sql
 
@@ -39,7 +40,7 @@ log = logging.getLogger("app.audit")
 
 GENESIS = "0" * 64
 _SEAL_LOCK = 0x4155444954  # "AUDIT": one sealer at a time, so the chain never forks
-_TABLE = AuditEntry.__table__  # type: ignore[attr-defined]
+_TABLE = AuditEntry.metadata.tables[AuditEntry.__tablename__]  # typed, unlike __table__
 _INSERT = insert(_TABLE)
 _SEAL = (
     update(_TABLE)
@@ -109,7 +110,7 @@ def _values(
     return {
         "at": at,
         "actor_id": actor.id if actor else None,
-        "actor_kind": actor.kind if actor else "anonymous",
+        "actor_kind": str(actor.kind) if actor else "anonymous",
         "action": action,
         "resource_type": resource_type,
         "resource_id": resource_id,

@@ -4,7 +4,8 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from app.core.db import Timestamped, json_field, new_id, ts_field, utcnow
+from app.core.clock import utcnow
+from app.core.db import Timestamped, json_field, new_id, ts_field
 from app.core.principal import Scope
 
 SCOPES = tuple(s.value for s in Scope)

@@ -12,7 +12,14 @@ from app.auth.schemas import (
     UserRead,
     UserUpdate,
 )
-from app.core.deps import AdminPrincipal, CasesRead, CurrentPrincipal, SessionDep, client_ip
+from app.core.deps import (
+    AdminPrincipal,
+    CasesRead,
+    CurrentPrincipal,
+    SessionDep,
+    UserPrincipal,
+    client_ip,
+)
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
 from app.core.principal import Role
@@ -82,7 +89,7 @@ users = make_router(tags=["users"])
     summary="Create a user",
     responses=problem_responses(401, 403, 422),
 )
-async def create_user(session: SessionDep, p: CurrentPrincipal, body: UserCreate) -> object:
+async def create_user(session: SessionDep, p: UserPrincipal, body: UserCreate) -> object:
     return await service.create_user(session, p, body.model_dump())
 
 

@@ -13,11 +13,12 @@ from app.audit import service as audit
 from app.auth.access import can_create, can_update, visible_users
 from app.auth.models import SCOPES, ApiClient, RefreshToken, RevokedAccessToken, User
 from app.auth.ratelimit import get_limiter
+from app.core.clock import utcnow
 from app.core.config import get_settings
-from app.core.db import new_id, utcnow
+from app.core.db import new_id
 from app.core.errors import AppError, NotFound, RateLimited, Unprocessable
 from app.core.pagination import keyset_page
-from app.core.principal import Principal, Role
+from app.core.principal import Principal, PrincipalKind, Role
 from app.core.security import (
     InvalidToken,
     create_token,
@@ -156,7 +157,11 @@ async def client_credentials_grant(
     s = get_settings()
     granted = " ".join(sorted(wanted))
     access, _ = create_token(
-        client.id, "access", timedelta(minutes=s.access_token_minutes), kind="client", scope=granted
+        client.id,
+        "access",
+        timedelta(minutes=s.access_token_minutes),
+        kind=PrincipalKind.client.value,
+        scope=granted,
     )
     return {
         "access_token": access,

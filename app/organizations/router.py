@@ -1,4 +1,4 @@
-from app.core.deps import CasesRead, CurrentPrincipal, SessionDep
+from app.core.deps import CasesRead, CurrentPrincipal, SessionDep, StaffPrincipal
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
 from app.core.routing import make_router
@@ -16,7 +16,7 @@ router = make_router(tags=["organizations"])
     responses=problem_responses(401, 403, 422),
 )
 async def create_organization(
-    session: SessionDep, p: CurrentPrincipal, body: OrganizationCreate
+    session: SessionDep, p: StaffPrincipal, body: OrganizationCreate
 ) -> object:
     return await service.create(session, p, body.model_dump())
 

@@ -3,26 +3,27 @@ facility's own staff and apps see only their own."""
 
 from typing import Any
 
-from sqlalchemy import select, true
+from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.core.db import utcnow
-from app.core.errors import Forbidden, NotFound
+from app.core.clock import utcnow
+from app.core.errors import NotFound
 from app.core.pagination import keyset_page
-from app.core.principal import Principal, Role
+from app.core.principal import Principal, Role, RoleForbidden
 from app.organizations.models import Organization
 
 
-def visible_organizations(p: Principal) -> Any:
-    if p.kind == "client" or p.role == Role.clinician:
+def visible_organizations(p: Principal) -> ColumnElement[bool]:
+    """A facility's own clinicians and apps see only it; everyone else sees every one."""
+    if p.is_client or p.role is Role.clinician:
         return col(Organization.id) == p.organization_id
     return true()
 
 
 async def create(session: AsyncSession, actor: Principal, data: dict[str, Any]) -> Organization:
-    if actor.kind != "user" or actor.role not in (Role.admin, Role.coordinator):
-        raise Forbidden("Only coordinators and admins register facilities.")
+    if not actor.is_staff:
+        raise RoleForbidden("Only coordinators and admins register facilities.")
     org = Organization(**data)
     session.add(org)
     await session.flush()
@@ -56,9 +57,9 @@ async def update(
 ) -> Organization:
     org = await get(session, actor, org_id)
     # Local clinicians keep their own facility's resources current; staff may edit any.
-    own = actor.kind == "user" and actor.role == Role.clinician and actor.organization_id == org.id
-    if not (own or (actor.kind == "user" and actor.role in (Role.admin, Role.coordinator))):
-        raise Forbidden("You may not change this facility.")
+    own = actor.is_user and actor.role is Role.clinician and actor.organization_id == org.id
+    if not (own or actor.is_staff):
+        raise RoleForbidden("You may not change this facility.")
     for k, v in data.items():
         setattr(org, k, v)
     org.updated_at = utcnow()

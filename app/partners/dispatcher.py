@@ -22,16 +22,17 @@ from typing import Any
 import httpx
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.auth.models import ApiClient, User
 from app.core import clock as clock_setup
-from app.core.clock import clock
+from app.core.clock import clock, utcnow
 from app.core.config import get_settings
-from app.core.db import is_postgres, new_id, sessionmaker, utcnow
+from app.core.db import is_postgres, new_id, sessionmaker
 from app.core.errors import AppError
-from app.core.principal import Principal, Role
+from app.core.principal import Principal, PrincipalKind, Role, Scope
 from app.events.models import OutboxEvent
-from app.partners.feed import FANOUT, _cursor_row, may_see, watermark, webhook_payload
+from app.partners.feed import FANOUT, cursor_row, may_see, watermark, webhook_payload
 from app.partners.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.partners.service import active_secrets
 from app.partners.signing import signature_header
@@ -49,6 +50,7 @@ SEND_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 # probed this often, without using up the schedule, so it is found soon after it is back.
 PROBE_SECONDS = 10.0
 BATCH = 500
+_SCOPES = frozenset(s.value for s in Scope)
 
 
 def backoff(attempts: int) -> float | None:
@@ -79,23 +81,26 @@ def retry_after(value: str | None) -> float | None:
 async def _owners(s: AsyncSession, endpoints: list[WebhookEndpoint]) -> dict[str, Principal]:
     """Each endpoint's owner as a principal, as it is now (a revoked client gets nothing)."""
     out: dict[str, Principal] = {}
-    client_ids = [e.owner_id for e in endpoints if e.owner_kind == "client"]
-    user_ids = [e.owner_id for e in endpoints if e.owner_kind == "user"]
+    client_ids = [e.owner_id for e in endpoints if e.owner_kind == PrincipalKind.client]
+    user_ids = [e.owner_id for e in endpoints if e.owner_kind == PrincipalKind.user]
     if client_ids:
-        for c in await s.scalars(select(ApiClient).where(ApiClient.id.in_(client_ids))):
+        for c in await s.scalars(select(ApiClient).where(col(ApiClient.id).in_(client_ids))):
             if c.active:
                 out[c.id] = Principal(
                     id=c.id,
-                    kind="client",
+                    kind=PrincipalKind.client,
                     role=Role.clinician,
                     organization_id=c.organization_id,
-                    scopes=frozenset(c.scopes),
+                    scopes=frozenset(Scope(v) for v in c.scopes if v in _SCOPES),
                 )
     if user_ids:
-        for u in await s.scalars(select(User).where(User.id.in_(user_ids))):
+        for u in await s.scalars(select(User).where(col(User.id).in_(user_ids))):
             if u.active and u.role == Role.admin:
                 out[u.id] = Principal(
-                    id=u.id, kind="user", role=Role.admin, organization_id=u.organization_id
+                    id=u.id,
+                    kind=PrincipalKind.user,
+                    role=Role.admin,
+                    organization_id=u.organization_id,
                 )
     return out
 
@@ -104,7 +109,7 @@ async def fanout(batch: int = 2000) -> int:
     """One pass: turn committed outbox events into delivery rows. Returns rows written."""
     safe = await watermark()
     async with sessionmaker()() as s:
-        cur = await _cursor_row(s, FANOUT, lock=True)  # serialises fan-out between workers
+        cur = await cursor_row(s, FANOUT, lock=True)  # serialises fan-out between workers
         if cur.position >= safe:
             await s.rollback()
             return 0
@@ -112,14 +117,14 @@ async def fanout(batch: int = 2000) -> int:
             (
                 await s.scalars(
                     select(OutboxEvent)
-                    .where(OutboxEvent.id > cur.position, OutboxEvent.id <= safe)
-                    .order_by(OutboxEvent.id)
+                    .where(col(OutboxEvent.id) > cur.position, col(OutboxEvent.id) <= safe)
+                    .order_by(col(OutboxEvent.id))
                     .limit(batch)
                 )
             ).all()
         )
         endpoints = list(
-            (await s.scalars(select(WebhookEndpoint).where(WebhookEndpoint.active))).all()
+            (await s.scalars(select(WebhookEndpoint).where(col(WebhookEndpoint.active)))).all()
         )
         owners = await _owners(s, endpoints)
         now = utcnow()
@@ -176,29 +181,32 @@ async def _claim(worker: str, limit: int) -> list[str]:
     async with sessionmaker()() as s:
         heads = (
             select(
-                WebhookDelivery.endpoint_id.label("endpoint_id"),
-                func.min(WebhookDelivery.event_id).label("head"),
+                col(WebhookDelivery.endpoint_id).label("endpoint_id"),
+                func.min(col(WebhookDelivery.event_id)).label("head"),
             )
-            .where(WebhookDelivery.status == DeliveryStatus.pending)
-            .group_by(WebhookDelivery.endpoint_id)
+            .where(col(WebhookDelivery.status) == DeliveryStatus.pending)
+            .group_by(col(WebhookDelivery.endpoint_id))
             .subquery()
         )
         stmt = (
-            select(WebhookEndpoint.id)
-            .join(heads, heads.c.endpoint_id == WebhookEndpoint.id)
+            select(col(WebhookEndpoint.id))
+            .join(heads, heads.c.endpoint_id == col(WebhookEndpoint.id))
             .join(
                 WebhookDelivery,
                 and_(
-                    WebhookDelivery.endpoint_id == WebhookEndpoint.id,
-                    WebhookDelivery.event_id == heads.c.head,
+                    col(WebhookDelivery.endpoint_id) == col(WebhookEndpoint.id),
+                    col(WebhookDelivery.event_id) == heads.c.head,
                 ),
             )
             .where(
-                WebhookEndpoint.active,
-                or_(WebhookEndpoint.lease_until.is_(None), WebhookEndpoint.lease_until < now),
-                WebhookDelivery.next_attempt_at <= now,
+                col(WebhookEndpoint.active),
+                or_(
+                    col(WebhookEndpoint.lease_until).is_(None),
+                    col(WebhookEndpoint.lease_until) < now,
+                ),
+                col(WebhookDelivery.next_attempt_at) <= now,
             )
-            .order_by(WebhookDelivery.next_attempt_at)
+            .order_by(col(WebhookDelivery.next_attempt_at))
             .limit(limit)
         )
         if is_postgres(s):
@@ -207,7 +215,7 @@ async def _claim(worker: str, limit: int) -> list[str]:
         if ids:
             await s.execute(
                 update(WebhookEndpoint)
-                .where(WebhookEndpoint.id.in_(ids))
+                .where(col(WebhookEndpoint.id).in_(ids))
                 .values(lease_until=now + LEASE, lease_owner=worker)
             )
         await s.commit()
@@ -331,10 +339,10 @@ async def _drain(http: httpx.AsyncClient, ep_id: str, worker: str, budget: float
                         await s.scalars(
                             select(WebhookDelivery)
                             .where(
-                                WebhookDelivery.endpoint_id == ep_id,
-                                WebhookDelivery.status == DeliveryStatus.pending,
+                                col(WebhookDelivery.endpoint_id) == ep_id,
+                                col(WebhookDelivery.status) == DeliveryStatus.pending,
                             )
-                            .order_by(WebhookDelivery.event_id)
+                            .order_by(col(WebhookDelivery.event_id))
                             .limit(BATCH)
                         )
                     ).all()
@@ -370,7 +378,7 @@ async def _release(ep_id: str, worker: str) -> None:
     async with sessionmaker()() as s:
         await s.execute(
             update(WebhookEndpoint)
-            .where(WebhookEndpoint.id == ep_id, WebhookEndpoint.lease_owner == worker)
+            .where(col(WebhookEndpoint.id) == ep_id, col(WebhookEndpoint.lease_owner) == worker)
             .values(lease_until=None, lease_owner=None)
         )
         await s.commit()

@@ -16,13 +16,15 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, cast, func, or_, select, text
+from sqlalchemy import ColumnElement, String, cast, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from app.core.db import is_postgres, sessionmaker, utcnow
-from app.core.principal import Principal, Role
+from app.core.clock import utcnow
+from app.core.db import is_postgres, sessionmaker
+from app.core.principal import Principal, Role, Scope
 from app.events.models import OutboxEvent
 from app.partners.models import PartnerCursor
 
@@ -54,8 +56,8 @@ THIN_KEYS = (
 )
 
 
-async def _cursor_row(session: AsyncSession, name: str, lock: bool = False) -> PartnerCursor:
-    stmt = select(PartnerCursor).where(PartnerCursor.name == name)
+async def cursor_row(session: AsyncSession, name: str, lock: bool = False) -> PartnerCursor:
+    stmt = select(PartnerCursor).where(col(PartnerCursor.name) == name)
     if lock and is_postgres(session):
         stmt = stmt.with_for_update()
     row = (await session.execute(stmt)).scalar_one_or_none()
@@ -92,12 +94,12 @@ async def watermark(patience: int = 10, reader: AsyncSession | None = None) -> i
 
     On SQLite the reader's own session answers (its snapshot is what it will read)."""
     if reader is not None and not is_postgres(reader):
-        return int(await reader.scalar(select(func.max(OutboxEvent.id))) or 0)
+        return int(await reader.scalar(select(func.max(col(OutboxEvent.id)))) or 0)
     async with sessionmaker()() as s:
         if not is_postgres(s):
-            return int(await s.scalar(select(func.max(OutboxEvent.id))) or 0)
+            return int(await s.scalar(select(func.max(col(OutboxEvent.id)))) or 0)
         if not await s.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _WATERMARK_LOCK}):
-            row = await _cursor_row(s, WATERMARK)
+            row = await cursor_row(s, WATERMARK)
             return row.position
         # The sequence first, the lock holders second: whoever drew an id up to `last` took
         # the table lock before drawing it, so it has ended or is among `holders`.
@@ -110,7 +112,7 @@ async def watermark(patience: int = 10, reader: AsyncSession | None = None) -> i
                 break
             await asyncio.sleep(0.01)
             holders = [h for h in await _holders(s) if h in holders]
-        row = await _cursor_row(s, WATERMARK, lock=True)
+        row = await cursor_row(s, WATERMARK, lock=True)
         safe = row.position
         pending, waiting = row.pending_position, set(row.pending_xids or [])
         if pending is not None:
@@ -133,34 +135,34 @@ async def watermark(patience: int = 10, reader: AsyncSession | None = None) -> i
         return safe
 
 
-def _needed_scope(ev: OutboxEvent) -> str:
+def _needed_scope(ev: OutboxEvent) -> Scope:
     return (
-        "rounds:read"
+        Scope.rounds_read
         if ev.resource_type == "round" or ev.type.startswith("round.")
-        else "cases:read"
+        else Scope.cases_read
     )
 
 
 def may_see(p: Principal, ev: OutboxEvent) -> bool:
     """The same reach as the API: staff all, a facility its own, anyone what names them."""
-    if p.kind == "user" and p.role in (Role.admin, Role.coordinator):
+    if p.is_staff:
         return True
-    if p.kind == "client":
+    if p.is_client:
         return ev.organization_id == p.organization_id and p.has_scope(_needed_scope(ev))
-    if p.role == Role.clinician and p.organization_id and ev.organization_id == p.organization_id:
+    if p.role is Role.clinician and p.organization_id and ev.organization_id == p.organization_id:
         return True
     return p.id in (ev.audience or [])
 
 
-def prefilter(p: Principal) -> Any:
+def prefilter(p: Principal) -> ColumnElement[bool] | None:
     """A SQL superset of may_see, so a page scan skips most of what is not the caller's."""
-    if p.kind == "user" and p.role in (Role.admin, Role.coordinator):
+    if p.is_staff:
         return None
-    if p.kind == "client":
-        return OutboxEvent.organization_id == p.organization_id
-    named = cast(OutboxEvent.audience, String).contains(f'"{p.id}"')
-    if p.role == Role.clinician and p.organization_id:
-        return or_(OutboxEvent.organization_id == p.organization_id, named)
+    if p.is_client:
+        return col(OutboxEvent.organization_id) == p.organization_id
+    named = cast(col(OutboxEvent.audience), String).contains(f'"{p.id}"')
+    if p.role is Role.clinician and p.organization_id:
+        return or_(col(OutboxEvent.organization_id) == p.organization_id, named)
     return named
 
 
@@ -215,12 +217,14 @@ async def changes(
     items: list[dict[str, Any]] = []
     position, scanned = after, 0
     while len(items) < limit and scanned < scan_budget and position < safe:
-        stmt = select(OutboxEvent).where(OutboxEvent.id > position, OutboxEvent.id <= safe)
+        stmt = select(OutboxEvent).where(
+            col(OutboxEvent.id) > position, col(OutboxEvent.id) <= safe
+        )
         if where is not None:
             stmt = stmt.where(where)
         batch = (
             await session.scalars(
-                stmt.order_by(OutboxEvent.id).limit(min(500, scan_budget - scanned))
+                stmt.order_by(col(OutboxEvent.id)).limit(min(500, scan_budget - scanned))
             )
         ).all()
         if not batch:
@@ -238,10 +242,10 @@ async def changes(
         and (
             await session.scalar(
                 select(func.count()).select_from(
-                    select(OutboxEvent.id)
+                    select(col(OutboxEvent.id))
                     .where(
-                        OutboxEvent.id > position,
-                        OutboxEvent.id <= safe,
+                        col(OutboxEvent.id) > position,
+                        col(OutboxEvent.id) <= safe,
                         *([where] if where is not None else []),
                     )
                     .limit(1)

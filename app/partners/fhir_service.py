@@ -5,14 +5,18 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.audit import service as audit
 from app.cases.access import View, view_of
 from app.cases.models import Case
-from app.core.db import utcnow
+from app.consults.models import Message
+from app.core.clock import utcnow
 from app.core.errors import BadRequest, NotFound
 from app.core.principal import Principal
 from app.partners import fhir
+from app.rounds import service as rounds
+from app.rounds.models import RoundParticipant
 
 
 class FhirNotFound(NotFound):
@@ -52,8 +56,6 @@ async def communications(
     base: str,
 ) -> dict[str, Any]:
     """A case's messages as a searchset Bundle; messages need the full view of the case."""
-    from app.consults.models import Message
-
     kind, _, ref = based_on.partition("/")
     if kind != "ServiceRequest" or not ref:
         raise BadRequest(
@@ -66,8 +68,8 @@ async def communications(
         (
             await session.scalars(
                 select(Message)
-                .where(Message.case_id == case.id, Message.seq > after_seq)
-                .order_by(Message.seq)
+                .where(col(Message.case_id) == case.id, col(Message.seq) > after_seq)
+                .order_by(col(Message.seq))
                 .limit(count + 1)
             )
         ).all()
@@ -86,9 +88,6 @@ async def communications(
 
 async def appointment(session: AsyncSession, p: Principal, occurrence: str) -> dict[str, Any]:
     """One round occurrence, under the rounds' own visibility rule."""
-    from app.rounds import service as rounds
-    from app.rounds.models import RoundParticipant
-
     parsed = fhir.parse_occurrence_id(occurrence)
     if parsed is None:
         raise FhirNotFound("No such appointment.")
@@ -107,8 +106,8 @@ async def appointment(session: AsyncSession, p: Principal, occurrence: str) -> d
         (
             await session.scalars(
                 select(RoundParticipant)
-                .where(RoundParticipant.series_id == series.id)
-                .order_by(RoundParticipant.id)
+                .where(col(RoundParticipant.series_id) == series.id)
+                .order_by(col(RoundParticipant.id))
             )
         ).all()
     )

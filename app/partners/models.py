@@ -6,7 +6,8 @@ from typing import Any
 from sqlalchemy import BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.core.db import Timestamped, json_field, new_id, ts_field, utcnow
+from app.core.clock import utcnow
+from app.core.db import Timestamped, json_field, new_id, ts_field
 
 
 class WebhookEndpoint(Timestamped, table=True):

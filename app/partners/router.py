@@ -4,7 +4,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Query, Request, Response, status
 
-from app.core.deps import CurrentPrincipal, SessionDep
+from app.core.deps import CurrentPrincipal, SessionDep, WebhooksManage
 from app.core.errors import BadRequest, problem_responses
 from app.core.pagination import Cursor, Limit, Page, decode_cursor, encode_cursor
 from app.core.principal import Principal
@@ -43,7 +43,7 @@ class FhirResponse(Response):
     responses=problem_responses(401, 403, 409, 422),
 )
 async def create_webhook(
-    body: WebhookCreate, session: SessionDep, p: CurrentPrincipal, response: Response
+    body: WebhookCreate, session: SessionDep, p: WebhooksManage, response: Response
 ) -> object:
     ep = await service.create(session, p, body.url, list(body.events), body.description)
     response.headers["Location"] = f"/api/v1/webhooks/{ep.id}"
@@ -58,7 +58,7 @@ async def create_webhook(
     responses=problem_responses(401, 403),
 )
 async def list_webhooks(
-    session: SessionDep, p: CurrentPrincipal, limit: Limit = 50, cursor: Cursor = None
+    session: SessionDep, p: WebhooksManage, limit: Limit = 50, cursor: Cursor = None
 ) -> object:
     items, nxt = await service.list_mine(session, p, limit, cursor)
     return {"items": items, "next_cursor": nxt}
@@ -71,7 +71,7 @@ async def list_webhooks(
     summary="One webhook subscription",
     responses=problem_responses(401, 403, 404),
 )
-async def get_webhook(webhook_id: str, session: SessionDep, p: CurrentPrincipal) -> object:
+async def get_webhook(webhook_id: str, session: SessionDep, p: WebhooksManage) -> object:
     return await service.get(session, p, webhook_id)
 
 
@@ -82,7 +82,7 @@ async def get_webhook(webhook_id: str, session: SessionDep, p: CurrentPrincipal)
     summary="Unsubscribe (pending deliveries are dropped)",
     responses=problem_responses(401, 403, 404),
 )
-async def delete_webhook(webhook_id: str, session: SessionDep, p: CurrentPrincipal) -> Response:
+async def delete_webhook(webhook_id: str, session: SessionDep, p: WebhooksManage) -> Response:
     await service.delete(session, p, webhook_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -94,7 +94,7 @@ async def delete_webhook(webhook_id: str, session: SessionDep, p: CurrentPrincip
     summary="New signing secret; the old one keeps signing for 24 h beside it",
     responses=problem_responses(401, 403, 404),
 )
-async def rotate_secret(webhook_id: str, session: SessionDep, p: CurrentPrincipal) -> object:
+async def rotate_secret(webhook_id: str, session: SessionDep, p: WebhooksManage) -> object:
     return await service.rotate_secret(session, p, webhook_id)
 
 
@@ -108,7 +108,7 @@ async def rotate_secret(webhook_id: str, session: SessionDep, p: CurrentPrincipa
 async def list_deliveries(
     webhook_id: str,
     session: SessionDep,
-    p: CurrentPrincipal,
+    p: WebhooksManage,
     limit: Limit = 50,
     cursor: Cursor = None,
     status: Literal["pending", "delivered", "failed"] | None = None,
@@ -133,7 +133,7 @@ async def list_deliveries(
     responses=problem_responses(401, 403, 404, 409),
 )
 async def retry_delivery(
-    webhook_id: str, delivery_id: str, session: SessionDep, p: CurrentPrincipal
+    webhook_id: str, delivery_id: str, session: SessionDep, p: WebhooksManage
 ) -> object:
     return await service.retry(session, p, webhook_id, delivery_id)
 

@@ -2,14 +2,15 @@
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
+from app.core.clock import utcnow
 from app.core.config import get_settings
-from app.core.db import utcnow
-from app.core.errors import Conflict, Forbidden, NotFound
+from app.core.errors import Conflict, NotFound
 from app.core.pagination import keyset_page
-from app.core.principal import Principal, Role
+from app.core.principal import Principal, Role, RoleForbidden, Scope
 from app.partners import signing
 from app.partners.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.partners.urls import check_url
@@ -34,19 +35,16 @@ class WebhookDisabled(Conflict):
 
 def may_manage(p: Principal) -> None:
     """Admins, and API clients holding webhooks:manage; no other role."""
-    if p.kind == "client":
-        if not p.has_scope("webhooks:manage"):
-            raise Forbidden("This API client lacks the scope webhooks:manage.")
-        return
-    if p.role != Role.admin:
-        raise Forbidden("Only admins and API clients manage webhooks.")
+    p.require_scope(Scope.webhooks_manage)
+    if p.is_user and p.role is not Role.admin:
+        raise RoleForbidden("Only admins and API clients manage webhooks.")
 
 
-def _mine(p: Principal):  # type: ignore[no-untyped-def]
+def _mine(p: Principal) -> ColumnElement[bool] | None:
     """Admins see every subscription; a client only its own."""
-    if p.kind == "user" and p.role == Role.admin:
+    if p.is_user and p.role is Role.admin:
         return None
-    return WebhookEndpoint.owner_id == p.id
+    return col(WebhookEndpoint.owner_id) == p.id
 
 
 async def create(
@@ -55,9 +53,9 @@ async def create(
     may_manage(p)
     await check_url(url, get_settings().webhook_allow_private)
     ep = WebhookEndpoint(
-        owner_kind=p.kind,
+        owner_kind=p.kind.value,
         owner_id=p.id,
-        organization_id=p.organization_id if p.kind == "client" else None,
+        organization_id=p.organization_id if p.is_client else None,
         url=url,
         events=sorted(set(events)),
         description=description,
@@ -70,7 +68,7 @@ async def create(
 
 async def get(session: AsyncSession, p: Principal, webhook_id: str) -> WebhookEndpoint:
     may_manage(p)
-    stmt = select(WebhookEndpoint).where(WebhookEndpoint.id == webhook_id)
+    stmt = select(WebhookEndpoint).where(col(WebhookEndpoint.id) == webhook_id)
     mine = _mine(p)
     if mine is not None:
         stmt = stmt.where(mine)
@@ -116,9 +114,9 @@ async def deliveries(
     cursor: str | None,
 ) -> tuple[list[WebhookDelivery], str | None]:
     ep = await get(session, p, webhook_id)
-    stmt = select(WebhookDelivery).where(WebhookDelivery.endpoint_id == ep.id)
+    stmt = select(WebhookDelivery).where(col(WebhookDelivery.endpoint_id) == ep.id)
     if status:
-        stmt = stmt.where(WebhookDelivery.status == status)
+        stmt = stmt.where(col(WebhookDelivery.status) == status)
     return await keyset_page(session, stmt, WebhookDelivery.id, limit, cursor)
 
 
@@ -129,8 +127,8 @@ async def attempts_of(
     if delivery_ids:
         rows = await session.scalars(
             select(WebhookAttempt)
-            .where(WebhookAttempt.delivery_id.in_(delivery_ids))
-            .order_by(WebhookAttempt.id)
+            .where(col(WebhookAttempt.delivery_id).in_(delivery_ids))
+            .order_by(col(WebhookAttempt.id))
         )
         for a in rows:
             out[a.delivery_id].append(a)
@@ -147,7 +145,7 @@ async def retry(
     d = (
         await session.execute(
             select(WebhookDelivery).where(
-                WebhookDelivery.id == delivery_id, WebhookDelivery.endpoint_id == ep.id
+                col(WebhookDelivery.id) == delivery_id, col(WebhookDelivery.endpoint_id) == ep.id
             )
         )
     ).scalar_one_or_none()

@@ -56,7 +56,7 @@ async def check_url(url: str, allow_private: bool) -> None:
             )
         except OSError as e:
             raise _bad(f"The host {host} does not resolve.") from e
-        addresses = [ipaddress.ip_address(i[4][0].split("%")[0]) for i in infos]
+        addresses = [ipaddress.ip_address(str(i[4][0]).split("%")[0]) for i in infos]
     blocked = [str(a) for a in addresses if not _is_public(a)]
     if not addresses or blocked:
         raise _bad(

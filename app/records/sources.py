@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.cases.models import Case, Offer, OfferStatus
 
@@ -35,7 +36,9 @@ async def record_entries(session: AsyncSession, case: Case) -> list[dict[str, An
     ]
     offers = (
         await session.scalars(
-            select(Offer).where(Offer.case_id == case.id).order_by(Offer.created_at, Offer.id)
+            select(Offer)
+            .where(col(Offer.case_id) == case.id)
+            .order_by(col(Offer.created_at), col(Offer.id))
         )
     ).all()
     for o in offers:

@@ -5,7 +5,7 @@ from sqlalchemy import delete, select, text, update
 
 from app.audit import service as audit
 from app.audit.models import AuditEntry
-from app.core.principal import Principal, Role
+from app.core.principal import Principal, PrincipalKind, Role
 from tests.core.helpers import API, assert_problem
 
 
@@ -57,8 +57,8 @@ async def test_changes_are_recorded_without_secrets(client, factory, db):
 
 async def test_audit_api_filters_and_is_admin_only(client, factory, db):
     admin = await factory.make_user(Role.admin)
-    p1 = Principal(id="usr_a", kind="user", role=Role.clinician, organization_id=None)
-    p2 = Principal(id="cli_b", kind="client", role=Role.clinician, organization_id=None)
+    p1 = Principal(id="usr_a", kind=PrincipalKind.user, role=Role.clinician, organization_id=None)
+    p2 = Principal(id="cli_b", kind=PrincipalKind.client, role=Role.clinician, organization_id=None)
     await audit.append(db, p1, "case.read", "case", "case_1")
     await audit.append(db, p2, "case.read", "case", "case_2")
     await audit.append(db, p1, "note.read", "note", "note_1")
@@ -99,7 +99,7 @@ async def test_audit_api_filters_and_is_admin_only(client, factory, db):
 
 
 async def _chain(db, n: int) -> list[int]:
-    p = Principal(id="usr_x", kind="user", role=Role.coordinator, organization_id=None)
+    p = Principal(id="usr_x", kind=PrincipalKind.user, role=Role.coordinator, organization_id=None)
     for i in range(n):
         await audit.append(db, p, "case.read", "case", f"case_{i}", detail=f"#{i}")
     await db.commit()
@@ -159,7 +159,7 @@ async def test_appends_are_serialised_into_one_chain(db):
 
     from app.core.db import sessionmaker
 
-    p = Principal(id="usr_y", kind="user", role=Role.admin, organization_id=None)
+    p = Principal(id="usr_y", kind=PrincipalKind.user, role=Role.admin, organization_id=None)
 
     async def writer(i: int) -> None:
         async with sessionmaker()() as s:

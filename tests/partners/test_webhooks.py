@@ -97,9 +97,11 @@ async def test_who_may_manage(client, factory):
         )
         r = await client.post(f"{API}/webhooks", headers=factory.headers(u), json=body)
         assert r.status_code == 403, role
+        assert r.json()["type"].endswith("/forbidden"), role
     no_scope = await factory.make_client(org.id, scopes=["cases:read"])
     r = await client.post(f"{API}/webhooks", headers=factory.headers(no_scope), json=body)
     assert r.status_code == 403
+    assert r.json()["type"].endswith("/insufficient-scope")  # one code for a missing scope
     assert (await client.post(f"{API}/webhooks", json=body)).status_code == 401
 
 
