@@ -9,17 +9,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.auth.models import User
-from app.cases.access import can_act_as_local, full_access, is_staff, load_case_child
+from app.cases.access import can_act_as_local, full_access, load_case_child
 from app.cases.models import Case, CaseStatus
+from app.core.conditional import check_if_match, etag
 from app.core.db import is_postgres, utcnow
 from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.core.pagination import keyset_page
-from app.core.principal import Principal, Role
+from app.core.principal import Principal, PrincipalKind, Role
 from app.events.service import emit
 from app.followups.models import Feedback, FollowUp, FollowUpStatus
-from app.notes import etag
 from app.notes.service import is_case_specialist
-from app.reporting import rollup as case_timing
 
 OPEN_CASE = (
     CaseStatus.submitted,
@@ -54,12 +53,15 @@ class CaseNotAnswered(Conflict):
 
 async def _may_work_on(session: AsyncSession, p: Principal, case: Case) -> bool:
     """Who plans follow-up on a case: staff, the facility that leads it, its specialists."""
-    return is_staff(p) or can_act_as_local(p, case) or await is_case_specialist(session, p, case)
+    return p.is_staff or can_act_as_local(p, case) or await is_case_specialist(session, p, case)
 
 
 async def _sees_case(session: AsyncSession, user: User, case: Case) -> bool:
     as_principal = Principal(
-        id=user.id, kind="user", role=Role(user.role), organization_id=user.organization_id
+        id=user.id,
+        kind=PrincipalKind.user,
+        role=Role(user.role),
+        organization_id=user.organization_id,
     )
     return bool(
         await session.scalar(select(exists().where(Case.id == case.id, full_access(as_principal))))
@@ -158,8 +160,7 @@ async def change(
     fu, case = await _visible(session, p, fu_id)
     if not (fu.assignee_id == p.id or await _may_work_on(session, p, case)):
         raise Forbidden("Only its owner, the case's team and coordinators change a follow-up.")
-    seen = etag.expected_version(if_match, required=False)
-    etag.check(fu.version, seen)
+    check_if_match(if_match, etag(fu.version), what="follow-up")
     values: dict[str, Any] = {}
     new_status = data.get("status")
     if new_status is not None:
@@ -237,6 +238,18 @@ async def notify_due(session: AsyncSession, now: datetime | None = None, batch: 
     return len(rows)
 
 
+async def _feedback_given(session: AsyncSession, case: Case, fb: Feedback) -> None:
+    """Announce it (reporting's measures listen), naming the case, not what was said."""
+    await emit(
+        session,
+        "feedback.given",
+        "feedback",
+        fb.id,
+        organization_id=case.organization_id,
+        payload={"feedback_id": fb.id, "case_id": case.id, "revision": fb.revision},
+    )
+
+
 async def give_feedback(
     session: AsyncSession, p: Principal, case: Case, data: dict[str, Any]
 ) -> tuple[Feedback, bool]:
@@ -262,7 +275,7 @@ async def give_feedback(
             if existing is None:  # pragma: no cover - the unique key names no other cause
                 raise
         else:
-            await case_timing.recompute(session, [case.id])
+            await _feedback_given(session, case, fb)
             await audit.append(session, p, "feedback.create", "feedback", fb.id)
             return fb, True
     earlier = {
@@ -277,7 +290,7 @@ async def give_feedback(
     existing.revision += 1
     existing.updated_at = utcnow()
     await session.flush()
-    await case_timing.recompute(session, [case.id])
+    await _feedback_given(session, case, existing)
     await audit.append(
         session,
         p,

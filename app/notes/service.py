@@ -13,14 +13,13 @@ from app.auth.models import User
 from app.cases.access import can_act_as_local, load_case_child
 from app.cases.lifecycle import transition
 from app.cases.models import Case, CaseParticipant, CaseStatus
+from app.core.conditional import check_if_match, etag
 from app.core.db import utcnow
 from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from app.core.pagination import keyset_page
 from app.core.principal import Principal, Role
 from app.events.service import emit
-from app.notes import etag
 from app.notes.models import CONTENT_FIELDS, Note, NoteKind, NoteStatus, NoteVersion
-from app.reporting import rollup as case_timing
 
 WRITABLE_CASE = (CaseStatus.assigned.value, CaseStatus.answered.value)
 
@@ -52,7 +51,7 @@ class NotCaseSpecialist(Forbidden):
 
 
 async def is_case_specialist(session: AsyncSession, p: Principal, case: Case) -> bool:
-    if p.kind != "user" or p.role != Role.specialist:
+    if not p.is_user or p.role != Role.specialist:
         return False
     if case.assigned_specialist_id == p.id:
         return True
@@ -167,16 +166,18 @@ async def versions(
 async def _writable(
     session: AsyncSession, p: Principal, note_id: str, if_match: str | None
 ) -> tuple[Note, Case, int]:
+    """The draft note the caller may change, its case, and the version they last read."""
     note, case = await get_visible(session, p, note_id)
     if not await is_case_specialist(session, p, case):
         raise NotCaseSpecialist("Only the case's specialists change its notes.")
-    seen = etag.expected_version(if_match, required=True)
+    if not if_match or not if_match.strip():
+        # A lost update to a note harms a patient: 428 before anything else is said of it.
+        check_if_match(if_match, etag(note.version), required=True, what="note")
     if note.status == NoteStatus.signed:
         raise NoteIsSigned("This note is signed and final; write an addendum to correct it.")
-    if seen is None:  # If-Match: * means "whatever is current", still a conditional write
-        seen = note.version
-    etag.check(note.version, seen)
-    return note, case, seen
+    check_if_match(if_match, etag(note.version), required=True, what="note")
+    # The write is still conditional on this version (If-Match: * names whatever is current).
+    return note, case, note.version
 
 
 async def _conditional_update(
@@ -199,7 +200,7 @@ async def _conditional_update(
             raise NoteIsSigned("This note was signed meanwhile; write an addendum.")
         raise PreconditionFailed(
             "Someone changed this note meanwhile: read it again.",
-            current_etag=etag.etag(note.version),
+            current_etag=etag(note.version),
         )
     await session.refresh(note)
 
@@ -257,7 +258,6 @@ async def sign(session: AsyncSession, p: Principal, note_id: str, if_match: str 
             "signed_by_id": p.id,
         },
     )
-    await case_timing.recompute(session, [case.id])
     await audit.append(session, p, "note.sign", "note", note.id, detail=f"version {note.version}")
     return note
 
@@ -268,14 +268,14 @@ async def acknowledge(
     note, case = await get_visible(session, p, note_id)
     if not can_act_as_local(p, case):
         raise Forbidden("Only the referring facility acknowledges a note.")
-    seen = etag.expected_version(if_match, required=False)
     if note.status != NoteStatus.signed:
         raise NoteNotSigned("Only a signed note can be acknowledged.")
-    etag.check(note.version, seen)
+    check_if_match(if_match, etag(note.version), what="note")
     if note.acknowledged_at is None:
         # Acknowledgement is not a content change: the version (and ETag) stay.
         note.acknowledged_at = utcnow()
         note.acknowledged_by_id = p.id
+        await session.flush()  # listeners of note.acknowledged (reporting) read it
         await emit(
             session,
             "note.acknowledged",
@@ -285,7 +285,5 @@ async def acknowledge(
             audience=[note.author_id],
             payload={"note_id": note.id, "case_id": case.id, "acknowledged_by_id": p.id},
         )
-        await session.flush()
-        await case_timing.recompute(session, [case.id])
         await audit.append(session, p, "note.acknowledge", "note", note.id)
     return note
