@@ -265,7 +265,7 @@ async def test_a_change_without_if_match_is_428_and_changes_nothing(client, fact
     note = await write_note(client, factory, w)
     url, h = f"{API}/notes/{note['id']}", factory.headers(w.specialist)
     r = await client.patch(url, json={"assessment": "blind"}, headers=h)
-    assert r.status_code == 428 and r.json()["code"] == "precondition-required"
+    assert r.status_code == 428 and r.json()["type"].endswith("/precondition-required")
     assert (await client.post(f"{url}/sign", headers=h)).status_code == 428
     r = await client.get(url, headers=h)
     assert r.json()["version"] == 1 and r.json()["status"] == "draft"
