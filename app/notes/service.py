@@ -7,14 +7,15 @@ from typing import Any
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.audit import service as audit
 from app.auth.models import User
 from app.cases.access import can_act_as_local, load_case_child
 from app.cases.lifecycle import transition
 from app.cases.models import Case, CaseParticipant, CaseStatus
+from app.core.clock import utcnow
 from app.core.conditional import check_if_match, etag
-from app.core.db import utcnow
 from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from app.core.pagination import keyset_page
 from app.core.principal import Principal, Role
@@ -59,9 +60,9 @@ async def is_case_specialist(session: AsyncSession, p: Principal, case: Case) ->
         await session.scalar(
             select(
                 exists().where(
-                    CaseParticipant.case_id == case.id,
-                    CaseParticipant.user_id == p.id,
-                    CaseParticipant.role == Role.specialist.value,
+                    col(CaseParticipant.case_id) == case.id,
+                    col(CaseParticipant.user_id) == p.id,
+                    col(CaseParticipant.role) == Role.specialist.value,
                 )
             )
         )
@@ -74,15 +75,15 @@ async def referring_clinicians(session: AsyncSession, case: Case) -> list[str]:
     if case.submitted_by_id:
         return [case.submitted_by_id]
     rows = await session.scalars(
-        select(User.id)
+        select(col(User.id))
         .where(
-            User.organization_id == case.organization_id,
-            User.role == Role.clinician.value,
-            User.active.is_(True),
+            col(User.organization_id) == case.organization_id,
+            col(User.role) == Role.clinician.value,
+            col(User.active).is_(True),
         )
-        .order_by(User.id)
+        .order_by(col(User.id))
         .limit(50)
-    )  # type: ignore[attr-defined]
+    )
     return list(rows)
 
 
@@ -105,7 +106,7 @@ async def create(session: AsyncSession, p: Principal, case: Case, data: dict[str
     amends_id = data.pop("amends_id", None)
     if amends_id is not None:
         target = await session.scalar(
-            select(Note).where(Note.id == amends_id, Note.case_id == case.id)
+            select(Note).where(col(Note.id) == amends_id, col(Note.case_id) == case.id)
         )
         if target is None or data["kind"] != NoteKind.addendum:
             raise Unprocessable(
@@ -153,8 +154,8 @@ async def versions(
     note, _ = await get_visible(session, p, note_id)
     page = await keyset_page(
         session,
-        select(NoteVersion).where(NoteVersion.note_id == note.id),
-        NoteVersion.version,
+        select(NoteVersion).where(col(NoteVersion.note_id) == note.id),
+        col(NoteVersion.version),
         limit,
         cursor,
         descending=False,
@@ -187,14 +188,14 @@ async def _conditional_update(
     result = await session.execute(
         update(Note)
         .where(
-            Note.id == note.id,
-            Note.version == seen,  # type: ignore[arg-type]
-            Note.status == NoteStatus.draft.value,
+            col(Note.id) == note.id,
+            col(Note.version) == seen,
+            col(Note.status) == NoteStatus.draft.value,
         )
         .values(version=seen + 1, **values)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
         await session.refresh(note)
         if note.status == NoteStatus.signed:
             raise NoteIsSigned("This note was signed meanwhile; write an addendum.")
