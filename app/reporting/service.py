@@ -54,9 +54,8 @@ def scope(p: Principal, organization_id: str | None) -> str | None:
     apps only their own; another facility is a 404, as it is everywhere else."""
     if p.is_staff:
         return organization_id
-    local = (p.is_client and p.has_scope(Scope.cases_read)) or (
-        p.is_user and p.role == Role.clinician
-    )
+    p.require_scope(Scope.cases_read)  # the route asks too; an app measures only with it
+    local = p.is_client or p.role == Role.clinician
     if not local or p.organization_id is None:
         raise Forbidden("Only coordinators and a facility's own staff see its measures.")
     if organization_id is not None and organization_id != p.organization_id:
