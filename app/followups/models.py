@@ -7,7 +7,8 @@ from typing import Any
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field
 
-from app.core.db import Timestamped, json_field, new_id, ts_field, utcnow
+from app.core.clock import utcnow
+from app.core.db import Timestamped, json_field, new_id, ts_field
 
 
 class FollowUpStatus(StrEnum):

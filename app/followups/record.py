@@ -4,6 +4,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.cases.models import Case
 from app.followups.models import Feedback, FollowUp
@@ -14,8 +15,8 @@ async def record_entries(session: AsyncSession, case: Case) -> list[dict[str, An
     for fu in (
         await session.scalars(
             select(FollowUp)
-            .where(FollowUp.case_id == case.id)
-            .order_by(FollowUp.created_at, FollowUp.id)
+            .where(col(FollowUp.case_id) == case.id)
+            .order_by(col(FollowUp.created_at), col(FollowUp.id))
         )
     ).all():
         out.append(
@@ -42,8 +43,8 @@ async def record_entries(session: AsyncSession, case: Case) -> list[dict[str, An
     for fb in (
         await session.scalars(
             select(Feedback)
-            .where(Feedback.case_id == case.id)
-            .order_by(Feedback.updated_at, Feedback.id)
+            .where(col(Feedback.case_id) == case.id)
+            .order_by(col(Feedback.updated_at), col(Feedback.id))
         )
     ).all():
         out.append(

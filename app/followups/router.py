@@ -1,8 +1,9 @@
 from typing import Annotated
 
-from fastapi import Header, Query, Response
+from fastapi import Query, Request, Response
 
 from app.cases.dependencies import FullCase
+from app.core.conditional import IfMatch, etag, with_etag
 from app.core.deps import CurrentPrincipal, SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
@@ -16,7 +17,6 @@ from app.followups.schemas import (
     FollowUpRead,
     FollowUpUpdate,
 )
-from app.notes.etag import etag
 
 router = make_router(tags=["follow-up"])
 
@@ -77,13 +77,19 @@ async def list_follow_ups(
 @router.get(
     "/follow-ups/{follow_up_id}",
     response_model=FollowUpRead,
-    summary="One follow-up",
+    summary="One follow-up (with its ETag; 304 when If-None-Match names it)",
     responses=problem_responses(401, 404),
 )
 async def get_follow_up(
-    session: SessionDep, p: CurrentPrincipal, follow_up_id: str, response: Response
+    session: SessionDep,
+    p: CurrentPrincipal,
+    follow_up_id: str,
+    request: Request,
+    response: Response,
 ) -> object:
-    return _with_etag(response, await service.read(session, p, follow_up_id))
+    fu = await service.read(session, p, follow_up_id)
+    with_etag(request, response, etag(fu.version))  # 304 when the caller's copy is current
+    return fu
 
 
 @router.patch(
@@ -98,7 +104,7 @@ async def update_follow_up(
     follow_up_id: str,
     body: FollowUpUpdate,
     response: Response,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
 ) -> object:
     fu = await service.change(
         session, p, follow_up_id, if_match, body.model_dump(exclude_unset=True)

@@ -6,20 +6,21 @@ from typing import Any
 from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.audit import service as audit
 from app.auth.models import User
-from app.cases.access import can_act_as_local, full_access, is_staff, load_case_child
+from app.cases.access import can_act_as_local, full_access, load_case_child
 from app.cases.models import Case, CaseStatus
-from app.core.db import is_postgres, utcnow
+from app.core.clock import utcnow
+from app.core.conditional import check_if_match, etag
+from app.core.db import is_postgres
 from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.core.pagination import keyset_page
-from app.core.principal import Principal, Role
+from app.core.principal import Principal, PrincipalKind, Role
 from app.events.service import emit
 from app.followups.models import Feedback, FollowUp, FollowUpStatus
-from app.notes import etag
 from app.notes.service import is_case_specialist
-from app.reporting import rollup as case_timing
 
 OPEN_CASE = (
     CaseStatus.submitted,
@@ -54,15 +55,20 @@ class CaseNotAnswered(Conflict):
 
 async def _may_work_on(session: AsyncSession, p: Principal, case: Case) -> bool:
     """Who plans follow-up on a case: staff, the facility that leads it, its specialists."""
-    return is_staff(p) or can_act_as_local(p, case) or await is_case_specialist(session, p, case)
+    return p.is_staff or can_act_as_local(p, case) or await is_case_specialist(session, p, case)
 
 
 async def _sees_case(session: AsyncSession, user: User, case: Case) -> bool:
     as_principal = Principal(
-        id=user.id, kind="user", role=Role(user.role), organization_id=user.organization_id
+        id=user.id,
+        kind=PrincipalKind.user,
+        role=Role(user.role),
+        organization_id=user.organization_id,
     )
     return bool(
-        await session.scalar(select(exists().where(Case.id == case.id, full_access(as_principal))))
+        await session.scalar(
+            select(exists().where(col(Case.id) == case.id, full_access(as_principal)))
+        )
     )
 
 
@@ -133,19 +139,23 @@ async def list_(
     cursor: str | None,
 ) -> tuple[list[FollowUp], str | None]:
     # The same rule as a single read: follow-ups of cases the caller sees in full.
-    stmt = select(FollowUp).join(Case, Case.id == FollowUp.case_id).where(full_access(p))
+    stmt = select(FollowUp).join(Case, col(Case.id) == col(FollowUp.case_id)).where(full_access(p))
     if status:
-        stmt = stmt.where(FollowUp.status == status)
+        stmt = stmt.where(col(FollowUp.status) == status)
     now = utcnow()
     if overdue is True:
-        stmt = stmt.where(FollowUp.status == FollowUpStatus.open.value, FollowUp.due_at <= now)
+        stmt = stmt.where(
+            col(FollowUp.status) == FollowUpStatus.open.value, col(FollowUp.due_at) <= now
+        )
     elif overdue is False:
-        stmt = stmt.where((FollowUp.status != FollowUpStatus.open.value) | (FollowUp.due_at > now))
+        stmt = stmt.where(
+            (col(FollowUp.status) != FollowUpStatus.open.value) | (col(FollowUp.due_at) > now)
+        )
     if case_id:
-        stmt = stmt.where(FollowUp.case_id == case_id)
+        stmt = stmt.where(col(FollowUp.case_id) == case_id)
     if assignee_id:
-        stmt = stmt.where(FollowUp.assignee_id == assignee_id)
-    items, nxt = await keyset_page(session, stmt, FollowUp.id, limit, cursor)
+        stmt = stmt.where(col(FollowUp.assignee_id) == assignee_id)
+    items, nxt = await keyset_page(session, stmt, col(FollowUp.id), limit, cursor)
     await audit.append(
         session, p, "follow_up.list", "follow_up", None, detail=f"{len(items)} item(s)"
     )
@@ -158,8 +168,7 @@ async def change(
     fu, case = await _visible(session, p, fu_id)
     if not (fu.assignee_id == p.id or await _may_work_on(session, p, case)):
         raise Forbidden("Only its owner, the case's team and coordinators change a follow-up.")
-    seen = etag.expected_version(if_match, required=False)
-    etag.check(fu.version, seen)
+    check_if_match(if_match, etag(fu.version), what="follow-up")
     values: dict[str, Any] = {}
     new_status = data.get("status")
     if new_status is not None:
@@ -174,11 +183,11 @@ async def change(
     now = utcnow()
     result = await session.execute(
         update(FollowUp)
-        .where(FollowUp.id == fu.id, FollowUp.version == fu.version)  # type: ignore[arg-type]
+        .where(col(FollowUp.id) == fu.id, col(FollowUp.version) == fu.version)
         .values(version=fu.version + 1, updated_at=now, **values)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
         raise FollowUpClosed("This follow-up changed meanwhile: read it again.")
     await session.refresh(fu)
     if new_status is not None:
@@ -204,18 +213,18 @@ async def notify_due(session: AsyncSession, now: datetime | None = None, batch: 
     share the work: rows another worker holds are skipped, not waited for."""
     now = now or utcnow()
     stmt = (
-        select(FollowUp, Case.organization_id)
-        .join(Case, Case.id == FollowUp.case_id)
+        select(FollowUp, col(Case.organization_id))
+        .join(Case, col(Case.id) == col(FollowUp.case_id))
         .where(
-            FollowUp.status == FollowUpStatus.open.value,
-            FollowUp.due_at <= now,
-            FollowUp.due_notified_at.is_(None),
-        )  # type: ignore[union-attr]
-        .order_by(FollowUp.due_at)
+            col(FollowUp.status) == FollowUpStatus.open.value,
+            col(FollowUp.due_at) <= now,
+            col(FollowUp.due_notified_at).is_(None),
+        )
+        .order_by(col(FollowUp.due_at))
         .limit(batch)
     )
     if is_postgres(session):
-        stmt = stmt.with_for_update(of=FollowUp, skip_locked=True)  # type: ignore[arg-type]
+        stmt = stmt.with_for_update(of=FollowUp, skip_locked=True)
     rows = (await session.execute(stmt)).all()
     for fu, org_id in rows:
         fu.due_notified_at = now
@@ -237,6 +246,18 @@ async def notify_due(session: AsyncSession, now: datetime | None = None, batch: 
     return len(rows)
 
 
+async def _feedback_given(session: AsyncSession, case: Case, fb: Feedback) -> None:
+    """Announce it (reporting's measures listen), naming the case, not what was said."""
+    await emit(
+        session,
+        "feedback.given",
+        "feedback",
+        fb.id,
+        organization_id=case.organization_id,
+        payload={"feedback_id": fb.id, "case_id": case.id, "revision": fb.revision},
+    )
+
+
 async def give_feedback(
     session: AsyncSession, p: Principal, case: Case, data: dict[str, Any]
 ) -> tuple[Feedback, bool]:
@@ -246,7 +267,7 @@ async def give_feedback(
         raise Forbidden("Feedback comes from the referring facility.")
     if case.status not in (CaseStatus.answered, CaseStatus.closed) or case.answered_at is None:
         raise CaseNotAnswered("Feedback is given once the case has been answered.")
-    q = select(Feedback).where(Feedback.case_id == case.id, Feedback.author_id == p.id)
+    q = select(Feedback).where(col(Feedback.case_id) == case.id, col(Feedback.author_id) == p.id)
     if is_postgres(session):
         q = q.with_for_update()
     existing = await session.scalar(q)
@@ -262,7 +283,7 @@ async def give_feedback(
             if existing is None:  # pragma: no cover - the unique key names no other cause
                 raise
         else:
-            await case_timing.recompute(session, [case.id])
+            await _feedback_given(session, case, fb)
             await audit.append(session, p, "feedback.create", "feedback", fb.id)
             return fb, True
     earlier = {
@@ -277,7 +298,7 @@ async def give_feedback(
     existing.revision += 1
     existing.updated_at = utcnow()
     await session.flush()
-    await case_timing.recompute(session, [case.id])
+    await _feedback_given(session, case, existing)
     await audit.append(
         session,
         p,

@@ -6,7 +6,8 @@ from enum import StrEnum
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.core.db import Timestamped, new_id, ts_field, utcnow
+from app.core.clock import utcnow
+from app.core.db import Timestamped, new_id, ts_field
 
 
 class NoteKind(StrEnum):

@@ -4,6 +4,7 @@ from typing import Any
 
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.cases.models import Case
 from app.notes.models import CONTENT_FIELDS, Note, NoteStatus, NoteVersion
@@ -16,10 +17,13 @@ async def record_entries(session: AsyncSession, case: Case) -> list[dict[str, An
             select(Note, NoteVersion)
             .join(
                 NoteVersion,
-                and_(NoteVersion.note_id == Note.id, NoteVersion.version == Note.version),
+                and_(
+                    col(NoteVersion.note_id) == col(Note.id),
+                    col(NoteVersion.version) == col(Note.version),
+                ),
             )
-            .where(Note.case_id == case.id, Note.status == NoteStatus.signed.value)
-            .order_by(Note.signed_at, Note.id)
+            .where(col(Note.case_id) == case.id, col(Note.status) == NoteStatus.signed.value)
+            .order_by(col(Note.signed_at), col(Note.id))
         )
     ).all()
     out: list[dict[str, Any]] = []

@@ -1,20 +1,16 @@
-from typing import Annotated
-
-from fastapi import Header, Response
+from fastapi import Request, Response
 
 from app.cases.dependencies import FullCase
+from app.core.conditional import IfMatch, etag, with_etag
 from app.core.deps import CurrentPrincipal, SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
 from app.core.routing import make_router
 from app.notes import service
-from app.notes.etag import etag
 from app.notes.models import Note
 from app.notes.schemas import NoteCreate, NoteRead, NoteUpdate, NoteVersionRead
 
 router = make_router(tags=["notes"])
-
-IfMatch = Annotated[str | None, Header(description='The note\'s ETag, e.g. `"3"`.')]
 
 
 def _with_etag(response: Response, note: Note) -> Note:
@@ -40,13 +36,15 @@ async def create_note(
 @router.get(
     "/notes/{note_id}",
     response_model=NoteRead,
-    summary="One note (with its ETag)",
+    summary="One note (with its ETag; 304 when If-None-Match names it)",
     responses=problem_responses(401, 404),
 )
 async def get_note(
-    session: SessionDep, p: CurrentPrincipal, note_id: str, response: Response
+    session: SessionDep, p: CurrentPrincipal, note_id: str, request: Request, response: Response
 ) -> object:
-    return _with_etag(response, await service.read(session, p, note_id))
+    note = await service.read(session, p, note_id)
+    with_etag(request, response, etag(note.version))  # 304 when the caller's copy is current
+    return note
 
 
 @router.patch(

@@ -7,20 +7,20 @@ from typing import Any
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.audit import service as audit
 from app.auth.models import User
 from app.cases.access import can_act_as_local, load_case_child
 from app.cases.lifecycle import transition
 from app.cases.models import Case, CaseParticipant, CaseStatus
-from app.core.db import utcnow
+from app.core.clock import utcnow
+from app.core.conditional import check_if_match, etag
 from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from app.core.pagination import keyset_page
 from app.core.principal import Principal, Role
 from app.events.service import emit
-from app.notes import etag
 from app.notes.models import CONTENT_FIELDS, Note, NoteKind, NoteStatus, NoteVersion
-from app.reporting import rollup as case_timing
 
 WRITABLE_CASE = (CaseStatus.assigned.value, CaseStatus.answered.value)
 
@@ -52,7 +52,7 @@ class NotCaseSpecialist(Forbidden):
 
 
 async def is_case_specialist(session: AsyncSession, p: Principal, case: Case) -> bool:
-    if p.kind != "user" or p.role != Role.specialist:
+    if not p.is_user or p.role != Role.specialist:
         return False
     if case.assigned_specialist_id == p.id:
         return True
@@ -60,9 +60,9 @@ async def is_case_specialist(session: AsyncSession, p: Principal, case: Case) ->
         await session.scalar(
             select(
                 exists().where(
-                    CaseParticipant.case_id == case.id,
-                    CaseParticipant.user_id == p.id,
-                    CaseParticipant.role == Role.specialist.value,
+                    col(CaseParticipant.case_id) == case.id,
+                    col(CaseParticipant.user_id) == p.id,
+                    col(CaseParticipant.role) == Role.specialist.value,
                 )
             )
         )
@@ -75,15 +75,15 @@ async def referring_clinicians(session: AsyncSession, case: Case) -> list[str]:
     if case.submitted_by_id:
         return [case.submitted_by_id]
     rows = await session.scalars(
-        select(User.id)
+        select(col(User.id))
         .where(
-            User.organization_id == case.organization_id,
-            User.role == Role.clinician.value,
-            User.active.is_(True),
+            col(User.organization_id) == case.organization_id,
+            col(User.role) == Role.clinician.value,
+            col(User.active).is_(True),
         )
-        .order_by(User.id)
+        .order_by(col(User.id))
         .limit(50)
-    )  # type: ignore[attr-defined]
+    )
     return list(rows)
 
 
@@ -106,7 +106,7 @@ async def create(session: AsyncSession, p: Principal, case: Case, data: dict[str
     amends_id = data.pop("amends_id", None)
     if amends_id is not None:
         target = await session.scalar(
-            select(Note).where(Note.id == amends_id, Note.case_id == case.id)
+            select(Note).where(col(Note.id) == amends_id, col(Note.case_id) == case.id)
         )
         if target is None or data["kind"] != NoteKind.addendum:
             raise Unprocessable(
@@ -154,8 +154,8 @@ async def versions(
     note, _ = await get_visible(session, p, note_id)
     page = await keyset_page(
         session,
-        select(NoteVersion).where(NoteVersion.note_id == note.id),
-        NoteVersion.version,
+        select(NoteVersion).where(col(NoteVersion.note_id) == note.id),
+        col(NoteVersion.version),
         limit,
         cursor,
         descending=False,
@@ -167,16 +167,18 @@ async def versions(
 async def _writable(
     session: AsyncSession, p: Principal, note_id: str, if_match: str | None
 ) -> tuple[Note, Case, int]:
+    """The draft note the caller may change, its case, and the version they last read."""
     note, case = await get_visible(session, p, note_id)
     if not await is_case_specialist(session, p, case):
         raise NotCaseSpecialist("Only the case's specialists change its notes.")
-    seen = etag.expected_version(if_match, required=True)
+    if not if_match or not if_match.strip():
+        # A lost update to a note harms a patient: 428 before anything else is said of it.
+        check_if_match(if_match, etag(note.version), required=True, what="note")
     if note.status == NoteStatus.signed:
         raise NoteIsSigned("This note is signed and final; write an addendum to correct it.")
-    if seen is None:  # If-Match: * means "whatever is current", still a conditional write
-        seen = note.version
-    etag.check(note.version, seen)
-    return note, case, seen
+    check_if_match(if_match, etag(note.version), required=True, what="note")
+    # The write is still conditional on this version (If-Match: * names whatever is current).
+    return note, case, note.version
 
 
 async def _conditional_update(
@@ -186,20 +188,20 @@ async def _conditional_update(
     result = await session.execute(
         update(Note)
         .where(
-            Note.id == note.id,
-            Note.version == seen,  # type: ignore[arg-type]
-            Note.status == NoteStatus.draft.value,
+            col(Note.id) == note.id,
+            col(Note.version) == seen,
+            col(Note.status) == NoteStatus.draft.value,
         )
         .values(version=seen + 1, **values)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
         await session.refresh(note)
         if note.status == NoteStatus.signed:
             raise NoteIsSigned("This note was signed meanwhile; write an addendum.")
         raise PreconditionFailed(
             "Someone changed this note meanwhile: read it again.",
-            current_etag=etag.etag(note.version),
+            current_etag=etag(note.version),
         )
     await session.refresh(note)
 
@@ -257,7 +259,6 @@ async def sign(session: AsyncSession, p: Principal, note_id: str, if_match: str 
             "signed_by_id": p.id,
         },
     )
-    await case_timing.recompute(session, [case.id])
     await audit.append(session, p, "note.sign", "note", note.id, detail=f"version {note.version}")
     return note
 
@@ -268,14 +269,14 @@ async def acknowledge(
     note, case = await get_visible(session, p, note_id)
     if not can_act_as_local(p, case):
         raise Forbidden("Only the referring facility acknowledges a note.")
-    seen = etag.expected_version(if_match, required=False)
     if note.status != NoteStatus.signed:
         raise NoteNotSigned("Only a signed note can be acknowledged.")
-    etag.check(note.version, seen)
+    check_if_match(if_match, etag(note.version), what="note")
     if note.acknowledged_at is None:
         # Acknowledgement is not a content change: the version (and ETag) stay.
         note.acknowledged_at = utcnow()
         note.acknowledged_by_id = p.id
+        await session.flush()  # listeners of note.acknowledged (reporting) read it
         await emit(
             session,
             "note.acknowledged",
@@ -285,7 +286,5 @@ async def acknowledge(
             audience=[note.author_id],
             payload={"note_id": note.id, "case_id": case.id, "acknowledged_by_id": p.id},
         )
-        await session.flush()
-        await case_timing.recompute(session, [case.id])
         await audit.append(session, p, "note.acknowledge", "note", note.id)
     return note

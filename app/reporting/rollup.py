@@ -17,8 +17,9 @@ The first pass on a database (or `rebuild`) fills the table from every case.
 
 from typing import Any
 
-from sqlalchemy import BigInteger, cast, delete, func, insert, select, text, true, union
+from sqlalchemy import BigInteger, Select, cast, delete, func, insert, select, text, true, union
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.cases.models import Case, Offer, OfferStatus
 from app.core.clock import clock
@@ -56,60 +57,63 @@ def seconds(col: Any, pg: bool) -> Any:
 
 def _timing_select(pg: bool, where: Any) -> Any:
     first_signed = (
-        select(func.min(Note.signed_at))
+        select(func.min(col(Note.signed_at)))
         .where(
-            Note.case_id == Case.id,
-            Note.kind == NoteKind.consult.value,
-            Note.signed_at.is_not(None),
-        )  # type: ignore[union-attr]
+            col(Note.case_id) == col(Case.id),
+            col(Note.kind) == NoteKind.consult.value,
+            col(Note.signed_at).is_not(None),
+        )
         .scalar_subquery()
     )
     if Message is not None:
         first_msg: Any = (
-            select(func.min(Message.created_at))
-            .where(Message.case_id == Case.id, Message.sender_role == Role.specialist.value)
+            select(func.min(col(Message.created_at)))
+            .where(
+                col(Message.case_id) == col(Case.id),
+                col(Message.sender_role) == Role.specialist.value,
+            )
             .scalar_subquery()
         )
     else:
         first_msg = None
     signed_notes = (
         select(func.count())
-        .where(Note.case_id == Case.id, Note.status == NoteStatus.signed.value)
+        .where(col(Note.case_id) == col(Case.id), col(Note.status) == NoteStatus.signed.value)
         .scalar_subquery()
     )
     acknowledged = (
         select(func.count())
         .where(
-            Note.case_id == Case.id,
-            Note.status == NoteStatus.signed.value,
-            Note.acknowledged_at.is_not(None),
+            col(Note.case_id) == col(Case.id),
+            col(Note.status) == NoteStatus.signed.value,
+            col(Note.acknowledged_at).is_not(None),
         )
         .scalar_subquery()
-    )  # type: ignore[union-attr]
-    fb = select(Feedback).where(Feedback.case_id == Case.id)
+    )
+    fb = select(Feedback).where(col(Feedback.case_id) == col(Case.id))
     feedback_count = fb.with_only_columns(func.count()).scalar_subquery()
     usefulness = fb.with_only_columns(
-        func.coalesce(func.sum(Feedback.usefulness), 0)
+        func.coalesce(func.sum(col(Feedback.usefulness)), 0)
     ).scalar_subquery()
     changed = (
         fb.with_only_columns(func.count())
-        .where(Feedback.changed_management.is_(True))
+        .where(col(Feedback.changed_management).is_(True))
         .scalar_subquery()
-    )  # type: ignore[attr-defined]
-    offers = select(func.count()).where(Offer.case_id == Case.id)
-    accepted = offers.where(Offer.status == OfferStatus.accepted.value).scalar_subquery()
-    answered = offers.where(Offer.status.in_(ANSWERED_OFFERS)).scalar_subquery()  # type: ignore[attr-defined]
-    created = seconds(Case.created_at, pg)
-    assigned = seconds(Case.assigned_at, pg)
+    )
+    offers = select(func.count()).where(col(Offer.case_id) == col(Case.id))
+    accepted = offers.where(col(Offer.status) == OfferStatus.accepted.value).scalar_subquery()
+    answered = offers.where(col(Offer.status).in_(ANSWERED_OFFERS)).scalar_subquery()
+    created = seconds(col(Case.created_at), pg)
+    assigned = seconds(col(Case.assigned_at), pg)
     response = seconds(first_msg, pg) if first_msg is not None else cast(None, BigInteger)
     signed = seconds(first_signed, pg)
     return select(
-        Case.id,
-        Case.organization_id,
-        Case.specialty,
-        Case.status,
+        col(Case.id),
+        col(Case.organization_id),
+        col(Case.specialty),
+        col(Case.status),
         created,
-        seconds(Case.respond_by, pg),
+        seconds(col(Case.respond_by), pg),
         assigned,
         response,
         signed,
@@ -155,17 +159,17 @@ async def recompute(session: AsyncSession, case_ids: list[str] | None) -> int:
     if pg:
         # Two writers of one case's row must not interleave their delete and insert.
         await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
-    table = CaseTiming.__table__  # type: ignore[attr-defined]
+    table = CaseTiming.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__
     if case_ids is None:
         await session.execute(delete(CaseTiming))
         await session.execute(insert(table).from_select(_COLUMNS, _timing_select(pg, true())))
         return -1
     for i in range(0, len(case_ids), CHUNK):
         chunk = case_ids[i : i + CHUNK]
-        await session.execute(delete(CaseTiming).where(CaseTiming.case_id.in_(chunk)))  # type: ignore[attr-defined]
+        await session.execute(delete(CaseTiming).where(col(CaseTiming.case_id).in_(chunk)))
         await session.execute(
-            insert(table).from_select(_COLUMNS, _timing_select(pg, Case.id.in_(chunk)))
-        )  # type: ignore[attr-defined]
+            insert(table).from_select(_COLUMNS, _timing_select(pg, col(Case.id).in_(chunk)))
+        )
     return len(case_ids)
 
 
@@ -176,12 +180,14 @@ def _since(prefix: str, ms: int) -> str:
 async def _state(session: AsyncSession) -> dict[str, int]:
     return {
         k: v
-        for k, v in (await session.execute(select(ReportingState.key, ReportingState.value))).all()
+        for k, v in (
+            await session.execute(select(col(ReportingState.key), col(ReportingState.value)))
+        ).all()
     }
 
 
 async def _save(session: AsyncSession, values: dict[str, int]) -> None:
-    await session.execute(delete(ReportingState).where(ReportingState.key.in_(list(values))))  # type: ignore[attr-defined]
+    await session.execute(delete(ReportingState).where(col(ReportingState.key).in_(list(values))))
     await session.execute(
         insert(ReportingState), [{"key": k, "value": v} for k, v in values.items()]
     )
@@ -193,35 +199,42 @@ async def catch_up(session: AsyncSession, *, rebuild: bool = False) -> int:
         await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
     await session.flush()
     started_ms = int(clock.wall() * 1000)  # compared with ids, which carry wall time
-    last_event = int(await session.scalar(select(func.coalesce(func.max(OutboxEvent.id), 0))) or 0)
+    last_event = int(
+        await session.scalar(select(func.coalesce(func.max(col(OutboxEvent.id)), 0))) or 0
+    )
     state = await _state(session)
     if rebuild or "last_run_ms" not in state:
         done = await recompute(session, None)
     else:
         since = state["last_run_ms"] - OVERLAP_MS
-        sources = [
-            select(Case.id.label("case_id")).where(Case.id >= _since("case", since)),
-            select(OutboxEvent.resource_id.label("case_id")).where(
-                OutboxEvent.id > state.get("last_event_id", 0) - EVENT_OVERLAP,  # type: ignore[operator]
-                OutboxEvent.resource_type == "case",
+        sources: list[Select[str]] = [
+            select(col(Case.id).label("case_id")).where(col(Case.id) >= _since("case", since)),
+            select(col(OutboxEvent.resource_id).label("case_id")).where(
+                col(OutboxEvent.id) > state.get("last_event_id", 0) - EVENT_OVERLAP,
+                col(OutboxEvent.resource_type) == "case",
             ),
-            select(Note.case_id.label("case_id")).where(
-                Note.id >= _since("note", since), Note.status == NoteStatus.signed.value
+            select(col(Note.case_id).label("case_id")).where(
+                col(Note.id) >= _since("note", since), col(Note.status) == NoteStatus.signed.value
             ),
-            select(Feedback.case_id.label("case_id")).where(Feedback.id >= _since("fb", since)),
-            select(Offer.case_id.label("case_id")).where(Offer.id >= _since("off", since)),
+            select(col(Feedback.case_id).label("case_id")).where(
+                col(Feedback.id) >= _since("fb", since)
+            ),
+            select(col(Offer.case_id).label("case_id")).where(
+                col(Offer.id) >= _since("off", since)
+            ),
             # Offers that changed (expired, withdrawn, ...): their events name the offer.
-            select(Offer.case_id.label("case_id"))
-            .join(OutboxEvent, OutboxEvent.resource_id == Offer.id)
+            select(col(Offer.case_id).label("case_id"))
+            .join(OutboxEvent, col(OutboxEvent.resource_id) == col(Offer.id))
             .where(
-                OutboxEvent.id > state.get("last_event_id", 0) - EVENT_OVERLAP,  # type: ignore[operator]
-                OutboxEvent.resource_type == "offer",
+                col(OutboxEvent.id) > state.get("last_event_id", 0) - EVENT_OVERLAP,
+                col(OutboxEvent.resource_type) == "offer",
             ),
         ]
         if Message is not None:
             sources.append(
-                select(Message.case_id.label("case_id")).where(
-                    Message.id >= _since("msg", since), Message.sender_role == Role.specialist.value
+                select(col(Message.case_id).label("case_id")).where(
+                    col(Message.id) >= _since("msg", since),
+                    col(Message.sender_role) == Role.specialist.value,
                 )
             )
         ids = sorted(set((await session.scalars(union(*sources))).all()))

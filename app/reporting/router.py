@@ -4,7 +4,7 @@ from typing import Annotated
 from fastapi import Query
 from pydantic import AwareDatetime
 
-from app.core.deps import CurrentPrincipal, SessionDep
+from app.core.deps import CasesRead, SessionDep
 from app.core.errors import problem_responses
 from app.core.routing import make_router
 from app.reporting import service
@@ -22,7 +22,7 @@ router = make_router(tags=["measures"])
 )
 async def quality_metrics(
     session: SessionDep,
-    p: CurrentPrincipal,
+    p: CasesRead,  # an API client needs cases:read; a person's role decides in the service
     organization_id: Annotated[
         str | None,
         Query(description="One facility (a clinician's own is the default and the only one)."),

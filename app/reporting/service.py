@@ -18,16 +18,23 @@ from datetime import datetime
 from math import floor
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.cases.models import CaseStatus
-from app.core.db import is_postgres, long_statements, utcnow
+from app.core.clock import utcnow
+from app.core.db import is_postgres, long_statements
 from app.core.errors import Forbidden, NotFound
-from app.core.principal import Principal, Role
+from app.core.principal import Principal, Role, Scope
 from app.followups.models import FollowUp, FollowUpStatus
 from app.reporting.models import CaseTiming
-from app.reporting.rollup import Message, catch_up
+from app.reporting.rollup import catch_up
+
+try:  # the live-consult domain's messages; without them nobody's first response is timed
+    from app.consults.models import Message
+except ImportError:  # pragma: no cover - depends on which domains are installed
+    Message = None  # type: ignore[assignment,misc]
 
 try:
     from app.rounds.models import RoundAttendance, RoundSeries
@@ -45,11 +52,10 @@ class FacilityNotFound(NotFound):
 def scope(p: Principal, organization_id: str | None) -> str | None:
     """Which facility the caller may measure: staff any (or all), a facility's clinicians and
     apps only their own; another facility is a 404, as it is everywhere else."""
-    if p.kind == "user" and p.role in (Role.admin, Role.coordinator):
+    if p.is_staff:
         return organization_id
-    local = (p.kind == "client" and p.has_scope("cases:read")) or (
-        p.kind == "user" and p.role == Role.clinician
-    )
+    p.require_scope(Scope.cases_read)  # the route asks too; an app measures only with it
+    local = p.is_client or p.role == Role.clinician
     if not local or p.organization_id is None:
         raise Forbidden("Only coordinators and a facility's own staff see its measures.")
     if organization_id is not None and organization_id != p.organization_id:
@@ -62,7 +68,7 @@ def _count_if(cond: Any) -> Any:
 
 
 def _rate(num: int | None, den: int | None) -> float | None:
-    return round(num / den, 4) if den else None
+    return round((num or 0) / den, 4) if den else None
 
 
 def _percentile(p: float, n: int, lo: float | None, hi: float | None) -> float | None:
@@ -80,16 +86,15 @@ def _minutes(v: float | None) -> float | None:
 def _timing_filter(
     organization_id: str | None, specialty: str | None, start: datetime | None, end: datetime | None
 ) -> list[Any]:
-    t = CaseTiming
     conds: list[Any] = []
     if organization_id:
-        conds.append(t.organization_id == organization_id)
+        conds.append(col(CaseTiming.organization_id) == organization_id)
     if specialty:
-        conds.append(t.specialty == specialty)
+        conds.append(col(CaseTiming.specialty) == specialty)
     if start:
-        conds.append(t.created_s >= _ceil_s(start))
+        conds.append(col(CaseTiming.created_s) >= _ceil_s(start))
     if end:
-        conds.append(t.created_s < _ceil_s(end))
+        conds.append(col(CaseTiming.created_s) < _ceil_s(end))
     return conds
 
 
@@ -103,36 +108,39 @@ def _of_cases(case_id_col: Any, conds: list[Any]) -> list[Any]:
     """Rows of the filtered cases; no join at all when nothing is filtered."""
     if not conds:
         return []
-    return [case_id_col.in_(select(CaseTiming.case_id).where(*conds))]
+    return [case_id_col.in_(select(col(CaseTiming.case_id)).where(*conds))]
 
 
 async def _case_figures(session: AsyncSession, conds: list[Any], now: datetime) -> dict[str, Any]:
     """Counts, SLA shares and the three duration percentiles over the filtered cases."""
     pg = is_postgres(session)
-    t = CaseTiming
     now_s = int(now.timestamp() // 1)
-    durations = {"accept": t.accept_s, "signed": t.signed_s}
+    durations = {"accept": col(CaseTiming.accept_s), "signed": col(CaseTiming.signed_s)}
     if Message is not None:
-        durations["response"] = t.response_s
-    not_cancelled = t.status != CaseStatus.cancelled.value
-    signed = t.first_signed_s.is_not(None)  # type: ignore[union-attr]
+        durations["response"] = col(CaseTiming.response_s)
+    not_cancelled = col(CaseTiming.status) != CaseStatus.cancelled.value
+    signed = col(CaseTiming.first_signed_s).is_not(None)
     agg_cols = [
         func.count().label("submitted"),
-        _count_if(t.status == CaseStatus.unmatched.value).label("unmatched"),
+        _count_if(col(CaseTiming.status) == CaseStatus.unmatched.value).label("unmatched"),
         # Known SLA outcome: answered, or its deadline passed unanswered (cancelled aside).
-        _count_if(or_(signed, and_(t.respond_by_s < now_s, not_cancelled))).label("sla_n"),
-        _count_if(and_(signed, t.first_signed_s <= t.respond_by_s)).label("sla_ok"),
-        _count_if(or_(signed, and_(t.created_s + SECONDS_72H < now_s, not_cancelled))).label(
-            "h72_n"
+        _count_if(or_(signed, and_(col(CaseTiming.respond_by_s) < now_s, not_cancelled))).label(
+            "sla_n"
         ),
-        _count_if(and_(signed, t.signed_s <= SECONDS_72H)).label("h72_ok"),
-        func.coalesce(func.sum(t.offers_accepted), 0).label("offers_accepted"),
-        func.coalesce(func.sum(t.offers_answered), 0).label("offers_answered"),
-        func.coalesce(func.sum(t.signed_notes), 0).label("notes_signed"),
-        func.coalesce(func.sum(t.acknowledged_notes), 0).label("notes_acknowledged"),
-        func.coalesce(func.sum(t.feedback_count), 0).label("feedback_n"),
-        func.coalesce(func.sum(t.usefulness_sum), 0).label("usefulness_sum"),
-        func.coalesce(func.sum(t.changed_management_count), 0).label("changed_n"),
+        _count_if(
+            and_(signed, col(CaseTiming.first_signed_s) <= col(CaseTiming.respond_by_s))
+        ).label("sla_ok"),
+        _count_if(
+            or_(signed, and_(col(CaseTiming.created_s) + SECONDS_72H < now_s, not_cancelled))
+        ).label("h72_n"),
+        _count_if(and_(signed, col(CaseTiming.signed_s) <= SECONDS_72H)).label("h72_ok"),
+        func.coalesce(func.sum(col(CaseTiming.offers_accepted)), 0).label("offers_accepted"),
+        func.coalesce(func.sum(col(CaseTiming.offers_answered)), 0).label("offers_answered"),
+        func.coalesce(func.sum(col(CaseTiming.signed_notes)), 0).label("notes_signed"),
+        func.coalesce(func.sum(col(CaseTiming.acknowledged_notes)), 0).label("notes_acknowledged"),
+        func.coalesce(func.sum(col(CaseTiming.feedback_count)), 0).label("feedback_n"),
+        func.coalesce(func.sum(col(CaseTiming.usefulness_sum)), 0).label("usefulness_sum"),
+        func.coalesce(func.sum(col(CaseTiming.changed_management_count)), 0).label("changed_n"),
         *[func.count(d).label(f"{name}_n") for name, d in durations.items()],
     ]
     where = conds or [true()]
@@ -215,15 +223,16 @@ async def _sqlite_percentiles(
     out: dict[str, Any] = {}
     for name in durations:
         n = counts[f"{name}_n"]
-        out[name] = {"n": n}
+        fig: dict[str | float, Any] = {"n": n}  # the count, and each percentile's value
         for p in PERCENTILES:
             lo = values.get(f"{name}_{int(p * 100)}_0") if n else None
             hi = values.get(f"{name}_{int(p * 100)}_1") if n else None
-            out[name][p] = _percentile(p, n, lo, hi)
+            fig[p] = _percentile(p, n, lo, hi)
+        out[name] = fig
     return out
 
 
-def _durations(fig: dict[str, Any] | None) -> dict[str, Any] | None:
+def _durations(fig: dict[str | float, Any] | None) -> dict[str, Any] | None:
     if fig is None:
         return None
     return {
@@ -242,25 +251,25 @@ async def _rounds(
 ) -> dict[str, Any]:
     if RoundAttendance is None or RoundSeries is None:
         return {"occurrences_held": None, "local_attendees_per_occurrence": None}
-    conds = [RoundAttendance.attended.is_(True)]  # type: ignore[attr-defined]
+    conds: list[ColumnElement[bool]] = [col(RoundAttendance.attended).is_(True)]
     if organization_id:
-        conds.append(RoundSeries.host_organization_id == organization_id)
+        conds.append(col(RoundSeries.host_organization_id) == organization_id)
     if specialty:
-        conds.append(RoundSeries.specialty == specialty)
+        conds.append(col(RoundSeries.specialty) == specialty)
     if start:
-        conds.append(RoundAttendance.occurrence_start >= start)
+        conds.append(col(RoundAttendance.occurrence_start) >= start)
     if end:
-        conds.append(RoundAttendance.occurrence_start < end)
+        conds.append(col(RoundAttendance.occurrence_start) < end)
     # An occurrence was held when anyone is recorded as having attended it.
     held = (
         select(
-            RoundAttendance.series_id,
-            RoundAttendance.occurrence_start,
-            _count_if(RoundAttendance.local.is_(True)).label("local_n"),
-        )  # type: ignore[attr-defined]
-        .join(RoundSeries, RoundSeries.id == RoundAttendance.series_id)
+            col(RoundAttendance.series_id),
+            col(RoundAttendance.occurrence_start),
+            _count_if(col(RoundAttendance.local).is_(True)).label("local_n"),
+        )
+        .join(RoundSeries, col(RoundSeries.id) == col(RoundAttendance.series_id))
         .where(*conds)
-        .group_by(RoundAttendance.series_id, RoundAttendance.occurrence_start)
+        .group_by(col(RoundAttendance.series_id), col(RoundAttendance.occurrence_start))
         .subquery()
     )
     n, local = (
@@ -315,34 +324,36 @@ async def _quality(
     # Follow-ups are counted by when they fell due (not when their case was submitted).
     fu_conds: list[Any] = []
     if org:
-        fu_conds.append(FollowUp.organization_id == org)
+        fu_conds.append(col(FollowUp.organization_id) == org)
     if specialty:
-        fu_conds.append(FollowUp.specialty == specialty)
+        fu_conds.append(col(FollowUp.specialty) == specialty)
     if start:
-        fu_conds.append(FollowUp.due_at >= start)
+        fu_conds.append(col(FollowUp.due_at) >= start)
     if end:
-        fu_conds.append(FollowUp.due_at < end)
+        fu_conds.append(col(FollowUp.due_at) < end)
     # Two index range counts rather than one OR (which SQLite answers row by row).
     closed = dict(
         (
             await session.execute(
-                select(FollowUp.status, func.count())
+                select(col(FollowUp.status), func.count())
                 .where(
                     *fu_conds,
-                    FollowUp.status.in_(
+                    col(FollowUp.status).in_(
                         [
-                            FollowUpStatus.done.value,  # type: ignore[attr-defined]
+                            FollowUpStatus.done.value,
                             FollowUpStatus.missed.value,
                         ]
                     ),
                 )
-                .group_by(FollowUp.status)
+                .group_by(col(FollowUp.status))
             )
         ).all()
     )
     overdue = await session.scalar(
         select(func.count()).where(
-            *fu_conds, FollowUp.status == FollowUpStatus.open.value, FollowUp.due_at <= now
+            *fu_conds,
+            col(FollowUp.status) == FollowUpStatus.open.value,
+            col(FollowUp.due_at) <= now,
         )
     )
     done, missed = (

@@ -153,3 +153,15 @@ async def test_a_closed_follow_up_is_not_announced_as_due(client, factory):
     )
     await followups_due()
     assert await rows(select(OutboxEvent).where(OutboxEvent.type == "followup.due")) == []
+
+
+async def test_a_read_with_the_current_etag_is_304_and_a_stale_one_is_read_again(client, factory):
+    w = await note_world(factory)
+    fu = await _follow_up(client, factory, w)
+    url, h = f"{API}/follow-ups/{fu['id']}", factory.headers(w.clinician)
+    r = await client.get(url, headers={**h, "If-None-Match": '"1"'})
+    assert r.status_code == 304 and r.headers["ETag"] == '"1"' and r.content == b""
+    r = await client.patch(url, json={"status": "done"}, headers=h)  # If-Match is optional
+    assert r.status_code == 200 and r.headers["ETag"] == '"2"'
+    r = await client.get(url, headers={**h, "If-None-Match": '"1"'})
+    assert r.status_code == 200 and r.json()["status"] == "done"

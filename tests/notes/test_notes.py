@@ -245,3 +245,27 @@ async def test_reads_and_changes_are_audited(client, factory):
         ("note.read", w.clinician.id),
         ("note.update", w.specialist.id),
     ]
+
+
+async def test_a_read_with_the_current_etag_is_304_and_a_stale_one_is_read_again(client, factory):
+    w = await note_world(factory)
+    note = await write_note(client, factory, w)
+    url, h = f"{API}/notes/{note['id']}", factory.headers(w.specialist)
+    r = await client.get(url, headers={**h, "If-None-Match": '"1"'})
+    assert r.status_code == 304 and r.headers["ETag"] == '"1"' and r.content == b""
+    r = await client.patch(url, json={"assessment": "v2"}, headers={**h, "If-Match": '"1"'})
+    assert r.status_code == 200 and r.headers["ETag"] == '"2"'
+    r = await client.get(url, headers={**h, "If-None-Match": '"1"'})
+    assert r.status_code == 200 and r.headers["ETag"] == '"2"'
+    assert r.json()["assessment"] == "v2"
+
+
+async def test_a_change_without_if_match_is_428_and_changes_nothing(client, factory):
+    w = await note_world(factory)
+    note = await write_note(client, factory, w)
+    url, h = f"{API}/notes/{note['id']}", factory.headers(w.specialist)
+    r = await client.patch(url, json={"assessment": "blind"}, headers=h)
+    assert r.status_code == 428 and r.json()["type"].endswith("/precondition-required")
+    assert (await client.post(f"{url}/sign", headers=h)).status_code == 428
+    r = await client.get(url, headers=h)
+    assert r.json()["version"] == 1 and r.json()["status"] == "draft"

@@ -7,9 +7,10 @@ from sqlalchemy import select
 from app.core.clock import utcnow
 from app.core.db import sessionmaker
 from app.core.principal import Role
+from app.events.models import OutboxEvent
 from app.reporting.models import CaseTiming
 from app.reporting.rollup import catch_up
-from tests.notes.helpers import API, note_world, write_note
+from tests.notes.helpers import API, note_world, rows, write_note
 
 
 async def _metrics(client, factory, who):
@@ -95,3 +96,52 @@ async def test_the_worker_job_keeps_it_current(client, factory):
     await case_timing()
     rows = await _timing_rows()
     assert set(rows) == {w.case.id} and rows[w.case.id]["assigned_s"] is not None
+
+
+async def test_replaced_feedback_counts_at_once(client, factory):
+    """Reporting hears feedback.given in the giving transaction: a replacement keeps the
+    row's id, so a catch-up pass (which finds new feedback by id) would not see it."""
+    from app.followups.models import Feedback
+
+    # A case (and its feedback) from long ago: their ids are older than any catch-up pass
+    # looks back, so only the listener can tell reporting of the replacement.
+    w = await note_world(factory, id="case_000000000001", status="answered", answered_at=utcnow())
+    coord = await factory.make_user(Role.coordinator)
+    await _metrics(client, factory, coord)  # the first pass has run
+    async with sessionmaker()() as s:
+        s.add(
+            Feedback(
+                id="fb_000000000001",
+                case_id=w.case.id,
+                author_id=w.clinician.id,
+                usefulness=4,
+                changed_management=True,
+            )
+        )
+        await s.commit()
+    url, h = f"{API}/cases/{w.case.id}/feedback", factory.headers(w.clinician)
+    r = await client.post(url, json={"usefulness": 2, "changed_management": False}, headers=h)
+    assert r.status_code == 200 and r.json()["revision"] == 2
+    m = await _metrics(client, factory, coord)
+    assert m["usefulness_mean"] == 2.0 and m["changed_management_rate"] == 0.0
+    r = await client.post(url, json={"usefulness": 5, "changed_management": True}, headers=h)
+    m = await _metrics(client, factory, coord)
+    assert m["usefulness_mean"] == 5.0 and m["changed_management_rate"] == 1.0
+    events = await rows(select(OutboxEvent).where(OutboxEvent.type == "feedback.given"))
+    assert [e.payload["revision"] for e in events] == [2, 3]
+    assert all(e.payload["case_id"] == w.case.id and "comment" not in e.payload for e in events)
+
+
+def test_notes_and_follow_ups_do_not_import_reporting():
+    """Reporting depends on them, never the reverse."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "app"
+    for pkg in ("notes", "followups"):
+        for path in (root / pkg).glob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.ImportFrom):
+                    assert not (node.module or "").startswith("app.reporting"), path
+                elif isinstance(node, ast.Import):
+                    assert not any(a.name.startswith("app.reporting") for a in node.names), path

@@ -304,7 +304,8 @@ async def test_who_sees_which_facility(client, factory, history):
     r = await client.get(url, headers=factory.headers(app_a))
     assert r.status_code == 200 and r.json()["cases_submitted"] == 6
     no_read = await factory.make_client(history["org_a"].id, scopes=["rounds:read"])
-    assert (await client.get(url, headers=factory.headers(no_read))).status_code == 403
+    r = await client.get(url, headers=factory.headers(no_read))
+    assert r.status_code == 403 and r.json()["type"].endswith("/insufficient-scope")
     assert (
         await client.get(url, headers=factory.headers(history["specialist"]))
     ).status_code == 403
