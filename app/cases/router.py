@@ -138,9 +138,10 @@ async def get_case(
     request: Request, session: SessionDep, p: CasesRead, visible: VisibleCase
 ) -> object:
     case, view = visible
+    body = await service.read_case(session, p, case, view)  # audited, even when 304
     tag = etag(case, view)
     check_if_none_match(request, tag)
-    return _json(await service.read_case(session, p, case, view), headers={"ETag": tag})
+    return _json(body, headers={"ETag": tag})
 
 
 @router.post(

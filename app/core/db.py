@@ -272,11 +272,18 @@ async def dispose_engine() -> None:
 
 
 async def session_scope() -> AsyncIterator[AsyncSession]:
-    """One session per request: commit on success, roll back on error (services only flush)."""
+    """One session per request: commit on success, roll back on error (services only flush).
+    A 304 is a success told by an exception (app.core.conditional): what the read wrote,
+    its audit row, is kept."""
+    from app.core.conditional import NotModified  # conditional needs FastAPI; db does not
+
     async with sessionmaker()() as session:
         try:
             yield session
             await session.commit()
+        except NotModified:
+            await session.commit()
+            raise
         except BaseException:
             await session.rollback()
             raise

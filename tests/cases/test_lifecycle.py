@@ -185,13 +185,28 @@ async def test_if_match_is_honoured(client, factory, people):
     assert ok.headers["etag"] == '"2"'
 
 
+async def _reads_audited(case_id: str) -> int:
+    from sqlalchemy import func, select
+
+    from app.audit.models import AuditEntry
+    from app.core.db import sessionmaker
+
+    async with sessionmaker()() as s:
+        stmt = select(func.count()).where(
+            AuditEntry.resource_id == case_id, AuditEntry.action == "case.read"
+        )
+        return int(await s.scalar(stmt) or 0)
+
+
 async def test_if_none_match_answers_304_until_the_case_changes(client, factory, people):
     case = await factory.make_case(people["org"].id, status="answered")
     h = factory.headers(people["clinician"])
     url = f"{API}/cases/{case.id}"
     etag = (await client.get(url, headers=h)).headers["etag"]
+    reads = await _reads_audited(case.id)
     same = await client.get(url, headers={**h, "If-None-Match": etag})
     assert same.status_code == 304 and same.content == b"" and same.headers["etag"] == etag
+    assert await _reads_audited(case.id) == reads + 1  # a 304 is a read: it is audited
     # A weak copy of the same tag still matches (If-None-Match compares weakly).
     assert (await client.get(url, headers={**h, "If-None-Match": f"W/{etag}"})).status_code == 304
     closed = await client.post(f"{url}/close", json={"outcome": "Better"}, headers=h)
