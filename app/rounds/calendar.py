@@ -156,7 +156,7 @@ def _feed_hash(token: str) -> str:
 
 async def rotate_token(session: AsyncSession, p: Principal) -> str:
     """A new feed token; the old one stops working at once (only its hash is kept)."""
-    if p.kind != "user":
+    if not p.is_user:
         raise Forbidden("Calendar feeds belong to people, not API clients.")
     user = await session.get(User, p.id)
     if user is None:

@@ -22,10 +22,12 @@ from app.auth.models import User
 from app.cases.access import full_access
 from app.cases.lifecycle import OPEN_STATUSES
 from app.cases.models import Case, CaseStatus
-from app.core.db import utcnow
-from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
+from app.core.clock import utcnow
+from app.core.conditional import check_if_match
+from app.core.conditional import etag as version_tag
+from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.core.pagination import decode_cursor, encode_cursor, keyset_page
-from app.core.principal import Principal, Role
+from app.core.principal import Principal, Role, Scope
 from app.events.service import emit
 from app.organizations.models import Organization
 from app.rounds import recurrence as rec
@@ -90,10 +92,6 @@ async def _flush_unique(session: AsyncSession, what: str) -> None:
 # ---- who may do what ---------------------------------------------------------------------
 
 
-def _is_staff(p: Principal) -> bool:
-    return p.kind == "user" and p.role in (Role.admin, Role.coordinator)
-
-
 def _takes_part(user_id: str) -> Any:
     return exists().where(
         RoundParticipant.series_id == RoundSeries.id, RoundParticipant.user_id == user_id
@@ -102,13 +100,13 @@ def _takes_part(user_id: str) -> Any:
 
 def visible_series(p: Principal) -> Any:
     """WHERE clause: the series this principal may see."""
-    if p.kind == "client":
+    if p.is_client:
         clause = (
             RoundSeries.host_organization_id == p.organization_id
-            if p.has_scope("rounds:read")
+            if p.has_scope(Scope.rounds_read)
             else false()
         )
-    elif _is_staff(p):
+    elif p.is_staff:
         clause = true()
     elif p.role == Role.clinician:
         clause = or_(RoundSeries.host_organization_id == p.organization_id, _takes_part(p.id))
@@ -118,9 +116,9 @@ def visible_series(p: Principal) -> Any:
 
 
 def can_edit(p: Principal, series: RoundSeries) -> bool:
-    if p.kind == "client":
-        return p.organization_id == series.host_organization_id and p.has_scope("rounds:write")
-    if _is_staff(p):
+    if p.is_client:
+        return p.organization_id == series.host_organization_id and p.has_scope(Scope.rounds_write)
+    if p.is_staff:
         return True
     return p.role == Role.clinician and p.organization_id == series.host_organization_id
 
@@ -144,13 +142,13 @@ async def get_editable(
 ) -> RoundSeries:
     series = await get_series(session, p, series_id)
     _require_edit(p, series)
-    if if_match is not None and if_match.strip() not in (etag(series), "*"):
-        raise PreconditionFailed("The round changed since you read it.")
+    check_if_match(if_match, etag(series), what="round")
     return series
 
 
 def etag(series: RoundSeries) -> str:
-    return f'W/"{series.id}-{series.version}"'
+    """The series' ETag: occurrence cancels and moves bump its version too."""
+    return version_tag(series.version)
 
 
 # ---- the schedule ------------------------------------------------------------------------
@@ -242,12 +240,11 @@ async def _announce(
 
 
 async def create(session: AsyncSession, p: Principal, data: dict[str, Any]) -> RoundSeries:
-    if p.kind == "client":
-        if not p.has_scope("rounds:write"):
-            raise Forbidden("This API client lacks the scope rounds:write.")
+    p.require_scope(Scope.rounds_write)
+    if p.is_client:
         if data["host_organization_id"] != p.organization_id:
             raise Forbidden("An API client schedules rounds for its own facility only.")
-    elif not _is_staff(p):
+    elif not p.is_staff:
         if p.role != Role.clinician:
             raise Forbidden("Only coordinators and the host facility's clinicians schedule rounds.")
         if data["host_organization_id"] != p.organization_id:
@@ -951,7 +948,7 @@ async def update_agenda_item(
         raise AgendaItemNotFound("No such agenda item.")
     editor = can_edit(p, series)
     # The specialists in the room give the round's advice; the host runs the agenda.
-    advises = editor or (p.kind == "user" and p.role == Role.specialist)
+    advises = editor or (p.is_user and p.role == Role.specialist)
     if "recommendation" in data and not advises:
         raise Forbidden("Only the round's specialists and its host record recommendations.")
     if ({"presenter_id", "position"} & data.keys()) and not editor:
