@@ -1,4 +1,4 @@
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request, Response
 from pydantic import AwareDatetime
@@ -30,7 +30,9 @@ from app.rounds.schemas import (
 
 router = make_router(tags=["rounds"])
 ICS = "text/calendar; charset=utf-8"
-ICS_DOC = {200: {"content": {"text/calendar": {}}, "description": "An iCalendar file"}}
+ICS_DOC: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/calendar": {}}, "description": "An iCalendar file"}
+}
 OCC = "/rounds/{round_id}/occurrences/{start}"
 
 
