@@ -18,6 +18,7 @@ from app.core.clock import utcnow
 from app.core.errors import Forbidden, NotFound
 from app.core.principal import Principal, Role
 from app.core.security import hash_secret
+from app.followups.models import FollowUp, FollowUpStatus
 from app.rounds import recurrence as rec
 from app.rounds.models import RoundOccurrenceException, RoundParticipant, RoundSeries
 
@@ -178,9 +179,7 @@ async def _user_for_token(session: AsyncSession, token: str) -> User:
 
 
 async def _followup_events(session: AsyncSession, user: User) -> list[Event]:
-    # The follow-ups domain owns the table.
-    from app.followups.models import FollowUp, FollowUpStatus
-
+    # The follow-ups' own table, read as that domain publishes it (its model and statuses).
     rows = (
         await session.scalars(
             select(FollowUp)
