@@ -132,7 +132,7 @@ async def delete_round(session: SessionDep, series: EditableRound) -> Response:
     "/rounds/{round_id}/occurrences",
     response_model=Page[OccurrenceRead],
     summary="Occurrences in a window, in UTC and the series' wall time",
-    responses=problem_responses(401, 404, 422),
+    responses=problem_responses(401, 403, 404, 422),
 )
 async def list_occurrences(
     session: SessionDep,
@@ -192,7 +192,7 @@ async def move_occurrence(
     "/rounds/{round_id}/participants",
     response_model=Page[ParticipantRead],
     summary="Who takes part",
-    responses=problem_responses(401, 404),
+    responses=problem_responses(401, 403, 404),
 )
 async def list_participants(session: SessionDep, series: VisibleRound) -> object:
     return {"items": await service.list_participants(session, series), "next_cursor": None}
@@ -228,7 +228,7 @@ async def add_agenda_item(
     OCC + "/agenda",
     response_model=Page[AgendaItemRead],
     summary="An occurrence's agenda",
-    responses=problem_responses(401, 404),
+    responses=problem_responses(401, 403, 404),
 )
 async def get_agenda(
     session: SessionDep, p: RoundsRead, series: VisibleRound, start: str
@@ -294,7 +294,7 @@ async def record_attendance(
     OCC + "/attendance",
     response_model=Page[AttendanceRead],
     summary="Attendance recorded for an occurrence",
-    responses=problem_responses(401, 404),
+    responses=problem_responses(401, 403, 404),
 )
 async def list_attendance(session: SessionDep, series: VisibleRound, start: str) -> object:
     return {"items": await service.attendance(session, series, start), "next_cursor": None}
@@ -303,7 +303,7 @@ async def list_attendance(session: SessionDep, series: VisibleRound, start: str)
 @router.get(
     "/rounds/{round_id}/calendar.ics",
     response_class=Response,
-    responses={**ICS_DOC, **problem_responses(401, 404)},
+    responses={**ICS_DOC, **problem_responses(401, 403, 404)},
     summary="The series as iCalendar",
 )
 async def round_calendar(session: SessionDep, series: VisibleRound) -> Response:
