@@ -7,17 +7,18 @@ calendar apps keep copies on third-party servers.
 
 import secrets
 from datetime import date, timedelta
-from typing import Any
 
 from icalendar import Calendar, Event, Timezone, vRecur
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.auth.models import User
-from app.core.db import utcnow
+from app.core.clock import utcnow
 from app.core.errors import Forbidden, NotFound
 from app.core.principal import Principal, Role
 from app.core.security import hash_secret
+from app.followups.models import FollowUp, FollowUpStatus
 from app.rounds import recurrence as rec
 from app.rounds.models import RoundOccurrenceException, RoundParticipant, RoundSeries
 
@@ -106,16 +107,12 @@ async def _exceptions_by_series(
     if not ids:
         return out
     rows = (
-        (
-            await session.execute(
-                select(RoundOccurrenceException)
-                .where(RoundOccurrenceException.series_id.in_(ids))  # type: ignore[attr-defined]
-                .order_by(RoundOccurrenceException.occurrence_start)
-            )
+        await session.scalars(
+            select(RoundOccurrenceException)
+            .where(col(RoundOccurrenceException.series_id).in_(ids))
+            .order_by(col(RoundOccurrenceException.occurrence_start))
         )
-        .scalars()
-        .all()
-    )
+    ).all()
     for r in rows:
         out[r.series_id].append(r)
     return out
@@ -139,7 +136,8 @@ def _build(
             cal.add_component(ev)
     for ev in extra or []:
         cal.add_component(ev)
-    return cal.to_ical()
+    ical: bytes = cal.to_ical()  # icalendar is untyped
+    return ical
 
 
 async def series_ics(session: AsyncSession, series: RoundSeries) -> bytes:
@@ -156,7 +154,7 @@ def _feed_hash(token: str) -> str:
 
 async def rotate_token(session: AsyncSession, p: Principal) -> str:
     """A new feed token; the old one stops working at once (only its hash is kept)."""
-    if p.kind != "user":
+    if not p.is_user:
         raise Forbidden("Calendar feeds belong to people, not API clients.")
     user = await session.get(User, p.id)
     if user is None:
@@ -171,7 +169,9 @@ async def rotate_token(session: AsyncSession, p: Principal) -> str:
 async def _user_for_token(session: AsyncSession, token: str) -> User:
     if not token.startswith("cal_") or len(token) > 100:
         raise FeedNotFound("No such calendar feed.")
-    user = await session.scalar(select(User).where(User.calendar_token_hash == _feed_hash(token)))
+    user = await session.scalar(
+        select(User).where(col(User.calendar_token_hash) == _feed_hash(token))
+    )
     # Looked up by a keyed hash of a 256-bit secret: nothing to learn from timing.
     if user is None or not user.active:
         raise FeedNotFound("No such calendar feed.")
@@ -179,20 +179,17 @@ async def _user_for_token(session: AsyncSession, token: str) -> User:
 
 
 async def _followup_events(session: AsyncSession, user: User) -> list[Event]:
-    from app.followups.models import FollowUp  # the follow-ups domain owns the table
-
+    # The follow-ups' own table, read as that domain publishes it (its model and statuses).
     rows = (
-        (
-            await session.execute(
-                select(FollowUp)
-                .where(FollowUp.assignee_id == user.id, FollowUp.status == "open")
-                .order_by(FollowUp.due_at)
-                .limit(500)
+        await session.scalars(
+            select(FollowUp)
+            .where(
+                col(FollowUp.assignee_id) == user.id, col(FollowUp.status) == FollowUpStatus.open
             )
+            .order_by(col(FollowUp.due_at))
+            .limit(500)
         )
-        .scalars()
-        .all()
-    )
+    ).all()
     events = []
     for f in rows:
         ev = Event()
@@ -211,20 +208,20 @@ async def personal_feed(session: AsyncSession, token: str) -> bytes:
     """The rounds a person takes part in (a clinician: also those their facility hosts) and
     their open follow-ups."""
     user = await _user_for_token(session, token)
-    takes_part = select(RoundParticipant.series_id).where(RoundParticipant.user_id == user.id)
-    mine: Any = RoundSeries.id.in_(takes_part)  # type: ignore[attr-defined]
+    takes_part = select(col(RoundParticipant.series_id)).where(
+        col(RoundParticipant.user_id) == user.id
+    )
+    mine: ColumnElement[bool] = col(RoundSeries.id).in_(takes_part)
     if user.role == Role.clinician and user.organization_id:
-        mine = or_(mine, RoundSeries.host_organization_id == user.organization_id)
+        mine = or_(mine, col(RoundSeries.host_organization_id) == user.organization_id)
     series_list = list(
         (
-            await session.execute(
+            await session.scalars(
                 select(RoundSeries)
-                .where(mine, RoundSeries.deleted_at.is_(None))  # type: ignore[union-attr]
-                .order_by(RoundSeries.id)
+                .where(mine, col(RoundSeries.deleted_at).is_(None))
+                .order_by(col(RoundSeries.id))
             )
-        )
-        .scalars()
-        .all()
+        ).all()
     )
     exc = await _exceptions_by_series(session, [s.id for s in series_list])
     return _build(

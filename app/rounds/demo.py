@@ -1,19 +1,33 @@
 """Demo rounds: a weekly dermatology round in Salta and a monthly paediatrics one in Kisumu."""
 
-from typing import Any
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.auth.models import User
-from app.core.db import utcnow
+from app.core.clock import utcnow
 from app.core.principal import Role
 from app.organizations.models import Organization
 from app.rounds.models import RoundParticipant, RoundSeries
-from app.rounds.service import _Schedule
+from app.rounds.schedule import Schedule
 
-ROUNDS = [
+
+class DemoRound(TypedDict):
+    org: str
+    title: str
+    specialty: str
+    rrule: str
+    time: str
+    duration: int
+    topic: str
+    specialist: str
+    join_url: str
+
+
+ROUNDS: list[DemoRound] = [
     {
         "org": "salta",
         "title": "Puna dermatology rounds",
@@ -48,7 +62,7 @@ async def load(
     for spec in ROUNDS:
         org = orgs[spec["org"]]
         today = utcnow().astimezone(ZoneInfo(org.timezone)).strftime("%Y-%m-%d")
-        sched = _Schedule(org.timezone, f"{today}T{spec['time']}", spec["duration"], spec["rrule"])
+        sched = Schedule(org.timezone, f"{today}T{spec['time']}", spec["duration"], spec["rrule"])
         series = RoundSeries(
             title=spec["title"],
             host_organization_id=org.id,
@@ -64,13 +78,11 @@ async def load(
         sched.apply(series)
         session.add(series)
         await session.flush()
-        local_team = (
-            await session.execute(
-                select(User).where(
-                    User.organization_id == org.id, User.role == Role.clinician.value
-                )
+        local_team = await session.scalars(
+            select(User).where(
+                col(User.organization_id) == org.id, col(User.role) == Role.clinician.value
             )
-        ).scalars()
+        )
         for u in local_team:
             session.add(RoundParticipant(series_id=series.id, user_id=u.id, role="local_team"))
         session.add(

@@ -5,13 +5,17 @@ from datetime import timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
+from app.core.clock import utcnow
 from app.core.config import get_settings
-from app.core.db import sessionmaker, utcnow
+from app.core.db import sessionmaker
 from app.events.service import emit
 from app.rounds import recurrence as rec
 from app.rounds.models import RoundReminder, RoundSeries
-from app.rounds.service import _exceptions, _participant_ids, occurrence_view, rule_of
+from app.rounds.occurrences import occurrence_view
+from app.rounds.participants import participant_ids
+from app.rounds.schedule import exceptions_of, rule_of
 
 log = logging.getLogger(__name__)
 BATCH = 200
@@ -28,21 +32,17 @@ async def send_reminders() -> int:
     sent = 0
     async with sessionmaker()() as session:
         series_list = (
-            (
-                await session.execute(
-                    select(RoundSeries)
-                    .where(
-                        RoundSeries.deleted_at.is_(None),  # type: ignore[union-attr]
-                        RoundSeries.starts_at <= now + lead + timedelta(days=1),
-                        or_(RoundSeries.ends_at.is_(None), RoundSeries.ends_at > now),  # type: ignore[union-attr]
-                    )
-                    .order_by(RoundSeries.id)
-                    .limit(5000)
+            await session.scalars(
+                select(RoundSeries)
+                .where(
+                    col(RoundSeries.deleted_at).is_(None),
+                    col(RoundSeries.starts_at) <= now + lead + timedelta(days=1),
+                    or_(col(RoundSeries.ends_at).is_(None), col(RoundSeries.ends_at) > now),
                 )
+                .order_by(col(RoundSeries.id))
+                .limit(5000)
             )
-            .scalars()
-            .all()
-        )
+        ).all()
         for series in series_list:
             try:
                 due = rec.expand(
@@ -50,7 +50,7 @@ async def send_reminders() -> int:
                     timedelta(minutes=series.duration_minutes),
                     now,
                     now + lead,
-                    await _exceptions(session, series.id),
+                    await exceptions_of(session, series.id),
                 )
             except rec.RecurrenceError:
                 log.warning("round %s has an unreadable schedule", series.id)
@@ -73,7 +73,7 @@ async def send_reminders() -> int:
                     "round",
                     series.id,
                     organization_id=series.host_organization_id,
-                    audience=await _participant_ids(session, series.id),
+                    audience=await participant_ids(session, series.id),
                     payload={
                         "round_id": series.id,
                         "title": series.title,

@@ -10,7 +10,8 @@ from datetime import datetime
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.core.db import Timestamped, new_id, ts_field, utcnow
+from app.core.clock import utcnow
+from app.core.db import Timestamped, new_id, ts_field
 
 
 class ParticipantRole:

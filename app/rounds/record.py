@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.cases.models import Case
 from app.rounds.models import RoundAgendaItem, RoundSeries
@@ -15,10 +16,13 @@ from app.rounds.models import RoundAgendaItem, RoundSeries
 async def record_entries(session: AsyncSession, case: Case) -> list[dict[str, Any]]:
     rows = (
         await session.execute(
-            select(RoundAgendaItem, RoundSeries.title, RoundSeries.timezone)
-            .join(RoundSeries, RoundSeries.id == RoundAgendaItem.series_id)
-            .where(RoundAgendaItem.case_id == case.id, RoundAgendaItem.recommendation.is_not(None))  # type: ignore[union-attr]
-            .order_by(RoundAgendaItem.recommended_at, RoundAgendaItem.id)
+            select(RoundAgendaItem, col(RoundSeries.title), col(RoundSeries.timezone))
+            .join(RoundSeries, col(RoundSeries.id) == col(RoundAgendaItem.series_id))
+            .where(
+                col(RoundAgendaItem.case_id) == case.id,
+                col(RoundAgendaItem.recommendation).is_not(None),
+            )
+            .order_by(col(RoundAgendaItem.recommended_at), col(RoundAgendaItem.id))
         )
     ).all()
     return [

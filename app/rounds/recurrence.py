@@ -131,8 +131,9 @@ def first_occurrence(rule: rrule) -> datetime:
     # Searched without COUNT up to a horizon: an impossible rule would otherwise never end.
     horizon = rule._dtstart + FIRST_HORIZON
     until = rule._until if rule._until is not None and rule._until < horizon else horizon
-    for d in rule.replace(count=None, until=until):
-        return d
+    first: datetime
+    for first in rule.replace(count=None, until=until):
+        return first
     raise RecurrenceError(
         "rrule", "The rule yields no occurrence within five years of starts_at_local."
     )
@@ -199,5 +200,6 @@ def is_occurrence(rule: rrule, instant: datetime) -> bool:
     local = instant.astimezone(tz)
     r = bounded(rule, local + timedelta(seconds=1))
     for d in r.xafter(local, inc=True):
-        return d.astimezone(UTC) == instant.astimezone(UTC)
+        found: datetime = d.astimezone(UTC)
+        return found == instant.astimezone(UTC)
     return False

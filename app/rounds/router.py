@@ -1,12 +1,12 @@
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Header, Query, Response
+from fastapi import Depends, Query, Request, Response
 from pydantic import AwareDatetime
 
-from app.core.deps import CurrentPrincipal, SessionDep
-from app.core.errors import Forbidden, problem_responses
+from app.core.conditional import IfMatch, with_etag
+from app.core.deps import RoundsRead, RoundsWrite, SessionDep, UserPrincipal
+from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
-from app.core.principal import Principal
 from app.core.routing import make_router
 from app.rounds import calendar, service
 from app.rounds.models import RoundSeries
@@ -30,32 +30,24 @@ from app.rounds.schemas import (
 
 router = make_router(tags=["rounds"])
 ICS = "text/calendar; charset=utf-8"
-ICS_DOC = {200: {"content": {"text/calendar": {}}, "description": "An iCalendar file"}}
+ICS_DOC: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/calendar": {}}, "description": "An iCalendar file"}
+}
 OCC = "/rounds/{round_id}/occurrences/{start}"
 
 
-async def visible_round(round_id: str, session: SessionDep, p: CurrentPrincipal) -> RoundSeries:
+async def visible_round(round_id: str, session: SessionDep, p: RoundsRead) -> RoundSeries:
     return await service.get_series(session, p, round_id)
 
 
 async def editable_round(
-    round_id: str,
-    session: SessionDep,
-    p: CurrentPrincipal,
-    if_match: Annotated[str | None, Header()] = None,
+    round_id: str, session: SessionDep, p: RoundsWrite, if_match: IfMatch = None
 ) -> RoundSeries:
     return await service.get_editable(session, p, round_id, if_match)
 
 
-def _rounds_read(p: CurrentPrincipal) -> Principal:
-    if not p.has_scope("rounds:read"):
-        raise Forbidden("This API client lacks the scope rounds:read.")
-    return p
-
-
 VisibleRound = Annotated[RoundSeries, Depends(visible_round)]
 EditableRound = Annotated[RoundSeries, Depends(editable_round)]
-RoundsReader = Annotated[Principal, Depends(_rounds_read)]
 
 
 def _tagged(response: Response, series: RoundSeries) -> RoundSeries:
@@ -71,7 +63,7 @@ def _tagged(response: Response, series: RoundSeries) -> RoundSeries:
     responses=problem_responses(401, 403, 409, 415, 422),
 )
 async def create_round(
-    session: SessionDep, p: CurrentPrincipal, body: RoundCreate, response: Response
+    session: SessionDep, p: RoundsWrite, body: RoundCreate, response: Response
 ) -> object:
     return _tagged(response, await service.create(session, p, body.model_dump()))
 
@@ -84,7 +76,7 @@ async def create_round(
 )
 async def list_rounds(
     session: SessionDep,
-    p: RoundsReader,
+    p: RoundsRead,
     limit: Limit = 50,
     cursor: Cursor = None,
     organization_id: str | None = None,
@@ -97,11 +89,12 @@ async def list_rounds(
 @router.get(
     "/rounds/{round_id}",
     response_model=RoundRead,
-    summary="One round series",
-    responses=problem_responses(401, 404),
+    summary="One round series (304 when If-None-Match names its current ETag)",
+    responses=problem_responses(401, 403, 404),
 )
-async def get_round(series: VisibleRound, response: Response) -> object:
-    return _tagged(response, series)
+async def get_round(series: VisibleRound, request: Request, response: Response) -> object:
+    with_etag(request, response, service.etag(series))
+    return series
 
 
 @router.patch(
@@ -113,7 +106,7 @@ async def get_round(series: VisibleRound, response: Response) -> object:
 )
 async def update_round(
     session: SessionDep,
-    p: CurrentPrincipal,
+    p: RoundsWrite,
     series: EditableRound,
     body: RoundUpdate,
     response: Response,
@@ -139,7 +132,7 @@ async def delete_round(session: SessionDep, series: EditableRound) -> Response:
     "/rounds/{round_id}/occurrences",
     response_model=Page[OccurrenceRead],
     summary="Occurrences in a window, in UTC and the series' wall time",
-    responses=problem_responses(401, 404, 422),
+    responses=problem_responses(401, 403, 404, 422),
 )
 async def list_occurrences(
     session: SessionDep,
@@ -169,7 +162,7 @@ async def list_occurrences(
 )
 async def cancel_occurrence(
     session: SessionDep,
-    p: CurrentPrincipal,
+    p: RoundsWrite,
     series: EditableRound,
     start: str,
     body: OccurrenceCancel | None = None,
@@ -185,7 +178,7 @@ async def cancel_occurrence(
 )
 async def move_occurrence(
     session: SessionDep,
-    p: CurrentPrincipal,
+    p: RoundsWrite,
     series: EditableRound,
     start: str,
     body: OccurrenceMove,
@@ -199,7 +192,7 @@ async def move_occurrence(
     "/rounds/{round_id}/participants",
     response_model=Page[ParticipantRead],
     summary="Who takes part",
-    responses=problem_responses(401, 404),
+    responses=problem_responses(401, 403, 404),
 )
 async def list_participants(session: SessionDep, series: VisibleRound) -> object:
     return {"items": await service.list_participants(session, series), "next_cursor": None}
@@ -213,7 +206,7 @@ async def list_participants(session: SessionDep, series: VisibleRound) -> object
     responses=problem_responses(401, 403, 404, 409, 415, 422),
 )
 async def add_participant(
-    session: SessionDep, p: CurrentPrincipal, series: EditableRound, body: ParticipantCreate
+    session: SessionDep, p: RoundsWrite, series: EditableRound, body: ParticipantCreate
 ) -> object:
     return await service.add_participant(session, p, series, body.model_dump())
 
@@ -226,7 +219,7 @@ async def add_participant(
     responses=problem_responses(401, 403, 404, 409, 415, 422),
 )
 async def add_agenda_item(
-    session: SessionDep, p: CurrentPrincipal, series: EditableRound, start: str, body: AgendaCreate
+    session: SessionDep, p: RoundsWrite, series: EditableRound, start: str, body: AgendaCreate
 ) -> object:
     return await service.add_agenda_item(session, p, series, start, body.model_dump())
 
@@ -235,10 +228,10 @@ async def add_agenda_item(
     OCC + "/agenda",
     response_model=Page[AgendaItemRead],
     summary="An occurrence's agenda",
-    responses=problem_responses(401, 404),
+    responses=problem_responses(401, 403, 404),
 )
 async def get_agenda(
-    session: SessionDep, p: CurrentPrincipal, series: VisibleRound, start: str
+    session: SessionDep, p: RoundsRead, series: VisibleRound, start: str
 ) -> object:
     return {"items": await service.agenda(session, p, series, start), "next_cursor": None}
 
@@ -251,7 +244,7 @@ async def get_agenda(
 )
 async def update_agenda_item(
     session: SessionDep,
-    p: CurrentPrincipal,
+    p: RoundsWrite,
     series: VisibleRound,
     start: str,
     item_id: str,
@@ -269,7 +262,7 @@ async def update_agenda_item(
     responses=problem_responses(401, 403, 404, 409),
 )
 async def suggested_agenda(
-    session: SessionDep, p: CurrentPrincipal, series: VisibleRound, start: str, limit: Limit = 20
+    session: SessionDep, p: RoundsRead, series: VisibleRound, start: str, limit: Limit = 20
 ) -> object:
     return {
         "items": await service.suggested_agenda(session, p, series, start, limit),
@@ -286,7 +279,7 @@ async def suggested_agenda(
 )
 async def record_attendance(
     session: SessionDep,
-    p: CurrentPrincipal,
+    p: RoundsWrite,
     series: EditableRound,
     start: str,
     body: AttendanceCreate,
@@ -301,7 +294,7 @@ async def record_attendance(
     OCC + "/attendance",
     response_model=Page[AttendanceRead],
     summary="Attendance recorded for an occurrence",
-    responses=problem_responses(401, 404),
+    responses=problem_responses(401, 403, 404),
 )
 async def list_attendance(session: SessionDep, series: VisibleRound, start: str) -> object:
     return {"items": await service.attendance(session, series, start), "next_cursor": None}
@@ -310,7 +303,7 @@ async def list_attendance(session: SessionDep, series: VisibleRound, start: str)
 @router.get(
     "/rounds/{round_id}/calendar.ics",
     response_class=Response,
-    responses={**ICS_DOC, **problem_responses(401, 404)},
+    responses={**ICS_DOC, **problem_responses(401, 403, 404)},
     summary="The series as iCalendar",
 )
 async def round_calendar(session: SessionDep, series: VisibleRound) -> Response:
@@ -338,6 +331,6 @@ async def personal_calendar(session: SessionDep, feed_token: str) -> Response:
     summary="Issue a new calendar feed token; the old one stops working",
     responses=problem_responses(401, 403),
 )
-async def new_calendar_token(session: SessionDep, p: CurrentPrincipal) -> object:
+async def new_calendar_token(session: SessionDep, p: UserPrincipal) -> object:
     token = await calendar.rotate_token(session, p)
     return {"feed_token": token, "feed_path": f"/api/v1/calendar/{token}.ics"}

@@ -46,7 +46,7 @@ def _url(suffix: str = "", body=None):
 async def _agenda_item(w: World):
     from app.core.db import sessionmaker
     from app.rounds.models import RoundAgendaItem
-    from app.rounds.service import parse_start
+    from app.rounds.occurrences import parse_start
 
     rid = await _round(w)
     case = await w.f.make_case(w.org_a.id)

@@ -4,7 +4,7 @@ from typing import Any
 
 from app.core.db import sessionmaker
 from app.rounds.models import RoundParticipant, RoundSeries
-from app.rounds.service import _Schedule
+from app.rounds.schedule import Schedule
 
 API = "/api/v1"
 
@@ -22,7 +22,7 @@ async def make_round(organization_id: str, **overrides: Any) -> RoundSeries:
     }
     participants = overrides.pop("participants", [])
     data.update(overrides)
-    sched = _Schedule(
+    sched = Schedule(
         data["timezone"], data["starts_at_local"], data["duration_minutes"], data["rrule"]
     )
     async with sessionmaker()() as s:

@@ -472,3 +472,33 @@ async def test_splitting_a_counted_series_keeps_the_count(client, factory, ny):
     old = (await client.get(f"{API}/rounds/{rnd.id}", headers=h)).json()
     assert old["title"] == "Dermatology rounds"  # the past keeps its name
     assert old["ends_at"] == "2026-10-27T14:00:00Z"
+
+
+async def test_a_current_copy_is_not_sent_again(client, factory, ny):
+    org, _, clin = ny
+    h = factory.headers(clin)
+    rnd = await make_round(org.id)
+    r = await client.get(f"{API}/rounds/{rnd.id}", headers=h)
+    tag = r.headers["ETag"]
+    assert tag == '"1"'
+    r = await client.get(f"{API}/rounds/{rnd.id}", headers={**h, "If-None-Match": tag})
+    assert r.status_code == 304 and r.content == b""
+    assert r.headers["ETag"] == tag
+    r = await client.patch(f"{API}/rounds/{rnd.id}", headers=h, json={"title": "Skin rounds"})
+    assert r.status_code == 200 and r.headers["ETag"] == '"2"'
+    r = await client.get(f"{API}/rounds/{rnd.id}", headers={**h, "If-None-Match": tag})
+    assert r.status_code == 200 and r.json()["title"] == "Skin rounds"
+    assert r.headers["ETag"] == '"2"'
+
+
+async def test_a_client_without_the_rounds_scopes_is_refused_by_scope(client, factory, ny):
+    org, _, _ = ny
+    rnd = await make_round(org.id)
+    cases_only = factory.headers(await factory.make_client(org.id, scopes=["cases:read"]))
+    reader = factory.headers(await factory.make_client(org.id, scopes=["rounds:read"]))
+    r = await client.get(f"{API}/rounds/{rnd.id}", headers=cases_only)
+    assert r.status_code == 403 and r.json()["type"].endswith("/insufficient-scope")
+    r = await client.patch(f"{API}/rounds/{rnd.id}", headers=reader, json={"title": "x"})
+    assert r.status_code == 403 and r.json()["type"].endswith("/insufficient-scope")
+    r = await client.post(f"{API}/rounds", headers=reader, json=_body(org.id))
+    assert r.status_code == 403 and r.json()["type"].endswith("/insufficient-scope")

@@ -1,0 +1,51 @@
+"""The rounds' refusals, and the one way a lost unique-key race becomes a 409."""
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.errors import Conflict, NotFound, Unprocessable
+from app.rounds import recurrence as rec
+
+
+class RoundNotFound(NotFound):
+    """No such round series, or the caller may not see it."""
+
+
+class OccurrenceNotFound(NotFound):
+    """The series has no occurrence starting at that instant."""
+
+
+class OccurrenceCancelled(Conflict):
+    """The occurrence was cancelled."""
+
+    code, title = "occurrence-cancelled", "Occurrence cancelled"
+
+
+class ScheduleConflict(Conflict):
+    """The specialist is already booked into an overlapping round."""
+
+    code, title = "round-conflict", "Schedule conflict"
+
+
+class OccurrenceNotStarted(Conflict):
+    """Attendance is recorded once the occurrence has begun."""
+
+    code, title = "occurrence-not-started", "Occurrence not started"
+
+
+class AgendaItemNotFound(NotFound):
+    """No such agenda item on this occurrence."""
+
+
+def invalid_schedule(e: rec.RecurrenceError) -> Unprocessable:
+    return Unprocessable(
+        e.detail, errors=[{"pointer": f"/{e.field}", "detail": e.detail}], code="invalid-schedule"
+    )
+
+
+async def flush_unique(session: AsyncSession, what: str) -> None:
+    """A unique key lost to a concurrent request is a 409, not a 500 (the request rolls back)."""
+    try:
+        await session.flush()
+    except IntegrityError as e:
+        raise Conflict(f"{what} changed at the same moment; send the request again.") from e

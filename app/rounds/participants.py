@@ -1,0 +1,160 @@
+"""Who takes part in a round, telling them of its changes, and a specialist's double bookings."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.auth.models import User
+from app.core.clock import utcnow
+from app.core.errors import Conflict, Unprocessable
+from app.core.principal import Principal, Role
+from app.events.service import emit
+from app.rounds import recurrence as rec
+from app.rounds.errors import ScheduleConflict, flush_unique
+from app.rounds.models import ParticipantRole, RoundParticipant, RoundSeries
+from app.rounds.schedule import window
+
+CONFLICT_WINDOW = timedelta(days=180)
+
+
+async def participant_ids(session: AsyncSession, series_id: str) -> list[str]:
+    return list(
+        (
+            await session.scalars(
+                select(col(RoundParticipant.user_id)).where(
+                    col(RoundParticipant.series_id) == series_id
+                )
+            )
+        ).all()
+    )
+
+
+async def takes_part(session: AsyncSession, series: RoundSeries, user_id: str) -> bool:
+    return (
+        await session.scalar(
+            select(col(RoundParticipant.id)).where(
+                col(RoundParticipant.series_id) == series.id,
+                col(RoundParticipant.user_id) == user_id,
+            )
+        )
+    ) is not None
+
+
+async def announce(session: AsyncSession, series: RoundSeries, change: str, **payload: Any) -> None:
+    """Tell the series' participants (and its host facility) what changed."""
+    await emit(
+        session,
+        "round.updated",
+        "round",
+        series.id,
+        organization_id=series.host_organization_id,
+        audience=await participant_ids(session, series.id),
+        payload={
+            "change": change,
+            "round_id": series.id,
+            "title": series.title,
+            **{k: v.isoformat() if isinstance(v, datetime) else v for k, v in payload.items()},
+        },
+    )
+
+
+async def list_participants(session: AsyncSession, series: RoundSeries) -> list[RoundParticipant]:
+    return list(
+        (
+            await session.scalars(
+                select(RoundParticipant)
+                .where(col(RoundParticipant.series_id) == series.id)
+                .order_by(col(RoundParticipant.id))
+            )
+        ).all()
+    )
+
+
+async def find_conflict(
+    session: AsyncSession, series: RoundSeries, user_id: str
+) -> tuple[RoundSeries, rec.Occurrence, rec.Occurrence] | None:
+    """The first overlap between this series and the user's other rounds (next 180 days)."""
+    start = max(utcnow(), series.starts_at)
+    end = start + CONFLICT_WINDOW
+    mine = await window(session, series, start, end)
+    if not mine:
+        return None
+    others = (
+        await session.scalars(
+            select(RoundSeries)
+            .join(RoundParticipant, col(RoundParticipant.series_id) == col(RoundSeries.id))
+            .where(
+                col(RoundParticipant.user_id) == user_id,
+                col(RoundSeries.id) != series.id,
+                col(RoundSeries.deleted_at).is_(None),
+                col(RoundSeries.starts_at) < end,
+                or_(col(RoundSeries.ends_at).is_(None), col(RoundSeries.ends_at) > start),
+            )
+        )
+    ).all()
+    for other in others:
+        theirs = await window(session, other, start, end)
+        i = j = 0
+        while i < len(mine) and j < len(theirs):  # both sorted by start: a merge walk
+            a, b = mine[i], theirs[j]
+            if a.start < b.end and b.start < a.end:
+                return other, a, b
+            if a.end <= b.end:
+                i += 1
+            else:
+                j += 1
+    return None
+
+
+async def add_participant(
+    session: AsyncSession, p: Principal, series: RoundSeries, data: dict[str, Any]
+) -> RoundParticipant:
+    user = await session.get(User, data["user_id"])
+    if user is None or not user.active:
+        raise Unprocessable(
+            "No such user.", errors=[{"pointer": "/user_id", "detail": "no such active user"}]
+        )
+    role = data["role"]
+    fits = {
+        ParticipantRole.specialist: user.role == Role.specialist,
+        ParticipantRole.interpreter: user.role == Role.interpreter,
+        ParticipantRole.local_team: user.role == Role.clinician
+        and user.organization_id == series.host_organization_id,
+    }[role]
+    if not fits:
+        raise Unprocessable(
+            f"This user cannot join as {role}.",
+            errors=[
+                {
+                    "pointer": "/role",
+                    "detail": "local_team is the host facility's clinicians; "
+                    "specialist and interpreter need users of that role",
+                }
+            ],
+        )
+    if await takes_part(session, series, user.id):
+        raise Conflict("This user already takes part in the round.", code="already-participant")
+    if role == ParticipantRole.specialist and not data.get("allow_conflict"):
+        clash = await find_conflict(session, series, user.id)
+        if clash is not None:
+            other, a, b = clash
+            raise ScheduleConflict(
+                f"The specialist is booked into {other.title!r}, which overlaps this round on "
+                f"{a.start.isoformat()}. Send allow_conflict: true to book anyway.",
+                conflicting_round_id=other.id,
+                occurrence_start=a.start.isoformat(),
+                conflicting_occurrence_start=b.start.isoformat(),
+            )
+    part = RoundParticipant(
+        series_id=series.id,
+        user_id=user.id,
+        role=role,
+        allow_conflict=bool(data.get("allow_conflict")),
+        added_by_id=p.id,
+    )
+    session.add(part)
+    await flush_unique(session, "The participant list")
+    return part

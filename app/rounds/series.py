@@ -1,0 +1,313 @@
+"""A round series: scheduling it, editing it (in place, or from a date on by ending it and
+carrying on in a new series), and deleting it."""
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from dateutil.rrule import rrule
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.core.clock import utcnow
+from app.core.errors import Forbidden, Unprocessable
+from app.core.pagination import keyset_page
+from app.core.principal import Principal, Role, Scope
+from app.organizations.models import Organization
+from app.rounds import recurrence as rec
+from app.rounds.access import visible_series
+from app.rounds.models import (
+    RoundAgendaItem,
+    RoundAttendance,
+    RoundOccurrenceException,
+    RoundParticipant,
+    RoundSeries,
+)
+from app.rounds.participants import announce
+from app.rounds.schedule import SCHEDULE_FIELDS, Schedule, last_before, rule_of
+
+# The rows kept per occurrence, each keyed by (series_id, occurrence_start).
+OccurrenceRow = TypeVar("OccurrenceRow", RoundOccurrenceException, RoundAgendaItem, RoundAttendance)
+
+_NO_OCCURRENCE_LEFT = {"pointer": "/effective_from", "detail": "after the series' last occurrence"}
+
+
+async def create(session: AsyncSession, p: Principal, data: dict[str, Any]) -> RoundSeries:
+    p.require_scope(Scope.rounds_write)
+    if p.is_client:
+        if data["host_organization_id"] != p.organization_id:
+            raise Forbidden("An API client schedules rounds for its own facility only.")
+    elif not p.is_staff:
+        if p.role != Role.clinician:
+            raise Forbidden("Only coordinators and the host facility's clinicians schedule rounds.")
+        if data["host_organization_id"] != p.organization_id:
+            raise Forbidden("Clinicians schedule rounds for their own facility only.")
+    org = await session.get(Organization, data["host_organization_id"])
+    if org is None:
+        raise Unprocessable(
+            "No such facility.",
+            errors=[{"pointer": "/host_organization_id", "detail": "no such facility"}],
+        )
+    sched = Schedule(
+        data.get("timezone") or org.timezone,
+        data["starts_at_local"],
+        data["duration_minutes"],
+        data["rrule"],
+    )
+    series = RoundSeries(
+        title=data["title"],
+        host_organization_id=org.id,
+        specialty=data["specialty"],
+        teaching_topic=data.get("teaching_topic") or "",
+        join_url=data.get("join_url"),
+        created_by_id=p.id,
+        timezone=sched.timezone,
+        starts_at_local=sched.starts_at_local,
+        starts_at=sched.starts_at,
+        duration_minutes=sched.duration,
+        rrule=sched.rule_text,
+    )
+    sched.apply(series)
+    session.add(series)
+    await session.flush()
+    await announce(session, series, "created")
+    return series
+
+
+async def list_series(
+    session: AsyncSession,
+    p: Principal,
+    limit: int,
+    cursor: str | None,
+    organization_id: str | None = None,
+    specialty: str | None = None,
+) -> tuple[list[RoundSeries], str | None]:
+    stmt = select(RoundSeries).where(visible_series(p))
+    if organization_id:
+        stmt = stmt.where(col(RoundSeries.host_organization_id) == organization_id)
+    if specialty:
+        stmt = stmt.where(col(RoundSeries.specialty) == specialty)
+    return await keyset_page(session, stmt, col(RoundSeries.id), limit, cursor)
+
+
+async def update(
+    session: AsyncSession, p: Principal, series: RoundSeries, data: dict[str, Any]
+) -> RoundSeries:
+    effective_from: datetime | None = data.pop("effective_from", None)
+    # null clears the join URL; for the other fields it means "leave as is".
+    changed = {
+        k: v
+        for k, v in data.items()
+        if (v is not None or k == "join_url") and getattr(series, k) != v
+    }
+    schedule_change = any(k in changed for k in SCHEDULE_FIELDS)
+    split_at = (
+        effective_from.astimezone(UTC)
+        if effective_from
+        else (utcnow() if schedule_change else None)
+    )
+    if not changed:
+        return series
+    if split_at is None or series.starts_at >= split_at:
+        # Nothing of the series has happened before the change takes effect: edit in place.
+        await _edit_in_place(session, series, changed, schedule_change)
+        await announce(session, series, "updated", fields=sorted(changed))
+        return series
+    return await _split(session, p, series, changed, split_at)
+
+
+async def _edit_in_place(
+    session: AsyncSession, series: RoundSeries, changed: dict[str, Any], schedule_change: bool
+) -> None:
+    if schedule_change:
+        sched = Schedule(
+            changed.get("timezone", series.timezone),
+            changed.get("starts_at_local", series.starts_at_local),
+            changed.get("duration_minutes", series.duration_minutes),
+            changed.get("rrule", series.rrule),
+        )
+        sched.apply(series)
+        # Exceptions and agenda keyed to occurrences the new schedule no longer has are moot.
+        await _rehome(session, series.id, series, sched.rule, datetime.min.replace(tzinfo=UTC))
+    for k in ("title", "specialty", "teaching_topic", "join_url"):
+        if k in changed:
+            setattr(series, k, changed[k])
+    series.version += 1
+    series.updated_at = utcnow()
+    await session.flush()
+
+
+def _continuation(
+    old: RoundSeries, old_rule: rrule, changed: dict[str, Any], split_at: datetime
+) -> Schedule:
+    """The schedule a series split at `split_at` carries on with."""
+    last_kept = last_before(old_rule, split_at)
+    assert last_kept is not None  # old.starts_at < split_at
+    tz_name = changed.get("timezone", old.timezone)
+    tz = rec.zone(tz_name)
+    if "starts_at_local" in changed:
+        start_local = changed["starts_at_local"]
+    else:
+        nxt = old_rule.after(split_at.astimezone(old_rule._dtstart.tzinfo), inc=True)
+        if nxt is None and "rrule" not in changed:
+            raise Unprocessable(
+                "The series has no occurrence left from that date on.",
+                errors=[_NO_OCCURRENCE_LEFT],
+            )
+        # The same wall time the series had, from the split date on.
+        base = (
+            nxt.replace(tzinfo=None)
+            if nxt
+            else split_at.astimezone(tz).replace(
+                hour=old_rule._dtstart.hour, minute=old_rule._dtstart.minute, tzinfo=None
+            )
+        )
+        start_local = base.strftime(rec.LOCAL_FORMAT)
+    rule_text = changed.get("rrule", old.rrule)
+    if "rrule" not in changed and old_rule._count is not None:
+        held = sum(1 for _ in old_rule.replace(count=None, until=last_kept))
+        remaining = old_rule._count - held
+        if remaining < 1:
+            raise Unprocessable(
+                "The series has no occurrence left from that date on.",
+                errors=[_NO_OCCURRENCE_LEFT],
+            )
+        rule_text = rec.rule_text(old_rule.replace(count=remaining))
+    sched = Schedule(
+        tz_name, start_local, changed.get("duration_minutes", old.duration_minutes), rule_text
+    )
+    if sched.starts_at < split_at:
+        raise Unprocessable(
+            "The new schedule would start before effective_from.",
+            errors=[
+                {"pointer": "/starts_at_local", "detail": "must be on or after effective_from"}
+            ],
+        )
+    return sched
+
+
+async def _split(
+    session: AsyncSession,
+    p: Principal,
+    old: RoundSeries,
+    changed: dict[str, Any],
+    split_at: datetime,
+) -> RoundSeries:
+    """End the old series before `split_at` (UNTIL) and carry on in a new one."""
+    old_rule = rule_of(old)
+    sched = _continuation(old, old_rule, changed, split_at)
+    last_kept = last_before(old_rule, split_at)
+    assert last_kept is not None  # checked by _continuation
+    # The past stays as it was: the old rule only gets an UNTIL at its last kept occurrence.
+    old.rrule = rec.rule_text(old_rule.replace(count=None, until=last_kept))
+    old.ends_at = last_kept + timedelta(minutes=old.duration_minutes)
+    new = RoundSeries(
+        title=changed.get("title", old.title),
+        host_organization_id=old.host_organization_id,
+        specialty=changed.get("specialty", old.specialty),
+        teaching_topic=changed.get("teaching_topic", old.teaching_topic),
+        join_url=changed.get("join_url", old.join_url),
+        created_by_id=p.id,
+        previous_series_id=old.id,
+        timezone=sched.timezone,
+        starts_at_local=sched.starts_at_local,
+        starts_at=sched.starts_at,
+        duration_minutes=sched.duration,
+        rrule=sched.rule_text,
+    )
+    sched.apply(new)
+    session.add(new)
+    await session.flush()
+    old.next_series_id = new.id
+    old.version += 1
+    old.updated_at = utcnow()
+    for part in (
+        await session.scalars(
+            select(RoundParticipant).where(col(RoundParticipant.series_id) == old.id)
+        )
+    ).all():
+        session.add(
+            RoundParticipant(
+                series_id=new.id,
+                user_id=part.user_id,
+                role=part.role,
+                allow_conflict=part.allow_conflict,
+                added_by_id=p.id,
+            )
+        )
+    await session.flush()
+    await _rehome(session, old.id, new, sched.rule, split_at)
+    await announce(session, old, "ended", until=last_kept, next_series_id=new.id)
+    await announce(session, new, "created", previous_series_id=old.id)
+    return new
+
+
+async def _rows_since(
+    session: AsyncSession, model: type[OccurrenceRow], series_id: str, since: datetime
+) -> Sequence[OccurrenceRow]:
+    """The series' rows of `model` for occurrences from `since` on."""
+    return (
+        await session.scalars(
+            select(model).where(
+                col(model.series_id) == series_id, col(model.occurrence_start) >= since
+            )
+        )
+    ).all()
+
+
+async def _carry_over(
+    session: AsyncSession,
+    model: type[OccurrenceRow],
+    from_id: str,
+    target: RoundSeries,
+    rule: rrule,
+    since: datetime,
+    *,
+    drop_the_rest: bool,
+) -> None:
+    """Move the rows of occurrences `rule` still has to `target`; drop the others or leave
+    them with the old series."""
+    for row in await _rows_since(session, model, from_id, since):
+        if rec.is_occurrence(rule, row.occurrence_start):
+            row.series_id = target.id
+        elif drop_the_rest:
+            await session.delete(row)
+
+
+async def _rehome(
+    session: AsyncSession, from_id: str, target: RoundSeries, rule: rrule, since: datetime
+) -> None:
+    """Carry exceptions, agenda and attendance from `since` on over to `target`'s schedule.
+
+    An exception for an occurrence the schedule no longer has is dropped; an agenda item
+    goes to the next occurrence, so a case waiting to be presented stays on the agenda;
+    attendance of an occurrence that no longer exists stays where it was recorded.
+    """
+    await _carry_over(
+        session, RoundOccurrenceException, from_id, target, rule, since, drop_the_rest=True
+    )
+    taken: set[tuple[datetime, str]] = set()
+    for it in await _rows_since(session, RoundAgendaItem, from_id, since):
+        key = it.occurrence_start
+        if not rec.is_occurrence(rule, key):
+            nxt = rule.after(key.astimezone(rule._dtstart.tzinfo), inc=True)
+            if nxt is None:
+                continue  # nowhere to go; it stays with the old series' record
+            key = nxt.astimezone(UTC)
+        if (key, it.case_id) in taken:
+            await session.delete(it)
+            continue
+        taken.add((key, it.case_id))
+        it.series_id, it.occurrence_start = target.id, key
+    await _carry_over(session, RoundAttendance, from_id, target, rule, since, drop_the_rest=False)
+    await session.flush()
+
+
+async def delete_series(session: AsyncSession, series: RoundSeries) -> None:
+    # Kept as a row: recommendations given in its past occurrences stay in the case records.
+    series.deleted_at = utcnow()
+    series.version += 1
+    series.updated_at = series.deleted_at
+    await session.flush()
+    await announce(session, series, "deleted")
