@@ -14,7 +14,7 @@ from app.cases.access import View, view_of
 from app.consults import service
 from app.consults.schemas import MessageCreate
 from app.core.db import sessionmaker
-from app.core.principal import Principal
+from app.core.principal import Principal, Scope
 from app.realtime import codes
 from app.realtime.hub import Conn, Hub
 from app.realtime.protocol import (
@@ -125,6 +125,15 @@ async def _handle(conn: Conn, frame: dict[str, Any]) -> None:
 async def _message(conn: Conn, frame: dict[str, Any]) -> None:
     assert conn.case_id is not None
     ref = frame.get("client_msg_id")
+    if not conn.principal.has_scope(Scope.cases_write):
+        # Reading the room needs cases:read; writing in it needs cases:write.
+        error(
+            conn,
+            "insufficient-scope",
+            f"This API client lacks the scope {Scope.cases_write.value}.",
+            client_msg_id=ref if isinstance(ref, str) else None,
+        )
+        return
     try:
         body = MessageCreate.model_validate({k: v for k, v in frame.items() if k != "type"})
     except ValidationError as e:

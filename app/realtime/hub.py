@@ -24,7 +24,7 @@ from app.consults.service import messages_between
 from app.core.db import sessionmaker
 from app.core.deps import resolve_principal
 from app.core.errors import Unauthorized
-from app.core.principal import Principal, Role
+from app.core.principal import Principal, Role, Scope
 from app.realtime import codes
 from app.realtime.pubsub import PubSub
 
@@ -228,7 +228,7 @@ class Hub:
             return
         self.inbox_users[conn.user_id].add(conn)
         p = conn.principal
-        if p.organization_id and (p.kind == "client" or p.role == Role.clinician):
+        if p.organization_id and (p.is_client or p.role == Role.clinician):
             self.inbox_orgs[p.organization_id].add(conn)
 
     def detach(self, conn: Conn) -> None:
@@ -387,7 +387,10 @@ class Hub:
             targets |= self.inbox_users.get(uid, set())
         org = ev.get("organization_id")
         if org and ev["type"].startswith(FACILITY_EVENTS):
-            targets |= self.inbox_orgs.get(org, set())
+            # An API client hears its facility's events only within its scopes (as on
+            # GET /changes): rounds need rounds:read, everything else cases:read.
+            needed = Scope.rounds_read if ev["type"].startswith("round.") else Scope.cases_read
+            targets |= {c for c in self.inbox_orgs.get(org, ()) if c.principal.has_scope(needed)}
         if not targets:
             return
         payload = dict(ev.get("payload") or {})
