@@ -49,7 +49,7 @@ class CaseRoom:
     ) -> set[str]:
         if not rooms:
             return set()
-        stmt = select(Case.id).where(col(Case.id).in_(rooms), full_access(p))
+        stmt = select(col(Case.id)).where(col(Case.id).in_(rooms), full_access(p))
         return set((await session.scalars(stmt)).all())
 
 
