@@ -167,3 +167,10 @@ async def test_attack_a_read_only_api_client_cannot_post_a_message(client, facto
     )
     assert r.status_code == 403 and r.json()["type"].endswith("/insufficient-scope")
     assert (await db.scalars(select(Message).where(Message.case_id == case.id))).all() == []
+
+
+async def test_an_api_client_without_cases_read_is_refused_the_conversation(client, factory):
+    org, clinician, specialist, case = await _setup(factory)
+    rounds_only = await factory.make_client(org.id, scopes=["rounds:read"])
+    r = await client.get(f"{API}/cases/{case.id}/messages", headers=factory.headers(rounds_only))
+    assert r.status_code == 403 and r.json()["type"].endswith("/insufficient-scope")
