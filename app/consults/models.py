@@ -5,7 +5,8 @@ from datetime import datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.core.db import new_id, ts_field, utcnow
+from app.core.clock import utcnow
+from app.core.db import new_id, ts_field
 
 
 class Message(SQLModel, table=True):

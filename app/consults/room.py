@@ -6,17 +6,20 @@ from typing import Any
 
 from fastapi import WebSocket
 from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 from starlette.websockets import WebSocketDisconnect
 
 from app.audit import service as audit
-from app.cases.access import View, view_of
+from app.cases.access import View, full_access, view_of
+from app.cases.models import Case
 from app.consults import service
 from app.consults.schemas import MessageCreate
 from app.core.db import sessionmaker
-from app.core.principal import Principal
+from app.core.principal import Principal, Scope
 from app.realtime import codes
-from app.realtime.hub import Conn, Hub
+from app.realtime.hub import Conn, Hub, dumps, message_frame
 from app.realtime.protocol import (
     authenticate,
     error,
@@ -28,6 +31,29 @@ from app.realtime.protocol import (
 log = logging.getLogger("app.consults")
 
 MAX_SIGNAL_CHARS = 32 * 1024
+
+
+class CaseRoom:
+    """What the hub asks of a case's room: stored messages a socket missed, who may stay."""
+
+    async def missed(
+        self, room: str, after_seq: int, up_to: int | None, limit: int
+    ) -> list[tuple[int, str]]:
+        # A session per page, none held while the hub sends.
+        async with sessionmaker()() as s:
+            rows = await service.messages_between(s, room, after_seq, up_to, limit=limit)
+        return [(m.seq, message_frame(service.as_dict(m))) for m in rows]
+
+    async def still_admitted(
+        self, session: AsyncSession, p: Principal, rooms: set[str]
+    ) -> set[str]:
+        if not rooms:
+            return set()
+        stmt = select(col(Case.id)).where(col(Case.id).in_(rooms), full_access(p))
+        return set((await session.scalars(stmt)).all())
+
+
+ROOM = CaseRoom()
 
 
 async def _admit(s: AsyncSession, p: Principal, case_id: str) -> int | None:
@@ -44,7 +70,7 @@ async def _admit(s: AsyncSession, p: Principal, case_id: str) -> int | None:
 async def _attach_and_admit(
     hub: Hub, ws: WebSocket, case_id: str, pending: list[Conn], s: AsyncSession, p: Principal
 ) -> int | None:
-    conn = Conn(hub, ws, p, "", case_id)
+    conn = Conn(hub, ws, p, "", case_id, ROOM)
     hub.attach(conn)
     pending.append(conn)
     return await _admit(s, p, case_id)
@@ -86,8 +112,6 @@ async def serve_room(ws: WebSocket) -> None:
 
 
 def service_ready(conn: Conn, last: int) -> str:
-    from app.realtime.hub import dumps
-
     return dumps(
         {
             "type": "ready",
@@ -125,6 +149,15 @@ async def _handle(conn: Conn, frame: dict[str, Any]) -> None:
 async def _message(conn: Conn, frame: dict[str, Any]) -> None:
     assert conn.case_id is not None
     ref = frame.get("client_msg_id")
+    if not conn.principal.has_scope(Scope.cases_write):
+        # Reading the room needs cases:read; writing in it needs cases:write.
+        error(
+            conn,
+            "insufficient-scope",
+            f"This API client lacks the scope {Scope.cases_write.value}.",
+            client_msg_id=ref if isinstance(ref, str) else None,
+        )
+        return
     try:
         body = MessageCreate.model_validate({k: v for k, v in frame.items() if k != "type"})
     except ValidationError as e:
@@ -167,8 +200,6 @@ def _signal(conn: Conn, frame: dict[str, Any]) -> None:
     if to == conn.user_id:
         error(conn, "invalid-frame", "A signal goes to another participant.")
         return
-    from app.realtime.hub import dumps
-
     if len(dumps(data)) > MAX_SIGNAL_CHARS:
         error(conn, "invalid-frame", "The signal's data is too large.")
         return

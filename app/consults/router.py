@@ -8,7 +8,7 @@ from app.cases.dependencies import FullCase
 from app.consults import service
 from app.consults.room import serve_room
 from app.consults.schemas import MessageCreate, MessageRead
-from app.core.deps import CurrentPrincipal, SessionDep
+from app.core.deps import CasesRead, CasesWrite, SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
 from app.core.routing import make_router
@@ -22,11 +22,11 @@ AfterSeq = Annotated[int, Query(ge=0, description="Only messages with a larger `
     "/cases/{case_id}/messages",
     response_model=Page[MessageRead],
     summary="The case's messages in `seq` order (catch up after a drop)",
-    responses=problem_responses(401, 404),
+    responses=problem_responses(401, 403, 404),
 )
 async def list_messages(
     session: SessionDep,
-    p: CurrentPrincipal,
+    p: CasesRead,
     case: FullCase,
     after_seq: AfterSeq = 0,
     limit: Limit = 50,
@@ -43,12 +43,12 @@ async def list_messages(
     summary="Send a message (a resend with the same client_msg_id returns it, 200)",
     responses={
         200: {"description": "Already stored: the same message again", "model": MessageRead},
-        **problem_responses(401, 404, 422),
+        **problem_responses(401, 403, 404, 422),
     },
 )
 async def post_message(
     session: SessionDep,
-    p: CurrentPrincipal,
+    p: CasesWrite,
     case: FullCase,
     body: MessageCreate,
     response: Response,

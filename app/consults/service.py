@@ -7,6 +7,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.audit import service as audit
 from app.cases.lifecycle import audience
@@ -24,7 +25,7 @@ async def case_people(session: AsyncSession, case: Case) -> list[str]:
     """Everyone a case's events concern directly: submitter, specialist, added participants."""
     added = (
         await session.scalars(
-            select(CaseParticipant.user_id).where(CaseParticipant.case_id == case.id)
+            select(col(CaseParticipant.user_id)).where(col(CaseParticipant.case_id) == case.id)
         )
     ).all()
     return list(dict.fromkeys([*audience(case), *added]))
@@ -39,7 +40,7 @@ async def _next_seq(session: AsyncSession, case_id: str) -> int:
             index_elements=["case_id"],
             set_={"last_seq": MessageCounter.last_seq + 1},
         )
-        .returning(MessageCounter.last_seq)
+        .returning(col(MessageCounter.last_seq))
     )
     return int((await session.execute(stmt)).scalar_one())
 
@@ -49,9 +50,9 @@ async def _find(
 ) -> Message | None:
     return await session.scalar(
         select(Message).where(
-            Message.case_id == case_id,
-            Message.sender_id == sender_id,
-            Message.client_msg_id == client_msg_id,
+            col(Message.case_id) == case_id,
+            col(Message.sender_id) == sender_id,
+            col(Message.client_msg_id) == client_msg_id,
         )
     )
 
@@ -110,7 +111,7 @@ async def post_message(
 async def list_messages(
     session: AsyncSession, p: Principal, case: Case, after_seq: int, limit: int, cursor: str | None
 ) -> tuple[list[Message], str | None]:
-    stmt = select(Message).where(Message.case_id == case.id, Message.seq > after_seq)
+    stmt = select(Message).where(col(Message.case_id) == case.id, col(Message.seq) > after_seq)
     items, nxt = await keyset_page(session, stmt, Message.seq, limit, cursor, descending=False)
     await audit.append(
         session,
@@ -127,16 +128,16 @@ async def messages_between(
     session: AsyncSession, case_id: str, after_seq: int, up_to: int | None = None, limit: int = 500
 ) -> list[Message]:
     """Stored messages after `after_seq` (and at most `up_to`), in order: what a socket missed."""
-    stmt = select(Message).where(Message.case_id == case_id, Message.seq > after_seq)
+    stmt = select(Message).where(col(Message.case_id) == case_id, col(Message.seq) > after_seq)
     if up_to is not None:
-        stmt = stmt.where(Message.seq <= up_to)
-    return list((await session.scalars(stmt.order_by(Message.seq).limit(limit))).all())
+        stmt = stmt.where(col(Message.seq) <= up_to)
+    return list((await session.scalars(stmt.order_by(col(Message.seq)).limit(limit))).all())
 
 
 async def last_seq(session: AsyncSession, case_id: str) -> int:
     return int(
         await session.scalar(
-            select(func.coalesce(func.max(Message.seq), 0)).where(Message.case_id == case_id)
+            select(func.coalesce(func.max(Message.seq), 0)).where(col(Message.case_id) == case_id)
         )
         or 0
     )

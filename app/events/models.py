@@ -5,7 +5,8 @@ from typing import Any
 
 from sqlmodel import Field, SQLModel
 
-from app.core.db import json_field, ts_field, utcnow
+from app.core.clock import utcnow
+from app.core.db import json_field, ts_field
 
 
 class OutboxEvent(SQLModel, table=True):

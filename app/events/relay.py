@@ -20,8 +20,10 @@ from typing import Any
 
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
-from app.core.db import is_postgres, sessionmaker, utcnow
+from app.core.clock import utcnow
+from app.core.db import is_postgres, sessionmaker
 from app.events.models import OutboxEvent
 
 log = logging.getLogger("app.events.relay")
@@ -120,7 +122,7 @@ class Relay:
             for i in range(0, len(ids), self.batch):
                 await s.execute(
                     update(OutboxEvent)
-                    .where(OutboxEvent.id.in_(ids[i : i + self.batch]))  # type: ignore[union-attr]
+                    .where(col(OutboxEvent.id).in_(ids[i : i + self.batch]))
                     .values(published_at=utcnow())
                 )
             await s.commit()
@@ -139,10 +141,10 @@ class Relay:
         async with sessionmaker()() as s:
             stmt = (
                 select(OutboxEvent)
-                .where(OutboxEvent.published_at.is_(None), where)  # type: ignore[union-attr]
-                .order_by(OutboxEvent.id)
+                .where(col(OutboxEvent.published_at).is_(None), where)
+                .order_by(col(OutboxEvent.id))
                 .limit(self.batch)
-            )  # type: ignore[arg-type]
+            )
             if is_postgres(s):
                 stmt = stmt.with_for_update(skip_locked=True)
             rows = list((await s.scalars(stmt)).all())
@@ -152,7 +154,7 @@ class Relay:
             await self.publish([as_message(r) for r in rows])
             await s.execute(
                 update(OutboxEvent)
-                .where(OutboxEvent.id.in_([r.id for r in rows]))  # type: ignore[union-attr]
+                .where(col(OutboxEvent.id).in_([r.id for r in rows]))
                 .values(published_at=utcnow())
             )
             await s.commit()

@@ -8,12 +8,12 @@ changes feed) read the outbox instead.
 """
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import CursorResult, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import utcnow
+from app.core.clock import utcnow
 from app.core.rawdb import DriverDb, Sql
 from app.core.registry import domain_modules
 from app.events import relay
@@ -92,8 +92,10 @@ async def emit(
         )
         session.after_commit(lambda: relay.committed(made))
         return None
-    result = await session.execute(insert(_TABLE).values(**values))
-    ev = OutboxEvent.model_construct(id=result.inserted_primary_key[0], **values)
+    result = cast(CursorResult[Any], await session.execute(insert(_TABLE).values(**values)))
+    pk = result.inserted_primary_key
+    assert pk is not None  # a single-row INSERT always has one
+    ev = OutboxEvent.model_construct(id=pk[0], **values)
     relay.remember(session.sync_session, ev)
     for listener in _listeners.get(type, ()):
         await listener(session, ev)

@@ -13,18 +13,16 @@ import itertools
 import json
 import logging
 from collections import defaultdict, deque
-from typing import Any
+from collections.abc import Coroutine
+from typing import Any, Protocol
 
 from fastapi import WebSocket
-from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.cases.access import full_access
-from app.cases.models import Case
-from app.consults.service import messages_between
 from app.core.db import sessionmaker
 from app.core.deps import resolve_principal
 from app.core.errors import Unauthorized
-from app.core.principal import Principal, Role
+from app.core.principal import Principal, Role, Scope
 from app.realtime import codes
 from app.realtime.pubsub import PubSub
 
@@ -41,6 +39,23 @@ def dumps(obj: Any) -> str:
 
 def message_frame(m: dict[str, Any]) -> str:
     return dumps({"type": "message", **m})
+
+
+class RoomSource(Protocol):
+    """What a room's domain tells the hub (the hub knows sockets, not cases): the stored
+    frames a socket missed, and who may still be in which room."""
+
+    async def missed(
+        self, room: str, after_seq: int, up_to: int | None, limit: int
+    ) -> list[tuple[int, str]]:
+        """Stored frames with seq after `after_seq` (at most `up_to`), in order, as (seq, text)."""
+        ...
+
+    async def still_admitted(
+        self, session: AsyncSession, p: Principal, rooms: set[str]
+    ) -> set[str]:
+        """Of `rooms`, those `p` may still be in."""
+        ...
 
 
 class Conn:
@@ -61,11 +76,18 @@ class Conn:
         "resume_to",
         "expiry",
         "closer",
+        "source",
         "__weakref__",
     )
 
     def __init__(
-        self, hub: "Hub", ws: WebSocket, principal: Principal, token: str, case_id: str | None
+        self,
+        hub: "Hub",
+        ws: WebSocket,
+        principal: Principal,
+        token: str,
+        case_id: str | None,
+        source: RoomSource | None = None,
     ) -> None:
         self.id = f"{hub.pubsub.origin}.{next(hub.counter)}"
         self.hub, self.ws, self.principal, self.token = hub, ws, principal, token
@@ -78,6 +100,7 @@ class Conn:
         self.resume_to: int | None = None
         self.expiry: asyncio.TimerHandle | None = None
         self.closer: asyncio.Task[None] | None = None
+        self.source = source  # a room's; None for an inbox
 
     @property
     def user_id(self) -> str:
@@ -142,18 +165,15 @@ class Conn:
 
     async def _fill(self, up_to: int | None) -> None:
         """Send stored messages after the cursor (a session per page, none held while sending)."""
-        if self.case_id is None:
+        if self.case_id is None or self.source is None:
             return
-        from app.consults.service import as_dict
-
         while not self.closing:
-            async with sessionmaker()() as s:
-                rows = await messages_between(s, self.case_id, self.cursor, up_to, limit=200)
-            for m in rows:
+            rows = await self.source.missed(self.case_id, self.cursor, up_to, 200)
+            for seq, text in rows:
                 if self.closing:
                     return
-                await self.ws.send_text(message_frame(as_dict(m)))
-                self.cursor = m.seq
+                await self.ws.send_text(text)
+                self.cursor = seq
             if len(rows) < 200:
                 return
 
@@ -228,7 +248,7 @@ class Hub:
             return
         self.inbox_users[conn.user_id].add(conn)
         p = conn.principal
-        if p.organization_id and (p.kind == "client" or p.role == Role.clinician):
+        if p.organization_id and (p.is_client or p.role == Role.clinician):
             self.inbox_orgs[p.organization_id].add(conn)
 
     def detach(self, conn: Conn) -> None:
@@ -255,7 +275,7 @@ class Hub:
         """The outbox relay's sink: committed events, in id order."""
         await self.pubsub.publish({"kind": "events", "events": events})
 
-    def spawn(self, coro: Any) -> None:
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.create_task(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
@@ -387,7 +407,10 @@ class Hub:
             targets |= self.inbox_users.get(uid, set())
         org = ev.get("organization_id")
         if org and ev["type"].startswith(FACILITY_EVENTS):
-            targets |= self.inbox_orgs.get(org, set())
+            # An API client hears its facility's events only within its scopes (as on
+            # GET /changes): rounds need rounds:read, everything else cases:read.
+            needed = Scope.rounds_read if ev["type"].startswith("round.") else Scope.cases_read
+            targets |= {c for c in self.inbox_orgs.get(org, ()) if c.principal.has_scope(needed)}
         if not targets:
             return
         payload = dict(ev.get("payload") or {})
@@ -430,16 +453,10 @@ class Hub:
                     for c in group:
                         c.kill(*codes.SESSION_ENDED)
                     continue
-                case_ids = {c.case_id for c in group if c.case_id}
                 allowed: set[str] = set()
-                if case_ids:
-                    allowed = set(
-                        (
-                            await s.scalars(
-                                select(Case.id).where(Case.id.in_(case_ids), full_access(p))
-                            )
-                        ).all()
-                    )  # type: ignore[attr-defined]
+                for source in {c.source for c in group if c.source is not None}:
+                    rooms = {c.case_id for c in group if c.case_id and c.source is source}
+                    allowed |= await source.still_admitted(s, p, rooms)
                 for c in group:
                     if c.case_id and c.case_id not in allowed:
                         c.kill(*codes.ACCESS_REVOKED)

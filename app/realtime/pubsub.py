@@ -95,7 +95,7 @@ class RedisPubSub(PubSub):
                 backoff = min(backoff * 2, 1.0)
             finally:
                 with contextlib.suppress(Exception):
-                    await ps.aclose()
+                    await ps.aclose()  # type: ignore[no-untyped-call]  # redis stubs leave it untyped
 
     async def publish(self, msg: dict[str, Any]) -> None:
         self._deliver(msg)

@@ -155,3 +155,22 @@ async def test_validation(client, factory):
     assert r.status_code == 422
     r = await client.get(url, params={"after_seq": -1}, headers=h)
     assert r.status_code == 422
+
+
+async def test_attack_a_read_only_api_client_cannot_post_a_message(client, factory, db):
+    org, clinician, specialist, case = await _setup(factory)
+    reader = await factory.make_client(org.id, scopes=["cases:read"])
+    url = f"{API}/cases/{case.id}/messages"
+    assert (await client.get(url, headers=factory.headers(reader))).status_code == 200
+    r = await client.post(
+        url, json={"body": "forged", "client_msg_id": "x1"}, headers=factory.headers(reader)
+    )
+    assert r.status_code == 403 and r.json()["type"].endswith("/insufficient-scope")
+    assert (await db.scalars(select(Message).where(Message.case_id == case.id))).all() == []
+
+
+async def test_an_api_client_without_cases_read_is_refused_the_conversation(client, factory):
+    org, clinician, specialist, case = await _setup(factory)
+    rounds_only = await factory.make_client(org.id, scopes=["rounds:read"])
+    r = await client.get(f"{API}/cases/{case.id}/messages", headers=factory.headers(rounds_only))
+    assert r.status_code == 403 and r.json()["type"].endswith("/insufficient-scope")

@@ -277,3 +277,22 @@ async def test_idle_socket_that_ignores_pings_is_closed(host, factory, monkeypat
     assert not keeper.done()  # the socket that answers stays open
     keeper.cancel()
     await b.close()
+
+
+async def test_attack_a_read_only_api_client_cannot_post_in_the_room(host, factory):
+    case, clinician, _, _ = await _room(factory)
+    reader = await factory.make_client(case.organization_id, scopes=["cases:read"])
+    sock = await open_socket(
+        host,
+        f"/ws/cases/{case.id}",
+        factory.headers(reader)["Authorization"].split()[1],
+        after_seq=0,
+    )
+    await sock.send({"type": "message", "body": "forged", "client_msg_id": "x1"})
+    err = await sock.next("error")
+    assert err["code"] == "insufficient-scope" and err["client_msg_id"] == "x1"
+    assert await _stored(case.id) == []
+    # The socket stays open and still reads the room.
+    writer = await open_socket(host, f"/ws/cases/{case.id}", factory.token(clinician))
+    await writer.send({"type": "message", "body": "real", "client_msg_id": "c1"})
+    assert (await sock.next("message"))["body"] == "real"

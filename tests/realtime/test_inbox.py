@@ -119,3 +119,29 @@ async def test_a_case_submitted_on_the_lean_path_reaches_the_facility(host, fact
     assert ev["event"] == "case.submitted" and ev["resource_id"] == r.json()["id"]
     assert isinstance(ev["id"], int) and ev["id"] > 0
     await inbox.close()
+
+
+async def test_attack_an_api_client_hears_facility_events_only_within_its_scopes(host, factory):
+    org = await factory.make_org()
+    clinician = await factory.make_user(Role.clinician, organization_id=org.id)
+    case = await factory.make_case(org.id, submitted_by_id=clinician.id)
+    no_cases = await factory.make_client(org.id, scopes=["rounds:read"])
+    with_cases = await factory.make_client(org.id, scopes=["cases:read"])
+    deaf = await open_socket(
+        host, "/ws/inbox", factory.headers(no_cases)["Authorization"].split()[1]
+    )
+    hears = await open_socket(
+        host, "/ws/inbox", factory.headers(with_cases)["Authorization"].split()[1]
+    )
+    async with sessionmaker()() as s:
+        await emit(s, "case.note_added", "case", case.id, organization_id=org.id)
+        await emit(s, "round.scheduled", "round", "rnd_1", organization_id=org.id)
+        await s.commit()
+    assert (await hears.next("event"))["event"] == "case.note_added"
+    # The rounds reader hears the round, never the case event before it.
+    assert (await deaf.next("event"))["event"] == "round.scheduled"
+    # And the cases reader does not hear the round.
+    async with sessionmaker()() as s:
+        await emit(s, "case.answered", "case", case.id, organization_id=org.id)
+        await s.commit()
+    assert (await hears.next("event"))["event"] == "case.answered"
