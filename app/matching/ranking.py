@@ -29,6 +29,7 @@ from app.auth.models import User
 from app.cases.models import Case, CaseStatus
 from app.core.db import UTCDateTime, long_statements, utcnow
 from app.matching import scoring
+from app.matching.workload import ACTIVE_STATUSES, active_cases
 from app.specialists import repository as repo
 from app.specialists.availability import HOURS_PER_WORD, MINUTES_PER_WEEK, minute_of_week
 from app.specialists.models import SpecialistProfile, SpecialistSpecialty, SpecialistWindow
@@ -181,7 +182,7 @@ _ACTIVE, _HELPED, _ANSWERED = 10**13, 10**12, 10**6
 def _case_stats(uid: Any, org: Any) -> Any:
     c = _case.c
     weight = case(
-        (c.status.in_(repo.ACTIVE_STATUSES), _i(_ACTIVE)),
+        (c.status.in_(ACTIVE_STATUSES), _i(_ACTIVE)),
         (c.status.in_(ANSWERED), _i(_ANSWERED)),
         else_=_i(0),
     ) + _i(1)
@@ -542,7 +543,7 @@ async def _explain(
     exclude: list[str],
 ) -> None:
     """Specialists of the case's specialty who failed a hard filter, and which."""
-    active = repo.active_cases(uid)
+    active = active_cases(uid)
     off = repo.on_time_off(uid, now)
     passes = and_(
         _user.c.active == true(),

@@ -28,7 +28,7 @@ from app.core.principal import Principal, Role
 from app.events.service import emit
 from app.matching import scoring
 from app.matching.ranking import Ranking, rank
-from app.specialists import repository as specialist_repo
+from app.matching.workload import active_cases
 from app.specialists import service as specialists
 from app.specialists.models import SpecialistProfile
 
@@ -455,7 +455,7 @@ async def accept(
     profile = await session.scalar(
         select(SpecialistProfile).where(col(SpecialistProfile.user_id) == p.id).with_for_update()
     )
-    active = int(await session.scalar(select(specialist_repo.active_cases(p.id))) or 0)
+    active = int(await session.scalar(select(active_cases(p.id))) or 0)
     if profile is None or active >= profile.max_active_cases:
         raise AtCapacity(
             "You already have as many active cases as your profile allows.",

@@ -5,11 +5,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
-from app.core.principal import Principal, Role
+from app.core.principal import Principal, PrincipalKind, Role
 from app.specialists import service
 
 # Demo data is written by the system itself, not by any signed-in person.
-_DEMO = Principal(id="demo-loader", kind="user", role=Role.admin, organization_id=None)
+_DEMO = Principal(id="demo-loader", kind=PrincipalKind.user, role=Role.admin, organization_id=None)
 
 WEEKDAYS_8_TO_20 = [{"weekday": d, "start": "08:00", "end": "20:00"} for d in range(5)]
 SATURDAY_MORNING = [{"weekday": 5, "start": "09:00", "end": "13:00"}]

@@ -1,21 +1,23 @@
 """SQL pieces shared by the specialist directory and matching: the per-zone clock, the
 active-case count, time off and availability as WHERE-able expressions."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    ColumnExpressionArgument,
     Integer,
+    ScalarSelect,
     case,
     exists,
-    func,
     literal,
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.cases.models import Case, CaseStatus
+from app.core.registry import domain_modules
 from app.specialists.availability import minute_of_week
 from app.specialists.models import (
     SpecialistLanguage,
@@ -26,24 +28,29 @@ from app.specialists.models import (
 )
 
 P = SpecialistProfile
-_case = Case.__table__  # type: ignore[attr-defined]
 _win = SpecialistWindow.__table__  # type: ignore[attr-defined]
 _off = SpecialistTimeOff.__table__  # type: ignore[attr-defined]
 _lang = SpecialistLanguage.__table__  # type: ignore[attr-defined]
 _prof = SpecialistProfile.__table__  # type: ignore[attr-defined]
 
-# Work still owed: a case counts against capacity from acceptance until its note is signed.
-ACTIVE_STATUSES = (CaseStatus.assigned.value,)
+ActiveCases = Callable[[ColumnExpressionArgument[str] | str], ScalarSelect[int]]
 
 
-def active_cases(user_id_col: Any) -> Any:
-    """Scalar subquery: the specialist's open assigned cases (index-only probe)."""
-    return (
-        select(func.count())
-        .select_from(_case)
-        .where(_case.c.assigned_specialist_id == user_id_col, _case.c.status.in_(ACTIVE_STATUSES))
-        .scalar_subquery()
-    )
+def active_cases(user_id: ColumnExpressionArgument[str] | str) -> ScalarSelect[int]:
+    """Scalar subquery: the specialist's open assigned cases.
+
+    Cases are not ours to read (cases import specialists, never the reverse): the domain
+    that assigns cases provides the count in its `workload.py`, found by name."""
+    return _workload()(user_id)
+
+
+@cache
+def _workload() -> ActiveCases:
+    found = domain_modules("workload")
+    if len(found) != 1:
+        raise RuntimeError("Exactly one domain must provide workload.active_cases.")
+    count: ActiveCases = found[0].active_cases
+    return count
 
 
 def on_time_off(user_id_col: Any, at: Any) -> Any:

@@ -1,8 +1,9 @@
 from typing import Annotated
 
-from fastapi import Header, Query, Response
+from fastapi import Query, Request, Response
 
-from app.core.deps import CurrentPrincipal, SessionDep
+from app.core.conditional import IfMatch, with_etag
+from app.core.deps import CasesRead, CurrentPrincipal, SessionDep, UserPrincipal
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
 from app.core.routing import make_router
@@ -30,11 +31,11 @@ async def list_specialties(p: CurrentPrincipal) -> object:
     "/specialists",
     response_model=Page[SpecialistRead],
     summary="The specialist directory",
-    responses=problem_responses(401, 422),
+    responses=problem_responses(401, 403, 422),
 )
 async def list_specialists(
     session: SessionDep,
-    p: CurrentPrincipal,
+    p: CasesRead,
     specialty: SpecialtyQuery = None,
     language: Annotated[str | None, Query(max_length=35, description="BCP 47 tag")] = None,
     accepting: bool | None = None,
@@ -58,11 +59,11 @@ async def list_specialists(
     response_model=Page[SpecialistRead],
     summary="Who can be reached right now: inside a weekly window in their own zone, "
     "not on time off, under capacity",
-    responses=problem_responses(401, 422),
+    responses=problem_responses(401, 403, 422),
 )
 async def on_duty(
     session: SessionDep,
-    p: CurrentPrincipal,
+    p: CasesRead,
     specialty: SpecialtyQuery = None,
     limit: Limit = 50,
     cursor: Cursor = None,
@@ -74,14 +75,14 @@ async def on_duty(
 @router.get(
     "/specialists/{specialist_id}",
     response_model=SpecialistRead,
-    summary="One specialist's profile",
-    responses=problem_responses(401, 404),
+    summary="One specialist's profile (ETag; 304 for If-None-Match with the current one)",
+    responses=problem_responses(401, 403, 404),
 )
 async def get_specialist(
-    session: SessionDep, p: CurrentPrincipal, specialist_id: str, response: Response
+    request: Request, session: SessionDep, p: CasesRead, specialist_id: str, response: Response
 ) -> object:
     data = await service.get(session, p, specialist_id)
-    response.headers["ETag"] = service.etag(data["version"])
+    with_etag(request, response, service.profile_etag(data))
     return data
 
 
@@ -93,12 +94,12 @@ async def get_specialist(
 )
 async def put_profile(
     session: SessionDep,
-    p: CurrentPrincipal,
+    p: UserPrincipal,
     specialist_id: str,
     body: ProfileWrite,
     response: Response,
-    if_match: Annotated[str | None, Header(description="ETag from a read; 412 when stale")] = None,
+    if_match: IfMatch = None,
 ) -> object:
     data = await service.put_profile(session, p, specialist_id, body.model_dump(), if_match)
-    response.headers["ETag"] = service.etag(data["version"])
+    response.headers["ETag"] = service.profile_etag(data)
     return data

@@ -9,18 +9,18 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, false, insert, or_, select, true, update
+from sqlalchemy import delete, false, insert, inspect, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.audit import service as audit
 from app.auth.models import User
-from app.cases.access import is_staff
-from app.core.db import utcnow
-from app.core.errors import Forbidden, NotFound, PreconditionFailed, Unprocessable
+from app.core.clock import utcnow
+from app.core.conditional import check_if_match, etag
+from app.core.errors import Forbidden, NotFound, Unprocessable
 from app.core.pagination import keyset_page
-from app.core.principal import Principal, Role
+from app.core.principal import Principal, Role, Scope
 from app.specialists import repository as repo
 from app.specialists.availability import hour_masks, overlapping, time_off_span, window_span
 from app.specialists.models import (
@@ -67,25 +67,27 @@ def check_specialty(code: str | None, pointer: str = "#query/specialty") -> None
 def visible_specialists(p: Principal) -> Any:
     """WHERE clause over User (outer-joined to the profile): specialists p may see."""
     base = col(User.role) == Role.specialist.value
-    if p.kind == "client":
-        if not p.has_scope("cases:read"):
+    if p.is_client:
+        if not p.has_scope(Scope.cases_read):
             return false()
-        return base & col(User.active) & (col(P.verified) == true())  # type: ignore[operator]
-    if is_staff(p):
+        return base & col(User.active) & (col(P.verified) == true())
+    if p.is_staff:
         return base
-    return base & or_(col(User.id) == p.id, col(User.active) & (col(P.verified) == true()))  # type: ignore[operator]
+    return base & or_(col(User.id) == p.id, col(User.active) & (col(P.verified) == true()))
 
 
 def _select() -> Any:
     # The bare id column is the keyset pagination key.
     return select(
         User, P, repo.active_cases(col(User.id)).label("active_cases"), col(User.id).label("id")
-    ).outerjoin(P, col(P.user_id) == col(User.id))  # type: ignore[attr-defined]
+    ).outerjoin(P, col(P.user_id) == col(User.id))
 
 
 def _read(user: User, profile: SpecialistProfile | None, active: int, *_: Any) -> dict[str, Any]:
+    # Never written: version 0, the version put_profile compares If-Match with before the
+    # first write (the first write makes it 1).
     prof = profile or SpecialistProfile(
-        user_id=user.id, created_at=user.created_at, updated_at=user.updated_at
+        user_id=user.id, created_at=user.created_at, updated_at=user.updated_at, version=0
     )
     return {
         "id": user.id,
@@ -159,7 +161,7 @@ async def on_duty(
     accepting, verified and active."""
     check_specialty(specialty)
     now = now or utcnow()
-    ready = (col(P.verified) == true()) & (col(P.accepting) == true())  # type: ignore[operator]
+    ready = (col(P.verified) == true()) & (col(P.accepting) == true())
     if specialty:
         ready = (
             ready
@@ -185,8 +187,9 @@ async def on_duty(
     return [_read(*r) for r in rows], nxt
 
 
-def etag(version: int) -> str:
-    return f'"sp-{version}"'
+def profile_etag(profile: dict[str, Any]) -> str:
+    """The ETag of a specialist as read (`get`, `put_profile`): the profile's version."""
+    return etag(profile["version"])
 
 
 async def put_profile(
@@ -203,14 +206,11 @@ async def put_profile(
     )
     if user is None:
         raise SpecialistNotFound("No such specialist.")
-    own = p.kind == "user" and p.id == user.id
-    if not (own or is_staff(p)):
+    own = p.is_user and p.id == user.id
+    if not (own or p.is_staff):
         raise Forbidden("A specialist writes their own profile; coordinators write any.")
     profile = await session.get(P, user.id, with_for_update=True)
-    if if_match is not None:
-        current = etag(profile.version if profile else 0)
-        if "*" not in {t.strip() for t in if_match.split(",")} and current not in if_match:
-            raise PreconditionFailed("The profile changed since you read it.", current_etag=current)
+    check_if_match(if_match, etag(profile.version if profile else 0), what="profile")
     windows = [w for w in data["availability"]]
     bad = overlapping(windows)
     if bad:
@@ -243,14 +243,14 @@ async def put_profile(
         session.add(profile)
     requested = data.get("verified")
     if requested is not None and requested != profile.verified:
-        if not is_staff(p):
+        if not p.is_staff:
             raise VerificationIsForCoordinators("Only a coordinator sets verified.")
         profile.verified = requested
         profile.verified_by_id = p.id if requested else None
         profile.verified_at = now if requested else None
     elif (
         own
-        and not is_staff(p)
+        and not p.is_staff
         and profile.verified
         and not set(data["specialties"]) <= set(profile.specialties)
     ):
@@ -274,8 +274,11 @@ async def put_profile(
 
     # The side tables are rebuilt from the profile: small per specialist, and always in step.
     for model in (SpecialistSpecialty, SpecialistLanguage, SpecialistWindow, SpecialistTimeOff):
-        side = model.__table__  # type: ignore[attr-defined,union-attr]
-        await session.execute(delete(side).where(side.c.user_id == user.id))
+        await session.execute(
+            delete(model)
+            .where(col(model.user_id) == user.id)
+            .execution_options(synchronize_session=False)
+        )
     h0, h1, h2 = hour_masks([window_span(w["weekday"], w["start"], w["end"]) for w in windows])
     roster = {
         "user_id": user.id,
@@ -341,8 +344,12 @@ async def record_offer_outcome(
     roster rows ranking reads, in one step with the change that caused it."""
     assert outcome in OUTCOMES
     for model in (SpecialistProfile, SpecialistSpecialty):
-        t = model.__table__  # type: ignore[attr-defined,union-attr]
-        values: dict[str, Any] = {outcome: t.c[outcome] + 1}
+        values: dict[str, Any] = {outcome: inspect(model).columns[outcome] + 1}
         if assigned_at is not None:
             values["last_assigned_at"] = assigned_at
-        await session.execute(update(t).where(t.c.user_id == user_id).values(**values))
+        await session.execute(
+            update(model)
+            .where(col(model.user_id) == user_id)
+            .values(values)
+            .execution_options(synchronize_session=False)
+        )

@@ -72,6 +72,53 @@ async def test_specialist_writes_own_profile_and_coordinator_verifies(client, fa
     assert r.json()["verified"] is False
 
 
+async def test_profile_etag_is_its_version_and_a_current_copy_is_304(client, factory):
+    sp = await factory.make_user(Role.specialist)
+    coord = await factory.make_user(Role.coordinator)
+    url, h = f"{API}/specialists/{sp.id}", factory.headers(coord)
+
+    # Never written: the read's tag is the one the first write is compared with.
+    r = await client.get(url, headers=h)
+    assert r.status_code == 200 and r.headers["ETag"] == '"0"'
+    r = await client.put(
+        f"{url}/profile", json=profile_body(), headers={**h, "If-Match": r.headers["ETag"]}
+    )
+    assert r.status_code == 200 and r.headers["ETag"] == '"1"'
+
+    r = await client.get(url, headers={**h, "If-None-Match": '"1"'})
+    assert r.status_code == 304 and r.headers["ETag"] == '"1"' and r.content == b""
+    r = await client.put(
+        f"{url}/profile", json=profile_body(max_active_cases=5), headers={**h, "If-Match": '"1"'}
+    )
+    assert r.status_code == 200 and r.headers["ETag"] == '"2"'
+    r = await client.get(url, headers={**h, "If-None-Match": '"1"'})
+    assert r.status_code == 200 and r.headers["ETag"] == '"2"'
+    assert r.json()["max_active_cases"] == 5
+
+    # A stale If-Match changes nothing.
+    r = await client.put(
+        f"{url}/profile", json=profile_body(max_active_cases=7), headers={**h, "If-Match": '"1"'}
+    )
+    assert r.status_code == 412 and r.json()["current_etag"] == '"2"'
+    assert (await client.get(url, headers=h)).json()["max_active_cases"] == 5
+
+
+async def test_api_clients_read_the_directory_with_cases_read_only(client, factory):
+    sp = await make_specialist(factory)
+    org = await factory.make_org()
+    reader = await factory.make_client(org.id, ["cases:read"])
+    narrow = await factory.make_client(org.id, ["rounds:read"])
+    for path in ("/specialists", "/specialists/on-duty", f"/specialists/{sp.id}"):
+        assert (await client.get(API + path, headers=factory.headers(reader))).status_code == 200
+        r = await client.get(API + path, headers=factory.headers(narrow))
+        assert r.status_code == 403 and r.json()["type"].endswith("/insufficient-scope")
+    # Writing a profile is for people, never for an API client.
+    r = await client.put(
+        f"{API}/specialists/{sp.id}/profile", json=profile_body(), headers=factory.headers(reader)
+    )
+    assert r.status_code == 403
+
+
 async def test_someone_else_may_not_write_a_profile(client, factory):
     sp = await make_specialist(factory)
     other = await factory.make_user(Role.specialist)
