@@ -47,7 +47,7 @@ lint: install
 	$(BIN)/ruff check app tests bench
 	$(BIN)/ruff format --check app tests bench
 
-# Not yet clean: SQLModel's column attributes need sqlmodel.col() for mypy (see the README).
+# mypy --strict (pyproject.toml) over app/; .ci/run runs it.
 typecheck: install
 	$(BIN)/mypy app
 
