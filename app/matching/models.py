@@ -1,13 +1,17 @@
 """Matching's indexes on cases. Offers themselves are part of a case (app.cases.models):
 who may see a case depends on them, and cases must not import matching."""
 
-from sqlalchemy import Index
+from typing import Any
+
+from sqlalchemy import Index, inspect
+from sqlalchemy.orm import Mapper
 
 from app.cases.models import Case
 
 # Matching counts each specialist's open and past cases for load, responsiveness and
 # fairness; this index turns each count into an index-only probe.
-_case = Case.__table__  # type: ignore[attr-defined]
+_mapper: Mapper[Any] = inspect(Case)
+_case = _mapper.local_table
 Index(
     "ix_case_specialist_status",
     _case.c.assigned_specialist_id,

@@ -4,7 +4,7 @@ from fastapi import Query
 
 from app.cases.dependencies import VisibleCase
 from app.cases.models import Offer
-from app.core.deps import CurrentPrincipal, SessionDep
+from app.core.deps import CasesRead, CasesWrite, CurrentPrincipal, SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
 from app.core.routing import make_router
@@ -29,7 +29,7 @@ async def _with_cases(session: SessionDep, offers: list[Offer]) -> list[dict[str
 )
 async def list_candidates(
     session: SessionDep,
-    p: CurrentPrincipal,
+    p: CasesRead,
     visible: VisibleCase,
     explain: Annotated[bool, Query(description="Also list who was excluded, and why")] = False,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -45,7 +45,7 @@ async def list_candidates(
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def create_offers(
-    session: SessionDep, p: CurrentPrincipal, visible: VisibleCase, body: OfferCreate
+    session: SessionDep, p: CasesWrite, visible: VisibleCase, body: OfferCreate
 ) -> object:
     out = await service.create_offers(
         session,
@@ -62,11 +62,11 @@ async def create_offers(
     "/offers",
     response_model=Page[OfferRead],
     summary="Offers: a specialist's inbox; staff see all, a facility its cases'",
-    responses=problem_responses(401),
+    responses=problem_responses(401, 403),
 )
 async def list_offers(
     session: SessionDep,
-    p: CurrentPrincipal,
+    p: CasesRead,
     status: OfferStatusQuery | None = None,
     case_id: Annotated[str | None, Query(max_length=40)] = None,
     limit: Limit = 50,
@@ -82,9 +82,9 @@ async def list_offers(
     "/offers/{offer_id}",
     response_model=OfferRead,
     summary="One offer",
-    responses=problem_responses(401, 404),
+    responses=problem_responses(401, 403, 404),
 )
-async def get_offer(session: SessionDep, p: CurrentPrincipal, offer_id: str) -> object:
+async def get_offer(session: SessionDep, p: CasesRead, offer_id: str) -> object:
     return (await _with_cases(session, [await service.get_offer(session, p, offer_id)]))[0]
 
 

@@ -220,3 +220,28 @@ async def test_facility_and_staff_see_offers_of_their_cases(client, factory):
     assert (
         await client.get(f"{API}/offers/{offer.id}", headers=factory.headers(foreign))
     ).status_code == 404
+
+
+async def test_api_clients_need_the_scope_for_what_they_do_with_offers(client, factory):
+    org = await factory.make_org()
+    await make_specialist(factory)
+    case = await factory.make_case(org.id)
+    reader = await factory.make_client(org.id, ["cases:read"])
+    writer = await factory.make_client(org.id, ["cases:read", "cases:write"])
+    narrow = await factory.make_client(org.id, ["rounds:read"])
+
+    # Reading candidates and offers needs cases:read; sending offers needs cases:write.
+    for path in (f"/cases/{case.id}/candidates", "/offers"):
+        assert (await client.get(API + path, headers=factory.headers(reader))).status_code == 200
+        r = await client.get(API + path, headers=factory.headers(narrow))
+        assert r.status_code == 403 and r.json()["type"].endswith("/insufficient-scope")
+    r = await _offer(client, factory, reader, case.id, {"auto": True, "count": 1})
+    assert r.status_code == 403 and r.json()["type"].endswith("/insufficient-scope")
+    assert await offers_of(case.id) == []
+    r = await _offer(client, factory, writer, case.id, {"auto": True, "count": 1})
+    assert r.status_code == 201, r.text
+    offer_id = r.json()["items"][0]["id"]
+    r = await client.get(f"{API}/offers/{offer_id}", headers=factory.headers(narrow))
+    assert r.status_code == 403 and r.json()["type"].endswith("/insufficient-scope")
+    # Only the specialist answers: an API client that sees the offer may not.
+    assert (await _answer(client, factory, writer, offer_id, "accept")).status_code == 403

@@ -1,0 +1,339 @@
+"""Offers: who sees which, proposing a case down its ranking (or to chosen specialists),
+`unmatched` when nobody is left, and withdrawing the offers a case no longer needs.
+
+Concurrency, on SQLite and PostgreSQL alike: every path that changes a case's offers takes
+the case row first (`lock_case`), then offers, then the specialist's profile, so two paths
+never wait on each other in opposite orders.
+"""
+
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, CursorResult, Update, exists, func, select, true, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.audit import service as audit
+from app.auth.models import User
+from app.cases import lifecycle
+from app.cases.access import can_act_as_local, full_access
+from app.cases.models import Case, CaseStatus, Offer, OfferStatus
+from app.core.clock import utcnow
+from app.core.config import get_settings
+from app.core.errors import Forbidden, NotFound
+from app.core.pagination import keyset_page
+from app.core.principal import Principal, Role
+from app.events.service import emit
+from app.matching.errors import CaseNotOfferable, InvalidOfferTarget, OfferNotFound
+from app.matching.ranking import Ranking, rank
+
+OFFERABLE = (CaseStatus.submitted.value, CaseStatus.offered.value, CaseStatus.unmatched.value)
+
+
+async def rows_updated(session: AsyncSession, stmt: Update) -> int:
+    """How many rows a conditional UPDATE changed: who won a race is decided by this count,
+    never by reading then writing. (`execute` is typed as returning a Result; an UPDATE
+    gives a CursorResult.)"""
+    return cast(CursorResult[Any], await session.execute(stmt)).rowcount
+
+
+# ---------------------------------------------------------------- who sees which offer
+
+
+def visible_offers(p: Principal) -> ColumnElement[bool]:
+    """A specialist sees their own offers; staff all; a facility those of its cases."""
+    if p.is_user and p.role in (Role.specialist, Role.interpreter):
+        return col(Offer.specialist_id) == p.id
+    if p.is_staff:
+        return true()
+    return exists().where(col(Case.id) == col(Offer.case_id), full_access(p))
+
+
+async def list_offers(
+    session: AsyncSession,
+    p: Principal,
+    *,
+    status: str | None,
+    case_id: str | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Offer], str | None]:
+    stmt = select(Offer).where(visible_offers(p))
+    if status:
+        stmt = stmt.where(col(Offer.status) == status)
+    if case_id:
+        stmt = stmt.where(col(Offer.case_id) == case_id)
+    return await keyset_page(session, stmt, col(Offer.id), limit, cursor)
+
+
+async def get_offer(session: AsyncSession, p: Principal, offer_id: str) -> Offer:
+    offer = await session.scalar(select(Offer).where(col(Offer.id) == offer_id, visible_offers(p)))
+    if offer is None:
+        raise OfferNotFound("No such offer.")
+    return offer
+
+
+async def cases_for(session: AsyncSession, offers: list[Offer]) -> dict[str, dict[str, Any]]:
+    """The few case facts an inbox shows beside each offer (no patient data)."""
+    ids = {o.case_id for o in offers}
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(
+            col(Case.id),
+            col(Case.specialty),
+            col(Case.urgency),
+            col(Case.respond_by),
+            col(Case.status),
+        ).where(col(Case.id).in_(ids))
+    )
+    return {
+        case_id: {
+            "id": case_id,
+            "specialty": specialty,
+            "urgency": urgency,
+            "respond_by": respond_by,
+            "status": status,
+        }
+        for case_id, specialty, urgency, respond_by, status in rows.tuples()
+    }
+
+
+# ---------------------------------------------------------------- making offers
+
+
+async def lock_case(session: AsyncSession, case_id: str) -> Case:
+    """The case row, held for this transaction (the first lock every offer path takes)."""
+    case_row = await session.scalar(
+        select(Case)
+        .where(col(Case.id) == case_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if case_row is None:
+        raise NotFound("No such case.")
+    return case_row
+
+
+async def _offered_ids(session: AsyncSession, case_id: str) -> list[str]:
+    return list(
+        (
+            await session.scalars(
+                select(col(Offer.specialist_id)).where(col(Offer.case_id) == case_id)
+            )
+        ).all()
+    )
+
+
+async def _pending_count(session: AsyncSession, case_id: str) -> int:
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(Offer)
+            .where(col(Offer.case_id) == case_id, col(Offer.status) == OfferStatus.pending.value)
+        )
+        or 0
+    )
+
+
+async def _create(
+    session: AsyncSession,
+    case_row: Case,
+    ranking: Ranking,
+    actor: Principal | None,
+    now: datetime,
+    first_rank: int,
+) -> list[Offer]:
+    minutes = get_settings().offer_expiry_minutes.get(case_row.urgency, 120)
+    offers = []
+    for i, c in enumerate(ranking.candidates):
+        o = Offer(
+            case_id=case_row.id,
+            specialist_id=c.specialist_id,
+            rank=first_rank + i,
+            score=round(c.score, 6),
+            score_parts={k: round(v, 6) for k, v in c.parts.items()},
+            interpreter_needed=c.interpreter_needed,
+            offered_by_id=actor.id if actor else None,
+            expires_at=now + timedelta(minutes=minutes),
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(o)
+        offers.append(o)
+    await session.flush()
+    for o in offers:
+        await emit(
+            session,
+            "offer.created",
+            "offer",
+            o.id,
+            audience=[o.specialist_id],
+            payload={
+                "offer_id": o.id,
+                "case_id": case_row.id,
+                "specialty": case_row.specialty,
+                "urgency": case_row.urgency,
+                "expires_at": o.expires_at.isoformat(),
+                "interpreter_needed": o.interpreter_needed,
+            },
+        )
+    if offers and case_row.status != CaseStatus.offered.value:
+        await lifecycle.transition(
+            session,
+            case_row,
+            CaseStatus.offered,
+            actor.id if actor else None,
+            offer_ids=[o.id for o in offers],
+        )
+    for o in offers:
+        await audit.append(
+            session,
+            actor,
+            "offer.create",
+            "offer",
+            o.id,
+            detail=f"case={case_row.id} specialist={o.specialist_id}",
+        )
+    return offers
+
+
+async def _notify_unmatched(session: AsyncSession, case_row: Case, actor_id: str | None) -> None:
+    await lifecycle.transition(session, case_row, CaseStatus.unmatched, actor_id)
+    coordinators = list(
+        (
+            await session.scalars(
+                select(col(User.id)).where(
+                    col(User.role) == Role.coordinator.value, col(User.active)
+                )
+            )
+        ).all()
+    )
+    await emit(
+        session,
+        "matching.unmatched",
+        "case",
+        case_row.id,
+        audience=coordinators,
+        payload={
+            "case_id": case_row.id,
+            "specialty": case_row.specialty,
+            "urgency": case_row.urgency,
+            "organization_id": case_row.organization_id,
+            "respond_by": case_row.respond_by.isoformat(),
+        },
+    )
+
+
+async def offer_next(
+    session: AsyncSession,
+    case_row: Case,
+    count: int,
+    actor: Principal | None = None,
+    now: datetime | None = None,
+) -> list[Offer]:
+    """Offer the case (already locked by the caller) to the next `count` candidates down the
+    ranking; when nobody is left and nothing is pending, the case becomes unmatched."""
+    now = now or utcnow()
+    taken = await _offered_ids(session, case_row.id)
+    ranking = await rank(session, case_row, limit=count, exclude_ids=taken, now=now)
+    offers = await _create(session, case_row, ranking, actor, now, first_rank=len(taken) + 1)
+    if (
+        not offers
+        and case_row.status != CaseStatus.unmatched.value
+        and await _pending_count(session, case_row.id) == 0
+    ):
+        await _notify_unmatched(session, case_row, actor.id if actor else None)
+    return offers
+
+
+async def create_offers(
+    session: AsyncSession,
+    p: Principal,
+    case_id: str,
+    *,
+    auto: bool,
+    count: int,
+    specialist_ids: list[str] | None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    now = now or utcnow()
+    case_row = await lock_case(session, case_id)
+    if specialist_ids:
+        if not p.is_staff:
+            raise Forbidden("Only a coordinator chooses specialists; ask for auto offers.")
+    elif not (p.is_staff or can_act_as_local(p, case_row)):
+        raise Forbidden("Only coordinators and the case's own facility send offers.")
+    if case_row.status not in OFFERABLE:
+        raise CaseNotOfferable(
+            f"A case that is {case_row.status} cannot be offered.", current_status=case_row.status
+        )
+    if auto:
+        offers = await offer_next(session, case_row, count, p, now)
+    else:
+        offers = await _offer_chosen(session, p, case_row, specialist_ids or [], now)
+    return {"case_id": case_row.id, "case_status": case_row.status, "items": offers}
+
+
+async def _offer_chosen(
+    session: AsyncSession, p: Principal, case_row: Case, ids: list[str], now: datetime
+) -> list[Offer]:
+    ids = list(dict.fromkeys(ids))
+    taken = set(await _offered_ids(session, case_row.id))
+    ranking = await rank(
+        session, case_row, limit=len(ids), only_ids=ids, exclude_ids=taken, now=now, explain=True
+    )
+    eligible = {c.specialist_id for c in ranking.candidates}
+    reasons = {e.specialist_id: e.reasons for e in ranking.excluded}
+    errors = []
+    for i, sid in enumerate(ids):
+        if sid in eligible:
+            continue
+        if sid in reasons:
+            detail = "cannot take this case: " + ", ".join(reasons[sid])
+        else:
+            detail = f"not a known specialist in {case_row.specialty}"
+        errors.append({"pointer": f"/specialist_ids/{i}", "detail": detail})
+    if errors:
+        raise InvalidOfferTarget(
+            "Some chosen specialists cannot be offered this case.", errors=errors
+        )
+    return await _create(session, case_row, ranking, p, now, first_rank=len(taken) + 1)
+
+
+# ---------------------------------------------------------------- withdrawing offers
+
+
+async def withdraw_pending(
+    session: AsyncSession, case_row: Case, *, keep: str | None = None, now: datetime | None = None
+) -> None:
+    """Withdraw every offer still pending on the case (but `keep`), in the caller's
+    transaction: its specialists stop seeing the case at once. Called when the case is
+    assigned (keeping the accepted offer), cancelled, or found no longer offered."""
+    now = now or utcnow()
+    rows = (
+        await session.execute(
+            select(col(Offer.id), col(Offer.specialist_id)).where(
+                col(Offer.case_id) == case_row.id,
+                col(Offer.status) == OfferStatus.pending.value,
+                col(Offer.id) != keep,
+            )
+        )
+    ).all()
+    if not rows:
+        return
+    await session.execute(
+        update(Offer)
+        .where(col(Offer.id).in_([r.id for r in rows]))
+        .values(status=OfferStatus.withdrawn.value, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    for r in rows:
+        await emit(
+            session,
+            "offer.withdrawn",
+            "offer",
+            r.id,
+            audience=[r.specialist_id],
+            payload={"offer_id": r.id, "case_id": case_row.id, "case_status": case_row.status},
+        )
