@@ -90,10 +90,6 @@ def can_act_as_local(p: Principal, case: Case) -> bool:
     return p.role == Role.clinician and p.organization_id == case.organization_id
 
 
-def is_staff(p: Principal) -> bool:
-    return p.is_staff
-
-
 async def load_case_child(
     session: AsyncSession,
     p: Principal,
