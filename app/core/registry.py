@@ -1,5 +1,6 @@
 """Finds each domain package's pieces by convention, so adding a domain edits no shared list:
-`app/<domain>/router.py` (`router`), `models.py`, `jobs.py` (`JOBS`), `demo.py` (`load`)."""
+`app/<domain>/router.py` (`router`), `models.py`, `jobs.py` (`JOBS`), `demo.py` (`load`),
+`listeners.py`, `lifespan.py`, `record.py` and `workload.py` (a specialist's open cases)."""
 
 import importlib
 import pkgutil
