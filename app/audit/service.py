@@ -27,21 +27,20 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditEntry
 from app.core.clock import utcnow
 from app.core.db import get_engine, is_postgres, sessionmaker
 from app.core.principal import Principal
-from app.core.rawdb import DriverDb, Sql
+from app.core.queries import Queries, Statement, queries
 
 log = logging.getLogger("app.audit")
 
 GENESIS = "0" * 64
 _SEAL_LOCK = 0x4155444954  # "AUDIT": one sealer at a time, so the chain never forks
 _TABLE = AuditEntry.metadata.tables[AuditEntry.__tablename__]  # typed, unlike __table__
-_INSERT = insert(_TABLE)
 _SEAL = (
     update(_TABLE)
     .where(_TABLE.c.id == bindparam("row_id"))
@@ -68,7 +67,7 @@ def _digest(prev: str, e: Any) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-_APPEND = Sql(
+_APPEND = Statement(
     "INSERT INTO audit_entry "
     "(at, actor_id, actor_kind, action, resource_type, resource_id, outcome, ip, detail) "
     "VALUES (:at, :actor_id, :actor_kind, :action, :resource_type, :resource_id, :outcome, "
@@ -77,7 +76,7 @@ _APPEND = Sql(
 
 
 async def append(
-    session: AsyncSession | DriverDb,
+    session: AsyncSession,
     actor: Principal | None,
     action: str,
     resource_type: str,
@@ -88,14 +87,11 @@ async def append(
     ip: str | None = None,
     at: datetime | None = None,
 ) -> None:
-    """Write one entry in the caller's transaction (one INSERT; `seal` chains it later):
-    an ORM session's, or a lean route's driver transaction (app.core.rawdb)."""
+    """Write one entry in the caller's transaction (one INSERT; `seal` chains it later)."""
     values = _values(actor, action, resource_type, resource_id, outcome, ip, at or utcnow())
     values["detail"] = detail[:2000] if detail else None
-    if isinstance(session, DriverDb):
-        await session.write(_APPEND, {**values, "at": session.ts(values["at"])})
-        return
-    await session.execute(_INSERT, [values])
+    db = await queries(session)
+    await db.execute(_APPEND, {**values, "at": db.ts(values["at"])})
 
 
 def _values(
@@ -134,7 +130,7 @@ def listed_sql(source: str, order: str) -> str:
 
 
 def listed_params(
-    db: DriverDb, actor: Principal, action: str, resource_type: str
+    db: Queries, actor: Principal, action: str, resource_type: str
 ) -> dict[str, Any]:
     values = _values(actor, action, resource_type, None, "allowed", None, utcnow())
     values["at"] = db.ts(values["at"])

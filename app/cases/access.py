@@ -25,7 +25,7 @@ class View(StrEnum):
 
 # The principal's values enter as named parameters (acc_me, acc_org), so a statement built
 # from these rules for one principal is a template for every principal of the same
-# `access_shape` (the lean case list caches its compiled SQL that way).
+# `access_shape` (the case list caches its compiled SQL that way).
 
 
 def access_shape(p: Principal) -> tuple[str, str, bool]:

@@ -26,7 +26,7 @@ from app.core.conditional import IfMatch, check_if_none_match
 from app.core.deps import CasesRead, CasesWrite, CurrentPrincipal, SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
-from app.core.routing import LeanDb, lean, make_router
+from app.core.routing import make_router
 
 router = make_router(tags=["cases"])
 API = "/api/v1"
@@ -78,9 +78,8 @@ def _attachment(att: Any) -> dict[str, Any]:
     summary="Submit a case (consult request)",
     responses=problem_responses(401, 403, 409, 422),
 )
-@lean
-async def create_case(db: LeanDb, p: CurrentPrincipal, body: CaseCreate) -> object:
-    case = await service.create_case(db, p, body)
+async def create_case(session: SessionDep, p: CurrentPrincipal, body: CaseCreate) -> object:
+    case = await service.create_case(session, p, body)
     return _json(
         present(case, View.full),
         201,
@@ -96,9 +95,8 @@ async def create_case(db: LeanDb, p: CurrentPrincipal, body: CaseCreate) -> obje
     "you (no patient reference, no attachments).",
     responses=problem_responses(400, 401, 403),
 )
-@lean
 async def list_cases(
-    db: LeanDb,
+    session: SessionDep,
     p: CurrentPrincipal,
     limit: Limit = 50,
     cursor: Cursor = None,
@@ -108,7 +106,7 @@ async def list_cases(
     organization_id: Annotated[str | None, Query(max_length=40)] = None,
 ) -> object:
     items, nxt = await service.list_cases(
-        db,
+        session,
         p,
         limit,
         cursor,

@@ -10,7 +10,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import and_, bindparam, select, true
+from sqlalchemy import and_, bindparam, select, text, true
 from sqlalchemy import case as sql_case
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,7 +36,7 @@ from app.core.db import new_id, utcnow
 from app.core.errors import Conflict, Forbidden, Unprocessable
 from app.core.pagination import decode_cursor, encode_cursor, keyset_page
 from app.core.principal import Principal, Role, Scope
-from app.core.rawdb import DriverDb, Sql, named_dialect
+from app.core.queries import Queries, Statement, named_dialect, queries
 from app.events.service import emit
 
 
@@ -79,8 +79,8 @@ class InvalidParticipant(Unprocessable):
 # ---------------------------------------------------------------- intake
 
 
-_FACILITY = Sql("SELECT id FROM organization WHERE id = :id")
-_EARLIER = Sql('SELECT organization_id, patient_reference FROM "case" WHERE id = :id')
+_FACILITY = Statement("SELECT id FROM organization WHERE id = :id")
+_EARLIER = Statement('SELECT organization_id, patient_reference FROM "case" WHERE id = :id')
 _CASE_COLUMNS = (
     "id",
     "created_at",
@@ -103,10 +103,10 @@ _CASE_COLUMNS = (
     "respond_by",
     "version",
 )
-_INSERT_CASE = Sql.insert("case", _CASE_COLUMNS)
+_INSERT_CASE = Statement.insert("case", _CASE_COLUMNS)
 
 
-async def _facility_for(db: DriverDb, actor: Principal, requested: str | None) -> str:
+async def _facility_for(db: Queries, actor: Principal, requested: str | None) -> str:
     """Which facility a new case belongs to, and whether the actor may submit for it."""
     if actor.is_client:
         actor.require_scope(Scope.cases_write)
@@ -135,9 +135,10 @@ async def _facility_for(db: DriverDb, actor: Principal, requested: str | None) -
     return own
 
 
-async def create_case(db: DriverDb, actor: Principal, body: CaseCreate) -> SimpleNamespace:
-    """Intake on the lean path (app.core.routing.lean): plain SQL in the route's driver
-    transaction. Returns the new case's values (what `present` and `etag` read)."""
+async def create_case(session: AsyncSession, actor: Principal, body: CaseCreate) -> SimpleNamespace:
+    """Intake: three INSERTs on the fast lane (app.core.queries). Returns the new case's
+    values (what `present` and `etag` read)."""
+    db = await queries(session)
     org_id = await _facility_for(db, actor, body.organization_id)
     if not body.consent.obtained:
         raise ConsentRequired(
@@ -196,16 +197,16 @@ async def create_case(db: DriverDb, actor: Principal, body: CaseCreate) -> Simpl
         respond_by=db.ts(case.respond_by),
         languages=db.json(case.languages),
     )
-    await db.write(_INSERT_CASE, row)
-    await emit_submitted(db, case)
-    await audit.append(db, actor, "case.create", "case", case.id)
+    await db.execute(_INSERT_CASE, row)
+    await emit_submitted(session, case)
+    await audit.append(session, actor, "case.create", "case", case.id)
     return case
 
 
-async def emit_submitted(db: AsyncSession | DriverDb, case: Any) -> None:
+async def emit_submitted(session: AsyncSession, case: Any) -> None:
     """The case.submitted event of a new case, in the writer's transaction."""
     await emit(
-        db,
+        session,
         "case.submitted",
         "case",
         case.id,
@@ -235,12 +236,14 @@ async def read_case(
 
 
 _FILTERS = ("status", "specialty", "urgency", "organization_id")
-_list_sql: dict[tuple[Any, ...], tuple[Sql, dict[str, Any]]] = {}
+_list_sql: dict[tuple[Any, ...], Statement] = {}
 _CASE_TABLE: Any = Case.__table__  # type: ignore[attr-defined]  # SQLModel types no __table__
 _LISTING_TABLE: Any = CaseListing.__table__  # type: ignore[attr-defined]
 
 
-def _list_statement(db: DriverDb, actor: Principal, filters: tuple[str, ...], after: bool) -> Any:
+def _list_statement(
+    db: Queries, actor: Principal, filters: tuple[str, ...], after: bool
+) -> Statement:
     """The list's SQL for this shape of principal and filters, compiled once: building the
     access rule's statement cost more than running it. Values go in as named parameters.
     Each row is the case's id and its JSON in the view the caller has of it, as the
@@ -264,22 +267,24 @@ def _list_statement(db: DriverDb, actor: Principal, filters: tuple[str, ...], af
         if after:
             stmt = stmt.where(_CASE_TABLE.c.id < bindparam("after"))
         stmt = stmt.order_by(_CASE_TABLE.c.id.desc()).limit(bindparam("lim"))
-        compiled = stmt.compile(dialect=named_dialect(d))
-        sql = compiled.string
         if d == "postgresql":
             # The audit entry of what was listed goes out in the list's own statement: a
             # round trip fewer, and still one transaction (the values are audit's own).
+            compiled = stmt.compile(dialect=named_dialect(d))
             page = "SELECT id FROM page ORDER BY id DESC LIMIT :page_size"
-            sql = (
-                f"WITH page AS ({sql}), logged AS ({audit.listed_sql(page, 'l.id DESC')}) "
+            listed = text(
+                f"WITH page AS ({compiled.string}), "
+                f"logged AS ({audit.listed_sql(page, 'l.id DESC')}) "
                 "SELECT id, json FROM page ORDER BY id DESC"
-            )
-        found = _list_sql[key] = (Sql(sql), dict(compiled.params))
+            ).bindparams(*(bindparam(k, v) for k, v in compiled.params.items() if v is not None))
+            found = _list_sql[key] = Statement(listed)
+        else:
+            found = _list_sql[key] = Statement(stmt)
     return found
 
 
 async def list_cases(
-    db: DriverDb,
+    session: AsyncSession,
     actor: Principal,
     limit: int,
     cursor: str | None,
@@ -290,23 +295,24 @@ async def list_cases(
     organization_id: str | None = None,
 ) -> tuple[list[str], str | None]:
     """Newest first, built from the same rule as a read: never wider than GET /cases/{id}.
-    Runs on the lean path (app.core.routing.lean). Items are JSON texts."""
+    Items are JSON texts, as the database keeps them (app.cases.listing)."""
     actor.require_scope(Scope.cases_read)
+    db = await queries(session)
     given = {"status": status, "specialty": specialty, "urgency": urgency}
     given["organization_id"] = organization_id
     filters = tuple(n for n in _FILTERS if given[n])
     after = decode_cursor(cursor) if cursor else None  # `?cursor=` (empty): the first page
-    sql, base = _list_statement(db, actor, filters, after is not None)
-    params = {**base, **access_params(actor), "lim": limit + 1, "after": after}
+    stmt = _list_statement(db, actor, filters, after is not None)
+    params = {**access_params(actor), "lim": limit + 1, "after": after}
     params.update({f"f_{n}": given[n] for n in filters})
     if db.dialect == "postgresql":  # the statement writes the audit entry too
         params.update(audit.listed_params(db, actor, "case.list", "case"), page_size=limit)
-    rows = await db.fetch(sql, params)
+    rows = await db.fetch(stmt, params)
     page = rows[:limit]
     nxt = encode_cursor(page[-1][0]) if len(rows) > limit and page else None
     if page and db.dialect != "postgresql":
         await audit.append(
-            db, actor, "case.list", "case", None, detail=",".join(r[0] for r in page)
+            session, actor, "case.list", "case", None, detail=",".join(r[0] for r in page)
         )
     return [r[1] for r in page], nxt
 

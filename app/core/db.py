@@ -18,7 +18,9 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.util import await_only
 from sqlmodel import Field, SQLModel
 
 from app.core.clock import clock
@@ -117,6 +119,11 @@ class _SqliteConnection(aiosqlite.Connection):
         # aiosqlite's __del__ may not stop it in time); SQLite rolls back what was not
         # committed.
         self._thread.daemon = True
+
+    def inline(self) -> sqlite3.Connection:
+        """The sqlite3 connection itself, for statements run inline (app.core.queries)."""
+        assert self._connection is not None, "connection closed"
+        return self._connection
 
     async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         conn = self._connection
@@ -221,7 +228,9 @@ def make_engine(url: str) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Straight to the driver (inline unless another process holds the write lock):
+            # through exec_driver_sql it cost as much as the request's own statements.
+            await_only(conn.connection.driver_connection.execute("BEGIN IMMEDIATE"))
 
         return engine
     # The pool closes an overflow connection as soon as it is returned, and opening one
@@ -271,22 +280,35 @@ async def dispose_engine() -> None:
     _sessionmaker = None
 
 
+def _commit_and_close(session: Session) -> None:
+    try:
+        session.commit()
+    finally:
+        session.close()  # after a failed commit: rolls back and gives the connection back
+
+
 async def session_scope() -> AsyncIterator[AsyncSession]:
     """One session per request: commit on success, roll back on error (services only flush).
     A 304 is a success told by an exception (app.core.conditional): what the read wrote,
-    its audit row, is kept."""
+    its audit row, is kept. Commit and close go to the greenlet together: each hop costs
+    as much as a fast statement (app.core.queries)."""
     from app.core.conditional import NotModified  # conditional needs FastAPI; db does not
 
-    async with sessionmaker()() as session:
+    session = sessionmaker()()
+    try:
+        yield session
+    except NotModified:
+        await session.run_sync(_commit_and_close)
+        raise
+    except BaseException:
         try:
-            yield session
-            await session.commit()
-        except NotModified:
-            await session.commit()
-            raise
-        except BaseException:
             await session.rollback()
-            raise
+        finally:
+            await session.close()
+        raise
+    if session.in_transaction() or session.new or session.dirty or session.deleted:
+        await session.run_sync(_commit_and_close)
+    # else: nothing was read or written; nothing to end, no connection to give back
 
 
 # The same unit of work outside a request: a background job's pass, a socket's frame.

@@ -1,31 +1,26 @@
 """Typed dependencies every router uses: the session and the calling principal."""
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import unit_of_work
 from app.core.errors import Unauthorized
 from app.core.principal import STAFF, Principal, PrincipalKind, Role, Scope
-from app.core.rawdb import Db, SessionDb, Sql, row_json
+from app.core.queries import Statement, queries, row_json
 from app.core.security import InvalidToken, decode_token
 
 
-async def _session(request: Request) -> AsyncIterator[AsyncSession]:
-    # Delegate with `async with`, not `async for`: an exception thrown in at the yield must
-    # reach session_scope's rollback now. Leaving an `async for` by exception would leave
-    # the inner generator suspended until garbage collection, so the rollback (and the
-    # release of its locks: the Idempotency-Key lock, SQLite's write lock) came late.
-    async with unit_of_work() as s:
-        request.state.session = s
-        yield s
+async def _session(request: Request) -> AsyncSession:
+    # The route opened it (app.core.routing.AppRoute): one unit of work per request, which
+    # commits after the handler returns and rolls back before an error is answered.
+    session: AsyncSession = request.state.session
+    return session
 
 
-# scope="function": the commit happens before the response is sent, never after.
-SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
+SessionDep = Annotated[AsyncSession, Depends(_session)]
 
 _SCOPE_VALUES = frozenset(s.value for s in Scope)
 
@@ -36,24 +31,23 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-# Plain SQL, prepared once: this runs on every request (app.core.rawdb).
-_USER_SQL = Sql(
+# Written once, run on the fast lane: this runs on every request (app.core.queries).
+_USER_SQL = Statement(
     "SELECT u.id, u.role, u.organization_id, u.active, u.token_version, "
     "EXISTS (SELECT 1 FROM revoked_access_token r WHERE r.jti = :jti) AS revoked "
     'FROM "user" u WHERE u.id = :sub'
 )
-_CLIENT_SQL = Sql(
+_CLIENT_SQL = Statement(
     "SELECT c.id, c.organization_id, c.scopes, c.active, "
     "EXISTS (SELECT 1 FROM revoked_access_token r WHERE r.jti = :jti) AS revoked "
     "FROM api_client c WHERE c.id = :sub"
 )
 
 
-async def resolve_principal(db: AsyncSession | Db, token: str, ip: str | None) -> Principal:
+async def resolve_principal(session: AsyncSession, token: str, ip: str | None) -> Principal:
     """Decode an access token and check its subject is still allowed in."""
     claims = decode_access(token)
-    if isinstance(db, AsyncSession):
-        db = SessionDb(db)
+    db = await queries(session)
     return principal_from_row(claims, await db.fetchrow(*principal_read(claims)), ip)
 
 
@@ -64,9 +58,8 @@ def decode_access(token: str) -> dict[str, Any]:
         raise Unauthorized("The access token is invalid or expired.") from e
 
 
-def principal_read(claims: dict[str, Any]) -> tuple[Sql, dict[str, Any]]:
-    """The read that checks a decoded token's subject (a lean route may send it together
-    with another read: DriverDb.fetchrows)."""
+def principal_read(claims: dict[str, Any]) -> tuple[Statement, dict[str, Any]]:
+    """The read that checks a decoded token's subject."""
     params = {"sub": claims["sub"], "jti": claims["jti"]}
     return (_CLIENT_SQL if claims.get("kind") == "client" else _USER_SQL), params
 
@@ -105,7 +98,7 @@ def principal_from_row(
 
 
 async def optional_principal(
-    request: Request, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Principal | None:
     """The caller, when the request carries a bearer token (401 when it is not valid).
     Resolved once per request: the Idempotency-Key guard may have asked already."""
@@ -114,14 +107,15 @@ async def optional_principal(
     known: Principal | None = getattr(request.state, "principal", None)
     if known is not None:
         return known
-    principal = await resolve_principal(session, token, client_ip(request))
+    principal = await resolve_principal(request.state.session, token, client_ip(request))
     request.state.principal = principal
     return principal
 
 
 async def current_principal(
-    p: Annotated[Principal | None, Depends(optional_principal)],
+    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Principal:
+    p = await optional_principal(request, token)
     if p is None:
         raise Unauthorized("Send a bearer access token.")
     return p

@@ -278,7 +278,7 @@ def install_error_handlers(app: FastAPI) -> None:
     from sqlalchemy.exc import IntegrityError
 
     app.add_exception_handler(IntegrityError, _integrity_error)
-    # The same, raised by the drivers themselves on the lean routes (app.core.rawdb).
+    # The same, raised by the drivers themselves (fast statements: app.core.queries).
     app.add_exception_handler(sqlite3.IntegrityError, _integrity_error)
     app.add_exception_handler(asyncpg.IntegrityConstraintViolationError, _integrity_error)
     app.add_exception_handler(AppError, _app_error)

@@ -3,14 +3,10 @@
 The stored answer is written in the same transaction as the work, so a replay can never
 report work that did not commit. A duplicate that arrives while the first is still in
 flight is 409: this process knows from an in-process set (`reserve`); other processes on
-PostgreSQL from an advisory lock (`check`): transaction-scoped on session routes,
-session-scoped on the lean routes (app.core.rawdb), taken in the lookup's round trip and
-released in the statement that writes the work. In the short window between that release
-and the commit, a duplicate from another process can pass the lock and find no answer
-yet; it then does the work again, but its own answer cannot commit (the key is unique, and
-its insert waits for the first to commit), so it gets the same 409 and nothing of it stays.
+PostgreSQL from an advisory lock (`check`) that the transaction holds until it ends.
 """
 
+import contextlib
 import hashlib
 import json
 import sqlite3
@@ -28,10 +24,10 @@ from sqlmodel import col
 
 from app.core.config import get_settings
 from app.core.db import utcnow
-from app.core.deps import SessionDep, client_ip, optional_principal
+from app.core.deps import client_ip, optional_principal
 from app.core.errors import AppError, Conflict, Unprocessable
 from app.core.idempotency_models import IdempotencyRecord
-from app.core.rawdb import Db, DriverDb, SessionDb, Sql, row_json, row_ts
+from app.core.queries import Queries, Statement, queries, row_json, row_ts
 from app.core.security import peek_subject
 
 _in_flight: set[str] = set()
@@ -95,28 +91,13 @@ async def _body_digest(request: Request) -> bytes:
         return h.digest()
 
 
-_LOCK = Sql("SELECT pg_try_advisory_xact_lock(hashtext(:k))")
-_FIND = Sql(
+_LOCK = Statement("SELECT pg_try_advisory_xact_lock(hashtext(:k))")
+_FIND = Statement(
     "SELECT id, fingerprint, status_code, body, headers, created_at FROM idempotency_record "
     'WHERE principal_id = :principal_id AND "key" = :key'
 )
-# The lean path on PostgreSQL runs without a transaction until its writes go out as one
-# statement (app.core.rawdb), so it takes a session-level lock in the same round trip as
-# the lookup (and the token check: `lookup`), and releases it in the statement that writes.
-# On SQLite, one process: reserve() decided, so the lookup only finds.
-_LOCK_AND_FIND = {
-    dialect: Sql(
-        f"SELECT {lock}, r.id, r.fingerprint, r.status_code, r.body, r.headers, r.created_at "
-        "FROM (SELECT 1) AS one LEFT JOIN idempotency_record r "
-        'ON r.principal_id = :principal_id AND r."key" = :key'
-    )
-    for dialect, lock in (
-        ("postgresql", "pg_try_advisory_lock(hashtext(:k))"),
-        ("sqlite", "1"),
-    )
-}
-_FORGET = Sql("DELETE FROM idempotency_record WHERE id = :id")
-_KEEP = Sql(
+_FORGET = Statement("DELETE FROM idempotency_record WHERE id = :id")
+_KEEP = Statement(
     "INSERT INTO idempotency_record "
     '(principal_id, "key", fingerprint, status_code, body, headers, created_at) '
     "VALUES (:principal_id, :key, :fingerprint, :status_code, :body, :headers, :created_at)"
@@ -131,9 +112,6 @@ class Claim:
     key: str
     fingerprint: str
     lock: str
-    # A lean route's lookup, read with the token check (`lookup`, `found`): whether this
-    # request holds the lock, and the stored answer if there is one.
-    looked_up: tuple[bool, Any] | None = None
 
 
 def reserve(request: Request, body: bytes, subject: str | None) -> Claim | None:
@@ -165,42 +143,16 @@ def _in_progress() -> Conflict:
     )
 
 
-def lookup(db: DriverDb, held: Claim) -> tuple[Sql, dict[str, Any]]:
-    """A lean route's read of the key (on PostgreSQL with its lock), to send together with
-    the token check (DriverDb.fetchrows); hand the row to `found` as soon as it is read."""
-    params = {"principal_id": held.principal_id, "key": held.key, "k": held.lock}
-    if db.dialect == "postgresql":
-        db.may_take_session_locks()
-    return _LOCK_AND_FIND[db.dialect], params
-
-
-def found(db: DriverDb, held: Claim, row: Any) -> None:
-    """Take in what `lookup` read. A lock it took is released in the route's writing
-    statement, or when the route fails, whatever fails it (the token, validation)."""
-    locked = bool(row[0])
-    if locked and db.dialect == "postgresql":
-        db.finally_select("pg_advisory_unlock(hashtext($1))", held.lock)
-    held.looked_up = (locked, row[1:] if row[1] is not None else None)
-
-
-async def check(db: Db, held: Claim) -> None:
-    """Before the work, on its connection: 409 while another process has the same request
-    in flight (PostgreSQL: an advisory lock), IdempotentReplay when it was answered before,
-    422 when the key was used with another body."""
+async def check(db: Queries, held: Claim) -> None:
+    """Before the work, in its transaction: 409 while another process has the same request
+    in flight (PostgreSQL: an advisory lock held until the transaction ends),
+    IdempotentReplay when it was answered before, 422 when the key was used with another
+    body. (SQLite has one process: `reserve` decided.)"""
     where = {"principal_id": held.principal_id, "key": held.key}
-    if isinstance(db, DriverDb):
-        if held.looked_up is None:
-            found(db, held, await db.fetchrow(*lookup(db, held)))
-        assert held.looked_up is not None
-        locked, existing = held.looked_up
-        if not locked:
-            raise _in_progress()
-    elif db.dialect != "postgresql":
-        existing = await db.fetchrow(_FIND, where)  # one process: reserve() decided
-    else:
+    if db.dialect == "postgresql":
         if not (await db.fetchrow(_LOCK, {"k": held.lock}) or (False,))[0]:
             raise _in_progress()
-        existing = await db.fetchrow(_FIND, where)
+    existing = await db.fetchrow(_FIND, where)
     ttl = timedelta(hours=get_settings().idempotency_ttl_hours)
     if existing is not None and row_ts(existing[5]) < utcnow() - ttl:  # type: ignore[operator]
         await db.execute(_FORGET, {"id": existing[0]})
@@ -221,7 +173,7 @@ async def check(db: Db, held: Claim) -> None:
         )
 
 
-async def keep(db: Db, held: Claim, response: Response | None) -> None:
+async def keep(db: Queries, held: Claim, response: Response | None) -> None:
     """With the work's writes: store the answer so a retry gets it again."""
     if response is None or response.status_code >= 500 or not hasattr(response, "body"):
         return
@@ -236,15 +188,9 @@ async def keep(db: Db, held: Claim, response: Response | None) -> None:
         "created_at": db.ts(utcnow()),
     }
     try:
-        # A savepoint on PostgreSQL would cost two more round trips; a duplicate key
-        # here fails the request anyway (409), which rolls the transaction back.
-        if isinstance(db, DriverDb):
-            # The route's last write: on PostgreSQL its queued writes go out here, so a
-            # duplicate key is reported as such.
-            await db.write(_KEEP, values)
-            await db.flush(last=True)
-        else:
-            await db.execute(_KEEP, values)
+        # No savepoint (two more round trips on PostgreSQL): a duplicate key here fails
+        # the request anyway (409), which rolls the transaction back.
+        await db.execute(_KEEP, values)
     except _INTEGRITY_ERRORS as e:
         if "idempotency" not in str(getattr(e, "constraint_name", None) or e):
             raise
@@ -259,7 +205,7 @@ def release(held: Claim | None) -> None:
         _in_flight.discard(held.lock)
 
 
-# The ORM's, and the drivers' own on the lean path (app.core.rawdb).
+# The ORM's, and the drivers' own (statements on the fast lane: app.core.queries).
 _INTEGRITY_ERRORS: tuple[type[Exception], ...] = (
     IntegrityError,
     sqlite3.IntegrityError,
@@ -267,22 +213,22 @@ _INTEGRITY_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
-async def idempotency_guard(request: Request, session: SessionDep) -> AsyncIterator[None]:
-    """The FastAPI dependency every POST gets (app.core.routing). A duplicate in flight is
-    refused before anything else (no connection taken); then the bearer token is checked,
-    so a revoked token gets 401, never the stored answer; then the answer is replayed."""
+@contextlib.asynccontextmanager
+async def guard(request: Request, session: AsyncSession) -> AsyncIterator[Claim | None]:
+    """Around a POST's handler, inside its unit of work (app.core.routing). A duplicate in
+    flight is refused before anything else (no connection taken); then the bearer token is
+    checked, so a revoked token gets 401, never the stored answer; then the answer is
+    replayed. The caller hands the handler's response to `keep` before the commit."""
     if not request.headers.get("idempotency-key"):
-        yield
+        yield None
         return
     auth = request.headers.get("authorization", "")
     token = auth[7:].strip() if auth[:7].lower() == "bearer " else None
     held = reserve(request, await _body_digest(request), peek_subject(token) if token else None)
     try:
-        await optional_principal(request, session, token)
-        db = SessionDb(session)
-        await check(db, held)  # type: ignore[arg-type]
-        yield
-        await keep(db, held, getattr(request.state, "response", None))  # type: ignore[arg-type]
+        await optional_principal(request, token)
+        await check(await queries(session), held)
+        yield held
     finally:
         release(held)
 

@@ -181,12 +181,6 @@ def remember(session: Session, event: OutboxEvent) -> None:
         session.info.setdefault(_KEY, []).append((_innermost(session), as_message(event)))
 
 
-def committed(events: list[OutboxEvent]) -> None:
-    """Outbox rows a lean route's driver transaction just committed (app.core.rawdb)."""
-    if _relay is not None:
-        _relay.notify([as_message(e) for e in events])
-
-
 @event.listens_for(Session, "after_flush")
 def _remember_outbox_rows(session: Session, _ctx: Any) -> None:
     """Outbox rows added as ORM objects (emit inserts directly and calls `remember`)."""

@@ -8,13 +8,12 @@ changes feed) read the outbox instead.
 """
 
 from collections.abc import Awaitable, Callable
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import utcnow
-from app.core.rawdb import DriverDb, Sql
+from app.core.queries import Statement, queries
 from app.core.registry import domain_modules
 from app.events import relay
 from app.events.models import OutboxEvent
@@ -38,8 +37,7 @@ def load_listeners() -> None:
     domain_modules("listeners")
 
 
-_TABLE = OutboxEvent.__table__  # type: ignore[attr-defined]
-_EMIT = Sql(
+_EMIT = Statement(
     "INSERT INTO outbox_event "
     "(type, resource_type, resource_id, organization_id, audience, payload, created_at) "
     "VALUES (:type, :resource_type, :resource_id, :organization_id, :audience, :payload, "
@@ -48,7 +46,7 @@ _EMIT = Sql(
 
 
 async def emit(
-    session: AsyncSession | DriverDb,
+    session: AsyncSession,
     type: str,
     resource_type: str,
     resource_id: str,
@@ -56,14 +54,10 @@ async def emit(
     organization_id: str | None = None,
     audience: list[str] | None = None,
     payload: dict[str, Any] | None = None,
-) -> OutboxEvent | None:
-    """Record an event in the caller's transaction: it is announced only if the change commits.
-
-    One Core INSERT now rather than an ORM object flushed later: the unit of work cost more
-    than the row on every write path. The relay still hears of the event after the commit
-    (and forgets it if its transaction or savepoint rolls back). A lean route's driver
-    transaction (app.core.rawdb) hands it over the same way after its COMMIT; there the
-    row may not be written yet when this returns, so there is no event to return."""
+) -> OutboxEvent:
+    """Record an event in the caller's transaction: it is announced only if the change
+    commits (the relay hears of it after the commit, and forgets it if its transaction or
+    savepoint rolls back). One statement on the fast lane (app.core.queries)."""
     values: dict[str, Any] = {
         "type": type,
         "resource_type": resource_type,
@@ -74,28 +68,18 @@ async def emit(
         "created_at": utcnow(),
         "published_at": None,
     }
-    if isinstance(session, DriverDb):
-        if type in _listeners:
-            raise RuntimeError(f"{type} has listeners: emit it from an ORM session")
-        made: list[OutboxEvent] = []
-        await session.write(
-            _EMIT,
-            {
-                **values,
-                "audience": session.json(values["audience"]),
-                "payload": session.json(values["payload"]),
-                "created_at": session.ts(values["created_at"]),
-            },
-            # The id is known once the row is written (on PostgreSQL, with the route's
-            # other writes); the relay hears of the event after the COMMIT.
-            returned=lambda new_id: made.append(OutboxEvent.model_construct(id=new_id, **values)),
-        )
-        session.after_commit(lambda: relay.committed(made))
-        return None
-    result = cast(CursorResult[Any], await session.execute(insert(_TABLE).values(**values)))
-    pk = result.inserted_primary_key
-    assert pk is not None  # a single-row INSERT always has one
-    ev = OutboxEvent.model_construct(id=pk[0], **values)
+    db = await queries(session)
+    row = await db.fetchrow(
+        _EMIT,
+        {
+            **values,
+            "audience": db.json(values["audience"]),
+            "payload": db.json(values["payload"]),
+            "created_at": db.ts(values["created_at"]),
+        },
+    )
+    assert row is not None  # INSERT ... RETURNING one row
+    ev = OutboxEvent.model_construct(id=row[0], **values)
     relay.remember(session.sync_session, ev)
     for listener in _listeners.get(type, ()):
         await listener(session, ev)

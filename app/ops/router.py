@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from sqlalchemy import select, text
@@ -16,9 +16,10 @@ from app.core.deps import AdminPrincipal, SessionDep
 from app.core.errors import problem_responses
 from app.core.migrations import schema_is_current
 from app.core.pagination import Cursor, Limit, Page, keyset_page
+from app.core.routing import make_router
 from app.core.schemas import ReadModel
 
-ops_router = APIRouter(tags=["operations"])
+ops_router = make_router(tags=["operations"])
 
 
 @ops_router.get("/healthz", summary="The process is up")

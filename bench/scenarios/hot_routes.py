@@ -2,7 +2,7 @@
 inbox of offers, a case's messages (read and write), a case read, and a facility read.
 
 Each is a route on the ordinary request pipeline (dependencies, session, visibility rule,
-audit row), so together they show what a request costs outside the two lean cases routes.
+audit row), beside the two cases routes.
 """
 
 from typing import Any

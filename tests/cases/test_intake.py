@@ -303,7 +303,7 @@ async def test_a_rolled_back_intake_leaves_no_case_and_no_event(
 
 
 async def test_concurrent_duplicate_intake_in_flight_is_409(client, factory, facility, monkeypatch):
-    """The contract's rule on the lean path too: a duplicate still in flight is 409, and
+    """The contract's rule on intake too: a duplicate still in flight is 409, and
     once the first has committed the same request is a replay."""
     import asyncio
 
@@ -335,20 +335,20 @@ async def test_concurrent_duplicate_intake_in_flight_is_409(client, factory, fac
 
 
 async def test_a_failing_last_write_undoes_the_whole_intake(client, factory, facility, monkeypatch):
-    """On PostgreSQL the lean path sends its writes together at the end: the case, the
-    event and the audit row succeed or fail as one, and a constraint the driver reports
-    is a 409 problem, not a crash."""
+    """Intake's writes go out on the fast lane (app.core.queries), inside the request's
+    one transaction: the case, the event and the audit row succeed or fail as one, and a
+    constraint the driver itself reports is a 409 problem, not a crash."""
     from app.cases import service
-    from app.core.rawdb import Sql
+    from app.core.queries import Statement, queries
 
     _, clinician = facility
-    broken = Sql(
+    broken = Statement(
         "INSERT INTO audit_entry (at, actor_kind, action, resource_type, outcome) "
         "VALUES (NULL, 'user', 'x', 'x', 'x')"
     )  # at is NOT NULL
 
-    async def broken_append(db, *a, **kw):
-        await db.write(broken)
+    async def broken_append(session, *a, **kw):
+        await (await queries(session)).execute(broken)
 
     monkeypatch.setattr(service.audit, "append", broken_append)
     h = {**factory.headers(clinician), "Idempotency-Key": "intake-broken"}
@@ -429,20 +429,17 @@ async def test_a_refused_intake_does_not_hold_its_key(client, factory, facility,
 async def test_a_failure_right_after_the_key_lookup_leaves_no_lock(
     client, factory, facility, db, monkeypatch
 ):
-    """Should the request fail after the lookup took the lock but before the lock was
-    known to be held (a driver or decoding error, a timeout), the connection still goes
-    back to the pool without it, and the key is free for the retry."""
+    """Should the request fail after the key's lock was taken (a driver error, a timeout),
+    the lock ends with the transaction, and the key is free for the retry."""
     from sqlalchemy import text
 
     from app.core import idempotency
-
-    def broken(*_args, **_kwargs):
-        raise RuntimeError("lost while reading the lookup's row")
+    from app.core.queries import Statement
 
     _, clinician = facility
     h = {**factory.headers(clinician), "Idempotency-Key": "intake-broken"}
     with monkeypatch.context() as m:
-        m.setattr(idempotency, "found", broken)
+        m.setattr(idempotency, "_FIND", Statement("SELECT no_such_column FROM idempotency_record"))
         failed = await client.post(f"{API}/cases", json=case_body(), headers=h)
     assert failed.status_code == 500
     if db.get_bind().dialect.name == "postgresql":
@@ -458,7 +455,7 @@ async def test_an_intake_cancelled_mid_statement_leaves_nothing_behind(
 ):
     """PostgreSQL: a request cancelled while its writing statement waits (a client gone,
     a timeout) leaves no advisory lock on a pooled connection and commits nothing, and the
-    retry with the same key goes through. (app.core.rawdb closes such a connection; the
+    retry with the same key goes through. (the unit of work closes such a connection; the
     pool's own reset would also fail and close it, so this test does not tell the two
     apart.)"""
     import asyncio

@@ -47,7 +47,7 @@ async def _listed(client, h, case_id):
 
 
 async def test_the_list_follows_each_write_of_a_case(client, factory):
-    """Intake (plain SQL on the lean path), changes through the API (the ORM), and a plain
+    """Intake (fast statements: app.core.queries), changes through the API (the ORM), and a plain
     UPDATE all rewrite the listed JSON: it always equals a read."""
     org = await factory.make_org(name="Facility")
     clinician = await factory.make_user(Role.clinician, organization_id=org.id)

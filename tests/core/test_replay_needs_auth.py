@@ -19,7 +19,7 @@ async def _end_sessions_of(user_id: str) -> None:
         await s.commit()
 
 
-@pytest.mark.parametrize("route", ["organizations", "cases"])  # the ORM path and the lean one
+@pytest.mark.parametrize("route", ["organizations", "cases"])  # an ORM write and a fast-lane one
 async def test_a_token_ended_since_gets_401_not_the_stored_answer(client, factory, route):
     org = await factory.make_org()
     if route == "cases":

@@ -106,9 +106,9 @@ async def test_inbox_pings_and_rejects_other_frames(host, factory):
     await c.close()
 
 
-async def test_a_case_submitted_on_the_lean_path_reaches_the_facility(host, factory, client):
-    """POST /cases writes its event outside the ORM session (app.core.rawdb): the relay still
-    hears of it after the commit, and the facility's inbox gets it."""
+async def test_a_case_submitted_reaches_the_facility(host, factory, client):
+    """POST /cases writes its event on the fast lane (app.core.queries), not through the
+    ORM: the relay still hears of it after the commit, and the facility's inbox gets it."""
     org = await factory.make_org()
     clinician = await factory.make_user(Role.clinician, organization_id=org.id)
     colleague = await factory.make_user(Role.clinician, organization_id=org.id)

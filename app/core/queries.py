@@ -1,0 +1,169 @@
+"""Fast statements inside the unit of work: written once, run on the session's connection.
+
+Profiles of the hottest routes (bench --profile, /tmp micro-benchmarks of the ASGI app) put
+most of a request in the ORM session's per-statement machinery (greenlet hop, compile
+cache, execution context, result setup: 60-100 µs a statement), while the statement
+itself is microseconds of work on a local SQLite page cache or one round trip to
+PostgreSQL. The statements every request runs (the token check, the audit row, the outbox
+row, the Idempotency-Key record) and the hot reads run here instead.
+
+`Statement` is SQL with `:name` parameters, or a SQLAlchemy Core statement, compiled by
+SQLAlchemy once for each dialect (`$1` for asyncpg, `?` for sqlite3). `queries(session)`
+hands out the driver connection under the request's ORM session: the same connection and
+the same transaction, so ORM work and fast statements commit or roll back together, and
+the session's after-commit hooks (the relay) hold for both. There is one unit of work;
+this is only a cheaper way to send a statement through it.
+
+Values cross in the shapes SQLAlchemy's column types would use, so rows written either way
+read back the same: timestamps are naive UTC text on SQLite (`2026-11-21 10:00:00.000000`)
+and aware datetimes on PostgreSQL (`Queries.ts`); JSON is written as text (`Queries.json`)
+and read back with `row_json`.
+"""
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ClauseElement, event, text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
+
+
+class Statement:
+    """One statement, compiled by SQLAlchemy for each dialect the first time it runs there."""
+
+    __slots__ = ("clause", "_compiled")
+
+    def __init__(self, sql: str | ClauseElement) -> None:
+        self.clause: ClauseElement = text(sql) if isinstance(sql, str) else sql
+        self._compiled: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {}
+
+    @classmethod
+    def insert(
+        cls, table: str, columns: Sequence[str], returning: str | None = None
+    ) -> "Statement":
+        """INSERT of these columns, each from the parameter of the same name."""
+        names = ", ".join(f'"{c}"' for c in columns)
+        values = ", ".join(f":{c}" for c in columns)
+        tail = f" RETURNING {returning}" if returning else ""
+        return cls(f'INSERT INTO "{table}" ({names}) VALUES ({values}){tail}')
+
+    def compiled(self, dialect: Dialect) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+        """The dialect's SQL text, its parameters' names in order, and the values bound in
+        the statement itself (a Core statement's literals)."""
+        found = self._compiled.get(dialect.name)
+        if found is None:
+            c = self.clause.compile(dialect=dialect)
+            found = (c.string, tuple(c.positiontup or ()), dict(c.params))
+            self._compiled[dialect.name] = found
+        return found
+
+
+_named: dict[str, Dialect] = {}
+
+
+def named_dialect(name: str) -> Dialect:
+    """A dialect that renders `:name` parameters: to write a Core statement into a larger
+    `text()` (which SQLAlchemy then compiles for the real dialect as any other)."""
+    if name not in _named:
+        # The base dialects: asyncpg's renders casts (`:x::VARCHAR`) that text() would not
+        # read as parameters; the server infers the same types from the columns.
+        from sqlalchemy.dialects.postgresql.base import PGDialect
+        from sqlalchemy.dialects.sqlite.base import SQLiteDialect
+
+        cls: Any = SQLiteDialect if name == "sqlite" else PGDialect
+        _named[name] = cls(paramstyle="named")
+    return _named[name]
+
+
+def row_ts(value: Any) -> datetime | None:
+    """A timestamp column as read back: aware UTC whichever driver returned it."""
+    if value is None or isinstance(value, datetime):
+        return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def row_json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+class Queries:
+    """`Statement`s on the driver connection of one session's transaction."""
+
+    __slots__ = ("dialect", "_dialect", "_conn", "_sqlite")
+
+    def __init__(self, dialect: Dialect, driver_connection: Any) -> None:
+        self._dialect = dialect
+        self.dialect: str = dialect.name
+        self._sqlite = dialect.name == "sqlite"
+        # sqlite3's connection itself: its statements run inline on the loop, microseconds
+        # of work from the page cache (app.core.db._SqliteConnection); asyncpg's otherwise.
+        self._conn = driver_connection.inline() if self._sqlite else driver_connection
+
+    def ts(self, value: datetime | None) -> Any:
+        """A timestamp as the column stores it (UTCDateTime's rules)."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+        value = value.astimezone(UTC)
+        if self._sqlite:
+            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+        return value
+
+    @staticmethod
+    def json(value: Any) -> str:
+        return json.dumps(value)
+
+    def _args(self, stmt: Statement, params: Mapping[str, Any] | None) -> tuple[str, list[Any]]:
+        sql, names, bound = stmt.compiled(self._dialect)
+        p = params or {}
+        return sql, [p[n] if n in p else bound[n] for n in names]
+
+    async def fetchrow(
+        self, stmt: Statement, params: Mapping[str, Any] | None = None
+    ) -> Sequence[Any] | None:
+        sql, args = self._args(stmt, params)
+        if self._sqlite:
+            cur = self._conn.execute(sql, args)
+            row = cur.fetchone()
+            cur.close()
+            return row  # type: ignore[no-any-return]
+        return await self._conn.fetchrow(sql, *args)  # type: ignore[no-any-return]
+
+    async def fetch(self, stmt: Statement, params: Mapping[str, Any] | None = None) -> list[Any]:
+        sql, args = self._args(stmt, params)
+        if self._sqlite:
+            return self._conn.execute(sql, args).fetchall()  # type: ignore[no-any-return]
+        return await self._conn.fetch(sql, *args)  # type: ignore[no-any-return]
+
+    async def execute(self, stmt: Statement, params: Mapping[str, Any] | None = None) -> None:
+        sql, args = self._args(stmt, params)
+        if self._sqlite:
+            self._conn.execute(sql, args).close()
+            return
+        await self._conn.execute(sql, *args)
+
+
+_KEY = "app.core.queries"
+
+
+async def queries(session: AsyncSession) -> Queries:
+    """The fast lane of this session's transaction (begun now if it was not yet)."""
+    found: Queries | None = session.info.get(_KEY)
+    if found is None:
+        conn = await session.connection()
+        # Checked out and in a transaction already: no I/O to reach the driver's connection.
+        raw = conn.sync_connection.connection if conn.sync_connection else None
+        assert raw is not None
+        found = session.info[_KEY] = Queries(conn.dialect, raw.driver_connection)
+    return found
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_connection(session: Session, transaction: SessionTransaction) -> None:
+    # The connection goes back to the pool with the transaction; the next one may differ.
+    if transaction.parent is None:
+        session.info.pop(_KEY, None)
