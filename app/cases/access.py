@@ -15,7 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.cases.models import Case, CaseParticipant, Offer, OfferStatus
+from app.core.errors import NotFound
 from app.core.principal import Principal, Role, Scope
+
+
+class CaseNotFound(NotFound):
+    """No such case, or the caller may not see it."""
 
 
 class View(StrEnum):

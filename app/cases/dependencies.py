@@ -5,14 +5,9 @@ from typing import Annotated
 from fastapi import Depends
 
 from app.audit import service as audit
-from app.cases.access import View, view_of
+from app.cases.access import CaseNotFound, View, view_of
 from app.cases.models import Case
 from app.core.deps import CurrentPrincipal, SessionDep
-from app.core.errors import NotFound
-
-
-class CaseNotFound(NotFound):
-    """No such case, or the caller may not see it."""
 
 
 async def get_visible_case(

@@ -20,6 +20,7 @@ from app.audit import service as audit
 from app.auth.models import User
 from app.cases import lifecycle
 from app.cases.access import (
+    CaseNotFound,
     View,
     access_params,
     access_shape,
@@ -28,7 +29,7 @@ from app.cases.access import (
     summary_access,
 )
 from app.cases.models import Case, CaseListing, CaseParticipant, CaseStatus
-from app.cases.presentation import etag, present
+from app.cases.presentation import etag
 from app.cases.schemas import CaseCreate
 from app.core import conditional
 from app.core.config import get_settings
@@ -226,13 +227,47 @@ async def emit_submitted(session: AsyncSession, case: Any) -> None:
 # ---------------------------------------------------------------- reads
 
 
-async def read_case(
-    session: AsyncSession, actor: Principal, case: Case, view: View
-) -> dict[str, Any]:
-    await audit.append(
-        session, actor, "case.read" if view == View.full else "case.read_summary", "case", case.id
+_read_sql: dict[tuple[Any, ...], Statement] = {}
+
+
+def _read_statement(dialect: str, actor: Principal) -> Statement:
+    """One case under the access rule, with its version, whether the caller sees it in full,
+    and its JSON in that view as the database keeps it (app.cases.listing): the same rule
+    and the same JSON as the list. Compiled once per shape of principal, as the list is."""
+    key = (dialect, access_shape(actor))
+    found = _read_sql.get(key)
+    if found is None:
+        listed = _LISTING_TABLE.c
+        full = and_(true(), full_access(actor))
+        stmt = (
+            select(
+                _CASE_TABLE.c.version,
+                full.label("full"),
+                sql_case((full, listed.full_json), else_=listed.summary_json).label("json"),
+            )
+            .join_from(_CASE_TABLE, _LISTING_TABLE, listed.case_id == _CASE_TABLE.c.id)
+            .where(_CASE_TABLE.c.id == bindparam("case_id"), summary_access(actor))
+        )
+        found = _read_sql[key] = Statement(stmt)
+    return found
+
+
+async def read_case(session: AsyncSession, actor: Principal, case_id: str) -> tuple[str, str]:
+    """The case's JSON in the caller's view, and its ETag; audited (even when the caller's
+    copy turns out current). 404 for anyone who may not see it, audited as denied."""
+    actor.require_scope(Scope.cases_read)
+    db = await queries(session)
+    row = await db.fetchrow(
+        _read_statement(db.dialect, actor), {**access_params(actor), "case_id": case_id}
     )
-    return present(case, view)
+    if row is None:
+        # Kept in the audit log although the request itself rolls back.
+        await audit.append_denied(actor, "case.read", "case", case_id[:40])
+        raise CaseNotFound("No such case.")
+    view = View.full if row[1] else View.summary
+    action = "case.read" if view == View.full else "case.read_summary"
+    await audit.append(session, actor, action, "case", case_id)
+    return row[2], conditional.etag(row[0], None if view == View.full else view.value)
 
 
 _FILTERS = ("status", "specialty", "urgency", "organization_id")
