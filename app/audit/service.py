@@ -129,9 +129,7 @@ def listed_sql(source: str, order: str) -> str:
     )
 
 
-def listed_params(
-    db: Queries, actor: Principal, action: str, resource_type: str
-) -> dict[str, Any]:
+def listed_params(db: Queries, actor: Principal, action: str, resource_type: str) -> dict[str, Any]:
     values = _values(actor, action, resource_type, None, "allowed", None, utcnow())
     values["at"] = db.ts(values["at"])
     return {f"au_{k}": v for k, v in values.items() if k not in ("resource_id", "outcome")}

@@ -34,11 +34,12 @@ from sqlalchemy.orm import Session, SessionTransaction
 class Statement:
     """One statement, compiled by SQLAlchemy for each dialect the first time it runs there."""
 
-    __slots__ = ("clause", "_compiled")
+    __slots__ = ("clause", "_compiled", "_readers")
 
     def __init__(self, sql: str | ClauseElement) -> None:
         self.clause: ClauseElement = text(sql) if isinstance(sql, str) else sql
         self._compiled: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {}
+        self._readers: dict[str, tuple[tuple[str, ...], tuple[Any, ...]]] = {}
 
     @classmethod
     def insert(
@@ -76,6 +77,30 @@ def named_dialect(name: str) -> Dialect:
         cls: Any = SQLiteDialect if name == "sqlite" else PGDialect
         _named[name] = cls(paramstyle="named")
     return _named[name]
+
+
+def _reader(column_type: Any, dialect: Dialect) -> Any:
+    try:
+        return column_type.dialect_impl(dialect).result_processor(dialect, None)
+    except TypeError:
+        # asyncpg's numeric types want the column's type oid to pick a processor; the
+        # driver already hands back Python numbers, so none is needed.
+        return None
+
+
+def readers(stmt: Statement, dialect: Dialect) -> tuple[tuple[str, ...], tuple[Any, ...]]:
+    """A SELECT's column names and, per column, what SQLAlchemy's type would do to the
+    driver's value (SQLite's timestamp text to an aware datetime, JSON text to objects),
+    worked out once per dialect."""
+    found = stmt._readers.get(dialect.name)
+    if found is None:
+        columns = list(stmt.clause.selected_columns)  # type: ignore[attr-defined]
+        found = (
+            tuple(c.key for c in columns),
+            tuple(_reader(c.type, dialect) for c in columns),
+        )
+        stmt._readers[dialect.name] = found
+    return found
 
 
 def row_ts(value: Any) -> datetime | None:
@@ -138,6 +163,21 @@ class Queries:
         if self._sqlite:
             return self._conn.execute(sql, args).fetchall()  # type: ignore[no-any-return]
         return await self._conn.fetch(sql, *args)  # type: ignore[no-any-return]
+
+    async def fetch_dicts(
+        self, stmt: Statement, params: Mapping[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """A Core SELECT's rows as dicts of typed values, as the ORM would have read them."""
+        names, procs = readers(stmt, self._dialect)
+        typed = [(n, p) for n, p in zip(names, procs, strict=True) if p is not None]
+        out = []
+        for row in await self.fetch(stmt, params):
+            d = dict(zip(names, row, strict=True))
+            for n, p in typed:
+                if d[n] is not None:
+                    d[n] = p(d[n])
+            out.append(d)
+        return out
 
     async def execute(self, stmt: Statement, params: Mapping[str, Any] | None = None) -> None:
         sql, args = self._args(stmt, params)

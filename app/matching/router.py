@@ -75,7 +75,7 @@ async def list_offers(
     items, nxt = await service.list_offers(
         session, p, status=status, case_id=case_id, limit=limit, cursor=cursor
     )
-    return {"items": await _with_cases(session, items), "next_cursor": nxt}
+    return {"items": items, "next_cursor": nxt}
 
 
 @router.get(
