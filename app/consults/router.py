@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import Query, Response
 
-from app.cases.dependencies import FullCase
+from app.cases.dependencies import FullCaseSnapshot
 from app.consults import service
 from app.consults.room import serve_room
 from app.consults.schemas import MessageCreate, MessageRead
@@ -27,7 +27,7 @@ AfterSeq = Annotated[int, Query(ge=0, description="Only messages with a larger `
 async def list_messages(
     session: SessionDep,
     p: CasesRead,
-    case: FullCase,
+    case: FullCaseSnapshot,
     after_seq: AfterSeq = 0,
     limit: Limit = 50,
     cursor: Cursor = None,
@@ -49,7 +49,7 @@ async def list_messages(
 async def post_message(
     session: SessionDep,
     p: CasesWrite,
-    case: FullCase,
+    case: FullCaseSnapshot,
     body: MessageCreate,
     response: Response,
 ) -> object:

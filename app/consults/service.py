@@ -2,59 +2,62 @@
 
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.audit import service as audit
 from app.cases.lifecycle import audience
-from app.cases.models import Case, CaseParticipant
-from app.consults.models import Message, MessageCounter
-from app.core.db import is_postgres
-from app.core.pagination import keyset_page
+from app.cases.models import Case
+from app.consults.models import Message
+from app.core.pagination import decode_cursor, encode_cursor
 from app.core.principal import Principal
+from app.core.queries import Queries, Statement, queries, row_ts
 from app.events.service import emit
 
 MESSAGE_CREATED = "message.created"
 
 
+_PARTICIPANTS = Statement("SELECT user_id FROM case_participant WHERE case_id = :case_id")
+
+
 async def case_people(session: AsyncSession, case: Case) -> list[str]:
     """Everyone a case's events concern directly: submitter, specialist, added participants."""
-    added = (
-        await session.scalars(
-            select(col(CaseParticipant.user_id)).where(col(CaseParticipant.case_id) == case.id)
-        )
-    ).all()
-    return list(dict.fromkeys([*audience(case), *added]))
+    added = await (await queries(session)).fetch(_PARTICIPANTS, {"case_id": case.id})
+    return list(dict.fromkeys([*audience(case), *(r[0] for r in added)]))
 
 
-async def _next_seq(session: AsyncSession, case_id: str) -> int:
-    """One atomic upsert: concurrent writers of one case queue on the counter row."""
-    ins = (pg_insert if is_postgres(session) else sqlite_insert)(MessageCounter)
-    stmt = (
-        ins.values(case_id=case_id, last_seq=1)
-        .on_conflict_do_update(
-            index_elements=["case_id"],
-            set_={"last_seq": MessageCounter.last_seq + 1},
-        )
-        .returning(col(MessageCounter.last_seq))
-    )
-    return int((await session.execute(stmt)).scalar_one())
+# The statements of a message's arrival (the same text on SQLite and PostgreSQL).
+_COLUMNS = ("id", "case_id", "seq", "sender_id", "sender_role", "body", "client_msg_id")
+_FIND = Statement(
+    f"SELECT {', '.join(_COLUMNS)}, created_at FROM message "
+    "WHERE case_id = :case_id AND sender_id = :sender_id AND client_msg_id = :client_msg_id"
+)
+# One atomic upsert: concurrent writers of one case queue on the counter row (PostgreSQL's
+# row lock, SQLite's write lock) until their transaction ends.
+_NEXT_SEQ = Statement(
+    "INSERT INTO message_counter (case_id, last_seq) VALUES (:case_id, 1) "
+    "ON CONFLICT (case_id) DO UPDATE SET last_seq = message_counter.last_seq + 1 "
+    "RETURNING last_seq"
+)
+_UNDO_SEQ = Statement(
+    "UPDATE message_counter SET last_seq = last_seq - 1 "
+    "WHERE case_id = :case_id AND last_seq = :seq"
+)
+_INSERT = Statement(
+    f"INSERT INTO message ({', '.join(_COLUMNS)}, created_at) "
+    f"VALUES ({', '.join(':' + c for c in _COLUMNS)}, :created_at) "
+    "ON CONFLICT (case_id, sender_id, client_msg_id) DO NOTHING RETURNING id"
+)
 
 
-async def _find(
-    session: AsyncSession, case_id: str, sender_id: str, client_msg_id: str
-) -> Message | None:
-    return await session.scalar(
-        select(Message).where(
-            col(Message.case_id) == case_id,
-            col(Message.sender_id) == sender_id,
-            col(Message.client_msg_id) == client_msg_id,
-        )
-    )
+async def _find(db: Queries, key: dict[str, str]) -> Message | None:
+    rows = await db.fetch(_FIND, key)
+    if not rows:
+        return None
+    # The row through the model's column types (SQLite keeps timestamps as text).
+    *values, created_at = rows[0]
+    return Message(**dict(zip(_COLUMNS, values, strict=True)), created_at=row_ts(created_at))
 
 
 def as_dict(m: Message) -> dict[str, Any]:
@@ -73,27 +76,31 @@ def as_dict(m: Message) -> dict[str, Any]:
 async def post_message(
     session: AsyncSession, p: Principal, case: Case, body: str, client_msg_id: str
 ) -> tuple[Message, bool]:
-    """Store a message (or find the one this client already sent); True when it is new."""
-    existing = await _find(session, case.id, p.id, client_msg_id)
+    """Store a message (or find the one this client already sent); True when it is new.
+    Fast statements only: a message is the room's hottest write."""
+    db = await queries(session)
+    key = {"case_id": case.id, "sender_id": p.id, "client_msg_id": client_msg_id}
+    existing = await _find(db, key)
     if existing is not None:
         return existing, False
-    try:
-        # A savepoint: a concurrent resend that won the unique constraint undoes our seq too.
-        async with session.begin_nested():
-            msg = Message(
-                case_id=case.id,
-                seq=await _next_seq(session, case.id),
-                sender_id=p.id,
-                sender_role=p.role.value,
-                body=body,
-                client_msg_id=client_msg_id,
-            )
-            session.add(msg)
-            await session.flush()
-    except IntegrityError:
-        again = await _find(session, case.id, p.id, client_msg_id)
-        if again is None:
-            raise
+    seq_row = await db.fetchrow(_NEXT_SEQ, {"case_id": case.id})
+    assert seq_row is not None  # an upsert with RETURNING gives its row
+    msg = Message(
+        case_id=case.id,
+        seq=int(seq_row[0]),
+        sender_id=p.id,
+        sender_role=p.role.value,
+        body=body,
+        client_msg_id=client_msg_id,
+    )
+    values = {c: getattr(msg, c) for c in _COLUMNS}
+    if await db.fetchrow(_INSERT, {**values, "created_at": db.ts(msg.created_at)}) is None:
+        # A resend of the same message committed first: give its number back (the counter
+        # row is still ours until this transaction ends) and answer with what it stored.
+        await db.execute(_UNDO_SEQ, {"case_id": case.id, "seq": msg.seq})
+        again = await _find(db, key)
+        if again is None:  # pragma: no cover - the conflict names exactly this row
+            raise RuntimeError("message conflict without a message")
         return again, False
     await emit(
         session,
@@ -108,11 +115,25 @@ async def post_message(
     return msg, True
 
 
+_MESSAGE: Any = Message.__table__  # type: ignore[attr-defined]  # SQLModel types no __table__
+_PAGE = Statement(
+    select(_MESSAGE)
+    .where(_MESSAGE.c.case_id == bindparam("case_id"), _MESSAGE.c.seq > bindparam("after"))
+    .order_by(_MESSAGE.c.seq)
+    .limit(bindparam("lim"))
+)
+
+
 async def list_messages(
     session: AsyncSession, p: Principal, case: Case, after_seq: int, limit: int, cursor: str | None
-) -> tuple[list[Message], str | None]:
-    stmt = select(Message).where(col(Message.case_id) == case.id, col(Message.seq) > after_seq)
-    items, nxt = await keyset_page(session, stmt, Message.seq, limit, cursor, descending=False)
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page in `seq` order (a read on the fast lane): after `after_seq`, and after the
+    cursor's seq when paging on."""
+    after = max(after_seq, int(decode_cursor(cursor))) if cursor else after_seq
+    db = await queries(session)
+    rows = await db.fetch_dicts(_PAGE, {"case_id": case.id, "after": after, "lim": limit + 1})
+    items = rows[:limit]
+    nxt = encode_cursor(items[-1]["seq"]) if len(rows) > limit and items else None
     await audit.append(
         session,
         p,

@@ -29,6 +29,7 @@ from sqlalchemy import ClauseElement, event, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.util import greenlet_spawn
 
 
 class Statement:
@@ -117,15 +118,20 @@ def row_json(value: Any) -> Any:
 class Queries:
     """`Statement`s on the driver connection of one session's transaction."""
 
-    __slots__ = ("dialect", "_dialect", "_conn", "_sqlite")
+    __slots__ = ("dialect", "_dialect", "_conn", "_sqlite", "_dbapi")
 
-    def __init__(self, dialect: Dialect, driver_connection: Any) -> None:
+    def __init__(self, dialect: Dialect, connection: Any) -> None:
         self._dialect = dialect
         self.dialect: str = dialect.name
         self._sqlite = dialect.name == "sqlite"
+        driver = connection.driver_connection
         # sqlite3's connection itself: its statements run inline on the loop, microseconds
         # of work from the page cache (app.core.db._SqliteConnection); asyncpg's otherwise.
-        self._conn = driver_connection.inline() if self._sqlite else driver_connection
+        self._conn = driver.inline() if self._sqlite else driver
+        # PostgreSQL: SQLAlchemy's asyncpg adapter sends BEGIN lazily, before the first
+        # statement that goes through it. Until one has, the first fast statement goes
+        # through it too (the DBAPI cursor), so that nothing runs outside the transaction.
+        self._dbapi: Any = None if self._sqlite else connection.dbapi_connection
 
     def ts(self, value: datetime | None) -> Any:
         """A timestamp as the column stores it (UTCDateTime's rules)."""
@@ -156,12 +162,17 @@ class Queries:
             row = cur.fetchone()
             cur.close()
             return row  # type: ignore[no-any-return]
+        if self._dbapi is not None:
+            rows = await self._through_adapter(sql, args)
+            return rows[0] if rows else None
         return await self._conn.fetchrow(sql, *args)  # type: ignore[no-any-return]
 
     async def fetch(self, stmt: Statement, params: Mapping[str, Any] | None = None) -> list[Any]:
         sql, args = self._args(stmt, params)
         if self._sqlite:
             return self._conn.execute(sql, args).fetchall()  # type: ignore[no-any-return]
+        if self._dbapi is not None:
+            return await self._through_adapter(sql, args)
         return await self._conn.fetch(sql, *args)  # type: ignore[no-any-return]
 
     async def fetch_dicts(
@@ -184,7 +195,25 @@ class Queries:
         if self._sqlite:
             self._conn.execute(sql, args).close()
             return
+        if self._dbapi is not None:
+            await self._through_adapter(sql, args)
+            return
         await self._conn.execute(sql, *args)
+
+    async def _through_adapter(self, sql: str, args: list[Any]) -> list[Any]:
+        """One statement through the DBAPI adapter: it begins the transaction first."""
+
+        def run() -> list[Any]:
+            cur = self._dbapi.cursor()
+            try:
+                cur.execute(sql, args)
+                return list(cur.fetchall()) if cur.description else []
+            finally:
+                cur.close()
+
+        rows = await greenlet_spawn(run)
+        self._dbapi = None  # in the transaction now: straight to the driver from here on
+        return rows
 
 
 _KEY = "app.core.queries"
@@ -198,7 +227,7 @@ async def queries(session: AsyncSession) -> Queries:
         # Checked out and in a transaction already: no I/O to reach the driver's connection.
         raw = conn.sync_connection.connection if conn.sync_connection else None
         assert raw is not None
-        found = session.info[_KEY] = Queries(conn.dialect, raw.driver_connection)
+        found = session.info[_KEY] = Queries(conn.dialect, raw)
     return found
 
 

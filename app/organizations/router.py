@@ -45,7 +45,7 @@ async def list_organizations(
     responses=problem_responses(401, 403, 404),
 )
 async def get_organization(session: SessionDep, p: CasesRead, organization_id: str) -> object:
-    return await service.get(session, p, organization_id)
+    return await service.read(session, p, organization_id)
 
 
 @router.patch(

@@ -3,7 +3,7 @@ facility's own staff and apps see only their own."""
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, bindparam, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -11,14 +11,45 @@ from app.core.clock import utcnow
 from app.core.errors import NotFound
 from app.core.pagination import keyset_page
 from app.core.principal import Principal, Role, RoleForbidden
+from app.core.queries import Statement, queries
 from app.organizations.models import Organization
 
 
+def _own_only(p: Principal) -> bool:
+    return p.is_client or p.role is Role.clinician
+
+
 def visible_organizations(p: Principal) -> ColumnElement[bool]:
-    """A facility's own clinicians and apps see only it; everyone else sees every one."""
-    if p.is_client or p.role is Role.clinician:
-        return col(Organization.id) == p.organization_id
+    """A facility's own clinicians and apps see only it; everyone else sees every one. The
+    principal's facility is the named parameter `acc_org`, so a statement built from this
+    rule serves every principal of the same kind."""
+    if _own_only(p):
+        return col(Organization.id) == bindparam("acc_org", p.organization_id)
     return true()
+
+
+_TABLE: Any = Organization.__table__  # type: ignore[attr-defined]  # SQLModel types no __table__
+# One facility under the rule, for those who see only their own and for everyone else.
+_READ = {
+    own: Statement(
+        select(_TABLE).where(
+            _TABLE.c.id == bindparam("org_id"),
+            (_TABLE.c.id == bindparam("acc_org")) if own else true(),
+        )
+    )
+    for own in (True, False)
+}
+
+
+async def read(session: AsyncSession, actor: Principal, org_id: str) -> dict[str, Any]:
+    """One facility as it is shown (a read on the fast lane; `get` loads it to change it)."""
+    db = await queries(session)
+    rows = await db.fetch_dicts(
+        _READ[_own_only(actor)], {"org_id": org_id, "acc_org": actor.organization_id}
+    )
+    if not rows:
+        raise NotFound("No such organization.")
+    return rows[0]
 
 
 async def create(session: AsyncSession, actor: Principal, data: dict[str, Any]) -> Organization:
