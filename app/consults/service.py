@@ -56,8 +56,10 @@ async def _find(db: Queries, key: dict[str, str]) -> Message | None:
     if not rows:
         return None
     # The row through the model's column types (SQLite keeps timestamps as text).
-    *values, created_at = rows[0]
-    return Message(**dict(zip(_COLUMNS, values, strict=True)), created_at=row_ts(created_at))
+    *values, stored_at = rows[0]
+    created_at = row_ts(stored_at)
+    assert created_at is not None  # NOT NULL
+    return Message(**dict(zip(_COLUMNS, values, strict=True)), created_at=created_at)
 
 
 def as_dict(m: Message) -> dict[str, Any]:

@@ -225,6 +225,7 @@ async def guard(request: Request, session: AsyncSession) -> AsyncIterator[Claim 
     auth = request.headers.get("authorization", "")
     token = auth[7:].strip() if auth[:7].lower() == "bearer " else None
     held = reserve(request, await _body_digest(request), peek_subject(token) if token else None)
+    assert held is not None  # the request has a key
     try:
         await optional_principal(request, token)
         await check(await queries(session), held)

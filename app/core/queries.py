@@ -29,6 +29,7 @@ from sqlalchemy import ClauseElement, event, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import greenlet_spawn
 
 
@@ -58,6 +59,7 @@ class Statement:
         found = self._compiled.get(dialect.name)
         if found is None:
             c = self.clause.compile(dialect=dialect)
+            assert isinstance(c, SQLCompiler)  # a statement, not a DDL element
             found = (c.string, tuple(c.positiontup or ()), dict(c.params))
             self._compiled[dialect.name] = found
         return found
