@@ -159,3 +159,36 @@ async def load_case_child(
         await audit.append_denied(p, f"{resource}.read", resource, child_id[:40])
         raise not_found
     return row[0], row[1]
+
+
+_child_sql: dict[tuple[str, tuple[str, str, bool]], Statement] = {}
+
+
+async def read_case_child(
+    session: AsyncSession,
+    p: Principal,
+    model: Any,
+    child_id: str,
+    *,
+    resource: str,
+    not_found: Exception,
+) -> dict[str, Any]:
+    """As `load_case_child`, on the fast lane: the row as a dict, for routes that only show
+    it. Its statement is built once per table and shape of principal."""
+    table: Any = model.__table__
+    key = (table.name, access_shape(p))
+    stmt = _child_sql.get(key)
+    if stmt is None:
+        stmt = _child_sql[key] = Statement(
+            select(table)
+            .join(_CASE_TABLE, _CASE_TABLE.c.id == table.c.case_id)
+            .where(table.c.id == bindparam("child_id"), full_access(p))
+        )
+    db = await queries(session)
+    rows = await db.fetch_dicts(stmt, {**access_params(p), "child_id": child_id})
+    if not rows:
+        from app.audit import service as audit
+
+        await audit.append_denied(p, f"{resource}.read", resource, child_id[:40])
+        raise not_found
+    return rows[0]

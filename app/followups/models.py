@@ -47,8 +47,12 @@ class FollowUp(Timestamped, table=True):
 
     @property
     def overdue(self) -> bool:
-        """Still open after its due time."""
-        return self.status == FollowUpStatus.open and self.due_at <= utcnow()
+        return is_overdue(self.status, self.due_at)
+
+
+def is_overdue(status: str, due_at: datetime) -> bool:
+    """Still open after its due time."""
+    return status == FollowUpStatus.open and due_at <= utcnow()
 
 
 class Feedback(Timestamped, table=True):

@@ -43,7 +43,7 @@ async def get_note(
     session: SessionDep, p: CurrentPrincipal, note_id: str, request: Request, response: Response
 ) -> object:
     note = await service.read(session, p, note_id)
-    with_etag(request, response, etag(note.version))  # 304 when the caller's copy is current
+    with_etag(request, response, etag(note["version"]))  # 304 when the caller's copy is current
     return note
 
 
