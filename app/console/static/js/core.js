@@ -129,7 +129,8 @@ async function problemOf(r) {
   try { return await r.json(); } catch { return { title: r.statusText }; }
 }
 
-// opts: method, json, body (FormData), headers, key (Idempotency-Key), raw (the Response)
+// opts: method, json, body (FormData), headers, key (Idempotency-Key), raw (the Response),
+// root (a path outside /api/v1: the audit log)
 export async function api(path, opts = {}) {
   if (!session.token) await refresh();
   const method = opts.method || (opts.json !== undefined || opts.body ? 'POST' : 'GET');
@@ -142,7 +143,7 @@ export async function api(path, opts = {}) {
       body = JSON.stringify(opts.json);
     }
     if (method === 'POST') headers['Idempotency-Key'] = opts.key || uuid();
-    return fetch(`/api/v1${path}`, { method, headers, body });
+    return fetch(opts.root ? path : `/api/v1${path}`, { method, headers, body });
   };
   let r = await send();
   if (r.status === 401 && (await refresh())) r = await send();
@@ -227,8 +228,12 @@ export function showProblem(form, err, box) {
   if (box) { box.textContent = text; box.hidden = false; } else say(text, 'error');
 }
 
+// A code's name in the viewer's language; an unknown code reads as itself.
 export function label(prefix, value) {
-  return value == null ? '' : t(`${prefix}.${value}`);
+  if (value == null) return '';
+  const key = `${prefix}.${value}`;
+  const text = t(key);
+  return text === key ? String(value).replaceAll('_', ' ') : text;
 }
 
 export function pill(prefix, value) {
