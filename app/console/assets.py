@@ -61,9 +61,7 @@ def serve(request: Request, ver: str, path: str) -> Response:
         "X-Content-Type-Options": "nosniff",
         "Vary": "Accept-Encoding",
         # Only the current version may be kept for good; an old URL still answers, briefly.
-        "Cache-Control": "public, max-age=31536000, immutable"
-        if ver == version()
-        else "no-cache",
+        "Cache-Control": "public, max-age=31536000, immutable" if ver == version() else "no-cache",
     }
     if request.headers.get("if-none-match") == tag:
         return Response(status_code=304, headers=headers)

@@ -79,9 +79,7 @@ def environment() -> Environment:
     return env
 
 
-def render_page(
-    request: Request, name: str, params: dict[str, str], needs_user: bool
-) -> Response:
+def render_page(request: Request, name: str, params: dict[str, str], needs_user: bool) -> Response:
     lang = i18n.pick(request)
 
     def t(key: str, **values: object) -> str:

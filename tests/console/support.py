@@ -79,7 +79,8 @@ class Programme:
 
 async def token(c: httpx.AsyncClient, email: str) -> str:
     r = await c.post(
-        "/api/v1/auth/token", data={"grant_type": "password", "username": email, "password": PASSWORD}
+        "/api/v1/auth/token",
+        data={"grant_type": "password", "username": email, "password": PASSWORD},
     )
     r.raise_for_status()
     return str(r.json()["access_token"])
@@ -107,7 +108,12 @@ async def seed(base: str) -> Programme:
             ("specialist", "specialist", "Dr Ana Ruiz"),
             ("coordinator", "coordinator", "Sam Okafor"),
         ]:
-            body = {"email": f"{who}@console.example.org", "name": name, "role": role, "password": PASSWORD}
+            body = {
+                "email": f"{who}@console.example.org",
+                "name": name,
+                "role": role,
+                "password": PASSWORD,
+            }
             if role == "clinician":
                 body["organization_id"] = prog.org["id"]
             r = await c.post("/api/v1/users", headers=admin, json=body)
@@ -121,7 +127,9 @@ async def seed(base: str) -> Programme:
                 "specialties": ["dermatology"],
                 "languages": ["es", "en"],
                 "timezone": "UTC",
-                "availability": [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)],
+                "availability": [
+                    {"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)
+                ],
                 "time_off": [],
                 "max_active_cases": 5,
                 "accepting": True,
@@ -142,9 +150,9 @@ async def sign_in(page: Any, base: str, email: str, lands_on: str) -> None:
     await ready(page, lands_on)
 
 
-async def ready(page: Any, name: str, timeout: float = 15000) -> None:
+async def ready(page: Any, name: str, within_ms: float = 15000) -> None:
     """The page's module has run (app.js sets body[data-ready] to the page's name)."""
-    await page.wait_for_selector(f"body[data-ready={name}]", timeout=timeout)
+    await page.wait_for_selector(f"body[data-ready={name}]", timeout=within_ms)
 
 
 async def axe_violations(page: Any) -> list[dict[str, Any]]:

@@ -6,7 +6,6 @@ lost or doubled; a video call connects; she writes and signs a note; the clinici
 acknowledges it and closes the case with an outcome; the coordinator's charts count it."""
 
 import httpx
-import pytest
 
 from tests.console.support import (
     LinkProxy,
@@ -19,7 +18,6 @@ from tests.console.support import (
     sign_in,
     token,
 )
-
 
 
 async def _messages(base: str, email: str, case_id: str) -> list[dict]:
@@ -53,7 +51,11 @@ async def test_a_case_from_intake_to_the_quality_charts(app, database_url):
             clin_ctx = await b.new_context(permissions=["camera", "microphone"])
             spec_ctx = await b.new_context(permissions=["camera", "microphone"])
             coord_ctx = await b.new_context()
-            clin, spec, coord = (await clin_ctx.new_page(), await spec_ctx.new_page(), await coord_ctx.new_page())
+            clin, spec, coord = (
+                await clin_ctx.new_page(),
+                await spec_ctx.new_page(),
+                await coord_ctx.new_page(),
+            )
             errors: list[str] = []
             for who, page in (("clinician", clin), ("specialist", spec), ("coordinator", coord)):
                 page.on("pageerror", lambda e, who=who: errors.append(f"{who}: {e}"))
@@ -70,8 +72,12 @@ async def test_a_case_from_intake_to_the_quality_charts(app, database_url):
             await ready(clin, "case_new")
             await clin.select_option("#specialty", "dermatology")
             await clin.select_option("#urgency", "urgent")
-            await clin.fill("#question", "Annular scaly plaques on both forearms: tinea or psoriasis?")
-            await clin.fill("#summary", "3 weeks, itchy, no fever; clotrimazole 10 days without change.")
+            await clin.fill(
+                "#question", "Annular scaly plaques on both forearms: tinea or psoriasis?"
+            )
+            await clin.fill(
+                "#summary", "3 weeks, itchy, no fever; clotrimazole 10 days without change."
+            )
             await clin.fill("#patient-reference", "HSR-2291")
             await clin.fill("#patient-age", "41")
             await clin.select_option("#patient-sex", "male")
@@ -98,7 +104,9 @@ async def test_a_case_from_intake_to_the_quality_charts(app, database_url):
             async with httpx.AsyncClient(base_url=base) as c:
                 auth = {"Authorization": f"Bearer {await token(c, prog.email('clinician'))}"}
                 cases = (await c.get("/api/v1/cases", headers=auth)).json()["items"]
-                attachments = (await c.get(f"/api/v1/cases/{case_id}/attachments", headers=auth)).json()
+                attachments = (
+                    await c.get(f"/api/v1/cases/{case_id}/attachments", headers=auth)
+                ).json()
             assert [x["id"] for x in cases] == [case_id]
             assert len(attachments["items"]) == 1
 
@@ -128,7 +136,9 @@ async def test_a_case_from_intake_to_the_quality_charts(app, database_url):
             await clin.wait_for_selector("#link-state[data-state=open]", timeout=20000)
             for page in (clin, spec):
                 await page.wait_for_selector("#messages li[data-seq='5']", timeout=15000)
-                await page.wait_for_selector("#messages li.pending", state="detached", timeout=15000)
+                await page.wait_for_selector(
+                    "#messages li.pending", state="detached", timeout=15000
+                )
             stored = await _messages(base, prog.email("coordinator"), case_id)
             assert [m["seq"] for m in stored] == [1, 2, 3, 4, 5]
             assert len({m["body"] for m in stored}) == 5  # the resent one was not stored twice

@@ -10,6 +10,7 @@ export function openCall(main, me, room) {
   const endBtn = $('#call-end', main);
   const localVideo = $('#local-video', main);
   const remoteVideo = $('#remote-video', main);
+  const videos = $('.videos', main);
   let pc = null;
   let stream = null;
   let peer = null; // the other person's user id
@@ -22,6 +23,7 @@ export function openCall(main, me, room) {
     startBtn.hidden = state !== 'idle';
     answerBtn.hidden = state !== 'ringing';
     endBtn.hidden = state === 'idle';
+    videos.hidden = state === 'idle' || state === 'ringing';
   }
 
   const signal = (data) => room.live.send({ type: 'signal', to: peer, data });

@@ -22,11 +22,11 @@ export default async function casePage(main, { case_id: id }) {
     const rows = [
       [t('field.specialty'), label('specialty', kase.specialty)],
       [t('field.urgency'), label('urgency', kase.urgency)],
-      [t('case.respond_by'), fmt(kase.respond_by)],
+      [t('case.deadline'), fmt(kase.respond_by)],
       [t('field.summary'), kase.summary],
       [t('intake.patient'), kase.patient?.reference
         ? `${kase.patient.reference} · ${kase.patient.age_years ?? '?'} · ${label('sex', kase.patient.sex)}` : label('sex', kase.patient?.sex)],
-      [t('field.languages'), kase.languages.join(', ')],
+      [t('case.languages'), kase.languages.join(', ')],
       [t('field.interpreter_needed'), kase.interpreter_needed ? t('yes') : t('no')],
       [t('case.submitted'), fmt(kase.created_at)],
     ];
