@@ -164,6 +164,9 @@ def create_app() -> FastAPI:
     app.add_middleware(UnhandledErrorMiddleware)  # outermost: nothing escapes unrendered
     app.include_router(ops_router)
     app.include_router(api_router)
+    # Routers a domain serves at the root, outside /api/v1 (the console's pages).
+    for module in domain_modules("pages"):
+        app.include_router(module.pages)
     # FastAPI documents replacing the method; its stubs declare it a method, hence the ignore.
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

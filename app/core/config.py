@@ -3,7 +3,7 @@
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -77,6 +77,17 @@ class Settings(BaseSettings):
     ws_channel: str = "consult:live"
 
     webhook_allow_private: bool = False
+
+    # Calls (app/calls): the ICE servers browsers get from GET /rtc/ice-servers, as JSON:
+    # URLs or RTCIceServer objects (`[{"urls": ["turn:turn.example.org:3478"]}]`). TURN
+    # entries are handed short-lived credentials derived from TURN_SECRET (the TURN REST
+    # API convention that coturn's `use-auth-secret` checks); without it they go as written.
+    ice_servers: list[str | dict[str, Any]] = Field(default_factory=list)
+    turn_secret: str | None = None
+    turn_ttl_seconds: int = Field(default=3600, ge=60, le=86400)
+    # The console's session cookies are Secure (browsers keep them on https and on
+    # localhost); only a plain-http development LAN turns this off.
+    console_secure_cookies: bool = True
     # Run the background worker inside the app process (embedded mode).
     run_worker: bool = True
     worker_interval_seconds: float = 1.0

@@ -1,0 +1,108 @@
+"""Rendering a console page: the template, the language, the security headers."""
+
+import gzip
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from fastapi import Request, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from app.console import assets, i18n
+from app.core.principal import Role
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+# No inline script or style anywhere: everything the page runs or wears comes from this
+# origin's /static. Images and video may also be blobs (attachments fetched with the
+# bearer token, the camera's own stream). Sockets are same-origin ('self' covers ws:).
+CSP = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' blob: data:",
+        "media-src 'self' blob:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "manifest-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    ]
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(self), microphone=(self), geolocation=()",
+    "Cache-Control": "no-cache",
+    "Vary": "Accept-Encoding, Accept-Language, Cookie",
+}
+
+_ALL = frozenset(Role)
+_CARE = frozenset({Role.clinician, Role.specialist, Role.coordinator, Role.admin})
+_STAFF = frozenset({Role.coordinator, Role.admin})
+# The navigation: every link is in the page, shown by the script for the user's role (the
+# API decides what each page may show; this only spares people links they cannot use).
+NAV: list[tuple[str, str, frozenset[Role]]] = [
+    ("/inbox", "nav.inbox", frozenset({Role.specialist})),
+    ("/queue", "nav.queue", _STAFF),
+    ("/cases", "nav.cases", _ALL),
+    ("/cases/new", "nav.new_case", frozenset({Role.clinician})),
+    ("/facility", "nav.facility", frozenset({Role.clinician})),
+    ("/availability", "nav.availability", frozenset({Role.specialist})),
+    ("/specialists", "nav.specialists", _STAFF),
+    ("/rounds", "nav.rounds", _CARE),
+    ("/quality", "nav.quality", _STAFF),
+    ("/admin/users", "nav.users", _STAFF),
+    ("/admin/clients", "nav.clients", frozenset({Role.admin})),
+    ("/admin/webhooks", "nav.webhooks", frozenset({Role.admin})),
+    ("/admin/audit", "nav.audit", frozenset({Role.admin})),
+    ("/profile", "nav.profile", _ALL),
+]
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["static"] = assets.url
+    return env
+
+
+def render_page(request: Request, name: str, params: dict[str, str], needs_user: bool) -> Response:
+    lang = i18n.pick(request)
+
+    def t(key: str, **values: object) -> str:
+        return i18n.translate(lang, key, **values)
+
+    html = (
+        environment()
+        .get_template(f"{name}.html")
+        .render(
+            page=name,
+            lang=lang,
+            languages=i18n.LANGUAGES,
+            t=t,
+            nav=[(href, key, " ".join(sorted(r.value for r in roles))) for href, key, roles in NAV],
+            needs_user=needs_user,
+            params=json.dumps(params),
+            messages=Markup(i18n.catalogue_json(lang)),
+            path=request.url.path,
+        )
+    )
+    body = html.encode()
+    headers = {**SECURITY_HEADERS, "Content-Language": lang}
+    if assets.gzip_accepted(request) and len(body) > 1024:
+        body = gzip.compress(body, 6)
+        headers["Content-Encoding"] = "gzip"
+    return Response(body, media_type="text/html; charset=utf-8", headers=headers)

@@ -1,0 +1,91 @@
+// The console's entry: find the session, show the user's navigation, run the page's module,
+// and move between pages without a full reload (the access token lives in this page's
+// memory, so staying in one document spares a token refresh per click).
+import { $, $$, api, refresh, session, signOut, t, tz, say } from './core.js';
+
+let stop = null; // the current page's clean-up (close its sockets, timers)
+
+function showNav() {
+  const role = session.me?.role;
+  for (const el of $$('[data-roles]')) el.hidden = !role || !el.dataset.roles.split(' ').includes(role);
+  $('#who').hidden = !role;
+  $('#who-name').textContent = role ? `${session.me.name} · ${t(`role.${role}`)}` : '';
+}
+
+function markCurrent() {
+  for (const a of $$('#nav a')) {
+    if (a.getAttribute('href') === location.pathname) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  for (const a of $$('.langs a')) {
+    a.href = `/lang/${a.hreflang}?next=${encodeURIComponent(location.pathname + location.search)}`;
+  }
+}
+
+async function start(main) {
+  delete document.body.dataset.ready;
+  const page = main.dataset.page;
+  const params = JSON.parse(main.dataset.params || '{}');
+  if (main.dataset.auth === 'yes' && !session.me) {
+    if (!(await refresh())) {
+      location.replace(`/signin?next=${encodeURIComponent(location.pathname + location.search)}`);
+      return;
+    }
+    session.me = await api('/me');
+  }
+  showNav();
+  try {
+    const mod = await import(`./pages/${page}.js`);
+    stop = (await mod.default(main, params)) || null;
+  } catch (err) {
+    main.append(Object.assign(document.createElement('p'), {
+      className: 'error', role: 'alert',
+      textContent: err.status === 404 ? t('error.not_found') : `${t('error.generic')} ${err.message}`,
+    }));
+  }
+  document.body.dataset.ready = page; // tests and slow links: the page is usable now
+}
+
+async function go(href, push = true) {
+  let doc;
+  try {
+    const r = await fetch(href, { headers: { Accept: 'text/html' } });
+    doc = new DOMParser().parseFromString(await r.text(), 'text/html');
+  } catch {
+    say(t('error.offline'), 'error');
+    return;
+  }
+  const next = doc.getElementById('main');
+  if (!next) { location.href = href; return; }
+  if (stop) { try { stop(); } catch { /* a page's clean-up must not block leaving it */ } stop = null; }
+  document.title = doc.title;
+  const main = document.adoptNode(next);
+  $('#main').replaceWith(main);
+  if (push) history.pushState({}, '', href);
+  markCurrent();
+  window.scrollTo(0, 0);
+  main.focus();
+  await start(main);
+}
+
+document.addEventListener('click', (e) => {
+  const a = e.target.closest('a[href]');
+  if (!a || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+  if (a.target || a.hasAttribute('download') || a.hasAttribute('data-full')) return;
+  const url = new URL(a.href, location.href);
+  if (url.origin !== location.origin || /^\/(api|static|lang|session)\//.test(url.pathname)) return;
+  if (url.hash && url.pathname === location.pathname) return;
+  e.preventDefault();
+  go(url.pathname + url.search);
+});
+window.addEventListener('popstate', () => go(location.pathname + location.search, false));
+window.addEventListener('console:navigate', (e) => go(e.detail));
+
+$('#signout').addEventListener('click', async () => {
+  if (stop) stop();
+  await signOut();
+  location.assign('/signin');
+});
+$('#tz').textContent = tz;
+markCurrent();
+start($('#main'));

@@ -1,0 +1,116 @@
+// A video call between two people in a case's room. Offers, answers and ICE candidates go
+// as `signal` frames over the room's socket (relayed to one participant, never stored);
+// the ICE servers come from GET /rtc/ice-servers (TURN credentials that expire).
+import { $, api, label, say, t } from './core.js';
+
+export function openCall(main, me, room) {
+  const stateEl = $('#call-state', main);
+  const startBtn = $('#call-start', main);
+  const answerBtn = $('#call-answer', main);
+  const endBtn = $('#call-end', main);
+  const localVideo = $('#local-video', main);
+  const remoteVideo = $('#remote-video', main);
+  const videos = $('.videos', main);
+  let pc = null;
+  let stream = null;
+  let peer = null; // the other person's user id
+  let offer = null; // an incoming offer, waiting for "answer"
+  let queued = [];
+
+  function show(state, text) {
+    stateEl.dataset.state = state;
+    stateEl.textContent = text || t(`call.${state}`);
+    startBtn.hidden = state !== 'idle';
+    answerBtn.hidden = state !== 'ringing';
+    endBtn.hidden = state === 'idle';
+    videos.hidden = state === 'idle' || state === 'ringing';
+  }
+
+  const signal = (data) => room.live.send({ type: 'signal', to: peer, data });
+
+  async function media() {
+    try {
+      return await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } });
+    } catch {
+      return navigator.mediaDevices.getUserMedia({ audio: true }); // no camera: a voice call
+    }
+  }
+
+  async function connection() {
+    const { iceServers } = await api('/rtc/ice-servers');
+    pc = new RTCPeerConnection({ iceServers });
+    stream = await media();
+    localVideo.srcObject = stream;
+    for (const track of stream.getTracks()) pc.addTrack(track, stream);
+    pc.onicecandidate = (e) => { if (e.candidate) signal({ kind: 'ice', candidate: e.candidate.toJSON() }); };
+    pc.ontrack = (e) => { remoteVideo.srcObject = e.streams[0]; };
+    pc.onconnectionstatechange = () => {
+      const s = pc?.connectionState;
+      if (s === 'connected') show('connected');
+      else if (s === 'failed') { say(t('call.failed'), 'error'); end(true); }
+    };
+  }
+
+  async function start() {
+    const others = [...room.present.keys()].filter((id) => id !== me.id);
+    if (!others.length) { say(t('call.nobody'), 'error'); return; }
+    peer = others[0];
+    show('calling');
+    try {
+      await connection();
+      await pc.setLocalDescription(await pc.createOffer());
+      signal({ kind: 'offer', sdp: pc.localDescription.toJSON() });
+    } catch (err) { say(err.message, 'error'); end(true); }
+  }
+
+  async function answer() {
+    show('connecting');
+    try {
+      await connection();
+      await pc.setRemoteDescription(offer);
+      await pc.setLocalDescription(await pc.createAnswer());
+      signal({ kind: 'answer', sdp: pc.localDescription.toJSON() });
+      for (const c of queued) await pc.addIceCandidate(c);
+      queued = [];
+    } catch (err) { say(err.message, 'error'); end(true); }
+  }
+
+  function end(tell) {
+    if (tell && peer) signal({ kind: 'bye' });
+    pc?.close();
+    pc = null;
+    for (const track of stream?.getTracks() || []) track.stop();
+    stream = null;
+    localVideo.srcObject = null;
+    remoteVideo.srcObject = null;
+    offer = null;
+    queued = [];
+    show('idle');
+  }
+
+  async function onSignal(f) {
+    const d = f.data || {};
+    if (d.kind === 'offer' && !pc) {
+      peer = f.from;
+      offer = d.sdp;
+      show('ringing', t('call.ringing', { who: label('role', room.present.get(f.from) || '') }));
+    } else if (f.from !== peer) {
+      // Signals from anyone but the person in this call are not for it.
+    } else if (d.kind === 'answer' && pc) {
+      await pc.setRemoteDescription(d.sdp);
+      for (const c of queued) await pc.addIceCandidate(c);
+      queued = [];
+    } else if (d.kind === 'ice') {
+      if (pc?.remoteDescription) await pc.addIceCandidate(d.candidate).catch(() => null);
+      else queued.push(d.candidate);
+    } else if (d.kind === 'bye') {
+      end(false);
+    }
+  }
+
+  startBtn.addEventListener('click', start);
+  answerBtn.addEventListener('click', answer);
+  endBtn.addEventListener('click', () => end(true));
+  show('idle');
+  return { onSignal, stop: () => end(true) };
+}

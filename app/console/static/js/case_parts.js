@@ -1,0 +1,178 @@
+// The case page's sections, each drawn from the API's answer.
+import { $, ApiError, all, api, fmt, fmtNumber, formData, h, label, navigate, pill, say, session, showProblem, t } from './core.js';
+import { drafts } from './drafts.js';
+
+const NOTE_FIELDS = ['assessment', 'recommendations', 'follow_up_plan', 'red_flags', 'referral_advice'];
+export const noteDraftKey = (caseId) => `console:note-draft:${caseId}`;
+
+function recordText(e) {
+  switch (e.type) {
+    case 'intake': return e.question || '';
+    case 'offer': case 'offer_accepted': case 'offer_declined': case 'offer_expired': case 'offer_withdrawn':
+      return e.reason || e.decline_reason || '';
+    case 'note': return `${label('note_kind', e.kind)} · v${e.version}`;
+    case 'round_recommendation': case 'follow_up': case 'follow_up_outcome':
+      return e.recommendation || e.description || e.outcome || '';
+    case 'feedback': return `${e.usefulness}/5${e.comment ? ` · ${e.comment}` : ''}`;
+    case 'closed': return e.outcome || '';
+    default: return '';
+  }
+}
+
+export function record(main, rec) {
+  $('#record-list', main).replaceChildren(...rec.entries.map((e) =>
+    h('li', { data: { type: e.type } }, h('time', { datetime: e.at, text: fmt(e.at) }), ' · ',
+      h('strong', { text: label('record', e.type) }), ' ', recordText(e))));
+}
+
+export function notes(main, kase, rec, { local, mine, reload }) {
+  const acknowledged = new Set(rec.entries.filter((e) => e.type === 'note_acknowledged').map((e) => e.id));
+  const signed = rec.entries.filter((e) => e.type === 'note');
+  const box = $('#note-list', main);
+  box.replaceChildren(...signed.map((n) => {
+    const done = acknowledged.has(n.id);
+    return h('article', { class: 'item', data: { noteId: n.id } },
+      h('div', { class: 'item-head' }, h('strong', { text: label('note_kind', n.kind) }),
+        h('span', { class: 'muted', text: `${t('note.signed_at')} ${fmt(n.at)}` }),
+        done ? h('span', { class: 'pill', data: { state: 'open' }, text: t('note.acknowledged') }) : null),
+      h('dl', { class: 'note-body' }, NOTE_FIELDS.filter((f) => n[f]).flatMap((f) =>
+        [h('dt', { text: t(`field.${f}`) }), h('dd', { text: n[f] })])),
+      local && !done ? h('button', { type: 'button', class: 'ack', onclick: async () => {
+        try {
+          await api(`/notes/${n.id}/acknowledge`, { json: {}, headers: { 'If-Match': `"${n.version}"` } });
+          say(t('note.acknowledged'));
+          await reload();
+        } catch (err) { say(err.message, 'error'); }
+      }, text: t('action.acknowledge') }) : null);
+  }));
+  if (!signed.length) box.append(h('p', { class: 'muted', text: t('notes.none') }));
+  $('#note-actions', main).hidden = !mine;
+  const draft = drafts.get(noteDraftKey(kase.id));
+  const link = $('#note-draft', main);
+  link.hidden = !draft;
+  if (draft) link.href = `/notes/${draft}`;
+  const hasConsult = signed.some((n) => n.kind === 'consult');
+  $('#note-new', main).dataset.kind = hasConsult ? 'progress' : 'consult';
+}
+
+async function thumb(a) {
+  const r = await api(`/attachments/${a.id}/content`, { raw: true });
+  if (!r.ok) return null;
+  return URL.createObjectURL(await r.blob());
+}
+
+export async function attachments(main, kase, { canAdd }) {
+  const items = await all(`/cases/${kase.id}/attachments`);
+  const list = $('#attachment-list', main);
+  list.replaceChildren(...items.map((a) => {
+    const li = h('li', {}, h('span', { class: 'muted', text: a.filename }));
+    thumb(a).then((url) => {
+      if (!url) return;
+      li.replaceChildren(a.content_type.startsWith('image/')
+        ? h('img', { src: url, alt: `${t('attachments.photo')} ${a.filename}` })
+        : h('a', { href: url, download: a.filename, text: a.filename }));
+    });
+    return li;
+  }));
+  if (!items.length) list.append(h('li', { class: 'muted', text: t('attachments.none') }));
+  $('#attach-form', main).hidden = !canAdd;
+}
+
+export async function followUps(main, kase, me) {
+  const items = await all(`/follow-ups?case_id=${kase.id}`);
+  const list = $('#followup-list', main);
+  const close = (fu, status) => async () => {
+    try {
+      await api(`/follow-ups/${fu.id}`, { method: 'PATCH', json: { status }, headers: { 'If-Match': `"${fu.version}"` } });
+      await followUps(main, kase, me);
+    } catch (err) { say(err.message, 'error'); }
+  };
+  list.replaceChildren(...items.map((fu) => h('li', {},
+    h('div', { class: 'item-head' }, h('strong', { text: fu.description }), pill('followup', fu.status),
+      fu.overdue ? h('span', { class: 'pill overdue', text: t('status.overdue') }) : null),
+    h('div', { class: 'muted', text: `${t('field.due_at')} ${fmt(fu.due_at)}` }),
+    fu.status === 'open' ? h('div', { class: 'actions' },
+      h('button', { type: 'button', class: 'secondary', onclick: close(fu, 'done'), text: t('action.done') }),
+      h('button', { type: 'button', class: 'secondary', onclick: close(fu, 'missed'), text: t('action.missed') })) : null)));
+  if (!items.length) list.append(h('li', { class: 'muted', text: t('followups.none') }));
+  const who = [[me.id, t('followups.me')]];
+  if (kase.assigned_specialist_id && kase.assigned_specialist_id !== me.id) who.push([kase.assigned_specialist_id, t('followups.specialist')]);
+  if (kase.submitted_by_id && kase.submitted_by_id !== me.id) who.push([kase.submitted_by_id, t('followups.clinician')]);
+  $('#fu-assignee', main).replaceChildren(...who.map(([id, text]) => h('option', { value: id, text })));
+}
+
+export async function candidates(main, kase, reload) {
+  const res = await api(`/cases/${kase.id}/candidates?explain=true`);
+  const table = $('#candidate-table', main);
+  table.replaceChildren(
+    h('thead', {}, h('tr', {}, ...['', 'field.name', 'candidates.score', 'candidates.parts', 'candidates.now', 'candidates.load', 'field.status']
+      .map((k) => h('th', { scope: 'col', text: k ? t(k) : '' })))),
+    h('tbody', {}, ...res.items.map((c, i) => h('tr', {},
+      h('td', {}, h('input', { type: 'checkbox', name: 'specialist_ids', value: c.specialist_id, id: `cand-${i}`, 'aria-label': c.name })),
+      h('td', {}, h('label', { for: `cand-${i}`, text: c.name })),
+      h('td', { text: fmtNumber(c.score, 2) }),
+      h('td', { class: 'muted', text: Object.entries(c.parts).map(([k, v]) => `${label('part', k)} ${fmtNumber(v, 2)}`).join(' · ') }),
+      h('td', { text: c.available_now ? t('yes') : t('no') }),
+      h('td', { text: `${c.active_cases}/${c.max_active_cases}` }),
+      h('td', { text: c.offer_status ? label('offer', c.offer_status) : '' })))));
+  $('#excluded-list', main).replaceChildren(...(res.excluded || []).map((x) =>
+    h('li', { text: `${x.name}: ${x.reasons.join(', ')}` })));
+  const form = $('#offer-form', main);
+  form.onsubmit = async (e) => {
+    e.preventDefault();
+    const ids = formData(form).specialist_ids || [];
+    if (!ids.length) { say(t('candidates.pick'), 'error'); return; }
+    try { await api(`/cases/${kase.id}/offers`, { json: { specialist_ids: ids } }); say(t('candidates.offered')); await reload(); } catch (err) { say(err.message, 'error'); }
+  };
+  $('#offer-auto', main).onclick = async () => {
+    try { await api(`/cases/${kase.id}/offers`, { json: { auto: true, count: 3 } }); say(t('candidates.offered')); await reload(); } catch (err) { say(err.message, 'error'); }
+  };
+}
+
+// Forms wired once per page (the sections above are redrawn; these stay).
+export function wireForms(main, kase, reload) {
+  const on = (sel, fn) => {
+    const form = $(sel, main);
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const button = form.querySelector('[type=submit]');
+      button.disabled = true;
+      try { await fn(form); } catch (err) {
+        if (err instanceof ApiError) showProblem(form, err); else say(t('error.offline'), 'error');
+      } finally { button.disabled = false; }
+    });
+  };
+  on('#close-form', async (form) => {
+    await api(`/cases/${kase.id}/close`, { json: { outcome: form.outcome.value } });
+    say(t('close.done'));
+    await reload();
+  });
+  on('#feedback-form', async (form) => {
+    await api(`/cases/${kase.id}/feedback`, { json: formData(form) });
+    say(t('feedback.thanks'));
+    await reload();
+  });
+  on('#followup-form', async (form) => {
+    const data = formData(form);
+    data.due_at = new Date(data.due_at).toISOString(); // the viewer's wall time, sent as UTC
+    await api(`/cases/${kase.id}/follow-ups`, { json: data });
+    form.reset();
+    await followUps(main, kase, session.me);
+  });
+  on('#attach-form', async (form) => {
+    const file = form.file.files[0];
+    if (!file) return;
+    const body = new FormData();
+    body.append('file', file, file.name);
+    await api(`/cases/${kase.id}/attachments`, { body });
+    form.reset();
+    await attachments(main, kase, { canAdd: true });
+  });
+  $('#note-new', main).addEventListener('click', async (e) => {
+    try {
+      const note = await api(`/cases/${kase.id}/notes`, { json: { kind: e.currentTarget.dataset.kind || 'consult' } });
+      drafts.put(noteDraftKey(kase.id), note.id);
+      navigate(`/notes/${note.id}`);
+    } catch (err) { say(err.message, 'error'); }
+  });
+}

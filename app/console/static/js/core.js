@@ -1,0 +1,241 @@
+// What every page shares: messages, formatting, the session (access token in memory only),
+// API calls, a tiny DOM builder (text only: nothing from the API is parsed as HTML).
+
+const MESSAGES = JSON.parse(document.getElementById('i18n').textContent);
+export const lang = document.documentElement.lang || 'en';
+export const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+export function t(key, vars) {
+  let text = MESSAGES[key] ?? key;
+  if (vars) for (const [k, v] of Object.entries(vars)) text = text.replaceAll(`{${k}}`, String(v));
+  return text;
+}
+
+// Times come as UTC; people read them in their own zone.
+const dateTime = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short' });
+const dateOnly = new Intl.DateTimeFormat(lang, { dateStyle: 'medium' });
+const timeOnly = new Intl.DateTimeFormat(lang, { timeStyle: 'short' });
+export const fmt = (iso) => (iso ? dateTime.format(new Date(iso)) : '');
+export const fmtDate = (iso) => (iso ? dateOnly.format(new Date(iso)) : '');
+export const fmtTime = (iso) => (iso ? timeOnly.format(new Date(iso)) : '');
+export const fmtNumber = (n, digits = 0) =>
+  n == null ? '—' : new Intl.NumberFormat(lang, { maximumFractionDigits: digits }).format(n);
+
+export function h(tag, props, ...kids) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(props || {})) {
+    if (v == null || v === false) continue;
+    if (k === 'text') el.textContent = v;
+    else if (k === 'class') el.className = v;
+    else if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'data') Object.assign(el.dataset, v);
+    else if (k === 'value') el.value = v;
+    else el.setAttribute(k, v === true ? '' : v);
+  }
+  for (const kid of kids.flat(Infinity)) {
+    if (kid == null || kid === false) continue;
+    el.append(kid instanceof Node ? kid : String(kid));
+  }
+  return el;
+}
+
+export const $ = (sel, root = document) => root.querySelector(sel);
+export const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
+
+export function uuid() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16)); // plain-http LANs have no randomUUID
+  return [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+export function say(text, kind = 'info') {
+  const box = document.getElementById('status');
+  box.textContent = text;
+  box.dataset.kind = kind;
+  clearTimeout(say.timer);
+  say.timer = setTimeout(() => { box.textContent = ''; }, 6000);
+}
+
+// ---- the session -------------------------------------------------------------------
+export const session = { token: null, expiresAt: 0, me: null };
+let refreshing = null;
+
+function cookie(name) {
+  const hit = document.cookie.split('; ').find((c) => c.startsWith(name + '='));
+  return hit ? decodeURIComponent(hit.slice(name.length + 1)) : '';
+}
+
+function keep(body) {
+  session.token = body.access_token;
+  session.expiresAt = Date.now() + body.expires_in * 1000;
+  clearTimeout(keep.timer);
+  // A fresh token a minute before this one runs out; open sockets hear of it.
+  keep.timer = setTimeout(refresh, Math.max(5000, body.expires_in * 1000 - 60000));
+  window.dispatchEvent(new CustomEvent('console:token', { detail: session.token }));
+}
+
+async function refreshOnce() {
+  if (!cookie('console_csrf')) return false; // never signed in here: nothing to refresh
+  const r = await fetch('/session/refresh', {
+    method: 'POST',
+    headers: { 'X-CSRF-Token': cookie('console_csrf') },
+    credentials: 'same-origin',
+  });
+  if (!r.ok) { session.token = null; return false; }
+  keep(await r.json());
+  return true;
+}
+
+// One refresh at a time across this browser's tabs: a refresh token is spent when used,
+// and two tabs spending the same one would end the session (reuse revokes the family).
+export function refresh() {
+  if (!refreshing) {
+    const run = () => refreshOnce().catch(() => false);
+    refreshing = (navigator.locks ? navigator.locks.request('console-refresh', run) : run())
+      .finally(() => { refreshing = null; });
+  }
+  return refreshing;
+}
+
+export async function signIn(email, password) {
+  const r = await fetch('/session', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+    credentials: 'same-origin',
+  });
+  if (!r.ok) throw new ApiError(r.status, await problemOf(r));
+  keep(await r.json());
+}
+
+export async function signOut() {
+  await fetch('/session/end', {
+    method: 'POST', headers: { 'X-CSRF-Token': cookie('console_csrf') }, credentials: 'same-origin',
+  }).catch(() => null);
+  session.token = null;
+  session.me = null;
+}
+
+// ---- the API -----------------------------------------------------------------------
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem?.detail || problem?.title || `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem || {};
+  }
+}
+
+async function problemOf(r) {
+  try { return await r.json(); } catch { return { title: r.statusText }; }
+}
+
+// opts: method, json, body (FormData), headers, key (Idempotency-Key), raw (the Response),
+// root (a path outside /api/v1: the audit log)
+export async function api(path, opts = {}) {
+  if (!session.token) await refresh();
+  const method = opts.method || (opts.json !== undefined || opts.body ? 'POST' : 'GET');
+  const send = () => {
+    const headers = { ...(opts.headers || {}) };
+    if (session.token) headers.Authorization = `Bearer ${session.token}`;
+    let body = opts.body;
+    if (opts.json !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      body = JSON.stringify(opts.json);
+    }
+    if (method === 'POST') headers['Idempotency-Key'] = opts.key || uuid();
+    return fetch(opts.root ? path : `/api/v1${path}`, { method, headers, body });
+  };
+  let r = await send();
+  if (r.status === 401 && (await refresh())) r = await send();
+  if (opts.raw) return r;
+  if (!r.ok) throw new ApiError(r.status, await problemOf(r));
+  if (r.status === 204) return null;
+  return r.json();
+}
+
+export function query(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== '' && v != null) q.set(k, v);
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+// Every page of a list, up to a limit (the console's lists are short).
+export async function all(path, max = 500) {
+  const out = [];
+  let cursor = null;
+  do {
+    const sep = path.includes('?') ? '&' : '?';
+    const page = await api(`${path}${sep}limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    out.push(...page.items);
+    cursor = page.next_cursor;
+  } while (cursor && out.length < max);
+  return out;
+}
+
+export function navigate(href) {
+  window.dispatchEvent(new CustomEvent('console:navigate', { detail: href }));
+}
+
+// ---- forms -------------------------------------------------------------------------
+// Field names with dots nest (`patient.age_years`); data-type says number, bool or list.
+export function formData(form) {
+  const out = {};
+  for (const el of form.elements) {
+    if (!el.name || el.type === 'file' || el.type === 'submit' || el.disabled) continue;
+    let v;
+    const type = el.dataset.type;
+    if (el.type === 'checkbox' && type !== 'bool') {
+      if (!el.checked) continue;
+      const prev = out[el.name];
+      out[el.name] = [...(prev || []), el.value];
+      continue;
+    }
+    if (type === 'bool') v = el.checked;
+    else if (type === 'number') v = el.value === '' ? null : Number(el.value);
+    else if (type === 'list') v = el.value.split(',').map((s) => s.trim()).filter(Boolean);
+    else v = el.value === '' ? null : el.value;
+    const parts = el.name.split('.');
+    let target = out;
+    for (const p of parts.slice(0, -1)) target = target[p] ??= {};
+    target[parts.at(-1)] = v;
+  }
+  return out;
+}
+
+export function fillForm(form, data) {
+  for (const el of form.elements) {
+    if (!el.name || el.type === 'file') continue;
+    const v = el.name.split('.').reduce((o, k) => (o == null ? o : o[k]), data);
+    if (v === undefined) continue;
+    if (el.type === 'checkbox') el.checked = !!v;
+    else if (Array.isArray(v)) el.value = v.join(', ');
+    else el.value = v ?? '';
+  }
+}
+
+// A problem's field errors, shown beside their fields; the rest in the box given.
+export function showProblem(form, err, box) {
+  for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+  const lines = [];
+  for (const e of err.problem?.errors || []) {
+    const name = e.pointer.replace(/^\//, '').replaceAll('/', '.');
+    const el = form.elements.namedItem(name);
+    if (el && el.setAttribute) el.setAttribute('aria-invalid', 'true');
+    lines.push(`${name}: ${e.detail}`);
+  }
+  const text = [err.message, ...lines].join(' — ');
+  if (box) { box.textContent = text; box.hidden = false; } else say(text, 'error');
+}
+
+// A code's name in the viewer's language; an unknown code reads as itself.
+export function label(prefix, value) {
+  if (value == null) return '';
+  const key = `${prefix}.${value}`;
+  const text = t(key);
+  return text === key ? String(value).replaceAll('_', ' ') : text;
+}
+
+export function pill(prefix, value) {
+  return h('span', { class: `pill ${prefix}-${value}`, text: label(prefix, value) });
+}

@@ -1,0 +1,54 @@
+// A draft kept on the device: the form's fields in localStorage, a photo in IndexedDB
+// (too large for localStorage). Both outlive a closed tab and a dropped link.
+const DB = 'console-drafts';
+
+function idb() {
+  return new Promise((resolve, reject) => {
+    const req = indexedDB.open(DB, 1);
+    req.onupgradeneeded = () => req.result.createObjectStore('files');
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+async function tx(mode, fn) {
+  const db = await idb();
+  return new Promise((resolve, reject) => {
+    const t = db.transaction('files', mode);
+    const req = fn(t.objectStore('files'));
+    t.oncomplete = () => { db.close(); resolve(req?.result); };
+    t.onerror = () => { db.close(); reject(t.error); };
+  });
+}
+
+export const files = {
+  put: (key, blob) => tx('readwrite', (s) => s.put(blob, key)),
+  get: (key) => tx('readonly', (s) => s.get(key)).catch(() => undefined),
+  drop: (key) => tx('readwrite', (s) => s.delete(key)).catch(() => undefined),
+};
+
+export const drafts = {
+  get(key) {
+    try { return JSON.parse(localStorage.getItem(key)) || null; } catch { return null; }
+  },
+  put(key, value) { localStorage.setItem(key, JSON.stringify(value)); },
+  drop(key) { localStorage.removeItem(key); },
+};
+
+// A phone's photo shrunk to what a specialist needs to see (a slow link thanks it).
+export async function shrink(file, max = 1600) {
+  if (!file.type.startsWith('image/') || !window.createImageBitmap) return file;
+  try {
+    const bmp = await createImageBitmap(file);
+    const scale = Math.min(1, max / Math.max(bmp.width, bmp.height));
+    if (scale === 1 && file.size < 1_500_000) return file;
+    const canvas = document.createElement('canvas');
+    canvas.width = Math.round(bmp.width * scale);
+    canvas.height = Math.round(bmp.height * scale);
+    canvas.getContext('2d').drawImage(bmp, 0, 0, canvas.width, canvas.height);
+    const blob = await new Promise((r) => canvas.toBlob(r, 'image/jpeg', 0.85));
+    return blob ? new File([blob], (file.name || 'photo').replace(/\.\w+$/, '') + '.jpg', { type: 'image/jpeg' }) : file;
+  } catch {
+    return file;
+  }
+}

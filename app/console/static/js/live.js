@@ -1,0 +1,84 @@
+// A live socket that comes back by itself: authenticates with the in-memory token as its
+// first frame, answers pings, re-authenticates when the token is renewed, and reconnects
+// with backoff after a drop. `resumeFrom()` says where a room socket resumes (after_seq).
+import { refresh, session } from './core.js';
+
+const FINAL = new Set([4403, 4404, 4400]); // not worth retrying: no access, or a bug
+
+export class Live {
+  constructor(path, { onFrame, onState, resumeFrom } = {}) {
+    this.path = path;
+    this.onFrame = onFrame || (() => {});
+    this.onState = onState || (() => {});
+    this.resumeFrom = resumeFrom || (() => null);
+    this.backoff = 500;
+    this.ws = null;
+    this.ready = false;
+    this.stopped = false;
+    this.timer = null;
+    this.renewed = (e) => this.send({ type: 'auth', token: e.detail });
+    window.addEventListener('console:token', this.renewed);
+    this.online = () => { if (!this.ready) this.reconnectSoon(0); };
+    window.addEventListener('online', this.online);
+  }
+
+  start() { this.connect(); return this; }
+
+  connect() {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    const ws = new WebSocket(`${scheme}://${location.host}/api/v1${this.path}`);
+    this.ws = ws;
+    this.ready = false;
+    this.onState('connecting');
+    ws.onopen = async () => {
+      if (!session.token || session.expiresAt - Date.now() < 30000) await refresh();
+      const frame = { type: 'auth', token: session.token };
+      const after = this.resumeFrom();
+      if (after != null) frame.after_seq = after;
+      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame));
+    };
+    ws.onmessage = (ev) => {
+      let frame;
+      try { frame = JSON.parse(ev.data); } catch { return; }
+      if (frame.type === 'ping') { ws.send('{"type":"pong"}'); return; }
+      if (frame.type === 'ready') {
+        this.ready = true;
+        this.backoff = 500;
+        this.onState('open');
+      }
+      this.onFrame(frame);
+    };
+    ws.onclose = async (ev) => {
+      if (this.ws !== ws) return;
+      this.ready = false;
+      if (this.stopped) return;
+      if (FINAL.has(ev.code)) { this.onState('refused'); return; }
+      this.onState('offline');
+      if (ev.code === 4401) await refresh();
+      this.reconnectSoon(this.backoff);
+      this.backoff = Math.min(this.backoff * 2, 5000);
+    };
+  }
+
+  reconnectSoon(ms) {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.connect(), ms);
+  }
+
+  // True when the frame went out on a socket that is authenticated.
+  send(frame) {
+    if (!this.ready || this.ws?.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(JSON.stringify(frame));
+    return true;
+  }
+
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    window.removeEventListener('console:token', this.renewed);
+    window.removeEventListener('online', this.online);
+    if (this.ws) this.ws.close(1000);
+  }
+}

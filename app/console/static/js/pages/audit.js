@@ -1,0 +1,32 @@
+// The audit log: whether its hash chain holds (GET /audit/verify), and the latest entries.
+import { $, api, fmt, h, t } from '../core.js';
+
+export default async function audit(main) {
+  const stateEl = $('#chain-state', main);
+  const more = $('#more', main);
+  const table = $('#audit-table', main);
+  let cursor = null;
+  async function verify() {
+    stateEl.dataset.state = 'unknown';
+    stateEl.textContent = '…';
+    const v = await api('/audit/verify', { root: true });
+    stateEl.dataset.state = v.valid ? 'valid' : 'broken';
+    stateEl.textContent = v.valid
+      ? t('audit.valid', { n: v.checked })
+      : t('audit.broken', { id: v.first_broken_id, n: v.checked });
+  }
+  async function page() {
+    const res = await api(`/audit?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { root: true });
+    table.querySelector('tbody').append(...res.items.map((a) => h('tr', {},
+      h('td', { text: fmt(a.at) }), h('td', { class: 'mono', text: a.actor_id || a.actor_kind }),
+      h('td', { class: 'mono', text: a.action }), h('td', { class: 'mono', text: `${a.resource_type} ${a.resource_id || ''}` }),
+      h('td', { class: 'mono', text: a.ip || '' }))));
+    cursor = res.next_cursor;
+    more.hidden = !cursor;
+  }
+  table.replaceChildren(h('thead', {}, h('tr', {}, ...['audit.at', 'audit.actor', 'audit.action', 'audit.resource', 'audit.ip']
+    .map((k) => h('th', { scope: 'col', text: t(k) })))), h('tbody'));
+  $('#verify', main).addEventListener('click', verify);
+  more.addEventListener('click', page);
+  await Promise.all([verify(), page()]);
+}

@@ -1,0 +1,82 @@
+// A case: its facts, the live room and the call, notes, attachments, follow-ups, feedback,
+// closing, candidates (coordinators) and the record. The API decides what this person may
+// see (a specialist holding only an offer gets the summary view) and do (403/409 shown).
+import { $, api, fmt, h, label, pill, say, session, t } from '../core.js';
+import { openCall } from '../call.js';
+import { openRoom } from '../room.js';
+import * as parts from '../case_parts.js';
+
+const OPEN = new Set(['submitted', 'offered', 'assigned', 'answered', 'unmatched']);
+
+export default async function casePage(main, { case_id: id }) {
+  const me = session.me;
+  let kase = await api(`/cases/${id}`);
+  const staff = me.role === 'coordinator' || me.role === 'admin';
+  const local = me.role === 'clinician' && me.organization_id === kase.organization_id;
+  const full = kase.view === 'full';
+  const show = (sel, on) => { $(sel, main).hidden = !on; };
+
+  function facts() {
+    $('#case-title', main).textContent = kase.question;
+    $('#case-status', main).replaceWith(Object.assign(pill('status', kase.status), { id: 'case-status' }));
+    const rows = [
+      [t('field.specialty'), label('specialty', kase.specialty)],
+      [t('field.urgency'), label('urgency', kase.urgency)],
+      [t('case.deadline'), fmt(kase.respond_by)],
+      [t('field.summary'), kase.summary],
+      [t('intake.patient'), kase.patient?.reference
+        ? `${kase.patient.reference} · ${kase.patient.age_years ?? '?'} · ${label('sex', kase.patient.sex)}` : label('sex', kase.patient?.sex)],
+      [t('case.languages'), kase.languages.join(', ')],
+      [t('field.interpreter_needed'), kase.interpreter_needed ? t('yes') : t('no')],
+      [t('case.submitted'), fmt(kase.created_at)],
+    ];
+    if (kase.outcome) rows.push([t('field.outcome'), kase.outcome]);
+    $('#case-facts', main).replaceChildren(...rows.flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: v ?? '' })]));
+  }
+
+  async function sections() {
+    const mine = me.id === kase.assigned_specialist_id;
+    show('#room', full);
+    show('#call', full);
+    show('#notes', full);
+    show('#attachments', full);
+    show('#followups', full && kase.status !== 'cancelled');
+    show('#feedback', local && ['answered', 'closed'].includes(kase.status));
+    show('#close', (local || staff) && kase.status === 'answered');
+    show('#candidates', staff && ['submitted', 'offered', 'unmatched'].includes(kase.status));
+    show('#record', full);
+    if (!full) {
+      main.append(h('p', { class: 'notice', text: t('case.summary_only') }));
+      return;
+    }
+    const record = await api(`/cases/${id}/record`);
+    parts.record(main, record);
+    parts.notes(main, kase, record, { local, reload, mine: mine && ['assigned', 'answered'].includes(kase.status) });
+    await Promise.all([
+      parts.attachments(main, kase, { canAdd: local || mine }),
+      parts.followUps(main, kase, me),
+      staff && !$('#candidates', main).hidden ? parts.candidates(main, kase, reload) : null,
+    ]);
+  }
+
+  async function reload() {
+    kase = await api(`/cases/${id}`);
+    facts();
+    await sections();
+  }
+
+  facts();
+  await sections();
+  parts.wireForms(main, kase, reload);
+
+  let room = null;
+  let call = null;
+  if (full && (OPEN.has(kase.status) || kase.status === 'closed')) {
+    room = openRoom(main, kase, me, {
+      onCase: () => reload().catch((err) => say(err.message, 'error')),
+      onSignal: (f) => call?.onSignal(f),
+    });
+    call = openCall(main, me, room);
+  }
+  return () => { call?.stop(); room?.stop(); };
+}

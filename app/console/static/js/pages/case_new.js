@@ -1,0 +1,122 @@
+// A new case. Everything typed is kept on the device as it is typed; submitting sends the
+// case with the draft's own Idempotency-Key, so a send the link cut off is sent again with
+// the same key when the link returns and the case is never made twice. Then the photo,
+// with its own key, the same way.
+import { $, ApiError, api, fillForm, formData, h, label, navigate, say, session, showProblem, t, uuid } from '../core.js';
+import { drafts, files, shrink } from '../drafts.js';
+
+export default async function caseNew(main) {
+  const form = $('#case-form', main);
+  const state = $('#draft-state', main);
+  const errorBox = $('#case-error', main);
+  const preview = $('#photo-preview', main);
+  const KEY = `console:case-draft:${session.me.id}`;
+  const PHOTO = `${KEY}:photo`;
+  let timer = null;
+  let retry = null;
+  let sending = false;
+  let previewUrl = null;
+
+  const specialties = await api('/specialties');
+  form.specialty.replaceChildren(...specialties.map((s) => h('option', { value: s.code, text: label('specialty', s.code) })));
+
+  const fresh = () => ({ fields: {}, key: uuid(), photoKey: uuid(), caseId: null, pending: false });
+  let draft = drafts.get(KEY) || fresh();
+  fillForm(form, draft.fields);
+  const showPhoto = (blob) => {
+    if (previewUrl) URL.revokeObjectURL(previewUrl);
+    previewUrl = blob ? URL.createObjectURL(blob) : null;
+    preview.hidden = !blob;
+    if (blob) preview.src = previewUrl;
+  };
+  showPhoto(await files.get(PHOTO));
+
+  const save = () => { draft.fields = formData(form); drafts.put(KEY, draft); };
+  const note = (text) => { state.textContent = text; state.hidden = !text; };
+
+  form.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(save, 300); });
+  form.photo.addEventListener('change', async () => {
+    const file = form.photo.files[0];
+    if (!file) return;
+    const small = await shrink(file);
+    await files.put(PHOTO, small);
+    showPhoto(small);
+  });
+
+  async function send() {
+    if (sending) return;
+    sending = true;
+    errorBox.hidden = true;
+    try {
+      if (!draft.caseId) {
+        const created = await api('/cases', { json: draft.fields, key: draft.key });
+        draft.caseId = created.id;
+        drafts.put(KEY, draft);
+      }
+      const photo = await files.get(PHOTO);
+      if (photo) {
+        const body = new FormData();
+        body.append('file', photo, photo.name || 'photo.jpg');
+        await api(`/cases/${draft.caseId}/attachments`, { body, key: draft.photoKey });
+      }
+      const id = draft.caseId;
+      drafts.drop(KEY);
+      await files.drop(PHOTO);
+      draft = fresh();
+      clearInterval(retry);
+      say(t('intake.sent'));
+      navigate(`/cases/${id}`);
+    } catch (err) {
+      if (err instanceof ApiError) {
+        // The service refused it: the person must change something; nothing is retried.
+        draft.pending = false;
+        drafts.put(KEY, draft);
+        showProblem(form, err, errorBox);
+        note('');
+      } else {
+        note(t('intake.waiting_for_link'));
+        clearInterval(retry);
+        retry = setInterval(send, 5000);
+      }
+    } finally {
+      sending = false;
+    }
+  }
+
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    save();
+    if (!form['consent.obtained'].checked) {
+      form['consent.obtained'].setAttribute('aria-invalid', 'true');
+      errorBox.textContent = t('intake.consent_required');
+      errorBox.hidden = false;
+      form['consent.obtained'].focus();
+      return;
+    }
+    draft.pending = true;
+    drafts.put(KEY, draft);
+    note(t('intake.sending'));
+    await send();
+  });
+
+  $('#discard', main).addEventListener('click', async () => {
+    drafts.drop(KEY);
+    await files.drop(PHOTO);
+    draft = fresh();
+    form.reset();
+    showPhoto(null);
+    note('');
+  });
+
+  const online = () => { if (draft.pending) send(); };
+  window.addEventListener('online', online);
+  if (draft.pending) { note(t('intake.waiting_for_link')); send(); }
+  else if (Object.keys(draft.fields).length) note(t('intake.restored'));
+
+  return () => {
+    clearInterval(retry);
+    clearTimeout(timer);
+    window.removeEventListener('online', online);
+    if (previewUrl) URL.revokeObjectURL(previewUrl);
+  };
+}

@@ -1,0 +1,69 @@
+// A specialist's offers, live: /ws/inbox says when something changed for her, and the
+// list is read again from the API (the source of truth), so nothing needs a reload.
+import { $, ApiError, all, api, fmt, h, label, navigate, pill, say, t } from '../core.js';
+import { Live } from '../live.js';
+
+export default async function inbox(main) {
+  const list = $('#offer-list', main);
+  const feed = $('#feed', main);
+  const linkState = $('#link-state', main);
+
+  async function decline(offer, form) {
+    try {
+      await api(`/offers/${offer.id}/decline`, { json: { reason: form.reason.value || null } });
+      say(t('inbox.declined'));
+      await load();
+    } catch (err) { say(err.message, 'error'); }
+  }
+
+  function item(o) {
+    const c = o.case || {};
+    const reasonId = `reason-${o.id}`;
+    const form = h('form', { class: 'decline', hidden: true },
+      h('label', { for: reasonId, text: t('field.decline_reason') }),
+      h('input', { id: reasonId, name: 'reason', maxlength: 1000 }),
+      h('button', { type: 'submit', class: 'secondary', text: t('action.decline') }));
+    form.addEventListener('submit', (e) => { e.preventDefault(); decline(o, form); });
+    return h('article', { class: 'item card', data: { offerId: o.id, caseId: o.case_id } },
+      h('div', { class: 'item-head' },
+        h('a', { href: `/cases/${o.case_id}`, text: label('specialty', c.specialty) }),
+        pill('urgency', c.urgency), o.interpreter_needed ? h('span', { class: 'pill', text: t('field.interpreter_needed') }) : null),
+      h('p', { class: 'muted', text: `${t('inbox.expires')} ${fmt(o.expires_at)} · ${t('case.respond_by')} ${fmt(c.respond_by)}` }),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', class: 'accept', text: t('action.accept'), onclick: async (e) => {
+          e.currentTarget.disabled = true;
+          try {
+            await api(`/offers/${o.id}/accept`, { json: {} });
+            say(t('inbox.accepted'));
+            navigate(`/cases/${o.case_id}`);
+          } catch (err) {
+            say(err instanceof ApiError && err.status === 409 ? t('inbox.taken') : err.message, 'error');
+            await load();
+          }
+        } }),
+        h('button', { type: 'button', class: 'secondary', text: t('action.decline_with_reason'), onclick: () => {
+          form.hidden = false;
+          form.reason.focus();
+        } })),
+      form);
+  }
+
+  async function load() {
+    const offers = await all('/offers?status=pending');
+    list.replaceChildren(...offers.map(item));
+    if (!offers.length) list.append(h('p', { class: 'muted', text: t('inbox.empty') }));
+  }
+
+  const live = new Live('/ws/inbox', {
+    onState(s) { linkState.dataset.state = s; linkState.textContent = t(`room.${s}`); if (s === 'open') load(); },
+    onFrame(f) {
+      if (f.type !== 'event') return;
+      feed.prepend(h('li', {}, h('time', { datetime: f.at, text: fmt(f.at) }), ' · ', label('event', f.event),
+        f.payload?.case_id ? [' · ', h('a', { href: `/cases/${f.payload.case_id}`, text: t('inbox.open_case') })] : null));
+      while (feed.children.length > 20) feed.lastChild.remove();
+      if (f.event.startsWith('offer.') || f.event.startsWith('case.') || f.event.startsWith('matching.')) load();
+    },
+  }).start();
+  await load();
+  return () => live.stop();
+}

@@ -1,0 +1,59 @@
+// Notification preferences (per kind, the channels; quiet hours) and the in-app
+// notifications. The notifications API may not be deployed yet: the page says so.
+import { $, ApiError, api, fmt, h, label, say, t } from '../core.js';
+
+const KINDS = ['offer', 'offer_expiring', 'case_unmatched', 'case_overdue', 'note_signed', 'followup_due', 'round_reminder', 'messages', 'digest'];
+const CHANNELS = ['email', 'push', 'sms', 'in_app'];
+
+// Where the per-kind choices sit, whichever of the usual shapes the API answers with:
+// {kind: [channels]} or {kind: {channel: bool}}, at the top or under one key.
+function kindsOf(prefs) {
+  for (const holder of [prefs, ...Object.values(prefs).filter((v) => v && typeof v === 'object' && !Array.isArray(v))]) {
+    if (KINDS.some((k) => k in holder)) return holder;
+  }
+  return null;
+}
+
+const has = (v, ch) => (Array.isArray(v) ? v.includes(ch) : !!v?.[ch]);
+
+export default async function preferences(main) {
+  const form = $('#prefs-form', main);
+  let prefs;
+  try {
+    prefs = await api('/me/notification-preferences');
+  } catch (err) {
+    if (err instanceof ApiError && (err.status === 404 || err.status === 405)) { $('#prefs-absent', main).hidden = false; return; }
+    throw err;
+  }
+  const kinds = kindsOf(prefs) || {};
+  form.hidden = false;
+  $('#prefs-table', main).replaceChildren(
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: t('prefs.kind') }), ...CHANNELS.map((c) => h('th', { scope: 'col', text: label('channel', c) })))),
+    h('tbody', {}, ...KINDS.map((k) => h('tr', {}, h('th', { scope: 'row', text: label('notification', k) }),
+      ...CHANNELS.map((c) => h('td', {}, h('input', { type: 'checkbox', name: `${k}:${c}`, checked: has(kinds[k], c), 'aria-label': `${label('notification', k)}: ${label('channel', c)}` })))))));
+  form.quiet_start.value = prefs.quiet_hours?.start || '';
+  form.quiet_end.value = prefs.quiet_hours?.end || '';
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    for (const k of KINDS) {
+      const on = CHANNELS.filter((c) => form.elements.namedItem(`${k}:${c}`).checked);
+      kinds[k] = Array.isArray(kinds[k]) || kinds[k] === undefined ? on : Object.fromEntries(CHANNELS.map((c) => [c, on.includes(c)]));
+    }
+    const body = { ...prefs };
+    delete body.id; delete body.created_at; delete body.updated_at; delete body.user_id;
+    body.quiet_hours = form.quiet_start.value && form.quiet_end.value ? { start: form.quiet_start.value, end: form.quiet_end.value } : null;
+    try { await api('/me/notification-preferences', { method: 'PUT', json: body }); say(t('saved')); } catch (err) { say(err.message, 'error'); }
+  });
+
+  const list = $('#notification-list', main);
+  async function notes() {
+    const res = await api('/notifications?limit=50').catch(() => ({ items: [] }));
+    list.replaceChildren(...res.items.map((n) => h('li', { class: n.read_at ? 'muted' : '' },
+      h('time', { datetime: n.created_at, text: fmt(n.created_at) }), ' · ',
+      n.link ? h('a', { href: new URL(n.link, location.href).pathname, text: n.subject }) : n.subject)));
+    if (!res.items.length) list.append(h('li', { class: 'muted', text: t('prefs.no_notifications') }));
+    $('#read-all', main).hidden = !res.items.some((n) => !n.read_at);
+  }
+  $('#read-all', main).addEventListener('click', async () => { await api('/notifications/read-all', { json: {} }); await notes(); });
+  await notes();
+}

@@ -1,0 +1,61 @@
+// The programme's measures as charts: SVG built here from GET /metrics/quality.
+import { $, api, fmtNumber, h, label, query, t } from '../core.js';
+
+const NS = 'http://www.w3.org/2000/svg';
+function s(tag, attrs, ...kids) {
+  const el = document.createElementNS(NS, tag);
+  for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, v);
+  for (const kid of kids) el.append(kid instanceof Node ? kid : document.createTextNode(String(kid)));
+  return el;
+}
+
+// Horizontal bars: [[label, value, shown]], scaled to `max`.
+function bars(title, rows, max) {
+  const rowH = 40;
+  const height = rows.length * rowH + 4;
+  const svg = s('svg', { viewBox: `0 0 320 ${height}`, role: 'img', 'aria-label': title });
+  rows.forEach(([name, value, shown], i) => {
+    const y = i * rowH;
+    const w = max ? Math.max(0, Math.min(1, (value ?? 0) / max)) * 240 : 0;
+    svg.append(
+      s('text', { x: 0, y: y + 14 }, name),
+      s('rect', { class: 'bar-back', x: 0, y: y + 20, width: 240, height: 14, rx: 3 }),
+      s('rect', { class: 'bar-fill', x: 0, y: y + 20, width: w, height: 14, rx: 3 }),
+      s('text', { x: 248, y: y + 32 }, shown));
+  });
+  return h('figure', { class: 'chart card' }, h('figcaption', {}, h('h2', { text: title })), svg);
+}
+
+const pct = (r) => (r == null ? '—' : `${fmtNumber(r * 100)} %`);
+const mins = (m) => (m == null ? '—' : m >= 120 ? `${fmtNumber(m / 60, 1)} h` : `${fmtNumber(m)} min`);
+
+export default async function quality(main) {
+  const form = $('#quality-filter', main);
+  const charts = $('#charts', main);
+  const codes = await api('/specialties');
+  form.specialty.append(...codes.map((c) => h('option', { value: c.code, text: label('specialty', c.code) })));
+  async function load() {
+    const q = {
+      specialty: form.specialty.value,
+      from: form.from.value ? new Date(`${form.from.value}T00:00`).toISOString() : '',
+      to: form.to.value ? new Date(`${form.to.value}T23:59:59`).toISOString() : '',
+    };
+    const m = await api(`/metrics/quality${query(q)}`);
+    const times = [['quality.time_to_accept', m.time_to_accept], ['quality.time_to_first_response', m.time_to_first_response], ['quality.time_to_signed_note', m.time_to_signed_note]];
+    const maxTime = Math.max(1, ...times.flatMap(([, d]) => [d?.median_minutes || 0, d?.p90_minutes || 0]));
+    const rates = [['quality.answered_within_sla_rate', m.answered_within_sla_rate], ['quality.offer_acceptance_rate', m.offer_acceptance_rate],
+      ['quality.notes_acknowledged_rate', m.notes_acknowledged_rate], ['quality.changed_management_rate', m.changed_management_rate]];
+    const fu = m.follow_ups;
+    charts.replaceChildren(
+      h('section', { class: 'card', id: 'figure-cases' },
+        h('h2', { text: t('quality.cases_submitted') }), h('p', { class: 'figure', data: { value: m.cases_submitted }, text: fmtNumber(m.cases_submitted) }),
+        h('p', { class: 'muted', text: `${t('quality.unmatched')}: ${fmtNumber(m.unmatched)} · ${t('quality.usefulness_mean')}: ${fmtNumber(m.usefulness_mean, 1)}` })),
+      bars(t('quality.rates'), rates.map(([k, v]) => [t(k), v, pct(v)]), 1),
+      bars(t('quality.times'), times.flatMap(([k, d]) => [[`${t(k)} (${t('quality.median')})`, d?.median_minutes, mins(d?.median_minutes)], [`${t(k)} (p90)`, d?.p90_minutes, mins(d?.p90_minutes)]]), maxTime),
+      bars(t('quality.follow_ups'), ['done', 'missed', 'overdue'].map((k) => [t(`quality.fu_${k}`), fu[k], fmtNumber(fu[k])]), Math.max(1, fu.due)),
+      h('section', { class: 'card' }, h('h2', { text: t('quality.rounds') }),
+        h('p', { text: `${t('quality.occurrences_held')}: ${fmtNumber(m.rounds.occurrences_held)} · ${t('quality.attendees')}: ${fmtNumber(m.rounds.local_attendees_per_occurrence, 1)}` })));
+  }
+  form.addEventListener('submit', (e) => { e.preventDefault(); load(); });
+  await load();
+}

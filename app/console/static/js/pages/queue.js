@@ -1,0 +1,42 @@
+// The coordinators' board: cases waiting for someone, by urgency then deadline. The inbox
+// socket says when anything changed; the board is then read again from the API.
+import { $, all, fmt, h, label, pill, t } from '../core.js';
+import { Live } from '../live.js';
+
+const RANK = { emergency: 0, urgent: 1, routine: 2 };
+const OPEN = new Set(['submitted', 'offered', 'assigned', 'unmatched']);
+
+function card(c) {
+  return h('li', { data: { caseId: c.id } },
+    h('div', { class: 'item-head' }, h('a', { href: `/cases/${c.id}`, text: c.question }), pill('urgency', c.urgency)),
+    h('div', { class: 'muted', text: `${label('specialty', c.specialty)} · ${t('case.respond_by')} ${fmt(c.respond_by)}` }));
+}
+
+export default async function queue(main) {
+  const linkState = $('#link-state', main);
+  let timer = null;
+  async function load() {
+    const [submitted, offered, unmatched, assigned] = await Promise.all(
+      ['submitted', 'offered', 'unmatched', 'assigned'].map((s) => all(`/cases?status=${s}`)));
+    // Past its deadline with no signed note (the browser's clock: the list has no flag).
+    const now = Date.now();
+    const overdue = [...submitted, ...offered, ...unmatched, ...assigned]
+      .filter((c) => OPEN.has(c.status) && Date.parse(c.respond_by) < now);
+    const byUrgency = (a, b) => RANK[a.urgency] - RANK[b.urgency] || Date.parse(a.respond_by) - Date.parse(b.respond_by);
+    for (const [col, items] of Object.entries({ submitted, offered, unmatched, overdue })) {
+      items.sort(byUrgency);
+      $(`#col-list-${col}`, main).replaceChildren(...items.map(card));
+      $(`#count-${col}`, main).textContent = `(${items.length})`;
+    }
+  }
+  const live = new Live('/ws/inbox', {
+    onState(s) { linkState.dataset.state = s; linkState.textContent = t(`room.${s}`); },
+    onFrame(f) {
+      if (f.type !== 'event') return;
+      clearTimeout(timer);
+      timer = setTimeout(load, 300); // a burst of events, one read
+    },
+  }).start();
+  await load();
+  return () => { clearTimeout(timer); live.stop(); };
+}

@@ -1,0 +1,41 @@
+// Rounds: what is coming (every series' next occurrences, in the viewer's time), the
+// series, and for coordinators a new series.
+import { $, ApiError, all, api, fmt, formData, h, label, navigate, say, session, showProblem, t } from '../core.js';
+
+const DAY = 86400000;
+
+export default async function rounds(main) {
+  const staff = ['coordinator', 'admin'].includes(session.me.role);
+  const series = await all('/rounds');
+  $('#round-list', main).replaceChildren(...series.map((r) => h('li', {},
+    h('div', { class: 'item-head' }, h('a', { href: `/rounds/${r.id}`, text: r.title }), h('span', { class: 'pill', text: label('specialty', r.specialty) })),
+    h('div', { class: 'muted', text: `${r.rrule} · ${r.starts_at_local} (${r.timezone})` }))));
+  if (!series.length) $('#round-list', main).append(h('li', { class: 'muted', text: t('rounds.none') }));
+
+  const from = new Date(Date.now() - DAY).toISOString();
+  const to = new Date(Date.now() + 28 * DAY).toISOString();
+  const occ = (await Promise.all(series.map((r) =>
+    api(`/rounds/${r.id}/occurrences?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`)
+      .then((p) => p.items.map((o) => ({ ...o, round: r }))).catch(() => [])))).flat()
+    .filter((o) => !o.cancelled).sort((a, b) => Date.parse(a.start) - Date.parse(b.start)).slice(0, 20);
+  $('#upcoming', main).replaceChildren(...occ.map((o) => h('li', {},
+    h('a', { href: `/rounds/${o.round_id}?start=${encodeURIComponent(o.original_start)}`, text: o.round.title }),
+    ` · ${fmt(o.start)}`, o.moved ? ` (${t('rounds.moved')})` : '')));
+  if (!occ.length) $('#upcoming', main).append(h('li', { class: 'muted', text: t('rounds.nothing_soon') }));
+
+  if (!staff) return;
+  $('#round-create', main).hidden = false;
+  const form = $('#round-form', main);
+  const [orgs, codes] = await Promise.all([all('/organizations'), api('/specialties')]);
+  form.host_organization_id.replaceChildren(...orgs.map((o) => h('option', { value: o.id, text: o.name })));
+  form.specialty.replaceChildren(...codes.map((c) => h('option', { value: c.code, text: label('specialty', c.code) })));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const body = formData(form);
+    if (!body.teaching_topic) delete body.teaching_topic;
+    try {
+      const r = await api('/rounds', { json: body });
+      navigate(`/rounds/${r.id}`);
+    } catch (err) { if (err instanceof ApiError) showProblem(form, err); else say(t('error.offline'), 'error'); }
+  });
+}

@@ -1,0 +1,25 @@
+import { $, api, session, signIn, t } from '../core.js';
+
+export default function signin(main) {
+  const form = $('#signin-form', main);
+  const box = $('#signin-error', main);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    box.hidden = true;
+    const button = form.querySelector('button');
+    button.disabled = true;
+    try {
+      await signIn(form.email.value.trim(), form.password.value);
+      session.me = await api('/me');
+      const next = new URLSearchParams(location.search).get('next');
+      // Only a path on this site: `next` never sends anyone elsewhere.
+      location.assign(next && next.startsWith('/') && !next.startsWith('//') ? next : '/');
+    } catch (err) {
+      box.textContent = err.status === 429 ? t('signin.too_many') : t('signin.failed');
+      box.hidden = false;
+      button.disabled = false;
+      form.password.focus();
+    }
+  });
+  form.email.focus();
+}

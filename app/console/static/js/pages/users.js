@@ -1,0 +1,41 @@
+// People: invite someone (the invitation emails a single-use link), see who is here, and
+// switch an account off or on (admins).
+import { $, ApiError, all, api, fmt, formData, h, label, say, session, showProblem, t } from '../core.js';
+
+export default async function users(main) {
+  const admin = session.me.role === 'admin';
+  const table = $('#user-table', main);
+  const orgs = await all('/organizations').catch(() => []);
+  const orgName = new Map(orgs.map((o) => [o.id, o.name]));
+  const form = $('#invite-form', main);
+  form.organization_id.append(...orgs.map((o) => h('option', { value: o.id, text: o.name })));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const body = formData(form);
+    if (!body.organization_id) delete body.organization_id;
+    try {
+      const inv = await api('/invitations', { json: body });
+      $('#invite-state', main).textContent = t('users.invited', { email: body.email, until: fmt(inv.expires_at) });
+      form.reset();
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) say(t('error.not_available'), 'error');
+      else if (err instanceof ApiError) showProblem(form, err);
+      else say(t('error.offline'), 'error');
+    }
+  });
+
+  async function load() {
+    const items = await all('/users');
+    table.replaceChildren(
+      h('thead', {}, h('tr', {}, ...['field.name', 'field.email', 'field.role', 'field.organization', 'field.status', '']
+        .map((k) => h('th', { scope: 'col', text: k ? t(k) : '' })))),
+      h('tbody', {}, ...items.map((u) => h('tr', { data: { userId: u.id } },
+        h('td', { text: u.name }), h('td', { class: 'mono', text: u.email }), h('td', { text: label('role', u.role) }),
+        h('td', { text: orgName.get(u.organization_id) || '' }), h('td', { text: u.active ? t('users.active') : t('users.inactive') }),
+        h('td', {}, admin && u.id !== session.me.id ? h('button', { type: 'button', class: 'secondary',
+          text: u.active ? t('action.deactivate') : t('action.activate'), onclick: async () => {
+            try { await api(`/users/${u.id}`, { method: 'PATCH', json: { active: !u.active } }); await load(); } catch (err) { say(err.message, 'error'); }
+          } }) : null)))));
+  }
+  await load();
+}

@@ -1,0 +1,124 @@
+// A case's live room: messages in `seq` order, resumed after a drop from the highest `seq`
+// held here, and what this person sent kept (in localStorage) until the server acks it,
+// then resent with its own client_msg_id: nothing is lost and nothing is stored twice.
+import { $, ApiError, api, fmt, h, label, say, t, uuid } from './core.js';
+import { drafts } from './drafts.js';
+import { Live } from './live.js';
+
+export function openRoom(main, kase, me, { onCase, onSignal } = {}) {
+  const list = $('#messages', main);
+  const form = $('#message-form', main);
+  const linkState = $('#link-state', main);
+  const presenceEl = $('#presence', main);
+  const typingEl = $('#typing', main);
+  const KEY = `console:room-pending:${kase.id}:${me.id}`;
+  const seen = new Map(); // seq -> li
+  const present = new Map(); // user id -> role
+  let pending = drafts.get(KEY) || [];
+  let lastSeq = 0;
+  let typingTimer = null;
+  let lastTyping = 0;
+
+  const who = (m) => (m.sender_id === me.id ? t('room.you') : label('role', m.sender_role));
+
+  function add(m) {
+    if (seen.has(m.seq)) return;
+    const li = h('li', { class: m.sender_id === me.id ? 'mine' : '', data: { seq: m.seq } },
+      h('span', { class: 'meta', text: `${who(m)} · ${fmt(m.created_at)}` }),
+      h('span', { class: 'body', text: m.body }));
+    seen.set(m.seq, li);
+    lastSeq = Math.max(lastSeq, m.seq);
+    // In seq order, whatever order frames and HTTP answers arrive in.
+    const after = [...list.querySelectorAll('li[data-seq]')].find((el) => Number(el.dataset.seq) > m.seq);
+    list.insertBefore(li, after || list.querySelector('li.pending'));
+    settle(m.client_msg_id);
+    list.scrollTop = list.scrollHeight;
+  }
+
+  function settle(cmid) {
+    if (!pending.some((p) => p.client_msg_id === cmid)) return;
+    pending = pending.filter((p) => p.client_msg_id !== cmid);
+    drafts.put(KEY, pending);
+    list.querySelector(`li.pending[data-cmid="${CSS.escape(cmid)}"]`)?.remove();
+  }
+
+  function showPending(p) {
+    list.append(h('li', { class: 'mine pending', data: { cmid: p.client_msg_id } },
+      h('span', { class: 'meta', text: t('room.sending') }), h('span', { class: 'body', text: p.body })));
+  }
+
+  async function flush() {
+    for (const p of [...pending]) {
+      if (live.send({ type: 'message', body: p.body, client_msg_id: p.client_msg_id })) continue;
+      // No socket: the store-and-forward path, with the same client_msg_id.
+      try {
+        add(await api(`/cases/${kase.id}/messages`, { json: { body: p.body, client_msg_id: p.client_msg_id } }));
+      } catch (err) {
+        if (err instanceof ApiError) { settle(p.client_msg_id); say(err.message, 'error'); }
+        return; // the link is down: the socket's return sends the rest
+      }
+    }
+  }
+
+  function showPresence() {
+    const others = [...present].filter(([id]) => id !== me.id).map(([, role]) => label('role', role));
+    presenceEl.textContent = others.length ? t('room.present', { who: others.join(', ') }) : t('room.alone');
+  }
+
+  const live = new Live(`/ws/cases/${kase.id}`, {
+    resumeFrom: () => lastSeq,
+    onState(s) {
+      linkState.dataset.state = s;
+      linkState.textContent = t(`room.${s}`);
+      if (s !== 'open') { present.clear(); showPresence(); }
+    },
+    onFrame(f) {
+      switch (f.type) {
+        case 'ready': flush(); break;
+        case 'message': add(f); break;
+        case 'ack': settle(f.client_msg_id); break;
+        case 'presence':
+          if (f.state === 'present') for (const u of f.users) present.set(u.user_id, u.role);
+          else if (f.state === 'joined') present.set(f.user_id, f.role);
+          else present.delete(f.user_id);
+          showPresence();
+          break;
+        case 'typing':
+          typingEl.textContent = f.state ? t('room.typing') : '';
+          clearTimeout(typingTimer);
+          typingTimer = setTimeout(() => { typingEl.textContent = ''; }, 4000);
+          break;
+        case 'case': onCase?.(f); break;
+        case 'signal': onSignal?.(f); break;
+        case 'error': say(f.detail || f.code, 'error'); break;
+        default:
+      }
+    },
+  }).start();
+
+  for (const p of pending) showPending(p);
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const body = form.body.value.trim();
+    if (!body) return;
+    const p = { client_msg_id: uuid(), body };
+    pending.push(p);
+    drafts.put(KEY, pending);
+    showPending(p);
+    form.body.value = '';
+    flush();
+  });
+  form.body.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
+  });
+  form.body.addEventListener('input', () => {
+    if (Date.now() - lastTyping > 2500) { lastTyping = Date.now(); live.send({ type: 'typing', state: true }); }
+  });
+
+  return {
+    live,
+    present,
+    seqs: () => [...seen.keys()],
+    stop: () => { clearTimeout(typingTimer); live.stop(); },
+  };
+}

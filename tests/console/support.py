@@ -1,0 +1,256 @@
+"""What the console's browser tests share: Debian's chromium driven by Playwright, a real
+server (`uvicorn app.main:app` in a subprocess, its worker on, on the suite's database), a
+programme seeded through the API, a TCP proxy whose link can be cut, and axe-core."""
+
+import asyncio
+import contextlib
+import os
+import struct
+import zlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.realtime.support import ServerProcess, free_port
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    # The video call: a fake camera and microphone, no permission prompt.
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+]
+PASSWORD = "console-password-1"
+ADMIN = "admin@console.example.org"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def need_chromium() -> None:
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is absent (apt-get install chromium; .ci/run installs it)")
+
+
+@contextlib.asynccontextmanager
+async def browser() -> AsyncIterator[Any]:
+    need_chromium()
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        b = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield b
+        finally:
+            await b.close()
+
+
+@contextlib.asynccontextmanager
+async def console_server(database_url: str) -> AsyncIterator[ServerProcess]:
+    """The app as it is deployed, with its background worker (auto-offers) running."""
+    async with ServerProcess(
+        database_url,
+        RUN_WORKER="true",
+        WORKER_INTERVAL_SECONDS="0.3",
+        BOOTSTRAP_ADMIN_EMAIL=ADMIN,
+        BOOTSTRAP_ADMIN_PASSWORD=PASSWORD,
+        ICE_SERVERS="[]",
+    ) as server:
+        yield server
+
+
+@dataclass
+class Programme:
+    base: str
+    org: dict[str, Any]
+    people: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def email(self, who: str) -> str:
+        return ADMIN if who == "admin" else self.people[who]["email"]
+
+
+async def token(c: httpx.AsyncClient, email: str) -> str:
+    r = await c.post(
+        "/api/v1/auth/token",
+        data={"grant_type": "password", "username": email, "password": PASSWORD},
+    )
+    r.raise_for_status()
+    return str(r.json()["access_token"])
+
+
+async def seed(base: str) -> Programme:
+    """A facility, its clinician, a verified dermatologist available all week, a coordinator."""
+    async with httpx.AsyncClient(base_url=base, timeout=20) as c:
+        admin = {"Authorization": f"Bearer {await token(c, ADMIN)}"}
+        r = await c.post(
+            "/api/v1/organizations",
+            headers=admin,
+            json={
+                "name": "Hospital San Roque",
+                "country": "AR",
+                "timezone": "America/Argentina/Salta",
+                "languages": ["es"],
+                "local_resources": {"text": "X-ray, basic labs", "tags": ["x-ray"]},
+            },
+        )
+        r.raise_for_status()
+        prog = Programme(base, r.json())
+        for who, role, name in [
+            ("clinician", "clinician", "Dr Lucía Mamani"),
+            ("specialist", "specialist", "Dr Ana Ruiz"),
+            ("coordinator", "coordinator", "Sam Okafor"),
+        ]:
+            body = {
+                "email": f"{who}@console.example.org",
+                "name": name,
+                "role": role,
+                "password": PASSWORD,
+            }
+            if role == "clinician":
+                body["organization_id"] = prog.org["id"]
+            r = await c.post("/api/v1/users", headers=admin, json=body)
+            r.raise_for_status()
+            prog.people[who] = r.json()
+        coord = {"Authorization": f"Bearer {await token(c, prog.email('coordinator'))}"}
+        r = await c.put(
+            f"/api/v1/specialists/{prog.people['specialist']['id']}/profile",
+            headers=coord,
+            json={
+                "specialties": ["dermatology"],
+                "languages": ["es", "en"],
+                "timezone": "UTC",
+                "availability": [
+                    {"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)
+                ],
+                "time_off": [],
+                "max_active_cases": 5,
+                "accepting": True,
+                "verified": True,
+            },
+        )
+        r.raise_for_status()
+    return prog
+
+
+async def sign_in(page: Any, base: str, email: str, lands_on: str) -> None:
+    await page.goto(f"{base}/signin")
+    await page.wait_for_selector("body[data-ready=signin]")
+    await page.fill("#email", email)
+    await page.fill("#password", PASSWORD)
+    await page.click("#signin-form button[type=submit]")
+    await page.wait_for_url(lambda u: "/signin" not in u, timeout=15000)
+    await ready(page, lands_on)
+
+
+async def ready(page: Any, name: str, within_ms: float = 15000) -> None:
+    """The page's module has run (app.js sets body[data-ready] to the page's name)."""
+    await page.wait_for_selector(f"body[data-ready={name}]", timeout=within_ms)
+
+
+async def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """Serious and critical axe-core findings (the vendored copy, same origin: the CSP
+    admits it as it admits the console's own scripts)."""
+    from app.console import assets
+
+    if not await page.evaluate("typeof window.axe !== 'undefined'"):
+        await page.add_script_tag(url=assets.url("vendor/axe.min.js"))
+    result = await page.evaluate(
+        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', "
+        "'wcag21aa', 'best-practice']}})"
+    )
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+class LinkProxy:
+    """A TCP proxy in front of the server: one person's link. `cut()` drops every open
+    connection and refuses new ones (a clinic's link gone), `restore()` brings it back."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.port = free_port()
+        self.server: asyncio.Server | None = None
+        self.pipes: set[asyncio.StreamWriter] = set()
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+    async def _serve(self, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        try:
+            ur, uw = await asyncio.open_connection("127.0.0.1", self.target_port)
+        except OSError:
+            w.close()
+            return
+        self.pipes |= {w, uw}
+        await asyncio.gather(self._pipe(r, uw), self._pipe(ur, w))
+        self.pipes -= {w, uw}
+
+    async def restore(self) -> None:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+
+    async def cut(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            self.server = None
+        for w in list(self.pipes):
+            with contextlib.suppress(Exception):
+                w.transport.abort()  # a reset, as when the radio link dies
+        self.pipes.clear()
+
+    async def __aenter__(self) -> "LinkProxy":
+        await self.restore()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.cut()
+
+
+def png(width: int = 64, height: int = 48) -> bytes:
+    """A small real PNG (a skin-coloured square), as a phone's camera would hand over."""
+    row = b"\x00" + bytes([224, 172, 150]) * width
+    raw = row * height
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
+def screenshot_dir(tmp_root: Path) -> Path:
+    """Where the screenshots go: CONSOLE_SCREENSHOTS (docs/screenshots to refresh the ones
+    the README shows), else a temporary folder of this run."""
+    chosen = os.environ.get("CONSOLE_SCREENSHOTS")
+    path = Path(chosen) if chosen else tmp_root
+    if not path.is_absolute():
+        path = ROOT / path
+    path.mkdir(parents=True, exist_ok=True)
+    return path
