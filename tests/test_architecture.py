@@ -131,3 +131,29 @@ def test_principals_are_compared_as_types_not_strings():
         if pattern.search(line)
     ]
     assert wrong == []
+
+
+def test_every_route_runs_in_the_one_pipeline():
+    """Every HTTP route the app serves (but FastAPI's own documentation pages) is an
+    AppRoute, so it runs inside the unit of work that SessionDep hands out."""
+    from fastapi.routing import APIRoute
+
+    from app.core.routing import AppRoute
+    from app.main import create_app
+
+    def routes(container):
+        for r in container.routes:
+            inner = getattr(r, "original_router", None)  # FastAPI keeps included routers
+            if inner is not None:
+                yield from routes(inner)
+            else:
+                yield r
+
+    app = create_app()
+    outside = sorted(
+        f"{sorted(r.methods)} {r.path}"
+        for r in routes(app.router)
+        if isinstance(r, APIRoute) and not isinstance(r, AppRoute)
+    )
+    assert outside == []
+    assert any(isinstance(r, AppRoute) for r in routes(app.router))

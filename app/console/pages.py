@@ -4,15 +4,16 @@ static files. Found by name (app/core/registry.py, `pages`) and mounted outside 
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.console import assets, i18n, session
 from app.console.render import render_page
 from app.core.deps import SessionDep
+from app.core.routing import make_router
 
-pages = APIRouter(include_in_schema=False)
+pages = make_router(include_in_schema=False)
 
 
 class SignIn(BaseModel):
