@@ -68,9 +68,17 @@ async def _admit(s: AsyncSession, p: Principal, case_id: str) -> int | None:
 
 
 async def _attach_and_admit(
-    hub: Hub, ws: WebSocket, case_id: str, pending: list[Conn], s: AsyncSession, p: Principal
+    hub: Hub,
+    ws: WebSocket,
+    case_id: str,
+    pending: list[Conn],
+    s: AsyncSession,
+    p: Principal,
+    token: str,
 ) -> int | None:
-    conn = Conn(hub, ws, p, "", case_id, ROOM)
+    # With its token from the start: a case event arriving while this admission runs
+    # re-checks the room's sockets, this one included (with no token it was closed 4401).
+    conn = Conn(hub, ws, p, token, case_id, ROOM)
     hub.attach(conn)
     pending.append(conn)
     return await _admit(s, p, case_id)
@@ -91,12 +99,13 @@ async def serve_room(ws: WebSocket) -> None:
         return
     p, token, first, last = auth
     conn = pending.pop()
-    conn.token = token
     after = first.get("after_seq")
     resume = after if isinstance(after, int) and not isinstance(after, bool) else None
     # An idle socket lives for hours: keep nothing in this frame it does not need.
     del auth, first, after, p, token
     try:
+        if conn.closing:
+            return  # closed by a re-check while being admitted: its close frame is going out
         conn.cursor = last
         await ws.send_text(service_ready(conn, last))
         schedule_expiry(conn)
@@ -106,6 +115,11 @@ async def serve_room(ws: WebSocket) -> None:
         await receive_loop(conn, _handle)
     except WebSocketDisconnect:
         pass  # the peer left before `ready` went out
+    except RuntimeError:
+        # Starlette's "Cannot call send once a close message has been sent": the hub closed
+        # the socket while `ready` waited to go out. Anything else is a real error.
+        if not conn.closing:
+            raise
     finally:
         await conn.finish()
         hub.left(conn)

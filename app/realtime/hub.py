@@ -278,7 +278,14 @@ class Hub:
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.create_task(coro)
         self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        task.add_done_callback(self._settled)
+
+    def _settled(self, task: "asyncio.Task[Any]") -> None:
+        self._background.discard(task)
+        # A re-check that could not reach the database closes nobody (the next event or
+        # sweep checks again); say so rather than leave "exception never retrieved".
+        if not task.cancelled() and (e := task.exception()) is not None:
+            log.warning("live hub task failed: %r", e)
 
     def to_room(
         self,

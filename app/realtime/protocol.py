@@ -66,15 +66,16 @@ async def read_frame(ws: WebSocket) -> dict[str, Any] | None | tuple[int, str]:
     return data if isinstance(data, dict) else {"type": "__invalid__"}
 
 
-Admit = Callable[[AsyncSession, Principal], Awaitable[Any]]
+Admit = Callable[[AsyncSession, Principal, str], Awaitable[Any]]
 
 
 async def authenticate(
     ws: WebSocket, admit: Admit | None = None
 ) -> tuple[Principal, str, dict[str, Any], Any] | None:
-    """Accept, then require {"type": "auth", "token": ...} in time; `admit` decides, in the
-    same short transaction, whether this principal may have the socket (None: refused, the
-    socket is closed 4404). Returns None when the socket was already closed."""
+    """Accept, then require {"type": "auth", "token": ...} in time; `admit(session,
+    principal, token)` decides, in the same short transaction, whether this principal may
+    have the socket (None: refused, the socket is closed 4404). Returns None when the socket
+    was already closed."""
     if not origin_allowed(ws):
         await ws.close(*codes.ORIGIN_REFUSED)  # before accept: the handshake gets 403
         return None
@@ -109,7 +110,7 @@ async def authenticate(
         async with _admissions, sessionmaker()() as s:
             p = await resolve_principal(s, token, ip)
             if admit is not None:
-                admitted = await admit(s, p)
+                admitted = await admit(s, p, token)
             await s.commit()
     except Unauthorized:
         await close(ws, codes.UNAUTHORIZED)
