@@ -17,6 +17,8 @@ from app.cases.models import Case
 from app.consults import service
 from app.consults.schemas import MessageCreate
 from app.core.db import sessionmaker
+from app.core.deps import resolve_principal
+from app.core.errors import Unauthorized
 from app.core.principal import Principal, Scope
 from app.realtime import codes
 from app.realtime.hub import Conn, Hub, dumps, message_frame
@@ -185,14 +187,20 @@ async def _message(conn: Conn, frame: dict[str, Any]) -> None:
         )
         return
     async with sessionmaker()() as s:
-        found = await view_of(s, conn.principal, conn.case_id)
+        # The token is checked in the transaction that stores the message: a revocation
+        # committed before it is never outrun, whatever the bus (or Redis) is doing.
+        try:
+            p = await resolve_principal(s, conn.token, conn.principal.ip)
+        except Unauthorized:
+            await s.rollback()
+            conn.kill(*codes.SESSION_ENDED)
+            return
+        found = await view_of(s, p, conn.case_id)
         if found is None or found[1] != View.full:
             await s.rollback()
             conn.kill(*codes.ACCESS_REVOKED)
             return
-        msg, created = await service.post_message(
-            s, conn.principal, found[0], body.body, body.client_msg_id
-        )
+        msg, created = await service.post_message(s, p, found[0], body.body, body.client_msg_id)
         await s.commit()
     conn.send_soon(
         {

@@ -23,6 +23,7 @@ from app.core.db import sessionmaker
 from app.core.deps import resolve_principal
 from app.core.errors import Unauthorized
 from app.core.principal import Principal, Role, Scope
+from app.events.models import SESSION_ENDED
 from app.realtime import codes
 from app.realtime.pubsub import PubSub
 
@@ -77,6 +78,8 @@ class Conn:
         "expiry",
         "closer",
         "source",
+        "stale",
+        "checked",
         "__weakref__",
     )
 
@@ -101,6 +104,9 @@ class Conn:
         self.expiry: asyncio.TimerHandle | None = None
         self.closer: asyncio.Task[None] | None = None
         self.source = source  # a room's; None for an inbox
+        # Revocations of this subject heard, and covered by a token check (equal: verified).
+        self.stale = 0
+        self.checked = 0
 
     @property
     def user_id(self) -> str:
@@ -219,6 +225,7 @@ class Hub:
         self.queue_limit = queue_limit
         self.counter = itertools.count(1)
         self.rooms: dict[str, set[Conn]] = defaultdict(set)
+        self.users: dict[str, set[Conn]] = defaultdict(set)  # every socket, by subject
         self.inbox_users: dict[str, set[Conn]] = defaultdict(set)
         self.inbox_orgs: dict[str, set[Conn]] = defaultdict(set)
         self.closing: set[asyncio.Task[None]] = set()
@@ -243,6 +250,7 @@ class Hub:
 
     # -- membership ----------------------------------------------------------------------
     def attach(self, conn: Conn) -> None:
+        self.users[conn.user_id].add(conn)
         if conn.case_id is not None:
             self.rooms[conn.case_id].add(conn)
             return
@@ -253,6 +261,7 @@ class Hub:
 
     def detach(self, conn: Conn) -> None:
         for group, key in (
+            (self.users, conn.user_id),
             (self.rooms, conn.case_id),
             (self.inbox_users, conn.user_id),
             (self.inbox_orgs, conn.principal.organization_id),
@@ -282,8 +291,7 @@ class Hub:
 
     def _settled(self, task: "asyncio.Task[Any]") -> None:
         self._background.discard(task)
-        # A re-check that could not reach the database closes nobody (the next event or
-        # sweep checks again); say so rather than leave "exception never retrieved".
+        # A re-check that could not reach the database closes nobody: say so, and go on.
         if not task.cancelled() and (e := task.exception()) is not None:
             log.warning("live hub task failed: %r", e)
 
@@ -379,6 +387,9 @@ class Hub:
     def _on_event(self, ev: dict[str, Any]) -> None:
         etype: str = ev["type"]
         payload = ev.get("payload") or {}
+        if etype == SESSION_ENDED:
+            self.session_ended(ev["resource_id"])
+            return
         if etype == "message.created":
             conns = self.rooms.get(payload.get("case_id", ""))
             if conns:
@@ -444,12 +455,22 @@ class Hub:
                 c.offer(FILL, "")
 
     # -- access ----------------------------------------------------------------------------
+    def session_ended(self, subject: str) -> None:
+        """`subject`'s tokens were revoked: its sockets handle no frame before a check (now)."""
+        conns = [c for c in self.users.get(subject, ()) if not c.closing]
+        for c in conns:
+            c.stale += 1
+        if conns:
+            self.spawn(self.recheck(conns))
+
     async def recheck(self, conns: list[Conn]) -> None:
         """Close sockets whose token ended or who may no longer see their case in full."""
         by_token: dict[str, list[Conn]] = defaultdict(list)
+        heard: dict[Conn, int] = {}
         for c in conns:
             if not c.closing:
                 by_token[c.token].append(c)
+                heard[c] = c.stale  # a revocation heard during the read is checked again
         if not by_token:
             return
         async with sessionmaker()() as s:
@@ -460,6 +481,8 @@ class Hub:
                     for c in group:
                         c.kill(*codes.SESSION_ENDED)
                     continue
+                for c in group:
+                    c.checked = max(c.checked, heard[c])
                 allowed: set[str] = set()
                 for source in {c.source for c in group if c.source is not None}:
                     rooms = {c.case_id for c in group if c.case_id and c.source is source}

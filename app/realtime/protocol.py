@@ -5,6 +5,7 @@ between frames: each frame that needs one opens its own."""
 import asyncio
 import contextlib
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,6 +22,8 @@ from app.core.errors import Unauthorized
 from app.core.principal import Principal
 from app.realtime import codes
 from app.realtime.hub import Conn, Hub
+
+log = logging.getLogger("app.realtime")
 
 _admissions = asyncio.Semaphore(get_settings().ws_admission_concurrency)
 
@@ -185,6 +188,8 @@ async def receive_loop(conn: Conn, handle: Handler) -> None:
             conn.kill(*frame)
             return
         awaiting_pong = False
+        if conn.checked != conn.stale and not await _still_signed_in(conn):
+            return  # the frame is refused: its token was revoked (closed 4401)
         kind = frame.get("type")
         if kind == "pong":
             continue
@@ -196,6 +201,17 @@ async def receive_loop(conn: Conn, handle: Handler) -> None:
             await handle(conn, frame)
         if not conn.ready:
             conn.start()
+
+
+async def _still_signed_in(conn: Conn) -> bool:
+    """A revocation of this socket's subject was heard: check its token before the frame."""
+    try:
+        await conn.hub.recheck([conn])
+    except Exception as e:
+        # Unchecked is not admitted: the client reconnects (and signs in) when it can.
+        log.warning("socket %s: token check failed: %r", conn.id, e)
+        conn.kill(*codes.INTERNAL)
+    return not conn.closing
 
 
 def error(conn: Conn, code: str, detail: str, **extra: Any) -> None:
