@@ -189,6 +189,7 @@ class Conn:
         if self.closing:
             return
         self.closing = True
+        self.buf.clear()  # never sent now: free it while the close frame waits its turn
         self.hub.detach(self)
         task = self.closer = asyncio.create_task(self._close(code, reason))
         self.hub.closing.add(task)
@@ -198,7 +199,7 @@ class Conn:
         if self.sender is not None:
             self.sender.cancel()
         with contextlib.suppress(Exception):
-            async with asyncio.timeout(5):
+            async with asyncio.timeout(codes.CLOSE_WAIT_SECONDS):
                 await self.ws.close(code, reason)
 
     async def finish(self) -> None:
@@ -291,9 +292,8 @@ class Hub:
 
     def _settled(self, task: "asyncio.Task[Any]") -> None:
         self._background.discard(task)
-        # A re-check that could not reach the database closes nobody: say so, and go on.
         if not task.cancelled() and (e := task.exception()) is not None:
-            log.warning("live hub task failed: %r", e)
+            log.warning("live hub task failed (a re-check closes nobody then): %r", e)
 
     def to_room(
         self,
