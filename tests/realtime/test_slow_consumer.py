@@ -14,9 +14,7 @@ async def server(database_url):
         yield srv
 
 
-async def test_fault_a_consumer_that_stops_reading_gets_4429_when_it_reads_again(
-    server, factory
-):
+async def test_fault_a_consumer_that_stops_reading_gets_4429_when_it_reads_again(server, factory):
     """The queue fills while the socket's transport is already full: the close frame must
     wait behind what is on its way. It used to be given up after 5 s, and the client saw
     the connection drop without one (1006)."""
