@@ -36,7 +36,7 @@ from app.partners.feed import FANOUT, cursor_row, may_see, watermark, webhook_pa
 from app.partners.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.partners.service import active_secrets
 from app.partners.signing import signature_header
-from app.partners.urls import check_url
+from app.partners.urls import check_url, pinned, webhook_client
 
 log = logging.getLogger("app.partners")
 
@@ -352,20 +352,23 @@ async def _drain(http: httpx.AsyncClient, ep_id: str, worker: str, budget: float
             await _release(ep_id, worker)
             return sent
         outcomes: list[Outcome] = []
+        addresses: list[str] = []
         try:
-            await check_url(ep.url, allow_private)  # again at each delivery: DNS may change
+            # Again at each batch (DNS may change), and the batch goes to what was checked.
+            addresses = await check_url(ep.url, allow_private)
             unsafe = None
         except AppError as e:
             unsafe = e.detail
         secrets = active_secrets(ep)
-        for d in batch:
-            if unsafe:
-                outcomes.append(Outcome(d, utcnow(), None, unsafe[:500], 0))
-                break
-            o = await _send(http, ep, secrets, d)
-            outcomes.append(o)
-            if not o.ok or time.monotonic() > deadline:
-                break
+        with pinned(ep.url, addresses):
+            for d in batch:
+                if unsafe:
+                    outcomes.append(Outcome(d, utcnow(), None, unsafe[:500], 0))
+                    break
+                o = await _send(http, ep, secrets, d)
+                outcomes.append(o)
+                if not o.ok or time.monotonic() > deadline:
+                    break
         # A short batch was the whole queue: release now rather than look again.
         done = not outcomes[-1].ok or time.monotonic() > deadline or len(batch) < BATCH
         await _record(ep_id, worker, outcomes, release=done)
@@ -401,7 +404,7 @@ async def run(
 ) -> None:
     """The dispatcher loop: fan out and send until stopped, polling briefly when idle."""
     own = http is None
-    client = http or httpx.AsyncClient(follow_redirects=False, timeout=SEND_TIMEOUT)
+    client = http or webhook_client(SEND_TIMEOUT)
     worker = new_id("wk")
     try:
         while not stop.is_set():
