@@ -102,4 +102,4 @@ async def test_fault_delivery_resumes_within_seconds_after_kill_9(client, factor
         await second.wait()
     print(f"resumed after {resumed:.1f} s, all delivered {done:.1f} s after that")
     assert resumed < 5, f"delivery resumed only {resumed:.1f} s after the restart"
-    assert done < 30, f"the backlog took {done:.1f} s"  # it took ~90 s (a 40 ms stall each)
+    assert done < 30, f"the backlog took {done:.1f} s"  # a bound, not a benchmark
