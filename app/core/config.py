@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     ws_channel: str = "consult:live"
 
     webhook_allow_private: bool = False
+    # /readyz answers 503 when the database does not answer within this (a cut link stalls).
+    ready_timeout_seconds: float = 2.0
     # Run the background worker inside the app process (embedded mode).
     run_worker: bool = True
     worker_interval_seconds: float = 1.0
