@@ -28,6 +28,8 @@ from app.core.security import (
     new_secret,
     verify_password,
 )
+from app.events import service as events
+from app.events.models import SESSION_ENDED
 from app.organizations.models import Organization
 
 
@@ -208,11 +210,22 @@ async def revoke(session: AsyncSession, token: str) -> None:
                 jti=claims["jti"], expires_at=datetime.fromtimestamp(claims["exp"], UTC)
             )
         )
+        await _sessions_ended(session, claims)
+
+
+async def _sessions_ended(session: AsyncSession, claims: dict[str, Any]) -> None:
+    """Tell every process, once this commits, that tokens of this subject were revoked: its
+    open sockets check theirs again before their next frame (app/realtime/hub.py)."""
+    client = claims.get("kind") == PrincipalKind.client.value
+    await events.emit(
+        session, SESSION_ENDED, "api_client" if client else "user", str(claims["sub"])
+    )
 
 
 async def end_sessions(session: AsyncSession, user: User) -> None:
     """Every token the user holds stops working: access tokens by version, refresh by revocation."""
     user.token_version += 1
+    await _sessions_ended(session, {"sub": user.id})
     await session.execute(
         update(RefreshToken)
         .where(

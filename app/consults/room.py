@@ -17,6 +17,8 @@ from app.cases.models import Case
 from app.consults import service
 from app.consults.schemas import MessageCreate
 from app.core.db import sessionmaker
+from app.core.deps import resolve_principal
+from app.core.errors import Unauthorized
 from app.core.principal import Principal, Scope
 from app.realtime import codes
 from app.realtime.hub import Conn, Hub, dumps, message_frame
@@ -68,9 +70,17 @@ async def _admit(s: AsyncSession, p: Principal, case_id: str) -> int | None:
 
 
 async def _attach_and_admit(
-    hub: Hub, ws: WebSocket, case_id: str, pending: list[Conn], s: AsyncSession, p: Principal
+    hub: Hub,
+    ws: WebSocket,
+    case_id: str,
+    pending: list[Conn],
+    s: AsyncSession,
+    p: Principal,
+    token: str,
 ) -> int | None:
-    conn = Conn(hub, ws, p, "", case_id, ROOM)
+    # With its token from the start: a case event arriving while this admission runs
+    # re-checks the room's sockets, this one included (with no token it was closed 4401).
+    conn = Conn(hub, ws, p, token, case_id, ROOM)
     hub.attach(conn)
     pending.append(conn)
     return await _admit(s, p, case_id)
@@ -91,12 +101,13 @@ async def serve_room(ws: WebSocket) -> None:
         return
     p, token, first, last = auth
     conn = pending.pop()
-    conn.token = token
     after = first.get("after_seq")
     resume = after if isinstance(after, int) and not isinstance(after, bool) else None
     # An idle socket lives for hours: keep nothing in this frame it does not need.
     del auth, first, after, p, token
     try:
+        if conn.closing:
+            return  # closed by a re-check while being admitted: its close frame is going out
         conn.cursor = last
         await ws.send_text(service_ready(conn, last))
         schedule_expiry(conn)
@@ -106,6 +117,11 @@ async def serve_room(ws: WebSocket) -> None:
         await receive_loop(conn, _handle)
     except WebSocketDisconnect:
         pass  # the peer left before `ready` went out
+    except RuntimeError:
+        # Starlette's "Cannot call send once a close message has been sent": the hub closed
+        # the socket while `ready` waited to go out. Anything else is a real error.
+        if not conn.closing:
+            raise
     finally:
         await conn.finish()
         hub.left(conn)
@@ -171,14 +187,20 @@ async def _message(conn: Conn, frame: dict[str, Any]) -> None:
         )
         return
     async with sessionmaker()() as s:
-        found = await view_of(s, conn.principal, conn.case_id)
+        # The token is checked in the transaction that stores the message: a revocation
+        # committed before it is never outrun, whatever the bus (or Redis) is doing.
+        try:
+            p = await resolve_principal(s, conn.token, conn.principal.ip)
+        except Unauthorized:
+            await s.rollback()
+            conn.kill(*codes.SESSION_ENDED)
+            return
+        found = await view_of(s, p, conn.case_id)
         if found is None or found[1] != View.full:
             await s.rollback()
             conn.kill(*codes.ACCESS_REVOKED)
             return
-        msg, created = await service.post_message(
-            s, conn.principal, found[0], body.body, body.client_msg_id
-        )
+        msg, created = await service.post_message(s, p, found[0], body.body, body.client_msg_id)
         await s.commit()
     conn.send_soon(
         {

@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     ws_channel: str = "consult:live"
 
     webhook_allow_private: bool = False
+    # /readyz answers 503 when the database does not answer within this (a cut link stalls).
+    ready_timeout_seconds: float = 2.0
 
     # Calls (app/calls): the ICE servers browsers get from GET /rtc/ice-servers, as JSON:
     # URLs or RTCIceServer objects (`[{"urls": ["turn:turn.example.org:3478"]}]`). TURN

@@ -238,7 +238,15 @@ def make_engine(url: str) -> AsyncEngine:
     # under 16 concurrent requests plus the background jobs, a pool of 10 spent ~12% of
     # the app's CPU reconnecting (bench --profile). So most of the 30 are kept open.
     pool_size = int(os.environ.get("DB_POOL_SIZE", "20"))
-    engine = create_async_engine(url, pool_size=pool_size, max_overflow=10, hide_parameters=True)
+    # A database that does not answer fails a new connection in seconds (asyncpg waits a
+    # minute by default), so the request gets its 503 (app.core.errors) while it is away.
+    engine = create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=10,
+        hide_parameters=True,
+        connect_args={"timeout": float(os.environ.get("DB_CONNECT_TIMEOUT", "5"))},
+    )
 
     # Instead of pool_pre_ping, whose round trip on every checkout was a measured 7% of a
     # request's CPU (GET /me): a connection the server closed (restart, idle timeout) is

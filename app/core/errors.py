@@ -271,6 +271,76 @@ async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# The database out of reach (a failover, a cut link, a restart, every pooled connection
+# busy): the request may simply be retried, so 503 with Retry-After rather than 500. Its
+# transaction rolled back; a commit that lost its connection midway is the one unknown,
+# which an Idempotency-Key on the retry settles.
+RETRY_AFTER_SECONDS = 5
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The exception, what the driver raised under it (`orig`) and its causes."""
+    found: list[BaseException] = []
+    todo = [exc]
+    while todo and len(found) < 10:
+        e = todo.pop()
+        if any(e is f for f in found):
+            continue
+        found.append(e)
+        todo += [
+            x
+            for x in (getattr(e, "orig", None), e.__cause__, e.__context__)
+            if isinstance(x, BaseException)
+        ]
+    return found
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    import sqlite3
+
+    import asyncpg
+    from sqlalchemy import exc as sa
+
+    lost = (
+        ConnectionError,  # refused, reset, broken pipe
+        TimeoutError,  # connecting took too long
+        sa.TimeoutError,  # no pooled connection came free in time
+        asyncpg.PostgresConnectionError,
+        asyncpg.CannotConnectNowError,  # starting up or shutting down
+        asyncpg.exceptions.AdminShutdownError,
+        asyncpg.exceptions.CrashShutdownError,
+        asyncpg.exceptions.ConnectionDoesNotExistError,
+    )
+    for e in _chain(exc):
+        if isinstance(e, lost):
+            return True
+        if isinstance(e, sa.DBAPIError) and e.connection_invalidated:
+            return True
+        if isinstance(e, sqlite3.OperationalError) and ("locked" in str(e) or "busy" in str(e)):
+            return True  # another process held SQLite's write lock past the busy timeout
+    return False
+
+
+def database_unavailable_response(path: str) -> JSONResponse:
+    return problem_response(
+        503,
+        "database-unavailable",
+        "Service unavailable",
+        "The database cannot be reached just now; nothing was changed. Retry shortly.",
+        instance=path,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+async def _maybe_unreachable(request: Request, exc: Exception) -> JSONResponse:
+    if not database_unreachable(exc):
+        return await _unexpected(request, exc)
+    log.warning(
+        "database unreachable on %s %s (%s)", request.method, request.url.path, type(exc).__name__
+    )
+    return database_unavailable_response(request.url.path)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     import sqlite3
 
@@ -285,6 +355,10 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
+    from sqlalchemy import exc as sa
+
+    for cls in (sa.DBAPIError, sa.TimeoutError, OSError, asyncpg.PostgresError, sqlite3.Error):
+        app.add_exception_handler(cls, _maybe_unreachable)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

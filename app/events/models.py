@@ -8,6 +8,12 @@ from sqlmodel import Field, SQLModel
 from app.core.clock import utcnow
 from app.core.db import json_field, ts_field
 
+# A subject's tokens were revoked (one token, or all a user's on deactivation or a new
+# password). No one else's business, so it reaches no feed or webhook; the live hub hears
+# it and has that subject's open sockets check their token before their next frame.
+SESSION_ENDED = "session.ended"
+INTERNAL_EVENTS = frozenset({SESSION_ENDED})
+
 
 class OutboxEvent(SQLModel, table=True):
     __tablename__ = "outbox_event"

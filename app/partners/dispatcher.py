@@ -10,6 +10,7 @@ Two steps, each safe to run in several workers at once:
 """
 
 import asyncio
+import contextlib
 import email.utils
 import json
 import logging
@@ -36,14 +37,18 @@ from app.partners.feed import FANOUT, cursor_row, may_see, watermark, webhook_pa
 from app.partners.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.partners.service import active_secrets
 from app.partners.signing import signature_header
-from app.partners.urls import check_url
+from app.partners.urls import check_url, pinned, webhook_client
 
 log = logging.getLogger("app.partners")
 
 # Standard Webhooks' schedule: the wait after the 1st, 2nd, ... failed attempt.
 SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 36000)
 DISABLE_AFTER = timedelta(days=5)  # an endpoint failing without a break this long is disabled
-LEASE = timedelta(seconds=60)
+# An endpoint is leased to the worker sending to it, renewed every RENEW_SECONDS while it
+# sends: a worker that dies (kill -9) holds it at most LEASE_SECONDS more, so a restart or
+# another worker resumes within seconds. Real seconds (the programme's clock may run fast).
+LEASE_SECONDS = 5.0
+RENEW_SECONDS = 1.0
 MAX_RETRY_AFTER = 24 * 3600
 SEND_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 # An endpoint that refuses connections (or cannot be reached) never saw the message: it is
@@ -175,6 +180,30 @@ class Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
+def _lease_until(now: datetime) -> datetime:
+    return now + timedelta(seconds=LEASE_SECONDS * clock.speed)
+
+
+async def _keep_leases(worker: str, endpoint_ids: list[str]) -> None:
+    """Renew this worker's leases until cancelled (its drains are done)."""
+    while True:
+        await asyncio.sleep(RENEW_SECONDS)
+        try:
+            async with sessionmaker()() as s:
+                await s.execute(
+                    update(WebhookEndpoint)
+                    .where(
+                        col(WebhookEndpoint.id).in_(endpoint_ids),
+                        col(WebhookEndpoint.lease_owner) == worker,
+                        col(WebhookEndpoint.lease_until).is_not(None),
+                    )
+                    .values(lease_until=_lease_until(utcnow()))
+                )
+                await s.commit()
+        except Exception:
+            log.warning("webhook lease renewal failed; retrying", exc_info=True)
+
+
 async def _claim(worker: str, limit: int) -> list[str]:
     """Endpoints whose oldest pending delivery is due, leased to this worker."""
     now = utcnow()
@@ -216,7 +245,7 @@ async def _claim(worker: str, limit: int) -> list[str]:
             await s.execute(
                 update(WebhookEndpoint)
                 .where(col(WebhookEndpoint.id).in_(ids))
-                .values(lease_until=now + LEASE, lease_owner=worker)
+                .values(lease_until=_lease_until(now), lease_owner=worker)
             )
         await s.commit()
         return ids
@@ -315,7 +344,7 @@ async def _record(ep_id: str, worker: str, outcomes: list[Outcome], release: boo
                 ],
             )
         if ep.lease_owner == worker:
-            ep.lease_until = None if release else now + LEASE
+            ep.lease_until = None if release else _lease_until(now)
             if release:
                 ep.lease_owner = None
         await s.commit()
@@ -352,20 +381,23 @@ async def _drain(http: httpx.AsyncClient, ep_id: str, worker: str, budget: float
             await _release(ep_id, worker)
             return sent
         outcomes: list[Outcome] = []
+        addresses: list[str] = []
         try:
-            await check_url(ep.url, allow_private)  # again at each delivery: DNS may change
+            # Again at each batch (DNS may change), and the batch goes to what was checked.
+            addresses = await check_url(ep.url, allow_private)
             unsafe = None
         except AppError as e:
             unsafe = e.detail
         secrets = active_secrets(ep)
-        for d in batch:
-            if unsafe:
-                outcomes.append(Outcome(d, utcnow(), None, unsafe[:500], 0))
-                break
-            o = await _send(http, ep, secrets, d)
-            outcomes.append(o)
-            if not o.ok or time.monotonic() > deadline:
-                break
+        with pinned(ep.url, addresses):
+            for d in batch:
+                if unsafe:
+                    outcomes.append(Outcome(d, utcnow(), None, unsafe[:500], 0))
+                    break
+                o = await _send(http, ep, secrets, d)
+                outcomes.append(o)
+                if not o.ok or time.monotonic() > deadline:
+                    break
         # A short batch was the whole queue: release now rather than look again.
         done = not outcomes[-1].ok or time.monotonic() > deadline or len(batch) < BATCH
         await _record(ep_id, worker, outcomes, release=done)
@@ -392,7 +424,13 @@ async def deliver_due(
     claimed = await _claim(worker, endpoints)
     if not claimed:
         return 0
-    done = await asyncio.gather(*(_drain(http, ep, worker, budget) for ep in claimed))
+    renewing = asyncio.create_task(_keep_leases(worker, claimed))
+    try:
+        done = await asyncio.gather(*(_drain(http, ep, worker, budget) for ep in claimed))
+    finally:
+        renewing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await renewing
     return sum(done)
 
 
@@ -401,7 +439,7 @@ async def run(
 ) -> None:
     """The dispatcher loop: fan out and send until stopped, polling briefly when idle."""
     own = http is None
-    client = http or httpx.AsyncClient(follow_redirects=False, timeout=SEND_TIMEOUT)
+    client = http or webhook_client(SEND_TIMEOUT)
     worker = new_id("wk")
     try:
         while not stop.is_set():

@@ -25,7 +25,7 @@ from sqlmodel import col
 from app.core.clock import utcnow
 from app.core.db import is_postgres, sessionmaker
 from app.core.principal import Principal, Role, Scope
-from app.events.models import OutboxEvent
+from app.events.models import INTERNAL_EVENTS, OutboxEvent
 from app.partners.models import PartnerCursor
 
 WATERMARK = "watermark"
@@ -145,6 +145,8 @@ def _needed_scope(ev: OutboxEvent) -> Scope:
 
 def may_see(p: Principal, ev: OutboxEvent) -> bool:
     """The same reach as the API: staff all, a facility its own, anyone what names them."""
+    if ev.type in INTERNAL_EVENTS:
+        return False
     if p.is_staff:
         return True
     if p.is_client:

@@ -1,8 +1,7 @@
 """Webhook work for the background worker: one bounded pass each (app/worker.py)."""
 
-import httpx
-
 from app.partners.dispatcher import SEND_TIMEOUT, deliver_due, fanout
+from app.partners.urls import webhook_client
 
 
 async def fan_out_events() -> None:
@@ -10,7 +9,7 @@ async def fan_out_events() -> None:
 
 
 async def send_due_deliveries() -> None:
-    async with httpx.AsyncClient(follow_redirects=False, timeout=SEND_TIMEOUT) as http:
+    async with webhook_client(SEND_TIMEOUT) as http:
         await deliver_due(http)
 
 

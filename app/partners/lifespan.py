@@ -17,7 +17,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         return
     stop = asyncio.Event()
-    task = asyncio.create_task(run(stop, app.state.http))
+    task = asyncio.create_task(run(stop))  # its own client: it connects to checked addresses
     try:
         yield
     finally:

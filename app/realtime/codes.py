@@ -12,3 +12,7 @@ SLOW_CONSUMER = (4429, "too slow to receive: reconnect and resume")
 PING_TIMEOUT = (4504, "no answer to ping")
 GOING_AWAY = (1001, "server shutting down")
 INTERNAL = (1011, "server error: reconnect and resume")
+
+# A close frame queues behind what is already on its way to the peer: a slow consumer gets
+# its 4429 once it has read that far. Only a peer that reads nothing this long gets none.
+CLOSE_WAIT_SECONDS = 60.0

@@ -23,6 +23,7 @@ from app.core.db import sessionmaker
 from app.core.deps import resolve_principal
 from app.core.errors import Unauthorized
 from app.core.principal import Principal, Role, Scope
+from app.events.models import SESSION_ENDED
 from app.realtime import codes
 from app.realtime.pubsub import PubSub
 
@@ -77,6 +78,8 @@ class Conn:
         "expiry",
         "closer",
         "source",
+        "stale",
+        "checked",
         "__weakref__",
     )
 
@@ -101,6 +104,9 @@ class Conn:
         self.expiry: asyncio.TimerHandle | None = None
         self.closer: asyncio.Task[None] | None = None
         self.source = source  # a room's; None for an inbox
+        # Revocations of this subject heard, and covered by a token check (equal: verified).
+        self.stale = 0
+        self.checked = 0
 
     @property
     def user_id(self) -> str:
@@ -183,6 +189,7 @@ class Conn:
         if self.closing:
             return
         self.closing = True
+        self.buf.clear()  # never sent now: free it while the close frame waits its turn
         self.hub.detach(self)
         task = self.closer = asyncio.create_task(self._close(code, reason))
         self.hub.closing.add(task)
@@ -192,7 +199,7 @@ class Conn:
         if self.sender is not None:
             self.sender.cancel()
         with contextlib.suppress(Exception):
-            async with asyncio.timeout(5):
+            async with asyncio.timeout(codes.CLOSE_WAIT_SECONDS):
                 await self.ws.close(code, reason)
 
     async def finish(self) -> None:
@@ -219,6 +226,7 @@ class Hub:
         self.queue_limit = queue_limit
         self.counter = itertools.count(1)
         self.rooms: dict[str, set[Conn]] = defaultdict(set)
+        self.users: dict[str, set[Conn]] = defaultdict(set)  # every socket, by subject
         self.inbox_users: dict[str, set[Conn]] = defaultdict(set)
         self.inbox_orgs: dict[str, set[Conn]] = defaultdict(set)
         self.closing: set[asyncio.Task[None]] = set()
@@ -243,6 +251,7 @@ class Hub:
 
     # -- membership ----------------------------------------------------------------------
     def attach(self, conn: Conn) -> None:
+        self.users[conn.user_id].add(conn)
         if conn.case_id is not None:
             self.rooms[conn.case_id].add(conn)
             return
@@ -253,6 +262,7 @@ class Hub:
 
     def detach(self, conn: Conn) -> None:
         for group, key in (
+            (self.users, conn.user_id),
             (self.rooms, conn.case_id),
             (self.inbox_users, conn.user_id),
             (self.inbox_orgs, conn.principal.organization_id),
@@ -278,7 +288,12 @@ class Hub:
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.create_task(coro)
         self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        task.add_done_callback(self._settled)
+
+    def _settled(self, task: "asyncio.Task[Any]") -> None:
+        self._background.discard(task)
+        if not task.cancelled() and (e := task.exception()) is not None:
+            log.warning("live hub task failed (a re-check closes nobody then): %r", e)
 
     def to_room(
         self,
@@ -372,6 +387,9 @@ class Hub:
     def _on_event(self, ev: dict[str, Any]) -> None:
         etype: str = ev["type"]
         payload = ev.get("payload") or {}
+        if etype == SESSION_ENDED:
+            self.session_ended(ev["resource_id"])
+            return
         if etype == "message.created":
             conns = self.rooms.get(payload.get("case_id", ""))
             if conns:
@@ -437,12 +455,22 @@ class Hub:
                 c.offer(FILL, "")
 
     # -- access ----------------------------------------------------------------------------
+    def session_ended(self, subject: str) -> None:
+        """`subject`'s tokens were revoked: its sockets handle no frame before a check (now)."""
+        conns = [c for c in self.users.get(subject, ()) if not c.closing]
+        for c in conns:
+            c.stale += 1
+        if conns:
+            self.spawn(self.recheck(conns))
+
     async def recheck(self, conns: list[Conn]) -> None:
         """Close sockets whose token ended or who may no longer see their case in full."""
         by_token: dict[str, list[Conn]] = defaultdict(list)
+        heard: dict[Conn, int] = {}
         for c in conns:
             if not c.closing:
                 by_token[c.token].append(c)
+                heard[c] = c.stale  # a revocation heard during the read is checked again
         if not by_token:
             return
         async with sessionmaker()() as s:
@@ -453,6 +481,8 @@ class Hub:
                     for c in group:
                         c.kill(*codes.SESSION_ENDED)
                     continue
+                for c in group:
+                    c.checked = max(c.checked, heard[c])
                 allowed: set[str] = set()
                 for source in {c.source for c in group if c.source is not None}:
                     rooms = {c.case_id for c in group if c.case_id and c.source is source}

@@ -5,6 +5,7 @@ between frames: each frame that needs one opens its own."""
 import asyncio
 import contextlib
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,6 +22,8 @@ from app.core.errors import Unauthorized
 from app.core.principal import Principal
 from app.realtime import codes
 from app.realtime.hub import Conn, Hub
+
+log = logging.getLogger("app.realtime")
 
 _admissions = asyncio.Semaphore(get_settings().ws_admission_concurrency)
 
@@ -66,15 +69,16 @@ async def read_frame(ws: WebSocket) -> dict[str, Any] | None | tuple[int, str]:
     return data if isinstance(data, dict) else {"type": "__invalid__"}
 
 
-Admit = Callable[[AsyncSession, Principal], Awaitable[Any]]
+Admit = Callable[[AsyncSession, Principal, str], Awaitable[Any]]
 
 
 async def authenticate(
     ws: WebSocket, admit: Admit | None = None
 ) -> tuple[Principal, str, dict[str, Any], Any] | None:
-    """Accept, then require {"type": "auth", "token": ...} in time; `admit` decides, in the
-    same short transaction, whether this principal may have the socket (None: refused, the
-    socket is closed 4404). Returns None when the socket was already closed."""
+    """Accept, then require {"type": "auth", "token": ...} in time; `admit(session,
+    principal, token)` decides, in the same short transaction, whether this principal may
+    have the socket (None: refused, the socket is closed 4404). Returns None when the socket
+    was already closed."""
     if not origin_allowed(ws):
         await ws.close(*codes.ORIGIN_REFUSED)  # before accept: the handshake gets 403
         return None
@@ -109,7 +113,7 @@ async def authenticate(
         async with _admissions, sessionmaker()() as s:
             p = await resolve_principal(s, token, ip)
             if admit is not None:
-                admitted = await admit(s, p)
+                admitted = await admit(s, p, token)
             await s.commit()
     except Unauthorized:
         await close(ws, codes.UNAUTHORIZED)
@@ -184,6 +188,8 @@ async def receive_loop(conn: Conn, handle: Handler) -> None:
             conn.kill(*frame)
             return
         awaiting_pong = False
+        if conn.checked != conn.stale and not await _still_signed_in(conn):
+            return  # the frame is refused: its token was revoked (closed 4401)
         kind = frame.get("type")
         if kind == "pong":
             continue
@@ -195,6 +201,17 @@ async def receive_loop(conn: Conn, handle: Handler) -> None:
             await handle(conn, frame)
         if not conn.ready:
             conn.start()
+
+
+async def _still_signed_in(conn: Conn) -> bool:
+    """A revocation of this socket's subject was heard: check its token before the frame."""
+    try:
+        await conn.hub.recheck([conn])
+    except Exception as e:
+        # Unchecked is not admitted: the client reconnects (and signs in) when it can.
+        log.warning("socket %s: token check failed: %r", conn.id, e)
+        conn.kill(*codes.INTERNAL)
+    return not conn.closing
 
 
 def error(conn: Conn, code: str, detail: str, **extra: Any) -> None:

@@ -28,6 +28,9 @@ async def inbox(websocket: WebSocket) -> None:
         await receive_loop(conn, _handle)
     except WebSocketDisconnect:
         pass  # the peer left before `ready` went out
+    except RuntimeError:
+        if not conn.closing:  # else: closed by the hub while `ready` waited to go out
+            raise
     finally:
         await conn.finish()
 
