@@ -13,7 +13,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
 
 from app import bootstrap, worker
-from app.api import api_router
+from app.api import api_router, root_router
 from app.core import clock
 from app.core.config import get_settings
 from app.core.db import dispose_engine, init_engine, sessionmaker
@@ -164,6 +164,7 @@ def create_app() -> FastAPI:
     app.add_middleware(UnhandledErrorMiddleware)  # outermost: nothing escapes unrendered
     app.include_router(ops_router)
     app.include_router(api_router)
+    app.include_router(root_router)
     # FastAPI documents replacing the method; its stubs declare it a method, hence the ignore.
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

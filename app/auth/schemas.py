@@ -1,3 +1,5 @@
+from typing import Literal
+
 from pydantic import EmailStr, Field
 
 from app.core.principal import Role
@@ -53,3 +55,34 @@ class ApiClientRead(Stamped):
 
 class ApiClientCreated(ApiClientRead):
     client_secret: str = Field(description="Shown once; only a hash is stored.")
+
+
+class ApiClientMe(ReadModel):
+    """What `GET /me` says of an API client: who it is, for which facility, with what."""
+
+    kind: Literal["client"] = "client"
+    id: str
+    client_id: str
+    name: str
+    organization_id: str
+    scopes: list[str] = Field(description="The scopes this token carries.")
+    granted_scopes: list[str] = Field(description="Every scope the client may ask for.")
+    active: bool
+
+
+class Introspection(ReadModel):
+    """RFC 7662 §2.2. Only `active` when the token is not live or not the caller's to know."""
+
+    active: bool
+    token_type: Literal["access_token", "refresh_token"] | None = None
+    sub: str | None = None
+    client_id: str | None = None
+    scope: str | None = None
+    exp: int | None = None
+    iat: int | None = None
+    iss: str | None = None
+    aud: str | None = None
+    jti: str | None = None
+    principal_kind: Literal["user", "client"] | None = None
+    role: str | None = None
+    organization_id: str | None = None

@@ -42,13 +42,38 @@ class BadRequest(AppError):
     """The request is malformed."""
 
 
+REALM = "consult"
+
+
+def bearer_challenge(error: str | None = None, **params: str) -> str:
+    """RFC 6750 §3: `Bearer realm="consult"`, with `error="invalid_token"` when a token was
+    sent and refused, `error="insufficient_scope", scope="..."` when it lacks a scope."""
+    parts = [f'realm="{REALM}"']
+    if error:
+        parts.append(f'error="{error}"')
+    parts += [f'{k}="{v}"' for k, v in params.items()]
+    return "Bearer " + ", ".join(parts)
+
+
 class Unauthorized(AppError):
     """No valid credentials."""
 
     status, code, title = 401, "unauthorized", "Authentication required"
 
     def __init__(self, detail: str | None = None, **kw: Any) -> None:
-        kw.setdefault("headers", {"WWW-Authenticate": "Bearer"})
+        kw.setdefault("headers", {"WWW-Authenticate": bearer_challenge()})
+        super().__init__(detail, **kw)
+
+
+class InvalidAccessToken(Unauthorized):
+    """A bearer token was sent and is not valid: malformed, expired, revoked, or its
+    subject is gone (RFC 6750 `invalid_token`)."""
+
+    def __init__(self, detail: str | None = None, **kw: Any) -> None:
+        kw.setdefault(
+            "headers",
+            {"WWW-Authenticate": bearer_challenge("invalid_token", error_description=detail or "")},
+        )
         super().__init__(detail, **kw)
 
 
