@@ -6,18 +6,10 @@ from typing import Any, Literal
 from pydantic import Field
 
 from app.core.schemas import ReadModel, RequestBody, Stamped
+from app.events.kinds import EventKind
 
-EventName = Literal[
-    "case.submitted",
-    "case.offered",
-    "case.assigned",
-    "case.unmatched",
-    "case.closed",
-    "message.created",
-    "note.signed",
-    "followup.due",
-    "round.updated",
-]
+# Every kind the service emits can be subscribed to; the list lives in app/events/kinds.py.
+EventName = EventKind
 
 
 class WebhookCreate(RequestBody):

@@ -147,3 +147,18 @@ async def test_a_refused_request_releases_its_key_before_answering(client, facto
         first = await client.post(f"{API}/organizations", json=ORG, headers={**h, **key})
         again = await client.post(f"{API}/organizations", json=ORG, headers={**h, **key})
         assert (first.status_code, again.status_code) == (403, 403), again.text
+
+
+async def test_a_quoted_and_a_bare_key_are_the_same_key(client, factory, db):
+    # The IETF draft sends the key as a Structured Field string; many clients send it bare.
+    admin = factory.headers(await factory.make_user(Role.admin))
+    first = await client.post(
+        f"{API}/organizations", json=ORG, headers={**admin, "Idempotency-Key": '"k-q"'}
+    )
+    assert first.status_code == 201
+    again = await client.post(
+        f"{API}/organizations", json=ORG, headers={**admin, "Idempotency-Key": "k-q"}
+    )
+    assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    assert await _count_orgs(db) == 1
