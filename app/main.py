@@ -21,6 +21,7 @@ from app.core.errors import PROBLEM, Problem, install_error_handlers
 from app.core.idempotency import IdempotentReplay, replay_response
 from app.core.middleware import BodyLimitMiddleware, MetricsMiddleware, UnhandledErrorMiddleware
 from app.core.migrations import code_heads, database_heads
+from app.core.observability import RequestContextMiddleware, configure_logging
 from app.core.registry import domain_modules
 from app.events.service import load_listeners
 from app.ops.router import ops_router
@@ -66,7 +67,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         stop.set()
         if task:
-            await task
+            # The pass in progress finishes; one stuck past the grace period is cancelled.
+            try:
+                await asyncio.wait_for(task, timeout=15)
+            except TimeoutError:
+                log.warning("worker pass still running at shutdown: cancelled")
         await app.state.http.aclose()
         await dispose_engine()
 
@@ -142,6 +147,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 
 def create_app() -> FastAPI:
     s = get_settings()
+    configure_logging(s.log_format, s.log_level)
     load_listeners()
     app = FastAPI(
         title="Consult backend",
@@ -161,7 +167,8 @@ def create_app() -> FastAPI:
             expose_headers=["Location", "ETag"],
         )
     app.add_middleware(MetricsMiddleware)
-    app.add_middleware(UnhandledErrorMiddleware)  # outermost: nothing escapes unrendered
+    app.add_middleware(UnhandledErrorMiddleware)  # nothing escapes unrendered
+    app.add_middleware(RequestContextMiddleware)  # outermost: the request id, one log line
     app.include_router(ops_router)
     app.include_router(api_router)
     app.include_router(root_router)

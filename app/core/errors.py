@@ -7,8 +7,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.core.observability import current_request_id
 
 PROBLEM = "application/problem+json"
 TYPE_BASE = "https://consult.example.org/problems/"
@@ -151,6 +153,9 @@ class Problem(BaseModel):
     detail: str
     instance: str | None = None
     errors: list[ProblemError] | None = None
+    request_id: str | None = Field(
+        default=None, description="The X-Request-ID of the request; quote it when asking for help."
+    )
 
 
 def problem_response(
@@ -176,6 +181,9 @@ def problem_response(
         body["errors"] = errors
     if extra:
         body.update(extra)
+    rid = current_request_id()
+    if rid:
+        body["request_id"] = rid
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 

@@ -1,6 +1,7 @@
 """Finds each domain package's pieces by convention, so adding a domain edits no shared list:
 `app/<domain>/router.py` (`router`), `models.py`, `jobs.py` (`JOBS`), `demo.py` (`load`),
-`listeners.py`, `lifespan.py`, `record.py` and `workload.py` (a specialist's open cases)."""
+`listeners.py`, `lifespan.py`, `record.py`, `workload.py` (a specialist's open cases) and
+`metrics.py` (`figures(session, app_state)`: the domain's gauges for Prometheus)."""
 
 import importlib
 import pkgutil

@@ -34,7 +34,10 @@ async def test_a_refused_request_stores_no_answer(client, factory, db):
     # A 403 raised by the service rolls back: nothing stored, so the retry runs again and
     # gives the same answer for the same reason.
     again = await client.post(f"{API}/organizations", json=ORG, headers=h)
-    assert again.status_code == 403 and again.json() == first.json()
+    # The same answer, but not a replay: each request has its own request id.
+    assert again.status_code == 403 and again.headers.get("idempotent-replayed") is None
+    assert again.json()["request_id"] != first.json()["request_id"]
+    assert {**again.json(), "request_id": None} == {**first.json(), "request_id": None}
     assert await _count_orgs(db) == 0
 
 
