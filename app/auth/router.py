@@ -133,7 +133,13 @@ async def introspect(
     session: SessionDep,
     bearer: OptionalPrincipal,
     token: Annotated[str, Form(max_length=4000)],
-    token_type_hint: Annotated[Literal["access_token", "refresh_token"] | None, Form()] = None,
+    token_type_hint: Annotated[
+        str | None,
+        Form(
+            max_length=40,
+            description="`access_token` or `refresh_token`: which kind to try first.",
+        ),
+    ] = None,
     client_id: Annotated[str | None, Form(max_length=64)] = None,
     client_secret: Annotated[str | None, Form(max_length=200)] = None,
 ) -> dict[str, object]:

@@ -1,8 +1,8 @@
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import EmailStr, Field
+from pydantic import ConfigDict, EmailStr, Field
 
-from app.core.principal import Role
+from app.core.principal import Role, Scope
 from app.core.schemas import ReadModel, RequestBody, ShortText, Stamped
 
 
@@ -14,8 +14,38 @@ class TokenResponse(ReadModel):
     scope: str | None = None
 
 
+# The addresses email-validator accepts, as a pattern (no special-use domains such as
+# .test or .invalid: mail to them goes nowhere).
+EMAIL_PATTERN = (
+    r"^[A-Za-z0-9%+_-]+(\.[A-Za-z0-9%+_-]+)*@"
+    r"(?![^@]*\.(arpa|invalid|local|localhost|onion|test|example|internal|alt)$)"
+    r"([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,24}$"
+)
+Email = Annotated[EmailStr, Field(json_schema_extra={"pattern": EMAIL_PATTERN})]
+
+
 class UserCreate(RequestBody):
-    email: EmailStr
+    # A clinician belongs to a facility: stated for clients, checked by the service.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"role": {"const": "clinician"}}, "required": ["role"]},
+            "then": {
+                "required": ["organization_id"],
+                "properties": {"organization_id": {"type": "string"}},
+            },
+            "examples": [
+                {
+                    "email": "ana.quispe@sanroque.example.org",
+                    "name": "Ana Quispe",
+                    "role": "clinician",
+                    "organization_id": "org_01",
+                    "password": "a-long-passphrase",
+                }
+            ],
+        }
+    )
+
+    email: Email
     name: ShortText
     role: Role
     organization_id: str | None = Field(default=None, min_length=1, max_length=40)
@@ -42,7 +72,7 @@ class UserRead(Stamped):
 class ApiClientCreate(RequestBody):
     name: ShortText
     organization_id: str = Field(min_length=1, max_length=40)
-    scopes: list[str] = Field(min_length=1, max_length=5)
+    scopes: list[Scope] = Field(min_length=1, max_length=5)
 
 
 class ApiClientRead(Stamped):

@@ -351,6 +351,7 @@ async def update_user(
 async def create_api_client(
     session: AsyncSession, actor: Principal, data: dict[str, Any]
 ) -> tuple[ApiClient, str]:
+    data["scopes"] = [str(s) for s in data["scopes"]]
     bad = [s for s in data["scopes"] if s not in SCOPES]
     if bad:
         raise Unprocessable(

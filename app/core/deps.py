@@ -145,6 +145,7 @@ def require_scope(scope: Scope) -> Callable[..., Any]:
         p.require_scope(scope)
         return p
 
+    dep.scope = scope  # type: ignore[attr-defined]  # read by the OpenAPI schema (app/openapi.py)
     return dep
 
 

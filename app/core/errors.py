@@ -247,17 +247,34 @@ _HTTP_CODES = {
 }
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path. Starlette's own 405 names only the
+    first route that matched the path, though GET and POST /cases are two routes."""
+    from fastapi.routing import iter_route_contexts
+
+    path = request.url.path
+    methods: set[str] = set()
+    for rc in iter_route_contexts(request.app.routes):
+        regex = getattr(rc, "path_regex", None)
+        if regex is not None and regex.match(path):
+            methods |= set(getattr(rc, "methods", None) or ())
+    return ", ".join(sorted(methods))
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code, title = _HTTP_CODES.get(exc.status_code, ("error", "Error"))
     detail = exc.detail if isinstance(exc.detail, str) else title
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
     return problem_response(
         exc.status_code,
         code,
         title,
         detail,
         instance=request.url.path,
-        headers=getattr(exc, "headers", None),
+        headers=headers,
     )
 
 

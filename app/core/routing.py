@@ -13,6 +13,7 @@ from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request, Response, params
+from fastapi._compat import field_annotation_is_sequence
 from fastapi.dependencies.utils import request_body_to_args, request_params_to_args
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
@@ -73,7 +74,10 @@ class AppRoute(APIRoute):
             isinstance(p.field_info, (params.Form, params.File)) for p in body_params
         )
 
+        scalars = _scalar_query_names(self.dependant)
+
         async def route_handler(request: Request) -> Response:
+            _refuse_repeated(request, scalars)
             if expects_json and request.method in ("POST", "PUT", "PATCH"):
                 if not _json_content_type(request):
                     raise UnsupportedMediaType("Send the body as application/json.")
@@ -109,7 +113,10 @@ class AppRoute(APIRoute):
             body_fields and getattr(body_fields[0].field_info, "embed", False)
         )
 
+        scalars = _scalar_query_names(d)
+
         async def lean_handler(request: Request) -> Response:
+            _refuse_repeated(request, scalars)
             raw = b""
             body: Any = None
             if body_fields:
@@ -162,6 +169,27 @@ class AppRoute(APIRoute):
             return response
 
         return lean_handler
+
+
+def _scalar_query_names(dependant: Any) -> frozenset[str]:
+    return frozenset(
+        f.alias
+        for f in dependant.query_params
+        if not field_annotation_is_sequence(f.field_info.annotation)
+    )
+
+
+def _refuse_repeated(request: Request, scalars: frozenset[str]) -> None:
+    """`?status=a&status=b` for a one-valued parameter is an error, not the last one silently."""
+    qs = request.query_params
+    repeated = [n for n in scalars if len(qs.getlist(n)) > 1]
+    if repeated:
+        raise RequestValidationError(
+            [
+                {"type": "repeated", "loc": ("query", n), "msg": "Give this parameter once."}
+                for n in sorted(repeated)
+            ]
+        )
 
 
 def _parse_json(raw: bytes, request: Request) -> Any:

@@ -4,7 +4,7 @@ import logging
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from sqlalchemy import select, text
@@ -19,9 +19,10 @@ from app.core.migrations import schema_is_current
 from app.core.observability import Figure, render_figures
 from app.core.pagination import Cursor, Limit, Page, keyset_page
 from app.core.registry import domain_modules
+from app.core.routing import make_router
 from app.core.schemas import ReadModel
 
-ops_router = APIRouter(tags=["operations"])
+ops_router = make_router(tags=["operations"])
 log = logging.getLogger("app.ops")
 
 
