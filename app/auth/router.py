@@ -105,7 +105,7 @@ async def token(
     responses=problem_responses(400),
 )
 async def revoke(
-    session: SessionDep, token: Annotated[str, Form(max_length=2000)]
+    session: SessionDep, token: Annotated[str, Form(min_length=1, max_length=2000)]
 ) -> dict[str, str]:
     await service.revoke(session, token)
     return {"status": "revoked"}
@@ -132,7 +132,7 @@ async def introspect(
     request: Request,
     session: SessionDep,
     bearer: OptionalPrincipal,
-    token: Annotated[str, Form(max_length=4000)],
+    token: Annotated[str, Form(min_length=1, max_length=4000)],
     token_type_hint: Annotated[
         str | None,
         Form(
