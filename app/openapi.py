@@ -125,9 +125,31 @@ def _rename_components(schema: dict[str, Any]) -> None:
     walk(schema)
 
 
-def _state_stripping(schema: dict[str, Any]) -> None:
-    """Request bodies trim surrounding whitespace before their length is checked
-    (RequestBody's str_strip_whitespace), so a required text must hold a non-space."""
+NO_NUL = "^[^\\u0000]*$"
+NO_NUL_NOT_BLANK = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+
+
+def _free_text(node: dict[str, Any]) -> bool:
+    return not any(k in node for k in ("pattern", "format", "enum", "const"))
+
+
+def _state_text_rules(schema: dict[str, Any]) -> None:
+    """Two rules every text obeys, stated where it is free text: no NUL (U+0000) anywhere
+    (app.core.routing.refuse_nul, RequestBody), and a required body text holds more than
+    whitespace (bodies are trimmed before their length is checked)."""
+    for item in schema.get("paths", {}).values():
+        for op in item.values():
+            for p in op.get("parameters", []):
+                s = p.get("schema", {})
+                if p.get("in") in ("query", "path") and _free_text(s):
+                    if s.get("type") == "string" or any(
+                        a.get("type") == "string" for a in s.get("anyOf", [])
+                    ):
+                        s["pattern"] = NO_NUL
+    _state_body_text(schema)
+
+
+def _state_body_text(schema: dict[str, Any]) -> None:
     bodies = {
         ref.rsplit("/", 1)[1]
         for item in schema.get("paths", {}).values()
@@ -146,9 +168,8 @@ def _state_stripping(schema: dict[str, Any]) -> None:
                 if name not in seen and name in comps:
                     seen.add(name)
                     walk(comps[name])
-            if node.get("type") == "string" and node.get("minLength") and "pattern" not in node:
-                if "format" not in node and "enum" not in node:
-                    node["pattern"] = "\\S"
+            if node.get("type") == "string" and _free_text(node):
+                node["pattern"] = NO_NUL_NOT_BLANK if node.get("minLength") else NO_NUL
             for v in node.values():
                 walk(v)
         elif isinstance(node, list):
@@ -282,7 +303,7 @@ def build(app: FastAPI) -> dict[str, Any]:
                 if conditional and code.startswith("2"):
                     headers.update({k: v for k, v in _ETAG.items() if k not in headers})
     _rename_components(schema)
-    _state_stripping(schema)
+    _state_text_rules(schema)
     schema["webhooks"] = _webhooks()
     app.openapi_schema = schema
     return schema

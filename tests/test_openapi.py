@@ -106,3 +106,21 @@ async def test_405_names_every_method_of_the_path(client):
     assert r.status_code == 405
     assert set(r.headers["allow"].split(", ")) == {"GET", "POST"}
     assert r.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_nul_in_any_text_is_refused_the_same_on_every_database(client, factory):
+    from app.core.principal import Role
+
+    h = factory.headers(await factory.make_user(Role.admin))
+    r = await client.get("/api/v1/users", params={"organization_id": "a\x00b"}, headers=h)
+    assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "#query/organization_id"
+    r = await client.post(
+        "/api/v1/organizations",
+        headers=h,
+        json={"name": "San\x00Roque", "country": "AR", "timezone": "UTC", "languages": ["es"]},
+    )
+    assert r.status_code == 422 and "NUL" in r.text
+    r = await client.post(
+        "/api/v1/auth/token", data={"grant_type": "password", "username": "a\x00", "password": "x"}
+    )
+    assert r.status_code == 400 and r.json()["error"] == "invalid_request"

@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 
 from app.core.errors import AppError
 from app.core.principal import Scope
-from app.core.routing import AppRoute
+from app.core.routing import AppRoute, refuse_nul
 
 GRANT_TYPES = ("password", "client_credentials", "refresh_token")
 CLIENT_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
@@ -108,9 +108,11 @@ class OAuthRoute(AppRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        fields = frozenset(p.alias for p in self.dependant.body_params)
 
         async def oauth_handler(request: Request) -> Response:
             try:
+                refuse_nul(request, await request.form(), fields)
                 return await handler(request)
             except RequestValidationError as e:
                 raise _as_oauth_error(e) from e

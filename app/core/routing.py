@@ -78,6 +78,7 @@ class AppRoute(APIRoute):
 
         async def route_handler(request: Request) -> Response:
             _refuse_repeated(request, scalars)
+            refuse_nul(request)
             if expects_json and request.method in ("POST", "PUT", "PATCH"):
                 if not _json_content_type(request):
                     raise UnsupportedMediaType("Send the body as application/json.")
@@ -117,6 +118,7 @@ class AppRoute(APIRoute):
 
         async def lean_handler(request: Request) -> Response:
             _refuse_repeated(request, scalars)
+            refuse_nul(request)
             raw = b""
             body: Any = None
             if body_fields:
@@ -189,6 +191,29 @@ def _refuse_repeated(request: Request, scalars: frozenset[str]) -> None:
                 {"type": "repeated", "loc": ("query", n), "msg": "Give this parameter once."}
                 for n in sorted(repeated)
             ]
+        )
+
+
+NUL_DETAIL = "Text may not contain NUL (U+0000)."
+
+
+def refuse_nul(request: Request, form: Any = None, fields: frozenset[str] = frozenset()) -> None:
+    """No text the route reads may hold U+0000: PostgreSQL cannot store it, and SQLite
+    would; one answer (422) on both, before any work. (A form's fields it does not read
+    are ignored, as FastAPI ignores them.)"""
+    where = [
+        *(("path", k, v) for k, v in request.path_params.items()),
+        *(("query", k, v) for k, v in request.query_params.multi_items()),
+        *(
+            ("body", k, v)
+            for k, v in (form.multi_items() if form is not None else ())
+            if k in fields
+        ),
+    ]
+    bad = [(src, k) for src, k, v in where if isinstance(v, str) and "\x00" in v]
+    if bad:
+        raise RequestValidationError(
+            [{"type": "nul", "loc": (src, k), "msg": NUL_DETAIL} for src, k in bad]
         )
 
 

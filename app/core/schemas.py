@@ -2,7 +2,7 @@
 
 import re
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
@@ -13,6 +13,7 @@ from pydantic import (
     ConfigDict,
     StringConstraints,
     WithJsonSchema,
+    model_validator,
 )
 
 
@@ -20,6 +21,31 @@ class RequestBody(BaseModel):
     """Request bodies reject unknown fields: a partner app's typo is an error, not silence."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        # PostgreSQL cannot store U+0000 (SQLite would): refused the same way on both.
+        where = _nul_at(data, "")
+        if where is not None:
+            raise ValueError(f"text may not contain NUL (U+0000), found at {where or '/'}")
+        return data
+
+
+def _nul_at(value: Any, path: str) -> str | None:
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found = _nul_at(str(k), path) or _nul_at(v, f"{path}/{k}")
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for i, v in enumerate(value):
+            found = _nul_at(v, f"{path}/{i}")
+            if found is not None:
+                return found
+    return None
 
 
 class ReadModel(BaseModel):
