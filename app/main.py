@@ -4,23 +4,22 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
 
-from app import bootstrap, worker
-from app.api import api_router
+from app import bootstrap, openapi, worker
+from app.api import api_router, root_router
 from app.core import clock
 from app.core.config import get_settings
 from app.core.db import dispose_engine, init_engine, sessionmaker
-from app.core.errors import PROBLEM, Problem, install_error_handlers
+from app.core.errors import install_error_handlers
 from app.core.idempotency import IdempotentReplay, replay_response
 from app.core.middleware import BodyLimitMiddleware, MetricsMiddleware, UnhandledErrorMiddleware
 from app.core.migrations import code_heads, database_heads
+from app.core.observability import RequestContextMiddleware, configure_logging
 from app.core.registry import domain_modules
 from app.events.service import load_listeners
 from app.ops.router import ops_router
@@ -66,7 +65,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         stop.set()
         if task:
-            await task
+            # The pass in progress finishes; one stuck past the grace period is cancelled.
+            try:
+                await asyncio.wait_for(task, timeout=15)
+            except TimeoutError:
+                log.warning("worker pass still running at shutdown: cancelled")
         await app.state.http.aclose()
         await dispose_engine()
 
@@ -76,78 +79,16 @@ async def _replay(request: Request, exc: Exception) -> Response:
     return replay_response(exc.record)
 
 
-_IMPLIED = {
-    "400": "Malformed body or invalid cursor",
-    "401": "No valid access token",
-    "409": "A request with this Idempotency-Key is still in flight",
-    "413": "Body too large",
-    "415": "Body is not JSON",
-    "422": "Validation failed (or Idempotency-Key reused with another body)",
-    "500": "Internal error",
-}
-
-
-def _implied_errors(op: dict[str, Any]) -> list[str]:
-    """Errors the shared machinery can give on any route, documented where they apply."""
-    codes = ["500"]
-    params = {p.get("name") for p in op.get("parameters", [])}
-    if op.get("requestBody"):
-        codes += ["400", "413", "415", "422"]
-    if "cursor" in params:
-        codes.append("400")  # a tampered cursor
-    if params:
-        codes.append("422")
-    if op.get("security"):
-        codes.append("401")
-    return codes
-
-
-def _openapi(app: FastAPI) -> dict[str, Any]:
-    """Document every error, request validation included, as problem+json."""
-    if app.openapi_schema:
-        return app.openapi_schema
-    schema = get_openapi(
-        title=app.title, version=app.version, description=app.description, routes=app.routes
-    )
-    comps = schema.setdefault("components", {}).setdefault("schemas", {})
-    comps.setdefault(
-        "Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}")
-    )
-    for defn in (
-        Problem.model_json_schema(ref_template="#/components/schemas/{model}")
-        .get("$defs", {})
-        .items()
-    ):
-        comps.setdefault(*defn)
-    comps.get("Problem", {}).pop("$defs", None)
-    ref = {"$ref": "#/components/schemas/Problem"}
-    for path in schema.get("paths", {}).values():
-        for method, op in path.items():
-            if method == "post":  # the Idempotency-Key guard on every POST
-                for code in ("409", "422"):
-                    op.setdefault("responses", {}).setdefault(code, {"description": _IMPLIED[code]})
-            responses = op.get("responses", {})
-            for code, resp in list(responses.items()):
-                if code.startswith(("4", "5")):
-                    resp["content"] = {PROBLEM: {"schema": ref}}
-            for code in _implied_errors(op):
-                responses.setdefault(
-                    code, {"description": _IMPLIED[code], "content": {PROBLEM: {"schema": ref}}}
-                )
-    for name in ("HTTPValidationError", "ValidationError"):
-        comps.pop(name, None)
-    app.openapi_schema = schema
-    return schema
-
-
 def create_app() -> FastAPI:
     s = get_settings()
+    configure_logging(s.log_format, s.log_level)
     load_listeners()
     app = FastAPI(
         title="Consult backend",
         version="1.0.0",
         description="Telemedicine consults for rural clinics and mission hospitals.",
         lifespan=lifespan,
+        generate_unique_id_function=openapi.unique_id,
     )
     install_error_handlers(app)
     app.add_exception_handler(IdempotentReplay, _replay)
@@ -161,14 +102,16 @@ def create_app() -> FastAPI:
             expose_headers=["Location", "ETag"],
         )
     app.add_middleware(MetricsMiddleware)
-    app.add_middleware(UnhandledErrorMiddleware)  # outermost: nothing escapes unrendered
+    app.add_middleware(UnhandledErrorMiddleware)  # nothing escapes unrendered
+    app.add_middleware(RequestContextMiddleware)  # outermost: the request id, one log line
     app.include_router(ops_router)
     app.include_router(api_router)
     # Routers a domain serves at the root, outside /api/v1 (the console's pages).
     for module in domain_modules("pages"):
         app.include_router(module.pages)
+    app.include_router(root_router)
     # FastAPI documents replacing the method; its stubs declare it a method, hence the ignore.
-    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.openapi = lambda: openapi.build(app)  # type: ignore[method-assign]
     return app
 
 

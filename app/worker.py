@@ -8,12 +8,15 @@ because each job claims its rows with FOR UPDATE SKIP LOCKED.
 
 import asyncio
 import logging
+import signal
+import time
 from collections.abc import Awaitable, Callable
 
 from app.core import clock
 from app.core.config import get_settings
 from app.core.db import init_engine, sessionmaker
 from app.core.idempotency import purge_expired
+from app.core.observability import configure_logging
 from app.core.registry import domain_modules, import_all_models
 from app.events.service import load_listeners
 
@@ -22,10 +25,11 @@ log = logging.getLogger("app.worker")
 Job = Callable[[], Awaitable[object]]
 
 
-async def purge_idempotency_keys() -> None:
+async def purge_idempotency_keys() -> int:
     async with sessionmaker()() as s:
-        await purge_expired(s)
+        purged = await purge_expired(s)
         await s.commit()
+        return purged
 
 
 JOBS: dict[str, Job] = {"idempotency.purge": purge_idempotency_keys}
@@ -45,14 +49,34 @@ def _discover() -> None:
     _discovered = True
 
 
-async def run_once() -> None:
+async def run_once() -> dict[str, object]:
+    """One pass over every job; logs one line saying what each did (INFO when anything was
+    done or failed, DEBUG for an idle pass) and returns it."""
     if not _discovered:
         _discover()
+    done: dict[str, object] = {}
+    failed: list[str] = []
+    start = time.perf_counter()
     for name, job in list(JOBS.items()):
         try:
-            await job()
+            result = await job()
         except Exception:
-            log.exception("job %s failed", name)
+            failed.append(name)
+            log.exception("job failed", extra={"fields": {"job": name}})
+            continue
+        # Counts (rows handled) and other plain figures; a job that returns nothing ran.
+        if isinstance(result, int | float | bool | str) and result:
+            done[name] = result
+    fields = {
+        "jobs": len(JOBS),
+        "did": done,
+        "failed": failed,
+        "duration_ms": round((time.perf_counter() - start) * 1000, 2),
+    }
+    log.log(
+        logging.INFO if done or failed else logging.DEBUG, "worker pass", extra={"fields": fields}
+    )
+    return fields
 
 
 async def run_forever(stop: asyncio.Event | None = None) -> None:
@@ -66,13 +90,24 @@ async def run_forever(stop: asyncio.Event | None = None) -> None:
             pass
 
 
+async def _until_sigterm() -> None:
+    # SIGTERM (a deploy, `docker stop`) lets the pass in progress finish, then stops.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("worker started", extra={"fields": {"jobs": sorted(JOBS)}})
+    await run_forever(stop)
+    log.info("worker stopped")
+
+
 def main() -> None:
-    logging.basicConfig(level=logging.INFO)
     s = get_settings()
+    configure_logging(s.log_format, s.log_level)
     clock.configure(s.clock_start, s.clock_speed)
     init_engine(s.database_url)
     _discover()
-    asyncio.run(run_forever())
+    asyncio.run(_until_sigterm())
 
 
 if __name__ == "__main__":

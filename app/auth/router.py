@@ -1,12 +1,16 @@
 from typing import Annotated, Literal
 
-from fastapi import Form, Request, status
+from fastapi import APIRouter, Depends, Form, Request, Response, Security, status
+from fastapi.security import HTTPBasic
 
-from app.auth import service
+from app.auth import introspection, service
+from app.auth.oauth import NO_STORE, OAuthRoute, client_credentials, metadata
 from app.auth.schemas import (
     ApiClientCreate,
     ApiClientCreated,
+    ApiClientMe,
     ApiClientRead,
+    Introspection,
     TokenResponse,
     UserCreate,
     UserRead,
@@ -19,24 +23,52 @@ from app.core.deps import (
     SessionDep,
     UserPrincipal,
     client_ip,
+    optional_principal,
 )
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
-from app.core.principal import Role
+from app.core.principal import Principal, Role
 from app.core.routing import make_router
 
 router = make_router(tags=["auth"])
+oauth = APIRouter(route_class=OAuthRoute, tags=["auth"])
+# At the root, where RFC 8414 clients look for it (app/api.py mounts `root` routers there).
+root = APIRouter(tags=["auth"])
 
 
-@router.post(
+@root.get(
+    "/.well-known/oauth-authorization-server",
+    summary="OAuth 2 authorization server metadata (RFC 8414)",
+)
+async def authorization_server_metadata(request: Request) -> dict[str, object]:
+    return metadata(str(request.base_url).rstrip("/"))
+
+
+# HTTP Basic is documented (client_secret_basic); the header itself is read by
+# oauth.client_credentials, which also unquotes it as RFC 6749 §2.3.1 says.
+_basic = HTTPBasic(auto_error=False, description="client_secret_basic: client_id:client_secret")
+OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
+
+
+@oauth.post(
     "/auth/token",
     response_model=TokenResponse,
     response_model_exclude_none=True,
-    summary="OAuth2 token endpoint (password, client_credentials, refresh_token)",
-    responses=problem_responses(400, 401, 422, 429),
+    summary="OAuth 2 token endpoint (password, client_credentials, refresh_token)",
+    description=(
+        "RFC 6749. Errors carry `error` (`invalid_request`, `invalid_client`, `invalid_grant`,"
+        " `invalid_scope`, `unsupported_grant_type`) beside the problem+json members. A client"
+        " authenticates with HTTP Basic (client_secret_basic) or the form (client_secret_post)."
+    ),
+    responses={
+        200: {"headers": {"Cache-Control": {"schema": {"type": "string", "example": "no-store"}}}},
+        **problem_responses(400, 401, 429),
+    },
+    dependencies=[Security(_basic)],
 )
 async def token(
     request: Request,
+    response: Response,
     session: SessionDep,
     grant_type: Annotated[Literal["password", "client_credentials", "refresh_token"], Form()],
     username: Annotated[str | None, Form(max_length=254)] = None,
@@ -46,37 +78,83 @@ async def token(
     scope: Annotated[str | None, Form(max_length=200)] = None,
     refresh_token: Annotated[str | None, Form(max_length=2000)] = None,
 ) -> dict[str, object]:
-    if grant_type == "password":
-        if not username or not password:
-            raise service.InvalidGrant("username and password are required.")
-        return await service.password_grant(session, username, password, client_ip(request))
-    if grant_type == "client_credentials":
-        if not client_id or not client_secret:
-            raise service.InvalidClient("client_id and client_secret are required.")
-        return await service.client_credentials_grant(session, client_id, client_secret, scope)
-    if not refresh_token:
-        raise service.InvalidGrant("refresh_token is required.")
-    return await service.refresh_grant(session, refresh_token)
+    # Only a client_credentials grant authenticates a client; a password grant's client
+    # (Basic from a library configured with one) is not ours to check.
+    credentials = (
+        client_credentials(request, client_id, client_secret)
+        if grant_type == "client_credentials"
+        else None
+    )
+    response.headers.update(NO_STORE)
+    return await service.issue_token(
+        session,
+        grant_type,
+        credentials=credentials,
+        username=username,
+        password=password,
+        scope=scope,
+        refresh_token=refresh_token,
+        ip=client_ip(request),
+    )
 
 
-@router.post(
+@oauth.post(
     "/auth/revoke",
     status_code=status.HTTP_200_OK,
     summary="Revoke a token (RFC 7009)",
-    responses=problem_responses(422),
+    responses=problem_responses(400),
 )
 async def revoke(
-    session: SessionDep, token: Annotated[str, Form(max_length=2000)]
+    session: SessionDep, token: Annotated[str, Form(min_length=1, max_length=2000)]
 ) -> dict[str, str]:
     await service.revoke(session, token)
     return {"status": "revoked"}
 
 
+@oauth.post(
+    "/auth/introspect",
+    response_model=Introspection,
+    response_model_exclude_none=True,
+    summary="Is this token active? (RFC 7662, for a partner's resource server)",
+    description=(
+        "The caller is an API client (HTTP Basic, client_id/client_secret in the form, or its"
+        " bearer token) or an admin. A client learns about its own tokens and its facility's"
+        " users' tokens; any other token, and any token that is not live, is"
+        ' `{"active": false}`.'
+    ),
+    responses={
+        200: {"headers": {"Cache-Control": {"schema": {"type": "string", "example": "no-store"}}}},
+        **problem_responses(400, 401, 403),
+    },
+    dependencies=[Security(_basic)],
+)
+async def introspect(
+    request: Request,
+    session: SessionDep,
+    bearer: OptionalPrincipal,
+    token: Annotated[str, Form(min_length=1, max_length=4000)],
+    token_type_hint: Annotated[
+        str | None,
+        Form(
+            max_length=40,
+            description="`access_token` or `refresh_token`: which kind to try first.",
+        ),
+    ] = None,
+    client_id: Annotated[str | None, Form(max_length=64)] = None,
+    client_secret: Annotated[str | None, Form(max_length=200)] = None,
+) -> dict[str, object]:
+    credentials = client_credentials(request, client_id, client_secret)
+    return await introspection.introspect(session, credentials, bearer, token, token_type_hint)
+
+
 @router.get(
-    "/me", response_model=UserRead, summary="The signed-in user", responses=problem_responses(401)
+    "/me",
+    response_model=UserRead | ApiClientMe,
+    summary="The signed-in user, or the API client whose token this is",
+    responses=problem_responses(401),
 )
 async def me(session: SessionDep, p: CurrentPrincipal) -> object:
-    return await service.get_user(session, p, p.id)
+    return await service.describe_caller(session, p)
 
 
 users = make_router(tags=["users"])

@@ -1,6 +1,8 @@
-from pydantic import EmailStr, Field
+from typing import Annotated, Literal
 
-from app.core.principal import Role
+from pydantic import ConfigDict, EmailStr, Field
+
+from app.core.principal import Role, Scope
 from app.core.schemas import ReadModel, RequestBody, ShortText, Stamped
 
 
@@ -12,8 +14,38 @@ class TokenResponse(ReadModel):
     scope: str | None = None
 
 
+# The addresses email-validator accepts, as a pattern (no special-use domains such as
+# .test or .invalid: mail to them goes nowhere).
+EMAIL_PATTERN = (
+    r"^[A-Za-z0-9%+_-]+(\.[A-Za-z0-9%+_-]+)*@"
+    r"(?![^@]*\.(arpa|invalid|local|localhost|onion|test|example|internal|alt)$)"
+    r"([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,24}$"
+)
+Email = Annotated[EmailStr, Field(json_schema_extra={"pattern": EMAIL_PATTERN})]
+
+
 class UserCreate(RequestBody):
-    email: EmailStr
+    # A clinician belongs to a facility: stated for clients, checked by the service.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"role": {"const": "clinician"}}, "required": ["role"]},
+            "then": {
+                "required": ["organization_id"],
+                "properties": {"organization_id": {"type": "string"}},
+            },
+            "examples": [
+                {
+                    "email": "ana.quispe@sanroque.example.org",
+                    "name": "Ana Quispe",
+                    "role": "clinician",
+                    "organization_id": "org_01",
+                    "password": "a-long-passphrase",
+                }
+            ],
+        }
+    )
+
+    email: Email
     name: ShortText
     role: Role
     organization_id: str | None = Field(default=None, min_length=1, max_length=40)
@@ -40,7 +72,7 @@ class UserRead(Stamped):
 class ApiClientCreate(RequestBody):
     name: ShortText
     organization_id: str = Field(min_length=1, max_length=40)
-    scopes: list[str] = Field(min_length=1, max_length=5)
+    scopes: list[Scope] = Field(min_length=1, max_length=5)
 
 
 class ApiClientRead(Stamped):
@@ -53,3 +85,34 @@ class ApiClientRead(Stamped):
 
 class ApiClientCreated(ApiClientRead):
     client_secret: str = Field(description="Shown once; only a hash is stored.")
+
+
+class ApiClientMe(ReadModel):
+    """What `GET /me` says of an API client: who it is, for which facility, with what."""
+
+    kind: Literal["client"] = "client"
+    id: str
+    client_id: str
+    name: str
+    organization_id: str
+    scopes: list[str] = Field(description="The scopes this token carries.")
+    granted_scopes: list[str] = Field(description="Every scope the client may ask for.")
+    active: bool
+
+
+class Introspection(ReadModel):
+    """RFC 7662 §2.2. Only `active` when the token is not live or not the caller's to know."""
+
+    active: bool
+    token_type: Literal["access_token", "refresh_token"] | None = None
+    sub: str | None = None
+    client_id: str | None = None
+    scope: str | None = None
+    exp: int | None = None
+    iat: int | None = None
+    iss: str | None = None
+    aud: str | None = None
+    jti: str | None = None
+    principal_kind: Literal["user", "client"] | None = None
+    role: str | None = None
+    organization_id: str | None = None

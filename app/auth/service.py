@@ -12,11 +12,19 @@ from sqlmodel import col
 from app.audit import service as audit
 from app.auth.access import can_create, can_update, visible_users
 from app.auth.models import SCOPES, ApiClient, RefreshToken, RevokedAccessToken, User
+from app.auth.oauth import (
+    GRANT_TYPES,
+    InvalidClient,
+    InvalidGrant,
+    InvalidRequest,
+    InvalidScope,
+    UnsupportedGrantType,
+)
 from app.auth.ratelimit import get_limiter
 from app.core.clock import utcnow
 from app.core.config import get_settings
 from app.core.db import new_id
-from app.core.errors import AppError, NotFound, RateLimited, Unprocessable
+from app.core.errors import NotFound, RateLimited, Unprocessable
 from app.core.pagination import keyset_page
 from app.core.principal import Principal, PrincipalKind, Role
 from app.core.security import (
@@ -31,24 +39,6 @@ from app.core.security import (
 from app.events import service as events
 from app.events.models import SESSION_ENDED
 from app.organizations.models import Organization
-
-
-class InvalidGrant(AppError):
-    """The credentials or the grant are not valid (OAuth2 invalid_grant)."""
-
-    status, code, title = 400, "invalid-grant", "Invalid grant"
-
-
-class InvalidClient(AppError):
-    """Unknown client or wrong secret (OAuth2 invalid_client)."""
-
-    status, code, title = 401, "invalid-client", "Invalid client"
-
-
-class InvalidScope(AppError):
-    """A requested scope was not granted to this client."""
-
-    status, code, title = 400, "invalid-scope", "Invalid scope"
 
 
 def _tokens_for_user(user: User, family_id: str) -> tuple[dict[str, Any], RefreshToken]:
@@ -140,19 +130,51 @@ async def refresh_grant(session: AsyncSession, token: str) -> dict[str, Any]:
     return body
 
 
-async def client_credentials_grant(
-    session: AsyncSession, client_id: str, client_secret: str, scope: str | None
-) -> dict[str, Any]:
+async def authenticate_client(session: AsyncSession, client_id: str, secret: str) -> ApiClient:
+    """The active API client these credentials name, or 401 invalid_client."""
     client = await session.scalar(select(ApiClient).where(col(ApiClient.client_id) == client_id))
+    # An unknown client still costs one comparison: no timing difference tells them apart.
     expected = client.secret_hash if client else hash_secret(secrets.token_hex(8))
     if (
         client is None
         or not client.active
-        or not hmac.compare_digest(expected, hash_secret(client_secret))
+        or not hmac.compare_digest(expected, hash_secret(secret))
     ):
-        raise InvalidClient(
-            "Unknown client or wrong secret.", headers={"WWW-Authenticate": "Basic"}
-        )
+        raise InvalidClient("Unknown client or wrong secret.")
+    return client
+
+
+async def issue_token(
+    session: AsyncSession,
+    grant_type: str,
+    *,
+    credentials: tuple[str, str] | None,
+    username: str | None,
+    password: str | None,
+    scope: str | None,
+    refresh_token: str | None,
+    ip: str | None,
+) -> dict[str, Any]:
+    """The token endpoint (RFC 6749 §4.3, §4.4, §6): one grant, checked as its section says."""
+    if grant_type == "password":
+        if not username or not password:
+            raise InvalidRequest("username and password are required.")
+        return await password_grant(session, username, password, ip)
+    if grant_type == "client_credentials":
+        if credentials is None:
+            raise InvalidClient("Authenticate the client: HTTP Basic or client_id/client_secret.")
+        return await client_credentials_grant(session, *credentials, scope)
+    if grant_type == "refresh_token":
+        if not refresh_token:
+            raise InvalidRequest("refresh_token is required.")
+        return await refresh_grant(session, refresh_token)
+    raise UnsupportedGrantType(f"grant_type must be one of {', '.join(GRANT_TYPES)}.")
+
+
+async def client_credentials_grant(
+    session: AsyncSession, client_id: str, client_secret: str, scope: str | None
+) -> dict[str, Any]:
+    client = await authenticate_client(session, client_id, client_secret)
     wanted = set(scope.split()) if scope else set(client.scopes)
     if not wanted <= set(client.scopes):
         raise InvalidScope(f"Not granted: {' '.join(sorted(wanted - set(client.scopes)))}")
@@ -342,6 +364,7 @@ async def update_user(
 async def create_api_client(
     session: AsyncSession, actor: Principal, data: dict[str, Any]
 ) -> tuple[ApiClient, str]:
+    data["scopes"] = [str(s) for s in data["scopes"]]
     bad = [s for s in data["scopes"] if s not in SCOPES]
     if bad:
         raise Unprocessable(
@@ -370,3 +393,22 @@ async def list_api_clients(
     session: AsyncSession, limit: int, cursor: str | None
 ) -> tuple[list[ApiClient], str | None]:
     return await keyset_page(session, select(ApiClient), ApiClient.id, limit, cursor)
+
+
+async def describe_caller(session: AsyncSession, p: Principal) -> User | dict[str, Any]:
+    """`GET /me`: the signed-in user, or the API client the token was issued to."""
+    if p.is_user:
+        return await get_user(session, p, p.id)
+    client = await session.get(ApiClient, p.id)
+    if client is None:  # deleted since the token was checked, a moment ago
+        raise NotFound("No such API client.")
+    return {
+        "kind": "client",
+        "id": client.id,
+        "client_id": client.client_id,
+        "name": client.name,
+        "organization_id": client.organization_id,
+        "scopes": sorted(s.value for s in p.scopes),
+        "granted_scopes": sorted(client.scopes),
+        "active": client.active,
+    }

@@ -16,6 +16,7 @@ from app.cases.schemas import (
     CaseCancel,
     CaseClose,
     CaseCreate,
+    CasePage,
     CaseRead,
     CaseView,
     ParticipantCreate,
@@ -89,7 +90,7 @@ async def create_case(session: SessionDep, p: CurrentPrincipal, body: CaseCreate
 
 @router.get(
     "/cases",
-    response_model=Page[CaseView],
+    response_model=CasePage,
     summary="List the cases you may see, newest first",
     description="Each item has `view`: `full`, or `summary` for a case only offered to "
     "you (no patient reference, no attachments).",

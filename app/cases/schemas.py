@@ -10,11 +10,12 @@ A case is read in one of two shapes, told apart by `view`:
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints, WithJsonSchema
 
 from app.cases.models import Urgency
+from app.core.pagination import Page
 from app.core.schemas import LanguageTag, ReadModel, RequestBody, Stamped
-from app.specialists.vocabulary import SPECIALTIES
+from app.specialists.vocabulary import SPECIALTIES, SPECIALTY_SCHEMA
 
 
 def _check_specialty(v: str) -> str:
@@ -23,7 +24,12 @@ def _check_specialty(v: str) -> str:
     return v
 
 
-SpecialtyCode = Annotated[str, StringConstraints(max_length=60), AfterValidator(_check_specialty)]
+SpecialtyCode = Annotated[
+    str,
+    StringConstraints(max_length=60),
+    AfterValidator(_check_specialty),
+    WithJsonSchema(SPECIALTY_SCHEMA),
+]
 Sex = Literal["female", "male", "other", "unknown"]
 PatientReference = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
@@ -153,6 +159,10 @@ class CaseSummary(_CaseCommon):
 
 
 CaseView = Annotated[CaseRead | CaseSummary, Field(discriminator="view")]
+
+
+class CasePage(Page[CaseView]):
+    """A page of cases, each in the view its reader may see (one name in the schema)."""
 
 
 class ParticipantRead(ReadModel):

@@ -17,6 +17,7 @@ from fastapi import Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import service as auth
+from app.auth.oauth import InvalidGrant
 from app.core.config import get_settings
 from app.core.errors import AppError, Forbidden
 
@@ -119,7 +120,7 @@ async def refresh(session: AsyncSession, request: Request) -> dict[str, Any]:
     token = check_csrf(request)
     try:
         return await auth.refresh_grant(session, token)
-    except auth.InvalidGrant as e:
+    except InvalidGrant as e:
         raise NotSignedIn(e.detail) from e
 
 

@@ -97,6 +97,10 @@ class Settings(BaseSettings):
     # How long before a round occurrence its participants are reminded.
     round_reminder_minutes: int = 60
 
+    # Logs: JSON lines (one object per line, for a log pipeline) or plain text.
+    log_format: Literal["json", "text"] = "json"
+    log_level: str = "INFO"
+
     # The programme's clock (app/core/clock.py): where it starts and how many times faster
     # than real time it runs. Only for the simulated programme and tests; refused in
     # production, where "now" is the real now.

@@ -7,7 +7,7 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import Unauthorized
+from app.core.errors import InvalidAccessToken, Unauthorized
 from app.core.principal import STAFF, Principal, PrincipalKind, Role, Scope
 from app.core.queries import Statement, queries, row_json
 from app.core.security import InvalidToken, decode_token
@@ -55,7 +55,7 @@ def decode_access(token: str) -> dict[str, Any]:
     try:
         return decode_token(token, "access")
     except InvalidToken as e:
-        raise Unauthorized("The access token is invalid or expired.") from e
+        raise InvalidAccessToken("The access token is invalid or expired.") from e
 
 
 def principal_read(claims: dict[str, Any]) -> tuple[Statement, dict[str, Any]]:
@@ -70,7 +70,7 @@ def principal_from_row(
     """The principal, from the token's claims and the row `principal_read` found, or 401."""
     if claims.get("kind") == "client":
         if row is None or not row[3] or row[4]:
-            raise Unauthorized("The API client is unknown or disabled.")
+            raise InvalidAccessToken("The API client is unknown or disabled.")
         granted = set(str(claims.get("scope", "")).split()) & set(row_json(row[2]))
         return Principal(
             id=row[0],
@@ -83,9 +83,9 @@ def principal_from_row(
             ip=ip,
         )
     if row is None or row[5]:
-        raise Unauthorized("The session has ended.")
+        raise InvalidAccessToken("The session has ended.")
     if not row[3] or claims.get("tv") != row[4]:
-        raise Unauthorized("The session has ended.")
+        raise InvalidAccessToken("The session has ended.")
     return Principal(
         id=row[0],
         kind=PrincipalKind.user,
@@ -139,6 +139,7 @@ def require_scope(scope: Scope) -> Callable[..., Any]:
         p.require_scope(scope)
         return p
 
+    dep.scope = scope  # type: ignore[attr-defined]  # read by the OpenAPI schema (app/openapi.py)
     return dep
 
 

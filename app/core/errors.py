@@ -7,8 +7,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.core.observability import current_request_id
 
 PROBLEM = "application/problem+json"
 TYPE_BASE = "https://consult.example.org/problems/"
@@ -42,13 +44,38 @@ class BadRequest(AppError):
     """The request is malformed."""
 
 
+REALM = "consult"
+
+
+def bearer_challenge(error: str | None = None, **params: str) -> str:
+    """RFC 6750 §3: `Bearer realm="consult"`, with `error="invalid_token"` when a token was
+    sent and refused, `error="insufficient_scope", scope="..."` when it lacks a scope."""
+    parts = [f'realm="{REALM}"']
+    if error:
+        parts.append(f'error="{error}"')
+    parts += [f'{k}="{v}"' for k, v in params.items()]
+    return "Bearer " + ", ".join(parts)
+
+
 class Unauthorized(AppError):
     """No valid credentials."""
 
     status, code, title = 401, "unauthorized", "Authentication required"
 
     def __init__(self, detail: str | None = None, **kw: Any) -> None:
-        kw.setdefault("headers", {"WWW-Authenticate": "Bearer"})
+        kw.setdefault("headers", {"WWW-Authenticate": bearer_challenge()})
+        super().__init__(detail, **kw)
+
+
+class InvalidAccessToken(Unauthorized):
+    """A bearer token was sent and is not valid: malformed, expired, revoked, or its
+    subject is gone (RFC 6750 `invalid_token`)."""
+
+    def __init__(self, detail: str | None = None, **kw: Any) -> None:
+        kw.setdefault(
+            "headers",
+            {"WWW-Authenticate": bearer_challenge("invalid_token", error_description=detail or "")},
+        )
         super().__init__(detail, **kw)
 
 
@@ -126,6 +153,9 @@ class Problem(BaseModel):
     detail: str
     instance: str | None = None
     errors: list[ProblemError] | None = None
+    request_id: str | None = Field(
+        default=None, description="The X-Request-ID of the request; quote it when asking for help."
+    )
 
 
 def problem_response(
@@ -151,6 +181,9 @@ def problem_response(
         body["errors"] = errors
     if extra:
         body.update(extra)
+    rid = current_request_id()
+    if rid:
+        body["request_id"] = rid
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -214,17 +247,34 @@ _HTTP_CODES = {
 }
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path. Starlette's own 405 names only the
+    first route that matched the path, though GET and POST /cases are two routes."""
+    from fastapi.routing import iter_route_contexts
+
+    path = request.url.path
+    methods: set[str] = set()
+    for rc in iter_route_contexts(request.app.routes):
+        regex = getattr(rc, "path_regex", None)
+        if regex is not None and regex.match(path):
+            methods |= set(getattr(rc, "methods", None) or ())
+    return ", ".join(sorted(methods))
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code, title = _HTTP_CODES.get(exc.status_code, ("error", "Error"))
     detail = exc.detail if isinstance(exc.detail, str) else title
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
     return problem_response(
         exc.status_code,
         code,
         title,
         detail,
         instance=request.url.path,
-        headers=getattr(exc, "headers", None),
+        headers=headers,
     )
 
 

@@ -114,11 +114,22 @@ class Claim:
     lock: str
 
 
+def header_key(raw: str | None) -> str | None:
+    """The key a client meant. The IETF draft sends it as a Structured Field string
+    (`"8e03..."`), many clients send it bare (`8e03...`): both name the same key."""
+    if raw is None:
+        return None
+    key = raw.strip()
+    if len(key) >= 2 and key[0] == key[-1] == '"':
+        key = key[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    return key or None
+
+
 def reserve(request: Request, body: bytes, subject: str | None) -> Claim | None:
     """Before the work, before any database: None without a key; 422 for an over-long key;
     409 when this process already has the same request in flight. `check` then asks the
     database; call `release` when the transaction has ended, whatever happened."""
-    key = request.headers.get("idempotency-key")
+    key = header_key(request.headers.get("idempotency-key"))
     if not key:
         return None
     if len(key) > 255:
@@ -219,7 +230,7 @@ async def guard(request: Request, session: AsyncSession) -> AsyncIterator[Claim 
     flight is refused before anything else (no connection taken); then the bearer token is
     checked, so a revoked token gets 401, never the stored answer; then the answer is
     replayed. The caller hands the handler's response to `keep` before the commit."""
-    if not request.headers.get("idempotency-key"):
+    if not header_key(request.headers.get("idempotency-key")):
         yield None
         return
     auth = request.headers.get("authorization", "")

@@ -17,8 +17,15 @@ from app.core.errors import BadRequest
 T = TypeVar("T")
 
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size (max 200).")]
+# What encode_cursor makes: base64url data, a dot, a 16-hex-digit signature.
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]+\.[0-9a-f]{16}$"
 Cursor = Annotated[
-    str | None, Query(max_length=500, description="`next_cursor` of the previous page.")
+    str | None,
+    Query(
+        max_length=500,
+        description="`next_cursor` of the previous page.",
+        json_schema_extra={"pattern": CURSOR_PATTERN},
+    ),
 ]
 
 

@@ -6,7 +6,7 @@ Every authorisation decision speaks these types; compare with them, never with s
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from app.core.errors import Forbidden
+from app.core.errors import Forbidden, bearer_challenge
 
 
 class PrincipalKind(StrEnum):
@@ -39,7 +39,12 @@ class InsufficientScope(Forbidden):
     code = "insufficient-scope"
 
     def __init__(self, scope: Scope) -> None:
-        super().__init__(f"This API client lacks the scope {scope.value}.", scope=scope.value)
+        super().__init__(
+            f"This API client lacks the scope {scope.value}.",
+            scope=scope.value,
+            # RFC 6750 §3.1: the client's library learns which scope to ask for.
+            headers={"WWW-Authenticate": bearer_challenge("insufficient_scope", scope=scope.value)},
+        )
 
 
 class RoleForbidden(Forbidden):

@@ -8,7 +8,7 @@ error is answered. `SessionDep` hands the route that session.
 """
 
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from fastapi import APIRouter, Request, Response, params
 from fastapi.exceptions import RequestValidationError
@@ -42,7 +42,11 @@ class AppRoute(APIRoute):
             isinstance(p.field_info, (params.Form, params.File)) for p in body_params
         )
 
+        scalars = _scalar_query_names(self.dependant)
+
         async def route_handler(request: Request) -> Response:
+            _refuse_repeated(request, scalars)
+            refuse_nul(request)
             if expects_json and request.method in ("POST", "PUT", "PATCH"):
                 if not _json_content_type(request):
                     raise UnsupportedMediaType("Send the body as application/json.")
@@ -68,6 +72,56 @@ class AppRoute(APIRoute):
                 raise
 
         return route_handler
+
+
+def _scalar_query_names(dependant: Any) -> frozenset[str]:
+    return frozenset(
+        f.alias for f in dependant.query_params if not _is_sequence(f.field_info.annotation)
+    )
+
+
+def _is_sequence(annotation: Any) -> bool:
+    """list[str], tuple[...], set[...], or such inside Optional/Annotated/Union."""
+    origin = get_origin(annotation)
+    if origin in (list, tuple, set, frozenset):
+        return True
+    return any(_is_sequence(a) for a in get_args(annotation) if a is not type(None))
+
+
+def _refuse_repeated(request: Request, scalars: frozenset[str]) -> None:
+    """`?status=a&status=b` for a one-valued parameter is an error, not the last one silently."""
+    qs = request.query_params
+    repeated = [n for n in scalars if len(qs.getlist(n)) > 1]
+    if repeated:
+        raise RequestValidationError(
+            [
+                {"type": "repeated", "loc": ("query", n), "msg": "Give this parameter once."}
+                for n in sorted(repeated)
+            ]
+        )
+
+
+NUL_DETAIL = "Text may not contain NUL (U+0000)."
+
+
+def refuse_nul(request: Request, form: Any = None, fields: frozenset[str] = frozenset()) -> None:
+    """No text the route reads may hold U+0000: PostgreSQL cannot store it, and SQLite
+    would; one answer (422) on both, before any work. (A form's fields it does not read
+    are ignored, as FastAPI ignores them.)"""
+    where = [
+        *(("path", k, v) for k, v in request.path_params.items()),
+        *(("query", k, v) for k, v in request.query_params.multi_items()),
+        *(
+            ("body", k, v)
+            for k, v in (form.multi_items() if form is not None else ())
+            if k in fields
+        ),
+    ]
+    bad = [(src, k) for src, k, v in where if isinstance(v, str) and "\x00" in v]
+    if bad:
+        raise RequestValidationError(
+            [{"type": "nul", "loc": (src, k), "msg": NUL_DETAIL} for src, k in bad]
+        )
 
 
 def make_router(**kw: Any) -> APIRouter:

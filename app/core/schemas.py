@@ -2,16 +2,50 @@
 
 import re
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
 
 
 class RequestBody(BaseModel):
     """Request bodies reject unknown fields: a partner app's typo is an error, not silence."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        # PostgreSQL cannot store U+0000 (SQLite would): refused the same way on both.
+        where = _nul_at(data, "")
+        if where is not None:
+            raise ValueError(f"text may not contain NUL (U+0000), found at {where or '/'}")
+        return data
+
+
+def _nul_at(value: Any, path: str) -> str | None:
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found = _nul_at(str(k), path) or _nul_at(v, f"{path}/{k}")
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for i, v in enumerate(value):
+            found = _nul_at(v, f"{path}/{i}")
+            if found is not None:
+                return found
+    return None
 
 
 class ReadModel(BaseModel):
@@ -40,6 +74,14 @@ def _check_zone(v: str) -> str:
     return v
 
 
+def _usable(zone: str) -> bool:
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 _BCP47 = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
 
 
@@ -50,6 +92,37 @@ def _check_lang(v: str) -> str:
     return "-".join([parts[0].lower(), *parts[1:]])
 
 
-TimeZoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(_check_zone)]
-LanguageTag = Annotated[str, StringConstraints(max_length=35), AfterValidator(_check_lang)]
+# The schema states the rules the validators enforce: every IANA zone name this server
+# knows, and the shape of a BCP 47 tag.
+TimeZoneName = Annotated[
+    str,
+    StringConstraints(max_length=64),
+    AfterValidator(_check_zone),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "enum": sorted(z for z in available_timezones() if _usable(z)),
+            "description": "An IANA time zone name.",
+            "example": "America/Argentina/Salta",
+        }
+    ),
+]
+LanguageTag = Annotated[
+    str,
+    StringConstraints(max_length=35),
+    AfterValidator(_check_lang),
+    WithJsonSchema({"type": "string", "pattern": _BCP47.pattern, "maxLength": 35, "example": "es"}),
+]
+
+
+def _not_a_number(v: object) -> object:
+    # Pydantic reads a bare number as Unix seconds; the contract's times are RFC 3339 text.
+    if isinstance(v, int | float) or (
+        isinstance(v, str) and re.fullmatch(r"\s*-?\d+(\.\d*)?\s*", v)
+    ):
+        raise ValueError("expected an RFC 3339 time with an offset, like 2026-03-02T09:00:00Z")
+    return v
+
+
+Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_not_a_number)]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]

@@ -145,16 +145,18 @@ async def auto_offer_new(
     return done
 
 
-async def expire_offers() -> None:
+async def expire_offers() -> int:
     async with sessionmaker()() as session:
-        await expire_due(session)
+        done = await expire_due(session)
         await session.commit()
+        return done  # the worker logs what each pass did
 
 
-async def offer_new_cases() -> None:
+async def offer_new_cases() -> int:
     async with sessionmaker()() as session:
-        await auto_offer_new(session)
+        done = await auto_offer_new(session)
         await session.commit()
+        return done
 
 
 JOBS = {"matching.expire_offers": expire_offers, "matching.offer_new_cases": offer_new_cases}

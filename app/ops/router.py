@@ -1,10 +1,11 @@
 """Operations at the root: health, readiness, Prometheus metrics, the audit log."""
 
 import asyncio
+import logging
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Query, Response
+from fastapi import Query, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from sqlalchemy import select, text
@@ -13,15 +14,18 @@ from sqlmodel import col
 from app.audit import service as audit
 from app.audit.models import AuditEntry
 from app.core.config import get_settings
-from app.core.db import get_engine
+from app.core.db import get_engine, sessionmaker
 from app.core.deps import AdminPrincipal, SessionDep
 from app.core.errors import problem_responses
 from app.core.migrations import schema_is_current
+from app.core.observability import Figure, render_figures
 from app.core.pagination import Cursor, Limit, Page, keyset_page
+from app.core.registry import domain_modules
 from app.core.routing import make_router
 from app.core.schemas import ReadModel
 
 ops_router = make_router(tags=["operations"])
+log = logging.getLogger("app.ops")
 
 
 @ops_router.get("/healthz", summary="The process is up")
@@ -51,8 +55,43 @@ async def readyz(response: Response) -> dict[str, object]:
 
 
 @ops_router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-async def metrics() -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+async def metrics(request: Request) -> Response:
+    """HTTP figures, and the domain's at scrape time: each `app/<domain>/metrics.py`
+    reports its own (outbox lag, webhook backlog, pending offers, late cases, sockets)."""
+    figures = [
+        Figure(
+            "consult_db_pool_in_use",
+            "Database connections checked out of this process's pool.",
+            _pool_in_use(),
+        )
+    ]
+    failed = 0
+    try:
+        async with sessionmaker()() as session:
+            for module in domain_modules("metrics"):
+                try:
+                    figures += await module.figures(session, request.app.state)
+                except Exception:
+                    failed += 1
+                    log.warning("metrics of %s failed", module.__name__, exc_info=True)
+                    await session.rollback()
+    except Exception:  # the database is down: the HTTP figures still answer
+        failed += 1
+        log.warning("metrics: no database session", exc_info=True)
+    figures.append(
+        Figure(
+            "consult_metrics_collect_errors",
+            "Domains whose figures could not be read at this scrape.",
+            failed,
+        )
+    )
+    return Response(generate_latest() + render_figures(figures), media_type=CONTENT_TYPE_LATEST)
+
+
+def _pool_in_use() -> int:
+    pool = get_engine().pool
+    checked = getattr(pool, "checkedout", None)
+    return int(checked()) if callable(checked) else 0
 
 
 class AuditRead(ReadModel):

@@ -6,7 +6,7 @@ from fastapi import Query, Request, Response, status
 
 from app.core.deps import CurrentPrincipal, SessionDep, WebhooksManage
 from app.core.errors import BadRequest, problem_responses
-from app.core.pagination import Cursor, Limit, Page, decode_cursor, encode_cursor
+from app.core.pagination import CURSOR_PATTERN, Cursor, Limit, Page, decode_cursor, encode_cursor
 from app.core.principal import Principal
 from app.core.routing import make_router
 from app.partners import feed, fhir_service, service
@@ -156,6 +156,7 @@ async def changes(
         Query(
             max_length=500,
             description="`next_cursor` of the previous page; omit to start from the beginning.",
+            json_schema_extra={"pattern": CURSOR_PATTERN},
         ),
     ] = None,
     limit: Limit = 100,
@@ -219,7 +220,13 @@ async def fhir_communications(
     session: SessionDep,
     p: CurrentPrincipal,
     based_on: Annotated[
-        str, Query(alias="based-on", max_length=100, description="ServiceRequest/{case_id}")
+        str,
+        Query(
+            alias="based-on",
+            max_length=100,
+            description="ServiceRequest/{case_id}",
+            json_schema_extra={"pattern": "^ServiceRequest/[A-Za-z0-9_-]+$"},
+        ),
     ],
     count: Annotated[int, Query(alias="_count", ge=1, le=500)] = 100,
     after_seq: Annotated[int, Query(alias="_after-seq", ge=0)] = 0,

@@ -6,22 +6,27 @@ from typing import Any, Literal
 from pydantic import Field
 
 from app.core.schemas import ReadModel, RequestBody, Stamped
+from app.events.kinds import EventKind
 
-EventName = Literal[
-    "case.submitted",
-    "case.offered",
-    "case.assigned",
-    "case.unmatched",
-    "case.closed",
-    "message.created",
-    "note.signed",
-    "followup.due",
-    "round.updated",
-]
+# Every kind the service emits can be subscribed to; the list lives in app/events/kinds.py.
+EventName = EventKind
+
+
+_PORT = r"(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
+WEBHOOK_URL_PATTERN = rf"^https?://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:{_PORT})?(/[!-~]*)?$"
 
 
 class WebhookCreate(RequestBody):
-    url: str = Field(max_length=2000, description="https URL resolving to a public address.")
+    url: str = Field(
+        max_length=2000,
+        # Stated for clients; check_url enforces it with its own clear errors.
+        json_schema_extra={"pattern": WEBHOOK_URL_PATTERN},
+        description=(
+            "An absolute https URL resolving to a public address (`http` and private"
+            " addresses only where WEBHOOK_ALLOW_PRIVATE=1)."
+        ),
+        examples=["https://emr.example.org/hooks/consult"],
+    )
     events: list[EventName] = Field(min_length=1, max_length=20)
     description: str | None = Field(default=None, max_length=200)
 

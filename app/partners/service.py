@@ -57,7 +57,7 @@ async def create(
         owner_id=p.id,
         organization_id=p.organization_id if p.is_client else None,
         url=url,
-        events=sorted(set(events)),
+        events=sorted({str(e) for e in events}),  # enum members stored as their names' text
         description=description,
         secret=signing.new_secret(),
     )

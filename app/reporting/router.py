@@ -2,11 +2,11 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Query
-from pydantic import AwareDatetime
 
 from app.core.deps import CasesRead, SessionDep
 from app.core.errors import problem_responses
 from app.core.routing import make_router
+from app.core.schemas import Rfc3339
 from app.reporting import service
 from app.reporting.schemas import QualityMetrics
 
@@ -29,12 +29,10 @@ async def quality_metrics(
     ] = None,
     specialty: str | None = None,
     from_: Annotated[
-        AwareDatetime | None,
+        Rfc3339 | None,
         Query(alias="from", description="Cases submitted at or after this time."),
     ] = None,
-    to: Annotated[
-        AwareDatetime | None, Query(description="Cases submitted before this time.")
-    ] = None,
+    to: Annotated[Rfc3339 | None, Query(description="Cases submitted before this time.")] = None,
 ) -> object:
     start: datetime | None = from_
     return await service.quality(

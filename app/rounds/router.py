@@ -1,13 +1,13 @@
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request, Response
-from pydantic import AwareDatetime
 
 from app.core.conditional import IfMatch, with_etag
 from app.core.deps import RoundsRead, RoundsWrite, SessionDep, UserPrincipal
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
 from app.core.routing import make_router
+from app.core.schemas import Rfc3339
 from app.rounds import calendar, service
 from app.rounds.models import RoundSeries
 from app.rounds.schemas import (
@@ -20,9 +20,9 @@ from app.rounds.schemas import (
     OccurrenceCancel,
     OccurrenceMove,
     OccurrenceRead,
-    ParticipantCreate,
-    ParticipantRead,
     RoundCreate,
+    RoundParticipantCreate,
+    RoundParticipantRead,
     RoundRead,
     RoundUpdate,
     SuggestedAgendaCase,
@@ -140,11 +140,9 @@ async def list_occurrences(
     limit: Limit = 50,
     cursor: Cursor = None,
     from_: Annotated[
-        AwareDatetime | None, Query(alias="from", description="RFC 3339; default now")
+        Rfc3339 | None, Query(alias="from", description="RFC 3339; default now")
     ] = None,
-    to: Annotated[
-        AwareDatetime | None, Query(description="RFC 3339; default from + 90 days")
-    ] = None,
+    to: Annotated[Rfc3339 | None, Query(description="RFC 3339; default from + 90 days")] = None,
     include_cancelled: Annotated[bool, Query(description="List cancelled ones, flagged")] = False,
 ) -> object:
     items, nxt = await service.occurrences(
@@ -190,23 +188,23 @@ async def move_occurrence(
 
 @router.get(
     "/rounds/{round_id}/participants",
-    response_model=Page[ParticipantRead],
+    response_model=Page[RoundParticipantRead],
     summary="Who takes part",
     responses=problem_responses(401, 403, 404),
 )
-async def list_participants(session: SessionDep, series: VisibleRound) -> object:
+async def list_round_participants(session: SessionDep, series: VisibleRound) -> object:
     return {"items": await service.list_participants(session, series), "next_cursor": None}
 
 
 @router.post(
     "/rounds/{round_id}/participants",
-    response_model=ParticipantRead,
+    response_model=RoundParticipantRead,
     status_code=201,
     summary="Add a participant; a specialist's overlapping booking is 409 unless allow_conflict",
     responses=problem_responses(401, 403, 404, 409, 415, 422),
 )
-async def add_participant(
-    session: SessionDep, p: RoundsWrite, series: EditableRound, body: ParticipantCreate
+async def add_round_participant(
+    session: SessionDep, p: RoundsWrite, series: EditableRound, body: RoundParticipantCreate
 ) -> object:
     return await service.add_participant(session, p, series, body.model_dump())
 

@@ -1,10 +1,10 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints, WithJsonSchema
 
 from app.core.schemas import ReadModel, RequestBody, ShortText, Stamped, TimeZoneName
-from app.specialists.vocabulary import is_specialty
+from app.specialists.vocabulary import SPECIALTY_SCHEMA, is_specialty
 
 LocalWallTime = Annotated[
     str,
@@ -21,7 +21,8 @@ RuleText = Annotated[
         examples=["FREQ=WEEKLY;BYDAY=TU"],
     ),
 ]
-JoinUrl = Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=1000)]
+# Printable ASCII after the scheme: one meaning in every regex engine (a client's and ours).
+JoinUrl = Annotated[str, StringConstraints(pattern=r"^https?://[!-~]+$", max_length=1000)]
 Duration = Annotated[int, Field(ge=5, le=720, description="Minutes")]
 
 
@@ -31,7 +32,7 @@ def _check_specialty(v: str) -> str:
     return v
 
 
-Specialty = Annotated[str, AfterValidator(_check_specialty)]
+Specialty = Annotated[str, AfterValidator(_check_specialty), WithJsonSchema(SPECIALTY_SCHEMA)]
 ParticipantRoleName = Literal["local_team", "specialist", "interpreter"]
 
 
@@ -108,13 +109,13 @@ class OccurrenceMove(RequestBody):
     reason: str | None = Field(default=None, max_length=1000)
 
 
-class ParticipantCreate(RequestBody):
+class RoundParticipantCreate(RequestBody):
     user_id: str = Field(max_length=40)
     role: ParticipantRoleName
     allow_conflict: bool = False
 
 
-class ParticipantRead(ReadModel):
+class RoundParticipantRead(ReadModel):
     id: str
     series_id: str
     user_id: str

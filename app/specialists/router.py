@@ -9,11 +9,17 @@ from app.core.pagination import Cursor, Limit, Page
 from app.core.routing import make_router
 from app.specialists import service
 from app.specialists.schemas import ProfileWrite, SpecialistRead, Specialty
+from app.specialists.vocabulary import SPECIALTY_SCHEMA
 
 router = make_router(tags=["specialists"])
 
 SpecialtyQuery = Annotated[
-    str | None, Query(max_length=60, description="A code from GET /specialties")
+    str | None,
+    Query(
+        max_length=60,
+        description="A code from GET /specialties",
+        json_schema_extra={"enum": SPECIALTY_SCHEMA["enum"]},
+    ),
 ]
 
 

@@ -1,11 +1,18 @@
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
 
 from app.core.schemas import LanguageTag, ReadModel, RequestBody, TimeZoneName
 from app.specialists.availability import hhmm_to_minutes
-from app.specialists.vocabulary import is_specialty
+from app.specialists.vocabulary import SPECIALTY_SCHEMA, is_specialty
 
 
 def _check_specialty(v: str) -> str:
@@ -14,7 +21,12 @@ def _check_specialty(v: str) -> str:
     return v
 
 
-SpecialtyCode = Annotated[str, Field(max_length=60), AfterValidator(_check_specialty)]
+SpecialtyCode = Annotated[
+    str,
+    Field(max_length=60),
+    AfterValidator(_check_specialty),
+    WithJsonSchema(SPECIALTY_SCHEMA),
+]
 HHMM = Annotated[
     str,
     Field(

@@ -29,5 +29,13 @@ SPECIALTIES: dict[str, str] = {
 }
 
 
+# How the OpenAPI schema states the rule every specialty field and filter enforces.
+SPECIALTY_SCHEMA: dict[str, object] = {
+    "type": "string",
+    "enum": sorted(SPECIALTIES),
+    "description": "A code from GET /specialties.",
+}
+
+
 def is_specialty(code: str) -> bool:
     return code in SPECIALTIES

@@ -34,7 +34,10 @@ async def test_a_refused_request_stores_no_answer(client, factory, db):
     # A 403 raised by the service rolls back: nothing stored, so the retry runs again and
     # gives the same answer for the same reason.
     again = await client.post(f"{API}/organizations", json=ORG, headers=h)
-    assert again.status_code == 403 and again.json() == first.json()
+    # The same answer, but not a replay: each request has its own request id.
+    assert again.status_code == 403 and again.headers.get("idempotent-replayed") is None
+    assert again.json()["request_id"] != first.json()["request_id"]
+    assert {**again.json(), "request_id": None} == {**first.json(), "request_id": None}
     assert await _count_orgs(db) == 0
 
 
@@ -147,3 +150,18 @@ async def test_a_refused_request_releases_its_key_before_answering(client, facto
         first = await client.post(f"{API}/organizations", json=ORG, headers={**h, **key})
         again = await client.post(f"{API}/organizations", json=ORG, headers={**h, **key})
         assert (first.status_code, again.status_code) == (403, 403), again.text
+
+
+async def test_a_quoted_and_a_bare_key_are_the_same_key(client, factory, db):
+    # The IETF draft sends the key as a Structured Field string; many clients send it bare.
+    admin = factory.headers(await factory.make_user(Role.admin))
+    first = await client.post(
+        f"{API}/organizations", json=ORG, headers={**admin, "Idempotency-Key": '"k-q"'}
+    )
+    assert first.status_code == 201
+    again = await client.post(
+        f"{API}/organizations", json=ORG, headers={**admin, "Idempotency-Key": "k-q"}
+    )
+    assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    assert await _count_orgs(db) == 1

@@ -1,0 +1,79 @@
+"""The event kinds partners may subscribe to: one list, read by the webhook schema, its
+validation and the OpenAPI `webhooks` object. No FastAPI, no domain imports.
+
+Each kind names what its `data` carries besides `event_id`, `resource_type`,
+`resource_id` and `organization_id` (the thin payload, app/partners/feed.py): ids and
+statuses, never patient data; a partner reads the resource itself for the rest.
+"""
+
+from enum import StrEnum
+
+
+class EventKind(StrEnum):
+    case_submitted = "case.submitted"
+    case_offered = "case.offered"
+    case_assigned = "case.assigned"
+    case_answered = "case.answered"
+    case_unmatched = "case.unmatched"
+    case_overdue = "case.overdue"
+    case_cancelled = "case.cancelled"
+    case_closed = "case.closed"
+    message_created = "message.created"
+    note_signed = "note.signed"
+    followup_due = "followup.due"
+    round_updated = "round.updated"
+
+
+# What each kind says happened, and the keys its `data` may carry (beside the thin ones).
+CATALOG: dict[EventKind, tuple[str, tuple[str, ...]]] = {
+    EventKind.case_submitted: (
+        "A facility submitted a case.",
+        ("case_id", "status", "specialty", "urgency"),
+    ),
+    EventKind.case_offered: (
+        "The case was offered to one or more specialists.",
+        ("case_id", "status", "previous_status"),
+    ),
+    EventKind.case_assigned: (
+        "A specialist accepted the case.",
+        ("case_id", "status", "previous_status", "offer_id"),
+    ),
+    EventKind.case_answered: (
+        "The assigned specialist signed a consult note.",
+        ("case_id", "status", "previous_status", "note_id"),
+    ),
+    EventKind.case_unmatched: (
+        "Nobody is left to offer the case to; coordinators are told.",
+        ("case_id", "status", "previous_status"),
+    ),
+    EventKind.case_overdue: (
+        "The case passed its respond_by with no signed note (announced once).",
+        ("case_id", "status", "urgency"),
+    ),
+    EventKind.case_cancelled: (
+        "The case was cancelled.",
+        ("case_id", "status", "previous_status"),
+    ),
+    EventKind.case_closed: (
+        "The case was closed with its outcome.",
+        ("case_id", "status", "previous_status"),
+    ),
+    EventKind.message_created: (
+        "A message was posted in the case's consult session.",
+        ("case_id", "message_id", "seq"),
+    ),
+    EventKind.note_signed: (
+        "A consult, progress or addendum note was signed.",
+        ("case_id", "note_id", "kind", "version"),
+    ),
+    EventKind.followup_due: (
+        "A follow-up fell due.",
+        ("case_id", "follow_up_id", "due_at"),
+    ),
+    EventKind.round_updated: (
+        "A round series, occurrence, agenda or attendance changed.",
+        ("round_id", "change", "occurrence_start"),
+    ),
+}
+
+WEBHOOK_EVENTS: tuple[str, ...] = tuple(k.value for k in EventKind)

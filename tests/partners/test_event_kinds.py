@@ -1,0 +1,65 @@
+"""Every event kind the service emits can be subscribed to, from one list."""
+
+import json
+
+from app.cases.lifecycle import EVENT_FOR
+from app.events.kinds import WEBHOOK_EVENTS
+from tests.partners.helpers import dispatch, subscribe
+from tests.partners.support import API
+
+# The contract's list (API.md, "Partner integration").
+CONTRACT = {
+    "case.submitted",
+    "case.offered",
+    "case.assigned",
+    "case.answered",
+    "case.unmatched",
+    "case.overdue",
+    "case.cancelled",
+    "case.closed",
+    "message.created",
+    "note.signed",
+    "followup.due",
+    "round.updated",
+}
+
+
+def test_the_one_list_is_the_contracts_and_covers_every_case_transition():
+    assert set(WEBHOOK_EVENTS) == CONTRACT
+    assert set(EVENT_FOR.values()) <= set(WEBHOOK_EVENTS)
+
+
+async def test_every_kind_can_be_subscribed_to(client, factory):
+    org = await factory.make_org()
+    cl = await factory.make_client(org.id)
+    r = await client.post(
+        f"{API}/webhooks",
+        headers=factory.headers(cl),
+        json={"url": "https://93.184.215.14/h", "events": sorted(CONTRACT)},
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["events"] == sorted(CONTRACT)
+    r = await client.post(
+        f"{API}/webhooks",
+        headers=factory.headers(cl),
+        json={"url": "https://93.184.215.14/h", "events": ["case.exploded"]},
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "/events/0"
+
+
+async def test_a_cancelled_case_reaches_its_subscriber(client, factory, receiver, http):
+    org = await factory.make_org()
+    cl = await factory.make_client(org.id, scopes=["cases:read", "cases:write", "webhooks:manage"])
+    await subscribe(client, factory.headers(cl), receiver.url, ["case.cancelled"])
+    case = await factory.make_case(org.id)
+    r = await client.post(
+        f"{API}/cases/{case.id}/cancel",
+        headers=factory.headers(cl),
+        json={"reason": "patient transferred"},
+    )
+    assert r.status_code == 200, r.text
+    assert await dispatch(http) == 1
+    [call] = receiver.calls
+    body = json.loads(call.body)
+    assert body["type"] == "case.cancelled"
+    assert body["data"]["case_id"] == case.id and body["data"]["status"] == "cancelled"
