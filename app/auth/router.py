@@ -33,7 +33,7 @@ from app.core.routing import make_router
 router = make_router(tags=["auth"])
 oauth = APIRouter(route_class=OAuthRoute, tags=["auth"])
 # At the root, where RFC 8414 clients look for it (app/api.py mounts `root` routers there).
-root = APIRouter(tags=["auth"])
+root = make_router(tags=["auth"])
 
 
 @root.get(
