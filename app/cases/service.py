@@ -188,6 +188,7 @@ async def create_case(db: DriverDb, actor: Principal, body: CaseCreate) -> Simpl
         cancelled_at=None,
         outcome=None,
         cancel_reason=None,
+        overdue=False,
     )
     row = {c: getattr(case, c) for c in _CASE_COLUMNS}
     row.update(
@@ -234,7 +235,7 @@ async def read_case(
     return present(case, view)
 
 
-_FILTERS = ("status", "specialty", "urgency", "organization_id")
+_FILTERS = ("status", "specialty", "urgency", "organization_id", "overdue")
 _list_sql: dict[tuple[Any, ...], tuple[Sql, dict[str, Any]]] = {}
 _CASE_TABLE: Any = Case.__table__  # type: ignore[attr-defined]  # SQLModel types no __table__
 _LISTING_TABLE: Any = CaseListing.__table__  # type: ignore[attr-defined]
@@ -288,13 +289,15 @@ async def list_cases(
     specialty: str | None = None,
     urgency: str | None = None,
     organization_id: str | None = None,
+    overdue: bool | None = None,
 ) -> tuple[list[str], str | None]:
     """Newest first, built from the same rule as a read: never wider than GET /cases/{id}.
     Runs on the lean path (app.core.routing.lean). Items are JSON texts."""
     actor.require_scope(Scope.cases_read)
-    given = {"status": status, "specialty": specialty, "urgency": urgency}
+    given: dict[str, object] = {"status": status, "specialty": specialty, "urgency": urgency}
     given["organization_id"] = organization_id
-    filters = tuple(n for n in _FILTERS if given[n])
+    given["overdue"] = overdue
+    filters = tuple(n for n in _FILTERS if given[n] is not None and given[n] != "")
     after = decode_cursor(cursor) if cursor else None  # `?cursor=` (empty): the first page
     sql, base = _list_statement(db, actor, filters, after is not None)
     params = {**base, **access_params(actor), "lim": limit + 1, "after": after}

@@ -12,6 +12,7 @@ EventName = Literal[
     "case.offered",
     "case.assigned",
     "case.unmatched",
+    "case.overdue",
     "case.closed",
     "message.created",
     "note.signed",
