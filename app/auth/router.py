@@ -7,6 +7,7 @@ from app.auth.schemas import (
     ApiClientCreate,
     ApiClientCreated,
     ApiClientRead,
+    PasswordChange,
     TokenResponse,
     UserCreate,
     UserRead,
@@ -77,6 +78,16 @@ async def revoke(
 )
 async def me(session: SessionDep, p: CurrentPrincipal) -> object:
     return await service.get_user(session, p, p.id)
+
+
+@router.post(
+    "/me/password",
+    status_code=204,
+    summary="Change your own password (every session you had ends)",
+    responses=problem_responses(401, 403, 422, 429),
+)
+async def change_password(session: SessionDep, p: UserPrincipal, body: PasswordChange) -> None:
+    await service.change_password(session, p, body.current_password, body.new_password)
 
 
 users = make_router(tags=["users"])
