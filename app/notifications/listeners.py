@@ -51,9 +51,17 @@ async def coordinators(session: AsyncSession) -> list[str]:
     )
 
 
+def _has(payload: dict[str, Any], *keys: str) -> bool:
+    """An event without what the message needs tells nobody (rather than failing the
+    change that emitted it)."""
+    return all(payload.get(k) for k in keys)
+
+
 @listen("offer.created")
 async def offer_made(session: AsyncSession, event: OutboxEvent) -> None:
     p = event.payload
+    if not _has(p, "case_id", "offer_id", "expires_at"):
+        return
     case, facts = await case_facts(session, p["case_id"])
     if case is None:
         return
@@ -106,6 +114,8 @@ async def case_overdue(session: AsyncSession, event: OutboxEvent) -> None:
 @listen("note.signed")
 async def note_signed(session: AsyncSession, event: OutboxEvent) -> None:
     p = event.payload
+    if not _has(p, "case_id", "note_id"):
+        return
     case, facts = await case_facts(session, p["case_id"])
     if case is None:
         return
@@ -124,6 +134,8 @@ async def note_signed(session: AsyncSession, event: OutboxEvent) -> None:
 async def followup_due(session: AsyncSession, event: OutboxEvent) -> None:
     # The description is clinical text: only the due time goes out.
     p = event.payload
+    if not _has(p, "due_at", "follow_up_id"):
+        return
     for uid in event.audience:
         await notify(
             session,
@@ -138,6 +150,8 @@ async def followup_due(session: AsyncSession, event: OutboxEvent) -> None:
 @listen("round.reminder")
 async def round_reminder(session: AsyncSession, event: OutboxEvent) -> None:
     p = event.payload
+    if not _has(p, "round_id", "start"):
+        return
     series = await session.get(RoundSeries, p["round_id"])
     data = {
         "round_id": p["round_id"],
@@ -161,6 +175,8 @@ async def gather_message(session: AsyncSession, event: OutboxEvent) -> None:
     """Count the message toward one email per case per window for each participant who was
     not in the conversation; whoever writes in it is there, so their own window closes."""
     p = event.payload
+    if not _has(p, "case_id"):
+        return
     case_id, sender, seq = p["case_id"], p.get("sender_id"), int(p.get("seq") or 0)
     if sender:
         await session.execute(
