@@ -1,12 +1,14 @@
 """Notification figures: `.venv/bin/python -m bench.notifications [--db postgres]`.
 
 Starts a fresh database, a real SMTP server on 127.0.0.1 (aiosmtpd, in this process) and
-the app (uvicorn, its own process, embedded worker and sender), then:
+for part 2 the app (uvicorn, its own process, embedded worker and sender), then:
 
-1. offers: a coordinator offers cases to chosen specialists through the API at `--rate`
-   per second for `--seconds`; for each offer, the time from sending the request (the
-   offer commits before its answer) to the SMTP server accepting its email: p50, p99, max.
-   The issue's bar is p99 under 2 s at 100/s for 60 s.
+1. offers: this process plays the embedded app (the worker's jobs and the notification
+   sender running on its event loop) and commits offers to chosen specialists through
+   matching's service at `--rate` per second for `--seconds`; for each offer, the time
+   from its commit to the SMTP server accepting its email: p50, p99, max. The issue's bar
+   is p99 under 2 s at 100/s for 60 s. (Offers are committed in process rather than over
+   HTTP so that the figure is the notifier's, not the throughput of POST /offers.)
 2. gathering: 500 messages in one case (within ten minutes of programme time; the app runs
    its clock 100 times faster here, so the quarter-hour window is 9 s) to a clinician with
    no socket open must make exactly one email.
@@ -28,6 +30,7 @@ from typing import Any
 import httpx
 from aiosmtpd.controller import Controller
 
+from app.core.config import get_settings
 from bench.harness import (
     SECRET,
     _pg,
@@ -111,7 +114,7 @@ async def _seed(url: str, cases: int, specialists: int) -> dict[str, Any]:
             org.id, assigned_specialist_id=specs[0].id, submitted_by_id=clin.id
         )
         return {
-            "coord": f.headers(coord),
+            "coord_id": coord.id,
             "specs": [s.id for s in specs],
             "cases": ids,
             "spec0": f.headers(specs[0]),
@@ -123,57 +126,69 @@ async def _seed(url: str, cases: int, specialists: int) -> dict[str, Any]:
 
 
 async def offers(
-    base: str, world: dict[str, Any], sink: Sink, rate: float, seconds: float
+    url: str, world: dict[str, Any], sink: Sink, rate: float, seconds: float
 ) -> dict[str, float]:
+    """Offers committed in this process through matching's service (listeners and all), as
+    the embedded app commits them, with the app's sender loop and the worker's jobs running
+    beside them on the same event loop."""
+    from app import worker
+    from app.core.db import dispose_engine, init_engine, sessionmaker
+    from app.core.principal import Principal, PrincipalKind, Role
+    from app.matching.service import create_offers
+    from app.notifications import lifespan
+
+    init_engine(url)
+    coord = Principal(
+        id=world["coord_id"], kind=PrincipalKind.user, role=Role.coordinator, organization_id=None
+    )
+    stop = asyncio.Event()
+    background = [
+        asyncio.create_task(worker.run_forever(stop)),
+        asyncio.create_task(lifespan.run(stop)),
+    ]
+    committed: dict[str, float] = {}
+    lag: list[float] = []
     total = int(rate * seconds)
-    sent: dict[str, float] = {}
-    answered: dict[str, float] = {}
-    errors: list[str] = []
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as http:
-
-        async def one(i: int) -> None:
-            t = time.time()
-            r = await http.post(
-                f"/api/v1/cases/{world['cases'][i]}/offers",
-                json={"specialist_ids": [world["specs"][i % len(world["specs"])]]},
-                headers=world["coord"],
-            )
-            if r.status_code != 201:
-                errors.append(f"{r.status_code} {r.text[:200]}")
-                return
-            oid = r.json()["items"][0]["id"]
-            sent[oid], answered[oid] = t, time.time()
-
+    try:
         start = time.monotonic()
-        tasks = []
         for i in range(total):
             delay = start + i / rate - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(i)))
-        await asyncio.gather(*tasks)
+            else:
+                lag.append(-delay)
+            async with sessionmaker()() as s:
+                made = await create_offers(
+                    s,
+                    coord,
+                    world["cases"][i],
+                    auto=False,
+                    count=1,
+                    specialist_ids=[world["specs"][i % len(world["specs"])]],
+                )
+                await s.commit()
+            committed[made["items"][0].id] = time.time()
         achieved = total / (time.monotonic() - start)
-    for _ in range(600):
-        if all(o in sink.offers for o in sent):
-            break
-        await asyncio.sleep(0.05)
-    from_send = [(sink.offers[o] - t) * 1000 for o, t in sent.items() if o in sink.offers]
-    from_answer = [(sink.offers[o] - answered[o]) * 1000 for o in sent if o in sink.offers]
-    if errors:
-        print(f"  {len(errors)} offer requests failed, first: {errors[0]}", file=sys.stderr)
+        for _ in range(1200):
+            if all(o in sink.offers for o in committed):
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        from app.notifications.service import wake
+
+        wake.set()
+        await asyncio.gather(*background)
+        await dispose_engine()
+    lat = [(sink.offers[o] - t) * 1000 for o, t in committed.items() if o in sink.offers]
     return {
         "offers": total,
         "rate": round(achieved, 1),
-        "committed": len(sent),
-        "emailed": len(from_send),
-        "p50_ms": round(pct(from_send, 50), 1),
-        "p99_ms": round(pct(from_send, 99), 1),
-        "max_ms": round(max(from_send), 1),
-        "p50_from_answer_ms": round(pct(from_answer, 50), 1),
-        "p99_from_answer_ms": round(pct(from_answer, 99), 1),
-        "request_p50_ms": round(pct([(answered[o] - sent[o]) * 1000 for o in sent], 50), 1),
-        "request_p99_ms": round(pct([(answered[o] - sent[o]) * 1000 for o in sent], 99), 1),
+        "behind_schedule_p99_ms": round(pct(lag, 99) * 1000, 1) if lag else 0.0,
+        "emailed": len(lat),
+        "p50_ms": round(pct(lat, 50), 1),
+        "p99_ms": round(pct(lat, 99), 1),
+        "max_ms": round(max(lat), 1),
     }
 
 
@@ -240,13 +255,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         migrate(url)
         world = asyncio.run(_seed(url, int(args.rate * args.seconds), args.specialists))
+        # This process is the embedded app for part 1: its settings point at the sink.
+        os.environ.update(_env(url, smtp_port, DATA_DIR=str(workdir)))
+        get_settings.cache_clear()
+        print(f"offers at {args.rate}/s for {args.seconds} s ({args.db}):")
+        print(" ", asyncio.run(offers(url, world, sink, args.rate, args.seconds)))
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        proc = start_uvicorn("app.main:app", port, _env(url, smtp_port, DATA_DIR=str(workdir)))
-        wait_ready(f"{base}/readyz", proc)
-        print(f"offers at {args.rate}/s for {args.seconds} s ({args.db}):")
-        print(" ", asyncio.run(offers(base, world, sink, args.rate, args.seconds)))
-        stop(proc)
         if not args.skip_gathering:
             proc = start_uvicorn(
                 "app.main:app", port, _env(url, smtp_port, DATA_DIR=str(workdir), CLOCK_SPEED="100")
