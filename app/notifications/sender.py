@@ -29,7 +29,7 @@ from app.notifications.channels import email, push, sms
 from app.notifications.channels.base import Outcome, Result
 from app.notifications.devices import phone_code
 from app.notifications.ics import occurrence_ics
-from app.notifications.kinds import AccountMail, Channel
+from app.notifications.kinds import AccountMail, Channel, Kind
 from app.notifications.models import (
     AccountToken,
     Delivery,
@@ -176,7 +176,7 @@ async def _prepare(session: AsyncSession, d: Delivery, batch: Batch) -> None:
             rendered.html,
             r.language,
         )
-        if n.kind == "round_reminder" and "start" in n.data:
+        if n.kind == Kind.round_reminder and "start" in n.data:
             mail.attachments.append(("round.ics", "text/calendar", occurrence_ics(n)))
         batch.mails.append(mail)
     elif d.channel == Channel.sms:
