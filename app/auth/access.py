@@ -44,6 +44,6 @@ def can_update(p: Principal, target: User, fields: set[str]) -> None:
         return
     if p.role is Role.coordinator and target.role != Role.admin.value and "role" not in fields:
         return
-    if p.id == target.id and fields <= {"name", "password"}:
+    if p.id == target.id and fields <= {"name"}:
         return
     raise RoleForbidden("You may not change this user.")

@@ -11,6 +11,7 @@ from app.auth.schemas import (
     ApiClientMe,
     ApiClientRead,
     Introspection,
+    PasswordChange,
     TokenResponse,
     UserCreate,
     UserRead,
@@ -155,6 +156,16 @@ async def introspect(
 )
 async def me(session: SessionDep, p: CurrentPrincipal) -> object:
     return await service.describe_caller(session, p)
+
+
+@router.post(
+    "/me/password",
+    status_code=204,
+    summary="Change your own password (every session you had ends)",
+    responses=problem_responses(401, 403, 422, 429),
+)
+async def change_password(session: SessionDep, p: UserPrincipal, body: PasswordChange) -> None:
+    await service.change_password(session, p, body.current_password, body.new_password)
 
 
 users = make_router(tags=["users"])

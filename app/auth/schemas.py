@@ -56,7 +56,7 @@ class UserCreate(RequestBody):
 class UserUpdate(RequestBody):
     name: ShortText | None = None
     organization_id: str | None = Field(default=None, min_length=1, max_length=40)
-    password: str | None = Field(default=None, min_length=10, max_length=200)
+    # No password: only the user sets theirs (POST /me/password, invitation or reset link).
     active: bool | None = None
     role: Role | None = None
 
@@ -116,3 +116,8 @@ class Introspection(ReadModel):
     principal_kind: Literal["user", "client"] | None = None
     role: str | None = None
     organization_id: str | None = None
+
+
+class PasswordChange(RequestBody):
+    current_password: str = Field(min_length=1, max_length=200)
+    new_password: str = Field(min_length=10, max_length=200)

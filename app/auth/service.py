@@ -333,30 +333,57 @@ async def update_user(
             Role(data.get("role") or user.role),
             data.get("organization_id", user.organization_id),
         )
-    ends_sessions = False
+    # No password here: only the user sets theirs (POST /me/password, or an invitation or
+    # reset link); an admin who must stop someone deactivates them.
     for k in ("name", "organization_id", "role"):
         if k in data and data[k] is not None:
             setattr(user, k, data[k].value if isinstance(data[k], Role) else data[k])
-    if data.get("password"):
-        user.password_hash = await hash_password(data["password"])
-        ends_sessions = True
     if data.get("active") is not None and data["active"] != user.active:
         user.active = data["active"]
-        ends_sessions = ends_sessions or not user.active
-    if ends_sessions:
-        await end_sessions(session, user)
+        if not user.active:
+            await end_sessions(session, user)
     user.updated_at = utcnow()
     await session.flush()
     await audit.append(
-        session,
-        actor,
-        "user.update",
-        "user",
-        user.id,
-        detail=",".join(sorted(k for k in data if k != "password"))
-        + (",password" if "password" in data else ""),
+        session, actor, "user.update", "user", user.id, detail=",".join(sorted(data))
     )
     return user
+
+
+async def set_password(
+    session: AsyncSession, user: User, password: str, actor: Principal | None = None
+) -> None:
+    """The user's new password (from a reset link, or their own change): every session
+    they had ends, refresh tokens included."""
+    user.password_hash = await hash_password(password)
+    await end_sessions(session, user)
+    user.updated_at = utcnow()
+    await session.flush()
+    await audit.append(session, actor, "user.password", "user", user.id)
+
+
+class WrongPassword(Unprocessable):
+    """The current password given is not the user's."""
+
+    code = "wrong-password"
+
+
+async def change_password(
+    session: AsyncSession, p: Principal, current_password: str, new_password: str
+) -> None:
+    s = get_settings()
+    wait = await get_limiter().hit(
+        f"pwchange:{p.id}", s.login_attempts_per_account, s.login_window_seconds
+    )
+    if wait is not None:
+        raise RateLimited("Too many attempts; try again later.", headers={"Retry-After": str(wait)})
+    user = await session.get(User, p.id)
+    if user is None or not await verify_password(current_password, user.password_hash):
+        raise WrongPassword(
+            "The current password is wrong.",
+            errors=[{"pointer": "/current_password", "detail": "does not match"}],
+        )
+    await set_password(session, user, new_password, p)
 
 
 # --- API clients --------------------------------------------------------------------------

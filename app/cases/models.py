@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Index, Text, UniqueConstraint
+from sqlalchemy import Index, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from app.core.db import Timestamped, json_field, new_id, ts_field, utcnow
@@ -60,6 +60,9 @@ class Case(Timestamped, table=True):
     cancelled_at: datetime | None = ts_field(default=None)
     outcome: str | None = Field(default=None, max_length=4000)
     cancel_reason: str | None = Field(default=None, max_length=1000)
+    # Set once when respond_by passes with no signed note (app.cases.overdue); it stays, as
+    # the record that the deadline was missed.
+    overdue: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     # Bumped on every change; the ETag of the case.
     version: int = 1
 

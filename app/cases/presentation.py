@@ -4,7 +4,7 @@ its ETag. The documented shape is app.cases.schemas."""
 
 from typing import Any
 
-from sqlalchemy import Float
+from sqlalchemy import Boolean, Float
 
 from app.cases.access import View
 from app.cases.models import Case
@@ -43,6 +43,7 @@ _COMMON: dict[str, Any] = {
     "interpreter_needed": "interpreter_needed",
     "status": "status",
     "respond_by": "respond_by",
+    "overdue": "overdue",
 }
 SHAPES: dict[View, dict[str, Any]] = {
     View.summary: {
@@ -130,7 +131,7 @@ def json_sql(dialect: str, shape: dict[str, Any], row: str = '"case"') -> str:
                 value = f"CASE WHEN {c} IS NULL THEN NULL ELSE json(printf('%!.17g', {c})) END"
             elif dialect == "sqlite" and source == "languages":
                 value = f"json({c})"  # stored as JSON text
-            elif dialect == "sqlite" and source == "interpreter_needed":
+            elif dialect == "sqlite" and isinstance(col.type, Boolean):
                 value = f"CASE WHEN {c} THEN json('true') ELSE json('false') END"
             else:
                 value = c

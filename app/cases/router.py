@@ -105,6 +105,9 @@ async def list_cases(
     specialty: Annotated[str | None, Query(max_length=60)] = None,
     urgency: Urgency | None = None,
     organization_id: Annotated[str | None, Query(max_length=40)] = None,
+    overdue: Annotated[
+        bool | None, Query(description="true: only cases past respond_by with no signed note")
+    ] = None,
 ) -> object:
     items, nxt = await service.list_cases(
         session,
@@ -115,6 +118,7 @@ async def list_cases(
         specialty=specialty,
         urgency=urgency,
         organization_id=organization_id,
+        overdue=overdue,
     )
     # The items are JSON the database wrote (app.cases.service.list_cases).
     body = b'{"items":[' + ",".join(items).encode() + b'],"next_cursor":'

@@ -130,6 +130,9 @@ class _CaseCommon(Stamped):
     interpreter_needed: bool
     status: str
     respond_by: datetime
+    overdue: bool = Field(
+        default=False, description="respond_by passed with no signed note (set once, kept)."
+    )
 
 
 class CaseRead(_CaseCommon):

@@ -190,6 +190,7 @@ async def create_case(session: AsyncSession, actor: Principal, body: CaseCreate)
         cancelled_at=None,
         outcome=None,
         cancel_reason=None,
+        overdue=False,
     )
     row = {c: getattr(case, c) for c in _CASE_COLUMNS}
     row.update(
@@ -270,7 +271,7 @@ async def read_case(session: AsyncSession, actor: Principal, case_id: str) -> tu
     return row[2], conditional.etag(row[0], None if view == View.full else view.value)
 
 
-_FILTERS = ("status", "specialty", "urgency", "organization_id")
+_FILTERS = ("status", "specialty", "urgency", "organization_id", "overdue")
 _list_sql: dict[tuple[Any, ...], Statement] = {}
 _CASE_TABLE: Any = Case.__table__  # type: ignore[attr-defined]  # SQLModel types no __table__
 _LISTING_TABLE: Any = CaseListing.__table__  # type: ignore[attr-defined]
@@ -328,14 +329,16 @@ async def list_cases(
     specialty: str | None = None,
     urgency: str | None = None,
     organization_id: str | None = None,
+    overdue: bool | None = None,
 ) -> tuple[list[str], str | None]:
     """Newest first, built from the same rule as a read: never wider than GET /cases/{id}.
     Items are JSON texts, as the database keeps them (app.cases.listing)."""
     actor.require_scope(Scope.cases_read)
     db = await queries(session)
-    given = {"status": status, "specialty": specialty, "urgency": urgency}
+    given: dict[str, object] = {"status": status, "specialty": specialty, "urgency": urgency}
     given["organization_id"] = organization_id
-    filters = tuple(n for n in _FILTERS if given[n])
+    given["overdue"] = overdue
+    filters = tuple(n for n in _FILTERS if given[n] is not None and given[n] != "")
     after = decode_cursor(cursor) if cursor else None  # `?cursor=` (empty): the first page
     stmt = _list_statement(db, actor, filters, after is not None)
     params = {**access_params(actor), "lim": limit + 1, "after": after}

@@ -100,6 +100,30 @@ class Settings(BaseSettings):
     # Logs: JSON lines (one object per line, for a log pipeline) or plain text.
     log_format: Literal["json", "text"] = "json"
     log_level: str = "INFO"
+    # Notifications (app/notifications): where people are reached when not connected.
+    # The address people open; every link in an email, SMS or push starts with it.
+    public_url: str = "http://localhost:8000"
+    # smtp://user:pass@host:587 (STARTTLS when offered; ?starttls=required insists),
+    # smtps://user:pass@host:465 (TLS). Unset: each email is written as a .eml file under
+    # data_dir/mail and logged, so a newcomer sees what would have been sent.
+    smtp_url: str | None = None
+    mail_from: str = "Consult <no-reply@consult.localhost>"
+    vapid_private_key: str | None = None  # Web Push; unset: no pushes are sent
+    vapid_subject: str = "mailto:admin@consult.localhost"
+    # A provider-neutral SMS/WhatsApp gateway that receives Standard-Webhooks-signed JSON.
+    sms_gateway_url: str | None = None
+    sms_gateway_secret: str | None = None
+    # How often the app's own sender looks for due deliveries (besides being woken by a
+    # commit), and how long a claimed delivery is held before another pass may retry it.
+    notify_poll_seconds: float = 0.5
+    notify_lease_seconds: int = 120
+    notify_max_attempts: int = 8
+    # Messages to an offline participant are gathered into one email per case per window.
+    message_gather_minutes: int = 15
+    # The daily digest goes out at this local time in each user's zone.
+    digest_local_time: str = "07:00"
+    invitation_valid_days: int = 7
+    password_reset_valid_minutes: int = 60
 
     # The programme's clock (app/core/clock.py): where it starts and how many times faster
     # than real time it runs. Only for the simulated programme and tests; refused in

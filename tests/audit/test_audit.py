@@ -43,16 +43,23 @@ async def test_reading_a_case_writes_one_row_and_a_refused_read_a_denied_row(cli
 
 async def test_changes_are_recorded_without_secrets(client, factory, db):
     admin = await factory.make_user(Role.admin)
-    u = await factory.make_user(Role.specialist)
+    u = await factory.make_user(Role.specialist, password="the-old-password-1")
     r = await client.patch(
-        f"{API}/users/{u.id}",
-        headers=factory.headers(admin),
-        json={"name": "Dr Ana Ruiz", "password": "a-new-password-1"},
+        f"{API}/users/{u.id}", headers=factory.headers(admin), json={"name": "Dr Ana Ruiz"}
     )
     assert r.status_code == 200
-    [row] = await _entries(db, resource_id=u.id)
-    assert row.action == "user.update" and row.actor_id == admin.id
-    assert row.detail == "name,password" and "a-new-password-1" not in (row.detail or "")
+    r = await client.post(
+        f"{API}/me/password",
+        headers=factory.headers(u),
+        json={"current_password": "the-old-password-1", "new_password": "a-new-password-1"},
+    )
+    assert r.status_code == 204, r.text
+    rows = await _entries(db, resource_id=u.id)
+    assert [(e.action, e.actor_id, e.detail) for e in rows] == [
+        ("user.update", admin.id, "name"),
+        ("user.password", u.id, None),
+    ]
+    assert not any("password-1" in (e.detail or "") for e in rows)
 
 
 async def test_audit_api_filters_and_is_admin_only(client, factory, db):

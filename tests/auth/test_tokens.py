@@ -171,12 +171,13 @@ async def test_revoke_access_token(client, user):
     assert r.status_code == 200
 
 
-@pytest.mark.parametrize("change", [{"active": False}, {"password": "a-brand-new-password"}])
-async def test_deactivation_and_password_change_end_sessions(client, factory, user, change):
+async def test_deactivation_ends_sessions(client, factory, user):
     admin = await factory.make_user(Role.admin)
     tokens = (await _login(client, user.email)).json()
     h = _bearer(tokens["access_token"])
-    r = await client.patch(f"{API}/users/{user.id}", json=change, headers=factory.headers(admin))
+    r = await client.patch(
+        f"{API}/users/{user.id}", json={"active": False}, headers=factory.headers(admin)
+    )
     assert r.status_code == 200, r.text
     _problem(await client.get(f"{API}/me", headers=h), 401)
     r = await client.post(
@@ -184,22 +185,61 @@ async def test_deactivation_and_password_change_end_sessions(client, factory, us
         data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
     )
     _problem(r, 400)
-    if "password" in change:
-        _problem(await _login(client, user.email), 400)
-        fresh = await _login(client, user.email, change["password"])
-        assert fresh.status_code == 200
-        me = await client.get(f"{API}/me", headers=_bearer(fresh.json()["access_token"]))
-        assert me.status_code == 200
 
 
-async def test_own_password_change_ends_own_sessions(client, user):
+@pytest.mark.parametrize("role", [Role.admin, Role.coordinator])
+async def test_nobody_sets_another_users_password(client, factory, user, role):
+    """Issue 16: a coordinator (or admin) could set anyone's password and sign in as them.
+    Only the user sets theirs; staff deactivate instead."""
+    staff = await factory.make_user(role)
+    victim = await factory.make_user(Role.coordinator, password=PASSWORD)
+    for target in (user, victim):
+        r = await client.patch(
+            f"{API}/users/{target.id}",
+            json={"password": "taken-over-password"},
+            headers=factory.headers(staff),
+        )
+        body = _problem(r, 422, "validation-error")
+        assert body["errors"] == [
+            {"pointer": "/password", "detail": "Extra inputs are not permitted"}
+        ]
+        _problem(await _login(client, target.email, "taken-over-password"), 400)
+        assert (await _login(client, target.email)).status_code == 200
+
+
+async def test_own_password_change_needs_the_current_one_and_ends_every_session(client, user):
     tokens = (await _login(client, user.email)).json()
+    other = (await _login(client, user.email)).json()  # another device
     h = _bearer(tokens["access_token"])
+    # Not through PATCH /users/{id} any more, even for oneself.
     r = await client.patch(
         f"{API}/users/{user.id}", json={"password": "my-new-password-2"}, headers=h
     )
-    assert r.status_code == 200, r.text
+    _problem(r, 422)
+    r = await client.post(
+        f"{API}/me/password",
+        json={"current_password": "not-my-password", "new_password": "my-new-password-2"},
+        headers=h,
+    )
+    _problem(r, 422, "wrong-password")
+    r = await client.post(
+        f"{API}/me/password",
+        json={"current_password": PASSWORD, "new_password": "my-new-password-2"},
+        headers=h,
+    )
+    assert r.status_code == 204, r.text
     _problem(await client.get(f"{API}/me", headers=h), 401)
+    for t in (tokens, other):  # every refresh token of the user is revoked
+        r = await client.post(
+            f"{API}/auth/token",
+            data={"grant_type": "refresh_token", "refresh_token": t["refresh_token"]},
+        )
+        _problem(r, 400)
+    _problem(await _login(client, user.email), 400)
+    fresh = await _login(client, user.email, "my-new-password-2")
+    assert fresh.status_code == 200
+    me = await client.get(f"{API}/me", headers=_bearer(fresh.json()["access_token"]))
+    assert me.status_code == 200
 
 
 # --- API clients ------------------------------------------------------------------------------

@@ -1,0 +1,190 @@
+"""Invitations and password resets by emailed link: single use, expiring, stored hashed.
+
+The token in a link is HMAC(SECRET_KEY, purpose:id:salt): the database holds its hash and
+the salt, the sender derives the token again to write the email, and nobody who reads the
+database alone can rebuild a link. A reset never says whether an email is registered."""
+
+import base64
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.audit import service as audit
+from app.auth import service as auth
+from app.auth.access import can_create
+from app.auth.models import User
+from app.core.clock import utcnow
+from app.core.config import get_settings
+from app.core.errors import Unprocessable
+from app.core.principal import Principal, Role
+from app.core.security import hash_secret
+from app.notifications.errors import LinkExpired, UnknownLink
+from app.notifications.kinds import AccountMail, Channel
+from app.notifications.models import AccountToken, AccountTokenPurpose
+from app.notifications.service import new_delivery, wake_after_commit
+from app.organizations.models import Organization
+
+# At most this many reset links per account per hour; further requests are quietly ignored.
+RESETS_PER_HOUR = 3
+
+
+def derive(purpose: str, row_id: str, salt: str) -> str:
+    key = get_settings().secret_key.encode()
+    mac = hmac.new(key, f"{purpose}:{row_id}:{salt}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def token_of(row: AccountToken) -> str:
+    return derive(row.purpose, row.id, row.salt)
+
+
+def _new(purpose: AccountTokenPurpose, ttl: timedelta, **fields: object) -> AccountToken:
+    now = utcnow()
+    row = AccountToken(
+        purpose=purpose.value,
+        token_hash="",
+        salt=secrets.token_hex(16),
+        created_at=now,
+        expires_at=now + ttl,
+        **fields,  # type: ignore[arg-type]
+    )
+    row.token_hash = hash_secret(token_of(row))
+    return row
+
+
+async def invite(
+    session: AsyncSession, actor: Principal, email: str, role: Role, organization_id: str | None
+) -> AccountToken:
+    can_create(actor, role)
+    email = email.strip().lower()
+    if role == Role.clinician and not organization_id:
+        raise Unprocessable(
+            "A clinician belongs to a facility.",
+            errors=[{"pointer": "/organization_id", "detail": "required for clinicians"}],
+        )
+    if organization_id and await session.get(Organization, organization_id) is None:
+        raise Unprocessable(
+            "No such organization.", errors=[{"pointer": "/organization_id", "detail": "unknown"}]
+        )
+    if await session.scalar(select(col(User.id)).where(col(User.email) == email)):
+        raise Unprocessable(
+            "A user with this email exists.",
+            code="email-taken",
+            errors=[{"pointer": "/email", "detail": "already registered"}],
+        )
+    row = _new(
+        AccountTokenPurpose.invitation,
+        timedelta(days=get_settings().invitation_valid_days),
+        email=email,
+        role=role.value,
+        organization_id=organization_id,
+        created_by_id=actor.id,
+    )
+    session.add(row)
+    session.add(
+        new_delivery(
+            Channel.email,
+            AccountMail.invitation.value,
+            address=email,
+            context={"account_token_id": row.id},
+        )
+    )
+    await session.flush()
+    await audit.append(session, actor, "invitation.create", "invitation", row.id, detail=role.value)
+    wake_after_commit(session)
+    return row
+
+
+async def _take(session: AsyncSession, token: str, purpose: AccountTokenPurpose) -> AccountToken:
+    """The link's row, spent in this transaction: a second use (even a concurrent one) is
+    refused."""
+    row = await session.scalar(
+        select(AccountToken).where(
+            col(AccountToken.token_hash) == hash_secret(token),
+            col(AccountToken.purpose) == purpose.value,
+        )
+    )
+    if row is None:
+        raise UnknownLink("This link is not known.")
+    now = utcnow()
+    if row.used_at is not None or row.expires_at <= now:
+        raise LinkExpired("This link was used already or has expired; ask for a new one.")
+    res = await session.execute(
+        update(AccountToken)
+        .where(col(AccountToken.id) == row.id, col(AccountToken.used_at).is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(res, "rowcount", 1) != 1:
+        raise LinkExpired("This link was used already.")
+    return row
+
+
+async def accept(session: AsyncSession, token: str, name: str, password: str) -> User:
+    row = await _take(session, token, AccountTokenPurpose.invitation)
+    user = await auth.create_user(
+        session,
+        None,
+        {
+            "email": row.email,
+            "name": name,
+            "role": row.role,
+            "organization_id": row.organization_id,
+            "password": password,
+        },
+    )
+    await audit.append(session, None, "invitation.accept", "invitation", row.id, detail=user.id)
+    return user
+
+
+async def request_reset(session: AsyncSession, email: str) -> None:
+    """Email a reset link if the address belongs to an active user; the same (silent)
+    answer either way."""
+    email = email.strip().lower()
+    user = await session.scalar(select(User).where(col(User.email) == email))
+    if user is None or not user.active:
+        return
+    now = utcnow()
+    recent = await session.scalar(
+        select(func.count())
+        .select_from(AccountToken)
+        .where(
+            col(AccountToken.user_id) == user.id,
+            col(AccountToken.purpose) == AccountTokenPurpose.password_reset.value,
+            col(AccountToken.created_at) > now - timedelta(hours=1),
+        )
+    )
+    if (recent or 0) >= RESETS_PER_HOUR:
+        return
+    row = _new(
+        AccountTokenPurpose.password_reset,
+        timedelta(minutes=get_settings().password_reset_valid_minutes),
+        email=email,
+        user_id=user.id,
+    )
+    session.add(row)
+    session.add(
+        new_delivery(
+            Channel.email,
+            AccountMail.password_reset.value,
+            user_id=user.id,
+            address=user.email,
+            context={"account_token_id": row.id},
+        )
+    )
+    await session.flush()
+    await audit.append(session, None, "password_reset.request", "user", user.id)
+    wake_after_commit(session)
+
+
+async def reset(session: AsyncSession, token: str, password: str) -> None:
+    row = await _take(session, token, AccountTokenPurpose.password_reset)
+    user = await session.get(User, row.user_id) if row.user_id else None
+    if user is None or not user.active:
+        raise LinkExpired("This link can no longer be used.")
+    await auth.set_password(session, user, password)

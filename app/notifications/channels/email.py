@@ -1,0 +1,158 @@
+"""Email over SMTP (aiosmtplib: STARTTLS or TLS, auth), or .eml files when SMTP_URL is unset.
+
+One connection per batch: opening one (and STARTTLS) costs more than a message. A 5xx
+answer for a message is permanent; anything else (4xx, a dropped connection, a timeout)
+is temporary and the delivery is tried again with the same Message-ID."""
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import aiosmtplib
+
+from app.core.clock import utcnow
+from app.core.config import get_settings
+from app.notifications.channels.base import Outcome, Result
+
+log = logging.getLogger("app.notifications.email")
+
+
+@dataclass
+class Mail:
+    delivery_id: str
+    message_id: str
+    to: str
+    subject: str
+    text: str
+    html: str
+    language: str = "en"
+    attachments: list[tuple[str, str, bytes]] = field(default_factory=list)
+
+
+def build(mail: Mail) -> EmailMessage:
+    msg = EmailMessage()
+    msg["Message-ID"] = mail.message_id
+    msg["From"] = get_settings().mail_from
+    msg["To"] = mail.to
+    msg["Subject"] = mail.subject
+    msg["Date"] = format_datetime(utcnow())
+    msg["Content-Language"] = mail.language
+    # Automated: no out-of-office replies to a no-reply address.
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(mail.text)
+    msg.add_alternative(mail.html, subtype="html")
+    for filename, mime, data in mail.attachments:
+        maintype, _, subtype = mime.partition("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    return msg
+
+
+@dataclass
+class SmtpTarget:
+    hostname: str
+    port: int
+    use_tls: bool
+    start_tls: bool | None  # None: when the server offers it
+    username: str | None
+    password: str | None
+    validate_certs: bool
+
+
+def parse_url(url: str) -> SmtpTarget:
+    """smtp://user:pass@host:587 (STARTTLS when offered; ?starttls=required insists,
+    ?starttls=off never), smtps://user:pass@host:465 (TLS); ?verify=false accepts a
+    self-signed certificate (tests, a relay on the same host)."""
+    u = urlsplit(url)
+    if u.scheme not in ("smtp", "smtps"):
+        raise ValueError("SMTP_URL must start with smtp:// or smtps://")
+    q = {k: v[-1] for k, v in parse_qs(u.query).items()}
+    tls = u.scheme == "smtps"
+    starttls = {"required": True, "off": False}.get(q.get("starttls", ""), None)
+    return SmtpTarget(
+        hostname=u.hostname or "localhost",
+        port=u.port or (465 if tls else 587),
+        use_tls=tls,
+        start_tls=False if tls else starttls,
+        username=unquote(u.username) if u.username else None,
+        password=unquote(u.password) if u.password else None,
+        validate_certs=q.get("verify", "true").lower() not in ("false", "0", "no"),
+    )
+
+
+def _permanent(e: Exception) -> bool:
+    if isinstance(e, aiosmtplib.SMTPRecipientsRefused):
+        return all(r.code >= 500 for r in e.recipients)
+    if isinstance(e, aiosmtplib.SMTPResponseException):
+        return 500 <= e.code < 600
+    return False
+
+
+async def _write_files(mails: list[Mail]) -> list[Result]:
+    """No SMTP server: each email becomes a .eml file a newcomer can open."""
+    folder = Path(get_settings().data_dir) / "mail"
+    out = []
+    for m in mails:
+        name = m.message_id.strip("<>").replace("@", "_at_") + ".eml"
+        data = build(m).as_bytes()
+        await asyncio.to_thread(_write, folder / name, data)
+        log.info("email to %s written to %s (SMTP_URL is not set)", m.to, folder / name)
+        out.append(Result(m.delivery_id, Outcome.sent))
+    return out
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+async def send(mails: list[Mail]) -> list[Result]:
+    if not mails:
+        return []
+    url = get_settings().smtp_url
+    if not url:
+        return await _write_files(mails)
+    t = parse_url(url)
+    client = aiosmtplib.SMTP(
+        hostname=t.hostname,
+        port=t.port,
+        use_tls=t.use_tls,
+        start_tls=t.start_tls,
+        username=t.username,
+        password=t.password,
+        validate_certs=t.validate_certs,
+        timeout=20,
+    )
+    results: list[Result] = []
+    try:
+        await client.connect()
+    except Exception as e:  # the server is down or refuses us: all of them later
+        return [Result(m.delivery_id, Outcome.retry, f"connect: {e}"[:500]) for m in mails]
+    try:
+        for m in mails:
+            try:
+                await client.send_message(build(m))
+                results.append(Result(m.delivery_id, Outcome.sent))
+            except Exception as e:
+                outcome = Outcome.failed if _permanent(e) else Outcome.retry
+                results.append(Result(m.delivery_id, outcome, str(e)[:500]))
+                if not client.is_connected:
+                    break
+    finally:
+        done = {r.delivery_id for r in results}
+        results += [
+            Result(m.delivery_id, Outcome.retry, "connection lost")
+            for m in mails
+            if m.delivery_id not in done
+        ]
+        if client.is_connected:
+            try:
+                await client.quit()
+            except Exception:
+                client.close()
+    return results

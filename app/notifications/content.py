@@ -1,0 +1,253 @@
+"""What an email, SMS or push says: the minimum necessary, in the reader's language.
+
+Only the facts a notification's `data` carries reach the text: kind, specialty, urgency,
+the facility's country, a deadline, counts, and a link under PUBLIC_URL that needs a
+sign-in. No patient reference, no clinical text (question, summary, notes, follow-up
+descriptions, messages) is ever rendered, whatever a caller puts in `data`."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, select_autoescape
+
+from app.core.config import get_settings
+
+# The only keys a text may show; anything else in `data` is ignored.
+SAFE_KEYS = (
+    "specialty",
+    "urgency",
+    "country",
+    "deadline",
+    "count",
+    "role",
+    "start",
+    "title",
+    "offers",
+    "follow_ups",
+    "unread",
+    "unmatched",
+    "overdue",
+    "stage",
+)
+
+SUBJECT: dict[str, dict[str, str]] = {
+    "offer": {
+        "en": "New consult offer: {specialty}, {urgency} ({country})",
+        "es": "Nueva oferta de consulta: {specialty}, {urgency} ({country})",
+        "fr": "Nouvelle demande d'avis : {specialty}, {urgency} ({country})",
+    },
+    "offer_expiring": {
+        "en": "Offer expiring soon: {specialty}, {urgency}",
+        "es": "La oferta vence pronto: {specialty}, {urgency}",
+        "fr": "L'offre expire bientôt : {specialty}, {urgency}",
+    },
+    "case_unmatched": {
+        "en": "Case without a specialist: {specialty}, {urgency} ({country})",
+        "es": "Caso sin especialista: {specialty}, {urgency} ({country})",
+        "fr": "Cas sans spécialiste : {specialty}, {urgency} ({country})",
+    },
+    "case_overdue": {
+        "en": "Case past its deadline: {specialty}, {urgency} ({country})",
+        "es": "Caso vencido: {specialty}, {urgency} ({country})",
+        "fr": "Cas en retard : {specialty}, {urgency} ({country})",
+    },
+    "note_signed": {
+        "en": "A consult note was signed ({specialty})",
+        "es": "Se firmó una nota de consulta ({specialty})",
+        "fr": "Une note d'avis a été signée ({specialty})",
+    },
+    "followup_due": {
+        "en": "A follow-up is due",
+        "es": "Hay un seguimiento pendiente",
+        "fr": "Un suivi est dû",
+    },
+    "round_reminder": {
+        "en": "Round reminder: {title}",
+        "es": "Recordatorio de sesión: {title}",
+        "fr": "Rappel de séance : {title}",
+    },
+    "messages": {
+        "en": "{count} new message(s) in a {specialty} case",
+        "es": "{count} mensaje(s) nuevo(s) en un caso de {specialty}",
+        "fr": "{count} nouveau(x) message(s) dans un cas de {specialty}",
+    },
+    "digest": {
+        "en": "Your daily summary",
+        "es": "Su resumen diario",
+        "fr": "Votre résumé du jour",
+    },
+    "invitation": {
+        "en": "You are invited to the consult programme",
+        "es": "Está invitado al programa de consultas",
+        "fr": "Vous êtes invité au programme d'avis",
+    },
+    "password_reset": {
+        "en": "Reset your password",
+        "es": "Restablecer su contraseña",
+        "fr": "Réinitialiser votre mot de passe",
+    },
+}
+
+LINE: dict[str, dict[str, str]] = {
+    "offer": {
+        "en": "A {urgency} case in {specialty} from a facility in {country} is offered to "
+        "you. Please accept or decline by {deadline}.",
+        "es": "Se le ofrece un caso {urgency} de {specialty} de un centro en {country}. "
+        "Acepte o rechace antes de {deadline}.",
+        "fr": "Un cas {urgency} en {specialty} d'un centre au {country} vous est proposé. "
+        "Merci d'accepter ou de refuser avant {deadline}.",
+    },
+    "offer_expiring": {
+        "en": "The offer of a {urgency} {specialty} case expires at {deadline}.",
+        "es": "La oferta de un caso {urgency} de {specialty} vence a las {deadline}.",
+        "fr": "L'offre d'un cas {urgency} en {specialty} expire à {deadline}.",
+    },
+    "case_unmatched": {
+        "en": "A {urgency} {specialty} case from {country} has no specialist yet; "
+        "its deadline is {deadline}.",
+        "es": "Un caso {urgency} de {specialty} de {country} aún no tiene especialista; "
+        "vence el {deadline}.",
+        "fr": "Un cas {urgency} en {specialty} du {country} n'a pas encore de spécialiste ; "
+        "échéance {deadline}.",
+    },
+    "case_overdue": {
+        "en": "A {urgency} {specialty} case from {country} passed its deadline ({deadline}) "
+        "without a signed note.",
+        "es": "Un caso {urgency} de {specialty} de {country} superó su plazo ({deadline}) "
+        "sin nota firmada.",
+        "fr": "Un cas {urgency} en {specialty} du {country} a dépassé son échéance "
+        "({deadline}) sans note signée.",
+    },
+    "note_signed": {
+        "en": "The specialist signed a consult note. Please read and acknowledge it.",
+        "es": "El especialista firmó una nota de consulta. Léala y confirme su lectura.",
+        "fr": "Le spécialiste a signé une note d'avis. Merci de la lire et d'en accuser réception.",
+    },
+    "followup_due": {
+        "en": "A follow-up assigned to you is due ({deadline}).",
+        "es": "Un seguimiento asignado a usted vence ({deadline}).",
+        "fr": "Un suivi qui vous est confié est dû ({deadline}).",
+    },
+    "round_reminder": {
+        "en": "{title} starts at {start}. The invitation is attached.",
+        "es": "{title} comienza a las {start}. La invitación va adjunta.",
+        "fr": "{title} commence à {start}. L'invitation est jointe.",
+    },
+    "messages": {
+        "en": "{count} new message(s) arrived in a {specialty} case while you were away.",
+        "es": "Llegaron {count} mensaje(s) en un caso de {specialty} mientras no estaba.",
+        "fr": "{count} message(s) sont arrivés dans un cas de {specialty} en votre absence.",
+    },
+    "digest": {
+        "en": "Pending offers: {offers}. Follow-ups due: {follow_ups}. Unread "
+        "notifications: {unread}. Unmatched cases: {unmatched}. Overdue cases: {overdue}.",
+        "es": "Ofertas pendientes: {offers}. Seguimientos: {follow_ups}. Notificaciones "
+        "sin leer: {unread}. Casos sin especialista: {unmatched}. Casos vencidos: {overdue}.",
+        "fr": "Offres en attente : {offers}. Suivis dus : {follow_ups}. Notifications non "
+        "lues : {unread}. Cas sans spécialiste : {unmatched}. Cas en retard : {overdue}.",
+    },
+    "invitation": {
+        "en": "You are invited to join as {role}. Choose your password with this link, "
+        "valid until {deadline}:",
+        "es": "Está invitado a unirse como {role}. Elija su contraseña con este enlace, "
+        "válido hasta {deadline}:",
+        "fr": "Vous êtes invité à rejoindre le programme ({role}). Choisissez votre mot de "
+        "passe avec ce lien, valable jusqu'au {deadline} :",
+    },
+    "password_reset": {
+        "en": "Someone asked to reset your password. If it was you, use this link (valid "
+        "until {deadline}); if not, ignore this email: your password stays as it is.",
+        "es": "Alguien pidió restablecer su contraseña. Si fue usted, use este enlace "
+        "(válido hasta {deadline}); si no, ignore este correo.",
+        "fr": "Quelqu'un a demandé à réinitialiser votre mot de passe. Si c'était vous, "
+        "utilisez ce lien (valable jusqu'au {deadline}) ; sinon, ignorez ce message.",
+    },
+}
+
+OPEN = {"en": "Open (sign-in needed)", "es": "Abrir (requiere iniciar sesión)", "fr": "Ouvrir"}
+FOOTER = {
+    "en": "You receive this because of your notification preferences.",
+    "es": "Recibe esto por sus preferencias de notificación.",
+    "fr": "Vous recevez ceci selon vos préférences de notification.",
+}
+STAGE = {
+    "deadline_near": {
+        "en": "Most of its time to respond has passed.",
+        "es": "Ya pasó la mayor parte del plazo.",
+        "fr": "La plus grande partie du délai est écoulée.",
+    }
+}
+
+_html = Environment(autoescape=select_autoescape(default=True)).from_string(
+    """<!doctype html><html lang="{{ lang }}"><body style="font-family:sans-serif">
+<p>{{ line }}</p>{% if extra %}<p>{{ extra }}</p>{% endif %}
+<p><a href="{{ link }}">{{ open }}</a></p>
+<p style="color:#666;font-size:small">{{ footer }}</p></body></html>"""
+)
+
+
+class _Facts(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "-"
+
+
+def _when(value: Any, zone: str) -> str:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return "-"
+    if not isinstance(value, datetime):
+        return "-"
+    return value.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def facts(data: dict[str, Any], zone: str) -> dict[str, Any]:
+    out = _Facts({k: data[k] for k in SAFE_KEYS if k in data and data[k] is not None})
+    for k in ("deadline", "start"):
+        if k in out:
+            out[k] = _when(out[k], zone)
+    return out
+
+
+def _pick(table: dict[str, str], language: str) -> str:
+    return table.get(language) or table["en"]
+
+
+def subject(template: str, data: dict[str, Any], language: str, zone: str) -> str:
+    return _pick(SUBJECT[template], language).format_map(facts(data, zone))[:300]
+
+
+@dataclass
+class Rendered:
+    subject: str
+    text: str
+    html: str
+    short: str  # SMS and push body
+    link: str
+    attachments: list[tuple[str, str, bytes]] = field(default_factory=list)
+
+
+def render(template: str, data: dict[str, Any], link: str, language: str, zone: str) -> Rendered:
+    f = facts(data, zone)
+    line = _pick(LINE[template], language).format_map(f)
+    extra = _pick(STAGE[f["stage"]], language) if f.get("stage") in STAGE else ""
+    subj = subject(template, data, language, zone)
+    footer = _pick(FOOTER, language)
+    text = "\n\n".join(p for p in (line, extra, f"{_pick(OPEN, language)}: {link}", footer) if p)
+    html = _html.render(
+        lang=language,
+        line=line,
+        extra=extra,
+        link=link,
+        open=_pick(OPEN, language),
+        footer=footer,
+    )
+    return Rendered(subj, text + "\n", html, f"{subj} {link}", link)
+
+
+def link(path: str) -> str:
+    """A link people open; the page asks them to sign in."""
+    return get_settings().public_url.rstrip("/") + path

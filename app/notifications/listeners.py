@@ -1,0 +1,224 @@
+"""Who is told what, decided in the transaction of the change (the outbox): each listener
+writes in-app notifications and their deliveries beside the event that causes them, so a
+change that rolls back tells nobody and one that commits is sent even after a crash."""
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.auth.models import User
+from app.cases.models import Case, Urgency
+from app.core.clock import utcnow
+from app.core.config import get_settings
+from app.core.principal import Role
+from app.events.models import OutboxEvent
+from app.events.service import listen
+from app.notifications.content import link
+from app.notifications.kinds import Kind
+from app.notifications.models import MessageGather
+from app.notifications.service import notify
+from app.organizations.models import Organization
+from app.rounds.models import RoundSeries
+
+
+async def case_facts(session: AsyncSession, case_id: str) -> tuple[Case | None, dict[str, Any]]:
+    """The case and the few facts about it a message may carry."""
+    case = await session.get(Case, case_id)
+    if case is None:
+        return None, {}
+    org = await session.get(Organization, case.organization_id)
+    return case, {
+        "specialty": case.specialty,
+        "urgency": case.urgency,
+        "country": org.country if org else None,
+        "deadline": case.respond_by.isoformat(),
+    }
+
+
+async def coordinators(session: AsyncSession) -> list[str]:
+    return list(
+        (
+            await session.scalars(
+                select(col(User.id)).where(
+                    col(User.role) == Role.coordinator.value, col(User.active).is_(True)
+                )
+            )
+        ).all()
+    )
+
+
+def _has(payload: dict[str, Any], *keys: str) -> bool:
+    """An event without what the message needs tells nobody (rather than failing the
+    change that emitted it)."""
+    return all(payload.get(k) for k in keys)
+
+
+@listen("offer.created")
+async def offer_made(session: AsyncSession, event: OutboxEvent) -> None:
+    p = event.payload
+    if not _has(p, "case_id", "offer_id", "expires_at"):
+        return
+    case, facts = await case_facts(session, p["case_id"])
+    if case is None:
+        return
+    for uid in event.audience:
+        await notify(
+            session,
+            uid,
+            Kind.offer,
+            data={**facts, "deadline": p["expires_at"]},
+            link=link(f"/offers/{p['offer_id']}"),
+            case_id=case.id,
+            urgent=case.urgency == Urgency.emergency,
+        )
+
+
+@listen("matching.unmatched")
+async def case_unmatched(session: AsyncSession, event: OutboxEvent) -> None:
+    case, facts = await case_facts(session, event.resource_id)
+    if case is None:
+        return
+    for uid in event.audience:
+        await notify(
+            session,
+            uid,
+            Kind.case_unmatched,
+            data=facts,
+            link=link(f"/cases/{case.id}"),
+            case_id=case.id,
+            urgent=case.urgency == Urgency.emergency,
+        )
+
+
+@listen("case.overdue")
+async def case_overdue(session: AsyncSession, event: OutboxEvent) -> None:
+    case, facts = await case_facts(session, event.resource_id)
+    if case is None:
+        return
+    for uid in await coordinators(session):
+        await notify(
+            session,
+            uid,
+            Kind.case_overdue,
+            data=facts,
+            link=link(f"/cases/{case.id}"),
+            case_id=case.id,
+            dedupe_key=f"overdue:{case.id}:{uid}",
+        )
+
+
+@listen("note.signed")
+async def note_signed(session: AsyncSession, event: OutboxEvent) -> None:
+    p = event.payload
+    if not _has(p, "case_id", "note_id"):
+        return
+    case, facts = await case_facts(session, p["case_id"])
+    if case is None:
+        return
+    for uid in event.audience:
+        await notify(
+            session,
+            uid,
+            Kind.note_signed,
+            data={"specialty": facts["specialty"]},
+            link=link(f"/notes/{p['note_id']}"),
+            case_id=case.id,
+        )
+
+
+@listen("followup.due")
+async def followup_due(session: AsyncSession, event: OutboxEvent) -> None:
+    # The description is clinical text: only the due time goes out.
+    p = event.payload
+    if not _has(p, "due_at", "follow_up_id"):
+        return
+    for uid in event.audience:
+        await notify(
+            session,
+            uid,
+            Kind.followup_due,
+            data={"deadline": p["due_at"]},
+            link=link(f"/follow-ups/{p['follow_up_id']}"),
+            case_id=p.get("case_id"),
+        )
+
+
+@listen("round.reminder")
+async def round_reminder(session: AsyncSession, event: OutboxEvent) -> None:
+    p = event.payload
+    if not _has(p, "round_id", "start"):
+        return
+    series = await session.get(RoundSeries, p["round_id"])
+    data = {
+        "round_id": p["round_id"],
+        "title": p.get("title"),
+        "start": p["start"],
+        "duration_minutes": series.duration_minutes if series else 60,
+    }
+    for uid in event.audience:
+        await notify(
+            session,
+            uid,
+            Kind.round_reminder,
+            data=data,
+            link=link(f"/rounds/{p['round_id']}"),
+            dedupe_key=f"round:{p['round_id']}:{p['start']}:{uid}",
+        )
+
+
+@listen("message.created")
+async def gather_message(session: AsyncSession, event: OutboxEvent) -> None:
+    """Count the message toward one email per case per window for each participant who was
+    not in the conversation; whoever writes in it is there, so their own window closes."""
+    p = event.payload
+    if not _has(p, "case_id"):
+        return
+    case_id, sender, seq = p["case_id"], p.get("sender_id"), int(p.get("seq") or 0)
+    if sender:
+        await session.execute(
+            delete(MessageGather).where(
+                col(MessageGather.user_id) == sender,
+                col(MessageGather.case_id) == case_id,
+                col(MessageGather.open).is_(True),
+            )
+        )
+    now = utcnow()
+    due = now + timedelta(minutes=get_settings().message_gather_minutes)
+    for uid in event.audience:
+        if uid == sender:
+            continue
+        if await _count(session, uid, case_id, seq):
+            continue
+        try:
+            async with session.begin_nested():
+                session.add(
+                    MessageGather(
+                        user_id=uid,
+                        case_id=case_id,
+                        first_at=now,
+                        due_at=due,
+                        count=1,
+                        first_seq=seq,
+                        last_seq=seq,
+                    )
+                )
+        except IntegrityError:  # a concurrent message opened the window first
+            await _count(session, uid, case_id, seq)
+
+
+async def _count(session: AsyncSession, uid: str, case_id: str, seq: int) -> bool:
+    res = await session.execute(
+        update(MessageGather)
+        .where(
+            col(MessageGather.user_id) == uid,
+            col(MessageGather.case_id) == case_id,
+            col(MessageGather.open).is_(True),
+        )
+        .values(count=col(MessageGather.count) + 1, last_seq=seq)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(res, "rowcount", 0))

@@ -1,0 +1,187 @@
+"""Who wants what, where, and when: channels per kind, quiet hours in the user's own zone,
+their language; and whether a specialist is on time off (then nothing is sent)."""
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.auth.models import User
+from app.core.clock import utcnow
+from app.core.config import get_settings
+from app.core.errors import NotFound
+from app.notifications.kinds import DEFAULT_CHANNELS, Channel, Kind
+from app.notifications.models import NotificationSetting
+from app.organizations.models import Organization
+from app.specialists.models import SpecialistProfile, SpecialistTimeOff
+
+LANGUAGES = ("en", "es", "fr")  # the languages the messages are written in
+
+
+@dataclass
+class Recipient:
+    """A user as the notifier needs them: where to reach them and what they asked for."""
+
+    user: User
+    setting: NotificationSetting | None
+    timezone: str
+    language: str
+
+    def channels(self, kind: Kind) -> frozenset[Channel]:
+        chosen = (self.setting.channels if self.setting else {}).get(kind.value)
+        picked = DEFAULT_CHANNELS[kind] if chosen is None else frozenset(map(Channel, chosen))
+        return picked | {Channel.in_app}  # in-app is always on
+
+    @property
+    def phone(self) -> str | None:
+        s = self.setting
+        return s.phone if s and s.phone and s.phone_verified_at else None
+
+    def quiet_until(self, at: datetime) -> datetime | None:
+        """When quiet hours that hold at `at` end (UTC), or None when `at` is not quiet."""
+        s = self.setting
+        if not s or not s.quiet_start or not s.quiet_end:
+            return None
+        return quiet_until(at, s.quiet_start, s.quiet_end, self.timezone)
+
+
+def _hhmm(value: str) -> time:
+    h, m = value.split(":")
+    return time(int(h), int(m))
+
+
+def quiet_until(at: datetime, start: str, end: str, zone: str) -> datetime | None:
+    """The end of the quiet window containing `at`, in UTC; None outside it. The window is
+    wall time in `zone` (22:00-07:00 spans midnight), so its length in real hours changes
+    on the nights the clocks change."""
+    tz = ZoneInfo(zone)
+    local = at.astimezone(tz)
+    s, e = _hhmm(start), _hhmm(end)
+    now = local.time().replace(tzinfo=None)
+    if s == e:
+        return None
+    if s < e:
+        inside = s <= now < e
+        end_day = local.date()
+    else:  # spans midnight
+        inside = now >= s or now < e
+        end_day = local.date() + timedelta(days=1) if now >= s else local.date()
+    if not inside:
+        return None
+    # Wall time on that day; a time the clocks skip (spring forward) lands just after.
+    ends = datetime.combine(end_day, e, tzinfo=tz)
+    return ends.astimezone(ZoneInfo("UTC"))
+
+
+def next_local(at: datetime, hhmm: str, zone: str) -> datetime:
+    """The next instant after `at` when the wall clock in `zone` reads `hhmm` (UTC)."""
+    tz = ZoneInfo(zone)
+    local = at.astimezone(tz)
+    candidate = datetime.combine(local.date(), _hhmm(hhmm), tzinfo=tz)
+    if candidate <= local:
+        candidate = datetime.combine(local.date() + timedelta(days=1), _hhmm(hhmm), tzinfo=tz)
+    return candidate.astimezone(ZoneInfo("UTC"))
+
+
+async def setting_of(session: AsyncSession, user_id: str) -> NotificationSetting | None:
+    return await session.get(NotificationSetting, user_id)
+
+
+async def recipient(session: AsyncSession, user_id: str) -> Recipient | None:
+    """The user with their zone and language: their own setting, else their specialist
+    profile's, else their facility's, else UTC and English. None for an inactive user."""
+    user = await session.get(User, user_id)
+    if user is None or not user.active:
+        return None
+    setting = await setting_of(session, user_id)
+    zone = setting.timezone if setting and setting.timezone else None
+    languages: list[str] = [setting.language] if setting and setting.language else []
+    profile = await session.get(SpecialistProfile, user_id)
+    if profile is not None:
+        zone = zone or profile.timezone
+        languages += list(profile.languages)
+    if user.organization_id:
+        org = await session.get(Organization, user.organization_id)
+        if org is not None:
+            zone = zone or org.timezone
+            languages += list(org.languages)
+    language = next(
+        (lang for lang in (x.split("-")[0] for x in languages) if lang in LANGUAGES), "en"
+    )
+    return Recipient(user, setting, zone or "UTC", language)
+
+
+async def on_time_off(session: AsyncSession, user_id: str, at: datetime) -> bool:
+    """A specialist on time off is sent nothing (the in-app list still keeps it)."""
+    return bool(
+        await session.scalar(
+            select(
+                exists().where(
+                    col(SpecialistTimeOff.user_id) == user_id,
+                    col(SpecialistTimeOff.start_at) <= at,
+                    col(SpecialistTimeOff.end_at) > at,
+                )
+            )
+        )
+    )
+
+
+def as_read(r: Recipient) -> dict[str, Any]:
+    s = r.setting
+    return {
+        "channels": {k.value: sorted(c.value for c in r.channels(k)) for k in Kind},
+        "quiet_hours": (
+            {"start": s.quiet_start, "end": s.quiet_end}
+            if s and s.quiet_start and s.quiet_end
+            else None
+        ),
+        "timezone": r.timezone,
+        "language": r.language,
+        "phone": s.phone if s else None,
+        "phone_verified": bool(s and s.phone_verified_at),
+    }
+
+
+async def setting_for_update(session: AsyncSession, user_id: str) -> NotificationSetting:
+    s = await session.get(NotificationSetting, user_id)
+    if s is None:
+        s = NotificationSetting(user_id=user_id)
+        session.add(s)
+    return s
+
+
+async def read(session: AsyncSession, user_id: str) -> dict[str, Any]:
+    r = await recipient(session, user_id)
+    if r is None:
+        raise NotFound("No such user.")
+    return as_read(r)
+
+
+async def replace(
+    session: AsyncSession,
+    user_id: str,
+    channels: dict[Kind, list[Channel]],
+    quiet_hours: tuple[str, str] | None,
+    timezone: str | None,
+    language: str | None,
+) -> dict[str, Any]:
+    """PUT: the whole set at once; kinds not named go back to their defaults."""
+    s = await setting_for_update(session, user_id)
+    s.channels = {
+        k.value: sorted({c.value for c in v} | {Channel.in_app.value}) for k, v in channels.items()
+    }
+    s.quiet_start, s.quiet_end = quiet_hours or (None, None)
+    s.timezone, s.language = timezone, language
+    s.updated_at = utcnow()
+    await session.flush()
+    r = await recipient(session, user_id)
+    if r is None:
+        raise NotFound("No such user.")
+    # The digest follows the user's (new) zone: next at their next morning.
+    s.digest_next_at = next_local(utcnow(), get_settings().digest_local_time, r.timezone)
+    await session.flush()
+    return as_read(r)

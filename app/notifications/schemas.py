@@ -1,0 +1,120 @@
+"""Request and response shapes: notifications, preferences, devices, invitations, resets."""
+
+import re
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, EmailStr, Field
+
+from app.core.principal import Role
+from app.core.schemas import ReadModel, RequestBody, ShortText, Stamped, TimeZoneName
+from app.notifications.kinds import Channel, Kind
+
+
+class NotificationRead(ReadModel):
+    id: str
+    kind: str
+    created_at: datetime
+    read_at: datetime | None
+    subject: str
+    link: str = Field(description="Opens in the console; needs a sign-in.")
+
+
+def _hhmm(v: str) -> str:
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", v):
+        raise ValueError("expected HH:MM (00:00-23:59)")
+    return v
+
+
+HHMM = Annotated[str, AfterValidator(_hhmm)]
+
+
+class QuietHours(BaseModel):
+    start: HHMM = Field(description="Local wall time in your zone, HH:MM.")
+    end: HHMM
+
+
+class PreferencesUpdate(RequestBody):
+    """The whole set: a kind not named goes back to its defaults. `in_app` is always on."""
+
+    channels: dict[Kind, list[Channel]] = Field(default_factory=dict)
+    quiet_hours: QuietHours | None = None
+    timezone: TimeZoneName | None = Field(
+        default=None, description="Default: your specialist profile's, else your facility's."
+    )
+    language: Annotated[str, Field(pattern=r"^[a-z]{2}$")] | None = None
+
+
+class PreferencesRead(BaseModel):
+    channels: dict[str, list[str]]
+    quiet_hours: QuietHours | None
+    timezone: str
+    language: str
+    phone: str | None
+    phone_verified: bool
+
+
+class PushKeys(BaseModel):
+    p256dh: str = Field(min_length=1, max_length=200)
+    auth: str = Field(min_length=1, max_length=100)
+
+
+class PushSubscriptionCreate(RequestBody):
+    """A browser's PushSubscription JSON (`subscription.toJSON()`)."""
+
+    endpoint: str = Field(min_length=1, max_length=2000)
+    keys: PushKeys
+    expirationTime: Any | None = None  # noqa: N815  (the browser's own field name)
+
+
+class PushSubscriptionRead(Stamped):
+    endpoint: str
+
+
+class PhoneSet(RequestBody):
+    phone: str = Field(min_length=4, max_length=20, description="E.164, e.g. +254712345678")
+
+
+class PhoneVerify(RequestBody):
+    code: str = Field(min_length=6, max_length=6, pattern=r"^\d{6}$")
+
+
+class InvitationCreate(RequestBody):
+    email: EmailStr
+    role: Role
+    organization_id: str | None = Field(default=None, min_length=1, max_length=40)
+
+
+class InvitationRead(ReadModel):
+    id: str
+    email: str
+    role: str
+    organization_id: str | None
+    created_at: datetime
+    expires_at: datetime
+
+
+class InvitationAccept(RequestBody):
+    name: ShortText
+    password: str = Field(min_length=10, max_length=200)
+
+
+class PasswordResetRequest(RequestBody):
+    email: str = Field(min_length=3, max_length=254)
+
+
+class PasswordReset(RequestBody):
+    password: str = Field(min_length=10, max_length=200)
+
+
+class DeliveryRead(Stamped):
+    notification_id: str | None
+    user_id: str | None
+    channel: str
+    template: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    sent_at: datetime | None
+    last_error: str | None
+    message_id: str

@@ -1,0 +1,281 @@
+"""Sending the deliveries: claim, send outside any transaction, mark.
+
+1. Claim a batch of due deliveries in one short transaction (status `sending`, a lease,
+   attempts + 1): several senders, in one process or many, never claim one row twice.
+2. Send them with no transaction open: email over one SMTP connection per batch, pushes,
+   the SMS gateway. A request never waits for this.
+3. Mark each one: sent; pending again with backoff after a temporary failure; failed
+   after a permanent one or too many attempts (counted in Prometheus, listed for admins).
+A process that dies between 2 and 3 leaves the row `sending`; when its lease runs out the
+next pass sends it again with the same Message-ID, so a mail client shows it once.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from prometheus_client import Counter
+from sqlalchemy import and_, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.core.clock import utcnow
+from app.core.config import get_settings
+from app.core.db import is_postgres, sessionmaker
+from app.core.pagination import keyset_page
+from app.notifications import content
+from app.notifications.accounts import token_of
+from app.notifications.channels import email, push, sms
+from app.notifications.channels.base import Outcome, Result
+from app.notifications.devices import phone_code
+from app.notifications.ics import occurrence_ics
+from app.notifications.kinds import AccountMail, Channel, Kind
+from app.notifications.models import (
+    AccountToken,
+    Delivery,
+    DeliveryStatus,
+    Notification,
+    PushSubscription,
+)
+from app.notifications.preferences import recipient
+
+log = logging.getLogger("app.notifications")
+
+DELIVERIES = Counter(
+    "notification_deliveries_total",
+    "Notification deliveries by channel and outcome (sent, retry, failed, skipped).",
+    ["channel", "outcome"],
+)
+BATCH = 200
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min, ... up to an hour between tries."""
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+@dataclass
+class Batch:
+    claimed: dict[str, tuple[str, int]] = field(default_factory=dict)  # id -> (channel, attempts)
+    mails: list[email.Mail] = field(default_factory=list)
+    pushes: list[push.Push] = field(default_factory=list)
+    texts: list[sms.Sms] = field(default_factory=list)
+    done: list[Result] = field(default_factory=list)  # settled without sending
+
+
+def _due(now: datetime) -> list[object]:
+    return [
+        and_(
+            col(Delivery.status) == DeliveryStatus.pending.value,
+            col(Delivery.next_attempt_at) <= now,
+        ),
+        and_(
+            col(Delivery.status) == DeliveryStatus.sending.value,
+            col(Delivery.lease_until) <= now,
+        ),
+    ]
+
+
+async def _claim(session: AsyncSession, now: datetime, limit: int) -> list[Delivery]:
+    lease = now + timedelta(seconds=get_settings().notify_lease_seconds)
+    ids: list[str] = []
+    for cond in _due(now):
+        stmt = (
+            select(col(Delivery.id))
+            .where(cond)  # type: ignore[arg-type]
+            .order_by(col(Delivery.next_attempt_at))
+            .limit(limit - len(ids))
+        )
+        if is_postgres(session):
+            stmt = stmt.with_for_update(skip_locked=True)
+        ids += list((await session.scalars(stmt)).all())
+        if len(ids) >= limit:
+            break
+    if not ids:
+        return []
+    claimed: list[str] = []
+    for cond in _due(now):
+        res = await session.execute(
+            update(Delivery)
+            .where(col(Delivery.id).in_(ids), cond)  # type: ignore[arg-type]
+            .values(
+                status=DeliveryStatus.sending.value,
+                lease_until=lease,
+                attempts=col(Delivery.attempts) + 1,
+                updated_at=now,
+            )
+            .returning(col(Delivery.id))
+            .execution_options(synchronize_session=False)
+        )
+        claimed += list(res.scalars().all())
+    if not claimed:
+        return []
+    return list(
+        (
+            await session.scalars(
+                select(Delivery)
+                .where(col(Delivery.id).in_(claimed))
+                .execution_options(populate_existing=True)
+            )
+        ).all()
+    )
+
+
+async def _account_mail(session: AsyncSession, d: Delivery) -> content.Rendered | None:
+    row = await session.get(AccountToken, d.context.get("account_token_id", ""))
+    if row is None or row.used_at is not None:
+        return None
+    language, zone = "en", "UTC"
+    if d.user_id:
+        r = await recipient(session, d.user_id)
+        if r is None:
+            return None
+        language, zone = r.language, r.timezone
+    path = "invitations" if d.template == AccountMail.invitation else "password-reset"
+    return content.render(
+        d.template,
+        {"role": row.role, "deadline": row.expires_at},
+        content.link(f"/{path}/{token_of(row)}"),
+        language,
+        zone,
+    )
+
+
+async def _prepare(session: AsyncSession, d: Delivery, batch: Batch) -> None:
+    """Turn one claimed delivery into what its channel sends (or settle it here)."""
+    if d.template == AccountMail.phone_code:
+        text = (
+            f"Consult: your verification code is {phone_code(d.user_id or '', d.context['salt'])}"
+        )
+        batch.texts.append(sms.Sms(d.id, d.message_id, d.address or "", text, d.template))
+        return
+    if d.template in (AccountMail.invitation, AccountMail.password_reset):
+        rendered = await _account_mail(session, d)
+        if rendered is None:
+            batch.done.append(Result(d.id, Outcome.skipped, "link used or account gone"))
+            return
+        batch.mails.append(
+            email.Mail(
+                d.id, d.message_id, d.address or "", rendered.subject, rendered.text, rendered.html
+            )
+        )
+        return
+    n = await session.get(Notification, d.notification_id or "")
+    r = await recipient(session, d.user_id) if d.user_id else None
+    if n is None or r is None:
+        batch.done.append(Result(d.id, Outcome.skipped, "recipient inactive"))
+        return
+    rendered = content.render(n.kind, n.data, n.link, r.language, r.timezone)
+    if d.channel == Channel.email:
+        mail = email.Mail(
+            d.id,
+            d.message_id,
+            d.address or r.user.email,
+            rendered.subject,
+            rendered.text,
+            rendered.html,
+            r.language,
+        )
+        if n.kind == Kind.round_reminder and "start" in n.data:
+            mail.attachments.append(("round.ics", "text/calendar", occurrence_ics(n)))
+        batch.mails.append(mail)
+    elif d.channel == Channel.sms:
+        batch.texts.append(sms.Sms(d.id, d.message_id, d.address or "", rendered.short, n.kind))
+    else:
+        subs = (
+            await session.execute(
+                select(
+                    col(PushSubscription.id),
+                    col(PushSubscription.endpoint),
+                    col(PushSubscription.p256dh),
+                    col(PushSubscription.auth),
+                ).where(col(PushSubscription.user_id) == r.user.id)
+            )
+        ).all()
+        batch.pushes.append(
+            push.Push(
+                d.id,
+                rendered.subject,
+                rendered.text.split("\n")[0],
+                n.link,
+                n.kind,
+                [(s[0], s[1], s[2], s[3]) for s in subs],
+            )
+        )
+
+
+async def _mark(session: AsyncSession, batch: Batch, results: list[Result], now: datetime) -> None:
+    s = get_settings()
+    gone: set[str] = set()
+    for res in results:
+        channel, attempts = batch.claimed[res.delivery_id]
+        values: dict[str, object] = {
+            "lease_until": None,
+            "updated_at": now,
+            "last_error": res.error,
+        }
+        outcome = res.outcome
+        if outcome == Outcome.retry and attempts >= s.notify_max_attempts:
+            outcome = Outcome.failed
+        if outcome == Outcome.sent:
+            values.update(status=DeliveryStatus.sent.value, sent_at=now)
+        elif outcome == Outcome.retry:
+            values.update(
+                status=DeliveryStatus.pending.value, next_attempt_at=now + backoff(attempts)
+            )
+        else:
+            values["status"] = (
+                DeliveryStatus.failed.value
+                if outcome == Outcome.failed
+                else DeliveryStatus.skipped.value
+            )
+        if outcome == Outcome.failed:
+            log.warning("delivery %s (%s) failed: %s", res.delivery_id, channel, res.error)
+        DELIVERIES.labels(channel, outcome.value).inc()
+        gone |= set(res.gone)
+        # Only our claim: a sender whose lease ran out must not undo a later one's work.
+        await session.execute(
+            update(Delivery)
+            .where(
+                col(Delivery.id) == res.delivery_id,
+                col(Delivery.status) == DeliveryStatus.sending.value,
+                col(Delivery.attempts) == attempts,
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+    if gone:
+        await session.execute(delete(PushSubscription).where(col(PushSubscription.id).in_(gone)))
+
+
+async def send_due(limit: int = BATCH) -> int:
+    """One pass: claim, send, mark. Returns how many deliveries it handled."""
+    now = utcnow()
+    batch = Batch()
+    async with sessionmaker()() as session:
+        claimed = await _claim(session, now, limit)
+        for d in claimed:
+            batch.claimed[d.id] = (d.channel, d.attempts)
+            try:
+                await _prepare(session, d, batch)
+            except Exception as e:  # a delivery we cannot even render must not block others
+                log.exception("delivery %s could not be prepared", d.id)
+                batch.done.append(Result(d.id, Outcome.retry, f"prepare: {e}"[:500]))
+        await session.commit()
+    if not batch.claimed:
+        return 0
+    results = list(batch.done)
+    results += await email.send(batch.mails)
+    results += await push.send(batch.pushes)
+    results += await sms.send(batch.texts)
+    async with sessionmaker()() as session:
+        await _mark(session, batch, results, utcnow())
+        await session.commit()
+    return len(batch.claimed)
+
+
+async def deliveries_by_status(
+    session: AsyncSession, status: DeliveryStatus, limit: int, cursor: str | None
+) -> tuple[list[Delivery], str | None]:
+    stmt = select(Delivery).where(col(Delivery.status) == status.value)
+    return await keyset_page(session, stmt, Delivery.id, limit, cursor)

@@ -1,0 +1,42 @@
+"""A new notification is also pushed on the user's /ws/inbox, after the commit."""
+
+import pytest
+
+from app.core.principal import Role
+from tests.notifications.support import API
+from tests.realtime.support import inprocess_server, open_socket
+from tests.specialists.support import make_specialist
+
+
+@pytest.fixture
+async def host(app):
+    async with inprocess_server(app) as h:
+        yield h
+
+
+async def test_a_new_notification_reaches_the_open_inbox(host, factory, client):
+    spec = await make_specialist(factory)
+    bystander = await make_specialist(factory)
+    inbox = await open_socket(host, "/ws/inbox", factory.token(spec))
+    other = await open_socket(host, "/ws/inbox", factory.token(bystander))
+    org = await factory.make_org()
+    coord = await factory.make_user(Role.coordinator)
+    case = await factory.make_case(org.id, languages=["en"])
+    r = await client.post(
+        f"{API}/cases/{case.id}/offers",
+        json={"specialist_ids": [spec.id]},
+        headers=factory.headers(coord),
+    )
+    assert r.status_code == 201, r.text
+    while True:
+        ev = await inbox.next("event")
+        if ev["event"] == "notification.created":
+            break
+    assert ev["payload"]["kind"] == "offer" and ev["payload"]["link"].endswith(
+        r.json()["items"][0]["id"]
+    )
+    listed = (await client.get(f"{API}/notifications", headers=factory.headers(spec))).json()
+    assert ev["payload"]["notification_id"] == listed["items"][0]["id"]
+    assert not [f for f in other.frames if f.get("event") == "notification.created"], other.frames
+    await inbox.close()
+    await other.close()
