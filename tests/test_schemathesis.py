@@ -52,13 +52,19 @@ NOT_EXPRESSIBLE = (
     (r"_ids?(/\d+)?$", r"unknown|no such"),  # a reference to nothing
     (r"^/availability/\d+$", r"end must be after start"),  # one field compared with another
     (r"^/organization_id$", r"required for staff"),  # staff name the facility they act for
+    (r"^/organization_id$", r"required for clinicians"),  # an invited clinician's facility
+    (r"^/current_password$", r"does not match"),  # a secret no generator knows
 )
+# Refusals that depend on something only a person holds, whatever the body's shape.
+NOT_EXPRESSIBLE_TYPES = ("/invalid-code",)  # the code sent to the phone by SMS
 
 
 def _not_expressible(response: Any) -> bool:
     """A 422 whose every error is one of NOT_EXPRESSIBLE (and nothing else)."""
     if response.status_code != 422:
         return False
+    if str((response.json() or {}).get("type", "")).endswith(NOT_EXPRESSIBLE_TYPES):
+        return True
     errors = (response.json() or {}).get("errors") or []
     return bool(errors) and all(
         any(

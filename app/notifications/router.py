@@ -12,10 +12,10 @@ from app.core.routing import make_router
 from app.notifications import accounts, devices, preferences, sender, service
 from app.notifications.models import DeliveryStatus
 from app.notifications.schemas import (
-    DeliveryRead,
     InvitationAccept,
     InvitationCreate,
     InvitationRead,
+    NotificationDeliveryRead,
     NotificationRead,
     PasswordReset,
     PasswordResetRequest,
@@ -69,11 +69,11 @@ async def read_all(session: SessionDep, p: UserPrincipal) -> dict[str, int]:
 
 @router.get(
     "/notification-deliveries",
-    response_model=Page[DeliveryRead],
+    response_model=Page[NotificationDeliveryRead],
     summary="Deliveries by status (admin): failed ones, to see who was not reached",
     responses=problem_responses(401, 403),
 )
-async def list_deliveries(
+async def list_notification_deliveries(
     session: SessionDep,
     p: AdminPrincipal,
     status: DeliveryStatus = DeliveryStatus.failed,

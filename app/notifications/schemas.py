@@ -4,8 +4,9 @@ import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
 
+from app.auth.schemas import Email
 from app.core.principal import Role
 from app.core.schemas import ReadModel, RequestBody, ShortText, Stamped, TimeZoneName
 from app.notifications.kinds import Channel, Kind
@@ -26,7 +27,13 @@ def _hhmm(v: str) -> str:
     return v
 
 
-HHMM = Annotated[str, AfterValidator(_hhmm)]
+_HHMM_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
+HHMM = Annotated[
+    str, AfterValidator(_hhmm), WithJsonSchema({"type": "string", "pattern": _HHMM_PATTERN})
+]
+# What the server accepts as a push service's address (an absolute https URL).
+_PORT = r"(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
+PUSH_ENDPOINT_PATTERN = rf"^https://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:{_PORT})?(/[!-~]*)?$"
 
 
 class QuietHours(BaseModel):
@@ -54,15 +61,21 @@ class PreferencesRead(BaseModel):
     phone_verified: bool
 
 
+# base64url, unpadded or correctly padded (a browser sends it unpadded).
+_B64URL = {"pattern": r"^([A-Za-z0-9_-]{4})*([A-Za-z0-9_-]{2}(==)?|[A-Za-z0-9_-]{3}=?)?$"}
+
+
 class PushKeys(BaseModel):
-    p256dh: str = Field(min_length=1, max_length=200)
-    auth: str = Field(min_length=1, max_length=100)
+    p256dh: str = Field(min_length=1, max_length=200, json_schema_extra=_B64URL)
+    auth: str = Field(min_length=1, max_length=100, json_schema_extra=_B64URL)
 
 
 class PushSubscriptionCreate(RequestBody):
     """A browser's PushSubscription JSON (`subscription.toJSON()`)."""
 
-    endpoint: str = Field(min_length=1, max_length=2000)
+    endpoint: str = Field(
+        min_length=1, max_length=2000, json_schema_extra={"pattern": PUSH_ENDPOINT_PATTERN}
+    )
     keys: PushKeys
     expirationTime: Any | None = None  # noqa: N815  (the browser's own field name)
 
@@ -80,7 +93,7 @@ class PhoneVerify(RequestBody):
 
 
 class InvitationCreate(RequestBody):
-    email: EmailStr
+    email: Email
     role: Role
     organization_id: str | None = Field(default=None, min_length=1, max_length=40)
 
@@ -107,7 +120,7 @@ class PasswordReset(RequestBody):
     password: str = Field(min_length=10, max_length=200)
 
 
-class DeliveryRead(Stamped):
+class NotificationDeliveryRead(Stamped):
     notification_id: str | None
     user_id: str | None
     channel: str

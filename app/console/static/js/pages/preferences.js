@@ -39,8 +39,8 @@ export default async function preferences(main) {
       const on = CHANNELS.filter((c) => form.elements.namedItem(`${k}:${c}`).checked);
       kinds[k] = Array.isArray(kinds[k]) || kinds[k] === undefined ? on : Object.fromEntries(CHANNELS.map((c) => [c, on.includes(c)]));
     }
-    const body = { ...prefs };
-    delete body.id; delete body.created_at; delete body.updated_at; delete body.user_id;
+    // What PUT takes (PreferencesUpdate): the read's phone fields are not part of it.
+    const body = { channels: kinds, timezone: prefs.timezone, language: prefs.language };
     body.quiet_hours = form.quiet_start.value && form.quiet_end.value ? { start: form.quiet_start.value, end: form.quiet_end.value } : null;
     try { await api('/me/notification-preferences', { method: 'PUT', json: body }); say(t('saved')); } catch (err) { say(err.message, 'error'); }
   });
