@@ -1,14 +1,14 @@
 from pydantic import EmailStr, Field
 
 from app.core.principal import Role
-from app.core.schemas import ReadModel, RequestBody, ShortText, Stamped
+from app.core.schemas import ReadModel, RequestBody, SecretField, ShortText, Stamped
 
 
 class TokenResponse(ReadModel):
-    access_token: str
+    access_token: str = SecretField("The bearer token for the API.")
     token_type: str = "bearer"
     expires_in: int
-    refresh_token: str | None = None
+    refresh_token: str | None = SecretField("Exchange it for new tokens; used once.", default=None)
     scope: str | None = None
 
 
@@ -52,4 +52,4 @@ class ApiClientRead(Stamped):
 
 
 class ApiClientCreated(ApiClientRead):
-    client_secret: str = Field(description="Shown once; only a hash is stored.")
+    client_secret: str = SecretField("Shown once; only a hash is stored.")

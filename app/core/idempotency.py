@@ -12,6 +12,7 @@ its insert waits for the first to commit), so it gets the same 409 and nothing o
 """
 
 import hashlib
+import hmac
 import json
 import sqlite3
 from collections.abc import AsyncIterator
@@ -29,7 +30,7 @@ from sqlmodel import col
 from app.core.config import get_settings
 from app.core.db import utcnow
 from app.core.deps import SessionDep, client_ip, optional_principal
-from app.core.errors import AppError, Conflict, Unprocessable
+from app.core.errors import PROBLEM, TYPE_BASE, AppError, Conflict, Unprocessable
 from app.core.idempotency_models import IdempotencyRecord
 from app.core.rawdb import Db, DriverDb, SessionDb, Sql, row_json, row_ts
 from app.core.security import peek_subject
@@ -57,8 +58,10 @@ def replay_response(record: IdempotencyRecord) -> Response:
 
 
 def _fingerprint(request: Request, body: bytes) -> str:
-    """Method, path, query and body (or, for uploads, its digest)."""
-    h = hashlib.sha256()
+    """Method, path, query and body (or, for uploads, its digest), keyed with the secret
+    key: a body may hold a password (POST /users), and a plain hash of it could be guessed
+    at offline by whoever reads the table."""
+    h = hmac.new(get_settings().secret_key.encode(), digestmod=hashlib.sha256)
     h.update(f"{request.method} {request.url.path}?{request.url.query}\n".encode())
     h.update(body)
     return h.hexdigest()
@@ -134,6 +137,9 @@ class Claim:
     # A lean route's lookup, read with the token check (`lookup`, `found`): whether this
     # request holds the lock, and the stored answer if there is one.
     looked_up: tuple[bool, Any] | None = None
+    # The answer's fields that carry a secret (app.core.schemas.SecretField): when there
+    # are any, `keep` stores a problem that says the work was done, never the answer.
+    secret_fields: tuple[str, ...] = ()
 
 
 def reserve(request: Request, body: bytes, subject: str | None) -> Claim | None:
@@ -155,7 +161,14 @@ def reserve(request: Request, body: bytes, subject: str | None) -> Claim | None:
     if name in _in_flight:
         raise _in_progress()
     _in_flight.add(name)
-    return Claim(principal_id, key, _fingerprint(request, body), name)
+    route = request.scope.get("route")
+    return Claim(
+        principal_id,
+        key,
+        _fingerprint(request, body),
+        name,
+        secret_fields=tuple(getattr(route, "secret_fields", ())),
+    )
 
 
 def _in_progress() -> Conflict:
@@ -226,12 +239,15 @@ async def keep(db: Db, held: Claim, response: Response | None) -> None:
     if response is None or response.status_code >= 500 or not hasattr(response, "body"):
         return
     headers = {k: v for k, v in response.headers.items() if k in REPLAY_HEADERS}
+    status_code, body = response.status_code, bytes(response.body).decode()
+    if held.secret_fields and status_code < 300:
+        status_code, body, headers = _secret_withheld(body, headers, held.secret_fields)
     values = {
         "principal_id": held.principal_id,
         "key": held.key,
         "fingerprint": held.fingerprint,
-        "status_code": response.status_code,
-        "body": bytes(response.body).decode(),
+        "status_code": status_code,
+        "body": body,
         "headers": db.json(headers),
         "created_at": db.ts(utcnow()),
     }
@@ -254,6 +270,32 @@ async def keep(db: Db, held: Claim, response: Response | None) -> None:
         ) from e
 
 
+def _secret_withheld(
+    body: str, headers: dict[str, str], fields: tuple[str, ...]
+) -> tuple[int, str, dict[str, str]]:
+    """What a retry of an answer that carried a secret gets instead of it: 409, saying the
+    work was done (and where: its `id`, its Location) and that the secret is not kept."""
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        answer = None
+    done = answer.get("id") if isinstance(answer, dict) else None
+    problem: dict[str, Any] = {
+        "type": TYPE_BASE + "idempotent-secret-withheld",
+        "title": "Answered before; its secret is not kept",
+        "status": 409,
+        "detail": "This request was done before. Its answer carried a secret "
+        f"({', '.join(fields)}), which is shown once and never stored: fetch the "
+        "resource, and issue a new secret (sign in again, rotate the secret) if the "
+        "first answer was lost.",
+    }
+    if isinstance(done, str):
+        problem["id"] = done
+    kept = {k: v for k, v in headers.items() if k == "location"}
+    kept["content-type"] = PROBLEM
+    return 409, json.dumps(problem, separators=(",", ":")), kept
+
+
 def release(held: Claim | None) -> None:
     if held is not None:
         _in_flight.discard(held.lock)
@@ -271,11 +313,14 @@ async def idempotency_guard(request: Request, session: SessionDep) -> AsyncItera
     """The FastAPI dependency every POST gets (app.core.routing). A duplicate in flight is
     refused before anything else (no connection taken); then the bearer token is checked,
     so a revoked token gets 401, never the stored answer; then the answer is replayed."""
-    if not request.headers.get("idempotency-key"):
-        yield
-        return
     auth = request.headers.get("authorization", "")
     token = auth[7:].strip() if auth[:7].lower() == "bearer " else None
+    # Only a signed-in caller's POSTs are kept: the others (the token endpoint, revoke)
+    # carry credentials in the body and answer with tokens, neither of which is ever
+    # written here; a retry of one is simply a new request.
+    if not request.headers.get("idempotency-key") or not token:
+        yield
+        return
     held = reserve(request, await _body_digest(request), peek_subject(token) if token else None)
     try:
         await optional_principal(request, session, token)

@@ -27,6 +27,7 @@ from app.core.deps import (
 )
 from app.core.errors import Unauthorized, UnsupportedMediaType
 from app.core.idempotency import idempotency_guard
+from app.core.schemas import secret_fields
 from app.core.security import peek_subject
 
 JSON_TYPES = ("application/json",)
@@ -63,6 +64,8 @@ class AppRoute(APIRoute):
                 *(kw.get("dependencies") or []),
             ]
         super().__init__(path, endpoint, **kw)
+        # Read by the Idempotency-Key guard: an answer with a secret is never stored.
+        self.secret_fields = secret_fields(self.response_model)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         if self.is_lean:

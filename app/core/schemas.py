@@ -2,10 +2,10 @@
 
 import re
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 
 class RequestBody(BaseModel):
@@ -53,3 +53,19 @@ def _check_lang(v: str) -> str:
 TimeZoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(_check_zone)]
 LanguageTag = Annotated[str, StringConstraints(max_length=35), AfterValidator(_check_lang)]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+def SecretField(description: str, **kw: Any) -> Any:  # noqa: N802 (reads as the Field it is)
+    """A response field that carries a secret (a token, a client or signing secret). An
+    answer with one is never written to the idempotency store (app.core.idempotency)."""
+    return Field(description=description, json_schema_extra={"x-secret": True}, **kw)
+
+
+def secret_fields(model: Any) -> tuple[str, ...]:
+    """The names of a response model's SecretField fields (none for anything else)."""
+    fields = getattr(model, "model_fields", None) or {}
+    return tuple(
+        name
+        for name, f in fields.items()
+        if isinstance(f.json_schema_extra, dict) and f.json_schema_extra.get("x-secret")
+    )

@@ -92,7 +92,7 @@ async def delete_webhook(webhook_id: str, session: SessionDep, p: WebhooksManage
     response_model=WebhookWithSecret,
     tags=["partners"],
     summary="New signing secret; the old one keeps signing for 24 h beside it",
-    responses=problem_responses(401, 403, 404),
+    responses=problem_responses(401, 403, 404, 409),
 )
 async def rotate_secret(webhook_id: str, session: SessionDep, p: WebhooksManage) -> object:
     return await service.rotate_secret(session, p, webhook_id)

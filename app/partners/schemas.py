@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from app.core.schemas import ReadModel, RequestBody, Stamped
+from app.core.schemas import ReadModel, RequestBody, SecretField, Stamped
 
 EventName = Literal[
     "case.submitted",
@@ -41,7 +41,7 @@ class WebhookRead(Stamped):
 
 
 class WebhookWithSecret(WebhookRead):
-    secret: str = Field(description="`whsec_...`: shown once, keep it to verify signatures.")
+    secret: str = SecretField("`whsec_...`: shown once, keep it to verify signatures.")
 
 
 class AttemptRead(ReadModel):
