@@ -1,20 +1,38 @@
-"""Login throttling: in memory for one process, in Redis when several share the work."""
+"""Login throttling: in memory for one process, in Redis when several share the work.
+
+Counts are of attempts that failed: an attempt is counted before its password is checked
+(so that parallel guesses cannot slip past the limit together) and taken back when it
+succeeds (`undo`). Where a person signed in before is remembered (`remember`, `known`) so
+that a stranger's failures elsewhere cannot lock them out (app.auth.service).
+"""
 
 import time
-from collections import defaultdict, deque
+from collections import OrderedDict, defaultdict, deque
 from typing import Protocol
 
 
 class Limiter(Protocol):
     async def hit(self, key: str, limit: int, window: int) -> int | None:
-        """Count one attempt; return seconds to wait if over the limit, else None."""
+        """Count one attempt, unless `limit` are counted already in the window: then count
+        nothing and return the seconds to wait."""
+
+    async def undo(self, key: str) -> None:
+        """Take back the latest attempt `hit` counted (it succeeded)."""
 
     async def reset(self, key: str) -> None: ...
 
+    async def remember(self, key: str, ttl: int) -> None:
+        """Note `key` for `ttl` seconds."""
+
+    async def known(self, key: str) -> bool: ...
+
 
 class MemoryLimiter:
+    _KNOWN_MAX = 100_000
+
     def __init__(self) -> None:
         self._hits: dict[str, deque[float]] = defaultdict(deque)
+        self._known: OrderedDict[str, float] = OrderedDict()
 
     async def hit(self, key: str, limit: int, window: int) -> int | None:
         now = time.monotonic()
@@ -26,8 +44,23 @@ class MemoryLimiter:
         q.append(now)
         return None
 
+    async def undo(self, key: str) -> None:
+        q = self._hits.get(key)
+        if q:
+            q.pop()
+
     async def reset(self, key: str) -> None:
         self._hits.pop(key, None)
+
+    async def remember(self, key: str, ttl: int) -> None:
+        self._known.pop(key, None)
+        self._known[key] = time.monotonic() + ttl
+        while len(self._known) > self._KNOWN_MAX:
+            self._known.popitem(last=False)
+
+    async def known(self, key: str) -> bool:
+        until = self._known.get(key)
+        return until is not None and until > time.monotonic()
 
 
 class RedisLimiter:
@@ -45,17 +78,36 @@ class RedisLimiter:
                 pipe.expire(k, window, nx=True)
                 count, _ = await pipe.execute()
             if count > limit:
+                await self._redis.decr(k)  # refused, so not an attempt that counts
                 ttl = await self._redis.ttl(k)
                 return max(1, int(ttl))
         except Exception:
             return None  # Redis down: do not lock everybody out
         return None
 
+    async def undo(self, key: str) -> None:
+        try:
+            await self._redis.decr(f"ratelimit:{key}")
+        except Exception:
+            pass
+
     async def reset(self, key: str) -> None:
         try:
             await self._redis.delete(f"ratelimit:{key}")
         except Exception:
             pass
+
+    async def remember(self, key: str, ttl: int) -> None:
+        try:
+            await self._redis.set(f"ratelimit:known:{key}", b"1", ex=ttl)
+        except Exception:
+            pass
+
+    async def known(self, key: str) -> bool:
+        try:
+            return bool(await self._redis.exists(f"ratelimit:known:{key}"))
+        except Exception:
+            return False
 
 
 _limiter: Limiter | None = None

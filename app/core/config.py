@@ -31,10 +31,15 @@ class Settings(BaseSettings):
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
 
-    # Login throttling, per account and per client address.
+    # Login throttling (app/auth/service.py): failed sign-ins per window, for one account
+    # from one address; for one account from every address where it has not signed in
+    # before; and from one address over every account it has not signed in to before.
+    # A successful sign-in is not counted, and remembers its address for that account.
     login_attempts_per_account: int = 5
+    login_attempts_per_account_total: int = 50
     login_attempts_per_address: int = 20
     login_window_seconds: int = 300
+    login_known_address_days: int = 30
 
     max_body_bytes: int = 1_000_000
     cors_origins: list[str] = Field(default_factory=list)
