@@ -1,5 +1,6 @@
-from pydantic import EmailStr, Field
+from pydantic import Field
 
+from app.core.emails import SafeEmail
 from app.core.principal import Role
 from app.core.schemas import ReadModel, RequestBody, SecretField, ShortText, Stamped
 
@@ -13,7 +14,7 @@ class TokenResponse(ReadModel):
 
 
 class UserCreate(RequestBody):
-    email: EmailStr
+    email: SafeEmail
     name: ShortText
     role: Role
     organization_id: str | None = Field(default=None, min_length=1, max_length=40)

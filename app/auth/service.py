@@ -16,6 +16,7 @@ from app.auth.ratelimit import get_limiter
 from app.core.clock import utcnow
 from app.core.config import get_settings
 from app.core.db import new_id
+from app.core.emails import ConfusableEmail, normalise_email, safe_email
 from app.core.errors import AppError, NotFound, RateLimited, Unprocessable
 from app.core.pagination import keyset_page
 from app.core.principal import Principal, PrincipalKind, Role
@@ -116,7 +117,7 @@ async def _signed_in(email: str, ip: str | None, counted: list[str]) -> None:
 async def password_grant(
     session: AsyncSession, email: str, password: str, ip: str | None
 ) -> dict[str, Any]:
-    email = email.strip().lower()
+    email = normalise_email(email)
     counted = await _count_attempt(email, ip)
     user = await session.scalar(select(User).where(col(User.email) == email))
     # An unknown email still costs one full hash: no timing difference tells them apart.
@@ -271,7 +272,14 @@ async def create_user(session: AsyncSession, actor: Principal | None, data: dict
     if actor is not None:
         can_create(actor, role)
     await _check_org(session, role, data.get("organization_id"))
-    email = str(data["email"]).lower()
+    try:  # every way in (the API, bootstrap, demo, invitations) comes through here
+        email = safe_email(str(data["email"]))
+    except ConfusableEmail as e:
+        raise Unprocessable(
+            "This address could pass for another one.",
+            code="email-confusable",
+            errors=[{"pointer": "/email", "detail": str(e)}],
+        ) from e
     if await session.scalar(select(col(User.id)).where(col(User.email) == email)):
         raise Unprocessable(
             "A user with this email exists.",
