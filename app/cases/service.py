@@ -295,7 +295,7 @@ async def list_cases(
     given = {"status": status, "specialty": specialty, "urgency": urgency}
     given["organization_id"] = organization_id
     filters = tuple(n for n in _FILTERS if given[n])
-    after = decode_cursor(cursor) if cursor else None  # `?cursor=` (empty): the first page
+    after = decode_cursor(cursor, "case") if cursor else None  # `?cursor=` (empty): the first page
     sql, base = _list_statement(db, actor, filters, after is not None)
     params = {**base, **access_params(actor), "lim": limit + 1, "after": after}
     params.update({f"f_{n}": given[n] for n in filters})
@@ -303,7 +303,7 @@ async def list_cases(
         params.update(audit.listed_params(db, actor, "case.list", "case"), page_size=limit)
     rows = await db.fetch(sql, params)
     page = rows[:limit]
-    nxt = encode_cursor(page[-1][0]) if len(rows) > limit and page else None
+    nxt = encode_cursor(page[-1][0], "case") if len(rows) > limit and page else None
     if page and db.dialect != "postgresql":
         await audit.append(
             db, actor, "case.list", "case", None, detail=",".join(r[0] for r in page)

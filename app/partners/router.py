@@ -6,7 +6,7 @@ from fastapi import Query, Request, Response, status
 
 from app.core.deps import CurrentPrincipal, SessionDep, WebhooksManage
 from app.core.errors import BadRequest, problem_responses
-from app.core.pagination import Cursor, Limit, Page, decode_cursor, encode_cursor
+from app.core.pagination import MAX_SEQ, Cursor, Limit, Page, decode_cursor, encode_cursor
 from app.core.principal import Principal
 from app.core.routing import make_router
 from app.partners import feed, fhir_service, service
@@ -165,14 +165,14 @@ async def changes(
     return {
         "items": items,
         "has_more": more,
-        "next_cursor": encode_cursor({"p": position, "w": p.id}),
+        "next_cursor": encode_cursor({"p": position, "w": p.id}, "change"),
     }
 
 
 def _position(since: str | None, p: Principal) -> int:
     if since is None:
         return 0
-    value = decode_cursor(since)
+    value = decode_cursor(since, "change")
     if not isinstance(value, dict) or not isinstance(value.get("p"), int) or value.get("w") != p.id:
         raise BadRequest(
             "The cursor is invalid or was issued to someone else.", code="invalid-cursor"
@@ -222,7 +222,7 @@ async def fhir_communications(
         str, Query(alias="based-on", max_length=100, description="ServiceRequest/{case_id}")
     ],
     count: Annotated[int, Query(alias="_count", ge=1, le=500)] = 100,
-    after_seq: Annotated[int, Query(alias="_after-seq", ge=0)] = 0,
+    after_seq: Annotated[int, Query(alias="_after-seq", ge=0, le=MAX_SEQ)] = 0,
 ) -> FhirResponse:
     base = str(request.base_url).rstrip("/") + "/api/v1/fhir"
     return FhirResponse(
