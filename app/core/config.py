@@ -81,6 +81,12 @@ class Settings(BaseSettings):
     # The Redis channel every process of one deployment shares.
     ws_channel: str = "consult:live"
 
+    # The audit chain's key (app/audit): kept out of the database, so whoever can write to
+    # it cannot re-seal an edited entry. Unset: derived from SECRET_KEY.
+    audit_key: str | None = None
+    # How often the chain's head is exported as a signed checkpoint (log, webhook event).
+    audit_checkpoint_minutes: int = Field(default=60, ge=1, le=60)
+
     webhook_allow_private: bool = False
     # Run the background worker inside the app process (embedded mode).
     run_worker: bool = True

@@ -17,6 +17,7 @@ EventName = Literal[
     "note.signed",
     "followup.due",
     "round.updated",
+    "audit.checkpoint",
 ]
 
 
