@@ -135,3 +135,16 @@ async def test_json_nested_past_any_parser_is_a_4xx(client, factory, route):
     body = case_body(summary={"deep": [[[[[[[[["x"]]]]]]]]]})
     r = await client.post(f"{API}/cases", json=body, headers=factory.headers(who))
     assert 400 <= r.status_code < 500
+
+
+async def test_null_for_a_field_that_always_has_a_value_is_422(client, factory):
+    """Found by the fuzz run: `"languages": null` emptied a facility, whose answer then
+    failed its own schema (500)."""
+    org = await factory.make_org()
+    h = factory.headers(await factory.make_user(Role.coordinator))
+    body = {"local_resources": None, "languages": None, "name": "Infinity"}
+    r = await client.patch(f"{API}/organizations/{org.id}", json=body, headers=h)
+    problem = assert_problem(r, 422)
+    assert {e["pointer"] for e in problem["errors"]} == {"/local_resources", "/languages"}
+    r = await client.get(f"{API}/organizations/{org.id}", headers=h)
+    assert r.status_code == 200 and r.json()["name"] == org.name  # nothing was changed
