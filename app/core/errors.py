@@ -271,13 +271,38 @@ async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _is_data_exception(exc: BaseException) -> bool:
+    """SQLSTATE class 22 (a value out of range, text with a NUL): the request's input, not
+    our fault, wherever a schema let it through (form fields)."""
+    for e in (exc, getattr(exc, "orig", None), getattr(exc, "__cause__", None)):
+        if str(getattr(e, "sqlstate", "") or "").startswith("22"):
+            return True
+    orig = getattr(exc, "orig", None)
+    return str(getattr(getattr(orig, "__cause__", None), "sqlstate", "") or "").startswith("22")
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    if not _is_data_exception(exc):
+        return await _unexpected(request, exc)
+    log.warning("data exception on %s %s", request.method, request.url.path)
+    return problem_response(
+        422,
+        "unstorable-value",
+        "Value cannot be stored",
+        "A value in the request is out of range or holds a character text cannot.",
+        instance=request.url.path,
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     import sqlite3
 
     import asyncpg
-    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.exc import DBAPIError, IntegrityError
 
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(asyncpg.DataError, _database_error)  # the lean routes
     # The same, raised by the drivers themselves on the lean routes (app.core.rawdb).
     app.add_exception_handler(sqlite3.IntegrityError, _integrity_error)
     app.add_exception_handler(asyncpg.IntegrityConstraintViolationError, _integrity_error)

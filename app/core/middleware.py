@@ -19,6 +19,29 @@ LATENCY = Histogram(
 )
 
 
+class NulRefusalMiddleware:
+    """400 for a path or query holding a NUL character: no database stores one in text
+    (PostgreSQL refuses it), so it is refused as malformed before anything reads it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (
+            "\x00" in scope["path"] or b"%00" in scope.get("query_string", b"")
+        ):
+            resp = problem_response(
+                400,
+                "malformed-request",
+                "Malformed request",
+                "The path or query holds a NUL character.",
+                instance=scope["path"].replace("\x00", ""),
+            )
+            await resp(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 class BodyLimitMiddleware:
     """413 for bodies over the limit, whether announced by Content-Length or streamed."""
 

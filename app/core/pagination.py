@@ -17,9 +17,9 @@ from app.core.errors import BadRequest
 T = TypeVar("T")
 
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size (max 200).")]
-# Sequence numbers (consult messages, the outbox) are 64-bit in the database: a larger one is
-# refused as malformed rather than reaching the driver.
-MAX_SEQ = 2**63 - 1
+# A consult message's `seq` is a 32-bit integer in the database (PostgreSQL's integer): a
+# larger one is refused as malformed rather than reaching the driver.
+MAX_SEQ = 2**31 - 1
 
 Cursor = Annotated[
     str | None, Query(max_length=500, description="`next_cursor` of the previous page.")

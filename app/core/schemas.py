@@ -5,13 +5,41 @@ from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 
 class RequestBody(BaseModel):
-    """Request bodies reject unknown fields: a partner app's typo is an error, not silence."""
+    """Request bodies reject unknown fields: a partner app's typo is an error, not silence.
+    Text holding a NUL or a lone surrogate is refused too: no database stores it."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable_text(cls, value: Any) -> Any:
+        if _unstorable(value):
+            raise ValueError("text may not hold NUL characters or lone surrogates")
+        return value
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _unstorable(value: Any) -> bool:
+    if isinstance(value, str):
+        return _UNSTORABLE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(_unstorable(v) for v in value)
+    return False
 
 
 class ReadModel(BaseModel):

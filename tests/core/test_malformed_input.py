@@ -11,7 +11,7 @@ from tests.cases.support import case_body
 from tests.core.helpers import API, assert_problem
 from tests.rounds.support import make_round
 
-HUGE = [2**63, 2**64, 10**30, -1]
+HUGE = [2**31, 2**63, 2**64, 10**30, -1]
 
 
 async def _world(client, factory) -> dict[str, Any]:
@@ -92,7 +92,7 @@ async def test_a_cursor_from_one_list_is_refused_by_every_other(app, client, fac
 
 
 @pytest.mark.parametrize("value", HUGE)
-async def test_a_sequence_number_past_64_bits_is_422(client, factory, value):
+async def test_a_sequence_number_past_what_the_database_holds_is_422(client, factory, value):
     org = await factory.make_org()
     clinician = await factory.make_user(Role.clinician, organization_id=org.id)
     specialist = await factory.make_user(Role.specialist)
@@ -110,7 +110,7 @@ async def test_a_sequence_number_past_64_bits_is_422(client, factory, value):
     assert assert_problem(r, 422)["errors"][0]["pointer"] == "#query/_after-seq"
     # The largest that exists is fine.
     r = await client.get(
-        f"{API}/cases/{case.id}/messages", params={"after_seq": 2**63 - 1}, headers=h
+        f"{API}/cases/{case.id}/messages", params={"after_seq": 2**31 - 1}, headers=h
     )
     assert r.status_code == 200 and r.json()["items"] == []
 
@@ -148,3 +148,28 @@ async def test_null_for_a_field_that_always_has_a_value_is_422(client, factory):
     assert {e["pointer"] for e in problem["errors"]} == {"/local_resources", "/languages"}
     r = await client.get(f"{API}/organizations/{org.id}", headers=h)
     assert r.status_code == 200 and r.json()["name"] == org.name  # nothing was changed
+
+
+async def test_text_no_database_can_store_is_a_4xx(client, factory):
+    """Found by the fuzz run on PostgreSQL: a NUL character in a query, a JSON body or a
+    form field reached the database (500); so did a lone surrogate."""
+    org = await factory.make_org()
+    h = factory.headers(await factory.make_user(Role.coordinator))
+    r = await client.get(f"{API}/offers", params={"case_id": "case_\x00x"}, headers=h)
+    assert_problem(r, 400, "malformed-request")
+    r = await client.get(f"{API}/organizations/{org.id}%00", headers=h)
+    assert_problem(r, 400, "malformed-request")
+    for bad in ('"Clinic \\u0000"', '"Clinic \\ud800"'):
+        raw = '{"name": ' + bad + "}"
+        r = await client.patch(
+            f"{API}/organizations/{org.id}",
+            content=raw,
+            headers={**h, "Content-Type": "application/json"},
+        )
+        assert assert_problem(r, 422)["errors"][0]["pointer"] == "/name"
+    # A form field, where no schema reads the text first.
+    r = await client.post(
+        f"{API}/auth/token",
+        data={"grant_type": "password", "username": "a\x00@example.org", "password": "x" * 12},
+    )
+    assert 400 <= r.status_code < 500, r.text
