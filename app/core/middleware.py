@@ -2,6 +2,7 @@
 
 import time
 from typing import Any
+from urllib.parse import parse_qsl
 
 from prometheus_client import Counter, Histogram
 from starlette.exceptions import HTTPException
@@ -20,26 +21,33 @@ LATENCY = Histogram(
 
 
 class NulRefusalMiddleware:
-    """400 for a path or query holding a NUL character: no database stores one in text
-    (PostgreSQL refuses it), so it is refused as malformed before anything reads it."""
+    """422 for a path or query parameter holding a NUL character: no database stores one in
+    text (PostgreSQL refuses it), so it is refused as invalid before anything reads it."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and (
-            "\x00" in scope["path"] or b"%00" in scope.get("query_string", b"")
-        ):
-            resp = problem_response(
-                400,
-                "malformed-request",
-                "Malformed request",
-                "The path or query holds a NUL character.",
-                instance=scope["path"].replace("\x00", ""),
-            )
-            await resp(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
             return
-        await self.app(scope, receive, send)
+        query = scope.get("query_string", b"")
+        pointers = ["#path"] if "\x00" in scope["path"] else []
+        if b"%00" in query:
+            pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+            pointers += [f"#query/{k.replace(chr(0), '')}" for k, v in pairs if "\x00" in k + v]
+        if not pointers:
+            await self.app(scope, receive, send)
+            return
+        resp = problem_response(
+            422,
+            "validation-error",
+            "Validation failed",
+            "A parameter holds a NUL character.",
+            instance=scope["path"].replace("\x00", ""),
+            errors=[{"pointer": p, "detail": "may not hold NUL characters"} for p in pointers],
+        )
+        await resp(scope, receive, send)
 
 
 class BodyLimitMiddleware:
