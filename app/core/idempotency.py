@@ -77,6 +77,56 @@ def _without_boundary(request: Request, body: bytes) -> bytes:
     return body
 
 
+class StreamedBody:
+    """An upload's body hashed on its way to the endpoint (never held whole in memory):
+    the fingerprint of a route that reads its own stream (`AppRoute.streams_body`).
+    The multipart boundary is left out, as `_without_boundary` does, chunk by chunk."""
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        ctype = request.headers.get("content-type", "")
+        b = ""
+        if ctype.lower().startswith("multipart/") and "boundary=" in ctype:
+            b = ctype.split("boundary=", 1)[1].split(";", 1)[0].strip().strip('"')
+        self._boundary = b.encode("latin-1")
+        self._hash = hashlib.sha256()
+        self._tail = b""
+        self._ended = False
+
+    def _feed(self, chunk: bytes) -> None:
+        if not self._boundary:
+            self._hash.update(chunk)
+            return
+        # Keep what could be the start of a boundary split across chunks for the next one.
+        data = (self._tail + chunk).replace(self._boundary, b"")
+        keep = len(self._boundary) - 1
+        self._hash.update(data[: len(data) - keep] if keep else data)
+        self._tail = data[len(data) - keep :] if keep else b""
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The body, as the endpoint reads it."""
+        async for chunk in self.request.stream():
+            if chunk:
+                self._feed(chunk)
+            yield chunk
+        self._ended = True
+
+    async def digest(self) -> bytes:
+        """The body's digest; reads (and drops) whatever the endpoint left unread."""
+        if not self._ended:
+            async for _ in self.chunks():
+                pass
+        self._hash.update(self._tail)
+        self._tail = b""
+        return self._hash.digest()
+
+
+def body_stream(request: Request) -> AsyncIterator[bytes]:
+    """A streaming route's body: hashed on the way when it carries an Idempotency-Key."""
+    streamed: StreamedBody | None = getattr(request.state, "streamed_body", None)
+    return streamed.chunks() if streamed is not None else request.stream()
+
+
 async def _body_digest(request: Request) -> bytes:
     """The body as sent; for form and multipart routes FastAPI has already consumed the
     stream, so the parsed form (files hashed in chunks) stands in for it."""
@@ -140,6 +190,14 @@ class Claim:
     # The answer's fields that carry a secret (app.core.schemas.SecretField): when there
     # are any, `keep` stores a problem that says the work was done, never the answer.
     secret_fields: tuple[str, ...] = ()
+    # A streamed upload's body, hashed on its way (`fingerprint` is "" until it is read).
+    streamed: StreamedBody | None = None
+
+    async def settle(self) -> None:
+        """Complete a streamed body's fingerprint (reading what is left of the body)."""
+        if self.streamed is not None and not self.fingerprint:
+            digest = await self.streamed.digest()
+            self.fingerprint = _fingerprint(self.streamed.request, digest)
 
 
 def reserve(request: Request, body: bytes, subject: str | None) -> Claim | None:
@@ -219,6 +277,7 @@ async def check(db: Db, held: Claim) -> None:
         await db.execute(_FORGET, {"id": existing[0]})
         existing = None
     if existing is not None:
+        await held.settle()  # a streamed upload's body is read only now, to compare it
         if existing[1] != held.fingerprint:
             raise Unprocessable(
                 "This Idempotency-Key was used with a different request body.",
@@ -321,15 +380,28 @@ async def idempotency_guard(request: Request, session: SessionDep) -> AsyncItera
     if not request.headers.get("idempotency-key") or not token:
         yield
         return
-    held = reserve(request, await _body_digest(request), peek_subject(token) if token else None)
+    streamed = StreamedBody(request) if _streams_body(request) else None
+    body = b"" if streamed else await _body_digest(request)
+    held = reserve(request, body, peek_subject(token) if token else None)
+    assert held is not None  # the request has a key
     try:
         await optional_principal(request, session, token)
         db = SessionDb(session)
-        await check(db, held)  # type: ignore[arg-type]
+        if streamed is not None:
+            # An upload is not read before the work: its fingerprint is made on the way
+            # (request.state, `body_stream`), or by `check` when an answer is kept already.
+            held.fingerprint, held.streamed = "", streamed
+            request.state.streamed_body = streamed
+        await check(db, held)
         yield
-        await keep(db, held, getattr(request.state, "response", None))  # type: ignore[arg-type]
+        await held.settle()
+        await keep(db, held, getattr(request.state, "response", None))
     finally:
         release(held)
+
+
+def _streams_body(request: Request) -> bool:
+    return bool(getattr(request.scope.get("route"), "streams_body", False))
 
 
 async def purge_expired(session: AsyncSession) -> int:

@@ -64,8 +64,13 @@ class AppRoute(APIRoute):
                 *(kw.get("dependencies") or []),
             ]
         super().__init__(path, endpoint, **kw)
-        # Read by the Idempotency-Key guard: an answer with a secret is never stored.
+        # Read by the Idempotency-Key guard: an answer with a secret is never stored, and
+        # a body the endpoint reads itself (documented, but no body parameter: an upload)
+        # is hashed on its way, never read whole before it (idempotency.body_stream).
         self.secret_fields = secret_fields(self.response_model)
+        self.streams_body = not self.dependant.body_params and "requestBody" in (
+            self.openapi_extra or {}
+        )
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         if self.is_lean:
