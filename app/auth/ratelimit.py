@@ -64,13 +64,16 @@ class MemoryLimiter:
 
 
 class RedisLimiter:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, namespace: str = "") -> None:
         from redis.asyncio import Redis
 
         self._redis = Redis.from_url(url)
+        # The deployment's own keys (WS_CHANNEL names it): two deployments, or two test
+        # runs, on one Redis never count each other's sign-ins.
+        self._ns = namespace
 
     async def hit(self, key: str, limit: int, window: int) -> int | None:
-        k = f"ratelimit:{key}"
+        k = f"{self._ns}ratelimit:{key}"
         try:
             async with self._redis.pipeline(transaction=True) as pipe:
                 # The window starts at the first attempt; NX keeps later hits from extending it.
@@ -87,25 +90,25 @@ class RedisLimiter:
 
     async def undo(self, key: str) -> None:
         try:
-            await self._redis.decr(f"ratelimit:{key}")
+            await self._redis.decr(f"{self._ns}ratelimit:{key}")
         except Exception:
             pass
 
     async def reset(self, key: str) -> None:
         try:
-            await self._redis.delete(f"ratelimit:{key}")
+            await self._redis.delete(f"{self._ns}ratelimit:{key}")
         except Exception:
             pass
 
     async def remember(self, key: str, ttl: int) -> None:
         try:
-            await self._redis.set(f"ratelimit:known:{key}", b"1", ex=ttl)
+            await self._redis.set(f"{self._ns}ratelimit:known:{key}", b"1", ex=ttl)
         except Exception:
             pass
 
     async def known(self, key: str) -> bool:
         try:
-            return bool(await self._redis.exists(f"ratelimit:known:{key}"))
+            return bool(await self._redis.exists(f"{self._ns}ratelimit:known:{key}"))
         except Exception:
             return False
 
@@ -118,8 +121,9 @@ def get_limiter() -> Limiter:
     if _limiter is None:
         from app.core.config import get_settings
 
-        url = get_settings().redis_url
-        _limiter = RedisLimiter(url) if url else MemoryLimiter()
+        s = get_settings()
+        url = s.redis_url
+        _limiter = RedisLimiter(url, f"{s.ws_channel}:") if url else MemoryLimiter()
     return _limiter
 
 
@@ -129,13 +133,14 @@ def reset_limiter() -> None:
     _limiter = None
     from app.core.config import get_settings
 
-    url = get_settings().redis_url
+    s = get_settings()
+    url = s.redis_url
     if url:
         import redis
 
         r = redis.Redis.from_url(url)
         try:
-            keys = list(r.scan_iter("ratelimit:*"))
+            keys = list(r.scan_iter(f"{s.ws_channel}:ratelimit:*"))
             if keys:
                 r.delete(*keys)
         except redis.RedisError:
