@@ -17,7 +17,12 @@ from app.core.config import get_settings
 from app.core.db import dispose_engine, init_engine, sessionmaker
 from app.core.errors import install_error_handlers
 from app.core.idempotency import IdempotentReplay, replay_response
-from app.core.middleware import BodyLimitMiddleware, MetricsMiddleware, UnhandledErrorMiddleware
+from app.core.middleware import (
+    BodyLimitMiddleware,
+    MetricsMiddleware,
+    NulRefusalMiddleware,
+    UnhandledErrorMiddleware,
+)
 from app.core.migrations import code_heads, database_heads
 from app.core.observability import RequestContextMiddleware, configure_logging
 from app.core.registry import domain_modules
@@ -93,6 +98,7 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     app.add_exception_handler(IdempotentReplay, _replay)
     app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(NulRefusalMiddleware)
     if s.cors_origins:
         app.add_middleware(
             CORSMiddleware,

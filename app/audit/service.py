@@ -22,6 +22,7 @@ keeps its own is reported as broken too.
 
 import asyncio
 import hashlib
+import hmac
 import json
 import logging
 from datetime import datetime
@@ -29,9 +30,11 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from app.audit.models import AuditEntry
+from app.audit.models import AuditCheckpoint, AuditEntry
 from app.core.clock import utcnow
+from app.core.config import get_settings
 from app.core.db import get_engine, is_postgres, sessionmaker
 from app.core.principal import Principal
 from app.core.queries import Queries, Statement, queries
@@ -48,7 +51,25 @@ _SEAL = (
 )
 
 
+def audit_key() -> bytes:
+    """The chain's key: AUDIT_KEY, or one derived from SECRET_KEY; never in the database."""
+    s = get_settings()
+    if s.audit_key:
+        return s.audit_key.encode()
+    return hmac.new(s.secret_key.encode(), b"audit-chain", hashlib.sha256).digest()
+
+
 def _digest(prev: str, e: Any) -> str:
+    """An entry's seal: keyed, so it cannot be recomputed from the database alone."""
+    return hmac.new(audit_key(), _content(prev, e), hashlib.sha256).hexdigest()
+
+
+def _unkeyed_digest(prev: str, e: Any) -> str:
+    """The seal before the chain was keyed (read once, to adopt an existing chain)."""
+    return hashlib.sha256(_content(prev, e)).hexdigest()
+
+
+def _content(prev: str, e: Any) -> bytes:
     body = json.dumps(
         [
             prev,
@@ -64,7 +85,7 @@ def _digest(prev: str, e: Any) -> str:
         ],
         separators=(",", ":"),
     )
-    return hashlib.sha256(body.encode()).hexdigest()
+    return body.encode()
 
 
 _APPEND = Statement(
@@ -211,15 +232,11 @@ async def _seal_in(s: AsyncSession, batch: int, patience_s: float) -> int:
         if limit is None:
             log.warning("audit sealing postponed: writers still in flight")
             return 0
-    last = (
-        await s.execute(
-            select(_TABLE.c.id, _TABLE.c.hash)
-            .where(_TABLE.c.hash.is_not(None))
-            .order_by(_TABLE.c.id.desc())
-            .limit(1)
-        )
-    ).first()
-    last_id, prev = (last[0], last[1]) if last else (0, GENESIS)
+    last = await _newest_sealed(s)
+    if last is not None and _digest(last.prev_hash, last) != last.hash:
+        if await _adopt_unkeyed_chain(s, batch):
+            last = await _newest_sealed(s)
+    last_id, prev = (last.id, last.hash) if last else (0, GENESIS)
     sealed = 0
     while True:
         stmt = select(_TABLE).where(_TABLE.c.id > last_id).order_by(_TABLE.c.id).limit(batch)
@@ -240,6 +257,58 @@ async def _seal_in(s: AsyncSession, batch: int, patience_s: float) -> int:
             return sealed
 
 
+async def _adopt_unkeyed_chain(s: AsyncSession, batch: int) -> bool:
+    """Once, when the chain was sealed before it was keyed: if no checkpoint was ever made
+    and the whole chain holds under the unkeyed rule, seal it again with the key. Anything
+    else (a checkpoint exists, a link does not hold) is left for `verify` to report."""
+    if await s.scalar(select(col(AuditCheckpoint.id)).limit(1)) is not None:
+        return False
+    old_prev, new_prev, last_id = GENESIS, GENESIS, 0
+    keyed: list[dict[str, Any]] = []
+    while rows := (
+        await s.execute(
+            select(_TABLE)
+            .where(_TABLE.c.id > last_id, _TABLE.c.hash.is_not(None))
+            .order_by(_TABLE.c.id)
+            .limit(batch)
+        )
+    ).all():
+        for r in rows:
+            if r.prev_hash != old_prev or _unkeyed_digest(old_prev, r) != r.hash:
+                return False
+            old_prev, new_prev = r.hash, _digest(new_prev, r)
+            keyed.append({"row_id": r.id, "p": keyed[-1]["h"] if keyed else GENESIS, "h": new_prev})
+        last_id = rows[-1].id
+    # Two steps: a new seal could equal an old one not yet replaced (hash is unique).
+    await s.execute(_SEAL, [{"row_id": k["row_id"], "p": None, "h": None} for k in keyed])
+    await s.execute(_SEAL, keyed)
+    if keyed:  # a checkpoint at once: from now on an unkeyed chain is never adopted again
+        head = keyed[-1]
+        s.add(
+            AuditCheckpoint(
+                entry_id=head["row_id"],
+                hash=head["h"],
+                signature=sign_checkpoint(head["row_id"], head["h"]),
+            )
+        )
+    log.warning("audit chain of %d entries sealed again with the audit key", len(keyed))
+    return True
+
+
+def sign_checkpoint(entry_id: int, head: str) -> str:
+    """The signature of a checkpoint naming entry `entry_id` with seal `head`."""
+    message = f"audit-checkpoint:{entry_id}:{head}".encode()
+    return hmac.new(audit_key(), message, hashlib.sha256).hexdigest()
+
+
+async def _newest_sealed(s: AsyncSession) -> Any:
+    return (
+        await s.execute(
+            select(_TABLE).where(_TABLE.c.hash.is_not(None)).order_by(_TABLE.c.id.desc()).limit(1)
+        )
+    ).first()
+
+
 async def seal(
     session: AsyncSession | None = None, *, batch: int = 2000, patience_s: float = 2.0
 ) -> int:
@@ -256,14 +325,24 @@ async def seal(
         return n
 
 
-async def verify(session: AsyncSession, batch: int = 5000) -> dict[str, Any]:
+async def verify(
+    session: AsyncSession, batch: int = 5000, *, against: list[tuple[int, str]] | None = None
+) -> dict[str, Any]:
     """Seal what is final, then walk the chain; report the first entry whose link or
-    content does not hold."""
+    content does not hold, or that differs from a checkpoint (`against`: (entry id, hash)
+    pairs whose signatures were checked; app/audit/checkpoints.py). A checkpoint's entry
+    that is gone, with the entries after it, is a truncation."""
     await seal(session)
+    pinned = dict(against or [])
+    seen: set[int] = set()
     prev = GENESIS
     checked = 0
     last_id = 0
     unsealed_from: int | None = None
+
+    def broken(entry_id: int | None, reason: str) -> dict[str, Any]:
+        return {"valid": False, "checked": checked, "first_broken_id": entry_id, "reason": reason}
+
     while True:
         rows = (
             await session.execute(
@@ -271,7 +350,10 @@ async def verify(session: AsyncSession, batch: int = 5000) -> dict[str, Any]:
             )
         ).all()
         if not rows:
-            return {"valid": True, "checked": checked, "first_broken_id": None}
+            missing = sorted(i for i in pinned if i not in seen)
+            if missing:
+                return broken(missing[0], "truncated")
+            return {"valid": True, "checked": checked, "first_broken_id": None, "reason": None}
         for e in rows:
             last_id = e.id
             if e.hash is None:
@@ -279,8 +361,12 @@ async def verify(session: AsyncSession, batch: int = 5000) -> dict[str, Any]:
                 unsealed_from = unsealed_from or e.id
                 continue
             if unsealed_from is not None:
-                return {"valid": False, "checked": checked, "first_broken_id": unsealed_from}
+                return broken(unsealed_from, "unsealed")
             if e.prev_hash != prev or _digest(e.prev_hash, e) != e.hash:
-                return {"valid": False, "checked": checked, "first_broken_id": e.id}
+                return broken(e.id, "altered")
+            if e.id in pinned:
+                if pinned[e.id] != e.hash:
+                    return broken(e.id, "differs-from-checkpoint")
+                seen.add(e.id)
             prev = e.hash
             checked += 1

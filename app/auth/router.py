@@ -230,7 +230,7 @@ clients = make_router(tags=["api clients"])
     response_model=ApiClientCreated,
     status_code=201,
     summary="Register a partner app (the secret is shown once)",
-    responses=problem_responses(401, 403, 422),
+    responses=problem_responses(401, 403, 409, 422),
 )
 async def create_api_client(
     session: SessionDep, p: AdminPrincipal, body: ApiClientCreate

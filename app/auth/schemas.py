@@ -1,16 +1,17 @@
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, EmailStr, Field
+from pydantic import ConfigDict, Field
 
+from app.core.emails import SafeEmail
 from app.core.principal import Role, Scope
-from app.core.schemas import ReadModel, RequestBody, ShortText, Stamped
+from app.core.schemas import ReadModel, RequestBody, SecretField, ShortText, Stamped
 
 
 class TokenResponse(ReadModel):
-    access_token: str
+    access_token: str = SecretField("The bearer token for the API.")
     token_type: str = "bearer"
     expires_in: int
-    refresh_token: str | None = None
+    refresh_token: str | None = SecretField("Exchange it for new tokens; used once.", default=None)
     scope: str | None = None
 
 
@@ -21,7 +22,9 @@ EMAIL_PATTERN = (
     r"(?![^@]*\.(arpa|invalid|local|localhost|onion|test|example|internal|alt)$)"
     r"([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,24}$"
 )
-Email = Annotated[EmailStr, Field(json_schema_extra={"pattern": EMAIL_PATTERN})]
+# Refused as well: look-alikes of another address (app.core.emails), which the pattern
+# (ASCII only) cannot state.
+Email = Annotated[SafeEmail, Field(json_schema_extra={"pattern": EMAIL_PATTERN})]
 
 
 class UserCreate(RequestBody):
@@ -84,7 +87,7 @@ class ApiClientRead(Stamped):
 
 
 class ApiClientCreated(ApiClientRead):
-    client_secret: str = Field(description="Shown once; only a hash is stored.")
+    client_secret: str = SecretField("Shown once; only a hash is stored.")
 
 
 class ApiClientMe(ReadModel):

@@ -24,6 +24,7 @@ from app.auth.ratelimit import get_limiter
 from app.core.clock import utcnow
 from app.core.config import get_settings
 from app.core.db import new_id
+from app.core.emails import ConfusableEmail, normalise_email, safe_email
 from app.core.errors import NotFound, RateLimited, Unprocessable
 from app.core.pagination import keyset_page
 from app.core.principal import Principal, PrincipalKind, Role
@@ -68,27 +69,55 @@ def _tokens_for_user(user: User, family_id: str) -> tuple[dict[str, Any], Refres
     }, row
 
 
-async def password_grant(
-    session: AsyncSession, email: str, password: str, ip: str | None
-) -> dict[str, Any]:
+async def _count_attempt(email: str, ip: str | None) -> list[str]:
+    """Count a sign-in attempt before its password is checked (so parallel guesses cannot
+    pass the limit together), or 429. Only failures stay counted (`_signed_in` takes a
+    success back), and only this account from this address is held back by its own
+    failures: where the person signed in before, a stranger's failures from elsewhere
+    (one account from many addresses, many accounts from one shared address) do not hold
+    them back. The keys counted are returned for `_signed_in`."""
     s = get_settings()
     limiter = get_limiter()
-    email = email.strip().lower()
-    for key, limit in (
-        (f"acct:{email}", s.login_attempts_per_account),
-        (f"addr:{ip}", s.login_attempts_per_address),
-    ):
+    pair = f"{email}|{ip}"
+    checks = [(f"pair:{pair}", s.login_attempts_per_account)]
+    if not await limiter.known(pair):
+        checks += [
+            (f"acct:{email}", s.login_attempts_per_account_total),
+            (f"addr:{ip}", s.login_attempts_per_address),
+        ]
+    counted: list[str] = []
+    for key, limit in checks:
         wait = await limiter.hit(key, limit, s.login_window_seconds)
         if wait is not None:
+            for done in counted:  # refused unchecked: not an attempt that failed
+                await limiter.undo(done)
             raise RateLimited(
                 "Too many sign-in attempts; try again later.", headers={"Retry-After": str(wait)}
             )
+        counted.append(key)
+    return counted
+
+
+async def _signed_in(email: str, ip: str | None, counted: list[str]) -> None:
+    s = get_settings()
+    limiter = get_limiter()
+    for key in counted:
+        await limiter.undo(key)
+    await limiter.reset(f"pair:{email}|{ip}")
+    await limiter.remember(f"{email}|{ip}", s.login_known_address_days * 86400)
+
+
+async def password_grant(
+    session: AsyncSession, email: str, password: str, ip: str | None
+) -> dict[str, Any]:
+    email = normalise_email(email)
+    counted = await _count_attempt(email, ip)
     user = await session.scalar(select(User).where(col(User.email) == email))
     # An unknown email still costs one full hash: no timing difference tells them apart.
     ok = await verify_password(password, user.password_hash if user else None)
     if not ok or user is None or not user.active:
         raise InvalidGrant("The email or password is wrong, or the account is inactive.")
-    await limiter.reset(f"acct:{email}")
+    await _signed_in(email, ip, counted)
     body, row = _tokens_for_user(user, new_id("fam"))
     session.add(row)
     return body
@@ -279,7 +308,14 @@ async def create_user(session: AsyncSession, actor: Principal | None, data: dict
     if actor is not None:
         can_create(actor, role)
     await _check_org(session, role, data.get("organization_id"))
-    email = str(data["email"]).lower()
+    try:  # every way in (the API, bootstrap, demo, invitations) comes through here
+        email = safe_email(str(data["email"]))
+    except ConfusableEmail as e:
+        raise Unprocessable(
+            "This address could pass for another one.",
+            code="email-confusable",
+            errors=[{"pointer": "/email", "detail": str(e)}],
+        ) from e
     if await session.scalar(select(col(User.id)).where(col(User.email) == email)):
         raise Unprocessable(
             "A user with this email exists.",

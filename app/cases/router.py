@@ -26,6 +26,7 @@ from app.core import conditional
 from app.core.conditional import IfMatch, check_if_none_match
 from app.core.deps import CasesRead, CasesWrite, CurrentPrincipal, SessionDep
 from app.core.errors import problem_responses
+from app.core.idempotency import body_stream
 from app.core.pagination import Cursor, Limit, Page
 from app.core.routing import make_router
 
@@ -158,7 +159,7 @@ async def upload_attachment(
     request: Request, session: SessionDep, p: CasesWrite, case: FullCase, response: Response
 ) -> object:
     att = await attachments.store(
-        session, p, case, request.stream(), request.headers.get("content-type")
+        session, p, case, body_stream(request), request.headers.get("content-type")
     )
     response.headers["Location"] = f"{API}/attachments/{att.id}/content"
     return _attachment(att)

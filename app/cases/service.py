@@ -339,7 +339,7 @@ async def list_cases(
     given["organization_id"] = organization_id
     given["overdue"] = overdue
     filters = tuple(n for n in _FILTERS if given[n] is not None and given[n] != "")
-    after = decode_cursor(cursor) if cursor else None  # `?cursor=` (empty): the first page
+    after = decode_cursor(cursor, "case") if cursor else None  # `?cursor=` (empty): the first page
     stmt = _list_statement(db, actor, filters, after is not None)
     params = {**access_params(actor), "lim": limit + 1, "after": after}
     params.update({f"f_{n}": given[n] for n in filters})
@@ -347,7 +347,7 @@ async def list_cases(
         params.update(audit.listed_params(db, actor, "case.list", "case"), page_size=limit)
     rows = await db.fetch(stmt, params)
     page = rows[:limit]
-    nxt = encode_cursor(page[-1][0]) if len(rows) > limit and page else None
+    nxt = encode_cursor(page[-1][0], "case") if len(rows) > limit and page else None
     if page and db.dialect != "postgresql":
         await audit.append(
             session, actor, "case.list", "case", None, detail=",".join(r[0] for r in page)

@@ -19,6 +19,7 @@ from app.consults.schemas import MessageCreate
 from app.core.db import sessionmaker
 from app.core.deps import resolve_principal
 from app.core.errors import Unauthorized
+from app.core.pagination import MAX_SEQ
 from app.core.principal import Principal, Scope
 from app.realtime import codes
 from app.realtime.hub import Conn, Hub, dumps, message_frame
@@ -112,7 +113,7 @@ async def serve_room(ws: WebSocket) -> None:
         await ws.send_text(service_ready(conn, last))
         schedule_expiry(conn)
         hub.joined(conn)
-        if resume is not None and resume >= 0:
+        if resume is not None and 0 <= resume <= MAX_SEQ:
             conn.start(resume_to=resume)
         await receive_loop(conn, _handle)
     except WebSocketDisconnect:
@@ -143,7 +144,7 @@ async def _handle(conn: Conn, frame: dict[str, Any]) -> None:
     kind = frame.get("type")
     if kind == "resume":
         after = frame.get("after_seq")
-        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+        if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after <= MAX_SEQ:
             error(conn, "invalid-frame", "after_seq must be a non-negative integer.")
             return
         conn.start(resume_to=after)

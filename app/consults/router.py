@@ -10,12 +10,12 @@ from app.consults.room import serve_room
 from app.consults.schemas import MessageCreate, MessageRead
 from app.core.deps import CasesRead, CasesWrite, SessionDep
 from app.core.errors import problem_responses
-from app.core.pagination import Cursor, Limit, Page
+from app.core.pagination import MAX_SEQ, Cursor, Limit, Page
 from app.core.routing import make_router
 
 router = make_router(tags=["consult sessions"])
 
-AfterSeq = Annotated[int, Query(ge=0, description="Only messages with a larger `seq`.")]
+AfterSeq = Annotated[int, Query(ge=0, le=MAX_SEQ, description="Only messages with a larger `seq`.")]
 
 
 @router.get(

@@ -118,6 +118,8 @@ async def post_message(
 
 
 _MESSAGE: Any = Message.__table__  # type: ignore[attr-defined]  # SQLModel types no __table__
+# The page's cursors, as keyset_page names them (its table and key column).
+_CURSOR = "message.seq"
 _PAGE = Statement(
     select(_MESSAGE)
     .where(_MESSAGE.c.case_id == bindparam("case_id"), _MESSAGE.c.seq > bindparam("after"))
@@ -131,11 +133,11 @@ async def list_messages(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """A page in `seq` order (a read on the fast lane): after `after_seq`, and after the
     cursor's seq when paging on."""
-    after = max(after_seq, int(decode_cursor(cursor))) if cursor else after_seq
+    after = max(after_seq, int(decode_cursor(cursor, _CURSOR))) if cursor else after_seq
     db = await queries(session)
     rows = await db.fetch_dicts(_PAGE, {"case_id": case.id, "after": after, "lim": limit + 1})
     items = rows[:limit]
-    nxt = encode_cursor(items[-1]["seq"]) if len(rows) > limit and items else None
+    nxt = encode_cursor(items[-1]["seq"], _CURSOR) if len(rows) > limit and items else None
     await audit.append(
         session,
         p,

@@ -31,10 +31,15 @@ class Settings(BaseSettings):
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
 
-    # Login throttling, per account and per client address.
+    # Login throttling (app/auth/service.py): failed sign-ins per window, for one account
+    # from one address; for one account from every address where it has not signed in
+    # before; and from one address over every account it has not signed in to before.
+    # A successful sign-in is not counted, and remembers its address for that account.
     login_attempts_per_account: int = 5
+    login_attempts_per_account_total: int = 50
     login_attempts_per_address: int = 20
     login_window_seconds: int = 300
+    login_known_address_days: int = 30
 
     max_body_bytes: int = 1_000_000
     cors_origins: list[str] = Field(default_factory=list)
@@ -75,6 +80,12 @@ class Settings(BaseSettings):
     ws_gc_gen0_threshold: int = 20_000
     # The Redis channel every process of one deployment shares.
     ws_channel: str = "consult:live"
+
+    # The audit chain's key (app/audit): kept out of the database, so whoever can write to
+    # it cannot re-seal an edited entry. Unset: derived from SECRET_KEY.
+    audit_key: str | None = None
+    # How often the chain's head is exported as a signed checkpoint (log, webhook event).
+    audit_checkpoint_minutes: int = Field(default=60, ge=1, le=60)
 
     webhook_allow_private: bool = False
     # /readyz answers 503 when the database does not answer within this (a cut link stalls).

@@ -384,11 +384,34 @@ def database_unavailable_response(path: str) -> JSONResponse:
 
 async def _maybe_unreachable(request: Request, exc: Exception) -> JSONResponse:
     if not database_unreachable(exc):
-        return await _unexpected(request, exc)
+        return await _database_error(request, exc)  # a value it cannot store, or a 500
     log.warning(
         "database unreachable on %s %s (%s)", request.method, request.url.path, type(exc).__name__
     )
     return database_unavailable_response(request.url.path)
+
+
+def _is_data_exception(exc: BaseException) -> bool:
+    """SQLSTATE class 22 (a value out of range, text with a NUL): the request's input, not
+    our fault, wherever a schema let it through (form fields)."""
+    for e in (exc, getattr(exc, "orig", None), getattr(exc, "__cause__", None)):
+        if str(getattr(e, "sqlstate", "") or "").startswith("22"):
+            return True
+    orig = getattr(exc, "orig", None)
+    return str(getattr(getattr(orig, "__cause__", None), "sqlstate", "") or "").startswith("22")
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    if not _is_data_exception(exc):
+        return await _unexpected(request, exc)
+    log.warning("data exception on %s %s", request.method, request.url.path)
+    return problem_response(
+        422,
+        "unstorable-value",
+        "Value cannot be stored",
+        "A value in the request is out of range or holds a character text cannot.",
+        instance=request.url.path,
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -398,6 +421,7 @@ def install_error_handlers(app: FastAPI) -> None:
     from sqlalchemy.exc import IntegrityError
 
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(asyncpg.DataError, _database_error)
     # The same, raised by the drivers themselves (fast statements: app.core.queries).
     app.add_exception_handler(sqlite3.IntegrityError, _integrity_error)
     app.add_exception_handler(asyncpg.IntegrityConstraintViolationError, _integrity_error)

@@ -8,6 +8,7 @@ PostgreSQL from an advisory lock (`check`) that the transaction holds until it e
 
 import contextlib
 import hashlib
+import hmac
 import json
 import sqlite3
 from collections.abc import AsyncIterator
@@ -25,7 +26,7 @@ from sqlmodel import col
 from app.core.config import get_settings
 from app.core.db import utcnow
 from app.core.deps import client_ip, optional_principal
-from app.core.errors import AppError, Conflict, Unprocessable
+from app.core.errors import PROBLEM, TYPE_BASE, AppError, Conflict, Unprocessable
 from app.core.idempotency_models import IdempotencyRecord
 from app.core.queries import Queries, Statement, queries, row_json, row_ts
 from app.core.security import peek_subject
@@ -53,8 +54,10 @@ def replay_response(record: IdempotencyRecord) -> Response:
 
 
 def _fingerprint(request: Request, body: bytes) -> str:
-    """Method, path, query and body (or, for uploads, its digest)."""
-    h = hashlib.sha256()
+    """Method, path, query and body (or, for uploads, its digest), keyed with the secret
+    key: a body may hold a password (POST /users), and a plain hash of it could be guessed
+    at offline by whoever reads the table."""
+    h = hmac.new(get_settings().secret_key.encode(), digestmod=hashlib.sha256)
     h.update(f"{request.method} {request.url.path}?{request.url.query}\n".encode())
     h.update(body)
     return h.hexdigest()
@@ -68,6 +71,56 @@ def _without_boundary(request: Request, body: bytes) -> bytes:
         if boundary:
             return body.replace(boundary.encode("latin-1"), b"")
     return body
+
+
+class StreamedBody:
+    """An upload's body hashed on its way to the endpoint (never held whole in memory):
+    the fingerprint of a route that reads its own stream (`AppRoute.streams_body`).
+    The multipart boundary is left out, as `_without_boundary` does, chunk by chunk."""
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        ctype = request.headers.get("content-type", "")
+        b = ""
+        if ctype.lower().startswith("multipart/") and "boundary=" in ctype:
+            b = ctype.split("boundary=", 1)[1].split(";", 1)[0].strip().strip('"')
+        self._boundary = b.encode("latin-1")
+        self._hash = hashlib.sha256()
+        self._tail = b""
+        self._ended = False
+
+    def _feed(self, chunk: bytes) -> None:
+        if not self._boundary:
+            self._hash.update(chunk)
+            return
+        # Keep what could be the start of a boundary split across chunks for the next one.
+        data = (self._tail + chunk).replace(self._boundary, b"")
+        keep = len(self._boundary) - 1
+        self._hash.update(data[: len(data) - keep] if keep else data)
+        self._tail = data[len(data) - keep :] if keep else b""
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The body, as the endpoint reads it."""
+        async for chunk in self.request.stream():
+            if chunk:
+                self._feed(chunk)
+            yield chunk
+        self._ended = True
+
+    async def digest(self) -> bytes:
+        """The body's digest; reads (and drops) whatever the endpoint left unread."""
+        if not self._ended:
+            async for _ in self.chunks():
+                pass
+        self._hash.update(self._tail)
+        self._tail = b""
+        return self._hash.digest()
+
+
+def body_stream(request: Request) -> AsyncIterator[bytes]:
+    """A streaming route's body: hashed on the way when it carries an Idempotency-Key."""
+    streamed: StreamedBody | None = getattr(request.state, "streamed_body", None)
+    return streamed.chunks() if streamed is not None else request.stream()
 
 
 async def _body_digest(request: Request) -> bytes:
@@ -112,6 +165,17 @@ class Claim:
     key: str
     fingerprint: str
     lock: str
+    # The answer's fields that carry a secret (app.core.schemas.SecretField): when there
+    # are any, `keep` stores a problem that says the work was done, never the answer.
+    secret_fields: tuple[str, ...] = ()
+    # A streamed upload's body, hashed on its way (`fingerprint` is "" until it is read).
+    streamed: StreamedBody | None = None
+
+    async def settle(self) -> None:
+        """Complete a streamed body's fingerprint (reading what is left of the body)."""
+        if self.streamed is not None and not self.fingerprint:
+            digest = await self.streamed.digest()
+            self.fingerprint = _fingerprint(self.streamed.request, digest)
 
 
 def header_key(raw: str | None) -> str | None:
@@ -144,7 +208,14 @@ def reserve(request: Request, body: bytes, subject: str | None) -> Claim | None:
     if name in _in_flight:
         raise _in_progress()
     _in_flight.add(name)
-    return Claim(principal_id, key, _fingerprint(request, body), name)
+    route = request.scope.get("route")
+    return Claim(
+        principal_id,
+        key,
+        _fingerprint(request, body),
+        name,
+        secret_fields=tuple(getattr(route, "secret_fields", ())),
+    )
 
 
 def _in_progress() -> Conflict:
@@ -169,6 +240,7 @@ async def check(db: Queries, held: Claim) -> None:
         await db.execute(_FORGET, {"id": existing[0]})
         existing = None
     if existing is not None:
+        await held.settle()  # a streamed upload's body is read only now, to compare it
         if existing[1] != held.fingerprint:
             raise Unprocessable(
                 "This Idempotency-Key was used with a different request body.",
@@ -189,12 +261,15 @@ async def keep(db: Queries, held: Claim, response: Response | None) -> None:
     if response is None or response.status_code >= 500 or not hasattr(response, "body"):
         return
     headers = {k: v for k, v in response.headers.items() if k in REPLAY_HEADERS}
+    status_code, body = response.status_code, bytes(response.body).decode()
+    if held.secret_fields and status_code < 300:
+        status_code, body, headers = _secret_withheld(body, headers, held.secret_fields)
     values = {
         "principal_id": held.principal_id,
         "key": held.key,
         "fingerprint": held.fingerprint,
-        "status_code": response.status_code,
-        "body": bytes(response.body).decode(),
+        "status_code": status_code,
+        "body": body,
         "headers": db.json(headers),
         "created_at": db.ts(utcnow()),
     }
@@ -209,6 +284,32 @@ async def keep(db: Queries, held: Claim, response: Response | None) -> None:
             "A request with this Idempotency-Key was just completed.",
             code="idempotency-in-flight",
         ) from e
+
+
+def _secret_withheld(
+    body: str, headers: dict[str, str], fields: tuple[str, ...]
+) -> tuple[int, str, dict[str, str]]:
+    """What a retry of an answer that carried a secret gets instead of it: 409, saying the
+    work was done (and where: its `id`, its Location) and that the secret is not kept."""
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        answer = None
+    done = answer.get("id") if isinstance(answer, dict) else None
+    problem: dict[str, Any] = {
+        "type": TYPE_BASE + "idempotent-secret-withheld",
+        "title": "Answered before; its secret is not kept",
+        "status": 409,
+        "detail": "This request was done before. Its answer carried a secret "
+        f"({', '.join(fields)}), which is shown once and never stored: fetch the "
+        "resource, and issue a new secret (sign in again, rotate the secret) if the "
+        "first answer was lost.",
+    }
+    if isinstance(done, str):
+        problem["id"] = done
+    kept = {k: v for k, v in headers.items() if k == "location"}
+    kept["content-type"] = PROBLEM
+    return 409, json.dumps(problem, separators=(",", ":")), kept
 
 
 def release(held: Claim | None) -> None:
@@ -229,20 +330,41 @@ async def guard(request: Request, session: AsyncSession) -> AsyncIterator[Claim 
     """Around a POST's handler, inside its unit of work (app.core.routing). A duplicate in
     flight is refused before anything else (no connection taken); then the bearer token is
     checked, so a revoked token gets 401, never the stored answer; then the answer is
-    replayed. The caller hands the handler's response to `keep` before the commit."""
-    if not header_key(request.headers.get("idempotency-key")):
-        yield None
-        return
+    replayed. The caller hands the handler's response to `finish` before the commit."""
     auth = request.headers.get("authorization", "")
     token = auth[7:].strip() if auth[:7].lower() == "bearer " else None
-    held = reserve(request, await _body_digest(request), peek_subject(token) if token else None)
+    # Only a signed-in caller's POSTs are kept: the others (the token endpoint, revoke)
+    # carry credentials in the body and answer with tokens, neither of which is ever
+    # written here; a retry of one is simply a new request.
+    if not header_key(request.headers.get("idempotency-key")) or not token:
+        yield None
+        return
+    streamed = StreamedBody(request) if _streams_body(request) else None
+    body = b"" if streamed else await _body_digest(request)
+    held = reserve(request, body, peek_subject(token))
     assert held is not None  # the request has a key
     try:
         await optional_principal(request, token)
+        if streamed is not None:
+            # An upload is not read before the work: its fingerprint is made on the way
+            # (request.state, `body_stream`), or by `check` when an answer is kept already.
+            held.fingerprint, held.streamed = "", streamed
+            request.state.streamed_body = streamed
         await check(await queries(session), held)
         yield held
     finally:
         release(held)
+
+
+async def finish(session: AsyncSession, held: Claim, response: Response) -> None:
+    """After the handler, in its transaction: store the answer (a streamed upload's
+    fingerprint completed first)."""
+    await held.settle()
+    await keep(await queries(session), held, response)
+
+
+def _streams_body(request: Request) -> bool:
+    return bool(getattr(request.scope.get("route"), "streams_body", False))
 
 
 async def purge_expired(session: AsyncSession) -> int:

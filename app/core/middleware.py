@@ -2,6 +2,7 @@
 
 import time
 from typing import Any
+from urllib.parse import parse_qsl
 
 from prometheus_client import Counter, Histogram
 from starlette.exceptions import HTTPException
@@ -17,6 +18,36 @@ LATENCY = Histogram(
     ["method", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
+
+
+class NulRefusalMiddleware:
+    """422 for a path or query parameter holding a NUL character: no database stores one in
+    text (PostgreSQL refuses it), so it is refused as invalid before anything reads it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        query = scope.get("query_string", b"")
+        pointers = ["#path"] if "\x00" in scope["path"] else []
+        if b"%00" in query:
+            pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+            pointers += [f"#query/{k.replace(chr(0), '')}" for k, v in pairs if "\x00" in k + v]
+        if not pointers:
+            await self.app(scope, receive, send)
+            return
+        resp = problem_response(
+            422,
+            "validation-error",
+            "Validation failed",
+            "A parameter holds a NUL character.",
+            instance=scope["path"].replace("\x00", ""),
+            errors=[{"pointer": p, "detail": "may not hold NUL characters"} for p in pointers],
+        )
+        await resp(scope, receive, send)
 
 
 class BodyLimitMiddleware:

@@ -19,6 +19,11 @@ T = TypeVar("T")
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size (max 200).")]
 # What encode_cursor makes: base64url data, a dot, a 16-hex-digit signature.
 CURSOR_PATTERN = r"^[A-Za-z0-9_-]+\.[0-9a-f]{16}$"
+
+# A consult message's `seq` is a 32-bit integer in the database (PostgreSQL's integer): a
+# larger one is refused as malformed rather than reaching the driver.
+MAX_SEQ = 2**31 - 1
+
 Cursor = Annotated[
     str | None,
     Query(
@@ -39,20 +44,34 @@ def _sign(raw: bytes) -> str:
     return hmac.new(key, raw, hashlib.sha256).hexdigest()[:16]
 
 
-def encode_cursor(value: Any) -> str:
-    raw = json.dumps(value, separators=(",", ":")).encode()
+def encode_cursor(value: Any, kind: str) -> str:
+    """A cursor for the list named `kind`: signed, and refused by any other list."""
+    raw = json.dumps([kind, value], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=") + "." + _sign(raw)
 
 
-def decode_cursor(cursor: str) -> Any:
+def decode_cursor(cursor: str, kind: str) -> Any:
+    """The value of a cursor `encode_cursor` made for this list, or 400: an altered cursor,
+    and one from another list (whose value means something else here), are refused."""
     try:
         data, sig = cursor.rsplit(".", 1)
         raw = base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
         if not hmac.compare_digest(sig, _sign(raw)):
             raise ValueError("bad signature")
-        return json.loads(raw)
+        decoded = json.loads(raw)
+        if not isinstance(decoded, list) or len(decoded) != 2:
+            raise ValueError("not a cursor of this service")
+        made_for, value = decoded
     except (ValueError, TypeError) as e:
         raise BadRequest("The cursor is invalid or was altered.", code="invalid-cursor") from e
+    if made_for != kind:
+        raise BadRequest("This cursor belongs to another list.", code="invalid-cursor")
+    return value
+
+
+def list_kind(key_column: Any) -> str:
+    """The name a keyset list's cursors carry: its table and key column."""
+    return f"{key_column.class_.__tablename__}.{key_column.key}"
 
 
 async def keyset_page(
@@ -67,7 +86,7 @@ async def keyset_page(
 ) -> tuple[list[Any], str | None]:
     """One page ordered by a unique, time-sortable key; new rows never shift older pages."""
     if cursor:  # `?cursor=` (empty) is the first page, as a partner would expect
-        after = decode_cursor(cursor)
+        after = decode_cursor(cursor, list_kind(key_column))
         stmt = stmt.where(key_column < after if descending else key_column > after)
     stmt = stmt.order_by(key_column.desc() if descending else key_column.asc()).limit(limit + 1)
     result = await session.execute(stmt)
@@ -78,5 +97,6 @@ async def keyset_page(
     if more and rows:
         last = rows[-1]
         key_name = key_column.key
-        nxt = encode_cursor(getattr(last, key_name) if scalars else last._mapping[key_name])
+        value = getattr(last, key_name) if scalars else last._mapping[key_name]
+        nxt = encode_cursor(value, list_kind(key_column))
     return rows, nxt

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException
 from app.core import idempotency
 from app.core.db import unit_of_work
 from app.core.errors import UnsupportedMediaType
-from app.core.queries import queries
+from app.core.schemas import secret_fields
 
 JSON_TYPES = ("application/json",)
 
@@ -33,6 +33,20 @@ class AppRoute(APIRoute):
         methods = {m.upper() for m in (kw.get("methods") or ())}
         self.idempotent = "POST" in methods
         super().__init__(path, endpoint, **kw)
+        # Read by the Idempotency-Key guard: an answer with a secret is never stored, and
+        # a body the endpoint reads itself (documented, but no body parameter: an upload)
+        # is hashed on its way, never read whole before it (idempotency.body_stream).
+        self.secret_fields = secret_fields(self.response_model)
+        self.streams_body = not self.dependant.body_params and "requestBody" in (
+            self.openapi_extra or {}
+        )
+        # Read by the Idempotency-Key guard: an answer with a secret is never stored, and
+        # a body the endpoint reads itself (documented, but no body parameter: an upload)
+        # is hashed on its way, never read whole before it (idempotency.body_stream).
+        self.secret_fields = secret_fields(self.response_model)
+        self.streams_body = not self.dependant.body_params and "requestBody" in (
+            self.openapi_extra or {}
+        )
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -58,7 +72,7 @@ class AppRoute(APIRoute):
                     async with idempotency.guard(request, session) as held:
                         response = await handler(request)
                         if held is not None:
-                            await idempotency.keep(await queries(session), held, response)
+                            await idempotency.finish(session, held, response)
                     return response
             except HTTPException as e:
                 # FastAPI's answer to a body it could not read as JSON at all (not UTF-8,

@@ -11,41 +11,38 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     StringConstraints,
     WithJsonSchema,
-    model_validator,
+    field_validator,
 )
 
 
 class RequestBody(BaseModel):
-    """Request bodies reject unknown fields: a partner app's typo is an error, not silence."""
+    """Request bodies reject unknown fields: a partner app's typo is an error, not silence.
+    Text holding a NUL or a lone surrogate is refused too: no database stores it."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    @model_validator(mode="before")
+    @field_validator("*", mode="after")
     @classmethod
-    def _no_nul(cls, data: Any) -> Any:
-        # PostgreSQL cannot store U+0000 (SQLite would): refused the same way on both.
-        where = _nul_at(data, "")
-        if where is not None:
-            raise ValueError(f"text may not contain NUL (U+0000), found at {where or '/'}")
-        return data
+    def _storable_text(cls, value: Any) -> Any:
+        if _unstorable(value):
+            raise ValueError("text may not hold NUL characters or lone surrogates")
+        return value
 
 
-def _nul_at(value: Any, path: str) -> str | None:
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _unstorable(value: Any) -> bool:
     if isinstance(value, str):
-        return path if "\x00" in value else None
+        return _UNSTORABLE.search(value) is not None
     if isinstance(value, dict):
-        for k, v in value.items():
-            found = _nul_at(str(k), path) or _nul_at(v, f"{path}/{k}")
-            if found is not None:
-                return found
-    if isinstance(value, list):
-        for i, v in enumerate(value):
-            found = _nul_at(v, f"{path}/{i}")
-            if found is not None:
-                return found
-    return None
+        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(_unstorable(v) for v in value)
+    return False
 
 
 class ReadModel(BaseModel):
@@ -126,3 +123,19 @@ def _not_a_number(v: object) -> object:
 
 Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_not_a_number)]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+def SecretField(description: str, **kw: Any) -> Any:  # noqa: N802 (reads as the Field it is)
+    """A response field that carries a secret (a token, a client or signing secret). An
+    answer with one is never written to the idempotency store (app.core.idempotency)."""
+    return Field(description=description, json_schema_extra={"x-secret": True}, **kw)
+
+
+def secret_fields(model: Any) -> tuple[str, ...]:
+    """The names of a response model's SecretField fields (none for anything else)."""
+    fields = getattr(model, "model_fields", None) or {}
+    return tuple(
+        name
+        for name, f in fields.items()
+        if isinstance(f.json_schema_extra, dict) and f.json_schema_extra.get("x-secret")
+    )

@@ -22,6 +22,7 @@ class EventKind(StrEnum):
     note_signed = "note.signed"
     followup_due = "followup.due"
     round_updated = "round.updated"
+    audit_checkpoint = "audit.checkpoint"
 
 
 # What each kind says happened, and the keys its `data` may carry (beside the thin ones).
@@ -73,6 +74,10 @@ CATALOG: dict[EventKind, tuple[str, tuple[str, ...]]] = {
     EventKind.round_updated: (
         "A round series, occurrence, agenda or attendance changed.",
         ("round_id", "change", "occurrence_start"),
+    ),
+    EventKind.audit_checkpoint: (
+        "The audit chain's head, signed (staff only; at least hourly: docs/security.md).",
+        ("checkpoint",),
     ),
 }
 

@@ -136,6 +136,8 @@ async def read(session: AsyncSession, p: Principal, fu_id: str) -> FollowUp:
 
 _FOLLOW_UP: Any = FollowUp.__table__  # type: ignore[attr-defined]  # SQLModel types no __table__
 _CASE: Any = Case.__table__  # type: ignore[attr-defined]
+# The list's cursors, as keyset_page names them (its table and key column).
+_CURSOR = "follow_up.id"
 _list_sql: dict[tuple[Any, ...], Statement] = {}
 _FILTERS = ("status", "overdue", "not_overdue", "case_id", "assignee_id", "after")
 
@@ -176,7 +178,7 @@ async def list_(
     cursor: str | None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Newest first; one statement on the fast lane."""
-    after = decode_cursor(cursor) if cursor else None  # `?cursor=` (empty): the first page
+    after = decode_cursor(cursor, _CURSOR) if cursor else None  # `?cursor=` (empty): the first page
     given = {
         "status": status,
         "overdue": overdue is True,
@@ -200,7 +202,7 @@ async def list_(
     items = rows[:limit]
     for item in items:
         item["overdue"] = is_overdue(item["status"], item["due_at"])
-    nxt = encode_cursor(items[-1]["id"]) if len(rows) > limit and items else None
+    nxt = encode_cursor(items[-1]["id"], _CURSOR) if len(rows) > limit and items else None
     await audit.append(
         session, p, "follow_up.list", "follow_up", None, detail=f"{len(items)} item(s)"
     )

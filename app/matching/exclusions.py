@@ -35,6 +35,7 @@ async def excluded(
     only: Sequence[str] | None,
     exclude: Sequence[str],
     now: datetime,
+    until: datetime | None = None,
 ) -> tuple[list[Excluded], int]:
     """Specialists of `specialty` (among `only`, when given) who failed a hard filter, and
     which: the first EXPLAIN_LIMIT of them, and how many there are in all."""
@@ -44,7 +45,8 @@ async def excluded(
         scope.append(uid.in_(only))
     roster = _ros.join(_prof, _prof.c.user_id == uid).join(_user, _user.c.id == uid)
     active = active_cases(uid)
-    off = repo.on_time_off(uid, now)
+    # Away now, or from before the answer is due (`until`: the case's deadline).
+    off = repo.time_off_within(uid, now, until or now)
     passes = and_(
         _user.c.active == true(),
         _prof.c.verified == true(),

@@ -68,6 +68,8 @@ def visible_offers(p: Principal) -> ColumnElement[bool]:
 
 _OFFER: Any = Offer.__table__  # type: ignore[attr-defined]  # SQLModel types no __table__
 _CASE: Any = Case.__table__  # type: ignore[attr-defined]
+# The list's cursors, as keyset_page names them (its table and key column).
+_CURSOR = "offer.id"
 _inbox_sql: dict[tuple[Any, ...], Statement] = {}
 # The few case facts an inbox shows beside each offer (no patient data).
 _CASE_FACTS = ("id", "specialty", "urgency", "respond_by", "status")
@@ -117,14 +119,14 @@ async def list_offers(
     cursor: str | None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One page of offers with their case's facts: one statement on the fast lane."""
-    after = decode_cursor(cursor) if cursor else None  # `?cursor=` (empty): the first page
+    after = decode_cursor(cursor, _CURSOR) if cursor else None  # `?cursor=` (empty): the first page
     db = await queries(session)
     stmt = _inbox_statement(db.dialect, p, (bool(status), bool(case_id), after is not None))
     params = {**access_params(p), "lim": limit + 1, "after": after}
     params.update(f_status=status, f_case=case_id)
     rows = await db.fetch_dicts(stmt, params)
     page = rows[:limit]
-    nxt = encode_cursor(page[-1]["id"]) if len(rows) > limit and page else None
+    nxt = encode_cursor(page[-1]["id"], _CURSOR) if len(rows) > limit and page else None
     return [with_case(r) for r in page], nxt
 
 

@@ -20,7 +20,7 @@ from app.matching import scoring
 from app.matching.exclusions import Excluded, excluded
 from app.matching.ranking_query import statements, table
 from app.specialists import repository as repo
-from app.specialists.availability import minute_of_week
+from app.specialists.availability import dst_shift, minute_of_week
 
 _case = table(Case)
 _user = table(User)
@@ -116,6 +116,8 @@ async def _rank(
         "r_specialty": case_row.specialty,
         "r_org": case_row.organization_id,
         "r_deadline": deadline,
+        "r_until": max(now, case_row.respond_by),
+        "r_case": case_row.id,
         "r_follow": follow_sid,
         "r_only": only,
         "r_exclude": exclude,
@@ -126,6 +128,7 @@ async def _rank(
         **{f"r_zone{i}": z for i, z in enumerate(zones)},
         # The local minute of the week, once per zone in use rather than once per row.
         **{f"r_mow{i}": minute_of_week(now, z) for i, z in enumerate(zones)},
+        **_shifts(now, zones),
         **{f"r_lang{i}": f"%,{lang},%" for i, lang in enumerate(languages)},
     }
     if only is not None:
@@ -160,6 +163,7 @@ async def _rank(
             cases_answered=r.answered,
             cases_assigned=r.assigned,
             hours_since_last_assignment=None if last is None else _hours(now, last),
+            pending_offers=r.pending,
         )
         p = scoring.parts(f)
         out.append(
@@ -168,9 +172,23 @@ async def _rank(
     ranking = Ranking(out)
     if explain:
         ranking.excluded, ranking.excluded_total = await excluded(
-            session, case_row.specialty, only=only, exclude=exclude, now=now
+            session,
+            case_row.specialty,
+            only=only,
+            exclude=exclude,
+            now=now,
+            until=max(now, case_row.respond_by),
         )
     return ranking
+
+
+def _shifts(now: datetime, zones: list[str]) -> dict[str, int | None]:
+    """Each zone's clock change in the week ahead (minutes until it, minutes it moves)."""
+    out: dict[str, int | None] = {}
+    for i, z in enumerate(zones):
+        shift = dst_shift(now, z)
+        out[f"r_shift_at{i}"], out[f"r_shift_by{i}"] = shift if shift else (None, None)
+    return out
 
 
 async def _fetch(

@@ -6,6 +6,7 @@ whether there is a follow-up, a restriction, exclusions) is built and compiled o
 process (`statements`). Tests check the SQL score equals the Python one.
 """
 
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import (
@@ -21,6 +22,7 @@ from sqlalchemy import (
     func,
     inspect,
     literal_column,
+    null,
     or_,
     select,
     true,
@@ -28,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapper
 from sqlmodel import SQLModel
 
-from app.cases.models import Case, CaseStatus
+from app.cases.models import Case, CaseStatus, Offer, OfferStatus
 from app.core.db import UTCDateTime
 from app.matching import scoring
 from app.matching.workload import ACTIVE_STATUSES
@@ -46,6 +48,7 @@ def table(model: type[SQLModel]) -> FromClause:
 _case = table(Case)
 _ros = table(SpecialistSpecialty)  # the matching roster: one row per (specialty, specialist)
 _win = table(SpecialistWindow)
+_offer = table(Offer)
 
 ANSWERED = (CaseStatus.answered.value, CaseStatus.closed.value)
 
@@ -74,7 +77,11 @@ def _accepting(c: Any) -> Any:
 
 
 def _load(c: Any) -> Any:
-    return _f(1.0) - cast(c.active, Float) / cast(c.max_active_cases, Float)
+    """scoring.load_part: open assigned cases and, where known (the exact score; the upper
+    bound leaves them out, which only raises it), pending offers."""
+    work = c.active + c.pending if hasattr(c, "pending") else c.active
+    part = _f(1.0) - cast(work, Float) / cast(c.max_active_cases, Float)
+    return case((part < _f(0.0), _f(0.0)), else_=part)
 
 
 def _continuity(c: Any) -> Any:
@@ -180,7 +187,9 @@ def statements(key: tuple[Any, ...]) -> dict[str, Any]:
     scope = [_ros.c.specialty == bindparam("r_specialty")]
     if has_only:
         scope.append(uid.in_(bindparam("r_only", expanding=True)))
-    ready = [_ros.c.ready == true(), ~repo.on_time_off(uid, now)]
+    # Time off under way, or beginning before the answer is due, rules a specialist out.
+    until = bindparam("r_until", type_=UTCDateTime)
+    ready = [_ros.c.ready == true(), ~repo.time_off_within(uid, now, until)]
     if has_exclude:
         ready.append(uid.not_in(bindparam("r_exclude", expanding=True)))
     mow = (
@@ -194,6 +203,22 @@ def statements(key: tuple[Any, ...]) -> dict[str, Any]:
         if n_zones
         else _i(-1)
     )
+    # Each zone's clock change in the week ahead (availability.dst_shift), if any.
+    shift_at, shift_by = (
+        case(
+            *[
+                (
+                    _ros.c.timezone == bindparam(f"r_zone{i}"),
+                    bindparam(f"r_{name}{i}", type_=Integer),
+                )
+                for i in range(n_zones)
+            ],
+            else_=cast(null(), Integer),
+        )
+        if n_zones
+        else cast(null(), Integer)
+        for name in ("shift_at", "shift_by")
+    )
     speaks = (
         or_(*[_ros.c.language_key.like(bindparam(f"r_lang{i}")) for i in range(n_langs)])
         if n_langs
@@ -204,8 +229,10 @@ def statements(key: tuple[Any, ...]) -> dict[str, Any]:
     shortlist = uid.in_(bindparam("r_ids", expanding=True))
     common = (ready, mow, speaks, follow, org)
     stmts = {
-        "exact": _exact_query(scope, *common, deadline_positive, n_langs > 0),
-        "exact_ids": _exact_query([*scope, shortlist], *common, deadline_positive, n_langs > 0),
+        "exact": _exact_query(scope, *common, (shift_at, shift_by), deadline_positive, n_langs > 0),
+        "exact_ids": _exact_query(
+            [*scope, shortlist], *common, (shift_at, shift_by), deadline_positive, n_langs > 0
+        ),
         "bound": _bound_query(scope, *common, n_langs > 0),
         "bound_speakers": _bound_query([*scope, speaks], *common, n_langs > 0),
     }
@@ -285,6 +312,7 @@ def _exact_query(
     speaks: Any,
     follow: Any,
     org: Any,
+    shift: tuple[Any, Any],
     deadline_positive: bool,
     has_languages: bool,
 ) -> Any:
@@ -302,7 +330,10 @@ def _exact_query(
             _ros.c.offers_expired,
             _ros.c.last_assigned_at,
             mow.label("mow"),
+            shift[0].label("shift_at"),
+            shift[1].label("shift_by"),
             _case_stats(uid, org).label("packed"),
+            _pending_offers(uid).label("pending"),
             speaks.label("speaks"),
             follow,
         )
@@ -324,12 +355,34 @@ def _exact_query(
         .where(_win.c.user_id == b.sid)
         .scalar_subquery()
     )
-    # Layer 2: decode the counts, find the next window.
-    c = _decoded(base, mins.label("mins"))
-    score = _sql_score(c, deadline_positive, has_languages).label("score")
+    # Layer 2: decode the counts, find the next window (in wall-clock minutes)...
+    c = _decoded(base, mins.label("wall_mins"))
+    # ... in real minutes: one clock change in the week ahead moves every later window.
+    past_shift = and_(c.wall_mins > _i(0), c.wall_mins >= c.shift_at)
+    moved = c.wall_mins - c.shift_by
+    real = case(
+        (and_(past_shift, moved < _i(1)), _i(1)), (past_shift, moved), else_=c.wall_mins
+    ).label("mins")
+    f = SimpleNamespace(**{col.name: col for col in c}, mins=real)
+    score = _sql_score(f, deadline_positive, has_languages).label("score")
     return (
-        select(*c, score)
+        select(*[col for col in c if col.name != "wall_mins"], real, score)
         .where(c.active < c.max_active_cases)
         .order_by(score.desc(), c.sid)
         .limit(bindparam("r_limit", type_=Integer))
+    )
+
+
+def _pending_offers(uid: Any) -> Any:
+    """Offers waiting on the specialist (for other cases): work they may be about to take
+    on, so part of their load though not (yet) of their capacity."""
+    o = _offer.c
+    return (
+        select(func.count())
+        .where(
+            o.specialist_id == uid,
+            o.status == OfferStatus.pending.value,
+            o.case_id != bindparam("r_case"),
+        )
+        .scalar_subquery()
     )

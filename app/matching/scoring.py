@@ -58,6 +58,7 @@ class Features:
     cases_answered: int
     cases_assigned: int
     hours_since_last_assignment: float | None  # None: never assigned
+    pending_offers: int = 0  # offers of other cases waiting on them: load, not capacity
 
 
 def language_part(shares_language: bool, case_has_languages: bool) -> float:
@@ -74,10 +75,10 @@ def availability_part(minutes_to_window: int | None, minutes_to_deadline: float)
     return LATER_WINDOW_CAP * (1.0 - minutes_to_window / minutes_to_deadline)
 
 
-def load_part(active_cases: int, max_active_cases: int) -> float:
+def load_part(active_cases: int, max_active_cases: int, pending_offers: int = 0) -> float:
     if max_active_cases <= 0:
         return 0.0
-    return max(0.0, 1.0 - active_cases / max_active_cases)
+    return max(0.0, 1.0 - (active_cases + pending_offers) / max_active_cases)
 
 
 def continuity_part(answered_follow_up: bool, helped_facility: bool) -> float:
@@ -108,7 +109,7 @@ def parts(f: Features) -> dict[str, float]:
     return {
         "language": language_part(f.shares_language, f.case_has_languages),
         "availability": availability_part(f.minutes_to_window, f.minutes_to_deadline),
-        "load": load_part(f.active_cases, f.max_active_cases),
+        "load": load_part(f.active_cases, f.max_active_cases, f.pending_offers),
         "continuity": continuity_part(f.answered_follow_up, f.helped_facility),
         "responsiveness": responsiveness_part(
             f.offers_accepted,

@@ -62,7 +62,9 @@ class PreferencesRead(BaseModel):
 
 
 # base64url, unpadded or correctly padded (a browser sends it unpadded).
-_B64URL = {"pattern": r"^([A-Za-z0-9_-]{4})*([A-Za-z0-9_-]{2}(==)?|[A-Za-z0-9_-]{3}=?)?$"}
+_B64URL: dict[str, Any] = {
+    "pattern": r"^([A-Za-z0-9_-]{4})*([A-Za-z0-9_-]{2}(==)?|[A-Za-z0-9_-]{3}=?)?$"
+}
 
 
 class PushKeys(BaseModel):

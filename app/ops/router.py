@@ -3,14 +3,15 @@
 import asyncio
 import logging
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Query, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select, text
 from sqlmodel import col
 
+from app.audit import checkpoints
 from app.audit import service as audit
 from app.audit.models import AuditEntry
 from app.core.config import get_settings
@@ -114,6 +115,11 @@ class AuditVerification(BaseModel):
     valid: bool
     checked: int
     first_broken_id: int | None
+    reason: Literal["altered", "unsealed", "differs-from-checkpoint", "truncated"] | None = Field(
+        description="altered: a link or seal does not hold; unsealed: a sealed entry follows "
+        "an unsealed one; differs-from-checkpoint: the entry a checkpoint names was changed "
+        "(and sealed again); truncated: the entry a checkpoint names is gone."
+    )
 
 
 @ops_router.get(
@@ -147,7 +153,18 @@ async def list_audit(
     "/audit/verify",
     response_model=AuditVerification,
     summary="Check the hash chain; points at the first broken link",
-    responses=problem_responses(401, 403),
+    responses=problem_responses(401, 403, 422),
 )
-async def verify_audit(session: SessionDep, p: AdminPrincipal) -> object:
-    return await audit.verify(session)
+async def verify_audit(
+    session: SessionDep,
+    p: AdminPrincipal,
+    checkpoint: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="A checkpoint kept outside (the log, an `audit.checkpoint` webhook): "
+            "the chain must still hold the entry it names, unchanged.",
+        ),
+    ] = None,
+) -> object:
+    return await checkpoints.verify(session, checkpoint)

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.core.clock import utcnow
-from app.core.errors import NotFound
+from app.core.errors import NotFound, Unprocessable
 from app.core.pagination import keyset_page
 from app.core.principal import Principal, Role, RoleForbidden
 from app.core.queries import Statement, queries
@@ -91,6 +91,12 @@ async def update(
     own = actor.is_user and actor.role is Role.clinician and actor.organization_id == org.id
     if not (own or actor.is_staff):
         raise RoleForbidden("You may not change this facility.")
+    absent = [k for k, v in data.items() if v is None]
+    if absent:  # every field of a facility has a value: null is not a change
+        raise Unprocessable(
+            "A facility's fields cannot be emptied; leave out what does not change.",
+            errors=[{"pointer": f"/{k}", "detail": "may not be null"} for k in absent],
+        )
     for k, v in data.items():
         setattr(org, k, v)
     org.updated_at = utcnow()

@@ -53,6 +53,7 @@ THIN_KEYS = (
     "offer_id",
     "version",
     "change",
+    "checkpoint",  # audit.checkpoint: the signed head of the audit chain
 )
 
 

@@ -6,7 +6,15 @@ from fastapi import Query, Request, Response, status
 
 from app.core.deps import CurrentPrincipal, SessionDep, WebhooksManage
 from app.core.errors import BadRequest, problem_responses
-from app.core.pagination import CURSOR_PATTERN, Cursor, Limit, Page, decode_cursor, encode_cursor
+from app.core.pagination import (
+    CURSOR_PATTERN,
+    MAX_SEQ,
+    Cursor,
+    Limit,
+    Page,
+    decode_cursor,
+    encode_cursor,
+)
 from app.core.principal import Principal
 from app.core.routing import make_router
 from app.partners import feed, fhir_service, service
@@ -92,7 +100,7 @@ async def delete_webhook(webhook_id: str, session: SessionDep, p: WebhooksManage
     response_model=WebhookWithSecret,
     tags=["partners"],
     summary="New signing secret; the old one keeps signing for 24 h beside it",
-    responses=problem_responses(401, 403, 404),
+    responses=problem_responses(401, 403, 404, 409),
 )
 async def rotate_secret(webhook_id: str, session: SessionDep, p: WebhooksManage) -> object:
     return await service.rotate_secret(session, p, webhook_id)
@@ -166,14 +174,14 @@ async def changes(
     return {
         "items": items,
         "has_more": more,
-        "next_cursor": encode_cursor({"p": position, "w": p.id}),
+        "next_cursor": encode_cursor({"p": position, "w": p.id}, "change"),
     }
 
 
 def _position(since: str | None, p: Principal) -> int:
     if since is None:
         return 0
-    value = decode_cursor(since)
+    value = decode_cursor(since, "change")
     if not isinstance(value, dict) or not isinstance(value.get("p"), int) or value.get("w") != p.id:
         raise BadRequest(
             "The cursor is invalid or was issued to someone else.", code="invalid-cursor"
@@ -229,7 +237,7 @@ async def fhir_communications(
         ),
     ],
     count: Annotated[int, Query(alias="_count", ge=1, le=500)] = 100,
-    after_seq: Annotated[int, Query(alias="_after-seq", ge=0)] = 0,
+    after_seq: Annotated[int, Query(alias="_after-seq", ge=0, le=MAX_SEQ)] = 0,
 ) -> FhirResponse:
     base = str(request.base_url).rstrip("/") + "/api/v1/fhir"
     return FhirResponse(

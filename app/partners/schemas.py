@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from app.core.schemas import ReadModel, RequestBody, Stamped
+from app.core.schemas import ReadModel, RequestBody, SecretField, Stamped
 from app.events.kinds import EventKind
 
 # Every kind the service emits can be subscribed to; the list lives in app/events/kinds.py.
@@ -46,7 +46,7 @@ class WebhookRead(Stamped):
 
 
 class WebhookWithSecret(WebhookRead):
-    secret: str = Field(description="`whsec_...`: shown once, keep it to verify signatures.")
+    secret: str = SecretField("`whsec_...`: shown once, keep it to verify signatures.")
 
 
 class AttemptRead(ReadModel):

@@ -64,7 +64,7 @@ async def occurrences(
         )
     after: datetime | None = None
     if cursor:
-        after = datetime.fromisoformat(str(decode_cursor(cursor)))
+        after = datetime.fromisoformat(str(decode_cursor(cursor, "occurrence")))
     found = rec.expand(
         rule_of(series),
         timedelta(minutes=series.duration_minutes),
@@ -76,7 +76,7 @@ async def occurrences(
     if after is not None:
         found = [o for o in found if o.start > after]
     page = found[:limit]
-    nxt = encode_cursor(page[-1].start.isoformat()) if len(found) > limit else None
+    nxt = encode_cursor(page[-1].start.isoformat(), "occurrence") if len(found) > limit else None
     return [occurrence_view(series, o) for o in page], nxt
 
 

@@ -327,7 +327,7 @@ async def personal_calendar(session: SessionDep, feed_token: str) -> Response:
     response_model=CalendarTokenRead,
     status_code=201,
     summary="Issue a new calendar feed token; the old one stops working",
-    responses=problem_responses(401, 403),
+    responses=problem_responses(401, 403, 409),
 )
 async def new_calendar_token(session: SessionDep, p: UserPrincipal) -> object:
     token = await calendar.rotate_token(session, p)

@@ -3,7 +3,14 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints, WithJsonSchema
 
-from app.core.schemas import ReadModel, RequestBody, ShortText, Stamped, TimeZoneName
+from app.core.schemas import (
+    ReadModel,
+    RequestBody,
+    SecretField,
+    ShortText,
+    Stamped,
+    TimeZoneName,
+)
 from app.specialists.vocabulary import SPECIALTY_SCHEMA, is_specialty
 
 LocalWallTime = Annotated[
@@ -175,5 +182,5 @@ class AttendanceRead(Stamped):
 
 
 class CalendarTokenRead(ReadModel):
-    feed_token: str = Field(description="Shown once; the old token stops working")
-    feed_path: str = Field(description="Path of the feed under the API base")
+    feed_token: str = SecretField("Shown once; the old token stops working")
+    feed_path: str = SecretField("Path of the feed under the API base (it holds the token)")

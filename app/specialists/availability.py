@@ -50,17 +50,48 @@ def minute_of_week(at: datetime, zone: str) -> int:
     return local.weekday() * MINUTES_PER_DAY + local.hour * 60 + local.minute
 
 
+def dst_shift(at: datetime, zone: str) -> tuple[int, int] | None:
+    """The zone's clock change in the week after `at`, if any: (minutes from `at` until it,
+    minutes the clock moves: 60 in spring, -60 in autumn). A window's start in wall-clock
+    minutes from `at` is that much nearer (or farther) in real minutes once past it."""
+    tz = _zone(zone)
+    start = at.astimezone(UTC)
+    before = start.astimezone(tz).utcoffset()
+    if (start + timedelta(minutes=MINUTES_PER_WEEK)).astimezone(tz).utcoffset() == before:
+        return None  # (no zone changes its clock twice in a week)
+    lo, hi = 0, MINUTES_PER_WEEK  # the first minute with the new offset, by bisection
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if (start + timedelta(minutes=mid)).astimezone(tz).utcoffset() == before:
+            lo = mid + 1
+        else:
+            hi = mid
+    after = (start + timedelta(minutes=lo)).astimezone(tz).utcoffset()
+    assert before is not None and after is not None
+    return lo, int((after - before).total_seconds() // 60)
+
+
+def real_minutes(wall_minutes: int, shift: tuple[int, int] | None) -> int:
+    """Wall-clock minutes ahead (from minute-of-week arithmetic) as real minutes."""
+    if shift is None or wall_minutes == 0 or wall_minutes < shift[0]:
+        return wall_minutes
+    return max(1, wall_minutes - shift[1])
+
+
 def available_at(spans: list[tuple[int, int]], mow: int) -> bool:
     return any(start <= mow < end for start, end in spans)
 
 
-def minutes_until_next_window(spans: list[tuple[int, int]], mow: int) -> int | None:
-    """Minutes until a window is open (0 if one is open now), None if there is none."""
+def minutes_until_next_window(
+    spans: list[tuple[int, int]], mow: int, shift: tuple[int, int] | None = None
+) -> int | None:
+    """Minutes until a window is open (0 if one is open now), None if there is none;
+    `shift` (dst_shift) makes them real minutes across a clock change."""
     if not spans:
         return None
     if available_at(spans, mow):
         return 0
-    return min((start - mow) % MINUTES_PER_WEEK for start, _ in spans)
+    return min(real_minutes((start - mow) % MINUTES_PER_WEEK, shift) for start, _ in spans)
 
 
 def time_off_span(

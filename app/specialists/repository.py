@@ -57,6 +57,14 @@ def on_time_off(user_id_col: Any, at: Any) -> Any:
     return exists().where(_off.c.user_id == user_id_col, _off.c.start_at <= at, _off.c.end_at > at)
 
 
+def time_off_within(user_id_col: Any, start: Any, end: Any) -> Any:
+    """Time off that overlaps [start, end): under way at `start`, or beginning before `end`
+    (matching: before the case's deadline, when the answer is due)."""
+    return exists().where(
+        _off.c.user_id == user_id_col, _off.c.start_at < end, _off.c.end_at > start
+    )
+
+
 def in_window(user_id_col: Any, mow_col: Any) -> Any:
     return exists().where(
         _win.c.user_id == user_id_col, _win.c.start_minute <= mow_col, _win.c.end_minute > mow_col

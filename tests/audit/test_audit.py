@@ -120,7 +120,7 @@ async def test_verify_reports_an_intact_chain(client, factory, db):
         "/audit/verify", headers=factory.headers(await factory.make_user(Role.admin))
     )
     assert r.status_code == 200
-    assert r.json() == {"valid": True, "checked": 5, "first_broken_id": None}
+    assert r.json() == {"valid": True, "checked": 5, "first_broken_id": None, "reason": None}
     assert len(ids) == 5
 
 
@@ -135,6 +135,7 @@ async def test_verify_points_at_an_edited_row(client, factory, db):
         "valid": False,
         "checked": 3,
         "first_broken_id": ids[3],
+        "reason": "altered",
     }
 
 
@@ -144,7 +145,7 @@ async def test_verify_points_at_the_row_after_a_deleted_one(client, factory, db)
     await db.commit()
     h = factory.headers(await factory.make_user(Role.admin))
     body = (await client.get("/audit/verify", headers=h)).json()
-    assert body == {"valid": False, "checked": 2, "first_broken_id": ids[3]}
+    assert body == {"valid": False, "checked": 2, "first_broken_id": ids[3], "reason": "altered"}
 
 
 async def test_verify_catches_a_recomputed_hash_whose_successor_no_longer_links(
@@ -176,6 +177,6 @@ async def test_appends_are_serialised_into_one_chain(db):
     await asyncio.gather(*(writer(i) for i in range(8)))
     result = await audit.verify(db)
     await db.commit()
-    assert result == {"valid": True, "checked": 8, "first_broken_id": None}
+    assert result == {"valid": True, "checked": 8, "first_broken_id": None, "reason": None}
     hashes = (await db.execute(text("SELECT prev_hash FROM audit_entry"))).scalars().all()
     assert len(set(hashes)) == 8  # no two entries share a predecessor

@@ -371,3 +371,53 @@ async def test_api_client_needs_write_scope_to_upload(client, factory, people):
     listed = await client.get(f"{API}/cases/{case.id}/attachments", headers=factory.headers(reader))
     assert [a["id"] for a in listed.json()["items"]] == [ok.json()["id"]]
     assert files_on_disk() == [f"{case.id}/{ok.json()['id']}"]
+
+
+def _multipart(boundary: str, content: bytes) -> list[bytes]:
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+        f'filename="scan.pdf"\r\nContent-Type: application/pdf\r\n\r\n'
+    ).encode()
+    whole = head + content + f"\r\n--{boundary}--\r\n".encode()
+    return [whole[i : i + 64 * 1024] for i in range(0, len(whole), 64 * 1024)]
+
+
+async def test_an_idempotent_upload_is_hashed_on_its_way_not_read_whole(client, factory, people):
+    """Issue 16: with an Idempotency-Key the guard read the whole upload into memory before
+    the work. It is streamed now, and its fingerprint made on the way."""
+    import tracemalloc
+
+    case = await factory.make_case(people["org"].id)
+    h = {**factory.headers(people["clinician"]), "Idempotency-Key": "big-upload"}
+    content = PDF + bytes(12 * 1024 * 1024)
+    url = f"{API}/cases/{case.id}/attachments"
+
+    async def send(boundary: str, data: bytes, chunks: list[bytes] | None = None):
+        chunks = chunks or _multipart(boundary, data)
+
+        async def body():
+            for c in chunks:
+                yield c
+
+        ctype = f"multipart/form-data; boundary={boundary}"
+        return await client.post(url, content=body(), headers={**h, "Content-Type": ctype})
+
+    prepared = _multipart("b0undary-first-try", content)  # the client's bytes, made before
+    tracemalloc.start()
+    try:
+        first = await send("b0undary-first-try", content, prepared)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert first.status_code == 201, first.text
+    assert first.json()["size_bytes"] == len(content)
+    assert peak < 6 * 1024 * 1024, f"peak {peak} bytes for a {len(content)}-byte upload"
+
+    # The same file again, under another boundary (as clients pick): the first answer.
+    again = await send("another-boundary-42", content)
+    assert again.status_code == 201 and again.json() == first.json()
+    assert again.headers.get("idempotent-replayed") == "true"
+    # Another file under the same key: refused, nothing stored.
+    other = await send("b0undary-first-try", PDF + bytes(1024))
+    assert other.status_code == 422 and other.json()["type"].endswith("idempotency-key-reused")
+    assert await count(Attachment) == 1

@@ -178,6 +178,9 @@ async def test_error_frames_keep_the_socket_open(host, factory):
     assert (await a.next("error"))["code"] == "invalid-frame"
     await a.ws.send("not json")
     assert (await a.next("error"))["code"] == "unknown-type"
+    for past_the_column in (2**31, 2**64, -1):  # issue 16: an error frame, not a crash
+        await a.send({"type": "resume", "after_seq": past_the_column})
+        assert (await a.next("error"))["code"] == "invalid-frame"
     await a.send({"type": "ping"})
     assert (await a.next("pong"))["type"] == "pong"
     await a.close()

@@ -66,7 +66,7 @@ async def test_tampered_cursor_is_400(client, factory):
         "garbage",
         "",
         "%%%.abc",
-        encode_cursor("x").replace(".", ""),
+        encode_cursor("x", "organization.id").replace(".", ""),
     ):
         r = await client.get(f"{API}/organizations", params={"limit": 1, "cursor": bad}, headers=h)
         if bad == "":
@@ -79,5 +79,5 @@ async def test_tampered_cursor_is_400(client, factory):
 
 
 def test_cursor_round_trip_and_signature():
-    c = encode_cursor({"id": "usr_1", "n": 3})
-    assert decode_cursor(c) == {"id": "usr_1", "n": 3}
+    c = encode_cursor({"id": "usr_1", "n": 3}, "user.id")
+    assert decode_cursor(c, "user.id") == {"id": "usr_1", "n": 3}

@@ -1,0 +1,171 @@
+"""A fuzz run over every operation on real resources, as each kind of caller, with valid
+and with malformed input (issue 16): whatever comes, the answer is never a server error.
+
+The same in-process bridge as tests/test_schemathesis.py; here every path parameter that
+names a resource is fixed to a real one, so generated requests get past the 404 to the work.
+"""
+
+import asyncio
+import os
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import schemathesis
+from hypothesis import HealthCheck, Phase, given
+from hypothesis import settings as hyp_settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis.checks import not_a_server_error
+from schemathesis.generation import GenerationMode
+
+from app.core.principal import Role
+from tests.test_schemathesis import SKIP_PATHS, _bridge
+from tests.timing import T0
+
+
+def _fuzz(
+    app: Any,
+    loop: asyncio.AbstractEventLoop,
+    headers: dict[str, str],
+    select: Callable[[str], bool],
+    *,
+    ids: dict[str, str] | None = None,
+    mode: GenerationMode = GenerationMode.POSITIVE,
+    checks: list[Any],
+    examples: int,
+) -> tuple[list[str], int]:
+    """Generated requests for every selected operation; `ids` fixes the path parameters it
+    names (real resources, so the requests get past the 404 to the work)."""
+    from schemathesis.python.asgi import shutdown_lifespans
+
+    schema = schemathesis.openapi.from_asgi("/openapi.json", _bridge(app, loop))
+    failures: list[str] = []
+    checked = 0
+    try:
+        for result in schema.get_all_operations():
+            op = result.ok()
+            if not select(op.path) or any(s in op.path for s in SKIP_PATHS):
+                continue
+            checked += 1
+            names = {p.name for p in op.path_parameters}
+            fixed = {k: v for k, v in (ids or {}).items() if k in names} or None
+
+            @given(case=op.as_strategy(mode, path_parameters=fixed))
+            @hyp_settings(
+                max_examples=examples,
+                deadline=None,
+                database=None,
+                derandomize=True,
+                phases=[Phase.explicit, Phase.generate],
+                suppress_health_check=list(HealthCheck),
+            )
+            def check(case: Any) -> None:
+                response = case.call(headers=headers)
+                case.validate_response(response, checks=checks)
+
+            try:
+                check()
+            except Unsatisfiable:  # nothing of this operation can be made malformed
+                continue
+            except (Exception, BaseExceptionGroup) as e:  # every operation's first failure
+                failures.append(f"{op.method.upper()} {op.path}: {str(e).strip()[:1500]}")
+    finally:
+        shutdown_lifespans()
+    return failures, checked
+
+
+async def _world(client: Any, factory: Any) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """Real resources of every kind a path names, and the people who may act on them."""
+    from tests.notes.helpers import note_world, write_note
+    from tests.rounds.support import make_round
+
+    w = await note_world(factory)
+    coordinator = await factory.make_user(Role.coordinator)
+    admin = await factory.make_user(Role.admin)
+    partner = await factory.make_client(w.org.id)
+    offer = await factory.make_offer(
+        (await factory.make_case(w.org.id, submitted_by_id=w.clinician.id)).id, w.specialist.id
+    )
+    note = await write_note(client, factory, w)
+    spec, clin = factory.headers(w.specialist), factory.headers(w.clinician)
+    r = await client.post(
+        f"/api/v1/cases/{w.case.id}/follow-ups",
+        headers=spec,
+        json={
+            "due_at": (T0 + timedelta(days=30)).isoformat(),
+            "description": "x",
+            "assignee_id": w.clinician.id,
+        },
+    )
+    assert r.status_code == 201, r.text
+    follow_up = r.json()["id"]
+    r = await client.post(
+        f"/api/v1/cases/{w.case.id}/attachments",
+        files={"file": ("a.pdf", b"%PDF-1.7\n" + bytes(64), "application/pdf")},
+        headers=clin,
+    )
+    assert r.status_code == 201, r.text
+    attachment = r.json()["id"]
+    series = await make_round(w.org.id, participants=[(w.specialist.id, "presenter")])
+    r = await client.get(
+        f"/api/v1/rounds/{series.id}/occurrences",
+        params={"from": (T0 - timedelta(days=60)).isoformat()},
+        headers=clin,
+    )
+    assert r.status_code == 200 and r.json()["items"], r.text
+    start = r.json()["items"][0]["start"]
+    r = await client.post(
+        "/api/v1/webhooks",
+        json={"url": "https://partner.example.org/hook", "events": ["case.assigned"]},
+        headers=factory.headers(partner),
+    )
+    assert r.status_code == 201, r.text
+    ids = {
+        "case_id": w.case.id,
+        "note_id": note["id"],
+        "offer_id": offer.id,
+        "follow_up_id": follow_up,
+        "attachment_id": attachment,
+        "round_id": series.id,
+        "start": start,
+        "occurrence_id": f"{series.id}_{start}",
+        "webhook_id": r.json()["id"],
+        "user_id": w.clinician.id,
+        "organization_id": w.org.id,
+        "specialist_id": w.specialist.id,
+    }
+    who = {
+        "clinician": clin,
+        "specialist": spec,
+        "coordinator": factory.headers(coordinator),
+        "admin": factory.headers(admin),
+        "partner": factory.headers(partner),
+    }
+    return ids, who
+
+
+# A fuzz run over every operation on real resources, as each kind of caller, with valid
+# and with malformed input (issue 16): whatever comes, the answer is never a server error.
+FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "4"))
+
+
+async def test_no_input_from_anyone_makes_a_server_error(app, client, factory):
+    ids, who = await _world(client, factory)
+    loop = asyncio.get_running_loop()
+    failures: list[str] = []
+    for name, headers in who.items():
+        for mode in GenerationMode:
+            found, checked = await asyncio.to_thread(
+                _fuzz,
+                app,
+                loop,
+                headers,
+                lambda path: True,
+                ids=ids,
+                mode=mode,
+                checks=[not_a_server_error],
+                examples=FUZZ_EXAMPLES,
+            )
+            failures += [f"[{name}, {mode.value}] {f}" for f in found]
+    assert checked >= 80
+    assert failures == [], "\n\n".join(failures)
