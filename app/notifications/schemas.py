@@ -10,6 +10,7 @@ from app.auth.schemas import Email
 from app.core.principal import Role
 from app.core.schemas import ReadModel, RequestBody, ShortText, Stamped, TimeZoneName
 from app.notifications.kinds import Channel, Kind
+from app.partners.schemas import WEBHOOK_URL_PATTERN
 
 
 class NotificationRead(ReadModel):
@@ -31,9 +32,9 @@ _HHMM_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
 HHMM = Annotated[
     str, AfterValidator(_hhmm), WithJsonSchema({"type": "string", "pattern": _HHMM_PATTERN})
 ]
-# What the server accepts as a push service's address (an absolute https URL).
-_PORT = r"(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
-PUSH_ENDPOINT_PATTERN = rf"^https://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:{_PORT})?(/[!-~]*)?$"
+# A push service's address: the same rule as a webhook's (http only where private
+# addresses are allowed, for development: app.partners.urls.check_url).
+PUSH_ENDPOINT_PATTERN = WEBHOOK_URL_PATTERN
 
 
 class QuietHours(BaseModel):
@@ -62,22 +63,18 @@ class PreferencesRead(BaseModel):
 
 
 # base64url, unpadded or correctly padded (a browser sends it unpadded).
-_B64URL: dict[str, Any] = {
-    "pattern": r"^([A-Za-z0-9_-]{4})*([A-Za-z0-9_-]{2}(==)?|[A-Za-z0-9_-]{3}=?)?$"
-}
+_B64URL = r"^([A-Za-z0-9_-]{4})*([A-Za-z0-9_-]{2}(==)?|[A-Za-z0-9_-]{3}=?)?$"
 
 
 class PushKeys(BaseModel):
-    p256dh: str = Field(min_length=1, max_length=200, json_schema_extra=_B64URL)
-    auth: str = Field(min_length=1, max_length=100, json_schema_extra=_B64URL)
+    p256dh: str = Field(min_length=1, max_length=200, pattern=_B64URL)
+    auth: str = Field(min_length=1, max_length=100, pattern=_B64URL)
 
 
 class PushSubscriptionCreate(RequestBody):
     """A browser's PushSubscription JSON (`subscription.toJSON()`)."""
 
-    endpoint: str = Field(
-        min_length=1, max_length=2000, json_schema_extra={"pattern": PUSH_ENDPOINT_PATTERN}
-    )
+    endpoint: str = Field(min_length=1, max_length=2000, pattern=PUSH_ENDPOINT_PATTERN)
     keys: PushKeys
     expirationTime: Any | None = None  # noqa: N815  (the browser's own field name)
 

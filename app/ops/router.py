@@ -162,6 +162,8 @@ async def verify_audit(
         str | None,
         Query(
             max_length=200,
+            # Stated for clients; refused by the service itself (422 invalid-checkpoint).
+            json_schema_extra={"pattern": r"^\s*[0-9]+\.[0-9a-f]+\.[0-9a-f]+\s*$"},
             description="A checkpoint kept outside (the log, an `audit.checkpoint` webhook): "
             "the chain must still hold the entry it names, unchanged.",
         ),

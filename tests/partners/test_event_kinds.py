@@ -22,10 +22,12 @@ CONTRACT = {
     "followup.due",
     "round.updated",
 }
+# Beyond the contract: the audit chain's signed head, for staff (issue 16, docs/security.md).
+ADDED = {"audit.checkpoint"}
 
 
 def test_the_one_list_is_the_contracts_and_covers_every_case_transition():
-    assert set(WEBHOOK_EVENTS) == CONTRACT
+    assert set(WEBHOOK_EVENTS) == CONTRACT | ADDED
     assert set(EVENT_FOR.values()) <= set(WEBHOOK_EVENTS)
 
 
