@@ -90,7 +90,16 @@ async def _content(base: str, prog: Any) -> dict[str, str]:
             headers=h["coordinator"],
             json={"specialist_ids": [prog.people["specialist"]["id"]]},
         )
+        if r.status_code == 422:
+            # The server's own worker may have offered her the case first (auto-offer):
+            # a specialist is offered a case once. That offer is the one she accepts.
+            r = await c.get(
+                "/api/v1/offers",
+                params={"case_id": case, "status": "pending"},
+                headers=h["specialist"],
+            )
         r.raise_for_status()
+        assert r.json()["items"], r.text
         r = await c.post(
             f"/api/v1/offers/{r.json()['items'][0]['id']}/accept", headers=h["specialist"]
         )
