@@ -15,7 +15,7 @@ from sqlmodel import col
 from app.audit import service as audit
 from app.cases.models import Case, CaseStatus, Offer, OfferStatus
 from app.core.clock import utcnow
-from app.core.db import is_postgres, sessionmaker
+from app.core.db import is_postgres, unit_of_work
 from app.events.service import emit
 from app.matching.offers import offer_next, withdraw_pending
 from app.specialists import service as specialists
@@ -146,17 +146,13 @@ async def auto_offer_new(
 
 
 async def expire_offers() -> int:
-    async with sessionmaker()() as session:
-        done = await expire_due(session)
-        await session.commit()
-        return done  # the worker logs what each pass did
+    async with unit_of_work() as session:
+        return await expire_due(session)  # the worker logs what each pass did
 
 
 async def offer_new_cases() -> int:
-    async with sessionmaker()() as session:
-        done = await auto_offer_new(session)
-        await session.commit()
-        return done
+    async with unit_of_work() as session:
+        return await auto_offer_new(session)
 
 
 JOBS = {"matching.expire_offers": expire_offers, "matching.offer_new_cases": offer_new_cases}
