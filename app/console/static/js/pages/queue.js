@@ -18,10 +18,9 @@ export default async function queue(main) {
   async function load() {
     const [submitted, offered, unmatched, assigned] = await Promise.all(
       ['submitted', 'offered', 'unmatched', 'assigned'].map((s) => all(`/cases?status=${s}`)));
-    // Past its deadline with no signed note (the browser's clock: the list has no flag).
-    const now = Date.now();
+    // Past its deadline with no signed note: the server's flag (its rule and its clock).
     const overdue = [...submitted, ...offered, ...unmatched, ...assigned]
-      .filter((c) => OPEN.has(c.status) && Date.parse(c.respond_by) < now);
+      .filter((c) => OPEN.has(c.status) && c.overdue);
     const byUrgency = (a, b) => RANK[a.urgency] - RANK[b.urgency] || Date.parse(a.respond_by) - Date.parse(b.respond_by);
     for (const [col, items] of Object.entries({ submitted, offered, unmatched, overdue })) {
       items.sort(byUrgency);
