@@ -14,7 +14,7 @@ from app import bootstrap, openapi, worker
 from app.api import api_router, root_router
 from app.core import clock
 from app.core.config import get_settings
-from app.core.db import dispose_engine, init_engine, sessionmaker
+from app.core.db import dispose_engine, init_engine, unit_of_work
 from app.core.errors import install_error_handlers
 from app.core.idempotency import IdempotentReplay, replay_response
 from app.core.middleware import (
@@ -47,7 +47,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         raise SchemaBehind(
             f"database at {sorted(have)}, code at {sorted(want)}: run `alembic upgrade head`"
         )
-    async with sessionmaker()() as session:
+    async with unit_of_work() as session:
         await bootstrap.ensure_admin(session, s)
         if s.demo_data and await bootstrap.is_empty(session):
             logins = await bootstrap.load_demo(session)
@@ -56,7 +56,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             )
             for email, role in logins:
                 log.warning("  %-14s %s", role, email)
-        await session.commit()
     app.state.http = httpx.AsyncClient(timeout=10, follow_redirects=False)
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run_forever(stop)) if s.run_worker else None

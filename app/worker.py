@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 
 from app.core import clock
 from app.core.config import get_settings
-from app.core.db import init_engine, sessionmaker
+from app.core.db import init_engine, unit_of_work
 from app.core.idempotency import purge_expired
 from app.core.observability import configure_logging
 from app.core.registry import domain_modules, import_all_models
@@ -26,9 +26,8 @@ Job = Callable[[], Awaitable[object]]
 
 
 async def purge_idempotency_keys() -> int:
-    async with sessionmaker()() as s:
+    async with unit_of_work() as s:
         purged = await purge_expired(s)
-        await s.commit()
         return purged
 
 

@@ -24,7 +24,7 @@ from app.audit.service import _newest_sealed, seal, sign_checkpoint
 from app.audit.service import verify as verify_chain
 from app.core.clock import utcnow
 from app.core.config import get_settings
-from app.core.db import sessionmaker
+from app.core.db import unit_of_work
 from app.core.errors import Unprocessable
 from app.events import service as events
 
@@ -106,9 +106,8 @@ async def make(session: AsyncSession, *, every: timedelta | None = None) -> Audi
 async def checkpoint_job() -> None:
     """The worker's pass: a checkpoint when the last is AUDIT_CHECKPOINT_MINUTES old."""
     every = timedelta(minutes=get_settings().audit_checkpoint_minutes)
-    async with sessionmaker()() as s:
+    async with unit_of_work() as s:
         await make(s, every=every)
-        await s.commit()
 
 
 async def verify(session: AsyncSession, given: str | None = None) -> dict[str, object]:

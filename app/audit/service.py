@@ -35,7 +35,7 @@ from sqlmodel import col
 from app.audit.models import AuditCheckpoint, AuditEntry
 from app.core.clock import utcnow
 from app.core.config import get_settings
-from app.core.db import get_engine, is_postgres, sessionmaker
+from app.core.db import get_engine, is_postgres, unit_of_work
 from app.core.principal import Principal
 from app.core.queries import Queries, Statement, queries
 
@@ -166,11 +166,10 @@ async def append_denied(
     """A denied attempt is kept even though the request itself rolls back."""
 
     async def write() -> None:
-        async with sessionmaker()() as s:
+        async with unit_of_work() as s:
             await append(
                 s, actor, action, resource_type, resource_id, outcome="denied", detail=detail
             )
-            await s.commit()
 
     if get_engine().dialect.name == "sqlite":
         # The request's own transaction holds SQLite's one write lock (and its one pooled
@@ -319,9 +318,8 @@ async def seal(
     wait for it); without, in a transaction of its own."""
     if session is not None:
         return await _seal_in(session, batch, patience_s)
-    async with sessionmaker()() as s:
+    async with unit_of_work() as s:
         n = await _seal_in(s, batch, patience_s)
-        await s.commit()
         return n
 
 

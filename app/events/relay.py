@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from app.core.clock import utcnow
-from app.core.db import is_postgres, sessionmaker
+from app.core.db import is_postgres, unit_of_work
 from app.events.models import OutboxEvent
 
 log = logging.getLogger("app.events.relay")
@@ -118,14 +118,13 @@ class Relay:
         await self._mark(ids)
 
     async def _mark(self, ids: list[int]) -> None:
-        async with sessionmaker()() as s:
+        async with unit_of_work() as s:
             for i in range(0, len(ids), self.batch):
                 await s.execute(
                     update(OutboxEvent)
                     .where(col(OutboxEvent.id).in_(ids[i : i + self.batch]))
                     .values(published_at=utcnow())
                 )
-            await s.commit()
 
     async def publish_stale(self) -> int:
         """Events nobody published within the grace period, oldest first."""
@@ -138,7 +137,7 @@ class Relay:
         return total
 
     async def publish_claimed(self, where: Any) -> int:
-        async with sessionmaker()() as s:
+        async with unit_of_work() as s:
             stmt = (
                 select(OutboxEvent)
                 .where(col(OutboxEvent.published_at).is_(None), where)
@@ -157,7 +156,6 @@ class Relay:
                 .where(col(OutboxEvent.id).in_([r.id for r in rows]))
                 .values(published_at=utcnow())
             )
-            await s.commit()
             return len(rows)
 
 

@@ -15,7 +15,7 @@ from app.audit import checkpoints
 from app.audit import service as audit
 from app.audit.models import AuditEntry
 from app.core.config import get_settings
-from app.core.db import get_engine, sessionmaker
+from app.core.db import get_engine, unit_of_work
 from app.core.deps import AdminPrincipal, SessionDep
 from app.core.errors import problem_responses
 from app.core.migrations import schema_is_current
@@ -68,7 +68,7 @@ async def metrics(request: Request) -> Response:
     ]
     failed = 0
     try:
-        async with sessionmaker()() as session:
+        async with unit_of_work() as session:
             for module in domain_modules("metrics"):
                 try:
                     figures += await module.figures(session, request.app.state)

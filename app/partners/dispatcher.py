@@ -29,7 +29,7 @@ from app.auth.models import ApiClient, User
 from app.core import clock as clock_setup
 from app.core.clock import clock, utcnow
 from app.core.config import get_settings
-from app.core.db import is_postgres, new_id, sessionmaker
+from app.core.db import is_postgres, new_id, unit_of_work
 from app.core.errors import AppError
 from app.core.principal import Principal, PrincipalKind, Role, Scope
 from app.events.models import OutboxEvent
@@ -113,7 +113,7 @@ async def _owners(s: AsyncSession, endpoints: list[WebhookEndpoint]) -> dict[str
 async def fanout(batch: int = 2000) -> int:
     """One pass: turn committed outbox events into delivery rows. Returns rows written."""
     safe = await watermark()
-    async with sessionmaker()() as s:
+    async with unit_of_work() as s:
         cur = await cursor_row(s, FANOUT, lock=True)  # serialises fan-out between workers
         if cur.position >= safe:
             await s.rollback()
@@ -158,7 +158,6 @@ async def fanout(batch: int = 2000) -> int:
             await s.execute(insert(WebhookDelivery), rows)
         cur.position = int(events[-1].id or 0) if len(events) == batch else safe
         cur.updated_at = now
-        await s.commit()
         return len(rows)
 
 
@@ -189,7 +188,7 @@ async def _keep_leases(worker: str, endpoint_ids: list[str]) -> None:
     while True:
         await asyncio.sleep(RENEW_SECONDS)
         try:
-            async with sessionmaker()() as s:
+            async with unit_of_work() as s:
                 await s.execute(
                     update(WebhookEndpoint)
                     .where(
@@ -199,7 +198,6 @@ async def _keep_leases(worker: str, endpoint_ids: list[str]) -> None:
                     )
                     .values(lease_until=_lease_until(utcnow()))
                 )
-                await s.commit()
         except Exception:
             log.warning("webhook lease renewal failed; retrying", exc_info=True)
 
@@ -207,7 +205,7 @@ async def _keep_leases(worker: str, endpoint_ids: list[str]) -> None:
 async def _claim(worker: str, limit: int) -> list[str]:
     """Endpoints whose oldest pending delivery is due, leased to this worker."""
     now = utcnow()
-    async with sessionmaker()() as s:
+    async with unit_of_work() as s:
         heads = (
             select(
                 col(WebhookDelivery.endpoint_id).label("endpoint_id"),
@@ -247,7 +245,6 @@ async def _claim(worker: str, limit: int) -> list[str]:
                 .where(col(WebhookEndpoint.id).in_(ids))
                 .values(lease_until=_lease_until(now), lease_owner=worker)
             )
-        await s.commit()
         return ids
 
 
@@ -287,10 +284,9 @@ async def _send(
 
 async def _record(ep_id: str, worker: str, outcomes: list[Outcome], release: bool) -> None:
     now = utcnow()
-    async with sessionmaker()() as s:
+    async with unit_of_work() as s:
         ep = await s.get(WebhookEndpoint, ep_id)
         if ep is None:  # deleted while we were sending
-            await s.commit()
             return
         changes: list[dict[str, Any]] = []
         for o in outcomes:
@@ -347,7 +343,6 @@ async def _record(ep_id: str, worker: str, outcomes: list[Outcome], release: boo
             ep.lease_until = None if release else _lease_until(now)
             if release:
                 ep.lease_owner = None
-        await s.commit()
 
 
 async def _drain(http: httpx.AsyncClient, ep_id: str, worker: str, budget: float) -> int:
@@ -358,7 +353,7 @@ async def _drain(http: httpx.AsyncClient, ep_id: str, worker: str, budget: float
     allow_private = get_settings().webhook_allow_private
     while True:
         now = utcnow()
-        async with sessionmaker()() as s:
+        async with unit_of_work() as s:
             ep = await s.get(WebhookEndpoint, ep_id)
             batch = (
                 []
@@ -407,13 +402,12 @@ async def _drain(http: httpx.AsyncClient, ep_id: str, worker: str, budget: float
 
 
 async def _release(ep_id: str, worker: str) -> None:
-    async with sessionmaker()() as s:
+    async with unit_of_work() as s:
         await s.execute(
             update(WebhookEndpoint)
             .where(col(WebhookEndpoint.id) == ep_id, col(WebhookEndpoint.lease_owner) == worker)
             .values(lease_until=None, lease_owner=None)
         )
-        await s.commit()
 
 
 async def deliver_due(

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.core.clock import utcnow
-from app.core.db import is_postgres, sessionmaker
+from app.core.db import is_postgres, unit_of_work
 from app.core.principal import Principal, Role, Scope
 from app.events.models import INTERNAL_EVENTS, OutboxEvent
 from app.partners.models import PartnerCursor
@@ -96,7 +96,7 @@ async def watermark(patience: int = 10, reader: AsyncSession | None = None) -> i
     On SQLite the reader's own session answers (its snapshot is what it will read)."""
     if reader is not None and not is_postgres(reader):
         return int(await reader.scalar(select(func.max(col(OutboxEvent.id)))) or 0)
-    async with sessionmaker()() as s:
+    async with unit_of_work() as s:
         if not is_postgres(s):
             return int(await s.scalar(select(func.max(col(OutboxEvent.id)))) or 0)
         if not await s.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _WATERMARK_LOCK}):
@@ -132,7 +132,6 @@ async def watermark(patience: int = 10, reader: AsyncSession | None = None) -> i
             row.position, row.pending_position = safe, pending
             row.pending_xids = sorted(waiting)
             row.updated_at = utcnow()
-        await s.commit()
         return safe
 
 

@@ -9,7 +9,7 @@ from sqlmodel import col
 
 from app.core.clock import utcnow
 from app.core.config import get_settings
-from app.core.db import sessionmaker
+from app.core.db import unit_of_work
 from app.events.service import emit
 from app.rounds import recurrence as rec
 from app.rounds.models import RoundReminder, RoundSeries
@@ -30,7 +30,7 @@ async def send_reminders() -> int:
     lead = timedelta(minutes=get_settings().round_reminder_minutes)
     now = utcnow()
     sent = 0
-    async with sessionmaker()() as session:
+    async with unit_of_work() as session:
         series_list = (
             await session.scalars(
                 select(RoundSeries)
@@ -85,7 +85,6 @@ async def send_reminders() -> int:
                     },
                 )
                 sent += 1
-        await session.commit()
     return sent
 
 
