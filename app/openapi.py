@@ -65,6 +65,7 @@ _HEADERS_BY_STATUS = {
     "429": {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}},
     "503": {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}},
 }
+_NOT_MODIFIED = "Not modified: the ETag you sent as If-None-Match is current (no body)."
 _ETAG = {
     "ETag": {"description": "The representation's version (send it as If-Match).", "schema": _STR}
 }
@@ -291,6 +292,8 @@ def build(app: FastAPI) -> dict[str, Any]:
                         p["required"] = True
                         p["schema"] = {"type": "string", "title": "If-Match"}
             conditional = bool(names & {"if-match", "if-none-match"})
+            if method == "get" and "if-none-match" in names:  # app.core.conditional.answer_read
+                responses.setdefault("304", {"description": _NOT_MODIFIED, "headers": dict(_ETAG)})
             for code in _implied_errors(op):
                 responses.setdefault(code, {"description": _IMPLIED[code]})
             for code, resp in responses.items():

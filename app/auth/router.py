@@ -17,6 +17,7 @@ from app.auth.schemas import (
     UserRead,
     UserUpdate,
 )
+from app.core.conditional import CONDITIONAL_READ
 from app.core.deps import (
     AdminPrincipal,
     CasesRead,
@@ -153,6 +154,7 @@ async def introspect(
     response_model=UserRead | ApiClientMe,
     summary="The signed-in user, or the API client whose token this is",
     responses=problem_responses(401),
+    dependencies=[CONDITIONAL_READ],
 )
 async def me(session: SessionDep, p: CurrentPrincipal) -> object:
     return await service.describe_caller(session, p)
@@ -205,6 +207,7 @@ async def list_users(
     response_model=UserRead,
     summary="One user",
     responses=problem_responses(401, 403, 404),
+    dependencies=[CONDITIONAL_READ],
 )
 async def get_user(session: SessionDep, p: CasesRead, user_id: str) -> object:
     return await service.get_user(session, p, user_id)
