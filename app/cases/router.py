@@ -48,7 +48,9 @@ _UPLOAD_BODY: dict[str, Any] = {
                     },
                     "description": {"type": "string", "maxLength": 500},
                 },
-            }
+            },
+            # The file part is the bytes of a photo or PDF; shown here by its name.
+            "example": {"file": "rash-left-forearm.jpg", "description": "Left forearm, day 21"},
         }
     },
 }
