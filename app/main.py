@@ -25,9 +25,10 @@ from app.core.middleware import (
 )
 from app.core.migrations import code_heads, database_heads
 from app.core.observability import RequestContextMiddleware, configure_logging
+from app.core.ratelimit import RateLimitMiddleware
 from app.core.registry import domain_modules
 from app.events.service import load_listeners
-from app.ops.router import ops_router
+from app.ops.router import PROBES, ops_router
 
 log = logging.getLogger("app")
 
@@ -98,13 +99,23 @@ def create_app() -> FastAPI:
     app.add_exception_handler(IdempotentReplay, _replay)
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(NulRefusalMiddleware)
+    # Every answer but the probes' counts against the caller's limit (inside CORS, so a
+    # browser may read a 429 and its fields).
+    app.add_middleware(RateLimitMiddleware, exempt=PROBES)
     if s.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=s.cors_origins,
             allow_methods=["*"],
             allow_headers=["*"],
-            expose_headers=["Location", "ETag"],
+            expose_headers=[
+                "Location",
+                "ETag",
+                "Retry-After",
+                "RateLimit",
+                "RateLimit-Policy",
+                "X-Request-ID",
+            ],
         )
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(UnhandledErrorMiddleware)  # nothing escapes unrendered

@@ -18,6 +18,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from app.core.errors import PROBLEM, Problem
 from app.core.principal import Scope
 from app.events.kinds import CATALOG
+from app.ops.router import PROBES
 
 SCHEME = "oauth2"
 TOKEN_URL = "/api/v1/auth/token"
@@ -29,6 +30,7 @@ _IMPLIED = {
     "413": "Body too large",
     "415": "Body is not JSON",
     "422": "Validation failed (or Idempotency-Key reused with another body)",
+    "429": "Too many requests: over the caller's rate limit (see RateLimit, Retry-After)",
     "500": "Internal error",
 }
 
@@ -64,6 +66,21 @@ _HEADERS_BY_STATUS = {
     "201": {"Location": {"description": "The new resource's URL.", "schema": _STR}},
     "429": {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}},
     "503": {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}},
+}
+_NOT_MODIFIED = "Not modified: the ETag you sent as If-None-Match is current (no body)."
+# The general rate limit (app.core.ratelimit), in draft-ietf-httpapi-ratelimit-headers-10's
+# fields, on every answer but the probes'.
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Policy": {
+        "description": "The caller's quota: `q` requests per `w` seconds.",
+        "schema": _STR,
+        "example": '"default";q=1200;w=60',
+    },
+    "RateLimit": {
+        "description": "What is left: `r` more requests, the window ends in `t` seconds.",
+        "schema": _STR,
+        "example": '"default";r=1187;t=42',
+    },
 }
 _ETAG = {
     "ETag": {"description": "The representation's version (send it as If-Match).", "schema": _STR}
@@ -181,9 +198,9 @@ def _state_body_text(schema: dict[str, Any]) -> None:
         walk(comps.get(name, {}))
 
 
-def _implied_errors(op: dict[str, Any]) -> list[str]:
+def _implied_errors(op: dict[str, Any], limited: bool) -> list[str]:
     """Errors the shared machinery can give on any route, documented where they apply."""
-    codes = ["500"]
+    codes = ["500", "429"] if limited else ["500"]
     params = {p.get("name") for p in op.get("parameters", [])}
     if op.get("requestBody"):
         codes += ["400", "413", "415", "422"]
@@ -274,7 +291,8 @@ def build(app: FastAPI) -> dict[str, Any]:
         schemas.pop(name, None)
     _security(schema, app)
     ref = {"$ref": "#/components/schemas/Problem"}
-    for item in schema.get("paths", {}).values():
+    for path, item in schema.get("paths", {}).items():
+        limited = path not in PROBES
         for method, op in item.items():
             params = op.setdefault("parameters", [])
             names = {p["name"].lower() for p in params if p.get("in") == "header"}
@@ -291,13 +309,18 @@ def build(app: FastAPI) -> dict[str, Any]:
                         p["required"] = True
                         p["schema"] = {"type": "string", "title": "If-Match"}
             conditional = bool(names & {"if-match", "if-none-match"})
-            for code in _implied_errors(op):
+            if method == "get" and "if-none-match" in names:  # app.core.conditional.answer_read
+                responses.setdefault("304", {"description": _NOT_MODIFIED, "headers": dict(_ETAG)})
+            for code in _implied_errors(op, limited):
                 responses.setdefault(code, {"description": _IMPLIED[code]})
             for code, resp in responses.items():
                 if code.startswith(("4", "5")):
                     resp["content"] = {PROBLEM: {"schema": ref}}
                 headers = resp.setdefault("headers", {})
                 headers.setdefault("X-Request-ID", REQUEST_ID)
+                if limited:
+                    for name, h in RATE_LIMIT_HEADERS.items():
+                        headers.setdefault(name, h)
                 for name, h in _HEADERS_BY_STATUS.get(code, {}).items():
                     headers.setdefault(name, h)
                 if conditional and code.startswith("2"):

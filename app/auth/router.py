@@ -17,6 +17,7 @@ from app.auth.schemas import (
     UserRead,
     UserUpdate,
 )
+from app.core.conditional import CONDITIONAL_READ
 from app.core.deps import (
     AdminPrincipal,
     CasesRead,
@@ -30,6 +31,7 @@ from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
 from app.core.principal import Principal, Role
 from app.core.routing import make_router
+from app.core.schemas import form_example
 
 router = make_router(tags=["auth"])
 oauth = APIRouter(route_class=OAuthRoute, tags=["auth"])
@@ -66,6 +68,14 @@ OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
         **problem_responses(400, 401, 429),
     },
     dependencies=[Security(_basic)],
+    openapi_extra=form_example(
+        {
+            "grant_type": "client_credentials",
+            "client_id": "ci_7KQ2M9",
+            "client_secret": "cs_the-secret-shown-once",
+            "scope": "cases:read cases:write",
+        }
+    ),
 )
 async def token(
     request: Request,
@@ -104,6 +114,7 @@ async def token(
     status_code=status.HTTP_200_OK,
     summary="Revoke a token (RFC 7009)",
     responses=problem_responses(400),
+    openapi_extra=form_example({"token": "rt_the-refresh-token-to-end"}),
 )
 async def revoke(
     session: SessionDep, token: Annotated[str, Form(min_length=1, max_length=2000)]
@@ -128,6 +139,14 @@ async def revoke(
         **problem_responses(400, 401, 403),
     },
     dependencies=[Security(_basic)],
+    openapi_extra=form_example(
+        {
+            "token": "eyJhbGciOiJIUzI1NiJ9.the-access-token.a-signature",
+            "token_type_hint": "access_token",
+            "client_id": "ci_7KQ2M9",
+            "client_secret": "cs_the-secret-shown-once",
+        }
+    ),
 )
 async def introspect(
     request: Request,
@@ -153,6 +172,7 @@ async def introspect(
     response_model=UserRead | ApiClientMe,
     summary="The signed-in user, or the API client whose token this is",
     responses=problem_responses(401),
+    dependencies=[CONDITIONAL_READ],
 )
 async def me(session: SessionDep, p: CurrentPrincipal) -> object:
     return await service.describe_caller(session, p)
@@ -205,6 +225,7 @@ async def list_users(
     response_model=UserRead,
     summary="One user",
     responses=problem_responses(401, 403, 404),
+    dependencies=[CONDITIONAL_READ],
 )
 async def get_user(session: SessionDep, p: CasesRead, user_id: str) -> object:
     return await service.get_user(session, p, user_id)

@@ -4,7 +4,7 @@ from pydantic import ConfigDict, Field
 
 from app.core.emails import SafeEmail
 from app.core.principal import Role, Scope
-from app.core.schemas import ReadModel, RequestBody, SecretField, ShortText, Stamped
+from app.core.schemas import ReadModel, RequestBody, SecretField, ShortText, Stamped, example
 
 
 class TokenResponse(ReadModel):
@@ -57,6 +57,8 @@ class UserCreate(RequestBody):
 
 
 class UserUpdate(RequestBody):
+    model_config = example({"name": "Ana Quispe Mamani", "active": True})
+
     name: ShortText | None = None
     organization_id: str | None = Field(default=None, min_length=1, max_length=40)
     # No password: only the user sets theirs (POST /me/password, invitation or reset link).
@@ -73,6 +75,14 @@ class UserRead(Stamped):
 
 
 class ApiClientCreate(RequestBody):
+    model_config = example(
+        {
+            "name": "San Roque EMR",
+            "organization_id": "org_01",
+            "scopes": ["cases:read", "cases:write", "webhooks:manage"],
+        }
+    )
+
     name: ShortText
     organization_id: str = Field(min_length=1, max_length=40)
     scopes: list[Scope] = Field(min_length=1, max_length=5)
@@ -122,5 +132,9 @@ class Introspection(ReadModel):
 
 
 class PasswordChange(RequestBody):
+    model_config = example(
+        {"current_password": "the-one-you-use-now", "new_password": "a-longer-passphrase-2"}
+    )
+
     current_password: str = Field(min_length=1, max_length=200)
     new_password: str = Field(min_length=10, max_length=200)

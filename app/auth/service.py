@@ -20,7 +20,6 @@ from app.auth.oauth import (
     InvalidScope,
     UnsupportedGrantType,
 )
-from app.auth.ratelimit import get_limiter
 from app.core.clock import utcnow
 from app.core.config import get_settings
 from app.core.db import new_id
@@ -29,6 +28,7 @@ from app.core.errors import NotFound, RateLimited, Unprocessable
 from app.core.pagination import keyset_page
 from app.core.principal import Principal, PrincipalKind, Role
 from app.core.queries import Statement, queries
+from app.core.ratelimit import get_limiter
 from app.core.security import (
     InvalidToken,
     create_token,

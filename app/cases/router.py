@@ -23,7 +23,7 @@ from app.cases.schemas import (
     ParticipantRead,
 )
 from app.core import conditional
-from app.core.conditional import IfMatch, check_if_none_match
+from app.core.conditional import CONDITIONAL_READ, IfMatch
 from app.core.deps import CasesRead, CasesWrite, CurrentPrincipal, SessionDep
 from app.core.errors import problem_responses
 from app.core.idempotency import body_stream
@@ -48,7 +48,9 @@ _UPLOAD_BODY: dict[str, Any] = {
                     },
                     "description": {"type": "string", "maxLength": 500},
                 },
-            }
+            },
+            # The file part is the bytes of a photo or PDF; shown here by its name.
+            "example": {"file": "rash-left-forearm.jpg", "description": "Left forearm, day 21"},
         }
     },
 }
@@ -133,14 +135,11 @@ async def list_cases(
     description="The whole case (`view: full`), or its summary (`view: summary`: no "
     "patient reference, no attachments) for a specialist who only holds a "
     "pending offer.",
-    responses={
-        304: {"description": "Not modified: your copy (If-None-Match) is current"},
-        **problem_responses(401, 403, 404),
-    },
+    responses=problem_responses(401, 403, 404),
+    dependencies=[CONDITIONAL_READ],
 )
-async def get_case(request: Request, session: SessionDep, p: CasesRead, case_id: str) -> object:
+async def get_case(session: SessionDep, p: CasesRead, case_id: str) -> object:
     body, tag = await service.read_case(session, p, case_id)
-    check_if_none_match(request, tag)
     # The JSON the database keeps for the case, in the shape CaseView documents.
     return Response(body, headers={"ETag": tag}, media_type="application/json")
 

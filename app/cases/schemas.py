@@ -14,7 +14,7 @@ from pydantic import AfterValidator, BaseModel, Field, StringConstraints, WithJs
 
 from app.cases.models import Urgency
 from app.core.pagination import Page
-from app.core.schemas import LanguageTag, ReadModel, RequestBody, Stamped
+from app.core.schemas import LanguageTag, ReadModel, RequestBody, Stamped, example
 from app.specialists.vocabulary import SPECIALTIES, SPECIALTY_SCHEMA
 
 
@@ -56,6 +56,21 @@ class ConsentIn(RequestBody):
 
 
 class CaseCreate(RequestBody):
+    model_config = example(
+        {
+            "specialty": "dermatology",
+            "urgency": "routine",
+            "question": "Spreading itchy rash on both forearms for three weeks: contact "
+            "dermatitis or scabies?",
+            "summary": "No fever. Started after a new soap. Family members unaffected.",
+            "patient": {"reference": "MRN-004211", "age_years": 34, "sex": "female"},
+            "languages": ["es", "qu"],
+            "interpreter_needed": False,
+            "consent": {"obtained": True, "method": "verbal"},
+            "organization_id": "org_01",
+        }
+    )
+
     specialty: SpecialtyCode = Field(
         description="A code from GET /specialties.", examples=["dermatology"]
     )
@@ -86,16 +101,22 @@ class CaseCreate(RequestBody):
 
 
 class CaseCancel(RequestBody):
+    model_config = example({"reason": "The patient was referred to the district hospital."})
+
     reason: Annotated[str, StringConstraints(max_length=1000)] | None = None
 
 
 class CaseClose(RequestBody):
+    model_config = example({"outcome": "Rash cleared after stopping the soap; no further action."})
+
     outcome: Annotated[str, StringConstraints(min_length=1, max_length=4000)] = Field(
         description="What happened to the patient after the advice."
     )
 
 
 class ParticipantCreate(RequestBody):
+    model_config = example({"user_id": "usr_01", "role": "interpreter"})
+
     user_id: Annotated[str, StringConstraints(min_length=1, max_length=40)]
     role: Literal["interpreter", "specialist"] = Field(
         description="`interpreter`, or `specialist` for a second specialist."

@@ -6,14 +6,18 @@ Reads answer 304 when `If-None-Match` names the current tag (weak comparison); w
 answer 412 when `If-Match` names none of the current tags (strong comparison), and 428
 when the resource requires `If-Match` and it is missing.
 
-Services call `check_if_match`; routers call `etag` and `not_modified`/`with_etag`. The
-header parameters are `IfMatch` and `IfNoneMatch`, so the OpenAPI schema says the same
-thing on every route.
+Services call `check_if_match`; routers call `etag` and `with_etag`. A read declares
+`If-None-Match` with `dependencies=[CONDITIONAL_READ]`; the route pipeline
+(app.core.routing.AppRoute) then answers it with `answer_read`, the one place a 304 is
+made: the handler's ETag, or one built from the representation's bytes where the resource
+keeps no version (a facility, the caller's /me). The header parameters are `IfMatch` and
+`IfNoneMatch`, so the OpenAPI schema says the same thing on every route.
 """
 
+import hashlib
 from typing import Annotated
 
-from fastapi import Header, Request, Response
+from fastapi import Depends, Header, Request, Response
 
 from app.core.errors import AppError, PreconditionFailed, PreconditionRequired
 
@@ -76,12 +80,45 @@ class NotModified(AppError):
 
 
 def check_if_none_match(request: Request, current: str) -> None:
-    """Answer 304 (NotModified) when the caller's copy of a read is current."""
+    """Answer 304 (NotModified) early, before a read does its work, when the caller's copy
+    is current. Most reads need not: `answer_read` makes the 304 after the handler."""
     if matches_none(request.headers.get("if-none-match"), current):
         raise NotModified(headers={"ETag": current})
 
 
-def with_etag(request: Request, response: Response, current: str) -> None:
-    """Set the ETag of a read; answer 304 instead when the caller's copy is current."""
-    check_if_none_match(request, current)
+def with_etag(response: Response, current: str) -> None:
+    """Set the ETag of an answer (a read's 304 is then the pipeline's: `answer_read`)."""
     response.headers["ETag"] = current
+
+
+def _declare_if_none_match(if_none_match: IfNoneMatch = None) -> None:
+    """Declares the header (for the schema); `answer_read` acts on it."""
+
+
+CONDITIONAL_READ = Depends(_declare_if_none_match)
+
+
+def representation_etag(body: bytes) -> str:
+    """The ETag of a resource that keeps no version: a digest of the bytes it is sent as."""
+    return etag(hashlib.blake2b(body, digest_size=12).hexdigest())
+
+
+def answer_read(request: Request, response: Response) -> Response:
+    """A conditional read's answer: a 200 gets its ETag (the handler's, or one of its bytes)
+    and becomes an empty 304 when `If-None-Match` names it."""
+    if response.status_code != 200:
+        return response
+    current = response.headers.get("etag")
+    if current is None:
+        body = getattr(response, "body", None)
+        if not isinstance(body, bytes):
+            return response  # a stream: nothing to digest
+        current = response.headers["ETag"] = representation_etag(body)
+    if not matches_none(request.headers.get("if-none-match"), current):
+        return response
+    keep = {k: v for k, v in response.headers.items() if k.lower() in _KEPT_ON_304}
+    return Response(status_code=304, headers=keep)
+
+
+# What a 304 repeats of the 200 it stands for (RFC 9110 §15.4.5).
+_KEPT_ON_304 = {"etag", "cache-control", "content-location", "date", "expires", "vary"}

@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     login_window_seconds: int = 300
     login_known_address_days: int = 30
 
+    # The general request limit (app/core/ratelimit.py): requests per window for each
+    # principal, or each client address without a valid token; 0 turns it off. Every
+    # answer carries the IETF draft's RateLimit and RateLimit-Policy fields.
+    rate_limit_requests: int = Field(default=1200, ge=0)
+    rate_limit_window_seconds: int = Field(default=60, ge=1, le=86400)
+
     max_body_bytes: int = 1_000_000
     cors_origins: list[str] = Field(default_factory=list)
     ws_allowed_origins: list[str] = Field(default_factory=list)

@@ -11,13 +11,14 @@ from collections.abc import Callable, Coroutine
 from typing import Any, get_args, get_origin
 
 from fastapi import APIRouter, Request, Response, params
+from fastapi.dependencies.utils import request_body_to_args
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
-from app.core import idempotency
+from app.core import conditional, idempotency
 from app.core.db import unit_of_work
-from app.core.errors import UnsupportedMediaType
+from app.core.errors import PreconditionFailed, PreconditionRequired, UnsupportedMediaType
 from app.core.schemas import secret_fields
 
 JSON_TYPES = ("application/json",)
@@ -40,13 +41,6 @@ class AppRoute(APIRoute):
         self.streams_body = not self.dependant.body_params and "requestBody" in (
             self.openapi_extra or {}
         )
-        # Read by the Idempotency-Key guard: an answer with a secret is never stored, and
-        # a body the endpoint reads itself (documented, but no body parameter: an upload)
-        # is hashed on its way, never read whole before it (idempotency.body_stream).
-        self.secret_fields = secret_fields(self.response_model)
-        self.streams_body = not self.dependant.body_params and "requestBody" in (
-            self.openapi_extra or {}
-        )
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -57,6 +51,12 @@ class AppRoute(APIRoute):
         )
 
         scalars = _scalar_query_names(self.dependant)
+        # Conditional requests (app.core.conditional): a read that declares If-None-Match
+        # answers 304 here, whatever its handler; a write's precondition is judged after
+        # its body (a malformed body is 422 before any 412 or 428).
+        conditional_read = "GET" in (self.methods or ()) and "if-none-match" in _header_names(
+            self.dependant
+        )
 
         async def route_handler(request: Request) -> Response:
             _refuse_repeated(request, scalars)
@@ -68,12 +68,21 @@ class AppRoute(APIRoute):
                 async with unit_of_work() as session:
                     request.state.session = session
                     if not idempotent:
-                        return await handler(request)
-                    async with idempotency.guard(request, session) as held:
                         response = await handler(request)
-                        if held is not None:
-                            await idempotency.finish(session, held, response)
-                    return response
+                    else:
+                        async with idempotency.guard(request, session) as held:
+                            response = await handler(request)
+                            if held is not None:
+                                await idempotency.finish(session, held, response)
+                if conditional_read:
+                    return conditional.answer_read(request, response)
+                return response
+            except (PreconditionFailed, PreconditionRequired):
+                # A dependency (the resource it loads for a write) may judge If-Match before
+                # FastAPI validates the body: the body's faults are told first.
+                if expects_json:
+                    await _validate_body(request, body_params)
+                raise
             except HTTPException as e:
                 # FastAPI's answer to a body it could not read as JSON at all (not UTF-8,
                 # nested past the parser's depth): the same problem as any malformed body.
@@ -86,6 +95,27 @@ class AppRoute(APIRoute):
                 raise
 
         return route_handler
+
+
+async def _validate_body(request: Request, body_params: list[Any]) -> None:
+    """Raise the 422 FastAPI would give for this request's JSON body, if it has one."""
+    raw = await request.body()
+    try:
+        received = await request.json() if raw else None
+    except ValueError:
+        return  # not JSON at all: FastAPI says so before any dependency runs
+    embed = len(body_params) > 1 or bool(getattr(body_params[0].field_info, "embed", False))
+    _, errors = await request_body_to_args(body_params, received, embed)
+    if errors:
+        raise RequestValidationError(errors)
+
+
+def _header_names(dependant: Any) -> set[str]:
+    """The headers a route reads, its dependencies' included."""
+    names = {p.alias.lower() for p in dependant.header_params}
+    for sub in dependant.dependencies:
+        names |= _header_names(sub)
+    return names
 
 
 def _scalar_query_names(dependant: Any) -> frozenset[str]:

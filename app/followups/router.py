@@ -1,9 +1,9 @@
 from typing import Annotated
 
-from fastapi import Query, Request, Response
+from fastapi import Query, Response
 
 from app.cases.dependencies import FullCase
-from app.core.conditional import IfMatch, etag, with_etag
+from app.core.conditional import CONDITIONAL_READ, IfMatch, etag, with_etag
 from app.core.deps import CurrentPrincipal, SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
@@ -79,16 +79,13 @@ async def list_follow_ups(
     response_model=FollowUpRead,
     summary="One follow-up (with its ETag; 304 when If-None-Match names it)",
     responses=problem_responses(401, 404),
+    dependencies=[CONDITIONAL_READ],
 )
 async def get_follow_up(
-    session: SessionDep,
-    p: CurrentPrincipal,
-    follow_up_id: str,
-    request: Request,
-    response: Response,
+    session: SessionDep, p: CurrentPrincipal, follow_up_id: str, response: Response
 ) -> object:
     fu = await service.read(session, p, follow_up_id)
-    with_etag(request, response, etag(fu.version))  # 304 when the caller's copy is current
+    with_etag(response, etag(fu.version))
     return fu
 
 

@@ -4,12 +4,20 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, Field, StringConstraints
 
-from app.core.schemas import RequestBody, Stamped
+from app.core.schemas import RequestBody, Stamped, example
 
 Text4k = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
 
 
 class FollowUpCreate(RequestBody):
+    model_config = example(
+        {
+            "due_at": "2027-03-01T09:00:00Z",
+            "description": "Review the rash after two weeks of hydrocortisone.",
+            "assignee_id": "usr_01",
+        }
+    )
+
     due_at: AwareDatetime
     description: Text4k
     assignee_id: str = Field(max_length=40)
@@ -22,6 +30,8 @@ class FollowUpClosing(StrEnum):
 
 
 class FollowUpUpdate(RequestBody):
+    model_config = example({"status": "done", "outcome": "Seen on review: the rash has cleared."})
+
     status: FollowUpClosing | None = None
     outcome: Annotated[str, StringConstraints(max_length=4000)] | None = None
 
@@ -40,6 +50,10 @@ class FollowUpRead(Stamped):
 
 
 class FeedbackCreate(RequestBody):
+    model_config = example(
+        {"usefulness": 5, "changed_management": True, "comment": "Avoided a referral."}
+    )
+
     usefulness: int = Field(ge=1, le=5, description="How useful the consult was, 1 (not) to 5.")
     changed_management: bool
     comment: Annotated[str, StringConstraints(max_length=4000)] | None = None

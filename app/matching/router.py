@@ -4,6 +4,7 @@ from fastapi import Query
 
 from app.cases.dependencies import VisibleCase
 from app.cases.models import Offer
+from app.core.conditional import CONDITIONAL_READ
 from app.core.deps import CasesRead, CasesWrite, CurrentPrincipal, SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
@@ -83,6 +84,7 @@ async def list_offers(
     response_model=OfferRead,
     summary="One offer",
     responses=problem_responses(401, 403, 404),
+    dependencies=[CONDITIONAL_READ],
 )
 async def get_offer(session: SessionDep, p: CasesRead, offer_id: str) -> object:
     return (await _with_cases(session, [await service.get_offer(session, p, offer_id)]))[0]

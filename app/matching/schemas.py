@@ -3,12 +3,14 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from app.core.schemas import ReadModel, RequestBody, Stamped
+from app.core.schemas import ReadModel, RequestBody, Stamped, example
 
 
 class OfferCreate(RequestBody):
     """Either `{"auto": true, "count": 3}` (the top of the ranking) or
     `{"specialist_ids": [...]}` (a coordinator's choice)."""
+
+    model_config = example({"specialist_ids": ["usr_02", "usr_03"]})
 
     auto: bool = False
     count: int = Field(default=3, ge=1, le=20)
@@ -22,6 +24,8 @@ class OfferCreate(RequestBody):
 
 
 class OfferDecline(RequestBody):
+    model_config = example({"reason": "On leave until Monday."})
+
     reason: str | None = Field(default=None, max_length=1000)
 
 

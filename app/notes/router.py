@@ -1,7 +1,7 @@
-from fastapi import Request, Response
+from fastapi import Response
 
 from app.cases.dependencies import FullCase
-from app.core.conditional import IfMatch, etag, with_etag
+from app.core.conditional import CONDITIONAL_READ, IfMatch, etag, with_etag
 from app.core.deps import CurrentPrincipal, SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
@@ -38,12 +38,13 @@ async def create_note(
     response_model=NoteRead,
     summary="One note (with its ETag; 304 when If-None-Match names it)",
     responses=problem_responses(401, 404),
+    dependencies=[CONDITIONAL_READ],
 )
 async def get_note(
-    session: SessionDep, p: CurrentPrincipal, note_id: str, request: Request, response: Response
+    session: SessionDep, p: CurrentPrincipal, note_id: str, response: Response
 ) -> object:
     note = await service.read(session, p, note_id)
-    with_etag(request, response, etag(note["version"]))  # 304 when the caller's copy is current
+    with_etag(response, etag(note["version"]))
     return note
 
 

@@ -3,7 +3,7 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
-from app.core.schemas import ReadModel, RequestBody, Stamped
+from app.core.schemas import ReadModel, RequestBody, Stamped, example
 from app.notes.models import NoteKind
 
 LongText = Annotated[str, StringConstraints(max_length=20000)]
@@ -11,6 +11,15 @@ MidText = Annotated[str, StringConstraints(max_length=10000)]
 
 
 class NoteCreate(RequestBody):
+    model_config = example(
+        {
+            "kind": "consult",
+            "assessment": "Likely irritant contact dermatitis.",
+            "recommendations": "Stop the new soap; hydrocortisone 1% twice daily for 7 days.",
+            "red_flags": "Fever, blistering or spread to the face: refer.",
+        }
+    )
+
     kind: NoteKind
     assessment: LongText = ""
     recommendations: LongText = ""
@@ -21,6 +30,10 @@ class NoteCreate(RequestBody):
 
 
 class NoteUpdate(RequestBody):
+    model_config = example(
+        {"recommendations": "Stop the new soap; hydrocortisone 1% twice daily for 10 days."}
+    )
+
     assessment: LongText | None = None
     recommendations: LongText | None = None
     follow_up_plan: MidText | None = None

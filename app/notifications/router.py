@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import Path, Response
 
 from app.auth.schemas import UserRead
+from app.core.conditional import CONDITIONAL_READ
 from app.core.deps import AdminPrincipal, SessionDep, StaffPrincipal, UserPrincipal
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
@@ -89,6 +90,7 @@ async def list_notification_deliveries(
     response_model=PreferencesRead,
     summary="Your channels per kind, quiet hours, zone and language",
     responses=problem_responses(401, 403),
+    dependencies=[CONDITIONAL_READ],
 )
 async def get_preferences(session: SessionDep, p: UserPrincipal) -> object:
     return await preferences.read(session, p.id)

@@ -8,7 +8,7 @@ from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
 
 from app.auth.schemas import Email
 from app.core.principal import Role
-from app.core.schemas import ReadModel, RequestBody, ShortText, Stamped, TimeZoneName
+from app.core.schemas import ReadModel, RequestBody, ShortText, Stamped, TimeZoneName, example
 from app.notifications.kinds import Channel, Kind
 from app.partners.schemas import WEBHOOK_URL_PATTERN
 
@@ -45,6 +45,15 @@ class QuietHours(BaseModel):
 class PreferencesUpdate(RequestBody):
     """The whole set: a kind not named goes back to its defaults. `in_app` is always on."""
 
+    model_config = example(
+        {
+            "channels": {"offer": ["push", "sms"], "digest": ["email"]},
+            "quiet_hours": {"start": "22:00", "end": "07:00"},
+            "timezone": "America/Argentina/Salta",
+            "language": "es",
+        }
+    )
+
     channels: dict[Kind, list[Channel]] = Field(default_factory=dict)
     quiet_hours: QuietHours | None = None
     timezone: TimeZoneName | None = Field(
@@ -74,6 +83,17 @@ class PushKeys(BaseModel):
 class PushSubscriptionCreate(RequestBody):
     """A browser's PushSubscription JSON (`subscription.toJSON()`)."""
 
+    model_config = example(
+        {
+            "endpoint": "https://push.example.net/send/abc123",
+            "keys": {
+                "p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u"
+                "-Ts1XbjhazAkj7I99e8QcYP7DkM",
+                "auth": "tBHItJI5svbpez7KI4CCXg",
+            },
+        }
+    )
+
     endpoint: str = Field(min_length=1, max_length=2000, pattern=PUSH_ENDPOINT_PATTERN)
     keys: PushKeys
     expirationTime: Any | None = None  # noqa: N815  (the browser's own field name)
@@ -84,14 +104,20 @@ class PushSubscriptionRead(Stamped):
 
 
 class PhoneSet(RequestBody):
+    model_config = example({"phone": "+254712345678"})
+
     phone: str = Field(min_length=4, max_length=20, description="E.164, e.g. +254712345678")
 
 
 class PhoneVerify(RequestBody):
+    model_config = example({"code": "482913"})
+
     code: str = Field(min_length=6, max_length=6, pattern=r"^\d{6}$")
 
 
 class InvitationCreate(RequestBody):
+    model_config = example({"email": "dr.okello@mission-hospital.org", "role": "specialist"})
+
     email: Email
     role: Role
     organization_id: str | None = Field(default=None, min_length=1, max_length=40)
@@ -107,15 +133,21 @@ class InvitationRead(ReadModel):
 
 
 class InvitationAccept(RequestBody):
+    model_config = example({"name": "Dr Grace Okello", "password": "a-long-passphrase"})
+
     name: ShortText
     password: str = Field(min_length=10, max_length=200)
 
 
 class PasswordResetRequest(RequestBody):
+    model_config = example({"email": "ana.quispe@sanroque.org"})
+
     email: str = Field(min_length=3, max_length=254)
 
 
 class PasswordReset(RequestBody):
+    model_config = example({"password": "a-new-long-passphrase"})
+
     password: str = Field(min_length=10, max_length=200)
 
 

@@ -26,6 +26,8 @@ from app.core.routing import make_router
 from app.core.schemas import ReadModel
 
 ops_router = make_router(tags=["operations"])
+# The probes an orchestrator and Prometheus call: never rate limited (app.core.ratelimit).
+PROBES = ("/healthz", "/readyz", "/metrics")
 log = logging.getLogger("app.ops")
 
 

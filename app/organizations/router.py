@@ -1,3 +1,4 @@
+from app.core.conditional import CONDITIONAL_READ
 from app.core.deps import CasesRead, CurrentPrincipal, SessionDep, StaffPrincipal
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
@@ -43,6 +44,7 @@ async def list_organizations(
     response_model=OrganizationRead,
     summary="One facility",
     responses=problem_responses(401, 403, 404),
+    dependencies=[CONDITIONAL_READ],
 )
 async def get_organization(session: SessionDep, p: CasesRead, organization_id: str) -> object:
     return await service.read(session, p, organization_id)

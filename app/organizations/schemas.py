@@ -2,7 +2,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from app.core.schemas import LanguageTag, RequestBody, ShortText, Stamped, TimeZoneName
+from app.core.schemas import LanguageTag, RequestBody, ShortText, Stamped, TimeZoneName, example
 
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$", to_upper=True)]
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=60)]
@@ -16,6 +16,16 @@ class LocalResources(RequestBody):
 
 
 class OrganizationCreate(RequestBody):
+    model_config = example(
+        {
+            "name": "Puesto de Salud San Roque",
+            "country": "AR",
+            "timezone": "America/Argentina/Salta",
+            "languages": ["es", "qu"],
+            "local_resources": {"text": "Basic lab; no X-ray.", "tags": ["cbc", "glucose"]},
+        }
+    )
+
     name: ShortText
     country: Country = Field(description="ISO 3166-1 alpha-2")
     timezone: TimeZoneName
@@ -24,6 +34,15 @@ class OrganizationCreate(RequestBody):
 
 
 class OrganizationUpdate(RequestBody):
+    model_config = example(
+        {
+            "local_resources": {
+                "text": "Basic lab; portable ultrasound since March.",
+                "tags": ["cbc", "glucose", "ultrasound"],
+            }
+        }
+    )
+
     name: ShortText | None = None
     timezone: TimeZoneName | None = None
     languages: list[LanguageTag] | None = Field(default=None, max_length=20)

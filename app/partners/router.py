@@ -4,6 +4,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Query, Request, Response, status
 
+from app.core.conditional import CONDITIONAL_READ
 from app.core.deps import CurrentPrincipal, SessionDep, WebhooksManage
 from app.core.errors import BadRequest, problem_responses
 from app.core.pagination import (
@@ -78,6 +79,7 @@ async def list_webhooks(
     tags=["partners"],
     summary="One webhook subscription",
     responses=problem_responses(401, 403, 404),
+    dependencies=[CONDITIONAL_READ],
 )
 async def get_webhook(webhook_id: str, session: SessionDep, p: WebhooksManage) -> object:
     return await service.get(session, p, webhook_id)

@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from app.core.schemas import ReadModel, RequestBody, SecretField, Stamped
+from app.core.schemas import ReadModel, RequestBody, SecretField, Stamped, example
 from app.events.kinds import EventKind
 
 # Every kind the service emits can be subscribed to; the list lives in app/events/kinds.py.
@@ -17,6 +17,13 @@ WEBHOOK_URL_PATTERN = rf"^https?://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:{_PO
 
 
 class WebhookCreate(RequestBody):
+    model_config = example(
+        {
+            "url": "https://emr.example.org/hooks/consult",
+            "events": ["case.assigned", "note.signed", "case.closed"],
+        }
+    )
+
     url: str = Field(
         max_length=2000,
         # Stated for clients; check_url enforces it with its own clear errors.

@@ -1,8 +1,8 @@
 from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request, Response
+from fastapi import Depends, Query, Response
 
-from app.core.conditional import IfMatch, with_etag
+from app.core.conditional import CONDITIONAL_READ, IfMatch, with_etag
 from app.core.deps import RoundsRead, RoundsWrite, SessionDep, UserPrincipal
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
@@ -91,9 +91,10 @@ async def list_rounds(
     response_model=RoundRead,
     summary="One round series (304 when If-None-Match names its current ETag)",
     responses=problem_responses(401, 403, 404),
+    dependencies=[CONDITIONAL_READ],
 )
-async def get_round(series: VisibleRound, request: Request, response: Response) -> object:
-    with_etag(request, response, service.etag(series))
+async def get_round(series: VisibleRound, response: Response) -> object:
+    with_etag(response, service.etag(series))
     return series
 
 

@@ -10,6 +10,7 @@ from app.core.schemas import (
     ShortText,
     Stamped,
     TimeZoneName,
+    example,
 )
 from app.specialists.vocabulary import SPECIALTY_SCHEMA, is_specialty
 
@@ -44,6 +45,19 @@ ParticipantRoleName = Literal["local_team", "specialist", "interpreter"]
 
 
 class RoundCreate(RequestBody):
+    model_config = example(
+        {
+            "title": "Dermatology teaching round",
+            "host_organization_id": "org_01",
+            "timezone": "America/Argentina/Salta",
+            "starts_at_local": "2027-03-02T09:00",
+            "duration_minutes": 60,
+            "rrule": "FREQ=WEEKLY;BYDAY=TU",
+            "specialty": "dermatology",
+            "teaching_topic": "Rashes in children",
+        }
+    )
+
     title: ShortText
     host_organization_id: str = Field(max_length=40)
     timezone: TimeZoneName | None = Field(
@@ -58,6 +72,8 @@ class RoundCreate(RequestBody):
 
 
 class RoundUpdate(RequestBody):
+    model_config = example({"duration_minutes": 90, "teaching_topic": "Rashes in adults"})
+
     title: ShortText | None = None
     timezone: TimeZoneName | None = None
     starts_at_local: LocalWallTime | None = None
@@ -107,16 +123,27 @@ class OccurrenceRead(ReadModel):
 
 
 class OccurrenceCancel(RequestBody):
+    model_config = example({"reason": "Public holiday."})
+
     reason: str | None = Field(default=None, max_length=1000)
 
 
 class OccurrenceMove(RequestBody):
+    model_config = example(
+        {
+            "starts_at_local": "2027-03-03T10:00",
+            "reason": "The specialist is travelling on Tuesday.",
+        }
+    )
+
     starts_at_local: LocalWallTime
     duration_minutes: Duration | None = None
     reason: str | None = Field(default=None, max_length=1000)
 
 
 class RoundParticipantCreate(RequestBody):
+    model_config = example({"user_id": "usr_02", "role": "specialist"})
+
     user_id: str = Field(max_length=40)
     role: ParticipantRoleName
     allow_conflict: bool = False
@@ -133,12 +160,16 @@ class RoundParticipantRead(ReadModel):
 
 
 class AgendaCreate(RequestBody):
+    model_config = example({"case_id": "cas_01", "presenter_id": "usr_01"})
+
     case_id: str = Field(max_length=40)
     presenter_id: str = Field(max_length=40)
     position: int | None = Field(default=None, ge=0, le=1000)
 
 
 class AgendaUpdate(RequestBody):
+    model_config = example({"recommendation": "Patch test at the district hospital."})
+
     recommendation: str | None = Field(default=None, min_length=1, max_length=8000)
     presenter_id: str | None = Field(default=None, max_length=40)
     position: int | None = Field(default=None, ge=0, le=1000)
@@ -168,6 +199,8 @@ class SuggestedAgendaCase(ReadModel):
 
 
 class AttendanceCreate(RequestBody):
+    model_config = example({"user_id": "usr_02", "attended": True})
+
     user_id: str = Field(max_length=40)
     attended: bool
 

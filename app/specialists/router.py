@@ -1,8 +1,8 @@
 from typing import Annotated
 
-from fastapi import Query, Request, Response
+from fastapi import Query, Response
 
-from app.core.conditional import IfMatch, with_etag
+from app.core.conditional import CONDITIONAL_READ, IfMatch, with_etag
 from app.core.deps import CasesRead, CurrentPrincipal, SessionDep, UserPrincipal
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
@@ -83,12 +83,13 @@ async def on_duty(
     response_model=SpecialistRead,
     summary="One specialist's profile (ETag; 304 for If-None-Match with the current one)",
     responses=problem_responses(401, 403, 404),
+    dependencies=[CONDITIONAL_READ],
 )
 async def get_specialist(
-    request: Request, session: SessionDep, p: CasesRead, specialist_id: str, response: Response
+    session: SessionDep, p: CasesRead, specialist_id: str, response: Response
 ) -> object:
     data = await service.get(session, p, specialist_id)
-    with_etag(request, response, service.profile_etag(data))
+    with_etag(response, service.profile_etag(data))
     return data
 
 

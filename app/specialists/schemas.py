@@ -10,7 +10,7 @@ from pydantic import (
     model_validator,
 )
 
-from app.core.schemas import LanguageTag, ReadModel, RequestBody, TimeZoneName
+from app.core.schemas import LanguageTag, ReadModel, RequestBody, TimeZoneName, example
 from app.specialists.availability import hhmm_to_minutes
 from app.specialists.vocabulary import SPECIALTY_SCHEMA, is_specialty
 
@@ -61,6 +61,18 @@ class TimeOff(RequestBody):
 
 
 class ProfileWrite(RequestBody):
+    model_config = example(
+        {
+            "specialties": ["dermatology"],
+            "languages": ["en", "es"],
+            "timezone": "Europe/Madrid",
+            "availability": [{"weekday": 1, "start": "09:00", "end": "13:00"}],
+            "time_off": [{"start": "2027-08-02", "end": "2027-08-13"}],
+            "max_active_cases": 5,
+            "accepting": True,
+        }
+    )
+
     specialties: list[SpecialtyCode] = Field(min_length=1, max_length=10)
     languages: list[LanguageTag] = Field(min_length=1, max_length=20)
     timezone: TimeZoneName

@@ -9,9 +9,9 @@ import os
 import httpx
 import pytest
 
-from app.auth.ratelimit import MemoryLimiter, RedisLimiter, get_limiter
 from app.core.config import get_settings
 from app.core.principal import Role
+from app.core.ratelimit import MemoryLimiter, RedisLimiter, get_limiter
 
 API = "/api/v1"
 PASSWORD = "correct-horse-battery"

@@ -73,8 +73,9 @@ async def inprocess_server(app: Any) -> AsyncIterator[str]:
 class ServerProcess:
     """`uvicorn app.main:app` in a subprocess, on the suite's database."""
 
-    def __init__(self, database_url: str, **env: str | None) -> None:
+    def __init__(self, database_url: str, *args: str, **env: str | None) -> None:
         self.port = free_port()
+        self.args = args  # more of uvicorn's options
         self.env = {**os.environ, **clock_env(), "DATABASE_URL": database_url}
         self.env.pop("REDIS_URL", None)
         for k, v in env.items():
@@ -100,6 +101,7 @@ class ServerProcess:
             str(self.port),
             "--log-level",
             "warning",
+            *self.args,
             cwd=ROOT,
             env=self.env,
         )
