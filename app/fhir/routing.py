@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from app.core.errors import (
+    RETRY_AFTER_SECONDS,
     AppError,
     database_unreachable,
     log_unexpected,
@@ -61,7 +62,9 @@ def render_error(exc: Exception, method: str, path: str) -> Response:
         return outcome(exc.status_code, detail, headers=dict(exc.headers or {}))
     if database_unreachable(exc):
         return outcome(
-            503, "The database cannot be reached just now.", headers={"Retry-After": "5"}
+            503,
+            "The database cannot be reached just now.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
     log_unexpected(method, path, exc)
     return outcome(500, "Something went wrong; it has been logged.")
