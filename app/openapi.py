@@ -201,8 +201,8 @@ def _error_content(responses: dict[str, Any]) -> dict[str, Any] | None:
     as application/fhir+json): then every error of the route, implied ones too, has it."""
     for code, resp in responses.items():
         content = resp.get("content") or {}
-        if code.startswith(("4", "5")) and content and PROBLEM not in content:
-            return dict(content)
+        if code.startswith(("4", "5")) and set(content) - {PROBLEM, "application/json"}:
+            return {k: v for k, v in content.items() if k != "application/json"}
     return None
 
 
