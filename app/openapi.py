@@ -213,6 +213,16 @@ def _implied_errors(op: dict[str, Any], limited: bool) -> list[str]:
     return codes
 
 
+def _error_content(responses: dict[str, Any]) -> dict[str, Any] | None:
+    """The error body a route declares in a type of its own (the FHIR routes' OperationOutcome
+    as application/fhir+json): then every error of the route, implied ones too, has it."""
+    for code, resp in responses.items():
+        content = resp.get("content") or {}
+        if code.startswith(("4", "5")) and set(content) - {PROBLEM, "application/json"}:
+            return {k: v for k, v in content.items() if k != "application/json"}
+    return None
+
+
 def _webhooks() -> dict[str, Any]:
     """OpenAPI 3.1 `webhooks`: what the service POSTs to a subscriber, per event kind."""
     signed = {
@@ -313,9 +323,10 @@ def build(app: FastAPI) -> dict[str, Any]:
                 responses.setdefault("304", {"description": _NOT_MODIFIED, "headers": dict(_ETAG)})
             for code in _implied_errors(op, limited):
                 responses.setdefault(code, {"description": _IMPLIED[code]})
+            errors = _error_content(responses) or {PROBLEM: {"schema": ref}}
             for code, resp in responses.items():
                 if code.startswith(("4", "5")):
-                    resp["content"] = {PROBLEM: {"schema": ref}}
+                    resp["content"] = errors
                 headers = resp.setdefault("headers", {})
                 headers.setdefault("X-Request-ID", REQUEST_ID)
                 if limited:

@@ -44,6 +44,9 @@ async def test_access(row: Row, client, factory):
             kw["json"] = body
         r = await client.request(row.method, url, headers=headers, **kw)
         got[who] = r.status_code
-        if r.status_code >= 400:
+        if r.status_code >= 400 and "/fhir/" in url:  # FHIR's errors: an OperationOutcome
+            assert r.headers["content-type"].startswith("application/fhir+json"), r.text
+            assert r.json()["resourceType"] == "OperationOutcome"
+        elif r.status_code >= 400:
             assert r.headers["content-type"].startswith("application/problem+json"), r.text
     assert got == row.expect

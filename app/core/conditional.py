@@ -36,6 +36,11 @@ def etag(version: int | str, variant: str | None = None) -> str:
     return f'"{version}-{variant}"' if variant else f'"{version}"'
 
 
+def weak_etag(version: int | str) -> str:
+    """The weak ETag a FHIR server sends, `W/"<versionId>"` (FHIR R4 §3.1.0.6)."""
+    return f"W/{etag(version)}"
+
+
 def _tags(header: str) -> list[str]:
     return [t.strip() for t in header.split(",") if t.strip()]
 

@@ -1,15 +1,15 @@
-"""Webhooks, the changes feed and the FHIR views (thin: parse, authorise, one service call)."""
+"""Webhooks and the changes feed (thin: parse, authorise, one service call). The FHIR
+surface is app/fhir."""
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import Query, Request, Response, status
+from fastapi import Query, Response, status
 
 from app.core.conditional import CONDITIONAL_READ
 from app.core.deps import CurrentPrincipal, SessionDep, WebhooksManage
 from app.core.errors import BadRequest, problem_responses
 from app.core.pagination import (
     CURSOR_PATTERN,
-    MAX_SEQ,
     Cursor,
     Limit,
     Page,
@@ -18,7 +18,7 @@ from app.core.pagination import (
 )
 from app.core.principal import Principal
 from app.core.routing import make_router
-from app.partners import feed, fhir_service, service
+from app.partners import feed, service
 from app.partners.schemas import (
     ChangesPage,
     DeliveryRead,
@@ -28,16 +28,6 @@ from app.partners.schemas import (
 )
 
 router = make_router()
-FHIR_JSON = "application/fhir+json"
-
-
-class FhirResponse(Response):
-    media_type = FHIR_JSON
-
-    def render(self, content: Any) -> bytes:
-        import json
-
-        return json.dumps(content, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 # ----------------------------------------------------------------------------- webhooks
@@ -189,75 +179,3 @@ def _position(since: str | None, p: Principal) -> int:
             "The cursor is invalid or was issued to someone else.", code="invalid-cursor"
         )
     return int(value["p"])
-
-
-# ----------------------------------------------------------------------------- FHIR
-
-
-@router.get(
-    "/fhir/ServiceRequest/{case_id}",
-    response_class=FhirResponse,
-    tags=["fhir"],
-    summary="The case as a FHIR R4 ServiceRequest",
-    responses={200: {"content": {FHIR_JSON: {}}}, **problem_responses(401, 404)},
-)
-async def fhir_service_request(
-    case_id: str, session: SessionDep, p: CurrentPrincipal
-) -> FhirResponse:
-    return FhirResponse(await fhir_service.service_request(session, p, case_id))
-
-
-@router.get(
-    "/fhir/Task/{case_id}",
-    response_class=FhirResponse,
-    tags=["fhir"],
-    summary="The case's progress as a FHIR R4 Task",
-    responses={200: {"content": {FHIR_JSON: {}}}, **problem_responses(401, 404)},
-)
-async def fhir_task(case_id: str, session: SessionDep, p: CurrentPrincipal) -> FhirResponse:
-    return FhirResponse(await fhir_service.task(session, p, case_id))
-
-
-@router.get(
-    "/fhir/Communication",
-    response_class=FhirResponse,
-    tags=["fhir"],
-    summary="A case's messages as a Bundle of FHIR R4 Communication",
-    responses={200: {"content": {FHIR_JSON: {}}}, **problem_responses(400, 401, 404)},
-)
-async def fhir_communications(
-    request: Request,
-    session: SessionDep,
-    p: CurrentPrincipal,
-    based_on: Annotated[
-        str,
-        Query(
-            alias="based-on",
-            max_length=100,
-            description="ServiceRequest/{case_id}",
-            json_schema_extra={"pattern": "^ServiceRequest/[A-Za-z0-9_-]+$"},
-        ),
-    ],
-    count: Annotated[int, Query(alias="_count", ge=1, le=500)] = 100,
-    after_seq: Annotated[int, Query(alias="_after-seq", ge=0, le=MAX_SEQ)] = 0,
-) -> FhirResponse:
-    base = str(request.base_url).rstrip("/") + "/api/v1/fhir"
-    return FhirResponse(
-        await fhir_service.communications(
-            session, p, based_on, count, after_seq, str(request.url), base
-        )
-    )
-
-
-@router.get(
-    "/fhir/Appointment/{occurrence_id}",
-    response_class=FhirResponse,
-    tags=["fhir"],
-    summary="A round occurrence as a FHIR R4 Appointment "
-    "(id: `{round id, _ as -}-{original start, YYYYMMDDTHHMMSSZ}`)",
-    responses={200: {"content": {FHIR_JSON: {}}}, **problem_responses(401, 404)},
-)
-async def fhir_appointment(
-    occurrence_id: str, session: SessionDep, p: CurrentPrincipal
-) -> FhirResponse:
-    return FhirResponse(await fhir_service.appointment(session, p, occurrence_id))

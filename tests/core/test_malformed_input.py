@@ -102,12 +102,19 @@ async def test_a_sequence_number_past_what_the_database_holds_is_422(client, fac
     h = factory.headers(clinician)
     r = await client.get(f"{API}/cases/{case.id}/messages", params={"after_seq": value}, headers=h)
     assert assert_problem(r, 422)["errors"][0]["pointer"] == "#query/after_seq"
+    # FHIR pages by an opaque cursor (no sequence number to overflow): a huge `_count` is
+    # clamped, as FHIR says, and a negative one refused with an OperationOutcome.
     r = await client.get(
         f"{API}/fhir/Communication",
-        params={"based-on": f"ServiceRequest/{case.id}", "_after-seq": value},
+        params={"based-on": f"ServiceRequest/{case.id}", "_count": value},
         headers=h,
     )
-    assert assert_problem(r, 422)["errors"][0]["pointer"] == "#query/_after-seq"
+    if int(value) < 0:
+        assert r.status_code == 400 and r.json()["resourceType"] == "OperationOutcome"
+        assert r.json()["issue"][0]["expression"] == ["_count"]
+    else:
+        assert r.status_code == 200, r.text
+        assert "_count=200" in r.json()["link"][0]["url"]
     # The largest that exists is fine.
     r = await client.get(
         f"{API}/cases/{case.id}/messages", params={"after_seq": 2**31 - 1}, headers=h

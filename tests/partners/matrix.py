@@ -1,5 +1,4 @@
 from app.core.db import sessionmaker
-from app.partners.fhir import occurrence_id
 from app.partners.models import WebhookDelivery, WebhookEndpoint
 from app.partners.signing import new_secret
 from tests.matrix_support import Row, World
@@ -69,52 +68,6 @@ async def _retry(w: World):
     return f"{API}/webhooks/{ep.id}/deliveries/{d.id}/retry", None
 
 
-async def _case_a(w: World) -> str:
-    return (await w.f.make_case(w.org_a.id)).id
-
-
-async def _service_request(w: World):
-    return f"{API}/fhir/ServiceRequest/{await _case_a(w)}", None
-
-
-async def _task(w: World):
-    return f"{API}/fhir/Task/{await _case_a(w)}", None
-
-
-async def _appointment(w: World):
-    from datetime import UTC, datetime
-
-    from app.rounds.models import RoundSeries
-
-    async with sessionmaker()() as s:
-        series = RoundSeries(
-            title="Round",
-            host_organization_id=w.org_a.id,
-            timezone="UTC",
-            starts_at_local="2026-12-01T09:00",
-            starts_at=datetime(2026, 12, 1, 9, tzinfo=UTC),
-            duration_minutes=60,
-            rrule="FREQ=WEEKLY;BYDAY=TU",
-            specialty="dermatology",
-        )
-        s.add(series)
-        await s.commit()
-    return f"{API}/fhir/Appointment/{occurrence_id(series.id, series.starts_at)}", None
-
-
-# Cases: staff and the facility (its clinicians and apps) see them; others 404.
-CASE = {
-    "anonymous": 401,
-    "admin": 200,
-    "coordinator": 200,
-    "clinician_a": 200,
-    "clinician_b": 404,
-    "specialist": 404,
-    "interpreter": 404,
-    "client_a": 200,
-    "client_b": 404,
-}
-
 ROWS = [
     Row("GET", f"{API}/webhooks/{{webhook_id}}", _get, WEBHOOK),
     Row(
@@ -128,8 +81,4 @@ ROWS = [
         _retry,
         {**WEBHOOK, "admin": 202, "client_a": 202},
     ),
-    Row("GET", f"{API}/fhir/ServiceRequest/{{case_id}}", _service_request, CASE),
-    Row("GET", f"{API}/fhir/Task/{{case_id}}", _task, CASE),
-    # Rounds: staff, the host facility and its apps (rounds:read); others 404.
-    Row("GET", f"{API}/fhir/Appointment/{{occurrence_id}}", _appointment, CASE),
 ]

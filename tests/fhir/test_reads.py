@@ -1,17 +1,20 @@
-"""FHIR R4 views, validated with fhir.resources (its R4B models: R4's resources unchanged),
-under the same visibility rules as the API."""
+"""FHIR R4 reads, validated with fhir.resources (its R4B models: R4's resources unchanged),
+under the same visibility rules as the API; errors are OperationOutcomes."""
 
 from datetime import datetime, timedelta
 
 import pytest
 from fhir.resources.R4B.appointment import Appointment
 from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.communication import Communication
+from fhir.resources.R4B.operationoutcome import OperationOutcome
+from fhir.resources.R4B.practitioner import Practitioner
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from fhir.resources.R4B.task import Task
 
 from app.core.db import sessionmaker
 from app.core.principal import Role
-from app.partners.fhir import fhir_id, occurrence_id
+from app.fhir.resources import fhir_id, occurrence_id
 from tests.partners.support import API
 
 FHIR = f"{API}/fhir"
@@ -21,6 +24,12 @@ def fhir_json(r):
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith("application/fhir+json")
     return r.json()
+
+
+def outcome(r, status: int) -> OperationOutcome:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith("application/fhir+json")
+    return OperationOutcome.model_validate(r.json())
 
 
 async def test_service_request_is_valid_r4(client, factory):
@@ -92,28 +101,32 @@ async def test_same_visibility_as_the_api(client, factory):
     for who in outsiders:
         for kind in ("ServiceRequest", "Task"):
             r = await client.get(f"{FHIR}/{kind}/{case.id}", headers=factory.headers(who))
-            assert r.status_code == 404 and r.headers["content-type"].startswith(
-                "application/problem+json"
-            )
+            assert outcome(r, 404).issue[0].code == "not-found"
+            # A search shows none of what a read refuses.
+            found = await client.get(f"{FHIR}/{kind}", headers=factory.headers(who))
+            assert Bundle.model_validate(fhir_json(found)).total == 0
     # A specialist weighing an offer sees the request, without the patient reference.
     sr = fhir_json(
         await client.get(f"{FHIR}/ServiceRequest/{case.id}", headers=factory.headers(offered))
     )
     ServiceRequest.model_validate(sr)
     assert case.patient_reference not in str(sr)
-    assert (
-        await client.get(
-            f"{FHIR}/Communication?based-on=ServiceRequest/{case.id}",
-            headers=factory.headers(offered),
-        )
-    ).status_code == 404
-    assert (await client.get(f"{FHIR}/Task/{case.id}")).status_code == 401
-    assert (
-        await client.get(
-            f"{FHIR}/Task/case_missing",
-            headers=factory.headers(await factory.make_user(Role.admin)),
-        )
-    ).status_code == 404
+    # Its messages need the full view: none are found.
+    msgs = await client.get(
+        f"{FHIR}/Communication?based-on=ServiceRequest/{case.id}",
+        headers=factory.headers(offered),
+    )
+    assert Bundle.model_validate(fhir_json(msgs)).total == 0
+    anonymous = await client.get(f"{FHIR}/Task/{case.id}")
+    assert outcome(anonymous, 401).issue[0].code == "login"
+    assert anonymous.headers["www-authenticate"].startswith("Bearer")
+    admin = factory.headers(await factory.make_user(Role.admin))
+    outcome(await client.get(f"{FHIR}/Task/case_missing", headers=admin), 404)
+    # A type this server does not serve, and a malformed id: OperationOutcomes too.
+    outcome(await client.get(f"{FHIR}/Patient/1", headers=admin), 404)
+    outcome(await client.get(f"{FHIR}/Patient", headers=admin), 404)
+    bad = outcome(await client.get(f"{FHIR}/Task/a%20b", headers=admin), 400)
+    assert bad.issue[0].expression == ["case_id"]
 
 
 async def test_communications_are_the_case_messages(client, factory):
@@ -145,7 +158,7 @@ async def test_communications_are_the_case_messages(client, factory):
         await s.commit()
     url = f"{FHIR}/Communication?based-on=ServiceRequest/{case.id}&_count=2"
     b = Bundle.model_validate(fhir_json(await client.get(url, headers=factory.headers(clin))))
-    assert b.type == "searchset" and len(b.entry) == 2
+    assert b.type == "searchset" and len(b.entry) == 2 and b.total == 3
     first = b.entry[0].resource
     assert first.__resource_type__ == "Communication"
     assert first.payload[0].contentString == "Photos attached."
@@ -156,12 +169,22 @@ async def test_communications_are_the_case_messages(client, factory):
         fhir_json(await client.get(API + nxt.split("/api/v1", 1)[1], headers=factory.headers(clin)))
     )
     assert [e.resource.payload[0].contentString for e in rest.entry] == ["Thanks."]
+    assert rest.total == 3 and not any(link.relation == "next" for link in rest.link)
+    # One message read by its id; its sender resolves as a Practitioner.
+    one = await client.get(f"{FHIR}/Communication/{first.id}", headers=factory.headers(clin))
+    assert Communication.model_validate(fhir_json(one)).id == first.id
+    who = await client.get(f"{FHIR}/{first.sender.reference}", headers=factory.headers(clin))
+    assert Practitioner.model_validate(fhir_json(who)).name[0].text == clin.name
     other = await factory.make_user(Role.clinician, organization_id=(await factory.make_org()).id)
-    assert (await client.get(url, headers=factory.headers(other))).status_code == 404
+    none = await client.get(url, headers=factory.headers(other))
+    assert Bundle.model_validate(fhir_json(none)).total == 0
+    outcome(
+        await client.get(f"{FHIR}/Communication/{first.id}", headers=factory.headers(other)), 404
+    )
     bad = await client.get(
         f"{FHIR}/Communication?based-on=Patient/1", headers=factory.headers(clin)
     )
-    assert bad.status_code == 400 and bad.json()["errors"][0]["pointer"] == "#query/based-on"
+    assert outcome(bad, 400).issue[0].expression == ["based-on"]
 
 
 async def test_round_occurrence_is_an_appointment(client, factory, clock):

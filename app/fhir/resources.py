@@ -1,6 +1,10 @@
-"""FHIR R4 views of our records: plain JSON built here, validated in the tests with
-fhir.resources. FHIR ids allow no underscore, so `case_abc` is served as `case-abc`
-(both spellings are accepted on the way in)."""
+"""FHIR R4 resources built from our records: plain JSON built here, validated in the tests
+with fhir.resources. FHIR ids allow no underscore, so `case_abc` is served as `case-abc`
+(both spellings are accepted on the way in).
+
+ServiceRequest and Task: a case. Communication: a message of a case's room. Practitioner:
+a person with an account. Organization: a facility. Appointment: one occurrence of a round.
+Patient data is kept to what the case's own view shows: a patient identifier, never a name."""
 
 from datetime import UTC, datetime
 from typing import Any
@@ -133,9 +137,13 @@ def task(case: Case, full: bool) -> dict[str, Any]:
     return t
 
 
-def _actor(user_id: str) -> dict[str, str]:
-    kind = "Device" if user_id.startswith("cli_") else "Practitioner"  # an API client's app
-    return {"reference": f"{kind}/{fhir_id(user_id)}"}
+def _actor(user_id: str) -> dict[str, Any]:
+    if user_id.startswith("cli_"):  # a facility's app: a logical reference (no Device served)
+        return {
+            "identifier": {"system": f"{SYSTEM}/api-client", "value": user_id},
+            "display": "Application of the facility",
+        }
+    return {"reference": f"Practitioner/{fhir_id(user_id)}"}
 
 
 def communication(case: Case, m: Any) -> dict[str, Any]:
@@ -143,6 +151,8 @@ def communication(case: Case, m: Any) -> dict[str, Any]:
     return {
         "resourceType": "Communication",
         "id": fhir_id(m.id),
+        # A message never changes once sent: version 1, last updated when sent.
+        "meta": {"versionId": "1", "lastUpdated": instant(m.created_at)},
         "identifier": [{"system": f"{SYSTEM}/case/{case.id}/message-seq", "value": str(m.seq)}],
         "basedOn": [{"reference": f"ServiceRequest/{fhir_id(case.id)}"}],
         "status": "completed",
@@ -154,25 +164,109 @@ def communication(case: Case, m: Any) -> dict[str, Any]:
 
 
 def bundle(
-    self_url: str, resources: list[dict[str, Any]], base: str, next_url: str | None = None
+    self_url: str,
+    resources: list[dict[str, Any]],
+    base: str,
+    total: int,
+    next_url: str | None = None,
 ) -> dict[str, Any]:
+    """A searchset: `total` is every match, not this page's size."""
     links = [{"relation": "self", "url": self_url}]
     if next_url:
         links.append({"relation": "next", "url": next_url})
-    return {
+    b: dict[str, Any] = {
         "resourceType": "Bundle",
         "type": "searchset",
-        "total": len(resources),
+        "total": total,
         "link": links,
-        "entry": [
+    }
+    if resources:
+        b["entry"] = [
             {
                 "fullUrl": f"{base}/{r['resourceType']}/{r['id']}",
                 "resource": r,
                 "search": {"mode": "match"},
             }
             for r in resources
-        ],
+        ]
+    return b
+
+
+def version_of(t: datetime) -> str:
+    """A version for a record that keeps no counter: its last change, in microseconds."""
+    return str(int(t.timestamp() * 1_000_000))
+
+
+def practitioner(user: Any) -> dict[str, Any]:
+    """A person with an account (app.auth.models.User): name and role only, no contact."""
+    return {
+        "resourceType": "Practitioner",
+        "id": fhir_id(user.id),
+        "meta": {"versionId": version_of(user.updated_at), "lastUpdated": instant(user.updated_at)},
+        "identifier": [{"system": f"{SYSTEM}/user", "value": user.id}],
+        "active": bool(user.active),
+        "name": [{"text": user.name}],
+        "extension": [{"url": f"{SYSTEM}/StructureDefinition/role", "valueCode": user.role}],
     }
+
+
+def organization(org: Any) -> dict[str, Any]:
+    """A facility (app.organizations.models.Organization)."""
+    return {
+        "resourceType": "Organization",
+        "id": fhir_id(org.id),
+        "meta": {"versionId": version_of(org.updated_at), "lastUpdated": instant(org.updated_at)},
+        "identifier": [{"system": f"{SYSTEM}/organization", "value": org.id}],
+        "active": True,
+        "type": [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/organization-type",
+                        "code": "prov",
+                        "display": "Healthcare Provider",
+                    }
+                ]
+            }
+        ],
+        "name": org.name,
+        "address": [{"country": org.country}],
+    }
+
+
+ISSUE_CODE = {
+    400: "invalid",
+    401: "login",
+    403: "forbidden",
+    404: "not-found",
+    405: "not-supported",
+    409: "conflict",
+    412: "conflict",
+    413: "too-long",
+    415: "not-supported",
+    422: "invalid",
+    428: "required",
+    429: "throttled",
+    503: "transient",
+}
+
+
+def operation_outcome(
+    status: int, detail: str, expressions: list[tuple[str, str]] | None = None
+) -> dict[str, Any]:
+    """The error of a FHIR interaction: one issue, or one per (parameter, detail)."""
+    code = ISSUE_CODE.get(status, "exception")
+    severity = "error" if status < 500 else "fatal"
+    issues = [
+        {
+            "severity": severity,
+            "code": code,
+            "diagnostics": f"{detail} {what}".strip(),
+            "expression": [where],
+        }
+        for where, what in (expressions or [])
+    ] or [{"severity": severity, "code": code, "diagnostics": detail}]
+    return {"resourceType": "OperationOutcome", "issue": issues}
 
 
 def occurrence_id(series_id: str, original_start: datetime) -> str:
