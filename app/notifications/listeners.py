@@ -147,6 +147,24 @@ async def followup_due(session: AsyncSession, event: OutboxEvent) -> None:
         )
 
 
+@listen("followup.overdue")
+async def followup_overdue(session: AsyncSession, event: OutboxEvent) -> None:
+    # As followup.due: the description is clinical text, only the due time goes out.
+    p = event.payload
+    if not _has(p, "due_at", "follow_up_id"):
+        return
+    for uid in event.audience:
+        await notify(
+            session,
+            uid,
+            Kind.followup_overdue,
+            data={"deadline": p["due_at"]},
+            link=link(f"/follow-ups/{p['follow_up_id']}"),
+            case_id=p.get("case_id"),
+            dedupe_key=f"followup-overdue:{p['follow_up_id']}:{uid}",
+        )
+
+
 @listen("round.reminder")
 async def round_reminder(session: AsyncSession, event: OutboxEvent) -> None:
     p = event.payload
