@@ -21,7 +21,7 @@ from app.core.deps import resolve_principal
 from app.core.errors import Unauthorized
 from app.core.pagination import MAX_SEQ
 from app.core.principal import Principal, Scope
-from app.realtime import codes
+from app.realtime import codes, presence
 from app.realtime.hub import Conn, Hub, dumps, message_frame
 from app.realtime.protocol import (
     authenticate,
@@ -106,10 +106,14 @@ async def serve_room(ws: WebSocket) -> None:
     resume = after if isinstance(after, int) and not isinstance(after, bool) else None
     # An idle socket lives for hours: keep nothing in this frame it does not need.
     del auth, first, after, p, token
+    entered = False
     try:
         if conn.closing:
             return  # closed by a re-check while being admitted: its close frame is going out
         conn.cursor = last
+        # In the room from now on for the notifier, before `ready` (app/realtime/presence.py).
+        await presence.enter(case_id, conn.user_id, conn.id)
+        entered = True
         await ws.send_text(service_ready(conn, last))
         schedule_expiry(conn)
         hub.joined(conn)
@@ -126,6 +130,8 @@ async def serve_room(ws: WebSocket) -> None:
     finally:
         await conn.finish()
         hub.left(conn)
+        if entered:
+            await presence.leave(case_id, conn.user_id, conn.id)
 
 
 def service_ready(conn: Conn, last: int) -> str:

@@ -137,6 +137,9 @@ class Settings(BaseSettings):
     notify_max_attempts: int = 8
     # Messages to an offline participant are gathered into one email per case per window.
     message_gather_minutes: int = 15
+    # A follow-up still open this long after it fell due is overdue: its assignee is told
+    # again (`followup.overdue`), once.
+    followup_overdue_hours: int = 24
     # The daily digest goes out at this local time in each user's zone.
     digest_local_time: str = "07:00"
     invitation_valid_days: int = 7

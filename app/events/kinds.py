@@ -21,6 +21,7 @@ class EventKind(StrEnum):
     message_created = "message.created"
     note_signed = "note.signed"
     followup_due = "followup.due"
+    followup_overdue = "followup.overdue"
     round_updated = "round.updated"
     audit_checkpoint = "audit.checkpoint"
 
@@ -69,6 +70,10 @@ CATALOG: dict[EventKind, tuple[str, tuple[str, ...]]] = {
     ),
     EventKind.followup_due: (
         "A follow-up fell due.",
+        ("case_id", "follow_up_id", "due_at"),
+    ),
+    EventKind.followup_overdue: (
+        "A follow-up is still open FOLLOWUP_OVERDUE_HOURS after it fell due (announced once).",
         ("case_id", "follow_up_id", "due_at"),
     ),
     EventKind.round_updated: (

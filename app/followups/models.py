@@ -43,6 +43,8 @@ class FollowUp(Timestamped, table=True):
     created_by_id: str | None = Field(default=None, max_length=40)
     # Set once the owner was told it fell due, so the reminder goes out once.
     due_notified_at: datetime | None = ts_field(default=None)
+    # Set once the owner was told it is overdue (FOLLOWUP_OVERDUE_HOURS past due, open).
+    overdue_notified_at: datetime | None = ts_field(default=None)
     version: int = 1
 
     @property

@@ -1,6 +1,6 @@
 """Follow-ups that someone owns, reminders when they fall due, and clinicians' feedback."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, exists, select, update
@@ -20,6 +20,7 @@ from app.cases.access import (
 from app.cases.models import Case, CaseStatus
 from app.core.clock import utcnow
 from app.core.conditional import check_if_match, etag
+from app.core.config import get_settings
 from app.core.db import is_postgres
 from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.core.pagination import decode_cursor, encode_cursor
@@ -256,17 +257,33 @@ async def change(
 
 
 async def notify_due(session: AsyncSession, now: datetime | None = None, batch: int = 200) -> int:
-    """Tell each owner once that their follow-up fell due. Several workers on PostgreSQL
-    share the work: rows another worker holds are skipped, not waited for."""
+    """Tell each owner once that their follow-up fell due (`followup.due`), and once more
+    when it is still open FOLLOWUP_OVERDUE_HOURS later (`followup.overdue`); one found
+    already that late is announced overdue only. Several workers on PostgreSQL share the
+    work: rows another worker holds are skipped, not waited for."""
     now = now or utcnow()
+    late = now - timedelta(hours=get_settings().followup_overdue_hours)
+    told = await _announce(
+        session,
+        "followup.overdue",
+        col(FollowUp.overdue_notified_at).is_(None) & (col(FollowUp.due_at) <= late),
+        now,
+        batch,
+    )
+    return told + await _announce(
+        session,
+        "followup.due",
+        col(FollowUp.due_notified_at).is_(None) & (col(FollowUp.due_at) <= now),
+        now,
+        batch,
+    )
+
+
+async def _announce(session: AsyncSession, type: str, cond: Any, now: datetime, batch: int) -> int:
     stmt = (
         select(FollowUp, col(Case.organization_id))
         .join(Case, col(Case.id) == col(FollowUp.case_id))
-        .where(
-            col(FollowUp.status) == FollowUpStatus.open.value,
-            col(FollowUp.due_at) <= now,
-            col(FollowUp.due_notified_at).is_(None),
-        )
+        .where(col(FollowUp.status) == FollowUpStatus.open.value, cond)
         .order_by(col(FollowUp.due_at))
         .limit(batch)
     )
@@ -274,10 +291,12 @@ async def notify_due(session: AsyncSession, now: datetime | None = None, batch: 
         stmt = stmt.with_for_update(of=FollowUp, skip_locked=True)
     rows = (await session.execute(stmt)).all()
     for fu, org_id in rows:
-        fu.due_notified_at = now
+        fu.due_notified_at = fu.due_notified_at or now  # overdue says it was due, too
+        if type == "followup.overdue":
+            fu.overdue_notified_at = now
         await emit(
             session,
-            "followup.due",
+            type,
             "follow_up",
             fu.id,
             organization_id=org_id,

@@ -345,6 +345,14 @@ async def _offer_chosen(
     ids = list(dict.fromkeys(ids))
     taken = set(await _offered_ids(session, case_row.id))
     ranking = await rank(
+        session, case_row, limit=len(ids), only_ids=ids, exclude_ids=taken, now=now
+    )
+    eligible = {c.specialist_id for c in ranking.candidates}
+    if eligible == set(ids):
+        return await _create(session, case_row, ranking, p, now, first_rank=len(taken) + 1)
+    # Someone cannot take it: rank again with the reasons (the exclusion queries cost as
+    # much as the ranking, so only a refusal pays for them).
+    ranking = await rank(
         session, case_row, limit=len(ids), only_ids=ids, exclude_ids=taken, now=now, explain=True
     )
     eligible = {c.specialist_id for c in ranking.candidates}

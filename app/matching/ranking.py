@@ -4,6 +4,7 @@ LIMIT k. Nothing loops over the roster in Python; only the top k rows come back,
 parts are recomputed by the pure functions so callers see exactly what each part
 contributed."""
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,6 +28,8 @@ _user = table(User)
 
 # The first shortlist scored exactly; it grows fourfold until the bound proves the top k.
 SHORTLIST_MIN, SHORTLIST_PER_RESULT = 200, 10
+# Ranking only this many chosen specialists runs inline on SQLite (app.core.db).
+SHORT_LIST = 20
 # The best score a candidate who shares no language with the case could reach.
 NON_SPEAKER_BEST = (scoring.WEIGHT_SUM - scoring.WEIGHTS["language"]) / scoring.WEIGHT_SUM
 
@@ -71,8 +74,10 @@ async def rank(
     now: datetime | None = None,
     explain: bool = False,
 ) -> Ranking:
-    # Tens of milliseconds over a large roster: keep the event loop free on SQLite.
-    with long_statements():
+    # Tens of milliseconds over a large roster: keep the event loop free on SQLite. A few
+    # chosen specialists are a few index lookups: run inline like any short statement.
+    short = only_ids is not None and len(only_ids := list(only_ids)) <= SHORT_LIST
+    with contextlib.nullcontext() if short else long_statements():
         return await _rank(
             session,
             case_row,

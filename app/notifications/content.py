@@ -63,6 +63,11 @@ SUBJECT: dict[str, dict[str, str]] = {
         "es": "Hay un seguimiento pendiente",
         "fr": "Un suivi est dû",
     },
+    "followup_overdue": {
+        "en": "A follow-up is overdue",
+        "es": "Un seguimiento está vencido",
+        "fr": "Un suivi est en retard",
+    },
     "round_reminder": {
         "en": "Round reminder: {title}",
         "es": "Recordatorio de sesión: {title}",
@@ -129,6 +134,11 @@ LINE: dict[str, dict[str, str]] = {
         "en": "A follow-up assigned to you is due ({deadline}).",
         "es": "Un seguimiento asignado a usted vence ({deadline}).",
         "fr": "Un suivi qui vous est confié est dû ({deadline}).",
+    },
+    "followup_overdue": {
+        "en": "A follow-up assigned to you was due {deadline} and is still open.",
+        "es": "Un seguimiento asignado a usted vencía {deadline} y sigue abierto.",
+        "fr": "Un suivi qui vous est confié était dû {deadline} et reste ouvert.",
     },
     "round_reminder": {
         "en": "{title} starts at {start}. The invitation is attached.",

@@ -19,6 +19,7 @@ from app.notifications.kinds import Kind
 from app.notifications.listeners import case_facts
 from app.notifications.models import MessageGather, Notification
 from app.notifications.service import notify
+from app.realtime import presence
 
 # An offer is recalled to its specialist when this share of its time is left.
 REMIND_AT_SHARE_LEFT = 0.25
@@ -43,6 +44,8 @@ async def flush_gathered(session: AsyncSession, batch: int = 100) -> int:
     done = 0
     for g in (await session.scalars(stmt)).all():
         g.open = None
+        if await presence.in_room(g.case_id, [g.user_id]):
+            continue  # back in the room now: they are reading them there
         case, facts = await case_facts(session, g.case_id)
         if case is None:
             continue

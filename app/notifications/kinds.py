@@ -10,6 +10,7 @@ class Kind(StrEnum):
     case_overdue = "case_overdue"
     note_signed = "note_signed"
     followup_due = "followup_due"
+    followup_overdue = "followup_overdue"
     round_reminder = "round_reminder"
     messages = "messages"
     digest = "digest"
@@ -38,6 +39,7 @@ DEFAULT_CHANNELS: dict[Kind, frozenset[Channel]] = {
     Kind.case_overdue: frozenset({E, A}),
     Kind.note_signed: frozenset({E, A}),
     Kind.followup_due: frozenset({E, A}),
+    Kind.followup_overdue: frozenset({E, A}),
     Kind.round_reminder: frozenset({E, A}),
     Kind.messages: frozenset({E, A}),
     Kind.digest: frozenset({E}),

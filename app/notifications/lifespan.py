@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from app.core.config import get_settings
 from app.notifications import sender
+from app.notifications.channels import email
 from app.notifications.service import wake
 
 log = logging.getLogger("app.notifications")
@@ -28,6 +29,7 @@ async def run(stop: asyncio.Event) -> None:
                 pass
         except Exception:
             log.exception("notification sender pass failed; retrying")
+    email.close_kept()
 
 
 @contextlib.asynccontextmanager

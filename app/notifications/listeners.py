@@ -22,6 +22,7 @@ from app.notifications.kinds import Kind
 from app.notifications.models import MessageGather
 from app.notifications.service import notify
 from app.organizations.models import Organization
+from app.realtime import presence
 from app.rounds.models import RoundSeries
 
 
@@ -147,6 +148,24 @@ async def followup_due(session: AsyncSession, event: OutboxEvent) -> None:
         )
 
 
+@listen("followup.overdue")
+async def followup_overdue(session: AsyncSession, event: OutboxEvent) -> None:
+    # As followup.due: the description is clinical text, only the due time goes out.
+    p = event.payload
+    if not _has(p, "due_at", "follow_up_id"):
+        return
+    for uid in event.audience:
+        await notify(
+            session,
+            uid,
+            Kind.followup_overdue,
+            data={"deadline": p["due_at"]},
+            link=link(f"/follow-ups/{p['follow_up_id']}"),
+            case_id=p.get("case_id"),
+            dedupe_key=f"followup-overdue:{p['follow_up_id']}:{uid}",
+        )
+
+
 @listen("round.reminder")
 async def round_reminder(session: AsyncSession, event: OutboxEvent) -> None:
     p = event.payload
@@ -172,24 +191,28 @@ async def round_reminder(session: AsyncSession, event: OutboxEvent) -> None:
 
 @listen("message.created")
 async def gather_message(session: AsyncSession, event: OutboxEvent) -> None:
-    """Count the message toward one email per case per window for each participant who was
-    not in the conversation; whoever writes in it is there, so their own window closes."""
+    """Count the message toward one email per case per window for each participant who is
+    offline: no live socket open in the case's room, in any process (app.realtime.presence).
+    Whoever is there (the writer, anyone with the room open) sees it: their window closes."""
     p = event.payload
     if not _has(p, "case_id"):
         return
     case_id, sender, seq = p["case_id"], p.get("sender_id"), int(p.get("seq") or 0)
-    if sender:
+    others = [uid for uid in event.audience if uid != sender]
+    here = await presence.in_room(case_id, others)
+    there = ([sender] if sender else []) + sorted(here)
+    if there:
         await session.execute(
             delete(MessageGather).where(
-                col(MessageGather.user_id) == sender,
+                col(MessageGather.user_id).in_(there),
                 col(MessageGather.case_id) == case_id,
                 col(MessageGather.open).is_(True),
             )
         )
     now = utcnow()
     due = now + timedelta(minutes=get_settings().message_gather_minutes)
-    for uid in event.audience:
-        if uid == sender:
+    for uid in others:
+        if uid in here:
             continue
         if await _count(session, uid, case_id, seq):
             continue

@@ -8,21 +8,22 @@ from email.utils import parseaddr
 from typing import Any
 
 from sqlalchemy import event, exists, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from app.core.clock import utcnow
 from app.core.config import get_settings
+from app.core.db import new_id
 from app.core.errors import NotFound
 from app.core.pagination import keyset_page
 from app.core.principal import Principal, Role
+from app.core.queries import Statement, queries
 from app.events.service import emit
 from app.notifications import content
 from app.notifications.kinds import OUTSIDE, Channel, Kind
-from app.notifications.models import Delivery, Notification, PushSubscription
-from app.notifications.preferences import Recipient, on_time_off, recipient
+from app.notifications.models import Delivery, DeliveryStatus, Notification, PushSubscription
+from app.notifications.preferences import Recipient, recipient
 
 # Set after a commit that wrote deliveries: the app's sender loop wakes at once.
 wake = asyncio.Event()
@@ -86,7 +87,7 @@ async def _has_push(session: AsyncSession, user_id: str) -> bool:
 async def _deliveries(
     session: AsyncSession, r: Recipient, kind: Kind, n: Notification, now: datetime
 ) -> list[Delivery]:
-    if r.user.role == Role.specialist.value and await on_time_off(session, r.user.id, now):
+    if r.user.role == Role.specialist.value and r.time_off:
         return []  # nothing to a specialist on time off
     later = None if n.urgent else r.quiet_until(now)
     out = []
@@ -100,17 +101,85 @@ async def _deliveries(
             address = r.phone
         elif not await _has_push(session, r.user.id):
             continue
+        d_id = new_id("dlv")
         out.append(
-            new_delivery(
-                ch,
-                kind.value,
+            Delivery.model_construct(
+                id=d_id,
                 notification_id=n.id,
                 user_id=r.user.id,
+                channel=str(ch),
+                template=kind.value,
                 address=address,
-                at=later or now,
+                context={},
+                message_id=message_id(d_id),
+                status=DeliveryStatus.pending.value,
+                attempts=0,
+                next_attempt_at=later or now,
+                lease_until=None,
+                sent_at=None,
+                last_error=None,
+                created_at=now,
+                updated_at=now,
             )
         )
     return out
+
+
+# The notification, and then its deliveries in one statement, on the fast lane
+# (app.core.queries): no ORM flush on the path of every offer. A `dedupe_key` told
+# already (here or by a concurrent transaction) inserts nothing and returns no row.
+_N_COLUMNS = (
+    "id user_id kind subject link data case_id urgent dedupe_key read_at created_at updated_at"
+).split()
+_INSERT_N = Statement(
+    Statement.insert("notification", _N_COLUMNS).clause.text  # type: ignore[attr-defined]
+    + " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
+)
+_D_COLUMNS = (
+    "id notification_id user_id channel template address context message_id status attempts "
+    "next_attempt_at lease_until sent_at last_error created_at updated_at"
+).split()
+_insert_d: dict[int, Statement] = {}
+
+
+def _insert_deliveries(count: int) -> Statement:
+    """One INSERT of `count` deliveries (parameters `<column>_<i>`), built once per count."""
+    found = _insert_d.get(count)
+    if found is None:
+        names = ", ".join(f'"{c}"' for c in _D_COLUMNS)
+        rows = ", ".join(
+            "(" + ", ".join(f":{c}_{i}" for c in _D_COLUMNS) + ")" for i in range(count)
+        )
+        found = _insert_d[count] = Statement(
+            f'INSERT INTO "notification_delivery" ({names}) VALUES {rows}'
+        )
+    return found
+
+
+async def _write(session: AsyncSession, n: Notification, deliveries: list[Delivery]) -> bool:
+    """False when the notification's dedupe_key was told already (then nothing is written)."""
+    db = await queries(session)
+    values = {c: getattr(n, c) for c in _N_COLUMNS}
+    values.update(
+        data=db.json(n.data),
+        read_at=None,
+        created_at=db.ts(n.created_at),
+        updated_at=db.ts(n.updated_at),
+    )
+    if await db.fetchrow(_INSERT_N, values) is None:
+        return False
+    if deliveries:
+        params: dict[str, Any] = {}
+        for i, d in enumerate(deliveries):
+            for c in _D_COLUMNS:
+                v = getattr(d, c)
+                if c == "context":
+                    v = db.json(v)
+                elif isinstance(v, datetime):
+                    v = db.ts(v)
+                params[f"{c}_{i}"] = v
+        await db.execute(_insert_deliveries(len(deliveries)), params)
+    return True
 
 
 async def notify(
@@ -126,11 +195,12 @@ async def notify(
 ) -> Notification | None:
     """Tell `user_id` in the caller's transaction. None for an inactive or unknown user, or
     when `dedupe_key` was told already."""
-    r = await recipient(session, user_id)
+    now = utcnow()
+    r = await recipient(session, user_id, now)
     if r is None:
         return None
-    now = utcnow()
-    n = Notification(
+    n = Notification.model_construct(
+        id=new_id("ntf"),
         user_id=user_id,
         kind=kind.value,
         subject=content.subject(kind.value, data, r.language, r.timezone),
@@ -139,22 +209,13 @@ async def notify(
         case_id=case_id,
         urgent=urgent,
         dedupe_key=dedupe_key,
+        read_at=None,
         created_at=now,
         updated_at=now,
     )
-    if dedupe_key is not None:
-        if await session.scalar(select(exists().where(col(Notification.dedupe_key) == dedupe_key))):
-            return None
-        try:
-            async with session.begin_nested():
-                session.add(n)
-        except IntegrityError:
-            return None  # another worker told them a moment ago
-    else:
-        session.add(n)
-        await session.flush()
     deliveries = await _deliveries(session, r, kind, n, now)
-    session.add_all(deliveries)
+    if not await _write(session, n, deliveries):
+        return None  # told already (perhaps by another worker a moment ago)
     await emit(
         session,
         "notification.created",

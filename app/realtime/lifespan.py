@@ -9,7 +9,9 @@ from fastapi import FastAPI
 
 from app.core.config import get_settings
 from app.events import relay as outbox_relay
+from app.realtime import presence
 from app.realtime.hub import Hub
+from app.realtime.presence import Presence, RedisPresence
 from app.realtime.pubsub import make_pubsub
 
 
@@ -17,7 +19,13 @@ from app.realtime.pubsub import make_pubsub
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     rs = get_settings()
     hub = Hub(make_pubsub(get_settings().redis_url, rs.ws_channel), queue_limit=rs.ws_send_queue)
+    # Who is in which room, for the notifier: this process's sockets, and with Redis every
+    # process's (app/realtime/presence.py).
+    local = lambda case_id: set(hub.local_users(case_id))  # noqa: E731
+    here = RedisPresence(rs.redis_url, rs.ws_channel, local) if rs.redis_url else Presence(local)
     await hub.start()
+    await here.start()
+    presence.install(here)
     app.state.hub = hub
     relay = outbox_relay.Relay(
         hub.publish_events,
@@ -42,4 +50,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await sweep
         outbox_relay.install(None)
         await relay.stop()
+        presence.install(None)
         await hub.stop()
+        await here.stop()

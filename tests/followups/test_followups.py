@@ -165,3 +165,38 @@ async def test_a_read_with_the_current_etag_is_304_and_a_stale_one_is_read_again
     assert r.status_code == 200 and r.headers["ETag"] == '"2"'
     r = await client.get(url, headers={**h, "If-None-Match": '"1"'})
     assert r.status_code == 200 and r.json()["status"] == "done"
+
+
+async def test_the_owner_hears_once_more_when_a_follow_up_is_overdue(client, factory, clock):
+    w = await note_world(factory)
+    fu = await _follow_up(client, factory, w, hours=1, assignee=w.specialist)
+    done = await _follow_up(client, factory, w, hours=1)
+    await followups_due()
+    assert await rows(select(OutboxEvent).where(OutboxEvent.type == "followup.due")) == []
+    clock.advance(timedelta(hours=2))
+    await followups_due()
+    clock.advance(timedelta(hours=12))
+    await client.patch(
+        f"{API}/follow-ups/{done['id']}",
+        json={"status": "done", "outcome": "Seen"},
+        headers={**factory.headers(w.clinician), "If-Match": '"1"'},
+    )
+    await followups_due()  # due 13 h ago: late, not yet overdue
+    assert await rows(select(OutboxEvent).where(OutboxEvent.type == "followup.overdue")) == []
+    clock.advance(timedelta(hours=12))  # 25 h past due, still open
+    await followups_due()
+    await followups_due()
+    due = await rows(select(OutboxEvent).where(OutboxEvent.type == "followup.due"))
+    overdue = await rows(select(OutboxEvent).where(OutboxEvent.type == "followup.overdue"))
+    assert sorted(e.resource_id for e in due) == sorted([fu["id"], done["id"]])
+    # The one closed meanwhile is not overdue; the open one is announced once.
+    assert [(e.resource_id, e.audience) for e in overdue] == [(fu["id"], [w.specialist.id])]
+
+
+async def test_a_follow_up_found_long_past_due_is_announced_overdue_only(client, factory):
+    w = await note_world(factory)
+    fu = await _follow_up(client, factory, w, hours=-30)
+    await followups_due()
+    assert await rows(select(OutboxEvent).where(OutboxEvent.type == "followup.due")) == []
+    [e] = await rows(select(OutboxEvent).where(OutboxEvent.type == "followup.overdue"))
+    assert e.resource_id == fu["id"] and e.payload["case_id"] == w.case.id

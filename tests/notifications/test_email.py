@@ -181,3 +181,33 @@ async def test_without_smtp_url_each_email_is_an_eml_file(client, factory, monke
     text = path.read_text()
     assert f"Message-ID: {d.message_id}" in text and f"To: {spec.email}" in text
     assert d.status == "sent"
+
+
+async def test_follow_up_due_then_overdue_reaches_its_assignee_in_their_language(
+    client, factory, smtp, clock
+):
+    from app.followups.jobs import followups_due
+    from tests.followups.test_followups import _follow_up
+    from tests.notes.helpers import note_world
+
+    w = await note_world(factory)
+    h = factory.headers(w.clinician)
+    r = await client.put(f"{API}/me/notification-preferences", json={"language": "es"}, headers=h)
+    assert r.status_code == 200, r.text
+    fu = await _follow_up(client, factory, w, hours=1)
+    clock.advance(timedelta(hours=2))
+    await followups_due()
+    assert await send_all() == 1
+    clock.advance(timedelta(hours=get_settings().followup_overdue_hours))
+    await followups_due()
+    await followups_due()
+    assert await send_all() == 1
+    due, overdue = smtp.to(w.clinician.email)
+    assert due["Subject"] == "Hay un seguimiento pendiente"
+    assert overdue["Subject"] == "Un seguimiento está vencido"
+    body = text_of(overdue)
+    assert "sigue abierto" in body and f"/follow-ups/{fu['id']}" in body
+    for mail in (due, overdue):  # the description is clinical text: never in an email
+        assert "Review the rash" not in mail.as_string()
+    kinds = (await client.get(f"{API}/notifications", headers=h)).json()["items"]
+    assert sorted(n["kind"] for n in kinds) == ["followup_due", "followup_overdue"]

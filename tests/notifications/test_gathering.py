@@ -1,8 +1,10 @@
 """Messages to a participant who is not there are gathered into one email per case per
 quarter hour, never one per message; the daily digest comes in each user's own morning."""
 
+import asyncio
 from datetime import timedelta
 
+from app.core.db import new_id
 from app.core.principal import Role
 from app.notifications import jobs
 from app.notifications.kinds import Kind
@@ -106,3 +108,83 @@ async def test_the_digest_comes_in_the_users_own_morning_once_a_day(client, fact
             await s.scalars(select(Notification.kind).where(Notification.user_id == spec.id))
         ).all()
     assert list(kinds).count(Kind.digest.value) == 2  # that day, and the next morning after
+
+
+async def _away(case_id: str, user_id: str) -> None:
+    """Until the server has seen the socket close (its `finally` leaves the room)."""
+    from app.realtime import presence
+
+    for _ in range(500):
+        if not await presence.in_room(case_id, [user_id]):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("still in the room after the socket closed")
+
+
+async def test_offline_means_no_socket_open_in_the_room(app, client, factory, smtp, clock):
+    from app.realtime import presence
+    from tests.realtime.support import inprocess_server, open_socket
+
+    clin, spec, case = await _conversation(factory)
+    async with inprocess_server(app) as host:
+        room = await open_socket(host, f"/ws/cases/{case.id}", factory.token(clin), after_seq=0)
+        assert await presence.in_room(case.id, [clin.id, spec.id]) == {clin.id}
+        # The clinician has the room open (and writes nothing): not offline, no email.
+        for i in range(3):
+            await _say(client, factory, spec, case, i)
+        clock.advance(timedelta(minutes=16))
+        await jobs.gathered_messages()
+        assert await send_all() == 0 and smtp.to(clin.email) == []
+        await room.close()
+        await _away(case.id, clin.id)
+    # Socket closed: offline now; what follows is gathered into one email.
+    for i in range(3, 5):
+        await _say(client, factory, spec, case, i)
+    clock.advance(timedelta(minutes=16))
+    await jobs.gathered_messages()
+    assert await send_all() == 1
+    [mail] = smtp.to(clin.email)
+    assert "2 new message(s)" in mail["Subject"]
+
+
+async def test_a_participant_back_in_the_room_before_the_window_closes_gets_no_email(
+    app, client, factory, smtp, clock
+):
+    from tests.realtime.support import inprocess_server, open_socket
+
+    clin, spec, case = await _conversation(factory)
+    await _say(client, factory, spec, case, 1)  # the clinician is away: a window opens
+    async with inprocess_server(app) as host:
+        room = await open_socket(host, f"/ws/cases/{case.id}", factory.token(clin), after_seq=0)
+        clock.advance(timedelta(minutes=16))
+        await jobs.gathered_messages()  # they are reading it in the room now
+        assert await send_all() == 0
+        await room.close()
+        await _away(case.id, clin.id)
+    assert smtp.to(clin.email) == []
+
+
+async def test_presence_is_shared_across_processes_through_redis():
+    from app.realtime.presence import RedisPresence
+    from tests.realtime.support import redis_url
+
+    url = redis_url()
+    ns = f"consult:test:presence:{new_id('p')}"
+    app_a = RedisPresence(url, ns, lambda _case: set())  # two processes' views
+    app_b = RedisPresence(url, ns, lambda _case: set())
+    try:
+        assert await app_b.in_room("case_1", ["u1", "u2"]) == set()
+        await app_a.enter("case_1", "u1", "conn_a")
+        assert await app_b.in_room("case_1", ["u1", "u2"]) == {"u1"}
+        assert await app_b.in_room("case_2", ["u1"]) == set()  # per case
+        await app_a.enter("case_1", "u1", "conn_a2")  # a second tab
+        await app_a.leave("case_1", "u1", "conn_a")
+        assert await app_b.in_room("case_1", ["u1"]) == {"u1"}
+        await app_a.leave("case_1", "u1", "conn_a2")
+        assert await app_b.in_room("case_1", ["u1"]) == set()
+        # A process that died without leaving: its entry lapses after TTL real seconds.
+        await app_a._redis.zadd(f"{ns}:presence:case_1", {"u2 conn_dead": 0})
+        assert await app_b.in_room("case_1", ["u2"]) == set()
+    finally:
+        await app_a.stop()
+        await app_b.stop()

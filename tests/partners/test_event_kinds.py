@@ -23,7 +23,8 @@ CONTRACT = {
     "round.updated",
 }
 # Beyond the contract: the audit chain's signed head, for staff (issue 16, docs/security.md).
-ADDED = {"audit.checkpoint"}
+# And a follow-up still open a day after it fell due (issue 14: "due and overdue").
+ADDED = {"audit.checkpoint", "followup.overdue"}
 
 
 def test_the_one_list_is_the_contracts_and_covers_every_case_transition():

@@ -6,6 +6,7 @@ is temporary and the delivery is tried again with the same Message-ID."""
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -111,14 +112,15 @@ def _write(path: Path, data: bytes) -> None:
     tmp.replace(path)
 
 
-async def send(mails: list[Mail]) -> list[Result]:
-    if not mails:
-        return []
-    url = get_settings().smtp_url
-    if not url:
-        return await _write_files(mails)
-    t = parse_url(url)
-    client = aiosmtplib.SMTP(
+# One connection kept open between batches (per event loop and SMTP_URL): under a stream
+# of offers the sender passes are small, and opening a connection (EHLO, STARTTLS, AUTH)
+# for each cost more than its messages. Idle longer than this, it is closed and reopened.
+KEEP_OPEN_SECONDS = 30.0
+_kept: dict[str, tuple[aiosmtplib.SMTP, float, asyncio.AbstractEventLoop]] = {}
+
+
+def _client(t: SmtpTarget) -> aiosmtplib.SMTP:
+    return aiosmtplib.SMTP(
         hostname=t.hostname,
         port=t.port,
         use_tls=t.use_tls,
@@ -128,16 +130,81 @@ async def send(mails: list[Mail]) -> list[Result]:
         validate_certs=t.validate_certs,
         timeout=20,
     )
+
+
+def _take(key: str) -> aiosmtplib.SMTP | None:
+    """The kept connection, taken out of the slot while one batch uses it (a second sender
+    on the same loop opens its own), or None when there is none fit to reuse."""
+    found = _kept.pop(key, None)
+    if found is None:
+        return None
+    client, since, loop = found
+    if loop is not asyncio.get_running_loop():  # made on another loop (a test's): drop it
+        return None
+    # Transport idleness, not programme time: real seconds on the monotonic clock.
+    if client.is_connected and time.monotonic() - since < KEEP_OPEN_SECONDS:
+        return client
+    client.close()
+    return None
+
+
+def _keep(key: str, client: aiosmtplib.SMTP) -> None:
+    if not client.is_connected:
+        return
+    other = _kept.get(key)
+    if other is not None:  # another batch kept one meanwhile: one is enough
+        client.close()
+        return
+    _kept[key] = (client, time.monotonic(), asyncio.get_running_loop())
+
+
+def close_kept() -> None:
+    """Close the kept connections (at shutdown), from the loop they run on."""
+    loop = asyncio.get_running_loop()
+    for client, _, its_loop in _kept.values():
+        if its_loop is loop:
+            client.close()
+    _kept.clear()
+
+
+async def send(mails: list[Mail]) -> list[Result]:
+    if not mails:
+        return []
+    url = get_settings().smtp_url
+    if not url:
+        return await _write_files(mails)
+    t = parse_url(url)
+    key = url
+    client = _take(key)
+    reused = client is not None
+    if client is None:
+        client = _client(t)
+        try:
+            await client.connect()
+        except Exception as e:  # the server is down or refuses us: all of them later
+            return [Result(m.delivery_id, Outcome.retry, f"connect: {e}"[:500]) for m in mails]
     results: list[Result] = []
-    try:
-        await client.connect()
-    except Exception as e:  # the server is down or refuses us: all of them later
-        return [Result(m.delivery_id, Outcome.retry, f"connect: {e}"[:500]) for m in mails]
     try:
         for m in mails:
             try:
                 await client.send_message(build(m))
                 results.append(Result(m.delivery_id, Outcome.sent))
+            except aiosmtplib.SMTPServerDisconnected as e:
+                if not (reused and not results):
+                    results.append(Result(m.delivery_id, Outcome.retry, str(e)[:500]))
+                    break
+                # The kept connection was closed by the server while idle: a new one.
+                reused = False
+                client = _client(t)
+                try:
+                    await client.connect()
+                    await client.send_message(build(m))
+                    results.append(Result(m.delivery_id, Outcome.sent))
+                except Exception as e2:
+                    outcome = Outcome.failed if _permanent(e2) else Outcome.retry
+                    results.append(Result(m.delivery_id, outcome, str(e2)[:500]))
+                    if not client.is_connected:
+                        break
             except Exception as e:
                 outcome = Outcome.failed if _permanent(e) else Outcome.retry
                 results.append(Result(m.delivery_id, outcome, str(e)[:500]))
@@ -150,9 +217,5 @@ async def send(mails: list[Mail]) -> list[Result]:
             for m in mails
             if m.delivery_id not in done
         ]
-        if client.is_connected:
-            try:
-                await client.quit()
-            except Exception:
-                client.close()
+        _keep(key, client)
     return results

@@ -2,7 +2,7 @@
 // notifications. The notifications API may not be deployed yet: the page says so.
 import { $, ApiError, api, fmt, h, label, say, t } from '../core.js';
 
-const KINDS = ['offer', 'offer_expiring', 'case_unmatched', 'case_overdue', 'note_signed', 'followup_due', 'round_reminder', 'messages', 'digest'];
+const KINDS = ['offer', 'offer_expiring', 'case_unmatched', 'case_overdue', 'note_signed', 'followup_due', 'followup_overdue', 'round_reminder', 'messages', 'digest'];
 const CHANNELS = ['email', 'push', 'sms', 'in_app'];
 
 // Where the per-kind choices sit, whichever of the usual shapes the API answers with:

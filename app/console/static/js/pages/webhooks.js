@@ -3,7 +3,7 @@
 import { $, ApiError, all, api, fmt, h, say, showProblem, t } from '../core.js';
 
 const EVENTS = ['case.submitted', 'case.offered', 'case.assigned', 'case.answered', 'case.unmatched', 'case.overdue',
-  'case.cancelled', 'case.closed', 'message.created', 'note.signed', 'followup.due', 'round.updated'];
+  'case.cancelled', 'case.closed', 'message.created', 'note.signed', 'followup.due', 'followup.overdue', 'round.updated'];
 
 export default async function webhooks(main) {
   const form = $('#webhook-form', main);
