@@ -192,9 +192,7 @@ async def test_a_round_from_the_calendar_to_the_quality_charts(app, factory, clo
         rec = spec.locator(f"#agenda li[data-case-id='{case_id}']")
         await rec.locator("textarea").fill(ADVICE)
         await rec.locator("button.save-rec").click()
-        await spec.wait_for_selector(
-            f"#agenda li[data-case-id='{case_id}'] p.muted", timeout=10000
-        )
+        await spec.wait_for_selector(f"#agenda li[data-case-id='{case_id}'] p.muted", timeout=10000)
 
         # After the round the advice is in the case's record, where the clinician reads it.
         clock.set(start + timedelta(hours=3))
