@@ -5,7 +5,9 @@ waiting case on it; the clinician (in Salta, in Spanish) and the specialist (in 
 the occurrence in their own time zones and join it; attendance cannot be recorded before it
 begins and is once it has (the clinician's counts as local); the specialist writes the
 round's recommendation during the round, it reaches the case's record, and the
-coordinator's quality page counts the occurrence and its local attendance.
+coordinator's quality page counts the occurrence and its local attendance; a clinician of
+another facility finds neither the round nor the case. Adding to the
+agenda, joining, ticking attendance and saving the recommendation are done by keyboard.
 
 The server runs in this process (`inprocess_server`), so it reads the test's clock: the
 test moves time to the day of the round and past it (`clock.set`), nothing waits for it.
@@ -138,7 +140,9 @@ async def test_a_round_from_the_calendar_to_the_quality_charts(app, factory, clo
         await suggested.wait_for()
         assert QUESTION in await suggested.inner_text()
         await coord.select_option("#presenter", clinician["id"])
-        await suggested.locator("button.add-agenda").click()
+        # By keyboard, as every action can be: focus the button, Enter.
+        await suggested.locator("button.add-agenda").focus()
+        await coord.keyboard.press("Enter")
         item = coord.locator(f"#agenda li[data-case-id='{case_id}']")
         await item.wait_for()
         assert clinician["name"] in await item.inner_text()
@@ -169,8 +173,9 @@ async def test_a_round_from_the_calendar_to_the_quality_charts(app, factory, clo
         clock.set(start + timedelta(minutes=5))
         for page in (clin, spec):
             assert await page.get_attribute("#round-join", "href") == JOIN_URL
+            await page.focus("#round-join")
             async with page.context.expect_page() as popup:
-                await page.click("#round-join")
+                await page.keyboard.press("Enter")
             meeting = await popup.value
             await meeting.wait_for_load_state()
             assert meeting.url == JOIN_URL
@@ -182,7 +187,8 @@ async def test_a_round_from_the_calendar_to_the_quality_charts(app, factory, clo
         await ready(coord, "round")
         for person in (clinician, specialist):
             row = f"#attendance li[data-user-id='{person['id']}']"
-            await coord.click(f"{row} input")
+            await coord.focus(f"{row} input")
+            await coord.keyboard.press("Space")
             await coord.wait_for_selector(f"{row} input:checked")
         await coord.wait_for_selector(f"#attendance li[data-user-id='{clinician['id']}'] .local")
         spec_row = coord.locator(f"#attendance li[data-user-id='{specialist['id']}']")
@@ -191,7 +197,8 @@ async def test_a_round_from_the_calendar_to_the_quality_charts(app, factory, clo
         # During the round the specialist writes what it advised.
         rec = spec.locator(f"#agenda li[data-case-id='{case_id}']")
         await rec.locator("textarea").fill(ADVICE)
-        await rec.locator("button.save-rec").click()
+        await spec.keyboard.press("Tab")  # from the text to its Save button
+        await spec.keyboard.press("Enter")
         await spec.wait_for_selector(f"#agenda li[data-case-id='{case_id}'] p.muted", timeout=10000)
 
         # After the round the advice is in the case's record, where the clinician reads it.
@@ -221,6 +228,43 @@ async def test_a_round_from_the_calendar_to_the_quality_charts(app, factory, clo
         assert [(i["case_id"], i["recommendation"]) for i in agenda] == [(case_id, ADVICE)]
         assert agenda[0]["recommended_by_id"] == specialist["id"]
 
+        # A clinician of another facility is told "not found", as the API tells her.
+        async with httpx.AsyncClient(base_url=base, timeout=20) as c:
+            admin = {"Authorization": f"Bearer {await token(c, ADMIN)}"}
+            r = await c.post(
+                "/api/v1/organizations",
+                headers=admin,
+                json={
+                    "name": "Centro de Salud Cachi",
+                    "country": "AR",
+                    "timezone": "America/Argentina/Salta",
+                },
+            )
+            r.raise_for_status()
+            r = await c.post(
+                "/api/v1/users",
+                headers=admin,
+                json={
+                    "email": "outsider@console.example.org",
+                    "name": "Dr Outsider",
+                    "role": "clinician",
+                    "password": PASSWORD,
+                    "organization_id": r.json()["id"],
+                },
+            )
+            r.raise_for_status()
+        out_ctx = await b.new_context()
+        out = await out_ctx.new_page()
+        out.on("pageerror", lambda e: errors.append(f"outsider: {e}"))
+        await sign_in(out, base, "outsider@console.example.org", "cases")
+        await _go(out, "/rounds", "rounds")
+        assert await out.locator(f"#upcoming li[data-round-id='{round_id}']").count() == 0
+        for path, name in ((f"/rounds/{round_id}", "round"), (f"/cases/{case_id}", "case")):
+            await out.goto(base + path)
+            await ready(out, name)
+            assert await out.inner_text("main .error") == "Not found, or not yours to see."
+        assert ADVICE not in await out.inner_text("main")
+
         assert errors == []
-        for ctx in (coord_ctx, clin_ctx, spec_ctx):
+        for ctx in (coord_ctx, clin_ctx, spec_ctx, out_ctx):
             await ctx.close()
