@@ -98,6 +98,12 @@ PAGES: list[tuple[str, str, bool]] = [
     ("clients", "/admin/clients", True),
     ("webhooks", "/admin/webhooks", True),
     ("audit", "/admin/audit", True),
+    # The links the service's emails and messages carry (app/notifications): each opens the
+    # console page that does what the message asks.
+    ("invite", "/invitations/{token}", False),
+    ("reset", "/password-reset/{token}", False),
+    ("inbox", "/offers/{offer_id}", True),
+    ("followup", "/follow-ups/{follow_up_id}", True),
 ]
 
 

@@ -34,12 +34,15 @@ PAGES: dict[str, list[tuple[str, str]]] = {
         ("/profile", "profile"),
         ("/preferences", "preferences"),
         ("/rounds", "rounds"),
+        ("/rounds/{round}", "round"),
     ],
     "specialist": [
         ("/inbox", "inbox"),
         ("/cases/{case}", "case"),
         ("/notes/{note}", "note"),
         ("/availability", "availability"),
+        ("/rounds", "rounds"),
+        ("/rounds/{round}", "round"),
     ],
     "coordinator": [
         ("/queue", "queue"),
@@ -55,12 +58,18 @@ PAGES: dict[str, list[tuple[str, str]]] = {
         ("/admin/webhooks", "webhooks"),
         ("/admin/audit", "audit"),
     ],
-    "anonymous": [("/signin", "signin"), ("/reset", "reset"), ("/invite/some-token", "invite")],
+    "anonymous": [
+        ("/signin", "signin"),
+        ("/reset", "reset"),
+        ("/reset/some-token", "reset"),
+        ("/invite/some-token", "invite"),
+    ],
 }
 
 
 async def _content(base: str, prog: Any) -> dict[str, str]:
-    """A case with a message, a photo and a draft note; an open case; a round."""
+    """A case with a message, a photo and a draft note; an open case; a round with its
+    specialist and local team, and the open case on its first occurrence's agenda."""
     async with httpx.AsyncClient(base_url=base, timeout=20) as c:
         h = {
             who: {"Authorization": f"Bearer {await token(c, prog.email(who))}"}
@@ -134,10 +143,29 @@ async def _content(base: str, prog: Any) -> dict[str, str]:
                 "starts_at_local": (T0 + timedelta(days=1)).strftime("%Y-%m-%dT09:00"),
                 "rrule": "FREQ=WEEKLY;BYDAY=TU",
                 "specialty": "dermatology",
+                "teaching_topic": "Melasma and its mimics",
+                "join_url": "https://meet.example.org/dermatologia-san-roque",
             },
         )
         r.raise_for_status()
-        return {"case": case, "open_case": open_case, "note": note, "round": r.json()["id"]}
+        rnd = r.json()
+        for who, role in (("specialist", "specialist"), ("clinician", "local_team")):
+            r = await c.post(
+                f"/api/v1/rounds/{rnd['id']}/participants",
+                headers=h["coordinator"],
+                json={"user_id": prog.people[who]["id"], "role": role},
+            )
+            r.raise_for_status()
+        r = await c.get(f"/api/v1/rounds/{rnd['id']}/occurrences?limit=1", headers=h["coordinator"])
+        r.raise_for_status()
+        first = r.json()["items"][0]["original_start"]
+        r = await c.post(
+            f"/api/v1/rounds/{rnd['id']}/occurrences/{first}/agenda",
+            headers=h["coordinator"],
+            json={"case_id": open_case, "presenter_id": prog.people["clinician"]["id"]},
+        )
+        r.raise_for_status()
+        return {"case": case, "open_case": open_case, "note": note, "round": rnd["id"]}
 
 
 async def _cold_bytes(page: Any, url: str) -> int:
@@ -168,6 +196,7 @@ async def test_every_page_is_accessible_light_and_pictured(app, database_url, tm
     need_chromium()
     shots = screenshot_dir(tmp_path / "screenshots")
     report: dict[str, list[Any]] = {"axe": [], "heavy": [], "errors": []}
+    taken: set[str] = set()
     async with console_server(database_url) as server, browser() as b:
         base = f"http://{server.host}"
         prog = await seed(base)
@@ -190,7 +219,9 @@ async def test_every_page_is_accessible_light_and_pictured(app, database_url, tm
                 found = await axe_violations(page)
                 if found:
                     report["axe"].append((who, path, found))
-                slug = f"{who}-{name}"
+                # One picture per path: a second path to a page (the reset link) gets its own.
+                slug = f"{who}-{name}" + ("_link" if f"{who}-{name}" in taken else "")
+                taken.add(slug)
                 await page.screenshot(path=str(shots / f"{slug}-1280.png"), full_page=True)
                 await page.set_viewport_size({"width": 360, "height": 740})
                 await page.wait_for_timeout(100)

@@ -38,7 +38,16 @@ async def _sign_in(client, user, headers=SAME):
 
 @pytest.mark.parametrize("name,path,_", PAGES)
 async def test_every_page_is_served_with_a_strict_policy(client, name, path, _):
-    r = await client.get(path.format(token="t0k", case_id="c1", note_id="n1", round_id="r1"))
+    r = await client.get(
+        path.format(
+            token="t0k",
+            case_id="c1",
+            note_id="n1",
+            round_id="r1",
+            offer_id="o1",
+            follow_up_id="f1",
+        )
+    )
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/html")
     csp = r.headers["content-security-policy"]

@@ -105,7 +105,8 @@ class ServerProcess:
             cwd=ROOT,
             env=self.env,
         )
-        deadline = time.monotonic() + 30
+        # A loaded machine (parallel runs) can take a while to import and start the app.
+        deadline = time.monotonic() + 90
         async with httpx.AsyncClient() as c:
             while time.monotonic() < deadline:
                 if self.proc.returncode is not None:
@@ -114,6 +115,9 @@ class ServerProcess:
                     if (await c.get(f"http://{self.host}/healthz")).status_code == 200:
                         return self
                 await asyncio.sleep(0.1)
+        # Never leave it behind: a server (and its worker) still on the suite's database
+        # would hold locks the next test's clean-up waits for, and take its work.
+        await self.__aexit__()
         raise RuntimeError("uvicorn did not start")
 
     async def __aexit__(self, *exc: object) -> None:

@@ -53,8 +53,11 @@ export default async function quality(main) {
       bars(t('quality.rates'), rates.map(([k, v]) => [t(k), v, pct(v)]), 1),
       bars(t('quality.times'), times.flatMap(([k, d]) => [[`${t(k)} (${t('quality.median')})`, d?.median_minutes, mins(d?.median_minutes)], [`${t(k)} (p90)`, d?.p90_minutes, mins(d?.p90_minutes)]]), maxTime),
       bars(t('quality.follow_ups'), ['done', 'missed', 'overdue'].map((k) => [t(`quality.fu_${k}`), fu[k], fmtNumber(fu[k])]), Math.max(1, fu.due)),
-      h('section', { class: 'card' }, h('h2', { text: t('quality.rounds') }),
-        h('p', { text: `${t('quality.occurrences_held')}: ${fmtNumber(m.rounds.occurrences_held)} · ${t('quality.attendees')}: ${fmtNumber(m.rounds.local_attendees_per_occurrence, 1)}` })));
+      h('section', { class: 'card', id: 'figure-rounds' }, h('h2', { text: t('quality.rounds') }),
+        h('p', {}, `${t('quality.occurrences_held')}: `,
+          h('span', { class: 'figure', id: 'rounds-held', data: { value: m.rounds.occurrences_held ?? '' }, text: fmtNumber(m.rounds.occurrences_held) })),
+        h('p', {}, `${t('quality.attendees')}: `,
+          h('span', { class: 'figure', id: 'rounds-local', data: { value: m.rounds.local_attendees_per_occurrence ?? '' }, text: fmtNumber(m.rounds.local_attendees_per_occurrence, 1) }))));
   }
   form.addEventListener('submit', (e) => { e.preventDefault(); load(); });
   await load();

@@ -1,45 +1,96 @@
-// One round series: pick an occurrence, then its agenda (with the suggested cases and the
+// One round series: its occurrences (in the viewer's time and the host's), the link to join,
+// who takes part, each occurrence's agenda (the suggested cases, a presenter, and the
 // round's recommendations, which join each case's record) and who attended.
-import { $, all, api, fmt, h, label, say, session, t } from '../core.js';
+// "Now" is the server's: the occurrences come from its clock (a browser's may be wrong).
+import { $, ApiError, all, api, fmt, fmtTime, formData, h, label, say, session, showProblem, t } from '../core.js';
 
 const DAY = 86400000;
+const PARTICIPANT_ROLE = { clinician: 'local_team', specialist: 'specialist', interpreter: 'interpreter' };
+
+async function people(ids) {
+  const found = await Promise.all([...new Set(ids)].map((uid) =>
+    api(`/users/${uid}`).then((u) => [uid, u]).catch(() => [uid, null])));
+  return new Map(found);
+}
 
 export default async function round(main, { round_id: id }) {
-  const staff = ['coordinator', 'admin'].includes(session.me.role);
+  const me = session.me;
   const r = await api(`/rounds/${id}`);
+  const staff = ['coordinator', 'admin'].includes(me.role);
+  const host = me.role === 'clinician' && me.organization_id === r.host_organization_id;
+  const canEdit = staff || host; // participants, agenda, attendance (the API decides too)
+  const canRecommend = canEdit || me.role === 'specialist';
+
   $('#round-title', main).textContent = r.title;
   $('#round-facts', main).replaceChildren(...[
     [t('field.specialty'), label('specialty', r.specialty)], [t('field.rrule'), r.rrule],
-    [t('field.starts_at_local'), `${r.starts_at_local} (${r.timezone})`], [t('field.duration_minutes'), r.duration_minutes],
+    [t('field.starts_at_local'), `${r.starts_at_local.replace('T', ' ')} (${r.timezone})`], [t('field.duration_minutes'), r.duration_minutes],
     [t('field.teaching_topic'), r.teaching_topic || '—'],
   ].flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })]));
-  if (r.join_url) $('#round-facts', main).append(h('dt', { text: t('rounds.join') }), h('dd', {}, h('a', { href: r.join_url, rel: 'noopener', target: '_blank', text: r.join_url })));
+  const join = $('#round-join', main);
+  if (r.join_url) { join.href = r.join_url; join.hidden = false; }
 
-  const from = new Date(Date.now() - 28 * DAY).toISOString();
-  const to = new Date(Date.now() + 56 * DAY).toISOString();
-  const occ = (await api(`/rounds/${id}/occurrences?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`)).items;
+  // The coming ones from the server's now (an occurrence under way included), then the
+  // four weeks before the first of them.
+  const coming = (await api(`/rounds/${id}/occurrences?limit=20`)).items;
+  const anchor = Date.parse(coming[0]?.start || r.ends_at || r.starts_at);
+  const past = (await api(`/rounds/${id}/occurrences?limit=50&from=${encodeURIComponent(new Date(anchor - 28 * DAY).toISOString())}&to=${encodeURIComponent(new Date(anchor).toISOString())}`)).items;
+  const occ = [...past.filter((o) => !coming.some((c) => c.original_start === o.original_start)), ...coming];
+  const byStart = new Map(occ.map((o) => [o.original_start, o]));
   const select = $('#occurrence', main);
   const wanted = new URLSearchParams(location.search).get('start');
-  const next = occ.find((o) => Date.parse(o.end) > Date.now()) || occ.at(-1);
+  const chosen = byStart.get(wanted) || coming[0] || occ.at(-1);
   select.replaceChildren(...occ.map((o) => h('option', {
-    value: o.original_start, selected: wanted ? o.original_start === wanted : o === next,
-    text: `${fmt(o.start)}${o.cancelled ? ` (${t('rounds.cancelled')})` : ''}`,
+    value: o.original_start, selected: o === chosen,
+    text: `${fmt(o.start)}${o.moved ? ` (${t('rounds.moved')})` : ''}`,
   })));
-  const participants = await all(`/rounds/${id}/participants`).catch(() => []);
+
+  let participants = [];
+  let names = new Map();
+  const nameOf = (uid) => names.get(uid)?.name || t('rounds.someone');
+
+  async function loadPeople() {
+    participants = await all(`/rounds/${id}/participants`).catch(() => []);
+    const hosts = canEdit ? await all(`/users?organization_id=${encodeURIComponent(r.host_organization_id)}&role=clinician`).catch(() => []) : [];
+    names = await people(participants.map((p) => p.user_id));
+    for (const u of hosts) names.set(u.id, u);
+    $('#participants', main).replaceChildren(...participants.map((p) => h('li', { data: { userId: p.user_id } },
+      nameOf(p.user_id), ' ', h('span', { class: 'pill', text: label('round_role', p.role) }))));
+    if (!participants.length) $('#participants', main).append(h('li', { class: 'muted', text: t('rounds.no_participants') }));
+    // Who may present: the host's clinicians and the round's participants.
+    const presenters = new Map([...hosts.map((u) => [u.id, u]), ...participants.map((p) => [p.user_id, names.get(p.user_id)])]);
+    $('#presenter', main).replaceChildren(...[...presenters].map(([uid, u]) => h('option', { value: uid, text: u?.name || uid })));
+    if (!canEdit) return;
+    const taking = new Set(participants.map((p) => p.user_id));
+    const [specialists, interpreters] = await Promise.all([
+      all('/users?role=specialist').catch(() => []), all('/users?role=interpreter').catch(() => [])]);
+    const form = $('#participant-form', main);
+    form.user_id.replaceChildren(...[...hosts, ...specialists, ...interpreters].filter((u) => u.active !== false && !taking.has(u.id))
+      .map((u) => h('option', { value: u.id, text: `${u.name} · ${t(`role.${u.role}`)}`, data: { role: u.role } })));
+    form.hidden = !form.user_id.options.length;
+  }
 
   async function show() {
-    const start = encodeURIComponent(select.value);
-    if (!select.value) return;
-    const base = `/rounds/${id}/occurrences/${start}`;
+    const o = byStart.get(select.value);
+    if (!o) return;
+    $('#occurrence-local', main).textContent = `${fmt(o.start)} – ${fmtTime(o.end)}`;
+    $('#occurrence-local', main).dataset.start = o.start;
+    $('#occurrence-host', main).textContent = t('rounds.host_time', { time: o.start_local.replace('T', ' '), zone: o.timezone });
+    const base = `/rounds/${id}/occurrences/${encodeURIComponent(o.original_start)}`;
     const [agenda, suggested, attendance] = await Promise.all([
-      all(`${base}/agenda`), staff ? all(`${base}/suggested-agenda`).catch(() => []) : [], all(`${base}/attendance`).catch(() => [])]);
+      all(`${base}/agenda`), canEdit ? all(`${base}/suggested-agenda`).catch(() => []) : [], all(`${base}/attendance`).catch(() => [])]);
+    const cases = new Map(await Promise.all([...new Set(agenda.map((i) => i.case_id))].map((cid) =>
+      api(`/cases/${cid}`).then((c) => [cid, c]).catch(() => [cid, null]))));
     $('#agenda', main).replaceChildren(...agenda.map((item) => {
       const tid = `rec-${item.id}`;
-      const area = h('textarea', { id: tid, rows: 2, maxlength: 8000, value: item.recommendation || '' });
-      return h('li', {},
-        h('a', { href: `/cases/${item.case_id}`, text: t('rounds.case') }), ' ',
+      const area = h('textarea', { id: tid, rows: 3, maxlength: 8000, value: item.recommendation || '', readonly: !canRecommend });
+      return h('li', { data: { caseId: item.case_id, itemId: item.id } },
+        h('div', { class: 'item-head' },
+          h('a', { href: `/cases/${item.case_id}`, text: cases.get(item.case_id)?.question || `${t('rounds.case')} ${item.case_id.slice(-6)}` }),
+          h('span', { class: 'muted', text: `${t('rounds.presenter')}: ${nameOf(item.presenter_id)}` })),
         h('label', { for: tid, text: t('rounds.recommendation') }), area,
-        staff ? h('button', { type: 'button', class: 'secondary', text: t('action.save'), onclick: async () => {
+        item.recommended_at ? h('p', { class: 'muted', text: t('rounds.recommended_at', { when: fmt(item.recommended_at) }) }) : null,
+        canRecommend ? h('button', { type: 'button', class: 'secondary save-rec', text: t('action.save'), onclick: async () => {
           try {
             await api(`${base}/agenda/${item.id}`, { method: 'PATCH', json: { recommendation: area.value }, headers: { 'If-Match': `"${item.version}"` } });
             say(t('saved'));
@@ -48,19 +99,49 @@ export default async function round(main, { round_id: id }) {
         } }) : null);
     }));
     if (!agenda.length) $('#agenda', main).append(h('li', { class: 'muted', text: t('rounds.agenda_empty') }));
-    $('#suggested', main).replaceChildren(...suggested.map((c) => h('li', {},
+    $('#suggest-box', main).hidden = !canEdit;
+    const onAgenda = new Set(agenda.map((i) => i.case_id));
+    $('#suggested', main).replaceChildren(...suggested.filter((c) => !onAgenda.has(c.case_id)).map((c) => h('li', { data: { caseId: c.case_id } },
       h('a', { href: `/cases/${c.case_id}`, text: c.question }), ` · ${label('status', c.status)} · ${label('urgency', c.urgency)} `,
-      h('button', { type: 'button', class: 'secondary', text: t('action.add_to_agenda'), onclick: async () => {
-        try { await api(`${base}/agenda`, { json: { case_id: c.case_id, presenter_id: session.me.id } }); await show(); } catch (err) { say(err.message, 'error'); }
+      h('button', { type: 'button', class: 'secondary add-agenda', text: t('action.add_to_agenda'), onclick: async () => {
+        try { await api(`${base}/agenda`, { json: { case_id: c.case_id, presenter_id: $('#presenter', main).value } }); await show(); } catch (err) { say(err.message, 'error'); }
       } }))));
-    const attended = new Map(attendance.map((a) => [a.user_id, a.attended]));
-    $('#attendance', main).replaceChildren(...participants.map((p, i) => h('li', { class: 'check' },
-      h('input', { type: 'checkbox', id: `att-${i}`, checked: attended.get(p.user_id) === true, disabled: !staff, onchange: async (e) => {
-        try { await api(`${base}/attendance`, { json: { user_id: p.user_id, attended: e.target.checked } }); } catch (err) { say(err.message, 'error'); }
-      } }),
-      h('label', { for: `att-${i}`, text: `${label('round_role', p.role)} · ${p.user_id}` }))));
-    if (!participants.length) $('#attendance', main).append(h('li', { class: 'muted', text: t('rounds.no_participants') }));
+    if (canEdit && !$('#suggested', main).children.length) $('#suggested', main).append(h('li', { class: 'muted', text: t('rounds.no_suggestions') }));
+
+    const records = new Map(attendance.map((a) => [a.user_id, a]));
+    const who = [...new Set([...participants.map((p) => p.user_id), ...records.keys()])];
+    const missing = who.filter((uid) => !names.has(uid));
+    if (missing.length) for (const [uid, u] of await people(missing)) names.set(uid, u);
+    $('#attendance', main).replaceChildren(...who.map((uid, i) => {
+      const rec = records.get(uid);
+      return h('li', { class: 'check', data: { userId: uid } },
+        h('input', { type: 'checkbox', id: `att-${i}`, checked: rec?.attended === true, disabled: !canEdit, onchange: async (e) => {
+          try {
+            await api(`${base}/attendance`, { json: { user_id: uid, attended: e.target.checked } });
+            say(t('saved'));
+            await show();
+          } catch (err) { e.target.checked = !e.target.checked; say(err.message, 'error'); }
+        } }),
+        h('label', { for: `att-${i}`, text: nameOf(uid) }),
+        rec?.attended && rec.local ? h('span', { class: 'pill local', text: t('rounds.local') }) : null);
+    }));
+    if (!who.length) $('#attendance', main).append(h('li', { class: 'muted', text: t('rounds.no_participants') }));
   }
+
+  $('#participant-form', main).addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const form = e.target;
+    const body = formData(form);
+    body.role = PARTICIPANT_ROLE[form.user_id.selectedOptions[0]?.dataset.role];
+    try {
+      await api(`/rounds/${id}/participants`, { json: body });
+      form.allow_conflict.checked = false;
+      say(t('saved'));
+      await loadPeople();
+      await show();
+    } catch (err) { if (err instanceof ApiError) showProblem(form, err); else say(t('error.offline'), 'error'); }
+  });
   select.addEventListener('change', show);
+  await loadPeople();
   await show();
 }

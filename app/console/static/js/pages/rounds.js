@@ -2,8 +2,6 @@
 // series, and for coordinators a new series.
 import { $, ApiError, all, api, fmt, formData, h, label, navigate, say, session, showProblem, t } from '../core.js';
 
-const DAY = 86400000;
-
 export default async function rounds(main) {
   const staff = ['coordinator', 'admin'].includes(session.me.role);
   const series = await all('/rounds');
@@ -12,15 +10,15 @@ export default async function rounds(main) {
     h('div', { class: 'muted', text: `${r.rrule} · ${r.starts_at_local} (${r.timezone})` }))));
   if (!series.length) $('#round-list', main).append(h('li', { class: 'muted', text: t('rounds.none') }));
 
-  const from = new Date(Date.now() - DAY).toISOString();
-  const to = new Date(Date.now() + 28 * DAY).toISOString();
+  // From the server's now (its clock, not the browser's), an occurrence under way included.
   const occ = (await Promise.all(series.map((r) =>
-    api(`/rounds/${r.id}/occurrences?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`)
+    api(`/rounds/${r.id}/occurrences?limit=10`)
       .then((p) => p.items.map((o) => ({ ...o, round: r }))).catch(() => [])))).flat()
-    .filter((o) => !o.cancelled).sort((a, b) => Date.parse(a.start) - Date.parse(b.start)).slice(0, 20);
-  $('#upcoming', main).replaceChildren(...occ.map((o) => h('li', {},
-    h('a', { href: `/rounds/${o.round_id}?start=${encodeURIComponent(o.original_start)}`, text: o.round.title }),
-    ` · ${fmt(o.start)}`, o.moved ? ` (${t('rounds.moved')})` : '')));
+    .sort((a, b) => Date.parse(a.start) - Date.parse(b.start)).slice(0, 20);
+  $('#upcoming', main).replaceChildren(...occ.map((o) => h('li', { data: { roundId: o.round_id, start: o.start } },
+    h('a', { href: `/rounds/${o.round_id}?start=${encodeURIComponent(o.original_start)}`, text: o.round.title }), ' · ',
+    h('span', { class: 'when', text: fmt(o.start) }), o.moved ? ` (${t('rounds.moved')})` : '',
+    h('span', { class: 'muted', text: ` · ${t('rounds.host_time', { time: o.start_local.replace('T', ' '), zone: o.timezone })}` }))));
   if (!occ.length) $('#upcoming', main).append(h('li', { class: 'muted', text: t('rounds.nothing_soon') }));
 
   if (!staff) return;
@@ -32,7 +30,7 @@ export default async function rounds(main) {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const body = formData(form);
-    if (!body.teaching_topic) delete body.teaching_topic;
+    for (const k of ['teaching_topic', 'join_url']) if (!body[k]) delete body[k];
     try {
       const r = await api('/rounds', { json: body });
       navigate(`/rounds/${r.id}`);
