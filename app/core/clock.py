@@ -14,16 +14,22 @@ from datetime import UTC, datetime, timedelta
 
 
 class Clock:
-    def __init__(self, start: datetime | None = None, speed: float = 1.0) -> None:
+    def __init__(
+        self, start: datetime | None = None, speed: float = 1.0, anchor: float | None = None
+    ) -> None:
         self._frozen: datetime | None = None
-        self.run(start, speed)
+        self.run(start, speed, anchor)
 
-    def run(self, start: datetime | None = None, speed: float = 1.0) -> None:
-        """Tick from `start` (default: the real now) at `speed` times real time."""
+    def run(
+        self, start: datetime | None = None, speed: float = 1.0, anchor: float | None = None
+    ) -> None:
+        """Tick from `start` (default: the real now) at `speed` times real time. `anchor` is
+        the real moment (Unix seconds) at which the clock reads `start` (default: now), so
+        that several processes started one after another share one programme time."""
         if speed <= 0:
             raise ValueError("the clock's speed must be positive")
-        self._origin_real = time.time()
-        self._origin = (start or datetime.now(UTC)).astimezone(UTC)
+        self._origin_real = time.time() if anchor is None else anchor
+        self._origin = (start or datetime.fromtimestamp(self._origin_real, UTC)).astimezone(UTC)
         self._speed = speed
         self._frozen = None
 
@@ -69,7 +75,7 @@ def utcnow() -> datetime:
     return clock.now()
 
 
-def configure(start: datetime | None, speed: float) -> None:
-    """Apply the CLOCK_START / CLOCK_SPEED settings (at start-up)."""
+def configure(start: datetime | None, speed: float, anchor: float | None = None) -> None:
+    """Apply the CLOCK_START / CLOCK_SPEED / CLOCK_ANCHOR settings (at start-up)."""
     if start is not None or speed != 1.0:
-        clock.run(start, speed)
+        clock.run(start, speed, anchor)
