@@ -127,7 +127,7 @@ async def on_server(p: Params, db: str, snapshot_weeks: int = 0) -> dict[str, An
             for f in server.mail_dir.glob("*.eml"):
                 f.unlink()
             out["setup_s"] = round(time.perf_counter() - t0, 1)
-            sim = Simulation(api, net, p, tl, START, server.mail_dir)
+            sim = Simulation(api, net, p, tl, START, server.mail_dir, progress=True)
             if snapshot_weeks:
                 cut = START + timedelta(weeks=snapshot_weeks)
 

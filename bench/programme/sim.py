@@ -12,6 +12,7 @@ import heapq
 import itertools
 import random
 import re
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -33,6 +34,13 @@ from bench.programme.model import (
 from bench.programme.network import Network
 
 OFFER_LINK = re.compile(r"/offers/(off_[0-9A-Za-z]+)")
+URGENCY = re.compile(r"\b(emergency|urgent|routine)\b")
+# The server's default offer lifetimes (OFFER_EXPIRY_MINUTES), by urgency.
+EXPIRY = {
+    "emergency": timedelta(minutes=10),
+    "urgent": timedelta(hours=2),
+    "routine": timedelta(hours=12),
+}
 # A full worker pass (every job: reminders, digests, follow-ups due, the measures' rollup)
 # at least this often; matching's jobs pass after every event that needs them.
 FULL_PASS = timedelta(hours=24)
@@ -75,10 +83,11 @@ class Tally:
 
 class Simulation:
     def __init__(self, api: Api, net: Network, p: Params, timeline: Any, start: datetime,
-                 mail_dir: Path) -> None:  # fmt: skip
+                 mail_dir: Path, progress: bool = False) -> None:  # fmt: skip
         self.api, self.net, self.p, self.tl = api, net, p, timeline
         self.start, self.end = start, start + timedelta(weeks=p.weeks)
         self.mail_dir = mail_dir
+        self.progress = progress
         self.rnd = random.Random(p.seed * 7919 + 1)
         self.events: list[tuple[datetime, int, Callable[[], Awaitable[None]], str]] = []
         self.seq = itertools.count()
@@ -117,7 +126,13 @@ class Simulation:
             for st in rd["starts"]:
                 self.at(st, lambda r=rd, s=st: self.round_held(r, s))  # type: ignore[misc]
         next_full = self.start
+        t0, reported = time.perf_counter(), 0
         while self.events and self.events[0][0] < self.end:
+            week = (self.tl.now() - self.start).days // 7
+            if self.progress and week >= reported + 4:
+                reported = week
+                print(f"  week {week}: {len(self.cases)} cases, "
+                      f"{time.perf_counter() - t0:.0f} s", flush=True)  # fmt: skip
             first = min(self.events[0][0], next_full)
             full = first >= next_full
             if full:
@@ -135,7 +150,10 @@ class Simulation:
             if full or jobs:
                 await self.tl.jobs(full, offer_new="new" in jobs, expire="expire" in jobs)
                 self.read_mail()
-                await self._run_one(self.poll_offers)
+                # Emailed offers are known from their email; the rest from the coordinator's
+                # list (after every pass when nobody is emailed, else once a day).
+                if full or not self.p.notifications:
+                    await self._run_one(self.poll_offers)
 
     async def _wake(self) -> None:
         """An offer's expiry: the worker's pass after it passes the case down the ranking."""
@@ -163,7 +181,13 @@ class Simulation:
                 self.tally.emails_other += 1
                 continue
             self.tally.emails_offer += 1
-            self.offer_noticed(sp, m.group(1), now, notified=True)
+            offer_id = m.group(1)
+            if offer_id not in self.woken:  # when it lapses, the worker passes it down
+                self.woken.add(offer_id)
+                u = URGENCY.search(text)
+                lapse = EXPIRY[u.group(1) if u else "routine"]
+                self.at(now + lapse, self._wake, jobs="expire")
+            self.offer_noticed(sp, offer_id, now, notified=True)
 
     async def poll_offers(self) -> None:
         """The coordinator's list of pending offers: who has one waiting unannounced."""
