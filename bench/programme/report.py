@@ -274,7 +274,8 @@ def assumptions(p: dict[str, Any]) -> str:
         f"{p['round_attendance']}.",
         "- The server's worker: matching's passes run at every step that needs them, every "
         "other job once a programme day, except the daily digest and webhook delivery (no "
-        "measure depends on them; no partner app subscribes).",
+        "measure depends on them; no partner app subscribes) and the measures' catch-up "
+        "(GET /metrics/quality catches up when asked).",
         f"- Seed {p['seed']}: the same seed gives the same network, cases and behaviour.",
     ]
     return "\n".join(lines)
@@ -323,7 +324,10 @@ def write(out: Path, base: dict[str, Any], what_ifs: dict[str, dict[str, Any]],
         f"Requests served: {srv.get('requests', 'n/a')} (all processes, set-up included); "
         f"database {srv.get('db_bytes', 0) / 1e6:.1f} MB; worker passes "
         f"{base.get('worker', {}).get('passes', 'n/a')} taking "
-        f"{base.get('worker', {}).get('seconds', 'n/a')} s.",
+        f"{base.get('worker', {}).get('seconds', 'n/a')} s. CPU time during the run: "
+        f"{base.get('cpu_s', {}).get('server', 'n/a')} s in the API process(es), "
+        f"{base.get('cpu_s', {}).get('simulation_and_worker', 'n/a')} s in the simulation "
+        "and the worker it runs.",
         "",
         table(
             cost_rows(base),

@@ -135,9 +135,13 @@ async def on_server(p: Params, db: str, snapshot_weeks: int = 0) -> dict[str, An
                     out["snapshot"] = await quality(api, START, cut)
 
                 sim.at(cut, snap)
-            t1 = time.perf_counter()
+            t1, cpu1, srv1 = time.perf_counter(), time.process_time(), server.cpu_seconds()
             await sim.run()
             out["run_s"] = round(time.perf_counter() - t1, 1)
+            out["cpu_s"] = {
+                "server": round(server.cpu_seconds() - srv1, 1),
+                "simulation_and_worker": round(time.process_time() - cpu1, 1),
+            }
             out["worker"] = {
                 "passes": tl.jobs_run,
                 "seconds": round(tl.jobs_s, 1),

@@ -92,6 +92,15 @@ class Server:
             asyncio.run(_pg(self.url, f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)'))
         shutil.rmtree(self.workdir, ignore_errors=True)
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the API processes have used so far."""
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for proc in self.procs:
+            fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        return round(total, 1)
+
     async def db_bytes(self) -> int:
         if self.pg_name:
             import asyncpg
