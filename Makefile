@@ -9,7 +9,7 @@ PORT   ?= 8000
 export BOOTSTRAP_ADMIN_EMAIL ?= admin@demo.org
 export BOOTSTRAP_ADMIN_PASSWORD ?= admin-password-1
 
-.PHONY: install run migrate test lint typecheck format bench worker clean
+.PHONY: install run migrate test lint typecheck format bench programme worker clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,12 @@ bench: install
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) \
 	  || { echo "wrk is needed: apt-get install wrk"; exit 1; }
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# A simulated programme year on the real server, beside MSF's and Swinfen's figures; the
+# report goes to PROGRAMME_OUT (default programme-report/). PROGRAMME_ARGS="--db postgres"
+# runs it on PostgreSQL with two API processes and Redis. See docs/programme.md.
+programme: install
+	$(BIN)/python -m bench.programme $(PROGRAMME_ARGS)
 
 clean:
 	rm -rf $(VENV) consult.db consult.db-* data .pytest_cache

@@ -40,7 +40,7 @@ class SchemaBehind(RuntimeError):
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     s = get_settings()
-    clock.configure(s.clock_start, s.clock_speed)
+    clock.configure(s.clock_start, s.clock_speed, s.clock_anchor, s.clock_file)
     engine = init_engine(s.database_url)
     have, want = await database_heads(engine), code_heads()
     if have != want:

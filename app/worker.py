@@ -103,7 +103,7 @@ async def _until_sigterm() -> None:
 def main() -> None:
     s = get_settings()
     configure_logging(s.log_format, s.log_level)
-    clock.configure(s.clock_start, s.clock_speed)
+    clock.configure(s.clock_start, s.clock_speed, s.clock_anchor, s.clock_file)
     init_engine(s.database_url)
     _discover()
     asyncio.run(_until_sigterm())

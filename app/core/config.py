@@ -150,6 +150,12 @@ class Settings(BaseSettings):
     # production, where "now" is the real now.
     clock_start: datetime | None = None
     clock_speed: float = Field(default=1.0, gt=0)
+    # The real moment (Unix seconds) at which the clock reads CLOCK_START; unset: when the
+    # process starts. Several processes given the same anchor share one programme time.
+    clock_anchor: float | None = None
+    # A file holding the programme's now (RFC 3339), rewritten by a simulation that steps
+    # time for every process at once; while it exists, it is the clock.
+    clock_file: Path | None = None
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "Settings":
@@ -157,7 +163,12 @@ class Settings(BaseSettings):
             raise ValueError("SECRET_KEY must be set outside development")
         if len(self.secret_key) < 16:
             raise ValueError("SECRET_KEY must be at least 16 characters")
-        if self.environment == "production" and (self.clock_start or self.clock_speed != 1.0):
+        if self.environment == "production" and (
+            self.clock_start
+            or self.clock_speed != 1.0
+            or self.clock_anchor is not None
+            or self.clock_file is not None
+        ):
             raise ValueError("CLOCK_START and CLOCK_SPEED are for simulations and tests only")
         return self
 

@@ -463,7 +463,7 @@ def main() -> None:
 
     async def _main() -> None:
         s = get_settings()
-        clock_setup.configure(s.clock_start, s.clock_speed)
+        clock_setup.configure(s.clock_start, s.clock_speed, s.clock_anchor, s.clock_file)
         init_engine(s.database_url)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

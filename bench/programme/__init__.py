@@ -1,0 +1,1 @@
+"""A simulated programme year on the real server: `python -m bench.programme`."""
