@@ -131,8 +131,7 @@ async def note_signed(session: AsyncSession, event: OutboxEvent) -> None:
         )
 
 
-@listen("followup.due")
-async def followup_due(session: AsyncSession, event: OutboxEvent) -> None:
+async def _followup(session: AsyncSession, event: OutboxEvent, kind: Kind) -> None:
     # The description is clinical text: only the due time goes out.
     p = event.payload
     if not _has(p, "due_at", "follow_up_id"):
@@ -141,29 +140,25 @@ async def followup_due(session: AsyncSession, event: OutboxEvent) -> None:
         await notify(
             session,
             uid,
-            Kind.followup_due,
+            kind,
             data={"deadline": p["due_at"]},
             link=link(f"/follow-ups/{p['follow_up_id']}"),
             case_id=p.get("case_id"),
+            # The overdue notice is sent once per follow-up and person, however often told.
+            dedupe_key=f"followup-overdue:{p['follow_up_id']}:{uid}"
+            if kind is Kind.followup_overdue
+            else None,
         )
+
+
+@listen("followup.due")
+async def followup_due(session: AsyncSession, event: OutboxEvent) -> None:
+    await _followup(session, event, Kind.followup_due)
 
 
 @listen("followup.overdue")
 async def followup_overdue(session: AsyncSession, event: OutboxEvent) -> None:
-    # As followup.due: the description is clinical text, only the due time goes out.
-    p = event.payload
-    if not _has(p, "due_at", "follow_up_id"):
-        return
-    for uid in event.audience:
-        await notify(
-            session,
-            uid,
-            Kind.followup_overdue,
-            data={"deadline": p["due_at"]},
-            link=link(f"/follow-ups/{p['follow_up_id']}"),
-            case_id=p.get("case_id"),
-            dedupe_key=f"followup-overdue:{p['follow_up_id']}:{uid}",
-        )
+    await _followup(session, event, Kind.followup_overdue)
 
 
 @listen("round.reminder")
