@@ -3,7 +3,8 @@
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Field, SQLModel
+from sqlalchemy import ColumnElement, String, cast
+from sqlmodel import Field, SQLModel, col
 
 from app.core.clock import utcnow
 from app.core.db import json_field, ts_field
@@ -29,3 +30,8 @@ class OutboxEvent(SQLModel, table=True):
     created_at: datetime = ts_field(default_factory=utcnow)
     # Set by the relay once the event was handed to pub/sub.
     published_at: datetime | None = ts_field(default=None, index=True)
+
+
+def names(user_id: str) -> ColumnElement[bool]:
+    """Events whose audience names `user_id` (a SQL superset: ids are unique strings)."""
+    return cast(col(OutboxEvent.audience), String).contains(f'"{user_id}"')

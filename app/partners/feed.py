@@ -16,7 +16,7 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, cast, func, or_, select, text
+from sqlalchemy import ColumnElement, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,7 +25,7 @@ from sqlmodel import col
 from app.core.clock import utcnow
 from app.core.db import is_postgres, unit_of_work
 from app.core.principal import Principal, Role, Scope
-from app.events.models import INTERNAL_EVENTS, OutboxEvent
+from app.events.models import INTERNAL_EVENTS, OutboxEvent, names
 from app.partners.models import PartnerCursor
 
 WATERMARK = "watermark"
@@ -162,7 +162,7 @@ def prefilter(p: Principal) -> ColumnElement[bool] | None:
         return None
     if p.is_client:
         return col(OutboxEvent.organization_id) == p.organization_id
-    named = cast(col(OutboxEvent.audience), String).contains(f'"{p.id}"')
+    named = names(p.id)
     if p.role is Role.clinician and p.organization_id:
         return or_(col(OutboxEvent.organization_id) == p.organization_id, named)
     return named

@@ -22,16 +22,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.db import sessionmaker
 from app.core.deps import resolve_principal
 from app.core.errors import Unauthorized
-from app.core.principal import Principal, Role, Scope
+from app.core.principal import Principal
 from app.events.models import SESSION_ENDED
-from app.realtime import codes
+from app.realtime import codes, inbox
 from app.realtime.pubsub import PubSub
 
 log = logging.getLogger("app.realtime")
 
 FILL = -1  # buffer marker: catch up from the database
-# Events a facility's clinicians hear of in their inbox although not named in the audience.
-FACILITY_EVENTS = ("case.", "note.", "followup.", "round.")
+HEARD_KEPT = 4096  # event ids an inbox socket remembers having sent (delivery is at least once)
 
 
 def dumps(obj: Any) -> str:
@@ -80,6 +79,7 @@ class Conn:
         "source",
         "stale",
         "checked",
+        "heard",
         "__weakref__",
     )
 
@@ -107,6 +107,9 @@ class Conn:
         # Revocations of this subject heard, and covered by a token check (equal: verified).
         self.stale = 0
         self.checked = 0
+        # An inbox's event ids already sent, oldest first: the bus and a resume may both
+        # carry one event, the client gets it once.
+        self.heard: dict[int, None] = {}
 
     @property
     def user_id(self) -> str:
@@ -146,7 +149,10 @@ class Conn:
                 if not self.buf:
                     break
                 seq, text = self.buf.popleft()
-                if seq is not None:
+                if seq is not None and self.case_id is None:
+                    if not self._first_time(seq):
+                        continue  # an inbox's event id: sent already
+                elif seq is not None:
                     if seq == FILL:
                         await self._fill(None)
                         continue
@@ -169,9 +175,20 @@ class Conn:
         if self.buf and not self.closing:
             self._kick()
 
+    def _first_time(self, event_id: int) -> bool:
+        if event_id in self.heard:
+            return False
+        self.heard[event_id] = None
+        if len(self.heard) > HEARD_KEPT:
+            del self.heard[next(iter(self.heard))]
+        return True
+
     async def _fill(self, up_to: int | None) -> None:
         """Send stored messages after the cursor (a session per page, none held while sending)."""
-        if self.case_id is None or self.source is None:
+        if self.case_id is None:
+            await self._replay_inbox()
+            return
+        if self.source is None:
             return
         while not self.closing:
             rows = await self.source.missed(self.case_id, self.cursor, up_to, 200)
@@ -181,6 +198,20 @@ class Conn:
                 await self.ws.send_text(text)
                 self.cursor = seq
             if len(rows) < 200:
+                return
+
+    async def _replay_inbox(self) -> None:
+        """Send the inbox events after the cursor (an event id) that this socket missed."""
+        after, first = self.cursor, True
+        while not self.closing:
+            events, after, more = await inbox.missed(self.principal, after, inbox.PAGE, first)
+            first = False
+            for ev in events:
+                if self.closing:
+                    return
+                if self._first_time(ev["id"]):
+                    await self.ws.send_text(dumps(inbox.frame(ev)))
+            if not more:
                 return
 
     # -- closing -------------------------------------------------------------------------
@@ -257,7 +288,7 @@ class Hub:
             return
         self.inbox_users[conn.user_id].add(conn)
         p = conn.principal
-        if p.organization_id and (p.is_client or p.role == Role.clinician):
+        if p.organization_id and inbox.hears_facility(p):
             self.inbox_orgs[p.organization_id].add(conn)
 
     def detach(self, conn: Conn) -> None:
@@ -420,33 +451,19 @@ class Hub:
         self._to_inbox(ev)
 
     def _to_inbox(self, ev: dict[str, Any]) -> None:
+        """`inbox.hears`, through the indexes: who is named, and a facility's listeners."""
         targets: set[Conn] = set()
         for uid in ev.get("audience") or ():
             targets |= self.inbox_users.get(uid, set())
         org = ev.get("organization_id")
-        if org and ev["type"].startswith(FACILITY_EVENTS):
-            # An API client hears its facility's events only within its scopes (as on
-            # GET /changes): rounds need rounds:read, everything else cases:read.
-            needed = Scope.rounds_read if ev["type"].startswith("round.") else Scope.cases_read
+        if org and ev["type"].startswith(inbox.FACILITY_EVENTS):
+            needed = inbox.facility_scope(ev["type"])
             targets |= {c for c in self.inbox_orgs.get(org, ()) if c.principal.has_scope(needed)}
         if not targets:
             return
-        payload = dict(ev.get("payload") or {})
-        payload.pop("body", None)  # the inbox notifies; the room carries the conversation
-        text = dumps(
-            {
-                "type": "event",
-                "id": ev["id"],
-                "event": ev["type"],
-                "resource_type": ev["resource_type"],
-                "resource_id": ev["resource_id"],
-                "organization_id": org,
-                "payload": payload,
-                "at": ev.get("created_at"),
-            }
-        )
+        text = dumps(inbox.frame(ev))
         for c in targets:
-            c.offer(None, text)
+            c.offer(ev["id"], text)
 
     def resync(self) -> None:
         """The bus was cut off: every room socket catches up from the database."""

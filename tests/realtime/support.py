@@ -208,7 +208,13 @@ class Client:
 
 
 async def open_socket(
-    host: str, path: str, token: str | None, *, after_seq: int | None = None, **kw: Any
+    host: str,
+    path: str,
+    token: str | None,
+    *,
+    after_seq: int | None = None,
+    after_id: int | None = None,
+    **kw: Any,
 ) -> Client:
     ws = await connect(f"ws://{host}{API}{path}", open_timeout=10, compression=None, **kw)
     c = Client(ws)
@@ -216,6 +222,8 @@ async def open_socket(
         frame: dict[str, Any] = {"type": "auth", "token": token}
         if after_seq is not None:
             frame["after_seq"] = after_seq
+        if after_id is not None:
+            frame["after_id"] = after_id  # the inbox's: the last event id heard
         await c.send(frame)
         c.ready = await c.next("ready", within=15)
     return c

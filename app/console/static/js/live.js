@@ -1,13 +1,15 @@
 // A live socket that comes back by itself: authenticates with the in-memory token as its
 // first frame, answers pings, re-authenticates when the token is renewed, and reconnects
-// with backoff after a drop. `resumeFrom()` says where a room socket resumes (after_seq).
+// with backoff after a drop. `resumeFrom()` says where a socket resumes (`resumeKey`: a
+// room's after_seq; InboxLive below keeps the inbox's after_id).
 import { refresh, session } from './core.js';
 
 const FINAL = new Set([4403, 4404, 4400]); // not worth retrying: no access, or a bug
 
 export class Live {
-  constructor(path, { onFrame, onState, resumeFrom } = {}) {
+  constructor(path, { onFrame, onState, resumeFrom, resumeKey = 'after_seq' } = {}) {
     this.path = path;
+    this.resumeKey = resumeKey;
     this.onFrame = onFrame || (() => {});
     this.onState = onState || (() => {});
     this.resumeFrom = resumeFrom || (() => null);
@@ -36,7 +38,7 @@ export class Live {
       if (!session.token || session.expiresAt - Date.now() < 30000) await refresh();
       const frame = { type: 'auth', token: session.token };
       const after = this.resumeFrom();
-      if (after != null) frame.after_seq = after;
+      if (after != null) frame[this.resumeKey] = after;
       if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame));
     };
     ws.onmessage = (ev) => {
@@ -80,5 +82,29 @@ export class Live {
     window.removeEventListener('console:token', this.renewed);
     window.removeEventListener('online', this.online);
     if (this.ws) this.ws.close(1000);
+  }
+}
+
+// The inbox: resumes after a drop from the last event it heard (or from where the socket
+// stood when it opened), and passes each event on once (a resume may repeat a few).
+export class InboxLive extends Live {
+  constructor({ onFrame, onState } = {}) {
+    let lastId = null;
+    const seen = new Set();
+    super('/ws/inbox', {
+      onState,
+      resumeKey: 'after_id',
+      resumeFrom: () => lastId,
+      onFrame: (f) => {
+        if (f.type === 'ready') { if (lastId == null) lastId = f.last_event_id; }
+        else if (f.type === 'event') {
+          if (seen.has(f.id)) return;
+          seen.add(f.id);
+          if (seen.size > 2000) seen.delete(seen.values().next().value);
+          lastId = Math.max(lastId ?? 0, f.id);
+        }
+        (onFrame || (() => {}))(f);
+      },
+    });
   }
 }

@@ -1,7 +1,7 @@
 // A specialist's offers, live: /ws/inbox says when something changed for her, and the
 // list is read again from the API (the source of truth), so nothing needs a reload.
 import { $, ApiError, all, api, fmt, h, label, navigate, pill, say, t } from '../core.js';
-import { Live } from '../live.js';
+import { InboxLive } from '../live.js';
 
 export default async function inbox(main) {
   const list = $('#offer-list', main);
@@ -54,14 +54,17 @@ export default async function inbox(main) {
     if (!offers.length) list.append(h('p', { class: 'muted', text: t('inbox.empty') }));
   }
 
-  const live = new Live('/ws/inbox', {
-    onState(s) { linkState.dataset.state = s; linkState.textContent = t(`room.${s}`); if (s === 'open') load(); },
+  // From a socket's frame: a read that fails on a link just back is said, and the next
+  // frame (or reconnect) reads again.
+  const reload = () => load().catch((err) => say(err.message, 'error'));
+  const live = new InboxLive({
+    onState(s) { linkState.dataset.state = s; linkState.textContent = t(`room.${s}`); if (s === 'open') reload(); },
     onFrame(f) {
       if (f.type !== 'event') return;
       feed.prepend(h('li', {}, h('time', { datetime: f.at, text: fmt(f.at) }), ' · ', label('event', f.event),
         f.payload?.case_id ? [' · ', h('a', { href: `/cases/${f.payload.case_id}`, text: t('inbox.open_case') })] : null));
       while (feed.children.length > 20) feed.lastChild.remove();
-      if (f.event.startsWith('offer.') || f.event.startsWith('case.') || f.event.startsWith('matching.')) load();
+      if (f.event.startsWith('offer.') || f.event.startsWith('case.') || f.event.startsWith('matching.')) reload();
     },
   }).start();
   await load();

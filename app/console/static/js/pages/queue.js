@@ -1,7 +1,7 @@
 // The coordinators' board: cases waiting for someone, by urgency then deadline. The inbox
 // socket says when anything changed; the board is then read again from the API.
-import { $, all, fmt, h, label, pill, t } from '../core.js';
-import { Live } from '../live.js';
+import { $, all, fmt, h, label, pill, say, t } from '../core.js';
+import { InboxLive } from '../live.js';
 
 const RANK = { emergency: 0, urgent: 1, routine: 2 };
 const OPEN = new Set(['submitted', 'offered', 'assigned', 'unmatched']);
@@ -28,12 +28,13 @@ export default async function queue(main) {
       $(`#count-${col}`, main).textContent = `(${items.length})`;
     }
   }
-  const live = new Live('/ws/inbox', {
+  const live = new InboxLive({
     onState(s) { linkState.dataset.state = s; linkState.textContent = t(`room.${s}`); },
     onFrame(f) {
       if (f.type !== 'event') return;
       clearTimeout(timer);
-      timer = setTimeout(load, 300); // a burst of events, one read
+      // A burst of events, one read; one that fails on a link just back is said.
+      timer = setTimeout(() => load().catch((err) => say(err.message, 'error')), 300);
     },
   }).start();
   await load();
