@@ -13,10 +13,14 @@ Two uses of one limiter:
   caller stands in the IETF draft's fields (draft-ietf-httpapi-ratelimit-headers-10):
   `RateLimit-Policy: "default";q=<limit>;w=<window>` and `RateLimit: "default";r=<left>;t=<s>`;
   one request too many is 429 problem+json with `Retry-After`.
+
+The in-memory limiter reads all its time from the programme's clock too (sliding login
+windows, remembered addresses), so tests move the clock rather than sleep. In production
+that clock is the real time (CLOCK_* settings are refused there); Redis's own TTLs keep
+the login windows in real seconds.
 """
 
 import math
-import time
 from collections import OrderedDict, defaultdict, deque
 from dataclasses import dataclass
 from typing import Protocol
@@ -39,9 +43,14 @@ class Quota:
     allowed: bool
 
 
+def _seconds() -> float:
+    """Now on the programme's clock, in seconds (app.core.clock)."""
+    return clock.now().timestamp()
+
+
 def _window(window: int) -> tuple[int, int]:
     """The current fixed window's number, and the whole seconds until it ends (>= 1)."""
-    now = clock.now().timestamp()
+    now = _seconds()
     index = int(now // window)
     return index, max(1, math.ceil((index + 1) * window - now))
 
@@ -75,7 +84,7 @@ class MemoryLimiter:
         self._windows: dict[str, tuple[int, int]] = {}
 
     async def hit(self, key: str, limit: int, window: int) -> int | None:
-        now = time.monotonic()
+        now = _seconds()
         q = self._hits[key]
         while q and q[0] <= now - window:
             q.popleft()
@@ -94,13 +103,13 @@ class MemoryLimiter:
 
     async def remember(self, key: str, ttl: int) -> None:
         self._known.pop(key, None)
-        self._known[key] = time.monotonic() + ttl
+        self._known[key] = _seconds() + ttl
         while len(self._known) > self._KNOWN_MAX:
             self._known.popitem(last=False)
 
     async def known(self, key: str) -> bool:
         until = self._known.get(key)
-        return until is not None and until > time.monotonic()
+        return until is not None and until > _seconds()
 
     async def take(self, key: str, limit: int, window: int) -> Quota:
         index, reset = _window(window)

@@ -19,7 +19,7 @@ from app.audit import service as audit
 from app.cases.models import Case, CaseStatus
 from app.cases.overdue import CAN_BE_OVERDUE, mark_overdue
 from app.core.clock import utcnow
-from app.core.db import is_postgres, sessionmaker
+from app.core.db import is_postgres, unit_of_work
 from app.matching.service import offer_next
 from app.notifications.content import link
 from app.notifications.kinds import Kind
@@ -136,8 +136,7 @@ async def step_due(session: AsyncSession, now: datetime, batch: int = 50) -> int
 
 
 async def run_escalation() -> None:
-    async with sessionmaker()() as session:
+    async with unit_of_work() as session:
         await seed(session)
-        await session.commit()
+    async with unit_of_work() as session:
         await step_due(session, utcnow())
-        await session.commit()

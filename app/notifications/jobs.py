@@ -11,7 +11,7 @@ from sqlmodel import col
 from app.cases.models import Case, Offer, OfferStatus, Urgency
 from app.core.clock import utcnow
 from app.core.config import get_settings
-from app.core.db import is_postgres, sessionmaker
+from app.core.db import is_postgres, unit_of_work
 from app.notifications import digest, sender
 from app.notifications.content import link
 from app.notifications.escalation import run_escalation
@@ -103,9 +103,8 @@ async def remind_expiring(session: AsyncSession, batch: int = 200) -> int:
 
 
 async def _in_session(fn: object) -> None:
-    async with sessionmaker()() as session:
+    async with unit_of_work() as session:
         await fn(session)  # type: ignore[operator]
-        await session.commit()
 
 
 async def gathered_messages() -> None:
@@ -117,12 +116,11 @@ async def offer_reminders() -> None:
 
 
 async def digests() -> None:
-    async with sessionmaker()() as session:
-        now = utcnow()
+    now = utcnow()
+    async with unit_of_work() as session:
         await digest.schedule_new(session, now)
-        await session.commit()
+    async with unit_of_work() as session:
         await digest.send_due(session, now)
-        await session.commit()
 
 
 JOBS = {

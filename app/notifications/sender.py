@@ -21,7 +21,7 @@ from sqlmodel import col
 
 from app.core.clock import utcnow
 from app.core.config import get_settings
-from app.core.db import is_postgres, sessionmaker
+from app.core.db import is_postgres, unit_of_work
 from app.core.pagination import keyset_page
 from app.notifications import content
 from app.notifications.accounts import token_of
@@ -252,7 +252,7 @@ async def send_due(limit: int = BATCH) -> int:
     """One pass: claim, send, mark. Returns how many deliveries it handled."""
     now = utcnow()
     batch = Batch()
-    async with sessionmaker()() as session:
+    async with unit_of_work() as session:
         claimed = await _claim(session, now, limit)
         for d in claimed:
             batch.claimed[d.id] = (d.channel, d.attempts)
@@ -261,16 +261,14 @@ async def send_due(limit: int = BATCH) -> int:
             except Exception as e:  # a delivery we cannot even render must not block others
                 log.exception("delivery %s could not be prepared", d.id)
                 batch.done.append(Result(d.id, Outcome.retry, f"prepare: {e}"[:500]))
-        await session.commit()
     if not batch.claimed:
         return 0
     results = list(batch.done)
     results += await email.send(batch.mails)
     results += await push.send(batch.pushes)
     results += await sms.send(batch.texts)
-    async with sessionmaker()() as session:
+    async with unit_of_work() as session:
         await _mark(session, batch, results, utcnow())
-        await session.commit()
     return len(batch.claimed)
 
 

@@ -3,8 +3,8 @@
 Runs on the in-memory limiter, and on Redis when REDIS_URL is set (as .ci/run does).
 """
 
-import asyncio
 import os
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -99,9 +99,24 @@ async def test_redis_counts_are_shared_between_processes():
     await a.reset(key)
 
 
-async def test_memory_limiter_window_slides():
+async def test_memory_limiter_window_slides(clock):
+    # The limiter reads the programme's clock: moving it stands for the time passing.
+    clock.freeze()
     limiter = MemoryLimiter()
-    assert await limiter.hit("k", 1, 1) is None
-    assert await limiter.hit("k", 1, 1) == 1
-    await asyncio.sleep(1.05)
-    assert await limiter.hit("k", 1, 1) is None
+    assert await limiter.hit("k", 1, 10) is None
+    assert await limiter.hit("k", 1, 10) == 11
+    clock.advance(timedelta(seconds=9.5))
+    assert await limiter.hit("k", 1, 10) == 1  # half a second left: wait one
+    clock.advance(timedelta(seconds=0.5))
+    assert await limiter.hit("k", 1, 10) is None  # the first attempt slid out
+    assert await limiter.hit("k", 1, 10) == 11
+
+
+async def test_memory_limiter_forgets_a_remembered_address_on_time(clock):
+    clock.freeze()
+    limiter = MemoryLimiter()
+    await limiter.remember("a@example.org|203.0.113.7", 60)
+    clock.advance(timedelta(seconds=59))
+    assert await limiter.known("a@example.org|203.0.113.7")
+    clock.advance(timedelta(seconds=1))
+    assert not await limiter.known("a@example.org|203.0.113.7")

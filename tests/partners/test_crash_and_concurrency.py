@@ -9,10 +9,20 @@ import sys
 from collections import Counter
 
 import httpx
+from sqlalchemy import func, select
+from sqlmodel import col
 from standardwebhooks import Webhook
 
+from app.core.db import unit_of_work
 from app.core.principal import Role
 from app.partners.dispatcher import run
+from app.partners.feed import FANOUT
+from app.partners.models import (
+    DeliveryStatus,
+    PartnerCursor,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from tests.partners.helpers import commit_event, dispatch, subscribe
 from tests.partners.support import API, free_socket
 from tests.timing import clock_env
@@ -87,32 +97,79 @@ async def test_a_committed_case_is_delivered_after_the_app_is_killed(
     assert body["type"] == "case.submitted" and body["data"]["case_id"] == case_id
 
 
+async def _fanned_out(event_id: int) -> bool:
+    async with unit_of_work() as s:
+        position = await s.scalar(
+            select(col(PartnerCursor.position)).where(col(PartnerCursor.name) == FANOUT)
+        )
+    return position is not None and position >= event_id
+
+
+async def _settled(endpoints: list[str], expected: int) -> bool:
+    """All `expected` deliveries to `endpoints` are delivered and no dispatcher holds one of
+    the endpoints: nothing is left that either dispatcher could send, again or at all."""
+    async with unit_of_work() as s:
+        statuses = (
+            await s.scalars(
+                select(col(WebhookDelivery.status)).where(
+                    col(WebhookDelivery.endpoint_id).in_(endpoints)
+                )
+            )
+        ).all()
+        leased = await s.scalar(
+            select(func.count())
+            .select_from(WebhookEndpoint)
+            .where(
+                col(WebhookEndpoint.id).in_(endpoints),
+                col(WebhookEndpoint.lease_owner).is_not(None),
+            )
+        )
+    return (
+        len(statuses) == expected
+        and all(st == DeliveryStatus.delivered for st in statuses)
+        and leased == 0
+    )
+
+
 async def test_two_dispatchers_never_send_a_delivery_twice(client, factory, receiver):
     orgs = [await factory.make_org() for _ in range(3)]
+    endpoints: list[str] = []
     for i, org in enumerate(orgs):
         receiver.path = f"/org{i}"
-        await subscribe(
+        w = await subscribe(
             client,
             factory.headers(await factory.make_client(org.id)),
             receiver.url,
             ["case.submitted"],
         )
-    for n in range(60):
-        await commit_event("case.submitted", orgs[n % 3].id, f"case_{n:03d}")
-    # One dispatcher in another process, one here: they share the endpoints.
+        endpoints.append(w["id"])
+    # One dispatcher in another process, one here: they share the endpoints. Both are
+    # running before the first delivery exists, so they compete for every one of them.
     other = await _spawn("-m", "app.partners.dispatcher")
     stop = asyncio.Event()
     async with httpx.AsyncClient() as http:
-        here = asyncio.create_task(run(stop, http, idle=0.01))
+        here: asyncio.Task[None] | None = None
         try:
+            # The other process is up once its fan-out has read an event nobody subscribes to
+            # (nothing here fans out yet).
+            warmup = await commit_event("case.closed", orgs[0].id, "case_warmup")
             for _ in range(1200):  # up to a minute
-                if len({c.headers["webhook-id"] for c in receiver.calls}) >= 60:
+                if await _fanned_out(warmup):
                     break
                 await asyncio.sleep(0.05)
-            await asyncio.sleep(0.5)  # room for a duplicate to show up, if any would
+            assert await _fanned_out(warmup), "the other dispatcher did not start"
+            here = asyncio.create_task(run(stop, http, idle=0.01))
+            for n in range(60):
+                await commit_event("case.submitted", orgs[n % 3].id, f"case_{n:03d}")
+            for _ in range(1200):  # up to a minute
+                if await _settled(endpoints, 60):
+                    break
+                await asyncio.sleep(0.05)
         finally:
+            # Both stop after their pass: a send in flight (a duplicate) still lands.
             stop.set()
-            await here
+            if here is not None:
+                await here
             other.send_signal(signal.SIGTERM)
             await other.wait()
     ids = Counter(c.headers["webhook-id"] for c in receiver.calls)
