@@ -2,7 +2,9 @@
 
 Each job is an async function taking no arguments that does one bounded pass and returns.
 Domains declare theirs as `JOBS` in `app/<domain>/jobs.py`, found through the registry (the
-worker never imports the web app); on PostgreSQL several workers may run the same job
+worker never imports the web app), and may declare `LOOPS`: coroutines that run for the
+worker's life beside its ticks (the notification sender: a tick is too slow for an offer's
+email), each given the worker's stop event; on PostgreSQL several workers may run the same job
 because each job claims its rows with FOR UPDATE SKIP LOCKED.
 """
 
@@ -10,7 +12,8 @@ import asyncio
 import logging
 import signal
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from app.core import clock
 from app.core.config import get_settings
@@ -23,6 +26,7 @@ from app.events.service import load_listeners
 log = logging.getLogger("app.worker")
 
 Job = Callable[[], Awaitable[object]]
+Loop = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 
 async def purge_idempotency_keys() -> int:
@@ -32,6 +36,7 @@ async def purge_idempotency_keys() -> int:
 
 
 JOBS: dict[str, Job] = {"idempotency.purge": purge_idempotency_keys}
+LOOPS: dict[str, Loop] = {}
 
 
 _discovered = False
@@ -44,6 +49,8 @@ def _discover() -> None:
     for module in domain_modules("jobs"):
         jobs: dict[str, Job] = getattr(module, "JOBS", {})
         JOBS.update(jobs)
+        loops: dict[str, Loop] = getattr(module, "LOOPS", {})
+        LOOPS.update(loops)
     load_listeners()
     _discovered = True
 
@@ -81,12 +88,20 @@ async def run_once() -> dict[str, object]:
 async def run_forever(stop: asyncio.Event | None = None) -> None:
     interval = get_settings().worker_interval_seconds
     stop = stop or asyncio.Event()
-    while not stop.is_set():
-        await run_once()
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=interval)
-        except TimeoutError:
-            pass
+    if not _discovered:
+        _discover()
+    loops = [asyncio.create_task(loop(stop), name=name) for name, loop in LOOPS.items()]
+    try:
+        while not stop.is_set():
+            await run_once()
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=interval)
+            except TimeoutError:
+                pass
+    finally:
+        stop.set()
+        # Each loop ends its pass in progress and returns once it sees the stop event.
+        await asyncio.gather(*loops, return_exceptions=True)
 
 
 async def _until_sigterm() -> None:

@@ -204,7 +204,6 @@ async def offers(
     from app.core.registry import import_all_models
     from app.events.service import load_listeners
     from app.matching.service import create_offers
-    from app.notifications import lifespan
 
     init_engine(url)
     # As the app does at start: every mapper, and the listeners that write notifications.
@@ -217,10 +216,7 @@ async def offers(
     background = (
         []
         if worker_pid is not None  # the standalone worker sends
-        else [
-            asyncio.create_task(worker.run_forever(stop)),
-            asyncio.create_task(lifespan.run(stop)),
-        ]
+        else [asyncio.create_task(worker.run_forever(stop))]  # its ticks and the sender loop
     )
     committed: dict[str, float] = {}
     behind: list[float] = []  # each commit's time after its offer's arrival (queueing too)
@@ -336,6 +332,30 @@ def _env(url: str, smtp_port: int, **extra: str) -> dict[str, str]:
     }
 
 
+def start_worker(env: dict[str, str]) -> subprocess.Popen[str]:
+    """`python -m app.worker`, returned once it has started (its imports are not measured)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.worker"],
+        env={**env, "LOG_LEVEL": "info"},
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stderr is not None
+    started = threading.Event()
+
+    def read(stream: Any) -> None:  # drained for the process's life: a full pipe blocks it
+        for line in stream:
+            if '"worker started"' in line:
+                started.set()
+
+    threading.Thread(target=read, args=(proc.stderr,), daemon=True).start()
+    if not started.wait(60):
+        proc.kill()
+        raise RuntimeError("the worker did not start")
+    return proc
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
@@ -378,11 +398,7 @@ def main(argv: list[str] | None = None) -> int:
         mode = "standalone worker" if args.worker else "embedded sender"
         print(f"offers at {args.rate}/s for {args.seconds} s ({args.db}, {mode}):")
         if args.worker:
-            # Its tick is its latency to the first email of a burst: a quarter second.
-            worker_proc = subprocess.Popen(
-                [sys.executable, "-m", "app.worker"],
-                env=_env(url, smtp_port, DATA_DIR=str(workdir), WORKER_INTERVAL_SECONDS="0.25"),
-            )
+            worker_proc = start_worker(_env(url, smtp_port, DATA_DIR=str(workdir)))
         if args.profile:
             from pyinstrument import Profiler
 

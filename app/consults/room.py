@@ -16,7 +16,7 @@ from app.cases.access import View, full_access, view_of
 from app.cases.models import Case
 from app.consults import service
 from app.consults.schemas import MessageCreate
-from app.core.db import sessionmaker
+from app.core.db import unit_of_work
 from app.core.deps import resolve_principal
 from app.core.errors import Unauthorized
 from app.core.pagination import MAX_SEQ
@@ -43,7 +43,7 @@ class CaseRoom:
         self, room: str, after_seq: int, up_to: int | None, limit: int
     ) -> list[tuple[int, str]]:
         # A session per page, none held while the hub sends.
-        async with sessionmaker()() as s:
+        async with unit_of_work() as s:
             rows = await service.messages_between(s, room, after_seq, up_to, limit=limit)
         return [(m.seq, message_frame(service.as_dict(m))) for m in rows]
 
@@ -193,7 +193,7 @@ async def _message(conn: Conn, frame: dict[str, Any]) -> None:
             client_msg_id=ref if isinstance(ref, str) else None,
         )
         return
-    async with sessionmaker()() as s:
+    async with unit_of_work() as s:
         # The token is checked in the transaction that stores the message: a revocation
         # committed before it is never outrun, whatever the bus (or Redis) is doing.
         try:
@@ -208,7 +208,6 @@ async def _message(conn: Conn, frame: dict[str, Any]) -> None:
             conn.kill(*codes.ACCESS_REVOKED)
             return
         msg, created = await service.post_message(s, p, found[0], body.body, body.client_msg_id)
-        await s.commit()
     conn.send_soon(
         {
             "type": "ack",

@@ -1,7 +1,12 @@
-"""The notifier's background passes (app/worker.py runs them; the app's own sender loop,
-app.notifications.lifespan, sends sooner). Each pass is bounded and claims its rows, so
-several workers share the work."""
+"""The notifier's background passes (app/worker.py runs them on its ticks) and its sender
+loop (the worker runs it beside the ticks: woken by every commit in its process that wrote
+a delivery, polling every NOTIFY_POLL_SECONDS for those of other processes, so an offer's
+email does not wait for a tick). Each pass is bounded and claims its rows, so several
+workers share the work."""
 
+import asyncio
+import contextlib
+import logging
 from datetime import timedelta
 
 from sqlalchemy import exists, literal, select
@@ -13,13 +18,16 @@ from app.core.clock import utcnow
 from app.core.config import get_settings
 from app.core.db import is_postgres, unit_of_work
 from app.notifications import digest, sender
+from app.notifications.channels import email
 from app.notifications.content import link
 from app.notifications.escalation import run_escalation
 from app.notifications.kinds import Kind
 from app.notifications.listeners import case_facts
 from app.notifications.models import MessageGather, Notification
-from app.notifications.service import notify
+from app.notifications.service import notify, wake
 from app.realtime import presence
+
+log = logging.getLogger("app.notifications")
 
 # An offer is recalled to its specialist when this share of its time is left.
 REMIND_AT_SHARE_LEFT = 0.25
@@ -122,6 +130,29 @@ async def digests() -> None:
     async with unit_of_work() as session:
         await digest.send_due(session, now)
 
+
+async def send_soon(stop: asyncio.Event) -> None:
+    poll = get_settings().notify_poll_seconds
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        while not stop.is_set():
+            woken = asyncio.ensure_future(wake.wait())
+            await asyncio.wait({woken, stopped}, timeout=poll, return_when="FIRST_COMPLETED")
+            woken.cancel()
+            wake.clear()
+            try:
+                while await sender.send_due() >= sender.BATCH and not stop.is_set():
+                    pass
+            except Exception:
+                log.exception("notification sender pass failed; retrying")
+    finally:
+        stopped.cancel()
+        with contextlib.suppress(BaseException):
+            await stopped
+        email.close_kept()
+
+
+LOOPS = {"notifications.sender": send_soon}
 
 JOBS = {
     "notifications.escalation": run_escalation,

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from fastapi import WebSocket
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.db import sessionmaker
+from app.core.db import unit_of_work
 from app.core.deps import resolve_principal
 from app.core.errors import Unauthorized
 from app.core.principal import Principal
@@ -490,7 +490,7 @@ class Hub:
                 heard[c] = c.stale  # a revocation heard during the read is checked again
         if not by_token:
             return
-        async with sessionmaker()() as s:
+        async with unit_of_work() as s:
             for token, group in by_token.items():
                 try:
                     p = await resolve_principal(s, token, group[0].principal.ip)

@@ -16,7 +16,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from app.core.clock import clock
 from app.core.config import get_settings
-from app.core.db import sessionmaker
+from app.core.db import unit_of_work
 from app.core.deps import resolve_principal
 from app.core.errors import Unauthorized
 from app.core.principal import Principal
@@ -110,11 +110,10 @@ async def authenticate(
         # A burst of reconnects (a clinic's link returning) queues here instead of holding
         # a session and its buffers each: the database serves them one short transaction
         # at a time anyway.
-        async with _admissions, sessionmaker()() as s:
+        async with _admissions, unit_of_work() as s:
             p = await resolve_principal(s, token, ip)
             if admit is not None:
                 admitted = await admit(s, p, token)
-            await s.commit()
     except Unauthorized:
         await close(ws, codes.UNAUTHORIZED)
         return None
@@ -136,7 +135,7 @@ async def reauth(conn: Conn, frame: dict[str, Any]) -> None:
     try:
         if not isinstance(token, str):
             raise Unauthorized()
-        async with sessionmaker()() as s:
+        async with unit_of_work() as s:
             p = await resolve_principal(s, token, conn.principal.ip)
     except Unauthorized:
         conn.kill(*codes.UNAUTHORIZED)
