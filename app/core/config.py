@@ -124,6 +124,8 @@ class Settings(BaseSettings):
     # smtps://user:pass@host:465 (TLS). Unset: each email is written as a .eml file under
     # data_dir/mail and logged, so a newcomer sees what would have been sent.
     smtp_url: str | None = None
+    # SMTP connections a sender pass uses at once (and keeps open between passes).
+    smtp_connections: int = Field(default=4, ge=1, le=32)
     mail_from: str = "Consult <no-reply@consult.localhost>"
     vapid_private_key: str | None = None  # Web Push; unset: no pushes are sent
     vapid_subject: str = "mailto:admin@consult.localhost"

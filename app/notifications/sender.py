@@ -11,6 +11,7 @@ next pass sends it again with the same Message-ID, so a mail client shows it onc
 """
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -37,7 +38,7 @@ from app.notifications.models import (
     Notification,
     PushSubscription,
 )
-from app.notifications.preferences import recipient
+from app.notifications.preferences import Recipient, recipient
 
 log = logging.getLogger("app.notifications")
 
@@ -61,6 +62,13 @@ class Batch:
     pushes: list[push.Push] = field(default_factory=list)
     texts: list[sms.Sms] = field(default_factory=list)
     done: list[Result] = field(default_factory=list)  # settled without sending
+    # Read once a pass: a pass often holds several deliveries to one person.
+    recipients: dict[str, Recipient | None] = field(default_factory=dict)
+
+    async def recipient(self, session: AsyncSession, user_id: str) -> Recipient | None:
+        if user_id not in self.recipients:
+            self.recipients[user_id] = await recipient(session, user_id)
+        return self.recipients[user_id]
 
 
 def _due(now: datetime) -> list[object]:
@@ -161,7 +169,7 @@ async def _prepare(session: AsyncSession, d: Delivery, batch: Batch) -> None:
         )
         return
     n = await session.get(Notification, d.notification_id or "")
-    r = await recipient(session, d.user_id) if d.user_id else None
+    r = await batch.recipient(session, d.user_id) if d.user_id else None
     if n is None or r is None:
         batch.done.append(Result(d.id, Outcome.skipped, "recipient inactive"))
         return
@@ -207,6 +215,9 @@ async def _prepare(session: AsyncSession, d: Delivery, batch: Batch) -> None:
 async def _mark(session: AsyncSession, batch: Batch, results: list[Result], now: datetime) -> None:
     s = get_settings()
     gone: set[str] = set()
+    # One UPDATE per set of like outcomes (a pass's emails are mostly `sent` at attempt 1),
+    # not one per delivery.
+    groups: dict[tuple[tuple[tuple[str, object], ...], int], list[str]] = defaultdict(list)
     for res in results:
         channel, attempts = batch.claimed[res.delivery_id]
         values: dict[str, object] = {
@@ -233,15 +244,17 @@ async def _mark(session: AsyncSession, batch: Batch, results: list[Result], now:
             log.warning("delivery %s (%s) failed: %s", res.delivery_id, channel, res.error)
         DELIVERIES.labels(channel, outcome.value).inc()
         gone |= set(res.gone)
+        groups[(tuple(sorted(values.items())), attempts)].append(res.delivery_id)
+    for (values_key, attempts), ids in groups.items():
         # Only our claim: a sender whose lease ran out must not undo a later one's work.
         await session.execute(
             update(Delivery)
             .where(
-                col(Delivery.id) == res.delivery_id,
+                col(Delivery.id).in_(ids),
                 col(Delivery.status) == DeliveryStatus.sending.value,
                 col(Delivery.attempts) == attempts,
             )
-            .values(**values)
+            .values(**dict(values_key))
             .execution_options(synchronize_session=False)
         )
     if gone:
@@ -254,6 +267,13 @@ async def send_due(limit: int = BATCH) -> int:
     batch = Batch()
     async with unit_of_work() as session:
         claimed = await _claim(session, now, limit)
+        # Their notifications in one read: each `session.get` below finds its own in the
+        # session's identity map instead of asking the database.
+        await session.scalars(
+            select(Notification).where(
+                col(Notification.id).in_({d.notification_id for d in claimed if d.notification_id})
+            )
+        )
         for d in claimed:
             batch.claimed[d.id] = (d.channel, d.attempts)
             try:

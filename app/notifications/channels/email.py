@@ -112,11 +112,11 @@ def _write(path: Path, data: bytes) -> None:
     tmp.replace(path)
 
 
-# One connection kept open between batches (per event loop and SMTP_URL): under a stream
-# of offers the sender passes are small, and opening a connection (EHLO, STARTTLS, AUTH)
-# for each cost more than its messages. Idle longer than this, it is closed and reopened.
+# Connections kept open between batches (per event loop and SMTP_URL): under a stream of
+# offers the sender passes are small, and opening a connection (EHLO, STARTTLS, AUTH) for
+# each cost more than its messages. Idle longer than this, one is closed and reopened.
 KEEP_OPEN_SECONDS = 30.0
-_kept: dict[str, tuple[aiosmtplib.SMTP, float, asyncio.AbstractEventLoop]] = {}
+_kept: dict[str, list[tuple[aiosmtplib.SMTP, float, asyncio.AbstractEventLoop]]] = {}
 
 
 def _client(t: SmtpTarget) -> aiosmtplib.SMTP:
@@ -133,48 +133,57 @@ def _client(t: SmtpTarget) -> aiosmtplib.SMTP:
 
 
 def _take(key: str) -> aiosmtplib.SMTP | None:
-    """The kept connection, taken out of the slot while one batch uses it (a second sender
-    on the same loop opens its own), or None when there is none fit to reuse."""
-    found = _kept.pop(key, None)
-    if found is None:
-        return None
-    client, since, loop = found
-    if loop is not asyncio.get_running_loop():  # made on another loop (a test's): drop it
-        return None
-    # Transport idleness, not programme time: real seconds on the monotonic clock.
-    if client.is_connected and time.monotonic() - since < KEEP_OPEN_SECONDS:
-        return client
-    client.close()
+    """A kept connection, taken out of the pool while one chunk uses it, or None when there
+    is none fit to reuse."""
+    pool = _kept.get(key, [])
+    while pool:
+        client, since, loop = pool.pop()
+        if loop is not asyncio.get_running_loop():  # made on another loop (a test's): drop it
+            continue
+        # Transport idleness, not programme time: real seconds on the monotonic clock.
+        if client.is_connected and time.monotonic() - since < KEEP_OPEN_SECONDS:
+            return client
+        client.close()
     return None
 
 
 def _keep(key: str, client: aiosmtplib.SMTP) -> None:
     if not client.is_connected:
         return
-    other = _kept.get(key)
-    if other is not None:  # another batch kept one meanwhile: one is enough
+    pool = _kept.setdefault(key, [])
+    if len(pool) >= get_settings().smtp_connections:  # enough kept meanwhile
         client.close()
         return
-    _kept[key] = (client, time.monotonic(), asyncio.get_running_loop())
+    pool.append((client, time.monotonic(), asyncio.get_running_loop()))
 
 
 def close_kept() -> None:
     """Close the kept connections (at shutdown), from the loop they run on."""
     loop = asyncio.get_running_loop()
-    for client, _, its_loop in _kept.values():
-        if its_loop is loop:
-            client.close()
+    for pool in _kept.values():
+        for client, _, its_loop in pool:
+            if its_loop is loop:
+                client.close()
     _kept.clear()
 
 
 async def send(mails: list[Mail]) -> list[Result]:
+    """A batch over up to SMTP_CONNECTIONS connections at once: a message costs a few round
+    trips (MAIL, RCPT, DATA), so one connection alone is bound by latency, not by CPU."""
     if not mails:
         return []
     url = get_settings().smtp_url
     if not url:
         return await _write_files(mails)
     t = parse_url(url)
-    key = url
+    lanes = max(1, min(get_settings().smtp_connections, len(mails)))
+    chunks = [mails[i::lanes] for i in range(lanes)]
+    done = await asyncio.gather(*(_send_on(t, url, chunk) for chunk in chunks))
+    return [r for results in done for r in results]
+
+
+async def _send_on(t: SmtpTarget, key: str, mails: list[Mail]) -> list[Result]:
+    """`mails` in turn over one connection (kept, or opened now)."""
     client = _take(key)
     reused = client is not None
     if client is None:
