@@ -55,8 +55,9 @@ from bench.harness import (
 SPEED = 20
 # Offers in flight at once in part 1 (the app's pool holds 20 connections, 10 more overflow).
 INFLIGHT = 20
-OFFER_LINK = re.compile(r"/offers/(off_[0-9a-f]+)")
-CASE_LINK = re.compile(r"/cases/(case_[0-9a-f]+)")
+# Whole ids only (24 hex digits): in a quoted-printable part a soft line break may cut one.
+OFFER_LINK = re.compile(r"/offers/(off_[0-9a-f]{24})(?![0-9a-f=])")
+CASE_LINK = re.compile(r"/cases/(case_[0-9a-f]{24})(?![0-9a-f=])")
 
 
 class Sink:
@@ -351,6 +352,8 @@ def start_worker(env: dict[str, str]) -> subprocess.Popen[str]:
         for line in stream:
             if '"worker started"' in line:
                 started.set()
+            elif '"level": "info"' not in line:
+                sys.stderr.write(f"worker: {line}")  # warnings and tracebacks
 
     threading.Thread(target=read, args=(proc.stderr,), daemon=True).start()
     if not started.wait(60):

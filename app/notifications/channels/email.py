@@ -8,8 +8,14 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
-from email.message import EmailMessage
-from email.utils import format_datetime
+from email import encoders
+from email.charset import QP, Charset
+from email.header import Header
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import compat32
+from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -34,22 +40,52 @@ class Mail:
     attachments: list[tuple[str, str, bytes]] = field(default_factory=list)
 
 
-def build(mail: Mail) -> EmailMessage:
-    msg = EmailMessage()
+# The stdlib's compat32 API: headers kept as the strings we give, so building and writing a
+# message costs a fraction of EmailMessage's (its header registry parsed and refolded every
+# header, half of the sender's time under a stream of offers). Bodies in quoted-printable
+# UTF-8 (7-bit clean for any relay), CRLF line ends as SMTP wants them.
+_UTF8 = Charset("utf-8")
+_UTF8.header_encoding = QP
+_UTF8.body_encoding = QP
+_WIRE = compat32.clone(linesep="\r\n")
+
+
+def _envelope_from() -> str:
+    return parseaddr(get_settings().mail_from)[1] or get_settings().mail_from
+
+
+def _header(value: str) -> str:
+    return value if value.isascii() else Header(value, _UTF8).encode()
+
+
+def _text(body: str, subtype: str) -> MIMEText:
+    return MIMEText(body, subtype, None if body.isascii() else _UTF8)  # type: ignore[arg-type]
+
+
+def build(mail: Mail) -> bytes:
+    """The message as it goes on the wire (and into a .eml file)."""
+    msg: MIMEBase = MIMEMultipart(
+        "alternative", _subparts=[_text(mail.text, "plain"), _text(mail.html, "html")]
+    )
+    if mail.attachments:
+        outer = MIMEMultipart("mixed", _subparts=[msg])
+        for filename, mime, data in mail.attachments:
+            maintype, _, subtype = mime.partition("/")
+            part = MIMEBase(maintype, subtype)
+            part.set_payload(data)
+            encoders.encode_base64(part)
+            part.add_header("Content-Disposition", "attachment", filename=filename)
+            outer.attach(part)
+        msg = outer
     msg["Message-ID"] = mail.message_id
-    msg["From"] = get_settings().mail_from
+    msg["From"] = _header(get_settings().mail_from)
     msg["To"] = mail.to
-    msg["Subject"] = mail.subject
+    msg["Subject"] = _header(mail.subject)
     msg["Date"] = format_datetime(utcnow())
     msg["Content-Language"] = mail.language
     # Automated: no out-of-office replies to a no-reply address.
     msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(mail.text)
-    msg.add_alternative(mail.html, subtype="html")
-    for filename, mime, data in mail.attachments:
-        maintype, _, subtype = mime.partition("/")
-        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
-    return msg
+    return msg.as_bytes(policy=_WIRE)
 
 
 @dataclass
@@ -98,7 +134,7 @@ async def _write_files(mails: list[Mail]) -> list[Result]:
     out = []
     for m in mails:
         name = m.message_id.strip("<>").replace("@", "_at_") + ".eml"
-        data = build(m).as_bytes()
+        data = build(m)
         await asyncio.to_thread(_write, folder / name, data)
         log.info("email to %s written to %s (SMTP_URL is not set)", m.to, folder / name)
         out.append(Result(m.delivery_id, Outcome.sent))
@@ -196,7 +232,7 @@ async def _send_on(t: SmtpTarget, key: str, mails: list[Mail]) -> list[Result]:
     try:
         for m in mails:
             try:
-                await client.send_message(build(m))
+                await client.sendmail(_envelope_from(), [m.to], build(m))
                 results.append(Result(m.delivery_id, Outcome.sent))
             except aiosmtplib.SMTPServerDisconnected as e:
                 if not (reused and not results):
@@ -207,7 +243,7 @@ async def _send_on(t: SmtpTarget, key: str, mails: list[Mail]) -> list[Result]:
                 client = _client(t)
                 try:
                     await client.connect()
-                    await client.send_message(build(m))
+                    await client.sendmail(_envelope_from(), [m.to], build(m))
                     results.append(Result(m.delivery_id, Outcome.sent))
                 except Exception as e2:
                     outcome = Outcome.failed if _permanent(e2) else Outcome.retry
