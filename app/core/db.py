@@ -5,6 +5,7 @@ import logging
 import os
 import secrets
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -154,15 +155,23 @@ def long_statements() -> Iterator[None]:
 
 
 def _patiently(conn: sqlite3.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """On aiosqlite's thread: wait for another process's write lock like SQLite would."""
-    conn.execute(f"PRAGMA busy_timeout={_BUSY_MS}")
-    try:
-        return fn(*args, **kwargs)
-    finally:
-        conn.execute("PRAGMA busy_timeout=0")
+    """On aiosqlite's thread: wait up to _BUSY_MS for another process's write lock, trying
+    every _BUSY_POLL_S. SQLite's own busy handler backs off to 100 ms between tries, so
+    beside a process that writes back to back (the app under a stream of offers, with a
+    standalone worker beside it) the waiting one found the lock free too rarely and waited
+    seconds; short, even tries take it in the first gap."""
+    deadline = time.monotonic() + _BUSY_MS / 1000
+    while True:
+        try:
+            return fn(*args, **kwargs)
+        except sqlite3.OperationalError as e:
+            if ("locked" not in str(e) and "busy" not in str(e)) or time.monotonic() > deadline:
+                raise
+        time.sleep(_BUSY_POLL_S)
 
 
 _BUSY_MS = 30000
+_BUSY_POLL_S = 0.001
 
 
 def _thread_only(fn: Any) -> bool:

@@ -30,7 +30,6 @@ from app.realtime.pubsub import PubSub
 log = logging.getLogger("app.realtime")
 
 FILL = -1  # buffer marker: catch up from the database
-HEARD_KEPT = 4096  # event ids an inbox socket remembers having sent (delivery is at least once)
 
 
 def dumps(obj: Any) -> str:
@@ -107,9 +106,7 @@ class Conn:
         # Revocations of this subject heard, and covered by a token check (equal: verified).
         self.stale = 0
         self.checked = 0
-        # An inbox's event ids already sent, oldest first: the bus and a resume may both
-        # carry one event, the client gets it once.
-        self.heard: dict[int, None] = {}
+        self.heard = inbox.Heard()  # an inbox's: event ids sent (the bus and a resume overlap)
 
     @property
     def user_id(self) -> str:
@@ -150,7 +147,7 @@ class Conn:
                     break
                 seq, text = self.buf.popleft()
                 if seq is not None and self.case_id is None:
-                    if not self._first_time(seq):
+                    if not self.heard.first(seq):
                         continue  # an inbox's event id: sent already
                 elif seq is not None:
                     if seq == FILL:
@@ -175,18 +172,12 @@ class Conn:
         if self.buf and not self.closing:
             self._kick()
 
-    def _first_time(self, event_id: int) -> bool:
-        if event_id in self.heard:
-            return False
-        self.heard[event_id] = None
-        if len(self.heard) > HEARD_KEPT:
-            del self.heard[next(iter(self.heard))]
-        return True
-
     async def _fill(self, up_to: int | None) -> None:
         """Send stored messages after the cursor (a session per page, none held while sending)."""
         if self.case_id is None:
-            await self._replay_inbox()
+            await inbox.replay(
+                self.principal, self.cursor, self.heard, self.ws, lambda: self.closing
+            )
             return
         if self.source is None:
             return
@@ -198,20 +189,6 @@ class Conn:
                 await self.ws.send_text(text)
                 self.cursor = seq
             if len(rows) < 200:
-                return
-
-    async def _replay_inbox(self) -> None:
-        """Send the inbox events after the cursor (an event id) that this socket missed."""
-        after, first = self.cursor, True
-        while not self.closing:
-            events, after, more = await inbox.missed(self.principal, after, inbox.PAGE, first)
-            first = False
-            for ev in events:
-                if self.closing:
-                    return
-                if self._first_time(ev["id"]):
-                    await self.ws.send_text(dumps(inbox.frame(ev)))
-            if not more:
                 return
 
     # -- closing -------------------------------------------------------------------------
@@ -461,7 +438,7 @@ class Hub:
             targets |= {c for c in self.inbox_orgs.get(org, ()) if c.principal.has_scope(needed)}
         if not targets:
             return
-        text = dumps(inbox.frame(ev))
+        text = inbox.frame_text(ev)
         for c in targets:
             c.offer(ev["id"], text)
 

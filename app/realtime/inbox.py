@@ -6,9 +6,12 @@ a resuming socket reads the same events from the outbox with `hears`, the rule t
 indexes implement, so a flaky link never loses an offer.
 """
 
+import json
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from fastapi import WebSocket
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -27,6 +30,25 @@ FACILITY_EVENTS = ("case.", "note.", "followup.", "round.")
 OVERLAP = timedelta(seconds=30)
 OVERLAP_IDS = 5000  # the same window, bounded by id so the read stays on the primary key
 PAGE = 200
+HEARD_KEPT = 4096
+
+
+class Heard:
+    """Event ids an inbox socket has sent, the oldest forgotten first: delivery is at least
+    once (the bus, and a resume overlapping it), the client gets each once."""
+
+    __slots__ = ("ids",)
+
+    def __init__(self) -> None:
+        self.ids: dict[int, None] = {}
+
+    def first(self, event_id: int) -> bool:
+        if event_id in self.ids:
+            return False
+        self.ids[event_id] = None
+        if len(self.ids) > HEARD_KEPT:
+            del self.ids[next(iter(self.ids))]
+        return True
 
 
 def hears_facility(p: Principal) -> bool:
@@ -65,6 +87,10 @@ def frame(ev: dict[str, Any]) -> dict[str, Any]:
         "payload": payload,
         "at": ev.get("created_at"),
     }
+
+
+def frame_text(ev: dict[str, Any]) -> str:
+    return json.dumps(frame(ev), separators=(",", ":"), default=str)
 
 
 def _reach(p: Principal) -> ColumnElement[bool]:
@@ -108,3 +134,20 @@ async def missed(
         ).all()
     position = max([after_id, *(int(r.id or 0) for r in rows)])
     return [m for m in map(as_message, rows) if hears(p, m)], position, len(rows) == limit
+
+
+async def replay(
+    p: Principal, after_id: int, heard: Heard, ws: WebSocket, closing: Callable[[], bool]
+) -> None:
+    """Send, in order, the inbox events after `after_id` that the socket has not sent."""
+    first = True
+    while not closing():
+        events, after_id, more = await missed(p, after_id, PAGE, first)
+        first = False
+        for ev in events:
+            if closing():
+                return
+            if heard.first(ev["id"]):
+                await ws.send_text(frame_text(ev))
+        if not more:
+            return
