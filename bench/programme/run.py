@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from bench.harness import SECRET
 from bench.programme import network
 from bench.programme.clients import Api, Timeline
 from bench.programme.model import Params
@@ -100,7 +101,9 @@ def _h(minutes: float | None) -> float | None:
     return None if minutes is None else round(minutes / 60, 2)
 
 
-async def on_server(p: Params, db: str, snapshot_weeks: int = 0) -> dict[str, Any]:
+async def on_server(
+    p: Params, db: str, snapshot_weeks: int = 0, progress: bool = True
+) -> dict[str, Any]:
     """Build the network and replay `p.weeks` weeks on the real server (its API processes
     following the clock file this process steps); `snapshot_weeks` also measures the first
     weeks at that point (the what-ifs' baseline)."""
@@ -127,7 +130,7 @@ async def on_server(p: Params, db: str, snapshot_weeks: int = 0) -> dict[str, An
             for f in server.mail_dir.glob("*.eml"):
                 f.unlink()
             out["setup_s"] = round(time.perf_counter() - t0, 1)
-            sim = Simulation(api, net, p, tl, START, server.mail_dir, progress=True)
+            sim = Simulation(api, net, p, tl, START, server.mail_dir, progress=progress)
             if snapshot_weeks:
                 cut = START + timedelta(weeks=snapshot_weeks)
 
@@ -196,3 +199,20 @@ class _clients:  # noqa: N801 - a context manager over one client per process
     async def __aexit__(self, *exc: object) -> None:
         for c in self.list:
             await c.aclose()
+
+
+def what_ifs(p: Params, db: str, weeks: int) -> dict[str, dict[str, Any]]:
+    """The what-if runs, `weeks` each, one after the other (in a process of their own: this
+    process becomes each run's worker)."""
+    os.environ.update({"SECRET_KEY": SECRET, "ENVIRONMENT": "test", "DEMO_DATA": "false"})
+    short = p.what_if(weeks=weeks)
+    out: dict[str, dict[str, Any]] = {}
+    for name, q in {
+        "half the specialists": short.what_if(specialists=p.specialists // 2),
+        "notifications off": short.what_if(notifications=False),
+        "no interpreter": short.what_if(interpreters=False),
+    }.items():
+        print(f"# what if: {name} ({weeks} weeks)", flush=True)
+        out[name] = asyncio.run(on_server(q, db, progress=False))
+        print(f"  what if {name}: run {out[name]['run_s']} s", flush=True)
+    return out
