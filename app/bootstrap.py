@@ -2,18 +2,32 @@
 
 import logging
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.auth import service as auth_service
 from app.auth.models import User
 from app.core.config import Settings
+from app.core.db import is_postgres
 from app.core.principal import Role
 
 log = logging.getLogger("app.bootstrap")
 
 DEMO_PASSWORD = "demo-password-1"
+
+
+# Several app processes start at once behind a load balancer, each with the same
+# BOOTSTRAP_* settings: the first to take this lock creates the admin (and the demo data);
+# the others wait for its commit and find them there. (On SQLite every transaction takes
+# the write lock at BEGIN, which serialises them the same way.)
+_STARTUP_LOCK = 0x53545254  # "STRT"
+
+
+async def one_at_a_time(session: AsyncSession) -> None:
+    """The start-up transaction runs in one process at a time (until it ends)."""
+    if is_postgres(session):
+        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _STARTUP_LOCK})
 
 
 async def ensure_admin(session: AsyncSession, s: Settings) -> None:

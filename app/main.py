@@ -49,6 +49,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             f"database at {sorted(have)}, code at {sorted(want)}: run `alembic upgrade head`"
         )
     async with unit_of_work() as session:
+        await bootstrap.one_at_a_time(session)
         await bootstrap.ensure_admin(session, s)
         if s.demo_data and await bootstrap.is_empty(session):
             logins = await bootstrap.load_demo(session)
