@@ -30,7 +30,9 @@ FACILITY_EVENTS = ("case.", "note.", "followup.", "round.")
 OVERLAP = timedelta(seconds=30)
 OVERLAP_IDS = 5000  # the same window, bounded by id so the read stays on the primary key
 PAGE = 200
-HEARD_KEPT = 4096
+REPLAY_PAGES = 25  # 5,000 outbox rows read at most
+# Enough for a resume's overlap with the bus; small, as a socket lives for days.
+HEARD_KEPT = 512
 
 
 class Heard:
@@ -139,9 +141,13 @@ async def missed(
 async def replay(
     p: Principal, after_id: int, heard: Heard, ws: WebSocket, closing: Callable[[], bool]
 ) -> None:
-    """Send, in order, the inbox events after `after_id` that the socket has not sent."""
+    """Send, in order, the inbox events after `after_id` that the socket has not sent; at
+    most REPLAY_PAGES pages of the outbox (then a `resume-truncated` error: the client
+    reads its lists again instead of a week of events on a slow link)."""
     first = True
-    while not closing():
+    for _ in range(REPLAY_PAGES):
+        if closing():
+            return
         events, after_id, more = await missed(p, after_id, PAGE, first)
         first = False
         for ev in events:
@@ -151,3 +157,13 @@ async def replay(
                 await ws.send_text(frame_text(ev))
         if not more:
             return
+    await ws.send_text(
+        json.dumps(
+            {
+                "type": "error",
+                "code": "resume-truncated",
+                "detail": "More was missed than a socket replays: read the lists again.",
+                "last_event_id": after_id,
+            }
+        )
+    )

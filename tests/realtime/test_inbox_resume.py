@@ -134,3 +134,29 @@ async def test_a_bad_resume_gets_a_clear_error(host, factory):
     await c.send({"type": "ping"})
     assert (await c.next("pong"))["type"] == "pong"
     await c.close()
+
+
+async def test_a_resume_from_long_ago_replays_a_bounded_amount_then_says_so(
+    host, factory, monkeypatch
+):
+    from app.realtime import inbox
+
+    monkeypatch.setattr(inbox, "PAGE", 2)
+    monkeypatch.setattr(inbox, "REPLAY_PAGES", 2)
+    specialist = await factory.make_user(Role.specialist)
+    c = await open_socket(host, "/ws/inbox", factory.token(specialist))
+    start = c.ready["last_event_id"]
+    await c.close()
+    for i in range(6):
+        await _emit("offer.created", f"offer_{i}", audience=[specialist.id])
+
+    back = await open_socket(host, "/ws/inbox", factory.token(specialist), after_id=start)
+    got = [(await back.next("event"))["resource_id"] for _ in range(4)]
+    assert got == ["offer_0", "offer_1", "offer_2", "offer_3"]
+    err = await back.next("error")
+    assert err["code"] == "resume-truncated"
+    # Where the replay stopped: a client may resume from there, or read its lists again.
+    await back.send({"type": "resume", "after_id": err["last_event_id"]})
+    rest = [(await back.next("event"))["resource_id"] for _ in range(2)]
+    assert rest == ["offer_4", "offer_5"]
+    await back.close()
