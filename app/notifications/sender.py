@@ -269,11 +269,8 @@ async def send_due(limit: int = BATCH) -> int:
         claimed = await _claim(session, now, limit)
         # Their notifications in one read: each `session.get` below finds its own in the
         # session's identity map instead of asking the database.
-        await session.scalars(
-            select(Notification).where(
-                col(Notification.id).in_({d.notification_id for d in claimed if d.notification_id})
-            )
-        )
+        if wanted := {d.notification_id for d in claimed if d.notification_id}:
+            await session.scalars(select(Notification).where(col(Notification.id).in_(wanted)))
         for d in claimed:
             batch.claimed[d.id] = (d.channel, d.attempts)
             try:
