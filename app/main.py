@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
 
 from app import bootstrap, openapi, worker
-from app.api import api_router, root_router
+from app.api import API_PREFIX, api_routers, root_routers
 from app.core import clock
 from app.core.config import get_settings
 from app.core.db import dispose_engine, init_engine, unit_of_work
@@ -122,11 +122,13 @@ def create_app() -> FastAPI:
     app.add_middleware(UnhandledErrorMiddleware)  # nothing escapes unrendered
     app.add_middleware(RequestContextMiddleware)  # outermost: the request id, one log line
     app.include_router(ops_router)
-    app.include_router(api_router)
+    for router in api_routers():
+        app.include_router(router, prefix=API_PREFIX)
     # Routers a domain serves at the root, outside /api/v1 (the console's pages).
     for module in domain_modules("pages"):
         app.include_router(module.pages)
-    app.include_router(root_router)
+    for router in root_routers():
+        app.include_router(router)
     # FastAPI documents replacing the method; its stubs declare it a method, hence the ignore.
     app.openapi = lambda: openapi.build(app)  # type: ignore[method-assign]
     return app

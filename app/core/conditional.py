@@ -96,8 +96,10 @@ def with_etag(response: Response, current: str) -> None:
     response.headers["ETag"] = current
 
 
-def _declare_if_none_match(if_none_match: IfNoneMatch = None) -> None:
-    """Declares the header (for the schema); `answer_read` acts on it."""
+async def _declare_if_none_match(if_none_match: IfNoneMatch = None) -> None:
+    """Declares the header (for the schema); `answer_read` acts on it. Async: FastAPI runs a
+    plain `def` dependency on its thread pool, a thread hop per read for a function that does
+    nothing."""
 
 
 CONDITIONAL_READ = Depends(_declare_if_none_match)
