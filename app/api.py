@@ -1,34 +1,29 @@
-"""Each domain's routers: the API's under /api/v1, and the few a standard puts at the root.
+"""Every route the app serves, from each domain's routers, in the order they are matched.
 
-The app includes every domain router itself, each with the /api/v1 prefix, rather than one
-/api/v1 router holding them all: FastAPI matches an included router by walking its routes,
-then walks them again to hand the request on, so every level of nesting is another pass
-over a hundred routes on every request (a fifth of a simple read's time, measured with
-`bench/`'s `--profile`).
+Each router was made with its prefix (`make_router`: /api/v1 unless it serves the site's
+root), so its routes already carry their whole paths and the app serves them as they are.
 """
 
 from fastapi import APIRouter
+from starlette.routing import BaseRoute
 
 from app.core.registry import domain_modules
+from app.ops.router import ops_router
 
-API_PREFIX = "/api/v1"
-
-
-def api_routers() -> list[APIRouter]:
-    """The routers served under `API_PREFIX`, in the registry's order."""
-    found: list[APIRouter] = []
-    for module in domain_modules("router"):
-        for attr in ("router", "users", "clients", "oauth"):
-            r = getattr(module, attr, None)
-            if isinstance(r, APIRouter):
-                found.append(r)
-    return found
+# A domain module's routers: the API's, and the ones at the root (a standard's
+# /.well-known address; the console's pages).
+_API = ("router", "users", "clients", "oauth")
+_ROOT = ("root",)
 
 
-def root_routers() -> list[APIRouter]:
-    """What must sit at the root by a standard's rule (RFC 8414's /.well-known/...)."""
-    return [
-        module.root
-        for module in domain_modules("router")
-        if isinstance(getattr(module, "root", None), APIRouter)
-    ]
+def _routers(module: object, names: tuple[str, ...]) -> list[APIRouter]:
+    return [r for n in names if isinstance(r := getattr(module, n, None), APIRouter)]
+
+
+def routes() -> list[BaseRoute]:
+    """The probes, the API, the console's pages, then the rest of the root."""
+    routers = [ops_router]
+    routers += [r for m in domain_modules("router") for r in _routers(m, _API)]
+    routers += [m.pages for m in domain_modules("pages")]
+    routers += [r for m in domain_modules("router") for r in _routers(m, _ROOT)]
+    return [route for router in routers for route in router.routes]

@@ -10,8 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
 
-from app import bootstrap, openapi, worker
-from app.api import API_PREFIX, api_routers, root_routers
+from app import api, bootstrap, openapi, worker
 from app.core import clock
 from app.core.config import get_settings
 from app.core.db import dispose_engine, init_engine, unit_of_work
@@ -28,7 +27,7 @@ from app.core.observability import RequestContextMiddleware, configure_logging
 from app.core.ratelimit import RateLimitMiddleware
 from app.core.registry import domain_modules
 from app.events.service import load_listeners
-from app.ops.router import PROBES, ops_router
+from app.ops.router import PROBES
 
 log = logging.getLogger("app")
 
@@ -94,6 +93,7 @@ def create_app() -> FastAPI:
         version="1.0.0",
         description="Telemedicine consults for rural clinics and mission hospitals.",
         lifespan=lifespan,
+        routes=api.routes(),
         generate_unique_id_function=openapi.unique_id,
     )
     install_error_handlers(app)
@@ -121,14 +121,6 @@ def create_app() -> FastAPI:
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(UnhandledErrorMiddleware)  # nothing escapes unrendered
     app.add_middleware(RequestContextMiddleware)  # outermost: the request id, one log line
-    app.include_router(ops_router)
-    for router in api_routers():
-        app.include_router(router, prefix=API_PREFIX)
-    # Routers a domain serves at the root, outside /api/v1 (the console's pages).
-    for module in domain_modules("pages"):
-        app.include_router(module.pages)
-    for router in root_routers():
-        app.include_router(router)
     # FastAPI documents replacing the method; its stubs declare it a method, hence the ignore.
     app.openapi = lambda: openapi.build(app)  # type: ignore[method-assign]
     return app

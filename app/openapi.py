@@ -17,6 +17,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from app.core.errors import PROBLEM, Problem
 from app.core.principal import Scope
+from app.core.routing import operation_id
 from app.events.kinds import CATALOG
 from app.ops.router import PROBES
 
@@ -87,10 +88,7 @@ _ETAG = {
 }
 
 
-def unique_id(route: APIRoute) -> str:
-    """The operationId: the endpoint function's name. It survives a path or method change,
-    and tests/test_openapi.py checks it is unique."""
-    return route.name
+unique_id = operation_id  # the routers name their operations (app.core.routing)
 
 
 def _scopes_of(dependant: Dependant) -> set[Scope]:

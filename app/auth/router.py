@@ -1,6 +1,6 @@
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Form, Request, Response, Security, status
+from fastapi import Depends, Form, Request, Response, Security, status
 from fastapi.security import HTTPBasic
 
 from app.auth import introspection, service
@@ -34,9 +34,9 @@ from app.core.routing import make_router
 from app.core.schemas import form_example
 
 router = make_router(tags=["auth"])
-oauth = APIRouter(route_class=OAuthRoute, tags=["auth"])
+oauth = make_router(route_class=OAuthRoute, tags=["auth"])
 # At the root, where RFC 8414 clients look for it (app/api.py mounts `root` routers there).
-root = make_router(tags=["auth"])
+root = make_router(prefix="", tags=["auth"])
 
 
 @root.get(

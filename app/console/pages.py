@@ -13,7 +13,7 @@ from app.console.render import render_page
 from app.core.deps import SessionDep
 from app.core.routing import make_router
 
-pages = make_router(include_in_schema=False)
+pages = make_router(prefix="", include_in_schema=False)
 
 
 class SignIn(BaseModel):

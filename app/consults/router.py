@@ -63,4 +63,5 @@ async def post_message(
 # machinery (exit stacks, a Response, the solved values) alive for the socket's whole life,
 # (with the closure below in room.py, 4.5 kB per idle socket measured) for no dependency.
 # `serve_room` reads the case id from the path; frames are documented in docs/consults.md.
-router.add_websocket_route("/ws/cases/{case_id}", serve_room, name="case_room")
+# Starlette's method does not apply the router's prefix: the path is given whole.
+router.add_websocket_route(f"{router.prefix}/ws/cases/{{case_id}}", serve_room, name="case_room")

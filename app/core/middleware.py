@@ -1,7 +1,6 @@
 """Pure ASGI middleware (no BaseHTTPMiddleware: it costs throughput): body limit, metrics."""
 
 import time
-from typing import Any
 from urllib.parse import parse_qsl
 
 from prometheus_client import Counter, Histogram
@@ -10,6 +9,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.config import get_settings
 from app.core.errors import internal_error, log_unexpected, problem_response
+from app.core.observability import route_template
 
 REQUESTS = Counter("http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(
@@ -172,10 +172,6 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            # The route's full template (FastAPI keeps included routers nested, so the
-            # route's own path lacks the /api/v1 prefix); never the concrete URL with ids.
-            ctx = (scope.get("fastapi") or {}).get("effective_route_context")
-            route: Any = scope.get("route")
-            name = getattr(ctx, "path_format", None) or getattr(route, "path", "unmatched")
+            name = route_template(scope)
             REQUESTS.labels(scope["method"], name, str(status["code"])).inc()
             LATENCY.labels(scope["method"], name).observe(time.perf_counter() - start)

@@ -36,11 +36,10 @@ def current_request_id() -> str | None:
 
 
 def route_template(scope: Scope) -> str:
-    """The route's full template (FastAPI keeps included routers nested, so the route's own
-    path lacks the /api/v1 prefix); never the concrete URL with its ids."""
-    ctx = (scope.get("fastapi") or {}).get("effective_route_context")
+    """The route's template (each route carries its whole path: app/api.py), never the
+    concrete URL with its ids."""
     route: Any = scope.get("route")
-    return str(getattr(ctx, "path_format", None) or getattr(route, "path", None) or "unmatched")
+    return str(getattr(route, "path", None) or "unmatched")
 
 
 class RequestContextMiddleware:

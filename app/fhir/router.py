@@ -6,11 +6,12 @@ OperationOutcome (app.fhir.routing.FhirRoute)."""
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import Path, Query, Request
 from pydantic import StringConstraints
 
 from app.core.conditional import IfNoneMatch, check_if_none_match, weak_etag
 from app.core.deps import CasesRead, CurrentPrincipal, RoundsRead, SessionDep
+from app.core.routing import make_router
 from app.fhir import appointments, people, service
 from app.fhir import search as fs
 from app.fhir.capability import capability_statement
@@ -27,7 +28,7 @@ from app.fhir.schemas import (
     FhirTask,
 )
 
-router = APIRouter(route_class=FhirRoute, tags=["fhir"])
+router = make_router(route_class=FhirRoute, tags=["fhir"])
 
 ResourceId = Annotated[
     str,

@@ -25,7 +25,7 @@ from app.core.registry import domain_modules
 from app.core.routing import make_router
 from app.core.schemas import ReadModel
 
-ops_router = make_router(tags=["operations"])
+ops_router = make_router(prefix="", tags=["operations"])
 # The probes an orchestrator and Prometheus call: never rate limited (app.core.ratelimit).
 PROBES = ("/healthz", "/readyz", "/metrics")
 log = logging.getLogger("app.ops")

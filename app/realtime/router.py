@@ -68,7 +68,8 @@ async def _attach(
 
 
 # A plain Starlette route (see app/consults/router.py): no dependency machinery held per socket.
-router.add_websocket_route("/ws/inbox", inbox, name="inbox")
+# Starlette's method does not apply the router's prefix: the path is given whole.
+router.add_websocket_route(f"{router.prefix}/ws/inbox", inbox, name="inbox")
 
 
 async def _handle(conn: Conn, frame: dict[str, Any]) -> None:
