@@ -5,7 +5,7 @@ change that rolls back tells nobody and one that commits is sent even after a cr
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -15,6 +15,7 @@ from app.cases.models import Case, Urgency
 from app.core.clock import utcnow
 from app.core.config import get_settings
 from app.core.principal import Role
+from app.core.queries import Statement, queries
 from app.events.models import OutboxEvent
 from app.events.service import listen
 from app.notifications.content import link
@@ -196,14 +197,11 @@ async def gather_message(session: AsyncSession, event: OutboxEvent) -> None:
     others = [uid for uid in event.audience if uid != sender]
     here = await presence.in_room(case_id, others)
     there = ([sender] if sender else []) + sorted(here)
-    if there:
-        await session.execute(
-            delete(MessageGather).where(
-                col(MessageGather.user_id).in_(there),
-                col(MessageGather.case_id) == case_id,
-                col(MessageGather.open).is_(True),
-            )
-        )
+    # A message is the room's hottest write: its windows are closed and counted on the fast
+    # lane (app.core.queries), one statement each; only a window's opening uses the ORM.
+    db = await queries(session)
+    for uid in there:
+        await db.execute(_CLOSE, {"user_id": uid, "case_id": case_id})
     now = utcnow()
     due = now + timedelta(minutes=get_settings().message_gather_minutes)
     for uid in others:
@@ -228,15 +226,22 @@ async def gather_message(session: AsyncSession, event: OutboxEvent) -> None:
             await _count(session, uid, case_id, seq)
 
 
+_GATHER: Any = MessageGather.__table__  # type: ignore[attr-defined]  # SQLModel types no __table__
+_OPEN_WINDOW = (
+    (_GATHER.c.user_id == bindparam("user_id"))
+    & (_GATHER.c.case_id == bindparam("case_id"))
+    & _GATHER.c.open.is_(True)
+)
+_CLOSE = Statement(delete(_GATHER).where(_OPEN_WINDOW))
+_COUNT = Statement(
+    update(_GATHER)
+    .where(_OPEN_WINDOW)
+    .values(count=_GATHER.c.count + 1, last_seq=bindparam("seq"))
+    .returning(_GATHER.c.id)
+)
+
+
 async def _count(session: AsyncSession, uid: str, case_id: str, seq: int) -> bool:
-    res = await session.execute(
-        update(MessageGather)
-        .where(
-            col(MessageGather.user_id) == uid,
-            col(MessageGather.case_id) == case_id,
-            col(MessageGather.open).is_(True),
-        )
-        .values(count=col(MessageGather.count) + 1, last_seq=seq)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(getattr(res, "rowcount", 0))
+    """One more message in the person's open window of this case; False when none is open."""
+    db = await queries(session)
+    return await db.fetchrow(_COUNT, {"user_id": uid, "case_id": case_id, "seq": seq}) is not None
