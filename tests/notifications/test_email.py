@@ -211,3 +211,22 @@ async def test_follow_up_due_then_overdue_reaches_its_assignee_in_their_language
         assert "Review the rash" not in mail.as_string()
     kinds = (await client.get(f"{API}/notifications", headers=h)).json()["items"]
     assert sorted(n["kind"] for n in kinds) == ["followup_due", "followup_overdue"]
+
+
+def test_one_persons_mails_share_a_connection_in_the_order_written(monkeypatch):
+    """A batch goes out over several connections at once; each person's mails stay on one
+    of them, in order, so a warning never lands after the notice that follows it."""
+    from app.notifications.channels.email import Mail, _lanes
+
+    monkeypatch.setattr(get_settings(), "smtp_connections", 3)
+    order = ["a@x.org", "b@x.org", "A@x.org", "c@x.org", "d@x.org", "a@x.org", "b@x.org"]
+    mails = [Mail(f"d{i}", f"m{i}", to, f"s{i}", "t", "h") for i, to in enumerate(order)]
+    lanes = _lanes(mails)
+    assert len(lanes) == 3 and sorted(m.delivery_id for lane in lanes for m in lane) == sorted(
+        m.delivery_id for m in mails
+    )
+    for lane in lanes:
+        for person in {m.to.lower() for m in lane}:
+            mine = [m.delivery_id for m in mails if m.to.lower() == person]
+            assert [m.delivery_id for m in lane if m.to.lower() == person] == mine
+    assert _lanes(mails[:1]) == [mails[:1]]

@@ -212,10 +212,21 @@ async def send(mails: list[Mail]) -> list[Result]:
     if not url:
         return await _write_files(mails)
     t = parse_url(url)
-    lanes = max(1, min(get_settings().smtp_connections, len(mails)))
-    chunks = [mails[i::lanes] for i in range(lanes)]
-    done = await asyncio.gather(*(_send_on(t, url, chunk) for chunk in chunks))
+    done = await asyncio.gather(*(_send_on(t, url, lane) for lane in _lanes(mails)))
     return [r for results in done for r in results]
+
+
+def _lanes(mails: list[Mail]) -> list[list[Mail]]:
+    """The batch split over up to SMTP_CONNECTIONS connections, each person's mails on one
+    of them in the batch's order: two notices to one person arrive as they were written
+    (dealt out in turn, they raced and a "case overdue" could land before its warning)."""
+    count = max(1, min(get_settings().smtp_connections, len(mails)))
+    lanes: list[list[Mail]] = [[] for _ in range(count)]
+    lane_of: dict[str, int] = {}
+    for m in mails:
+        lane = lane_of.setdefault(m.to.lower(), len(lane_of) % count)
+        lanes[lane].append(m)
+    return [lane for lane in lanes if lane]
 
 
 async def _send_on(t: SmtpTarget, key: str, mails: list[Mail]) -> list[Result]:
