@@ -1,6 +1,6 @@
 from typing import Annotated, Literal
 
-from fastapi import Depends, Form, Request, Response, Security, status
+from fastapi import Form, Request, Response, Security, status
 from fastapi.security import HTTPBasic
 
 from app.auth import introspection, service
@@ -22,14 +22,14 @@ from app.core.deps import (
     AdminPrincipal,
     CasesRead,
     CurrentPrincipal,
+    OptionalPrincipal,
     SessionDep,
     UserPrincipal,
     client_ip,
-    optional_principal,
 )
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
-from app.core.principal import Principal, Role
+from app.core.principal import Role
 from app.core.routing import make_router
 from app.core.schemas import form_example
 
@@ -50,7 +50,6 @@ async def authorization_server_metadata(request: Request) -> dict[str, object]:
 # HTTP Basic is documented (client_secret_basic); the header itself is read by
 # oauth.client_credentials, which also unquotes it as RFC 6749 §2.3.1 says.
 _basic = HTTPBasic(auto_error=False, description="client_secret_basic: client_id:client_secret")
-OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
 
 
 @oauth.post(
