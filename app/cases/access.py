@@ -65,6 +65,15 @@ def full_access(p: Principal) -> Any:
     return is_participant  # interpreter
 
 
+def facility_scoped(p: Principal) -> bool:
+    """True when `full_access` is exactly "cases of the caller's facility" (`acc_org`): a
+    row that keeps its case's facility (a follow-up's `organization_id`) can then be
+    filtered on its own column and index, not found through every case of the facility."""
+    if p.is_client:
+        return p.has_scope(Scope.cases_read)
+    return p.role == Role.clinician
+
+
 def summary_access(p: Principal) -> Any:
     """WHERE clause: cases this principal sees at least the summary of."""
     if p.is_user and p.role == Role.specialist:

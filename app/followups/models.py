@@ -26,6 +26,7 @@ class FollowUp(Timestamped, table=True):
         Index("ix_follow_up_assignee", "assignee_id", "status"),
         # The measures count one facility's (or specialty's) follow-ups by status and due time.
         Index("ix_follow_up_org_status_due", "organization_id", "status", "due_at"),
+        Index("ix_follow_up_org_id", "organization_id", "id"),
         Index("ix_follow_up_specialty_status_due", "specialty", "status", "due_at"),
     )
 
