@@ -8,9 +8,11 @@ then capacity, with the specialist's profile row held so two cases cannot both s
 """
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
 from app.audit import service as audit
@@ -19,9 +21,10 @@ from app.cases.models import Case, CaseStatus, Offer, OfferStatus
 from app.core.clock import utcnow
 from app.core.errors import Conflict, Forbidden
 from app.core.principal import Principal
+from app.core.queries import Statement, queries
 from app.matching.errors import AtCapacity, OfferAlreadyTaken, OfferNotPending
 from app.matching.offers import get_offer, lock_case, offer_next, rows_updated, withdraw_pending
-from app.matching.workload import active_cases
+from app.matching.workload import ACTIVE_STATUSES
 from app.specialists import service as specialists
 from app.specialists.models import SpecialistProfile
 
@@ -39,6 +42,56 @@ def _not_pending(offer: Offer, now: datetime) -> Conflict:
     return OfferNotPending(f"The offer is {offer.status}.", offer_status=offer.status)
 
 
+# The accept is a specialist's one click that settles a case: its statements that need no
+# ORM object run on the fast lane (app.core.queries), each compiled once; the case itself
+# is loaded for the lifecycle's one state machine.
+_CASE_T: Any = Case.__table__  # type: ignore[attr-defined]  # SQLModel types no __table__
+_OFFER_T: Any = Offer.__table__  # type: ignore[attr-defined]
+_PROFILE_T: Any = SpecialistProfile.__table__  # type: ignore[attr-defined]
+_WIN_CASE = Statement(
+    update(_CASE_T)
+    .where(
+        _CASE_T.c.id == bindparam("case_id"),
+        _CASE_T.c.status == CaseStatus.offered.value,
+        _CASE_T.c.assigned_specialist_id.is_(None),
+    )
+    .values(assigned_specialist_id=bindparam("me"))
+    .returning(_CASE_T.c.id)
+)
+_CLAIM_OFFER = Statement(
+    update(_OFFER_T)
+    .where(
+        _OFFER_T.c.id == bindparam("offer_id"),
+        _OFFER_T.c.status == OfferStatus.pending.value,
+        _OFFER_T.c.expires_at > bindparam("now"),
+    )
+    .values(
+        status=OfferStatus.accepted.value,
+        responded_at=bindparam("now"),
+        updated_at=bindparam("now"),
+    )
+    .returning(_OFFER_T.c.id)
+)
+# The profile row held (FOR UPDATE on PostgreSQL; SQLite's writer already holds the whole
+# database) while its open cases are counted: two accepts cannot both squeeze in.
+# (The open cases as `active_cases` counts them, its IN list spelled out: a compiled
+# statement binds no list.)
+_OPEN_CASES = (
+    select(func.count())
+    .select_from(_CASE_T)
+    .where(
+        _CASE_T.c.assigned_specialist_id == bindparam("me"),
+        or_(*(_CASE_T.c.status == s for s in ACTIVE_STATUSES)),
+    )
+    .scalar_subquery()
+)
+_CAPACITY = Statement(
+    select(_PROFILE_T.c.max_active_cases, _OPEN_CASES)
+    .where(_PROFILE_T.c.user_id == bindparam("me"))
+    .with_for_update(of=_PROFILE_T)
+)
+
+
 async def accept(
     session: AsyncSession, p: Principal, offer_id: str, now: datetime | None = None
 ) -> Offer:
@@ -46,45 +99,29 @@ async def accept(
     offer = await _own_offer(session, p, offer_id)
     if offer.status != OfferStatus.pending.value or offer.expires_at <= now:
         raise _not_pending(offer, now)
-    # 1. The case: whoever's UPDATE matches first wins; the others see rowcount 0.
-    won = await rows_updated(
-        session,
-        update(Case)
-        .where(
-            col(Case.id) == offer.case_id,
-            col(Case.status) == CaseStatus.offered.value,
-            col(Case.assigned_specialist_id).is_(None),
-        )
-        .values(assigned_specialist_id=p.id)
-        .execution_options(synchronize_session=False),
-    )
-    if won != 1:
+    db = await queries(session)
+    # 1. The case: whoever's UPDATE matches first wins; the others change no row.
+    if await db.fetchrow(_WIN_CASE, {"case_id": offer.case_id, "me": p.id}) is None:
         raise OfferAlreadyTaken("Another specialist accepted this case first.")
     # 2. The offer itself (a decline or the expiry job may have got there first).
-    claimed = await rows_updated(
-        session,
-        update(Offer)
-        .where(
-            col(Offer.id) == offer.id,
-            col(Offer.status) == OfferStatus.pending.value,
-            col(Offer.expires_at) > now,
-        )
-        .values(status=OfferStatus.accepted.value, responded_at=now, updated_at=now)
-        .execution_options(synchronize_session=False),
-    )
-    if claimed != 1:
+    if await db.fetchrow(_CLAIM_OFFER, {"offer_id": offer.id, "now": db.ts(now)}) is None:
         await session.refresh(offer)
         raise _not_pending(offer, now)
+    # What the UPDATE wrote, told to the loaded offer without another read or a flush.
+    for name, value in (
+        ("status", OfferStatus.accepted.value),
+        ("responded_at", now),
+        ("updated_at", now),
+    ):
+        set_committed_value(offer, name, value)
     # 3. Capacity, with the specialist's profile row held so two cases cannot both squeeze in.
-    profile = await session.scalar(
-        select(SpecialistProfile).where(col(SpecialistProfile.user_id) == p.id).with_for_update()
-    )
-    active = int(await session.scalar(select(active_cases(p.id))) or 0)
-    if profile is None or active >= profile.max_active_cases:
+    held = await db.fetchrow(_CAPACITY, {"me": p.id})
+    active = int(held[1]) if held is not None else 0
+    if held is None or active >= int(held[0]):
         raise AtCapacity(
             "You already have as many active cases as your profile allows.",
             active_cases=active,
-            max_active_cases=profile.max_active_cases if profile else 0,
+            max_active_cases=int(held[0]) if held is not None else 0,
         )
     await specialists.record_offer_outcome(session, p.id, "offers_accepted", assigned_at=now)
     case_row = await session.scalar(
@@ -95,7 +132,6 @@ async def accept(
     case_row.assigned_at = now
     await withdraw_pending(session, case_row, keep=offer.id, now=now)
     await session.flush()
-    await session.refresh(offer)
     await audit.append(session, p, "offer.accept", "offer", offer.id, detail=f"case={case_row.id}")
     return offer
 

@@ -383,29 +383,28 @@ async def withdraw_pending(
     transaction: its specialists stop seeing the case at once. Called when the case is
     assigned (keeping the accepted offer), cancelled, or found no longer offered."""
     now = now or utcnow()
-    rows = (
-        await session.execute(
-            select(col(Offer.id), col(Offer.specialist_id)).where(
-                col(Offer.case_id) == case_row.id,
-                col(Offer.status) == OfferStatus.pending.value,
-                col(Offer.id) != keep,
-            )
-        )
-    ).all()
-    if not rows:
-        return
-    await session.execute(
-        update(Offer)
-        .where(col(Offer.id).in_([r.id for r in rows]))
-        .values(status=OfferStatus.withdrawn.value, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    for r in rows:
+    await session.flush()  # what the caller changed through the ORM first, as autoflush would
+    db = await queries(session)  # one statement (an accept's hot path), not a read then a write
+    params = {"case_id": case_row.id, "keep": keep or "", "now": db.ts(now)}
+    for offer_id, specialist_id in await db.fetch(_WITHDRAW, params):
         await emit(
             session,
             "offer.withdrawn",
             "offer",
-            r.id,
-            audience=[r.specialist_id],
-            payload={"offer_id": r.id, "case_id": case_row.id, "case_status": case_row.status},
+            offer_id,
+            audience=[specialist_id],
+            payload={"offer_id": offer_id, "case_id": case_row.id, "case_status": case_row.status},
         )
+
+
+_OFFER_T: Any = Offer.__table__  # type: ignore[attr-defined]  # SQLModel types no __table__
+_WITHDRAW = Statement(
+    update(_OFFER_T)
+    .where(
+        _OFFER_T.c.case_id == bindparam("case_id"),
+        _OFFER_T.c.status == OfferStatus.pending.value,
+        _OFFER_T.c.id != bindparam("keep"),  # "" keeps none: ids are never empty
+    )
+    .values(status=OfferStatus.withdrawn.value, updated_at=bindparam("now"))
+    .returning(_OFFER_T.c.id, _OFFER_T.c.specialist_id)
+)

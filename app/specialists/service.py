@@ -9,7 +9,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, false, insert, inspect, or_, select, true, update
+from sqlalchemy import bindparam, delete, false, insert, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -21,6 +21,7 @@ from app.core.conditional import check_if_match, etag
 from app.core.errors import Forbidden, NotFound, Unprocessable
 from app.core.pagination import keyset_page
 from app.core.principal import Principal, Role, Scope
+from app.core.queries import Statement, queries
 from app.specialists import repository as repo
 from app.specialists.availability import hour_masks, overlapping, time_off_span, window_span
 from app.specialists.models import (
@@ -343,13 +344,27 @@ async def record_offer_outcome(
     """Count an answered or lapsed offer (and an assignment) on the profile and on the
     roster rows ranking reads, in one step with the change that caused it."""
     assert outcome in OUTCOMES
+    await session.flush()  # what the caller changed through the ORM first, as autoflush would
+    db = await queries(session)  # an accept's hot path: one compiled statement per table
+    params: dict[str, Any] = {"user_id": user_id}
+    if assigned_at is not None:
+        params["assigned_at"] = db.ts(assigned_at)
     for model in (SpecialistProfile, SpecialistSpecialty):
-        values: dict[str, Any] = {outcome: inspect(model).columns[outcome] + 1}
-        if assigned_at is not None:
-            values["last_assigned_at"] = assigned_at
-        await session.execute(
-            update(model)
-            .where(col(model.user_id) == user_id)
-            .values(values)
-            .execution_options(synchronize_session=False)
+        await db.execute(_outcome_statement(model, outcome, assigned_at is not None), params)
+
+
+_outcome_sql: dict[tuple[str, str, bool], Statement] = {}
+
+
+def _outcome_statement(model: Any, outcome: str, assigned: bool) -> Statement:
+    key = (model.__tablename__, outcome, assigned)
+    found = _outcome_sql.get(key)
+    if found is None:
+        table = model.__table__
+        values: dict[str, Any] = {outcome: table.c[outcome] + 1}
+        if assigned:
+            values["last_assigned_at"] = bindparam("assigned_at")
+        found = _outcome_sql[key] = Statement(
+            update(table).where(table.c.user_id == bindparam("user_id")).values(values)
         )
+    return found
