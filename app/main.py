@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from app import api, bootstrap, openapi, worker
 from app.core import clock
 from app.core.config import get_settings
-from app.core.db import dispose_engine, init_engine, sqlite_checkpoints, unit_of_work
+from app.core.db import dispose_engine, init_engine, unit_of_work
 from app.core.errors import install_error_handlers
 from app.core.idempotency import IdempotentReplay, replay_response
 from app.core.middleware import (
@@ -64,7 +64,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Each domain may run something for the app's lifetime (app/<domain>/lifespan.py,
         # `lifespan(app)` an async context manager): the live hub's relay, for one.
         async with contextlib.AsyncExitStack() as stack:
-            await stack.enter_async_context(sqlite_checkpoints(s.database_url))
             for module in domain_modules("lifespan"):
                 await stack.enter_async_context(module.lifespan(app))
             yield

@@ -17,7 +17,7 @@ from typing import Any
 
 from app.core import clock
 from app.core.config import get_settings
-from app.core.db import init_engine, sqlite_checkpoints, unit_of_work
+from app.core.db import init_engine, unit_of_work
 from app.core.idempotency import purge_expired
 from app.core.observability import configure_logging
 from app.core.registry import domain_modules, import_all_models
@@ -111,8 +111,7 @@ async def _until_sigterm() -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     log.info("worker started", extra={"fields": {"jobs": sorted(JOBS)}})
-    async with sqlite_checkpoints(get_settings().database_url):
-        await run_forever(stop)
+    await run_forever(stop)
     log.info("worker stopped")
 
 

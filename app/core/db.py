@@ -1,6 +1,5 @@
 """Async engine, the per-request session, and the pieces every table shares."""
 
-import asyncio
 import contextlib
 import logging
 import os
@@ -230,11 +229,6 @@ def make_engine(url: str) -> AsyncEngine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
-            # No checkpoint inside a COMMIT: SQLite's automatic one (every ~4 MB of WAL)
-            # copies pages into the database file and syncs it on the event loop, a third
-            # of an intake's time measured in-process. `sqlite_checkpoints` does it instead,
-            # on a thread of its own, beside the app and the worker.
-            cur.execute("PRAGMA wal_autocheckpoint=0")
             # No busy wait from here on: BEGIN IMMEDIATE is tried at once on the loop and
             # retried on aiosqlite's thread with a 30 s wait only when another process
             # writes (_SqliteConnection). The pragmas above still wait (connect's timeout).
@@ -276,60 +270,6 @@ def make_engine(url: str) -> AsyncEngine:
             raise exc.DisconnectionError("connection closed by the server")
 
     return engine
-
-
-log = logging.getLogger(__name__)
-CHECKPOINT_EVERY_S = 1.0
-
-
-def sqlite_file(url: str) -> str | None:
-    """The database file of a SQLite URL (None for PostgreSQL or an in-memory database)."""
-    if not url.startswith("sqlite"):
-        return None
-    path = make_url(url).database
-    return path if path and path != ":memory:" else None
-
-
-def checkpoint(path: str) -> tuple[int, int, int]:
-    """One PASSIVE checkpoint on a connection of its own: the WAL's committed pages copied
-    into the database file without waiting for (or stopping) readers and writers. SQLite's
-    (busy, pages in the WAL, pages checkpointed)."""
-    conn = sqlite3.connect(path, timeout=0, check_same_thread=False)
-    try:
-        row = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        return int(row[0]), int(row[1]), int(row[2])
-    finally:
-        conn.close()
-
-
-@contextlib.asynccontextmanager
-async def sqlite_checkpoints(url: str) -> AsyncIterator[None]:
-    """While the block runs, checkpoint a SQLite database's WAL every CHECKPOINT_EVERY_S
-    on a thread (its file I/O and sync release the GIL), since no COMMIT does it
-    (`wal_autocheckpoint=0`). Every process that writes runs one; two at once are harmless
-    (one is busy and tries again). Nothing for PostgreSQL."""
-    path = sqlite_file(url)
-    if path is None:
-        yield
-        return
-    stop = asyncio.Event()
-
-    async def run() -> None:
-        while not stop.is_set():
-            try:
-                await asyncio.to_thread(checkpoint, path)
-            except sqlite3.Error as e:  # locked by another checkpoint, or the file is gone
-                log.debug("checkpoint skipped: %s", e)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=CHECKPOINT_EVERY_S)
-
-    task = asyncio.create_task(run(), name="sqlite-checkpoints")
-    try:
-        yield
-    finally:
-        stop.set()
-        await task
-        await asyncio.to_thread(checkpoint, path)  # what the last requests wrote
 
 
 def init_engine(url: str) -> AsyncEngine:
