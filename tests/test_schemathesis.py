@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hyp_settings
@@ -104,6 +105,7 @@ def _run(
     loop: asyncio.AbstractEventLoop,
     headers: dict[str, str],
     select: Callable[[str], bool],
+    modes: tuple[GenerationMode, ...] = MODES,
 ) -> tuple[list[str], int]:
     from schemathesis.python.asgi import shutdown_lifespans
 
@@ -116,7 +118,7 @@ def _run(
             if not select(op.path) or any(s in op.path for s in SKIP_PATHS):
                 continue
             checked += 1
-            for mode in MODES:
+            for mode in modes:
 
                 @given(case=op.as_strategy(generation_mode=mode))
                 @hyp_settings(
@@ -155,18 +157,29 @@ def _run(
     return failures, checked
 
 
-async def _check(app: Any, factory: Any, select: Callable[[str], bool]) -> int:
+async def _check(
+    app: Any, factory: Any, select: Callable[[str], bool], mode: GenerationMode
+) -> int:
     admin = await factory.make_user(Role.admin)
     loop = asyncio.get_running_loop()
-    failures, checked = await asyncio.to_thread(_run, app, loop, factory.headers(admin), select)
+    failures, checked = await asyncio.to_thread(
+        _run, app, loop, factory.headers(admin), select, (mode,)
+    )
     assert failures == [], "\n\n".join(failures)
     return checked
 
 
-async def test_foundation_operations_conform(app, factory):
-    checked = await _check(app, factory, lambda path: path.startswith(FOUNDATION_PREFIXES))
+# One test per generation mode (valid, then invalid requests): the same checks, spread
+# over xdist's workers.
+BY_MODE = pytest.mark.parametrize("mode", MODES, ids=lambda m: m.value)
+
+
+@BY_MODE
+async def test_foundation_operations_conform(app, factory, mode):
+    checked = await _check(app, factory, lambda path: path.startswith(FOUNDATION_PREFIXES), mode)
     assert checked >= 14  # auth, users, API clients, facilities, operations, audit
 
 
-async def test_the_other_domains_operations_conform(app, factory):
-    await _check(app, factory, lambda path: not path.startswith(FOUNDATION_PREFIXES))
+@BY_MODE
+async def test_the_other_domains_operations_conform(app, factory, mode):
+    await _check(app, factory, lambda path: not path.startswith(FOUNDATION_PREFIXES), mode)
