@@ -63,7 +63,10 @@ class Logins:
         login, password = auth_data.login.decode(), auth_data.password.decode()
         tls = server.transport.get_extra_info("ssl_object") is not None  # STARTTLS or smtps
         self.seen.append((mechanism, login, tls))
-        return AuthResult(success=login == USER and password == PASSWORD)
+        # handled=False: aiosmtpd answers the refusal itself (535). With its default
+        # (handled=True) it sends nothing, and a wrong password waited out the client's
+        # 20 s timeout instead of being refused.
+        return AuthResult(success=login == USER and password == PASSWORD, handled=False)
 
 
 @pytest.fixture
@@ -143,6 +146,7 @@ async def test_a_wrong_password_is_refused_and_tried_again_later(
     assert sink.messages == []
     [d] = await _deliveries_to(to)
     assert d.status == "pending" and d.attempts == 1 and "connect" in (d.last_error or "")
+    assert "535" in (d.last_error or "")  # refused for its credentials, not timed out
 
 
 async def test_the_certificate_is_checked_unless_the_url_says_verify_false(
