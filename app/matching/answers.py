@@ -10,7 +10,7 @@ then capacity, with the specialist's profile row held so two cases cannot both s
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
@@ -24,7 +24,7 @@ from app.core.principal import Principal
 from app.core.queries import Statement, queries
 from app.matching.errors import AtCapacity, OfferAlreadyTaken, OfferNotPending
 from app.matching.offers import get_offer, lock_case, offer_next, rows_updated, withdraw_pending
-from app.matching.workload import ACTIVE_STATUSES
+from app.matching.workload import active_cases
 from app.specialists import service as specialists
 from app.specialists.models import SpecialistProfile
 
@@ -74,19 +74,8 @@ _CLAIM_OFFER = Statement(
 )
 # The profile row held (FOR UPDATE on PostgreSQL; SQLite's writer already holds the whole
 # database) while its open cases are counted: two accepts cannot both squeeze in.
-# (The open cases as `active_cases` counts them, its IN list spelled out: a compiled
-# statement binds no list.)
-_OPEN_CASES = (
-    select(func.count())
-    .select_from(_CASE_T)
-    .where(
-        _CASE_T.c.assigned_specialist_id == bindparam("me"),
-        or_(*(_CASE_T.c.status == s for s in ACTIVE_STATUSES)),
-    )
-    .scalar_subquery()
-)
 _CAPACITY = Statement(
-    select(_PROFILE_T.c.max_active_cases, _OPEN_CASES)
+    select(_PROFILE_T.c.max_active_cases, active_cases(bindparam("me")))
     .where(_PROFILE_T.c.user_id == bindparam("me"))
     .with_for_update(of=_PROFILE_T)
 )

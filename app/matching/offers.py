@@ -397,14 +397,13 @@ async def withdraw_pending(
         )
 
 
-_OFFER_T: Any = Offer.__table__  # type: ignore[attr-defined]  # SQLModel types no __table__
 _WITHDRAW = Statement(
-    update(_OFFER_T)
+    update(_OFFER)
     .where(
-        _OFFER_T.c.case_id == bindparam("case_id"),
-        _OFFER_T.c.status == OfferStatus.pending.value,
-        _OFFER_T.c.id != bindparam("keep"),  # "" keeps none: ids are never empty
+        _OFFER.c.case_id == bindparam("case_id"),
+        _OFFER.c.status == OfferStatus.pending.value,
+        _OFFER.c.id != bindparam("keep"),  # "" keeps none: ids are never empty
     )
     .values(status=OfferStatus.withdrawn.value, updated_at=bindparam("now"))
-    .returning(_OFFER_T.c.id, _OFFER_T.c.specialist_id)
+    .returning(_OFFER.c.id, _OFFER.c.specialist_id)
 )

@@ -6,7 +6,7 @@ directory borrows it by name (`app/specialists/repository.py` finds this module 
 the domain registry, as records find `record.py`), so specialists never read cases.
 """
 
-from sqlalchemy import ColumnExpressionArgument, ScalarSelect, func, select
+from sqlalchemy import ColumnExpressionArgument, ScalarSelect, func, or_, select
 from sqlmodel import col
 
 from app.cases.models import Case, CaseStatus
@@ -22,7 +22,9 @@ def active_cases(user_id: ColumnExpressionArgument[str] | str) -> ScalarSelect[i
         .select_from(Case)
         .where(
             col(Case.assigned_specialist_id) == user_id,
-            col(Case.status).in_(ACTIVE_STATUSES),
+            # Spelled as equalities, not IN: a statement compiled once for the fast lane
+            # (the accept's capacity check) cannot bind a list.
+            or_(*(col(Case.status) == s for s in ACTIVE_STATUSES)),
         )
         .scalar_subquery()
     )
