@@ -28,10 +28,18 @@ async def test_a_new_notification_reaches_the_open_inbox(host, factory, client):
         headers=factory.headers(coord),
     )
     assert r.status_code == 201, r.text
-    while True:
-        ev = await inbox.next("event")
-        if ev["event"] == "notification.created":
-            break
+    try:
+        while True:
+            ev = await inbox.next("event")
+            if ev["event"] == "notification.created":
+                break
+    except TimeoutError:
+        # Seen a few times in loaded two-worker runs and never reproduced: say what the
+        # socket got and what the outbox held, so the next failure explains itself.
+        raise AssertionError(
+            f"no notification.created for {spec.id}; frames: {inbox.frames}; "
+            f"outbox: {await _outbox()}"
+        ) from None
     assert ev["payload"]["kind"] == "offer" and ev["payload"]["link"].endswith(
         r.json()["items"][0]["id"]
     )
@@ -40,3 +48,15 @@ async def test_a_new_notification_reaches_the_open_inbox(host, factory, client):
     assert not [f for f in other.frames if f.get("event") == "notification.created"], other.frames
     await inbox.close()
     await other.close()
+
+
+async def _outbox() -> list[tuple[object, ...]]:
+    from sqlalchemy import text
+
+    from app.core.db import unit_of_work
+
+    async with unit_of_work() as s:
+        rows = await s.execute(
+            text("SELECT id, type, audience, published_at FROM outbox_event ORDER BY id")
+        )
+        return [tuple(r) for r in rows.all()]
