@@ -155,6 +155,12 @@ async def ready(page: Any, name: str, within_ms: float = 15000) -> None:
     await page.wait_for_selector(f"body[data-ready={name}]", timeout=within_ms)
 
 
+async def settled(page: Any) -> None:
+    """What the last action made the page reload is shown (a page marks #main aria-busy
+    while it reloads): acting earlier would act on a list about to be replaced."""
+    await page.wait_for_selector("#main:not([aria-busy])", state="attached")
+
+
 async def axe_violations(page: Any) -> list[dict[str, Any]]:
     """Serious and critical axe-core findings (the vendored copy, same origin: the CSP
     admits it as it admits the console's own scripts)."""

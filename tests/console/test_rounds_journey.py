@@ -26,6 +26,7 @@ from tests.console.support import (
     need_chromium,
     ready,
     seed,
+    settled,
     sign_in,
     token,
 )
@@ -132,6 +133,7 @@ async def test_a_round_from_the_calendar_to_the_quality_charts(app, factory, clo
             await coord.select_option("#participant-user", person["id"])
             await coord.click("#participant-form button[type=submit]")
             await coord.wait_for_selector(f"#participants li[data-user-id='{person['id']}']")
+            await settled(coord)
         roles = await coord.inner_text("#participants")
         assert "Specialist" in roles and "Local team" in roles
 
@@ -145,6 +147,7 @@ async def test_a_round_from_the_calendar_to_the_quality_charts(app, factory, clo
         await coord.keyboard.press("Enter")
         item = coord.locator(f"#agenda li[data-case-id='{case_id}']")
         await item.wait_for()
+        await settled(coord)
         assert clinician["name"] in await item.inner_text()
         await suggested.wait_for(state="detached")
 
@@ -190,6 +193,7 @@ async def test_a_round_from_the_calendar_to_the_quality_charts(app, factory, clo
             await coord.focus(f"{row} input")
             await coord.keyboard.press("Space")
             await coord.wait_for_selector(f"{row} input:checked")
+            await settled(coord)
         await coord.wait_for_selector(f"#attendance li[data-user-id='{clinician['id']}'] .local")
         spec_row = coord.locator(f"#attendance li[data-user-id='{specialist['id']}']")
         assert await spec_row.locator(".local").count() == 0

@@ -45,6 +45,15 @@ export default async function round(main, { round_id: id }) {
     text: `${fmt(o.start)}${o.moved ? ` (${t('rounds.moved')})` : ''}`,
   })));
 
+  // While the page reloads what a change touched, #main is aria-busy: a screen reader waits
+  // for it, and so does a test, instead of acting on a list about to be replaced.
+  let pending = 0;
+  async function busy(work) {
+    pending += 1;
+    main.setAttribute('aria-busy', 'true');
+    try { return await work(); } finally { if (--pending === 0) main.removeAttribute('aria-busy'); }
+  }
+
   let participants = [];
   let names = new Map();
   const nameOf = (uid) => names.get(uid)?.name || t('rounds.someone');
@@ -90,22 +99,22 @@ export default async function round(main, { round_id: id }) {
           h('span', { class: 'muted', text: `${t('rounds.presenter')}: ${nameOf(item.presenter_id)}` })),
         h('label', { for: tid, text: t('rounds.recommendation') }), area,
         item.recommended_at ? h('p', { class: 'muted', text: t('rounds.recommended_at', { when: fmt(item.recommended_at) }) }) : null,
-        canRecommend ? h('button', { type: 'button', class: 'secondary save-rec', text: t('action.save'), onclick: async () => {
+        canRecommend ? h('button', { type: 'button', class: 'secondary save-rec', text: t('action.save'), onclick: () => busy(async () => {
           try {
             await api(`${base}/agenda/${item.id}`, { method: 'PATCH', json: { recommendation: area.value }, headers: { 'If-Match': `"${item.version}"` } });
             say(t('saved'));
             await show();
           } catch (err) { say(err.message, 'error'); }
-        } }) : null);
+        }) }) : null);
     }));
     if (!agenda.length) $('#agenda', main).append(h('li', { class: 'muted', text: t('rounds.agenda_empty') }));
     $('#suggest-box', main).hidden = !canEdit;
     const onAgenda = new Set(agenda.map((i) => i.case_id));
     $('#suggested', main).replaceChildren(...suggested.filter((c) => !onAgenda.has(c.case_id)).map((c) => h('li', { data: { caseId: c.case_id } },
       h('a', { href: `/cases/${c.case_id}`, text: c.question }), ` · ${label('status', c.status)} · ${label('urgency', c.urgency)} `,
-      h('button', { type: 'button', class: 'secondary add-agenda', text: t('action.add_to_agenda'), onclick: async () => {
+      h('button', { type: 'button', class: 'secondary add-agenda', text: t('action.add_to_agenda'), onclick: () => busy(async () => {
         try { await api(`${base}/agenda`, { json: { case_id: c.case_id, presenter_id: $('#presenter', main).value } }); await show(); } catch (err) { say(err.message, 'error'); }
-      } }))));
+      }) }))));
     if (canEdit && !$('#suggested', main).children.length) $('#suggested', main).append(h('li', { class: 'muted', text: t('rounds.no_suggestions') }));
 
     const records = new Map(attendance.map((a) => [a.user_id, a]));
@@ -115,33 +124,35 @@ export default async function round(main, { round_id: id }) {
     $('#attendance', main).replaceChildren(...who.map((uid, i) => {
       const rec = records.get(uid);
       return h('li', { class: 'check', data: { userId: uid } },
-        h('input', { type: 'checkbox', id: `att-${i}`, checked: rec?.attended === true, disabled: !canEdit, onchange: async (e) => {
+        h('input', { type: 'checkbox', id: `att-${i}`, checked: rec?.attended === true, disabled: !canEdit, onchange: (e) => busy(async () => {
           try {
             await api(`${base}/attendance`, { json: { user_id: uid, attended: e.target.checked } });
             say(t('saved'));
             await show();
           } catch (err) { e.target.checked = !e.target.checked; say(err.message, 'error'); }
-        } }),
+        }) }),
         h('label', { for: `att-${i}`, text: nameOf(uid) }),
         rec?.attended && rec.local ? h('span', { class: 'pill local', text: t('rounds.local') }) : null);
     }));
     if (!who.length) $('#attendance', main).append(h('li', { class: 'muted', text: t('rounds.no_participants') }));
   }
 
-  $('#participant-form', main).addEventListener('submit', async (e) => {
+  $('#participant-form', main).addEventListener('submit', (e) => {
     e.preventDefault();
     const form = e.target;
     const body = formData(form);
     body.role = PARTICIPANT_ROLE[form.user_id.selectedOptions[0]?.dataset.role];
-    try {
-      await api(`/rounds/${id}/participants`, { json: body });
-      form.allow_conflict.checked = false;
-      say(t('saved'));
-      await loadPeople();
-      await show();
-    } catch (err) { if (err instanceof ApiError) showProblem(form, err); else say(t('error.offline'), 'error'); }
+    return busy(async () => {
+      try {
+        await api(`/rounds/${id}/participants`, { json: body });
+        form.allow_conflict.checked = false;
+        say(t('saved'));
+        await loadPeople();
+        await show();
+      } catch (err) { if (err instanceof ApiError) showProblem(form, err); else say(t('error.offline'), 'error'); }
+    });
   });
-  select.addEventListener('change', show);
+  select.addEventListener('change', () => busy(show));
   await loadPeople();
   await show();
 }
