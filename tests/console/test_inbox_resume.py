@@ -54,6 +54,10 @@ async def test_an_offer_made_while_the_link_was_down_reaches_the_feed(app, datab
             item = page.locator(f"#feed li:has(a[href='/cases/{case_id}'])")
             await item.first.wait_for(timeout=10000)
             assert "New offer" in await page.locator("#feed").inner_text()
-            assert await page.locator(f"#offer-list [data-case-id='{case_id}']").count() == 1
+            # The list is read again after the feed item shows (a fetch over the link just
+            # back): wait for the offer to appear, then it is there once.
+            offer = page.locator(f"#offer-list [data-case-id='{case_id}']")
+            await offer.first.wait_for(timeout=10000)
+            assert await offer.count() == 1
             assert not errors, errors
             await ctx.close()

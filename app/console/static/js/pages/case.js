@@ -59,8 +59,14 @@ export default async function casePage(main, { case_id: id }) {
     ]);
   }
 
+  // Changes and live frames each read the case again; answers can come back out of order
+  // on a slow link, and only the latest read draws (else a closed case shows "answered").
+  let latest = 0;
   async function reload() {
-    kase = await api(`/cases/${id}`);
+    const turn = ++latest;
+    const fresh = await api(`/cases/${id}`);
+    if (turn !== latest) return;
+    kase = fresh;
     facts();
     await sections();
   }
