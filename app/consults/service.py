@@ -85,6 +85,9 @@ async def post_message(
     existing = await _find(db, key)
     if existing is not None:
         return existing, False
+    # Read before the number is taken: from then on the case's other writers wait for this
+    # transaction (on PostgreSQL every statement inside is a round trip they wait through).
+    people = await case_people(session, case)
     seq_row = await db.fetchrow(_NEXT_SEQ, {"case_id": case.id})
     assert seq_row is not None  # an upsert with RETURNING gives its row
     msg = Message(
@@ -110,7 +113,7 @@ async def post_message(
         "message",
         msg.id,
         organization_id=case.organization_id,
-        audience=await case_people(session, case),
+        audience=people,
         payload=as_dict(msg),
     )
     await audit.append(session, p, "message.create", "case", case.id, detail=f"seq={msg.seq}")
