@@ -2,8 +2,10 @@
 dropped afterwards), migrated with Alembic, emptied between tests."""
 
 import asyncio
+import atexit
 import os
 import secrets
+import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -13,6 +15,9 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 _TMP = Path(tempfile.mkdtemp(prefix="consult-tests-"))
+# The SQLite database and uploads of this process (each xdist worker, and the controller):
+# gone when it exits, as the PostgreSQL database is dropped.
+atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
 BASE_URL = os.environ.get("DATABASE_URL", "")
 IS_PG = BASE_URL.startswith("postgresql")
 _PG_DB = f"test_consult_{os.getpid()}_{secrets.token_hex(3)}"
