@@ -156,8 +156,9 @@ async def ready(page: Any, name: str, within_ms: float = 15000) -> None:
 
 
 async def settled(page: Any) -> None:
-    """What the last action made the page reload is shown (a page marks #main aria-busy
-    while it reloads): acting earlier would act on a list about to be replaced."""
+    """What the last action made the page reload is shown (core.js `busy()` marks #main
+    aria-busy meanwhile: the round, case and inbox pages): acting earlier would act on a
+    list about to be replaced."""
     await page.wait_for_selector("#main:not([aria-busy])", state="attached")
 
 

@@ -48,6 +48,22 @@ export function uuid() {
   return [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
 }
 
+// While an action reloads what it changed, the region is aria-busy: a screen reader waits
+// for it, and so do the browser tests (settled(), tests/console/support.py), instead of
+// acting on a list about to be replaced.
+const pendingWork = new WeakMap();
+export async function busy(el, work) {
+  pendingWork.set(el, (pendingWork.get(el) || 0) + 1);
+  el.setAttribute('aria-busy', 'true');
+  try {
+    return await work();
+  } finally {
+    const left = pendingWork.get(el) - 1;
+    pendingWork.set(el, left);
+    if (!left) el.removeAttribute('aria-busy');
+  }
+}
+
 export function say(text, kind = 'info') {
   const box = document.getElementById('status');
   box.textContent = text;

@@ -1,7 +1,7 @@
 // A case: its facts, the live room and the call, notes, attachments, follow-ups, feedback,
 // closing, candidates (coordinators) and the record. The API decides what this person may
 // see (a specialist holding only an offer gets the summary view) and do (403/409 shown).
-import { $, api, fmt, h, label, pill, say, session, t } from '../core.js';
+import { $, api, busy, fmt, h, label, pill, say, session, t } from '../core.js';
 import { openCall } from '../call.js';
 import { openRoom } from '../room.js';
 import * as parts from '../case_parts.js';
@@ -62,13 +62,15 @@ export default async function casePage(main, { case_id: id }) {
   // Changes and live frames each read the case again; answers can come back out of order
   // on a slow link, and only the latest read draws (else a closed case shows "answered").
   let latest = 0;
-  async function reload() {
-    const turn = ++latest;
-    const fresh = await api(`/cases/${id}`);
-    if (turn !== latest) return;
-    kase = fresh;
-    facts();
-    await sections();
+  function reload() {
+    return busy(main, async () => {
+      const turn = ++latest;
+      const fresh = await api(`/cases/${id}`);
+      if (turn !== latest) return;
+      kase = fresh;
+      facts();
+      await sections();
+    });
   }
 
   facts();

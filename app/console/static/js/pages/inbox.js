@@ -1,6 +1,6 @@
 // A specialist's offers, live: /ws/inbox says when something changed for her, and the
 // list is read again from the API (the source of truth), so nothing needs a reload.
-import { $, ApiError, all, api, fmt, h, label, navigate, pill, say, t } from '../core.js';
+import { $, ApiError, all, api, busy, fmt, h, label, navigate, pill, say, t } from '../core.js';
 import { InboxLive } from '../live.js';
 
 export default async function inbox(main) {
@@ -56,7 +56,7 @@ export default async function inbox(main) {
 
   // From a socket's frame: a read that fails on a link just back is said, and the next
   // frame (or reconnect) reads again.
-  const reload = () => load().catch((err) => say(err.message, 'error'));
+  const reload = () => busy(main, load).catch((err) => say(err.message, 'error'));
   const live = new InboxLive({
     onState(s) { linkState.dataset.state = s; linkState.textContent = t(`room.${s}`); if (s === 'open') reload(); },
     onFrame(f) {

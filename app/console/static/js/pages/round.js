@@ -2,7 +2,7 @@
 // who takes part, each occurrence's agenda (the suggested cases, a presenter, and the
 // round's recommendations, which join each case's record) and who attended.
 // "Now" is the server's: the occurrences come from its clock (a browser's may be wrong).
-import { $, ApiError, all, api, fmt, fmtTime, formData, h, label, say, session, showProblem, t } from '../core.js';
+import { $, ApiError, all, api, busy, fmt, fmtTime, formData, h, label, say, session, showProblem, t } from '../core.js';
 
 const DAY = 86400000;
 const PARTICIPANT_ROLE = { clinician: 'local_team', specialist: 'specialist', interpreter: 'interpreter' };
@@ -44,15 +44,6 @@ export default async function round(main, { round_id: id }) {
     value: o.original_start, selected: o === chosen,
     text: `${fmt(o.start)}${o.moved ? ` (${t('rounds.moved')})` : ''}`,
   })));
-
-  // While the page reloads what a change touched, #main is aria-busy: a screen reader waits
-  // for it, and so does a test, instead of acting on a list about to be replaced.
-  let pending = 0;
-  async function busy(work) {
-    pending += 1;
-    main.setAttribute('aria-busy', 'true');
-    try { return await work(); } finally { if (--pending === 0) main.removeAttribute('aria-busy'); }
-  }
 
   let participants = [];
   let names = new Map();
@@ -99,7 +90,7 @@ export default async function round(main, { round_id: id }) {
           h('span', { class: 'muted', text: `${t('rounds.presenter')}: ${nameOf(item.presenter_id)}` })),
         h('label', { for: tid, text: t('rounds.recommendation') }), area,
         item.recommended_at ? h('p', { class: 'muted', text: t('rounds.recommended_at', { when: fmt(item.recommended_at) }) }) : null,
-        canRecommend ? h('button', { type: 'button', class: 'secondary save-rec', text: t('action.save'), onclick: () => busy(async () => {
+        canRecommend ? h('button', { type: 'button', class: 'secondary save-rec', text: t('action.save'), onclick: () => busy(main, async () => {
           try {
             await api(`${base}/agenda/${item.id}`, { method: 'PATCH', json: { recommendation: area.value }, headers: { 'If-Match': `"${item.version}"` } });
             say(t('saved'));
@@ -112,7 +103,7 @@ export default async function round(main, { round_id: id }) {
     const onAgenda = new Set(agenda.map((i) => i.case_id));
     $('#suggested', main).replaceChildren(...suggested.filter((c) => !onAgenda.has(c.case_id)).map((c) => h('li', { data: { caseId: c.case_id } },
       h('a', { href: `/cases/${c.case_id}`, text: c.question }), ` · ${label('status', c.status)} · ${label('urgency', c.urgency)} `,
-      h('button', { type: 'button', class: 'secondary add-agenda', text: t('action.add_to_agenda'), onclick: () => busy(async () => {
+      h('button', { type: 'button', class: 'secondary add-agenda', text: t('action.add_to_agenda'), onclick: () => busy(main, async () => {
         try { await api(`${base}/agenda`, { json: { case_id: c.case_id, presenter_id: $('#presenter', main).value } }); await show(); } catch (err) { say(err.message, 'error'); }
       }) }))));
     if (canEdit && !$('#suggested', main).children.length) $('#suggested', main).append(h('li', { class: 'muted', text: t('rounds.no_suggestions') }));
@@ -124,7 +115,7 @@ export default async function round(main, { round_id: id }) {
     $('#attendance', main).replaceChildren(...who.map((uid, i) => {
       const rec = records.get(uid);
       return h('li', { class: 'check', data: { userId: uid } },
-        h('input', { type: 'checkbox', id: `att-${i}`, checked: rec?.attended === true, disabled: !canEdit, onchange: (e) => busy(async () => {
+        h('input', { type: 'checkbox', id: `att-${i}`, checked: rec?.attended === true, disabled: !canEdit, onchange: (e) => busy(main, async () => {
           try {
             await api(`${base}/attendance`, { json: { user_id: uid, attended: e.target.checked } });
             say(t('saved'));
@@ -142,7 +133,7 @@ export default async function round(main, { round_id: id }) {
     const form = e.target;
     const body = formData(form);
     body.role = PARTICIPANT_ROLE[form.user_id.selectedOptions[0]?.dataset.role];
-    return busy(async () => {
+    return busy(main, async () => {
       try {
         await api(`/rounds/${id}/participants`, { json: body });
         form.allow_conflict.checked = false;
@@ -152,7 +143,7 @@ export default async function round(main, { round_id: id }) {
       } catch (err) { if (err instanceof ApiError) showProblem(form, err); else say(t('error.offline'), 'error'); }
     });
   });
-  select.addEventListener('change', () => busy(show));
+  select.addEventListener('change', () => busy(main, show));
   await loadPeople();
   await show();
 }
