@@ -14,7 +14,7 @@ async def host(app):
         yield h
 
 
-async def test_a_new_notification_reaches_the_open_inbox(host, factory, client):
+async def test_a_new_notification_reaches_the_open_inbox(app, host, factory, client):
     spec = await make_specialist(factory)
     bystander = await make_specialist(factory)
     inbox = await open_socket(host, "/ws/inbox", factory.token(spec))
@@ -36,9 +36,13 @@ async def test_a_new_notification_reaches_the_open_inbox(host, factory, client):
     except TimeoutError:
         # Seen a few times in loaded two-worker runs and never reproduced: say what the
         # socket got and what the outbox held, so the next failure explains itself.
+        # Caught once so (2026-12-04): only `ready` came, and the three outbox rows were
+        # still unpublished 5 s later, so the relay never handed them over. Its state says
+        # whether it was missing, dead, stuck or never told.
         raise AssertionError(
             f"no notification.created for {spec.id}; frames: {inbox.frames}; "
-            f"outbox: {await _outbox()}"
+            f"outbox: {await _outbox()}; relay: {_relay_state()}; "
+            f"inbox sockets of the user: {len(app.state.hub.inbox_users.get(spec.id, ()))}"
         ) from None
     assert ev["payload"]["kind"] == "offer" and ev["payload"]["link"].endswith(
         r.json()["items"][0]["id"]
@@ -48,6 +52,24 @@ async def test_a_new_notification_reaches_the_open_inbox(host, factory, client):
     assert not [f for f in other.frames if f.get("event") == "notification.created"], other.frames
     await inbox.close()
     await other.close()
+
+
+def _relay_state() -> dict[str, object]:
+    from app.events import relay as outbox_relay
+
+    r = outbox_relay._relay
+    if r is None:
+        return {"installed": False}
+    task = r._task
+    done = task is not None and task.done()
+    return {
+        "installed": True,
+        "task_done": done,
+        "task_error": repr(task.exception()) if done and not task.cancelled() else None,
+        "pending": len(r._pending),
+        "unmarked": list(r._unmarked),
+        "wake_set": r._wake.is_set(),
+    }
 
 
 async def _outbox() -> list[tuple[object, ...]]:
