@@ -12,7 +12,7 @@ export default async function inbox(main) {
     try {
       await api(`/offers/${offer.id}/decline`, { json: { reason: form.reason.value || null } });
       say(t('inbox.declined'));
-      await load();
+      await busy(main, load);
     } catch (err) { say(err.message, 'error'); }
   }
 
@@ -38,7 +38,7 @@ export default async function inbox(main) {
             navigate(`/cases/${o.case_id}`);
           } catch (err) {
             say(err instanceof ApiError && err.status === 409 ? t('inbox.taken') : err.message, 'error');
-            await load();
+            await busy(main, load);
           }
         } }),
         h('button', { type: 'button', class: 'secondary', text: t('action.decline_with_reason'), onclick: () => {
