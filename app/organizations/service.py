@@ -9,7 +9,7 @@ from sqlmodel import col
 
 from app.core.clock import utcnow
 from app.core.errors import NotFound, Unprocessable
-from app.core.pagination import keyset_page
+from app.core.pagination import decode_cursor, encode_cursor
 from app.core.principal import Principal, Role, RoleForbidden
 from app.core.queries import Statement, queries
 from app.organizations.models import Organization
@@ -70,17 +70,49 @@ async def get(session: AsyncSession, actor: Principal, org_id: str) -> Organizat
     return org
 
 
+# The list's cursors, as keyset_page names them (its table and key column).
+_CURSOR = "organization.id"
+_list_sql: dict[tuple[bool, bool, bool], Statement] = {}
+
+
+def _list_statement(actor: Principal, by_country: bool, after: bool) -> Statement:
+    """Facilities under the rule above, newest first; one statement per shape of principal
+    and filters. Read on the fast lane: loading 50 facilities as ORM objects cost more than
+    the rest of the request (1.7 ms in-process)."""
+    key = (_own_only(actor), by_country, after)
+    found = _list_sql.get(key)
+    if found is None:
+        stmt = select(_TABLE).where(visible_organizations(actor))
+        if by_country:
+            stmt = stmt.where(_TABLE.c.country == bindparam("country"))
+        if after:
+            stmt = stmt.where(_TABLE.c.id < bindparam("after"))
+        stmt = stmt.order_by(_TABLE.c.id.desc()).limit(bindparam("lim"))
+        found = _list_sql[key] = Statement(stmt)
+    return found
+
+
 async def list_(
     session: AsyncSession,
     actor: Principal,
     limit: int,
     cursor: str | None,
     country: str | None = None,
-) -> tuple[list[Organization], str | None]:
-    stmt = select(Organization).where(visible_organizations(actor))
-    if country:
-        stmt = stmt.where(col(Organization.country) == country.upper())
-    return await keyset_page(session, stmt, Organization.id, limit, cursor)
+) -> tuple[list[dict[str, Any]], str | None]:
+    after = decode_cursor(cursor, _CURSOR) if cursor else None  # `?cursor=`: the first page
+    db = await queries(session)
+    rows = await db.fetch_dicts(
+        _list_statement(actor, bool(country), after is not None),
+        {
+            "acc_org": actor.organization_id,
+            "country": country.upper() if country else None,
+            "after": after,
+            "lim": limit + 1,
+        },
+    )
+    page = rows[:limit]
+    nxt = encode_cursor(page[-1]["id"], _CURSOR) if len(rows) > limit and page else None
+    return page, nxt
 
 
 async def update(
