@@ -171,7 +171,7 @@ async def introspect(
     response_model=UserRead | ApiClientMe,
     summary="The signed-in user, or the API client whose token this is",
     responses=problem_responses(401),
-    dependencies=[CONDITIONAL_READ],
+    openapi_extra=CONDITIONAL_READ,
 )
 async def me(session: SessionDep, p: CurrentPrincipal) -> object:
     return await service.describe_caller(session, p)
@@ -224,7 +224,7 @@ async def list_users(
     response_model=UserRead,
     summary="One user",
     responses=problem_responses(401, 403, 404),
-    dependencies=[CONDITIONAL_READ],
+    openapi_extra=CONDITIONAL_READ,
 )
 async def get_user(session: SessionDep, p: CasesRead, user_id: str) -> object:
     return await service.get_user(session, p, user_id)

@@ -136,7 +136,7 @@ async def list_cases(
     "patient reference, no attachments) for a specialist who only holds a "
     "pending offer.",
     responses=problem_responses(401, 403, 404),
-    dependencies=[CONDITIONAL_READ],
+    openapi_extra=CONDITIONAL_READ,
 )
 async def get_case(session: SessionDep, p: CasesRead, case_id: str) -> object:
     body, tag = await service.read_case(session, p, case_id)

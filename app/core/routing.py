@@ -7,6 +7,7 @@ exits: the Idempotency-Key record) and before the response leaves, rolled back b
 error is answered. `SessionDep` hands the route that session.
 """
 
+import copy
 from collections.abc import Callable, Coroutine
 from typing import Any, get_args, get_origin
 
@@ -35,6 +36,9 @@ class AppRoute(APIRoute):
     def __init__(self, path: str, endpoint: Callable[..., Any], **kw: Any) -> None:
         methods = {m.upper() for m in (kw.get("methods") or ())}
         self.idempotent = "POST" in methods
+        # Each route its own copy: the schema's post-processing (app/openapi.py) adds to a
+        # route's parameters, and a shared declaration (CONDITIONAL_READ) must not grow.
+        kw["openapi_extra"] = copy.deepcopy(kw.get("openapi_extra"))
         super().__init__(path, endpoint, **kw)
         # Read by the Idempotency-Key guard: an answer with a secret is never stored, and
         # a body the endpoint reads itself (documented, but no body parameter: an upload)
@@ -67,8 +71,9 @@ class AppRoute(APIRoute):
         # Conditional requests (app.core.conditional): a read that declares If-None-Match
         # answers 304 here, whatever its handler; a write's precondition is judged after
         # its body (a malformed body is 422 before any 412 or 428).
-        conditional_read = "GET" in (self.methods or ()) and "if-none-match" in _header_names(
-            self.dependant
+        conditional_read = "GET" in (self.methods or ()) and (
+            conditional.declares_if_none_match(self.openapi_extra)
+            or "if-none-match" in _header_names(self.dependant)
         )
 
         async def route_handler(request: Request) -> Response:

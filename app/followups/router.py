@@ -79,7 +79,7 @@ async def list_follow_ups(
     response_model=FollowUpRead,
     summary="One follow-up (with its ETag; 304 when If-None-Match names it)",
     responses=problem_responses(401, 404),
-    dependencies=[CONDITIONAL_READ],
+    openapi_extra=CONDITIONAL_READ,
 )
 async def get_follow_up(
     session: SessionDep, p: CurrentPrincipal, follow_up_id: str, response: Response

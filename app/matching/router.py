@@ -84,7 +84,7 @@ async def list_offers(
     response_model=OfferRead,
     summary="One offer",
     responses=problem_responses(401, 403, 404),
-    dependencies=[CONDITIONAL_READ],
+    openapi_extra=CONDITIONAL_READ,
 )
 async def get_offer(session: SessionDep, p: CasesRead, offer_id: str) -> object:
     return (await _with_cases(session, [await service.get_offer(session, p, offer_id)]))[0]

@@ -38,7 +38,7 @@ async def create_note(
     response_model=NoteRead,
     summary="One note (with its ETag; 304 when If-None-Match names it)",
     responses=problem_responses(401, 404),
-    dependencies=[CONDITIONAL_READ],
+    openapi_extra=CONDITIONAL_READ,
 )
 async def get_note(
     session: SessionDep, p: CurrentPrincipal, note_id: str, response: Response

@@ -90,7 +90,7 @@ async def list_notification_deliveries(
     response_model=PreferencesRead,
     summary="Your channels per kind, quiet hours, zone and language",
     responses=problem_responses(401, 403),
-    dependencies=[CONDITIONAL_READ],
+    openapi_extra=CONDITIONAL_READ,
 )
 async def get_preferences(session: SessionDep, p: UserPrincipal) -> object:
     return await preferences.read(session, p.id)

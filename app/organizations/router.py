@@ -44,7 +44,7 @@ async def list_organizations(
     response_model=OrganizationRead,
     summary="One facility",
     responses=problem_responses(401, 403, 404),
-    dependencies=[CONDITIONAL_READ],
+    openapi_extra=CONDITIONAL_READ,
 )
 async def get_organization(session: SessionDep, p: CasesRead, organization_id: str) -> object:
     return await service.read(session, p, organization_id)

@@ -69,7 +69,7 @@ async def list_webhooks(
     tags=["partners"],
     summary="One webhook subscription",
     responses=problem_responses(401, 403, 404),
-    dependencies=[CONDITIONAL_READ],
+    openapi_extra=CONDITIONAL_READ,
 )
 async def get_webhook(webhook_id: str, session: SessionDep, p: WebhooksManage) -> object:
     return await service.get(session, p, webhook_id)

@@ -91,7 +91,7 @@ async def list_rounds(
     response_model=RoundRead,
     summary="One round series (304 when If-None-Match names its current ETag)",
     responses=problem_responses(401, 403, 404),
-    dependencies=[CONDITIONAL_READ],
+    openapi_extra=CONDITIONAL_READ,
 )
 async def get_round(series: VisibleRound, response: Response) -> object:
     with_etag(response, service.etag(series))

@@ -83,7 +83,7 @@ async def on_duty(
     response_model=SpecialistRead,
     summary="One specialist's profile (ETag; 304 for If-None-Match with the current one)",
     responses=problem_responses(401, 403, 404),
-    dependencies=[CONDITIONAL_READ],
+    openapi_extra=CONDITIONAL_READ,
 )
 async def get_specialist(
     session: SessionDep, p: CasesRead, specialist_id: str, response: Response
