@@ -18,6 +18,9 @@ LATENCY = Histogram(
     ["method", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
+# Each (method, route, status)'s two series, found once: `labels()` checks and locks on
+# every call (~2% of a simple read's time, twice). It holds what prometheus_client holds.
+_series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
 
 class NulRefusalMiddleware:
@@ -172,6 +175,13 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            name = route_template(scope)
-            REQUESTS.labels(scope["method"], name, str(status["code"])).inc()
-            LATENCY.labels(scope["method"], name).observe(time.perf_counter() - start)
+            method, name = scope["method"], route_template(scope)
+            key = (method, name, status["code"])
+            series = _series.get(key)
+            if series is None:
+                series = _series[key] = (
+                    REQUESTS.labels(method, name, str(status["code"])),
+                    LATENCY.labels(method, name),
+                )
+            series[0].inc()
+            series[1].observe(time.perf_counter() - start)
