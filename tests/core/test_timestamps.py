@@ -1,0 +1,54 @@
+"""Timestamps go in as aware UTC and come back as aware UTC, on either database, whichever
+way they were written."""
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app.core.db import UTCDateTime, sessionmaker
+from app.organizations.models import Organization
+
+
+@pytest.mark.parametrize(
+    ("stored", "expected"),
+    [
+        # As SQLAlchemy writes it on SQLite (and app.core.queries.Queries.ts does).
+        ("2026-11-21 10:00:00.123456", datetime(2026, 11, 21, 10, 0, 0, 123456, tzinfo=UTC)),
+        # SQLite's own CURRENT_TIMESTAMP: no fraction.
+        ("2026-11-21 10:00:00", datetime(2026, 11, 21, 10, 0, tzinfo=UTC)),
+        # Text with its own offset (written by hand, say): converted, not relabelled.
+        ("2026-11-21T10:00:00+02:00", datetime(2026, 11, 21, 8, 0, tzinfo=UTC)),
+        (None, None),
+    ],
+)
+def test_sqlite_text_reads_back_as_utc(stored, expected):
+    d = sqlite.dialect()
+    read = UTCDateTime().dialect_impl(d).result_processor(d, None)
+    got = read(stored)
+    assert got == expected
+    if got is not None:
+        assert got.tzinfo is UTC
+
+
+def test_postgres_values_are_converted_to_utc():
+    d = postgresql.dialect()
+    read = UTCDateTime().dialect_impl(d).result_processor(d, None)
+    plus_two = datetime(2026, 11, 21, 10, 0, tzinfo=timezone(timedelta(hours=2)))
+    got = read(plus_two)
+    assert got == plus_two and got.tzinfo is UTC
+
+
+async def test_a_timestamp_round_trips_through_the_database(app, factory):
+    when = datetime(2026, 11, 21, 23, 59, 59, 999999, tzinfo=UTC)
+    org = await factory.make_org()
+    async with sessionmaker()() as s:
+        await s.execute(
+            text("UPDATE organization SET updated_at = :t WHERE id = :id"),
+            {"t": UTCDateTime().process_bind_param(when, s.get_bind().dialect), "id": org.id},
+        )
+        await s.commit()
+    async with sessionmaker()() as s:
+        back = await s.get(Organization, org.id)
+    assert back is not None and back.updated_at == when and back.updated_at.tzinfo is UTC
