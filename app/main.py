@@ -95,6 +95,7 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
         routes=api.routes(),
         generate_unique_id_function=openapi.unique_id,
+        telemetry=None if s.opentelemetry else {"tracing": False, "metrics": False, "logs": False},
     )
     install_error_handlers(app)
     app.add_exception_handler(IdempotentReplay, _replay)

@@ -7,6 +7,8 @@ import logging
 import re
 from datetime import timedelta
 
+import pytest
+
 from app.core.clock import utcnow
 from app.core.observability import JsonFormatter
 from app.core.principal import Role
@@ -134,3 +136,32 @@ async def test_the_grafana_dashboard_plots_figures_the_service_reports(client):
     missing = {n for n in names if f"\n{n}" not in text and f"# TYPE {n} " not in text}
     assert missing <= {"consult_notification_backlog"}, missing
     assert len(names) >= 12
+
+
+@pytest.mark.parametrize("on", [False, True])
+async def test_fastapis_opentelemetry_runs_only_when_asked(app, monkeypatch, on):
+    """Off by default (the service reports through /metrics and its logs): no request pays
+    for looking up OpenTelemetry providers. OPENTELEMETRY=true hands requests to FastAPI's
+    own instrumentation, which consults the global tracer provider."""
+    import httpx
+    from opentelemetry import trace
+
+    from app import main
+    from app.core.config import Settings, get_settings
+
+    assert Settings.model_fields["opentelemetry"].default is False
+    asked: list[object] = []
+    real = trace.get_tracer_provider
+
+    def counting() -> object:
+        asked.append(1)
+        return real()
+
+    monkeypatch.setattr(trace, "get_tracer_provider", counting)
+    settings = get_settings().model_copy(update={"opentelemetry": on})
+    monkeypatch.setattr(main, "get_settings", lambda: settings)
+    transport = httpx.ASGITransport(app=main.create_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        r = await c.get("/api/v1/me")
+    assert r.status_code == 401
+    assert bool(asked) is on
