@@ -1,5 +1,9 @@
 """A new notification is also pushed on the user's /ws/inbox, after the commit."""
 
+import gc
+import inspect
+from collections import Counter
+
 import pytest
 
 from app.core.principal import Role
@@ -67,9 +71,34 @@ def _relay_state() -> dict[str, object]:
         "task_done": done,
         "task_error": repr(task.exception()) if done and not task.cancelled() else None,
         "pending": len(r._pending),
+        # Caught once so (2026-12-04 23:37): the task alive, 696 events pending, the wake
+        # flag set, only 3 rows in the outbox. Which events, and where the task waits:
+        "pending_kinds": Counter(e["type"] for e in r._pending).most_common(5),
+        "pending_ids": sorted(e["id"] for e in r._pending)[:3]
+        + sorted(e["id"] for e in r._pending)[-3:],
+        "waiting_at": _awaiting(task.get_coro()) if task is not None and not done else None,
         "unmarked": list(r._unmarked),
         "wake_set": r._wake.is_set(),
     }
+
+
+def _awaiting(coro: object) -> list[str]:
+    """The chain of awaits a suspended coroutine is waiting in, outermost first."""
+    chain = []
+    while coro is not None:
+        frame = getattr(coro, "cr_frame", None) or getattr(coro, "ag_frame", None)
+        if frame is not None:
+            where = frame.f_code.co_filename.rsplit("/", 2)[-1]
+            chain.append(f"{where}:{frame.f_lineno} {frame.f_code.co_name}")
+        else:
+            chain.append(repr(coro)[:120])  # a future, an async generator's step
+            # An async generator's step (`async with unit_of_work()`) keeps its generator.
+            gens = [g for g in gc.get_referents(coro) if inspect.isasyncgen(g)]
+            if gens:
+                coro = gens[0]
+                continue
+        coro = getattr(coro, "cr_await", None) or getattr(coro, "ag_await", None)
+    return chain
 
 
 async def _outbox() -> list[tuple[object, ...]]:
