@@ -4,6 +4,9 @@ Nothing is announced before it commits and nothing committed stays silent:
 - Events this process commits are handed over by an `after_commit` session hook (their
   rows as flushed, minus any rolled back with a savepoint) and published at once, without
   reading them back; their rows are marked published in one transaction per ~0.2 s.
+  Publishing needs no database, so it never waits behind the marking: a second task does
+  the bookkeeping (marking, the poll below), and a stalled transaction there (no free
+  connection in the pool) delays only that.
 - A fallback poll, in every process, publishes rows still unmarked after a grace period:
   events of a process that died between commit and marking, or committed by a standalone
   worker. On PostgreSQL it claims rows with FOR UPDATE SKIP LOCKED, so two processes never
@@ -61,12 +64,14 @@ class Relay:
         # events published within `mark_seconds` (well inside the grace period), not one
         # per commit: on SQLite each would queue for the one writer like a request.
         self.mark_seconds = min(mark_seconds, grace_seconds / 4)
-        self._wake = asyncio.Event()
+        self._wake = asyncio.Event()  # events to publish
+        self._keep_wake = asyncio.Event()  # a batch of rows to mark
         self._pending: list[dict[str, Any]] = []
         self._unmarked: list[int] = []
         self._mark_due: float | None = None
         self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._task: asyncio.Task[None] | None = None  # publishes
+        self._keeper: asyncio.Task[None] | None = None  # marks rows, polls for stale ones
 
     def notify(self, events: list[dict[str, Any]]) -> None:
         """Called right after a commit in this process: publish these now."""
@@ -75,42 +80,67 @@ class Relay:
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run())
+        self._keeper = asyncio.create_task(self._keep())
 
     async def stop(self) -> None:
+        """Publish what is pending, then mark it all, then end."""
         self._stop.set()
         self._wake.set()
-        if self._task:
+        for task in (self._task, self._keeper):
+            if task is None:
+                continue
+            self._keep_wake.set()  # after the publisher's last pass: its rows are marked too
             with contextlib.suppress(BaseException):
-                await self._task
+                await task
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
-        next_poll = loop.time()
-        while not self._stop.is_set():
-            due = next_poll if self._mark_due is None else min(next_poll, self._mark_due)
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(max(0.0, due - loop.time())):
-                    await self._wake.wait()
+        while True:
+            await self._wake.wait()
             self._wake.clear()
             try:
                 while self._pending:
                     events, self._pending = self._pending, []
                     await self.publish(events)
                     self._unmarked.extend(e["id"] for e in events)
-                    if self._mark_due is None:
-                        self._mark_due = loop.time() + self.mark_seconds
+                    if self._mark_due is None or len(self._unmarked) >= self.batch:
+                        if self._mark_due is None:
+                            self._mark_due = loop.time() + self.mark_seconds
+                        self._keep_wake.set()  # the keeper may be sleeping till its poll
+            except Exception:
+                # Lost from memory only: the poll publishes their rows after the grace period.
+                log.exception("outbox relay could not publish; the poll will")
+            if self._stop.is_set():
+                return
+
+    async def _keep(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_poll = loop.time()
+        while True:
+            due = next_poll if self._mark_due is None else min(next_poll, self._mark_due)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(max(0.0, due - loop.time())):
+                    await self._keep_wake.wait()
+            self._keep_wake.clear()
+            # Ends once the publisher has: what it published last is marked first.
+            ending = self._task is None or self._task.done()
+            try:
                 if self._unmarked and (
-                    self._stop.is_set()
+                    ending
                     or len(self._unmarked) >= self.batch
                     or loop.time() >= (self._mark_due or 0)
                 ):
                     await self._mark_unmarked()
+                if ending:
+                    return
                 if loop.time() >= next_poll:
                     next_poll = loop.time() + self.poll_seconds
                     await self.publish_stale()
             except Exception:
                 log.exception("outbox relay pass failed; retrying on the next poll")
                 next_poll = loop.time() + self.poll_seconds
+                if ending:
+                    return
 
     async def _mark_unmarked(self) -> None:
         # If this fails, the stale poll publishes them again (delivery is at least once).

@@ -71,12 +71,17 @@ def _relay_state() -> dict[str, object]:
         "task_done": done,
         "task_error": repr(task.exception()) if done and not task.cancelled() else None,
         "pending": len(r._pending),
-        # Caught once so (2026-12-04 23:37): the task alive, 696 events pending, the wake
-        # flag set, only 3 rows in the outbox. Which events, and where the task waits:
+        # Caught so twice (2026-12-04 23:37, 23:43): the task alive, 600-700 events pending
+        # from many tests (the app is the session's), the wake flag set, the task waiting
+        # for a pooled connection to mark rows. Publishing no longer waits for that.
         "pending_kinds": Counter(e["type"] for e in r._pending).most_common(5),
         "pending_ids": sorted(e["id"] for e in r._pending)[:3]
         + sorted(e["id"] for e in r._pending)[-3:],
         "waiting_at": _awaiting(task.get_coro()) if task is not None and not done else None,
+        # The bookkeeping task (marking, the stale poll), apart from publishing since then.
+        "keeper_waiting_at": _awaiting(r._keeper.get_coro())
+        if r._keeper is not None and not r._keeper.done()
+        else None,
         "unmarked": list(r._unmarked),
         "wake_set": r._wake.is_set(),
     }

@@ -144,3 +144,39 @@ async def test_the_running_relay_publishes_and_marks(app, factory):
                 await asyncio.sleep(0.02)
     finally:
         relay.publish = original
+
+
+async def test_publishing_never_waits_for_the_marking(app):
+    """Marking rows published is bookkeeping in a transaction; when that stalls (no free
+    connection in the pool), events committed meanwhile still go out at once. Caught in a
+    full run (2026-12-04): the relay sat in its marking, waiting for the pool, while 616
+    events and a test's notification waited behind it."""
+    published = asyncio.Event()
+    sink = Sink()
+
+    async def record(events: list[dict]) -> None:
+        await sink(events)
+        if len(sink.events) >= 2:
+            published.set()
+
+    relay = outbox_relay.Relay(record, poll_seconds=60, mark_seconds=0.01)
+    marking, release = asyncio.Event(), asyncio.Event()
+    marked: list[int] = []
+
+    async def stalled_mark(ids: list[int]) -> None:
+        marking.set()
+        await release.wait()
+        marked.extend(ids)
+
+    relay._mark = stalled_mark
+    await relay.start()
+    try:
+        relay.notify([{"id": 1, "type": "test.first"}])
+        await asyncio.wait_for(marking.wait(), 5)  # the bookkeeping is stuck from here
+        relay.notify([{"id": 2, "type": "test.second"}])
+        await asyncio.wait_for(published.wait(), 5)
+        assert [e["id"] for e in sink.events] == [1, 2]
+    finally:
+        release.set()
+        await relay.stop()
+    assert marked == [1, 2]  # and once it moves again, both rows are marked
