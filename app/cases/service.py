@@ -35,7 +35,7 @@ from app.core import conditional
 from app.core.config import get_settings
 from app.core.db import new_id, utcnow
 from app.core.errors import Conflict, Forbidden, Unprocessable
-from app.core.pagination import decode_cursor, encode_cursor, keyset_page
+from app.core.pagination import decode_cursor, keyset_page, page_of
 from app.core.principal import Principal, Role, Scope
 from app.core.queries import Queries, Statement, named_dialect, queries
 from app.events.service import emit
@@ -346,8 +346,7 @@ async def list_cases(
     if db.dialect == "postgresql":  # the statement writes the audit entry too
         params.update(audit.listed_params(db, actor, "case.list", "case"), page_size=limit)
     rows = await db.fetch(stmt, params)
-    page = rows[:limit]
-    nxt = encode_cursor(page[-1][0], "case") if len(rows) > limit and page else None
+    page, nxt = page_of(rows, limit, "case", key=0)
     if page and db.dialect != "postgresql":
         await audit.append(
             session, actor, "case.list", "case", None, detail=",".join(r[0] for r in page)

@@ -10,7 +10,7 @@ from app.audit import service as audit
 from app.cases.lifecycle import audience
 from app.cases.models import Case
 from app.consults.models import Message
-from app.core.pagination import decode_cursor, encode_cursor
+from app.core.pagination import decode_cursor, page_of
 from app.core.principal import Principal
 from app.core.queries import Queries, Statement, queries, row_ts
 from app.events.service import emit
@@ -139,8 +139,7 @@ async def list_messages(
     after = max(after_seq, int(decode_cursor(cursor, _CURSOR))) if cursor else after_seq
     db = await queries(session)
     rows = await db.fetch_dicts(_PAGE, {"case_id": case.id, "after": after, "lim": limit + 1})
-    items = rows[:limit]
-    nxt = encode_cursor(items[-1]["seq"], _CURSOR) if len(rows) > limit and items else None
+    items, nxt = page_of(rows, limit, _CURSOR, key="seq")
     await audit.append(
         session,
         p,

@@ -69,6 +69,17 @@ def decode_cursor(cursor: str, kind: str) -> Any:
     return value
 
 
+def page_of(
+    rows: list[Any], limit: int, kind: str, key: Any = "id"
+) -> tuple[list[Any], str | None]:
+    """A page read as `limit + 1` rows (the fast lane's lists): the first `limit`, and the
+    next page's cursor for the list `kind` when there was one more. `key` names the row's
+    key (a dict's key, or a tuple's index)."""
+    page = rows[:limit]
+    nxt = encode_cursor(page[-1][key], kind) if len(rows) > limit and page else None
+    return page, nxt
+
+
 def list_kind(key_column: Any) -> str:
     """The name a keyset list's cursors carry: its table and key column."""
     return f"{key_column.class_.__tablename__}.{key_column.key}"

@@ -31,7 +31,7 @@ from app.cases.models import Case, CaseStatus, Offer, OfferStatus
 from app.core.clock import utcnow
 from app.core.config import get_settings
 from app.core.errors import Forbidden, NotFound
-from app.core.pagination import decode_cursor, encode_cursor
+from app.core.pagination import decode_cursor, page_of
 from app.core.principal import Principal, Role
 from app.core.queries import Statement, queries
 from app.events.service import emit
@@ -131,8 +131,7 @@ async def list_offers(
     params = {**access_params(p), "lim": limit + 1, "after": after}
     params.update(f_status=status, f_case=case_id)
     rows = await db.fetch_dicts(stmt, params)
-    page = rows[:limit]
-    nxt = encode_cursor(page[-1]["id"], _CURSOR) if len(rows) > limit and page else None
+    page, nxt = page_of(rows, limit, _CURSOR)
     return [with_case(r) for r in page], nxt
 
 

@@ -9,7 +9,7 @@ from sqlmodel import col
 
 from app.core.clock import utcnow
 from app.core.errors import NotFound, Unprocessable
-from app.core.pagination import decode_cursor, encode_cursor
+from app.core.pagination import decode_cursor, page_of
 from app.core.principal import Principal, Role, RoleForbidden
 from app.core.queries import Statement, queries
 from app.organizations.models import Organization
@@ -110,9 +110,7 @@ async def list_(
             "lim": limit + 1,
         },
     )
-    page = rows[:limit]
-    nxt = encode_cursor(page[-1]["id"], _CURSOR) if len(rows) > limit and page else None
-    return page, nxt
+    return page_of(rows, limit, _CURSOR)
 
 
 async def update(
