@@ -309,11 +309,13 @@ def sessionmaker() -> async_sessionmaker[AsyncSession]:
 
 
 async def dispose_engine() -> None:
+    """Close the engine's connections. It is forgotten first: closing a connection is an
+    await (aiosqlite's thread), and a task that opened a session on the engine meanwhile
+    would queue on its emptied pool until the pool's timeout (30 s); it fails at once."""
     global _engine, _sessionmaker
-    if _engine is not None:
-        await _engine.dispose()
-    _engine = None
-    _sessionmaker = None
+    engine, _engine, _sessionmaker = _engine, None, None
+    if engine is not None:
+        await engine.dispose()
 
 
 def _commit_and_close(session: Session) -> None:
