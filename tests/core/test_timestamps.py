@@ -1,7 +1,7 @@
 """Timestamps go in as aware UTC and come back as aware UTC, on either database, whichever
 way they were written."""
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, timedelta, timezone
 
 import pytest
 from sqlalchemy import text
@@ -9,17 +9,22 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app.core.db import UTCDateTime, sessionmaker
 from app.organizations.models import Organization
+from tests.timing import T0
+
+# The programme's start (the tests' clock), with and without a fraction of a second.
+_EXACT = T0.replace(microsecond=123456)
+_PLUS_TWO = timezone(timedelta(hours=2))
 
 
 @pytest.mark.parametrize(
     ("stored", "expected"),
     [
         # As SQLAlchemy writes it on SQLite (and app.core.queries.Queries.ts does).
-        ("2026-11-21 10:00:00.123456", datetime(2026, 11, 21, 10, 0, 0, 123456, tzinfo=UTC)),
+        (_EXACT.replace(tzinfo=None).isoformat(" ", "microseconds"), _EXACT),
         # SQLite's own CURRENT_TIMESTAMP: no fraction.
-        ("2026-11-21 10:00:00", datetime(2026, 11, 21, 10, 0, tzinfo=UTC)),
+        (T0.replace(tzinfo=None).isoformat(" ", "seconds"), T0),
         # Text with its own offset (written by hand, say): converted, not relabelled.
-        ("2026-11-21T10:00:00+02:00", datetime(2026, 11, 21, 8, 0, tzinfo=UTC)),
+        (T0.astimezone(_PLUS_TWO).isoformat(), T0),
         (None, None),
     ],
 )
@@ -35,7 +40,7 @@ def test_sqlite_text_reads_back_as_utc(stored, expected):
 def test_postgres_values_are_converted_to_utc():
     d = postgresql.dialect()
     read = UTCDateTime().dialect_impl(d).result_processor(d, None)
-    plus_two = datetime(2026, 11, 21, 10, 0, tzinfo=timezone(timedelta(hours=2)))
+    plus_two = T0.astimezone(_PLUS_TWO)
     got = read(plus_two)
     assert got == plus_two and got.tzinfo is UTC
 
