@@ -5,12 +5,14 @@ passes logged; the domain's figures in Prometheus."""
 import json
 import logging
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from app.core.clock import utcnow
-from app.core.observability import JsonFormatter
+from app.core.observability import JsonFormatter, _timestamp
 from app.core.principal import Role
 from tests.core.helpers import API, ORG, assert_problem
 
@@ -59,6 +61,16 @@ async def test_one_json_line_per_request_with_caller_and_route_never_patient_dat
     assert line["duration_ms"] >= 0
     text = json.dumps(line)
     assert case.id not in text and "MRN-SECRET" not in text and "marker" not in text
+
+
+@given(st.floats(min_value=0, max_value=2**33, allow_nan=False))
+@example(1350352558.5589998)  # rounds up to .559 at the microsecond, as datetime does
+@example(1700000000.9999996)  # rounds up into the next second
+def test_a_lines_time_is_written_as_datetime_writes_it(created):
+    """The formatter keeps each second's text (a busy second writes many lines); what it
+    writes is exactly `datetime.isoformat(timespec="milliseconds")` in UTC."""
+    expected = datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
+    assert _timestamp(created) == expected
 
 
 async def test_every_log_line_in_a_request_carries_its_id(client, factory, caplog):
