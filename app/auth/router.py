@@ -30,7 +30,7 @@ from app.core.deps import (
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
 from app.core.principal import Role
-from app.core.routing import make_router
+from app.core.routing import autocommit, make_router
 from app.core.schemas import form_example
 
 router = make_router(tags=["auth"])
@@ -173,6 +173,7 @@ async def introspect(
     responses=problem_responses(401),
     openapi_extra=CONDITIONAL_READ,
 )
+@autocommit
 async def me(session: SessionDep, p: CurrentPrincipal) -> object:
     return await service.describe_caller(session, p)
 

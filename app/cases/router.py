@@ -28,7 +28,7 @@ from app.core.deps import CasesRead, CasesWrite, CurrentPrincipal, SessionDep
 from app.core.errors import problem_responses
 from app.core.idempotency import body_stream
 from app.core.pagination import Cursor, Limit, Page
-from app.core.routing import make_router
+from app.core.routing import autocommit, make_router
 
 router = make_router(tags=["cases"])
 API = "/api/v1"
@@ -99,6 +99,7 @@ async def create_case(session: SessionDep, p: CurrentPrincipal, body: CaseCreate
     "you (no patient reference, no attachments).",
     responses=problem_responses(400, 401, 403),
 )
+@autocommit
 async def list_cases(
     session: SessionDep,
     p: CurrentPrincipal,
@@ -138,6 +139,7 @@ async def list_cases(
     responses=problem_responses(401, 403, 404),
     openapi_extra=CONDITIONAL_READ,
 )
+@autocommit
 async def get_case(session: SessionDep, p: CasesRead, case_id: str) -> object:
     body, tag = await service.read_case(session, p, case_id)
     # The JSON the database keeps for the case, in the shape CaseView documents.

@@ -11,7 +11,7 @@ from app.consults.schemas import MessageCreate, MessageRead
 from app.core.deps import CasesRead, CasesWrite, SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import MAX_SEQ, Cursor, Limit, Page
-from app.core.routing import make_router
+from app.core.routing import autocommit, make_router
 
 router = make_router(tags=["consult sessions"])
 
@@ -24,6 +24,7 @@ AfterSeq = Annotated[int, Query(ge=0, le=MAX_SEQ, description="Only messages wit
     summary="The case's messages in `seq` order (catch up after a drop)",
     responses=problem_responses(401, 403, 404),
 )
+@autocommit
 async def list_messages(
     session: SessionDep,
     p: CasesRead,

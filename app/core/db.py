@@ -8,6 +8,7 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -106,8 +107,19 @@ class Timestamped(SQLModel):
     updated_at: datetime = ts_field(default_factory=utcnow)
 
 
-_engine: AsyncEngine | None = None
-_sessionmaker: async_sessionmaker[AsyncSession] | None = None
+@dataclass(frozen=True)
+class _Database:
+    """The engine and its session makers, set and forgotten together."""
+
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    # Sessions whose statements each commit on their own (PostgreSQL; the same as
+    # `sessions` on SQLite): the unit of work of a route that reads
+    # (app.core.routing.autocommit).
+    autocommit_sessions: async_sessionmaker[AsyncSession]
+
+
+_db: _Database | None = None
 
 
 def quiet_data_loggers() -> None:
@@ -292,30 +304,46 @@ def make_engine(url: str) -> AsyncEngine:
 
 
 def init_engine(url: str) -> AsyncEngine:
-    global _engine, _sessionmaker
-    _engine = make_engine(url)
-    _sessionmaker = async_sessionmaker(_engine, expire_on_commit=False)
-    return _engine
+    global _db
+    engine = make_engine(url)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    # A read on PostgreSQL needs no BEGIN and COMMIT of its own: under READ COMMITTED each
+    # statement reads its own snapshot inside a transaction too. The pool is the same; the
+    # asyncpg adapter switches a connection to autocommit and back without a round trip.
+    # SQLite keeps its transaction: BEGIN IMMEDIATE runs inline and orders the process's
+    # writers (make_engine).
+    autocommit_sessions = (
+        async_sessionmaker(
+            engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+        )
+        if engine.dialect.name == "postgresql"
+        else sessions
+    )
+    _db = _Database(engine, sessions, autocommit_sessions)
+    return engine
+
+
+def _current() -> _Database:
+    assert _db is not None, "engine not initialised"
+    return _db
 
 
 def get_engine() -> AsyncEngine:
-    assert _engine is not None, "engine not initialised"
-    return _engine
+    return _current().engine
 
 
 def sessionmaker() -> async_sessionmaker[AsyncSession]:
-    assert _sessionmaker is not None, "engine not initialised"
-    return _sessionmaker
+    return _current().sessions
 
 
 async def dispose_engine() -> None:
     """Close the engine's connections. It is forgotten first: closing a connection is an
     await (aiosqlite's thread), and a task that opened a session on the engine meanwhile
     would queue on its emptied pool until the pool's timeout (30 s); it fails at once."""
-    global _engine, _sessionmaker
-    engine, _engine, _sessionmaker = _engine, None, None
-    if engine is not None:
-        await engine.dispose()
+    global _db
+    closing, _db = _db, None
+    if closing is not None:
+        await closing.engine.dispose()
 
 
 def _commit_and_close(session: Session) -> None:
@@ -325,14 +353,16 @@ def _commit_and_close(session: Session) -> None:
         session.close()  # after a failed commit: rolls back and gives the connection back
 
 
-async def session_scope() -> AsyncIterator[AsyncSession]:
+async def session_scope(autocommit: bool = False) -> AsyncIterator[AsyncSession]:
     """One session per request: commit on success, roll back on error (services only flush).
     A 304 is a success told by an exception (app.core.conditional): what the read wrote,
     its audit row, is kept. Commit and close go to the greenlet together: each hop costs
-    as much as a fast statement (app.core.queries)."""
+    as much as a fast statement (app.core.queries). With `autocommit` (a route that reads,
+    app.core.routing.autocommit) each statement commits as it runs on PostgreSQL."""
     from app.core.conditional import NotModified  # conditional needs FastAPI; db does not
 
-    session = sessionmaker()()
+    current = _current()
+    session = current.autocommit_sessions() if autocommit else current.sessions()
     try:
         yield session
     except NotModified:

@@ -8,8 +8,9 @@ error is answered. `SessionDep` hands the route that session.
 """
 
 import copy
+import inspect
 from collections.abc import Callable, Coroutine
-from typing import Any, get_args, get_origin
+from typing import Any, TypeVar, get_args, get_origin
 
 from fastapi import APIRouter, Request, Response, params
 from fastapi.dependencies.utils import request_body_to_args
@@ -32,10 +33,31 @@ def _json_content_type(request: Request) -> bool:
     return not ctype or ctype in JSON_TYPES or ctype.endswith("+json")
 
 
+_AUTOCOMMIT = "_autocommit_unit_of_work"
+
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def autocommit(endpoint: Endpoint) -> Endpoint:
+    """Marks a route that reads: what it writes, if anything, is single statements that
+    stand alone (its audit row). On PostgreSQL its unit of work runs in autocommit, without
+    the BEGIN and COMMIT round trips (two of a simple read's four). Not for a route that
+    writes rows that belong together or takes a transaction's lock (FOR UPDATE,
+    pg_advisory_xact_lock): those keep the ordinary unit of work. Put it under the
+    router's decorator."""
+    if not inspect.iscoroutinefunction(endpoint):
+        raise TypeError("autocommit marks an async route endpoint")
+    setattr(endpoint, _AUTOCOMMIT, True)
+    return endpoint
+
+
 class AppRoute(APIRoute):
     def __init__(self, path: str, endpoint: Callable[..., Any], **kw: Any) -> None:
         methods = {m.upper() for m in (kw.get("methods") or ())}
         self.idempotent = "POST" in methods
+        self.autocommit = bool(getattr(endpoint, _AUTOCOMMIT, False))
+        if self.autocommit and not methods <= {"GET", "HEAD"}:
+            raise TypeError(f"{path}: only a read (GET) runs in autocommit")
         # Each route its own copy: the schema's post-processing (app/openapi.py) adds to a
         # route's parameters, and a shared declaration (CONDITIONAL_READ) must not grow.
         kw["openapi_extra"] = copy.deepcopy(kw.get("openapi_extra"))
@@ -61,7 +83,7 @@ class AppRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
-        idempotent = self.idempotent
+        idempotent, autocommit = self.idempotent, self.autocommit
         body_params = self.dependant.body_params
         expects_json = bool(body_params) and not any(
             isinstance(p.field_info, (params.Form, params.File)) for p in body_params
@@ -83,7 +105,7 @@ class AppRoute(APIRoute):
                 if not _json_content_type(request):
                     raise UnsupportedMediaType("Send the body as application/json.")
             try:
-                async with unit_of_work() as session:
+                async with unit_of_work(autocommit) as session:
                     request.state.session = session
                     if not idempotent:
                         response = await handler(request)

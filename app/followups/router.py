@@ -7,7 +7,7 @@ from app.core.conditional import CONDITIONAL_READ, IfMatch, etag, with_etag
 from app.core.deps import CurrentPrincipal, SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
-from app.core.routing import make_router
+from app.core.routing import autocommit, make_router
 from app.followups import service
 from app.followups.models import FollowUp, FollowUpStatus
 from app.followups.schemas import (
@@ -51,6 +51,7 @@ async def create_follow_up(
     summary="Follow-ups on the cases you see; overdue=true lists the late ones",
     responses=problem_responses(401, 422),
 )
+@autocommit
 async def list_follow_ups(
     session: SessionDep,
     p: CurrentPrincipal,

@@ -8,7 +8,7 @@ from app.core.conditional import CONDITIONAL_READ
 from app.core.deps import CasesRead, CasesWrite, CurrentPrincipal, SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
-from app.core.routing import make_router
+from app.core.routing import autocommit, make_router
 from app.matching import service
 from app.matching.schemas import CandidateList, OfferBatch, OfferCreate, OfferDecline, OfferRead
 
@@ -65,6 +65,7 @@ async def create_offers(
     summary="Offers: a specialist's inbox; staff see all, a facility its cases'",
     responses=problem_responses(401, 403),
 )
+@autocommit
 async def list_offers(
     session: SessionDep,
     p: CasesRead,

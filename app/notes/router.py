@@ -5,7 +5,7 @@ from app.core.conditional import CONDITIONAL_READ, IfMatch, etag, with_etag
 from app.core.deps import CurrentPrincipal, SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
-from app.core.routing import make_router
+from app.core.routing import autocommit, make_router
 from app.notes import service
 from app.notes.models import Note
 from app.notes.schemas import NoteCreate, NoteRead, NoteUpdate, NoteVersionRead
@@ -40,6 +40,7 @@ async def create_note(
     responses=problem_responses(401, 404),
     openapi_extra=CONDITIONAL_READ,
 )
+@autocommit
 async def get_note(
     session: SessionDep, p: CurrentPrincipal, note_id: str, response: Response
 ) -> object:

@@ -2,7 +2,7 @@ from app.core.conditional import CONDITIONAL_READ
 from app.core.deps import CasesRead, CurrentPrincipal, SessionDep, StaffPrincipal
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
-from app.core.routing import make_router
+from app.core.routing import autocommit, make_router
 from app.organizations import service
 from app.organizations.schemas import OrganizationCreate, OrganizationRead, OrganizationUpdate
 
@@ -28,6 +28,7 @@ async def create_organization(
     summary="List facilities you may see",
     responses=problem_responses(401, 403),
 )
+@autocommit
 async def list_organizations(
     session: SessionDep,
     p: CasesRead,
@@ -46,6 +47,7 @@ async def list_organizations(
     responses=problem_responses(401, 403, 404),
     openapi_extra=CONDITIONAL_READ,
 )
+@autocommit
 async def get_organization(session: SessionDep, p: CasesRead, organization_id: str) -> object:
     return await service.read(session, p, organization_id)
 

@@ -8,7 +8,7 @@ from app.core import db
 
 
 async def test_no_session_is_handed_out_while_the_engine_closes(app, tmp_path):
-    saved = (db._engine, db._sessionmaker)
+    saved = db._db
     try:
         db.init_engine(f"sqlite+aiosqlite:///{tmp_path / 'closing.db'}")
         async with db.unit_of_work() as s:  # its one pooled connection, idle afterwards
@@ -22,4 +22,4 @@ async def test_no_session_is_handed_out_while_the_engine_closes(app, tmp_path):
             db.sessionmaker()
         await closing
     finally:
-        db._engine, db._sessionmaker = saved
+        db._db = saved

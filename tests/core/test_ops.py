@@ -89,7 +89,7 @@ async def test_start_up_refuses_a_database_whose_schema_is_behind(tmp_path, monk
     from app.core import db
     from app.core.migrations import alembic_config
 
-    saved = (db._engine, db._sessionmaker)
+    saved = db._db
     try:
         for target in (None, "0001"):
             url = f"sqlite+aiosqlite:///{tmp_path / f'behind-{target}.db'}"
@@ -109,7 +109,7 @@ async def test_start_up_refuses_a_database_whose_schema_is_behind(tmp_path, monk
                 async with main.lifespan(application):
                     pass
     finally:
-        db._engine, db._sessionmaker = saved
+        db._db = saved
 
 
 async def test_no_patient_data_or_secrets_in_logs(client, factory, caplog):

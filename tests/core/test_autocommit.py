@@ -1,0 +1,98 @@
+"""A route that reads runs in autocommit on PostgreSQL (app.core.routing.autocommit): its
+statements go without BEGIN and COMMIT, two round trips of a simple read's four. Every
+other route keeps its transaction, and a route that writes cannot be marked."""
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from app.core.db import get_engine
+from app.core.principal import Role
+from app.core.routing import autocommit, make_router
+from tests.conftest import IS_PG
+from tests.core.helpers import API, ORG
+
+
+@pytest.fixture
+def sent() -> Iterator[list[str]]:
+    """Every statement asyncpg sends while the test runs (its own query logger)."""
+    queries: list[str] = []
+    logged: set[Any] = set()
+
+    def log(record: Any) -> None:
+        queries.append(record.query.strip().rstrip(";").upper())
+
+    def watch(dbapi_conn: Any, _rec: Any, _proxy: Any) -> None:
+        driver = dbapi_conn.driver_connection
+        if driver not in logged:
+            driver.add_query_logger(log)
+            logged.add(driver)
+
+    engine = get_engine().sync_engine
+    event.listen(engine, "checkout", watch)
+    try:
+        yield queries
+    finally:
+        event.remove(engine, "checkout", watch)
+        for driver in logged:
+            driver.remove_query_logger(log)
+
+
+@pytest.mark.skipif(not IS_PG, reason="SQLite keeps its inline BEGIN IMMEDIATE: PostgreSQL only")
+async def test_a_read_sends_no_begin_or_commit_and_a_write_does(client, factory, sent):
+    org = await factory.make_org()
+    clinician = await factory.make_user(Role.clinician, organization_id=org.id)
+    case = await factory.make_case(org.id, submitted_by_id=clinician.id)
+    admin = factory.headers(await factory.make_user(Role.admin))
+    who = factory.headers(clinician)
+
+    sent.clear()
+    assert (await client.get(f"{API}/me", headers=who)).status_code == 200
+    assert (await client.get(f"{API}/cases/{case.id}", headers=who)).status_code == 200
+    await asyncio.sleep(0)  # asyncpg hands each logged statement over with call_soon
+    assert sent, "nothing was seen: the check would prove nothing"
+    assert not [q for q in sent if q.startswith(("BEGIN", "COMMIT", "ROLLBACK"))], sent
+    # The case read's audit row is written all the same, committed as it ran.
+    assert any("INSERT INTO AUDIT_ENTRY" in q for q in sent), [q[:60] for q in sent]
+
+    sent.clear()
+    r = await client.post(f"{API}/organizations", json=ORG, headers=admin)
+    assert r.status_code == 201, r.text
+    await asyncio.sleep(0)
+    assert sent[0].startswith("BEGIN") and sent[-1] == "COMMIT", sent
+
+
+async def test_audit_rows_of_marked_reads_are_kept(client, factory, db):
+    """On both databases: what a marked read writes (its audit row) is there afterwards."""
+    from sqlalchemy import text
+
+    org = await factory.make_org()
+    clinician = await factory.make_user(Role.clinician, organization_id=org.id)
+    case = await factory.make_case(org.id, submitted_by_id=clinician.id)
+    r = await client.get(f"{API}/cases/{case.id}", headers=factory.headers(clinician))
+    assert r.status_code == 200
+    rows = (
+        await db.execute(
+            text(
+                "SELECT actor_id FROM audit_entry WHERE action = 'case.read' AND resource_id = :c"
+            ),
+            {"c": case.id},
+        )
+    ).all()
+    assert [r[0] for r in rows] == [clinician.id]
+
+
+def test_only_a_read_may_be_marked():
+    router = make_router()
+
+    @autocommit
+    async def change() -> None:
+        return None
+
+    with pytest.raises(TypeError, match="only a read"):
+        router.post("/things")(change)
+    with pytest.raises(TypeError, match="async route"):
+        autocommit(lambda: None)  # type: ignore[type-var]
