@@ -133,7 +133,9 @@ class Queries:
         # PostgreSQL: SQLAlchemy's asyncpg adapter sends BEGIN lazily, before the first
         # statement that goes through it. Until one has, the first fast statement goes
         # through it too (the DBAPI cursor), so that nothing runs outside the transaction.
-        self._dbapi: Any = None if self._sqlite else connection.dbapi_connection
+        # A connection in autocommit (a read's, app.core.routing.autocommit) has none.
+        adapter = None if self._sqlite else connection.dbapi_connection
+        self._dbapi: Any = None if adapter is None or adapter.autocommit else adapter
 
     def ts(self, value: datetime | None) -> Any:
         """A timestamp as the column stores it (UTCDateTime's rules)."""
