@@ -76,8 +76,9 @@ class RequestContextMiddleware:
             if scope["type"] == "http" and access_log.isEnabledFor(logging.INFO):
                 principal = (scope.get("state") or {}).get("principal")
                 # Straight to the handlers: Logger.info would also look up the calling frame,
-                # which this line never reports (with the formatter below, measured in a
-                # running request, the line cost ~65 µs of a ~450 µs `GET /me`).
+                # which this line never reports. (Measured in a running request, through
+                # Logger.info and the old formatter, the line cost ~65 µs of `GET /me`'s
+                # ~450; in a tight loop the same call takes ~11 µs.)
                 access_log.handle(
                     access_log.makeRecord(
                         access_log.name,
