@@ -172,6 +172,7 @@ async def upload_attachment(
     summary="The case's attachments",
     responses=problem_responses(400, 401, 404),
 )
+@autocommit
 async def list_attachments(
     session: SessionDep,
     p: CasesRead,
@@ -241,6 +242,7 @@ async def add_participant(
     summary="Who was added to the case",
     responses=problem_responses(400, 401, 404),
 )
+@autocommit
 async def list_participants(
     session: SessionDep,
     p: CasesRead,

@@ -82,6 +82,7 @@ async def list_follow_ups(
     responses=problem_responses(401, 404),
     openapi_extra=CONDITIONAL_READ,
 )
+@autocommit
 async def get_follow_up(
     session: SessionDep, p: CurrentPrincipal, follow_up_id: str, response: Response
 ) -> object:

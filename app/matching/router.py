@@ -87,6 +87,7 @@ async def list_offers(
     responses=problem_responses(401, 403, 404),
     openapi_extra=CONDITIONAL_READ,
 )
+@autocommit
 async def get_offer(session: SessionDep, p: CasesRead, offer_id: str) -> object:
     return (await _with_cases(session, [await service.get_offer(session, p, offer_id)]))[0]
 

@@ -73,6 +73,7 @@ async def update_note(
     summary="Every saved version of a note, oldest first, with author and time",
     responses=problem_responses(401, 404),
 )
+@autocommit
 async def list_note_versions(
     session: SessionDep, p: CurrentPrincipal, note_id: str, limit: Limit = 50, cursor: Cursor = None
 ) -> object:
