@@ -16,29 +16,41 @@ from tests.conftest import IS_PG
 from tests.core.helpers import API, ORG
 
 
+class Sent(list[str]):
+    """The statements asyncpg sends on connections the test's own task checks out (the
+    requests it makes in-process), from `start()` on; a background task's (the outbox
+    relay's bookkeeping) are not counted."""
+
+    task: "asyncio.Task[Any] | None" = None
+
+    def start(self) -> None:
+        self.clear()
+        self.task = asyncio.current_task()
+
+    def log(self, record: Any) -> None:
+        self.append(record.query.strip().rstrip(";").upper())
+
+
 @pytest.fixture
-def sent() -> Iterator[list[str]]:
-    """Every statement asyncpg sends while the test runs (its own query logger)."""
-    queries: list[str] = []
-    logged: set[Any] = set()
+def sent() -> Iterator[Sent]:
+    seen = Sent()
 
-    def log(record: Any) -> None:
-        queries.append(record.query.strip().rstrip(";").upper())
+    def checkout(dbapi_conn: Any, _rec: Any, _proxy: Any) -> None:
+        if seen.task is not None and asyncio.current_task() is seen.task:
+            dbapi_conn.driver_connection.add_query_logger(seen.log)
 
-    def watch(dbapi_conn: Any, _rec: Any, _proxy: Any) -> None:
-        driver = dbapi_conn.driver_connection
-        if driver not in logged:
-            driver.add_query_logger(log)
-            logged.add(driver)
+    def checkin(dbapi_conn: Any, _rec: Any) -> None:
+        if dbapi_conn is not None:
+            dbapi_conn.driver_connection.remove_query_logger(seen.log)
 
     engine = get_engine().sync_engine
-    event.listen(engine, "checkout", watch)
+    event.listen(engine, "checkout", checkout)
+    event.listen(engine, "checkin", checkin)
     try:
-        yield queries
+        yield seen
     finally:
-        event.remove(engine, "checkout", watch)
-        for driver in logged:
-            driver.remove_query_logger(log)
+        event.remove(engine, "checkout", checkout)
+        event.remove(engine, "checkin", checkin)
 
 
 @pytest.mark.skipif(not IS_PG, reason="SQLite keeps its inline BEGIN IMMEDIATE: PostgreSQL only")
@@ -49,7 +61,7 @@ async def test_a_read_sends_no_begin_or_commit_and_a_write_does(client, factory,
     admin = factory.headers(await factory.make_user(Role.admin))
     who = factory.headers(clinician)
 
-    sent.clear()
+    sent.start()
     assert (await client.get(f"{API}/me", headers=who)).status_code == 200
     assert (await client.get(f"{API}/cases/{case.id}", headers=who)).status_code == 200
     await asyncio.sleep(0)  # asyncpg hands each logged statement over with call_soon
@@ -58,7 +70,7 @@ async def test_a_read_sends_no_begin_or_commit_and_a_write_does(client, factory,
     # The case read's audit row is written all the same, committed as it ran.
     assert any("INSERT INTO AUDIT_ENTRY" in q for q in sent), [q[:60] for q in sent]
 
-    sent.clear()
+    sent.start()
     r = await client.post(f"{API}/organizations", json=ORG, headers=admin)
     assert r.status_code == 201, r.text
     await asyncio.sleep(0)
