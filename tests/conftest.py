@@ -119,6 +119,21 @@ async def app(_database: None) -> AsyncIterator[Any]:
         yield application
 
 
+def _written_tables_sql(tables: list[str]) -> str:
+    """The tables that hold a row, and those whose id sequence has been drawn from (a row
+    rolled back still moves it on): TRUNCATE ... RESTART IDENTITY puts both back as new."""
+    has_rows = [f"SELECT '{t}' WHERE EXISTS (SELECT 1 FROM \"{t}\")" for t in tables]
+    drawn = (
+        "SELECT t.relname::text FROM pg_sequences s "
+        "JOIN pg_class q ON q.relname = s.sequencename AND q.relkind = 'S' "
+        "JOIN pg_depend d ON d.objid = q.oid AND d.classid = 'pg_class'::regclass "
+        "AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') "
+        "JOIN pg_class t ON t.oid = d.refobjid "
+        "WHERE s.schemaname = current_schema() AND s.last_value IS NOT NULL"
+    )
+    return " UNION ALL ".join([*has_rows, drawn])
+
+
 @pytest.fixture(autouse=True)
 async def _clean(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     yield
@@ -134,11 +149,17 @@ async def _clean(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     tables = [t.name for t in reversed(metadata.sorted_tables)]
     async with engine.begin() as conn:
         if IS_PG:
-            await conn.execute(
-                text(
-                    "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+            # Only what the test wrote: TRUNCATE costs ~2 ms a table, empty or not (~80 ms
+            # for all of them, every test), and finding the written ones is one cheap read.
+            written = (await conn.execute(text(_written_tables_sql(tables)))).scalars().all()
+            if written:
+                await conn.execute(
+                    text(
+                        "TRUNCATE "
+                        + ", ".join(f'"{t}"' for t in sorted(set(written)))
+                        + " RESTART IDENTITY CASCADE"
+                    )
                 )
-            )
         else:
             for t in tables:
                 await conn.execute(text(f'DELETE FROM "{t}"'))
