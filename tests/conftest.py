@@ -119,9 +119,10 @@ async def app(_database: None) -> AsyncIterator[Any]:
         yield application
 
 
-def _written_tables_sql(tables: list[str]) -> str:
-    """The tables that hold a row, and those whose id sequence has been drawn from (a row
-    rolled back still moves it on): TRUNCATE ... RESTART IDENTITY puts both back as new."""
+def _written_tables_sql(tables: list[str], *, sequences: bool = True) -> str:
+    """The tables that hold a row, and (PostgreSQL) those whose id sequence has been drawn
+    from (a row rolled back still moves it on): TRUNCATE ... RESTART IDENTITY puts both
+    back as new."""
     has_rows = [f"SELECT '{t}' WHERE EXISTS (SELECT 1 FROM \"{t}\")" for t in tables]
     drawn = (
         "SELECT t.relname::text FROM pg_sequences s "
@@ -131,7 +132,7 @@ def _written_tables_sql(tables: list[str]) -> str:
         "JOIN pg_class t ON t.oid = d.refobjid "
         "WHERE s.schemaname = current_schema() AND s.last_value IS NOT NULL"
     )
-    return " UNION ALL ".join([*has_rows, drawn])
+    return " UNION ALL ".join([*has_rows, drawn] if sequences else has_rows)
 
 
 @pytest.fixture(autouse=True)
@@ -161,8 +162,14 @@ async def _clean(request: pytest.FixtureRequest) -> AsyncIterator[None]:
                     )
                 )
         else:
-            for t in tables:
-                await conn.execute(text(f'DELETE FROM "{t}"'))
+            written = set(
+                (await conn.execute(text(_written_tables_sql(tables, sequences=False))))
+                .scalars()
+                .all()
+            )
+            for t in tables:  # children before parents
+                if t in written:
+                    await conn.execute(text(f'DELETE FROM "{t}"'))
 
 
 @pytest.fixture
