@@ -40,17 +40,39 @@ def need_chromium() -> None:
         pytest.skip(f"{CHROMIUM} is absent (apt-get install chromium; .ci/run installs it)")
 
 
+# This process's chromium: started by the first browser test (~0.75 s with Playwright's
+# driver), closed at the session's end (tests/console/conftest.py).
+_chromium: dict[str, Any] = {}
+
+
 @contextlib.asynccontextmanager
 async def browser() -> AsyncIterator[Any]:
+    """Chromium for one test; what the test opens in it (its contexts, so its cookies,
+    storage and pages) is closed when it ends."""
     need_chromium()
-    from playwright.async_api import async_playwright
+    b = _chromium.get("browser")
+    if b is None or not b.is_connected():
+        from playwright.async_api import async_playwright
 
-    async with async_playwright() as p:
-        b = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield b
-        finally:
-            await b.close()
+        if "playwright" not in _chromium:
+            _chromium["playwright"] = await async_playwright().start()
+        b = _chromium["browser"] = await _chromium["playwright"].chromium.launch(
+            executable_path=CHROMIUM, args=ARGS
+        )
+    before = set(b.contexts)
+    try:
+        yield b
+    finally:
+        for ctx in b.contexts:
+            if ctx not in before:
+                await ctx.close()
+
+
+async def close_browser() -> None:
+    if (b := _chromium.pop("browser", None)) is not None:
+        await b.close()
+    if (p := _chromium.pop("playwright", None)) is not None:
+        await p.stop()
 
 
 @contextlib.asynccontextmanager
