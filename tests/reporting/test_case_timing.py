@@ -127,7 +127,9 @@ async def test_replaced_feedback_counts_at_once(client, factory):
     r = await client.post(url, json={"usefulness": 5, "changed_management": True}, headers=h)
     m = await _metrics(client, factory, coord)
     assert m["usefulness_mean"] == 5.0 and m["changed_management_rate"] == 1.0
-    events = await rows(select(OutboxEvent).where(OutboxEvent.type == "feedback.given"))
+    events = await rows(
+        select(OutboxEvent).where(OutboxEvent.type == "feedback.given").order_by(OutboxEvent.id)
+    )
     assert [e.payload["revision"] for e in events] == [2, 3]
     assert all(e.payload["case_id"] == w.case.id and "comment" not in e.payload for e in events)
 
