@@ -208,6 +208,7 @@ async def create_user(session: SessionDep, p: UserPrincipal, body: UserCreate) -
     summary="List users you may see",
     responses=problem_responses(401, 403),
 )
+@autocommit
 async def list_users(
     session: SessionDep,
     p: CasesRead,
@@ -227,6 +228,7 @@ async def list_users(
     responses=problem_responses(401, 403, 404),
     openapi_extra=CONDITIONAL_READ,
 )
+@autocommit
 async def get_user(session: SessionDep, p: CasesRead, user_id: str) -> object:
     return await service.get_user(session, p, user_id)
 
@@ -266,6 +268,7 @@ async def create_api_client(
     summary="List API clients",
     responses=problem_responses(401, 403),
 )
+@autocommit
 async def list_api_clients(
     session: SessionDep, p: AdminPrincipal, limit: Limit = 50, cursor: Cursor = None
 ) -> object:

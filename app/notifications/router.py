@@ -9,7 +9,7 @@ from app.core.conditional import CONDITIONAL_READ
 from app.core.deps import AdminPrincipal, SessionDep, StaffPrincipal, UserPrincipal
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
-from app.core.routing import make_router
+from app.core.routing import autocommit, make_router
 from app.notifications import accounts, devices, preferences, sender, service
 from app.notifications.models import DeliveryStatus
 from app.notifications.schemas import (
@@ -38,6 +38,7 @@ Token = Annotated[str, Path(min_length=20, max_length=100)]
     summary="Your notifications, newest first (?unread=true: only unread)",
     responses=problem_responses(401, 403),
 )
+@autocommit
 async def list_notifications(
     session: SessionDep,
     p: UserPrincipal,
@@ -74,6 +75,7 @@ async def read_all(session: SessionDep, p: UserPrincipal) -> dict[str, int]:
     summary="Deliveries by status (admin): failed ones, to see who was not reached",
     responses=problem_responses(401, 403),
 )
+@autocommit
 async def list_notification_deliveries(
     session: SessionDep,
     p: AdminPrincipal,
@@ -92,6 +94,7 @@ async def list_notification_deliveries(
     responses=problem_responses(401, 403),
     openapi_extra=CONDITIONAL_READ,
 )
+@autocommit
 async def get_preferences(session: SessionDep, p: UserPrincipal) -> object:
     return await preferences.read(session, p.id)
 

@@ -17,7 +17,7 @@ from app.core.pagination import (
     encode_cursor,
 )
 from app.core.principal import Principal
-from app.core.routing import make_router
+from app.core.routing import autocommit, make_router
 from app.partners import feed, service
 from app.partners.schemas import (
     ChangesPage,
@@ -56,6 +56,7 @@ async def create_webhook(
     summary="Your webhook subscriptions (an admin sees all)",
     responses=problem_responses(401, 403),
 )
+@autocommit
 async def list_webhooks(
     session: SessionDep, p: WebhooksManage, limit: Limit = 50, cursor: Cursor = None
 ) -> object:
@@ -71,6 +72,7 @@ async def list_webhooks(
     responses=problem_responses(401, 403, 404),
     openapi_extra=CONDITIONAL_READ,
 )
+@autocommit
 async def get_webhook(webhook_id: str, session: SessionDep, p: WebhooksManage) -> object:
     return await service.get(session, p, webhook_id)
 
@@ -105,6 +107,7 @@ async def rotate_secret(webhook_id: str, session: SessionDep, p: WebhooksManage)
     summary="The delivery log, newest first, with every attempt",
     responses=problem_responses(401, 403, 404),
 )
+@autocommit
 async def list_deliveries(
     webhook_id: str,
     session: SessionDep,

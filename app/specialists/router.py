@@ -6,7 +6,7 @@ from app.core.conditional import CONDITIONAL_READ, IfMatch, with_etag
 from app.core.deps import CasesRead, CurrentPrincipal, SessionDep, UserPrincipal
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
-from app.core.routing import make_router
+from app.core.routing import autocommit, make_router
 from app.specialists import service
 from app.specialists.schemas import ProfileWrite, SpecialistRead, Specialty
 from app.specialists.vocabulary import SPECIALTY_SCHEMA
@@ -39,6 +39,7 @@ async def list_specialties(p: CurrentPrincipal) -> object:
     summary="The specialist directory",
     responses=problem_responses(401, 403, 422),
 )
+@autocommit
 async def list_specialists(
     session: SessionDep,
     p: CasesRead,
@@ -67,6 +68,7 @@ async def list_specialists(
     "not on time off, under capacity",
     responses=problem_responses(401, 403, 422),
 )
+@autocommit
 async def on_duty(
     session: SessionDep,
     p: CasesRead,
@@ -85,6 +87,7 @@ async def on_duty(
     responses=problem_responses(401, 403, 404),
     openapi_extra=CONDITIONAL_READ,
 )
+@autocommit
 async def get_specialist(
     session: SessionDep, p: CasesRead, specialist_id: str, response: Response
 ) -> object:

@@ -77,6 +77,29 @@ async def test_a_read_sends_no_begin_or_commit_and_a_write_does(client, factory,
     assert sent[0].startswith("BEGIN") and sent[-1] == "COMMIT", sent
 
 
+@pytest.mark.skipif(not IS_PG, reason="SQLite keeps its inline BEGIN IMMEDIATE: PostgreSQL only")
+async def test_the_reads_that_write_nothing_send_no_transaction_either(client, factory, sent):
+    """The directory, a user, notification preferences and webhooks: reads that write not
+    even an audit row."""
+    org = await factory.make_org()
+    clinician = await factory.make_user(Role.clinician, organization_id=org.id)
+    partner = factory.headers(await factory.make_client(org.id))
+    who = factory.headers(clinician)
+
+    sent.start()
+    for url, headers in (
+        (f"{API}/specialists", who),
+        (f"{API}/users/{clinician.id}", who),
+        (f"{API}/me/notification-preferences", who),
+        (f"{API}/webhooks", partner),
+    ):
+        r = await client.get(url, headers=headers)
+        assert r.status_code == 200, (url, r.text)
+    await asyncio.sleep(0)
+    assert sent, "nothing was seen: the check would prove nothing"
+    assert not [q for q in sent if q.startswith(("BEGIN", "COMMIT", "ROLLBACK"))], sent
+
+
 async def test_audit_rows_of_marked_reads_are_kept(client, factory, db):
     """On both databases: what a marked read writes (its audit row) is there afterwards."""
     from sqlalchemy import text
