@@ -11,7 +11,7 @@ from pydantic import StringConstraints
 
 from app.core.conditional import IfNoneMatch, check_if_none_match, weak_etag
 from app.core.deps import CasesRead, CurrentPrincipal, RoundsRead, SessionDep
-from app.core.routing import make_router
+from app.core.routing import autocommit, make_router
 from app.fhir import appointments, people, service
 from app.fhir import search as fs
 from app.fhir.capability import capability_statement
@@ -125,6 +125,7 @@ async def fhir_metadata(request: Request) -> FhirResponse:
     summary="The case as a FHIR R4 ServiceRequest",
     responses=READ_ERRORS,
 )
+@autocommit
 async def fhir_service_request(
     request: Request,
     case_id: ResourceId,
@@ -142,6 +143,7 @@ async def fhir_service_request(
     summary="Search the cases you may see, as FHIR R4 ServiceRequests (newest first)",
     responses=SEARCH_ERRORS,
 )
+@autocommit
 async def fhir_search_service_requests(
     session: SessionDep,
     p: CurrentPrincipal,
@@ -171,6 +173,7 @@ async def fhir_search_service_requests(
     summary="The case's progress as a FHIR R4 Task",
     responses=READ_ERRORS,
 )
+@autocommit
 async def fhir_task(
     request: Request,
     case_id: ResourceId,
@@ -188,6 +191,7 @@ async def fhir_task(
     summary="Search the cases you may see, as FHIR R4 Tasks (newest first)",
     responses=SEARCH_ERRORS,
 )
+@autocommit
 async def fhir_search_tasks(
     session: SessionDep,
     p: CurrentPrincipal,
@@ -220,6 +224,7 @@ async def fhir_search_tasks(
     summary="A consult message as a FHIR R4 Communication",
     responses=READ_ERRORS,
 )
+@autocommit
 async def fhir_communication(
     request: Request,
     message_id: ResourceId,
@@ -237,6 +242,7 @@ async def fhir_communication(
     summary="Search the messages of cases you see in full, as FHIR R4 Communications",
     responses=SEARCH_ERRORS,
 )
+@autocommit
 async def fhir_communications(
     session: SessionDep,
     p: CurrentPrincipal,
@@ -262,6 +268,7 @@ async def fhir_communications(
     summary="A person (specialist, clinician, interpreter, coordinator) as a FHIR R4 Practitioner",
     responses=outcome_responses(304, 400, 401, 403, 404),
 )
+@autocommit
 async def fhir_practitioner(
     request: Request,
     user_id: ResourceId,
@@ -285,6 +292,7 @@ Name = Annotated[
     summary="Search the people you may see, as FHIR R4 Practitioners",
     responses=outcome_responses(400, 401, 403),
 )
+@autocommit
 async def fhir_search_practitioners(
     session: SessionDep,
     p: CasesRead,
@@ -307,6 +315,7 @@ async def fhir_search_practitioners(
     summary="A facility as a FHIR R4 Organization",
     responses=outcome_responses(304, 400, 401, 403, 404),
 )
+@autocommit
 async def fhir_organization(
     request: Request,
     organization_id: ResourceId,
@@ -324,6 +333,7 @@ async def fhir_organization(
     summary="Search the facilities you may see, as FHIR R4 Organizations",
     responses=outcome_responses(400, 401, 403),
 )
+@autocommit
 async def fhir_search_organizations(
     session: SessionDep,
     p: CasesRead,
@@ -353,6 +363,7 @@ async def fhir_search_organizations(
     "(id: `{round id, _ as -}-{original start, YYYYMMDDTHHMMSSZ}`)",
     responses=outcome_responses(304, 400, 401, 403, 404),
 )
+@autocommit
 async def fhir_appointment(
     request: Request,
     occurrence_id: ResourceId,
@@ -372,6 +383,7 @@ async def fhir_appointment(
     " one (90 days later when none), at most two years.",
     responses=outcome_responses(400, 401, 403),
 )
+@autocommit
 async def fhir_search_appointments(
     session: SessionDep,
     p: RoundsRead,

@@ -28,6 +28,7 @@ async def _with_cases(session: SessionDep, offers: list[Offer]) -> list[dict[str
     summary="Specialists ranked for this case, each score with its parts",
     responses=problem_responses(401, 403, 404),
 )
+@autocommit
 async def list_candidates(
     session: SessionDep,
     p: CasesRead,

@@ -1,7 +1,7 @@
 from app.cases.dependencies import FullCase
 from app.core.deps import CurrentPrincipal, SessionDep
 from app.core.errors import problem_responses
-from app.core.routing import make_router
+from app.core.routing import autocommit, make_router
 from app.records import service
 from app.records.schemas import CaseRecord
 
@@ -15,5 +15,6 @@ router = make_router(tags=["cases"])
     "notes, round recommendations, follow-ups and outcomes, feedback",
     responses=problem_responses(401, 404),
 )
+@autocommit
 async def get_case_record(session: SessionDep, p: CurrentPrincipal, case: FullCase) -> object:
     return await service.case_record(session, p, case)

@@ -6,7 +6,7 @@ from app.core.conditional import CONDITIONAL_READ, IfMatch, with_etag
 from app.core.deps import RoundsRead, RoundsWrite, SessionDep, UserPrincipal
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
-from app.core.routing import make_router
+from app.core.routing import autocommit, make_router
 from app.core.schemas import Rfc3339
 from app.rounds import calendar, service
 from app.rounds.models import RoundSeries
@@ -74,6 +74,7 @@ async def create_round(
     summary="Rounds you may see",
     responses=problem_responses(401, 403),
 )
+@autocommit
 async def list_rounds(
     session: SessionDep,
     p: RoundsRead,
@@ -93,6 +94,7 @@ async def list_rounds(
     responses=problem_responses(401, 403, 404),
     openapi_extra=CONDITIONAL_READ,
 )
+@autocommit
 async def get_round(series: VisibleRound, response: Response) -> object:
     with_etag(response, service.etag(series))
     return series
@@ -135,6 +137,7 @@ async def delete_round(session: SessionDep, series: EditableRound) -> Response:
     summary="Occurrences in a window, in UTC and the series' wall time",
     responses=problem_responses(401, 403, 404, 422),
 )
+@autocommit
 async def list_occurrences(
     session: SessionDep,
     series: VisibleRound,
@@ -193,6 +196,7 @@ async def move_occurrence(
     summary="Who takes part",
     responses=problem_responses(401, 403, 404),
 )
+@autocommit
 async def list_round_participants(session: SessionDep, series: VisibleRound) -> object:
     return {"items": await service.list_participants(session, series), "next_cursor": None}
 
@@ -229,6 +233,7 @@ async def add_agenda_item(
     summary="An occurrence's agenda",
     responses=problem_responses(401, 403, 404),
 )
+@autocommit
 async def get_agenda(
     session: SessionDep, p: RoundsRead, series: VisibleRound, start: str
 ) -> object:
@@ -260,6 +265,7 @@ async def update_agenda_item(
     summary="The host's open cases in the series' specialty: unmatched first, then longest waiting",
     responses=problem_responses(401, 403, 404, 409),
 )
+@autocommit
 async def suggested_agenda(
     session: SessionDep, p: RoundsRead, series: VisibleRound, start: str, limit: Limit = 20
 ) -> object:
@@ -295,6 +301,7 @@ async def record_attendance(
     summary="Attendance recorded for an occurrence",
     responses=problem_responses(401, 403, 404),
 )
+@autocommit
 async def list_attendance(session: SessionDep, series: VisibleRound, start: str) -> object:
     return {"items": await service.attendance(session, series, start), "next_cursor": None}
 
@@ -305,6 +312,7 @@ async def list_attendance(session: SessionDep, series: VisibleRound, start: str)
     responses={**ICS_DOC, **problem_responses(401, 403, 404)},
     summary="The series as iCalendar",
 )
+@autocommit
 async def round_calendar(session: SessionDep, series: VisibleRound) -> Response:
     body = await calendar.series_ics(session, series)
     return Response(
@@ -318,6 +326,7 @@ async def round_calendar(session: SessionDep, series: VisibleRound) -> Response:
     responses={**ICS_DOC, **problem_responses(404)},
     summary="A person's feed of rounds and due follow-ups (the token in the path is the key)",
 )
+@autocommit
 async def personal_calendar(session: SessionDep, feed_token: str) -> Response:
     body = await calendar.personal_feed(session, feed_token)
     return Response(body, media_type=ICS, headers={"Cache-Control": "private, max-age=300"})

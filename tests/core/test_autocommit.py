@@ -79,8 +79,8 @@ async def test_a_read_sends_no_begin_or_commit_and_a_write_does(client, factory,
 
 @pytest.mark.skipif(not IS_PG, reason="SQLite keeps its inline BEGIN IMMEDIATE: PostgreSQL only")
 async def test_the_reads_that_write_nothing_send_no_transaction_either(client, factory, sent):
-    """The directory, a user, notification preferences and webhooks: reads that write not
-    even an audit row."""
+    """The directory, a user, notification preferences, webhooks and rounds: reads that
+    write not even an audit row."""
     org = await factory.make_org()
     clinician = await factory.make_user(Role.clinician, organization_id=org.id)
     partner = factory.headers(await factory.make_client(org.id))
@@ -92,6 +92,7 @@ async def test_the_reads_that_write_nothing_send_no_transaction_either(client, f
         (f"{API}/users/{clinician.id}", who),
         (f"{API}/me/notification-preferences", who),
         (f"{API}/webhooks", partner),
+        (f"{API}/rounds", who),
     ):
         r = await client.get(url, headers=headers)
         assert r.status_code == 200, (url, r.text)
