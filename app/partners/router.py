@@ -151,6 +151,7 @@ async def retry_delivery(
     summary="Every change you may see, oldest first, resumable from a cursor",
     responses=problem_responses(400, 401),
 )
+@autocommit
 async def changes(
     session: SessionDep,
     p: CurrentPrincipal,
