@@ -10,6 +10,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.core.config import get_settings
 from app.core.errors import internal_error, log_unexpected, problem_response
 from app.core.observability import route_template
+from app.core.routing import API_PREFIX
+
+_API = API_PREFIX + "/"
 
 REQUESTS = Counter("http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(
@@ -25,13 +28,16 @@ _series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
 class NulRefusalMiddleware:
     """422 for a path or query parameter holding a NUL character: no database stores one in
-    text (PostgreSQL refuses it), so it is refused as invalid before anything reads it."""
+    text (PostgreSQL refuses it), so it is refused as invalid before anything reads it.
+    Under the API every route refuses it itself (app.core.routing.refuse_nul), before any
+    work and in its own format: a FHIR route answers an OperationOutcome, not problem+json.
+    This covers the rest (the console's pages, the probes)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"].startswith(_API):
             await self.app(scope, receive, send)
             return
         query = scope.get("query_string", b"")

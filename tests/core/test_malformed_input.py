@@ -165,7 +165,7 @@ async def test_text_no_database_can_store_is_a_4xx(client, factory):
     r = await client.get(f"{API}/offers", params={"case_id": "case_\x00x"}, headers=h)
     assert assert_problem(r, 422)["errors"][0]["pointer"] == "#query/case_id"
     r = await client.get(f"{API}/organizations/{org.id}%00", headers=h)
-    assert assert_problem(r, 422)["errors"][0]["pointer"] == "#path"
+    assert assert_problem(r, 422)["errors"][0]["pointer"] == "#path/organization_id"
     for bad in ('"Clinic \\u0000"', '"Clinic \\ud800"'):
         raw = '{"name": ' + bad + "}"
         r = await client.patch(

@@ -128,9 +128,18 @@ async def test_count_is_clamped_and_unknown_parameters_are_ignored_unless_strict
     )
     assert lenient.status_code == 200
     # A malformed value of a supported parameter is an error, whatever the preference.
-    for bad in ("_count=-1", "_count=many", "status=sleeping", "_lastUpdated=2026-02-30"):
+    # A NUL character (found by the fuzz run: it answered problem+json) is one too.
+    malformed = (
+        "_count=-1",
+        "_count=many",
+        "status=sleeping",
+        "_lastUpdated=2026-02-30",
+        "owner=a%00",
+    )
+    for bad in malformed:
         r = await client.get(f"{FHIR}/Task?{bad}", headers=h)
         assert r.status_code == 400, bad
+        assert r.headers["content-type"].startswith("application/fhir+json"), bad
         assert OperationOutcome.model_validate(r.json()).issue[0].severity == "error"
     tampered = await client.get(f"{FHIR}/Task?_cursor=eyJhIjoxfQ.0123456789abcdef", headers=h)
     assert tampered.status_code == 400 and tampered.json()["resourceType"] == "OperationOutcome"
