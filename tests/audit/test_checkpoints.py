@@ -132,7 +132,8 @@ async def test_a_forged_or_altered_checkpoint_is_refused(client, factory):
     real = await _checkpoint()
     entry, head, sig = real.split(".")
     h = factory.headers(await factory.make_user(Role.admin))
-    for forged in (f"{entry}.{'0' * 64}.{sig}", f"{ids[0]}.{head}.{sig}", "garbage", "1.2.3"):
+    # An empty one too (found by the fuzz run: it was taken for no checkpoint at all).
+    for forged in (f"{entry}.{'0' * 64}.{sig}", f"{ids[0]}.{head}.{sig}", "garbage", "1.2.3", ""):
         r = await client.get("/audit/verify", params={"checkpoint": forged}, headers=h)
         body = assert_problem(r, 422, "invalid-checkpoint")
         assert body["errors"][0]["pointer"] == "#query/checkpoint"
