@@ -13,14 +13,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aiosqlite
-from sqlalchemy import JSON, DateTime, MetaData, event, exc, make_url
+from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, event, exc, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.util import await_only
 from sqlmodel import Field, SQLModel
@@ -105,6 +105,94 @@ def json_field(default_factory: Any = list, **kw: Any) -> Any:
 class Timestamped(SQLModel):
     created_at: datetime = ts_field(default_factory=utcnow)
     updated_at: datetime = ts_field(default_factory=utcnow)
+
+
+class UnitSession(Session):
+    """The ORM session of a unit of work, which may find its connection already open.
+
+    Most requests never use the ORM: the token check, their reads and writes, the audit and
+    outbox rows all go through the fast lane (app.core.queries). Opening the connection
+    through the session's transaction and committing through it cost ~45 µs a request
+    in-process on SQLite (SessionTransaction bookkeeping, state changes, events), a tenth of
+    `GET /me`. So the unit of work opens its connection itself when the fast lane goes
+    first (`lane`), and the session joins that connection's transaction (get_bind,
+    join_transaction_mode="control_fully") the moment anything needs the ORM: a query, a
+    flush, a savepoint, an explicit commit or rollback. One connection, one transaction
+    either way; `finish_lane` ends it when the ORM never joined."""
+
+    _lane: Connection | None = None
+    # Only the unit of work's session opens a lane (app.core.queries); a session made
+    # elsewhere (a test's) reaches its connection through its own transaction, as usual.
+    opens_lane = False
+
+    def get_bind(self, mapper: Any = None, **kw: Any) -> Any:
+        if self._lane is not None and kw.get("bind") is None:
+            return self._lane
+        return super().get_bind(mapper, **kw)
+
+    def lane(self) -> Connection:
+        """The unit of work's connection in a transaction (in a greenlet: it may connect)."""
+        conn = self._lane
+        if conn is None:
+            bind = super().get_bind()
+            assert isinstance(bind, Engine)
+            conn = self._lane = bind.connect()
+        if not conn.in_transaction():
+            conn.begin()
+        return conn
+
+    def _join(self) -> None:
+        # The session takes over the lane's transaction: it commits or rolls it back and
+        # tells its listeners (the relay, the notifications sender, an upload's cleanup).
+        lane = self._lane
+        if lane is not None and lane.in_transaction():
+            self.connection()  # joins it, or finds it joined already
+
+    def begin_nested(self) -> SessionTransaction:
+        # The SAVEPOINT is sent now, not when the ORM first needs the connection: fast-lane
+        # statements inside the block must be inside the savepoint too.
+        self._join()
+        nested = super().begin_nested()
+        self.connection()
+        return nested
+
+    def commit(self) -> None:
+        self._join()
+        try:
+            super().commit()
+        finally:
+            self._release()
+
+    def rollback(self) -> None:
+        self._join()
+        try:
+            super().rollback()
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        # As the session gives its connection back when its transaction ends: an upload
+        # commits before receiving its bytes so that SQLite's one connection is free meanwhile.
+        lane, self._lane = self._lane, None
+        if lane is not None:
+            lane.close()
+
+    def finish_lane(self) -> None:
+        """Commit the lane's transaction when the ORM never joined it, and tell the session's
+        after_commit listeners, as the session's own commit would have."""
+        lane = self._lane
+        try:
+            if lane is not None and lane.in_transaction():
+                lane.commit()
+                self.dispatch.after_commit(self)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._release()  # after a failed commit it rolls back; the pool gets it back
 
 
 @dataclass(frozen=True)
@@ -306,7 +394,12 @@ def make_engine(url: str) -> AsyncEngine:
 def init_engine(url: str) -> AsyncEngine:
     global _db
     engine = make_engine(url)
-    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    sessions = async_sessionmaker(
+        engine,
+        expire_on_commit=False,
+        sync_session_class=UnitSession,
+        join_transaction_mode="control_fully",
+    )
     # A read on PostgreSQL needs no BEGIN and COMMIT of its own: under READ COMMITTED each
     # statement reads its own snapshot inside a transaction too. The pool is the same; the
     # asyncpg adapter switches a connection to autocommit and back without a round trip.
@@ -314,7 +407,10 @@ def init_engine(url: str) -> AsyncEngine:
     # writers (make_engine).
     autocommit_sessions = (
         async_sessionmaker(
-            engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+            engine.execution_options(isolation_level="AUTOCOMMIT"),
+            expire_on_commit=False,
+            sync_session_class=UnitSession,
+            join_transaction_mode="control_fully",
         )
         if engine.dialect.name == "postgresql"
         else sessions
@@ -363,10 +459,13 @@ async def session_scope(autocommit: bool = False) -> AsyncIterator[AsyncSession]
 
     current = _current()
     session = current.autocommit_sessions() if autocommit else current.sessions()
+    unit = session.sync_session
+    assert isinstance(unit, UnitSession)
+    unit.opens_lane = True
     try:
         yield session
     except NotModified:
-        await session.run_sync(_commit_and_close)
+        await session.run_sync(_end)
         raise
     except BaseException:
         try:
@@ -374,8 +473,17 @@ async def session_scope(autocommit: bool = False) -> AsyncIterator[AsyncSession]
         finally:
             await session.close()
         raise
-    if session.in_transaction() or session.new or session.dirty or session.deleted:
-        await session.run_sync(_commit_and_close)
+    await session.run_sync(_end)
+
+
+def _end(unit: Session) -> None:
+    """Commit what the unit of work did: through the session if the ORM took part (joined
+    the lane, or opened the connection itself), else the lane alone (UnitSession)."""
+    assert isinstance(unit, UnitSession)
+    if unit.in_transaction() or unit.new or unit.dirty or unit.deleted:
+        _commit_and_close(unit)
+    elif unit._lane is not None:
+        unit.finish_lane()
     # else: nothing was read or written; nothing to end, no connection to give back
 
 

@@ -32,6 +32,8 @@ from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import greenlet_spawn
 
+from app.core.db import UnitSession
+
 
 class Statement:
     """One statement, compiled by SQLAlchemy for each dialect the first time it runs there."""
@@ -227,11 +229,16 @@ async def queries(session: AsyncSession) -> Queries:
     """The fast lane of this session's transaction (begun now if it was not yet)."""
     found: Queries | None = session.info.get(_KEY)
     if found is None:
-        conn = await session.connection()
+        unit = session.sync_session
+        if isinstance(unit, UnitSession) and unit.opens_lane and not unit.in_transaction():
+            # The unit of work's own connection, which the ORM joins if it is needed later.
+            conn = await greenlet_spawn(unit.lane)
+        else:
+            sync = (await session.connection()).sync_connection
+            assert sync is not None
+            conn = sync
         # Checked out and in a transaction already: no I/O to reach the driver's connection.
-        raw = conn.sync_connection.connection if conn.sync_connection else None
-        assert raw is not None
-        found = session.info[_KEY] = Queries(conn.dialect, raw)
+        found = session.info[_KEY] = Queries(conn.dialect, conn.connection)
     return found
 
 
