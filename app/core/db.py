@@ -186,7 +186,7 @@ class UnitSession(Session):
                 lane.commit()
                 self.dispatch.after_commit(self)
         finally:
-            self.close()
+            self._release()  # the session itself holds nothing: the ORM never took part
 
     def close(self) -> None:
         try:
@@ -239,6 +239,14 @@ class _SqliteConnection(aiosqlite.Connection):
         # aiosqlite's __del__ may not stop it in time); SQLite rolls back what was not
         # committed.
         self._thread.daemon = True
+
+    async def begin_immediate(self) -> None:
+        """BEGIN IMMEDIATE, inline unless another process holds the write lock (_execute)."""
+        await self._execute(self.inline().execute, "BEGIN IMMEDIATE")
+
+    def needs_rollback(self) -> bool:
+        """In a transaction, or closed (a rollback then fails and the pool drops it)."""
+        return self._connection is None or self._connection.in_transaction
 
     def inline(self) -> sqlite3.Connection:
         """The sqlite3 connection itself, for statements run inline (app.core.queries)."""
@@ -336,6 +344,7 @@ def make_engine(url: str) -> AsyncEngine:
             pool_size=1,
             max_overflow=0,
             pool_timeout=30,
+            pool_reset_on_return=None,  # _sqlite_reset below
             hide_parameters=True,
         )
 
@@ -358,7 +367,15 @@ def make_engine(url: str) -> AsyncEngine:
         def _sqlite_begin(conn: Any) -> None:
             # Straight to the driver (inline unless another process holds the write lock):
             # through exec_driver_sql it cost as much as the request's own statements.
-            await_only(conn.connection.driver_connection.execute("BEGIN IMMEDIATE"))
+            await_only(conn.connection.driver_connection.begin_immediate())
+
+        @event.listens_for(engine.sync_engine, "reset")
+        def _sqlite_reset(dbapi_conn: Any, _rec: Any, state: Any) -> None:
+            # The pool's own reset (off: pool_reset_on_return=None) rolled back every
+            # connection given back, after a commit too, and each was a trip through the
+            # adapter. Only one still in a transaction (a unit of work that failed) needs it.
+            if state.asyncio_safe and dbapi_conn.driver_connection.needs_rollback():
+                dbapi_conn.rollback()
 
         return engine
     # The pool closes an overflow connection as soon as it is returned, and opening one

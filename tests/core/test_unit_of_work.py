@@ -8,11 +8,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, exc, func, select
+from sqlalchemy.util import greenlet_spawn
 from sqlmodel import col
 
-from app.core.db import UnitSession, unit_of_work, utcnow
+from app.core.db import UnitSession, get_engine, unit_of_work, utcnow
 from app.core.queries import Statement, queries
 from app.organizations.models import Organization
+from tests.conftest import IS_PG
 
 _INSERT = Statement.insert(
     "organization",
@@ -135,3 +137,25 @@ async def test_a_failed_flush_after_the_fast_lane_rolls_back_with_its_own_error(
             s.add(Organization(id="org_twice", name="x", country="KE", timezone="UTC"))
             await s.flush()  # the same id: the error the caller must see, not a later one
     assert "org_twice" not in await _names()
+
+
+@pytest.mark.skipif(IS_PG, reason="SQLite's own reset of a pooled connection (make_engine)")
+async def test_a_connection_given_back_in_a_transaction_is_rolled_back(app):
+    now = utcnow().replace(tzinfo=None).isoformat(" ")
+
+    def leave_open() -> None:
+        raw = get_engine().sync_engine.raw_connection()
+        cur = raw.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        cur.execute(
+            "INSERT INTO organization (id, name, country, timezone, languages,"
+            " local_resources, created_at, updated_at)"
+            " VALUES ('org_left', 'org_left', 'KE', 'UTC', '[]', '{}', ?, ?)",
+            (now, now),
+        )
+        raw.close()  # back to the pool with the transaction open
+
+    await greenlet_spawn(leave_open)
+    # Rolled back on its way in: the next unit of work begins (BEGIN IMMEDIATE would fail
+    # inside a transaction) and does not see the row.
+    assert "org_left" not in await _names()
