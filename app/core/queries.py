@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import greenlet_spawn
 
-from app.core.db import UnitSession
+from app.core.db import UnitSession, read_json
 
 
 class Statement:
@@ -116,7 +116,7 @@ def row_ts(value: Any) -> datetime | None:
 
 
 def row_json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
+    return read_json(value) if isinstance(value, str) else value
 
 
 class Queries:
