@@ -1,20 +1,17 @@
 """Async engine, the per-request session, and the pieces every table shares."""
 
+import asyncio
 import contextlib
 import logging
 import os
 import secrets
-import sqlite3
-import time
-from collections.abc import AsyncIterator, Iterator
-from contextvars import ContextVar
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import aiosqlite
 from pydantic_core import from_json
-from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, event, exc, make_url
+from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, event, exc
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -23,11 +20,12 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.types import TypeDecorator
-from sqlalchemy.util import await_only
 from sqlmodel import Field, SQLModel
 
 from app.core.clock import clock
 from app.core.clock import utcnow as utcnow  # re-exported: many modules read it here
+from app.core.sqlite import Checkpointer, checkpoint_beside, sqlite_engine
+from app.core.sqlite import long_statements as long_statements  # re-exported
 
 # Constraint names must be the same on SQLite and PostgreSQL, or migrations drift.
 SQLModel.metadata.naming_convention = {
@@ -206,6 +204,8 @@ class _Database:
     # `sessions` on SQLite): the unit of work of a route that reads
     # (app.core.routing.autocommit).
     autocommit_sessions: async_sessionmaker[AsyncSession]
+    # SQLite: the WAL's checkpoints, on a thread beside the event loop (app.core.sqlite).
+    checkpointer: Checkpointer | None
 
 
 _db: _Database | None = None
@@ -218,120 +218,6 @@ def quiet_data_loggers() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-class _SqliteConnection(aiosqlite.Connection):
-    """aiosqlite, but only a call that has to wait runs on its thread.
-
-    Measured under wrk load (py-spy, bench --profile): each statement through aiosqlite is
-    four round trips to its thread (cursor, execute, fetch, close), and each return trip
-    needs the GIL back from a busy event loop (up to the 5 ms switch interval). With
-    SQLite's one pooled connection those waits are every request's hold on the database,
-    and they set the pace of every endpoint. A statement on a local WAL database is
-    microseconds of work from the page cache, so calls run inline on the loop, with one
-    exception: BEGIN IMMEDIATE, which waits (busy_timeout) while another process writes.
-    It is tried inline with no busy wait first; only when the database is locked is it
-    retried on the thread with the usual 30 s patience. Inside a transaction that holds
-    the write lock nothing waits for another connection. (A COMMIT that reaches the WAL
-    auto-checkpoint, every ~4 MB written, syncs the file on the loop: a few ms, rarely.)"""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # A process that exits without disposing the engine must not hang waiting for this
-        # thread (errors raised inline can keep the connection in a reference cycle, so
-        # aiosqlite's __del__ may not stop it in time); SQLite rolls back what was not
-        # committed.
-        self._thread.daemon = True
-
-    async def begin_immediate(self) -> None:
-        """BEGIN IMMEDIATE, inline unless another process holds the write lock (_execute)."""
-        await self._execute(self.inline().execute, "BEGIN IMMEDIATE")
-
-    def needs_rollback(self) -> bool:
-        """In a transaction, or closed (a rollback then fails and the pool drops it)."""
-        return self._connection is None or self._connection.in_transaction
-
-    def inline(self) -> sqlite3.Connection:
-        """The sqlite3 connection itself, for statements run inline (app.core.queries)."""
-        assert self._connection is not None, "connection closed"
-        return self._connection
-
-    async def _execute(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        conn = self._connection
-        if conn is None or not self._running or _thread_only(fn) or _ON_THREAD.get():
-            return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]  # aiosqlite leaves _execute unannotated
-        if not _is_begin(fn, args):
-            return fn(*args, **kwargs)
-        try:
-            return fn(*args, **kwargs)  # busy_timeout is 0 outside _patiently
-        except sqlite3.OperationalError as e:
-            if "locked" not in str(e) and "busy" not in str(e):
-                raise
-        return await super()._execute(_patiently, conn, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
-
-
-_ON_THREAD: ContextVar[bool] = ContextVar("sqlite_on_thread", default=False)
-
-
-@contextlib.contextmanager
-def long_statements() -> Iterator[None]:
-    """Statements in this block may scan many rows (reports, ranking): on SQLite they go to
-    aiosqlite's thread as usual, so the event loop keeps serving requests and sockets."""
-    token = _ON_THREAD.set(True)
-    try:
-        yield
-    finally:
-        _ON_THREAD.reset(token)
-
-
-def _patiently(conn: sqlite3.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """On aiosqlite's thread: wait up to _BUSY_MS for another process's write lock, trying
-    every _BUSY_POLL_S. SQLite's own busy handler backs off to 100 ms between tries, so
-    beside a process that writes back to back (the app under a stream of offers, with a
-    standalone worker beside it) the waiting one found the lock free too rarely and waited
-    seconds; short, even tries take it in the first gap."""
-    deadline = time.monotonic() + _BUSY_MS / 1000
-    while True:
-        try:
-            return fn(*args, **kwargs)
-        except sqlite3.OperationalError as e:
-            if ("locked" not in str(e) and "busy" not in str(e)) or time.monotonic() > deadline:
-                raise
-        time.sleep(_BUSY_POLL_S)
-
-
-_BUSY_MS = 30000
-_BUSY_POLL_S = 0.001
-
-
-def _thread_only(fn: Any) -> bool:
-    """Closing the connection (not a cursor), backups, scripts: may wait or run long."""
-    return isinstance(getattr(fn, "__self__", None), sqlite3.Connection) and getattr(
-        fn, "__name__", ""
-    ) in ("close", "backup", "executescript", "iterdump")
-
-
-def _is_begin(fn: Any, args: tuple[Any, ...]) -> bool:
-    return (
-        getattr(fn, "__name__", "") == "execute"
-        and bool(args)
-        and isinstance(args[0], str)
-        and args[0].lstrip()[:5].upper() == "BEGIN"
-    )
-
-
-def _sqlite_connector(url: str) -> Any:
-    path = make_url(url).database or ":memory:"
-
-    async def connect() -> aiosqlite.Connection:
-        def open_db() -> sqlite3.Connection:
-            # Used from the loop's thread and aiosqlite's, never at once (calls are awaited
-            # one by one on the one connection).
-            return sqlite3.connect(path, timeout=30, check_same_thread=False)
-
-        return await _SqliteConnection(open_db, 64)
-
-    return connect
-
-
 def read_json(text: str | bytes) -> Any:
     """JSON columns as Python values: pydantic's parser, which the response's serialiser
     shares, reads a facility's small JSON 3-10 times faster than `json.loads` (0.06 against
@@ -342,51 +228,7 @@ def read_json(text: str | bytes) -> Any:
 def make_engine(url: str) -> AsyncEngine:
     quiet_data_loggers()
     if url.startswith("sqlite"):
-        # Every transaction takes SQLite's write lock up front (BEGIN IMMEDIATE below), so in
-        # one process they run one at a time anyway. One pooled connection makes them queue
-        # in the pool (handed over at once) instead of in SQLite's busy handler, which polls
-        # with sleeps of up to 100 ms: same safety, a fraction of the latency.
-        engine = create_async_engine(
-            url,
-            async_creator=_sqlite_connector(url),
-            pool_size=1,
-            max_overflow=0,
-            pool_timeout=30,
-            pool_reset_on_return=None,  # _sqlite_reset below
-            hide_parameters=True,
-            json_deserializer=read_json,
-        )
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_conn: Any, _: Any) -> None:
-            # Let BEGIN IMMEDIATE below take the write lock up front: two deferred
-            # transactions upgrading to writers at once would fail with SQLITE_BUSY.
-            dbapi_conn.isolation_level = None
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            # No busy wait from here on: BEGIN IMMEDIATE is tried at once on the loop and
-            # retried on aiosqlite's thread with a 30 s wait only when another process
-            # writes (_SqliteConnection). The pragmas above still wait (connect's timeout).
-            cur.execute("PRAGMA busy_timeout=0")
-            cur.close()
-
-        @event.listens_for(engine.sync_engine, "begin")
-        def _sqlite_begin(conn: Any) -> None:
-            # Straight to the driver (inline unless another process holds the write lock):
-            # through exec_driver_sql it cost as much as the request's own statements.
-            await_only(conn.connection.driver_connection.begin_immediate())
-
-        @event.listens_for(engine.sync_engine, "reset")
-        def _sqlite_reset(dbapi_conn: Any, _rec: Any, state: Any) -> None:
-            # The pool's own reset (off: pool_reset_on_return=None) rolled back every
-            # connection given back, after a commit too, and each was a trip through the
-            # adapter. Only one still in a transaction (a unit of work that failed) needs it.
-            if state.asyncio_safe and dbapi_conn.driver_connection.needs_rollback():
-                dbapi_conn.rollback()
-
-        return engine
+        return sqlite_engine(url, json_deserializer=read_json)
     # The pool closes an overflow connection as soon as it is returned, and opening one
     # (TCP, TLS attempt, a new server process) cost more than the requests it served:
     # under 16 concurrent requests plus the background jobs, a pool of 10 spent ~12% of
@@ -442,7 +284,8 @@ def init_engine(url: str) -> AsyncEngine:
         if engine.dialect.name == "postgresql"
         else sessions
     )
-    _db = _Database(engine, sessions, autocommit_sessions)
+    checkpointer = checkpoint_beside(engine, url) if engine.dialect.name == "sqlite" else None
+    _db = _Database(engine, sessions, autocommit_sessions, checkpointer)
     return engine
 
 
@@ -467,6 +310,8 @@ async def dispose_engine() -> None:
     closing, _db = _db, None
     if closing is not None:
         await closing.engine.dispose()
+        if closing.checkpointer is not None:
+            await asyncio.to_thread(closing.checkpointer.stop)
 
 
 def _commit_and_close(session: Session) -> None:

@@ -130,7 +130,7 @@ class Queries:
         self._sqlite = dialect.name == "sqlite"
         driver = connection.driver_connection
         # sqlite3's connection itself: its statements run inline on the loop, microseconds
-        # of work from the page cache (app.core.db._SqliteConnection); asyncpg's otherwise.
+        # of work from the page cache (app.core.sqlite._SqliteConnection); asyncpg's otherwise.
         self._conn = driver.inline() if self._sqlite else driver
         # PostgreSQL: SQLAlchemy's asyncpg adapter sends BEGIN lazily, before the first
         # statement that goes through it. Until one has, the first fast statement goes

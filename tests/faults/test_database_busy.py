@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 from sqlalchemy.engine import make_url
 
-from app.core import db
+from app.core import sqlite
 from app.core.principal import Role
 from tests.conftest import IS_PG
 from tests.realtime.support import API
@@ -22,7 +22,7 @@ async def test_fault_sqlite_write_lock_held_elsewhere_answers_503(
     org = await factory.make_org()
     clinician = await factory.make_user(Role.clinician, organization_id=org.id)
     case = await factory.make_case(org.id, submitted_by_id=clinician.id)
-    monkeypatch.setattr(db, "_BUSY_MS", 200)  # SQLite's patience, shortened for the test
+    monkeypatch.setattr(sqlite, "_BUSY_MS", 200)  # SQLite's patience, shortened for the test
     other = sqlite3.connect(make_url(database_url).database, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another process writing, and not letting go
     try:
