@@ -181,20 +181,26 @@ def sqlite_engine(url: str, json_deserializer: Any) -> AsyncEngine:
 # whichever COMMIT took the WAL past 1,000 pages, on the event loop: in-process under
 # intake those commits took ~3 ms (p99 of all commits; median 30 µs) and were half of all
 # commit time, every request in the process waiting behind them.
-CHECKPOINT_EVERY_S = 0.2
+CHECKPOINT_EVERY_S = 0.05
+# SQLite's own checkpoint stays on, past 4,000 pages (16 MB), as the valve that keeps the
+# WAL bounded: under writes back to back the thread's passes finish but never catch the
+# log's end, and only a checkpoint by the writer itself lets the next write start the log
+# over (a toy writer back to back grew it by ~400 MB a second without the valve; with it,
+# 26 MB). By then the thread has copied nearly every page, so the writer's pass is short.
+WAL_CAP_PAGES = 4000
 
 
 class Checkpointer:
     """A thread with its own connection that checkpoints the WAL every CHECKPOINT_EVERY_S
-    (PASSIVE: it neither waits for nor blocks a writer), while the app's connection runs
-    with `wal_autocheckpoint=0`. sqlite3 lets go of the GIL while it copies pages, so the
-    work leaves the event loop's core."""
+    (PASSIVE: it neither waits for nor blocks a writer), while the app's connection
+    checkpoints only past WAL_CAP_PAGES. sqlite3 lets go of the GIL while it copies pages,
+    so the work leaves the event loop's core."""
 
     def __init__(self, engine: AsyncEngine, path: str) -> None:
         @event.listens_for(engine.sync_engine, "connect")
         def _no_checkpoint_in_commits(dbapi_conn: Any, _: Any) -> None:
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA wal_autocheckpoint=0")
+            cur.execute(f"PRAGMA wal_autocheckpoint={WAL_CAP_PAGES}")
             cur.close()
 
         self._path = path
