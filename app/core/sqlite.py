@@ -27,8 +27,8 @@ class _SqliteConnection(aiosqlite.Connection):
     exception: BEGIN IMMEDIATE, which waits (busy_timeout) while another process writes.
     It is tried inline with no busy wait first; only when the database is locked is it
     retried on the thread with the usual 30 s patience. Inside a transaction that holds
-    the write lock nothing waits for another connection. (A COMMIT that reaches the WAL
-    auto-checkpoint, every ~4 MB written, syncs the file on the loop: a few ms, rarely.)"""
+    the write lock nothing waits for another connection. (The WAL is checkpointed beside
+    the loop, Checkpointer below; a COMMIT does it only past WAL_CAP_PAGES.)"""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -198,7 +198,7 @@ class Checkpointer:
 
     def __init__(self, engine: AsyncEngine, path: str) -> None:
         @event.listens_for(engine.sync_engine, "connect")
-        def _no_checkpoint_in_commits(dbapi_conn: Any, _: Any) -> None:
+        def _checkpoint_in_commits_only_past_the_cap(dbapi_conn: Any, _: Any) -> None:
             cur = dbapi_conn.cursor()
             cur.execute(f"PRAGMA wal_autocheckpoint={WAL_CAP_PAGES}")
             cur.close()
