@@ -12,7 +12,6 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
 from app.audit import service as audit
@@ -23,28 +22,33 @@ from app.core.errors import Conflict, Forbidden
 from app.core.principal import Principal
 from app.core.queries import Statement, queries
 from app.matching.errors import AtCapacity, OfferAlreadyTaken, OfferNotPending
-from app.matching.offers import get_offer, lock_case, offer_next, rows_updated, withdraw_pending
+from app.matching.offers import (
+    lock_case,
+    offer_next,
+    read_offer,
+    rows_updated,
+    withdraw_pending,
+)
 from app.matching.workload import active_cases
 from app.specialists import service as specialists
 from app.specialists.models import SpecialistProfile
 
 
-async def _own_offer(session: AsyncSession, p: Principal, offer_id: str) -> Offer:
-    offer = await get_offer(session, p, offer_id)
-    if not p.is_user or offer.specialist_id != p.id:
+def _may_answer(p: Principal, specialist_id: str) -> None:
+    if not p.is_user or specialist_id != p.id:
         raise Forbidden("Only the specialist it was offered to may answer an offer.")
-    return offer
 
 
-def _not_pending(offer: Offer, now: datetime) -> Conflict:
-    if offer.status == OfferStatus.pending.value and offer.expires_at <= now:
+def _not_pending(status: str, expires_at: datetime, now: datetime) -> Conflict:
+    if status == OfferStatus.pending.value and expires_at <= now:
         return OfferNotPending("The offer has expired.", offer_status="expired")
-    return OfferNotPending(f"The offer is {offer.status}.", offer_status=offer.status)
+    return OfferNotPending(f"The offer is {status}.", offer_status=status)
 
 
 # The accept is a specialist's one click that settles a case: its statements that need no
-# ORM object run on the fast lane (app.core.queries), each compiled once; the case itself
-# is loaded for the lifecycle's one state machine.
+# ORM object run on the fast lane (app.core.queries), each compiled once, the offer read
+# with its case's facts as the inbox reads them; the case itself is loaded for the
+# lifecycle's one state machine.
 _CASE_T: Any = Case.__table__  # type: ignore[attr-defined]  # SQLModel types no __table__
 _OFFER_T: Any = Offer.__table__  # type: ignore[attr-defined]
 _PROFILE_T: Any = SpecialistProfile.__table__  # type: ignore[attr-defined]
@@ -83,26 +87,23 @@ _CAPACITY = Statement(
 
 async def accept(
     session: AsyncSession, p: Principal, offer_id: str, now: datetime | None = None
-) -> Offer:
+) -> dict[str, Any]:
+    """The accepted offer with its case's facts, as an offer is read (`read_offer`)."""
     now = now or utcnow()
-    offer = await _own_offer(session, p, offer_id)
-    if offer.status != OfferStatus.pending.value or offer.expires_at <= now:
-        raise _not_pending(offer, now)
+    offer = await read_offer(session, p, offer_id)
+    _may_answer(p, offer["specialist_id"])
+    if offer["status"] != OfferStatus.pending.value or offer["expires_at"] <= now:
+        raise _not_pending(offer["status"], offer["expires_at"], now)
     db = await queries(session)
     # 1. The case: whoever's UPDATE matches first wins; the others change no row.
-    if await db.fetchrow(_WIN_CASE, {"case_id": offer.case_id, "me": p.id}) is None:
+    if await db.fetchrow(_WIN_CASE, {"case_id": offer["case_id"], "me": p.id}) is None:
         raise OfferAlreadyTaken("Another specialist accepted this case first.")
     # 2. The offer itself (a decline or the expiry job may have got there first).
-    if await db.fetchrow(_CLAIM_OFFER, {"offer_id": offer.id, "now": db.ts(now)}) is None:
-        await session.refresh(offer)
-        raise _not_pending(offer, now)
-    # What the UPDATE wrote, told to the loaded offer without another read or a flush.
-    for name, value in (
-        ("status", OfferStatus.accepted.value),
-        ("responded_at", now),
-        ("updated_at", now),
-    ):
-        set_committed_value(offer, name, value)
+    if await db.fetchrow(_CLAIM_OFFER, {"offer_id": offer_id, "now": db.ts(now)}) is None:
+        found = await read_offer(session, p, offer_id)
+        raise _not_pending(found["status"], found["expires_at"], now)
+    # What the UPDATE wrote, told to the offer read above without another read.
+    offer.update(status=OfferStatus.accepted.value, responded_at=now, updated_at=now)
     # 3. Capacity, with the specialist's profile row held so two cases cannot both squeeze in.
     held = await db.fetchrow(_CAPACITY, {"me": p.id})
     active = int(held[1]) if held is not None else 0
@@ -114,14 +115,17 @@ async def accept(
         )
     await specialists.record_offer_outcome(session, p.id, "offers_accepted", assigned_at=now)
     case_row = await session.scalar(
-        select(Case).where(col(Case.id) == offer.case_id).execution_options(populate_existing=True)
+        select(Case)
+        .where(col(Case.id) == offer["case_id"])
+        .execution_options(populate_existing=True)
     )
     assert case_row is not None
-    await lifecycle.transition(session, case_row, CaseStatus.assigned, p.id, offer_id=offer.id)
+    await lifecycle.transition(session, case_row, CaseStatus.assigned, p.id, offer_id=offer_id)
     case_row.assigned_at = now
-    await withdraw_pending(session, case_row, keep=offer.id, now=now)
+    await withdraw_pending(session, case_row, keep=offer_id, now=now)
     await session.flush()
-    await audit.append(session, p, "offer.accept", "offer", offer.id, detail=f"case={case_row.id}")
+    await audit.append(session, p, "offer.accept", "offer", offer_id, detail=f"case={case_row.id}")
+    offer["case"]["status"] = case_row.status
     return offer
 
 
@@ -131,15 +135,17 @@ async def decline(
     offer_id: str,
     reason: str | None,
     now: datetime | None = None,
-) -> Offer:
+) -> dict[str, Any]:
+    """The declined offer with its case's facts, as an offer is read (`read_offer`)."""
     now = now or utcnow()
-    offer = await _own_offer(session, p, offer_id)
-    case_row = await lock_case(session, offer.case_id)
+    offer = await read_offer(session, p, offer_id)
+    _may_answer(p, offer["specialist_id"])
+    case_row = await lock_case(session, offer["case_id"])
     done = await rows_updated(
         session,
         update(Offer)
         .where(
-            col(Offer.id) == offer.id,
+            col(Offer.id) == offer_id,
             col(Offer.status) == OfferStatus.pending.value,
             col(Offer.expires_at) > now,
         )
@@ -152,11 +158,10 @@ async def decline(
         .execution_options(synchronize_session=False),
     )
     if done != 1:
-        await session.refresh(offer)
-        raise _not_pending(offer, now)
+        found = await read_offer(session, p, offer_id)
+        raise _not_pending(found["status"], found["expires_at"], now)
     await specialists.record_offer_outcome(session, p.id, "offers_declined")
     if case_row.status == CaseStatus.offered.value:
         await offer_next(session, case_row, 1, None, now)
-    await session.refresh(offer)
-    await audit.append(session, p, "offer.decline", "offer", offer.id, detail=f"case={case_row.id}")
-    return offer
+    await audit.append(session, p, "offer.decline", "offer", offer_id, detail=f"case={case_row.id}")
+    return await read_offer(session, p, offer_id)  # the case may have moved on (offer_next)

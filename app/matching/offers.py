@@ -75,9 +75,12 @@ _inbox_sql: dict[tuple[Any, ...], Statement] = {}
 _CASE_FACTS = ("id", "specialty", "urgency", "respond_by", "status")
 
 
-def _inbox_statement(dialect: str, p: Principal, filters: tuple[bool, bool, bool]) -> Statement:
+def _inbox_statement(
+    dialect: str, p: Principal, filters: tuple[bool, bool, bool, bool]
+) -> Statement:
     """Offers under the rule above with their case's facts, newest first; built once per
-    shape of principal and filters (building it cost more than running it)."""
+    shape of principal and filters (building it cost more than running it). The same
+    statement, by id, reads one offer (`read_offer`)."""
     key = (dialect, access_shape(p), filters)
     found = _inbox_sql.get(key)
     if found is None:
@@ -90,7 +93,9 @@ def _inbox_statement(dialect: str, p: Principal, filters: tuple[bool, bool, bool
             # visible_offers, with the case already joined: a facility's rule is the case's
             .where(full_access(p) if not (p.is_staff or _own_offers_only(p)) else visible_offers(p))
         )
-        by_status, by_case, after = filters
+        by_status, by_case, after, by_id = filters
+        if by_id:
+            stmt = stmt.where(_OFFER.c.id == bindparam("f_id"))
         if by_status:
             stmt = stmt.where(_OFFER.c.status == bindparam("f_status"))
         if by_case:
@@ -127,7 +132,7 @@ async def list_offers(
     """One page of offers with their case's facts: one statement on the fast lane."""
     after = decode_cursor(cursor, _CURSOR) if cursor else None  # `?cursor=` (empty): the first page
     db = await queries(session)
-    stmt = _inbox_statement(db.dialect, p, (bool(status), bool(case_id), after is not None))
+    stmt = _inbox_statement(db.dialect, p, (bool(status), bool(case_id), after is not None, False))
     params = {**access_params(p), "lim": limit + 1, "after": after}
     params.update(f_status=status, f_case=case_id)
     rows = await db.fetch_dicts(stmt, params)
@@ -135,23 +140,29 @@ async def list_offers(
     return [with_case(r) for r in page], nxt
 
 
-async def get_offer(session: AsyncSession, p: Principal, offer_id: str) -> Offer:
-    offer = await session.scalar(select(Offer).where(col(Offer.id) == offer_id, visible_offers(p)))
-    if offer is None:
+async def read_offer(session: AsyncSession, p: Principal, offer_id: str) -> dict[str, Any]:
+    """One offer with its case's facts (`case`), under the rule the inbox lists by (404 for
+    an offer this principal may not see): the inbox's statement, by id, on the fast lane.
+    The offer read through the ORM session cost an accept ~0.35 ms more in-process."""
+    await session.flush()  # what the caller changed through the ORM first, as autoflush would
+    db = await queries(session)
+    stmt = _inbox_statement(db.dialect, p, (False, False, False, True))
+    rows = await db.fetch_dicts(stmt, {**access_params(p), "f_id": offer_id, "lim": 1})
+    if not rows:
         raise OfferNotFound("No such offer.")
-    return offer
+    return with_case(rows[0])
 
 
-# Each case's facts on the fast lane: the same SELECT through the ORM session made an offer's
-# accept 3.3 ms in-process against 2.7 ms now (SQLite, the ASGI app called directly).
+# A case's facts on the fast lane: the same SELECT through the ORM session cost an offer's
+# accept, when it still read them here, 0.6 ms in-process (3.3 → 2.7 ms on SQLite).
 _FACTS_OF_CASE = Statement(
     select(*(_CASE.c[name] for name in _CASE_FACTS)).where(_CASE.c.id == bindparam("case_id"))
 )
 
 
 async def cases_for(session: AsyncSession, offers: list[Offer]) -> dict[str, dict[str, Any]]:
-    """The few case facts an inbox shows beside each offer (no patient data). Every caller
-    passes one case's offers (an answer, an offer read, a case's new offers): one row."""
+    """The few case facts an inbox shows beside each offer (no patient data), for offers
+    already loaded: a case's new offers (one case, one row)."""
     ids = {o.case_id for o in offers}
     if not ids:
         return {}

@@ -90,7 +90,7 @@ async def list_offers(
 )
 @autocommit
 async def get_offer(session: SessionDep, p: CasesRead, offer_id: str) -> object:
-    return (await _with_cases(session, [await service.get_offer(session, p, offer_id)]))[0]
+    return await service.read_offer(session, p, offer_id)
 
 
 @router.post(
@@ -100,8 +100,7 @@ async def get_offer(session: SessionDep, p: CasesRead, offer_id: str) -> object:
     responses=problem_responses(401, 403, 404, 409),
 )
 async def accept_offer(session: SessionDep, p: CurrentPrincipal, offer_id: str) -> object:
-    offer = await service.accept(session, p, offer_id)
-    return (await _with_cases(session, [offer]))[0]
+    return await service.accept(session, p, offer_id)
 
 
 @router.post(
@@ -113,5 +112,4 @@ async def accept_offer(session: SessionDep, p: CurrentPrincipal, offer_id: str) 
 async def decline_offer(
     session: SessionDep, p: CurrentPrincipal, offer_id: str, body: OfferDecline
 ) -> object:
-    offer = await service.decline(session, p, offer_id, body.reason)
-    return (await _with_cases(session, [offer]))[0]
+    return await service.decline(session, p, offer_id, body.reason)

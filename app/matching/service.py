@@ -23,9 +23,9 @@ from app.matching.offers import (
     OFFERABLE,
     cases_for,
     create_offers,
-    get_offer,
     list_offers,
     offer_next,
+    read_offer,
     visible_offers,
     withdraw_pending,
 )
@@ -46,10 +46,10 @@ __all__ = [
     "create_offers",
     "decline",
     "expire_due",
-    "get_offer",
     "list_offers",
     "may_see_candidates",
     "offer_next",
+    "read_offer",
     "visible_offers",
     "withdraw_pending",
 ]

@@ -51,7 +51,12 @@ async def test_clinic_sends_auto_offers_and_the_first_accept_wins(client, factor
 
     r = await _answer(client, factory, a, first["id"], "accept")
     assert r.status_code == 200, r.text
-    assert r.json()["status"] == "accepted"
+    accepted = r.json()
+    assert accepted["status"] == "accepted" and accepted["responded_at"] is not None
+    assert accepted["case"]["status"] == "assigned"
+    # The answer is the offer as a read shows it afterwards, its case's facts included.
+    read = await client.get(f"{API}/offers/{first['id']}", headers=factory.headers(a))
+    assert read.status_code == 200 and read.json() == accepted
     stored = await case_status(case.id)
     assert stored.status == "assigned" and stored.assigned_specialist_id == a.id
     assert stored.assigned_at is not None
@@ -163,6 +168,10 @@ async def test_decline_passes_the_case_down_the_ranking_then_unmatched(client, f
     r = await _answer(client, factory, second, offers[1].id, "decline", {})
     assert r.status_code == 200
     assert (await case_status(case.id)).status == "unmatched"
+    # The answer shows where the case went, as a read of the offer does afterwards.
+    assert r.json()["case"]["status"] == "unmatched"
+    read = await client.get(f"{API}/offers/{offers[1].id}", headers=factory.headers(second))
+    assert read.status_code == 200 and read.json() == r.json()
     (alert,) = await events("matching.unmatched", case.id)
     assert alert.audience == [coord.id]
     assert len(await events("case.unmatched", case.id)) == 1
