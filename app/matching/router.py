@@ -3,7 +3,6 @@ from typing import Annotated, Literal
 from fastapi import Query
 
 from app.cases.dependencies import VisibleCase
-from app.cases.models import Offer
 from app.core.conditional import CONDITIONAL_READ
 from app.core.deps import CasesRead, CasesWrite, CurrentPrincipal, SessionDep
 from app.core.errors import problem_responses
@@ -15,11 +14,6 @@ from app.matching.schemas import CandidateList, OfferBatch, OfferCreate, OfferDe
 router = make_router(tags=["matching"])
 
 OfferStatusQuery = Literal["pending", "accepted", "declined", "expired", "withdrawn"]
-
-
-async def _with_cases(session: SessionDep, offers: list[Offer]) -> list[dict[str, object]]:
-    cases = await service.cases_for(session, offers)
-    return [{**o.model_dump(), "case": cases.get(o.case_id)} for o in offers]
 
 
 @router.get(
@@ -49,7 +43,7 @@ async def list_candidates(
 async def create_offers(
     session: SessionDep, p: CasesWrite, visible: VisibleCase, body: OfferCreate
 ) -> object:
-    out = await service.create_offers(
+    return await service.create_offers(
         session,
         p,
         visible[0].id,
@@ -57,7 +51,6 @@ async def create_offers(
         count=body.count,
         specialist_ids=body.specialist_ids,
     )
-    return {**out, "items": await _with_cases(session, out["items"])}
 
 
 @router.get(

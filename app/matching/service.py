@@ -21,7 +21,6 @@ from app.matching.errors import (
 from app.matching.jobs import AUTO_OFFER_COUNT, auto_offer_new, expire_due
 from app.matching.offers import (
     OFFERABLE,
-    cases_for,
     create_offers,
     list_offers,
     offer_next,
@@ -42,7 +41,6 @@ __all__ = [
     "accept",
     "auto_offer_new",
     "candidates",
-    "cases_for",
     "create_offers",
     "decline",
     "expire_due",

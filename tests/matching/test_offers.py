@@ -34,6 +34,10 @@ async def test_clinic_sends_auto_offers_and_the_first_accept_wins(client, factor
     assert set(offered) == {a.id, b.id}
     first = offered[a.id]
     assert first["status"] == "pending" and first["case"]["urgency"] == "urgent"
+    assert first["case"]["status"] == "offered"
+    # Each new offer is what a read of it shows, its case's facts included.
+    read = await client.get(f"{API}/offers/{first['id']}", headers=factory.headers(a))
+    assert read.status_code == 200 and read.json() == first
     expires = datetime.fromisoformat(first["expires_at"])
     assert timedelta(minutes=119) < expires - utcnow() <= timedelta(minutes=120)
     assert set(first["score_parts"]) >= {"language", "load", "availability"}
