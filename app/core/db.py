@@ -314,6 +314,15 @@ async def dispose_engine() -> None:
             await asyncio.to_thread(closing.checkpointer.stop)
 
 
+def unit_session(session: AsyncSession) -> UnitSession:
+    """The unit of work's ORM session behind `session`. Every session the app makes is one
+    (init_engine's makers); this is where that is checked, once, rather than branched on."""
+    unit = session.sync_session
+    if not isinstance(unit, UnitSession):
+        raise TypeError("not a session of app.core.db's makers")
+    return unit
+
+
 def _commit_and_close(session: Session) -> None:
     try:
         session.commit()
@@ -331,13 +340,12 @@ async def session_scope(autocommit: bool = False) -> AsyncIterator[AsyncSession]
 
     current = _current()
     session = current.autocommit_sessions() if autocommit else current.sessions()
-    unit = session.sync_session
-    assert isinstance(unit, UnitSession)
+    unit = unit_session(session)
     unit.opens_lane = True
     try:
         yield session
     except NotModified:
-        await session.run_sync(_end)
+        await session.run_sync(_end, unit)
         raise
     except BaseException:
         try:
@@ -345,13 +353,12 @@ async def session_scope(autocommit: bool = False) -> AsyncIterator[AsyncSession]
         finally:
             await session.close()
         raise
-    await session.run_sync(_end)
+    await session.run_sync(_end, unit)
 
 
-def _end(unit: Session) -> None:
+def _end(_sync: Session, unit: UnitSession) -> None:
     """Commit what the unit of work did: through the session if the ORM took part (joined
     the lane, or opened the connection itself), else the lane alone (UnitSession)."""
-    assert isinstance(unit, UnitSession)
     if unit.in_transaction() or unit.new or unit.dirty or unit.deleted:
         _commit_and_close(unit)
     elif unit._lane is not None:

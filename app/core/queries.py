@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import greenlet_spawn
 
-from app.core.db import UnitSession, read_json
+from app.core.db import read_json, unit_session
 
 
 class Statement:
@@ -229,8 +229,8 @@ async def queries(session: AsyncSession) -> Queries:
     """The fast lane of this session's transaction (begun now if it was not yet)."""
     found: Queries | None = session.info.get(_KEY)
     if found is None:
-        unit = session.sync_session
-        if isinstance(unit, UnitSession) and unit.opens_lane and not unit.in_transaction():
+        unit = unit_session(session)
+        if unit.opens_lane and not unit.in_transaction():
             # The unit of work's own connection, which the ORM joins if it is needed later.
             conn = await greenlet_spawn(unit.lane)
         else:

@@ -25,7 +25,6 @@ from app.matching.offers import (
     list_offers,
     offer_next,
     read_offer,
-    visible_offers,
     withdraw_pending,
 )
 
@@ -48,6 +47,5 @@ __all__ = [
     "may_see_candidates",
     "offer_next",
     "read_offer",
-    "visible_offers",
     "withdraw_pending",
 ]
