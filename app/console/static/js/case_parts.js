@@ -1,5 +1,5 @@
 // The case page's sections, each drawn from the API's answer.
-import { $, ApiError, all, api, fmt, fmtNumber, formData, h, label, navigate, pill, say, session, showProblem, t } from './core.js';
+import { $, ApiError, all, api, fmt, fmtNumber, formData, h, label, lang, navigate, pill, say, session, showProblem, t } from './core.js';
 import { drafts } from './drafts.js';
 
 const NOTE_FIELDS = ['assessment', 'recommendations', 'follow_up_plan', 'red_flags', 'referral_advice'];
@@ -17,6 +17,41 @@ function recordText(e) {
     case 'closed': return e.outcome || '';
     default: return '';
   }
+}
+
+// What the case's facility has, beside the case and the note: advice must fit what exists
+// there. Facilities are not patient data, and every role that sees a case may read its
+// facility; if the API says otherwise the card stays hidden.
+export async function facility(main, orgId, me) {
+  let org;
+  try {
+    org = await api(`/organizations/${orgId}`);
+  } catch (err) {
+    if (err instanceof ApiError) return;
+    throw err;
+  }
+  let now = '';
+  try {
+    now = new Intl.DateTimeFormat(lang, { weekday: 'short', hour: 'numeric', minute: '2-digit', timeZone: org.timezone })
+      .format(new Date());
+  } catch { /* a zone this browser does not know: the name alone */ }
+  const rows = [
+    [t('field.name'), org.name],
+    [t('field.country'), org.country],
+    [t('case.local_time'), now ? `${now} (${org.timezone})` : org.timezone],
+    [t('case.languages'), org.languages.join(', ')],
+  ];
+  $('#facility-facts', main).replaceChildren(...rows.flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })]));
+  const text = org.local_resources?.text || '';
+  const tags = org.local_resources?.tags || [];
+  const said = $('#facility-resources', main);
+  said.textContent = text || (tags.length ? '' : t('case.resources_none'));
+  said.classList.toggle('muted', !text && !tags.length);
+  if (me.role === 'clinician' && me.organization_id === orgId) {
+    said.append(' ', h('a', { href: '/facility', text: t('case.resources_edit') }));
+  }
+  $('#facility-tags', main).replaceChildren(...tags.map((tag) => h('li', { text: tag })));
+  $('#facility', main).hidden = false;
 }
 
 export function record(main, rec) {

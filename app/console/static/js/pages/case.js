@@ -74,7 +74,7 @@ export default async function casePage(main, { case_id: id }) {
   }
 
   facts();
-  await sections();
+  await Promise.all([sections(), parts.facility(main, kase.organization_id, me)]);
   parts.wireForms(main, kase, reload);
 
   let room = null;

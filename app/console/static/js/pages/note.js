@@ -1,9 +1,9 @@
 // The note editor. Every pause in typing saves a new version with If-Match: the ETag this
 // page last read. A 412 means someone else saved meanwhile: nothing is overwritten, the
 // text typed here is kept on the device and the writer chooses. Signing makes it final.
-import { $, ApiError, all, api, fmt, h, label, navigate, pill, say, t } from '../core.js';
+import { $, ApiError, all, api, fmt, h, label, navigate, pill, say, session, t } from '../core.js';
 import { drafts } from '../drafts.js';
-import { noteDraftKey } from '../case_parts.js';
+import { facility, noteDraftKey } from '../case_parts.js';
 
 const FIELDS = ['assessment', 'recommendations', 'follow_up_plan', 'red_flags', 'referral_advice'];
 
@@ -98,5 +98,10 @@ export default async function noteEditor(main, { note_id: id }) {
   });
 
   await load();
+  // What the facility has, beside the advice being written. The editor works without it
+  // (a dropped link, say): the card then stays hidden.
+  await api(`/cases/${note.case_id}`)
+    .then((kase) => facility(main, kase.organization_id, session.me))
+    .catch(() => null);
   return () => { clearTimeout(timer); if (dirty) save(); };
 }

@@ -1,0 +1,126 @@
+"""What the facility has is in front of the specialist wherever advice is weighed, in a real
+browser: on the case page (offered or assigned) and beside the consult note being written.
+The facility's own clinician, seeing that it has said nothing yet, is led to where it says."""
+
+from typing import Any
+
+import httpx
+
+from app.core.principal import Role
+from tests.console.support import ADMIN, PASSWORD, browser, need_chromium, ready, seed, sign_in
+from tests.console.support import token as token_for
+from tests.realtime.support import inprocess_server
+
+
+async def _case(c: httpx.AsyncClient, h: dict[str, dict[str, str]], question: str) -> str:
+    r = await c.post(
+        "/api/v1/cases",
+        headers=h["clinician"],
+        json={
+            "specialty": "dermatology",
+            "urgency": "routine",
+            "question": question,
+            "patient": {"reference": "HSR-3310", "age_years": 7, "sex": "female"},
+            "languages": ["es"],
+            "consent": {"obtained": True, "method": "verbal"},
+        },
+    )
+    r.raise_for_status()
+    return str(r.json()["id"])
+
+
+async def _offer(c: httpx.AsyncClient, h: dict[str, dict[str, str]], case: str, to: str) -> str:
+    """The specialist's pending offer of the case (the server's own auto-offer may have
+    made it first: a specialist is offered a case once)."""
+    await c.post(
+        f"/api/v1/cases/{case}/offers", headers=h["coordinator"], json={"specialist_ids": [to]}
+    )
+    r = await c.get(
+        "/api/v1/offers", params={"case_id": case, "status": "pending"}, headers=h["specialist"]
+    )
+    r.raise_for_status()
+    assert r.json()["items"], r.text
+    return str(r.json()["items"][0]["id"])
+
+
+async def _card(page: Any) -> dict[str, Any]:
+    await page.wait_for_selector("#facility:not([hidden])")
+    return {
+        "facts": await page.inner_text("#facility-facts"),
+        "resources": await page.inner_text("#facility-resources"),
+        "tags": await page.locator("#facility-tags li").all_inner_texts(),
+        "edit": await page.locator("#facility-resources a[href='/facility']").count(),
+    }
+
+
+async def test_the_facility_and_what_it_has_stand_beside_the_case_and_the_note(app, factory):
+    need_chromium()
+    await factory.make_user(Role.admin, email=ADMIN, password=PASSWORD)
+    async with inprocess_server(app) as host, browser() as b:
+        base = f"http://{host}"
+        prog = await seed(base)  # the facility has "X-ray, basic labs", tagged x-ray
+        specialist_id = prog.people["specialist"]["id"]
+        async with httpx.AsyncClient(base_url=base, timeout=20) as c:
+            h = {
+                who: {"Authorization": f"Bearer {await token_for(c, prog.email(who))}"}
+                for who in ("clinician", "specialist", "coordinator")
+            }
+            assigned = await _case(c, h, "Honey-coloured crusts around the nose: impetigo?")
+            offer = await _offer(c, h, assigned, specialist_id)
+            r = await c.post(f"/api/v1/offers/{offer}/accept", headers=h["specialist"])
+            r.raise_for_status()
+            r = await c.post(
+                f"/api/v1/cases/{assigned}/notes",
+                headers=h["specialist"],
+                json={"kind": "consult", "assessment": "Non-bullous impetigo."},
+            )
+            r.raise_for_status()
+            note = r.json()["id"]
+            offered = await _case(c, h, "Scaly scalp patches with hair loss?")
+            await _offer(c, h, offered, specialist_id)
+
+        ctx = await b.new_context()
+        page = await ctx.new_page()
+        await sign_in(page, base, prog.email("specialist"), "inbox")
+        facility = {
+            "resources": "X-ray, basic labs",
+            "tags": ["x-ray"],
+            "edit": 0,  # hers to read, the facility's to keep
+        }
+        # The assigned case, the one only offered (its summary: what the facility has
+        # helps her decide), and the note she is writing.
+        for path, name in ((f"/cases/{assigned}", "case"), (f"/cases/{offered}", "case")):
+            await page.goto(base + path)
+            await ready(page, name)
+            card = await _card(page)
+            assert "Hospital San Roque" in card.pop("facts")
+            assert card == facility, path
+        assert await page.locator(".notice").count() == 1  # the offered case's summary
+        await page.goto(f"{base}/notes/{note}")
+        await ready(page, "note")
+        card = await _card(page)
+        facts = card.pop("facts")
+        assert "Hospital San Roque" in facts and "America/Argentina/Salta" in facts
+        assert card == facility
+        await ctx.close()
+
+        # The facility has not said what it has: its own clinician is led to say it.
+        async with httpx.AsyncClient(base_url=base, timeout=20) as c:
+            clin = {"Authorization": f"Bearer {await token_for(c, prog.email('clinician'))}"}
+            r = await c.patch(
+                f"/api/v1/organizations/{prog.org['id']}",
+                headers=clin,
+                json={"local_resources": {"text": "", "tags": []}},
+            )
+            r.raise_for_status()
+        ctx = await b.new_context()
+        page = await ctx.new_page()
+        await sign_in(page, base, prog.email("clinician"), "cases")
+        await page.goto(f"{base}/cases/{assigned}")
+        await ready(page, "case")
+        card = await _card(page)
+        assert card["tags"] == [] and card["edit"] == 1
+        assert card["resources"].startswith("The facility has not said yet what it has on site.")
+        await page.click("#facility-resources a[href='/facility']")
+        await ready(page, "facility")
+        await ctx.close()
