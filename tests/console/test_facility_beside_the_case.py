@@ -1,6 +1,7 @@
 """What the facility has is in front of the specialist wherever advice is weighed, in a real
 browser: on the case page (offered or assigned) and beside the consult note being written.
-The facility's own clinician, seeing that it has said nothing yet, is led to where it says."""
+The facility's own clinician sees who is helping on the case, and, seeing that the facility
+has said nothing yet of what it has, is led to where it says."""
 
 from typing import Any
 
@@ -96,6 +97,10 @@ async def test_the_facility_and_what_it_has_stand_beside_the_case_and_the_note(a
             assert "Hospital San Roque" in card.pop("facts")
             assert card == facility, path
         assert await page.locator(".notice").count() == 1  # the offered case's summary
+        # Her own case does not name her to herself.
+        await page.goto(f"{base}/cases/{assigned}")
+        await ready(page, "case")
+        assert "Dr Ana Ruiz" not in await page.inner_text("#case-facts")
         await page.goto(f"{base}/notes/{note}")
         await ready(page, "note")
         card = await _card(page)
@@ -118,6 +123,9 @@ async def test_the_facility_and_what_it_has_stand_beside_the_case_and_the_note(a
         await sign_in(page, base, prog.email("clinician"), "cases")
         await page.goto(f"{base}/cases/{assigned}")
         await ready(page, "case")
+        # Who is helping, and the time where she is (her zone is UTC).
+        facts = await page.inner_text("#case-facts")
+        assert "Specialist" in facts and "Dr Ana Ruiz" in facts and "(UTC)" in facts, facts
         card = await _card(page)
         assert card["tags"] == [] and card["edit"] == 1
         assert card["resources"].startswith("The facility has not said yet what it has on site.")

@@ -1,5 +1,5 @@
 // The case page's sections, each drawn from the API's answer.
-import { $, ApiError, all, api, fmt, fmtNumber, formData, h, label, lang, navigate, pill, say, session, showProblem, t } from './core.js';
+import { $, ApiError, all, api, fmt, fmtNumber, formData, h, label, localTime, navigate, pill, say, session, showProblem, t } from './core.js';
 import { drafts } from './drafts.js';
 
 const NOTE_FIELDS = ['assessment', 'recommendations', 'follow_up_plan', 'red_flags', 'referral_advice'];
@@ -30,15 +30,10 @@ export async function facility(main, orgId, me) {
     if (err instanceof ApiError) return;
     throw err;
   }
-  let now = '';
-  try {
-    now = new Intl.DateTimeFormat(lang, { weekday: 'short', hour: 'numeric', minute: '2-digit', timeZone: org.timezone })
-      .format(new Date());
-  } catch { /* a zone this browser does not know: the name alone */ }
   const rows = [
     [t('field.name'), org.name],
     [t('field.country'), org.country],
-    [t('case.local_time'), now ? `${now} (${org.timezone})` : org.timezone],
+    [t('case.local_time'), localTime(org.timezone)],
     [t('case.languages'), org.languages.join(', ')],
   ];
   $('#facility-facts', main).replaceChildren(...rows.flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })]));

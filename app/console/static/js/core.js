@@ -18,6 +18,14 @@ const timeOnly = new Intl.DateTimeFormat(lang, { timeStyle: 'short' });
 export const fmt = (iso) => (iso ? dateTime.format(new Date(iso)) : '');
 export const fmtDate = (iso) => (iso ? dateOnly.format(new Date(iso)) : '');
 export const fmtTime = (iso) => (iso ? timeOnly.format(new Date(iso)) : '');
+// The time now where someone else is (a facility, a specialist), with the zone's name.
+export function localTime(zone) {
+  try {
+    const now = new Intl.DateTimeFormat(lang, { weekday: 'short', hour: 'numeric', minute: '2-digit', timeZone: zone })
+      .format(new Date());
+    return `${now} (${zone})`;
+  } catch { return zone; } // a zone this browser does not know: the name alone
+}
 export const fmtNumber = (n, digits = 0) =>
   n == null ? '—' : new Intl.NumberFormat(lang, { maximumFractionDigits: digits }).format(n);
 

@@ -1,7 +1,7 @@
 // A case: its facts, the live room and the call, notes, attachments, follow-ups, feedback,
 // closing, candidates (coordinators) and the record. The API decides what this person may
 // see (a specialist holding only an offer gets the summary view) and do (403/409 shown).
-import { $, api, busy, fmt, h, label, pill, say, session, t } from '../core.js';
+import { $, ApiError, api, busy, fmt, h, label, localTime, pill, say, session, t } from '../core.js';
 import { openCall } from '../call.js';
 import { openRoom } from '../room.js';
 import * as parts from '../case_parts.js';
@@ -15,6 +15,21 @@ export default async function casePage(main, { case_id: id }) {
   const local = me.role === 'clinician' && me.organization_id === kase.organization_id;
   const full = kase.view === 'full';
   const show = (sel, on) => { $(sel, main).hidden = !on; };
+
+  // Who is helping, for the others on the case: read once per assignment. A specialist
+  // the directory no longer lists (inactive, unverified) is simply not named.
+  let specialist = null;
+  async function helper() {
+    const sid = kase.view === 'full' ? kase.assigned_specialist_id : null;
+    if (!sid || sid === me.id) { specialist = null; return; }
+    if (specialist?.id === sid) return;
+    try {
+      specialist = await api(`/specialists/${sid}`);
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      specialist = null;
+    }
+  }
 
   function facts() {
     $('#case-title', main).textContent = kase.question;
@@ -30,6 +45,7 @@ export default async function casePage(main, { case_id: id }) {
       [t('field.interpreter_needed'), kase.interpreter_needed ? t('yes') : t('no')],
       [t('case.submitted'), fmt(kase.created_at)],
     ];
+    if (specialist) rows.push([t('case.specialist'), `${specialist.name} · ${localTime(specialist.timezone)}`]);
     if (kase.outcome) rows.push([t('field.outcome'), kase.outcome]);
     $('#case-facts', main).replaceChildren(...rows.flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: v ?? '' })]));
   }
@@ -68,11 +84,14 @@ export default async function casePage(main, { case_id: id }) {
       const fresh = await api(`/cases/${id}`);
       if (turn !== latest) return;
       kase = fresh;
+      await helper();
+      if (turn !== latest) return;
       facts();
       await sections();
     });
   }
 
+  await helper();
   facts();
   await Promise.all([sections(), parts.facility(main, kase.organization_id, me)]);
   parts.wireForms(main, kase, reload);
