@@ -108,6 +108,58 @@ async def token(c: httpx.AsyncClient, email: str) -> str:
     return str(r.json()["access_token"])
 
 
+async def bearers(c: httpx.AsyncClient, prog: Programme, *who: str) -> dict[str, dict[str, str]]:
+    """Each named person's Authorization header."""
+    return {w: {"Authorization": f"Bearer {await token(c, prog.email(w))}"} for w in who}
+
+
+async def submit_case(
+    c: httpx.AsyncClient,
+    headers: dict[str, str],
+    question: str,
+    *,
+    summary: str = "",
+    patient: dict[str, Any] | None = None,
+) -> str:
+    """A dermatology case in Spanish, consent given, as the clinician whose headers these are."""
+    r = await c.post(
+        "/api/v1/cases",
+        headers=headers,
+        json={
+            "specialty": "dermatology",
+            "urgency": "routine",
+            "question": question,
+            "summary": summary,
+            "patient": patient or {"reference": "HSR-2291", "age_years": 41, "sex": "male"},
+            "languages": ["es"],
+            "interpreter_needed": False,
+            "consent": {"obtained": True, "method": "verbal"},
+        },
+    )
+    r.raise_for_status()
+    return str(r.json()["id"])
+
+
+async def pending_offer(
+    c: httpx.AsyncClient, h: dict[str, dict[str, str]], case: str, specialist_id: str
+) -> str:
+    """The specialist's pending offer of the case, made by the coordinator in `h`."""
+    r = await c.post(
+        f"/api/v1/cases/{case}/offers",
+        headers=h["coordinator"],
+        json={"specialist_ids": [specialist_id]},
+    )
+    # 422: the server's own worker offered her the case first (auto-offer), and a
+    # specialist is offered a case once. That offer is the one she holds.
+    assert r.status_code in (201, 422), r.text
+    r = await c.get(
+        "/api/v1/offers", params={"case_id": case, "status": "pending"}, headers=h["specialist"]
+    )
+    r.raise_for_status()
+    assert r.json()["items"], r.text
+    return str(r.json()["items"][0]["id"])
+
+
 async def seed(base: str) -> Programme:
     """A facility, its clinician, a verified dermatologist available all week, a coordinator."""
     async with httpx.AsyncClient(base_url=base, timeout=20) as c:

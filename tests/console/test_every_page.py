@@ -11,15 +11,17 @@ import pytest
 
 from tests.console.support import (
     axe_violations,
+    bearers,
     browser,
     console_server,
     need_chromium,
+    pending_offer,
     png,
     ready,
     screenshot_dir,
     seed,
     sign_in,
-    token,
+    submit_case,
 )
 from tests.timing import T0
 
@@ -72,49 +74,17 @@ async def _content(base: str, prog: Any) -> dict[str, str]:
     """A case with a message, a photo and a draft note; an open case; a round with its
     specialist and local team, and the open case on its first occurrence's agenda."""
     async with httpx.AsyncClient(base_url=base, timeout=20) as c:
-        h = {
-            who: {"Authorization": f"Bearer {await token(c, prog.email(who))}"}
-            for who in ("clinician", "specialist", "coordinator")
-        }
+        h = await bearers(c, prog, "clinician", "specialist", "coordinator")
 
         async def new_case(question: str) -> str:
-            r = await c.post(
-                "/api/v1/cases",
-                headers=h["clinician"],
-                json={
-                    "specialty": "dermatology",
-                    "urgency": "routine",
-                    "question": question,
-                    "summary": "3 weeks, itchy, no fever.",
-                    "patient": {"reference": "HSR-2291", "age_years": 41, "sex": "male"},
-                    "languages": ["es"],
-                    "interpreter_needed": False,
-                    "consent": {"obtained": True, "method": "verbal"},
-                },
+            return await submit_case(
+                c, h["clinician"], question, summary="3 weeks, itchy, no fever."
             )
-            r.raise_for_status()
-            return str(r.json()["id"])
 
         case = await new_case("Annular scaly plaques on both forearms: tinea or psoriasis?")
         open_case = await new_case("Hyperpigmented patch on the cheek since pregnancy?")
-        r = await c.post(
-            f"/api/v1/cases/{case}/offers",
-            headers=h["coordinator"],
-            json={"specialist_ids": [prog.people["specialist"]["id"]]},
-        )
-        if r.status_code == 422:
-            # The server's own worker may have offered her the case first (auto-offer):
-            # a specialist is offered a case once. That offer is the one she accepts.
-            r = await c.get(
-                "/api/v1/offers",
-                params={"case_id": case, "status": "pending"},
-                headers=h["specialist"],
-            )
-        r.raise_for_status()
-        assert r.json()["items"], r.text
-        r = await c.post(
-            f"/api/v1/offers/{r.json()['items'][0]['id']}/accept", headers=h["specialist"]
-        )
+        offer = await pending_offer(c, h, case, prog.people["specialist"]["id"])
+        r = await c.post(f"/api/v1/offers/{offer}/accept", headers=h["specialist"])
         r.raise_for_status()
         await c.post(
             f"/api/v1/cases/{case}/attachments",

@@ -8,40 +8,19 @@ from typing import Any
 import httpx
 
 from app.core.principal import Role
-from tests.console.support import ADMIN, PASSWORD, browser, need_chromium, ready, seed, sign_in
-from tests.console.support import token as token_for
+from tests.console.support import (
+    ADMIN,
+    PASSWORD,
+    bearers,
+    browser,
+    need_chromium,
+    pending_offer,
+    ready,
+    seed,
+    sign_in,
+    submit_case,
+)
 from tests.realtime.support import inprocess_server
-
-
-async def _case(c: httpx.AsyncClient, h: dict[str, dict[str, str]], question: str) -> str:
-    r = await c.post(
-        "/api/v1/cases",
-        headers=h["clinician"],
-        json={
-            "specialty": "dermatology",
-            "urgency": "routine",
-            "question": question,
-            "patient": {"reference": "HSR-3310", "age_years": 7, "sex": "female"},
-            "languages": ["es"],
-            "consent": {"obtained": True, "method": "verbal"},
-        },
-    )
-    r.raise_for_status()
-    return str(r.json()["id"])
-
-
-async def _offer(c: httpx.AsyncClient, h: dict[str, dict[str, str]], case: str, to: str) -> str:
-    """The specialist's pending offer of the case (the server's own auto-offer may have
-    made it first: a specialist is offered a case once)."""
-    await c.post(
-        f"/api/v1/cases/{case}/offers", headers=h["coordinator"], json={"specialist_ids": [to]}
-    )
-    r = await c.get(
-        "/api/v1/offers", params={"case_id": case, "status": "pending"}, headers=h["specialist"]
-    )
-    r.raise_for_status()
-    assert r.json()["items"], r.text
-    return str(r.json()["items"][0]["id"])
 
 
 async def _card(page: Any) -> dict[str, Any]:
@@ -62,12 +41,12 @@ async def test_the_facility_and_what_it_has_stand_beside_the_case_and_the_note(a
         prog = await seed(base)  # the facility has "X-ray, basic labs", tagged x-ray
         specialist_id = prog.people["specialist"]["id"]
         async with httpx.AsyncClient(base_url=base, timeout=20) as c:
-            h = {
-                who: {"Authorization": f"Bearer {await token_for(c, prog.email(who))}"}
-                for who in ("clinician", "specialist", "coordinator")
-            }
-            assigned = await _case(c, h, "Honey-coloured crusts around the nose: impetigo?")
-            offer = await _offer(c, h, assigned, specialist_id)
+            h = await bearers(c, prog, "clinician", "specialist", "coordinator")
+            child = {"reference": "HSR-3310", "age_years": 7, "sex": "female"}
+            assigned = await submit_case(
+                c, h["clinician"], "Honey-coloured crusts around the nose: impetigo?", patient=child
+            )
+            offer = await pending_offer(c, h, assigned, specialist_id)
             r = await c.post(f"/api/v1/offers/{offer}/accept", headers=h["specialist"])
             r.raise_for_status()
             r = await c.post(
@@ -77,8 +56,10 @@ async def test_the_facility_and_what_it_has_stand_beside_the_case_and_the_note(a
             )
             r.raise_for_status()
             note = r.json()["id"]
-            offered = await _case(c, h, "Scaly scalp patches with hair loss?")
-            await _offer(c, h, offered, specialist_id)
+            offered = await submit_case(
+                c, h["clinician"], "Scaly scalp patches with hair loss?", patient=child
+            )
+            await pending_offer(c, h, offered, specialist_id)
 
         ctx = await b.new_context()
         page = await ctx.new_page()
@@ -111,10 +92,9 @@ async def test_the_facility_and_what_it_has_stand_beside_the_case_and_the_note(a
 
         # The facility has not said what it has: its own clinician is led to say it.
         async with httpx.AsyncClient(base_url=base, timeout=20) as c:
-            clin = {"Authorization": f"Bearer {await token_for(c, prog.email('clinician'))}"}
             r = await c.patch(
                 f"/api/v1/organizations/{prog.org['id']}",
-                headers=clin,
+                headers=(await bearers(c, prog, "clinician"))["clinician"],
                 json={"local_resources": {"text": "", "tags": []}},
             )
             r.raise_for_status()

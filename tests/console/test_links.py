@@ -22,6 +22,7 @@ from tests.console.support import (
     ready,
     seed,
     sign_in,
+    submit_case,
     token,
 )
 from tests.notifications.support import SmtpSink, send_all, text_of
@@ -114,22 +115,13 @@ async def test_emailed_links_open_the_console(app, factory, smtp):
                 who: {"Authorization": f"Bearer {await token(c, prog.email(who))}"}
                 for who in ("clinician", "coordinator")
             }
-            r = await c.post(
-                "/api/v1/cases",
-                headers=h["clinician"],
-                json={
-                    "specialty": "dermatology",
-                    "urgency": "routine",
-                    "question": "Pruritic papules on the wrists: scabies?",
-                    "summary": "Two weeks; the family itches too.",
-                    "patient": {"reference": "HSR-4410", "age_years": 8, "sex": "female"},
-                    "languages": ["es"],
-                    "interpreter_needed": False,
-                    "consent": {"obtained": True, "method": "verbal"},
-                },
+            case_id = await submit_case(
+                c,
+                h["clinician"],
+                "Pruritic papules on the wrists: scabies?",
+                summary="Two weeks; the family itches too.",
+                patient={"reference": "HSR-4410", "age_years": 8, "sex": "female"},
             )
-            r.raise_for_status()
-            case_id = r.json()["id"]
             r = await c.post(
                 f"/api/v1/cases/{case_id}/offers",
                 headers=h["coordinator"],

@@ -168,7 +168,7 @@ def test_every_message_exists_in_every_language():
     }
     assert keys["es"] == keys["en"] and keys["fr"] == keys["en"]
     used = set()
-    for path in [*CONSOLE.glob("templates/*.html"), *CONSOLE.glob("static/js/**/*.js")]:
+    for path in [*CONSOLE.glob("templates/**/*.html"), *CONSOLE.glob("static/js/**/*.js")]:
         used |= set(
             re.findall(r"""\bt\(['`]([a-z_]+\.[a-z_0-9.]+|yes|no|saved)['`]""", path.read_text())
         )
