@@ -202,7 +202,8 @@ export function navigate(href) {
 }
 
 // ---- forms -------------------------------------------------------------------------
-// Field names with dots nest (`patient.age_years`); data-type says number, bool or list.
+// Field names with dots nest (`patient.age_years`); data-type says number, bool, list or
+// text (free text the API takes as a string, empty included: an empty one is not null).
 export function formData(form) {
   const out = {};
   for (const el of form.elements) {
@@ -218,6 +219,7 @@ export function formData(form) {
     if (type === 'bool') v = el.checked;
     else if (type === 'number') v = el.value === '' ? null : Number(el.value);
     else if (type === 'list') v = el.value.split(',').map((s) => s.trim()).filter(Boolean);
+    else if (type === 'text') v = el.value;
     else v = el.value === '' ? null : el.value;
     const parts = el.name.split('.');
     let target = out;

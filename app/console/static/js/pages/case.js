@@ -46,8 +46,15 @@ export default async function casePage(main, { case_id: id }) {
       [t('case.submitted'), fmt(kase.created_at)],
     ];
     if (specialist) rows.push([t('case.specialist'), `${specialist.name} · ${localTime(specialist.timezone)}`]);
+    if (kase.follow_up_of) {
+      rows.push([t('case.follow_up_of'), h('a', { href: `/cases/${kase.follow_up_of}`, text: t('case.earlier_case') })]);
+    }
     if (kase.outcome) rows.push([t('field.outcome'), kase.outcome]);
-    $('#case-facts', main).replaceChildren(...rows.flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: v ?? '' })]));
+    $('#case-facts', main).replaceChildren(...rows.flatMap(([k, v]) => [h('dt', { text: k }), h('dd', {}, v ?? '')]));
+    // Care goes on: the facility asks again about the same patient (matching then
+    // prefers the specialist who answered this case).
+    show('#ask-again', local && full && ['answered', 'closed'].includes(kase.status));
+    $('#ask-again-link', main).href = `/cases/new?follow_up_of=${encodeURIComponent(kase.id)}`;
   }
 
   async function sections() {

@@ -23,6 +23,40 @@ export default async function caseNew(main) {
   const fresh = () => ({ fields: {}, key: uuid(), photoKey: uuid(), caseId: null, pending: false });
   let draft = drafts.get(KEY) || fresh();
   fillForm(form, draft.fields);
+
+  // "Ask again about this patient" (a case page): a new question about the patient of an
+  // earlier case. Its patient and specialty are carried over, and matching prefers the
+  // specialist who answered it. A draft in progress is never overwritten: it is sent or
+  // discarded first.
+  const followUpOf = new URLSearchParams(location.search).get('follow_up_of');
+  const followUpBox = $('#follow-up', main);
+  async function followUp() {
+    if (!followUpOf) return;
+    followUpBox.hidden = false;
+    if (Object.keys(draft.fields).length && draft.fields.follow_up_of !== followUpOf) {
+      followUpBox.textContent = t('intake.follow_up_draft');
+      return;
+    }
+    let earlier;
+    try {
+      earlier = await api(`/cases/${encodeURIComponent(followUpOf)}`);
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      followUpBox.hidden = true; // not a case this person may see: an ordinary new case
+      return;
+    }
+    followUpBox.replaceChildren(t('intake.follow_up'), ' ',
+      h('a', { href: `/cases/${earlier.id}`, text: earlier.question }));
+    if (Object.keys(draft.fields).length) return; // this follow-up's own draft, restored
+    fillForm(form, {
+      follow_up_of: earlier.id,
+      specialty: earlier.specialty,
+      patient: earlier.patient,
+      languages: earlier.languages,
+      interpreter_needed: earlier.interpreter_needed,
+    });
+    save();
+  }
   const showPhoto = (blob) => {
     if (previewUrl) URL.revokeObjectURL(previewUrl);
     previewUrl = blob ? URL.createObjectURL(blob) : null;
@@ -33,6 +67,7 @@ export default async function caseNew(main) {
 
   const save = () => { draft.fields = formData(form); drafts.put(KEY, draft); };
   const note = (text) => { state.textContent = text; state.hidden = !text; };
+  await followUp();
 
   form.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(save, 300); });
   form.photo.addEventListener('change', async () => {
@@ -106,6 +141,7 @@ export default async function caseNew(main) {
     form.reset();
     showPhoto(null);
     note('');
+    await followUp();
   });
 
   const online = () => { if (draft.pending) send(); };
