@@ -1,10 +1,11 @@
 // A case: its facts, the live room and the call, notes, attachments, follow-ups, feedback,
 // closing, candidates (coordinators) and the record. The API decides what this person may
 // see (a specialist holding only an offer gets the summary view) and do (403/409 shown).
-import { $, ApiError, api, busy, fmt, h, label, localTime, pill, say, session, t } from '../core.js';
+import { $, ApiError, api, busy, fmt, h, label, localTime, navigate, pill, say, session, t } from '../core.js';
 import { openCall } from '../call.js';
 import { openRoom } from '../room.js';
 import * as parts from '../case_parts.js';
+import { offerActions } from '../offer_actions.js';
 
 const OPEN = new Set(['submitted', 'offered', 'assigned', 'answered', 'unmatched']);
 
@@ -70,6 +71,7 @@ export default async function casePage(main, { case_id: id }) {
     show('#record', full);
     if (!full) {
       main.append(h('p', { class: 'notice', text: t('case.summary_only') }));
+      await offered();
       return;
     }
     const record = await api(`/cases/${id}/record`);
@@ -80,6 +82,17 @@ export default async function casePage(main, { case_id: id }) {
       parts.followUps(main, kase, me),
       staff && !$('#candidates', main).hidden ? parts.candidates(main, kase, reload) : null,
     ]);
+  }
+
+  // A specialist who holds an offer of this case answers it here, from its summary: an
+  // accept opens the case whole; a decline, or an offer gone meanwhile, goes to the inbox.
+  async function offered() {
+    if (me.role !== 'specialist') return;
+    const [offer] = (await api(`/offers?case_id=${encodeURIComponent(id)}&status=pending`)).items;
+    if (!offer) return;
+    $('#offer-expiry', main).textContent = `${t('inbox.expires')} ${fmt(offer.expires_at)}`;
+    $('#offer', main).append(...offerActions(offer, { onChange: () => navigate('/inbox') }));
+    show('#offer', true);
   }
 
   // Changes and live frames each read the case again; answers can come back out of order

@@ -1,51 +1,22 @@
 // A specialist's offers, live: /ws/inbox says when something changed for her, and the
 // list is read again from the API (the source of truth), so nothing needs a reload.
-import { $, ApiError, all, api, busy, fmt, h, label, navigate, pill, say, t } from '../core.js';
+import { $, all, busy, fmt, h, label, pill, say, t } from '../core.js';
 import { InboxLive } from '../live.js';
+import { offerActions } from '../offer_actions.js';
 
 export default async function inbox(main) {
   const list = $('#offer-list', main);
   const feed = $('#feed', main);
   const linkState = $('#link-state', main);
 
-  async function decline(offer, form) {
-    try {
-      await api(`/offers/${offer.id}/decline`, { json: { reason: form.reason.value || null } });
-      say(t('inbox.declined'));
-      await busy(main, load);
-    } catch (err) { say(err.message, 'error'); }
-  }
-
   function item(o) {
     const c = o.case || {};
-    const reasonId = `reason-${o.id}`;
-    const form = h('form', { class: 'decline', hidden: true },
-      h('label', { for: reasonId, text: t('field.decline_reason') }),
-      h('input', { id: reasonId, name: 'reason', maxlength: 1000 }),
-      h('button', { type: 'submit', class: 'secondary', text: t('action.decline') }));
-    form.addEventListener('submit', (e) => { e.preventDefault(); decline(o, form); });
     return h('article', { class: 'item card', data: { offerId: o.id, caseId: o.case_id } },
       h('div', { class: 'item-head' },
         h('a', { href: `/cases/${o.case_id}`, text: label('specialty', c.specialty) }),
         pill('urgency', c.urgency), o.interpreter_needed ? h('span', { class: 'pill', text: t('field.interpreter_needed') }) : null),
       h('p', { class: 'muted', text: `${t('inbox.expires')} ${fmt(o.expires_at)} · ${t('case.respond_by')} ${fmt(c.respond_by)}` }),
-      h('div', { class: 'actions' },
-        h('button', { type: 'button', class: 'accept', text: t('action.accept'), onclick: async (e) => {
-          e.currentTarget.disabled = true;
-          try {
-            await api(`/offers/${o.id}/accept`, { json: {} });
-            say(t('inbox.accepted'));
-            navigate(`/cases/${o.case_id}`);
-          } catch (err) {
-            say(err instanceof ApiError && err.status === 409 ? t('inbox.taken') : err.message, 'error');
-            await busy(main, load);
-          }
-        } }),
-        h('button', { type: 'button', class: 'secondary', text: t('action.decline_with_reason'), onclick: () => {
-          form.hidden = false;
-          form.reason.focus();
-        } })),
-      form);
+      offerActions(o, { onChange: () => busy(main, load) }));
   }
 
   async function load() {
