@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.realtime.support import ServerProcess, free_port
+from tests.realtime.support import ServerProcess, free_port, inprocess_server
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -212,6 +212,19 @@ async def seed(base: str) -> Programme:
         )
         r.raise_for_status()
     return prog
+
+
+@contextlib.asynccontextmanager
+async def seeded_console(app: Any, factory: Any) -> AsyncIterator[tuple[str, Any, Programme]]:
+    """The test's own app served on a port (no worker: nothing is offered but what the
+    test offers), Chromium, and the seeded programme: (base URL, browser, programme)."""
+    from app.core.principal import Role
+
+    need_chromium()
+    await factory.make_user(Role.admin, email=ADMIN, password=PASSWORD)
+    async with inprocess_server(app) as host, browser() as b:
+        base = f"http://{host}"
+        yield base, b, await seed(base)
 
 
 async def sign_in(page: Any, base: str, email: str, lands_on: str) -> None:

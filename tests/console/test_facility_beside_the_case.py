@@ -7,20 +7,14 @@ from typing import Any
 
 import httpx
 
-from app.core.principal import Role
 from tests.console.support import (
-    ADMIN,
-    PASSWORD,
     bearers,
-    browser,
-    need_chromium,
     pending_offer,
     ready,
-    seed,
+    seeded_console,
     sign_in,
     submit_case,
 )
-from tests.realtime.support import inprocess_server
 
 
 async def _card(page: Any) -> dict[str, Any]:
@@ -34,11 +28,11 @@ async def _card(page: Any) -> dict[str, Any]:
 
 
 async def test_the_facility_and_what_it_has_stand_beside_the_case_and_the_note(app, factory):
-    need_chromium()
-    await factory.make_user(Role.admin, email=ADMIN, password=PASSWORD)
-    async with inprocess_server(app) as host, browser() as b:
-        base = f"http://{host}"
-        prog = await seed(base)  # the facility has "X-ray, basic labs", tagged x-ray
+    async with seeded_console(app, factory) as (
+        base,
+        b,
+        prog,
+    ):  # the facility has "X-ray, basic labs", tagged x-ray
         specialist_id = prog.people["specialist"]["id"]
         async with httpx.AsyncClient(base_url=base, timeout=20) as c:
             h = await bearers(c, prog, "clinician", "specialist", "coordinator")

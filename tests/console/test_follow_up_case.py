@@ -5,26 +5,11 @@ a draft already in progress is never overwritten."""
 
 import httpx
 
-from app.core.principal import Role
-from tests.console.support import (
-    ADMIN,
-    PASSWORD,
-    bearers,
-    browser,
-    need_chromium,
-    ready,
-    seed,
-    sign_in,
-)
-from tests.realtime.support import inprocess_server
+from tests.console.support import bearers, ready, seeded_console, sign_in
 
 
 async def test_the_facility_asks_again_about_the_patient_of_an_answered_case(app, factory):
-    need_chromium()
-    await factory.make_user(Role.admin, email=ADMIN, password=PASSWORD)
-    async with inprocess_server(app) as host, browser() as b:
-        base = f"http://{host}"
-        prog = await seed(base)
+    async with seeded_console(app, factory) as (base, b, prog):
         earlier = await factory.make_case(
             prog.org["id"],
             status="answered",

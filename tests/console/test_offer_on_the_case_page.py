@@ -5,30 +5,20 @@ goes back to the inbox, its reason kept."""
 
 import httpx
 
-from app.core.principal import Role
 from tests.console.support import (
-    ADMIN,
-    PASSWORD,
     axe_violations,
     bearers,
-    browser,
-    need_chromium,
     pending_offer,
     ready,
-    seed,
+    seeded_console,
     settled,
     sign_in,
     submit_case,
 )
-from tests.realtime.support import inprocess_server
 
 
 async def test_an_offer_is_accepted_or_declined_from_the_case_it_offers(app, factory):
-    need_chromium()
-    await factory.make_user(Role.admin, email=ADMIN, password=PASSWORD)
-    async with inprocess_server(app) as host, browser() as b:
-        base = f"http://{host}"
-        prog = await seed(base)
+    async with seeded_console(app, factory) as (base, b, prog):
         specialist_id = prog.people["specialist"]["id"]
         async with httpx.AsyncClient(base_url=base, timeout=20) as c:
             h = await bearers(c, prog, "clinician", "specialist", "coordinator")
