@@ -3,6 +3,7 @@
 // round's recommendations, which join each case's record) and who attended.
 // "Now" is the server's: the occurrences come from its clock (a browser's may be wrong).
 import { $, ApiError, all, api, busy, fmt, fmtTime, formData, h, label, say, session, showProblem, t } from '../core.js';
+import { describeRule } from '../rrule.js';
 
 const DAY = 86400000;
 const PARTICIPANT_ROLE = { clinician: 'local_team', specialist: 'specialist', interpreter: 'interpreter' };
@@ -23,7 +24,7 @@ export default async function round(main, { round_id: id }) {
 
   $('#round-title', main).textContent = r.title;
   $('#round-facts', main).replaceChildren(...[
-    [t('field.specialty'), label('specialty', r.specialty)], [t('field.rrule'), r.rrule],
+    [t('field.specialty'), label('specialty', r.specialty)], [t('field.rrule'), describeRule(r.rrule)],
     [t('field.starts_at_local'), `${r.starts_at_local.replace('T', ' ')} (${r.timezone})`], [t('field.duration_minutes'), r.duration_minutes],
     [t('field.teaching_topic'), r.teaching_topic || '—'],
   ].flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })]));

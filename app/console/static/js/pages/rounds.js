@@ -1,13 +1,14 @@
 // Rounds: what is coming (every series' next occurrences, in the viewer's time), the
 // series, and for coordinators a new series.
 import { $, ApiError, all, api, fmt, formData, h, label, navigate, say, session, showProblem, t } from '../core.js';
+import { describeRule } from '../rrule.js';
 
 export default async function rounds(main) {
   const staff = ['coordinator', 'admin'].includes(session.me.role);
   const series = await all('/rounds');
   $('#round-list', main).replaceChildren(...series.map((r) => h('li', {},
     h('div', { class: 'item-head' }, h('a', { href: `/rounds/${r.id}`, text: r.title }), h('span', { class: 'pill', text: label('specialty', r.specialty) })),
-    h('div', { class: 'muted', text: `${r.rrule} · ${r.starts_at_local} (${r.timezone})` }))));
+    h('div', { class: 'muted', text: `${describeRule(r.rrule)} · ${r.starts_at_local.replace('T', ' ')} (${r.timezone})` }))));
   if (!series.length) $('#round-list', main).append(h('li', { class: 'muted', text: t('rounds.none') }));
 
   // From the server's now (its clock, not the browser's), an occurrence under way included.
@@ -27,6 +28,10 @@ export default async function rounds(main) {
   const [orgs, codes] = await Promise.all([all('/organizations'), api('/specialties')]);
   form.host_organization_id.replaceChildren(...orgs.map((o) => h('option', { value: o.id, text: o.name })));
   form.specialty.replaceChildren(...codes.map((c) => h('option', { value: c.code, text: label('specialty', c.code) })));
+  // The rule as typed, said in words while it is typed.
+  const says = () => { $('#r-rrule-says', main).textContent = `${t('rounds.rrule_says')} ${describeRule(form.rrule.value)}`; };
+  form.rrule.addEventListener('input', says);
+  says();
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const body = formData(form);

@@ -1,0 +1,79 @@
+"""A round's repetition is said in words, in the viewer's language, in a real browser: on
+the round, in the list of rounds, and while a coordinator types the rule. The API keeps the
+RRULE; people read "every month, on the last Friday"."""
+
+from datetime import timedelta
+
+from app.console import assets
+from tests.console.support import ready, seeded_console, sign_in
+from tests.timing import T0
+
+SAID = """async ([url, rules]) => {
+  const { describeRule } = await import(url);
+  return rules.map(describeRule);
+}"""
+
+ENGLISH = {
+    "FREQ=DAILY": "Every day",
+    "FREQ=DAILY;INTERVAL=2": "Every 2 days",
+    "FREQ=WEEKLY": "Every week",
+    "FREQ=WEEKLY;BYDAY=TU,TH": "Every week on Tuesday and Thursday",
+    "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO": "Every 2 weeks on Monday",
+    "FREQ=MONTHLY;BYMONTHDAY=15": "Every month, on day 15",
+    "FREQ=MONTHLY;BYDAY=1TU;COUNT=6": "Every month, on the first Tuesday, 6 times",
+    "freq=monthly;interval=3;byday=-1fr": "Every 3 months, on the last Friday",
+    "FREQ=YEARLY": "Every year",
+    "FREQ=WEEKLY;BYDAY=TU;UNTIL=20270630T000000Z": "Every week on Tuesday, until Jun 30, 2027",
+    # Outside what it says in words: shown as written.
+    "FREQ=MONTHLY;BYSETPOS=1;BYDAY=MO": "FREQ=MONTHLY;BYSETPOS=1;BYDAY=MO",
+    "FREQ=WEEKLY;BYDAY=TU,XX": "FREQ=WEEKLY;BYDAY=TU,XX",
+    "FREQ=MONTHLY;BYDAY=5TU": "FREQ=MONTHLY;BYDAY=5TU",
+    "not a rule": "not a rule",
+}
+OTHERS = {
+    "es": {
+        "FREQ=WEEKLY;BYDAY=TU": "Cada semana: martes",
+        "FREQ=MONTHLY;BYDAY=-1FR": "Cada mes, el último viernes",
+        "FREQ=DAILY;COUNT=3": "Todos los días, 3 veces",
+    },
+    "fr": {
+        "FREQ=WEEKLY;BYDAY=TU": "Chaque semaine : mardi",
+        "FREQ=MONTHLY;BYDAY=-1FR": "Chaque mois, le dernier vendredi",
+        "FREQ=DAILY;COUNT=3": "Tous les jours, 3 fois",
+    },
+}
+
+
+async def test_a_rounds_repetition_is_said_in_words(app, factory):
+    url = assets.url("js/rrule.js")
+    async with seeded_console(app, factory) as (base, b, prog):
+        ctx = await b.new_context(locale="en")
+        page = await ctx.new_page()
+        await sign_in(page, base, prog.email("coordinator"), "queue")
+        await page.goto(f"{base}/rounds")
+        await ready(page, "rounds")
+        assert await page.inner_text("#r-rrule-says") == "Repeats: Every week on Tuesday"
+        await page.fill("#r-rrule", "FREQ=MONTHLY;BYDAY=-1FR")
+        assert await page.inner_text("#r-rrule-says") == "Repeats: Every month, on the last Friday"
+        await page.fill("#r-title", "Paediatric dermatology round")
+        start = (T0 + timedelta(days=4)).strftime("%Y-%m-%dT09:00")
+        await page.fill("#r-start", start)
+        await page.click("#round-form button[type=submit]")
+        await page.wait_for_url("**/rounds/rnd_*")
+        await ready(page, "round")
+        assert "Every month, on the last Friday" in await page.inner_text("#round-facts")
+        await page.goto(f"{base}/rounds")
+        await ready(page, "rounds")
+        assert "Every month, on the last Friday" in await page.inner_text("#round-list")
+        said = await page.evaluate(SAID, [url, list(ENGLISH)])
+        assert dict(zip(ENGLISH, said, strict=True)) == ENGLISH
+        await ctx.close()
+
+        for lang, expected in OTHERS.items():
+            ctx = await b.new_context(locale=lang)
+            page = await ctx.new_page()
+            await sign_in(page, base, prog.email("coordinator"), "queue")
+            assert await page.get_attribute("html", "lang") == lang
+            said = await page.evaluate(SAID, [url, list(expected)])
+            assert dict(zip(expected, said, strict=True)) == expected
+            await ctx.close()
