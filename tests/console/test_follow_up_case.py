@@ -30,6 +30,7 @@ async def test_the_facility_asks_again_about_the_patient_of_an_answered_case(app
         await ready(page, "case_new")
         await page.wait_for_selector("#follow-up a")
         assert await page.inner_text("#follow-up a") == earlier.question
+        assert await page.locator("#draft-state").is_hidden()  # nothing was restored
         carried = {
             sel: await page.input_value(sel)
             for sel in ("#specialty", "#patient-reference", "#patient-age", "#patient-sex")
@@ -81,4 +82,28 @@ async def test_the_facility_asks_again_about_the_patient_of_an_answered_case(app
         await page.wait_for_selector("#follow-up a")
         assert await page.input_value("#patient-reference") == "HSR-5120"
         assert await page.input_value("#question") == ""
+
+        # That follow-up's draft, found again on a plain new case, says what it is; once
+        # discarded, the next case is no follow-up of anything.
+        await page.goto(f"{base}/cases/new")
+        await ready(page, "case_new")
+        await page.wait_for_selector("#follow-up a")
+        assert await page.input_value("#follow-up-of") == earlier.id
+        assert await page.inner_text("#draft-state") == "Your draft was restored from this device."
+        await page.click("#discard")
+        await page.wait_for_selector("#follow-up", state="hidden")
+        assert await page.input_value("#follow-up-of") == ""
+        await page.fill("#question", "Itchy papules between the fingers?")
+        await page.fill("#patient-reference", "HSR-7777")
+        await page.check("#consent")
+        await page.click("#case-form button[type=submit]")
+        await page.wait_for_url(lambda url: url.rsplit("/", 1)[1] not in ("new", new_id))
+        await ready(page, "case")
+        other = page.url.rsplit("/", 1)[1]
         await ctx.close()
+        async with httpx.AsyncClient(base_url=base, timeout=20) as c:
+            h = await bearers(c, prog, "clinician")
+            r = await c.get(f"/api/v1/cases/{other}", headers=h["clinician"])
+            r.raise_for_status()
+        assert r.json()["follow_up_of"] is None
+        assert r.json()["patient"]["reference"] == "HSR-7777"

@@ -8,9 +8,9 @@ from app.console import assets
 from tests.console.support import ready, seeded_console, sign_in
 from tests.timing import T0
 
-SAID = """async ([url, rules]) => {
+SAID = """async ([url, rules, zone]) => {
   const { describeRule } = await import(url);
-  return rules.map(describeRule);
+  return rules.map((rule) => describeRule(rule, zone));
 }"""
 
 ENGLISH = {
@@ -24,22 +24,38 @@ ENGLISH = {
     "freq=monthly;interval=3;byday=-1fr": "Every 3 months, on the last Friday",
     "FREQ=YEARLY": "Every year",
     "FREQ=WEEKLY;BYDAY=TU;UNTIL=20270630T000000Z": "Every week on Tuesday, until Jun 30, 2027",
-    # Outside what it says in words: shown as written.
+    "FREQ=WEEKLY;BYDAY=TU;UNTIL=20270630": "Every week on Tuesday, until Jun 30, 2027",
+    "FREQ=DAILY;COUNT=1": "Every day, once",
+    "FREQ=MONTHLY;BYMONTHDAY=1": "Every month, on day 1",
+    # Outside what it says in words, or not a valid rule: shown as written.
+    "FREQ=DAILY;COUNT=0": "FREQ=DAILY;COUNT=0",
+    "FREQ=DAILY;COUNT=x": "FREQ=DAILY;COUNT=x",
+    "FREQ=MONTHLY;BYMONTHDAY=32": "FREQ=MONTHLY;BYMONTHDAY=32",
+    "FREQ=DAILY;COUNT=3;UNTIL=20270630T000000Z": "FREQ=DAILY;COUNT=3;UNTIL=20270630T000000Z",
+    "FREQ=DAILY;UNTIL=tomorrow": "FREQ=DAILY;UNTIL=tomorrow",
     "FREQ=MONTHLY;BYSETPOS=1;BYDAY=MO": "FREQ=MONTHLY;BYSETPOS=1;BYDAY=MO",
     "FREQ=WEEKLY;BYDAY=TU,XX": "FREQ=WEEKLY;BYDAY=TU,XX",
     "FREQ=MONTHLY;BYDAY=5TU": "FREQ=MONTHLY;BYDAY=5TU",
     "not a rule": "not a rule",
+}
+# The server keeps a series' end in UTC (UNTIL=...Z): it falls on the day of the round's
+# zone. Midnight UTC on 1 July is the evening of 30 June in Salta (UTC-3).
+SALTA = {
+    "FREQ=WEEKLY;BYDAY=TU;UNTIL=20270701T000000Z": "Every week on Tuesday, until Jun 30, 2027",
+    "FREQ=WEEKLY;BYDAY=TU;UNTIL=20270701": "Every week on Tuesday, until Jul 1, 2027",
 }
 OTHERS = {
     "es": {
         "FREQ=WEEKLY;BYDAY=TU": "Cada semana: martes",
         "FREQ=MONTHLY;BYDAY=-1FR": "Cada mes, el último viernes",
         "FREQ=DAILY;COUNT=3": "Todos los días, 3 veces",
+        "FREQ=MONTHLY;BYMONTHDAY=1": "Cada mes, el día 1",
     },
     "fr": {
         "FREQ=WEEKLY;BYDAY=TU": "Chaque semaine : mardi",
         "FREQ=MONTHLY;BYDAY=-1FR": "Chaque mois, le dernier vendredi",
         "FREQ=DAILY;COUNT=3": "Tous les jours, 3 fois",
+        "FREQ=MONTHLY;BYMONTHDAY=1": "Chaque mois, le 1er",
     },
 }
 
@@ -65,8 +81,10 @@ async def test_a_rounds_repetition_is_said_in_words(app, factory):
         await page.goto(f"{base}/rounds")
         await ready(page, "rounds")
         assert "Every month, on the last Friday" in await page.inner_text("#round-list")
-        said = await page.evaluate(SAID, [url, list(ENGLISH)])
+        said = await page.evaluate(SAID, [url, list(ENGLISH), "UTC"])
         assert dict(zip(ENGLISH, said, strict=True)) == ENGLISH
+        said = await page.evaluate(SAID, [url, list(SALTA), "America/Argentina/Salta"])
+        assert dict(zip(SALTA, said, strict=True)) == SALTA
         await ctx.close()
 
         for lang, expected in OTHERS.items():
@@ -74,6 +92,6 @@ async def test_a_rounds_repetition_is_said_in_words(app, factory):
             page = await ctx.new_page()
             await sign_in(page, base, prog.email("coordinator"), "queue")
             assert await page.get_attribute("html", "lang") == lang
-            said = await page.evaluate(SAID, [url, list(expected)])
+            said = await page.evaluate(SAID, [url, list(expected), "UTC"])
             assert dict(zip(expected, said, strict=True)) == expected
             await ctx.close()

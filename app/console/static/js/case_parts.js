@@ -21,14 +21,14 @@ function recordText(e) {
 
 // What the case's facility has, beside the case and the note: advice must fit what exists
 // there. Facilities are not patient data, and every role that sees a case may read its
-// facility; if the API says otherwise the card stays hidden.
+// facility. If it cannot be read (the API says no, the link is down) the card stays
+// hidden: the page works without it.
 export async function facility(main, orgId, me) {
   let org;
   try {
     org = await api(`/organizations/${orgId}`);
-  } catch (err) {
-    if (err instanceof ApiError) return;
-    throw err;
+  } catch {
+    return;
   }
   const rows = [
     [t('field.name'), org.name],

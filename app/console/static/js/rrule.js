@@ -27,8 +27,10 @@ function repeats(p) {
     }
     case 'MONTHLY': {
       const every = many ? t('rrule.months_n', { n }) : t('rrule.monthly');
-      if (p.BYMONTHDAY && !days.length && /^\d{1,2}$/.test(p.BYMONTHDAY)) {
-        return t('rrule.on_day', { every, day: Number(p.BYMONTHDAY) });
+      if (p.BYMONTHDAY && !days.length) {
+        const day = /^\d{1,2}$/.test(p.BYMONTHDAY) ? Number(p.BYMONTHDAY) : 0;
+        if (day < 1 || day > 31) return null;
+        return t(day === 1 ? 'rrule.on_day_1' : 'rrule.on_day', { every, day });
       }
       if (p.BYMONTHDAY || days.length > 1) return null;
       if (!days.length) return every;
@@ -44,20 +46,38 @@ function repeats(p) {
   }
 }
 
-export function describeRule(rrule) {
+// `zone`: the round's time zone, in which its end (UNTIL, stored in UTC) falls on a day.
+export function describeRule(rrule, zone = 'UTC') {
   const p = {};
   for (const part of String(rrule).split(';')) {
     const [k, v, ...rest] = part.split('=');
     if (!k || v === undefined || rest.length || !KNOWN.has(k.toUpperCase())) return rrule;
     p[k.toUpperCase()] = v.toUpperCase();
   }
+  if (p.COUNT && p.UNTIL) return rrule; // RFC 5545: one or the other
   let text = repeats(p);
   if (!text) return rrule;
-  if (p.COUNT) text = t('rrule.count', { rule: text, n: Number(p.COUNT) });
-  const until = /^(\d{4})(\d{2})(\d{2})/.exec(p.UNTIL || '');
-  if (until) {
-    const day = new Date(Date.UTC(Number(until[1]), Number(until[2]) - 1, Number(until[3])));
-    text = t('rrule.until', { rule: text, date: new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeZone: 'UTC' }).format(day) });
+  if (p.COUNT) {
+    const n = /^\d+$/.test(p.COUNT) ? Number(p.COUNT) : 0;
+    if (n < 1) return rrule;
+    text = t(n === 1 ? 'rrule.count_1' : 'rrule.count', { rule: text, n });
+  }
+  if (p.UNTIL) {
+    const u = /^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})(Z?))?$/.exec(p.UNTIL);
+    if (!u) return rrule;
+    const [y, mo, d, hh, mm, ss] = u.slice(1, 7).map((x) => Number(x || 0));
+    const end = new Date(Date.UTC(y, mo - 1, d, hh, mm, ss));
+    if (Number.isNaN(end.getTime())) return rrule;
+    let date;
+    try {
+      // A UTC time (as the server stores it) is an instant: its day is the one in the
+      // round's zone. A date alone, or a wall time, is the day written.
+      const where = u[7] === 'Z' ? zone : 'UTC';
+      date = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeZone: where }).format(end);
+    } catch {
+      return rrule; // a zone this browser does not know
+    }
+    text = t('rrule.until', { rule: text, date });
   }
   return text;
 }

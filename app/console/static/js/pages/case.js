@@ -70,7 +70,7 @@ export default async function casePage(main, { case_id: id }) {
     show('#candidates', staff && ['submitted', 'offered', 'unmatched'].includes(kase.status));
     show('#record', full);
     if (!full) {
-      main.append(h('p', { class: 'notice', text: t('case.summary_only') }));
+      if (!$('#summary-only', main)) main.append(h('p', { id: 'summary-only', class: 'notice', text: t('case.summary_only') }));
       await offered();
       return;
     }
@@ -91,7 +91,7 @@ export default async function casePage(main, { case_id: id }) {
     const [offer] = (await api(`/offers?case_id=${encodeURIComponent(id)}&status=pending`)).items;
     if (!offer) return;
     $('#offer-expiry', main).textContent = `${t('inbox.expires')} ${fmt(offer.expires_at)}`;
-    $('#offer', main).append(...offerActions(offer, { onChange: () => navigate('/inbox') }));
+    $('#offer-actions', main).replaceChildren(...offerActions(offer, { onChange: () => navigate('/inbox') }));
     show('#offer', true);
   }
 

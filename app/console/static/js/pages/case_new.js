@@ -27,12 +27,13 @@ export default async function caseNew(main) {
   // "Ask again about this patient" (a case page): a new question about the patient of an
   // earlier case. Its patient and specialty are carried over, and matching prefers the
   // specialist who answered it. A draft in progress is never overwritten: it is sent or
-  // discarded first.
-  const followUpOf = new URLSearchParams(location.search).get('follow_up_of');
+  // discarded first. A restored draft that is a follow-up says so too.
+  const asked = new URLSearchParams(location.search).get('follow_up_of');
+  let followUpOf = asked || draft.fields.follow_up_of || null;
   const followUpBox = $('#follow-up', main);
   async function followUp() {
+    followUpBox.hidden = !followUpOf;
     if (!followUpOf) return;
-    followUpBox.hidden = false;
     if (Object.keys(draft.fields).length && draft.fields.follow_up_of !== followUpOf) {
       followUpBox.textContent = t('intake.follow_up_draft');
       return;
@@ -41,8 +42,8 @@ export default async function caseNew(main) {
     try {
       earlier = await api(`/cases/${encodeURIComponent(followUpOf)}`);
     } catch (err) {
-      if (!(err instanceof ApiError)) throw err;
-      followUpBox.hidden = true; // not a case this person may see: an ordinary new case
+      if (err instanceof ApiError) followUpBox.hidden = true; // not hers to see: a new case
+      else followUpBox.textContent = t('error.offline');
       return;
     }
     followUpBox.replaceChildren(t('intake.follow_up'), ' ',
@@ -67,6 +68,7 @@ export default async function caseNew(main) {
 
   const save = () => { draft.fields = formData(form); drafts.put(KEY, draft); };
   const note = (text) => { state.textContent = text; state.hidden = !text; };
+  const restored = Object.keys(draft.fields).length > 0;
   await followUp();
 
   form.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(save, 300); });
@@ -139,6 +141,9 @@ export default async function caseNew(main) {
     await files.drop(PHOTO);
     draft = fresh();
     form.reset();
+    // reset() keeps a hidden field's value: the discarded draft's earlier case goes with it.
+    form.follow_up_of.value = '';
+    followUpOf = asked;
     showPhoto(null);
     note('');
     await followUp();
@@ -147,7 +152,7 @@ export default async function caseNew(main) {
   const online = () => { if (draft.pending) send(); };
   window.addEventListener('online', online);
   if (draft.pending) { note(t('intake.waiting_for_link')); send(); }
-  else if (Object.keys(draft.fields).length) note(t('intake.restored'));
+  else if (restored) note(t('intake.restored'));
 
   return () => {
     clearInterval(retry);

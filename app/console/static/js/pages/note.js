@@ -98,9 +98,9 @@ export default async function noteEditor(main, { note_id: id }) {
   });
 
   await load();
-  // What the facility has, beside the advice being written. The editor works without it
-  // (a dropped link, say): the card then stays hidden.
-  await api(`/cases/${note.case_id}`)
+  // What the facility has, beside the advice being written. Not awaited: the editor (and
+  // its save on leaving) does not wait for it, and works without it (the card stays hidden).
+  api(`/cases/${note.case_id}`)
     .then((kase) => facility(main, kase.organization_id, session.me))
     .catch(() => null);
   return () => { clearTimeout(timer); if (dirty) save(); };

@@ -24,7 +24,7 @@ export default async function round(main, { round_id: id }) {
 
   $('#round-title', main).textContent = r.title;
   $('#round-facts', main).replaceChildren(...[
-    [t('field.specialty'), label('specialty', r.specialty)], [t('rounds.repeats'), describeRule(r.rrule)],
+    [t('field.specialty'), label('specialty', r.specialty)], [t('rounds.repeats'), describeRule(r.rrule, r.timezone)],
     [t('field.starts_at_local'), `${r.starts_at_local.replace('T', ' ')} (${r.timezone})`], [t('field.duration_minutes'), r.duration_minutes],
     [t('field.teaching_topic'), r.teaching_topic || '—'],
   ].flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })]));

@@ -8,7 +8,7 @@ export default async function rounds(main) {
   const series = await all('/rounds');
   $('#round-list', main).replaceChildren(...series.map((r) => h('li', {},
     h('div', { class: 'item-head' }, h('a', { href: `/rounds/${r.id}`, text: r.title }), h('span', { class: 'pill', text: label('specialty', r.specialty) })),
-    h('div', { class: 'muted', text: `${describeRule(r.rrule)} · ${r.starts_at_local.replace('T', ' ')} (${r.timezone})` }))));
+    h('div', { class: 'muted', text: `${describeRule(r.rrule, r.timezone)} · ${r.starts_at_local.replace('T', ' ')} (${r.timezone})` }))));
   if (!series.length) $('#round-list', main).append(h('li', { class: 'muted', text: t('rounds.none') }));
 
   // From the server's now (its clock, not the browser's), an occurrence under way included.
@@ -29,8 +29,13 @@ export default async function rounds(main) {
   form.host_organization_id.replaceChildren(...orgs.map((o) => h('option', { value: o.id, text: o.name })));
   form.specialty.replaceChildren(...codes.map((c) => h('option', { value: c.code, text: label('specialty', c.code) })));
   // The rule as typed, said in words while it is typed.
-  const says = () => { $('#r-rrule-says', main).textContent = `${t('rounds.rrule_says')} ${describeRule(form.rrule.value)}`; };
+  const zones = new Map(orgs.map((o) => [o.id, o.timezone]));
+  const says = () => {
+    const zone = zones.get(form.host_organization_id.value) || 'UTC';
+    $('#r-rrule-says', main).textContent = `${t('rounds.rrule_says')} ${describeRule(form.rrule.value, zone)}`;
+  };
   form.rrule.addEventListener('input', says);
+  form.host_organization_id.addEventListener('change', says);
   says();
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
