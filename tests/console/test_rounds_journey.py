@@ -28,6 +28,7 @@ from tests.console.support import (
     seed,
     settled,
     sign_in,
+    submit_case,
     token,
 )
 from tests.realtime.support import inprocess_server
@@ -42,23 +43,13 @@ ADVICE = "Biopsy the border for leishmania; meglumine antimoniate if confirmed."
 async def _waiting_case(base: str, email: str) -> str:
     """A dermatology case the facility submitted and nobody has taken yet."""
     async with httpx.AsyncClient(base_url=base, timeout=20) as c:
-        auth = {"Authorization": f"Bearer {await token(c, email)}"}
-        r = await c.post(
-            "/api/v1/cases",
-            headers=auth,
-            json={
-                "specialty": "dermatology",
-                "urgency": "routine",
-                "question": QUESTION,
-                "summary": "Painless, slowly growing; lives near the Yungas forest.",
-                "patient": {"reference": "HSR-3307", "age_years": 29, "sex": "female"},
-                "languages": ["es"],
-                "interpreter_needed": False,
-                "consent": {"obtained": True, "method": "verbal"},
-            },
+        return await submit_case(
+            c,
+            {"Authorization": f"Bearer {await token(c, email)}"},
+            QUESTION,
+            summary="Painless, slowly growing; lives near the Yungas forest.",
+            patient={"reference": "HSR-3307", "age_years": 29, "sex": "female"},
         )
-        r.raise_for_status()
-        return str(r.json()["id"])
 
 
 async def _go(page, href: str, name: str) -> None:
