@@ -69,11 +69,30 @@ async def test_a_rounds_repetition_is_said_in_words(app, factory):
         await page.goto(f"{base}/rounds")
         await ready(page, "rounds")
         assert await page.inner_text("#r-rrule-says") == "Repeats: Every week on Tuesday"
+        # The common repetitions follow the first start: Wednesday 25 November 2026, the
+        # month's fourth Wednesday.
+        await page.fill("#r-start", (T0 + timedelta(days=2)).strftime("%Y-%m-%dT09:00"))
+        choices = {
+            "weekly": ("FREQ=WEEKLY;BYDAY=WE", "Every week on Wednesday"),
+            "biweekly": ("FREQ=WEEKLY;INTERVAL=2;BYDAY=WE", "Every 2 weeks on Wednesday"),
+            "monthly_nth": ("FREQ=MONTHLY;BYDAY=4WE", "Every month, on the fourth Wednesday"),
+            "monthly_last": ("FREQ=MONTHLY;BYDAY=-1WE", "Every month, on the last Wednesday"),
+        }
+        for choice, (rule, words) in choices.items():
+            await page.select_option("#r-repeat", choice)
+            assert await page.input_value("#r-rrule") == rule
+            assert await page.inner_text("#r-rrule-says") == f"Repeats: {words}"
+        # A fifth weekday is the month's last: Sunday 29 November 2026.
+        await page.select_option("#r-repeat", "monthly_nth")
+        await page.fill("#r-start", (T0 + timedelta(days=6)).strftime("%Y-%m-%dT09:00"))
+        assert await page.input_value("#r-rrule") == "FREQ=MONTHLY;BYDAY=-1SU"
+        # A rule typed by hand is "another rule", and a new start leaves it alone.
         await page.fill("#r-rrule", "FREQ=MONTHLY;BYDAY=-1FR")
+        assert await page.input_value("#r-repeat") == "custom"
         assert await page.inner_text("#r-rrule-says") == "Repeats: Every month, on the last Friday"
+        await page.fill("#r-start", (T0 + timedelta(days=4)).strftime("%Y-%m-%dT09:00"))
+        assert await page.input_value("#r-rrule") == "FREQ=MONTHLY;BYDAY=-1FR"
         await page.fill("#r-title", "Paediatric dermatology round")
-        start = (T0 + timedelta(days=4)).strftime("%Y-%m-%dT09:00")
-        await page.fill("#r-start", start)
         await page.click("#round-form button[type=submit]")
         await page.wait_for_url("**/rounds/rnd_*")
         await ready(page, "round")

@@ -34,7 +34,26 @@ export default async function rounds(main) {
     const zone = zones.get(form.host_organization_id.value) || 'UTC';
     $('#r-rrule-says', main).textContent = `${t('rounds.rrule_says')} ${describeRule(form.rrule.value, zone)}`;
   };
-  form.rrule.addEventListener('input', says);
+  // The common repetitions, from the first start's weekday (its nth in the month, or the
+  // last); "another rule" leaves the RRULE as typed. Typing a rule makes it "another".
+  const repeat = $('#r-repeat', main);
+  const preset = () => {
+    const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(form.starts_at_local.value);
+    if (repeat.value === 'custom' || !m) return;
+    const day = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+    const code = ['SU', 'MO', 'TU', 'WE', 'TH', 'FR', 'SA'][day.getUTCDay()];
+    const nth = Math.ceil(day.getUTCDate() / 7);
+    form.rrule.value = {
+      weekly: `FREQ=WEEKLY;BYDAY=${code}`,
+      biweekly: `FREQ=WEEKLY;INTERVAL=2;BYDAY=${code}`,
+      monthly_nth: `FREQ=MONTHLY;BYDAY=${nth <= 4 ? nth : -1}${code}`,
+      monthly_last: `FREQ=MONTHLY;BYDAY=-1${code}`,
+    }[repeat.value];
+    says();
+  };
+  repeat.addEventListener('change', preset);
+  form.starts_at_local.addEventListener('input', preset);
+  form.rrule.addEventListener('input', () => { repeat.value = 'custom'; says(); });
   form.host_organization_id.addEventListener('change', says);
   says();
   form.addEventListener('submit', async (e) => {
