@@ -1,5 +1,5 @@
 // The case page's sections, each drawn from the API's answer.
-import { $, ApiError, all, api, fmt, fmtNumber, formData, h, label, localTime, navigate, pill, say, session, showProblem, t } from './core.js';
+import { $, ApiError, all, api, factRows, fmt, fmtNumber, formData, h, label, localTime, navigate, pill, say, session, showProblem, t } from './core.js';
 import { drafts } from './drafts.js';
 
 const NOTE_FIELDS = ['assessment', 'recommendations', 'follow_up_plan', 'red_flags', 'referral_advice'];
@@ -36,7 +36,7 @@ export async function facility(main, orgId, me) {
     [t('case.local_time'), localTime(org.timezone)],
     [t('case.languages'), org.languages.join(', ')],
   ];
-  $('#facility-facts', main).replaceChildren(...rows.flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })]));
+  $('#facility-facts', main).replaceChildren(...factRows(rows));
   const text = org.local_resources?.text || '';
   const tags = org.local_resources?.tags || [];
   const said = $('#facility-resources', main);

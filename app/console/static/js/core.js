@@ -29,6 +29,9 @@ export function localTime(zone) {
 export const fmtNumber = (n, digits = 0) =>
   n == null ? '—' : new Intl.NumberFormat(lang, { maximumFractionDigits: digits }).format(n);
 
+// A facts list's terms and values (a <dl>): [[term, value], ...], a value text or an element.
+export const factRows = (rows) => rows.flatMap(([k, v]) => [h('dt', { text: k }), h('dd', {}, v ?? '')]);
+
 export function h(tag, props, ...kids) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(props || {})) {

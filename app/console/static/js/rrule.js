@@ -46,6 +46,23 @@ function repeats(p) {
   }
 }
 
+// The common repetitions of a round whose first start is `localDate` (YYYY-MM-DD, the
+// host's wall date), on that weekday: every week, every two weeks, the same weekday of the
+// month (a fifth one is the month's last), or the month's last.
+export function commonRule(kind, localDate) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(localDate);
+  if (!m) return null;
+  const day = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  const code = WEEKDAYS[(day.getUTCDay() + 6) % 7];
+  const nth = Math.ceil(day.getUTCDate() / 7);
+  return {
+    weekly: `FREQ=WEEKLY;BYDAY=${code}`,
+    biweekly: `FREQ=WEEKLY;INTERVAL=2;BYDAY=${code}`,
+    monthly_nth: `FREQ=MONTHLY;BYDAY=${nth <= 4 ? nth : -1}${code}`,
+    monthly_last: `FREQ=MONTHLY;BYDAY=-1${code}`,
+  }[kind] ?? null;
+}
+
 // `zone`: the round's time zone, in which its end (UNTIL, stored in UTC) falls on a day.
 export function describeRule(rrule, zone = 'UTC') {
   const p = {};

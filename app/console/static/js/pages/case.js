@@ -1,7 +1,7 @@
 // A case: its facts, the live room and the call, notes, attachments, follow-ups, feedback,
 // closing, candidates (coordinators) and the record. The API decides what this person may
 // see (a specialist holding only an offer gets the summary view) and do (403/409 shown).
-import { $, ApiError, api, busy, fmt, h, label, localTime, navigate, pill, say, session, t } from '../core.js';
+import { $, ApiError, api, busy, factRows, fmt, h, label, localTime, navigate, pill, say, session, t } from '../core.js';
 import { openCall } from '../call.js';
 import { openRoom } from '../room.js';
 import * as parts from '../case_parts.js';
@@ -51,7 +51,7 @@ export default async function casePage(main, { case_id: id }) {
       rows.push([t('case.follow_up_of'), h('a', { href: `/cases/${kase.follow_up_of}`, text: t('case.earlier_case') })]);
     }
     if (kase.outcome) rows.push([t('field.outcome'), kase.outcome]);
-    $('#case-facts', main).replaceChildren(...rows.flatMap(([k, v]) => [h('dt', { text: k }), h('dd', {}, v ?? '')]));
+    $('#case-facts', main).replaceChildren(...factRows(rows));
     // Care goes on: the facility asks again about the same patient (matching then
     // prefers the specialist who answered this case).
     show('#ask-again', local && full && ['answered', 'closed'].includes(kase.status));

@@ -1,14 +1,15 @@
-import { $, api, h, say, session, t } from '../core.js';
+import { $, api, factRows, h, say, session, t } from '../core.js';
 
 export default async function facility(main) {
   const orgId = session.me.organization_id;
   if (!orgId) { $('#facility', main).append(h('p', { text: t('facility.none') })); return; }
   const org = await api(`/organizations/${orgId}`);
-  $('#facility', main).replaceChildren(
-    h('dt', { text: t('field.name') }), h('dd', { text: org.name }),
-    h('dt', { text: t('field.country') }), h('dd', { text: org.country }),
-    h('dt', { text: t('field.timezone') }), h('dd', { text: org.timezone }),
-    h('dt', { text: t('field.languages') }), h('dd', { text: org.languages.join(', ') }));
+  $('#facility', main).replaceChildren(...factRows([
+    [t('field.name'), org.name],
+    [t('field.country'), org.country],
+    [t('field.timezone'), org.timezone],
+    [t('field.languages'), org.languages.join(', ')],
+  ]));
   const form = $('#resources-form', main);
   form.text.value = org.local_resources?.text || '';
   form.tags.value = (org.local_resources?.tags || []).join(', ');

@@ -1,4 +1,4 @@
-import { $, api, h, say, t, tz, lang } from '../core.js';
+import { $, api, factRows, say, t, tz, lang } from '../core.js';
 
 export default async function profile(main) {
   const me = await api('/me');
@@ -10,7 +10,7 @@ export default async function profile(main) {
     const org = await api(`/organizations/${me.organization_id}`).catch(() => null);
     if (org) facts.push([t('field.organization'), org.name]);
   }
-  $('#me', main).replaceChildren(...facts.flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })]));
+  $('#me', main).replaceChildren(...factRows(facts));
 
   const form = $('#password-form', main);
   form.addEventListener('submit', async (e) => {

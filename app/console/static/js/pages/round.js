@@ -2,7 +2,7 @@
 // who takes part, each occurrence's agenda (the suggested cases, a presenter, and the
 // round's recommendations, which join each case's record) and who attended.
 // "Now" is the server's: the occurrences come from its clock (a browser's may be wrong).
-import { $, ApiError, all, api, busy, fmt, fmtTime, formData, h, label, say, session, showProblem, t } from '../core.js';
+import { $, ApiError, all, api, busy, factRows, fmt, fmtTime, formData, h, label, say, session, showProblem, t } from '../core.js';
 import { describeRule } from '../rrule.js';
 
 const DAY = 86400000;
@@ -23,11 +23,11 @@ export default async function round(main, { round_id: id }) {
   const canRecommend = canEdit || me.role === 'specialist';
 
   $('#round-title', main).textContent = r.title;
-  $('#round-facts', main).replaceChildren(...[
+  $('#round-facts', main).replaceChildren(...factRows([
     [t('field.specialty'), label('specialty', r.specialty)], [t('rounds.repeats'), describeRule(r.rrule, r.timezone)],
     [t('field.starts_at_local'), `${r.starts_at_local.replace('T', ' ')} (${r.timezone})`], [t('field.duration_minutes'), r.duration_minutes],
     [t('field.teaching_topic'), r.teaching_topic || '—'],
-  ].flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })]));
+  ]));
   const join = $('#round-join', main);
   if (r.join_url) { join.href = r.join_url; join.hidden = false; }
 

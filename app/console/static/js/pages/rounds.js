@@ -1,7 +1,7 @@
 // Rounds: what is coming (every series' next occurrences, in the viewer's time), the
 // series, and for coordinators a new series.
 import { $, ApiError, all, api, fmt, formData, h, label, navigate, say, session, showProblem, t } from '../core.js';
-import { describeRule } from '../rrule.js';
+import { commonRule, describeRule } from '../rrule.js';
 
 export default async function rounds(main) {
   const staff = ['coordinator', 'admin'].includes(session.me.role);
@@ -38,17 +38,9 @@ export default async function rounds(main) {
   // last); "another rule" leaves the RRULE as typed. Typing a rule makes it "another".
   const repeat = $('#r-repeat', main);
   const preset = () => {
-    const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(form.starts_at_local.value);
-    if (repeat.value === 'custom' || !m) return;
-    const day = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
-    const code = ['SU', 'MO', 'TU', 'WE', 'TH', 'FR', 'SA'][day.getUTCDay()];
-    const nth = Math.ceil(day.getUTCDate() / 7);
-    form.rrule.value = {
-      weekly: `FREQ=WEEKLY;BYDAY=${code}`,
-      biweekly: `FREQ=WEEKLY;INTERVAL=2;BYDAY=${code}`,
-      monthly_nth: `FREQ=MONTHLY;BYDAY=${nth <= 4 ? nth : -1}${code}`,
-      monthly_last: `FREQ=MONTHLY;BYDAY=-1${code}`,
-    }[repeat.value];
+    const rule = commonRule(repeat.value, form.starts_at_local.value); // null: "custom"
+    if (!rule) return;
+    form.rrule.value = rule;
     says();
   };
   repeat.addEventListener('change', preset);
