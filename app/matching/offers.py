@@ -71,8 +71,9 @@ _CASE: Any = Case.__table__  # type: ignore[attr-defined]
 # The list's cursors, as keyset_page names them (its table and key column).
 _CURSOR = "offer.id"
 _inbox_sql: dict[tuple[Any, ...], Statement] = {}
-# The few case facts an inbox shows beside each offer (no patient data).
-_CASE_FACTS = ("id", "specialty", "urgency", "respond_by", "status")
+# The few case facts an inbox shows beside each offer (no patient data): the facility's id
+# lets the inbox say where the case comes from and what time it is there.
+_CASE_FACTS = ("id", "organization_id", "specialty", "urgency", "respond_by", "status")
 
 
 def _inbox_statement(

@@ -31,6 +31,7 @@ class OfferDecline(RequestBody):
 
 class OfferCase(BaseModel):
     id: str
+    organization_id: str = Field(description="The facility that asks.")
     specialty: str
     urgency: str
     respond_by: datetime

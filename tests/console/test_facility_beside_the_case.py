@@ -1,5 +1,6 @@
 """What the facility has is in front of the specialist wherever advice is weighed, in a real
-browser: on the case page (offered or assigned) and beside the consult note being written.
+browser: on the case page (offered or assigned) and beside the consult note being written;
+her inbox says which facility each offer comes from and what time it is there.
 The facility's own clinician sees who is helping on the case, and, seeing that the facility
 has said nothing yet of what it has, is led to where it says."""
 
@@ -58,6 +59,10 @@ async def test_the_facility_and_what_it_has_stand_beside_the_case_and_the_note(a
         ctx = await b.new_context()
         page = await ctx.new_page()
         await sign_in(page, base, prog.email("specialist"), "inbox")
+        card = page.locator(f"[data-case-id='{offered}'] .facility")
+        await card.wait_for()
+        where = await card.inner_text()
+        assert "Hospital San Roque" in where and "America/Argentina/Salta" in where, where
         facility = {
             "resources": "X-ray, basic labs",
             "tags": ["x-ray"],

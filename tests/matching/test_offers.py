@@ -35,6 +35,7 @@ async def test_clinic_sends_auto_offers_and_the_first_accept_wins(client, factor
     first = offered[a.id]
     assert first["status"] == "pending" and first["case"]["urgency"] == "urgent"
     assert first["case"]["status"] == "offered"
+    assert first["case"]["organization_id"] == org.id  # where it comes from, for the inbox
     # Each new offer is what a read of it shows, its case's facts included.
     read = await client.get(f"{API}/offers/{first['id']}", headers=factory.headers(a))
     assert read.status_code == 200 and read.json() == first

@@ -1,6 +1,6 @@
 // A specialist's offers, live: /ws/inbox says when something changed for her, and the
 // list is read again from the API (the source of truth), so nothing needs a reload.
-import { $, all, busy, fmt, h, label, pill, say, t } from '../core.js';
+import { $, ApiError, all, api, busy, fmt, h, label, localTime, pill, say, t } from '../core.js';
 import { InboxLive } from '../live.js';
 import { offerActions } from '../offer_actions.js';
 
@@ -8,6 +8,30 @@ export default async function inbox(main) {
   const list = $('#offer-list', main);
   const feed = $('#feed', main);
   const linkState = $('#link-state', main);
+  // Where each case comes from and what time it is there, read once per facility for the
+  // page's life (the inbox is read again on every change).
+  const facilities = new Map();
+  const facilityOf = (id) => {
+    if (!facilities.has(id)) {
+      facilities.set(id, api(`/organizations/${id}`).catch((err) => {
+        facilities.delete(id); // asked again at the next read
+        if (!(err instanceof ApiError)) throw err;
+        return null;
+      }));
+    }
+    return facilities.get(id);
+  };
+  function whereFrom(orgId) {
+    const line = h('p', { class: 'facility', hidden: true });
+    if (orgId) {
+      facilityOf(orgId).then((org) => {
+        if (!org) return;
+        line.replaceChildren(h('strong', { text: org.name }), ` · ${t('case.local_time')}: ${localTime(org.timezone)}`);
+        line.hidden = false;
+      }).catch(() => {}); // a link that drops: the card stands without it
+    }
+    return line;
+  }
 
   function item(o) {
     const c = o.case || {};
@@ -15,6 +39,7 @@ export default async function inbox(main) {
       h('div', { class: 'item-head' },
         h('a', { href: `/cases/${o.case_id}`, text: label('specialty', c.specialty) }),
         pill('urgency', c.urgency), o.interpreter_needed ? h('span', { class: 'pill', text: t('field.interpreter_needed') }) : null),
+      whereFrom(c.organization_id),
       h('p', { class: 'muted', text: `${t('inbox.expires')} ${fmt(o.expires_at)} · ${t('case.respond_by')} ${fmt(c.respond_by)}` }),
       offerActions(o, { onChange: () => busy(main, load) }));
   }
