@@ -1,13 +1,13 @@
 from fastapi import Response
 
-from app.cases.dependencies import FullCase
+from app.cases.dependencies import FullCase, FullCaseSnapshot
 from app.core.conditional import CONDITIONAL_READ, IfMatch, etag, with_etag
 from app.core.deps import CurrentPrincipal, SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
 from app.core.routing import autocommit, make_router
 from app.notes import service
-from app.notes.models import Note
+from app.notes.models import Note, NoteStatus
 from app.notes.schemas import NoteCreate, NoteRead, NoteUpdate, NoteVersionRead
 
 router = make_router(tags=["notes"])
@@ -31,6 +31,25 @@ async def create_note(
     note = await service.create(session, p, case, body.model_dump())
     response.headers["Location"] = f"/api/v1/notes/{note.id}"
     return _with_etag(response, note)
+
+
+@router.get(
+    "/cases/{case_id}/notes",
+    response_model=Page[NoteRead],
+    summary="The case's notes, oldest first, drafts too (`status` to choose)",
+    responses=problem_responses(400, 401, 404, 422),
+)
+@autocommit
+async def list_notes(
+    session: SessionDep,
+    p: CurrentPrincipal,
+    case: FullCaseSnapshot,
+    status: NoteStatus | None = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> object:
+    items, nxt = await service.list_for_case(session, p, case, status, limit, cursor)
+    return {"items": items, "next_cursor": nxt}
 
 
 @router.get(

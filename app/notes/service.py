@@ -151,6 +151,24 @@ async def read(session: AsyncSession, p: Principal, note_id: str) -> dict[str, A
     return note
 
 
+async def list_for_case(
+    session: AsyncSession,
+    p: Principal,
+    case: Case,
+    status: NoteStatus | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Note], str | None]:
+    """The notes of a case the caller sees in full (the single read's rule), oldest first.
+    Drafts are listed too: a specialist finds her draft again from any device."""
+    stmt = select(Note).where(col(Note.case_id) == case.id)
+    if status is not None:
+        stmt = stmt.where(col(Note.status) == status.value)
+    page = await keyset_page(session, stmt, col(Note.id), limit, cursor, descending=False)
+    await audit.append(session, p, "note.list", "case", case.id, detail=f"{len(page[0])} note(s)")
+    return page
+
+
 async def versions(
     session: AsyncSession, p: Principal, note_id: str, limit: int, cursor: str | None
 ) -> tuple[list[NoteVersion], str | None]:

@@ -42,6 +42,12 @@ async def _draft(w: World):
     return f"{API}/notes/{note.id}", None
 
 
+async def _notes_of_case(w: World):
+    case_id = await _case(w)
+    await make_note(case_id, w.users["specialist"].id)
+    return f"{API}/cases/{case_id}/notes", None
+
+
 async def _patch(w: World):
     url, _ = await _draft(w)
     return url, {"assessment": "changed"}
@@ -64,6 +70,7 @@ async def _acknowledge(w: World):
 
 ROWS = [
     Row("POST", f"{API}/cases/{{case_id}}/notes", _new_note, {**WRITE, "specialist": 201}),
+    Row("GET", f"{API}/cases/{{case_id}}/notes", _notes_of_case, READ),
     Row("GET", f"{API}/notes/{{note_id}}", _draft, READ),
     Row(
         "PATCH",

@@ -269,3 +269,49 @@ async def test_a_change_without_if_match_is_428_and_changes_nothing(client, fact
     assert (await client.post(f"{url}/sign", headers=h)).status_code == 428
     r = await client.get(url, headers=h)
     assert r.json()["version"] == 1 and r.json()["status"] == "draft"
+
+
+async def test_a_cases_notes_are_listed_drafts_too_so_a_draft_is_found_from_any_device(
+    client, factory
+):
+    from app.audit.models import AuditEntry
+
+    w = await note_world(factory)
+    signed = await write_note(client, factory, w)
+    h = factory.headers(w.specialist)
+    r = await client.post(f"{API}/notes/{signed['id']}/sign", headers={**h, "If-Match": '"1"'})
+    assert r.status_code == 200, r.text
+    draft = await write_note(client, factory, w, kind="progress", assessment="Half written")
+    url = f"{API}/cases/{w.case.id}/notes"
+
+    r = await client.get(url, headers=h)
+    assert r.status_code == 200, r.text
+    assert [(n["id"], n["status"]) for n in r.json()["items"]] == [
+        (signed["id"], "signed"),
+        (draft["id"], "draft"),
+    ]
+    r = await client.get(url, params={"status": "draft"}, headers=h)
+    assert [n["id"] for n in r.json()["items"]] == [draft["id"]]
+    assert r.json()["items"][0]["assessment"] == "Half written"
+    # The facility's clinician sees them as she sees each note; one page at a time.
+    r = await client.get(url, params={"limit": 1}, headers=factory.headers(w.clinician))
+    first = r.json()
+    assert [n["id"] for n in first["items"]] == [signed["id"]]
+    r = await client.get(
+        url,
+        params={"limit": 1, "cursor": first["next_cursor"]},
+        headers=factory.headers(w.clinician),
+    )
+    assert [n["id"] for n in r.json()["items"]] == [draft["id"]]
+    assert r.json()["next_cursor"] is None
+
+    r = await client.get(url, params={"status": "final"}, headers=h)
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem")
+    other = await factory.make_user(Role.clinician, organization_id=(await factory.make_org()).id)
+    assert (await client.get(url, headers=factory.headers(other))).status_code == 404
+    listed = await rows(
+        select(AuditEntry).where(
+            AuditEntry.action == "note.list", AuditEntry.resource_id == w.case.id
+        )
+    )
+    assert [e.actor_id for e in listed] == [w.specialist.id] * 2 + [w.clinician.id] * 2

@@ -1,9 +1,7 @@
 // The case page's sections, each drawn from the API's answer.
 import { $, ApiError, all, api, factRows, fmt, fmtNumber, formData, h, label, localTime, navigate, pill, say, session, showProblem, t } from './core.js';
-import { drafts } from './drafts.js';
 
 const NOTE_FIELDS = ['assessment', 'recommendations', 'follow_up_plan', 'red_flags', 'referral_advice'];
-export const noteDraftKey = (caseId) => `console:note-draft:${caseId}`;
 
 function recordText(e) {
   switch (e.type) {
@@ -55,7 +53,7 @@ export function record(main, rec) {
       h('strong', { text: label('record', e.type) }), ' ', recordText(e))));
 }
 
-export function notes(main, kase, rec, { local, mine, reload }) {
+export async function notes(main, kase, rec, { local, mine, me, reload }) {
   const acknowledged = new Set(rec.entries.filter((e) => e.type === 'note_acknowledged').map((e) => e.id));
   const signed = rec.entries.filter((e) => e.type === 'note');
   const box = $('#note-list', main);
@@ -77,10 +75,13 @@ export function notes(main, kase, rec, { local, mine, reload }) {
   }));
   if (!signed.length) box.append(h('p', { class: 'muted', text: t('notes.none') }));
   $('#note-actions', main).hidden = !mine;
-  const draft = drafts.get(noteDraftKey(kase.id));
+  // Her draft on this case, from the server: started on the laptop, found on the phone.
+  const draft = mine
+    ? (await all(`/cases/${kase.id}/notes?status=draft`)).filter((n) => n.author_id === me.id).at(-1)
+    : null;
   const link = $('#note-draft', main);
   link.hidden = !draft;
-  if (draft) link.href = `/notes/${draft}`;
+  if (draft) link.href = `/notes/${draft.id}`;
   const hasConsult = signed.some((n) => n.kind === 'consult');
   $('#note-new', main).dataset.kind = hasConsult ? 'progress' : 'consult';
 }
@@ -201,7 +202,6 @@ export function wireForms(main, kase, reload) {
   $('#note-new', main).addEventListener('click', async (e) => {
     try {
       const note = await api(`/cases/${kase.id}/notes`, { json: { kind: e.currentTarget.dataset.kind || 'consult' } });
-      drafts.put(noteDraftKey(kase.id), note.id);
       navigate(`/notes/${note.id}`);
     } catch (err) { say(err.message, 'error'); }
   });

@@ -76,8 +76,9 @@ export default async function casePage(main, { case_id: id }) {
     }
     const record = await api(`/cases/${id}/record`);
     parts.record(main, record);
-    parts.notes(main, kase, record, { local, reload, mine: mine && ['assigned', 'answered'].includes(kase.status) });
     await Promise.all([
+      // A specialist who sees the case whole is its assigned one or one added to it: both write notes.
+      parts.notes(main, kase, record, { local, me, reload, mine: me.role === 'specialist' && ['assigned', 'answered'].includes(kase.status) }),
       parts.attachments(main, kase, { canAdd: local || mine }),
       parts.followUps(main, kase, me),
       staff && !$('#candidates', main).hidden ? parts.candidates(main, kase, reload) : null,

@@ -3,7 +3,7 @@
 // text typed here is kept on the device and the writer chooses. Signing makes it final.
 import { $, ApiError, all, api, fmt, h, label, navigate, pill, say, session, t } from '../core.js';
 import { drafts } from '../drafts.js';
-import { facility, noteDraftKey } from '../case_parts.js';
+import { facility } from '../case_parts.js';
 
 const FIELDS = ['assessment', 'recommendations', 'follow_up_plan', 'red_flags', 'referral_advice'];
 
@@ -90,7 +90,6 @@ export default async function noteEditor(main, { note_id: id }) {
     if (!confirm(t('note.confirm_sign'))) return;
     try {
       await api(`/notes/${id}/sign`, { json: {}, headers: { 'If-Match': etag } });
-      drafts.drop(noteDraftKey(note.case_id));
       drafts.drop(BACKUP);
       say(t('note.signed'));
       navigate(`/cases/${note.case_id}`);
