@@ -1,6 +1,9 @@
 // The note editor. Every pause in typing saves a new version with If-Match: the ETag this
-// page last read. A 412 means someone else saved meanwhile: nothing is overwritten, the
-// text typed here is kept on the device and the writer chooses. Signing makes it final.
+// page last read. The text typed here is kept on the device, with the version it was typed
+// on, until the server has it. A version saved meanwhile by someone else (a 412, or found
+// on opening) or a note signed meanwhile is never overwritten unasked: theirs is shown
+// beside the form, and the writer keeps hers or takes theirs. Signing makes it final;
+// corrections are addenda. The referring clinician acknowledges a signed note here too.
 import { $, ApiError, all, api, fmt, h, label, navigate, pill, say, session, t } from '../core.js';
 import { drafts } from '../drafts.js';
 import { facility } from '../case_parts.js';
@@ -10,30 +13,100 @@ const FIELDS = ['assessment', 'recommendations', 'follow_up_plan', 'red_flags', 
 export default async function noteEditor(main, { note_id: id }) {
   const form = $('#note-form', main);
   const stateEl = $('#save-state', main);
+  const choice = $('#note-choice', main);
   const BACKUP = `console:note-backup:${id}`;
+  const me = session.me;
   let etag = null;
-  let note = null;
+  let note = null; // the latest version the server gave this page
+  let base = null; // the version the form's text was typed on
+  let choosing = false; // a newer version is shown beside hers: nothing saves until she chooses
   let timer = null;
   let saving = null;
   let dirty = false;
 
   const state = (s, text) => { stateEl.dataset.state = s; stateEl.textContent = text ?? t(`note.state_${s}`); };
+  const body = () => Object.fromEntries(FIELDS.map((f) => [f, form[f].value]));
+  const fill = (fields) => { for (const f of FIELDS) form[f].value = fields[f] ?? ''; };
+  const differing = (a, b) => FIELDS.filter((f) => (a[f] ?? '') !== (b[f] ?? ''));
+  const keep = () => drafts.put(BACKUP, { base, fields: body() });
+  function kept() {
+    const k = drafts.get(BACKUP);
+    if (!k) return null;
+    return k.fields ? k : { base: null, fields: k }; // a backup from before versions were kept
+  }
 
-  async function load() {
+  async function read() {
     const r = await api(`/notes/${id}`, { raw: true });
     if (!r.ok) throw new ApiError(r.status, await r.json().catch(() => ({})));
     note = await r.json();
     etag = r.headers.get('ETag');
-    const backup = drafts.get(BACKUP);
-    for (const f of FIELDS) form[f].value = backup?.[f] ?? note[f] ?? '';
-    dirty = !!backup;
-    $('#note-status', main).replaceWith(Object.assign(pill('note_status', note.status), { id: 'note-status' }));
-    const back = $('#back-to-case', main);
-    back.href = `/cases/${note.case_id}`;
+  }
+
+  // Their text or hers, field by field where they differ, with what she may do about it.
+  function offer(text, shown, fields, actions) {
+    $('#note-choice-text', main).textContent = text;
+    $('#note-choice-fields', main).replaceChildren(...fields.flatMap((f) =>
+      [h('dt', { text: t(`field.${f}`) }), h('dd', { text: shown[f] || '—' })]));
+    $('#note-choice-actions', main).replaceChildren(...actions.map(([key, fn, cls]) =>
+      h('button', { type: 'button', class: cls, onclick: fn, text: t(key) })));
+    choice.hidden = false;
+  }
+  const settle = () => { choosing = false; choice.hidden = true; $('#note-sign', main).disabled = false; };
+
+  function chooseBetween() {
+    choosing = true;
+    $('#note-sign', main).disabled = true;
+    state('conflict');
+    offer(t('note.conflict', { version: note.version }), note, differing(body(), note), [
+      ['note.keep_mine', () => { settle(); base = note.version; dirty = true; keep(); save(); }, ''],
+      ['note.take_theirs', () => { settle(); fill(note); base = note.version; dirty = false; drafts.drop(BACKUP); state('idle'); }, 'secondary'],
+    ]);
+  }
+
+  function unsavedAfterSigning(fields) {
+    const actions = [['note.discard_unsaved', () => { drafts.drop(BACKUP); choice.hidden = true; }, 'secondary']];
+    if (me.role === 'specialist') {
+      actions.unshift(['note.addendum_with_it', () => addendum(fields), '']);
+    }
+    offer(t('note.unsaved_after_sign'), fields, differing(fields, note), actions);
+  }
+
+  async function addendum(fields = {}) {
+    try {
+      const made = await api(`/cases/${note.case_id}/notes`, { json: { kind: 'addendum', amends_id: id, ...fields } });
+      drafts.drop(BACKUP);
+      navigate(`/notes/${made.id}`);
+    } catch (err) { say(err.message, 'error'); }
+  }
+
+  async function load() {
+    await read();
+    base = note.version;
+    fill(note);
+    dirty = false;
+    settle();
     const signed = note.status === 'signed';
+    const mine = kept();
+    if (mine && !differing(mine.fields, note).length) drafts.drop(BACKUP);
+    else if (mine && signed) unsavedAfterSigning(mine.fields);
+    else if (mine) {
+      // Hers, typed on this version: carry on. Typed on an older one: the two side by side.
+      fill(mine.fields);
+      dirty = true;
+      if (mine.base !== note.version) { base = mine.base; chooseBetween(); }
+    }
+    $('#note-status', main).replaceWith(Object.assign(pill('note_status', note.status), { id: 'note-status' }));
+    $('#back-to-case', main).href = `/cases/${note.case_id}`;
     for (const el of form.elements) el.disabled = signed;
     $('#note-sign', main).hidden = signed;
-    state(signed ? 'signed' : 'idle', signed ? `${t('note.signed_at')} ${fmt(note.signed_at)}` : undefined);
+    const ack = signed && !note.acknowledged_at && me.role === 'clinician';
+    $('#note-ack', main).hidden = !ack;
+    $('#note-addendum', main).hidden = !(signed && me.role === 'specialist' && note.kind !== 'addendum');
+    $('#note-after', main).hidden = !ack && $('#note-addendum', main).hidden;
+    if (signed) {
+      const acked = note.acknowledged_at ? ` · ${t('note.acknowledged')} ${fmt(note.acknowledged_at)}` : '';
+      state('signed', `${t('note.signed_at')} ${fmt(note.signed_at)}${acked}`);
+    } else if (!choosing) state('idle');
     await versions();
   }
 
@@ -43,11 +116,9 @@ export default async function noteEditor(main, { note_id: id }) {
       h('li', { text: `v${v.version} · ${fmt(v.created_at)} · ${label('note_status', v.status)}` })));
   }
 
-  const body = () => Object.fromEntries(FIELDS.map((f) => [f, form[f].value]));
-
   async function save() {
     clearTimeout(timer);
-    if (!dirty || note?.status === 'signed') return;
+    if (!dirty || choosing || note?.status === 'signed') return;
     if (saving) { await saving; if (!dirty) return; }
     const sent = body();
     dirty = false;
@@ -57,14 +128,18 @@ export default async function noteEditor(main, { note_id: id }) {
         const r = await api(`/notes/${id}`, { method: 'PATCH', json: sent, headers: { 'If-Match': etag }, raw: true });
         if (r.status === 412) {
           dirty = true;
-          state('conflict');
-          $('#note-sign', main).disabled = true;
+          keep();
+          await read(); // theirs, to show beside hers; her text stays in the form
+          if (note.status === 'signed') await load();
+          else chooseBetween();
           return;
         }
         if (!r.ok) throw new ApiError(r.status, await r.json().catch(() => ({})));
         note = await r.json();
         etag = r.headers.get('ETag');
-        if (!dirty) drafts.drop(BACKUP);
+        base = note.version;
+        if (dirty) keep();
+        else drafts.drop(BACKUP);
         state('saved', t('note.saved', { version: note.version, at: fmt(note.updated_at) }));
         versions().catch(() => null);
       } catch (err) {
@@ -79,14 +154,17 @@ export default async function noteEditor(main, { note_id: id }) {
 
   form.addEventListener('input', () => {
     dirty = true;
-    drafts.put(BACKUP, body()); // kept on the device until the server has it
+    keep(); // kept on the device until the server has it
     clearTimeout(timer);
-    timer = setTimeout(save, 800);
+    if (!choosing) timer = setTimeout(save, 800);
   });
+  // Another tab's save clears the device's copy: a tab left with unsaved text keeps it again.
+  const onHide = () => { if (dirty) keep(); };
+  window.addEventListener('pagehide', onHide);
 
   $('#note-sign', main).addEventListener('click', async () => {
     await save();
-    if (dirty) { say(t('note.save_first'), 'error'); return; }
+    if (dirty || choosing) { say(t('note.save_first'), 'error'); return; }
     if (!confirm(t('note.confirm_sign'))) return;
     try {
       await api(`/notes/${id}/sign`, { json: {}, headers: { 'If-Match': etag } });
@@ -95,12 +173,23 @@ export default async function noteEditor(main, { note_id: id }) {
       navigate(`/cases/${note.case_id}`);
     } catch (err) { say(err.message, 'error'); }
   });
+  $('#note-addendum', main).addEventListener('click', () => addendum());
+  $('#note-ack', main).addEventListener('click', async () => {
+    try {
+      await api(`/notes/${id}/acknowledge`, { json: {}, headers: { 'If-Match': etag } });
+      await load();
+    } catch (err) { say(err.message, 'error'); }
+  });
 
   await load();
   // What the facility has, beside the advice being written. Not awaited: the editor (and
   // its save on leaving) does not wait for it, and works without it (the card stays hidden).
   api(`/cases/${note.case_id}`)
-    .then((kase) => facility(main, kase.organization_id, session.me))
+    .then((kase) => facility(main, kase.organization_id, me))
     .catch(() => null);
-  return () => { clearTimeout(timer); if (dirty) save(); };
+  return () => {
+    clearTimeout(timer);
+    window.removeEventListener('pagehide', onHide);
+    if (dirty) save();
+  };
 }
