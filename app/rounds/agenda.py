@@ -13,6 +13,7 @@ from app.cases.access import full_access
 from app.cases.lifecycle import OPEN_STATUSES
 from app.cases.models import Case, CaseStatus
 from app.core.clock import utcnow
+from app.core.conditional import check_if_match, etag
 from app.core.errors import Conflict, Forbidden, Unprocessable
 from app.core.principal import Principal, Role
 from app.rounds.access import can_edit, may_advise
@@ -123,17 +124,23 @@ async def update_agenda_item(
     start: str,
     item_id: str,
     data: dict[str, Any],
+    if_match: str | None = None,
 ) -> RoundAgendaItem:
     original, _ = await resolve_occurrence(session, series, start)
+    # Held to the commit: of two recommendations written from the same version, the second
+    # is told it is stale (412) instead of replacing the first unseen.
     item = await session.scalar(
-        select(RoundAgendaItem).where(
+        select(RoundAgendaItem)
+        .where(
             col(RoundAgendaItem.id) == item_id,
             col(RoundAgendaItem.series_id) == series.id,
             col(RoundAgendaItem.occurrence_start) == original,
         )
+        .with_for_update()
     )
     if item is None:
         raise AgendaItemNotFound("No such agenda item.")
+    check_if_match(if_match, etag(item.version), what="agenda item")
     if "recommendation" in data and not may_advise(p, series):
         raise Forbidden("Only the round's specialists and its host record recommendations.")
     if ({"presenter_id", "position"} & data.keys()) and not can_edit(p, series):

@@ -2,7 +2,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Query, Response
 
-from app.core.conditional import CONDITIONAL_READ, IfMatch, with_etag
+from app.core.conditional import CONDITIONAL_READ, IfMatch, etag, with_etag
 from app.core.deps import RoundsRead, RoundsWrite, SessionDep, UserPrincipal
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
@@ -243,8 +243,9 @@ async def get_agenda(
 @router.patch(
     OCC + "/agenda/{item_id}",
     response_model=AgendaItemRead,
-    summary="Record the round's recommendation (it joins the case's record), or rearrange the item",
-    responses=problem_responses(401, 403, 404, 415, 422),
+    summary="Record the round's recommendation (it joins the case's record), or rearrange the "
+    "item (If-Match: its version's ETag, 412 when stale)",
+    responses=problem_responses(401, 403, 404, 412, 415, 422),
 )
 async def update_agenda_item(
     session: SessionDep,
@@ -253,10 +254,14 @@ async def update_agenda_item(
     start: str,
     item_id: str,
     body: AgendaUpdate,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> object:
-    return await service.update_agenda_item(
-        session, p, series, start, item_id, body.model_dump(exclude_unset=True)
+    item = await service.update_agenda_item(
+        session, p, series, start, item_id, body.model_dump(exclude_unset=True), if_match
     )
+    with_etag(response, etag(item.version))
+    return item
 
 
 @router.get(

@@ -195,6 +195,14 @@ async def test_a_round_from_the_calendar_to_the_quality_charts(app, factory, clo
         await spec.keyboard.press("Tab")  # from the text to its Save button
         await spec.keyboard.press("Enter")
         await spec.wait_for_selector(f"#agenda li[data-case-id='{case_id}'] p.muted", timeout=10000)
+        # The host clinician writes too, on the page she opened before: she is shown the
+        # specialist's advice, hers stays in the box, and nothing is replaced unseen.
+        mine = clin.locator(f"#agenda li[data-case-id='{case_id}']")
+        await mine.locator("textarea").fill("Biopsia primero.")
+        await mine.locator("button.save-rec").click()
+        await mine.locator(".rec-clash:not([hidden])").wait_for(timeout=10000)
+        assert ADVICE[:30] in await mine.locator(".rec-clash").inner_text()
+        assert await mine.locator("textarea").input_value() == "Biopsia primero."
 
         # After the round the advice is in the case's record, where the clinician reads it.
         clock.set(start + timedelta(hours=3))

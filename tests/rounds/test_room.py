@@ -189,6 +189,48 @@ async def test_agenda_suggestions_recommendations_and_the_case_record(client, fa
     assert [e["recommendation"] for e in shown] == ["Punch biopsy; start topical steroid."]
 
 
+async def test_a_recommendation_written_from_a_stale_version_is_refused_not_lost(
+    client, factory, host
+):
+    org, clin = host
+    spec = await factory.make_user(Role.specialist)
+    rnd = await make_round(org.id, participants=[(spec.id, "specialist")])
+    occ = f"{API}/rounds/{rnd.id}/occurrences/2026-10-13T13:00:00Z"
+    case = await factory.make_case(org.id, specialty="dermatology", status="unmatched")
+    r = await client.post(
+        f"{occ}/agenda",
+        headers=factory.headers(clin),
+        json={"case_id": case.id, "presenter_id": clin.id},
+    )
+    item = r.json()
+    url, seen = f"{occ}/agenda/{item['id']}", f'"{item["version"]}"'
+    # The host and the specialist both read version 1 and both write.
+    r = await client.patch(
+        url,
+        headers={**factory.headers(clin), "If-Match": seen},
+        json={"recommendation": "Refer to the district hospital for biopsy."},
+    )
+    assert r.status_code == 200, r.text
+    assert r.headers["ETag"] == f'"{item["version"] + 1}"'
+    r = await client.patch(
+        url,
+        headers={**factory.headers(spec), "If-Match": seen},
+        json={"recommendation": "Topical steroid; no biopsy."},
+    )
+    assert r.status_code == 412, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    r = await client.get(f"{occ}/agenda", headers=factory.headers(spec))
+    (now,) = r.json()["items"]
+    assert now["recommendation"] == "Refer to the district hospital for biopsy."
+    # Read again, she writes on what is there now.
+    r = await client.patch(
+        url,
+        headers={**factory.headers(spec), "If-Match": f'"{now["version"]}"'},
+        json={"recommendation": "Agree: biopsy first."},
+    )
+    assert r.status_code == 200, r.text
+
+
 async def test_attendance_counts_local_clinicians(client, factory, host):
     org, clin = host
     h = factory.headers(clin)

@@ -85,18 +85,29 @@ export default async function round(main, { round_id: id }) {
     $('#agenda', main).replaceChildren(...agenda.map((item) => {
       const tid = `rec-${item.id}`;
       const area = h('textarea', { id: tid, rows: 3, maxlength: 8000, value: item.recommendation || '', readonly: !canRecommend });
+      const clash = h('p', { class: 'notice rec-clash', role: 'status', hidden: true });
       return h('li', { data: { caseId: item.case_id, itemId: item.id } },
         h('div', { class: 'item-head' },
           h('a', { href: `/cases/${item.case_id}`, text: cases.get(item.case_id)?.question || `${t('rounds.case')} ${item.case_id.slice(-6)}` }),
           h('span', { class: 'muted', text: `${t('rounds.presenter')}: ${nameOf(item.presenter_id)}` })),
         h('label', { for: tid, text: t('rounds.recommendation') }), area,
+        clash,
         item.recommended_at ? h('p', { class: 'muted', text: t('rounds.recommended_at', { when: fmt(item.recommended_at) }) }) : null,
         canRecommend ? h('button', { type: 'button', class: 'secondary save-rec', text: t('action.save'), onclick: () => busy(main, async () => {
           try {
             await api(`${base}/agenda/${item.id}`, { method: 'PATCH', json: { recommendation: area.value }, headers: { 'If-Match': `"${item.version}"` } });
             say(t('saved'));
             await show();
-          } catch (err) { say(err.message, 'error'); }
+          } catch (err) {
+            // Someone saved meanwhile: theirs is shown, hers stays in the box, and saving
+            // again (now on their version) replaces it knowingly.
+            const fresh = err instanceof ApiError && err.status === 412
+              ? (await all(`${base}/agenda`)).find((i) => i.id === item.id) : null;
+            if (!fresh) { say(err.message, 'error'); return; }
+            item.version = fresh.version;
+            clash.textContent = t('rounds.rec_conflict', { text: fresh.recommendation || '—' });
+            clash.hidden = false;
+          }
         }) }) : null);
     }));
     if (!agenda.length) $('#agenda', main).append(h('li', { class: 'muted', text: t('rounds.agenda_empty') }));
