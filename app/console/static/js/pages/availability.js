@@ -17,15 +17,51 @@ function windowRow(w = { weekday: 0, start: '09:00', end: '17:00' }) {
   return li;
 }
 
-function offRow(o = { start: '', end: '' }) {
+// Time off comes back as UTC instants: the start of the first day off and the end
+// (exclusive) of the last, both at midnight in her profile's zone when she gave dates. The
+// form shows her own calendar days, the last one included; a boundary the API was given as
+// an instant inside a day is shown as its day and sent back as that same instant unless
+// its date is changed, so saving untouched changes nothing.
+const DAY_PARTS = { hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' };
+
+function zoneParts(zone) {
+  let fmt;
+  try {
+    fmt = new Intl.DateTimeFormat('en-US', { ...DAY_PARTS, timeZone: zone || 'UTC' });
+  } catch {
+    fmt = new Intl.DateTimeFormat('en-US', { ...DAY_PARTS, timeZone: 'UTC' }); // (the server checks zones)
+  }
+  return (ms) => Object.fromEntries(fmt.formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
+}
+
+function boundary(value, zone, isEnd) {
+  const ms = Date.parse(value);
+  if (!value || Number.isNaN(ms)) return { date: '', exact: null };
+  const parts = zoneParts(zone);
+  const at = parts(ms);
+  const midnight = at.hour === '00' && at.minute === '00' && at.second === '00' && !/\.\d*[1-9]/.test(value);
+  const day = isEnd ? parts(ms - 1) : at; // the end is exclusive: her last day off is the day before
+  return { date: `${day.year}-${day.month}-${day.day}`, exact: midnight ? null : String(value) };
+}
+
+function offRow(o = { start: '', end: '' }, zone = '') {
   const n = offRow.n = (offRow.n || 0) + 1;
+  const start = boundary(o.start, zone, false);
+  const end = boundary(o.end, zone, true);
+  const input = (id, name, b) => h('input', { id, name, type: 'date', value: b.date, data: b.exact ? { shown: b.date, exact: b.exact } : {} });
   const li = h('li', { class: 'row3' },
     h('label', { for: `os-${n}`, text: t('field.from') }),
-    h('input', { id: `os-${n}`, name: 'off_start', type: 'date', value: String(o.start).slice(0, 10) }),
+    input(`os-${n}`, 'off_start', start),
     h('label', { for: `oe-${n}`, text: t('field.to') }),
-    h('input', { id: `oe-${n}`, name: 'off_end', type: 'date', value: String(o.end).slice(0, 10) }),
+    input(`oe-${n}`, 'off_end', end),
     h('button', { type: 'button', class: 'secondary', text: t('action.remove'), onclick: () => li.remove() }));
   return li;
+}
+
+// What the API is sent for one boundary: the date in the field (a whole day in her zone),
+// or the instant it came as if it was not at midnight and its date was not changed.
+function sent(el) {
+  return el.dataset.exact && el.value === el.dataset.shown ? el.dataset.exact : el.value;
 }
 
 export default async function availability(main) {
@@ -45,7 +81,7 @@ export default async function availability(main) {
   const windows = $('#windows', main);
   const off = $('#time-off', main);
   windows.replaceChildren(...profile.availability.map(windowRow));
-  off.replaceChildren(...profile.time_off.map(offRow));
+  off.replaceChildren(...profile.time_off.map((o) => offRow(o, profile.timezone)));
   $('#add-window', main).addEventListener('click', () => windows.append(windowRow()));
   $('#add-time-off', main).addEventListener('click', () => off.append(offRow()));
 
@@ -63,7 +99,7 @@ export default async function availability(main) {
         end: li.querySelector('[name=end]').value === '23:59' ? '24:00' : li.querySelector('[name=end]').value,
       })),
       time_off: [...off.children].map((li) => ({
-        start: li.querySelector('[name=off_start]').value, end: li.querySelector('[name=off_end]').value,
+        start: sent(li.querySelector('[name=off_start]')), end: sent(li.querySelector('[name=off_end]')),
       })).filter((o) => o.start && o.end),
     };
     try {
