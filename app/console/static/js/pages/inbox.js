@@ -4,6 +4,8 @@ import { $, ApiError, all, api, busy, fmt, h, label, localTime, pill, say, t } f
 import { InboxLive } from '../live.js';
 import { offerActions } from '../offer_actions.js';
 
+const GONE = new Set(['offer.withdrawn', 'offer.expired']);
+
 export default async function inbox(main) {
   const list = $('#offer-list', main);
   const feed = $('#feed', main);
@@ -57,8 +59,12 @@ export default async function inbox(main) {
     onState(s) { linkState.dataset.state = s; linkState.textContent = t(`room.${s}`); if (s === 'open') reload(); },
     onFrame(f) {
       if (f.type !== 'event') return;
+      // A notification repeats an event the feed already shows.
+      if (f.event === 'notification.created') return;
+      // A case whose offer went elsewhere is no longer hers to open.
+      const opens = f.payload?.case_id && !GONE.has(f.event);
       feed.prepend(h('li', {}, h('time', { datetime: f.at, text: fmt(f.at) }), ' · ', label('event', f.event),
-        f.payload?.case_id ? [' · ', h('a', { href: `/cases/${f.payload.case_id}`, text: t('inbox.open_case') })] : null));
+        opens ? [' · ', h('a', { href: `/cases/${f.payload.case_id}`, text: t('inbox.open_case') })] : null));
       while (feed.children.length > 20) feed.lastChild.remove();
       if (f.event.startsWith('offer.') || f.event.startsWith('case.') || f.event.startsWith('matching.')) reload();
     },
