@@ -2,8 +2,15 @@
 // case with the draft's own Idempotency-Key, so a send the link cut off is sent again with
 // the same key when the link returns and the case is never made twice. Then the photo,
 // with its own key, the same way.
-import { $, ApiError, api, fillForm, formData, h, label, navigate, say, session, showProblem, t, uuid } from '../core.js';
+import { $, ApiError, api, fillForm, formData, h, label, lang, navigate, say, session, showProblem, t, uuid } from '../core.js';
 import { drafts, files, shrink } from '../drafts.js';
+
+// The photos the service takes (app/cases/attachments.py ALLOWED, its images; the file
+// input's accept lists the same). A browser that does not know a type (HEIC, often) gives
+// none: the name's ending says it then. The service still reads the bytes themselves.
+const PHOTO_TYPES = new Set(['image/jpeg', 'image/jpg', 'image/png', 'image/webp', 'image/heic', 'image/heif']);
+const PHOTO_NAMES = /\.(jpe?g|png|webp|hei[cf])$/i;
+const isPhoto = (file) => PHOTO_TYPES.has((file.type || '').toLowerCase()) || PHOTO_NAMES.test(file.name || '');
 
 export default async function caseNew(main) {
   const form = $('#case-form', main);
@@ -17,8 +24,16 @@ export default async function caseNew(main) {
   let sending = false;
   let previewUrl = null;
 
+  // The specialty is chosen, never defaulted: a first, empty choice, shown until she picks
+  // one (the select is required), then the specialties in her language's order.
   const specialties = await api('/specialties');
-  form.specialty.replaceChildren(...specialties.map((s) => h('option', { value: s.code, text: label('specialty', s.code) })));
+  const byLabel = new Intl.Collator(lang).compare;
+  const choices = specialties.map((s) => ({ code: s.code, text: label('specialty', s.code) }))
+    .sort((a, b) => byLabel(a.text, b.text));
+  form.specialty.replaceChildren(
+    h('option', { value: '', text: t('intake.choose_specialty') }),
+    ...choices.map((s) => h('option', { value: s.code, text: s.text })),
+  );
 
   const fresh = () => ({ fields: {}, key: uuid(), photoKey: uuid(), caseId: null, pending: false });
   let draft = drafts.get(KEY) || fresh();
@@ -72,9 +87,30 @@ export default async function caseNew(main) {
   await followUp();
 
   form.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(save, 300); });
+  // Refused on the form, before anything is sent: a file that is no photo the service takes.
+  const refuse = (el, text) => {
+    el.setAttribute('aria-invalid', 'true');
+    errorBox.textContent = text;
+    errorBox.hidden = false;
+    el.focus();
+  };
+  const unflag = (el) => {
+    if (el.getAttribute('aria-invalid') !== 'true') return;
+    el.removeAttribute('aria-invalid');
+    errorBox.hidden = true;
+  };
+  form.specialty.addEventListener('change', () => { if (form.specialty.value) unflag(form.specialty); });
   form.photo.addEventListener('change', async () => {
     const file = form.photo.files[0];
     if (!file) return;
+    if (!isPhoto(file)) {
+      // What is shown chosen is what would go: not an earlier photo kept on the device.
+      await files.drop(PHOTO);
+      showPhoto(null);
+      refuse(form.photo, t('intake.photo_type'));
+      return;
+    }
+    unflag(form.photo);
     const small = await shrink(file);
     await files.put(PHOTO, small);
     showPhoto(small);
@@ -84,6 +120,16 @@ export default async function caseNew(main) {
     if (sending) return;
     sending = true;
     errorBox.hidden = true;
+    // The case sent, its draft is done with: what is left is said on the case's own page.
+    const done = async (message, kind) => {
+      const id = draft.caseId;
+      drafts.drop(KEY);
+      await files.drop(PHOTO);
+      draft = fresh();
+      clearInterval(retry);
+      say(message, kind);
+      navigate(`/cases/${id}`);
+    };
     try {
       if (!draft.caseId) {
         const created = await api('/cases', { json: draft.fields, key: draft.key });
@@ -94,15 +140,18 @@ export default async function caseNew(main) {
       if (photo) {
         const body = new FormData();
         body.append('file', photo, photo.name || 'photo.jpg');
-        await api(`/cases/${draft.caseId}/attachments`, { body, key: draft.photoKey });
+        try {
+          await api(`/cases/${draft.caseId}/attachments`, { body, key: draft.photoKey });
+        } catch (err) {
+          if (!(err instanceof ApiError)) throw err; // the link: retried as the case is
+          // The case is made and offered; only the photo was refused (its bytes are no
+          // image, it is too large...). Nothing on this form can change that: the case's
+          // page takes another.
+          await done(`${t('intake.sent_photo_refused')} (${err.message})`, 'error');
+          return;
+        }
       }
-      const id = draft.caseId;
-      drafts.drop(KEY);
-      await files.drop(PHOTO);
-      draft = fresh();
-      clearInterval(retry);
-      say(t('intake.sent'));
-      navigate(`/cases/${id}`);
+      await done(t('intake.sent'));
     } catch (err) {
       if (err instanceof ApiError) {
         // The service refused it: the person must change something; nothing is retried.
@@ -123,6 +172,16 @@ export default async function caseNew(main) {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     save();
+    // Checked before anything is sent (the form is novalidate: its messages are these).
+    if (form.specialty.validity.valueMissing) {
+      refuse(form.specialty, t('intake.specialty_required'));
+      return;
+    }
+    const chosen = form.photo.files[0];
+    if (chosen && !isPhoto(chosen)) {
+      refuse(form.photo, t('intake.photo_type'));
+      return;
+    }
     if (!form['consent.obtained'].checked) {
       form['consent.obtained'].setAttribute('aria-invalid', 'true');
       errorBox.textContent = t('intake.consent_required');
@@ -141,6 +200,8 @@ export default async function caseNew(main) {
     await files.drop(PHOTO);
     draft = fresh();
     form.reset();
+    for (const el of [form.specialty, form.photo]) el.removeAttribute('aria-invalid');
+    errorBox.hidden = true;
     // reset() keeps a hidden field's value: the discarded draft's earlier case goes with it.
     form.follow_up_of.value = '';
     followUpOf = asked;
