@@ -95,11 +95,23 @@ async def test_the_facility_asks_again_about_the_patient_of_an_answered_case(app
         assert await page.input_value("#follow-up-of") == ""
         await page.fill("#question", "Itchy papules between the fingers?")
         await page.fill("#patient-reference", "HSR-7777")
+        await page.select_option("#specialty", "dermatology")
         await page.check("#consent")
         await page.click("#case-form button[type=submit]")
         await page.wait_for_url(lambda url: url.rsplit("/", 1)[1] not in ("new", new_id))
         await ready(page, "case")
         other = page.url.rsplit("/", 1)[1]
+        # A closed case takes nothing more: its attachments show, no form to add one.
+        closed = await factory.make_case(
+            prog.org["id"],
+            status="closed",
+            submitted_by_id=prog.people["clinician"]["id"],
+            assigned_specialist_id=prog.people["specialist"]["id"],
+        )
+        await page.goto(f"{base}/cases/{closed.id}")
+        await ready(page, "case")
+        assert await page.locator("#attachments").is_visible()
+        assert await page.locator("#attach-form").is_hidden()
         await ctx.close()
         async with httpx.AsyncClient(base_url=base, timeout=20) as c:
             h = await bearers(c, prog, "clinician")

@@ -139,40 +139,61 @@ export async function candidates(main, kase, reload) {
     h('thead', {}, h('tr', {}, ...['', 'field.name', 'candidates.score', 'candidates.parts', 'candidates.now', 'candidates.load', 'field.status']
       .map((k) => h('th', { scope: 'col', text: k ? t(k) : '' })))),
     h('tbody', {}, ...res.items.map((c, i) => h('tr', {},
-      h('td', {}, h('input', { type: 'checkbox', name: 'specialist_ids', value: c.specialist_id, id: `cand-${i}`, 'aria-label': c.name })),
+      // One offer per specialist per case: someone offered it before is shown, not offered again.
+      h('td', {}, h('input', { type: 'checkbox', name: 'specialist_ids', value: c.specialist_id, id: `cand-${i}`, 'aria-label': c.name, disabled: !!c.offer_status })),
       h('td', {}, h('label', { for: `cand-${i}`, text: c.name })),
       h('td', { text: fmtNumber(c.score, 2) }),
       h('td', { class: 'muted', text: Object.entries(c.parts).map(([k, v]) => `${label('part', k)} ${fmtNumber(v, 2)}`).join(' · ') }),
       h('td', { text: c.available_now ? t('yes') : t('no') }),
       h('td', { text: `${c.active_cases}/${c.max_active_cases}` }),
       h('td', { text: c.offer_status ? label('offer', c.offer_status) : '' })))));
-  $('#excluded-list', main).replaceChildren(...(res.excluded || []).map((x) =>
-    h('li', { text: `${x.name}: ${x.reasons.join(', ')}` })));
+  const reasons = (codes) => codes.map((r) => label('exclusion', r)).join(', ');
+  const excluded = res.excluded || [];
+  $('#excluded-list', main).replaceChildren(...excluded.map((x) => h('li', { text: `${x.name}: ${reasons(x.reasons)}` })));
+  if (!res.items.length && !excluded.length) {
+    $('#excluded-list', main).append(h('li', { class: 'muted', text: t('candidates.nobody') }));
+  }
+  const names = new Map(res.items.map((c) => [c.specialist_id, c.name]));
+  // A refusal names each specialist who cannot be offered it, and why ("…: at_capacity").
+  const refused = (err, ids) => [err.message, ...(err.problem?.errors || []).map((e) => {
+    const who = names.get(ids[Number(e.pointer.split('/').pop())]) || '';
+    const why = e.detail.includes(': ') ? reasons(e.detail.split(': ').pop().split(', ')) : e.detail;
+    return `${who}: ${why}`;
+  })].join(' — ');
+  const offer = async (body, ids = []) => {
+    try {
+      const made = await api(`/cases/${kase.id}/offers`, { json: body });
+      if (made.items.length) say(t('candidates.offered'));
+      else say(t('candidates.none_offered'), 'error');
+      await reload();
+    } catch (err) { say(err instanceof ApiError ? refused(err, ids) : err.message, 'error'); }
+  };
   const form = $('#offer-form', main);
   form.onsubmit = async (e) => {
     e.preventDefault();
     const ids = formData(form).specialist_ids || [];
     if (!ids.length) { say(t('candidates.pick'), 'error'); return; }
-    try { await api(`/cases/${kase.id}/offers`, { json: { specialist_ids: ids } }); say(t('candidates.offered')); await reload(); } catch (err) { say(err.message, 'error'); }
+    await offer({ specialist_ids: ids }, ids);
   };
-  $('#offer-auto', main).onclick = async () => {
-    try { await api(`/cases/${kase.id}/offers`, { json: { auto: true, count: 3 } }); say(t('candidates.offered')); await reload(); } catch (err) { say(err.message, 'error'); }
-  };
+  $('#offer-auto', main).onclick = () => offer({ auto: true, count: 3 });
 }
+
+// A form's submit, once per page: the button held while it goes, a refusal said on the form.
+export const submitter = (main) => (sel, fn) => {
+  const form = $(sel, main);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const button = form.querySelector('[type=submit]');
+    button.disabled = true;
+    try { await fn(form); } catch (err) {
+      if (err instanceof ApiError) showProblem(form, err); else say(t('error.offline'), 'error');
+    } finally { button.disabled = false; }
+  });
+};
 
 // Forms wired once per page (the sections above are redrawn; these stay).
 export function wireForms(main, kase, reload) {
-  const on = (sel, fn) => {
-    const form = $(sel, main);
-    form.addEventListener('submit', async (e) => {
-      e.preventDefault();
-      const button = form.querySelector('[type=submit]');
-      button.disabled = true;
-      try { await fn(form); } catch (err) {
-        if (err instanceof ApiError) showProblem(form, err); else say(t('error.offline'), 'error');
-      } finally { button.disabled = false; }
-    });
-  };
+  const on = submitter(main);
   on('#close-form', async (form) => {
     await api(`/cases/${kase.id}/close`, { json: { outcome: form.outcome.value } });
     say(t('close.done'));

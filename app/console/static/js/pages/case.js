@@ -5,6 +5,7 @@ import { $, ApiError, api, busy, factRows, fmt, h, label, localTime, navigate, p
 import { openCall } from '../call.js';
 import { openRoom } from '../room.js';
 import * as parts from '../case_parts.js';
+import { CANCELLABLE, people, wirePeople } from '../case_people.js';
 import { offerActions } from '../offer_actions.js';
 
 const OPEN = new Set(['submitted', 'offered', 'assigned', 'answered', 'unmatched']);
@@ -67,6 +68,8 @@ export default async function casePage(main, { case_id: id }) {
     show('#followups', full && kase.status !== 'cancelled');
     show('#feedback', local && ['answered', 'closed'].includes(kase.status));
     show('#close', (local || staff) && kase.status === 'answered');
+    show('#cancel', (local || staff) && CANCELLABLE.has(kase.status));
+    show('#people', full);
     show('#candidates', staff && ['submitted', 'offered', 'unmatched'].includes(kase.status));
     show('#record', full);
     if (!full) {
@@ -79,8 +82,9 @@ export default async function casePage(main, { case_id: id }) {
     await Promise.all([
       // A specialist who sees the case whole is its assigned one or one added to it: both write notes.
       parts.notes(main, kase, record, { local, me, reload, mine: me.role === 'specialist' && ['assigned', 'answered'].includes(kase.status) }),
-      parts.attachments(main, kase, { canAdd: local || mine }),
+      parts.attachments(main, kase, { canAdd: (local || mine) && !['closed', 'cancelled'].includes(kase.status) }),
       parts.followUps(main, kase, me),
+      people(main, kase, { canAdd: (staff || local || mine) && OPEN.has(kase.status) }),
       staff && !$('#candidates', main).hidden ? parts.candidates(main, kase, reload) : null,
     ]);
   }
@@ -116,6 +120,7 @@ export default async function casePage(main, { case_id: id }) {
   facts();
   await Promise.all([sections(), parts.facility(main, kase.organization_id, me)]);
   parts.wireForms(main, kase, reload);
+  wirePeople(main, kase, parts.submitter(main), reload);
 
   let room = null;
   let call = null;

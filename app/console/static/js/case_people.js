@@ -1,0 +1,43 @@
+// Who takes part in a case beside its facility and its assigned specialist (an interpreter,
+// a second specialist), and adding one; cancelling a case sent by mistake.
+import { $, all, api, formData, h, label, t } from './core.js';
+
+export const CANCELLABLE = new Set(['submitted', 'offered', 'unmatched', 'assigned']);
+
+// Named where the directory lets this viewer see the person; else by role.
+export async function people(main, kase, { canAdd }) {
+  const parts = await all(`/cases/${kase.id}/participants`);
+  const names = await Promise.all(parts.map((p) => api(`/users/${p.user_id}`).then((u) => u.name, () => null)));
+  const list = $('#people-list', main);
+  list.replaceChildren(...parts.map((p, i) => h('li', { data: { userId: p.user_id } },
+    h('strong', { text: names[i] || label('role', p.role) }), names[i] ? ` · ${label('role', p.role)}` : null)));
+  if (!parts.length) list.append(h('li', { class: 'muted', text: t('people.none') }));
+  $('#people-needed', main).hidden = !(kase.interpreter_needed && !parts.some((p) => p.role === 'interpreter'));
+  const form = $('#people-form', main);
+  form.hidden = !canAdd;
+  if (canAdd) await choices(form, kase, parts);
+}
+
+// Those of the chosen role who could still join: active, not on the case already.
+async function choices(form, kase, parts) {
+  const taken = new Set([kase.assigned_specialist_id, ...parts.map((p) => p.user_id)]);
+  const users = (await all(`/users?role=${form.role.value}`)).filter((u) => u.active && !taken.has(u.id));
+  form.user_id.replaceChildren(...users.map((u) => h('option', { value: u.id, text: u.name })));
+  if (!users.length) form.user_id.append(h('option', { value: '', text: t('people.nobody') }));
+}
+
+// Wired once per page, as the other forms (`on` reports a refusal on the form).
+export function wirePeople(main, kase, on, reload) {
+  const form = $('#people-form', main);
+  form.role.addEventListener('change', () => all(`/cases/${kase.id}/participants`).then((parts) => choices(form, kase, parts)));
+  on('#people-form', async () => {
+    await api(`/cases/${kase.id}/participants`, { json: formData(form) });
+    await reload();
+  });
+  on('#cancel-form', async (f) => {
+    if (!confirm(t('cancel.confirm'))) return;
+    await api(`/cases/${kase.id}/cancel`, { json: formData(f) });
+    f.reset();
+    await reload();
+  });
+}
