@@ -2,6 +2,7 @@
 // and move between pages without a full reload (the access token lives in this page's
 // memory, so staying in one document spares a token refresh per click).
 import { $, $$, api, refresh, session, signOut, t, tz, say } from './core.js';
+import { watchPending } from './case_outbox.js';
 
 let stop = null; // the current page's clean-up (close its sockets, timers)
 
@@ -44,6 +45,7 @@ async function start(main) {
     }));
   }
   document.body.dataset.ready = page; // tests and slow links: the page is usable now
+  watchPending(page === 'case_new'); // a case kept on the device goes from any page
 }
 
 async function go(href, push = true) {

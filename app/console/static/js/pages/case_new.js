@@ -4,6 +4,7 @@
 // with its own key, the same way.
 import { $, ApiError, api, fillForm, formData, h, label, lang, navigate, say, session, showProblem, t, uuid } from '../core.js';
 import { drafts, files, shrink } from '../drafts.js';
+import { draftKey, sendPending } from '../case_outbox.js';
 
 // The photos the service takes (app/cases/attachments.py ALLOWED, its images; the file
 // input's accept lists the same). A browser that does not know a type (HEIC, often) gives
@@ -17,7 +18,7 @@ export default async function caseNew(main) {
   const state = $('#draft-state', main);
   const errorBox = $('#case-error', main);
   const preview = $('#photo-preview', main);
-  const KEY = `console:case-draft:${session.me.id}`;
+  const KEY = draftKey(session.me);
   const PHOTO = `${KEY}:photo`;
   let timer = null;
   let retry = null;
@@ -120,46 +121,20 @@ export default async function caseNew(main) {
     if (sending) return;
     sending = true;
     errorBox.hidden = true;
-    // The case sent, its draft is done with: what is left is said on the case's own page.
-    const done = async (message, kind) => {
-      const id = draft.caseId;
-      drafts.drop(KEY);
-      await files.drop(PHOTO);
-      draft = fresh();
-      clearInterval(retry);
-      say(message, kind);
-      navigate(`/cases/${id}`);
-    };
     try {
-      if (!draft.caseId) {
-        const created = await api('/cases', { json: draft.fields, key: draft.key });
-        draft.caseId = created.id;
-        drafts.put(KEY, draft);
-      }
-      const photo = await files.get(PHOTO);
-      if (photo) {
-        const body = new FormData();
-        body.append('file', photo, photo.name || 'photo.jpg');
-        try {
-          await api(`/cases/${draft.caseId}/attachments`, { body, key: draft.photoKey });
-        } catch (err) {
-          if (!(err instanceof ApiError)) throw err; // the link: retried as the case is
-          // The case is made and offered; only the photo was refused (its bytes are no
-          // image, it is too large...). Nothing on this form can change that: the case's
-          // page takes another.
-          await done(`${t('intake.sent_photo_refused')} (${err.message})`, 'error');
-          return;
-        }
-      }
-      await done(t('intake.sent'));
-    } catch (err) {
-      if (err instanceof ApiError) {
+      const r = await sendPending(session.me);
+      draft = drafts.get(KEY) || fresh(); // what the send left (a case id, or nothing: sent)
+      if (r?.sent) {
+        clearInterval(retry);
+        // The case's page says what is left: a photo the service refused can go there.
+        if (r.photoRefused) say(`${t('intake.sent_photo_refused')} (${r.photoRefused})`, 'error');
+        else say(t('intake.sent'));
+        navigate(`/cases/${r.sent}`);
+      } else if (r?.refused) {
         // The service refused it: the person must change something; nothing is retried.
-        draft.pending = false;
-        drafts.put(KEY, draft);
-        showProblem(form, err, errorBox);
+        showProblem(form, r.refused, errorBox);
         note('');
-      } else {
+      } else if (r?.offline) {
         note(t('intake.waiting_for_link'));
         clearInterval(retry);
         retry = setInterval(send, 5000);
