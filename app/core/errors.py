@@ -142,6 +142,14 @@ class RateLimited(AppError):
 class ProblemError(BaseModel):
     pointer: str
     detail: str
+    code: str | None = Field(
+        default=None,
+        description="Why, for programs (a validation failure's kind: `missing`, "
+        "`string_too_long`, `less_than_equal`...), so a client can say it in its own words.",
+    )
+    limit: float | None = Field(
+        default=None, description="The bound a value broke (a length, a number), when there is one."
+    )
 
 
 class Problem(BaseModel):
@@ -187,6 +195,23 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
+# The bound each kind of validation failure names in its context, when it has one.
+_LIMITS = ("max_length", "min_length", "le", "ge", "lt", "gt")
+
+
+def _field_error(e: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "pointer": _pointer(tuple(e.get("loc", ()))),
+        "detail": str(e.get("msg")),
+        "code": str(e.get("type")),
+    }
+    ctx = e.get("ctx") or {}
+    bound = next((ctx[k] for k in _LIMITS if isinstance(ctx.get(k), int | float)), None)
+    if bound is not None:
+        out["limit"] = bound
+    return out
+
+
 def _pointer(loc: tuple[Any, ...]) -> str:
     parts = list(loc)
     if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
@@ -223,9 +248,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
             "The body is not valid JSON.",
             instance=request.url.path,
         )
-    pointers = [
-        {"pointer": _pointer(tuple(e.get("loc", ()))), "detail": str(e.get("msg"))} for e in errs
-    ]
+    pointers = [_field_error(e) for e in errs]
     return problem_response(
         422,
         "validation-error",

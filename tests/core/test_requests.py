@@ -21,7 +21,11 @@ async def test_unknown_field_is_422_with_a_json_pointer(client, factory):
     h = await _admin_headers(factory)
     r = await client.post(f"{API}/organizations", json={**ORG, "contry": "AR"}, headers=h)
     body = assert_problem(r, 422, "validation-error")
-    assert {"pointer": "/contry", "detail": "Extra inputs are not permitted"} in body["errors"]
+    assert {
+        "pointer": "/contry",
+        "detail": "Extra inputs are not permitted",
+        "code": "extra_forbidden",
+    } in body["errors"]
     nested = {**ORG, "local_resources": {"text": "x", "tag": ["cbc"]}}
     body = assert_problem(await client.post(f"{API}/organizations", json=nested, headers=h), 422)
     assert [e["pointer"] for e in body["errors"]] == ["/local_resources/tag"]
@@ -32,6 +36,12 @@ async def test_unknown_field_is_422_with_a_json_pointer(client, factory):
     # Query parameters are pointed at too.
     body = assert_problem(await client.get(f"{API}/organizations?limit=0", headers=h), 422)
     assert body["errors"][0]["pointer"] == "#query/limit"
+    # Each says its kind and the bound it broke, so a client can say it in its own words.
+    assert (body["errors"][0]["code"], body["errors"][0]["limit"]) == ("greater_than_equal", 1)
+    long_name = {**ORG, "name": "x" * 10_000}
+    body = assert_problem(await client.post(f"{API}/organizations", json=long_name, headers=h), 422)
+    (err,) = body["errors"]
+    assert (err["pointer"], err["code"]) == ("/name", "string_too_long") and err["limit"] > 0
 
 
 async def test_patch_rejects_unknown_fields(client, factory):

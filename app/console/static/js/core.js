@@ -144,9 +144,13 @@ export async function signOut() {
 }
 
 // ---- the API -----------------------------------------------------------------------
+// The service's words are English (and the most precise in English); in another language a
+// refusal a person meets often is said in hers, by its kind (the problem's `type`).
 export class ApiError extends Error {
   constructor(status, problem) {
-    super(problem?.detail || problem?.title || `HTTP ${status}`);
+    const kind = String(problem?.type || '').split('/').pop();
+    const own = lang !== 'en' && kind && MESSAGES[`problem.${kind}`];
+    super(own || problem?.detail || problem?.title || `HTTP ${status}`);
     this.status = status;
     this.problem = problem || {};
   }
@@ -244,6 +248,8 @@ export function fillForm(form, data) {
 }
 
 // A problem's field errors, shown beside their fields; the rest in the box given.
+// A refusal said on its form, in the viewer's language where the service gave a reason's
+// kind (`code`): each field by its label, what is wrong with it; else the service's words.
 export function showProblem(form, err, box) {
   for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
   const lines = [];
@@ -251,9 +257,12 @@ export function showProblem(form, err, box) {
     const name = e.pointer.replace(/^\//, '').replaceAll('/', '.');
     const el = form.elements.namedItem(name);
     if (el && el.setAttribute) el.setAttribute('aria-invalid', 'true');
-    lines.push(`${name}: ${e.detail}`);
+    const field = (el?.id && form.querySelector(`label[for="${el.id}"]`)?.textContent.trim()) || name;
+    const why = e.code && MESSAGES[`invalid.${e.code}`] ? t(`invalid.${e.code}`, { limit: e.limit ?? '' }) : e.detail;
+    lines.push(`${field}: ${why}`);
   }
-  const text = [err.message, ...lines].join(' — ');
+  const head = err.problem?.type?.endsWith('/validation-error') ? t('error.fields_invalid') : err.message;
+  const text = [head, ...lines].join(' — ');
   if (box) { box.textContent = text; box.hidden = false; } else say(text, 'error');
 }
 

@@ -19,8 +19,7 @@ export default async function profile(main) {
       await api('/me/password', {
         json: { current_password: form.current_password.value, new_password: form.new_password.value },
       });
-      say(t('profile.password_changed'));
-      location.assign('/signin'); // a change ends every session, this one too
+      location.assign('/signin?password_changed=1'); // a change ends every session, this one too
     } catch (err) {
       say(err.status === 404 ? t('error.not_available') : err.message, 'error');
     }

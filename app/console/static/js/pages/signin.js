@@ -1,4 +1,4 @@
-import { $, api, session, signIn, t } from '../core.js';
+import { $, api, say, session, signIn, t } from '../core.js';
 
 export default function signin(main) {
   const form = $('#signin-form', main);
@@ -21,5 +21,7 @@ export default function signin(main) {
       form.password.focus();
     }
   });
+  // A password change ends every session: the page it sends her to says it went through.
+  if (new URLSearchParams(location.search).has('password_changed')) say(t('profile.password_changed'));
   form.email.focus();
 }
