@@ -114,26 +114,62 @@ _RECIPIENT = (
 )
 
 
+def _zone_and_language(
+    own_zone: str | None,
+    own_language: str | None,
+    p_zone: str | None,
+    p_langs: list[str] | None,
+    o_zone: str | None,
+    o_langs: list[str] | None,
+) -> tuple[str, str]:
+    """Their own choice, else their specialist profile's, else their facility's, else UTC
+    and English."""
+    languages = ([own_language] if own_language else []) + list(p_langs or []) + list(o_langs or [])
+    language = next(
+        (lang for lang in (x.split("-")[0] for x in languages) if lang in LANGUAGES), "en"
+    )
+    return own_zone or p_zone or o_zone or "UTC", language
+
+
 async def recipient(
     session: AsyncSession, user_id: str, at: datetime | None = None
 ) -> Recipient | None:
-    """The user with their zone and language: their own setting, else their specialist
-    profile's, else their facility's, else UTC and English; and whether they are on time
-    off at `at` (default now). One statement. None for an inactive user."""
+    """The user with their zone and language (`_zone_and_language`) and whether they are on
+    time off at `at` (default now). One statement. None for an inactive user."""
     row = (await session.execute(_RECIPIENT, {"r_user": user_id, "r_at": at or utcnow()})).first()
     if row is None:
         return None
     user, setting, p_zone, p_langs, o_zone, o_langs, off = row
     if not user.active:
         return None
-    zone = setting.timezone if setting and setting.timezone else None
-    languages: list[str] = [setting.language] if setting and setting.language else []
-    zone = zone or p_zone or o_zone
-    languages += list(p_langs or []) + list(o_langs or [])
-    language = next(
-        (lang for lang in (x.split("-")[0] for x in languages) if lang in LANGUAGES), "en"
+    zone, language = _zone_and_language(
+        setting.timezone if setting else None,
+        setting.language if setting else None,
+        p_zone,
+        p_langs,
+        o_zone,
+        o_langs,
     )
-    return Recipient(user, setting, zone or "UTC", language, bool(off))
+    return Recipient(user, setting, zone, language, bool(off))
+
+
+async def _derived(session: AsyncSession, user_id: str) -> tuple[str, str]:
+    """The zone and language the user gets when they choose none of their own."""
+    row = (await session.execute(_RECIPIENT, {"r_user": user_id, "r_at": utcnow()})).first()
+    if row is None or not row[0].active:
+        raise NotFound("No such user.")
+    _, _, p_zone, p_langs, o_zone, o_langs, _ = row
+    return _zone_and_language(None, None, p_zone, p_langs, o_zone, o_langs)
+
+
+def _own(sent: str | None, stored: str | None, derived: str) -> str | None:
+    """What to keep as the user's own zone or language. A value they had is kept when sent
+    again; the derived one, shown to someone without their own and sent back unchanged (a
+    client echoing what it read), is not made theirs: it keeps following their profile or
+    facility. None goes back to following them."""
+    if sent is not None and stored is None and sent == derived:
+        return None
+    return sent
 
 
 async def on_time_off(session: AsyncSession, user_id: str, at: datetime) -> bool:
@@ -190,13 +226,16 @@ async def replace(
     timezone: str | None,
     language: str | None,
 ) -> dict[str, Any]:
-    """PUT: the whole set at once; kinds not named go back to their defaults."""
+    """PUT: the whole set at once; kinds not named go back to their defaults. A zone or
+    language that only repeats the derived one is not stored as the user's own (`_own`)."""
+    zone0, language0 = await _derived(session, user_id)
     s = await setting_for_update(session, user_id)
     s.channels = {
         k.value: sorted({c.value for c in v} | {Channel.in_app.value}) for k, v in channels.items()
     }
     s.quiet_start, s.quiet_end = quiet_hours or (None, None)
-    s.timezone, s.language = timezone, language
+    s.timezone = _own(timezone, s.timezone, zone0)
+    s.language = _own(language, s.language, language0)
     s.updated_at = utcnow()
     await session.flush()
     r = await recipient(session, user_id)

@@ -57,9 +57,16 @@ class PreferencesUpdate(RequestBody):
     channels: dict[Kind, list[Channel]] = Field(default_factory=dict)
     quiet_hours: QuietHours | None = None
     timezone: TimeZoneName | None = Field(
-        default=None, description="Default: your specialist profile's, else your facility's."
+        default=None,
+        description="Default: your specialist profile's, else your facility's. While you have"
+        " none of your own, sending back that default (as read) does not make it yours: it"
+        " keeps following them.",
     )
-    language: Annotated[str, Field(pattern=r"^[a-z]{2}$")] | None = None
+    language: Annotated[str, Field(pattern=r"^[a-z]{2}$")] | None = Field(
+        default=None,
+        description="Default: the first of your specialist profile's, else your facility's"
+        " languages that messages are written in, else en; sent back as read, as the zone.",
+    )
 
 
 class PreferencesRead(BaseModel):

@@ -2,6 +2,14 @@
 // sign in with it.
 import { $, ApiError, signIn, t } from '../core.js';
 
+// The link itself is no good: unknown (404), used or expired (410), or damaged so that it
+// is not a token at all (422 pointing at the path's token, not at a field of the form).
+function linkBad(err) {
+  if (!(err instanceof ApiError)) return false;
+  if (err.status === 404 || err.status === 410) return true;
+  return err.status === 422 && (err.problem.errors || []).some((e) => String(e.pointer).startsWith('#path/'));
+}
+
 export default function invite(main, { token }) {
   const form = $('#accept-form', main);
   const box = $('#form-error', main);
@@ -17,7 +25,7 @@ export default function invite(main, { token }) {
       const user = await r.json();
       if (user.email) { await signIn(user.email, form.password.value); location.assign('/'); } else location.assign('/signin');
     } catch (err) {
-      box.textContent = err.status === 404 ? t('invite.invalid') : err.message;
+      box.textContent = linkBad(err) ? t('invite.invalid') : err.message;
       box.hidden = false;
     }
   });

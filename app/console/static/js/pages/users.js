@@ -2,6 +2,14 @@
 // switch an account off or on (admins).
 import { $, ApiError, all, api, fmt, formData, h, label, say, session, showProblem, t } from '../core.js';
 
+// Whom each role may invite, as the server decides it (app/auth/access.py, can_create: an
+// admin anyone; a coordinator clinicians, specialists and interpreters). The API does not
+// say it, so it is mirrored here and only here: the form offers no role the server refuses.
+const INVITES = {
+  admin: ['clinician', 'specialist', 'interpreter', 'coordinator', 'admin'],
+  coordinator: ['clinician', 'specialist', 'interpreter'],
+};
+
 export default async function users(main) {
   const admin = session.me.role === 'admin';
   const table = $('#user-table', main);
@@ -9,6 +17,7 @@ export default async function users(main) {
   const orgName = new Map(orgs.map((o) => [o.id, o.name]));
   const form = $('#invite-form', main);
   form.organization_id.append(...orgs.map((o) => h('option', { value: o.id, text: o.name })));
+  form.role.append(...(INVITES[session.me.role] || []).map((r) => h('option', { value: r, text: label('role', r) })));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const body = formData(form);
