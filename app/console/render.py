@@ -57,7 +57,8 @@ NAV: list[tuple[str, str, frozenset[Role]]] = [
     ("/facility", "nav.facility", frozenset({Role.clinician})),
     ("/availability", "nav.availability", frozenset({Role.specialist})),
     ("/specialists", "nav.specialists", _STAFF),
-    ("/rounds", "nav.rounds", _CARE),
+    # Interpreters too: they are booked into rounds (the API shows them theirs).
+    ("/rounds", "nav.rounds", _CARE | {Role.interpreter}),
     ("/quality", "nav.quality", _STAFF),
     ("/admin/users", "nav.users", _STAFF),
     ("/admin/clients", "nav.clients", frozenset({Role.admin})),

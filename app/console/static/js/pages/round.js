@@ -7,6 +7,38 @@ import { describeRule } from '../rrule.js';
 
 const DAY = 86400000;
 const PARTICIPANT_ROLE = { clinician: 'local_team', specialist: 'specialist', interpreter: 'interpreter' };
+const FREQ_DAYS = { DAILY: 1, WEEKLY: 7, MONTHLY: 31, YEARLY: 366 };
+const iso = (ms) => encodeURIComponent(new Date(ms).toISOString());
+
+// How long about n repetitions of the rule take: at least the API's default 90 days, at
+// most the two years it lists at a time.
+function spanOf(rule, n) {
+  const part = (key) => new RegExp(`(?:^|;)${key}=([^;]+)`, 'i').exec(rule || '')?.[1];
+  const days = (FREQ_DAYS[(part('FREQ') || '').toUpperCase()] || 7) * (parseInt(part('INTERVAL'), 10) || 1) * n;
+  return Math.min(Math.max(days, 90), 730) * DAY;
+}
+
+// A series' next n occurrences from the server's now (one under way included), and `until`:
+// the instant before which they are all of its occurrences. The server's window is its now
+// and 90 days on, so a series that starts later or repeats seldom is asked on, as far as n
+// of its repetitions take: after the last one found or, when none, from the later of the
+// series' start and 45 days on (the server found none in its 90: the middle of them, by
+// this browser's clock, is as good a start as any for a clock a little wrong).
+// `more`: the occurrences beyond the server's 90 days (none of them has begun).
+export async function nextOccurrences(r, n) {
+  const path = `/rounds/${r.id}/occurrences`;
+  const first = await api(`${path}?limit=${n}`);
+  let items = first.items;
+  if (first.next_cursor || items.length >= n) return { items, more: new Set(), until: Date.parse(items.at(-1).start) + 1 };
+  const from = items.length ? Date.parse(items.at(-1).end) : Math.max(Date.parse(r.starts_at), Date.now() + 45 * DAY);
+  const to = from + spanOf(r.rrule, n);
+  const next = await api(`${path}?limit=${n - items.length}&from=${iso(from)}&to=${iso(to)}`);
+  const seen = new Set(items.map((o) => o.original_start));
+  const later = next.items.filter((o) => !seen.has(o.original_start));
+  items = [...items, ...later];
+  const until = next.next_cursor && items.length ? Date.parse(items.at(-1).start) + 1 : to;
+  return { items, more: new Set(later.map((o) => o.original_start)), until };
+}
 
 async function people(ids) {
   const found = await Promise.all([...new Set(ids)].map((uid) =>
@@ -28,15 +60,22 @@ export default async function round(main, { round_id: id }) {
     [t('field.starts_at_local'), `${r.starts_at_local.replace('T', ' ')} (${r.timezone})`], [t('field.duration_minutes'), r.duration_minutes],
     [t('field.teaching_topic'), r.teaching_topic || '—'],
   ]));
+  $('#attendance-help', main).hidden = !canEdit; // only those who may tick are told to
   const join = $('#round-join', main);
   if (r.join_url) { join.href = r.join_url; join.hidden = false; }
 
   // The coming ones from the server's now (an occurrence under way included), then the
-  // four weeks before the first of them.
-  const coming = (await api(`/rounds/${id}/occurrences?limit=20`)).items;
-  const anchor = Date.parse(coming[0]?.start || r.ends_at || r.starts_at);
-  const past = (await api(`/rounds/${id}/occurrences?limit=50&from=${encodeURIComponent(new Date(anchor - 28 * DAY).toISOString())}&to=${encodeURIComponent(new Date(anchor).toISOString())}`)).items;
-  const occ = [...past.filter((o) => !coming.some((c) => c.original_start === o.original_start)), ...coming];
+  // four weeks before the first of them (or before the series ended: none is coming).
+  const { items: coming, more: beyond } = await nextOccurrences(r, 20);
+  const anchor = Date.parse(coming[0]?.start || r.ends_at || new Date().toISOString());
+  const past = (await api(`/rounds/${id}/occurrences?limit=50&from=${iso(anchor - 28 * DAY)}&to=${iso(anchor)}`)).items
+    .filter((o) => !coming.some((c) => c.original_start === o.original_start));
+  const occ = [...past, ...coming];
+  // Whether an occurrence has begun (attendance is recorded from then on): by the server's
+  // clock, those before the coming ones have ended and those beyond its 90 days are to
+  // come; of the rest, which hold its now, the browser's clock tells.
+  const ended = new Set(past.map((o) => o.original_start));
+  const begun = (o) => ended.has(o.original_start) || (!beyond.has(o.original_start) && Date.parse(o.start) <= Date.now());
   const byStart = new Map(occ.map((o) => [o.original_start, o]));
   const select = $('#occurrence', main);
   const wanted = new URLSearchParams(location.search).get('start');
@@ -120,6 +159,8 @@ export default async function round(main, { round_id: id }) {
       }) }))));
     if (canEdit && !$('#suggested', main).children.length) $('#suggested', main).append(h('li', { class: 'muted', text: t('rounds.no_suggestions') }));
 
+    const open = canEdit && begun(o);
+    $('#attendance-wait', main).hidden = !canEdit || open;
     const records = new Map(attendance.map((a) => [a.user_id, a]));
     const who = [...new Set([...participants.map((p) => p.user_id), ...records.keys()])];
     const missing = who.filter((uid) => !names.has(uid));
@@ -127,7 +168,8 @@ export default async function round(main, { round_id: id }) {
     $('#attendance', main).replaceChildren(...who.map((uid, i) => {
       const rec = records.get(uid);
       return h('li', { class: 'check', data: { userId: uid } },
-        h('input', { type: 'checkbox', id: `att-${i}`, checked: rec?.attended === true, disabled: !canEdit, onchange: (e) => busy(main, async () => {
+        h('input', { type: 'checkbox', id: `att-${i}`, checked: rec?.attended === true, disabled: !open,
+          'aria-describedby': canEdit && !open ? 'attendance-wait' : null, onchange: (e) => busy(main, async () => {
           try {
             await api(`${base}/attendance`, { json: { user_id: uid, attended: e.target.checked } });
             say(t('saved'));

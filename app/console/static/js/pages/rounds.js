@@ -2,6 +2,7 @@
 // series, and for coordinators a new series.
 import { $, ApiError, all, api, fmt, formData, h, label, navigate, say, session, showProblem, t } from '../core.js';
 import { commonRule, describeRule } from '../rrule.js';
+import { nextOccurrences } from './round.js';
 
 export default async function rounds(main) {
   const staff = ['coordinator', 'admin'].includes(session.me.role);
@@ -12,9 +13,14 @@ export default async function rounds(main) {
   if (!series.length) $('#round-list', main).append(h('li', { class: 'muted', text: t('rounds.none') }));
 
   // From the server's now (its clock, not the browser's), an occurrence under way included.
-  const occ = (await Promise.all(series.map((r) =>
-    api(`/rounds/${r.id}/occurrences?limit=10`)
-      .then((p) => p.items.map((o) => ({ ...o, round: r }))).catch(() => [])))).flat()
+  // Each series' list is complete up to its own `until` (a daily one's 20 end sooner than a
+  // monthly one's): only what comes before the earliest of them is shown, so that no
+  // occurrence of one series is missing between two that are shown.
+  const found = await Promise.all(series.map((r) => nextOccurrences(r, 20)
+    .then(({ items, until }) => ({ until, items: items.map((o) => ({ ...o, round: r })) }))
+    .catch(() => ({ until: Infinity, items: [] }))));
+  const until = Math.min(...found.map((f) => f.until));
+  const occ = found.flatMap((f) => f.items).filter((o) => Date.parse(o.start) < until)
     .sort((a, b) => Date.parse(a.start) - Date.parse(b.start)).slice(0, 20);
   $('#upcoming', main).replaceChildren(...occ.map((o) => h('li', { data: { roundId: o.round_id, start: o.start } },
     h('a', { href: `/rounds/${o.round_id}?start=${encodeURIComponent(o.original_start)}`, text: o.round.title }), ' · ',
