@@ -1,4 +1,6 @@
-from app.core.conditional import CONDITIONAL_READ
+from fastapi import Response
+
+from app.core.conditional import CONDITIONAL_READ, IfMatch, etag, with_etag
 from app.core.deps import CasesRead, CurrentPrincipal, SessionDep, StaffPrincipal
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
@@ -43,22 +45,36 @@ async def list_organizations(
 @router.get(
     "/organizations/{organization_id}",
     response_model=OrganizationRead,
-    summary="One facility",
+    summary="One facility (with its ETag; 304 when If-None-Match names it)",
     responses=problem_responses(401, 403, 404),
     openapi_extra=CONDITIONAL_READ,
 )
 @autocommit
-async def get_organization(session: SessionDep, p: CasesRead, organization_id: str) -> object:
-    return await service.read(session, p, organization_id)
+async def get_organization(
+    session: SessionDep, p: CasesRead, organization_id: str, response: Response
+) -> object:
+    org = await service.read(session, p, organization_id)
+    with_etag(response, etag(org["version"]))
+    return org
 
 
 @router.patch(
     "/organizations/{organization_id}",
     response_model=OrganizationRead,
-    summary="Update a facility (its own clinicians keep local_resources current)",
-    responses=problem_responses(401, 403, 404, 422),
+    summary="Update a facility (its own clinicians keep local_resources current; If-Match "
+    "honoured when sent)",
+    responses=problem_responses(401, 403, 404, 412, 422),
 )
 async def update_organization(
-    session: SessionDep, p: CurrentPrincipal, organization_id: str, body: OrganizationUpdate
+    session: SessionDep,
+    p: CurrentPrincipal,
+    organization_id: str,
+    body: OrganizationUpdate,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> object:
-    return await service.update(session, p, organization_id, body.model_dump(exclude_unset=True))
+    org = await service.update(
+        session, p, organization_id, if_match, body.model_dump(exclude_unset=True)
+    )
+    with_etag(response, etag(org.version))
+    return org

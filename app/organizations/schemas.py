@@ -55,3 +55,4 @@ class OrganizationRead(Stamped):
     timezone: str
     languages: list[str]
     local_resources: dict[str, object]
+    version: int

@@ -1,14 +1,20 @@
 """Facilities. Anyone signed in may see a facility and what it has, except that a
-facility's own staff and apps see only their own."""
+facility's own staff and apps see only their own.
+
+Every change bumps `version` (the ETag) with a conditional UPDATE: a change sent with
+If-Match lands only on the version it names (`WHERE version = :seen`), so of two edits made
+from the same read exactly one lands and the other is told it is stale (412)."""
 
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, select, true
+from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.core.clock import utcnow
-from app.core.errors import NotFound, Unprocessable
+from app.core.conditional import check_if_match, etag
+from app.core.errors import NotFound, PreconditionFailed, Unprocessable
 from app.core.pagination import decode_cursor, page_of
 from app.core.principal import Principal, Role, RoleForbidden
 from app.core.queries import Statement, queries
@@ -114,7 +120,11 @@ async def list_(
 
 
 async def update(
-    session: AsyncSession, actor: Principal, org_id: str, data: dict[str, Any]
+    session: AsyncSession,
+    actor: Principal,
+    org_id: str,
+    if_match: str | None,
+    data: dict[str, Any],
 ) -> Organization:
     org = await get(session, actor, org_id)
     # Local clinicians keep their own facility's resources current; staff may edit any.
@@ -127,8 +137,24 @@ async def update(
             "A facility's fields cannot be emptied; leave out what does not change.",
             errors=[{"pointer": f"/{k}", "detail": "may not be null"} for k in absent],
         )
-    for k, v in data.items():
-        setattr(org, k, v)
-    org.updated_at = utcnow()
-    await session.flush()
+    # If-Match is optional here (the contract requires it of notes only); when sent, the
+    # write lands only on the version it names, even against a writer still in flight.
+    check_if_match(if_match, etag(org.version), what="facility")
+    if not data:
+        return org  # nothing changes: neither the version nor the time
+    conditional = bool(if_match and if_match.strip())
+    stmt = sql_update(Organization).where(col(Organization.id) == org.id)
+    if conditional:
+        stmt = stmt.where(col(Organization.version) == org.version)
+    result = await session.execute(
+        stmt.values(
+            version=col(Organization.version) + 1, updated_at=utcnow(), **data
+        ).execution_options(synchronize_session=False)
+    )
+    await session.refresh(org)
+    if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
+        raise PreconditionFailed(
+            "Someone changed this facility meanwhile: read it again.",
+            current_etag=etag(org.version),
+        )
     return org
