@@ -9,8 +9,10 @@ function recordText(e) {
     case 'offer': case 'offer_accepted': case 'offer_declined': case 'offer_expired': case 'offer_withdrawn':
       return e.reason || e.decline_reason || '';
     case 'note': return `${label('note_kind', e.kind)} · v${e.version}`;
-    case 'round_recommendation': case 'follow_up': case 'follow_up_outcome':
-      return e.recommendation || e.description || e.outcome || '';
+    case 'round_recommendation': case 'follow_up':
+      return e.recommendation || e.description || '';
+    case 'follow_up_outcome': // which follow-up, how it ended, what came of it
+      return [e.description, label('followup', e.status), e.outcome].filter(Boolean).join(' · ');
     case 'feedback': return `${e.usefulness}/5${e.comment ? ` · ${e.comment}` : ''}`;
     case 'closed': return e.outcome || '';
     default: return '';
@@ -47,7 +49,25 @@ export async function facility(main, orgId, me) {
   $('#facility', main).hidden = false;
 }
 
+// The facility's feedback as last given (sending again replaces it): the form shows it.
+export function feedback(main, rec) {
+  const given = rec.entries.filter((e) => e.type === 'feedback').at(-1);
+  const form = $('#feedback-form', main);
+  $('#feedback-given', main).hidden = !given;
+  if (!given) return;
+  $('#feedback-given', main).textContent = t('feedback.given', { when: fmt(given.at) });
+  // Filled once per revision: a redraw (a live frame) must not undo what she is typing.
+  const seen = `${given.id}:${given.revision}`;
+  if (form.dataset.filled === seen) return;
+  form.dataset.filled = seen;
+  form.usefulness.value = String(given.usefulness);
+  form.changed_management.checked = !!given.changed_management;
+  form.comment.value = given.comment || '';
+}
+
 export function record(main, rec) {
+  const planned = new Map(rec.entries.filter((e) => e.type === 'follow_up').map((e) => [e.id, e.description]));
+  for (const e of rec.entries) if (e.type === 'follow_up_outcome') e.description = planned.get(e.id);
   $('#record-list', main).replaceChildren(...rec.entries.map((e) =>
     h('li', { data: { type: e.type } }, h('time', { datetime: e.at, text: fmt(e.at) }), ' · ',
       h('strong', { text: label('record', e.type) }), ' ', recordText(e))));
@@ -109,26 +129,33 @@ export async function attachments(main, kase, { canAdd }) {
   $('#attach-form', main).hidden = !canAdd;
 }
 
+// The case's record, read again after a change that adds to it (a follow-up planned or ended).
+export async function refreshRecord(main, kase) {
+  record(main, await api(`/cases/${kase.id}/record`));
+}
+
 export async function followUps(main, kase, me) {
   const items = await all(`/follow-ups?case_id=${kase.id}`);
   const list = $('#followup-list', main);
+  const who = [[me.id, t('followups.me')]];
+  if (kase.assigned_specialist_id && kase.assigned_specialist_id !== me.id) who.push([kase.assigned_specialist_id, t('followups.specialist')]);
+  if (kase.submitted_by_id && kase.submitted_by_id !== me.id) who.push([kase.submitted_by_id, t('followups.clinician')]);
+  const owner = new Map(who);
   const close = (fu, status) => async () => {
     try {
       await api(`/follow-ups/${fu.id}`, { method: 'PATCH', json: { status }, headers: { 'If-Match': `"${fu.version}"` } });
-      await followUps(main, kase, me);
+      await Promise.all([followUps(main, kase, me), refreshRecord(main, kase)]);
     } catch (err) { say(err.message, 'error'); }
   };
   list.replaceChildren(...items.map((fu) => h('li', {},
     h('div', { class: 'item-head' }, h('strong', { text: fu.description }), pill('followup', fu.status),
       fu.overdue ? h('span', { class: 'pill overdue', text: t('status.overdue') }) : null),
-    h('div', { class: 'muted', text: `${t('field.due_at')} ${fmt(fu.due_at)}` }),
+    h('div', { class: 'muted', text: [`${t('field.due_at')} ${fmt(fu.due_at)}`,
+      `${t('field.assignee')}: ${owner.get(fu.assignee_id) || t('followups.someone')}`].join(' · ') }),
     fu.status === 'open' ? h('div', { class: 'actions' },
       h('button', { type: 'button', class: 'secondary', onclick: close(fu, 'done'), text: t('action.done') }),
       h('button', { type: 'button', class: 'secondary', onclick: close(fu, 'missed'), text: t('action.missed') })) : null)));
   if (!items.length) list.append(h('li', { class: 'muted', text: t('followups.none') }));
-  const who = [[me.id, t('followups.me')]];
-  if (kase.assigned_specialist_id && kase.assigned_specialist_id !== me.id) who.push([kase.assigned_specialist_id, t('followups.specialist')]);
-  if (kase.submitted_by_id && kase.submitted_by_id !== me.id) who.push([kase.submitted_by_id, t('followups.clinician')]);
   $('#fu-assignee', main).replaceChildren(...who.map(([id, text]) => h('option', { value: id, text })));
 }
 
@@ -209,7 +236,7 @@ export function wireForms(main, kase, reload) {
     data.due_at = new Date(data.due_at).toISOString(); // the viewer's wall time, sent as UTC
     await api(`/cases/${kase.id}/follow-ups`, { json: data });
     form.reset();
-    await followUps(main, kase, session.me);
+    await Promise.all([followUps(main, kase, session.me), refreshRecord(main, kase)]);
   });
   on('#attach-form', async (form) => {
     const file = form.file.files[0];

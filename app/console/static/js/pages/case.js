@@ -79,6 +79,7 @@ export default async function casePage(main, { case_id: id }) {
     }
     const record = await api(`/cases/${id}/record`);
     parts.record(main, record);
+    if (local) parts.feedback(main, record);
     await Promise.all([
       // A specialist who sees the case whole is its assigned one or one added to it: both write notes.
       parts.notes(main, kase, record, { local, me, reload, mine: me.role === 'specialist' && ['assigned', 'answered'].includes(kase.status) }),
