@@ -201,7 +201,11 @@ async def test_nobody_sets_another_users_password(client, factory, user, role):
         )
         body = _problem(r, 422, "validation-error")
         assert body["errors"] == [
-            {"pointer": "/password", "detail": "Extra inputs are not permitted"}
+            {
+                "pointer": "/password",
+                "detail": "Extra inputs are not permitted",
+                "code": "extra_forbidden",
+            }
         ]
         _problem(await _login(client, target.email, "taken-over-password"), 400)
         assert (await _login(client, target.email)).status_code == 200

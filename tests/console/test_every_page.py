@@ -175,8 +175,10 @@ async def _cold_bytes(page: Any, url: str) -> int:
     await cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
     await page.goto(url)
     await page.wait_for_selector("body[data-ready]")
+    # A function, not an expression: polling an expression evaluates a string in the page,
+    # which its CSP (no 'unsafe-eval') refuses once the first check is not already true.
     counted = await page.wait_for_function(
-        "document.readyState === 'complete' && [...document.images].every(i => i.complete)"
+        "() => document.readyState === 'complete' && [...document.images].every(i => i.complete)"
         " && 1 + performance.getEntriesByType('resource').length"
     )
     expected = await counted.json_value()
