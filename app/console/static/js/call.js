@@ -60,7 +60,15 @@ export function openCall(main, me, room) {
       await connection();
       await pc.setLocalDescription(await pc.createOffer());
       signal({ kind: 'offer', sdp: pc.localDescription.toJSON() });
-    } catch (err) { say(err.message, 'error'); end(true); }
+    } catch (err) { say(why(err), 'error'); end(true); }
+  }
+
+  // The browser's own words for a camera it cannot open are English and terse: hers instead.
+  function why(err) {
+    if (err?.name === 'NotAllowedError' || err?.name === 'SecurityError') return t('call.not_allowed');
+    if (err?.name === 'NotFoundError' || err?.name === 'OverconstrainedError') return t('call.no_device');
+    if (err?.name === 'NotReadableError') return t('call.device_busy');
+    return t('call.failed');
   }
 
   async function answer() {
@@ -72,7 +80,7 @@ export function openCall(main, me, room) {
       signal({ kind: 'answer', sdp: pc.localDescription.toJSON() });
       for (const c of queued) await pc.addIceCandidate(c);
       queued = [];
-    } catch (err) { say(err.message, 'error'); end(true); }
+    } catch (err) { say(why(err), 'error'); end(true); }
   }
 
   function end(tell) {

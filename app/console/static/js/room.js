@@ -42,6 +42,15 @@ export function openRoom(main, kase, me, { onCase, onSignal } = {}) {
     list.querySelector(`li.pending[data-cmid="${CSS.escape(cmid)}"]`)?.remove();
   }
 
+  function refused(cmid) {
+    const li = list.querySelector(`li.pending[data-cmid="${CSS.escape(cmid)}"]`);
+    pending = pending.filter((p) => p.client_msg_id !== cmid);
+    drafts.put(KEY, pending);
+    if (!li) return;
+    li.classList.replace('pending', 'refused');
+    li.querySelector('.meta').textContent = t('room.not_sent');
+  }
+
   function showPending(p) {
     list.append(h('li', { class: 'mine pending', data: { cmid: p.client_msg_id } },
       h('span', { class: 'meta', text: t('room.sending') }), h('span', { class: 'body', text: p.body })));
@@ -90,7 +99,12 @@ export function openRoom(main, kase, me, { onCase, onSignal } = {}) {
           break;
         case 'case': onCase?.(f); break;
         case 'signal': onSignal?.(f); break;
-        case 'error': say(f.detail || f.code, 'error'); break;
+        case 'error':
+          // A message the service refused is not sent again at every reconnect: it stays
+          // on the page, marked, for her to copy and change.
+          if (f.client_msg_id) refused(f.client_msg_id);
+          say(f.code === 'invalid-frame' ? t('room.refused') : (f.detail || f.code), 'error');
+          break;
         default:
       }
     },
