@@ -66,6 +66,24 @@ NAV: list[tuple[str, str, frozenset[Role]]] = [
     ("/admin/audit", "nav.audit", frozenset({Role.admin})),
     ("/profile", "nav.profile", _ALL),
 ]
+# Who each page is for: its navigation link's roles (a page for other roles would only show
+# forms the API then refuses); pages not named here are for everyone signed in.
+_PAGE_AT = {
+    "/inbox": "inbox",
+    "/queue": "queue",
+    "/cases/new": "case_new",
+    "/facility": "facility",
+    "/availability": "availability",
+    "/specialists": "specialists",
+    "/rounds": "rounds",
+    "/quality": "quality",
+    "/admin/users": "users",
+    "/admin/clients": "clients",
+    "/admin/webhooks": "webhooks",
+    "/admin/audit": "audit",
+}
+PAGE_ROLES = {_PAGE_AT[href]: roles for href, _, roles in NAV if href in _PAGE_AT}
+PAGE_ROLES["round"] = PAGE_ROLES["rounds"]
 
 
 @lru_cache(maxsize=1)
@@ -96,6 +114,7 @@ def render_page(request: Request, name: str, params: dict[str, str], needs_user:
             t=t,
             nav=[(href, key, " ".join(sorted(r.value for r in roles))) for href, key, roles in NAV],
             needs_user=needs_user,
+            roles=" ".join(sorted(r.value for r in PAGE_ROLES.get(name, ()))),
             params=json.dumps(params),
             messages=Markup(i18n.catalogue_json(lang)),
             path=request.url.path,

@@ -35,6 +35,15 @@ async function start(main) {
     session.me = await api('/me');
   }
   showNav();
+  // A page for other roles (an address typed or followed): said, instead of forms that fail.
+  const roles = main.dataset.forRoles; // (`data-roles` is the navigation's own)
+  if (roles && session.me && !roles.split(' ').includes(session.me.role)) {
+    main.replaceChildren(Object.assign(document.createElement('p'), {
+      className: 'error', role: 'alert', id: 'not-for-role', textContent: t('error.not_for_role'),
+    }));
+    document.body.dataset.ready = page;
+    return;
+  }
   try {
     const mod = await import(`./pages/${page}.js`);
     stop = (await mod.default(main, params)) || null;

@@ -141,6 +141,9 @@ export async function followUps(main, kase, me) {
   if (kase.assigned_specialist_id && kase.assigned_specialist_id !== me.id) who.push([kase.assigned_specialist_id, t('followups.specialist')]);
   if (kase.submitted_by_id && kase.submitted_by_id !== me.id) who.push([kase.submitted_by_id, t('followups.clinician')]);
   const owner = new Map(who);
+  // Whoever sees the case whole plans and ends its follow-ups, but an interpreter (the API's rule).
+  const mayWork = me.role !== 'interpreter';
+  $('#followup-form', main).hidden = !mayWork;
   const close = (fu, status) => async () => {
     try {
       await api(`/follow-ups/${fu.id}`, { method: 'PATCH', json: { status }, headers: { 'If-Match': `"${fu.version}"` } });
@@ -152,7 +155,7 @@ export async function followUps(main, kase, me) {
       fu.overdue ? h('span', { class: 'pill overdue', text: t('status.overdue') }) : null),
     h('div', { class: 'muted', text: [`${t('field.due_at')} ${fmt(fu.due_at)}`,
       `${t('field.assignee')}: ${owner.get(fu.assignee_id) || t('followups.someone')}`].join(' · ') }),
-    fu.status === 'open' ? h('div', { class: 'actions' },
+    fu.status === 'open' && mayWork ? h('div', { class: 'actions' },
       h('button', { type: 'button', class: 'secondary', onclick: close(fu, 'done'), text: t('action.done') }),
       h('button', { type: 'button', class: 'secondary', onclick: close(fu, 'missed'), text: t('action.missed') })) : null)));
   if (!items.length) list.append(h('li', { class: 'muted', text: t('followups.none') }));

@@ -41,8 +41,9 @@ export default async function casePage(main, { case_id: id }) {
       [t('field.urgency'), label('urgency', kase.urgency)],
       [t('case.deadline'), fmt(kase.respond_by)],
       [t('field.summary'), kase.summary],
-      [t('intake.patient'), kase.patient?.reference
-        ? `${kase.patient.reference} · ${kase.patient.age_years ?? '?'} · ${label('sex', kase.patient.sex)}` : label('sex', kase.patient?.sex)],
+      // Only what was given: an age or sex left out is not shown as "?" or an empty part.
+      [t('intake.patient'), [kase.patient?.reference, kase.patient?.age_years ?? null,
+        kase.patient?.sex ? label('sex', kase.patient.sex) : null].filter((x) => x != null && x !== '').join(' · ')],
       [t('case.languages'), kase.languages.join(', ')],
       [t('field.interpreter_needed'), kase.interpreter_needed ? t('yes') : t('no')],
       [t('case.submitted'), fmt(kase.created_at)],
