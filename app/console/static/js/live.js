@@ -22,6 +22,34 @@ export class Live {
     window.addEventListener('console:token', this.renewed);
     this.online = () => { if (!this.ready) this.reconnectSoon(0); };
     window.addEventListener('online', this.online);
+    // The browser says the link is gone: the socket is given up at once (a dead one can
+    // linger for minutes), so the page says it is offline and what is sent waits.
+    this.offline = () => this.drop();
+    window.addEventListener('offline', this.offline);
+    // A dead link the browser did not notice: the server pings a socket idle for 30 s, so
+    // a page that heard nothing for 40 s asks, and gives the socket up 15 s later.
+    this.heard = Date.now();
+    this.watch = setInterval(() => this.check(), 5000);
+  }
+
+  check() {
+    if (!this.ready || this.ws?.readyState !== WebSocket.OPEN) return;
+    const quiet = Date.now() - this.heard;
+    if (quiet > 55000) this.drop();
+    else if (quiet > 40000) this.ws.send('{"type":"ping"}');
+  }
+
+  // Given up on: its late close (if any) is ignored, and a new socket is tried.
+  drop() {
+    const ws = this.ws;
+    if (!ws) return;
+    this.ws = null;
+    this.ready = false;
+    try { ws.close(); } catch { /* already closing */ }
+    if (this.stopped) return;
+    this.onState('offline');
+    this.reconnectSoon(this.backoff);
+    this.backoff = Math.min(this.backoff * 2, 5000);
   }
 
   start() { this.connect(); return this; }
@@ -35,6 +63,7 @@ export class Live {
     this.ready = false;
     this.onState('connecting');
     ws.onopen = async () => {
+      this.heard = Date.now();
       if (!session.token || session.expiresAt - Date.now() < 30000) await refresh();
       const frame = { type: 'auth', token: session.token };
       const after = this.resumeFrom();
@@ -42,6 +71,8 @@ export class Live {
       if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame));
     };
     ws.onmessage = (ev) => {
+      if (this.ws !== ws) return; // a socket given up on (drop) says nothing more
+      this.heard = Date.now();
       let frame;
       try { frame = JSON.parse(ev.data); } catch { return; }
       if (frame.type === 'ping') { ws.send('{"type":"pong"}'); return; }
@@ -79,8 +110,10 @@ export class Live {
   stop() {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearInterval(this.watch);
     window.removeEventListener('console:token', this.renewed);
     window.removeEventListener('online', this.online);
+    window.removeEventListener('offline', this.offline);
     if (this.ws) this.ws.close(1000);
   }
 }
