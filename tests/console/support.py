@@ -160,6 +160,18 @@ async def pending_offer(
     return str(r.json()["items"][0]["id"])
 
 
+async def assigned_case(
+    c: httpx.AsyncClient, h: dict[str, dict[str, str]], prog: Programme, question: str
+) -> str:
+    """A case the clinician in `h` submits, the coordinator offers to the programme's
+    specialist, and she accepts: the case as it stands once someone is helping."""
+    case_id = await submit_case(c, h["clinician"], question)
+    offer = await pending_offer(c, h, case_id, prog.people["specialist"]["id"])
+    r = await c.post(f"/api/v1/offers/{offer}/accept", headers=h["specialist"])
+    r.raise_for_status()
+    return case_id
+
+
 async def seed(base: str) -> Programme:
     """A facility, its clinician, a verified dermatologist available all week, a coordinator."""
     async with httpx.AsyncClient(base_url=base, timeout=20) as c:

@@ -8,22 +8,18 @@ from typing import Any
 import httpx
 
 from tests.console.support import (
+    assigned_case,
     bearers,
-    pending_offer,
     ready,
     seeded_console,
     sign_in,
-    submit_case,
 )
 
 
 async def _note(base: str, prog: Any) -> tuple[str, str, dict[str, dict[str, str]]]:
     async with httpx.AsyncClient(base_url=base, timeout=20) as c:
         h = await bearers(c, prog, "clinician", "specialist", "coordinator")
-        case_id = await submit_case(c, h["clinician"], "Violaceous plaques on the shins?")
-        offer = await pending_offer(c, h, case_id, prog.people["specialist"]["id"])
-        r = await c.post(f"/api/v1/offers/{offer}/accept", headers=h["specialist"])
-        r.raise_for_status()
+        case_id = await assigned_case(c, h, prog, "Violaceous plaques on the shins?")
         r = await c.post(
             f"/api/v1/cases/{case_id}/notes",
             headers=h["specialist"],

@@ -7,25 +7,20 @@ import httpx
 from tests.console.support import (
     ADMIN,
     PASSWORD,
+    assigned_case,
     bearers,
-    pending_offer,
     ready,
     seeded_console,
     sign_in,
-    submit_case,
     token,
 )
 
 
 async def test_a_draft_started_on_one_device_is_continued_on_another(app, factory):
     async with seeded_console(app, factory) as (base, b, prog):
-        specialist_id = prog.people["specialist"]["id"]
         async with httpx.AsyncClient(base_url=base, timeout=20) as c:
             h = await bearers(c, prog, "clinician", "specialist", "coordinator")
-            case_id = await submit_case(c, h["clinician"], "Annular plaques on the neck?")
-            offer = await pending_offer(c, h, case_id, specialist_id)
-            r = await c.post(f"/api/v1/offers/{offer}/accept", headers=h["specialist"])
-            r.raise_for_status()
+            case_id = await assigned_case(c, h, prog, "Annular plaques on the neck?")
             admin = {"Authorization": f"Bearer {await token(c, ADMIN)}"}
             r = await c.post(
                 "/api/v1/users",

@@ -6,12 +6,11 @@ import httpx
 
 from tests.console.support import (
     PASSWORD,
+    assigned_case,
     bearers,
-    pending_offer,
     ready,
     seeded_console,
     sign_in,
-    submit_case,
 )
 
 
@@ -19,10 +18,7 @@ async def test_refusals_are_said_in_spanish_and_a_password_change_is_confirmed(a
     async with seeded_console(app, factory) as (base, b, prog):
         async with httpx.AsyncClient(base_url=base, timeout=20) as c:
             h = await bearers(c, prog, "clinician", "specialist", "coordinator")
-            case_id = await submit_case(c, h["clinician"], "Plaque on the cheek: what is it?")
-            offer = await pending_offer(c, h, case_id, prog.people["specialist"]["id"])
-            r = await c.post(f"/api/v1/offers/{offer}/accept", headers=h["specialist"])
-            r.raise_for_status()
+            case_id = await assigned_case(c, h, prog, "Plaque on the cheek: what is it?")
             r = await c.post(
                 f"/api/v1/cases/{case_id}/notes",
                 headers=h["specialist"],

@@ -6,12 +6,11 @@ in her words, not the browser's."""
 import httpx
 
 from tests.console.support import (
+    assigned_case,
     bearers,
-    pending_offer,
     ready,
     seeded_console,
     sign_in,
-    submit_case,
 )
 
 
@@ -19,10 +18,7 @@ async def test_a_refused_message_is_marked_and_never_resent(app, factory):
     async with seeded_console(app, factory) as (base, b, prog):
         async with httpx.AsyncClient(base_url=base, timeout=20) as c:
             h = await bearers(c, prog, "clinician", "specialist", "coordinator")
-            case_id = await submit_case(c, h["clinician"], "Vesicles on the hands: scabies?")
-            offer = await pending_offer(c, h, case_id, prog.people["specialist"]["id"])
-            r = await c.post(f"/api/v1/offers/{offer}/accept", headers=h["specialist"])
-            r.raise_for_status()
+            case_id = await assigned_case(c, h, prog, "Vesicles on the hands: scabies?")
         ctx = await b.new_context()
         page = await ctx.new_page()
         await sign_in(page, base, prog.email("clinician"), "cases")
@@ -56,10 +52,7 @@ async def test_a_call_without_a_camera_says_so_in_her_words(app, factory):
     async with seeded_console(app, factory) as (base, b, prog):
         async with httpx.AsyncClient(base_url=base, timeout=20) as c:
             h = await bearers(c, prog, "clinician", "specialist", "coordinator")
-            case_id = await submit_case(c, h["clinician"], "Nodule on the scalp?")
-            offer = await pending_offer(c, h, case_id, prog.people["specialist"]["id"])
-            r = await c.post(f"/api/v1/offers/{offer}/accept", headers=h["specialist"])
-            r.raise_for_status()
+            case_id = await assigned_case(c, h, prog, "Nodule on the scalp?")
         pages = []
         for who, lands in (("clinician", "cases"), ("specialist", "inbox")):
             ctx = await b.new_context()
