@@ -3,6 +3,8 @@ browser: each follow-up says who owns it, the record shows what changed without 
 (an ended follow-up by name and how it ended), and feedback already given is shown in its
 form, so sending again is a choice, not a surprise."""
 
+from datetime import timedelta
+
 from app.core.clock import utcnow
 from tests.console.support import ready, seeded_console, sign_in
 
@@ -23,7 +25,8 @@ async def test_follow_ups_and_feedback_as_the_facility_sees_them(app, factory):
         await page.goto(f"{base}/cases/{case.id}")
         await ready(page, "case")
 
-        await page.fill("#fu-due", "2030-01-15T09:00")
+        due = (utcnow() + timedelta(days=14)).strftime("%Y-%m-%dT09:00")  # the tests' clock
+        await page.fill("#fu-due", due)
         await page.fill("#fu-description", "Measure the ulcer at the dressing change")
         await page.click("#followup-form button[type=submit]")
         item = page.locator("#followup-list li", has_text="Measure the ulcer")

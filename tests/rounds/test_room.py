@@ -195,7 +195,8 @@ async def test_a_recommendation_written_from_a_stale_version_is_refused_not_lost
     org, clin = host
     spec = await factory.make_user(Role.specialist)
     rnd = await make_round(org.id, participants=[(spec.id, "specialist")])
-    occ = f"{API}/rounds/{rnd.id}/occurrences/2026-10-13T13:00:00Z"
+    second = (rnd.starts_at + timedelta(weeks=1)).strftime("%Y-%m-%dT%H:%M:%SZ")  # weekly
+    occ = f"{API}/rounds/{rnd.id}/occurrences/{second}"
     case = await factory.make_case(org.id, specialty="dermatology", status="unmatched")
     r = await client.post(
         f"{occ}/agenda",

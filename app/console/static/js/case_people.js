@@ -18,12 +18,19 @@ export async function people(main, kase, { canAdd }) {
   if (canAdd) await choices(form, kase, parts);
 }
 
-// Those of the chosen role who could still join: active, not on the case already.
+// Those of the chosen role who could still join: active, not on the case already. The
+// directory is read once per role and page: the case is redrawn at every live frame.
+const directory = new WeakMap(); // form -> {role: Promise<users>}
 async function choices(form, kase, parts) {
+  const role = form.role.value;
+  const read = directory.get(form) || {};
+  directory.set(form, read);
+  read[role] ??= all(`/users?role=${role}`).catch((err) => { delete read[role]; throw err; });
   const taken = new Set([kase.assigned_specialist_id, ...parts.map((p) => p.user_id)]);
-  const users = (await all(`/users?role=${form.role.value}`)).filter((u) => u.active && !taken.has(u.id));
+  const users = (await read[role]).filter((u) => u.active && !taken.has(u.id));
   form.user_id.replaceChildren(...users.map((u) => h('option', { value: u.id, text: u.name })));
   if (!users.length) form.user_id.append(h('option', { value: '', text: t('people.nobody') }));
+  form.querySelector('[type=submit]').disabled = !users.length; // nobody to add: nothing to send
 }
 
 // Wired once per page, as the other forms (`on` reports a refusal on the form).
