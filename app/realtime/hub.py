@@ -74,6 +74,7 @@ class Conn:
         "sender",
         "resume_to",
         "expiry",
+        "hold",
         "closer",
         "source",
         "stale",
@@ -101,6 +102,7 @@ class Conn:
         self.sender: asyncio.Task[None] | None = None
         self.resume_to: int | None = None
         self.expiry: asyncio.TimerHandle | None = None
+        self.hold: asyncio.TimerHandle | None = None  # live frames held after a truncated replay
         self.closer: asyncio.Task[None] | None = None
         self.source = source  # a room's; None for an inbox
         # Revocations of this subject heard, and covered by a token check (equal: verified).
@@ -129,6 +131,9 @@ class Conn:
         """Let buffered frames flow (after `resume` replayed what the client missed)."""
         if resume_to is not None:
             self.resume_to = resume_to
+        if self.hold is not None:
+            self.hold.cancel()
+            self.hold = None
         self.ready = True
         self._kick()
 
@@ -141,7 +146,13 @@ class Conn:
             while not self.closing:
                 if self.resume_to is not None:
                     self.cursor, self.resume_to = self.resume_to, None
-                    await self._fill(None)
+                    if await self._fill(None):
+                        # A live frame sent now would overtake the events the replay left
+                        # out: they wait for the client's resume, or for it not to come.
+                        self.ready = False
+                        wait = self.hub.resume_wait
+                        self.hold = asyncio.get_running_loop().call_later(wait, self.start)
+                        break
                     continue
                 if not self.buf:
                     break
@@ -172,15 +183,15 @@ class Conn:
         if self.buf and not self.closing:
             self._kick()
 
-    async def _fill(self, up_to: int | None) -> None:
-        """Send stored messages after the cursor (a session per page, none held while sending)."""
+    async def _fill(self, up_to: int | None) -> bool:
+        """Send stored messages after the cursor (a session per page, none held while
+        sending). True if an inbox's replay stopped short (`resume-truncated`)."""
         if self.case_id is None:
-            await inbox.replay(
+            return await inbox.replay(
                 self.principal, self.cursor, self.heard, self.ws, lambda: self.closing
             )
-            return
         if self.source is None:
-            return
+            return False
         while not self.closing:
             rows = await self.source.missed(self.case_id, self.cursor, up_to, 200)
             for seq, text in rows:
@@ -189,7 +200,8 @@ class Conn:
                 await self.ws.send_text(text)
                 self.cursor = seq
             if len(rows) < 200:
-                return
+                return False
+        return False
 
     # -- closing -------------------------------------------------------------------------
     def kill(self, code: int, reason: str) -> None:
@@ -226,12 +238,16 @@ class Conn:
         if self.expiry is not None:
             self.expiry.cancel()
             self.expiry = None
+        if self.hold is not None:
+            self.hold.cancel()
+            self.hold = None
 
 
 class Hub:
-    def __init__(self, pubsub: PubSub, queue_limit: int = 512) -> None:
+    def __init__(self, pubsub: PubSub, queue_limit: int = 512, resume_wait: float = 0.5) -> None:
         self.pubsub = pubsub
         self.queue_limit = queue_limit
+        self.resume_wait = resume_wait  # seconds live frames wait for a `resume` frame
         self.counter = itertools.count(1)
         self.rooms: dict[str, set[Conn]] = defaultdict(set)
         self.users: dict[str, set[Conn]] = defaultdict(set)  # every socket, by subject

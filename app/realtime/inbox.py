@@ -140,23 +140,23 @@ async def missed(
 
 async def replay(
     p: Principal, after_id: int, heard: Heard, ws: WebSocket, closing: Callable[[], bool]
-) -> None:
+) -> bool:
     """Send, in order, the inbox events after `after_id` that the socket has not sent; at
     most REPLAY_PAGES pages of the outbox (then a `resume-truncated` error: the client
-    reads its lists again instead of a week of events on a slow link)."""
+    reads its lists again instead of a week of events on a slow link). True if truncated."""
     first = True
     for _ in range(REPLAY_PAGES):
         if closing():
-            return
+            return False
         events, after_id, more = await missed(p, after_id, PAGE, first)
         first = False
         for ev in events:
             if closing():
-                return
+                return False
             if heard.first(ev["id"]):
                 await ws.send_text(frame_text(ev))
         if not more:
-            return
+            return False
     await ws.send_text(
         json.dumps(
             {
@@ -167,3 +167,4 @@ async def replay(
             }
         )
     )
+    return True

@@ -18,7 +18,11 @@ from app.realtime.pubsub import make_pubsub
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     rs = get_settings()
-    hub = Hub(make_pubsub(get_settings().redis_url, rs.ws_channel), queue_limit=rs.ws_send_queue)
+    hub = Hub(
+        make_pubsub(get_settings().redis_url, rs.ws_channel),
+        queue_limit=rs.ws_send_queue,
+        resume_wait=rs.ws_resume_wait_seconds,
+    )
     # Who is in which room, for the notifier: this process's sockets, and with Redis every
     # process's (app/realtime/presence.py).
     local = lambda case_id: set(hub.local_users(case_id))  # noqa: E731

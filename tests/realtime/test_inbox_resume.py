@@ -1,5 +1,7 @@
 """The inbox resumes after a drop as the room does: a flaky link never loses an offer."""
 
+import asyncio
+
 import pytest
 
 from app.core.db import sessionmaker
@@ -136,9 +138,19 @@ async def test_a_bad_resume_gets_a_clear_error(host, factory):
     await c.close()
 
 
-async def test_a_resume_from_long_ago_replays_a_bounded_amount_then_says_so(
-    host, factory, monkeypatch
-):
+async def _held(app, user_id: str, resource_id: str) -> None:
+    """Until the user's inbox socket holds a live frame about `resource_id`, unsent."""
+    async with asyncio.timeout(10):
+        while not any(  # noqa: ASYNC110 (the hub offers no event to await)
+            f'"{resource_id}"' in text
+            for conn in app.state.hub.inbox_users.get(user_id, ())
+            for _, text in conn.buf
+        ):
+            await asyncio.sleep(0.01)
+
+
+async def _truncated(host, factory, monkeypatch):
+    """A specialist's socket resumed from before six offers, two pages of two replayed."""
     from app.realtime import inbox
 
     monkeypatch.setattr(inbox, "PAGE", 2)
@@ -155,8 +167,37 @@ async def test_a_resume_from_long_ago_replays_a_bounded_amount_then_says_so(
     assert got == ["offer_0", "offer_1", "offer_2", "offer_3"]
     err = await back.next("error")
     assert err["code"] == "resume-truncated"
+    return specialist, back, err
+
+
+async def test_a_resume_from_long_ago_replays_a_bounded_amount_then_says_so(
+    app, host, factory, monkeypatch
+):
+    app.state.hub.resume_wait = 60  # however slow the client is to answer
+    specialist, back, err = await _truncated(host, factory, monkeypatch)
+    # An offer made now waits: sent live, it would overtake the two the replay left out.
+    await _emit("offer.created", "offer_6", audience=[specialist.id])
+    await _held(app, specialist.id, "offer_6")
     # Where the replay stopped: a client may resume from there, or read its lists again.
+    # (With pages this small, PostgreSQL's look back over moments before that point takes a
+    # page of its own, so a replay may stop short again: the client resumes again.)
+    rest: list[str] = []
     await back.send({"type": "resume", "after_id": err["last_event_id"]})
-    rest = [(await back.next("event"))["resource_id"] for _ in range(2)]
-    assert rest == ["offer_4", "offer_5"]
+    while len(rest) < 3:
+        frame = await back.next()
+        if frame["type"] == "event":
+            rest.append(frame["resource_id"])
+        elif frame.get("code") == "resume-truncated":
+            await back.send({"type": "resume", "after_id": frame["last_event_id"]})
+    assert rest == ["offer_4", "offer_5", "offer_6"]
+    await back.close()
+
+
+async def test_after_a_truncated_replay_live_events_flow_if_the_client_does_not_resume(
+    app, host, factory, monkeypatch
+):
+    app.state.hub.resume_wait = 0  # the client reads its lists again instead
+    specialist, back, _ = await _truncated(host, factory, monkeypatch)
+    await _emit("offer.created", "offer_6", audience=[specialist.id])
+    assert (await back.next("event"))["resource_id"] == "offer_6"
     await back.close()
