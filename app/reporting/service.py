@@ -25,7 +25,7 @@ from sqlmodel import col
 from app.cases.models import CaseStatus
 from app.core.clock import utcnow
 from app.core.db import is_postgres, long_statements
-from app.core.errors import Forbidden, NotFound
+from app.core.errors import Forbidden, NotFound, Unprocessable
 from app.core.principal import Principal, Role, Scope
 from app.followups.models import FollowUp, FollowUpStatus
 from app.reporting.models import CaseTiming
@@ -291,6 +291,14 @@ async def quality(
     end: datetime | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
+    if start is not None and end is not None and end <= start:
+        # An empty period would read as a programme that did nothing: say it is the wrong way round.
+        raise Unprocessable(
+            "`to` must be after `from`.",
+            errors=[
+                {"pointer": "#query/to", "detail": "must be after from", "code": "after_start"}
+            ],
+        )
     # Hundreds of milliseconds over a large programme: keep the event loop free on SQLite.
     with long_statements():
         return await _quality(

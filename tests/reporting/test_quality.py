@@ -355,3 +355,21 @@ async def test_random_durations_match_type_7_percentiles_to_the_second(client, f
         "p90_minutes": round(p90 / 60, 2),
         "count": 23,
     }
+
+
+async def test_a_period_the_wrong_way_round_is_refused_not_shown_as_zeros(client, factory, history):
+    h = factory.headers(history["clinician"])
+    url = f"{API}/metrics/quality"
+    for start, end in ((T + H, T), (T, T)):
+        r = await client.get(
+            url, headers=h, params={"from": start.isoformat(), "to": end.isoformat()}
+        )
+        assert r.status_code == 422, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+        problem = r.json()
+        assert "`to` must be after `from`" in problem["detail"]
+        assert problem["errors"] == [
+            {"pointer": "#query/to", "detail": "must be after from", "code": "after_start"}
+        ]
+    r = await client.get(url, headers=h, params={"from": T.isoformat(), "to": (T + H).isoformat()})
+    assert r.status_code == 200 and r.json()["cases_submitted"] == 6

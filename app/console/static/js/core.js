@@ -254,7 +254,7 @@ export function showProblem(form, err, box) {
   for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
   const lines = [];
   for (const e of err.problem?.errors || []) {
-    const name = e.pointer.replace(/^\//, '').replaceAll('/', '.');
+    const name = e.pointer.replace(/^(#query)?\//, '').replaceAll('/', '.');  // a body's field or a filter's
     const el = form.elements.namedItem(name);
     if (el && el.setAttribute) el.setAttribute('aria-invalid', 'true');
     const field = (el?.id && form.querySelector(`label[for="${el.id}"]`)?.textContent.trim()) || name;

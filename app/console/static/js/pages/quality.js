@@ -1,5 +1,5 @@
 // The programme's measures as charts: SVG built here from GET /metrics/quality.
-import { $, api, fmtNumber, h, label, query, t } from '../core.js';
+import { $, api, fmtDate, fmtNumber, h, label, query, showProblem, t } from '../core.js';
 
 const NS = 'http://www.w3.org/2000/svg';
 function s(tag, attrs, ...kids) {
@@ -34,13 +34,37 @@ export default async function quality(main) {
   const charts = $('#charts', main);
   const codes = await api('/specialties');
   form.specialty.append(...codes.map((c) => h('option', { value: c.code, text: label('specialty', c.code) })));
+  const period = $('#quality-period', main);
+  const problem = $('#quality-problem', main);
+  // Which cases the figures are about, in her words: zeros alone cannot say "nothing was sent".
+  function periodText(from, to) {
+    const day = (v) => fmtDate(`${v}T00:00`);
+    if (from && to) return t('quality.period_between', { from: day(from), to: day(to) });
+    if (from) return t('quality.period_from', { from: day(from) });
+    if (to) return t('quality.period_to', { to: day(to) });
+    return t('quality.period_all');
+  }
   async function load() {
     const q = {
       specialty: form.specialty.value,
       from: form.from.value ? new Date(`${form.from.value}T00:00`).toISOString() : '',
       to: form.to.value ? new Date(`${form.to.value}T23:59:59`).toISOString() : '',
     };
-    const m = await api(`/metrics/quality${query(q)}`);
+    let m;
+    try {
+      m = await api(`/metrics/quality${query(q)}`);
+    } catch (err) {
+      // The figures of another period must not stay under this one's filter.
+      charts.replaceChildren();
+      period.hidden = true;
+      showProblem(form, err, problem);
+      return;
+    }
+    problem.hidden = true;
+    for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+    const spec = form.specialty.value ? ` · ${label('specialty', form.specialty.value)}` : '';
+    period.textContent = periodText(form.from.value, form.to.value) + spec;
+    period.hidden = false;
     const times = [['quality.time_to_accept', m.time_to_accept], ['quality.time_to_first_response', m.time_to_first_response], ['quality.time_to_signed_note', m.time_to_signed_note]];
     const maxTime = Math.max(1, ...times.flatMap(([, d]) => [d?.median_minutes || 0, d?.p90_minutes || 0]));
     const rates = [['quality.answered_within_sla_rate', m.answered_within_sla_rate], ['quality.offer_acceptance_rate', m.offer_acceptance_rate],
