@@ -1,7 +1,7 @@
-"""The case's own part of its record: intake, offers, assignment, closing.
+"""The case's own part of its record: intake, offers, assignment, the people added, closing.
 
 Kept here rather than in app/cases so the record can grow without touching the cases domain;
-it reads the case and offer tables only."""
+it reads the case, offer and participant tables only."""
 
 from typing import Any
 
@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.cases.models import Case, Offer, OfferStatus
+from app.cases.models import Case, CaseParticipant, Offer, OfferStatus
 
 
 async def record_entries(session: AsyncSession, case: Case) -> list[dict[str, Any]]:
@@ -53,7 +53,7 @@ async def record_entries(session: AsyncSession, case: Case) -> list[dict[str, An
                 "expires_at": o.expires_at,
             }
         )
-        if o.status in (OfferStatus.accepted, OfferStatus.declined, OfferStatus.expired):
+        if o.status != OfferStatus.pending:  # withdrawn too: why a specialist was not asked again
             out.append(
                 {
                     "at": o.responded_at or o.updated_at,
@@ -72,6 +72,24 @@ async def record_entries(session: AsyncSession, case: Case) -> list[dict[str, An
                 "specialist_id": case.assigned_specialist_id,
             }
         )
+    people = (
+        await session.scalars(
+            select(CaseParticipant)
+            .where(col(CaseParticipant.case_id) == case.id)
+            .order_by(col(CaseParticipant.created_at), col(CaseParticipant.id))
+        )
+    ).all()
+    out.extend(
+        {
+            "at": cp.created_at,
+            "type": "participant",
+            "id": cp.id,
+            "user_id": cp.user_id,
+            "role": cp.role,
+            "added_by_id": cp.added_by_id,
+        }
+        for cp in people
+    )
     if case.cancelled_at:
         out.append(
             {

@@ -110,6 +110,12 @@ async def test_people_on_a_case_offers_and_a_cancelled_case(app, factory):
         await page.wait_for_selector(f"#people-list li[data-user-id='{interpreter['id']}']")
         assert "Quispe · Interpreter" in await page.inner_text("#people-list")
         assert await page.locator("#people-needed").is_hidden()
+        # The record says who was offered the case and who joined it, by name.
+        joined = page.locator("#record-list li[data-type=participant]")
+        await joined.locator(".record-who", has_text="Quispe").wait_for()
+        assert "Added to the case · Quispe · Interpreter" in await joined.inner_text()
+        offered = page.locator("#record-list li[data-type=offer]")
+        await offered.locator(".record-who", has_text=prog.people["specialist"]["name"]).wait_for()
         await ctx.close()
 
         # The facility cancels the case it sent by mistake, saying why.

@@ -1,5 +1,6 @@
 from datetime import datetime, timedelta
 
+from app.cases.models import CaseParticipant
 from app.core.clock import utcnow
 from app.core.db import sessionmaker
 from app.core.principal import Role
@@ -47,6 +48,27 @@ async def test_the_record_tells_the_whole_story_in_time_order(client, factory):
         created_at=t0 + timedelta(minutes=10),
         responded_at=t0 + timedelta(minutes=50),
     )
+    # Offered to a second specialist too: withdrawn when the first accepted.
+    other = await factory.make_user(Role.specialist)
+    await factory.make_offer(
+        w.case.id,
+        other.id,
+        status="withdrawn",
+        created_at=t0 + timedelta(minutes=11),
+        responded_at=t0 + timedelta(minutes=50),
+    )
+    interpreter = await factory.make_user(Role.interpreter)
+    async with sessionmaker()() as s:
+        s.add(
+            CaseParticipant(
+                case_id=w.case.id,
+                user_id=interpreter.id,
+                role="interpreter",
+                added_by_id=w.clinician.id,
+                created_at=t0 + timedelta(hours=2),
+            )
+        )
+        await s.commit()
     spec_h = factory.headers(w.specialist)
     note = await write_note(client, factory, w, assessment="Draft wording")
     r = await client.patch(
@@ -90,8 +112,11 @@ async def test_the_record_tells_the_whole_story_in_time_order(client, factory):
     assert types == [
         "intake",
         "offer",
+        "offer",
         "offer_accepted",
+        "offer_withdrawn",
         "assignment",
+        "participant",
         "note",
         "round_recommendation",
         "follow_up",
@@ -103,6 +128,16 @@ async def test_the_record_tells_the_whole_story_in_time_order(client, factory):
     by_type = {e["type"]: e for e in rec["entries"]}
     assert by_type["intake"]["question"] == w.case.question
     assert by_type["assignment"]["specialist_id"] == w.specialist.id
+    assert [e["specialist_id"] for e in rec["entries"] if e["type"] == "offer"] == [
+        w.specialist.id,
+        other.id,
+    ]
+    assert by_type["offer_withdrawn"]["specialist_id"] == other.id
+    assert {k: by_type["participant"][k] for k in ("user_id", "role", "added_by_id")} == {
+        "user_id": interpreter.id,
+        "role": "interpreter",
+        "added_by_id": w.clinician.id,
+    }
     assert by_type["note"]["assessment"] == "Signed wording" and by_type["note"]["version"] == 3
     assert by_type["round_recommendation"]["recommendation"] == "Biopsy if no better"
     assert by_type["follow_up_outcome"]["outcome"] == "Improved"

@@ -14,9 +14,22 @@ function recordText(e) {
     case 'follow_up_outcome': // which follow-up, how it ended, what came of it
       return [e.description, label('followup', e.status), e.outcome].filter(Boolean).join(' · ');
     case 'feedback': return `${e.usefulness}/5${e.comment ? ` · ${e.comment}` : ''}`;
+    case 'participant': return `· ${label('role', e.role)}`;
     case 'closed': return e.outcome || '';
     default: return '';
   }
+}
+
+// Whom an entry is about, named where the directory lets this viewer see the person. Read
+// once per person and page: the record is redrawn at every live frame.
+const names = new Map(); // user id -> Promise<name | null>
+function whoOf(e) {
+  const id = e.type === 'participant' ? e.user_id : e.type.startsWith('offer') || e.type === 'assignment' ? e.specialist_id : null;
+  if (!id) return null;
+  if (!names.has(id)) names.set(id, api(`/users/${id}`).then((u) => u.name, () => null));
+  const el = h('span', { class: 'record-who', data: { userId: id } });
+  names.get(id).then((name) => { if (name) el.textContent = ` · ${name}`; });
+  return el;
 }
 
 // What the case's facility has, beside the case and the note: advice must fit what exists
@@ -70,7 +83,7 @@ export function record(main, rec) {
   for (const e of rec.entries) if (e.type === 'follow_up_outcome') e.description = planned.get(e.id);
   $('#record-list', main).replaceChildren(...rec.entries.map((e) =>
     h('li', { data: { type: e.type } }, h('time', { datetime: e.at, text: fmt(e.at) }), ' · ',
-      h('strong', { text: label('record', e.type) }), ' ', recordText(e))));
+      h('strong', { text: label('record', e.type) }), whoOf(e), ' ', recordText(e))));
 }
 
 export async function notes(main, kase, rec, { local, mine, me, reload }) {
