@@ -10,8 +10,10 @@ export default async function webhooks(main) {
   $('#event-boxes', main).replaceChildren(...EVENTS.map((ev, i) => h('div', { class: 'check' },
     h('input', { type: 'checkbox', id: `ev-${i}`, name: 'events', value: ev }), h('label', { for: `ev-${i}`, class: 'mono', text: ev }))));
 
+  let shown = null; // the webhook whose deliveries are on the page
   async function deliveries(hook) {
     const items = await all(`/webhooks/${hook.id}/deliveries`, 100);
+    shown = hook.id;
     $('#deliveries', main).hidden = false;
     $('#deliveries-of', main).textContent = hook.url;
     $('#delivery-table', main).replaceChildren(
@@ -20,8 +22,14 @@ export default async function webhooks(main) {
       h('tbody', {}, ...items.map((d) => h('tr', {},
         h('td', { class: 'mono', text: d.event_type }), h('td', { text: t(`delivery.${d.status}`) }), h('td', { text: d.attempts }),
         h('td', { text: d.last_status_code ?? d.last_error ?? '' }), h('td', { text: fmt(d.created_at) }),
-        h('td', {}, d.status !== 'delivered' ? h('button', { type: 'button', class: 'secondary', text: t('action.retry'), onclick: async () => {
-          try { await api(`/webhooks/${hook.id}/deliveries/${d.id}/retry`, { json: {} }); await deliveries(hook); } catch (err) { say(err.message, 'error'); }
+        h('td', {}, d.status !== 'delivered' ? h('button', { type: 'button', class: 'secondary', text: t('action.retry'), onclick: async (e) => {
+          const button = e.currentTarget;
+          button.disabled = true; // one retry per click, however slow the link
+          try {
+            await api(`/webhooks/${hook.id}/deliveries/${d.id}/retry`, { json: {} });
+            say(t('webhooks.retry_queued'));
+            await deliveries(hook);
+          } catch (err) { button.disabled = false; say(err.message, 'error'); }
         } }) : null)))));
   }
 
@@ -35,7 +43,12 @@ export default async function webhooks(main) {
         h('button', { type: 'button', class: 'secondary', text: t('webhooks.deliveries'), onclick: () => deliveries(w) }),
         h('button', { type: 'button', class: 'secondary', text: t('action.delete'), onclick: async () => {
           if (!confirm(t('webhooks.confirm_delete'))) return;
-          try { await api(`/webhooks/${w.id}`, { method: 'DELETE' }); await load(); } catch (err) { say(err.message, 'error'); }
+          try {
+            await api(`/webhooks/${w.id}`, { method: 'DELETE' });
+            if (shown === w.id) { shown = null; $('#deliveries', main).hidden = true; } // gone with it
+            say(t('webhooks.deleted'));
+            await load();
+          } catch (err) { say(err.message, 'error'); }
         } })))));
     if (!items.length) $('#webhook-list', main).append(h('li', { class: 'muted', text: t('webhooks.none') }));
   }
