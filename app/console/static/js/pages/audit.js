@@ -1,5 +1,24 @@
 // The audit log: whether its hash chain holds (GET /audit/verify), and the latest entries.
-import { $, api, fmt, h, t } from '../core.js';
+import { $, all, api, fmt, h, t } from '../core.js';
+
+// Who acted, by name: a person through the directory, an API client through the clients'
+// list (read once). The id stays in the cell's title, for matching with the logs.
+const names = new Map(); // actor id -> Promise<name | null>
+let clients = null;
+function actorName(a) {
+  if (!a.actor_id) return Promise.resolve(null);
+  if (!names.has(a.actor_id)) {
+    names.set(a.actor_id, a.actor_kind === 'client'
+      ? (clients ??= all('/api-clients').catch(() => [])).then((cs) => cs.find((c) => c.id === a.actor_id)?.name ?? null)
+      : api(`/users/${a.actor_id}`).then((u) => u.name, () => null));
+  }
+  return names.get(a.actor_id);
+}
+function actorCell(a) {
+  const cell = h('td', { class: 'mono', title: a.actor_id || '', text: a.actor_id || a.actor_kind });
+  actorName(a).then((name) => { if (name) { cell.textContent = name; cell.classList.remove('mono'); } });
+  return cell;
+}
 
 export default async function audit(main) {
   const stateEl = $('#chain-state', main);
@@ -18,7 +37,7 @@ export default async function audit(main) {
   async function page() {
     const res = await api(`/audit?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { root: true });
     table.querySelector('tbody').append(...res.items.map((a) => h('tr', {},
-      h('td', { text: fmt(a.at) }), h('td', { class: 'mono', text: a.actor_id || a.actor_kind }),
+      h('td', { text: fmt(a.at) }), actorCell(a),
       h('td', { class: 'mono', text: a.action }), h('td', { class: 'mono', text: `${a.resource_type} ${a.resource_id || ''}` }),
       h('td', { class: 'mono', text: a.ip || '' }))));
     cursor = res.next_cursor;
