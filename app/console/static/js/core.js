@@ -266,6 +266,15 @@ export function showProblem(form, err, box) {
   if (box) { box.textContent = text; box.hidden = false; } else say(text, 'error');
 }
 
+// At a phone's width the rows of a `table.stack` stack as cards (console.css): each cell
+// shows its column's head, copied here. Call it after the rows are drawn.
+export function labelCells(table) {
+  const heads = [...table.querySelectorAll('thead th')].map((th) => th.textContent);
+  for (const row of table.querySelectorAll('tbody tr')) {
+    [...row.children].forEach((cell, i) => { if (heads[i]) cell.dataset.label = heads[i]; });
+  }
+}
+
 // A code's name in the viewer's language; an unknown code reads as itself.
 export function label(prefix, value) {
   if (value == null) return '';

@@ -1,5 +1,5 @@
 // The audit log: whether its hash chain holds (GET /audit/verify), and the latest entries.
-import { $, all, api, fmt, h, t } from '../core.js';
+import { $, all, api, fmt, h, labelCells, t } from '../core.js';
 
 // Who acted, by name: a person through the directory, an API client through the clients'
 // list (read once). The id stays in the cell's title, for matching with the logs.
@@ -40,6 +40,7 @@ export default async function audit(main) {
       h('td', { text: fmt(a.at) }), actorCell(a),
       h('td', { class: 'mono', text: a.action }), h('td', { class: 'mono', text: `${a.resource_type} ${a.resource_id || ''}` }),
       h('td', { class: 'mono', text: a.ip || '' }))));
+    labelCells(table);
     cursor = res.next_cursor;
     more.hidden = !cursor;
   }

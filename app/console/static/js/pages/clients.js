@@ -1,5 +1,5 @@
 // Partner apps (API clients): register one (its secret is shown once), see the others.
-import { $, ApiError, all, fmt, formData, h, api, say, showProblem, t } from '../core.js';
+import { $, ApiError, all, fmt, formData, h, labelCells, api, say, showProblem, t } from '../core.js';
 
 export default async function clients(main) {
   const form = $('#client-form', main);
@@ -14,6 +14,7 @@ export default async function clients(main) {
       h('tbody', {}, ...items.map((c) => h('tr', {},
         h('td', { text: c.name }), h('td', { class: 'mono', text: c.client_id }), h('td', { text: orgName.get(c.organization_id) || c.organization_id }),
         h('td', { class: 'mono', text: c.scopes.join(' ') }), h('td', { text: fmt(c.created_at) })))));
+    labelCells($('#client-table', main));
   }
   form.addEventListener('submit', async (e) => {
     e.preventDefault();

@@ -1,5 +1,5 @@
 // Specialists to verify: a coordinator checks credentials elsewhere, then marks them here.
-import { $, ApiError, all, api, h, label, say, t } from '../core.js';
+import { $, ApiError, all, api, h, labelCells, label, say, t } from '../core.js';
 
 export default async function specialists(main) {
   const table = $('#specialist-table', main);
@@ -33,6 +33,7 @@ export default async function specialists(main) {
         h('td', {}, h('button', { type: 'button', class: s.verified ? 'secondary' : '', text: s.verified ? t('action.unverify') : t('action.verify_specialist'),
           onclick: () => verify(s, !s.verified) }))))));
     if (!items.length) table.append(h('caption', { text: t('specialists.none') }));
+    labelCells(table);
   }
   only.addEventListener('change', load);
   await load();

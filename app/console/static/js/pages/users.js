@@ -1,6 +1,6 @@
 // People: invite someone (the invitation emails a single-use link), see who is here, and
 // switch an account off or on (admins).
-import { $, ApiError, all, api, fmt, formData, h, label, say, session, showProblem, t } from '../core.js';
+import { $, ApiError, all, api, fmt, formData, h, labelCells, label, say, session, showProblem, t } from '../core.js';
 
 // Whom each role may invite, as the server decides it (app/auth/access.py, can_create: an
 // admin anyone; a coordinator clinicians, specialists and interpreters). The API does not
@@ -45,6 +45,7 @@ export default async function users(main) {
           text: u.active ? t('action.deactivate') : t('action.activate'), onclick: async () => {
             try { await api(`/users/${u.id}`, { method: 'PATCH', json: { active: !u.active } }); await load(); } catch (err) { say(err.message, 'error'); }
           } }) : null)))));
+    labelCells(table);
   }
   await load();
 }

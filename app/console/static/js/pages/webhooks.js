@@ -1,6 +1,6 @@
 // Webhooks: subscribe a partner URL (the signing secret is shown once), see each one's
 // deliveries with their attempts, send one again, unsubscribe.
-import { $, ApiError, all, api, fmt, h, say, showProblem, t } from '../core.js';
+import { $, ApiError, all, api, fmt, h, labelCells, say, showProblem, t } from '../core.js';
 
 const EVENTS = ['case.submitted', 'case.offered', 'case.assigned', 'case.answered', 'case.unmatched', 'case.overdue',
   'case.cancelled', 'case.closed', 'message.created', 'note.signed', 'followup.due', 'followup.overdue', 'round.updated'];
@@ -31,6 +31,7 @@ export default async function webhooks(main) {
             await deliveries(hook);
           } catch (err) { button.disabled = false; say(err.message, 'error'); }
         } }) : null)))));
+    labelCells($('#delivery-table', main));
   }
 
   async function load() {
