@@ -71,6 +71,7 @@ NOT_EXPRESSIBLE = (
     (r"^/organization_id$", r"required for staff"),  # staff name the facility they act for
     (r"^/organization_id$", r"required for clinicians"),  # an invited clinician's facility
     (r"^/current_password$", r"does not match"),  # a secret no generator knows
+    (r"^/(new_)?password$", r"too simple"),  # repeated or sequential keys (app/auth/schemas.py)
 )
 # Refusals that depend on something only a person holds, whatever the body's shape.
 NOT_EXPRESSIBLE_TYPES = ("/invalid-code",)  # the code sent to the phone by SMS

@@ -1,6 +1,7 @@
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from app.core.emails import SafeEmail
 from app.core.principal import Role, Scope
@@ -25,6 +26,28 @@ EMAIL_PATTERN = (
 # Refused as well: look-alikes of another address (app.core.emails), which the pattern
 # (ASCII only) cannot state.
 Email = Annotated[SafeEmail, Field(json_schema_extra={"pattern": EMAIL_PATTERN})]
+
+
+# Runs of keys a person types without choosing (NIST SP 800-63B: refuse "aaaaaaaaaa",
+# "1234567890"); a password inside one of them, either way, is refused.
+_RUNS = tuple(
+    run * 3
+    for run in ("0123456789", "abcdefghijklmnopqrstuvwxyz", "qwertyuiopasdfghjklzxcvbnm")
+    for run in (run, run[::-1])
+)
+
+
+def _not_too_simple(value: str) -> str:
+    low = value.lower()
+    if len(set(low)) < 4 or any(low in run for run in _RUNS):
+        raise PydanticCustomError(
+            "password_too_simple", "too simple: repeated or sequential characters"
+        )
+    return value
+
+
+# Every password a person sets (created for her, changed, from an invitation or a reset).
+NewPassword = Annotated[str, Field(min_length=10, max_length=200), AfterValidator(_not_too_simple)]
 
 
 class UserCreate(RequestBody):
@@ -52,7 +75,7 @@ class UserCreate(RequestBody):
     name: ShortText
     role: Role
     organization_id: str | None = Field(default=None, min_length=1, max_length=40)
-    password: str = Field(min_length=10, max_length=200)
+    password: NewPassword
     active: bool = True
 
 
@@ -137,4 +160,4 @@ class PasswordChange(RequestBody):
     )
 
     current_password: str = Field(min_length=1, max_length=200)
-    new_password: str = Field(min_length=10, max_length=200)
+    new_password: NewPassword

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
 
-from app.auth.schemas import Email
+from app.auth.schemas import Email, NewPassword
 from app.core.principal import Role
 from app.core.schemas import ReadModel, RequestBody, ShortText, Stamped, TimeZoneName, example
 from app.notifications.kinds import Channel, Kind
@@ -143,7 +143,7 @@ class InvitationAccept(RequestBody):
     model_config = example({"name": "Dr Grace Okello", "password": "a-long-passphrase"})
 
     name: ShortText
-    password: str = Field(min_length=10, max_length=200)
+    password: NewPassword
 
 
 class PasswordResetRequest(RequestBody):
@@ -155,7 +155,7 @@ class PasswordResetRequest(RequestBody):
 class PasswordReset(RequestBody):
     model_config = example({"password": "a-new-long-passphrase"})
 
-    password: str = Field(min_length=10, max_length=200)
+    password: NewPassword
 
 
 class NotificationDeliveryRead(Stamped):
