@@ -3,6 +3,7 @@
 // memory, so staying in one document spares a token refresh per click).
 import { $, $$, api, refresh, session, signOut, t, tz, say } from './core.js';
 import { watchPending } from './case_outbox.js';
+import { forget, unsent } from './drafts.js';
 
 let stop = null; // the current page's clean-up (close its sockets, timers)
 
@@ -93,7 +94,11 @@ window.addEventListener('popstate', () => go(location.pathname + location.search
 window.addEventListener('console:navigate', (e) => go(e.detail));
 
 $('#signout').addEventListener('click', async () => {
+  const me = session.me;
+  const left = me ? unsent(me) : [];
+  if (left.length && !confirm(t('signout.unsent', { what: left.map((k) => t(`signout.${k}`)).join(', ') }))) return;
   if (stop) stop();
+  if (me) await forget(me); // a shared phone keeps nothing of hers for the next person
   await signOut();
   location.assign('/signin');
 });

@@ -52,3 +52,36 @@ export async function shrink(file, max = 1600) {
     return file;
   }
 }
+
+// What a person's work left on this device and not sent: a case (queued for the link, or a
+// form being filled), messages of a consult, a consult note's unsaved changes. Signing out
+// deletes it all, so a clinic's shared phone keeps no patient's data for the next person;
+// `unsent` lets her choose to stay and send it first. Keys are the pages' own
+// (case_outbox.js, room.js, note.js).
+function keysOf(me) {
+  const out = [];
+  for (let i = 0; i < localStorage.length; i++) {
+    const k = localStorage.key(i);
+    if (k?.startsWith(`console:case-draft:${me.id}`) || (k?.startsWith('console:room-pending:') && k.endsWith(`:${me.id}`))
+      || k?.startsWith('console:note-backup:')) out.push(k);
+  }
+  return out;
+}
+
+export function unsent(me) {
+  const kinds = new Set();
+  for (const k of keysOf(me)) {
+    const v = drafts.get(k);
+    if (k.startsWith('console:case-draft:')) {
+      if (v?.pending || Object.values(v?.fields || {}).some((x) => x !== '' && x != null)) kinds.add('case');
+    } else if (k.startsWith('console:room-pending:')) {
+      if (Array.isArray(v) && v.length) kinds.add('messages');
+    } else if (v) kinds.add('note');
+  }
+  return [...kinds];
+}
+
+export async function forget(me) {
+  for (const k of keysOf(me)) localStorage.removeItem(k);
+  await files.drop(`console:case-draft:${me.id}:photo`);
+}
