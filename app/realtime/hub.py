@@ -133,7 +133,6 @@ class Conn:
             self.resume_to = resume_to
         if self.hold is not None:
             self.hold.cancel()
-            self.hold = None
         self.ready = True
         self._kick()
 
@@ -146,10 +145,8 @@ class Conn:
             while not self.closing:
                 if self.resume_to is not None:
                     self.cursor, self.resume_to = self.resume_to, None
-                    if await self._fill(None):
-                        # A live frame sent now would overtake the events the replay left
-                        # out: they wait for the client's resume, or for it not to come.
-                        self.ready = False
+                    if await self._fill(None):  # cut short: a live frame would overtake what
+                        self.ready = False  # it left out; it waits for a resume (or none)
                         wait = self.hub.resume_wait
                         self.hold = asyncio.get_running_loop().call_later(wait, self.start)
                         break
@@ -185,7 +182,7 @@ class Conn:
 
     async def _fill(self, up_to: int | None) -> bool:
         """Send stored messages after the cursor (a session per page, none held while
-        sending). True if an inbox's replay stopped short (`resume-truncated`)."""
+        sending). True if an inbox's replay was cut short (`resume-truncated`)."""
         if self.case_id is None:
             return await inbox.replay(
                 self.principal, self.cursor, self.heard, self.ws, lambda: self.closing
@@ -200,7 +197,7 @@ class Conn:
                 await self.ws.send_text(text)
                 self.cursor = seq
             if len(rows) < 200:
-                return False
+                break
         return False
 
     # -- closing -------------------------------------------------------------------------
@@ -240,7 +237,6 @@ class Conn:
             self.expiry = None
         if self.hold is not None:
             self.hold.cancel()
-            self.hold = None
 
 
 class Hub:
@@ -329,18 +325,8 @@ class Hub:
         to_conn: str | None = None,
     ) -> None:
         """An ephemeral frame (presence, typing, signal): straight to the bus, never stored."""
-        self.spawn(
-            self.pubsub.publish(
-                {
-                    "kind": "room",
-                    "case_id": case_id,
-                    "frame": frame,
-                    "but": but,
-                    "to_user": to_user,
-                    "to_conn": to_conn,
-                }
-            )
-        )
+        to = {"but": but, "to_user": to_user, "to_conn": to_conn}
+        self.spawn(self.pubsub.publish({"kind": "room", "case_id": case_id, "frame": frame, **to}))
 
     def joined(self, conn: Conn) -> None:
         assert conn.case_id is not None
