@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -98,6 +99,18 @@ async def invite(
     await audit.append(session, actor, "invitation.create", "invitation", row.id, detail=role.value)
     wake_after_commit(session)
     return row
+
+
+async def mail_facts(session: AsyncSession, row: AccountToken) -> dict[str, Any]:
+    """What the email about this link may say: the role and when the link expires, and for
+    an invitation who sent it and to which facility, by name (left out when gone)."""
+    out: dict[str, Any] = {"role": row.role, "deadline": row.expires_at}
+    if row.purpose == AccountTokenPurpose.invitation.value:
+        inviter = await session.get(User, row.created_by_id) if row.created_by_id else None
+        org = await session.get(Organization, row.organization_id) if row.organization_id else None
+        out["inviter"] = inviter.name if inviter else None
+        out["organization"] = org.name if org else None
+    return out
 
 
 async def _take(session: AsyncSession, token: str, purpose: AccountTokenPurpose) -> AccountToken:

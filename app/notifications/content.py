@@ -1,18 +1,23 @@
 """What an email, SMS or push says: the minimum necessary, in the reader's language.
 
-Only the facts a notification's `data` carries reach the text: kind, specialty, urgency,
-the facility's country, a deadline, counts, and a link under PUBLIC_URL that needs a
-sign-in. No patient reference, no clinical text (question, summary, notes, follow-up
-descriptions, messages) is ever rendered, whatever a caller puts in `data`."""
+Only the facts a notification's `data` carries reach the text: kind, specialty (by its
+name in the reader's language), urgency, the facility's country, a deadline, counts, and a
+link under PUBLIC_URL that needs a sign-in. An invitation also names who sent it, the
+facility and the role. No patient reference, no clinical text (question, summary, notes,
+follow-up descriptions, messages) is ever rendered, whatever a caller puts in `data`."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, select_autoescape
 
 from app.core.config import get_settings
+from app.notifications.kinds import AccountMail
+from app.notifications.labels import role_name, specialty_name
+
+T = TypeVar("T")
 
 # The only keys a text may show; anything else in `data` is ignored.
 SAFE_KEYS = (
@@ -30,6 +35,8 @@ SAFE_KEYS = (
     "unmatched",
     "overdue",
     "stage",
+    "inviter",
+    "organization",
 )
 
 SUBJECT: dict[str, dict[str, str]] = {
@@ -84,9 +91,9 @@ SUBJECT: dict[str, dict[str, str]] = {
         "fr": "Votre résumé du jour",
     },
     "invitation": {
-        "en": "You are invited to the consult programme",
-        "es": "Está invitado al programa de consultas",
-        "fr": "Vous êtes invité au programme d'avis",
+        "en": "Invitation to the consult programme",
+        "es": "Invitación al programa de consultas",
+        "fr": "Invitation au programme d'avis",
     },
     "password_reset": {
         "en": "Reset your password",
@@ -159,12 +166,11 @@ LINE: dict[str, dict[str, str]] = {
         "lues : {unread}. Cas sans spécialiste : {unmatched}. Cas en retard : {overdue}.",
     },
     "invitation": {
-        "en": "You are invited to join as {role}. Choose your password with this link, "
-        "valid until {deadline}:",
-        "es": "Está invitado a unirse como {role}. Elija su contraseña con este enlace, "
-        "válido hasta {deadline}:",
-        "fr": "Vous êtes invité à rejoindre le programme ({role}). Choisissez votre mot de "
-        "passe avec ce lien, valable jusqu'au {deadline} :",
+        "en": "To accept, choose your password with the link below; it is valid until {deadline}.",
+        "es": "Para aceptar, elija su contraseña con el enlace de abajo; es válido hasta "
+        "{deadline}.",
+        "fr": "Pour accepter, choisissez votre mot de passe avec le lien ci-dessous ; il est "
+        "valable jusqu'au {deadline}.",
     },
     "password_reset": {
         "en": "Someone asked to reset your password. If it was you, use this link (valid "
@@ -182,6 +188,51 @@ FOOTER = {
     "es": "Recibe esto por sus preferencias de notificación.",
     "fr": "Vous recevez ceci selon vos préférences de notification.",
 }
+
+# Account emails go to someone who cannot sign in (not yet, or not with a forgotten
+# password) and has no preferences (yet): their own link text, and no preferences footer.
+ACCOUNT_OPEN: dict[str, dict[str, str]] = {
+    AccountMail.invitation: {
+        "en": "Accept the invitation",
+        "es": "Aceptar la invitación",
+        "fr": "Accepter l'invitation",
+    },
+    AccountMail.password_reset: {
+        "en": "Reset your password",
+        "es": "Restablecer su contraseña",
+        "fr": "Réinitialiser votre mot de passe",
+    },
+}
+ACCOUNT_FOOTER: dict[str, dict[str, str]] = {
+    AccountMail.invitation: {
+        "en": "If you were not expecting this invitation, you can ignore this email.",
+        "es": "Si no esperaba esta invitación, puede ignorar este correo.",
+        "fr": "Si vous n'attendiez pas cette invitation, vous pouvez ignorer ce message.",
+    },
+}
+
+# An invitation's first sentence: who invited (when known), to which facility (when there
+# is one), and as what. Built from parts so each fact is left out cleanly when missing.
+INVITED = {
+    "en": (
+        "{inviter} invited you to join the consult programme",
+        "You are invited to join the consult programme",
+    ),
+    "es": (
+        "{inviter} le invitó a unirse al programa de consultas",
+        "Se le invita a unirse al programa de consultas",
+    ),
+    "fr": (
+        "{inviter} vous invite à rejoindre le programme d'avis",
+        "Vous avez reçu une invitation à rejoindre le programme d'avis",
+    ),
+}
+INVITED_AT = {
+    "en": " at {organization}",
+    "es": " en el centro {organization}",
+    "fr": " pour l'établissement {organization}",
+}
+INVITED_AS = {"en": " as {role}.", "es": " como {role}.", "fr": ", en tant que {role}."}
 STAGE = {
     "deadline_near": {
         "en": "Most of its time to respond has passed.",
@@ -194,7 +245,7 @@ _html = Environment(autoescape=select_autoescape(default=True)).from_string(
     """<!doctype html><html lang="{{ lang }}"><body style="font-family:sans-serif">
 <p>{{ line }}</p>{% if extra %}<p>{{ extra }}</p>{% endif %}
 <p><a href="{{ link }}">{{ open }}</a></p>
-<p style="color:#666;font-size:small">{{ footer }}</p></body></html>"""
+{% if footer %}<p style="color:#666;font-size:small">{{ footer }}</p>{% endif %}</body></html>"""
 )
 
 
@@ -214,20 +265,45 @@ def _when(value: Any, zone: str) -> str:
     return value.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
 
 
-def facts(data: dict[str, Any], zone: str) -> dict[str, Any]:
+def facts(data: dict[str, Any], zone: str, language: str = "en") -> dict[str, Any]:
     out = _Facts({k: data[k] for k in SAFE_KEYS if k in data and data[k] is not None})
     for k in ("deadline", "start"):
         if k in out:
             out[k] = _when(out[k], zone)
+    if "specialty" in out:  # the data holds the code; the reader gets the name
+        out["specialty"] = specialty_name(str(out["specialty"]), language)
     return out
 
 
-def _pick(table: dict[str, str], language: str) -> str:
+def _pick(table: dict[str, T], language: str) -> T:
     return table.get(language) or table["en"]
 
 
 def subject(template: str, data: dict[str, Any], language: str, zone: str) -> str:
-    return _pick(SUBJECT[template], language).format_map(facts(data, zone))[:300]
+    return _pick(SUBJECT[template], language).format_map(facts(data, zone, language))[:300]
+
+
+def _role_in_sentence(role: str, language: str) -> str:
+    """The role's name as a common noun: "a specialist", "especialista", "spécialiste"."""
+    word = role_name(role, language).lower()
+    if language not in ("es", "fr"):  # English (also the fallback) needs an article
+        return ("an " if word[:1] in "aeiou" else "a ") + word
+    return word
+
+
+def _invited(f: dict[str, Any], language: str) -> str:
+    """Who invited the reader, to which facility, as what; each part only when known."""
+    by, anonymous = _pick(INVITED, language)
+    sentence = by if "inviter" in f else anonymous
+    if "organization" in f:
+        sentence += _pick(INVITED_AT, language)
+    if "role" in f:
+        sentence += _pick(INVITED_AS, language)
+        f = _Facts({**f, "role": _role_in_sentence(str(f["role"]), language)})
+    else:
+        sentence += "."
+    # One format over the whole template: braces in a name are never read as fields.
+    return sentence.format_map(f)
 
 
 @dataclass
@@ -241,20 +317,19 @@ class Rendered:
 
 
 def render(template: str, data: dict[str, Any], link: str, language: str, zone: str) -> Rendered:
-    f = facts(data, zone)
+    f = facts(data, zone, language)
     line = _pick(LINE[template], language).format_map(f)
     extra = _pick(STAGE[f["stage"]], language) if f.get("stage") in STAGE else ""
+    if template == AccountMail.invitation:
+        line, extra = _invited(f, language), line
     subj = subject(template, data, language, zone)
-    footer = _pick(FOOTER, language)
-    text = "\n\n".join(p for p in (line, extra, f"{_pick(OPEN, language)}: {link}", footer) if p)
-    html = _html.render(
-        lang=language,
-        line=line,
-        extra=extra,
-        link=link,
-        open=_pick(OPEN, language),
-        footer=footer,
-    )
+    if template in ACCOUNT_OPEN:
+        open_ = _pick(ACCOUNT_OPEN[template], language)
+        footer = _pick(ACCOUNT_FOOTER[template], language) if template in ACCOUNT_FOOTER else ""
+    else:
+        open_, footer = _pick(OPEN, language), _pick(FOOTER, language)
+    text = "\n\n".join(p for p in (line, extra, f"{open_}: {link}", footer) if p)
+    html = _html.render(lang=language, line=line, extra=extra, link=link, open=open_, footer=footer)
     return Rendered(subj, text + "\n", html, f"{subj} {link}", link)
 
 

@@ -25,7 +25,7 @@ from app.core.config import get_settings
 from app.core.db import is_postgres, unit_of_work
 from app.core.pagination import keyset_page
 from app.notifications import content
-from app.notifications.accounts import token_of
+from app.notifications.accounts import mail_facts, token_of
 from app.notifications.channels import email, push, sms
 from app.notifications.channels.base import Outcome, Result
 from app.notifications.devices import phone_code
@@ -142,7 +142,7 @@ async def _account_mail(session: AsyncSession, d: Delivery) -> content.Rendered 
     path = "invitations" if d.template == AccountMail.invitation else "password-reset"
     return content.render(
         d.template,
-        {"role": row.role, "deadline": row.expires_at},
+        await mail_facts(session, row),
         content.link(f"/{path}/{token_of(row)}"),
         language,
         zone,

@@ -39,7 +39,7 @@ async def test_offer_reaches_a_specialist_by_email_who_accepts_through_the_link(
     assert await send_all() == 1
     [mail] = smtp.to(spec.email)
     assert mail["Message-ID"] == (await deliveries(user_id=spec.id))[0].message_id
-    assert "dermatology" in mail["Subject"] and "urgent" in mail["Subject"]
+    assert "Dermatology" in mail["Subject"] and "urgent" in mail["Subject"]
     assert "KE" in mail["Subject"]
     body = text_of(mail)
     html = text_of(mail, "html")

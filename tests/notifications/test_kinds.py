@@ -24,7 +24,7 @@ async def test_a_signed_note_reaches_the_referring_clinician_to_acknowledge(clie
     assert r.status_code == 200, r.text
     assert await send_all() == 1
     [mail] = smtp.to(w.clinician.email)
-    assert mail["Subject"] == f"A consult note was signed ({w.case.specialty})"
+    assert mail["Subject"] == "A consult note was signed (Dermatology)"  # its name, not the code
     assert f"https://consult.example.org/notes/{note['id']}" in text_of(mail)
     for secret in ("contact dermatitis", "hydrocortisone", w.case.patient_reference):
         assert secret not in mail.as_string()

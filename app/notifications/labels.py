@@ -1,0 +1,23 @@
+"""Specialty and role names in the reader's language.
+
+The console's catalogue (app/console/i18n/*.json) already names every specialty and role
+in English, Spanish and French; messages read the same names, so a name is written once."""
+
+from app.console.i18n import LANGUAGES, catalogue
+from app.specialists.vocabulary import SPECIALTIES
+
+
+def _label(key: str, language: str) -> str | None:
+    return catalogue(language if language in LANGUAGES else "en").get(key)
+
+
+def specialty_name(code: str, language: str) -> str:
+    """The name of `dermatology` in Spanish is Dermatología. A code the catalogue lacks
+    falls back to the vocabulary's English name, then to the code itself."""
+    return _label(f"specialty.{code}", language) or SPECIALTIES.get(code, code)
+
+
+def role_name(role: str, language: str) -> str:
+    """The role's name (Especialista for `specialist` in Spanish); an unknown role stays
+    as it is."""
+    return _label(f"role.{role}", language) or role
