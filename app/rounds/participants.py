@@ -16,6 +16,7 @@ from app.rounds import recurrence as rec
 from app.rounds.errors import ScheduleConflict, flush_unique
 from app.rounds.models import ParticipantRole, RoundParticipant, RoundSeries
 from app.rounds.schedule import window
+from app.rounds.schemas import RoundParticipantRead
 
 CONFLICT_WINDOW = timedelta(days=180)
 
@@ -61,16 +62,24 @@ async def announce(session: AsyncSession, series: RoundSeries, change: str, **pa
     )
 
 
-async def list_participants(session: AsyncSession, series: RoundSeries) -> list[RoundParticipant]:
-    return list(
-        (
-            await session.scalars(
-                select(RoundParticipant)
-                .where(col(RoundParticipant.series_id) == series.id)
-                .order_by(col(RoundParticipant.id))
-            )
-        ).all()
+def _named(part: RoundParticipant, name: str) -> RoundParticipantRead:
+    return RoundParticipantRead(**part.model_dump(), name=name)
+
+
+async def list_participants(
+    session: AsyncSession, series: RoundSeries
+) -> list[RoundParticipantRead]:
+    """The series' participants with their names, in one query however many there are.
+
+    Callers decide who may read this (access.get_series): the names go wherever the list goes.
+    """
+    rows = await session.execute(
+        select(RoundParticipant, col(User.name))
+        .join(User, col(User.id) == col(RoundParticipant.user_id))
+        .where(col(RoundParticipant.series_id) == series.id)
+        .order_by(col(RoundParticipant.id))
     )
+    return [_named(part, name) for part, name in rows.tuples()]
 
 
 async def find_conflict(
@@ -111,7 +120,7 @@ async def find_conflict(
 
 async def add_participant(
     session: AsyncSession, p: Principal, series: RoundSeries, data: dict[str, Any]
-) -> RoundParticipant:
+) -> RoundParticipantRead:
     user = await session.get(User, data["user_id"])
     if user is None or not user.active:
         raise Unprocessable(
@@ -157,4 +166,4 @@ async def add_participant(
     )
     session.add(part)
     await flush_unique(session, "The participant list")
-    return part
+    return _named(part, user.name)

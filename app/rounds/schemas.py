@@ -153,6 +153,9 @@ class RoundParticipantRead(ReadModel):
     id: str
     series_id: str
     user_id: str
+    # Here because people in a round meet by name, while GET /users/{id} hides other people
+    # from specialists and interpreters: whoever may read the list may read these names.
+    name: str = Field(description="The participant's display name")
     role: str
     allow_conflict: bool
     added_by_id: str | None

@@ -166,6 +166,13 @@ async def test_a_round_months_ahead_and_attendance_once_it_has_begun(app, factor
         await sign_in(spec, base, prog.email("specialist"), "inbox")
         await spec.goto(f"{base}/rounds/{weekly}")
         await ready(spec, "round")
+        # She meets the others by name: the participant list carries them, though
+        # GET /users/{id} hides other people from a specialist.
+        for where in ("#participants", "#attendance"):
+            shown = await spec.inner_text(where)
+            for person in (clinician, specialist, interpreter):
+                assert person["name"] in shown, (where, shown)
+            assert "A participant" not in shown
         assert await spec.locator("#attendance input[type=checkbox]").count() == 3
         assert not await spec.is_visible("#attendance-help")
         assert not await spec.is_visible("#attendance-wait")

@@ -40,6 +40,8 @@ export async function nextOccurrences(r, n) {
   return { items, more: new Set(later.map((o) => o.original_start)), until };
 }
 
+// Only for those the participant list does not name (an attendance record of someone no
+// longer taking part): GET /users/{id} hides other people from specialists and interpreters.
 async function people(ids) {
   const found = await Promise.all([...new Set(ids)].map((uid) =>
     api(`/users/${uid}`).then((u) => [uid, u]).catch(() => [uid, null])));
@@ -92,7 +94,8 @@ export default async function round(main, { round_id: id }) {
   async function loadPeople() {
     participants = await all(`/rounds/${id}/participants`).catch(() => []);
     const hosts = canEdit ? await all(`/users?organization_id=${encodeURIComponent(r.host_organization_id)}&role=clinician`).catch(() => []) : [];
-    names = await people(participants.map((p) => p.user_id));
+    // The list names them: everyone who may read it, whatever their role, sees who is in the room.
+    names = new Map(participants.map((p) => [p.user_id, { id: p.user_id, name: p.name }]));
     for (const u of hosts) names.set(u.id, u);
     $('#participants', main).replaceChildren(...participants.map((p) => h('li', { data: { userId: p.user_id } },
       nameOf(p.user_id), ' ', h('span', { class: 'pill', text: label('round_role', p.role) }))));
