@@ -19,6 +19,30 @@ from app.rounds.schedule import window
 from app.rounds.schemas import RoundParticipantRead
 
 CONFLICT_WINDOW = timedelta(days=180)
+# English whatever the server's locale (strftime's names follow it).
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def _plain(o: rec.Occurrence, zone: str) -> str:
+    """An occurrence as its host says it: "Tuesday 1 December 2026, 09:00–10:00 (zone)"."""
+    tz = rec.zone(zone)
+    s, e = o.start.astimezone(tz), o.end.astimezone(tz)
+    day = f"{_DAYS[s.weekday()]} {s.day} {_MONTHS[s.month - 1]} {s.year}"
+    return f"{day}, {s:%H:%M}–{e:%H:%M} ({zone})"
 
 
 async def participant_ids(session: AsyncSession, series_id: str) -> list[str]:
@@ -151,8 +175,9 @@ async def add_participant(
         if clash is not None:
             other, a, b = clash
             raise ScheduleConflict(
-                f"The specialist is booked into {other.title!r}, which overlaps this round on "
-                f"{a.start.isoformat()}. Send allow_conflict: true to book anyway.",
+                f"{user.name} is already booked into “{other.title}” on "
+                f"{_plain(b, other.timezone)}, which overlaps this round on "
+                f"{_plain(a, series.timezone)}. To book them anyway, send allow_conflict: true.",
                 conflicting_round_id=other.id,
                 occurrence_start=a.start.isoformat(),
                 conflicting_occurrence_start=b.start.isoformat(),

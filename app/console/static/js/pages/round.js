@@ -1,9 +1,15 @@
 // One round series: its occurrences (in the viewer's time and the host's), the link to join,
 // who takes part, each occurrence's agenda (the suggested cases, a presenter, and the
 // round's recommendations, which join each case's record) and who attended.
+// Those who may edit it also move or cancel one occurrence, edit the series (a schedule
+// change to a series that has met carries on as a new series: the page goes there) and
+// delete it.
 // "Now" is the server's: the occurrences come from its clock (a browser's may be wrong).
-import { $, ApiError, all, api, busy, factRows, fmt, fmtTime, formData, h, label, say, session, showProblem, t } from '../core.js';
+import {
+  $, ApiError, all, api, busy, factRows, fillForm, fmt, fmtTime, formData, h, label, navigate, say, session, showProblem, t,
+} from '../core.js';
 import { describeRule } from '../rrule.js';
+import { rulePicker } from '../rule_picker.js';
 
 const DAY = 86400000;
 const PARTICIPANT_ROLE = { clinician: 'local_team', specialist: 'specialist', interpreter: 'interpreter' };
@@ -48,44 +54,71 @@ async function people(ids) {
   return new Map(found);
 }
 
+// A rule as the server writes it (an nth weekday "+2TU") reads as the rule picker writes it.
+const sameRule = (rule) => rule.replace(/([=,])\+/g, '$1');
+
+// A specialist's double booking in the viewer's words and time: the other round by its
+// title when she may read it (another facility's round she may not), both occurrences.
+async function clash(problem, person) {
+  const other = await api(`/rounds/${problem.conflicting_round_id}`).catch(() => null);
+  return t(other ? 'rounds.clash' : 'rounds.clash_unnamed', {
+    name: person?.dataset.name || t('rounds.someone'), title: other?.title, allow: t('rounds.allow_conflict'),
+    theirs: fmt(problem.conflicting_occurrence_start), mine: fmt(problem.occurrence_start),
+  });
+}
+
 export default async function round(main, { round_id: id }) {
   const me = session.me;
-  const r = await api(`/rounds/${id}`);
+  let r = await api(`/rounds/${id}`);
   const staff = ['coordinator', 'admin'].includes(me.role);
   const host = me.role === 'clinician' && me.organization_id === r.host_organization_id;
-  const canEdit = staff || host; // participants, agenda, attendance (the API decides too)
+  const canEdit = staff || host; // the series, participants, agenda, attendance (the API decides too)
   const canRecommend = canEdit || me.role === 'specialist';
 
-  $('#round-title', main).textContent = r.title;
-  $('#round-facts', main).replaceChildren(...factRows([
-    [t('field.specialty'), label('specialty', r.specialty)], [t('rounds.repeats'), describeRule(r.rrule, r.timezone)],
-    [t('field.starts_at_local'), `${r.starts_at_local.replace('T', ' ')} (${r.timezone})`], [t('field.duration_minutes'), r.duration_minutes],
-    [t('field.teaching_topic'), r.teaching_topic || '—'],
-  ]));
+  function showFacts() {
+    $('#round-title', main).textContent = r.title;
+    $('#round-facts', main).replaceChildren(...factRows([
+      [t('field.specialty'), label('specialty', r.specialty)], [t('rounds.repeats'), describeRule(r.rrule, r.timezone)],
+      [t('field.starts_at_local'), `${r.starts_at_local.replace('T', ' ')} (${r.timezone})`], [t('field.duration_minutes'), r.duration_minutes],
+      [t('field.teaching_topic'), r.teaching_topic || '—'],
+      ...(r.next_series_id ? [[t('rounds.continues'), h('a', { href: `/rounds/${r.next_series_id}`, text: t('rounds.next_series') })]] : []),
+    ]));
+    const join = $('#round-join', main);
+    join.hidden = !r.join_url;
+    if (r.join_url) join.href = r.join_url;
+    $('#move-zone', main).textContent = `(${r.timezone})`;
+  }
+  showFacts();
   $('#attendance-help', main).hidden = !canEdit; // only those who may tick are told to
-  const join = $('#round-join', main);
-  if (r.join_url) { join.href = r.join_url; join.hidden = false; }
 
   // The coming ones from the server's now (an occurrence under way included), then the
   // four weeks before the first of them (or before the series ended: none is coming).
-  const { items: coming, more: beyond } = await nextOccurrences(r, 20);
-  const anchor = Date.parse(coming[0]?.start || r.ends_at || new Date().toISOString());
-  const past = (await api(`/rounds/${id}/occurrences?limit=50&from=${iso(anchor - 28 * DAY)}&to=${iso(anchor)}`)).items
-    .filter((o) => !coming.some((c) => c.original_start === o.original_start));
-  const occ = [...past, ...coming];
   // Whether an occurrence has begun (attendance is recorded from then on): by the server's
   // clock, those before the coming ones have ended and those beyond its 90 days are to
   // come; of the rest, which hold its now, the browser's clock tells.
-  const ended = new Set(past.map((o) => o.original_start));
+  let coming = [];
+  let beyond = new Set();
+  let ended = new Set();
+  let occ = [];
+  let byStart = new Map();
   const begun = (o) => ended.has(o.original_start) || (!beyond.has(o.original_start) && Date.parse(o.start) <= Date.now());
-  const byStart = new Map(occ.map((o) => [o.original_start, o]));
   const select = $('#occurrence', main);
-  const wanted = new URLSearchParams(location.search).get('start');
-  const chosen = byStart.get(wanted) || coming[0] || occ.at(-1);
-  select.replaceChildren(...occ.map((o) => h('option', {
-    value: o.original_start, selected: o === chosen,
-    text: `${fmt(o.start)}${o.moved ? ` (${t('rounds.moved')})` : ''}`,
-  })));
+  // `keep`: the original start of the occurrence to choose, when it is (still) listed.
+  async function loadOccurrences(keep) {
+    ({ items: coming, more: beyond } = await nextOccurrences(r, 20));
+    const anchor = Date.parse(coming[0]?.start || r.ends_at || new Date().toISOString());
+    const past = (await api(`/rounds/${id}/occurrences?limit=50&from=${iso(anchor - 28 * DAY)}&to=${iso(anchor)}`)).items
+      .filter((o) => !coming.some((c) => c.original_start === o.original_start));
+    occ = [...past, ...coming];
+    ended = new Set(past.map((o) => o.original_start));
+    byStart = new Map(occ.map((o) => [o.original_start, o]));
+    const chosen = byStart.get(keep) || coming[0] || occ.at(-1);
+    select.replaceChildren(...occ.map((o) => h('option', {
+      value: o.original_start, selected: o === chosen,
+      text: `${fmt(o.start)}${o.moved ? ` (${t('rounds.moved')})` : ''}`,
+    })));
+  }
+  await loadOccurrences(new URLSearchParams(location.search).get('start'));
 
   let participants = [];
   let names = new Map();
@@ -109,13 +142,15 @@ export default async function round(main, { round_id: id }) {
       all('/users?role=specialist').catch(() => []), all('/users?role=interpreter').catch(() => [])]);
     const form = $('#participant-form', main);
     form.user_id.replaceChildren(...[...hosts, ...specialists, ...interpreters].filter((u) => u.active !== false && !taking.has(u.id))
-      .map((u) => h('option', { value: u.id, text: `${u.name} · ${t(`role.${u.role}`)}`, data: { role: u.role } })));
+      .map((u) => h('option', { value: u.id, text: `${u.name} · ${t(`role.${u.role}`)}`, data: { role: u.role, name: u.name } })));
     form.hidden = !form.user_id.options.length;
   }
 
   async function show() {
     const o = byStart.get(select.value);
+    $('#occurrence-change', main).hidden = !canEdit || !o;
     if (!o) return;
+    $('#move-start', main).value = o.start_local;
     $('#occurrence-local', main).textContent = `${fmt(o.start)} – ${fmtTime(o.end)}`;
     $('#occurrence-local', main).dataset.start = o.start;
     $('#occurrence-host', main).textContent = t('rounds.host_time', { time: o.start_local.replace('T', ' '), zone: o.timezone });
@@ -189,7 +224,8 @@ export default async function round(main, { round_id: id }) {
     e.preventDefault();
     const form = e.target;
     const body = formData(form);
-    body.role = PARTICIPANT_ROLE[form.user_id.selectedOptions[0]?.dataset.role];
+    const person = form.user_id.selectedOptions[0];
+    body.role = PARTICIPANT_ROLE[person?.dataset.role];
     return busy(main, async () => {
       try {
         await api(`/rounds/${id}/participants`, { json: body });
@@ -197,10 +233,135 @@ export default async function round(main, { round_id: id }) {
         say(t('saved'));
         await loadPeople();
         await show();
-      } catch (err) { if (err instanceof ApiError) showProblem(form, err); else say(t('error.offline'), 'error'); }
+      } catch (err) {
+        if (err instanceof ApiError && err.problem.type?.endsWith('/round-conflict')) err.message = await clash(err.problem, person);
+        if (err instanceof ApiError) showProblem(form, err); else say(t('error.offline'), 'error');
+      }
     });
   });
   select.addEventListener('change', () => busy(main, show));
   await loadPeople();
   await show();
+  if (!canEdit) return;
+
+  // ---- changing the round (those who may edit it) --------------------------------
+  const edit = $('#edit-form', main);
+  const picker = rulePicker(edit, $('#e-repeat', main), $('#e-rrule-says', main), () => edit.timezone.value);
+  let filled = {}; // the series form as filled from the round: a save sends what differs
+  const changes = () => Object.fromEntries(Object.entries(formData(edit)).filter(([k, v]) => v !== filled[k]));
+  const ifMatch = () => ({ 'If-Match': `"${r.version}"` });
+  const path = (o) => `/rounds/${id}/occurrences/${encodeURIComponent(o.original_start)}`;
+
+  function fillEdit() {
+    // A series that has met carries a new schedule on from a coming start (not its first,
+    // long past): the next occurrence's as scheduled is offered.
+    const began = !coming.length || Date.parse(coming[0].original_start) > Date.parse(r.starts_at) || begun(coming[0]);
+    const next = coming.find((o) => !begun(o) && !o.moved);
+    const later = coming.filter((o) => !begun(o));
+    edit.effective_from.replaceChildren(h('option', { value: '', text: t('rounds.from_now') }),
+      ...later.map((o) => h('option', { value: o.original_start, text: fmt(o.start) })));
+    $('#e-from-help', main).hidden = !began;
+    if (![...edit.specialty.options].some((o) => o.value === r.specialty)) {
+      edit.specialty.append(h('option', { value: r.specialty, text: label('specialty', r.specialty) }));
+    }
+    filled = {
+      title: r.title, specialty: r.specialty, timezone: r.timezone, duration_minutes: r.duration_minutes,
+      starts_at_local: began && next ? next.start_local : r.starts_at_local, rrule: sameRule(r.rrule),
+      effective_from: null, teaching_topic: r.teaching_topic, join_url: r.join_url ?? null,
+    };
+    fillForm(edit, filled);
+    picker.match();
+  }
+  fillEdit();
+  edit.timezone.addEventListener('input', picker.tell);
+  // The specialties only when she opens the form: a slow link loads the page without them.
+  $('#round-edit', main).hidden = false;
+  $('#round-edit', main).addEventListener('toggle', async (e) => {
+    if (!e.target.open || edit.specialty.options.length > 1) return;
+    const codes = await api('/specialties').catch(() => []);
+    const chosen = edit.specialty.value;
+    if (codes.some((c) => c.code === chosen)) {
+      edit.specialty.replaceChildren(...codes.map((c) => h('option', { value: c.code, text: label('specialty', c.code) })));
+      edit.specialty.value = chosen;
+    }
+  });
+
+  // After a change: the round (its version and facts) and its occurrences as they are now.
+  async function reread(keep) {
+    r = await api(`/rounds/${id}`);
+    showFacts();
+    await loadOccurrences(keep);
+    fillEdit();
+    await show();
+  }
+
+  // A refusal said on its form; a 412 (someone changed the round since it was read) shows
+  // the round as it is now and keeps what she changed in the series form, to save again.
+  async function refused(form, err) {
+    if (!(err instanceof ApiError)) { say(t('error.offline'), 'error'); return; }
+    if (err.status !== 412) { showProblem(form, err); return; }
+    const mine = changes();
+    try { await reread(select.value); } catch (again) { say(again.message, 'error'); return; }
+    fillForm(edit, mine);
+    picker.match();
+    say(t('rounds.changed_meanwhile'), 'error');
+  }
+
+  $('#move-form', main).addEventListener('submit', (e) => {
+    e.preventDefault();
+    const o = byStart.get(select.value);
+    return busy(main, async () => {
+      try {
+        const moved = await api(path(o), { method: 'PATCH', json: formData(e.target) });
+        e.target.reason.value = '';
+        await reread(o.original_start);
+        say(t('rounds.occurrence_moved', { when: fmt(moved.start) }));
+      } catch (err) { await refused(e.target, err); }
+    });
+  });
+
+  $('#cancel-form', main).addEventListener('submit', (e) => {
+    e.preventDefault();
+    const o = byStart.get(select.value);
+    if (!confirm(t('rounds.cancel_confirm', { when: fmt(o.start) }))) return undefined;
+    const after = occ[occ.indexOf(o) + 1]?.original_start; // chosen next, once this one is gone
+    return busy(main, async () => {
+      try {
+        await api(`${path(o)}/cancel`, { json: formData(e.target) });
+        e.target.reason.value = '';
+        await reread(after);
+        say(t('rounds.occurrence_cancelled', { when: fmt(o.start) }));
+      } catch (err) { await refused(e.target, err); }
+    });
+  });
+
+  edit.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const body = changes();
+    // From a date on, with nothing to change from then, is no change.
+    if (Object.keys(body).every((k) => k === 'effective_from')) { say(t('rounds.nothing_changed')); return undefined; }
+    return busy(main, async () => {
+      try {
+        const saved = await api(`/rounds/${id}`, { method: 'PATCH', json: body, headers: ifMatch() });
+        if (saved.id !== id) { // split: the past stays in this series, the rest goes on in the new one
+          say(t('rounds.split_done'));
+          navigate(`/rounds/${saved.id}`);
+          return;
+        }
+        await reread(select.value);
+        say(t('saved'));
+      } catch (err) { await refused(edit, err); }
+    });
+  });
+
+  $('#round-delete', main).addEventListener('click', () => {
+    if (!confirm(t('rounds.delete_confirm', { title: r.title }))) return undefined;
+    return busy(main, async () => {
+      try {
+        await api(`/rounds/${id}`, { method: 'DELETE', headers: ifMatch() });
+        say(t('rounds.deleted', { title: r.title }));
+        navigate('/rounds');
+      } catch (err) { await refused(edit, err); }
+    });
+  });
 }

@@ -1,7 +1,8 @@
 // Rounds: what is coming (every series' next occurrences, in the viewer's time), the
 // series, and for coordinators a new series.
 import { $, ApiError, all, api, fmt, formData, h, label, navigate, say, session, showProblem, t } from '../core.js';
-import { commonRule, describeRule } from '../rrule.js';
+import { describeRule } from '../rrule.js';
+import { rulePicker } from '../rule_picker.js';
 import { nextOccurrences } from './round.js';
 
 export default async function rounds(main) {
@@ -34,26 +35,11 @@ export default async function rounds(main) {
   const [orgs, codes] = await Promise.all([all('/organizations'), api('/specialties')]);
   form.host_organization_id.replaceChildren(...orgs.map((o) => h('option', { value: o.id, text: o.name })));
   form.specialty.replaceChildren(...codes.map((c) => h('option', { value: c.code, text: label('specialty', c.code) })));
-  // The rule as typed, said in words while it is typed.
+  // The rule chosen or typed, said in words (in the host's zone, for an end date).
   const zones = new Map(orgs.map((o) => [o.id, o.timezone]));
-  const says = () => {
-    const zone = zones.get(form.host_organization_id.value) || 'UTC';
-    $('#r-rrule-says', main).textContent = `${t('rounds.rrule_says')} ${describeRule(form.rrule.value, zone)}`;
-  };
-  // The common repetitions, from the first start's weekday (its nth in the month, or the
-  // last); "another rule" leaves the RRULE as typed. Typing a rule makes it "another".
-  const repeat = $('#r-repeat', main);
-  const preset = () => {
-    const rule = commonRule(repeat.value, form.starts_at_local.value); // null: "custom"
-    if (!rule) return;
-    form.rrule.value = rule;
-    says();
-  };
-  repeat.addEventListener('change', preset);
-  form.starts_at_local.addEventListener('input', preset);
-  form.rrule.addEventListener('input', () => { repeat.value = 'custom'; says(); });
-  form.host_organization_id.addEventListener('change', says);
-  says();
+  const { tell } = rulePicker(form, $('#r-repeat', main), $('#r-rrule-says', main),
+    () => zones.get(form.host_organization_id.value) || 'UTC');
+  form.host_organization_id.addEventListener('change', tell);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const body = formData(form);
