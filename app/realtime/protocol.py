@@ -164,7 +164,7 @@ async def receive_loop(conn: Conn, handle: Handler) -> None:
     awaiting_pong = False
     while not conn.closing:
         if not conn.ready:
-            wait = rs.ws_resume_wait_seconds
+            wait = conn.hub.resume_wait  # WS_RESUME_WAIT_SECONDS, as the hub holds frames
         else:
             wait = rs.ws_ping_timeout_seconds if awaiting_pong else rs.ws_ping_interval_seconds
         try:

@@ -173,7 +173,7 @@ async def _truncated(host, factory, monkeypatch):
 async def test_a_resume_from_long_ago_replays_a_bounded_amount_then_says_so(
     app, host, factory, monkeypatch
 ):
-    app.state.hub.resume_wait = 60  # however slow the client is to answer
+    monkeypatch.setattr(app.state.hub, "resume_wait", 60)  # however slow the client is
     specialist, back, err = await _truncated(host, factory, monkeypatch)
     # An offer made now waits: sent live, it would overtake the two the replay left out.
     await _emit("offer.created", "offer_6", audience=[specialist.id])
@@ -196,7 +196,7 @@ async def test_a_resume_from_long_ago_replays_a_bounded_amount_then_says_so(
 async def test_after_a_truncated_replay_live_events_flow_if_the_client_does_not_resume(
     app, host, factory, monkeypatch
 ):
-    app.state.hub.resume_wait = 0  # the client reads its lists again instead
+    monkeypatch.setattr(app.state.hub, "resume_wait", 0)  # she reads her lists again instead
     specialist, back, _ = await _truncated(host, factory, monkeypatch)
     await _emit("offer.created", "offer_6", audience=[specialist.id])
     assert (await back.next("event"))["resource_id"] == "offer_6"
