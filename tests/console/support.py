@@ -9,6 +9,7 @@ import struct
 import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -170,6 +171,36 @@ async def assigned_case(
     r = await c.post(f"/api/v1/offers/{offer}/accept", headers=h["specialist"])
     r.raise_for_status()
     return case_id
+
+
+WEEKDAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+
+
+async def make_round(
+    c: httpx.AsyncClient,
+    auth: dict[str, str],
+    org: str,
+    title: str,
+    day: date,
+    rule: str | None = None,
+    time: str = "09:00",
+) -> dict[str, Any]:
+    """A dermatology round of an hour hosted by `org`, first on `day` at `time` (host wall
+    time), repeating by `rule` (weekly on that weekday unless told)."""
+    r = await c.post(
+        "/api/v1/rounds",
+        headers=auth,
+        json={
+            "title": title,
+            "host_organization_id": org,
+            "starts_at_local": f"{day.isoformat()}T{time}",
+            "duration_minutes": 60,
+            "rrule": rule or f"FREQ=WEEKLY;BYDAY={WEEKDAYS[day.weekday()]}",
+            "specialty": "dermatology",
+        },
+    )
+    r.raise_for_status()
+    return dict(r.json())
 
 
 async def seed(base: str) -> Programme:

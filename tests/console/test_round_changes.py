@@ -17,28 +17,15 @@ from typing import Any
 import httpx
 
 from app.core.clock import utcnow
-from tests.console.support import axe_violations, bearers, ready, seeded_console, settled, sign_in
-
-DAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
-
-
-async def _round(
-    c: httpx.AsyncClient, auth: dict[str, str], org: str, title: str, day: date, time: str = "09:00"
-) -> dict[str, Any]:
-    r = await c.post(
-        "/api/v1/rounds",
-        headers=auth,
-        json={
-            "title": title,
-            "host_organization_id": org,
-            "starts_at_local": f"{day.isoformat()}T{time}",
-            "duration_minutes": 60,
-            "rrule": f"FREQ=WEEKLY;BYDAY={DAYS[day.weekday()]}",
-            "specialty": "dermatology",
-        },
-    )
-    r.raise_for_status()
-    return dict(r.json())
+from tests.console.support import (
+    axe_violations,
+    bearers,
+    make_round,
+    ready,
+    seeded_console,
+    settled,
+    sign_in,
+)
 
 
 async def _occurrences(
@@ -69,7 +56,7 @@ async def test_a_coordinator_moves_cancels_renames_and_deletes(app, factory):
         async with httpx.AsyncClient(base_url=base, timeout=20) as c:
             h = await bearers(c, prog, "coordinator")
             coord_h = h["coordinator"]
-            rnd = await _round(
+            rnd = await make_round(
                 c, coord_h, prog.org["id"], "Skin round", (utcnow() + timedelta(days=1)).date()
             )
             rid = rnd["id"]
@@ -193,7 +180,7 @@ async def test_a_schedule_change_after_the_round_has_met_carries_on_as_a_new_ser
             h = await bearers(c, prog, "coordinator")
             coord_h = h["coordinator"]
             # It met two weeks ago and last week.
-            rnd = await _round(
+            rnd = await make_round(
                 c, coord_h, prog.org["id"], "Skin round", (utcnow() - timedelta(days=13)).date()
             )
             rid = rnd["id"]
@@ -233,13 +220,13 @@ async def test_a_schedule_change_after_the_round_has_met_carries_on_as_a_new_ser
             assert errors == []
 
             # A double booking, in her words: a round at the same hour as the new series.
-            clash = await _round(
+            clash = await make_round(
                 c,
                 coord_h,
                 prog.org["id"],
                 "Wound care round",
                 date.fromisoformat(ten[:10]),
-                "10:30",
+                time="10:30",
             )
             await page.goto(f"{base}/rounds/{clash['id']}")
             await ready(page, "round")

@@ -21,6 +21,7 @@ from tests.console.support import (
     ADMIN,
     PASSWORD,
     bearers,
+    make_round,
     ready,
     seeded_console,
     settled,
@@ -31,7 +32,6 @@ from tests.console.support import (
 from tests.timing import T0
 
 SALTA = ZoneInfo("America/Argentina/Salta")
-DAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 QUESTION = "Hyperpigmented plaques on both shins for a year: necrobiosis lipoidica?"
 
 
@@ -42,25 +42,6 @@ def _z(d: datetime) -> str:
 def _first(day: date) -> datetime:
     """09:00 in Salta on `day`, in UTC."""
     return datetime(day.year, day.month, day.day, 9, 0, tzinfo=SALTA).astimezone(UTC)
-
-
-async def _round(
-    c: httpx.AsyncClient, auth: dict[str, str], org: str, title: str, day: date, rule: str
-) -> str:
-    r = await c.post(
-        "/api/v1/rounds",
-        headers=auth,
-        json={
-            "title": title,
-            "host_organization_id": org,
-            "starts_at_local": f"{day.isoformat()}T09:00",
-            "duration_minutes": 60,
-            "rrule": rule,
-            "specialty": "dermatology",
-        },
-    )
-    r.raise_for_status()
-    return str(r.json()["id"])
 
 
 async def _page(b: Any, now: datetime) -> tuple[Any, Any]:
@@ -92,17 +73,17 @@ async def test_a_round_months_ahead_and_attendance_once_it_has_begun(app, factor
             r.raise_for_status()
             interpreter = r.json()
             case_id = await submit_case(c, h["clinician"], QUESTION)
-            weekly = await _round(
-                c,
-                h["coordinator"],
-                org,
-                "Far weekly",
-                day,
-                f"FREQ=WEEKLY;BYDAY={DAYS[day.weekday()]}",
-            )
-            monthly = await _round(
-                c, h["coordinator"], org, "Far monthly", day, f"FREQ=MONTHLY;BYMONTHDAY={day.day}"
-            )
+            weekly = (await make_round(c, h["coordinator"], org, "Far weekly", day))["id"]
+            monthly = (
+                await make_round(
+                    c,
+                    h["coordinator"],
+                    org,
+                    "Far monthly",
+                    day,
+                    f"FREQ=MONTHLY;BYMONTHDAY={day.day}",
+                )
+            )["id"]
             for person, role in (
                 (specialist, "specialist"),
                 (clinician, "local_team"),
@@ -217,15 +198,10 @@ async def test_coming_up_misses_nothing_between_what_it_shows(app, factory, cloc
         day = (T0 + timedelta(days=1)).date()
         async with httpx.AsyncClient(base_url=base, timeout=20) as c:
             h = await bearers(c, prog, "coordinator")
-            daily = await _round(c, h["coordinator"], org, "Daily huddle", day, "FREQ=DAILY")
-            weekly = await _round(
-                c,
-                h["coordinator"],
-                org,
-                "Weekly round",
-                day,
-                f"FREQ=WEEKLY;BYDAY={DAYS[day.weekday()]}",
-            )
+            daily = (await make_round(c, h["coordinator"], org, "Daily huddle", day, "FREQ=DAILY"))[
+                "id"
+            ]
+            weekly = (await make_round(c, h["coordinator"], org, "Weekly round", day))["id"]
 
             ctx, page = await _page(b, clock.now())
             await sign_in(page, base, prog.email("coordinator"), "queue")
