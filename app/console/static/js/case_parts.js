@@ -1,5 +1,5 @@
 // The case page's sections, each drawn from the API's answer.
-import { $, ApiError, all, api, factRows, fmt, fmtNumber, formData, h, label, localTime, navigate, pill, say, session, showProblem, t } from './core.js';
+import { $, ApiError, all, api, factRows, fmt, fmtNumber, formData, h, labelCells, label, localTime, navigate, pill, say, session, showProblem, t } from './core.js';
 
 const NOTE_FIELDS = ['assessment', 'recommendations', 'follow_up_plan', 'red_flags', 'referral_advice'];
 
@@ -183,13 +183,14 @@ export async function candidates(main, kase, reload) {
       .map((k) => h('th', { scope: 'col', text: k ? t(k) : '' })))),
     h('tbody', {}, ...res.items.map((c, i) => h('tr', {},
       // One offer per specialist per case: someone offered it before is shown, not offered again.
-      h('td', {}, h('input', { type: 'checkbox', name: 'specialist_ids', value: c.specialist_id, id: `cand-${i}`, 'aria-label': c.name, disabled: !!c.offer_status })),
-      h('td', {}, h('label', { for: `cand-${i}`, text: c.name })),
+      h('td', { class: 'inline' }, h('input', { type: 'checkbox', name: 'specialist_ids', value: c.specialist_id, id: `cand-${i}`, 'aria-label': c.name, disabled: !!c.offer_status })),
+      h('td', { class: 'inline' }, h('label', { for: `cand-${i}`, text: c.name })),
       h('td', { text: fmtNumber(c.score, 2) }),
       h('td', { class: 'muted', text: Object.entries(c.parts).map(([k, v]) => `${label('part', k)} ${fmtNumber(v, 2)}`).join(' · ') }),
       h('td', { text: c.available_now ? t('yes') : t('no') }),
       h('td', { text: `${c.active_cases}/${c.max_active_cases}` }),
       h('td', { text: c.offer_status ? label('offer', c.offer_status) : '' })))));
+  labelCells(table);
   const reasons = (codes) => codes.map((r) => label('exclusion', r)).join(', ');
   const excluded = res.excluded || [];
   $('#excluded-list', main).replaceChildren(...excluded.map((x) => h('li', { text: `${x.name}: ${reasons(x.reasons)}` })));
