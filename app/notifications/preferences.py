@@ -131,6 +131,12 @@ def _zone_and_language(
     return own_zone or p_zone or o_zone or "UTC", language
 
 
+def facility_zone_and_language(zone: str | None, languages: list[str] | None) -> tuple[str, str]:
+    """What someone of a facility gets before she has a say (an invitee): its zone and
+    first language the texts are written in, else UTC and English."""
+    return _zone_and_language(None, None, None, None, zone, languages)
+
+
 async def recipient(
     session: AsyncSession, user_id: str, at: datetime | None = None
 ) -> Recipient | None:

@@ -38,7 +38,8 @@ from app.notifications.models import (
     Notification,
     PushSubscription,
 )
-from app.notifications.preferences import Recipient, recipient
+from app.notifications.preferences import Recipient, facility_zone_and_language, recipient
+from app.organizations.models import Organization
 
 log = logging.getLogger("app.notifications")
 
@@ -139,6 +140,10 @@ async def _account_mail(session: AsyncSession, d: Delivery) -> content.Rendered 
         if r is None:
             return None
         language, zone = r.language, r.timezone
+    elif row.organization_id:  # an invitee has no language yet: her facility's, if written
+        org = await session.get(Organization, row.organization_id)
+        if org is not None:
+            zone, language = facility_zone_and_language(org.timezone, org.languages)
     path = "invitations" if d.template == AccountMail.invitation else "password-reset"
     return content.render(
         d.template,

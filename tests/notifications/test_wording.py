@@ -205,3 +205,17 @@ async def test_a_password_reset_has_no_preferences_footer(client, factory, smtp)
     body = text_of(mail).replace("\r\n", "\n")
     assert re.search(r"Reset your password: https://consult\.example\.org/password-reset/", body)
     assert not any(w in body for w in PREFERENCES + SIGN_IN)
+
+
+async def test_an_invitation_to_a_spanish_speaking_facility_is_in_spanish(client, factory, smtp):
+    """The invitee has no language of her own yet: her facility's first one it can write."""
+    org = await factory.make_org(
+        name="Centro de Salud Tupiza", timezone="America/La_Paz", languages=["qu", "es"]
+    )
+    row = await _invited(client, factory, role="clinician", organization_id=org.id)
+    await send_all()
+    [mail] = smtp.to(row.email)
+    assert mail["Subject"].strip() == "Invitación al programa de consultas"
+    text = text_of(mail)
+    assert "le invitó a unirse al programa de consultas en el centro Centro de Salud Tupiza" in text
+    assert f"válido hasta {content._when(row.expires_at, 'America/La_Paz')}" in text
