@@ -122,7 +122,8 @@ async def test_agenda_suggestions_recommendations_and_the_case_record(client, fa
     rnd = await make_round(
         org.id, participants=[(spec.id, "specialist"), (interp.id, "interpreter")]
     )
-    occ = f"{API}/rounds/{rnd.id}/occurrences/2026-10-13T13:00:00Z"
+    second = (rnd.starts_at + timedelta(weeks=1)).strftime("%Y-%m-%dT%H:%M:%SZ")  # weekly
+    occ = f"{API}/rounds/{rnd.id}/occurrences/{second}"
     old = await factory.make_case(org.id, specialty="dermatology", status="submitted")
     newer = await factory.make_case(org.id, specialty="dermatology", status="offered")
     unmatched = await factory.make_case(org.id, specialty="dermatology", status="unmatched")
@@ -137,7 +138,7 @@ async def test_agenda_suggestions_recommendations_and_the_case_record(client, fa
     )
     assert r.status_code == 201, r.text
     item = r.json()
-    assert item["position"] == 0 and item["occurrence_start"] == "2026-10-13T13:00:00Z"
+    assert item["position"] == 0 and item["occurrence_start"] == second
     r = await client.post(
         f"{occ}/agenda", headers=h, json={"case_id": old.id, "presenter_id": clin.id}
     )
@@ -237,7 +238,8 @@ async def test_attendance_counts_local_clinicians(client, factory, host):
     h = factory.headers(clin)
     spec = await factory.make_user(Role.specialist)
     rnd = await make_round(org.id, participants=[(spec.id, "specialist")])
-    att = f"{API}/rounds/{rnd.id}/occurrences/2026-10-13T13:00:00Z/attendance"
+    second = (rnd.starts_at + timedelta(weeks=1)).strftime("%Y-%m-%dT%H:%M:%SZ")  # weekly
+    att = f"{API}/rounds/{rnd.id}/occurrences/{second}/attendance"
     r = await client.post(att, headers=h, json={"user_id": clin.id, "attended": True})
     assert r.status_code == 201, r.text
     assert r.json()["local"] is True
