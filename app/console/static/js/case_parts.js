@@ -1,5 +1,5 @@
 // The case page's sections, each drawn from the API's answer.
-import { $, ApiError, all, api, factRows, fmt, fmtNumber, formData, h, labelCells, label, localTime, navigate, pill, say, session, showProblem, t } from './core.js';
+import { $, ApiError, all, api, factRows, fmt, fmtNumber, formData, h, labelCells, label, localTime, navigate, pill, say, session, showProblem, t, userName } from './core.js';
 
 const NOTE_FIELDS = ['assessment', 'recommendations', 'follow_up_plan', 'red_flags', 'referral_advice'];
 
@@ -20,15 +20,12 @@ function recordText(e) {
   }
 }
 
-// Whom an entry is about, named where the directory lets this viewer see the person. Read
-// once per person and page: the record is redrawn at every live frame.
-const names = new Map(); // user id -> Promise<name | null>
+// Whom an entry is about, named where the directory lets this viewer see the person.
 function whoOf(e) {
   const id = e.type === 'participant' ? e.user_id : e.type.startsWith('offer') || e.type === 'assignment' ? e.specialist_id : null;
   if (!id) return null;
-  if (!names.has(id)) names.set(id, api(`/users/${id}`).then((u) => u.name, () => null));
   const el = h('span', { class: 'record-who', data: { userId: id } });
-  names.get(id).then((name) => { if (name) el.textContent = ` · ${name}`; });
+  userName(id).then((name) => { if (name) el.textContent = ` · ${name}`; });
   return el;
 }
 

@@ -1,13 +1,13 @@
 // Who takes part in a case beside its facility and its assigned specialist (an interpreter,
 // a second specialist), and adding one; cancelling a case sent by mistake.
-import { $, all, api, formData, h, label, t } from './core.js';
+import { $, all, api, formData, h, label, t, userName } from './core.js';
 
 export const CANCELLABLE = new Set(['submitted', 'offered', 'unmatched', 'assigned']);
 
 // Named where the directory lets this viewer see the person; else by role.
 export async function people(main, kase, { canAdd }) {
   const parts = await all(`/cases/${kase.id}/participants`);
-  const names = await Promise.all(parts.map((p) => api(`/users/${p.user_id}`).then((u) => u.name, () => null)));
+  const names = await Promise.all(parts.map((p) => userName(p.user_id)));
   const list = $('#people-list', main);
   list.replaceChildren(...parts.map((p, i) => h('li', { data: { userId: p.user_id } },
     h('strong', { text: names[i] || label('role', p.role) }), names[i] ? ` · ${label('role', p.role)}` : null)));

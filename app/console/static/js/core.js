@@ -191,6 +191,17 @@ export function query(params) {
   return s ? `?${s}` : '';
 }
 
+// A person's name where the directory lets this viewer see her, else null. Read once per
+// person while the console is open (pages are redrawn at every live frame); a refusal or a
+// dropped link is asked again next time.
+const userNames = new Map(); // user id -> Promise<name | null>
+export function userName(id) {
+  if (!userNames.has(id)) {
+    userNames.set(id, api(`/users/${id}`).then((u) => u.name, () => { userNames.delete(id); return null; }));
+  }
+  return userNames.get(id);
+}
+
 // Every page of a list, up to a limit (the console's lists are short).
 export async function all(path, max = 500) {
   const out = [];

@@ -1,18 +1,14 @@
 // The audit log: whether its hash chain holds (GET /audit/verify), and the latest entries.
-import { $, all, api, fmt, h, labelCells, t } from '../core.js';
+import { $, all, api, fmt, h, labelCells, t, userName } from '../core.js';
 
 // Who acted, by name: a person through the directory, an API client through the clients'
 // list (read once). The id stays in the cell's title, for matching with the logs.
-const names = new Map(); // actor id -> Promise<name | null>
 let clients = null;
 function actorName(a) {
   if (!a.actor_id) return Promise.resolve(null);
-  if (!names.has(a.actor_id)) {
-    names.set(a.actor_id, a.actor_kind === 'client'
-      ? (clients ??= all('/api-clients').catch(() => [])).then((cs) => cs.find((c) => c.id === a.actor_id)?.name ?? null)
-      : api(`/users/${a.actor_id}`).then((u) => u.name, () => null));
-  }
-  return names.get(a.actor_id);
+  if (a.actor_kind !== 'client') return userName(a.actor_id);
+  clients ??= all('/api-clients').catch(() => []);
+  return clients.then((cs) => cs.find((c) => c.id === a.actor_id)?.name ?? null);
 }
 function actorCell(a) {
   const cell = h('td', { class: 'mono', title: a.actor_id || '', text: a.actor_id || a.actor_kind });

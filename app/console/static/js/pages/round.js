@@ -6,7 +6,7 @@
 // delete it.
 // "Now" is the server's: the occurrences come from its clock (a browser's may be wrong).
 import {
-  $, ApiError, all, api, busy, factRows, fillForm, fmt, fmtTime, formData, h, label, navigate, say, session, showProblem, t,
+  $, ApiError, all, api, busy, factRows, fillForm, fmt, fmtTime, formData, h, label, navigate, say, session, showProblem, t, userName,
 } from '../core.js';
 import { describeRule } from '../rrule.js';
 import { rulePicker } from '../rule_picker.js';
@@ -49,8 +49,7 @@ export async function nextOccurrences(r, n) {
 // Only for those the participant list does not name (an attendance record of someone no
 // longer taking part): GET /users/{id} hides other people from specialists and interpreters.
 async function people(ids) {
-  const found = await Promise.all([...new Set(ids)].map((uid) =>
-    api(`/users/${uid}`).then((u) => [uid, u]).catch(() => [uid, null])));
+  const found = await Promise.all([...new Set(ids)].map(async (uid) => [uid, { id: uid, name: await userName(uid) }]));
   return new Map(found);
 }
 
