@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.console import assets, i18n, session
 from app.console.render import render_page
 from app.core.deps import SessionDep
+from app.core.i18n import LANGUAGES
 from app.core.routing import make_router
 
 pages = make_router(prefix="", include_in_schema=False)
@@ -60,7 +61,7 @@ async def choose_language(
     code: str, next_: Annotated[str | None, Query(alias="next", max_length=500)] = None
 ) -> Response:
     response = RedirectResponse(_local(next_), status_code=303)
-    if code in i18n.LANGUAGES:
+    if code in LANGUAGES:
         response.set_cookie(
             i18n.LANG_COOKIE, code, max_age=365 * 86400, path="/", samesite="lax", httponly=True
         )

@@ -10,6 +10,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from app.console import assets, i18n
+from app.core.i18n import LANGUAGES, catalogue_json, translate
 from app.core.principal import Role
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -102,7 +103,7 @@ def render_page(request: Request, name: str, params: dict[str, str], needs_user:
     lang = i18n.pick(request)
 
     def t(key: str, **values: object) -> str:
-        return i18n.translate(lang, key, **values)
+        return translate(lang, key, **values)
 
     html = (
         environment()
@@ -110,13 +111,13 @@ def render_page(request: Request, name: str, params: dict[str, str], needs_user:
         .render(
             page=name,
             lang=lang,
-            languages=i18n.LANGUAGES,
+            languages=LANGUAGES,
             t=t,
             nav=[(href, key, " ".join(sorted(r.value for r in roles))) for href, key, roles in NAV],
             needs_user=needs_user,
             roles=" ".join(sorted(r.value for r in PAGE_ROLES.get(name, ()))),
             params=json.dumps(params),
-            messages=Markup(i18n.catalogue_json(lang)),
+            messages=Markup(catalogue_json(lang)),
             path=request.url.path,
         )
     )

@@ -1,9 +1,9 @@
 """Specialty and role names in the reader's language.
 
-The console's catalogue (app/console/i18n/*.json) already names every specialty and role
-in English, Spanish and French; messages read the same names, so a name is written once."""
+The service's catalogue (app/core/i18n/*.json), which the console's pages read too, names
+every specialty and role in English, Spanish and French, so a name is written once."""
 
-from app.console.i18n import LANGUAGES, catalogue
+from app.core.i18n import LANGUAGES, catalogue
 from app.specialists.vocabulary import SPECIALTIES
 
 

@@ -12,7 +12,7 @@ import httpx
 
 from tests.console.support import bearers, png, ready, seeded_console, sign_in
 
-CATALOGUES = Path(__file__).resolve().parents[2] / "app" / "console" / "i18n"
+CATALOGUES = Path(__file__).resolve().parents[2] / "app" / "core" / "i18n"
 DRAFT_KEYS = "Object.keys(localStorage).filter(k => k.startsWith('console:case-draft:'))"
 # The photos kept on the device with a draft (drafts.js: IndexedDB 'console-drafts').
 STORED_FILES = """() => new Promise((resolve, reject) => {

@@ -7,12 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from app.console import assets, i18n
+from app.console import assets
 from app.console.pages import PAGES
+from app.core.i18n import LANGUAGES, catalogue_json
 from app.core.principal import Role
 
 SAME = {"origin": "https://testserver", "sec-fetch-site": "same-origin"}
 CONSOLE = Path(__file__).resolve().parents[2] / "app" / "console"
+CATALOGUE = Path(__file__).resolve().parents[2] / "app" / "core" / "i18n"
 
 
 @pytest.fixture
@@ -162,10 +164,7 @@ async def test_the_language_is_chosen_by_link_then_by_the_browser(client):
 
 
 def test_every_message_exists_in_every_language():
-    keys = {
-        lang: set(json.loads((CONSOLE / "i18n" / f"{lang}.json").read_text()))
-        for lang in i18n.LANGUAGES
-    }
+    keys = {lang: set(json.loads((CATALOGUE / f"{lang}.json").read_text())) for lang in LANGUAGES}
     assert keys["es"] == keys["en"] and keys["fr"] == keys["en"]
     used = set()
     for path in [*CONSOLE.glob("templates/**/*.html"), *CONSOLE.glob("static/js/**/*.js")]:
@@ -176,7 +175,7 @@ def test_every_message_exists_in_every_language():
 
 
 def test_the_catalogue_cannot_close_its_script_element():
-    assert "</" not in i18n.catalogue_json("en")
+    assert "</" not in catalogue_json("en")
 
 
 async def test_a_page_itself_weighs_little(client):

@@ -7,8 +7,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from app.console.i18n import catalogue
 from app.core.db import new_id, sessionmaker
+from app.core.i18n import catalogue
 from app.core.principal import Role
 from app.notifications import accounts, content
 from app.notifications.labels import role_name, specialty_name
