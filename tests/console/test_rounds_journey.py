@@ -11,6 +11,8 @@ agenda, joining, ticking attendance and saving the recommendation are done by ke
 
 The server runs in this process (`inprocess_server`), so it reads the test's clock: the
 test moves time to the day of the round and past it (`clock.set`), nothing waits for it.
+Each browser's clock is set to the same instant (`set_fixed_time`), since a page judges by
+it whether an occurrence has begun.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -77,6 +79,15 @@ async def test_a_round_from_the_calendar_to_the_quality_charts(app, factory, clo
         coord_ctx = await b.new_context(locale="en-GB", timezone_id="Europe/London")
         clin_ctx = await b.new_context(locale="es-AR", timezone_id="America/Argentina/Salta")
         spec_ctx = await b.new_context(locale="en-GB", timezone_id="Europe/Madrid")
+        people = (coord_ctx, clin_ctx, spec_ctx)
+
+        async def now_is(moment: datetime) -> None:
+            """The server's clock and every person's browser move together."""
+            clock.set(moment)
+            for ctx in people:
+                await ctx.clock.set_fixed_time(moment)
+
+        await now_is(clock.now())
         joined: list[str] = []
 
         def meeting(who: str):
@@ -142,10 +153,12 @@ async def test_a_round_from_the_calendar_to_the_quality_charts(app, factory, clo
         assert clinician["name"] in await item.inner_text()
         await suggested.wait_for(state="detached")
 
-        # Two days early, attendance is refused (nobody has attended a round not yet held).
-        await coord.click(f"#attendance li[data-user-id='{clinician['id']}'] input")
-        await coord.wait_for_selector("#status[data-kind=error]:not(:empty)")
-        assert not await coord.is_checked(f"#attendance li[data-user-id='{clinician['id']}'] input")
+        # Days early, attendance cannot be ticked, and the page says why (nobody has
+        # attended a round not yet held).
+        early = f"#attendance li[data-user-id='{clinician['id']}'] input"
+        assert not await coord.is_enabled(early)
+        assert await coord.is_visible("#attendance-wait")
+        assert not await coord.is_checked(early)
 
         # The clinician (Salta, Spanish) and the specialist (Madrid) see it in their own time.
         await sign_in(clin, base, prog.email("clinician"), "cases")
@@ -164,7 +177,7 @@ async def test_a_round_from_the_calendar_to_the_quality_charts(app, factory, clo
         assert await clin.get_attribute("html", "lang") == "es"
 
         # The day of the round, five minutes in: both join from the round page.
-        clock.set(start + timedelta(minutes=5))
+        await now_is(start + timedelta(minutes=5))
         for page in (clin, spec):
             assert await page.get_attribute("#round-join", "href") == JOIN_URL
             await page.focus("#round-join")
@@ -205,7 +218,7 @@ async def test_a_round_from_the_calendar_to_the_quality_charts(app, factory, clo
         assert await mine.locator("textarea").input_value() == "Biopsia primero."
 
         # After the round the advice is in the case's record, where the clinician reads it.
-        clock.set(start + timedelta(hours=3))
+        await now_is(start + timedelta(hours=3))
         await clin.reload()
         await ready(clin, "round")
         await clin.click(f"#agenda li[data-case-id='{case_id}'] a")
