@@ -6,7 +6,8 @@ Two steps, each safe to run in several workers at once:
    transaction that moves the cursor: every committed event is fanned out exactly once.
 2. send: claim endpoints whose oldest pending delivery is due (FOR UPDATE SKIP LOCKED on
    PostgreSQL, then a lease), and send their deliveries one by one in event order; an
-   endpoint's next event waits while an earlier one waits for its retry.
+   endpoint's next event waits while an earlier one waits for its retry. A worker sends
+   only while it surely holds the lease (fencing: app/partners/leases.py).
 """
 
 import asyncio
@@ -34,6 +35,7 @@ from app.core.errors import AppError
 from app.core.principal import Principal, PrincipalKind, Role, Scope
 from app.events.models import OutboxEvent
 from app.partners.feed import FANOUT, cursor_row, may_see, watermark, webhook_payload
+from app.partners.leases import Leases, lease_until, owned
 from app.partners.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.partners.service import active_secrets
 from app.partners.signing import signature_header
@@ -44,11 +46,6 @@ log = logging.getLogger("app.partners")
 # Standard Webhooks' schedule: the wait after the 1st, 2nd, ... failed attempt.
 SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 36000)
 DISABLE_AFTER = timedelta(days=5)  # an endpoint failing without a break this long is disabled
-# An endpoint is leased to the worker sending to it, renewed every RENEW_SECONDS while it
-# sends: a worker that dies (kill -9) holds it at most LEASE_SECONDS more, so a restart or
-# another worker resumes within seconds. Real seconds (the programme's clock may run fast).
-LEASE_SECONDS = 5.0
-RENEW_SECONDS = 1.0
 MAX_RETRY_AFTER = 24 * 3600
 SEND_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 # An endpoint that refuses connections (or cannot be reached) never saw the message: it is
@@ -179,32 +176,10 @@ class Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-def _lease_until(now: datetime) -> datetime:
-    return now + timedelta(seconds=LEASE_SECONDS * clock.speed)
-
-
-async def _keep_leases(worker: str, endpoint_ids: list[str]) -> None:
-    """Renew this worker's leases until cancelled (its drains are done)."""
-    while True:
-        await asyncio.sleep(RENEW_SECONDS)
-        try:
-            async with unit_of_work() as s:
-                await s.execute(
-                    update(WebhookEndpoint)
-                    .where(
-                        col(WebhookEndpoint.id).in_(endpoint_ids),
-                        col(WebhookEndpoint.lease_owner) == worker,
-                        col(WebhookEndpoint.lease_until).is_not(None),
-                    )
-                    .values(lease_until=_lease_until(utcnow()))
-                )
-        except Exception:
-            log.warning("webhook lease renewal failed; retrying", exc_info=True)
-
-
-async def _claim(worker: str, limit: int) -> list[str]:
-    """Endpoints whose oldest pending delivery is due, leased to this worker."""
+async def _claim(worker: str, limit: int) -> tuple[list[str], datetime]:
+    """Endpoints whose oldest pending delivery is due, leased to this worker; the lease's end."""
     now = utcnow()
+    until = lease_until(now)
     async with unit_of_work() as s:
         heads = (
             select(
@@ -243,9 +218,9 @@ async def _claim(worker: str, limit: int) -> list[str]:
             await s.execute(
                 update(WebhookEndpoint)
                 .where(col(WebhookEndpoint.id).in_(ids))
-                .values(lease_until=_lease_until(now), lease_owner=worker)
+                .values(lease_until=until, lease_owner=worker)
             )
-        return ids
+        return ids, until
 
 
 async def _send(
@@ -339,15 +314,13 @@ async def _record(ep_id: str, worker: str, outcomes: list[Outcome], release: boo
                     for o in outcomes
                 ],
             )
-        if ep.lease_owner == worker:
-            ep.lease_until = None if release else _lease_until(now)
-            if release:
-                ep.lease_owner = None
+        if release:  # renewals alone extend it (Leases knows what they wrote)
+            await s.execute(owned([ep_id], worker).values(lease_until=None, lease_owner=None))
 
 
-async def _drain(http: httpx.AsyncClient, ep_id: str, worker: str, budget: float) -> int:
-    """Send an endpoint's due deliveries in event order until one fails or time is up;
-    returns the attempts made."""
+async def _drain(http: httpx.AsyncClient, ep_id: str, leases: Leases, budget: float) -> int:
+    """Send an endpoint's due deliveries in event order until one fails, time is up or the
+    lease may be running out; returns the attempts made."""
     deadline = time.monotonic() + budget
     sent = 0
     allow_private = get_settings().webhook_allow_private
@@ -357,7 +330,7 @@ async def _drain(http: httpx.AsyncClient, ep_id: str, worker: str, budget: float
             ep = await s.get(WebhookEndpoint, ep_id)
             batch = (
                 []
-                if ep is None or not ep.active or ep.lease_owner != worker
+                if ep is None or not ep.active or ep.lease_owner != leases.worker
                 else list(
                     (
                         await s.scalars(
@@ -373,7 +346,7 @@ async def _drain(http: httpx.AsyncClient, ep_id: str, worker: str, budget: float
                 )
             )
         if ep is None or not batch or batch[0].next_attempt_at > now:
-            await _release(ep_id, worker)
+            await _record(ep_id, leases.worker, [], release=True)  # nothing to send: release
             return sent
         outcomes: list[Outcome] = []
         addresses: list[str] = []
@@ -384,8 +357,14 @@ async def _drain(http: httpx.AsyncClient, ep_id: str, worker: str, budget: float
         except AppError as e:
             unsafe = e.detail
         secrets = active_secrets(ep)
+        fenced = False
         with pinned(ep.url, addresses):
             for d in batch:
+                # Past the margin another worker may soon claim the endpoint and send this
+                # batch's rest: stop, record what went out; the rest goes in a later pass.
+                if fenced := not leases.held(ep_id):
+                    log.warning("webhook lease of %s may lapse: batch stopped", ep_id)
+                    break
                 if unsafe:
                     outcomes.append(Outcome(d, utcnow(), None, unsafe[:500], 0))
                     break
@@ -394,20 +373,11 @@ async def _drain(http: httpx.AsyncClient, ep_id: str, worker: str, budget: float
                 if not o.ok or time.monotonic() > deadline:
                     break
         # A short batch was the whole queue: release now rather than look again.
-        done = not outcomes[-1].ok or time.monotonic() > deadline or len(batch) < BATCH
-        await _record(ep_id, worker, outcomes, release=done)
+        done = fenced or not outcomes[-1].ok or time.monotonic() > deadline or len(batch) < BATCH
+        await _record(ep_id, leases.worker, outcomes, release=done)
         sent += len(outcomes)
         if done:
             return sent
-
-
-async def _release(ep_id: str, worker: str) -> None:
-    async with unit_of_work() as s:
-        await s.execute(
-            update(WebhookEndpoint)
-            .where(col(WebhookEndpoint.id) == ep_id, col(WebhookEndpoint.lease_owner) == worker)
-            .values(lease_until=None, lease_owner=None)
-        )
 
 
 async def deliver_due(
@@ -415,12 +385,13 @@ async def deliver_due(
 ) -> int:
     """One pass: claim due endpoints and send to them concurrently. Returns attempts made."""
     worker = worker or new_id("wk")
-    claimed = await _claim(worker, endpoints)
+    claimed, until = await _claim(worker, endpoints)
     if not claimed:
         return 0
-    renewing = asyncio.create_task(_keep_leases(worker, claimed))
+    leases = Leases(worker, claimed, until)
+    renewing = asyncio.create_task(leases.keep())
     try:
-        done = await asyncio.gather(*(_drain(http, ep, worker, budget) for ep in claimed))
+        done = await asyncio.gather(*(_drain(http, ep, leases, budget) for ep in claimed))
     finally:
         renewing.cancel()
         with contextlib.suppress(asyncio.CancelledError):
