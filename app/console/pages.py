@@ -95,6 +95,7 @@ PAGES: list[tuple[str, str, bool]] = [
     ("rounds", "/rounds", True),
     ("round", "/rounds/{round_id}", True),
     ("quality", "/quality", True),
+    ("facilities", "/admin/facilities", True),
     ("users", "/admin/users", True),
     ("clients", "/admin/clients", True),
     ("webhooks", "/admin/webhooks", True),

@@ -61,6 +61,7 @@ NAV: list[tuple[str, str, frozenset[Role]]] = [
     # Interpreters too: they are booked into rounds (the API shows them theirs).
     ("/rounds", "nav.rounds", _CARE | {Role.interpreter}),
     ("/quality", "nav.quality", _STAFF),
+    ("/admin/facilities", "nav.facilities", _STAFF),
     ("/admin/users", "nav.users", _STAFF),
     ("/admin/clients", "nav.clients", frozenset({Role.admin})),
     ("/admin/webhooks", "nav.webhooks", frozenset({Role.admin})),
@@ -78,6 +79,7 @@ _PAGE_AT = {
     "/specialists": "specialists",
     "/rounds": "rounds",
     "/quality": "quality",
+    "/admin/facilities": "facilities",
     "/admin/users": "users",
     "/admin/clients": "clients",
     "/admin/webhooks": "webhooks",

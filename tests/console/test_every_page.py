@@ -54,6 +54,7 @@ PAGES: dict[str, list[tuple[str, str]]] = {
         ("/rounds", "rounds"),
         ("/rounds/{round}", "round"),
         ("/quality", "quality"),
+        ("/admin/facilities", "facilities"),
         ("/admin/users", "users"),
     ],
     "admin": [

@@ -33,6 +33,7 @@ async def page_api_client(base, prog) -> None:
 PAGES = {
     "coordinator": [
         ("/specialists", "specialists", "#specialist-table"),
+        ("/admin/facilities", "facilities", "#facility-table"),
         ("/admin/users", "users", "#user-table"),
     ],
     "admin": [

@@ -286,6 +286,42 @@ export function labelCells(table) {
   }
 }
 
+// A time-zone field suggests the IANA names this browser knows (one <datalist> per page,
+// built from Intl, nothing downloaded), so "America/Argentina/Salta" need not be typed
+// whole or guessed; the server still checks what is sent.
+export function zoneChoices(input) {
+  let list = document.getElementById('zone-names');
+  if (!list) {
+    const names = Intl.supportedValuesOf ? Intl.supportedValuesOf('timeZone') : [];
+    list = h('datalist', { id: 'zone-names' }, ...['UTC', ...names.filter((z) => z !== 'UTC')].map((z) => h('option', { value: z })));
+    document.body.append(list);
+  }
+  input.setAttribute('list', 'zone-names');
+  input.autocomplete = 'off';
+  input.spellcheck = false;
+}
+
+// A country's name in the viewer's language (Intl.DisplayNames: nothing downloaded) for
+// the ISO 3166-1 code the API keeps; a code the browser cannot name reads as itself.
+const regions = Intl.DisplayNames ? new Intl.DisplayNames([lang], { type: 'region', fallback: 'none' }) : null;
+export function countryName(code) {
+  try { return (code && regions?.of(code)) || code || ''; } catch { return code || ''; }
+}
+// A <select> of the countries the browser can name, by name in her language. Codes that
+// name groups or placeholders, not countries, are left out.
+const NOT_COUNTRIES = new Set(['EU', 'EZ', 'UN', 'QO', 'XA', 'XB', 'ZZ']);
+export function countryChoices(select) {
+  const named = [];
+  for (let i = 0; i < 26 * 26; i += 1) {
+    const code = String.fromCharCode(65 + Math.floor(i / 26), 65 + (i % 26));
+    const name = NOT_COUNTRIES.has(code) ? null : countryName(code);
+    if (name && name !== code) named.push([code, name]);
+  }
+  const order = new Intl.Collator(lang);
+  named.sort((a, b) => order.compare(a[1], b[1]));
+  select.append(...named.map(([code, name]) => h('option', { value: code, text: name })));
+}
+
 // A code's name in the viewer's language; an unknown code reads as itself.
 export function label(prefix, value) {
   if (value == null) return '';

@@ -1,6 +1,6 @@
 // A specialist's own profile: specialties, languages, weekly windows (in her own zone),
 // time off, capacity and whether she takes cases now.
-import { $, ApiError, api, h, label, say, session, showProblem, t } from '../core.js';
+import { $, ApiError, api, h, label, say, session, showProblem, t, zoneChoices } from '../core.js';
 
 const DAYS = [0, 1, 2, 3, 4, 5, 6];
 
@@ -75,6 +75,7 @@ export default async function availability(main) {
     h('label', { for: `sp-${i}`, text: label('specialty', s.code) }))));
   form.languages.value = profile.languages.join(', ');
   form.timezone.value = profile.timezone || '';
+  zoneChoices(form.timezone);
   form.max_active_cases.value = profile.max_active_cases;
   form.accepting.checked = profile.accepting;
   $('#verified', main).textContent = profile.verified ? t('avail.verified') : t('avail.not_verified');

@@ -6,7 +6,7 @@
 // delete it.
 // "Now" is the server's: the occurrences come from its clock (a browser's may be wrong).
 import {
-  $, ApiError, all, api, busy, factRows, fillForm, fmt, fmtTime, formData, h, label, navigate, say, session, showProblem, t, userName,
+  $, ApiError, all, api, busy, factRows, fillForm, fmt, fmtTime, formData, h, label, navigate, say, session, showProblem, t, userName, zoneChoices,
 } from '../core.js';
 import { describeRule } from '../rrule.js';
 import { rulePicker } from '../rule_picker.js';
@@ -272,6 +272,7 @@ export default async function round(main, { round_id: id }) {
     picker.match();
   }
   fillEdit();
+  zoneChoices(edit.timezone);
   edit.timezone.addEventListener('input', picker.tell);
   // The specialties only when she opens the form: a slow link loads the page without them.
   $('#round-edit', main).hidden = false;

@@ -1,0 +1,96 @@
+// Facilities (coordinators and admins): register a clinic or mission hospital, see every
+// facility with its time now, and change one (its name, zone, languages and what it has
+// on site). A change carries If-Match: someone else's save meanwhile (a 412) is shown
+// beside hers and never overwritten unasked; she saves hers over it or takes theirs.
+import {
+  $, ApiError, all, api, countryChoices, countryName, factRows, fillForm, formData, h, labelCells, localTime, say, showProblem, t, zoneChoices,
+} from '../core.js';
+
+export default async function facilities(main) {
+  const create = $('#facility-form', main);
+  const edit = $('#facility-edit-form', main);
+  const table = $('#facility-table', main);
+  const theirsBox = $('#facility-theirs', main);
+  countryChoices(create.country);
+  zoneChoices(create.timezone);
+  zoneChoices(edit.timezone);
+  let open = null; // the facility in the edit form: { id, etag, theirs }
+
+  async function load() {
+    const items = await all('/organizations');
+    table.replaceChildren(
+      h('thead', {}, h('tr', {}, ...['field.name', 'field.country', 'case.local_time', 'facilities.languages', '']
+        .map((k) => h('th', { scope: 'col', text: k ? t(k) : '' })))),
+      h('tbody', {}, ...items.map((o) => h('tr', { data: { orgId: o.id } },
+        h('td', { text: o.name }), h('td', { text: countryName(o.country) }), h('td', { text: localTime(o.timezone) }),
+        h('td', { text: o.languages.join(', ') }),
+        h('td', {}, h('button', {
+          type: 'button', class: 'secondary edit', text: t('action.edit'), 'aria-label': t('facilities.edit', { name: o.name }),
+          onclick: () => openEdit(o.id).catch((err) => say(err.message, 'error')),
+        }))))));
+    labelCells(table);
+  }
+
+  async function read(id) {
+    const r = await api(`/organizations/${id}`, { raw: true });
+    if (!r.ok) throw new ApiError(r.status, await r.json().catch(() => ({})));
+    return { org: await r.json(), etag: r.headers.get('ETag') };
+  }
+
+  async function openEdit(id) {
+    const { org, etag } = await read(id);
+    open = { id, etag, theirs: null };
+    fillForm(edit, org);
+    $('#facility-edit-title', main).textContent = t('facilities.edit', { name: org.name });
+    theirsBox.hidden = true;
+    $('#facility-edit', main).hidden = false;
+    edit.name.focus();
+  }
+
+  async function save() {
+    try {
+      const r = await api(`/organizations/${open.id}`, {
+        method: 'PATCH', json: formData(edit), headers: { 'If-Match': open.etag }, raw: true,
+      });
+      if (r.status === 412) {
+        // Hers stays in the form; theirs is shown, and a save now goes over their version.
+        const { org, etag } = await read(open.id);
+        open = { ...open, etag, theirs: org };
+        $('#facility-theirs-fields', main).replaceChildren(...factRows([
+          [t('field.name'), org.name], [t('field.timezone'), org.timezone],
+          [t('facilities.languages'), org.languages.join(', ') || '—'],
+          [t('field.resources_text'), org.local_resources?.text || '—'],
+          [t('field.resources_tags'), (org.local_resources?.tags || []).join(', ') || '—'],
+        ]));
+        theirsBox.hidden = false;
+        say(t('facilities.conflict'), 'error');
+        return;
+      }
+      if (!r.ok) throw new ApiError(r.status, await r.json().catch(() => ({})));
+      open.etag = r.headers.get('ETag');
+      theirsBox.hidden = true;
+      say(t('saved'));
+      await load();
+    } catch (err) { if (err instanceof ApiError) showProblem(edit, err); else say(t('error.offline'), 'error'); }
+  }
+
+  edit.addEventListener('submit', (e) => { e.preventDefault(); save(); });
+  $('#keep-mine', main).addEventListener('click', () => save());
+  $('#take-theirs', main).addEventListener('click', () => { fillForm(edit, open.theirs); theirsBox.hidden = true; });
+  $('#edit-close', main).addEventListener('click', () => { $('#facility-edit', main).hidden = true; open = null; });
+
+  create.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try {
+      const org = await api('/organizations', { json: formData(create) });
+      const done = $('#facility-created', main);
+      done.replaceChildren(t('facilities.created', { name: org.name }), ' ',
+        h('a', { href: '/admin/users', text: t('facilities.invite_people') }));
+      done.hidden = false;
+      create.reset();
+      $('#facility-create', main).open = false;
+      await load();
+    } catch (err) { if (err instanceof ApiError) showProblem(create, err); else say(t('error.offline'), 'error'); }
+  });
+  await load();
+}
