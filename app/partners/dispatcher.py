@@ -391,12 +391,15 @@ async def deliver_due(
     leases = Leases(worker, claimed, until)
     renewing = asyncio.create_task(leases.keep())
     try:
-        done = await asyncio.gather(*(_drain(http, ep, leases, budget) for ep in claimed))
+        # A drain that fails cancels the others (a TaskGroup): none goes on sending once the
+        # renewal below has stopped.
+        async with asyncio.TaskGroup() as drains:
+            done = [drains.create_task(_drain(http, ep, leases, budget)) for ep in claimed]
     finally:
         renewing.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await renewing
-    return sum(done)
+    return sum(d.result() for d in done)
 
 
 async def run(

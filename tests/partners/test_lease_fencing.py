@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select, update
 
 from app.core.db import sessionmaker, utcnow
-from app.partners import leases
+from app.partners import dispatcher, leases
 from app.partners.dispatcher import deliver_due, fanout
 from app.partners.leases import LEASE_SECONDS
 from app.partners.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
@@ -187,3 +187,29 @@ async def test_confirmed_renewals_keep_a_long_batch_going(
     assert _received(hooked) == ALL
     assert await _statuses() == [DELIVERED] * EVENTS
     assert (await _endpoint(ep_id)).lease_owner is None
+
+
+async def test_a_drain_that_fails_stops_the_others(client, factory, hooked, http, monkeypatch):
+    """One endpoint's drain raising cancels the pass's other drains: none goes on sending
+    after the renewal has stopped (they used to run on, unrenewed, behind `gather`)."""
+    first = await _queue(client, factory, hooked)
+    second = await _queue(client, factory, hooked)
+    waiting, cancelled = asyncio.Event(), []
+
+    async def send(http: Any, ep: WebhookEndpoint, secrets: Any, d: Any) -> Any:
+        if ep.id == first:
+            await waiting.wait()  # the other drain is mid-send
+            raise RuntimeError("a bug in one drain")
+        try:
+            waiting.set()
+            await asyncio.Event().wait()  # a receiver that never answers
+        except asyncio.CancelledError:
+            cancelled.append(ep.id)
+            raise
+
+    monkeypatch.setattr(dispatcher, "_send", send)
+    with pytest.raises(ExceptionGroup) as failed:
+        await asyncio.wait_for(deliver_due(http, worker="wk_first"), 10)
+    assert failed.group_contains(RuntimeError)
+    assert cancelled == [second]
+    assert await _statuses() == [PENDING] * (2 * EVENTS)
