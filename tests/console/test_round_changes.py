@@ -1,9 +1,9 @@
 """Changing a round from its page, in a real browser: a coordinator moves one occurrence
 (the page and the API show its new time), cancels one (gone from the list; the API lists it
 only with include_cancelled), renames the series, meets a change someone made meanwhile
-(412: the round as it is now, her change kept to save again) and deletes the series; a
-schedule change to a series that has already met carries on as a new series, and the page
-goes there; a specialist taking part sees none of these controls; a double booking is said
+(412: the round as it is now, her change kept to save again; a move too) and deletes the
+series; a schedule change to a series that has already met carries on as a new series, and
+the page goes there; a specialist taking part sees none of these controls; a double booking is said
 with the other round's title and the times in the viewer's zone.
 
 The server runs in this process and reads the test's clock; every date comes from it or
@@ -158,6 +158,40 @@ async def test_a_coordinator_moves_cancels_renames_and_deletes(app, factory):
             r = await c.get(f"/api/v1/rounds/{rid}", headers=coord_h)
             assert r.json()["duration_minutes"] == 90
             assert r.json()["teaching_topic"] == "Cellulitis or not?"
+
+            # A move from a page that has not seen a change made meanwhile is refused too:
+            # the round as it is now is shown, the time she typed stays, and moves the second
+            # time. The occurrence did not move on the first try.
+            r = await c.patch(
+                f"/api/v1/rounds/{rid}",
+                headers={**coord_h, "If-Match": r.headers["ETag"]},
+                json={"teaching_topic": "Erysipelas"},
+            )
+            r.raise_for_status()
+            await page.select_option("#occurrence", first["original_start"])
+            await settled(page)
+            earlier = first["start_local"][:11] + "08:00"
+            await page.fill("#move-start", earlier)
+            await page.click("#move-form button[type=submit]")
+            await settled(page)
+            await _status(page, "changed this round meanwhile")
+            assert "Erysipelas" in await page.inner_text("#round-facts")
+            assert await page.input_value("#move-start") == earlier
+            [still] = [
+                o
+                for o in await _occurrences(c, coord_h, rid, limit=3)
+                if o["original_start"] == first["original_start"]
+            ]
+            assert not still["moved"]
+            await page.click("#move-form button[type=submit]")
+            await settled(page)
+            await _status(page, "Moved")
+            [now] = [
+                o
+                for o in await _occurrences(c, coord_h, rid, limit=3)
+                if o["original_start"] == first["original_start"]
+            ]
+            assert now["moved"] and now["start_local"] == earlier
 
             # Delete it: the rounds page, and the API has it no more.
             page.once("dialog", accept)

@@ -3,7 +3,8 @@
 // round's recommendations, which join each case's record) and who attended.
 // Those who may edit it also move or cancel one occurrence, edit the series (a schedule
 // change to a series that has met carries on as a new series: the page goes there) and
-// delete it.
+// delete it. Each of these carries If-Match (the round as this page read it): a change made
+// meanwhile is shown, and what she typed stays to send again.
 // "Now" is the server's: the occurrences come from its clock (a browser's may be wrong).
 import {
   $, ApiError, all, api, busy, factRows, fillForm, fmt, fmtTime, formData, h, label, navigate, say, session, showProblem, t, userName, zoneChoices,
@@ -310,13 +311,14 @@ export default async function round(main, { round_id: id }) {
   $('#move-form', main).addEventListener('submit', (e) => {
     e.preventDefault();
     const o = byStart.get(select.value);
+    const typed = formData(e.target); // kept through a 412's re-read, to move again
     return busy(main, async () => {
       try {
-        const moved = await api(path(o), { method: 'PATCH', json: formData(e.target) });
+        const moved = await api(path(o), { method: 'PATCH', json: typed, headers: ifMatch() });
         e.target.reason.value = '';
         await reread(o.original_start);
         say(t('rounds.occurrence_moved', { when: fmt(moved.start) }));
-      } catch (err) { await refused(e.target, err); }
+      } catch (err) { await refused(e.target, err); fillForm(e.target, typed); }
     });
   });
 
@@ -327,7 +329,7 @@ export default async function round(main, { round_id: id }) {
     const after = occ[occ.indexOf(o) + 1]?.original_start; // chosen next, once this one is gone
     return busy(main, async () => {
       try {
-        await api(`${path(o)}/cancel`, { json: formData(e.target) });
+        await api(`${path(o)}/cancel`, { json: formData(e.target), headers: ifMatch() });
         e.target.reason.value = '';
         await reread(after);
         say(t('rounds.occurrence_cancelled', { when: fmt(o.start) }));
