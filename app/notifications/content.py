@@ -1,10 +1,11 @@
 """What an email, SMS or push says: the minimum necessary, in the reader's language.
 
-Only the facts a notification's `data` carries reach the text: kind, specialty (by its
-name in the reader's language), urgency, the facility's country, a deadline, counts, and a
-link under PUBLIC_URL that needs a sign-in. An invitation also names who sent it, the
-facility and the role. No patient reference, no clinical text (question, summary, notes,
-follow-up descriptions, messages) is ever rendered, whatever a caller puts in `data`."""
+Only the facts a notification's `data` carries reach the text: kind, specialty, urgency and
+the facility's country (each by its name in the reader's language, never its code), a
+deadline, counts, and a link under PUBLIC_URL that needs a sign-in. An invitation also
+names who sent it, the facility and the role. No patient reference, no clinical text
+(question, summary, notes, follow-up descriptions, messages) is ever rendered, whatever a
+caller puts in `data`."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,7 +16,13 @@ from jinja2 import Environment, select_autoescape
 
 from app.core.config import get_settings
 from app.notifications.kinds import AccountMail
-from app.notifications.labels import role_name, specialty_name
+from app.notifications.labels import (
+    a_case_of,
+    country_name,
+    role_name,
+    specialty_name,
+    urgency_name,
+)
 
 T = TypeVar("T")
 
@@ -50,15 +57,17 @@ SUBJECT: dict[str, dict[str, str]] = {
         "es": "La oferta vence pronto: {specialty}, {urgency}",
         "fr": "L'offre expire bientôt : {specialty}, {urgency}",
     },
+    # The urgency follows a feminine noun in Spanish and French (consulta, demande), as the
+    # console's labels do: "Consulta sin especialista: Dermatología, urgente".
     "case_unmatched": {
         "en": "Case without a specialist: {specialty}, {urgency} ({country})",
-        "es": "Caso sin especialista: {specialty}, {urgency} ({country})",
-        "fr": "Cas sans spécialiste : {specialty}, {urgency} ({country})",
+        "es": "Consulta sin especialista: {specialty}, {urgency} ({country})",
+        "fr": "Demande d'avis sans spécialiste : {specialty}, {urgency} ({country})",
     },
     "case_overdue": {
         "en": "Case past its deadline: {specialty}, {urgency} ({country})",
-        "es": "Caso vencido: {specialty}, {urgency} ({country})",
-        "fr": "Cas en retard : {specialty}, {urgency} ({country})",
+        "es": "Consulta vencida: {specialty}, {urgency} ({country})",
+        "fr": "Demande d'avis en retard : {specialty}, {urgency} ({country})",
     },
     "note_signed": {
         "en": "A consult note was signed ({specialty})",
@@ -102,35 +111,38 @@ SUBJECT: dict[str, dict[str, str]] = {
     },
 }
 
+# {a_case} is "an urgent case", "un caso urgente", "un cas urgent" (never at a sentence's
+# start). The country follows in brackets: no article before it, so "a facility (United
+# States)" and "d'un centre (Argentine)" read right whatever the country's name.
 LINE: dict[str, dict[str, str]] = {
     "offer": {
-        "en": "A {urgency} case in {specialty} from a facility in {country} is offered to "
-        "you. Please accept or decline by {deadline}.",
-        "es": "Se le ofrece un caso {urgency} de {specialty} de un centro en {country}. "
+        "en": "You are offered {a_case} in {specialty} from a facility ({country}). "
+        "Please accept or decline by {deadline}.",
+        "es": "Se le ofrece {a_case} de {specialty} de un centro ({country}). "
         "Acepte o rechace antes de {deadline}.",
-        "fr": "Un cas {urgency} en {specialty} d'un centre au {country} vous est proposé. "
+        "fr": "On vous propose {a_case} en {specialty} d'un centre ({country}). "
         "Merci d'accepter ou de refuser avant {deadline}.",
     },
     "offer_expiring": {
-        "en": "The offer of a {urgency} {specialty} case expires at {deadline}.",
-        "es": "La oferta de un caso {urgency} de {specialty} vence a las {deadline}.",
-        "fr": "L'offre d'un cas {urgency} en {specialty} expire à {deadline}.",
+        "en": "The offer of {a_case} in {specialty} expires at {deadline}.",
+        "es": "La oferta de {a_case} de {specialty} vence a las {deadline}.",
+        "fr": "L'offre pour {a_case} en {specialty} expire à {deadline}.",
     },
     "case_unmatched": {
-        "en": "A {urgency} {specialty} case from {country} has no specialist yet; "
-        "its deadline is {deadline}.",
-        "es": "Un caso {urgency} de {specialty} de {country} aún no tiene especialista; "
-        "vence el {deadline}.",
-        "fr": "Un cas {urgency} en {specialty} du {country} n'a pas encore de spécialiste ; "
-        "échéance {deadline}.",
+        "en": "There is still no specialist for {a_case} in {specialty} from a facility "
+        "({country}); its deadline is {deadline}.",
+        "es": "Aún no hay especialista para {a_case} de {specialty} de un centro "
+        "({country}); vence el {deadline}.",
+        "fr": "Il n'y a toujours pas de spécialiste pour {a_case} en {specialty} d'un "
+        "centre ({country}) ; échéance {deadline}.",
     },
     "case_overdue": {
-        "en": "A {urgency} {specialty} case from {country} passed its deadline ({deadline}) "
-        "without a signed note.",
-        "es": "Un caso {urgency} de {specialty} de {country} superó su plazo ({deadline}) "
-        "sin nota firmada.",
-        "fr": "Un cas {urgency} en {specialty} du {country} a dépassé son échéance "
-        "({deadline}) sans note signée.",
+        "en": "The deadline ({deadline}) of {a_case} in {specialty} from a facility "
+        "({country}) passed without a signed note.",
+        "es": "Venció el plazo ({deadline}) de {a_case} de {specialty} de un centro "
+        "({country}) sin nota firmada.",
+        "fr": "Le délai ({deadline}) pour {a_case} en {specialty} d'un centre ({country}) "
+        "est dépassé sans note signée.",
     },
     "note_signed": {
         "en": "The specialist signed a consult note. Please read and acknowledge it.",
@@ -270,8 +282,15 @@ def facts(data: dict[str, Any], zone: str, language: str = "en") -> dict[str, An
     for k in ("deadline", "start"):
         if k in out:
             out[k] = _when(out[k], zone)
-    if "specialty" in out:  # the data holds the code; the reader gets the name
+    # The data holds codes; the reader gets names.
+    if "specialty" in out:
         out["specialty"] = specialty_name(str(out["specialty"]), language)
+    if "country" in out:
+        out["country"] = country_name(str(out["country"]), language)
+    urgency = str(out["urgency"]) if "urgency" in out else None
+    out["a_case"] = a_case_of(urgency, language)
+    if urgency is not None:
+        out["urgency"] = urgency_name(urgency, language)
     return out
 
 

@@ -101,8 +101,8 @@ async def test_a_case_nobody_takes_escalates_step_by_step(client, factory, smtp,
     assert steps == ["escalation_widened", "escalation_coordinators_told", "overdue"]
     await send_all()
     assert [m["Subject"] for m in smtp.to(coord.email)] == [
-        "Case without a specialist: Dermatology, routine (MW)",
-        "Case past its deadline: Dermatology, routine (MW)",
+        "Case without a specialist: Dermatology, routine (Malawi)",
+        "Case past its deadline: Dermatology, routine (Malawi)",
     ]
 
 

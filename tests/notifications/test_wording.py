@@ -1,6 +1,7 @@
-"""What the messages say in words: a specialty by its name in the reader's language (never
-its code), and an invitation that reads as one: who invited, to which facility, the role in
-words, the link and its expiry, and no footer about preferences the invitee cannot have."""
+"""What the messages say in words: a specialty, an urgency and a country by their names in
+the reader's language, never their codes (more in test_urgency_country.py); and an
+invitation that reads as one: who invited, to which facility, the role in words, the link
+and its expiry, and no footer about preferences the invitee cannot have."""
 
 import re
 
@@ -57,14 +58,27 @@ def test_the_names_are_the_consoles_one_list():
 
 
 @pytest.mark.parametrize(
-    ("language", "subject"),
+    ("language", "subject", "body"),
     [
-        ("es", "Nueva oferta de consulta: Dermatología, urgent (KE)"),
-        ("fr", "Nouvelle demande d'avis : Dermatologie, urgent (KE)"),
+        (
+            "en",
+            "New consult offer: Dermatology, urgent (Kenya)",
+            "You are offered an urgent case in Dermatology from a facility (Kenya).",
+        ),
+        (
+            "es",
+            "Nueva oferta de consulta: Dermatología, urgente (Kenia)",
+            "Se le ofrece un caso urgente de Dermatología de un centro (Kenia).",
+        ),
+        (
+            "fr",
+            "Nouvelle demande d'avis : Dermatologie, urgente (Kenya)",
+            "On vous propose un cas urgent en Dermatologie d'un centre (Kenya).",
+        ),
     ],
 )
-async def test_an_offer_emailed_in_spanish_or_french_names_the_specialty(
-    client, factory, smtp, language, subject
+async def test_an_offer_emailed_in_each_language_names_specialty_urgency_and_country(
+    client, factory, smtp, language, subject, body
 ):
     org = await factory.make_org(country="KE")
     clin = await factory.make_user(Role.clinician, organization_id=org.id)
@@ -81,6 +95,7 @@ async def test_an_offer_emailed_in_spanish_or_french_names_the_specialty(
     # An encoded (non-ASCII) subject is folded onto the next line: unfolding leaves a space.
     assert mail["Subject"].strip() == subject
     assert "dermatology" not in text_of(mail)
+    assert text_of(mail).startswith(body)
     # The in-app list reads the same subject.
     [n] = (await client.get(f"{API}/notifications", headers=factory.headers(spec))).json()["items"]
     assert n["subject"] == subject
