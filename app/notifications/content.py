@@ -194,7 +194,11 @@ LINE: dict[str, dict[str, str]] = {
     },
 }
 
-OPEN = {"en": "Open (sign-in needed)", "es": "Abrir (requiere iniciar sesión)", "fr": "Ouvrir"}
+OPEN = {
+    "en": "Open (sign-in needed)",
+    "es": "Abrir (requiere iniciar sesión)",
+    "fr": "Ouvrir (connexion requise)",
+}
 FOOTER = {
     "en": "You receive this because of your notification preferences.",
     "es": "Recibe esto por sus preferencias de notificación.",
@@ -347,7 +351,8 @@ def render(template: str, data: dict[str, Any], link: str, language: str, zone: 
         footer = _pick(ACCOUNT_FOOTER[template], language) if template in ACCOUNT_FOOTER else ""
     else:
         open_, footer = _pick(OPEN, language), _pick(FOOTER, language)
-    text = "\n\n".join(p for p in (line, extra, f"{open_}: {link}", footer) if p)
+    colon = "\u00a0:" if language == "fr" else ":"  # French sets a space before a colon
+    text = "\n\n".join(p for p in (line, extra, f"{open_}{colon} {link}", footer) if p)
     html = _html.render(lang=language, line=line, extra=extra, link=link, open=open_, footer=footer)
     return Rendered(subj, text + "\n", html, f"{subj} {link}", link)
 

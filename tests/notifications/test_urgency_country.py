@@ -162,3 +162,16 @@ def test_no_patient_data_rides_along_with_the_names():
         r = content.render("offer", data, LINK, language, "UTC")
         for text in (r.subject, r.text, r.html, r.short):
             assert "PT-7731" not in text and "forearms" not in text
+
+
+@pytest.mark.parametrize(
+    ("language", "opens"),
+    [
+        ("en", f"Open (sign-in needed): {LINK}"),
+        ("es", f"Abrir (requiere iniciar sesión): {LINK}"),
+        ("fr", f"Ouvrir (connexion requise)\u00a0: {LINK}"),
+    ],
+)
+def test_the_link_line_says_a_sign_in_is_needed_in_each_languages_typography(language, opens):
+    r = content.render("offer", _data(), LINK, language, "UTC")
+    assert opens in r.text.split("\n\n")

@@ -188,7 +188,8 @@ async def test_an_invitation_in_each_language_names_inviter_facility_and_role(
     paragraphs = r.text.strip().split("\n\n")
     assert paragraphs[0] == first
     assert f"{valid} {_expiry(row)}" in paragraphs[1]
-    assert paragraphs[2] == f"{accept}: {link}"
+    colon = "\u00a0:" if language == "fr" else ":"  # French typography
+    assert paragraphs[2] == f"{accept}{colon} {link}"
     assert len(paragraphs) == 4  # and a line on ignoring it, not a preferences footer
     for text in (r.text, r.html):
         assert not any(w in text for w in PREFERENCES + SIGN_IN), text
