@@ -79,3 +79,30 @@ async def test_long_tables_fit_a_phone(app, factory):
                 labelled = page.locator(f"{table} tbody tr:first-child td[data-label]")
                 assert await labelled.count() >= 3, path
             await ctx.close()
+
+
+async def test_at_a_desktops_width_each_cell_sits_under_its_head(app, factory):
+    """The stacked cards are for a phone only: on a desktop the candidates are a table again,
+    each value under its column's head (a box and its name were once laid out as flex items,
+    pushing every value one column to the left of its head)."""
+    async with seeded_console(app, factory) as (base, b, prog):
+        async with httpx.AsyncClient(base_url=base, timeout=20) as c:
+            h = await bearers(c, prog, "clinician")
+            case_id = await submit_case(c, h["clinician"], "Ulcer on the heel: offloading?")
+        ctx = await b.new_context(viewport={"width": 1280, "height": 800})
+        page = await ctx.new_page()
+        await sign_in(page, base, prog.email("coordinator"), "queue")
+        await page.goto(f"{base}/cases/{case_id}")
+        await ready(page, "case")
+        await page.locator("#candidate-table tbody tr").first.wait_for()
+        offsets = await page.evaluate(
+            """() => {
+                const heads = [...document.querySelectorAll('#candidate-table thead th')];
+                const cells = [...document.querySelector('#candidate-table tbody tr').children];
+                return heads.map((th, i) => [th.getBoundingClientRect().left,
+                                             cells[i].getBoundingClientRect().left]);
+            }"""
+        )
+        assert len(offsets) == 7
+        assert all(abs(head - cell) < 1 for head, cell in offsets), offsets
+        await ctx.close()

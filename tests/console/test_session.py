@@ -11,6 +11,7 @@ from app.console import assets
 from app.console.pages import PAGES
 from app.core.i18n import LANGUAGES, catalogue_json
 from app.core.principal import Role
+from app.matching.scoring import WEIGHTS
 
 SAME = {"origin": "https://testserver", "sec-fetch-site": "same-origin"}
 CONSOLE = Path(__file__).resolve().parents[2] / "app" / "console"
@@ -182,3 +183,10 @@ async def test_a_page_itself_weighs_little(client):
     r = await client.get("/cases/new", headers={"accept-encoding": "gzip"})
     # The document alone, as sent; the whole cold load is measured in the browser tests.
     assert int(r.headers["content-length"]) < 12_000
+
+
+def test_every_part_of_a_candidates_score_is_named_in_every_language():
+    # "responsiveness" and "fairness" once showed as the codes in the candidates' table.
+    for lang in LANGUAGES:
+        named = json.loads((CATALOGUE / f"{lang}.json").read_text())
+        assert {f"part.{k}" for k in [*WEIGHTS, "specialty"]} <= set(named), lang
