@@ -19,7 +19,7 @@ export default async function facilities(main) {
   async function load() {
     const items = await all('/organizations');
     table.replaceChildren(
-      h('thead', {}, h('tr', {}, ...['field.name', 'field.country', 'case.local_time', 'facilities.languages', '']
+      h('thead', {}, h('tr', {}, ...['field.name', 'field.country', 'case.local_time', 'column.languages', '']
         .map((k) => h('th', { scope: 'col', text: k ? t(k) : '' })))),
       h('tbody', {}, ...items.map((o) => h('tr', { data: { orgId: o.id } },
         h('td', { text: o.name }), h('td', { text: countryName(o.country) }), h('td', { text: localTime(o.timezone) }),
@@ -58,7 +58,7 @@ export default async function facilities(main) {
         open = { ...open, etag, theirs: org };
         $('#facility-theirs-fields', main).replaceChildren(...factRows([
           [t('field.name'), org.name], [t('field.timezone'), org.timezone],
-          [t('facilities.languages'), org.languages.join(', ') || '—'],
+          [t('column.languages'), org.languages.join(', ') || '—'],
           [t('field.resources_text'), org.local_resources?.text || '—'],
           [t('field.resources_tags'), (org.local_resources?.tags || []).join(', ') || '—'],
         ]));

@@ -21,7 +21,7 @@ export default async function specialists(main) {
   async function load() {
     const items = (await all('/specialists')).filter((s) => !only.checked || !s.verified);
     table.replaceChildren(
-      h('thead', {}, h('tr', {}, ...['field.name', 'avail.specialties', 'field.languages', 'field.timezone', 'candidates.load', 'field.status', '']
+      h('thead', {}, h('tr', {}, ...['field.name', 'avail.specialties', 'column.languages', 'field.timezone', 'candidates.load', 'field.status', '']
         .map((k) => h('th', { scope: 'col', text: k ? t(k) : '' })))),
       h('tbody', {}, ...items.map((s) => h('tr', { data: { specialistId: s.id } },
         h('td', { text: s.name }),
@@ -32,7 +32,9 @@ export default async function specialists(main) {
         h('td', { text: s.verified ? t('avail.verified') : t('avail.not_verified') }),
         h('td', {}, h('button', { type: 'button', class: s.verified ? 'secondary' : '', text: s.verified ? t('action.unverify') : t('action.verify_specialist'),
           onclick: () => verify(s, !s.verified) }))))));
-    if (!items.length) table.append(h('caption', { text: t('specialists.none') }));
+    // Nobody to show: said in words, not as a table of headings alone.
+    table.hidden = !items.length;
+    $('#specialist-none', main).hidden = !!items.length;
     labelCells(table);
   }
   only.addEventListener('change', load);
