@@ -21,7 +21,6 @@ from app.auth.access import can_create
 from app.auth.models import User
 from app.core.clock import utcnow
 from app.core.config import get_settings
-from app.core.errors import Unprocessable
 from app.core.principal import Principal, Role
 from app.core.security import hash_secret
 from app.notifications.errors import LinkExpired, UnknownLink
@@ -62,22 +61,8 @@ async def invite(
     session: AsyncSession, actor: Principal, email: str, role: Role, organization_id: str | None
 ) -> AccountToken:
     can_create(actor, role)
-    email = email.strip().lower()
-    if role == Role.clinician and not organization_id:
-        raise Unprocessable(
-            "A clinician belongs to a facility.",
-            errors=[{"pointer": "/organization_id", "detail": "required for clinicians"}],
-        )
-    if organization_id and await session.get(Organization, organization_id) is None:
-        raise Unprocessable(
-            "No such organization.", errors=[{"pointer": "/organization_id", "detail": "unknown"}]
-        )
-    if await session.scalar(select(col(User.id)).where(col(User.email) == email)):
-        raise Unprocessable(
-            "A user with this email exists.",
-            code="email-taken",
-            errors=[{"pointer": "/email", "detail": "already registered"}],
-        )
+    # The account is made when she accepts: refuse now what would be refused then.
+    email = await auth.check_new_account(session, role, organization_id, email)
     row = _new(
         AccountTokenPurpose.invitation,
         timedelta(days=get_settings().invitation_valid_days),

@@ -91,10 +91,20 @@ async def test_who_may_invite_whom(client, factory, smtp):
     assert (await invite(clin)).status_code == 403
     assert (await invite(coord, role="admin")).status_code == 403
     assert (await invite(coord, role="coordinator")).status_code == 403
+    # Each refusal names its field with a code (the console says it in her language), as
+    # making the account directly would.
     r = await invite(coord, role="clinician")
-    assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "/organization_id"
-    r = await invite(coord, email=spec.email)
+    assert r.status_code == 422
+    assert [(e["pointer"], e["code"]) for e in r.json()["errors"]] == [
+        ("/organization_id", "missing")
+    ]
+    r = await invite(coord, role="clinician", organization_id="org_nowhere")
+    assert [(e["pointer"], e["code"]) for e in r.json()["errors"]] == [
+        ("/organization_id", "not_found")
+    ]
+    r = await invite(coord, email=spec.email.upper())
     assert r.status_code == 422 and r.json()["type"].endswith("/email-taken")
+    assert [(e["pointer"], e["code"]) for e in r.json()["errors"]] == [("/email", "taken")]
     r = await invite(coord, role="clinician", organization_id=org.id)
     assert r.status_code == 201
     assert (

@@ -261,20 +261,64 @@ export function fillForm(form, data) {
 // A problem's field errors, shown beside their fields; the rest in the box given.
 // A refusal said on its form, in the viewer's language where the service gave a reason's
 // kind (`code`): each field by its label, what is wrong with it; else the service's words.
+// A list's rows are found by the pointer the page sent each under: a row marked
+// `data-pointer="/availability/5"` and `data-label="Window 6 (Tuesday 09:00-08:00)"` takes
+// `/availability/5` (all its inputs) and `/availability/5/end` (its input named, or
+// `data-field`, `end`). An item of a list typed in one field (`/languages/1` for "es, xx")
+// is that field, the item named. With a box, the refusal stays there (until the page hides
+// it); without, it is said in the passing status line.
+function labelOf(form, el) {
+  return (el?.id && form.querySelector(`label[for="${CSS.escape(el.id)}"]`)?.textContent.trim()) || '';
+}
+
+function problemField(form, pointer) {
+  const path = pointer.replace(/^(#query)?\//, '');  // a body's field or a filter's
+  const parts = path.split('/').map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'));
+  for (let n = parts.length; n > 0; n -= 1) {
+    const at = `/${parts.slice(0, n).join('/')}`;
+    const row = form.querySelector(`[data-pointer="${CSS.escape(at)}"]`);
+    if (!row) continue;
+    const rest = parts.slice(n).join('.');
+    const one = rest && (row.querySelector(`[data-field="${CSS.escape(rest)}"]`) || row.querySelector(`[name="${CSS.escape(rest)}"]`));
+    const sub = one && labelOf(form, one);
+    return {
+      els: one ? [one] : [...row.querySelectorAll('input, select, textarea')],
+      name: [row.dataset.label || at, sub].filter(Boolean).join(', '),
+    };
+  }
+  const name = parts.join('.');
+  let el = form.elements.namedItem(name);
+  let item = null;
+  const index = name.match(/^(.+)\.(\d+)$/);
+  if (!el && index) {  // one item of a list: the list's own field
+    el = form.elements.namedItem(index[1]);
+    if (el?.setAttribute && typeof el.value === 'string') {
+      item = el.value.split(',').map((s) => s.trim()).filter(Boolean)[Number(index[2])] ?? null;
+    }
+  }
+  if (el && !el.setAttribute && el.length) {  // several inputs of one name (check boxes)
+    const els = [...el];
+    return { els, name: els[0].closest('fieldset')?.querySelector('legend')?.textContent.trim() || name };
+  }
+  const field = labelOf(form, el) || name;
+  return { els: el?.setAttribute ? [el] : [], name: item ? `${field} (${item})` : field };
+}
+
 export function showProblem(form, err, box) {
   for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
   const lines = [];
   for (const e of err.problem?.errors || []) {
-    const name = e.pointer.replace(/^(#query)?\//, '').replaceAll('/', '.');  // a body's field or a filter's
-    const el = form.elements.namedItem(name);
-    if (el && el.setAttribute) el.setAttribute('aria-invalid', 'true');
-    const field = (el?.id && form.querySelector(`label[for="${el.id}"]`)?.textContent.trim()) || name;
+    const { els, name } = problemField(form, e.pointer || '');
+    for (const el of els) el.setAttribute('aria-invalid', 'true');
     const why = e.code && MESSAGES[`invalid.${e.code}`] ? t(`invalid.${e.code}`, { limit: e.limit ?? '' }) : e.detail;
-    lines.push(`${field}: ${why}`);
+    lines.push(`${name}: ${why}`);
   }
   const head = err.problem?.type?.endsWith('/validation-error') ? t('error.fields_invalid') : err.message;
-  const text = [head, ...lines].join(' — ');
-  if (box) { box.textContent = text; box.hidden = false; } else say(text, 'error');
+  if (box) {
+    // One line each: a person reads down the rows she has to put right.
+    box.replaceChildren(head, ...lines.flatMap((line) => [h('br'), line]));
+    box.hidden = false;
+  } else say([head, ...lines].join(' — '), 'error');
 }
 
 // At a phone's width the rows of a `table.stack` stack as cards (console.css): each cell

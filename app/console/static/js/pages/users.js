@@ -20,6 +20,7 @@ export default async function users(main) {
   form.role.append(...(INVITES[session.me.role] || []).map((r) => h('option', { value: r, text: label('role', r) })));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
+    $('#invite-state', main).textContent = ''; // the last invitation's line is not this one's
     const body = formData(form);
     if (!body.organization_id) delete body.organization_id;
     try {
