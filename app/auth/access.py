@@ -22,6 +22,12 @@ def visible_users(p: Principal) -> ColumnElement[bool]:
         return (col(User.organization_id) == p.organization_id) | col(User.role).in_(
             [Role.specialist.value, Role.interpreter.value, Role.coordinator.value]
         )
+    if p.role is Role.specialist:
+        # A case's assigned specialist may add an interpreter to it
+        # (app.cases.service.add_participant), so she must be able to find one.
+        return (col(User.id) == p.id) | col(User.role).in_(
+            [Role.coordinator.value, Role.specialist.value, Role.interpreter.value]
+        )
     return (col(User.id) == p.id) | col(User.role).in_(
         [Role.coordinator.value, Role.specialist.value]
     )

@@ -9,6 +9,11 @@ async def _clinician_a(w: World):
     return f"{API}/users/{u.id}", None
 
 
+async def _interpreter(w: World):
+    u = await w.f.make_user(Role.interpreter)
+    return f"{API}/users/{u.id}", None
+
+
 async def _patch_clinician_a(w: World):
     u = await w.f.make_user(Role.clinician, organization_id=w.org_a.id)
     return f"{API}/users/{u.id}", {"name": "Renamed"}
@@ -28,6 +33,24 @@ ROWS = [
             "specialist": 404,
             "interpreter": 404,
             "client_a": 200,
+            "client_b": 404,
+        },
+    ),
+    # An interpreter: the clinicians and the specialists who may add one to a case find
+    # her; another interpreter does not, nor does a facility's app (she has no facility).
+    Row(
+        "GET",
+        f"{API}/users/{{user_id}}",
+        _interpreter,
+        {
+            "anonymous": 401,
+            "admin": 200,
+            "coordinator": 200,
+            "clinician_a": 200,
+            "clinician_b": 200,
+            "specialist": 200,
+            "interpreter": 404,
+            "client_a": 404,
             "client_b": 404,
         },
     ),

@@ -1,5 +1,14 @@
 // The case page's sections, each drawn from the API's answer.
-import { $, ApiError, all, api, factRows, fmt, fmtNumber, formData, h, labelCells, label, localTime, navigate, pill, say, session, showProblem, t, userName } from './core.js';
+import { $, ApiError, all, api, countryName, factRows, fmt, fmtNumber, formData, h, labelCells, label, lang, localTime, navigate, pill, say, session, showProblem, t, userName } from './core.js';
+
+// A language's name in the viewer's language (Intl.DisplayNames: nothing downloaded):
+// "es" reads "español" in Spanish, "espagnol" in French; a code the browser cannot name
+// reads as itself.
+const languageNamer = Intl.DisplayNames ? new Intl.DisplayNames([lang], { type: 'language', fallback: 'none' }) : null;
+export function languageName(code) {
+  try { return (code && languageNamer?.of(code)) || code || ''; } catch { return code || ''; }
+}
+export const languageNames = (codes) => (codes || []).map(languageName).join(', ');
 
 const NOTE_FIELDS = ['assessment', 'recommendations', 'follow_up_plan', 'red_flags', 'referral_advice'];
 
@@ -42,9 +51,9 @@ export async function facility(main, orgId, me) {
   }
   const rows = [
     [t('field.name'), org.name],
-    [t('field.country'), org.country],
+    [t('field.country'), countryName(org.country)],
     [t('case.local_time'), localTime(org.timezone)],
-    [t('case.languages'), org.languages.join(', ')],
+    [t('case.languages'), languageNames(org.languages)],
   ];
   $('#facility-facts', main).replaceChildren(...factRows(rows));
   const text = org.local_resources?.text || '';
@@ -175,7 +184,16 @@ export async function followUps(main, kase, me) {
 export async function candidates(main, kase, reload) {
   const res = await api(`/cases/${kase.id}/candidates?explain=true`);
   const table = $('#candidate-table', main);
-  table.replaceChildren(
+  const excluded = res.excluded || [];
+  // Nobody to choose: said above where the table would be (nobody holds the specialty, or
+  // everyone who does was left out, the reasons below), and no table of nobody.
+  const none = $('#candidates-none', main);
+  none.hidden = res.items.length > 0;
+  none.textContent = res.items.length ? '' : t(excluded.length ? 'candidates.none_now' : 'candidates.nobody');
+  table.hidden = !res.items.length;
+  $('#offer-selected', main).hidden = !res.items.length;
+  if (!res.items.length) table.replaceChildren();
+  else table.replaceChildren(
     h('thead', {}, h('tr', {}, ...['', 'field.name', 'candidates.score', 'candidates.parts', 'candidates.now', 'candidates.load', 'field.status']
       .map((k) => h('th', { scope: 'col', text: k ? t(k) : '' })))),
     h('tbody', {}, ...res.items.map((c, i) => h('tr', {},
@@ -189,11 +207,8 @@ export async function candidates(main, kase, reload) {
       h('td', { text: c.offer_status ? label('offer', c.offer_status) : '' })))));
   labelCells(table);
   const reasons = (codes) => codes.map((r) => label('exclusion', r)).join(', ');
-  const excluded = res.excluded || [];
   $('#excluded-list', main).replaceChildren(...excluded.map((x) => h('li', { text: `${x.name}: ${reasons(x.reasons)}` })));
-  if (!res.items.length && !excluded.length) {
-    $('#excluded-list', main).append(h('li', { class: 'muted', text: t('candidates.nobody') }));
-  }
+  $('#excluded', main).hidden = !excluded.length; // nobody left out: nothing to unfold
   const names = new Map(res.items.map((c) => [c.specialist_id, c.name]));
   // A refusal names each specialist who cannot be offered it, and why ("…: at_capacity").
   const refused = (err, ids) => [err.message, ...(err.problem?.errors || []).map((e) => {

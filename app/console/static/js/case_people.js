@@ -12,7 +12,12 @@ export async function people(main, kase, { canAdd }) {
   list.replaceChildren(...parts.map((p, i) => h('li', { data: { userId: p.user_id } },
     h('strong', { text: names[i] || label('role', p.role) }), names[i] ? ` · ${label('role', p.role)}` : null)));
   if (!parts.length) list.append(h('li', { class: 'muted', text: t('people.none') }));
-  $('#people-needed', main).hidden = !(kase.interpreter_needed && !parts.some((p) => p.role === 'interpreter'));
+  // The case asks for an interpreter and has none: whoever may add one is told to; anyone
+  // else who sees the case (a second specialist) is told who can.
+  const needed = $('#people-needed', main);
+  needed.hidden = !(kase.interpreter_needed && !parts.some((p) => p.role === 'interpreter')
+    && !['closed', 'cancelled'].includes(kase.status));
+  needed.textContent = t(canAdd ? 'people.interpreter_needed' : 'people.interpreter_ask');
   const form = $('#people-form', main);
   form.hidden = !canAdd;
   if (canAdd) await choices(form, kase, parts);

@@ -44,7 +44,7 @@ export default async function casePage(main, { case_id: id }) {
       // Only what was given: an age or sex left out is not shown as "?" or an empty part.
       [t('intake.patient'), [kase.patient?.reference, kase.patient?.age_years ?? null,
         kase.patient?.sex ? label('sex', kase.patient.sex) : null].filter((x) => x != null && x !== '').join(' · ')],
-      [t('case.languages'), kase.languages.join(', ')],
+      [t('case.languages'), parts.languageNames(kase.languages)],
       [t('field.interpreter_needed'), kase.interpreter_needed ? t('yes') : t('no')],
       [t('case.submitted'), fmt(kase.created_at)],
     ];
@@ -54,6 +54,9 @@ export default async function casePage(main, { case_id: id }) {
     }
     if (kase.outcome) rows.push([t('field.outcome'), kase.outcome]);
     $('#case-facts', main).replaceChildren(...factRows(rows));
+    // Nobody could be matched: the facility is told what happens next (the coordinators
+    // heard of it: a case_unmatched notification each) and what it can do meanwhile.
+    show('#case-unmatched', local && kase.status === 'unmatched');
     // Care goes on: the facility asks again about the same patient (matching then
     // prefers the specialist who answered this case).
     show('#ask-again', local && full && ['answered', 'closed'].includes(kase.status));

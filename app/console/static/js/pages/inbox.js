@@ -6,7 +6,38 @@ import { offerActions } from '../offer_actions.js';
 
 const GONE = new Set(['offer.withdrawn', 'offer.expired']);
 
-export default async function inbox(main) {
+// What became of an offer that no longer waits, as its notification's link (/offers/{id})
+// opens it: said in words, with the case to open only when it is hers.
+function stateOf(offer) {
+  switch (offer.status) {
+    case 'accepted': return 'inbox.state_accepted';
+    case 'declined': return 'inbox.state_declined';
+    case 'expired': return 'inbox.state_expired';
+    // Withdrawn: the facility cancelled the case, or another specialist accepted it first.
+    case 'withdrawn': return offer.case?.status === 'cancelled' ? 'inbox.state_cancelled' : 'inbox.state_taken';
+    default: return null; // pending: its card is in the list below
+  }
+}
+
+async function offerState(box, offerId) {
+  let offer;
+  try {
+    offer = await api(`/offers/${encodeURIComponent(offerId)}`);
+  } catch (err) {
+    if (!(err instanceof ApiError) || ![403, 404].includes(err.status)) throw err;
+    box.replaceChildren(t('inbox.state_unknown'));
+    box.hidden = false;
+    return;
+  }
+  const key = stateOf(offer);
+  if (!key) return;
+  const open = offer.status === 'accepted'
+    ? [' ', h('a', { href: `/cases/${offer.case_id}`, text: t('inbox.open_accepted') })] : [];
+  box.replaceChildren(t(key), ...open);
+  box.hidden = false;
+}
+
+export default async function inbox(main, params = {}) {
   const list = $('#offer-list', main);
   const feed = $('#feed', main);
   const linkState = $('#link-state', main);
@@ -69,6 +100,6 @@ export default async function inbox(main) {
       if (f.event.startsWith('offer.') || f.event.startsWith('case.') || f.event.startsWith('matching.')) reload();
     },
   }).start();
-  await load();
+  await Promise.all([load(), params.offer_id ? offerState($('#offer-state', main), params.offer_id) : null]);
   return () => live.stop();
 }

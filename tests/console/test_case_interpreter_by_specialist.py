@@ -1,0 +1,108 @@
+"""The case's assigned specialist adds the interpreter it needs, in a real browser: the page
+tells her to add one, and she finds the programme's interpreters in "Who" (the API lets her
+add one: she must be able to choose one). A second specialist on the case, who may not add
+anyone, is told who can instead of being told to."""
+
+from typing import Any
+
+import httpx
+
+from tests.console.support import (
+    ADMIN,
+    PASSWORD,
+    bearers,
+    pending_offer,
+    ready,
+    seeded_console,
+    sign_in,
+    token,
+)
+
+
+async def _user(c: httpx.AsyncClient, admin: dict[str, str], who: str, role: str) -> Any:
+    r = await c.post(
+        "/api/v1/users",
+        headers=admin,
+        json={
+            "email": f"{who}@console.example.org",
+            "name": who.title(),
+            "role": role,
+            "password": PASSWORD,
+        },
+    )
+    r.raise_for_status()
+    return r.json()
+
+
+async def test_the_assigned_specialist_adds_the_interpreter_the_case_needs(app, factory):
+    async with seeded_console(app, factory) as (base, b, prog):
+        async with httpx.AsyncClient(base_url=base, timeout=20) as c:
+            h = await bearers(c, prog, "clinician", "specialist", "coordinator")
+            admin = {"Authorization": f"Bearer {await token(c, ADMIN)}"}
+            interpreter = await _user(c, admin, "quispe", "interpreter")
+            second = await _user(c, admin, "novak", "specialist")
+            r = await c.post(
+                "/api/v1/cases",
+                headers=h["clinician"],
+                json={
+                    "specialty": "dermatology",
+                    "urgency": "routine",
+                    "question": "Itchy rash; the grandmother speaks Quechua only.",
+                    "patient": {"reference": "HSR-9090", "age_years": 71, "sex": "female"},
+                    "languages": ["qu"],
+                    "interpreter_needed": True,
+                    "consent": {"obtained": True, "method": "verbal"},
+                },
+            )
+            r.raise_for_status()
+            case_id = r.json()["id"]
+            offer = await pending_offer(c, h, case_id, prog.people["specialist"]["id"])
+            (
+                await c.post(f"/api/v1/offers/{offer}/accept", headers=h["specialist"])
+            ).raise_for_status()
+            r = await c.post(
+                f"/api/v1/cases/{case_id}/participants",
+                headers=h["coordinator"],
+                json={"user_id": second["id"], "role": "specialist"},
+            )
+            r.raise_for_status()
+
+        # The second specialist may not add anyone: she is told who can.
+        ctx = await b.new_context()
+        page = await ctx.new_page()
+        await sign_in(page, base, second["email"], "inbox")
+        await page.goto(f"{base}/cases/{case_id}")
+        await ready(page, "case")
+        needed = page.locator("#people-needed")
+        await needed.wait_for()
+        said = await needed.inner_text()
+        assert ": add one" not in said and "a coordinator can add one" in said, said
+        assert await page.locator("#people-form").is_hidden()
+        await ctx.close()
+
+        # The assigned specialist is told to add one, and finds her.
+        ctx = await b.new_context()
+        page = await ctx.new_page()
+        await sign_in(page, base, prog.email("specialist"), "inbox")
+        await page.goto(f"{base}/cases/{case_id}")
+        await ready(page, "case")
+        needed = page.locator("#people-needed")
+        await needed.wait_for()
+        assert "none takes part yet: add one." in await needed.inner_text()
+        await page.select_option("#people-role", "interpreter")
+        await page.wait_for_selector(
+            f"#people-user option[value='{interpreter['id']}']", state="attached"
+        )
+        assert not await page.locator("#people-form button[type=submit]").is_disabled()
+        await page.select_option("#people-user", interpreter["id"])
+        await page.click("#people-form button[type=submit]")
+        await page.wait_for_selector(f"#people-list li[data-user-id='{interpreter['id']}']")
+        assert "Quispe · Interpreter" in await page.inner_text("#people-list")
+        await needed.wait_for(state="hidden")
+        await ctx.close()
+
+        async with httpx.AsyncClient(base_url=base, timeout=20) as c:
+            r = await c.get(f"/api/v1/cases/{case_id}/participants", headers=h["clinician"])
+            r.raise_for_status()
+            added = {p["user_id"]: p for p in r.json()["items"]}
+            assert added[interpreter["id"]]["added_by_id"] == prog.people["specialist"]["id"]
