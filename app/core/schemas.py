@@ -16,6 +16,7 @@ from pydantic import (
     WithJsonSchema,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 
 class RequestBody(BaseModel):
@@ -74,12 +75,16 @@ def _check_zone(v: str) -> str:
     global _ZONES
     if _ZONES is None:
         _ZONES = available_timezones()
+    # A stable `code` (unknown_time_zone) lets a client say it in its own words.
+    unknown = PydanticCustomError(
+        "unknown_time_zone", "unknown IANA time zone '{zone}'", {"zone": v}
+    )
     if v not in _ZONES:
-        raise ValueError(f"unknown IANA time zone {v!r}")
+        raise unknown
     try:
         ZoneInfo(v)
     except ZoneInfoNotFoundError as e:
-        raise ValueError(f"unknown IANA time zone {v!r}") from e
+        raise unknown from e
     return v
 
 
@@ -96,7 +101,9 @@ _BCP47 = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
 
 def _check_lang(v: str) -> str:
     if not _BCP47.match(v):
-        raise ValueError(f"{v!r} is not a BCP 47 language tag")
+        raise PydanticCustomError(
+            "language_tag", "'{tag}' is not a BCP 47 language tag", {"tag": v}
+        )
     parts = v.split("-")
     return "-".join([parts[0].lower(), *parts[1:]])
 

@@ -9,6 +9,7 @@ from pydantic import (
     WithJsonSchema,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from app.core.schemas import LanguageTag, ReadModel, RequestBody, TimeZoneName, example
 from app.specialists.availability import hhmm_to_minutes
@@ -46,9 +47,10 @@ class Window(RequestBody):
     @model_validator(mode="after")
     def _ordered(self) -> "Window":
         if hhmm_to_minutes(self.end) <= hhmm_to_minutes(self.start):
-            raise ValueError(
+            raise PydanticCustomError(
+                "end_before_start",
                 "end must be after start; split a window that crosses "
-                "midnight into two (…-24:00 and 00:00-…)"
+                "midnight into two (…-24:00 and 00:00-…)",
             )
         return self
 

@@ -222,20 +222,26 @@ async def put_profile(
                 {
                     "pointer": f"/availability/{i}",
                     "detail": "overlaps another window on the same day",
+                    "code": "window_overlap",
                 }
                 for i in bad
             ],
         )
-    spans = []
-    for i, t in enumerate(data["time_off"]):
-        start, end = time_off_span(t["start"], t["end"], data["timezone"])
-        if end <= start:
-            raise Unprocessable(
-                "Time off must end after it starts.",
-                code="bad-time-off",
-                errors=[{"pointer": f"/time_off/{i}/end", "detail": "must be after start"}],
-            )
-        spans.append((start, end))
+    spans = [time_off_span(t["start"], t["end"], data["timezone"]) for t in data["time_off"]]
+    backwards = [i for i, (start, end) in enumerate(spans) if end <= start]
+    if backwards:
+        raise Unprocessable(
+            "Time off must end after it starts.",
+            code="bad-time-off",
+            errors=[
+                {
+                    "pointer": f"/time_off/{i}/end",
+                    "detail": "must be after start",
+                    "code": "after_start",
+                }
+                for i in backwards
+            ],
+        )
 
     now = utcnow()
     created = profile is None

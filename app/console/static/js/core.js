@@ -301,7 +301,7 @@ function problemField(form, pointer) {
     return { els, name: els[0].closest('fieldset')?.querySelector('legend')?.textContent.trim() || name };
   }
   const field = labelOf(form, el) || name;
-  return { els: el?.setAttribute ? [el] : [], name: item ? `${field} (${item})` : field };
+  return { els: el?.setAttribute ? [el] : [], name: item ? t('error.list_item', { field, item }) : field };
 }
 
 export function showProblem(form, err, box) {

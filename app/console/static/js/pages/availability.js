@@ -1,6 +1,6 @@
 // A specialist's own profile: specialties, languages, weekly windows (in her own zone),
 // time off, capacity and whether she takes cases now.
-import { $, ApiError, api, h, label, say, session, showProblem, t, zoneChoices } from '../core.js';
+import { $, ApiError, api, fmtDate, h, label, say, session, showProblem, t, zoneChoices } from '../core.js';
 
 const DAYS = [0, 1, 2, 3, 4, 5, 6];
 
@@ -48,12 +48,13 @@ function offRow(o = { start: '', end: '' }, zone = '') {
   const n = offRow.n = (offRow.n || 0) + 1;
   const start = boundary(o.start, zone, false);
   const end = boundary(o.end, zone, true);
-  const input = (id, name, b) => h('input', { id, name, type: 'date', value: b.date, data: b.exact ? { shown: b.date, exact: b.exact } : {} });
+  // data-field: the API's name for it, so a refusal of `/time_off/0/end` finds it.
+  const input = (id, name, field, b) => h('input', { id, name, type: 'date', value: b.date, data: b.exact ? { field, shown: b.date, exact: b.exact } : { field } });
   const li = h('li', { class: 'row3' },
     h('label', { for: `os-${n}`, text: t('field.from') }),
-    input(`os-${n}`, 'off_start', start),
+    input(`os-${n}`, 'off_start', 'start', start),
     h('label', { for: `oe-${n}`, text: t('field.to') }),
-    input(`oe-${n}`, 'off_end', end),
+    input(`oe-${n}`, 'off_end', 'end', end),
     h('button', { type: 'button', class: 'secondary', text: t('action.remove'), onclick: () => li.remove() }));
   return li;
 }
@@ -62,6 +63,32 @@ function offRow(o = { start: '', end: '' }, zone = '') {
 // or the instant it came as if it was not at midnight and its date was not changed.
 function sent(el) {
   return el.dataset.exact && el.value === el.dataset.shown ? el.dataset.exact : el.value;
+}
+
+// Each row sent is marked with the pointer the API will name it by and the words she reads
+// it by ("Window 6 (Tuesday 09:00-08:00)"), so a refusal is said against that row
+// (showProblem). A row is named as it was when sent.
+function windowSent(li, i) {
+  const value = (name) => li.querySelector(`[name=${name}]`).value;
+  const w = { weekday: Number(value('weekday')), start: value('start'), end: value('end') === '23:59' ? '24:00' : value('end') };
+  Object.assign(li.dataset, {
+    pointer: `/availability/${i}`,
+    label: t('avail.window_n', { n: i + 1, day: t(`weekday.${w.weekday}`), start: value('start') || '…', end: value('end') || '…' }),
+  });
+  return w;
+}
+
+// A time off is sent as typed, a missing day left out: the API then asks for it (a row
+// with one date is never dropped while "saved" is said). A row left blank is nothing.
+function offSent(li, i, n) {
+  const [from, to] = [li.querySelector('[name=off_start]'), li.querySelector('[name=off_end]')];
+  const day = (el) => (el.value ? fmtDate(`${el.value}T00:00`) : '');
+  const key = from.value && to.value ? 'avail.time_off_n' : from.value ? 'avail.time_off_from' : 'avail.time_off_to';
+  Object.assign(li.dataset, { pointer: `/time_off/${i}`, label: t(key, { n, from: day(from), to: day(to) }) });
+  const o = {};
+  if (from.value) o.start = sent(from);
+  if (to.value) o.end = sent(to);
+  return o;
 }
 
 export default async function availability(main) {
@@ -86,6 +113,18 @@ export default async function availability(main) {
   $('#add-window', main).addEventListener('click', () => windows.append(windowRow()));
   $('#add-time-off', main).addEventListener('click', () => off.append(offRow()));
 
+  // A refusal stays beside the form until she changes something (a field, a row added or
+  // removed); what she changes is no longer marked wrong, the rest still is.
+  const problem = $('#profile-problem', main);
+  const refused = (text) => { problem.textContent = text; problem.hidden = false; };
+  const changed = (e) => {
+    problem.hidden = true;
+    const where = e.target.closest?.('[data-pointer]') || e.target;
+    for (const el of [where, ...where.querySelectorAll('[aria-invalid]')]) el.removeAttribute?.('aria-invalid');
+  };
+  form.addEventListener('input', changed);
+  form.addEventListener('click', (e) => { if (e.target.closest?.('button[type=button]')) changed(e); });
+
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const body = {
@@ -94,24 +133,25 @@ export default async function availability(main) {
       timezone: form.timezone.value.trim(),
       max_active_cases: Number(form.max_active_cases.value),
       accepting: form.accepting.checked,
-      availability: [...windows.children].map((li) => ({
-        weekday: Number(li.querySelector('[name=weekday]').value),
-        start: li.querySelector('[name=start]').value,
-        end: li.querySelector('[name=end]').value === '23:59' ? '24:00' : li.querySelector('[name=end]').value,
-      })),
-      time_off: [...off.children].map((li) => ({
-        start: sent(li.querySelector('[name=off_start]')), end: sent(li.querySelector('[name=off_end]')),
-      })).filter((o) => o.start && o.end),
+      availability: [...windows.children].map(windowSent),
+      time_off: [],
     };
+    [...off.children].forEach((li, row) => {  // (named by its place on the page)
+      if (li.querySelector('[name=off_start]').value || li.querySelector('[name=off_end]').value) {
+        body.time_off.push(offSent(li, body.time_off.length, row + 1));
+      } else delete li.dataset.pointer;
+    });
     try {
       const res = await api(`/specialists/${id}/profile`, { method: 'PUT', json: body, raw: true, headers: etag ? { 'If-Match': etag } : {} });
       if (!res.ok) throw new ApiError(res.status, await res.json().catch(() => ({})));
       etag = res.headers.get('ETag');
+      problem.hidden = true;
+      for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
       say(t('saved'));
     } catch (err) {
-      if (err instanceof ApiError && err.status === 412) say(t('avail.changed_elsewhere'), 'error');
-      else if (err instanceof ApiError) showProblem(form, err);
-      else say(t('error.offline'), 'error');
+      if (err instanceof ApiError && err.status === 412) refused(t('avail.changed_elsewhere'));
+      else if (err instanceof ApiError) showProblem(form, err, problem);
+      else refused(t('error.offline'));
     }
   });
 }
