@@ -3,7 +3,7 @@ from typing import Annotated, Literal
 from fastapi import Form, Request, Response, Security, status
 from fastapi.security import HTTPBasic
 
-from app.auth import introspection, service
+from app.auth import api_clients, introspection, service
 from app.auth.oauth import NO_STORE, OAuthRoute, client_credentials, metadata
 from app.auth.schemas import (
     ApiClientCreate,
@@ -258,7 +258,7 @@ clients = make_router(tags=["api clients"])
 async def create_api_client(
     session: SessionDep, p: AdminPrincipal, body: ApiClientCreate
 ) -> object:
-    client, secret = await service.create_api_client(session, p, body.model_dump())
+    client, secret = await api_clients.create_api_client(session, p, body.model_dump())
     return {**ApiClientRead.model_validate(client).model_dump(), "client_secret": secret}
 
 
@@ -272,5 +272,5 @@ async def create_api_client(
 async def list_api_clients(
     session: SessionDep, p: AdminPrincipal, limit: Limit = 50, cursor: Cursor = None
 ) -> object:
-    items, nxt = await service.list_api_clients(session, limit, cursor)
+    items, nxt = await api_clients.list_api_clients(session, limit, cursor)
     return {"items": items, "next_cursor": nxt}

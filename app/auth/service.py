@@ -11,7 +11,7 @@ from sqlmodel import col
 
 from app.audit import service as audit
 from app.auth.access import can_create, can_update, visible_users
-from app.auth.models import SCOPES, ApiClient, RefreshToken, RevokedAccessToken, User
+from app.auth.models import ApiClient, RefreshToken, RevokedAccessToken, User
 from app.auth.oauth import (
     GRANT_TYPES,
     InvalidClient,
@@ -35,7 +35,6 @@ from app.core.security import (
     decode_token,
     hash_password,
     hash_secret,
-    new_secret,
     verify_password,
 )
 from app.events import service as events
@@ -433,43 +432,6 @@ async def change_password(
             errors=[{"pointer": "/current_password", "detail": "does not match"}],
         )
     await set_password(session, user, new_password, p)
-
-
-# --- API clients --------------------------------------------------------------------------
-
-
-async def create_api_client(
-    session: AsyncSession, actor: Principal, data: dict[str, Any]
-) -> tuple[ApiClient, str]:
-    data["scopes"] = [str(s) for s in data["scopes"]]
-    bad = [s for s in data["scopes"] if s not in SCOPES]
-    if bad:
-        raise Unprocessable(
-            f"Unknown scope(s): {', '.join(bad)}",
-            errors=[{"pointer": "/scopes", "detail": f"allowed: {SCOPES}"}],
-        )
-    if await session.get(Organization, data["organization_id"]) is None:
-        raise Unprocessable(
-            "No such organization.", errors=[{"pointer": "/organization_id", "detail": "unknown"}]
-        )
-    secret = new_secret("cs_")
-    client = ApiClient(
-        client_id=new_id("ci"),
-        secret_hash=hash_secret(secret),
-        name=data["name"],
-        organization_id=data["organization_id"],
-        scopes=sorted(set(data["scopes"])),
-    )
-    session.add(client)
-    await session.flush()
-    await audit.append(session, actor, "api_client.create", "api_client", client.id)
-    return client, secret
-
-
-async def list_api_clients(
-    session: AsyncSession, limit: int, cursor: str | None
-) -> tuple[list[ApiClient], str | None]:
-    return await keyset_page(session, select(ApiClient), ApiClient.id, limit, cursor)
 
 
 _USER: Any = User.__table__  # type: ignore[attr-defined]  # SQLModel types no __table__

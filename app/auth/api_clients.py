@@ -1,0 +1,51 @@
+"""API clients: partner apps registered by an admin, each with scopes and a secret shown
+once."""
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.auth.models import SCOPES, ApiClient
+from app.core.db import new_id
+from app.core.errors import Unprocessable
+from app.core.pagination import keyset_page
+from app.core.principal import Principal
+from app.core.security import hash_secret, new_secret
+from app.organizations.models import Organization
+
+
+async def create_api_client(
+    session: AsyncSession, actor: Principal, data: dict[str, Any]
+) -> tuple[ApiClient, str]:
+    data["scopes"] = [str(s) for s in data["scopes"]]
+    bad = [s for s in data["scopes"] if s not in SCOPES]
+    if bad:
+        raise Unprocessable(
+            f"Unknown scope(s): {', '.join(bad)}",
+            errors=[{"pointer": "/scopes", "detail": f"allowed: {SCOPES}"}],
+        )
+    if await session.get(Organization, data["organization_id"]) is None:
+        raise Unprocessable(
+            "No such organization.",
+            errors=[{"pointer": "/organization_id", "detail": "unknown", "code": "not_found"}],
+        )
+    secret = new_secret("cs_")
+    client = ApiClient(
+        client_id=new_id("ci"),
+        secret_hash=hash_secret(secret),
+        name=data["name"],
+        organization_id=data["organization_id"],
+        scopes=sorted(set(data["scopes"])),
+    )
+    session.add(client)
+    await session.flush()
+    await audit.append(session, actor, "api_client.create", "api_client", client.id)
+    return client, secret
+
+
+async def list_api_clients(
+    session: AsyncSession, limit: int, cursor: str | None
+) -> tuple[list[ApiClient], str | None]:
+    return await keyset_page(session, select(ApiClient), ApiClient.id, limit, cursor)
