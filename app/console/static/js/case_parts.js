@@ -1,14 +1,5 @@
 // The case page's sections, each drawn from the API's answer.
-import { $, ApiError, all, api, countryName, factRows, fmt, fmtNumber, formData, h, labelCells, label, lang, localTime, navigate, pill, say, session, showProblem, t, userName } from './core.js';
-
-// A language's name in the viewer's language (Intl.DisplayNames: nothing downloaded):
-// "es" reads "español" in Spanish, "espagnol" in French; a code the browser cannot name
-// reads as itself.
-const languageNamer = Intl.DisplayNames ? new Intl.DisplayNames([lang], { type: 'language', fallback: 'none' }) : null;
-export function languageName(code) {
-  try { return (code && languageNamer?.of(code)) || code || ''; } catch { return code || ''; }
-}
-export const languageNames = (codes) => (codes || []).map(languageName).join(', ');
+import { $, ApiError, all, api, countryName, factRows, fmt, fmtNumber, formData, h, labelCells, label, languageNames, localTime, navigate, pill, say, session, showProblem, t, userName } from './core.js';
 
 const NOTE_FIELDS = ['assessment', 'recommendations', 'follow_up_plan', 'red_flags', 'referral_advice'];
 

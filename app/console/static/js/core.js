@@ -351,6 +351,13 @@ const regions = Intl.DisplayNames ? new Intl.DisplayNames([lang], { type: 'regio
 export function countryName(code) {
   try { return (code && regions?.of(code)) || code || ''; } catch { return code || ''; }
 }
+// A language's name in the viewer's language, the same way: "es" reads "español" in
+// Spanish, "espagnol" in French; a code the browser cannot name reads as itself.
+const languages = Intl.DisplayNames ? new Intl.DisplayNames([lang], { type: 'language', fallback: 'none' }) : null;
+export function languageName(code) {
+  try { return (code && languages?.of(code)) || code || ''; } catch { return code || ''; }
+}
+export const languageNames = (codes) => (codes || []).map(languageName).join(', ');
 // A <select> of the countries the browser can name, by name in her language. Codes that
 // name groups or placeholders, not countries, are left out.
 const NOT_COUNTRIES = new Set(['EU', 'EZ', 'UN', 'QO', 'XA', 'XB', 'ZZ']);

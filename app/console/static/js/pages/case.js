@@ -1,7 +1,7 @@
 // A case: its facts, the live room and the call, notes, attachments, follow-ups, feedback,
 // closing, candidates (coordinators) and the record. The API decides what this person may
 // see (a specialist holding only an offer gets the summary view) and do (403/409 shown).
-import { $, ApiError, api, busy, factRows, fmt, h, label, localTime, navigate, pill, say, session, t } from '../core.js';
+import { $, ApiError, api, busy, factRows, fmt, h, label, languageNames, localTime, navigate, pill, say, session, t } from '../core.js';
 import { openCall } from '../call.js';
 import { openRoom } from '../room.js';
 import * as parts from '../case_parts.js';
@@ -44,7 +44,7 @@ export default async function casePage(main, { case_id: id }) {
       // Only what was given: an age or sex left out is not shown as "?" or an empty part.
       [t('intake.patient'), [kase.patient?.reference, kase.patient?.age_years ?? null,
         kase.patient?.sex ? label('sex', kase.patient.sex) : null].filter((x) => x != null && x !== '').join(' · ')],
-      [t('case.languages'), parts.languageNames(kase.languages)],
+      [t('case.languages'), languageNames(kase.languages)],
       [t('field.interpreter_needed'), kase.interpreter_needed ? t('yes') : t('no')],
       [t('case.submitted'), fmt(kase.created_at)],
     ];

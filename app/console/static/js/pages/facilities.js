@@ -3,7 +3,7 @@
 // on site). A change carries If-Match: someone else's save meanwhile (a 412) is shown
 // beside hers and never overwritten unasked; she saves hers over it or takes theirs.
 import {
-  $, ApiError, all, api, countryChoices, countryName, factRows, fillForm, formData, h, labelCells, localTime, say, showProblem, t, zoneChoices,
+  $, ApiError, all, api, countryChoices, countryName, factRows, fillForm, formData, h, labelCells, languageNames, localTime, say, showProblem, t, zoneChoices,
 } from '../core.js';
 
 export default async function facilities(main) {
@@ -23,7 +23,7 @@ export default async function facilities(main) {
         .map((k) => h('th', { scope: 'col', text: k ? t(k) : '' })))),
       h('tbody', {}, ...items.map((o) => h('tr', { data: { orgId: o.id } },
         h('td', { text: o.name }), h('td', { text: countryName(o.country) }), h('td', { text: localTime(o.timezone) }),
-        h('td', { text: o.languages.join(', ') }),
+        h('td', { text: languageNames(o.languages) }),
         h('td', {}, h('button', {
           type: 'button', class: 'secondary edit', text: t('action.edit'), 'aria-label': t('facilities.edit', { name: o.name }),
           onclick: () => openEdit(o.id).catch((err) => say(err.message, 'error')),
@@ -58,7 +58,7 @@ export default async function facilities(main) {
         open = { ...open, etag, theirs: org };
         $('#facility-theirs-fields', main).replaceChildren(...factRows([
           [t('field.name'), org.name], [t('field.timezone'), org.timezone],
-          [t('column.languages'), org.languages.join(', ') || '—'],
+          [t('column.languages'), languageNames(org.languages) || '—'],
           [t('field.resources_text'), org.local_resources?.text || '—'],
           [t('field.resources_tags'), (org.local_resources?.tags || []).join(', ') || '—'],
         ]));

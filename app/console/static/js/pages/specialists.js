@@ -1,5 +1,5 @@
 // Specialists to verify: a coordinator checks credentials elsewhere, then marks them here.
-import { $, ApiError, all, api, h, labelCells, label, say, t } from '../core.js';
+import { $, ApiError, all, api, h, labelCells, label, languageNames, say, t } from '../core.js';
 
 export default async function specialists(main) {
   const table = $('#specialist-table', main);
@@ -26,7 +26,7 @@ export default async function specialists(main) {
       h('tbody', {}, ...items.map((s) => h('tr', { data: { specialistId: s.id } },
         h('td', { text: s.name }),
         h('td', { text: s.specialties.map((c) => label('specialty', c)).join(', ') }),
-        h('td', { text: s.languages.join(', ') }),
+        h('td', { text: languageNames(s.languages) }),
         h('td', { text: s.timezone }),
         h('td', { text: `${s.active_cases}/${s.max_active_cases}` }),
         h('td', { text: s.verified ? t('avail.verified') : t('avail.not_verified') }),
