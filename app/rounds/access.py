@@ -9,6 +9,8 @@ Editing (schedule, participants, agenda, attendance): staff, the host facility's
 and the host's API clients with rounds:write.
 """
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, exists, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -17,6 +19,7 @@ from app.core.conditional import check_if_match
 from app.core.conditional import etag as version_tag
 from app.core.errors import Forbidden
 from app.core.principal import Principal, Role, Scope
+from app.organizations.models import Organization
 from app.rounds.errors import RoundNotFound
 from app.rounds.models import RoundParticipant, RoundSeries
 
@@ -71,6 +74,39 @@ async def get_series(session: AsyncSession, p: Principal, series_id: str) -> Rou
     if series is None:
         raise RoundNotFound("No such round.")
     return series
+
+
+def with_host_name() -> Any:
+    """Series with their host facility's name (one join), and the bare id column: the
+    keyset pagination key."""
+    return select(RoundSeries, col(Organization.name), col(RoundSeries.id).label("id")).join(
+        Organization, col(Organization.id) == col(RoundSeries.host_organization_id)
+    )
+
+
+def named(series: RoundSeries, host_name: str) -> dict[str, Any]:
+    """A series as read: its host facility named, for everyone who may see the series
+    (GET /organizations/{id} shows a clinician only her own facility)."""
+    return {**series.model_dump(), "host_organization_name": host_name}
+
+
+async def get_named(session: AsyncSession, p: Principal, series_id: str) -> dict[str, Any]:
+    row = (
+        await session.execute(
+            with_host_name().where(col(RoundSeries.id) == series_id, visible_series(p))
+        )
+    ).first()
+    if row is None:
+        raise RoundNotFound("No such round.")
+    return named(row[0], row[1])
+
+
+async def host_named(session: AsyncSession, series: RoundSeries) -> dict[str, Any]:
+    """A series just written, as read."""
+    name = await session.scalar(
+        select(col(Organization.name)).where(col(Organization.id) == series.host_organization_id)
+    )
+    return named(series, name or "")
 
 
 async def get_editable(

@@ -27,6 +27,12 @@ class ScheduleConflict(Conflict):
     code, title = "round-conflict", "Schedule conflict"
 
 
+class OccurrenceChangesLost(Conflict):
+    """A schedule change would drop occurrences someone cancelled or moved."""
+
+    code, title = "occurrence-changes-lost", "Occurrence changes would be lost"
+
+
 class OccurrenceNotStarted(Conflict):
     """Attendance is recorded once the occurrence has begun."""
 

@@ -21,12 +21,14 @@ from app.rounds.errors import (
 )
 from app.rounds.models import RoundOccurrenceException, RoundSeries
 from app.rounds.participants import announce
-from app.rounds.schedule import exceptions_of, rule_of
+from app.rounds.schedule import as_exceptions, exception_rows, rule_of
 
 MAX_OCCURRENCE_RANGE = timedelta(days=731)
 
 
-def occurrence_view(series: RoundSeries, o: rec.Occurrence) -> dict[str, Any]:
+def occurrence_view(
+    series: RoundSeries, o: rec.Occurrence, reason: str | None = None
+) -> dict[str, Any]:
     tz = rec.zone(series.timezone)
     return {
         "round_id": series.id,
@@ -38,6 +40,7 @@ def occurrence_view(series: RoundSeries, o: rec.Occurrence) -> dict[str, Any]:
         "original_start": o.original_start,
         "cancelled": o.cancelled,
         "moved": o.moved,
+        "reason": reason,
     }
 
 
@@ -65,19 +68,21 @@ async def occurrences(
     after: datetime | None = None
     if cursor:
         after = datetime.fromisoformat(str(decode_cursor(cursor, "occurrence")))
+    rows = await exception_rows(session, series.id)
+    reasons = {r.occurrence_start: r.reason for r in rows}
     found = rec.expand(
         rule_of(series),
         timedelta(minutes=series.duration_minutes),
         start,
         end,
-        await exceptions_of(session, series.id),
+        as_exceptions(rows),
         include_cancelled=include_cancelled,
     )
     if after is not None:
         found = [o for o in found if o.start > after]
     page = found[:limit]
     nxt = encode_cursor(page[-1].start.isoformat(), "occurrence") if len(found) > limit else None
-    return [occurrence_view(series, o) for o in page], nxt
+    return [occurrence_view(series, o, reasons.get(o.original_start)) for o in page], nxt
 
 
 def parse_start(value: str) -> datetime:
@@ -135,6 +140,7 @@ def _single(
         rec.Occurrence(
             original, s, s + dur, bool(exc and exc.cancelled), bool(exc and exc.moved_to)
         ),
+        exc.reason if exc else None,
     )
 
 

@@ -37,12 +37,21 @@ _MONTHS = (
 )
 
 
+def _day(s: datetime) -> str:
+    return f"{_DAYS[s.weekday()]} {s.day} {_MONTHS[s.month - 1]} {s.year}"
+
+
 def _plain(o: rec.Occurrence, zone: str) -> str:
     """An occurrence as its host says it: "Tuesday 1 December 2026, 09:00–10:00 (zone)"."""
     tz = rec.zone(zone)
     s, e = o.start.astimezone(tz), o.end.astimezone(tz)
-    day = f"{_DAYS[s.weekday()]} {s.day} {_MONTHS[s.month - 1]} {s.year}"
-    return f"{day}, {s:%H:%M}–{e:%H:%M} ({zone})"
+    return f"{_day(s)}, {s:%H:%M}–{e:%H:%M} ({zone})"
+
+
+def plain_instant(instant: datetime, zone: str) -> str:
+    """An instant as the host says it: "Tuesday 1 December 2026, 09:00 (zone)"."""
+    s = instant.astimezone(rec.zone(zone))
+    return f"{_day(s)}, {s:%H:%M} ({zone})"
 
 
 async def participant_ids(session: AsyncSession, series_id: str) -> list[str]:

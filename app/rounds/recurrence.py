@@ -5,7 +5,7 @@ instant move when daylight saving changes. Pure functions, no database.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrule, rrulestr
@@ -203,3 +203,23 @@ def is_occurrence(rule: rrule, instant: datetime) -> bool:
         found: datetime = d.astimezone(UTC)
         return found == instant.astimezone(UTC)
     return False
+
+
+def same_day(rule: rrule, instant: datetime, old_zone: ZoneInfo) -> datetime | None:
+    """The rule's occurrence on the day an occurrence of another schedule fell (its date in
+    `old_zone`, that schedule's zone): its start in UTC, None when the rule has none that day.
+
+    What a schedule change does to one occurrence: 18:00 on 8 December becomes 17:00 on
+    8 December. Of several that day, the one nearest the old instant.
+    """
+    tz = rule._dtstart.tzinfo
+    day = instant.astimezone(old_zone).date()
+    midnight = datetime.combine(day, time(0), tzinfo=tz)
+    found: list[datetime] = []
+    for d in bounded(rule, midnight + timedelta(days=2)).xafter(midnight, inc=True):
+        if d.date() != day:
+            break
+        found.append(d.astimezone(UTC))
+    if not found:
+        return None
+    return min(found, key=lambda d: abs(d - instant))

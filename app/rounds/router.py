@@ -50,9 +50,9 @@ VisibleRound = Annotated[RoundSeries, Depends(visible_round)]
 EditableRound = Annotated[RoundSeries, Depends(editable_round)]
 
 
-def _tagged(response: Response, series: RoundSeries) -> RoundSeries:
+async def _tagged(session: SessionDep, response: Response, series: RoundSeries) -> object:
     response.headers["ETag"] = service.etag(series)
-    return series
+    return await service.host_named(session, series)
 
 
 @router.post(
@@ -65,7 +65,7 @@ def _tagged(response: Response, series: RoundSeries) -> RoundSeries:
 async def create_round(
     session: SessionDep, p: RoundsWrite, body: RoundCreate, response: Response
 ) -> object:
-    return _tagged(response, await service.create(session, p, body.model_dump()))
+    return await _tagged(session, response, await service.create(session, p, body.model_dump()))
 
 
 @router.get(
@@ -95,8 +95,11 @@ async def list_rounds(
     openapi_extra=CONDITIONAL_READ,
 )
 @autocommit
-async def get_round(series: VisibleRound, response: Response) -> object:
-    with_etag(response, service.etag(series))
+async def get_round(
+    round_id: str, session: SessionDep, p: RoundsRead, response: Response
+) -> object:
+    series = await service.get_named(session, p, round_id)
+    with_etag(response, etag(series["version"]))
     return series
 
 
@@ -114,8 +117,10 @@ async def update_round(
     body: RoundUpdate,
     response: Response,
 ) -> object:
-    return _tagged(
-        response, await service.update(session, p, series, body.model_dump(exclude_unset=True))
+    return await _tagged(
+        session,
+        response,
+        await service.update(session, p, series, body.model_dump(exclude_unset=True)),
     )
 
 

@@ -1,5 +1,6 @@
 """A series' schedule: its validated rule, and its occurrences with their exceptions applied."""
 
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from dateutil.rrule import rrule
@@ -27,15 +28,24 @@ def last_before(rule: rrule, instant: datetime) -> datetime | None:
     return d.astimezone(UTC) if d else None
 
 
-async def exceptions_of(session: AsyncSession, series_id: str) -> Exceptions:
-    rows = (
+async def exception_rows(
+    session: AsyncSession, series_id: str
+) -> Sequence[RoundOccurrenceException]:
+    return (
         await session.scalars(
             select(RoundOccurrenceException).where(
                 col(RoundOccurrenceException.series_id) == series_id
             )
         )
     ).all()
+
+
+def as_exceptions(rows: Iterable[RoundOccurrenceException]) -> Exceptions:
     return {r.occurrence_start: (r.cancelled, r.moved_to, r.moved_duration_minutes) for r in rows}
+
+
+async def exceptions_of(session: AsyncSession, series_id: str) -> Exceptions:
+    return as_exceptions(await exception_rows(session, series_id))
 
 
 async def window(

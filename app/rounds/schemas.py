@@ -88,11 +88,21 @@ class RoundUpdate(RequestBody):
         "before it exist, the series ends before it (UNTIL) and a new series "
         "carries on; schedule changes without it take effect from now.",
     )
+    discard_occurrence_changes: bool = Field(
+        default=False,
+        description="A schedule change keeps each cancelled or moved occurrence on its day "
+        "under the new schedule; one whose day the new schedule does not have is refused "
+        "(409 occurrence-changes-lost, naming them in `lost`) unless this is true, which "
+        "drops them.",
+    )
 
 
 class RoundRead(Stamped):
     title: str
     host_organization_id: str
+    # Here because everyone who sees a round meets its host by name, while GET
+    # /organizations/{id} shows a clinician or an API client only their own facility.
+    host_organization_name: str = Field(description="The host facility's name")
     timezone: str
     starts_at_local: str
     starts_at: datetime
@@ -120,6 +130,9 @@ class OccurrenceRead(ReadModel):
     )
     cancelled: bool
     moved: bool
+    reason: str | None = Field(
+        default=None, description="Why it was cancelled or moved, when someone said"
+    )
 
 
 class OccurrenceCancel(RequestBody):

@@ -1,9 +1,8 @@
 """A round series: scheduling it, editing it (in place, or from a date on by ending it and
 carrying on in a new series), and deleting it."""
 
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from dateutil.rrule import rrule
 from sqlalchemy import select
@@ -16,19 +15,11 @@ from app.core.pagination import keyset_page
 from app.core.principal import Principal, Role, Scope
 from app.organizations.models import Organization
 from app.rounds import recurrence as rec
-from app.rounds.access import visible_series
-from app.rounds.models import (
-    RoundAgendaItem,
-    RoundAttendance,
-    RoundOccurrenceException,
-    RoundParticipant,
-    RoundSeries,
-)
+from app.rounds.access import named, visible_series, with_host_name
+from app.rounds.models import RoundParticipant, RoundSeries
 from app.rounds.participants import announce
+from app.rounds.rehome import SINCE_EVER, plan, rehome
 from app.rounds.schedule import SCHEDULE_FIELDS, Schedule, last_before, rule_of
-
-# The rows kept per occurrence, each keyed by (series_id, occurrence_start).
-OccurrenceRow = TypeVar("OccurrenceRow", RoundOccurrenceException, RoundAgendaItem, RoundAttendance)
 
 _NO_OCCURRENCE_LEFT = {"pointer": "/effective_from", "detail": "after the series' last occurrence"}
 
@@ -82,19 +73,24 @@ async def list_series(
     cursor: str | None,
     organization_id: str | None = None,
     specialty: str | None = None,
-) -> tuple[list[RoundSeries], str | None]:
-    stmt = select(RoundSeries).where(visible_series(p))
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The series as read, each with its host facility's name."""
+    stmt = with_host_name().where(visible_series(p))
     if organization_id:
         stmt = stmt.where(col(RoundSeries.host_organization_id) == organization_id)
     if specialty:
         stmt = stmt.where(col(RoundSeries.specialty) == specialty)
-    return await keyset_page(session, stmt, col(RoundSeries.id), limit, cursor)
+    rows, nxt = await keyset_page(session, stmt, col(RoundSeries.id), limit, cursor, scalars=False)
+    return [named(series, name) for series, name, _ in rows], nxt
 
 
 async def update(
     session: AsyncSession, p: Principal, series: RoundSeries, data: dict[str, Any]
 ) -> RoundSeries:
     effective_from: datetime | None = data.pop("effective_from", None)
+    # Cancellations and moves the new schedule has no occurrence for are refused (409)
+    # unless this says to drop them.
+    discard = bool(data.pop("discard_occurrence_changes", False))
     # null clears the join URL; for the other fields it means "leave as is".
     changed = {
         k: v
@@ -111,14 +107,18 @@ async def update(
         return series
     if split_at is None or series.starts_at >= split_at:
         # Nothing of the series has happened before the change takes effect: edit in place.
-        await _edit_in_place(session, series, changed, schedule_change)
+        await _edit_in_place(session, series, changed, schedule_change, discard)
         await announce(session, series, "updated", fields=sorted(changed))
         return series
-    return await _split(session, p, series, changed, split_at)
+    return await _split(session, p, series, changed, split_at, discard)
 
 
 async def _edit_in_place(
-    session: AsyncSession, series: RoundSeries, changed: dict[str, Any], schedule_change: bool
+    session: AsyncSession,
+    series: RoundSeries,
+    changed: dict[str, Any],
+    schedule_change: bool,
+    discard: bool,
 ) -> None:
     if schedule_change:
         sched = Schedule(
@@ -127,9 +127,13 @@ async def _edit_in_place(
             changed.get("duration_minutes", series.duration_minutes),
             changed.get("rrule", series.rrule),
         )
+        old_zone = series.timezone
+        # Cancellations and moves follow their occurrences to the new times (checked
+        # before anything changes: a refusal leaves the series as it was).
+        exceptions = await plan(session, series.id, sched.rule, SINCE_EVER, old_zone)
+        exceptions.check(old_zone, discard)
         sched.apply(series)
-        # Exceptions and agenda keyed to occurrences the new schedule no longer has are moot.
-        await _rehome(session, series.id, series, sched.rule, datetime.min.replace(tzinfo=UTC))
+        await rehome(session, series.id, series.id, sched.rule, SINCE_EVER, old_zone, exceptions)
     for k in ("title", "specialty", "teaching_topic", "join_url"):
         if k in changed:
             setattr(series, k, changed[k])
@@ -193,10 +197,13 @@ async def _split(
     old: RoundSeries,
     changed: dict[str, Any],
     split_at: datetime,
+    discard: bool,
 ) -> RoundSeries:
     """End the old series before `split_at` (UNTIL) and carry on in a new one."""
     old_rule = rule_of(old)
     sched = _continuation(old, old_rule, changed, split_at)
+    exceptions = await plan(session, old.id, sched.rule, split_at, old.timezone)
+    exceptions.check(old.timezone, discard)
     last_kept = last_before(old_rule, split_at)
     assert last_kept is not None  # checked by _continuation
     # The past stays as it was: the old rule only gets an UNTIL at its last kept occurrence.
@@ -237,71 +244,10 @@ async def _split(
             )
         )
     await session.flush()
-    await _rehome(session, old.id, new, sched.rule, split_at)
+    await rehome(session, old.id, new.id, sched.rule, split_at, old.timezone, exceptions)
     await announce(session, old, "ended", until=last_kept, next_series_id=new.id)
     await announce(session, new, "created", previous_series_id=old.id)
     return new
-
-
-async def _rows_since(
-    session: AsyncSession, model: type[OccurrenceRow], series_id: str, since: datetime
-) -> Sequence[OccurrenceRow]:
-    """The series' rows of `model` for occurrences from `since` on."""
-    return (
-        await session.scalars(
-            select(model).where(
-                col(model.series_id) == series_id, col(model.occurrence_start) >= since
-            )
-        )
-    ).all()
-
-
-async def _carry_over(
-    session: AsyncSession,
-    model: type[OccurrenceRow],
-    from_id: str,
-    target: RoundSeries,
-    rule: rrule,
-    since: datetime,
-    *,
-    drop_the_rest: bool,
-) -> None:
-    """Move the rows of occurrences `rule` still has to `target`; drop the others or leave
-    them with the old series."""
-    for row in await _rows_since(session, model, from_id, since):
-        if rec.is_occurrence(rule, row.occurrence_start):
-            row.series_id = target.id
-        elif drop_the_rest:
-            await session.delete(row)
-
-
-async def _rehome(
-    session: AsyncSession, from_id: str, target: RoundSeries, rule: rrule, since: datetime
-) -> None:
-    """Carry exceptions, agenda and attendance from `since` on over to `target`'s schedule.
-
-    An exception for an occurrence the schedule no longer has is dropped; an agenda item
-    goes to the next occurrence, so a case waiting to be presented stays on the agenda;
-    attendance of an occurrence that no longer exists stays where it was recorded.
-    """
-    await _carry_over(
-        session, RoundOccurrenceException, from_id, target, rule, since, drop_the_rest=True
-    )
-    taken: set[tuple[datetime, str]] = set()
-    for it in await _rows_since(session, RoundAgendaItem, from_id, since):
-        key = it.occurrence_start
-        if not rec.is_occurrence(rule, key):
-            nxt = rule.after(key.astimezone(rule._dtstart.tzinfo), inc=True)
-            if nxt is None:
-                continue  # nowhere to go; it stays with the old series' record
-            key = nxt.astimezone(UTC)
-        if (key, it.case_id) in taken:
-            await session.delete(it)
-            continue
-        taken.add((key, it.case_id))
-        it.series_id, it.occurrence_start = target.id, key
-    await _carry_over(session, RoundAttendance, from_id, target, rule, since, drop_the_rest=False)
-    await session.flush()
 
 
 async def delete_series(session: AsyncSession, series: RoundSeries) -> None:

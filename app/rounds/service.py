@@ -6,7 +6,15 @@ occurrence cancelled or moved), `participants` (who takes part; double bookings)
 (cases presented and the round's recommendations) and `attendance`.
 """
 
-from app.rounds.access import can_edit, etag, get_editable, get_series, visible_series
+from app.rounds.access import (
+    can_edit,
+    etag,
+    get_editable,
+    get_named,
+    get_series,
+    host_named,
+    visible_series,
+)
 from app.rounds.agenda import add_agenda_item, agenda, suggested_agenda, update_agenda_item
 from app.rounds.attendance import attendance, record_attendance
 from app.rounds.errors import (
@@ -47,8 +55,10 @@ __all__ = [
     "etag",
     "find_conflict",
     "get_editable",
+    "get_named",
     "get_series",
     "list_participants",
+    "host_named",
     "list_series",
     "move_occurrence",
     "occurrence_view",

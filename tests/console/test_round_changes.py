@@ -1,10 +1,11 @@
 """Changing a round from its page, in a real browser: a coordinator moves one occurrence
-(the page and the API show its new time), cancels one (gone from the list; the API lists it
-only with include_cancelled), renames the series, meets a change someone made meanwhile
-(412: the round as it is now, her change kept to save again; a move too) and deletes the
-series; a schedule change to a series that has already met carries on as a new series, and
-the page goes there; a specialist taking part sees none of these controls; a double booking is said
-with the other round's title and the times in the viewer's zone.
+(the page and the API show its new time), cancels one (still in the page's list, marked
+cancelled with its reason; the API lists it only with include_cancelled), renames the
+series, meets a change someone made meanwhile (412: the round as it is now, her change kept
+to save again; a move too) and deletes the series; a schedule change to a series that has
+already met carries on as a new series, and the page goes there; a specialist taking part
+sees none of these controls; a double booking is said with the other round's title and the
+times in the viewer's zone.
 
 The server runs in this process and reads the test's clock; every date comes from it or
 from the round's own occurrences.
@@ -101,7 +102,7 @@ async def test_a_coordinator_moves_cancels_renames_and_deletes(app, factory):
             assert moved and moved[0]["moved"] and moved[0]["start_local"] == later
             assert await page.input_value("#move-start") == later
 
-            # Cancel the third: gone from the list, listed by the API only on request.
+            # Cancel the third: marked in the list, listed by the API only on request.
             await page.select_option("#occurrence", third["original_start"])
             await settled(page)
             said: list[str] = []
@@ -119,8 +120,13 @@ async def test_a_coordinator_moves_cancels_renames_and_deletes(app, factory):
             options = await page.locator("#occurrence option").evaluate_all(
                 "os => os.map(o => o.value)"
             )
-            assert third["original_start"] not in options
             assert first["original_start"] in options and second["original_start"] in options
+            # Still listed, marked cancelled and chosen, with the reason; nothing to change.
+            assert third["original_start"] in options
+            assert await page.input_value("#occurrence") == third["original_start"]
+            assert "cancelled" in await page.inner_text("#occurrence option:checked")
+            assert "Public holiday." in await page.inner_text("#occurrence-cancelled")
+            assert not await page.is_visible("#occurrence-change")
             listed = {o["original_start"] for o in await _occurrences(c, coord_h, rid, limit=5)}
             assert third["original_start"] not in listed
             every = await _occurrences(c, coord_h, rid, limit=5, include_cancelled="true")

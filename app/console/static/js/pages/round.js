@@ -4,7 +4,10 @@
 // Those who may edit it also move or cancel one occurrence, edit the series (a schedule
 // change to a series that has met carries on as a new series: the page goes there) and
 // delete it. Each of these carries If-Match (the round as this page read it): a change made
-// meanwhile is shown, and what she typed stays to send again.
+// meanwhile is shown, and what she typed stays to send again. A cancelled occurrence stays
+// in the list, marked, with the reason given: nobody can join, move or tick it.
+// A schedule change that would drop a cancelled or moved occurrence (its day is not in the
+// new schedule) is refused by the API, naming them: she is asked, and saves again knowingly.
 // "Now" is the server's: the occurrences come from its clock (a browser's may be wrong).
 import {
   $, ApiError, all, api, busy, factRows, fillForm, fmt, fmtTime, formData, h, label, navigate, say, session, showProblem, t, userName, zoneChoices,
@@ -32,14 +35,15 @@ function spanOf(rule, n) {
 // series' start and 45 days on (the server found none in its 90: the middle of them, by
 // this browser's clock, is as good a start as any for a clock a little wrong).
 // `more`: the occurrences beyond the server's 90 days (none of them has begun).
+// Cancelled ones are among them, flagged (`cancelled`), so they can be shown as such.
 export async function nextOccurrences(r, n) {
   const path = `/rounds/${r.id}/occurrences`;
-  const first = await api(`${path}?limit=${n}`);
+  const first = await api(`${path}?limit=${n}&include_cancelled=true`);
   let items = first.items;
   if (first.next_cursor || items.length >= n) return { items, more: new Set(), until: Date.parse(items.at(-1).start) + 1 };
   const from = items.length ? Date.parse(items.at(-1).end) : Math.max(Date.parse(r.starts_at), Date.now() + 45 * DAY);
   const to = from + spanOf(r.rrule, n);
-  const next = await api(`${path}?limit=${n - items.length}&from=${iso(from)}&to=${iso(to)}`);
+  const next = await api(`${path}?limit=${n - items.length}&from=${iso(from)}&to=${iso(to)}&include_cancelled=true`);
   const seen = new Set(items.map((o) => o.original_start));
   const later = next.items.filter((o) => !seen.has(o.original_start));
   items = [...items, ...later];
@@ -67,6 +71,12 @@ async function clash(problem, person) {
   });
 }
 
+// What a schedule change would drop, in the viewer's time: "the cancellation of …; the
+// occurrence of …, moved to …".
+const lostSaid = (lost) => lost.map((x) => (x.cancelled
+  ? t('rounds.lost_cancelled', { when: fmt(x.original_start) })
+  : t('rounds.lost_moved', { when: fmt(x.original_start), to: fmt(x.moved_to) }))).join('; ');
+
 export default async function round(main, { round_id: id }) {
   const me = session.me;
   let r = await api(`/rounds/${id}`);
@@ -78,13 +88,13 @@ export default async function round(main, { round_id: id }) {
   function showFacts() {
     $('#round-title', main).textContent = r.title;
     $('#round-facts', main).replaceChildren(...factRows([
+      [t('field.host'), r.host_organization_name || '—'],
       [t('field.specialty'), label('specialty', r.specialty)], [t('rounds.repeats'), describeRule(r.rrule, r.timezone)],
       [t('field.starts_at_local'), `${r.starts_at_local.replace('T', ' ')} (${r.timezone})`], [t('field.duration_minutes'), r.duration_minutes],
       [t('field.teaching_topic'), r.teaching_topic || '—'],
       ...(r.next_series_id ? [[t('rounds.continues'), h('a', { href: `/rounds/${r.next_series_id}`, text: t('rounds.next_series') })]] : []),
     ]));
     const join = $('#round-join', main);
-    join.hidden = !r.join_url;
     if (r.join_url) join.href = r.join_url;
     $('#move-zone', main).textContent = `(${r.timezone})`;
   }
@@ -107,15 +117,15 @@ export default async function round(main, { round_id: id }) {
   async function loadOccurrences(keep) {
     ({ items: coming, more: beyond } = await nextOccurrences(r, 20));
     const anchor = Date.parse(coming[0]?.start || r.ends_at || new Date().toISOString());
-    const past = (await api(`/rounds/${id}/occurrences?limit=50&from=${iso(anchor - 28 * DAY)}&to=${iso(anchor)}`)).items
+    const past = (await api(`/rounds/${id}/occurrences?limit=50&from=${iso(anchor - 28 * DAY)}&to=${iso(anchor)}&include_cancelled=true`)).items
       .filter((o) => !coming.some((c) => c.original_start === o.original_start));
     occ = [...past, ...coming];
     ended = new Set(past.map((o) => o.original_start));
     byStart = new Map(occ.map((o) => [o.original_start, o]));
-    const chosen = byStart.get(keep) || coming[0] || occ.at(-1);
+    const chosen = byStart.get(keep) || coming.find((o) => !o.cancelled) || coming[0] || occ.at(-1);
     select.replaceChildren(...occ.map((o) => h('option', {
-      value: o.original_start, selected: o === chosen,
-      text: `${fmt(o.start)}${o.moved ? ` (${t('rounds.moved')})` : ''}`,
+      value: o.original_start, selected: o === chosen, data: o.cancelled ? { cancelled: 'true' } : null,
+      text: `${fmt(o.start)}${o.moved ? ` (${t('rounds.moved')})` : ''}${o.cancelled ? ` (${t('rounds.cancelled')})` : ''}`,
     })));
   }
   await loadOccurrences(new URLSearchParams(location.search).get('start'));
@@ -148,7 +158,12 @@ export default async function round(main, { round_id: id }) {
 
   async function show() {
     const o = byStart.get(select.value);
-    $('#occurrence-change', main).hidden = !canEdit || !o;
+    const off = !!o?.cancelled; // cancelled: said so, and nothing to join, move or tick
+    $('#occurrence-change', main).hidden = !canEdit || !o || off;
+    $('#round-join', main).hidden = !r.join_url || off;
+    const notice = $('#occurrence-cancelled', main);
+    notice.hidden = !off;
+    notice.textContent = off ? (o.reason ? t('rounds.cancelled_because', { reason: o.reason }) : t('rounds.cancelled_notice')) : '';
     if (!o) return;
     $('#move-start', main).value = o.start_local;
     $('#occurrence-local', main).textContent = `${fmt(o.start)} – ${fmtTime(o.end)}`;
@@ -156,7 +171,7 @@ export default async function round(main, { round_id: id }) {
     $('#occurrence-host', main).textContent = t('rounds.host_time', { time: o.start_local.replace('T', ' '), zone: o.timezone });
     const base = `/rounds/${id}/occurrences/${encodeURIComponent(o.original_start)}`;
     const [agenda, suggested, attendance] = await Promise.all([
-      all(`${base}/agenda`), canEdit ? all(`${base}/suggested-agenda`).catch(() => []) : [], all(`${base}/attendance`).catch(() => [])]);
+      all(`${base}/agenda`), canEdit && !off ? all(`${base}/suggested-agenda`).catch(() => []) : [], all(`${base}/attendance`).catch(() => [])]);
     const cases = new Map(await Promise.all([...new Set(agenda.map((i) => i.case_id))].map((cid) =>
       api(`/cases/${cid}`).then((c) => [cid, c]).catch(() => [cid, null]))));
     $('#agenda', main).replaceChildren(...agenda.map((item) => {
@@ -188,7 +203,7 @@ export default async function round(main, { round_id: id }) {
         }) }) : null);
     }));
     if (!agenda.length) $('#agenda', main).append(h('li', { class: 'muted', text: t('rounds.agenda_empty') }));
-    $('#suggest-box', main).hidden = !canEdit;
+    $('#suggest-box', main).hidden = !canEdit || off;
     const onAgenda = new Set(agenda.map((i) => i.case_id));
     $('#suggested', main).replaceChildren(...suggested.filter((c) => !onAgenda.has(c.case_id)).map((c) => h('li', { data: { caseId: c.case_id } },
       h('a', { href: `/cases/${c.case_id}`, text: c.question }), ` · ${label('status', c.status)} · ${label('urgency', c.urgency)} `,
@@ -197,8 +212,8 @@ export default async function round(main, { round_id: id }) {
       }) }))));
     if (canEdit && !$('#suggested', main).children.length) $('#suggested', main).append(h('li', { class: 'muted', text: t('rounds.no_suggestions') }));
 
-    const open = canEdit && begun(o);
-    $('#attendance-wait', main).hidden = !canEdit || open;
+    const open = canEdit && begun(o) && !off;
+    $('#attendance-wait', main).hidden = !canEdit || open || off;
     const records = new Map(attendance.map((a) => [a.user_id, a]));
     const who = [...new Set([...participants.map((p) => p.user_id), ...records.keys()])];
     const missing = who.filter((uid) => !names.has(uid));
@@ -207,7 +222,7 @@ export default async function round(main, { round_id: id }) {
       const rec = records.get(uid);
       return h('li', { class: 'check', data: { userId: uid } },
         h('input', { type: 'checkbox', id: `att-${i}`, checked: rec?.attended === true, disabled: !open,
-          'aria-describedby': canEdit && !open ? 'attendance-wait' : null, onchange: (e) => busy(main, async () => {
+          'aria-describedby': canEdit && !open && !off ? 'attendance-wait' : null, onchange: (e) => busy(main, async () => {
           try {
             await api(`${base}/attendance`, { json: { user_id: uid, attended: e.target.checked } });
             say(t('saved'));
@@ -326,12 +341,11 @@ export default async function round(main, { round_id: id }) {
     e.preventDefault();
     const o = byStart.get(select.value);
     if (!confirm(t('rounds.cancel_confirm', { when: fmt(o.start) }))) return undefined;
-    const after = occ[occ.indexOf(o) + 1]?.original_start; // chosen next, once this one is gone
     return busy(main, async () => {
       try {
         await api(`${path(o)}/cancel`, { json: formData(e.target), headers: ifMatch() });
         e.target.reason.value = '';
-        await reread(after);
+        await reread(o.original_start); // still listed, marked cancelled
         say(t('rounds.occurrence_cancelled', { when: fmt(o.start) }));
       } catch (err) { await refused(e.target, err); }
     });
@@ -342,9 +356,19 @@ export default async function round(main, { round_id: id }) {
     const body = changes();
     // From a date on, with nothing to change from then, is no change.
     if (Object.keys(body).every((k) => k === 'effective_from')) { say(t('rounds.nothing_changed')); return undefined; }
+    const save = (json) => api(`/rounds/${id}`, { method: 'PATCH', json, headers: ifMatch() });
     return busy(main, async () => {
       try {
-        const saved = await api(`/rounds/${id}`, { method: 'PATCH', json: body, headers: ifMatch() });
+        let saved;
+        try { saved = await save(body); } catch (err) {
+          // The new schedule has no day for some cancelled or moved occurrence: she decides.
+          if (!(err instanceof ApiError && err.problem.type?.endsWith('/occurrence-changes-lost'))) throw err;
+          if (!confirm(t('rounds.changes_lost', { list: lostSaid(err.problem.lost || []) }))) {
+            say(t('rounds.changes_kept'), 'error');
+            return;
+          }
+          saved = await save({ ...body, discard_occurrence_changes: true });
+        }
         if (saved.id !== id) { // split: the past stays in this series, the rest goes on in the new one
           say(t('rounds.split_done'));
           navigate(`/rounds/${saved.id}`);

@@ -1,5 +1,5 @@
-// Rounds: what is coming (every series' next occurrences, in the viewer's time), the
-// series, and for coordinators a new series.
+// Rounds: what is coming (every series' next occurrences, in the viewer's time; a cancelled
+// one marked), the series, and for coordinators a new series.
 import { $, ApiError, all, api, fmt, formData, h, label, navigate, say, session, showProblem, t } from '../core.js';
 import { describeRule } from '../rrule.js';
 import { rulePicker } from '../rule_picker.js';
@@ -23,9 +23,12 @@ export default async function rounds(main) {
   const until = Math.min(...found.map((f) => f.until));
   const occ = found.flatMap((f) => f.items).filter((o) => Date.parse(o.start) < until)
     .sort((a, b) => Date.parse(a.start) - Date.parse(b.start)).slice(0, 20);
-  $('#upcoming', main).replaceChildren(...occ.map((o) => h('li', { data: { roundId: o.round_id, start: o.start } },
+  // A cancelled one is listed too, marked (with the reason on the round's page): whoever
+  // expected it sees it is off, rather than wondering whether she misremembered.
+  $('#upcoming', main).replaceChildren(...occ.map((o) => h('li', { data: { roundId: o.round_id, start: o.start, ...(o.cancelled ? { cancelled: 'true' } : {}) } },
     h('a', { href: `/rounds/${o.round_id}?start=${encodeURIComponent(o.original_start)}`, text: o.round.title }), ' · ',
     h('span', { class: 'when', text: fmt(o.start) }), o.moved ? ` (${t('rounds.moved')})` : '',
+    o.cancelled ? [' ', h('span', { class: 'pill', data: { state: 'refused' }, text: t('rounds.cancelled') })] : null,
     h('span', { class: 'muted', text: ` · ${t('rounds.host_time', { time: o.start_local.replace('T', ' '), zone: o.timezone })}` }))));
   if (!occ.length) $('#upcoming', main).append(h('li', { class: 'muted', text: t('rounds.nothing_soon') }));
 
