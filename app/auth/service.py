@@ -294,7 +294,13 @@ async def _check_org(session: AsyncSession, role: Role, org_id: str | None) -> N
     if role == Role.clinician and not org_id:
         raise Unprocessable(
             "A clinician belongs to a facility.",
-            errors=[{"pointer": "/organization_id", "detail": "required", "code": "missing"}],
+            errors=[
+                {
+                    "pointer": "/organization_id",
+                    "detail": "required for clinicians",
+                    "code": "missing",
+                }
+            ],
         )
     if org_id and await session.get(Organization, org_id) is None:
         raise Unprocessable(
