@@ -26,16 +26,18 @@ def window_span(weekday: int, start: str, end: str) -> tuple[int, int]:
 
 
 def overlapping(windows: list[dict[str, Any]]) -> list[int]:
-    """Indexes of windows that overlap an earlier one (so the caller can point at them)."""
+    """Indexes of the windows that overlap another, both of each pair (so the caller can
+    point at every row she has to look at)."""
     spans = sorted(
         (window_span(w["weekday"], w["start"], w["end"]), i) for i, w in enumerate(windows)
     )
-    bad: list[int] = []
-    last_end = -1
+    bad: set[int] = set()
+    last_end, last = -1, -1  # the latest end so far, and its window
     for (start, end), i in spans:
         if start < last_end:
-            bad.append(i)
-        last_end = max(last_end, end)
+            bad.update((i, last))
+        if end > last_end:
+            last_end, last = end, i
     return sorted(bad)
 
 

@@ -169,7 +169,7 @@ async def test_refusals_in_spanish_and_time_off_without_its_last_day(app, factor
         assert await page.input_value("#time-off li:last-child [name=off_start]") == _day(20)
         assert (await _profile(base, prog))["time_off"] == []
 
-        # Two windows overlapping on Tuesday: the third, by its day and hours.
+        # Two windows overlapping on Tuesday: both, by their day and hours.
         await page.fill("#time-off li:last-child [name=off_end]", _day(22))
         await page.click("#add-window")
         await page.select_option("#windows li:nth-child(3) [name=weekday]", "1")
@@ -179,9 +179,12 @@ async def test_refusals_in_spanish_and_time_off_without_its_last_day(app, factor
         text = await _refusal(page)
         assert text.startswith("Las franjas de disponibilidad se solapan"), text
         assert "Franja 3 (martes 10:00-12:00)" in text, text
+        assert "Franja 2 (martes 09:00-13:00)" in text, text
         assert "se solapa con otra franja del mismo día" in text, text
         row3 = f"#windows li:nth-child(3) :is({ROW_INPUTS})"
         assert await _invalid(page, row3) == ["true", "true", "true"]
+        row2 = f"#windows li:nth-child(2) :is({ROW_INPUTS})"
+        assert await _invalid(page, row2) == ["true", "true", "true"]
         assert await page.input_value("#windows li:nth-child(3) [name=start]") == "10:00"
         await page.fill("#windows li:nth-child(3) [name=start]", "13:00")
         await page.fill("#windows li:nth-child(3) [name=end]", "15:00")

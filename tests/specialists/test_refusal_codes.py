@@ -51,12 +51,15 @@ async def test_a_window_ending_before_it_starts_is_coded_on_its_row(client, fact
     assert "24:00" in p["errors"][0]["detail"]
 
 
-async def test_overlapping_windows_are_coded_on_the_later_row(client, factory):
+async def test_overlapping_windows_are_coded_on_both_rows(client, factory):
     sp = await make_specialist(factory)
     windows = [*TUESDAY, {"weekday": 1, "start": "10:00", "end": "12:00"}]
     p = await _refused(client, factory, sp, profile_body(availability=windows))
     assert p["type"].endswith("/overlapping-windows")
-    assert _coded(p) == [("/availability/2", "window_overlap")]
+    assert _coded(p) == [
+        ("/availability/1", "window_overlap"),
+        ("/availability/2", "window_overlap"),
+    ]
 
 
 async def test_time_off_ending_before_it_starts_is_coded_on_each_row_end(client, factory):
