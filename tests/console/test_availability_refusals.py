@@ -121,7 +121,8 @@ async def test_refusals_in_french_name_the_row_and_stay_beside_the_form(app, fac
         await page.fill("#time-off li:last-child [name=off_end]", _day(25))
         assert await _save(page) == 422
         text = await _refusal(page)
-        assert "Absence 1 (" in text and "Au: doit être après le début" in text, text
+        # French typography: a (no-break) space before the colon.
+        assert "Absence 1 (" in text and "Au\u00a0: doit être après le début" in text, text
         assert await _invalid(page, "#time-off li:last-child [name=off_end]") == ["true"]
         assert await page.input_value("#time-off li:last-child [name=off_start]") == _day(30)
         assert await page.input_value("#time-off li:last-child [name=off_end]") == _day(25)
@@ -131,7 +132,7 @@ async def test_refusals_in_french_name_the_row_and_stay_beside_the_form(app, fac
         await page.fill("#sp-timezone", "Paris")
         assert await _save(page) == 422
         text = await _refusal(page)
-        assert "Fuseau horaire: " in text and "fuseau horaire connu" in text, text
+        assert "Fuseau horaire\u00a0: " in text and "fuseau horaire connu" in text, text
         assert "IANA" not in text, text
         assert await page.get_attribute("#sp-timezone", "aria-invalid") == "true"
         assert await page.input_value("#sp-timezone") == "Paris"

@@ -304,6 +304,8 @@ function problemField(form, pointer) {
   return { els: el?.setAttribute ? [el] : [], name: item ? t('error.list_item', { field, item }) : field };
 }
 
+const COLON = lang === 'fr' ? '\u00a0:' : ':'; // French sets a space before a colon
+
 export function showProblem(form, err, box) {
   for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
   const lines = [];
@@ -311,7 +313,7 @@ export function showProblem(form, err, box) {
     const { els, name } = problemField(form, e.pointer || '');
     for (const el of els) el.setAttribute('aria-invalid', 'true');
     const why = e.code && MESSAGES[`invalid.${e.code}`] ? t(`invalid.${e.code}`, { limit: e.limit ?? '' }) : e.detail;
-    lines.push(`${name}: ${why}`);
+    lines.push(`${name}${COLON} ${why}`);
   }
   const head = err.problem?.type?.endsWith('/validation-error') ? t('error.fields_invalid') : err.message;
   if (box) {
