@@ -336,10 +336,16 @@ class Rendered:
     html: str
     short: str  # SMS and push body
     link: str
+    # The language the texts are in (the one asked for, or English when they are not
+    # written in it): an email's Content-Language and its HTML's lang say this one.
+    language: str = "en"
     attachments: list[tuple[str, str, bytes]] = field(default_factory=list)
 
 
 def render(template: str, data: dict[str, Any], link: str, language: str, zone: str) -> Rendered:
+    # Settled first: every part (names, punctuation, the HTML's lang) in the one language
+    # the message is written in, which travels with it to the channel.
+    language = language if language in LINE[template] else "en"
     f = facts(data, zone, language)
     line = _pick(LINE[template], language).format_map(f)
     extra = _pick(STAGE[f["stage"]], language) if f.get("stage") in STAGE else ""
@@ -354,7 +360,7 @@ def render(template: str, data: dict[str, Any], link: str, language: str, zone: 
     colon = "\u00a0:" if language == "fr" else ":"  # French sets a space before a colon
     text = "\n\n".join(p for p in (line, extra, f"{open_}{colon} {link}", footer) if p)
     html = _html.render(lang=language, line=line, extra=extra, link=link, open=open_, footer=footer)
-    return Rendered(subj, text + "\n", html, f"{subj} {link}", link)
+    return Rendered(subj, text + "\n", html, f"{subj} {link}", link, language)
 
 
 def link(path: str) -> str:

@@ -167,11 +167,7 @@ async def _prepare(session: AsyncSession, d: Delivery, batch: Batch) -> None:
         if rendered is None:
             batch.done.append(Result(d.id, Outcome.skipped, "link used or account gone"))
             return
-        batch.mails.append(
-            email.Mail(
-                d.id, d.message_id, d.address or "", rendered.subject, rendered.text, rendered.html
-            )
-        )
+        batch.mails.append(email.Mail.of(d.id, d.message_id, d.address or "", rendered))
         return
     n = await session.get(Notification, d.notification_id or "")
     r = await batch.recipient(session, d.user_id) if d.user_id else None
@@ -180,15 +176,7 @@ async def _prepare(session: AsyncSession, d: Delivery, batch: Batch) -> None:
         return
     rendered = content.render(n.kind, n.data, n.link, r.language, r.timezone)
     if d.channel == Channel.email:
-        mail = email.Mail(
-            d.id,
-            d.message_id,
-            d.address or r.user.email,
-            rendered.subject,
-            rendered.text,
-            rendered.html,
-            r.language,
-        )
+        mail = email.Mail.of(d.id, d.message_id, d.address or r.user.email, rendered)
         if n.kind == Kind.round_reminder and "start" in n.data:
             mail.attachments.append(("round.ics", "text/calendar", occurrence_ics(n)))
         batch.mails.append(mail)

@@ -24,6 +24,7 @@ import aiosmtplib
 from app.core.clock import utcnow
 from app.core.config import get_settings
 from app.notifications.channels.base import Outcome, Result
+from app.notifications.content import Rendered
 
 log = logging.getLogger("app.notifications.email")
 
@@ -38,6 +39,21 @@ class Mail:
     html: str
     language: str = "en"
     attachments: list[tuple[str, str, bytes]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, delivery_id: str, message_id: str, to: str, rendered: Rendered) -> "Mail":
+        """The mail of a rendered message: its Content-Language is the language the text
+        was rendered in (never worked out again, so the two cannot disagree)."""
+        return cls(
+            delivery_id,
+            message_id,
+            to,
+            rendered.subject,
+            rendered.text,
+            rendered.html,
+            rendered.language,
+            list(rendered.attachments),
+        )
 
 
 # The stdlib's compat32 API: headers kept as the strings we give, so building and writing a
