@@ -11,6 +11,7 @@ from markupsafe import Markup
 
 from app.console import assets, i18n
 from app.core.i18n import LANGUAGES, catalogue_json, translate
+from app.core.places import country_codes, zone_names
 from app.core.principal import Role
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -98,6 +99,9 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals["static"] = assets.url
+    # What a country or time-zone field offers (app/core/places.py), named by the browser.
+    env.globals["country_codes"] = " ".join(sorted(country_codes()))
+    env.globals["zone_names"] = zone_names()
     return env
 
 

@@ -15,8 +15,8 @@ router = make_router(tags=["organizations"])
     "/organizations",
     response_model=OrganizationRead,
     status_code=201,
-    summary="Register a facility",
-    responses=problem_responses(401, 403, 422),
+    summary="Register a facility (409 when one of the same name is in the same country)",
+    responses=problem_responses(401, 403, 409, 422),
 )
 async def create_organization(
     session: SessionDep, p: StaffPrincipal, body: OrganizationCreate

@@ -1,10 +1,28 @@
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
+from app.core.places import country_codes
 from app.core.schemas import LanguageTag, RequestBody, ShortText, Stamped, TimeZoneName, example
 
-Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$", to_upper=True)]
+
+def _current_country(code: str) -> str:
+    # A retired code (DD, SU, YU) has the right shape and names no country today.
+    if code not in country_codes():
+        raise PydanticCustomError(
+            "country_code", "'{code}' is not a current ISO 3166-1 country code", {"code": code}
+        )
+    return code
+
+
+Country = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Z]{2}$", to_upper=True),
+    AfterValidator(_current_country),
+    # The codes in use, stated for clients (and for the schema's own checks).
+    Field(json_schema_extra={"enum": sorted(country_codes())}),
+]
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=60)]
 
 

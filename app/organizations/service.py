@@ -7,18 +7,24 @@ from the same read exactly one lands and the other is told it is stale (412)."""
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, select, true
+from sqlalchemy import ColumnElement, bindparam, func, select, true
 from sqlalchemy import update as sql_update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.core.clock import utcnow
 from app.core.conditional import check_if_match, etag
-from app.core.errors import NotFound, PreconditionFailed, Unprocessable
+from app.core.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
 from app.core.pagination import decode_cursor, page_of
 from app.core.principal import Principal, Role, RoleForbidden
 from app.core.queries import Statement, queries
 from app.organizations.models import Organization
+
+
+class FacilityExists(Conflict):
+    """A facility of this name is already registered in this country."""
+
+    code = "facility-exists"
 
 
 def _own_only(p: Principal) -> bool:
@@ -61,6 +67,19 @@ async def read(session: AsyncSession, actor: Principal, org_id: str) -> dict[str
 async def create(session: AsyncSession, actor: Principal, data: dict[str, Any]) -> Organization:
     if not actor.is_staff:
         raise RoleForbidden("Only coordinators and admins register facilities.")
+    # Two facilities of one name in one country cannot be told apart where people pick one
+    # (whom to invite, where a round is hosted): a second registration is refused.
+    same = await session.scalar(
+        select(col(Organization.id)).where(
+            func.lower(col(Organization.name)) == data["name"].strip().lower(),
+            col(Organization.country) == data["country"],
+        )
+    )
+    if same is not None:
+        raise FacilityExists(
+            f"A facility named {data['name']!r} is already registered in {data['country']}.",
+            organization_id=same,
+        )
     org = Organization(**data)
     session.add(org)
     await session.flush()

@@ -38,14 +38,26 @@ async def test_a_coordinator_registers_and_changes_a_facility(app, factory):
             "#f-zone", "el => [...el.list.options].map((o) => o.value)"
         )
         assert "America/La_Paz" in zones and "UTC" in zones
+        # Today's names, not the old ones a browser lists (Asia/Calcutta, Europe/Kiev).
+        assert "Asia/Kolkata" in zones and "Europe/Kyiv" in zones
+        assert "Asia/Calcutta" not in zones and "Europe/Kiev" not in zones
+        # Each country once, none retired (DD, East Germany, once shown as a second
+        # "Germany" and stored as such).
+        countries = await page.eval_on_selector_all(
+            "#f-country option", "os => os.map((o) => [o.value, o.textContent])"
+        )
+        names = [name for code, name in countries if code]
+        assert len(names) == len(set(names)) == 249, len(names)
+        assert "DE" in dict(countries) and "DD" not in dict(countries)
         await page.fill("#f-zone", "America/Yacuiba")
         await page.fill("#f-languages", "es, gn")
         await page.fill("#f-text", "Basic lab, ultrasound; no X-ray.")
         await page.fill("#f-tags", "ultrasound, cbc")
         await page.click("#facility-form button[type=submit]")
-        await page.wait_for_selector("#status[data-kind=error]:not(:empty)")
+        problem = page.locator("#facility-problem")
+        await problem.wait_for()
         assert await page.get_attribute("#f-zone", "aria-invalid") == "true"
-        assert "Time zone" in await page.inner_text("#status")
+        assert "Time zone" in await problem.inner_text()
         assert await page.input_value("#f-name") == "Hospital Misión Yacuiba"
         assert await page.input_value("#f-text") == "Basic lab, ultrasound; no X-ray."
         assert len(await _facilities(base, coordinator)) == 1
@@ -56,6 +68,7 @@ async def test_a_coordinator_registers_and_changes_a_facility(app, factory):
         assert "Hospital Misión Yacuiba is registered." in await page.inner_text(
             "#facility-created"
         )
+        invite_link = await page.get_attribute("#facility-created a", "href")
         [new] = [o for o in await _facilities(base, coordinator) if o["id"] != prog.org["id"]]
         assert (new["name"], new["country"], new["timezone"], new["languages"]) == (
             "Hospital Misión Yacuiba",
@@ -67,6 +80,17 @@ async def test_a_coordinator_registers_and_changes_a_facility(app, factory):
             "text": "Basic lab, ultrasound; no X-ray.",
             "tags": ["ultrasound", "cbc"],
         }
+        # The same again is refused beside the form: two of one name could not be told apart.
+        await page.click("#facility-create summary")
+        await page.fill("#f-name", "hospital misión yacuiba")
+        await page.select_option("#f-country", label="Bolivia")
+        await page.fill("#f-zone", "America/La_Paz")
+        await page.click("#facility-form button[type=submit]")
+        await page.wait_for_selector("#facility-problem:has-text('already registered')")
+        assert len(await _facilities(base, coordinator)) == 2
+        await page.fill("#f-name", "")
+        await page.click("#facility-create summary")
+
         mine = page.locator(f"#facility-table tr[data-org-id='{new['id']}']")
         assert "Bolivia" in await mine.inner_text()
         assert "America/La_Paz" in await mine.inner_text()  # its time now, with the zone
@@ -96,6 +120,11 @@ async def test_a_coordinator_registers_and_changes_a_facility(app, factory):
         [saved] = [o for o in await _facilities(base, coordinator) if o["id"] == new["id"]]
         assert saved["local_resources"]["text"] == "Basic lab, ultrasound, oxygen."
         assert saved["version"] == new["version"] + 2
+        # "Invite its clinicians": the People page with the new facility chosen.
+        await page.click(f"#facility-created a[href='{invite_link}']")
+        await ready(page, "users")
+        assert await page.input_value("#inv-org") == new["id"]
+        assert await page.input_value("#inv-role") == "clinician"
         assert errors == []
         await ctx.close()
 

@@ -24,9 +24,10 @@ async def test_invitation_refusals_are_said_in_her_language(app, factory):
         await page.fill("#inv-email", "otra@console.example.org")
         await page.select_option("#inv-role", "clinician")
         await page.click("#invite-form button[type=submit]")
-        await page.wait_for_selector("#status[data-kind=error]:has-text('Centro')")
-        said = await page.inner_text("#status")
-        assert said == "Algunos campos deben corregirse — Centro: obligatorio", said
+        # Said beside the form, where it stays until she changes something.
+        await page.wait_for_selector("#invite-problem:has-text('Centro')")
+        said = await page.inner_text("#invite-problem")
+        assert said == "Algunos campos deben corregirse\nCentro: obligatorio", said
         assert await page.get_attribute("#inv-org", "aria-invalid") == "true"
         assert await state.inner_text() == ""
 
@@ -34,8 +35,8 @@ async def test_invitation_refusals_are_said_in_her_language(app, factory):
         await page.fill("#inv-email", prog.email("specialist"))
         await page.select_option("#inv-role", "specialist")
         await page.click("#invite-form button[type=submit]")
-        await page.wait_for_selector("#status[data-kind=error]:has-text('ya tiene una cuenta')")
-        said = await page.inner_text("#status")
+        await page.wait_for_selector("#invite-problem:has-text('ya tiene una cuenta')")
+        said = await page.inner_text("#invite-problem")
         assert "Correo electrónico: ya tiene una cuenta" in said, said
         assert "already" not in said and "exists" not in said, said
         assert await page.get_attribute("#inv-email", "aria-invalid") == "true"

@@ -332,17 +332,11 @@ export function labelCells(table) {
   }
 }
 
-// A time-zone field suggests the IANA names this browser knows (one <datalist> per page,
-// built from Intl, nothing downloaded), so "America/Argentina/Salta" need not be typed
-// whole or guessed; the server still checks what is sent.
+// A time-zone field suggests today's IANA names (the page's #zone-names, from the server's
+// zone database: a browser's own list still puts Asia/Calcutta before Asia/Kolkata), so
+// "America/Argentina/Salta" need not be typed whole or guessed; the server checks it.
 export function zoneChoices(input) {
-  let list = document.getElementById('zone-names');
-  if (!list) {
-    const names = Intl.supportedValuesOf ? Intl.supportedValuesOf('timeZone') : [];
-    list = h('datalist', { id: 'zone-names' }, ...['UTC', ...names.filter((z) => z !== 'UTC')].map((z) => h('option', { value: z })));
-    document.body.append(list);
-  }
-  input.setAttribute('list', 'zone-names');
+  if (document.getElementById('zone-names')) input.setAttribute('list', 'zone-names');
   input.autocomplete = 'off';
   input.spellcheck = false;
 }
@@ -360,17 +354,11 @@ export function languageName(code) {
   try { return (code && languages?.of(code)) || code || ''; } catch { return code || ''; }
 }
 export const languageNames = (codes) => (codes || []).map(languageName).join(', ');
-// A <select> of the countries the browser can name, by name in her language. Codes that
-// name groups or placeholders, not countries, are left out.
-const NOT_COUNTRIES = new Set(['EU', 'EZ', 'UN', 'QO', 'XA', 'XB', 'ZZ']);
+// A <select> of the countries its data-codes lists (the current ISO codes, from the server),
+// by name in her language.
 export function countryChoices(select) {
-  const named = [];
-  for (let i = 0; i < 26 * 26; i += 1) {
-    const code = String.fromCharCode(65 + Math.floor(i / 26), 65 + (i % 26));
-    const name = NOT_COUNTRIES.has(code) ? null : countryName(code);
-    if (name && name !== code) named.push([code, name]);
-  }
   const order = new Intl.Collator(lang);
+  const named = select.dataset.codes.split(' ').map((code) => [code, countryName(code)]);
   named.sort((a, b) => order.compare(a[1], b[1]));
   select.append(...named.map(([code, name]) => h('option', { value: code, text: name })));
 }

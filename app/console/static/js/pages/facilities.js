@@ -15,6 +15,13 @@ export default async function facilities(main) {
   zoneChoices(create.timezone);
   zoneChoices(edit.timezone);
   let open = null; // the facility in the edit form: { id, etag, theirs }
+  // A refusal stays beside its form until she changes something there.
+  const problems = [[create, $('#facility-problem', main)], [edit, $('#facility-edit-problem', main)]];
+  for (const [form, box] of problems) form.addEventListener('input', () => { box.hidden = true; });
+  const refused = (form, box, err) => {
+    if (err instanceof ApiError) showProblem(form, err, box);
+    else { box.textContent = t('error.offline'); box.hidden = false; }
+  };
 
   async function load() {
     const items = await all('/organizations');
@@ -43,6 +50,7 @@ export default async function facilities(main) {
     fillForm(edit, org);
     $('#facility-edit-title', main).textContent = t('facilities.edit', { name: org.name });
     theirsBox.hidden = true;
+    $('#facility-edit-problem', main).hidden = true;
     $('#facility-edit', main).hidden = false;
     edit.name.focus();
   }
@@ -71,7 +79,7 @@ export default async function facilities(main) {
       theirsBox.hidden = true;
       say(t('saved'));
       await load();
-    } catch (err) { if (err instanceof ApiError) showProblem(edit, err); else say(t('error.offline'), 'error'); }
+    } catch (err) { refused(edit, $('#facility-edit-problem', main), err); }
   }
 
   edit.addEventListener('submit', (e) => { e.preventDefault(); save(); });
@@ -85,12 +93,12 @@ export default async function facilities(main) {
       const org = await api('/organizations', { json: formData(create) });
       const done = $('#facility-created', main);
       done.replaceChildren(t('facilities.created', { name: org.name }), ' ',
-        h('a', { href: '/admin/users', text: t('facilities.invite_people') }));
+        h('a', { href: `/admin/users?organization=${encodeURIComponent(org.id)}`, text: t('facilities.invite_people') }));
       done.hidden = false;
       create.reset();
       $('#facility-create', main).open = false;
       await load();
-    } catch (err) { if (err instanceof ApiError) showProblem(create, err); else say(t('error.offline'), 'error'); }
+    } catch (err) { refused(create, $('#facility-problem', main), err); }
   });
   await load();
 }

@@ -18,9 +18,15 @@ export default async function users(main) {
   const form = $('#invite-form', main);
   form.organization_id.append(...orgs.map((o) => h('option', { value: o.id, text: o.name })));
   form.role.append(...(INVITES[session.me.role] || []).map((r) => h('option', { value: r, text: label('role', r) })));
+  // Come from a facility just registered: its people are the ones to invite.
+  const chosen = new URLSearchParams(location.search).get('organization');
+  if (chosen && orgs.some((o) => o.id === chosen)) { form.organization_id.value = chosen; form.role.value = 'clinician'; }
+  const problem = $('#invite-problem', main);
+  form.addEventListener('input', () => { problem.hidden = true; });
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     $('#invite-state', main).textContent = ''; // the last invitation's line is not this one's
+    problem.hidden = true;
     const body = formData(form);
     if (!body.organization_id) delete body.organization_id;
     try {
@@ -29,7 +35,7 @@ export default async function users(main) {
       form.reset();
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) say(t('error.not_available'), 'error');
-      else if (err instanceof ApiError) showProblem(form, err);
+      else if (err instanceof ApiError) showProblem(form, err, problem);
       else say(t('error.offline'), 'error');
     }
   });
