@@ -5,12 +5,13 @@
 // change to a series that has met carries on as a new series: the page goes there) and
 // delete it. Each of these carries If-Match (the round as this page read it): a change made
 // meanwhile is shown, and what she typed stays to send again. A cancelled occurrence stays
-// in the list, marked, with the reason given: nobody can join, move or tick it.
+// in the list, marked, with the reason given: nobody can join, move or tick it. A moved one
+// says when it was to be (in the viewer's time, with its weekday) and the reason given.
 // A schedule change that would drop a cancelled or moved occurrence (its day is not in the
 // new schedule) is refused by the API, naming them: she is asked, and saves again knowingly.
 // "Now" is the server's: the occurrences come from its clock (a browser's may be wrong).
 import {
-  $, ApiError, all, api, busy, factRows, fillForm, fmt, fmtTime, formData, h, label, navigate, say, session, showProblem, t, userName, zoneChoices,
+  $, ApiError, all, api, busy, factRows, fillForm, fmt, fmtTime, formData, h, label, lang, navigate, say, session, showProblem, t, userName, zoneChoices,
 } from '../core.js';
 import { describeRule } from '../rrule.js';
 import { rulePicker } from '../rule_picker.js';
@@ -19,6 +20,16 @@ const DAY = 86400000;
 const PARTICIPANT_ROLE = { clinician: 'local_team', specialist: 'specialist', interpreter: 'interpreter' };
 const FREQ_DAYS = { DAILY: 1, WEEKLY: 7, MONTHLY: 31, YEARLY: 366 };
 const iso = (ms) => encodeURIComponent(new Date(ms).toISOString());
+
+// When a moved occurrence was to be, in the viewer's time: its weekday first ("Wed 30 Dec,
+// 18:00"), since a move is mostly to a nearby day; the year only when it is not the year
+// it was moved to.
+const shortWhen = new Intl.DateTimeFormat(lang, { weekday: 'short', day: 'numeric', month: 'short', hour: 'numeric', minute: '2-digit' });
+const longWhen = new Intl.DateTimeFormat(lang, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: 'numeric', minute: '2-digit' });
+export function movedFrom(o) {
+  const was = new Date(o.original_start);
+  return (was.getFullYear() === new Date(o.start).getFullYear() ? shortWhen : longWhen).format(was);
+}
 
 // How long about n repetitions of the rule take: at least the API's default 90 days, at
 // most the two years it lists at a time.
@@ -164,6 +175,12 @@ export default async function round(main, { round_id: id }) {
     const notice = $('#occurrence-cancelled', main);
     notice.hidden = !off;
     notice.textContent = off ? (o.reason ? t('rounds.cancelled_because', { reason: o.reason }) : t('rounds.cancelled_notice')) : '';
+    // Moved: from when (in her time), and why when a reason was given.
+    const moved = !off && !!o?.moved;
+    const movedNotice = $('#occurrence-moved', main);
+    movedNotice.hidden = !moved;
+    movedNotice.textContent = moved
+      ? (o.reason ? t('rounds.moved_because', { when: movedFrom(o), reason: o.reason }) : t('rounds.moved_from', { when: movedFrom(o) })) : '';
     if (!o) return;
     $('#move-start', main).value = o.start_local;
     $('#occurrence-local', main).textContent = `${fmt(o.start)} – ${fmtTime(o.end)}`;

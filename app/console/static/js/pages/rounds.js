@@ -1,9 +1,9 @@
 // Rounds: what is coming (every series' next occurrences, in the viewer's time; a cancelled
-// one marked), the series, and for coordinators a new series.
+// one marked, a moved one saying from when), the series, and for coordinators a new series.
 import { $, ApiError, all, api, fmt, formData, h, label, navigate, say, session, showProblem, t } from '../core.js';
 import { describeRule } from '../rrule.js';
 import { rulePicker } from '../rule_picker.js';
-import { nextOccurrences } from './round.js';
+import { movedFrom, nextOccurrences } from './round.js';
 
 export default async function rounds(main) {
   const staff = ['coordinator', 'admin'].includes(session.me.role);
@@ -27,7 +27,7 @@ export default async function rounds(main) {
   // expected it sees it is off, rather than wondering whether she misremembered.
   $('#upcoming', main).replaceChildren(...occ.map((o) => h('li', { data: { roundId: o.round_id, start: o.start, ...(o.cancelled ? { cancelled: 'true' } : {}) } },
     h('a', { href: `/rounds/${o.round_id}?start=${encodeURIComponent(o.original_start)}`, text: o.round.title }), ' · ',
-    h('span', { class: 'when', text: fmt(o.start) }), o.moved ? ` (${t('rounds.moved')})` : '',
+    h('span', { class: 'when', text: fmt(o.start) }), o.moved ? ` (${t('rounds.moved_from_short', { when: movedFrom(o) })})` : '',
     o.cancelled ? [' ', h('span', { class: 'pill', data: { state: 'refused' }, text: t('rounds.cancelled') })] : null,
     h('span', { class: 'muted', text: ` · ${t('rounds.host_time', { time: o.start_local.replace('T', ' '), zone: o.timezone })}` }))));
   if (!occ.length) $('#upcoming', main).append(h('li', { class: 'muted', text: t('rounds.nothing_soon') }));
