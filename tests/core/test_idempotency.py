@@ -5,9 +5,11 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
+from app.cases.models import Case
 from app.core.idempotency_models import IdempotencyRecord
 from app.core.principal import Role
 from app.organizations.models import Organization
+from tests.cases.support import case_body
 from tests.core.helpers import API, ORG, assert_problem
 
 
@@ -50,22 +52,31 @@ async def test_same_key_with_another_body_is_422(client, factory, db):
     assert await _count_orgs(db) == 1
 
 
+# The same body posted twice as new work: a case (two facilities of one name in one country
+# are refused, so a facility cannot be registered twice as it is).
+async def _count_cases(db) -> int:
+    return int(await db.scalar(select(func.count()).select_from(Case)))
+
+
+async def _clinician(factory) -> dict[str, str]:
+    org = await factory.make_org()
+    return dict(factory.headers(await factory.make_user(Role.clinician, organization_id=org.id)))
+
+
 async def test_keys_are_scoped_to_the_caller(client, factory, db):
-    a = factory.headers(await factory.make_user(Role.admin))
-    b = factory.headers(await factory.make_user(Role.coordinator))
-    for h in (a, b):
+    for h in (await _clinician(factory), await _clinician(factory)):
         r = await client.post(
-            f"{API}/organizations", json=ORG, headers={**h, "Idempotency-Key": "shared"}
+            f"{API}/cases", json=case_body(), headers={**h, "Idempotency-Key": "shared"}
         )
         assert r.status_code == 201 and "idempotent-replayed" not in r.headers
-    assert await _count_orgs(db) == 2
+    assert await _count_cases(db) == 2
 
 
 async def test_without_a_key_every_post_does_the_work(client, factory, db):
-    h = factory.headers(await factory.make_user(Role.admin))
+    h = await _clinician(factory)
     for _ in range(2):
-        assert (await client.post(f"{API}/organizations", json=ORG, headers=h)).status_code == 201
-    assert await _count_orgs(db) == 2
+        assert (await client.post(f"{API}/cases", json=case_body(), headers=h)).status_code == 201
+    assert await _count_cases(db) == 2
 
 
 async def test_overlong_key_is_422(client, factory):
@@ -108,20 +119,20 @@ async def test_keys_expire_after_the_ttl(client, factory, db):
     from app.worker import purge_idempotency_keys
 
     assert get_settings().idempotency_ttl_hours == 24
-    h = {**factory.headers(await factory.make_user(Role.admin)), "Idempotency-Key": "k-4"}
-    first = await client.post(f"{API}/organizations", json=ORG, headers=h)
+    h = {**await _clinician(factory), "Idempotency-Key": "k-4"}
+    first = await client.post(f"{API}/cases", json=case_body(), headers=h)
     # 23 hours on: still a replay.
     await db.execute(update(IdempotencyRecord).values(created_at=utcnow() - timedelta(hours=23)))
     await db.commit()
-    r = await client.post(f"{API}/organizations", json=ORG, headers=h)
+    r = await client.post(f"{API}/cases", json=case_body(), headers=h)
     assert r.headers.get("idempotent-replayed") == "true" and r.json() == first.json()
     # 25 hours on: the key is forgotten, so the same request is new work.
     await db.execute(update(IdempotencyRecord).values(created_at=utcnow() - timedelta(hours=25)))
     await db.commit()
-    r = await client.post(f"{API}/organizations", json=ORG, headers=h)
+    r = await client.post(f"{API}/cases", json=case_body(), headers=h)
     assert r.status_code == 201 and "idempotent-replayed" not in r.headers
     assert r.json()["id"] != first.json()["id"]
-    assert await _count_orgs(db) == 2
+    assert await _count_cases(db) == 2
     # The worker's purge removes expired keys and keeps live ones.
     await db.execute(update(IdempotencyRecord).values(created_at=utcnow() - timedelta(hours=25)))
     await db.commit()
