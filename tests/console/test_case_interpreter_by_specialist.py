@@ -106,3 +106,41 @@ async def test_the_assigned_specialist_adds_the_interpreter_the_case_needs(app, 
             r.raise_for_status()
             added = {p["user_id"]: p for p in r.json()["items"]}
             assert added[interpreter["id"]]["added_by_id"] == prog.people["specialist"]["id"]
+
+
+async def test_with_no_interpreter_in_the_programme_she_is_told_who_can_find_one(app, factory):
+    """ "Add one" beside an empty list used to leave her stuck: with nobody to add, she is
+    told to ask a coordinator to invite one."""
+    async with seeded_console(app, factory) as (base, b, prog):
+        async with httpx.AsyncClient(base_url=base, timeout=20) as c:
+            h = await bearers(c, prog, "clinician", "specialist", "coordinator")
+            r = await c.post(
+                "/api/v1/cases",
+                headers=h["clinician"],
+                json={
+                    "specialty": "dermatology",
+                    "urgency": "routine",
+                    "question": "Itchy rash; the grandmother speaks Quechua only.",
+                    "patient": {"reference": "HSR-9091", "age_years": 70, "sex": "female"},
+                    "languages": ["qu"],
+                    "interpreter_needed": True,
+                    "consent": {"obtained": True, "method": "verbal"},
+                },
+            )
+            r.raise_for_status()
+            case_id = r.json()["id"]
+            offer = await pending_offer(c, h, case_id, prog.people["specialist"]["id"])
+            accepted = await c.post(f"/api/v1/offers/{offer}/accept", headers=h["specialist"])
+            accepted.raise_for_status()
+
+        ctx = await b.new_context()
+        page = await ctx.new_page()
+        await sign_in(page, base, prog.email("specialist"), "inbox")
+        await page.goto(f"{base}/cases/{case_id}")
+        await ready(page, "case")
+        await page.wait_for_selector("#people-needed:has-text('ask a coordinator')")
+        said = await page.inner_text("#people-needed")
+        assert "no interpreter is registered in the programme yet" in said, said
+        assert ": add one." not in said, said
+        assert await page.locator("#people-form button[type=submit]").is_disabled()
+        await ctx.close()

@@ -20,7 +20,10 @@ export async function people(main, kase, { canAdd }) {
   needed.textContent = t(canAdd ? 'people.interpreter_needed' : 'people.interpreter_ask');
   const form = $('#people-form', main);
   form.hidden = !canAdd;
-  if (canAdd) await choices(form, kase, parts);
+  if (!canAdd) return;
+  const available = await choices(form, kase, parts);
+  // "Add one" with nobody to add: who can find one instead.
+  if (!available && form.role.value === 'interpreter') needed.textContent = t('people.interpreter_none');
 }
 
 // Those of the chosen role who could still join: active, not on the case already. The
@@ -36,6 +39,7 @@ async function choices(form, kase, parts) {
   form.user_id.replaceChildren(...users.map((u) => h('option', { value: u.id, text: u.name })));
   if (!users.length) form.user_id.append(h('option', { value: '', text: t('people.nobody') }));
   form.querySelector('[type=submit]').disabled = !users.length; // nobody to add: nothing to send
+  return users.length;
 }
 
 // Wired once per page, as the other forms (`on` reports a refusal on the form).
