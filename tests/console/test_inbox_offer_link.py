@@ -151,3 +151,32 @@ async def test_an_offer_link_says_what_became_of_the_offer(app, factory):
         await ready(page, "case")
         await page.wait_for_selector("#room:not([hidden])")
         await ctx.close()
+
+
+async def test_an_open_offer_link_says_when_another_takes_the_case(app, factory):
+    """She has the link open while the offer waits; a colleague accepts first: the page says
+    so as it happens (it used to say it only when the link was opened again)."""
+    async with seeded_console(app, factory) as (base, b, prog):
+        me = prog.people["specialist"]["id"]
+        async with httpx.AsyncClient(base_url=base, timeout=20) as c:
+            h = await bearers(c, prog, "clinician", "specialist", "coordinator")
+            colleague = await _colleague(c, h["coordinator"])
+            case = await submit_case(c, h["clinician"], "Target lesions on the palms?")
+            both = await _offer_to_both(c, h, case, [me, colleague["id"]])
+
+            ctx = await b.new_context()
+            page = await ctx.new_page()
+            await sign_in(page, base, prog.email("specialist"), "inbox")
+            await page.goto(f"{base}/offers/{both[me]}")
+            await ready(page, "inbox")
+            await page.wait_for_selector(f"#offer-list [data-offer-id='{both[me]}']")
+            assert await page.locator("#offer-state").is_hidden()  # it waits: its card shows
+
+            r = await c.post(
+                f"/api/v1/offers/{both[colleague['id']]}/accept", headers=colleague["headers"]
+            )
+            r.raise_for_status()
+        state = page.locator("#offer-state")
+        await state.wait_for(timeout=15000)
+        assert "Another specialist took this case; thank you" in await state.inner_text()
+        await ctx.close()

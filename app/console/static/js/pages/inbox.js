@@ -30,7 +30,8 @@ async function offerState(box, offerId) {
     return;
   }
   const key = stateOf(offer);
-  if (!key) return;
+  box.hidden = !key;
+  if (!key) return; // still waiting: its card is in the list
   const open = offer.status === 'accepted'
     ? [' ', h('a', { href: `/cases/${offer.case_id}`, text: t('inbox.open_accepted') })] : [];
   box.replaceChildren(t(key), ...open);
@@ -81,6 +82,9 @@ export default async function inbox(main, params = {}) {
     const offers = await all('/offers?status=pending');
     list.replaceChildren(...offers.map(item));
     if (!offers.length) list.append(h('p', { class: 'muted', text: t('inbox.empty') }));
+    // Opened from an offer's link: what became of it, again at each change (another
+    // specialist may take the case while she reads).
+    if (params.offer_id) await offerState($('#offer-state', main), params.offer_id);
   }
 
   // From a socket's frame: a read that fails on a link just back is said, and the next
@@ -100,6 +104,6 @@ export default async function inbox(main, params = {}) {
       if (f.event.startsWith('offer.') || f.event.startsWith('case.') || f.event.startsWith('matching.')) reload();
     },
   }).start();
-  await Promise.all([load(), params.offer_id ? offerState($('#offer-state', main), params.offer_id) : null]);
+  await load();
   return () => live.stop();
 }
