@@ -75,17 +75,14 @@ def _check_zone(v: str) -> str:
     global _ZONES
     if _ZONES is None:
         _ZONES = available_timezones()
-    # A stable `code` (unknown_time_zone) lets a client say it in its own words.
-    unknown = PydanticCustomError(
-        "unknown_time_zone", "unknown IANA time zone '{zone}'", {"zone": v}
-    )
-    if v not in _ZONES:
-        raise unknown
     try:
-        ZoneInfo(v)
-    except ZoneInfoNotFoundError as e:
-        raise unknown from e
-    return v
+        if v in _ZONES:
+            ZoneInfo(v)
+            return v
+    except ZoneInfoNotFoundError:
+        pass
+    # A stable `code` (unknown_time_zone) lets a client say it in its own words.
+    raise PydanticCustomError("unknown_time_zone", "unknown IANA time zone '{zone}'", {"zone": v})
 
 
 def _usable(zone: str) -> bool:

@@ -63,7 +63,7 @@ async def get_organization(
     response_model=OrganizationRead,
     summary="Update a facility (its own clinicians keep local_resources current; If-Match "
     "honoured when sent)",
-    responses=problem_responses(401, 403, 404, 412, 422),
+    responses=problem_responses(401, 403, 404, 409, 412, 422),
 )
 async def update_organization(
     session: SessionDep,

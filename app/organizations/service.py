@@ -64,22 +64,29 @@ async def read(session: AsyncSession, actor: Principal, org_id: str) -> dict[str
     return rows[0]
 
 
+async def _refuse_same_name(
+    session: AsyncSession, name: str, country: str, other_than: str | None = None
+) -> None:
+    """Two facilities of one name in one country cannot be told apart where people pick one
+    (whom to invite, where a round is hosted): registering or renaming into one is refused."""
+    stmt = select(col(Organization.id)).where(
+        func.lower(col(Organization.name)) == name.strip().lower(),
+        col(Organization.country) == country,
+    )
+    if other_than is not None:
+        stmt = stmt.where(col(Organization.id) != other_than)
+    same = await session.scalar(stmt)
+    if same is not None:
+        raise FacilityExists(
+            f"A facility named {name!r} is already registered in {country}.",
+            organization_id=same,
+        )
+
+
 async def create(session: AsyncSession, actor: Principal, data: dict[str, Any]) -> Organization:
     if not actor.is_staff:
         raise RoleForbidden("Only coordinators and admins register facilities.")
-    # Two facilities of one name in one country cannot be told apart where people pick one
-    # (whom to invite, where a round is hosted): a second registration is refused.
-    same = await session.scalar(
-        select(col(Organization.id)).where(
-            func.lower(col(Organization.name)) == data["name"].strip().lower(),
-            col(Organization.country) == data["country"],
-        )
-    )
-    if same is not None:
-        raise FacilityExists(
-            f"A facility named {data['name']!r} is already registered in {data['country']}.",
-            organization_id=same,
-        )
+    await _refuse_same_name(session, data["name"], data["country"])
     org = Organization(**data)
     session.add(org)
     await session.flush()
@@ -159,6 +166,8 @@ async def update(
     # If-Match is optional here (the contract requires it of notes only); when sent, the
     # write lands only on the version it names, even against a writer still in flight.
     check_if_match(if_match, etag(org.version), what="facility")
+    if "name" in data:
+        await _refuse_same_name(session, data["name"], org.country, other_than=org.id)
     if not data:
         return org  # nothing changes: neither the version nor the time
     conditional = bool(if_match and if_match.strip())

@@ -35,3 +35,21 @@ async def test_the_same_name_in_the_same_country_is_refused(client, factory):
         f"{API}/organizations", headers=h, json={**BODY, "country": "AR", "timezone": "UTC"}
     )
     assert elsewhere.status_code == 201
+
+
+async def test_renaming_into_another_facilitys_name_is_refused_too(client, factory):
+    h = factory.headers(await factory.make_user(Role.coordinator))
+    first = (await client.post(f"{API}/organizations", headers=h, json=BODY)).json()
+    other = await client.post(
+        f"{API}/organizations", headers=h, json={**BODY, "name": "Puesto de Salud Yacuiba"}
+    )
+    r = await client.patch(
+        f"{API}/organizations/{other.json()['id']}", headers=h, json={"name": BODY["name"]}
+    )
+    assert_problem(r, 409, "facility-exists")
+    assert r.json()["organization_id"] == first["id"]
+    # Its own name again (or another case of it) is no clash.
+    r = await client.patch(
+        f"{API}/organizations/{first['id']}", headers=h, json={"name": BODY["name"].upper()}
+    )
+    assert r.status_code == 200, r.text
