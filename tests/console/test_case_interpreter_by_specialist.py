@@ -34,6 +34,25 @@ async def _user(c: httpx.AsyncClient, admin: dict[str, str], who: str, role: str
     return r.json()
 
 
+async def _needs_interpreter(c: httpx.AsyncClient, clinician: dict[str, str], ref: str) -> str:
+    """A case whose patient speaks Quechua only: it needs an interpreter."""
+    r = await c.post(
+        "/api/v1/cases",
+        headers=clinician,
+        json={
+            "specialty": "dermatology",
+            "urgency": "routine",
+            "question": "Itchy rash; the grandmother speaks Quechua only.",
+            "patient": {"reference": ref, "age_years": 71, "sex": "female"},
+            "languages": ["qu"],
+            "interpreter_needed": True,
+            "consent": {"obtained": True, "method": "verbal"},
+        },
+    )
+    r.raise_for_status()
+    return str(r.json()["id"])
+
+
 async def test_the_assigned_specialist_adds_the_interpreter_the_case_needs(app, factory):
     async with seeded_console(app, factory) as (base, b, prog):
         async with httpx.AsyncClient(base_url=base, timeout=20) as c:
@@ -41,21 +60,7 @@ async def test_the_assigned_specialist_adds_the_interpreter_the_case_needs(app, 
             admin = {"Authorization": f"Bearer {await token(c, ADMIN)}"}
             interpreter = await _user(c, admin, "quispe", "interpreter")
             second = await _user(c, admin, "novak", "specialist")
-            r = await c.post(
-                "/api/v1/cases",
-                headers=h["clinician"],
-                json={
-                    "specialty": "dermatology",
-                    "urgency": "routine",
-                    "question": "Itchy rash; the grandmother speaks Quechua only.",
-                    "patient": {"reference": "HSR-9090", "age_years": 71, "sex": "female"},
-                    "languages": ["qu"],
-                    "interpreter_needed": True,
-                    "consent": {"obtained": True, "method": "verbal"},
-                },
-            )
-            r.raise_for_status()
-            case_id = r.json()["id"]
+            case_id = await _needs_interpreter(c, h["clinician"], "HSR-9090")
             offer = await pending_offer(c, h, case_id, prog.people["specialist"]["id"])
             (
                 await c.post(f"/api/v1/offers/{offer}/accept", headers=h["specialist"])
@@ -114,21 +119,7 @@ async def test_with_no_interpreter_in_the_programme_she_is_told_who_can_find_one
     async with seeded_console(app, factory) as (base, b, prog):
         async with httpx.AsyncClient(base_url=base, timeout=20) as c:
             h = await bearers(c, prog, "clinician", "specialist", "coordinator")
-            r = await c.post(
-                "/api/v1/cases",
-                headers=h["clinician"],
-                json={
-                    "specialty": "dermatology",
-                    "urgency": "routine",
-                    "question": "Itchy rash; the grandmother speaks Quechua only.",
-                    "patient": {"reference": "HSR-9091", "age_years": 70, "sex": "female"},
-                    "languages": ["qu"],
-                    "interpreter_needed": True,
-                    "consent": {"obtained": True, "method": "verbal"},
-                },
-            )
-            r.raise_for_status()
-            case_id = r.json()["id"]
+            case_id = await _needs_interpreter(c, h["clinician"], "HSR-9091")
             offer = await pending_offer(c, h, case_id, prog.people["specialist"]["id"])
             accepted = await c.post(f"/api/v1/offers/{offer}/accept", headers=h["specialist"])
             accepted.raise_for_status()
