@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Index, Text, UniqueConstraint, false
+from sqlalchemy import Index, Text, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
 
 from app.core.db import Timestamped, json_field, new_id, ts_field, utcnow
@@ -132,8 +132,17 @@ class Offer(Timestamped, table=True):
         # one each, it chose by the indexes' order in the schema, and in one database walked
         # every pending offer (1 ms an accept among 11,000).
         Index("ix_offer_case_status", "case_id", "status"),
-        # A specialist is offered a case at most once: re-offers go down the ranking.
-        UniqueConstraint("case_id", "specialist_id", name="uq_offer_case_specialist"),
+        # One live offer per specialist per case. Automatic re-offers go down the ranking; a
+        # coordinator may offer the case again to someone whose offer lapsed, as a new offer,
+        # so the one that expired stays in the case's record.
+        Index(
+            "uq_offer_case_specialist_pending",
+            "case_id",
+            "specialist_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
     )
 
     id: str = Field(default_factory=lambda: new_id("off"), primary_key=True, max_length=40)

@@ -39,8 +39,11 @@ async def candidates(
         raise Forbidden("Only coordinators and the case's own facility see its candidates.")
     ranking = await rank(session, case_row, limit=limit, explain=explain, now=now)
     rows = await session.execute(
-        select(col(Offer.specialist_id), col(Offer.status)).where(col(Offer.case_id) == case_row.id)
+        select(col(Offer.specialist_id), col(Offer.status))
+        .where(col(Offer.case_id) == case_row.id)
+        .order_by(col(Offer.created_at), col(Offer.id))
     )
+    # Each specialist's last offer: one that expired may have been followed by another.
     offered: dict[str, str] = {sid: status for sid, status in rows.tuples()}
     await audit.append(session, p, "case.candidates", "case", case_row.id)
     return {

@@ -176,14 +176,26 @@ async def lock_case(session: AsyncSession, case_id: str) -> Case:
     return case_row
 
 
-async def _offered_ids(session: AsyncSession, case_id: str) -> list[str]:
-    return list(
-        (
-            await session.scalars(
-                select(col(Offer.specialist_id)).where(col(Offer.case_id) == case_id)
-            )
-        ).all()
+async def _offers_so_far(session: AsyncSession, case_id: str) -> list[tuple[str, str]]:
+    """(specialist, status) of every offer the case has had, oldest first."""
+    rows = await session.execute(
+        select(col(Offer.specialist_id), col(Offer.status))
+        .where(col(Offer.case_id) == case_id)
+        .order_by(col(Offer.created_at), col(Offer.id))
     )
+    return [(sid, status) for sid, status in rows.tuples()]
+
+
+def _not_to_offer(so_far: list[tuple[str, str]], *, chosen: bool) -> set[str]:
+    """Who is not offered the case again. Automatic offers go down the ranking, past
+    everyone already asked (so they end). A coordinator's choice may ask again someone whose
+    offer lapsed (asleep in another time zone, away that day): they never said no, and the
+    same specialist again is often the best care. Whoever declined, or has an offer still
+    open, is not asked again."""
+    latest = dict(so_far)  # each specialist's last offer
+    if not chosen:
+        return set(latest)
+    return {sid for sid, status in latest.items() if status != OfferStatus.expired.value}
 
 
 async def _pending_count(session: AsyncSession, case_id: str) -> int:
@@ -296,9 +308,10 @@ async def offer_next(
     """Offer the case (already locked by the caller) to the next `count` candidates down the
     ranking; when nobody is left and nothing is pending, the case becomes unmatched."""
     now = now or utcnow()
-    taken = await _offered_ids(session, case_row.id)
+    so_far = await _offers_so_far(session, case_row.id)
+    taken = _not_to_offer(so_far, chosen=False)
     ranking = await rank(session, case_row, limit=count, exclude_ids=taken, now=now)
-    offers = await _create(session, case_row, ranking, actor, now, first_rank=len(taken) + 1)
+    offers = await _create(session, case_row, ranking, actor, now, first_rank=len(so_far) + 1)
     if (
         not offers
         and case_row.status != CaseStatus.unmatched.value
@@ -344,13 +357,14 @@ async def _offer_chosen(
     session: AsyncSession, p: Principal, case_row: Case, ids: list[str], now: datetime
 ) -> list[Offer]:
     ids = list(dict.fromkeys(ids))
-    taken = set(await _offered_ids(session, case_row.id))
+    so_far = await _offers_so_far(session, case_row.id)
+    taken = _not_to_offer(so_far, chosen=True)
     ranking = await rank(
         session, case_row, limit=len(ids), only_ids=ids, exclude_ids=taken, now=now
     )
     eligible = {c.specialist_id for c in ranking.candidates}
     if eligible == set(ids):
-        return await _create(session, case_row, ranking, p, now, first_rank=len(taken) + 1)
+        return await _create(session, case_row, ranking, p, now, first_rank=len(so_far) + 1)
     # Someone cannot take it: rank again with the reasons (the exclusion queries cost as
     # much as the ranking, so only a refusal pays for them).
     ranking = await rank(
@@ -371,7 +385,7 @@ async def _offer_chosen(
         raise InvalidOfferTarget(
             "Some chosen specialists cannot be offered this case.", errors=errors
         )
-    return await _create(session, case_row, ranking, p, now, first_rank=len(taken) + 1)
+    return await _create(session, case_row, ranking, p, now, first_rank=len(so_far) + 1)
 
 
 # ---------------------------------------------------------------- withdrawing offers

@@ -70,7 +70,10 @@ class CandidateRead(ReadModel):
     next_window_in_minutes: int | None
     active_cases: int
     max_active_cases: int
-    offer_status: str | None = Field(description="This specialist's offer for the case, if any")
+    offer_status: str | None = Field(
+        description="This specialist's latest offer of the case, if any (a coordinator may offer "
+        "it again to someone whose offer expired)"
+    )
 
 
 class ExcludedRead(BaseModel):

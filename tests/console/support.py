@@ -151,7 +151,7 @@ async def pending_offer(
         json={"specialist_ids": [specialist_id]},
     )
     # 422: the server's own worker offered her the case first (auto-offer), and a
-    # specialist is offered a case once. That offer is the one she holds.
+    # specialist holds one open offer of a case. That offer is the one she holds.
     assert r.status_code in (201, 422), r.text
     r = await c.get(
         "/api/v1/offers", params={"case_id": case, "status": "pending"}, headers=h["specialist"]

@@ -188,14 +188,14 @@ export async function candidates(main, kase, reload) {
     h('thead', {}, h('tr', {}, ...['', 'field.name', 'candidates.score', 'candidates.parts', 'candidates.now', 'candidates.load', 'field.status']
       .map((k) => h('th', { scope: 'col', text: k ? t(k) : '' })))),
     h('tbody', {}, ...res.items.map((c, i) => h('tr', {},
-      // One offer per specialist per case: someone offered it before is shown, not offered again.
-      h('td', { class: 'inline' }, h('input', { type: 'checkbox', name: 'specialist_ids', value: c.specialist_id, id: `cand-${i}`, 'aria-label': c.name, disabled: !!c.offer_status })),
+      // Someone asked before is shown, not asked again, unless their offer lapsed unanswered.
+      h('td', { class: 'inline' }, h('input', { type: 'checkbox', name: 'specialist_ids', value: c.specialist_id, id: `cand-${i}`, 'aria-label': c.name, disabled: !!c.offer_status && c.offer_status !== 'expired' })),
       h('td', { class: 'inline' }, h('label', { for: `cand-${i}`, text: c.name })),
       h('td', { text: fmtNumber(c.score, 2) }),
       h('td', { class: 'muted', text: Object.entries(c.parts).map(([k, v]) => `${label('part', k)} ${fmtNumber(v, 2)}`).join(' · ') }),
       h('td', { text: c.available_now ? t('yes') : t('no') }),
       h('td', { text: `${c.active_cases}/${c.max_active_cases}` }),
-      h('td', { text: c.offer_status ? label('offer', c.offer_status) : '' })))));
+      h('td', { text: c.offer_status === 'expired' ? t('candidates.ask_again') : c.offer_status ? label('offer', c.offer_status) : '' })))));
   labelCells(table);
   const reasons = (codes) => codes.map((r) => label('exclusion', r)).join(', ');
   $('#excluded-list', main).replaceChildren(...excluded.map((x) => h('li', { text: `${x.name}: ${reasons(x.reasons)}` })));
