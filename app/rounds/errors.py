@@ -1,5 +1,7 @@
 """The rounds' refusals, and the one way a lost unique-key race becomes a 409."""
 
+from datetime import datetime
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,6 +35,13 @@ class OccurrenceChangesLost(Conflict):
     code, title = "occurrence-changes-lost", "Occurrence changes would be lost"
 
 
+class OccurrenceSlotTaken(Conflict):
+    """Another occurrence of the round would start at the same instant (an occurrence is
+    named by its start: two at one start cannot both be named)."""
+
+    code, title = "occurrence-slot-taken", "Another occurrence starts then"
+
+
 class OccurrenceNotStarted(Conflict):
     """Attendance is recorded once the occurrence has begun."""
 
@@ -41,6 +50,25 @@ class OccurrenceNotStarted(Conflict):
 
 class AgendaItemNotFound(NotFound):
     """No such agenda item on this occurrence."""
+
+
+def slot_taken(
+    detail: str, clashes: list[tuple[datetime, datetime, datetime]]
+) -> OccurrenceSlotTaken:
+    """The refusal of one move, or of a schedule change, that would put an occurrence at
+    another's start; `clashes` holds (original start, moved to, the original start of the
+    occurrence already starting then)."""
+    return OccurrenceSlotTaken(
+        detail,
+        clashes=[
+            {
+                "original_start": rec.rfc3339(original),
+                "moved_to": rec.rfc3339(moved_to),
+                "taken_by": rec.rfc3339(taken_by),
+            }
+            for original, moved_to, taken_by in clashes
+        ],
+    )
 
 
 def invalid_schedule(e: rec.RecurrenceError) -> Unprocessable:

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.core.clock import utcnow
-from app.core.errors import Conflict, Unprocessable
+from app.core.errors import Unprocessable
 from app.core.pagination import decode_cursor, encode_cursor
 from app.core.principal import Principal
 from app.rounds import recurrence as rec
@@ -18,9 +18,10 @@ from app.rounds.errors import (
     OccurrenceNotFound,
     flush_unique,
     invalid_schedule,
+    slot_taken,
 )
 from app.rounds.models import RoundOccurrenceException, RoundSeries
-from app.rounds.participants import announce
+from app.rounds.participants import announce, plain_instant
 from app.rounds.schedule import as_exceptions, exception_rows, rule_of
 
 MAX_OCCURRENCE_RANGE = timedelta(days=731)
@@ -183,15 +184,22 @@ async def move_occurrence(
     except rec.RecurrenceError as e:
         raise invalid_schedule(e) from e
     if new_start != original:
-        clash = rec.is_occurrence(rule_of(series), new_start) or await session.scalar(
-            select(col(RoundOccurrenceException.id)).where(
+        # Its start names an occurrence: one starting there already (as scheduled, or moved
+        # there) keeps it. A schedule change is held to the same rule (rehome.Plan).
+        taken_by = new_start if rec.is_occurrence(rule_of(series), new_start) else None
+        taken_by = taken_by or await session.scalar(
+            select(col(RoundOccurrenceException.occurrence_start)).where(
                 col(RoundOccurrenceException.series_id) == series.id,
                 col(RoundOccurrenceException.moved_to) == new_start,
                 col(RoundOccurrenceException.occurrence_start) != original,
             )
         )
-        if clash:
-            raise Conflict("Another occurrence of this round starts then.")
+        if taken_by is not None:
+            raise slot_taken(
+                "Another occurrence of this round starts on "
+                f"{plain_instant(new_start, series.timezone)}: move this one to another time.",
+                [(original, new_start, taken_by)],
+            )
     exc = _exception_row(session, series, original, exc)
     exc.moved_to = None if new_start == original else new_start
     exc.moved_duration_minutes = data.get("duration_minutes")

@@ -62,6 +62,11 @@ def to_local_string(instant: datetime, tz: ZoneInfo) -> str:
     return instant.astimezone(tz).strftime(LOCAL_FORMAT)
 
 
+def rfc3339(instant: datetime) -> str:
+    """A UTC instant as occurrences are named: 2026-12-08T23:00:00Z."""
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def normalize_rule_text(text: str) -> str:
     text = text.strip()
     if text.upper().startswith("RRULE:"):

@@ -5,7 +5,10 @@ A new wall time or zone changes every original start, so a row follows its occur
 new schedule's occurrence on the same day (18:00 on 8 December -> 17:00 on 8 December). A
 cancellation or a move whose day the new schedule does not have cannot follow: `plan` names
 them, and the change is refused unless whoever makes it says to discard them (a coordinator
-who moved an occurrence or cancelled one never finds it undone unseen).
+who moved an occurrence or cancelled one never finds it undone unseen). A move keeps the
+instant it was moved to; when the new schedule has an occurrence of its own starting then,
+the change is refused as a single move onto a taken start is (two occurrences at one start
+cannot both be named by it), whatever is said about discarding.
 """
 
 from collections.abc import Iterable, Sequence
@@ -19,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.rounds import recurrence as rec
-from app.rounds.errors import OccurrenceChangesLost
+from app.rounds.errors import OccurrenceChangesLost, OccurrenceSlotTaken, slot_taken
 from app.rounds.models import RoundAgendaItem, RoundAttendance, RoundOccurrenceException
 from app.rounds.participants import plain_instant
 
@@ -44,10 +47,18 @@ async def rows_since(
 
 
 class Plan:
-    """Where the cancellations and moves of a series go under a new schedule."""
+    """Where the cancellations and moves of a series go under a new schedule.
+
+    `staying` are the moves of occurrences before the change (a split leaves them with the
+    old series): they go nowhere, but they too may not start where the new schedule does.
+    """
 
     def __init__(
-        self, rows: Iterable[RoundOccurrenceException], rule: rrule, old_zone: ZoneInfo
+        self,
+        rows: Iterable[RoundOccurrenceException],
+        rule: rrule,
+        old_zone: ZoneInfo,
+        staying: Iterable[RoundOccurrenceException] = (),
     ) -> None:
         self.kept: list[Move[RoundOccurrenceException]] = []
         self.lost: list[RoundOccurrenceException] = []
@@ -59,9 +70,23 @@ class Plan:
             else:
                 taken.add(key)
                 self.kept.append((row, key))
+        # A move that lands on its own occurrence's new start is no move (see `rehome`);
+        # one that lands on another occurrence's start of the new schedule is a clash.
+        moved = [*self.kept, *((r, r.occurrence_start) for r in staying)]
+        self.clashes: list[RoundOccurrenceException] = [
+            row
+            for row, key in moved
+            if row.moved_to is not None
+            and row.moved_to != key
+            and rec.is_occurrence(rule, row.moved_to)
+        ]
 
     def check(self, zone: str, discard: bool) -> None:
-        """Refuse a change that would drop some, unless told to discard them."""
+        """Refuse a change that would put two occurrences at one start, or drop some
+        cancellations or moves unless told to discard them. The clash first: discarding
+        cannot settle it, so she is not asked to agree to a loss only to be refused."""
+        if self.clashes:
+            raise clash_problem(self.clashes, zone)
         if self.lost and not discard:
             raise lost_problem(self.lost, zone)
 
@@ -70,7 +95,33 @@ async def plan(
     session: AsyncSession, series_id: str, rule: rrule, since: datetime, old_zone: str
 ) -> Plan:
     rows = await rows_since(session, RoundOccurrenceException, series_id, since)
-    return Plan(rows, rule, rec.zone(old_zone))
+    staying = (
+        await session.scalars(
+            select(RoundOccurrenceException).where(
+                col(RoundOccurrenceException.series_id) == series_id,
+                col(RoundOccurrenceException.occurrence_start) < since,
+                col(RoundOccurrenceException.moved_to).is_not(None),
+                col(RoundOccurrenceException.cancelled).is_(False),
+            )
+        )
+    ).all()
+    return Plan(rows, rule, rec.zone(old_zone), staying)
+
+
+def clash_problem(clashes: list[RoundOccurrenceException], zone: str) -> OccurrenceSlotTaken:
+    said = [
+        f"the occurrence of {plain_instant(row.occurrence_start, zone)}, moved to "
+        f"{plain_instant(row.moved_to, zone)}{' (and cancelled)' if row.cancelled else ''}"
+        for row in clashes
+        if row.moved_to is not None
+    ]
+    return slot_taken(
+        "Under the new schedule, an occurrence of this round would start at the same time as "
+        f"{'; '.join(said)}. Move "
+        f"{'that occurrence' if len(clashes) == 1 else 'those occurrences'} to another time "
+        "first, or choose another schedule; nothing was changed.",
+        [(row.occurrence_start, row.moved_to, row.moved_to) for row in clashes if row.moved_to],
+    )
 
 
 def lost_problem(lost: list[RoundOccurrenceException], zone: str) -> OccurrenceChangesLost:
@@ -90,13 +141,9 @@ def lost_problem(lost: list[RoundOccurrenceException], zone: str) -> OccurrenceC
         "to save the schedule without them.",
         lost=[
             {
-                "original_start": row.occurrence_start.astimezone(UTC).strftime(
-                    "%Y-%m-%dT%H:%M:%SZ"
-                ),
+                "original_start": rec.rfc3339(row.occurrence_start),
                 "cancelled": row.cancelled,
-                "moved_to": row.moved_to.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-                if row.moved_to
-                else None,
+                "moved_to": rec.rfc3339(row.moved_to) if row.moved_to else None,
                 "reason": row.reason,
             }
             for row in lost

@@ -108,7 +108,7 @@ async def get_round(
     response_model=RoundRead,
     summary="Edit a series; schedule edits (or any edit with effective_from) split a "
     "series that already began: the old one ends, the answer is the new one",
-    responses=problem_responses(401, 403, 404, 412, 415, 422),
+    responses=problem_responses(401, 403, 404, 409, 412, 415, 422),
 )
 async def update_round(
     session: SessionDep,

@@ -86,14 +86,18 @@ class RoundUpdate(RequestBody):
         default=None,
         description="Apply the change to occurrences from this instant on. When occurrences "
         "before it exist, the series ends before it (UNTIL) and a new series "
-        "carries on; schedule changes without it take effect from now.",
+        "carries on; schedule changes without it take effect from now. The new series may "
+        "start earlier on this instant's day (from an occurrence at 18:00, at 17:00 that "
+        "day), after the occurrences kept and not in the past; an earlier day is refused.",
     )
     discard_occurrence_changes: bool = Field(
         default=False,
         description="A schedule change keeps each cancelled or moved occurrence on its day "
         "under the new schedule; one whose day the new schedule does not have is refused "
         "(409 occurrence-changes-lost, naming them in `lost`) unless this is true, which "
-        "drops them.",
+        "drops them. A moved occurrence keeps the instant it was moved to: a new schedule "
+        "with an occurrence of its own starting then is refused whatever this says (409 "
+        "occurrence-slot-taken, naming them in `clashes`), as a move onto a taken start is.",
     )
 
 

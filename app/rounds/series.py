@@ -181,7 +181,9 @@ def _continuation(
     sched = Schedule(
         tz_name, start_local, changed.get("duration_minutes", old.duration_minutes), rule_text
     )
-    if sched.starts_at < split_at:
+    if sched.starts_at < split_at and not _same_day_earlier(old, sched, split_at, last_kept):
+        # The old series keeps every occurrence before split_at: a new series starting
+        # sooner would apply the change before the date given and share days with it.
         raise Unprocessable(
             "The new schedule would start before effective_from.",
             errors=[
@@ -189,6 +191,25 @@ def _continuation(
             ],
         )
     return sched
+
+
+def _same_day_earlier(
+    old: RoundSeries, sched: Schedule, split_at: datetime, last_kept: datetime
+) -> bool:
+    """Whether a new schedule starting before `split_at` starts its day, as meant.
+
+    "From the 14 December round (18:00), at 17:00": the new series begins an hour before
+    the instant named, on its day (its date in the old zone, read in the new one, as a
+    cancellation or a move follows its occurrence), with that occurrence. Only after the
+    last occurrence the old series keeps, and not before now (a change from now on would
+    otherwise start in the past).
+    """
+    day = split_at.astimezone(rec.zone(old.timezone)).date()
+    return (
+        sched.starts_at.astimezone(rec.zone(sched.timezone)).date() == day
+        and sched.starts_at > last_kept
+        and sched.starts_at >= utcnow()
+    )
 
 
 async def _split(

@@ -9,6 +9,7 @@
 // says when it was to be (in the viewer's time, with its weekday) and the reason given.
 // A schedule change that would drop a cancelled or moved occurrence (its day is not in the
 // new schedule) is refused by the API, naming them: she is asked, and saves again knowingly.
+// One that would start an occurrence where another was moved to is refused outright: said.
 // "Now" is the server's: the occurrences come from its clock (a browser's may be wrong).
 import {
   $, ApiError, all, api, busy, factRows, fillForm, fmt, fmtTime, formData, h, label, lang, navigate, say, session, showProblem, t, userName, zoneChoices,
@@ -87,6 +88,16 @@ async function clash(problem, person) {
 const lostSaid = (lost) => lost.map((x) => (x.cancelled
   ? t('rounds.lost_cancelled', { when: fmt(x.original_start) })
   : t('rounds.lost_moved', { when: fmt(x.original_start), to: fmt(x.moved_to) }))).join('; ');
+
+// An occurrence would start where another does (the API's occurrence-slot-taken), in the
+// viewer's time: a move onto a taken start, or a schedule change with an occurrence of its
+// own where one was moved to. Null: the API's words, as they came.
+const slotTaken = (problem, schedule) => {
+  const clashes = problem.clashes || [];
+  if (!clashes.length) return null;
+  if (!schedule) return t('rounds.slot_taken', { when: fmt(clashes[0].moved_to) });
+  return t('rounds.slot_taken_schedule', { list: clashes.map((x) => t('rounds.lost_moved', { when: fmt(x.original_start), to: fmt(x.moved_to) })).join('; ') });
+};
 
 export default async function round(main, { round_id: id }) {
   const me = session.me;
@@ -280,6 +291,7 @@ export default async function round(main, { round_id: id }) {
   const edit = $('#edit-form', main);
   const picker = rulePicker(edit, $('#e-repeat', main), $('#e-rrule-says', main), () => edit.timezone.value);
   let filled = {}; // the series form as filled from the round: a save sends what differs
+  let offered = ''; // the start filled in, before she picks an occurrence to apply from
   const changes = () => Object.fromEntries(Object.entries(formData(edit)).filter(([k, v]) => v !== filled[k]));
   const ifMatch = () => ({ 'If-Match': `"${r.version}"` });
   const path = (o) => `/rounds/${id}/occurrences/${encodeURIComponent(o.original_start)}`;
@@ -301,10 +313,26 @@ export default async function round(main, { round_id: id }) {
       starts_at_local: began && next ? next.start_local : r.starts_at_local, rrule: sameRule(r.rrule),
       effective_from: null, teaching_topic: r.teaching_topic, join_url: r.join_url ?? null,
     };
+    offered = filled.starts_at_local;
     fillForm(edit, filled);
     picker.match();
   }
   fillEdit();
+  // "From the 14 December round, at 17:00": the start's date follows the occurrence she
+  // applies the change from (its day in the series' zone, as the API reads it), unless she
+  // typed a date of her own; the time stays hers. Only what she changes is sent.
+  const dayOf = (instant) => {
+    const parts = new Intl.DateTimeFormat('en-GB', { timeZone: r.timezone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(new Date(instant));
+    const part = (type) => parts.find((x) => x.type === type).value;
+    return `${part('year')}-${part('month')}-${part('day')}`;
+  };
+  edit.effective_from.addEventListener('change', () => {
+    const from = edit.effective_from.value;
+    const day = from ? dayOf(from) : offered.slice(0, 10);
+    const start = edit.starts_at_local;
+    if (start.value.slice(0, 10) === filled.starts_at_local.slice(0, 10)) start.value = day + start.value.slice(10);
+    filled.starts_at_local = day + offered.slice(10);
+  });
   zoneChoices(edit.timezone);
   edit.timezone.addEventListener('input', picker.tell);
   // The specialties only when she opens the form: a slow link loads the page without them.
@@ -332,6 +360,7 @@ export default async function round(main, { round_id: id }) {
   // the round as it is now and keeps what she changed in the series form, to save again.
   async function refused(form, err) {
     if (!(err instanceof ApiError)) { say(t('error.offline'), 'error'); return; }
+    if (err.problem.type?.endsWith('/occurrence-slot-taken')) err.message = slotTaken(err.problem, form === edit) || err.message;
     if (err.status !== 412) { showProblem(form, err); return; }
     const mine = changes();
     try { await reread(select.value); } catch (again) { say(again.message, 'error'); return; }
