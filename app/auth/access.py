@@ -6,6 +6,16 @@ from sqlmodel import col
 from app.auth.models import User
 from app.core.principal import Principal, Role, RoleForbidden, Scope
 
+# Whom each role sees beyond themselves, by role (a clinician also sees her own facility's
+# colleagues). Remote people see who cases are routed to and who routes them. A specialist
+# also sees interpreters: a case's assigned specialist may add one to it
+# (app.cases.service.add_participant), so she must be able to find one.
+_ROLES_SEEN: dict[Role, tuple[Role, ...]] = {
+    Role.clinician: (Role.specialist, Role.interpreter, Role.coordinator),
+    Role.specialist: (Role.coordinator, Role.specialist, Role.interpreter),
+    Role.interpreter: (Role.coordinator, Role.specialist),
+}
+
 
 def visible_users(p: Principal) -> ColumnElement[bool]:
     """The WHERE clause for users this principal may see."""
@@ -17,20 +27,10 @@ def visible_users(p: Principal) -> ColumnElement[bool]:
         return col(User.organization_id) == p.organization_id
     if p.is_staff:
         return true()
+    by_role = col(User.role).in_([r.value for r in _ROLES_SEEN[p.role]])
     if p.role is Role.clinician:
-        # A clinician sees their colleagues, and the remote people cases are routed to.
-        return (col(User.organization_id) == p.organization_id) | col(User.role).in_(
-            [Role.specialist.value, Role.interpreter.value, Role.coordinator.value]
-        )
-    if p.role is Role.specialist:
-        # A case's assigned specialist may add an interpreter to it
-        # (app.cases.service.add_participant), so she must be able to find one.
-        return (col(User.id) == p.id) | col(User.role).in_(
-            [Role.coordinator.value, Role.specialist.value, Role.interpreter.value]
-        )
-    return (col(User.id) == p.id) | col(User.role).in_(
-        [Role.coordinator.value, Role.specialist.value]
-    )
+        return (col(User.organization_id) == p.organization_id) | by_role
+    return (col(User.id) == p.id) | by_role
 
 
 def can_create(p: Principal, role: Role) -> None:

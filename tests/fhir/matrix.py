@@ -47,6 +47,11 @@ async def _practitioner(w: World):
     return f"{FHIR}/Practitioner/{u.id}", None
 
 
+async def _interpreter(w: World):
+    u = await w.f.make_user(Role.interpreter)
+    return f"{FHIR}/Practitioner/{u.id}", None
+
+
 async def _organization(w: World):
     return f"{FHIR}/Organization/{w.org_a.id}", None
 
@@ -84,6 +89,14 @@ CASE = {
 }
 # A facility's clinician, as GET /users/{id} shows them.
 COLLEAGUE = {**CASE}
+# An interpreter, as GET /users/{id} shows her: the clinicians and the specialists who may
+# add one to a case find her; another interpreter does not, nor does a facility's app.
+INTERPRETER = {
+    **CASE,
+    "clinician_b": 200,
+    "specialist": 200,
+    "client_a": 404,
+}
 # A facility, as GET /organizations/{id} shows it.
 FACILITY = {**CASE, "specialist": 200, "interpreter": 200}
 
@@ -92,6 +105,7 @@ ROWS = [
     Row("GET", f"{FHIR}/Task/{{case_id}}", _task, CASE),
     Row("GET", f"{FHIR}/Communication/{{message_id}}", _communication, CASE),
     Row("GET", f"{FHIR}/Practitioner/{{user_id}}", _practitioner, COLLEAGUE),
+    Row("GET", f"{FHIR}/Practitioner/{{user_id}}", _interpreter, INTERPRETER),
     Row("GET", f"{FHIR}/Organization/{{organization_id}}", _organization, FACILITY),
     # Rounds: staff, the host facility and its apps (rounds:read); others 404.
     Row("GET", f"{FHIR}/Appointment/{{occurrence_id}}", _appointment, CASE),
