@@ -91,7 +91,7 @@ def wrk_script(t: Target, nonce: str) -> str:
 {_THREADS}
 local counter = 0
 local method = {_lua_str(t.method)}
-local path = {_lua_str(t.path)}
+local paths = {{ {", ".join(_lua_str(x) for x in (t.paths or (t.path,)))} }}
 local body = {_lua_str(body) if body is not None else "nil"}
 request = function()
   counter = counter + 1
@@ -99,7 +99,7 @@ request = function()
   local h = {{}}
 {header_lines}
   if {idem} then h["Idempotency-Key"] = u end
-  local p = (path:gsub("%$UNIQUE", u))
+  local p = (paths[(counter - 1) % #paths + 1]:gsub("%$UNIQUE", u))
   local b = body and (body:gsub("%$UNIQUE", u)) or nil
   return wrk.format(method, p, h, b)
 end

@@ -25,7 +25,9 @@ UNIQUE = "$UNIQUE"
 class Target:
     """One endpoint under load. `body` is sent as JSON (a str is sent as is).
 
-    POSTs get a fresh Idempotency-Key per request unless `idempotency_key` is False. `lua`
+    POSTs get a fresh Idempotency-Key per request unless `idempotency_key` is False. With
+    `paths`, requests take them in turn (the load spread over several resources); `path` is
+    the one checked before the load. `lua`
     replaces the generated request function entirely (a wrk script defining `request`);
     the harness still appends its own `done` reporter.
     """
@@ -37,6 +39,7 @@ class Target:
     body: Any = None
     lua: str | None = None
     idempotency_key: bool = True
+    paths: tuple[str, ...] = ()
     # The statuses that count as success (anything else is reported as errors).
     expect_status: tuple[int, ...] = (200, 201)
 

@@ -1,7 +1,7 @@
 """The other hot routes of issue 13, side by side with the cases routes: a specialist's
-inbox of offers and the accept of one, a case's messages (read and write), a case read, a
-signed consult note, the facility's follow-ups, and a facility read. (`GET /me` is in the
-foundation scenario.)
+inbox of offers and the accept of one, a case's messages (read and write: on one case, and
+spread over sixteen), a case read, a signed consult note, the facility's follow-ups, and a
+facility read. (`GET /me` is in the foundation scenario.)
 
 Each is a route on the ordinary request pipeline (dependencies, session, visibility rule,
 audit row), beside the two cases routes.
@@ -31,6 +31,15 @@ async def targets(ctx: Any) -> list[Target]:
     assigned = await ctx.f.make_case(
         org.id, assigned_specialist_id=specialist.id, submitted_by_id=clinician.id
     )
+    # The same write spread over consults going on at once (sixteen connections, sixteen
+    # cases): a case's writers queue on its message number (app/consults/service.py), so
+    # the target above measures that queue as much as the route.
+    rooms = [
+        await ctx.f.make_case(
+            org.id, assigned_specialist_id=specialist.id, submitted_by_id=clinician.id
+        )
+        for _ in range(15)
+    ]
     for i in range(30):
         offered = await ctx.f.make_case(org.id, status="offered", patient_reference=f"HR-{i}")
         await ctx.f.make_offer(offered.id, specialist.id)
@@ -73,6 +82,14 @@ async def targets(ctx: Any) -> list[Target]:
             messages,
             headers=cl,
             body={"body": "Rash spreading after two days of cream.", "client_msg_id": UNIQUE},
+        ),
+        Target(
+            "POST /api/v1/cases/{id}/messages (16 cases)",
+            "POST",
+            messages,
+            headers=cl,
+            body={"body": "Fever down since this morning.", "client_msg_id": UNIQUE},
+            paths=(messages, *(f"/api/v1/cases/{c.id}/messages" for c in rooms)),
         ),
         Target("GET /api/v1/cases/{id}/messages", "GET", f"{messages}?limit=50", sp),
         Target("GET /api/v1/cases/{id} (specialist)", "GET", f"/api/v1/cases/{assigned.id}", sp),
