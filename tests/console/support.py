@@ -9,7 +9,7 @@ import struct
 import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -268,6 +268,25 @@ async def seeded_console(app: Any, factory: Any) -> AsyncIterator[tuple[str, Any
     async with inprocess_server(app) as host, browser() as b:
         base = f"http://{host}"
         yield base, b, await seed(base)
+
+
+async def london_page(b: Any, at: datetime | None = None, **options: Any) -> tuple[Any, Any]:
+    """A browser context in British English in London (a round's times are said in her
+    zone), its clock pinned to the tests' own (or `at`), and a page in it."""
+    from app.core.clock import utcnow
+
+    ctx = await b.new_context(locale="en-GB", timezone_id="Europe/London", **options)
+    await ctx.clock.set_fixed_time(at or utcnow())
+    return ctx, await ctx.new_page()
+
+
+async def status_says(page: Any, *words: str) -> str:
+    """The status line once it says all of `words`."""
+    await page.wait_for_function(
+        "(ws) => ws.every((w) => document.getElementById('status').textContent.includes(w))",
+        arg=list(words),
+    )
+    return str(await page.inner_text("#status"))
 
 
 async def sign_in(page: Any, base: str, email: str, lands_on: str) -> None:

@@ -21,11 +21,13 @@ from app.core.clock import utcnow
 from tests.console.support import (
     axe_violations,
     bearers,
+    london_page,
     make_round,
     ready,
     seeded_console,
     settled,
     sign_in,
+    status_says,
 )
 
 HOST = "Hospital San Roque"
@@ -40,20 +42,6 @@ async def _occurrences(c: httpx.AsyncClient, auth: dict[str, str], rid: str) -> 
     )
     r.raise_for_status()
     return list(r.json()["items"])
-
-
-async def _page(b: Any) -> tuple[Any, Any]:
-    ctx = await b.new_context(locale="en-GB", timezone_id="Europe/London")
-    await ctx.clock.set_fixed_time(utcnow())
-    return ctx, await ctx.new_page()
-
-
-async def _status(page: Any, *words: str) -> str:
-    await page.wait_for_function(
-        "(ws) => ws.every((w) => document.getElementById('status').textContent.includes(w))",
-        arg=list(words),
-    )
-    return str(await page.inner_text("#status"))
 
 
 async def test_cancelled_occurrences_show_and_survive_a_new_start_time(app, factory):
@@ -91,7 +79,7 @@ async def test_cancelled_occurrences_show_and_survive_a_new_start_time(app, fact
             r.raise_for_status()
 
             errors: list[str] = []
-            ctx, page = await _page(b)
+            ctx, page = await london_page(b)
             page.on("pageerror", lambda e: errors.append(str(e)))
             await sign_in(page, base, prog.email("coordinator"), "queue")
 
@@ -133,7 +121,7 @@ async def test_cancelled_occurrences_show_and_survive_a_new_start_time(app, fact
             await page.fill("#e-start", start[:11] + "17:00")
             await page.click("#edit-form button[type=submit]")
             await settled(page)
-            await _status(page, "Saved")
+            await status_says(page, "Saved")
             after = await _occurrences(c, coord, rid)
             assert [(o["moved"], o["cancelled"]) for o in after[:4]] == [
                 (False, False),
@@ -166,7 +154,7 @@ async def test_cancelled_occurrences_show_and_survive_a_new_start_time(app, fact
             await page.fill("#e-start", f"{next_day}T17:00")
             await page.click("#edit-form button[type=submit]")
             await settled(page)
-            await _status(page, "Not saved")
+            await status_says(page, "Not saved")
             assert len(said) == 1
             assert "the cancellation of" in said[0] and "moved to" in said[0], said
             assert await _occurrences(c, coord, rid) == after
@@ -174,7 +162,7 @@ async def test_cancelled_occurrences_show_and_survive_a_new_start_time(app, fact
             # Yes: the new schedule, without them.
             await page.click("#edit-form button[type=submit]")
             await settled(page)
-            await _status(page, "Saved")
+            await status_says(page, "Saved")
             now = await _occurrences(c, coord, rid)
             assert now[0]["start_local"] == f"{next_day}T17:00"
             assert not any(o["moved"] or o["cancelled"] for o in now)
@@ -187,7 +175,7 @@ async def test_cancelled_occurrences_show_and_survive_a_new_start_time(app, fact
                 headers=coord,
             )
             r.raise_for_status()
-            spec_ctx, spec = await _page(b)
+            spec_ctx, spec = await london_page(b)
             spec.on("pageerror", lambda e: errors.append(str(e)))
             await sign_in(spec, base, prog.email("specialist"), "inbox")
             await spec.goto(f"{base}/rounds/{rid}?start={now[1]['original_start']}")

@@ -21,11 +21,13 @@ from app.core.clock import utcnow
 from tests.console.support import (
     axe_violations,
     bearers,
+    london_page,
     make_round,
     ready,
     seeded_console,
     settled,
     sign_in,
+    status_says,
 )
 
 
@@ -35,21 +37,6 @@ async def _occurrences(
     r = await c.get(f"/api/v1/rounds/{rid}/occurrences", headers=auth, params=params)
     r.raise_for_status()
     return list(r.json()["items"])
-
-
-async def _page(b: Any, **phone: Any) -> tuple[Any, Any]:
-    ctx = await b.new_context(locale="en-GB", timezone_id="Europe/London", **phone)
-    await ctx.clock.set_fixed_time(utcnow())
-    return ctx, await ctx.new_page()
-
-
-async def _status(page: Any, *words: str) -> str:
-    """The status line once it says all of `words`."""
-    await page.wait_for_function(
-        "(ws) => ws.every((w) => document.getElementById('status').textContent.includes(w))",
-        arg=list(words),
-    )
-    return str(await page.inner_text("#status"))
 
 
 async def test_a_coordinator_moves_cancels_renames_and_deletes(app, factory):
@@ -64,7 +51,7 @@ async def test_a_coordinator_moves_cancels_renames_and_deletes(app, factory):
             first, second, third = (await _occurrences(c, coord_h, rid, limit=3))[:3]
 
             errors: list[str] = []
-            ctx, page = await _page(b, viewport={"width": 360, "height": 740})  # a phone
+            ctx, page = await london_page(b, viewport={"width": 360, "height": 740})  # a phone
             page.on("pageerror", lambda e: errors.append(str(e)))
             await sign_in(page, base, prog.email("coordinator"), "queue")
             await page.goto(f"{base}/rounds/{rid}")
@@ -90,7 +77,7 @@ async def test_a_coordinator_moves_cancels_renames_and_deletes(app, factory):
             await page.fill("#move-reason", "The specialist is travelling.")
             await page.click("#move-form button[type=submit]")
             await settled(page)
-            await _status(page, "Moved")
+            await status_says(page, "Moved")
             assert await page.input_value("#occurrence") == second["original_start"]
             assert "11:00" in await page.inner_text("#occurrence-host")
             assert "moved" in await page.inner_text("#occurrence option:checked")
@@ -115,7 +102,7 @@ async def test_a_coordinator_moves_cancels_renames_and_deletes(app, factory):
             await page.fill("#cancel-reason", "Public holiday.")
             await page.click("#cancel-form button[type=submit]")
             await settled(page)
-            await _status(page, "is cancelled")
+            await status_says(page, "is cancelled")
             assert said and "Cancel the occurrence" in said[0]
             options = await page.locator("#occurrence option").evaluate_all(
                 "os => os.map(o => o.value)"
@@ -137,7 +124,7 @@ async def test_a_coordinator_moves_cancels_renames_and_deletes(app, factory):
             await page.fill("#e-title", "Skin and soft tissue round")
             await page.click("#edit-form button[type=submit]")
             await settled(page)
-            await _status(page, "Saved")
+            await status_says(page, "Saved")
             assert await page.inner_text("#round-title") == "Skin and soft tissue round"
             assert page.url.endswith(f"/rounds/{rid}")
             r = await c.get(f"/api/v1/rounds/{rid}", headers=coord_h)
@@ -154,13 +141,13 @@ async def test_a_coordinator_moves_cancels_renames_and_deletes(app, factory):
             await page.fill("#e-duration", "90")
             await page.click("#edit-form button[type=submit]")
             await settled(page)
-            await _status(page, "changed this round meanwhile")
+            await status_says(page, "changed this round meanwhile")
             assert "Cellulitis or not?" in await page.inner_text("#round-facts")
             assert await page.input_value("#e-topic") == "Cellulitis or not?"
             assert await page.input_value("#e-duration") == "90"
             await page.click("#edit-form button[type=submit]")
             await settled(page)
-            await _status(page, "Saved")
+            await status_says(page, "Saved")
             r = await c.get(f"/api/v1/rounds/{rid}", headers=coord_h)
             assert r.json()["duration_minutes"] == 90
             assert r.json()["teaching_topic"] == "Cellulitis or not?"
@@ -180,7 +167,7 @@ async def test_a_coordinator_moves_cancels_renames_and_deletes(app, factory):
             await page.fill("#move-start", earlier)
             await page.click("#move-form button[type=submit]")
             await settled(page)
-            await _status(page, "changed this round meanwhile")
+            await status_says(page, "changed this round meanwhile")
             assert "Erysipelas" in await page.inner_text("#round-facts")
             assert await page.input_value("#move-start") == earlier
             [still] = [
@@ -191,7 +178,7 @@ async def test_a_coordinator_moves_cancels_renames_and_deletes(app, factory):
             assert not still["moved"]
             await page.click("#move-form button[type=submit]")
             await settled(page)
-            await _status(page, "Moved")
+            await status_says(page, "Moved")
             [now] = [
                 o
                 for o in await _occurrences(c, coord_h, rid, limit=3)
@@ -204,7 +191,7 @@ async def test_a_coordinator_moves_cancels_renames_and_deletes(app, factory):
             await page.click("#round-delete")
             await page.wait_for_url(f"{base}/rounds")
             await ready(page, "rounds")
-            await _status(page, "is deleted")
+            await status_says(page, "is deleted")
             assert "Skin and soft tissue round" in said[-1]
             r = await c.get(f"/api/v1/rounds/{rid}", headers=coord_h)
             assert r.status_code == 404
@@ -233,7 +220,7 @@ async def test_a_schedule_change_after_the_round_has_met_carries_on_as_a_new_ser
             nxt = (await _occurrences(c, coord_h, rid, limit=1))[0]
 
             errors: list[str] = []
-            ctx, page = await _page(b)
+            ctx, page = await london_page(b)
             page.on("pageerror", lambda e: errors.append(str(e)))
             await sign_in(page, base, prog.email("coordinator"), "queue")
             await page.goto(f"{base}/rounds/{rid}")
@@ -249,7 +236,7 @@ async def test_a_schedule_change_after_the_round_has_met_carries_on_as_a_new_ser
             await page.wait_for_url(lambda u: "/rounds/rnd_" in u and not u.endswith(rid))
             await ready(page, "round")
             new_id = page.url.rsplit("/", 1)[-1]
-            await _status(page, "this is the round from now on")
+            await status_says(page, "this is the round from now on")
             assert await page.inner_text("#round-title") == "Skin round"
             assert ten.replace("T", " ") in await page.inner_text("#round-facts")
             r = await c.get(f"/api/v1/rounds/{rid}", headers=coord_h)
@@ -273,13 +260,13 @@ async def test_a_schedule_change_after_the_round_has_met_carries_on_as_a_new_ser
             await page.select_option("#participant-user", specialist["id"])
             await page.click("#participant-form button[type=submit]")
             await settled(page)
-            text = await _status(page, "Skin round")
+            text = await status_says(page, "Skin round")
             assert "Dr Ana Ruiz is already booked into “Skin round”" in text, text
             assert "Book even if it overlaps" in text and "allow_conflict" not in text, text
             assert not re.search(r"\d{4}-\d{2}-\d{2}T", text), text  # no ISO instant
 
             # The specialist taking part sees the round, but nothing to change it with.
-            spec_ctx, spec = await _page(b)
+            spec_ctx, spec = await london_page(b)
             spec.on("pageerror", lambda e: errors.append(str(e)))
             await sign_in(spec, base, prog.email("specialist"), "inbox")
             for shown in (rid, new_id):

@@ -22,11 +22,13 @@ from app.core.clock import utcnow
 from tests.console.support import (
     WEEKDAYS,
     bearers,
+    london_page,
     make_round,
     ready,
     seeded_console,
     settled,
     sign_in,
+    status_says,
 )
 
 
@@ -34,20 +36,6 @@ async def _occurrences(c: httpx.AsyncClient, auth: dict[str, str], rid: str) -> 
     r = await c.get(f"/api/v1/rounds/{rid}/occurrences", headers=auth)
     r.raise_for_status()
     return list(r.json()["items"])
-
-
-async def _page(b: Any) -> tuple[Any, Any]:
-    ctx = await b.new_context(locale="en-GB", timezone_id="Europe/London")
-    await ctx.clock.set_fixed_time(utcnow())
-    return ctx, await ctx.new_page()
-
-
-async def _status(page: Any, *words: str) -> str:
-    await page.wait_for_function(
-        "(ws) => ws.every((w) => document.getElementById('status').textContent.includes(w))",
-        arg=list(words),
-    )
-    return str(await page.inner_text("#status"))
 
 
 async def test_an_earlier_time_from_a_chosen_occurrence_starts_with_it(app, factory):
@@ -62,7 +50,7 @@ async def test_an_earlier_time_from_a_chosen_occurrence_starts_with_it(app, fact
             day = chosen["start_local"][:10]
 
             errors: list[str] = []
-            ctx, page = await _page(b)
+            ctx, page = await london_page(b)
             page.on("pageerror", lambda e: errors.append(str(e)))
             await sign_in(page, base, prog.email("coordinator"), "queue")
             await page.goto(f"{base}/rounds/{rid}")
@@ -98,14 +86,14 @@ async def test_a_picked_occurrence_alone_changes_nothing(app, factory):
             first = (utcnow() - timedelta(days=13)).date()
             rnd = await make_round(c, coord, prog.org["id"], "Skin round", first, time="18:00")
             chosen = (await _occurrences(c, coord, rnd["id"]))[2]
-            ctx, page = await _page(b)
+            ctx, page = await london_page(b)
             await sign_in(page, base, prog.email("coordinator"), "queue")
             await page.goto(f"{base}/rounds/{rnd['id']}")
             await ready(page, "round")
             await page.click("#round-edit summary")
             await page.select_option("#e-from", chosen["original_start"])
             await page.click("#edit-form button[type=submit]")
-            await _status(page, "Nothing")
+            await status_says(page, "Nothing")
             r = await c.get(f"/api/v1/rounds/{rnd['id']}", headers=coord)
             assert r.json()["next_series_id"] is None
             await ctx.close()
@@ -130,7 +118,7 @@ async def test_a_rule_onto_a_moved_occurrence_is_said_and_nothing_changes(app, f
 
             errors: list[str] = []
             asked: list[str] = []
-            ctx, page = await _page(b)
+            ctx, page = await london_page(b)
             page.on("pageerror", lambda e: errors.append(str(e)))
 
             async def answer(dialog: Any) -> None:
@@ -146,7 +134,7 @@ async def test_a_rule_onto_a_moved_occurrence_is_said_and_nothing_changes(app, f
             await page.fill("#e-rrule", f"FREQ=WEEKLY;BYDAY={days}")
             await page.click("#edit-form button[type=submit]")
             await settled(page)
-            said = await _status(page, "Not saved", "moved to")
+            said = await status_says(page, "Not saved", "moved to")
             assert "would start at the same time as" in said
             assert asked == []
             assert await _occurrences(c, coord, rid) == before

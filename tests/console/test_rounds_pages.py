@@ -12,7 +12,6 @@ occurrence that may be under way.
 """
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -21,6 +20,7 @@ from tests.console.support import (
     ADMIN,
     PASSWORD,
     bearers,
+    london_page,
     make_round,
     ready,
     seeded_console,
@@ -42,12 +42,6 @@ def _z(d: datetime) -> str:
 def _first(day: date) -> datetime:
     """09:00 in Salta on `day`, in UTC."""
     return datetime(day.year, day.month, day.day, 9, 0, tzinfo=SALTA).astimezone(UTC)
-
-
-async def _page(b: Any, now: datetime) -> tuple[Any, Any]:
-    ctx = await b.new_context(locale="en-GB", timezone_id="Europe/London")
-    await ctx.clock.set_fixed_time(now)
-    return ctx, await ctx.new_page()
 
 
 async def test_a_round_months_ahead_and_attendance_once_it_has_begun(app, factory, clock):
@@ -97,7 +91,7 @@ async def test_a_round_months_ahead_and_attendance_once_it_has_begun(app, factor
                 r.raise_for_status()
 
         errors: list[str] = []
-        coord_ctx, coord = await _page(b, clock.now())
+        coord_ctx, coord = await london_page(b, clock.now())
         coord.on("pageerror", lambda e: errors.append(str(e)))
         await sign_in(coord, base, prog.email("coordinator"), "queue")
 
@@ -142,7 +136,7 @@ async def test_a_round_months_ahead_and_attendance_once_it_has_begun(app, factor
         assert starts and all(s and datetime.fromisoformat(s) >= first for s in starts)
 
         # The specialist is not told to tick what she cannot.
-        spec_ctx, spec = await _page(b, clock.now())
+        spec_ctx, spec = await london_page(b, clock.now())
         spec.on("pageerror", lambda e: errors.append(str(e)))
         await sign_in(spec, base, prog.email("specialist"), "inbox")
         await spec.goto(f"{base}/rounds/{weekly}")
@@ -159,7 +153,7 @@ async def test_a_round_months_ahead_and_attendance_once_it_has_begun(app, factor
         assert not await spec.is_visible("#attendance-wait")
 
         # The interpreter finds the rounds from the navigation.
-        int_ctx, interp = await _page(b, clock.now())
+        int_ctx, interp = await london_page(b, clock.now())
         interp.on("pageerror", lambda e: errors.append(str(e)))
         await sign_in(interp, base, "quispe@console.example.org", "cases")
         await interp.click("#nav a[href='/rounds']")
@@ -203,7 +197,7 @@ async def test_coming_up_misses_nothing_between_what_it_shows(app, factory, cloc
             ]
             weekly = (await make_round(c, h["coordinator"], org, "Weekly round", day))["id"]
 
-            ctx, page = await _page(b, clock.now())
+            ctx, page = await london_page(b, clock.now())
             await sign_in(page, base, prog.email("coordinator"), "queue")
             await page.goto(f"{base}/rounds")
             await ready(page, "rounds")
