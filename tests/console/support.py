@@ -109,6 +109,16 @@ async def token(c: httpx.AsyncClient, email: str) -> str:
     return str(r.json()["access_token"])
 
 
+async def add_person(c: httpx.AsyncClient, who: str, name: str, role: str, **more: Any) -> Any:
+    """Someone more in the programme, registered by the admin as `who`@console.example.org
+    with the programme's password; `more` as POST /users takes it (organization_id)."""
+    admin = {"Authorization": f"Bearer {await token(c, ADMIN)}"}
+    body = {"email": f"{who}@console.example.org", "name": name, "role": role, **more}
+    r = await c.post("/api/v1/users", headers=admin, json={**body, "password": PASSWORD})
+    r.raise_for_status()
+    return r.json()
+
+
 async def bearers(c: httpx.AsyncClient, prog: Programme, *who: str) -> dict[str, dict[str, str]]:
     """Each named person's Authorization header."""
     return {w: {"Authorization": f"Bearer {await token(c, prog.email(w))}"} for w in who}

@@ -3,35 +3,16 @@ tells her to add one, and she finds the programme's interpreters in "Who" (the A
 add one: she must be able to choose one). A second specialist on the case, who may not add
 anyone, is told who can instead of being told to."""
 
-from typing import Any
-
 import httpx
 
 from tests.console.support import (
-    ADMIN,
-    PASSWORD,
+    add_person,
     bearers,
     pending_offer,
     ready,
     seeded_console,
     sign_in,
-    token,
 )
-
-
-async def _user(c: httpx.AsyncClient, admin: dict[str, str], who: str, role: str) -> Any:
-    r = await c.post(
-        "/api/v1/users",
-        headers=admin,
-        json={
-            "email": f"{who}@console.example.org",
-            "name": who.title(),
-            "role": role,
-            "password": PASSWORD,
-        },
-    )
-    r.raise_for_status()
-    return r.json()
 
 
 async def _needs_interpreter(c: httpx.AsyncClient, clinician: dict[str, str], ref: str) -> str:
@@ -57,9 +38,8 @@ async def test_the_assigned_specialist_adds_the_interpreter_the_case_needs(app, 
     async with seeded_console(app, factory) as (base, b, prog):
         async with httpx.AsyncClient(base_url=base, timeout=20) as c:
             h = await bearers(c, prog, "clinician", "specialist", "coordinator")
-            admin = {"Authorization": f"Bearer {await token(c, ADMIN)}"}
-            interpreter = await _user(c, admin, "quispe", "interpreter")
-            second = await _user(c, admin, "novak", "specialist")
+            interpreter = await add_person(c, "quispe", "Quispe", "interpreter")
+            second = await add_person(c, "novak", "Novak", "specialist")
             case_id = await _needs_interpreter(c, h["clinician"], "HSR-9090")
             offer = await pending_offer(c, h, case_id, prog.people["specialist"]["id"])
             (

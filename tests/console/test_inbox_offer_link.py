@@ -12,8 +12,7 @@ from app.core.clock import utcnow
 from app.core.db import unit_of_work
 from app.matching.jobs import expire_due
 from tests.console.support import (
-    ADMIN,
-    PASSWORD,
+    add_person,
     bearers,
     pending_offer,
     ready,
@@ -26,19 +25,7 @@ from tests.console.support import (
 
 async def _colleague(c: httpx.AsyncClient, coordinator: dict[str, str]) -> dict[str, Any]:
     """A second verified dermatologist, who can take a case first."""
-    admin = {"Authorization": f"Bearer {await token(c, ADMIN)}"}
-    r = await c.post(
-        "/api/v1/users",
-        headers=admin,
-        json={
-            "email": "kamau@console.example.org",
-            "name": "Dr Wanjiru Kamau",
-            "role": "specialist",
-            "password": PASSWORD,
-        },
-    )
-    r.raise_for_status()
-    colleague = dict(r.json())
+    colleague = dict(await add_person(c, "kamau", "Dr Wanjiru Kamau", "specialist"))
     r = await c.put(
         f"/api/v1/specialists/{colleague['id']}/profile",
         headers=coordinator,

@@ -5,14 +5,12 @@ A second specialist added to the case writes notes from the case page too."""
 import httpx
 
 from tests.console.support import (
-    ADMIN,
-    PASSWORD,
+    add_person,
     assigned_case,
     bearers,
     ready,
     seeded_console,
     sign_in,
-    token,
 )
 
 
@@ -21,22 +19,11 @@ async def test_a_draft_started_on_one_device_is_continued_on_another(app, factor
         async with httpx.AsyncClient(base_url=base, timeout=20) as c:
             h = await bearers(c, prog, "clinician", "specialist", "coordinator")
             case_id = await assigned_case(c, h, prog, "Annular plaques on the neck?")
-            admin = {"Authorization": f"Bearer {await token(c, ADMIN)}"}
-            r = await c.post(
-                "/api/v1/users",
-                headers=admin,
-                json={
-                    "email": "second@console.example.org",
-                    "name": "Dr Kofi Mensah",
-                    "role": "specialist",
-                    "password": PASSWORD,
-                },
-            )
-            r.raise_for_status()
+            second = await add_person(c, "second", "Dr Kofi Mensah", "specialist")
             r = await c.post(
                 f"/api/v1/cases/{case_id}/participants",
                 headers=h["coordinator"],
-                json={"user_id": r.json()["id"], "role": "specialist"},
+                json={"user_id": second["id"], "role": "specialist"},
             )
             r.raise_for_status()
 

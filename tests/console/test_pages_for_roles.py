@@ -5,33 +5,19 @@ API's rule), and the patient line shows only what was given. In a real browser."
 import httpx
 
 from tests.console.support import (
-    ADMIN,
-    PASSWORD,
+    add_person,
     bearers,
     pending_offer,
     ready,
     seeded_console,
     sign_in,
-    token,
 )
 
 
 async def test_pages_and_forms_follow_the_role(app, factory):
     async with seeded_console(app, factory) as (base, b, prog):
         async with httpx.AsyncClient(base_url=base, timeout=20) as c:
-            admin = {"Authorization": f"Bearer {await token(c, ADMIN)}"}
-            r = await c.post(
-                "/api/v1/users",
-                headers=admin,
-                json={
-                    "email": "yupanqui@console.example.org",
-                    "name": "Rosa Yupanqui",
-                    "role": "interpreter",
-                    "password": PASSWORD,
-                },
-            )
-            r.raise_for_status()
-            interpreter = r.json()
+            interpreter = await add_person(c, "yupanqui", "Rosa Yupanqui", "interpreter")
             h = await bearers(c, prog, "clinician", "specialist", "coordinator")
             r = await c.post(
                 "/api/v1/cases",

@@ -3,36 +3,17 @@ browser: an interpreter added where the case asks for one (named in the list), c
 already offered the case not offered again, reasons in words, an offer to nobody said as
 such, and a case sent by mistake cancelled by its facility."""
 
-from typing import Any
-
 import httpx
 
 from tests.console.support import (
-    ADMIN,
-    PASSWORD,
+    add_person,
     bearers,
     pending_offer,
     ready,
     seeded_console,
     sign_in,
     submit_case,
-    token,
 )
-
-
-async def _user(c: httpx.AsyncClient, admin: dict[str, str], who: str, role: str) -> Any:
-    r = await c.post(
-        "/api/v1/users",
-        headers=admin,
-        json={
-            "email": f"{who}@console.example.org",
-            "name": who.title(),
-            "role": role,
-            "password": PASSWORD,
-        },
-    )
-    r.raise_for_status()
-    return r.json()
 
 
 async def test_people_on_a_case_offers_and_a_cancelled_case(app, factory):
@@ -40,9 +21,8 @@ async def test_people_on_a_case_offers_and_a_cancelled_case(app, factory):
         specialist_id = prog.people["specialist"]["id"]
         async with httpx.AsyncClient(base_url=base, timeout=20) as c:
             h = await bearers(c, prog, "clinician", "specialist", "coordinator")
-            admin = {"Authorization": f"Bearer {await token(c, ADMIN)}"}
-            interpreter = await _user(c, admin, "quispe", "interpreter")
-            unverified = await _user(c, admin, "novak", "specialist")
+            interpreter = await add_person(c, "quispe", "Quispe", "interpreter")
+            unverified = await add_person(c, "novak", "Novak", "specialist")
             r = await c.put(
                 f"/api/v1/specialists/{unverified['id']}/profile",
                 headers=h["coordinator"],

@@ -20,15 +20,13 @@ import httpx
 
 from app.core.clock import utcnow
 from tests.console.support import (
-    ADMIN,
-    PASSWORD,
+    add_person,
     bearers,
     make_round,
     ready,
     seeded_console,
     settled,
     sign_in,
-    token,
 )
 
 REASON = "New Year's Eve: clinic closes early"
@@ -70,19 +68,7 @@ async def test_a_moved_occurrence_says_when_it_was_and_why(app, factory):
         async with httpx.AsyncClient(base_url=base, timeout=20) as c:
             h = await bearers(c, prog, "coordinator")
             coord = h["coordinator"]
-            admin = {"Authorization": f"Bearer {await token(c, ADMIN)}"}
-            r = await c.post(
-                "/api/v1/users",
-                headers=admin,
-                json={
-                    "email": "quispe@console.example.org",
-                    "name": "Rosa Quispe",
-                    "role": "interpreter",
-                    "password": PASSWORD,
-                },
-            )
-            r.raise_for_status()
-            interpreter = r.json()
+            interpreter = await add_person(c, "quispe", "Rosa Quispe", "interpreter")
             first_day = (utcnow() + timedelta(days=1)).date()
             rnd = await make_round(c, coord, prog.org["id"], "Skin round", first_day, time="18:00")
             rid = rnd["id"]

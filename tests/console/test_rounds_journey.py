@@ -24,6 +24,7 @@ from app.core.principal import Role
 from tests.console.support import (
     ADMIN,
     PASSWORD,
+    add_person,
     browser,
     need_chromium,
     ready,
@@ -257,18 +258,9 @@ async def test_a_round_from_the_calendar_to_the_quality_charts(app, factory, clo
                 },
             )
             r.raise_for_status()
-            r = await c.post(
-                "/api/v1/users",
-                headers=admin,
-                json={
-                    "email": "outsider@console.example.org",
-                    "name": "Dr Outsider",
-                    "role": "clinician",
-                    "password": PASSWORD,
-                    "organization_id": r.json()["id"],
-                },
+            await add_person(
+                c, "outsider", "Dr Outsider", "clinician", organization_id=r.json()["id"]
             )
-            r.raise_for_status()
         out_ctx = await b.new_context()
         out = await out_ctx.new_page()
         out.on("pageerror", lambda e: errors.append(f"outsider: {e}"))

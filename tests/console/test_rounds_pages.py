@@ -17,8 +17,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from tests.console.support import (
-    ADMIN,
-    PASSWORD,
+    add_person,
     bearers,
     london_page,
     make_round,
@@ -27,7 +26,6 @@ from tests.console.support import (
     settled,
     sign_in,
     submit_case,
-    token,
 )
 from tests.timing import T0
 
@@ -53,19 +51,7 @@ async def test_a_round_months_ahead_and_attendance_once_it_has_begun(app, factor
         first = _first(day)
         async with httpx.AsyncClient(base_url=base, timeout=20) as c:
             h = await bearers(c, prog, "clinician", "coordinator")
-            admin = {"Authorization": f"Bearer {await token(c, ADMIN)}"}
-            r = await c.post(
-                "/api/v1/users",
-                headers=admin,
-                json={
-                    "email": "quispe@console.example.org",
-                    "name": "Rosa Quispe",
-                    "role": "interpreter",
-                    "password": PASSWORD,
-                },
-            )
-            r.raise_for_status()
-            interpreter = r.json()
+            interpreter = await add_person(c, "quispe", "Rosa Quispe", "interpreter")
             case_id = await submit_case(c, h["clinician"], QUESTION)
             weekly = (await make_round(c, h["coordinator"], org, "Far weekly", day))["id"]
             monthly = (
