@@ -38,6 +38,8 @@ OPEN_CASE = (
     CaseStatus.answered,
     CaseStatus.unmatched,
 )
+# How far in the past a new follow-up may be due: "today at 9:00", typed at 9:40, is meant.
+PAST_DUE_GRACE = timedelta(hours=1)
 
 
 class FollowUpNotFound(NotFound):
@@ -86,6 +88,13 @@ async def create(session: AsyncSession, p: Principal, case: Case, data: dict[str
         raise Forbidden("Your role may not plan follow-up on this case.")
     if case.status not in OPEN_CASE:
         raise CaseNotOpen(f"A case that is {case.status} takes no new follow-ups.")
+    if data["due_at"] < utcnow() - PAST_DUE_GRACE:
+        # A follow-up is a plan: one due already is a slip of the date picker, and would be
+        # announced overdue at once and count against the programme's completion.
+        raise Unprocessable(
+            "A follow-up cannot be due in the past.",
+            errors=[{"pointer": "/due_at", "detail": "in the past", "code": "in_the_past"}],
+        )
     assignee = await session.get(User, data["assignee_id"])
     if assignee is None or not assignee.active or not await _sees_case(session, assignee, case):
         raise Unprocessable(

@@ -27,6 +27,14 @@ async def _follow_up(client, factory, w, hours=24.0, assignee=None, who=None) ->
     return r.json()
 
 
+async def _late(client, factory, w, clock, hours: float, **kw) -> dict:
+    """A follow-up `hours` past its due time: planned due in ten minutes (a plan is not made
+    due already), then the clock moves past it."""
+    fu = await _follow_up(client, factory, w, hours=1 / 6, **kw)
+    clock.advance(timedelta(hours=1 / 6 + hours))
+    return fu
+
+
 async def test_a_follow_up_has_a_due_date_an_owner_and_starts_open(client, factory):
     w = await note_world(factory)
     fu = await _follow_up(client, factory, w)
@@ -81,9 +89,9 @@ async def test_no_follow_up_on_a_closed_case(client, factory):
     assert r.status_code == 409
 
 
-async def test_overdue_lists_the_late_ones_and_lists_follow_visibility(client, factory):
+async def test_overdue_lists_the_late_ones_and_lists_follow_visibility(client, factory, clock):
     w = await note_world(factory)
-    late = await _follow_up(client, factory, w, hours=-2)
+    late = await _late(client, factory, w, clock, 2)
     soon = await _follow_up(client, factory, w, hours=+2)
     h = factory.headers(w.clinician)
     r = await client.get(f"{API}/follow-ups", params={"overdue": "true"}, headers=h)
@@ -108,9 +116,9 @@ async def test_overdue_lists_the_late_ones_and_lists_follow_visibility(client, f
     assert r.json()["next_cursor"] is None
 
 
-async def test_closing_a_follow_up_records_its_outcome_once(client, factory):
+async def test_closing_a_follow_up_records_its_outcome_once(client, factory, clock):
     w = await note_world(factory)
-    fu = await _follow_up(client, factory, w, hours=-1)
+    fu = await _late(client, factory, w, clock, 1)
     url, h = f"{API}/follow-ups/{fu['id']}", factory.headers(w.clinician)
     r = await client.patch(url, json={"status": "open"}, headers=h)
     assert r.status_code == 422
@@ -131,9 +139,9 @@ async def test_closing_a_follow_up_records_its_outcome_once(client, factory):
     assert [f["id"] for f in r.json()["items"]] == [fu["id"]]
 
 
-async def test_the_owner_hears_once_when_a_follow_up_falls_due(client, factory):
+async def test_the_owner_hears_once_when_a_follow_up_falls_due(client, factory, clock):
     w = await note_world(factory)
-    late = await _follow_up(client, factory, w, hours=-1, assignee=w.specialist)
+    late = await _late(client, factory, w, clock, 1, assignee=w.specialist)
     await _follow_up(client, factory, w, hours=+5)
     await followups_due()
     await followups_due()
@@ -143,9 +151,9 @@ async def test_the_owner_hears_once_when_a_follow_up_falls_due(client, factory):
     assert events[0].payload["case_id"] == w.case.id
 
 
-async def test_a_closed_follow_up_is_not_announced_as_due(client, factory):
+async def test_a_closed_follow_up_is_not_announced_as_due(client, factory, clock):
     w = await note_world(factory)
-    fu = await _follow_up(client, factory, w, hours=-1)
+    fu = await _late(client, factory, w, clock, 1)
     await client.patch(
         f"{API}/follow-ups/{fu['id']}",
         json={"status": "cancelled"},
@@ -193,10 +201,27 @@ async def test_the_owner_hears_once_more_when_a_follow_up_is_overdue(client, fac
     assert [(e.resource_id, e.audience) for e in overdue] == [(fu["id"], [w.specialist.id])]
 
 
-async def test_a_follow_up_found_long_past_due_is_announced_overdue_only(client, factory):
+async def test_a_follow_up_found_long_past_due_is_announced_overdue_only(client, factory, clock):
     w = await note_world(factory)
-    fu = await _follow_up(client, factory, w, hours=-30)
+    fu = await _late(client, factory, w, clock, 30)
     await followups_due()
     assert await rows(select(OutboxEvent).where(OutboxEvent.type == "followup.due")) == []
     [e] = await rows(select(OutboxEvent).where(OutboxEvent.type == "followup.overdue"))
     assert e.resource_id == fu["id"] and e.payload["case_id"] == w.case.id
+
+
+async def test_a_follow_up_cannot_be_planned_due_in_the_past(client, factory):
+    w = await note_world(factory)
+    h = factory.headers(w.specialist)
+    url = f"{API}/cases/{w.case.id}/follow-ups"
+    body = {"description": "Review the rash", "assignee_id": w.clinician.id}
+    r = await client.post(url, json={**body, "due_at": _due(-2)}, headers=h)
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["errors"] == [
+        {"pointer": "/due_at", "detail": "in the past", "code": "in_the_past"}
+    ]
+    assert (await client.get(f"{API}/follow-ups", headers=h)).json()["items"] == []
+    # "Today at 9:00", typed at 9:40: meant, and taken (it falls due at the next pass).
+    r = await client.post(url, json={**body, "due_at": _due(-40 / 60)}, headers=h)
+    assert r.status_code == 201, r.text

@@ -167,7 +167,9 @@ export async function followUps(main, kase, me) {
       `${t('field.assignee')}: ${owner.get(fu.assignee_id) || t('followups.someone')}`].join(' · ') }),
     fu.status === 'open' && mayWork ? h('div', { class: 'actions' },
       h('button', { type: 'button', class: 'secondary', onclick: close(fu, 'done'), text: t('action.done') }),
-      h('button', { type: 'button', class: 'secondary', onclick: close(fu, 'missed'), text: t('action.missed') })) : null)));
+      h('button', { type: 'button', class: 'secondary', onclick: close(fu, 'missed'), text: t('action.missed') }),
+      // Planned by mistake (a wrong date, a duplicate): taken back, not counted as done or missed.
+      h('button', { type: 'button', class: 'secondary', onclick: close(fu, 'cancelled'), text: t('action.cancel_followup') })) : null)));
   if (!items.length) list.append(h('li', { class: 'muted', text: t('followups.none') }));
   $('#fu-assignee', main).replaceChildren(...who.map(([id, text]) => h('option', { value: id, text })));
 }

@@ -1,0 +1,59 @@
+"""A follow-up planned by mistake, in a real browser, in Spanish: a date in the past is
+refused beside the date (it would be announced overdue at once), with what she typed kept;
+planned again for a coming day it is listed; and one planned by mistake is cancelled, not
+marked done or missed (which would count in the programme's completion figures)."""
+
+from datetime import timedelta
+
+import httpx
+
+from app.core.clock import utcnow
+from tests.console.support import bearers, ready, seeded_console, sign_in
+
+
+async def test_a_past_date_is_refused_and_a_mistaken_follow_up_cancelled(app, factory):
+    async with seeded_console(app, factory) as (base, b, prog):
+        case = await factory.make_case(
+            prog.org["id"],
+            status="answered",
+            answered_at=utcnow(),
+            question="Chronic leg ulcer: dressing advice?",
+            submitted_by_id=prog.people["clinician"]["id"],
+            assigned_specialist_id=prog.people["specialist"]["id"],
+        )
+        ctx = await b.new_context(locale="es-AR")
+        await ctx.clock.set_fixed_time(utcnow())
+        page = await ctx.new_page()
+        await page.goto(f"{base}/lang/es?next=/signin")
+        await sign_in(page, base, prog.email("clinician"), "cases")
+        await page.goto(f"{base}/cases/{case.id}")
+        await ready(page, "case")
+
+        # Five days ago (the wrong month picked, say): refused beside the date, in Spanish.
+        past = (utcnow() - timedelta(days=5)).strftime("%Y-%m-%dT09:00")
+        await page.fill("#fu-due", past)
+        await page.fill("#fu-description", "Medir la úlcera en la cura")
+        await page.click("#followup-form button[type=submit]")
+        said = page.locator("#status")
+        await said.filter(has_text="no puede estar en el pasado").wait_for()
+        assert await page.get_attribute("#fu-due", "aria-invalid") == "true"
+        assert await page.input_value("#fu-description") == "Medir la úlcera en la cura"
+        assert await page.locator("#followup-list li", has_text="Medir la úlcera").count() == 0
+
+        coming = (utcnow() + timedelta(days=14)).strftime("%Y-%m-%dT09:00")
+        await page.fill("#fu-due", coming)
+        await page.click("#followup-form button[type=submit]")
+        item = page.locator("#followup-list li", has_text="Medir la úlcera")
+        await item.wait_for()
+        await item.locator("button", has_text="Anular (planificado por error)").click()
+        await item.filter(has_text="Cancelado").wait_for()
+        assert await item.locator("button").count() == 0  # nothing left to do on it
+        await ctx.close()
+
+        async with httpx.AsyncClient(base_url=base, timeout=20) as c:
+            h = await bearers(c, prog, "clinician")
+            r = await c.get(
+                "/api/v1/follow-ups", params={"case_id": case.id}, headers=h["clinician"]
+            )
+            r.raise_for_status()
+            assert [f["status"] for f in r.json()["items"]] == ["cancelled"]
