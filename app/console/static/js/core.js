@@ -18,6 +18,10 @@ const timeOnly = new Intl.DateTimeFormat(lang, { timeStyle: 'short' });
 export const fmt = (iso) => (iso ? dateTime.format(new Date(iso)) : '');
 export const fmtDate = (iso) => (iso ? dateOnly.format(new Date(iso)) : '');
 export const fmtTime = (iso) => (iso ? timeOnly.format(new Date(iso)) : '');
+// A wall time as written where it happens ("2026-12-08T09:00", no zone: a round's start at
+// its host), in her language, not moved to her zone.
+const wallTime = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
+export const fmtWall = (local) => (local ? wallTime.format(new Date(`${local.slice(0, 16)}:00Z`)) : '');
 // The time now where someone else is (a facility, a specialist), with the zone's name.
 export function localTime(zone) {
   try {

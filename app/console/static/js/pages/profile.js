@@ -1,10 +1,10 @@
-import { $, api, factRows, say, t, tz, lang } from '../core.js';
+import { $, api, factRows, languageNames, say, t, tz, lang } from '../core.js';
 
 export default async function profile(main) {
   const me = await api('/me');
   const facts = [
     [t('field.name'), me.name], [t('field.email'), me.email], [t('field.role'), t(`role.${me.role}`)],
-    [t('app.timezone'), tz], [t('app.language'), lang],
+    [t('app.timezone'), tz], [t('app.language'), languageNames([lang])],
   ];
   if (me.organization_id) {
     const org = await api(`/organizations/${me.organization_id}`).catch(() => null);
