@@ -1,7 +1,7 @@
 // A case's live room: messages in `seq` order, resumed after a drop from the highest `seq`
 // held here, and what this person sent kept (in localStorage) until the server acks it,
 // then resent with its own client_msg_id: nothing is lost and nothing is stored twice.
-import { $, ApiError, api, fmt, h, label, say, t, uuid } from './core.js';
+import { $, ApiError, api, fmt, h, label, say, t, userName, uuid } from './core.js';
 import { drafts } from './drafts.js';
 import { Live } from './live.js';
 
@@ -19,11 +19,27 @@ export function openRoom(main, kase, me, { onCase, onSignal } = {}) {
   let typingTimer = null;
   let lastTyping = 0;
 
-  const who = (m) => (m.sender_id === me.id ? t('room.you') : label('role', m.sender_role));
+  // People by name where this person may look them up (the directory's rule), else by role;
+  // a name that arrives later is put in where the role was said.
+  const names = new Map(); // user id -> name, or null while asked / when not to be had
+  const said = (id, role) => (names.get(id) ? `${names.get(id)} (${label('role', role)})` : label('role', role));
+  const who = (m) => (m.sender_id === me.id ? t('room.you') : said(m.sender_id, m.sender_role));
+  const meta = (li) => `${li.dataset.who === me.id ? t('room.you') : said(li.dataset.who, li.dataset.role)} · ${fmt(li.dataset.at)}`;
+  function learn(id) {
+    if (!id || id === me.id || names.has(id)) return;
+    names.set(id, null);
+    userName(id).then((name) => {
+      if (!name) return;
+      names.set(id, name);
+      for (const li of list.querySelectorAll(`li[data-who="${CSS.escape(id)}"]`)) li.querySelector('.meta').textContent = meta(li);
+      showPresence();
+    });
+  }
 
   function add(m) {
     if (seen.has(m.seq)) return;
-    const li = h('li', { class: m.sender_id === me.id ? 'mine' : '', data: { seq: m.seq } },
+    learn(m.sender_id);
+    const li = h('li', { class: m.sender_id === me.id ? 'mine' : '', data: { seq: m.seq, who: m.sender_id, role: m.sender_role, at: m.created_at } },
       h('span', { class: 'meta', text: `${who(m)} · ${fmt(m.created_at)}` }),
       h('span', { class: 'body', text: m.body }));
     seen.set(m.seq, li);
@@ -70,7 +86,7 @@ export function openRoom(main, kase, me, { onCase, onSignal } = {}) {
   }
 
   function showPresence() {
-    const others = [...present].filter(([id]) => id !== me.id).map(([, role]) => label('role', role));
+    const others = [...present].filter(([id]) => id !== me.id).map(([id, role]) => said(id, role));
     presenceEl.textContent = others.length ? t('room.present', { who: others.join(', ') }) : t('room.alone');
   }
 
@@ -84,16 +100,20 @@ export function openRoom(main, kase, me, { onCase, onSignal } = {}) {
     onFrame(f) {
       switch (f.type) {
         case 'ready': flush(); break;
-        case 'message': add(f); break;
+        case 'message':
+          add(f);
+          if (f.sender_id === typingEl.dataset.who) { typingEl.textContent = ''; clearTimeout(typingTimer); } // it arrived
+          break;
         case 'ack': settle(f.client_msg_id); break;
         case 'presence':
-          if (f.state === 'present') for (const u of f.users) present.set(u.user_id, u.role);
-          else if (f.state === 'joined') present.set(f.user_id, f.role);
+          if (f.state === 'present') for (const u of f.users) { present.set(u.user_id, u.role); learn(u.user_id); }
+          else if (f.state === 'joined') { present.set(f.user_id, f.role); learn(f.user_id); }
           else present.delete(f.user_id);
           showPresence();
           break;
         case 'typing':
-          typingEl.textContent = f.state ? t('room.typing') : '';
+          typingEl.dataset.who = f.user_id || '';
+          typingEl.textContent = !f.state ? '' : names.get(f.user_id) ? t('room.typing_named', { who: names.get(f.user_id) }) : t('room.typing');
           clearTimeout(typingTimer);
           typingTimer = setTimeout(() => { typingEl.textContent = ''; }, 4000);
           break;

@@ -1,0 +1,39 @@
+"""The live room says who is there and who wrote by name, in a real browser: the clinician
+reads "Here now: Dr Ana Ruiz (Specialist)", then "Dr Ana Ruiz is typing…" while she types,
+and once her message arrives the line goes and the message is signed with her name. Someone
+the directory does not show her is said by role, as before."""
+
+import httpx
+
+from tests.console.support import assigned_case, bearers, ready, seeded_console, sign_in
+
+
+async def test_the_room_names_who_is_there_and_who_wrote(app, factory):
+    async with seeded_console(app, factory) as (base, b, prog):
+        async with httpx.AsyncClient(base_url=base, timeout=20) as c:
+            h = await bearers(c, prog, "clinician", "specialist", "coordinator")
+            case_id = await assigned_case(c, h, prog, "Scaly patches on both elbows?")
+
+        pages = {}
+        for who, lands_on in (("clinician", "cases"), ("specialist", "inbox")):
+            ctx = await b.new_context()
+            page = pages[who] = await ctx.new_page()
+            await sign_in(page, base, prog.email(who), lands_on)
+            await page.goto(f"{base}/cases/{case_id}")
+            await ready(page, "case")
+            await page.wait_for_selector("#link-state[data-state=open]", timeout=15000)
+        clin, spec = pages["clinician"], pages["specialist"]
+
+        presence = clin.locator("#presence")
+        await presence.filter(has_text="Dr Ana Ruiz (Specialist)").wait_for()
+        await spec.type("#message-body", "Any topical steroid on site?", delay=20)
+        typing = clin.locator("#typing")
+        await typing.filter(has_text="Dr Ana Ruiz is typing").wait_for()
+        await spec.click("#message-form button[type=submit]")
+        mine = clin.locator("#messages li[data-seq='1'] .meta")
+        await mine.filter(has_text="Dr Ana Ruiz (Specialist)").wait_for()
+        assert await typing.inner_text() == ""  # her message is here: nobody is typing
+        # The specialist does not look clinicians up in the directory: said by role.
+        await spec.locator("#presence").filter(has_text="Clinician").wait_for()
+        for page in pages.values():
+            await page.context.close()
