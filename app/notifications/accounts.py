@@ -8,10 +8,10 @@ import base64
 import hashlib
 import hmac
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -21,6 +21,8 @@ from app.auth.access import can_create
 from app.auth.models import User
 from app.core.clock import utcnow
 from app.core.config import get_settings
+from app.core.errors import NotFound
+from app.core.pagination import decode_cursor, encode_cursor
 from app.core.principal import Principal, Role
 from app.core.security import hash_secret
 from app.notifications.errors import LinkExpired, UnknownLink
@@ -31,6 +33,7 @@ from app.organizations.models import Organization
 
 # At most this many reset links per account per hour; further requests are quietly ignored.
 RESETS_PER_HOUR = 3
+_CURSOR = "account_token.invitation"  # the pending invitations list pages by id
 
 
 def derive(purpose: str, row_id: str, salt: str) -> str:
@@ -57,12 +60,36 @@ def _new(purpose: AccountTokenPurpose, ttl: timedelta, **fields: object) -> Acco
     return row
 
 
+def _pending(now: datetime) -> ColumnElement[bool]:
+    """Invitations not yet accepted (nor withdrawn) and still valid."""
+    return (
+        (col(AccountToken.purpose) == AccountTokenPurpose.invitation.value)
+        & col(AccountToken.used_at).is_(None)
+        & (col(AccountToken.expires_at) > now)
+    )
+
+
+async def _withdraw(session: AsyncSession, where: ColumnElement[bool]) -> int:
+    """Spend the pending invitations `where` picks: their links say "used or expired"."""
+    now = utcnow()
+    res = await session.execute(
+        update(AccountToken)
+        .where(_pending(now), where)
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(res, "rowcount", 0))
+
+
 async def invite(
     session: AsyncSession, actor: Principal, email: str, role: Role, organization_id: str | None
 ) -> AccountToken:
     can_create(actor, role)
     # The account is made when she accepts: refuse now what would be refused then.
     email = await auth.check_new_account(session, role, organization_id, email)
+    # Inviting her again (the mail was lost, the role was wrong) sends the one link that
+    # works: the one sent before stops working.
+    await _withdraw(session, col(AccountToken.email) == email)
     row = _new(
         AccountTokenPurpose.invitation,
         timedelta(days=get_settings().invitation_valid_days),
@@ -84,6 +111,35 @@ async def invite(
     await audit.append(session, actor, "invitation.create", "invitation", row.id, detail=role.value)
     wake_after_commit(session)
     return row
+
+
+async def pending_invitations(
+    session: AsyncSession, actor: Principal, limit: int, cursor: str | None
+) -> tuple[list[AccountToken], str | None]:
+    """Invitations still waiting for an answer, newest first (staff: the router's rule)."""
+    stmt = select(AccountToken).where(_pending(utcnow()))
+    if cursor:
+        stmt = stmt.where(col(AccountToken.id) < decode_cursor(cursor, _CURSOR))
+    rows = list(
+        (await session.scalars(stmt.order_by(col(AccountToken.id).desc()).limit(limit + 1))).all()
+    )
+    nxt = encode_cursor(rows[limit - 1].id, _CURSOR) if len(rows) > limit else None
+    return rows[:limit], nxt
+
+
+async def withdraw(session: AsyncSession, actor: Principal, invitation_id: str) -> None:
+    """Take back an invitation not yet answered: its link stops working (404 for one that
+    is not pending: accepted, withdrawn, expired or unknown)."""
+    row = await session.scalar(
+        select(AccountToken).where(_pending(utcnow()), col(AccountToken.id) == invitation_id)
+    )
+    if row is None:
+        raise NotFound("No invitation waiting for an answer with this id.")
+    assert row.role is not None  # an invitation names the role it offers
+    can_create(actor, Role(row.role))  # who may invite to a role may take it back
+    if not await _withdraw(session, col(AccountToken.id) == row.id):
+        raise NotFound("No invitation waiting for an answer with this id.")
+    await audit.append(session, actor, "invitation.withdraw", "invitation", row.id)
 
 
 async def mail_facts(session: AsyncSession, row: AccountToken) -> dict[str, Any]:

@@ -172,6 +172,32 @@ async def invite(session: SessionDep, p: StaffPrincipal, body: InvitationCreate)
     return await accounts.invite(session, p, str(body.email), body.role, body.organization_id)
 
 
+@router.get(
+    "/invitations",
+    tags=["accounts"],
+    response_model=Page[InvitationRead],
+    summary="Invitations still waiting for an answer, newest first (coordinators and admins)",
+    responses=problem_responses(401, 403),
+)
+@autocommit
+async def list_invitations(
+    session: SessionDep, p: StaffPrincipal, limit: Limit = 50, cursor: Cursor = None
+) -> object:
+    items, nxt = await accounts.pending_invitations(session, p, limit, cursor)
+    return {"items": items, "next_cursor": nxt}
+
+
+@router.delete(
+    "/invitations/{invitation_id}",
+    tags=["accounts"],
+    status_code=204,
+    summary="Take back an invitation not yet answered: its link stops working",
+    responses=problem_responses(401, 403, 404),
+)
+async def withdraw_invitation(session: SessionDep, p: StaffPrincipal, invitation_id: str) -> None:
+    await accounts.withdraw(session, p, invitation_id)
+
+
 @router.post(
     "/invitations/{token}/accept",
     tags=["accounts"],

@@ -135,6 +135,7 @@ class InvitationRead(ReadModel):
     email: str
     role: str
     organization_id: str | None
+    created_by_id: str | None = Field(description="Who sent it")
     created_at: datetime
     expires_at: datetime
 

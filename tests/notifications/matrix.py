@@ -59,6 +59,16 @@ async def _invitation(w: World):
     }
 
 
+async def _pending_invitation(w: World):
+    coord = Principal(
+        id="usr_c", kind=PrincipalKind.user, role=Role.coordinator, organization_id=None
+    )
+    async with sessionmaker()() as s:
+        row = await accounts.invite(s, coord, f"{new_id('i')}@example.org", Role.specialist, None)
+        await s.commit()
+    return f"{API}/invitations/{row.id}", None
+
+
 async def _reset(w: World):
     user = await w.f.make_user(Role.interpreter)
     async with sessionmaker()() as s:
@@ -78,5 +88,12 @@ ROWS = [
         {k: 204 if v == 200 else v for k, v in OWN.items()},
     ),
     Row("POST", f"{API}/invitations/{{token}}/accept", _invitation, ANYONE),
+    # Taking an invitation back: who may send one (staff), no one else.
+    Row(
+        "DELETE",
+        f"{API}/invitations/{{invitation_id}}",
+        _pending_invitation,
+        {**dict.fromkeys(OWN, 403), "anonymous": 401, "admin": 204, "coordinator": 204},
+    ),
     Row("POST", f"{API}/auth/password-reset/{{token}}", _reset, dict.fromkeys(OWN, 204)),
 ]
