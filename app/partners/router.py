@@ -20,6 +20,7 @@ from app.core.principal import Principal
 from app.core.routing import autocommit, make_router
 from app.partners import feed, service
 from app.partners.schemas import (
+    AttemptRead,
     ChangesPage,
     DeliveryRead,
     WebhookCreate,
@@ -120,7 +121,9 @@ async def list_deliveries(
     logs = await service.attempts_of(session, [d.id for d in items])
     return {
         "items": [
-            DeliveryRead.model_validate(d).model_copy(update={"attempt_log": logs[d.id]})
+            DeliveryRead.model_validate(d).model_copy(
+                update={"attempt_log": [AttemptRead.model_validate(a) for a in logs[d.id]]}
+            )
             for d in items
         ],
         "next_cursor": nxt,

@@ -3,10 +3,11 @@
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, computed_field
 
 from app.core.schemas import ReadModel, RequestBody, SecretField, Stamped, example
 from app.events.kinds import EventKind
+from app.partners.outcomes import ATTEMPT_OUTCOME, LAST_OUTCOME, Outcome, classify
 
 # Every kind the service emits can be subscribed to; the list lives in app/events/kinds.py.
 EventName = EventKind
@@ -62,6 +63,11 @@ class AttemptRead(ReadModel):
     error: str | None
     duration_ms: int
 
+    @computed_field(description=ATTEMPT_OUTCOME)  # type: ignore[prop-decorator]
+    @property
+    def outcome(self) -> Outcome | None:
+        return classify(self.status_code, self.error)
+
 
 class DeliveryRead(Stamped):
     endpoint_id: str
@@ -73,12 +79,19 @@ class DeliveryRead(Stamped):
         description="Failed attempts counted against the retry schedule "
         "(an unreachable endpoint is probed without them)."
     )
-    next_attempt_at: datetime
+    next_attempt_at: datetime = Field(
+        description="When it is sent next, while `pending` (now or past: at the next pass)."
+    )
     last_status_code: int | None
     last_error: str | None
     delivered_at: datetime | None
     payload: dict[str, Any]
     attempt_log: list[AttemptRead] = []
+
+    @computed_field(description=LAST_OUTCOME)  # type: ignore[prop-decorator]
+    @property
+    def last_outcome(self) -> Outcome | None:
+        return classify(self.last_status_code, self.last_error)
 
 
 class Change(ReadModel):

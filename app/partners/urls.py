@@ -17,9 +17,21 @@ from app.core.errors import Unprocessable
 
 
 class UnsafeWebhookUrl(Unprocessable):
-    """The webhook URL is not https or does not resolve to a public address."""
+    """The webhook URL is not https or does not resolve to a public address. Its `errors[]`
+    entry (pointer `/url`) says why for programs too, by `code` (REFUSALS)."""
 
     code = "unsafe-webhook-url"
+
+
+# Why a URL is refused, as `errors[].code` (a client says it in its own words: the console's
+# `invalid.<code>`); the problem's type, status and detail text stay as they were.
+REFUSALS = (
+    "url_malformed",  # not a URL that can be parsed, or without a host
+    "https_required",  # another scheme (ftp:, or http: where private addresses are not allowed)
+    "url_credentials",  # a user name or password in the URL
+    "host_unresolvable",  # the host name does not resolve
+    "private_address",  # it resolves to a loopback, private, link-local... address
+)
 
 
 def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
@@ -43,15 +55,17 @@ async def check_url(url: str, allow_private: bool) -> list[str]:
         host = parts.hostname
         port = parts.port
     except ValueError as e:
-        raise _bad(f"The URL is malformed: {e}.") from e
+        raise _bad(f"The URL is malformed: {e}.", "url_malformed") from e
     if parts.scheme not in ("https", "http") or not host:
-        raise _bad("The URL must be an absolute https URL.")
+        web = parts.scheme in ("https", "http")  # then it is the host that is missing
+        code = "url_malformed" if web else "https_required"
+        raise _bad("The URL must be an absolute https URL.", code)
     if parts.username or parts.password:
-        raise _bad("The URL must not carry credentials.")
+        raise _bad("The URL must not carry credentials.", "url_credentials")
     if allow_private:
         return []
     if parts.scheme != "https":
-        raise _bad("The URL must use https.")
+        raise _bad("The URL must use https.", "https_required")
     try:
         literal = ipaddress.ip_address(host)
     except ValueError:
@@ -64,19 +78,20 @@ async def check_url(url: str, allow_private: bool) -> list[str]:
                 host, port or 443, type=socket.SOCK_STREAM
             )
         except OSError as e:
-            raise _bad(f"The host {host} does not resolve.") from e
+            raise _bad(f"The host {host} does not resolve.", "host_unresolvable") from e
         addresses = [ipaddress.ip_address(str(i[4][0]).split("%")[0]) for i in infos]
     blocked = [str(a) for a in addresses if not _is_public(a)]
     if not addresses or blocked:
         raise _bad(
             f"The host {host} resolves to a non-public address ({', '.join(blocked)}); "
-            "webhooks go only to public addresses."
+            "webhooks go only to public addresses.",
+            "private_address" if blocked else "host_unresolvable",
         )
     return [str(a) for a in addresses]
 
 
-def _bad(detail: str) -> UnsafeWebhookUrl:
-    return UnsafeWebhookUrl(detail, errors=[{"pointer": "/url", "detail": detail}])
+def _bad(detail: str, code: str) -> UnsafeWebhookUrl:
+    return UnsafeWebhookUrl(detail, errors=[{"pointer": "/url", "detail": detail, "code": code}])
 
 
 # -- connecting to the address that was checked ----------------------------------------------

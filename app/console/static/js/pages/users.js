@@ -1,5 +1,5 @@
 // People: invite someone (the invitation emails a single-use link), see who is here, and
-// switch an account off or on (admins).
+// switch an account off (after a confirmation naming the person) or on (admins).
 import { $, ApiError, all, api, fmt, formData, h, labelCells, label, say, session, showProblem, t } from '../core.js';
 
 // Whom each role may invite, as the server decides it (app/auth/access.py, can_create: an
@@ -50,6 +50,8 @@ export default async function users(main) {
         h('td', { text: orgName.get(u.organization_id) || '' }), h('td', { text: u.active ? t('users.active') : t('users.inactive') }),
         h('td', {}, admin && u.id !== session.me.id ? h('button', { type: 'button', class: 'secondary',
           text: u.active ? t('action.deactivate') : t('action.activate'), onclick: async () => {
+            // Switching someone off signs them out at once: asked first, naming them.
+            if (u.active && !confirm(t('users.confirm_deactivate', { name: u.name }))) return;
             try { await api(`/users/${u.id}`, { method: 'PATCH', json: { active: !u.active } }); await load(); } catch (err) { say(err.message, 'error'); }
           } }) : null)))));
     labelCells(table);

@@ -1,0 +1,62 @@
+"""Switching an account off from People, in a real browser and in Spanish: she is asked first,
+the person named ("¿Desactivar a Tom Becker? ..."), and nothing happens unless she says yes.
+One tap used to deactivate the account (and sign the person out) at once. Switching it on
+again asks nothing."""
+
+import httpx
+
+from tests.console.support import add_person, bearers, seeded_console, sign_in
+
+ASKED = "¿Desactivar a Tom Becker? Se cerrará su sesión y ya no podrá iniciar sesión."
+
+
+async def _active(base, prog, user_id) -> bool:
+    async with httpx.AsyncClient(base_url=base) as c:
+        h = await bearers(c, prog, "admin")
+        r = await c.get(f"/api/v1/users/{user_id}", headers=h["admin"])
+        r.raise_for_status()
+        return bool(r.json()["active"])
+
+
+async def test_deactivating_someone_asks_first_naming_them(app, factory):
+    async with seeded_console(app, factory) as (base, b, prog):
+        async with httpx.AsyncClient(base_url=base) as c:
+            tom = await add_person(c, "tom", "Tom Becker", "coordinator")
+        ctx = await b.new_context(locale="es-AR")
+        page = await ctx.new_page()
+        await sign_in(page, base, prog.email("admin"), "users")
+        row = page.locator(f"#user-table tr[data-user-id='{tom['id']}']")
+        await row.wait_for()
+        asked: list[str] = []
+        answers = ["dismiss", "accept"]
+
+        async def answer(dialog):
+            asked.append(dialog.message)
+            await getattr(dialog, answers.pop(0))()
+
+        page.on("dialog", answer)
+
+        # No: nothing changes.
+        async with page.expect_event("dialog", timeout=5000):
+            await row.get_by_role("button", name="Desactivar", exact=True).click()
+        assert asked == [ASKED]
+        assert await _active(base, prog, tom["id"])
+        assert "Activa" in await row.inner_text()
+
+        # Yes: switched off.
+        async with page.expect_event("dialog", timeout=5000):
+            await row.get_by_role("button", name="Desactivar", exact=True).click()
+        await row.locator("td", has_text="Inactiva").wait_for()
+        assert asked == [ASKED, ASKED]
+        assert not await _active(base, prog, tom["id"])
+
+        # Switching it on again is not destructive: no question.
+        await row.get_by_role("button", name="Activar", exact=True).click()
+        await page.wait_for_function(
+            "(id) => document.querySelector(`#user-table tr[data-user-id='${id}']`)"
+            ".textContent.includes('Desactivar')",
+            arg=tom["id"],
+        )
+        assert await _active(base, prog, tom["id"])
+        assert len(asked) == 2
+        await ctx.close()
