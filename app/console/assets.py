@@ -13,6 +13,8 @@ from pathlib import Path
 
 from fastapi import Request, Response
 
+from app.core.i18n import LANGUAGES, catalogue_json
+
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 COMPRESSIBLE = {".js", ".css", ".svg", ".json", ".html", ".txt", ".md", ".webmanifest"}
 TYPES = {".js": "text/javascript", ".webmanifest": "application/manifest+json"}
@@ -51,17 +53,41 @@ def gzip_accepted(request: Request) -> bool:
     return "gzip" in request.headers.get("accept-encoding", "").lower()
 
 
+@lru_cache(maxsize=len(LANGUAGES))
+def _catalogue(lang: str) -> tuple[bytes, bytes | None, str, str]:
+    raw = catalogue_json(lang).encode()
+    tag = '"' + hashlib.sha256(raw).hexdigest()[:16] + '"'
+    return raw, gzip.compress(raw, 9, mtime=0), "application/json; charset=utf-8", tag
+
+
+def catalogue_url(lang: str) -> str:
+    """The messages the page's scripts say things with, in her language: a file of its own,
+    kept by the browser like the scripts (every page carried its 11 kB before)."""
+    return f"/i18n/{_catalogue(lang)[3].strip(chr(34))}/{lang}.json"
+
+
+def serve_catalogue(request: Request, ver: str, lang: str) -> Response:
+    if lang not in LANGUAGES:
+        return Response("Not found", status_code=404, media_type="text/plain")
+    found = _catalogue(lang)
+    return _answer(request, found, fresh=f'"{ver}"' == found[3])
+
+
 def serve(request: Request, ver: str, path: str) -> Response:
     found = _load(path)
     if found is None:
         return Response("Not found", status_code=404, media_type="text/plain")
+    return _answer(request, found, fresh=ver == version())
+
+
+def _answer(request: Request, found: tuple[bytes, bytes | None, str, str], fresh: bool) -> Response:
     raw, packed, ctype, tag = found
     headers = {
         "ETag": tag,
         "X-Content-Type-Options": "nosniff",
         "Vary": "Accept-Encoding",
         # Only the current version may be kept for good; an old URL still answers, briefly.
-        "Cache-Control": "public, max-age=31536000, immutable" if ver == version() else "no-cache",
+        "Cache-Control": "public, max-age=31536000, immutable" if fresh else "no-cache",
     }
     if request.headers.get("if-none-match") == tag:
         return Response(status_code=304, headers=headers)

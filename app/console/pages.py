@@ -73,6 +73,11 @@ async def static(request: Request, ver: str, path: str) -> Response:
     return assets.serve(request, ver, path)
 
 
+@pages.get("/i18n/{ver}/{lang}.json")
+async def messages(request: Request, ver: str, lang: str) -> Response:
+    return assets.serve_catalogue(request, ver, lang)
+
+
 # Page name, path, and whether it needs a signed-in user (the data is the API's: pages
 # without sign-in are the ones used to get one).
 PAGES: list[tuple[str, str, bool]] = [

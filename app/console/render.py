@@ -7,10 +7,9 @@ from pathlib import Path
 
 from fastapi import Request, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup
 
 from app.console import assets, i18n
-from app.core.i18n import LANGUAGES, catalogue_json, translate
+from app.core.i18n import LANGUAGES, translate
 from app.core.places import country_codes, zone_names
 from app.core.principal import Role
 
@@ -123,7 +122,7 @@ def render_page(request: Request, name: str, params: dict[str, str], needs_user:
             needs_user=needs_user,
             roles=" ".join(sorted(r.value for r in PAGE_ROLES.get(name, ()))),
             params=json.dumps(params),
-            messages=Markup(catalogue_json(lang)),
+            messages=assets.catalogue_url(lang),
             path=request.url.path,
         )
     )

@@ -9,7 +9,7 @@ import pytest
 
 from app.console import assets
 from app.console.pages import PAGES
-from app.core.i18n import LANGUAGES, catalogue_json
+from app.core.i18n import LANGUAGES, catalogue, catalogue_json
 from app.core.principal import Role
 from app.matching.scoring import WEIGHTS
 
@@ -190,3 +190,17 @@ def test_every_part_of_a_candidates_score_is_named_in_every_language():
     for lang in LANGUAGES:
         named = json.loads((CATALOGUE / f"{lang}.json").read_text())
         assert {f"part.{k}" for k in [*WEIGHTS, "specialty"]} <= set(named), lang
+
+
+async def test_the_messages_are_a_file_the_browser_keeps(client):
+    # Each page names its language's catalogue by a digest of it; the file is kept for good
+    # (a changed catalogue gets a new name), so a page no longer carries it each time.
+    r = await client.get("/cases/new", headers={"cookie": "console_lang=es"})
+    url = re.search(r'<link rel="preload" href="(/i18n/[^"]+/es\.json)"', r.text)
+    assert url, r.text[:600]
+    r = await client.get(url.group(1), headers={"accept-encoding": "gzip"})
+    assert r.status_code == 200 and r.headers["content-encoding"] == "gzip"
+    assert r.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert r.json()["action.invite"] == catalogue("es")["action.invite"]
+    r = await client.get(url.group(1).replace("/es.json", "/xx.json"))
+    assert r.status_code == 404
