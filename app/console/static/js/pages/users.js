@@ -1,6 +1,7 @@
 // People: invite someone (the invitation emails a single-use link), see who is here, and
 // switch an account off (after a confirmation naming the person) or on (admins).
 import { $, ApiError, all, api, fmt, formData, h, labelCells, label, say, session, showProblem, t } from '../core.js';
+import { waitingInvitations } from '../invitations.js';
 
 // Whom each role may invite, as the server decides it (app/auth/access.py, can_create: an
 // admin anyone; a coordinator clinicians, specialists and interpreters). The API does not
@@ -33,6 +34,7 @@ export default async function users(main) {
       const inv = await api('/invitations', { json: body });
       $('#invite-state', main).textContent = t('users.invited', { email: body.email, until: fmt(inv.expires_at) });
       form.reset();
+      await waitingInvitations(main, orgName);
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) say(t('error.not_available'), 'error');
       else if (err instanceof ApiError) showProblem(form, err, problem);
@@ -56,5 +58,5 @@ export default async function users(main) {
           } }) : null)))));
     labelCells(table);
   }
-  await load();
+  await Promise.all([load(), waitingInvitations(main, orgName)]);
 }
