@@ -40,7 +40,11 @@ async def subscribe(
     try:
         await check_url(endpoint, get_settings().webhook_allow_private)
     except UnsafeWebhookUrl as e:
-        raise Unprocessable(e.detail, errors=[{"pointer": "/endpoint", "detail": e.detail}]) from e
+        # The same refusal, pointed at this body's field (its `code` kept: said in her words).
+        said = [{**x, "pointer": "/endpoint"} for x in e.errors or []]
+        raise Unprocessable(
+            e.detail, errors=said or [{"pointer": "/endpoint", "detail": e.detail}]
+        ) from e
     for name, value in (("p256dh", p256dh), ("auth", auth)):
         try:
             base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))

@@ -119,6 +119,7 @@ async def test_push_subscriptions_are_ones_own(client, factory, http_sink, vapid
     bad = Browser("ftp://example.org/x").subscription()
     r = await client.post(f"{API}/me/push-subscriptions", json=bad, headers=factory.headers(a))
     assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "/endpoint"
+    assert r.json()["errors"][0]["code"] == "https_required"  # the URL rule's, said by a client
 
 
 def _verify(secret: str, headers: dict, body: bytes) -> dict:
