@@ -105,7 +105,12 @@ async def list_note_versions(
     response_model=NoteRead,
     status_code=200,
     summary="Sign a note: it becomes final; a signed consult note answers the case",
-    responses=problem_responses(401, 403, 404, 409, 412, 428),
+    description="A note is signed only when it says something to act on: a consult note "
+    "needs an `assessment` and `recommendations`, a progress note or an addendum at least "
+    "one field (text of spaces only is blank). Otherwise 422 `note-incomplete`, each field "
+    "in `errors` with `code` `required_to_sign` (consult) or `one_required_to_sign`; "
+    "nothing changes.",
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
 )
 async def sign_note(
     session: SessionDep,

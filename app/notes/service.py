@@ -47,6 +47,35 @@ class CaseNotOpenForNotes(Conflict):
     code = "case-not-open-for-notes"
 
 
+class NoteIncomplete(Unprocessable):
+    """The note does not yet say what a clinician can act on: it is not signed."""
+
+    code = "note-incomplete"
+
+
+# What a note must say before it is signed. A consult note answers the case, so it needs an
+# assessment and recommendations; a progress note or an addendum adds to what was said and
+# needs at least one field. Spaces alone say nothing.
+NEEDED_TO_SIGN = {NoteKind.consult.value: ("assessment", "recommendations")}
+
+
+def _check_signable(note: Note) -> None:
+    blank = [f for f in CONTENT_FIELDS if not getattr(note, f).strip()]
+    needed = NEEDED_TO_SIGN.get(note.kind)
+    if needed is not None:
+        missing = [f for f in needed if f in blank]
+        detail = "A consult note is signed with an assessment and recommendations."
+        why, code = "must be written before signing", "required_to_sign"
+    else:
+        missing = blank if len(blank) == len(CONTENT_FIELDS) else []
+        detail = "An empty note cannot be signed: write at least one field."
+        why, code = "this or another field must be written before signing", "one_required_to_sign"
+    if missing:
+        raise NoteIncomplete(
+            detail, errors=[{"pointer": f"/{f}", "detail": why, "code": code} for f in missing]
+        )
+
+
 class NotCaseSpecialist(Forbidden):
     """Only the case's assigned specialist or a specialist added to it writes its notes."""
 
@@ -249,6 +278,8 @@ async def sign(session: AsyncSession, p: Principal, note_id: str, if_match: str 
     note, case, seen = await _writable(session, p, note_id, if_match)
     if case.status not in WRITABLE_CASE:
         raise CaseNotOpenForNotes(f"A case that is {case.status} cannot have notes signed.")
+    # What is checked is the version `seen`; the conditional UPDATE signs only that version.
+    _check_signable(note)
     now = utcnow()
     await _conditional_update(
         session,

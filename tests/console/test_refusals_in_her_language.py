@@ -22,7 +22,11 @@ async def test_refusals_are_said_in_spanish_and_a_password_change_is_confirmed(a
             r = await c.post(
                 f"/api/v1/cases/{case_id}/notes",
                 headers=h["specialist"],
-                json={"kind": "consult", "assessment": "Discoid lupus possible."},
+                json={
+                    "kind": "consult",
+                    "assessment": "Discoid lupus possible.",
+                    "recommendations": "Biopsy if available; sun protection.",
+                },
             )
             note = r.json()["id"]
             r = await c.post(

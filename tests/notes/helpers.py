@@ -75,6 +75,7 @@ async def make_note(
             author_id=author_id,
             kind=kind,
             assessment="Assessment",
+            recommendations="Recommendations",
             status="signed" if signed else "draft",
             signed_at=now if signed else None,
             signed_by_id=author_id if signed else None,
@@ -88,6 +89,7 @@ async def make_note(
                 status=note.status,
                 author_id=author_id,
                 assessment=note.assessment,
+                recommendations=note.recommendations,
             )
         )
         await s.commit()

@@ -4,7 +4,11 @@
 // on opening) or a note signed meanwhile is never overwritten unasked: theirs is shown
 // beside the form, and the writer keeps hers or takes theirs. Signing makes it final;
 // corrections are addenda. The referring clinician acknowledges a signed note here too.
-import { $, ApiError, all, api, fmt, h, label, navigate, pill, say, session, t } from '../core.js';
+// The page is titled by the note's kind; an addendum names the signed note it amends. A
+// note that is not this person's to see shows "not found" in place of all of it (app.js).
+// Signing a note that does not yet say enough (the API's 422) is refused beside each field
+// it names, in her words (`invalid.<code>`), and her text stays.
+import { $, ApiError, all, api, fmt, h, label, navigate, pill, say, session, t, userName } from '../core.js';
 import { drafts } from '../drafts.js';
 import { facility } from '../case_parts.js';
 
@@ -79,8 +83,58 @@ export default async function noteEditor(main, { note_id: id }) {
     } catch (err) { say(err.message, 'error'); }
   }
 
+  // A refusal to sign: the fields it names are marked, each with why beside it, and the
+  // kind of refusal above the button she pressed. Typing in a field clears its mark.
+  function refused(err) {
+    const box = $('#note-problem', main);
+    clearProblems();
+    for (const e of err.problem.errors || []) {
+      const f = (e.pointer || '').replace(/^\//, '');
+      if (!FIELDS.includes(f)) continue;
+      const hint = $(`#note-${f}-problem`, main);
+      hint.textContent = e.code && t(`invalid.${e.code}`) !== `invalid.${e.code}` ? t(`invalid.${e.code}`) : e.detail;
+      hint.hidden = false;
+      form[f].setAttribute('aria-invalid', 'true');
+      form[f].setAttribute('aria-describedby', hint.id);
+    }
+    box.textContent = err.message;
+    box.hidden = false;
+  }
+  function clearField(f) {
+    $(`#note-${f}-problem`, main).hidden = true;
+    form[f].removeAttribute('aria-invalid');
+    form[f].removeAttribute('aria-describedby');
+  }
+  function clearProblems() {
+    for (const f of FIELDS) clearField(f);
+    $('#note-problem', main).hidden = true;
+  }
+
+  // The note's own name (a progress note is not a consult note), in the heading and the tab.
+  function title() {
+    const name = label('note_kind', note.kind);
+    $('#note-title', main).textContent = name;
+    document.title = `${name} · ${t('app.name')}`;
+  }
+
+  // An addendum says which signed note it amends: its kind, when and by whom it was signed.
+  async function amends() {
+    const line = $('#note-amends', main);
+    if (!note.amends_id) { line.hidden = true; return; }
+    const earlier = await api(`/notes/${note.amends_id}`);
+    const signer = earlier.signed_by_id || earlier.author_id;
+    const who = signer === me.id ? me.name : await userName(signer);
+    const vars = { note: label('note_kind', earlier.kind), at: fmt(earlier.signed_at || earlier.updated_at), who };
+    line.replaceChildren(h('a', {
+      href: `/notes/${earlier.id}`, text: t(who ? 'note.amends' : 'note.amends_unnamed', vars),
+    }));
+    line.hidden = false;
+  }
+
   async function load() {
     await read();
+    title();
+    $('#note-page', main).hidden = false;
     base = note.version;
     fill(note);
     dirty = false;
@@ -152,7 +206,8 @@ export default async function noteEditor(main, { note_id: id }) {
     saving = null;
   }
 
-  form.addEventListener('input', () => {
+  form.addEventListener('input', (e) => {
+    if (FIELDS.includes(e.target.name)) clearField(e.target.name);
     dirty = true;
     keep(); // kept on the device until the server has it
     clearTimeout(timer);
@@ -171,7 +226,10 @@ export default async function noteEditor(main, { note_id: id }) {
       drafts.drop(BACKUP);
       say(t('note.signed'));
       navigate(`/cases/${note.case_id}`);
-    } catch (err) { say(err.message, 'error'); }
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 422) refused(err);
+      else say(err.message, 'error');
+    }
   });
   $('#note-addendum', main).addEventListener('click', () => addendum());
   $('#note-ack', main).addEventListener('click', async () => {
@@ -182,6 +240,7 @@ export default async function noteEditor(main, { note_id: id }) {
   });
 
   await load();
+  amends().catch(() => null); // a line more: the editor does not wait for it
   // What the facility has, beside the advice being written. Not awaited: the editor (and
   // its save on leaving) does not wait for it, and works without it (the card stays hidden).
   api(`/cases/${note.case_id}`)
