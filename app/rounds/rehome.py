@@ -71,15 +71,20 @@ class Plan:
                 taken.add(key)
                 self.kept.append((row, key))
         # A move that lands on its own occurrence's new start is no move (see `rehome`);
-        # one that lands on another occurrence's start of the new schedule is a clash.
+        # one that lands on another occurrence's start of the new schedule is a clash. A
+        # cancelled occurrence keeps no time of its own: where its move would clash, the
+        # move goes and the cancellation stays on its day (`unmoved`); nothing to refuse,
+        # since it could not be moved elsewhere first.
         moved = [*self.kept, *((r, r.occurrence_start) for r in staying)]
-        self.clashes: list[RoundOccurrenceException] = [
+        landing = [
             row
             for row, key in moved
             if row.moved_to is not None
             and row.moved_to != key
             and rec.is_occurrence(rule, row.moved_to)
         ]
+        self.clashes: list[RoundOccurrenceException] = [r for r in landing if not r.cancelled]
+        self.unmoved = [r for r in landing if r.cancelled]
 
     def check(self, zone: str, discard: bool) -> None:
         """Refuse a change that would put two occurrences at one start, or drop some
@@ -111,7 +116,7 @@ async def plan(
 def clash_problem(clashes: list[RoundOccurrenceException], zone: str) -> OccurrenceSlotTaken:
     said = [
         f"the occurrence of {plain_instant(row.occurrence_start, zone)}, moved to "
-        f"{plain_instant(row.moved_to, zone)}{' (and cancelled)' if row.cancelled else ''}"
+        f"{plain_instant(row.moved_to, zone)}"
         for row in clashes
         if row.moved_to is not None
     ]
@@ -229,6 +234,8 @@ async def rehome(
     for exc, key in exceptions.kept:
         if exc.moved_to == key:
             exc.moved_to = None
+    for exc in exceptions.unmoved:
+        exc.moved_to, exc.moved_duration_minutes = None, None
     await _rekey(session, target_id, exceptions.kept)
     await _rekey(session, target_id, await _agenda(session, from_id, rule, since, zone))
     await _rekey(session, target_id, await _attendance(session, from_id, rule, since, zone))

@@ -188,3 +188,29 @@ async def test_a_move_the_old_series_keeps_clashes_with_the_new_one_too(client, 
     assert [c["original_start"] for c in problem["clashes"]] == ["2026-11-24T23:00:00Z"]
     r = await client.get(f"{API}/rounds/{rnd.id}", headers=h)
     assert r.json()["next_series_id"] is None
+
+
+async def test_a_cancelled_move_does_not_block_a_new_schedule(client, factory, ny):
+    """8 December moved to Thursday the 10th, then cancelled. Tuesdays and Thursdays: the
+    10 December occurrence is the new schedule's own. A cancelled occurrence keeps no time
+    (it could not be moved elsewhere first): the change is saved, the 8 December round stays
+    cancelled, and 10 December is an occurrence like any other."""
+    org, clin = ny
+    h = factory.headers(clin)
+    rnd = await make_round(org.id, starts_at_local="2026-12-01T18:00")
+    r = await _move(client, h, rnd.id, "2026-12-08T23:00:00Z", "2026-12-10T18:00")
+    assert r.status_code == 200, r.text
+    r = await client.post(
+        f"{API}/rounds/{rnd.id}/occurrences/2026-12-08T23:00:00Z/cancel",
+        headers=h,
+        json={"reason": "Clinic closed"},
+    )
+    assert r.status_code == 200, r.text
+    r = await client.patch(
+        f"{API}/rounds/{rnd.id}", headers=h, json={"rrule": "FREQ=WEEKLY;BYDAY=TU,TH"}
+    )
+    assert r.status_code == 200, r.text
+    shown = {o[0]: o for o in await _occurrences(client, h, rnd.id)}
+    assert shown["2026-12-08T23:00:00Z"][3] is True  # still cancelled, on its own day
+    assert shown["2026-12-08T23:00:00Z"][1] == "2026-12-08T23:00:00Z"  # its move gone
+    assert shown["2026-12-10T23:00:00Z"][2:] == (False, False)  # the new schedule's own
