@@ -33,6 +33,15 @@ def visible_users(p: Principal) -> ColumnElement[bool]:
     return (col(User.id) == p.id) | by_role
 
 
+def may_invite(p: Principal, role: Role) -> bool:
+    """Whether `p` may create (or invite, or take back an invitation to) this role."""
+    try:
+        can_create(p, role)
+    except RoleForbidden:
+        return False
+    return True
+
+
 def can_create(p: Principal, role: Role) -> None:
     if p.is_client:
         raise RoleForbidden("API clients cannot create users.")

@@ -17,7 +17,7 @@ from sqlmodel import col
 
 from app.audit import service as audit
 from app.auth import service as auth
-from app.auth.access import can_create
+from app.auth.access import can_create, may_invite
 from app.auth.models import User
 from app.core.clock import utcnow
 from app.core.config import get_settings
@@ -25,7 +25,7 @@ from app.core.errors import NotFound
 from app.core.pagination import decode_cursor, encode_cursor
 from app.core.principal import Principal, Role
 from app.core.security import hash_secret
-from app.notifications.errors import LinkExpired, UnknownLink
+from app.notifications.errors import InvitationWaiting, LinkExpired, UnknownLink
 from app.notifications.kinds import AccountMail, Channel
 from app.notifications.models import AccountToken, AccountTokenPurpose
 from app.notifications.service import new_delivery, wake_after_commit
@@ -88,7 +88,16 @@ async def invite(
     # The account is made when she accepts: refuse now what would be refused then.
     email = await auth.check_new_account(session, role, organization_id, email)
     # Inviting her again (the mail was lost, the role was wrong) sends the one link that
-    # works: the one sent before stops working.
+    # works: the one sent before stops working. Not one sent for a role she may not send:
+    # that is not hers to take back (a coordinator re-inviting an admin's invitee).
+    waiting = await session.scalars(
+        select(col(AccountToken.role)).where(_pending(utcnow()), col(AccountToken.email) == email)
+    )
+    if any(not may_invite(actor, Role(r)) for r in waiting if r):
+        raise InvitationWaiting(
+            "An invitation to this address, for a role you may not send, is waiting for an "
+            "answer: ask an administrator."
+        )
     await _withdraw(session, col(AccountToken.email) == email)
     row = _new(
         AccountTokenPurpose.invitation,

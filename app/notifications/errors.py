@@ -25,3 +25,9 @@ class NoSmsGateway(Conflict):
     """This deployment has no SMS gateway (SMS_GATEWAY_URL), so phones cannot be verified."""
 
     code = "no-sms-gateway"
+
+
+class InvitationWaiting(Conflict):
+    """An invitation to this address that the caller may not take back is still waiting."""
+
+    code = "invitation-waiting"

@@ -166,7 +166,7 @@ async def verify_phone(session: SessionDep, p: UserPrincipal, body: PhoneVerify)
     response_model=InvitationRead,
     status_code=201,
     summary="Invite a specialist, interpreter or clinician by email (single-use link)",
-    responses=problem_responses(401, 403, 422),
+    responses=problem_responses(401, 403, 409, 422),
 )
 async def invite(session: SessionDep, p: StaffPrincipal, body: InvitationCreate) -> object:
     return await accounts.invite(session, p, str(body.email), body.role, body.organization_id)

@@ -88,3 +88,22 @@ async def test_inviting_again_leaves_only_the_newest_link_working(client, factor
     assert (await _accept(client, first)).status_code == 410
     r = await _accept(client, second)
     assert r.status_code == 201 and r.json()["role"] == "specialist"
+
+
+async def test_a_coordinator_cannot_undo_an_admins_invitation_by_inviting_again(client, factory):
+    admin, coord = await factory.make_user(Role.admin), await factory.make_user(Role.coordinator)
+    body = {"email": "lead@example.org", "role": "coordinator"}
+    r = await client.post(f"{API}/invitations", json=body, headers=factory.headers(admin))
+    assert r.status_code == 201, r.text
+    sent = r.json()
+    # She may neither take it back nor replace it by inviting the address herself.
+    r = await client.delete(f"{API}/invitations/{sent['id']}", headers=factory.headers(coord))
+    assert r.status_code == 403, r.text
+    r = await client.post(
+        f"{API}/invitations",
+        json={**body, "role": "specialist"},
+        headers=factory.headers(coord),
+    )
+    assert r.status_code == 409 and r.json()["type"].endswith("/invitation-waiting"), r.text
+    r = await client.get(f"{API}/invitations", headers=factory.headers(admin))
+    assert [i["id"] for i in r.json()["items"]] == [sent["id"]]  # still waiting, unchanged

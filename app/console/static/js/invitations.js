@@ -3,7 +3,7 @@
 // the same address again sends a new link and the old one stops working (the API's rule).
 import { $, all, api, fmt, h, label, labelCells, say, t, userName } from './core.js';
 
-export async function waitingInvitations(main, orgName) {
+export async function waitingInvitations(main, orgName, mayTakeBack) {
   const section = $('#invitations', main);
   const table = $('#invitation-table', main);
   const items = await all('/invitations').catch(() => null);
@@ -19,13 +19,14 @@ export async function waitingInvitations(main, orgName) {
       h('td', { class: 'mono', text: inv.email }), h('td', { text: label('role', inv.role) }),
       h('td', { text: orgName.get(inv.organization_id) || '' }), h('td', { text: senders[i] || '' }),
       h('td', { text: fmt(inv.expires_at) }),
-      h('td', {}, h('button', { type: 'button', class: 'secondary', text: t('action.withdraw_invitation'), onclick: async () => {
+      // Only what she may send is hers to take back (the API's rule): no button the API refuses.
+      h('td', {}, !mayTakeBack(inv.role) ? null : h('button', { type: 'button', class: 'secondary', text: t('action.withdraw_invitation'), onclick: async () => {
         if (!confirm(t('invitations.confirm_withdraw', { email: inv.email }))) return;
         try {
           await api(`/invitations/${inv.id}`, { method: 'DELETE' });
           say(t('invitations.withdrawn', { email: inv.email }));
         } catch (err) { say(err.message, 'error'); }
-        await waitingInvitations(main, orgName);
+        await waitingInvitations(main, orgName, mayTakeBack);
       } }))))));
   labelCells(table);
 }

@@ -13,6 +13,7 @@ const INVITES = {
 
 export default async function users(main) {
   const admin = session.me.role === 'admin';
+  const mayTakeBack = (role) => (INVITES[session.me.role] || []).includes(role);
   const table = $('#user-table', main);
   const orgs = await all('/organizations').catch(() => []);
   const orgName = new Map(orgs.map((o) => [o.id, o.name]));
@@ -34,7 +35,7 @@ export default async function users(main) {
       const inv = await api('/invitations', { json: body });
       $('#invite-state', main).textContent = t('users.invited', { email: body.email, until: fmt(inv.expires_at) });
       form.reset();
-      await waitingInvitations(main, orgName);
+      await waitingInvitations(main, orgName, mayTakeBack);
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) say(t('error.not_available'), 'error');
       else if (err instanceof ApiError) showProblem(form, err, problem);
@@ -58,5 +59,5 @@ export default async function users(main) {
           } }) : null)))));
     labelCells(table);
   }
-  await Promise.all([load(), waitingInvitations(main, orgName)]);
+  await Promise.all([load(), waitingInvitations(main, orgName, mayTakeBack)]);
 }
