@@ -371,7 +371,17 @@ async def _offer_chosen(
         session, case_row, limit=len(ids), only_ids=ids, exclude_ids=taken, now=now, explain=True
     )
     eligible = {c.specialist_id for c in ranking.candidates}
-    reasons = {e.specialist_id: e.reasons for e in ranking.excluded}
+    # Asked before: whoever declined said no (said so); the others' offers are still open.
+    latest = dict(so_far)
+    reasons = {
+        e.specialist_id: [
+            "declined"
+            if r == "already_offered" and latest.get(e.specialist_id) == OfferStatus.declined
+            else r
+            for r in e.reasons
+        ]
+        for e in ranking.excluded
+    }
     errors = []
     for i, sid in enumerate(ids):
         if sid in eligible:
