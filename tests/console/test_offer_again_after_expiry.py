@@ -25,6 +25,7 @@ async def test_a_lapsed_offer_is_sent_again_from_the_case_page(app, factory, clo
             )
             r.raise_for_status()
             assert len(r.json()["items"]) == 1, r.text  # the only dermatologist
+            lapsed = r.json()["items"][0]["id"]
             clock.advance(timedelta(hours=13))  # a routine offer lasts 12 hours
             await jobs.expire_offers()
             r = await c.get(f"/api/v1/cases/{case_id}", headers=h["coordinator"])
@@ -54,3 +55,15 @@ async def test_a_lapsed_offer_is_sent_again_from_the_case_page(app, factory, clo
             r = await c.get("/api/v1/offers", params={"status": "pending"}, headers=h["specialist"])
             r.raise_for_status()
             assert [o["case_id"] for o in r.json()["items"]] == [case_id]
+
+        # The first offer's emailed link, opened late: it says she was asked again, and the
+        # new offer waits in the list below it.
+        ctx = await b.new_context()
+        page = await ctx.new_page()
+        await sign_in(page, base, prog.email("specialist"), "inbox")
+        await page.goto(f"{base}/offers/{lapsed}")
+        await ready(page, "inbox")
+        said = page.locator("#offer-state")
+        await said.filter(has_text="you were offered the case again").wait_for()
+        await page.locator(f"#offer-list [data-case-id='{case_id}']").wait_for()
+        await ctx.close()

@@ -29,7 +29,12 @@ async function offerState(box, offerId) {
     box.hidden = false;
     return;
   }
-  const key = stateOf(offer);
+  let key = stateOf(offer);
+  if (offer.status === 'expired') {
+    // A coordinator may ask her again: that new offer is the one to answer, in the list.
+    const again = await api(`/offers?status=pending&case_id=${encodeURIComponent(offer.case_id)}`);
+    if (again.items.length) key = 'inbox.state_expired_again';
+  }
   box.hidden = !key;
   if (!key) return; // still waiting: its card is in the list
   const open = offer.status === 'accepted'
