@@ -11,7 +11,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -21,6 +21,7 @@ from app.auth.access import can_create, may_invite
 from app.auth.models import User
 from app.core.clock import utcnow
 from app.core.config import get_settings
+from app.core.db import is_postgres
 from app.core.errors import NotFound
 from app.core.pagination import decode_cursor, encode_cursor
 from app.core.principal import Principal, Role
@@ -90,6 +91,10 @@ async def invite(
     # Inviting her again (the mail was lost, the role was wrong) sends the one link that
     # works: the one sent before stops working. Not one sent for a role she may not send:
     # that is not hers to take back (a coordinator re-inviting an admin's invitee).
+    if is_postgres(session):
+        # Two invitations to one address at once would each withdraw nothing and both stay
+        # live: they take turns. (SQLite: the unit of work's write lock already orders them.)
+        await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:e))"), {"e": email})
     waiting = await session.scalars(
         select(col(AccountToken.role)).where(_pending(utcnow()), col(AccountToken.email) == email)
     )

@@ -107,3 +107,17 @@ async def test_a_coordinator_cannot_undo_an_admins_invitation_by_inviting_again(
     assert r.status_code == 409 and r.json()["type"].endswith("/invitation-waiting"), r.text
     r = await client.get(f"{API}/invitations", headers=factory.headers(admin))
     assert [i["id"] for i in r.json()["items"]] == [sent["id"]]  # still waiting, unchanged
+
+
+async def test_two_invitations_to_one_address_at_once_leave_one_link(client, factory):
+    import asyncio
+
+    coord = await factory.make_user(Role.coordinator)
+    h = factory.headers(coord)
+    body = {"email": "amara@example.org", "role": "specialist"}
+    answers = await asyncio.gather(
+        *(client.post(f"{API}/invitations", json=body, headers=h) for _ in range(4))
+    )
+    assert [r.status_code for r in answers] == [201] * 4, [r.text for r in answers]
+    r = await client.get(f"{API}/invitations", headers=h)
+    assert len(r.json()["items"]) == 1  # the last one taken; the others withdrawn
