@@ -1,4 +1,6 @@
-"""The audit page names who acted (it showed bare user ids), keeping the id at hand."""
+"""The audit page names who acted (it showed bare user ids), keeping the id at hand, and
+says what was done in the reader's words (it showed codes like `case.read` on every
+language's page), keeping the code at hand too; a refused attempt says so."""
 
 import httpx
 
@@ -23,4 +25,26 @@ async def test_the_audit_page_names_the_person_who_acted(app, factory):
         actor = row.locator("td").nth(1)
         await actor.filter(has_text=clinician["name"]).wait_for()
         assert await actor.get_attribute("title") == clinician["id"]
+        what = row.locator("td").nth(2)
+        assert await what.inner_text() == "Read a case" and await what.get_attribute("title") == (
+            "case.read"
+        )
+        await ctx.close()
+
+        # In Spanish; and a clinician of another facility refused the case: said as refused.
+        outsider = await factory.make_user(
+            "clinician", organization_id=(await factory.make_org(name="Otra clínica")).id
+        )
+        async with httpx.AsyncClient(base_url=base, timeout=20) as c:
+            r = await c.get(f"/api/v1/cases/{case_id}", headers=factory.headers(outsider))
+            assert r.status_code == 404
+        ctx = await b.new_context(locale="es-AR")
+        page = await ctx.new_page()
+        await page.goto(f"{base}/lang/es?next=/signin")
+        await sign_in(page, base, prog.email("admin"), "users")
+        await page.goto(f"{base}/admin/audit")
+        await ready(page, "audit")
+        rows = page.locator("#audit-table tbody tr", has_text=case_id)
+        await rows.filter(has_text="Envió un caso").first.wait_for()
+        await rows.filter(has_text="Leyó un caso (denegado)").first.wait_for()
         await ctx.close()

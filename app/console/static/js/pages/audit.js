@@ -1,5 +1,5 @@
 // The audit log: whether its hash chain holds (GET /audit/verify), and the latest entries.
-import { $, all, api, fmt, h, labelCells, t, userName } from '../core.js';
+import { $, all, api, fmt, h, label, labelCells, t, userName } from '../core.js';
 
 // Who acted, by name: a person through the directory, an API client through the clients'
 // list (read once). The id stays in the cell's title, for matching with the logs.
@@ -34,7 +34,10 @@ export default async function audit(main) {
     const res = await api(`/audit?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { root: true });
     table.querySelector('tbody').append(...res.items.map((a) => h('tr', {},
       h('td', { text: fmt(a.at) }), actorCell(a),
-      h('td', { class: 'mono', text: a.action }), h('td', { class: 'mono', text: `${a.resource_type} ${a.resource_id || ''}` }),
+      // What was done in her words (the code kept as the cell's title, for the auditor who
+      // searches by it); a refused attempt says so.
+      h('td', { title: a.action, text: label('audit.act', a.action) + (a.outcome === 'denied' ? ` (${t('audit.denied')})` : '') }),
+      h('td', { class: 'mono', text: `${a.resource_type} ${a.resource_id || ''}` }),
       h('td', { class: 'mono', text: a.ip || '' }))));
     labelCells(table);
     cursor = res.next_cursor;
