@@ -88,13 +88,13 @@ async def invite(
     can_create(actor, role)
     # The account is made when she accepts: refuse now what would be refused then.
     email = await auth.check_new_account(session, role, organization_id, email)
-    # Inviting her again (the mail was lost, the role was wrong) sends the one link that
-    # works: the one sent before stops working. Not one sent for a role she may not send:
-    # that is not hers to take back (a coordinator re-inviting an admin's invitee).
     if is_postgres(session):
         # Two invitations to one address at once would each withdraw nothing and both stay
         # live: they take turns. (SQLite: the unit of work's write lock already orders them.)
         await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:e))"), {"e": email})
+    # Inviting her again (the mail was lost, the role was wrong) sends the one link that
+    # works: the one sent before stops working. Not one sent for a role she may not send:
+    # that is not hers to take back (a coordinator re-inviting an admin's invitee).
     waiting = await session.scalars(
         select(col(AccountToken.role)).where(_pending(utcnow()), col(AccountToken.email) == email)
     )

@@ -59,12 +59,17 @@ async def test_the_owner_must_see_the_case(client, factory):
         f"{API}/cases/{w.case.id}/follow-ups",
         headers=factory.headers(w.specialist),
         json={
-            "due_at": "2026-01-01T10:00:00",
+            # A week ahead by the tests' clock, without its offset: refused for the missing
+            # zone, not for being past.
+            "due_at": (utcnow() + timedelta(days=7)).replace(tzinfo=None).isoformat(),
             "description": "naive time",
             "assignee_id": w.clinician.id,
         },
     )
     assert r.status_code == 422
+    assert [(e["pointer"], e["code"]) for e in r.json()["errors"]] == [
+        ("/due_at", "timezone_aware")
+    ]
 
 
 async def test_an_interpreter_on_the_case_may_not_plan_follow_up(client, factory):
