@@ -26,7 +26,7 @@ import hmac
 import json
 import logging
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,6 +38,15 @@ from app.core.config import get_settings
 from app.core.db import get_engine, is_postgres, unit_of_work
 from app.core.principal import Principal
 from app.core.queries import Queries, Statement, queries
+
+
+class ServiceActor:
+    """The service itself, acting on its own schedule (an offer lapsing, a case escalated
+    or overdue): its entries say so, apart from a caller who was not signed in."""
+
+
+SERVICE: Final = ServiceActor()
+Actor = Principal | ServiceActor | None
 
 log = logging.getLogger("app.audit")
 
@@ -98,7 +107,7 @@ _APPEND = Statement(
 
 async def append(
     session: AsyncSession,
-    actor: Principal | None,
+    actor: Actor,
     action: str,
     resource_type: str,
     resource_id: str | None,
@@ -116,7 +125,7 @@ async def append(
 
 
 def _values(
-    actor: Principal | None,
+    actor: Actor,
     action: str,
     resource_type: str,
     resource_id: str | None,
@@ -124,15 +133,19 @@ def _values(
     ip: str | None,
     at: datetime,
 ) -> dict[str, Any]:
+    if isinstance(actor, ServiceActor):
+        actor_id, kind = None, "service"
+    else:
+        actor_id, kind = (actor.id, str(actor.kind)) if actor else (None, "anonymous")
     return {
         "at": at,
-        "actor_id": actor.id if actor else None,
-        "actor_kind": str(actor.kind) if actor else "anonymous",
+        "actor_id": actor_id,
+        "actor_kind": kind,
         "action": action,
         "resource_type": resource_type,
         "resource_id": resource_id,
         "outcome": outcome,
-        "ip": ip or (actor.ip if actor else None),
+        "ip": ip or (actor.ip if isinstance(actor, Principal) else None),
     }
 
 

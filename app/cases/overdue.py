@@ -47,5 +47,5 @@ async def mark_overdue(session: AsyncSession, case: Case) -> bool:
             "respond_by": case.respond_by.isoformat(),
         },
     )
-    await audit.append(session, None, "case.overdue", "case", case.id)
+    await audit.append(session, audit.SERVICE, "case.overdue", "case", case.id)
     return True

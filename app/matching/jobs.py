@@ -99,7 +99,7 @@ async def expire_due(session: AsyncSession, *, batch: int = 50, now: datetime | 
                 payload={"offer_id": o.id, "case_id": case_id},
             )
             await audit.append(
-                session, None, "offer.expire", "offer", o.id, detail=f"case={case_id}"
+                session, audit.SERVICE, "offer.expire", "offer", o.id, detail=f"case={case_id}"
             )
         if expired:
             await offer_next(session, case_row, len(expired), None, now)

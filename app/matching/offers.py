@@ -262,7 +262,7 @@ async def _create(
     for o in offers:
         await audit.append(
             session,
-            actor,
+            actor or audit.SERVICE,  # no caller: the service offered it (a chain, a widening)
             "offer.create",
             "offer",
             o.id,

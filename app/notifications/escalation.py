@@ -95,13 +95,18 @@ async def escalate(session: AsyncSession, row: CaseEscalation, case: Case, now: 
         )
         row.widened_at, row.widened_offers = now, len(offers)
         await audit.append(
-            session, None, "case.escalate.widen", "case", case.id, detail=f"offers={len(offers)}"
+            session,
+            audit.SERVICE,
+            "case.escalate.widen",
+            "case",
+            case.id,
+            detail=f"offers={len(offers)}",
         )
     unassigned = case.status in UNASSIGNED  # widening may have matched nobody: still so
     if unassigned and row.coordinators_told_at is None and now >= row.tell_at:
         await _tell_coordinators(session, case)
         row.coordinators_told_at = now
-        await audit.append(session, None, "case.escalate.coordinators", "case", case.id)
+        await audit.append(session, audit.SERVICE, "case.escalate.coordinators", "case", case.id)
     if now >= case.respond_by:
         if await mark_overdue(session, case):
             row.overdue_at = now

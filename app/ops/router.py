@@ -101,7 +101,11 @@ class AuditRead(ReadModel):
     id: int
     at: datetime
     actor_id: str | None
-    actor_kind: str
+    actor_kind: str = Field(
+        description="`user` or `client` (named by `actor_id`); `service` for what the service "
+        "did on its own schedule (an offer lapsing, a case escalated); `anonymous` for a "
+        "caller not signed in (an invitation accepted, a reset asked for)"
+    )
     action: str
     resource_type: str
     resource_id: str | None

@@ -1,9 +1,12 @@
 """The audit page names who acted (it showed bare user ids), keeping the id at hand, and
 says what was done in the reader's words (it showed codes like `case.read` on every
-language's page), keeping the code at hand too; a refused attempt says so."""
+language's page), keeping the code at hand too; a refused attempt says so. What the
+service did on its own schedule is said to be the service's (it said "anonymous")."""
 
 import httpx
 
+from app.audit import service as audit
+from app.core.db import unit_of_work
 from tests.console.support import bearers, ready, seeded_console, sign_in, submit_case
 
 
@@ -13,6 +16,8 @@ async def test_the_audit_page_names_the_person_who_acted(app, factory):
         async with httpx.AsyncClient(base_url=base, timeout=20) as c:
             h = await bearers(c, prog, "clinician")
             case_id = await submit_case(c, h["clinician"], "Wound not healing after 3 weeks")
+            async with unit_of_work() as s:  # as the worker's overdue pass writes it
+                await audit.append(s, audit.SERVICE, "case.overdue", "case", case_id)
             r = await c.get(f"/api/v1/cases/{case_id}", headers=h["clinician"])
             r.raise_for_status()
         ctx = await b.new_context()
@@ -29,6 +34,8 @@ async def test_the_audit_page_names_the_person_who_acted(app, factory):
         assert await what.inner_text() == "Read a case" and await what.get_attribute("title") == (
             "case.read"
         )
+        by_service = page.locator("#audit-table tbody tr", has_text="Found a case overdue").first
+        assert await by_service.locator("td").nth(1).inner_text() == "The service"
         await ctx.close()
 
         # In Spanish; and a clinician of another facility refused the case: said as refused.
@@ -47,4 +54,5 @@ async def test_the_audit_page_names_the_person_who_acted(app, factory):
         rows = page.locator("#audit-table tbody tr", has_text=case_id)
         await rows.filter(has_text="Envió un caso").first.wait_for()
         await rows.filter(has_text="Leyó un caso (denegado)").first.wait_for()
+        await rows.filter(has_text="El servicio").first.wait_for()
         await ctx.close()

@@ -11,7 +11,9 @@ function actorName(a) {
   return clients.then((cs) => cs.find((c) => c.id === a.actor_id)?.name ?? null);
 }
 function actorCell(a) {
-  const cell = h('td', { class: 'mono', title: a.actor_id || '', text: a.actor_id || a.actor_kind });
+  // No one by id: the service acting on its own schedule, or a caller not signed in.
+  if (!a.actor_id) return h('td', { title: a.actor_kind, text: label('audit.actor', a.actor_kind) });
+  const cell = h('td', { class: 'mono', title: a.actor_id, text: a.actor_id });
   actorName(a).then((name) => { if (name) { cell.textContent = name; cell.classList.remove('mono'); } });
   return cell;
 }
