@@ -213,6 +213,15 @@ async def make_round(
     return dict(r.json())
 
 
+async def occurrences(
+    c: httpx.AsyncClient, auth: dict[str, str], rid: str, **params: Any
+) -> list[dict[str, Any]]:
+    """A round's occurrences as the API lists them (`params`: `limit`, `include_cancelled`)."""
+    r = await c.get(f"/api/v1/rounds/{rid}/occurrences", headers=auth, params=params)
+    r.raise_for_status()
+    return list(r.json()["items"])
+
+
 async def seed(base: str) -> Programme:
     """A facility, its clinician, a verified dermatologist available all week, a coordinator."""
     async with httpx.AsyncClient(base_url=base, timeout=20) as c:

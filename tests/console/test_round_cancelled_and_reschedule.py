@@ -23,6 +23,7 @@ from tests.console.support import (
     bearers,
     london_page,
     make_round,
+    occurrences,
     ready,
     seeded_console,
     settled,
@@ -32,16 +33,6 @@ from tests.console.support import (
 
 HOST = "Hospital San Roque"
 JOIN = "https://meet.example.org/skin"
-
-
-async def _occurrences(c: httpx.AsyncClient, auth: dict[str, str], rid: str) -> list[Any]:
-    r = await c.get(
-        f"/api/v1/rounds/{rid}/occurrences",
-        headers=auth,
-        params={"limit": 6, "include_cancelled": "true"},
-    )
-    r.raise_for_status()
-    return list(r.json()["items"])
 
 
 async def test_cancelled_occurrences_show_and_survive_a_new_start_time(app, factory):
@@ -61,7 +52,9 @@ async def test_cancelled_occurrences_show_and_survive_a_new_start_time(app, fact
                 json={"user_id": specialist["id"], "role": "specialist"},
             )
             r.raise_for_status()
-            _, second, third, *_ = await _occurrences(c, coord, rid)
+            _, second, third, *_ = await occurrences(
+                c, coord, rid, limit=6, include_cancelled="true"
+            )
             moved_to = (
                 date.fromisoformat(second["start_local"][:10]) + timedelta(days=2)
             ).isoformat()
@@ -122,7 +115,7 @@ async def test_cancelled_occurrences_show_and_survive_a_new_start_time(app, fact
             await page.click("#edit-form button[type=submit]")
             await settled(page)
             await status_says(page, "Saved")
-            after = await _occurrences(c, coord, rid)
+            after = await occurrences(c, coord, rid, limit=6, include_cancelled="true")
             assert [(o["moved"], o["cancelled"]) for o in after[:4]] == [
                 (False, False),
                 (True, False),
@@ -157,13 +150,13 @@ async def test_cancelled_occurrences_show_and_survive_a_new_start_time(app, fact
             await status_says(page, "Not saved")
             assert len(said) == 1
             assert "the cancellation of" in said[0] and "moved to" in said[0], said
-            assert await _occurrences(c, coord, rid) == after
+            assert await occurrences(c, coord, rid, limit=6, include_cancelled="true") == after
             assert await page.input_value("#e-start") == f"{next_day}T17:00"
             # Yes: the new schedule, without them.
             await page.click("#edit-form button[type=submit]")
             await settled(page)
             await status_says(page, "Saved")
-            now = await _occurrences(c, coord, rid)
+            now = await occurrences(c, coord, rid, limit=6, include_cancelled="true")
             assert now[0]["start_local"] == f"{next_day}T17:00"
             assert not any(o["moved"] or o["cancelled"] for o in now)
             assert not await page.locator("#occurrence option[data-cancelled]").count()

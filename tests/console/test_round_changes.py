@@ -23,20 +23,13 @@ from tests.console.support import (
     bearers,
     london_page,
     make_round,
+    occurrences,
     ready,
     seeded_console,
     settled,
     sign_in,
     status_says,
 )
-
-
-async def _occurrences(
-    c: httpx.AsyncClient, auth: dict[str, str], rid: str, **params: Any
-) -> list[dict[str, Any]]:
-    r = await c.get(f"/api/v1/rounds/{rid}/occurrences", headers=auth, params=params)
-    r.raise_for_status()
-    return list(r.json()["items"])
 
 
 async def test_a_coordinator_moves_cancels_renames_and_deletes(app, factory):
@@ -48,7 +41,7 @@ async def test_a_coordinator_moves_cancels_renames_and_deletes(app, factory):
                 c, coord_h, prog.org["id"], "Skin round", (utcnow() + timedelta(days=1)).date()
             )
             rid = rnd["id"]
-            first, second, third = (await _occurrences(c, coord_h, rid, limit=3))[:3]
+            first, second, third = (await occurrences(c, coord_h, rid, limit=3))[:3]
 
             errors: list[str] = []
             ctx, page = await london_page(b, viewport={"width": 360, "height": 740})  # a phone
@@ -83,7 +76,7 @@ async def test_a_coordinator_moves_cancels_renames_and_deletes(app, factory):
             assert "moved" in await page.inner_text("#occurrence option:checked")
             moved = [
                 o
-                for o in await _occurrences(c, coord_h, rid, limit=3)
+                for o in await occurrences(c, coord_h, rid, limit=3)
                 if o["original_start"] == second["original_start"]
             ]
             assert moved and moved[0]["moved"] and moved[0]["start_local"] == later
@@ -114,9 +107,9 @@ async def test_a_coordinator_moves_cancels_renames_and_deletes(app, factory):
             assert "cancelled" in await page.inner_text("#occurrence option:checked")
             assert "Public holiday." in await page.inner_text("#occurrence-cancelled")
             assert not await page.is_visible("#occurrence-change")
-            listed = {o["original_start"] for o in await _occurrences(c, coord_h, rid, limit=5)}
+            listed = {o["original_start"] for o in await occurrences(c, coord_h, rid, limit=5)}
             assert third["original_start"] not in listed
-            every = await _occurrences(c, coord_h, rid, limit=5, include_cancelled="true")
+            every = await occurrences(c, coord_h, rid, limit=5, include_cancelled="true")
             gone = [o for o in every if o["original_start"] == third["original_start"]]
             assert gone and gone[0]["cancelled"]
 
@@ -172,7 +165,7 @@ async def test_a_coordinator_moves_cancels_renames_and_deletes(app, factory):
             assert await page.input_value("#move-start") == earlier
             [still] = [
                 o
-                for o in await _occurrences(c, coord_h, rid, limit=3)
+                for o in await occurrences(c, coord_h, rid, limit=3)
                 if o["original_start"] == first["original_start"]
             ]
             assert not still["moved"]
@@ -181,7 +174,7 @@ async def test_a_coordinator_moves_cancels_renames_and_deletes(app, factory):
             await status_says(page, "Moved")
             [now] = [
                 o
-                for o in await _occurrences(c, coord_h, rid, limit=3)
+                for o in await occurrences(c, coord_h, rid, limit=3)
                 if o["original_start"] == first["original_start"]
             ]
             assert now["moved"] and now["start_local"] == earlier
@@ -217,7 +210,7 @@ async def test_a_schedule_change_after_the_round_has_met_carries_on_as_a_new_ser
                 json={"user_id": specialist["id"], "role": "specialist"},
             )
             r.raise_for_status()
-            nxt = (await _occurrences(c, coord_h, rid, limit=1))[0]
+            nxt = (await occurrences(c, coord_h, rid, limit=1))[0]
 
             errors: list[str] = []
             ctx, page = await london_page(b)

@@ -13,7 +13,6 @@ to the same instant. Every date comes from that clock or from the round's occurr
 """
 
 from datetime import date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -23,6 +22,7 @@ from tests.console.support import (
     add_person,
     bearers,
     make_round,
+    occurrences,
     ready,
     seeded_console,
     settled,
@@ -52,16 +52,6 @@ def _es(iso: str) -> list[str]:
     return [ES_DAYS[d.weekday()], str(d.day), f"{d.hour:02d}:{d.minute:02d}"]
 
 
-async def _occurrences(c: httpx.AsyncClient, auth: dict[str, str], rid: str) -> list[Any]:
-    r = await c.get(
-        f"/api/v1/rounds/{rid}/occurrences",
-        headers=auth,
-        params={"limit": 6, "include_cancelled": "true"},
-    )
-    r.raise_for_status()
-    return list(r.json()["items"])
-
-
 async def test_a_moved_occurrence_says_when_it_was_and_why(app, factory):
     async with seeded_console(app, factory) as (base, b, prog):
         specialist = prog.people["specialist"]
@@ -79,7 +69,9 @@ async def test_a_moved_occurrence_says_when_it_was_and_why(app, factory):
                     json={"user_id": person["id"], "role": role},
                 )
                 r.raise_for_status()
-            first, second, third, *_ = await _occurrences(c, coord, rid)
+            first, second, third, *_ = await occurrences(
+                c, coord, rid, limit=6, include_cancelled="true"
+            )
             # The second to the morning of the day before, with a reason; the third an hour
             # later, without one.
             day_before = date.fromisoformat(second["start_local"][:10]) - timedelta(days=1)
@@ -95,7 +87,7 @@ async def test_a_moved_occurrence_says_when_it_was_and_why(app, factory):
                 json={"starts_at_local": f"{third['start_local'][:10]}T19:00"},
             )
             r.raise_for_status()
-            after = await _occurrences(c, coord, rid)
+            after = await occurrences(c, coord, rid, limit=6, include_cancelled="true")
             assert [o["moved"] for o in after[:3]] == [False, True, True]
             assert after[1]["reason"] == REASON
 

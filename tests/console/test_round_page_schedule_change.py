@@ -24,18 +24,13 @@ from tests.console.support import (
     bearers,
     london_page,
     make_round,
+    occurrences,
     ready,
     seeded_console,
     settled,
     sign_in,
     status_says,
 )
-
-
-async def _occurrences(c: httpx.AsyncClient, auth: dict[str, str], rid: str) -> list[Any]:
-    r = await c.get(f"/api/v1/rounds/{rid}/occurrences", headers=auth)
-    r.raise_for_status()
-    return list(r.json()["items"])
 
 
 async def test_an_earlier_time_from_a_chosen_occurrence_starts_with_it(app, factory):
@@ -46,7 +41,7 @@ async def test_an_earlier_time_from_a_chosen_occurrence_starts_with_it(app, fact
             first = (utcnow() - timedelta(days=13)).date()
             rnd = await make_round(c, coord, prog.org["id"], "Skin round", first, time="18:00")
             rid = rnd["id"]
-            chosen = (await _occurrences(c, coord, rid))[2]
+            chosen = (await occurrences(c, coord, rid))[2]
             day = chosen["start_local"][:10]
 
             errors: list[str] = []
@@ -85,7 +80,7 @@ async def test_a_picked_occurrence_alone_changes_nothing(app, factory):
             coord = (await bearers(c, prog, "coordinator"))["coordinator"]
             first = (utcnow() - timedelta(days=13)).date()
             rnd = await make_round(c, coord, prog.org["id"], "Skin round", first, time="18:00")
-            chosen = (await _occurrences(c, coord, rnd["id"]))[2]
+            chosen = (await occurrences(c, coord, rnd["id"]))[2]
             ctx, page = await london_page(b)
             await sign_in(page, base, prog.email("coordinator"), "queue")
             await page.goto(f"{base}/rounds/{rnd['id']}")
@@ -106,7 +101,7 @@ async def test_a_rule_onto_a_moved_occurrence_is_said_and_nothing_changes(app, f
             first = (utcnow() + timedelta(days=1)).date()  # it has not met yet
             rnd = await make_round(c, coord, prog.org["id"], "Skin round", first, time="18:00")
             rid = rnd["id"]
-            second = (await _occurrences(c, coord, rid))[1]
+            second = (await occurrences(c, coord, rid))[1]
             to_day = date.fromisoformat(second["start_local"][:10]) + timedelta(days=2)
             r = await c.patch(
                 f"/api/v1/rounds/{rid}/occurrences/{second['original_start']}",
@@ -114,7 +109,7 @@ async def test_a_rule_onto_a_moved_occurrence_is_said_and_nothing_changes(app, f
                 json={"starts_at_local": f"{to_day.isoformat()}T18:00"},
             )
             r.raise_for_status()
-            before = await _occurrences(c, coord, rid)
+            before = await occurrences(c, coord, rid)
 
             errors: list[str] = []
             asked: list[str] = []
@@ -137,7 +132,7 @@ async def test_a_rule_onto_a_moved_occurrence_is_said_and_nothing_changes(app, f
             said = await status_says(page, "Not saved", "moved to")
             assert "would start at the same time as" in said
             assert asked == []
-            assert await _occurrences(c, coord, rid) == before
+            assert await occurrences(c, coord, rid) == before
             r = await c.get(f"/api/v1/rounds/{rid}", headers=coord)
             assert r.json()["rrule"] == f"FREQ=WEEKLY;BYDAY={WEEKDAYS[first.weekday()]}"
             assert errors == []
