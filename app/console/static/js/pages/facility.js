@@ -2,13 +2,16 @@
 // carries If-Match: the ETag this page last read. Someone else's save meanwhile (a 412) is
 // never overwritten unasked: theirs is shown beside the form, hers stays in it, and she
 // keeps hers (saved over theirs, knowingly) or takes theirs.
-import { $, ApiError, api, countryName, factRows, h, languageNames, say, session, t } from '../core.js';
+import { $, ApiError, api, countryName, factRows, h, languageNames, say, session, showProblem, t } from '../core.js';
 
 export default async function facility(main) {
   const orgId = session.me.organization_id;
   if (!orgId) { $('#facility', main).append(h('p', { text: t('facility.none') })); return; }
   const form = $('#resources-form', main);
   const choice = $('#resources-choice', main);
+  const problem = $('#resources-problem', main);
+  const text = form.elements['local_resources.text'];
+  const tags = form.elements['local_resources.tags'];
   let etag = null; // of the version the form was filled from (or chosen over)
 
   async function read() {
@@ -18,10 +21,10 @@ export default async function facility(main) {
     return r.json();
   }
   const tagsOf = (lr) => (lr?.tags || []).join(', ');
-  const fill = (lr) => { form.text.value = lr?.text || ''; form.tags.value = tagsOf(lr); };
+  const fill = (lr) => { text.value = lr?.text || ''; tags.value = tagsOf(lr); };
   const mine = () => ({
-    text: form.text.value,
-    tags: form.tags.value.split(',').map((s) => s.trim()).filter(Boolean),
+    text: text.value,
+    tags: tags.value.split(',').map((s) => s.trim()).filter(Boolean),
   });
 
   const org = await read();
@@ -63,8 +66,15 @@ export default async function facility(main) {
       if (!r.ok) throw new ApiError(r.status, await r.json().catch(() => ({})));
       etag = r.headers.get('ETag');
       choice.hidden = true;
+      problem.hidden = true;
+      for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
       say(t('saved'));
-    } catch (err) { say(err.message, 'error'); }
+    } catch (err) {
+      // A refusal names its fields beside the form (her text stays); no answer at all is
+      // the link, said in her words.
+      if (err instanceof ApiError) showProblem(form, err, problem);
+      else say(t('error.offline'), 'error');
+    }
   }
 
   form.addEventListener('submit', (e) => { e.preventDefault(); save(); });
