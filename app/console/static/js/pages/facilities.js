@@ -14,7 +14,11 @@ export default async function facilities(main) {
   countryChoices(create.country);
   zoneChoices(create.timezone);
   zoneChoices(edit.timezone);
-  let open = null; // the facility in the edit form: { id, etag, theirs }
+  let open = null; // the facility in the edit form: { id, name, etag, theirs }
+  // Typed since the form was filled or saved: never thrown away unasked.
+  let unsaved = false;
+  edit.addEventListener('input', () => { unsaved = true; });
+  const mayLeave = () => !open || !unsaved || confirm(t('facilities.discard', { name: open.name }));
   // A refusal stays beside its form until she changes something there.
   const problems = [[create, $('#facility-problem', main)], [edit, $('#facility-edit-problem', main)]];
   for (const [form, box] of problems) form.addEventListener('input', () => { box.hidden = true; });
@@ -45,9 +49,11 @@ export default async function facilities(main) {
   }
 
   async function openEdit(id) {
+    if (!mayLeave()) return;
     const { org, etag } = await read(id);
-    open = { id, etag, theirs: null };
+    open = { id, name: org.name, etag, theirs: null };
     fillForm(edit, org);
+    unsaved = false;
     $('#facility-edit-title', main).textContent = t('facilities.edit', { name: org.name });
     theirsBox.hidden = true;
     $('#facility-edit-problem', main).hidden = true;
@@ -76,6 +82,7 @@ export default async function facilities(main) {
       }
       if (!r.ok) throw new ApiError(r.status, await r.json().catch(() => ({})));
       open.etag = r.headers.get('ETag');
+      unsaved = false;
       theirsBox.hidden = true;
       say(t('saved'));
       await load();
@@ -84,8 +91,13 @@ export default async function facilities(main) {
 
   edit.addEventListener('submit', (e) => { e.preventDefault(); save(); });
   $('#keep-mine', main).addEventListener('click', () => save());
-  $('#take-theirs', main).addEventListener('click', () => { fillForm(edit, open.theirs); theirsBox.hidden = true; });
-  $('#edit-close', main).addEventListener('click', () => { $('#facility-edit', main).hidden = true; open = null; });
+  $('#take-theirs', main).addEventListener('click', () => { fillForm(edit, open.theirs); unsaved = false; theirsBox.hidden = true; });
+  $('#edit-close', main).addEventListener('click', () => {
+    if (!mayLeave()) return;
+    $('#facility-edit', main).hidden = true;
+    open = null;
+    unsaved = false;
+  });
 
   create.addEventListener('submit', async (e) => {
     e.preventDefault();
