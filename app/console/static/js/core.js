@@ -310,7 +310,7 @@ function problemField(form, pointer) {
   return { els: el?.setAttribute ? [el] : [], name: item ? t('error.list_item', { field, item }) : field };
 }
 
-const COLON = lang === 'fr' ? '\u00a0:' : ':'; // French sets a space before a colon
+export const COLON = lang === 'fr' ? '\u00a0:' : ':'; // French sets a space before a colon
 
 export function showProblem(form, err, box) {
   for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');

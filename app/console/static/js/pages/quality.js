@@ -1,5 +1,5 @@
 // The programme's measures as charts: SVG built here from GET /metrics/quality.
-import { $, api, fmtDate, fmtNumber, h, label, query, showProblem, t } from '../core.js';
+import { $, COLON, api, fmtDate, fmtNumber, h, label, query, showProblem, t } from '../core.js';
 
 const NS = 'http://www.w3.org/2000/svg';
 function s(tag, attrs, ...kids) {
@@ -70,18 +70,33 @@ export default async function quality(main) {
     const rates = [['quality.answered_within_sla_rate', m.answered_within_sla_rate], ['quality.offer_acceptance_rate', m.offer_acceptance_rate],
       ['quality.notes_acknowledged_rate', m.notes_acknowledged_rate], ['quality.changed_management_rate', m.changed_management_rate]];
     const fu = m.follow_ups;
+    const line = (key, value) => `${t(key)}${COLON} ${value}`;
+    const useful = m.usefulness_mean == null ? t('quality.no_rating') : t('quality.out_of_5', { value: fmtNumber(m.usefulness_mean, 1) });
+    // A period with nothing in it says so, rather than a page of zeros and dashes.
+    const none = (key) => h('p', { class: 'muted', text: t(key) });
+    const held = m.rounds.occurrences_held;
     charts.replaceChildren(
       h('section', { class: 'card', id: 'figure-cases' },
         h('h2', { text: t('quality.cases_submitted') }), h('p', { class: 'figure', data: { value: m.cases_submitted }, text: fmtNumber(m.cases_submitted) }),
-        h('p', { class: 'muted', text: `${t('quality.unmatched')}: ${fmtNumber(m.unmatched)} · ${t('quality.usefulness_mean')}: ${fmtNumber(m.usefulness_mean, 1)}` })),
-      bars(t('quality.rates'), rates.map(([k, v]) => [t(k), v, pct(v)]), 1),
-      bars(t('quality.times'), times.flatMap(([k, d]) => [[`${t(k)} (${t('quality.median')})`, d?.median_minutes, mins(d?.median_minutes)], [`${t(k)} (p90)`, d?.p90_minutes, mins(d?.p90_minutes)]]), maxTime),
-      bars(t('quality.follow_ups'), ['done', 'missed', 'overdue'].map((k) => [t(`quality.fu_${k}`), fu[k], fmtNumber(fu[k])]), Math.max(1, fu.due)),
+        m.cases_submitted
+          ? h('p', { class: 'muted', text: `${line('quality.unmatched', fmtNumber(m.unmatched))} · ${line('quality.usefulness_mean', useful)}` })
+          : none('quality.no_cases')),
+      ...(m.cases_submitted ? [
+        bars(t('quality.rates'), rates.map(([k, v]) => [t(k), v, pct(v)]), 1),
+        bars(t('quality.times'), times.flatMap(([k, d]) => [[`${t(k)} (${t('quality.median')})`, d?.median_minutes, mins(d?.median_minutes)], [`${t(k)} (${t('quality.p90')})`, d?.p90_minutes, mins(d?.p90_minutes)]]), maxTime),
+      ] : []),
+      fu.due
+        ? h('section', { id: 'figure-follow-ups' },
+          bars(`${t('quality.follow_ups')} · ${t('quality.fu_due', { n: fmtNumber(fu.due), rate: pct(fu.done / fu.due) })}`,
+            ['done', 'missed', 'overdue'].map((k) => [t(`quality.fu_${k}`), fu[k], fmtNumber(fu[k])]), fu.due))
+        : h('section', { class: 'card', id: 'figure-follow-ups' }, h('h2', { text: t('quality.follow_ups') }), none('quality.no_follow_ups')),
       h('section', { class: 'card', id: 'figure-rounds' }, h('h2', { text: t('quality.rounds') }),
-        h('p', {}, `${t('quality.occurrences_held')}: `,
-          h('span', { class: 'figure', id: 'rounds-held', data: { value: m.rounds.occurrences_held ?? '' }, text: fmtNumber(m.rounds.occurrences_held) })),
-        h('p', {}, `${t('quality.attendees')}: `,
-          h('span', { class: 'figure', id: 'rounds-local', data: { value: m.rounds.local_attendees_per_occurrence ?? '' }, text: fmtNumber(m.rounds.local_attendees_per_occurrence, 1) }))));
+        h('p', {}, `${t('quality.occurrences_held')}${COLON} `,
+          h('span', { class: 'figure', id: 'rounds-held', data: { value: held ?? '' }, text: fmtNumber(held ?? 0) })),
+        held
+          ? h('p', {}, `${t('quality.attendees')}${COLON} `,
+            h('span', { class: 'figure', id: 'rounds-local', data: { value: m.rounds.local_attendees_per_occurrence ?? '' }, text: fmtNumber(m.rounds.local_attendees_per_occurrence, 1) }))
+          : none('quality.no_rounds')));
   }
   form.addEventListener('submit', (e) => { e.preventDefault(); load(); });
   await load();
