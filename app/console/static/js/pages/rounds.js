@@ -1,6 +1,6 @@
 // Rounds: what is coming (every series' next occurrences, in the viewer's time; a cancelled
 // one marked, a moved one saying from when), the series, and for coordinators a new series.
-import { $, ApiError, all, api, fmt, fmtWall, formData, h, label, navigate, say, session, showProblem, t } from '../core.js';
+import { $, ApiError, all, api, fmt, fmtWall, formData, h, label, localTime, navigate, say, session, showProblem, t } from '../core.js';
 import { describeRule } from '../rrule.js';
 import { rulePicker } from '../rule_picker.js';
 import { movedFrom, nextOccurrences } from './round.js';
@@ -25,11 +25,13 @@ export default async function rounds(main) {
     .sort((a, b) => Date.parse(a.start) - Date.parse(b.start)).slice(0, 20);
   // A cancelled one is listed too, marked (with the reason on the round's page): whoever
   // expected it sees it is off, rather than wondering whether she misremembered.
+  // The host's time beside hers only where it differs (at the host it is the same time).
   $('#upcoming', main).replaceChildren(...occ.map((o) => h('li', { data: { roundId: o.round_id, start: o.start, ...(o.cancelled ? { cancelled: 'true' } : {}) } },
     h('a', { href: `/rounds/${o.round_id}?start=${encodeURIComponent(o.original_start)}`, text: o.round.title }), ' · ',
     h('span', { class: 'when', text: fmt(o.start) }), o.moved ? ` (${t('rounds.moved_from_short', { when: movedFrom(o) })})` : '',
     o.cancelled ? [' ', h('span', { class: 'pill', data: { state: 'refused' }, text: t('rounds.cancelled') })] : null,
-    h('span', { class: 'muted', text: ` · ${t('rounds.host_time', { time: fmtWall(o.start_local), zone: o.timezone })}` }))));
+    fmtWall(o.start_local) === fmt(o.start) ? null
+      : h('span', { class: 'muted', text: ` · ${t('rounds.host_time', { time: fmtWall(o.start_local), zone: o.timezone })}` }))));
   if (!occ.length) $('#upcoming', main).append(h('li', { class: 'muted', text: t('rounds.nothing_soon') }));
 
   if (!staff) return;
@@ -42,7 +44,15 @@ export default async function rounds(main) {
   const zones = new Map(orgs.map((o) => [o.id, o.timezone]));
   const { tell } = rulePicker(form, $('#r-repeat', main), $('#r-rrule-says', main),
     () => zones.get(form.host_organization_id.value) || 'UTC');
-  form.host_organization_id.addEventListener('change', tell);
+  // The start is typed on the host's clock: say whose, and what time it is there now, so
+  // that she does not type her own.
+  const startHelp = $('#r-start-help', main);
+  function host() {
+    const org = orgs.find((o) => o.id === form.host_organization_id.value);
+    if (org) startHelp.textContent = t('rounds.start_help_at', { name: org.name, now: localTime(org.timezone) });
+  }
+  host();
+  form.host_organization_id.addEventListener('change', () => { tell(); host(); });
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const body = formData(form);
