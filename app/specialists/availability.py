@@ -96,6 +96,35 @@ def minutes_until_next_window(
     return min(real_minutes((start - mow) % MINUTES_PER_WEEK, shift) for start, _ in spans)
 
 
+def next_window_start(
+    spans: list[tuple[int, int]],
+    zone: str,
+    time_off: list[tuple[datetime, datetime]],
+    now: datetime,
+) -> datetime | None:
+    """When she is next inside a weekly window (`spans`, local minutes of the week in `zone`)
+    and not on time off (UTC spans): `now`'s minute when she is already, None with no
+    windows. Each time off moves the answer at most once, so this loops at most once per
+    time off; the minutes are real ones across a clock change, as ranking counts them."""
+    if not spans:
+        return None
+    at = now.astimezone(UTC).replace(second=0, microsecond=0)
+    for _ in range(len(time_off) + 1):
+        wait = minutes_until_next_window(spans, minute_of_week(at, zone), dst_shift(at, zone))
+        assert wait is not None
+        start = at + timedelta(minutes=wait)
+        ends = [end for s, end in time_off if s <= start < end]
+        if not ends:
+            return start
+        at = _ceil_minute(max(ends))
+    return None
+
+
+def _ceil_minute(at: datetime) -> datetime:
+    floor = at.replace(second=0, microsecond=0)
+    return floor if floor == at else floor + timedelta(minutes=1)
+
+
 def time_off_span(
     start: date | datetime, end: date | datetime, zone: str
 ) -> tuple[datetime, datetime]:

@@ -105,6 +105,12 @@ class SpecialistRead(ReadModel):
     active_cases: int
     accepting: bool
     verified: bool
+    next_window_start: datetime | None = Field(
+        description="When they are next inside one of their weekly windows (their own zone) "
+        "and not on time off, in UTC to the minute: the current minute when they are now; "
+        "null without windows. Accepting and capacity are not counted (see `accepting`, "
+        "`active_cases`, and GET /specialists/on-duty)."
+    )
     created_at: datetime
     updated_at: datetime
 

@@ -23,7 +23,13 @@ from app.core.pagination import keyset_page
 from app.core.principal import Principal, Role, Scope
 from app.core.queries import Statement, queries
 from app.specialists import repository as repo
-from app.specialists.availability import hour_masks, overlapping, time_off_span, window_span
+from app.specialists.availability import (
+    hour_masks,
+    next_window_start,
+    overlapping,
+    time_off_span,
+    window_span,
+)
 from app.specialists.models import (
     SpecialistLanguage,
     SpecialistProfile,
@@ -84,7 +90,23 @@ def _select() -> Any:
     ).outerjoin(P, col(P.user_id) == col(User.id))
 
 
-def _read(user: User, profile: SpecialistProfile | None, active: int, *_: Any) -> dict[str, Any]:
+def _next_window(prof: SpecialistProfile, now: datetime) -> datetime | None:
+    """When she is next inside a weekly window and off no time off (the profile as read)."""
+    spans = [window_span(w["weekday"], w["start"], w["end"]) for w in prof.availability]
+    off = [
+        (datetime.fromisoformat(t["start"]), datetime.fromisoformat(t["end"]))
+        for t in prof.time_off
+    ]
+    return next_window_start(spans, prof.timezone, off, now)
+
+
+def _read(
+    user: User,
+    profile: SpecialistProfile | None,
+    active: int,
+    *_: Any,
+    now: datetime | None = None,
+) -> dict[str, Any]:
     # Never written: version 0, the version put_profile compares If-Match with before the
     # first write (the first write makes it 1).
     prof = profile or SpecialistProfile(
@@ -103,6 +125,7 @@ def _read(user: User, profile: SpecialistProfile | None, active: int, *_: Any) -
         "active_cases": int(active or 0),
         "accepting": prof.accepting,
         "verified": prof.verified,
+        "next_window_start": _next_window(prof, now or utcnow()),
         "created_at": prof.created_at,
         "updated_at": prof.updated_at,
         "version": prof.version,
@@ -146,7 +169,8 @@ async def list_(
     rows, nxt = await keyset_page(
         session, stmt, col(User.id), limit, cursor, descending=False, scalars=False
     )
-    return [_read(*r) for r in rows], nxt
+    now = utcnow()
+    return [_read(*r, now=now) for r in rows], nxt
 
 
 async def on_duty(
@@ -185,7 +209,7 @@ async def on_duty(
     rows, nxt = await keyset_page(
         session, stmt, col(User.id), limit, cursor, descending=False, scalars=False
     )
-    return [_read(*r) for r in rows], nxt
+    return [_read(*r, now=now) for r in rows], nxt
 
 
 def profile_etag(profile: dict[str, Any]) -> str:
