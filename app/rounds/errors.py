@@ -42,6 +42,13 @@ class OccurrenceSlotTaken(Conflict):
     code, title = "occurrence-slot-taken", "Another occurrence starts then"
 
 
+class OccurrencesLeftOut(Unprocessable):
+    """A new series would start after occurrences the change applies to, which it would
+    hold had it begun sooner: the old series ends before them, so they would be in neither."""
+
+    code, title = "occurrences-left-out", "Occurrences would be left out"
+
+
 class OccurrenceNotStarted(Conflict):
     """Attendance is recorded once the occurrence has begun."""
 

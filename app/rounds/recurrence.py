@@ -5,7 +5,7 @@ instant move when daylight saving changes. Pure functions, no database.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrule, rrulestr
@@ -228,3 +228,30 @@ def same_day(rule: rrule, instant: datetime, old_zone: ZoneInfo) -> datetime | N
     if not found:
         return None
     return min(found, key=lambda d: abs(d - instant))
+
+
+def held_sooner(rule: rrule, start: datetime, day: date) -> bool:
+    """Whether a series of `rule` starting at `start` leaves `day` out only by starting
+    later: the rule, begun on `day` (at its own wall time) instead, has an occurrence that
+    day and still has `start`. Sundays at 17:00 from 20 December leave out 13 December;
+    Wednesdays from the 16th do not leave out Tuesday the 15th, nor does every other Sunday
+    from the 20th leave out the 13th (another fortnight)."""
+    tz = rule._dtstart.tzinfo
+    anchor = datetime.combine(day, rule._dtstart.time(), tzinfo=tz)
+    sooner = rule.replace(dtstart=anchor, count=None)
+    for d in bounded(sooner, anchor + timedelta(days=1)):
+        return bool(d.date() == day) and is_occurrence(sooner, start)
+    return False
+
+
+def ending_on_day(rule: rrule, day: date) -> rrule | None:
+    """`rule` ending with its last occurrence on or before `day` (in its own zone), as its
+    UNTIL; None when it has none by then.
+
+    An end is a day: "until 27 December" still holds 27 December when its time moves later
+    (an UNTIL kept as the old last start's UTC instant would drop that day).
+    """
+    tz = rule._dtstart.tzinfo
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+    last = bounded(rule.replace(until=None, count=None), end).before(end)
+    return rule.replace(until=last, count=None) if last is not None else None

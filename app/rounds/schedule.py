@@ -23,6 +23,29 @@ def rule_of(series: RoundSeries) -> rrule:
     return rec.parse_rule(series.rrule, rec.parse_local(series.starts_at_local), tz)
 
 
+def end_kept(old: rrule, old_zone: str, timezone: str, starts_at_local: str, rule_text: str) -> str:
+    """`rule_text`, a new schedule's rule, with the end it shares with `old` kept by its day.
+
+    An UNTIL is an instant (RFC 5545 wants UTC beside a zoned start), but a series ends on
+    a day: Sundays 16:00 "until 27 December" (UNTIL at 16:00 that day) moved to 17:00 still
+    meet on 27 December. When the new rule ends at the very instant the old one did (the
+    rule was not changed, or its end was not), its UNTIL becomes its last occurrence on the
+    old series' last day (its date in the old zone, read in the new one). An end given anew
+    is taken as given. A rule that does not parse is left to `Schedule` to refuse.
+    """
+    if old._until is None:
+        return rule_text
+    try:
+        rule = rec.parse_rule(rule_text, rec.parse_local(starts_at_local), rec.zone(timezone))
+    except rec.RecurrenceError:
+        return rule_text
+    last = rec.last_occurrence(old)
+    if rule._until != old._until or last is None:
+        return rule_text
+    ending = rec.ending_on_day(rule, last.astimezone(rec.zone(old_zone)).date())
+    return rec.rule_text(ending) if ending is not None else rule_text
+
+
 def last_before(rule: rrule, instant: datetime) -> datetime | None:
     d = rule.before(instant.astimezone(rule._dtstart.tzinfo), inc=False)
     return d.astimezone(UTC) if d else None

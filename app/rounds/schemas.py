@@ -88,7 +88,11 @@ class RoundUpdate(RequestBody):
         "before it exist, the series ends before it (UNTIL) and a new series "
         "carries on; schedule changes without it take effect from now. The new series may "
         "start earlier on this instant's day (from an occurrence at 18:00, at 17:00 that "
-        "day), after the occurrences kept and not in the past; an earlier day is refused.",
+        "day), after the occurrences kept and not in the past; an earlier day is refused. "
+        "Nor may it start after occurrences from this instant on that its rule would have "
+        "held had it begun sooner (422 occurrences-left-out, naming them in `left_out`): "
+        "they would be in neither series. A rule's UNTIL kept from the old schedule ends on "
+        "the old last occurrence's day, at the new wall time.",
     )
     discard_occurrence_changes: bool = Field(
         default=False,

@@ -16,11 +16,21 @@ from app.core.principal import Principal, Role, Scope
 from app.organizations.models import Organization
 from app.rounds import recurrence as rec
 from app.rounds.access import named, visible_series, with_host_name
+from app.rounds.errors import OccurrencesLeftOut
 from app.rounds.models import RoundParticipant, RoundSeries
-from app.rounds.participants import announce
+from app.rounds.participants import announce, plain_instant
 from app.rounds.rehome import SINCE_EVER, plan, rehome
-from app.rounds.schedule import SCHEDULE_FIELDS, Schedule, last_before, rule_of
+from app.rounds.schedule import (
+    SCHEDULE_FIELDS,
+    Schedule,
+    end_kept,
+    exceptions_of,
+    last_before,
+    rule_of,
+)
 
+# The occurrences a refused change would leave out, named at most (the first ones).
+_LEFT_OUT_NAMED = 10
 _NO_OCCURRENCE_LEFT = {"pointer": "/effective_from", "detail": "after the series' last occurrence"}
 
 
@@ -121,11 +131,19 @@ async def _edit_in_place(
     discard: bool,
 ) -> None:
     if schedule_change:
+        tz_name = changed.get("timezone", series.timezone)
+        start_local = changed.get("starts_at_local", series.starts_at_local)
         sched = Schedule(
-            changed.get("timezone", series.timezone),
-            changed.get("starts_at_local", series.starts_at_local),
+            tz_name,
+            start_local,
             changed.get("duration_minutes", series.duration_minutes),
-            changed.get("rrule", series.rrule),
+            end_kept(
+                rule_of(series),
+                series.timezone,
+                tz_name,
+                start_local,
+                changed.get("rrule", series.rrule),
+            ),
         )
         old_zone = series.timezone
         # Cancellations and moves follow their occurrences to the new times (checked
@@ -179,7 +197,10 @@ def _continuation(
             )
         rule_text = rec.rule_text(old_rule.replace(count=remaining))
     sched = Schedule(
-        tz_name, start_local, changed.get("duration_minutes", old.duration_minutes), rule_text
+        tz_name,
+        start_local,
+        changed.get("duration_minutes", old.duration_minutes),
+        end_kept(old_rule, old.timezone, tz_name, start_local, rule_text),
     )
     if sched.starts_at < split_at and not _same_day_earlier(old, sched, split_at, last_kept):
         # The old series keeps every occurrence before split_at: a new series starting
@@ -223,6 +244,7 @@ async def _split(
     """End the old series before `split_at` (UNTIL) and carry on in a new one."""
     old_rule = rule_of(old)
     sched = _continuation(old, old_rule, changed, split_at)
+    await _check_none_left_out(session, old, old_rule, sched, split_at)
     exceptions = await plan(session, old.id, sched.rule, split_at, old.timezone)
     exceptions.check(old.timezone, discard)
     last_kept = last_before(old_rule, split_at)
@@ -238,6 +260,7 @@ async def _split(
         join_url=changed.get("join_url", old.join_url),
         created_by_id=p.id,
         previous_series_id=old.id,
+        next_series_id=old.next_series_id,
         timezone=sched.timezone,
         starts_at_local=sched.starts_at_local,
         starts_at=sched.starts_at,
@@ -247,9 +270,7 @@ async def _split(
     sched.apply(new)
     session.add(new)
     await session.flush()
-    old.next_series_id = new.id
-    old.version += 1
-    old.updated_at = utcnow()
+    await _insert_in_chain(session, old, new)
     for part in (
         await session.scalars(
             select(RoundParticipant).where(col(RoundParticipant.series_id) == old.id)
@@ -269,6 +290,81 @@ async def _split(
     await announce(session, old, "ended", until=last_kept, next_series_id=new.id)
     await announce(session, new, "created", previous_series_id=old.id)
     return new
+
+
+async def _check_none_left_out(
+    session: AsyncSession, old: RoundSeries, old_rule: rrule, sched: Schedule, split_at: datetime
+) -> None:
+    """Refuse a new series that would start after occurrences the change applies to, which
+    it would hold had it begun sooner (`rec.held_sooner`: Sundays at 17:00 from 20 December
+    leave out 13 December; Wednesdays from the 16th do not leave out Tuesday the 15th).
+
+    The old series keeps only what comes before `split_at`, so those would be in neither
+    series, and nobody asked for that: "from now on at 17:00" starting a week late drops the
+    next occurrence, moved or not. Cancelled ones are not held anyway (their cancellation
+    is `plan`'s, to be kept or discarded knowingly). The day of the new series' start is its
+    own: any occurrence of the old series that day becomes the new one's.
+    """
+    if sched.starts_at <= split_at:
+        return
+    old_tz = rec.zone(old.timezone)
+    new_day = sched.starts_at.astimezone(rec.zone(sched.timezone)).date()
+    exceptions = await exceptions_of(session, old.id)
+    left_out: list[tuple[datetime, datetime]] = []
+    until = sched.starts_at.astimezone(old_tz)
+    for d in rec.bounded(old_rule, until).xafter(split_at.astimezone(old_tz), inc=True):
+        if d >= until or len(left_out) == _LEFT_OUT_NAMED:
+            break
+        original = d.astimezone(UTC)
+        cancelled, moved_to, _ = exceptions.get(original, (False, None, None))
+        if cancelled or d.date() == new_day:
+            continue
+        if rec.held_sooner(sched.rule, sched.starts_at, d.date()):
+            left_out.append((original, moved_to or original))
+    if not left_out:
+        return
+    said = "; ".join(
+        f"the occurrence of {plain_instant(original, old.timezone)}"
+        + (f", moved to {plain_instant(start, old.timezone)}" if start != original else "")
+        for original, start in left_out
+    )
+    first_day = left_out[0][0].astimezone(old_tz)
+    raise OccurrencesLeftOut(
+        f"The new schedule would start on {plain_instant(sched.starts_at, sched.timezone)}, "
+        f"after {said}, which the change applies to (from "
+        f"{plain_instant(split_at, old.timezone)}): the old series ends before "
+        f"{'it' if len(left_out) == 1 else 'them'} and the new one would start after, so "
+        f"{'it' if len(left_out) == 1 else 'they'} would be in neither. Start the new "
+        f"schedule on {first_day:%Y-%m-%d}, or send effective_from: the occurrence the change "
+        "applies from (the old series keeps those before it); nothing was changed.",
+        errors=[
+            {
+                "pointer": "/starts_at_local",
+                "detail": f"must be on {first_day:%Y-%m-%d}, the day of the first occurrence "
+                "the change applies to",
+                "code": "leaves_out_occurrences",
+            }
+        ],
+        left_out=[
+            {"original_start": rec.rfc3339(original), "start": rec.rfc3339(start)}
+            for original, start in left_out
+        ],
+    )
+
+
+async def _insert_in_chain(session: AsyncSession, old: RoundSeries, new: RoundSeries) -> None:
+    """`new` carries `old` on, and is carried on by what carried `old` on until now (a
+    change applied from a later date had already split it): old -> new -> later."""
+    now = utcnow()
+    if old.next_series_id is not None:
+        later = await session.get(RoundSeries, old.next_series_id)
+        if later is not None:
+            later.previous_series_id = new.id
+            later.version += 1
+            later.updated_at = now
+    old.next_series_id = new.id
+    old.version += 1
+    old.updated_at = now
 
 
 async def delete_series(session: AsyncSession, series: RoundSeries) -> None:

@@ -10,6 +10,8 @@
 // A schedule change that would drop a cancelled or moved occurrence (its day is not in the
 // new schedule) is refused by the API, naming them: she is asked, and saves again knowingly.
 // One that would start an occurrence where another was moved to is refused outright: said.
+// A change from now on is offered from the next occurrence as scheduled (moved or cancelled:
+// the API carries those over to it); starting later would leave it in neither series.
 // "Now" is the server's: the occurrences come from its clock (a browser's may be wrong).
 import {
   $, ApiError, all, api, busy, factRows, fillForm, fmt, fmtTime, fmtWall, formData, h, label, lang, navigate, say, session, showProblem, t, userName, zoneChoices,
@@ -296,12 +298,25 @@ export default async function round(main, { round_id: id }) {
   const ifMatch = () => ({ 'If-Match': `"${r.version}"` });
   const path = (o) => `/rounds/${id}/occurrences/${encodeURIComponent(o.original_start)}`;
 
+  // An instant as the series' wall time ("2026-12-13T16:00", in its zone), as the API
+  // reads starts_at_local.
+  const wallOf = (instant) => {
+    const parts = new Intl.DateTimeFormat('en-GB', {
+      timeZone: r.timezone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+    }).formatToParts(new Date(instant));
+    const part = (type) => parts.find((x) => x.type === type).value;
+    return `${part('year')}-${part('month')}-${part('day')}T${part('hour')}:${part('minute')}`;
+  };
+  const dayOf = (instant) => wallOf(instant).slice(0, 10);
+
   function fillEdit() {
     // A series that has met carries a new schedule on from a coming start (not its first,
-    // long past): the next occurrence's as scheduled is offered.
+    // long past): the next occurrence's as scheduled is offered, the first by its original
+    // start, whether moved or cancelled (the API carries both over to it). Any later one
+    // would leave the occurrences before it out of both series (the API refuses that).
     const began = !coming.length || Date.parse(coming[0].original_start) > Date.parse(r.starts_at) || begun(coming[0]);
-    const next = coming.find((o) => !begun(o) && !o.moved);
     const later = coming.filter((o) => !begun(o));
+    const next = later.reduce((a, o) => (!a || Date.parse(o.original_start) < Date.parse(a.original_start) ? o : a), null);
     edit.effective_from.replaceChildren(h('option', { value: '', text: t('rounds.from_now') }),
       ...later.map((o) => h('option', { value: o.original_start, text: fmt(o.start) })));
     $('#e-from-help', main).hidden = !began;
@@ -310,7 +325,7 @@ export default async function round(main, { round_id: id }) {
     }
     filled = {
       title: r.title, specialty: r.specialty, timezone: r.timezone, duration_minutes: r.duration_minutes,
-      starts_at_local: began && next ? next.start_local : r.starts_at_local, rrule: sameRule(r.rrule),
+      starts_at_local: began && next ? wallOf(next.original_start) : r.starts_at_local, rrule: sameRule(r.rrule),
       effective_from: null, teaching_topic: r.teaching_topic, join_url: r.join_url ?? null,
     };
     offered = filled.starts_at_local;
@@ -321,11 +336,6 @@ export default async function round(main, { round_id: id }) {
   // "From the 14 December round, at 17:00": the start's date follows the occurrence she
   // applies the change from (its day in the series' zone, as the API reads it), unless she
   // typed a date of her own; the time stays hers. Only what she changes is sent.
-  const dayOf = (instant) => {
-    const parts = new Intl.DateTimeFormat('en-GB', { timeZone: r.timezone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(new Date(instant));
-    const part = (type) => parts.find((x) => x.type === type).value;
-    return `${part('year')}-${part('month')}-${part('day')}`;
-  };
   edit.effective_from.addEventListener('change', () => {
     const from = edit.effective_from.value;
     const day = from ? dayOf(from) : offered.slice(0, 10);
