@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import event
 
 from app.core.clock import utcnow
-from app.core.db import get_engine
 from app.core.principal import Principal, PrincipalKind, Role
 from app.rounds import service
 from tests.rounds.support import API, make_round
@@ -77,12 +76,14 @@ async def test_the_list_names_the_hosts_in_the_same_query(db, factory, room):
     def seen(_conn, _cursor, statement, *_args):
         statements.append(statement)
 
-    engine = get_engine().sync_engine
-    event.listen(engine, "before_cursor_execute", seen)
+    # This session's connection only: the engine's would also hear the background passes
+    # (the outbox's reads name organization_id too).
+    conn = (await db.connection()).sync_connection
+    event.listen(conn, "before_cursor_execute", seen)
     try:
         items, _ = await service.list_series(db, coord, 50, None)
     finally:
-        event.remove(engine, "before_cursor_execute", seen)
+        event.remove(conn, "before_cursor_execute", seen)
     assert [i["host_organization_name"] for i in items] == [HOST] * 4
     assert len([s for s in statements if "organization" in s.lower()]) == 1, statements
 
