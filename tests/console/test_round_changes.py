@@ -54,6 +54,7 @@ async def test_a_coordinator_moves_cancels_renames_and_deletes(app, factory):
             # Both parts open fit the phone's width and pass axe-core.
             await page.click("#occurrence-change summary")
             await page.click("#round-edit summary")
+            await page.select_option("#e-repeat", "custom")  # the rule's text, shown
             assert await page.is_visible("#e-rrule") and await page.is_visible("#move-start")
             assert await page.evaluate(
                 "document.documentElement.scrollWidth <= window.innerWidth + 1"

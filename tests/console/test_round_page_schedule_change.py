@@ -126,6 +126,7 @@ async def test_a_rule_onto_a_moved_occurrence_is_said_and_nothing_changes(app, f
             await ready(page, "round")
             await page.click("#round-edit summary")
             days = f"{WEEKDAYS[first.weekday()]},{WEEKDAYS[to_day.weekday()]}"
+            await page.select_option("#e-repeat", "custom")
             await page.fill("#e-rrule", f"FREQ=WEEKLY;BYDAY={days}")
             await page.click("#edit-form button[type=submit]")
             await settled(page)

@@ -86,7 +86,10 @@ async def test_a_rounds_repetition_is_said_in_words(app, factory):
         await page.select_option("#r-repeat", "monthly_nth")
         await page.fill("#r-start", (T0 + timedelta(days=6)).strftime("%Y-%m-%dT09:00"))
         assert await page.input_value("#r-rrule") == "FREQ=MONTHLY;BYDAY=-1SU"
-        # A rule typed by hand is "another rule", and a new start leaves it alone.
+        # A common rule is read in words; its text shows for "another rule", typed by hand,
+        # and a new start leaves that alone.
+        assert await page.is_hidden("#r-rrule") and await page.is_hidden("label[for=r-rrule]")
+        await page.select_option("#r-repeat", "custom")
         await page.fill("#r-rrule", "FREQ=MONTHLY;BYDAY=-1FR")
         assert await page.input_value("#r-repeat") == "custom"
         assert await page.inner_text("#r-rrule-says") == "Repeats: Every month, on the last Friday"

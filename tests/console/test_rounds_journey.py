@@ -119,6 +119,7 @@ async def test_a_round_from_the_calendar_to_the_quality_charts(app, factory, clo
         await coord.select_option("#r-specialty", "dermatology")
         await coord.fill("#r-start", local_start)
         await coord.fill("#r-duration", "60")
+        await coord.select_option("#r-repeat", "custom")
         await coord.fill("#r-rrule", "FREQ=WEEKLY;BYDAY=WE")
         await coord.fill("#r-topic", "Cutaneous leishmaniasis")
         await coord.fill("#r-join", JOIN_URL)
