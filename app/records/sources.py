@@ -1,7 +1,9 @@
-"""The case's own part of its record: intake, offers, assignment, the people added, closing.
+"""The case's own part of its record: intake, offers, assignment, becoming unmatched, the
+people added, closing.
 
 Kept here rather than in app/cases so the record can grow without touching the cases domain;
-it reads the case, offer and participant tables only."""
+it reads the case, offer and participant tables, and the case's `case.unmatched` events (the
+case keeps no stamp of that step, which can happen more than once)."""
 
 from typing import Any
 
@@ -10,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.cases.models import Case, CaseParticipant, Offer, OfferStatus
+from app.events.models import OutboxEvent
 
 
 async def record_entries(session: AsyncSession, case: Case) -> list[dict[str, Any]]:
@@ -63,6 +66,19 @@ async def record_entries(session: AsyncSession, case: Case) -> list[dict[str, An
                     "reason": o.decline_reason,
                 }
             )
+    # Nobody was left to offer it to: each time, from the event the lifecycle wrote with it.
+    unmatched = (
+        await session.scalars(
+            select(col(OutboxEvent.created_at))
+            .where(
+                col(OutboxEvent.resource_id) == case.id,
+                col(OutboxEvent.resource_type) == "case",
+                col(OutboxEvent.type) == "case.unmatched",
+            )
+            .order_by(col(OutboxEvent.id))
+        )
+    ).all()
+    out.extend({"at": at, "type": "unmatched", "id": case.id} for at in unmatched)
     if case.assigned_at and case.assigned_specialist_id:
         out.append(
             {

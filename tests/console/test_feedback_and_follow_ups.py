@@ -34,7 +34,17 @@ async def test_follow_ups_and_feedback_as_the_facility_sees_them(app, factory):
         assert "Who: Me" in await item.inner_text()
         record = page.locator("#record-list")
         await record.locator("li", has_text="Measure the ulcer").wait_for()
-        await item.locator("button", has_text="Done").click()
+        # Final once recorded: asked first, naming the follow-up and the choice.
+        asked: list[str] = []
+
+        async def accept(dialog):
+            asked.append(dialog.message)
+            await dialog.accept()
+
+        page.on("dialog", accept)
+        async with page.expect_event("dialog", timeout=5000):
+            await item.locator("button", has_text="Done").click()
+        assert "Measure the ulcer at the dressing change" in asked[0], asked
         await record.locator("li", has_text="at the dressing change · Done").wait_for()
 
         await page.select_option("#fb-usefulness", "4")

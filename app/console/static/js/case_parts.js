@@ -1,5 +1,5 @@
 // The case page's sections, each drawn from the API's answer.
-import { $, ApiError, all, api, countryName, factRows, fmt, fmtNumber, formData, h, labelCells, label, languageNames, localTime, navigate, pill, say, session, showProblem, t, userName } from './core.js';
+import { $, ApiError, all, api, countryName, factRows, fmt, fmtNumber, formData, h, labelCells, label, lang, languageName, languageNames, localTime, navigate, pill, say, session, showProblem, t, userName } from './core.js';
 
 const NOTE_FIELDS = ['assessment', 'recommendations', 'follow_up_plan', 'red_flags', 'referral_advice'];
 
@@ -7,7 +7,10 @@ function recordText(e) {
   switch (e.type) {
     case 'intake': return e.question || '';
     case 'offer': case 'offer_accepted': case 'offer_declined': case 'offer_expired': case 'offer_withdrawn':
-      return e.reason || e.decline_reason || '';
+    case 'cancelled': { // a reason given is set off from whom it is about, quoted her way
+      const why = e.reason || e.decline_reason;
+      return why ? t('record.reason', { reason: why }) : '';
+    }
     case 'note': return `${label('note_kind', e.kind)} · v${e.version}`;
     case 'round_recommendation': case 'follow_up':
       return e.recommendation || e.description || '';
@@ -154,9 +157,15 @@ export async function followUps(main, kase, me) {
   // Whoever sees the case whole plans and ends its follow-ups, but an interpreter (the API's rule).
   const mayWork = me.role !== 'interpreter';
   $('#followup-form', main).hidden = !mayWork;
+  // Done or missed is final (the service refuses any later change) and the two buttons sit
+  // side by side on a phone: asked first, naming the follow-up and the choice, then said.
   const close = (fu, status) => async () => {
+    const what = fu.description;
+    const choice = label('followup', status);
+    if (status !== 'cancelled' && !confirm(t('followups.confirm_end', { what, choice }))) return;
     try {
       await api(`/follow-ups/${fu.id}`, { method: 'PATCH', json: { status }, headers: { 'If-Match': `"${fu.version}"` } });
+      say(t('followups.recorded', { what, choice }));
       await Promise.all([followUps(main, kase, me), refreshRecord(main, kase)]);
     } catch (err) { say(err.message, 'error'); }
   };
@@ -174,6 +183,32 @@ export async function followUps(main, kase, me) {
   $('#fu-assignee', main).replaceChildren(...who.map(([id, text]) => h('option', { value: id, text })));
 }
 
+// A candidate in words, in the coordinator's language: when she can be reached, whether she
+// knows this facility (the continuity part: 1 answered the case this one follows, 0.5 helped
+// the facility before), the case's languages as "French or Haitian Creole".
+const soon = Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(lang, { numeric: 'always' }) : null;
+function availability(c) {
+  if (c.available_now) return t('candidates.available_now');
+  const m = c.next_window_in_minutes;
+  if (m == null) return t('candidates.no_windows');
+  const [n, unit] = m < 60 ? [m, 'minute'] : m < 72 * 60 ? [Math.round(m / 60), 'hour'] : [Math.round(m / 1440), 'day'];
+  return t('candidates.available_in', { when: soon ? soon.format(n, unit) : `${n} ${unit}` });
+}
+function history(c) {
+  const k = c.parts?.continuity >= 1 ? 'candidates.answered_earlier' : c.parts?.continuity > 0 ? 'candidates.helped_facility' : null;
+  return k ? h('div', { class: 'muted', text: t(k) }) : null;
+}
+function scoreParts(c, id) {
+  const parts = h('span', { id, class: 'muted', hidden: true,
+    text: Object.entries(c.parts).map(([k, v]) => `${label('part', k)} ${fmtNumber(v, 2)}`).join(' · ') });
+  const open = h('button', { type: 'button', class: 'link', 'aria-expanded': 'false', 'aria-controls': id,
+    text: `${fmtNumber(c.score, 2)} · ${t('candidates.why_score')}`,
+    onclick: () => { parts.hidden = !parts.hidden; open.setAttribute('aria-expanded', String(!parts.hidden)); } });
+  return [open, ' ', parts];
+}
+const either = Intl.ListFormat ? new Intl.ListFormat(lang, { type: 'disjunction' }) : null;
+const eitherOf = (codes) => (either ? either.format((codes || []).map(languageName)) : languageNames(codes));
+
 export async function candidates(main, kase, reload) {
   const res = await api(`/cases/${kase.id}/candidates?explain=true`);
   const table = $('#candidate-table', main);
@@ -187,16 +222,17 @@ export async function candidates(main, kase, reload) {
   $('#offer-selected', main).hidden = !res.items.length;
   if (!res.items.length) table.replaceChildren();
   else table.replaceChildren(
-    h('thead', {}, h('tr', {}, ...['', 'field.name', 'candidates.score', 'candidates.parts', 'candidates.now', 'candidates.load', 'field.status']
+    h('thead', {}, h('tr', {}, ...['', 'field.name', 'candidates.language', 'candidates.availability', 'candidates.load', 'candidates.score', 'field.status']
       .map((k) => h('th', { scope: 'col', text: k ? t(k) : '' })))),
     h('tbody', {}, ...res.items.map((c, i) => h('tr', {},
       // Someone asked before is shown, not asked again, unless their offer lapsed unanswered.
       h('td', { class: 'inline' }, h('input', { type: 'checkbox', name: 'specialist_ids', value: c.specialist_id, id: `cand-${i}`, 'aria-label': c.name, disabled: !!c.offer_status && c.offer_status !== 'expired' })),
-      h('td', { class: 'inline' }, h('label', { for: `cand-${i}`, text: c.name })),
-      h('td', { text: fmtNumber(c.score, 2) }),
-      h('td', { class: 'muted', text: Object.entries(c.parts).map(([k, v]) => `${label('part', k)} ${fmtNumber(v, 2)}`).join(' · ') }),
-      h('td', { text: c.available_now ? t('yes') : t('no') }),
-      h('td', { text: `${c.active_cases}/${c.max_active_cases}` }),
+      h('td', { class: 'inline' }, h('label', { for: `cand-${i}`, text: c.name }), history(c)),
+      h('td', { text: c.interpreter_needed ? t('candidates.interpreter', { languages: eitherOf(kase.languages) }) : t('candidates.speaks') }),
+      h('td', { text: availability(c) }),
+      h('td', { text: t('candidates.open_cases', { n: fmtNumber(c.active_cases), max: fmtNumber(c.max_active_cases) }) }),
+      // The numbers behind the ranking stay, folded: the words before them say what matters.
+      h('td', {}, scoreParts(c, `cand-parts-${i}`)),
       h('td', { text: c.offer_status === 'expired' ? t('candidates.ask_again') : c.offer_status ? label('offer', c.offer_status) : '' })))));
   labelCells(table);
   const reasons = (codes) => codes.map((r) => label('exclusion', r)).join(', ');
@@ -240,6 +276,22 @@ export const submitter = (main) => (sel, fn) => {
   });
 };
 
+// What is missing, said beside its field (and read with it); gone once she changes it.
+function besideField(el, text) {
+  const id = `${el.id}-problem`;
+  let line = document.getElementById(id);
+  if (!line) {
+    line = h('p', { id, class: 'error field-problem', role: 'alert' });
+    el.after(line);
+    el.setAttribute('aria-describedby', id);
+    el.addEventListener('change', () => { line.hidden = true; el.removeAttribute('aria-invalid'); });
+  }
+  line.textContent = text;
+  line.hidden = false;
+  el.setAttribute('aria-invalid', 'true');
+  el.focus();
+}
+
 // Forms wired once per page (the sections above are redrawn; these stay).
 export function wireForms(main, kase, reload) {
   const on = submitter(main);
@@ -249,6 +301,8 @@ export function wireForms(main, kase, reload) {
     await reload();
   });
   on('#feedback-form', async (form) => {
+    // No rating is chosen for her (a preset one would bias the outcome data): asked for.
+    if (!form.usefulness.value) { besideField(form.usefulness, t('feedback.pick')); return; }
     await api(`/cases/${kase.id}/feedback`, { json: formData(form) });
     say(t('feedback.thanks'));
     await reload();
@@ -258,15 +312,17 @@ export function wireForms(main, kase, reload) {
     data.due_at = new Date(data.due_at).toISOString(); // the viewer's wall time, sent as UTC
     await api(`/cases/${kase.id}/follow-ups`, { json: data });
     form.reset();
+    say(t('followups.planned', { what: data.description }));
     await Promise.all([followUps(main, kase, session.me), refreshRecord(main, kase)]);
   });
   on('#attach-form', async (form) => {
     const file = form.file.files[0];
-    if (!file) return;
+    if (!file) { besideField(form.file, t('attachments.pick')); return; }
     const body = new FormData();
     body.append('file', file, file.name);
     await api(`/cases/${kase.id}/attachments`, { body });
     form.reset();
+    say(t('attachments.added'));
     await attachments(main, kase, { canAdd: true });
   });
   $('#note-new', main).addEventListener('click', async (e) => {

@@ -1,7 +1,7 @@
 // A case: its facts, the live room and the call, notes, attachments, follow-ups, feedback,
 // closing, candidates (coordinators) and the record. The API decides what this person may
 // see (a specialist holding only an offer gets the summary view) and do (403/409 shown).
-import { $, ApiError, api, busy, factRows, fmt, h, label, languageNames, localTime, navigate, pill, say, session, t } from '../core.js';
+import { $, ApiError, api, busy, factRows, fmt, h, label, lang, languageNames, localTime, navigate, pill, say, session, t } from '../core.js';
 import { openCall } from '../call.js';
 import { openRoom } from '../room.js';
 import * as parts from '../case_parts.js';
@@ -10,9 +10,32 @@ import { offerActions } from '../offer_actions.js';
 
 const OPEN = new Set(['submitted', 'offered', 'assigned', 'answered', 'unmatched']);
 
+// An age with its unit, in her language and number format: "1,5 años", "1.5 years", "1,5 an".
+// Under a year, in months where the age given is a fraction of a year (0.5: "6 meses"); an
+// age of 0 says no more than the API does: under a year.
+const plural = new Intl.PluralRules(lang, { maximumFractionDigits: 2 });
+const number = (digits) => new Intl.NumberFormat(lang, { maximumFractionDigits: digits });
+function counted(unit, n, digits) {
+  const key = `age.${unit}_${plural.select(n)}`;
+  const text = t(key);
+  return (text === key ? t(`age.${unit}_other`) : text).replace('{n}', number(digits).format(n));
+}
+function ageSaid(years) {
+  if (years == null) return null;
+  if (years === 0) return t('age.under_one');
+  if (years < 1) return counted('months', Math.round(years * 120) / 10, 1);
+  return counted('years', years, 2);
+}
+
 export default async function casePage(main, { case_id: id }) {
   const me = session.me;
-  let kase = await api(`/cases/${id}`);
+  // A slow link takes seconds over the case: said meanwhile, in her language (case.html).
+  let kase;
+  try {
+    kase = await api(`/cases/${id}`);
+  } finally {
+    $('#case-loading', main).hidden = true;
+  }
   const staff = me.role === 'coordinator' || me.role === 'admin';
   const local = me.role === 'clinician' && me.organization_id === kase.organization_id;
   const full = kase.view === 'full';
@@ -42,7 +65,7 @@ export default async function casePage(main, { case_id: id }) {
       [t('case.deadline'), fmt(kase.respond_by)],
       [t('field.summary'), kase.summary],
       // Only what was given: an age or sex left out is not shown as "?" or an empty part.
-      [t('intake.patient'), [kase.patient?.reference, kase.patient?.age_years ?? null,
+      [t('intake.patient'), [kase.patient?.reference, ageSaid(kase.patient?.age_years ?? null),
         kase.patient?.sex ? label('sex', kase.patient.sex) : null].filter((x) => x != null && x !== '').join(' · ')],
       [t('case.languages'), languageNames(kase.languages)],
       [t('field.interpreter_needed'), kase.interpreter_needed ? t('yes') : t('no')],
@@ -54,6 +77,7 @@ export default async function casePage(main, { case_id: id }) {
     }
     if (kase.outcome) rows.push([t('field.outcome'), kase.outcome]);
     $('#case-facts', main).replaceChildren(...factRows(rows));
+    $('#case-facts', main).hidden = false;
     // Nobody could be matched: the facility is told what happens next (the coordinators
     // heard of it: a case_unmatched notification each) and what it can do meanwhile.
     show('#case-unmatched', local && kase.status === 'unmatched');
