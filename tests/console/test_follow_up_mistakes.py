@@ -45,8 +45,22 @@ async def test_a_past_date_is_refused_and_a_mistaken_follow_up_cancelled(app, fa
         await page.click("#followup-form button[type=submit]")
         item = page.locator("#followup-list li", has_text="Medir la úlcera")
         await item.wait_for()
-        await item.locator("button", has_text="Anular (planificado por error)").click()
+        # Final too: asked first; "no" leaves it open, "yes" cancels it.
+        asked: list[str] = []
+        answers = iter([False, True])
+
+        async def answer(dialog):
+            asked.append(dialog.message)
+            await (dialog.accept() if next(answers) else dialog.dismiss())
+
+        page.on("dialog", answer)
+        cancel = item.locator("button", has_text="Anular (planificado por error)")
+        await cancel.click()
+        assert len(asked) == 1 and "«Medir la úlcera en la cura»" in asked[0], asked
+        assert await item.locator("button").count() == 3  # still open
+        await cancel.click()
         await item.filter(has_text="Cancelado").wait_for()
+        assert len(asked) == 2
         assert await item.locator("button").count() == 0  # nothing left to do on it
         await ctx.close()
 

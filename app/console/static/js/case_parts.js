@@ -157,12 +157,14 @@ export async function followUps(main, kase, me) {
   // Whoever sees the case whole plans and ends its follow-ups, but an interpreter (the API's rule).
   const mayWork = me.role !== 'interpreter';
   $('#followup-form', main).hidden = !mayWork;
-  // Done or missed is final (the service refuses any later change) and the two buttons sit
-  // side by side on a phone: asked first, naming the follow-up and the choice, then said.
+  // Done, missed and cancelled are final (the service refuses any later change) and the
+  // buttons sit side by side on a phone: asked first, naming the follow-up and the choice,
+  // then said.
   const close = (fu, status) => async () => {
     const what = fu.description;
     const choice = label('followup', status);
-    if (status !== 'cancelled' && !confirm(t('followups.confirm_end', { what, choice }))) return;
+    const ask = status === 'cancelled' ? t('followups.confirm_cancel', { what }) : t('followups.confirm_end', { what, choice });
+    if (!confirm(ask)) return;
     try {
       await api(`/follow-ups/${fu.id}`, { method: 'PATCH', json: { status }, headers: { 'If-Match': `"${fu.version}"` } });
       say(t('followups.recorded', { what, choice }));
