@@ -9,6 +9,7 @@ from fastapi import Request, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app.console import assets, i18n
+from app.core.config import get_settings
 from app.core.i18n import LANGUAGES, translate
 from app.core.places import country_codes, zone_names
 from app.core.principal import Role
@@ -101,6 +102,8 @@ def environment() -> Environment:
     # What a country or time-zone field offers (app/core/places.py), named by the browser.
     env.globals["country_codes"] = " ".join(sorted(country_codes()))
     env.globals["zone_names"] = zone_names()
+    # The largest file a case takes: a photo over it is refused before a slow upload.
+    env.globals["max_attachment_bytes"] = get_settings().max_attachment_bytes
     return env
 
 

@@ -102,12 +102,18 @@ class BodyLimitMiddleware:
             await self._reject(scope, receive, send, limit)
 
     async def _reject(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        # The limit a person can act on, as the route's own attachment-too-large names it:
+        # a file's (without the multipart framing), else the body's.
+        s = get_settings()
+        path = scope["path"]
+        max_bytes = s.max_attachment_bytes if path.endswith("/attachments") else s.max_body_bytes
         resp = problem_response(
             413,
             "payload-too-large",
             "Payload too large",
             f"The body exceeds {limit} bytes.",
-            instance=scope["path"],
+            instance=path,
+            extra={"max_bytes": max_bytes},
         )
         await resp(scope, receive, send)
 

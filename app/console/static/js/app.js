@@ -1,11 +1,23 @@
 // The console's entry: find the session, show the user's navigation, run the page's module,
 // and move between pages without a full reload (the access token lives in this page's
 // memory, so staying in one document spares a token refresh per click).
-import { $, $$, api, refresh, session, signOut, t, tz, say } from './core.js';
+import { $, $$, ApiError, api, refresh, session, signOut, t, tz, say } from './core.js';
 import { watchPending } from './case_outbox.js';
 import { forget, unsent } from './drafts.js';
 
 let stop = null; // the current page's clean-up (close its sockets, timers)
+
+// A request or a module the link dropped fails with the browser's own TypeError, in English
+// ("Failed to fetch", "NetworkError when attempting to fetch resource.", "Load failed",
+// "Failed to fetch dynamically imported module"): said in the console's words instead.
+const LINK = /fetch|network|load failed|import/i;
+const linkDropped = (err) => !(err instanceof ApiError) && (!navigator.onLine || (err instanceof TypeError && LINK.test(err.message)));
+
+function whyNot(err) {
+  if (err?.status === 404) return t('error.not_found');
+  if (linkDropped(err)) return t('error.offline');
+  return `${t('error.generic')} ${err.message}`;
+}
 
 function showNav() {
   const role = session.me?.role;
@@ -51,7 +63,7 @@ async function start(main) {
   } catch (err) {
     main.append(Object.assign(document.createElement('p'), {
       className: 'error', role: 'alert',
-      textContent: err.status === 404 ? t('error.not_found') : `${t('error.generic')} ${err.message}`,
+      textContent: whyNot(err),
     }));
   }
   document.body.dataset.ready = page; // tests and slow links: the page is usable now

@@ -307,18 +307,63 @@ function problemField(form, pointer) {
     return { els, name: els[0].closest('fieldset')?.querySelector('legend')?.textContent.trim() || name };
   }
   const field = labelOf(form, el) || name;
-  return { els: el?.setAttribute ? [el] : [], name: item ? t('error.list_item', { field, item }) : field };
+  return { els: el?.setAttribute ? [el] : [], name: item ? t('error.list_item', { field, item }) : field, item };
 }
 
 export const COLON = lang === 'fr' ? '\u00a0:' : ':'; // French sets a space before a colon
 
-export function showProblem(form, err, box) {
-  for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+// A message under its field (`beside`, or a form's own check): the field marked invalid and
+// its aria-describedby naming the message first, so a screen reader says it with the field;
+// both go as soon as she changes that field. Several check boxes of one name share one.
+const unmarkOnEdit = (e) => clearFieldError(e.currentTarget);
+export function fieldError(els, text) {
+  const list = [els].flat();
+  const id = `${list[0].id || list[0].name.replace(/\W/g, '-')}-field-error`;
+  let msg = document.getElementById(id);
+  if (msg) msg.append(h('br'), text);
+  else {
+    msg = h('p', { class: 'error field-error', id, text });
+    const last = list.at(-1);
+    (last.closest('.check') || last).after(msg);
+  }
+  for (const el of list) {
+    el.setAttribute('aria-invalid', 'true');
+    const rest = (el.getAttribute('aria-describedby') || '').split(' ').filter((x) => x && x !== id);
+    el.setAttribute('aria-describedby', [id, ...rest].join(' '));
+    el.addEventListener('input', unmarkOnEdit); // the same listener once, however often marked
+    el.addEventListener('change', unmarkOnEdit);
+  }
+}
+
+export function clearFieldError(el) {
+  el.removeAttribute('aria-invalid');
+  for (const id of (el.getAttribute('aria-describedby') || '').split(' ')) {
+    if (!id.endsWith('-field-error')) continue;
+    for (const other of document.querySelectorAll(`[aria-describedby~="${CSS.escape(id)}"]`)) {
+      other.removeAttribute('aria-invalid');
+      const rest = other.getAttribute('aria-describedby').split(' ').filter((x) => x && x !== id);
+      if (rest.length) other.setAttribute('aria-describedby', rest.join(' '));
+      else other.removeAttribute('aria-describedby');
+    }
+    document.getElementById(id)?.remove();
+  }
+}
+
+// `beside`: each field's reason under it (fieldError), the box a short summary; answers the
+// first field marked (to focus), or null.
+export function showProblem(form, err, box, { beside = false } = {}) {
+  for (const el of form.querySelectorAll('[aria-invalid]')) clearFieldError(el);
   const lines = [];
+  let first = null;
   for (const e of err.problem?.errors || []) {
-    const { els, name } = problemField(form, e.pointer || '');
-    for (const el of els) el.setAttribute('aria-invalid', 'true');
+    const { els, name, item } = problemField(form, e.pointer || '');
     const why = e.code && MESSAGES[`invalid.${e.code}`] ? t(`invalid.${e.code}`, { limit: e.limit ?? '' }) : e.detail;
+    if (beside && els.length) {
+      fieldError(els, item ? `${name}${COLON} ${why}` : why); // its label is just above it
+      first ??= els[0];
+      continue;
+    }
+    for (const el of els) el.setAttribute('aria-invalid', 'true');
     lines.push(`${name}${COLON} ${why}`);
   }
   const head = err.problem?.type?.endsWith('/validation-error') ? t('error.fields_invalid') : err.message;
@@ -327,6 +372,7 @@ export function showProblem(form, err, box) {
     box.replaceChildren(head, ...lines.flatMap((line) => [h('br'), line]));
     box.hidden = false;
   } else say([head, ...lines].join(' — '), 'error');
+  return first;
 }
 
 // At a phone's width the rows of a `table.stack` stack as cards (console.css): each cell

@@ -2,7 +2,9 @@
 // case with the draft's own Idempotency-Key, so a send the link cut off is sent again with
 // the same key when the link returns and the case is never made twice. Then the photo,
 // with its own key, the same way.
-import { $, ApiError, api, fillForm, formData, h, label, lang, navigate, say, session, showProblem, t, uuid } from '../core.js';
+import {
+  $, ApiError, api, clearFieldError, fieldError, fillForm, formData, h, label, lang, navigate, say, session, showProblem, t, uuid,
+} from '../core.js';
 import { drafts, files, shrink } from '../drafts.js';
 import { draftKey, sendPending } from '../case_outbox.js';
 
@@ -12,12 +14,26 @@ import { draftKey, sendPending } from '../case_outbox.js';
 const PHOTO_TYPES = new Set(['image/jpeg', 'image/jpg', 'image/png', 'image/webp', 'image/heic', 'image/heif']);
 const PHOTO_NAMES = /\.(jpe?g|png|webp|hei[cf])$/i;
 const isPhoto = (file) => PHOTO_TYPES.has((file.type || '').toLowerCase()) || PHOTO_NAMES.test(file.name || '');
+const megabytes = (bytes) => new Intl.NumberFormat(lang, { style: 'unit', unit: 'megabyte', maximumFractionDigits: 1 })
+  .format(bytes / (1024 * 1024));
+const tooLarge = (bytes) => t('intake.photo_too_large', { max: megabytes(bytes) });
+
+// Why the service refused the photo, in her words; never its English appended to her sentence.
+function photoReason(err) {
+  const kind = String(err?.problem?.type || '').split('/').pop();
+  if (kind.endsWith('too-large') && err.problem.max_bytes) return tooLarge(err.problem.max_bytes);
+  const key = `problem.${kind}`;
+  return kind && t(key) !== key ? t(key) : '';
+}
 
 export default async function caseNew(main) {
   const form = $('#case-form', main);
   const state = $('#draft-state', main);
   const errorBox = $('#case-error', main);
   const preview = $('#photo-preview', main);
+  // The service's limit for a file (MAX_ATTACHMENT_BYTES, rendered by the server): a photo
+  // still over it once shrunk is refused here, before a slow upload that would be refused.
+  const maxBytes = () => Number(form.photo.dataset.maxBytes) || 0;
   const KEY = draftKey(session.me);
   const PHOTO = `${KEY}:photo`;
   let timer = null;
@@ -36,7 +52,7 @@ export default async function caseNew(main) {
     ...choices.map((s) => h('option', { value: s.code, text: s.text })),
   );
 
-  const fresh = () => ({ fields: {}, key: uuid(), photoKey: uuid(), caseId: null, pending: false });
+  const fresh = () => ({ fields: {}, key: uuid(), photoKey: uuid(), caseId: null, pending: false, refused: null });
   let draft = drafts.get(KEY) || fresh();
   fillForm(form, draft.fields);
 
@@ -87,20 +103,35 @@ export default async function caseNew(main) {
   const restored = Object.keys(draft.fields).length > 0;
   await followUp();
 
-  form.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(save, 300); });
-  // Refused on the form, before anything is sent: a file that is no photo the service takes.
+  // What the form or the service refused is said under its field (core.js fieldError), and
+  // the box by the button sums it up; editing a field takes its mark away (core.js), and,
+  // once nothing is marked, the summary. A kept refusal forgets the fields she changed.
+  let boxForFields = false;
+  const hideBox = () => { errorBox.hidden = true; boxForFields = false; };
+  form.addEventListener('input', (e) => {
+    clearTimeout(timer);
+    timer = setTimeout(save, 300);
+    const name = e.target.name;
+    const kept = draft.refused?.problem?.errors;
+    if (name && kept) {
+      draft.refused.problem.errors = kept.filter((x) => {
+        const at = (x.pointer || '').replace(/^\//, '').replaceAll('/', '.');
+        return at !== name && !at.startsWith(`${name}.`);
+      });
+      if (!draft.refused.problem.errors.length) draft.refused = null;
+    }
+    if (boxForFields && !form.querySelector('[aria-invalid=true]')) hideBox();
+  });
+  // Refused on the form, before anything is sent: no specialty, no consent, a file that is
+  // no photo the service takes or too large for it.
   const refuse = (el, text) => {
-    el.setAttribute('aria-invalid', 'true');
+    clearFieldError(el);
+    fieldError(el, text);
     errorBox.textContent = text;
     errorBox.hidden = false;
+    boxForFields = true;
     el.focus();
   };
-  const unflag = (el) => {
-    if (el.getAttribute('aria-invalid') !== 'true') return;
-    el.removeAttribute('aria-invalid');
-    errorBox.hidden = true;
-  };
-  form.specialty.addEventListener('change', () => { if (form.specialty.value) unflag(form.specialty); });
   form.photo.addEventListener('change', async () => {
     const file = form.photo.files[0];
     if (!file) return;
@@ -111,8 +142,13 @@ export default async function caseNew(main) {
       refuse(form.photo, t('intake.photo_type'));
       return;
     }
-    unflag(form.photo);
     const small = await shrink(file);
+    if (maxBytes() && small.size > maxBytes()) {
+      await files.drop(PHOTO);
+      showPhoto(null);
+      refuse(form.photo, tooLarge(maxBytes()));
+      return;
+    }
     await files.put(PHOTO, small);
     showPhoto(small);
   });
@@ -120,19 +156,20 @@ export default async function caseNew(main) {
   async function send() {
     if (sending) return;
     sending = true;
-    errorBox.hidden = true;
+    hideBox();
     try {
       const r = await sendPending(session.me);
       draft = drafts.get(KEY) || fresh(); // what the send left (a case id, or nothing: sent)
       if (r?.sent) {
         clearInterval(retry);
         // The case's page says what is left: a photo the service refused can go there.
-        if (r.photoRefused) say(`${t('intake.sent_photo_refused')} (${r.photoRefused})`, 'error');
+        const why = r.photoRefused && photoReason(r.photoRefused);
+        if (r.photoRefused) say(why ? `${t('intake.sent_photo_refused')} ${why}` : t('intake.sent_photo_refused'), 'error');
         else say(t('intake.sent'));
         navigate(`/cases/${r.sent}`);
       } else if (r?.refused) {
         // The service refused it: the person must change something; nothing is retried.
-        showProblem(form, r.refused, errorBox);
+        showRefusal(r.refused)?.focus();
         note('');
       } else if (r?.offline) {
         note(t('intake.waiting_for_link'));
@@ -146,6 +183,7 @@ export default async function caseNew(main) {
 
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
+    clearTimeout(timer); // saved now: a save still due would put back a draft sent meanwhile
     save();
     // Checked before anything is sent (the form is novalidate: its messages are these).
     if (form.specialty.validity.valueMissing) {
@@ -157,14 +195,16 @@ export default async function caseNew(main) {
       refuse(form.photo, t('intake.photo_type'));
       return;
     }
+    if (chosen && form.photo.getAttribute('aria-invalid') === 'true') {
+      form.photo.focus(); // still the file refused when chosen (too large)
+      return;
+    }
     if (!form['consent.obtained'].checked) {
-      form['consent.obtained'].setAttribute('aria-invalid', 'true');
-      errorBox.textContent = t('intake.consent_required');
-      errorBox.hidden = false;
-      form['consent.obtained'].focus();
+      refuse(form['consent.obtained'], t('intake.consent_required'));
       return;
     }
     draft.pending = true;
+    draft.refused = null;
     drafts.put(KEY, draft);
     note(t('intake.sending'));
     await send();
@@ -175,8 +215,8 @@ export default async function caseNew(main) {
     await files.drop(PHOTO);
     draft = fresh();
     form.reset();
-    for (const el of [form.specialty, form.photo]) el.removeAttribute('aria-invalid');
-    errorBox.hidden = true;
+    for (const el of form.querySelectorAll('[aria-invalid]')) clearFieldError(el);
+    hideBox();
     // reset() keeps a hidden field's value: the discarded draft's earlier case goes with it.
     form.follow_up_of.value = '';
     followUpOf = asked;
@@ -185,10 +225,21 @@ export default async function caseNew(main) {
     await followUp();
   });
 
+  // The service's refusal: each reason under its field, a summary by the button.
+  function showRefusal(err) {
+    const first = showProblem(form, err, errorBox, { beside: true });
+    boxForFields = !!first;
+    return first;
+  }
+
   const online = () => { if (draft.pending) send(); };
   window.addEventListener('online', online);
   if (draft.pending) { note(t('intake.waiting_for_link')); send(); }
-  else if (restored) note(t('intake.restored'));
+  else if (draft.refused) {
+    // Refused while she was away (sent from another page): why, where she will put it right.
+    showRefusal(new ApiError(draft.refused.status, draft.refused.problem));
+    note(t('intake.refused_kept'));
+  } else if (restored) note(t('intake.restored'));
 
   return () => {
     clearInterval(retry);
