@@ -1,17 +1,18 @@
 // The console's entry: find the session, show the user's navigation, run the page's module,
 // and move between pages without a full reload (the access token lives in this page's
 // memory, so staying in one document spares a token refresh per click).
-import { $, $$, ApiError, api, refresh, session, signOut, t, tz, say } from './core.js';
+import { $, $$, LinkError, api, refresh, session, signOut, t, tz, say } from './core.js';
 import { watchPending } from './case_outbox.js';
 import { forget, unsent } from './drafts.js';
 
 let stop = null; // the current page's clean-up (close its sockets, timers)
 
-// A request or a module the link dropped fails with the browser's own TypeError, in English
-// ("Failed to fetch", "NetworkError when attempting to fetch resource.", "Load failed",
-// "Failed to fetch dynamically imported module"): said in the console's words instead.
-const LINK = /fetch|network|load failed|import/i;
-const linkDropped = (err) => !(err instanceof ApiError) && (!navigator.onLine || (err instanceof TypeError && LINK.test(err.message)));
+// A request the link dropped is a LinkError (core.js api); a page's module it dropped fails
+// with the browser's own TypeError, in English ("Failed to fetch dynamically imported
+// module", "error loading dynamically imported module", "Importing a module script
+// failed."): both said in the console's words instead.
+const MODULE = /import/i;
+const linkDropped = (err) => err instanceof LinkError || !navigator.onLine || (err instanceof TypeError && MODULE.test(err.message));
 
 function whyNot(err) {
   if (err?.status === 404) return t('error.not_found');

@@ -152,6 +152,10 @@ export async function signOut() {
 // ---- the API -----------------------------------------------------------------------
 // The service's words are English (and the most precise in English); in another language a
 // refusal a person meets often is said in hers, by its kind (the problem's `type`).
+// No answer at all: the link dropped (fetch's own TypeError, whose English wording differs
+// by browser, said in the console's words by whoever catches it).
+export class LinkError extends Error {}
+
 export class ApiError extends Error {
   constructor(status, problem) {
     const kind = String(problem?.type || '').split('/').pop();
@@ -180,7 +184,8 @@ export async function api(path, opts = {}) {
       body = JSON.stringify(opts.json);
     }
     if (method === 'POST') headers['Idempotency-Key'] = opts.key || uuid();
-    return fetch(opts.root ? path : `/api/v1${path}`, { method, headers, body });
+    return fetch(opts.root ? path : `/api/v1${path}`, { method, headers, body })
+      .catch((err) => { throw new LinkError(err.message); });
   };
   let r = await send();
   if (r.status === 401 && (await refresh())) r = await send();
