@@ -265,7 +265,10 @@ async def test_the_console_speaks_the_viewers_language(app, database_url, lang):
         assert await page.get_attribute("html", "lang") == lang
         new_case = {"es": "Nuevo caso", "fr": "Nouveau dossier"}[lang]
         assert await page.inner_text("#nav a[href='/cases/new']") == new_case
-        assert await page.inner_text("#tz") == "America/Argentina/Salta"
+        # The zone by its name and city in her language; its id kept as the title.
+        said = await page.inner_text("#tz")
+        assert said.startswith("Salta, ") and "America/" not in said, said
+        assert await page.get_attribute("#tz", "title") == "America/Argentina/Salta"
         # The language links switch it for good (a cookie), and keep the page.
         await page.click(".langs a[hreflang=en]")
         await ready(page, "cases")

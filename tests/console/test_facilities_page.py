@@ -93,7 +93,7 @@ async def test_a_coordinator_registers_and_changes_a_facility(app, factory):
 
         mine = page.locator(f"#facility-table tr[data-org-id='{new['id']}']")
         assert "Bolivia" in await mine.inner_text()
-        assert "America/La_Paz" in await mine.inner_text()  # its time now, with the zone
+        assert "(La Paz, " in await mine.inner_text()  # its time now, with the zone by name
         assert "Spanish, Guarani" in await mine.inner_text()  # languages by name
 
         # She opens it to change what it has; a colleague saves first (through the API).

@@ -64,7 +64,7 @@ async def test_a_coordinator_moves_cancels_renames_and_deletes(app, factory):
             # Move the second occurrence two hours later, in the host's wall time.
             await page.select_option("#occurrence", second["original_start"])
             await settled(page)
-            assert "America/Argentina/Salta" in await page.inner_text("label[for=move-start]")
+            assert "(Salta, " in await page.inner_text("label[for=move-start]")
             assert await page.input_value("#move-start") == second["start_local"]
             later = second["start_local"][:11] + "11:00"
             await page.fill("#move-start", later)
@@ -233,8 +233,9 @@ async def test_a_schedule_change_after_the_round_has_met_carries_on_as_a_new_ser
             await status_says(page, "this is the round from now on")
             assert await page.inner_text("#round-title") == "Skin round"
             day = date.fromisoformat(ten[:10])  # the host's wall time, said in words
-            said = f"{day:%b} {day.day}, {day.year}, 10:00 AM (America/Argentina/Salta)"
-            assert said in await page.inner_text("#round-facts")
+            said = f"{day:%b} {day.day}, {day.year}, 10:00 AM"
+            facts = await page.inner_text("#round-facts")
+            assert said in facts and "(Salta, " in facts and "America/" not in facts, facts
             r = await c.get(f"/api/v1/rounds/{rid}", headers=coord_h)
             assert r.json()["next_series_id"] == new_id
             r = await c.get(f"/api/v1/rounds/{new_id}", headers=coord_h)

@@ -1,7 +1,7 @@
 // The console's entry: find the session, show the user's navigation, run the page's module,
 // and move between pages without a full reload (the access token lives in this page's
 // memory, so staying in one document spares a token refresh per click).
-import { $, $$, LinkError, api, refresh, session, signOut, t, tz, say } from './core.js';
+import { $, $$, LinkError, api, refresh, session, signOut, t, tz, say, zoneName } from './core.js';
 import { watchPending } from './case_outbox.js';
 import { forget, unsent } from './drafts.js';
 
@@ -115,6 +115,7 @@ $('#signout').addEventListener('click', async () => {
   await signOut();
   location.assign('/signin');
 });
-$('#tz').textContent = tz;
+$('#tz').textContent = zoneName(tz);
+$('#tz').title = tz; // the id, for whoever needs it
 markCurrent();
 start($('#main'));

@@ -24,12 +24,30 @@ export const fmtTime = (iso) => (iso ? timeOnly.format(new Date(iso)) : '');
 // its host), in her language, not moved to her zone.
 const wallTime = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
 export const fmtWall = (local) => (local ? wallTime.format(new Date(`${local.slice(0, 16)}:00Z`)) : '');
+// A time zone as a person reads it: its city and its name in her language ("Kolkata, heure
+// de l'Inde", "Salta, hora de Argentina"), not the bare IANA id; what the browser cannot
+// name reads as the id.
+const zoneNames = new Map();
+export function zoneName(zone) {
+  if (!zone) return '';
+  if (!zoneNames.has(zone)) {
+    const city = zone.split('/').pop().replaceAll('_', ' ');
+    let said = zone;
+    try {
+      const named = new Intl.DateTimeFormat(lang, { timeZone: zone, timeZoneName: 'longGeneric' })
+        .formatToParts(new Date()).find((x) => x.type === 'timeZoneName')?.value;
+      said = /^(UTC|GMT)$/.test(city) || !named || named === city ? city : `${city}, ${named}`;
+    } catch { /* a zone this browser does not know: the id */ }
+    zoneNames.set(zone, said);
+  }
+  return zoneNames.get(zone);
+}
 // The time now where someone else is (a facility, a specialist), with the zone's name.
 export function localTime(zone) {
   try {
     const now = new Intl.DateTimeFormat(lang, { weekday: 'short', hour: 'numeric', minute: '2-digit', timeZone: zone })
       .format(new Date());
-    return `${now} (${zone})`;
+    return `${now} (${zoneName(zone)})`;
   } catch { return zone; } // a zone this browser does not know: the name alone
 }
 export const fmtNumber = (n, digits = 0) =>

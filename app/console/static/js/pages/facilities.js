@@ -3,7 +3,7 @@
 // on site). A change carries If-Match: someone else's save meanwhile (a 412) is shown
 // beside hers and never overwritten unasked; she saves hers over it or takes theirs.
 import {
-  $, ApiError, all, api, countryChoices, countryName, factRows, fillForm, formData, h, labelCells, languageNames, localTime, say, showProblem, t, zoneChoices,
+  $, ApiError, all, api, countryChoices, countryName, factRows, fillForm, formData, h, labelCells, languageNames, localTime, say, showProblem, t, zoneChoices, zoneName,
 } from '../core.js';
 
 export default async function facilities(main) {
@@ -71,7 +71,7 @@ export default async function facilities(main) {
         const { org, etag } = await read(open.id);
         open = { ...open, etag, theirs: org };
         $('#facility-theirs-fields', main).replaceChildren(...factRows([
-          [t('field.name'), org.name], [t('field.timezone'), org.timezone],
+          [t('field.name'), org.name], [t('field.timezone'), zoneName(org.timezone)],
           [t('column.languages'), languageNames(org.languages) || '—'],
           [t('field.resources_text'), org.local_resources?.text || '—'],
           [t('field.resources_tags'), (org.local_resources?.tags || []).join(', ') || '—'],

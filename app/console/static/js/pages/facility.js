@@ -2,7 +2,7 @@
 // carries If-Match: the ETag this page last read. Someone else's save meanwhile (a 412) is
 // never overwritten unasked: theirs is shown beside the form, hers stays in it, and she
 // keeps hers (saved over theirs, knowingly) or takes theirs.
-import { $, ApiError, api, countryName, factRows, h, languageNames, say, session, showProblem, t } from '../core.js';
+import { $, ApiError, api, countryName, factRows, h, languageNames, say, session, showProblem, t, zoneName } from '../core.js';
 
 export default async function facility(main) {
   const orgId = session.me.organization_id;
@@ -31,7 +31,7 @@ export default async function facility(main) {
   $('#facility', main).replaceChildren(...factRows([
     [t('field.name'), org.name],
     [t('field.country'), countryName(org.country)],
-    [t('field.timezone'), org.timezone],
+    [t('field.timezone'), zoneName(org.timezone)],
     [t('column.languages'), languageNames(org.languages)],
   ]));
   fill(org.local_resources);

@@ -13,9 +13,7 @@
 // A change from now on is offered from the next occurrence as scheduled (moved or cancelled:
 // the API carries those over to it); starting later would leave it in neither series.
 // "Now" is the server's: the occurrences come from its clock (a browser's may be wrong).
-import {
-  $, ApiError, all, api, busy, factRows, fillForm, fmt, fmtTime, fmtWall, formData, h, label, lang, navigate, say, session, showProblem, t, userName, zoneChoices,
-} from '../core.js';
+import { $, ApiError, all, api, busy, factRows, fillForm, fmt, fmtTime, fmtWall, formData, h, label, lang, navigate, say, session, showProblem, t, userName, zoneChoices, zoneName } from '../core.js';
 import { describeRule } from '../rrule.js';
 import { rulePicker } from '../rule_picker.js';
 
@@ -114,13 +112,13 @@ export default async function round(main, { round_id: id }) {
     $('#round-facts', main).replaceChildren(...factRows([
       [t('field.host'), r.host_organization_name || '—'],
       [t('field.specialty'), label('specialty', r.specialty)], [t('rounds.repeats'), describeRule(r.rrule, r.timezone)],
-      [t('field.starts_at_local'), `${fmtWall(r.starts_at_local)} (${r.timezone})`], [t('field.duration_minutes'), r.duration_minutes],
+      [t('field.starts_at_local'), `${fmtWall(r.starts_at_local)} (${zoneName(r.timezone)})`], [t('field.duration_minutes'), r.duration_minutes],
       [t('field.teaching_topic'), r.teaching_topic || '—'],
       ...(r.next_series_id ? [[t('rounds.continues'), h('a', { href: `/rounds/${r.next_series_id}`, text: t('rounds.next_series') })]] : []),
     ]));
     const join = $('#round-join', main);
     if (r.join_url) join.href = r.join_url;
-    $('#move-zone', main).textContent = `(${r.timezone})`;
+    $('#move-zone', main).textContent = `(${zoneName(r.timezone)})`;
   }
   showFacts();
   $('#attendance-help', main).hidden = !canEdit; // only those who may tick are told to
@@ -198,7 +196,7 @@ export default async function round(main, { round_id: id }) {
     $('#move-start', main).value = o.start_local;
     $('#occurrence-local', main).textContent = `${fmt(o.start)} – ${fmtTime(o.end)}`;
     $('#occurrence-local', main).dataset.start = o.start;
-    $('#occurrence-host', main).textContent = t('rounds.host_time', { time: fmtWall(o.start_local), zone: o.timezone });
+    $('#occurrence-host', main).textContent = t('rounds.host_time', { time: fmtWall(o.start_local), zone: zoneName(o.timezone) });
     const base = `/rounds/${id}/occurrences/${encodeURIComponent(o.original_start)}`;
     const [agenda, suggested, attendance] = await Promise.all([
       all(`${base}/agenda`), canEdit && !off ? all(`${base}/suggested-agenda`).catch(() => []) : [], all(`${base}/attendance`).catch(() => [])]);

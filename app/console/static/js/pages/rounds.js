@@ -1,6 +1,6 @@
 // Rounds: what is coming (every series' next occurrences, in the viewer's time; a cancelled
 // one marked, a moved one saying from when), the series, and for coordinators a new series.
-import { $, ApiError, all, api, fmt, fmtWall, formData, h, label, localTime, navigate, say, session, showProblem, t } from '../core.js';
+import { $, ApiError, all, api, fmt, fmtWall, formData, h, label, localTime, navigate, say, session, showProblem, t, zoneName } from '../core.js';
 import { describeRule } from '../rrule.js';
 import { rulePicker } from '../rule_picker.js';
 import { movedFrom, nextOccurrences } from './round.js';
@@ -10,7 +10,7 @@ export default async function rounds(main) {
   const series = await all('/rounds');
   $('#round-list', main).replaceChildren(...series.map((r) => h('li', {},
     h('div', { class: 'item-head' }, h('a', { href: `/rounds/${r.id}`, text: r.title }), h('span', { class: 'pill', text: label('specialty', r.specialty) })),
-    h('div', { class: 'muted', text: `${describeRule(r.rrule, r.timezone)} · ${fmtWall(r.starts_at_local)} (${r.timezone})` }))));
+    h('div', { class: 'muted', text: `${describeRule(r.rrule, r.timezone)} · ${fmtWall(r.starts_at_local)} (${zoneName(r.timezone)})` }))));
   if (!series.length) $('#round-list', main).append(h('li', { class: 'muted', text: t('rounds.none') }));
 
   // From the server's now (its clock, not the browser's), an occurrence under way included.
@@ -31,7 +31,7 @@ export default async function rounds(main) {
     h('span', { class: 'when', text: fmt(o.start) }), o.moved ? ` (${t('rounds.moved_from_short', { when: movedFrom(o) })})` : '',
     o.cancelled ? [' ', h('span', { class: 'pill', data: { state: 'refused' }, text: t('rounds.cancelled') })] : null,
     fmtWall(o.start_local) === fmt(o.start) ? null
-      : h('span', { class: 'muted', text: ` · ${t('rounds.host_time', { time: fmtWall(o.start_local), zone: o.timezone })}` }))));
+      : h('span', { class: 'muted', text: ` · ${t('rounds.host_time', { time: fmtWall(o.start_local), zone: zoneName(o.timezone) })}` }))));
   if (!occ.length) $('#upcoming', main).append(h('li', { class: 'muted', text: t('rounds.nothing_soon') }));
 
   if (!staff) return;

@@ -4,7 +4,7 @@
 // (credentials are checked elsewhere, then marked here). Two requests per view: the
 // directory (with `next_window_start`, computed by the server) and who is on duty; the
 // filters work on what was read.
-import { $, ApiError, all, api, busy, fmt, h, labelCells, label, lang, languageName, languageNames, say, t } from '../core.js';
+import { $, ApiError, all, api, busy, fmt, h, labelCells, label, lang, languageName, languageNames, say, t, zoneName } from '../core.js';
 
 const MINUTE = 60000;
 const WEEK = 7 * 24 * 60 * MINUTE;
@@ -12,14 +12,13 @@ const whenFmt = new Intl.DateTimeFormat(lang, { weekday: 'short', day: 'numeric'
 const dayFmt = new Intl.DateTimeFormat(lang, { weekday: 'short' });
 const clockFmt = new Intl.DateTimeFormat(lang, { hour: '2-digit', minute: '2-digit' });
 
-// Formatters per zone, made once: the wall clock there, and the zone's name in words.
+// Formatters per zone, made once: the wall clock there, a day and a time there.
 const zoneFormats = new Map();
 function inZone(zone) {
   if (!zoneFormats.has(zone)) {
     try {
       zoneFormats.set(zone, {
         parts: new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric' }),
-        name: new Intl.DateTimeFormat(lang, { timeZone: zone, timeZoneName: 'longGeneric' }),
         now: new Intl.DateTimeFormat(lang, { timeZone: zone, weekday: 'short', hour: '2-digit', minute: '2-digit' }),
         day: new Intl.DateTimeFormat(lang, { timeZone: zone, day: 'numeric', month: 'short' }),
         dayYear: new Intl.DateTimeFormat(lang, { timeZone: zone, day: 'numeric', month: 'short', year: 'numeric' }),
@@ -39,17 +38,6 @@ function instant(wall, zone) {
   let at = wall;
   for (let i = 0; i < 2; i += 1) at = wall - (wallMs(at, zone) - Math.floor(at / MINUTE) * MINUTE);
   return at;
-}
-
-// "heure de l’Inde (Kolkata)": the zone's name in her language and its city, never the bare
-// IANA id; what the browser cannot name reads as the id.
-function zoneName(zone) {
-  const f = inZone(zone);
-  if (!f) return zone;
-  const city = zone.split('/').pop().replaceAll('_', ' ');
-  if (/^(UTC|GMT)$/.test(city)) return city;
-  const named = f.name.formatToParts(new Date()).find((x) => x.type === 'timeZoneName')?.value;
-  return named && named !== city ? `${named} (${city})` : city;
 }
 
 const minutes = (hhmm) => { const [hh, mm] = hhmm.split(':'); return +hh * 60 + +mm; };
