@@ -14,12 +14,47 @@ from app.auth.models import User
 from app.core.clock import utcnow
 from app.core.config import get_settings
 from app.core.errors import NotFound
+from app.core.principal import Role
 from app.notifications.kinds import DEFAULT_CHANNELS, Channel, Kind
 from app.notifications.models import NotificationSetting
 from app.organizations.models import Organization
 from app.specialists.models import SpecialistProfile, SpecialistTimeOff
 
 LANGUAGES = ("en", "es", "fr")  # the languages the messages are written in
+
+# Who can receive each kind (docs/notifications.md, "What is sent, to whom"): a person's
+# preferences list, and keep, only her role's kinds. Offers go to specialists; unmatched and
+# overdue cases to coordinators; a signed note to the referring clinician; a round's news
+# (`round_*`: reminders, changes, being added) to its participants (specialists,
+# interpreters, the host's clinicians); gathered messages to a case's people; a follow-up
+# to whoever owns it (anyone who sees the case in full); the digest to everyone.
+_ROUNDS = {k for k in Kind if k.value.startswith("round_")}
+_EVERYONE = {Kind.followup_due, Kind.followup_overdue, Kind.digest}
+_CASE_PEOPLE = _EVERYONE | _ROUNDS | {Kind.messages}
+KINDS_FOR: dict[Role, frozenset[Kind]] = {
+    Role.clinician: frozenset(_CASE_PEOPLE | {Kind.note_signed}),
+    Role.specialist: frozenset(_CASE_PEOPLE | {Kind.offer, Kind.offer_expiring}),
+    Role.interpreter: frozenset(_CASE_PEOPLE),
+    Role.coordinator: frozenset(_EVERYONE | {Kind.case_unmatched, Kind.case_overdue}),
+    Role.admin: frozenset(_EVERYONE),
+}
+_NAMED = frozenset().union(*KINDS_FOR.values())
+
+
+def kinds_for(role: str) -> list[Kind]:
+    """The kinds someone of `role` can be sent, in their usual order. A kind not yet named
+    in `KINDS_FOR` is everyone's (a test asks that each be named), and a role this service
+    does not know gets every kind, rather than none."""
+    try:
+        mine = KINDS_FOR[Role(role)]
+    except (ValueError, KeyError):
+        return list(Kind)
+    return [k for k in Kind if k in mine or k not in _NAMED]
+
+
+# Where a zone or language comes from: the user's own choice, her specialist profile, her
+# facility, or nothing known of her (UTC, English).
+OWN, PROFILE, FACILITY, DEFAULT = "own", "specialist_profile", "facility", "default"
 
 
 @dataclass
@@ -31,6 +66,8 @@ class Recipient:
     timezone: str
     language: str
     time_off: bool = False  # a specialist on time off at the time asked is sent nothing
+    timezone_source: str = DEFAULT
+    language_source: str = DEFAULT
 
     def channels(self, kind: Kind) -> frozenset[Channel]:
         chosen = (self.setting.channels if self.setting else {}).get(kind.value)
@@ -131,6 +168,33 @@ def _zone_and_language(
     return own_zone or p_zone or o_zone or "UTC", language
 
 
+def _sources(
+    own_zone: str | None,
+    own_language: str | None,
+    p_zone: str | None,
+    p_langs: list[str] | None,
+    o_zone: str | None,
+    o_langs: list[str] | None,
+) -> tuple[str, str]:
+    """Where `_zone_and_language` found the zone and the language (OWN, PROFILE, FACILITY,
+    DEFAULT), in the same order of precedence."""
+    zone = OWN if own_zone else PROFILE if p_zone else FACILITY if o_zone else DEFAULT
+
+    def writes(langs: list[str] | None) -> bool:
+        return any(x.split("-")[0] in LANGUAGES for x in langs or [])
+
+    language = (
+        OWN
+        if own_language and own_language.split("-")[0] in LANGUAGES
+        else PROFILE
+        if writes(p_langs)
+        else FACILITY
+        if writes(o_langs)
+        else DEFAULT
+    )
+    return zone, language
+
+
 def facility_zone_and_language(zone: str | None, languages: list[str] | None) -> tuple[str, str]:
     """What someone of a facility gets before she has a say (an invitee): its zone and
     first language the texts are written in, else UTC and English."""
@@ -148,7 +212,7 @@ async def recipient(
     user, setting, p_zone, p_langs, o_zone, o_langs, off = row
     if not user.active:
         return None
-    zone, language = _zone_and_language(
+    found = (
         setting.timezone if setting else None,
         setting.language if setting else None,
         p_zone,
@@ -156,16 +220,19 @@ async def recipient(
         o_zone,
         o_langs,
     )
-    return Recipient(user, setting, zone, language, bool(off))
+    zone, language = _zone_and_language(*found)
+    zone_from, language_from = _sources(*found)
+    return Recipient(user, setting, zone, language, bool(off), zone_from, language_from)
 
 
-async def _derived(session: AsyncSession, user_id: str) -> tuple[str, str]:
-    """The zone and language the user gets when they choose none of their own."""
+async def _derived(session: AsyncSession, user_id: str) -> tuple[str, str, str]:
+    """The zone and language the user gets when they choose none of their own, and their
+    role."""
     row = (await session.execute(_RECIPIENT, {"r_user": user_id, "r_at": utcnow()})).first()
     if row is None or not row[0].active:
         raise NotFound("No such user.")
-    _, _, p_zone, p_langs, o_zone, o_langs, _ = row
-    return _zone_and_language(None, None, p_zone, p_langs, o_zone, o_langs)
+    user, _, p_zone, p_langs, o_zone, o_langs, _ = row
+    return (*_zone_and_language(None, None, p_zone, p_langs, o_zone, o_langs), user.role)
 
 
 def _own(sent: str | None, stored: str | None, derived: str) -> str | None:
@@ -196,14 +263,18 @@ async def on_time_off(session: AsyncSession, user_id: str, at: datetime) -> bool
 def as_read(r: Recipient) -> dict[str, Any]:
     s = r.setting
     return {
-        "channels": {k.value: sorted(c.value for c in r.channels(k)) for k in Kind},
+        "channels": {
+            k.value: sorted(c.value for c in r.channels(k)) for k in kinds_for(r.user.role)
+        },
         "quiet_hours": (
             {"start": s.quiet_start, "end": s.quiet_end}
             if s and s.quiet_start and s.quiet_end
             else None
         ),
         "timezone": r.timezone,
+        "timezone_source": r.timezone_source,
         "language": r.language,
+        "language_source": r.language_source,
         "phone": s.phone if s else None,
         "phone_verified": bool(s and s.phone_verified_at),
     }
@@ -232,12 +303,16 @@ async def replace(
     timezone: str | None,
     language: str | None,
 ) -> dict[str, Any]:
-    """PUT: the whole set at once; kinds not named go back to their defaults. A zone or
-    language that only repeats the derived one is not stored as the user's own (`_own`)."""
-    zone0, language0 = await _derived(session, user_id)
+    """PUT: the whole set at once; kinds not named go back to their defaults, and kinds the
+    user's role is never sent (`KINDS_FOR`) are not kept. A zone or language that only
+    repeats the derived one is not stored as the user's own (`_own`)."""
+    zone0, language0, role = await _derived(session, user_id)
+    mine = set(kinds_for(role))
     s = await setting_for_update(session, user_id)
     s.channels = {
-        k.value: sorted({c.value for c in v} | {Channel.in_app.value}) for k, v in channels.items()
+        k.value: sorted({c.value for c in v} | {Channel.in_app.value})
+        for k, v in channels.items()
+        if k in mine
     }
     s.quiet_start, s.quiet_end = quiet_hours or (None, None)
     s.timezone = _own(timezone, s.timezone, zone0)

@@ -2,7 +2,7 @@
 
 import re
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
 
@@ -54,7 +54,10 @@ class PreferencesUpdate(RequestBody):
         }
     )
 
-    channels: dict[Kind, list[Channel]] = Field(default_factory=dict)
+    channels: dict[Kind, list[Channel]] = Field(
+        default_factory=dict,
+        description="Kinds your role is never sent are ignored (not kept).",
+    )
     quiet_hours: QuietHours | None = None
     timezone: TimeZoneName | None = Field(
         default=None,
@@ -69,11 +72,24 @@ class PreferencesUpdate(RequestBody):
     )
 
 
+Source = Literal["own", "specialist_profile", "facility", "default"]
+
+
 class PreferencesRead(BaseModel):
-    channels: dict[str, list[str]]
+    channels: dict[str, list[str]] = Field(
+        description="Per kind your role can be sent, the channels (kinds it is never sent are"
+        " not listed, and not kept when sent)."
+    )
     quiet_hours: QuietHours | None
     timezone: str
+    timezone_source: Source = Field(
+        description="Where `timezone` comes from: your own choice, your specialist profile,"
+        " your facility, or `default` (nothing known of you: UTC)."
+    )
     language: str
+    language_source: Source = Field(
+        description="Where `language` comes from, as `timezone_source` (`default`: en)."
+    )
     phone: str | None
     phone_verified: bool
 

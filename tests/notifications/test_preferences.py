@@ -123,7 +123,7 @@ async def test_channels_per_kind_and_in_app_always_on(client, factory, smtp):
     )
     assert r.status_code == 200, r.text
     assert r.json()["channels"]["offer"] == ["in_app", "push"]
-    assert r.json()["channels"]["note_signed"] == ["email", "in_app"]  # default kept
+    assert r.json()["channels"]["messages"] == ["email", "in_app"]  # default kept
     await _offer_to(client, factory, spec, "routine")
     assert await deliveries(user_id=spec.id) == []  # no push subscription, email off
     r = await client.get(f"{API}/notifications", headers=h)

@@ -1,22 +1,62 @@
-// Notification preferences (per kind, the channels; quiet hours) and the in-app
-// notifications. The notifications API may not be deployed yet: the page says so.
-import { $, ApiError, api, fmt, h, label, say, t } from '../core.js';
+// The in-app notifications (reached from the navigation), then the notification
+// preferences: per kind her role can be sent, the channels; quiet hours in her zone; the
+// language of notifications. The notifications API may not be deployed yet: the page says so.
+import { $, ApiError, api, fmt, h, label, lang, languageName, say, showProblem, t, tz, zoneChoices } from '../core.js';
 
-const KINDS = ['offer', 'offer_expiring', 'case_unmatched', 'case_overdue', 'note_signed', 'followup_due', 'followup_overdue', 'round_reminder', 'messages', 'digest'];
 const CHANNELS = ['email', 'push', 'sms', 'in_app'];
-
-// Where the per-kind choices sit, whichever of the usual shapes the API answers with:
-// {kind: [channels]} or {kind: {channel: bool}}, at the top or under one key.
-function kindsOf(prefs) {
-  for (const holder of [prefs, ...Object.values(prefs).filter((v) => v && typeof v === 'object' && !Array.isArray(v))]) {
-    if (KINDS.some((k) => k in holder)) return holder;
-  }
-  return null;
-}
-
 const has = (v, ch) => (Array.isArray(v) ? v.includes(ch) : !!v?.[ch]);
+// Why a call failed, in her words: the service's refusal, else the link.
+const why = (err) => (err instanceof ApiError ? err.message : t('error.offline'));
 
 export default async function preferences(main) {
+  const listed = notifications(main); // never throws: a failure is said in the list
+  try {
+    await settings(main);
+  } finally {
+    await listed;
+  }
+}
+
+async function notifications(main) {
+  const list = $('#notification-list', main);
+  const error = $('#notifications-error', main);
+  const count = $('#unread-count', main);
+  const readAll = $('#read-all', main);
+  async function load() {
+    let res;
+    try {
+      res = await api('/notifications?limit=50');
+    } catch (err) {
+      // Offline or a slow link that gave up: said so, never "No notifications".
+      $('#notifications-error-text', main).textContent = `${t('prefs.notifications_failed')} ${why(err)}`;
+      error.hidden = false;
+      list.querySelector('.none')?.remove();
+      return;
+    }
+    error.hidden = true;
+    list.replaceChildren(...res.items.map((n) => h('li', { class: n.read_at ? 'muted' : '' },
+      h('time', { datetime: n.created_at, text: fmt(n.created_at) }), ' · ',
+      n.link ? h('a', { href: new URL(n.link, location.href).pathname, text: n.subject }) : n.subject)));
+    if (!res.items.length) list.append(h('li', { class: 'muted none', text: t('prefs.no_notifications') }));
+    const unread = res.items.filter((n) => !n.read_at).length;
+    count.textContent = t('prefs.unread', { count: unread && res.next_cursor && unread === res.items.length ? `${unread}+` : unread });
+    count.hidden = !unread;
+    readAll.hidden = !unread;
+  }
+  $('#notifications-retry', main).addEventListener('click', load);
+  readAll.addEventListener('click', async () => {
+    try {
+      await api('/notifications/read-all', { json: {} });
+    } catch (err) {
+      say(`${t('prefs.notifications_failed')} ${why(err)}`, 'error');
+      return;
+    }
+    await load();
+  });
+  await load();
+}
+
+async function settings(main) {
   const form = $('#prefs-form', main);
   let prefs;
   try {
@@ -25,34 +65,53 @@ export default async function preferences(main) {
     if (err instanceof ApiError && (err.status === 404 || err.status === 405)) { $('#prefs-absent', main).hidden = false; return; }
     throw err;
   }
-  const kinds = kindsOf(prefs) || {};
+  // Only the kinds her role can be sent: the API lists those (a clinician is never offered
+  // a case), in its order.
+  const kinds = { ...(prefs.channels || {}) };
   form.hidden = false;
   // Column heads kept short (the console's channel in one word) so the table fits a phone;
   // each checkbox still says its kind and channel in full.
   const head = (c) => (c === 'in_app' ? t('prefs.in_app_short') : label('channel', c));
   $('#prefs-table', main).replaceChildren(
     h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: t('prefs.kind') }), ...CHANNELS.map((c) => h('th', { scope: 'col', text: head(c) })))),
-    h('tbody', {}, ...KINDS.map((k) => h('tr', {}, h('th', { scope: 'row', text: label('notification', k) }),
+    h('tbody', {}, ...Object.keys(kinds).map((k) => h('tr', {}, h('th', { scope: 'row', text: label('notification', k) }),
       ...CHANNELS.map((c) => h('td', {}, h('input', { type: 'checkbox', name: `${k}:${c}`, checked: has(kinds[k], c), 'aria-label': `${label('notification', k)}: ${label('channel', c)}` })))))));
-  // The zone quiet hours are kept in and the language messages are written in: the
-  // person's own if they chose one, else what the server derives (a specialist's
-  // profile, the facility). Sending them back as read keeps that: the server does not
-  // store a derived value merely echoed back, so it keeps following the profile, and an
-  // own one is kept (app/notifications/preferences.py, `_own`).
+
+  // The zone quiet hours are kept in and the language messages are written in: her own if
+  // she chose one, else what the server derives (a specialist's profile, the facility);
+  // sent back as read, those keep following it (app/notifications/preferences.py, `_own`).
+  // When the server knows nothing of her (`default`: UTC, English), her browser's zone and
+  // this page's language are offered instead, said not saved until she saves.
+  const zone = $('#prefs-timezone', main);
+  const language = $('#prefs-language', main);
+  const languageNote = $('#prefs-language-note', main);
+  zoneChoices(zone);
   const show = (p) => {
-    $('#prefs-zone', main).textContent = t('prefs.zone', { zone: p.timezone });
-    $('#prefs-language', main).value = p.language;
+    const zoneGuess = p.timezone_source === 'default' && tz && tz !== p.timezone ? tz : null;
+    zone.value = zoneGuess || p.timezone;
+    const from = { specialist_profile: 'prefs.zone_from_profile', facility: 'prefs.zone_from_facility' }[p.timezone_source];
+    $('#prefs-zone', main).textContent = [
+      t('prefs.zone', { zone: p.timezone }),
+      zoneGuess ? t('prefs.zone_unsaved', { zone: zoneGuess }) : from && t(from),
+    ].filter(Boolean).join(' ');
+    const offered = [...language.options].some((o) => o.value === lang);
+    const languageGuess = p.language_source === 'default' && lang !== p.language && offered ? lang : null;
+    language.value = languageGuess || p.language;
+    languageNote.textContent = languageGuess ? t('prefs.language_unsaved', { language: languageName(p.language) }) : '';
+    languageNote.hidden = !languageGuess;
   };
   show(prefs);
   form.quiet_start.value = prefs.quiet_hours?.start || '';
   form.quiet_end.value = prefs.quiet_hours?.end || '';
   const quietError = $('#quiet-error', main);
+  const formError = $('#prefs-error', main);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     // Quiet hours are a window: both ends, or none (no quiet hours).
     const [start, end] = [form.quiet_start.value, form.quiet_end.value];
     for (const el of [form.quiet_start, form.quiet_end]) el.removeAttribute('aria-invalid');
     quietError.hidden = true;
+    formError.hidden = true;
     if (!start !== !end) {
       const missing = start ? form.quiet_end : form.quiet_start;
       missing.setAttribute('aria-invalid', 'true');
@@ -61,29 +120,21 @@ export default async function preferences(main) {
       missing.focus();
       return;
     }
-    for (const k of KINDS) {
+    for (const k of Object.keys(kinds)) {
       const on = CHANNELS.filter((c) => form.elements.namedItem(`${k}:${c}`).checked);
       kinds[k] = Array.isArray(kinds[k]) || kinds[k] === undefined ? on : Object.fromEntries(CHANNELS.map((c) => [c, on.includes(c)]));
     }
-    // What PUT takes (PreferencesUpdate): the read's phone fields are not part of it.
-    const body = { channels: kinds, timezone: prefs.timezone, language: $('#prefs-language', main).value };
+    // What PUT takes (PreferencesUpdate): the zone as shown in the field (empty: follow
+    // the profile or facility again), the language chosen.
+    const body = { channels: kinds, timezone: zone.value.trim() || null, language: language.value };
     body.quiet_hours = start && end ? { start, end } : null;
     try {
       prefs = await api('/me/notification-preferences', { method: 'PUT', json: body });
       show(prefs);
       say(t('saved'));
-    } catch (err) { say(err.message, 'error'); }
+    } catch (err) {
+      if (err instanceof ApiError) showProblem(form, err, formError);
+      else say(why(err), 'error');
+    }
   });
-
-  const list = $('#notification-list', main);
-  async function notes() {
-    const res = await api('/notifications?limit=50').catch(() => ({ items: [] }));
-    list.replaceChildren(...res.items.map((n) => h('li', { class: n.read_at ? 'muted' : '' },
-      h('time', { datetime: n.created_at, text: fmt(n.created_at) }), ' · ',
-      n.link ? h('a', { href: new URL(n.link, location.href).pathname, text: n.subject }) : n.subject)));
-    if (!res.items.length) list.append(h('li', { class: 'muted', text: t('prefs.no_notifications') }));
-    $('#read-all', main).hidden = !res.items.some((n) => !n.read_at);
-  }
-  $('#read-all', main).addEventListener('click', async () => { await api('/notifications/read-all', { json: {} }); await notes(); });
-  await notes();
 }

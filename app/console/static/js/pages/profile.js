@@ -1,4 +1,4 @@
-import { $, api, factRows, languageNames, say, t, tz, lang } from '../core.js';
+import { $, ApiError, api, factRows, languageNames, say, t, tz, lang } from '../core.js';
 
 export default async function profile(main) {
   const me = await api('/me');
@@ -25,8 +25,35 @@ export default async function profile(main) {
     }
   });
 
+  // A new calendar link retires the old one at once (calendar apps subscribed to it stop
+  // updating): asked first; then the new link, to copy, and said replaced.
+  const url = $('#calendar-url', main);
   $('#calendar-token', main).addEventListener('click', async () => {
-    const res = await api('/me/calendar-token', { json: {} });
-    $('#calendar-url', main).textContent = `${location.origin}${res.feed_path}`;
+    if (!confirm(t('profile.calendar_confirm'))) return;
+    let res;
+    try {
+      res = await api('/me/calendar-token', { json: {} });
+    } catch (err) {
+      // Refused: nothing changed. No answer: it may have been made, so it is not said kept.
+      say(err instanceof ApiError ? `${t('profile.calendar_failed')} ${err.message}` : t('profile.calendar_no_answer'), 'error');
+      return;
+    }
+    url.value = `${location.origin}${res.feed_path}`;
+    $('#calendar-new', main).hidden = false;
+    say(t('profile.calendar_replaced'));
+    url.focus();
+    url.select();
+  });
+  $('#calendar-copy', main).addEventListener('click', async () => {
+    try {
+      await navigator.clipboard.writeText(url.value); // a secure context only (https, localhost)
+      say(t('profile.link_copied'));
+    } catch {
+      url.focus();
+      url.select();
+      let copied = false;
+      try { copied = document.execCommand('copy'); } catch { /* no clipboard here */ }
+      say(copied ? t('profile.link_copied') : t('profile.copy_failed'), copied ? 'info' : 'error');
+    }
   });
 }
