@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, select_autoescape
 
 from app.core.config import get_settings
+from app.notifications import round_texts
 from app.notifications.kinds import AccountMail
 from app.notifications.labels import (
     a_case_of,
@@ -44,6 +45,15 @@ SAFE_KEYS = (
     "stage",
     "inviter",
     "organization",
+    # A round's change (round_texts.py): the meetings concerned, and the reason given.
+    "occurrence",
+    "moved_to",
+    "before",
+    "after",
+    "until",
+    "next",
+    "host_zone",
+    "reason",
 )
 
 SUBJECT: dict[str, dict[str, str]] = {
@@ -109,6 +119,7 @@ SUBJECT: dict[str, dict[str, str]] = {
         "es": "Restablecer su contraseña",
         "fr": "Réinitialiser votre mot de passe",
     },
+    **round_texts.SUBJECT,
 }
 
 # {a_case} is "an urgent case", "un caso urgente", "un cas urgent" (never at a sentence's
@@ -192,6 +203,7 @@ LINE: dict[str, dict[str, str]] = {
         "fr": "Quelqu'un a demandé à réinitialiser votre mot de passe. Si c'était vous, "
         "utilisez ce lien (valable jusqu'au {deadline}) ; sinon, ignorez ce message.",
     },
+    **round_texts.LINE,
 }
 
 OPEN = {
@@ -259,7 +271,7 @@ STAGE = {
 
 _html = Environment(autoescape=select_autoescape(default=True)).from_string(
     """<!doctype html><html lang="{{ lang }}"><body style="font-family:sans-serif">
-<p>{{ line }}</p>{% if extra %}<p>{{ extra }}</p>{% endif %}
+<p>{{ line }}</p>{% for p in extras %}<p>{{ p }}</p>{% endfor %}
 <p><a href="{{ link }}">{{ open }}</a></p>
 {% if footer %}<p style="color:#666;font-size:small">{{ footer }}</p>{% endif %}</body></html>"""
 )
@@ -291,6 +303,7 @@ def facts(data: dict[str, Any], zone: str, language: str = "en") -> dict[str, An
         out["specialty"] = specialty_name(str(out["specialty"]), language)
     if "country" in out:
         out["country"] = country_name(str(out["country"]), language)
+    round_texts.facts(out, zone, language)
     urgency = str(out["urgency"]) if "urgency" in out else None
     out["a_case"] = a_case_of(urgency, language)
     if urgency is not None:
@@ -303,6 +316,7 @@ def _pick(table: dict[str, T], language: str) -> T:
 
 
 def subject(template: str, data: dict[str, Any], language: str, zone: str) -> str:
+    template = round_texts.variant(template, data)
     return _pick(SUBJECT[template], language).format_map(facts(data, zone, language))[:300]
 
 
@@ -345,13 +359,18 @@ class Rendered:
 def render(template: str, data: dict[str, Any], link: str, language: str, zone: str) -> Rendered:
     # Settled first: every part (names, punctuation, the HTML's lang) in the one language
     # the message is written in, which travels with it to the channel.
+    kind, template = template, round_texts.variant(template, data)
     language = language if language in LINE[template] else "en"
     f = facts(data, zone, language)
+    if kind in round_texts.ROUND_KINDS:
+        round_texts.prepare(f, language)
     line = _pick(LINE[template], language).format_map(f)
     extra = _pick(STAGE[f["stage"]], language) if f.get("stage") in STAGE else ""
     if template == AccountMail.invitation:
         line, extra = _invited(f, language), line
-    subj = subject(template, data, language, zone)
+    if kind in round_texts.ROUND_KINDS:
+        extra = round_texts.extra(template, f, language)
+    subj = subject(kind, data, language, zone)
     if template in ACCOUNT_OPEN:
         open_ = _pick(ACCOUNT_OPEN[template], language)
         footer = _pick(ACCOUNT_FOOTER[template], language) if template in ACCOUNT_FOOTER else ""
@@ -359,7 +378,10 @@ def render(template: str, data: dict[str, Any], link: str, language: str, zone: 
         open_, footer = _pick(OPEN, language), _pick(FOOTER, language)
     colon = "\u00a0:" if language == "fr" else ":"  # French sets a space before a colon
     text = "\n\n".join(p for p in (line, extra, f"{open_}{colon} {link}", footer) if p)
-    html = _html.render(lang=language, line=line, extra=extra, link=link, open=open_, footer=footer)
+    extras = extra.split("\n\n") if extra else []
+    html = _html.render(
+        lang=language, line=line, extras=extras, link=link, open=open_, footer=footer
+    )
     return Rendered(subj, text + "\n", html, f"{subj} {link}", link, language)
 
 

@@ -12,6 +12,8 @@ class Kind(StrEnum):
     followup_due = "followup_due"
     followup_overdue = "followup_overdue"
     round_reminder = "round_reminder"
+    round_changed = "round_changed"  # a meeting moved or cancelled, a new schedule, removed
+    round_added = "round_added"  # added to a round's participants
     messages = "messages"
     digest = "digest"
 
@@ -41,6 +43,8 @@ DEFAULT_CHANNELS: dict[Kind, frozenset[Channel]] = {
     Kind.followup_due: frozenset({E, A}),
     Kind.followup_overdue: frozenset({E, A}),
     Kind.round_reminder: frozenset({E, A}),
+    Kind.round_changed: frozenset({E, A}),
+    Kind.round_added: frozenset({E, A}),
     Kind.messages: frozenset({E, A}),
     Kind.digest: frozenset({E}),
 }

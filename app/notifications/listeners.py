@@ -18,6 +18,7 @@ from app.core.principal import Role
 from app.core.queries import Statement, queries
 from app.events.models import OutboxEvent
 from app.events.service import listen
+from app.notifications import round_changes
 from app.notifications.content import link
 from app.notifications.kinds import Kind
 from app.notifications.models import MessageGather
@@ -183,6 +184,13 @@ async def round_reminder(session: AsyncSession, event: OutboxEvent) -> None:
             link=link(f"/rounds/{p['round_id']}"),
             dedupe_key=f"round:{p['round_id']}:{p['start']}:{uid}",
         )
+
+
+@listen("round.updated")
+async def round_updated(session: AsyncSession, event: OutboxEvent) -> None:
+    """A meeting moved or cancelled, a new schedule, the round removed: its participants
+    are told (not the one who changed it); someone added is told she was (round_changes.py)."""
+    await round_changes.round_updated(session, event)
 
 
 @listen("message.created")

@@ -200,4 +200,7 @@ async def add_participant(
     )
     session.add(part)
     await flush_unique(session, "The participant list")
+    await announce(
+        session, series, "participant_added", user_id=user.id, role=role, added_by_id=p.id
+    )
     return _named(part, user.name)

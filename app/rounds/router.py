@@ -131,8 +131,8 @@ async def update_round(
     summary="Delete a series (its past recommendations stay in case records)",
     responses=problem_responses(401, 403, 404, 412),
 )
-async def delete_round(session: SessionDep, series: EditableRound) -> Response:
-    await service.delete_series(session, series)
+async def delete_round(session: SessionDep, p: RoundsWrite, series: EditableRound) -> Response:
+    await service.delete_series(session, p, series)
     return Response(status_code=204)
 
 

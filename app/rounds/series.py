@@ -118,7 +118,7 @@ async def update(
     if split_at is None or series.starts_at >= split_at:
         # Nothing of the series has happened before the change takes effect: edit in place.
         await _edit_in_place(session, series, changed, schedule_change, discard)
-        await announce(session, series, "updated", fields=sorted(changed))
+        await announce(session, series, "updated", fields=sorted(changed), by_id=p.id)
         return series
     return await _split(session, p, series, changed, split_at, discard)
 
@@ -367,10 +367,10 @@ async def _insert_in_chain(session: AsyncSession, old: RoundSeries, new: RoundSe
     old.updated_at = now
 
 
-async def delete_series(session: AsyncSession, series: RoundSeries) -> None:
+async def delete_series(session: AsyncSession, p: Principal, series: RoundSeries) -> None:
     # Kept as a row: recommendations given in its past occurrences stay in the case records.
     series.deleted_at = utcnow()
     series.version += 1
     series.updated_at = series.deleted_at
     await session.flush()
-    await announce(session, series, "deleted")
+    await announce(session, series, "deleted", by_id=p.id)
