@@ -227,6 +227,14 @@ async def test_every_page_is_accessible_light_and_pictured(app, database_url, tm
                 found = await axe_violations(page)
                 if found:
                     report["axe"].append((who, path, found))
+                # One element per id (the catalogue's link and the room's list were both
+                # "messages"): a label, a script or a test would find the wrong one.
+                twice = await page.evaluate(
+                    "[...document.querySelectorAll('[id]')].map(e => e.id)"
+                    ".filter((id, i, ids) => ids.indexOf(id) !== i)"
+                )
+                if twice:
+                    report["axe"].append((who, path, {"duplicate ids": twice}))
                 # One picture per path: a second path to a page (the reset link) gets its own.
                 slug = f"{who}-{name}" + ("_link" if f"{who}-{name}" in taken else "")
                 taken.add(slug)

@@ -3,7 +3,7 @@
 
 // The page's messages in her language: a file the browser keeps (preloaded by the page's
 // head, so this waits for no extra round trip). Unreadable: the keys are said instead.
-const MESSAGES = await fetch(document.getElementById('messages').href).then((r) => r.json()).catch(() => ({}));
+const MESSAGES = await fetch(document.getElementById('catalogue').href).then((r) => r.json()).catch(() => ({}));
 export const lang = document.documentElement.lang || 'en';
 export const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
