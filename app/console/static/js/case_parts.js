@@ -1,5 +1,5 @@
 // The case page's sections, each drawn from the API's answer.
-import { $, ApiError, all, api, countryName, factRows, fmt, fmtNumber, formData, h, labelCells, label, lang, languageName, languageNames, localTime, navigate, pill, say, session, showProblem, t, userName } from './core.js';
+import { $, COLON, ApiError, all, api, countryName, factRows, fmt, fmtNumber, formData, h, labelCells, label, lang, languageName, languageNames, localTime, navigate, pill, say, session, showProblem, t, userName } from './core.js';
 
 const NOTE_FIELDS = ['assessment', 'recommendations', 'follow_up_plan', 'red_flags', 'referral_advice'];
 
@@ -175,7 +175,7 @@ export async function followUps(main, kase, me) {
     h('div', { class: 'item-head' }, h('strong', { text: fu.description }), pill('followup', fu.status),
       fu.overdue ? h('span', { class: 'pill overdue', text: t('status.overdue') }) : null),
     h('div', { class: 'muted', text: [`${t('field.due_at')} ${fmt(fu.due_at)}`,
-      `${t('field.assignee')}: ${owner.get(fu.assignee_id) || t('followups.someone')}`].join(' · ') }),
+      `${t('field.assignee')}${COLON} ${owner.get(fu.assignee_id) || t('followups.someone')}`].join(' · ') }),
     fu.status === 'open' && mayWork ? h('div', { class: 'actions' },
       h('button', { type: 'button', class: 'secondary', onclick: close(fu, 'done'), text: t('action.done') }),
       h('button', { type: 'button', class: 'secondary', onclick: close(fu, 'missed'), text: t('action.missed') }),
@@ -238,14 +238,14 @@ export async function candidates(main, kase, reload) {
       h('td', { text: c.offer_status === 'expired' ? t('candidates.ask_again') : c.offer_status ? label('offer', c.offer_status) : '' })))));
   labelCells(table);
   const reasons = (codes) => codes.map((r) => label('exclusion', r)).join(', ');
-  $('#excluded-list', main).replaceChildren(...excluded.map((x) => h('li', { text: `${x.name}: ${reasons(x.reasons)}` })));
+  $('#excluded-list', main).replaceChildren(...excluded.map((x) => h('li', { text: `${x.name}${COLON} ${reasons(x.reasons)}` })));
   $('#excluded', main).hidden = !excluded.length; // nobody left out: nothing to unfold
   const names = new Map(res.items.map((c) => [c.specialist_id, c.name]));
   // A refusal names each specialist who cannot be offered it, and why ("…: at_capacity").
   const refused = (err, ids) => [err.message, ...(err.problem?.errors || []).map((e) => {
     const who = names.get(ids[Number(e.pointer.split('/').pop())]) || '';
     const why = e.detail.includes(': ') ? reasons(e.detail.split(': ').pop().split(', ')) : e.detail;
-    return `${who}: ${why}`;
+    return `${who}${COLON} ${why}`;
   })].join(' — ');
   const offer = async (body, ids = []) => {
     try {

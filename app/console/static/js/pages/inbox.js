@@ -1,6 +1,6 @@
 // A specialist's offers, live: /ws/inbox says when something changed for her, and the
 // list is read again from the API (the source of truth), so nothing needs a reload.
-import { $, ApiError, all, api, busy, fmt, h, label, localTime, pill, say, t } from '../core.js';
+import { $, COLON, ApiError, all, api, busy, fmt, h, label, localTime, pill, say, t } from '../core.js';
 import { InboxLive } from '../live.js';
 import { offerActions } from '../offer_actions.js';
 
@@ -65,7 +65,7 @@ export default async function inbox(main, params = {}) {
     if (orgId) {
       facilityOf(orgId).then((org) => {
         if (!org) return;
-        line.replaceChildren(h('strong', { text: org.name }), ` · ${t('case.local_time')}: ${localTime(org.timezone)}`);
+        line.replaceChildren(h('strong', { text: org.name }), ` · ${t('case.local_time')}${COLON} ${localTime(org.timezone)}`);
         line.hidden = false;
       }).catch(() => {}); // a link that drops: the card stands without it
     }

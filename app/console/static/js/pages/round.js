@@ -13,7 +13,7 @@
 // A change from now on is offered from the next occurrence as scheduled (moved or cancelled:
 // the API carries those over to it); starting later would leave it in neither series.
 // "Now" is the server's: the occurrences come from its clock (a browser's may be wrong).
-import { $, ApiError, all, api, busy, factRows, fillForm, fmt, fmtTime, fmtWall, formData, h, label, lang, navigate, say, session, showProblem, t, userName, zoneChoices, zoneName } from '../core.js';
+import { $, COLON, ApiError, all, api, busy, factRows, fillForm, fmt, fmtTime, fmtWall, formData, h, label, lang, navigate, say, session, showProblem, t, userName, zoneChoices, zoneName } from '../core.js';
 import { describeRule } from '../rrule.js';
 import { rulePicker } from '../rule_picker.js';
 
@@ -209,7 +209,7 @@ export default async function round(main, { round_id: id }) {
       return h('li', { data: { caseId: item.case_id, itemId: item.id } },
         h('div', { class: 'item-head' },
           h('a', { href: `/cases/${item.case_id}`, text: cases.get(item.case_id)?.question || `${t('rounds.case')} ${item.case_id.slice(-6)}` }),
-          h('span', { class: 'muted', text: `${t('rounds.presenter')}: ${nameOf(item.presenter_id)}` })),
+          h('span', { class: 'muted', text: `${t('rounds.presenter')}${COLON} ${nameOf(item.presenter_id)}` })),
         h('label', { for: tid, text: t('rounds.recommendation') }), area,
         clash,
         item.recommended_at ? h('p', { class: 'muted', text: t('rounds.recommended_at', { when: fmt(item.recommended_at) }) }) : null,
