@@ -141,7 +141,16 @@ EXTRA: tuple[tuple[str, dict[str, str]], ...] = (
             "fr": "Sa prochaine séance a lieu le {next}.",
         },
     ),
-    ("reason", {"en": "Reason: {reason}", "es": "Motivo: {reason}", "fr": "Motif : {reason}"}),
+    # Said to be there, not quoted: it is free text (it may name a patient), and a text
+    # leaving the service carries none; the round's page, behind a sign-in, shows it.
+    (
+        "reason",
+        {
+            "en": "A reason was given: it is on the round's page.",
+            "es": "Se indicó un motivo: está en la página de la sesión clínica.",
+            "fr": "Un motif a été indiqué : il figure sur la page du staff.",
+        },
+    ),
 )
 NO_MEETING = {
     "en": "No meeting is scheduled yet.",
