@@ -100,8 +100,14 @@ async def _one_meeting(
     else:
         if max(original + usual, start + minutes) <= now:
             return None
+        if start != original or minutes != usual:
+            change = "moved"  # elsewhere, or only longer or shorter
+        elif p.get("was_moved"):
+            change = "moved_back"
+        else:
+            return None  # "moved" where it already was: nothing changed
         data = {
-            "change": "moved" if start != original else "moved_back",
+            "change": change,
             "occurrence": _span(original, original + usual),
             "moved_to": _span(start, start + minutes),
         }

@@ -200,6 +200,10 @@ async def move_occurrence(
                 f"{plain_instant(new_start, series.timezone)}: move this one to another time.",
                 [(original, new_start, taken_by)],
             )
+    # Told as "back at its scheduled time" only when it had been moved or resized.
+    was_moved = exc is not None and (
+        exc.moved_to is not None or exc.moved_duration_minutes is not None
+    )
     exc = _exception_row(session, series, original, exc)
     exc.moved_to = None if new_start == original else new_start
     exc.moved_duration_minutes = data.get("duration_minutes")
@@ -207,6 +211,11 @@ async def move_occurrence(
     series.version += 1
     await flush_unique(session, "This occurrence")
     await announce(
-        session, series, "occurrence_moved", occurrence_start=original, new_start=new_start
+        session,
+        series,
+        "occurrence_moved",
+        occurrence_start=original,
+        new_start=new_start,
+        was_moved=was_moved,
     )
     return _single(series, original, exc)

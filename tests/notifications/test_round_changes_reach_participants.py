@@ -350,3 +350,42 @@ async def test_whoever_edits_or_removes_a_round_not_yet_begun_is_not_told_of_it(
     assert smtp.to(w.local.email) == [] and await kinds(client, factory, w.local) == []
     [*_, removed] = smtp.to(w.grace.email)
     assert removed["Subject"].strip() == "Round called off: Puna rounds"
+
+
+async def test_a_meeting_only_lengthened_is_told_as_such_and_one_left_where_it_was_not_at_all(
+    client, factory, smtp
+):
+    """ "Back at its scheduled time" is said only of a meeting that had been moved: a meeting
+    only made longer is told as moved to its new span, and a "move" to where it already
+    was tells nobody."""
+    w = await _world(client, factory)
+    occ = (await coming(client, factory, w))[1]
+    at = datetime.fromisoformat(occ["start"])
+    base = f"{API}/rounds/{w.round_id}/occurrences/{occ['start']}"
+    here = at.astimezone(ZoneInfo(SALTA)).strftime(WALL)
+    r = await client.patch(base, json={"starts_at_local": here}, headers=factory.headers(w.coord))
+    assert r.status_code == 200, r.text
+    assert await send_all() == 0 and smtp.messages == []
+
+    r = await client.patch(
+        base,
+        json={"starts_at_local": here, "duration_minutes": 90},
+        headers=factory.headers(w.coord),
+    )
+    assert r.status_code == 200, r.text
+    assert await send_all() == 3
+    text = text_of(smtp.to(w.grace.email)[0])
+    assert "is moved to" in text and "back at its scheduled time" not in text, text
+    day, _ = said(at, TOKYO, "en")
+    end = (at + timedelta(minutes=90)).astimezone(ZoneInfo(TOKYO))
+    assert day in text and f"{end:%H:%M}" in text, text
+
+    # Put back as scheduled: now it is "back".
+    r = await client.patch(
+        base,
+        json={"starts_at_local": here, "duration_minutes": 60},
+        headers=factory.headers(w.coord),
+    )
+    assert r.status_code == 200, r.text
+    assert await send_all() == 3
+    assert "back at its scheduled time" in text_of(smtp.to(w.grace.email)[-1])
