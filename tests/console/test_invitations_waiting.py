@@ -30,8 +30,13 @@ async def test_a_coordinator_sees_and_takes_back_waiting_invitations(app, factor
             await page.select_option("#inv-role", "specialist")
             await page.click("#invite-form button[type=submit]")
             await page.locator("#invite-state", has_text=email).wait_for()
+        # The list is read again after the third answer: wait for that read, not for the
+        # two rows the second one already left (Amara's first link and Tomás's).
         await page.wait_for_function(
-            "() => document.querySelectorAll('#invitation-table tbody tr').length === 2"
+            """() => {
+                const rows = document.querySelectorAll('#invitation-table tbody tr');
+                return rows.length === 2 && rows[0].textContent.includes('amara@example.org');
+            }"""
         )
         texts = await rows.all_inner_texts()
         assert "tomas@example.org" in texts[1] and "amara@example.org" in texts[0], texts
