@@ -1,10 +1,12 @@
 """Conditional requests (RFC 9110 §13), one way for every resource.
 
 One ETag format: a strong tag built from the resource's version, `"<version>"`, with the
-representation's variant after a dash where one resource has several (`"4-summary"`).
-Reads answer 304 when `If-None-Match` names the current tag (weak comparison); writes
-answer 412 when `If-Match` names none of the current tags (strong comparison), and 428
-when the resource requires `If-Match` and it is missing.
+representation's variant after a dash where one resource has several (`"4-summary"`), or
+where a read also says what moves without a write (a specialist's open cases and next
+window: `"4-<digest>"`). Reads answer 304 when `If-None-Match` names the current tag (weak
+comparison); writes answer 412 when `If-Match` names no tag of the current version
+(strong comparison: any representation of version 4 is a read of version 4), and 428 when
+the resource requires `If-Match` and it is missing.
 
 Services call `check_if_match`; routers call `etag` and `with_etag`. A read declares
 `If-None-Match` with `openapi_extra=CONDITIONAL_READ`; the route pipeline
@@ -47,11 +49,19 @@ def _opaque(tag: str) -> str:
     return tag.removeprefix("W/")
 
 
+def _version_of(tag: str) -> str:
+    """The version a strong tag names: `"4-summary"` and `"4"` both name `"4"`."""
+    if not (len(tag) >= 2 and tag[0] == '"' and tag[-1] == '"'):
+        return tag  # a weak tag, or not a tag: never a version
+    return f'"{tag[1:-1].split("-", 1)[0]}"'
+
+
 def check_if_match(
     if_match: str | None, current: str, *, required: bool = False, what: str = "resource"
 ) -> None:
-    """Refuse a write based on a stale read: 412 when `If-Match` does not name `current`
-    (or `*`), 428 when it is `required` and absent. Nothing is changed either way."""
+    """Refuse a write based on a stale read: 412 when `If-Match` names no representation of
+    `current`'s version (nor `*`), 428 when it is `required` and absent. Nothing is changed
+    either way."""
     if if_match is None or not if_match.strip():
         if required:
             raise PreconditionRequired(
@@ -61,7 +71,7 @@ def check_if_match(
         return
     tags = _tags(if_match)
     # If-Match uses the strong comparison: a weak tag never matches (RFC 9110 §13.1.1).
-    if "*" in tags or current in tags:
+    if "*" in tags or _version_of(current) in {_version_of(t) for t in tags}:
         return
     raise PreconditionFailed(
         f"The {what} has changed since you read it: read it again.", current_etag=current

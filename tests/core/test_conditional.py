@@ -29,6 +29,19 @@ def test_if_match_is_strong_and_optional_unless_required():
         check_if_match("  ", current, required=True)
 
 
+def test_if_match_names_a_version_in_any_of_its_representations():
+    """A read of the summary, or of a specialist whose open cases moved since, is still a
+    read of that version: the write compares the version the tag names."""
+    check_if_match(etag(4, "summary"), etag(4))
+    check_if_match(etag(4, "a1b2c3"), etag(4, "d4e5f6"))
+    with pytest.raises(PreconditionFailed):
+        check_if_match(etag(3, "summary"), etag(4))
+    with pytest.raises(PreconditionFailed):
+        check_if_match(f"W/{etag(4, 'summary')}", etag(4))  # weak: still never
+    with pytest.raises(PreconditionFailed):
+        check_if_match("4", etag(4))  # not a tag: unquoted
+
+
 def test_if_none_match_is_weak():
     current = etag(4)
     assert matches_none(current, current)

@@ -72,35 +72,77 @@ async def test_specialist_writes_own_profile_and_coordinator_verifies(client, fa
     assert r.json()["verified"] is False
 
 
-async def test_profile_etag_is_its_version_and_a_current_copy_is_304(client, factory):
+async def test_profile_etag_names_its_version_and_a_current_copy_is_304(client, factory, clock):
+    clock.freeze()  # inside her window, the next one is "now" to the minute
     sp = await factory.make_user(Role.specialist)
     coord = await factory.make_user(Role.coordinator)
     url, h = f"{API}/specialists/{sp.id}", factory.headers(coord)
 
-    # Never written: the read's tag is the one the first write is compared with.
+    # Never written: the read's tag names version 0, the one the first write is compared with.
     r = await client.get(url, headers=h)
-    assert r.status_code == 200 and r.headers["ETag"] == '"0"'
+    assert r.status_code == 200 and r.headers["ETag"].startswith('"0-')
     r = await client.put(
         f"{url}/profile", json=profile_body(), headers={**h, "If-Match": r.headers["ETag"]}
     )
-    assert r.status_code == 200 and r.headers["ETag"] == '"1"'
+    assert r.status_code == 200 and r.headers["ETag"].startswith('"1-')
+    first = r.headers["ETag"]
 
-    r = await client.get(url, headers={**h, "If-None-Match": '"1"'})
-    assert r.status_code == 304 and r.headers["ETag"] == '"1"' and r.content == b""
+    r = await client.get(url, headers={**h, "If-None-Match": first})
+    assert r.status_code == 304 and r.headers["ETag"] == first and r.content == b""
     r = await client.put(
-        f"{url}/profile", json=profile_body(max_active_cases=5), headers={**h, "If-Match": '"1"'}
+        f"{url}/profile", json=profile_body(max_active_cases=5), headers={**h, "If-Match": first}
     )
-    assert r.status_code == 200 and r.headers["ETag"] == '"2"'
-    r = await client.get(url, headers={**h, "If-None-Match": '"1"'})
-    assert r.status_code == 200 and r.headers["ETag"] == '"2"'
+    assert r.status_code == 200 and r.headers["ETag"].startswith('"2-')
+    second = r.headers["ETag"]
+    r = await client.get(url, headers={**h, "If-None-Match": first})
+    assert r.status_code == 200 and r.headers["ETag"] == second
     assert r.json()["max_active_cases"] == 5
 
-    # A stale If-Match changes nothing.
-    r = await client.put(
-        f"{url}/profile", json=profile_body(max_active_cases=7), headers={**h, "If-Match": '"1"'}
-    )
-    assert r.status_code == 412 and r.json()["current_etag"] == '"2"'
+    # A stale If-Match changes nothing; the 412 names the version to read again.
+    for stale in (first, '"1"'):
+        r = await client.put(
+            f"{url}/profile",
+            json=profile_body(max_active_cases=7),
+            headers={**h, "If-Match": stale},
+        )
+        assert r.status_code == 412 and r.json()["current_etag"] == '"2"'
     assert (await client.get(url, headers=h)).json()["max_active_cases"] == 5
+
+
+async def test_a_copy_is_not_current_once_her_open_cases_or_next_window_move(
+    client, factory, clock
+):
+    """Open cases and the next window change without a write to the profile: a copy held
+    from before is read again in full (not 304), and a write based on it still goes in."""
+    clock.freeze()
+    sp = await factory.make_user(Role.specialist)
+    coord = await factory.make_user(Role.coordinator)
+    url, h = f"{API}/specialists/{sp.id}", factory.headers(coord)
+    await client.put(f"{url}/profile", json=profile_body(), headers=h)
+    r = await client.get(url, headers=h)
+    held, before = r.headers["ETag"], r.json()
+
+    org = await factory.make_org()
+    await factory.make_case(org.id, assigned_specialist_id=sp.id)
+    r = await client.get(url, headers={**h, "If-None-Match": held})
+    assert r.status_code == 200 and r.headers["ETag"] != held
+    assert r.json()["active_cases"] == before["active_cases"] + 1
+    held = r.headers["ETag"]
+
+    # Inside her window (Mondays 09:00-17:00 in Madrid, T0 is a Monday 11:00 there) her
+    # next window is now; after it closes it is a week on.
+    r = await client.get(url, headers={**h, "If-None-Match": held})
+    assert r.status_code == 304
+    clock.advance(timedelta(hours=7))
+    r = await client.get(url, headers={**h, "If-None-Match": held})
+    assert r.status_code == 200 and r.headers["ETag"] != held
+    assert r.json()["next_window_start"] != before["next_window_start"]
+
+    # The profile's version is unchanged: the held tag is still a read of it for a write.
+    r = await client.put(
+        f"{url}/profile", json=profile_body(max_active_cases=4), headers={**h, "If-Match": held}
+    )
+    assert r.status_code == 200 and r.json()["max_active_cases"] == 4
 
 
 async def test_api_clients_read_the_directory_with_cases_read_only(client, factory):
