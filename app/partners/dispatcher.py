@@ -37,6 +37,8 @@ from app.events.models import OutboxEvent
 from app.partners.feed import FANOUT, cursor_row, may_see, watermark, webhook_payload
 from app.partners.leases import Leases, lease_until, owned
 from app.partners.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from app.partners.outcomes import Outcome as OutcomeCode
+from app.partners.outcomes import of_error, of_status
 from app.partners.service import active_secrets
 from app.partners.signing import signature_header
 from app.partners.urls import check_url, pinned, webhook_client
@@ -168,6 +170,7 @@ class Outcome:
     status_code: int | None
     error: str | None
     ms: int
+    met: OutcomeCode  # what it met, as partners are told it (app.partners.outcomes)
     retry_after: float | None = None
     unreachable: bool = False
 
@@ -248,13 +251,22 @@ async def _send(
             None,
             f"{type(e).__name__}: {e}"[:500],
             int((time.perf_counter() - t0) * 1000),
+            of_error(e),
             unreachable=isinstance(e, httpx.ConnectError | httpx.ConnectTimeout),
         )
     ms = int((time.perf_counter() - t0) * 1000)
     err = None if 200 <= r.status_code < 300 else f"HTTP {r.status_code}"
     if 300 <= r.status_code < 400:
         err = f"HTTP {r.status_code}: redirects are not followed"
-    return Outcome(d, at, r.status_code, err, ms, retry_after(r.headers.get("retry-after")))
+    return Outcome(
+        d,
+        at,
+        r.status_code,
+        err,
+        ms,
+        of_status(r.status_code),
+        retry_after(r.headers.get("retry-after")),
+    )
 
 
 async def _record(ep_id: str, worker: str, outcomes: list[Outcome], release: bool) -> None:
@@ -271,6 +283,7 @@ async def _record(ep_id: str, worker: str, outcomes: list[Outcome], release: boo
                 "attempts": d.attempts + 1,
                 "last_status_code": o.status_code,
                 "last_error": o.error,
+                "last_outcome": o.met,
                 "updated_at": now,
             }
             if o.ok:
@@ -309,6 +322,7 @@ async def _record(ep_id: str, worker: str, outcomes: list[Outcome], release: boo
                         "at": o.at,
                         "status_code": o.status_code,
                         "error": o.error,
+                        "outcome": o.met,
                         "duration_ms": o.ms,
                     }
                     for o in outcomes
@@ -366,7 +380,7 @@ async def _drain(http: httpx.AsyncClient, ep_id: str, leases: Leases, budget: fl
                     log.warning("webhook lease of %s may lapse: batch stopped", ep_id)
                     break
                 if unsafe:
-                    outcomes.append(Outcome(d, utcnow(), None, unsafe[:500], 0))
+                    outcomes.append(Outcome(d, utcnow(), None, unsafe[:500], 0, "unsafe_url"))
                     break
                 o = await _send(http, ep, secrets, d)
                 outcomes.append(o)

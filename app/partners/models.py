@@ -65,6 +65,9 @@ class WebhookDelivery(Timestamped, table=True):
     next_attempt_at: datetime = ts_field(default_factory=utcnow)
     last_status_code: int | None = None
     last_error: str | None = Field(default=None, max_length=500)
+    # What the last attempt met, as app.partners.outcomes names it, decided when it was met
+    # (from the exception, not its text); null on rows from before it was kept.
+    last_outcome: str | None = Field(default=None, max_length=20)
     delivered_at: datetime | None = ts_field(default=None)
 
 
@@ -80,6 +83,7 @@ class WebhookAttempt(SQLModel, table=True):
     at: datetime = ts_field(default_factory=utcnow)
     status_code: int | None = None
     error: str | None = Field(default=None, max_length=500)
+    outcome: str | None = Field(default=None, max_length=20)  # as last_outcome, above
     duration_ms: int = 0
 
 

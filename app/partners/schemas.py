@@ -1,7 +1,7 @@
 """Request and response shapes for webhooks and the changes feed."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast, get_args
 
 from pydantic import Field, computed_field
 
@@ -62,11 +62,13 @@ class AttemptRead(ReadModel):
     status_code: int | None
     error: str | None
     duration_ms: int
+    kept_outcome: str | None = Field(default=None, exclude=True, validation_alias="outcome")
 
     @computed_field(description=ATTEMPT_OUTCOME)  # type: ignore[prop-decorator]
     @property
     def outcome(self) -> Outcome | None:
-        return classify(self.status_code, self.error)
+        # Kept when it was met; read from the record's text on rows from before.
+        return _kept(self.kept_outcome) or classify(self.status_code, self.error)
 
 
 class DeliveryRead(Stamped):
@@ -84,6 +86,9 @@ class DeliveryRead(Stamped):
     )
     last_status_code: int | None
     last_error: str | None
+    kept_last_outcome: str | None = Field(
+        default=None, exclude=True, validation_alias="last_outcome"
+    )
     delivered_at: datetime | None
     payload: dict[str, Any]
     attempt_log: list[AttemptRead] = []
@@ -91,7 +96,14 @@ class DeliveryRead(Stamped):
     @computed_field(description=LAST_OUTCOME)  # type: ignore[prop-decorator]
     @property
     def last_outcome(self) -> Outcome | None:
-        return classify(self.last_status_code, self.last_error)
+        return _kept(self.kept_last_outcome) or classify(self.last_status_code, self.last_error)
+
+
+def _kept(code: str | None) -> Outcome | None:
+    return cast(Outcome, code) if code in _OUTCOMES else None
+
+
+_OUTCOMES = frozenset(get_args(Outcome))
 
 
 class Change(ReadModel):

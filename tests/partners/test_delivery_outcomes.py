@@ -5,13 +5,16 @@ record stays beside it. Before, the console could only show the raw record
 
 import asyncio
 import datetime
+import errno
 import ipaddress
 import json
+import socket
 import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import get_args
 
+import httpx
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -20,7 +23,7 @@ from cryptography.x509.oid import NameOID
 
 from app.core.config import get_settings
 from app.core.errors import AppError
-from app.partners.outcomes import Outcome, classify
+from app.partners.outcomes import Outcome, classify, of_error
 from app.partners.urls import check_url
 from tests.partners.helpers import commit_event, dispatch, subscribe
 from tests.partners.reserved_names import invalid_names_never_resolve
@@ -174,3 +177,89 @@ async def test_the_log_says_what_each_attempt_met(client, factory, receiver, htt
     )
     assert r.status_code == 202
     assert (r.json()["status"], r.json()["last_outcome"]) == ("pending", "certificate")
+
+
+async def _met(url: str, **client: object) -> httpx.HTTPError:
+    async with httpx.AsyncClient(timeout=5, **client) as http:  # type: ignore[arg-type]
+        with pytest.raises(httpx.HTTPError) as met:
+            await http.post(url, content=b"{}")
+    return met.value
+
+
+async def test_what_an_attempt_met_is_read_from_the_exception_not_its_text(untrusted):
+    """The dispatcher names what it met from the exception and its causes, as it meets it:
+    the text differs between systems ("All connection attempts failed" is said of a refusal,
+    of an unreachable network and of a timeout alike)."""
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    assert of_error(await _met(f"http://127.0.0.1:{closed}/hook")) == "refused"
+    assert of_error(await _met(untrusted)) == "certificate"
+    assert of_error(await _met(untrusted, verify=False)) == "connection_lost"  # it hangs up
+    plain = await asyncio.start_server(
+        lambda r, w: w.write(b"HTTP/1.1 400 No\r\n\r\n"), "127.0.0.1", 0
+    )
+    try:  # https to a server that answers in plain http
+        port = plain.sockets[0].getsockname()[1]
+        assert of_error(await _met(f"https://127.0.0.1:{port}/hook")) == "tls"
+    finally:
+        plain.close()
+    assert of_error(httpx.ReadTimeout("")) == "timeout"
+
+    def raised(outer: Exception, cause: BaseException) -> Exception:
+        try:
+            raise outer from cause
+        except Exception as e:
+            return e
+
+    unreachable = raised(
+        httpx.ConnectError("All connection attempts failed"),
+        raised(OSError("All connection attempts failed"), OSError(errno.ENETUNREACH, "nope")),
+    )
+    assert classify(None, "ConnectError: All connection attempts failed") == "refused"  # text
+    assert of_error(unreachable) == "connect_failed"  # what it was
+    both = raised(
+        httpx.ConnectError("All connection attempts failed"),
+        ExceptionGroup("multiple", [OSError(errno.ENETUNREACH, "x"), socket.gaierror(-2, "y")]),
+    )
+    assert of_error(both) == "unresolvable"
+
+
+async def test_the_kept_outcome_is_the_one_read(client, factory, receiver, http):
+    """What the dispatcher kept is what the log says, whatever the raw record's text; a row
+    from before outcomes were kept is still read from its text."""
+    from sqlalchemy import update
+
+    from app.core.db import sessionmaker
+    from app.partners.models import WebhookAttempt, WebhookDelivery
+
+    org = await factory.make_org()
+    cl = await factory.make_client(org.id)
+    h = factory.headers(cl)
+    hook = await subscribe(client, h, receiver.url, ["case.closed"])
+    receiver.answers.append((503, {}))
+    await commit_event("case.closed", org.id, "case_1")
+    await dispatch(http)
+    url = f"{API}/webhooks/{hook['id']}/deliveries"
+    d = (await client.get(url, headers=h)).json()["items"][0]
+    assert d["last_outcome"] == "http_error" and d["attempt_log"][0]["outcome"] == "http_error"
+
+    async with sessionmaker()() as s:
+        kept = await s.get(WebhookDelivery, d["id"])
+        assert kept is not None and kept.last_outcome == "http_error"
+        # As an older dispatcher left it: no outcome kept, a text that says a refusal.
+        old = "ConnectError: [Errno 111] Connection refused"
+        await s.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id == d["id"])  # type: ignore[arg-type]
+            .values(last_outcome=None, last_status_code=None, last_error=old)
+        )
+        await s.execute(
+            update(WebhookAttempt)
+            .where(WebhookAttempt.delivery_id == d["id"])  # type: ignore[arg-type]
+            .values(outcome="timeout", status_code=None, error=old)
+        )
+        await s.commit()
+    d = (await client.get(url, headers=h)).json()["items"][0]
+    assert d["last_outcome"] == "refused"  # read from the text
+    assert d["attempt_log"][0]["outcome"] == "timeout"  # kept: it wins over the text
