@@ -49,6 +49,13 @@ class OccurrencesLeftOut(Unprocessable):
     code, title = "occurrences-left-out", "Occurrences would be left out"
 
 
+class LaterSeriesTakesOver(Unprocessable):
+    """A schedule change with no occurrence before the series a change saved before carries
+    the round on with (its next in the chain) takes over: it would only double that one's."""
+
+    code, title = "later-series-takes-over", "A later change takes over"
+
+
 class OccurrenceNotStarted(Conflict):
     """Attendance is recorded once the occurrence has begun."""
 

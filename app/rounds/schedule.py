@@ -1,4 +1,7 @@
-"""A series' schedule: its validated rule, and its occurrences with their exceptions applied."""
+"""A series' schedule: its validated rule, and its occurrences with their exceptions applied.
+
+The public way to a series' occurrences for other packages (`window`, `upcoming`,
+`planned`, `last_start`): they need not expand a rule nor read the exceptions themselves."""
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -11,8 +14,12 @@ from sqlmodel import col
 from app.rounds import recurrence as rec
 from app.rounds.errors import invalid_schedule
 from app.rounds.models import RoundOccurrenceException, RoundSeries
+from app.rounds.recurrence import Occurrence as Occurrence
+from app.rounds.recurrence import RecurrenceError as RecurrenceError
 
 SCHEDULE_FIELDS = ("timezone", "starts_at_local", "duration_minutes", "rrule")
+# How far `upcoming` looks first: a daily series' two years are ~730 occurrences to expand.
+_SOON = timedelta(days=62)
 
 # An occurrence's original start -> (cancelled, moved to, moved duration in minutes).
 Exceptions = dict[datetime, tuple[bool, datetime | None, int | None]]
@@ -44,6 +51,30 @@ def end_kept(old: rrule, old_zone: str, timezone: str, starts_at_local: str, rul
         return rule_text
     ending = rec.ending_on_day(rule, last.astimezone(rec.zone(old_zone)).date())
     return rec.rule_text(ending) if ending is not None else rule_text
+
+
+def end_before(
+    timezone: str, starts_at_local: str, rule_text: str, later: RoundSeries
+) -> str | None:
+    """`rule_text`, a new schedule's rule, ending before `later` (the series a change saved
+    before carries this one on with) takes over: its UNTIL becomes its last occurrence on a
+    day before the later series' first (that day in the later series' zone, read in this
+    one, as `end_kept` reads a kept end), so the two never meet the same day. As given when
+    it ends sooner; None when it has no occurrence before then. A rule that does not parse
+    is left to `Schedule` to refuse.
+    """
+    try:
+        rule = rec.parse_rule(rule_text, rec.parse_local(starts_at_local), rec.zone(timezone))
+    except rec.RecurrenceError:
+        return rule_text
+    first_day = later.starts_at.astimezone(rec.zone(later.timezone)).date()
+    ending = rec.ending_on_day(rule, first_day - timedelta(days=1))
+    if ending is None:
+        return None
+    last = rec.last_occurrence(rule)
+    if last is not None and last <= ending._until:
+        return rule_text
+    return rec.rule_text(ending)
 
 
 def last_before(rule: rrule, instant: datetime) -> datetime | None:
@@ -82,6 +113,47 @@ async def window(
         end,
         await exceptions_of(session, series.id),
     )
+
+
+async def upcoming(
+    session: AsyncSession,
+    series: RoundSeries,
+    after: datetime,
+    count: int,
+    reach: timedelta = timedelta(days=731),
+) -> list[Occurrence]:
+    """The series' next `count` occurrences not over at `after` (cancelled ones left out,
+    moves applied), within `reach`: the coming two months first, the whole reach only when
+    they hold fewer."""
+    rule, exceptions = rule_of(series), await exceptions_of(session, series.id)
+    duration = timedelta(minutes=series.duration_minutes)
+    found = rec.expand(rule, duration, after, after + min(_SOON, reach), exceptions)
+    if len(found) < count:
+        found = rec.expand(rule, duration, after, after + reach, exceptions)
+    return found[:count]
+
+
+def planned(
+    series: RoundSeries, start: datetime, end: datetime, *, past_its_end: bool = False
+) -> list[Occurrence]:
+    """The series' occurrences overlapping [start, end) by its rule alone (no cancellation
+    or move applied). `past_its_end`: only those its end (UNTIL) leaves out, where a series
+    ended by a split would have met had it carried on."""
+    rule = rule_of(series)
+    ended = rule._until
+    if past_its_end:
+        rule = rule.replace(until=None)
+    found = rec.expand(rule, timedelta(minutes=series.duration_minutes), start, end, {})
+    if past_its_end and ended is not None:
+        return [o for o in found if o.start > ended]
+    return found
+
+
+def last_start(series: RoundSeries) -> datetime | None:
+    """The last start (UTC) of a series whose rule ends (UNTIL or COUNT), None for an
+    endless one; cancellations and moves aside."""
+    last = rec.last_occurrence(rule_of(series))
+    return last.astimezone(UTC) if last is not None else None
 
 
 class Schedule:

@@ -92,7 +92,10 @@ class RoundUpdate(RequestBody):
         "Nor may it start after occurrences from this instant on that its rule would have "
         "held had it begun sooner (422 occurrences-left-out, naming them in `left_out`): "
         "they would be in neither series. A rule's UNTIL kept from the old schedule ends on "
-        "the old last occurrence's day, at the new wall time.",
+        "the old last occurrence's day, at the new wall time. When a change saved before "
+        "already carries the series on from a later date (`next_series_id`), the new "
+        "schedule ends on the last day before that series' first (in the host's zone); one "
+        "with no occurrence before then is refused (422 later-series-takes-over).",
     )
     discard_occurrence_changes: bool = Field(
         default=False,

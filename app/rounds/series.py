@@ -16,13 +16,14 @@ from app.core.principal import Principal, Role, Scope
 from app.organizations.models import Organization
 from app.rounds import recurrence as rec
 from app.rounds.access import named, visible_series, with_host_name
-from app.rounds.errors import OccurrencesLeftOut
+from app.rounds.errors import LaterSeriesTakesOver, OccurrencesLeftOut
 from app.rounds.models import RoundParticipant, RoundSeries
 from app.rounds.participants import announce, plain_instant
 from app.rounds.rehome import SINCE_EVER, plan, rehome
 from app.rounds.schedule import (
     SCHEDULE_FIELDS,
     Schedule,
+    end_before,
     end_kept,
     exceptions_of,
     last_before,
@@ -133,17 +134,22 @@ async def _edit_in_place(
     if schedule_change:
         tz_name = changed.get("timezone", series.timezone)
         start_local = changed.get("starts_at_local", series.starts_at_local)
+        rule_text = end_kept(
+            rule_of(series),
+            series.timezone,
+            tz_name,
+            start_local,
+            changed.get("rrule", series.rrule),
+        )
+        later = await _successor(session, series)
+        if later is not None:
+            pointer = "/starts_at_local" if "starts_at_local" in changed else "/rrule"
+            rule_text = _before(later, tz_name, start_local, rule_text, pointer)
         sched = Schedule(
             tz_name,
             start_local,
             changed.get("duration_minutes", series.duration_minutes),
-            end_kept(
-                rule_of(series),
-                series.timezone,
-                tz_name,
-                start_local,
-                changed.get("rrule", series.rrule),
-            ),
+            rule_text,
         )
         old_zone = series.timezone
         # Cancellations and moves follow their occurrences to the new times (checked
@@ -160,10 +166,49 @@ async def _edit_in_place(
     await session.flush()
 
 
+async def _successor(session: AsyncSession, series: RoundSeries) -> RoundSeries | None:
+    """The series a change saved before (from a later date) carries this one on with."""
+    if series.next_series_id is None:
+        return None
+    later = await session.get(RoundSeries, series.next_series_id)
+    return later if later is not None and later.deleted_at is None else None
+
+
+def _before(
+    later: RoundSeries, tz_name: str, start_local: str, rule_text: str, pointer: str
+) -> str:
+    """`rule_text` ending before `later` starts, or the refusal of a schedule with nothing
+    before it (nothing is saved: this runs before any change)."""
+    # Capped, not refused: the chain already says `later` carries the round on from its
+    # start, so "from now on" means until the change she saved for then, as it was saved.
+    capped = end_before(tz_name, start_local, rule_text, later)
+    if capped is not None:
+        return capped
+    when = plain_instant(later.starts_at, later.timezone)
+    raise LaterSeriesTakesOver(
+        f"The round already changes from {when} on (a change saved before, which carries it "
+        "on from then), and the new schedule has no meeting before that: it would only "
+        "double that later series' meetings. Change the later series instead, or start the "
+        "new schedule sooner; nothing was changed.",
+        errors=[
+            {
+                "pointer": pointer,
+                "detail": f"must be before the later change's start, {when}",
+                "code": "after_later_change",
+            }
+        ],
+        later_series_id=later.id,
+    )
+
+
 def _continuation(
-    old: RoundSeries, old_rule: rrule, changed: dict[str, Any], split_at: datetime
+    old: RoundSeries,
+    old_rule: rrule,
+    changed: dict[str, Any],
+    split_at: datetime,
+    later: RoundSeries | None,
 ) -> Schedule:
-    """The schedule a series split at `split_at` carries on with."""
+    """The schedule a series split at `split_at` carries on with (ending before `later`)."""
     last_kept = last_before(old_rule, split_at)
     assert last_kept is not None  # old.starts_at < split_at
     tz_name = changed.get("timezone", old.timezone)
@@ -196,11 +241,16 @@ def _continuation(
                 errors=[_NO_OCCURRENCE_LEFT],
             )
         rule_text = rec.rule_text(old_rule.replace(count=remaining))
+    rule_text = end_kept(old_rule, old.timezone, tz_name, start_local, rule_text)
+    if later is not None:
+        pointer = (
+            "/effective_from"
+            if split_at >= later.starts_at
+            else ("/starts_at_local" if "starts_at_local" in changed else "/rrule")
+        )
+        rule_text = _before(later, tz_name, start_local, rule_text, pointer)
     sched = Schedule(
-        tz_name,
-        start_local,
-        changed.get("duration_minutes", old.duration_minutes),
-        end_kept(old_rule, old.timezone, tz_name, start_local, rule_text),
+        tz_name, start_local, changed.get("duration_minutes", old.duration_minutes), rule_text
     )
     if sched.starts_at < split_at and not _same_day_earlier(old, sched, split_at, last_kept):
         # The old series keeps every occurrence before split_at: a new series starting
@@ -243,7 +293,7 @@ async def _split(
 ) -> RoundSeries:
     """End the old series before `split_at` (UNTIL) and carry on in a new one."""
     old_rule = rule_of(old)
-    sched = _continuation(old, old_rule, changed, split_at)
+    sched = _continuation(old, old_rule, changed, split_at, await _successor(session, old))
     await _check_none_left_out(session, old, old_rule, sched, split_at)
     exceptions = await plan(session, old.id, sched.rule, split_at, old.timezone)
     exceptions.check(old.timezone, discard)
@@ -287,8 +337,8 @@ async def _split(
         )
     await session.flush()
     await rehome(session, old.id, new.id, sched.rule, split_at, old.timezone, exceptions)
-    await announce(session, old, "ended", until=last_kept, next_series_id=new.id)
-    await announce(session, new, "created", previous_series_id=old.id)
+    await announce(session, old, "ended", until=last_kept, next_series_id=new.id, by_id=p.id)
+    await announce(session, new, "created", previous_series_id=old.id, by_id=p.id)
     return new
 
 
