@@ -8,9 +8,7 @@ names who sent it, the facility and the role. No patient reference, no clinical 
 caller puts in `data`."""
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
+from typing import Any
 
 from jinja2 import Environment, select_autoescape
 
@@ -24,8 +22,7 @@ from app.notifications.labels import (
     specialty_name,
     urgency_name,
 )
-
-T = TypeVar("T")
+from app.notifications.wording import local, pick
 
 # The only keys a text may show; anything else in `data` is ignored.
 SAFE_KEYS = (
@@ -45,7 +42,8 @@ SAFE_KEYS = (
     "stage",
     "inviter",
     "organization",
-    # A round's change (round_texts.py): the meetings concerned, and the reason given.
+    # A round's change (round_texts.py): the meetings concerned, and whether a reason was
+    # given ("reason" too, as notifications written before kept it: never shown).
     "occurrence",
     "moved_to",
     "before",
@@ -53,6 +51,7 @@ SAFE_KEYS = (
     "until",
     "next",
     "host_zone",
+    "reason_given",
     "reason",
 )
 
@@ -93,11 +92,6 @@ SUBJECT: dict[str, dict[str, str]] = {
         "en": "A follow-up is overdue",
         "es": "Un seguimiento está vencido",
         "fr": "Un suivi est en retard",
-    },
-    "round_reminder": {
-        "en": "Round reminder: {title}",
-        "es": "Recordatorio de sesión: {title}",
-        "fr": "Rappel de séance : {title}",
     },
     "messages": {
         "en": "{count} new message(s) in a {specialty} case",
@@ -169,11 +163,6 @@ LINE: dict[str, dict[str, str]] = {
         "en": "A follow-up assigned to you was due {deadline} and is still open.",
         "es": "Un seguimiento asignado a usted vencía {deadline} y sigue abierto.",
         "fr": "Un suivi qui vous est confié était dû {deadline} et reste ouvert.",
-    },
-    "round_reminder": {
-        "en": "{title} starts at {start}. The invitation is attached.",
-        "es": "{title} comienza a las {start}. La invitación va adjunta.",
-        "fr": "{title} commence à {start}. L'invitation est jointe.",
     },
     "messages": {
         "en": "{count} new message(s) arrived in a {specialty} case while you were away.",
@@ -283,27 +272,21 @@ class _Facts(dict[str, Any]):
 
 
 def _when(value: Any, zone: str) -> str:
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return "-"
-    if not isinstance(value, datetime):
-        return "-"
-    return value.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
+    """A deadline: "2026-12-03 20:30 JST" (a meeting is said as round_texts says one)."""
+    d = local(value, zone)
+    return d.strftime("%Y-%m-%d %H:%M %Z") if d is not None else "-"
 
 
 def facts(data: dict[str, Any], zone: str, language: str = "en") -> dict[str, Any]:
     out = _Facts({k: data[k] for k in SAFE_KEYS if k in data and data[k] is not None})
-    for k in ("deadline", "start"):
-        if k in out:
-            out[k] = _when(out[k], zone)
+    if "deadline" in out:
+        out["deadline"] = _when(out["deadline"], zone)
     # The data holds codes; the reader gets names.
     if "specialty" in out:
         out["specialty"] = specialty_name(str(out["specialty"]), language)
     if "country" in out:
         out["country"] = country_name(str(out["country"]), language)
-    round_texts.facts(out, zone, language)
+    round_texts.facts(out, zone, language, data.get("duration_minutes"))
     urgency = str(out["urgency"]) if "urgency" in out else None
     out["a_case"] = a_case_of(urgency, language)
     if urgency is not None:
@@ -311,13 +294,9 @@ def facts(data: dict[str, Any], zone: str, language: str = "en") -> dict[str, An
     return out
 
 
-def _pick(table: dict[str, T], language: str) -> T:
-    return table.get(language) or table["en"]
-
-
 def subject(template: str, data: dict[str, Any], language: str, zone: str) -> str:
     template = round_texts.variant(template, data)
-    return _pick(SUBJECT[template], language).format_map(facts(data, zone, language))[:300]
+    return pick(SUBJECT[template], language).format_map(facts(data, zone, language))[:300]
 
 
 def _role_in_sentence(role: str, language: str) -> str:
@@ -330,12 +309,12 @@ def _role_in_sentence(role: str, language: str) -> str:
 
 def _invited(f: dict[str, Any], language: str) -> str:
     """Who invited the reader, to which facility, as what; each part only when known."""
-    by, anonymous = _pick(INVITED, language)
+    by, anonymous = pick(INVITED, language)
     sentence = by if "inviter" in f else anonymous
     if "organization" in f:
-        sentence += _pick(INVITED_AT, language)
+        sentence += pick(INVITED_AT, language)
     if "role" in f:
-        sentence += _pick(INVITED_AS, language)
+        sentence += pick(INVITED_AS, language)
         f = _Facts({**f, "role": _role_in_sentence(str(f["role"]), language)})
     else:
         sentence += "."
@@ -364,18 +343,18 @@ def render(template: str, data: dict[str, Any], link: str, language: str, zone: 
     f = facts(data, zone, language)
     if kind in round_texts.ROUND_KINDS:
         round_texts.prepare(f, language)
-    line = _pick(LINE[template], language).format_map(f)
-    extra = _pick(STAGE[f["stage"]], language) if f.get("stage") in STAGE else ""
+    line = pick(LINE[template], language).format_map(f)
+    extra = pick(STAGE[f["stage"]], language) if f.get("stage") in STAGE else ""
     if template == AccountMail.invitation:
         line, extra = _invited(f, language), line
     if kind in round_texts.ROUND_KINDS:
         extra = round_texts.extra(template, f, language)
     subj = subject(kind, data, language, zone)
     if template in ACCOUNT_OPEN:
-        open_ = _pick(ACCOUNT_OPEN[template], language)
-        footer = _pick(ACCOUNT_FOOTER[template], language) if template in ACCOUNT_FOOTER else ""
+        open_ = pick(ACCOUNT_OPEN[template], language)
+        footer = pick(ACCOUNT_FOOTER[template], language) if template in ACCOUNT_FOOTER else ""
     else:
-        open_, footer = _pick(OPEN, language), _pick(FOOTER, language)
+        open_, footer = pick(OPEN, language), pick(FOOTER, language)
     colon = "\u00a0:" if language == "fr" else ":"  # French sets a space before a colon
     text = "\n\n".join(p for p in (line, extra, f"{open_}{colon} {link}", footer) if p)
     extras = extra.split("\n\n") if extra else []

@@ -3,22 +3,21 @@ change's own transaction): a meeting moved or cancelled, a new schedule, the rou
 removed; and telling someone added to a round that she was, and when it next meets.
 
 Who: the round's participants (the event's audience: its specialists, local team and
-interpreters, as the reminders reach), never the one who made the change where the round
-records who did (a meeting's change, a schedule split into a new series, an addition). A
+interpreters, as the reminders reach), never the one who made the change where the event
+says who did (`by_id`: a meeting's change, a schedule change, a removal; `added_by_id`). A
 change nobody would see tells nobody: a new title, topic, specialty or join link; a change
 "from a date on" that leaves every meeting where it was; a meeting already over.
 
-The data carries instants and the reason given; content.py (round_texts.py) writes them in
-each reader's language and zone."""
+Everything is read from the event's payload and the rounds domain's public schedule
+(app/rounds/schedule.py: `upcoming`, `planned`, `last_start`), never from its tables of
+exceptions. The data carries instants and whether a reason was given (never the reason:
+free text); content.py (round_texts.py) writes them in each reader's language and zone."""
 
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from dateutil.rrule import rrule
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from app.auth.models import User
 from app.core.clock import utcnow
@@ -27,9 +26,15 @@ from app.notifications.content import link
 from app.notifications.kinds import Kind
 from app.notifications.service import notify
 from app.organizations.models import Organization
-from app.rounds import recurrence as rec
-from app.rounds.models import RoundOccurrenceException, RoundSeries
-from app.rounds.schedule import SCHEDULE_FIELDS, Exceptions, exceptions_of, rule_of
+from app.rounds.models import RoundSeries
+from app.rounds.schedule import (
+    SCHEDULE_FIELDS,
+    Occurrence,
+    RecurrenceError,
+    last_start,
+    planned,
+    upcoming,
+)
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +48,7 @@ def _span(start: datetime, end: datetime) -> list[str]:
     return [start.astimezone(UTC).isoformat(), end.astimezone(UTC).isoformat()]
 
 
-def _spans(found: list[rec.Occurrence]) -> list[list[str]]:
+def _spans(found: list[Occurrence]) -> list[list[str]]:
     return [_span(o.start, o.end) for o in found[:SHOWN]]
 
 
@@ -55,43 +60,23 @@ def _instant(value: Any) -> datetime | None:
     return d.astimezone(UTC) if d.tzinfo else None
 
 
-def _meetings(
-    rule: rrule, minutes: int, now: datetime, exceptions: Exceptions, reach: timedelta = AHEAD
-) -> list[rec.Occurrence]:
-    """The meetings not yet over, within `reach` (cancelled ones left out)."""
-    return rec.expand(rule, timedelta(minutes=minutes), now, now + reach, exceptions)
+def _minutes(value: Any, usual: int) -> timedelta:
+    return timedelta(minutes=value if isinstance(value, int) and value > 0 else usual)
 
 
-async def _coming(
-    session: AsyncSession, series: RoundSeries, now: datetime
-) -> list[rec.Occurrence]:
-    """The next SHOWN meetings: the coming two months first (a daily series' two years
-    are ~730 occurrences to expand), the whole reach only when they hold fewer."""
-    rule, exceptions = rule_of(series), await exceptions_of(session, series.id)
-    found = _meetings(rule, series.duration_minutes, now, exceptions, timedelta(days=62))
-    if len(found) < SHOWN:
-        found = _meetings(rule, series.duration_minutes, now, exceptions)
-    return found[:SHOWN]
+async def _coming(session: AsyncSession, series: RoundSeries, now: datetime) -> list[Occurrence]:
+    return await upcoming(session, series, now, SHOWN, AHEAD)
 
 
-async def _one_meeting(
-    session: AsyncSession, series: RoundSeries, p: dict[str, Any], now: datetime
-) -> Told | None:
-    """A meeting cancelled or moved: as it stood, where it goes, and the reason given."""
+def _one_meeting(series: RoundSeries, p: dict[str, Any], now: datetime) -> Told | None:
+    """A meeting cancelled or moved, as the event says it stands: as it stood, where it
+    goes, whether a reason was given, and who changed it."""
     original = _instant(p.get("occurrence_start"))
     if original is None:
         return None
-    exc = await session.scalar(
-        select(RoundOccurrenceException).where(
-            col(RoundOccurrenceException.series_id) == series.id,
-            col(RoundOccurrenceException.occurrence_start) == original,
-        )
-    )
-    if exc is None:
-        return None
     usual = timedelta(minutes=series.duration_minutes)
-    minutes = timedelta(minutes=exc.moved_duration_minutes or series.duration_minutes)
-    start = exc.moved_to or original
+    minutes = _minutes(p.get("duration_minutes"), series.duration_minutes)
+    start = _instant(p.get("moved_to")) or original
     data: dict[str, Any]
     if p["change"] == "occurrence_cancelled":
         if start + minutes <= now:
@@ -111,13 +96,13 @@ async def _one_meeting(
             "occurrence": _span(original, original + usual),
             "moved_to": _span(start, start + minutes),
         }
-    if exc.reason:
-        data["reason"] = exc.reason
-    return data, exc.changed_by_id
+    if p.get("reason_given"):
+        data["reason_given"] = True
+    return data, p.get("by_id")
 
 
 async def _schedule(
-    session: AsyncSession, series: RoundSeries, now: datetime, before: list[rec.Occurrence]
+    session: AsyncSession, series: RoundSeries, now: datetime, before: list[Occurrence]
 ) -> dict[str, Any]:
     """A new schedule: the next meetings now (and before, when known), and its end."""
     data: dict[str, Any] = {
@@ -127,45 +112,39 @@ async def _schedule(
     if before:
         data["before"] = _spans(before)
     if series.ends_at is not None:
-        last = rec.last_occurrence(rule_of(series))
+        last = last_start(series)
         if last is not None:
             data["until"] = _span(last, last + timedelta(minutes=series.duration_minutes))
     return data
 
 
 async def _split(
-    session: AsyncSession, new: RoundSeries, previous_id: str, now: datetime
+    session: AsyncSession, new: RoundSeries, p: dict[str, Any], now: datetime
 ) -> Told | None:
     """A series changed from a date on: the old one now ends (UNTIL) at its last kept
     meeting, and `new` carries on. Without that UNTIL, the old rule says when the meetings
     would have been; if they are where they were (and end when they did), nothing changed
     that anyone sees."""
-    old = await session.get(RoundSeries, previous_id)
+    old = await session.get(RoundSeries, str(p["previous_series_id"]))
     if old is None:
         return None
-    old_rule = rule_of(old)
-    kept = old_rule._until
-    was = [
-        o
-        for o in _meetings(old_rule.replace(until=None), old.duration_minutes, now, {})
-        if kept is None or o.start > kept
-    ]
-    plain = _meetings(rule_of(new), new.duration_minutes, now, {})
+    was = planned(old, now, now + AHEAD, past_its_end=True)
+    plain = planned(new, now, now + AHEAD)
     if [(o.start, o.end) for o in was] == [(o.start, o.end) for o in plain]:
         return None
     data = await _schedule(session, new, now, was)
     if old.timezone != new.timezone:
         data["host_zone"] = new.timezone
-    return data, new.created_by_id
+    return data, p.get("by_id")
 
 
 async def _what(session: AsyncSession, series: RoundSeries, p: dict[str, Any]) -> Told | None:
     now = utcnow()
     change = p.get("change")
     if change in ("occurrence_cancelled", "occurrence_moved"):
-        return await _one_meeting(session, series, p, now)
+        return _one_meeting(series, p, now)
     if change == "created" and p.get("previous_series_id"):
-        return await _split(session, series, str(p["previous_series_id"]), now)
+        return await _split(session, series, p, now)
     if change == "updated" and set(p.get("fields") or ()) & set(SCHEDULE_FIELDS):
         # Edited in place (it had not begun): the old times are gone.
         data = await _schedule(session, series, now, [])
@@ -217,7 +196,7 @@ async def round_updated(session: AsyncSession, event: OutboxEvent) -> None:
             await _added(session, series, p)
             return
         told = await _what(session, series, p)
-    except rec.RecurrenceError:  # a schedule we cannot read must not fail the change
+    except RecurrenceError:  # a schedule we cannot read must not fail the change
         log.warning("round %s has an unreadable schedule", series.id)
         return
     if told is None:

@@ -1,19 +1,19 @@
-"""What a round's people are told when it changes (`round_changed`) and when they are added
-to it (`round_added`), in English, Spanish and French. Used by content.py, which renders
-every text: only the keys of its allow-list reach these templates.
+"""What a round's people are told when it changes (`round_changed`), when they are added
+to it (`round_added`) and before a meeting (`round_reminder`), in English, Spanish and
+French. Used by content.py, which renders every text: only the keys of its allow-list
+reach these templates.
 
 A round is "a round" (en), "una sesión clínica" (es), "un staff" (fr); one of its meetings
-"a meeting", "una sesión", "une séance". Every instant is the reader's: its day written
-in her language (Babel, from the Unicode CLDR) and its wall time in her zone, named once at
-the end ("Times are in your time zone (Asia/Tokyo)")."""
+"a meeting", "una sesión", "une séance". Every meeting is the reader's, one way in every
+text (wording.meeting): its day written in her language (Babel, from the Unicode CLDR) and
+its wall time in her zone, named once at the end ("Times are in your time zone
+(Asia/Tokyo)")."""
 
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
+from app.notifications.wording import day, local, meeting, meeting_for, pick
 
-ROUND_KINDS = ("round_changed", "round_added")
+ROUND_KINDS = ("round_changed", "round_added", "round_reminder")
 SPANS = ("occurrence", "moved_to", "next", "until")  # [start, end], ISO 8601
 LISTS = ("before", "after")  # lists of spans
 
@@ -54,6 +54,11 @@ SUBJECT: dict[str, dict[str, str]] = {
     },
     "round_added": _ADDED,
     "round_added.by": _ADDED,
+    "round_reminder": {
+        "en": "Round reminder: {title}",
+        "es": "Recordatorio de sesión: {title}",
+        "fr": "Rappel de séance : {title}",
+    },
 }
 
 LINE: dict[str, dict[str, str]] = {
@@ -105,6 +110,13 @@ LINE: dict[str, dict[str, str]] = {
         "es": "{inviter} le añadió a la sesión clínica «{title}» ({organization}) como {role}.",
         "fr": "{inviter} vous a ajouté(e) au staff « {title} » ({organization}) comme {role}.",
     },
+    # {start} is the meeting as every text says one: "Thursday, December 3, 2026, 20:30–21:30".
+    "round_reminder": {
+        "en": "The next meeting of {title} is on {start}. The invitation is attached.",
+        "es": "La próxima sesión de «{title}» es el {start}. La invitación va adjunta.",
+        "fr": "La prochaine séance du staff « {title} » a lieu le {start}. L'invitation est "
+        "jointe.",
+    },
 }
 
 # The paragraphs after the first, each only when its fact is there; in this order.
@@ -144,7 +156,7 @@ EXTRA: tuple[tuple[str, dict[str, str]], ...] = (
     # Said to be there, not quoted: it is free text (it may name a patient), and a text
     # leaving the service carries none; the round's page, behind a sign-in, shows it.
     (
-        "reason",
+        "reason_given",
         {
             "en": "A reason was given: it is on the round's page.",
             "es": "Se indicó un motivo: está en la página de la sesión clínica.",
@@ -174,10 +186,6 @@ ROLE = {
 }
 
 
-def _pick(table: dict[str, str], language: str) -> str:
-    return table.get(language) or table["en"]
-
-
 def variant(template: str, data: dict[str, Any]) -> str:
     """The text a round notification is written with: its change (`round_changed.moved`),
     or whether someone is named as having added the reader (`round_added.by`)."""
@@ -192,31 +200,25 @@ def variant(template: str, data: dict[str, Any]) -> str:
     return template
 
 
-def _local(value: Any, zone: str) -> datetime | None:
-    try:
-        d = datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-    return d.astimezone(ZoneInfo(zone)) if d.tzinfo else None
-
-
 def _span(value: Any, zone: str, language: str) -> str:
-    """A meeting as the reader says it: "Thursday, December 3, 2026, 20:30–21:30"."""
+    """A meeting given as [start, end], as the reader says it."""
     if not isinstance(value, list | tuple) or len(value) != 2:
         return "-"
-    start, end = _local(value[0], zone), _local(value[1], zone)
-    if start is None or end is None:
-        return "-"
-    return f"{format_date(start, 'full', locale=language)}, {start:%H:%M}–{end:%H:%M}"
+    return meeting(value[0], value[1], zone, language)
 
 
-def facts(out: dict[str, Any], zone: str, language: str) -> None:
-    """Write a round notification's instants in the reader's zone and language (in place)."""
+def facts(out: dict[str, Any], zone: str, language: str, minutes: Any = None) -> None:
+    """Write a round notification's instants in the reader's zone and language (in place);
+    `minutes` is how long the reminded meeting (`start`) lasts."""
+    if out.pop("reason", None):  # written before whether one was given was all it kept
+        out["reason_given"] = True
+    if "start" in out:
+        out["start"] = meeting_for(out["start"], minutes, zone, language)
     if "occurrence" in out:
         first = out["occurrence"]
-        start = _local(first[0], zone) if isinstance(first, list | tuple) and first else None
+        start = local(first[0], zone) if isinstance(first, list | tuple) and first else None
         if start is not None:
-            out["day"] = format_date(start, "full", locale=language)
+            out["day"] = day(start, language)
     for k in SPANS:
         if k in out:
             out[k] = _span(out[k], zone, language)
@@ -232,17 +234,17 @@ def prepare(out: dict[str, Any], language: str) -> None:
     """The participant's role as the sentence says it ("as a specialist")."""
     role = str(out.get("role") or "")
     if role in ROLE:
-        out["role"] = _pick(ROLE[role], language)
+        out["role"] = pick(ROLE[role], language)
 
 
 def extra(template: str, out: dict[str, Any], language: str) -> str:
     """The paragraphs after the first line, the reader's zone last."""
     parts = [
-        _pick(table, language).format_map(out)
+        pick(table, language).format_map(out)
         for key, table in EXTRA
         if key in out and out[key] not in ("", "-")
     ]
     if template.startswith("round_added") and "next" not in out:
-        parts.append(_pick(NO_MEETING, language))
-    parts.append(_pick(ZONE, language).format_map(out))
+        parts.append(pick(NO_MEETING, language))
+    parts.append(pick(ZONE, language).format_map(out))
     return "\n\n".join(parts)

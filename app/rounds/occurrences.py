@@ -157,6 +157,18 @@ def _exception_row(
     return exc
 
 
+def _as_it_stands(exc: RoundOccurrenceException) -> dict[str, Any]:
+    """What `round.updated` says of a cancelled or moved occurrence beside its original
+    start: where it starts (null: as scheduled), its own length (null: the series'),
+    whether a reason was given (never the reason: free text), and who changed it."""
+    return {
+        "moved_to": exc.moved_to,
+        "duration_minutes": exc.moved_duration_minutes,
+        "reason_given": bool(exc.reason),
+        "by_id": exc.changed_by_id,
+    }
+
+
 async def cancel_occurrence(
     session: AsyncSession, p: Principal, series: RoundSeries, start: str, reason: str | None
 ) -> dict[str, Any]:
@@ -168,7 +180,13 @@ async def cancel_occurrence(
     exc.updated_at = utcnow()
     series.version += 1
     await flush_unique(session, "This occurrence")
-    await announce(session, series, "occurrence_cancelled", occurrence_start=original)
+    await announce(
+        session,
+        series,
+        "occurrence_cancelled",
+        occurrence_start=original,
+        **_as_it_stands(exc),
+    )
     return _single(series, original, exc)
 
 
@@ -217,5 +235,6 @@ async def move_occurrence(
         occurrence_start=original,
         new_start=new_start,
         was_moved=was_moved,
+        **_as_it_stands(exc),
     )
     return _single(series, original, exc)
