@@ -233,7 +233,7 @@ async def test_a_schedule_change_after_the_round_has_met_carries_on_as_a_new_ser
             await status_says(page, "this is the round from now on")
             assert await page.inner_text("#round-title") == "Skin round"
             day = date.fromisoformat(ten[:10])  # the host's wall time, said in words
-            said = f"{day:%b} {day.day}, {day.year}, 10:00 AM"
+            said = f"{day.day} {day:%b} {day.year}, 10:00"
             facts = await page.inner_text("#round-facts")
             assert said in facts and "(Salta, " in facts and "America/" not in facts, facts
             r = await c.get(f"/api/v1/rounds/{rid}", headers=coord_h)

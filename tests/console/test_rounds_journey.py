@@ -130,7 +130,7 @@ async def test_a_round_from_the_calendar_to_the_quality_charts(app, factory, clo
         assert await coord.input_value("#occurrence") == start_z
         assert await coord.get_attribute("#occurrence-local", "data-start") == start_z
         host_time = await coord.inner_text("#occurrence-host")
-        assert "8:30 AM" in host_time and "(Salta, " in host_time  # hers, in words
+        assert "08:30 at the host" in host_time and "(Salta, " in host_time  # hers, in words
 
         # She invites the specialist and the local clinician.
         for person in (specialist, clinician):

@@ -91,7 +91,7 @@ async def test_a_round_months_ahead_and_attendance_once_it_has_begun(app, factor
         assert options[0] == _z(first) and await coord.input_value("#occurrence") == _z(first)
         assert options[-1] == _z(_first(day + timedelta(weeks=19)))
         assert await coord.get_attribute("#occurrence-local", "data-start") == _z(first)
-        assert "9:00 AM" in await coord.inner_text("#occurrence-host")
+        assert "09:00 at the host" in await coord.inner_text("#occurrence-host")
         assert await coord.inner_text("#agenda") == "Nothing on the agenda."
         await coord.wait_for_selector(f"#suggested li[data-case-id='{case_id}']")
         # Not begun: nobody can be ticked yet, and the page says why.

@@ -13,16 +13,23 @@ export function t(key, vars) {
   return text;
 }
 
-// Times come as UTC; people read them in their own zone.
-const dateTime = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short' });
-const dateOnly = new Intl.DateTimeFormat(lang, { dateStyle: 'medium' });
-const timeOnly = new Intl.DateTimeFormat(lang, { timeStyle: 'short' });
+// Times come as UTC; people read them in their own zone, written as her browser writes them
+// when it speaks the page's language ("en-GB": 30 Nov 2026, 10:00, not Nov 30, 10:00 AM);
+// a browser in a language the console does not speak keeps the page's.
+const primary = (tag) => String(tag).toLowerCase().split('-')[0];
+const dateLocale = (() => {
+  const own = [...(navigator.languages || []), navigator.language].find((x) => x && primary(x) === primary(lang));
+  try { return own ? Intl.DateTimeFormat.supportedLocalesOf([own])[0] || lang : lang; } catch { return lang; }
+})();
+const dateTime = new Intl.DateTimeFormat(dateLocale, { dateStyle: 'medium', timeStyle: 'short' });
+const dateOnly = new Intl.DateTimeFormat(dateLocale, { dateStyle: 'medium' });
+const timeOnly = new Intl.DateTimeFormat(dateLocale, { timeStyle: 'short' });
 export const fmt = (iso) => (iso ? dateTime.format(new Date(iso)) : '');
 export const fmtDate = (iso) => (iso ? dateOnly.format(new Date(iso)) : '');
 export const fmtTime = (iso) => (iso ? timeOnly.format(new Date(iso)) : '');
 // A wall time as written where it happens ("2026-12-08T09:00", no zone: a round's start at
 // its host), in her language, not moved to her zone.
-const wallTime = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
+const wallTime = new Intl.DateTimeFormat(dateLocale, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
 export const fmtWall = (local) => (local ? wallTime.format(new Date(`${local.slice(0, 16)}:00Z`)) : '');
 // A time zone as a person reads it: its city and its name in her language ("Kolkata, heure
 // de l'Inde", "Salta, hora de Argentina"), not the bare IANA id; what the browser cannot
@@ -45,7 +52,7 @@ export function zoneName(zone) {
 // The time now where someone else is (a facility, a specialist), with the zone's name.
 export function localTime(zone) {
   try {
-    const now = new Intl.DateTimeFormat(lang, { weekday: 'short', hour: 'numeric', minute: '2-digit', timeZone: zone })
+    const now = new Intl.DateTimeFormat(dateLocale, { weekday: 'short', hour: 'numeric', minute: '2-digit', timeZone: zone })
       .format(new Date());
     return `${now} (${zoneName(zone)})`;
   } catch { return zone; } // a zone this browser does not know: the name alone

@@ -1,0 +1,40 @@
+"""Dates are written as her browser writes them when it speaks the console's language: a
+British browser reads "26 Nov 2026, 10:00", not the American "Nov 26, 2026, 10:00 AM"; a
+browser in a language the console does not speak keeps the console's own way."""
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from app.core.clock import utcnow
+from tests.console.support import london_page, seeded_console, sign_in
+
+
+async def test_a_british_browser_reads_british_dates(app, factory):
+    async with seeded_console(app, factory) as (base, b, prog):
+        due = utcnow() + timedelta(hours=72)
+        case = await factory.make_case(
+            prog.org["id"],
+            question="Lesión en el antebrazo: ¿biopsia?",
+            submitted_by_id=prog.people["clinician"]["id"],
+            respond_by=due,
+        )
+        there = due.astimezone(ZoneInfo("Europe/London"))
+        british = f"{there.day} {there:%b} {there.year}, {there:%H:%M}"
+        american = f"{there:%b} {there.day}, {there.year}, {there:%-I:%M %p}"
+
+        _, page = await london_page(b)
+        await sign_in(page, base, prog.email("clinician"), "cases")
+        row = page.locator(f"[data-case-id='{case.id}']")
+        await row.wait_for()
+        said = await row.inner_text()
+        assert f"answer by {british}" in said, said
+
+        # German is not a console language: the page speaks English, written its own way.
+        ctx = await b.new_context(locale="de-DE", timezone_id="Europe/London")
+        await ctx.clock.set_fixed_time(utcnow())
+        other = await ctx.new_page()
+        await sign_in(other, base, prog.email("clinician"), "cases")
+        row = other.locator(f"[data-case-id='{case.id}']")
+        await row.wait_for()
+        said = await row.inner_text()
+        assert f"answer by {american}" in said, said
