@@ -138,9 +138,9 @@ async def test_text_typed_offline_is_not_shown_as_part_of_a_note_signed_without_
         lap = await _open(laptop, base, note_id)
         await lap.wait_for_selector("#note-choice:not([hidden])")
         assert await lap.get_attribute("#save-state", "data-state") == "signed"
-        assert await lap.input_value("#note-recommendations") == (
-            "Rest and leg elevation."  # what was signed
-        )
+        assert await lap.inner_text("#note-document-body") == (
+            "Assessment\nErythema nodosum likely.\nRecommendations\nRest and leg elevation."
+        )  # what was signed, as a document
         assert "NOT part of the signed note" in await lap.inner_text("#note-choice")
         assert "Naproxen 250 mg" in await lap.inner_text("#note-choice-fields")
         # Her text starts an addendum to the signed note.

@@ -11,7 +11,7 @@ function recordText(e) {
       const why = e.reason || e.decline_reason;
       return why ? t('record.reason', { reason: why }) : '';
     }
-    case 'note': return `${label('note_kind', e.kind)} · v${e.version}`;
+    case 'note': return `${label('note_kind', e.kind)} · ${t('note.version', { version: e.version })}`;
     case 'round_recommendation': case 'follow_up':
       return e.recommendation || e.description || '';
     case 'follow_up_outcome': // which follow-up, how it ended, what came of it
@@ -86,6 +86,16 @@ export function record(main, rec) {
       h('strong', { text: label('record', e.type) }), whoOf(e), ' ', recordText(e))));
 }
 
+// Who signed a note and when, in her time: the signer named where the directory lets this
+// viewer see her (the line is said without the name until then).
+function signedBy(n) {
+  const el = h('span', { class: 'muted signed-by', text: t('note.signed_on', { at: fmt(n.at) }) });
+  const id = n.signed_by_id || n.author_id;
+  const named = id && id === session.me?.id ? Promise.resolve(session.me.name) : id ? userName(id) : null;
+  named?.then((who) => { if (who) el.textContent = t('note.signed_by', { who, at: fmt(n.at) }); });
+  return el;
+}
+
 export async function notes(main, kase, rec, { local, mine, me, reload }) {
   const acknowledged = new Set(rec.entries.filter((e) => e.type === 'note_acknowledged').map((e) => e.id));
   const signed = rec.entries.filter((e) => e.type === 'note');
@@ -94,7 +104,7 @@ export async function notes(main, kase, rec, { local, mine, me, reload }) {
     const done = acknowledged.has(n.id);
     return h('article', { class: 'item', data: { noteId: n.id } },
       h('div', { class: 'item-head' }, h('strong', { text: label('note_kind', n.kind) }),
-        h('span', { class: 'muted', text: `${t('note.signed_at')} ${fmt(n.at)}` }),
+        signedBy(n),
         done ? h('span', { class: 'pill', data: { state: 'open' }, text: t('note.acknowledged') }) : null),
       h('dl', { class: 'note-body' }, NOTE_FIELDS.filter((f) => n[f]).flatMap((f) =>
         [h('dt', { text: t(`field.${f}`) }), h('dd', { text: n[f] })])),

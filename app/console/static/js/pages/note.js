@@ -131,6 +131,16 @@ export default async function noteEditor(main, { note_id: id }) {
     line.hidden = false;
   }
 
+  // Signed, the note is a document: its text in blocks (the fields it has), who signed it
+  // and when, in her time; no longer a form.
+  async function signedDocument() {
+    $('#note-document-body', main).replaceChildren(...FIELDS.filter((f) => note[f]).flatMap((f) =>
+      [h('dt', { text: t(`field.${f}`) }), h('dd', { text: note[f] })]));
+    const signer = note.signed_by_id || note.author_id;
+    const who = signer === me.id ? me.name : await userName(signer);
+    $('#note-signed-by', main).textContent = t(who ? 'note.signed_by' : 'note.signed_on', { who, at: fmt(note.signed_at) });
+  }
+
   async function load() {
     await read();
     title();
@@ -152,14 +162,16 @@ export default async function noteEditor(main, { note_id: id }) {
     $('#note-status', main).replaceWith(Object.assign(pill('note_status', note.status), { id: 'note-status' }));
     $('#back-to-case', main).href = `/cases/${note.case_id}`;
     for (const el of form.elements) el.disabled = signed;
+    form.hidden = signed;
+    $('#note-document', main).hidden = !signed;
+    if (signed) await signedDocument();
     $('#note-sign', main).hidden = signed;
     const ack = signed && !note.acknowledged_at && me.role === 'clinician';
     $('#note-ack', main).hidden = !ack;
     $('#note-addendum', main).hidden = !(signed && me.role === 'specialist' && note.kind !== 'addendum');
     $('#note-after', main).hidden = !ack && $('#note-addendum', main).hidden;
     if (signed) {
-      const acked = note.acknowledged_at ? ` · ${t('note.acknowledged')} ${fmt(note.acknowledged_at)}` : '';
-      state('signed', `${t('note.signed_at')} ${fmt(note.signed_at)}${acked}`);
+      state('signed', note.acknowledged_at ? `${t('note.acknowledged')} ${fmt(note.acknowledged_at)}` : t('note.state_signed'));
     } else if (!choosing) state('idle');
     await versions();
   }
@@ -167,7 +179,7 @@ export default async function noteEditor(main, { note_id: id }) {
   async function versions() {
     const items = await all(`/notes/${id}/versions`);
     $('#version-list', main).replaceChildren(...items.reverse().map((v) =>
-      h('li', { text: `v${v.version} · ${fmt(v.created_at)} · ${label('note_status', v.status)}` })));
+      h('li', { text: `${t('note.version_head', { version: v.version })} · ${fmt(v.created_at)} · ${label('note_status', v.status)}` })));
   }
 
   async function save() {
