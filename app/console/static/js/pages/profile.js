@@ -1,10 +1,22 @@
-import { $, ApiError, api, factRows, languageNames, say, t, tz, lang } from '../core.js';
+import { $, ApiError, api, factRows, languageNames, say, t, lang, zoneName } from '../core.js';
+
+// The zone her notifications use (quiet hours, times in messages), by its name, and where it
+// comes from: her own choice, her specialist profile, her facility, or none yet (UTC). Not
+// this browser's zone: the footer names that one, the zone the pages' times are shown in.
+async function notificationZone() {
+  try {
+    const p = await api('/me/notification-preferences');
+    return `${zoneName(p.timezone)} (${t(`profile.zone_${p.timezone_source}`)})`;
+  } catch {
+    return t('profile.zone_unread');
+  }
+}
 
 export default async function profile(main) {
-  const me = await api('/me');
+  const [me, zone] = await Promise.all([api('/me'), notificationZone()]);
   const facts = [
     [t('field.name'), me.name], [t('field.email'), me.email], [t('field.role'), t(`role.${me.role}`)],
-    [t('app.timezone'), tz], [t('app.language'), languageNames([lang])],
+    [t('profile.zone'), zone], [t('app.language'), languageNames([lang])],
   ];
   if (me.organization_id) {
     const org = await api(`/organizations/${me.organization_id}`).catch(() => null);
