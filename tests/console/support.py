@@ -299,6 +299,37 @@ async def london_page(b: Any, at: datetime | None = None, **options: Any) -> tup
     return ctx, await ctx.new_page()
 
 
+LANDS_ON = {"clinician": "cases", "specialist": "inbox", "coordinator": "queue", "admin": "users"}
+LOCALES = {"es": "es-AR", "fr": "fr-FR", "en": "en-GB"}
+
+
+async def clinician_case_page(
+    b: Any,
+    base: str,
+    prog: Programme,
+    case_id: str,
+    *,
+    lang: str,
+    who: str = "clinician",
+    phone: bool = False,
+) -> tuple[Any, Any]:
+    """A browser context whose console speaks `lang` (es, fr, en; the browser's locale that
+    language's), its clock pinned to the tests' own, `who` (the clinician unless told)
+    signed in there and the case's page open and ready; `phone`: a 360 px screen.
+    (context, page)."""
+    from app.core.clock import utcnow
+
+    screen = {"viewport": {"width": 360, "height": 740}} if phone else {}
+    ctx = await b.new_context(locale=LOCALES[lang], **screen)
+    await ctx.clock.set_fixed_time(utcnow())
+    page = await ctx.new_page()
+    await page.goto(f"{base}/lang/{lang}?next=/signin")
+    await sign_in(page, base, prog.email(who), LANDS_ON[who])
+    await page.goto(f"{base}/cases/{case_id}")
+    await ready(page, "case")
+    return ctx, page
+
+
 async def status_says(page: Any, *words: str) -> str:
     """The status line once it says all of `words`."""
     await page.wait_for_function(

@@ -7,7 +7,7 @@ from datetime import timedelta
 import httpx
 
 from app.core.clock import utcnow
-from tests.console.support import bearers, png, ready, seeded_console, sign_in, status_says
+from tests.console.support import bearers, clinician_case_page, png, seeded_console, status_says
 
 
 async def test_attach_without_a_file_is_said_and_each_success_confirmed(app, factory):
@@ -21,13 +21,7 @@ async def test_attach_without_a_file_is_said_and_each_success_confirmed(app, fac
             submitted_by_id=prog.people["clinician"]["id"],
             assigned_specialist_id=prog.people["specialist"]["id"],
         )
-        ctx = await b.new_context(locale="es-AR", viewport={"width": 360, "height": 740})
-        await ctx.clock.set_fixed_time(utcnow())
-        page = await ctx.new_page()
-        await page.goto(f"{base}/lang/es?next=/signin")
-        await sign_in(page, base, prog.email("clinician"), "cases")
-        await page.goto(f"{base}/cases/{case.id}")
-        await ready(page, "case")
+        ctx, page = await clinician_case_page(b, base, prog, case.id, lang="es", phone=True)
 
         await page.click("#attach-form button[type=submit]")
         beside = page.locator("#attach-form .field-problem")

@@ -9,7 +9,7 @@ from datetime import timedelta
 import httpx
 
 from app.core.clock import utcnow
-from tests.console.support import bearers, ready, seeded_console, sign_in
+from tests.console.support import bearers, clinician_case_page, seeded_console
 
 
 async def test_each_candidate_is_described_in_her_words(app, factory):
@@ -68,13 +68,7 @@ async def test_each_candidate_is_described_in_her_words(app, factory):
             hours = round(them["next_window_in_minutes"] / 60)
             assert 19 <= hours <= 20, them
 
-        ctx = await b.new_context(locale="fr-FR")
-        await ctx.clock.set_fixed_time(utcnow())
-        page = await ctx.new_page()
-        await page.goto(f"{base}/lang/fr?next=/signin")
-        await sign_in(page, base, prog.email("coordinator"), "queue")
-        await page.goto(f"{base}/cases/{case_id}")
-        await ready(page, "case")
+        ctx, page = await clinician_case_page(b, base, prog, case_id, lang="fr", who="coordinator")
         row = page.locator("#candidate-table tbody tr", has_text="Dr Ana Ruiz")
         await row.wait_for()
         text = await row.inner_text()

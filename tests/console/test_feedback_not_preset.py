@@ -5,7 +5,7 @@ her language, and nothing is sent; chosen, it is sent."""
 import httpx
 
 from app.core.clock import utcnow
-from tests.console.support import bearers, ready, seeded_console, sign_in, status_says
+from tests.console.support import bearers, clinician_case_page, seeded_console, status_says
 
 
 async def test_usefulness_is_hers_to_choose(app, factory):
@@ -18,13 +18,7 @@ async def test_usefulness_is_hers_to_choose(app, factory):
             submitted_by_id=prog.people["clinician"]["id"],
             assigned_specialist_id=prog.people["specialist"]["id"],
         )
-        ctx = await b.new_context(locale="es-AR", viewport={"width": 360, "height": 740})
-        await ctx.clock.set_fixed_time(utcnow())
-        page = await ctx.new_page()
-        await page.goto(f"{base}/lang/es?next=/signin")
-        await sign_in(page, base, prog.email("clinician"), "cases")
-        await page.goto(f"{base}/cases/{case.id}")
-        await ready(page, "case")
+        ctx, page = await clinician_case_page(b, base, prog, case.id, lang="es", phone=True)
         assert await page.input_value("#fb-usefulness") == ""
 
         await page.fill("#fb-comment", "Muy claro.")

@@ -7,7 +7,13 @@ from datetime import timedelta
 import httpx
 
 from app.core.clock import utcnow
-from tests.console.support import bearers, ready, seeded_console, settled, sign_in, status_says
+from tests.console.support import (
+    bearers,
+    clinician_case_page,
+    seeded_console,
+    settled,
+    status_says,
+)
 
 
 async def test_missed_asks_first_and_says_it_is_recorded(app, factory):
@@ -33,13 +39,7 @@ async def test_missed_asks_first_and_says_it_is_recorded(app, factory):
             )
             r.raise_for_status()
 
-        ctx = await b.new_context(locale="es-AR", viewport={"width": 360, "height": 740})
-        await ctx.clock.set_fixed_time(utcnow())
-        page = await ctx.new_page()
-        await page.goto(f"{base}/lang/es?next=/signin")
-        await sign_in(page, base, prog.email("clinician"), "cases")
-        await page.goto(f"{base}/cases/{case.id}")
-        await ready(page, "case")
+        ctx, page = await clinician_case_page(b, base, prog, case.id, lang="es", phone=True)
         item = page.locator("#followup-list li", has_text="Medir la úlcera")
         await item.wait_for()
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import httpx
 
 from app.core.clock import utcnow
-from tests.console.support import bearers, ready, seeded_console, sign_in
+from tests.console.support import bearers, clinician_case_page, seeded_console
 
 
 async def test_a_past_date_is_refused_and_a_mistaken_follow_up_cancelled(app, factory):
@@ -21,13 +21,7 @@ async def test_a_past_date_is_refused_and_a_mistaken_follow_up_cancelled(app, fa
             submitted_by_id=prog.people["clinician"]["id"],
             assigned_specialist_id=prog.people["specialist"]["id"],
         )
-        ctx = await b.new_context(locale="es-AR")
-        await ctx.clock.set_fixed_time(utcnow())
-        page = await ctx.new_page()
-        await page.goto(f"{base}/lang/es?next=/signin")
-        await sign_in(page, base, prog.email("clinician"), "cases")
-        await page.goto(f"{base}/cases/{case.id}")
-        await ready(page, "case")
+        ctx, page = await clinician_case_page(b, base, prog, case.id, lang="es")
 
         # Five days ago (the wrong month picked, say): refused beside the date, in Spanish.
         past = (utcnow() - timedelta(days=5)).strftime("%Y-%m-%dT09:00")

@@ -160,8 +160,18 @@ async def test_a_case_from_intake_to_the_quality_charts(app, database_url):
             await ready(spec, "note")
             await spec.fill("#note-assessment", "Tinea corporis, extensive.")
             await spec.wait_for_selector("#save-state[data-state=saved]", timeout=15000)
+            first_save = await spec.inner_text("#save-state")
             await spec.fill("#note-recommendations", "Terbinafine 1% cream twice daily, 2 weeks.")
-            await spec.wait_for_selector("#save-state[data-state=saved]", timeout=15000)
+            # Saved again: the state said "saved" already, so wait for this save's own line
+            # (a later version), not for the one before it.
+            await spec.wait_for_function(
+                """(was) => {
+                    const s = document.getElementById('save-state');
+                    return s.dataset.state === 'saved' && s.textContent !== was;
+                }""",
+                arg=first_save,
+                timeout=15000,
+            )
             # Three versions at least: the empty draft and one per pause in typing.
             await spec.locator("#version-list li").nth(2).wait_for(timeout=10000)
             await spec.click("#note-sign")

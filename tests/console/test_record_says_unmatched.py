@@ -5,13 +5,11 @@ and when."""
 
 import httpx
 
-from app.core.clock import utcnow
 from tests.console.support import (
     bearers,
+    clinician_case_page,
     pending_offer,
-    ready,
     seeded_console,
-    sign_in,
     submit_case,
 )
 
@@ -31,13 +29,7 @@ async def test_the_history_says_it_became_unmatched(app, factory):
             r = await c.get(f"/api/v1/cases/{case_id}", headers=h["coordinator"])
             assert r.json()["status"] == "unmatched"
 
-        ctx = await b.new_context(locale="fr-FR")
-        await ctx.clock.set_fixed_time(utcnow())
-        page = await ctx.new_page()
-        await page.goto(f"{base}/lang/fr?next=/signin")
-        await sign_in(page, base, prog.email("coordinator"), "queue")
-        await page.goto(f"{base}/cases/{case_id}")
-        await ready(page, "case")
+        ctx, page = await clinician_case_page(b, base, prog, case_id, lang="fr", who="coordinator")
         declined = page.locator("#record-list li[data-type=offer_declined]")
         await declined.filter(has_text="Dr Ana Ruiz").wait_for()
         said = await declined.inner_text()
