@@ -41,15 +41,23 @@ def _at(iso: str, zone: ZoneInfo) -> datetime:
 
 
 def _en(iso: str) -> list[str]:
-    """What an English reader in London must read of the instant: weekday, day, time."""
+    """What an English reader in London must read of the instant: weekday, day, time, as her
+    browser (en-GB) writes a time: "21:00"."""
     d = _at(iso, LONDON)
-    return [EN_DAYS[d.weekday()], str(d.day), f"{(d.hour % 12) or 12}:{d.minute:02d}"]
+    return [EN_DAYS[d.weekday()], str(d.day), f"{d.hour:02d}:{d.minute:02d}"]
 
 
 def _es(iso: str) -> list[str]:
-    """What a Spanish reader in Salta must read of the instant: weekday, day, time."""
+    """What a Spanish reader in Salta must read of the instant: weekday, day, time, as her
+    browser (es-AR) writes a time: "6:00 p. m."."""
     d = _at(iso, SALTA)
-    return [ES_DAYS[d.weekday()], str(d.day), f"{d.hour:02d}:{d.minute:02d}"]
+    hour = f"{d.hour % 12 or 12}:{d.minute:02d}"
+    return [ES_DAYS[d.weekday()], str(d.day), f"{hour} {'p. m.' if d.hour >= 12 else 'a. m.'}"]
+
+
+def _spaced(text: str) -> str:
+    """Intl's narrow and no-break spaces as plain ones."""
+    return text.replace("\u202f", " ").replace("\xa0", " ")
 
 
 async def test_a_moved_occurrence_says_when_it_was_and_why(app, factory):
@@ -107,7 +115,7 @@ async def test_a_moved_occurrence_says_when_it_was_and_why(app, factory):
         await ready(page, "rounds")
         item = page.locator(f"#upcoming li[data-round-id='{rid}']").nth(1)
         await item.wait_for()
-        said = await item.inner_text()
+        said = _spaced(await item.inner_text())
         assert "movida del" in said, said
         for part in _es(second["original_start"]):
             assert part in said.split("movida del", 1)[1], (part, said)
@@ -116,7 +124,7 @@ async def test_a_moved_occurrence_says_when_it_was_and_why(app, factory):
         assert await page.input_value("#occurrence") == second["original_start"]
         notice = page.locator("#occurrence-moved")
         await notice.wait_for()
-        said = await notice.inner_text()
+        said = _spaced(await notice.inner_text())
         assert "sesión clínica" in said and said.endswith(REASON), said
         for part in _es(second["original_start"]):
             assert part in said, (part, said)

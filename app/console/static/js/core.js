@@ -17,7 +17,7 @@ export function t(key, vars) {
 // when it speaks the page's language ("en-GB": 30 Nov 2026, 10:00, not Nov 30, 10:00 AM);
 // a browser in a language the console does not speak keeps the page's.
 const primary = (tag) => String(tag).toLowerCase().split('-')[0];
-const dateLocale = (() => {
+export const dateLocale = (() => {
   const own = [...(navigator.languages || []), navigator.language].find((x) => x && primary(x) === primary(lang));
   try { return own ? Intl.DateTimeFormat.supportedLocalesOf([own])[0] || lang : lang; } catch { return lang; }
 })();

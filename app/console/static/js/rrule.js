@@ -1,14 +1,14 @@
 // A round's repetition in words (RFC 5545 RRULE), for the people who attend it: every day
 // or every N days, weekly on some days, monthly on a day or on the nth weekday, yearly,
 // with a count or an end date. A rule outside these is shown as written.
-import { lang, t } from './core.js';
+import { dateLocale, lang, t } from './core.js';
 
 const WEEKDAYS = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'];
 const KNOWN = new Set(['FREQ', 'INTERVAL', 'BYDAY', 'BYMONTHDAY', 'COUNT', 'UNTIL', 'WKST']);
 const NTH = { 1: 'rrule.nth_1', 2: 'rrule.nth_2', 3: 'rrule.nth_3', 4: 'rrule.nth_4', '-1': 'rrule.nth_last' };
 
 // The weekday's name in the page's language (2024-01-01 was a Monday).
-const dayName = (code) => new Intl.DateTimeFormat(lang, { weekday: 'long', timeZone: 'UTC' })
+const dayName = (code) => new Intl.DateTimeFormat(dateLocale, { weekday: 'long', timeZone: 'UTC' })
   .format(new Date(Date.UTC(2024, 0, 1 + WEEKDAYS.indexOf(code))));
 
 function repeats(p) {
@@ -90,7 +90,7 @@ export function describeRule(rrule, zone = 'UTC') {
       // A UTC time (as the server stores it) is an instant: its day is the one in the
       // round's zone. A date alone, or a wall time, is the day written.
       const where = u[7] === 'Z' ? zone : 'UTC';
-      date = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeZone: where }).format(end);
+      date = new Intl.DateTimeFormat(dateLocale, { dateStyle: 'medium', timeZone: where }).format(end);
     } catch {
       return rrule; // a zone this browser does not know
     }

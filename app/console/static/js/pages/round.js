@@ -13,7 +13,7 @@
 // A change from now on is offered from the next occurrence as scheduled (moved or cancelled:
 // the API carries those over to it); starting later would leave it in neither series.
 // "Now" is the server's: the occurrences come from its clock (a browser's may be wrong).
-import { $, COLON, ApiError, all, api, busy, factRows, fillForm, fmt, fmtTime, fmtWall, formData, h, label, lang, navigate, say, session, showProblem, t, userName, zoneChoices, zoneName } from '../core.js';
+import { $, COLON, ApiError, all, api, busy, factRows, fillForm, fmt, fmtTime, fmtWall, formData, h, label, dateLocale, navigate, say, session, showProblem, t, userName, zoneChoices, zoneName } from '../core.js';
 import { describeRule } from '../rrule.js';
 import { rulePicker } from '../rule_picker.js';
 
@@ -25,8 +25,8 @@ const iso = (ms) => encodeURIComponent(new Date(ms).toISOString());
 // When a moved occurrence was to be, in the viewer's time: its weekday first ("Wed 30 Dec,
 // 18:00"), since a move is mostly to a nearby day; the year only when it is not the year
 // it was moved to.
-const shortWhen = new Intl.DateTimeFormat(lang, { weekday: 'short', day: 'numeric', month: 'short', hour: 'numeric', minute: '2-digit' });
-const longWhen = new Intl.DateTimeFormat(lang, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: 'numeric', minute: '2-digit' });
+const shortWhen = new Intl.DateTimeFormat(dateLocale, { weekday: 'short', day: 'numeric', month: 'short', hour: 'numeric', minute: '2-digit' });
+const longWhen = new Intl.DateTimeFormat(dateLocale, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: 'numeric', minute: '2-digit' });
 export function movedFrom(o) {
   const was = new Date(o.original_start);
   return (was.getFullYear() === new Date(o.start).getFullYear() ? shortWhen : longWhen).format(was);

@@ -4,13 +4,13 @@
 // (credentials are checked elsewhere, then marked here). Two requests per view: the
 // directory (with `next_window_start`, computed by the server) and who is on duty; the
 // filters work on what was read.
-import { $, ApiError, all, api, busy, fmt, h, labelCells, label, lang, languageName, languageNames, say, t, zoneName } from '../core.js';
+import { $, ApiError, all, api, busy, fmt, h, labelCells, label, lang, dateLocale, languageName, languageNames, say, t, zoneName } from '../core.js';
 
 const MINUTE = 60000;
 const WEEK = 7 * 24 * 60 * MINUTE;
-const whenFmt = new Intl.DateTimeFormat(lang, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
-const dayFmt = new Intl.DateTimeFormat(lang, { weekday: 'short' });
-const clockFmt = new Intl.DateTimeFormat(lang, { hour: '2-digit', minute: '2-digit' });
+const whenFmt = new Intl.DateTimeFormat(dateLocale, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+const dayFmt = new Intl.DateTimeFormat(dateLocale, { weekday: 'short' });
+const clockFmt = new Intl.DateTimeFormat(dateLocale, { hour: '2-digit', minute: '2-digit' });
 
 // Formatters per zone, made once: the wall clock there, a day and a time there.
 const zoneFormats = new Map();
@@ -19,9 +19,9 @@ function inZone(zone) {
     try {
       zoneFormats.set(zone, {
         parts: new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric' }),
-        now: new Intl.DateTimeFormat(lang, { timeZone: zone, weekday: 'short', hour: '2-digit', minute: '2-digit' }),
-        day: new Intl.DateTimeFormat(lang, { timeZone: zone, day: 'numeric', month: 'short' }),
-        dayYear: new Intl.DateTimeFormat(lang, { timeZone: zone, day: 'numeric', month: 'short', year: 'numeric' }),
+        now: new Intl.DateTimeFormat(dateLocale, { timeZone: zone, weekday: 'short', hour: '2-digit', minute: '2-digit' }),
+        day: new Intl.DateTimeFormat(dateLocale, { timeZone: zone, day: 'numeric', month: 'short' }),
+        dayYear: new Intl.DateTimeFormat(dateLocale, { timeZone: zone, day: 'numeric', month: 'short', year: 'numeric' }),
       });
     } catch { zoneFormats.set(zone, null); } // a zone this browser does not know
   }
