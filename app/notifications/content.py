@@ -83,6 +83,11 @@ SUBJECT: dict[str, dict[str, str]] = {
         "es": "Se firmó una nota de consulta ({specialty})",
         "fr": "Une note d'avis a été signée ({specialty})",
     },
+    "case_added": {
+        "en": "You were added to a case: {specialty}, {urgency} ({country})",
+        "es": "Se le añadió a una consulta: {specialty}, {urgency} ({country})",
+        "fr": "Vous avez été ajouté(e) à une demande d'avis : {specialty}, {urgency} ({country})",
+    },
     "followup_due": {
         "en": "A follow-up is due",
         "es": "Hay un seguimiento pendiente",
@@ -153,6 +158,16 @@ LINE: dict[str, dict[str, str]] = {
         "en": "The specialist signed a consult note. Please read and acknowledge it.",
         "es": "El especialista firmó una nota de consulta. Léala y confirme su lectura.",
         "fr": "Le spécialiste a signé une note d'avis. Merci de la lire et d'en accuser réception.",
+    },
+    "case_added": {
+        "en": "You were added as {role} to {a_case} in {specialty} from a facility "
+        "({country}); its deadline is {deadline}. Open it to read the case and join its "
+        "conversation.",
+        "es": "Se le añadió como {role} a {a_case} de {specialty} de un centro ({country}); "
+        "vence el {deadline}. Ábrala para leer el caso y unirse a la conversación.",
+        "fr": "Vous avez été ajouté(e) comme {role} à {a_case} en {specialty} d'un centre "
+        "({country}) ; échéance {deadline}. Ouvrez-la pour lire le cas et rejoindre "
+        "l'échange.",
     },
     "followup_due": {
         "en": "A follow-up assigned to you is due ({deadline}).",
@@ -343,6 +358,8 @@ def render(template: str, data: dict[str, Any], link: str, language: str, zone: 
     f = facts(data, zone, language)
     if kind in round_texts.ROUND_KINDS:
         round_texts.prepare(f, language)
+    if template == "case_added" and "role" in f:
+        f["role"] = _role_in_sentence(str(f["role"]), language)
     line = pick(LINE[template], language).format_map(f)
     extra = pick(STAGE[f["stage"]], language) if f.get("stage") in STAGE else ""
     if template == AccountMail.invitation:

@@ -97,6 +97,26 @@ async def case_unmatched(session: AsyncSession, event: OutboxEvent) -> None:
         )
 
 
+@listen("case.participant_added")
+async def case_added(session: AsyncSession, event: OutboxEvent) -> None:
+    """The one added (an interpreter, a second specialist) is told, not the one who added."""
+    p = event.payload
+    if not _has(p, "case_id", "user_id", "role") or p["user_id"] == p.get("actor_id"):
+        return
+    case, facts = await case_facts(session, p["case_id"])
+    if case is None:
+        return
+    await notify(
+        session,
+        p["user_id"],
+        Kind.case_added,
+        data={**facts, "role": p["role"]},
+        link=link(f"/cases/{case.id}"),
+        case_id=case.id,
+        urgent=case.urgency == Urgency.emergency,
+    )
+
+
 @listen("case.overdue")
 async def case_overdue(session: AsyncSession, event: OutboxEvent) -> None:
     case, facts = await case_facts(session, event.resource_id)

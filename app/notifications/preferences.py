@@ -24,7 +24,8 @@ LANGUAGES = ("en", "es", "fr")  # the languages the messages are written in
 
 # Who can receive each kind (docs/notifications.md, "What is sent, to whom"): a person's
 # preferences list, and keep, only her role's kinds. Offers go to specialists; unmatched and
-# overdue cases to coordinators; a signed note to the referring clinician; a round's news
+# overdue cases to coordinators; a signed note to the referring clinician; being added to a
+# case to the interpreters and second specialists a case's people add; a round's news
 # (`round_*`: reminders, changes, being added) to its participants (specialists,
 # interpreters, the host's clinicians); gathered messages to a case's people; a follow-up
 # to whoever owns it (anyone who sees the case in full); the digest to everyone.
@@ -33,8 +34,8 @@ _EVERYONE = {Kind.followup_due, Kind.followup_overdue, Kind.digest}
 _CASE_PEOPLE = _EVERYONE | _ROUNDS | {Kind.messages}
 KINDS_FOR: dict[Role, frozenset[Kind]] = {
     Role.clinician: frozenset(_CASE_PEOPLE | {Kind.note_signed}),
-    Role.specialist: frozenset(_CASE_PEOPLE | {Kind.offer, Kind.offer_expiring}),
-    Role.interpreter: frozenset(_CASE_PEOPLE),
+    Role.specialist: frozenset(_CASE_PEOPLE | {Kind.offer, Kind.offer_expiring, Kind.case_added}),
+    Role.interpreter: frozenset(_CASE_PEOPLE | {Kind.case_added}),
     Role.coordinator: frozenset(_EVERYONE | {Kind.case_unmatched, Kind.case_overdue}),
     Role.admin: frozenset(_EVERYONE),
 }

@@ -31,13 +31,15 @@ EXPECTED = {
     Role.specialist: {
         "offer",
         "offer_expiring",
+        "case_added",
         "followup_due",
         "followup_overdue",
         "messages",
         "digest",
     }
     | ROUND,
-    Role.interpreter: {"followup_due", "followup_overdue", "messages", "digest"} | ROUND,
+    Role.interpreter: {"case_added", "followup_due", "followup_overdue", "messages", "digest"}
+    | ROUND,
     Role.coordinator: {
         "case_unmatched",
         "case_overdue",
