@@ -38,6 +38,7 @@ from app.core.security import (
     verify_password,
 )
 from app.events import service as events
+from app.events.kinds import USER_DEACTIVATED
 from app.events.models import SESSION_ENDED
 from app.organizations.models import Organization
 
@@ -392,16 +393,38 @@ async def update_user(
     for k in ("name", "organization_id", "role"):
         if k in data and data[k] is not None:
             setattr(user, k, data[k].value if isinstance(data[k], Role) else data[k])
+    deactivated = data.get("active") is False and user.active
     if data.get("active") is not None and data["active"] != user.active:
         user.active = data["active"]
         if not user.active:
             await end_sessions(session, user)
     user.updated_at = utcnow()
     await session.flush()
+    if deactivated:
+        await _deactivated(session, actor, user)
     await audit.append(
         session, actor, "user.update", "user", user.id, detail=",".join(sorted(data))
     )
     return user
+
+
+async def _deactivated(session: AsyncSession, actor: Principal, user: User) -> None:
+    """Tell the domains that hold work of hers, in this transaction (matching gives back the
+    cases a specialist had not answered and withdraws her offers): an internal event, so
+    auth imports none of them. Reactivating her gives nothing back."""
+    await events.emit(
+        session,
+        USER_DEACTIVATED,
+        "user",
+        user.id,
+        payload={
+            "user_id": user.id,
+            "role": user.role,
+            "actor_id": actor.id,
+            "actor_kind": actor.kind.value,
+            "actor_role": actor.role.value,
+        },
+    )
 
 
 async def set_password(

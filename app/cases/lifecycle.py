@@ -15,10 +15,19 @@ TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
     S.offered: frozenset({S.offered, S.assigned, S.unmatched, S.cancelled}),
     # A coordinator can re-offer an unmatched case once someone new is available.
     S.unmatched: frozenset({S.offered, S.assigned, S.cancelled}),
-    S.assigned: frozenset({S.answered, S.cancelled}),
+    # Back to unmatched only when its specialist can no longer answer it (ONLY_BECAUSE below).
+    S.assigned: frozenset({S.answered, S.cancelled, S.unmatched}),
     S.answered: frozenset({S.closed}),
     S.closed: frozenset(),
     S.cancelled: frozenset(),
+}
+
+# Transitions allowed only for one of these reasons (`because`), never at anyone's wish: a
+# case is taken back from its specialist only when an admin deactivated her before she
+# answered (app/matching/departures.py); it then waits for a coordinator as any unmatched one.
+SPECIALIST_DEACTIVATED = "specialist_deactivated"
+ONLY_BECAUSE: dict[tuple[CaseStatus, CaseStatus], frozenset[str]] = {
+    (S.assigned, S.unmatched): frozenset({SPECIALIST_DEACTIVATED}),
 }
 
 # Events partners and the live hub hear of (see the contract's event names).
@@ -34,8 +43,12 @@ EVENT_FOR: dict[CaseStatus, str] = {
 OPEN_STATUSES = (S.submitted, S.offered, S.assigned, S.answered, S.unmatched)
 
 
-def can_transition(current: str, to: CaseStatus) -> bool:
-    return to in TRANSITIONS[CaseStatus(current)]
+def can_transition(current: str, to: CaseStatus, because: str | None = None) -> bool:
+    now = CaseStatus(current)
+    if to not in TRANSITIONS[now]:
+        return False
+    reasons = ONLY_BECAUSE.get((now, to))
+    return reasons is None or because in reasons
 
 
 def audience(case: Case) -> list[str]:
@@ -45,10 +58,18 @@ def audience(case: Case) -> list[str]:
 
 
 async def transition(
-    session: AsyncSession, case: Case, to: CaseStatus, actor_id: str | None = None, **payload: Any
+    session: AsyncSession,
+    case: Case,
+    to: CaseStatus,
+    actor_id: str | None = None,
+    *,
+    because: str | None = None,
+    **payload: Any,
 ) -> None:
-    """Move the case, stamp the time, and write the event in the same transaction."""
-    if not can_transition(case.status, to):
+    """Move the case, stamp the time, and write the event in the same transaction.
+    `because` names why, for the transitions that need a reason (ONLY_BECAUSE); it is kept
+    in the event's payload as `reason`."""
+    if not can_transition(case.status, to, because):
         raise InvalidTransition(
             f"A case that is {case.status} cannot become {to.value}.",
             current_status=case.status,
@@ -67,6 +88,8 @@ async def transition(
     }.get(to)
     if stamp:
         setattr(case, stamp, now)
+    if because is not None:
+        payload["reason"] = because
     await emit(
         session,
         EVENT_FOR[to],

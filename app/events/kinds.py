@@ -87,3 +87,10 @@ CATALOG: dict[EventKind, tuple[str, tuple[str, ...]]] = {
 }
 
 WEBHOOK_EVENTS: tuple[str, ...] = tuple(k.value for k in EventKind)
+
+# Internal kinds: written to the outbox for the domains that listen in the same transaction
+# (app/events/service.py), never an EventKind, so no partner can subscribe to them; kept off
+# the changes feed and the inbox by app/events/models.py INTERNAL_EVENTS, as session.ended.
+# An admin deactivated a user (resource "user"): matching takes back the cases a specialist
+# held and her pending offers (app/matching/departures.py); auth never imports matching.
+USER_DEACTIVATED = "user.deactivated"

@@ -8,12 +8,13 @@ from sqlmodel import Field, SQLModel, col
 
 from app.core.clock import utcnow
 from app.core.db import json_field, ts_field
+from app.events.kinds import USER_DEACTIVATED
 
 # A subject's tokens were revoked (one token, or all a user's on deactivation or a new
 # password). No one else's business, so it reaches no feed or webhook; the live hub hears
 # it and has that subject's open sockets check their token before their next frame.
 SESSION_ENDED = "session.ended"
-INTERNAL_EVENTS = frozenset({SESSION_ENDED})
+INTERNAL_EVENTS = frozenset({SESSION_ENDED, USER_DEACTIVATED})
 
 
 class OutboxEvent(SQLModel, table=True):

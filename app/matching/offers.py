@@ -198,7 +198,7 @@ def _not_to_offer(so_far: list[tuple[str, str]], *, chosen: bool) -> set[str]:
     return {sid for sid, status in latest.items() if status != OfferStatus.expired.value}
 
 
-async def _pending_count(session: AsyncSession, case_id: str) -> int:
+async def pending_count(session: AsyncSession, case_id: str) -> int:
     return int(
         await session.scalar(
             select(func.count())
@@ -271,8 +271,19 @@ async def _create(
     return offers
 
 
-async def _notify_unmatched(session: AsyncSession, case_row: Case, actor_id: str | None) -> None:
-    await lifecycle.transition(session, case_row, CaseStatus.unmatched, actor_id)
+async def notify_unmatched(
+    session: AsyncSession,
+    case_row: Case,
+    actor_id: str | None,
+    *,
+    because: str | None = None,
+    **payload: Any,
+) -> None:
+    """The case becomes unmatched and every active coordinator is told (`because`: why,
+    when it is not that nobody was left to offer it to)."""
+    await lifecycle.transition(
+        session, case_row, CaseStatus.unmatched, actor_id, because=because, **payload
+    )
     coordinators = list(
         (
             await session.scalars(
@@ -294,6 +305,7 @@ async def _notify_unmatched(session: AsyncSession, case_row: Case, actor_id: str
             "urgency": case_row.urgency,
             "organization_id": case_row.organization_id,
             "respond_by": case_row.respond_by.isoformat(),
+            **({"reason": because} if because else {}),
         },
     )
 
@@ -315,9 +327,9 @@ async def offer_next(
     if (
         not offers
         and case_row.status != CaseStatus.unmatched.value
-        and await _pending_count(session, case_row.id) == 0
+        and await pending_count(session, case_row.id) == 0
     ):
-        await _notify_unmatched(session, case_row, actor.id if actor else None)
+        await notify_unmatched(session, case_row, actor.id if actor else None)
     return offers
 
 

@@ -30,13 +30,42 @@ LEGAL = {
     (S.assigned, S.cancelled),
     (S.answered, S.closed),
 }
+# Allowed only for a reason: an assigned case goes back to be matched only when its
+# specialist was deactivated before answering (tests/matching/test_specialist_deactivated.py).
+ONLY_BECAUSE = {(S.assigned, S.unmatched): lifecycle.SPECIALIST_DEACTIVATED}
 PAIRS = list(itertools.product(list(S), [s for s in S if s != S.submitted]))
 
 
 def test_the_table_is_exactly_the_contract():
     allowed = {(a, b) for a, bs in lifecycle.TRANSITIONS.items() for b in bs}
-    assert allowed == LEGAL
+    assert allowed == LEGAL | set(ONLY_BECAUSE)
+    assert set(lifecycle.ONLY_BECAUSE) == set(ONLY_BECAUSE)
     assert all(not lifecycle.can_transition(s, S.submitted) for s in S)
+    for (a, b), reason in ONLY_BECAUSE.items():
+        assert not lifecycle.can_transition(a, b)
+        assert not lifecycle.can_transition(a, b, "the coordinator would rather")
+        assert lifecycle.can_transition(a, b, reason)
+
+
+async def test_an_assigned_case_becomes_unmatched_only_for_its_reason(factory):
+    org = await factory.make_org()
+    spec = await factory.make_user(Role.specialist)
+    case = await factory.make_case(org.id, assigned_specialist_id=spec.id)
+    async with sessionmaker()() as s:
+        loaded = await s.get(Case, case.id)
+        for because in (None, "reassigned by hand"):
+            with pytest.raises(InvalidTransition):
+                await lifecycle.transition(s, loaded, S.unmatched, "usr_test", because=because)
+        assert loaded.status == S.assigned
+        reason = lifecycle.SPECIALIST_DEACTIVATED
+        await lifecycle.transition(s, loaded, S.unmatched, "usr_test", because=reason)
+        await s.commit()
+    events = await rows(
+        select(OutboxEvent.type, OutboxEvent.payload).where(OutboxEvent.resource_id == case.id)
+    )
+    assert [(e.type, e.payload["reason"], e.payload["previous_status"]) for e in events] == [
+        ("case.unmatched", lifecycle.SPECIALIST_DEACTIVATED, "assigned")
+    ]
 
 
 @pytest.mark.parametrize("current,to", PAIRS, ids=[f"{a.value}->{b.value}" for a, b in PAIRS])
