@@ -34,11 +34,18 @@ export const fmtWall = (local) => (local ? wallTime.format(new Date(`${local.sli
 // A time zone as a person reads it: its city and its name in her language ("Kolkata, heure
 // de l'Inde", "Salta, hora de Argentina"), not the bare IANA id; what the browser cannot
 // name reads as the id.
+// A city renamed since its zone's id was given (the browser may still say Asia/Calcutta
+// where the server says Asia/Kolkata) reads by today's name: one zone, one name everywhere.
+const RENAMED = {
+  Calcutta: 'Kolkata', Saigon: 'Ho Chi Minh', Katmandu: 'Kathmandu', Rangoon: 'Yangon',
+  Kiev: 'Kyiv', Dacca: 'Dhaka', Godthab: 'Nuuk', Faeroe: 'Faroe', 'Ulan Bator': 'Ulaanbaatar',
+};
 const zoneNames = new Map();
 export function zoneName(zone) {
   if (!zone) return '';
   if (!zoneNames.has(zone)) {
-    const city = zone.split('/').pop().replaceAll('_', ' ');
+    let city = zone.split('/').pop().replaceAll('_', ' ');
+    city = RENAMED[city] || city;
     let said = zone;
     try {
       const named = new Intl.DateTimeFormat(lang, { timeZone: zone, timeZoneName: 'longGeneric' })
@@ -195,11 +202,42 @@ async function problemOf(r) {
   try { return await r.json(); } catch { return { title: r.statusText }; }
 }
 
+// A form's write in flight holds the form: a change (POST, PUT, PATCH, DELETE) a submit
+// handler starts at once, before its first await, keeps further submits of that form
+// ignored until it has answered and the handler has taken the answer (a double click on
+// "Save" would send a second save on the version the first one replaced, refused as changed
+// elsewhere; on "Create", make two). The form is aria-busy meanwhile. A form meant to send
+// again while one goes (the room's messages) carries data-repeat.
+let submitting = null; // the form whose submit event is being handled
+const writes = new WeakMap(); // form -> its writes in flight
+document.addEventListener('submit', (e) => {
+  if (writes.get(e.target)) { e.preventDefault(); e.stopImmediatePropagation(); return; }
+  submitting = e.target.hasAttribute('data-repeat') ? null : e.target;
+}, true);
+window.addEventListener('submit', () => { submitting = null; }); // every handler has run
+
+function hold(form, request) {
+  writes.set(form, (writes.get(form) || 0) + 1);
+  form.setAttribute('aria-busy', 'true');
+  const done = () => setTimeout(() => { // after the handler's own reading of the answer
+    const left = writes.get(form) - 1;
+    writes.set(form, left);
+    if (!left) form.removeAttribute('aria-busy');
+  });
+  request.then(done, done);
+}
+
 // opts: method, json, body (FormData), headers, key (Idempotency-Key), raw (the Response),
 // root (a path outside /api/v1: the audit log)
-export async function api(path, opts = {}) {
-  if (!session.token) await refresh();
+export function api(path, opts = {}) {
   const method = opts.method || (opts.json !== undefined || opts.body ? 'POST' : 'GET');
+  const request = call(path, opts, method);
+  if (submitting && method !== 'GET') hold(submitting, request);
+  return request;
+}
+
+async function call(path, opts, method) {
+  if (!session.token) await refresh();
   const send = () => {
     const headers = { ...(opts.headers || {}) };
     if (session.token) headers.Authorization = `Bearer ${session.token}`;

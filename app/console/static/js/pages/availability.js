@@ -1,6 +1,6 @@
 // A specialist's own profile: specialties, languages, weekly windows (in her own zone),
 // time off, capacity and whether she takes cases now.
-import { $, ApiError, api, fmtDate, h, label, say, session, showProblem, t, zoneChoices } from '../core.js';
+import { $, ApiError, api, fmtDate, h, label, say, session, showProblem, t, zoneChoices, zoneName } from '../core.js';
 
 const DAYS = [0, 1, 2, 3, 4, 5, 6];
 
@@ -103,6 +103,13 @@ export default async function availability(main) {
   form.languages.value = profile.languages.join(', ');
   form.timezone.value = profile.timezone || '';
   zoneChoices(form.timezone);
+  // The zone by its name, as the footer says it (the field keeps the id the server takes).
+  const zoneSaid = () => {
+    const zone = form.timezone.value.trim();
+    $('#sp-timezone-name', main).textContent = zoneName(zone);
+  };
+  zoneSaid();
+  form.timezone.addEventListener('input', zoneSaid);
   form.max_active_cases.value = profile.max_active_cases;
   form.accepting.checked = profile.accepting;
   $('#verified', main).textContent = profile.verified ? t('avail.verified') : t('avail.not_verified');

@@ -1,11 +1,13 @@
 // Partner apps (API clients): register one (its secret is shown once), see the others.
-import { $, ApiError, all, fmt, formData, h, labelCells, api, say, showProblem, t } from '../core.js';
+import { $, ApiError, all, clearFieldError, fieldError, fmt, formData, h, labelCells, api, say, showProblem, t } from '../core.js';
 
 export default async function clients(main) {
   const form = $('#client-form', main);
   const orgs = await all('/organizations');
   const orgName = new Map(orgs.map((o) => [o.id, o.name]));
-  form.organization_id.replaceChildren(...orgs.map((o) => h('option', { value: o.id, text: o.name })));
+  // The facility is chosen, never defaulted: a client bound to the wrong one acts for it.
+  form.organization_id.replaceChildren(h('option', { value: '', text: t('clients.choose_organization') }),
+    ...orgs.map((o) => h('option', { value: o.id, text: o.name })));
   async function load() {
     const items = await all('/api-clients');
     $('#client-table', main).replaceChildren(
@@ -18,6 +20,12 @@ export default async function clients(main) {
   }
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
+    clearFieldError(form.organization_id);
+    if (!form.organization_id.value) {
+      fieldError(form.organization_id, t('clients.organization_required'));
+      form.organization_id.focus();
+      return;
+    }
     try {
       const c = await api('/api-clients', { json: formData(form) });
       const box = $('#client-secret', main);

@@ -4,6 +4,9 @@
 import { $, ApiError, api, fmt, h, label, lang, languageName, say, showProblem, t, tz, zoneChoices } from '../core.js';
 
 const CHANNELS = ['email', 'push', 'sms', 'in_app'];
+// Kinds she must act on within minutes (an emergency's offer lapses fast): with no channel
+// outside the console that can reach her, her row says she hears of them only there.
+const URGENT = new Set(['offer', 'offer_expiring']);
 const has = (v, ch) => (Array.isArray(v) ? v.includes(ch) : !!v?.[ch]);
 // Why a call failed, in her words: the service's refusal, else the link.
 const why = (err) => (err instanceof ApiError ? err.message : t('error.offline'));
@@ -74,8 +77,29 @@ async function settings(main) {
   const head = (c) => (c === 'in_app' ? t('prefs.in_app_short') : label('channel', c));
   $('#prefs-table', main).replaceChildren(
     h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: t('prefs.kind') }), ...CHANNELS.map((c) => h('th', { scope: 'col', text: head(c) })))),
-    h('tbody', {}, ...Object.keys(kinds).map((k) => h('tr', {}, h('th', { scope: 'row', text: label('notification', k) }),
-      ...CHANNELS.map((c) => h('td', {}, h('input', { type: 'checkbox', name: `${k}:${c}`, checked: has(kinds[k], c), 'aria-label': `${label('notification', k)}: ${label('channel', c)}` })))))));
+    h('tbody', {}, ...Object.keys(kinds).map((k) => [h('tr', {}, h('th', { scope: 'row', text: label('notification', k) }),
+      ...CHANNELS.map((c) => h('td', {}, h('input', { type: 'checkbox', name: `${k}:${c}`, checked: has(kinds[k], c), 'aria-label': `${label('notification', k)}: ${label('channel', c)}` })))),
+    URGENT.has(k) && h('tr', { class: 'row-note', hidden: true },
+      h('td', { colspan: CHANNELS.length + 1 }, h('p', { class: 'notice', id: `prefs-note-${k}`, text: t('prefs.console_only') })))])));
+  // SMS needs a verified phone number (PUT /me/phone): without one a ticked SMS reaches nobody.
+  const phoneOk = !!(prefs.phone && prefs.phone_verified);
+  const box = (k, c) => form.elements.namedItem(`${k}:${c}`);
+  const describe = (el, id, on) => {
+    const rest = (el.getAttribute('aria-describedby') || '').split(' ').filter((x) => x && x !== id);
+    if (on) rest.unshift(id);
+    if (rest.length) el.setAttribute('aria-describedby', rest.join(' ')); else el.removeAttribute('aria-describedby');
+  };
+  $('#prefs-sms-note', main).hidden = phoneOk;
+  for (const k of Object.keys(kinds)) describe(box(k, 'sms'), 'prefs-sms-note', !phoneOk);
+  const reachable = () => {
+    for (const k of Object.keys(kinds).filter((x) => URGENT.has(x))) {
+      const away = box(k, 'email').checked || box(k, 'push').checked || (phoneOk && box(k, 'sms').checked);
+      $(`#prefs-note-${k}`, main).closest('tr').hidden = away;
+      for (const c of CHANNELS) describe(box(k, c), `prefs-note-${k}`, !away);
+    }
+  };
+  reachable();
+  form.addEventListener('change', reachable);
 
   // The zone quiet hours are kept in and the language messages are written in: her own if
   // she chose one, else what the server derives (a specialist's profile, the facility);

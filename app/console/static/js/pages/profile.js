@@ -1,4 +1,4 @@
-import { $, ApiError, api, factRows, languageNames, say, t, lang, zoneName } from '../core.js';
+import { $, ApiError, api, factRows, h, languageNames, say, t, lang, zoneName } from '../core.js';
 
 // The zone her notifications use (quiet hours, times in messages), by its name, and where it
 // comes from: her own choice, her specialist profile, her facility, or none yet (UTC). Not
@@ -6,7 +6,8 @@ import { $, ApiError, api, factRows, languageNames, say, t, lang, zoneName } fro
 async function notificationZone() {
   try {
     const p = await api('/me/notification-preferences');
-    return `${zoneName(p.timezone)} (${t(`profile.zone_${p.timezone_source}`)})`;
+    // By its name, as the footer says it; the id for whoever needs it.
+    return h('span', { title: p.timezone, text: `${zoneName(p.timezone)} (${t(`profile.zone_${p.timezone_source}`)})` });
   } catch {
     return t('profile.zone_unread');
   }
