@@ -67,9 +67,10 @@ async def record_entries(session: AsyncSession, case: Case) -> list[dict[str, An
                 }
             )
     # Nobody was left to offer it to: each time, from the event the lifecycle wrote with it.
+    # (A case taken back from its specialist is matching's own entry, `unassigned`.)
     unmatched = (
-        await session.scalars(
-            select(col(OutboxEvent.created_at))
+        await session.execute(
+            select(col(OutboxEvent.created_at), col(OutboxEvent.payload))
             .where(
                 col(OutboxEvent.resource_id) == case.id,
                 col(OutboxEvent.resource_type) == "case",
@@ -78,7 +79,11 @@ async def record_entries(session: AsyncSession, case: Case) -> list[dict[str, An
             .order_by(col(OutboxEvent.id))
         )
     ).all()
-    out.extend({"at": at, "type": "unmatched", "id": case.id} for at in unmatched)
+    out.extend(
+        {"at": at, "type": "unmatched", "id": case.id}
+        for at, payload in unmatched
+        if (payload or {}).get("previous_status") != "assigned"
+    )
     if case.assigned_at and case.assigned_specialist_id:
         out.append(
             {

@@ -5,7 +5,7 @@ again asks nothing."""
 
 import httpx
 
-from tests.console.support import add_person, bearers, seeded_console, sign_in
+from tests.console.support import add_person, assigned_case, bearers, seeded_console, sign_in
 
 ASKED = "¿Desactivar a Tom Becker? Se cerrará su sesión y ya no podrá iniciar sesión."
 
@@ -59,4 +59,39 @@ async def test_deactivating_someone_asks_first_naming_them(app, factory):
         )
         assert await _active(base, prog, tom["id"])
         assert len(asked) == 2
+        await ctx.close()
+
+
+async def test_deactivating_a_specialist_says_her_open_cases_go_back_to_the_queue(app, factory):
+    """Her cases not yet answered go back to be offered again (the service does it): she is
+    told before, with how many, in her language."""
+    async with seeded_console(app, factory) as (base, b, prog):
+        specialist = prog.people["specialist"]
+        async with httpx.AsyncClient(base_url=base, timeout=20) as c:
+            h = await bearers(c, prog, "clinician", "coordinator", "specialist")
+            case_id = await assigned_case(c, h, prog, "Fever and rash for two days; next steps?")
+        ctx = await b.new_context(locale="es-AR")
+        page = await ctx.new_page()
+        await sign_in(page, base, prog.email("admin"), "users")
+        row = page.locator(f"#user-table tr[data-user-id='{specialist['id']}']")
+        await row.wait_for()
+        asked: list[str] = []
+
+        async def answer(dialog):
+            asked.append(dialog.message)
+            await dialog.accept()
+
+        page.on("dialog", answer)
+        async with page.expect_event("dialog", timeout=5000):
+            await row.get_by_role("button", name="Desactivar", exact=True).click()
+        await row.locator("td", has_text="Inactiva").wait_for()
+        assert asked == [
+            f"¿Desactivar a {specialist['name']}? Se cerrará su sesión y ya no podrá iniciar "
+            "sesión. Tiene 1 consulta(s) sin responder: cada una vuelve a la cola de los "
+            "coordinadores para ofrecerse de nuevo."
+        ]
+        async with httpx.AsyncClient(base_url=base, timeout=20) as c:
+            h = await bearers(c, prog, "coordinator")
+            r = await c.get(f"/api/v1/cases/{case_id}", headers=h["coordinator"])
+            assert r.json()["status"] == "unmatched"
         await ctx.close()

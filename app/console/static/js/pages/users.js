@@ -43,6 +43,16 @@ export default async function users(main) {
     }
   });
 
+  async function deactivateQuestion(u) {
+    let open = 0;
+    if (u.role === 'specialist') {
+      try { open = (await api(`/specialists/${u.id}`)).active_cases || 0; } catch { open = 0; }
+    }
+    return open
+      ? t('users.confirm_deactivate_cases', { name: u.name, count: open })
+      : t('users.confirm_deactivate', { name: u.name });
+  }
+
   async function load() {
     const items = await all('/users');
     table.replaceChildren(
@@ -53,8 +63,9 @@ export default async function users(main) {
         h('td', { text: orgName.get(u.organization_id) || '' }), h('td', { text: u.active ? t('users.active') : t('users.inactive') }),
         h('td', {}, admin && u.id !== session.me.id ? h('button', { type: 'button', class: 'secondary',
           text: u.active ? t('action.deactivate') : t('action.activate'), onclick: async () => {
-            // Switching someone off signs them out at once: asked first, naming them.
-            if (u.active && !confirm(t('users.confirm_deactivate', { name: u.name }))) return;
+            // Switching someone off signs them out at once: asked first, naming them, and
+            // saying what becomes of the cases a specialist has not answered yet.
+            if (u.active && !confirm(await deactivateQuestion(u))) return;
             try { await api(`/users/${u.id}`, { method: 'PATCH', json: { active: !u.active } }); await load(); } catch (err) { say(err.message, 'error'); }
           } }) : null)))));
     labelCells(table);
