@@ -5,7 +5,14 @@ again asks nothing."""
 
 import httpx
 
-from tests.console.support import add_person, assigned_case, bearers, seeded_console, sign_in
+from tests.console.support import (
+    add_person,
+    assigned_case,
+    bearers,
+    ready,
+    seeded_console,
+    sign_in,
+)
 
 ASKED = "¿Desactivar a Tom Becker? Se cerrará su sesión y ya no podrá iniciar sesión."
 
@@ -94,4 +101,12 @@ async def test_deactivating_a_specialist_says_her_open_cases_go_back_to_the_queu
             h = await bearers(c, prog, "coordinator")
             r = await c.get(f"/api/v1/cases/{case_id}", headers=h["coordinator"])
             assert r.json()["status"] == "unmatched"
+        # The case's record says it was taken back from her, and why, once.
+        await page.goto(f"{base}/cases/{case_id}")
+        await ready(page, "case")
+        back = page.locator("#record-list li[data-type=unassigned]")
+        await back.filter(has_text=specialist["name"]).wait_for()
+        said = await back.inner_text()
+        assert "Retirada a su especialista" in said and "se desactivó su cuenta" in said, said
+        assert await page.locator("#record-list li[data-type=unmatched]").count() == 0
         await ctx.close()

@@ -28,8 +28,9 @@ async def test_a_past_date_is_refused_and_a_mistaken_follow_up_cancelled(app, fa
         await page.fill("#fu-due", past)
         await page.fill("#fu-description", "Medir la úlcera en la cura")
         await page.click("#followup-form button[type=submit]")
-        said = page.locator("#status")
+        said = page.locator("#fu-due-field-error")  # beside the date, not a passing toast
         await said.filter(has_text="no puede estar en el pasado").wait_for()
+        assert await said.is_visible()
         assert await page.get_attribute("#fu-due", "aria-invalid") == "true"
         assert await page.input_value("#fu-description") == "Medir la úlcera en la cura"
         assert await page.locator("#followup-list li", has_text="Medir la úlcera").count() == 0

@@ -1,5 +1,5 @@
 // The case page's sections, each drawn from the API's answer.
-import { $, COLON, ApiError, all, api, countryName, factRows, fmt, fmtNumber, formData, h, labelCells, label, lang, languageName, languageNames, localTime, navigate, pill, say, session, showProblem, t, userName } from './core.js';
+import { $, COLON, ApiError, all, api, countryName, factRows, fmt, fmtNumber, formData, h, labelCells, label, lang, languageName, languageNames, localTime, navigate, pill, say, session, showProblem, t, tz, userName, zoneName } from './core.js';
 
 const NOTE_FIELDS = ['assessment', 'recommendations', 'follow_up_plan', 'red_flags', 'referral_advice'];
 
@@ -19,17 +19,54 @@ function recordText(e) {
     case 'feedback': return `${e.usefulness}/5${e.comment ? ` · ${e.comment}` : ''}`;
     case 'participant': return `· ${label('role', e.role)}`;
     case 'closed': return e.outcome || '';
+    case 'unassigned': return e.reason === 'specialist_deactivated' ? t('record.unassigned_deactivated') : '';
     default: return '';
   }
 }
 
 // Whom an entry is about, named where the directory lets this viewer see the person.
 function whoOf(e) {
-  const id = e.type === 'participant' ? e.user_id : e.type.startsWith('offer') || e.type === 'assignment' ? e.specialist_id : null;
+  const id = e.type === 'participant' ? e.user_id : e.type.startsWith('offer') || e.type === 'assignment' || e.type === 'unassigned' ? e.specialist_id : null;
   if (!id) return null;
   const el = h('span', { class: 'record-who', data: { userId: id } });
   userName(id).then((name) => { if (name) el.textContent = ` · ${name}`; });
   return el;
+}
+
+// When an offer expires, said against now ("Offer expires in 9 minutes") with the time in
+// her own zone, named: a bare time under the clinic's local time read as already past. Said
+// again as each minute passes, and "expired" once past.
+const relative = Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(lang, { numeric: 'always' }) : null;
+function fromNow(ms) {
+  const m = Math.ceil(ms / 60000);
+  const [n, unit] = m < 90 ? [m, 'minute'] : m < 48 * 60 ? [Math.round(m / 60), 'hour'] : [Math.round(m / 1440), 'day'];
+  return relative ? relative.format(n, unit) : `${n} ${unit}`;
+}
+export function offerExpiry(iso) {
+  const el = h('span', { class: 'offer-expiry' });
+  const vars = { at: fmt(iso), zone: zoneName(tz) };
+  const draw = () => {
+    const left = new Date(iso).getTime() - Date.now();
+    el.dataset.state = left > 0 ? 'pending' : 'expired';
+    el.textContent = left > 0 ? t('offer.expires_in', { ...vars, when: fromNow(left) }) : t('offer.expired_at', vars);
+    // Again when the minutes said change (a card redrawn meanwhile stops its own).
+    if (left > 0) setTimeout(() => { if (el.isConnected) draw(); }, (left % 60000) + 50);
+  };
+  draw();
+  return el;
+}
+
+// What became of an offer that no longer waits, as a message key (null while pending): the
+// inbox says it for an offer's link (/offers/{id}), the case's page for a case no longer hers.
+export function offerStateKey(offer) {
+  switch (offer.status) {
+    case 'accepted': return 'inbox.state_accepted';
+    case 'declined': return 'inbox.state_declined';
+    case 'expired': return 'inbox.state_expired';
+    // Withdrawn: the facility cancelled the case, or another specialist accepted it first.
+    case 'withdrawn': return offer.case?.status === 'cancelled' ? 'inbox.state_cancelled' : 'inbox.state_taken';
+    default: return null; // pending
+  }
 }
 
 // What the case's facility has, beside the case and the note: advice must fit what exists
@@ -46,7 +83,7 @@ export async function facility(main, orgId, me) {
   const rows = [
     [t('field.name'), org.name],
     [t('field.country'), countryName(org.country)],
-    [t('case.local_time'), localTime(org.timezone)],
+    [t('case.clinic_time'), localTime(org.timezone)],
     [t('case.languages'), languageNames(org.languages)],
   ];
   $('#facility-facts', main).replaceChildren(...factRows(rows));
@@ -319,10 +356,26 @@ export function wireForms(main, kase, reload) {
     say(t('feedback.thanks'));
     await reload();
   });
+  // The time she types is hers (sent as UTC, read by each in their own zone): the label
+  // names her zone. A refusal (a date in the past) stays beside the field she typed it in.
+  $('label[for=fu-due]', main).textContent = t('followups.due_your_time', { zone: zoneName(tz) });
   on('#followup-form', async (form) => {
     const data = formData(form);
     data.due_at = new Date(data.due_at).toISOString(); // the viewer's wall time, sent as UTC
-    await api(`/cases/${kase.id}/follow-ups`, { json: data });
+    // The refusal's summary, by the button (made here: a case not found shows no empty one).
+    let box = $('#fu-problem', main);
+    if (!box) {
+      box = h('p', { class: 'error', id: 'fu-problem', role: 'alert', hidden: true });
+      form.querySelector('[type=submit]').before(box);
+    }
+    try {
+      await api(`/cases/${kase.id}/follow-ups`, { json: data });
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      showProblem(form, err, box, { beside: true })?.focus();
+      return;
+    }
+    box.hidden = true;
     form.reset();
     say(t('followups.planned', { what: data.description }));
     await Promise.all([followUps(main, kase, session.me), refreshRecord(main, kase)]);

@@ -27,12 +27,28 @@ function ageSaid(years) {
   return counted('years', years, 2);
 }
 
+// Her latest offer of the case, said in words where it no longer waits; false if none.
+async function offerGone(main, id) {
+  const offers = await api(`/offers?case_id=${encodeURIComponent(id)}`).then((r) => r.items, () => []);
+  const offer = offers.sort((a, b) => String(a.created_at).localeCompare(String(b.created_at))).at(-1);
+  const key = offer && parts.offerStateKey(offer);
+  if (!key) return false;
+  main.append(h('p', { class: 'notice', role: 'status', id: 'offer-gone' },
+    t(key), ' ', h('a', { href: '/inbox', text: t('case.offer_gone_inbox') })));
+  return true;
+}
+
 export default async function casePage(main, { case_id: id }) {
   const me = session.me;
   // A slow link takes seconds over the case: said meanwhile, in her language (case.html).
   let kase;
   try {
     kase = await api(`/cases/${id}`);
+  } catch (err) {
+    // A specialist whose offer of the case lapsed (or went elsewhere) is told so, as the
+    // offer's own link tells her, rather than "not found".
+    if (err instanceof ApiError && err.status === 404 && me.role === 'specialist' && (await offerGone(main, id))) return undefined;
+    throw err;
   } finally {
     $('#case-loading', main).hidden = true;
   }
@@ -84,6 +100,9 @@ export default async function casePage(main, { case_id: id }) {
     // Care goes on: the facility asks again about the same patient (matching then
     // prefers the specialist who answered this case).
     show('#ask-again', local && full && ['answered', 'closed'].includes(kase.status));
+    // An interpreter is told, in a line, what her part in the case is.
+    $('#role-line', main).textContent = t('case.role_interpreter');
+    show('#role-line', full && me.role === 'interpreter');
     $('#ask-again-link', main).href = `/cases/new?follow_up_of=${encodeURIComponent(kase.id)}`;
   }
 
@@ -124,7 +143,7 @@ export default async function casePage(main, { case_id: id }) {
     if (me.role !== 'specialist') return;
     const [offer] = (await api(`/offers?case_id=${encodeURIComponent(id)}&status=pending`)).items;
     if (!offer) return;
-    $('#offer-expiry', main).textContent = `${t('inbox.expires')} ${fmt(offer.expires_at)}`;
+    $('#offer-expiry', main).replaceChildren(parts.offerExpiry(offer.expires_at));
     $('#offer-actions', main).replaceChildren(...offerActions(offer, { onChange: () => navigate('/inbox') }));
     show('#offer', true);
   }

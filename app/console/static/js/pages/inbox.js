@@ -3,21 +3,9 @@
 import { $, COLON, ApiError, all, api, busy, fmt, h, label, localTime, pill, say, t } from '../core.js';
 import { InboxLive } from '../live.js';
 import { offerActions } from '../offer_actions.js';
+import { offerExpiry, offerStateKey } from '../case_parts.js';
 
 const GONE = new Set(['offer.withdrawn', 'offer.expired']);
-
-// What became of an offer that no longer waits, as its notification's link (/offers/{id})
-// opens it: said in words, with the case to open only when it is hers.
-function stateOf(offer) {
-  switch (offer.status) {
-    case 'accepted': return 'inbox.state_accepted';
-    case 'declined': return 'inbox.state_declined';
-    case 'expired': return 'inbox.state_expired';
-    // Withdrawn: the facility cancelled the case, or another specialist accepted it first.
-    case 'withdrawn': return offer.case?.status === 'cancelled' ? 'inbox.state_cancelled' : 'inbox.state_taken';
-    default: return null; // pending: its card is in the list below
-  }
-}
 
 async function offerState(box, offerId) {
   let offer;
@@ -29,7 +17,7 @@ async function offerState(box, offerId) {
     box.hidden = false;
     return;
   }
-  let key = stateOf(offer);
+  let key = offerStateKey(offer);
   if (offer.status === 'expired') {
     // A coordinator may ask her again: that new offer is the one to answer, in the list.
     const again = await api(`/offers?status=pending&case_id=${encodeURIComponent(offer.case_id)}`);
@@ -60,32 +48,52 @@ export default async function inbox(main, params = {}) {
     }
     return facilities.get(id);
   };
+  // The case as offered (its summary view: the question, never the patient's reference),
+  // read once per case for the page's life; a read that fails is asked again next time.
+  const cases = new Map();
+  const caseOf = (id) => {
+    if (!cases.has(id)) {
+      cases.set(id, api(`/cases/${encodeURIComponent(id)}`).catch(() => { cases.delete(id); return null; }));
+    }
+    return cases.get(id);
+  };
+  // The facility's line may come late on a slow link: its room is kept from the start (three
+  // lines at a phone's width, where the zone's name wraps), so Accept and Decline do not move
+  // under her thumb.
+  const room = matchMedia('(max-width: 40em)').matches ? 3 : 1;
   function whereFrom(orgId) {
-    const line = h('p', { class: 'facility', hidden: true });
+    const line = h('p', { class: 'facility muted' });
+    line.style.minHeight = `${room * 1.45}em`; // a browser without the lh unit
+    line.style.minHeight = `${room}lh`;
     if (orgId) {
       facilityOf(orgId).then((org) => {
         if (!org) return;
-        line.replaceChildren(h('strong', { text: org.name }), ` · ${t('case.local_time')}${COLON} ${localTime(org.timezone)}`);
-        line.hidden = false;
+        line.replaceChildren(h('strong', { text: org.name }), ` · ${t('case.clinic_time')}${COLON} ${localTime(org.timezone)}`);
       }).catch(() => {}); // a link that drops: the card stands without it
     }
     return line;
   }
 
-  function item(o) {
+  // The first words of the question: enough to tell one offer from another.
+  const opening = (q) => (q.length > 140 ? `${q.slice(0, 140).replace(/\s+\S*$/, '')}…` : q);
+
+  function item(o, kase) {
     const c = o.case || {};
     return h('article', { class: 'item card', data: { offerId: o.id, caseId: o.case_id } },
       h('div', { class: 'item-head' },
         h('a', { href: `/cases/${o.case_id}`, text: label('specialty', c.specialty) }),
         pill('urgency', c.urgency), o.interpreter_needed ? h('span', { class: 'pill', text: t('field.interpreter_needed') }) : null),
+      kase?.question ? h('p', { class: 'question', text: opening(kase.question) }) : null,
+      kase?.created_at ? h('p', { class: 'muted', text: t('inbox.submitted', { at: fmt(kase.created_at) }) }) : null,
       whereFrom(c.organization_id),
-      h('p', { class: 'muted', text: `${t('inbox.expires')} ${fmt(o.expires_at)} · ${t('case.respond_by')} ${fmt(c.respond_by)}` }),
+      h('p', { class: 'muted' }, offerExpiry(o.expires_at), ` · ${t('case.respond_by')} ${fmt(c.respond_by)}`),
       offerActions(o, { onChange: () => busy(main, load) }));
   }
 
   async function load() {
     const offers = await all('/offers?status=pending');
-    list.replaceChildren(...offers.map(item));
+    const kases = await Promise.all(offers.map((o) => caseOf(o.case_id)));
+    list.replaceChildren(...offers.map((o, i) => item(o, kases[i])));
     if (!offers.length) list.append(h('p', { class: 'muted', text: t('inbox.empty') }));
     // Opened from an offer's link: what became of it, again at each change (another
     // specialist may take the case while she reads).

@@ -27,6 +27,8 @@ export default async function noteEditor(main, { note_id: id }) {
   let timer = null;
   let saving = null;
   let dirty = false;
+  let kase = null; // the note's case: its question beside the note, and who writes it
+  let writer = false; // the API's rule: only the case's specialists change and sign its notes
 
   const state = (s, text) => { stateEl.dataset.state = s; stateEl.textContent = text ?? t(`note.state_${s}`); };
   const body = () => Object.fromEntries(FIELDS.map((f) => [f, form[f].value]));
@@ -141,8 +143,38 @@ export default async function noteEditor(main, { note_id: id }) {
     $('#note-signed-by', main).textContent = t(who ? 'note.signed_by' : 'note.signed_on', { who, at: fmt(note.signed_at) });
   }
 
+  // The note's case, once: who may write (its assigned specialist, or a specialist added
+  // to it, as app/notes says), and what the note answers. A case the link cannot read
+  // leaves a specialist the form: the API decides, and says so if not.
+  async function theCase() {
+    if (kase) return;
+    kase = await api(`/cases/${note.case_id}`).catch(() => null);
+    if (me.role !== 'specialist') writer = false;
+    else if (!kase || kase.assigned_specialist_id === me.id) writer = true;
+    else {
+      const parts = await all(`/cases/${note.case_id}/participants`).catch(() => []);
+      writer = parts.some((x) => x.user_id === me.id && x.role === 'specialist');
+    }
+    if (!kase) return;
+    // What the specialist answers, read-only; the summary folded on a phone.
+    $('#note-case-question', main).textContent = kase.question;
+    const summary = $('#note-case-summary', main);
+    $('#note-case-summary-text', main).textContent = kase.summary || '';
+    summary.hidden = !kase.summary;
+    summary.open = !matchMedia('(max-width: 40em)').matches;
+    $('#note-case', main).hidden = false;
+  }
+
+  // A draft read by someone who does not write it: its text as it stands, no form.
+  function draftDocument() {
+    $('#note-document-body', main).replaceChildren(...FIELDS.filter((f) => note[f]).flatMap((f) =>
+      [h('dt', { text: t(`field.${f}`) }), h('dd', { text: note[f] })]));
+    $('#note-signed-by', main).textContent = '';
+  }
+
   async function load() {
     await read();
+    await theCase();
     title();
     $('#note-page', main).hidden = false;
     base = note.version;
@@ -150,7 +182,9 @@ export default async function noteEditor(main, { note_id: id }) {
     dirty = false;
     settle();
     const signed = note.status === 'signed';
-    const mine = kept();
+    // A draft someone else writes (an interpreter, the clinic, a coordinator): read, not typed in.
+    const readOnly = !signed && !writer;
+    const mine = readOnly ? null : kept();
     if (mine && !differing(mine.fields, note).length) drafts.drop(BACKUP);
     else if (mine && signed) unsavedAfterSigning(mine.fields);
     else if (mine) {
@@ -161,18 +195,20 @@ export default async function noteEditor(main, { note_id: id }) {
     }
     $('#note-status', main).replaceWith(Object.assign(pill('note_status', note.status), { id: 'note-status' }));
     $('#back-to-case', main).href = `/cases/${note.case_id}`;
-    for (const el of form.elements) el.disabled = signed;
-    form.hidden = signed;
-    $('#note-document', main).hidden = !signed;
+    for (const el of form.elements) el.disabled = signed || readOnly;
+    form.hidden = signed || readOnly;
+    $('#note-document', main).hidden = !signed && !readOnly;
     if (signed) await signedDocument();
-    $('#note-sign', main).hidden = signed;
+    else if (readOnly) draftDocument();
+    $('#note-sign', main).hidden = signed || readOnly;
     const ack = signed && !note.acknowledged_at && me.role === 'clinician';
     $('#note-ack', main).hidden = !ack;
     $('#note-addendum', main).hidden = !(signed && me.role === 'specialist' && note.kind !== 'addendum');
     $('#note-after', main).hidden = !ack && $('#note-addendum', main).hidden;
     if (signed) {
       state('signed', note.acknowledged_at ? `${t('note.acknowledged')} ${fmt(note.acknowledged_at)}` : t('note.state_signed'));
-    } else if (!choosing) state('idle');
+    } else if (readOnly) state('read_only', t('note.read_only'));
+    else if (!choosing) state('idle');
     await versions();
   }
 
@@ -229,18 +265,31 @@ export default async function noteEditor(main, { note_id: id }) {
   const onHide = () => { if (dirty) keep(); };
   window.addEventListener('pagehide', onHide);
 
-  $('#note-sign', main).addEventListener('click', async () => {
-    await save();
-    if (dirty || choosing) { say(t('note.save_first'), 'error'); return; }
-    if (!confirm(t('note.confirm_sign'))) return;
+  // One signing at a time: a double click asks once and signs once (a second sign would
+  // be refused as "signed and final" after the first succeeded). The button is held while
+  // it goes, and given back only if the note is still a draft.
+  let signing = false;
+  $('#note-sign', main).addEventListener('click', async (e) => {
+    if (signing) return;
+    signing = true;
+    const button = e.currentTarget;
+    button.disabled = true;
+    let signed = false;
     try {
+      await save();
+      if (dirty || choosing) { say(t('note.save_first'), 'error'); return; }
+      if (!confirm(t('note.confirm_sign'))) return;
       await api(`/notes/${id}/sign`, { json: {}, headers: { 'If-Match': etag } });
+      signed = true;
       drafts.drop(BACKUP);
       say(t('note.signed'));
       navigate(`/cases/${note.case_id}`);
     } catch (err) {
       if (err instanceof ApiError && err.status === 422) refused(err);
       else say(err.message, 'error');
+    } finally {
+      signing = false;
+      if (!signed) button.disabled = choosing;
     }
   });
   $('#note-addendum', main).addEventListener('click', () => addendum());
@@ -255,8 +304,8 @@ export default async function noteEditor(main, { note_id: id }) {
   amends().catch(() => null); // a line more: the editor does not wait for it
   // What the facility has, beside the advice being written. Not awaited: the editor (and
   // its save on leaving) does not wait for it, and works without it (the card stays hidden).
-  api(`/cases/${note.case_id}`)
-    .then((kase) => facility(main, kase.organization_id, me))
+  (kase ? Promise.resolve(kase) : api(`/cases/${note.case_id}`))
+    .then((k) => facility(main, k.organization_id, me))
     .catch(() => null);
   return () => {
     clearTimeout(timer);
