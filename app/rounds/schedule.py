@@ -59,7 +59,8 @@ def end_before(
     """`rule_text`, a new schedule's rule, ending before `later` (the series a change saved
     before carries this one on with) takes over: its UNTIL becomes its last occurrence on a
     day before the later series' first (that day in the later series' zone, read in this
-    one, as `end_kept` reads a kept end), so the two never meet the same day. As given when
+    one, as `end_kept` reads a kept end, or in this zone where it comes sooner), so the two
+    never meet the same day and the new one never meets after the later one has begun. As given when
     it ends sooner; None when it has no occurrence before then. A rule that does not parse
     is left to `Schedule` to refuse.
     """
@@ -67,7 +68,12 @@ def end_before(
         rule = rec.parse_rule(rule_text, rec.parse_local(starts_at_local), rec.zone(timezone))
     except rec.RecurrenceError:
         return rule_text
-    first_day = later.starts_at.astimezone(rec.zone(later.timezone)).date()
+    # Its first day in its own zone, or in this one where that comes sooner (a zone behind
+    # it: Sunday 04:00 in Kathmandu is Saturday evening in Lima).
+    first_day = min(
+        later.starts_at.astimezone(rec.zone(later.timezone)).date(),
+        later.starts_at.astimezone(rec.zone(timezone)).date(),
+    )
     ending = rec.ending_on_day(rule, first_day - timedelta(days=1))
     if ending is None:
         return None

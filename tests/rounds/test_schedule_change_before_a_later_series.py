@@ -195,3 +195,46 @@ async def test_a_later_series_since_removed_does_not_end_the_new_one(client, cha
     )
     assert r.status_code == 200, r.text
     assert r.json()["rrule"] == "FREQ=WEEKLY;BYDAY=SU" and r.json()["ends_at"] is None
+
+
+async def test_a_new_zone_behind_the_later_series_ends_before_it_starts(client, factory):
+    """The later series meets early on Sundays in Kathmandu, which is still Saturday evening
+    in Lima. Moved to Lima on Saturdays at 20:00, the new series ends before the later one
+    first meets, in time, not only by the later series' own calendar day (the Saturday
+    before its first Sunday would have met after it had begun)."""
+    org = await factory.make_org(name="Bir Hospital", country="NP", timezone=KTM)
+    h = factory.headers(await factory.make_user(Role.coordinator))
+    rnd = await make_round(
+        org.id,
+        timezone=KTM,
+        starts_at_local=at(FIRST, 4).strftime(WALL),
+        rrule="FREQ=WEEKLY;BYDAY=SU",
+    )
+    r = await client.patch(
+        f"{API}/rounds/{rnd.id}",
+        headers=h,
+        json={"duration_minutes": 90, "effective_from": z(at(LATER, 4))},
+    )
+    assert r.status_code == 200, r.text
+    later = r.json()
+    lima = ZoneInfo("America/Lima")
+    today = T0.astimezone(lima).date()
+    saturday = today + timedelta(days=(5 - today.weekday()) % 7)
+    r = await client.patch(
+        f"{API}/rounds/{rnd.id}",
+        headers=h,
+        json={
+            "timezone": "America/Lima",
+            "starts_at_local": f"{saturday:%Y-%m-%d}T20:00",
+            "rrule": "FREQ=WEEKLY;BYDAY=SA",
+        },
+    )
+    assert r.status_code == 200, r.text
+    new = r.json()
+    assert new["next_series_id"] == later["id"]
+    first_later = at(LATER, 4)  # Saturday 17:15 in Lima
+    r = await client.get(f"{API}/rounds/{new['id']}/occurrences", headers=h, params=WINDOW)
+    starts = [datetime.fromisoformat(o["start"].replace("Z", "+00:00")) for o in r.json()["items"]]
+    assert starts and max(starts) < first_later, (starts, first_later)
+    last_saturday = first_later.astimezone(lima).date() - timedelta(weeks=1)
+    assert max(starts) == datetime.combine(last_saturday, time(20), tzinfo=lima)
