@@ -46,7 +46,17 @@ async function start(main) {
       location.replace(`/signin?next=${encodeURIComponent(location.pathname + location.search)}`);
       return;
     }
-    session.me = await api('/me');
+    try {
+      session.me = await api('/me');
+    } catch (err) {
+      // The link dropped between the refresh and this read: said, and the page marked
+      // ready, or hold.js would answer every submit "still loading" for ever.
+      main.replaceChildren(Object.assign(document.createElement('p'), {
+        className: 'error', role: 'alert', textContent: whyNot(err),
+      }));
+      document.body.dataset.ready = page;
+      return;
+    }
   }
   showNav();
   // A page for other roles (an address typed or followed): said, instead of forms that fail.
