@@ -23,8 +23,9 @@ TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
 }
 
 # Transitions allowed only for one of these reasons (`because`), never at anyone's wish: a
-# case is taken back from its specialist only when an admin deactivated her before she
-# answered (app/matching/departures.py); it then waits for a coordinator as any unmatched one.
+# case is taken back from its specialist only when she was deactivated (by an admin or a
+# coordinator) before she answered (app/matching/departures.py); it then waits for a
+# coordinator as any unmatched one.
 SPECIALIST_DEACTIVATED = "specialist_deactivated"
 ONLY_BECAUSE: dict[tuple[CaseStatus, CaseStatus], frozenset[str]] = {
     (S.assigned, S.unmatched): frozenset({SPECIALIST_DEACTIVATED}),

@@ -1,4 +1,4 @@
-"""A specialist leaves (an admin deactivates her): the work she held goes back to matching,
+"""A specialist leaves (an admin or a coordinator deactivates her): the work she held goes back to matching,
 in the deactivating transaction (matching hears the auth domain's internal
 `user.deactivated`, app/matching/listeners.py).
 
