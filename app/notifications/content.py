@@ -266,11 +266,19 @@ INVITED_AT = {
 }
 INVITED_AS = {"en": " as {role}.", "es": " como {role}.", "fr": ", en tant que {role}."}
 STAGE = {
+    "specialist_deactivated": {
+        "en": "Its specialist's account was deactivated before she answered: the case is "
+        "back on your queue to be offered again.",
+        "es": "Se desactivó la cuenta de su especialista antes de responder: la consulta "
+        "vuelve a su cola para ofrecerse de nuevo.",
+        "fr": "Le compte de son spécialiste a été désactivé avant la réponse : la demande "
+        "revient dans votre file pour être proposée à nouveau.",
+    },
     "deadline_near": {
         "en": "Most of its time to respond has passed.",
         "es": "Ya pasó la mayor parte del plazo.",
         "fr": "La plus grande partie du délai est écoulée.",
-    }
+    },
 }
 
 _html = Environment(autoescape=select_autoescape(default=True)).from_string(

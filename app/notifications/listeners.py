@@ -90,7 +90,10 @@ async def case_unmatched(session: AsyncSession, event: OutboxEvent) -> None:
             session,
             uid,
             Kind.case_unmatched,
-            data=facts,
+            # Taken back from a deactivated specialist: the email says so (a code, no text).
+            data={**facts, "stage": event.payload.get("reason")}
+            if event.payload.get("reason") == "specialist_deactivated"
+            else facts,
             link=link(f"/cases/{case.id}"),
             case_id=case.id,
             urgent=case.urgency == Urgency.emergency,
