@@ -191,12 +191,15 @@ async def round_reminder(session: AsyncSession, event: OutboxEvent) -> None:
     p = event.payload
     if not _has(p, "round_id", "start"):
         return
-    series = await session.get(RoundSeries, p["round_id"])
+    minutes = p.get("duration_minutes")  # the meeting's own (reminders written since)
+    if not isinstance(minutes, int):
+        series = await session.get(RoundSeries, p["round_id"])
+        minutes = series.duration_minutes if series else 60
     data = {
         "round_id": p["round_id"],
         "title": p.get("title"),
         "start": p["start"],
-        "duration_minutes": series.duration_minutes if series else 60,
+        "duration_minutes": minutes,
     }
     for uid in event.audience:
         await notify(

@@ -82,6 +82,8 @@ async def send_reminders() -> int:
                         "start_local": view["start_local"],
                         "timezone": series.timezone,
                         "original_start": occ.original_start.isoformat(),
+                        # Its own length: a meeting moved and resized is not the series'.
+                        "duration_minutes": int((occ.end - occ.start).total_seconds() // 60),
                     },
                 )
                 sent += 1

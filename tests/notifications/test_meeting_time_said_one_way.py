@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app.core.clock import utcnow
+from app.core.principal import Role
 from app.notifications import content
 from app.rounds.jobs import send_reminders
 from tests.notifications.support import send_all, text_of
@@ -129,3 +130,44 @@ def test_a_deadline_is_still_said_with_its_zone():
     data = {"specialty": "dermatology", "urgency": "urgent", "country": "AR"}
     r = content.render("offer", data | {"deadline": deadline.isoformat()}, LINK, "en", "UTC")
     assert f"by {deadline:%Y-%m-%d %H:%M} UTC." in r.text
+
+
+async def test_a_resized_meeting_is_reminded_with_its_own_length(client, factory, smtp):
+    """A meeting moved and made longer (90 minutes of a 60-minute round) is reminded as it
+    now is, in the text and in the invitation's end."""
+    import icalendar
+
+    org = await factory.make_org()
+    spec = await make_specialist(factory, languages=["en"], timezone="Asia/Tokyo")
+    coord = await factory.make_user(Role.coordinator)
+    nairobi = ZoneInfo("Africa/Nairobi")
+    soon = (utcnow() + timedelta(minutes=30)).astimezone(nairobi).replace(second=0, microsecond=0)
+    rnd = await make_round(
+        org.id,
+        title="Puna rounds",
+        timezone="Africa/Nairobi",
+        rrule="FREQ=DAILY",
+        starts_at_local=soon.strftime("%Y-%m-%dT%H:%M"),
+        participants=[(spec.id, "specialist")],
+    )
+    later = soon + timedelta(minutes=10)
+    original = soon.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%SZ")
+    r = await client.patch(
+        f"/api/v1/rounds/{rnd.id}/occurrences/{original}",
+        json={"starts_at_local": later.strftime("%Y-%m-%dT%H:%M"), "duration_minutes": 90},
+        headers=factory.headers(coord),
+    )
+    assert r.status_code == 200, r.text
+    await send_all()  # she is told of the move first
+    smtp.messages.clear()
+    assert await send_reminders() == 1
+    await send_all()
+    [mail] = smtp.to(spec.email)
+    first = text_of(mail).replace("\r\n", "\n").split("\n\n")[0]
+    assert first == (
+        "The next meeting of Puna rounds is on "
+        f"{meeting(later, 90, 'Asia/Tokyo', 'en')}. The invitation is attached."
+    )
+    [ics] = [p for p in mail.walk() if p.get_content_type() == "text/calendar"]
+    [event] = icalendar.Calendar.from_ical(ics.get_payload(decode=True)).walk("VEVENT")
+    assert event["dtend"].dt - event["dtstart"].dt == timedelta(minutes=90)
