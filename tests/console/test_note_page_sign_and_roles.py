@@ -158,3 +158,38 @@ async def test_the_editor_shows_the_question_it_answers(app, factory):
             assert await page.get_attribute("#back-to-case", "href") == f"/cases/{case_id}"
             assert await page.locator("#note-case textarea, #note-case input").count() == 0
             await ctx.close()
+
+
+async def test_a_draft_another_specialist_wrote_is_said_before_she_signs_it(app, factory):
+    """The case's other specialist (or the next one, after the first was deactivated) may
+    finish and sign a draft she did not write: the page names who wrote it first."""
+    async with seeded_console(app, factory) as (base, b, prog):
+        async with httpx.AsyncClient(base_url=base, timeout=20) as c:
+            h = await bearers(c, prog, "clinician", "specialist", "coordinator")
+            case_id = await assigned_case(c, h, prog, "Itchy rash on the forearms?")
+            note_id = await _draft(c, h, case_id)
+            second = await add_person(c, "okoro", "Dr Ada Okoro", "specialist")
+            r = await c.post(
+                f"/api/v1/cases/{case_id}/participants",
+                headers=h["coordinator"],
+                json={"user_id": second["id"], "role": "specialist"},
+            )
+            r.raise_for_status()
+        first = prog.people["specialist"]["name"]
+        ctx, page = await _page(b, base, "okoro@console.example.org", "inbox", locale="en-GB")
+        await page.goto(f"{base}/notes/{note_id}")
+        await ready(page, "note")
+        drafted = page.locator("#note-drafted-by")
+        await drafted.filter(has_text=first).wait_for()
+        assert await drafted.inner_text() == (
+            f"{first} wrote this draft. Read it through before you sign it as yours."
+        )
+        assert await page.is_visible("#note-sign")
+        await ctx.close()
+
+        # Her own draft says nothing of the kind.
+        ctx, page = await _page(b, base, prog.email("specialist"), "inbox", locale="en-GB")
+        await page.goto(f"{base}/notes/{note_id}")
+        await ready(page, "note")
+        assert await page.is_hidden("#note-drafted-by")
+        await ctx.close()

@@ -201,6 +201,12 @@ export default async function noteEditor(main, { note_id: id }) {
     if (signed) await signedDocument();
     else if (readOnly) draftDocument();
     $('#note-sign', main).hidden = signed || readOnly;
+    const drafted = $('#note-drafted-by', main);
+    drafted.hidden = signed || readOnly || !note.author_id || note.author_id === me.id;
+    if (!drafted.hidden) {
+      const who = await userName(note.author_id);
+      drafted.textContent = t(who ? 'note.drafted_by' : 'note.drafted_by_other', { who });
+    }
     const ack = signed && !note.acknowledged_at && me.role === 'clinician';
     $('#note-ack', main).hidden = !ack;
     $('#note-addendum', main).hidden = !(signed && me.role === 'specialist' && note.kind !== 'addendum');
