@@ -1,6 +1,6 @@
-"""A specialist leaves (an admin or a coordinator deactivates her): the work she held goes back to matching,
-in the deactivating transaction (matching hears the auth domain's internal
-`user.deactivated`, app/matching/listeners.py).
+"""A specialist leaves (an admin or a coordinator deactivates her): the work she held goes
+back to matching, in the deactivating transaction (matching hears the auth domain's
+internal `user.deactivated`, app/matching/listeners.py).
 
 - Each case assigned to her and not yet answered becomes `unmatched`, exactly as a case
   nobody took: on the coordinators' queue (`GET /cases?status=unmatched`), every active
