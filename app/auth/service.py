@@ -402,9 +402,9 @@ async def update_user(
     await session.flush()
     if deactivated:
         await _deactivated(session, actor, user)
-    await audit.append(
-        session, actor, "user.update", "user", user.id, detail=",".join(sorted(data))
-    )
+    # What changed (not to what, but for switching on or off: the auditor's question).
+    said = [f"active={str(v).lower()}" if k == "active" else k for k, v in sorted(data.items())]
+    await audit.append(session, actor, "user.update", "user", user.id, detail=",".join(said))
     return user
 
 

@@ -56,3 +56,31 @@ async def test_the_audit_page_names_the_person_who_acted(app, factory):
         await rows.filter(has_text="Leyó un caso (denegado)").first.wait_for()
         await rows.filter(has_text="El servicio").first.wait_for()
         await ctx.close()
+
+
+async def test_an_account_changed_is_named_and_says_how(app, factory):
+    """An account switched off read "Changed an account · user usr_…": it names the account
+    and says it was deactivated (the id kept as the cell's title)."""
+    from tests.console.support import add_person
+
+    async with seeded_console(app, factory) as (base, b, prog):
+        async with httpx.AsyncClient(base_url=base, timeout=20) as c:
+            tom = await add_person(c, "tom", "Tom Becker", "coordinator")
+            h = await bearers(c, prog, "admin")
+            r = await c.patch(
+                f"/api/v1/users/{tom['id']}", json={"active": False}, headers=h["admin"]
+            )
+            r.raise_for_status()
+        ctx = await b.new_context()
+        page = await ctx.new_page()
+        await sign_in(page, base, prog.email("admin"), "users")
+        await page.goto(f"{base}/admin/audit")
+        await ready(page, "audit")
+        row = page.locator("#audit-table tbody tr", has_text="Changed an account").first
+        await row.wait_for()
+        assert await row.locator("td").nth(2).inner_text() == "Changed an account (deactivated)"
+        on = row.locator("td").nth(3)
+        await on.filter(has_text="Tom Becker").wait_for()
+        assert await on.inner_text() == "Account · Tom Becker"
+        assert await on.get_attribute("title") == tom["id"]
+        await ctx.close()

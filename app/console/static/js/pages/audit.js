@@ -18,6 +18,23 @@ function actorCell(a) {
   return cell;
 }
 
+// Whom or what an entry is about: an account or an API client by name (the id in the
+// cell's title, as the actor's), anything else by its id.
+function resourceCell(a) {
+  const cell = h('td', { class: 'mono', title: a.resource_id || '', text: `${a.resource_type} ${a.resource_id || ''}` });
+  const named = a.resource_type === 'user' ? userName(a.resource_id)
+    : a.resource_type === 'api_client' ? actorName({ actor_id: a.resource_id, actor_kind: 'client' }) : null;
+  named?.then((name) => { if (name) { cell.textContent = `${label('audit.on', a.resource_type)} · ${name}`; cell.classList.remove('mono'); } });
+  return cell;
+}
+
+// How an account was changed, in her words: switched off or on, or which of its facts.
+function changed(a) {
+  if (a.action !== 'user.update' || !a.detail) return '';
+  const parts = a.detail.split(',').map((d) => ({ 'active=false': 'deactivated', 'active=true': 'activated' }[d] || d));
+  return ` (${parts.map((p) => label('audit.detail', p)).join(', ')})`;
+}
+
 export default async function audit(main) {
   const stateEl = $('#chain-state', main);
   const more = $('#more', main);
@@ -38,8 +55,8 @@ export default async function audit(main) {
       h('td', { text: fmt(a.at) }), actorCell(a),
       // What was done in her words (the code kept as the cell's title, for the auditor who
       // searches by it); a refused attempt says so.
-      h('td', { title: a.action, text: label('audit.act', a.action) + (a.outcome === 'denied' ? ` (${t('audit.denied')})` : '') }),
-      h('td', { class: 'mono', text: `${a.resource_type} ${a.resource_id || ''}` }),
+      h('td', { title: a.action, text: label('audit.act', a.action) + changed(a) + (a.outcome === 'denied' ? ` (${t('audit.denied')})` : '') }),
+      resourceCell(a),
       h('td', { class: 'mono', text: a.ip || '' }))));
     labelCells(table);
     cursor = res.next_cursor;
