@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.audit import service as audit
+from app.auth import leaving
 from app.auth.access import can_create, can_update, visible_users
 from app.auth.models import ApiClient, RefreshToken, RevokedAccessToken, User
 from app.auth.oauth import (
@@ -38,7 +39,6 @@ from app.core.security import (
     verify_password,
 )
 from app.events import service as events
-from app.events.kinds import USER_DEACTIVATED
 from app.events.models import SESSION_ENDED
 from app.organizations.models import Organization
 
@@ -390,6 +390,7 @@ async def update_user(
         )
     # No password here: only the user sets theirs (POST /me/password, or an invitation or
     # reset link); an admin who must stop someone deactivates them.
+    role_before = user.role
     for k in ("name", "organization_id", "role"):
         if k in data and data[k] is not None:
             setattr(user, k, data[k].value if isinstance(data[k], Role) else data[k])
@@ -400,31 +401,13 @@ async def update_user(
             await end_sessions(session, user)
     user.updated_at = utcnow()
     await session.flush()
-    if deactivated:
-        await _deactivated(session, actor, user)
+    if deactivated or (role_before == Role.specialist.value != user.role):
+        why: leaving.Why = "deactivated" if deactivated else "role_changed"
+        await leaving.work_released(session, actor, user, why, role_before)
     # What changed (not to what, but for switching on or off: the auditor's question).
     said = [f"active={str(v).lower()}" if k == "active" else k for k, v in sorted(data.items())]
     await audit.append(session, actor, "user.update", "user", user.id, detail=",".join(said))
     return user
-
-
-async def _deactivated(session: AsyncSession, actor: Principal, user: User) -> None:
-    """Tell the domains that hold work of hers, in this transaction (matching gives back the
-    cases a specialist had not answered and withdraws her offers): an internal event, so
-    auth imports none of them. Reactivating her gives nothing back."""
-    await events.emit(
-        session,
-        USER_DEACTIVATED,
-        "user",
-        user.id,
-        payload={
-            "user_id": user.id,
-            "role": user.role,
-            "actor_id": actor.id,
-            "actor_kind": actor.kind.value,
-            "actor_role": actor.role.value,
-        },
-    )
 
 
 async def set_password(

@@ -27,8 +27,9 @@ TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
 # coordinator) before she answered (app/matching/departures.py); it then waits for a
 # coordinator as any unmatched one.
 SPECIALIST_DEACTIVATED = "specialist_deactivated"
+SPECIALIST_ROLE_CHANGED = "specialist_role_changed"  # no longer a specialist (app.auth.leaving)
 ONLY_BECAUSE: dict[tuple[CaseStatus, CaseStatus], frozenset[str]] = {
-    (S.assigned, S.unmatched): frozenset({SPECIALIST_DEACTIVATED}),
+    (S.assigned, S.unmatched): frozenset({SPECIALIST_DEACTIVATED, SPECIALIST_ROLE_CHANGED}),
 }
 
 # Events partners and the live hub hear of (see the contract's event names).

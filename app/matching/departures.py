@@ -1,6 +1,6 @@
-"""A specialist leaves (an admin or a coordinator deactivates her): the work she held goes
-back to matching, in the deactivating transaction (matching hears the auth domain's
-internal `user.deactivated`, app/matching/listeners.py).
+"""A specialist leaves (an admin or a coordinator deactivates her, or an admin changes her
+role): the work she held goes back to matching, in that transaction (matching hears the auth
+domain's internal `user.deactivated`, app/matching/listeners.py, app/auth/leaving.py).
 
 - Each case assigned to her and not yet answered becomes `unmatched`, exactly as a case
   nobody took: on the coordinators' queue (`GET /cases?status=unmatched`), every active
@@ -64,14 +64,19 @@ async def _cases_held(session: AsyncSession, user_id: str) -> list[str]:
 
 
 async def release(
-    session: AsyncSession, user_id: str, actor: audit.Actor, now: datetime | None = None
+    session: AsyncSession,
+    user_id: str,
+    actor: audit.Actor,
+    now: datetime | None = None,
+    reason: str = SPECIALIST_DEACTIVATED,
 ) -> None:
-    """Give back what the deactivated `user_id` held (see the module's docstring)."""
+    """Give back what `user_id` held (see the module's docstring); `reason`: she was
+    deactivated, or is no longer a specialist (SPECIALIST_ROLE_CHANGED)."""
     now = now or utcnow()
     actor_id = getattr(actor, "id", None)
     for case_id in await _cases_held(session, user_id):
         case_row = await lock_case(session, case_id)
-        await _withdraw_hers(session, case_row, user_id, actor, now)
+        await _withdraw_hers(session, case_row, user_id, actor, now, reason)
         if (
             case_row.status == CaseStatus.assigned.value
             and case_row.assigned_specialist_id == user_id
@@ -79,7 +84,7 @@ async def release(
             case_row.assigned_specialist_id = None
             case_row.assigned_at = None
             await notify_unmatched(
-                session, case_row, actor_id, because=SPECIALIST_DEACTIVATED, specialist_id=user_id
+                session, case_row, actor_id, because=reason, specialist_id=user_id
             )
             await session.flush()
             await audit.append(
@@ -88,7 +93,7 @@ async def release(
                 "case.unassign",
                 "case",
                 case_row.id,
-                detail=f"reason={SPECIALIST_DEACTIVATED} specialist={user_id}",
+                detail=f"reason={reason} specialist={user_id}",
             )
         elif (
             case_row.status == CaseStatus.offered.value
@@ -98,7 +103,12 @@ async def release(
 
 
 async def _withdraw_hers(
-    session: AsyncSession, case_row: Case, user_id: str, actor: audit.Actor, now: datetime
+    session: AsyncSession,
+    case_row: Case,
+    user_id: str,
+    actor: audit.Actor,
+    now: datetime,
+    reason: str,
 ) -> None:
     """Her offers still pending on the case are withdrawn; she stops seeing the case."""
     await session.flush()  # what the caller changed through the ORM first, as autoflush would
@@ -119,5 +129,5 @@ async def _withdraw_hers(
             "offer.withdraw",
             "offer",
             offer_id,
-            detail=f"case={case_row.id} reason={SPECIALIST_DEACTIVATED}",
+            detail=f"case={case_row.id} reason={reason}",
         )

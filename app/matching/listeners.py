@@ -4,6 +4,7 @@ specialist."""
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
+from app.cases.lifecycle import SPECIALIST_DEACTIVATED, SPECIALIST_ROLE_CHANGED
 from app.cases.models import Case
 from app.core.principal import Principal, PrincipalKind, Role
 from app.events.kinds import USER_DEACTIVATED
@@ -34,4 +35,5 @@ async def release_work_of_deactivated_user(session: AsyncSession, event: OutboxE
             role=Role(p["actor_role"]),
             organization_id=None,
         )
-    await departures.release(session, event.resource_id, actor)
+    reason = SPECIALIST_ROLE_CHANGED if p.get("why") == "role_changed" else SPECIALIST_DEACTIVATED
+    await departures.release(session, event.resource_id, actor, reason=reason)

@@ -274,6 +274,14 @@ STAGE = {
         "fr": "Le compte de son spécialiste a été désactivé avant la réponse : la demande "
         "revient dans votre file pour être proposée à nouveau.",
     },
+    "specialist_role_changed": {
+        "en": "Its specialist is no longer one in the programme (her role was changed) before "
+        "she answered: the case is back on your queue to be offered again.",
+        "es": "Su especialista ya no lo es en el programa (se cambió su rol) antes de "
+        "responder: la consulta vuelve a su cola para ofrecerse de nuevo.",
+        "fr": "Son spécialiste ne l'est plus dans le programme (son rôle a changé) avant la "
+        "réponse : la demande revient dans votre file pour être proposée à nouveau.",
+    },
     "deadline_near": {
         "en": "Most of its time to respond has passed.",
         "es": "Ya pasó la mayor parte del plazo.",

@@ -92,7 +92,7 @@ async def case_unmatched(session: AsyncSession, event: OutboxEvent) -> None:
             Kind.case_unmatched,
             # Taken back from a deactivated specialist: the email says so (a code, no text).
             data={**facts, "stage": event.payload.get("reason")}
-            if event.payload.get("reason") == "specialist_deactivated"
+            if event.payload.get("reason") in ("specialist_deactivated", "specialist_role_changed")
             else facts,
             link=link(f"/cases/{case.id}"),
             case_id=case.id,

@@ -255,3 +255,32 @@ async def test_the_deactivation_event_is_internal(client, factory):
     r = await client.get(f"{API}/changes", headers=factory.headers(admin))
     assert r.status_code == 200, r.text
     assert USER_DEACTIVATED not in [i["type"] for i in r.json()["items"]]
+
+
+async def test_a_specialist_made_coordinator_gives_back_her_cases_too(client, factory):
+    """An admin who changes a specialist's role (a volunteer who now coordinates) is a
+    deactivation for her cases: she can no longer write or sign their notes."""
+    org = await factory.make_org()
+    clin = await factory.make_user(Role.clinician, organization_id=org.id)
+    coord = await factory.make_user(Role.coordinator)
+    admin = await factory.make_user(Role.admin)
+    ana = await make_specialist(factory)
+    case, _ = await _assigned_via_api(client, factory, coord, clin, org, ana)
+    offered = await factory.make_case(org.id, status="offered")
+    await factory.make_offer(offered.id, ana.id)
+
+    r = await client.patch(
+        f"{API}/users/{ana.id}", json={"role": "coordinator"}, headers=factory.headers(admin)
+    )
+    assert r.status_code == 200, r.text
+    row = await case_status(case.id)
+    assert (row.status, row.assigned_specialist_id) == ("unmatched", None)
+    [ev] = await events("case.unmatched", case.id)
+    assert ev.payload["reason"] == "specialist_role_changed"
+    assert [o.status for o in await offers_of(offered.id)] == ["withdrawn"]
+    # The name changed, or made a specialist again: nothing moves.
+    before = await _case_versions()
+    for body in ({"name": "Ana Ruiz"}, {"role": "specialist"}):
+        r = await client.patch(f"{API}/users/{ana.id}", json=body, headers=factory.headers(admin))
+        assert r.status_code == 200, r.text
+    assert await _case_versions() == before

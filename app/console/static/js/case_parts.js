@@ -19,7 +19,10 @@ function recordText(e) {
     case 'feedback': return `${e.usefulness}/5${e.comment ? ` · ${e.comment}` : ''}`;
     case 'participant': return `· ${label('role', e.role)}`;
     case 'closed': return e.outcome || '';
-    case 'unassigned': return e.reason === 'specialist_deactivated' ? t('record.unassigned_deactivated') : '';
+    case 'unassigned': { // why it was taken back from its specialist
+      const why = { specialist_deactivated: 'record.unassigned_deactivated', specialist_role_changed: 'record.unassigned_role_changed' }[e.reason];
+      return why ? t(why) : '';
+    }
     default: return '';
   }
 }
