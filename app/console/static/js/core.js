@@ -202,6 +202,14 @@ async function problemOf(r) {
   try { return await r.json(); } catch { return { title: r.statusText }; }
 }
 
+// A box full to its limit says so: the browser cuts what is typed or pasted past it
+// without a word (a long history pasted into the question lost its end unseen).
+document.addEventListener('input', (e) => {
+  const el = e.target;
+  if (!(el instanceof HTMLTextAreaElement || el instanceof HTMLInputElement) || !(el.maxLength > 0)) return;
+  if (el.value.length >= el.maxLength) say(t('form.full', { n: fmtNumber(el.maxLength) }), 'error');
+});
+
 // A form's write in flight holds the form: a change (POST, PUT, PATCH, DELETE) a submit
 // handler starts at once, before its first await, keeps further submits of that form
 // ignored until it has answered and the handler has taken the answer (a double click on
