@@ -8,8 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.auth.models import SCOPES, ApiClient
+from app.core.clock import utcnow
 from app.core.db import new_id
-from app.core.errors import Unprocessable
+from app.core.errors import NotFound, Unprocessable
 from app.core.pagination import keyset_page
 from app.core.principal import Principal
 from app.core.security import hash_secret, new_secret
@@ -49,3 +50,30 @@ async def list_api_clients(
     session: AsyncSession, limit: int, cursor: str | None
 ) -> tuple[list[ApiClient], str | None]:
     return await keyset_page(session, select(ApiClient), ApiClient.id, limit, cursor)
+
+
+class ApiClientNotFound(NotFound):
+    """No such API client (404 as for any object)."""
+
+
+async def set_active(
+    session: AsyncSession, actor: Principal, client_id: str, active: bool
+) -> ApiClient:
+    """Switch a partner app off (a leaked secret, an app retired) or on again. Off, every
+    token it holds is refused at once: each request reads the client's row."""
+    client = await session.get(ApiClient, client_id, with_for_update=True)
+    if client is None:
+        raise ApiClientNotFound("No such API client.")
+    if client.active != active:
+        client.active = active
+        client.updated_at = utcnow()
+        await session.flush()
+        await audit.append(
+            session,
+            actor,
+            "api_client.update",
+            "api_client",
+            client.id,
+            detail=f"active={str(active).lower()}",
+        )
+    return client

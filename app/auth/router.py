@@ -10,6 +10,7 @@ from app.auth.schemas import (
     ApiClientCreated,
     ApiClientMe,
     ApiClientRead,
+    ApiClientUpdate,
     Introspection,
     PasswordChange,
     TokenResponse,
@@ -260,6 +261,18 @@ async def create_api_client(
 ) -> object:
     client, secret = await api_clients.create_api_client(session, p, body.model_dump())
     return {**ApiClientRead.model_validate(client).model_dump(), "client_secret": secret}
+
+
+@clients.patch(
+    "/api-clients/{client_id}",
+    response_model=ApiClientRead,
+    summary="Switch a partner app off (its tokens refused at once) or on again",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def update_api_client(
+    session: SessionDep, p: AdminPrincipal, client_id: str, body: ApiClientUpdate
+) -> object:
+    return await api_clients.set_active(session, p, client_id, body.active)
 
 
 @clients.get(

@@ -119,6 +119,15 @@ class ApiClientRead(Stamped):
     active: bool
 
 
+class ApiClientUpdate(RequestBody):
+    model_config = example({"active": False})
+
+    active: bool = Field(
+        description="false: the client is switched off at once (its tokens are refused, "
+        "no new one is issued, its webhooks get nothing); true: on again."
+    )
+
+
 class ApiClientCreated(ApiClientRead):
     client_secret: str = SecretField("Shown once; only a hash is stored.")
 

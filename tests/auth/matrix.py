@@ -19,6 +19,11 @@ async def _patch_clinician_a(w: World):
     return f"{API}/users/{u.id}", {"name": "Renamed"}
 
 
+async def _switch_off_client(w: World):
+    c = await w.f.make_client(w.org_a.id)
+    return f"{API}/api-clients/{c.id}", {"active": False}
+
+
 ROWS = [
     Row(
         "GET",
@@ -68,6 +73,23 @@ ROWS = [
             "interpreter": 404,
             "client_a": 403,
             "client_b": 404,
+        },
+    ),
+    # Switching a partner app off or on is the admin's alone.
+    Row(
+        "PATCH",
+        f"{API}/api-clients/{{client_id}}",
+        _switch_off_client,
+        {
+            "anonymous": 401,
+            "admin": 200,
+            "coordinator": 403,
+            "clinician_a": 403,
+            "clinician_b": 403,
+            "specialist": 403,
+            "interpreter": 403,
+            "client_a": 403,
+            "client_b": 403,
         },
     ),
 ]

@@ -11,12 +11,25 @@ export default async function clients(main) {
   async function load() {
     const items = await all('/api-clients');
     $('#client-table', main).replaceChildren(
-      h('thead', {}, h('tr', {}, ...['field.name', 'clients.client_id', 'field.organization', 'field.scopes', 'case.submitted']
+      h('thead', {}, h('tr', {}, ...['field.name', 'clients.client_id', 'field.organization', 'field.scopes', 'case.submitted', 'field.status']
         .map((k) => h('th', { scope: 'col', text: t(k) })))),
-      h('tbody', {}, ...items.map((c) => h('tr', {},
+      h('tbody', {}, ...items.map((c) => h('tr', { data: { clientId: c.id } },
         h('td', { text: c.name }), h('td', { class: 'mono', text: c.client_id }), h('td', { text: orgName.get(c.organization_id) || c.organization_id }),
-        h('td', { class: 'mono', text: c.scopes.join(' ') }), h('td', { text: fmt(c.created_at) })))));
+        h('td', { class: 'mono', text: c.scopes.join(' ') }), h('td', { text: fmt(c.created_at) }),
+        h('td', {}, c.active ? t('clients.on') : t('clients.off'), ' ', switchButton(c))))));
     labelCells($('#client-table', main));
+  }
+  // Off, the app's tokens are refused at once (a leaked secret, an app retired): asked
+  // first, naming it; on again asks nothing.
+  function switchButton(c) {
+    return h('button', { type: 'button', class: 'secondary', text: c.active ? t('clients.switch_off') : t('clients.switch_on'), onclick: async () => {
+      if (c.active && !confirm(t('clients.confirm_off', { name: c.name }))) return;
+      try {
+        await api(`/api-clients/${c.id}`, { method: 'PATCH', json: { active: !c.active } });
+        say(c.active ? t('clients.switched_off', { name: c.name }) : t('clients.switched_on', { name: c.name }));
+        await load();
+      } catch (err) { say(err instanceof ApiError ? err.message : t('error.offline'), 'error'); }
+    } });
   }
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
