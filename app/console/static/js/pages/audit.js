@@ -30,7 +30,7 @@ function resourceCell(a) {
 
 // How an account was changed, in her words: switched off or on, or which of its facts.
 function changed(a) {
-  if (a.action !== 'user.update' || !a.detail) return '';
+  if (!['user.update', 'api_client.update'].includes(a.action) || !a.detail) return '';
   const parts = a.detail.split(',').map((d) => ({ 'active=false': 'deactivated', 'active=true': 'activated' }[d] || d));
   return ` (${parts.map((p) => label('audit.detail', p)).join(', ')})`;
 }
