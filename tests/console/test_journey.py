@@ -186,6 +186,12 @@ async def test_a_case_from_intake_to_the_quality_charts(app, database_url):
             await clin.select_option("#fb-usefulness", "5")
             await clin.check("#fb-changed")
             await clin.click("#feedback-form button[type=submit]")
+            # Recorded, and the page drawn again with it (what it draws moves the close form
+            # down: a tap before it settles can land elsewhere, as it did once in CI).
+            await clin.wait_for_selector("#feedback-given:not([hidden])", timeout=10000)
+            await clin.wait_for_function(
+                "() => !document.getElementById('main').hasAttribute('aria-busy')"
+            )
             await clin.fill("#outcome", "Improving on terbinafine at 2 weeks.")
             await clin.click("#close-form button[type=submit]")
             await clin.wait_for_selector("#case-status.status-closed", timeout=10000)
