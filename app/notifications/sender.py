@@ -124,6 +124,9 @@ async def _claim(session: AsyncSession, now: datetime, limit: int) -> list[Deliv
             await session.scalars(
                 select(Delivery)
                 .where(col(Delivery.id).in_(claimed))
+                # The order written: one person's notices are sent in turn (email lanes), so
+                # a warning goes out before the notice that follows it.
+                .order_by(col(Delivery.created_at), col(Delivery.id))
                 .execution_options(populate_existing=True)
             )
         ).all()

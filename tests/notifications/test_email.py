@@ -230,3 +230,35 @@ def test_one_persons_mails_share_a_connection_in_the_order_written(monkeypatch):
             mine = [m.delivery_id for m in mails if m.to.lower() == person]
             assert [m.delivery_id for m in lane if m.to.lower() == person] == mine
     assert _lanes(mails[:1]) == [mails[:1]]
+
+
+async def test_a_persons_mails_go_out_in_the_order_they_were_written(factory, smtp, clock):
+    """The batch is sent in the order its notices were written, whatever order the database
+    hands the claimed rows back in (on PostgreSQL a case's "past its deadline" once arrived
+    before the "without a specialist" written two hours earlier)."""
+    from sqlalchemy import update
+
+    from app.core.db import unit_of_work
+    from app.notifications.kinds import Kind
+    from app.notifications.listeners import case_facts
+    from app.notifications.models import Delivery
+    from app.notifications.service import notify
+
+    org = await factory.make_org(country="MW")
+    coord = await factory.make_user(Role.coordinator)
+    case = await factory.make_case(org.id)
+    for kind in (Kind.case_unmatched, Kind.case_overdue):
+        async with unit_of_work() as s:
+            _, facts = await case_facts(s, case.id)
+            assert await notify(s, coord.id, kind, data=facts, link="/x", case_id=case.id)
+        clock.advance(timedelta(hours=2))
+    first, second = await deliveries(user_id=coord.id)
+    assert first.template == "case_unmatched"
+    async with unit_of_work() as s:  # ids that do not follow the order written
+        await s.execute(update(Delivery).where(Delivery.id == first.id).values(id="dlv_zzzz"))
+        await s.execute(update(Delivery).where(Delivery.id == second.id).values(id="dlv_0000"))
+    assert await send_all() == 2
+    assert [m["Subject"].split(":")[0] for m in smtp.to(coord.email)] == [
+        "Case without a specialist",
+        "Case past its deadline",
+    ]
