@@ -70,7 +70,8 @@ async def transition(
 ) -> None:
     """Move the case, stamp the time, and write the event in the same transaction.
     `because` names why, for the transitions that need a reason (ONLY_BECAUSE); it is kept
-    in the event's payload as `reason`."""
+    in the event's payload as `status_reason`, a code a partner may read (a cancellation's
+    `reason` is her free text, never sent out)."""
     if not can_transition(case.status, to, because):
         raise InvalidTransition(
             f"A case that is {case.status} cannot become {to.value}.",
@@ -91,7 +92,7 @@ async def transition(
     if stamp:
         setattr(case, stamp, now)
     if because is not None:
-        payload["reason"] = because
+        payload["status_reason"] = because
     await emit(
         session,
         EVENT_FOR[to],

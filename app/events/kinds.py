@@ -45,8 +45,10 @@ CATALOG: dict[EventKind, tuple[str, tuple[str, ...]]] = {
         ("case_id", "status", "previous_status", "note_id"),
     ),
     EventKind.case_unmatched: (
-        "Nobody is left to offer the case to; coordinators are told.",
-        ("case_id", "status", "previous_status"),
+        "Nobody is left to offer the case to, or its specialist was deactivated (or is no"
+        " longer a specialist) before she answered: status_reason says which; coordinators"
+        " are told.",
+        ("case_id", "status", "previous_status", "status_reason"),
     ),
     EventKind.case_overdue: (
         "The case passed its respond_by with no signed note (announced once).",

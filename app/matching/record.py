@@ -31,9 +31,12 @@ async def record_entries(session: AsyncSession, case: Case) -> list[dict[str, An
             "type": "unassigned",
             "id": case.id,
             "specialist_id": payload.get("specialist_id"),
-            "reason": payload["reason"],
+            # `reason` in events written before 2026-12-07.
+            "reason": payload.get("status_reason") or payload["reason"],
             "actor_id": payload.get("actor_id"),
         }
         for at, payload in rows
-        if payload and payload.get("previous_status") == "assigned" and payload.get("reason")
+        if payload
+        and payload.get("previous_status") == "assigned"
+        and (payload.get("status_reason") or payload.get("reason"))
     ]

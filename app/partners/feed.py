@@ -37,6 +37,7 @@ THIN_KEYS = (
     "case_id",
     "status",
     "previous_status",
+    "status_reason",  # a code (lifecycle.ONLY_BECAUSE): why a case went back to unmatched
     "seq",
     "message_id",
     "note_id",

@@ -63,7 +63,7 @@ async def test_an_assigned_case_becomes_unmatched_only_for_its_reason(factory):
     events = await rows(
         select(OutboxEvent.type, OutboxEvent.payload).where(OutboxEvent.resource_id == case.id)
     )
-    assert [(e.type, e.payload["reason"], e.payload["previous_status"]) for e in events] == [
+    assert [(e.type, e.payload["status_reason"], e.payload["previous_status"]) for e in events] == [
         ("case.unmatched", lifecycle.SPECIALIST_DEACTIVATED, "assigned")
     ]
 

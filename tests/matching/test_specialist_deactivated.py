@@ -82,7 +82,7 @@ async def test_her_assigned_case_goes_back_to_be_matched_and_another_takes_it(cl
     assert row.assigned_specialist_id is None and row.assigned_at is None
     # The event says why, and that it came from `assigned`; coordinators are told.
     [ev] = await events("case.unmatched", case.id)
-    assert ev.payload["reason"] == REASON and ev.payload["previous_status"] == "assigned"
+    assert ev.payload["status_reason"] == REASON and ev.payload["previous_status"] == "assigned"
     assert ev.payload["specialist_id"] == ana.id and ev.payload["actor_id"] == admin.id
     [told] = await events("matching.unmatched", case.id)
     assert coord.id in told.audience and told.payload["reason"] == REASON
@@ -276,7 +276,7 @@ async def test_a_specialist_made_coordinator_gives_back_her_cases_too(client, fa
     row = await case_status(case.id)
     assert (row.status, row.assigned_specialist_id) == ("unmatched", None)
     [ev] = await events("case.unmatched", case.id)
-    assert ev.payload["reason"] == "specialist_role_changed"
+    assert ev.payload["status_reason"] == "specialist_role_changed"
     assert [o.status for o in await offers_of(offered.id)] == ["withdrawn"]
     # The name changed, or made a specialist again: nothing moves.
     before = await _case_versions()
@@ -284,3 +284,25 @@ async def test_a_specialist_made_coordinator_gives_back_her_cases_too(client, fa
         r = await client.patch(f"{API}/users/{ana.id}", json=body, headers=factory.headers(admin))
         assert r.status_code == 200, r.text
     assert await _case_versions() == before
+
+
+async def test_the_facilitys_partner_app_hears_why_its_case_went_back(client, factory):
+    """`case.unmatched` from `assigned` carries `status_reason` (a code, never text) in the
+    partner feed and the webhooks, so an EMR can tell the clinic the case is being offered
+    again rather than that nobody would take it."""
+    org = await factory.make_org()
+    clin = await factory.make_user(Role.clinician, organization_id=org.id)
+    coord = await factory.make_user(Role.coordinator)
+    admin = await factory.make_user(Role.admin)
+    emr = await factory.make_client(org.id, scopes=["cases:read"])
+    ana = await make_specialist(factory)
+    case, _ = await _assigned_via_api(client, factory, coord, clin, org, ana)
+    await _set_active(client, factory, admin, ana, False)
+    await caught_up()
+    r = await client.get(f"{API}/changes", headers=factory.headers(emr))
+    assert r.status_code == 200, r.text
+    [item] = [i for i in r.json()["items"] if i["type"] == "case.unmatched"]
+    assert item["resource_id"] == case.id
+    assert item["data"]["status_reason"] == REASON
+    assert item["data"]["previous_status"] == "assigned"
+    assert "specialist_id" not in item["data"] and "actor_id" not in item["data"]
