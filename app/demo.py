@@ -142,7 +142,13 @@ async def load(session: AsyncSession, password: str) -> list[tuple[str, str]]:
         orgs[str(f["key"])] = org
     await session.flush()
 
-    async def user(email: str, name: str, role: Role, org: str | None = None) -> Any:
+    async def user(
+        email: str,
+        name: str,
+        role: Role,
+        org: str | None = None,
+        languages: list[str] | None = None,
+    ) -> Any:
         u = await auth_service.create_user(
             session,
             None,
@@ -152,6 +158,7 @@ async def load(session: AsyncSession, password: str) -> list[tuple[str, str]]:
                 "role": role.value,
                 "password": password,
                 "organization_id": orgs[org].id if org else None,
+                "languages": languages or [],
             },
         )
         logins.append((email, role.value))
@@ -162,7 +169,13 @@ async def load(session: AsyncSession, password: str) -> list[tuple[str, str]]:
         await user(
             f"clinician.{key}@demo.org", f"Clinician at {orgs[key].name}", Role.clinician, key
         )
-    await user("interpreter@demo.org", "Quechua and Spanish interpreter", Role.interpreter)
+    # Her languages on file: the case page's picker lists her first for Salta's cases.
+    await user(
+        "interpreter@demo.org",
+        "Quechua and Spanish interpreter",
+        Role.interpreter,
+        languages=["qu", "es"],
+    )
     specialists = []
     for sp in SPECIALISTS:
         email = sp["name"].lower().replace("dr ", "").replace(" ", ".") + "@demo.org"

@@ -59,6 +59,7 @@ def can_update(p: Principal, target: User, fields: set[str]) -> None:
         return
     if p.role is Role.coordinator and target.role != Role.admin.value and "role" not in fields:
         return
-    if p.id == target.id and fields <= {"name"}:
+    # Herself: her name and the languages she speaks.
+    if p.id == target.id and fields <= {"name", "languages"}:
         return
     raise RoleForbidden("You may not change this user.")

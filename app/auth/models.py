@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from sqlalchemy import text
 from sqlmodel import Field, SQLModel
 
 from app.core.clock import utcnow
@@ -26,6 +27,9 @@ class User(Timestamped, table=True):
     # Bumped on deactivation or password change: every token carrying an older value dies.
     token_version: int = 0
     calendar_token_hash: str | None = Field(default=None, max_length=64, index=True)
+    # The languages she speaks (BCP 47 tags, as app.core.schemas.LanguageTag writes them):
+    # what an interpreter interprets. Accounts from before have none on file.
+    languages: list[str] = json_field(sa_column_kwargs={"server_default": text("'[]'")})
 
 
 class RefreshToken(SQLModel, table=True):

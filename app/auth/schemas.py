@@ -5,7 +5,15 @@ from pydantic_core import PydanticCustomError
 
 from app.core.emails import SafeEmail
 from app.core.principal import Role, Scope
-from app.core.schemas import ReadModel, RequestBody, SecretField, ShortText, Stamped, example
+from app.core.schemas import (
+    LanguageTag,
+    ReadModel,
+    RequestBody,
+    SecretField,
+    ShortText,
+    Stamped,
+    example,
+)
 
 
 class TokenResponse(ReadModel):
@@ -50,6 +58,23 @@ def _not_too_simple(value: str) -> str:
 NewPassword = Annotated[str, Field(min_length=10, max_length=200), AfterValidator(_not_too_simple)]
 
 
+def _once_each(tags: list[str]) -> list[str]:
+    return list(dict.fromkeys(tags))
+
+
+# The languages a person speaks, as a facility's or a specialist profile's are written
+# (app.core.schemas.LanguageTag: "QU" is kept as "qu"), each once, in her order.
+Languages = Annotated[
+    list[LanguageTag],
+    Field(
+        max_length=20,
+        description="The languages the person speaks (BCP 47 tags): for an interpreter, "
+        "those she interprets.",
+    ),
+    AfterValidator(_once_each),
+]
+
+
 class UserCreate(RequestBody):
     # A clinician belongs to a facility: stated for clients, checked by the service.
     model_config = ConfigDict(
@@ -66,6 +91,7 @@ class UserCreate(RequestBody):
                     "role": "clinician",
                     "organization_id": "org_01",
                     "password": "a-long-passphrase",
+                    "languages": ["es", "qu"],
                 }
             ],
         }
@@ -77,6 +103,7 @@ class UserCreate(RequestBody):
     organization_id: str | None = Field(default=None, min_length=1, max_length=40)
     password: NewPassword
     active: bool = True
+    languages: Languages = Field(default_factory=list)
 
 
 class UserUpdate(RequestBody):
@@ -87,6 +114,8 @@ class UserUpdate(RequestBody):
     # No password: only the user sets theirs (POST /me/password, invitation or reset link).
     active: bool | None = None
     role: Role | None = None
+    # She may set her own (as her name); a coordinator or an admin anyone's they may change.
+    languages: Languages | None = None
 
 
 class UserRead(Stamped):
@@ -95,6 +124,9 @@ class UserRead(Stamped):
     role: Role
     organization_id: str | None
     active: bool
+    languages: list[str] = Field(
+        description="The languages the person speaks (BCP 47 tags); empty when none is on file."
+    )
 
 
 class ApiClientCreate(RequestBody):

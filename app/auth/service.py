@@ -348,6 +348,7 @@ async def create_user(session: AsyncSession, actor: Principal | None, data: dict
         organization_id=data.get("organization_id"),
         password_hash=await hash_password(data["password"]),
         active=data.get("active", True),
+        languages=list(data.get("languages") or []),
     )
     session.add(user)
     await session.flush()
@@ -391,7 +392,7 @@ async def update_user(
     # No password here: only the user sets theirs (POST /me/password, or an invitation or
     # reset link); an admin who must stop someone deactivates them.
     role_before = user.role
-    for k in ("name", "organization_id", "role"):
+    for k in ("name", "organization_id", "role", "languages"):
         if k in data and data[k] is not None:
             setattr(user, k, data[k].value if isinstance(data[k], Role) else data[k])
     deactivated = data.get("active") is False and user.active
@@ -453,7 +454,7 @@ _ME = Statement(
         *(
             _USER.c[n]
             for n in ("id", "created_at", "updated_at", "email", "name", "role")
-            + ("organization_id", "active")
+            + ("organization_id", "active", "languages")
         )
     ).where(_USER.c.id == bindparam("me"))
 )

@@ -1,4 +1,4 @@
-import { $, ApiError, api, factRows, h, languageNames, say, t, lang, zoneName } from '../core.js';
+import { $, ApiError, api, factRows, formData, h, languageNames, say, showProblem, t, lang, zoneName } from '../core.js';
 
 // The zone her notifications use (quiet hours, times in messages), by its name, and where it
 // comes from: her own choice, her specialist profile, her facility, or none yet (UTC). Not
@@ -24,6 +24,28 @@ export default async function profile(main) {
     if (org) facts.push([t('field.organization'), org.name]);
   }
   $('#me', main).replaceChildren(...factRows(facts));
+
+  // An interpreter says which languages she interprets: whoever adds an interpreter to a
+  // case sees them in the picker, those who speak the case's languages first.
+  if (me.role === 'interpreter') {
+    const langs = $('#languages-form', main);
+    const problem = $('#languages-problem', main);
+    langs.languages.value = (me.languages || []).join(', ');
+    $('#languages', main).hidden = false;
+    langs.addEventListener('input', () => { problem.hidden = true; });
+    langs.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      problem.hidden = true;
+      try {
+        const saved = await api(`/users/${me.id}`, { method: 'PATCH', json: { languages: formData(langs).languages } });
+        langs.languages.value = saved.languages.join(', '); // as kept: "QU" reads "qu"
+        say(t('profile.languages_saved'));
+      } catch (err) {
+        if (err instanceof ApiError) showProblem(langs, err, problem, { beside: true });
+        else say(t('error.offline'), 'error');
+      }
+    });
+  }
 
   const form = $('#password-form', main);
   form.addEventListener('submit', async (e) => {

@@ -1,6 +1,9 @@
-// People: invite someone (the invitation emails a single-use link), see who is here, and
-// switch an account off (after a confirmation naming the person) or on (admins).
-import { $, ApiError, all, api, fmt, formData, h, labelCells, label, say, session, showProblem, t } from '../core.js';
+// People: invite someone (the invitation emails a single-use link), see who is here, set
+// the languages an interpreter speaks (shown to whoever adds one to a case), and switch an
+// account off (after a confirmation naming the person) or on (admins).
+import {
+  $, ApiError, all, api, fmt, formData, h, labelCells, label, languageNames, say, session, showProblem, t,
+} from '../core.js';
 import { waitingInvitations } from '../invitations.js';
 
 // Whom each role may invite, as the server decides it (app/auth/access.py, can_create: an
@@ -53,21 +56,60 @@ export default async function users(main) {
       : t('users.confirm_deactivate', { name: u.name });
   }
 
+  // An interpreter's languages (what the case page's picker shows); anyone else's only
+  // where some are on file (a specialist's own are on her specialist profile).
+  const spoken = (u) => (u.languages?.length ? languageNames(u.languages)
+    : u.role === 'interpreter' ? t('people.languages_none') : '');
+  // Changed where they are shown: the cell becomes a small form; saved, the table is redrawn.
+  // The server lets a coordinator change anyone but an admin (app/auth/access.py).
+  const mayEditLanguages = (u) => u.role === 'interpreter' && (admin || session.me.role === 'coordinator');
+  function editLanguages(cell, u) {
+    const id = `languages-${u.id}`;
+    const problem = h('p', { class: 'error', role: 'alert', hidden: true });
+    const form = h('form', { class: 'languages-form', method: 'post' },
+      h('label', { for: id, text: t('field.languages') }),
+      h('input', { id, name: 'languages', 'data-type': 'list', value: (u.languages || []).join(', '), placeholder: 'es, qu', autocomplete: 'off' }),
+      problem,
+      h('button', { type: 'submit', text: t('action.save') }), ' ',
+      h('button', { type: 'button', class: 'secondary', text: t('action.close'), onclick: () => cell.replaceChildren(spoken(u)) }));
+    form.addEventListener('input', () => { problem.hidden = true; });
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      try {
+        await api(`/users/${u.id}`, { method: 'PATCH', json: { languages: formData(form).languages } });
+        say(t('users.languages_saved', { name: u.name }));
+        await load();
+      } catch (err) {
+        if (err instanceof ApiError) showProblem(form, err, problem);
+        else say(t('error.offline'), 'error');
+      }
+    });
+    cell.replaceChildren(form);
+    form.languages.focus();
+  }
+
   async function load() {
     const items = await all('/users');
     table.replaceChildren(
-      h('thead', {}, h('tr', {}, ...['field.name', 'field.email', 'field.role', 'field.organization', 'field.status', '']
+      h('thead', {}, h('tr', {}, ...['field.name', 'field.email', 'field.role', 'field.organization', 'column.languages', 'field.status', '']
         .map((k) => h('th', { scope: 'col', text: k ? t(k) : '' })))),
-      h('tbody', {}, ...items.map((u) => h('tr', { data: { userId: u.id } },
-        h('td', { text: u.name }), h('td', { class: 'mono', text: u.email }), h('td', { text: label('role', u.role) }),
-        h('td', { text: orgName.get(u.organization_id) || '' }), h('td', { text: u.active ? t('users.active') : t('users.inactive') }),
-        h('td', {}, admin && u.id !== session.me.id ? h('button', { type: 'button', class: 'secondary',
-          text: u.active ? t('action.deactivate') : t('action.activate'), onclick: async () => {
-            // Switching someone off signs them out at once: asked first, naming them, and
-            // saying what becomes of the cases a specialist has not answered yet.
-            if (u.active && !confirm(await deactivateQuestion(u))) return;
-            try { await api(`/users/${u.id}`, { method: 'PATCH', json: { active: !u.active } }); await load(); } catch (err) { say(err.message, 'error'); }
-          } }) : null)))));
+      h('tbody', {}, ...items.map((u) => {
+        const languages = h('td', { class: 'user-languages', text: spoken(u) });
+        return h('tr', { data: { userId: u.id } },
+          h('td', { text: u.name }), h('td', { class: 'mono', text: u.email }), h('td', { text: label('role', u.role) }),
+          h('td', { text: orgName.get(u.organization_id) || '' }), languages,
+          h('td', { text: u.active ? t('users.active') : t('users.inactive') }),
+          h('td', {}, mayEditLanguages(u) ? h('button', { type: 'button', class: 'secondary',
+            text: t('users.edit_languages'), onclick: () => editLanguages(languages, u) }) : null,
+          mayEditLanguages(u) && admin && u.id !== session.me.id ? ' ' : null,
+          admin && u.id !== session.me.id ? h('button', { type: 'button', class: 'secondary',
+            text: u.active ? t('action.deactivate') : t('action.activate'), onclick: async () => {
+              // Switching someone off signs them out at once: asked first, naming them, and
+              // saying what becomes of the cases a specialist has not answered yet.
+              if (u.active && !confirm(await deactivateQuestion(u))) return;
+              try { await api(`/users/${u.id}`, { method: 'PATCH', json: { active: !u.active } }); await load(); } catch (err) { say(err.message, 'error'); }
+            } }) : null));
+      })));
     labelCells(table);
   }
   await Promise.all([load(), waitingInvitations(main, orgName, mayTakeBack)]);
