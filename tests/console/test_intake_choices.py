@@ -93,9 +93,13 @@ async def test_the_specialty_is_chosen_from_a_list_in_her_own_language(app, fact
         sent = posts_to_cases(page)
         await fill_all_but_specialty(page, "¿Placa anular en el antebrazo: tiña?")
         await page.click("#case-form button[type=submit]")
-        await page.wait_for_selector("#case-error:not([hidden])")
-        assert await page.inner_text("#case-error") == es["intake.specialty_required"]
+        await page.wait_for_selector("#case-problems:not([hidden])")
         assert await page.get_attribute("#specialty", "aria-invalid") == "true"
+        described = (await page.get_attribute("#specialty", "aria-describedby") or "").split()
+        assert await page.inner_text(f"#{described[0]}") == es["intake.specialty_required"]
+        said = await page.inner_text("#case-problems")
+        assert es["intake.problems_one"].replace("{count}", "1") in said, said
+        assert es["field.specialty"] in said, said
         assert sent == []
         assert await cases_of(base, prog) == []
 

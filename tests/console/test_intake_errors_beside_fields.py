@@ -1,7 +1,7 @@
 """On a phone (360 px), what is wrong with the intake is said under the field it is about,
 tied to it for a screen reader (aria-invalid, aria-describedby), and gone as soon as she
-changes that field: what the form checks itself (the specialty, consent) and what the
-service refuses (a question of spaces only)."""
+changes that field: what the form checks itself (the specialty, consent, a question of
+spaces only)."""
 
 import json
 from pathlib import Path
@@ -67,19 +67,24 @@ async def test_each_message_stands_under_its_field_and_goes_when_it_is_changed(a
         assert await page.get_attribute("#consent", "aria-invalid") is None
         assert await said.count() == 0
 
-        # The service refuses a question of spaces only: under the question, in Spanish.
+        # A question of spaces only is no question (the service would refuse it too):
+        # under the question, in Spanish. (What the service refuses is said the same way:
+        # test_intake_every_field_at_once.py.)
         await page.fill("#question", "   ")
         await page.click("#case-form button[type=submit]")
         await page.wait_for_selector("#question[aria-invalid=true]")
         said = await message_of(page, "#question")
-        assert await said.inner_text() == ES["invalid.string_too_short"].replace("{limit}", "1")
+        assert await said.inner_text() == ES["intake.question_required"]
         await just_under(page, "#question", said)
         assert await page.evaluate("document.activeElement.id") == "question"
-        # A short summary by the button may stay; the reasons are by their fields.
-        assert ES["invalid.string_too_short"][:10] not in await page.inner_text("#case-error")
-        # Corrected: the red border and the message go as she types.
+        # The summary at the top names it; the reasons are by their fields, not by the button.
+        assert ES["field.question"] in await page.inner_text("#case-problems")
+        assert ES["intake.question_required"] not in await page.inner_text("#case-problems")
+        assert await page.locator("#case-error").is_hidden()
+        # Corrected: the red border, the message and the summary go as she types.
         await page.fill("#question", "¿Placa anular en el antebrazo: tiña?")
         assert await page.get_attribute("#question", "aria-invalid") is None
         assert await said.count() == 0
+        assert await page.locator("#case-problems").is_hidden()
         assert await page.locator("#case-error").is_hidden()
         await ctx.close()

@@ -3,7 +3,7 @@
 // the same key when the link returns and the case is never made twice. Then the photo,
 // with its own key, the same way.
 import {
-  $, ApiError, api, clearFieldError, fieldError, fillForm, formData, h, label, lang, navigate, say, session, showProblem, t, uuid,
+  $, COLON, ApiError, api, clearFieldError, fieldError, fillForm, fmtNumber, formData, h, label, lang, navigate, say, session, showProblem, t, uuid,
 } from '../core.js';
 import { drafts, files, shrink } from '../drafts.js';
 import { draftKey, sendPending } from '../case_outbox.js';
@@ -17,6 +17,12 @@ const isPhoto = (file) => PHOTO_TYPES.has((file.type || '').toLowerCase()) || PH
 const megabytes = (bytes) => new Intl.NumberFormat(lang, { style: 'unit', unit: 'megabyte', maximumFractionDigits: 1 })
   .format(bytes / (1024 * 1024));
 const tooLarge = (bytes) => t('intake.photo_too_large', { max: megabytes(bytes) });
+// The language codes the service takes (app/core/schemas.py LanguageTag: this shape, at
+// most 35 characters; app/cases/schemas.py: at most 10), checked here as well so that a
+// wrong code is said with everything else wrong, not one round trip later.
+const LANGUAGE_TAG = /^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/;
+const MAX_LANGUAGES = 10;
+const plural = new Intl.PluralRules(lang);
 
 // Why the service refused the photo, in her words; never its English appended to her sentence.
 function photoReason(err) {
@@ -30,6 +36,7 @@ export default async function caseNew(main) {
   const form = $('#case-form', main);
   const state = $('#draft-state', main);
   const errorBox = $('#case-error', main);
+  const problems = $('#case-problems', main);
   const preview = $('#photo-preview', main);
   // The service's limit for a file (MAX_ATTACHMENT_BYTES, rendered by the server): a photo
   // still over it once shrunk is refused here, before a slow upload that would be refused.
@@ -103,11 +110,42 @@ export default async function caseNew(main) {
   const restored = Object.keys(draft.fields).length > 0;
   await followUp();
 
-  // What the form or the service refused is said under its field (core.js fieldError), and
-  // the box by the button sums it up; editing a field takes its mark away (core.js), and,
-  // once nothing is marked, the summary. A kept refusal forgets the fields she changed.
+  // What the form or the service refused is said under its field (core.js fieldError), all
+  // of it at once, and the summary at the top of the form says how many fields and which;
+  // the box by the button keeps what is about no field, and a file refused as it is chosen.
+  // Editing a field takes its mark away (core.js), and, once nothing is marked, the
+  // summaries. A kept refusal forgets the fields she changed.
   let boxForFields = false;
   const hideBox = () => { errorBox.hidden = true; boxForFields = false; };
+  const labelText = (el) => (el.id && form.querySelector(`label[for="${CSS.escape(el.id)}"]`)?.textContent.trim()) || el.name;
+  // The marked fields in the form's order, each a link to its field; redrawn only when they
+  // change (the summary is a live region: each redraw is said again). `open`: shown even if
+  // it was not (a submit). Answers the fields marked.
+  let summarized = null;
+  function summarize(open = false) {
+    const els = [...form.querySelectorAll('[aria-invalid=true]')].filter((el) => el.type !== 'hidden');
+    if (!open && problems.hidden) return els;
+    if (!els.length) {
+      problems.hidden = true;
+      summarized = null;
+      return els;
+    }
+    const ids = els.map((el) => el.id || el.name).join(' ');
+    if (!open && ids === summarized) return els;
+    summarized = ids;
+    const n = els.length;
+    problems.replaceChildren(
+      h('p', { text: t(plural.select(n) === 'one' ? 'intake.problems_one' : 'intake.problems_other', { count: fmtNumber(n) }) }),
+      h('ul', {}, els.map((el) => h('li', {}, h('a', {
+        href: `#${el.id}`,
+        text: labelText(el),
+        onclick: (e) => { e.preventDefault(); el.focus(); },
+      })))),
+    );
+    problems.hidden = false;
+    return els;
+  }
+  form.addEventListener('change', () => summarize());
   form.addEventListener('input', (e) => {
     clearTimeout(timer);
     timer = setTimeout(save, 300);
@@ -121,6 +159,7 @@ export default async function caseNew(main) {
       if (!draft.refused.problem.errors.length) draft.refused = null;
     }
     if (boxForFields && !form.querySelector('[aria-invalid=true]')) hideBox();
+    summarize();
   });
   // Refused on the form, before anything is sent: no specialty, no consent, a file that is
   // no photo the service takes or too large for it.
@@ -130,8 +169,44 @@ export default async function caseNew(main) {
     errorBox.textContent = text;
     errorBox.hidden = false;
     boxForFields = true;
+    summarize();
     el.focus();
   };
+
+  // Everything the form can tell before anything is sent (the service's own rules,
+  // app/cases/schemas.py CaseCreate, and its consent), each under its field and all at once:
+  // over a slow link she never learns of one mistake per submit. The form is novalidate:
+  // these are its messages. What she typed is left as it is. Answers whether any was found.
+  function check() {
+    let found = false;
+    const mark = (el, text) => { fieldError(el, text); found = true; };
+    const age = form['patient.age_years'];
+    const consent = form['consent.obtained'];
+    for (const el of [form.specialty, form.question, form['patient.reference'], age, form.languages, consent]) {
+      clearFieldError(el);
+    }
+    if (form.specialty.validity.valueMissing) mark(form.specialty, t('intake.specialty_required'));
+    if (!form.question.value.trim()) mark(form.question, t('intake.question_required'));
+    if (!form['patient.reference'].value.trim()) mark(form['patient.reference'], t('intake.reference_required'));
+    if (age.validity.badInput) mark(age, t('invalid.float_parsing'));
+    else if (age.validity.rangeUnderflow) mark(age, t('invalid.greater_than_equal', { limit: fmtNumber(Number(age.min)) }));
+    else if (age.validity.rangeOverflow) mark(age, t('invalid.less_than_equal', { limit: fmtNumber(Number(age.max)) }));
+    const tags = form.languages.value.split(',').map((x) => x.trim()).filter(Boolean);
+    const field = labelText(form.languages);
+    for (const item of tags.filter((x) => x.length > 35 || !LANGUAGE_TAG.test(x))) {
+      mark(form.languages, `${t('error.list_item', { field, item })}${COLON} ${t('invalid.language_tag')}`);
+    }
+    if (tags.length > MAX_LANGUAGES) mark(form.languages, t('invalid.too_long', { limit: fmtNumber(MAX_LANGUAGES) }));
+    if (!consent.checked) mark(consent, t('intake.consent_required'));
+    const chosen = form.photo.files[0];
+    if (chosen && !isPhoto(chosen)) {
+      clearFieldError(form.photo);
+      mark(form.photo, t('intake.photo_type'));
+    } else if (chosen && form.photo.getAttribute('aria-invalid') === 'true') {
+      found = true; // still the file refused when chosen (too large): its message stays
+    }
+    return found;
+  }
   form.photo.addEventListener('change', async () => {
     const file = form.photo.files[0];
     if (!file) return;
@@ -185,24 +260,14 @@ export default async function caseNew(main) {
     e.preventDefault();
     clearTimeout(timer); // saved now: a save still due would put back a draft sent meanwhile
     save();
-    // Checked before anything is sent (the form is novalidate: its messages are these).
-    if (form.specialty.validity.valueMissing) {
-      refuse(form.specialty, t('intake.specialty_required'));
+    // Checked before anything is sent: every field found wrong marked, the summary at the
+    // top, the first of them focused; nothing sent.
+    if (check()) {
+      hideBox();
+      summarize(true)[0]?.focus();
       return;
     }
-    const chosen = form.photo.files[0];
-    if (chosen && !isPhoto(chosen)) {
-      refuse(form.photo, t('intake.photo_type'));
-      return;
-    }
-    if (chosen && form.photo.getAttribute('aria-invalid') === 'true') {
-      form.photo.focus(); // still the file refused when chosen (too large)
-      return;
-    }
-    if (!form['consent.obtained'].checked) {
-      refuse(form['consent.obtained'], t('intake.consent_required'));
-      return;
-    }
+    summarize(); // the marks the form took away (the service's kept ones it found right)
     draft.pending = true;
     draft.refused = null;
     drafts.put(KEY, draft);
@@ -217,6 +282,7 @@ export default async function caseNew(main) {
     form.reset();
     for (const el of form.querySelectorAll('[aria-invalid]')) clearFieldError(el);
     hideBox();
+    summarize();
     // reset() keeps a hidden field's value: the discarded draft's earlier case goes with it.
     form.follow_up_of.value = '';
     followUpOf = asked;
@@ -225,11 +291,15 @@ export default async function caseNew(main) {
     await followUp();
   });
 
-  // The service's refusal: each reason under its field, a summary by the button.
+  // The service's refusal: each of its reasons under its field, all at once, and the summary
+  // at the top; the box by the button says what is about no field (or why, for a refusal
+  // other than the fields' validation). Answers the field to focus.
   function showRefusal(err) {
     const first = showProblem(form, err, errorBox, { beside: true });
+    const validation = String(err.problem?.type || '').endsWith('/validation-error');
+    if (validation && first && errorBox.childNodes.length <= 1) errorBox.hidden = true; // its heading alone
     boxForFields = !!first;
-    return first;
+    return summarize(true)[0] || first;
   }
 
   const online = () => { if (draft.pending) send(); };

@@ -1,7 +1,7 @@
 // The in-app notifications (reached from the navigation), then the notification
 // preferences: per kind her role can be sent, the channels; quiet hours in her zone; the
 // language of notifications. The notifications API may not be deployed yet: the page says so.
-import { $, ApiError, api, fmt, h, label, lang, languageName, say, showProblem, t, tz, zoneChoices } from '../core.js';
+import { $, ApiError, api, fmt, h, label, lang, languageName, say, showProblem, t, tz, zoneChoices, zoneName } from '../core.js';
 
 const CHANNELS = ['email', 'push', 'sms', 'in_app'];
 // Kinds she must act on within minutes (an emergency's offer lapses fast): with no channel
@@ -105,18 +105,28 @@ async function settings(main) {
   // she chose one, else what the server derives (a specialist's profile, the facility);
   // sent back as read, those keep following it (app/notifications/preferences.py, `_own`).
   // When the server knows nothing of her (`default`: UTC, English), her browser's zone and
-  // this page's language are offered instead, said not saved until she saves.
+  // this page's language are offered instead, said not saved until she saves. A zone reads
+  // by its name, as on every page (core.js zoneName: "Kolkata, India Standard Time", today's
+  // city for Asia/Calcutta); the field keeps the id the server takes, its name beside it.
   const zone = $('#prefs-timezone', main);
   const language = $('#prefs-language', main);
   const languageNote = $('#prefs-language-note', main);
   zoneChoices(zone);
+  const zoneSaid = () => {
+    const id = zone.value.trim();
+    const said = $('#prefs-timezone-name', main);
+    said.textContent = zoneName(id);
+    said.hidden = !id || said.textContent === id; // nothing more than the field says
+  };
+  zone.addEventListener('input', zoneSaid);
   const show = (p) => {
     const zoneGuess = p.timezone_source === 'default' && tz && tz !== p.timezone ? tz : null;
     zone.value = zoneGuess || p.timezone;
+    zoneSaid();
     const from = { specialist_profile: 'prefs.zone_from_profile', facility: 'prefs.zone_from_facility' }[p.timezone_source];
     $('#prefs-zone', main).textContent = [
-      t('prefs.zone', { zone: p.timezone }),
-      zoneGuess ? t('prefs.zone_unsaved', { zone: zoneGuess }) : from && t(from),
+      t('prefs.zone', { zone: zoneName(p.timezone) }),
+      zoneGuess ? t('prefs.zone_unsaved', { zone: zoneName(zoneGuess) }) : from && t(from),
     ].filter(Boolean).join(' ');
     const offered = [...language.options].some((o) => o.value === lang);
     const languageGuess = p.language_source === 'default' && lang !== p.language && offered ? lang : null;
