@@ -144,7 +144,13 @@ async def create_case(session: AsyncSession, actor: Principal, body: CaseCreate)
     if not body.consent.obtained:
         raise ConsentRequired(
             "The patient's consent must be obtained before a case is submitted.",
-            errors=[{"pointer": "/consent/obtained", "detail": "must be true"}],
+            errors=[
+                {
+                    "pointer": "/consent/obtained",
+                    "detail": "must be true",
+                    "code": "consent_required",
+                }
+            ],
         )
     if body.follow_up_of is not None:
         earlier = await db.fetchrow(_EARLIER, {"id": body.follow_up_of})

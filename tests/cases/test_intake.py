@@ -218,6 +218,10 @@ async def test_consent_refusal_has_its_own_problem_type(client, factory, facilit
         headers=factory.headers(clinician),
     )
     assert r.json()["type"].endswith("/consent-required")
+    # A code beside the English detail, so the console says it in her language.
+    assert r.json()["errors"] == [
+        {"pointer": "/consent/obtained", "detail": "must be true", "code": "consent_required"}
+    ]
 
 
 async def test_malformed_json_is_400_and_wrong_content_type_415(client, factory, facility):
