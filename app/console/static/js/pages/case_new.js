@@ -46,7 +46,12 @@ export default async function caseNew(main) {
   let timer = null;
   let retry = null;
   let sending = false;
+  let sent = false; // this form's case went: nothing more leaves from it
   let previewUrl = null;
+  // Held from the first tap until the case is refused, waits for the link, or has gone and
+  // the next page opens: a second tap sent the form again, and a tap in the moment the next
+  // page loaded made a second case (a new key by then), without the photo.
+  const submitButton = form.querySelector('[type=submit]');
 
   // The specialty is chosen, never defaulted: a first, empty choice, shown until she picks
   // one (the select is required), then the specialties in her language's order.
@@ -229,13 +234,15 @@ export default async function caseNew(main) {
   });
 
   async function send() {
-    if (sending) return;
+    if (sending || sent) return;
     sending = true;
+    submitButton.disabled = true;
     hideBox();
     try {
       const r = await sendPending(session.me);
       draft = drafts.get(KEY) || fresh(); // what the send left (a case id, or nothing: sent)
       if (r?.sent) {
+        sent = true;
         clearInterval(retry);
         // The case's page says what is left: a photo the service refused can go there.
         const why = r.photoRefused && photoReason(r.photoRefused);
@@ -253,11 +260,13 @@ export default async function caseNew(main) {
       }
     } finally {
       sending = false;
+      submitButton.disabled = sent;
     }
   }
 
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
+    if (sending || sent) return; // on its way, or gone: the draft is not written again
     clearTimeout(timer); // saved now: a save still due would put back a draft sent meanwhile
     save();
     // Checked before anything is sent: every field found wrong marked, the summary at the
