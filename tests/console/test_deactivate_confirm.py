@@ -110,3 +110,31 @@ async def test_deactivating_a_specialist_says_her_open_cases_go_back_to_the_queu
         assert "Retirada a su especialista" in said and "se desactivó su cuenta" in said, said
         assert await page.locator("#record-list li[data-type=unmatched]").count() == 0
         await ctx.close()
+
+
+async def test_a_coordinator_switches_off_those_she_may_invite(app, factory):
+    """A coordinator may switch off (and on) a clinician, a specialist or an interpreter, as
+    the service lets her: a volunteer who left the programme. The button was shown to admins
+    only. Not for another coordinator, an admin or herself."""
+    async with seeded_console(app, factory) as (base, b, prog):
+        async with httpx.AsyncClient(base_url=base) as c:
+            ines = await add_person(c, "ines", "Inés Quispe", "interpreter")
+            kofi = await add_person(c, "kofi", "Kofi Mensah", "coordinator")
+        ctx = await b.new_context()
+        page = await ctx.new_page()
+        page.on("dialog", lambda d: d.accept())
+        await sign_in(page, base, prog.email("coordinator"), "queue")
+        await page.goto(f"{base}/admin/users")
+        await ready(page, "users")
+        row = page.locator(f"#user-table tr[data-user-id='{ines['id']}']")
+        await row.wait_for()
+        await row.get_by_role("button", name="Deactivate", exact=True).click()
+        await row.locator("td", has_text="Inactive").wait_for()
+        assert not await _active(base, prog, ines["id"])
+        await row.get_by_role("button", name="Activate", exact=True).click()
+        await row.get_by_role("button", name="Deactivate", exact=True).wait_for()
+        assert await _active(base, prog, ines["id"])
+        for who in (kofi["id"], prog.people["coordinator"]["id"]):
+            other = page.locator(f"#user-table tr[data-user-id='{who}']")
+            assert await other.get_by_role("button", name="Deactivate").count() == 0
+        await ctx.close()

@@ -1,6 +1,7 @@
 // People: invite someone (the invitation emails a single-use link), see who is here, set
 // the languages an interpreter speaks (shown to whoever adds one to a case), and switch an
-// account off (after a confirmation naming the person) or on (admins).
+// account off (after a confirmation naming the person) or on (an admin anyone; a
+// coordinator those she may invite).
 import {
   $, ApiError, all, api, fmt, formData, h, labelCells, label, languageNames, say, session, showProblem, t,
 } from '../core.js';
@@ -17,6 +18,9 @@ const INVITES = {
 export default async function users(main) {
   const admin = session.me.role === 'admin';
   const mayTakeBack = (role) => (INVITES[session.me.role] || []).includes(role);
+  // Switched off or on by whoever may invite that role (the service also lets a coordinator
+  // switch off another coordinator; the console offers it to admins only): never herself.
+  const maySwitch = (u) => u.id !== session.me.id && mayTakeBack(u.role);
   const table = $('#user-table', main);
   const orgs = await all('/organizations').catch(() => []);
   const orgName = new Map(orgs.map((o) => [o.id, o.name]));
@@ -101,8 +105,8 @@ export default async function users(main) {
           h('td', { text: u.active ? t('users.active') : t('users.inactive') }),
           h('td', {}, mayEditLanguages(u) ? h('button', { type: 'button', class: 'secondary',
             text: t('users.edit_languages'), onclick: () => editLanguages(languages, u) }) : null,
-          mayEditLanguages(u) && admin && u.id !== session.me.id ? ' ' : null,
-          admin && u.id !== session.me.id ? h('button', { type: 'button', class: 'secondary',
+          mayEditLanguages(u) && maySwitch(u) ? ' ' : null,
+          maySwitch(u) ? h('button', { type: 'button', class: 'secondary',
             text: u.active ? t('action.deactivate') : t('action.activate'), onclick: async () => {
               // Switching someone off signs them out at once: asked first, naming them, and
               // saying what becomes of the cases a specialist has not answered yet.
