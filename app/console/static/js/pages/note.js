@@ -8,6 +8,10 @@
 // note that is not this person's to see shows "not found" in place of all of it (app.js).
 // Signing a note that does not yet say enough (the API's 422) is refused beside each field
 // it names, in her words (`invalid.<code>`), and her text stays.
+// The Follow-up plan is text for the clinic: beside it, the editor says that a follow-up
+// with a date and an owner is planned on the case page, and links to its form. Signed with a
+// plan while the case has no open follow-up, the note stays on screen as signed, and says
+// so, with "Plan the follow-up"; a case with one already goes back to the case as before.
 import { $, ApiError, all, api, fmt, h, label, navigate, pill, say, session, t, userName } from '../core.js';
 import { drafts } from '../drafts.js';
 import { facility } from '../case_parts.js';
@@ -97,7 +101,7 @@ export default async function noteEditor(main, { note_id: id }) {
       hint.textContent = e.code && t(`invalid.${e.code}`) !== `invalid.${e.code}` ? t(`invalid.${e.code}`) : e.detail;
       hint.hidden = false;
       form[f].setAttribute('aria-invalid', 'true');
-      form[f].setAttribute('aria-describedby', hint.id);
+      describe(f, hint.id);
     }
     box.textContent = err.message;
     box.hidden = false;
@@ -105,7 +109,51 @@ export default async function noteEditor(main, { note_id: id }) {
   function clearField(f) {
     $(`#note-${f}-problem`, main).hidden = true;
     form[f].removeAttribute('aria-invalid');
-    form[f].removeAttribute('aria-describedby');
+    describe(f);
+  }
+  // What describes a field: its refusal, when there is one, and its help line, if it has one
+  // (the follow-up plan's).
+  function describe(f, problem) {
+    const ids = [problem, $(`#note-${f}-help`, main)?.id].filter(Boolean);
+    if (ids.length) form[f].setAttribute('aria-describedby', ids.join(' '));
+    else form[f].removeAttribute('aria-describedby');
+  }
+
+  // The case page's follow-up form (case.html #followups). Moving between pages (app.js)
+  // keeps no #anchor, so once the case page has drawn, its form is brought into view here and
+  // its first field given focus. A new tab (a modified click) opens the address as it is.
+  function toFollowUps(e) {
+    if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+    e.preventDefault();
+    const href = e.currentTarget.getAttribute('href');
+    const arrived = new MutationObserver(() => {
+      const page = document.body.dataset.ready;
+      if (!page) return; // still on its way
+      arrived.disconnect();
+      const section = document.getElementById('followups');
+      if (page !== 'case' || !section || section.hidden) return;
+      section.scrollIntoView({ block: 'start' });
+      const first = document.getElementById('fu-due');
+      if (first && !first.closest('[hidden]')) first.focus({ preventScroll: true });
+    });
+    arrived.observe(document.body, { attributes: true, attributeFilter: ['data-ready'] });
+    navigate(href.split('#')[0]);
+  }
+  const followUpsHref = () => `/cases/${note.case_id}#followups`;
+
+  // Whether the case has a follow-up still to do (one with a date and an owner). Unknown (the
+  // read failed) counts as yes: she is not told of a gap that may not be there.
+  async function hasOpenFollowUp() {
+    const page = await api(`/follow-ups?case_id=${encodeURIComponent(note.case_id)}&status=open&limit=1`).catch(() => null);
+    return !page || page.items.length > 0;
+  }
+  // Signed with a plan that no follow-up carries: said, with the way to plan one.
+  function planUnowned() {
+    const box = $('#note-plan-unowned', main);
+    const go = $('#note-plan-go', main);
+    go.href = followUpsHref();
+    box.hidden = false;
+    go.focus();
   }
   function clearProblems() {
     for (const f of FIELDS) clearField(f);
@@ -195,6 +243,7 @@ export default async function noteEditor(main, { note_id: id }) {
     }
     $('#note-status', main).replaceWith(Object.assign(pill('note_status', note.status), { id: 'note-status' }));
     $('#back-to-case', main).href = `/cases/${note.case_id}`;
+    $('#note-plan-link', main).href = followUpsHref();
     for (const el of form.elements) el.disabled = signed || readOnly;
     form.hidden = signed || readOnly;
     $('#note-document', main).hidden = !signed && !readOnly;
@@ -285,10 +334,15 @@ export default async function noteEditor(main, { note_id: id }) {
       await save();
       if (dirty || choosing) { say(t('note.save_first'), 'error'); return; }
       if (!confirm(t('note.confirm_sign'))) return;
-      await api(`/notes/${id}/sign`, { json: {}, headers: { 'If-Match': etag } });
+      const done = await api(`/notes/${id}/sign`, { json: {}, headers: { 'If-Match': etag } });
       signed = true;
       drafts.drop(BACKUP);
       say(t('note.signed'));
+      if ((done.follow_up_plan || '').trim() && !(await hasOpenFollowUp())) {
+        await load(); // the note as signed, a document now
+        planUnowned();
+        return;
+      }
       navigate(`/cases/${note.case_id}`);
     } catch (err) {
       if (err instanceof ApiError && err.status === 422) refused(err);
@@ -299,6 +353,8 @@ export default async function noteEditor(main, { note_id: id }) {
     }
   });
   $('#note-addendum', main).addEventListener('click', () => addendum());
+  $('#note-plan-link', main).addEventListener('click', toFollowUps);
+  $('#note-plan-go', main).addEventListener('click', toFollowUps);
   $('#note-ack', main).addEventListener('click', async () => {
     try {
       await api(`/notes/${id}/acknowledge`, { json: {}, headers: { 'If-Match': etag } });
