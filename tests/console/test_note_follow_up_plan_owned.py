@@ -77,7 +77,7 @@ async def test_the_editor_says_where_a_follow_up_is_planned(app, factory):
         described = await page.get_attribute("#note-follow_up_plan", "aria-describedby")
         assert "note-follow_up_plan-help" in (described or "").split(), described
         link = help_.locator("a")
-        assert await link.get_attribute("href") == f"/cases/{case_id}#followups"
+        assert await link.get_attribute("href") == f"/cases/{case_id}#followup-form"
         await link.click()
         await _at_the_follow_up_form(page, case_id)
         await ctx.close()
@@ -98,7 +98,7 @@ async def test_signing_a_plan_nobody_owns_offers_to_plan_the_follow_up(app, fact
         assert page.url.endswith(f"/notes/{note_id}")  # she stays with what she signed
         assert await page.locator("#note-document").is_visible()  # signed, as a document
         go = notice.get_by_role("link", name="Plan the follow-up")
-        assert await go.get_attribute("href") == f"/cases/{case_id}#followups"
+        assert await go.get_attribute("href") == f"/cases/{case_id}#followup-form"
         await go.click()
         await _at_the_follow_up_form(page, case_id)
         await ctx.close()

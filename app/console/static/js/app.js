@@ -78,7 +78,22 @@ async function start(main) {
     }));
   }
   document.body.dataset.ready = page; // tests and slow links: the page is usable now
+  toAnchor();
   watchPending(page === 'case_new'); // a case kept on the device goes from any page
+}
+
+// A link to a part of a page (`/cases/…#followup-form`): once the page has drawn it (the
+// browser's own jump came before, while it was hidden), brought into view; a form gets
+// its first field focused, to be filled in.
+function toAnchor() {
+  const id = decodeURIComponent(location.hash.slice(1));
+  const el = id && document.getElementById(id);
+  if (!el || el.closest('[hidden]')) return;
+  el.scrollIntoView({ block: 'start' });
+  const first = el instanceof HTMLFormElement
+    ? [...el.elements].find((f) => !f.disabled && f.type !== 'hidden' && f.matches('input, select, textarea'))
+    : null;
+  first?.focus({ preventScroll: true });
 }
 
 async function go(href, push = true) {
@@ -111,7 +126,7 @@ document.addEventListener('click', (e) => {
   if (url.origin !== location.origin || /^\/(api|static|lang|session)\//.test(url.pathname)) return;
   if (url.hash && url.pathname === location.pathname) return;
   e.preventDefault();
-  go(url.pathname + url.search);
+  go(url.pathname + url.search + url.hash);
 });
 window.addEventListener('popstate', () => go(location.pathname + location.search, false));
 window.addEventListener('console:navigate', (e) => go(e.detail));

@@ -119,27 +119,8 @@ export default async function noteEditor(main, { note_id: id }) {
     else form[f].removeAttribute('aria-describedby');
   }
 
-  // The case page's follow-up form (case.html #followups). Moving between pages (app.js)
-  // keeps no #anchor, so once the case page has drawn, its form is brought into view here and
-  // its first field given focus. A new tab (a modified click) opens the address as it is.
-  function toFollowUps(e) {
-    if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
-    e.preventDefault();
-    const href = e.currentTarget.getAttribute('href');
-    const arrived = new MutationObserver(() => {
-      const page = document.body.dataset.ready;
-      if (!page) return; // still on its way
-      arrived.disconnect();
-      const section = document.getElementById('followups');
-      if (page !== 'case' || !section || section.hidden) return;
-      section.scrollIntoView({ block: 'start' });
-      const first = document.getElementById('fu-due');
-      if (first && !first.closest('[hidden]')) first.focus({ preventScroll: true });
-    });
-    arrived.observe(document.body, { attributes: true, attributeFilter: ['data-ready'] });
-    navigate(href.split('#')[0]);
-  }
-  const followUpsHref = () => `/cases/${note.case_id}#followups`;
+  // The case page's form for a new follow-up (case.html); app.js brings it into view.
+  const followUpsHref = () => `/cases/${note.case_id}#followup-form`;
 
   // Whether the case has a follow-up still to do (one with a date and an owner). Unknown (the
   // read failed) counts as yes: she is not told of a gap that may not be there.
@@ -353,8 +334,6 @@ export default async function noteEditor(main, { note_id: id }) {
     }
   });
   $('#note-addendum', main).addEventListener('click', () => addendum());
-  $('#note-plan-link', main).addEventListener('click', toFollowUps);
-  $('#note-plan-go', main).addEventListener('click', toFollowUps);
   $('#note-ack', main).addEventListener('click', async () => {
     try {
       await api(`/notes/${id}/acknowledge`, { json: {}, headers: { 'If-Match': etag } });
