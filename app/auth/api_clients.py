@@ -14,6 +14,8 @@ from app.core.errors import NotFound, Unprocessable
 from app.core.pagination import keyset_page
 from app.core.principal import Principal
 from app.core.security import hash_secret, new_secret
+from app.events import service as events
+from app.events.models import SESSION_ENDED
 from app.organizations.models import Organization
 
 
@@ -56,16 +58,32 @@ class ApiClientNotFound(NotFound):
     """No such API client (404 as for any object)."""
 
 
+async def _locked(session: AsyncSession, client_id: str) -> ApiClient:
+    client = await session.get(ApiClient, client_id, with_for_update=True)
+    if client is None:
+        raise ApiClientNotFound("No such API client.")
+    return client
+
+
+async def _tokens_ended(session: AsyncSession, client: ApiClient) -> None:
+    """Every access token the client holds is refused from now on: each request compares
+    the token's `tv` with the row's (app.core.deps); its open sockets check theirs again
+    once this commits (app/realtime/hub.py)."""
+    client.token_version += 1
+    await events.emit(session, SESSION_ENDED, "api_client", client.id)
+
+
 async def set_active(
     session: AsyncSession, actor: Principal, client_id: str, active: bool
 ) -> ApiClient:
     """Switch a partner app off (a leaked secret, an app retired) or on again. Off, every
-    token it holds is refused at once: each request reads the client's row."""
-    client = await session.get(ApiClient, client_id, with_for_update=True)
-    if client is None:
-        raise ApiClientNotFound("No such API client.")
+    token it holds is refused at once: each request reads the client's row. On again, the
+    tokens from before stay refused (their version is gone): it takes new ones."""
+    client = await _locked(session, client_id)
     if client.active != active:
         client.active = active
+        if not active:
+            await _tokens_ended(session, client)
         client.updated_at = utcnow()
         await session.flush()
         await audit.append(
@@ -77,3 +95,21 @@ async def set_active(
             detail=f"active={str(active).lower()}",
         )
     return client
+
+
+async def rotate_secret(
+    session: AsyncSession, actor: Principal, client_id: str
+) -> tuple[ApiClient, str]:
+    """A new secret for the same client (its webhooks, feed cursor and audit identity
+    kept), shown once: the old secret is refused at once, and so is every access token
+    the client holds. A switched-off client stays off."""
+    client = await _locked(session, client_id)
+    secret = new_secret("cs_")
+    client.secret_hash = hash_secret(secret)
+    await _tokens_ended(session, client)
+    client.updated_at = utcnow()
+    await session.flush()
+    await audit.append(
+        session, actor, "api_client.update", "api_client", client.id, detail="secret=rotated"
+    )
+    return client, secret

@@ -62,3 +62,7 @@ class ApiClient(Timestamped, table=True):
     organization_id: str = Field(foreign_key="organization.id", index=True, max_length=40)
     scopes: list[str] = json_field()
     active: bool = True
+    # In every token the client is issued (`tv`); bumped when its secret is replaced or it
+    # is switched off, so every token minted before dies at once (app.core.deps). Tokens
+    # from before the claim existed carry none and count as 0.
+    token_version: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})

@@ -275,6 +275,19 @@ async def update_api_client(
     return await api_clients.set_active(session, p, client_id, body.active)
 
 
+@clients.post(
+    "/api-clients/{client_id}/rotate-secret",
+    response_model=ApiClientCreated,
+    summary="Give a partner app a new secret (shown once): the old one and its tokens refused",
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def rotate_api_client_secret(
+    session: SessionDep, p: AdminPrincipal, client_id: str
+) -> object:
+    client, secret = await api_clients.rotate_secret(session, p, client_id)
+    return {**ApiClientRead.model_validate(client).model_dump(), "client_secret": secret}
+
+
 @clients.get(
     "/api-clients",
     response_model=Page[ApiClientRead],

@@ -156,7 +156,8 @@ class ApiClientUpdate(RequestBody):
 
     active: bool = Field(
         description="false: the client is switched off at once (its tokens are refused, "
-        "no new one is issued, its webhooks get nothing); true: on again."
+        "no new one is issued, its webhooks get nothing); true: on again, taking new "
+        "tokens (those it held before stay refused)."
     )
 
 

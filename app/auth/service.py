@@ -216,6 +216,7 @@ async def client_credentials_grant(
         timedelta(minutes=s.access_token_minutes),
         kind=PrincipalKind.client.value,
         scope=granted,
+        tv=client.token_version,
     )
     return {
         "access_token": access,

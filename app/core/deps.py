@@ -37,7 +37,8 @@ _USER_SQL = Statement(
 )
 _CLIENT_SQL = Statement(
     "SELECT c.id, c.organization_id, c.scopes, c.active, "
-    "EXISTS (SELECT 1 FROM revoked_access_token r WHERE r.jti = :jti) AS revoked "
+    "EXISTS (SELECT 1 FROM revoked_access_token r WHERE r.jti = :jti) AS revoked, "
+    "c.token_version "
     "FROM api_client c WHERE c.id = :sub"
 )
 
@@ -67,8 +68,11 @@ def principal_from_row(
 ) -> Principal:
     """The principal, from the token's claims and the row `principal_read` found, or 401."""
     if claims.get("kind") == "client":
-        if row is None or not row[3] or row[4]:
-            raise InvalidAccessToken("The API client is unknown or disabled.")
+        # A token minted before clients' tokens carried a version (no `tv`) is version 0.
+        if row is None or not row[3] or row[4] or claims.get("tv", 0) != row[5]:
+            raise InvalidAccessToken(
+                "The API client is unknown or switched off, or its secret was replaced."
+            )
         granted = set(str(claims.get("scope", "")).split()) & set(row_json(row[2]))
         return Principal(
             id=row[0],

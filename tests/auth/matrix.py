@@ -24,6 +24,11 @@ async def _switch_off_client(w: World):
     return f"{API}/api-clients/{c.id}", {"active": False}
 
 
+async def _rotate_client_secret(w: World):
+    c = await w.f.make_client(w.org_a.id)
+    return f"{API}/api-clients/{c.id}/rotate-secret", None
+
+
 ROWS = [
     Row(
         "GET",
@@ -80,6 +85,23 @@ ROWS = [
         "PATCH",
         f"{API}/api-clients/{{client_id}}",
         _switch_off_client,
+        {
+            "anonymous": 401,
+            "admin": 200,
+            "coordinator": 403,
+            "clinician_a": 403,
+            "clinician_b": 403,
+            "specialist": 403,
+            "interpreter": 403,
+            "client_a": 403,
+            "client_b": 403,
+        },
+    ),
+    # So is giving one a new secret (the old one, and its tokens, refused at once).
+    Row(
+        "POST",
+        f"{API}/api-clients/{{client_id}}/rotate-secret",
+        _rotate_client_secret,
         {
             "anonymous": 401,
             "admin": 200,

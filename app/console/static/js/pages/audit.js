@@ -28,10 +28,12 @@ function resourceCell(a) {
   return cell;
 }
 
-// How an account was changed, in her words: switched off or on, or which of its facts.
+// How an account was changed, in her words: switched off or on, given a new secret (an
+// API client), or which of its facts.
 function changed(a) {
   if (!['user.update', 'api_client.update'].includes(a.action) || !a.detail) return '';
-  const parts = a.detail.split(',').map((d) => ({ 'active=false': 'deactivated', 'active=true': 'activated' }[d] || d));
+  const words = { 'active=false': 'deactivated', 'active=true': 'activated', 'secret=rotated': 'secret_rotated' };
+  const parts = a.detail.split(',').map((d) => words[d] || d);
   return ` (${parts.map((p) => label('audit.detail', p)).join(', ')})`;
 }
 

@@ -16,8 +16,54 @@ export default async function clients(main) {
       h('tbody', {}, ...items.map((c) => h('tr', { data: { clientId: c.id } },
         h('td', { text: c.name }), h('td', { class: 'mono', text: c.client_id }), h('td', { text: orgName.get(c.organization_id) || c.organization_id }),
         h('td', { class: 'mono', text: c.scopes.join(' ') }), h('td', { text: fmt(c.created_at) }),
-        h('td', {}, c.active ? t('clients.on') : t('clients.off'), ' ', switchButton(c))))));
+        h('td', {}, c.active ? t('clients.on') : t('clients.off'), ' ', switchButton(c), ' ', secretButton(c))))));
     labelCells($('#client-table', main));
+  }
+  // A secret is shown once, to copy: at registration and when it is replaced (`intro`
+  // says which client, then). Not kept anywhere: gone with the next one or the page.
+  const box = $('#client-secret', main);
+  function showSecret(c, intro) {
+    const value = h('input', { id: 'client-secret-value', class: 'mono', type: 'text', readonly: true, value: c.client_secret, autocomplete: 'off' });
+    box.replaceChildren(...(intro ? [h('p', { text: intro })] : []), h('p', { text: t('clients.secret_once') }),
+      h('p', { class: 'mono', text: `client_id: ${c.client_id}` }),
+      h('label', { for: 'client-secret-value', class: 'mono', text: 'client_secret' }), value,
+      h('button', { type: 'button', class: 'secondary', text: t('action.copy'), onclick: () => copy(value) }));
+    box.hidden = false;
+    value.focus();
+    value.select();
+  }
+  async function copy(value) {
+    try {
+      await navigator.clipboard.writeText(value.value); // a secure context only (https, localhost)
+      say(t('clients.secret_copied'));
+    } catch {
+      value.focus();
+      value.select();
+      let copied = false;
+      try { copied = document.execCommand('copy'); } catch { /* no clipboard here */ }
+      say(copied ? t('clients.secret_copied') : t('clients.copy_failed'), copied ? 'info' : 'error');
+    }
+  }
+  // A leaked secret is replaced: the old one and every token taken with it are refused at
+  // once, so the partner app stops until it is given the new one. Asked first, naming it;
+  // one request at a time (a second would replace the secret just shown).
+  function secretButton(c) {
+    const button = h('button', { type: 'button', class: 'secondary', text: t('clients.new_secret'), onclick: async () => {
+      if (!confirm(t('clients.confirm_new_secret', { name: c.name }))) return;
+      button.disabled = true;
+      let res;
+      try {
+        res = await api(`/api-clients/${c.id}/rotate-secret`, { json: {} });
+      } catch (err) {
+        // Refused: nothing changed. No answer: it may have been replaced all the same.
+        say(err instanceof ApiError ? err.message : t('clients.secret_no_answer', { name: c.name }), 'error');
+        button.disabled = false;
+        return;
+      }
+      showSecret(res, t('clients.secret_new', { name: c.name }));
+      await load();
+    } });
+    return button;
   }
   // Off, the app's tokens are refused at once (a leaked secret, an app retired): asked
   // first, naming it; on again asks nothing.
@@ -40,11 +86,7 @@ export default async function clients(main) {
       return;
     }
     try {
-      const c = await api('/api-clients', { json: formData(form) });
-      const box = $('#client-secret', main);
-      box.replaceChildren(h('p', { text: t('clients.secret_once') }),
-        h('p', { class: 'mono', text: `client_id: ${c.client_id}` }), h('p', { class: 'mono', text: `client_secret: ${c.client_secret}` }));
-      box.hidden = false;
+      showSecret(await api('/api-clients', { json: formData(form) }));
       await load();
     } catch (err) { if (err instanceof ApiError) showProblem(form, err); else say(t('error.offline'), 'error'); }
   });
