@@ -17,10 +17,10 @@ from app.core.conditional import check_if_match, etag
 from app.core.errors import Conflict, Forbidden, Unprocessable
 from app.core.principal import Principal, Role
 from app.rounds.access import can_edit, may_advise
-from app.rounds.errors import AgendaItemNotFound, flush_unique
+from app.rounds.errors import AgendaItemNotFound, AgendaItemRecommended, flush_unique
 from app.rounds.models import RoundAgendaItem, RoundSeries
 from app.rounds.occurrences import live_occurrence, resolve_occurrence
-from app.rounds.participants import takes_part
+from app.rounds.participants import announce, takes_part
 
 
 async def add_agenda_item(
@@ -165,6 +165,51 @@ async def update_agenda_item(
         detail=f"round {series.id} item {item.id}: {sorted(data)}",
     )
     return item
+
+
+async def remove_agenda_item(
+    session: AsyncSession, p: Principal, series: RoundSeries, start: str, item_id: str
+) -> None:
+    """Take a case off an occurrence's agenda (put there by mistake); a cancelled
+    occurrence's too. Not once the round's recommendation on it is recorded: that is part of
+    the case's record (record.py), so the item stays (409)."""
+    original, _ = await resolve_occurrence(session, series, start)
+    # Held to the commit, as a recommendation's write holds it: of a recommendation and a
+    # removal at the same moment, the removal waits and then sees the recommendation.
+    item = await session.scalar(
+        select(RoundAgendaItem)
+        .where(
+            col(RoundAgendaItem.id) == item_id,
+            col(RoundAgendaItem.series_id) == series.id,
+            col(RoundAgendaItem.occurrence_start) == original,
+        )
+        .with_for_update()
+    )
+    if item is None:
+        raise AgendaItemNotFound("No such agenda item.")
+    if item.recommendation:
+        raise AgendaItemRecommended(
+            "The round's recommendation on this case is recorded and is part of the case's "
+            "record, so the case stays on this occurrence's agenda."
+        )
+    await session.delete(item)
+    await session.flush()
+    await audit.append(
+        session,
+        p,
+        "round_agenda.remove",
+        "case",
+        item.case_id,
+        detail=f"round {series.id} at {original.isoformat()}: item {item.id}",
+    )
+    await announce(
+        session,
+        series,
+        "agenda_item_removed",
+        occurrence_start=original,
+        item_id=item.id,
+        by_id=p.id,
+    )
 
 
 async def suggested_agenda(

@@ -66,6 +66,24 @@ class AgendaItemNotFound(NotFound):
     """No such agenda item on this occurrence."""
 
 
+class ParticipantNotFound(NotFound):
+    """The user takes no part in this round."""
+
+
+class AgendaItemRecommended(Conflict):
+    """The round's recommendation on this case is recorded: it is part of the case's record,
+    so the item is not taken off the agenda."""
+
+    code, title = "agenda-item-recommended", "Recommendation recorded"
+
+
+class PresentsOnAgenda(Conflict):
+    """The participant presents a case at an occurrence still to come (the presenter must be
+    a host clinician or a participant)."""
+
+    code, title = "presents-on-agenda", "Presents a coming case"
+
+
 def slot_taken(
     detail: str, clashes: list[tuple[datetime, datetime, datetime]]
 ) -> OccurrenceSlotTaken:
@@ -86,9 +104,10 @@ def slot_taken(
 
 
 def invalid_schedule(e: rec.RecurrenceError) -> Unprocessable:
-    return Unprocessable(
-        e.detail, errors=[{"pointer": f"/{e.field}", "detail": e.detail}], code="invalid-schedule"
-    )
+    error = {"pointer": f"/{e.field}", "detail": e.detail}
+    if e.code:
+        error["code"] = e.code  # rrule_invalid: a client says it in its reader's words
+    return Unprocessable(e.detail, errors=[error], code="invalid-schedule")
 
 
 async def flush_unique(session: AsyncSession, what: str) -> None:

@@ -7,15 +7,21 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.audit import service as audit
 from app.auth.models import User
 from app.core.clock import utcnow
 from app.core.errors import Conflict, Unprocessable
 from app.core.principal import Principal, Role
 from app.events.service import emit
 from app.rounds import recurrence as rec
-from app.rounds.errors import ScheduleConflict, flush_unique
-from app.rounds.models import ParticipantRole, RoundParticipant, RoundSeries
-from app.rounds.schedule import window
+from app.rounds.errors import (
+    ParticipantNotFound,
+    PresentsOnAgenda,
+    ScheduleConflict,
+    flush_unique,
+)
+from app.rounds.models import ParticipantRole, RoundAgendaItem, RoundParticipant, RoundSeries
+from app.rounds.schedule import exceptions_of, window
 from app.rounds.schemas import RoundParticipantRead
 
 CONFLICT_WINDOW = timedelta(days=180)
@@ -204,3 +210,78 @@ async def add_participant(
         session, series, "participant_added", user_id=user.id, role=role, added_by_id=p.id
     )
     return _named(part, user.name)
+
+
+async def _presents_next(
+    session: AsyncSession, series: RoundSeries, user_id: str
+) -> tuple[datetime, datetime] | None:
+    """The first occurrence not yet over (nor cancelled) at which the user presents a case:
+    (its original start, when it begins), or None."""
+    starts = (
+        await session.scalars(
+            select(col(RoundAgendaItem.occurrence_start))
+            .where(
+                col(RoundAgendaItem.series_id) == series.id,
+                col(RoundAgendaItem.presenter_id) == user_id,
+            )
+            .order_by(col(RoundAgendaItem.occurrence_start))
+        )
+    ).all()
+    if not starts:
+        return None
+    exceptions, now = await exceptions_of(session, series.id), utcnow()
+    for original in starts:
+        cancelled, moved_to, minutes = exceptions.get(original, (False, None, None))
+        begins = moved_to or original
+        if not cancelled and begins + timedelta(minutes=minutes or series.duration_minutes) > now:
+            return original, begins
+    return None
+
+
+async def remove_participant(
+    session: AsyncSession, p: Principal, series: RoundSeries, user_id: str
+) -> None:
+    """Take someone out of the round (added by mistake). Their attendance already recorded
+    stays. Not while they present a case at an occurrence still to come, unless they are a
+    host clinician (who may present anyway): the presenter must be one or the other (409)."""
+    part = await session.scalar(
+        select(RoundParticipant)
+        .where(
+            col(RoundParticipant.series_id) == series.id,
+            col(RoundParticipant.user_id) == user_id,
+        )
+        .with_for_update()
+    )
+    if part is None:
+        raise ParticipantNotFound("This user takes no part in the round.")
+    user = await session.get(User, user_id)
+    host_clinician = (
+        user is not None
+        and user.active
+        and user.role == Role.clinician
+        and user.organization_id == series.host_organization_id
+    )
+    coming = None if host_clinician else await _presents_next(session, series, user_id)
+    if coming is not None:
+        original, begins = coming
+        raise PresentsOnAgenda(
+            f"{user.name if user else 'This participant'} presents a case at the occurrence "
+            f"of {plain_instant(begins, series.timezone)}: give that case another presenter, "
+            "or take it off the agenda, first.",
+            occurrence_start=rec.rfc3339(original),
+            start=rec.rfc3339(begins),
+        )
+    # Told before the row goes, so that the one removed hears of it with those who stay.
+    await announce(
+        session, series, "participant_removed", user_id=user_id, role=part.role, by_id=p.id
+    )
+    await session.delete(part)
+    await session.flush()
+    await audit.append(
+        session,
+        p,
+        "round_participant.remove",
+        "round",
+        series.id,
+        detail=f"user {user_id} ({part.role})",
+    )

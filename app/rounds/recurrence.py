@@ -17,13 +17,21 @@ FIRST_HORIZON = timedelta(days=366 * 5)
 ALLOWED_FREQS = {DAILY, WEEKLY, MONTHLY, YEARLY}
 
 
-class RecurrenceError(ValueError):
-    """A rule, zone or wall time that cannot make a schedule; `field` names the culprit."""
+# The `code`s of a rule that is no RRULE at all, and of one whose end is not in UTC (a
+# client says them in its own words).
+RULE_INVALID = "rrule_invalid"
+UNTIL_NOT_UTC = "rrule_until_utc"
 
-    def __init__(self, field: str, detail: str) -> None:
+
+class RecurrenceError(ValueError):
+    """A rule, zone or wall time that cannot make a schedule; `field` names the culprit,
+    `code` (when there is one) the kind of failure, for programs."""
+
+    def __init__(self, field: str, detail: str, code: str | None = None) -> None:
         super().__init__(detail)
         self.field = field
         self.detail = detail
+        self.code = code
 
 
 def zone(name: str) -> ZoneInfo:
@@ -82,18 +90,20 @@ def parse_rule(text: str, dtstart_local: datetime, tz: ZoneInfo) -> rrule:
             "rrule",
             "Give one RRULE value, e.g. FREQ=WEEKLY;BYDAY=TU "
             "(no DTSTART: the start is starts_at_local).",
+            RULE_INVALID,
         )
     try:
         rule = rrulestr(body, dtstart=dtstart_local.replace(tzinfo=tz))
     except (ValueError, TypeError, KeyError, IndexError) as e:
-        msg = str(e)
+        msg, code = str(e), RULE_INVALID
         if "UNTIL" in msg:
             msg = "UNTIL must be given in UTC, ending in Z (e.g. UNTIL=20271231T235959Z)."
+            code = UNTIL_NOT_UTC
         elif "freq" in msg.lower() and "missing" in msg.lower():
             msg = "FREQ is required."
-        raise RecurrenceError("rrule", f"Not a valid RFC 5545 RRULE: {msg}") from e
+        raise RecurrenceError("rrule", f"Not a valid RFC 5545 RRULE: {msg}", code) from e
     if not isinstance(rule, rrule):
-        raise RecurrenceError("rrule", "Give a single RRULE.")
+        raise RecurrenceError("rrule", "Give a single RRULE.", RULE_INVALID)
     if rule._freq not in ALLOWED_FREQS:
         raise RecurrenceError(
             "rrule", "Rounds recur at most daily: use FREQ=DAILY, WEEKLY, MONTHLY or YEARLY."

@@ -219,6 +219,21 @@ async def add_round_participant(
     return await service.add_participant(session, p, series, body.model_dump())
 
 
+@router.delete(
+    "/rounds/{round_id}/participants/{user_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Remove a participant (added by mistake); 409 while they present a case at a "
+    "coming occurrence",
+    responses=problem_responses(401, 403, 404, 409, 412),
+)
+async def remove_round_participant(
+    session: SessionDep, p: RoundsWrite, series: EditableRound, user_id: str
+) -> Response:
+    await service.remove_participant(session, p, series, user_id)
+    return Response(status_code=204)
+
+
 @router.post(
     OCC + "/agenda",
     response_model=AgendaItemRead,
@@ -267,6 +282,21 @@ async def update_agenda_item(
     )
     with_etag(response, etag(item.version))
     return item
+
+
+@router.delete(
+    OCC + "/agenda/{item_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Take a case off an occurrence's agenda; 409 once the round's recommendation on "
+    "it is recorded (it is part of the case's record)",
+    responses=problem_responses(401, 403, 404, 409, 412),
+)
+async def remove_agenda_item(
+    session: SessionDep, p: RoundsWrite, series: EditableRound, start: str, item_id: str
+) -> Response:
+    await service.remove_agenda_item(session, p, series, start, item_id)
+    return Response(status_code=204)
 
 
 @router.get(

@@ -15,7 +15,13 @@ from app.rounds.access import (
     host_named,
     visible_series,
 )
-from app.rounds.agenda import add_agenda_item, agenda, suggested_agenda, update_agenda_item
+from app.rounds.agenda import (
+    add_agenda_item,
+    agenda,
+    remove_agenda_item,
+    suggested_agenda,
+    update_agenda_item,
+)
 from app.rounds.attendance import attendance, record_attendance
 from app.rounds.errors import (
     AgendaItemNotFound,
@@ -33,7 +39,12 @@ from app.rounds.occurrences import (
     parse_start,
     resolve_occurrence,
 )
-from app.rounds.participants import add_participant, find_conflict, list_participants
+from app.rounds.participants import (
+    add_participant,
+    find_conflict,
+    list_participants,
+    remove_participant,
+)
 from app.rounds.schedule import rule_of
 from app.rounds.series import create, delete_series, list_series, update
 
@@ -65,6 +76,8 @@ __all__ = [
     "occurrences",
     "parse_start",
     "record_attendance",
+    "remove_agenda_item",
+    "remove_participant",
     "resolve_occurrence",
     "rule_of",
     "suggested_agenda",

@@ -64,6 +64,17 @@ async def _agenda_item(w: World):
     }
 
 
+async def _agenda_item_to_remove(w: World):
+    url, _ = await _agenda_item(w)
+    return url, None
+
+
+async def _participant(w: World):
+    spec = await w.f.make_user(Role.specialist)
+    rnd = await make_round(w.org_a.id, participants=[(spec.id, "specialist")])
+    return f"{API}/rounds/{rnd.id}/participants/{spec.id}", None
+
+
 async def _agenda_body(w: World):
     case = await w.f.make_case(w.org_a.id)
     return {"case_id": case.id, "presenter_id": w.users["clinician_a"].id}
@@ -92,9 +103,11 @@ ROWS = [
     ),
     Row("GET", f"{R}/participants", _url("/participants"), READ),
     Row("POST", f"{R}/participants", _url("/participants", _participant_body), _edit(201)),
+    Row("DELETE", f"{R}/participants/{{user_id}}", _participant, _edit(204)),
     Row("POST", f"{OCC}/agenda", _url(f"/occurrences/{START}/agenda", _agenda_body), _edit(201)),
     Row("GET", f"{OCC}/agenda", _url(f"/occurrences/{START}/agenda"), READ),
     Row("PATCH", f"{OCC}/agenda/{{item_id}}", _agenda_item, _edit(200)),
+    Row("DELETE", f"{OCC}/agenda/{{item_id}}", _agenda_item_to_remove, _edit(204)),
     Row("GET", f"{OCC}/suggested-agenda", _url(f"/occurrences/{START}/suggested-agenda"), READ),
     Row(
         "POST",

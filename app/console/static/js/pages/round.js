@@ -13,6 +13,8 @@
 // A change from now on is offered from the next occurrence as scheduled (moved or cancelled:
 // the API carries those over to it); starting later would leave it in neither series.
 // "Now" is the server's: the occurrences come from its clock (a browser's may be wrong).
+// A case put on an agenda by mistake, or a participant, is taken back with "Remove" (asked
+// first); a case whose recommendation is recorded stays (the API refuses).
 import { $, COLON, ApiError, all, api, busy, factRows, fillForm, fmt, fmtTime, fmtWall, formData, h, label, dateLocale, navigate, say, session, showProblem, t, userName, zoneChoices, zoneName } from '../core.js';
 import { describeRule } from '../rrule.js';
 import { rulePicker } from '../rule_picker.js';
@@ -81,6 +83,22 @@ async function clash(problem, person) {
     name: person?.dataset.name || t('rounds.someone'), title: other?.title, allow: t('rounds.allow_conflict'),
     theirs: fmt(problem.conflicting_occurrence_start), mine: fmt(problem.occurrence_start),
   });
+}
+
+// A button's write held while it runs (core.js holds only a form's): a double click is one.
+const held = (work) => async ({ currentTarget: button }) => {
+  if (button.disabled) return;
+  button.disabled = true;
+  try { await work(); } finally { button.disabled = false; }
+};
+
+// A schedule refused field by field, each reason with a code said in her words: headed as
+// any form's fields to put right, so it is said once, in her language (not first in English).
+export function saidOnce(err) {
+  const errors = err.problem?.errors || [];
+  const own = (e) => e.code && t(`invalid.${e.code}`) !== `invalid.${e.code}`;
+  if (err.problem?.type?.endsWith('/invalid-schedule') && errors.length && errors.every(own)) err.message = t('error.fields_invalid');
+  return err;
 }
 
 // What a schedule change would drop, in the viewer's time: "the cancellation of …; the
@@ -162,8 +180,10 @@ export default async function round(main, { round_id: id }) {
     // The list names them: everyone who may read it, whatever their role, sees who is in the room.
     names = new Map(participants.map((p) => [p.user_id, { id: p.user_id, name: p.name }]));
     for (const u of hosts) names.set(u.id, u);
-    $('#participants', main).replaceChildren(...participants.map((p) => h('li', { data: { userId: p.user_id } },
-      nameOf(p.user_id), ' ', h('span', { class: 'pill', text: label('round_role', p.role) }))));
+    $('#participants', main).replaceChildren(...participants.map((p, i) => h('li', { data: { userId: p.user_id } },
+      h('span', { id: `part-${i}`, text: nameOf(p.user_id) }), ' ', h('span', { class: 'pill', text: label('round_role', p.role) }),
+      canEdit ? [' ', h('button', { type: 'button', class: 'secondary remove-participant', text: t('action.remove'), 'aria-describedby': `part-${i}`,
+        onclick: held(() => removeParticipant(p)) })] : null)));
     if (!participants.length) $('#participants', main).append(h('li', { class: 'muted', text: t('rounds.no_participants') }));
     // Who may present: the host's clinicians and the round's participants.
     const presenters = new Map([...hosts.map((u) => [u.id, u]), ...participants.map((p) => [p.user_id, names.get(p.user_id)])]);
@@ -177,6 +197,28 @@ export default async function round(main, { round_id: id }) {
       .map((u) => h('option', { value: u.id, text: `${u.name} · ${t(`role.${u.role}`)}`, data: { role: u.role, name: u.name } })));
     form.hidden = !form.user_id.options.length;
   }
+
+  // What was added by mistake, taken back once she says so; then the page as it is now.
+  // `refused(problem)`: the API's refusal in her words, or null for its own.
+  const remove = (question, path, done, refused) => (!confirm(question) ? undefined : busy(main, async () => {
+    try {
+      await api(path, { method: 'DELETE' });
+      say(done);
+    } catch (err) {
+      if (!(err instanceof ApiError)) { say(t('error.offline'), 'error'); return; }
+      say(refused(err.problem) || err.message, 'error');
+    }
+    if (path.includes('/participants/')) await loadPeople();
+    await show();
+  }));
+  // One who presents a case at a coming occurrence stays until it is taken off the agenda.
+  const removeParticipant = (p, name = nameOf(p.user_id)) => remove(t('rounds.remove_participant_confirm', { name }),
+    `/rounds/${id}/participants/${encodeURIComponent(p.user_id)}`, t('rounds.participant_removed', { name }),
+    (x) => (x.type?.endsWith('/presents-on-agenda') && x.start ? t('rounds.presents_on_agenda', { name, when: fmt(x.start) }) : null));
+  // A case whose recommendation is recorded stays: it is part of the case's record.
+  const removeItem = (item, title, o, base) => remove(t('rounds.remove_agenda_confirm', { case: title, when: fmt(o.start) }),
+    `${base}/agenda/${item.id}`, t('rounds.agenda_removed', { case: title }),
+    (x) => (x.type?.endsWith('/agenda-item-recommended') ? t('rounds.recommended_stays') : null));
 
   async function show() {
     const o = byStart.get(select.value);
@@ -206,14 +248,15 @@ export default async function round(main, { round_id: id }) {
       const tid = `rec-${item.id}`;
       const area = h('textarea', { id: tid, rows: 3, maxlength: 8000, value: item.recommendation || '', readonly: !canRecommend });
       const clash = h('p', { class: 'notice rec-clash', role: 'status', hidden: true });
+      const title = cases.get(item.case_id)?.question || `${t('rounds.case')} ${item.case_id.slice(-6)}`;
       return h('li', { data: { caseId: item.case_id, itemId: item.id } },
         h('div', { class: 'item-head' },
-          h('a', { href: `/cases/${item.case_id}`, text: cases.get(item.case_id)?.question || `${t('rounds.case')} ${item.case_id.slice(-6)}` }),
+          h('a', { href: `/cases/${item.case_id}`, id: `case-${item.id}`, text: title }),
           h('span', { class: 'muted', text: `${t('rounds.presenter')}${COLON} ${nameOf(item.presenter_id)}` })),
         h('label', { for: tid, text: t('rounds.recommendation') }), area,
         clash,
         item.recommended_at ? h('p', { class: 'muted', text: t('rounds.recommended_at', { when: fmt(item.recommended_at) }) }) : null,
-        canRecommend ? h('button', { type: 'button', class: 'secondary save-rec', text: t('action.save'), onclick: () => busy(main, async () => {
+        canRecommend ? h('button', { type: 'button', class: 'secondary save-rec', text: t('action.save'), onclick: held(() => busy(main, async () => {
           try {
             await api(`${base}/agenda/${item.id}`, { method: 'PATCH', json: { recommendation: area.value }, headers: { 'If-Match': `"${item.version}"` } });
             say(t('saved'));
@@ -228,16 +271,18 @@ export default async function round(main, { round_id: id }) {
             clash.textContent = t('rounds.rec_conflict', { text: fresh.recommendation || '—' });
             clash.hidden = false;
           }
-        }) }) : null);
+        })) }) : null,
+        canEdit && !item.recommendation ? h('button', { type: 'button', class: 'secondary remove-agenda', text: t('action.remove'),
+          'aria-describedby': `case-${item.id}`, onclick: held(() => removeItem(item, title, o, base)) }) : null);
     }));
     if (!agenda.length) $('#agenda', main).append(h('li', { class: 'muted', text: t('rounds.agenda_empty') }));
     $('#suggest-box', main).hidden = !canEdit || off;
     const onAgenda = new Set(agenda.map((i) => i.case_id));
     $('#suggested', main).replaceChildren(...suggested.filter((c) => !onAgenda.has(c.case_id)).map((c) => h('li', { data: { caseId: c.case_id } },
       h('a', { href: `/cases/${c.case_id}`, text: c.question }), ` · ${label('status', c.status)} · ${label('urgency', c.urgency)} `,
-      h('button', { type: 'button', class: 'secondary add-agenda', text: t('action.add_to_agenda'), onclick: () => busy(main, async () => {
+      h('button', { type: 'button', class: 'secondary add-agenda', text: t('action.add_to_agenda'), onclick: held(() => busy(main, async () => {
         try { await api(`${base}/agenda`, { json: { case_id: c.case_id, presenter_id: $('#presenter', main).value } }); await show(); } catch (err) { say(err.message, 'error'); }
-      }) }))));
+      })) }))));
     if (canEdit && !$('#suggested', main).children.length) $('#suggested', main).append(h('li', { class: 'muted', text: t('rounds.no_suggestions') }));
 
     const open = canEdit && begun(o) && !off;
@@ -369,7 +414,7 @@ export default async function round(main, { round_id: id }) {
   async function refused(form, err) {
     if (!(err instanceof ApiError)) { say(t('error.offline'), 'error'); return; }
     if (err.problem.type?.endsWith('/occurrence-slot-taken')) err.message = slotTaken(err.problem, form === edit) || err.message;
-    if (err.status !== 412) { showProblem(form, err); return; }
+    if (err.status !== 412) { showProblem(form, saidOnce(err)); return; }
     const mine = changes();
     try { await reread(select.value); } catch (again) { say(again.message, 'error'); return; }
     fillForm(edit, mine);

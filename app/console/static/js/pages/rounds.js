@@ -3,7 +3,7 @@
 import { $, ApiError, all, api, busy, fmt, fmtWall, formData, h, label, localTime, navigate, say, session, showProblem, t, zoneName } from '../core.js';
 import { describeRule } from '../rrule.js';
 import { rulePicker } from '../rule_picker.js';
-import { movedFrom, nextOccurrences } from './round.js';
+import { movedFrom, nextOccurrences, saidOnce } from './round.js';
 
 // Why a read failed, in her words: the service's refusal, else the link.
 const why = (err) => (err instanceof ApiError ? err.message : t('error.offline'));
@@ -58,8 +58,9 @@ export default async function rounds(main) {
     for (const k of ['teaching_topic', 'join_url']) if (!body[k]) delete body[k];
     try {
       const r = await api('/rounds', { json: body });
+      say(t('rounds.created', { title: r.title })); // and a refusal said before is gone
       navigate(`/rounds/${r.id}`);
-    } catch (err) { if (err instanceof ApiError) showProblem(form, err); else say(t('error.offline'), 'error'); }
+    } catch (err) { if (err instanceof ApiError) showProblem(form, saidOnce(err)); else say(t('error.offline'), 'error'); }
   });
 }
 
