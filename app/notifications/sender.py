@@ -92,7 +92,9 @@ async def _claim(session: AsyncSession, now: datetime, limit: int) -> list[Deliv
         stmt = (
             select(col(Delivery.id))
             .where(cond)  # type: ignore[arg-type]
-            .order_by(col(Delivery.next_attempt_at))
+            # Ties (notices held to the end of quiet hours) in the order written: a batch
+            # never takes a person's later notice and leaves her earlier one for the next.
+            .order_by(col(Delivery.next_attempt_at), col(Delivery.created_at), col(Delivery.id))
             .limit(limit - len(ids))
         )
         if is_postgres(session):

@@ -262,3 +262,38 @@ async def test_a_persons_mails_go_out_in_the_order_they_were_written(factory, sm
         "Case without a specialist",
         "Case past its deadline",
     ]
+
+
+async def test_notices_held_to_one_time_go_in_the_order_written_across_batches(
+    factory, smtp, clock
+):
+    """Notices held to the same moment (quiet hours ending) and more than a batch: each
+    batch takes the earliest written, so the later never overtakes the earlier."""
+    from sqlalchemy import update
+
+    from app.core.db import unit_of_work
+    from app.notifications.kinds import Kind
+    from app.notifications.listeners import case_facts
+    from app.notifications.models import Delivery
+    from app.notifications.service import notify
+
+    org = await factory.make_org(country="MW")
+    coord = await factory.make_user(Role.coordinator)
+    case = await factory.make_case(org.id)
+    for kind in (Kind.case_unmatched, Kind.case_overdue):
+        async with unit_of_work() as s:
+            _, facts = await case_facts(s, case.id)
+            assert await notify(s, coord.id, kind, data=facts, link="/x", case_id=case.id)
+        clock.advance(timedelta(hours=1))
+    first, second = await deliveries(user_id=coord.id)
+    held_to = clock.now()
+    async with unit_of_work() as s:  # both held to one time; ids against the order written
+        await s.execute(update(Delivery).values(next_attempt_at=held_to))
+        await s.execute(update(Delivery).where(Delivery.id == first.id).values(id="dlv_zzzz"))
+        await s.execute(update(Delivery).where(Delivery.id == second.id).values(id="dlv_0000"))
+    assert await sender.send_due(limit=1) == 1
+    assert await sender.send_due(limit=1) == 1
+    assert [m["Subject"].split(":")[0] for m in smtp.to(coord.email)] == [
+        "Case without a specialist",
+        "Case past its deadline",
+    ]
