@@ -102,9 +102,12 @@ export async function facility(main, orgId, me) {
   $('#facility', main).hidden = false;
 }
 
-// The facility's feedback as last given (sending again replaces it): the form shows it.
+// Her feedback as she last gave it (sending again replaces it): the form shows it. Each
+// clinician of the facility gives her own (the service keeps one per clinician and case):
+// another's is not hers to resend.
 export function feedback(main, rec) {
-  const given = rec.entries.filter((e) => e.type === 'feedback').at(-1);
+  const me = session.me?.id;
+  const given = rec.entries.filter((e) => e.type === 'feedback' && e.author_id === me).at(-1);
   const form = $('#feedback-form', main);
   $('#feedback-given', main).hidden = !given;
   if (!given) return;
@@ -197,42 +200,82 @@ export async function refreshRecord(main, kase) {
   record(main, await api(`/cases/${kase.id}/record`));
 }
 
-export async function followUps(main, kase, me) {
+// The case as the page last read it: a follow-up's list drawn again after a change made
+// here (kept from when the page was wired) must not undo what a later read said (closed).
+const shownCase = new WeakMap(); // main -> case
+// What she typed as a follow-up's outcome, until it is sent: the list is drawn again at
+// each live frame and change, and what she typed survives it.
+const typedOutcome = new WeakMap(); // main -> Map(follow-up id -> text)
+// Cases that take new follow-ups (the service's rule: a closed or cancelled one takes none).
+const TAKES_FOLLOW_UPS = new Set(['submitted', 'offered', 'assigned', 'answered', 'unmatched']);
+
+export async function followUps(main, given, me) {
+  const known = shownCase.get(main);
+  if (!known || known.id !== given.id || (given.version ?? 0) >= (known.version ?? 0)) shownCase.set(main, given);
+  const kase = shownCase.get(main);
   const items = await all(`/follow-ups?case_id=${kase.id}`);
   const list = $('#followup-list', main);
+  const typed = typedOutcome.get(main) || new Map();
+  typedOutcome.set(main, typed);
   const who = [[me.id, t('followups.me')]];
   if (kase.assigned_specialist_id && kase.assigned_specialist_id !== me.id) who.push([kase.assigned_specialist_id, t('followups.specialist')]);
   if (kase.submitted_by_id && kase.submitted_by_id !== me.id) who.push([kase.submitted_by_id, t('followups.clinician')]);
   const owner = new Map(who);
   // Whoever sees the case whole plans and ends its follow-ups, but an interpreter (the API's rule).
   const mayWork = me.role !== 'interpreter';
-  $('#followup-form', main).hidden = !mayWork;
-  // Done, missed and cancelled are final (the service refuses any later change) and the
-  // buttons sit side by side on a phone: asked first, naming the follow-up and the choice,
-  // then said.
+  $('#followup-form', main).hidden = !mayWork || !TAKES_FOLLOW_UPS.has(kase.status);
+  // Done, missed and cancelled are final (the service refuses any later change of status)
+  // and the buttons sit side by side on a phone: asked first, naming the follow-up and the
+  // choice, then said. What was found (or why it was missed) goes with the status, in the
+  // same change, from the follow-up's own field; none written, the question says so.
   const close = (fu, status) => async () => {
     const what = fu.description;
     const choice = label('followup', status);
-    const ask = status === 'cancelled' ? t('followups.confirm_cancel', { what }) : t('followups.confirm_end', { what, choice });
+    const outcome = (typed.get(fu.id) || '').trim();
+    const ask = status === 'cancelled' ? t('followups.confirm_cancel', { what })
+      : t(outcome ? 'followups.confirm_end' : 'followups.confirm_end_bare', { what, choice });
     if (!confirm(ask)) return;
+    const json = outcome ? { status, outcome } : { status };
     try {
-      await api(`/follow-ups/${fu.id}`, { method: 'PATCH', json: { status }, headers: { 'If-Match': `"${fu.version}"` } });
+      await api(`/follow-ups/${fu.id}`, { method: 'PATCH', json, headers: { 'If-Match': `"${fu.version}"` } });
+      typed.delete(fu.id);
       say(t('followups.recorded', { what, choice }));
-      await Promise.all([followUps(main, kase, me), refreshRecord(main, kase)]);
+      await Promise.all([followUps(main, shownCase.get(main), me), refreshRecord(main, shownCase.get(main))]);
     } catch (err) { say(err.message, 'error'); }
   };
-  list.replaceChildren(...items.map((fu) => h('li', {},
+  // Drawn again only when something in it changed: a live frame leaves her typing alone.
+  const drawn = JSON.stringify([mayWork, who, items.map((fu) => [fu.id, fu.version, fu.status, fu.overdue, fu.outcome, fu.due_at, fu.assignee_id])]);
+  if (list.dataset.drawn !== drawn) {
+    const focused = document.activeElement?.closest?.('#followup-list') ? document.activeElement.id : null;
+    list.dataset.drawn = drawn;
+    list.replaceChildren(...items.map((fu) => followUpItem(fu, { owner, typed, mayWork, close })));
+    if (!items.length) list.append(h('li', { class: 'muted', text: t('followups.none') }));
+    if (focused) document.getElementById(focused)?.focus();
+  }
+  // Her choice of owner for the one she is planning survives the options drawn again.
+  const assignee = $('#fu-assignee', main);
+  const chosen = assignee.value;
+  assignee.replaceChildren(...who.map(([id, text]) => h('option', { value: id, text })));
+  if (who.some(([id]) => id === chosen)) assignee.value = chosen;
+}
+
+function followUpItem(fu, { owner, typed, mayWork, close }) {
+  const open = fu.status === 'open' && mayWork;
+  const field = `fu-outcome-${fu.id}`;
+  return h('li', { data: { followUpId: fu.id } },
     h('div', { class: 'item-head' }, h('strong', { text: fu.description }), pill('followup', fu.status),
       fu.overdue ? h('span', { class: 'pill overdue', text: t('status.overdue') }) : null),
     h('div', { class: 'muted', text: [`${t('field.due_at')} ${fmt(fu.due_at)}`,
       `${t('field.assignee')}${COLON} ${owner.get(fu.assignee_id) || t('followups.someone')}`].join(' · ') }),
-    fu.status === 'open' && mayWork ? h('div', { class: 'actions' },
+    fu.outcome ? h('p', { class: 'fu-outcome', text: `${t('field.outcome')}${COLON} ${fu.outcome}` }) : null,
+    open ? h('label', { for: field, text: t('followups.outcome_label') }) : null,
+    open ? h('textarea', { id: field, name: 'outcome', rows: 2, maxlength: 4000, value: typed.get(fu.id) || '',
+      oninput: (e) => typed.set(fu.id, e.target.value) }) : null,
+    open ? h('div', { class: 'actions' },
       h('button', { type: 'button', class: 'secondary', onclick: close(fu, 'done'), text: t('action.done') }),
       h('button', { type: 'button', class: 'secondary', onclick: close(fu, 'missed'), text: t('action.missed') }),
       // Planned by mistake (a wrong date, a duplicate): taken back, not counted as done or missed.
-      h('button', { type: 'button', class: 'secondary', onclick: close(fu, 'cancelled'), text: t('action.cancel_followup') })) : null)));
-  if (!items.length) list.append(h('li', { class: 'muted', text: t('followups.none') }));
-  $('#fu-assignee', main).replaceChildren(...who.map(([id, text]) => h('option', { value: id, text })));
+      h('button', { type: 'button', class: 'secondary', onclick: close(fu, 'cancelled'), text: t('action.cancel_followup') })) : null);
 }
 
 // A candidate in words, in the coordinator's language: when she can be reached, whether she
@@ -344,10 +387,42 @@ function besideField(el, text) {
   el.focus();
 }
 
+// A count said her way: the `_one`/`_other`… key her language's plural rules pick.
+const plurals = new Intl.PluralRules(lang);
+function counted(key, n, vars = {}) {
+  const text = t(`${key}_${plurals.select(n)}`, { n: fmtNumber(n), ...vars });
+  return text.startsWith(`${key}_`) ? t(`${key}_other`, { n: fmtNumber(n), ...vars }) : text;
+}
+
+// What closing would leave waiting, read as it stands now (another device may have
+// acknowledged the note or planned a follow-up meanwhile), as the question to ask before
+// closing; null when nothing waits. A signed note not acknowledged can still be
+// acknowledged after the case is closed; an open follow-up stays open (the service closes
+// none of them) and its owner is still reminded.
+async function closingAsk(kase) {
+  const [rec, open] = await Promise.all([
+    api(`/cases/${kase.id}/record`),
+    all(`/follow-ups?case_id=${encodeURIComponent(kase.id)}&status=open`),
+  ]);
+  const acknowledged = new Set(rec.entries.filter((e) => e.type === 'note_acknowledged').map((e) => e.id));
+  const waiting = rec.entries.filter((e) => e.type === 'note' && !acknowledged.has(e.id));
+  const lines = [];
+  if (waiting.length) {
+    const kinds = [...new Set(waiting.map((n) => label('note_kind', n.kind)))].join(', ');
+    lines.push(counted('close.unacknowledged', waiting.length, { kinds }));
+  }
+  if (open.length) lines.push(counted('close.open_followups', open.length));
+  return lines.length ? [...lines, t('close.anyway')].join(' ') : null;
+}
+
 // Forms wired once per page (the sections above are redrawn; these stay).
 export function wireForms(main, kase, reload) {
   const on = submitter(main);
   on('#close-form', async (form) => {
+    // Asked first, as cancelling is, when something would be left waiting. An outcome left
+    // blank is refused by the service beside its field: nothing would close, nothing asked.
+    const ask = form.outcome.value.trim() ? await closingAsk(kase) : null;
+    if (ask && !confirm(ask)) return;
     await api(`/cases/${kase.id}/close`, { json: { outcome: form.outcome.value } });
     say(t('close.done'));
     await reload();
@@ -381,7 +456,8 @@ export function wireForms(main, kase, reload) {
     box.hidden = true;
     form.reset();
     say(t('followups.planned', { what: data.description }));
-    await Promise.all([followUps(main, kase, session.me), refreshRecord(main, kase)]);
+    const shown = shownCase.get(main) || kase;
+    await Promise.all([followUps(main, shown, session.me), refreshRecord(main, shown)]);
   });
   on('#attach-form', async (form) => {
     const file = form.file.files[0];

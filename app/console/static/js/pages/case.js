@@ -9,6 +9,8 @@ import { CANCELLABLE, people, wirePeople } from '../case_people.js';
 import { offerActions } from '../offer_actions.js';
 
 const OPEN = new Set(['submitted', 'offered', 'assigned', 'answered', 'unmatched']);
+// Still waiting for its answer: where "Overdue" is said beside the status (the queue's rule).
+const AWAITING = new Set(['submitted', 'offered', 'assigned', 'unmatched']);
 
 // An age with its unit, in her language and number format: "1,5 años", "1.5 years", "1,5 an".
 // Under a year, in months where the age given is a fraction of a year (0.5: "6 meses"); an
@@ -72,13 +74,26 @@ export default async function casePage(main, { case_id: id }) {
     }
   }
 
+  // The earlier case this one follows: a link for those who see it — the facility and the
+  // coordinators, and a specialist (matching offers a follow-up to the one who answered the
+  // earlier case first). An interpreter sees only the cases she was added to: named in
+  // words. Never read to find out: a read of a case is an access to a patient's record,
+  // audited, which she did not ask for.
+  const earlierOpen = () => staff || local || me.role === 'specialist';
+
   function facts() {
     $('#case-title', main).textContent = kase.question;
     $('#case-status', main).replaceWith(Object.assign(pill('status', kase.status), { id: 'case-status' }));
+    // Past its answer-by time with no signed note (the server's flag, its rule and clock):
+    // said beside the status while the case still waits, and the time marked as passed.
+    show('#case-overdue', !!kase.overdue && AWAITING.has(kase.status));
+    const deadline = kase.overdue
+      ? h('span', { class: 'overdue deadline-passed', text: t('case.deadline_passed', { at: fmt(kase.respond_by) }) })
+      : fmt(kase.respond_by);
     const rows = [
       [t('field.specialty'), label('specialty', kase.specialty)],
       [t('field.urgency'), label('urgency', kase.urgency)],
-      [t('case.deadline'), fmt(kase.respond_by)],
+      [t('case.deadline'), deadline],
       [t('field.summary'), kase.summary],
       // Only what was given: an age or sex left out is not shown as "?" or an empty part.
       [t('intake.patient'), [kase.patient?.reference, ageSaid(kase.patient?.age_years ?? null),
@@ -89,7 +104,9 @@ export default async function casePage(main, { case_id: id }) {
     ];
     if (specialist) rows.push([t('case.specialist'), `${specialist.name} · ${localTime(specialist.timezone)}`]);
     if (kase.follow_up_of) {
-      rows.push([t('case.follow_up_of'), h('a', { href: `/cases/${kase.follow_up_of}`, text: t('case.earlier_case') })]);
+      rows.push([t('case.follow_up_of'), earlierOpen()
+        ? h('a', { href: `/cases/${kase.follow_up_of}`, text: t('case.earlier_case') })
+        : t('case.earlier_case_unseen')]);
     }
     if (kase.outcome) rows.push([t('field.outcome'), kase.outcome]);
     $('#case-facts', main).replaceChildren(...factRows(rows));
