@@ -61,6 +61,9 @@ async def test_a_double_tap_sends_one_case_with_its_photo(app, factory):
         await asyncio.wait_for(next_page.wait(), 15)
         assert await page.locator("#case-form").is_visible()
         assert await submit.is_disabled()
+        # Should the next page not come, the way to the case is on the spent form.
+        to_case = page.locator("#draft-state a")
+        assert (await to_case.get_attribute("href") or "").startswith("/cases/case_")
         await submit.click(force=True)
         await page.focus("#question")
         await page.keyboard.press("Enter")
@@ -73,6 +76,7 @@ async def test_a_double_tap_sends_one_case_with_its_photo(app, factory):
             cases = (await c.get("/api/v1/cases", headers=h["clinician"])).json()["items"]
             assert [x["patient"]["reference"] for x in cases] == ["HSR-7781"]
             assert page.url.endswith(f"/cases/{cases[0]['id']}")
+            assert await to_case.count() == 0  # the case's page replaced the form
             r = await c.get(f"/api/v1/cases/{cases[0]['id']}/attachments", headers=h["clinician"])
             assert [a["filename"] for a in r.json()["items"]] == ["arm.png"]
         await ctx.close()

@@ -65,7 +65,7 @@ async def test_the_picker_puts_speakers_first_and_warns_of_one_who_is_not(app, f
             " [...g.querySelectorAll('option')].map((o) => [o.value, o.textContent])])"
         )
         assert groups == [
-            ["Speak Quechua", [[quispe["id"], "Rosa Quispe · Quechua, Spanish"]]],
+            ["Speaking Quechua", [[quispe["id"], "Rosa Quispe · Quechua, Spanish"]]],
             [
                 "Other interpreters",
                 [

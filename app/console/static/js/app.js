@@ -78,15 +78,16 @@ async function start(main) {
     }));
   }
   document.body.dataset.ready = page; // tests and slow links: the page is usable now
-  toAnchor();
   watchPending(page === 'case_new'); // a case kept on the device goes from any page
+  toAnchor();
 }
 
 // A link to a part of a page (`/cases/…#followup-form`): once the page has drawn it (the
 // browser's own jump came before, while it was hidden), brought into view; a form gets
 // its first field focused, to be filled in.
 function toAnchor() {
-  const id = decodeURIComponent(location.hash.slice(1));
+  let id = location.hash.slice(1);
+  try { id = decodeURIComponent(id); } catch { /* a malformed escape: the anchor as written */ }
   const el = id && document.getElementById(id);
   if (!el || el.closest('[hidden]')) return;
   el.scrollIntoView({ block: 'start' });

@@ -248,6 +248,9 @@ export default async function caseNew(main) {
         const why = r.photoRefused && photoReason(r.photoRefused);
         if (r.photoRefused) say(why ? `${t('intake.sent_photo_refused')} ${why}` : t('intake.sent_photo_refused'), 'error');
         else say(t('intake.sent'));
+        // Its page, should the next page not load (the link dropping now): the form is spent.
+        state.replaceChildren(t('intake.sent'), ' ', h('a', { href: `/cases/${r.sent}`, text: t('intake.open_case') }));
+        state.hidden = false;
         navigate(`/cases/${r.sent}`);
       } else if (r?.refused) {
         // The service refused it: the person must change something; nothing is retried.
