@@ -24,7 +24,7 @@ from app.cases.schemas import (
 )
 from app.core import conditional
 from app.core.conditional import CONDITIONAL_READ, IfMatch
-from app.core.deps import CasesRead, CasesWrite, CurrentPrincipal, SessionDep
+from app.core.deps import CasesRead, CasesWrite, SessionDep
 from app.core.errors import problem_responses
 from app.core.idempotency import body_stream
 from app.core.pagination import Cursor, Limit, Page
@@ -82,7 +82,7 @@ def _attachment(att: Any) -> dict[str, Any]:
     summary="Submit a case (consult request)",
     responses=problem_responses(401, 403, 409, 422),
 )
-async def create_case(session: SessionDep, p: CurrentPrincipal, body: CaseCreate) -> object:
+async def create_case(session: SessionDep, p: CasesWrite, body: CaseCreate) -> object:
     case = await service.create_case(session, p, body)
     return _json(
         present(case, View.full),
@@ -102,7 +102,7 @@ async def create_case(session: SessionDep, p: CurrentPrincipal, body: CaseCreate
 @autocommit
 async def list_cases(
     session: SessionDep,
-    p: CurrentPrincipal,
+    p: CasesRead,
     limit: Limit = 50,
     cursor: Cursor = None,
     status: CaseStatus | None = None,
@@ -170,7 +170,7 @@ async def upload_attachment(
     "/cases/{case_id}/attachments",
     response_model=Page[AttachmentRead],
     summary="The case's attachments",
-    responses=problem_responses(400, 401, 404),
+    responses=problem_responses(400, 401, 403, 404),
 )
 @autocommit
 async def list_attachments(
@@ -196,7 +196,7 @@ async def list_attachments(
                 for t in sorted(attachments.ALLOWED)
             },
         },
-        **problem_responses(401, 404),
+        **problem_responses(401, 403, 404),
     },
 )
 async def download_attachment(
@@ -240,7 +240,7 @@ async def add_participant(
     "/cases/{case_id}/participants",
     response_model=Page[ParticipantRead],
     summary="Who was added to the case",
-    responses=problem_responses(400, 401, 404),
+    responses=problem_responses(400, 401, 403, 404),
 )
 @autocommit
 async def list_participants(

@@ -10,7 +10,7 @@ from fastapi import Path, Query, Request
 from pydantic import StringConstraints
 
 from app.core.conditional import IfNoneMatch, check_if_none_match, weak_etag
-from app.core.deps import CasesRead, CurrentPrincipal, RoundsRead, SessionDep
+from app.core.deps import CasesRead, RoundsRead, SessionDep
 from app.core.routing import autocommit, make_router
 from app.fhir import appointments, people, service
 from app.fhir import search as fs
@@ -42,8 +42,8 @@ LastUpdated = Annotated[
     list[DateValue] | None, Query(alias="_lastUpdated", description=fs.DATE_DESCRIPTION)
 ]
 Dates = Annotated[list[DateValue] | None, Query(description=fs.DATE_DESCRIPTION)]
-READ_ERRORS = outcome_responses(304, 400, 401, 404)
-SEARCH_ERRORS = outcome_responses(400, 401)
+READ_ERRORS = outcome_responses(304, 400, 401, 403, 404)
+SEARCH_ERRORS = outcome_responses(400, 401, 403)
 
 
 def _read(request: Request, found: tuple[dict[str, Any], str]) -> FhirResponse:
@@ -130,7 +130,7 @@ async def fhir_service_request(
     request: Request,
     case_id: ResourceId,
     session: SessionDep,
-    p: CurrentPrincipal,
+    p: CasesRead,
     if_none_match: IfNoneMatch = None,
 ) -> FhirResponse:
     return _read(request, await service.read_case(session, p, case_id, "ServiceRequest"))
@@ -146,7 +146,7 @@ async def fhir_service_request(
 @autocommit
 async def fhir_search_service_requests(
     session: SessionDep,
-    p: CurrentPrincipal,
+    p: CasesRead,
     s: SearchDep,
     status: RequestStatus = None,
     last_updated: LastUpdated = None,
@@ -178,7 +178,7 @@ async def fhir_task(
     request: Request,
     case_id: ResourceId,
     session: SessionDep,
-    p: CurrentPrincipal,
+    p: CasesRead,
     if_none_match: IfNoneMatch = None,
 ) -> FhirResponse:
     return _read(request, await service.read_case(session, p, case_id, "Task"))
@@ -194,7 +194,7 @@ async def fhir_task(
 @autocommit
 async def fhir_search_tasks(
     session: SessionDep,
-    p: CurrentPrincipal,
+    p: CasesRead,
     s: SearchDep,
     status: TaskStatus = None,
     last_updated: LastUpdated = None,
@@ -229,7 +229,7 @@ async def fhir_communication(
     request: Request,
     message_id: ResourceId,
     session: SessionDep,
-    p: CurrentPrincipal,
+    p: CasesRead,
     if_none_match: IfNoneMatch = None,
 ) -> FhirResponse:
     return _read(request, await service.read_communication(session, p, message_id))
@@ -245,7 +245,7 @@ async def fhir_communication(
 @autocommit
 async def fhir_communications(
     session: SessionDep,
-    p: CurrentPrincipal,
+    p: CasesRead,
     s: SearchDep,
     based_on: BasedOn = None,
     part_of: PartOf = None,

@@ -4,7 +4,7 @@ from fastapi import Query, Response
 
 from app.cases.dependencies import FullCase
 from app.core.conditional import CONDITIONAL_READ, IfMatch, etag, with_etag
-from app.core.deps import CurrentPrincipal, SessionDep
+from app.core.deps import CasesRead, CasesWrite, SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
 from app.core.routing import autocommit, make_router
@@ -35,7 +35,7 @@ def _with_etag(response: Response, fu: FollowUp) -> FollowUp:
 )
 async def create_follow_up(
     session: SessionDep,
-    p: CurrentPrincipal,
+    p: CasesWrite,
     case: FullCase,
     body: FollowUpCreate,
     response: Response,
@@ -49,12 +49,12 @@ async def create_follow_up(
     "/follow-ups",
     response_model=Page[FollowUpRead],
     summary="Follow-ups on the cases you see; overdue=true lists the late ones",
-    responses=problem_responses(401, 422),
+    responses=problem_responses(401, 403, 422),
 )
 @autocommit
 async def list_follow_ups(
     session: SessionDep,
-    p: CurrentPrincipal,
+    p: CasesRead,
     limit: Limit = 50,
     cursor: Cursor = None,
     status: FollowUpStatus | None = None,
@@ -79,12 +79,12 @@ async def list_follow_ups(
     "/follow-ups/{follow_up_id}",
     response_model=FollowUpRead,
     summary="One follow-up (with its ETag; 304 when If-None-Match names it)",
-    responses=problem_responses(401, 404),
+    responses=problem_responses(401, 403, 404),
     openapi_extra=CONDITIONAL_READ,
 )
 @autocommit
 async def get_follow_up(
-    session: SessionDep, p: CurrentPrincipal, follow_up_id: str, response: Response
+    session: SessionDep, p: CasesRead, follow_up_id: str, response: Response
 ) -> object:
     fu = await service.read(session, p, follow_up_id)
     with_etag(response, etag(fu.version))
@@ -99,7 +99,7 @@ async def get_follow_up(
 )
 async def update_follow_up(
     session: SessionDep,
-    p: CurrentPrincipal,
+    p: CasesWrite,
     follow_up_id: str,
     body: FollowUpUpdate,
     response: Response,
@@ -120,7 +120,7 @@ async def update_follow_up(
 )
 async def give_feedback(
     session: SessionDep,
-    p: CurrentPrincipal,
+    p: CasesWrite,
     case: FullCase,
     body: FeedbackCreate,
     response: Response,

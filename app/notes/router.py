@@ -2,7 +2,7 @@ from fastapi import Response
 
 from app.cases.dependencies import FullCase, FullCaseSnapshot
 from app.core.conditional import CONDITIONAL_READ, IfMatch, etag, with_etag
-from app.core.deps import CurrentPrincipal, SessionDep
+from app.core.deps import CasesRead, CasesWrite, SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
 from app.core.routing import autocommit, make_router
@@ -26,7 +26,7 @@ def _with_etag(response: Response, note: Note) -> Note:
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def create_note(
-    session: SessionDep, p: CurrentPrincipal, case: FullCase, body: NoteCreate, response: Response
+    session: SessionDep, p: CasesWrite, case: FullCase, body: NoteCreate, response: Response
 ) -> object:
     note = await service.create(session, p, case, body.model_dump())
     response.headers["Location"] = f"/api/v1/notes/{note.id}"
@@ -37,12 +37,12 @@ async def create_note(
     "/cases/{case_id}/notes",
     response_model=Page[NoteRead],
     summary="The case's notes, oldest first, drafts too (`status` to choose)",
-    responses=problem_responses(400, 401, 404, 422),
+    responses=problem_responses(400, 401, 403, 404, 422),
 )
 @autocommit
 async def list_notes(
     session: SessionDep,
-    p: CurrentPrincipal,
+    p: CasesRead,
     case: FullCaseSnapshot,
     status: NoteStatus | None = None,
     limit: Limit = 50,
@@ -56,13 +56,11 @@ async def list_notes(
     "/notes/{note_id}",
     response_model=NoteRead,
     summary="One note (with its ETag; 304 when If-None-Match names it)",
-    responses=problem_responses(401, 404),
+    responses=problem_responses(401, 403, 404),
     openapi_extra=CONDITIONAL_READ,
 )
 @autocommit
-async def get_note(
-    session: SessionDep, p: CurrentPrincipal, note_id: str, response: Response
-) -> object:
+async def get_note(session: SessionDep, p: CasesRead, note_id: str, response: Response) -> object:
     note = await service.read(session, p, note_id)
     with_etag(response, etag(note["version"]))
     return note
@@ -76,7 +74,7 @@ async def get_note(
 )
 async def update_note(
     session: SessionDep,
-    p: CurrentPrincipal,
+    p: CasesWrite,
     note_id: str,
     body: NoteUpdate,
     response: Response,
@@ -90,11 +88,11 @@ async def update_note(
     "/notes/{note_id}/versions",
     response_model=Page[NoteVersionRead],
     summary="Every saved version of a note, oldest first, with author and time",
-    responses=problem_responses(401, 404),
+    responses=problem_responses(401, 403, 404),
 )
 @autocommit
 async def list_note_versions(
-    session: SessionDep, p: CurrentPrincipal, note_id: str, limit: Limit = 50, cursor: Cursor = None
+    session: SessionDep, p: CasesRead, note_id: str, limit: Limit = 50, cursor: Cursor = None
 ) -> object:
     items, nxt = await service.versions(session, p, note_id, limit, cursor)
     return {"items": items, "next_cursor": nxt}
@@ -114,7 +112,7 @@ async def list_note_versions(
 )
 async def sign_note(
     session: SessionDep,
-    p: CurrentPrincipal,
+    p: CasesWrite,
     note_id: str,
     response: Response,
     if_match: IfMatch = None,
@@ -131,7 +129,7 @@ async def sign_note(
 )
 async def acknowledge_note(
     session: SessionDep,
-    p: CurrentPrincipal,
+    p: CasesWrite,
     note_id: str,
     response: Response,
     if_match: IfMatch = None,

@@ -1,5 +1,5 @@
 from app.cases.dependencies import FullCase
-from app.core.deps import CurrentPrincipal, SessionDep
+from app.core.deps import CasesRead, SessionDep
 from app.core.errors import problem_responses
 from app.core.routing import autocommit, make_router
 from app.records import service
@@ -13,8 +13,8 @@ router = make_router(tags=["cases"])
     response_model=CaseRecord,
     summary="The case's story in time order: intake, offers and assignment, signed "
     "notes, round recommendations, follow-ups and outcomes, feedback",
-    responses=problem_responses(401, 404),
+    responses=problem_responses(401, 403, 404),
 )
 @autocommit
-async def get_case_record(session: SessionDep, p: CurrentPrincipal, case: FullCase) -> object:
+async def get_case_record(session: SessionDep, p: CasesRead, case: FullCase) -> object:
     return await service.case_record(session, p, case)

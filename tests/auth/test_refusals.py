@@ -80,3 +80,66 @@ async def test_who_may_register_and_change_facilities(client, factory):
         await client.get(f"{API}/organizations/{org.id}", headers=factory.headers(narrow)),
         "insufficient-scope",
     )
+
+
+async def test_an_api_client_missing_a_scope_is_told_so_on_every_case_route(client, factory):
+    """A partner app configured with the wrong scope is told which one it lacks, on the
+    case's notes, follow-ups, feedback, record and FHIR reads too. It used to get empty
+    lists (and conclude the facility had no cases) or "No such case." for its own."""
+    from datetime import timedelta
+
+    from app.core.clock import utcnow
+    from tests.notes.helpers import make_note
+    from tests.specialists.support import make_specialist
+
+    org = await factory.make_org()
+    spec = await make_specialist(factory)
+    case = await factory.make_case(org.id, status="answered", assigned_specialist_id=spec.id)
+    note = await make_note(case.id, spec.id, signed=True)
+    rounds_only = factory.headers(await factory.make_client(org.id, scopes=["rounds:read"]))
+    read_only = factory.headers(await factory.make_client(org.id, scopes=["cases:read"]))
+    due = (utcnow() + timedelta(days=2)).isoformat()
+
+    reads = [
+        f"/cases/{case.id}/notes",
+        f"/notes/{note.id}",
+        f"/notes/{note.id}/versions",
+        f"/cases/{case.id}/record",
+        f"/follow-ups?case_id={case.id}",
+        "/follow-ups/fu_any",
+        "/cases",
+    ]
+    for path in reads:
+        r = await client.get(f"{API}{path}", headers=rounds_only)
+        _refused(r, "insufficient-scope")
+        assert "cases:read" in r.json()["detail"], (path, r.json())
+        r = await client.get(f"{API}{path}", headers=read_only)
+        assert r.status_code != 403, (path, r.text)
+
+    writes = [
+        ("POST", f"/notes/{note.id}/acknowledge", {}),
+        ("POST", f"/cases/{case.id}/follow-ups", {"due_at": due, "description": "Review."}),
+        ("POST", f"/cases/{case.id}/feedback", {"usefulness": 5, "changed_management": True}),
+        ("POST", f"/cases/{case.id}/notes", {"kind": "consult"}),
+        ("PATCH", f"/notes/{note.id}", {"assessment": "x"}),
+        ("POST", f"/notes/{note.id}/sign", {}),
+        ("PATCH", "/follow-ups/fu_any", {"status": "done"}),
+    ]
+    for method, path, body in writes:
+        r = await client.request(method, f"{API}{path}", json=body, headers=read_only)
+        _refused(r, "insufficient-scope")
+        assert "cases:write" in r.json()["detail"], (path, r.json())
+
+    for path in (
+        f"/fhir/ServiceRequest/{case.id}",
+        "/fhir/ServiceRequest",
+        f"/fhir/Task/{case.id}",
+        "/fhir/Task",
+        "/fhir/Communication/msg_any",
+        f"/fhir/Communication?based-on=ServiceRequest/{case.id}",
+    ):
+        r = await client.get(f"{API}{path}", headers=rounds_only)
+        assert r.status_code == 403, (path, r.text)
+        outcome = r.json()
+        assert outcome["resourceType"] == "OperationOutcome", outcome
+        assert outcome["issue"][0]["code"] == "forbidden", outcome
