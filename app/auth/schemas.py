@@ -1,6 +1,6 @@
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field, StrictBool
 from pydantic_core import PydanticCustomError
 
 from app.core.emails import SafeEmail
@@ -102,7 +102,8 @@ class UserCreate(RequestBody):
     role: Role
     organization_id: str | None = Field(default=None, min_length=1, max_length=40)
     password: NewPassword
-    active: bool = True
+    # true or false, never "no" read as false: these switch a person (or an app) off.
+    active: StrictBool = True
     languages: Languages = Field(default_factory=list)
 
 
@@ -112,7 +113,7 @@ class UserUpdate(RequestBody):
     name: ShortText | None = None
     organization_id: str | None = Field(default=None, min_length=1, max_length=40)
     # No password: only the user sets theirs (POST /me/password, invitation or reset link).
-    active: bool | None = None
+    active: StrictBool | None = None
     role: Role | None = None
     # She may set her own (as her name); a coordinator or an admin anyone's they may change.
     languages: Languages | None = None
@@ -154,7 +155,7 @@ class ApiClientRead(Stamped):
 class ApiClientUpdate(RequestBody):
     model_config = example({"active": False})
 
-    active: bool = Field(
+    active: StrictBool = Field(
         description="false: the client is switched off at once (its tokens are refused, "
         "no new one is issued, its webhooks get nothing); true: on again, taking new "
         "tokens (those it held before stay refused)."

@@ -66,3 +66,24 @@ async def test_only_an_admin_switches_a_client_and_bad_input_is_refused(client, 
     assert r.status_code == 404
     r = await client.get(f"{API}/api-clients", headers=factory.headers(admin))
     assert [c["active"] for c in r.json()["items"]] == [True]  # nothing changed
+
+
+async def test_the_switch_takes_true_or_false_only(client, factory):
+    """ "no", 0 or "false" as text is a 422, not read as false: a careless integrator's value
+    must not cut a hospital's app off (nor a person's account)."""
+    org = await factory.make_org()
+    admin = await factory.make_user(Role.admin)
+    emr = await factory.make_client(org.id)
+    person = await factory.make_user(Role.specialist)
+    h = factory.headers(admin)
+    for bad in ("no", "false", 0, None):
+        r = await client.patch(f"{API}/api-clients/{emr.id}", json={"active": bad}, headers=h)
+        assert r.status_code == 422, (bad, r.text)
+        assert r.json()["errors"][0]["pointer"] == "/active"
+        if bad is not None:
+            r = await client.patch(f"{API}/users/{person.id}", json={"active": bad}, headers=h)
+            assert r.status_code == 422, (bad, r.text)
+    r = await client.get(f"{API}/api-clients", headers=h)
+    assert [c["active"] for c in r.json()["items"] if c["id"] == emr.id] == [True]
+    r = await client.get(f"{API}/users/{person.id}", headers=h)
+    assert r.json()["active"] is True
