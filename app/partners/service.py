@@ -8,15 +8,20 @@ from sqlmodel import col
 
 from app.core.clock import utcnow
 from app.core.config import get_settings
-from app.core.errors import Conflict, NotFound
+from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.pagination import keyset_page
 from app.core.principal import Principal, Role, RoleForbidden, Scope
+from app.events.kinds import EventKind
 from app.partners import signing
 from app.partners.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.partners.urls import check_url
 
 # Old and new secrets both sign for this long after a rotation.
 ROTATION_GRACE = timedelta(hours=24)
+
+
+# The audit chain's signed head: the programme's staff hear of it, never a facility's app.
+STAFF_ONLY_EVENT = EventKind.audit_checkpoint.value
 
 
 class WebhookNotFound(NotFound):
@@ -51,6 +56,20 @@ async def create(
     session: AsyncSession, p: Principal, url: str, events: list[str], description: str | None
 ) -> WebhookEndpoint:
     may_manage(p)
+    names = [str(e) for e in events]
+    if not p.is_staff and STAFF_ONLY_EVENT in names:
+        # Never sent to a facility's app (the audit chain is the programme's): said now,
+        # not left waiting for an event that never comes.
+        raise Unprocessable(
+            f"{STAFF_ONLY_EVENT} goes to the programme's staff only.",
+            errors=[
+                {
+                    "pointer": f"/events/{names.index(STAFF_ONLY_EVENT)}",
+                    "detail": "staff only",
+                    "code": "staff_only",
+                }
+            ],
+        )
     await check_url(url, get_settings().webhook_allow_private)
     ep = WebhookEndpoint(
         owner_kind=p.kind.value,

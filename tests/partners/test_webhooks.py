@@ -47,6 +47,30 @@ async def test_unknown_event_name_is_422(client, factory):
     assert r.json()["errors"][0]["pointer"] == "/events/1"
 
 
+async def test_a_facilitys_app_cannot_subscribe_to_the_staff_only_checkpoint(client, factory):
+    """`audit.checkpoint` goes to staff only: a facility's app that subscribed would wait
+    for it in vain, so it is told at once; an admin subscribes."""
+    org = await factory.make_org()
+    cl = await factory.make_client(org.id)
+    r = await client.post(
+        f"{API}/webhooks",
+        headers=factory.headers(cl),
+        json={"url": "https://example.org/hook", "events": ["case.submitted", "audit.checkpoint"]},
+    )
+    assert r.status_code == 422, r.text
+    [error] = r.json()["errors"]
+    assert (error["pointer"], error["code"]) == ("/events/1", "staff_only")
+    r = await client.get(f"{API}/webhooks", headers=factory.headers(cl))
+    assert r.json()["items"] == []
+    admin = await factory.make_user(Role.admin)
+    r = await client.post(
+        f"{API}/webhooks",
+        headers=factory.headers(admin),
+        json={"url": "https://example.org/hook", "events": ["audit.checkpoint"]},
+    )
+    assert r.status_code == 201, r.text
+
+
 @pytest.mark.parametrize(
     "url",
     [
