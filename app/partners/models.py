@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from app.core.clock import utcnow
@@ -27,6 +27,12 @@ class WebhookEndpoint(Timestamped, table=True):
     secret: str = Field(max_length=100)
     previous_secret: str | None = Field(default=None, max_length=100)
     previous_secret_expires_at: datetime | None = ts_field(default=None)
+    # Secrets replaced before the previous one and still in their grace ({"secret", "until"}):
+    # a second rotation within a day (the first answer lost) must not stop the secret the
+    # receiver still holds.
+    older_secrets: list[dict[str, str]] = json_field(
+        sa_column_kwargs={"server_default": text("'[]'")}
+    )
     active: bool = True
     disabled_at: datetime | None = ts_field(default=None)
     disabled_reason: str | None = Field(default=None, max_length=200)

@@ -1,6 +1,6 @@
 """Webhook subscriptions: who owns them, who may see them, creating, rotating, retrying."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -117,6 +117,14 @@ async def delete(session: AsyncSession, p: Principal, webhook_id: str) -> None:
 async def rotate_secret(session: AsyncSession, p: Principal, webhook_id: str) -> WebhookEndpoint:
     ep = await get(session, p, webhook_id)
     now = utcnow()
+    # Every secret replaced within the grace keeps signing until its own grace ends: a
+    # rotation retried because its answer was lost leaves the receiver's secret working.
+    older = [o for o in ep.older_secrets if datetime.fromisoformat(o["until"]) > now]
+    if ep.previous_secret and ep.previous_secret_expires_at and ep.previous_secret_expires_at > now:
+        older.append(
+            {"secret": ep.previous_secret, "until": ep.previous_secret_expires_at.isoformat()}
+        )
+    ep.older_secrets = older
     ep.previous_secret, ep.previous_secret_expires_at = ep.secret, now + ROTATION_GRACE
     ep.secret = signing.new_secret()
     ep.updated_at = now
@@ -177,11 +185,11 @@ async def retry(
 
 
 def active_secrets(ep: WebhookEndpoint) -> list[str]:
+    now = utcnow()
     keys = [ep.secret]
-    if (
-        ep.previous_secret
-        and ep.previous_secret_expires_at
-        and ep.previous_secret_expires_at > utcnow()
-    ):
+    if ep.previous_secret and ep.previous_secret_expires_at and ep.previous_secret_expires_at > now:
         keys.append(ep.previous_secret)
+    keys += [
+        o["secret"] for o in ep.older_secrets or [] if datetime.fromisoformat(o["until"]) > now
+    ]
     return keys

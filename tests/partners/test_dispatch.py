@@ -293,6 +293,37 @@ async def test_after_rotation_old_and_new_secrets_both_verify(client, factory, r
         Webhook(w["secret"]).verify(last.body, last.headers)
 
 
+async def test_a_second_rotation_within_the_day_keeps_the_first_secret_signing(
+    client, factory, receiver, http, clock
+):
+    """A rotation retried because its answer was lost (409 idempotent-secret-withheld says
+    to rotate again): the receiver still holds the first secret, which must keep verifying
+    for its 24 hours; it used to stop at the second rotation."""
+    org = await factory.make_org()
+    cl = await factory.make_client(org.id)
+    h = factory.headers(cl)
+    w = await subscribe(client, h, receiver.url, ["case.closed"])
+    first = (await client.post(f"{API}/webhooks/{w['id']}/rotate-secret", headers=h)).json()
+    clock.advance(timedelta(hours=1))
+    second = (await client.post(f"{API}/webhooks/{w['id']}/rotate-secret", headers=h)).json()
+    await commit_event("case.closed", org.id, "case_1")
+    await dispatch(http)
+    [call] = receiver.calls
+    assert len(call.headers["webhook-signature"].split(" ")) == 3
+    for secret in (w["secret"], first["secret"], second["secret"]):
+        assert Webhook(secret).verify(call.body, call.headers)["type"] == "case.closed"
+    # Each keeps its own 24 hours: the original goes first, then the one replaced after it.
+    clock.advance(timedelta(hours=23, minutes=30))
+    await commit_event("case.closed", org.id, "case_2")
+    await dispatch(http)
+    last = receiver.calls[-1]
+    assert len(last.headers["webhook-signature"].split(" ")) == 2
+    with pytest.raises(WebhookVerificationError):
+        Webhook(w["secret"]).verify(last.body, last.headers)
+    Webhook(first["secret"]).verify(last.body, last.headers)
+    Webhook(second["secret"]).verify(last.body, last.headers)
+
+
 async def test_a_rolled_back_change_is_never_delivered(client, factory, receiver, http):
     org = await factory.make_org()
     cl = await factory.make_client(org.id)
