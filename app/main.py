@@ -81,7 +81,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 async def _replay(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, IdempotentReplay)
-    return replay_response(exc.record)
+    return replay_response(exc.record, request.url.path)
 
 
 def create_app() -> FastAPI:

@@ -28,6 +28,7 @@ from app.core.db import utcnow
 from app.core.deps import client_ip, optional_principal
 from app.core.errors import PROBLEM, TYPE_BASE, AppError, Conflict, Unprocessable
 from app.core.idempotency_models import IdempotencyRecord
+from app.core.observability import current_request_id
 from app.core.queries import Queries, Statement, queries, row_json, row_ts
 from app.core.security import peek_subject
 
@@ -47,10 +48,19 @@ class IdempotentReplay(AppError):
         )
 
 
-def replay_response(record: IdempotencyRecord) -> Response:
+def replay_response(record: IdempotencyRecord, path: str) -> Response:
     headers = dict(record.headers)
     headers["Idempotent-Replayed"] = "true"
-    return Response(content=record.body, status_code=record.status_code, headers=headers)
+    body = record.body
+    if headers.get("content-type") == PROBLEM:
+        # A problem body always names its request (the retry's, quoted when asking for
+        # help) and where it was asked: the stored one was written before either existed.
+        problem = json.loads(body)
+        problem["instance"] = path
+        if rid := current_request_id():
+            problem["request_id"] = rid
+        body = json.dumps(problem, separators=(",", ":"))
+    return Response(content=body, status_code=record.status_code, headers=headers)
 
 
 def _fingerprint(request: Request, body: bytes) -> str:
@@ -301,9 +311,9 @@ def _secret_withheld(
         "title": "Answered before; its secret is not kept",
         "status": 409,
         "detail": "This request was done before. Its answer carried a secret "
-        f"({', '.join(fields)}), which is shown once and never stored: fetch the "
-        "resource, and issue a new secret (sign in again, rotate the secret) if the "
-        "first answer was lost.",
+        f"({', '.join(fields)}), which is shown once and never stored: the resource is "
+        "the one `id` names; issue a new secret (sign in again, rotate the secret) if "
+        "the first answer was lost.",
     }
     if isinstance(done, str):
         problem["id"] = done

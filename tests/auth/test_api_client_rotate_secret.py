@@ -191,6 +191,9 @@ async def test_an_idempotent_replay_mints_no_second_secret(client, factory, db):
     body = assert_problem(again, 409, "idempotent-secret-withheld")
     assert body["id"] == created["id"] and secret not in again.text
     assert again.headers.get("idempotent-replayed") == "true"
+    # Like every problem body: where it was asked, and the retry's own request id.
+    assert body["instance"] == f"/api/v1/api-clients/{created['id']}/rotate-secret"
+    assert body["request_id"] == again.headers["x-request-id"]
     # The first answer's secret is the one that works: no second was minted.
     await _bearer(client, created["client_id"], secret)
     assert [d for *_, d in await _audited(db, created["id"])] == [None, "secret=rotated"]
