@@ -97,5 +97,8 @@ class Principal:
 
     def require_role(self, *roles: Role) -> None:
         """Only users with one of `roles` (API clients never pass)."""
-        if not self.is_user or self.role not in roles:
+        if not self.is_user:
+            # An app has no role: told what the route is for, not that its "role" falls short.
+            raise RoleForbidden("This is for people signed in, not for API clients.")
+        if self.role not in roles:
             raise RoleForbidden()

@@ -143,3 +143,14 @@ async def test_an_api_client_missing_a_scope_is_told_so_on_every_case_route(clie
         outcome = r.json()
         assert outcome["resourceType"] == "OperationOutcome", outcome
         assert outcome["issue"][0]["code"] == "forbidden", outcome
+
+
+async def test_an_api_client_refused_a_peoples_route_is_not_told_of_its_role(client, factory):
+    """An app has no role: refused a route for people (the API clients, the invitations),
+    it is told the route is for people signed in, not that its role may not."""
+    org = await factory.make_org()
+    app_client = factory.headers(await factory.make_client(org.id))
+    for method, path in (("GET", "/api-clients"), ("GET", "/invitations")):
+        r = await client.request(method, f"{API}{path}", headers=app_client)
+        _refused(r, "forbidden")
+        assert "API clients" in r.json()["detail"] and "role" not in r.json()["detail"]
