@@ -115,12 +115,12 @@ class OAuthRoute(AppRoute):
                 refuse_nul(request, await request.form(), fields)
                 return await handler(request)
             except RequestValidationError as e:
-                raise _as_oauth_error(e) from e
+                raise _as_oauth_error(e, request.headers.get("content-type", "")) from e
 
         return oauth_handler
 
 
-def _as_oauth_error(e: RequestValidationError) -> OAuthError:
+def _as_oauth_error(e: RequestValidationError, content_type: str = "") -> OAuthError:
     errors = [
         {"pointer": "/" + "/".join(str(p) for p in err.get("loc", ())[1:]), "detail": err["msg"]}
         for err in e.errors()
@@ -130,7 +130,10 @@ def _as_oauth_error(e: RequestValidationError) -> OAuthError:
             return UnsupportedGrantType(
                 f"grant_type must be one of {', '.join(GRANT_TYPES)}.", errors=errors
             )
-    return InvalidRequest("The form lacks a required parameter or has a bad one.", errors=errors)
+    detail = "The form lacks a required parameter or has a bad one."
+    if "json" in content_type.lower():  # what an integrator used to REST sends first
+        detail += " The token endpoint takes a form (application/x-www-form-urlencoded)."
+    return InvalidRequest(detail, errors=errors)
 
 
 def metadata(base_url: str) -> dict[str, Any]:

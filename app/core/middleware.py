@@ -111,7 +111,11 @@ class BodyLimitMiddleware:
             413,
             "payload-too-large",
             "Payload too large",
-            f"The body exceeds {limit} bytes.",
+            # The same number as max_bytes: the limit on the body adds the multipart
+            # framing around a file, which she cannot act on.
+            f"The file is larger than the {max_bytes} bytes an attachment may be."
+            if path.endswith("/attachments")
+            else f"The body is larger than the {max_bytes} bytes a request may be.",
             instance=path,
             extra={"max_bytes": max_bytes},
         )

@@ -120,10 +120,13 @@ async def test_every_error_names_its_rfc_6749_code(client, partner, factory):
     _oauth_error(unsupported, 400, "unsupported_grant_type")
     _oauth_error(await client.post(TOKEN, data={}), 400, "invalid_request")
     _oauth_error(await client.post(TOKEN, data={"grant_type": "password"}), 400, "invalid_request")
-    # A JSON body is not the form the endpoint reads.
-    _oauth_error(
+    # A JSON body is not the form the endpoint reads: said so, not only "lacks a parameter".
+    body = _oauth_error(
         await client.post(TOKEN, json={"grant_type": "client_credentials"}), 400, "invalid_request"
     )
+    assert "application/x-www-form-urlencoded" in body["detail"], body
+    body = _oauth_error(await client.post(TOKEN, data={}), 400, "invalid_request")
+    assert "urlencoded" not in body["detail"], body  # a form that lacks one: no such advice
 
 
 async def test_bearer_challenges_follow_rfc_6750(client, factory):

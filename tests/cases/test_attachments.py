@@ -128,6 +128,8 @@ async def test_too_large_is_413_and_leaves_nothing(client, factory, people, monk
     # Far over: refused on Content-Length by the body-limit middleware before any byte is read.
     far = await _upload(client, factory, people["clinician"], case.id, over * 2, "huge.png")
     assert far.status_code == 413
+    # One number, the one she can act on: the file's limit, in the detail and in max_bytes.
+    assert far.json()["max_bytes"] == 200_000 and "200000 bytes" in far.json()["detail"]
 
     # Streamed without a Content-Length: the limit holds as the bytes arrive.
     boundary = "b0undary"

@@ -76,7 +76,8 @@ async def test_oversized_body_is_413(client, factory):
     limit = get_settings().max_body_bytes
     big = {**ORG, "local_resources": {"text": "x" * (limit + 10), "tags": []}}
     r = await client.post(f"{API}/organizations", json=big, headers=h)
-    assert_problem(r, 413, "payload-too-large")
+    body = assert_problem(r, 413, "payload-too-large")
+    assert body["max_bytes"] == limit and f"{limit} bytes" in body["detail"]
 
     # A streamed body that never announced its length is cut off as it goes.
     async def chunks():
