@@ -211,6 +211,16 @@ async def test_done_and_missed_carry_what_was_found(app, factory):
         await page.locator("#record-list li", has_text="Swab the wound edge · Missed").wait_for()
         assert "no outcome written" in asked[2] and "final" in asked[2], asked
 
+        # Cancelled: no finding recorded, whatever is in its box (the box keeps it).
+        answers.append("accept")
+        photo = page.locator("#followup-list li", has_text="Photo at three weeks")
+        await photo.get_by_label("What was found, or why it was missed").fill("Not needed.")
+        async with page.expect_event("dialog", timeout=5000):
+            await photo.locator("button", has_text="Cancel").click()
+        await page.locator(
+            "#record-list li", has_text="Photo at three weeks · Cancelled"
+        ).wait_for()
+
         async with httpx.AsyncClient(base_url=base, timeout=20) as c:
             r = await c.get(
                 "/api/v1/follow-ups", params={"case_id": case.id}, headers=h["clinician"]
@@ -219,7 +229,7 @@ async def test_done_and_missed_carry_what_was_found(app, factory):
         assert got == {
             "Measure the ulcer": ("done", "2 cm smaller, granulating."),
             "Swab the wound edge": ("missed", None),
-            "Photo at three weeks": ("open", None),
+            "Photo at three weeks": ("cancelled", None),
         }
         await ctx.close()
 

@@ -3,10 +3,9 @@
 - Feedback: after sending, and when the page is opened later, the form shows her feedback as
   she last gave it (rating, "it changed what we did", comment), so sending again to fix the
   comment keeps the rest; another clinician of the facility starts from her own (none).
-- "Follow-up of": a link to the earlier case for those who see it (the facility, the
-  coordinators, a specialist: the one who answered it is offered the follow-up first); an
-  interpreter, who sees only the cases she was added to, reads plain words, and the page
-  never reads the earlier case to find out (a read is an audited access to a record).
+- "Follow-up of": a link to the earlier case for those who always see it (the facility, the
+  coordinators); an interpreter or a specialist, who may not, reads plain words, and the
+  page never reads the earlier case to find out (a read is an audited access to a record).
 - An overdue case says so beside its status, and its "Answer by" time is marked passed, in
   her language."""
 
@@ -120,10 +119,16 @@ async def test_the_earlier_case_is_a_link_only_for_those_who_may_open_it(app, fa
             iris = await add_person(c, "iris", "Iris Mamani", "interpreter", languages=["es"])
         await factory.add_participant(later.id, iris["id"], "interpreter")
 
-        # Her assigned specialist answered the earlier case too: a link.
-        ctx, page = await clinician_case_page(b, base, prog, later.id, lang="en", who="specialist")
+        # The facility's clinician always sees it: a link.
+        ctx, page = await clinician_case_page(b, base, prog, later.id, lang="en")
         row = page.locator("#case-facts")
         await row.locator("a", has_text="the earlier case").wait_for()
+        await ctx.close()
+        # A specialist may or may not have been on it (matching only prefers her): words.
+        ctx, page = await clinician_case_page(b, base, prog, later.id, lang="en", who="specialist")
+        row = page.locator("#case-facts")
+        await row.locator("dd", has_text="an earlier case").wait_for()
+        assert await row.locator("a[href*='/cases/']").count() == 0
         await ctx.close()
 
         # The interpreter was not on it: words, no link to a page she cannot open.

@@ -235,10 +235,11 @@ export async function followUps(main, given, me) {
     const ask = status === 'cancelled' ? t('followups.confirm_cancel', { what })
       : t(outcome ? 'followups.confirm_end' : 'followups.confirm_end_bare', { what, choice });
     if (!confirm(ask)) return;
-    const json = outcome ? { status, outcome } : { status };
+    // A cancelled follow-up records no finding: what she typed stays in its box.
+    const json = outcome && status !== 'cancelled' ? { status, outcome } : { status };
     try {
       await api(`/follow-ups/${fu.id}`, { method: 'PATCH', json, headers: { 'If-Match': `"${fu.version}"` } });
-      typed.delete(fu.id);
+      if (status !== 'cancelled') typed.delete(fu.id);
       say(t('followups.recorded', { what, choice }));
       await Promise.all([followUps(main, shownCase.get(main), me), refreshRecord(main, shownCase.get(main))]);
     } catch (err) { say(err.message, 'error'); }

@@ -74,12 +74,11 @@ export default async function casePage(main, { case_id: id }) {
     }
   }
 
-  // The earlier case this one follows: a link for those who see it — the facility and the
-  // coordinators, and a specialist (matching offers a follow-up to the one who answered the
-  // earlier case first). An interpreter sees only the cases she was added to: named in
-  // words. Never read to find out: a read of a case is an access to a patient's record,
-  // audited, which she did not ask for.
-  const earlierOpen = () => staff || local || me.role === 'specialist';
+  // The earlier case this one follows: a link for those who always see it, the facility
+  // and the coordinators. Anyone else (an interpreter, a specialist: matching only prefers
+  // the one who answered it) may not: named in words. Never read to find out: a read of a
+  // case is an access to a patient's record, audited, which she did not ask for.
+  const earlierOpen = () => staff || local;
 
   function facts() {
     $('#case-title', main).textContent = kase.question;
