@@ -55,11 +55,15 @@ def replay_response(record: IdempotencyRecord, path: str) -> Response:
     if headers.get("content-type") == PROBLEM:
         # A problem body always names its request (the retry's, quoted when asking for
         # help) and where it was asked: the stored one was written before either existed.
-        problem = json.loads(body)
-        problem["instance"] = path
-        if rid := current_request_id():
-            problem["request_id"] = rid
-        body = json.dumps(problem, separators=(",", ":"))
+        try:
+            problem = json.loads(body)
+        except ValueError:
+            problem = None
+        if isinstance(problem, dict):
+            problem["instance"] = path
+            if rid := current_request_id():
+                problem["request_id"] = rid
+            body = json.dumps(problem, separators=(",", ":"))
     return Response(content=body, status_code=record.status_code, headers=headers)
 
 
@@ -311,9 +315,10 @@ def _secret_withheld(
         "title": "Answered before; its secret is not kept",
         "status": 409,
         "detail": "This request was done before. Its answer carried a secret "
-        f"({', '.join(fields)}), which is shown once and never stored: the resource is "
-        "the one `id` names; issue a new secret (sign in again, rotate the secret) if "
-        "the first answer was lost.",
+        f"({', '.join(fields)}), which is shown once and never stored"
+        + (": the resource is the one `id` names;" if isinstance(done, str) else ";")
+        + " issue a new secret (sign in again, rotate the secret) if the first answer "
+        "was lost.",
     }
     if isinstance(done, str):
         problem["id"] = done

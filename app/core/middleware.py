@@ -93,7 +93,7 @@ class BodyLimitMiddleware:
             if msg["type"] == "http.request":
                 seen += len(msg.get("body", b""))
                 if seen > limit:
-                    raise _TooLarge()
+                    raise _TooLarge(_too_large(scope["path"])[1])
             return msg
 
         try:
@@ -102,32 +102,36 @@ class BodyLimitMiddleware:
             await self._reject(scope, receive, send, limit)
 
     async def _reject(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
-        # The limit a person can act on, as the route's own attachment-too-large names it:
-        # a file's (without the multipart framing), else the body's.
-        s = get_settings()
         path = scope["path"]
-        max_bytes = s.max_attachment_bytes if path.endswith("/attachments") else s.max_body_bytes
+        max_bytes, detail = _too_large(path)
         resp = problem_response(
             413,
             "payload-too-large",
             "Payload too large",
-            # The same number as max_bytes: the limit on the body adds the multipart
-            # framing around a file, which she cannot act on.
-            f"The file is larger than the {max_bytes} bytes an attachment may be."
-            if path.endswith("/attachments")
-            else f"The body is larger than the {max_bytes} bytes a request may be.",
+            detail,
             instance=path,
             extra={"max_bytes": max_bytes},
         )
         await resp(scope, receive, send)
 
 
+def _too_large(path: str) -> tuple[int, str]:
+    """The limit a person can act on, as the route's own attachment-too-large names it: a
+    file's (without the multipart framing the body's limit adds), else the body's."""
+    s = get_settings()
+    if path.endswith("/attachments"):
+        n = s.max_attachment_bytes
+        return n, f"The file is larger than the {n} bytes an attachment may be."
+    n = s.max_body_bytes
+    return n, f"The body is larger than the {n} bytes a request may be."
+
+
 class _TooLarge(HTTPException):
     """Raised from receive(): FastAPI passes HTTPExceptions from body parsing through, so a
     streamed body over the limit is 413 whether this middleware or the route sees it first."""
 
-    def __init__(self) -> None:
-        super().__init__(413, "The body is too large.")
+    def __init__(self, detail: str) -> None:
+        super().__init__(413, detail)
 
 
 # Every answer may carry patient data: no cache (a shared clinic computer, a proxy) keeps

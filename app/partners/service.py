@@ -18,6 +18,8 @@ from app.partners.urls import check_url
 
 # Old and new secrets both sign for this long after a rotation.
 ROTATION_GRACE = timedelta(hours=24)
+# Secrets replaced within the grace kept besides the previous one (rotations retried).
+OLDER_SECRETS_KEPT = 3
 
 
 # The audit chain's signed head: the programme's staff hear of it, never a facility's app.
@@ -124,7 +126,8 @@ async def rotate_secret(session: AsyncSession, p: Principal, webhook_id: str) ->
         older.append(
             {"secret": ep.previous_secret, "until": ep.previous_secret_expires_at.isoformat()}
         )
-    ep.older_secrets = older
+    # The newest few: each signs every delivery, and a receiver's header has a limit.
+    ep.older_secrets = older[-OLDER_SECRETS_KEPT:]
     ep.previous_secret, ep.previous_secret_expires_at = ep.secret, now + ROTATION_GRACE
     ep.secret = signing.new_secret()
     ep.updated_at = now

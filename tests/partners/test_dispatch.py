@@ -324,6 +324,32 @@ async def test_a_second_rotation_within_the_day_keeps_the_first_secret_signing(
     Webhook(second["secret"]).verify(last.body, last.headers)
 
 
+async def test_rotations_retried_in_a_loop_keep_a_bounded_number_of_secrets(
+    client, factory, receiver, http
+):
+    """Each replaced secret signs every delivery while it lasts: a script rotating in a
+    loop must not grow the header past a receiver's limit. The newest are kept."""
+    from app.partners.service import OLDER_SECRETS_KEPT
+
+    org = await factory.make_org()
+    cl = await factory.make_client(org.id)
+    h = factory.headers(cl)
+    w = await subscribe(client, h, receiver.url, ["case.closed"])
+    secrets = [w["secret"]]
+    for _ in range(OLDER_SECRETS_KEPT + 3):
+        r = await client.post(f"{API}/webhooks/{w['id']}/rotate-secret", headers=h)
+        secrets.append(r.json()["secret"])
+    await commit_event("case.closed", org.id, "case_1")
+    await dispatch(http)
+    [call] = receiver.calls
+    kept = OLDER_SECRETS_KEPT + 2  # the current, the previous, the newest older ones
+    assert len(call.headers["webhook-signature"].split(" ")) == kept
+    for secret in secrets[-kept:]:
+        Webhook(secret).verify(call.body, call.headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(secrets[0]).verify(call.body, call.headers)
+
+
 async def test_a_rolled_back_change_is_never_delivered(client, factory, receiver, http):
     org = await factory.make_org()
     cl = await factory.make_client(org.id)
