@@ -189,6 +189,8 @@ def thin_data(ev: OutboxEvent) -> dict[str, Any]:
         v = (ev.payload or {}).get(k)
         if v is not None and isinstance(v, str | int | float | bool):
             data[k] = v
+    if ev.resource_type == "message":  # its payload is the message itself (`id`, no `message_id`)
+        data["message_id"] = ev.resource_id
     return data
 
 

@@ -66,3 +66,29 @@ async def test_a_cancelled_case_reaches_its_subscriber(client, factory, receiver
     body = json.loads(call.body)
     assert body["type"] == "case.cancelled"
     assert body["data"]["case_id"] == case.id and body["data"]["status"] == "cancelled"
+
+
+async def test_a_message_event_names_its_message_as_the_catalogue_says(client, factory):
+    """`message.created` carries `message_id` (the catalogue and the OpenAPI `webhooks`
+    list it); it carried the id only as `resource_id`. Never the message's text."""
+    from app.core.principal import Role
+    from tests.partners.helpers import caught_up
+
+    org = await factory.make_org()
+    clin = await factory.make_user(Role.clinician, organization_id=org.id)
+    spec = await factory.make_user(Role.specialist)
+    case = await factory.make_case(org.id, status="assigned", assigned_specialist_id=spec.id)
+    r = await client.post(
+        f"{API}/cases/{case.id}/messages",
+        json={"body": "The rash is spreading to the neck.", "client_msg_id": "m-1"},
+        headers=factory.headers(clin),
+    )
+    assert r.status_code == 201, r.text
+    message = r.json()
+    emr = await factory.make_client(org.id, scopes=["cases:read"])
+    await caught_up()
+    r = await client.get(f"{API}/changes", headers=factory.headers(emr))
+    [item] = [i for i in r.json()["items"] if i["type"] == "message.created"]
+    assert item["data"]["message_id"] == item["resource_id"] == message["id"]
+    assert item["data"]["case_id"] == case.id and item["data"]["seq"] == message["seq"]
+    assert "spreading" not in json.dumps(item)
