@@ -80,7 +80,7 @@ async def _check_presenter(session: AsyncSession, series: RoundSeries, user_id: 
         and user.active
         and (
             (user.role == Role.clinician and user.organization_id == series.host_organization_id)
-            or await takes_part(session, series, user_id)
+            or await takes_part(session, series, user_id, lock=True)
         )
     )
     if not ok:

@@ -72,15 +72,18 @@ async def participant_ids(session: AsyncSession, series_id: str) -> list[str]:
     )
 
 
-async def takes_part(session: AsyncSession, series: RoundSeries, user_id: str) -> bool:
-    return (
-        await session.scalar(
-            select(col(RoundParticipant.id)).where(
-                col(RoundParticipant.series_id) == series.id,
-                col(RoundParticipant.user_id) == user_id,
-            )
-        )
-    ) is not None
+async def takes_part(
+    session: AsyncSession, series: RoundSeries, user_id: str, *, lock: bool = False
+) -> bool:
+    """`lock`: her participation held to the commit, so a removal running at the same time
+    (which locks the row, then looks for what she presents) sees what this one writes."""
+    stmt = select(col(RoundParticipant.id)).where(
+        col(RoundParticipant.series_id) == series.id,
+        col(RoundParticipant.user_id) == user_id,
+    )
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.scalar(stmt)) is not None
 
 
 async def announce(session: AsyncSession, series: RoundSeries, change: str, **payload: Any) -> None:
