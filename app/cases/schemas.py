@@ -55,6 +55,10 @@ class ConsentIn(RequestBody):
     )
 
 
+# How many languages a case names (the console's form checks it too).
+MAX_CASE_LANGUAGES = 10
+
+
 class CaseCreate(RequestBody):
     model_config = example(
         {
@@ -84,7 +88,7 @@ class CaseCreate(RequestBody):
     patient: PatientIn
     languages: list[LanguageTag] = Field(
         default_factory=list,
-        max_length=10,
+        max_length=MAX_CASE_LANGUAGES,
         description="Languages the clinician and patient speak.",
     )
     interpreter_needed: bool = False

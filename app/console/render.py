@@ -8,11 +8,13 @@ from pathlib import Path
 from fastapi import Request, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from app.cases.schemas import MAX_CASE_LANGUAGES
 from app.console import assets, i18n
 from app.core.config import get_settings
 from app.core.i18n import LANGUAGES, translate
 from app.core.places import country_codes, zone_names
 from app.core.principal import Role
+from app.core.schemas import LANGUAGE_TAG_MAX_LENGTH, LANGUAGE_TAG_PATTERN
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -104,6 +106,10 @@ def environment() -> Environment:
     env.globals["zone_names"] = zone_names()
     # The largest file a case takes: a photo over it is refused before a slow upload.
     env.globals["max_attachment_bytes"] = get_settings().max_attachment_bytes
+    # A case's languages, checked in the form by the service's own rule before a send.
+    env.globals["language_tag_pattern"] = LANGUAGE_TAG_PATTERN
+    env.globals["language_tag_max_length"] = LANGUAGE_TAG_MAX_LENGTH
+    env.globals["max_case_languages"] = MAX_CASE_LANGUAGES
     return env
 
 

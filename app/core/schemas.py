@@ -94,6 +94,9 @@ def _usable(zone: str) -> bool:
 
 
 _BCP47 = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
+# The same rule for a browser form (the console checks a tag before sending it).
+LANGUAGE_TAG_PATTERN = _BCP47.pattern
+LANGUAGE_TAG_MAX_LENGTH = 35
 
 
 def _check_lang(v: str) -> str:
@@ -122,9 +125,16 @@ TimeZoneName = Annotated[
 ]
 LanguageTag = Annotated[
     str,
-    StringConstraints(max_length=35),
+    StringConstraints(max_length=LANGUAGE_TAG_MAX_LENGTH),
     AfterValidator(_check_lang),
-    WithJsonSchema({"type": "string", "pattern": _BCP47.pattern, "maxLength": 35, "example": "es"}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": LANGUAGE_TAG_PATTERN,
+            "maxLength": LANGUAGE_TAG_MAX_LENGTH,
+            "example": "es",
+        }
+    ),
 ]
 
 

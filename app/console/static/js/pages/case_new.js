@@ -20,8 +20,6 @@ const tooLarge = (bytes) => t('intake.photo_too_large', { max: megabytes(bytes) 
 // The language codes the service takes (app/core/schemas.py LanguageTag: this shape, at
 // most 35 characters; app/cases/schemas.py: at most 10), checked here as well so that a
 // wrong code is said with everything else wrong, not one round trip later.
-const LANGUAGE_TAG = /^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/;
-const MAX_LANGUAGES = 10;
 const plural = new Intl.PluralRules(lang);
 
 // Why the service refused the photo, in her words; never its English appended to her sentence.
@@ -196,12 +194,16 @@ export default async function caseNew(main) {
     if (age.validity.badInput) mark(age, t('invalid.float_parsing'));
     else if (age.validity.rangeUnderflow) mark(age, t('invalid.greater_than_equal', { limit: fmtNumber(Number(age.min)) }));
     else if (age.validity.rangeOverflow) mark(age, t('invalid.less_than_equal', { limit: fmtNumber(Number(age.max)) }));
+    // The service's rule for a tag and a case's count, as the server rendered them.
+    const rule = form.languages.dataset;
+    const tagPattern = new RegExp(rule.tagPattern);
     const tags = form.languages.value.split(',').map((x) => x.trim()).filter(Boolean);
     const field = labelText(form.languages);
-    for (const item of tags.filter((x) => x.length > 35 || !LANGUAGE_TAG.test(x))) {
+    for (const item of tags.filter((x) => x.length > Number(rule.tagMaxLength) || !tagPattern.test(x))) {
       mark(form.languages, `${t('error.list_item', { field, item })}${COLON} ${t('invalid.language_tag')}`);
     }
-    if (tags.length > MAX_LANGUAGES) mark(form.languages, t('invalid.too_long', { limit: fmtNumber(MAX_LANGUAGES) }));
+    const most = Number(rule.maxItems);
+    if (tags.length > most) mark(form.languages, t('invalid.too_long', { limit: fmtNumber(most) }));
     if (!consent.checked) mark(consent, t('intake.consent_required'));
     const chosen = form.photo.files[0];
     if (chosen && !isPhoto(chosen)) {
