@@ -17,7 +17,7 @@ from sqlmodel import col
 from app.cases.models import Case, CaseParticipant, Offer, OfferStatus
 from app.core.errors import NotFound
 from app.core.principal import Principal, Role, Scope
-from app.core.queries import Statement, queries
+from app.core.queries import Statement, fixed, queries
 
 
 class CaseNotFound(NotFound):
@@ -80,7 +80,7 @@ def summary_access(p: Principal) -> Any:
         offered = exists().where(
             col(Offer.case_id) == col(Case.id),
             col(Offer.specialist_id) == _me(p),
-            col(Offer.status) == OfferStatus.pending.value,
+            col(Offer.status) == fixed(OfferStatus.pending),
         )
         return or_(full_access(p), offered)
     return full_access(p)

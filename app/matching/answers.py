@@ -20,7 +20,7 @@ from app.cases.models import Case, CaseStatus, Offer, OfferStatus
 from app.core.clock import utcnow
 from app.core.errors import Conflict, Forbidden
 from app.core.principal import Principal
-from app.core.queries import Statement, queries
+from app.core.queries import Statement, fixed, queries
 from app.matching.errors import AtCapacity, OfferAlreadyTaken, OfferNotPending
 from app.matching.offers import (
     lock_case,
@@ -66,7 +66,7 @@ _CLAIM_OFFER = Statement(
     update(_OFFER_T)
     .where(
         _OFFER_T.c.id == bindparam("offer_id"),
-        _OFFER_T.c.status == OfferStatus.pending.value,
+        _OFFER_T.c.status == fixed(OfferStatus.pending),
         _OFFER_T.c.expires_at > bindparam("now"),
     )
     .values(
@@ -146,7 +146,7 @@ async def decline(
         update(Offer)
         .where(
             col(Offer.id) == offer_id,
-            col(Offer.status) == OfferStatus.pending.value,
+            col(Offer.status) == fixed(OfferStatus.pending),
             col(Offer.expires_at) > now,
         )
         .values(

@@ -30,7 +30,7 @@ from app.audit import service as audit
 from app.cases.lifecycle import SPECIALIST_DEACTIVATED
 from app.cases.models import Case, CaseStatus, Offer, OfferStatus
 from app.core.clock import utcnow
-from app.core.queries import Statement, queries
+from app.core.queries import Statement, fixed, queries
 from app.events.service import emit
 from app.matching.offers import lock_case, notify_unmatched, offer_next, pending_count
 
@@ -40,7 +40,7 @@ _WITHDRAW_HERS = Statement(
     .where(
         _OFFER.c.case_id == bindparam("case_id"),
         _OFFER.c.specialist_id == bindparam("me"),
-        _OFFER.c.status == OfferStatus.pending.value,
+        _OFFER.c.status == fixed(OfferStatus.pending),
     )
     .values(status=OfferStatus.withdrawn.value, updated_at=bindparam("now"))
     .returning(_OFFER.c.id)
@@ -57,7 +57,7 @@ async def _cases_held(session: AsyncSession, user_id: str) -> list[str]:
     )
     offered = await session.scalars(
         select(col(Offer.case_id)).where(
-            col(Offer.specialist_id) == user_id, col(Offer.status) == OfferStatus.pending.value
+            col(Offer.specialist_id) == user_id, col(Offer.status) == fixed(OfferStatus.pending)
         )
     )
     return sorted({*assigned.all(), *offered.all()})

@@ -16,6 +16,7 @@ from app.audit import service as audit
 from app.cases.models import Case, CaseStatus, Offer, OfferStatus
 from app.core.clock import utcnow
 from app.core.db import is_postgres, unit_of_work
+from app.core.queries import fixed
 from app.events.service import emit
 from app.matching.offers import offer_next, withdraw_pending
 from app.specialists import service as specialists
@@ -37,7 +38,9 @@ async def expire_due(session: AsyncSession, *, batch: int = 50, now: datetime | 
         (
             await session.scalars(
                 select(col(Offer.case_id))
-                .where(col(Offer.status) == OfferStatus.pending.value, col(Offer.expires_at) <= now)
+                .where(
+                    col(Offer.status) == fixed(OfferStatus.pending), col(Offer.expires_at) <= now
+                )
                 .group_by(col(Offer.case_id))
                 .order_by(func.min(col(Offer.expires_at)))
                 .limit(batch)
@@ -50,7 +53,7 @@ async def expire_due(session: AsyncSession, *, batch: int = 50, now: datetime | 
                 select(col(Offer.case_id))
                 .join(Case, col(Case.id) == col(Offer.case_id))
                 .where(
-                    col(Offer.status) == OfferStatus.pending.value,
+                    col(Offer.status) == fixed(OfferStatus.pending),
                     col(Case.status) != CaseStatus.offered.value,
                 )
                 .group_by(col(Offer.case_id))
@@ -76,7 +79,7 @@ async def expire_due(session: AsyncSession, *, batch: int = 50, now: datetime | 
                 select(col(Offer.id), col(Offer.specialist_id))
                 .where(
                     col(Offer.case_id) == case_id,
-                    col(Offer.status) == OfferStatus.pending.value,
+                    col(Offer.status) == fixed(OfferStatus.pending),
                     col(Offer.expires_at) <= now,
                 )
                 .with_for_update()

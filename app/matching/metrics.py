@@ -8,11 +8,12 @@ from sqlmodel import col
 
 from app.cases.models import Offer, OfferStatus
 from app.core.observability import Figure
+from app.core.queries import fixed
 
 
 async def figures(session: AsyncSession, state: Any) -> list[Figure]:
     pending = await session.scalar(
-        select(func.count()).where(col(Offer.status) == OfferStatus.pending.value)
+        select(func.count()).where(col(Offer.status) == fixed(OfferStatus.pending))
     )
     return [
         Figure(

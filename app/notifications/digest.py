@@ -13,6 +13,7 @@ from app.cases.models import Case, CaseStatus, Offer, OfferStatus
 from app.core.config import get_settings
 from app.core.db import is_postgres
 from app.core.principal import Role
+from app.core.queries import fixed
 from app.followups.models import FollowUp, FollowUpStatus
 from app.notifications.content import link
 from app.notifications.kinds import Kind
@@ -30,7 +31,9 @@ async def counts(session: AsyncSession, user: User, now: datetime) -> dict[str, 
         session,
         select(func.count())
         .select_from(Offer)
-        .where(col(Offer.specialist_id) == user.id, col(Offer.status) == OfferStatus.pending.value),
+        .where(
+            col(Offer.specialist_id) == user.id, col(Offer.status) == fixed(OfferStatus.pending)
+        ),
     )
     follow_ups = await _count(
         session,

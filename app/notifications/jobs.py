@@ -17,6 +17,7 @@ from app.cases.models import Case, Offer, OfferStatus, Urgency
 from app.core.clock import utcnow
 from app.core.config import get_settings
 from app.core.db import is_postgres, unit_of_work
+from app.core.queries import fixed
 from app.notifications import digest, sender
 from app.notifications.channels import email
 from app.notifications.content import link
@@ -81,7 +82,7 @@ async def remind_expiring(session: AsyncSession, batch: int = 200) -> int:
             select(Offer, col(Case.urgency))
             .join(Case, col(Case.id) == col(Offer.case_id))
             .where(
-                col(Offer.status) == OfferStatus.pending.value,
+                col(Offer.status) == fixed(OfferStatus.pending),
                 col(Offer.expires_at) > now,
                 col(Offer.expires_at) <= now + timedelta(minutes=longest * REMIND_AT_SHARE_LEFT),
                 ~exists().where(col(Notification.dedupe_key) == key),

@@ -25,6 +25,7 @@ from app.cases.models import Case, Offer, OfferStatus
 from app.core.clock import clock
 from app.core.db import is_postgres
 from app.core.principal import Role
+from app.core.queries import fixed
 from app.events.models import OutboxEvent
 from app.followups.models import Feedback
 from app.notes.models import Note, NoteKind, NoteStatus
@@ -101,7 +102,7 @@ def _timing_select(pg: bool, where: Any) -> Any:
         .scalar_subquery()
     )
     offers = select(func.count()).where(col(Offer.case_id) == col(Case.id))
-    accepted = offers.where(col(Offer.status) == OfferStatus.accepted.value).scalar_subquery()
+    accepted = offers.where(col(Offer.status) == fixed(OfferStatus.accepted)).scalar_subquery()
     answered = offers.where(col(Offer.status).in_(ANSWERED_OFFERS)).scalar_subquery()
     created = seconds(col(Case.created_at), pg)
     assigned = seconds(col(Case.assigned_at), pg)
