@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from starlette.routing import BaseRoute
 
 from app.core.registry import domain_modules
+from app.core.routing import RouteIndex
 from app.ops.router import ops_router
 
 # A domain module's routers: the API's, and the ones at the root (a standard's
@@ -20,10 +21,13 @@ def _routers(module: object, names: tuple[str, ...]) -> list[APIRouter]:
     return [r for n in names if isinstance(r := getattr(module, n, None), APIRouter)]
 
 
-def routes() -> list[BaseRoute]:
-    """The probes, the API, the console's pages, then the rest of the root."""
+def routes(index: bool = True) -> list[BaseRoute]:
+    """The probes, the API, the console's pages, then the rest of the root; ahead of them
+    all, the table's index (app.core.routing.RouteIndex), unless FastAPI's OpenTelemetry
+    is on: it names a request's span after the route the walk found."""
     routers = [ops_router]
     routers += [r for m in domain_modules("router") for r in _routers(m, _API)]
     routers += [m.pages for m in domain_modules("pages")]
     routers += [r for m in domain_modules("router") for r in _routers(m, _ROOT)]
-    return [route for router in routers for route in router.routes]
+    table = [route for router in routers for route in router.routes]
+    return [RouteIndex(table), *table] if index else table

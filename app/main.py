@@ -93,7 +93,7 @@ def create_app() -> FastAPI:
         version="1.0.0",
         description="Telemedicine consults for rural clinics and mission hospitals.",
         lifespan=lifespan,
-        routes=api.routes(),
+        routes=api.routes(index=not s.opentelemetry),
         generate_unique_id_function=openapi.unique_id,
         telemetry=None if s.opentelemetry else {"tracing": False, "metrics": False, "logs": False},
     )

@@ -17,8 +17,8 @@ from fastapi.dependencies.utils import request_body_to_args
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
-from starlette.routing import Match
-from starlette.types import Scope
+from starlette.routing import BaseRoute, Match, Mount
+from starlette.types import Receive, Scope, Send
 
 from app.core import conditional, idempotency
 from app.core.db import unit_of_work
@@ -230,3 +230,62 @@ def make_router(
     return APIRouter(
         prefix=prefix, route_class=route_class, generate_unique_id_function=operation_id, **kw
     )
+
+
+class RouteIndex(BaseRoute):
+    """The route table looked up by the first three segments of a path, ahead of the table.
+
+    The router tries the table's ~160 routes in turn: ~0.6 µs for each route turned away,
+    30-80 µs for a read whose route sits 30th to 80th (measured: a note, the facility list,
+    an offer's accept), a tenth of such a read. For every three-segment beginning that
+    some route spells out in full (`/api/v1/notes`), this keeps the routes that could take
+    such a path, in the table's order, and tries only those: the route it finds is the one
+    the walk would find. A path it holds no list for, or that none of its routes take in
+    full (another method, a trailing slash), is left to the walk that follows, so 404s,
+    405s and redirects stay the router's own.
+    """
+
+    DEPTH = 3
+
+    def __init__(self, table: list[BaseRoute]) -> None:
+        placed = [(route, *_route_key(route)) for route in table]
+        keys = {key for _, key, whole in placed if whole}
+        self.lists: dict[tuple[str, ...], tuple[BaseRoute, ...]] = {
+            key: tuple(route for route, begins, whole in placed if _may_take(begins, whole, key))
+            for key in keys
+        }
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] not in ("http", "websocket") or scope.get("root_path"):
+            return Match.NONE, {}
+        found = self.lists.get(tuple(scope["path"].split("/")[1 : self.DEPTH + 1]))
+        for route in found or ():
+            match, child = route.matches(scope)
+            if match is Match.FULL:
+                return Match.FULL, {**child, _CHOSEN: route}
+        return Match.NONE, {}
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await scope.pop(_CHOSEN).handle(scope, receive, send)
+
+
+_CHOSEN = "app.route_index.chosen"
+
+
+def _may_take(begins: tuple[str, ...], whole: bool, key: tuple[str, ...]) -> bool:
+    return begins == key if whole else key[: len(begins)] == begins
+
+
+def _route_key(route: BaseRoute) -> tuple[tuple[str, ...], bool]:
+    """The segments a path must begin with for this route to take it, and whether they
+    are its first DEPTH segments spelled out (else: a beginning shorter than that)."""
+    path = getattr(route, "path_format", None)
+    if path is None or isinstance(route, Mount):  # a mount takes whatever lies under it
+        return (tuple(path.split("/")[1:]) if path else ()), False
+    head, brace, _ = path.partition("{")
+    segments = head.split("/")[1:]
+    if brace:
+        segments = segments[:-1]  # the last piece runs into the parameter
+        if len(segments) < RouteIndex.DEPTH:
+            return tuple(segments), False
+    return tuple(segments[: RouteIndex.DEPTH]), True
