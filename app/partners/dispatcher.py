@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -36,7 +36,13 @@ from app.core.principal import Principal, PrincipalKind, Role, Scope
 from app.events.models import OutboxEvent
 from app.partners.feed import FANOUT, cursor_row, may_see, watermark, webhook_payload
 from app.partners.leases import Leases, lease_until, owned
-from app.partners.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from app.partners.models import (
+    KEPT_ATTEMPTS,
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from app.partners.outcomes import Outcome as OutcomeCode
 from app.partners.outcomes import of_error, of_status
 from app.partners.service import active_secrets
@@ -328,8 +334,27 @@ async def _record(ep_id: str, worker: str, outcomes: list[Outcome], release: boo
                     for o in outcomes
                 ],
             )
+            for o in outcomes:
+                if o.delivery.attempts + 1 > KEPT_ATTEMPTS:
+                    await s.execute(_older_attempts(o.delivery.id))
         if release:  # renewals alone extend it (Leases knows what they wrote)
             await s.execute(owned([ep_id], worker).values(lease_until=None, lease_owner=None))
+
+
+def _older_attempts(delivery_id: str) -> Any:
+    """DELETE of a delivery's attempts before its latest KEPT_ATTEMPTS."""
+    attempt = col(WebhookAttempt.id)
+    cutoff = (
+        select(attempt)
+        .where(col(WebhookAttempt.delivery_id) == delivery_id)
+        .order_by(attempt.desc())
+        .limit(1)
+        .offset(KEPT_ATTEMPTS)
+        .scalar_subquery()
+    )
+    return delete(WebhookAttempt).where(
+        col(WebhookAttempt.delivery_id) == delivery_id, attempt <= cutoff
+    )
 
 
 async def _drain(http: httpx.AsyncClient, ep_id: str, leases: Leases, budget: float) -> int:

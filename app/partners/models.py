@@ -77,6 +77,12 @@ class WebhookDelivery(Timestamped, table=True):
     delivered_at: datetime | None = ts_field(default=None)
 
 
+# A delivery keeps its latest attempts (app.partners.dispatcher): probed every ten seconds
+# for up to five days, an unreachable endpoint's first delivery would gather ~43,000, and
+# the delivery log returns each delivery's attempts whole (`attempts` counts every one).
+KEPT_ATTEMPTS = 20
+
+
 class WebhookAttempt(SQLModel, table=True):
     """The delivery log: one row per HTTP attempt."""
 

@@ -19,6 +19,7 @@ from app.core.pagination import (
 from app.core.principal import Principal
 from app.core.routing import autocommit, make_router
 from app.partners import feed, service
+from app.partners.models import KEPT_ATTEMPTS
 from app.partners.schemas import (
     AttemptRead,
     ChangesPage,
@@ -105,7 +106,7 @@ async def rotate_secret(webhook_id: str, session: SessionDep, p: WebhooksManage)
     "/webhooks/{webhook_id}/deliveries",
     response_model=Page[DeliveryRead],
     tags=["partners"],
-    summary="The delivery log, newest first, with every attempt",
+    summary=f"The delivery log, newest first, with each delivery's latest {KEPT_ATTEMPTS} attempts",
     responses=problem_responses(401, 403, 404),
 )
 @autocommit

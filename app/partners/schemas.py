@@ -7,6 +7,7 @@ from pydantic import Field, computed_field
 
 from app.core.schemas import ReadModel, RequestBody, SecretField, Stamped, example
 from app.events.kinds import EventKind
+from app.partners.models import KEPT_ATTEMPTS
 from app.partners.outcomes import ATTEMPT_OUTCOME, LAST_OUTCOME, Outcome, classify
 
 # Every kind the service emits can be subscribed to; the list lives in app/events/kinds.py.
@@ -91,7 +92,11 @@ class DeliveryRead(Stamped):
     )
     delivered_at: datetime | None
     payload: dict[str, Any]
-    attempt_log: list[AttemptRead] = []
+    attempt_log: list[AttemptRead] = Field(
+        default=[],
+        description=f"The latest {KEPT_ATTEMPTS} attempts, oldest first "
+        "(`attempts` counts every one).",
+    )
 
     @computed_field(description=LAST_OUTCOME)  # type: ignore[prop-decorator]
     @property

@@ -469,3 +469,31 @@ async def test_an_unreachable_endpoint_is_probed_without_using_up_the_schedule(
         ).total_seconds()
         < 12
     )
+
+
+async def test_a_delivery_keeps_its_latest_attempts(client, factory, http, clock, monkeypatch):
+    """An unreachable endpoint is tried every ten seconds for days: its delivery keeps the
+    latest KEPT_ATTEMPTS attempts (here three) and still counts every one."""
+    from app.partners import dispatcher
+    from tests.partners.support import free_socket
+
+    monkeypatch.setattr(dispatcher, "KEPT_ATTEMPTS", 3)
+    sock = free_socket()  # bound, never listening: connections are refused
+    org = await factory.make_org()
+    cl = await factory.make_client(org.id)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}/hook"
+    w = await subscribe(client, factory.headers(cl), url, ["case.closed"])
+    await commit_event("case.closed", org.id, "case_1")
+    tried = []
+    for _ in range(5):
+        clock.advance(timedelta(seconds=11))  # past the probe interval
+        tried.append(utcnow())
+        await dispatch(http)
+    sock.close()
+    d = (
+        await client.get(f"{API}/webhooks/{w['id']}/deliveries", headers=factory.headers(cl))
+    ).json()["items"][0]
+    assert d["attempts"] == 5 and d["status"] == "pending"
+    kept = [datetime.fromisoformat(a["at"]) for a in d["attempt_log"]]
+    assert len(kept) == 3
+    assert [round((k - tried[0]).total_seconds()) for k in kept] == [22, 33, 44]
