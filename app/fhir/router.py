@@ -83,7 +83,7 @@ assert set(TASK_STATUS.values()) <= set(TASK_CODES)
 def _codes(kind: str, codes: tuple[str, ...]) -> Any:
     return Query(
         pattern=fs.token_pattern(codes),
-        description=f"{kind} status codes, comma-separated (any of them).",
+        description=f"{kind} status codes, comma-separated (any of them): {', '.join(codes)}.",
     )
 
 

@@ -3,7 +3,7 @@ and every error under /fhir is rendered here, once, as an OperationOutcome (the 
 API answers problem+json). Each route is still an AppRoute: the one unit of work."""
 
 import json
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request, Response
@@ -44,8 +44,22 @@ def _where(pointer: str) -> str:
     return pointer.split("/", 1)[1] if pointer.startswith("#") else pointer.lstrip("/")
 
 
-def render_error(exc: Exception, method: str, path: str) -> Response:
-    """The OperationOutcome for anything a FHIR route raises (304 stays an empty 304)."""
+def _diagnosis(e: Any, described: Mapping[str, str]) -> str:
+    """A validation error in words: a value that does not have a parameter's form is told
+    what the parameter takes (its description), not the regular expression that checked it."""
+    if e.get("type") != "string_pattern_mismatch":
+        return str(e.get("msg"))
+    loc = e.get("loc", ())
+    name = str(loc[1]) if len(loc) > 1 else ""
+    what = described.get(name)
+    return f"Not a value this parameter takes. {what}" if what else "Not a value it takes."
+
+
+def render_error(
+    exc: Exception, method: str, path: str, described: Mapping[str, str] | None = None
+) -> Response:
+    """The OperationOutcome for anything a FHIR route raises (304 stays an empty 304).
+    `described`: the route's parameters' descriptions, by the name the caller sends."""
     if isinstance(exc, AppError):
         if exc.status == 304:
             return Response(status_code=304, headers=exc.headers)
@@ -53,7 +67,10 @@ def render_error(exc: Exception, method: str, path: str) -> Response:
         return outcome(exc.status, exc.detail, where, headers=exc.headers)
     if isinstance(exc, RequestValidationError):
         where = [
-            (".".join(str(p) for p in e.get("loc", ())[1:]) or "body", str(e.get("msg")))
+            (
+                ".".join(str(p) for p in e.get("loc", ())[1:]) or "body",
+                _diagnosis(e, described or {}),
+            )
             for e in exc.errors()
         ]
         return outcome(400, "Invalid search or read parameters:", where)
@@ -76,6 +93,7 @@ class FhirRoute(AppRoute):
         # Every query parameter this route (or its dependencies) reads: the rest are
         # "unknown" to FHIR's handling preference.
         self.query_names = _query_names(self.dependant)
+        self.described = _descriptions(self.dependant)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -84,9 +102,20 @@ class FhirRoute(AppRoute):
             try:
                 return await handler(request)
             except Exception as e:  # noqa: BLE001 - every error answers as an OperationOutcome
-                return render_error(e, request.method, request.url.path)
+                return render_error(e, request.method, request.url.path, self.described)
 
         return route_handler
+
+
+def _descriptions(dependant: Any) -> dict[str, str]:
+    found = {
+        f.alias: f.field_info.description
+        for f in (*dependant.path_params, *dependant.query_params)
+        if f.field_info.description
+    }
+    for sub in dependant.dependencies:
+        found = {**_descriptions(sub), **found}
+    return found
 
 
 def _query_names(dependant: Any) -> frozenset[str]:

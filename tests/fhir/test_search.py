@@ -266,3 +266,21 @@ async def test_capability_statement_lists_what_the_routes_serve(client, app):
             p["name"] for p in paths[f"{FHIR}/{kind}"]["get"]["parameters"] if p["in"] == "query"
         }
         assert names <= query, (kind, names - query)  # every advertised parameter is served
+
+
+async def test_a_malformed_parameter_is_explained_in_words(client, factory):
+    """Its diagnostics say what the parameter takes, not the regular expression that
+    checked it (a partner developer met a long pattern there)."""
+    org = await factory.make_org()
+    clin = await factory.make_user(Role.clinician, organization_id=org.id)
+    h = factory.headers(clin)
+    r = await client.get(f"{FHIR}/Task?status=sleeping", headers=h)
+    assert r.status_code == 400
+    [issue] = OperationOutcome.model_validate(r.json()).issue
+    assert issue.expression == ["status"]
+    assert "Task status codes" in issue.diagnostics and "in-progress" in issue.diagnostics
+    assert "^" not in issue.diagnostics and "pattern" not in issue.diagnostics
+    dated = await client.get(f"{FHIR}/Task?_lastUpdated=yesterday", headers=h)
+    [issue] = OperationOutcome.model_validate(dated.json()).issue
+    assert issue.expression == ["_lastUpdated.0"]  # the first of the repeatable values
+    assert "FHIR date search" in issue.diagnostics and "^" not in issue.diagnostics
