@@ -16,8 +16,9 @@ from fastapi import APIRouter, Request, Response, params
 from fastapi.dependencies.utils import request_body_to_args
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from starlette.datastructures import URLPath
 from starlette.exceptions import HTTPException
-from starlette.routing import BaseRoute, Match, Mount
+from starlette.routing import BaseRoute, Match, Mount, NoMatchFound
 from starlette.types import Receive, Scope, Send
 
 from app.core import conditional, idempotency
@@ -256,6 +257,8 @@ class RouteIndex(BaseRoute):
         }
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        # Behind a root path (`--root-path`, a mount) the routes see the path without it:
+        # left to the walk, which knows how to take it off.
         if scope["type"] not in ("http", "websocket") or scope.get("root_path"):
             return Match.NONE, {}
         found = self.lists.get(tuple(scope["path"].split("/")[1 : self.DEPTH + 1]))
@@ -268,20 +271,29 @@ class RouteIndex(BaseRoute):
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         await scope.pop(_CHOSEN).handle(scope, receive, send)
 
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        # Not a route of its own: the router asks the routes after it.
+        raise NoMatchFound(name, path_params)
+
 
 _CHOSEN = "app.route_index.chosen"
 
 
 def _may_take(begins: tuple[str, ...], whole: bool, key: tuple[str, ...]) -> bool:
-    return begins == key if whole else key[: len(begins)] == begins
+    if whole:
+        return begins == key
+    n = min(len(begins), len(key))  # a shorter beginning, or a mount's longer path
+    return key[:n] == begins[:n]
 
 
 def _route_key(route: BaseRoute) -> tuple[tuple[str, ...], bool]:
     """The segments a path must begin with for this route to take it, and whether they
     are its first DEPTH segments spelled out (else: a beginning shorter than that)."""
+    if isinstance(route, Mount):  # a mount takes whatever lies under its path
+        return tuple(route.path.split("/")[1:]) if route.path else (), False
     path = getattr(route, "path_format", None)
-    if path is None or isinstance(route, Mount):  # a mount takes whatever lies under it
-        return (tuple(path.split("/")[1:]) if path else ()), False
+    if path is None:  # a route of another kind (a host): it may take any path
+        return (), False
     head, brace, _ = path.partition("{")
     segments = head.split("/")[1:]
     if brace:

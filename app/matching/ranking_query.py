@@ -32,6 +32,7 @@ from sqlmodel import SQLModel
 
 from app.cases.models import Case, CaseStatus, Offer, OfferStatus
 from app.core.db import UTCDateTime
+from app.core.queries import fixed
 from app.matching import scoring
 from app.matching.workload import ACTIVE_STATUSES
 from app.specialists import repository as repo
@@ -381,7 +382,7 @@ def _pending_offers(uid: Any) -> Any:
         select(func.count())
         .where(
             o.specialist_id == uid,
-            o.status == OfferStatus.pending.value,
+            o.status == fixed(OfferStatus.pending),
             o.case_id != bindparam("r_case"),
         )
         .scalar_subquery()

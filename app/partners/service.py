@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -13,7 +13,13 @@ from app.core.pagination import keyset_page
 from app.core.principal import Principal, Role, RoleForbidden, Scope
 from app.events.kinds import EventKind
 from app.partners import signing
-from app.partners.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from app.partners.models import (
+    KEPT_ATTEMPTS,
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from app.partners.urls import check_url
 
 # Old and new secrets both sign for this long after a rotation.
@@ -153,11 +159,27 @@ async def deliveries(
 async def attempts_of(
     session: AsyncSession, delivery_ids: list[str]
 ) -> dict[str, list[WebhookAttempt]]:
+    """Each delivery's latest KEPT_ATTEMPTS attempts, oldest first. The dispatcher lets
+    older ones go as it writes new ones; a delivery that gathered more before it did (or
+    that is tried no more) is cut here."""
     out: dict[str, list[WebhookAttempt]] = {d: [] for d in delivery_ids}
     if delivery_ids:
+        newest_first = (
+            func.row_number()
+            .over(
+                partition_by=col(WebhookAttempt.delivery_id), order_by=col(WebhookAttempt.id).desc()
+            )
+            .label("n")
+        )
+        latest = (
+            select(col(WebhookAttempt.id), newest_first)
+            .where(col(WebhookAttempt.delivery_id).in_(delivery_ids))
+            .subquery()
+        )
         rows = await session.scalars(
             select(WebhookAttempt)
-            .where(col(WebhookAttempt.delivery_id).in_(delivery_ids))
+            .join(latest, latest.c.id == col(WebhookAttempt.id))
+            .where(latest.c.n <= KEPT_ATTEMPTS)
             .order_by(col(WebhookAttempt.id))
         )
         for a in rows:

@@ -87,3 +87,48 @@ async def test_the_router_still_answers_405_and_404(client, factory) -> None:
     assert missing.status_code == 404
     found = await client.get("/api/v1/me", headers=h)
     assert found.status_code == 200
+
+
+def _endpoint(request: object) -> None:  # never called: only matched
+    raise AssertionError
+
+
+def test_mounts_hosts_and_path_parameters_are_found_as_the_walk_finds_them() -> None:
+    """A table of the kinds the app does not hold today: the index must still agree."""
+    from starlette.routing import Host, Mount, Route, Router
+
+    table: list[BaseRoute] = [
+        Mount("/api/v1/files", app=Router([Route("/{name}", _endpoint)])),
+        Route("/api/v1/files/{name}", _endpoint),
+        Mount("/api/v1/deep/down", app=Router([Route("/{name}", _endpoint)])),
+        Route("/api/v1/docs/{rest:path}", _endpoint),
+        Route("/api/{version}/things", _endpoint),
+        Route("/api/v1/things", _endpoint),
+        Host("other.example", app=Router([Route("/api/v1/things", _endpoint)])),
+    ]
+    index = RouteIndex(table)
+    for path in (
+        "/api/v1/files/a.pdf",
+        "/api/v1/deep/down/a",
+        "/api/v1/docs/a/b/c",
+        "/api/v2/things",
+        "/api/v1/things",
+    ):
+        scope = _scope(path, "GET")
+        scope["headers"] = [(b"host", b"example.org")]
+        walked = _walk(table, scope)
+        match, child = index.matches(scope)
+        assert walked is not None, path
+        if match is Match.FULL:
+            assert child["app.route_index.chosen"] is walked, path
+        else:  # no route spells out this beginning: the walk takes it
+            assert tuple(path.split("/")[1:4]) not in index.lists, path
+    # The mount that comes first takes its paths, though a route after it spells them out.
+    first = index.matches(_scope("/api/v1/files/a.pdf", "GET"))[1]["app.route_index.chosen"]
+    assert first is table[0]
+
+
+def test_the_index_names_no_url_and_leaves_it_to_the_routes() -> None:
+    app = create_app()
+    assert app.url_path_for("readyz") == "/readyz"
+    assert app.url_path_for("me") == "/api/v1/me"

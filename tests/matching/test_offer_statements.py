@@ -12,6 +12,7 @@ import importlib
 import pkgutil
 import re
 from enum import StrEnum
+from pathlib import Path
 
 import pytest
 from sqlalchemy import or_, select, true
@@ -85,6 +86,40 @@ def test_inbox_writes_the_status_filter_in(p: Principal, status: OfferStatus | N
     assert not BOUND_STATUS.search(text), text
     if status is not None:
         assert f"offer.status = '{status.value}'" in text
+
+
+@pytest.mark.parametrize(
+    "key", [(1, 1, False, False, False, True), (3, 2, True, True, True, False)]
+)
+def test_ranking_writes_the_offer_status_in(key: tuple[object, ...]) -> None:
+    """The ranking's statements (built per shape of request, not at module level) count a
+    specialist's pending offers: run every time a case is offered."""
+    from app.matching.ranking_query import statements
+
+    built = statements(key)
+    assert built
+    for name, stmt in built.items():
+        if hasattr(stmt, "compile"):
+            text = str(stmt.compile(dialect=sqlite.dialect()))
+            assert not BOUND_STATUS.search(text), name
+
+
+SQL_STATUS = re.compile(r"(col\(Offer\.status\)|\.c\.status)\s*(==|!=)\s*OfferStatus\.")
+
+
+def test_no_source_compares_an_offer_column_with_a_bound_status() -> None:
+    """Statements built inside functions (jobs, digests, ORM updates) are not reachable
+    from here: their source is read instead (a column, `col(Offer.status)` or `….c.status`,
+    compared with a status; a loaded offer's `o.status` is Python's own comparison).
+    `fixed(OfferStatus.x)` is the way."""
+    root = Path(app.__file__).parent
+    found = [
+        f"{path.relative_to(root)}:{n}"
+        for path in root.rglob("*.py")
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if SQL_STATUS.search(line) and "fixed(" not in line
+    ]
+    assert found == []
 
 
 def test_fixed_takes_only_plain_values() -> None:

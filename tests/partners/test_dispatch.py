@@ -14,9 +14,9 @@ from app.core.config import get_settings
 from app.core.db import sessionmaker, utcnow
 from app.core.principal import Role
 from app.events.service import emit
-from app.partners.dispatcher import SCHEDULE, backoff, retry_after
+from app.partners.dispatcher import SCHEDULE, backoff, fanout, retry_after
 from app.partners.models import WebhookDelivery, WebhookEndpoint
-from tests.partners.helpers import commit_event, dispatch, subscribe
+from tests.partners.helpers import caught_up, commit_event, dispatch, subscribe
 from tests.partners.support import API
 
 
@@ -473,8 +473,10 @@ async def test_an_unreachable_endpoint_is_probed_without_using_up_the_schedule(
 
 async def test_a_delivery_keeps_its_latest_attempts(client, factory, http, clock, monkeypatch):
     """An unreachable endpoint is tried every ten seconds for days: its delivery keeps the
-    latest KEPT_ATTEMPTS attempts (here three) and still counts every one."""
+    latest KEPT_ATTEMPTS attempts (here three) and still counts every one; at the limit
+    nothing goes, and another delivery's attempts are not touched."""
     from app.partners import dispatcher
+    from app.partners.models import WebhookAttempt
     from tests.partners.support import free_socket
 
     monkeypatch.setattr(dispatcher, "KEPT_ATTEMPTS", 3)
@@ -484,16 +486,54 @@ async def test_a_delivery_keeps_its_latest_attempts(client, factory, http, clock
     url = f"http://127.0.0.1:{sock.getsockname()[1]}/hook"
     w = await subscribe(client, factory.headers(cl), url, ["case.closed"])
     await commit_event("case.closed", org.id, "case_1")
+    await commit_event("case.closed", org.id, "case_2")  # waits behind the first
+    h = factory.headers(cl)
+
+    async def log() -> dict[str, dict]:
+        items = (await client.get(f"{API}/webhooks/{w['id']}/deliveries", headers=h)).json()
+        return {d["payload"]["data"]["resource_id"]: d for d in items["items"]}
+
+    await caught_up()
+    await fanout()  # the deliveries, none sent yet
+    second = (await log())["case_2"]["id"]
+    async with sessionmaker()() as s:  # the second's own history, from an earlier outage
+        s.add_all(WebhookAttempt(delivery_id=second, error="ConnectError") for _ in range(4))
+        await s.commit()
     tried = []
-    for _ in range(5):
+    for n in range(5):
         clock.advance(timedelta(seconds=11))  # past the probe interval
         tried.append(utcnow())
         await dispatch(http)
+        if n == 2:  # at the limit: all three kept
+            assert len((await log())["case_1"]["attempt_log"]) == 3
     sock.close()
-    d = (
-        await client.get(f"{API}/webhooks/{w['id']}/deliveries", headers=factory.headers(cl))
-    ).json()["items"][0]
+    d = (await log())["case_1"]
     assert d["attempts"] == 5 and d["status"] == "pending"
     kept = [datetime.fromisoformat(a["at"]) for a in d["attempt_log"]]
-    assert len(kept) == 3
     assert [round((k - tried[0]).total_seconds()) for k in kept] == [22, 33, 44]
+    async with sessionmaker()() as s:
+        rows = await s.scalars(select(WebhookAttempt).where(WebhookAttempt.delivery_id == second))
+        assert len(rows.all()) == 4
+
+
+async def test_the_log_shows_the_latest_attempts_of_a_delivery_tried_no_more(client, factory):
+    """Attempts gathered before the dispatcher let old ones go: the log still shows the
+    latest KEPT_ATTEMPTS."""
+    from app.partners.models import KEPT_ATTEMPTS, WebhookAttempt
+
+    org = await factory.make_org()
+    cl = await factory.make_client(org.id)
+    h = factory.headers(cl)
+    w = await subscribe(client, h, "https://partner.example/hook", ["case.closed"])
+    await commit_event("case.closed", org.id, "case_1")
+    await caught_up()
+    await fanout()  # the delivery, not sent
+    [d] = (await client.get(f"{API}/webhooks/{w['id']}/deliveries", headers=h)).json()["items"]
+    async with sessionmaker()() as s:
+        s.add_all(
+            WebhookAttempt(delivery_id=d["id"], status_code=500, duration_ms=i)
+            for i in range(KEPT_ATTEMPTS + 5)
+        )
+        await s.commit()
+    [d] = (await client.get(f"{API}/webhooks/{w['id']}/deliveries", headers=h)).json()["items"]
+    assert [a["duration_ms"] for a in d["attempt_log"]] == list(range(5, KEPT_ATTEMPTS + 5))
