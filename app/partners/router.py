@@ -3,7 +3,7 @@ surface is app/fhir."""
 
 from typing import Annotated, Literal
 
-from fastapi import Query, Response, status
+from fastapi import Query, Request, Response, status
 
 from app.core.conditional import CONDITIONAL_READ
 from app.core.deps import CurrentPrincipal, SessionDep, WebhooksManage
@@ -157,6 +157,7 @@ async def retry_delivery(
 )
 @autocommit
 async def changes(
+    request: Request,
     session: SessionDep,
     p: CurrentPrincipal,
     since: Annotated[
@@ -169,6 +170,14 @@ async def changes(
     ] = None,
     limit: Limit = 100,
 ) -> object:
+    if "cursor" in request.query_params:
+        # Every other list pages on `cursor`: read silently here, it gave the first page
+        # again and again, and an app following it would never move on.
+        raise BadRequest(
+            "The changes feed resumes from `since` (the previous page's `next_cursor`), "
+            "not `cursor`.",
+            code="use-since",
+        )
     after = _position(since, p)
     items, position, more = await feed.changes(session, p, after, limit)
     return {

@@ -137,3 +137,21 @@ async def test_concurrent_writers_readers_never_lose_a_change(client, factory):
     got, _, _ = await read_all(client, h, since=cursor)
     seen += got
     assert len(seen) == 100 and len(set(seen)) == 100
+
+
+async def test_a_cursor_passed_as_every_other_list_takes_it_is_refused(client, factory):
+    """Every other list pages on `?cursor=`; the feed on `?since=`. Read silently, a
+    `cursor` gave the first page again and again: an app would loop on it forever."""
+    org = await factory.make_org()
+    clin = await factory.make_user(Role.clinician, organization_id=org.id)
+    await commit_event("case.submitted", org.id, "case_1")
+    await caught_up()
+    h = factory.headers(clin)
+    first = (await client.get(f"{API}/changes", headers=h)).json()
+    r = await client.get(f"{API}/changes", headers=h, params={"cursor": first["next_cursor"]})
+    assert r.status_code == 400
+    assert r.headers["content-type"].startswith("application/problem+json")
+    problem = r.json()
+    assert problem["type"].endswith("/use-since") and "since" in problem["detail"]
+    fine = await client.get(f"{API}/changes", headers=h, params={"since": first["next_cursor"]})
+    assert fine.status_code == 200 and fine.json()["items"] == []
