@@ -1,6 +1,7 @@
 """Telling a round's people what changed (`round.updated`, which app/rounds emits in the
 change's own transaction): a meeting moved or cancelled, a new schedule, the round
-removed; and telling someone added to a round that she was, and when it next meets.
+removed; telling someone added to a round that she was, and when it next meets; and
+someone taken off a round that she was.
 
 Who: the round's participants (the event's audience: its specialists, local team and
 interpreters, as the reminders reach), never the one who made the change where the event
@@ -186,6 +187,22 @@ async def _added(session: AsyncSession, series: RoundSeries, p: dict[str, Any]) 
     )
 
 
+async def _removed(session: AsyncSession, series: RoundSeries, p: dict[str, Any]) -> None:
+    """Tell someone taken off a round (not one who took herself off) that its meetings no
+    longer include her: she can no longer open it to see so. Those who stay are not told."""
+    user_id, by = p.get("user_id"), p.get("by_id")
+    if not user_id or user_id == by:
+        return
+    org = await session.get(Organization, series.host_organization_id)
+    data = {
+        "round_id": series.id,
+        "title": series.title,
+        "change": "removed",
+        "organization": org.name if org else None,
+    }
+    await notify(session, str(user_id), Kind.round_changed, data=data, link=link("/rounds"))
+
+
 async def round_updated(session: AsyncSession, event: OutboxEvent) -> None:
     p = event.payload
     series = await session.get(RoundSeries, event.resource_id)
@@ -194,6 +211,9 @@ async def round_updated(session: AsyncSession, event: OutboxEvent) -> None:
     try:
         if p.get("change") == "participant_added":
             await _added(session, series, p)
+            return
+        if p.get("change") == "participant_removed":
+            await _removed(session, series, p)
             return
         told = await _what(session, series, p)
     except RecurrenceError:  # a schedule we cannot read must not fail the change

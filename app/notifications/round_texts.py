@@ -52,6 +52,11 @@ SUBJECT: dict[str, dict[str, str]] = {
         "es": "Sesión clínica suprimida: {title}",
         "fr": "Staff supprimé : {title}",
     },
+    "round_changed.removed": {
+        "en": "Taken off a round: {title}",
+        "es": "Se le retiró de una sesión clínica: {title}",
+        "fr": "Retiré(e) d'un staff : {title}",
+    },
     "round_added": _ADDED,
     "round_added.by": _ADDED,
     "round_reminder": {
@@ -99,6 +104,13 @@ LINE: dict[str, dict[str, str]] = {
         "Su próxima sesión iba a ser el {occurrence}.",
         "fr": "Le staff « {title} » a été supprimé du programme et ne se réunira plus. Sa "
         "prochaine séance devait avoir lieu le {occurrence}.",
+    },
+    "round_changed.removed": {
+        "en": "You were taken off {title} ({organization}): its meetings no longer include you.",
+        "es": "Se le retiró de la sesión clínica «{title}» ({organization}): sus sesiones ya "
+        "no le incluyen.",
+        "fr": "Vous avez été retiré(e) du staff « {title} » ({organization}) : ses séances ne "
+        "vous incluent plus.",
     },
     "round_added": {
         "en": "You were added to {title} ({organization}) as {role}.",

@@ -389,3 +389,27 @@ async def test_a_meeting_only_lengthened_is_told_as_such_and_one_left_where_it_w
     assert r.status_code == 200, r.text
     assert await send_all() == 3
     assert "back at its scheduled time" in text_of(smtp.to(w.grace.email)[-1])
+
+
+async def test_someone_taken_off_a_round_is_told_and_no_one_else(client, factory, smtp):
+    w = await _world(client, factory)
+    r = await client.delete(
+        f"{API}/rounds/{w.round_id}/participants/{w.grace.id}", headers=factory.headers(w.coord)
+    )
+    assert r.status_code == 204, r.text
+    assert await send_all() == 1
+    [en] = smtp.to(w.grace.email)
+    assert en["Subject"].strip() == "Taken off a round: Puna rounds"
+    text = text_of(en)
+    assert "You were taken off Puna rounds (Hospital San Bernardo)" in text
+    assert "no longer include you" in text
+    for stays in (w.local, w.interp, w.coord):
+        assert smtp.to(stays.email) == []
+    assert await kinds(client, factory, w.grace) == ["round_changed"]
+    r = await client.delete(
+        f"{API}/rounds/{w.round_id}/participants/{w.interp.id}", headers=factory.headers(w.coord)
+    )
+    assert r.status_code == 204, r.text
+    assert await send_all() == 1
+    [fr] = smtp.to(w.interp.email)
+    assert fr["Subject"].strip() == "Retiré(e) d'un staff : Puna rounds"
