@@ -189,7 +189,9 @@ async def _added(session: AsyncSession, series: RoundSeries, p: dict[str, Any]) 
 
 async def _removed(session: AsyncSession, series: RoundSeries, p: dict[str, Any]) -> None:
     """Tell someone taken off a round (not one who took herself off) that its meetings no
-    longer include her: she can no longer open it to see so. Those who stay are not told."""
+    longer include her. A specialist or interpreter can no longer open the round, so her
+    link is the rounds list; the host's local team still sees it. Those who stay are not
+    told."""
     user_id, by = p.get("user_id"), p.get("by_id")
     if not user_id or user_id == by:
         return
@@ -197,10 +199,11 @@ async def _removed(session: AsyncSession, series: RoundSeries, p: dict[str, Any]
     data = {
         "round_id": series.id,
         "title": series.title,
-        "change": "removed",
+        "change": "taken_off",
         "organization": org.name if org else None,
     }
-    await notify(session, str(user_id), Kind.round_changed, data=data, link=link("/rounds"))
+    page = f"/rounds/{series.id}" if p.get("role") == "local_team" else "/rounds"
+    await notify(session, str(user_id), Kind.round_changed, data=data, link=link(page))
 
 
 async def round_updated(session: AsyncSession, event: OutboxEvent) -> None:

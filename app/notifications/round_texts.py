@@ -52,7 +52,7 @@ SUBJECT: dict[str, dict[str, str]] = {
         "es": "Sesión clínica suprimida: {title}",
         "fr": "Staff supprimé : {title}",
     },
-    "round_changed.removed": {
+    "round_changed.taken_off": {
         "en": "Taken off a round: {title}",
         "es": "Se le retiró de una sesión clínica: {title}",
         "fr": "Retiré(e) d'un staff : {title}",
@@ -105,7 +105,7 @@ LINE: dict[str, dict[str, str]] = {
         "fr": "Le staff « {title} » a été supprimé du programme et ne se réunira plus. Sa "
         "prochaine séance devait avoir lieu le {occurrence}.",
     },
-    "round_changed.removed": {
+    "round_changed.taken_off": {
         "en": "You were taken off {title} ({organization}): its meetings no longer include you.",
         "es": "Se le retiró de la sesión clínica «{title}» ({organization}): sus sesiones ya "
         "no le incluyen.",
@@ -258,5 +258,6 @@ def extra(template: str, out: dict[str, Any], language: str) -> str:
     ]
     if template.startswith("round_added") and "next" not in out:
         parts.append(pick(NO_MEETING, language))
-    parts.append(pick(ZONE, language).format_map(out))
+    if template != "round_changed.taken_off":  # the one notice that gives no time
+        parts.append(pick(ZONE, language).format_map(out))
     return "\n\n".join(parts)

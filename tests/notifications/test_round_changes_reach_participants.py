@@ -403,9 +403,21 @@ async def test_someone_taken_off_a_round_is_told_and_no_one_else(client, factory
     text = text_of(en)
     assert "You were taken off Puna rounds (Hospital San Bernardo)" in text
     assert "no longer include you" in text
+    assert "time zone" not in text  # it gives no time
     for stays in (w.local, w.interp, w.coord):
         assert smtp.to(stays.email) == []
-    assert await kinds(client, factory, w.grace) == ["round_changed"]
+    r = await client.get(f"{API}/notifications", headers=factory.headers(w.grace))
+    [told] = r.json()["items"]
+    assert told["kind"] == "round_changed"
+    assert told["subject"] == "Taken off a round: Puna rounds"
+    assert told["link"].endswith("/rounds")  # she can no longer open the round itself
+    # The host's clinician taking herself off the local team is not told of it.
+    r = await client.delete(
+        f"{API}/rounds/{w.round_id}/participants/{w.local.id}", headers=factory.headers(w.local)
+    )
+    assert r.status_code == 204, r.text
+    assert await send_all() == 0
+    assert await kinds(client, factory, w.local) == []
     r = await client.delete(
         f"{API}/rounds/{w.round_id}/participants/{w.interp.id}", headers=factory.headers(w.coord)
     )
