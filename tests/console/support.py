@@ -183,6 +183,20 @@ async def assigned_case(
     return case_id
 
 
+async def answered_case(factory: Any, prog: Programme, **more: Any) -> Any:
+    """A case of the programme's facility that its clinician submitted and its specialist
+    answered just now (`more` sets anything else, or overrides these)."""
+    from app.core.clock import utcnow
+
+    values = {
+        "status": "answered",
+        "answered_at": utcnow(),
+        "submitted_by_id": prog.people["clinician"]["id"],
+        "assigned_specialist_id": prog.people["specialist"]["id"],
+    }
+    return await factory.make_case(prog.org["id"], **{**values, **more})
+
+
 WEEKDAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 
 

@@ -16,6 +16,7 @@ import httpx
 
 from app.core.clock import utcnow
 from tests.console.support import (
+    answered_case,
     assigned_case,
     bearers,
     clinician_case_page,
@@ -111,13 +112,7 @@ async def test_closing_asks_first_while_a_note_or_a_follow_up_waits(app, factory
         await ctx.close()
 
         # Nothing pending: closed at once, nothing asked.
-        quiet = await factory.make_case(
-            prog.org["id"],
-            status="answered",
-            answered_at=utcnow(),
-            submitted_by_id=prog.people["clinician"]["id"],
-            assigned_specialist_id=prog.people["specialist"]["id"],
-        )
+        quiet = await answered_case(factory, prog)
         ctx, page = await clinician_case_page(b, base, prog, quiet.id, lang="en")
         asked.clear()
         page.on("dialog", answer)
@@ -157,13 +152,10 @@ async def test_closing_in_spanish_names_each_wait(app, factory):
 
 async def test_done_and_missed_carry_what_was_found(app, factory):
     async with seeded_console(app, factory) as (base, b, prog):
-        case = await factory.make_case(
-            prog.org["id"],
-            status="answered",
-            answered_at=utcnow(),
+        case = await answered_case(
+            factory,
+            prog,
             question="Chronic leg ulcer: dressing advice?",
-            submitted_by_id=prog.people["clinician"]["id"],
-            assigned_specialist_id=prog.people["specialist"]["id"],
         )
         me = prog.people["clinician"]["id"]
         async with httpx.AsyncClient(base_url=base, timeout=20) as c:
@@ -236,13 +228,7 @@ async def test_done_and_missed_carry_what_was_found(app, factory):
 
 async def test_a_closed_case_takes_no_follow_up_and_a_stale_page_is_told_in_spanish(app, factory):
     async with seeded_console(app, factory) as (base, b, prog):
-        case = await factory.make_case(
-            prog.org["id"],
-            status="answered",
-            answered_at=utcnow(),
-            submitted_by_id=prog.people["clinician"]["id"],
-            assigned_specialist_id=prog.people["specialist"]["id"],
-        )
+        case = await answered_case(factory, prog)
         ctx = await b.new_context(locale="es-AR")
         await ctx.clock.set_fixed_time(utcnow())
         # The page hears nothing live (a link that dropped its socket): it stays as it was.

@@ -19,6 +19,7 @@ from app.core.clock import utcnow
 from app.core.db import sessionmaker
 from tests.console.support import (
     add_person,
+    answered_case,
     bearers,
     clinician_case_page,
     ready,
@@ -31,13 +32,7 @@ from tests.console.support import (
 
 async def test_feedback_shows_as_last_given(app, factory):
     async with seeded_console(app, factory) as (base, b, prog):
-        case = await factory.make_case(
-            prog.org["id"],
-            status="answered",
-            answered_at=utcnow(),
-            submitted_by_id=prog.people["clinician"]["id"],
-            assigned_specialist_id=prog.people["specialist"]["id"],
-        )
+        case = await answered_case(factory, prog)
         ctx, page = await clinician_case_page(b, base, prog, case.id, lang="en", phone=True)
         await page.select_option("#fb-usefulness", "4")
         await page.check("#fb-changed")
@@ -99,13 +94,11 @@ async def test_feedback_shows_as_last_given(app, factory):
 
 async def test_the_earlier_case_is_a_link_only_for_those_who_may_open_it(app, factory):
     async with seeded_console(app, factory) as (base, b, prog):
-        earlier = await factory.make_case(
-            prog.org["id"],
+        earlier = await answered_case(
+            factory,
+            prog,
             status="closed",
-            answered_at=utcnow(),
             patient_reference="HSR-5120",
-            submitted_by_id=prog.people["clinician"]["id"],
-            assigned_specialist_id=prog.people["specialist"]["id"],
         )
         later = await factory.make_case(
             prog.org["id"],

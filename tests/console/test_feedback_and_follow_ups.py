@@ -6,18 +6,15 @@ form, so sending again is a choice, not a surprise."""
 from datetime import timedelta
 
 from app.core.clock import utcnow
-from tests.console.support import ready, seeded_console, sign_in
+from tests.console.support import answered_case, ready, seeded_console, sign_in
 
 
 async def test_follow_ups_and_feedback_as_the_facility_sees_them(app, factory):
     async with seeded_console(app, factory) as (base, b, prog):
-        case = await factory.make_case(
-            prog.org["id"],
-            status="answered",
-            answered_at=utcnow(),
+        case = await answered_case(
+            factory,
+            prog,
             question="Chronic leg ulcer: dressing advice?",
-            submitted_by_id=prog.people["clinician"]["id"],
-            assigned_specialist_id=prog.people["specialist"]["id"],
         )
         ctx = await b.new_context()
         page = await ctx.new_page()

@@ -4,19 +4,21 @@ her language, and nothing is sent; chosen, it is sent."""
 
 import httpx
 
-from app.core.clock import utcnow
-from tests.console.support import bearers, clinician_case_page, seeded_console, status_says
+from tests.console.support import (
+    answered_case,
+    bearers,
+    clinician_case_page,
+    seeded_console,
+    status_says,
+)
 
 
 async def test_usefulness_is_hers_to_choose(app, factory):
     async with seeded_console(app, factory) as (base, b, prog):
-        case = await factory.make_case(
-            prog.org["id"],
-            status="answered",
-            answered_at=utcnow(),
+        case = await answered_case(
+            factory,
+            prog,
             question="Chronic leg ulcer: dressing advice?",
-            submitted_by_id=prog.people["clinician"]["id"],
-            assigned_specialist_id=prog.people["specialist"]["id"],
         )
         ctx, page = await clinician_case_page(b, base, prog, case.id, lang="es", phone=True)
         assert await page.input_value("#fb-usefulness") == ""

@@ -8,6 +8,7 @@ import httpx
 
 from app.core.clock import utcnow
 from tests.console.support import (
+    answered_case,
     bearers,
     clinician_case_page,
     seeded_console,
@@ -18,13 +19,10 @@ from tests.console.support import (
 
 async def test_missed_asks_first_and_says_it_is_recorded(app, factory):
     async with seeded_console(app, factory) as (base, b, prog):
-        case = await factory.make_case(
-            prog.org["id"],
-            status="answered",
-            answered_at=utcnow(),
+        case = await answered_case(
+            factory,
+            prog,
             question="Chronic leg ulcer: dressing advice?",
-            submitted_by_id=prog.people["clinician"]["id"],
-            assigned_specialist_id=prog.people["specialist"]["id"],
         )
         async with httpx.AsyncClient(base_url=base, timeout=20) as c:
             h = await bearers(c, prog, "clinician")

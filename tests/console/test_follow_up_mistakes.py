@@ -8,18 +8,15 @@ from datetime import timedelta
 import httpx
 
 from app.core.clock import utcnow
-from tests.console.support import bearers, clinician_case_page, seeded_console
+from tests.console.support import answered_case, bearers, clinician_case_page, seeded_console
 
 
 async def test_a_past_date_is_refused_and_a_mistaken_follow_up_cancelled(app, factory):
     async with seeded_console(app, factory) as (base, b, prog):
-        case = await factory.make_case(
-            prog.org["id"],
-            status="answered",
-            answered_at=utcnow(),
+        case = await answered_case(
+            factory,
+            prog,
             question="Chronic leg ulcer: dressing advice?",
-            submitted_by_id=prog.people["clinician"]["id"],
-            assigned_specialist_id=prog.people["specialist"]["id"],
         )
         ctx, page = await clinician_case_page(b, base, prog, case.id, lang="es")
 
