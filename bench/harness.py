@@ -282,6 +282,29 @@ def make_database(args: argparse.Namespace, workdir: Path) -> tuple[str, str | N
     return f"sqlite+aiosqlite:///{workdir / 'bench.db'}", None
 
 
+def drop(url: str, pg_db: str | None, workdir: Path) -> None:
+    """What make_database made, and the run's folder."""
+    if pg_db:
+        asyncio.run(_pg(url, f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)'))
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+def bench_settings() -> None:
+    """The app's settings for a benchmark. Settings are read once per process: call this
+    before anything imports app. The rate limit is counted (its cost is measured) but set
+    above what wrk can send."""
+    os.environ.update(
+        {
+            "SECRET_KEY": SECRET,
+            "DEMO_DATA": "false",
+            "RUN_WORKER": "false",
+            "RATE_LIMIT_REQUESTS": "1000000000",
+        }
+    )
+    os.environ.pop("BOOTSTRAP_ADMIN_EMAIL", None)
+    os.environ.pop("BOOTSTRAP_ADMIN_PASSWORD", None)
+
+
 def migrate(url: str) -> None:
     from alembic import command
     from app.core.migrations import alembic_config
@@ -386,18 +409,7 @@ def main(argv: list[str] | None = None) -> int:
         print("wrk is needed: apt-get install wrk (make bench installs it)", file=sys.stderr)
         return 2
 
-    # Settings are read once per process: set them before anything imports app.
-    # The rate limit is counted (its cost is measured) but set above what wrk can send.
-    os.environ.update(
-        {
-            "SECRET_KEY": SECRET,
-            "DEMO_DATA": "false",
-            "RUN_WORKER": "false",
-            "RATE_LIMIT_REQUESTS": "1000000000",
-        }
-    )
-    os.environ.pop("BOOTSTRAP_ADMIN_EMAIL", None)
-    os.environ.pop("BOOTSTRAP_ADMIN_PASSWORD", None)
+    bench_settings()
     scenarios = discover(args.scenario)
     if not scenarios:
         print("no scenarios found", file=sys.stderr)
@@ -459,6 +471,4 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for p in procs:
             stop(p)
-        if pg_db:
-            asyncio.run(_pg(url, f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)'))
-        shutil.rmtree(workdir, ignore_errors=True)
+        drop(url, pg_db, workdir)
