@@ -1,10 +1,13 @@
 """Who may see and change which user accounts: decided here and nowhere else."""
 
-from sqlalchemy import ColumnElement, false, true
+from collections.abc import Callable
+
+from sqlalchemy import ColumnElement, false, or_, true
 from sqlmodel import col
 
 from app.auth.models import User
 from app.core.principal import Principal, Role, RoleForbidden, Scope
+from app.core.registry import domain_modules
 
 # Whom each role sees beyond themselves, by role (a clinician also sees her own facility's
 # colleagues). Remote people see who cases are routed to and who routes them. A specialist
@@ -30,7 +33,20 @@ def visible_users(p: Principal) -> ColumnElement[bool]:
     by_role = col(User.role).in_([r.value for r in _ROLES_SEEN[p.role]])
     if p.role is Role.clinician:
         return (col(User.organization_id) == p.organization_id) | by_role
-    return (col(User.id) == p.id) | by_role
+    # And whom the domains say she works with (`directory.py`: the people on her cases).
+    wider = [clause for rule in _shared_rules() if (clause := rule(p)) is not None]
+    return or_(col(User.id) == p.id, by_role, *wider)
+
+
+_Rule = Callable[[Principal], ColumnElement[bool] | None]
+_rules: list[_Rule] | None = None
+
+
+def _shared_rules() -> list[_Rule]:
+    global _rules
+    if _rules is None:
+        _rules = [m.shared for m in domain_modules("directory")]
+    return _rules
 
 
 def may_invite(p: Principal, role: Role) -> bool:

@@ -1,7 +1,8 @@
 """Finds each domain package's pieces by convention, so adding a domain edits no shared list:
 `app/<domain>/router.py` (`router`), `models.py`, `jobs.py` (`JOBS`), `demo.py` (`load`),
-`listeners.py`, `lifespan.py`, `record.py`, `workload.py` (a specialist's open cases) and
-`pages.py` (`pages`, a router served at the site's root: the console),
+`listeners.py`, `lifespan.py`, `record.py`, `workload.py` (a specialist's open cases),
+`directory.py` (`shared(principal)`: whom the people directory shows her beyond its rule
+by role) and `pages.py` (`pages`, a router served at the site's root: the console),
 
 `metrics.py` (`figures(session, app_state)`: the domain's gauges for Prometheus)."""
 

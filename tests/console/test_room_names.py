@@ -1,7 +1,8 @@
 """The live room says who is there and who wrote by name, in a real browser: the clinician
 reads "Here now: Dr Ana Ruiz (Specialist)", then "Dr Ana Ruiz is typing…" while she types,
-and once her message arrives the line goes and the message is signed with her name. Someone
-the directory does not show her is said by role, as before."""
+and once her message arrives the line goes and the message is signed with her name. The
+specialist reads the referring clinician by name too (the directory shows the people on her
+cases): before, she could only read "Clinician"."""
 
 import httpx
 
@@ -33,7 +34,12 @@ async def test_the_room_names_who_is_there_and_who_wrote(app, factory):
         mine = clin.locator("#messages li[data-seq='1'] .meta")
         await mine.filter(has_text="Dr Ana Ruiz (Specialist)").wait_for()
         assert await typing.inner_text() == ""  # her message is here: nobody is typing
-        # The specialist does not look clinicians up in the directory: said by role.
-        await spec.locator("#presence").filter(has_text="Clinician").wait_for()
+        # The specialist finds the clinician of her case in the directory: named too.
+        await spec.locator("#presence").filter(has_text="Dr Lucía Mamani (Clinician)").wait_for()
+        await clin.type("#message-body", "Only hydrocortisone 1%.", delay=20)
+        await spec.locator("#typing").filter(has_text="Dr Lucía Mamani is typing").wait_for()
+        await clin.click("#message-form button[type=submit]")
+        theirs = spec.locator("#messages li[data-seq='2'] .meta")
+        await theirs.filter(has_text="Dr Lucía Mamani (Clinician)").wait_for()
         for page in pages.values():
             await page.context.close()
