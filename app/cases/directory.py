@@ -4,7 +4,9 @@ it, or added to it) finds everyone on it, the referring clinician above all, who
 the note and the follow-ups otherwise could only call "Clinician". Nobody else widens:
 a clinician already finds her facility and the remote people, staff find everyone."""
 
-from sqlalchemy import ColumnElement, exists, or_, select, union
+from typing import Any
+
+from sqlalchemy import ColumnElement, CompoundSelect, exists, or_, select, union
 from sqlmodel import col
 
 from app.auth.models import User
@@ -23,7 +25,7 @@ def shared(p: Principal) -> ColumnElement[bool] | None:
             col(CaseParticipant.case_id) == col(Case.id), col(CaseParticipant.user_id) == p.id
         ),
     )
-    on_them = union(
+    on_them: CompoundSelect[Any] = union(
         select(col(Case.submitted_by_id)).where(mine),
         select(col(Case.assigned_specialist_id)).where(mine),
         select(col(CaseParticipant.user_id)).where(
