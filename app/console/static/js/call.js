@@ -1,7 +1,9 @@
 // A video call between two people in a case's room. Offers, answers and ICE candidates go
 // as `signal` frames over the room's socket (relayed to one participant, never stored);
-// the ICE servers come from GET /rtc/ice-servers (TURN credentials that expire).
-import { $, api, label, say, t } from './core.js';
+// the ICE servers come from GET /rtc/ice-servers (TURN credentials that expire). With two
+// or more others in the room (an interpreter beside the specialist), the caller chooses
+// whom to call; someone already in a call answers `busy`, and the caller is told.
+import { $, api, h, say, t } from './core.js';
 
 export function openCall(main, me, room) {
   const stateEl = $('#call-state', main);
@@ -11,11 +13,15 @@ export function openCall(main, me, room) {
   const localVideo = $('#local-video', main);
   const remoteVideo = $('#remote-video', main);
   const videos = $('.videos', main);
+  const peerBox = $('#call-peer-box', main);
+  const peerSel = $('#call-peer', main);
   let pc = null;
   let stream = null;
   let peer = null; // the other person's user id
   let offer = null; // an incoming offer, waiting for "answer"
   let queued = [];
+
+  const others = () => [...room.present.keys()].filter((id) => id !== me.id);
 
   function show(state, text) {
     stateEl.dataset.state = state;
@@ -24,6 +30,18 @@ export function openCall(main, me, room) {
     answerBtn.hidden = state !== 'ringing';
     endBtn.hidden = state === 'idle';
     videos.hidden = state === 'idle' || state === 'ringing';
+    refresh();
+  }
+
+  // Whom to call, when there is a choice: the people in the room by name, kept as chosen.
+  function refresh() {
+    const ids = others();
+    const idle = stateEl.dataset.state === 'idle';
+    peerBox.hidden = !idle || ids.length < 2;
+    if (peerBox.hidden) return;
+    const chosen = peerSel.value;
+    peerSel.replaceChildren(...ids.map((id) => h('option', { value: id, text: room.nameOf(id) })));
+    if (ids.includes(chosen)) peerSel.value = chosen;
   }
 
   const signal = (data) => room.live.send({ type: 'signal', to: peer, data });
@@ -52,10 +70,10 @@ export function openCall(main, me, room) {
   }
 
   async function start() {
-    const others = [...room.present.keys()].filter((id) => id !== me.id);
-    if (!others.length) { say(t('call.nobody'), 'error'); return; }
-    peer = others[0];
-    show('calling');
+    const ids = others();
+    if (!ids.length) { say(t('call.nobody'), 'error'); return; }
+    peer = ids.length > 1 && ids.includes(peerSel.value) ? peerSel.value : ids[0];
+    show('calling', t('call.calling_who', { who: room.nameOf(peer) }));
     try {
       await connection();
       await pc.setLocalDescription(await pc.createOffer());
@@ -98,12 +116,18 @@ export function openCall(main, me, room) {
 
   async function onSignal(f) {
     const d = f.data || {};
-    if (d.kind === 'offer' && !pc) {
+    if (d.kind === 'offer' && !pc && !offer) {
       peer = f.from;
       offer = d.sdp;
-      show('ringing', t('call.ringing', { who: label('role', room.present.get(f.from) || '') }));
+      show('ringing', t('call.ringing', { who: room.nameOf(f.from) }));
+    } else if (d.kind === 'offer' && f.from !== peer) {
+      // In a call, calling, or ringing already: the other caller hears so at once.
+      room.live.send({ type: 'signal', to: f.from, data: { kind: 'busy' } });
     } else if (f.from !== peer) {
       // Signals from anyone but the person in this call are not for it.
+    } else if (d.kind === 'busy' && stateEl.dataset.state === 'calling') {
+      say(t('call.busy', { who: room.nameOf(peer) }), 'error');
+      end(false);
     } else if (d.kind === 'answer' && pc) {
       await pc.setRemoteDescription(d.sdp);
       for (const c of queued) await pc.addIceCandidate(c);
@@ -120,5 +144,5 @@ export function openCall(main, me, room) {
   answerBtn.addEventListener('click', answer);
   endBtn.addEventListener('click', () => end(true));
   show('idle');
-  return { onSignal, stop: () => end(true) };
+  return { onSignal, refresh, stop: () => end(true) };
 }

@@ -5,7 +5,7 @@ import { $, ApiError, api, fmt, h, label, say, t, userName, uuid } from './core.
 import { drafts } from './drafts.js';
 import { Live } from './live.js';
 
-export function openRoom(main, kase, me, { onCase, onSignal } = {}) {
+export function openRoom(main, kase, me, { onCase, onSignal, onPresence } = {}) {
   const list = $('#messages', main);
   const form = $('#message-form', main);
   const linkState = $('#link-state', main);
@@ -88,6 +88,7 @@ export function openRoom(main, kase, me, { onCase, onSignal } = {}) {
   function showPresence() {
     const others = [...present].filter(([id]) => id !== me.id).map(([id, role]) => said(id, role));
     presenceEl.textContent = others.length ? t('room.present', { who: others.join(', ') }) : t('room.alone');
+    onPresence?.();
   }
 
   const live = new Live(`/ws/cases/${kase.id}`, {
@@ -152,6 +153,8 @@ export function openRoom(main, kase, me, { onCase, onSignal } = {}) {
   return {
     live,
     present,
+    // Someone in the room as the room names her: "Dr Ana Ruiz (Specialist)", or the role.
+    nameOf: (id) => said(id, present.get(id) || ''),
     seqs: () => [...seen.keys()],
     stop: () => { clearTimeout(typingTimer); live.stop(); },
   };

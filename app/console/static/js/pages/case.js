@@ -192,6 +192,7 @@ export default async function casePage(main, { case_id: id }) {
     room = openRoom(main, kase, me, {
       onCase: () => reload().catch((err) => say(err.message, 'error')),
       onSignal: (f) => call?.onSignal(f),
+      onPresence: () => call?.refresh(),
     });
     call = openCall(main, me, room);
   }
