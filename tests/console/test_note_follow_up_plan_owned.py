@@ -12,7 +12,14 @@ from typing import Any
 import httpx
 
 from app.core.clock import utcnow
-from tests.console.support import assigned_case, bearers, ready, seeded_console, sign_in
+from tests.console.support import (
+    add_person,
+    assigned_case,
+    bearers,
+    ready,
+    seeded_console,
+    sign_in,
+)
 
 PLAN = "Review in 48 hours: if the rash spreads, start an oral antihistamine."
 
@@ -126,3 +133,72 @@ async def test_a_case_with_an_open_follow_up_is_signed_as_before(app, factory):
         await ready(page, "case")
         assert await page.locator("#note-plan-unowned").count() == 0
         await ctx.close()
+
+
+async def _open_signed(b: Any, base: str, email: str, lands_on: str, note_id: str) -> Any:
+    ctx = await b.new_context(locale="en-GB")
+    page = await ctx.new_page()
+    await sign_in(page, base, email, lands_on)
+    await page.goto(f"{base}/notes/{note_id}")
+    await ready(page, "note")
+    await page.wait_for_selector("#note-document:not([hidden])")
+    return page
+
+
+async def test_a_plan_nobody_owns_is_said_whenever_the_note_is_opened(app, factory):
+    """Not only at signing: the specialist who moved on, and the clinic reading the note
+    later, are told each time they open it until a follow-up is planned; the interpreter on
+    the case, who plans none, is not."""
+    async with seeded_console(app, factory) as (base, b, prog):
+        async with httpx.AsyncClient(base_url=base, timeout=20) as c:
+            h = await bearers(c, prog, "clinician", "specialist", "coordinator")
+            case_id = await assigned_case(c, h, prog, "Itchy rash on the forearms?")
+            note_id = await _draft(c, h, case_id)
+            tag = (await c.get(f"/api/v1/notes/{note_id}", headers=h["specialist"])).headers["ETag"]
+            r = await c.post(
+                f"/api/v1/notes/{note_id}/sign",
+                headers={**h["specialist"], "If-Match": tag},
+                json={},
+            )
+            r.raise_for_status()
+            rosa = await add_person(c, "rosa", "Rosa Quispe", "interpreter", languages=["es"])
+            r = await c.post(
+                f"/api/v1/cases/{case_id}/participants",
+                headers=h["clinician"],
+                json={"user_id": rosa["id"], "role": "interpreter"},
+            )
+            r.raise_for_status()
+
+        for email, lands_on in (
+            (prog.email("specialist"), "inbox"),
+            (prog.email("clinician"), "cases"),
+        ):
+            page = await _open_signed(b, base, email, lands_on, note_id)
+            notice = page.locator("#note-plan-unowned")
+            await notice.wait_for()
+            assert "no follow-up" in await notice.inner_text()
+            go = notice.get_by_role("link", name="Plan the follow-up")
+            assert await go.get_attribute("href") == f"/cases/{case_id}#followup-form"
+            # Opened, not just signed: the focus is left where the page puts it.
+            assert await page.evaluate("document.activeElement?.id") != "note-plan-go"
+            await page.context.close()
+        page = await _open_signed(b, base, "rosa@console.example.org", "cases", note_id)
+        await page.wait_for_selector("#version-list li")
+        assert await page.locator("#note-plan-unowned").is_hidden()
+        await page.context.close()
+
+        async with httpx.AsyncClient(base_url=base, timeout=20) as c:
+            r = await c.post(
+                f"/api/v1/cases/{case_id}/follow-ups",
+                headers=h["clinician"],
+                json={
+                    "due_at": (utcnow() + timedelta(days=2)).isoformat(),
+                    "description": "Review the rash.",
+                    "assignee_id": prog.people["clinician"]["id"],
+                },
+            )
+            r.raise_for_status()
+        page = await _open_signed(b, base, prog.email("specialist"), "inbox", note_id)
+        await page.wait_for_selector("#version-list li")
+        assert await page.locator("#note-plan-unowned").is_hidden()
+        await page.context.close()

@@ -17,6 +17,8 @@ import { drafts } from '../drafts.js';
 import { facility } from '../case_parts.js';
 
 const FIELDS = ['assessment', 'recommendations', 'follow_up_plan', 'red_flags', 'referral_advice'];
+// The case statuses that take a new follow-up (app/followups/service.py OPEN_CASE).
+const PLANNABLE = new Set(['submitted', 'offered', 'assigned', 'answered', 'unmatched']);
 
 export default async function noteEditor(main, { note_id: id }) {
   const form = $('#note-form', main);
@@ -128,14 +130,19 @@ export default async function noteEditor(main, { note_id: id }) {
     const page = await api(`/follow-ups?case_id=${encodeURIComponent(note.case_id)}&status=open&limit=1`).catch(() => null);
     return !page || page.items.length > 0;
   }
-  // Signed with a plan that no follow-up carries: said, with the way to plan one.
-  function planUnowned() {
+  // Signed with a plan that no follow-up carries: said, with the way to plan one (the
+  // focus moves to it only when she has just signed).
+  function planUnowned(focus = true) {
     const box = $('#note-plan-unowned', main);
     const go = $('#note-plan-go', main);
     go.href = followUpsHref();
     box.hidden = false;
-    go.focus();
+    if (focus) go.focus();
   }
+  // Who may plan one (the API's rule): the case's specialists, the facility, the staff; on a
+  // case that still takes follow-ups.
+  const mayPlan = () => Boolean(kase) && PLANNABLE.has(kase.status)
+    && (writer || ['clinician', 'coordinator', 'admin'].includes(me.role));
   function clearProblems() {
     for (const f of FIELDS) clearField(f);
     $('#note-problem', main).hidden = true;
@@ -230,6 +237,12 @@ export default async function noteEditor(main, { note_id: id }) {
     $('#note-document', main).hidden = !signed && !readOnly;
     if (signed) await signedDocument();
     else if (readOnly) draftDocument();
+    // Said whenever the signed note is opened, not only at signing: a specialist who moved on
+    // and the clinic that reads the note later are reminded until a follow-up is planned.
+    $('#note-plan-unowned', main).hidden = true;
+    if (signed && (note.follow_up_plan || '').trim() && mayPlan() && !(await hasOpenFollowUp())) {
+      planUnowned(false);
+    }
     $('#note-sign', main).hidden = signed || readOnly;
     const drafted = $('#note-drafted-by', main);
     drafted.hidden = signed || readOnly || !note.author_id || note.author_id === me.id;
