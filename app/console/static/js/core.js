@@ -184,9 +184,12 @@ export async function signOut() {
 // ---- the API -----------------------------------------------------------------------
 // The service's words are English (and the most precise in English); in another language a
 // refusal a person meets often is said in hers, by its kind (the problem's `type`).
-// No answer at all: the link dropped (fetch's own TypeError, whose English wording differs
-// by browser, said in the console's words by whoever catches it).
-export class LinkError extends Error {}
+// No answer at all: the link dropped. Its message is the console's own, in her language:
+// fetch's TypeError ("Failed to fetch", worded differently by each browser, always English)
+// is kept as the cause, so a handler that says `err.message` says the right thing.
+export class LinkError extends Error {
+  constructor(cause) { super(t('error.offline'), { cause }); }
+}
 
 export class ApiError extends Error {
   constructor(status, problem) {
@@ -256,7 +259,7 @@ async function call(path, opts, method) {
     }
     if (method === 'POST') headers['Idempotency-Key'] = opts.key || uuid();
     return fetch(opts.root ? path : `/api/v1${path}`, { method, headers, body })
-      .catch((err) => { throw new LinkError(err.message); });
+      .catch((err) => { throw new LinkError(err); });
   };
   let r = await send();
   if (r.status === 401 && (await refresh())) r = await send();

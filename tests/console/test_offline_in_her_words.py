@@ -1,0 +1,76 @@
+"""An action tried while the link is down says so in the console's words and her language,
+never the browser's English "Failed to fetch" (found by a walk on a throttled link: the
+note's acknowledgement and a follow-up's Done both said it). Once the link is back, the
+same tap works."""
+
+from datetime import timedelta
+
+import httpx
+
+from app.core.clock import utcnow
+from tests.console.support import (
+    assigned_case,
+    bearers,
+    ready,
+    seeded_console,
+    sign_in,
+    status_says,
+)
+
+
+async def _signed_note_and_follow_up(c: httpx.AsyncClient, h: dict, prog, case_id: str) -> None:
+    r = await c.post(
+        f"/api/v1/cases/{case_id}/notes",
+        headers=h["specialist"],
+        json={"kind": "consult", "assessment": "Tinea corporis.", "recommendations": "Cream."},
+    )
+    r.raise_for_status()
+    note_id, tag = r.json()["id"], r.headers["ETag"]
+    r = await c.post(
+        f"/api/v1/notes/{note_id}/sign", headers={**h["specialist"], "If-Match": tag}, json={}
+    )
+    r.raise_for_status()
+    r = await c.post(
+        f"/api/v1/cases/{case_id}/follow-ups",
+        headers=h["clinician"],
+        json={
+            "due_at": (utcnow() + timedelta(days=2)).isoformat(),
+            "description": "Look at the rash again.",
+            "assignee_id": prog.people["clinician"]["id"],
+        },
+    )
+    r.raise_for_status()
+
+
+async def test_acknowledge_and_done_offline_say_no_connection_in_her_language(app, factory):
+    async with seeded_console(app, factory) as (base, b, prog):
+        async with httpx.AsyncClient(base_url=base, timeout=20) as c:
+            h = await bearers(c, prog, "clinician", "specialist", "coordinator")
+            case_id = await assigned_case(c, h, prog, "Ring-shaped rash on the arm?")
+            await _signed_note_and_follow_up(c, h, prog, case_id)
+
+        ctx = await b.new_context(locale="fr-FR", viewport={"width": 360, "height": 740})
+        page = await ctx.new_page()
+        page.on("dialog", lambda d: d.accept())
+        await page.goto(f"{base}/lang/fr?next=/signin")
+        await sign_in(page, base, prog.email("clinician"), "cases")
+        await page.goto(f"{base}/cases/{case_id}")
+        await ready(page, "case")
+        ack = page.locator("#notes button.ack")
+        await ack.wait_for()
+
+        await ctx.set_offline(True)
+        await ack.click()
+        said = await status_says(page, "Pas de connexion")
+        assert "Failed to fetch" not in said and "fetch" not in said.lower(), said
+        await ctx.set_offline(False)
+        await ack.click()
+        await page.locator("#notes button.ack").wait_for(state="detached")
+
+        done = page.locator("#followup-list").get_by_role("button", name="Fait", exact=True)
+        await done.wait_for()
+        await ctx.set_offline(True)
+        await done.click()
+        said = await status_says(page, "Pas de connexion")
+        assert "fetch" not in said.lower(), said
+        await ctx.close()
