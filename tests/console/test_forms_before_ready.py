@@ -76,6 +76,7 @@ async def test_a_case_submitted_before_the_script_is_kept_and_goes_once_it_has_c
 
         release.set()
         await ready(page, "case_new")
+        await status_says(page, "Ready now: send it again.")  # not "try again" for good
         assert await page.input_value("#question") == question  # the script kept her text
         assert await page.input_value("#patient-reference") == "HSR-7731"
         await page.select_option("#specialty", "dermatology")

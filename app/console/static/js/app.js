@@ -37,6 +37,14 @@ function markCurrent() {
   }
 }
 
+// The page is usable: a submit hold.js held meanwhile ("still loading") can go now, and
+// she is told so, rather than left reading "try again in a moment" for good.
+function markReady(page) {
+  document.body.dataset.ready = page;
+  const wait = document.querySelector('script[data-wait]')?.dataset.wait;
+  if (wait && document.getElementById('status')?.textContent === wait) say(t('app.ready_now'));
+}
+
 async function start(main) {
   delete document.body.dataset.ready;
   const page = main.dataset.page;
@@ -54,7 +62,7 @@ async function start(main) {
       main.replaceChildren(Object.assign(document.createElement('p'), {
         className: 'error', role: 'alert', textContent: whyNot(err),
       }));
-      document.body.dataset.ready = page;
+      markReady(page);
       return;
     }
   }
@@ -65,7 +73,7 @@ async function start(main) {
     main.replaceChildren(Object.assign(document.createElement('p'), {
       className: 'error', role: 'alert', id: 'not-for-role', textContent: t('error.not_for_role'),
     }));
-    document.body.dataset.ready = page;
+    markReady(page);
     return;
   }
   try {
@@ -77,7 +85,7 @@ async function start(main) {
       textContent: whyNot(err),
     }));
   }
-  document.body.dataset.ready = page; // tests and slow links: the page is usable now
+  markReady(page); // tests and slow links: the page is usable now
   watchPending(page === 'case_new'); // a case kept on the device goes from any page
   toAnchor();
 }
