@@ -4,8 +4,11 @@ and once her message arrives the line goes and the message is signed with her na
 specialist reads the referring clinician by name too (the directory shows the people on her
 cases): before, she could only read "Clinician"."""
 
+from datetime import timedelta
+
 import httpx
 
+from app.core.clock import utcnow
 from tests.console.support import assigned_case, bearers, ready, seeded_console, sign_in
 
 
@@ -43,3 +46,38 @@ async def test_the_room_names_who_is_there_and_who_wrote(app, factory):
         await theirs.filter(has_text="Dr Lucía Mamani (Clinician)").wait_for()
         for page in pages.values():
             await page.context.close()
+
+
+async def test_whom_a_follow_up_is_for_is_said_by_name(app, factory):
+    """The follow-up form's "Who" and each follow-up's owner name the people of the case
+    (found by this session's walk: "Me / The specialist", though the page named her)."""
+    async with seeded_console(app, factory) as (base, b, prog):
+        async with httpx.AsyncClient(base_url=base, timeout=20) as c:
+            h = await bearers(c, prog, "clinician", "specialist", "coordinator")
+            case_id = await assigned_case(c, h, prog, "Scaly patches on both elbows?")
+            r = await c.post(
+                f"/api/v1/cases/{case_id}/follow-ups",
+                headers=h["specialist"],
+                json={
+                    "due_at": (utcnow() + timedelta(days=3)).isoformat(),
+                    "description": "Photos of the elbows after a week.",
+                    "assignee_id": prog.people["clinician"]["id"],
+                },
+            )
+            r.raise_for_status()
+        for who, lands_on, other in (
+            ("specialist", "inbox", "Dr Lucía Mamani (Clinician)"),
+            ("clinician", "cases", "Dr Ana Ruiz (Specialist)"),
+        ):
+            ctx = await b.new_context()
+            page = await ctx.new_page()
+            await sign_in(page, base, prog.email(who), lands_on)
+            await page.goto(f"{base}/cases/{case_id}")
+            await ready(page, "case")
+            options = page.locator("#fu-assignee option")
+            await options.filter(has_text=other).wait_for(state="attached")
+            assert await options.all_inner_texts() == ["Me", other]
+            item = page.locator("#followup-list li").filter(has_text="Photos of the elbows")
+            owner = "Dr Lucía Mamani (Clinician)" if who == "specialist" else "Me"
+            assert f"Who: {owner}" in await item.inner_text()
+            await ctx.close()

@@ -217,9 +217,18 @@ export async function followUps(main, given, me) {
   const list = $('#followup-list', main);
   const typed = typedOutcome.get(main) || new Map();
   typedOutcome.set(main, typed);
+  // The others by name where the directory shows them (the people on her case), else by part.
+  const named = async (id, role, part) => {
+    const name = await userName(id);
+    return name ? `${name} (${label('role', role)})` : t(part);
+  };
   const who = [[me.id, t('followups.me')]];
-  if (kase.assigned_specialist_id && kase.assigned_specialist_id !== me.id) who.push([kase.assigned_specialist_id, t('followups.specialist')]);
-  if (kase.submitted_by_id && kase.submitted_by_id !== me.id) who.push([kase.submitted_by_id, t('followups.clinician')]);
+  if (kase.assigned_specialist_id && kase.assigned_specialist_id !== me.id) {
+    who.push([kase.assigned_specialist_id, await named(kase.assigned_specialist_id, 'specialist', 'followups.specialist')]);
+  }
+  if (kase.submitted_by_id && kase.submitted_by_id !== me.id) {
+    who.push([kase.submitted_by_id, await named(kase.submitted_by_id, 'clinician', 'followups.clinician')]);
+  }
   const owner = new Map(who);
   // Whoever sees the case whole plans and ends its follow-ups, but an interpreter (the API's rule).
   const mayWork = me.role !== 'interpreter';
