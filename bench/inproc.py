@@ -210,7 +210,8 @@ async def _run(targets: list[Target], args: argparse.Namespace) -> None:
     from bench.baseline import app as echo
 
     stop = await _lifespan(app)
-    print(f"# in-process, {args.requests} requests per target, database {args.db}")
+    db = "postgresql" if os.environ["DATABASE_URL"].startswith("postgresql") else "sqlite"
+    print(f"# in-process, {args.requests} requests per target, database {db}")
     await _measure(echo, Target("echo GET (baseline app)", "GET", "/echo"), args, None)
     for t in targets:
         if args.only and args.only not in t.name:

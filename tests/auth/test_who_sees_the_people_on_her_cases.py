@@ -31,6 +31,7 @@ async def test_the_people_on_her_cases_and_nobody_else(client, factory):
     second = await factory.make_user(Role.specialist)
     offered_only = await factory.make_user(Role.specialist)
     interpreter = await factory.make_user(Role.interpreter)
+    beside_her = await factory.make_user(Role.interpreter)
     bystander = await factory.make_user(Role.interpreter)
 
     case = await factory.make_case(
@@ -40,6 +41,7 @@ async def test_the_people_on_her_cases_and_nobody_else(client, factory):
         submitted_by_id=referring.id,
     )
     await factory.add_participant(case.id, interpreter.id, "interpreter")
+    await factory.add_participant(case.id, beside_her.id, "interpreter")
     await factory.add_participant(case.id, second.id, "specialist")
     offered = await factory.make_case(org.id, status="offered", submitted_by_id=colleague.id)
     await factory.make_offer(offered.id, offered_only.id)
@@ -51,8 +53,12 @@ async def test_the_people_on_her_cases_and_nobody_else(client, factory):
         assert await _listed(client, factory, helper, "clinician") == {referring.id}
         assert await _read(client, factory, helper, colleague) == 404
         assert await _read(client, factory, helper, elsewhere) == 404
-    # The interpreter finds the other interpreter on nothing, and the one on her case is her.
-    assert await _listed(client, factory, interpreter, "interpreter") == {interpreter.id}
+    # An interpreter finds no interpreter by role: the one beside her on the case, she does.
+    assert await _listed(client, factory, interpreter, "interpreter") == {
+        interpreter.id,
+        beside_her.id,
+    }
+    assert await _read(client, factory, interpreter, bystander) == 404
     # Found, not changed: her account is still hers and the staff's.
     r = await client.patch(
         f"{API}/users/{referring.id}", json={"name": "X"}, headers=factory.headers(specialist)

@@ -4,6 +4,8 @@ with the clinician's name while the interpreter's stays quiet; the interpreter w
 the specialist meanwhile is told at once, in words, that she is in another call (before, she
 read "Calling…" for ever); the call the specialist answers connects."""
 
+import asyncio
+
 import httpx
 
 from tests.console.support import (
@@ -77,4 +79,43 @@ async def test_the_caller_chooses_whom_and_a_second_caller_hears_busy(app, facto
         await clin.click("#call-end")
         await spec.wait_for_selector("#call-state[data-state=idle]", timeout=10000)
         for page in pages.values():
+            await page.context.close()
+
+
+async def test_two_who_call_each_other_at_once_are_connected(app, factory):
+    """Both press "Start video call" at the same moment: one of them (the one whose id
+    sorts first) gives up her own call and rings with the other's, and answered, the call
+    connects (before, each dropped the other's offer and both read "Calling…" for good)."""
+    async with seeded_console(app, factory) as (base, b, prog):
+        async with httpx.AsyncClient(base_url=base, timeout=20) as c:
+            h = await bearers(c, prog, "clinician", "specialist", "coordinator")
+            case_id = await assigned_case(c, h, prog, "Blisters after a new medicine?")
+        pages = []
+        for who, lands_on in (("clinician", "cases"), ("specialist", "inbox")):
+            ctx = await b.new_context()
+            page = await ctx.new_page()
+            await sign_in(page, base, prog.email(who), lands_on)
+            await page.goto(f"{base}/cases/{case_id}")
+            await ready(page, "case")
+            await page.wait_for_selector("#link-state[data-state=open]", timeout=15000)
+            pages.append(page)
+        clin, spec = pages
+        await clin.locator("#presence").filter(has_text="Dr Ana Ruiz").wait_for()
+        await spec.locator("#presence").filter(has_text="Dr Lucía Mamani").wait_for()
+        press = "document.getElementById('call-start').click()"
+        await asyncio.gather(clin.evaluate(press), spec.evaluate(press))
+
+        # The id that sorts first yields: hers rings, the other keeps calling.
+        ids = {clin: prog.people["clinician"]["id"], spec: prog.people["specialist"]["id"]}
+        yields = min(pages, key=lambda p: ids[p])
+        keeps = spec if yields is clin else clin
+        await yields.wait_for_selector("#call-answer:not([hidden])", timeout=15000)
+        assert await yields.get_attribute("#call-state", "data-state") == "ringing"
+        assert await keeps.get_attribute("#call-state", "data-state") == "calling"
+        await yields.click("#call-answer")
+        for page in pages:
+            await page.wait_for_selector("#call-state[data-state=connected]", timeout=30000)
+        await keeps.click("#call-end")
+        await yields.wait_for_selector("#call-state[data-state=idle]", timeout=10000)
+        for page in pages:
             await page.context.close()

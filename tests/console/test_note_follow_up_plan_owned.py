@@ -202,3 +202,16 @@ async def test_a_plan_nobody_owns_is_said_whenever_the_note_is_opened(app, facto
         await page.wait_for_selector("#version-list li")
         assert await page.locator("#note-plan-unowned").is_hidden()
         await page.context.close()
+        # Done since: the plan was carried out, not left unowned.
+        fu = r.json()
+        async with httpx.AsyncClient(base_url=base, timeout=20) as c:
+            r = await c.patch(
+                f"/api/v1/follow-ups/{fu['id']}",
+                headers={**h["clinician"], "If-Match": f'"{fu["version"]}"'},
+                json={"status": "done", "outcome": "Cleared."},
+            )
+            r.raise_for_status()
+        page = await _open_signed(b, base, prog.email("specialist"), "inbox", note_id)
+        await page.wait_for_selector("#version-list li")
+        assert await page.locator("#note-plan-unowned").is_hidden()
+        await page.context.close()

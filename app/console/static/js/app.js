@@ -39,10 +39,10 @@ function markCurrent() {
 
 // The page is usable: a submit hold.js held meanwhile ("still loading") can go now, and
 // she is told so, rather than left reading "try again in a moment" for good.
-function markReady(page) {
+function markReady(page, drawn = false) {
   document.body.dataset.ready = page;
   const wait = document.querySelector('script[data-wait]')?.dataset.wait;
-  if (wait && document.getElementById('status')?.textContent === wait) say(t('app.ready_now'));
+  if (drawn && wait && document.getElementById('status')?.textContent === wait) say(t('app.ready_now'));
 }
 
 async function start(main) {
@@ -76,16 +76,18 @@ async function start(main) {
     markReady(page);
     return;
   }
+  let drawn = true;
   try {
     const mod = await import(`./pages/${page}.js`);
     stop = (await mod.default(main, params)) || null;
   } catch (err) {
+    drawn = false;
     main.append(Object.assign(document.createElement('p'), {
       className: 'error', role: 'alert',
       textContent: whyNot(err),
     }));
   }
-  markReady(page); // tests and slow links: the page is usable now
+  markReady(page, drawn); // tests and slow links: the page is usable now
   watchPending(page === 'case_new'); // a case kept on the device goes from any page
   toAnchor();
 }

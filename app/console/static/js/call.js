@@ -20,6 +20,10 @@ export function openCall(main, me, room) {
   let peer = null; // the other person's user id
   let offer = null; // an incoming offer, waiting for "answer"
   let queued = [];
+  // Each call tried or answered is an attempt; ending it moves this on, so a connection
+  // still waiting for the ICE servers or the camera knows to close itself, not take over.
+  let attempt = 0;
+  const SUPERSEDED = new Error('superseded');
 
   const others = () => [...room.present.keys()].filter((id) => id !== me.id);
 
@@ -54,10 +58,15 @@ export function openCall(main, me, room) {
     }
   }
 
-  async function connection() {
+  async function connection(mine) {
     const { iceServers } = await api('/rtc/ice-servers');
-    pc = new RTCPeerConnection({ iceServers });
-    stream = await media();
+    if (mine !== attempt) throw SUPERSEDED;
+    const conn = new RTCPeerConnection({ iceServers });
+    let own;
+    try { own = await media(); } catch (err) { conn.close(); throw err; }
+    if (mine !== attempt) { conn.close(); for (const track of own.getTracks()) track.stop(); throw SUPERSEDED; }
+    pc = conn;
+    stream = own;
     localVideo.srcObject = stream;
     for (const track of stream.getTracks()) pc.addTrack(track, stream);
     pc.onicecandidate = (e) => { if (e.candidate) signal({ kind: 'ice', candidate: e.candidate.toJSON() }); };
@@ -73,12 +82,13 @@ export function openCall(main, me, room) {
     const ids = others();
     if (!ids.length) { say(t('call.nobody'), 'error'); return; }
     peer = ids.length > 1 && ids.includes(peerSel.value) ? peerSel.value : ids[0];
+    const mine = ++attempt;
     show('calling', t('call.calling_who', { who: room.nameOf(peer) }));
     try {
-      await connection();
+      await connection(mine);
       await pc.setLocalDescription(await pc.createOffer());
       signal({ kind: 'offer', sdp: pc.localDescription.toJSON() });
-    } catch (err) { say(why(err), 'error'); end(true); }
+    } catch (err) { if (err !== SUPERSEDED) { say(why(err), 'error'); end(true); } }
   }
 
   // The browser's own words for a camera it cannot open are English and terse: hers instead.
@@ -90,19 +100,22 @@ export function openCall(main, me, room) {
   }
 
   async function answer() {
+    const mine = ++attempt;
     show('connecting');
     try {
-      await connection();
+      await connection(mine);
       await pc.setRemoteDescription(offer);
       await pc.setLocalDescription(await pc.createAnswer());
       signal({ kind: 'answer', sdp: pc.localDescription.toJSON() });
-      for (const c of queued) await pc.addIceCandidate(c);
+      for (const c of queued) await pc.addIceCandidate(c).catch(() => null);
       queued = [];
-    } catch (err) { say(why(err), 'error'); end(true); }
+    } catch (err) { if (err !== SUPERSEDED) { say(why(err), 'error'); end(true); } }
   }
 
   function end(tell) {
     if (tell && peer) signal({ kind: 'bye' });
+    attempt += 1;
+    peer = null;
     pc?.close();
     pc = null;
     for (const track of stream?.getTracks() || []) track.stop();
@@ -114,23 +127,34 @@ export function openCall(main, me, room) {
     show('idle');
   }
 
+  function ring(from, sdp) {
+    peer = from;
+    offer = sdp;
+    show('ringing', t('call.ringing', { who: room.nameOf(from) }));
+  }
+
   async function onSignal(f) {
     const d = f.data || {};
-    if (d.kind === 'offer' && !pc && !offer) {
-      peer = f.from;
-      offer = d.sdp;
-      show('ringing', t('call.ringing', { who: room.nameOf(f.from) }));
-    } else if (d.kind === 'offer' && f.from !== peer) {
-      // In a call, calling, or ringing already: the other caller hears so at once.
-      room.live.send({ type: 'signal', to: f.from, data: { kind: 'busy' } });
+    const state = stateEl.dataset.state;
+    if (d.kind === 'offer') {
+      if (state === 'idle') ring(f.from, d.sdp);
+      else if (f.from !== peer) {
+        // In a call, calling, or ringing already: the other caller hears so at once.
+        room.live.send({ type: 'signal', to: f.from, data: { kind: 'busy' } });
+      } else if (state === 'calling' && me.id < f.from) {
+        // The two called each other at once: the one whose id sorts first gives up her own
+        // call and takes the other's; the other ignores this offer and keeps hers.
+        end(false);
+        ring(f.from, d.sdp);
+      }
     } else if (f.from !== peer) {
       // Signals from anyone but the person in this call are not for it.
-    } else if (d.kind === 'busy' && stateEl.dataset.state === 'calling') {
+    } else if (d.kind === 'busy' && state === 'calling') {
       say(t('call.busy', { who: room.nameOf(peer) }), 'error');
-      end(false);
+      end(true); // her other tabs, ringing, stop too
     } else if (d.kind === 'answer' && pc) {
       await pc.setRemoteDescription(d.sdp);
-      for (const c of queued) await pc.addIceCandidate(c);
+      for (const c of queued) await pc.addIceCandidate(c).catch(() => null);
       queued = [];
     } else if (d.kind === 'ice') {
       if (pc?.remoteDescription) await pc.addIceCandidate(d.candidate).catch(() => null);

@@ -222,13 +222,10 @@ export async function followUps(main, given, me) {
     const name = await userName(id);
     return name ? `${name} (${label('role', role)})` : t(part);
   };
-  const who = [[me.id, t('followups.me')]];
-  if (kase.assigned_specialist_id && kase.assigned_specialist_id !== me.id) {
-    who.push([kase.assigned_specialist_id, await named(kase.assigned_specialist_id, 'specialist', 'followups.specialist')]);
-  }
-  if (kase.submitted_by_id && kase.submitted_by_id !== me.id) {
-    who.push([kase.submitted_by_id, await named(kase.submitted_by_id, 'clinician', 'followups.clinician')]);
-  }
+  const parts = [[kase.assigned_specialist_id, 'specialist'], [kase.submitted_by_id, 'clinician']]
+    .filter(([id]) => id && id !== me.id);
+  const who = [[me.id, t('followups.me')],
+    ...await Promise.all(parts.map(async ([id, role]) => [id, await named(id, role, `followups.${role}`)]))];
   const owner = new Map(who);
   // Whoever sees the case whole plans and ends its follow-ups, but an interpreter (the API's rule).
   const mayWork = me.role !== 'interpreter';

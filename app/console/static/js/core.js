@@ -184,12 +184,9 @@ export async function signOut() {
 // ---- the API -----------------------------------------------------------------------
 // The service's words are English (and the most precise in English); in another language a
 // refusal a person meets often is said in hers, by its kind (the problem's `type`).
-// No answer at all: the link dropped. Its message is the console's own, in her language:
-// fetch's TypeError ("Failed to fetch", worded differently by each browser, always English)
-// is kept as the cause, so a handler that says `err.message` says the right thing.
-export class LinkError extends Error {
-  constructor(cause) { super(t('error.offline'), { cause }); }
-}
+// No answer at all: the link dropped. Its message is hers (`error.offline`), so a handler
+// saying `err.message` never says fetch's English "Failed to fetch" (kept as the cause).
+export class LinkError extends Error { constructor(cause) { super(t('error.offline'), { cause }); } }
 
 export class ApiError extends Error {
   constructor(status, problem) {

@@ -126,9 +126,11 @@ export default async function noteEditor(main, { note_id: id }) {
 
   // Whether the case has a follow-up still to do (one with a date and an owner). Unknown (the
   // read failed) counts as yes: she is not told of a gap that may not be there.
+  // A follow-up planned on the case (open, or done or missed since) carries the plan; one
+  // cancelled does not.
   async function hasOpenFollowUp() {
-    const page = await api(`/follow-ups?case_id=${encodeURIComponent(note.case_id)}&status=open&limit=1`).catch(() => null);
-    return !page || page.items.length > 0;
+    const page = await api(`/follow-ups?case_id=${encodeURIComponent(note.case_id)}&limit=200`).catch(() => null);
+    return !page || page.items.some((fu) => fu.status !== 'cancelled');
   }
   // Signed with a plan that no follow-up carries: said, with the way to plan one (the
   // focus moves to it only when she has just signed).
