@@ -9,7 +9,7 @@ import struct
 import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -181,6 +181,37 @@ async def assigned_case(
     r = await c.post(f"/api/v1/offers/{offer}/accept", headers=h["specialist"])
     r.raise_for_status()
     return case_id
+
+
+async def plan_follow_up(
+    c: httpx.AsyncClient,
+    headers: dict[str, str],
+    case_id: str,
+    assignee_id: str,
+    description: str,
+    days: int = 2,
+) -> Any:
+    """A follow-up of the case, due in `days`, planned as the person whose headers these are."""
+    from app.core.clock import utcnow
+
+    r = await c.post(
+        f"/api/v1/cases/{case_id}/follow-ups",
+        headers=headers,
+        json={
+            "due_at": (utcnow() + timedelta(days=days)).isoformat(),
+            "description": description,
+            "assignee_id": assignee_id,
+        },
+    )
+    r.raise_for_status()
+    return r.json()
+
+
+async def sign_note(c: httpx.AsyncClient, headers: dict[str, str], note_id: str) -> None:
+    """Sign the note as it stands (its ETag read first), as the specialist in `headers`."""
+    tag = (await c.get(f"/api/v1/notes/{note_id}", headers=headers)).headers["ETag"]
+    r = await c.post(f"/api/v1/notes/{note_id}/sign", headers={**headers, "If-Match": tag}, json={})
+    r.raise_for_status()
 
 
 async def answered_case(factory: Any, prog: Programme, **more: Any) -> Any:

@@ -16,9 +16,11 @@ from tests.console.support import (
     add_person,
     assigned_case,
     bearers,
+    plan_follow_up,
     ready,
     seeded_console,
     sign_in,
+    sign_note,
 )
 
 PLAN = "Review in 48 hours: if the rash spreads, start an oral antihistamine."
@@ -154,13 +156,7 @@ async def test_a_plan_nobody_owns_is_said_whenever_the_note_is_opened(app, facto
             h = await bearers(c, prog, "clinician", "specialist", "coordinator")
             case_id = await assigned_case(c, h, prog, "Itchy rash on the forearms?")
             note_id = await _draft(c, h, case_id)
-            tag = (await c.get(f"/api/v1/notes/{note_id}", headers=h["specialist"])).headers["ETag"]
-            r = await c.post(
-                f"/api/v1/notes/{note_id}/sign",
-                headers={**h["specialist"], "If-Match": tag},
-                json={},
-            )
-            r.raise_for_status()
+            await sign_note(c, h["specialist"], note_id)
             rosa = await add_person(c, "rosa", "Rosa Quispe", "interpreter", languages=["es"])
             r = await c.post(
                 f"/api/v1/cases/{case_id}/participants",
@@ -188,22 +184,14 @@ async def test_a_plan_nobody_owns_is_said_whenever_the_note_is_opened(app, facto
         await page.context.close()
 
         async with httpx.AsyncClient(base_url=base, timeout=20) as c:
-            r = await c.post(
-                f"/api/v1/cases/{case_id}/follow-ups",
-                headers=h["clinician"],
-                json={
-                    "due_at": (utcnow() + timedelta(days=2)).isoformat(),
-                    "description": "Review the rash.",
-                    "assignee_id": prog.people["clinician"]["id"],
-                },
+            fu = await plan_follow_up(
+                c, h["clinician"], case_id, prog.people["clinician"]["id"], "Review the rash."
             )
-            r.raise_for_status()
         page = await _open_signed(b, base, prog.email("specialist"), "inbox", note_id)
         await page.wait_for_selector("#version-list li")
         assert await page.locator("#note-plan-unowned").is_hidden()
         await page.context.close()
         # Done since: the plan was carried out, not left unowned.
-        fu = r.json()
         async with httpx.AsyncClient(base_url=base, timeout=20) as c:
             r = await c.patch(
                 f"/api/v1/follow-ups/{fu['id']}",

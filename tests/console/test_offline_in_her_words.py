@@ -3,17 +3,16 @@ never the browser's English "Failed to fetch" (found by a walk on a throttled li
 note's acknowledgement and a follow-up's Done both said it). Once the link is back, the
 same tap works."""
 
-from datetime import timedelta
-
 import httpx
 
-from app.core.clock import utcnow
 from tests.console.support import (
     assigned_case,
     bearers,
+    plan_follow_up,
     ready,
     seeded_console,
     sign_in,
+    sign_note,
     status_says,
 )
 
@@ -25,21 +24,9 @@ async def _signed_note_and_follow_up(c: httpx.AsyncClient, h: dict, prog, case_i
         json={"kind": "consult", "assessment": "Tinea corporis.", "recommendations": "Cream."},
     )
     r.raise_for_status()
-    note_id, tag = r.json()["id"], r.headers["ETag"]
-    r = await c.post(
-        f"/api/v1/notes/{note_id}/sign", headers={**h["specialist"], "If-Match": tag}, json={}
-    )
-    r.raise_for_status()
-    r = await c.post(
-        f"/api/v1/cases/{case_id}/follow-ups",
-        headers=h["clinician"],
-        json={
-            "due_at": (utcnow() + timedelta(days=2)).isoformat(),
-            "description": "Look at the rash again.",
-            "assignee_id": prog.people["clinician"]["id"],
-        },
-    )
-    r.raise_for_status()
+    await sign_note(c, h["specialist"], r.json()["id"])
+    clinician = prog.people["clinician"]["id"]
+    await plan_follow_up(c, h["clinician"], case_id, clinician, "Look at the rash again.")
 
 
 async def test_acknowledge_and_done_offline_say_no_connection_in_her_language(app, factory):

@@ -4,12 +4,16 @@ and once her message arrives the line goes and the message is signed with her na
 specialist reads the referring clinician by name too (the directory shows the people on her
 cases): before, she could only read "Clinician"."""
 
-from datetime import timedelta
-
 import httpx
 
-from app.core.clock import utcnow
-from tests.console.support import assigned_case, bearers, ready, seeded_console, sign_in
+from tests.console.support import (
+    assigned_case,
+    bearers,
+    plan_follow_up,
+    ready,
+    seeded_console,
+    sign_in,
+)
 
 
 async def test_the_room_names_who_is_there_and_who_wrote(app, factory):
@@ -55,16 +59,9 @@ async def test_whom_a_follow_up_is_for_is_said_by_name(app, factory):
         async with httpx.AsyncClient(base_url=base, timeout=20) as c:
             h = await bearers(c, prog, "clinician", "specialist", "coordinator")
             case_id = await assigned_case(c, h, prog, "Scaly patches on both elbows?")
-            r = await c.post(
-                f"/api/v1/cases/{case_id}/follow-ups",
-                headers=h["specialist"],
-                json={
-                    "due_at": (utcnow() + timedelta(days=3)).isoformat(),
-                    "description": "Photos of the elbows after a week.",
-                    "assignee_id": prog.people["clinician"]["id"],
-                },
-            )
-            r.raise_for_status()
+            clinician = prog.people["clinician"]["id"]
+            what = "Photos of the elbows after a week."
+            await plan_follow_up(c, h["specialist"], case_id, clinician, what, days=3)
         for who, lands_on, other in (
             ("specialist", "inbox", "Dr Lucía Mamani (Clinician)"),
             ("clinician", "cases", "Dr Ana Ruiz (Specialist)"),
