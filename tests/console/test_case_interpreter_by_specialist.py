@@ -12,6 +12,7 @@ from tests.console.support import (
     ready,
     seeded_console,
     sign_in,
+    status_says,
 )
 
 
@@ -83,6 +84,7 @@ async def test_the_assigned_specialist_adds_the_interpreter_the_case_needs(app, 
         await page.click("#people-form button[type=submit]")
         await page.wait_for_selector(f"#people-list li[data-user-id='{interpreter['id']}']")
         assert "Quispe · Interpreter" in await page.inner_text("#people-list")
+        await status_says(page, "Quispe (Interpreter) takes part in the case now.")
         await needed.wait_for(state="hidden")
         await ctx.close()
 

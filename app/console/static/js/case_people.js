@@ -1,6 +1,6 @@
 // Who takes part in a case beside its facility and its assigned specialist (an interpreter,
 // a second specialist), and adding one; cancelling a case sent by mistake.
-import { $, all, api, formData, h, label, lang, languageName, languageNames, t, userName } from './core.js';
+import { $, all, api, formData, h, label, lang, languageName, languageNames, say, t, userName } from './core.js';
 
 export const CANCELLABLE = new Set(['submitted', 'offered', 'unmatched', 'assigned']);
 
@@ -87,8 +87,12 @@ export function wirePeople(main, kase, on, reload) {
   form.role.addEventListener('change', () => all(`/cases/${kase.id}/participants`).then((parts) => choices(form, kase, parts)));
   form.user_id.addEventListener('change', () => warnLanguage(form));
   on('#people-form', async () => {
-    await api(`/cases/${kase.id}/participants`, { json: formData(form) });
+    const body = formData(form);
+    const name = pickable.get(form)?.users.get(body.user_id)?.name;
+    await api(`/cases/${kase.id}/participants`, { json: body });
     await reload();
+    // Said, as every other change on the page is: the list alone changes out of sight on a phone.
+    say(t('people.added', { name: name || label('role', body.role), role: label('role', body.role) }));
   });
   on('#cancel-form', async (f) => {
     if (!confirm(t('cancel.confirm'))) return;
