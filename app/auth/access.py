@@ -1,4 +1,5 @@
-"""Who may see and change which user accounts: decided here and nowhere else."""
+"""Who may see and change which user accounts: decided here and nowhere else (the cases
+domain adds one clause, found by name: app/cases/directory.py, the people on her cases)."""
 
 from collections.abc import Callable
 
