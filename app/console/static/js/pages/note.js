@@ -128,7 +128,7 @@ export default async function noteEditor(main, { note_id: id }) {
   // read failed) counts as yes: she is not told of a gap that may not be there.
   // A follow-up planned on the case (open, or done or missed since) carries the plan; one
   // cancelled does not.
-  async function hasOpenFollowUp() {
+  async function followUpPlanned() {
     const page = await api(`/follow-ups?case_id=${encodeURIComponent(note.case_id)}&limit=200`).catch(() => null);
     return !page || page.items.some((fu) => fu.status !== 'cancelled');
   }
@@ -242,7 +242,7 @@ export default async function noteEditor(main, { note_id: id }) {
     // Said whenever the signed note is opened, not only at signing: a specialist who moved on
     // and the clinic that reads the note later are reminded until a follow-up is planned.
     $('#note-plan-unowned', main).hidden = true;
-    if (signed && (note.follow_up_plan || '').trim() && mayPlan() && !(await hasOpenFollowUp())) {
+    if (signed && (note.follow_up_plan || '').trim() && mayPlan() && !(await followUpPlanned())) {
       planUnowned(false);
     }
     $('#note-sign', main).hidden = signed || readOnly;
@@ -334,7 +334,7 @@ export default async function noteEditor(main, { note_id: id }) {
       signed = true;
       drafts.drop(BACKUP);
       say(t('note.signed'));
-      if ((done.follow_up_plan || '').trim() && !(await hasOpenFollowUp())) {
+      if ((done.follow_up_plan || '').trim() && !(await followUpPlanned())) {
         await load(); // the note as signed, a document now
         planUnowned();
         return;
