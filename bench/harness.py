@@ -78,6 +78,39 @@ def _lua_str(s: str) -> str:
     return f"[{eq}[\n{s}]{eq}]"
 
 
+def _pick(t: Target) -> tuple[str, str]:
+    """The Lua tables a script needs and the lines that choose the i-th request's path
+    (and, with `each`, its own headers): `paths` in turn, or `each` once apiece."""
+    if not t.each:
+        paths = ", ".join(_lua_str(x) for x in (t.paths or (t.path,)))
+        return (
+            f"local paths = {{ {paths} }}",
+            'local p = (paths[(counter - 1) % #paths + 1]:gsub("%$UNIQUE", u))',
+        )
+    # The headers are few (a token per person), the entries many: each names its set.
+    kinds: dict[str, int] = {}
+    rows = []
+    for path, headers in t.each:
+        key = json.dumps(headers, sort_keys=True)
+        kinds.setdefault(key, len(kinds) + 1)
+        rows.append(f"  {{ {_lua_str(path)}, {kinds[key]} }}")
+    sets = [
+        "  { "
+        + ", ".join(f"[ {_lua_str(k)} ] = {_lua_str(v)}" for k, v in json.loads(j).items())
+        + " }"
+        for j in kinds
+    ]
+    tables = "local each = {\n" + ",\n".join(rows) + "\n}\nlocal kinds = {\n"
+    tables += ",\n".join(sets) + "\n}"
+    # One wrk thread (the default) walks the pool once; several would each walk it.
+    pick = (
+        "local e = each[counter] or each[#each]\n"
+        "  for k, v in pairs(kinds[e[2]]) do h[k] = v end\n"
+        "  local p = e[1]"
+    )
+    return tables, pick
+
+
 def wrk_script(t: Target, nonce: str) -> str:
     if t.lua is not None:
         return t.lua + "\n" + _DONE
@@ -87,19 +120,20 @@ def wrk_script(t: Target, nonce: str) -> str:
         headers.setdefault("Content-Type", "application/json")
     header_lines = "\n".join(f"  h[ {_lua_str(k)} ] = {_lua_str(v)}" for k, v in headers.items())
     idem = "true" if t.method == "POST" and t.idempotency_key else "false"
+    tables, pick = _pick(t)
     return f"""
 {_THREADS}
 local counter = 0
 local method = {_lua_str(t.method)}
-local paths = {{ {", ".join(_lua_str(x) for x in (t.paths or (t.path,)))} }}
+{tables}
 local body = {_lua_str(body) if body is not None else "nil"}
 request = function()
   counter = counter + 1
   local u = "{nonce}-" .. tostring(tid or 0) .. "-" .. tostring(counter)
   local h = {{}}
 {header_lines}
+  {pick}
   if {idem} then h["Idempotency-Key"] = u end
-  local p = (paths[(counter - 1) % #paths + 1]:gsub("%$UNIQUE", u))
   local b = body and (body:gsub("%$UNIQUE", u)) or nil
   return wrk.format(method, p, h, b)
 end
@@ -149,12 +183,16 @@ def preflight(base: str, t: Target) -> None:
     body = t.body if isinstance(t.body, str) or t.body is None else json.dumps(t.body)
     data = body.replace(UNIQUE, u).encode() if body is not None else None
     headers = dict(t.headers)
+    path = t.path
+    if t.each:  # the pool's last entry: the load starts from its first
+        path, own = t.each[-1]
+        headers.update(own)
     if data is not None:
         headers.setdefault("Content-Type", "application/json")
     if t.method == "POST" and t.idempotency_key:
         headers["Idempotency-Key"] = u
     req = urllib.request.Request(
-        base + t.path.replace(UNIQUE, u), data=data, headers=headers, method=t.method
+        base + path.replace(UNIQUE, u), data=data, headers=headers, method=t.method
     )
     try:
         with urllib.request.urlopen(req, timeout=30) as resp:

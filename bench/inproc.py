@@ -81,7 +81,8 @@ async def _call(
 
 class _Requests:
     """A target's i-th request: its path, headers (a fresh Idempotency-Key for a POST, as
-    the wrk script sends) and body ($UNIQUE replaced, as wrk does)."""
+    the wrk script sends; with `each`, the i-th entry's own) and body ($UNIQUE replaced, as
+    wrk does)."""
 
     def __init__(self, t: Target) -> None:
         self.t = t
@@ -94,7 +95,11 @@ class _Requests:
         headers = dict(self.t.headers)
         if self.t.method == "POST" and self.t.idempotency_key:
             headers["Idempotency-Key"] = unique
-        path = self.paths[i % len(self.paths)].replace(UNIQUE, unique)
+        path = self.paths[i % len(self.paths)]
+        if self.t.each:
+            path, own = self.t.each[min(i, len(self.t.each) - 1)]
+            headers.update(own)
+        path = path.replace(UNIQUE, unique)
         body = self.body.replace(UNIQUE, unique).encode() if self.body is not None else b""
         return path, headers, body
 

@@ -1,6 +1,6 @@
 """The case lifecycle, in one place. Every transition not listed here is a 409."""
 
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,10 +53,39 @@ def can_transition(current: str, to: CaseStatus, because: str | None = None) -> 
     return reasons is None or because in reasons
 
 
-def audience(case: Case) -> list[str]:
+class CaseFacts(Protocol):
+    """What a transition's event names: a Case, or the row an UPDATE returned."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def organization_id(self) -> str: ...
+    @property
+    def submitted_by_id(self) -> str | None: ...
+    @property
+    def assigned_specialist_id(self) -> str | None: ...
+
+
+def audience(case: CaseFacts) -> list[str]:
     """Users who hear of this case's changes directly (besides its facility)."""
     people = [case.submitted_by_id, case.assigned_specialist_id]
     return [p for p in people if p]
+
+
+# The time each status is stamped with, besides `updated_at`.
+STAMP: dict[CaseStatus, str] = {
+    S.assigned: "assigned_at",
+    S.answered: "answered_at",
+    S.closed: "closed_at",
+    S.cancelled: "cancelled_at",
+}
+
+
+def columns_written(to: CaseStatus) -> tuple[str, ...]:
+    """What a transition to `to` writes besides `status` and `version` (one more): the
+    times, all `now`. A fast-lane UPDATE that moves a case sets these and nothing less."""
+    stamp = STAMP.get(to)
+    return ("updated_at", stamp) if stamp else ("updated_at",)
 
 
 async def transition(
@@ -72,25 +101,53 @@ async def transition(
     `because` names why, for the transitions that need a reason (ONLY_BECAUSE); it is kept
     in the event's payload as `status_reason`, a code a partner may read (a cancellation's
     `reason` is her free text, never sent out)."""
-    if not can_transition(case.status, to, because):
-        raise InvalidTransition(
-            f"A case that is {case.status} cannot become {to.value}.",
-            current_status=case.status,
-            requested_status=to.value,
-        )
+    _allowed(case.status, to, because)
     previous = case.status
     now = utcnow()
     case.status = to.value
-    case.updated_at = now
     case.version += 1
-    stamp = {
-        S.assigned: "assigned_at",
-        S.answered: "answered_at",
-        S.closed: "closed_at",
-        S.cancelled: "cancelled_at",
-    }.get(to)
-    if stamp:
-        setattr(case, stamp, now)
+    for name in columns_written(to):
+        setattr(case, name, now)
+    await _announce(session, case, to, previous, actor_id, because=because, **payload)
+
+
+async def moved(
+    session: AsyncSession,
+    case: CaseFacts,
+    to: CaseStatus,
+    previous: str,
+    actor_id: str | None = None,
+    *,
+    because: str | None = None,
+    **payload: Any,
+) -> None:
+    """A transition a fast-lane UPDATE already wrote (`columns_written`, under a WHERE
+    that held the case at `previous`): checked against the same rules, and its event
+    written as `transition` writes it. An offer's accept moves the case this way, in the
+    UPDATE that decides who wins it, rather than writing the row twice."""
+    _allowed(previous, to, because)
+    await _announce(session, case, to, previous, actor_id, because=because, **payload)
+
+
+def _allowed(current: str, to: CaseStatus, because: str | None) -> None:
+    if not can_transition(current, to, because):
+        raise InvalidTransition(
+            f"A case that is {current} cannot become {to.value}.",
+            current_status=current,
+            requested_status=to.value,
+        )
+
+
+async def _announce(
+    session: AsyncSession,
+    case: CaseFacts,
+    to: CaseStatus,
+    previous: str,
+    actor_id: str | None,
+    *,
+    because: str | None = None,
+    **payload: Any,
+) -> None:
     if because is not None:
         payload["status_reason"] = because
     await emit(

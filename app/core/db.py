@@ -366,6 +366,15 @@ def _end(_sync: Session, unit: UnitSession) -> None:
     # else: nothing was read or written; nothing to end, no connection to give back
 
 
+async def flush_orm(session: AsyncSession) -> None:
+    """Write what the caller changed through the ORM, as autoflush would, before a
+    fast-lane statement (app.core.queries) reads or writes the same rows. With nothing to
+    write it costs nothing: a flush is a hop to the greenlet even then."""
+    orm = session.sync_session
+    if orm.new or orm.dirty or orm.deleted:
+        await session.flush()
+
+
 # The same unit of work outside a request: a background job's pass, a socket's frame.
 # `async with unit_of_work() as session:` commits when the block ends, rolls back on error.
 unit_of_work = contextlib.asynccontextmanager(session_scope)

@@ -8,7 +8,7 @@ then capacity, with the specialist's profile row held so two cases cannot both s
 """
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,10 +45,11 @@ def _not_pending(status: str, expires_at: datetime, now: datetime) -> Conflict:
     return OfferNotPending(f"The offer is {status}.", offer_status=status)
 
 
-# The accept is a specialist's one click that settles a case: its statements that need no
-# ORM object run on the fast lane (app.core.queries), each compiled once, the offer read
-# with its case's facts as the inbox reads them; the case itself is loaded for the
-# lifecycle's one state machine.
+# The accept is a specialist's one click that settles a case: its statements run on the fast
+# lane (app.core.queries), each compiled once, the offer read with its case's facts as the
+# inbox reads them. The UPDATE that decides the winner also moves the case to `assigned`
+# (what the lifecycle writes for it, `columns_written`), so the row is written once: loading
+# it into the ORM and writing it again cost the accept ~0.3 ms in-process on SQLite.
 _CASE_T: Any = Case.__table__  # type: ignore[attr-defined]  # SQLModel types no __table__
 _OFFER_T: Any = Offer.__table__  # type: ignore[attr-defined]
 _PROFILE_T: Any = SpecialistProfile.__table__  # type: ignore[attr-defined]
@@ -59,9 +60,32 @@ _WIN_CASE = Statement(
         _CASE_T.c.status == CaseStatus.offered.value,
         _CASE_T.c.assigned_specialist_id.is_(None),
     )
-    .values(assigned_specialist_id=bindparam("me"))
-    .returning(_CASE_T.c.id)
+    .values(
+        {
+            **{name: bindparam("now") for name in lifecycle.columns_written(CaseStatus.assigned)},
+            "assigned_specialist_id": bindparam("me"),
+            "status": CaseStatus.assigned.value,
+            "version": _CASE_T.c.version + 1,
+        }
+    )
+    .returning(
+        _CASE_T.c.id,
+        _CASE_T.c.organization_id,
+        _CASE_T.c.submitted_by_id,
+        _CASE_T.c.assigned_specialist_id,
+    )
 )
+
+
+class _Won(NamedTuple):
+    """The case as the winning UPDATE returned it: what its event names."""
+
+    id: str
+    organization_id: str
+    submitted_by_id: str | None
+    assigned_specialist_id: str | None
+
+
 _CLAIM_OFFER = Statement(
     update(_OFFER_T)
     .where(
@@ -95,9 +119,11 @@ async def accept(
     if offer["status"] != OfferStatus.pending.value or offer["expires_at"] <= now:
         raise _not_pending(offer["status"], offer["expires_at"], now)
     db = await queries(session)
-    # 1. The case: whoever's UPDATE matches first wins; the others change no row.
-    if await db.fetchrow(_WIN_CASE, {"case_id": offer["case_id"], "me": p.id}) is None:
+    # 1. The case: whoever's UPDATE matches first wins (and moves it); the others change no row.
+    won = await db.fetchrow(_WIN_CASE, {"case_id": offer["case_id"], "me": p.id, "now": db.ts(now)})
+    if won is None:
         raise OfferAlreadyTaken("Another specialist accepted this case first.")
+    case = _Won(*won)
     # 2. The offer itself (a decline or the expiry job may have got there first).
     if await db.fetchrow(_CLAIM_OFFER, {"offer_id": offer_id, "now": db.ts(now)}) is None:
         found = await read_offer(session, p, offer_id)
@@ -114,18 +140,11 @@ async def accept(
             max_active_cases=int(held[0]) if held is not None else 0,
         )
     await specialists.record_offer_outcome(session, p.id, "offers_accepted", assigned_at=now)
-    case_row = await session.scalar(
-        select(Case)
-        .where(col(Case.id) == offer["case_id"])
-        .execution_options(populate_existing=True)
-    )
-    assert case_row is not None
-    await lifecycle.transition(session, case_row, CaseStatus.assigned, p.id, offer_id=offer_id)
-    case_row.assigned_at = now
-    await withdraw_pending(session, case_row, keep=offer_id, now=now)
-    await session.flush()
-    await audit.append(session, p, "offer.accept", "offer", offer_id, detail=f"case={case_row.id}")
-    offer["case"]["status"] = case_row.status
+    assigned, offered = CaseStatus.assigned, CaseStatus.offered.value
+    await lifecycle.moved(session, case, assigned, offered, p.id, offer_id=offer_id)
+    await withdraw_pending(session, case.id, assigned.value, keep=offer_id, now=now)
+    await audit.append(session, p, "offer.accept", "offer", offer_id, detail=f"case={case.id}")
+    offer["case"]["status"] = assigned.value
     return offer
 
 

@@ -30,6 +30,7 @@ from app.audit import service as audit
 from app.cases.lifecycle import SPECIALIST_DEACTIVATED
 from app.cases.models import Case, CaseStatus, Offer, OfferStatus
 from app.core.clock import utcnow
+from app.core.db import flush_orm
 from app.core.queries import Statement, fixed, queries
 from app.events.service import emit
 from app.matching.offers import lock_case, notify_unmatched, offer_next, pending_count
@@ -111,7 +112,7 @@ async def _withdraw_hers(
     reason: str,
 ) -> None:
     """Her offers still pending on the case are withdrawn; she stops seeing the case."""
-    await session.flush()  # what the caller changed through the ORM first, as autoflush would
+    await flush_orm(session)
     db = await queries(session)
     params = {"case_id": case_row.id, "me": user_id, "now": db.ts(now)}
     for (offer_id,) in await db.fetch(_WITHDRAW_HERS, params):

@@ -71,7 +71,7 @@ async def expire_due(session: AsyncSession, *, batch: int = 50, now: datetime | 
         if case_row is None:
             continue  # another worker holds it
         if case_row.status != CaseStatus.offered.value:
-            await withdraw_pending(session, case_row, now=now)
+            await withdraw_pending(session, case_row.id, case_row.status, now=now)
             await session.commit()
             continue
         expired = (

@@ -18,7 +18,7 @@ async def withdraw_offers_of_cancelled_case(session: AsyncSession, event: Outbox
     """Its pending offers go in the cancelling transaction, so no specialist still sees it."""
     case = await session.get(Case, event.resource_id)  # already loaded (and locked) by cancel
     if case is not None:
-        await service.withdraw_pending(session, case)
+        await service.withdraw_pending(session, case.id, case.status)
 
 
 @listen(USER_DEACTIVATED)

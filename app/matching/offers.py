@@ -30,6 +30,7 @@ from app.cases.access import access_params, access_shape, can_act_as_local, full
 from app.cases.models import Case, CaseStatus, Offer, OfferStatus
 from app.core.clock import utcnow
 from app.core.config import get_settings
+from app.core.db import flush_orm
 from app.core.errors import Forbidden, NotFound
 from app.core.pagination import decode_cursor, page_of
 from app.core.principal import Principal, Role
@@ -146,7 +147,7 @@ async def read_offer(session: AsyncSession, p: Principal, offer_id: str) -> dict
     """One offer with its case's facts (`case`), under the rule the inbox lists by (404 for
     an offer this principal may not see): the inbox's statement, by id, on the fast lane.
     The offer read through the ORM session cost an accept ~0.35 ms more in-process."""
-    await session.flush()  # what the caller changed through the ORM first, as autoflush would
+    await flush_orm(session)
     db = await queries(session)
     stmt = _inbox_statement(db.dialect, p, (None, False, False, True))
     rows = await db.fetch_dicts(stmt, {**access_params(p), "f_id": offer_id, "lim": 1})
@@ -415,15 +416,21 @@ async def _offer_chosen(
 
 
 async def withdraw_pending(
-    session: AsyncSession, case_row: Case, *, keep: str | None = None, now: datetime | None = None
+    session: AsyncSession,
+    case_id: str,
+    case_status: str,
+    *,
+    keep: str | None = None,
+    now: datetime | None = None,
 ) -> None:
     """Withdraw every offer still pending on the case (but `keep`), in the caller's
     transaction: its specialists stop seeing the case at once. Called when the case is
-    assigned (keeping the accepted offer), cancelled, or found no longer offered."""
+    assigned (keeping the accepted offer), cancelled, or found no longer offered; each
+    withdrawal's event names the case's status (`case_status`)."""
     now = now or utcnow()
-    await session.flush()  # what the caller changed through the ORM first, as autoflush would
+    await flush_orm(session)
     db = await queries(session)  # one statement (an accept's hot path), not a read then a write
-    params = {"case_id": case_row.id, "keep": keep or "", "now": db.ts(now)}
+    params = {"case_id": case_id, "keep": keep or "", "now": db.ts(now)}
     for offer_id, specialist_id in await db.fetch(_WITHDRAW, params):
         await emit(
             session,
@@ -431,7 +438,7 @@ async def withdraw_pending(
             "offer",
             offer_id,
             audience=[specialist_id],
-            payload={"offer_id": offer_id, "case_id": case_row.id, "case_status": case_row.status},
+            payload={"offer_id": offer_id, "case_id": case_id, "case_status": case_status},
         )
 
 

@@ -20,6 +20,7 @@ from app.audit import service as audit
 from app.auth.models import User
 from app.core.clock import utcnow
 from app.core.conditional import check_if_match, etag
+from app.core.db import flush_orm
 from app.core.errors import Forbidden, NotFound, Unprocessable
 from app.core.pagination import keyset_page
 from app.core.principal import Principal, Role, Scope
@@ -380,7 +381,7 @@ async def record_offer_outcome(
     """Count an answered or lapsed offer (and an assignment) on the profile and on the
     roster rows ranking reads, in one step with the change that caused it."""
     assert outcome in OUTCOMES
-    await session.flush()  # what the caller changed through the ORM first, as autoflush would
+    await flush_orm(session)
     db = await queries(session)  # an accept's hot path: one compiled statement per table
     params: dict[str, Any] = {"user_id": user_id}
     if assigned_at is not None:

@@ -27,9 +27,11 @@ class Target:
 
     POSTs get a fresh Idempotency-Key per request unless `idempotency_key` is False. With
     `paths`, requests take them in turn (the load spread over several resources); `path` is
-    the one checked before the load. `lua`
-    replaces the generated request function entirely (a wrk script defining `request`);
-    the harness still appends its own `done` reporter.
+    the one checked before the load. With `each`, the i-th request sends the i-th
+    (path, headers) pair, its headers over `headers`: a pool of actions that can be done
+    only once, each by its own person (offer accepts); past the pool's end the last is sent
+    again. `lua` replaces the generated request function entirely (a wrk script defining
+    `request`); the harness still appends its own `done` reporter.
     """
 
     name: str
@@ -40,6 +42,7 @@ class Target:
     lua: str | None = None
     idempotency_key: bool = True
     paths: tuple[str, ...] = ()
+    each: tuple[tuple[str, dict[str, str]], ...] = ()
     # The statuses that count as success (anything else is reported as errors).
     expect_status: tuple[int, ...] = (200, 201)
 

@@ -14,7 +14,7 @@ from bench.scenarios import UNIQUE, Target
 
 # Offer accept changes the case for good: each request accepts an offer of its own, from a
 # pool large enough for a run (wrk sends well under this many in 10 s on this machine; a
-# request past the pool would be a 404 and count as an error).
+# request past the pool would accept its last offer again, a 409 counted as an error).
 ACCEPT_POOL = 12_000
 SPECIALISTS = 120  # each takes up to 100 cases (the profile's limit)
 
@@ -101,7 +101,7 @@ async def targets(ctx: Any) -> list[Target]:
 
 async def _accept(ctx: Any, org_id: str, make_specialist: Any) -> Target:
     """POST /offers/{id}/accept over a pool of pending offers, one case each, spread over
-    specialists with room for them; the script walks the pool, one offer per request."""
+    specialists with room for them; each request accepts the next offer of the pool."""
     from app.cases.models import Case, Offer
     from app.core.clock import utcnow
 
@@ -136,24 +136,12 @@ async def _accept(ctx: Any, org_id: str, make_specialist: Any) -> Target:
                 await s.flush()
                 pool.append((offer.id, who))
             await s.commit()
-    entries = ",\n".join(f'  {{"/api/v1/offers/{o}/accept", {w + 1}}}' for o, w in pool)
-    auth = ",\n".join(f'  "{t}"' for t in tokens)
-    lua = f"""
-local pool = {{
-{entries}
-}}
-local auth = {{
-{auth}
-}}
-local counter = 0
-request = function()
-  counter = counter + 1
-  local e = pool[counter]
-  if e == nil then e = pool[#pool] end
-  return wrk.format("POST", e[1], {{
-    ["Authorization"] = auth[e[2]],
-    ["Idempotency-Key"] = "accept-" .. tostring(counter),
-  }}, nil)
-end
-"""
-    return Target("POST /api/v1/offers/{id}/accept", "POST", pool[0][0], lua=lua)
+    return Target(
+        "POST /api/v1/offers/{id}/accept",
+        "POST",
+        f"/api/v1/offers/{pool[-1][0]}/accept",
+        each=tuple(
+            (f"/api/v1/offers/{offer_id}/accept", {"Authorization": tokens[who]})
+            for offer_id, who in pool
+        ),
+    )
