@@ -108,7 +108,8 @@ export default async function casePage(main, { case_id: id }) {
         : t('case.earlier_case_unseen')]);
     }
     if (kase.outcome) rows.push([t('field.outcome'), kase.outcome]);
-    $('#case-facts', main).replaceChildren(...factRows(rows));
+    // A fact nobody gave (the summary is optional) is left out, not shown as a bare label.
+    $('#case-facts', main).replaceChildren(...factRows(rows.filter(([, v]) => v != null && v !== '')));
     $('#case-facts', main).hidden = false;
     // Nobody could be matched: the facility is told what happens next (the coordinators
     // heard of it: a case_unmatched notification each) and what it can do meanwhile.
