@@ -99,6 +99,7 @@ PAGES: list[tuple[str, str, bool]] = [
     ("specialists", "/specialists", True),
     ("rounds", "/rounds", True),
     ("round", "/rounds/{round_id}", True),
+    ("followups", "/follow-ups", True),
     ("quality", "/quality", True),
     ("facilities", "/admin/facilities", True),
     ("users", "/admin/users", True),

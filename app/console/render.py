@@ -59,6 +59,8 @@ NAV: list[tuple[str, str, frozenset[Role]]] = [
     ("/cases", "nav.cases", _ALL),
     ("/cases/new", "nav.new_case", frozenset({Role.clinician})),
     ("/facility", "nav.facility", frozenset({Role.clinician})),
+    # What was planned after the answer, across her cases: care goes on after the consult.
+    ("/follow-ups", "nav.followups", _CARE - {Role.admin}),
     ("/availability", "nav.availability", frozenset({Role.specialist})),
     ("/specialists", "nav.specialists", _STAFF),
     # Interpreters too: they are booked into rounds (the API shows them theirs).
@@ -78,6 +80,7 @@ _PAGE_AT = {
     "/queue": "queue",
     "/cases/new": "case_new",
     "/facility": "facility",
+    "/follow-ups": "followups",
     "/availability": "availability",
     "/specialists": "specialists",
     "/rounds": "rounds",

@@ -34,6 +34,7 @@ PAGES: dict[str, list[tuple[str, str]]] = {
         ("/cases/new", "case_new"),
         ("/cases/{case}", "case"),
         ("/facility", "facility"),
+        ("/follow-ups", "followups"),
         ("/profile", "profile"),
         ("/preferences", "preferences"),
         ("/rounds", "rounds"),
