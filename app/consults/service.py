@@ -90,7 +90,9 @@ async def post_message(
     people = await case_people(session, case)
     seq_row = await db.fetchrow(_NEXT_SEQ, {"case_id": case.id})
     assert seq_row is not None  # an upsert with RETURNING gives its row
-    msg = Message(
+    # Built without validation (the body and its key were validated as the request was
+    # read): an instrumented model's checked __init__ cost the room's hottest write ~30 µs.
+    msg = Message.model_construct(
         case_id=case.id,
         seq=int(seq_row[0]),
         sender_id=p.id,
