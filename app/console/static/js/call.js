@@ -26,6 +26,9 @@ export function openCall(main, me, room) {
   const SUPERSEDED = new Error('superseded');
 
   const others = () => [...room.present.keys()].filter((id) => id !== me.id);
+  // A call nobody answers stops ringing on both sides, and each is told: before, the
+  // caller read "Calling…" until she hung up, and a phone whose caller's link died rang on.
+  const RING_MS = 45000;
 
   function show(state, text) {
     stateEl.dataset.state = state;
@@ -83,7 +86,13 @@ export function openCall(main, me, room) {
     if (!ids.length) { say(t('call.nobody'), 'error'); return; }
     peer = ids.length > 1 && ids.includes(peerSel.value) ? peerSel.value : ids[0];
     const mine = ++attempt;
-    show('calling', t('call.calling_who', { who: room.nameOf(peer) }));
+    const who = room.nameOf(peer);
+    show('calling', t('call.calling_who', { who }));
+    setTimeout(() => {
+      if (mine !== attempt || stateEl.dataset.state !== 'calling') return;
+      say(t('call.no_answer', { who }), 'error');
+      end(true); // her phone stops ringing too
+    }, RING_MS);
     try {
       await connection(mine);
       await pc.setLocalDescription(await pc.createOffer());
@@ -130,7 +139,15 @@ export function openCall(main, me, room) {
   function ring(from, sdp) {
     peer = from;
     offer = sdp;
-    show('ringing', t('call.ringing', { who: room.nameOf(from) }));
+    const mine = ++attempt;
+    const who = room.nameOf(from);
+    show('ringing', t('call.ringing', { who }));
+    // A little longer than the caller waits: her "no answer" (a bye) normally comes first.
+    setTimeout(() => {
+      if (mine !== attempt || stateEl.dataset.state !== 'ringing') return;
+      say(t('call.missed', { who }));
+      end(false);
+    }, RING_MS + 5000);
   }
 
   async function onSignal(f) {
@@ -153,6 +170,7 @@ export function openCall(main, me, room) {
       say(t('call.busy', { who: room.nameOf(peer) }), 'error');
       end(true); // her other tabs, ringing, stop too
     } else if (d.kind === 'answer' && pc) {
+      show('connecting'); // answered: no longer waiting for her to pick up
       await pc.setRemoteDescription(d.sdp);
       for (const c of queued) await pc.addIceCandidate(c).catch(() => null);
       queued = [];
@@ -160,6 +178,8 @@ export function openCall(main, me, room) {
       if (pc?.remoteDescription) await pc.addIceCandidate(d.candidate).catch(() => null);
       else queued.push(d.candidate);
     } else if (d.kind === 'bye') {
+      // Hung up, or gave up waiting, before she answered: she missed it, and is told.
+      if (state === 'ringing') say(t('call.missed', { who: room.nameOf(peer) }));
       end(false);
     }
   }

@@ -1,0 +1,49 @@
+"""A call nobody answers, in real browsers: after 45 seconds of ringing the caller is told,
+in words, that the specialist did not answer, and both sides are back to "No call"; the
+specialist's page says she missed a call, and from whom. Before, the caller read
+"Calling…" until she hung up herself. The browsers' clocks are moved on, not waited for."""
+
+import httpx
+
+from tests.console.support import (
+    assigned_case,
+    bearers,
+    ready,
+    seeded_console,
+    sign_in,
+    status_says,
+)
+
+
+async def test_an_unanswered_call_stops_and_each_side_is_told(app, factory):
+    async with seeded_console(app, factory) as (base, b, prog):
+        async with httpx.AsyncClient(base_url=base, timeout=20) as c:
+            h = await bearers(c, prog, "clinician", "specialist", "coordinator")
+            case_id = await assigned_case(c, h, prog, "Swollen knee after a fall: tap it?")
+
+        pages = {}
+        for who, lands_on in (("clinician", "cases"), ("specialist", "inbox")):
+            ctx = await b.new_context(viewport={"width": 360, "height": 740})
+            await ctx.clock.install()  # the page's timers run on a clock the test moves
+            page = pages[who] = await ctx.new_page()
+            await sign_in(page, base, prog.email(who), lands_on)
+            await page.goto(f"{base}/cases/{case_id}")
+            await ready(page, "case")
+            await page.wait_for_selector("#link-state[data-state=open]", timeout=15000)
+        clin, spec = pages["clinician"], pages["specialist"]
+
+        await clin.locator("#presence").filter(has_text="Dr Ana Ruiz").wait_for()
+        await clin.click("#call-start")
+        await spec.wait_for_selector("#call-answer:not([hidden])", timeout=15000)
+        await clin.clock.run_for(30_000)  # still ringing after half a minute
+        assert await clin.get_attribute("#call-state", "data-state") == "calling"
+
+        await clin.clock.run_for(16_000)
+        said = await status_says(clin, "Dr Ana Ruiz (Specialist) did not answer")
+        assert "write in the room" in said, said
+        await clin.wait_for_selector("#call-state[data-state=idle]")
+        assert await clin.is_visible("#call-start")
+        # Her phone stops ringing, and she can see she missed a call, and whose.
+        await spec.wait_for_selector("#call-state[data-state=idle]", timeout=10000)
+        await status_says(spec, "Missed call from Dr Lucía Mamani (Clinician).")
+        assert await spec.locator("#call-answer").is_hidden()
