@@ -270,6 +270,54 @@ async def change(
     return fu
 
 
+_CANCEL_OPEN = Statement(
+    update(_FOLLOW_UP)
+    .where(
+        _FOLLOW_UP.c.case_id == bindparam("case_id"),
+        _FOLLOW_UP.c.status == FollowUpStatus.open.value,
+    )
+    .values(
+        status=FollowUpStatus.cancelled.value,
+        completed_at=bindparam("now"),
+        updated_at=bindparam("now"),
+        version=_FOLLOW_UP.c.version + 1,
+    )
+    .returning(_FOLLOW_UP.c.id, _FOLLOW_UP.c.assignee_id, _FOLLOW_UP.c.created_by_id)
+)
+
+
+async def cancel_open_of(
+    session: AsyncSession, case_id: str, organization_id: str, actor_id: str | None
+) -> int:
+    """A cancelled case takes no more care: its open follow-ups are cancelled with it, in
+    the cancelling transaction, each heard of as one ended by hand is. Left open, they would
+    stay late in every list for good, and nobody could end them (a cancelled case's page
+    shows no follow-ups)."""
+    db = await queries(session)
+    rows = await db.fetch(_CANCEL_OPEN, {"case_id": case_id, "now": db.ts(utcnow())})
+    for fu_id, assignee_id, created_by_id in rows:
+        await emit(
+            session,
+            "followup.updated",
+            "follow_up",
+            fu_id,
+            organization_id=organization_id,
+            audience=sorted(
+                {assignee_id, *([created_by_id] if created_by_id else [])} - {actor_id}
+            ),
+            payload={"follow_up_id": fu_id, "case_id": case_id, "status": "cancelled"},
+        )
+        await audit.append(
+            session,
+            audit.SERVICE,
+            "follow_up.update",
+            "follow_up",
+            fu_id,
+            detail=f"status (case={case_id} cancelled)",
+        )
+    return len(rows)
+
+
 async def notify_due(session: AsyncSession, now: datetime | None = None, batch: int = 200) -> int:
     """Tell each owner once that their follow-up fell due (`followup.due`), and once more
     when it is still open FOLLOWUP_OVERDUE_HOURS later (`followup.overdue`); one found

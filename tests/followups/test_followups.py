@@ -230,3 +230,37 @@ async def test_a_follow_up_cannot_be_planned_due_in_the_past(client, factory):
     # "Today at 9:00", typed at 9:40: meant, and taken (it falls due at the next pass).
     r = await client.post(url, json={**body, "due_at": _due(-40 / 60)}, headers=h)
     assert r.status_code == 201, r.text
+
+
+async def test_cancelling_the_case_cancels_its_open_follow_ups(client, factory, clock):
+    """A cancelled case takes no more care: its open follow-ups end with it (heard of as
+    any follow-up ended by hand), so no list shows them late for good; one already done
+    keeps its outcome."""
+    w = await note_world(factory)
+    late = await _late(client, factory, w, clock, 2)
+    coming = await _follow_up(client, factory, w, hours=48, assignee=w.specialist)
+    done = await _follow_up(client, factory, w, hours=24)
+    h = factory.headers(w.clinician)
+    r = await client.patch(
+        f"{API}/follow-ups/{done['id']}",
+        json={"status": "done", "outcome": "Seen, healing"},
+        headers={**h, "If-Match": '"1"'},
+    )
+    assert r.status_code == 200, r.text
+
+    r = await client.post(f"{API}/cases/{w.case.id}/cancel", json={}, headers=h)
+    assert r.status_code == 200, r.text
+
+    r = await client.get(f"{API}/follow-ups", params={"case_id": w.case.id}, headers=h)
+    found = {f["id"]: f for f in r.json()["items"]}
+    assert found[late["id"]]["status"] == "cancelled" and not found[late["id"]]["overdue"]
+    assert found[coming["id"]]["status"] == "cancelled" and found[coming["id"]]["version"] == 2
+    assert found[done["id"]]["status"] == "done" and found[done["id"]]["outcome"] == "Seen, healing"
+    r = await client.get(f"{API}/follow-ups", params={"status": "open"}, headers=h)
+    assert r.json()["items"] == []
+    updated = await rows(select(OutboxEvent).where(OutboxEvent.type == "followup.updated"))
+    events = [e for e in updated if e.payload["status"] == "cancelled"]
+    assert sorted(e.resource_id for e in events) == sorted([late["id"], coming["id"]])
+    # The specialist who owns one hears of it; the clinician who cancelled does not.
+    heard = {e.resource_id: e.audience for e in events}
+    assert w.specialist.id in heard[coming["id"]] and w.clinician.id not in heard[coming["id"]]
