@@ -100,19 +100,24 @@ _CLAIM_OFFER = Statement(
     )
     .returning(_OFFER_T.c.id)
 )
-# The profile row held (FOR UPDATE on PostgreSQL; SQLite's writer already holds the whole
-# database) while its open cases are counted: two accepts cannot both squeeze in.
-_CAPACITY = Statement(
-    select(_PROFILE_T.c.max_active_cases, active_cases(bindparam("me")))
+# Capacity: the profile row held first (FOR UPDATE on PostgreSQL; SQLite's writer already
+# holds the whole database), then her open cases counted by a statement of their own. On
+# PostgreSQL a statement sees what had committed when it began: a count in the locking
+# statement would miss a case that another accept of hers committed while this one waited.
+_HOLD_PROFILE = Statement(
+    select(_PROFILE_T.c.max_active_cases)
     .where(_PROFILE_T.c.user_id == bindparam("me"))
     .with_for_update(of=_PROFILE_T)
 )
+_ACTIVE = Statement(select(active_cases(bindparam("me"))))
 
 
 async def accept(
     session: AsyncSession, p: Principal, offer_id: str, now: datetime | None = None
 ) -> dict[str, Any]:
-    """The accepted offer with its case's facts, as an offer is read (`read_offer`)."""
+    """The accepted offer with its case's facts, as an offer is read (`read_offer`). The
+    case is moved by a fast-lane UPDATE: a Case the caller's session already holds is not
+    told (requests and jobs load none before an accept)."""
     now = now or utcnow()
     offer = await read_offer(session, p, offer_id)
     _may_answer(p, offer["specialist_id"])
@@ -131,12 +136,13 @@ async def accept(
     # What the UPDATE wrote, told to the offer read above without another read.
     offer.update(status=OfferStatus.accepted.value, responded_at=now, updated_at=now)
     # 3. Capacity, with the specialist's profile row held so two cases cannot both squeeze in.
-    held = await db.fetchrow(_CAPACITY, {"me": p.id})
-    active = int(held[1]) if held is not None else 0
-    if held is None or active >= int(held[0]):
+    held = await db.fetchrow(_HOLD_PROFILE, {"me": p.id})
+    counted = await db.fetchrow(_ACTIVE, {"me": p.id})
+    before = int(counted[0]) - 1 if counted is not None else 0  # the count holds this case
+    if held is None or before >= int(held[0]):
         raise AtCapacity(
             "You already have as many active cases as your profile allows.",
-            active_cases=active,
+            active_cases=before,
             max_active_cases=int(held[0]) if held is not None else 0,
         )
     await specialists.record_offer_outcome(session, p.id, "offers_accepted", assigned_at=now)

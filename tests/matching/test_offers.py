@@ -259,3 +259,41 @@ async def test_api_clients_need_the_scope_for_what_they_do_with_offers(client, f
     assert r.status_code == 403 and r.json()["type"].endswith("/insufficient-scope")
     # Only the specialist answers: an API client that sees the offer may not.
     assert (await _answer(client, factory, writer, offer_id, "accept")).status_code == 403
+
+
+async def test_a_specialist_takes_cases_up_to_her_capacity_and_no_further(client, factory):
+    """Her last free place is hers to take (max 1, none open: the accept wins); past it the
+    accept is 409 at-capacity, naming what she has, and the case waits for another."""
+    org = await factory.make_org()
+    ana = await make_specialist(factory, max_active_cases=1)
+    first = await factory.make_case(org.id, status="offered")
+    second = await factory.make_case(org.id, status="offered")
+    one = await factory.make_offer(first.id, ana.id)
+    two = await factory.make_offer(second.id, ana.id)
+
+    r = await _answer(client, factory, ana, one.id, "accept")
+    assert r.status_code == 200, r.text
+    r = await _answer(client, factory, ana, two.id, "accept")
+    assert r.status_code == 409, r.text
+    body = r.json()
+    assert body["type"].endswith("at-capacity"), body
+    assert body["active_cases"] == 1 and body["max_active_cases"] == 1, body
+    assert (await case_status(second.id)).status == "offered"
+    assert {o.status for o in await offers_of(second.id)} == {"pending"}
+
+
+async def test_accepts_at_once_never_take_her_past_her_capacity(client, factory):
+    """Eight offers accepted at the same moment by one specialist with room for one: one
+    wins. On PostgreSQL her open cases are counted after her profile is held, so an accept
+    that waited for the lock sees the case the other committed meanwhile."""
+    import asyncio
+
+    org = await factory.make_org()
+    ana = await make_specialist(factory, max_active_cases=1)
+    offers = []
+    for _ in range(8):
+        case = await factory.make_case(org.id, status="offered")
+        offers.append(await factory.make_offer(case.id, ana.id))
+    answers = await asyncio.gather(*(_answer(client, factory, ana, o.id, "accept") for o in offers))
+    codes = sorted(r.status_code for r in answers)
+    assert codes == [200] + [409] * 7, [r.text for r in answers]
