@@ -102,11 +102,11 @@ def _pick(t: Target) -> tuple[str, str]:
     ]
     tables = "local each = {\n" + ",\n".join(rows) + "\n}\nlocal kinds = {\n"
     tables += ",\n".join(sets) + "\n}"
-    # One wrk thread (the default) walks the pool once; several would each walk it.
+    # One wrk thread walks the pool once (run_wrk refuses more: each would walk it).
     pick = (
         "local e = each[counter] or each[#each]\n"
         "  for k, v in pairs(kinds[e[2]]) do h[k] = v end\n"
-        "  local p = e[1]"
+        '  local p = (e[1]:gsub("%$UNIQUE", u))'
     )
     return tables, pick
 
@@ -142,6 +142,8 @@ end
 
 
 def run_wrk(base: str, t: Target, args: argparse.Namespace, workdir: Path) -> Result:
+    if t.each and args.threads != 1:
+        raise SystemExit(f"{t.name}: a pool of one-off requests (`each`) needs --threads 1")
     nonce = secrets.token_hex(4)
     script = workdir / f"{nonce}.lua"
     script.write_text(wrk_script(t, nonce))
@@ -184,7 +186,7 @@ def preflight(base: str, t: Target) -> None:
     data = body.replace(UNIQUE, u).encode() if body is not None else None
     headers = dict(t.headers)
     path = t.path
-    if t.each:  # the pool's last entry: the load starts from its first
+    if t.each:  # the pool's last entry: the load walks it from the start
         path, own = t.each[-1]
         headers.update(own)
     if data is not None:

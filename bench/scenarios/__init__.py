@@ -30,8 +30,9 @@ class Target:
     the one checked before the load. With `each`, the i-th request sends the i-th
     (path, headers) pair, its headers over `headers`: a pool of actions that can be done
     only once, each by its own person (offer accepts); past the pool's end the last is sent
-    again. `lua` replaces the generated request function entirely (a wrk script defining
-    `request`); the harness still appends its own `done` reporter.
+    again; one wrk thread (the default) walks a pool. `lua` replaces the generated request
+    function entirely (a wrk script defining `request`); the harness still appends its own
+    `done` reporter.
     """
 
     name: str
