@@ -14,6 +14,7 @@ from app.followups.schemas import (
     FeedbackCreate,
     FeedbackRead,
     FollowUpCreate,
+    FollowUpListed,
     FollowUpRead,
     FollowUpUpdate,
 )
@@ -47,7 +48,7 @@ async def create_follow_up(
 
 @router.get(
     "/follow-ups",
-    response_model=Page[FollowUpRead],
+    response_model=Page[FollowUpListed],
     summary="Follow-ups on the cases you see; overdue=true lists the late ones",
     responses=problem_responses(401, 403, 422),
 )

@@ -49,6 +49,13 @@ class FollowUpRead(Stamped):
     version: int
 
 
+class FollowUpListed(FollowUpRead):
+    """A follow-up in a list, with its case's question: a list across cases tells its
+    patients apart without a read of each case (each an audited access to a record)."""
+
+    case_question: str = Field(description="The question of the follow-up's case.")
+
+
 class FeedbackCreate(RequestBody):
     model_config = example(
         {"usefulness": 5, "changed_management": True, "comment": "Avoided a referral."}

@@ -160,7 +160,11 @@ def _list_statement(p: Principal, filters: tuple[str, ...]) -> Statement:
     if found is None:
         fu = _FOLLOW_UP.c
         # The same rule as a single read: follow-ups of cases the caller sees in full.
-        stmt = select(_FOLLOW_UP).join(_CASE, _CASE.c.id == fu.case_id).where(full_access(p))
+        stmt = (
+            select(_FOLLOW_UP, _CASE.c.question.label("case_question"))
+            .join(_CASE, _CASE.c.id == fu.case_id)
+            .where(full_access(p))
+        )
         if facility_scoped(p):
             # The same rows (a follow-up keeps its case's facility), found newest first on
             # ix_follow_up_org_id instead of through every case of a busy facility.

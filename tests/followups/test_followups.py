@@ -253,6 +253,8 @@ async def test_cancelling_the_case_cancels_its_open_follow_ups(client, factory, 
 
     r = await client.get(f"{API}/follow-ups", params={"case_id": w.case.id}, headers=h)
     found = {f["id"]: f for f in r.json()["items"]}
+    # A list names each follow-up's case by its question (a list across cases, no reads).
+    assert {f["case_question"] for f in found.values()} == {w.case.question}
     assert found[late["id"]]["status"] == "cancelled" and not found[late["id"]]["overdue"]
     assert found[coming["id"]]["status"] == "cancelled" and found[coming["id"]]["version"] == 2
     assert found[done["id"]]["status"] == "done" and found[done["id"]]["outcome"] == "Seen, healing"
