@@ -60,7 +60,11 @@ NAV: list[tuple[str, str, frozenset[Role]]] = [
     ("/cases/new", "nav.new_case", frozenset({Role.clinician})),
     ("/facility", "nav.facility", frozenset({Role.clinician})),
     # What was planned after the answer, across her cases: care goes on after the consult.
-    ("/follow-ups", "nav.followups", _CARE - {Role.admin}),
+    (
+        "/follow-ups",
+        "nav.followups",
+        frozenset({Role.clinician, Role.specialist, Role.coordinator}),
+    ),
     ("/availability", "nav.availability", frozenset({Role.specialist})),
     ("/specialists", "nav.specialists", _STAFF),
     # Interpreters too: they are booked into rounds (the API shows them theirs).

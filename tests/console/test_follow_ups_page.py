@@ -1,8 +1,10 @@
 """Care goes on after the consult: a clinician opens "Follow-ups" and finds, across her
-cases, what is still to be done, the late ones first and each soonest due first, by whom
-(named) and for which case (its question); one done is not there. "Only those I am to do"
-keeps hers; a follow-up's link opens its case's follow-ups, where it is ended. The
-specialist finds the same follow-ups of her cases. In a real browser."""
+cases, what is still to be done, the late ones first and each list soonest due first (not
+in the order they were planned), by whom (named) and for which case (its question); one
+done is not there. "Only those I am to do" keeps hers, and the address keeps her choice
+(Back from a case finds it so); a follow-up's link opens its case with that follow-up
+marked. With no connection the page says so and the box goes back to what the list shows.
+The specialist starts with her own. In a real browser."""
 
 from datetime import timedelta
 
@@ -15,12 +17,14 @@ from tests.console.support import (
     plan_follow_up,
     ready,
     seeded_console,
+    settled,
     sign_in,
 )
 
 
-async def _texts(page, selector: str) -> list[str]:
-    return [await li.inner_text() for li in await page.locator(selector).all()]
+async def _firsts(page, selector: str) -> list[str]:
+    """Each item's first line: what is to be done."""
+    return [(await li.inner_text()).split("\n")[0] for li in await page.locator(selector).all()]
 
 
 async def test_her_follow_ups_across_cases_late_first(app, factory, clock):
@@ -32,17 +36,19 @@ async def test_her_follow_ups_across_cases_late_first(app, factory, clock):
             foot = await assigned_case(c, h, prog, "Wound on the left foot after a thorn?")
             cough = await assigned_case(c, h, prog, "Cough for three weeks, night sweats?")
             mine, hers = h["clinician"], h["specialist"]
-            await plan_follow_up(c, hers, foot, clinician, "Dress the wound", days=1)
-            await plan_follow_up(c, mine, cough, clinician, "Sputum result back?", days=5)
+            # Each planned before one due earlier: the order planned is not the order due.
+            await plan_follow_up(c, hers, foot, clinician, "Check the drain", days=1)
+            wound = await plan_follow_up(c, hers, foot, clinician, "Dress the wound", days=2)
             await plan_follow_up(c, mine, cough, specialist, "Read the chest film", days=4)
+            await plan_follow_up(c, mine, cough, clinician, "Sputum result back?", days=5)
             done = await plan_follow_up(c, mine, foot, clinician, "Temperature", days=1)
             r = await c.patch(
                 f"/api/v1/follow-ups/{done['id']}",
-                headers={**h["clinician"], "If-Match": f'"{done["version"]}"'},
+                headers={**mine, "If-Match": f'"{done["version"]}"'},
                 json={"status": "done", "outcome": "No fever."},
             )
             r.raise_for_status()
-        clock.advance(timedelta(days=2))  # the wound's dressing is a day late now
+        clock.advance(timedelta(days=3))  # the drain and the wound are late now
 
         ctx = await b.new_context(locale="en-GB")
         await ctx.clock.set_fixed_time(utcnow())
@@ -50,39 +56,60 @@ async def test_her_follow_ups_across_cases_late_first(app, factory, clock):
         await sign_in(page, base, prog.email("clinician"), "cases")
         await page.click("#nav a[href='/follow-ups']")
         await ready(page, "followups")
-        late = await _texts(page, "#late-list > li")
-        assert len(late) == 1, late
-        assert "Dress the wound" in late[0] and "Overdue" in late[0], late
-        assert "Wound on the left foot after a thorn?" in late[0] and "Who: Me" in late[0], late
-        coming = await _texts(page, "#coming-list > li")
-        assert [t.split("\n")[0] for t in coming] == ["Read the chest film", "Sputum result back?"]
-        assert "Who: Dr Ana Ruiz" in coming[0], coming
-        assert "Cough for three weeks, night sweats?" in coming[1], coming
+        assert await page.inner_text("#followups-msg") == "Late: 2 · To come: 2"
+        assert await _firsts(page, "#late-list > li") == ["Check the drain", "Dress the wound"]
+        late = await page.inner_text("#late-list > li:nth-child(2)")
+        assert "Overdue" in late and "Who: Me" in late, late
+        assert "Case: Wound on the left foot after a thorn?" in late, late
+        assert await _firsts(page, "#coming-list > li") == [
+            "Read the chest film",
+            "Sputum result back?",
+        ]
+        assert "Who: Dr Ana Ruiz" in await page.inner_text("#coming-list > li:first-child")
         assert "Temperature" not in await page.inner_text("main")  # done: nothing to do
 
         await page.check("#filter-mine")
-        # Drawn again with hers alone (the chest film is the specialist's).
         await page.wait_for_selector("#coming-list li:has-text('chest film')", state="detached")
-        assert (await _texts(page, "#coming-list > li"))[0].startswith("Sputum result back?")
-        assert len(await _texts(page, "#late-list > li")) == 1
+        await settled(page)
+        assert await _firsts(page, "#coming-list > li") == ["Sputum result back?"]
+        assert page.url == f"{base}/follow-ups?mine=1"
 
-        await page.click("#late-list a")
+        # The wound's link: its case, with that follow-up marked among the others.
+        await page.click("#late-list a:has-text('Dress the wound')")
         await ready(page, "case")
-        assert page.url == f"{base}/cases/{foot}#followup-list"
-        await page.wait_for_selector("#followup-list li:has-text('Dress the wound')")
+        assert page.url == f"{base}/cases/{foot}#followup-{wound['id']}"
+        marked = page.locator(f"#followup-{wound['id']}.chosen")
+        await marked.wait_for()
+        assert "Dress the wound" in await marked.inner_text()
+        assert await page.locator("#followup-list li.chosen").count() == 1
+        # Back: her choice is as she left it.
+        await page.go_back()
+        await ready(page, "followups")
+        assert await page.is_checked("#filter-mine")
+        assert await _firsts(page, "#coming-list > li") == ["Sputum result back?"]
 
-        # The specialist: the same follow-ups of her cases; hers alone with the filter.
+        # No connection: said, and the box goes back to what the list shows.
+        await ctx.set_offline(True)
+        await page.uncheck("#filter-mine")
+        await page.wait_for_selector("#followups-msg:has-text('No connection')")
+        await settled(page)
+        assert await page.is_checked("#filter-mine")
+        assert await _firsts(page, "#coming-list > li") == ["Sputum result back?"]
+        await ctx.set_offline(False)
+
+        # The specialist starts with her own; everyone's on her cases is one click away.
         spec = await (await b.new_context(locale="en-GB")).new_page()
         await sign_in(spec, base, prog.email("specialist"), "inbox")
         await spec.goto(f"{base}/follow-ups")
         await ready(spec, "followups")
-        assert len(await _texts(spec, "#late-list > li")) == 1
-        assert len(await _texts(spec, "#coming-list > li")) == 2
-        await spec.check("#filter-mine")
-        await spec.wait_for_selector("#late", state="hidden")
-        coming = await _texts(spec, "#coming-list > li")
-        assert len(coming) == 1 and coming[0].startswith("Read the chest film"), coming
-        assert "Who: Me" in coming[0], coming
+        assert await spec.is_checked("#filter-mine")
+        assert await spec.locator("#late").is_hidden()
+        coming = await spec.inner_text("#coming-list")
+        assert coming.startswith("Read the chest film") and "Who: Me" in coming, coming
+        await spec.uncheck("#filter-mine")
+        await spec.wait_for_selector("#late:not([hidden])")
+        await settled(spec)
+        assert await spec.inner_text("#followups-msg") == "Late: 2 · To come: 2"
 
 
 async def test_nothing_waiting_is_said(app, factory):
@@ -94,3 +121,5 @@ async def test_nothing_waiting_is_said(app, factory):
         assert await page.inner_text("#followups-msg") == "No follow-up is waiting."
         assert await page.locator("#late").is_hidden()
         assert await page.locator("#coming").is_hidden()
+        await page.check("#filter-mine")
+        await page.wait_for_selector("#followups-msg:has-text('waiting for you')")

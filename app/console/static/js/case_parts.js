@@ -269,7 +269,9 @@ export async function followUps(main, given, me) {
 function followUpItem(fu, { owner, typed, mayWork, close }) {
   const open = fu.status === 'open' && mayWork;
   const field = `fu-outcome-${fu.id}`;
-  return h('li', { data: { followUpId: fu.id } },
+  // A link to this one (the Follow-ups page's) is brought into view and marked among the rest.
+  const chosen = location.hash === `#followup-${fu.id}`;
+  return h('li', { id: `followup-${fu.id}`, class: chosen ? 'chosen' : null, data: { followUpId: fu.id } },
     h('div', { class: 'item-head' }, h('strong', { text: fu.description }), pill('followup', fu.status),
       fu.overdue ? h('span', { class: 'pill overdue', text: t('status.overdue') }) : null),
     h('div', { class: 'muted', text: [`${t('field.due_at')} ${fmt(fu.due_at)}`,

@@ -1,52 +1,68 @@
 // The open follow-ups she can see, across her cases: the late ones first, then those to
-// come, each soonest due first; what is to be done, by whom, and for which case. A
-// follow-up is ended on its case's page (the link leads to its list there).
-import { $, COLON, all, api, fmt, h, query, session, t, userName } from '../core.js';
+// come, each soonest due first; what is to be done, by whom, and for which case (its
+// question comes with the list: no read of each case, each an audited access to a record).
+// A follow-up is ended on its case's page, where the link leads to it.
+import { $, COLON, LinkError, all, busy, fmt, h, query, session, t, userName } from '../core.js';
 
-// A case's question, read once per case while the console is open (several follow-ups
-// often share one case; a dropped read is asked again next time).
-const questions = new Map(); // case id -> Promise<question | null>
-function question(id) {
-  if (!questions.has(id)) {
-    questions.set(id, api(`/cases/${id}`).then((c) => c.question, () => { questions.delete(id); return null; }));
-  }
-  return questions.get(id);
-}
+const MAX = 500; // each list, newest planned first: past this she is told the list was cut
 
-function item(fu, names, asked) {
+function item(fu, names) {
   const who = fu.assignee_id === session.me.id ? t('followups.me') : names.get(fu.assignee_id) || t('followups.someone');
   return h('li', { class: 'item', data: { followUpId: fu.id } },
     h('div', { class: 'item-head' },
-      h('a', { href: `/cases/${fu.case_id}#followup-list`, text: fu.description }),
+      h('a', { href: `/cases/${fu.case_id}#followup-${fu.id}`, text: fu.description }),
       fu.overdue ? h('span', { class: 'pill overdue', text: t('status.overdue') }) : null),
-    h('div', { class: 'muted', text: [`${t('field.due_at')} ${fmt(fu.due_at)}`,
+    h('div', { class: 'muted', text: [`${t('field.due_at')}${COLON} ${fmt(fu.due_at)}`,
       `${t('field.assignee')}${COLON} ${who}`].join(' · ') }),
-    h('div', { class: 'muted', text: `${t('followups.for_case')}${COLON} ${asked.get(fu.case_id) || fu.case_id}` }));
+    h('div', { class: 'muted clamp', text: `${t('followups.for_case')}${COLON} ${fu.case_question}` }));
 }
+
+const soonest = (a, b) => new Date(a.due_at) - new Date(b.due_at);
 
 export default async function followups(main) {
   const mine = $('#filter-mine', main);
   const msg = $('#followups-msg', main);
-  async function load() {
-    const items = await all(`/follow-ups${query({ status: 'open', assignee_id: mine.checked ? session.me.id : null })}`);
-    items.sort((a, b) => new Date(a.due_at) - new Date(b.due_at));
-    const people = [...new Set(items.map((fu) => fu.assignee_id))];
-    const cases = [...new Set(items.map((fu) => fu.case_id))];
-    const [names, asked] = await Promise.all([
-      Promise.all(people.map(async (id) => [id, await userName(id)])).then((e) => new Map(e)),
-      Promise.all(cases.map(async (id) => [id, await question(id)])).then((e) => new Map(e)),
-    ]);
-    const late = items.filter((fu) => fu.overdue);
-    const coming = items.filter((fu) => !fu.overdue);
-    $('#late-list', main).replaceChildren(...late.map((fu) => item(fu, names, asked)));
-    $('#coming-list', main).replaceChildren(...coming.map((fu) => item(fu, names, asked)));
-    $('#count-late', main).textContent = `(${late.length})`;
-    $('#count-coming', main).textContent = `(${coming.length})`;
+  // Her choice is kept in the address (Back from a case finds it as she left it); a
+  // specialist starts with her own, the others with everyone's on their cases.
+  const asked = new URLSearchParams(location.search).get('mine');
+  mine.checked = asked === null ? session.me.role === 'specialist' : asked === '1';
+  let shown = null; // the filter the list on the page was read with
+  let latest = 0; // a later change of the box wins over a slower earlier read
+
+  async function read() {
+    const n = ++latest;
+    const only = mine.checked;
+    const base = { assignee_id: only ? session.me.id : null };
+    let late;
+    let coming;
+    try {
+      [late, coming] = await Promise.all([
+        all(`/follow-ups${query({ ...base, overdue: 'true' })}`, MAX),
+        all(`/follow-ups${query({ ...base, status: 'open', overdue: 'false' })}`, MAX),
+      ]);
+    } catch (err) {
+      if (n !== latest) return;
+      msg.textContent = err instanceof LinkError ? err.message : `${t('error.generic')} ${err.message}`;
+      if (shown !== null) mine.checked = shown; // the box says what the list shows
+      return;
+    }
+    const people = [...new Set([...late, ...coming].map((fu) => fu.assignee_id))].filter((id) => id !== session.me.id);
+    const names = new Map(await Promise.all(people.map(async (id) => [id, await userName(id)])));
+    if (n !== latest) return;
+    shown = only;
+    history.replaceState(history.state, '', `/follow-ups?mine=${only ? 1 : 0}`);
+    late.sort(soonest);
+    coming.sort(soonest);
+    $('#late-list', main).replaceChildren(...late.map((fu) => item(fu, names)));
+    $('#coming-list', main).replaceChildren(...coming.map((fu) => item(fu, names)));
     $('#late', main).hidden = !late.length;
     $('#coming', main).hidden = !coming.length;
-    msg.textContent = items.length ? '' : t(mine.checked ? 'followups.none_mine' : 'followups.none_open');
-    msg.hidden = !!items.length;
+    const cut = late.length >= MAX || coming.length >= MAX ? ` ${t('followups.cut', { max: MAX })}` : '';
+    msg.textContent = late.length || coming.length
+      ? t('followups.counts', { late: late.length, coming: coming.length }) + cut
+      : t(only ? 'followups.none_mine' : 'followups.none_open');
   }
-  mine.addEventListener('change', () => load());
-  await load();
+
+  mine.addEventListener('change', () => busy(main, read));
+  await busy(main, read);
 }
