@@ -13,6 +13,18 @@ def pick(request: Request) -> str:
     chosen = request.cookies.get(LANG_COOKIE)
     if chosen in LANGUAGES:
         return chosen
+    return _browsers(request) or DEFAULT
+
+
+def guessed(request: Request) -> bool:
+    """Neither chosen nor one of the browser's languages: English by default. Once she is
+    signed in, the console asks for her own language instead (app.js): a phone set to
+    Haitian Creole at a facility that writes French gets French, not English."""
+    return request.cookies.get(LANG_COOKIE) not in LANGUAGES and _browsers(request) is None
+
+
+def _browsers(request: Request) -> str | None:
+    """The first of the browser's preferred languages that the console speaks."""
     ranked: list[tuple[float, str]] = []
     for part in request.headers.get("accept-language", "").split(","):
         tag, _, q = part.strip().partition(";q=")
@@ -24,4 +36,4 @@ def pick(request: Request) -> str:
     for _, code in sorted(ranked, key=lambda r: -r[0]):
         if code in LANGUAGES:
             return code
-    return DEFAULT
+    return None

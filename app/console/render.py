@@ -132,6 +132,7 @@ def render_page(request: Request, name: str, params: dict[str, str], needs_user:
         .render(
             page=name,
             lang=lang,
+            lang_guessed=i18n.guessed(request),
             languages=LANGUAGES,
             t=t,
             nav=[(href, key, " ".join(sorted(r.value for r in roles))) for href, key, roles in NAV],

@@ -1,12 +1,15 @@
 """Dates are written as her browser writes them when it speaks the console's language: a
 British browser reads "26 Nov 2026, 10:00", not the American "Nov 26, 2026, 10:00 AM"; a
-browser in a language the console does not speak keeps the console's own way."""
+browser in a language the console does not speak keeps the console's own way (the page in
+her language, English here)."""
 
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+import httpx
+
 from app.core.clock import utcnow
-from tests.console.support import london_page, seeded_console, sign_in
+from tests.console.support import bearers, london_page, seeded_console, sign_in
 
 
 async def test_a_british_browser_reads_british_dates(app, factory):
@@ -29,7 +32,16 @@ async def test_a_british_browser_reads_british_dates(app, factory):
         said = await row.inner_text()
         assert f"answer by {british}" in said, said
 
-        # German is not a console language: the page speaks English, written its own way.
+        # German is not a console language: the page speaks hers (English, as she set it
+        # here; else her facility's), written its own way, not the German way.
+        async with httpx.AsyncClient(base_url=base, timeout=20) as c:
+            h = await bearers(c, prog, "clinician")
+            r = await c.put(
+                "/api/v1/me/notification-preferences",
+                headers=h["clinician"],
+                json={"language": "en"},
+            )
+            r.raise_for_status()
         ctx = await b.new_context(locale="de-DE", timezone_id="Europe/London")
         await ctx.clock.set_fixed_time(utcnow())
         other = await ctx.new_page()

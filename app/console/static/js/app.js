@@ -27,6 +27,28 @@ function showNav() {
   $('#who-name').textContent = role ? `${session.me.name} · ${t(`role.${role}`)}` : '';
 }
 
+// The page speaks English only because her browser asked for no language the console has
+// (app/console/i18n.py `guessed`): her own is asked for once she is known, the one her
+// messages are written in (hers, else her profile's or her facility's), and the page is
+// loaded again in it through the language link, which remembers it. Asked once per person
+// on this device: the answer may be English.
+async function ownLanguage() {
+  if (!document.documentElement.hasAttribute('data-lang-guessed')) return false;
+  const asked = `lang-asked:${session.me.id}`;
+  if (localStorage.getItem(asked)) return false;
+  let language;
+  try {
+    ({ language } = await api('/me/notification-preferences'));
+  } catch {
+    return false; // asked again at the next page she opens
+  }
+  localStorage.setItem(asked, language);
+  const link = language !== document.documentElement.lang && $(`.langs a[hreflang="${CSS.escape(language)}"]`);
+  if (!link) return false;
+  location.replace(`/lang/${language}?next=${encodeURIComponent(location.pathname + location.search + location.hash)}`);
+  return true;
+}
+
 function markCurrent() {
   for (const a of $$('#nav a')) {
     if (a.getAttribute('href') === location.pathname) a.setAttribute('aria-current', 'page');
@@ -56,6 +78,7 @@ async function start(main) {
     }
     try {
       session.me = await api('/me');
+      if (await ownLanguage()) return; // the page again, in her language
     } catch (err) {
       // The link dropped between the refresh and this read: said, and the page marked
       // ready, or hold.js would answer every submit "still loading" for ever.
