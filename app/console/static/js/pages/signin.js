@@ -12,8 +12,11 @@ export default function signin(main) {
       await signIn(form.email.value.trim(), form.password.value);
       session.me = await api('/me');
       const next = new URLSearchParams(location.search).get('next');
-      // Only a path on this site: `next` never sends anyone elsewhere.
-      location.assign(next && next.startsWith('/') && !next.startsWith('//') ? next : '/');
+      // Only a path on this site: `next` never sends anyone elsewhere ("//host" and "/\host"
+      // are other sites to a browser), so it is read as an address and kept only if ours.
+      const there = next ? new URL(next, location.origin) : null;
+      location.assign(there && next.startsWith('/') && there.origin === location.origin
+        ? there.pathname + there.search + there.hash : '/');
     } catch (err) {
       box.textContent = err.status === 429 ? t('signin.too_many') : t('signin.failed');
       box.hidden = false;
