@@ -1,7 +1,8 @@
 """A call nobody answers, in real browsers: after 45 seconds of ringing the caller is told,
 in words, that the specialist did not answer, and both sides are back to "No call"; the
-specialist's page says she missed a call, and from whom. Before, the caller read
-"Calling…" until she hung up herself. The browsers' clocks are moved on, not waited for."""
+specialist's page says she missed a call, and from whom, until her next call. Before, the
+caller read "Calling…" until she hung up herself. The browsers' clocks are moved on, not
+waited for. A call answered on one of her devices stops the others ringing."""
 
 import httpx
 
@@ -47,3 +48,39 @@ async def test_an_unanswered_call_stops_and_each_side_is_told(app, factory):
         await spec.wait_for_selector("#call-state[data-state=idle]", timeout=10000)
         await status_says(spec, "Missed call from Dr Lucía Mamani (Clinician).")
         assert await spec.locator("#call-answer").is_hidden()
+        # Still there when she comes back: the passing line has gone, the call's own has not.
+        await spec.clock.run_for(60_000)
+        said = await spec.inner_text("#call-state")
+        assert said == "Missed call from Dr Lucía Mamani (Clinician).", said
+
+
+async def test_answered_on_one_device_the_other_stops_ringing(app, factory):
+    """Her phone and her laptop both ring; she answers on the phone: the laptop stops
+    ringing at once, and does not tell her she missed a call."""
+    async with seeded_console(app, factory) as (base, b, prog):
+        async with httpx.AsyncClient(base_url=base, timeout=20) as c:
+            h = await bearers(c, prog, "clinician", "specialist", "coordinator")
+            case_id = await assigned_case(c, h, prog, "Itchy papules on the wrists: scabies?")
+
+        pages = []
+        people = (("clinician", "cases"), ("specialist", "inbox"), ("specialist", "inbox"))
+        for who, lands_on in people:
+            ctx = await b.new_context(viewport={"width": 360, "height": 740})
+            page = await ctx.new_page()
+            await sign_in(page, base, prog.email(who), lands_on)
+            await page.goto(f"{base}/cases/{case_id}")
+            await ready(page, "case")
+            await page.wait_for_selector("#link-state[data-state=open]", timeout=15000)
+            pages.append(page)
+        clin, phone, laptop = pages
+
+        await clin.locator("#presence").filter(has_text="Dr Ana Ruiz").wait_for()
+        await clin.click("#call-start")
+        for device in (phone, laptop):
+            await device.wait_for_selector("#call-answer:not([hidden])", timeout=15000)
+        await phone.click("#call-answer")
+        await laptop.wait_for_selector("#call-state[data-state=idle]", timeout=10000)
+        assert await laptop.inner_text("#call-state") == "No call."
+        assert "Missed call" not in await laptop.inner_text("#status")
+        for page in (clin, phone):
+            await page.wait_for_selector("#call-state[data-state=connected]", timeout=30000)

@@ -88,15 +88,16 @@ export function openCall(main, me, room) {
     const mine = ++attempt;
     const who = room.nameOf(peer);
     show('calling', t('call.calling_who', { who }));
-    setTimeout(() => {
-      if (mine !== attempt || stateEl.dataset.state !== 'calling') return;
-      say(t('call.no_answer', { who }), 'error');
-      end(true); // her phone stops ringing too
-    }, RING_MS);
     try {
       await connection(mine);
       await pc.setLocalDescription(await pc.createOffer());
       signal({ kind: 'offer', sdp: pc.localDescription.toJSON() });
+      // From the moment her phone rings (the caller's own camera prompt not counted).
+      setTimeout(() => {
+        if (mine !== attempt || stateEl.dataset.state !== 'calling') return;
+        say(t('call.no_answer', { who }), 'error');
+        end(true); // her phone stops ringing too
+      }, RING_MS);
     } catch (err) { if (err !== SUPERSEDED) { say(why(err), 'error'); end(true); } }
   }
 
@@ -111,6 +112,7 @@ export function openCall(main, me, room) {
   async function answer() {
     const mine = ++attempt;
     show('connecting');
+    signal({ kind: 'answering' }); // at once: her camera prompt may take a while
     try {
       await connection(mine);
       await pc.setRemoteDescription(offer);
@@ -143,11 +145,16 @@ export function openCall(main, me, room) {
     const who = room.nameOf(from);
     show('ringing', t('call.ringing', { who }));
     // A little longer than the caller waits: her "no answer" (a bye) normally comes first.
-    setTimeout(() => {
-      if (mine !== attempt || stateEl.dataset.state !== 'ringing') return;
-      say(t('call.missed', { who }));
-      end(false);
-    }, RING_MS + 5000);
+    setTimeout(() => { if (mine === attempt && stateEl.dataset.state === 'ringing') missed(); }, RING_MS + 5000);
+  }
+
+  // She was away: told where the call was, until her next call (a passing line would be
+  // gone before she is back).
+  function missed() {
+    const text = t('call.missed', { who: room.nameOf(peer) });
+    end(false);
+    show('idle', text);
+    say(text);
   }
 
   async function onSignal(f) {
@@ -166,11 +173,15 @@ export function openCall(main, me, room) {
       }
     } else if (f.from !== peer) {
       // Signals from anyone but the person in this call are not for it.
+    } else if (d.kind === 'answering' && state === 'calling') {
+      show('connecting'); // no longer waiting for her to pick up
+      signal({ kind: 'taken' }); // her other tabs and phones stop ringing
+    } else if (d.kind === 'taken' && state === 'ringing') {
+      end(false); // answered on another of her devices
     } else if (d.kind === 'busy' && state === 'calling') {
       say(t('call.busy', { who: room.nameOf(peer) }), 'error');
       end(true); // her other tabs, ringing, stop too
     } else if (d.kind === 'answer' && pc) {
-      show('connecting'); // answered: no longer waiting for her to pick up
       await pc.setRemoteDescription(d.sdp);
       for (const c of queued) await pc.addIceCandidate(c).catch(() => null);
       queued = [];
@@ -179,8 +190,8 @@ export function openCall(main, me, room) {
       else queued.push(d.candidate);
     } else if (d.kind === 'bye') {
       // Hung up, or gave up waiting, before she answered: she missed it, and is told.
-      if (state === 'ringing') say(t('call.missed', { who: room.nameOf(peer) }));
-      end(false);
+      if (state === 'ringing') missed();
+      else end(false);
     }
   }
 
