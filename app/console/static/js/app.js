@@ -130,7 +130,9 @@ function toAnchor() {
   const first = el instanceof HTMLFormElement
     ? [...el.elements].find((f) => !f.disabled && f.type !== 'hidden' && f.matches('input, select, textarea'))
     : null;
-  first?.focus({ preventScroll: true });
+  // A form's first field, else the part itself where it takes focus (tabindex=-1: a
+  // follow-up a link led to), so a screen reader starts there too.
+  (first || (el.hasAttribute('tabindex') ? el : null))?.focus({ preventScroll: true });
 }
 
 async function go(href, push = true) {

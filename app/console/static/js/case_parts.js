@@ -271,7 +271,7 @@ function followUpItem(fu, { owner, typed, mayWork, close }) {
   const field = `fu-outcome-${fu.id}`;
   // A link to this one (the Follow-ups page's) is brought into view and marked among the rest.
   const chosen = location.hash === `#followup-${fu.id}`;
-  return h('li', { id: `followup-${fu.id}`, class: chosen ? 'chosen' : null, data: { followUpId: fu.id } },
+  return h('li', { id: `followup-${fu.id}`, class: chosen ? 'chosen' : null, tabindex: chosen ? -1 : null, data: { followUpId: fu.id } },
     h('div', { class: 'item-head' }, h('strong', { text: fu.description }), pill('followup', fu.status),
       fu.overdue ? h('span', { class: 'pill overdue', text: t('status.overdue') }) : null),
     h('div', { class: 'muted', text: [`${t('field.due_at')} ${fmt(fu.due_at)}`,

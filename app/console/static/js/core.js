@@ -284,7 +284,7 @@ export function userName(id) {
   return userNames.get(id);
 }
 
-// Every page of a list, up to a limit (the console's lists are short).
+// Every page of a list, up to a limit (lists are short); `more` says some were left unread.
 export async function all(path, max = 500) {
   const out = [];
   let cursor = null;
@@ -294,7 +294,7 @@ export async function all(path, max = 500) {
     out.push(...page.items);
     cursor = page.next_cursor;
   } while (cursor && out.length < max);
-  return out;
+  return Object.assign(out, { more: Boolean(cursor) });
 }
 
 export function navigate(href) {

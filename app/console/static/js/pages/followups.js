@@ -4,7 +4,7 @@
 // A follow-up is ended on its case's page, where the link leads to it.
 import { $, COLON, LinkError, all, busy, fmt, h, query, session, t, userName } from '../core.js';
 
-const MAX = 500; // each list, newest planned first: past this she is told the list was cut
+const MAX = 500; // each list, newest planned first: past this she is told some were left out
 
 function item(fu, names) {
   const who = fu.assignee_id === session.me.id ? t('followups.me') : names.get(fu.assignee_id) || t('followups.someone');
@@ -41,14 +41,14 @@ export default async function followups(main) {
         all(`/follow-ups${query({ ...base, status: 'open', overdue: 'false' })}`, MAX),
       ]);
     } catch (err) {
-      if (n !== latest) return;
+      if (n !== latest || !main.isConnected) return;
       msg.textContent = err instanceof LinkError ? err.message : `${t('error.generic')} ${err.message}`;
       if (shown !== null) mine.checked = shown; // the box says what the list shows
       return;
     }
     const people = [...new Set([...late, ...coming].map((fu) => fu.assignee_id))].filter((id) => id !== session.me.id);
     const names = new Map(await Promise.all(people.map(async (id) => [id, await userName(id)])));
-    if (n !== latest) return;
+    if (n !== latest || !main.isConnected) return; // a later read, or she has left the page
     shown = only;
     history.replaceState(history.state, '', `/follow-ups?mine=${only ? 1 : 0}`);
     late.sort(soonest);
@@ -57,7 +57,7 @@ export default async function followups(main) {
     $('#coming-list', main).replaceChildren(...coming.map((fu) => item(fu, names)));
     $('#late', main).hidden = !late.length;
     $('#coming', main).hidden = !coming.length;
-    const cut = late.length >= MAX || coming.length >= MAX ? ` ${t('followups.cut', { max: MAX })}` : '';
+    const cut = late.more || coming.more ? ` ${t('followups.cut')}` : '';
     msg.textContent = late.length || coming.length
       ? t('followups.counts', { late: late.length, coming: coming.length }) + cut
       : t(only ? 'followups.none_mine' : 'followups.none_open');
