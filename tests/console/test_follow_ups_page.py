@@ -82,6 +82,8 @@ async def test_her_follow_ups_across_cases_late_first(app, factory, clock):
         await marked.wait_for()
         assert "Dress the wound" in await marked.inner_text()
         assert await page.locator("#followup-list li.chosen").count() == 1
+        focused = await page.evaluate("() => document.activeElement.id")
+        assert focused == f"followup-{wound['id']}", focused  # a screen reader starts there
         # Back: her choice is as she left it.
         await page.go_back()
         await ready(page, "followups")
