@@ -6,6 +6,10 @@ from fastapi import Request
 from app.core.i18n import DEFAULT, LANGUAGES
 
 LANG_COOKIE = "console_lang"
+# The language the console found for whoever signed in on this browser (app.js asks for her
+# own when the browser asks for none it has): for this browser session only, and gone at
+# sign-out, so the next person on a clinic's shared phone is asked again.
+AUTO_LANG_COOKIE = "console_lang_found"
 
 
 def pick(request: Request) -> str:
@@ -13,14 +17,19 @@ def pick(request: Request) -> str:
     chosen = request.cookies.get(LANG_COOKIE)
     if chosen in LANGUAGES:
         return chosen
-    return _browsers(request) or DEFAULT
+    found = request.cookies.get(AUTO_LANG_COOKIE)
+    return _browsers(request) or (found if found in LANGUAGES else DEFAULT)
 
 
 def guessed(request: Request) -> bool:
-    """Neither chosen nor one of the browser's languages: English by default. Once she is
-    signed in, the console asks for her own language instead (app.js): a phone set to
-    Haitian Creole at a facility that writes French gets French, not English."""
-    return request.cookies.get(LANG_COOKIE) not in LANGUAGES and _browsers(request) is None
+    """Neither chosen, nor one of the browser's languages, nor found for her yet: English
+    by default. Once she is signed in, the console asks for her own language instead
+    (app.js): a phone set to Haitian Creole at a facility that writes French gets French."""
+    return (
+        request.cookies.get(LANG_COOKIE) not in LANGUAGES
+        and request.cookies.get(AUTO_LANG_COOKIE) not in LANGUAGES
+        and _browsers(request) is None
+    )
 
 
 def _browsers(request: Request) -> str | None:

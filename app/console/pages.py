@@ -58,10 +58,14 @@ def _local(path: str | None) -> str:
 
 @pages.get("/lang/{code}")
 async def choose_language(
-    code: str, next_: Annotated[str | None, Query(alias="next", max_length=500)] = None
+    code: str,
+    next_: Annotated[str | None, Query(alias="next", max_length=500)] = None,
+    found: Annotated[bool, Query(description="Found for her, not chosen (app.js)")] = False,
 ) -> Response:
     response = RedirectResponse(_local(next_), status_code=303)
-    if code in LANGUAGES:
+    if code in LANGUAGES and found:
+        response.set_cookie(i18n.AUTO_LANG_COOKIE, code, path="/", samesite="lax", httponly=True)
+    elif code in LANGUAGES:
         response.set_cookie(
             i18n.LANG_COOKIE, code, max_age=365 * 86400, path="/", samesite="lax", httponly=True
         )

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import service as auth
 from app.auth.oauth import InvalidGrant
+from app.console.i18n import AUTO_LANG_COOKIE
 from app.core.config import get_settings
 from app.core.errors import AppError, Forbidden
 
@@ -96,9 +97,11 @@ def set_session(response: Response, tokens: dict[str, Any]) -> None:
 
 def clear_session(response: Response) -> None:
     s = get_settings()
-    for name, path in ((REFRESH_COOKIE, REFRESH_PATH), (CSRF_COOKIE, "/")):
+    # The language found for her goes too: the next person on this phone is asked again.
+    gone = ((REFRESH_COOKIE, REFRESH_PATH), (CSRF_COOKIE, "/"), (AUTO_LANG_COOKIE, "/"))
+    for name, path in gone:
         response.delete_cookie(
-            name, path=path, secure=s.console_secure_cookies, httponly=name == REFRESH_COOKIE
+            name, path=path, secure=s.console_secure_cookies, httponly=name != CSRF_COOKIE
         )
 
 

@@ -29,23 +29,24 @@ function showNav() {
 
 // The page speaks English only because her browser asked for no language the console has
 // (app/console/i18n.py `guessed`): her own is asked for once she is known, the one her
-// messages are written in (hers, else her profile's or her facility's), and the page is
-// loaded again in it through the language link, which remembers it. Asked once per person
-// on this device: the answer may be English.
+// messages are written in (hers, else her profile's or her facility's). The language link
+// keeps it for this browser session (`found`: not her choice, and gone at sign-out, for
+// the next person on a shared phone); the page is loaded again in it when it differs.
 async function ownLanguage() {
   if (!document.documentElement.hasAttribute('data-lang-guessed')) return false;
-  const asked = `lang-asked:${session.me.id}`;
-  if (localStorage.getItem(asked)) return false;
   let language;
   try {
     ({ language } = await api('/me/notification-preferences'));
   } catch {
     return false; // asked again at the next page she opens
   }
-  localStorage.setItem(asked, language);
-  const link = language !== document.documentElement.lang && $(`.langs a[hreflang="${CSS.escape(language)}"]`);
-  if (!link) return false;
-  location.replace(`/lang/${language}?next=${encodeURIComponent(location.pathname + location.search + location.hash)}`);
+  const here = `${location.pathname}${location.search}`; // the server keeps no #fragment
+  const link = `/lang/${encodeURIComponent(language)}?found=1&next=${encodeURIComponent(here)}`;
+  if (language === document.documentElement.lang || !$(`.langs a[hreflang="${CSS.escape(language)}"]`)) {
+    fetch(link, { redirect: 'manual', credentials: 'same-origin' }).catch(() => null); // kept, not shown again
+    return false;
+  }
+  location.replace(link);
   return true;
 }
 
