@@ -106,9 +106,6 @@ async function start(main) {
     stop = (await mod.default(main, params)) || null;
   } catch (err) {
     drawn = false;
-    // Nothing here is hers to see: the page's empty parts go (a round's headings with
-    // nothing under them, the reason below the fold on a phone); its title stays above why.
-    if (err?.status === 404) main.replaceChildren(...$$('h1', main).slice(0, 1));
     main.append(Object.assign(document.createElement('p'), {
       className: 'error', role: 'alert',
       textContent: whyNot(err),

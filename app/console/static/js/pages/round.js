@@ -120,6 +120,7 @@ const slotTaken = (problem, schedule) => {
 export default async function round(main, { round_id: id }) {
   const me = session.me;
   let r = await api(`/rounds/${id}`);
+  $('#round-page', main).hidden = false;
   const staff = ['coordinator', 'admin'].includes(me.role);
   const host = me.role === 'clinician' && me.organization_id === r.host_organization_id;
   const canEdit = staff || host; // the series, participants, agenda, attendance (the API decides too)
