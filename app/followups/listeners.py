@@ -11,5 +11,5 @@ from app.followups import service
 async def cancel_follow_ups_of_cancelled_case(session: AsyncSession, event: OutboxEvent) -> None:
     """Its open follow-ups end with it (service.cancel_open_of)."""
     await service.cancel_open_of(
-        session, event.resource_id, event.organization_id or "", event.payload.get("actor_id")
+        session, event.resource_id, event.organization_id, event.payload.get("actor_id")
     )

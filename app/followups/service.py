@@ -86,6 +86,9 @@ async def _sees_case(session: AsyncSession, user: User, case: Case) -> bool:
 async def create(session: AsyncSession, p: Principal, case: Case, data: dict[str, Any]) -> FollowUp:
     if not await _may_work_on(session, p, case):
         raise Forbidden("Your role may not plan follow-up on this case.")
+    # Held and read again, as a cancel holds it: a cancel committing meanwhile (and its
+    # listener closing the case's open follow-ups) cannot leave this one open behind it.
+    await session.refresh(case, with_for_update=True)
     if case.status not in OPEN_CASE:
         raise CaseNotOpen(f"A case that is {case.status} takes no new follow-ups.")
     if data["due_at"] < utcnow() - PAST_DUE_GRACE:
@@ -291,7 +294,7 @@ _CANCEL_OPEN = Statement(
 
 
 async def cancel_open_of(
-    session: AsyncSession, case_id: str, organization_id: str, actor_id: str | None
+    session: AsyncSession, case_id: str, organization_id: str | None, actor_id: str | None
 ) -> int:
     """A cancelled case takes no more care: its open follow-ups are cancelled with it, in
     the cancelling transaction, each heard of as one ended by hand is. Left open, they would
@@ -317,7 +320,7 @@ async def cancel_open_of(
             "follow_up.update",
             "follow_up",
             fu_id,
-            detail=f"status (case={case_id} cancelled)",
+            detail=f"status: cancelled with case {case_id} (by {actor_id or 'the service'})",
         )
     return len(rows)
 

@@ -266,3 +266,14 @@ async def test_cancelling_the_case_cancels_its_open_follow_ups(client, factory, 
     # The specialist who owns one hears of it; the clinician who cancelled does not.
     heard = {e.resource_id: e.audience for e in events}
     assert w.specialist.id in heard[coming["id"]] and w.clinician.id not in heard[coming["id"]]
+    # Each is audited, naming the case and who cancelled it.
+    from app.audit.models import AuditEntry
+
+    entries = await rows(
+        select(AuditEntry).where(
+            AuditEntry.action == "follow_up.update",
+            AuditEntry.resource_id.in_([late["id"], coming["id"]]),
+        )
+    )
+    assert len(entries) == 2, entries
+    assert all(f"case {w.case.id}" in e.detail and w.clinician.id in e.detail for e in entries)
