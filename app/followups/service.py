@@ -225,8 +225,10 @@ async def list_(
     for item in items:
         item["overdue"] = is_overdue(item["status"], item["due_at"])
     nxt = encode_cursor(items[-1]["id"], _CURSOR) if len(rows) > limit and items else None
+    # Which cases' follow-ups (and questions) were read, as a case list names its cases.
+    cases = ",".join(dict.fromkeys(item["case_id"] for item in items))
     await audit.append(
-        session, p, "follow_up.list", "follow_up", None, detail=f"{len(items)} item(s)"
+        session, p, "follow_up.list", "follow_up", None, detail=f"cases={cases}"[:2000]
     )
     return items, nxt
 

@@ -266,9 +266,14 @@ async def test_cancelling_the_case_cancels_its_open_follow_ups(client, factory, 
     # The specialist who owns one hears of it; the clinician who cancelled does not.
     heard = {e.resource_id: e.audience for e in events}
     assert w.specialist.id in heard[coming["id"]] and w.clinician.id not in heard[coming["id"]]
-    # Each is audited, naming the case and who cancelled it.
     from app.audit.models import AuditEntry
 
+    # The list that showed them is audited with the case whose question it gave.
+    listed = await rows(
+        select(AuditEntry).where(AuditEntry.action == "follow_up.list").order_by(AuditEntry.id)
+    )
+    assert [e.detail for e in listed] == [f"cases={w.case.id}", "cases="]  # by case, then none
+    # Each is audited, naming the case and who cancelled it.
     entries = await rows(
         select(AuditEntry).where(
             AuditEntry.action == "follow_up.update",
