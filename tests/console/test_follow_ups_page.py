@@ -92,7 +92,8 @@ async def test_her_follow_ups_across_cases_late_first(app, factory, clock):
 
         # No connection: said, and the box goes back to what the list shows.
         await ctx.set_offline(True)
-        await page.uncheck("#filter-mine")
+        # A click, not uncheck(): the page may put the box back before Playwright looks.
+        await page.click("#filter-mine")
         await page.wait_for_selector("#followups-msg:has-text('No connection')")
         await settled(page)
         assert await page.is_checked("#filter-mine")
