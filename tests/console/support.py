@@ -384,14 +384,35 @@ async def status_says(page: Any, *words: str) -> str:
     return str(await page.inner_text("#status"))
 
 
-async def sign_in(page: Any, base: str, email: str, lands_on: str) -> None:
-    await page.goto(f"{base}/signin")
+async def sign_in(
+    page: Any, base: str, email: str, lands_on: str | None, next_: str | None = None
+) -> None:
+    """Signed in from /signin (with `?next=` when given); `lands_on`: the page she then
+    finds ready (None: only that she left the sign-in page)."""
+    await page.goto(f"{base}/signin" + (f"?next={next_}" if next_ is not None else ""))
     await page.wait_for_selector("body[data-ready=signin]")
     await page.fill("#email", email)
     await page.fill("#password", PASSWORD)
     await page.click("#signin-form button[type=submit]")
     await page.wait_for_url(lambda u: "/signin" not in u, timeout=15000)
-    await ready(page, lands_on)
+    if lands_on is not None:
+        await ready(page, lands_on)
+
+
+async def in_the_room(
+    b: Any, base: str, email: str, lands_on: str, case_id: str, *, clock: bool = False
+) -> Any:
+    """A phone of her own (360 px), signed in, on the case's page with its room's link open;
+    `clock`: the page's timers run on a clock the test moves."""
+    ctx = await b.new_context(viewport={"width": 360, "height": 740})
+    if clock:
+        await ctx.clock.install()
+    page = await ctx.new_page()
+    await sign_in(page, base, email, lands_on)
+    await page.goto(f"{base}/cases/{case_id}")
+    await ready(page, "case")
+    await page.wait_for_selector("#link-state[data-state=open]", timeout=15000)
+    return page
 
 
 async def ready(page: Any, name: str, within_ms: float = 15000) -> None:

@@ -6,14 +6,7 @@ waited for. A call answered on one of her devices stops the others ringing."""
 
 import httpx
 
-from tests.console.support import (
-    assigned_case,
-    bearers,
-    ready,
-    seeded_console,
-    sign_in,
-    status_says,
-)
+from tests.console.support import assigned_case, bearers, in_the_room, seeded_console, status_says
 
 
 async def test_an_unanswered_call_stops_and_each_side_is_told(app, factory):
@@ -22,16 +15,9 @@ async def test_an_unanswered_call_stops_and_each_side_is_told(app, factory):
             h = await bearers(c, prog, "clinician", "specialist", "coordinator")
             case_id = await assigned_case(c, h, prog, "Swollen knee after a fall: tap it?")
 
-        pages = {}
-        for who, lands_on in (("clinician", "cases"), ("specialist", "inbox")):
-            ctx = await b.new_context(viewport={"width": 360, "height": 740})
-            await ctx.clock.install()  # the page's timers run on a clock the test moves
-            page = pages[who] = await ctx.new_page()
-            await sign_in(page, base, prog.email(who), lands_on)
-            await page.goto(f"{base}/cases/{case_id}")
-            await ready(page, "case")
-            await page.wait_for_selector("#link-state[data-state=open]", timeout=15000)
-        clin, spec = pages["clinician"], pages["specialist"]
+        # The pages' timers run on clocks the test moves.
+        clin = await in_the_room(b, base, prog.email("clinician"), "cases", case_id, clock=True)
+        spec = await in_the_room(b, base, prog.email("specialist"), "inbox", case_id, clock=True)
 
         await clin.locator("#presence").filter(has_text="Dr Ana Ruiz").wait_for()
         await clin.click("#call-start")
@@ -62,17 +48,9 @@ async def test_answered_on_one_device_the_other_stops_ringing(app, factory):
             h = await bearers(c, prog, "clinician", "specialist", "coordinator")
             case_id = await assigned_case(c, h, prog, "Itchy papules on the wrists: scabies?")
 
-        pages = []
-        people = (("clinician", "cases"), ("specialist", "inbox"), ("specialist", "inbox"))
-        for who, lands_on in people:
-            ctx = await b.new_context(viewport={"width": 360, "height": 740})
-            page = await ctx.new_page()
-            await sign_in(page, base, prog.email(who), lands_on)
-            await page.goto(f"{base}/cases/{case_id}")
-            await ready(page, "case")
-            await page.wait_for_selector("#link-state[data-state=open]", timeout=15000)
-            pages.append(page)
-        clin, phone, laptop = pages
+        clin = await in_the_room(b, base, prog.email("clinician"), "cases", case_id)
+        phone = await in_the_room(b, base, prog.email("specialist"), "inbox", case_id)
+        laptop = await in_the_room(b, base, prog.email("specialist"), "inbox", case_id)
 
         await clin.locator("#presence").filter(has_text="Dr Ana Ruiz").wait_for()
         await clin.click("#call-start")
