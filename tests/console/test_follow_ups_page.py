@@ -59,7 +59,7 @@ async def test_her_follow_ups_across_cases_late_first(app, factory, clock):
         assert await page.inner_text("#followups-msg") == "Late: 2 · To come: 2"
         assert await _firsts(page, "#late-list > li") == ["Check the drain", "Dress the wound"]
         late = await page.inner_text("#late-list > li:nth-child(2)")
-        assert "Overdue" in late and "Who: Me" in late, late
+        assert "Overdue" in late and "Who: Me" in late and "Due: " in late, late
         assert "Case: Wound on the left foot after a thorn?" in late, late
         assert await _firsts(page, "#coming-list > li") == [
             "Read the chest film",
@@ -80,7 +80,8 @@ async def test_her_follow_ups_across_cases_late_first(app, factory, clock):
         assert page.url == f"{base}/cases/{foot}#followup-{wound['id']}"
         marked = page.locator(f"#followup-{wound['id']}.chosen")
         await marked.wait_for()
-        assert "Dress the wound" in await marked.inner_text()
+        said = await marked.inner_text()
+        assert "Dress the wound" in said and "Due: " in said, said  # a deadline, said as one
         assert await page.locator("#followup-list li.chosen").count() == 1
         focused = await page.evaluate("() => document.activeElement.id")
         assert focused == f"followup-{wound['id']}", focused  # a screen reader starts there

@@ -274,7 +274,7 @@ function followUpItem(fu, { owner, typed, mayWork, close }) {
   return h('li', { id: `followup-${fu.id}`, class: chosen ? 'chosen' : null, tabindex: chosen ? -1 : null, data: { followUpId: fu.id } },
     h('div', { class: 'item-head' }, h('strong', { text: fu.description }), pill('followup', fu.status),
       fu.overdue ? h('span', { class: 'pill overdue', text: t('status.overdue') }) : null),
-    h('div', { class: 'muted', text: [`${t('field.due_at')} ${fmt(fu.due_at)}`,
+    h('div', { class: 'muted', text: [`${t('field.due_at')}${COLON} ${fmt(fu.due_at)}`,
       `${t('field.assignee')}${COLON} ${owner.get(fu.assignee_id) || t('followups.someone')}`].join(' · ') }),
     fu.outcome ? h('p', { class: 'fu-outcome', text: `${t('field.outcome')}${COLON} ${fu.outcome}` }) : null,
     open ? h('label', { for: field, text: t('followups.outcome_label') }) : null,
