@@ -207,7 +207,7 @@ const shownCase = new WeakMap(); // main -> case
 // each live frame and change, and what she typed survives it.
 const typedOutcome = new WeakMap(); // main -> Map(follow-up id -> text)
 // Cases that take new follow-ups (the service's rule: a closed or cancelled one takes none).
-const TAKES_FOLLOW_UPS = new Set(['submitted', 'offered', 'assigned', 'answered', 'unmatched']);
+export const TAKES_FOLLOW_UPS = new Set(['submitted', 'offered', 'assigned', 'answered', 'unmatched']);
 
 export async function followUps(main, given, me) {
   const known = shownCase.get(main);

@@ -14,11 +14,9 @@
 // so, with "Plan the follow-up"; a case with one already goes back to the case as before.
 import { $, ApiError, all, api, fmt, h, label, navigate, pill, say, session, t, userName } from '../core.js';
 import { drafts } from '../drafts.js';
-import { facility } from '../case_parts.js';
+import { TAKES_FOLLOW_UPS, facility } from '../case_parts.js';
 
 const FIELDS = ['assessment', 'recommendations', 'follow_up_plan', 'red_flags', 'referral_advice'];
-// The case statuses that take a new follow-up (app/followups/service.py OPEN_CASE).
-const PLANNABLE = new Set(['submitted', 'offered', 'assigned', 'answered', 'unmatched']);
 
 export default async function noteEditor(main, { note_id: id }) {
   const form = $('#note-form', main);
@@ -143,7 +141,7 @@ export default async function noteEditor(main, { note_id: id }) {
   }
   // Who may plan one (the API's rule): the case's specialists, the facility, the staff; on a
   // case that still takes follow-ups.
-  const mayPlan = () => Boolean(kase) && PLANNABLE.has(kase.status)
+  const mayPlan = () => Boolean(kase) && TAKES_FOLLOW_UPS.has(kase.status)
     && (writer || ['clinician', 'coordinator', 'admin'].includes(me.role));
   function clearProblems() {
     for (const f of FIELDS) clearField(f);
