@@ -16,3 +16,26 @@ async def test_next_never_leaves_the_site(app, factory):
         await sign_in(page, base, prog.email("clinician"), None, next_="/facility")
         await ready(page, "facility")
         assert page.url == f"{base}/facility"
+
+
+async def test_signing_in_goes_straight_to_her_first_page(app, factory):
+    """Each role lands on her own first page at once: going through "/" first cost a slow
+    link a page more (its HTML, a token refresh, her account, its script) before the one
+    she came for."""
+    async with seeded_console(app, factory) as (base, b, prog):
+        for who, lands_on, path in [
+            ("clinician", "cases", "/cases"),
+            ("specialist", "inbox", "/inbox"),
+            ("coordinator", "queue", "/queue"),
+        ]:
+            page = await (await b.new_context()).new_page()
+            pages: list[str] = []
+            page.on(
+                "request",
+                lambda r, pages=pages: pages.append(r.url.removeprefix(base))
+                if r.resource_type == "document"
+                else None,
+            )
+            await sign_in(page, base, prog.email(who), lands_on)
+            assert page.url == f"{base}{path}", (who, page.url)
+            assert pages == ["/signin", path], (who, pages)

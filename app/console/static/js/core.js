@@ -123,6 +123,9 @@ export function say(text, kind = 'info') {
 
 // ---- the session -------------------------------------------------------------------
 export const session = { token: null, expiresAt: 0, me: null };
+// Each role's first page: where "/" takes her, and sign-in when it was not asked for another.
+const HOME = { clinician: '/cases', interpreter: '/cases', specialist: '/inbox', coordinator: '/queue', admin: '/admin/users' };
+export const homeOf = (me) => HOME[me?.role] || '/profile';
 let refreshing = null;
 
 function cookie(name) {

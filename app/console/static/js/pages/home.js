@@ -1,13 +1,7 @@
-import { navigate, session } from '../core.js';
-
-// Each role's first page.
-const HOME = {
-  clinician: '/cases', interpreter: '/cases', specialist: '/inbox',
-  coordinator: '/queue', admin: '/admin/users',
-};
+import { homeOf, navigate, session } from '../core.js';
 
 export default function home() {
-  const target = HOME[session.me?.role] || '/profile';
+  const target = homeOf(session.me);
   history.replaceState({}, '', target);
   navigate(target);
 }
