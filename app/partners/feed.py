@@ -24,7 +24,7 @@ from sqlmodel import col
 
 from app.core.clock import utcnow
 from app.core.db import is_postgres, unit_of_work
-from app.core.principal import Principal, Role, Scope
+from app.core.principal import InsufficientScope, Principal, Role, Scope
 from app.events.models import INTERNAL_EVENTS, OutboxEvent, names
 from app.partners.models import PartnerCursor
 
@@ -142,6 +142,21 @@ def _needed_scope(ev: OutboxEvent) -> Scope:
         if ev.resource_type == "round" or ev.type.startswith("round.")
         else Scope.cases_read
     )
+
+
+FEED_SCOPES = (Scope.cases_read, Scope.rounds_read)
+
+
+def reach(p: Principal) -> list[str] | None:
+    """The read scopes an API client's feed is read under (None: a person, whose reach is
+    her role's). A client holding neither would be served nothing, page after page, and a
+    cursor at the feed's head that a token with a read scope would then start from: 403."""
+    if not p.is_client:
+        return None
+    held = [s.value for s in FEED_SCOPES if p.has_scope(s)]
+    if not held:
+        raise InsufficientScope(Scope.cases_read)
+    return held
 
 
 def may_see(p: Principal, ev: OutboxEvent) -> bool:

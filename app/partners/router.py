@@ -153,7 +153,7 @@ async def retry_delivery(
     response_model=ChangesPage,
     tags=["partners"],
     summary="Every change you may see, oldest first, resumable from a cursor",
-    responses=problem_responses(400, 401),
+    responses=problem_responses(400, 401, 403),
 )
 @autocommit
 async def changes(
@@ -178,16 +178,16 @@ async def changes(
             "not `cursor`.",
             code="use-since",
         )
-    after = _position(since, p)
+    scopes = feed.reach(p)
+    after = _position(since, p, scopes)
     items, position, more = await feed.changes(session, p, after, limit)
-    return {
-        "items": items,
-        "has_more": more,
-        "next_cursor": encode_cursor({"p": position, "w": p.id}, "change"),
-    }
+    at: dict[str, object] = {"p": position, "w": p.id}
+    if scopes is not None:
+        at["s"] = scopes
+    return {"items": items, "has_more": more, "next_cursor": encode_cursor(at, "change")}
 
 
-def _position(since: str | None, p: Principal) -> int:
+def _position(since: str | None, p: Principal, scopes: list[str] | None) -> int:
     if since is None:
         return 0
     value = decode_cursor(since, "change")
@@ -195,4 +195,15 @@ def _position(since: str | None, p: Principal) -> int:
         raise BadRequest(
             "The cursor is invalid or was issued to someone else.", code="invalid-cursor"
         )
+    # A client's cursor is a position in what its scopes let it see: one read with fewer
+    # scopes has moved past changes this token would be served, and resuming from it would
+    # lose them for good. (A cursor from before scopes were kept in it carries none.)
+    if scopes is not None and isinstance(value.get("s"), list):
+        if wider := sorted(set(scopes) - set(value["s"])):
+            raise BadRequest(
+                f"This cursor was read without {', '.join(wider)}, which this token has: it "
+                "has passed changes of that kind you were never served. Read the feed again "
+                "from the start (without `since`) to have them.",
+                code="cursor-scope-widened",
+            )
     return int(value["p"])

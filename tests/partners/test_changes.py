@@ -155,3 +155,45 @@ async def test_a_cursor_passed_as_every_other_list_takes_it_is_refused(client, f
     assert problem["type"].endswith("/use-since") and "since" in problem["detail"]
     fine = await client.get(f"{API}/changes", headers=h, params={"since": first["next_cursor"]})
     assert fine.status_code == 200 and fine.json()["items"] == []
+
+
+def _with_scope(api_client, scope: str) -> dict[str, str]:
+    """A token of this API client asking for `scope` only (client_credentials' `scope`)."""
+    from datetime import timedelta
+
+    from app.core.security import create_token
+
+    tok, _ = create_token(
+        api_client.id, "access", timedelta(minutes=15), kind="client", scope=scope
+    )
+    return {"Authorization": f"Bearer {tok}"}
+
+
+async def test_a_cursor_read_with_fewer_scopes_is_not_resumed_by_a_wider_token(client, factory):
+    """A token that sees nothing of the feed is refused rather than given a cursor at its
+    head; a cursor read under fewer read scopes would skip, for a token with more, the
+    changes of the kind it never served: refused, and the feed read from the start has them."""
+    org = await factory.make_org()
+    app_ = await factory.make_client(org.id)
+    await commit_event("case.submitted", org.id, "case_a")
+    await commit_event("round.updated", org.id, "rnd_a", resource_type="round")
+    await caught_up()
+
+    r = await client.get(f"{API}/changes", headers=_with_scope(app_, "webhooks:manage"))
+    assert r.status_code == 403, r.text
+    assert r.json()["type"].endswith("insufficient-scope")
+
+    seen, rounds_cursor, _ = await read_all(client, _with_scope(app_, "rounds:read"))
+    assert seen == ["rnd_a"]
+    wide = _with_scope(app_, "cases:read rounds:read")
+    r = await client.get(f"{API}/changes", headers=wide, params={"since": rounds_cursor})
+    assert r.status_code == 400, r.text
+    assert r.json()["type"].endswith("cursor-scope-widened")
+    assert "cases:read" in r.json()["detail"]
+    seen, wide_cursor, _ = await read_all(client, wide)
+    assert seen == ["case_a", "rnd_a"]
+    # Fewer scopes than the cursor was read with lose nothing: it goes on from there.
+    await commit_event("round.updated", org.id, "rnd_b", resource_type="round")
+    await caught_up()
+    seen, _, _ = await read_all(client, _with_scope(app_, "rounds:read"), since=wide_cursor)
+    assert seen == ["rnd_b"]
