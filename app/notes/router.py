@@ -13,8 +13,14 @@ from app.notes.schemas import NoteCreate, NoteRead, NoteUpdate, NoteVersionRead
 router = make_router(tags=["notes"])
 
 
+def _tag(version: int, acknowledged_at: object) -> str:
+    # Acknowledging keeps the version (the content did not change) but changes what a read
+    # shows: the tag says so, or a copy cached before it would stay "current" without it.
+    return etag(version, "acknowledged" if acknowledged_at is not None else None)
+
+
 def _with_etag(response: Response, note: Note) -> Note:
-    response.headers["ETag"] = etag(note.version)
+    response.headers["ETag"] = _tag(note.version, note.acknowledged_at)
     return note
 
 
@@ -62,7 +68,7 @@ async def list_notes(
 @autocommit
 async def get_note(session: SessionDep, p: CasesRead, note_id: str, response: Response) -> object:
     note = await service.read(session, p, note_id)
-    with_etag(response, etag(note["version"]))
+    with_etag(response, _tag(note["version"], note["acknowledged_at"]))
     return note
 
 

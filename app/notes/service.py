@@ -325,7 +325,7 @@ async def acknowledge(
         raise NoteNotSigned("Only a signed note can be acknowledged.")
     check_if_match(if_match, etag(note.version), what="note")
     if note.acknowledged_at is None:
-        # Acknowledgement is not a content change: the version (and ETag) stay.
+        # Acknowledgement is not a content change: the version stays (the ETag says it).
         note.acknowledged_at = utcnow()
         note.acknowledged_by_id = p.id
         await session.flush()  # listeners of note.acknowledged (reporting) read it

@@ -209,6 +209,32 @@ async def test_the_referring_facility_acknowledges_a_signed_note(client, factory
     assert len(ev) == 1 and ev[0].audience == [w.specialist.id]
 
 
+async def test_an_acknowledgement_changes_the_notes_etag_not_its_version(client, factory):
+    """A copy read before the note was acknowledged is not current after: If-None-Match
+    with its tag gets the note again (with `acknowledged_at`), not a 304. The version (and
+    a write's If-Match with it) stays: the content did not change."""
+    w = await note_world(factory)
+    note = await write_note(client, factory, w)
+    url = f"{API}/notes/{note['id']}"
+    signed = await client.post(
+        f"{url}/sign", headers={**factory.headers(w.specialist), "If-Match": '"1"'}
+    )
+    before = signed.headers["ETag"]
+    h = factory.headers(w.clinician)
+    assert (await client.get(url, headers={**h, "If-None-Match": before})).status_code == 304
+    r = await client.post(f"{url}/acknowledge", headers={**h, "If-Match": before})
+    assert r.status_code == 200, r.text
+    after = r.headers["ETag"]
+    assert after != before and r.json()["version"] == signed.json()["version"]
+    r = await client.get(url, headers={**h, "If-None-Match": before})
+    assert r.status_code == 200 and r.json()["acknowledged_at"] is not None, r.text
+    assert r.headers["ETag"] == after
+    assert (await client.get(url, headers={**h, "If-None-Match": after})).status_code == 304
+    # The tag read before names the same version: acknowledging again with it is no 412.
+    r = await client.post(f"{url}/acknowledge", headers={**h, "If-Match": before})
+    assert r.status_code == 200, r.text
+
+
 async def test_notes_follow_the_cases_visibility(client, factory):
     w = await note_world(factory)
     note = await write_note(client, factory, w)
