@@ -1,7 +1,7 @@
 """Shared schema pieces: strict request bodies and validated value types."""
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -147,7 +147,13 @@ def _not_a_number(v: object) -> object:
     return v
 
 
-Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_not_a_number)]
+def _in_utc(v: datetime) -> datetime:
+    # Times are returned in UTC (the contract): one sent as 09:00+03:00 was echoed, and
+    # written into events, with its offset; stored it read back as 06:00Z.
+    return v.astimezone(UTC)
+
+
+Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_not_a_number), AfterValidator(_in_utc)]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 

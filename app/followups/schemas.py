@@ -2,9 +2,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
-from app.core.schemas import RequestBody, Stamped, example
+from app.core.schemas import RequestBody, Rfc3339, Stamped, example
 
 Text4k = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
 
@@ -18,7 +18,7 @@ class FollowUpCreate(RequestBody):
         }
     )
 
-    due_at: AwareDatetime
+    due_at: Rfc3339
     description: Text4k
     assignee_id: str = Field(max_length=40)
 

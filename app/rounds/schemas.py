@@ -1,11 +1,12 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints, WithJsonSchema
+from pydantic import AfterValidator, Field, StringConstraints, WithJsonSchema
 
 from app.core.schemas import (
     ReadModel,
     RequestBody,
+    Rfc3339,
     SecretField,
     ShortText,
     Stamped,
@@ -82,7 +83,7 @@ class RoundUpdate(RequestBody):
     specialty: Specialty | None = None
     teaching_topic: str | None = Field(default=None, max_length=500)
     join_url: JoinUrl | None = None
-    effective_from: AwareDatetime | None = Field(
+    effective_from: Rfc3339 | None = Field(
         default=None,
         description="Apply the change to occurrences from this instant on. When occurrences "
         "before it exist, the series ends before it (UNTIL) and a new series "

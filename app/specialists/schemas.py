@@ -3,7 +3,6 @@ from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     Field,
     WithJsonSchema,
@@ -11,7 +10,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from app.core.schemas import LanguageTag, ReadModel, RequestBody, TimeZoneName, example
+from app.core.schemas import LanguageTag, ReadModel, RequestBody, Rfc3339, TimeZoneName, example
 from app.specialists.availability import hhmm_to_minutes
 from app.specialists.vocabulary import SPECIALTY_SCHEMA, is_specialty
 
@@ -58,8 +57,8 @@ class Window(RequestBody):
 class TimeOff(RequestBody):
     """Dates are whole days in the specialist's zone (end day included); times need an offset."""
 
-    start: date | AwareDatetime
-    end: date | AwareDatetime
+    start: date | Rfc3339
+    end: date | Rfc3339
 
 
 class ProfileWrite(RequestBody):

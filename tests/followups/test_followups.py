@@ -44,6 +44,29 @@ async def test_a_follow_up_has_a_due_date_an_owner_and_starts_open(client, facto
     assert r.status_code == 200 and r.headers["ETag"] == '"1"'
 
 
+async def test_a_due_time_sent_with_an_offset_is_answered_and_announced_in_utc(client, factory):
+    """Times are returned in UTC: 09:00+03:00 is 06:00Z in the answer, in a read and in the
+    event partners get (it was echoed, and written into the event, with its offset)."""
+    from datetime import UTC, datetime, timezone
+
+    w = await note_world(factory)
+    nairobi = timezone(timedelta(hours=3))
+    due = (utcnow() + timedelta(days=2)).astimezone(nairobi).replace(microsecond=0)
+    r = await client.post(
+        f"{API}/cases/{w.case.id}/follow-ups",
+        headers=factory.headers(w.specialist),
+        json={"due_at": due.isoformat(), "description": "Review", "assignee_id": w.clinician.id},
+    )
+    assert r.status_code == 201, r.text
+    in_utc = due.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    assert due.isoformat().endswith("+03:00") and r.json()["due_at"] == in_utc
+    read = await client.get(r.headers["Location"], headers=factory.headers(w.clinician))
+    assert read.json()["due_at"] == in_utc
+    (ev,) = await rows(select(OutboxEvent).where(OutboxEvent.type == "followup.created"))
+    assert datetime.fromisoformat(ev.payload["due_at"]).utcoffset() == timedelta(0), ev.payload
+    assert datetime.fromisoformat(ev.payload["due_at"]) == due
+
+
 async def test_the_owner_must_see_the_case(client, factory):
     w = await note_world(factory)
     outsider = await factory.make_user(
