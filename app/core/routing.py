@@ -31,7 +31,23 @@ JSON_TYPES = ("application/json",)
 
 def _json_content_type(request: Request) -> bool:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    return not ctype or ctype in JSON_TYPES or ctype.endswith("+json")
+    if not ctype:
+        # No type is taken as JSON only with no body to read (a POST with nothing to say):
+        # a body without one was dropped unread, and answered as a missing body (422).
+        return not _has_body(request)
+    return ctype in JSON_TYPES or ctype.endswith("+json")
+
+
+def _has_body(request: Request) -> bool:
+    length = request.headers.get("content-length")
+    return "transfer-encoding" in request.headers or (length is not None and length != "0")
+
+
+def _encoded(request: Request) -> bool:
+    """A body in a content coding (gzip...) that is not decoded here: read as it is, it was
+    taken as plain text of another meaning, or refused as malformed JSON."""
+    coding = request.headers.get("content-encoding", "").strip().lower()
+    return coding not in ("", "identity")
 
 
 _AUTOCOMMIT = "_autocommit_unit_of_work"
@@ -102,8 +118,10 @@ class AppRoute(APIRoute):
         async def route_handler(request: Request) -> Response:
             _refuse_repeated(request, scalars)
             refuse_nul(request)
-            if expects_json and request.method in ("POST", "PUT", "PATCH"):
-                if not _json_content_type(request):
+            if request.method in ("POST", "PUT", "PATCH"):
+                if _encoded(request):
+                    raise UnsupportedMediaType("Send the body uncompressed (no Content-Encoding).")
+                if expects_json and not _json_content_type(request):
                     raise UnsupportedMediaType("Send the body as application/json.")
             try:
                 async with unit_of_work(autocommit) as session:

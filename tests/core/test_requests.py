@@ -71,6 +71,29 @@ async def test_wrong_content_type_is_415(client, factory):
     assert r.status_code == 201
 
 
+async def test_a_body_without_a_type_or_in_a_content_coding_is_415(client, factory):
+    """JSON sent with no Content-Type was dropped unread and answered as a missing body
+    (422 "valid dictionary"); a gzip Content-Encoding was ignored and the body read as it
+    came. Both are 415, saying what to send."""
+    h = await _admin_headers(factory)
+    r = await client.post(f"{API}/organizations", content=json.dumps(ORG).encode(), headers=h)
+    assert "content-type" not in r.request.headers
+    assert "application/json" in assert_problem(r, 415, "unsupported-media-type")["detail"]
+    r = await client.post(
+        f"{API}/organizations",
+        content=json.dumps(ORG),
+        headers={**h, "Content-Type": "application/json", "Content-Encoding": "gzip"},
+    )
+    assert "Content-Encoding" in assert_problem(r, 415, "unsupported-media-type")["detail"]
+    assert (await client.get(f"{API}/organizations", headers=h)).json()["items"] == []
+    r = await client.post(
+        f"{API}/organizations",
+        content=json.dumps(ORG),
+        headers={**h, "Content-Type": "application/json", "Content-Encoding": "identity"},
+    )
+    assert r.status_code == 201, r.text
+
+
 async def test_oversized_body_is_413(client, factory):
     h = await _admin_headers(factory)
     limit = get_settings().max_body_bytes
