@@ -1,12 +1,13 @@
 """Request and response shapes for webhooks and the changes feed."""
 
 from datetime import datetime
-from typing import Any, Literal, cast, get_args
+from typing import Annotated, Any, Literal, cast, get_args
 
-from pydantic import Field, computed_field
+from pydantic import BeforeValidator, Field, computed_field
 
 from app.core.schemas import ReadModel, RequestBody, SecretField, Stamped, example
 from app.events.kinds import EventKind
+from app.partners.feed import event_ref
 from app.partners.models import KEPT_ATTEMPTS
 from app.partners.outcomes import ATTEMPT_OUTCOME, LAST_OUTCOME, Outcome, classify
 
@@ -72,9 +73,21 @@ class AttemptRead(ReadModel):
         return _kept(self.kept_outcome) or classify(self.status_code, self.error)
 
 
+# The event's id as partners meet it everywhere else (the payload's `data.event_id`, the
+# `/changes` item's `id`): "evt_42", not the row's 42, so a delivery is matched to both.
+EventRef = Annotated[
+    str,
+    BeforeValidator(lambda v: event_ref(v) if isinstance(v, int) else v),
+    Field(
+        description="The event delivered, as `/changes` and the payload name it.",
+        examples=["evt_1042"],
+    ),
+]
+
+
 class DeliveryRead(Stamped):
     endpoint_id: str
-    event_id: int
+    event_id: EventRef
     event_type: str
     status: Literal["pending", "delivered", "failed"]
     attempts: int

@@ -64,6 +64,8 @@ async def test_signed_thin_delivery_verifies_with_standardwebhooks(client, facto
     ).json()["items"]
     assert log[0]["status"] == "delivered" and log[0]["attempts"] == 1
     assert log[0]["attempt_log"][0]["status_code"] == 200
+    # Ids are opaque strings, and a delivery names its event as the payload does.
+    assert log[0]["event_id"] == body["data"]["event_id"] == f"evt_{ev_id}"
 
 
 async def test_each_subscriber_gets_only_what_its_facility_may_see(client, factory, receiver, http):
