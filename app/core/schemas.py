@@ -2,7 +2,7 @@
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
@@ -13,6 +13,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
 )
@@ -21,9 +22,24 @@ from pydantic_core import PydanticCustomError
 
 class RequestBody(BaseModel):
     """Request bodies reject unknown fields: a partner app's typo is an error, not silence.
-    Text holding a NUL or a lone surrogate is refused too: no database stores it."""
+    Text holding a NUL or a lone surrogate is refused too: no database stores it. So is a
+    true/false or a number sent as another JSON type ("yes", "34", 1 for true): pydantic
+    would read them as a guess, and a partner app's bug would pass unseen."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _json_scalar_types(cls, value: Any, info: ValidationInfo) -> Any:
+        wants = _scalar_kinds(cls).get(info.field_name or "")
+        if wants is None or value is None or isinstance(value, list | dict):
+            return value  # not a true/false or number field, or pydantic's own refusal
+        takes_bool, takes_number = bool in wants, bool(wants & {int, float})
+        if (takes_bool and isinstance(value, bool)) or (takes_number and _is_number(value)):
+            return value
+        if takes_number:
+            raise PydanticCustomError("number_type", "Input should be a JSON number")
+        raise PydanticCustomError("bool_type", "Input should be true or false")
 
     @field_validator("*", mode="after")
     @classmethod
@@ -31,6 +47,27 @@ class RequestBody(BaseModel):
         if _unstorable(value):
             raise ValueError("text may not hold NUL characters or lone surrogates")
         return value
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+_SCALARS: dict[type, dict[str, frozenset[type]]] = {}
+
+
+def _scalar_kinds(model: type[BaseModel]) -> dict[str, frozenset[type]]:
+    """Per field of `model` that takes only JSON booleans and numbers (and null): which."""
+    kinds = _SCALARS.get(model)
+    if kinds is None:
+        kinds = {}
+        for name, f in model.model_fields.items():
+            args = set(get_args(f.annotation)) or {f.annotation}
+            args.discard(type(None))
+            if args and args <= {bool, int, float}:
+                kinds[name] = frozenset(a for a in args if isinstance(a, type))
+        _SCALARS[model] = kinds
+    return kinds
 
 
 def example(body: dict[str, Any]) -> ConfigDict:

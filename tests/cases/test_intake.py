@@ -517,3 +517,32 @@ async def test_an_intake_cancelled_mid_statement_leaves_nothing_behind(
     retry = await client.post(f"{API}/cases", json=case_body(), headers=h)
     assert retry.status_code == 201, retry.text
     assert await count(Case) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "pointer", "code"),
+    [
+        ({"interpreter_needed": "yes"}, "/interpreter_needed", "bool_type"),
+        ({"interpreter_needed": "true"}, "/interpreter_needed", "bool_type"),
+        ({"interpreter_needed": 1}, "/interpreter_needed", "bool_type"),
+        ({"patient": {"reference": "P-1", "age_years": "34"}}, "/patient/age_years", "number_type"),
+        ({"patient": {"reference": "P-1", "age_years": True}}, "/patient/age_years", "number_type"),
+        ({"consent": {"obtained": "true", "method": "verbal"}}, "/consent/obtained", "bool_type"),
+    ],
+)
+async def test_a_true_false_or_number_of_another_json_type_is_refused(
+    client, factory, facility, change, pointer, code
+):
+    """ "yes" for true or "34" for a number was read as a guess and stored (201): a partner
+    app's bug passed unseen. Refused, naming the field; nothing is stored."""
+    org, clinician = facility
+    r = await client.post(
+        f"{API}/cases", json={**case_body(), **change}, headers=factory.headers(clinician)
+    )
+    assert r.status_code == 422, r.text
+    assert [(e["pointer"], e["code"]) for e in r.json()["errors"]] == [(pointer, code)]
+    assert await count(Case) == 0
+    ok = {**case_body(), "interpreter_needed": True}
+    ok["patient"] = {**ok["patient"], "age_years": 0.5}
+    r = await client.post(f"{API}/cases", json=ok, headers=factory.headers(clinician))
+    assert r.status_code == 201, r.text
