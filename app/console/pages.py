@@ -12,9 +12,16 @@ from app.console import assets, i18n, session
 from app.console.render import render_page
 from app.core.deps import SessionDep
 from app.core.i18n import LANGUAGES
-from app.core.routing import make_router
+from app.core.routing import AppRoute, make_router
 
-pages = make_router(prefix="", include_in_schema=False)
+
+class PageRoute(AppRoute):
+    # A page's address carries what its script reads (`?next=`, `?mine=`, `?organization=`):
+    # the page is served whatever else it holds.
+    refuses_unknown_query = False
+
+
+pages = make_router(prefix="", route_class=PageRoute, include_in_schema=False)
 
 
 class SignIn(BaseModel):

@@ -69,6 +69,10 @@ def autocommit(endpoint: Endpoint) -> Endpoint:
 
 
 class AppRoute(APIRoute):
+    # A query parameter the route does not read is refused (FHIR's search ignores them, as
+    # FHIR servers do unless asked otherwise: app.fhir.routing).
+    refuses_unknown_query = True
+
     def __init__(self, path: str, endpoint: Callable[..., Any], **kw: Any) -> None:
         methods = {m.upper() for m in (kw.get("methods") or ())}
         self.idempotent = "POST" in methods
@@ -107,6 +111,7 @@ class AppRoute(APIRoute):
         )
 
         scalars = _scalar_query_names(self.dependant)
+        known = query_names(self.dependant) | PAGING if self.refuses_unknown_query else None
         # Conditional requests (app.core.conditional): a read that declares If-None-Match
         # answers 304 here, whatever its handler; a write's precondition is judged after
         # its body (a malformed body is 422 before any 412 or 428).
@@ -117,6 +122,8 @@ class AppRoute(APIRoute):
 
         async def route_handler(request: Request) -> Response:
             _refuse_repeated(request, scalars)
+            if known is not None:
+                _refuse_unknown(request, known)
             refuse_nul(request)
             if request.method in ("POST", "PUT", "PATCH"):
                 if _encoded(request):
@@ -189,6 +196,37 @@ def _is_sequence(annotation: Any) -> bool:
     if origin in (list, tuple, set, frozenset):
         return True
     return any(_is_sequence(a) for a in get_args(annotation) if a is not type(None))
+
+
+def query_names(dependant: Any) -> frozenset[str]:
+    """The query parameters a route reads, its dependencies' included."""
+    names = {f.alias for f in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= query_names(sub)
+    return frozenset(names)
+
+
+# A list client sends these to every list (the console's `all`, a partner's paginator);
+# a list short enough to come whole loses nothing by them.
+PAGING = frozenset({"limit", "cursor"})
+
+
+def _refuse_unknown(request: Request, known: frozenset[str]) -> None:
+    """`GET /cases?stauts=closed` answered every case, as if the filter were applied: a
+    parameter the route does not read is an error, as an unknown body field is."""
+    unknown = {k for k in request.query_params if k not in known}
+    if unknown:
+        takes = ", ".join(sorted(known)) or "none"
+        raise RequestValidationError(
+            [
+                {
+                    "type": "unknown_parameter",
+                    "loc": ("query", n),
+                    "msg": f"This route takes no such parameter (it takes: {takes}).",
+                }
+                for n in sorted(unknown)
+            ]
+        )
 
 
 def _refuse_repeated(request: Request, scalars: frozenset[str]) -> None:

@@ -18,7 +18,7 @@ from app.core.errors import (
     log_unexpected,
 )
 from app.core.pagination import CURSOR_PATTERN
-from app.core.routing import AppRoute
+from app.core.routing import AppRoute, query_names
 from app.fhir import search
 from app.fhir.resources import operation_outcome
 from app.fhir.schemas import OperationOutcome
@@ -88,11 +88,13 @@ def render_error(
 
 
 class FhirRoute(AppRoute):
+    refuses_unknown_query = False  # search_of: ignored, or refused under handling=strict
+
     def __init__(self, path: str, endpoint: Callable[..., Any], **kw: Any) -> None:
         super().__init__(path, endpoint, **kw)
         # Every query parameter this route (or its dependencies) reads: the rest are
         # "unknown" to FHIR's handling preference.
-        self.query_names = _query_names(self.dependant)
+        self.query_names = query_names(self.dependant)
         self.described = _descriptions(self.dependant)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
@@ -116,13 +118,6 @@ def _descriptions(dependant: Any) -> dict[str, str]:
     for sub in dependant.dependencies:
         found = {**_descriptions(sub), **found}
     return found
-
-
-def _query_names(dependant: Any) -> frozenset[str]:
-    names = {f.alias for f in dependant.query_params}
-    for sub in dependant.dependencies:
-        names |= _query_names(sub)
-    return frozenset(names)
 
 
 def _strict(prefer: str | None) -> bool:

@@ -3,7 +3,7 @@ surface is app/fhir."""
 
 from typing import Annotated, Literal
 
-from fastapi import Query, Request, Response, status
+from fastapi import Query, Response, status
 
 from app.core.conditional import CONDITIONAL_READ
 from app.core.deps import CurrentPrincipal, SessionDep, WebhooksManage
@@ -157,7 +157,6 @@ async def retry_delivery(
 )
 @autocommit
 async def changes(
-    request: Request,
     session: SessionDep,
     p: CurrentPrincipal,
     since: Annotated[
@@ -169,8 +168,9 @@ async def changes(
         ),
     ] = None,
     limit: Limit = 100,
+    cursor: Annotated[str | None, Query(include_in_schema=False)] = None,
 ) -> object:
-    if "cursor" in request.query_params:
+    if cursor is not None:
         # Every other list pages on `cursor`: read silently here, it gave the first page
         # again and again, and an app following it would never move on.
         raise BadRequest(

@@ -94,6 +94,19 @@ async def test_a_body_without_a_type_or_in_a_content_coding_is_415(client, facto
     assert r.status_code == 201, r.text
 
 
+async def test_a_query_parameter_the_route_does_not_read_is_422(client, factory):
+    """`?stauts=` (a typo) answered every facility as if it had filtered them: refused,
+    naming it and what the route takes, as an unknown body field is."""
+    h = await _admin_headers(factory)
+    await factory.make_org()
+    r = await client.get(f"{API}/organizations?limit=5&stauts=closed", headers=h)
+    body = assert_problem(r, 422)
+    (err,) = body["errors"]
+    assert err["code"] == "unknown_parameter" and "stauts" in err["pointer"], err
+    assert "limit" in err["detail"] and "cursor" in err["detail"], err
+    assert (await client.get(f"{API}/organizations?limit=5", headers=h)).status_code == 200
+
+
 async def test_oversized_body_is_413(client, factory):
     h = await _admin_headers(factory)
     limit = get_settings().max_body_bytes
