@@ -49,6 +49,8 @@ async def test_a_draft_started_on_one_device_is_continued_on_another(app, factor
         await ready(page, "case")
         await page.wait_for_selector("#note-draft:not([hidden])")
         assert await page.get_attribute("#note-draft", "href") == f"/notes/{note_id}"
+        # Her draft is the one to go on with: no button beside it starts a second, empty one.
+        assert await page.locator("#note-new").is_hidden()
         await page.click("#note-draft")
         await ready(page, "note")
         assert await page.input_value("#note-assessment") == (

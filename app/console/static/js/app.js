@@ -1,7 +1,7 @@
 // The console's entry: find the session, show the user's navigation, run the page's module,
 // and move between pages without a full reload (the access token lives in this page's
 // memory, so staying in one document spares a token refresh per click).
-import { $, $$, LinkError, api, refresh, session, signOut, t, tz, say, zoneName } from './core.js';
+import { $, $$, LinkError, api, resumeSession, session, signOut, t, tz, say, zoneName } from './core.js';
 import { watchPending } from './case_outbox.js';
 import { forget, unsent } from './drafts.js';
 
@@ -73,19 +73,26 @@ async function start(main) {
   const page = main.dataset.page;
   const params = JSON.parse(main.dataset.params || '{}');
   if (main.dataset.auth === 'yes' && !session.me) {
-    if (!(await refresh())) {
-      location.replace(`/signin?next=${encodeURIComponent(location.pathname + location.search)}`);
-      return;
-    }
     try {
+      // Only a session the service ended goes to sign-in: a link that dropped while the
+      // page opened used to, and she had to type her password again once it came back.
+      if (!(await resumeSession())) {
+        location.replace(`/signin?next=${encodeURIComponent(location.pathname + location.search)}`);
+        return;
+      }
       session.me = await api('/me');
       if (await ownLanguage()) return; // the page again, in her language
     } catch (err) {
-      // The link dropped between the refresh and this read: said, and the page marked
-      // ready, or hold.js would answer every submit "still loading" for ever.
+      // Said, with a way back (and taken by itself when the browser hears the link is
+      // back); the page marked ready, or hold.js would answer every submit "still loading".
+      const again = Object.assign(document.createElement('button'), {
+        type: 'button', id: 'page-again', textContent: t('action.try_again'),
+      });
+      again.addEventListener('click', () => location.reload());
+      window.addEventListener('online', () => location.reload(), { once: true });
       main.replaceChildren(Object.assign(document.createElement('p'), {
-        className: 'error', role: 'alert', textContent: whyNot(err),
-      }));
+        className: 'error', role: 'alert', id: 'page-unreached', textContent: whyNot(err),
+      }), again);
       markReady(page);
       return;
     }

@@ -168,6 +168,9 @@ export async function notes(main, kase, rec, { local, mine, me, reload }) {
   const link = $('#note-draft', main);
   link.hidden = !draft;
   if (draft) link.href = `/notes/${draft.id}`;
+  // One draft at a time: "Write a note" beside her draft started a second, empty one, and
+  // "Continue the draft" then led to that, the first one's text out of sight.
+  $('#note-new', main).hidden = Boolean(draft);
   const hasConsult = signed.some((n) => n.kind === 'consult');
   $('#note-new', main).dataset.kind = hasConsult ? 'progress' : 'consult';
 }

@@ -142,28 +142,33 @@ function keep(body) {
   window.dispatchEvent(new CustomEvent('console:token', { detail: session.token }));
 }
 
+// True: a fresh token. False: the session has ended (refused, or never signed in here).
+// A dropped link or a server that cannot answer now is neither: it throws, and says which.
 async function refreshOnce() {
   if (!cookie('console_csrf')) return false; // never signed in here: nothing to refresh
   const r = await fetch('/session/refresh', {
     method: 'POST',
     headers: { 'X-CSRF-Token': cookie('console_csrf') },
     credentials: 'same-origin',
-  });
-  if (!r.ok) { session.token = null; return false; }
+  }).catch((err) => { throw new LinkError(err); });
+  if (r.status === 401 || r.status === 403) { session.token = null; return false; }
+  if (!r.ok) throw new ApiError(r.status, await problemOf(r));
   keep(await r.json());
   return true;
 }
 
 // One refresh at a time across this browser's tabs: a refresh token is spent when used,
 // and two tabs spending the same one would end the session (reuse revokes the family).
-export function refresh() {
+export function resumeSession() {
   if (!refreshing) {
-    const run = () => refreshOnce().catch(() => false);
-    refreshing = (navigator.locks ? navigator.locks.request('console-refresh', run) : run())
+    refreshing = (navigator.locks ? navigator.locks.request('console-refresh', refreshOnce) : refreshOnce())
       .finally(() => { refreshing = null; });
   }
   return refreshing;
 }
+
+// For a request about to go: false also when the link is down (the request then says so).
+export const refresh = () => resumeSession().catch(() => false);
 
 export async function signIn(email, password) {
   const r = await fetch('/session', {

@@ -1,4 +1,14 @@
-import { $, api, homeOf, say, session, signIn, t } from '../core.js';
+import { $, api, homeOf, resumeSession, say, session, signIn, t } from '../core.js';
+
+// Where she goes once signed in: `next` when it is a page of this site, else her first
+// page (through "/" cost a slow link a page more). `next` never sends anyone elsewhere
+// ("//host" and "/\host" are other sites to a browser): read as an address, kept if ours.
+function onward() {
+  const next = new URLSearchParams(location.search).get('next');
+  const there = next ? new URL(next, location.origin) : null;
+  return there && next.startsWith('/') && there.origin === location.origin
+    ? there.pathname + there.search + there.hash : homeOf(session.me);
+}
 
 export default function signin(main) {
   const form = $('#signin-form', main);
@@ -11,13 +21,7 @@ export default function signin(main) {
     try {
       await signIn(form.email.value.trim(), form.password.value);
       session.me = await api('/me');
-      const next = new URLSearchParams(location.search).get('next');
-      // Only a path on this site: `next` never sends anyone elsewhere ("//host" and "/\host"
-      // are other sites to a browser), so it is read as an address and kept only if ours.
-      // Without one, straight to her first page: through "/" cost a slow link a page more.
-      const there = next ? new URL(next, location.origin) : null;
-      location.assign(there && next.startsWith('/') && there.origin === location.origin
-        ? there.pathname + there.search + there.hash : homeOf(session.me));
+      location.assign(onward());
     } catch (err) {
       box.textContent = err.status === 429 ? t('signin.too_many') : t('signin.failed');
       box.hidden = false;
@@ -28,4 +32,11 @@ export default function signin(main) {
   // A password change ends every session: the page it sends her to says it went through.
   if (new URLSearchParams(location.search).has('password_changed')) say(t('profile.password_changed'));
   form.email.focus();
+  // Still signed in (a page whose link dropped as it opened sent her here, or the address
+  // was kept): on her way, without her password. Nothing is said when she is not.
+  resumeSession().then(async (signedIn) => {
+    if (!signedIn) return;
+    session.me = await api('/me');
+    location.replace(onward());
+  }).catch(() => {});
 }
