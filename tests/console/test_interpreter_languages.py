@@ -133,7 +133,7 @@ async def test_a_coordinator_sets_an_interpreters_languages_and_she_sets_her_own
         await row.get_by_role("button", name="Save").click()
         problem = row.locator(".error:not([hidden])")
         await problem.wait_for()
-        assert "not a language code" in await problem.inner_text()
+        assert "not a language name or code we know" in await problem.inner_text()
         await field.fill("qu, ES, ay")
         await row.get_by_role("button", name="Save").click()
         await row.locator("td", has_text="Quechua, Spanish, Aymara").wait_for()

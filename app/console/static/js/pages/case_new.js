@@ -5,6 +5,7 @@
 import {
   $, COLON, ApiError, api, clearFieldError, fieldError, fillForm, fmtNumber, formData, h, label, lang, navigate, say, session, showProblem, t, uuid,
 } from '../core.js';
+import { codeFor, takeLanguages } from '../languages.js';
 import { drafts, files, shrink } from '../drafts.js';
 import { draftKey, sendPending } from '../case_outbox.js';
 
@@ -180,7 +181,11 @@ export default async function caseNew(main) {
   // app/cases/schemas.py CaseCreate, and its consent), each under its field and all at once:
   // over a slow link she never learns of one mistake per submit. The form is novalidate:
   // these are its messages. What she typed is left as it is. Answers whether any was found.
+  takeLanguages(form.languages); // a draft restored, or a follow-up's languages: named too
+  form.languages.addEventListener('change', save); // the codes its names became are kept
+
   function check() {
+    takeLanguages(form.languages);
     let found = false;
     const mark = (el, text) => { fieldError(el, text); found = true; };
     const age = form['patient.age_years'];
@@ -199,7 +204,7 @@ export default async function caseNew(main) {
     const tagPattern = new RegExp(rule.tagPattern);
     const tags = form.languages.value.split(',').map((x) => x.trim()).filter(Boolean);
     const field = labelText(form.languages);
-    for (const item of tags.filter((x) => x.length > Number(rule.tagMaxLength) || !tagPattern.test(x))) {
+    for (const item of tags.filter((x) => x.length > Number(rule.tagMaxLength) || !tagPattern.test(x) || !codeFor(x))) {
       mark(form.languages, `${t('error.list_item', { field, item })}${COLON} ${t('invalid.language_tag')}`);
     }
     const most = Number(rule.maxItems);
@@ -273,6 +278,7 @@ export default async function caseNew(main) {
     e.preventDefault();
     if (sending || sent) return; // on its way, or gone: the draft is not written again
     clearTimeout(timer); // saved now: a save still due would put back a draft sent meanwhile
+    takeLanguages(form.languages); // names typed, sent as their codes
     save();
     // Checked before anything is sent: every field found wrong marked, the summary at the
     // top, the first of them focused; nothing sent.

@@ -1,4 +1,5 @@
 import { $, ApiError, api, factRows, formData, h, languageNames, say, showProblem, t, lang, zoneName } from '../core.js';
+import { takeLanguages } from '../languages.js';
 
 // The zone her notifications use (quiet hours, times in messages), by its name, and where it
 // comes from: her own choice, her specialist profile, her facility, or none yet (UTC). Not
@@ -31,14 +32,17 @@ export default async function profile(main) {
     const langs = $('#languages-form', main);
     const problem = $('#languages-problem', main);
     langs.languages.value = (me.languages || []).join(', ');
+    takeLanguages(langs.languages); // named under the field
     $('#languages', main).hidden = false;
     langs.addEventListener('input', () => { problem.hidden = true; });
     langs.addEventListener('submit', async (e) => {
       e.preventDefault();
       problem.hidden = true;
+      takeLanguages(langs.languages); // names typed, sent as their codes
       try {
         const saved = await api(`/users/${me.id}`, { method: 'PATCH', json: { languages: formData(langs).languages } });
         langs.languages.value = saved.languages.join(', '); // as kept: "QU" reads "qu"
+        takeLanguages(langs.languages);
         say(t('profile.languages_saved'));
       } catch (err) {
         if (err instanceof ApiError) showProblem(langs, err, problem, { beside: true });

@@ -6,6 +6,7 @@ import {
   $, ApiError, all, api, fmt, formData, h, labelCells, label, languageNames, say, session, showProblem, t,
 } from '../core.js';
 import { waitingInvitations } from '../invitations.js';
+import { takeLanguages } from '../languages.js';
 
 // Whom each role may invite, as the server decides it (app/auth/access.py, can_create: an
 // admin anyone; a coordinator clinicians, specialists and interpreters). The API does not
@@ -72,13 +73,14 @@ export default async function users(main) {
     const problem = h('p', { class: 'error', role: 'alert', hidden: true });
     const form = h('form', { class: 'languages-form', method: 'post' },
       h('label', { for: id, text: t('field.languages') }),
-      h('input', { id, name: 'languages', 'data-type': 'list', value: (u.languages || []).join(', '), placeholder: 'es, qu', autocomplete: 'off' }),
+      h('input', { id, name: 'languages', 'data-type': 'list', 'data-languages': '', value: (u.languages || []).join(', '), autocomplete: 'off' }),
       problem,
       h('button', { type: 'submit', text: t('action.save') }), ' ',
       h('button', { type: 'button', class: 'secondary', text: t('action.close'), onclick: () => cell.replaceChildren(spoken(u)) }));
     form.addEventListener('input', () => { problem.hidden = true; });
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
+      takeLanguages(form.languages); // names typed, sent as their codes
       try {
         await api(`/users/${u.id}`, { method: 'PATCH', json: { languages: formData(form).languages } });
         say(t('users.languages_saved', { name: u.name }));
