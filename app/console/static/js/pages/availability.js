@@ -1,6 +1,7 @@
 // A specialist's own profile: specialties, languages, weekly windows (in her own zone),
 // time off, capacity and whether she takes cases now.
 import { $, ApiError, api, fmtDate, h, label, say, session, showProblem, t, zoneChoices, zoneName } from '../core.js';
+import { takeLanguages } from '../languages.js';
 
 const DAYS = [0, 1, 2, 3, 4, 5, 6];
 
@@ -101,6 +102,7 @@ export default async function availability(main) {
     h('input', { type: 'checkbox', id: `sp-${i}`, name: 'specialties', value: s.code, checked: profile.specialties.includes(s.code) }),
     h('label', { for: `sp-${i}`, text: label('specialty', s.code) }))));
   form.languages.value = profile.languages.join(', ');
+  takeLanguages(form.languages); // named under the field
   form.timezone.value = profile.timezone || '';
   zoneChoices(form.timezone);
   // The zone by its name, as the footer says it (the field keeps the id the server takes).
@@ -134,6 +136,7 @@ export default async function availability(main) {
 
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
+    takeLanguages(form.languages); // names typed, sent as their codes
     const body = {
       specialties: [...form.querySelectorAll('[name=specialties]:checked')].map((el) => el.value),
       languages: form.languages.value.split(',').map((s) => s.trim()).filter(Boolean),

@@ -5,6 +5,7 @@
 import {
   $, ApiError, all, api, countryChoices, countryName, factRows, fillForm, formData, h, labelCells, languageNames, localTime, say, showProblem, t, zoneChoices, zoneName,
 } from '../core.js';
+import { takeLanguages } from '../languages.js';
 
 export default async function facilities(main) {
   const create = $('#facility-form', main);
@@ -62,6 +63,7 @@ export default async function facilities(main) {
   }
 
   async function save() {
+    takeLanguages(edit.languages); // names typed, sent as their codes
     try {
       const r = await api(`/organizations/${open.id}`, {
         method: 'PATCH', json: formData(edit), headers: { 'If-Match': open.etag }, raw: true,
@@ -101,6 +103,7 @@ export default async function facilities(main) {
 
   create.addEventListener('submit', async (e) => {
     e.preventDefault();
+    takeLanguages(create.languages);
     try {
       const org = await api('/organizations', { json: formData(create) });
       const done = $('#facility-created', main);
