@@ -140,15 +140,26 @@ function toAnchor() {
   (first || (el.hasAttribute('tabindex') ? el : null))?.focus({ preventScroll: true });
 }
 
+// A page the link dropped on the way to (a case just sent, a note just signed, a link she
+// followed): gone to when the link returns, rather than leaving her on a spent form with a
+// notice that fades. Another navigation replaces it.
+let wanted = null;
+let wantedTimer = null;
+const WANTED_RETRY_MS = 10000; // a lossy link may never tell the browser it was offline
+
 async function go(href, push = true) {
   let doc;
+  clearTimeout(wantedTimer);
   try {
     const r = await fetch(href, { headers: { Accept: 'text/html' } });
     doc = new DOMParser().parseFromString(await r.text(), 'text/html');
   } catch {
     say(t('error.offline'), 'error');
+    wanted = { href, push };
+    wantedTimer = setTimeout(() => wanted && go(wanted.href, wanted.push), WANTED_RETRY_MS);
     return;
   }
+  wanted = null;
   const next = doc.getElementById('main');
   if (!next) { location.href = href; return; }
   if (stop) { try { stop(); } catch { /* a page's clean-up must not block leaving it */ } stop = null; }
@@ -174,6 +185,7 @@ document.addEventListener('click', (e) => {
 });
 window.addEventListener('popstate', () => go(location.pathname + location.search, false));
 window.addEventListener('console:navigate', (e) => go(e.detail));
+window.addEventListener('online', () => { if (wanted) go(wanted.href, wanted.push); });
 
 $('#signout').addEventListener('click', async () => {
   const me = session.me;

@@ -258,6 +258,7 @@ export default async function caseNew(main) {
         // Its page, should the next page not load (the link dropping now): the form is spent.
         state.replaceChildren(t('intake.sent'), ' ', h('a', { href: `/cases/${r.sent}`, text: t('intake.open_case') }));
         state.hidden = false;
+        state.scrollIntoView({ block: 'nearest' }); // above the form: in view while she waits
         navigate(`/cases/${r.sent}`);
       } else if (r?.refused) {
         // The service refused it: the person must change something; nothing is retried.
