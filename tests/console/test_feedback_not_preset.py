@@ -27,7 +27,7 @@ async def test_usefulness_is_hers_to_choose(app, factory):
         await page.click("#feedback-form button[type=submit]")
         beside = page.locator("#feedback-form .field-problem")
         await beside.wait_for()
-        assert "Elija una valoración" in await beside.inner_text()
+        assert "Elija una puntuación" in await beside.inner_text()
         assert await page.get_attribute("#fb-usefulness", "aria-invalid") == "true"
         assert await page.input_value("#fb-comment") == "Muy claro."
         async with httpx.AsyncClient(base_url=base, timeout=20) as c:
