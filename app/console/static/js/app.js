@@ -3,6 +3,7 @@
 // memory, so staying in one document spares a token refresh per click).
 import { $, $$, LinkError, api, resumeSession, session, signOut, t, tz, say, zoneName } from './core.js';
 import { watchPending } from './case_outbox.js';
+import { watchRoomPending } from './room_outbox.js';
 import { forget, unsent } from './drafts.js';
 
 let stop = null; // the current page's clean-up (close its sockets, timers)
@@ -120,6 +121,7 @@ async function start(main) {
   }
   markReady(page, drawn); // tests and slow links: the page is usable now
   watchPending(page === 'case_new'); // a case kept on the device goes from any page
+  watchRoomPending(); // and so do a room's messages written without a link
   toAnchor();
 }
 

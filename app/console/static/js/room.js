@@ -4,6 +4,7 @@
 import { $, ApiError, api, fmt, h, label, say, t, userName, uuid } from './core.js';
 import { drafts } from './drafts.js';
 import { Live } from './live.js';
+import { openRooms } from './room_outbox.js';
 
 export function openRoom(main, kase, me, { onCase, onSignal, onPresence } = {}) {
   const list = $('#messages', main);
@@ -14,6 +15,7 @@ export function openRoom(main, kase, me, { onCase, onSignal, onPresence } = {}) 
   const KEY = `console:room-pending:${kase.id}:${me.id}`;
   const seen = new Map(); // seq -> li
   const present = new Map(); // user id -> role
+  openRooms.add(kase.id); // its messages are this room's to send while it is open
   let pending = drafts.get(KEY) || [];
   let lastSeq = 0;
   let typingTimer = null;
@@ -156,6 +158,6 @@ export function openRoom(main, kase, me, { onCase, onSignal, onPresence } = {}) 
     // Someone in the room as the room names her: "Dr Ana Ruiz (Specialist)", or the role.
     nameOf: (id) => said(id, present.get(id) || ''),
     seqs: () => [...seen.keys()],
-    stop: () => { clearTimeout(typingTimer); live.stop(); },
+    stop: () => { clearTimeout(typingTimer); live.stop(); openRooms.delete(kase.id); },
   };
 }

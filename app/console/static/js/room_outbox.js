@@ -1,0 +1,64 @@
+// Messages she wrote in a case's room while the link was down, and left the page before it
+// came back: sent from whatever page is open, as a case kept on the device is
+// (case_outbox.js). They waited until she opened that case again, with nothing to say so.
+// Each goes with its own client_msg_id, so one the room (or another tab) sends meanwhile is
+// stored once. A case's room open on this page sends its own (room.js); one the service
+// refuses is kept for the room, which says why when she opens it.
+import { ApiError, api, say, session, t } from './core.js';
+import { drafts } from './drafts.js';
+
+const PREFIX = 'console:room-pending:';
+export const openRooms = new Set(); // case ids whose room is open on this page (room.js)
+let timer = null;
+let sending = null;
+
+function waiting(me) {
+  const out = [];
+  for (let i = 0; i < localStorage.length; i++) {
+    const k = localStorage.key(i);
+    if (!k?.startsWith(PREFIX) || !k.endsWith(`:${me.id}`)) continue;
+    const caseId = k.slice(PREFIX.length, -(me.id.length + 1));
+    const held = (drafts.get(k) || []).filter((p) => !p.refused);
+    if (held.length && !openRooms.has(caseId)) out.push([k, caseId]);
+  }
+  return out;
+}
+
+async function sendAll(me) {
+  let sent = 0;
+  for (const [key, caseId] of waiting(me)) {
+    for (const p of (drafts.get(key) || []).filter((x) => !x.refused)) {
+      if (openRooms.has(caseId)) break; // its room opened meanwhile: it sends the rest
+      try {
+        await api(`/cases/${caseId}/messages`, { json: { body: p.body, client_msg_id: p.client_msg_id } });
+        drafts.put(key, (drafts.get(key) || []).filter((x) => x.client_msg_id !== p.client_msg_id));
+        sent += 1;
+      } catch (err) {
+        if (!(err instanceof ApiError)) return sent; // the link is down still: later
+        // Refused: kept, marked, for the room to show and say why; not sent again.
+        drafts.put(key, (drafts.get(key) || []).map((x) => (x.client_msg_id === p.client_msg_id ? { ...x, refused: true } : x)));
+      }
+    }
+    if (!(drafts.get(key) || []).length) localStorage.removeItem(key);
+  }
+  return sent;
+}
+
+function attempt() {
+  const me = session.me;
+  if (!me || sending) return;
+  sending = sendAll(me).then((n) => {
+    if (n) say(t('room.sent_later', { count: n }));
+    if (!waiting(me).length) { clearInterval(timer); timer = null; }
+  }).finally(() => { sending = null; });
+}
+
+// On every page: what waits goes now, and again every 15 s and when the browser hears the
+// link is back, until nothing is left.
+export function watchRoomPending() {
+  const me = session.me;
+  if (!me || !waiting(me).length) return;
+  if (!timer) timer = setInterval(attempt, 15000);
+  attempt();
+}
+window.addEventListener('online', attempt);

@@ -1,0 +1,47 @@
+"""A message written in a case's room while the link was down, on a page she then left,
+goes when the link returns from whatever page she has open, once. (It waited until she
+opened that case again, with nothing to say so.) In a real browser."""
+
+import httpx
+
+from tests.console.support import assigned_case, bearers, ready, seeded_console, sign_in
+
+
+async def test_a_message_written_offline_goes_from_another_page(app, factory):
+    async with seeded_console(app, factory) as (base, b, prog):
+        async with httpx.AsyncClient(base_url=base, timeout=20) as c:
+            h = await bearers(c, prog, "clinician", "specialist", "coordinator")
+            case_id = await assigned_case(c, h, prog, "Rash after the new tablets?")
+        ctx = await b.new_context(viewport={"width": 360, "height": 740})
+        page = await ctx.new_page()
+        await sign_in(page, base, prog.email("clinician"), "cases")
+        await page.goto(f"{base}/cases/{case_id}")
+        await ready(page, "case")
+        await page.wait_for_selector("#link-state[data-state=open]", timeout=15000)
+
+        await ctx.set_offline(True)
+        await page.fill("#message-body", "Fever 38.5 since last night.")
+        await page.press("#message-body", "Enter")
+        await page.wait_for_selector("#messages li.pending")
+        await page.close()  # she leaves it, the message unsent on the phone
+
+        await ctx.set_offline(False)
+        other = await ctx.new_page()
+        async with other.expect_response(
+            lambda r: r.request.method == "POST" and r.url.endswith(f"/cases/{case_id}/messages")
+        ) as sent:
+            await other.goto(f"{base}/cases")
+            await ready(other, "cases")
+        assert (await sent.value).status == 201
+        status = await other.inner_text("#status")
+        assert "without a connection" in status, status
+
+        async with httpx.AsyncClient(base_url=base, timeout=20) as c:
+            r = await c.get(f"/api/v1/cases/{case_id}/messages", headers=h["specialist"])
+            bodies = [m["body"] for m in r.json()["items"]]
+        assert bodies == ["Fever 38.5 since last night."]
+        # Nothing is left to send: the case's page shows it sent, not waiting.
+        await other.goto(f"{base}/cases/{case_id}")
+        await ready(other, "case")
+        await other.wait_for_selector("#messages li[data-seq]")
+        assert await other.locator("#messages li.pending").count() == 0
