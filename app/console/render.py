@@ -15,6 +15,7 @@ from app.core.i18n import LANGUAGES, translate
 from app.core.places import country_codes, zone_names
 from app.core.principal import Role
 from app.core.schemas import LANGUAGE_TAG_MAX_LENGTH, LANGUAGE_TAG_PATTERN
+from app.notes.models import NEEDED_TO_SIGN
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -117,6 +118,8 @@ def environment() -> Environment:
     env.globals["language_tag_pattern"] = LANGUAGE_TAG_PATTERN
     env.globals["language_tag_max_length"] = LANGUAGE_TAG_MAX_LENGTH
     env.globals["max_case_languages"] = MAX_CASE_LANGUAGES
+    # What a note must say to be signed: the note page says so before asking to sign.
+    env.globals["needed_to_sign"] = json.dumps(NEEDED_TO_SIGN)
     return env
 
 

@@ -24,6 +24,13 @@ class NoteStatus(StrEnum):
 CONTENT_FIELDS = ("assessment", "recommendations", "follow_up_plan", "red_flags", "referral_advice")
 
 
+# What a note must say before it is signed. A consult note answers the case, so it needs an
+# assessment and recommendations; a progress note or an addendum adds to what was said and
+# needs at least one field. Spaces alone say nothing. (The
+# console's note page is rendered with it, to say so before asking "Sign this note?".)
+NEEDED_TO_SIGN = {NoteKind.consult.value: ("assessment", "recommendations")}
+
+
 class Note(Timestamped, table=True):
     __tablename__ = "note"
     __table_args__ = (

@@ -20,7 +20,7 @@ from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, U
 from app.core.pagination import keyset_page
 from app.core.principal import Principal, Role
 from app.events.service import emit
-from app.notes.models import CONTENT_FIELDS, Note, NoteKind, NoteStatus, NoteVersion
+from app.notes.models import CONTENT_FIELDS, NEEDED_TO_SIGN, Note, NoteKind, NoteStatus, NoteVersion
 
 WRITABLE_CASE = (CaseStatus.assigned.value, CaseStatus.answered.value)
 
@@ -53,10 +53,6 @@ class NoteIncomplete(Unprocessable):
     code = "note-incomplete"
 
 
-# What a note must say before it is signed. A consult note answers the case, so it needs an
-# assessment and recommendations; a progress note or an addendum adds to what was said and
-# needs at least one field. Spaces alone say nothing.
-NEEDED_TO_SIGN = {NoteKind.consult.value: ("assessment", "recommendations")}
 
 
 def _check_signable(note: Note) -> None:

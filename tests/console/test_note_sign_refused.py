@@ -52,7 +52,13 @@ async def test_a_blank_note_is_refused_beside_its_empty_fields_in_her_language(a
 
         ctx = await b.new_context(viewport={"width": 360, "height": 740})
         page = await ctx.new_page()
-        page.on("dialog", lambda d: d.accept())
+        asked: list[str] = []  # "Sign this note?" is asked only of a note that can be
+
+        async def answer(d: Any) -> None:
+            asked.append(d.message)
+            await d.accept()
+
+        page.on("dialog", answer)
         await page.goto(f"{base}/lang/es?next=/signin")
         await sign_in(page, base, prog.email("specialist"), "inbox")
         await page.goto(f"{base}/cases/{case_id}")
@@ -88,6 +94,7 @@ async def test_a_blank_note_is_refused_beside_its_empty_fields_in_her_language(a
         await _refused(page, "en", "recommendations")
         assert await page.input_value("#note-assessment") == "Probable tiña corporal."
         assert (await _server(base, f"/cases/{case_id}", h["specialist"]))["status"] == "assigned"
+        assert asked == []  # told what is missing before being asked to sign, each time
 
         # With recommendations it signs, and the case is answered.
         await page.fill(
@@ -97,6 +104,7 @@ async def test_a_blank_note_is_refused_beside_its_empty_fields_in_her_language(a
         await page.click("#note-sign")
         await page.wait_for_url(f"**/cases/{case_id}")
         await ready(page, "case")
+        assert len(asked) == 1, asked
         assert (await _server(base, f"/notes/{note_id}", h["specialist"]))["status"] == "signed"
         assert (await _server(base, f"/cases/{case_id}", h["specialist"]))["status"] == "answered"
         await ctx.close()

@@ -106,6 +106,19 @@ export default async function noteEditor(main, { note_id: id }) {
     box.textContent = err.message;
     box.hidden = false;
   }
+  // The service's rule for signing (app/notes/models.py NEEDED_TO_SIGN, rendered with the
+  // page): a note it would refuse is said to need more before "Sign this note?" is asked.
+  function notYetSignable() {
+    const needed = JSON.parse(form.dataset.neededToSign || '{}')[note.kind];
+    const blank = FIELDS.filter((f) => !form[f].value.trim());
+    const missing = needed ? needed.filter((f) => blank.includes(f)) : blank.length === FIELDS.length ? blank : [];
+    if (!missing.length) return null;
+    const code = needed ? 'required_to_sign' : 'one_required_to_sign';
+    return new ApiError(422, {
+      type: 'note-incomplete', detail: t('problem.note-incomplete'),
+      errors: missing.map((f) => ({ pointer: `/${f}`, code })),
+    });
+  }
   function clearField(f) {
     $(`#note-${f}-problem`, main).hidden = true;
     form[f].removeAttribute('aria-invalid');
@@ -327,6 +340,8 @@ export default async function noteEditor(main, { note_id: id }) {
     try {
       await save();
       if (dirty || choosing) { say(t('note.save_first'), 'error'); return; }
+      const unsignable = notYetSignable();
+      if (unsignable) { refused(unsignable); return; } // said before she is asked, not after
       if (!confirm(t('note.confirm_sign'))) return;
       const done = await api(`/notes/${id}/sign`, { json: {}, headers: { 'If-Match': etag } });
       signed = true;
