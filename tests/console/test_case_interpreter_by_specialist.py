@@ -117,3 +117,28 @@ async def test_with_no_interpreter_in_the_programme_she_is_told_who_can_find_one
         assert ": add one." not in said, said
         assert await page.locator("#people-form button[type=submit]").is_disabled()
         await ctx.close()
+
+
+async def test_with_no_interpreter_who_speaks_the_language_she_is_told_who_can_find_one(
+    app, factory
+):
+    """A Quechua case, and the programme's one interpreter speaks Aymara and Spanish only:
+    "add one" pointed her at a list with nobody fitting and no word of whom to ask."""
+    async with seeded_console(app, factory) as (base, b, prog):
+        async with httpx.AsyncClient(base_url=base, timeout=20) as c:
+            h = await bearers(c, prog, "clinician", "specialist", "coordinator")
+            await add_person(c, "mamani", "Mamani", "interpreter", languages=["ay", "es"])
+            case_id = await _needs_interpreter(c, h["clinician"], "HSR-9092")
+            offer = await pending_offer(c, h, case_id, prog.people["specialist"]["id"])
+            accepted = await c.post(f"/api/v1/offers/{offer}/accept", headers=h["specialist"])
+            accepted.raise_for_status()
+
+        page = await (await b.new_context(locale="en-GB")).new_page()
+        await sign_in(page, base, prog.email("specialist"), "inbox")
+        await page.goto(f"{base}/cases/{case_id}")
+        await ready(page, "case")
+        await page.wait_for_selector("#people-needed:has-text('ask a coordinator')")
+        said = await page.inner_text("#people-needed")
+        assert "who speaks Quechua" in said and ": add one." not in said, said
+        # She may still add the one there is, to relay through Spanish.
+        assert await page.locator("#people-form button[type=submit]").is_enabled()

@@ -21,9 +21,14 @@ export async function people(main, kase, { canAdd }) {
   const form = $('#people-form', main);
   form.hidden = !canAdd;
   if (!canAdd) return;
-  const available = await choices(form, kase, parts);
-  // "Add one" with nobody to add: who can find one instead.
-  if (!available && form.role.value === 'interpreter') needed.textContent = t('people.interpreter_none');
+  const { available, speakers } = await choices(form, kase, parts);
+  // "Add one" with nobody to add, or nobody who speaks the patient's language: who can find
+  // one instead (a Nepali case offered only a Quechua interpreter, and no word of whom to ask).
+  if (form.role.value !== 'interpreter') return;
+  if (!available) needed.textContent = t('people.interpreter_none');
+  else if (!speakers && kase.languages?.length) {
+    needed.textContent = t('people.interpreter_no_speaker', { languages: eitherOf(kase.languages) });
+  }
 }
 
 // Those of the chosen role who could still join: active, not on the case already. The
@@ -53,7 +58,9 @@ async function choices(form, kase, parts) {
   form.querySelector('[type=submit]').disabled = !users.length; // nobody to add: nothing to send
   pickable.set(form, { kase, users: new Map(users.map((u) => [u.id, u])) });
   warnLanguage(form);
-  return users.length;
+  // Who might speak it: those who do, and those with no languages on file (unknown).
+  const might = users.filter((u) => !u.languages?.length || speaksOne(u, kase)).length;
+  return { available: users.length, speakers: might };
 }
 
 const byName = new Intl.Collator(lang);
