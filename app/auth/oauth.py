@@ -104,7 +104,10 @@ def client_credentials(
 
 class OAuthRoute(AppRoute):
     """A route of the OAuth endpoints: a form it cannot read is 400 `invalid_request`
-    (`unsupported_grant_type` for a grant it does not know), never 422."""
+    (`unsupported_grant_type` for a grant it does not know), never 422. A query parameter
+    it does not know is ignored, as RFC 6749 (3.1, 3.2) asks of a token endpoint."""
+
+    refuses_unknown_query = False
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()

@@ -31,7 +31,7 @@ from app.core.deps import (
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
 from app.core.principal import Role
-from app.core.routing import autocommit, make_router
+from app.core.routing import autocommit, lenient_query, make_router
 from app.core.schemas import form_example
 
 router = make_router(tags=["auth"])
@@ -44,6 +44,7 @@ root = make_router(prefix="", tags=["auth"])
     "/.well-known/oauth-authorization-server",
     summary="OAuth 2 authorization server metadata (RFC 8414)",
 )
+@lenient_query
 async def authorization_server_metadata(request: Request) -> dict[str, object]:
     return metadata(str(request.base_url).rstrip("/"))
 

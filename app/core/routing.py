@@ -111,7 +111,11 @@ class AppRoute(APIRoute):
         )
 
         scalars = _scalar_query_names(self.dependant)
-        known = query_names(self.dependant) | PAGING if self.refuses_unknown_query else None
+        known: frozenset[str] | None = None
+        reads = query_names(self.dependant)
+        if self.refuses_unknown_query and not getattr(self.endpoint, _LENIENT_QUERY, False):
+            paging = PAGING if "GET" in (self.methods or ()) else frozenset()
+            known = reads | ALWAYS_TAKEN | paging
         # Conditional requests (app.core.conditional): a read that declares If-None-Match
         # answers 304 here, whatever its handler; a write's precondition is judged after
         # its body (a malformed body is 422 before any 412 or 428).
@@ -123,7 +127,7 @@ class AppRoute(APIRoute):
         async def route_handler(request: Request) -> Response:
             _refuse_repeated(request, scalars)
             if known is not None:
-                _refuse_unknown(request, known)
+                _refuse_unknown(request, known, reads)
             refuse_nul(request)
             if request.method in ("POST", "PUT", "PATCH"):
                 if _encoded(request):
@@ -206,17 +210,28 @@ def query_names(dependant: Any) -> frozenset[str]:
     return frozenset(names)
 
 
-# A list client sends these to every list (the console's `all`, a partner's paginator);
-# a list short enough to come whole loses nothing by them.
+# A list client sends these to every list it reads (the console's `all`, a partner's
+# paginator); a list short enough to come whole loses nothing by them.
 PAGING = frozenset({"limit", "cursor"})
+# A cache-buster (`?_=1700000000`) that HTTP libraries add to a GET: it asks for nothing.
+ALWAYS_TAKEN = frozenset({"_"})
+_LENIENT_QUERY = "_takes_any_query"
 
 
-def _refuse_unknown(request: Request, known: frozenset[str]) -> None:
+def lenient_query(endpoint: Endpoint) -> Endpoint:
+    """Marks a route whose callers are tools with their own habits rather than partners'
+    code (uptime probes, metric scrapers, calendar apps): a query parameter it does not
+    read is ignored, not refused. Put it under the router's decorator."""
+    setattr(endpoint, _LENIENT_QUERY, True)
+    return endpoint
+
+
+def _refuse_unknown(request: Request, known: frozenset[str], reads: frozenset[str]) -> None:
     """`GET /cases?stauts=closed` answered every case, as if the filter were applied: a
     parameter the route does not read is an error, as an unknown body field is."""
     unknown = {k for k in request.query_params if k not in known}
     if unknown:
-        takes = ", ".join(sorted(known)) or "none"
+        takes = ", ".join(sorted(reads)) or "none"
         raise RequestValidationError(
             [
                 {

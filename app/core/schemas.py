@@ -2,7 +2,7 @@
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any, get_args
+from typing import Annotated, Any, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
@@ -62,7 +62,10 @@ def _scalar_kinds(model: type[BaseModel]) -> dict[str, frozenset[type]]:
     if kinds is None:
         kinds = {}
         for name, f in model.model_fields.items():
-            args = set(get_args(f.annotation)) or {f.annotation}
+            # `Duration | None`: its arm is `Annotated[int, ...]`, the int inside it.
+            arms = get_args(f.annotation) if get_origin(f.annotation) is not Annotated else ()
+            args = {get_args(a)[0] if get_origin(a) is Annotated else a for a in arms}
+            args = args or {f.annotation}
             args.discard(type(None))
             if args and args <= {bool, int, float}:
                 kinds[name] = frozenset(a for a in args if isinstance(a, type))
@@ -187,7 +190,12 @@ def _not_a_number(v: object) -> object:
 def _in_utc(v: datetime) -> datetime:
     # Times are returned in UTC (the contract): one sent as 09:00+03:00 was echoed, and
     # written into events, with its offset; stored it read back as 06:00Z.
-    return v.astimezone(UTC)
+    try:
+        return v.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before the first instant there is
+        raise PydanticCustomError(
+            "datetime_out_of_range", "This time is outside the years 1 to 9999 in UTC."
+        ) from None
 
 
 Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_not_a_number), AfterValidator(_in_utc)]

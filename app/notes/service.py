@@ -53,8 +53,6 @@ class NoteIncomplete(Unprocessable):
     code = "note-incomplete"
 
 
-
-
 def _check_signable(note: Note) -> None:
     blank = [f for f in CONTENT_FIELDS if not getattr(note, f).strip()]
     needed = NEEDED_TO_SIGN.get(note.kind)

@@ -22,7 +22,7 @@ from app.core.migrations import schema_is_current
 from app.core.observability import Figure, render_figures
 from app.core.pagination import Cursor, Limit, Page, keyset_page
 from app.core.registry import domain_modules
-from app.core.routing import make_router
+from app.core.routing import lenient_query, make_router
 from app.core.schemas import ReadModel
 
 ops_router = make_router(prefix="", tags=["operations"])
@@ -32,6 +32,7 @@ log = logging.getLogger("app.ops")
 
 
 @ops_router.get("/healthz", summary="The process is up")
+@lenient_query
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
@@ -41,6 +42,7 @@ async def healthz() -> dict[str, str]:
     summary="Database reachable and schema at the migrations' head",
     responses={503: {"description": "Not ready"}},
 )
+@lenient_query
 async def readyz(response: Response) -> dict[str, object]:
     checks: dict[str, object] = {}
     try:
@@ -58,6 +60,7 @@ async def readyz(response: Response) -> dict[str, object]:
 
 
 @ops_router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+@lenient_query
 async def metrics(request: Request) -> Response:
     """HTTP figures, and the domain's at scrape time: each `app/<domain>/metrics.py`
     reports its own (outbox lag, webhook backlog, pending offers, late cases, sockets)."""

@@ -147,16 +147,28 @@ def _needed_scope(ev: OutboxEvent) -> Scope:
 FEED_SCOPES = (Scope.cases_read, Scope.rounds_read)
 
 
-def reach(p: Principal) -> list[str] | None:
-    """The read scopes an API client's feed is read under (None: a person, whose reach is
-    her role's). A client holding neither would be served nothing, page after page, and a
-    cursor at the feed's head that a token with a read scope would then start from: 403."""
+def reach(p: Principal) -> dict[str, Any]:
+    """What the caller's feed is read under, kept in its cursor: an API client's read
+    scopes; a person's role and facility (a coordinator sees every change, a clinician her
+    facility's). A client holding no read scope would be served nothing, page after page,
+    and a cursor at the feed's head that a token with one would then start from: 403."""
     if not p.is_client:
-        return None
+        return {"r": p.role.value, "o": p.organization_id}
     held = [s.value for s in FEED_SCOPES if p.has_scope(s)]
     if not held:
         raise InsufficientScope(Scope.cases_read)
-    return held
+    return {"s": held}
+
+
+def reach_lost(now: dict[str, Any], then: dict[str, Any]) -> str | None:
+    """Why a cursor read under `then` would skip, for good, changes the caller now may see
+    (None: it would not). A cursor from before reach was kept in it carries none of it."""
+    if isinstance(then.get("s"), list) and "s" in now:
+        if wider := sorted(set(now["s"]) - set(then["s"])):
+            return f"This cursor was read without {', '.join(wider)}, which this token has"
+    if "r" in then and "r" in now and (then["r"], then.get("o")) != (now["r"], now["o"]):
+        return "This cursor was read when your role or facility was another"
+    return None
 
 
 def may_see(p: Principal, ev: OutboxEvent) -> bool:

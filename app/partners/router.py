@@ -1,7 +1,7 @@
 """Webhooks and the changes feed (thin: parse, authorise, one service call). The FHIR
 surface is app/fhir."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Query, Response, status
 
@@ -178,16 +178,14 @@ async def changes(
             "not `cursor`.",
             code="use-since",
         )
-    scopes = feed.reach(p)
-    after = _position(since, p, scopes)
+    bound = feed.reach(p)
+    after = _position(since, p, bound)
     items, position, more = await feed.changes(session, p, after, limit)
-    at: dict[str, object] = {"p": position, "w": p.id}
-    if scopes is not None:
-        at["s"] = scopes
+    at = {"p": position, "w": p.id, **bound}
     return {"items": items, "has_more": more, "next_cursor": encode_cursor(at, "change")}
 
 
-def _position(since: str | None, p: Principal, scopes: list[str] | None) -> int:
+def _position(since: str | None, p: Principal, bound: dict[str, Any]) -> int:
     if since is None:
         return 0
     value = decode_cursor(since, "change")
@@ -195,15 +193,12 @@ def _position(since: str | None, p: Principal, scopes: list[str] | None) -> int:
         raise BadRequest(
             "The cursor is invalid or was issued to someone else.", code="invalid-cursor"
         )
-    # A client's cursor is a position in what its scopes let it see: one read with fewer
-    # scopes has moved past changes this token would be served, and resuming from it would
-    # lose them for good. (A cursor from before scopes were kept in it carries none.)
-    if scopes is not None and isinstance(value.get("s"), list):
-        if wider := sorted(set(scopes) - set(value["s"])):
-            raise BadRequest(
-                f"This cursor was read without {', '.join(wider)}, which this token has: it "
-                "has passed changes of that kind you were never served. Read the feed again "
-                "from the start (without `since`) to have them.",
-                code="cursor-scope-widened",
-            )
+    # A cursor is a position in what the caller could see: one read under a narrower reach
+    # has moved past changes the caller may see now, and resuming from it would lose them.
+    if why := feed.reach_lost(bound, value):
+        raise BadRequest(
+            f"{why}: it has passed changes you were never served. Read the feed again from "
+            "the start (without `since`) to have them.",
+            code="cursor-reach-changed" if "r" in bound else "cursor-scope-widened",
+        )
     return int(value["p"])

@@ -6,7 +6,7 @@ from app.core.conditional import CONDITIONAL_READ, IfMatch, etag, with_etag
 from app.core.deps import RoundsRead, RoundsWrite, SessionDep, UserPrincipal
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
-from app.core.routing import autocommit, make_router
+from app.core.routing import autocommit, lenient_query, make_router
 from app.core.schemas import Rfc3339
 from app.rounds import calendar, service
 from app.rounds.models import RoundSeries
@@ -353,6 +353,7 @@ async def list_attendance(session: SessionDep, series: VisibleRound, start: str)
     summary="The series as iCalendar",
 )
 @autocommit
+@lenient_query
 async def round_calendar(session: SessionDep, series: VisibleRound) -> Response:
     body = await calendar.series_ics(session, series)
     return Response(
@@ -367,6 +368,7 @@ async def round_calendar(session: SessionDep, series: VisibleRound) -> Response:
     summary="A person's feed of rounds and due follow-ups (the token in the path is the key)",
 )
 @autocommit
+@lenient_query
 async def personal_calendar(session: SessionDep, feed_token: str) -> Response:
     body = await calendar.personal_feed(session, feed_token)
     return Response(body, media_type=ICS, headers={"Cache-Control": "private, max-age=300"})

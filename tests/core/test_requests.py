@@ -194,3 +194,59 @@ async def test_unhandled_errors_are_problem_json_and_leak_nothing(caplog):
     assert marker not in r.text and marker not in caplog.text
     assert "ValueError" in caplog.text and "/boom" in caplog.text
     assert body["instance"] == "/boom"
+
+
+async def test_tools_with_their_own_habits_may_add_query_parameters(client, factory):
+    """Probes, scrapers, calendar apps and OAuth libraries (RFC 6749 lets a token endpoint's
+    URL carry a query) are not refused for a parameter the route does not read, nor is a
+    GET's cache-buster `_`; a write is not told it takes `limit` and `cursor`."""
+    assert (await client.get("/healthz?verbose=1")).status_code == 200
+    assert (await client.get("/metrics?format=text")).status_code == 200
+    admin = await factory.make_user(Role.admin, password="admin-password-1")
+    r = await client.post(
+        f"{API}/auth/token?tenant=x",
+        data={"grant_type": "password", "username": admin.email, "password": "admin-password-1"},
+    )
+    assert r.status_code == 200, r.text
+    h = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    assert (await client.get(f"{API}/organizations?_=1700000000", headers=h)).status_code == 200
+    r = await client.post(f"{API}/organizations?limit=5", json=ORG, headers=h)
+    (err,) = assert_problem(r, 422)["errors"]
+    assert err["code"] == "unknown_parameter" and "(it takes: none)" in err["detail"], err
+
+
+async def test_a_time_past_the_calendars_ends_is_422_not_500(client, factory):
+    h = await _admin_headers(factory)
+    for t in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"):
+        r = await client.get(f"{API}/metrics/quality", params={"from": t}, headers=h)
+        (err,) = assert_problem(r, 422)["errors"]
+        assert err["code"] == "datetime_out_of_range", err
+
+
+def test_every_true_false_or_number_field_of_a_request_body_is_checked():
+    """The JSON-type check knows every field that takes a boolean or a number, however it
+    is spelled (`int | None`, `Annotated[int, Field(...)] | None`, `StrictBool`)."""
+    from typing import Annotated, get_args, get_origin
+
+    import app.main  # noqa: F401  (every domain's schemas imported)
+    from app.core.schemas import RequestBody, _scalar_kinds
+
+    def subclasses(c):
+        for sub in c.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    def scalar(a) -> bool:
+        if get_origin(a) is Annotated:
+            return scalar(get_args(a)[0])
+        if a in (bool, int, float):
+            return True
+        return any(scalar(x) for x in get_args(a) if x is not type(None))
+
+    missed = [
+        f"{m.__name__}.{name}"
+        for m in subclasses(RequestBody)
+        for name, f in m.model_fields.items()
+        if scalar(f.annotation) and name not in _scalar_kinds(m)
+    ]
+    assert missed == []

@@ -197,3 +197,31 @@ async def test_a_cursor_read_with_fewer_scopes_is_not_resumed_by_a_wider_token(c
     await caught_up()
     seen, _, _ = await read_all(client, _with_scope(app_, "rounds:read"), since=wide_cursor)
     assert seen == ["rnd_b"]
+
+
+async def test_a_persons_cursor_is_not_resumed_once_her_facility_changed(client, factory):
+    """A clinician moved to another facility (or made coordinator) sees other changes: her
+    old cursor has passed the new facility's earlier ones, so it is refused, and the feed
+    read from the start has them."""
+    org_a, org_b = await factory.make_org(), await factory.make_org()
+    admin = await factory.make_user(Role.admin)
+    clin = await factory.make_user(Role.clinician, organization_id=org_a.id)
+    await commit_event("case.submitted", org_a.id, "case_a")
+    await commit_event("case.submitted", org_b.id, "case_b")
+    await caught_up()
+    seen, cursor, _ = await read_all(client, factory.headers(clin))
+    assert seen == ["case_a"]
+    r = await client.patch(
+        f"{API}/users/{clin.id}",
+        headers=factory.headers(admin),
+        json={"organization_id": org_b.id},
+    )
+    assert r.status_code == 200, r.text
+    from app.auth.models import User
+
+    async with sessionmaker()() as s:  # her token as it is now (its version may have moved)
+        moved = factory.headers(await s.get(User, clin.id))
+    r = await client.get(f"{API}/changes", headers=moved, params={"since": cursor})
+    assert r.status_code == 400, r.text
+    assert r.json()["type"].endswith("cursor-reach-changed")
+    assert (await read_all(client, moved))[0] == ["case_b"]
