@@ -40,6 +40,17 @@ async def test_languages_typed_by_name_are_sent_as_codes(app, factory):
         await page.click(SUBMIT)
         await ready(page, "case")
 
+        # Codes the browser has no name for are codes all the same (Luo, in Kenya), and
+        # names it lacks are known too.
+        await page.goto(f"{base}/cases/new")
+        await ready(page, "case_new")
+        await _fill(page, "Cough for three weeks; TB work-up here?", "sw, luo, Kalenjin, Ewe")
+        await page.press("#languages", "Tab")
+        assert await page.input_value("#languages") == "sw, luo, kln, ee"
+        assert await page.inner_text("#languages-understood") == "Swahili, Luo, Kalenjin, Ewe"
+        await page.click(SUBMIT)
+        await ready(page, "case")
+
         es = await _new_case_page(b, base, prog, "es-AR", "es")
         # Sent without leaving the field first: taken all the same.
         await _fill(es, "¿Placas anulares: tiña o psoriasis?", "quechua, Español")
@@ -52,6 +63,7 @@ async def test_languages_typed_by_name_are_sent_as_codes(app, factory):
         by_question = {i["question"]: i["languages"] for i in items}
         assert by_question == {
             "Palpitations for two months; anticoagulate?": ["ne", "en"],
+            "Cough for three weeks; TB work-up here?": ["sw", "luo", "kln", "ee"],
             "¿Placas anulares: tiña o psoriasis?": ["qu", "es"],
         }
 

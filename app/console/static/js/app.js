@@ -90,7 +90,9 @@ async function start(main) {
         type: 'button', id: 'page-again', textContent: t('action.try_again'),
       });
       again.addEventListener('click', () => location.reload());
-      window.addEventListener('online', () => location.reload(), { once: true });
+      // Only while this notice is still what she sees: not over a page she went on to.
+      const back = () => { if (document.getElementById('page-unreached')) location.reload(); };
+      window.addEventListener('online', back, { once: true });
       main.replaceChildren(Object.assign(document.createElement('p'), {
         className: 'error', role: 'alert', id: 'page-unreached', textContent: whyNot(err),
       }), again);
@@ -145,23 +147,39 @@ function toAnchor() {
 // A page the link dropped on the way to (a case just sent, a note just signed, a link she
 // followed): gone to when the link returns, rather than leaving her on a spent form with a
 // notice that fades. Another navigation replaces it.
-let wanted = null;
+let wanted = null; // { href, push, until }
 let wantedTimer = null;
+let navigation = 0; // the latest go(): an earlier one that answers late is dropped
+let fetching = null;
 const WANTED_RETRY_MS = 10000; // a lossy link may never tell the browser it was offline
+const WANTED_FOR_MS = 120000; // past this she has moved on: not taken off what she does
 
-async function go(href, push = true) {
-  let doc;
+function retryWanted() {
   clearTimeout(wantedTimer);
+  if (!wanted) return;
+  if (Date.now() > wanted.until) { wanted = null; return; }
+  if (navigator.onLine) go(wanted.href, wanted.push, wanted.until);
+  else wantedTimer = setTimeout(retryWanted, WANTED_RETRY_MS);
+}
+
+async function go(href, push = true, until = Date.now() + WANTED_FOR_MS) {
+  const mine = ++navigation;
+  clearTimeout(wantedTimer);
+  wanted = null;
+  fetching?.abort();
+  const ctrl = fetching = new AbortController();
+  let doc;
   try {
-    const r = await fetch(href, { headers: { Accept: 'text/html' } });
+    const r = await fetch(href, { headers: { Accept: 'text/html' }, signal: ctrl.signal });
     doc = new DOMParser().parseFromString(await r.text(), 'text/html');
   } catch {
+    if (mine !== navigation) return; // she went elsewhere meanwhile
     say(t('error.offline'), 'error');
-    wanted = { href, push };
-    wantedTimer = setTimeout(() => wanted && go(wanted.href, wanted.push), WANTED_RETRY_MS);
+    wanted = { href, push, until };
+    wantedTimer = setTimeout(retryWanted, WANTED_RETRY_MS);
     return;
   }
-  wanted = null;
+  if (mine !== navigation) return;
   const next = doc.getElementById('main');
   if (!next) { location.href = href; return; }
   if (stop) { try { stop(); } catch { /* a page's clean-up must not block leaving it */ } stop = null; }
@@ -187,13 +205,15 @@ document.addEventListener('click', (e) => {
 });
 window.addEventListener('popstate', () => go(location.pathname + location.search, false));
 window.addEventListener('console:navigate', (e) => go(e.detail));
-window.addEventListener('online', () => { if (wanted) go(wanted.href, wanted.push); });
+window.addEventListener('online', retryWanted);
 
 $('#signout').addEventListener('click', async () => {
   const me = session.me;
   const left = me ? unsent(me) : [];
   if (left.length && !confirm(t('signout.unsent', { what: left.map((k) => t(`signout.${k}`)).join(', ') }))) return;
   if (stop) stop();
+  wanted = null; // nowhere to go on to once she has signed out
+  clearTimeout(wantedTimer);
   if (me) await forget(me); // a shared phone keeps nothing of hers for the next person
   await signOut();
   location.assign('/signin');

@@ -151,7 +151,7 @@ async function refreshOnce() {
     headers: { 'X-CSRF-Token': cookie('console_csrf') },
     credentials: 'same-origin',
   }).catch((err) => { throw new LinkError(err); });
-  if (r.status === 401 || r.status === 403) { session.token = null; return false; }
+  if (r.status === 401 || r.status === 403) { session.token = null; forgetSession(); return false; }
   if (!r.ok) throw new ApiError(r.status, await problemOf(r));
   keep(await r.json());
   return true;
@@ -187,7 +187,11 @@ export async function signOut() {
   }).catch(() => null);
   session.token = null;
   session.me = null;
+  forgetSession(); // a sign-out the link lost must not be resumed on this (shared) phone
 }
+
+// Without the CSRF cookie this device asks for no refresh: the session is over here.
+function forgetSession() { document.cookie = 'console_csrf=; Max-Age=0; Path=/'; }
 
 // ---- the API -----------------------------------------------------------------------
 // The service's words are English (and the most precise in English); in another language a

@@ -2,7 +2,7 @@
 // "nepalí", "नेपाली"), taken as the code the service keeps ("ne"). A clinic in Nepal was
 // told "Nepali" was "not a language code". The names are the browser's (Intl.DisplayNames):
 // nothing more to download on a slow link.
-import { lang, languageNames } from './core.js';
+import { lang } from './core.js';
 
 // ISO 639-1, and the 639-3 languages the programme's facilities speak without one.
 const CODES = (
@@ -21,29 +21,54 @@ function namer(locale) {
   try { return new Intl.DisplayNames([locale], { type: 'language', fallback: 'none' }); } catch { return null; }
 }
 
+// Names the browser may not have (it has none for luo, kln or tet, and says "Bangla" and
+// "Filipino" where a clinic may write "Bengali" and "Tagalog"), in English and first, so
+// "Filipino" is fil and not tl.
+const MORE = {
+  luo: ['Luo', 'Dholuo'], kln: ['Kalenjin'], guz: ['Gusii', 'Ekegusii'], mer: ['Meru'],
+  kam: ['Kamba', 'Kikamba'], hil: ['Hiligaynon'], war: ['Waray'], tet: ['Tetum'],
+  tpi: ['Tok Pisin'], bcl: ['Bikol'], nan: ['Min Nan', 'Hokkien'], ceb: ['Cebuano'],
+  ilo: ['Ilocano'], ff: ['Fula', 'Fulani', 'Fulfulde', 'Pulaar'], rn: ['Kirundi', 'Rundi'],
+  nd: ['Ndebele', 'North Ndebele'], bn: ['Bengali', 'Bangla'], fil: ['Filipino'], tl: ['Tagalog'],
+  prs: ['Dari'], ckb: ['Sorani', 'Central Kurdish'], yue: ['Cantonese'], ht: ['Haitian Creole', 'Kreyòl'],
+};
+
 let byName = null; // folded name -> code, built on first use
 function names() {
   if (byName) return byName;
   byName = new Map();
   const add = (name, code) => { if (name && !byName.has(fold(name))) byName.set(fold(name), code); };
+  for (const [code, list] of Object.entries(MORE)) for (const n of list) add(n, code);
   const shown = [namer(lang), namer('en')];
   for (const code of CODES) {
     for (const n of shown) add(n?.of(code), code);
-    add(namer(code)?.of(code), code); // its own name
+    add(namer(code)?.of(code), code); // its own name, where the browser has it
   }
   return byName;
 }
 
-// The code for what she typed: a code the browser can name stays as it is (region and
-// script too: "pt-BR"); a name becomes its code; anything else is null.
+const TAG = /^[a-z]{2,3}(-[a-z0-9]{2,8})*$/i;
+
+// The code for what she typed. A name becomes its code; a word typed like a name ("Ewe",
+// "Lao", "Ga") is read as one before as a code. A well-formed code stays a code, in its
+// canonical form ("lao" is lo, "pt-br" pt-BR), whether or not the browser can name it (the
+// service takes any; luo has no name here). Anything else is null.
 export function codeFor(text) {
   const typed = text.trim();
-  if (/^[a-z]{2,3}(-[a-z0-9]{2,8})*$/i.test(typed)) {
-    const [first, ...rest] = typed.split('-');
-    const code = [first.toLowerCase(), ...rest].join('-');
-    try { if (namer(lang)?.of(code)) return code; } catch { /* not a well-formed tag */ }
+  const named = names().get(fold(typed));
+  if (named && /^\p{Lu}\p{Ll}+$/u.test(typed)) return named;
+  if (TAG.test(typed)) {
+    try { return Intl.getCanonicalLocales(typed)[0]; } catch { return typed.toLowerCase(); }
   }
-  return names().get(fold(typed)) || null;
+  return named || null;
+}
+
+// A code's name in her language, else in English, else from MORE, else the code itself.
+export function nameOf(code) {
+  for (const n of [namer(lang), namer('en')]) {
+    try { const name = n?.of(code); if (name) return name; } catch { /* not a well-formed tag */ }
+  }
+  return MORE[code.split('-')[0]]?.[0] || code;
 }
 
 // A field of languages (`data-languages`): the names typed in it become codes when she
@@ -56,8 +81,8 @@ export function takeLanguages(input) {
   if (codes.join(', ') !== typed.join(', ')) input.value = codes.join(', ');
   const line = document.getElementById(`${input.id}-understood`);
   if (!line) return;
-  const known = codes.filter((c) => codeFor(c));
-  line.textContent = known.length ? languageNames(known) : '';
+  const known = codes.filter((c) => TAG.test(c));
+  line.textContent = known.map(nameOf).join(', ');
   line.hidden = !known.length;
 }
 

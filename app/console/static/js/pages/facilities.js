@@ -54,6 +54,7 @@ export default async function facilities(main) {
     const { org, etag } = await read(id);
     open = { id, name: org.name, etag, theirs: null };
     fillForm(edit, org);
+    takeLanguages(edit.languages); // the line under it names this facility's
     unsaved = false;
     $('#facility-edit-title', main).textContent = t('facilities.edit', { name: org.name });
     theirsBox.hidden = true;
@@ -93,7 +94,7 @@ export default async function facilities(main) {
 
   edit.addEventListener('submit', (e) => { e.preventDefault(); save(); });
   $('#keep-mine', main).addEventListener('click', () => save());
-  $('#take-theirs', main).addEventListener('click', () => { fillForm(edit, open.theirs); unsaved = false; theirsBox.hidden = true; });
+  $('#take-theirs', main).addEventListener('click', () => { fillForm(edit, open.theirs); takeLanguages(edit.languages); unsaved = false; theirsBox.hidden = true; });
   $('#edit-close', main).addEventListener('click', () => {
     if (!mayLeave()) return;
     $('#facility-edit', main).hidden = true;
@@ -111,6 +112,7 @@ export default async function facilities(main) {
         h('a', { href: `/admin/users?organization=${encodeURIComponent(org.id)}`, text: t('facilities.invite_people') }));
       done.hidden = false;
       create.reset();
+      takeLanguages(create.languages);
       $('#facility-create', main).open = false;
       await load();
     } catch (err) { refused(create, $('#facility-problem', main), err); }

@@ -32,8 +32,10 @@ export default function signin(main) {
   // A password change ends every session: the page it sends her to says it went through.
   if (new URLSearchParams(location.search).has('password_changed')) say(t('profile.password_changed'));
   form.email.focus();
-  // Still signed in (a page whose link dropped as it opened sent her here, or the address
-  // was kept): on her way, without her password. Nothing is said when she is not.
+  // Sent here by a page while still signed in (its link dropped as it opened): on her way,
+  // without her password. A bare /signin is the form: on a shared phone the next person
+  // must be able to sign in as herself.
+  if (!new URLSearchParams(location.search).has('next')) return;
   resumeSession().then(async (signedIn) => {
     if (!signedIn) return;
     session.me = await api('/me');
