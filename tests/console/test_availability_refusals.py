@@ -194,7 +194,8 @@ async def test_refusals_in_spanish_and_time_off_without_its_last_day(app, factor
         await page.fill("#sp-languages", "es, xx_1")
         assert await _save(page) == 422
         text = await _refusal(page)
-        assert "Idiomas" in text and "xx_1" in text and "no es un nombre ni un código de idioma" in text, text
+        assert "Idiomas" in text and "xx_1" in text, text
+        assert "no es un nombre ni un código de idioma" in text, text
         assert await page.get_attribute("#sp-languages", "aria-invalid") == "true"
         await page.fill("#sp-languages", "es, fr")
 

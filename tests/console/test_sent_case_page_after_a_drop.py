@@ -30,9 +30,11 @@ async def test_the_case_page_follows_when_the_link_returns(app, factory):
         await said.wait_for()
         case_path = await said.get_attribute("href")
         assert case_path and case_path.startswith("/cases/case_"), case_path
-        assert await said.is_visible() and await said.evaluate(
-            "(a) => { const r = a.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }"
+        in_view = (
+            "(a) => { const r = a.getBoundingClientRect();"
+            " return r.top >= 0 && r.bottom <= innerHeight; }"
         )
+        assert await said.is_visible() and await said.evaluate(in_view)
         assert page.url == f"{base}/cases/new"
 
         await page.unroute("**/cases/case_*", dropped)

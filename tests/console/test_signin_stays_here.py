@@ -32,9 +32,11 @@ async def test_signing_in_goes_straight_to_her_first_page(app, factory):
             pages: list[str] = []
             page.on(
                 "request",
-                lambda r, pages=pages: pages.append(r.url.removeprefix(base))
-                if r.resource_type == "document"
-                else None,
+                lambda r, pages=pages: (
+                    pages.append(r.url.removeprefix(base))
+                    if r.resource_type == "document"
+                    else None
+                ),
             )
             await sign_in(page, base, prog.email(who), lands_on)
             assert page.url == f"{base}{path}", (who, page.url)
