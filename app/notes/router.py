@@ -1,7 +1,7 @@
 from fastapi import Response
 
 from app.cases.dependencies import FullCase, FullCaseSnapshot
-from app.core.conditional import CONDITIONAL_READ, IfMatch, etag, with_etag
+from app.core.conditional import CONDITIONAL_READ, IfMatch, with_etag
 from app.core.deps import CasesRead, CasesWrite, SessionDep
 from app.core.errors import problem_responses
 from app.core.pagination import Cursor, Limit, Page
@@ -13,14 +13,8 @@ from app.notes.schemas import NoteCreate, NoteRead, NoteUpdate, NoteVersionRead
 router = make_router(tags=["notes"])
 
 
-def _tag(version: int, acknowledged_at: object) -> str:
-    # Acknowledging keeps the version (the content did not change) but changes what a read
-    # shows: the tag says so, or a copy cached before it would stay "current" without it.
-    return etag(version, "acknowledged" if acknowledged_at is not None else None)
-
-
 def _with_etag(response: Response, note: Note) -> Note:
-    response.headers["ETag"] = _tag(note.version, note.acknowledged_at)
+    response.headers["ETag"] = service.note_tag(note.version, note.acknowledged_at)
     return note
 
 
@@ -68,7 +62,7 @@ async def list_notes(
 @autocommit
 async def get_note(session: SessionDep, p: CasesRead, note_id: str, response: Response) -> object:
     note = await service.read(session, p, note_id)
-    with_etag(response, _tag(note["version"], note["acknowledged_at"]))
+    with_etag(response, service.note_tag(note["version"], note["acknowledged_at"]))
     return note
 
 

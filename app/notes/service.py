@@ -208,6 +208,12 @@ async def versions(
     return page
 
 
+def note_tag(version: int, acknowledged_at: object) -> str:
+    """A note's ETag. Acknowledging keeps the version (the content did not change) but
+    changes what a read shows, so the tag says it: a copy cached before is not current."""
+    return etag(version, "acknowledged" if acknowledged_at is not None else None)
+
+
 async def _writable(
     session: AsyncSession, p: Principal, note_id: str, if_match: str | None
 ) -> tuple[Note, Case, int]:
@@ -217,7 +223,8 @@ async def _writable(
         raise NotCaseSpecialist("Only the case's specialists change its notes.")
     if not if_match or not if_match.strip():
         # A lost update to a note harms a patient: 428 before anything else is said of it.
-        check_if_match(if_match, etag(note.version), required=True, what="note")
+        current = note_tag(note.version, note.acknowledged_at)
+        check_if_match(if_match, current, required=True, what="note")
     if note.status == NoteStatus.signed:
         raise NoteIsSigned("This note is signed and final; write an addendum to correct it.")
     check_if_match(if_match, etag(note.version), required=True, what="note")
@@ -317,7 +324,7 @@ async def acknowledge(
         raise Forbidden("Only the referring facility acknowledges a note.")
     if note.status != NoteStatus.signed:
         raise NoteNotSigned("Only a signed note can be acknowledged.")
-    check_if_match(if_match, etag(note.version), what="note")
+    check_if_match(if_match, note_tag(note.version, note.acknowledged_at), what="note")
     if note.acknowledged_at is None:
         # Acknowledgement is not a content change: the version stays (the ETag says it).
         note.acknowledged_at = utcnow()

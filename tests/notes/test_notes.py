@@ -233,6 +233,9 @@ async def test_an_acknowledgement_changes_the_notes_etag_not_its_version(client,
     # The tag read before names the same version: acknowledging again with it is no 412.
     r = await client.post(f"{url}/acknowledge", headers={**h, "If-Match": before})
     assert r.status_code == 200, r.text
+    # A stale one is, and names the tag a read gives now.
+    r = await client.post(f"{url}/acknowledge", headers={**h, "If-Match": '"1"'})
+    assert r.status_code == 412 and r.json()["current_etag"] == after, r.text
 
 
 async def test_notes_follow_the_cases_visibility(client, factory):
