@@ -2,7 +2,8 @@
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any, get_args, get_origin
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
@@ -62,10 +63,11 @@ def _scalar_kinds(model: type[BaseModel]) -> dict[str, frozenset[type]]:
     if kinds is None:
         kinds = {}
         for name, f in model.model_fields.items():
-            # `Duration | None`: its arm is `Annotated[int, ...]`, the int inside it.
-            arms = get_args(f.annotation) if get_origin(f.annotation) is not Annotated else ()
+            # A union's arms (`int | None`), each inside its Annotated (`Duration | None`);
+            # anything else is one arm (`list[int]` is a list, not an int).
+            union = get_origin(f.annotation) in (Union, UnionType)
+            arms = get_args(f.annotation) if union else (f.annotation,)
             args = {get_args(a)[0] if get_origin(a) is Annotated else a for a in arms}
-            args = args or {f.annotation}
             args.discard(type(None))
             if args and args <= {bool, int, float}:
                 kinds[name] = frozenset(a for a in args if isinstance(a, type))

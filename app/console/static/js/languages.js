@@ -2,7 +2,7 @@
 // "nepalí", "नेपाली"), taken as the code the service keeps ("ne"). A clinic in Nepal was
 // told "Nepali" was "not a language code". The names are the browser's (Intl.DisplayNames):
 // nothing more to download on a slow link.
-import { lang } from './core.js';
+import { lang, languageName } from './core.js';
 
 // ISO 639-1, and the 639-3 languages the programme's facilities speak without one.
 const CODES = (
@@ -47,13 +47,14 @@ function names() {
   return byName;
 }
 
+// A well-formed tag: the service's rule (app/core/schemas.py _BCP47).
 const TAG = /^[a-z]{2,3}(-[a-z0-9]{2,8})*$/i;
 
 // The code for what she typed. A name becomes its code; a word typed like a name ("Ewe",
 // "Lao", "Ga") is read as one before as a code. A well-formed code stays a code, in its
 // canonical form ("lao" is lo, "pt-br" pt-BR), whether or not the browser can name it (the
 // service takes any; luo has no name here). Anything else is null.
-export function codeFor(text) {
+function codeFor(text) {
   const typed = text.trim();
   const named = names().get(fold(typed));
   if (named && /^\p{Lu}\p{Ll}+$/u.test(typed)) return named;
@@ -63,11 +64,11 @@ export function codeFor(text) {
   return named || null;
 }
 
-// A code's name in her language, else in English, else from MORE, else the code itself.
-export function nameOf(code) {
-  for (const n of [namer(lang), namer('en')]) {
-    try { const name = n?.of(code); if (name) return name; } catch { /* not a well-formed tag */ }
-  }
+// A code's name as the console says it (core.js), else in English, else from MORE.
+function nameOf(code) {
+  const own = languageName(code);
+  if (own !== code) return own;
+  try { const name = namer('en')?.of(code); if (name) return name; } catch { /* ill-formed */ }
   return MORE[code.split('-')[0]]?.[0] || code;
 }
 

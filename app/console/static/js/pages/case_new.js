@@ -5,7 +5,7 @@
 import {
   $, COLON, ApiError, api, clearFieldError, fieldError, fillForm, fmtNumber, formData, h, label, lang, navigate, say, session, showProblem, t, uuid,
 } from '../core.js';
-import { codeFor, takeLanguages } from '../languages.js';
+import { takeLanguages } from '../languages.js';
 import { drafts, files, shrink } from '../drafts.js';
 import { draftKey, sendPending } from '../case_outbox.js';
 
@@ -177,15 +177,15 @@ export default async function caseNew(main) {
     el.focus();
   };
 
-  // Everything the form can tell before anything is sent (the service's own rules,
-  // app/cases/schemas.py CaseCreate, and its consent), each under its field and all at once:
-  // over a slow link she never learns of one mistake per submit. The form is novalidate:
-  // these are its messages. What she typed is left as it is. Answers whether any was found.
   takeLanguages(form.languages); // a draft restored, or a follow-up's languages: named too
   form.languages.addEventListener('change', save); // the codes its names became are kept
 
+  // Everything the form can tell before anything is sent (the service's own rules,
+  // app/cases/schemas.py CaseCreate, and its consent), each under its field and all at once:
+  // over a slow link she never learns of one mistake per submit. The form is novalidate:
+  // these are its messages. What she typed is left as it is (languages named are taken as
+  // their codes before, languages.js). Answers whether any was found.
   function check() {
-    takeLanguages(form.languages);
     let found = false;
     const mark = (el, text) => { fieldError(el, text); found = true; };
     const age = form['patient.age_years'];
@@ -204,7 +204,7 @@ export default async function caseNew(main) {
     const tagPattern = new RegExp(rule.tagPattern);
     const tags = form.languages.value.split(',').map((x) => x.trim()).filter(Boolean);
     const field = labelText(form.languages);
-    for (const item of tags.filter((x) => x.length > Number(rule.tagMaxLength) || !tagPattern.test(x) || !codeFor(x))) {
+    for (const item of tags.filter((x) => x.length > Number(rule.tagMaxLength) || !tagPattern.test(x))) {
       mark(form.languages, `${t('error.list_item', { field, item })}${COLON} ${t('invalid.language_tag')}`);
     }
     const most = Number(rule.maxItems);
