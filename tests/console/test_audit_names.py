@@ -7,7 +7,7 @@ import httpx
 
 from app.audit import service as audit
 from app.core.db import unit_of_work
-from tests.console.support import bearers, ready, seeded_console, sign_in, submit_case
+from tests.console.support import bearers, ready, seeded_console, signed_in, submit_case
 
 
 async def test_the_audit_page_names_the_person_who_acted(app, factory):
@@ -22,7 +22,7 @@ async def test_the_audit_page_names_the_person_who_acted(app, factory):
             r.raise_for_status()
         ctx = await b.new_context()
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("admin"), "users")
+        await signed_in(page, base, prog.email("admin"))
         await page.goto(f"{base}/admin/audit")
         await ready(page, "audit")
         row = page.locator("#audit-table tbody tr", has_text=case_id).first
@@ -47,8 +47,7 @@ async def test_the_audit_page_names_the_person_who_acted(app, factory):
             assert r.status_code == 404
         ctx = await b.new_context(locale="es-AR")
         page = await ctx.new_page()
-        await page.goto(f"{base}/lang/es?next=/signin")
-        await sign_in(page, base, prog.email("admin"), "users")
+        await signed_in(page, base, prog.email("admin"), lang="es")
         await page.goto(f"{base}/admin/audit")
         await ready(page, "audit")
         rows = page.locator("#audit-table tbody tr", has_text=case_id)
@@ -73,7 +72,7 @@ async def test_an_account_changed_is_named_and_says_how(app, factory):
             r.raise_for_status()
         ctx = await b.new_context()
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("admin"), "users")
+        await signed_in(page, base, prog.email("admin"))
         await page.goto(f"{base}/admin/audit")
         await ready(page, "audit")
         row = page.locator("#audit-table tbody tr", has_text="Changed an account").first

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from app.core.clock import utcnow
-from tests.console.support import bearers, ready, seeded_console, sign_in
+from tests.console.support import bearers, ready, seeded_console, signed_in
 
 BOX = "#profile-problem"
 WINDOWS = [
@@ -94,8 +94,7 @@ async def test_refusals_in_french_name_the_row_and_stay_beside_the_form(app, fac
         await _plain_week(base, prog)
         ctx = await b.new_context(locale="fr-FR", timezone_id="Europe/Paris")
         page = await ctx.new_page()
-        await page.goto(f"{base}/lang/fr?next=/signin")
-        await sign_in(page, base, prog.email("specialist"), "inbox")
+        await signed_in(page, base, prog.email("specialist"), lang="fr")
         await page.goto(f"{base}/availability")
         await ready(page, "availability")
         assert await page.get_attribute("html", "lang") == "fr"
@@ -154,8 +153,7 @@ async def test_refusals_in_spanish_and_time_off_without_its_last_day(app, factor
         await _plain_week(base, prog)
         ctx = await b.new_context(locale="es-AR", timezone_id="America/Argentina/Salta")
         page = await ctx.new_page()
-        await page.goto(f"{base}/lang/es?next=/signin")
-        await sign_in(page, base, prog.email("specialist"), "inbox")
+        await signed_in(page, base, prog.email("specialist"), lang="es")
         await page.goto(f"{base}/availability")
         await ready(page, "availability")
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from app.core.clock import utcnow
-from tests.console.support import bearers, ready, seeded_console, sign_in
+from tests.console.support import bearers, ready, seeded_console, signed_in
 
 # Her zone, and the browser's: another one, so the page cannot lean on the browser's zone.
 ZONES = [
@@ -86,7 +86,7 @@ async def test_saving_the_page_again_and_again_leaves_time_off_where_it_was(
 
         ctx = await b.new_context(timezone_id=browser_zone)
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("specialist"), "inbox")
+        await signed_in(page, base, prog.email("specialist"))
         await page.goto(f"{base}/availability")
         await ready(page, "availability")
         await page.click("#add-time-off")

@@ -8,7 +8,7 @@ import uuid
 import httpx
 
 from app.core.clock import utcnow
-from tests.console.support import bearers, ready, seeded_console, sign_in, status_says
+from tests.console.support import bearers, ready, seeded_console, signed_in, status_says
 
 
 async def test_a_new_calendar_link_is_asked_for_shown_copied_and_a_failure_said(app, factory):
@@ -28,7 +28,7 @@ async def test_a_new_calendar_link_is_asked_for_shown_copied_and_a_failure_said(
             await ctx.clock.set_fixed_time(utcnow())
             await ctx.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
             page = await ctx.new_page()
-            await sign_in(page, base, prog.email("coordinator"), "queue")
+            await signed_in(page, base, prog.email("coordinator"))
             await page.goto(f"{base}/profile")
             await ready(page, "profile")
             asked: list[str] = []

@@ -16,8 +16,8 @@ async def test_an_unanswered_call_stops_and_each_side_is_told(app, factory):
             case_id = await assigned_case(c, h, prog, "Swollen knee after a fall: tap it?")
 
         # The pages' timers run on clocks the test moves.
-        clin = await in_the_room(b, base, prog.email("clinician"), "cases", case_id, clock=True)
-        spec = await in_the_room(b, base, prog.email("specialist"), "inbox", case_id, clock=True)
+        clin = await in_the_room(b, base, prog.email("clinician"), case_id, clock=True)
+        spec = await in_the_room(b, base, prog.email("specialist"), case_id, clock=True)
 
         await clin.locator("#presence").filter(has_text="Dr Ana Ruiz").wait_for()
         await clin.click("#call-start")
@@ -48,9 +48,9 @@ async def test_answered_on_one_device_the_other_stops_ringing(app, factory):
             h = await bearers(c, prog, "clinician", "specialist", "coordinator")
             case_id = await assigned_case(c, h, prog, "Itchy papules on the wrists: scabies?")
 
-        clin = await in_the_room(b, base, prog.email("clinician"), "cases", case_id)
-        phone = await in_the_room(b, base, prog.email("specialist"), "inbox", case_id)
-        laptop = await in_the_room(b, base, prog.email("specialist"), "inbox", case_id)
+        clin = await in_the_room(b, base, prog.email("clinician"), case_id)
+        phone = await in_the_room(b, base, prog.email("specialist"), case_id)
+        laptop = await in_the_room(b, base, prog.email("specialist"), case_id)
 
         await clin.locator("#presence").filter(has_text="Dr Ana Ruiz").wait_for()
         await clin.click("#call-start")

@@ -14,7 +14,7 @@ from tests.console.support import (
     bearers,
     ready,
     seeded_console,
-    sign_in,
+    signed_in,
     status_says,
 )
 
@@ -33,14 +33,14 @@ async def test_the_caller_chooses_whom_and_a_second_caller_hears_busy(app, facto
             assert r.status_code == 201, r.text
 
         pages = {}
-        for who, email, lands_on in (
-            ("clinician", prog.email("clinician"), "cases"),
-            ("specialist", prog.email("specialist"), "inbox"),
-            ("interpreter", "rosa@console.example.org", "cases"),
+        for who, email in (
+            ("clinician", prog.email("clinician")),
+            ("specialist", prog.email("specialist")),
+            ("interpreter", "rosa@console.example.org"),
         ):
             ctx = await b.new_context(viewport={"width": 360, "height": 740})
             page = pages[who] = await ctx.new_page()
-            await sign_in(page, base, email, lands_on)
+            await signed_in(page, base, email)
             await page.goto(f"{base}/cases/{case_id}")
             await ready(page, "case")
             await page.wait_for_selector("#link-state[data-state=open]", timeout=15000)
@@ -91,10 +91,10 @@ async def test_two_who_call_each_other_at_once_are_connected(app, factory):
             h = await bearers(c, prog, "clinician", "specialist", "coordinator")
             case_id = await assigned_case(c, h, prog, "Blisters after a new medicine?")
         pages = []
-        for who, lands_on in (("clinician", "cases"), ("specialist", "inbox")):
+        for who in ("clinician", "specialist"):
             ctx = await b.new_context()
             page = await ctx.new_page()
-            await sign_in(page, base, prog.email(who), lands_on)
+            await signed_in(page, base, prog.email(who))
             await page.goto(f"{base}/cases/{case_id}")
             await ready(page, "case")
             await page.wait_for_selector("#link-state[data-state=open]", timeout=15000)

@@ -3,17 +3,16 @@ real browser: 1.5 reads "1,5 años" to the clinician in Spanish, "1.5 years" in 
 "1,5 an" in French; a baby under one year is said in months where the age given is a
 fraction of a year ("6 meses"), and an age of 0 as under a year, not as a bare "0"."""
 
-from tests.console.support import ready, seeded_console, sign_in
+from tests.console.support import ready, seeded_console, signed_in
 
 
-async def _facts(b, base: str, prog, who: str, lang: str, lands_on: str, case_id: str) -> str:
+async def _facts(b, base: str, prog, who: str, lang: str, case_id: str) -> str:
     from app.core.clock import utcnow
 
     ctx = await b.new_context()
     await ctx.clock.set_fixed_time(utcnow())
     page = await ctx.new_page()
-    await page.goto(f"{base}/lang/{lang}?next=/signin")
-    await sign_in(page, base, prog.email(who), lands_on)
+    await signed_in(page, base, prog.email(who), lang=lang)
     await page.goto(f"{base}/cases/{case_id}")
     await ready(page, "case")
     text = str(await page.inner_text("#case-facts"))
@@ -36,14 +35,14 @@ async def test_the_age_has_its_unit_in_her_language(app, factory):
             prog.org["id"], patient_reference="JUM-0042", patient_age_years=0, patient_sex="male"
         )
         toddler = made["HSR-7788"].id
-        es = await _facts(b, base, prog, "clinician", "es", "cases", toddler)
+        es = await _facts(b, base, prog, "clinician", "es", toddler)
         assert "HSR-7788 · 1,5 años ·" in es, es
-        en = await _facts(b, base, prog, "coordinator", "en", "queue", toddler)
+        en = await _facts(b, base, prog, "coordinator", "en", toddler)
         assert "HSR-7788 · 1.5 years ·" in en, en
-        fr = await _facts(b, base, prog, "coordinator", "fr", "queue", toddler)
+        fr = await _facts(b, base, prog, "coordinator", "fr", toddler)
         assert "HSR-7788 · 1,5 an ·" in fr, fr
 
-        baby = await _facts(b, base, prog, "clinician", "es", "cases", made["HSR-7789"].id)
+        baby = await _facts(b, base, prog, "clinician", "es", made["HSR-7789"].id)
         assert "HSR-7789 · 6 meses" in baby, baby
-        zero = await _facts(b, base, prog, "coordinator", "fr", "queue", newborn.id)
+        zero = await _facts(b, base, prog, "coordinator", "fr", newborn.id)
         assert "JUM-0042 · moins d’un an · Homme" in zero, zero

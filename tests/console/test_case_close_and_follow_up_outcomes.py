@@ -23,7 +23,7 @@ from tests.console.support import (
     ready,
     seeded_console,
     settled,
-    sign_in,
+    signed_in,
     status_says,
 )
 
@@ -234,8 +234,7 @@ async def test_a_closed_case_takes_no_follow_up_and_a_stale_page_is_told_in_span
         # The page hears nothing live (a link that dropped its socket): it stays as it was.
         await ctx.route_web_socket(re.compile(".*"), lambda ws: None)
         page = await ctx.new_page()
-        await page.goto(f"{base}/lang/es?next=/signin")
-        await sign_in(page, base, prog.email("clinician"), "cases")
+        await signed_in(page, base, prog.email("clinician"), lang="es")
         await page.goto(f"{base}/cases/{case.id}")
         await ready(page, "case")
         assert await page.locator("#followup-form").is_visible()

@@ -3,7 +3,7 @@ shows no "Summary" label with nothing beside it. In a real browser."""
 
 import httpx
 
-from tests.console.support import bearers, ready, seeded_console, sign_in, submit_case
+from tests.console.support import bearers, ready, seeded_console, signed_in, submit_case
 
 
 async def test_a_case_without_a_summary_shows_no_empty_summary(app, factory):
@@ -12,7 +12,7 @@ async def test_a_case_without_a_summary_shows_no_empty_summary(app, factory):
             h = await bearers(c, prog, "clinician")
             case_id = await submit_case(c, h["clinician"], "Itchy scalp in three siblings?")
         page = await (await b.new_context(locale="en-GB")).new_page()
-        await sign_in(page, base, prog.email("clinician"), "cases")
+        await signed_in(page, base, prog.email("clinician"))
         await page.goto(f"{base}/cases/{case_id}")
         await ready(page, "case")
         labels = [await dt.inner_text() for dt in await page.locator("#case-facts dt").all()]

@@ -11,7 +11,7 @@ from tests.console.support import (
     pending_offer,
     ready,
     seeded_console,
-    sign_in,
+    signed_in,
     status_says,
 )
 
@@ -56,7 +56,7 @@ async def test_the_assigned_specialist_adds_the_interpreter_the_case_needs(app, 
         # The second specialist may not add anyone: she is told who can.
         ctx = await b.new_context()
         page = await ctx.new_page()
-        await sign_in(page, base, second["email"], "inbox")
+        await signed_in(page, base, second["email"])
         await page.goto(f"{base}/cases/{case_id}")
         await ready(page, "case")
         needed = page.locator("#people-needed")
@@ -69,7 +69,7 @@ async def test_the_assigned_specialist_adds_the_interpreter_the_case_needs(app, 
         # The assigned specialist is told to add one, and finds her.
         ctx = await b.new_context()
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("specialist"), "inbox")
+        await signed_in(page, base, prog.email("specialist"))
         await page.goto(f"{base}/cases/{case_id}")
         await ready(page, "case")
         needed = page.locator("#people-needed")
@@ -108,7 +108,7 @@ async def test_with_no_interpreter_in_the_programme_she_is_told_who_can_find_one
 
         ctx = await b.new_context()
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("specialist"), "inbox")
+        await signed_in(page, base, prog.email("specialist"))
         await page.goto(f"{base}/cases/{case_id}")
         await ready(page, "case")
         await page.wait_for_selector("#people-needed:has-text('ask a coordinator')")
@@ -134,7 +134,7 @@ async def test_with_no_interpreter_who_speaks_the_language_she_is_told_who_can_f
             accepted.raise_for_status()
 
         page = await (await b.new_context(locale="en-GB")).new_page()
-        await sign_in(page, base, prog.email("specialist"), "inbox")
+        await signed_in(page, base, prog.email("specialist"))
         await page.goto(f"{base}/cases/{case_id}")
         await ready(page, "case")
         await page.wait_for_selector("#people-needed:has-text('ask a coordinator')")

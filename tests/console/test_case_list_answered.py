@@ -4,7 +4,7 @@ it says when it was answered; a case still waiting keeps its deadline."""
 from datetime import timedelta
 
 from app.core.clock import utcnow
-from tests.console.support import seeded_console, sign_in
+from tests.console.support import seeded_console, signed_in
 
 
 async def test_an_answered_case_shows_no_deadline(app, factory):
@@ -24,8 +24,7 @@ async def test_an_answered_case_shows_no_deadline(app, factory):
         ctx = await b.new_context(locale="es-AR", viewport={"width": 360, "height": 740})
         await ctx.clock.set_fixed_time(utcnow())
         page = await ctx.new_page()
-        await page.goto(f"{base}/lang/es?next=/signin")
-        await sign_in(page, base, prog.email("clinician"), "cases")
+        await signed_in(page, base, prog.email("clinician"), "cases", lang="es")
         done = page.locator(f"[data-case-id='{answered.id}']")
         await done.wait_for()
         said = await done.inner_text()

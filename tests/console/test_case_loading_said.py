@@ -5,7 +5,7 @@ case is shown. The case's own request is held here, as a slow link holds it."""
 import asyncio
 
 from app.core.clock import utcnow
-from tests.console.support import ready, seeded_console, sign_in
+from tests.console.support import ready, seeded_console, signed_in
 
 
 async def test_the_case_page_says_it_is_loading(app, factory):
@@ -18,8 +18,7 @@ async def test_the_case_page_says_it_is_loading(app, factory):
         ctx = await b.new_context(locale="es-AR", viewport={"width": 360, "height": 740})
         await ctx.clock.set_fixed_time(utcnow())
         page = await ctx.new_page()
-        await page.goto(f"{base}/lang/es?next=/signin")
-        await sign_in(page, base, prog.email("clinician"), "cases")
+        await signed_in(page, base, prog.email("clinician"), "cases", lang="es")
 
         release = asyncio.Event()
         held = asyncio.Event()

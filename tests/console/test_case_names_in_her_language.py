@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from tests.console.support import bearers, pending_offer, ready, seeded_console, sign_in
+from tests.console.support import bearers, pending_offer, ready, seeded_console, signed_in
 
 
 async def _values(page: Any, facts: str) -> list[str]:
@@ -43,13 +43,13 @@ async def test_languages_and_country_by_name_in_spanish_and_french(app, factory)
             r = await c.post(f"/api/v1/offers/{offer}/accept", headers=h["specialist"])
             r.raise_for_status()
 
-        for who, locale, lands_on, languages, country in (
-            ("clinician", "es-AR", "cases", "español, quechua", "Argentina"),
-            ("specialist", "fr-FR", "inbox", "espagnol, quechua", "Argentine"),
+        for who, locale, languages, country in (
+            ("clinician", "es-AR", "español, quechua", "Argentina"),
+            ("specialist", "fr-FR", "espagnol, quechua", "Argentine"),
         ):
             ctx = await b.new_context(locale=locale)
             page = await ctx.new_page()
-            await sign_in(page, base, prog.email(who), lands_on)
+            await signed_in(page, base, prog.email(who))
             await page.goto(f"{base}/cases/{case_id}")
             await ready(page, "case")
             await page.wait_for_selector("#facility:not([hidden])")

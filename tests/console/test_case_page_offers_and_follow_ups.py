@@ -15,7 +15,7 @@ from tests.console.support import (
     pending_offer,
     ready,
     seeded_console,
-    sign_in,
+    signed_in,
     submit_case,
 )
 
@@ -31,7 +31,7 @@ async def test_a_case_whose_offer_expired_says_so(app, factory, clock):
         ctx = await b.new_context(locale="en-GB")
         await ctx.clock.set_fixed_time(utcnow())
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("specialist"), "inbox")
+        await signed_in(page, base, prog.email("specialist"))
         await page.goto(f"{base}/cases/{case_id}")
         await ready(page, "case")
         main = await page.inner_text("main")
@@ -48,7 +48,7 @@ async def test_a_follow_up_due_in_her_time_and_refused_beside_the_field(app, fac
         ctx = await b.new_context(locale="en-GB", timezone_id="Asia/Kolkata")
         await ctx.clock.set_fixed_time(utcnow())
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("specialist"), "inbox")
+        await signed_in(page, base, prog.email("specialist"))
         await page.goto(f"{base}/cases/{case_id}")
         await ready(page, "case")
         await page.wait_for_selector("#followup-form:not([hidden])")

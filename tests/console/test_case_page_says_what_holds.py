@@ -25,7 +25,7 @@ from tests.console.support import (
     ready,
     seeded_console,
     settled,
-    sign_in,
+    signed_in,
     status_says,
 )
 
@@ -81,7 +81,7 @@ async def test_feedback_shows_as_last_given(app, factory):
         ctx = await b.new_context(locale="en-GB")
         await ctx.clock.set_fixed_time(utcnow())
         page = await ctx.new_page()
-        await sign_in(page, base, other["email"], "cases")
+        await signed_in(page, base, other["email"])
         await page.goto(f"{base}/cases/{case.id}")
         await ready(page, "case")
         await page.locator("#record-list li").first.wait_for()
@@ -128,7 +128,7 @@ async def test_the_earlier_case_is_a_link_only_for_those_who_may_open_it(app, fa
         ctx = await b.new_context(locale="en-GB")
         await ctx.clock.set_fixed_time(utcnow())
         page = await ctx.new_page()
-        await sign_in(page, base, iris["email"], "cases")
+        await signed_in(page, base, iris["email"])
         await page.goto(f"{base}/cases/{later.id}")
         await ready(page, "case")
         facts = page.locator("#case-facts")

@@ -4,14 +4,14 @@ an emergency must not wait for her to open it again. It is sent once, with its p
 
 import httpx
 
-from tests.console.support import bearers, png, ready, seeded_console, sign_in
+from tests.console.support import bearers, png, ready, seeded_console, signed_in
 
 
 async def test_a_case_kept_offline_is_sent_from_the_next_page_opened(app, factory):
     async with seeded_console(app, factory) as (base, b, prog):
         ctx = await b.new_context()
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("clinician"), "cases")
+        await signed_in(page, base, prog.email("clinician"))
         await page.goto(f"{base}/cases/new")
         await ready(page, "case_new")
         await page.select_option("#specialty", "dermatology")

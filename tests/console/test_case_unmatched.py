@@ -7,7 +7,7 @@ was excluded, and no table of nobody."""
 
 import httpx
 
-from tests.console.support import bearers, ready, seeded_console, sign_in
+from tests.console.support import bearers, ready, seeded_console, signed_in
 
 
 async def test_an_unmatched_case_says_what_happens_next(app, factory):
@@ -43,7 +43,7 @@ async def test_an_unmatched_case_says_what_happens_next(app, factory):
 
         ctx = await b.new_context()
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("clinician"), "cases")
+        await signed_in(page, base, prog.email("clinician"))
         await page.goto(f"{base}/cases/{case_id}")
         await ready(page, "case")
         assert await page.inner_text("#case-status") == "Unmatched"
@@ -57,7 +57,7 @@ async def test_an_unmatched_case_says_what_happens_next(app, factory):
 
         ctx = await b.new_context()
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("coordinator"), "queue")
+        await signed_in(page, base, prog.email("coordinator"))
         await page.goto(f"{base}/cases/{case_id}")
         await ready(page, "case")
         nobody = page.locator("#candidates-none")

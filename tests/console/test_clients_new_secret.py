@@ -5,7 +5,7 @@ Before, the page (and the API) had no way to replace a client's secret."""
 
 import httpx
 
-from tests.console.support import bearers, ready, seeded_console, sign_in
+from tests.console.support import bearers, ready, seeded_console, signed_in
 
 
 async def _token(c: httpx.AsyncClient, client_id: str, secret: str) -> httpx.Response:
@@ -44,7 +44,7 @@ async def test_an_admin_gives_a_partner_app_a_new_secret(app, factory):
             await (dialog.accept() if accept.pop(0) else dialog.dismiss())
 
         page.on("dialog", answer)
-        await sign_in(page, base, prog.email("admin"), "users")
+        await signed_in(page, base, prog.email("admin"))
         await page.goto(f"{base}/admin/clients")
         await ready(page, "clients")
         row = page.locator(f"#client-table tr[data-client-id='{created['id']}']")

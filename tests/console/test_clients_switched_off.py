@@ -4,7 +4,7 @@ registered could not be stopped."""
 
 import httpx
 
-from tests.console.support import bearers, ready, seeded_console, sign_in
+from tests.console.support import bearers, ready, seeded_console, signed_in
 
 
 async def test_an_admin_switches_a_partner_app_off_and_on(app, factory):
@@ -42,7 +42,7 @@ async def test_an_admin_switches_a_partner_app_off_and_on(app, factory):
             await dialog.accept()
 
         page.on("dialog", answer)
-        await sign_in(page, base, prog.email("admin"), "users")
+        await signed_in(page, base, prog.email("admin"))
         await page.goto(f"{base}/admin/clients")
         await ready(page, "clients")
         row = page.locator(f"#client-table tr[data-client-id='{created['id']}']")

@@ -6,7 +6,7 @@ person on a shared phone gets hers (the coordinator's English), and is asked onc
 every page. A browser that asks for English keeps English, and a language she picks is
 kept. In a real browser."""
 
-from tests.console.support import ready, seeded_console, sign_in
+from tests.console.support import ready, seeded_console, signed_in
 
 
 async def test_a_shared_phone_in_a_language_the_console_lacks_gets_each_hers(app, factory):
@@ -18,7 +18,7 @@ async def test_a_shared_phone_in_a_language_the_console_lacks_gets_each_hers(app
             "request",
             lambda r: asked.append(r.url) if "notification-preferences" in r.url else None,
         )
-        await sign_in(page, base, prog.email("clinician"), "cases")
+        await signed_in(page, base, prog.email("clinician"), "cases")
         assert await page.get_attribute("html", "lang") == "es"
         assert await page.inner_text("h1") == "Casos"
         assert page.url == f"{base}/cases"
@@ -30,7 +30,7 @@ async def test_a_shared_phone_in_a_language_the_console_lacks_gets_each_hers(app
         # Signed out, the next person on this phone is asked for hers: English.
         await page.click("#signout")
         await page.wait_for_url(f"{base}/signin")
-        await sign_in(page, base, prog.email("coordinator"), "queue")
+        await signed_in(page, base, prog.email("coordinator"), "queue")
         assert await page.get_attribute("html", "lang") == "en"
         await page.goto(f"{base}/rounds")
         await ready(page, "rounds")
@@ -46,6 +46,6 @@ async def test_a_shared_phone_in_a_language_the_console_lacks_gets_each_hers(app
 async def test_a_browser_that_asks_for_english_keeps_it(app, factory):
     async with seeded_console(app, factory) as (base, b, prog):
         page = await (await b.new_context(locale="en-GB")).new_page()
-        await sign_in(page, base, prog.email("clinician"), "cases")
+        await signed_in(page, base, prog.email("clinician"), "cases")
         assert await page.get_attribute("html", "lang") == "en"
         assert await page.inner_text("h1") == "Cases"

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from app.core.clock import utcnow
-from tests.console.support import bearers, london_page, seeded_console, sign_in
+from tests.console.support import bearers, london_page, seeded_console, signed_in
 
 
 async def test_a_british_browser_reads_british_dates(app, factory):
@@ -26,7 +26,7 @@ async def test_a_british_browser_reads_british_dates(app, factory):
         american = f"{there:%b} {there.day}, {there.year}, {there:%-I:%M %p}"
 
         _, page = await london_page(b)
-        await sign_in(page, base, prog.email("clinician"), "cases")
+        await signed_in(page, base, prog.email("clinician"), "cases")
         row = page.locator(f"[data-case-id='{case.id}']")
         await row.wait_for()
         said = await row.inner_text()
@@ -45,7 +45,7 @@ async def test_a_british_browser_reads_british_dates(app, factory):
         ctx = await b.new_context(locale="de-DE", timezone_id="Europe/London")
         await ctx.clock.set_fixed_time(utcnow())
         other = await ctx.new_page()
-        await sign_in(other, base, prog.email("clinician"), "cases")
+        await signed_in(other, base, prog.email("clinician"), "cases")
         row = other.locator(f"[data-case-id='{case.id}']")
         await row.wait_for()
         said = await row.inner_text()

@@ -11,7 +11,7 @@ from tests.console.support import (
     bearers,
     ready,
     seeded_console,
-    sign_in,
+    signed_in,
 )
 
 ASKED = "¿Desactivar a Tom Becker? Se cerrará su sesión y ya no podrá iniciar sesión."
@@ -31,7 +31,7 @@ async def test_deactivating_someone_asks_first_naming_them(app, factory):
             tom = await add_person(c, "tom", "Tom Becker", "coordinator")
         ctx = await b.new_context(locale="es-AR")
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("admin"), "users")
+        await signed_in(page, base, prog.email("admin"), "users")
         row = page.locator(f"#user-table tr[data-user-id='{tom['id']}']")
         await row.wait_for()
         asked: list[str] = []
@@ -79,7 +79,7 @@ async def test_deactivating_a_specialist_says_her_open_cases_go_back_to_the_queu
             case_id = await assigned_case(c, h, prog, "Fever and rash for two days; next steps?")
         ctx = await b.new_context(locale="es-AR")
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("admin"), "users")
+        await signed_in(page, base, prog.email("admin"), "users")
         row = page.locator(f"#user-table tr[data-user-id='{specialist['id']}']")
         await row.wait_for()
         asked: list[str] = []
@@ -123,7 +123,7 @@ async def test_a_coordinator_switches_off_those_she_may_invite(app, factory):
         ctx = await b.new_context()
         page = await ctx.new_page()
         page.on("dialog", lambda d: d.accept())
-        await sign_in(page, base, prog.email("coordinator"), "queue")
+        await signed_in(page, base, prog.email("coordinator"))
         await page.goto(f"{base}/admin/users")
         await ready(page, "users")
         row = page.locator(f"#user-table tr[data-user-id='{ines['id']}']")

@@ -21,6 +21,7 @@ from tests.console.support import (
     screenshot_dir,
     seed,
     sign_in,
+    signed_in,
     submit_case,
 )
 from tests.timing import T0
@@ -202,7 +203,9 @@ async def _cold_bytes(page: Any, url: str) -> int:
     return total
 
 
-async def test_every_page_is_accessible_light_and_pictured(app, database_url, tmp_path):
+# One test per role, so that the two workers share the walk (it took ~50 s as one test).
+@pytest.mark.parametrize("who", list(PAGES))
+async def test_every_page_is_accessible_light_and_pictured(app, database_url, tmp_path, who):
     need_chromium()
     shots = screenshot_dir(tmp_path / "screenshots")
     report: dict[str, list[Any]] = {"axe": [], "heavy": [], "errors": []}
@@ -211,54 +214,53 @@ async def test_every_page_is_accessible_light_and_pictured(app, database_url, tm
         base = f"http://{server.host}"
         prog = await seed(base)
         ids = await _content(base, prog)
-        for who, pages in PAGES.items():
-            ctx = await b.new_context(viewport={"width": 1280, "height": 900})
-            page = await ctx.new_page()
-            page.on("pageerror", lambda e, who=who: report["errors"].append(f"{who}: {e}"))
-            if who != "anonymous":
-                first = {"clinician": "cases", "specialist": "inbox", "coordinator": "queue"}
-                await sign_in(page, base, prog.email(who), first.get(who, "users"))
-            for path, name in pages:
-                url = base + path.format(**ids)
-                weight = await _cold_bytes(page, url)
-                await ready(page, name)
-                print(f"{who:12} {path:22} {weight / 1024:6.1f} kB cold")
-                if weight > BUDGET:
-                    report["heavy"].append((who, path, weight))
-                found = await axe_violations(page)
-                if found:
-                    report["axe"].append((who, path, found))
-                # One element per id (the catalogue's link and the room's list were both
-                # "messages"): a label, a script or a test would find the wrong one.
-                twice = await page.evaluate(
-                    "[...document.querySelectorAll('[id]')].map(e => e.id)"
-                    ".filter((id, i, ids) => ids.indexOf(id) !== i)"
+        pages = PAGES[who]
+        ctx = await b.new_context(viewport={"width": 1280, "height": 900})
+        page = await ctx.new_page()
+        page.on("pageerror", lambda e: report["errors"].append(f"{who}: {e}"))
+        if who != "anonymous":
+            await signed_in(page, base, prog.email(who))
+        for path, name in pages:
+            url = base + path.format(**ids)
+            weight = await _cold_bytes(page, url)
+            await ready(page, name)
+            print(f"{who:12} {path:22} {weight / 1024:6.1f} kB cold")
+            if weight > BUDGET:
+                report["heavy"].append((who, path, weight))
+            found = await axe_violations(page)
+            if found:
+                report["axe"].append((who, path, found))
+            # One element per id (the catalogue's link and the room's list were both
+            # "messages"): a label, a script or a test would find the wrong one.
+            twice = await page.evaluate(
+                "[...document.querySelectorAll('[id]')].map(e => e.id)"
+                ".filter((id, i, ids) => ids.indexOf(id) !== i)"
+            )
+            if twice:
+                report["axe"].append((who, path, {"duplicate ids": twice}))
+            # One picture per path: a second path to a page (the reset link) gets its own.
+            slug = f"{who}-{name}" + ("_link" if f"{who}-{name}" in taken else "")
+            taken.add(slug)
+            await page.screenshot(path=str(shots / f"{slug}-1280.png"), full_page=True)
+            # No wait after resizing: reading scrollWidth and taking the screenshot each
+            # lay the page out at the new width first.
+            await page.set_viewport_size({"width": 360, "height": 740})
+            # Usable at 360 px: nothing wider than the screen but what scrolls on purpose.
+            wide = await page.evaluate(
+                "document.documentElement.scrollWidth > window.innerWidth + 1"
+            )
+            if wide:
+                culprits = await page.evaluate(
+                    "[...document.querySelectorAll('main *')].filter(e => "
+                    "e.getBoundingClientRect().right > window.innerWidth + 1 && "
+                    "!e.closest('.scroll')).slice(0, 3)"
+                    ".map(e => e.tagName + '#' + e.id + '.' + e.className)"
                 )
-                if twice:
-                    report["axe"].append((who, path, {"duplicate ids": twice}))
-                # One picture per path: a second path to a page (the reset link) gets its own.
-                slug = f"{who}-{name}" + ("_link" if f"{who}-{name}" in taken else "")
-                taken.add(slug)
-                await page.screenshot(path=str(shots / f"{slug}-1280.png"), full_page=True)
-                # No wait after resizing: reading scrollWidth and taking the screenshot each
-                # lay the page out at the new width first.
-                await page.set_viewport_size({"width": 360, "height": 740})
-                # Usable at 360 px: nothing wider than the screen but what scrolls on purpose.
-                wide = await page.evaluate(
-                    "document.documentElement.scrollWidth > window.innerWidth + 1"
-                )
-                if wide:
-                    culprits = await page.evaluate(
-                        "[...document.querySelectorAll('main *')].filter(e => "
-                        "e.getBoundingClientRect().right > window.innerWidth + 1 && "
-                        "!e.closest('.scroll')).slice(0, 3)"
-                        ".map(e => e.tagName + '#' + e.id + '.' + e.className)"
-                    )
-                    if culprits:
-                        report["heavy"].append((who, path, "wider than 360 px", culprits))
-                await page.screenshot(path=str(shots / f"{slug}-360.png"), full_page=True)
-                await page.set_viewport_size({"width": 1280, "height": 900})
-            await ctx.close()
+                if culprits:
+                    report["heavy"].append((who, path, "wider than 360 px", culprits))
+            await page.screenshot(path=str(shots / f"{slug}-360.png"), full_page=True)
+            await page.set_viewport_size({"width": 1280, "height": 900})
+        await ctx.close()
     assert report == {"axe": [], "heavy": [], "errors": []}
 
 

@@ -6,7 +6,7 @@ facility could only be registered through the API."""
 
 import httpx
 
-from tests.console.support import ready, seeded_console, sign_in, token
+from tests.console.support import ready, seeded_console, signed_in, token
 
 API = "/api/v1/organizations"
 
@@ -24,7 +24,7 @@ async def test_a_coordinator_registers_and_changes_a_facility(app, factory):
         page = await ctx.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        await sign_in(page, base, coordinator, "queue")
+        await signed_in(page, base, coordinator, "queue")
         await page.click("#nav a[href='/admin/facilities']")
         await ready(page, "facilities")
         row = page.locator(f"#facility-table tr[data-org-id='{prog.org['id']}']")
@@ -131,7 +131,7 @@ async def test_a_coordinator_registers_and_changes_a_facility(app, factory):
         # In Spanish, countries are named in Spanish.
         ctx = await b.new_context(locale="es-AR")
         page = await ctx.new_page()
-        await sign_in(page, base, coordinator, "queue")
+        await signed_in(page, base, coordinator)
         await page.goto(f"{base}/admin/facilities")
         await ready(page, "facilities")
         assert await page.locator("#f-country option[value='FR']").text_content() == "Francia"
@@ -140,7 +140,7 @@ async def test_a_coordinator_registers_and_changes_a_facility(app, factory):
         # A clinician is not offered the page, and is told so at its address.
         ctx = await b.new_context()
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("clinician"), "cases")
+        await signed_in(page, base, prog.email("clinician"), "cases")
         assert await page.locator("#nav a[href='/admin/facilities']").is_hidden()
         await page.goto(f"{base}/admin/facilities")
         await ready(page, "facilities")

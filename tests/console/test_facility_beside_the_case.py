@@ -13,7 +13,7 @@ from tests.console.support import (
     pending_offer,
     ready,
     seeded_console,
-    sign_in,
+    signed_in,
     submit_case,
 )
 
@@ -58,7 +58,7 @@ async def test_the_facility_and_what_it_has_stand_beside_the_case_and_the_note(a
 
         ctx = await b.new_context()
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("specialist"), "inbox")
+        await signed_in(page, base, prog.email("specialist"), "inbox")
         card = page.locator(f"[data-case-id='{offered}'] .facility")
         await card.wait_for()
         where = await card.inner_text()
@@ -99,7 +99,7 @@ async def test_the_facility_and_what_it_has_stand_beside_the_case_and_the_note(a
             r.raise_for_status()
         ctx = await b.new_context()
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("clinician"), "cases")
+        await signed_in(page, base, prog.email("clinician"))
         await page.goto(f"{base}/cases/{assigned}")
         await ready(page, "case")
         # Who is helping, and the time where she is (her zone is UTC).

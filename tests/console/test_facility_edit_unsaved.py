@@ -2,7 +2,7 @@
 asked before what she typed is thrown away (it was replaced without a word), in her
 language; saying no keeps her on her text."""
 
-from tests.console.support import ready, seeded_console, sign_in
+from tests.console.support import ready, seeded_console, signed_in
 
 
 async def test_unsaved_changes_are_not_dropped_unasked(app, factory):
@@ -10,8 +10,7 @@ async def test_unsaved_changes_are_not_dropped_unasked(app, factory):
         other = await factory.make_org(name="Hôpital de Kimpese")
         ctx = await b.new_context(locale="fr-FR")
         page = await ctx.new_page()
-        await page.goto(f"{base}/lang/fr?next=/signin")
-        await sign_in(page, base, prog.email("coordinator"), "queue")
+        await signed_in(page, base, prog.email("coordinator"), lang="fr")
         await page.goto(f"{base}/admin/facilities")
         await ready(page, "facilities")
         asked: list[str] = []

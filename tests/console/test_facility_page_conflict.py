@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from tests.console.support import bearers, ready, seeded_console, sign_in
+from tests.console.support import bearers, ready, seeded_console, signed_in
 
 
 async def _server(base: str, org_id: str, h: dict[str, str]) -> dict[str, Any]:
@@ -42,7 +42,7 @@ async def test_a_save_made_meanwhile_is_shown_beside_hers_and_never_overwritten_
             h = (await bearers(c, prog, "clinician"))["clinician"]
         ctx = await b.new_context()
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("clinician"), "cases")
+        await signed_in(page, base, prog.email("clinician"))
         await page.goto(f"{base}/facility")
         await ready(page, "facility")
         assert await page.input_value("#res-text") == "X-ray, basic labs"

@@ -2,15 +2,14 @@
 form and in her language, and keeps what she typed (it said only "Some fields need
 correcting" for six seconds, naming none)."""
 
-from tests.console.support import ready, seeded_console, sign_in
+from tests.console.support import ready, seeded_console, signed_in
 
 
 async def test_a_refused_resources_save_names_the_field_in_her_language(app, factory):
     async with seeded_console(app, factory) as (base, b, prog):
         ctx = await b.new_context(locale="es-AR")
         page = await ctx.new_page()
-        await page.goto(f"{base}/lang/es?next=/signin")
-        await sign_in(page, base, prog.email("clinician"), "cases")
+        await signed_in(page, base, prog.email("clinician"), lang="es")
         await page.goto(f"{base}/facility")
         await ready(page, "facility")
         long_tag = "ecografo-" + "x" * 300

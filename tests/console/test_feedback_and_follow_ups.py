@@ -6,7 +6,7 @@ form, so sending again is a choice, not a surprise."""
 from datetime import timedelta
 
 from app.core.clock import utcnow
-from tests.console.support import answered_case, ready, seeded_console, sign_in
+from tests.console.support import answered_case, ready, seeded_console, signed_in
 
 
 async def test_follow_ups_and_feedback_as_the_facility_sees_them(app, factory):
@@ -18,7 +18,7 @@ async def test_follow_ups_and_feedback_as_the_facility_sees_them(app, factory):
         )
         ctx = await b.new_context()
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("clinician"), "cases")
+        await signed_in(page, base, prog.email("clinician"))
         await page.goto(f"{base}/cases/{case.id}")
         await ready(page, "case")
 

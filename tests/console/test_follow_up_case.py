@@ -5,7 +5,7 @@ a draft already in progress is never overwritten."""
 
 import httpx
 
-from tests.console.support import bearers, ready, seeded_console, sign_in
+from tests.console.support import bearers, ready, seeded_console, signed_in
 
 
 async def test_the_facility_asks_again_about_the_patient_of_an_answered_case(app, factory):
@@ -23,7 +23,7 @@ async def test_the_facility_asks_again_about_the_patient_of_an_answered_case(app
         )
         ctx = await b.new_context()
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("clinician"), "cases")
+        await signed_in(page, base, prog.email("clinician"))
         await page.goto(f"{base}/cases/{earlier.id}")
         await ready(page, "case")
         await page.click("#ask-again-link")

@@ -18,7 +18,7 @@ from tests.console.support import (
     ready,
     seeded_console,
     settled,
-    sign_in,
+    signed_in,
 )
 
 
@@ -53,7 +53,7 @@ async def test_her_follow_ups_across_cases_late_first(app, factory, clock):
         ctx = await b.new_context(locale="en-GB")
         await ctx.clock.set_fixed_time(utcnow())
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("clinician"), "cases")
+        await signed_in(page, base, prog.email("clinician"), "cases")
         await page.click("#nav a[href='/follow-ups']")
         await ready(page, "followups")
         assert await page.inner_text("#followups-msg") == "Late: 2 · To come: 2"
@@ -103,7 +103,7 @@ async def test_her_follow_ups_across_cases_late_first(app, factory, clock):
 
         # The specialist starts with her own; everyone's on her cases is one click away.
         spec = await (await b.new_context(locale="en-GB")).new_page()
-        await sign_in(spec, base, prog.email("specialist"), "inbox")
+        await signed_in(spec, base, prog.email("specialist"))
         await spec.goto(f"{base}/follow-ups")
         await ready(spec, "followups")
         assert await spec.is_checked("#filter-mine")
@@ -119,7 +119,7 @@ async def test_her_follow_ups_across_cases_late_first(app, factory, clock):
 async def test_nothing_waiting_is_said(app, factory):
     async with seeded_console(app, factory) as (base, b, prog):
         page = await (await b.new_context(locale="en-GB")).new_page()
-        await sign_in(page, base, prog.email("clinician"), "cases")
+        await signed_in(page, base, prog.email("clinician"))
         await page.goto(f"{base}/follow-ups")
         await ready(page, "followups")
         assert await page.inner_text("#followups-msg") == "No follow-up is waiting."

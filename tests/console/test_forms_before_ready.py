@@ -9,7 +9,7 @@ import asyncio
 from typing import Any
 
 from app.core.clock import utcnow
-from tests.console.support import PASSWORD, ready, seeded_console, sign_in, status_says
+from tests.console.support import PASSWORD, ready, seeded_console, signed_in, status_says
 
 
 async def _hold_the_script(page: Any) -> asyncio.Event:
@@ -59,7 +59,7 @@ async def test_a_case_submitted_before_the_script_is_kept_and_goes_once_it_has_c
         ctx = await b.new_context(locale="en-GB")
         await ctx.clock.set_fixed_time(utcnow())
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("clinician"), "cases")
+        await signed_in(page, base, prog.email("clinician"), "cases")
         release = await _hold_the_script(page)
         await page.goto(f"{base}/cases/new", wait_until="commit")
         await page.wait_for_selector("#case-form")

@@ -5,7 +5,7 @@ before anything is sent; the one she chooses is the one it is bound to."""
 import httpx
 
 from app.core.clock import utcnow
-from tests.console.support import bearers, ready, seeded_console, sign_in
+from tests.console.support import bearers, ready, seeded_console, signed_in
 
 
 async def test_the_facility_of_a_new_api_client_is_chosen_never_defaulted(app, factory, clock):
@@ -27,7 +27,7 @@ async def test_the_facility_of_a_new_api_client_is_chosen_never_defaulted(app, f
         ctx = await b.new_context(locale="en-GB")
         await ctx.clock.set_fixed_time(utcnow())
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("admin"), "users")
+        await signed_in(page, base, prog.email("admin"))
         await page.goto(f"{base}/admin/clients")
         await ready(page, "clients")
         assert await page.input_value("#cl-org") == ""

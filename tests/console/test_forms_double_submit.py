@@ -14,7 +14,7 @@ from tests.console.support import (
     bearers,
     ready,
     seeded_console,
-    sign_in,
+    signed_in,
     status_says,
     submit_case,
 )
@@ -42,7 +42,7 @@ async def test_a_double_click_on_save_saves_once_and_says_no_conflict(app, facto
         ctx = await b.new_context(locale="en-GB")
         await ctx.clock.set_fixed_time(utcnow())
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("specialist"), "inbox")
+        await signed_in(page, base, prog.email("specialist"))
         await page.goto(f"{base}/availability")
         await ready(page, "availability")
         await page.fill("#sp-max", "4")
@@ -67,7 +67,7 @@ async def test_a_double_click_on_create_registers_one_api_client(app, factory, c
         ctx = await b.new_context(locale="en-GB")
         await ctx.clock.set_fixed_time(utcnow())
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("admin"), "users")
+        await signed_in(page, base, prog.email("admin"))
         await page.goto(f"{base}/admin/clients")
         await ready(page, "clients")
         await page.fill("#cl-name", "San Roque EMR")
@@ -97,7 +97,7 @@ async def test_the_room_still_takes_a_second_message_while_one_goes(app, factory
         ctx = await b.new_context(locale="en-GB")
         await ctx.clock.set_fixed_time(utcnow())
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("clinician"), "cases")
+        await signed_in(page, base, prog.email("clinician"))
         await page.goto(f"{base}/cases/{case_id}")
         await ready(page, "case")
         assert await page.get_attribute("#message-form", "data-repeat") is not None

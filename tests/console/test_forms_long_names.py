@@ -5,7 +5,7 @@ wider than the screen."""
 import httpx
 
 from app.core.clock import utcnow
-from tests.console.support import bearers, ready, seeded_console, sign_in
+from tests.console.support import bearers, ready, seeded_console, signed_in
 
 LONG = "SanRoqueElectronicMedicalRecordIntegration" * 5  # 210 characters, no space
 
@@ -29,7 +29,7 @@ async def test_a_long_client_name_keeps_the_client_id_in_view(app, factory, cloc
             ctx = await b.new_context(locale="en-GB", viewport={"width": width, "height": 800})
             await ctx.clock.set_fixed_time(utcnow())
             page = await ctx.new_page()
-            await sign_in(page, base, prog.email("admin"), "users")
+            await signed_in(page, base, prog.email("admin"))
             await page.goto(f"{base}/admin/clients")
             await ready(page, "clients")
             cell = page.locator("#client-table tbody td", has_text=client_id)

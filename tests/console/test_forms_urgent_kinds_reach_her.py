@@ -6,7 +6,7 @@ verified phone number is on file for her."""
 import httpx
 
 from app.core.clock import utcnow
-from tests.console.support import bearers, ready, seeded_console, sign_in
+from tests.console.support import bearers, ready, seeded_console, signed_in
 
 CONSOLE_ONLY = "you learn of this only while the console is open"
 NO_PHONE = "no verified phone number is on file for you"
@@ -31,7 +31,7 @@ async def test_an_offer_that_would_reach_her_only_in_the_console_is_said(app, fa
         ctx = await b.new_context(locale="en-GB", viewport={"width": 360, "height": 740})
         await ctx.clock.set_fixed_time(utcnow())
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("specialist"), "inbox")
+        await signed_in(page, base, prog.email("specialist"))
         await page.goto(f"{base}/preferences")
         await ready(page, "preferences")
 

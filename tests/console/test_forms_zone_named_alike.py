@@ -5,7 +5,7 @@ and beside the zone field on /availability, never a bare id nor two cities."""
 import httpx
 
 from app.core.clock import utcnow
-from tests.console.support import bearers, ready, seeded_console, sign_in
+from tests.console.support import bearers, ready, seeded_console, signed_in
 
 NAME = "Kolkata, India Standard Time"
 
@@ -37,7 +37,7 @@ async def test_the_zone_reads_the_same_on_every_page(app, factory, clock):
         ctx = await b.new_context(locale="en-GB", timezone_id="Asia/Calcutta")
         await ctx.clock.set_fixed_time(utcnow())
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("specialist"), "inbox")
+        await signed_in(page, base, prog.email("specialist"), "inbox")
         assert await page.inner_text("#tz") == NAME
 
         await page.goto(f"{base}/profile")

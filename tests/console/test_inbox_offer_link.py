@@ -17,7 +17,7 @@ from tests.console.support import (
     pending_offer,
     ready,
     seeded_console,
-    sign_in,
+    signed_in,
     submit_case,
     token,
 )
@@ -110,7 +110,7 @@ async def test_an_offer_link_says_what_became_of_the_offer(app, factory):
 
         ctx = await b.new_context()
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("specialist"), "inbox")
+        await signed_in(page, base, prog.email("specialist"), "inbox")
 
         async def opened(offer: str) -> str:
             await page.goto(f"{base}/offers/{offer}")
@@ -153,7 +153,7 @@ async def test_an_open_offer_link_says_when_another_takes_the_case(app, factory)
 
             ctx = await b.new_context()
             page = await ctx.new_page()
-            await sign_in(page, base, prog.email("specialist"), "inbox")
+            await signed_in(page, base, prog.email("specialist"))
             await page.goto(f"{base}/offers/{both[me]}")
             await ready(page, "inbox")
             await page.wait_for_selector(f"#offer-list [data-offer-id='{both[me]}']")

@@ -13,7 +13,7 @@ from tests.console.support import (
     console_server,
     need_chromium,
     seed,
-    sign_in,
+    signed_in,
     token,
 )
 from tests.realtime.support import open_socket
@@ -29,7 +29,7 @@ async def test_an_offer_made_while_the_link_was_down_reaches_the_feed(app, datab
             page = await ctx.new_page()
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(f"{e} {e.stack}"))
-            await sign_in(page, link.base, prog.email("specialist"), "inbox")
+            await signed_in(page, link.base, prog.email("specialist"), "inbox")
             await page.wait_for_selector("#link-state[data-state=open]")
             assert await page.locator("#feed li").count() == 0
 

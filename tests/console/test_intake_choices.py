@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from tests.console.support import bearers, png, ready, seeded_console, sign_in
+from tests.console.support import bearers, png, ready, seeded_console, signed_in
 
 CATALOGUES = Path(__file__).resolve().parents[2] / "app" / "core" / "i18n"
 DRAFT_KEYS = "Object.keys(localStorage).filter(k => k.startsWith('console:case-draft:'))"
@@ -70,7 +70,7 @@ async def test_the_specialty_is_chosen_from_a_list_in_her_own_language(app, fact
         page = await ctx.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        await sign_in(page, base, prog.email("clinician"), "cases")
+        await signed_in(page, base, prog.email("clinician"))
         await page.goto(f"{base}/cases/new")
         await ready(page, "case_new")
         es = catalogue("es")
@@ -126,7 +126,7 @@ async def test_a_file_that_is_no_photo_is_refused_before_anything_is_sent(app, f
     async with seeded_console(app, factory) as (base, b, prog):
         ctx = await b.new_context(locale="en")
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("clinician"), "cases")
+        await signed_in(page, base, prog.email("clinician"))
         await page.goto(f"{base}/cases/new")
         await ready(page, "case_new")
         en = catalogue("en")
@@ -167,7 +167,7 @@ async def test_a_photo_the_service_refuses_leaves_her_on_the_case_she_sent(app, 
     async with seeded_console(app, factory) as (base, b, prog):
         ctx = await b.new_context(locale="en")
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("clinician"), "cases")
+        await signed_in(page, base, prog.email("clinician"))
         await page.goto(f"{base}/cases/new")
         await ready(page, "case_new")
         en = catalogue("en")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from app.core.clock import utcnow
-from tests.console.support import ready, seeded_console, sign_in
+from tests.console.support import ready, seeded_console, signed_in
 
 CATALOGUES = Path(__file__).resolve().parents[2] / "app" / "core" / "i18n"
 ES = json.loads((CATALOGUES / "es.json").read_text("utf-8"))
@@ -33,8 +33,7 @@ async def test_each_message_stands_under_its_field_and_goes_when_it_is_changed(a
         ctx = await b.new_context(locale="es-AR", viewport={"width": 360, "height": 740})
         await ctx.clock.set_fixed_time(utcnow())
         page = await ctx.new_page()
-        await page.goto(f"{base}/lang/es?next=/signin")
-        await sign_in(page, base, prog.email("clinician"), "cases")
+        await signed_in(page, base, prog.email("clinician"), lang="es")
         await page.goto(f"{base}/cases/new")
         await ready(page, "case_new")
         await page.fill("#question", "¿Placa anular en el antebrazo: tiña?")

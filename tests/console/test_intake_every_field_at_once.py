@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from app.core.clock import utcnow
-from tests.console.support import axe_violations, bearers, ready, seeded_console, sign_in
+from tests.console.support import axe_violations, bearers, ready, seeded_console, signed_in
 
 CATALOGUES = Path(__file__).resolve().parents[2] / "app" / "core" / "i18n"
 
@@ -77,8 +77,7 @@ async def test_an_empty_intake_marks_every_missing_field_at_once(app, factory):
         page = await ctx.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        await page.goto(f"{base}/lang/es?next=/signin")
-        await sign_in(page, base, prog.email("clinician"), "cases")
+        await signed_in(page, base, prog.email("clinician"), lang="es")
         await page.goto(f"{base}/cases/new")
         await ready(page, "case_new")
         sent = posts_to_cases(page)
@@ -189,7 +188,7 @@ async def test_every_reason_the_service_gives_is_marked_at_once(app, factory):
         ctx = await b.new_context(locale="en-GB", viewport={"width": 360, "height": 740})
         await ctx.clock.set_fixed_time(utcnow())
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("clinician"), "cases")
+        await signed_in(page, base, prog.email("clinician"))
         await page.goto(f"{base}/cases/new")
         await ready(page, "case_new")
 

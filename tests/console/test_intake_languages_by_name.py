@@ -6,7 +6,7 @@ code (like es, fr or pt-BR)".)"""
 
 import httpx
 
-from tests.console.support import bearers, ready, seeded_console, sign_in
+from tests.console.support import bearers, ready, seeded_console, signed_in
 
 SUBMIT = "#case-form button[type=submit]"
 
@@ -15,8 +15,7 @@ async def _new_case_page(b, base, prog, locale, lang):
     page = await (
         await b.new_context(locale=locale, viewport={"width": 360, "height": 740})
     ).new_page()
-    await page.goto(f"{base}/lang/{lang}?next=/signin")
-    await sign_in(page, base, prog.email("clinician"), "cases")
+    await signed_in(page, base, prog.email("clinician"), lang=lang)
     await page.goto(f"{base}/cases/new")
     await ready(page, "case_new")
     return page

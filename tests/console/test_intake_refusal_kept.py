@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from app.core.clock import utcnow
-from tests.console.support import bearers, ready, seeded_console, sign_in
+from tests.console.support import bearers, ready, seeded_console, signed_in
 
 CATALOGUES = Path(__file__).resolve().parents[2] / "app" / "core" / "i18n"
 ES = json.loads((CATALOGUES / "es.json").read_text("utf-8"))
@@ -44,8 +44,7 @@ async def test_a_case_refused_after_waiting_offline_keeps_its_reason(app, factor
         page = await ctx.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        await page.goto(f"{base}/lang/es?next=/signin")
-        await sign_in(page, base, prog.email("clinician"), "cases")
+        await signed_in(page, base, prog.email("clinician"), lang="es")
         await page.goto(f"{base}/cases/new")
         await ready(page, "case_new")
         await page.select_option("#specialty", "dermatology")

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.console.support import bearers, png, ready, seeded_console, sign_in
+from tests.console.support import bearers, png, ready, seeded_console, signed_in
 
 
 async def _held(ctx: Any, pattern: str, method: str) -> tuple[asyncio.Event, asyncio.Event]:
@@ -34,7 +34,7 @@ async def test_a_double_tap_sends_one_case_with_its_photo(app, factory):
     async with seeded_console(app, factory) as (base, b, prog):
         ctx = await b.new_context()
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("clinician"), "cases")
+        await signed_in(page, base, prog.email("clinician"))
         await page.goto(f"{base}/cases/new")
         await ready(page, "case_new")
         await page.select_option("#specialty", "dermatology")

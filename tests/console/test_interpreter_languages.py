@@ -13,7 +13,7 @@ from tests.console.support import (
     bearers,
     ready,
     seeded_console,
-    sign_in,
+    signed_in,
 )
 
 
@@ -51,7 +51,7 @@ async def test_the_picker_puts_speakers_first_and_warns_of_one_who_is_not(app, f
 
         ctx = await b.new_context(locale="en-GB")
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("coordinator"), "queue")
+        await signed_in(page, base, prog.email("coordinator"))
         await page.goto(f"{base}/cases/{case_id}")
         await ready(page, "case")
         await page.wait_for_selector("#people-form:not([hidden])")
@@ -116,7 +116,7 @@ async def test_a_coordinator_sets_an_interpreters_languages_and_she_sets_her_own
         # People: the coordinator sees her languages and changes them.
         ctx = await b.new_context(locale="en-GB")
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("coordinator"), "queue")
+        await signed_in(page, base, prog.email("coordinator"))
         await page.goto(f"{base}/admin/users")
         await ready(page, "users")
         row = page.locator(f"#user-table tr[data-user-id='{rosa['id']}']")
@@ -142,7 +142,7 @@ async def test_a_coordinator_sets_an_interpreters_languages_and_she_sets_her_own
         # Her profile: she reads them and sets her own.
         ctx = await b.new_context(locale="en-GB")
         page = await ctx.new_page()
-        await sign_in(page, base, rosa["email"], "cases")
+        await signed_in(page, base, rosa["email"])
         await page.goto(f"{base}/profile")
         await ready(page, "profile")
         field = page.locator("#my-languages")

@@ -5,7 +5,7 @@ longer works. Inviting the other again keeps one row: the newest link."""
 
 import httpx
 
-from tests.console.support import bearers, ready, seeded_console, sign_in
+from tests.console.support import bearers, ready, seeded_console, signed_in
 
 
 async def test_a_coordinator_sees_and_takes_back_waiting_invitations(app, factory):
@@ -19,7 +19,7 @@ async def test_a_coordinator_sees_and_takes_back_waiting_invitations(app, factor
             await dialog.accept()
 
         page.on("dialog", answer)
-        await sign_in(page, base, prog.email("coordinator"), "queue")
+        await signed_in(page, base, prog.email("coordinator"))
         await page.goto(f"{base}/admin/users")
         await ready(page, "users")
         await page.locator("#invitations-none").wait_for()  # none yet

@@ -3,14 +3,14 @@ field by field (the service used to be quoted in English: "required for clinicia
 "already registered"), and the line about the last invitation sent goes, so a refusal is
 never read beside "Invitación enviada"."""
 
-from tests.console.support import ready, seeded_console, sign_in
+from tests.console.support import ready, seeded_console, signed_in
 
 
 async def test_invitation_refusals_are_said_in_her_language(app, factory):
     async with seeded_console(app, factory) as (base, b, prog):
         ctx = await b.new_context(locale="es-AR")
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("coordinator"), "queue")
+        await signed_in(page, base, prog.email("coordinator"))
         await page.goto(f"{base}/admin/users")
         await ready(page, "users")
         state = page.locator("#invite-state")

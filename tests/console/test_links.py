@@ -21,7 +21,7 @@ from tests.console.support import (
     need_chromium,
     ready,
     seed,
-    sign_in,
+    signed_in,
     submit_case,
     token,
 )
@@ -68,7 +68,7 @@ async def test_emailed_links_open_the_console(app, factory, smtp):
 
         # The coordinator invites a volunteer dermatologist from the People page.
         coord = await page_of(await b.new_context(), "coordinator")
-        await sign_in(coord, base, prog.email("coordinator"), "queue")
+        await signed_in(coord, base, prog.email("coordinator"), "queue")
         await coord.click("#nav a[href='/admin/users']")
         await ready(coord, "users")
         await coord.fill("#inv-email", VOLUNTEER)
@@ -141,12 +141,12 @@ async def test_emailed_links_open_the_console(app, factory, smtp):
             r.raise_for_status()
             follow_up_id = r.json()["id"]
         spec = await page_of(await b.new_context(), "specialist")
-        await sign_in(spec, base, prog.email("specialist"), "inbox")
+        await signed_in(spec, base, prog.email("specialist"))
         await spec.goto(f"{base}/offers/{offer_id}")
         await ready(spec, "inbox")
         await spec.wait_for_selector(f"#offer-list [data-offer-id='{offer_id}']")
         clin = await page_of(await b.new_context(), "clinician")
-        await sign_in(clin, base, prog.email("clinician"), "cases")
+        await signed_in(clin, base, prog.email("clinician"))
         await clin.goto(f"{base}/follow-ups/{follow_up_id}")
         await ready(clin, "case")
         assert clin.url == f"{base}/cases/{case_id}"

@@ -9,7 +9,7 @@ from tests.console.support import (
     bearers,
     ready,
     seeded_console,
-    sign_in,
+    signed_in,
     submit_case,
     token,
 )
@@ -60,7 +60,9 @@ async def test_long_tables_fit_a_phone(app, factory):
                 await page_api_client(base, prog)
             ctx = await b.new_context(viewport={"width": 360, "height": 740})
             page = await ctx.new_page()
-            await sign_in(page, base, prog.email(who), "queue" if who == "coordinator" else "users")
+            await signed_in(
+                page, base, prog.email(who), "queue" if who == "coordinator" else "users"
+            )
             for path, name, table in pages:
                 await page.goto(f"{base}{path}")
                 await ready(page, name)
@@ -91,7 +93,7 @@ async def test_at_a_desktops_width_each_cell_sits_under_its_head(app, factory):
             case_id = await submit_case(c, h["clinician"], "Ulcer on the heel: offloading?")
         ctx = await b.new_context(viewport={"width": 1280, "height": 800})
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("coordinator"), "queue")
+        await signed_in(page, base, prog.email("coordinator"))
         await page.goto(f"{base}/cases/{case_id}")
         await ready(page, "case")
         await page.locator("#candidate-table tbody tr").first.wait_for()

@@ -13,7 +13,7 @@ from tests.console.support import (
     make_round,
     ready,
     seeded_console,
-    sign_in,
+    signed_in,
 )
 
 
@@ -32,7 +32,7 @@ async def test_a_round_not_hers_says_only_that(app, factory):
             await add_person(c, "away", "Dr Away", "clinician", organization_id=r.json()["id"])
 
         page = await (await b.new_context(viewport={"width": 360, "height": 740})).new_page()
-        await sign_in(page, base, "away@console.example.org", "cases")
+        await signed_in(page, base, "away@console.example.org")
         await page.goto(f"{base}/rounds/{rnd['id']}")
         await ready(page, "round")
         said = page.locator("main > .error")

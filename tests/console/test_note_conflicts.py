@@ -12,7 +12,7 @@ from tests.console.support import (
     bearers,
     ready,
     seeded_console,
-    sign_in,
+    signed_in,
 )
 
 
@@ -56,7 +56,7 @@ async def test_a_version_saved_elsewhere_is_shown_beside_hers_and_never_overwrit
         laptop, phone = await b.new_context(), await b.new_context()
         for ctx in (laptop, phone):
             page = await ctx.new_page()
-            await sign_in(page, base, email, "inbox")
+            await signed_in(page, base, email, "inbox")
             await page.close()
         lap, ph = await _open(laptop, base, note_id), await _open(phone, base, note_id)
 
@@ -122,7 +122,7 @@ async def test_text_typed_offline_is_not_shown_as_part_of_a_note_signed_without_
         _, note_id, h = await _note(base, prog)
         laptop = await b.new_context()
         page = await laptop.new_page()
-        await sign_in(page, base, prog.email("specialist"), "inbox")
+        await signed_in(page, base, prog.email("specialist"), "inbox")
         lap = await _open(laptop, base, note_id)
         await laptop.set_offline(True)
         await lap.fill("#note-recommendations", "Naproxen 250 mg twice daily; rest.")
@@ -162,7 +162,7 @@ async def test_text_typed_offline_is_not_shown_as_part_of_a_note_signed_without_
         # The clinician opens the signed note from its link and acknowledges it there.
         ctx = await b.new_context()
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("clinician"), "cases")
+        await signed_in(page, base, prog.email("clinician"))
         await page.goto(f"{base}/notes/{note_id}")
         await ready(page, "note")
         assert await page.locator("#note-addendum").is_hidden()

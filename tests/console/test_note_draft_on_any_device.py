@@ -10,7 +10,7 @@ from tests.console.support import (
     bearers,
     ready,
     seeded_console,
-    sign_in,
+    signed_in,
 )
 
 
@@ -30,7 +30,7 @@ async def test_a_draft_started_on_one_device_is_continued_on_another(app, factor
         # The laptop: she starts the note and writes a line; it is saved.
         laptop = await b.new_context()
         page = await laptop.new_page()
-        await sign_in(page, base, prog.email("specialist"), "inbox")
+        await signed_in(page, base, prog.email("specialist"))
         await page.goto(f"{base}/cases/{case_id}")
         await ready(page, "case")
         assert await page.locator("#note-draft").is_hidden()  # nothing started yet
@@ -44,7 +44,7 @@ async def test_a_draft_started_on_one_device_is_continued_on_another(app, factor
         # The phone knows nothing of it locally: the case page finds it on the server.
         phone = await b.new_context(viewport={"width": 360, "height": 740})
         page = await phone.new_page()
-        await sign_in(page, base, prog.email("specialist"), "inbox")
+        await signed_in(page, base, prog.email("specialist"))
         await page.goto(f"{base}/cases/{case_id}")
         await ready(page, "case")
         await page.wait_for_selector("#note-draft:not([hidden])")
@@ -62,7 +62,7 @@ async def test_a_draft_started_on_one_device_is_continued_on_another(app, factor
         # draft is not hers to continue.
         ctx = await b.new_context()
         page = await ctx.new_page()
-        await sign_in(page, base, "second@console.example.org", "inbox")
+        await signed_in(page, base, "second@console.example.org")
         await page.goto(f"{base}/cases/{case_id}")
         await ready(page, "case")
         await page.wait_for_selector("#note-actions:not([hidden])")

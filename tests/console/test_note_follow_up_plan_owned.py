@@ -19,8 +19,8 @@ from tests.console.support import (
     plan_follow_up,
     ready,
     seeded_console,
-    sign_in,
     sign_note,
+    signed_in,
 )
 
 PLAN = "Review in 48 hours: if the rash spreads, start an oral antihistamine."
@@ -50,7 +50,7 @@ async def _editor(b: Any, base: str, email: str, note_id: str) -> tuple[Any, Any
         await d.accept()
 
     page.on("dialog", accept)
-    await sign_in(page, base, email, "inbox")
+    await signed_in(page, base, email)
     await page.goto(f"{base}/notes/{note_id}")
     await ready(page, "note")
     await page.wait_for_selector("#note-form:not([hidden])")
@@ -137,10 +137,10 @@ async def test_a_case_with_an_open_follow_up_is_signed_as_before(app, factory):
         await ctx.close()
 
 
-async def _open_signed(b: Any, base: str, email: str, lands_on: str, note_id: str) -> Any:
+async def _open_signed(b: Any, base: str, email: str, note_id: str) -> Any:
     ctx = await b.new_context(locale="en-GB")
     page = await ctx.new_page()
-    await sign_in(page, base, email, lands_on)
+    await signed_in(page, base, email)
     await page.goto(f"{base}/notes/{note_id}")
     await ready(page, "note")
     await page.wait_for_selector("#note-document:not([hidden])")
@@ -165,11 +165,8 @@ async def test_a_plan_nobody_owns_is_said_whenever_the_note_is_opened(app, facto
             )
             r.raise_for_status()
 
-        for email, lands_on in (
-            (prog.email("specialist"), "inbox"),
-            (prog.email("clinician"), "cases"),
-        ):
-            page = await _open_signed(b, base, email, lands_on, note_id)
+        for email in (prog.email("specialist"), prog.email("clinician")):
+            page = await _open_signed(b, base, email, note_id)
             notice = page.locator("#note-plan-unowned")
             await notice.wait_for()
             assert "no follow-up" in await notice.inner_text()
@@ -178,7 +175,7 @@ async def test_a_plan_nobody_owns_is_said_whenever_the_note_is_opened(app, facto
             # Opened, not just signed: the focus is left where the page puts it.
             assert await page.evaluate("document.activeElement?.id") != "note-plan-go"
             await page.context.close()
-        page = await _open_signed(b, base, "rosa@console.example.org", "cases", note_id)
+        page = await _open_signed(b, base, "rosa@console.example.org", note_id)
         await page.wait_for_selector("#version-list li")
         assert await page.locator("#note-plan-unowned").is_hidden()
         await page.context.close()
@@ -187,7 +184,7 @@ async def test_a_plan_nobody_owns_is_said_whenever_the_note_is_opened(app, facto
             fu = await plan_follow_up(
                 c, h["clinician"], case_id, prog.people["clinician"]["id"], "Review the rash."
             )
-        page = await _open_signed(b, base, prog.email("specialist"), "inbox", note_id)
+        page = await _open_signed(b, base, prog.email("specialist"), note_id)
         await page.wait_for_selector("#version-list li")
         assert await page.locator("#note-plan-unowned").is_hidden()
         await page.context.close()
@@ -199,7 +196,7 @@ async def test_a_plan_nobody_owns_is_said_whenever_the_note_is_opened(app, facto
                 json={"status": "done", "outcome": "Cleared."},
             )
             r.raise_for_status()
-        page = await _open_signed(b, base, prog.email("specialist"), "inbox", note_id)
+        page = await _open_signed(b, base, prog.email("specialist"), note_id)
         await page.wait_for_selector("#version-list li")
         assert await page.locator("#note-plan-unowned").is_hidden()
         await page.context.close()

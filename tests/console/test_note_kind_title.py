@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from tests.console.support import assigned_case, bearers, ready, seeded_console, sign_in
+from tests.console.support import assigned_case, bearers, ready, seeded_console, signed_in
 
 
 async def _title(page: Any, base: str, lang: str, note_id: str) -> str:
@@ -58,7 +58,7 @@ async def test_the_note_page_is_titled_by_its_kind_and_an_addendum_names_what_it
         page = await ctx.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        await sign_in(page, base, prog.email("specialist"), "inbox")
+        await signed_in(page, base, prog.email("specialist"), "inbox")
         assert await _title(page, base, "en", notes["progress"]) == "Progress note"
         assert await _title(page, base, "en", notes["consult"]) == "Consult note"
         assert await _title(page, base, "fr", notes["progress"]) == "Note d'évolution"
@@ -82,7 +82,7 @@ async def test_the_note_page_is_titled_by_its_kind_and_an_addendum_names_what_it
 
         # The clinician reads the addendum in French: its kind and what it amends, in hers.
         clin = await (await b.new_context()).new_page()
-        await sign_in(clin, base, prog.email("clinician"), "cases")
+        await signed_in(clin, base, prog.email("clinician"), "cases")
         assert await _title(clin, base, "fr", notes["addendum"]) == "Addendum"
         await clin.locator("#note-amends a").wait_for()
         assert "Compte rendu d'avis (signature du" in await clin.inner_text("#note-amends a")

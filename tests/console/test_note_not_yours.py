@@ -8,7 +8,14 @@ from typing import Any
 import httpx
 
 from app.core.clock import utcnow
-from tests.console.support import add_person, assigned_case, bearers, ready, seeded_console, sign_in
+from tests.console.support import (
+    add_person,
+    assigned_case,
+    bearers,
+    ready,
+    seeded_console,
+    signed_in,
+)
 
 NOT_FOUND = "Not found, or not yours to see."
 
@@ -58,7 +65,7 @@ async def test_a_note_of_another_facility_shows_not_found_in_place_of_the_note(a
         page = await ctx.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        await sign_in(page, base, "outsider@console.example.org", "cases")
+        await signed_in(page, base, "outsider@console.example.org", "cases")
 
         for path in (f"/notes/{note_id}", "/notes/note_doesnotexist"):
             await page.goto(base + path)

@@ -15,7 +15,7 @@ from tests.console.support import (
     bearers,
     ready,
     seeded_console,
-    sign_in,
+    signed_in,
     submit_case,
 )
 
@@ -38,7 +38,7 @@ async def _page(b: Any, base: str, email: str, lands_on: str, **options: Any) ->
     ctx = await b.new_context(**options)
     await ctx.clock.set_fixed_time(utcnow())
     page = await ctx.new_page()
-    await sign_in(page, base, email, lands_on)
+    await signed_in(page, base, email, lands_on)
     return ctx, page
 
 
@@ -94,8 +94,7 @@ async def test_an_interpreter_reads_a_draft_note_without_a_form_in_spanish(app, 
         ctx = await b.new_context(locale="es-ES")
         await ctx.clock.set_fixed_time(utcnow())
         page = await ctx.new_page()
-        await page.goto(f"{base}/lang/es?next=/signin")
-        await sign_in(page, base, "interpreter@console.example.org", "cases")
+        await signed_in(page, base, "interpreter@console.example.org", lang="es")
         await page.goto(f"{base}/notes/{note_id}")
         await ready(page, "note")
         await page.wait_for_selector("#note-page:not([hidden])")

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from tests.console.support import assigned_case, bearers, ready, seeded_console, sign_in
+from tests.console.support import assigned_case, bearers, ready, seeded_console, signed_in
 
 NEEDED = {
     "es": "debe escribirse antes de firmar",
@@ -59,8 +59,7 @@ async def test_a_blank_note_is_refused_beside_its_empty_fields_in_her_language(a
             await d.accept()
 
         page.on("dialog", answer)
-        await page.goto(f"{base}/lang/es?next=/signin")
-        await sign_in(page, base, prog.email("specialist"), "inbox")
+        await signed_in(page, base, prog.email("specialist"), lang="es")
         await page.goto(f"{base}/cases/{case_id}")
         await ready(page, "case")
         await page.click("#note-new")

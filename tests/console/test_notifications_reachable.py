@@ -8,7 +8,7 @@ from app.core.clock import utcnow
 from app.core.db import sessionmaker
 from app.notifications.kinds import Kind
 from app.notifications.service import notify
-from tests.console.support import bearers, ready, seeded_console, sign_in
+from tests.console.support import bearers, ready, seeded_console, signed_in
 
 
 def _the_list(url: str) -> bool:  # the in-app list, read or read again
@@ -29,7 +29,7 @@ async def test_a_signed_note_is_found_from_the_navigation_and_a_failure_is_said(
         ctx = await b.new_context(locale="fr-FR", timezone_id="America/Argentina/Salta")
         await ctx.clock.set_fixed_time(utcnow())
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("clinician"), "cases")
+        await signed_in(page, base, prog.email("clinician"), "cases")
 
         # A link in the navigation, for every role.
         link = page.locator("#nav a[href='/preferences']")

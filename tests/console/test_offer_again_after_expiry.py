@@ -10,7 +10,7 @@ import httpx
 
 from app.core.clock import utcnow
 from app.matching import jobs
-from tests.console.support import bearers, ready, seeded_console, sign_in, submit_case
+from tests.console.support import bearers, ready, seeded_console, signed_in, submit_case
 
 
 async def test_a_lapsed_offer_is_sent_again_from_the_case_page(app, factory, clock):
@@ -34,7 +34,7 @@ async def test_a_lapsed_offer_is_sent_again_from_the_case_page(app, factory, clo
         ctx = await b.new_context()
         await ctx.clock.set_fixed_time(utcnow())
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("coordinator"), "queue")
+        await signed_in(page, base, prog.email("coordinator"))
         await page.goto(f"{base}/cases/{case_id}")
         await ready(page, "case")
         row = page.locator("#candidate-table tbody tr").filter(has_text="Dr Ana Ruiz")
@@ -60,7 +60,7 @@ async def test_a_lapsed_offer_is_sent_again_from_the_case_page(app, factory, clo
         # new offer waits in the list below it.
         ctx = await b.new_context()
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("specialist"), "inbox")
+        await signed_in(page, base, prog.email("specialist"))
         await page.goto(f"{base}/offers/{lapsed}")
         await ready(page, "inbox")
         said = page.locator("#offer-state")

@@ -12,7 +12,7 @@ from tests.console.support import (
     ready,
     seeded_console,
     settled,
-    sign_in,
+    signed_in,
     submit_case,
 )
 
@@ -29,7 +29,7 @@ async def test_an_offer_is_accepted_or_declined_from_the_case_it_offers(app, fac
 
         ctx = await b.new_context()
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("specialist"), "inbox")
+        await signed_in(page, base, prog.email("specialist"))
 
         await page.goto(f"{base}/cases/{taken}")
         await ready(page, "case")

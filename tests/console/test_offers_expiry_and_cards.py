@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from tests.console.support import bearers, pending_offer, ready, seeded_console, sign_in
+from tests.console.support import bearers, pending_offer, ready, seeded_console, signed_in
 
 QUESTION = (
     "Sudden blistering rash over the trunk and mouth ulcers since this morning after a new "
@@ -53,7 +53,7 @@ async def test_an_offer_says_how_long_it_has_left_in_her_zone(app, factory):
         ctx = await b.new_context(locale="en-GB", timezone_id="Asia/Kolkata")
         await ctx.clock.set_fixed_time(expires - timedelta(minutes=9))
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("specialist"), "inbox")
+        await signed_in(page, base, prog.email("specialist"), "inbox")
         card = page.locator(f"[data-offer-id='{offer_id}']")
         await card.wait_for()
         expiry = card.locator(".offer-expiry")
@@ -101,7 +101,7 @@ async def test_offer_cards_say_the_question_and_keep_their_buttons_still(app, fa
 
         await ctx.clock.set_fixed_time(utcnow())
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("specialist"), "inbox")
+        await signed_in(page, base, prog.email("specialist"), "inbox")
         # A slow phone: the facility's line comes when the test lets it.
         release = asyncio.Event()
 

@@ -11,7 +11,7 @@ from tests.console.support import (
     pending_offer,
     ready,
     seeded_console,
-    sign_in,
+    signed_in,
     submit_case,
 )
 
@@ -58,7 +58,7 @@ async def test_people_on_a_case_offers_and_a_cancelled_case(app, factory):
 
         ctx = await b.new_context()
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("coordinator"), "queue")
+        await signed_in(page, base, prog.email("coordinator"))
         await page.goto(f"{base}/cases/{needs}")
         await ready(page, "case")
         # Offered already: shown, not offered again; the unverified one is excluded, in words.
@@ -77,7 +77,7 @@ async def test_people_on_a_case_offers_and_a_cancelled_case(app, factory):
             r.raise_for_status()
         ctx = await b.new_context()
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("coordinator"), "queue")
+        await signed_in(page, base, prog.email("coordinator"))
         await page.goto(f"{base}/cases/{needs}")
         await ready(page, "case")
         await page.wait_for_selector("#people-needed:not([hidden])")
@@ -101,7 +101,7 @@ async def test_people_on_a_case_offers_and_a_cancelled_case(app, factory):
         # The facility cancels the case it sent by mistake, saying why.
         ctx = await b.new_context()
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("clinician"), "cases")
+        await signed_in(page, base, prog.email("clinician"))
         await page.goto(f"{base}/cases/{mistaken}")
         await ready(page, "case")
         await page.fill("#cancel-reason", "Wrong patient chosen")

@@ -12,7 +12,7 @@ import httpx
 
 from app.core.clock import utcnow
 from app.core.config import get_settings
-from tests.console.support import bearers, ready, seeded_console, sign_in
+from tests.console.support import bearers, ready, seeded_console, signed_in
 
 CATALOGUES = Path(__file__).resolve().parents[2] / "app" / "core" / "i18n"
 ES = json.loads((CATALOGUES / "es.json").read_text("utf-8"))
@@ -38,8 +38,7 @@ async def spanish_intake(b: Any, base: str, prog: Any) -> tuple[Any, Any]:
     ctx = await b.new_context(locale="es-AR", viewport={"width": 360, "height": 740})
     await ctx.clock.set_fixed_time(utcnow())
     page = await ctx.new_page()
-    await page.goto(f"{base}/lang/es?next=/signin")
-    await sign_in(page, base, prog.email("clinician"), "cases")
+    await signed_in(page, base, prog.email("clinician"), lang="es")
     await page.goto(f"{base}/cases/new")
     await ready(page, "case_new")
     await page.select_option("#specialty", "dermatology")

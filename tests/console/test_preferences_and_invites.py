@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from tests.console.support import PASSWORD, bearers, ready, seeded_console, sign_in
+from tests.console.support import PASSWORD, bearers, ready, seeded_console, signed_in
 
 PREFS = "/api/v1/me/notification-preferences"
 
@@ -45,7 +45,7 @@ async def test_zone_and_language_follow_the_profile_unless_she_chooses(app, fact
 
             ctx = await b.new_context(viewport={"width": 360, "height": 740})
             page = await ctx.new_page()
-            await sign_in(page, base, prog.email("specialist"), "inbox")
+            await signed_in(page, base, prog.email("specialist"))
             await page.goto(f"{base}/preferences")
             await ready(page, "preferences")
             # Quiet hours, nothing else touched.
@@ -90,7 +90,7 @@ async def test_quiet_hours_need_both_ends(app, factory):
             h = await bearers(c, prog, "specialist")
             ctx = await b.new_context()
             page = await ctx.new_page()
-            await sign_in(page, base, prog.email("specialist"), "inbox")
+            await signed_in(page, base, prog.email("specialist"))
             await page.goto(f"{base}/preferences")
             await ready(page, "preferences")
             await page.fill("#quiet-start", "22:00")
@@ -141,10 +141,10 @@ async def test_a_damaged_invitation_link_reads_as_not_valid(app, factory):
 async def test_a_coordinator_is_offered_only_the_roles_a_coordinator_may_invite(app, factory):
     async with seeded_console(app, factory) as (base, b, prog):
         offered = {}
-        for who, lands_on in (("coordinator", "queue"), ("admin", "users")):
+        for who in ("coordinator", "admin"):
             ctx = await b.new_context()
             page = await ctx.new_page()
-            await sign_in(page, base, prog.email(who), lands_on)
+            await signed_in(page, base, prog.email(who))
             await page.goto(f"{base}/admin/users")
             await ready(page, "users")
             offered[who] = await page.eval_on_selector_all(

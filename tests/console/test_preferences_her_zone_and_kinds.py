@@ -14,7 +14,7 @@ from app.core.clock import utcnow
 from app.core.db import sessionmaker
 from app.notifications.kinds import Kind
 from app.notifications.service import notify
-from tests.console.support import bearers, ready, seeded_console, sign_in, status_says
+from tests.console.support import bearers, ready, seeded_console, signed_in, status_says
 
 PREFS = "/api/v1/me/notification-preferences"
 
@@ -26,7 +26,7 @@ async def test_quiet_hours_in_her_zone_and_notifications_in_her_language(app, fa
             ctx = await b.new_context(locale="fr-FR", timezone_id="Africa/Kinshasa")
             await ctx.clock.set_fixed_time(utcnow())
             page = await ctx.new_page()
-            await sign_in(page, base, prog.email("coordinator"), "queue")
+            await signed_in(page, base, prog.email("coordinator"))
             await page.goto(f"{base}/preferences")
             await ready(page, "preferences")
 
@@ -87,7 +87,7 @@ async def test_a_clinician_is_offered_only_the_kinds_she_can_receive(app, factor
         ctx = await b.new_context(locale="es-AR", timezone_id="America/Argentina/Salta")
         await ctx.clock.set_fixed_time(utcnow())
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("clinician"), "cases")
+        await signed_in(page, base, prog.email("clinician"))
         await page.goto(f"{base}/preferences")
         await ready(page, "preferences")
         rows = await page.eval_on_selector_all(

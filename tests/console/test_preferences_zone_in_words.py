@@ -6,7 +6,7 @@ The field keeps the id the server takes, and says the name of what she types bes
 import httpx
 
 from app.core.clock import utcnow
-from tests.console.support import bearers, ready, seeded_console, sign_in, status_says
+from tests.console.support import bearers, ready, seeded_console, signed_in, status_says
 
 PREFS = "/api/v1/me/notification-preferences"
 NAME = "Kolkata, India Standard Time"
@@ -20,7 +20,7 @@ async def test_the_quiet_hours_zone_reads_by_its_name(app, factory):
             ctx = await b.new_context(locale="en-GB", timezone_id="Asia/Calcutta")
             await ctx.clock.set_fixed_time(utcnow())
             page = await ctx.new_page()
-            await sign_in(page, base, prog.email("coordinator"), "queue")
+            await signed_in(page, base, prog.email("coordinator"))
             await page.goto(f"{base}/preferences")
             await ready(page, "preferences")
 

@@ -4,13 +4,13 @@ Salta reads Salta's, "your facility's", not her browser's; once she chooses one,
 
 import httpx
 
-from tests.console.support import bearers, london_page, ready, seeded_console, sign_in
+from tests.console.support import bearers, london_page, ready, seeded_console, signed_in
 
 
 async def test_the_profile_names_the_zone_her_notifications_use(app, factory):
     async with seeded_console(app, factory) as (base, b, prog):
         _, page = await london_page(b)
-        await sign_in(page, base, prog.email("clinician"), "cases")
+        await signed_in(page, base, prog.email("clinician"))
         await page.goto(f"{base}/profile")
         await ready(page, "profile")
         facts = await page.inner_text("#me")

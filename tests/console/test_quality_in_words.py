@@ -8,7 +8,7 @@ from datetime import timedelta
 import httpx
 
 from app.core.clock import utcnow
-from tests.console.support import bearers, ready, seeded_console, sign_in
+from tests.console.support import bearers, ready, seeded_console, signed_in
 
 
 async def test_the_quality_page_says_what_its_figures_are(app, factory, clock):
@@ -50,8 +50,7 @@ async def test_the_quality_page_says_what_its_figures_are(app, factory, clock):
         ctx = await b.new_context(locale="fr-FR")
         await ctx.clock.set_fixed_time(utcnow())
         page = await ctx.new_page()
-        await page.goto(f"{base}/lang/fr?next=/signin")
-        await sign_in(page, base, prog.email("coordinator"), "queue")
+        await signed_in(page, base, prog.email("coordinator"), lang="fr")
         await page.goto(f"{base}/quality")
         await ready(page, "quality")
         cases = page.locator("#figure-cases")

@@ -5,7 +5,7 @@ nothing (it used to answer zeros)."""
 from datetime import timedelta
 
 from app.core.clock import utcnow
-from tests.console.support import ready, seeded_console, sign_in
+from tests.console.support import ready, seeded_console, signed_in
 
 
 async def test_the_quality_page_names_its_period_and_refuses_one_backwards(app, factory):
@@ -13,7 +13,7 @@ async def test_the_quality_page_names_its_period_and_refuses_one_backwards(app, 
         await factory.make_case(prog.org["id"], submitted_by_id=prog.people["clinician"]["id"])
         ctx = await b.new_context()
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("coordinator"), "queue")
+        await signed_in(page, base, prog.email("coordinator"))
         await page.goto(f"{base}/quality")
         await ready(page, "quality")
         period = page.locator("#quality-period")

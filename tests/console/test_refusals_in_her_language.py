@@ -10,7 +10,7 @@ from tests.console.support import (
     bearers,
     ready,
     seeded_console,
-    sign_in,
+    signed_in,
 )
 
 
@@ -36,8 +36,7 @@ async def test_refusals_are_said_in_spanish_and_a_password_change_is_confirmed(a
 
         ctx = await b.new_context(locale="es-AR")
         page = await ctx.new_page()
-        await page.goto(f"{base}/lang/es?next=/signin")
-        await sign_in(page, base, prog.email("clinician"), "cases")
+        await signed_in(page, base, prog.email("clinician"), "cases", lang="es")
         assert await page.get_attribute("html", "lang") == "es"
         # An outcome of spaces only: the field by its label, the reason in Spanish.
         await page.goto(f"{base}/cases/{case_id}")

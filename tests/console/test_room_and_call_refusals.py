@@ -10,7 +10,7 @@ from tests.console.support import (
     bearers,
     ready,
     seeded_console,
-    sign_in,
+    signed_in,
 )
 
 
@@ -21,7 +21,7 @@ async def test_a_refused_message_is_marked_and_never_resent(app, factory):
             case_id = await assigned_case(c, h, prog, "Vesicles on the hands: scabies?")
         ctx = await b.new_context()
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("clinician"), "cases")
+        await signed_in(page, base, prog.email("clinician"))
         await page.goto(f"{base}/cases/{case_id}")
         await ready(page, "case")
         await page.wait_for_selector("#link-state[data-state=open]")
@@ -54,7 +54,7 @@ async def test_a_call_without_a_camera_says_so_in_her_words(app, factory):
             h = await bearers(c, prog, "clinician", "specialist", "coordinator")
             case_id = await assigned_case(c, h, prog, "Nodule on the scalp?")
         pages = []
-        for who, lands in (("clinician", "cases"), ("specialist", "inbox")):
+        for who in ("clinician", "specialist"):
             ctx = await b.new_context()
             # A device with no camera: the browser's getUserMedia fails as it would.
             await ctx.add_init_script(
@@ -62,7 +62,7 @@ async def test_a_call_without_a_camera_says_so_in_her_words(app, factory):
                 "new DOMException('Requested device not found', 'NotFoundError'))"
             )
             page = await ctx.new_page()
-            await sign_in(page, base, prog.email(who), lands)
+            await signed_in(page, base, prog.email(who))
             await page.goto(f"{base}/cases/{case_id}")
             await ready(page, "case")
             pages.append(page)

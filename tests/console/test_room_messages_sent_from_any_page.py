@@ -4,7 +4,7 @@ opened that case again, with nothing to say so.) In a real browser."""
 
 import httpx
 
-from tests.console.support import assigned_case, bearers, ready, seeded_console, sign_in
+from tests.console.support import assigned_case, bearers, ready, seeded_console, signed_in
 
 
 async def test_a_message_written_offline_goes_from_another_page(app, factory):
@@ -14,7 +14,7 @@ async def test_a_message_written_offline_goes_from_another_page(app, factory):
             case_id = await assigned_case(c, h, prog, "Rash after the new tablets?")
         ctx = await b.new_context(viewport={"width": 360, "height": 740})
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("clinician"), "cases")
+        await signed_in(page, base, prog.email("clinician"))
         await page.goto(f"{base}/cases/{case_id}")
         await ready(page, "case")
         await page.wait_for_selector("#link-state[data-state=open]", timeout=15000)

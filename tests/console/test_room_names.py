@@ -12,7 +12,7 @@ from tests.console.support import (
     plan_follow_up,
     ready,
     seeded_console,
-    sign_in,
+    signed_in,
 )
 
 
@@ -23,10 +23,10 @@ async def test_the_room_names_who_is_there_and_who_wrote(app, factory):
             case_id = await assigned_case(c, h, prog, "Scaly patches on both elbows?")
 
         pages = {}
-        for who, lands_on in (("clinician", "cases"), ("specialist", "inbox")):
+        for who in ("clinician", "specialist"):
             ctx = await b.new_context()
             page = pages[who] = await ctx.new_page()
-            await sign_in(page, base, prog.email(who), lands_on)
+            await signed_in(page, base, prog.email(who))
             await page.goto(f"{base}/cases/{case_id}")
             await ready(page, "case")
             await page.wait_for_selector("#link-state[data-state=open]", timeout=15000)
@@ -62,13 +62,13 @@ async def test_whom_a_follow_up_is_for_is_said_by_name(app, factory):
             clinician = prog.people["clinician"]["id"]
             what = "Photos of the elbows after a week."
             await plan_follow_up(c, h["specialist"], case_id, clinician, what, days=3)
-        for who, lands_on, other in (
-            ("specialist", "inbox", "Dr Lucía Mamani (Clinician)"),
-            ("clinician", "cases", "Dr Ana Ruiz (Specialist)"),
+        for who, other in (
+            ("specialist", "Dr Lucía Mamani (Clinician)"),
+            ("clinician", "Dr Ana Ruiz (Specialist)"),
         ):
             ctx = await b.new_context()
             page = await ctx.new_page()
-            await sign_in(page, base, prog.email(who), lands_on)
+            await signed_in(page, base, prog.email(who))
             await page.goto(f"{base}/cases/{case_id}")
             await ready(page, "case")
             options = page.locator("#fu-assignee option")

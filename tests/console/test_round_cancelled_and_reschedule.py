@@ -27,7 +27,7 @@ from tests.console.support import (
     ready,
     seeded_console,
     settled,
-    sign_in,
+    signed_in,
     status_says,
 )
 
@@ -74,7 +74,7 @@ async def test_cancelled_occurrences_show_and_survive_a_new_start_time(app, fact
             errors: list[str] = []
             ctx, page = await london_page(b)
             page.on("pageerror", lambda e: errors.append(str(e)))
-            await sign_in(page, base, prog.email("coordinator"), "queue")
+            await signed_in(page, base, prog.email("coordinator"), "queue")
 
             # Coming up: the cancelled one is there, marked.
             await page.goto(f"{base}/rounds")
@@ -170,7 +170,7 @@ async def test_cancelled_occurrences_show_and_survive_a_new_start_time(app, fact
             r.raise_for_status()
             spec_ctx, spec = await london_page(b)
             spec.on("pageerror", lambda e: errors.append(str(e)))
-            await sign_in(spec, base, prog.email("specialist"), "inbox")
+            await signed_in(spec, base, prog.email("specialist"))
             await spec.goto(f"{base}/rounds/{rid}?start={now[1]['original_start']}")
             await ready(spec, "round")
             assert HOST in await spec.inner_text("#round-facts")

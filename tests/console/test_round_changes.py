@@ -27,7 +27,7 @@ from tests.console.support import (
     ready,
     seeded_console,
     settled,
-    sign_in,
+    signed_in,
     status_says,
 )
 
@@ -46,7 +46,7 @@ async def test_a_coordinator_moves_cancels_renames_and_deletes(app, factory):
             errors: list[str] = []
             ctx, page = await london_page(b, viewport={"width": 360, "height": 740})  # a phone
             page.on("pageerror", lambda e: errors.append(str(e)))
-            await sign_in(page, base, prog.email("coordinator"), "queue")
+            await signed_in(page, base, prog.email("coordinator"))
             await page.goto(f"{base}/rounds/{rid}")
             await ready(page, "round")
             assert await page.is_visible("#round-edit")
@@ -216,7 +216,7 @@ async def test_a_schedule_change_after_the_round_has_met_carries_on_as_a_new_ser
             errors: list[str] = []
             ctx, page = await london_page(b)
             page.on("pageerror", lambda e: errors.append(str(e)))
-            await sign_in(page, base, prog.email("coordinator"), "queue")
+            await signed_in(page, base, prog.email("coordinator"))
             await page.goto(f"{base}/rounds/{rid}")
             await ready(page, "round")
             await page.click("#round-edit summary")
@@ -265,7 +265,7 @@ async def test_a_schedule_change_after_the_round_has_met_carries_on_as_a_new_ser
             # The specialist taking part sees the round, but nothing to change it with.
             spec_ctx, spec = await london_page(b)
             spec.on("pageerror", lambda e: errors.append(str(e)))
-            await sign_in(spec, base, prog.email("specialist"), "inbox")
+            await signed_in(spec, base, prog.email("specialist"), "inbox")
             for shown in (rid, new_id):
                 await spec.goto(f"{base}/rounds/{shown}")
                 await ready(spec, "round")

@@ -27,7 +27,7 @@ from tests.console.support import (
     occurrences,
     ready,
     seeded_console,
-    sign_in,
+    signed_in,
 )
 
 
@@ -85,7 +85,7 @@ async def test_from_now_at_a_later_time_starts_with_the_moved_next_occurrence(ap
                 await dialog.accept()
 
             page.on("dialog", answer)
-            await sign_in(page, base, prog.email("coordinator"), "queue")
+            await signed_in(page, base, prog.email("coordinator"))
             await page.goto(f"{base}/rounds/{rid}")
             await ready(page, "round")
             await page.click("#round-edit summary")

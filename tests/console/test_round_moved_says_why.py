@@ -26,7 +26,7 @@ from tests.console.support import (
     ready,
     seeded_console,
     settled,
-    sign_in,
+    signed_in,
 )
 
 REASON = "New Year's Eve: clinic closes early"
@@ -110,7 +110,7 @@ async def test_a_moved_occurrence_says_when_it_was_and_why(app, factory):
         await ctx.clock.set_fixed_time(utcnow())
         page = await ctx.new_page()
         page.on("pageerror", lambda e: errors.append(str(e)))
-        await sign_in(page, base, "quispe@console.example.org", "cases")
+        await signed_in(page, base, "quispe@console.example.org")
         await page.goto(f"{base}/rounds")
         await ready(page, "rounds")
         item = page.locator(f"#upcoming li[data-round-id='{rid}']").nth(1)
@@ -137,7 +137,7 @@ async def test_a_moved_occurrence_says_when_it_was_and_why(app, factory):
         await ctx.clock.set_fixed_time(utcnow())
         page = await ctx.new_page()
         page.on("pageerror", lambda e: errors.append(str(e)))
-        await sign_in(page, base, prog.email("specialist"), "inbox")
+        await signed_in(page, base, prog.email("specialist"))
         await page.goto(f"{base}/rounds/{rid}")
         await ready(page, "round")
         assert await page.input_value("#occurrence") == first["original_start"]

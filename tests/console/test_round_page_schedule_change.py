@@ -28,7 +28,7 @@ from tests.console.support import (
     ready,
     seeded_console,
     settled,
-    sign_in,
+    signed_in,
     status_says,
 )
 
@@ -47,7 +47,7 @@ async def test_an_earlier_time_from_a_chosen_occurrence_starts_with_it(app, fact
             errors: list[str] = []
             ctx, page = await london_page(b)
             page.on("pageerror", lambda e: errors.append(str(e)))
-            await sign_in(page, base, prog.email("coordinator"), "queue")
+            await signed_in(page, base, prog.email("coordinator"))
             await page.goto(f"{base}/rounds/{rid}")
             await ready(page, "round")
             await page.click("#round-edit summary")
@@ -82,7 +82,7 @@ async def test_a_picked_occurrence_alone_changes_nothing(app, factory):
             rnd = await make_round(c, coord, prog.org["id"], "Skin round", first, time="18:00")
             chosen = (await occurrences(c, coord, rnd["id"]))[2]
             ctx, page = await london_page(b)
-            await sign_in(page, base, prog.email("coordinator"), "queue")
+            await signed_in(page, base, prog.email("coordinator"))
             await page.goto(f"{base}/rounds/{rnd['id']}")
             await ready(page, "round")
             await page.click("#round-edit summary")
@@ -121,7 +121,7 @@ async def test_a_rule_onto_a_moved_occurrence_is_said_and_nothing_changes(app, f
                 await dialog.dismiss()
 
             page.on("dialog", answer)
-            await sign_in(page, base, prog.email("coordinator"), "queue")
+            await signed_in(page, base, prog.email("coordinator"))
             await page.goto(f"{base}/rounds/{rid}")
             await ready(page, "round")
             await page.click("#round-edit summary")

@@ -5,7 +5,7 @@ RRULE; people read "every month, on the last Friday"."""
 from datetime import timedelta
 
 from app.console import assets
-from tests.console.support import ready, seeded_console, sign_in
+from tests.console.support import ready, seeded_console, signed_in
 from tests.timing import T0
 
 SAID = """async ([url, rules, zone]) => {
@@ -65,7 +65,7 @@ async def test_a_rounds_repetition_is_said_in_words(app, factory):
     async with seeded_console(app, factory) as (base, b, prog):
         ctx = await b.new_context(locale="en")
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("coordinator"), "queue")
+        await signed_in(page, base, prog.email("coordinator"))
         await page.goto(f"{base}/rounds")
         await ready(page, "rounds")
         assert await page.inner_text("#r-rrule-says") == "Repeats: Every week on Tuesday"
@@ -112,7 +112,7 @@ async def test_a_rounds_repetition_is_said_in_words(app, factory):
         for lang, expected in OTHERS.items():
             ctx = await b.new_context(locale=lang)
             page = await ctx.new_page()
-            await sign_in(page, base, prog.email("coordinator"), "queue")
+            await signed_in(page, base, prog.email("coordinator"), "queue")
             assert await page.get_attribute("html", "lang") == lang
             said = await page.evaluate(SAID, [url, list(expected), "UTC"])
             assert dict(zip(expected, said, strict=True)) == expected

@@ -30,7 +30,7 @@ from tests.console.support import (
     ready,
     seeded_console,
     settled,
-    sign_in,
+    signed_in,
     status_says,
     submit_case,
 )
@@ -85,7 +85,7 @@ async def test_a_case_and_a_participant_added_by_mistake_are_taken_back(app, fac
 
             # The specialist in the round may not arrange it: no "Remove" anywhere.
             spec_ctx, spec = await london_page(b)
-            await sign_in(spec, base, prog.email("specialist"), "inbox")
+            await signed_in(spec, base, prog.email("specialist"))
             await spec.goto(f"{base}/rounds/{rid}?start={start}")
             await ready(spec, "round")
             await spec.wait_for_selector(f"#agenda li[data-case-id='{wrong}']")
@@ -96,7 +96,7 @@ async def test_a_case_and_a_participant_added_by_mistake_are_taken_back(app, fac
             errors: list[str] = []
             ctx, page = await london_page(b)
             page.on("pageerror", lambda e: errors.append(str(e)))
-            await sign_in(page, base, prog.email("coordinator"), "queue")
+            await signed_in(page, base, prog.email("coordinator"))
             await page.goto(f"{base}/rounds/{rid}?start={start}")
             await ready(page, "round")
             wrong_item = page.locator(f"#agenda li[data-case-id='{wrong}']")
@@ -183,7 +183,7 @@ async def test_a_double_click_on_add_to_agenda_adds_the_case_once(app, factory):
             case_id = await submit_case(c, h["clinician"], "Ulcer on the left shin")
 
             ctx, page = await london_page(b)
-            await sign_in(page, base, prog.email("coordinator"), "queue")
+            await signed_in(page, base, prog.email("coordinator"))
             await page.goto(f"{base}/rounds/{rid}?start={start}")
             await ready(page, "round")
             suggested = page.locator(f"#suggested li[data-case-id='{case_id}']")
@@ -215,8 +215,7 @@ async def test_a_rule_that_is_not_valid_is_said_once_in_her_language(app, factor
         ctx = await b.new_context(locale=LOCALES["fr"])
         await ctx.clock.set_fixed_time(utcnow())
         page = await ctx.new_page()
-        await page.goto(f"{base}/lang/fr?next=/signin")
-        await sign_in(page, base, prog.email("coordinator"), "queue")
+        await signed_in(page, base, prog.email("coordinator"), lang="fr")
         await page.goto(f"{base}/rounds")
         await ready(page, "rounds")
         await page.wait_for_selector("#round-create:not([hidden])")

@@ -14,7 +14,7 @@ from tests.console.support import (
     make_round,
     ready,
     seeded_console,
-    sign_in,
+    signed_in,
 )
 
 
@@ -35,8 +35,7 @@ async def test_host_time_is_said_once_at_the_host_and_named_when_creating(app, f
         ctx = await b.new_context(locale="es-AR", timezone_id="America/Argentina/Salta")
         await ctx.clock.set_fixed_time(utcnow())
         page = await ctx.new_page()
-        await page.goto(f"{base}/lang/es?next=/signin")
-        await sign_in(page, base, prog.email("clinician"), "cases")
+        await signed_in(page, base, prog.email("clinician"), lang="es")
         await page.goto(f"{base}/rounds")
         await ready(page, "rounds")
         first = page.locator("#upcoming li", has_text="Ateneo de dermatología").first
@@ -50,8 +49,7 @@ async def test_host_time_is_said_once_at_the_host_and_named_when_creating(app, f
         ctx = await b.new_context(locale="fr-FR", timezone_id="Africa/Kinshasa")
         await ctx.clock.set_fixed_time(utcnow())
         page = await ctx.new_page()
-        await page.goto(f"{base}/lang/fr?next=/signin")
-        await sign_in(page, base, prog.email("coordinator"), "queue")
+        await signed_in(page, base, prog.email("coordinator"), lang="fr")
         await page.goto(f"{base}/rounds")
         await ready(page, "rounds")
         first = page.locator("#upcoming li", has_text="Ateneo de dermatología").first

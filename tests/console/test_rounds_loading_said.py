@@ -8,7 +8,14 @@ from datetime import timedelta
 import httpx
 
 from app.core.clock import utcnow
-from tests.console.support import bearers, make_round, ready, seeded_console, settled, sign_in
+from tests.console.support import (
+    bearers,
+    make_round,
+    ready,
+    seeded_console,
+    settled,
+    signed_in,
+)
 
 
 async def test_the_rounds_page_says_it_is_loading_and_when_it_failed(app, factory):
@@ -20,8 +27,7 @@ async def test_the_rounds_page_says_it_is_loading_and_when_it_failed(app, factor
         ctx = await b.new_context(locale="es-AR", viewport={"width": 360, "height": 740})
         await ctx.clock.set_fixed_time(utcnow())
         page = await ctx.new_page()
-        await page.goto(f"{base}/lang/es?next=/signin")
-        await sign_in(page, base, prog.email("clinician"), "cases")
+        await signed_in(page, base, prog.email("clinician"), "cases", lang="es")
 
         release = asyncio.Event()
         held = asyncio.Event()

@@ -24,7 +24,7 @@ from tests.console.support import (
     ready,
     seeded_console,
     settled,
-    sign_in,
+    signed_in,
     submit_case,
 )
 from tests.timing import T0
@@ -79,7 +79,7 @@ async def test_a_round_months_ahead_and_attendance_once_it_has_begun(app, factor
         errors: list[str] = []
         coord_ctx, coord = await london_page(b, clock.now())
         coord.on("pageerror", lambda e: errors.append(str(e)))
-        await sign_in(coord, base, prog.email("coordinator"), "queue")
+        await signed_in(coord, base, prog.email("coordinator"), "queue")
 
         # Five months ahead: the page shows its next 20 occurrences, the first chosen.
         await coord.goto(f"{base}/rounds/{weekly}")
@@ -124,7 +124,7 @@ async def test_a_round_months_ahead_and_attendance_once_it_has_begun(app, factor
         # The specialist is not told to tick what she cannot.
         spec_ctx, spec = await london_page(b, clock.now())
         spec.on("pageerror", lambda e: errors.append(str(e)))
-        await sign_in(spec, base, prog.email("specialist"), "inbox")
+        await signed_in(spec, base, prog.email("specialist"))
         await spec.goto(f"{base}/rounds/{weekly}")
         await ready(spec, "round")
         # She meets the others by name: the participant list carries them, though
@@ -141,7 +141,7 @@ async def test_a_round_months_ahead_and_attendance_once_it_has_begun(app, factor
         # The interpreter finds the rounds from the navigation.
         int_ctx, interp = await london_page(b, clock.now())
         interp.on("pageerror", lambda e: errors.append(str(e)))
-        await sign_in(interp, base, "quispe@console.example.org", "cases")
+        await signed_in(interp, base, "quispe@console.example.org", "cases")
         await interp.click("#nav a[href='/rounds']")
         await ready(interp, "rounds")
         await interp.wait_for_selector(f"#round-list a[href='/rounds/{weekly}']")
@@ -184,7 +184,7 @@ async def test_coming_up_misses_nothing_between_what_it_shows(app, factory, cloc
             weekly = (await make_round(c, h["coordinator"], org, "Weekly round", day))["id"]
 
             ctx, page = await london_page(b, clock.now())
-            await sign_in(page, base, prog.email("coordinator"), "queue")
+            await signed_in(page, base, prog.email("coordinator"))
             await page.goto(f"{base}/rounds")
             await ready(page, "rounds")
             shown = await page.locator("#upcoming li").evaluate_all(

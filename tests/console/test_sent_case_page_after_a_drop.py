@@ -3,14 +3,14 @@ The form says it was sent, with a link to it, in view; and when the link returns
 taken to the case's page without doing anything. (The form stayed, spent, with a notice
 that faded and an "Open the case" out of view.) In a real browser."""
 
-from tests.console.support import ready, seeded_console, sign_in
+from tests.console.support import ready, seeded_console, signed_in
 
 
 async def test_the_case_page_follows_when_the_link_returns(app, factory):
     async with seeded_console(app, factory) as (base, b, prog):
         ctx = await b.new_context(viewport={"width": 360, "height": 740})
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("clinician"), "cases")
+        await signed_in(page, base, prog.email("clinician"))
         await page.goto(f"{base}/cases/new")
         await ready(page, "case_new")
         await page.select_option("#specialty", "dermatology")

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from app.core.clock import utcnow
-from tests.console.support import assigned_case, bearers, ready, seeded_console, sign_in
+from tests.console.support import assigned_case, bearers, ready, seeded_console, signed_in
 
 SALTA = ZoneInfo("America/Argentina/Salta")
 MONTHS = "janv. févr. mars avr. mai juin juil. août sept. oct. nov. déc.".split()
@@ -47,8 +47,7 @@ async def test_a_signed_note_reads_as_a_document(app, factory):
         ctx = await b.new_context(locale="fr-FR", timezone_id="America/Argentina/Salta")
         await ctx.clock.set_fixed_time(utcnow())
         page = await ctx.new_page()
-        await page.goto(f"{base}/lang/fr?next=/signin")
-        await sign_in(page, base, prog.email("clinician"), "cases")
+        await signed_in(page, base, prog.email("clinician"), lang="fr")
         await page.goto(f"{base}/notes/{note_id}")
         await ready(page, "note")
         when = _french(signed["signed_at"])

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from app.core.clock import utcnow
-from tests.console.support import add_person, bearers, ready, seeded_console, sign_in
+from tests.console.support import add_person, bearers, ready, seeded_console, signed_in
 
 HER_ZONE = "Africa/Kinshasa"
 FR_DAYS = ["lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."]
@@ -109,7 +109,7 @@ async def test_the_coordinator_sees_who_can_help_and_when(app, factory, clock):
         ctx = await b.new_context(locale="fr-FR", timezone_id=HER_ZONE)
         await ctx.clock.set_fixed_time(utcnow())
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("coordinator"), "queue")
+        await signed_in(page, base, prog.email("coordinator"), "queue")
         asked: list[str] = []
         page.on(
             "request",
@@ -184,7 +184,7 @@ async def test_the_coordinator_sees_who_can_help_and_when(app, factory, clock):
         )
         await ctx.clock.set_fixed_time(utcnow())
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("coordinator"), "queue")
+        await signed_in(page, base, prog.email("coordinator"))
         await page.goto(f"{base}/specialists")
         await ready(page, "specialists")
         await page.locator(f"#specialist-table tr[data-specialist-id='{priya}']").wait_for()

@@ -3,14 +3,14 @@ used to be a caption above an empty table's headings), and its columns are heade
 not by a form's hint ("Languages (comma separated, ...)"). Everyone is listed until she
 ticks "only those to verify"."""
 
-from tests.console.support import ready, seeded_console, sign_in
+from tests.console.support import ready, seeded_console, signed_in
 
 
 async def test_nobody_to_verify_is_said_and_the_columns_are_named(app, factory):
     async with seeded_console(app, factory) as (base, b, prog):
         ctx = await b.new_context()
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("coordinator"), "queue")
+        await signed_in(page, base, prog.email("coordinator"), "queue")
         await page.click("#nav a[href='/specialists']")
         await ready(page, "specialists")
         # Everyone is listed at first; the specialist is verified, so nobody waits for it.

@@ -13,7 +13,14 @@ from sqlmodel import select
 from app.core.clock import utcnow
 from app.core.db import sessionmaker
 from app.partners.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
-from tests.console.support import ADMIN, axe_violations, ready, seeded_console, sign_in, token
+from tests.console.support import (
+    ADMIN,
+    axe_violations,
+    ready,
+    seeded_console,
+    signed_in,
+    token,
+)
 from tests.partners.helpers import dispatch
 from tests.partners.support import Receiver, Served
 
@@ -64,7 +71,7 @@ async def test_the_log_says_what_happened_and_sending_again_shows_at_once(app, f
 
         ctx = await b.new_context(locale="es-AR", timezone_id="America/Argentina/Salta")
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("admin"), "users")
+        await signed_in(page, base, prog.email("admin"))
         await page.goto(f"{base}/admin/webhooks")
         await ready(page, "webhooks")
         await page.evaluate("window.sameDocument = true")  # gone if the page reloads

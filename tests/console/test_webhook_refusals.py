@@ -4,7 +4,7 @@ It used to pass in the status line, in English and twice ("The URL must use http
 The URL must use https."), and be gone after 6 seconds, leaving a red border."""
 
 from app.core.config import get_settings
-from tests.console.support import ready, seeded_console, sign_in
+from tests.console.support import ready, seeded_console, signed_in
 from tests.partners.reserved_names import invalid_names_never_resolve
 
 SPANISH = [
@@ -19,7 +19,7 @@ async def _webhooks_page(b, base, prog, locale):
     ctx = await b.new_context(locale=locale)
     await ctx.clock.install()  # the page's timers: moved on below, not waited for
     page = await ctx.new_page()
-    await sign_in(page, base, prog.email("admin"), "users")
+    await signed_in(page, base, prog.email("admin"))
     await page.goto(f"{base}/admin/webhooks")
     await ready(page, "webhooks")
     await page.check("#event-boxes input[value='case.submitted']")

@@ -6,7 +6,7 @@ from sqlmodel import select
 
 from app.core.db import sessionmaker
 from app.partners.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
-from tests.console.support import ready, seeded_console, sign_in
+from tests.console.support import ready, seeded_console, signed_in
 
 HOOK = "http://127.0.0.1:9/hooks"  # nothing listens: every attempt fails
 
@@ -15,7 +15,7 @@ async def test_an_admin_sends_a_delivery_again_then_unsubscribes(app, factory):
     async with seeded_console(app, factory) as (base, b, prog):
         ctx = await b.new_context()
         page = await ctx.new_page()
-        await sign_in(page, base, prog.email("admin"), "users")
+        await signed_in(page, base, prog.email("admin"))
         await page.goto(f"{base}/admin/webhooks")
         await ready(page, "webhooks")
         await page.fill("#wh-url", HOOK)
