@@ -167,7 +167,7 @@ async def changes(
             json_schema_extra={"pattern": CURSOR_PATTERN},
         ),
     ] = None,
-    limit: Limit = 100,
+    limit: Limit = 50,
     cursor: Annotated[str | None, Query(include_in_schema=False)] = None,
 ) -> object:
     if cursor is not None:

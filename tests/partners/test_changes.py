@@ -225,3 +225,19 @@ async def test_a_persons_cursor_is_not_resumed_once_her_facility_changed(client,
     assert r.status_code == 400, r.text
     assert r.json()["type"].endswith("cursor-reach-changed")
     assert (await read_all(client, moved))[0] == ["case_b"]
+
+
+async def test_a_page_is_fifty_changes_unless_asked_as_every_list_in_api_md(client, factory):
+    """API.md: lists take `?limit=` with a default of 50 (max 200). The feed gave 100, so an
+    app that stored where it got to after 50 read twice the changes it meant to hold."""
+    org = await factory.make_org()
+    clin = await factory.make_user(Role.clinician, organization_id=org.id)
+    for i in range(60):
+        await commit_event("case.submitted", org.id, f"case_{i}")
+    await caught_up()
+    r = await client.get(f"{API}/changes", headers=factory.headers(clin))
+    assert r.status_code == 200, r.text
+    page = r.json()
+    assert len(page["items"]) == 50 and page["has_more"] is True
+    r = await client.get(f"{API}/changes", headers=factory.headers(clin), params={"limit": 200})
+    assert len(r.json()["items"]) == 60 and r.json()["has_more"] is False
