@@ -136,12 +136,15 @@ async def watermark(patience: int = 10, reader: AsyncSession | None = None) -> i
         return safe
 
 
+def scope_of(event_type: str, resource_type: str | None = None) -> Scope:
+    """The read scope an API client needs to be sent an event of this kind."""
+    if resource_type == "round" or event_type.startswith("round."):
+        return Scope.rounds_read
+    return Scope.cases_read
+
+
 def _needed_scope(ev: OutboxEvent) -> Scope:
-    return (
-        Scope.rounds_read
-        if ev.resource_type == "round" or ev.type.startswith("round.")
-        else Scope.cases_read
-    )
+    return scope_of(ev.type, ev.resource_type)
 
 
 FEED_SCOPES = (Scope.cases_read, Scope.rounds_read)

@@ -6,13 +6,14 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.auth.models import ApiClient
 from app.core.clock import utcnow
 from app.core.config import get_settings
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.pagination import keyset_page
 from app.core.principal import Principal, Role, RoleForbidden, Scope
 from app.events.kinds import EventKind
-from app.partners import signing
+from app.partners import feed, signing
 from app.partners.models import (
     KEPT_ATTEMPTS,
     DeliveryStatus,
@@ -78,6 +79,8 @@ async def create(
                 }
             ],
         )
+    if p.is_client:
+        await _readable_by_the_app(session, p, names)
     await check_url(url, get_settings().webhook_allow_private)
     ep = WebhookEndpoint(
         owner_kind=p.kind.value,
@@ -91,6 +94,26 @@ async def create(
     session.add(ep)
     await session.flush()
     return ep
+
+
+async def _readable_by_the_app(session: AsyncSession, p: Principal, names: list[str]) -> None:
+    """An app is sent only the events its scopes let it read (the fan-out's rule, under the
+    app's scopes rather than this token's): one beyond them would be waited for in vain."""
+    app = await session.get(ApiClient, p.id)
+    held = set(app.scopes if app is not None else ())
+    errors = [
+        {
+            "pointer": f"/events/{i}",
+            "detail": f"{name} is sent to apps holding the {needed.value} scope",
+            "code": "scope_not_granted",
+        }
+        for i, name in enumerate(names)
+        if (needed := feed.scope_of(name)).value not in held
+    ]
+    if errors:
+        raise Unprocessable(
+            "This app's scopes do not let it read every event named.", errors=errors
+        )
 
 
 async def get(session: AsyncSession, p: Principal, webhook_id: str) -> WebhookEndpoint:

@@ -1,9 +1,12 @@
 """Subscriptions: who may manage them, the URL rule, event names, the secret shown once."""
 
+from datetime import timedelta
+
 import pytest
 
 from app.core.config import get_settings
 from app.core.principal import Role
+from app.core.security import create_token
 from tests.partners.support import API
 
 CASE_EVENTS = ["case.submitted", "case.assigned"]
@@ -45,6 +48,47 @@ async def test_unknown_event_name_is_422(client, factory):
     assert r.status_code == 422
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["errors"][0]["pointer"] == "/events/1"
+
+
+async def test_an_app_cannot_subscribe_to_events_its_scopes_never_let_it_read(client, factory):
+    """An app is sent only what its scopes let it read (cases:read for a case's events,
+    rounds:read for a round's). A subscription beyond them was accepted and then waited in
+    vain; it is refused at once, naming the event and the scope, and nothing is kept."""
+    org = await factory.make_org()
+    cl = await factory.make_client(org.id, scopes=["cases:read", "webhooks:manage"])
+    h = factory.headers(cl)
+    hook = "https://example.org/hook"
+    r = await client.post(
+        f"{API}/webhooks",
+        headers=h,
+        json={"url": hook, "events": ["case.submitted", "round.updated"]},
+    )
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    [error] = r.json()["errors"]
+    assert (error["pointer"], error["code"]) == ("/events/1", "scope_not_granted")
+    assert "rounds:read" in error["detail"]
+    assert (await client.get(f"{API}/webhooks", headers=h)).json()["items"] == []
+    # A token that asked for fewer scopes than the app holds still subscribes to what the
+    # app may read: deliveries follow the app's scopes, not one token's.
+    tok, _ = create_token(
+        cl.id, "access", timedelta(minutes=5), kind="client", scope="webhooks:manage"
+    )
+    narrow = {"Authorization": f"Bearer {tok}"}
+    r = await client.post(
+        f"{API}/webhooks", headers=narrow, json={"url": hook, "events": ["case.submitted"]}
+    )
+    assert r.status_code == 201, r.text
+    writer = await factory.make_client(org.id, scopes=["cases:write", "webhooks:manage"])
+    r = await client.post(
+        f"{API}/webhooks",
+        headers=factory.headers(writer),
+        json={"url": hook, "events": ["note.signed"]},
+    )
+    assert r.status_code == 422, r.text
+    [error] = r.json()["errors"]
+    assert (error["pointer"], error["code"]) == ("/events/0", "scope_not_granted")
+    assert "cases:read" in error["detail"]
 
 
 async def test_a_facilitys_app_cannot_subscribe_to_the_staff_only_checkpoint(client, factory):
