@@ -37,9 +37,9 @@ except ImportError:  # pragma: no cover - depends on which domains are installed
     Message = None  # type: ignore[assignment,misc]
 
 try:
-    from app.rounds.models import RoundAttendance, RoundSeries
+    from app.rounds.models import RoundAttendance, RoundOccurrenceException, RoundSeries
 except ImportError:  # pragma: no cover - depends on which domains are installed
-    RoundAttendance = RoundSeries = None  # type: ignore[assignment,misc]
+    RoundAttendance = RoundOccurrenceException = RoundSeries = None  # type: ignore[assignment,misc]
 
 SECONDS_72H = 72 * 3600
 PERCENTILES = (0.5, 0.9)
@@ -249,17 +249,24 @@ async def _rounds(
     start: datetime | None,
     end: datetime | None,
 ) -> dict[str, Any]:
-    if RoundAttendance is None or RoundSeries is None:
+    if RoundAttendance is None or RoundSeries is None or RoundOccurrenceException is None:
         return {"occurrences_held": None, "local_attendees_per_occurrence": None}
-    conds: list[ColumnElement[bool]] = [col(RoundAttendance.attended).is_(True)]
+    exc = RoundOccurrenceException
+    # Not a cancelled occurrence (attendance may predate its cancelling), and counted on the
+    # day it was held: a moved one's new start, not the one it was scheduled for.
+    conds: list[ColumnElement[bool]] = [
+        col(RoundAttendance.attended).is_(True),
+        or_(col(exc.cancelled).is_(None), col(exc.cancelled).is_(False)),
+    ]
+    held_at = func.coalesce(col(exc.moved_to), col(RoundAttendance.occurrence_start))
     if organization_id:
         conds.append(col(RoundSeries.host_organization_id) == organization_id)
     if specialty:
         conds.append(col(RoundSeries.specialty) == specialty)
     if start:
-        conds.append(col(RoundAttendance.occurrence_start) >= start)
+        conds.append(held_at >= start)
     if end:
-        conds.append(col(RoundAttendance.occurrence_start) < end)
+        conds.append(held_at < end)
     # An occurrence was held when anyone is recorded as having attended it.
     held = (
         select(
@@ -268,6 +275,13 @@ async def _rounds(
             _count_if(col(RoundAttendance.local).is_(True)).label("local_n"),
         )
         .join(RoundSeries, col(RoundSeries.id) == col(RoundAttendance.series_id))
+        .outerjoin(
+            exc,
+            and_(
+                col(exc.series_id) == col(RoundAttendance.series_id),
+                col(exc.occurrence_start) == col(RoundAttendance.occurrence_start),
+            ),
+        )
         .where(*conds)
         .group_by(col(RoundAttendance.series_id), col(RoundAttendance.occurrence_start))
         .subquery()

@@ -29,6 +29,13 @@ class ScheduleConflict(Conflict):
     code, title = "round-conflict", "Schedule conflict"
 
 
+class OccurrenceHeld(Conflict):
+    """Attendance is recorded for the occurrence: it was held, and a held round counts in
+    the programme's figures. Correct its attendance first if it did not take place."""
+
+    code, title = "occurrence-held", "Occurrence held"
+
+
 class OccurrenceChangesLost(Conflict):
     """A schedule change would drop occurrences someone cancelled or moved."""
 

@@ -15,12 +15,13 @@ from app.core.principal import Principal
 from app.rounds import recurrence as rec
 from app.rounds.errors import (
     OccurrenceCancelled,
+    OccurrenceHeld,
     OccurrenceNotFound,
     flush_unique,
     invalid_schedule,
     slot_taken,
 )
-from app.rounds.models import RoundOccurrenceException, RoundSeries
+from app.rounds.models import RoundAttendance, RoundOccurrenceException, RoundSeries
 from app.rounds.participants import announce, plain_instant
 from app.rounds.schedule import as_exceptions, exception_rows, rule_of
 
@@ -175,6 +176,19 @@ async def cancel_occurrence(
     original, exc = await resolve_occurrence(session, series, start)
     if exc is not None and exc.cancelled:
         return _single(series, original, exc)  # cancelling twice changes nothing
+    attended = await session.scalar(
+        select(col(RoundAttendance.id)).where(
+            col(RoundAttendance.series_id) == series.id,
+            col(RoundAttendance.occurrence_start) == original,
+            col(RoundAttendance.attended).is_(True),
+        )
+    )
+    if attended is not None:
+        # Cancelled, it still counted as held, and its attendance could not be put right.
+        raise OccurrenceHeld(
+            "Attendance is recorded for this occurrence: it was held. If it did not take "
+            "place, record that nobody attended, then cancel it."
+        )
     exc = _exception_row(session, series, original, exc)
     exc.cancelled, exc.reason, exc.changed_by_id = True, reason, p.id
     exc.updated_at = utcnow()
@@ -218,12 +232,19 @@ async def move_occurrence(
                 f"{plain_instant(new_start, series.timezone)}: move this one to another time.",
                 [(original, new_start, taken_by)],
             )
+    moved_to = None if new_start == original else new_start
+    if exc is not None and (exc.moved_to, exc.moved_duration_minutes, exc.reason) == (
+        moved_to,
+        data.get("duration_minutes"),
+        data.get("reason"),
+    ):
+        return _single(series, original, exc)  # already so (a retry): nobody is told again
     # Told as "back at its scheduled time" only when it had been moved or resized.
     was_moved = exc is not None and (
         exc.moved_to is not None or exc.moved_duration_minutes is not None
     )
     exc = _exception_row(session, series, original, exc)
-    exc.moved_to = None if new_start == original else new_start
+    exc.moved_to = moved_to
     exc.moved_duration_minutes = data.get("duration_minutes")
     exc.reason, exc.changed_by_id, exc.updated_at = data.get("reason"), p.id, utcnow()
     series.version += 1
