@@ -16,6 +16,7 @@ from app.core.places import country_codes, zone_names
 from app.core.principal import Role
 from app.core.schemas import LANGUAGE_TAG_MAX_LENGTH, LANGUAGE_TAG_PATTERN
 from app.notes.models import NEEDED_TO_SIGN
+from app.notes.schemas import NOTE_TEXT_LIMITS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -120,6 +121,7 @@ def environment() -> Environment:
     env.globals["max_case_languages"] = MAX_CASE_LANGUAGES
     # What a note must say to be signed: the note page says so before asking to sign.
     env.globals["needed_to_sign"] = json.dumps(NEEDED_TO_SIGN)
+    env.globals["note_text_limits"] = NOTE_TEXT_LIMITS
     return env
 
 

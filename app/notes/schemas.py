@@ -29,6 +29,13 @@ class NoteCreate(RequestBody):
     amends_id: str | None = None
 
 
+# Each text field's longest, as the note page checks it while she writes (app/console).
+NOTE_TEXT_LIMITS: dict[str, int] = {
+    name: next(m.max_length for m in NoteCreate.model_fields[name].metadata)
+    for name in ("assessment", "recommendations", "follow_up_plan", "red_flags", "referral_advice")
+}
+
+
 class NoteUpdate(RequestBody):
     model_config = example(
         {"recommendations": "Stop the new soap; hydrocortisone 1% twice daily for 10 days."}

@@ -98,7 +98,7 @@ export default async function noteEditor(main, { note_id: id }) {
       const f = (e.pointer || '').replace(/^\//, '');
       if (!FIELDS.includes(f)) continue;
       const hint = $(`#note-${f}-problem`, main);
-      hint.textContent = e.code && t(`invalid.${e.code}`) !== `invalid.${e.code}` ? t(`invalid.${e.code}`) : e.detail;
+      hint.textContent = e.code && t(`invalid.${e.code}`) !== `invalid.${e.code}` ? t(`invalid.${e.code}`, { limit: e.limit ?? '' }) : e.detail;
       hint.hidden = false;
       form[f].setAttribute('aria-invalid', 'true');
       describe(f, hint.id);
@@ -118,6 +118,18 @@ export default async function noteEditor(main, { note_id: id }) {
       type: 'note-incomplete', detail: t('problem.note-incomplete'),
       errors: missing.map((f) => ({ pointer: `/${f}`, code })),
     });
+  }
+  // The service's limit for each field (app/notes/schemas.py, rendered with the page): a
+  // field over it is named as she writes, and the note waits on her device until it fits.
+  // Not cut short: a maxlength would drop the end of what she pasted, unseen.
+  const limitOf = (f) => Number(form[f].dataset.limit) || Infinity;
+  const tooLong = () => FIELDS.filter((f) => form[f].value.length > limitOf(f));
+  function markTooLong(f) {
+    const hint = $(`#note-${f}-problem`, main);
+    hint.textContent = t('invalid.string_too_long', { limit: limitOf(f) });
+    hint.hidden = false;
+    form[f].setAttribute('aria-invalid', 'true');
+    describe(f, hint.id);
   }
   function clearField(f) {
     $(`#note-${f}-problem`, main).hidden = true;
@@ -284,6 +296,8 @@ export default async function noteEditor(main, { note_id: id }) {
     clearTimeout(timer);
     if (!dirty || choosing || note?.status === 'signed') return;
     if (saving) { await saving; if (!dirty) return; }
+    const over = tooLong();
+    if (over.length) { over.forEach(markTooLong); state('error', t('note.too_long')); return; }
     const sent = body();
     dirty = false;
     state('saving');
@@ -308,8 +322,10 @@ export default async function noteEditor(main, { note_id: id }) {
         versions().catch(() => null);
       } catch (err) {
         dirty = true;
-        if (err instanceof ApiError) state('error', err.message);
-        else { state('offline'); timer = setTimeout(save, 5000); }
+        if (err instanceof ApiError) {
+          state('error', err.message);
+          if (err.status === 422) refused(err); // the fields it names, each marked
+        } else { state('offline'); timer = setTimeout(save, 5000); }
       }
     })();
     await saving;
@@ -317,7 +333,10 @@ export default async function noteEditor(main, { note_id: id }) {
   }
 
   form.addEventListener('input', (e) => {
-    if (FIELDS.includes(e.target.name)) clearField(e.target.name);
+    if (FIELDS.includes(e.target.name)) {
+      clearField(e.target.name);
+      if (e.target.value.length > limitOf(e.target.name)) markTooLong(e.target.name);
+    }
     dirty = true;
     keep(); // kept on the device until the server has it
     clearTimeout(timer);
