@@ -149,7 +149,14 @@ async def test_emailed_links_open_the_console(app, factory, smtp):
         await signed_in(clin, base, prog.email("clinician"))
         await clin.goto(f"{base}/follow-ups/{follow_up_id}")
         await ready(clin, "case")
-        assert clin.url == f"{base}/cases/{case_id}"
-        await clin.wait_for_selector("text=Treat the household the same day")
+        # At the follow-up itself, marked and in view (the case page is long on a phone).
+        assert clin.url == f"{base}/cases/{case_id}#followup-{follow_up_id}"
+        chosen = clin.locator(f"#followup-{follow_up_id}.chosen")
+        await chosen.wait_for()
+        assert "Treat the household the same day" in await chosen.inner_text()
+        assert await chosen.evaluate(
+            "(el) => { const r = el.getBoundingClientRect();"
+            " return r.top < innerHeight && r.bottom > 0; }"
+        )
 
         assert errors == []

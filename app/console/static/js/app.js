@@ -204,7 +204,7 @@ document.addEventListener('click', (e) => {
   go(url.pathname + url.search + url.hash);
 });
 window.addEventListener('popstate', () => go(location.pathname + location.search, false));
-window.addEventListener('console:navigate', (e) => go(e.detail));
+window.addEventListener('console:navigate', (e) => go(e.detail.href, !e.detail.replace));
 window.addEventListener('online', retryWanted);
 
 $('#signout').addEventListener('click', async () => {

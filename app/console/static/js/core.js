@@ -309,8 +309,9 @@ export async function all(path, max = 500) {
   return Object.assign(out, { more: Boolean(cursor) });
 }
 
-export function navigate(href) {
-  window.dispatchEvent(new CustomEvent('console:navigate', { detail: href }));
+// `replace`: the page stands in for this address (history already says where she is).
+export function navigate(href, { replace = false } = {}) {
+  window.dispatchEvent(new CustomEvent('console:navigate', { detail: { href, replace } }));
 }
 
 // ---- forms -------------------------------------------------------------------------

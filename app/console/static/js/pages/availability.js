@@ -1,6 +1,6 @@
 // A specialist's own profile: specialties, languages, weekly windows (in her own zone),
 // time off, capacity and whether she takes cases now.
-import { $, ApiError, api, fmtDate, h, label, say, session, showProblem, t, zoneChoices, zoneName } from '../core.js';
+import { $, ApiError, api, fmtDate, h, label, say, session, showProblem, t, tz, zoneChoices, zoneName } from '../core.js';
 import { takeLanguages } from '../languages.js';
 
 const DAYS = [0, 1, 2, 3, 4, 5, 6];
@@ -96,8 +96,12 @@ export default async function availability(main) {
   const id = session.me.id;
   const form = $('#profile-form', main);
   const [codes, r] = await Promise.all([api('/specialties'), api(`/specialists/${id}`, { raw: true })]);
-  const profile = r.ok ? await r.json() : { specialties: [], languages: [], timezone: Intl.DateTimeFormat().resolvedOptions().timeZone, availability: [], time_off: [], max_active_cases: 3, accepting: true, verified: false };
+  const profile = r.ok ? await r.json() : { specialties: [], languages: [], timezone: tz, availability: [], time_off: [], max_active_cases: 3, accepting: true, verified: false };
   let etag = r.headers.get('ETag');
+  // Never saved (version 0, the service's stand-in in UTC): her device's zone is offered,
+  // named under the field, and saved with the rest. UTC taken as hers put an evening's
+  // window in Tokyo nine hours off, and cases were offered to her asleep.
+  if (/^"0-/.test(etag || '')) profile.timezone = tz;
   $('#specialty-boxes', main).replaceChildren(...codes.map((s, i) => h('div', { class: 'check' },
     h('input', { type: 'checkbox', id: `sp-${i}`, name: 'specialties', value: s.code, checked: profile.specialties.includes(s.code) }),
     h('label', { for: `sp-${i}`, text: label('specialty', s.code) }))));

@@ -10,6 +10,9 @@ export default async function followup(main, { follow_up_id: id }) {
     $('#followup-msg', main).hidden = true;
     throw err; // said in its place by app.js: not found, or what went wrong
   }
-  history.replaceState({}, '', `/cases/${fu.case_id}`);
-  navigate(`/cases/${fu.case_id}`);
+  // At the follow-up itself (case_parts.js marks it, app.js brings it into view): on a
+  // phone the case page is long, and a case may have several.
+  const there = `/cases/${fu.case_id}#followup-${fu.id}`;
+  history.replaceState({}, '', there);
+  navigate(there, { replace: true });
 }
