@@ -1,5 +1,5 @@
 // The programme's measures as charts: SVG built here from GET /metrics/quality.
-import { $, COLON, api, fmtDate, fmtNumber, h, label, query, showProblem, t } from '../core.js';
+import { $, COLON, all, api, fmtDate, fmtNumber, h, label, query, showProblem, t } from '../core.js';
 
 const NS = 'http://www.w3.org/2000/svg';
 function s(tag, attrs, ...kids) {
@@ -32,8 +32,10 @@ const mins = (m) => (m == null ? '—' : m >= 120 ? `${fmtNumber(m / 60, 1)} h` 
 export default async function quality(main) {
   const form = $('#quality-filter', main);
   const charts = $('#charts', main);
-  const codes = await api('/specialties');
+  const [codes, facilities] = await Promise.all([api('/specialties'), all('/organizations')]);
   form.specialty.append(...codes.map((c) => h('option', { value: c.code, text: label('specialty', c.code) })));
+  facilities.sort((a, b) => a.name.localeCompare(b.name));
+  form.organization_id.append(...facilities.map((o) => h('option', { value: o.id, text: o.name })));
   const period = $('#quality-period', main);
   const problem = $('#quality-problem', main);
   // Which cases the figures are about, in her words: zeros alone cannot say "nothing was sent".
@@ -47,6 +49,7 @@ export default async function quality(main) {
   async function load() {
     const q = {
       specialty: form.specialty.value,
+      organization_id: form.organization_id.value,
       from: form.from.value ? new Date(`${form.from.value}T00:00`).toISOString() : '',
       to: form.to.value ? new Date(`${form.to.value}T23:59:59`).toISOString() : '',
     };
@@ -63,7 +66,9 @@ export default async function quality(main) {
     problem.hidden = true;
     for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
     const spec = form.specialty.value ? ` · ${label('specialty', form.specialty.value)}` : '';
-    period.textContent = periodText(form.from.value, form.to.value) + spec;
+    const chosen = form.organization_id.selectedOptions[0];
+    const where = form.organization_id.value ? ` · ${chosen.textContent}` : '';
+    period.textContent = periodText(form.from.value, form.to.value) + spec + where;
     period.hidden = false;
     const times = [['quality.time_to_accept', m.time_to_accept], ['quality.time_to_first_response', m.time_to_first_response], ['quality.time_to_signed_note', m.time_to_signed_note]];
     const maxTime = Math.max(1, ...times.flatMap(([, d]) => [d?.median_minutes || 0, d?.p90_minutes || 0]));
