@@ -27,6 +27,7 @@ async def test_signing_in_goes_straight_to_her_first_page(app, factory):
             ("clinician", "cases", "/cases"),
             ("specialist", "inbox", "/inbox"),
             ("coordinator", "queue", "/queue"),
+            ("admin", "users", "/admin/users"),
         ]:
             page = await (await b.new_context()).new_page()
             pages: list[str] = []

@@ -101,7 +101,7 @@ export default async function availability(main) {
   // Never saved (version 0, the service's stand-in in UTC): her device's zone is offered,
   // named under the field, and saved with the rest. UTC taken as hers put an evening's
   // window in Tokyo nine hours off, and cases were offered to her asleep.
-  if (/^"0-/.test(etag || '')) profile.timezone = tz;
+  if (/^(W\/)?"0-/.test(etag || '')) profile.timezone = tz;
   $('#specialty-boxes', main).replaceChildren(...codes.map((s, i) => h('div', { class: 'check' },
     h('input', { type: 'checkbox', id: `sp-${i}`, name: 'specialties', value: s.code, checked: profile.specialties.includes(s.code) }),
     h('label', { for: `sp-${i}`, text: label('specialty', s.code) }))));

@@ -123,7 +123,9 @@ export default async function noteEditor(main, { note_id: id }) {
   // field over it is named as she writes, and the note waits on her device until it fits.
   // Not cut short: a maxlength would drop the end of what she pasted, unseen.
   const limitOf = (f) => Number(form[f].dataset.limit) || Infinity;
-  const tooLong = () => FIELDS.filter((f) => form[f].value.length > limitOf(f));
+  // Counted as the service counts (characters, not UTF-16 units: an emoji is one).
+  const length = (f) => [...form[f].value].length;
+  const tooLong = () => FIELDS.filter((f) => length(f) > limitOf(f));
   function markTooLong(f) {
     const hint = $(`#note-${f}-problem`, main);
     hint.textContent = t('invalid.string_too_long', { limit: limitOf(f) });
@@ -335,7 +337,7 @@ export default async function noteEditor(main, { note_id: id }) {
   form.addEventListener('input', (e) => {
     if (FIELDS.includes(e.target.name)) {
       clearField(e.target.name);
-      if (e.target.value.length > limitOf(e.target.name)) markTooLong(e.target.name);
+      if (length(e.target.name) > limitOf(e.target.name)) markTooLong(e.target.name);
     }
     dirty = true;
     keep(); // kept on the device until the server has it
