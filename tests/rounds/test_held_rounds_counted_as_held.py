@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app.core.clock import utcnow
 from app.core.db import sessionmaker
 from app.core.principal import Role
 from app.events.models import OutboxEvent
@@ -20,11 +21,14 @@ async def setting(factory):
     org = await factory.make_org(name="Mwangaza Health Centre", timezone="Africa/Nairobi")
     clin = await factory.make_user(Role.clinician, organization_id=org.id)
     coord = await factory.make_user(Role.coordinator)
-    # Wednesdays 14:00 in Nairobi (11:00 UTC) since October: weeks have passed by T0.
+    # Wednesdays 14:00 in Nairobi (11:00 UTC), from a Wednesday seven weeks or more before
+    # the tests' now: weeks of them have passed.
+    today = utcnow().date()
+    first = today - timedelta(days=(today.weekday() - 2) % 7 + 7 * 7)
     rnd = await make_round(
         org.id,
         timezone="Africa/Nairobi",
-        starts_at_local="2026-10-07T14:00",
+        starts_at_local=f"{first.isoformat()}T14:00",
         rrule="FREQ=WEEKLY;BYDAY=WE",
         participants=[(clin.id, "local_team")],
     )
@@ -91,11 +95,11 @@ async def test_a_cancelled_occurrence_is_not_counted_even_with_attendance_on_fil
 
 
 async def test_a_moved_occurrence_counts_on_the_day_it_was_held(client, factory, setting):
-    """Brought forward from Wednesday 2 Dec... it counted on the day it had been scheduled,
-    so a round moved across a month's end was reported in the wrong month."""
+    """Brought forward five days, it counted on the day it had been scheduled, so a round
+    moved across a month's end was reported in the wrong month."""
     org, clin, coord, rnd = setting
-    scheduled = rnd.starts_at + timedelta(weeks=4)  # Wednesday 4 Nov, 11:00 UTC
-    moved_to = scheduled - timedelta(days=5)  # Friday 30 Oct, 14:00 in Nairobi
+    scheduled = rnd.starts_at + timedelta(weeks=4)  # a Wednesday past, 11:00 UTC
+    moved_to = scheduled - timedelta(days=5)  # the Friday before, 14:00 in Nairobi
     occ = f"{API}/rounds/{rnd.id}/occurrences/{scheduled.strftime(Z)}"
     h = factory.headers(coord)
     local = (moved_to + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M")
@@ -105,10 +109,10 @@ async def test_a_moved_occurrence_counts_on_the_day_it_was_held(client, factory,
         f"{occ}/attendance", headers=h, json={"user_id": clin.id, "attended": True}
     )
     assert r.status_code == 201, r.text
-    october = (moved_to - timedelta(days=1), moved_to + timedelta(days=1))
-    november = (scheduled - timedelta(days=1), scheduled + timedelta(days=1))
-    assert (await _held(client, factory, coord, org, *october))["occurrences_held"] == 1
-    assert (await _held(client, factory, coord, org, *november))["occurrences_held"] == 0
+    held_days = (moved_to - timedelta(days=1), moved_to + timedelta(days=1))
+    scheduled_days = (scheduled - timedelta(days=1), scheduled + timedelta(days=1))
+    assert (await _held(client, factory, coord, org, *held_days))["occurrences_held"] == 1
+    assert (await _held(client, factory, coord, org, *scheduled_days))["occurrences_held"] == 0
 
 
 async def test_moving_an_occurrence_where_it_already_is_tells_nobody_again(
@@ -116,10 +120,12 @@ async def test_moving_an_occurrence_where_it_already_is_tells_nobody_again(
 ):
     """A retried or double-clicked move told every participant twice."""
     org, clin, coord, rnd = setting
-    later = rnd.starts_at + timedelta(weeks=10)
+    later = rnd.starts_at + timedelta(weeks=10)  # still to come
     occ = f"{API}/rounds/{rnd.id}/occurrences/{later.strftime(Z)}"
     h = factory.headers(coord)
-    body = {"starts_at_local": "2026-12-14T12:00", "reason": "brought forward"}
+    # Two days earlier, at noon in Nairobi.
+    day = (later + timedelta(hours=3) - timedelta(days=2)).date()
+    body = {"starts_at_local": f"{day.isoformat()}T12:00", "reason": "brought forward"}
 
     async def told() -> int:
         async with sessionmaker()() as s:
