@@ -256,7 +256,7 @@ async def _rounds(
     # day it was held: a moved one's new start, not the one it was scheduled for.
     conds: list[ColumnElement[bool]] = [
         col(RoundAttendance.attended).is_(True),
-        or_(col(exc.cancelled).is_(None), col(exc.cancelled).is_(False)),
+        col(exc.cancelled).is_not(True),  # NULL: no exception row
     ]
     held_at = func.coalesce(col(exc.moved_to), col(RoundAttendance.occurrence_start))
     if organization_id:
