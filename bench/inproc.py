@@ -19,8 +19,10 @@ this is the part our code decides (docs/bench.md#in-process-costs).
 import argparse
 import asyncio
 import contextlib
+import cProfile
 import json
 import os
+import re
 import statistics
 import tempfile
 import time
@@ -180,10 +182,17 @@ async def _measure(
     if stmts:
         stmts.spent.clear()
     times = []
+    prof = cProfile.Profile() if args.cprofile else None
     for i in range(20, 20 + args.requests):
+        if prof:
+            prof.enable()
         t0 = time.perf_counter()
         status, size = await _call(app, t.method, *make(i))
         times.append(time.perf_counter() - t0)
+        if prof:
+            prof.disable()
+    if prof:
+        _dump(prof, Path(args.cprofile), t.name)
     times.sort()
     line = (
         f"{t.name:48s} {status} {size:7d} B  median {statistics.median(times) * 1e6:6.0f} µs"
@@ -205,6 +214,12 @@ async def _measure(
         line += f"  {count / (time.perf_counter() - t0):6.0f} req/s at {args.concurrency}"
     if line:
         print(line, flush=True)
+
+
+def _dump(prof: cProfile.Profile, folder: Path, name: str) -> None:
+    """One target's profile, for `python -m pstats` (or snakeviz) to read."""
+    folder.mkdir(parents=True, exist_ok=True)
+    prof.dump_stats(folder / (re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_") + ".prof"))
 
 
 async def _run(targets: list[Target], args: argparse.Namespace) -> None:
@@ -240,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--concurrency", type=int, default=0, help="also C requests at once")
     ap.add_argument("--statements", action="store_true", help="time each statement (SQLite)")
     ap.add_argument("--only", help="only targets whose name contains this")
+    ap.add_argument("--cprofile", help="write a cProfile of each target's timed requests here")
     ap.add_argument("--logs", action="store_true", help="show the app's log lines")
     args = ap.parse_args(argv)
     harness.bench_settings()
