@@ -2,14 +2,14 @@
 
 import logging
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.auth import service as auth_service
 from app.auth.models import User
 from app.core.config import Settings
-from app.core.db import is_postgres
+from app.core.db import take_turns
 from app.core.principal import Role
 
 log = logging.getLogger("app.bootstrap")
@@ -26,8 +26,7 @@ _STARTUP_LOCK = 0x53545254  # "STRT"
 
 async def one_at_a_time(session: AsyncSession) -> None:
     """The start-up transaction runs in one process at a time (until it ends)."""
-    if is_postgres(session):
-        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _STARTUP_LOCK})
+    await take_turns(session, _STARTUP_LOCK)
 
 
 async def ensure_admin(session: AsyncSession, s: Settings) -> None:

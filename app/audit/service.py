@@ -35,7 +35,7 @@ from sqlmodel import col
 from app.audit.models import AuditCheckpoint, AuditEntry
 from app.core.clock import utcnow
 from app.core.config import get_settings
-from app.core.db import get_engine, is_postgres, unit_of_work
+from app.core.db import get_engine, is_postgres, take_turns, unit_of_work
 from app.core.principal import Principal
 from app.core.queries import Queries, Statement, queries
 
@@ -239,7 +239,7 @@ async def _pg_watermark(s: AsyncSession, patience_s: float) -> int | None:
 async def _seal_in(s: AsyncSession, batch: int, patience_s: float) -> int:
     limit: int | None = None
     if is_postgres(s):
-        await s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SEAL_LOCK})
+        await take_turns(s, _SEAL_LOCK)
         limit = await _pg_watermark(s, patience_s)
         if limit is None:
             log.warning("audit sealing postponed: writers still in flight")

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic_core import from_json
-from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, event, exc
+from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, event, exc, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -382,3 +382,28 @@ unit_of_work = contextlib.asynccontextmanager(session_scope)
 
 def is_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+async def take_turns(session: AsyncSession, key: int | str) -> None:
+    """Until this transaction ends, the transactions that name the same key run one at a
+    time (on PostgreSQL, an advisory lock held to the transaction's end; a text key is
+    hashed by the server). On SQLite every transaction already holds the database's write
+    lock from its BEGIN (IMMEDIATE), which orders them the same way."""
+    if is_postgres(session):
+        await session.execute(*_turn("pg_advisory_xact_lock", key))
+
+
+async def turn_is_free(session: AsyncSession, key: int | str) -> bool:
+    """`take_turns` without the wait: True, and the turn is this transaction's until it
+    ends, when nobody holds it; False at once when somebody does. (SQLite: True.)
+    The Idempotency-Key guard sends the same statement on its fast lane
+    (app.core.idempotency)."""
+    if not is_postgres(session):
+        return True
+    return bool(await session.scalar(*_turn("pg_try_advisory_xact_lock", key)))
+
+
+def _turn(function: str, key: int | str) -> tuple[Any, dict[str, Any]]:
+    if isinstance(key, str):
+        return text(f"SELECT {function}(hashtext(:k))"), {"k": key}
+    return text(f"SELECT {function}(:k)"), {"k": key}

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.core.clock import utcnow
-from app.core.db import is_postgres, unit_of_work
+from app.core.db import is_postgres, turn_is_free, unit_of_work
 from app.core.principal import InsufficientScope, Principal, Role, Scope
 from app.events.models import INTERNAL_EVENTS, OutboxEvent, names
 from app.partners.models import PartnerCursor
@@ -100,7 +100,7 @@ async def watermark(patience: int = 10, reader: AsyncSession | None = None) -> i
     async with unit_of_work() as s:
         if not is_postgres(s):
             return int(await s.scalar(select(func.max(col(OutboxEvent.id)))) or 0)
-        if not await s.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _WATERMARK_LOCK}):
+        if not await turn_is_free(s, _WATERMARK_LOCK):
             row = await cursor_row(s, WATERMARK)
             return row.position
         # The sequence first, the lock holders second: whoever drew an id up to `last` took

@@ -17,13 +17,13 @@ The first pass on a database (or `rebuild`) fills the table from every case.
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, cast, delete, func, insert, select, text, true, union
+from sqlalchemy import BigInteger, Select, cast, delete, func, insert, select, true, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.cases.models import Case, Offer, OfferStatus
 from app.core.clock import clock
-from app.core.db import is_postgres
+from app.core.db import is_postgres, take_turns
 from app.core.principal import Role
 from app.core.queries import fixed
 from app.events.models import OutboxEvent
@@ -157,9 +157,8 @@ _COLUMNS = [
 async def recompute(session: AsyncSession, case_ids: list[str] | None) -> int:
     """Rewrite the rows of these cases (all cases when None) from their sources."""
     pg = is_postgres(session)
-    if pg:
-        # Two writers of one case's row must not interleave their delete and insert.
-        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
+    # Two writers of one case's row must not interleave their delete and insert.
+    await take_turns(session, _LOCK)
     table = CaseTiming.__table__  # type: ignore[attr-defined]  # SQLModel declares no __table__
     if case_ids is None:
         await session.execute(delete(CaseTiming))
@@ -196,8 +195,7 @@ async def _save(session: AsyncSession, values: dict[str, int]) -> None:
 
 async def catch_up(session: AsyncSession, *, rebuild: bool = False) -> int:
     """Bring case_timing up to date; returns how many cases were recomputed (-1: all)."""
-    if is_postgres(session):
-        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK})
+    await take_turns(session, _LOCK)
     await session.flush()
     started_ms = int(clock.wall() * 1000)  # compared with ids, which carry wall time
     last_event = int(
