@@ -3,7 +3,7 @@ from typing import Annotated, Literal
 from fastapi import Form, Request, Response, Security, status
 from fastapi.security import HTTPBasic
 
-from app.auth import api_clients, introspection, service
+from app.auth import api_clients, introspection, service, sessions
 from app.auth.oauth import NO_STORE, OAuthRoute, client_credentials, metadata
 from app.auth.schemas import (
     ApiClientCreate,
@@ -120,7 +120,7 @@ async def token(
 async def revoke(
     session: SessionDep, token: Annotated[str, Form(min_length=1, max_length=2000)]
 ) -> dict[str, str]:
-    await service.revoke(session, token)
+    await sessions.revoke(session, token)
     return {"status": "revoked"}
 
 

@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.audit import service as audit
-from app.auth import leaving
+from app.auth import leaving, sessions
 from app.auth.access import can_create, can_update, visible_users
-from app.auth.models import ApiClient, RefreshToken, RevokedAccessToken, User
+from app.auth.models import ApiClient, RefreshToken, User
 from app.auth.oauth import (
     GRANT_TYPES,
     InvalidClient,
@@ -38,8 +38,6 @@ from app.core.security import (
     hash_secret,
     verify_password,
 )
-from app.events import service as events
-from app.events.models import SESSION_ENDED
 from app.organizations.models import Organization
 
 
@@ -114,8 +112,15 @@ async def password_grant(
     counted = await _count_attempt(email, ip)
     user = await session.scalar(select(User).where(col(User.email) == email))
     # An unknown email still costs one full hash: no timing difference tells them apart.
-    ok = await verify_password(password, user.password_hash if user else None)
+    checked = user.password_hash if user else None
+    ok = await verify_password(password, checked)
     if not ok or user is None or not user.active:
+        raise InvalidGrant("The email or password is wrong, or the account is inactive.")
+    # Held and read again, as a refresh is: a new password or a deactivation committed
+    # while this one was being checked (a hash takes a while) ends this sign-in too;
+    # its session would otherwise have begun after the revocation had chosen its rows.
+    await session.refresh(user, with_for_update={"key_share": True})
+    if user.password_hash != checked or not user.active:
         raise InvalidGrant("The email or password is wrong, or the account is inactive.")
     await _signed_in(email, ip, counted)
     body, row = _tokens_for_user(user, new_id("fam"))
@@ -135,25 +140,32 @@ async def refresh_grant(session: AsyncSession, token: str) -> dict[str, Any]:
         raise InvalidGrant("Unknown refresh token.")
     if row.used_at is not None or row.revoked_at is not None:
         # A spent token came back: someone holds a copy. End the whole family.
-        await revoke_family(session, row.family_id)
+        await sessions.revoke_family(session, row.user_id, row.family_id)
         raise InvalidGrant(
             "This refresh token was already used; the session is ended.",
             code="refresh-token-reused",
         )
-    user = await session.get(User, row.user_id)
+    # Her row held to the commit, as every ending of her sessions holds it first
+    # (app.auth.sessions): a revocation or a new password arriving now waits for this
+    # refresh and then revokes the token it issues; one that came first is seen below.
+    user = await session.get(
+        User, row.user_id, with_for_update={"key_share": True}, populate_existing=True
+    )
     if user is None or not user.active:
         raise InvalidGrant("The account is inactive.")
-    # Conditional update: of two concurrent refreshes with one token, only one wins.
+    # Conditional update: of two concurrent refreshes with one token, only one wins, and a
+    # token revoked meanwhile is not renewed.
     res = await session.execute(
         update(RefreshToken)
         .where(
             col(RefreshToken.id) == row.id,
             col(RefreshToken.used_at).is_(None),
+            col(RefreshToken.revoked_at).is_(None),
         )
         .values(used_at=utcnow())
     )
     if getattr(res, "rowcount", 1) != 1:
-        await revoke_family(session, row.family_id)
+        await sessions.revoke_family(session, row.user_id, row.family_id)
         raise InvalidGrant("This refresh token was already used.", code="refresh-token-reused")
     body, new_row = _tokens_for_user(user, row.family_id)
     session.add(new_row)
@@ -224,69 +236,6 @@ async def client_credentials_grant(
         "expires_in": s.access_token_minutes * 60,
         "scope": granted,
     }
-
-
-async def revoke_family(session: AsyncSession, family_id: str) -> None:
-    await session.execute(
-        update(RefreshToken)
-        .where(
-            col(RefreshToken.family_id) == family_id,
-            col(RefreshToken.revoked_at).is_(None),
-        )
-        .values(revoked_at=utcnow())
-    )
-    # Persist the revocation even though the caller's request fails.
-    await session.commit()
-
-
-async def revoke(session: AsyncSession, token: str) -> None:
-    """RFC 7009: revoke a refresh token (its family) or an access token; unknown is fine."""
-    try:
-        claims = decode_token(token, "refresh")
-        row = await session.scalar(
-            select(RefreshToken).where(col(RefreshToken.token_hash) == hash_secret(claims["jti"]))
-        )
-        if row is not None:
-            await revoke_family(session, row.family_id)
-        return
-    except InvalidToken:
-        pass
-    try:
-        claims = decode_token(token, "access")
-    except InvalidToken:
-        return
-    from datetime import UTC, datetime
-
-    if await session.get(RevokedAccessToken, claims["jti"]) is None:
-        session.add(
-            RevokedAccessToken(
-                jti=claims["jti"], expires_at=datetime.fromtimestamp(claims["exp"], UTC)
-            )
-        )
-        await _sessions_ended(session, claims)
-
-
-async def _sessions_ended(session: AsyncSession, claims: dict[str, Any]) -> None:
-    """Tell every process, once this commits, that tokens of this subject were revoked: its
-    open sockets check theirs again before their next frame (app/realtime/hub.py)."""
-    client = claims.get("kind") == PrincipalKind.client.value
-    await events.emit(
-        session, SESSION_ENDED, "api_client" if client else "user", str(claims["sub"])
-    )
-
-
-async def end_sessions(session: AsyncSession, user: User) -> None:
-    """Every token the user holds stops working: access tokens by version, refresh by revocation."""
-    user.token_version += 1
-    await _sessions_ended(session, {"sub": user.id})
-    await session.execute(
-        update(RefreshToken)
-        .where(
-            col(RefreshToken.user_id) == user.id,
-            col(RefreshToken.revoked_at).is_(None),
-        )
-        .values(revoked_at=utcnow())
-    )
 
 
 # --- users -----------------------------------------------------------------------------
@@ -400,7 +349,7 @@ async def update_user(
     if data.get("active") is not None and data["active"] != user.active:
         user.active = data["active"]
         if not user.active:
-            await end_sessions(session, user)
+            await sessions.end_sessions(session, user)
     user.updated_at = utcnow()
     await session.flush()
     if deactivated or (role_before == Role.specialist.value != user.role):
@@ -418,7 +367,7 @@ async def set_password(
     """The user's new password (from a reset link, or their own change): every session
     they had ends, refresh tokens included."""
     user.password_hash = await hash_password(password)
-    await end_sessions(session, user)
+    await sessions.end_sessions(session, user)
     user.updated_at = utcnow()
     await session.flush()
     await audit.append(session, actor, "user.password", "user", user.id)

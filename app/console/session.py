@@ -17,6 +17,7 @@ from fastapi import Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import service as auth
+from app.auth import sessions
 from app.auth.oauth import InvalidGrant
 from app.console.i18n import AUTO_LANG_COOKIE
 from app.core.config import get_settings
@@ -129,4 +130,4 @@ async def refresh(session: AsyncSession, request: Request) -> dict[str, Any]:
 
 async def sign_out(session: AsyncSession, request: Request) -> None:
     token = check_csrf(request)
-    await auth.revoke(session, token)
+    await sessions.revoke(session, token)
