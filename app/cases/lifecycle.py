@@ -88,6 +88,16 @@ def columns_written(to: CaseStatus) -> tuple[str, ...]:
     return ("updated_at", stamp) if stamp else ("updated_at",)
 
 
+async def hold(session: AsyncSession, case: Case) -> None:
+    """Read the case again and hold its row to the commit, before deciding a change by its
+    status or version: a change made at the same moment (a cancellation while the note is
+    signed or the case closed, an accept) waits, and this one then sees what it wrote. The
+    writes people make by hand take it; on SQLite writers already run one at a time."""
+    # FOR NO KEY UPDATE: changes to the case wait for each other (an accept's UPDATE takes
+    # the same lock), while rows that only refer to it (a message, an event) go on.
+    await session.refresh(case, with_for_update={"key_share": True})
+
+
 async def transition(
     session: AsyncSession,
     case: Case,

@@ -374,6 +374,9 @@ async def add_participant(
         raise Forbidden(
             "Only coordinators, the case's facility or its assigned specialist add participants."
         )
+    # Held, then judged: another change at the same moment (a cancellation, a second
+    # person added) is seen, and each bumps the version once.
+    await lifecycle.hold(session, case)
     if case.status in (CaseStatus.closed, CaseStatus.cancelled):
         raise CaseIsClosed(f"The case is {case.status}.")
     user = await session.get(User, user_id)
@@ -429,7 +432,7 @@ async def cancel_case(
         raise Forbidden("Only coordinators or the case's facility cancel a case.")
     # Locked and read again: a specialist may be accepting one of its offers right now
     # (accepting locks the case the same way), and If-Match must see the latest version.
-    await session.refresh(case, with_for_update=True)
+    await lifecycle.hold(session, case)
     conditional.check_if_match(if_match, etag(case), what="case")
     await lifecycle.transition(session, case, CaseStatus.cancelled, actor.id, reason=reason)
     case.cancel_reason = reason
@@ -445,6 +448,7 @@ async def close_case(
 ) -> Case:
     if not (actor.is_staff or can_act_as_local(actor, case)):
         raise Forbidden("Only coordinators or the case's facility close a case.")
+    await lifecycle.hold(session, case)  # a cancellation may be under way
     conditional.check_if_match(if_match, etag(case), what="case")
     await lifecycle.transition(session, case, CaseStatus.closed, actor.id)
     case.outcome = outcome

@@ -12,7 +12,7 @@ from sqlmodel import col
 from app.audit import service as audit
 from app.auth.models import User
 from app.cases.access import can_act_as_local, load_case_child, read_case_child
-from app.cases.lifecycle import transition
+from app.cases.lifecycle import hold, transition
 from app.cases.models import Case, CaseParticipant, CaseStatus
 from app.core.clock import utcnow
 from app.core.conditional import check_if_match, etag
@@ -277,6 +277,7 @@ async def change(
 
 async def sign(session: AsyncSession, p: Principal, note_id: str, if_match: str | None) -> Note:
     note, case, seen = await _writable(session, p, note_id, if_match)
+    await hold(session, case)  # the clinician may be cancelling the case at this moment
     if case.status not in WRITABLE_CASE:
         raise CaseNotOpenForNotes(f"A case that is {case.status} cannot have notes signed.")
     # What is checked is the version `seen`; the conditional UPDATE signs only that version.
@@ -324,6 +325,8 @@ async def acknowledge(
         raise Forbidden("Only the referring facility acknowledges a note.")
     if note.status != NoteStatus.signed:
         raise NoteNotSigned("Only a signed note can be acknowledged.")
+    # Held and read again: of two acknowledgements at once the second finds the first's.
+    await session.refresh(note, with_for_update={"key_share": True})
     check_if_match(if_match, note_tag(note.version, note.acknowledged_at), what="note")
     if note.acknowledged_at is None:
         # Acknowledgement is not a content change: the version stays (the ETag says it).
