@@ -67,10 +67,23 @@ def require_edit(p: Principal, series: RoundSeries) -> None:
         raise Forbidden("Only the host facility and programme staff change this round.")
 
 
-async def get_series(session: AsyncSession, p: Principal, series_id: str) -> RoundSeries:
-    series = await session.scalar(
-        select(RoundSeries).where(col(RoundSeries.id) == series_id, visible_series(p))
-    )
+async def get_series(
+    session: AsyncSession, p: Principal, series_id: str, *, lock: bool = False
+) -> RoundSeries:
+    """`lock`: the series' row held to the commit (a write's). Every change to a round or
+    its occurrences bumps the series' version, so two at once wait for each other: the
+    second reads the first's version, for If-Match and for its own bump, and sees what the
+    first wrote (the attendance that makes an occurrence held, its cancellation). Without
+    it, on PostgreSQL both passed If-Match and one version was lost. (SQLite's writers
+    already run one at a time.)"""
+    stmt = select(RoundSeries).where(col(RoundSeries.id) == series_id, visible_series(p))
+    if lock:
+        # FOR NO KEY UPDATE: writers wait for each other, while rows that only refer to the
+        # series (a reminder sent, an attendance) are still inserted beside it.
+        stmt = stmt.with_for_update(of=RoundSeries, key_share=True).execution_options(
+            populate_existing=True
+        )
+    series = await session.scalar(stmt)
     if series is None:
         raise RoundNotFound("No such round.")
     return series
@@ -112,7 +125,7 @@ async def host_named(session: AsyncSession, series: RoundSeries) -> dict[str, An
 async def get_editable(
     session: AsyncSession, p: Principal, series_id: str, if_match: str | None = None
 ) -> RoundSeries:
-    series = await get_series(session, p, series_id)
+    series = await get_series(session, p, series_id, lock=True)
     require_edit(p, series)
     check_if_match(if_match, etag(series), what="round")
     return series

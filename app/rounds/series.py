@@ -170,8 +170,21 @@ async def _successor(session: AsyncSession, series: RoundSeries) -> RoundSeries 
     """The series a change saved before (from a later date) carries this one on with."""
     if series.next_series_id is None:
         return None
-    later = await session.get(RoundSeries, series.next_series_id)
+    later = await _held(session, series.next_series_id)
     return later if later is not None and later.deleted_at is None else None
+
+
+async def _held(session: AsyncSession, series_id: str) -> RoundSeries | None:
+    """The next series of a chain, read again and held to the commit as the series being
+    written is (app.rounds.access.get_series): this change bumps its version too, and a
+    change to it at the same moment must not be overwritten. Locks go along the chain,
+    earlier series first, so two writers never wait for each other in a circle."""
+    return await session.get(
+        RoundSeries,
+        series_id,
+        with_for_update={"key_share": True},
+        populate_existing=True,
+    )
 
 
 def _before(
@@ -407,7 +420,7 @@ async def _insert_in_chain(session: AsyncSession, old: RoundSeries, new: RoundSe
     change applied from a later date had already split it): old -> new -> later."""
     now = utcnow()
     if old.next_series_id is not None:
-        later = await session.get(RoundSeries, old.next_series_id)
+        later = await _held(session, old.next_series_id)
         if later is not None:
             later.previous_series_id = new.id
             later.version += 1

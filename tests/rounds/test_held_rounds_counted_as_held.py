@@ -6,33 +6,19 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.core.clock import utcnow
 from app.core.db import sessionmaker
-from app.core.principal import Role
 from app.events.models import OutboxEvent
 from app.rounds.models import RoundAttendance, RoundOccurrenceException
-from tests.rounds.support import API, make_round
+from tests.rounds.support import API, held_for_weeks
 
 Z = "%Y-%m-%dT%H:%M:%SZ"
 
 
 @pytest.fixture
 async def setting(factory):
-    org = await factory.make_org(name="Mwangaza Health Centre", timezone="Africa/Nairobi")
-    clin = await factory.make_user(Role.clinician, organization_id=org.id)
-    coord = await factory.make_user(Role.coordinator)
-    # Wednesdays 14:00 in Nairobi (11:00 UTC), from a Wednesday seven weeks or more before
-    # the tests' now: weeks of them have passed.
-    today = utcnow().date()
-    first = today - timedelta(days=(today.weekday() - 2) % 7 + 7 * 7)
-    rnd = await make_round(
-        org.id,
-        timezone="Africa/Nairobi",
-        starts_at_local=f"{first.isoformat()}T14:00",
-        rrule="FREQ=WEEKLY;BYDAY=WE",
-        participants=[(clin.id, "local_team")],
-    )
-    return org, clin, coord, rnd
+    # Wednesdays 14:00 in Nairobi (11:00 UTC), for seven weeks or more: weeks of them have
+    # passed.
+    return await held_for_weeks(factory, "Mwangaza Health Centre", "Africa/Nairobi", 2, "14:00", 7)
 
 
 async def _held(client, factory, coord, org, start, end):
