@@ -11,7 +11,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, text, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -21,7 +21,7 @@ from app.auth.access import can_create, may_invite
 from app.auth.models import User
 from app.core.clock import utcnow
 from app.core.config import get_settings
-from app.core.db import is_postgres
+from app.core.db import take_turns
 from app.core.errors import NotFound
 from app.core.pagination import decode_cursor, encode_cursor
 from app.core.principal import Principal, Role
@@ -88,10 +88,9 @@ async def invite(
     can_create(actor, role)
     # The account is made when she accepts: refuse now what would be refused then.
     email = await auth.check_new_account(session, role, organization_id, email)
-    if is_postgres(session):
-        # Two invitations to one address at once would each withdraw nothing and both stay
-        # live: they take turns. (SQLite: the unit of work's write lock already orders them.)
-        await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:e))"), {"e": email})
+    # Two invitations to one address at once would each withdraw nothing and both stay
+    # live: they take turns.
+    await take_turns(session, email)
     # Inviting her again (the mail was lost, the role was wrong) sends the one link that
     # works: the one sent before stops working. Not one sent for a role she may not send:
     # that is not hers to take back (a coordinator re-inviting an admin's invitee).
@@ -217,6 +216,9 @@ async def request_reset(session: AsyncSession, email: str) -> None:
     user = await session.scalar(select(User).where(col(User.email) == email))
     if user is None or not user.active:
         return
+    # Requests for one address at once take turns, each counting the links sent before
+    # it: counted side by side, a burst of them all passed the hourly limit.
+    await take_turns(session, f"reset:{user.id}")
     now = utcnow()
     recent = await session.scalar(
         select(func.count())

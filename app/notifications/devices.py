@@ -127,7 +127,9 @@ async def set_phone(session: AsyncSession, p: Principal, number: str) -> Notific
 
 
 async def verify_phone(session: AsyncSession, p: Principal, code: str) -> NotificationSetting:
-    s = await session.get(NotificationSetting, p.id)
+    # Held to the commit: guesses sent together are counted one after the other, each
+    # against the wrong ones before it (read unheld, a burst counted as one wrong code).
+    s = await session.get(NotificationSetting, p.id, with_for_update={"key_share": True})
     now = utcnow()
     if s is None or not s.phone or s.phone_code_hash is None:
         raise InvalidCode("No phone is waiting for verification.")

@@ -116,12 +116,22 @@ async def _readable_by_the_app(session: AsyncSession, p: Principal, names: list[
         )
 
 
-async def get(session: AsyncSession, p: Principal, webhook_id: str) -> WebhookEndpoint:
+async def get(
+    session: AsyncSession, p: Principal, webhook_id: str, *, lock: bool = False
+) -> WebhookEndpoint:
+    """`lock`: the endpoint's row held to the commit, for a change made from what it holds
+    now (a rotation keeps the secret it replaces: two at once must not both keep the same
+    one, and lose the other's)."""
     may_manage(p)
     stmt = select(WebhookEndpoint).where(col(WebhookEndpoint.id) == webhook_id)
     mine = _mine(p)
     if mine is not None:
         stmt = stmt.where(mine)
+    if lock:
+        # FOR NO KEY UPDATE, as every hold here: deliveries referring to it go on.
+        stmt = stmt.with_for_update(of=WebhookEndpoint, key_share=True).execution_options(
+            populate_existing=True
+        )
     ep = (await session.execute(stmt)).scalar_one_or_none()
     if ep is None:
         raise WebhookNotFound("No such webhook.")
@@ -146,7 +156,7 @@ async def delete(session: AsyncSession, p: Principal, webhook_id: str) -> None:
 
 
 async def rotate_secret(session: AsyncSession, p: Principal, webhook_id: str) -> WebhookEndpoint:
-    ep = await get(session, p, webhook_id)
+    ep = await get(session, p, webhook_id, lock=True)
     now = utcnow()
     # Every secret replaced within the grace keeps signing until its own grace ends: a
     # rotation retried because its answer was lost leaves the receiver's secret working.

@@ -149,6 +149,23 @@ async def test_password_reset_by_link_used_once_revokes_sessions(client, factory
     assert (await _login(client, user.email, "attacker-pass-1")).status_code == 400
 
 
+async def test_reset_requests_sent_together_are_capped_too(client, factory, smtp):
+    """A burst of reset requests for one address (a script, or a person tapping on a slow
+    link) sends three links, not one per request: counted side by side on PostgreSQL, each
+    saw none sent before it."""
+    import asyncio
+
+    user = await factory.make_user(
+        Role.clinician, organization_id=(await factory.make_org()).id, password=PASSWORD
+    )
+    rs = await asyncio.gather(
+        *(client.post(f"{API}/auth/password-reset", json={"email": user.email}) for _ in range(8))
+    )
+    assert [r.status_code for r in rs] == [202] * 8
+    assert await send_all() == 3
+    assert len(smtp.to(user.email)) == 3
+
+
 async def test_a_reset_link_expires_and_requests_are_capped(client, factory, smtp, clock):
     user = await factory.make_user(
         Role.clinician, organization_id=(await factory.make_org()).id, password=PASSWORD

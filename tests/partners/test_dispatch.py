@@ -336,6 +336,28 @@ async def test_a_second_rotation_within_the_day_keeps_the_first_secret_signing(
     Webhook(second["secret"]).verify(last.body, last.headers)
 
 
+async def test_two_rotations_at_once_keep_both_secrets_signing(client, factory, receiver, http):
+    """Two rotations sent together (a retry racing the request whose answer seemed lost):
+    the receiver may hold either secret it was given, so both must verify. Before, on
+    PostgreSQL both read the same endpoint and the second overwrote the first's secret,
+    which then signed nothing."""
+    org = await factory.make_org()
+    cl = await factory.make_client(org.id)
+    h = factory.headers(cl)
+    w = await subscribe(client, h, receiver.url, ["case.closed"])
+    rs = await asyncio.gather(
+        *(client.post(f"{API}/webhooks/{w['id']}/rotate-secret", headers=h) for _ in range(2))
+    )
+    assert [r.status_code for r in rs] == [200, 200], [r.text for r in rs]
+    secrets = {r.json()["secret"] for r in rs}
+    assert len(secrets) == 2
+    await commit_event("case.closed", org.id, "case_1")
+    await dispatch(http)
+    [call] = receiver.calls
+    for secret in (w["secret"], *secrets):
+        assert Webhook(secret).verify(call.body, call.headers)["type"] == "case.closed"
+
+
 async def test_rotations_retried_in_a_loop_keep_a_bounded_number_of_secrets(
     client, factory, receiver, http
 ):
