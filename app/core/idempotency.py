@@ -137,25 +137,59 @@ def body_stream(request: Request) -> AsyncIterator[bytes]:
     return streamed.chunks() if streamed is not None else request.stream()
 
 
-async def _body_digest(request: Request) -> bytes:
-    """The body as sent; for form and multipart routes FastAPI has already consumed the
-    stream, so the parsed form (files hashed in chunks) stands in for it."""
+JSON_TYPES = ("application/json",)
+
+
+def json_typed(request: Request) -> bool:
+    """The request says its body is JSON (application/json or a +json type): what the
+    pipeline reads as JSON (app.core.routing refuses other bodies with 415)."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return ctype in JSON_TYPES or ctype.endswith("+json")
+
+
+async def _canonical(request: Request, raw: bytes) -> bytes | None:
+    """A JSON body as the same JSON whatever its spacing and key order (None if it is not
+    JSON: the request is refused anyway). A partner's retry queue that stores a case and
+    writes it out again sends the same request; compared as bytes it was 422 "used with
+    another body". Parsed once: FastAPI takes the parsed body from the request."""
+    if not raw or not json_typed(request):
+        return None
     try:
-        return _without_boundary(request, await request.body())
+        parsed = await request.json()
+        # ASCII: a lone surrogate (`"\ud800"`, which json.loads accepts) stays an escape;
+        # encoded as UTF-8 it raised, and the request was a 500 rather than its 422.
+        text = json.dumps(parsed, sort_keys=True, separators=(",", ":"))
+    except (ValueError, RecursionError):
+        return None
+    return text.encode()
+
+
+async def _body_digest(request: Request) -> tuple[bytes, bytes | None]:
+    """The body as the fingerprint reads it, and the body as sent when that differs (a JSON
+    body, written canonically). For form and multipart routes FastAPI has already consumed
+    the stream, so the parsed form (files hashed in chunks) stands in for it."""
+    try:
+        raw = _without_boundary(request, await request.body())
     except RuntimeError:  # "Stream consumed": a Form()/File() route
-        form = await request.form()  # parsed already, returned from Starlette's cache
-        h = hashlib.sha256()
-        for name, value in form.multi_items():
-            h.update(name.encode() + b"\x00")
-            if isinstance(value, str):
-                h.update(value.encode())
-            else:
-                h.update((value.filename or "").encode() + b"\x00")
-                while chunk := await value.read(1 << 20):
-                    h.update(chunk)
-                await value.seek(0)
-            h.update(b"\x00")
-        return h.digest()
+        return await _form_digest(request), None
+    canonical = await _canonical(request, raw)
+    return (raw, None) if canonical is None or canonical == raw else (canonical, raw)
+
+
+async def _form_digest(request: Request) -> bytes:
+    form = await request.form()  # parsed already, returned from Starlette's cache
+    h = hashlib.sha256()
+    for name, value in form.multi_items():
+        h.update(name.encode() + b"\x00")
+        if isinstance(value, str):
+            h.update(value.encode())
+        else:
+            h.update((value.filename or "").encode() + b"\x00")
+            while chunk := await value.read(1 << 20):
+                h.update(chunk)
+            await value.seek(0)
+        h.update(b"\x00")
+    return h.digest()
 
 
 _LOCK = Statement("SELECT pg_try_advisory_xact_lock(hashtext(:k))")
@@ -179,6 +213,9 @@ class Claim:
     key: str
     fingerprint: str
     lock: str
+    # The fingerprint of the body as sent, when the one above reads it canonically (JSON):
+    # an answer kept before fingerprints were canonical still replays.
+    as_sent: str | None = None
     # The answer's fields that carry a secret (app.core.schemas.SecretField): when there
     # are any, `keep` stores a problem that says the work was done, never the answer.
     secret_fields: tuple[str, ...] = ()
@@ -203,7 +240,9 @@ def header_key(raw: str | None) -> str | None:
     return key or None
 
 
-def reserve(request: Request, body: bytes, subject: str | None) -> Claim | None:
+def reserve(
+    request: Request, body: bytes, subject: str | None, as_sent: bytes | None = None
+) -> Claim | None:
     """Before the work, before any database: None without a key; 422 for an over-long key;
     409 when this process already has the same request in flight. `check` then asks the
     database; call `release` when the transaction has ended, whatever happened."""
@@ -229,6 +268,7 @@ def reserve(request: Request, body: bytes, subject: str | None) -> Claim | None:
         _fingerprint(request, body),
         name,
         secret_fields=tuple(getattr(route, "secret_fields", ())),
+        as_sent=_fingerprint(request, as_sent) if as_sent is not None else None,
     )
 
 
@@ -255,7 +295,7 @@ async def check(db: Queries, held: Claim) -> None:
         existing = None
     if existing is not None:
         await held.settle()  # a streamed upload's body is read only now, to compare it
-        if existing[1] != held.fingerprint:
+        if existing[1] not in (held.fingerprint, held.as_sent):
             raise Unprocessable(
                 "This Idempotency-Key was used with a different request body.",
                 code="idempotency-key-reused",
@@ -355,8 +395,8 @@ async def guard(request: Request, session: AsyncSession) -> AsyncIterator[Claim 
         yield None
         return
     streamed = StreamedBody(request) if _streams_body(request) else None
-    body = b"" if streamed else await _body_digest(request)
-    held = reserve(request, body, peek_subject(token))
+    body, as_sent = (b"", None) if streamed else await _body_digest(request)
+    held = reserve(request, body, peek_subject(token), as_sent)
     assert held is not None  # the request has a key
     try:
         await optional_principal(request, token)

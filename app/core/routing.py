@@ -26,16 +26,13 @@ from app.core.db import unit_of_work
 from app.core.errors import PreconditionFailed, PreconditionRequired, UnsupportedMediaType
 from app.core.schemas import secret_fields
 
-JSON_TYPES = ("application/json",)
-
 
 def _json_content_type(request: Request) -> bool:
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if not ctype:
+    if not request.headers.get("content-type", "").split(";")[0].strip():
         # No type is taken as JSON only with no body to read (a POST with nothing to say):
         # a body without one was dropped unread, and answered as a missing body (422).
         return not _has_body(request)
-    return ctype in JSON_TYPES or ctype.endswith("+json")
+    return idempotency.json_typed(request)
 
 
 def _has_body(request: Request) -> bool:
@@ -60,7 +57,7 @@ def autocommit(endpoint: Endpoint) -> Endpoint:
     stand alone (its audit row). On PostgreSQL its unit of work runs in autocommit, without
     the BEGIN and COMMIT round trips (two of a simple read's four). Not for a route that
     writes rows that belong together or takes a transaction's lock (FOR UPDATE,
-    pg_advisory_xact_lock): those keep the ordinary unit of work. Put it under the
+    core.db.take_turns): those keep the ordinary unit of work. Put it under the
     router's decorator."""
     if not inspect.iscoroutinefunction(endpoint):
         raise TypeError("autocommit marks an async route endpoint")

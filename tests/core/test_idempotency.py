@@ -1,6 +1,7 @@
 """Idempotency-Key on POST: replay, reuse with another body, concurrent duplicates, expiry."""
 
 import asyncio
+import json
 from datetime import timedelta
 
 from sqlalchemy import func, select, update
@@ -177,3 +178,94 @@ async def test_a_quoted_and_a_bare_key_are_the_same_key(client, factory, db):
     assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
     assert again.json() == first.json()
     assert await _count_orgs(db) == 1
+
+
+async def test_the_same_json_written_out_again_is_the_same_request(client, factory, db):
+    """A partner's retry queue stores the case and serialises it again: spacing and key
+    order differ from the first attempt, the request does not. Compared as bytes, the retry
+    was 422 "used with another body", and the partner, told it had a bug, might send the
+    case again under a new key: two cases."""
+    import json
+
+    from tests.cases.support import case_body
+
+    org = await factory.make_org()
+    clin = await factory.make_user(Role.clinician, organization_id=org.id)
+    h = {**factory.headers(clin), "Idempotency-Key": "emr-visit-000123"}
+    body = case_body()
+    first = await client.post(
+        f"{API}/cases", content=json.dumps(body), headers={**h, "Content-Type": "application/json"}
+    )
+    assert first.status_code == 201, first.text
+    for again in (
+        json.dumps(body, indent=2),
+        json.dumps(dict(reversed(list(body.items()))), separators=(",", ":")),
+        json.dumps(body, ensure_ascii=True).replace('"routine"', '"\\u0072outine"'),
+    ):
+        r = await client.post(
+            f"{API}/cases", content=again, headers={**h, "Content-Type": "application/json"}
+        )
+        assert r.status_code == 201, r.text
+        assert r.headers["idempotent-replayed"] == "true"
+        assert r.json()["id"] == first.json()["id"]
+    # A different value is a different request, however it is written.
+    changed = {**body, "question": body["question"] + " Worse since last night."}
+    r = await client.post(
+        f"{API}/cases",
+        content=json.dumps(changed, indent=2),
+        headers={**h, "Content-Type": "application/json"},
+    )
+    assert_problem(r, 422, "idempotency-key-reused")
+    assert await _count_cases(db) == 1
+
+
+async def test_an_answer_kept_from_the_bytes_as_sent_still_replays(client, factory, db):
+    """Answers kept before fingerprints read JSON canonically were fingerprinted from the
+    bytes as sent: the same bytes sent again within the day still get that answer."""
+    import json
+
+    from app.core.idempotency import _fingerprint
+
+    org = await factory.make_org()
+    clin = await factory.make_user(Role.clinician, organization_id=org.id)
+    h = {
+        **factory.headers(clin),
+        "Idempotency-Key": "kept-before",
+        "Content-Type": "application/json",
+    }
+    sent = json.dumps(case_body(), indent=1)
+    first = await client.post(f"{API}/cases", content=sent, headers=h)
+    assert first.status_code == 201, first.text
+
+    class AsSent:  # what _fingerprint reads of a request
+        method = "POST"
+
+        class url:  # noqa: N801 - the attribute names of starlette's URL
+            path = f"{API}/cases"
+            query = ""
+
+    await db.execute(
+        update(IdempotencyRecord)
+        .where(IdempotencyRecord.key == "kept-before")
+        .values(fingerprint=_fingerprint(AsSent(), sent.encode()))  # type: ignore[arg-type]
+    )
+    await db.commit()
+    r = await client.post(f"{API}/cases", content=sent, headers=h)
+    assert r.status_code == 201 and r.headers["idempotent-replayed"] == "true", r.text
+    assert await _count_cases(db) == 1
+
+
+async def test_a_lone_surrogate_in_a_keyed_request_is_its_422(client, factory):
+    """JSON allows `"\ud800"`; the service refuses it as text it cannot store (422). With an
+    Idempotency-Key the body's canonical form wrote it out as UTF-8 first, and the request
+    was a 500."""
+    org = await factory.make_org()
+    clin = await factory.make_user(Role.clinician, organization_id=org.id)
+    h = {
+        **factory.headers(clin),
+        "Idempotency-Key": "surrogate",
+        "Content-Type": "application/json",
+    }
+    body = json.dumps({**case_body(), "question": "fever \ud800"})
+    r = await client.post(f"{API}/cases", content=body, headers=h)
+    assert_problem(r, 422)
