@@ -20,7 +20,7 @@ from app.core.db import unit_of_work
 from app.core.deps import resolve_principal
 from app.core.errors import Unauthorized
 from app.core.pagination import MAX_SEQ
-from app.core.principal import Principal, Scope
+from app.core.principal import Principal, Scope, missing_scope
 from app.realtime import codes, presence
 from app.realtime.hub import Conn, Hub, dumps, message_frame
 from app.realtime.protocol import (
@@ -177,7 +177,7 @@ async def _message(conn: Conn, frame: dict[str, Any]) -> None:
         error(
             conn,
             "insufficient-scope",
-            f"This API client lacks the scope {Scope.cases_write.value}.",
+            missing_scope(Scope.cases_write),
             client_msg_id=ref if isinstance(ref, str) else None,
         )
         return

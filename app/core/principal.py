@@ -33,6 +33,16 @@ class Scope(StrEnum):
 STAFF = frozenset({Role.admin, Role.coordinator})
 
 
+def missing_scope(scope: Scope) -> str:
+    """What an app is told: its token lacks the scope. Not "the client lacks it": a token
+    asked for with fewer scopes than its client was granted lacks them too, and the app
+    then needs a new token, not a request to the programme's admin."""
+    return (
+        f"This token does not carry the scope {scope.value}: ask for a token with it "
+        "(the token request's `scope`), which the API client must have been granted."
+    )
+
+
 class InsufficientScope(Forbidden):
     """The API client's token lacks the scope this action needs."""
 
@@ -40,7 +50,7 @@ class InsufficientScope(Forbidden):
 
     def __init__(self, scope: Scope) -> None:
         super().__init__(
-            f"This API client lacks the scope {scope.value}.",
+            missing_scope(scope),
             scope=scope.value,
             # RFC 6750 §3.1: the client's library learns which scope to ask for.
             headers={"WWW-Authenticate": bearer_challenge("insufficient_scope", scope=scope.value)},

@@ -337,3 +337,24 @@ async def test_me_describes_an_api_client(client, partner):
     assert body["scopes"] == ["cases:write"]
     assert body["granted_scopes"] == ["cases:read", "cases:write"]
     assert "secret" not in r.text
+
+
+async def test_a_token_asked_for_with_fewer_scopes_is_told_the_token_lacks_one(client, partner):
+    """A partner took a read-only token from a client that may also write: the refusal
+    names the token, so she asks for a new token rather than asking the programme's admin
+    for a scope her client already has."""
+    from tests.cases.support import case_body
+
+    _, c = partner
+    r = await client.post(
+        TOKEN,
+        data={"grant_type": "client_credentials", "scope": "cases:read"},
+        headers=_basic(c.client_id, SECRET),
+    )
+    assert r.status_code == 200 and r.json()["scope"] == "cases:read", r.text
+    h = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    r = await client.post(f"{API}/cases", json=case_body(), headers=h)
+    body = assert_problem(r, 403, "insufficient-scope")
+    assert body["scope"] == "cases:write"
+    assert "token" in body["detail"] and "API client lacks" not in body["detail"]
+    assert 'error="insufficient_scope"' in r.headers["www-authenticate"]
