@@ -80,7 +80,9 @@ def _series_events(series: RoundSeries, exceptions: list[RoundOccurrenceExceptio
         ev.add("exdate", sorted(cancelled))
     events = [ev]
     for x in exceptions:
-        if x.cancelled or x.moved_to is None:
+        # Moved, or only made longer or shorter at its usual time (moved_to stays empty):
+        # either way calendars need the occurrence as it now is.
+        if x.cancelled or (x.moved_to is None and x.moved_duration_minutes is None):
             continue
         moved = Event()
         moved.add("uid", uid)
@@ -88,7 +90,7 @@ def _series_events(series: RoundSeries, exceptions: list[RoundOccurrenceExceptio
         moved.add("recurrence-id", x.occurrence_start.astimezone(tz))
         moved.add("summary", series.title)
         moved.add("description", description)
-        moved.add("dtstart", x.moved_to.astimezone(tz))
+        moved.add("dtstart", (x.moved_to or x.occurrence_start).astimezone(tz))
         moved.add(
             "duration",
             timedelta(minutes=x.moved_duration_minutes) if x.moved_duration_minutes else duration,
@@ -96,6 +98,7 @@ def _series_events(series: RoundSeries, exceptions: list[RoundOccurrenceExceptio
         moved.add("sequence", series.version)
         if series.join_url:
             moved.add("url", series.join_url)
+            moved.add("location", series.join_url)
         events.append(moved)
     return events
 
