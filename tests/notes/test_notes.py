@@ -339,8 +339,8 @@ async def test_a_cases_notes_are_listed_drafts_too_so_a_draft_is_found_from_any_
     other = await factory.make_user(Role.clinician, organization_id=(await factory.make_org()).id)
     assert (await client.get(url, headers=factory.headers(other))).status_code == 404
     listed = await rows(
-        select(AuditEntry).where(
-            AuditEntry.action == "note.list", AuditEntry.resource_id == w.case.id
-        )
+        select(AuditEntry)
+        .where(AuditEntry.action == "note.list", AuditEntry.resource_id == w.case.id)
+        .order_by(AuditEntry.id)  # the order they were written (PostgreSQL promises none)
     )
     assert [e.actor_id for e in listed] == [w.specialist.id] * 2 + [w.clinician.id] * 2
