@@ -52,6 +52,8 @@ async def test_the_caller_chooses_whom_and_a_second_caller_hears_busy(app, facto
         await clin.wait_for_selector("#call-peer-box:not([hidden])")
         options = await clin.locator("#call-peer option").all_inner_texts()
         assert sorted(options) == ["Dr Ana Ruiz (Specialist)", "Rosa Quispe (Interpreter)"]
+        # The ring names the caller as the specialist's page knows her: once it has her name.
+        await spec.locator("#presence").filter(has_text="Dr Lucía Mamani").wait_for()
         await clin.select_option("#call-peer", label="Dr Ana Ruiz (Specialist)")
         await clin.click("#call-start")
         assert await clin.inner_text("#call-state") == "Calling Dr Ana Ruiz (Specialist)…"

@@ -47,7 +47,12 @@ async def test_feedback_shows_as_last_given(app, factory):
 
         # Sent again to fix the comment only: the rating and the yes are kept.
         await page.fill("#fb-comment", "Clear advice, fits our dressings.")
-        await page.click("#feedback-form button[type=submit]")
+        # The status line still thanks her for the first: the second is known by its answer.
+        async with page.expect_response(
+            lambda r: r.request.method == "POST" and r.url.endswith("/feedback")
+        ) as sent:
+            await page.click("#feedback-form button[type=submit]")
+        assert (await sent.value).status == 200  # it replaces her first
         await page.wait_for_function(
             "() => document.getElementById('status').textContent.includes('Thank you')"
         )

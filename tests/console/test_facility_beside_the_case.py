@@ -59,7 +59,8 @@ async def test_the_facility_and_what_it_has_stand_beside_the_case_and_the_note(a
         ctx = await b.new_context()
         page = await ctx.new_page()
         await signed_in(page, base, prog.email("specialist"), "inbox")
-        card = page.locator(f"[data-case-id='{offered}'] .facility")
+        # The card stands first; its facility line is filled when the facility's read comes.
+        card = page.locator(f"[data-case-id='{offered}'] .facility:not(:empty)")
         await card.wait_for()
         where = await card.inner_text()
         assert "Hospital San Roque" in where and "(Salta, " in where, where

@@ -83,6 +83,8 @@ async def test_a_double_click_on_create_registers_one_api_client(app, factory, c
             h = await bearers(c, prog, "admin")
             r = await c.get("/api/v1/api-clients", headers=h["admin"])
         assert [x["name"] for x in r.json()["items"]] == ["San Roque EMR"]
+        # The table is read again after the secret is shown: wait for that read's row.
+        await page.locator("#client-table tbody tr", has_text="San Roque EMR").wait_for()
         assert await page.locator("#client-table tbody tr").count() == 1
         await ctx.close()
 

@@ -4,7 +4,14 @@ opened that case again, with nothing to say so.) In a real browser."""
 
 import httpx
 
-from tests.console.support import assigned_case, bearers, ready, seeded_console, signed_in
+from tests.console.support import (
+    assigned_case,
+    bearers,
+    ready,
+    seeded_console,
+    signed_in,
+    status_says,
+)
 
 
 async def test_a_message_written_offline_goes_from_another_page(app, factory):
@@ -33,8 +40,8 @@ async def test_a_message_written_offline_goes_from_another_page(app, factory):
             await other.goto(f"{base}/cases")
             await ready(other, "cases")
         assert (await sent.value).status == 201
-        status = await other.inner_text("#status")
-        assert "without a connection" in status, status
+        # The page says so once the answer is read (after the 201, not with it).
+        assert "without a connection" in await status_says(other, "without a connection")
 
         async with httpx.AsyncClient(base_url=base, timeout=20) as c:
             r = await c.get(f"/api/v1/cases/{case_id}/messages", headers=h["specialist"])
