@@ -103,9 +103,11 @@ async def test_the_facility_and_what_it_has_stand_beside_the_case_and_the_note(a
         await signed_in(page, base, prog.email("clinician"))
         await page.goto(f"{base}/cases/{assigned}")
         await ready(page, "case")
-        # Who is helping, and the time where she is (her zone is UTC).
+        # Who is helping, the languages she speaks, and the time where she is (her zone is
+        # UTC).
         facts = await page.inner_text("#case-facts")
-        assert "Specialist" in facts and "Dr Ana Ruiz" in facts and "(UTC)" in facts, facts
+        assert "Specialist" in facts and "Dr Ana Ruiz · Spanish, English · " in facts, facts
+        assert "(UTC)" in facts, facts
         card = await _card(page)
         assert card["tags"] == [] and card["edit"] == 1
         assert card["resources"].startswith("The facility has not said yet what it has on site.")

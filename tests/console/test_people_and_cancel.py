@@ -109,6 +109,13 @@ async def test_people_on_a_case_offers_and_a_cancelled_case(app, factory):
         await page.click("#cancel-form button[type=submit]")
         await page.wait_for_selector("#case-status.status-cancelled")
         assert await page.locator("#cancel").is_hidden()
+        # Its live room ends with it: what was said stays to read, with nothing to write in.
+        await page.locator("#link-state", has_text="Read only: the case was cancelled").wait_for()
+        assert await page.locator("#message-form").is_hidden()
+        # The pill is said before the conversation is read back: wait for what is read.
+        await page.locator("#messages li", has_text="Nothing was written here.").wait_for()
+        assert await page.inner_text("#messages") == "Nothing was written here."
+        assert await page.locator("#call").is_hidden()
         await ctx.close()
 
         async with httpx.AsyncClient(base_url=base, timeout=20) as c:

@@ -78,3 +78,46 @@ async def test_whom_a_follow_up_is_for_is_said_by_name(app, factory):
             owner = "Dr Lucía Mamani (Clinician)" if who == "specialist" else "Me"
             assert f"Who: {owner}" in await item.inner_text()
             await ctx.close()
+
+
+async def test_a_cancelled_case_keeps_its_conversation_to_read(app, factory):
+    """Cancelled, the case has no live room, but what was said in it stays readable on its
+    page, by name and in order, with nothing to write in (before, the room was hidden and
+    the specialist's questions and advice could be read only through the API)."""
+    async with seeded_console(app, factory) as (base, b, prog):
+        async with httpx.AsyncClient(base_url=base, timeout=20) as c:
+            h = await bearers(c, prog, "clinician", "specialist", "coordinator")
+            case_id = await assigned_case(c, h, prog, "Itchy rash on both hands?")
+            for n, (who, body) in enumerate(
+                (
+                    ("specialist", "Does the rash spare the palms?"),
+                    ("clinician", "Yes, the palms are clear."),
+                )
+            ):
+                r = await c.post(
+                    f"/api/v1/cases/{case_id}/messages",
+                    headers=h[who],
+                    json={"body": body, "client_msg_id": f"m-{n}"},
+                )
+                r.raise_for_status()
+            r = await c.post(f"/api/v1/cases/{case_id}/cancel", headers=h["clinician"], json={})
+            r.raise_for_status()
+
+        ctx = await b.new_context()
+        page = await ctx.new_page()
+        await signed_in(page, base, prog.email("clinician"))
+        await page.goto(f"{base}/cases/{case_id}")
+        await ready(page, "case")
+        assert await page.locator("#room").is_visible()
+        assert await page.inner_text("#link-state") == "Read only: the case was cancelled"
+        assert await page.locator("#message-form").is_hidden()
+        assert await page.locator("#call").is_hidden()
+        said = await page.locator("#messages li").evaluate_all(
+            "(lis) => lis.map((li) => [li.dataset.seq, li.querySelector('.meta').textContent"
+            ".split(' · ')[0], li.querySelector('.body').textContent])"
+        )
+        assert said == [
+            ["1", "Dr Ana Ruiz (Specialist)", "Does the rash spare the palms?"],
+            ["2", "You", "Yes, the palms are clear."],
+        ]
+        await ctx.close()

@@ -4,7 +4,7 @@
 import { $, $$, LinkError, api, resumeSession, session, signOut, t, tz, say, zoneName } from './core.js';
 import { watchPending } from './case_outbox.js';
 import { watchRoomPending } from './room_outbox.js';
-import { forget, unsent } from './drafts.js';
+import { forget, typing, unsent } from './drafts.js';
 
 let stop = null; // the current page's clean-up (close its sockets, timers)
 
@@ -82,6 +82,7 @@ async function start(main) {
         return;
       }
       session.me = await api('/me');
+      typing.othersGone(session.me);
       if (await ownLanguage()) return; // the page again, in her language
     } catch (err) {
       // Said, with a way back (and taken by itself when the browser hears the link is

@@ -1,5 +1,6 @@
 // The case page's sections, each drawn from the API's answer.
 import { $, COLON, ApiError, all, api, countryName, factRows, fmt, fmtNumber, formData, h, labelCells, label, lang, languageName, languageNames, localTime, navigate, pill, say, session, showProblem, t, tz, userName, zoneName } from './core.js';
+import { typing } from './drafts.js';
 
 const NOTE_FIELDS = ['assessment', 'recommendations', 'follow_up_plan', 'red_flags', 'referral_advice'];
 
@@ -207,7 +208,8 @@ export async function refreshRecord(main, kase) {
 // here (kept from when the page was wired) must not undo what a later read said (closed).
 const shownCase = new WeakMap(); // main -> case
 // What she typed as a follow-up's outcome, until it is sent: the list is drawn again at
-// each live frame and change, and what she typed survives it.
+// each live frame and change, and what she typed survives it (and a reload: drafts.js
+// `typing` keeps it on the device until the follow-up is no longer open).
 const typedOutcome = new WeakMap(); // main -> Map(follow-up id -> text)
 // Cases that take new follow-ups (the service's rule: a closed or cancelled one takes none).
 export const TAKES_FOLLOW_UPS = new Set(['submitted', 'offered', 'assigned', 'answered', 'unmatched']);
@@ -220,6 +222,12 @@ export async function followUps(main, given, me) {
   const list = $('#followup-list', main);
   const typed = typedOutcome.get(main) || new Map();
   typedOutcome.set(main, typed);
+  for (const fu of items) {
+    const what = `outcome:${fu.id}`;
+    if (fu.status !== 'open') typing.drop(me, what); // ended, here or elsewhere: nothing to keep
+    else if (!typed.has(fu.id) && typing.get(me, what)) typed.set(fu.id, typing.get(me, what));
+  }
+  const keep = (fu, text) => { typed.set(fu.id, text); typing.put(me, `outcome:${fu.id}`, text); };
   // The others by name where the directory shows them (the people on her case), else by part.
   const named = async (id, role, part) => {
     const name = await userName(id);
@@ -244,11 +252,12 @@ export async function followUps(main, given, me) {
     const ask = status === 'cancelled' ? t('followups.confirm_cancel', { what })
       : t(outcome ? 'followups.confirm_end' : 'followups.confirm_end_bare', { what, choice });
     if (!confirm(ask)) return;
-    // A cancelled follow-up records no finding: what she typed stays in its box.
+    // A cancelled follow-up records no finding (planned by mistake): what she typed goes.
     const json = outcome && status !== 'cancelled' ? { status, outcome } : { status };
     try {
       await api(`/follow-ups/${fu.id}`, { method: 'PATCH', json, headers: { 'If-Match': `"${fu.version}"` } });
-      if (status !== 'cancelled') typed.delete(fu.id);
+      typed.delete(fu.id);
+      typing.drop(me, `outcome:${fu.id}`); // no longer open: its box is gone
       say(t('followups.recorded', { what, choice }));
       await Promise.all([followUps(main, shownCase.get(main), me), refreshRecord(main, shownCase.get(main))]);
     } catch (err) { say(err.message, 'error'); }
@@ -258,7 +267,7 @@ export async function followUps(main, given, me) {
   if (list.dataset.drawn !== drawn) {
     const focused = document.activeElement?.closest?.('#followup-list') ? document.activeElement.id : null;
     list.dataset.drawn = drawn;
-    list.replaceChildren(...items.map((fu) => followUpItem(fu, { owner, typed, mayWork, close })));
+    list.replaceChildren(...items.map((fu) => followUpItem(fu, { owner, typed, keep, mayWork, close })));
     if (!items.length) list.append(h('li', { class: 'muted', text: t('followups.none') }));
     if (focused) document.getElementById(focused)?.focus();
   }
@@ -269,7 +278,7 @@ export async function followUps(main, given, me) {
   if (who.some(([id]) => id === chosen)) assignee.value = chosen;
 }
 
-function followUpItem(fu, { owner, typed, mayWork, close }) {
+function followUpItem(fu, { owner, typed, keep, mayWork, close }) {
   const open = fu.status === 'open' && mayWork;
   const field = `fu-outcome-${fu.id}`;
   // A link to this one (the Follow-ups page's) is brought into view and marked among the rest.
@@ -282,7 +291,7 @@ function followUpItem(fu, { owner, typed, mayWork, close }) {
     fu.outcome ? h('p', { class: 'fu-outcome', text: `${t('field.outcome')}${COLON} ${fu.outcome}` }) : null,
     open ? h('label', { for: field, text: t('followups.outcome_label') }) : null,
     open ? h('textarea', { id: field, name: 'outcome', rows: 2, maxlength: 4000, value: typed.get(fu.id) || '',
-      oninput: (e) => typed.set(fu.id, e.target.value) }) : null,
+      oninput: (e) => keep(fu, e.target.value) }) : null,
     open ? h('div', { class: 'actions' },
       h('button', { type: 'button', class: 'secondary', onclick: close(fu, 'done'), text: t('action.done') }),
       h('button', { type: 'button', class: 'secondary', onclick: close(fu, 'missed'), text: t('action.missed') }),

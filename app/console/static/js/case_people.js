@@ -1,6 +1,6 @@
 // Who takes part in a case beside its facility and its assigned specialist (an interpreter,
 // a second specialist), and adding one; cancelling a case sent by mistake.
-import { $, all, api, formData, h, label, lang, languageName, languageNames, say, t, userName } from './core.js';
+import { $, ApiError, all, api, formData, h, label, lang, languageName, languageNames, say, t, userName } from './core.js';
 
 export const CANCELLABLE = new Set(['submitted', 'offered', 'unmatched', 'assigned']);
 
@@ -103,7 +103,16 @@ export function wirePeople(main, kase, on, reload) {
   });
   on('#cancel-form', async (f) => {
     if (!confirm(t('cancel.confirm'))) return;
-    await api(`/cases/${kase.id}/cancel`, { json: formData(f) });
+    try {
+      await api(`/cases/${kase.id}/cancel`, { json: formData(f) });
+    } catch (err) {
+      // The case moved on while she had it open (its note signed, say): shown as it now
+      // stands, with why it was not cancelled, rather than a form for a step it has passed.
+      if (!(err instanceof ApiError) || err.status !== 409) throw err;
+      await reload();
+      say(err.message, 'error');
+      return;
+    }
     f.reset();
     await reload();
   });

@@ -216,10 +216,22 @@ async function problemOf(r) {
 
 // A box full to its limit says so: the browser cuts what is typed or pasted past it
 // without a word (a long history pasted into the question lost its end unseen).
+// Said under the box as well: on a phone the status line is a long form's length above it.
 document.addEventListener('input', (e) => {
   const el = e.target;
   if (!(el instanceof HTMLTextAreaElement || el instanceof HTMLInputElement) || !(el.maxLength > 0)) return;
-  if (el.value.length >= el.maxLength) say(t('form.full', { n: fmtNumber(el.maxLength) }), 'error');
+  const id = `${el.id || el.name}-full`;
+  const described = (el.getAttribute('aria-describedby') || '').split(' ').filter((x) => x && x !== id);
+  if (el.value.length >= el.maxLength) {
+    const text = t('form.full', { n: fmtNumber(el.maxLength) });
+    say(text, 'error');
+    if (!document.getElementById(id)) el.after(h('p', { class: 'error field-problem', id, role: 'alert', text }));
+    el.setAttribute('aria-describedby', [id, ...described].join(' '));
+  } else if (document.getElementById(id)) {
+    document.getElementById(id).remove();
+    if (described.length) el.setAttribute('aria-describedby', described.join(' '));
+    else el.removeAttribute('aria-describedby');
+  }
 });
 
 // A form's write in flight holds the form: a change (POST, PUT, PATCH, DELETE) a submit

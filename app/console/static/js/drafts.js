@@ -35,6 +35,27 @@ export const drafts = {
   drop(key) { localStorage.removeItem(key); },
 };
 
+// What she is typing in a box that is sent on its own (a consult's message, what a
+// follow-up found), kept as she types: a reload on a dropped link, or a page closed by
+// mistake, lost it all. `what` names the box (`room:<case id>`, `outcome:<follow-up id>`).
+export const typing = {
+  key: (me, what) => `console:typing:${me.id}:${what}`,
+  get: (me, what) => drafts.get(typing.key(me, what)) || '',
+  put(me, what, text) {
+    if (text.trim()) drafts.put(typing.key(me, what), text);
+    else drafts.drop(typing.key(me, what));
+  },
+  drop: (me, what) => drafts.drop(typing.key(me, what)),
+  // On a clinic's shared phone the next person to sign in finds nothing of what another
+  // was typing (her own sign-out deletes it too: `forget`).
+  othersGone(me) {
+    const mine = `console:typing:${me.id}:`;
+    for (const k of Object.keys(localStorage)) {
+      if (k.startsWith('console:typing:') && !k.startsWith(mine)) localStorage.removeItem(k);
+    }
+  },
+};
+
 // A phone's photo shrunk to what a specialist needs to see (a slow link thanks it).
 export async function shrink(file, max = 1600) {
   if (!file.type.startsWith('image/') || !window.createImageBitmap) return file;
@@ -57,13 +78,13 @@ export async function shrink(file, max = 1600) {
 // form being filled), messages of a consult, a consult note's unsaved changes. Signing out
 // deletes it all, so a clinic's shared phone keeps no patient's data for the next person;
 // `unsent` lets her choose to stay and send it first. Keys are the pages' own
-// (case_outbox.js, room.js, note.js).
+// (case_outbox.js, room.js, note.js) and `typing`'s.
 function keysOf(me) {
   const out = [];
   for (let i = 0; i < localStorage.length; i++) {
     const k = localStorage.key(i);
     if (k?.startsWith(`console:case-draft:${me.id}`) || (k?.startsWith('console:room-pending:') && k.endsWith(`:${me.id}`))
-      || k?.startsWith('console:note-backup:')) out.push(k);
+      || k?.startsWith('console:note-backup:') || k?.startsWith(`console:typing:${me.id}:`)) out.push(k);
   }
   return out;
 }
@@ -76,6 +97,8 @@ export function unsent(me) {
       if (v?.pending || Object.values(v?.fields || {}).some((x) => x !== '' && x != null)) kinds.add('case');
     } else if (k.startsWith('console:room-pending:')) {
       if (Array.isArray(v) && v.length) kinds.add('messages');
+    } else if (k.startsWith('console:typing:')) {
+      kinds.add(k.includes(':room:') ? 'messages' : 'outcome');
     } else if (v) kinds.add('note');
   }
   return [...kinds];

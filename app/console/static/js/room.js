@@ -1,10 +1,49 @@
 // A case's live room: messages in `seq` order, resumed after a drop from the highest `seq`
 // held here, and what this person sent kept (in localStorage) until the server acks it,
 // then resent with its own client_msg_id: nothing is lost and nothing is stored twice.
-import { $, ApiError, api, fmt, h, label, say, t, userName, uuid } from './core.js';
-import { drafts } from './drafts.js';
+import { $, ApiError, all, api, fmt, h, label, say, t, userName, uuid } from './core.js';
+import { drafts, typing } from './drafts.js';
 import { Live } from './live.js';
 import { openRooms } from './room_outbox.js';
+
+// Someone as the room names her: "Dr Ana Ruiz (Specialist)" where her name may be had (the
+// directory's rule), else her part on the case.
+const named = (name, role) => (name ? `${name} (${label('role', role)})` : label('role', role));
+
+// Who wrote and when, above a message: "You · …" or "Dr Ana Ruiz (Specialist) · …".
+const metaOf = (me, id, role, at, name) => `${id === me.id ? t('room.you') : named(name, role)} · ${fmt(at)}`;
+
+// One message as the room shows it, live or kept to be read; `name`: its writer's, if known.
+function messageItem(m, me, name) {
+  return h('li', { class: m.sender_id === me.id ? 'mine' : '', data: { seq: m.seq, who: m.sender_id, role: m.sender_role, at: m.created_at } },
+    h('span', { class: 'meta', text: metaOf(me, m.sender_id, m.sender_role, m.created_at, name) }),
+    h('span', { class: 'body', text: m.body }));
+}
+
+// A cancelled case keeps its conversation, to be read (what the specialist asked and
+// advised before it was cancelled): no socket and no box, as nobody answers it now.
+// True once it is drawn; a read that fails says so and leaves the rest of the page be.
+export async function readRoom(main, kase, me) {
+  $('#message-form', main).hidden = true;
+  $('#typing', main).textContent = '';
+  $('#presence', main).textContent = '';
+  const state = $('#link-state', main);
+  state.dataset.state = 'closed';
+  state.textContent = t('room.kept');
+  let messages;
+  try {
+    messages = await all(`/cases/${kase.id}/messages`, 100000); // the whole of it
+  } catch (err) {
+    say(err.message, 'error');
+    return false;
+  }
+  const senders = [...new Set(messages.map((m) => m.sender_id))].filter((id) => id && id !== me.id);
+  const names = new Map(await Promise.all(senders.map(async (id) => [id, await userName(id)])));
+  const list = $('#messages', main);
+  list.replaceChildren(...messages.map((m) => messageItem(m, me, names.get(m.sender_id))));
+  if (!messages.length) list.append(h('li', { class: 'muted', text: t('room.none') }));
+  return true;
+}
 
 export function openRoom(main, kase, me, { onCase, onSignal, onPresence } = {}) {
   const list = $('#messages', main);
@@ -13,6 +52,7 @@ export function openRoom(main, kase, me, { onCase, onSignal, onPresence } = {}) 
   const presenceEl = $('#presence', main);
   const typingEl = $('#typing', main);
   const KEY = `console:room-pending:${kase.id}:${me.id}`;
+  const TYPED = `room:${kase.id}`; // what she is writing, not yet sent (drafts.js `typing`)
   const seen = new Map(); // seq -> li
   const present = new Map(); // user id -> role
   openRooms.add(kase.id); // its messages are this room's to send while it is open
@@ -24,9 +64,8 @@ export function openRoom(main, kase, me, { onCase, onSignal, onPresence } = {}) 
   // People by name where this person may look them up (the directory's rule), else by role;
   // a name that arrives later is put in where the role was said.
   const names = new Map(); // user id -> name, or null while asked / when not to be had
-  const said = (id, role) => (names.get(id) ? `${names.get(id)} (${label('role', role)})` : label('role', role));
-  const who = (m) => (m.sender_id === me.id ? t('room.you') : said(m.sender_id, m.sender_role));
-  const meta = (li) => `${li.dataset.who === me.id ? t('room.you') : said(li.dataset.who, li.dataset.role)} · ${fmt(li.dataset.at)}`;
+  const said = (id, role) => named(names.get(id), role);
+  const meta = (li) => metaOf(me, li.dataset.who, li.dataset.role, li.dataset.at, names.get(li.dataset.who));
   function learn(id) {
     if (!id || id === me.id || names.has(id)) return;
     names.set(id, null);
@@ -41,9 +80,7 @@ export function openRoom(main, kase, me, { onCase, onSignal, onPresence } = {}) 
   function add(m) {
     if (seen.has(m.seq)) return;
     learn(m.sender_id);
-    const li = h('li', { class: m.sender_id === me.id ? 'mine' : '', data: { seq: m.seq, who: m.sender_id, role: m.sender_role, at: m.created_at } },
-      h('span', { class: 'meta', text: `${who(m)} · ${fmt(m.created_at)}` }),
-      h('span', { class: 'body', text: m.body }));
+    const li = messageItem(m, me, names.get(m.sender_id));
     seen.set(m.seq, li);
     lastSeq = Math.max(lastSeq, m.seq);
     // In seq order, whatever order frames and HTTP answers arrive in.
@@ -72,6 +109,9 @@ export function openRoom(main, kase, me, { onCase, onSignal, onPresence } = {}) 
   function showPending(p) {
     list.append(h('li', { class: 'mine pending', data: { cmid: p.client_msg_id } },
       h('span', { class: 'meta', text: t('room.sending') }), h('span', { class: 'body', text: p.body })));
+    // In view at once: with no link it stays the last thing said, and below the list's
+    // visible part it seemed to vanish (she typed it again, a second message).
+    list.scrollTop = list.scrollHeight;
   }
 
   async function flush() {
@@ -134,6 +174,15 @@ export function openRoom(main, kase, me, { onCase, onSignal, onPresence } = {}) 
   }).start();
 
   for (const p of pending) showPending(p);
+  if (!form.body.value) form.body.value = typing.get(me, TYPED);
+  // Another tab of hers on this case: while this box shows what was kept, it follows what
+  // she types there, and empties when she sends it there (not left to be sent twice).
+  const sentElsewhere = (e) => {
+    if (e.key !== typing.key(me, TYPED)) return;
+    const kept = (v) => (v === null ? '' : JSON.parse(v));
+    if (form.body.value === kept(e.oldValue)) form.body.value = kept(e.newValue);
+  };
+  window.addEventListener('storage', sentElsewhere);
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     const body = form.body.value.trim();
@@ -143,12 +192,14 @@ export function openRoom(main, kase, me, { onCase, onSignal, onPresence } = {}) 
     drafts.put(KEY, pending);
     showPending(p);
     form.body.value = '';
+    typing.drop(me, TYPED); // it is in `pending` now, kept there until the server has it
     flush();
   });
   form.body.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
   });
   form.body.addEventListener('input', () => {
+    typing.put(me, TYPED, form.body.value);
     if (Date.now() - lastTyping > 2500) { lastTyping = Date.now(); live.send({ type: 'typing', state: true }); }
   });
 
@@ -158,6 +209,11 @@ export function openRoom(main, kase, me, { onCase, onSignal, onPresence } = {}) 
     // Someone in the room as the room names her: "Dr Ana Ruiz (Specialist)", or the role.
     nameOf: (id) => said(id, present.get(id) || ''),
     seqs: () => [...seen.keys()],
-    stop: () => { clearTimeout(typingTimer); live.stop(); openRooms.delete(kase.id); },
+    stop: () => {
+      clearTimeout(typingTimer);
+      live.stop();
+      openRooms.delete(kase.id);
+      window.removeEventListener('storage', sentElsewhere);
+    },
   };
 }

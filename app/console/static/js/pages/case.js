@@ -3,12 +3,16 @@
 // see (a specialist holding only an offer gets the summary view) and do (403/409 shown).
 import { $, ApiError, api, busy, factRows, fmt, h, label, lang, languageNames, localTime, navigate, pill, say, session, t } from '../core.js';
 import { openCall } from '../call.js';
-import { openRoom } from '../room.js';
+import { openRoom, readRoom } from '../room.js';
+import { typing } from '../drafts.js';
 import * as parts from '../case_parts.js';
 import { CANCELLABLE, people, wirePeople } from '../case_people.js';
 import { offerActions } from '../offer_actions.js';
 
 const OPEN = new Set(['submitted', 'offered', 'assigned', 'answered', 'unmatched']);
+// The cases whose room (and call) is open. A cancelled one has none (its room showed, empty,
+// "Connecting" for ever, with a box that sent nothing): its conversation is shown to read.
+const ROOM = new Set([...OPEN, 'closed']);
 // Still waiting for its answer: where "Overdue" is said beside the status (the queue's rule).
 const AWAITING = new Set(['submitted', 'offered', 'assigned', 'unmatched']);
 
@@ -47,6 +51,8 @@ export default async function casePage(main, { case_id: id }) {
   try {
     kase = await api(`/cases/${id}`);
   } catch (err) {
+    // A case she no longer sees keeps nothing she was typing in its room on the device.
+    if (err instanceof ApiError && err.status === 404) typing.drop(me, `room:${id}`);
     // A specialist whose offer of the case lapsed (or went elsewhere) is told so, as the
     // offer's own link tells her, rather than "not found".
     if (err instanceof ApiError && err.status === 404 && me.role === 'specialist' && (await offerGone(main, id))) return undefined;
@@ -101,7 +107,12 @@ export default async function casePage(main, { case_id: id }) {
       [t('field.interpreter_needed'), kase.interpreter_needed ? t('yes') : t('no')],
       [t('case.submitted'), fmt(kase.created_at)],
     ];
-    if (specialist) rows.push([t('case.specialist'), `${specialist.name} · ${localTime(specialist.timezone)}`]);
+    // Her name, the languages she speaks (an interpreter is booked for the call when none
+    // is the facility's), and the time where she is.
+    if (specialist) {
+      rows.push([t('case.specialist'), [specialist.name, languageNames(specialist.languages),
+        localTime(specialist.timezone)].filter(Boolean).join(' · ')]);
+    }
     if (kase.follow_up_of) {
       rows.push([t('case.follow_up_of'), earlierOpen()
         ? h('a', { href: `/cases/${kase.follow_up_of}`, text: t('case.earlier_case') })
@@ -125,8 +136,8 @@ export default async function casePage(main, { case_id: id }) {
 
   async function sections() {
     const mine = me.id === kase.assigned_specialist_id;
-    show('#room', full);
-    show('#call', full);
+    show('#room', full); // live, or a cancelled case's kept to read (roomFor)
+    show('#call', full && ROOM.has(kase.status));
     show('#notes', full);
     show('#attachments', full);
     show('#followups', full && kase.status !== 'cancelled');
@@ -178,7 +189,33 @@ export default async function casePage(main, { case_id: id }) {
       if (turn !== latest) return;
       facts();
       await sections();
+      await roomFor();
     });
+  }
+
+  // The room follows the case: live while the case is open or closed; once it is cancelled
+  // (at page load, or here or elsewhere while the page is open) the live room and its call
+  // end, and what was said stays to read.
+  let room = null;
+  let call = null;
+  let kept = false;
+  async function roomFor() {
+    if (full && ROOM.has(kase.status)) {
+      if (room) return;
+      room = openRoom(main, kase, me, {
+        onCase: () => reload().catch((err) => say(err.message, 'error')),
+        onSignal: (f) => call?.onSignal(f),
+        onPresence: () => call?.refresh(),
+      });
+      call = openCall(main, me, room);
+      return;
+    }
+    call?.stop();
+    room?.stop();
+    call = null;
+    room = null;
+    typing.drop(me, `room:${id}`); // no live room here (cancelled, summary only): nothing to send it to
+    if (full && kase.status === 'cancelled' && !kept) kept = await readRoom(main, kase, me);
   }
 
   await helper();
@@ -187,15 +224,6 @@ export default async function casePage(main, { case_id: id }) {
   parts.wireForms(main, kase, reload);
   wirePeople(main, kase, parts.submitter(main), reload);
 
-  let room = null;
-  let call = null;
-  if (full && (OPEN.has(kase.status) || kase.status === 'closed')) {
-    room = openRoom(main, kase, me, {
-      onCase: () => reload().catch((err) => say(err.message, 'error')),
-      onSignal: (f) => call?.onSignal(f),
-      onPresence: () => call?.refresh(),
-    });
-    call = openCall(main, me, room);
-  }
+  await roomFor();
   return () => { call?.stop(); room?.stop(); };
 }
