@@ -18,7 +18,7 @@ from app.consults import service
 from app.consults.schemas import MessageCreate
 from app.core.db import unit_of_work
 from app.core.deps import resolve_principal
-from app.core.errors import Unauthorized
+from app.core.errors import AppError, Unauthorized
 from app.core.pagination import MAX_SEQ
 from app.core.principal import Principal, Scope, missing_scope
 from app.realtime import codes, presence
@@ -207,7 +207,12 @@ async def _message(conn: Conn, frame: dict[str, Any]) -> None:
             await s.rollback()
             conn.kill(*codes.ACCESS_REVOKED)
             return
-        msg, created = await service.post_message(s, p, found[0], body.body, body.client_msg_id)
+        try:
+            msg, created = await service.post_message(s, p, found[0], body.body, body.client_msg_id)
+        except AppError as e:  # refused by the service (a cancelled case): said to the sender
+            await s.rollback()
+            error(conn, e.code, e.detail, client_msg_id=body.client_msg_id)
+            return
     conn.send_soon(
         {
             "type": "ack",

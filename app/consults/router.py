@@ -44,7 +44,7 @@ async def list_messages(
     summary="Send a message (a resend with the same client_msg_id returns it, 200)",
     responses={
         200: {"description": "Already stored: the same message again", "model": MessageRead},
-        **problem_responses(401, 403, 404, 422),
+        **problem_responses(401, 403, 404, 409, 422),
     },
 )
 async def post_message(

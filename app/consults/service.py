@@ -8,7 +8,8 @@ from sqlmodel import col
 
 from app.audit import service as audit
 from app.cases.lifecycle import audience
-from app.cases.models import Case
+from app.cases.models import Case, CaseStatus
+from app.cases.service import CaseIsClosed
 from app.consults.models import Message
 from app.core.pagination import decode_cursor, page_of
 from app.core.principal import Principal
@@ -84,7 +85,13 @@ async def post_message(
     key = {"case_id": case.id, "sender_id": p.id, "client_msg_id": client_msg_id}
     existing = await _find(db, key)
     if existing is not None:
-        return existing, False
+        return existing, False  # a resend still finds what was stored before the cancel
+    if case.status == CaseStatus.cancelled:
+        # Sent by mistake and withdrawn: nobody answers there now. Its conversation stays to
+        # read. A closed case's room stays open: questions after the close belong to its care.
+        raise CaseIsClosed(
+            "The case was cancelled: its conversation is kept to read, and takes no more messages."
+        )
     # Read before the number is taken: from then on the case's other writers wait for this
     # transaction (on PostgreSQL every statement inside is a round trip they wait through).
     people = await case_people(session, case)

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from app.consults.models import Message
 from app.core.principal import Role
 from app.events.models import OutboxEvent
+from tests.core.helpers import assert_problem
 
 API = "/api/v1"
 
@@ -174,3 +175,52 @@ async def test_an_api_client_without_cases_read_is_refused_the_conversation(clie
     rounds_only = await factory.make_client(org.id, scopes=["rounds:read"])
     r = await client.get(f"{API}/cases/{case.id}/messages", headers=factory.headers(rounds_only))
     assert r.status_code == 403 and r.json()["type"].endswith("/insufficient-scope")
+
+
+async def test_a_cancelled_case_takes_no_more_messages_and_keeps_what_was_said(client, factory, db):
+    """Cancelled (sent by mistake), a case's conversation stays to read, but nobody answers
+    there now: a new message is 409 `case-closed`, stored nowhere and announced to nobody.
+    A resend of one stored before the cancel still finds it (its sender lost the answer)."""
+    org, clinician, specialist, case = await _setup(factory)
+    url = f"{API}/cases/{case.id}/messages"
+    h = factory.headers(clinician)
+    first = await client.post(url, json={"body": "Photos sent", "client_msg_id": "a"}, headers=h)
+    assert first.status_code == 201, first.text
+    r = await client.post(f"{API}/cases/{case.id}/cancel", json={}, headers=h)
+    assert r.status_code == 200, r.text
+
+    for who in (clinician, specialist):
+        r = await client.post(
+            url, json={"body": "Still there?", "client_msg_id": "b"}, headers=factory.headers(who)
+        )
+        body = assert_problem(r, 409, "case-closed")
+        assert "cancelled" in body["detail"]
+    again = await client.post(url, json={"body": "Photos sent", "client_msg_id": "a"}, headers=h)
+    assert again.status_code == 200 and again.json() == first.json()
+
+    listed = await client.get(url, headers=factory.headers(specialist))
+    assert [m["body"] for m in listed.json()["items"]] == ["Photos sent"]
+    rows = (await db.scalars(select(Message).where(Message.case_id == case.id))).all()
+    assert [m.seq for m in rows] == [1]
+    events = (
+        await db.scalars(select(OutboxEvent).where(OutboxEvent.type == "message.created"))
+    ).all()
+    assert len(events) == 1
+
+
+async def test_a_closed_case_still_takes_messages(client, factory):
+    """Closed is not cancelled: questions after the close (a follow-up's finding, a red flag
+    seen later) still belong to its care, and its room stays open."""
+    org, clinician, specialist, _ = await _setup(factory)
+    case = await factory.make_case(
+        org.id,
+        status="closed",
+        assigned_specialist_id=specialist.id,
+        submitted_by_id=clinician.id,
+    )
+    r = await client.post(
+        f"{API}/cases/{case.id}/messages",
+        json={"body": "The rash came back", "client_msg_id": "c"},
+        headers=factory.headers(clinician),
+    )
+    assert r.status_code == 201, r.text

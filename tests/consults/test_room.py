@@ -299,3 +299,22 @@ async def test_attack_a_read_only_api_client_cannot_post_in_the_room(host, facto
     writer = await open_socket(host, f"/ws/cases/{case.id}", factory.token(clinician))
     await writer.send({"type": "message", "body": "real", "client_msg_id": "c1"})
     assert (await sock.next("message"))["body"] == "real"
+
+
+async def test_a_message_into_a_cancelled_cases_room_is_refused_and_said(host, factory):
+    """A socket still open when the case is cancelled (another device, an app) sends into a
+    room nobody answers now: the sender is told why, by its client_msg_id, and nothing is
+    stored; the socket stays to read."""
+    case, clinician, _, _ = await _room(factory)
+    sock = await open_socket(host, f"/ws/cases/{case.id}", factory.token(clinician), after_seq=0)
+    async with sessionmaker()() as s:
+        row = await s.get(Case, case.id)
+        await transition(s, row, CaseStatus.cancelled, clinician.id, reason="sent by mistake")
+        await s.commit()
+    assert (await sock.next("case"))["status"] == "cancelled"
+    await sock.send({"type": "message", "body": "Are you there?", "client_msg_id": "late"})
+    err = await sock.next("error")
+    assert err["code"] == "case-closed" and err["client_msg_id"] == "late"
+    assert "cancelled" in err["detail"]
+    assert await _stored(case.id) == []
+    await sock.close()

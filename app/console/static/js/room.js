@@ -20,10 +20,20 @@ function messageItem(m, me, name) {
     h('span', { class: 'body', text: m.body }));
 }
 
+// What she wrote in a case's room and the service does not have yet (room_outbox.js too).
+const pendingKey = (kase, me) => `console:room-pending:${kase.id}:${me.id}`;
+
+// A message of hers the service will not take, shown under the rest with its words.
+const notSent = (p) => h('li', { class: 'mine refused', data: { cmid: p.client_msg_id } },
+  h('span', { class: 'meta', text: t('room.not_sent') }), h('span', { class: 'body', text: p.body }));
+
 // A cancelled case keeps its conversation, to be read (what the specialist asked and
 // advised before it was cancelled): no socket and no box, as nobody answers it now.
+// What she wrote offline and the case no longer takes is shown as not sent, once, as the
+// live room shows a refused one: she reads her words there, and the device lets them go.
 // True once it is drawn; a read that fails says so and leaves the rest of the page be.
 export async function readRoom(main, kase, me) {
+  openRooms.add(kase.id); // what she wrote for it is this page's to show, not to send
   $('#message-form', main).hidden = true;
   $('#typing', main).textContent = '';
   $('#presence', main).textContent = '';
@@ -40,8 +50,13 @@ export async function readRoom(main, kase, me) {
   const senders = [...new Set(messages.map((m) => m.sender_id))].filter((id) => id && id !== me.id);
   const names = new Map(await Promise.all(senders.map(async (id) => [id, await userName(id)])));
   const list = $('#messages', main);
-  list.replaceChildren(...messages.map((m) => messageItem(m, me, names.get(m.sender_id))));
-  if (!messages.length) list.append(h('li', { class: 'muted', text: t('room.none') }));
+  const unsent = drafts.get(pendingKey(kase, me)) || [];
+  list.replaceChildren(...messages.map((m) => messageItem(m, me, names.get(m.sender_id))), ...unsent.map(notSent));
+  if (!messages.length && !unsent.length) list.append(h('li', { class: 'muted', text: t('room.none') }));
+  if (unsent.length) {
+    drafts.drop(pendingKey(kase, me));
+    say(t('room.not_taken', { count: unsent.length }), 'error');
+  }
   return true;
 }
 
@@ -51,7 +66,7 @@ export function openRoom(main, kase, me, { onCase, onSignal, onPresence } = {}) 
   const linkState = $('#link-state', main);
   const presenceEl = $('#presence', main);
   const typingEl = $('#typing', main);
-  const KEY = `console:room-pending:${kase.id}:${me.id}`;
+  const KEY = pendingKey(kase, me);
   const TYPED = `room:${kase.id}`; // what she is writing, not yet sent (drafts.js `typing`)
   const seen = new Map(); // seq -> li
   const present = new Map(); // user id -> role
@@ -121,8 +136,9 @@ export function openRoom(main, kase, me, { onCase, onSignal, onPresence } = {}) 
       try {
         add(await api(`/cases/${kase.id}/messages`, { json: { body: p.body, client_msg_id: p.client_msg_id } }));
       } catch (err) {
-        if (err instanceof ApiError) { settle(p.client_msg_id); say(err.message, 'error'); }
-        return; // the link is down: the socket's return sends the rest
+        if (!(err instanceof ApiError)) return; // the link is down: the socket's return sends the rest
+        refused(p.client_msg_id); // refused (the case cancelled meanwhile): kept in view, marked
+        say(err.message, 'error');
       }
     }
   }
