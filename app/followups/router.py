@@ -95,7 +95,7 @@ async def get_follow_up(
 @router.patch(
     "/follow-ups/{follow_up_id}",
     response_model=FollowUpRead,
-    summary="Record a follow-up's outcome: done, missed or cancelled",
+    summary="Record a follow-up's outcome (done, missed or cancelled), or plan it again",
     responses=problem_responses(401, 403, 404, 409, 412, 422),
 )
 async def update_follow_up(

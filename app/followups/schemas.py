@@ -30,10 +30,19 @@ class FollowUpClosing(StrEnum):
 
 
 class FollowUpUpdate(RequestBody):
+    """End it (`status`, with what was found in `outcome`), or plan it again while it is
+    open (`due_at`, `assignee_id`): not both in one change."""
+
     model_config = example({"status": "done", "outcome": "Seen on review: the rash has cleared."})
 
     status: FollowUpClosing | None = None
     outcome: Annotated[str, StringConstraints(max_length=4000)] | None = None
+    due_at: Rfc3339 | None = Field(
+        default=None, description="A new due time (not in the past); its reminders go again."
+    )
+    assignee_id: str | None = Field(
+        default=None, max_length=40, description="A new owner, who must see the case."
+    )
 
 
 class FollowUpRead(Stamped):

@@ -83,6 +83,28 @@ async def _sees_case(session: AsyncSession, user: User, case: Case) -> bool:
     )
 
 
+def _check_due(due_at: datetime) -> None:
+    if due_at < utcnow() - PAST_DUE_GRACE:
+        # A follow-up is a plan: one due already is a slip of the date picker, and would be
+        # announced overdue at once and count against the programme's completion.
+        raise Unprocessable(
+            "A follow-up cannot be due in the past.",
+            errors=[{"pointer": "/due_at", "detail": "in the past", "code": "in_the_past"}],
+        )
+
+
+async def _owner(session: AsyncSession, user_id: str, case: Case) -> User:
+    assignee = await session.get(User, user_id)
+    if assignee is None or not assignee.active or not await _sees_case(session, assignee, case):
+        raise Unprocessable(
+            "The owner must be an active user who can see this case.",
+            errors=[
+                {"pointer": "/assignee_id", "detail": "no such user, or they cannot see this case"}
+            ],
+        )
+    return assignee
+
+
 async def create(session: AsyncSession, p: Principal, case: Case, data: dict[str, Any]) -> FollowUp:
     if not await _may_work_on(session, p, case):
         raise Forbidden("Your role may not plan follow-up on this case.")
@@ -91,21 +113,8 @@ async def create(session: AsyncSession, p: Principal, case: Case, data: dict[str
     await session.refresh(case, with_for_update=True)
     if case.status not in OPEN_CASE:
         raise CaseNotOpen(f"A case that is {case.status} takes no new follow-ups.")
-    if data["due_at"] < utcnow() - PAST_DUE_GRACE:
-        # A follow-up is a plan: one due already is a slip of the date picker, and would be
-        # announced overdue at once and count against the programme's completion.
-        raise Unprocessable(
-            "A follow-up cannot be due in the past.",
-            errors=[{"pointer": "/due_at", "detail": "in the past", "code": "in_the_past"}],
-        )
-    assignee = await session.get(User, data["assignee_id"])
-    if assignee is None or not assignee.active or not await _sees_case(session, assignee, case):
-        raise Unprocessable(
-            "The owner must be an active user who can see this case.",
-            errors=[
-                {"pointer": "/assignee_id", "detail": "no such user, or they cannot see this case"}
-            ],
-        )
+    _check_due(data["due_at"])
+    assignee = await _owner(session, data["assignee_id"], case)
     fu = FollowUp(
         case_id=case.id,
         organization_id=case.organization_id,
@@ -249,6 +258,8 @@ async def change(
         values["completed_at"] = utcnow()
     if data.get("outcome") is not None:
         values["outcome"] = data["outcome"]
+    before = (fu.due_at, fu.assignee_id)
+    values |= await _replanned(session, fu, case, data, ending=new_status is not None)
     if not values:
         return fu
     now = utcnow()
@@ -261,22 +272,54 @@ async def change(
     if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
         raise FollowUpClosed("This follow-up changed meanwhile: read it again.")
     await session.refresh(fu)
-    if new_status is not None:
+    if new_status is not None or (fu.due_at, fu.assignee_id) != before:
+        # Told: its owner, whoever planned it, and an owner it was taken from.
+        told = {fu.assignee_id, before[1], *([fu.created_by_id] if fu.created_by_id else [])}
         await emit(
             session,
             "followup.updated",
             "follow_up",
             fu.id,
             organization_id=case.organization_id,
-            audience=sorted(
-                {fu.assignee_id, *([fu.created_by_id] if fu.created_by_id else [])} - {p.id}
-            ),
-            payload={"follow_up_id": fu.id, "case_id": case.id, "status": fu.status},
+            audience=sorted(told - {p.id}),
+            payload={
+                "follow_up_id": fu.id,
+                "case_id": case.id,
+                "status": fu.status,
+                "due_at": fu.due_at.isoformat(),
+                "assignee_id": fu.assignee_id,
+            },
         )
     await audit.append(
         session, p, "follow_up.update", "follow_up", fu.id, detail=", ".join(sorted(values))
     )
     return fu
+
+
+async def _replanned(
+    session: AsyncSession, fu: FollowUp, case: Case, data: dict[str, Any], *, ending: bool
+) -> dict[str, Any]:
+    """A new due time or owner for an open follow-up (the patient comes on Monday, not
+    Friday; the nurse who was to see her is away): the columns to write. Its reminders are
+    sent again for the new time."""
+    due_at, owner = data.get("due_at"), data.get("assignee_id")
+    if due_at is None and owner is None:
+        return {}
+    if fu.status != FollowUpStatus.open:
+        raise FollowUpClosed(f"This follow-up is already {fu.status}: it is not planned again.")
+    if ending:
+        raise Unprocessable(
+            "A follow-up is ended or planned again, not both in one change.",
+            errors=[{"pointer": "/status", "detail": "given with due_at or assignee_id"}],
+        )
+    values: dict[str, Any] = {}
+    if due_at is not None and due_at != fu.due_at:
+        _check_due(due_at)
+        # Due again at the new time: told when it falls due, and when it is late.
+        values |= {"due_at": due_at, "due_notified_at": None, "overdue_notified_at": None}
+    if owner is not None and owner != fu.assignee_id:
+        values["assignee_id"] = (await _owner(session, owner, case)).id
+    return values
 
 
 _CANCEL_OPEN = Statement(

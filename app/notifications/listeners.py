@@ -169,8 +169,9 @@ async def _followup(session: AsyncSession, event: OutboxEvent, kind: Kind) -> No
             data={"deadline": p["due_at"]},
             link=link(f"/follow-ups/{p['follow_up_id']}"),
             case_id=p.get("case_id"),
-            # The overdue notice is sent once per follow-up and person, however often told.
-            dedupe_key=f"followup-overdue:{p['follow_up_id']}:{uid}"
+            # The overdue notice is sent once per follow-up, due time and person, however
+            # often told (planned again for a later time, it may be late again).
+            dedupe_key=f"followup-overdue:{p['follow_up_id']}:{p['due_at']}:{uid}"
             if kind is Kind.followup_overdue
             else None,
         )

@@ -1,6 +1,7 @@
 // The case page's sections, each drawn from the API's answer.
 import { $, COLON, ApiError, all, api, countryName, factRows, fmt, fmtNumber, formData, h, labelCells, label, lang, languageName, languageNames, localTime, navigate, pill, say, session, showProblem, t, tz, userName, zoneName } from './core.js';
 import { typing } from './drafts.js';
+import { replanForm } from './followup_replan.js';
 
 const NOTE_FIELDS = ['assessment', 'recommendations', 'follow_up_plan', 'red_flags', 'referral_advice'];
 
@@ -245,6 +246,7 @@ export async function followUps(main, given, me) {
   // and the buttons sit side by side on a phone: asked first, naming the follow-up and the
   // choice, then said. What was found (or why it was missed) goes with the status, in the
   // same change, from the follow-up's own field; none written, the question says so.
+  const after = () => Promise.all([followUps(main, shownCase.get(main), me), refreshRecord(main, shownCase.get(main))]);
   const close = (fu, status) => async () => {
     const what = fu.description;
     const choice = label('followup', status);
@@ -259,7 +261,7 @@ export async function followUps(main, given, me) {
       typed.delete(fu.id);
       typing.drop(me, `outcome:${fu.id}`); // no longer open: its box is gone
       say(t('followups.recorded', { what, choice }));
-      await Promise.all([followUps(main, shownCase.get(main), me), refreshRecord(main, shownCase.get(main))]);
+      await after();
     } catch (err) { say(err.message, 'error'); }
   };
   // Drawn again only when something in it changed: a live frame leaves her typing alone.
@@ -267,7 +269,7 @@ export async function followUps(main, given, me) {
   if (list.dataset.drawn !== drawn) {
     const focused = document.activeElement?.closest?.('#followup-list') ? document.activeElement.id : null;
     list.dataset.drawn = drawn;
-    list.replaceChildren(...items.map((fu) => followUpItem(fu, { owner, typed, keep, mayWork, close })));
+    list.replaceChildren(...items.map((fu) => followUpItem(fu, { owner, typed, keep, mayWork, close, who, after })));
     if (!items.length) list.append(h('li', { class: 'muted', text: t('followups.none') }));
     if (focused) document.getElementById(focused)?.focus();
   }
@@ -278,7 +280,7 @@ export async function followUps(main, given, me) {
   if (who.some(([id]) => id === chosen)) assignee.value = chosen;
 }
 
-function followUpItem(fu, { owner, typed, keep, mayWork, close }) {
+function followUpItem(fu, { owner, typed, keep, mayWork, close, who, after }) {
   const open = fu.status === 'open' && mayWork;
   const field = `fu-outcome-${fu.id}`;
   // A link to this one (the Follow-ups page's) is brought into view and marked among the rest.
@@ -296,7 +298,8 @@ function followUpItem(fu, { owner, typed, keep, mayWork, close }) {
       h('button', { type: 'button', class: 'secondary', onclick: close(fu, 'done'), text: t('action.done') }),
       h('button', { type: 'button', class: 'secondary', onclick: close(fu, 'missed'), text: t('action.missed') }),
       // Planned by mistake (a wrong date, a duplicate): taken back, not counted as done or missed.
-      h('button', { type: 'button', class: 'secondary', onclick: close(fu, 'cancelled'), text: t('action.cancel_followup') })) : null);
+      h('button', { type: 'button', class: 'secondary', onclick: close(fu, 'cancelled'), text: t('action.cancel_followup') })) : null,
+    open ? replanForm(fu, { who, owner: owner.get(fu.assignee_id) || t('followups.someone'), after }) : null);
 }
 
 // A candidate in words, in the coordinator's language: when she can be reached, whether she

@@ -1,0 +1,154 @@
+"""An open follow-up planned again: a new due time (the patient comes on Monday, not
+Friday) or a new owner (the nurse who was to see her is away). Before, the only way was to
+cancel it and plan another, which lost its history and counted as cancelled."""
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app.core.clock import utcnow
+from app.core.principal import Role
+from app.events.models import OutboxEvent
+from app.followups.jobs import followups_due
+from app.notifications.models import Notification
+from tests.core.helpers import assert_problem
+from tests.notes.helpers import API, note_world, rows
+
+
+def _at(hours: float) -> str:
+    return (utcnow() + timedelta(hours=hours)).isoformat()
+
+
+async def _planned(client, factory, w, hours: float = 24.0) -> dict:
+    """Planned by the specialist, owned by the referring clinician."""
+    r = await client.post(
+        f"{API}/cases/{w.case.id}/follow-ups",
+        headers=factory.headers(w.specialist),
+        json={
+            "due_at": _at(hours),
+            "description": "Review the rash",
+            "assignee_id": w.clinician.id,
+        },
+    )
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+async def test_a_new_due_time_and_a_new_owner_each_tell_the_others(client, factory):
+    w = await note_world(factory)
+    fu = await _planned(client, factory, w)
+    url = f"{API}/follow-ups/{fu['id']}"
+
+    monday = _at(72)
+    r = await client.patch(
+        url, json={"due_at": monday}, headers={**factory.headers(w.clinician), "If-Match": '"1"'}
+    )
+    assert r.status_code == 200, r.text
+    moved = r.json()
+    assert r.headers["ETag"] == '"2"' and moved["version"] == 2
+    assert moved["status"] == "open" and moved["assignee_id"] == w.clinician.id
+    assert moved["due_at"].replace("Z", "+00:00")[:19] == monday[:19]
+
+    # The clinician is away: the specialist takes it on herself.
+    r = await client.patch(
+        url,
+        json={"assignee_id": w.specialist.id},
+        headers={**factory.headers(w.specialist), "If-Match": '"2"'},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["assignee_id"] == w.specialist.id and r.json()["version"] == 3
+
+    updated = await rows(
+        select(OutboxEvent)
+        .where(OutboxEvent.type == "followup.updated")
+        .order_by(OutboxEvent.id)  # the order they were written
+    )
+    # Each tells the others it concerns, never the one who made it: the new time its planner,
+    # the new owner the owner it was taken from.
+    assert [e.audience for e in updated] == [[w.specialist.id], [w.clinician.id]]
+    assert updated[1].payload["assignee_id"] == w.specialist.id
+    assert updated[0].payload["due_at"][:19] == monday[:19]
+
+    listed = await client.get(
+        f"{API}/follow-ups",
+        params={"assignee_id": w.specialist.id},
+        headers=factory.headers(w.specialist),
+    )
+    assert [f["id"] for f in listed.json()["items"]] == [fu["id"]]
+
+
+async def test_planned_again_it_falls_due_and_late_again_at_its_new_time(client, factory, clock):
+    w = await note_world(factory)
+    fu = await _planned(client, factory, w, hours=1 / 6)
+    clock.advance(timedelta(hours=30))  # long past due, still open
+    await followups_due()
+    late = await rows(select(OutboxEvent).where(OutboxEvent.type == "followup.overdue"))
+    assert [e.resource_id for e in late] == [fu["id"]]
+
+    # She could not come: seen the day after tomorrow instead.
+    r = await client.patch(
+        f"{API}/follow-ups/{fu['id']}",
+        json={"due_at": _at(48)},
+        headers=factory.headers(w.clinician),
+    )
+    assert r.status_code == 200 and r.json()["overdue"] is False, r.text
+    await followups_due()
+    assert len(await rows(select(OutboxEvent).where(OutboxEvent.type == "followup.due"))) == 0
+
+    clock.advance(timedelta(hours=49))
+    await followups_due()
+    due = await rows(select(OutboxEvent).where(OutboxEvent.type == "followup.due"))
+    assert [(e.resource_id, e.audience) for e in due] == [(fu["id"], [w.clinician.id])]
+    clock.advance(timedelta(hours=30))
+    await followups_due()
+    late = await rows(select(OutboxEvent).where(OutboxEvent.type == "followup.overdue"))
+    assert len(late) == 2
+    # Told again: late at its new time is news, not a repeat of the first.
+    told = await rows(
+        select(Notification).where(
+            Notification.user_id == w.clinician.id, Notification.kind == "followup_overdue"
+        )
+    )
+    assert len(told) == 2
+
+
+async def test_what_is_refused_says_why_and_changes_nothing(client, factory):
+    w = await note_world(factory)
+    fu = await _planned(client, factory, w)
+    url, h = f"{API}/follow-ups/{fu['id']}", factory.headers(w.clinician)
+
+    r = await client.patch(url, json={"due_at": _at(-3)}, headers=h)
+    body = assert_problem(r, 422)
+    assert [(e["pointer"], e.get("code")) for e in body["errors"]] == [("/due_at", "in_the_past")]
+
+    outsider = await factory.make_user(
+        Role.clinician, organization_id=(await factory.make_org()).id
+    )
+    r = await client.patch(url, json={"assignee_id": outsider.id}, headers=h)
+    assert [e["pointer"] for e in assert_problem(r, 422)["errors"]] == ["/assignee_id"]
+
+    r = await client.patch(url, json={"status": "done", "due_at": _at(5)}, headers=h)
+    assert [e["pointer"] for e in assert_problem(r, 422)["errors"]] == ["/status"]
+
+    r = await client.patch(url, json={"due_at": _at(5)}, headers={**h, "If-Match": '"7"'})
+    assert_problem(r, 412)
+
+    r = await client.patch(url, json={"due_at": _at(5)}, headers=factory.headers(outsider))
+    assert_problem(r, 404)
+
+    interpreter = await factory.make_user(Role.interpreter)
+    await factory.add_participant(w.case.id, interpreter.id)
+    r = await client.patch(url, json={"due_at": _at(5)}, headers=factory.headers(interpreter))
+    assert_problem(r, 403)
+
+    read = await client.get(url, headers=h)
+    assert read.headers["ETag"] == '"1"' and read.json()["due_at"] == fu["due_at"]
+    assert read.json()["assignee_id"] == w.clinician.id
+
+    r = await client.patch(url, json={"status": "done", "outcome": "Healed"}, headers=h)
+    assert r.status_code == 200, r.text
+    r = await client.patch(url, json={"due_at": _at(5)}, headers=h)
+    assert_problem(r, 409, "follow-up-closed")
+    # Only the ending was announced: nothing refused was.
+    updated = await rows(select(OutboxEvent).where(OutboxEvent.type == "followup.updated"))
+    assert [e.payload["status"] for e in updated] == ["done"]
