@@ -207,6 +207,25 @@ async def plan_follow_up(
     return r.json()
 
 
+async def left_unsent(b: Any, base: str, email: str, case_id: str, body: str) -> Any:
+    """A phone's browser context in which `email` wrote `body` in the case's room while the
+    link was down, then left the page: the message waits on the device, unsent. The
+    context is back online, with no page open."""
+    ctx = await b.new_context(viewport={"width": 360, "height": 740})
+    page = await ctx.new_page()
+    await signed_in(page, base, email)
+    await page.goto(f"{base}/cases/{case_id}")
+    await ready(page, "case")
+    await page.wait_for_selector("#link-state[data-state=open]", timeout=15000)
+    await ctx.set_offline(True)
+    await page.fill("#message-body", body)
+    await page.press("#message-body", "Enter")
+    await page.wait_for_selector("#messages li.pending")
+    await page.close()  # she leaves it, the message unsent on the phone
+    await ctx.set_offline(False)
+    return ctx
+
+
 async def sign_note(c: httpx.AsyncClient, headers: dict[str, str], note_id: str) -> None:
     """Sign the note as it stands (its ETag read first), as the specialist in `headers`."""
     tag = (await c.get(f"/api/v1/notes/{note_id}", headers=headers)).headers["ETag"]

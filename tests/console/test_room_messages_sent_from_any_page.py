@@ -7,9 +7,9 @@ import httpx
 from tests.console.support import (
     assigned_case,
     bearers,
+    left_unsent,
     ready,
     seeded_console,
-    signed_in,
     status_says,
 )
 
@@ -19,20 +19,9 @@ async def test_a_message_written_offline_goes_from_another_page(app, factory):
         async with httpx.AsyncClient(base_url=base, timeout=20) as c:
             h = await bearers(c, prog, "clinician", "specialist", "coordinator")
             case_id = await assigned_case(c, h, prog, "Rash after the new tablets?")
-        ctx = await b.new_context(viewport={"width": 360, "height": 740})
-        page = await ctx.new_page()
-        await signed_in(page, base, prog.email("clinician"))
-        await page.goto(f"{base}/cases/{case_id}")
-        await ready(page, "case")
-        await page.wait_for_selector("#link-state[data-state=open]", timeout=15000)
-
-        await ctx.set_offline(True)
-        await page.fill("#message-body", "Fever 38.5 since last night.")
-        await page.press("#message-body", "Enter")
-        await page.wait_for_selector("#messages li.pending")
-        await page.close()  # she leaves it, the message unsent on the phone
-
-        await ctx.set_offline(False)
+        ctx = await left_unsent(
+            b, base, prog.email("clinician"), case_id, "Fever 38.5 since last night."
+        )
         other = await ctx.new_page()
         async with other.expect_response(
             lambda r: r.request.method == "POST" and r.url.endswith(f"/cases/{case_id}/messages")

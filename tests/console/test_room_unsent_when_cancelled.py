@@ -8,9 +8,9 @@ import httpx
 from tests.console.support import (
     assigned_case,
     bearers,
+    left_unsent,
     ready,
     seeded_console,
-    signed_in,
     status_says,
 )
 
@@ -20,25 +20,14 @@ async def test_a_message_unsent_when_its_case_was_cancelled_is_shown_not_sent(ap
         async with httpx.AsyncClient(base_url=base, timeout=20) as c:
             h = await bearers(c, prog, "clinician", "specialist", "coordinator")
             case_id = await assigned_case(c, h, prog, "Sent to the wrong specialty?")
-        ctx = await b.new_context(viewport={"width": 360, "height": 740})
-        page = await ctx.new_page()
-        await signed_in(page, base, prog.email("clinician"))
-        await page.goto(f"{base}/cases/{case_id}")
-        await ready(page, "case")
-        await page.wait_for_selector("#link-state[data-state=open]", timeout=15000)
-
-        await ctx.set_offline(True)
-        await page.fill("#message-body", "Please ignore, wrong patient.")
-        await page.press("#message-body", "Enter")
-        await page.wait_for_selector("#messages li.pending")
-        await page.close()  # she leaves it, the message unsent on the phone
-
-        # Cancelled meanwhile (from her desk computer).
+        ctx = await left_unsent(
+            b, base, prog.email("clinician"), case_id, "Please ignore, wrong patient."
+        )
+        # Cancelled meanwhile (from her desk computer), before the phone's page is opened.
         async with httpx.AsyncClient(base_url=base, timeout=20) as c:
             r = await c.post(f"/api/v1/cases/{case_id}/cancel", headers=h["clinician"], json={})
             r.raise_for_status()
 
-        await ctx.set_offline(False)
         page = await ctx.new_page()
         await page.goto(f"{base}/cases/{case_id}")
         await ready(page, "case")
