@@ -65,6 +65,12 @@ class CaseIsClosed(Conflict):
     code = "case-closed"
 
 
+class CaseCancelled(CaseIsClosed):
+    """The case was cancelled (sent by mistake): its conversation is kept to read only."""
+
+    code = "case-cancelled"
+
+
 class AlreadyParticipant(Conflict):
     """The user already takes part in this case."""
 

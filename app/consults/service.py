@@ -9,7 +9,7 @@ from sqlmodel import col
 from app.audit import service as audit
 from app.cases.lifecycle import audience
 from app.cases.models import Case, CaseStatus
-from app.cases.service import CaseIsClosed
+from app.cases.service import CaseCancelled
 from app.consults.models import Message
 from app.core.pagination import decode_cursor, page_of
 from app.core.principal import Principal
@@ -89,7 +89,7 @@ async def post_message(
     if case.status == CaseStatus.cancelled:
         # Sent by mistake and withdrawn: nobody answers there now. Its conversation stays to
         # read. A closed case's room stays open: questions after the close belong to its care.
-        raise CaseIsClosed(
+        raise CaseCancelled(
             "The case was cancelled: its conversation is kept to read, and takes no more messages."
         )
     # Read before the number is taken: from then on the case's other writers wait for this

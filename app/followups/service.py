@@ -3,13 +3,12 @@
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, exists, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.audit import service as audit
-from app.auth.models import User
 from app.cases.access import (
     access_params,
     access_shape,
@@ -23,12 +22,14 @@ from app.core.clock import utcnow
 from app.core.conditional import check_if_match, etag
 from app.core.config import get_settings
 from app.core.db import is_postgres
-from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from app.core.errors import Conflict, Forbidden, NotFound
 from app.core.pagination import decode_cursor, encode_cursor
-from app.core.principal import Principal, PrincipalKind, Role
+from app.core.principal import Principal
 from app.core.queries import Statement, queries
 from app.events.service import emit
+from app.followups import planning
 from app.followups.models import Feedback, FollowUp, FollowUpStatus, is_overdue
+from app.followups.planning import FollowUpClosed
 from app.notes.service import is_case_specialist
 
 OPEN_CASE = (
@@ -38,18 +39,10 @@ OPEN_CASE = (
     CaseStatus.answered,
     CaseStatus.unmatched,
 )
-# How far in the past a new follow-up may be due: "today at 9:00", typed at 9:40, is meant.
-PAST_DUE_GRACE = timedelta(hours=1)
 
 
 class FollowUpNotFound(NotFound):
     """No such follow-up, or the caller may not see its case."""
-
-
-class FollowUpClosed(Conflict):
-    """A follow-up that is done, missed or cancelled stays so."""
-
-    code = "follow-up-closed"
 
 
 class CaseNotOpen(Conflict):
@@ -69,42 +62,6 @@ async def _may_work_on(session: AsyncSession, p: Principal, case: Case) -> bool:
     return p.is_staff or can_act_as_local(p, case) or await is_case_specialist(session, p, case)
 
 
-async def _sees_case(session: AsyncSession, user: User, case: Case) -> bool:
-    as_principal = Principal(
-        id=user.id,
-        kind=PrincipalKind.user,
-        role=Role(user.role),
-        organization_id=user.organization_id,
-    )
-    return bool(
-        await session.scalar(
-            select(exists().where(col(Case.id) == case.id, full_access(as_principal)))
-        )
-    )
-
-
-def _check_due(due_at: datetime) -> None:
-    if due_at < utcnow() - PAST_DUE_GRACE:
-        # A follow-up is a plan: one due already is a slip of the date picker, and would be
-        # announced overdue at once and count against the programme's completion.
-        raise Unprocessable(
-            "A follow-up cannot be due in the past.",
-            errors=[{"pointer": "/due_at", "detail": "in the past", "code": "in_the_past"}],
-        )
-
-
-async def _owner(session: AsyncSession, user_id: str, case: Case) -> User:
-    assignee = await session.get(User, user_id)
-    if assignee is None or not assignee.active or not await _sees_case(session, assignee, case):
-        raise Unprocessable(
-            "The owner must be an active user who can see this case.",
-            errors=[
-                {"pointer": "/assignee_id", "detail": "no such user, or they cannot see this case"}
-            ],
-        )
-    return assignee
-
-
 async def create(session: AsyncSession, p: Principal, case: Case, data: dict[str, Any]) -> FollowUp:
     if not await _may_work_on(session, p, case):
         raise Forbidden("Your role may not plan follow-up on this case.")
@@ -113,8 +70,8 @@ async def create(session: AsyncSession, p: Principal, case: Case, data: dict[str
     await session.refresh(case, with_for_update=True)
     if case.status not in OPEN_CASE:
         raise CaseNotOpen(f"A case that is {case.status} takes no new follow-ups.")
-    _check_due(data["due_at"])
-    assignee = await _owner(session, data["assignee_id"], case)
+    planning.check_due(data["due_at"])
+    assignee = await planning.owner(session, data["assignee_id"], case)
     fu = FollowUp(
         case_id=case.id,
         organization_id=case.organization_id,
@@ -246,8 +203,16 @@ async def change(
     session: AsyncSession, p: Principal, fu_id: str, if_match: str | None, data: dict[str, Any]
 ) -> FollowUp:
     fu, case = await _visible(session, p, fu_id)
-    if not (fu.assignee_id == p.id or await _may_work_on(session, p, case)):
+    plans = await _may_work_on(session, p, case)
+    if not (fu.assignee_id == p.id or plans):
         raise Forbidden("Only its owner, the case's team and coordinators change a follow-up.")
+    if not plans and (data.get("due_at") is not None or data.get("assignee_id") is not None):
+        # Its owner ends it; planning it again is for those who plan (an interpreter may own
+        # one, and would otherwise hand it on to anyone who sees the case).
+        raise Forbidden("Only the case's team and coordinators plan a follow-up again.")
+    # Held and read again: of two changes at once the second sees the first's version (412
+    # with a stale If-Match) and what it wrote (an ending, a new owner).
+    await session.refresh(fu, with_for_update={"key_share": True})
     check_if_match(if_match, etag(fu.version), what="follow-up")
     values: dict[str, Any] = {}
     new_status = data.get("status")
@@ -259,7 +224,7 @@ async def change(
     if data.get("outcome") is not None:
         values["outcome"] = data["outcome"]
     before = (fu.due_at, fu.assignee_id)
-    values |= await _replanned(session, fu, case, data, ending=new_status is not None)
+    values |= await planning.replanned(session, fu, case, data, ending=new_status is not None)
     if not values:
         return fu
     now = utcnow()
@@ -291,35 +256,9 @@ async def change(
             },
         )
     await audit.append(
-        session, p, "follow_up.update", "follow_up", fu.id, detail=", ".join(sorted(values))
+        session, p, "follow_up.update", "follow_up", fu.id, detail=planning.said(values, before, fu)
     )
     return fu
-
-
-async def _replanned(
-    session: AsyncSession, fu: FollowUp, case: Case, data: dict[str, Any], *, ending: bool
-) -> dict[str, Any]:
-    """A new due time or owner for an open follow-up (the patient comes on Monday, not
-    Friday; the nurse who was to see her is away): the columns to write. Its reminders are
-    sent again for the new time."""
-    due_at, owner = data.get("due_at"), data.get("assignee_id")
-    if due_at is None and owner is None:
-        return {}
-    if fu.status != FollowUpStatus.open:
-        raise FollowUpClosed(f"This follow-up is already {fu.status}: it is not planned again.")
-    if ending:
-        raise Unprocessable(
-            "A follow-up is ended or planned again, not both in one change.",
-            errors=[{"pointer": "/status", "detail": "given with due_at or assignee_id"}],
-        )
-    values: dict[str, Any] = {}
-    if due_at is not None and due_at != fu.due_at:
-        _check_due(due_at)
-        # Due again at the new time: told when it falls due, and when it is late.
-        values |= {"due_at": due_at, "due_notified_at": None, "overdue_notified_at": None}
-    if owner is not None and owner != fu.assignee_id:
-        values["assignee_id"] = (await _owner(session, owner, case)).id
-    return values
 
 
 _CANCEL_OPEN = Statement(

@@ -179,7 +179,7 @@ async def test_an_api_client_without_cases_read_is_refused_the_conversation(clie
 
 async def test_a_cancelled_case_takes_no_more_messages_and_keeps_what_was_said(client, factory, db):
     """Cancelled (sent by mistake), a case's conversation stays to read, but nobody answers
-    there now: a new message is 409 `case-closed`, stored nowhere and announced to nobody.
+    there now: a new message is 409 `case-cancelled`, stored nowhere and announced to nobody.
     A resend of one stored before the cancel still finds it (its sender lost the answer)."""
     org, clinician, specialist, case = await _setup(factory)
     url = f"{API}/cases/{case.id}/messages"
@@ -193,7 +193,7 @@ async def test_a_cancelled_case_takes_no_more_messages_and_keeps_what_was_said(c
         r = await client.post(
             url, json={"body": "Still there?", "client_msg_id": "b"}, headers=factory.headers(who)
         )
-        body = assert_problem(r, 409, "case-closed")
+        body = assert_problem(r, 409, "case-cancelled")
         assert "cancelled" in body["detail"]
     again = await client.post(url, json={"body": "Photos sent", "client_msg_id": "a"}, headers=h)
     assert again.status_code == 200 and again.json() == first.json()

@@ -314,7 +314,7 @@ async def test_a_message_into_a_cancelled_cases_room_is_refused_and_said(host, f
     assert (await sock.next("case"))["status"] == "cancelled"
     await sock.send({"type": "message", "body": "Are you there?", "client_msg_id": "late"})
     err = await sock.next("error")
-    assert err["code"] == "case-closed" and err["client_msg_id"] == "late"
+    assert err["code"] == "case-cancelled" and err["client_msg_id"] == "late"
     assert "cancelled" in err["detail"]
     assert await _stored(case.id) == []
     await sock.close()

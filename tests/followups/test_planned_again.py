@@ -2,10 +2,12 @@
 Friday) or a new owner (the nurse who was to see her is away). Before, the only way was to
 cancel it and plan another, which lost its history and counted as cancelled."""
 
+import asyncio
 from datetime import timedelta
 
 from sqlalchemy import select
 
+from app.audit.models import AuditEntry
 from app.core.clock import utcnow
 from app.core.principal import Role
 from app.events.models import OutboxEvent
@@ -152,3 +154,70 @@ async def test_what_is_refused_says_why_and_changes_nothing(client, factory):
     # Only the ending was announced: nothing refused was.
     updated = await rows(select(OutboxEvent).where(OutboxEvent.type == "followup.updated"))
     assert [e.payload["status"] for e in updated] == ["done"]
+
+
+async def test_handed_on_when_due_already_its_new_owner_is_told(client, factory, clock):
+    """The nurse who was to see her is away: the follow-up, due already, goes to the
+    specialist, who is told it is due (the notice went to the one away before)."""
+    w = await note_world(factory)
+    fu = await _planned(client, factory, w, hours=1 / 6)
+    clock.advance(timedelta(hours=1))
+    await followups_due()
+    r = await client.patch(
+        f"{API}/follow-ups/{fu['id']}",
+        json={"assignee_id": w.specialist.id},
+        headers=factory.headers(w.clinician),
+    )
+    assert r.status_code == 200, r.text
+    await followups_due()
+    due = await rows(
+        select(OutboxEvent).where(OutboxEvent.type == "followup.due").order_by(OutboxEvent.id)
+    )
+    assert [e.audience for e in due] == [[w.clinician.id], [w.specialist.id]]
+    [entry] = await rows(
+        select(AuditEntry).where(
+            AuditEntry.action == "follow_up.update", AuditEntry.resource_id == fu["id"]
+        )
+    )
+    assert entry.detail == f"assignee_id: {w.clinician.id} -> {w.specialist.id}"
+
+
+async def test_an_owner_who_does_not_plan_follow_up_ends_it_but_does_not_move_it(client, factory):
+    """An interpreter may own a follow-up (she calls the family back) and record what was
+    found, but planning it again is for those who plan: else she could hand it to anyone
+    who sees the case. The case page offers her no such form either."""
+    w = await note_world(factory)
+    interpreter = await factory.make_user(Role.interpreter)
+    await factory.add_participant(w.case.id, interpreter.id)
+    r = await client.post(
+        f"{API}/cases/{w.case.id}/follow-ups",
+        headers=factory.headers(w.specialist),
+        json={"due_at": _at(24), "description": "Call the family", "assignee_id": interpreter.id},
+    )
+    assert r.status_code == 201, r.text
+    url, h = f"{API}/follow-ups/{r.json()['id']}", factory.headers(interpreter)
+    for change in ({"due_at": _at(48)}, {"assignee_id": w.clinician.id}):
+        assert_problem(await client.patch(url, json=change, headers=h), 403)
+    r = await client.patch(url, json={"status": "done", "outcome": "Family reached"}, headers=h)
+    assert r.status_code == 200 and r.json()["status"] == "done", r.text
+
+
+async def test_two_moves_from_one_etag_one_wins(client, factory):
+    """Sent together from the same read (two devices): one is saved, the other is told it
+    is stale (412), never a silent overwrite or a 'closed' follow-up that is still open."""
+    w = await note_world(factory)
+    fu = await _planned(client, factory, w)
+    url = f"{API}/follow-ups/{fu['id']}"
+    rs = await asyncio.gather(
+        *(
+            client.patch(
+                url,
+                json={"due_at": _at(hours)},
+                headers={**factory.headers(who), "If-Match": '"1"'},
+            )
+            for who, hours in ((w.clinician, 48), (w.specialist, 72))
+        )
+    )
+    assert sorted(r.status_code for r in rs) == [200, 412], [r.text for r in rs]
+    read = await client.get(url, headers=factory.headers(w.clinician))
+    assert read.headers["ETag"] == '"2"'

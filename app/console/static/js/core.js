@@ -200,11 +200,13 @@ function forgetSession() { document.cookie = 'console_csrf=; Max-Age=0; Path=/';
 // saying `err.message` never says fetch's English "Failed to fetch" (kept as the cause).
 export class LinkError extends Error { constructor(cause) { super(t('error.offline'), { cause }); } }
 
+// A refusal in her words: the problem's kind in her language, else the service's words.
+export const problemText = (kind, detail) => (lang !== 'en' && kind && MESSAGES[`problem.${kind}`]) || detail || kind;
+
 export class ApiError extends Error {
   constructor(status, problem) {
     const kind = String(problem?.type || '').split('/').pop();
-    const own = lang !== 'en' && kind && MESSAGES[`problem.${kind}`];
-    super(own || problem?.detail || problem?.title || `HTTP ${status}`);
+    super(problemText(kind, problem?.detail || problem?.title || `HTTP ${status}`));
     this.status = status;
     this.problem = problem || {};
   }

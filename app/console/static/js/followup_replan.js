@@ -43,6 +43,12 @@ export function replanForm(fu, { who, owner, after }) {
       await after();
     } catch (err) {
       if (!(err instanceof ApiError)) { say(t('error.offline'), 'error'); return; }
+      if ([409, 412].includes(err.status)) {
+        // Changed meanwhile (ended, or moved on another device): said, and shown as it stands.
+        say(err.message, 'error');
+        await after();
+        return;
+      }
       showProblem(form, err, box, { beside: true })?.focus();
     } finally { button.disabled = false; }
   });

@@ -1,7 +1,7 @@
 // A case's live room: messages in `seq` order, resumed after a drop from the highest `seq`
 // held here, and what this person sent kept (in localStorage) until the server acks it,
 // then resent with its own client_msg_id: nothing is lost and nothing is stored twice.
-import { $, ApiError, all, api, fmt, h, label, say, t, userName, uuid } from './core.js';
+import { $, ApiError, all, api, fmt, h, label, problemText, say, t, userName, uuid } from './core.js';
 import { drafts, typing } from './drafts.js';
 import { Live } from './live.js';
 import { openRooms } from './room_outbox.js';
@@ -22,6 +22,10 @@ function messageItem(m, me, name) {
 
 // What she wrote in a case's room and the service does not have yet (room_outbox.js too).
 const pendingKey = (kase, me) => `console:room-pending:${kase.id}:${me.id}`;
+
+// What the service refuses for good (a 4xx), not for now (a lapsed session, too many at
+// once, a timeout): those wait and go again.
+const refusal = (status) => status >= 400 && status < 500 && ![401, 408, 429].includes(status);
 
 // A message of hers the service will not take, shown under the rest with its words.
 const notSent = (p) => h('li', { class: 'mine refused', data: { cmid: p.client_msg_id } },
@@ -50,11 +54,15 @@ export async function readRoom(main, kase, me) {
   const senders = [...new Set(messages.map((m) => m.sender_id))].filter((id) => id && id !== me.id);
   const names = new Map(await Promise.all(senders.map(async (id) => [id, await userName(id)])));
   const list = $('#messages', main);
-  const unsent = drafts.get(pendingKey(kase, me)) || [];
-  list.replaceChildren(...messages.map((m) => messageItem(m, me, names.get(m.sender_id))), ...unsent.map(notSent));
-  if (!messages.length && !unsent.length) list.append(h('li', { class: 'muted', text: t('room.none') }));
+  // Kept on the device but stored after all (its answer was lost with the link): it is
+  // among the messages, not unsent. One the live room was refused just now stays in view.
+  const stored = new Set(messages.filter((m) => m.sender_id === me.id).map((m) => m.client_msg_id));
+  const unsent = (drafts.get(pendingKey(kase, me)) || []).filter((p) => !stored.has(p.client_msg_id));
+  const refusedHere = [...list.querySelectorAll('li.refused')].filter((li) => !stored.has(li.dataset.cmid));
+  list.replaceChildren(...messages.map((m) => messageItem(m, me, names.get(m.sender_id))), ...refusedHere, ...unsent.map(notSent));
+  if (!list.children.length) list.append(h('li', { class: 'muted', text: t('room.none') }));
+  drafts.drop(pendingKey(kase, me));
   if (unsent.length) {
-    drafts.drop(pendingKey(kase, me));
     say(t('room.not_taken', { count: unsent.length }), 'error');
   }
   return true;
@@ -136,9 +144,12 @@ export function openRoom(main, kase, me, { onCase, onSignal, onPresence } = {}) 
       try {
         add(await api(`/cases/${kase.id}/messages`, { json: { body: p.body, client_msg_id: p.client_msg_id } }));
       } catch (err) {
-        if (!(err instanceof ApiError)) return; // the link is down: the socket's return sends the rest
-        refused(p.client_msg_id); // refused (the case cancelled meanwhile): kept in view, marked
+        // The link is down, the session lapsed, the service is busy: kept, sent later (the
+        // socket's return sends the rest). Refused for what it is: kept in view, marked.
+        if (!(err instanceof ApiError) || !refusal(err.status)) return;
+        refused(p.client_msg_id);
         say(err.message, 'error');
+        if (err.problem.type?.endsWith('/case-cancelled')) onCase?.();
       }
     }
   }
@@ -182,7 +193,10 @@ export function openRoom(main, kase, me, { onCase, onSignal, onPresence } = {}) 
           // A message the service refused is not sent again at every reconnect: it stays
           // on the page, marked, for her to copy and change.
           if (f.client_msg_id) refused(f.client_msg_id);
-          say(f.code === 'invalid-frame' ? t('room.refused') : (f.detail || f.code), 'error');
+          say(f.code === 'invalid-frame' ? t('room.refused') : problemText(f.code, f.detail), 'error');
+          // Cancelled while she was away (a case frame is not replayed on resume): the page
+          // reads the case again and keeps the conversation to read, with no box.
+          if (f.code === 'case-cancelled') onCase?.(f);
           break;
         default:
       }
