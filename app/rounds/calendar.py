@@ -201,6 +201,9 @@ async def _followup_events(session: AsyncSession, user: User) -> list[Event]:
         # The case id only: what the follow-up is about stays in the app.
         ev.add("summary", f"Follow-up due (case {f.case_id})")
         ev.add("dtstart", f.due_at)
+        # Planned again (a new time), it is the same event, changed: calendars take the
+        # higher SEQUENCE as the newer, as a round's moved occurrence.
+        ev.add("sequence", f.version)
         ev.add("duration", timedelta(minutes=30))
         ev.add("categories", ["follow-up"])
         events.append(ev)

@@ -221,3 +221,33 @@ async def test_two_moves_from_one_etag_one_wins(client, factory):
     assert sorted(r.status_code for r in rs) == [200, 412], [r.text for r in rs]
     read = await client.get(url, headers=factory.headers(w.clinician))
     assert read.headers["ETag"] == '"2"'
+
+
+async def test_a_moved_follow_up_is_the_same_calendar_event_changed(client, factory):
+    """Her calendar feed (GET /calendar/{token}.ics) shows the follow-up at its new time as
+    the same event (its UID) with a higher SEQUENCE, which calendars take as the newer."""
+    from icalendar import Calendar
+
+    w = await note_world(factory)
+    r = await client.post(
+        f"{API}/cases/{w.case.id}/follow-ups",
+        headers=factory.headers(w.clinician),
+        json={"due_at": _at(24), "description": "Review", "assignee_id": w.specialist.id},
+    )
+    fu = r.json()
+    r = await client.post(f"{API}/me/calendar-token", headers=factory.headers(w.specialist))
+    feed = r.json()["feed_path"]
+
+    async def event() -> tuple[str, int, str]:
+        [ev] = Calendar.from_ical((await client.get(feed)).content).walk("VEVENT")
+        return str(ev["UID"]), int(ev["SEQUENCE"]), ev.decoded("DTSTART").isoformat()
+
+    uid, first, _ = await event()
+    later = (utcnow() + timedelta(days=4)).replace(microsecond=0)
+    r = await client.patch(
+        f"{API}/follow-ups/{fu['id']}",
+        json={"due_at": later.isoformat()},
+        headers=factory.headers(w.clinician),
+    )
+    assert r.status_code == 200, r.text
+    assert await event() == (uid, first + 1, later.isoformat())
