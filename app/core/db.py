@@ -396,14 +396,18 @@ async def take_turns(session: AsyncSession, key: int | str) -> None:
 async def turn_is_free(session: AsyncSession, key: int | str) -> bool:
     """`take_turns` without the wait: True, and the turn is this transaction's until it
     ends, when nobody holds it; False at once when somebody does. (SQLite: True.)
-    The Idempotency-Key guard sends the same statement on its fast lane
+    The Idempotency-Key guard sends the same statement (`turn_sql`) on its fast lane
     (app.core.idempotency)."""
     if not is_postgres(session):
         return True
     return bool(await session.scalar(*_turn("pg_try_advisory_xact_lock", key)))
 
 
+def turn_sql(function: str, *, text_key: bool) -> str:
+    """A turn's statement, for one who sends it on the fast lane rather than through a
+    session (the Idempotency-Key guard); `:k` is the key, a text one hashed by the server."""
+    return f"SELECT {function}({'hashtext(:k)' if text_key else ':k'})"
+
+
 def _turn(function: str, key: int | str) -> tuple[Any, dict[str, Any]]:
-    if isinstance(key, str):
-        return text(f"SELECT {function}(hashtext(:k))"), {"k": key}
-    return text(f"SELECT {function}(:k)"), {"k": key}
+    return text(turn_sql(function, text_key=isinstance(key, str))), {"k": key}

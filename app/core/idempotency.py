@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.core.config import get_settings
-from app.core.db import utcnow
+from app.core.db import turn_sql, utcnow
 from app.core.deps import client_ip, optional_principal
 from app.core.errors import PROBLEM, TYPE_BASE, AppError, Conflict, Unprocessable
 from app.core.idempotency_models import IdempotencyRecord
@@ -137,14 +137,11 @@ def body_stream(request: Request) -> AsyncIterator[bytes]:
     return streamed.chunks() if streamed is not None else request.stream()
 
 
-JSON_TYPES = ("application/json",)
-
-
 def json_typed(request: Request) -> bool:
     """The request says its body is JSON (application/json or a +json type): what the
     pipeline reads as JSON (app.core.routing refuses other bodies with 415)."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    return ctype in JSON_TYPES or ctype.endswith("+json")
+    return ctype == "application/json" or ctype.endswith("+json")
 
 
 async def _canonical(request: Request, raw: bytes) -> bytes | None:
@@ -192,7 +189,7 @@ async def _form_digest(request: Request) -> bytes:
     return h.digest()
 
 
-_LOCK = Statement("SELECT pg_try_advisory_xact_lock(hashtext(:k))")
+_LOCK = Statement(turn_sql("pg_try_advisory_xact_lock", text_key=True))  # db.turn_is_free's
 _FIND = Statement(
     "SELECT id, fingerprint, status_code, body, headers, created_at FROM idempotency_record "
     'WHERE principal_id = :principal_id AND "key" = :key'
