@@ -207,15 +207,25 @@ async def plan_follow_up(
     return r.json()
 
 
-async def left_unsent(b: Any, base: str, email: str, case_id: str, body: str) -> Any:
-    """A phone's browser context in which `email` wrote `body` in the case's room while the
-    link was down, then left the page: the message waits on the device, unsent. The
-    context is back online, with no page open."""
-    ctx = await b.new_context(viewport={"width": 360, "height": 740})
+PHONE = {"width": 360, "height": 740}
+
+
+async def case_page(b: Any, base: str, email: str, case_id: str, **options: Any) -> Any:
+    """A browser context (a phone's screen unless `options`, for `new_context`, say
+    otherwise) where `email` is signed in, and the case's page in it, drawn: (context, page)."""
+    ctx = await b.new_context(**{"viewport": PHONE, **options})
     page = await ctx.new_page()
     await signed_in(page, base, email)
     await page.goto(f"{base}/cases/{case_id}")
     await ready(page, "case")
+    return ctx, page
+
+
+async def left_unsent(b: Any, base: str, email: str, case_id: str, body: str) -> Any:
+    """A phone's browser context in which `email` wrote `body` in the case's room while the
+    link was down, then left the page: the message waits on the device, unsent. The
+    context is back online, with no page open."""
+    ctx, page = await case_page(b, base, email, case_id)
     await page.wait_for_selector("#link-state[data-state=open]", timeout=15000)
     await ctx.set_offline(True)
     await page.fill("#message-body", body)

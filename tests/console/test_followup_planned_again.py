@@ -12,10 +12,9 @@ from app.core.clock import utcnow
 from tests.console.support import (
     assigned_case,
     bearers,
+    case_page,
     plan_follow_up,
-    ready,
     seeded_console,
-    signed_in,
     status_says,
 )
 
@@ -35,13 +34,9 @@ async def test_a_follow_up_moves_to_another_day_and_another_owner(app, factory):
             fu = await plan_follow_up(
                 c, h["clinician"], case_id, prog.people["clinician"]["id"], "Review the rash"
             )
-        ctx = await b.new_context(
-            viewport={"width": 360, "height": 740}, timezone_id="America/La_Paz"
+        ctx, page = await case_page(
+            b, base, prog.email("clinician"), case_id, timezone_id="America/La_Paz"
         )
-        page = await ctx.new_page()
-        await signed_in(page, base, prog.email("clinician"))
-        await page.goto(f"{base}/cases/{case_id}")
-        await ready(page, "case")
         item = page.locator(f"#followup-{fu['id']}")
         await item.get_by_text("Change the date or who does it").click()
         when = item.locator(f"#fu-when-{fu['id']}")

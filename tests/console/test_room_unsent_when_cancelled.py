@@ -8,6 +8,7 @@ import httpx
 from tests.console.support import (
     assigned_case,
     bearers,
+    case_page,
     left_unsent,
     ready,
     seeded_console,
@@ -65,11 +66,7 @@ async def test_refused_in_the_live_room_when_cancelled_meanwhile_stays_in_view(a
         async with httpx.AsyncClient(base_url=base, timeout=20) as c:
             h = await bearers(c, prog, "clinician", "specialist", "coordinator")
             case_id = await assigned_case(c, h, prog, "Wrong patient chosen?")
-        ctx = await b.new_context(viewport={"width": 360, "height": 740})
-        page = await ctx.new_page()
-        await signed_in(page, base, prog.email("clinician"))
-        await page.goto(f"{base}/cases/{case_id}")
-        await ready(page, "case")
+        ctx, page = await case_page(b, base, prog.email("clinician"), case_id)
         await page.wait_for_selector("#link-state[data-state=open]", timeout=15000)
         await ctx.set_offline(True)
         async with httpx.AsyncClient(base_url=base, timeout=20) as c:

@@ -8,6 +8,7 @@ import httpx
 from tests.console.support import (
     assigned_case,
     bearers,
+    case_page,
     plan_follow_up,
     ready,
     seeded_console,
@@ -22,11 +23,7 @@ async def test_a_half_written_message_survives_a_reload_and_goes_once(app, facto
         async with httpx.AsyncClient(base_url=base, timeout=20) as c:
             h = await bearers(c, prog, "clinician", "specialist", "coordinator")
             case_id = await assigned_case(c, h, prog, "Rash after the new tablets?")
-        ctx = await b.new_context(viewport={"width": 360, "height": 740})
-        page = await ctx.new_page()
-        await signed_in(page, base, prog.email("clinician"))
-        await page.goto(f"{base}/cases/{case_id}")
-        await ready(page, "case")
+        ctx, page = await case_page(b, base, prog.email("clinician"), case_id)
         await page.wait_for_selector("#link-state[data-state=open]", timeout=15000)
 
         typed = "Started the tablets on Monday.\nRash on the chest since Wednesday"
@@ -68,11 +65,7 @@ async def test_what_a_follow_up_found_survives_a_reload_until_it_is_recorded(app
             fu = await plan_follow_up(
                 c, h["specialist"], case_id, prog.people["clinician"]["id"], "Check the wound"
             )
-        ctx = await b.new_context(viewport={"width": 360, "height": 740})
-        page = await ctx.new_page()
-        await signed_in(page, base, prog.email("clinician"))
-        await page.goto(f"{base}/cases/{case_id}")
-        await ready(page, "case")
+        ctx, page = await case_page(b, base, prog.email("clinician"), case_id)
         box = f"#fu-outcome-{fu['id']}"
         await page.wait_for_selector(box)
 
@@ -101,11 +94,7 @@ async def test_signing_out_says_what_she_was_typing_and_deletes_it(app, factory)
             fu = await plan_follow_up(
                 c, h["specialist"], case_id, prog.people["clinician"]["id"], "Check the rash"
             )
-        ctx = await b.new_context(viewport={"width": 360, "height": 740})
-        page = await ctx.new_page()
-        await signed_in(page, base, prog.email("clinician"))
-        await page.goto(f"{base}/cases/{case_id}")
-        await ready(page, "case")
+        ctx, page = await case_page(b, base, prog.email("clinician"), case_id)
         await page.wait_for_selector(f"#fu-outcome-{fu['id']}")
         await page.fill("#message-body", "Patient HSR-4242 says")
         await page.fill(f"#fu-outcome-{fu['id']}", "Faded on the arms")

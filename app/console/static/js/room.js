@@ -4,7 +4,7 @@
 import { $, ApiError, all, api, fmt, h, label, problemText, say, t, userName, uuid } from './core.js';
 import { drafts, typing } from './drafts.js';
 import { Live } from './live.js';
-import { openRooms } from './room_outbox.js';
+import { openRooms, refusal } from './room_outbox.js';
 
 // Someone as the room names her: "Dr Ana Ruiz (Specialist)" where her name may be had (the
 // directory's rule), else her part on the case.
@@ -22,10 +22,6 @@ function messageItem(m, me, name) {
 
 // What she wrote in a case's room and the service does not have yet (room_outbox.js too).
 const pendingKey = (kase, me) => `console:room-pending:${kase.id}:${me.id}`;
-
-// What the service refuses for good (a 4xx), not for now (a lapsed session, too many at
-// once, a timeout): those wait and go again.
-const refusal = (status) => status >= 400 && status < 500 && ![401, 408, 429].includes(status);
 
 // A message of hers the service will not take, shown under the rest with its words.
 const notSent = (p) => h('li', { class: 'mine refused', data: { cmid: p.client_msg_id } },

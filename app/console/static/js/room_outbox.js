@@ -8,6 +8,10 @@ import { ApiError, api, say, session, t } from './core.js';
 import { drafts } from './drafts.js';
 
 const PREFIX = 'console:room-pending:';
+
+// What the service refuses for good (a 4xx), not for now (a lapsed session, too many at
+// once, a timeout): those wait and go again. The live room (room.js) judges the same way.
+export const refusal = (status) => status >= 400 && status < 500 && ![401, 408, 429].includes(status);
 export const openRooms = new Set(); // case ids whose room is open on this page (room.js)
 let timer = null;
 let sending = null;
@@ -34,7 +38,8 @@ async function sendAll(me) {
         drafts.put(key, (drafts.get(key) || []).filter((x) => x.client_msg_id !== p.client_msg_id));
         sent += 1;
       } catch (err) {
-        if (!(err instanceof ApiError)) return sent; // the link is down still: later
+        // The link is down still, the session lapsed, the service is busy: later.
+        if (!(err instanceof ApiError) || !refusal(err.status)) return sent;
         // Refused: kept, marked, for the room to show and say why; not sent again.
         drafts.put(key, (drafts.get(key) || []).map((x) => (x.client_msg_id === p.client_msg_id ? { ...x, refused: true } : x)));
       }
