@@ -6,6 +6,7 @@ from pydantic_core import PydanticCustomError
 from app.core.emails import SafeEmail
 from app.core.principal import Role, Scope
 from app.core.schemas import (
+    Changes,
     LanguageTag,
     ReadModel,
     RequestBody,
@@ -107,7 +108,7 @@ class UserCreate(RequestBody):
     languages: Languages = Field(default_factory=list)
 
 
-class UserUpdate(RequestBody):
+class UserUpdate(Changes):
     model_config = example({"name": "Ana Quispe Mamani", "active": True})
 
     name: ShortText | None = None

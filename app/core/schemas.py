@@ -3,7 +3,7 @@
 import re
 from datetime import UTC, datetime
 from types import UnionType
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
@@ -13,12 +13,14 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     StringConstraints,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
 
 
 class RequestBody(BaseModel):
@@ -48,6 +50,44 @@ class RequestBody(BaseModel):
         if _unstorable(value):
             raise ValueError("text may not hold NUL characters or lone surrogates")
         return value
+
+
+class Changes(RequestBody):
+    """A PATCH body: each field sent is a change, each left out stays as it is. A null is
+    refused (422 beside the field) unless the field is in `nullable`, where null empties it:
+    read as "no change", a partner's null (meant to clear, or a bug) would pass unseen with
+    a 200. The schema partners read says the same (no null where it is refused)."""
+
+    nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _null_only_where_it_empties(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name not in cls.nullable:
+            raise PydanticCustomError(
+                "null_not_allowed", "may not be null: leave it out to keep what it holds"
+            )
+        return value
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        target = handler.resolve_ref_schema(schema)
+        for name, prop in target.get("properties", {}).items():
+            arms = prop.get("anyOf")
+            if name in cls.nullable or not arms:
+                continue
+            kept = [a for a in arms if a.get("type") != "null"]
+            prop.pop("anyOf")
+            if len(kept) == 1:
+                prop.update(kept[0])
+            else:
+                prop["anyOf"] = kept
+            if prop.get("default", 0) is None:
+                prop.pop("default")  # left out, not null
+        return schema
 
 
 def _is_number(value: Any) -> bool:

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
-from app.core.schemas import RequestBody, Rfc3339, Stamped, example
+from app.core.schemas import Changes, RequestBody, Rfc3339, Stamped, example
 
 Text4k = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
 
@@ -29,7 +29,7 @@ class FollowUpClosing(StrEnum):
     cancelled = "cancelled"
 
 
-class FollowUpUpdate(RequestBody):
+class FollowUpUpdate(Changes):
     """End it (`status`, with what was found in `outcome`), or plan it again while it is
     open (`due_at`, `assignee_id`): not both in one change."""
 

@@ -3,7 +3,7 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
-from app.core.schemas import ReadModel, RequestBody, Stamped, example
+from app.core.schemas import Changes, ReadModel, RequestBody, Stamped, example
 from app.notes.models import NoteKind
 
 LongText = Annotated[str, StringConstraints(max_length=20000)]
@@ -36,7 +36,7 @@ NOTE_TEXT_LIMITS: dict[str, int] = {
 }
 
 
-class NoteUpdate(RequestBody):
+class NoteUpdate(Changes):
     model_config = example(
         {"recommendations": "Stop the new soap; hydrocortisone 1% twice daily for 10 days."}
     )

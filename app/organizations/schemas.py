@@ -4,7 +4,15 @@ from pydantic import AfterValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from app.core.places import country_codes
-from app.core.schemas import LanguageTag, RequestBody, ShortText, Stamped, TimeZoneName, example
+from app.core.schemas import (
+    Changes,
+    LanguageTag,
+    RequestBody,
+    ShortText,
+    Stamped,
+    TimeZoneName,
+    example,
+)
 
 
 def _current_country(code: str) -> str:
@@ -51,7 +59,7 @@ class OrganizationCreate(RequestBody):
     local_resources: LocalResources = Field(default_factory=LocalResources)
 
 
-class OrganizationUpdate(RequestBody):
+class OrganizationUpdate(Changes):
     model_config = example(
         {
             "local_resources": {

@@ -14,7 +14,7 @@ from sqlmodel import col
 
 from app.core.clock import utcnow
 from app.core.conditional import check_if_match, etag
-from app.core.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
+from app.core.errors import Conflict, NotFound, PreconditionFailed
 from app.core.pagination import decode_cursor, page_of
 from app.core.principal import Principal, Role, RoleForbidden
 from app.core.queries import Statement, queries
@@ -157,12 +157,6 @@ async def update(
     own = actor.is_user and actor.role is Role.clinician and actor.organization_id == org.id
     if not (own or actor.is_staff):
         raise RoleForbidden("You may not change this facility.")
-    absent = [k for k, v in data.items() if v is None]
-    if absent:  # every field of a facility has a value: null is not a change
-        raise Unprocessable(
-            "A facility's fields cannot be emptied; leave out what does not change.",
-            errors=[{"pointer": f"/{k}", "detail": "may not be null"} for k in absent],
-        )
     # If-Match is optional here (the contract requires it of notes only); when sent, the
     # write lands only on the version it names, even against a writer still in flight.
     check_if_match(if_match, etag(org.version), what="facility")

@@ -4,6 +4,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, StringConstraints, WithJsonSchema
 
 from app.core.schemas import (
+    Changes,
     ReadModel,
     RequestBody,
     Rfc3339,
@@ -72,8 +73,10 @@ class RoundCreate(RequestBody):
     join_url: JoinUrl | None = None
 
 
-class RoundUpdate(RequestBody):
+class RoundUpdate(Changes):
     model_config = example({"duration_minutes": 90, "teaching_topic": "Rashes in adults"})
+    # null takes the join link away; a change from null on applies from now.
+    nullable = frozenset({"join_url", "effective_from"})
 
     title: ShortText | None = None
     timezone: TimeZoneName | None = None
@@ -195,7 +198,7 @@ class AgendaCreate(RequestBody):
     position: int | None = Field(default=None, ge=0, le=1000)
 
 
-class AgendaUpdate(RequestBody):
+class AgendaUpdate(Changes):
     model_config = example({"recommendation": "Patch test at the district hospital."})
 
     recommendation: str | None = Field(default=None, min_length=1, max_length=8000)
