@@ -25,7 +25,7 @@ from app.core.db import is_postgres
 from app.core.errors import Conflict, Forbidden, NotFound
 from app.core.pagination import decode_cursor, encode_cursor
 from app.core.principal import Principal
-from app.core.queries import Statement, queries
+from app.core.queries import Statement, queries, row_ts
 from app.events.service import emit
 from app.followups import planning
 from app.followups.models import Feedback, FollowUp, FollowUpStatus, is_overdue
@@ -273,7 +273,9 @@ _CANCEL_OPEN = Statement(
         updated_at=bindparam("now"),
         version=_FOLLOW_UP.c.version + 1,
     )
-    .returning(_FOLLOW_UP.c.id, _FOLLOW_UP.c.assignee_id, _FOLLOW_UP.c.created_by_id)
+    .returning(
+        _FOLLOW_UP.c.id, _FOLLOW_UP.c.assignee_id, _FOLLOW_UP.c.created_by_id, _FOLLOW_UP.c.due_at
+    )
 )
 
 
@@ -286,7 +288,8 @@ async def cancel_open_of(
     shows no follow-ups)."""
     db = await queries(session)
     rows = await db.fetch(_CANCEL_OPEN, {"case_id": case_id, "now": db.ts(utcnow())})
-    for fu_id, assignee_id, created_by_id in rows:
+    for fu_id, assignee_id, created_by_id, due in rows:
+        due_at = row_ts(due)
         await emit(
             session,
             "followup.updated",
@@ -296,7 +299,14 @@ async def cancel_open_of(
             audience=sorted(
                 {assignee_id, *([created_by_id] if created_by_id else [])} - {actor_id}
             ),
-            payload={"follow_up_id": fu_id, "case_id": case_id, "status": "cancelled"},
+            # As a follow-up ended by hand is announced (change), so a listener reads one shape.
+            payload={
+                "follow_up_id": fu_id,
+                "case_id": case_id,
+                "status": "cancelled",
+                "due_at": due_at.isoformat() if due_at else None,  # a follow-up always has one
+                "assignee_id": assignee_id,
+            },
         )
         await audit.append(
             session,

@@ -289,6 +289,16 @@ async def test_cancelling_the_case_cancels_its_open_follow_ups(client, factory, 
     # The specialist who owns one hears of it; the clinician who cancelled does not.
     heard = {e.resource_id: e.audience for e in events}
     assert w.specialist.id in heard[coming["id"]] and w.clinician.id not in heard[coming["id"]]
+    # In the shape a follow-up ended by hand is announced in: a listener reads one shape.
+    said = {e.resource_id: e.payload for e in events}[coming["id"]]
+    assert said == {
+        "follow_up_id": coming["id"],
+        "case_id": w.case.id,
+        "status": "cancelled",
+        "due_at": said["due_at"],
+        "assignee_id": w.specialist.id,
+    }
+    assert said["due_at"][:19] == coming["due_at"].replace("Z", "+00:00")[:19]
     from app.audit.models import AuditEntry
 
     # The list that showed them is audited with the case whose question it gave.
