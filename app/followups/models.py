@@ -53,6 +53,25 @@ class FollowUp(Timestamped, table=True):
         return is_overdue(self.status, self.due_at)
 
 
+class FollowUpMove(Timestamped, table=True):
+    """A follow-up planned again: from which time and owner to which, by whom. Kept so the
+    case's record tells the plan's story (not only how it stands), and so the programme's
+    figures still see a follow-up that was moved once it had fallen due."""
+
+    __tablename__ = "follow_up_move"
+    __table_args__ = (Index("ix_follow_up_move_follow_up", "follow_up_id", "created_at"),)
+
+    id: str = Field(default_factory=lambda: new_id("fum"), primary_key=True, max_length=40)
+    follow_up_id: str = Field(foreign_key="follow_up.id", max_length=40)
+    by_id: str = Field(max_length=40)
+    from_due_at: datetime = ts_field()
+    due_at: datetime = ts_field()
+    from_assignee_id: str = Field(max_length=40)
+    assignee_id: str = Field(max_length=40)
+    # Moved when it had already fallen due: late by the plan it had.
+    after_due: bool = False
+
+
 def is_overdue(status: str, due_at: datetime) -> bool:
     """Still open after its due time."""
     return status == FollowUpStatus.open and due_at <= utcnow()

@@ -14,7 +14,7 @@ from app.cases.models import Case
 from app.core.clock import utcnow
 from app.core.errors import Conflict, Unprocessable
 from app.core.principal import Principal, PrincipalKind, Role
-from app.followups.models import FollowUp, FollowUpStatus
+from app.followups.models import FollowUp, FollowUpMove, FollowUpStatus
 
 # How far in the past a new follow-up may be due: "today at 9:00", typed at 9:40, is meant.
 PAST_DUE_GRACE = timedelta(hours=1)
@@ -93,6 +93,21 @@ async def replanned(
             "overdue_notified_at": None,
         }
     return values
+
+
+def move(fu: FollowUp, before: tuple[datetime, str], by_id: str, now: datetime) -> FollowUpMove:
+    """The move just written, for the case's record and the programme's figures."""
+    return FollowUpMove(
+        follow_up_id=fu.id,
+        by_id=by_id,
+        from_due_at=before[0],
+        due_at=fu.due_at,
+        from_assignee_id=before[1],
+        assignee_id=fu.assignee_id,
+        after_due=before[0] <= now,
+        created_at=now,
+        updated_at=now,
+    )
 
 
 def said(values: dict[str, Any], before: tuple[datetime, str], fu: FollowUp) -> str:

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.cases.models import Case
-from app.followups.models import Feedback, FollowUp
+from app.followups.models import Feedback, FollowUp, FollowUpMove
 
 
 async def record_entries(session: AsyncSession, case: Case) -> list[dict[str, Any]]:
@@ -40,6 +40,29 @@ async def record_entries(session: AsyncSession, case: Case) -> list[dict[str, An
                     "outcome": fu.outcome,
                 }
             )
+    # Each time one was planned again, from what to what: the plan's story, not only how it
+    # stands (a follow-up moved once it was due is late by the plan it had).
+    for mv in (
+        await session.scalars(
+            select(FollowUpMove)
+            .join(FollowUp, col(FollowUp.id) == col(FollowUpMove.follow_up_id))
+            .where(col(FollowUp.case_id) == case.id)
+            .order_by(col(FollowUpMove.created_at), col(FollowUpMove.id))
+        )
+    ).all():
+        out.append(
+            {
+                "at": mv.created_at,
+                "type": "follow_up_moved",
+                "id": mv.follow_up_id,
+                "by_id": mv.by_id,
+                "from_due_at": mv.from_due_at,
+                "due_at": mv.due_at,
+                "from_assignee_id": mv.from_assignee_id,
+                "assignee_id": mv.assignee_id,
+                "after_due": mv.after_due,
+            }
+        )
     for fb in (
         await session.scalars(
             select(Feedback)

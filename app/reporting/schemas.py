@@ -19,6 +19,12 @@ class FollowUpCounts(BaseModel):
     done: int
     missed: int
     overdue: int = Field(description="Still open after their due time.")
+    moved_after_due: int = Field(
+        default=0,
+        description="Fell due in the period (by the due time they had then) and were planned "
+        "again afterwards instead of being ended: late by their plan. Their new due time "
+        "counts them again, in its own period.",
+    )
 
 
 class RoundsFigures(BaseModel):

@@ -27,7 +27,7 @@ from app.core.clock import utcnow
 from app.core.db import is_postgres, long_statements
 from app.core.errors import Forbidden, NotFound, Unprocessable
 from app.core.principal import Principal, Role, Scope
-from app.followups.models import FollowUp, FollowUpStatus
+from app.followups.models import FollowUp, FollowUpMove, FollowUpStatus
 from app.reporting.models import CaseTiming
 from app.reporting.rollup import catch_up
 
@@ -383,6 +383,22 @@ async def _quality(
         closed.get(FollowUpStatus.missed.value, 0),
     )
     fu = (done + missed + (overdue or 0), done, missed, overdue or 0)
+    # Late by the plan they had: fell due in the period, then were planned again instead of
+    # being ended. Counted by that due time, so a move cannot take a late one out of sight.
+    mv_conds: list[Any] = [col(FollowUpMove.after_due)]
+    if org:
+        mv_conds.append(col(FollowUp.organization_id) == org)
+    if specialty:
+        mv_conds.append(col(FollowUp.specialty) == specialty)
+    if start:
+        mv_conds.append(col(FollowUpMove.from_due_at) >= start)
+    if end:
+        mv_conds.append(col(FollowUpMove.from_due_at) < end)
+    moved = await session.scalar(
+        select(func.count(func.distinct(col(FollowUpMove.follow_up_id))))
+        .join(FollowUp, col(FollowUp.id) == col(FollowUpMove.follow_up_id))
+        .where(*mv_conds)
+    )
 
     return {
         "filters": {"organization_id": org, "specialty": specialty, "from": start, "to": end},
@@ -395,7 +411,13 @@ async def _quality(
         "answered_within_72h_rate": _rate(counts["h72_ok"], counts["h72_n"]),
         "offer_acceptance_rate": _rate(counts["offers_accepted"], counts["offers_answered"]),
         "unmatched": counts["unmatched"],
-        "follow_ups": {"due": fu[0], "done": fu[1], "missed": fu[2], "overdue": fu[3]},
+        "follow_ups": {
+            "due": fu[0],
+            "done": fu[1],
+            "missed": fu[2],
+            "overdue": fu[3],
+            "moved_after_due": moved or 0,
+        },
         "notes_acknowledged_rate": _rate(counts["notes_acknowledged"], counts["notes_signed"]),
         "usefulness_mean": _rate(counts["usefulness_sum"], counts["feedback_n"]),
         "changed_management_rate": _rate(counts["changed_n"], counts["feedback_n"]),

@@ -65,4 +65,12 @@ async def test_a_follow_up_moves_to_another_day_and_another_owner(app, factory):
         assert datetime.fromisoformat(moved["due_at"]) == expected.astimezone(UTC)
         assert moved["assignee_id"] == prog.people["specialist"]["id"]
         assert moved["status"] == "open" and moved["version"] == 2
+
+        # The case's record tells the move, in her time, and to whom it was handed on.
+        line = page.locator("#record-list li[data-type=follow_up_moved]")
+        await line.get_by_text("Dr Ana Ruiz").wait_for()
+        text = await line.inner_text()
+        assert text.count("Follow-up planned again") == 1 and "Review the rash" in text
+        assert "handed on" in text and "after it fell due" not in text
+        assert later.astimezone(LA_PAZ).strftime("%-d") in text.split("now due", 1)[1]
         await ctx.close()

@@ -1,7 +1,7 @@
 """The quality page says in words what its figures are (in French here): a period with
 nothing in it says so instead of a page of zeros and dashes; the slow end of the delays is
 named ("90e centile", it said "p90"), usefulness is out of 5, and follow-ups show how many
-fell due and how many of those were done."""
+fell due, how many of those were done, and how many were planned again once due."""
 
 from datetime import timedelta
 
@@ -45,7 +45,24 @@ async def test_the_quality_page_says_what_its_figures_are(app, factory, clock):
                 json={"status": "done", "outcome": "Cicatrisée"},
             )
             r.raise_for_status()
-        clock.advance(timedelta(hours=3))
+            # Another fell due unseen, and was planned again for tomorrow: late by its plan.
+            r = await c.post(
+                f"/api/v1/cases/{case.id}/follow-ups",
+                headers=h,
+                json={
+                    "due_at": (utcnow() + timedelta(hours=1)).isoformat(),
+                    "description": "Changer le pansement",
+                    "assignee_id": clinician["id"],
+                },
+            )
+            r.raise_for_status()
+            clock.advance(timedelta(hours=3))
+            r = await c.patch(
+                f"/api/v1/follow-ups/{r.json()['id']}",
+                headers={**h, "If-Match": r.headers["etag"]},
+                json={"due_at": (utcnow() + timedelta(days=1)).isoformat()},
+            )
+            r.raise_for_status()
 
         ctx = await b.new_context(locale="fr-FR")
         await ctx.clock.set_fixed_time(utcnow())
@@ -61,6 +78,8 @@ async def test_the_quality_page_says_what_its_figures_are(app, factory, clock):
         follow_ups = page.locator("#figure-follow-ups")
         said = await follow_ups.inner_text()
         assert "1 prévu" in said and "100 % faits" in said, said
+        # The one moved once due is not out of sight, though no longer due.
+        assert "Replanifiés après l’échéance\u00a0: 1" in said, said
 
         # A year before anything: said, not zeros and dashes.
         year_ago = utcnow().date() - timedelta(days=365)

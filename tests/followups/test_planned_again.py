@@ -251,3 +251,62 @@ async def test_a_moved_follow_up_is_the_same_calendar_event_changed(client, fact
     )
     assert r.status_code == 200, r.text
     assert await event() == (uid, first + 1, later.isoformat())
+
+
+async def test_the_record_tells_each_move_and_the_figures_keep_one_moved_when_late(
+    client, factory, clock
+):
+    """The case's record showed the plan only as it stood, and the programme's figures
+    counted a follow-up by its current due time: one moved after it fell due (the patient
+    did not come) left "overdue" and the period it was late in. Now each move is in the
+    record, and the figures count one moved once it was due, by the due time it had then."""
+    w = await note_world(factory)
+    fu = await _planned(client, factory, w, hours=24)
+    url = f"{API}/follow-ups/{fu['id']}"
+    first_due = fu["due_at"]
+
+    # Moved while still ahead: a new day asked for, not late.
+    r = await client.patch(
+        url, json={"due_at": _at(48)}, headers={**factory.headers(w.clinician), "If-Match": '"1"'}
+    )
+    assert r.status_code == 200, r.text
+    second_due = r.json()["due_at"]
+    # The patient did not come: three days past that, it is planned again, and handed on.
+    clock.advance(timedelta(hours=48 + 72))
+    before = await client.get(f"{API}/metrics/quality", headers=factory.headers(w.clinician))
+    assert before.json()["follow_ups"]["overdue"] == 1
+    r = await client.patch(
+        url,
+        json={"due_at": _at(24), "assignee_id": w.specialist.id},
+        headers={**factory.headers(w.specialist), "If-Match": '"2"'},
+    )
+    assert r.status_code == 200, r.text
+    third_due = r.json()["due_at"]
+
+    record = await client.get(
+        f"{API}/cases/{w.case.id}/record", headers=factory.headers(w.clinician)
+    )
+    moves = [e for e in record.json()["entries"] if e["type"] == "follow_up_moved"]
+    assert [
+        (m["from_due_at"], m["due_at"], m["from_assignee_id"], m["assignee_id"], m["after_due"])
+        for m in moves
+    ] == [
+        (first_due, second_due, w.clinician.id, w.clinician.id, False),
+        (second_due, third_due, w.clinician.id, w.specialist.id, True),
+    ]
+    assert [m["by_id"] for m in moves] == [w.clinician.id, w.specialist.id]
+    assert all(m["id"] == fu["id"] for m in moves)
+
+    # No longer overdue by its new time, but still seen as late by the plan it had; a
+    # period that ends before that due time does not see the late move, one around it does.
+    h = factory.headers(w.clinician)
+    figures = (await client.get(f"{API}/metrics/quality", headers=h)).json()["follow_ups"]
+    assert figures["overdue"] == 0 and figures["moved_after_due"] == 1
+    around = {"from": first_due, "to": _at(-24)}
+    assert (await client.get(f"{API}/metrics/quality", params=around, headers=h)).json()[
+        "follow_ups"
+    ]["moved_after_due"] == 1
+    early = {"from": first_due, "to": second_due}
+    assert (await client.get(f"{API}/metrics/quality", params=early, headers=h)).json()[
+        "follow_ups"
+    ]["moved_after_due"] == 0

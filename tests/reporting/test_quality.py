@@ -249,7 +249,13 @@ async def test_figures_match_the_hand_computed_ones(client, factory, history):
     assert m["unmatched"] == 1
     # Follow-ups: done 1, missed 1, open and past due 1; the 2099 one is not due yet and the
     # cancelled one does not count -> due = 3.
-    assert m["follow_ups"] == {"due": 3, "done": 1, "missed": 1, "overdue": 1}
+    assert m["follow_ups"] == {
+        "due": 3,
+        "done": 1,
+        "missed": 1,
+        "overdue": 1,
+        "moved_after_due": 0,  # none of its follow-ups was planned again
+    }
     # Signed notes: c1 (ack), c2, c3 consult (ack), c3 progress -> 2 / 4
     assert m["notes_acknowledged_rate"] == 0.5
     # Feedback 5, 2, 4 -> 11 / 3 = 3.6667; changed management 2 / 3 = 0.6667
@@ -281,7 +287,13 @@ async def test_filters_and_an_empty_period(client, factory, history):
     ):
         assert m[k] is None, k
     # Follow-ups due from T+1h: the T+3d, T+7d (done, missed) ones still count.
-    assert m["follow_ups"] == {"due": 3, "done": 1, "missed": 1, "overdue": 1}
+    assert m["follow_ups"] == {
+        "due": 3,
+        "done": 1,
+        "missed": 1,
+        "overdue": 1,
+        "moved_after_due": 0,  # none of its follow-ups was planned again
+    }
     assert m["rounds"]["occurrences_held"] == 2
 
 

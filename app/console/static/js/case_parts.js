@@ -18,6 +18,11 @@ function recordText(e) {
       return e.recommendation || e.description || '';
     case 'follow_up_outcome': // which follow-up, how it ended, what came of it
       return [e.description, label('followup', e.status), e.outcome].filter(Boolean).join(' · ');
+    case 'follow_up_moved': // which follow-up, to when (from when), handed on, and if it was late
+      return [e.description,
+        e.due_at !== e.from_due_at ? t('record.moved_when', { to: fmt(e.due_at), from: fmt(e.from_due_at) }) : '',
+        e.assignee_id !== e.from_assignee_id ? t('record.moved_owner') : '',
+        e.after_due ? t('record.moved_after_due') : ''].filter(Boolean).join(' · ');
     case 'feedback': return `${e.usefulness}/5${e.comment ? ` · ${e.comment}` : ''}`;
     case 'participant': return `· ${label('role', e.role)}`;
     case 'closed': return e.outcome || '';
@@ -31,7 +36,8 @@ function recordText(e) {
 
 // Whom an entry is about, named where the directory lets this viewer see the person.
 function whoOf(e) {
-  const id = e.type === 'participant' ? e.user_id : e.type.startsWith('offer') || e.type === 'assignment' || e.type === 'unassigned' ? e.specialist_id : null;
+  const id = e.type === 'participant' ? e.user_id : e.type.startsWith('offer') || e.type === 'assignment' || e.type === 'unassigned' ? e.specialist_id
+    : e.type === 'follow_up_moved' && e.assignee_id !== e.from_assignee_id ? e.assignee_id : null; // its new owner
   if (!id) return null;
   const el = h('span', { class: 'record-who', data: { userId: id } });
   userName(id).then((name) => { if (name) el.textContent = ` · ${name}`; });
@@ -125,7 +131,7 @@ export function feedback(main, rec) {
 
 export function record(main, rec) {
   const planned = new Map(rec.entries.filter((e) => e.type === 'follow_up').map((e) => [e.id, e.description]));
-  for (const e of rec.entries) if (e.type === 'follow_up_outcome') e.description = planned.get(e.id);
+  for (const e of rec.entries) if (e.type === 'follow_up_outcome' || e.type === 'follow_up_moved') e.description = planned.get(e.id);
   $('#record-list', main).replaceChildren(...rec.entries.map((e) =>
     h('li', { data: { type: e.type } }, h('time', { datetime: e.at, text: fmt(e.at) }), ' · ',
       h('strong', { text: label('record', e.type) }), whoOf(e), ' ', recordText(e))));

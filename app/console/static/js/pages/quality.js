@@ -76,6 +76,10 @@ export default async function quality(main) {
       ['quality.notes_acknowledged_rate', m.notes_acknowledged_rate], ['quality.changed_management_rate', m.changed_management_rate]];
     const fu = m.follow_ups;
     const line = (key, value) => `${t(key)}${COLON} ${value}`;
+    // Late by the plan they had, though moved since: a move does not take them out of sight.
+    const movedAfterDue = (f) => (f.moved_after_due
+      ? h('p', { class: 'muted', id: 'fu-moved-after-due', data: { value: f.moved_after_due }, text: line('quality.fu_moved_after_due', fmtNumber(f.moved_after_due)) })
+      : null);
     const useful = m.usefulness_mean == null ? t('quality.no_rating') : t('quality.out_of_5', { value: fmtNumber(m.usefulness_mean, 1) });
     // A period with nothing in it says so, rather than a page of zeros and dashes.
     const none = (key) => h('p', { class: 'muted', text: t(key) });
@@ -93,8 +97,8 @@ export default async function quality(main) {
       fu.due
         ? h('section', { id: 'figure-follow-ups' },
           bars(`${t('quality.follow_ups')} · ${t('quality.fu_due', { n: fmtNumber(fu.due), rate: pct(fu.done / fu.due) })}`,
-            ['done', 'missed', 'overdue'].map((k) => [t(`quality.fu_${k}`), fu[k], fmtNumber(fu[k])]), fu.due))
-        : h('section', { class: 'card', id: 'figure-follow-ups' }, h('h2', { text: t('quality.follow_ups') }), none('quality.no_follow_ups')),
+            ['done', 'missed', 'overdue'].map((k) => [t(`quality.fu_${k}`), fu[k], fmtNumber(fu[k])]), fu.due), movedAfterDue(fu))
+        : h('section', { class: 'card', id: 'figure-follow-ups' }, h('h2', { text: t('quality.follow_ups') }), none('quality.no_follow_ups'), movedAfterDue(fu)),
       h('section', { class: 'card', id: 'figure-rounds' }, h('h2', { text: t('quality.rounds') }),
         h('p', {}, `${t('quality.occurrences_held')}${COLON} `,
           h('span', { class: 'figure', id: 'rounds-held', data: { value: held ?? '' }, text: fmtNumber(held ?? 0) })),
