@@ -30,6 +30,10 @@ SEARCH: dict[str, list[tuple[str, str, str]]] = {
         ("part-of", "reference", "The same as based-on."),
         ("sent", "date", "When the message was sent."),
     ],
+    "DocumentReference": [
+        ("related", "reference", "ServiceRequest/{id}: the case's signed notes."),
+        ("date", "date", "When the note was signed."),
+    ],
     "Practitioner": [
         ("name", "string", "The name, or a word of it, starts with this (any case)."),
         ("active", "token", "true or false."),

@@ -2,10 +2,12 @@
 with fhir.resources. FHIR ids allow no underscore, so `case_abc` is served as `case-abc`
 (both spellings are accepted on the way in).
 
-ServiceRequest and Task: a case. Communication: a message of a case's room. Practitioner:
-a person with an account. Organization: a facility. Appointment: one occurrence of a round.
+ServiceRequest and Task: a case. Communication: a message of a case's room.
+DocumentReference: a signed consult note. Practitioner: a person with an account.
+Organization: a facility. Appointment: one occurrence of a round.
 Patient data is kept to what the case's own view shows: a patient identifier, never a name."""
 
+import base64
 from datetime import UTC, datetime
 from typing import Any
 
@@ -161,6 +163,73 @@ def communication(case: Case, m: Any) -> dict[str, Any]:
         "sender": _actor(m.sender_id),
         "payload": [{"contentString": m.body}],
     }
+
+
+# A signed note's kind as a LOINC document type (an addendum is a consult note's, and says
+# which note it appends to in relatesTo).
+NOTE_TYPE = {
+    "consult": ("11488-4", "Consult note"),
+    "progress": ("11506-3", "Progress note"),
+    "addendum": ("11488-4", "Consult note"),
+}
+# The note's fields as the document's sections, in the order the note page shows them.
+NOTE_SECTIONS = (
+    ("assessment", "Assessment"),
+    ("recommendations", "Recommendations"),
+    ("follow_up_plan", "Follow-up plan"),
+    ("red_flags", "Red flags"),
+    ("referral_advice", "Referral advice"),
+)
+
+
+def note_text(note: Any) -> str:
+    """A signed note as plain text: each field that says something, under its heading."""
+    parts = [f"{title}\n{text}" for name, title in NOTE_SECTIONS if (text := getattr(note, name))]
+    return "\n\n".join(parts)
+
+
+def document_reference(case: Case, note: Any) -> dict[str, Any]:
+    """A signed consult note (app.notes.models.Note) as the document a facility's record
+    files: its text as an attachment, the specialist as author and authenticator, the case
+    as context. Only signed notes are served: a draft is not yet advice."""
+    code, display = NOTE_TYPE.get(note.kind, NOTE_TYPE["consult"])
+    signed = instant(note.signed_at)
+    doc: dict[str, Any] = {
+        "resourceType": "DocumentReference",
+        "id": fhir_id(note.id),
+        # A signed note never changes again: its version is the one that was signed.
+        "meta": {"versionId": str(note.version), "lastUpdated": signed},
+        "identifier": [{"system": f"{SYSTEM}/note", "value": note.id}],
+        "status": "current",
+        "docStatus": "final",
+        "type": {
+            "coding": [{"system": "http://loinc.org", "code": code, "display": display}],
+            "text": f"{note.kind.capitalize()} note",
+        },
+        "subject": subject(case, True),
+        "date": signed,
+        "author": [_actor(note.author_id)],
+        "authenticator": _actor(note.signed_by_id or note.author_id),
+        "content": [
+            {
+                "attachment": {
+                    "contentType": "text/plain; charset=utf-8",
+                    "data": base64.b64encode(note_text(note).encode()).decode(),
+                    "title": f"{note.kind.capitalize()} note",
+                    "creation": signed,
+                }
+            }
+        ],
+        "context": {"related": [{"reference": f"ServiceRequest/{fhir_id(case.id)}"}]},
+    }
+    if note.amends_id:
+        doc["relatesTo"] = [
+            {
+                "code": "appends",
+                "target": {"reference": f"DocumentReference/{fhir_id(note.amends_id)}"},
+            }
+        ]
+    return doc
 
 
 def bundle(

@@ -22,6 +22,7 @@ from app.fhir.schemas import (
     FhirBundle,
     FhirCapabilityStatement,
     FhirCommunication,
+    FhirDocumentReference,
     FhirOrganization,
     FhirPractitioner,
     FhirServiceRequest,
@@ -102,6 +103,7 @@ Requester = Annotated[str | None, _ref("Organization", "the facility that asked"
 Specialist = Annotated[str | None, _ref("Practitioner", "the assigned specialist")]
 BasedOn = Annotated[str | None, _ref("ServiceRequest", "the case's messages", "based-on")]
 PartOf = Annotated[str | None, _ref("ServiceRequest", "the same as based-on", "part-of")]
+Related = Annotated[str | None, _ref("ServiceRequest", "the case's signed notes")]
 
 
 @router.get(
@@ -255,6 +257,47 @@ async def fhir_communications(
         await service.search_communications(
             session, p, s, based_on=based_on, part_of=part_of, sent=sent
         )
+    )
+
+
+# ------------------------------------------------------------------- signed notes
+
+
+@router.get(
+    "/fhir/DocumentReference/{note_id}",
+    response_model=FhirDocumentReference,
+    response_class=FhirResponse,
+    summary="A signed consult note as a FHIR R4 DocumentReference (its text attached)",
+    responses=READ_ERRORS,
+)
+@autocommit
+async def fhir_document_reference(
+    request: Request,
+    note_id: ResourceId,
+    session: SessionDep,
+    p: CasesRead,
+    if_none_match: IfNoneMatch = None,
+) -> FhirResponse:
+    return _read(request, await service.read_document_reference(session, p, note_id))
+
+
+@router.get(
+    "/fhir/DocumentReference",
+    response_model=FhirBundle,
+    response_class=FhirResponse,
+    summary="Search the signed notes of cases you see in full, as FHIR R4 DocumentReferences",
+    responses=SEARCH_ERRORS,
+)
+@autocommit
+async def fhir_document_references(
+    session: SessionDep,
+    p: CasesRead,
+    s: SearchDep,
+    related: Related = None,
+    date: Dates = None,
+) -> FhirResponse:
+    return FhirResponse(
+        await service.search_document_references(session, p, s, related=related, date=date)
     )
 
 

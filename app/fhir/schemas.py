@@ -40,6 +40,7 @@ def _resource(name: str) -> type[FhirResource]:
 FhirServiceRequest = _resource("ServiceRequest")
 FhirTask = _resource("Task")
 FhirCommunication = _resource("Communication")
+FhirDocumentReference = _resource("DocumentReference")
 FhirPractitioner = _resource("Practitioner")
 FhirOrganization = _resource("Organization")
 FhirAppointment = _resource("Appointment")

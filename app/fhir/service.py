@@ -1,6 +1,7 @@
-"""FHIR reads and searches of cases (ServiceRequest, Task) and their messages
-(Communication): loaded through the cases' own access rules (app.cases.access), audited,
-built as FHIR. A search never shows what a read would refuse."""
+"""FHIR reads and searches of cases (ServiceRequest, Task), their messages
+(Communication) and their signed notes (DocumentReference): loaded through the cases' own
+access rules (app.cases.access), audited, built as FHIR. A search never shows what a read
+would refuse."""
 
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +18,7 @@ from app.core.errors import NotFound
 from app.core.principal import Principal
 from app.fhir import resources as fhir
 from app.fhir.search import Search, date_clauses, reference_id, tokens
+from app.notes.models import Note, NoteStatus
 
 
 class FhirNotFound(NotFound):
@@ -162,4 +164,58 @@ async def search_communications(
         await audit.append(session, p, "message.read", "case", case_id, detail="fhir Communication")
     return fhir.bundle(
         s.self_url(), [fhir.communication(c, m) for m, c in rows], s.base, total, nxt
+    )
+
+
+_AS_DOCUMENT = "fhir DocumentReference"
+
+
+async def read_document_reference(
+    session: AsyncSession, p: Principal, note_id: str
+) -> tuple[dict[str, Any], str]:
+    """One signed note, for those who see its case in full (the note's own rule). A draft
+    is not served: it is not yet advice, and may still change."""
+    missing = FhirNotFound("No such document reference (a note is served once signed).")
+    note, case = await load_case_child(
+        session, p, Note, fhir.our_id(note_id), resource="note", not_found=missing
+    )
+    if note.status != NoteStatus.signed:
+        raise missing
+    await audit.append(session, p, "note.read", "note", note.id, detail=_AS_DOCUMENT)
+    return tagged(fhir.document_reference(case, note))
+
+
+async def search_document_references(
+    session: AsyncSession,
+    p: Principal,
+    s: Search,
+    *,
+    related: str | None = None,
+    date: list[str] | None = None,
+) -> dict[str, Any]:
+    """Signed notes of the cases the caller sees in full, oldest first; `related` narrows
+    them to one case, `date` to when they were signed."""
+    where: list[ColumnElement[bool]] = [full_access(p), col(Note.status) == NoteStatus.signed]
+    if related is not None:
+        where.append(col(Note.case_id) == reference_id(related))
+    where += date_clauses(col(Note.signed_at), date)
+    joined = select(func.count()).select_from(Note).join(Case, col(Case.id) == col(Note.case_id))
+    total = int(await session.scalar(joined.where(*where)) or 0)
+    rows: list[Any] = []
+    nxt = None
+    if s.count:
+        stmt = select(Note, Case).join(Case, col(Case.id) == col(Note.case_id)).where(*where)
+        after = s.after()
+        if after is not None:
+            stmt = stmt.where(col(Note.id) > str(after))
+        rows = list((await session.execute(stmt.order_by(col(Note.id)).limit(s.count + 1))).all())
+        if len(rows) > s.count:
+            rows = rows[: s.count]
+            nxt = s.next_url(rows[-1][0].id)
+    for note, _ in rows:
+        await audit.append(
+            session, p, "note.read", "note", note.id, detail="fhir DocumentReference"
+        )
+    return fhir.bundle(
+        s.self_url(), [fhir.document_reference(c, n) for n, c in rows], s.base, total, nxt
     )

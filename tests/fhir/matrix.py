@@ -42,6 +42,27 @@ async def _communication(w: World):
     return f"{FHIR}/Communication/{m.id}", None
 
 
+async def _document_reference(w: World):
+    from app.notes.models import Note
+
+    case_id = await _case_a(w)
+    signer = w.users["specialist"].id
+    async with sessionmaker()() as s:
+        n = Note(
+            case_id=case_id,
+            kind="consult",
+            status="signed",
+            author_id=signer,
+            assessment="Contact dermatitis.",
+            recommendations="Stop the new soap.",
+            signed_at=datetime(2026, 11, 20, 9, tzinfo=UTC),
+            signed_by_id=signer,
+        )
+        s.add(n)
+        await s.commit()
+    return f"{FHIR}/DocumentReference/{n.id}", None
+
+
 async def _practitioner(w: World):
     u = await w.f.make_user(Role.clinician, organization_id=w.org_a.id)
     return f"{FHIR}/Practitioner/{u.id}", None
@@ -104,6 +125,8 @@ ROWS = [
     Row("GET", f"{FHIR}/ServiceRequest/{{case_id}}", _service_request, CASE),
     Row("GET", f"{FHIR}/Task/{{case_id}}", _task, CASE),
     Row("GET", f"{FHIR}/Communication/{{message_id}}", _communication, CASE),
+    # A signed note, as GET /notes/{id} shows it (its author is not assigned here: 404).
+    Row("GET", f"{FHIR}/DocumentReference/{{note_id}}", _document_reference, CASE),
     Row("GET", f"{FHIR}/Practitioner/{{user_id}}", _practitioner, COLLEAGUE),
     Row("GET", f"{FHIR}/Practitioner/{{user_id}}", _interpreter, INTERPRETER),
     Row("GET", f"{FHIR}/Organization/{{organization_id}}", _organization, FACILITY),

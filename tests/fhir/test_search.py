@@ -255,6 +255,7 @@ async def test_capability_statement_lists_what_the_routes_serve(client, app):
         "ServiceRequest",
         "Task",
         "Communication",
+        "DocumentReference",
         "Practitioner",
         "Organization",
         "Appointment",
