@@ -110,6 +110,8 @@ class UserCreate(RequestBody):
 
 class UserUpdate(Changes):
     model_config = example({"name": "Ana Quispe Mamani", "active": True})
+    # null: no facility (a specialist or coordinator who left one; a clinician needs one).
+    nullable = frozenset({"organization_id"})
 
     name: ShortText | None = None
     organization_id: str | None = Field(default=None, min_length=1, max_length=40)

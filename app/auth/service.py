@@ -343,7 +343,7 @@ async def update_user(
     # reset link); an admin who must stop someone deactivates them.
     role_before = user.role
     for k in ("name", "organization_id", "role", "languages"):
-        if k in data and data[k] is not None:
+        if k in data:  # null only reaches here as organization_id: no facility (not a clinician)
             setattr(user, k, data[k].value if isinstance(data[k], Role) else data[k])
     deactivated = data.get("active") is False and user.active
     if data.get("active") is not None and data["active"] != user.active:

@@ -1,7 +1,7 @@
 """A null in a PATCH body: before, most were read as "no change" and answered 200, so a
 partner who meant to clear a field (or sent null by mistake) was never told. Now a null is
 refused beside its field, and nothing changes, unless null empties that field (a round's
-join link)."""
+join link, a user's facility)."""
 
 import pytest
 
@@ -55,13 +55,29 @@ async def test_a_note_user_facility_and_agenda_refuse_a_null(client, factory):
     assert read.json()["version"] == 1
     assert read.json()["recommendations"] == note["recommendations"]
 
-    for field in ("name", "role", "active", "organization_id", "languages"):
+    for field in ("name", "role", "active", "languages"):
         r = await client.patch(
             f"{API}/users/{w.clinician.id}", json={field: None}, headers=factory.headers(admin)
         )
         _refused(r, field)
     me = (await client.get(f"{API}/users/{w.clinician.id}", headers=factory.headers(admin))).json()
     assert me["active"] is True and me["role"] == "clinician"
+    # A user's facility is emptied by null, where she may have none: not a clinician.
+    r = await client.patch(
+        f"{API}/users/{w.clinician.id}",
+        json={"organization_id": None},
+        headers=factory.headers(admin),
+    )
+    body = assert_problem(r, 422)
+    assert body["errors"][0]["pointer"] == "/organization_id"
+    assert body["errors"][0]["detail"] == "required for clinicians"
+    coordinator = await factory.make_user(Role.coordinator, organization_id=w.org.id)
+    r = await client.patch(
+        f"{API}/users/{coordinator.id}",
+        json={"organization_id": None},
+        headers=factory.headers(admin),
+    )
+    assert r.status_code == 200 and r.json()["organization_id"] is None
 
     r = await client.patch(
         f"{API}/organizations/{w.org.id}", json={"name": None}, headers=factory.headers(admin)
@@ -102,6 +118,9 @@ def test_the_published_schema_offers_null_only_where_it_empties():
         "AgendaUpdate",
         "RoundUpdate",
     ):
-        nullable = {"join_url", "effective_from"} if model == "RoundUpdate" else set()
+        nullable = {
+            "RoundUpdate": {"join_url", "effective_from"},
+            "UserUpdate": {"organization_id"},
+        }.get(model, set())
         for field in schemas[model]["properties"]:
             assert takes_null(model, field) == (field in nullable), (model, field)
