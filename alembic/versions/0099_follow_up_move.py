@@ -42,9 +42,11 @@ def upgrade() -> None:
         batch_op.create_index(
             'ix_follow_up_move_follow_up', ['follow_up_id', 'created_at'], unique=False
         )
+        batch_op.create_index('ix_follow_up_move_late', ['after_due', 'from_due_at'], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table('follow_up_move', schema=None) as batch_op:
+        batch_op.drop_index('ix_follow_up_move_late')
         batch_op.drop_index('ix_follow_up_move_follow_up')
     op.drop_table('follow_up_move')

@@ -59,7 +59,11 @@ class FollowUpMove(Timestamped, table=True):
     figures still see a follow-up that was moved once it had fallen due."""
 
     __tablename__ = "follow_up_move"
-    __table_args__ = (Index("ix_follow_up_move_follow_up", "follow_up_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_follow_up_move_follow_up", "follow_up_id", "created_at"),
+        # The measures count the late ones by the due time they had, in a period.
+        Index("ix_follow_up_move_late", "after_due", "from_due_at"),
+    )
 
     id: str = Field(default_factory=lambda: new_id("fum"), primary_key=True, max_length=40)
     follow_up_id: str = Field(foreign_key="follow_up.id", max_length=40)

@@ -4,7 +4,7 @@ case, when it is planned and when it is planned again (a new time, a new owner).
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -14,6 +14,7 @@ from app.cases.models import Case
 from app.core.clock import utcnow
 from app.core.errors import Conflict, Unprocessable
 from app.core.principal import Principal, PrincipalKind, Role
+from app.core.queries import row_ts
 from app.followups.models import FollowUp, FollowUpMove, FollowUpStatus
 
 # How far in the past a new follow-up may be due: "today at 9:00", typed at 9:40, is meant.
@@ -95,8 +96,18 @@ async def replanned(
     return values
 
 
-def move(fu: FollowUp, before: tuple[datetime, str], by_id: str, now: datetime) -> FollowUpMove:
-    """The move just written, for the case's record and the programme's figures."""
+async def move(
+    session: AsyncSession, fu: FollowUp, before: tuple[datetime, str], by_id: str, now: datetime
+) -> FollowUpMove:
+    """The move just written, for the case's record and the programme's figures. It is
+    `after_due` when the time it had has come and gone, and was still ahead when that time
+    was set: "today at 9:00" typed at 9:40 and corrected at once is no late follow-up."""
+    planned_at = await session.scalar(
+        select(func.max(col(FollowUpMove.created_at))).where(
+            col(FollowUpMove.follow_up_id) == fu.id
+        )
+    )
+    planned_at = row_ts(planned_at) or fu.created_at
     return FollowUpMove(
         follow_up_id=fu.id,
         by_id=by_id,
@@ -104,7 +115,7 @@ def move(fu: FollowUp, before: tuple[datetime, str], by_id: str, now: datetime) 
         due_at=fu.due_at,
         from_assignee_id=before[1],
         assignee_id=fu.assignee_id,
-        after_due=before[0] <= now,
+        after_due=planned_at < before[0] <= now,
         created_at=now,
         updated_at=now,
     )

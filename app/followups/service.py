@@ -238,7 +238,7 @@ async def change(
         raise FollowUpClosed("This follow-up changed meanwhile: read it again.")
     await session.refresh(fu)
     if (fu.due_at, fu.assignee_id) != before:
-        session.add(planning.move(fu, before, p.id, now))
+        session.add(await planning.move(session, fu, before, p.id, now))
     if new_status is not None or (fu.due_at, fu.assignee_id) != before:
         # Told: its owner, whoever planned it, and an owner it was taken from.
         told = {fu.assignee_id, before[1], *([fu.created_by_id] if fu.created_by_id else [])}

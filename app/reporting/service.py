@@ -383,9 +383,16 @@ async def _quality(
         closed.get(FollowUpStatus.missed.value, 0),
     )
     fu = (done + missed + (overdue or 0), done, missed, overdue or 0)
-    # Late by the plan they had: fell due in the period, then were planned again instead of
-    # being ended. Counted by that due time, so a move cannot take a late one out of sight.
-    mv_conds: list[Any] = [col(FollowUpMove.after_due)]
+    # Late by the plan they had: fell due in the period, then were given a new due time
+    # instead of being ended (not only handed on: that keeps its time, and is counted by it).
+    # Counted by that due time, so a move cannot take a late one out of sight; cancelled
+    # ones are left out, as from `due`.
+    mv_conds: list[Any] = [
+        col(FollowUpMove.after_due),
+        col(FollowUpMove.due_at) != col(FollowUpMove.from_due_at),
+        col(FollowUpMove.created_at) <= now,
+        col(FollowUp.status) != FollowUpStatus.cancelled.value,
+    ]
     if org:
         mv_conds.append(col(FollowUp.organization_id) == org)
     if specialty:

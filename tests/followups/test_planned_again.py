@@ -296,6 +296,9 @@ async def test_the_record_tells_each_move_and_the_figures_keep_one_moved_when_la
     ]
     assert [m["by_id"] for m in moves] == [w.clinician.id, w.specialist.id]
     assert all(m["id"] == fu["id"] for m in moves)
+    # The entry of its planning says the plan as it was made; the moves say the rest.
+    planned = next(e for e in record.json()["entries"] if e["type"] == "follow_up")
+    assert (planned["due_at"], planned["assignee_id"]) == (first_due, w.clinician.id)
 
     # No longer overdue by its new time, but still seen as late by the plan it had; a
     # period that ends before that due time does not see the late move, one around it does.
@@ -310,3 +313,42 @@ async def test_the_record_tells_each_move_and_the_figures_keep_one_moved_when_la
     assert (await client.get(f"{API}/metrics/quality", params=early, headers=h)).json()[
         "follow_ups"
     ]["moved_after_due"] == 0
+
+
+async def test_a_handover_a_quick_correction_and_a_cancelled_one_are_not_late_moves(
+    client, factory, clock
+):
+    """Only a new due time given once the one it had was past counts: handing a late
+    follow-up on keeps its time (it stays overdue, counted so); "today at 9:00" typed at
+    9:40 and corrected at once was never a plan that fell due; a cancelled one is left out,
+    as from `due`."""
+    w = await note_world(factory)
+    h = factory.headers(w.specialist)
+
+    def patch(fu: dict, version: int, **body):
+        return client.patch(
+            f"{API}/follow-ups/{fu['id']}", json=body, headers={**h, "If-Match": f'"{version}"'}
+        )
+
+    handed = await _planned(client, factory, w, hours=1)
+    slip = await _planned(client, factory, w, hours=-0.5)  # within the planning grace
+    r = await patch(slip, 1, due_at=_at(24))
+    assert r.status_code == 200, r.text
+    dropped = await _planned(client, factory, w, hours=2)
+    clock.advance(timedelta(hours=3))
+    r = await patch(handed, 1, assignee_id=w.specialist.id)
+    assert r.status_code == 200, r.text
+    r = await patch(dropped, 1, due_at=_at(24))
+    assert r.status_code == 200, r.text
+    r = await patch(dropped, 2, status="cancelled")
+    assert r.status_code == 200, r.text
+
+    record = await client.get(f"{API}/cases/{w.case.id}/record", headers=h)
+    late = {
+        e["id"]: e["after_due"] for e in record.json()["entries"] if e["type"] == "follow_up_moved"
+    }
+    assert late == {handed["id"]: True, slip["id"]: False, dropped["id"]: True}
+    figures = await client.get(f"{API}/metrics/quality", headers=factory.headers(w.clinician))
+    counts = figures.json()["follow_ups"]
+    assert counts["moved_after_due"] == 0
+    assert counts["overdue"] == 1  # the one handed on, by the time it kept
