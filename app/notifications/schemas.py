@@ -4,7 +4,14 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 
 from app.auth.schemas import Email, NewPassword
 from app.core.principal import Role
@@ -182,7 +189,16 @@ class NotificationDeliveryRead(Stamped):
     template: str
     status: str
     attempts: int
-    next_attempt_at: datetime
+    next_attempt_at: datetime | None = Field(
+        description="When it is tried next, while `pending` or `sending`; null once sent, "
+        "failed or skipped, when nothing more is tried."
+    )
     sent_at: datetime | None
     last_error: str | None
     message_id: str
+
+    @field_validator("next_attempt_at")
+    @classmethod
+    def _next_only_while_tried(cls, v: datetime | None, info: ValidationInfo) -> datetime | None:
+        # The row keeps its last schedule; read as a plan, it would say one more is coming.
+        return v if info.data.get("status") in ("pending", "sending") else None

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated, Any, Literal, cast, get_args
 
-from pydantic import BeforeValidator, Field, computed_field
+from pydantic import BeforeValidator, Field, ValidationInfo, computed_field, field_validator
 
 from app.core.schemas import ReadModel, RequestBody, SecretField, Stamped, example
 from app.events.kinds import EventKind
@@ -95,8 +95,9 @@ class DeliveryRead(Stamped):
         description="Failed attempts counted against the retry schedule "
         "(an unreachable endpoint is probed without them)."
     )
-    next_attempt_at: datetime = Field(
-        description="When it is sent next, while `pending` (now or past: at the next pass)."
+    next_attempt_at: datetime | None = Field(
+        description="When it is sent next, while `pending` (now or past: at the next pass); "
+        "null once delivered or failed, when nothing more is sent."
     )
     last_status_code: int | None
     last_error: str | None
@@ -110,6 +111,12 @@ class DeliveryRead(Stamped):
         description=f"The latest {KEPT_ATTEMPTS} attempts, oldest first "
         "(`attempts` counts every one).",
     )
+
+    @field_validator("next_attempt_at")
+    @classmethod
+    def _next_only_while_pending(cls, v: datetime | None, info: ValidationInfo) -> datetime | None:
+        # The row keeps its last schedule; read as a plan, it would say one more is coming.
+        return v if info.data.get("status") == "pending" else None
 
     @computed_field(description=LAST_OUTCOME)  # type: ignore[prop-decorator]
     @property

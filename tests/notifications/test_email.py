@@ -121,6 +121,8 @@ async def test_a_permanent_refusal_fails_once_is_counted_and_shown_to_admins(cli
     admin = await factory.make_user(Role.admin)
     r = await client.get(f"{API}/notification-deliveries", headers=factory.headers(admin))
     assert r.status_code == 200 and [x["id"] for x in r.json()["items"]] == [d.id]
+    # Failed for good: nothing more is tried, so no next attempt is named.
+    assert r.json()["items"][0]["next_attempt_at"] is None
     r = await client.get(f"{API}/notification-deliveries", headers=factory.headers(spec))
     assert r.status_code == 403
 

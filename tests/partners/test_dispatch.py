@@ -64,6 +64,8 @@ async def test_signed_thin_delivery_verifies_with_standardwebhooks(client, facto
     ).json()["items"]
     assert log[0]["status"] == "delivered" and log[0]["attempts"] == 1
     assert log[0]["attempt_log"][0]["status_code"] == 200
+    # Nothing more is sent: no next attempt is named (it was, as if one were coming).
+    assert log[0]["next_attempt_at"] is None
     # Ids are opaque strings, and a delivery names its event as the payload does.
     assert log[0]["event_id"] == body["data"]["event_id"] == f"evt_{ev_id}"
 
@@ -148,7 +150,7 @@ async def test_retry_after_is_honoured_and_later_events_wait_their_turn(
 async def test_failures_follow_the_schedule_with_jitter(client, factory, receiver, http):
     org = await factory.make_org()
     cl = await factory.make_client(org.id)
-    await subscribe(client, factory.headers(cl), receiver.url, ["case.closed"])
+    w = await subscribe(client, factory.headers(cl), receiver.url, ["case.closed"])
     receiver.answers = [(500, {})]
     await commit_event("case.closed", org.id, "case_1")
     await dispatch(http)
@@ -156,6 +158,11 @@ async def test_failures_follow_the_schedule_with_jitter(client, factory, receive
         d = (await s.scalars(select(WebhookDelivery))).one()
     assert d.status == "pending" and d.attempts == 1 and d.last_status_code == 500
     assert 4.4 < (d.next_attempt_at - d.updated_at).total_seconds() < 5.6
+    # While pending, the log names when it is sent next.
+    [shown] = (
+        await client.get(f"{API}/webhooks/{w['id']}/deliveries", headers=factory.headers(cl))
+    ).json()["items"]
+    assert datetime.fromisoformat(shown["next_attempt_at"]) == d.next_attempt_at
     assert SCHEDULE == (5, 300, 1800, 7200, 18000, 36000, 36000)
     waits = [backoff(n) for n in range(1, 8)]
     assert all(0.9 * s <= w <= 1.1 * s for w, s in zip(waits, SCHEDULE, strict=True))
