@@ -255,6 +255,8 @@ async def change(
                 "status": fu.status,
                 "due_at": fu.due_at.isoformat(),
                 "assignee_id": fu.assignee_id,
+                # Handed on: from whom (its new owner is told, app.notifications.listeners).
+                **({"from_assignee_id": before[1]} if fu.assignee_id != before[1] else {}),
             },
         )
     await audit.append(

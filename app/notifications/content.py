@@ -88,6 +88,11 @@ SUBJECT: dict[str, dict[str, str]] = {
         "es": "Se le añadió a una consulta: {specialty}, {urgency} ({country})",
         "fr": "Vous avez été ajouté(e) à une demande d'avis : {specialty}, {urgency} ({country})",
     },
+    "followup_assigned": {
+        "en": "A follow-up is yours to do",
+        "es": "Un seguimiento queda a su cargo",
+        "fr": "Un suivi vous est confié",
+    },
     "followup_due": {
         "en": "A follow-up is due",
         "es": "Hay un seguimiento pendiente",
@@ -168,6 +173,14 @@ LINE: dict[str, dict[str, str]] = {
         "fr": "Vous avez été ajouté(e) comme {role} à {a_case} en {specialty} d'un centre "
         "({country}) ; échéance {deadline}. Ouvrez-la pour lire le cas et rejoindre "
         "l'échange.",
+    },
+    "followup_assigned": {
+        "en": "A follow-up of a case was given to you; it is due {deadline}. Open it to see "
+        "what is to be done, and plan the patient's visit.",
+        "es": "Se le asignó un seguimiento de una consulta; vence el {deadline}. Ábralo para "
+        "ver qué hay que hacer y planificar la visita del paciente.",
+        "fr": "Un suivi d'une demande d'avis vous a été confié ; il est dû le {deadline}. "
+        "Ouvrez-le pour voir ce qui est à faire et prévoir la visite du patient.",
     },
     "followup_due": {
         "en": "A follow-up assigned to you is due ({deadline}).",

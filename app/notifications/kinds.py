@@ -10,6 +10,7 @@ class Kind(StrEnum):
     case_overdue = "case_overdue"
     note_signed = "note_signed"
     case_added = "case_added"  # added to a case's people: an interpreter, a second specialist
+    followup_assigned = "followup_assigned"  # a follow-up planned for her, or handed to her
     followup_due = "followup_due"
     followup_overdue = "followup_overdue"
     round_reminder = "round_reminder"
@@ -42,6 +43,7 @@ DEFAULT_CHANNELS: dict[Kind, frozenset[Channel]] = {
     Kind.case_overdue: frozenset({E, A}),
     Kind.note_signed: frozenset({E, A}),
     Kind.case_added: frozenset({E, A}),
+    Kind.followup_assigned: frozenset({E, A}),
     Kind.followup_due: frozenset({E, A}),
     Kind.followup_overdue: frozenset({E, A}),
     Kind.round_reminder: frozenset({E, A}),

@@ -18,6 +18,7 @@ from app.core.principal import Role
 from app.core.queries import Statement, queries
 from app.events.models import OutboxEvent
 from app.events.service import listen
+from app.followups.models import FollowUp
 from app.notifications import round_changes
 from app.notifications.content import link
 from app.notifications.kinds import Kind
@@ -175,6 +176,39 @@ async def _followup(session: AsyncSession, event: OutboxEvent, kind: Kind) -> No
             if kind is Kind.followup_overdue
             else None,
         )
+
+
+@listen("followup.created")
+async def followup_planned(session: AsyncSession, event: OutboxEvent) -> None:
+    """Planned for someone else: she hears now, not only when it falls due, so the clinic can
+    plan the patient's visit. One planned for herself is no news to her."""
+    fu = await session.get(FollowUp, event.resource_id)
+    if fu is None or fu.assignee_id == fu.created_by_id:
+        return
+    await _given(session, event, fu.assignee_id)
+
+
+@listen("followup.updated")
+async def followup_handed_on(session: AsyncSession, event: OutboxEvent) -> None:
+    """Handed to another owner: the new one hears (not the one who handed it to herself)."""
+    p = event.payload
+    new, old = p.get("assignee_id"), p.get("from_assignee_id")
+    if new and old and new != old and new in event.audience:
+        await _given(session, event, new)
+
+
+async def _given(session: AsyncSession, event: OutboxEvent, uid: str) -> None:
+    p = event.payload
+    if not _has(p, "due_at", "follow_up_id"):
+        return
+    await notify(
+        session,
+        uid,
+        Kind.followup_assigned,
+        data={"deadline": p["due_at"]},  # the description is clinical text: never sent
+        link=link(f"/follow-ups/{p['follow_up_id']}"),
+        case_id=p.get("case_id"),
+    )
 
 
 @listen("followup.due")

@@ -30,7 +30,7 @@ LANGUAGES = ("en", "es", "fr")  # the languages the messages are written in
 # interpreters, the host's clinicians); gathered messages to a case's people; a follow-up
 # to whoever owns it (anyone who sees the case in full); the digest to everyone.
 _ROUNDS = {k for k in Kind if k.value.startswith("round_")}
-_EVERYONE = {Kind.followup_due, Kind.followup_overdue, Kind.digest}
+_EVERYONE = {Kind.followup_assigned, Kind.followup_due, Kind.followup_overdue, Kind.digest}
 _CASE_PEOPLE = _EVERYONE | _ROUNDS | {Kind.messages}
 KINDS_FOR: dict[Role, frozenset[Kind]] = {
     Role.clinician: frozenset(_CASE_PEOPLE | {Kind.note_signed}),

@@ -42,7 +42,8 @@ async def test_quiet_hours_in_her_zone_and_notifications_in_her_language(app, fa
             rows = await page.eval_on_selector_all(
                 "#prefs-table tbody th", "(ths) => ths.map((th) => th.textContent)"
             )
-            assert "Nouvelle proposition" not in rows and len(rows) == 5, rows
+            assert "Nouvelle proposition" not in rows and len(rows) == 6, rows
+            assert "Suivi qui vous est confié" in rows  # a follow-up handed to her
 
             await page.fill("#quiet-start", "22:00")
             await page.fill("#quiet-end", "07:00")

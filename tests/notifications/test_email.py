@@ -197,6 +197,7 @@ async def test_follow_up_due_then_overdue_reaches_its_assignee_in_their_language
     r = await client.put(f"{API}/me/notification-preferences", json={"language": "es"}, headers=h)
     assert r.status_code == 200, r.text
     fu = await _follow_up(client, factory, w, hours=1)
+    assert await send_all() == 1  # planned for her by the specialist: given to her
     clock.advance(timedelta(hours=2))
     await followups_due()
     assert await send_all() == 1
@@ -204,15 +205,20 @@ async def test_follow_up_due_then_overdue_reaches_its_assignee_in_their_language
     await followups_due()
     await followups_due()
     assert await send_all() == 1
-    due, overdue = smtp.to(w.clinician.email)
+    given, due, overdue = smtp.to(w.clinician.email)
+    assert given["Subject"] == "Un seguimiento queda a su cargo"
     assert due["Subject"] == "Hay un seguimiento pendiente"
     assert overdue["Subject"] == "Un seguimiento está vencido"
     body = text_of(overdue)
     assert "sigue abierto" in body and f"/follow-ups/{fu['id']}" in body
-    for mail in (due, overdue):  # the description is clinical text: never in an email
+    for mail in (given, due, overdue):  # the description is clinical text: never in an email
         assert "Review the rash" not in mail.as_string()
     kinds = (await client.get(f"{API}/notifications", headers=h)).json()["items"]
-    assert sorted(n["kind"] for n in kinds) == ["followup_due", "followup_overdue"]
+    assert sorted(n["kind"] for n in kinds) == [
+        "followup_assigned",
+        "followup_due",
+        "followup_overdue",
+    ]
 
 
 def test_one_persons_mails_share_a_connection_in_the_order_written(monkeypatch):

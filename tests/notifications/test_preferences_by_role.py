@@ -22,6 +22,7 @@ assert "round_reminder" in ROUND
 EXPECTED = {
     Role.clinician: {
         "note_signed",
+        "followup_assigned",
         "followup_due",
         "followup_overdue",
         "messages",
@@ -32,22 +33,31 @@ EXPECTED = {
         "offer",
         "offer_expiring",
         "case_added",
+        "followup_assigned",
         "followup_due",
         "followup_overdue",
         "messages",
         "digest",
     }
     | ROUND,
-    Role.interpreter: {"case_added", "followup_due", "followup_overdue", "messages", "digest"}
+    Role.interpreter: {
+        "case_added",
+        "followup_assigned",
+        "followup_due",
+        "followup_overdue",
+        "messages",
+        "digest",
+    }
     | ROUND,
     Role.coordinator: {
         "case_unmatched",
         "case_overdue",
+        "followup_assigned",
         "followup_due",
         "followup_overdue",
         "digest",
     },
-    Role.admin: {"followup_due", "followup_overdue", "digest"},
+    Role.admin: {"followup_assigned", "followup_due", "followup_overdue", "digest"},
 }
 
 
