@@ -132,3 +132,34 @@ async def test_a_message_stored_though_its_answer_was_lost_is_not_called_unsent(
         )
         assert kept == []
         await ctx.close()
+
+
+async def test_refused_from_another_page_is_said_there(app, factory):
+    """The link came back while she was on her case list, not the cancelled case's page:
+    the page she is on sends what waited, and says that it was not taken and where to read
+    it. Before, it said nothing there."""
+    async with seeded_console(app, factory) as (base, b, prog):
+        async with httpx.AsyncClient(base_url=base, timeout=20) as c:
+            h = await bearers(c, prog, "clinician", "specialist", "coordinator")
+            case_id = await assigned_case(c, h, prog, "Sent for the wrong patient?")
+        ctx = await left_unsent(b, base, prog.email("clinician"), case_id, "Wrong patient, sorry.")
+        async with httpx.AsyncClient(base_url=base, timeout=20) as c:
+            r = await c.post(f"/api/v1/cases/{case_id}/cancel", headers=h["clinician"], json={})
+            r.raise_for_status()
+
+        page = await ctx.new_page()
+        await page.goto(f"{base}/cases")
+        await ready(page, "cases")
+        said = await status_says(page, "were not taken")
+        assert said == (
+            "Messages written without a connection were not taken: 1. "
+            "Open their case to read them and why."
+        )
+        assert await page.get_attribute("#status", "data-kind") == "error"
+        # Its case's page then shows her words as not sent, once.
+        await page.goto(f"{base}/cases/{case_id}")
+        await ready(page, "case")
+        await status_says(page, "as the case was cancelled")
+        item = page.locator("#messages li.refused")
+        assert await item.locator(".body").inner_text() == "Wrong patient, sorry."
+        await ctx.close()

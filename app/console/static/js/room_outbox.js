@@ -3,7 +3,8 @@
 // (case_outbox.js). They waited until she opened that case again, with nothing to say so.
 // Each goes with its own client_msg_id, so one the room (or another tab) sends meanwhile is
 // stored once. A case's room open on this page sends its own (room.js); one the service
-// refuses is kept for the room, which says why when she opens it.
+// refuses is kept for the room, which shows it and says why when she opens it; the page
+// she is on says that some were not taken, and where to read them.
 import { ApiError, api, say, session, t } from './core.js';
 import { drafts } from './drafts.js';
 
@@ -30,6 +31,7 @@ function waiting(me) {
 
 async function sendAll(me) {
   let sent = 0;
+  let refused = 0;
   for (const [key, caseId] of waiting(me)) {
     for (const p of (drafts.get(key) || []).filter((x) => !x.refused)) {
       if (openRooms.has(caseId)) break; // its room opened meanwhile: it sends the rest
@@ -39,21 +41,24 @@ async function sendAll(me) {
         sent += 1;
       } catch (err) {
         // The link is down still, the session lapsed, the service is busy: later.
-        if (!(err instanceof ApiError) || !refusal(err.status)) return sent;
+        if (!(err instanceof ApiError) || !refusal(err.status)) return { sent, refused };
         // Refused: kept, marked, for the room to show and say why; not sent again.
         drafts.put(key, (drafts.get(key) || []).map((x) => (x.client_msg_id === p.client_msg_id ? { ...x, refused: true } : x)));
+        refused += 1;
       }
     }
     if (!(drafts.get(key) || []).length) localStorage.removeItem(key);
   }
-  return sent;
+  return { sent, refused };
 }
 
 function attempt() {
   const me = session.me;
   if (!me || sending) return;
-  sending = sendAll(me).then((n) => {
-    if (n) say(t('room.sent_later', { count: n }));
+  sending = sendAll(me).then(({ sent, refused }) => {
+    // Said where she is: before, a refusal here was silent until she opened that case.
+    if (refused) say(t('room.refused_later', { count: refused }), 'error');
+    else if (sent) say(t('room.sent_later', { count: sent }));
     if (!waiting(me).length) { clearInterval(timer); timer = null; }
   }).finally(() => { sending = null; });
 }
