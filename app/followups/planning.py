@@ -102,9 +102,12 @@ async def move(
     """The move just written, for the case's record and the programme's figures. It is
     `after_due` when the time it had has come and gone, and was still ahead when that time
     was set: "today at 9:00" typed at 9:40 and corrected at once is no late follow-up."""
+    # When its time was last set: at planning, or by the last move that gave a new time (a
+    # handover keeps the time, and must not make a late one look freshly planned).
     planned_at = await session.scalar(
         select(func.max(col(FollowUpMove.created_at))).where(
-            col(FollowUpMove.follow_up_id) == fu.id
+            col(FollowUpMove.follow_up_id) == fu.id,
+            col(FollowUpMove.due_at) != col(FollowUpMove.from_due_at),
         )
     )
     planned_at = row_ts(planned_at) or fu.created_at

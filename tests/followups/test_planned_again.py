@@ -352,3 +352,25 @@ async def test_a_handover_a_quick_correction_and_a_cancelled_one_are_not_late_mo
     counts = figures.json()["follow_ups"]
     assert counts["moved_after_due"] == 0
     assert counts["overdue"] == 1  # the one handed on, by the time it kept
+
+
+async def test_handed_on_when_late_then_given_a_new_day_still_counts_late(client, factory, clock):
+    """Two changes, one after the other: handed on once late (its time kept), then given a
+    new day. The second is still a move of a late follow-up: the handover did not plan it
+    afresh."""
+    w = await note_world(factory)
+    fu = await _planned(client, factory, w, hours=1)
+    clock.advance(timedelta(hours=2))
+    h = factory.headers(w.specialist)
+    url = f"{API}/follow-ups/{fu['id']}"
+    r = await client.patch(
+        url, json={"assignee_id": w.specialist.id}, headers={**h, "If-Match": '"1"'}
+    )
+    assert r.status_code == 200, r.text
+    r = await client.patch(url, json={"due_at": _at(24)}, headers={**h, "If-Match": '"2"'})
+    assert r.status_code == 200, r.text
+    record = await client.get(f"{API}/cases/{w.case.id}/record", headers=h)
+    late = [e["after_due"] for e in record.json()["entries"] if e["type"] == "follow_up_moved"]
+    assert late == [True, True]
+    figures = await client.get(f"{API}/metrics/quality", headers=factory.headers(w.clinician))
+    assert figures.json()["follow_ups"]["moved_after_due"] == 1
