@@ -176,11 +176,11 @@ LINE: dict[str, dict[str, str]] = {
     },
     "followup_assigned": {
         "en": "A follow-up of a case was given to you; it is due {deadline}. Open it to see "
-        "what is to be done, and plan the patient's visit.",
+        "what is to be done.",
         "es": "Se le asignó un seguimiento de una consulta; vence el {deadline}. Ábralo para "
-        "ver qué hay que hacer y planificar la visita del paciente.",
+        "ver qué hay que hacer.",
         "fr": "Un suivi d'une demande d'avis vous a été confié ; il est dû le {deadline}. "
-        "Ouvrez-le pour voir ce qui est à faire et prévoir la visite du patient.",
+        "Ouvrez-le pour voir ce qui est à faire.",
     },
     "followup_due": {
         "en": "A follow-up assigned to you is due ({deadline}).",

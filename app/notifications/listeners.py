@@ -2,7 +2,7 @@
 writes in-app notifications and their deliveries beside the event that causes them, so a
 change that rolls back tells nobody and one that commits is sent even after a crash."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, delete, select, update
@@ -201,6 +201,8 @@ async def _given(session: AsyncSession, event: OutboxEvent, uid: str) -> None:
     p = event.payload
     if not _has(p, "due_at", "follow_up_id"):
         return
+    if datetime.fromisoformat(p["due_at"]) <= utcnow():
+        return  # due already: the due notice, sent at the next pass, says it (one mail, not two)
     await notify(
         session,
         uid,

@@ -90,3 +90,24 @@ async def test_one_planned_or_taken_on_for_herself_is_no_news(client, factory):
     assert r.status_code == 200, r.text
     assert await _kinds(client, factory, w.clinician) == []
     assert await _kinds(client, factory, w.specialist) == []
+
+
+async def test_one_given_when_already_due_is_told_once_by_the_due_notice(client, factory):
+    """Planned for her at 9:40 for "today 9:00": it is due already, so the due notice, sent
+    at the next pass, tells her; not a second mail saying it was given to her."""
+    from app.followups.jobs import followups_due
+
+    w = await note_world(factory)
+    r = await client.post(
+        f"{API}/cases/{w.case.id}/follow-ups",
+        headers=factory.headers(w.specialist),
+        json={
+            "due_at": (utcnow() - timedelta(minutes=40)).isoformat(),
+            "description": "Check the dressing",
+            "assignee_id": w.clinician.id,
+        },
+    )
+    assert r.status_code == 201, r.text
+    assert await _kinds(client, factory, w.clinician) == []
+    await followups_due()
+    assert await _kinds(client, factory, w.clinician) == ["followup_due"]
