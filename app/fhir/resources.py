@@ -50,10 +50,11 @@ def subject(case: Case, full: bool) -> dict[str, Any]:
     if not full:  # a specialist weighing an offer sees no patient reference
         return {"display": "Patient of the referring facility (withheld until assignment)"}
     return {
+        "type": "Patient",
         "identifier": {
             "system": f"{SYSTEM}/organization/{case.organization_id}/patient",
             "value": case.patient_reference,
-        }
+        },
     }
 
 

@@ -106,6 +106,20 @@ PartOf = Annotated[str | None, _ref("ServiceRequest", "the same as based-on", "p
 Related = Annotated[str | None, _ref("ServiceRequest", "the case's signed notes")]
 
 
+def _patient(alias: str) -> Any:
+    return Query(
+        alias=alias,
+        min_length=1,
+        max_length=400,
+        description="The patient's identifier, `[system|]value`: the facility's own reference "
+        "(as the ServiceRequest's `subject.identifier` gives it).",
+    )
+
+
+SubjectIdentifier = Annotated[str | None, _patient("subject:identifier")]
+PatientIdentifier = Annotated[str | None, _patient("patient:identifier")]
+
+
 @router.get(
     "/fhir/metadata",
     response_model=FhirCapabilityStatement,
@@ -295,9 +309,13 @@ async def fhir_document_references(
     s: SearchDep,
     related: Related = None,
     date: Dates = None,
+    subject: SubjectIdentifier = None,
+    patient: PatientIdentifier = None,
 ) -> FhirResponse:
     return FhirResponse(
-        await service.search_document_references(session, p, s, related=related, date=date)
+        await service.search_document_references(
+            session, p, s, related=related, date=date, patient=subject or patient
+        )
     )
 
 

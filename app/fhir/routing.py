@@ -162,6 +162,7 @@ async def search_of(
     known: frozenset[str] = getattr(route, "query_names", frozenset())
     given = [k for k, _ in request.query_params.multi_items()]
     unknown = search.unknown_parameters(given, known)
+    search.refuse_patient_filters(unknown)
     if _strict(prefer):
         search.refuse_unknown(unknown)
     used = [

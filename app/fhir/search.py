@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, and_
 
 from app.core.errors import BadRequest
 from app.core.pagination import decode_cursor, encode_cursor
-from app.fhir.resources import our_id
+from app.fhir.resources import SYSTEM, our_id
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 200
@@ -102,6 +102,23 @@ def parse_date(value: str) -> DateBound:
     return DateBound(prefix, lo, hi)
 
 
+def patient_clauses(value: str, org_column: Any, ref_column: Any) -> list[ColumnElement[bool]]:
+    """A patient's identifier as a token, `[system|]value`: the facility's reference, and
+    with a system (`.../organization/{id}/patient`, as a subject names it) that facility
+    only. A system of anyone else's matches nothing, as FHIR's token search says."""
+    system, bar, ref = value.rpartition("|")
+    out: list[ColumnElement[bool]] = [ref_column == ref]
+    if bar and system:
+        head, tail = f"{SYSTEM}/organization/", "/patient"
+        org = (
+            system[len(head) : -len(tail)]
+            if system.startswith(head) and system.endswith(tail)
+            else ""
+        )
+        out.append(org_column == org)
+    return out
+
+
 def date_clauses(column: Any, values: list[str] | None) -> list[ColumnElement[bool]]:
     """SQL for each date parameter given (all must hold)."""
     out: list[ColumnElement[bool]] = []
@@ -188,6 +205,27 @@ def clamp_count(count: int | None) -> int:
 
 def unknown_parameters(given: list[str], known: frozenset[str]) -> list[str]:
     return sorted({n for n in given if n not in known and n not in IGNORED})
+
+
+# A filter to one patient is never ignored, whatever the handling asked: ignored, the search
+# would answer every patient's resources the caller sees, and an EMR would file them in one
+# patient's chart. (This server serves no Patient: a case's patient is an identifier.)
+PATIENT_FILTERS = ("patient", "subject")
+
+
+def refuse_patient_filters(unknown: list[str]) -> None:
+    narrowing = [n for n in unknown if n.split(":", 1)[0].split(".", 1)[0] in PATIENT_FILTERS]
+    if narrowing:
+        raise BadRequest(
+            "A search by patient is refused rather than ignored: this server serves no Patient "
+            "resource. DocumentReference takes subject:identifier=<the facility's patient "
+            "reference>.",
+            code="unknown-search-parameter",
+            errors=[
+                {"pointer": f"#query/{n}", "detail": "not supported: it would not narrow"}
+                for n in narrowing
+            ],
+        )
 
 
 def refuse_unknown(unknown: list[str]) -> None:

@@ -4,9 +4,10 @@ access rules (app.cases.access), audited, built as FHIR. A search never shows wh
 would refuse."""
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select, true
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -17,7 +18,7 @@ from app.consults.models import Message
 from app.core.errors import NotFound
 from app.core.principal import Principal
 from app.fhir import resources as fhir
-from app.fhir.search import Search, date_clauses, reference_id, tokens
+from app.fhir.search import Search, date_clauses, patient_clauses, reference_id, tokens
 from app.notes.models import Note, NoteStatus
 
 
@@ -180,6 +181,7 @@ async def read_document_reference(
         session, p, Note, fhir.our_id(note_id), resource="note", not_found=missing
     )
     if note.status != NoteStatus.signed:
+        await audit.append_denied(p, "note.read", "note", note.id, detail="fhir: a draft")
         raise missing
     await audit.append(session, p, "note.read", "note", note.id, detail=_AS_DOCUMENT)
     return tagged(fhir.document_reference(case, note))
@@ -192,12 +194,16 @@ async def search_document_references(
     *,
     related: str | None = None,
     date: list[str] | None = None,
+    patient: str | None = None,
 ) -> dict[str, Any]:
-    """Signed notes of the cases the caller sees in full, oldest first; `related` narrows
-    them to one case, `date` to when they were signed."""
+    """Signed notes of the cases the caller sees in full, in the order they were signed;
+    `related` narrows them to one case, `patient` to one patient's (by the facility's
+    reference, as a case's subject identifier), `date` to when they were signed."""
     where: list[ColumnElement[bool]] = [full_access(p), col(Note.status) == NoteStatus.signed]
     if related is not None:
         where.append(col(Note.case_id) == reference_id(related))
+    if patient is not None:
+        where += patient_clauses(patient, col(Case.organization_id), col(Case.patient_reference))
     where += date_clauses(col(Note.signed_at), date)
     joined = select(func.count()).select_from(Note).join(Case, col(Case.id) == col(Note.case_id))
     total = int(await session.scalar(joined.where(*where)) or 0)
@@ -207,15 +213,23 @@ async def search_document_references(
         stmt = select(Note, Case).join(Case, col(Case.id) == col(Note.case_id)).where(*where)
         after = s.after()
         if after is not None:
-            stmt = stmt.where(col(Note.id) > str(after))
-        rows = list((await session.execute(stmt.order_by(col(Note.id)).limit(s.count + 1))).all())
+            # The cursor names the last note shown: those signed after it (ties by id).
+            at, _, last = str(after).partition(" ")
+            signed = datetime.fromisoformat(at)
+            stmt = stmt.where(
+                or_(
+                    col(Note.signed_at) > signed,
+                    and_(col(Note.signed_at) == signed, col(Note.id) > last),
+                )
+            )
+        order = (col(Note.signed_at), col(Note.id))
+        rows = list((await session.execute(stmt.order_by(*order).limit(s.count + 1))).all())
         if len(rows) > s.count:
             rows = rows[: s.count]
-            nxt = s.next_url(rows[-1][0].id)
+            last_note = rows[-1][0]
+            nxt = s.next_url(f"{last_note.signed_at.isoformat()} {last_note.id}")
     for note, _ in rows:
-        await audit.append(
-            session, p, "note.read", "note", note.id, detail="fhir DocumentReference"
-        )
+        await audit.append(session, p, "note.read", "note", note.id, detail=_AS_DOCUMENT)
     return fhir.bundle(
         s.self_url(), [fhir.document_reference(c, n) for n, c in rows], s.base, total, nxt
     )

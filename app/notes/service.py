@@ -141,6 +141,13 @@ async def create(session: AsyncSession, p: Principal, case: Case, data: dict[str
                     }
                 ],
             )
+        if target.status != NoteStatus.signed:
+            # An addendum corrects what was signed; a draft is changed itself (and a
+            # partner's record would be pointed at a note it cannot read).
+            raise Unprocessable(
+                "An addendum corrects a signed note: change the draft itself.",
+                errors=[{"pointer": "/amends_id", "detail": "not signed", "code": "not_signed"}],
+            )
     now = utcnow()
     note = Note(
         case_id=case.id,

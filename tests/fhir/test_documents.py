@@ -13,7 +13,11 @@ from app.core.clock import utcnow
 from app.core.principal import Role
 from app.fhir.resources import fhir_id
 from tests.fhir.test_reads import FHIR, fhir_json, outcome
-from tests.notes.helpers import API, note_world, write_note
+from tests.notes.helpers import API, NoteWorld, note_world, write_note
+
+
+def NoteWorldFor(w: NoteWorld, case) -> NoteWorld:  # noqa: N802 - a NoteWorld, for a case
+    return NoteWorld(w.org, w.clinician, w.specialist, case)
 
 
 async def _signed(client, factory, w, **fields) -> dict:
@@ -104,3 +108,85 @@ async def test_a_signed_note_and_its_addendum_are_documents_of_the_case(client, 
     )
     bad = await client.get(f"{FHIR}/DocumentReference?related=Patient/1", headers=h)
     assert outcome(bad, 400).issue[0].expression == ["related"]
+
+
+async def test_one_patients_documents_and_a_patient_filter_never_ignored(client, factory, clock):
+    """An EMR files documents by patient: `subject:identifier` (or `patient:identifier`)
+    gives one patient's signed notes, in the order they were signed. A patient filter this
+    server cannot apply (`patient=Patient/...`: it serves no Patient) is refused, never
+    ignored: ignored, it would answer every patient's notes."""
+    w = await note_world(factory, patient_reference="MRN-0042")
+    other_case = await factory.make_case(
+        w.org.id,
+        status="assigned",
+        assigned_specialist_id=w.specialist.id,
+        submitted_by_id=w.clinician.id,
+        patient_reference="MRN-0777",
+    )
+    # Written first, signed last: listed by when it was signed.
+    early = await write_note(client, factory, w, kind="progress", assessment="Day 1.")
+    clock.advance(timedelta(hours=1))
+    later = await _signed(client, factory, w)
+    clock.advance(timedelta(hours=1))
+    r = await client.post(
+        f"{API}/notes/{early['id']}/sign",
+        headers={**factory.headers(w.specialist), "If-Match": '"1"'},
+    )
+    assert r.status_code == 200, r.text
+    other = await write_note(client, factory, NoteWorldFor(w, other_case))
+    r = await client.post(
+        f"{API}/notes/{other['id']}/sign",
+        headers={**factory.headers(w.specialist), "If-Match": '"1"'},
+    )
+    assert r.status_code == 200, r.text
+    h = factory.headers(w.clinician)
+
+    system = f"https://consult.example.org/fhir/organization/{w.org.id}/patient"
+    for query in (
+        "subject:identifier=MRN-0042",
+        f"subject:identifier={system}|MRN-0042",
+        "patient:identifier=MRN-0042",
+    ):
+        body = fhir_json(await client.get(f"{FHIR}/DocumentReference?{query}", headers=h))
+        ids = [e["resource"]["id"] for e in body["entry"]]
+        assert ids == [fhir_id(later["id"]), fhir_id(early["id"])], query
+        assert body["entry"][0]["resource"]["subject"]["type"] == "Patient"
+    # Another facility's system names another facility's patients: none here.
+    elsewhere = "https://consult.example.org/fhir/organization/org_other/patient|MRN-0042"
+    none = fhir_json(
+        await client.get(f"{FHIR}/DocumentReference?subject:identifier={elsewhere}", headers=h)
+    )
+    assert none["total"] == 0
+    # Paged one at a time, in the same order.
+    first = fhir_json(
+        await client.get(
+            f"{FHIR}/DocumentReference?subject:identifier=MRN-0042&_count=1", headers=h
+        )
+    )
+    nxt = next(link["url"] for link in first["link"] if link["relation"] == "next")
+    second = fhir_json(await client.get(API + nxt.split("/api/v1", 1)[1], headers=h))
+    assert [e["resource"]["id"] for e in first["entry"] + second["entry"]] == [
+        fhir_id(later["id"]),
+        fhir_id(early["id"]),
+    ]
+
+    for query in ("patient=Patient/123", "subject=Patient/123", "patient.identifier=MRN-0042"):
+        for resource in ("DocumentReference", "Communication", "ServiceRequest"):
+            r = await client.get(f"{FHIR}/{resource}?{query}", headers=h)
+            assert outcome(r, 400).issue[0].expression == [query.split("=")[0]], (resource, r.text)
+
+
+async def test_an_addendum_corrects_a_signed_note_not_a_draft(client, factory):
+    """A draft is changed itself; an addendum to one would point a partner's record at a
+    note it cannot read."""
+    w = await note_world(factory)
+    draft = await write_note(client, factory, w)
+    r = await client.post(
+        f"{API}/cases/{w.case.id}/notes",
+        json={"kind": "addendum", "amends_id": draft["id"], "assessment": "More."},
+        headers=factory.headers(w.specialist),
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"] == [
+        {"pointer": "/amends_id", "detail": "not signed", "code": "not_signed"}
+    ]
