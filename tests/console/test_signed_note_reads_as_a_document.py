@@ -1,6 +1,7 @@
 """A signed consult note reads as a document, not as a form switched off: its text in
 blocks, who signed it and when, in the reader's time; the case's record says which version
-was signed in words ("version 2"), not "v2"."""
+was signed in words ("version 2"), not "v2". The facility's card, there for the one writing
+advice, is not put before the advice for the one reading it."""
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -63,6 +64,10 @@ async def test_a_signed_note_reads_as_a_document(app, factory):
             "Reposo y piernas elevadas.",
         ], body
         assert await page.locator("#note-ack").is_visible()  # still hers to acknowledge
+        # Her own facility's card (what it has, for the one writing advice) does not stand
+        # between the question and the advice: once every read is done, it is still hidden.
+        await page.wait_for_load_state("networkidle")
+        assert await page.locator("#facility").is_hidden()
 
         # The case's record: the version in words; the note there says who signed it too.
         await page.goto(f"{base}/cases/{case_id}")

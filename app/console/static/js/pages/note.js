@@ -392,11 +392,15 @@ export default async function noteEditor(main, { note_id: id }) {
 
   await load();
   amends().catch(() => null); // a line more: the editor does not wait for it
-  // What the facility has, beside the advice being written. Not awaited: the editor (and
-  // its save on leaving) does not wait for it, and works without it (the card stays hidden).
-  (kase ? Promise.resolve(kase) : api(`/cases/${note.case_id}`))
-    .then((k) => facility(main, k.organization_id, me))
-    .catch(() => null);
+  // What the facility has, beside the advice being written: for the specialist writing it.
+  // To one reading it (the clinic, once signed), that card stood between the question and
+  // the advice, on a phone a screen or more. Not awaited: the editor (and its save on
+  // leaving) does not wait for it, and works without it (the card stays hidden).
+  if (writer && note.status !== 'signed') {
+    (kase ? Promise.resolve(kase) : api(`/cases/${note.case_id}`))
+      .then((k) => facility(main, k.organization_id, me))
+      .catch(() => null);
+  }
   return () => {
     clearTimeout(timer);
     window.removeEventListener('pagehide', onHide);
