@@ -26,11 +26,13 @@ SpecialtyQuery = Annotated[
 @router.get(
     "/specialties",
     response_model=list[Specialty],
-    summary="The specialty vocabulary (codes are lower snake case)",
+    summary="The specialty vocabulary (codes are lower snake case), each with how many "
+    "specialists can take its cases now",
     responses=problem_responses(401),
 )
-async def list_specialties(p: CurrentPrincipal) -> object:
-    return service.list_specialties()
+@autocommit
+async def list_specialties(session: SessionDep, p: CurrentPrincipal) -> object:
+    return await service.list_specialties(session)
 
 
 @router.get(

@@ -117,3 +117,7 @@ class SpecialistRead(ReadModel):
 class Specialty(BaseModel):
     code: str
     name: str
+    ready_specialists: int = Field(
+        description="Specialists matching can offer its cases to now (verified, accepting, "
+        "active). 0: a case in it waits, unmatched, for the coordinators to find someone."
+    )

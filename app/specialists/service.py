@@ -11,7 +11,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, false, insert, or_, select, true, update
+from sqlalchemy import bindparam, delete, false, func, insert, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -62,8 +62,24 @@ class VerificationIsForCoordinators(Forbidden):
     code = "verified-by-coordinator-only"
 
 
-def list_specialties() -> list[dict[str, str]]:
-    return [{"code": c, "name": n} for c, n in SPECIALTIES.items()]
+async def list_specialties(session: AsyncSession) -> list[dict[str, Any]]:
+    """The vocabulary, each with how many specialists matching can offer its cases to now
+    (verified, accepting, active): a clinic choosing between two close specialties learns
+    that one has nobody yet, before her case waits on the coordinators to find someone."""
+    ready = dict(
+        (
+            await session.execute(
+                select(col(SpecialistSpecialty.specialty), func.count())
+                .join(User, col(User.id) == col(SpecialistSpecialty.user_id))
+                .where(col(SpecialistSpecialty.ready).is_(True), col(User.active).is_(True))
+                .group_by(col(SpecialistSpecialty.specialty))
+            )
+        ).all()
+    )
+    return [
+        {"code": c, "name": n, "ready_specialists": int(ready.get(c, 0))}
+        for c, n in SPECIALTIES.items()
+    ]
 
 
 def check_specialty(code: str | None, pointer: str = "#query/specialty") -> None:

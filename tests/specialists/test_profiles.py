@@ -17,6 +17,23 @@ async def test_specialty_vocabulary_needs_a_token(client, factory):
     assert {"dermatology", "obstetrics_gynecology", "infectious_disease"} <= codes
 
 
+async def test_each_specialty_says_how_many_can_take_its_cases_now(client, factory):
+    """A clinic choosing between two close specialties learns that one has nobody who can
+    take a case now: before, her case went to it and waited, unmatched, with no warning."""
+    await make_specialist(factory, specialties=["dermatology", "pediatrics"])
+    await make_specialist(factory, specialties=["dermatology"])
+    await make_specialist(factory, specialties=["cardiology"], accepting=False)
+    await make_specialist(factory, specialties=["neurology"], verified=False)
+    await make_specialist(factory, specialties=["nephrology"], active=False)
+    clin = await factory.make_user(Role.clinician, organization_id=(await factory.make_org()).id)
+    r = await client.get(f"{API}/specialties", headers=factory.headers(clin))
+    ready = {s["code"]: s["ready_specialists"] for s in r.json()}
+    assert ready["dermatology"] == 2 and ready["pediatrics"] == 1
+    # Not accepting, not yet verified, switched off, or nobody at all: none can take it.
+    assert ready["cardiology"] == ready["neurology"] == ready["nephrology"] == 0
+    assert ready["infectious_disease"] == 0
+
+
 async def test_specialist_writes_own_profile_and_coordinator_verifies(client, factory):
     sp = await factory.make_user(Role.specialist)
     coord = await factory.make_user(Role.coordinator)

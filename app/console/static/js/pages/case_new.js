@@ -56,16 +56,22 @@ export default async function caseNew(main) {
   // one (the select is required), then the specialties in her language's order.
   const specialties = await api('/specialties');
   const byLabel = new Intl.Collator(lang).compare;
-  const choices = specialties.map((s) => ({ code: s.code, text: label('specialty', s.code) }))
+  const choices = specialties.map((s) => ({ code: s.code, text: label('specialty', s.code), nobody: s.ready_specialists === 0 }))
     .sort((a, b) => byLabel(a.text, b.text));
+  // One nobody can take now is said in the list and under it: chosen, her case would wait
+  // unmatched while the coordinators look for someone; a related specialty may answer.
+  const nobody = new Set(choices.filter((s) => s.nobody).map((s) => s.code));
   form.specialty.replaceChildren(
     h('option', { value: '', text: t('intake.choose_specialty') }),
-    ...choices.map((s) => h('option', { value: s.code, text: s.text })),
+    ...choices.map((s) => h('option', { value: s.code, text: s.nobody ? `${s.text} — ${t('intake.specialty_nobody')}` : s.text })),
   );
+  const sayNobody = () => { $('#specialty-nobody', main).hidden = !nobody.has(form.specialty.value); };
+  form.specialty.addEventListener('change', sayNobody);
 
   const fresh = () => ({ fields: {}, key: uuid(), photoKey: uuid(), caseId: null, pending: false, refused: null });
   let draft = drafts.get(KEY) || fresh();
   fillForm(form, draft.fields);
+  sayNobody();
 
   // "Ask again about this patient" (a case page): a new question about the patient of an
   // earlier case. Its patient and specialty are carried over, and matching prefers the
@@ -99,6 +105,7 @@ export default async function caseNew(main) {
       languages: earlier.languages,
       interpreter_needed: earlier.interpreter_needed,
     });
+    sayNobody();
     save();
   }
   const showPhoto = (blob) => {
@@ -301,6 +308,7 @@ export default async function caseNew(main) {
     await files.drop(PHOTO);
     draft = fresh();
     form.reset();
+    sayNobody();
     for (const el of form.querySelectorAll('[aria-invalid]')) clearFieldError(el);
     hideBox();
     summarize();
