@@ -32,6 +32,14 @@ SEARCH: dict[str, list[tuple[str, str, str]]] = {
     ],
     "DocumentReference": [
         ("related", "reference", "ServiceRequest/{id}: the case's signed notes."),
+        (
+            "subject:identifier",
+            "token",
+            "[system|]value: one patient's, by the facility's reference (send the system a "
+            "ServiceRequest's subject.identifier gives: a bare value matches that reference "
+            "at every facility you see).",
+        ),
+        ("patient:identifier", "token", "The same as subject:identifier."),
         ("date", "date", "When the note was signed."),
     ],
     "Practitioner": [

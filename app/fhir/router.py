@@ -314,7 +314,16 @@ async def fhir_document_references(
 ) -> FhirResponse:
     return FhirResponse(
         await service.search_document_references(
-            session, p, s, related=related, date=date, patient=subject or patient
+            session,
+            p,
+            s,
+            related=related,
+            date=date,
+            patients=[
+                (n, v)
+                for n, v in (("subject:identifier", subject), ("patient:identifier", patient))
+                if v
+            ],
         )
     )
 

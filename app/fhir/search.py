@@ -102,21 +102,47 @@ def parse_date(value: str) -> DateBound:
     return DateBound(prefix, lo, hi)
 
 
-def patient_clauses(value: str, org_column: Any, ref_column: Any) -> list[ColumnElement[bool]]:
+def patient_clauses(
+    name: str, value: str, org_column: Any, ref_column: Any
+) -> list[ColumnElement[bool]]:
     """A patient's identifier as a token, `[system|]value`: the facility's reference, and
     with a system (`.../organization/{id}/patient`, as a subject names it) that facility
     only. A system of anyone else's matches nothing, as FHIR's token search says."""
-    system, bar, ref = value.rpartition("|")
-    out: list[ColumnElement[bool]] = [ref_column == ref]
-    if bar and system:
-        head, tail = f"{SYSTEM}/organization/", "/patient"
-        org = (
-            system[len(head) : -len(tail)]
-            if system.startswith(head) and system.endswith(tail)
-            else ""
+    parts = _token_parts(value)
+    if len(parts) > 2:
+        raise BadRequest(
+            "A token is [system|]value: escape a bar in a value as \\|.",
+            code="invalid-search-parameter",
+            errors=[{"pointer": f"#query/{name}", "detail": "more than one |"}],
         )
-        out.append(org_column == org)
+    ref = parts[-1]
+    out: list[ColumnElement[bool]] = [ref_column == ref]
+    if len(parts) == 2:
+        # "|value" asks for an identifier with no system: every patient here has one.
+        head, tail = f"{SYSTEM}/organization/", "/patient"
+        system = parts[0]
+        ours = system.startswith(head) and system.endswith(tail) and len(system) > len(head + tail)
+        out.append(org_column == (system[len(head) : -len(tail)] if ours else ""))
     return out
+
+
+def _token_parts(value: str) -> list[str]:
+    """A token split at its unescaped bars, with FHIR's escapes (\\| \\, \\$ \\\\) undone."""
+    parts, cur, i = [], [], 0
+    while i < len(value):
+        ch = value[i]
+        if ch == "\\" and i + 1 < len(value):
+            cur.append(value[i + 1])
+            i += 2
+            continue
+        if ch == "|":
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+        i += 1
+    parts.append("".join(cur))
+    return parts
 
 
 def date_clauses(column: Any, values: list[str] | None) -> list[ColumnElement[bool]]:

@@ -15,7 +15,7 @@ from app.audit import service as audit
 from app.cases.access import View, full_access, load_case_child, summary_access, view_of
 from app.cases.models import Case, CaseStatus
 from app.consults.models import Message
-from app.core.errors import NotFound
+from app.core.errors import BadRequest, NotFound
 from app.core.principal import Principal
 from app.fhir import resources as fhir
 from app.fhir.search import Search, date_clauses, patient_clauses, reference_id, tokens
@@ -171,6 +171,16 @@ async def search_communications(
 _AS_DOCUMENT = "fhir DocumentReference"
 
 
+def _signed_key(after: Any) -> tuple[datetime, str]:
+    """A DocumentReference cursor's key: [signed_at, id]. One signed by this service for
+    this list but of another shape (an older page's) is refused as any bad cursor is."""
+    try:
+        at, last = after
+        return datetime.fromisoformat(at), str(last)
+    except (TypeError, ValueError) as e:
+        raise BadRequest("The cursor is invalid or was altered.", code="invalid-cursor") from e
+
+
 async def read_document_reference(
     session: AsyncSession, p: Principal, note_id: str
 ) -> tuple[dict[str, Any], str]:
@@ -194,16 +204,18 @@ async def search_document_references(
     *,
     related: str | None = None,
     date: list[str] | None = None,
-    patient: str | None = None,
+    patients: list[tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
     """Signed notes of the cases the caller sees in full, in the order they were signed;
-    `related` narrows them to one case, `patient` to one patient's (by the facility's
+    `related` narrows them to one case, `patients` to one patient's (by the facility's
     reference, as a case's subject identifier), `date` to when they were signed."""
     where: list[ColumnElement[bool]] = [full_access(p), col(Note.status) == NoteStatus.signed]
     if related is not None:
         where.append(col(Note.case_id) == reference_id(related))
-    if patient is not None:
-        where += patient_clauses(patient, col(Case.organization_id), col(Case.patient_reference))
+    for name, value in patients or []:  # subject:identifier and patient:identifier: both hold
+        where += patient_clauses(
+            name, value, col(Case.organization_id), col(Case.patient_reference)
+        )
     where += date_clauses(col(Note.signed_at), date)
     joined = select(func.count()).select_from(Note).join(Case, col(Case.id) == col(Note.case_id))
     total = int(await session.scalar(joined.where(*where)) or 0)
@@ -214,8 +226,7 @@ async def search_document_references(
         after = s.after()
         if after is not None:
             # The cursor names the last note shown: those signed after it (ties by id).
-            at, _, last = str(after).partition(" ")
-            signed = datetime.fromisoformat(at)
+            signed, last = _signed_key(after)
             stmt = stmt.where(
                 or_(
                     col(Note.signed_at) > signed,
@@ -227,7 +238,7 @@ async def search_document_references(
         if len(rows) > s.count:
             rows = rows[: s.count]
             last_note = rows[-1][0]
-            nxt = s.next_url(f"{last_note.signed_at.isoformat()} {last_note.id}")
+            nxt = s.next_url([last_note.signed_at.isoformat(), last_note.id])
     for note, _ in rows:
         await audit.append(session, p, "note.read", "note", note.id, detail=_AS_DOCUMENT)
     return fhir.bundle(

@@ -27,7 +27,7 @@ SpecialtyQuery = Annotated[
     "/specialties",
     response_model=list[Specialty],
     summary="The specialty vocabulary (codes are lower snake case), each with how many "
-    "specialists can take its cases now",
+    "specialists take its cases",
     responses=problem_responses(401),
 )
 @autocommit

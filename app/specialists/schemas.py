@@ -118,6 +118,7 @@ class Specialty(BaseModel):
     code: str
     name: str
     ready_specialists: int = Field(
-        description="Specialists matching can offer its cases to now (verified, accepting, "
-        "active). 0: a case in it waits, unmatched, for the coordinators to find someone."
+        description="Specialists on its roster: verified, accepting cases, active. 0: nobody "
+        "takes its cases yet, and a case in it waits, unmatched, for the coordinators to find "
+        "someone. (One on the roster may still be away or full when a case comes.)"
     )

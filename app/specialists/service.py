@@ -63,15 +63,20 @@ class VerificationIsForCoordinators(Forbidden):
 
 
 async def list_specialties(session: AsyncSession) -> list[dict[str, Any]]:
-    """The vocabulary, each with how many specialists matching can offer its cases to now
-    (verified, accepting, active): a clinic choosing between two close specialties learns
-    that one has nobody yet, before her case waits on the coordinators to find someone."""
+    """The vocabulary, each with how many specialists are on its roster (verified,
+    accepting, active): a clinic choosing between two close specialties learns that one has
+    nobody yet, before her case waits on the coordinators to find someone. (One on the
+    roster may still be away or full when a case comes: ranking decides then.)"""
     ready = dict(
         (
             await session.execute(
                 select(col(SpecialistSpecialty.specialty), func.count())
                 .join(User, col(User.id) == col(SpecialistSpecialty.user_id))
-                .where(col(SpecialistSpecialty.ready).is_(True), col(User.active).is_(True))
+                .where(
+                    col(SpecialistSpecialty.ready).is_(True),
+                    col(User.active).is_(True),
+                    col(User.role) == Role.specialist.value,
+                )
                 .group_by(col(SpecialistSpecialty.specialty))
             )
         ).all()

@@ -29,16 +29,19 @@ async def test_a_specialty_with_nobody_now_is_said_before_she_sends(app, factory
         assert options["nephrology"] == "Nephrology — no specialist yet"
         hint = page.locator("#specialty-nobody")
         assert await hint.is_hidden()
+        assert await page.get_attribute("#specialty", "aria-describedby") is None
 
         await page.select_option("#specialty", "nephrology")
         await hint.wait_for()
         assert (await hint.inner_text()).startswith(
-            "No volunteer specialist can take a case in this specialty now"
+            "No volunteer specialist takes cases in this specialty yet"
         )
         described = (await page.get_attribute("#specialty", "aria-describedby") or "").split()
         assert "specialty-nobody" in described
         await page.select_option("#specialty", "dermatology")
         await hint.wait_for(state="hidden")
+        # Not described by a hint that is hidden (a screen reader would still read it).
+        assert await page.get_attribute("#specialty", "aria-describedby") is None
 
         # Kept with the draft: the page opened again says it again.
         await page.select_option("#specialty", "nephrology")

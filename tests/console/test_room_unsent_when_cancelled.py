@@ -153,7 +153,7 @@ async def test_refused_from_another_page_is_said_there(app, factory):
         said = await status_says(page, "were not taken")
         assert said == (
             "Messages written without a connection were not taken: 1. "
-            "Open their case to read them and why."
+            "Their case's page keeps them, with the reason."
         )
         assert await page.get_attribute("#status", "data-kind") == "error"
         # Its case's page then shows her words as not sent, once.

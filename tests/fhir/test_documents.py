@@ -190,3 +190,32 @@ async def test_an_addendum_corrects_a_signed_note_not_a_draft(client, factory):
     assert r.json()["errors"] == [
         {"pointer": "/amends_id", "detail": "not signed", "code": "not_signed"}
     ]
+
+
+async def test_identifier_tokens_as_fhir_writes_them(client, factory):
+    """`|value` asks for an identifier with no system (none here); an escaped bar is part of
+    the value; subject:identifier and patient:identifier together must both hold; a cursor
+    of another shape is refused as a bad cursor, not a server error."""
+    w = await note_world(factory, patient_reference="HC|2024|17")
+    note = await _signed(client, factory, w)
+    h = factory.headers(w.clinician)
+    system = f"https://consult.example.org/fhir/organization/{w.org.id}/patient"
+
+    async def found(query: str) -> list[str]:
+        body = fhir_json(await client.get(f"{FHIR}/DocumentReference?{query}", headers=h))
+        return [e["resource"]["id"] for e in body.get("entry", [])]
+
+    escaped = "HC%5C%7C2024%5C%7C17"  # HC\|2024\|17, URL-encoded
+    assert await found(f"subject:identifier={escaped}") == [fhir_id(note["id"])]
+    assert await found(f"subject:identifier={system}|{escaped}") == [fhir_id(note["id"])]
+    assert await found(f"subject:identifier=|{escaped}") == []  # no system: nobody here
+    both = f"subject:identifier={escaped}&patient:identifier=OTHER"
+    assert await found(both) == []
+    r = await client.get(f"{FHIR}/DocumentReference?subject:identifier=a|b|c", headers=h)
+    assert outcome(r, 400).issue[0].expression == ["subject:identifier"]
+
+    from app.core.pagination import encode_cursor
+
+    old = encode_cursor(note["id"], "fhir.DocumentReference")  # a bare id, not [signed, id]
+    r = await client.get(f"{FHIR}/DocumentReference?_cursor={old}", headers=h)
+    assert r.status_code == 400, r.text

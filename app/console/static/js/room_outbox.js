@@ -57,8 +57,9 @@ function attempt() {
   if (!me || sending) return;
   sending = sendAll(me).then(({ sent, refused }) => {
     // Said where she is: before, a refusal here was silent until she opened that case.
-    if (refused) say(t('room.refused_later', { count: refused }), 'error');
-    else if (sent) say(t('room.sent_later', { count: sent }));
+    const sentSaid = sent ? t('room.sent_later', { count: sent }) : '';
+    if (refused) say([sentSaid, t('room.refused_later', { count: refused })].filter(Boolean).join(' '), 'error');
+    else if (sent) say(sentSaid);
     if (!waiting(me).length) { clearInterval(timer); timer = null; }
   }).finally(() => { sending = null; });
 }

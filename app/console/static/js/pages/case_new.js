@@ -65,7 +65,15 @@ export default async function caseNew(main) {
     h('option', { value: '', text: t('intake.choose_specialty') }),
     ...choices.map((s) => h('option', { value: s.code, text: s.nobody ? `${s.text} — ${t('intake.specialty_nobody')}` : s.text })),
   );
-  const sayNobody = () => { $('#specialty-nobody', main).hidden = !nobody.has(form.specialty.value); };
+  const sayNobody = () => {
+    const none = nobody.has(form.specialty.value);
+    $('#specialty-nobody', main).hidden = !none;
+    // Described by the hint only while it shows, beside any error fieldError put there.
+    const rest = (form.specialty.getAttribute('aria-describedby') || '').split(' ').filter((x) => x && x !== 'specialty-nobody');
+    const ids = none ? [...rest, 'specialty-nobody'] : rest;
+    if (ids.length) form.specialty.setAttribute('aria-describedby', ids.join(' '));
+    else form.specialty.removeAttribute('aria-describedby');
+  };
   form.specialty.addEventListener('change', sayNobody);
 
   const fresh = () => ({ fields: {}, key: uuid(), photoKey: uuid(), caseId: null, pending: false, refused: null });
