@@ -98,6 +98,27 @@ def _timing_filter(
     return conds
 
 
+def _follow_up_filter(
+    organization_id: str | None,
+    specialty: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    due: Any,
+) -> list[Any]:
+    """Follow-ups of the facility and specialty, due (by the `due` column given) in the
+    period: their own due time, or the one a move took them from."""
+    conds: list[Any] = []
+    if organization_id:
+        conds.append(col(FollowUp.organization_id) == organization_id)
+    if specialty:
+        conds.append(col(FollowUp.specialty) == specialty)
+    if start:
+        conds.append(due >= start)
+    if end:
+        conds.append(due < end)
+    return conds
+
+
 def _ceil_s(at: datetime) -> int:
     """created_s is truncated: created_at >= at  <=>  created_s >= ceil(at)."""
     whole = int(at.timestamp() // 1)
@@ -344,15 +365,7 @@ async def _quality(
     counts = figures["counts"]
 
     # Follow-ups are counted by when they fell due (not when their case was submitted).
-    fu_conds: list[Any] = []
-    if org:
-        fu_conds.append(col(FollowUp.organization_id) == org)
-    if specialty:
-        fu_conds.append(col(FollowUp.specialty) == specialty)
-    if start:
-        fu_conds.append(col(FollowUp.due_at) >= start)
-    if end:
-        fu_conds.append(col(FollowUp.due_at) < end)
+    fu_conds = _follow_up_filter(org, specialty, start, end, col(FollowUp.due_at))
     # Two index range counts rather than one OR (which SQLite answers row by row).
     closed = dict(
         (
@@ -387,20 +400,13 @@ async def _quality(
     # instead of being ended (not only handed on: that keeps its time, and is counted by it).
     # Counted by that due time, so a move cannot take a late one out of sight; cancelled
     # ones are left out, as from `due`.
-    mv_conds: list[Any] = [
+    mv_conds = [
         col(FollowUpMove.after_due),
         col(FollowUpMove.due_at) != col(FollowUpMove.from_due_at),
         col(FollowUpMove.created_at) <= now,
         col(FollowUp.status) != FollowUpStatus.cancelled.value,
+        *_follow_up_filter(org, specialty, start, end, col(FollowUpMove.from_due_at)),
     ]
-    if org:
-        mv_conds.append(col(FollowUp.organization_id) == org)
-    if specialty:
-        mv_conds.append(col(FollowUp.specialty) == specialty)
-    if start:
-        mv_conds.append(col(FollowUpMove.from_due_at) >= start)
-    if end:
-        mv_conds.append(col(FollowUpMove.from_due_at) < end)
     moved = await session.scalar(
         select(func.count(func.distinct(col(FollowUpMove.follow_up_id))))
         .join(FollowUp, col(FollowUp.id) == col(FollowUpMove.follow_up_id))
