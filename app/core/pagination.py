@@ -17,8 +17,9 @@ from app.core.errors import BadRequest
 T = TypeVar("T")
 
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size (max 200).")]
-# What encode_cursor makes: base64url data, a dot, a 16-hex-digit signature.
-CURSOR_PATTERN = r"^[A-Za-z0-9_-]+\.[0-9a-f]{16}$"
+# What encode_cursor makes: base64url data, a dot, a 16-hex-digit signature; or nothing
+# (`?cursor=`), which every list reads as its first page, so the schema says so too.
+CURSOR_PATTERN = r"^([A-Za-z0-9_-]+\.[0-9a-f]{16})?$"
 
 # A consult message's `seq` is a 32-bit integer in the database (PostgreSQL's integer): a
 # larger one is refused as malformed rather than reaching the driver.

@@ -186,7 +186,7 @@ async def changes(
 
 
 def _position(since: str | None, p: Principal, bound: dict[str, Any]) -> int:
-    if since is None:
+    if not since:  # `?since=` (empty) starts from the beginning, as every list's first page
         return 0
     value = decode_cursor(since, "change")
     if not isinstance(value, dict) or not isinstance(value.get("p"), int) or value.get("w") != p.id:

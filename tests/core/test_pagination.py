@@ -81,3 +81,27 @@ async def test_tampered_cursor_is_400(client, factory):
 def test_cursor_round_trip_and_signature():
     c = encode_cursor({"id": "usr_1", "n": 3}, "user.id")
     assert decode_cursor(c, "user.id") == {"id": "usr_1", "n": 3}
+
+
+async def test_an_empty_cursor_is_the_first_page_everywhere_and_the_schema_says_so(client, factory):
+    """`?cursor=` is every list's first page; the FHIR searches' `_cursor=` and the changes
+    feed's `since=` now read it the same way, and the published pattern admits it (it did
+    not, so a schema-driven client was told an empty cursor was invalid while the server
+    took it)."""
+    import re
+
+    from app.core.pagination import CURSOR_PATTERN, encode_cursor
+
+    assert re.fullmatch(CURSOR_PATTERN, "") and re.fullmatch(CURSOR_PATTERN, encode_cursor(1, "x"))
+    admin = await factory.make_user(Role.admin)
+    org = await factory.make_org()
+    client_app = await factory.make_client(org.id)
+    h = factory.headers(admin)
+    r = await client.get(f"{API}/fhir/DocumentReference", params={"_cursor": ""}, headers=h)
+    assert r.status_code == 200 and r.json()["total"] == 0
+    r = await client.get(
+        f"{API}/changes", params={"since": ""}, headers=factory.headers(client_app)
+    )
+    assert r.status_code == 200, r.text
+    first = await client.get(f"{API}/changes", headers=factory.headers(client_app))
+    assert r.json()["items"] == first.json()["items"]
