@@ -268,7 +268,7 @@ async def change(
     session: AsyncSession, p: Principal, note_id: str, if_match: str | None, data: dict[str, Any]
 ) -> Note:
     note, _, seen = await _writable(session, p, note_id, if_match)
-    values = {k: v for k, v in data.items() if k in CONTENT_FIELDS and v is not None}
+    values = {k: v for k, v in data.items() if k in CONTENT_FIELDS}  # no null: NoteUpdate
     await _conditional_update(session, note, seen, {**values, "updated_at": utcnow()})
     session.add(_snapshot(note, p.id))
     await audit.append(

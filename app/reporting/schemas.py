@@ -20,7 +20,6 @@ class FollowUpCounts(BaseModel):
     missed: int
     overdue: int = Field(description="Still open after their due time.")
     moved_after_due: int = Field(
-        default=0,
         description="Fell due in the period (by the due time they had then) and were given a "
         "new due time afterwards instead of being ended: late by their plan. Their new due "
         "time counts them again, in its own period. Cancelled ones are left out.",

@@ -102,12 +102,8 @@ async def update(
     # Cancellations and moves the new schedule has no occurrence for are refused (409)
     # unless this says to drop them.
     discard = bool(data.pop("discard_occurrence_changes", False))
-    # null clears the join URL; for the other fields it means "leave as is".
-    changed = {
-        k: v
-        for k, v in data.items()
-        if (v is not None or k == "join_url") and getattr(series, k) != v
-    }
+    # A null reaches here only as join_url, which it clears (RoundUpdate.nullable).
+    changed = {k: v for k, v in data.items() if getattr(series, k) != v}
     schedule_change = any(k in changed for k in SCHEDULE_FIELDS)
     split_at = (
         effective_from.astimezone(UTC)

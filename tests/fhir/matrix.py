@@ -1,8 +1,9 @@
 """The FHIR reads follow the rules of the domains that own the records (404 as an
 OperationOutcome to anyone else)."""
 
-from datetime import UTC, datetime
+from datetime import timedelta
 
+from app.core.clock import utcnow
 from app.core.db import sessionmaker
 from app.core.principal import Role
 from app.fhir.resources import occurrence_id
@@ -55,7 +56,7 @@ async def _document_reference(w: World):
             author_id=signer,
             assessment="Contact dermatitis.",
             recommendations="Stop the new soap.",
-            signed_at=datetime(2026, 11, 20, 9, tzinfo=UTC),
+            signed_at=utcnow(),
             signed_by_id=signer,
         )
         s.add(n)
@@ -80,15 +81,18 @@ async def _organization(w: World):
 async def _appointment(w: World):
     from app.rounds.models import RoundSeries
 
+    # A week from the tests' clock, at 09:00 UTC, weekly on that weekday.
+    start = (utcnow() + timedelta(days=7)).replace(hour=9, minute=0, second=0, microsecond=0)
+    day = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")[start.weekday()]
     async with sessionmaker()() as s:
         series = RoundSeries(
             title="Round",
             host_organization_id=w.org_a.id,
             timezone="UTC",
-            starts_at_local="2026-12-01T09:00",
-            starts_at=datetime(2026, 12, 1, 9, tzinfo=UTC),
+            starts_at_local=start.strftime("%Y-%m-%dT%H:%M"),
+            starts_at=start,
             duration_minutes=60,
-            rrule="FREQ=WEEKLY;BYDAY=TU",
+            rrule=f"FREQ=WEEKLY;BYDAY={day}",
             specialty="dermatology",
         )
         s.add(series)

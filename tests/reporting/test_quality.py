@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from app.core.clock import utcnow
 from app.core.db import sessionmaker
 from app.core.principal import Role
 from app.followups.models import Feedback, FollowUp
@@ -155,7 +156,7 @@ async def history(factory):
         fu(c1, T + 7 * 24 * H, "done"),
         fu(c2, T + 7 * 24 * H, "missed"),
         fu(c3, T + 3 * 24 * H),
-        fu(c3, datetime(2099, 1, 1, tzinfo=UTC)),
+        fu(c3, utcnow() + 365 * 24 * H),  # not yet due, a year from the tests' clock
         fu(c1, T + 24 * H, "cancelled"),
     )
 
